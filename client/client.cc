@@ -1,0 +1,195 @@
+#include "hartonomous/client.h"
+
+#include "grpc/health/v1/health.grpc.pb.h"
+
+namespace hartonomous {
+namespace {
+
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(-1);  // atoms with content can be large
+  args.SetMaxSendMessageSize(-1);
+  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+}
+
+}  // namespace
+
+Client::Client(ClientOptions options)
+    : Client(MakeChannel(options.target), options) {}
+
+Client::Client(std::shared_ptr<grpc::Channel> channel, ClientOptions options)
+    : options_(std::move(options)),
+      channel_(std::move(channel)),
+      atoms_(v1::AtomService::NewStub(channel_)),
+      admin_(v1::AdminService::NewStub(channel_)) {}
+
+void Client::SetDeadline(grpc::ClientContext* context) const {
+  context->set_deadline(std::chrono::system_clock::now() + options_.timeout);
+}
+
+grpc::Status Client::WaitUntilServing(std::chrono::milliseconds timeout) {
+  // Health.Watch pushes every status change, so this waits without polling:
+  // wait_for_ready holds the call until the server accepts connections.
+  auto stub = grpc::health::v1::Health::NewStub(channel_);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + timeout);
+  context.set_wait_for_ready(true);
+  grpc::health::v1::HealthCheckRequest request;
+  auto reader = stub->Watch(&context, request);
+  grpc::health::v1::HealthCheckResponse response;
+  while (reader->Read(&response)) {
+    if (response.status() == grpc::health::v1::HealthCheckResponse::SERVING) {
+      context.TryCancel();
+      reader->Finish();
+      return grpc::Status::OK;
+    }
+  }
+  grpc::Status status = reader->Finish();
+  if (status.ok()) {
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "server stopped before SERVING");
+  }
+  return status;
+}
+
+grpc::Status Client::IngestAtom(const v1::IngestAtomRequest& request,
+                                v1::IngestAtomResponse* response) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  return atoms_->IngestAtom(&context, request, response);
+}
+
+IngestStream::IngestStream(v1::AtomService::Stub* stub,
+                           std::chrono::milliseconds timeout,
+                           size_t max_message_bytes)
+    : max_message_bytes_(max_message_bytes == 0 ? 1 : max_message_bytes) {
+  context_.set_deadline(std::chrono::system_clock::now() + timeout);
+  writer_ = stub->IngestAtoms(&context_, &response_);
+}
+
+IngestStream::~IngestStream() {
+  if (writer_ != nullptr) context_.TryCancel();
+}
+
+bool IngestStream::Flush() {
+  if (pending_.atoms_size() == 0) return !broken_;
+  if (!broken_ && !writer_->Write(pending_)) broken_ = true;
+  pending_.Clear();
+  pending_bytes_ = 0;
+  return !broken_;
+}
+
+bool IngestStream::Write(v1::IngestAtomRequest atom) {
+  if (broken_) return false;
+  const size_t size = atom.ByteSizeLong();
+  if (pending_bytes_ > 0 && pending_bytes_ + size > max_message_bytes_ && !Flush()) {
+    return false;
+  }
+  pending_bytes_ += size;
+  *pending_.add_atoms() = std::move(atom);
+  return true;
+}
+
+grpc::Status IngestStream::Finish(v1::IngestAtomsResponse* response) {
+  Flush();
+  writer_->WritesDone();
+  grpc::Status status = writer_->Finish();
+  writer_.reset();
+  if (status.ok() && response != nullptr) response->Swap(&response_);
+  return status;
+}
+
+std::unique_ptr<IngestStream> Client::OpenIngestStream(size_t max_message_bytes) {
+  return std::unique_ptr<IngestStream>(
+      new IngestStream(atoms_.get(), options_.timeout, max_message_bytes));
+}
+
+grpc::Status Client::IngestAtoms(const std::vector<v1::IngestAtomRequest>& atoms,
+                                 v1::IngestAtomsResponse* response,
+                                 size_t max_message_bytes) {
+  auto stream = OpenIngestStream(max_message_bytes);
+  for (const auto& atom : atoms) {
+    if (!stream->Write(atom)) break;
+  }
+  return stream->Finish(response);
+}
+
+grpc::Status Client::GetAtom(uint64_t atom_id, bool include_content, v1::Atom* atom) {
+  v1::GetAtomRequest request;
+  request.set_atom_id(atom_id);
+  request.set_include_content(include_content);
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  return atoms_->GetAtom(&context, request, atom);
+}
+
+grpc::Status Client::GetAtomByHash(const std::string& content_hash,
+                                   bool include_content, v1::Atom* atom) {
+  v1::GetAtomRequest request;
+  request.set_content_hash(content_hash);
+  request.set_include_content(include_content);
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  return atoms_->GetAtom(&context, request, atom);
+}
+
+grpc::Status Client::ListAtomsPage(const v1::ListAtomsRequest& request,
+                                   v1::ListAtomsResponse* response) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  return atoms_->ListAtoms(&context, request, response);
+}
+
+grpc::Status Client::ListAtoms(v1::ListAtomsRequest request,
+                               const std::function<bool(const v1::Atom&)>& visit) {
+  while (true) {
+    v1::ListAtomsResponse page;
+    grpc::Status status = ListAtomsPage(request, &page);
+    if (!status.ok()) return status;
+    for (const auto& atom : page.atoms()) {
+      if (!visit(atom)) return grpc::Status::OK;
+    }
+    if (page.next_page_token().empty()) return grpc::Status::OK;
+    request.set_page_token(page.next_page_token());
+  }
+}
+
+grpc::Status Client::ReleaseAtom(uint64_t atom_id, v1::Atom* atom) {
+  v1::ReleaseAtomRequest request;
+  request.set_atom_id(atom_id);
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  return atoms_->ReleaseAtom(&context, request, atom);
+}
+
+grpc::Status Client::DeleteAtom(uint64_t atom_id, v1::Atom* atom) {
+  v1::DeleteAtomRequest request;
+  request.set_atom_id(atom_id);
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  return atoms_->DeleteAtom(&context, request, atom);
+}
+
+grpc::Status Client::PurgeInactive(uint64_t max_atoms,
+                                   v1::PurgeInactiveResponse* response) {
+  v1::PurgeInactiveRequest request;
+  request.set_max_atoms(max_atoms);
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  return atoms_->PurgeInactive(&context, request, response);
+}
+
+grpc::Status Client::GetDedupStats(int32_t top_n, v1::DedupStats* stats) {
+  v1::GetDedupStatsRequest request;
+  request.set_top_n(top_n);
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  return atoms_->GetDedupStats(&context, request, stats);
+}
+
+grpc::Status Client::GetServerStats(v1::ServerStats* stats) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  return admin_->GetStats(&context, v1::GetStatsRequest(), stats);
+}
+
+}  // namespace hartonomous

@@ -1,0 +1,120 @@
+// hartonomous::Client — a thin C++ client for hartonomousd.
+//
+// Wraps the generated hartonomous.v1 stubs: applies a per-call deadline, pages
+// through list results, and batches streamed atoms into messages. Requests and
+// responses are the API's own protobuf messages; errors are the server's
+// grpc::Status unchanged (code plus a message naming the field and the rule).
+//
+// Thread-safety: a Client may be shared by any number of threads; an
+// IngestStream belongs to one thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "hartonomous/v1/admin_service.grpc.pb.h"
+#include "hartonomous/v1/atom_service.grpc.pb.h"
+
+namespace hartonomous {
+
+namespace v1 = ::hartonomous::v1;
+
+struct ClientOptions {
+  // gRPC target, e.g. "127.0.0.1:50051" or "dns:///db.example:50051".
+  // Default: 127.0.0.1:50051.
+  std::string target = "127.0.0.1:50051";
+  // Deadline applied to every unary call and to each whole stream.
+  // Default: 60 s.
+  std::chrono::milliseconds timeout{60000};
+};
+
+// One client-streaming IngestAtoms call. Atoms are packed into messages of at
+// most max_message_bytes of content; the server commits the whole stream as
+// one transaction when Finish() is called.
+class IngestStream {
+ public:
+  IngestStream(const IngestStream&) = delete;
+  IngestStream& operator=(const IngestStream&) = delete;
+  ~IngestStream();
+
+  // Queues one atom. Returns false when the stream is broken (the server has
+  // already failed the call); Finish() then reports why.
+  bool Write(v1::IngestAtomRequest atom);
+  // Sends what is queued, closes the stream and waits for the commit.
+  grpc::Status Finish(v1::IngestAtomsResponse* response);
+
+ private:
+  friend class Client;
+  IngestStream(v1::AtomService::Stub* stub, std::chrono::milliseconds timeout,
+               size_t max_message_bytes);
+  bool Flush();
+
+  grpc::ClientContext context_;
+  v1::IngestAtomsResponse response_;
+  std::unique_ptr<grpc::ClientWriter<v1::IngestAtomsRequest>> writer_;
+  v1::IngestAtomsRequest pending_;
+  size_t pending_bytes_ = 0;
+  size_t max_message_bytes_;
+  bool broken_ = false;
+};
+
+class Client {
+ public:
+  explicit Client(ClientOptions options = {});
+  // Uses an existing channel (custom credentials or arguments).
+  Client(std::shared_ptr<grpc::Channel> channel, ClientOptions options);
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // Waits until the server's grpc.health.v1 status is SERVING, or timeout.
+  grpc::Status WaitUntilServing(std::chrono::milliseconds timeout);
+
+  grpc::Status IngestAtom(const v1::IngestAtomRequest& request,
+                          v1::IngestAtomResponse* response);
+  // Sends all atoms as one stream: one transaction, all of them or none.
+  grpc::Status IngestAtoms(const std::vector<v1::IngestAtomRequest>& atoms,
+                           v1::IngestAtomsResponse* response,
+                           size_t max_message_bytes = kDefaultMessageBytes);
+  // Opens a stream for callers that produce atoms incrementally.
+  std::unique_ptr<IngestStream> OpenIngestStream(
+      size_t max_message_bytes = kDefaultMessageBytes);
+
+  grpc::Status GetAtom(uint64_t atom_id, bool include_content, v1::Atom* atom);
+  grpc::Status GetAtomByHash(const std::string& content_hash,
+                             bool include_content, v1::Atom* atom);
+  // One page, as the server returns it.
+  grpc::Status ListAtomsPage(const v1::ListAtomsRequest& request,
+                             v1::ListAtomsResponse* response);
+  // Every matching atom, page after page; visit returns false to stop early.
+  grpc::Status ListAtoms(v1::ListAtomsRequest request,
+                         const std::function<bool(const v1::Atom&)>& visit);
+  grpc::Status ReleaseAtom(uint64_t atom_id, v1::Atom* atom);
+  grpc::Status DeleteAtom(uint64_t atom_id, v1::Atom* atom);
+  grpc::Status PurgeInactive(uint64_t max_atoms,
+                             v1::PurgeInactiveResponse* response);
+  grpc::Status GetDedupStats(int32_t top_n, v1::DedupStats* stats);
+  grpc::Status GetServerStats(v1::ServerStats* stats);
+
+  // The underlying channel and stub, for calls this class does not wrap.
+  const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
+  v1::AtomService::Stub& atoms() { return *atoms_; }
+  v1::AdminService::Stub& admin() { return *admin_; }
+
+  static constexpr size_t kDefaultMessageBytes = 1 << 20;
+
+ private:
+  void SetDeadline(grpc::ClientContext* context) const;
+
+  ClientOptions options_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::AtomService::Stub> atoms_;
+  std::unique_ptr<v1::AdminService::Stub> admin_;
+};
+
+}  // namespace hartonomous

@@ -1,0 +1,79 @@
+// Test harness: runs the real hartonomousd binary on an ephemeral loopback
+// port with a temporary data directory, and real child processes (the CLI).
+//
+// Thread-safety: none; one test thread owns a Daemon.
+#pragma once
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "hartonomous/client.h"
+
+namespace hartonomous::testing {
+
+// A fresh directory under $TMPDIR (or /tmp), removed with its contents.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+struct ProcessResult {
+  int exit_code = -1;  // -signal when killed by a signal
+  std::string out;
+  std::string err;
+};
+
+// Runs argv to completion, feeding stdin_data on its standard input.
+ProcessResult RunProcess(const std::vector<std::string>& argv,
+                         const std::string& stdin_data = "");
+
+// Path of a built program named by the build (HARTONOMOUSD_PATH etc.).
+std::string DaemonPath();
+std::string CliPath();
+
+class Daemon {
+ public:
+  struct Options {
+    std::string data_dir;                 // empty = a fresh TempDir
+    std::vector<std::string> extra_args;  // e.g. {"--max-content-bytes", "1024"}
+  };
+  // Starts hartonomousd --listen 127.0.0.1:0 and waits until it is SERVING.
+  // Throws std::runtime_error (which fails the test) when it cannot.
+  Daemon() : Daemon(Options{}) {}
+  explicit Daemon(Options options);
+  ~Daemon();  // SIGTERM, then waits for the process
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  const std::string& address() const { return address_; }
+  const std::string& data_dir() const { return data_dir_; }
+  pid_t pid() const { return pid_; }
+  Client& client() { return *client_; }
+
+  // SIGKILL, no clean shutdown.
+  void Kill9();
+  // SIGTERM and wait; returns the exit status.
+  int Stop();
+  // Starts again on the same data dir (a new port).
+  void Start();
+
+ private:
+  Options options_;
+  std::unique_ptr<TempDir> owned_dir_;
+  std::string data_dir_;
+  std::string address_;
+  pid_t pid_ = -1;
+  std::unique_ptr<Client> client_;
+};
+
+}  // namespace hartonomous::testing
