@@ -1,0 +1,128 @@
+#include "server/daemon_config.h"
+
+#include <charconv>
+#include <functional>
+#include <map>
+
+namespace hartonomous {
+namespace {
+
+Result<size_t> ParseSize(const std::string& flag, const std::string& text) {
+  size_t value = 0;
+  const auto* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (ec != std::errc() || ptr == text.data()) {
+    return Status::InvalidArgument(flag + ": expected a byte count, got '" + text + "'");
+  }
+  const std::string suffix(ptr, end);
+  if (suffix == "K" || suffix == "KiB") value <<= 10;
+  else if (suffix == "M" || suffix == "MiB") value <<= 20;
+  else if (suffix == "G" || suffix == "GiB") value <<= 30;
+  else if (!suffix.empty()) {
+    return Status::InvalidArgument(flag + ": unknown unit '" + suffix + "' (use K, M or G)");
+  }
+  if (value == 0) return Status::InvalidArgument(flag + ": must be > 0");
+  return value;
+}
+
+}  // namespace
+
+std::string DaemonUsage() {
+  return R"(usage: hartonomousd [flags]
+
+Serves the Hartonomous gRPC API (hartonomous.v1) over an LMDB data directory.
+
+  --listen HOST:PORT        address to listen on (default 127.0.0.1:50051;
+                            port 0 picks a free port); the chosen address is
+                            printed as "hartonomousd listening on HOST:PORT"
+  --data-dir DIR            LMDB data directory (default ./data)
+  --log-level LEVEL         trace|debug|info|warn|error|off (default info)
+  --log-format FORMAT       text|json (default text), on stderr
+  --max-content-bytes N     largest atom content (default 64M; K/M/G suffixes)
+  --max-batch-bytes N       largest IngestAtoms stream (default 256M)
+  --initial-map-bytes N     initial LMDB map size; grows on demand (default 1G)
+  --version                 print the version
+  --help                    print this help
+)";
+}
+
+Result<DaemonConfig> ParseDaemonFlags(const std::vector<std::string>& args) {
+  DaemonConfig config;
+  using Setter = std::function<Status(const std::string&)>;
+  const std::map<std::string, Setter> with_value = {
+      {"--listen", [&](const std::string& v) {
+         if (v.rfind(':') == std::string::npos) {
+           return Status::InvalidArgument("--listen: expected HOST:PORT, got '" + v + "'");
+         }
+         config.listen = v;
+         return Status::Ok();
+       }},
+      {"--data-dir", [&](const std::string& v) {
+         if (v.empty()) return Status::InvalidArgument("--data-dir: must not be empty");
+         config.data_dir = v;
+         return Status::Ok();
+       }},
+      {"--log-level", [&](const std::string& v) {
+         static const char* kLevels[] = {"trace", "debug", "info", "warn", "error", "off"};
+         for (const char* level : kLevels) {
+           if (v == level) {
+             config.log_level = v;
+             return Status::Ok();
+           }
+         }
+         return Status::InvalidArgument("--log-level: one of trace|debug|info|warn|error|off, got '" + v + "'");
+       }},
+      {"--log-format", [&](const std::string& v) {
+         if (v != "text" && v != "json") {
+           return Status::InvalidArgument("--log-format: text or json, got '" + v + "'");
+         }
+         config.log_format = v;
+         return Status::Ok();
+       }},
+      {"--max-content-bytes", [&](const std::string& v) -> Status {
+         HT_ASSIGN_OR_RETURN(config.max_content_bytes, ParseSize("--max-content-bytes", v));
+         return Status::Ok();
+       }},
+      {"--max-batch-bytes", [&](const std::string& v) -> Status {
+         HT_ASSIGN_OR_RETURN(config.max_batch_bytes, ParseSize("--max-batch-bytes", v));
+         return Status::Ok();
+       }},
+      {"--initial-map-bytes", [&](const std::string& v) -> Status {
+         HT_ASSIGN_OR_RETURN(config.initial_map_bytes, ParseSize("--initial-map-bytes", v));
+         return Status::Ok();
+       }},
+  };
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string flag = args[i];
+    std::string value;
+    bool has_value = false;
+    if (const auto eq = flag.find('='); flag.rfind("--", 0) == 0 && eq != std::string::npos) {
+      value = flag.substr(eq + 1);
+      flag = flag.substr(0, eq);
+      has_value = true;
+    }
+    if (flag == "--help" || flag == "-h") {
+      config.help = true;
+      continue;
+    }
+    if (flag == "--version") {
+      config.version = true;
+      continue;
+    }
+    auto it = with_value.find(flag);
+    if (it == with_value.end()) {
+      return Status::InvalidArgument(flag + ": unknown flag (see --help)");
+    }
+    if (!has_value) {
+      if (i + 1 >= args.size()) return Status::InvalidArgument(flag + ": needs a value");
+      value = args[++i];
+    }
+    HT_RETURN_IF_ERROR(it->second(value));
+  }
+  if (config.max_batch_bytes < config.max_content_bytes) {
+    return Status::InvalidArgument("--max-batch-bytes: must be >= --max-content-bytes");
+  }
+  return config;
+}
+
+}  // namespace hartonomous

@@ -1,0 +1,275 @@
+#include "server/engine/atom_engine.h"
+
+#include <chrono>
+
+#include "storage/key_codec.h"
+#include "storage/sequence.h"
+
+namespace hartonomous::engine {
+
+using storage::AtomRecord;
+using storage::AtomTable;
+
+int64_t NowMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+namespace {
+
+std::string HashBytes(const Sha256Digest& d) {
+  return std::string(reinterpret_cast<const char*>(d.data()), d.size());
+}
+
+Status NoSuchAtom(uint64_t atom_id) {
+  return Status::NotFound("atom_id: atom " + std::to_string(atom_id) + " does not exist");
+}
+
+}  // namespace
+
+AtomEngine::AtomEngine(storage::Env& env, const storage::Tables& tables,
+                       storage::WriteBatcher& writer, std::string page_token_key)
+    : env_(env), tables_(tables), writer_(writer), tokens_(std::move(page_token_key)) {}
+
+Result<IngestSummary> AtomEngine::Ingest(std::vector<AtomInput> inputs) {
+  // Hashing happens here, on the caller's thread, so that many RPC threads
+  // hash in parallel and the writer thread only does table work.
+  std::vector<Sha256Digest> hashes;
+  hashes.reserve(inputs.size());
+  size_t bytes = 0;
+  for (const auto& in : inputs) {
+    hashes.push_back(Sha256(in.content));
+    bytes += in.content.size();
+  }
+  const int64_t now = NowMicros();
+  IngestSummary summary;
+  auto write = [&](storage::WriteTxn& txn) -> Status {
+    summary = IngestSummary{};
+    summary.atoms.reserve(inputs.size());
+    AtomTable atoms(tables_);
+    storage::Sequence ids(txn, tables_.sequences, "atom_id");
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      const AtomInput& in = inputs[i];
+      summary.bytes_received += in.content.size();
+      HT_ASSIGN_OR_RETURN(auto existing_id, atoms.FindByHash(txn, hashes[i]));
+      IngestedAtom out;
+      out.content_hash = hashes[i];
+      if (existing_id) {
+        HT_ASSIGN_OR_RETURN(auto before, atoms.Get(txn, *existing_id));
+        if (!before) return Status::DataLoss("atom_hash points at missing atom " + std::to_string(*existing_id));
+        AtomRecord after = *before;
+        after.set_reference_count(after.is_active() ? after.reference_count() + 1 : 1);
+        after.set_is_active(true);
+        after.set_updated_at_us(now);
+        HT_RETURN_IF_ERROR(atoms.Update(txn, *before, after));
+        out.atom_id = after.atom_id();
+        out.reference_count = after.reference_count();
+        ++summary.atoms_reused;
+      } else {
+        HT_ASSIGN_OR_RETURN(uint64_t id, ids.Next());
+        AtomRecord rec;
+        rec.set_atom_id(id);
+        rec.set_content_hash(HashBytes(hashes[i]));
+        rec.set_modality(in.modality);
+        rec.set_subtype(in.subtype);
+        rec.set_source_uri(in.source_uri);
+        rec.set_source_type(in.source_type);
+        rec.set_canonical_text(in.canonical_text);
+        rec.set_payload_locator(in.payload_locator);
+        rec.set_metadata(in.metadata);
+        if (in.spatial_key) {
+          rec.set_has_spatial_key(true);
+          rec.set_spatial_x(in.spatial_key->x);
+          rec.set_spatial_y(in.spatial_key->y);
+          rec.set_spatial_z(in.spatial_key->z);
+        }
+        rec.set_reference_count(1);
+        rec.set_is_active(true);
+        rec.set_created_at_us(now);
+        rec.set_updated_at_us(now);
+        AtomTable::SetContentShape(&rec, in.content.size());
+        HT_RETURN_IF_ERROR(atoms.Insert(txn, rec, in.content));
+        out.atom_id = id;
+        out.reference_count = 1;
+        out.created = true;
+        ++summary.atoms_created;
+        summary.bytes_stored += in.content.size();
+      }
+      summary.atoms.push_back(out);
+    }
+    HT_RETURN_IF_ERROR(ids.Flush());
+    return atoms.FlushCounters(txn);
+  };
+  HT_RETURN_IF_ERROR(writer_.Write(write, bytes + inputs.size() * 256, inputs.size()));
+  return summary;
+}
+
+Result<AtomView> AtomEngine::View(storage::ReadTxn& txn, uint64_t atom_id, bool include_content) {
+  AtomTable atoms(tables_);
+  HT_ASSIGN_OR_RETURN(auto record, atoms.Get(txn, atom_id));
+  if (!record) return NoSuchAtom(atom_id);
+  AtomView view{std::move(*record), std::nullopt};
+  if (include_content) {
+    view.content.emplace();
+    HT_RETURN_IF_ERROR(atoms.ReadContent(txn, view.record, &*view.content));
+  }
+  return view;
+}
+
+Result<AtomView> AtomEngine::Get(uint64_t atom_id, bool include_content) {
+  storage::ReadTxn txn(env_);
+  HT_RETURN_IF_ERROR(txn.status());
+  return View(txn, atom_id, include_content);
+}
+
+Result<AtomView> AtomEngine::GetByHash(const Sha256Digest& hash, bool include_content) {
+  storage::ReadTxn txn(env_);
+  HT_RETURN_IF_ERROR(txn.status());
+  HT_ASSIGN_OR_RETURN(auto atom_id, AtomTable(tables_).FindByHash(txn, hash));
+  if (!atom_id) {
+    return Status::NotFound("content_hash: no atom has content hash " + ToHex(hash));
+  }
+  return View(txn, *atom_id, include_content);
+}
+
+Result<AtomPage> AtomEngine::List(const AtomFilter& filter, int page_size,
+                                  std::string_view page_token, bool include_content) {
+  const std::string active = filter.is_active ? (*filter.is_active ? "1" : "0") : "*";
+  const uint64_t fingerprint =
+      PageTokenCodec::Fingerprint({filter.modality, filter.subtype, filter.source_type, active});
+  uint64_t after = 0;
+  if (!page_token.empty()) {
+    HT_ASSIGN_OR_RETURN(after, tokens_.Decode(page_token, fingerprint));
+  }
+  storage::ReadTxn txn(env_);
+  HT_RETURN_IF_ERROR(txn.status());
+  AtomTable atoms(tables_);
+  AtomPage page;
+  auto cursor = txn.OpenCursor(tables_.atoms);
+  HT_ASSIGN_OR_RETURN(bool valid, cursor->Seek(storage::Be64Key(after + 1)));
+  while (valid) {
+    AtomRecord rec;
+    if (!rec.ParseFromArray(cursor->value().data(), static_cast<int>(cursor->value().size()))) {
+      return Status::DataLoss("atoms: corrupt record at key " +
+                              std::to_string(storage::ReadBe64(cursor->key())));
+    }
+    const bool match = (filter.modality.empty() || rec.modality() == filter.modality) &&
+                       (filter.subtype.empty() || rec.subtype() == filter.subtype) &&
+                       (filter.source_type.empty() || rec.source_type() == filter.source_type) &&
+                       (!filter.is_active || rec.is_active() == *filter.is_active);
+    if (match) {
+      if (static_cast<int>(page.atoms.size()) == page_size) {
+        page.next_page_token = tokens_.Encode(page.atoms.back().record.atom_id(), fingerprint);
+        break;
+      }
+      AtomView view{std::move(rec), std::nullopt};
+      if (include_content) {
+        view.content.emplace();
+        HT_RETURN_IF_ERROR(atoms.ReadContent(txn, view.record, &*view.content));
+      }
+      page.atoms.push_back(std::move(view));
+    }
+    HT_ASSIGN_OR_RETURN(valid, cursor->Next());
+  }
+  return page;
+}
+
+Result<AtomRecord> AtomEngine::Mutate(uint64_t atom_id,
+                                      const std::function<Status(AtomRecord&)>& mutate) {
+  AtomRecord result;
+  const int64_t now = NowMicros();
+  HT_RETURN_IF_ERROR(writer_.Write([&](storage::WriteTxn& txn) -> Status {
+    AtomTable atoms(tables_);
+    HT_ASSIGN_OR_RETURN(auto before, atoms.Get(txn, atom_id));
+    if (!before) return NoSuchAtom(atom_id);
+    AtomRecord after = *before;
+    HT_RETURN_IF_ERROR(mutate(after));
+    after.set_updated_at_us(now);
+    HT_RETURN_IF_ERROR(atoms.Update(txn, *before, after));
+    HT_RETURN_IF_ERROR(atoms.FlushCounters(txn));
+    result = after;
+    return Status::Ok();
+  }));
+  return result;
+}
+
+Result<AtomRecord> AtomEngine::Release(uint64_t atom_id) {
+  return Mutate(atom_id, [atom_id](AtomRecord& atom) -> Status {
+    if (!atom.is_active()) {
+      return Status::FailedPrecondition("atom_id: atom " + std::to_string(atom_id) +
+                                        " is inactive and holds no references");
+    }
+    atom.set_reference_count(atom.reference_count() - 1);
+    if (atom.reference_count() <= 0) {
+      atom.set_reference_count(0);
+      atom.set_is_active(false);
+    }
+    return Status::Ok();
+  });
+}
+
+Result<AtomRecord> AtomEngine::Delete(uint64_t atom_id) {
+  return Mutate(atom_id, [](AtomRecord& atom) -> Status {
+    atom.set_reference_count(0);
+    atom.set_is_active(false);
+    return Status::Ok();
+  });
+}
+
+Result<PurgeSummary> AtomEngine::PurgeInactive(uint64_t max_atoms) {
+  PurgeSummary total;
+  while (max_atoms == 0 || total.atoms_purged < max_atoms) {
+    uint64_t limit = kPurgeBatch;
+    if (max_atoms != 0) limit = std::min(limit, max_atoms - total.atoms_purged);
+    PurgeSummary batch;
+    HT_RETURN_IF_ERROR(writer_.Write(
+        [&](storage::WriteTxn& txn) -> Status {
+          batch = PurgeSummary{};
+          AtomTable atoms(tables_);
+          std::vector<uint64_t> ids;
+          {
+            auto cursor = txn.OpenCursor(tables_.atoms_inactive);
+            HT_ASSIGN_OR_RETURN(bool valid, cursor->First());
+            while (valid && ids.size() < limit) {
+              ids.push_back(storage::ReadBe64(cursor->key()));
+              HT_ASSIGN_OR_RETURN(valid, cursor->Next());
+            }
+          }
+          for (uint64_t id : ids) {
+            HT_ASSIGN_OR_RETURN(auto atom, atoms.Get(txn, id));
+            if (!atom) return Status::DataLoss("atoms_inactive: dangling atom " + std::to_string(id));
+            HT_ASSIGN_OR_RETURN(uint64_t owned, atoms.Remove(txn, *atom));
+            ++batch.atoms_purged;
+            batch.bytes_freed += atom->content_size();
+            batch.dependent_rows_removed += owned;
+          }
+          return atoms.FlushCounters(txn);
+        },
+        0, limit));
+    total.atoms_purged += batch.atoms_purged;
+    total.bytes_freed += batch.bytes_freed;
+    total.dependent_rows_removed += batch.dependent_rows_removed;
+    if (batch.atoms_purged < limit) break;
+  }
+  return total;
+}
+
+Result<DedupReport> AtomEngine::DedupStats(int top_n) {
+  storage::ReadTxn txn(env_);
+  HT_RETURN_IF_ERROR(txn.status());
+  AtomTable atoms(tables_);
+  DedupReport report;
+  HT_ASSIGN_OR_RETURN(report.top_atoms, atoms.TopByReferences(txn, static_cast<size_t>(top_n)));
+  HT_ASSIGN_OR_RETURN(auto counters, atoms.ReadCounters(txn));
+  for (auto& [modality, counter] : counters) {
+    report.total.set_unique_atoms(report.total.unique_atoms() + counter.unique_atoms());
+    report.total.set_total_references(report.total.total_references() + counter.total_references());
+    report.total.set_unique_bytes(report.total.unique_bytes() + counter.unique_bytes());
+    report.total.set_logical_bytes(report.total.logical_bytes() + counter.logical_bytes());
+    report.modalities.push_back(ModalityStats{modality, std::move(counter)});
+  }
+  return report;
+}
+
+}  // namespace hartonomous::engine

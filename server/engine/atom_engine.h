@@ -1,0 +1,142 @@
+// AtomEngine: the domain logic of content atoms — ingestion with exact
+// (SHA-256) deduplication and reference counting, reads, listing, release,
+// soft delete, purge and deduplication statistics. Transport-free: no gRPC.
+//
+// Inputs are assumed validated field by field (server/rpc/validation.h);
+// the engine checks what needs the database (existence, state).
+//
+// Thread-safety: thread-safe. Reads run on the caller's thread in LMDB read
+// transactions; writes go through the shared WriteBatcher (group commit) and
+// return once durable.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "server/engine/page_token.h"
+#include "storage/atom_table.h"
+#include "storage/lmdb_env.h"
+#include "storage/records.pb.h"
+#include "storage/schema.h"
+#include "storage/sha256.h"
+#include "storage/status.h"
+#include "storage/write_batcher.h"
+
+namespace hartonomous::engine {
+
+struct Point3 {
+  double x = 0, y = 0, z = 0;
+};
+
+struct AtomInput {
+  std::string content;
+  std::string modality;
+  std::string subtype;
+  std::string source_uri;
+  std::string source_type;
+  std::string canonical_text;
+  std::string payload_locator;
+  std::string metadata;
+  std::optional<Point3> spatial_key;
+};
+
+struct IngestedAtom {
+  uint64_t atom_id = 0;
+  Sha256Digest content_hash{};
+  int64_t reference_count = 0;
+  bool created = false;
+};
+
+struct IngestSummary {
+  std::vector<IngestedAtom> atoms;  // in input order
+  uint64_t atoms_created = 0;
+  uint64_t atoms_reused = 0;
+  uint64_t bytes_received = 0;
+  uint64_t bytes_stored = 0;
+};
+
+struct AtomView {
+  storage::AtomRecord record;
+  std::optional<std::string> content;  // when asked for
+};
+
+struct AtomFilter {
+  std::string modality;     // empty = any
+  std::string subtype;      // empty = any
+  std::string source_type;  // empty = any
+  std::optional<bool> is_active;
+};
+
+struct AtomPage {
+  std::vector<AtomView> atoms;
+  std::string next_page_token;  // empty = last page
+};
+
+struct PurgeSummary {
+  uint64_t atoms_purged = 0;
+  uint64_t bytes_freed = 0;
+  uint64_t dependent_rows_removed = 0;
+};
+
+struct ModalityStats {
+  std::string modality;
+  storage::DedupCounter counter;
+};
+
+struct DedupReport {
+  std::vector<storage::AtomRecord> top_atoms;
+  std::vector<ModalityStats> modalities;
+  storage::DedupCounter total;
+};
+
+class AtomEngine {
+ public:
+  // REQUIRES: env, tables and writer outlive the engine.
+  AtomEngine(storage::Env& env, const storage::Tables& tables, storage::WriteBatcher& writer,
+             std::string page_token_key);
+  AtomEngine(const AtomEngine&) = delete;
+  AtomEngine& operator=(const AtomEngine&) = delete;
+
+  // Stores every atom or none, in one transaction. Identical content (also
+  // within the batch) maps to one atom whose reference count grows by one per
+  // occurrence; an inactive atom ingested again becomes active with one
+  // reference.
+  Result<IngestSummary> Ingest(std::vector<AtomInput> atoms);
+
+  Result<AtomView> Get(uint64_t atom_id, bool include_content);
+  Result<AtomView> GetByHash(const Sha256Digest& hash, bool include_content);
+  // page_size: REQUIRES 1..kMaxPageSize.
+  Result<AtomPage> List(const AtomFilter& filter, int page_size, std::string_view page_token,
+                        bool include_content);
+  // One reference fewer; at zero the atom becomes inactive.
+  // FailedPrecondition when the atom is already inactive.
+  Result<storage::AtomRecord> Release(uint64_t atom_id);
+  // Soft delete: inactive with zero references. Idempotent.
+  Result<storage::AtomRecord> Delete(uint64_t atom_id);
+  // Hard-deletes up to max_atoms inactive atoms (0 = all), in transactions of
+  // at most kPurgeBatch atoms.
+  Result<PurgeSummary> PurgeInactive(uint64_t max_atoms);
+  // top_n: REQUIRES 1..kMaxTopN.
+  Result<DedupReport> DedupStats(int top_n);
+
+  static constexpr int kMaxPageSize = 1000;
+  static constexpr int kMaxTopN = 1000;
+  static constexpr uint64_t kPurgeBatch = 10000;
+
+ private:
+  Result<AtomView> View(storage::ReadTxn& txn, uint64_t atom_id, bool include_content);
+  // Applies mutate to a stored atom in one write.
+  Result<storage::AtomRecord> Mutate(
+      uint64_t atom_id, const std::function<Status(storage::AtomRecord&)>& mutate);
+
+  storage::Env& env_;
+  const storage::Tables& tables_;
+  storage::WriteBatcher& writer_;
+  PageTokenCodec tokens_;
+};
+
+int64_t NowMicros();
+
+}  // namespace hartonomous::engine

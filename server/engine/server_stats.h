@@ -1,0 +1,32 @@
+// ServerStats: a snapshot of storage and group-commit counters, for
+// AdminService.GetStats and the benchmarks.
+//
+// Thread-safety: Collect() is thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "storage/lmdb_env.h"
+#include "storage/schema.h"
+#include "storage/write_batcher.h"
+
+namespace hartonomous::engine {
+
+struct ServerStatsSnapshot {
+  uint32_t schema_version = 0;
+  uint64_t uptime_seconds = 0;
+  storage::WriterStats writer;
+  uint64_t map_size_bytes = 0;
+  uint64_t map_resizes = 0;
+  uint64_t data_file_bytes = 0;
+  std::vector<std::pair<std::string, uint64_t>> table_entries;
+};
+
+Result<ServerStatsSnapshot> CollectServerStats(storage::Env& env, const storage::Tables& tables,
+                                               const storage::WriteBatcher& writer,
+                                               int64_t started_at_us);
+
+}  // namespace hartonomous::engine

@@ -1,0 +1,123 @@
+// hartonomousd: wires config -> storage -> engine -> rpc and serves until
+// SIGINT/SIGTERM, then reports NOT_SERVING, drains in-flight RPCs, stops the
+// writer and closes LMDB.
+#include <signal.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <thread>
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <spdlog/spdlog.h>
+
+#include "server/daemon_config.h"
+#include "server/data_dir_lock.h"
+#include "server/engine/atom_engine.h"
+#include "server/logging.h"
+#include "server/rpc/admin_service.h"
+#include "server/rpc/atom_service.h"
+#include "server/version.h"
+#include "storage/lmdb_env.h"
+#include "storage/schema.h"
+#include "storage/write_batcher.h"
+
+namespace hartonomous {
+namespace {
+
+constexpr auto kDrainDeadline = std::chrono::seconds(10);
+
+int Fail(const Status& status) {
+  std::cerr << "hartonomousd: " << status.message() << std::endl;
+  return 1;
+}
+
+int Serve(const DaemonConfig& config) {
+  auto lock = DataDirLock::Acquire(config.data_dir);
+  if (!lock.ok()) return Fail(lock.status());
+  storage::EnvOptions env_options;
+  env_options.path = config.data_dir;
+  env_options.initial_map_size = config.initial_map_bytes;
+  auto env = storage::Env::Open(env_options);
+  if (!env.ok()) return Fail(env.status());
+  auto tables = storage::OpenTables(**env);
+  if (!tables.ok()) return Fail(tables.status());
+  auto token_key = storage::ReadMeta(**env, *tables, "page_token_key");
+  if (!token_key.ok()) return Fail(token_key.status());
+
+  storage::WriteBatcher writer(**env);
+  engine::AtomEngine atoms(**env, *tables, writer, *token_key);
+  rpc::Limits limits{config.max_content_bytes, config.max_batch_bytes};
+  rpc::AtomServiceImpl atom_service(atoms, limits);
+  rpc::AdminServiceImpl admin_service(**env, *tables, writer, engine::NowMicros());
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(), &port);
+  // Room for one maximal atom plus its other fields.
+  builder.SetMaxReceiveMessageSize(static_cast<int>(
+      std::min<size_t>(config.max_content_bytes + (size_t{16} << 20), INT32_MAX)));
+  builder.SetMaxSendMessageSize(-1);
+  builder.RegisterService(&atom_service);
+  builder.RegisterService(&admin_service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || port == 0) {
+    return Fail(Status::Unavailable("--listen " + config.listen +
+                                    ": cannot listen there (address in use or invalid)"));
+  }
+  const std::string address = config.listen.substr(0, config.listen.rfind(':')) + ":" +
+                              std::to_string(port);
+  std::cout << "hartonomousd listening on " << address << std::endl;
+  spdlog::info("hartonomousd {} serving on {} with data dir {}", kVersion, address,
+               config.data_dir);
+
+  std::thread signals([&server] {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    int sig = 0;
+    sigwait(&set, &sig);
+    spdlog::info("received {}, draining", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    server->GetHealthCheckService()->SetServingStatus(false);
+    server->Shutdown(std::chrono::system_clock::now() + kDrainDeadline);
+  });
+  server->Wait();
+  signals.join();
+  writer.Stop();
+  spdlog::info("stopped cleanly");
+  return 0;
+}
+
+}  // namespace
+}  // namespace hartonomous
+
+int main(int argc, char** argv) {
+  using namespace hartonomous;
+  // Block the stop signals in every thread; one thread waits for them.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+
+  auto config = ParseDaemonFlags(std::vector<std::string>(argv + 1, argv + argc));
+  if (!config.ok()) {
+    std::cerr << "hartonomousd: " << config.status().message() << "\n";
+    return 2;
+  }
+  if (config->help) {
+    std::cout << DaemonUsage();
+    return 0;
+  }
+  if (config->version) {
+    std::cout << "hartonomousd " << kVersion << "\n";
+    return 0;
+  }
+  SetUpLogging(config->log_level, config->log_format);
+  return Serve(*config);
+}

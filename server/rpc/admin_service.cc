@@ -1,0 +1,30 @@
+#include "server/rpc/admin_service.h"
+
+#include "server/engine/server_stats.h"
+#include "server/rpc/status_mapping.h"
+#include "server/version.h"
+
+namespace hartonomous::rpc {
+
+grpc::Status AdminServiceImpl::GetStats(grpc::ServerContext*, const v1::GetStatsRequest*,
+                                        v1::ServerStats* response) {
+  auto stats = engine::CollectServerStats(env_, tables_, writer_, started_at_us_);
+  if (!stats.ok()) return ToGrpcStatus(stats.status());
+  response->set_version(kVersion);
+  response->set_schema_version(stats->schema_version);
+  response->set_uptime_seconds(stats->uptime_seconds);
+  response->set_commits(stats->writer.commits);
+  response->set_write_requests(stats->writer.requests);
+  response->set_items_written(stats->writer.items);
+  response->set_map_size_bytes(stats->map_size_bytes);
+  response->set_map_resizes(stats->map_resizes);
+  response->set_data_file_bytes(stats->data_file_bytes);
+  for (const auto& [name, entries] : stats->table_entries) {
+    auto* table = response->add_tables();
+    table->set_name(name);
+    table->set_entries(entries);
+  }
+  return grpc::Status::OK;
+}
+
+}  // namespace hartonomous::rpc

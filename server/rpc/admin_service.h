@@ -1,0 +1,29 @@
+// AdminServiceImpl: hartonomous.v1.AdminService (server statistics).
+//
+// Thread-safety: thread-safe.
+#pragma once
+
+#include "hartonomous/v1/admin_service.grpc.pb.h"
+#include "storage/lmdb_env.h"
+#include "storage/schema.h"
+#include "storage/write_batcher.h"
+
+namespace hartonomous::rpc {
+
+class AdminServiceImpl final : public v1::AdminService::Service {
+ public:
+  AdminServiceImpl(storage::Env& env, const storage::Tables& tables,
+                   const storage::WriteBatcher& writer, int64_t started_at_us)
+      : env_(env), tables_(tables), writer_(writer), started_at_us_(started_at_us) {}
+
+  grpc::Status GetStats(grpc::ServerContext*, const v1::GetStatsRequest* request,
+                        v1::ServerStats* response) override;
+
+ private:
+  storage::Env& env_;
+  const storage::Tables& tables_;
+  const storage::WriteBatcher& writer_;
+  const int64_t started_at_us_;
+};
+
+}  // namespace hartonomous::rpc

@@ -1,0 +1,39 @@
+// AtomServiceImpl: hartonomous.v1.AtomService over engine::AtomEngine.
+// Each handler validates, converts, calls the engine and maps the Status.
+//
+// Thread-safety: thread-safe (the engine is).
+#pragma once
+
+#include "hartonomous/v1/atom_service.grpc.pb.h"
+#include "server/engine/atom_engine.h"
+#include "server/rpc/validation.h"
+
+namespace hartonomous::rpc {
+
+class AtomServiceImpl final : public v1::AtomService::Service {
+ public:
+  AtomServiceImpl(engine::AtomEngine& engine, Limits limits) : engine_(engine), limits_(limits) {}
+
+  grpc::Status IngestAtom(grpc::ServerContext*, const v1::IngestAtomRequest* request,
+                          v1::IngestAtomResponse* response) override;
+  grpc::Status IngestAtoms(grpc::ServerContext*, grpc::ServerReader<v1::IngestAtomsRequest>* reader,
+                           v1::IngestAtomsResponse* response) override;
+  grpc::Status GetAtom(grpc::ServerContext*, const v1::GetAtomRequest* request,
+                       v1::Atom* response) override;
+  grpc::Status ListAtoms(grpc::ServerContext*, const v1::ListAtomsRequest* request,
+                         v1::ListAtomsResponse* response) override;
+  grpc::Status ReleaseAtom(grpc::ServerContext*, const v1::ReleaseAtomRequest* request,
+                           v1::Atom* response) override;
+  grpc::Status DeleteAtom(grpc::ServerContext*, const v1::DeleteAtomRequest* request,
+                          v1::Atom* response) override;
+  grpc::Status PurgeInactive(grpc::ServerContext*, const v1::PurgeInactiveRequest* request,
+                             v1::PurgeInactiveResponse* response) override;
+  grpc::Status GetDedupStats(grpc::ServerContext*, const v1::GetDedupStatsRequest* request,
+                             v1::DedupStats* response) override;
+
+ private:
+  engine::AtomEngine& engine_;
+  const Limits limits_;
+};
+
+}  // namespace hartonomous::rpc

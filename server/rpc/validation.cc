@@ -1,0 +1,137 @@
+#include "server/rpc/validation.h"
+
+#include <cmath>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "server/engine/atom_engine.h"
+#include "storage/sha256.h"
+
+namespace hartonomous::rpc {
+namespace {
+
+constexpr int kDefaultPageSize = 50;
+constexpr int kDefaultTopN = 10;
+
+std::string Field(std::string_view prefix, std::string_view name) {
+  if (prefix.empty()) return std::string(name);
+  return std::string(prefix) + "." + std::string(name);
+}
+
+bool IsToken(std::string_view s, size_t max) {
+  if (s.empty() || s.size() > max) return false;
+  for (char c : s) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) return false;
+  }
+  return true;
+}
+
+struct LengthRule {
+  const char* field;
+  const std::string& (v1::IngestAtomRequest::*get)() const;
+  size_t max;
+};
+
+const LengthRule kLengthRules[] = {
+    {"subtype", &v1::IngestAtomRequest::subtype, 64},
+    {"source_uri", &v1::IngestAtomRequest::source_uri, 2048},
+    {"source_type", &v1::IngestAtomRequest::source_type, 64},
+    {"canonical_text", &v1::IngestAtomRequest::canonical_text, size_t{1} << 20},
+    {"payload_locator", &v1::IngestAtomRequest::payload_locator, 2048},
+    {"metadata", &v1::IngestAtomRequest::metadata, size_t{1} << 20},
+};
+
+}  // namespace
+
+Status ValidateJsonObject(std::string_view field, std::string_view text) {
+  if (text.empty()) return Status::Ok();
+  nlohmann::json parsed = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_discarded()) {
+    return Status::InvalidArgument(std::string(field) + ": must be valid JSON text");
+  }
+  if (!parsed.is_object()) {
+    return Status::InvalidArgument(std::string(field) + ": must be a JSON object, got " +
+                                   parsed.type_name());
+  }
+  return Status::Ok();
+}
+
+Status ValidateIngest(const v1::IngestAtomRequest& request, const Limits& limits,
+                      std::string_view prefix) {
+  if (request.content().empty()) {
+    return Status::InvalidArgument(Field(prefix, "content") + ": must not be empty");
+  }
+  if (request.content().size() > limits.max_content_bytes) {
+    return Status::ResourceExhausted(Field(prefix, "content") + ": " +
+                                     std::to_string(request.content().size()) +
+                                     " bytes exceeds the limit of " +
+                                     std::to_string(limits.max_content_bytes) + " bytes");
+  }
+  if (!IsToken(request.modality(), 32)) {
+    return Status::InvalidArgument(Field(prefix, "modality") +
+                                   ": required, 1-32 characters of [a-z0-9_-] (e.g. 'text', "
+                                   "'image', 'audio', 'video', 'tensor')");
+  }
+  for (const auto& rule : kLengthRules) {
+    if ((request.*rule.get)().size() > rule.max) {
+      return Status::InvalidArgument(Field(prefix, rule.field) + ": longer than " +
+                                     std::to_string(rule.max) + " bytes");
+    }
+  }
+  HT_RETURN_IF_ERROR(ValidateJsonObject(Field(prefix, "metadata"), request.metadata()));
+  if (request.has_spatial_key()) {
+    const auto& p = request.spatial_key();
+    if (!std::isfinite(p.x()) || !std::isfinite(p.y()) || !std::isfinite(p.z())) {
+      return Status::InvalidArgument(Field(prefix, "spatial_key") + ": coordinates must be finite");
+    }
+  }
+  return Status::Ok();
+}
+
+Status ValidateAtomId(uint64_t atom_id) {
+  if (atom_id == 0) return Status::InvalidArgument("atom_id: required, must be > 0");
+  return Status::Ok();
+}
+
+Status ValidateGetAtom(const v1::GetAtomRequest& request) {
+  switch (request.key_case()) {
+    case v1::GetAtomRequest::kAtomId:
+      return ValidateAtomId(request.atom_id());
+    case v1::GetAtomRequest::kContentHash:
+      if (!ParseSha256Hex(request.content_hash())) {
+        return Status::InvalidArgument("content_hash: must be 64 hexadecimal characters");
+      }
+      return Status::Ok();
+    case v1::GetAtomRequest::KEY_NOT_SET:
+      return Status::InvalidArgument("atom_id or content_hash: one is required");
+  }
+  return Status::InvalidArgument("key: unknown");
+}
+
+Status ValidateListAtoms(const v1::ListAtomsRequest& request) {
+  if (request.page_size() < 0) {
+    return Status::InvalidArgument("page_size: must be >= 0 (0 = default of 50)");
+  }
+  if (!request.modality().empty() && !IsToken(request.modality(), 32)) {
+    return Status::InvalidArgument("modality: 1-32 characters of [a-z0-9_-], or empty for any");
+  }
+  return Status::Ok();
+}
+
+Status ValidateTopN(int32_t top_n) {
+  if (top_n < 0) return Status::InvalidArgument("top_n: must be >= 0 (0 = default of 10)");
+  return Status::Ok();
+}
+
+int EffectivePageSize(int32_t page_size) {
+  if (page_size == 0) return kDefaultPageSize;
+  return std::min<int>(page_size, engine::AtomEngine::kMaxPageSize);
+}
+
+int EffectiveTopN(int32_t top_n) {
+  if (top_n == 0) return kDefaultTopN;
+  return std::min<int>(top_n, engine::AtomEngine::kMaxTopN);
+}
+
+}  // namespace hartonomous::rpc

@@ -1,0 +1,38 @@
+// Field-by-field request validation, table-driven. Each rule names the field
+// and the rule in its message ("modality: must match [a-z0-9_-]{1,32}").
+// Runs before any proto -> domain conversion; the engine trusts its result.
+//
+// Thread-safety: pure functions.
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+
+#include "hartonomous/v1/atom_service.pb.h"
+#include "storage/status.h"
+
+namespace hartonomous::rpc {
+
+struct Limits {
+  // Largest atom content accepted. Default: 64 MiB (--max-content-bytes).
+  size_t max_content_bytes = size_t{64} << 20;
+  // Largest total content of one IngestAtoms stream. Default: 256 MiB.
+  size_t max_batch_bytes = size_t{256} << 20;
+};
+
+// field: the path used in messages, e.g. "atoms[3]".
+Status ValidateIngest(const v1::IngestAtomRequest& request, const Limits& limits,
+                      std::string_view field_prefix = "");
+Status ValidateGetAtom(const v1::GetAtomRequest& request);
+Status ValidateListAtoms(const v1::ListAtomsRequest& request);
+Status ValidateAtomId(uint64_t atom_id);
+Status ValidateTopN(int32_t top_n);
+
+// page_size 0 -> default; larger than the maximum -> the maximum (AIP-158).
+int EffectivePageSize(int32_t page_size);
+int EffectiveTopN(int32_t top_n);
+
+// JSON object text (or empty).
+Status ValidateJsonObject(std::string_view field, std::string_view text);
+
+}  // namespace hartonomous::rpc

@@ -1,0 +1,213 @@
+#include "storage/atom_table.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "storage/key_codec.h"
+
+namespace hartonomous::storage {
+namespace {
+
+std::string_view HashKey(const std::string& hash) { return hash; }
+
+std::string ChunkKey(uint64_t atom_id, uint32_t chunk) {
+  std::string key;
+  key.reserve(12);
+  AppendBe64(&key, atom_id);
+  AppendBe32(&key, chunk);
+  return key;
+}
+
+Status PutRecord(WriteTxn& txn, MDB_dbi dbi, const AtomRecord& atom) {
+  const size_t size = atom.ByteSizeLong();
+  HT_ASSIGN_OR_RETURN(char* dst, txn.Reserve(dbi, Be64Key(atom.atom_id()), size));
+  if (!atom.SerializeToArray(dst, static_cast<int>(size))) {
+    return Status::Internal("atom " + std::to_string(atom.atom_id()) + ": serialize failed");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+void AtomTable::SetContentShape(AtomRecord* atom, size_t content_size) {
+  atom->set_content_size(content_size);
+  atom->set_chunk_count(static_cast<uint32_t>((content_size + kChunkBytes - 1) / kChunkBytes));
+}
+
+std::string AtomTable::RefKey(const AtomRecord& atom) {
+  std::string key;
+  key.reserve(16);
+  AppendBe64(&key, static_cast<uint64_t>(atom.reference_count()));
+  AppendBe64(&key, atom.atom_id());
+  return key;
+}
+
+Result<std::optional<AtomRecord>> AtomTable::Get(Txn& txn, uint64_t atom_id) const {
+  std::string_view value;
+  HT_ASSIGN_OR_RETURN(bool found, txn.Get(t_.atoms, Be64Key(atom_id), &value));
+  if (!found) return std::optional<AtomRecord>();
+  AtomRecord atom;
+  if (!atom.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+    return Status::DataLoss("atom " + std::to_string(atom_id) + ": stored record is corrupt");
+  }
+  return std::optional<AtomRecord>(std::move(atom));
+}
+
+Result<std::optional<uint64_t>> AtomTable::FindByHash(Txn& txn, const Sha256Digest& hash) const {
+  std::string_view value;
+  HT_ASSIGN_OR_RETURN(
+      bool found,
+      txn.Get(t_.atom_hash,
+              std::string_view(reinterpret_cast<const char*>(hash.data()), hash.size()), &value));
+  if (!found) return std::optional<uint64_t>();
+  if (value.size() != 8) return Status::DataLoss("atom_hash: malformed entry");
+  return std::optional<uint64_t>(ReadBe64(value));
+}
+
+Status AtomTable::ReadContent(Txn& txn, const AtomRecord& atom, std::string* content) const {
+  content->clear();
+  content->reserve(atom.content_size());
+  for (uint32_t chunk = 0; chunk < atom.chunk_count(); ++chunk) {
+    std::string_view value;
+    HT_ASSIGN_OR_RETURN(bool found, txn.Get(t_.atom_payload, ChunkKey(atom.atom_id(), chunk), &value));
+    if (!found) {
+      return Status::DataLoss("atom " + std::to_string(atom.atom_id()) + ": content chunk " +
+                              std::to_string(chunk) + " is missing");
+    }
+    content->append(value);
+  }
+  if (content->size() != atom.content_size()) {
+    return Status::DataLoss("atom " + std::to_string(atom.atom_id()) + ": content size mismatch");
+  }
+  return Status::Ok();
+}
+
+Status AtomTable::Insert(WriteTxn& txn, const AtomRecord& atom, std::string_view content) {
+  HT_RETURN_IF_ERROR(PutRecord(txn, t_.atoms, atom));
+  for (uint32_t chunk = 0; chunk < atom.chunk_count(); ++chunk) {
+    const std::string_view piece = content.substr(size_t{chunk} * kChunkBytes, kChunkBytes);
+    HT_ASSIGN_OR_RETURN(char* dst, txn.Reserve(t_.atom_payload, ChunkKey(atom.atom_id(), chunk),
+                                               piece.size()));
+    std::memcpy(dst, piece.data(), piece.size());
+  }
+  HT_RETURN_IF_ERROR(txn.Put(t_.atom_hash, HashKey(atom.content_hash()), Be64Key(atom.atom_id()),
+                             MDB_NOOVERWRITE));
+  if (atom.is_active()) {
+    HT_RETURN_IF_ERROR(txn.Put(t_.atoms_by_refcount, RefKey(atom), ""));
+  } else {
+    HT_RETURN_IF_ERROR(txn.Put(t_.atoms_inactive, Be64Key(atom.atom_id()), ""));
+  }
+  Account(atom.modality(), CounterDelta{}, Contribution(atom));
+  return Status::Ok();
+}
+
+Status AtomTable::Update(WriteTxn& txn, const AtomRecord& before, const AtomRecord& after) {
+  HT_RETURN_IF_ERROR(PutRecord(txn, t_.atoms, after));
+  if (before.is_active() != after.is_active() ||
+      before.reference_count() != after.reference_count()) {
+    if (before.is_active()) {
+      HT_RETURN_IF_ERROR(txn.Del(t_.atoms_by_refcount, RefKey(before)).status());
+    } else {
+      HT_RETURN_IF_ERROR(txn.Del(t_.atoms_inactive, Be64Key(before.atom_id())).status());
+    }
+    if (after.is_active()) {
+      HT_RETURN_IF_ERROR(txn.Put(t_.atoms_by_refcount, RefKey(after), ""));
+    } else {
+      HT_RETURN_IF_ERROR(txn.Put(t_.atoms_inactive, Be64Key(after.atom_id()), ""));
+    }
+  }
+  Account(before.modality(), Contribution(before), CounterDelta{});
+  Account(after.modality(), CounterDelta{}, Contribution(after));
+  return Status::Ok();
+}
+
+Result<uint64_t> AtomTable::Remove(WriteTxn& txn, const AtomRecord& atom) {
+  const std::string id_key = Be64Key(atom.atom_id());
+  HT_RETURN_IF_ERROR(txn.Del(t_.atoms, id_key).status());
+  HT_RETURN_IF_ERROR(txn.DelPrefix(t_.atom_payload, id_key).status());
+  HT_RETURN_IF_ERROR(txn.Del(t_.atom_hash, HashKey(atom.content_hash())).status());
+  if (atom.is_active()) {
+    HT_RETURN_IF_ERROR(txn.Del(t_.atoms_by_refcount, RefKey(atom)).status());
+  } else {
+    HT_RETURN_IF_ERROR(txn.Del(t_.atoms_inactive, id_key).status());
+  }
+  uint64_t owned = 0;
+  for (MDB_dbi dbi : t_.atom_owned()) {
+    HT_ASSIGN_OR_RETURN(uint64_t n, txn.DelPrefix(dbi, id_key));
+    owned += n;
+  }
+  Account(atom.modality(), Contribution(atom), CounterDelta{});
+  return owned;
+}
+
+CounterDelta AtomTable::Contribution(const AtomRecord& atom) {
+  if (!atom.is_active()) return CounterDelta{};
+  const int64_t size = static_cast<int64_t>(atom.content_size());
+  return CounterDelta{1, atom.reference_count(), size, size * atom.reference_count()};
+}
+
+void AtomTable::Account(const std::string& modality, const CounterDelta& minus,
+                        const CounterDelta& plus) {
+  CounterDelta& d = pending_[modality];
+  d.unique_atoms += plus.unique_atoms - minus.unique_atoms;
+  d.total_references += plus.total_references - minus.total_references;
+  d.unique_bytes += plus.unique_bytes - minus.unique_bytes;
+  d.logical_bytes += plus.logical_bytes - minus.logical_bytes;
+}
+
+Status AtomTable::FlushCounters(WriteTxn& txn) {
+  for (const auto& [modality, d] : pending_) {
+    if (d.unique_atoms == 0 && d.total_references == 0 && d.unique_bytes == 0 &&
+        d.logical_bytes == 0) {
+      continue;
+    }
+    DedupCounter counter;
+    std::string_view value;
+    HT_ASSIGN_OR_RETURN(bool found, txn.Get(t_.dedup_counters, modality, &value));
+    if (found && !counter.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+      return Status::DataLoss("dedup_counters[" + modality + "]: corrupt");
+    }
+    counter.set_unique_atoms(counter.unique_atoms() + d.unique_atoms);
+    counter.set_total_references(counter.total_references() + d.total_references);
+    counter.set_unique_bytes(counter.unique_bytes() + d.unique_bytes);
+    counter.set_logical_bytes(counter.logical_bytes() + d.logical_bytes);
+    if (counter.unique_atoms() == 0 && counter.total_references() == 0) {
+      HT_RETURN_IF_ERROR(txn.Del(t_.dedup_counters, modality).status());
+    } else {
+      HT_RETURN_IF_ERROR(txn.Put(t_.dedup_counters, modality, counter.SerializeAsString()));
+    }
+  }
+  pending_.clear();
+  return Status::Ok();
+}
+
+Result<std::vector<std::pair<std::string, DedupCounter>>> AtomTable::ReadCounters(Txn& txn) const {
+  std::vector<std::pair<std::string, DedupCounter>> out;
+  auto cursor = txn.OpenCursor(t_.dedup_counters);
+  HT_ASSIGN_OR_RETURN(bool valid, cursor->First());
+  while (valid) {
+    DedupCounter counter;
+    if (!counter.ParseFromArray(cursor->value().data(), static_cast<int>(cursor->value().size()))) {
+      return Status::DataLoss("dedup_counters: corrupt record");
+    }
+    out.emplace_back(std::string(cursor->key()), std::move(counter));
+    HT_ASSIGN_OR_RETURN(valid, cursor->Next());
+  }
+  return out;
+}
+
+Result<std::vector<AtomRecord>> AtomTable::TopByReferences(Txn& txn, size_t n) const {
+  std::vector<AtomRecord> out;
+  auto cursor = txn.OpenCursor(t_.atoms_by_refcount);
+  HT_ASSIGN_OR_RETURN(bool valid, cursor->Last());
+  while (valid && out.size() < n) {
+    const uint64_t atom_id = ReadBe64(cursor->key().substr(8));
+    HT_ASSIGN_OR_RETURN(auto atom, Get(txn, atom_id));
+    if (!atom) return Status::DataLoss("atoms_by_refcount: dangling atom " + std::to_string(atom_id));
+    out.push_back(std::move(*atom));
+    HT_ASSIGN_OR_RETURN(valid, cursor->Prev());
+  }
+  return out;
+}
+
+}  // namespace hartonomous::storage

@@ -1,0 +1,75 @@
+// AtomTable: the atom rows and everything that must change with them in the
+// same transaction: content chunks, the unique ContentHash -> AtomId index,
+// the reference-count index, the inactive set and the per-modality dedup
+// counters. Callers never touch those tables directly, so they stay in step.
+//
+// Thread-safety: stateless apart from the table handles; every method works
+// inside the transaction it is given.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "storage/lmdb_env.h"
+#include "storage/records.pb.h"
+#include "storage/schema.h"
+#include "storage/sha256.h"
+#include "storage/status.h"
+
+namespace hartonomous::storage {
+
+// Signed change to a modality's DedupCounter.
+struct CounterDelta {
+  int64_t unique_atoms = 0;
+  int64_t total_references = 0;
+  int64_t unique_bytes = 0;
+  int64_t logical_bytes = 0;
+};
+
+class AtomTable {
+ public:
+  explicit AtomTable(const Tables& tables) : t_(tables) {}
+
+  Result<std::optional<AtomRecord>> Get(Txn& txn, uint64_t atom_id) const;
+  Result<std::optional<uint64_t>> FindByHash(Txn& txn, const Sha256Digest& hash) const;
+  Status ReadContent(Txn& txn, const AtomRecord& atom, std::string* content) const;
+
+  // Stores a new atom. REQUIRES: atom.atom_id is fresh, atom.content_hash is
+  // the SHA-256 of content and not yet indexed, chunk_count/content_size
+  // match content (SetContentShape).
+  Status Insert(WriteTxn& txn, const AtomRecord& atom, std::string_view content);
+  // Rewrites an atom whose reference_count, is_active or fields changed.
+  // REQUIRES: before is the stored record, after.atom_id == before.atom_id.
+  Status Update(WriteTxn& txn, const AtomRecord& before, const AtomRecord& after);
+  // Hard delete: record, content, indexes and the rows it owns
+  // (Tables::atom_owned). Returns how many owned rows were removed.
+  Result<uint64_t> Remove(WriteTxn& txn, const AtomRecord& atom);
+
+  // Writes the counter changes accumulated by Insert/Update/Remove since the
+  // last flush. REQUIRES: called before the transaction commits.
+  Status FlushCounters(WriteTxn& txn);
+  // Drops accumulated changes (the transaction is being abandoned).
+  void DiscardCounters() { pending_.clear(); }
+
+  Result<std::vector<std::pair<std::string, DedupCounter>>> ReadCounters(Txn& txn) const;
+
+  // Active atoms with the highest reference counts, highest first.
+  Result<std::vector<AtomRecord>> TopByReferences(Txn& txn, size_t n) const;
+
+  static void SetContentShape(AtomRecord* atom, size_t content_size);
+
+ private:
+  static CounterDelta Contribution(const AtomRecord& atom);
+  void Account(const std::string& modality, const CounterDelta& minus, const CounterDelta& plus);
+  static std::string RefKey(const AtomRecord& atom);
+
+  const Tables& t_;
+  std::map<std::string, CounterDelta> pending_;
+};
+
+}  // namespace hartonomous::storage

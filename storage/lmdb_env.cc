@@ -1,0 +1,238 @@
+#include "storage/lmdb_env.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <mutex>
+
+#include <spdlog/spdlog.h>
+
+namespace hartonomous::storage {
+
+Status FromMdb(int rc, std::string_view what) {
+  if (rc == MDB_SUCCESS) return Status::Ok();
+  std::string msg = std::string(what) + ": " + mdb_strerror(rc);
+  switch (rc) {
+    case MDB_NOTFOUND: return Status::NotFound(msg);
+    case MDB_KEYEXIST: return Status::AlreadyExists(msg);
+    case MDB_CORRUPTED:
+    case MDB_PAGE_NOTFOUND:
+    case MDB_INVALID:
+    case MDB_VERSION_MISMATCH:
+      return Status::DataLoss(msg);
+    case MDB_MAP_FULL:
+    case MDB_READERS_FULL:
+    case MDB_TXN_FULL:
+    case MDB_DBS_FULL:
+      return Status::ResourceExhausted(msg);
+    default:
+      spdlog::error("lmdb: {}", msg);
+      return Status::Internal(msg);
+  }
+}
+
+Env::Env(MDB_env* env, EnvOptions options, size_t map_size)
+    : env_(env), options_(std::move(options)), map_size_(map_size) {}
+
+Env::~Env() { mdb_env_close(env_); }
+
+Result<std::unique_ptr<Env>> Env::Open(const EnvOptions& options) {
+  std::error_code ec;
+  std::filesystem::create_directories(options.path, ec);
+  if (ec) {
+    return Status::FailedPrecondition("data dir " + options.path +
+                                      ": cannot create: " + ec.message());
+  }
+  MDB_env* env = nullptr;
+  HT_RETURN_IF_ERROR(FromMdb(mdb_env_create(&env), "mdb_env_create"));
+  auto fail = [&](int rc, std::string_view what) {
+    mdb_env_close(env);
+    return FromMdb(rc, what);
+  };
+  int rc = mdb_env_set_maxdbs(env, 64);
+  if (rc != 0) return fail(rc, "mdb_env_set_maxdbs");
+  rc = mdb_env_set_maxreaders(env, options.max_readers);
+  if (rc != 0) return fail(rc, "mdb_env_set_maxreaders");
+  rc = mdb_env_set_mapsize(env, options.initial_map_size);
+  if (rc != 0) return fail(rc, "mdb_env_set_mapsize");
+  unsigned flags = MDB_NOTLS | MDB_NORDAHEAD;
+  if (!options.durable) flags |= MDB_NOSYNC;
+  rc = mdb_env_open(env, options.path.c_str(), flags, 0640);
+  if (rc != 0) return fail(rc, "opening LMDB environment in " + options.path);
+  MDB_envinfo info;
+  mdb_env_info(env, &info);
+  return std::unique_ptr<Env>(new Env(env, options, info.me_mapsize));
+}
+
+Result<MDB_dbi> Env::OpenDbi(const std::string& name, unsigned flags) {
+  WriteTxn txn(*this, nullptr);
+  HT_RETURN_IF_ERROR(txn.status());
+  MDB_dbi dbi;
+  HT_RETURN_IF_ERROR(FromMdb(mdb_dbi_open(txn.raw(), name.c_str(), flags | MDB_CREATE, &dbi),
+                             "opening table " + name));
+  HT_RETURN_IF_ERROR(txn.Commit());
+  return dbi;
+}
+
+Status Env::Grow() {
+  std::unique_lock lock(resize_mutex_);
+  const size_t current = map_size_.load();
+  if (current >= options_.max_map_size) {
+    return Status::ResourceExhausted("storage: the LMDB map reached its maximum of " +
+                                     std::to_string(options_.max_map_size) + " bytes");
+  }
+  const size_t next = std::min(current * 2, options_.max_map_size);
+  HT_RETURN_IF_ERROR(FromMdb(mdb_env_set_mapsize(env_, next), "mdb_env_set_mapsize"));
+  MDB_envinfo info;
+  mdb_env_info(env_, &info);
+  map_size_ = info.me_mapsize;
+  ++resizes_;
+  spdlog::info("storage: map grown from {} to {} bytes", current, info.me_mapsize);
+  return Status::Ok();
+}
+
+uint64_t Env::used_bytes() const {
+  MDB_envinfo info;
+  MDB_stat stat;
+  mdb_env_info(env_, &info);
+  mdb_env_stat(env_, &stat);
+  return (static_cast<uint64_t>(info.me_last_pgno) + 1) * stat.ms_psize;
+}
+
+Result<bool> Txn::Get(MDB_dbi dbi, std::string_view key, std::string_view* value) {
+  MDB_val k = ToVal(key);
+  MDB_val v;
+  const int rc = mdb_get(txn_, dbi, &k, &v);
+  if (rc == MDB_NOTFOUND) return false;
+  HT_RETURN_IF_ERROR(FromMdb(rc, "mdb_get"));
+  *value = std::string_view(static_cast<const char*>(v.mv_data), v.mv_size);
+  return true;
+}
+
+Result<uint64_t> Txn::Count(MDB_dbi dbi) {
+  MDB_stat stat;
+  HT_RETURN_IF_ERROR(FromMdb(mdb_stat(txn_, dbi, &stat), "mdb_stat"));
+  return static_cast<uint64_t>(stat.ms_entries);
+}
+
+std::unique_ptr<Cursor> Txn::OpenCursor(MDB_dbi dbi) {
+  return std::make_unique<Cursor>(txn_, dbi);
+}
+
+ReadTxn::ReadTxn(Env& env) : resize_lock_(env.resize_mutex()) {
+  status_ = FromMdb(mdb_txn_begin(env.raw(), nullptr, MDB_RDONLY, &txn_), "begin read txn");
+  if (!status_.ok()) txn_ = nullptr;
+}
+
+ReadTxn::~ReadTxn() {
+  if (txn_ != nullptr) mdb_txn_abort(txn_);
+}
+
+WriteTxn::WriteTxn(Env& env, WriteTxn* parent) : parent_(parent) {
+  status_ = FromMdb(mdb_txn_begin(env.raw(), parent ? parent->raw() : nullptr, 0, &txn_),
+                    "begin write txn");
+  if (!status_.ok()) {
+    txn_ = nullptr;
+    done_ = true;
+  }
+}
+
+WriteTxn::~WriteTxn() { Abort(); }
+
+Status WriteTxn::Check(int rc, std::string_view what) {
+  if (rc == MDB_MAP_FULL) map_full_ = true;
+  return FromMdb(rc, what);
+}
+
+Status WriteTxn::Put(MDB_dbi dbi, std::string_view key, std::string_view value,
+                     unsigned flags) {
+  MDB_val k = ToVal(key);
+  MDB_val v = ToVal(value);
+  return Check(mdb_put(txn_, dbi, &k, &v, flags), "mdb_put");
+}
+
+Result<char*> WriteTxn::Reserve(MDB_dbi dbi, std::string_view key, size_t size) {
+  MDB_val k = ToVal(key);
+  MDB_val v{size, nullptr};
+  HT_RETURN_IF_ERROR(Check(mdb_put(txn_, dbi, &k, &v, MDB_RESERVE), "mdb_put"));
+  return static_cast<char*>(v.mv_data);
+}
+
+Result<bool> WriteTxn::Del(MDB_dbi dbi, std::string_view key) {
+  MDB_val k = ToVal(key);
+  const int rc = mdb_del(txn_, dbi, &k, nullptr);
+  if (rc == MDB_NOTFOUND) return false;
+  HT_RETURN_IF_ERROR(Check(rc, "mdb_del"));
+  return true;
+}
+
+Result<uint64_t> WriteTxn::DelPrefix(MDB_dbi dbi, std::string_view prefix) {
+  Cursor cursor(txn_, dbi);
+  uint64_t deleted = 0;
+  HT_ASSIGN_OR_RETURN(bool valid, cursor.Seek(prefix));
+  while (valid && cursor.key().substr(0, prefix.size()) == prefix) {
+    HT_RETURN_IF_ERROR(cursor.Delete());
+    ++deleted;
+    // MDB_GET_CURRENT after a delete lands on the following entry.
+    HT_ASSIGN_OR_RETURN(valid, cursor.Seek(prefix));
+  }
+  return deleted;
+}
+
+Status WriteTxn::Commit() {
+  if (done_) return Status::Internal("commit of a finished transaction");
+  done_ = true;
+  const int rc = mdb_txn_commit(txn_);
+  txn_ = nullptr;
+  if (rc == MDB_MAP_FULL) map_full_ = true;
+  HT_RETURN_IF_ERROR(FromMdb(rc, "commit"));
+  if (parent_ != nullptr) {
+    for (auto& fn : on_commit_) parent_->OnCommit(std::move(fn));
+    on_commit_.clear();
+  }
+  return Status::Ok();
+}
+
+void WriteTxn::Abort() {
+  if (done_) return;
+  done_ = true;
+  mdb_txn_abort(txn_);
+  txn_ = nullptr;
+  on_commit_.clear();
+}
+
+Cursor::Cursor(MDB_txn* txn, MDB_dbi dbi) {
+  status_ = FromMdb(mdb_cursor_open(txn, dbi, &cursor_), "mdb_cursor_open");
+  if (!status_.ok()) cursor_ = nullptr;
+}
+
+Cursor::~Cursor() {
+  if (cursor_ != nullptr) mdb_cursor_close(cursor_);
+}
+
+Result<bool> Cursor::Move(MDB_cursor_op op) {
+  HT_RETURN_IF_ERROR(status_);
+  const int rc = mdb_cursor_get(cursor_, &key_, &value_, op);
+  if (rc == MDB_NOTFOUND) return false;
+  HT_RETURN_IF_ERROR(FromMdb(rc, "mdb_cursor_get"));
+  return true;
+}
+
+Result<bool> Cursor::First() { return Move(MDB_FIRST); }
+Result<bool> Cursor::Last() { return Move(MDB_LAST); }
+Result<bool> Cursor::Next() { return Move(MDB_NEXT); }
+Result<bool> Cursor::Prev() { return Move(MDB_PREV); }
+
+Result<bool> Cursor::Seek(std::string_view target) {
+  key_ = ToVal(target);
+  return Move(MDB_SET_RANGE);
+}
+
+Status Cursor::Delete() {
+  HT_RETURN_IF_ERROR(status_);
+  return FromMdb(mdb_cursor_del(cursor_, 0), "mdb_cursor_del");
+}
+
+}  // namespace hartonomous::storage

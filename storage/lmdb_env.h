@@ -1,0 +1,191 @@
+// RAII wrappers for LMDB: the environment, read and write transactions
+// (write transactions may nest), and cursors. LMDB return codes become
+// Status values here and nowhere else:
+//   MDB_NOTFOUND -> NotFound, MDB_KEYEXIST -> AlreadyExists,
+//   MDB_CORRUPTED / MDB_PAGE_NOTFOUND -> DataLoss,
+//   MDB_MAP_FULL -> ResourceExhausted (and the txn is marked map_full()),
+//   anything else -> Internal.
+//
+// Thread-safety: Env is thread-safe. A transaction or cursor belongs to one
+// thread at a time. Read transactions may be used from any thread (the env is
+// opened with MDB_NOTLS). Only one write transaction exists at a time: the
+// WriteBatcher's thread owns it.
+#pragma once
+
+#include <lmdb.h>
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "storage/status.h"
+
+namespace hartonomous::storage {
+
+struct EnvOptions {
+  // Directory holding data.mdb and lock.mdb; created when missing.
+  std::string path;
+  // Initial map size. Default: 1 GiB. The map grows by doubling on
+  // MDB_MAP_FULL up to max_map_size.
+  size_t initial_map_size = size_t{1} << 30;
+  // Default: 1 TiB (address space only; the file grows with the data).
+  size_t max_map_size = size_t{1} << 40;
+  // Default: 1022 concurrent readers.
+  unsigned max_readers = 1022;
+  // false = MDB_NOSYNC: commits are not durable. Default: true.
+  bool durable = true;
+};
+
+Status FromMdb(int rc, std::string_view what);
+
+class Env {
+ public:
+  static Result<std::unique_ptr<Env>> Open(const EnvOptions& options);
+  ~Env();
+  Env(const Env&) = delete;
+  Env& operator=(const Env&) = delete;
+
+  MDB_env* raw() const { return env_; }
+  const EnvOptions& options() const { return options_; }
+
+  // Opens (creating) a named database. REQUIRES: called at start-up, before
+  // any other write transaction of this process.
+  Result<MDB_dbi> OpenDbi(const std::string& name, unsigned flags);
+
+  // Doubles the map size, up to max_map_size (ResourceExhausted past it).
+  // Waits until no read transaction of this process is open.
+  // REQUIRES: the caller holds no transaction.
+  Status Grow();
+
+  size_t map_size() const { return map_size_.load(); }
+  uint64_t resizes() const { return resizes_.load(); }
+  // Bytes of pages in use (last page number * page size).
+  uint64_t used_bytes() const;
+
+  // Held shared by every transaction, exclusively by Grow().
+  std::shared_mutex& resize_mutex() { return resize_mutex_; }
+
+ private:
+  Env(MDB_env* env, EnvOptions options, size_t map_size);
+
+  MDB_env* env_;
+  EnvOptions options_;
+  std::atomic<size_t> map_size_;
+  std::atomic<uint64_t> resizes_{0};
+  std::shared_mutex resize_mutex_;
+};
+
+class Cursor;
+
+// Operations common to read and write transactions.
+class Txn {
+ public:
+  virtual ~Txn() = default;
+  Txn(const Txn&) = delete;
+  Txn& operator=(const Txn&) = delete;
+
+  MDB_txn* raw() const { return txn_; }
+
+  // True and *value set when key exists; false when absent. *value points
+  // into the map and is valid until the transaction ends or writes again.
+  Result<bool> Get(MDB_dbi dbi, std::string_view key, std::string_view* value);
+  // Number of entries in dbi.
+  Result<uint64_t> Count(MDB_dbi dbi);
+  std::unique_ptr<Cursor> OpenCursor(MDB_dbi dbi);
+
+ protected:
+  Txn() = default;
+  MDB_txn* txn_ = nullptr;
+};
+
+class ReadTxn : public Txn {
+ public:
+  // Begins a read-only snapshot. Check status() before use.
+  explicit ReadTxn(Env& env);
+  ~ReadTxn() override;
+  const Status& status() const { return status_; }
+
+ private:
+  std::shared_lock<std::shared_mutex> resize_lock_;
+  Status status_;
+};
+
+class WriteTxn : public Txn {
+ public:
+  // Begins a write transaction, nested inside parent when parent != nullptr.
+  // Check status() before use.
+  WriteTxn(Env& env, WriteTxn* parent);
+  ~WriteTxn() override;  // aborts unless committed
+  const Status& status() const { return status_; }
+
+  Status Put(MDB_dbi dbi, std::string_view key, std::string_view value,
+             unsigned flags = 0);
+  // Reserves size bytes for key and returns where to write them.
+  Result<char*> Reserve(MDB_dbi dbi, std::string_view key, size_t size);
+  // True when key existed and was deleted; false when absent.
+  Result<bool> Del(MDB_dbi dbi, std::string_view key);
+  // Deletes every key that starts with prefix; returns how many.
+  Result<uint64_t> DelPrefix(MDB_dbi dbi, std::string_view prefix);
+
+  // Runs after the outermost transaction is durably committed (nested: only
+  // if every enclosing transaction commits too). Never runs on abort.
+  void OnCommit(std::function<void()> fn) { on_commit_.push_back(std::move(fn)); }
+
+  Status Commit();
+  void Abort();
+
+  // True when a write failed with MDB_MAP_FULL: the map must grow and the
+  // whole transaction be retried.
+  bool map_full() const { return map_full_; }
+  std::vector<std::function<void()>> TakeOnCommit() { return std::move(on_commit_); }
+
+ private:
+  Status Check(int rc, std::string_view what);
+
+  WriteTxn* parent_;
+  Status status_;
+  bool done_ = false;
+  bool map_full_ = false;
+  std::vector<std::function<void()>> on_commit_;
+};
+
+class Cursor {
+ public:
+  Cursor(MDB_txn* txn, MDB_dbi dbi);
+  ~Cursor();
+  Cursor(const Cursor&) = delete;
+  Cursor& operator=(const Cursor&) = delete;
+
+  // Each positions the cursor and returns whether it is on an entry.
+  Result<bool> First();
+  Result<bool> Last();
+  Result<bool> Next();
+  Result<bool> Prev();
+  // First entry with key >= target.
+  Result<bool> Seek(std::string_view target);
+
+  // REQUIRES: the last positioning call returned true.
+  std::string_view key() const { return {static_cast<const char*>(key_.mv_data), key_.mv_size}; }
+  std::string_view value() const { return {static_cast<const char*>(value_.mv_data), value_.mv_size}; }
+  // Deletes the current entry. REQUIRES: a write transaction.
+  Status Delete();
+
+ private:
+  Result<bool> Move(MDB_cursor_op op);
+
+  MDB_cursor* cursor_ = nullptr;
+  Status status_;
+  MDB_val key_{0, nullptr};
+  MDB_val value_{0, nullptr};
+};
+
+inline MDB_val ToVal(std::string_view s) {
+  return MDB_val{s.size(), const_cast<char*>(s.data())};
+}
+
+}  // namespace hartonomous::storage

@@ -1,0 +1,102 @@
+// The storage schema: every LMDB named database ("table") of the data model
+// and its secondary indexes, declared in one place, with key and value
+// layouts. docs/storage_format.md explains each one.
+//
+// Tables filled by later features exist from the first open so that a data
+// dir never needs a layout change to gain them.
+//
+// Thread-safety: Tables is immutable after OpenTables().
+#pragma once
+
+#include <lmdb.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "storage/lmdb_env.h"
+#include "storage/status.h"
+
+namespace hartonomous::storage {
+
+// Bumped when a stored layout changes; Open refuses a newer data dir and
+// migrates an older one.
+inline constexpr uint32_t kSchemaVersion = 1;
+
+struct Tables {
+  // "meta": string key -> bytes. schema_version (be32), page_token_key
+  // (32 random bytes), created_at_us (be64).
+  MDB_dbi meta;
+  // "sequences": sequence name -> be64 last id issued.
+  MDB_dbi sequences;
+
+  // --- atoms ---
+  // "atoms": be64(atom_id) -> AtomRecord.
+  MDB_dbi atoms;
+  // "atom_hash": sha256(32) -> be64(atom_id). Unique.
+  MDB_dbi atom_hash;
+  // "atom_payload": be64(atom_id) be32(chunk) -> content bytes (<= kChunkBytes).
+  MDB_dbi atom_payload;
+  // "atoms_by_refcount": be64(reference_count) be64(atom_id) -> "" (active atoms).
+  MDB_dbi atoms_by_refcount;
+  // "atoms_inactive": be64(atom_id) -> "" (atoms with is_active = false).
+  MDB_dbi atoms_inactive;
+  // "dedup_counters": modality -> DedupCounter.
+  MDB_dbi dedup_counters;
+
+  // --- rows owned by an atom: key prefix be64(atom_id), purged with it ---
+  // "atom_embeddings": be64(atom_id) embedding_type 0x00 be64(model_id) -> AtomEmbedding.
+  MDB_dbi atom_embeddings;
+  // "atom_embedding_components": be64(atom_id) be64(embedding_id) be32(i) -> component.
+  MDB_dbi atom_embedding_components;
+  // "atom_relations": be64(source_atom_id) ... -> AtomRelation (forward edges).
+  MDB_dbi atom_relations;
+  // "atom_relations_reverse": be64(target_atom_id) ... -> forward key.
+  MDB_dbi atom_relations_reverse;
+  // "tensor_atoms_by_atom": be64(atom_id) be64(tensor_atom_id) -> "".
+  MDB_dbi tensor_atoms_by_atom;
+
+  // --- models ---
+  MDB_dbi models;                    // be64(model_id) -> Model
+  MDB_dbi model_names;               // name -> be64(model_id). Unique.
+  MDB_dbi model_layers;              // be64(model_id) be32(layer_idx) -> ModelLayer
+  MDB_dbi model_metadata;            // be64(model_id) -> ModelMetadata
+  MDB_dbi tensor_atoms;              // be64(tensor_atom_id) -> TensorAtom
+  MDB_dbi tensor_atom_coefficients;  // be64(tensor_atom_id) be32(i) -> coefficient
+
+  // --- inference ---
+  MDB_dbi inference_requests;        // be64(inference_id) -> InferenceRequest
+  MDB_dbi inference_by_time;         // be64(~start_us) be64(inference_id) -> ""
+  MDB_dbi inference_steps;           // be64(inference_id) be32(step) -> InferenceStep
+  MDB_dbi cached_activations;        // be64(layer_id) ... -> CachedActivation
+
+  // --- deduplication policies ---
+  MDB_dbi dedup_policies;            // be64(policy_id) -> DeduplicationPolicy
+  MDB_dbi policy_names;              // policy name -> be64(policy_id). Unique.
+
+  // Tables whose keys start with be64(atom_id) of the atom that owns them:
+  // PurgeInactive deletes those prefixes with the atom.
+  std::vector<MDB_dbi> atom_owned() const {
+    return {atom_embeddings, atom_embedding_components, atom_relations,
+            atom_relations_reverse, tensor_atoms_by_atom};
+  }
+};
+
+// Content is split into rows of at most this size in "atom_payload".
+inline constexpr size_t kChunkBytes = size_t{1} << 20;
+
+struct TableInfo {
+  const char* name;
+  MDB_dbi Tables::*member;
+};
+// Every table, in declaration order.
+const std::vector<TableInfo>& AllTables();
+
+// Opens every table, creating what is missing, checks the schema version and
+// creates the meta records of a new data dir.
+Result<Tables> OpenTables(Env& env);
+
+// Reads a meta value written by OpenTables.
+Result<std::string> ReadMeta(Env& env, const Tables& tables, const std::string& key);
+
+}  // namespace hartonomous::storage

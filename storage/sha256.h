@@ -1,0 +1,26 @@
+// SHA-256 content identity (OpenSSL) and its hex form.
+//
+// Thread-safety: free functions, safe from any thread.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace hartonomous {
+
+using Sha256Digest = std::array<uint8_t, 32>;
+
+Sha256Digest Sha256(std::string_view data);
+
+// 64 lowercase hex characters.
+std::string ToHex(const Sha256Digest& digest);
+// Accepts exactly 64 hex characters, either case; nullopt otherwise.
+std::optional<Sha256Digest> ParseSha256Hex(std::string_view hex);
+
+// HMAC-SHA-256(key, data).
+Sha256Digest HmacSha256(std::string_view key, std::string_view data);
+
+}  // namespace hartonomous

@@ -1,0 +1,127 @@
+#include "storage/write_batcher.h"
+
+#include <spdlog/spdlog.h>
+
+namespace hartonomous::storage {
+
+WriteBatcher::WriteBatcher(Env& env, WriterOptions options)
+    : env_(env), options_(options), thread_([this] { Run(); }) {}
+
+WriteBatcher::~WriteBatcher() { Stop(); }
+
+void WriteBatcher::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ && !thread_.joinable()) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+WriterStats WriteBatcher::stats() const {
+  return WriterStats{commits_.load(), requests_.load(), items_.load(), retries_.load()};
+}
+
+Status WriteBatcher::Write(WriteFn fn, size_t bytes, uint64_t items) {
+  Request request{std::move(fn), bytes, items, Status::Ok(), {}};
+  auto done = request.done.get_future();
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return Status::Unavailable("storage: the writer is shutting down");
+    queue_.push_back(&request);
+  }
+  cv_.notify_one();
+  done.wait();
+  return request.status;
+}
+
+void WriteBatcher::Run() {
+  std::vector<Request*> group;
+  while (true) {
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and nothing left to do
+      size_t bytes = 0;
+      while (!queue_.empty() && group.size() < options_.max_group_requests &&
+             (group.empty() || bytes + queue_.front()->bytes <= options_.max_group_bytes)) {
+        bytes += queue_.front()->bytes;
+        group.push_back(queue_.front());
+        queue_.pop_front();
+      }
+    }
+    CommitGroup(group);
+    for (Request* r : group) r->done.set_value();
+    group.clear();
+  }
+}
+
+void WriteBatcher::CommitGroup(std::vector<Request*>& group) {
+  while (true) {
+    WriteTxn txn(env_, nullptr);
+    if (!txn.status().ok()) {
+      for (Request* r : group) r->status = txn.status();
+      return;
+    }
+    bool map_full = false;
+    const bool single = group.size() == 1;
+    for (Request* r : group) {
+      if (single) {
+        // No sibling to protect: run directly in the group transaction.
+        r->status = r->fn(txn);
+        map_full = txn.map_full();
+        break;
+      }
+      WriteTxn child(env_, &txn);
+      r->status = child.status().ok() ? r->fn(child) : child.status();
+      if (child.map_full()) {
+        map_full = true;
+        break;
+      }
+      if (r->status.ok()) {
+        r->status = child.Commit();
+        if (child.map_full()) {
+          map_full = true;
+          break;
+        }
+      }
+    }
+    Status commit;
+    std::vector<std::function<void()>> hooks;
+    if (!map_full) {
+      if (single && !group.front()->status.ok()) {
+        txn.Abort();
+        return;
+      }
+      hooks = txn.TakeOnCommit();
+      commit = txn.Commit();
+      map_full = txn.map_full();
+    } else {
+      txn.Abort();
+    }
+    if (map_full) {
+      Status grown = env_.Grow();
+      if (!grown.ok()) {
+        for (Request* r : group) r->status = grown;
+        return;
+      }
+      ++retries_;
+      continue;
+    }
+    if (!commit.ok()) {
+      spdlog::error("storage: group commit failed: {}", commit.ToString());
+      for (Request* r : group) r->status = commit;
+      return;
+    }
+    ++commits_;
+    requests_ += group.size();
+    for (Request* r : group) {
+      if (r->status.ok()) items_ += r->items;
+    }
+    for (auto& hook : hooks) hook();
+    return;
+  }
+}
+
+}  // namespace hartonomous::storage
