@@ -28,27 +28,21 @@ void Client::SetDeadline(grpc::ClientContext* context) const {
 }
 
 grpc::Status Client::WaitUntilServing(std::chrono::milliseconds timeout) {
-  // Health.Watch pushes every status change, so this waits without polling:
-  // wait_for_ready holds the call until the server accepts connections.
+  // wait_for_ready holds the call until the server accepts connections (or
+  // the deadline passes); hartonomousd only listens once it is ready to serve.
   auto stub = grpc::health::v1::Health::NewStub(channel_);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + timeout);
   context.set_wait_for_ready(true);
   grpc::health::v1::HealthCheckRequest request;
-  auto reader = stub->Watch(&context, request);
   grpc::health::v1::HealthCheckResponse response;
-  while (reader->Read(&response)) {
-    if (response.status() == grpc::health::v1::HealthCheckResponse::SERVING) {
-      context.TryCancel();
-      reader->Finish();
-      return grpc::Status::OK;
-    }
+  grpc::Status status = stub->Check(&context, request, &response);
+  if (!status.ok()) return status;
+  if (response.status() != grpc::health::v1::HealthCheckResponse::SERVING) {
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                        "server is not SERVING (it may be shutting down)");
   }
-  grpc::Status status = reader->Finish();
-  if (status.ok()) {
-    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "server stopped before SERVING");
-  }
-  return status;
+  return grpc::Status::OK;
 }
 
 grpc::Status Client::IngestAtom(const v1::IngestAtomRequest& request,

@@ -10,7 +10,6 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
-#include <grpcpp/health_check_service_interface.h>
 #include <spdlog/spdlog.h>
 
 #include "server/daemon_config.h"
@@ -19,6 +18,8 @@
 #include "server/logging.h"
 #include "server/rpc/admin_service.h"
 #include "server/rpc/atom_service.h"
+#include "server/rpc/health_service.h"
+#include "server/rpc/in_flight.h"
 #include "server/version.h"
 #include "storage/lmdb_env.h"
 #include "storage/schema.h"
@@ -51,9 +52,11 @@ int Serve(const DaemonConfig& config) {
   engine::AtomEngine atoms(**env, *tables, writer, *token_key);
   rpc::Limits limits{config.max_content_bytes, config.max_batch_bytes};
   rpc::AtomServiceImpl atom_service(atoms, limits);
-  rpc::AdminServiceImpl admin_service(**env, *tables, writer, engine::NowMicros());
+  rpc::InFlightCalls in_flight;
+  rpc::AdminServiceImpl admin_service(**env, *tables, writer, in_flight, engine::NowMicros());
+  rpc::HealthServiceImpl health_service(
+      {"hartonomous.v1.AtomService", "hartonomous.v1.AdminService"});
 
-  grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
@@ -62,8 +65,14 @@ int Serve(const DaemonConfig& config) {
   builder.SetMaxReceiveMessageSize(static_cast<int>(
       std::min<size_t>(config.max_content_bytes + (size_t{16} << 20), INT32_MAX)));
   builder.SetMaxSendMessageSize(-1);
+  // Without this gRPC sets SO_REUSEPORT and a second daemon could share the port.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(&atom_service);
   builder.RegisterService(&admin_service);
+  builder.RegisterService(&health_service);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(in_flight.MakeFactory());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     return Fail(Status::Unavailable("--listen " + config.listen +
@@ -75,7 +84,7 @@ int Serve(const DaemonConfig& config) {
   spdlog::info("hartonomousd {} serving on {} with data dir {}", kVersion, address,
                config.data_dir);
 
-  std::thread signals([&server] {
+  std::thread signals([&server, &health_service, &in_flight] {
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
@@ -83,8 +92,14 @@ int Serve(const DaemonConfig& config) {
     int sig = 0;
     sigwait(&set, &sig);
     spdlog::info("received {}, draining", sig == SIGINT ? "SIGINT" : "SIGTERM");
-    server->GetHealthCheckService()->SetServingStatus(false);
-    server->Shutdown(std::chrono::system_clock::now() + kDrainDeadline);
+    // Drain: report NOT_SERVING, let in-flight calls finish (bounded), then
+    // stop; calls still running at the deadline are cancelled.
+    health_service.Shutdown();
+    if (!in_flight.WaitIdle(std::chrono::system_clock::now() + kDrainDeadline)) {
+      spdlog::warn("{} calls still running after {} s; cancelling them", in_flight.count(),
+                   kDrainDeadline.count());
+    }
+    server->Shutdown(std::chrono::system_clock::now());
   });
   server->Wait();
   signals.join();

@@ -19,6 +19,7 @@ grpc::Status AdminServiceImpl::GetStats(grpc::ServerContext*, const v1::GetStats
   response->set_map_size_bytes(stats->map_size_bytes);
   response->set_map_resizes(stats->map_resizes);
   response->set_data_file_bytes(stats->data_file_bytes);
+  response->set_in_flight_calls(in_flight_.count());
   for (const auto& [name, entries] : stats->table_entries) {
     auto* table = response->add_tables();
     table->set_name(name);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "hartonomous/v1/admin_service.grpc.pb.h"
+#include "server/rpc/in_flight.h"
 #include "storage/lmdb_env.h"
 #include "storage/schema.h"
 #include "storage/write_batcher.h"
@@ -13,8 +14,13 @@ namespace hartonomous::rpc {
 class AdminServiceImpl final : public v1::AdminService::Service {
  public:
   AdminServiceImpl(storage::Env& env, const storage::Tables& tables,
-                   const storage::WriteBatcher& writer, int64_t started_at_us)
-      : env_(env), tables_(tables), writer_(writer), started_at_us_(started_at_us) {}
+                   const storage::WriteBatcher& writer, const InFlightCalls& in_flight,
+                   int64_t started_at_us)
+      : env_(env),
+        tables_(tables),
+        writer_(writer),
+        in_flight_(in_flight),
+        started_at_us_(started_at_us) {}
 
   grpc::Status GetStats(grpc::ServerContext*, const v1::GetStatsRequest* request,
                         v1::ServerStats* response) override;
@@ -23,6 +29,7 @@ class AdminServiceImpl final : public v1::AdminService::Service {
   storage::Env& env_;
   const storage::Tables& tables_;
   const storage::WriteBatcher& writer_;
+  const InFlightCalls& in_flight_;
   const int64_t started_at_us_;
 };
 

@@ -58,18 +58,26 @@ class Daemon {
   const std::string& address() const { return address_; }
   const std::string& data_dir() const { return data_dir_; }
   pid_t pid() const { return pid_; }
+  // The daemon's stderr (its log), appended across restarts.
+  const std::string& log_path() const { return log_path_; }
   Client& client() { return *client_; }
 
   // SIGKILL, no clean shutdown.
   void Kill9();
   // SIGTERM and wait; returns the exit status.
   int Stop();
+  // Sends a signal without waiting.
+  void Signal(int sig);
+  // Waits for the process to exit; returns the exit status.
+  int Wait();
   // Starts again on the same data dir (a new port).
   void Start();
 
  private:
   Options options_;
   std::unique_ptr<TempDir> owned_dir_;
+  TempDir log_dir_;
+  std::string log_path_;
   std::string data_dir_;
   std::string address_;
   pid_t pid_ = -1;

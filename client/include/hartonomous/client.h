@@ -72,7 +72,8 @@ class Client {
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
-  // Waits until the server's grpc.health.v1 status is SERVING, or timeout.
+  // Waits until the server accepts connections and its grpc.health.v1
+  // status is SERVING; UNAVAILABLE when it answers NOT_SERVING.
   grpc::Status WaitUntilServing(std::chrono::milliseconds timeout);
 
   grpc::Status IngestAtom(const v1::IngestAtomRequest& request,

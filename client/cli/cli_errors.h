@@ -1,0 +1,43 @@
+// Errors of the `hartonomous` command-line tool and how they end the process.
+//
+// A command reports failure by throwing one of these; main() catches them at
+// the top, prints the message on stderr and exits with the matching code.
+// They never leave the tool (the client library does not throw).
+//
+// Exit codes: 0 success, 1 Failure (an RPC or I/O error), 2 UsageError.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace hartonomous::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+
+// The command line is malformed: unknown command or flag, missing or bad
+// value. main() prints the message and a usage hint, then exits 2.
+class UsageError : public std::runtime_error {
+ public:
+  explicit UsageError(const std::string& message) : std::runtime_error(message) {}
+};
+
+// The command could not be carried out: main() prints "error: <message>" and
+// exits 1.
+class Failure : public std::runtime_error {
+ public:
+  explicit Failure(const std::string& message) : std::runtime_error(message) {}
+};
+
+// The canonical name of a gRPC status code, e.g. "NOT_FOUND".
+std::string_view StatusCodeName(grpc::StatusCode code);
+
+// A Failure whose message is "<CODE_NAME>: <message>".
+// REQUIRES: !status.ok()
+Failure RpcFailure(const grpc::Status& status);
+
+}  // namespace hartonomous::cli

@@ -1,0 +1,308 @@
+#include "commands.h"
+
+#include <cctype>
+#include <charconv>
+#include <fstream>
+#include <iostream>
+#include <string>
+
+#include "cli_errors.h"
+#include "help.h"
+#include "ingest.h"
+#include "json_output.h"
+#include "text_output.h"
+
+namespace hartonomous::cli {
+namespace {
+
+namespace v1 = ::hartonomous::v1;
+
+void Check(const grpc::Status& status) {
+  if (!status.ok()) throw RpcFailure(status);
+}
+
+bool IsContentHash(std::string_view key) {
+  if (key.size() != 64) return false;
+  for (char c : key) {
+    if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
+uint64_t ParseAtomId(const std::string& text) { return ParseUint64(text, "atom id"); }
+
+void WriteContent(const v1::Atom& atom, const std::string& output) {
+  if (atom.content().size() != atom.content_size()) {
+    throw Failure("received " + std::to_string(atom.content().size()) +
+                  " bytes of content but the atom's content_size is " +
+                  std::to_string(atom.content_size()));
+  }
+  if (output == "-") {
+    std::cout.write(atom.content().data(),
+                    static_cast<std::streamsize>(atom.content().size()));
+    return;
+  }
+  std::ofstream file(output, std::ios::binary | std::ios::trunc);
+  file.write(atom.content().data(), static_cast<std::streamsize>(atom.content().size()));
+  file.close();
+  if (!file) throw Failure("cannot write '" + output + "'");
+}
+
+void RunGet(const Invocation& invocation) {
+  const std::string& key = invocation.args[0];
+  const bool by_hash = IsContentHash(key);
+  uint64_t atom_id = 0;
+  if (!by_hash) {
+    const auto [end, ec] = std::from_chars(key.data(), key.data() + key.size(), atom_id);
+    if (key.empty() || ec != std::errc() || end != key.data() + key.size()) {
+      throw UsageError("'" + key +
+                       "' is neither a decimal atom id nor a 64-hex content hash");
+    }
+  }
+  const bool show_content = invocation.Has("content");
+  const bool to_file = invocation.Has("output");
+  const std::string output = invocation.Get("output");
+  if (to_file && output.empty()) {
+    throw UsageError("-o needs a file name, or '-' for stdout");
+  }
+
+  Client client(MakeClientOptions(invocation.global));
+  v1::Atom atom;
+  if (by_hash) {
+    std::string hash = key;
+    for (char& c : hash) {
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    Check(client.GetAtomByHash(hash, show_content || to_file, &atom));
+  } else {
+    Check(client.GetAtom(atom_id, show_content || to_file, &atom));
+  }
+  if (to_file) {
+    WriteContent(atom, output);
+    if (output == "-") return;  // stdout carries the content only
+  }
+  if (invocation.global.json) {
+    PrintJson(std::cout, AtomToJson(atom, show_content));
+  } else {
+    PrintAtom(std::cout, atom, show_content);
+  }
+}
+
+void RunList(const Invocation& invocation) {
+  v1::ListAtomsRequest request;
+  request.set_modality(invocation.Get("modality"));
+  request.set_subtype(invocation.Get("subtype"));
+  request.set_source_type(invocation.Get("source-type"));
+  if (invocation.Has("active") && invocation.Has("inactive")) {
+    throw UsageError("--active and --inactive exclude each other");
+  }
+  if (invocation.Has("active")) request.set_is_active(true);
+  if (invocation.Has("inactive")) request.set_is_active(false);
+  const uint64_t limit = invocation.GetUint("limit", 0);
+  int32_t page_size = invocation.GetInt32("page-size", 0);
+  if (!invocation.Has("page-size") && limit > 0 && limit < 50) {
+    page_size = static_cast<int32_t>(limit);  // do not fetch more than asked for
+  }
+  request.set_page_size(page_size);
+
+  Client client(MakeClientOptions(invocation.global));
+  uint64_t count = 0;
+  const bool json = invocation.global.json;
+  AtomListing listing(std::cout);
+  if (json) std::cout << '[';
+  const grpc::Status status = client.ListAtoms(request, [&](const v1::Atom& atom) {
+    if (json) {
+      std::string text = DumpJson(AtomToJson(atom, false));
+      // Indent the object as an array element; JSON strings hold no raw newline.
+      for (size_t at = text.find('\n'); at != std::string::npos;
+           at = text.find('\n', at + 3)) {
+        text.replace(at, 1, "\n  ");
+      }
+      std::cout << (count == 0 ? "\n  " : ",\n  ") << text;
+    } else {
+      listing.Add(atom);
+    }
+    ++count;
+    return limit == 0 || count < limit;
+  });
+  Check(status);
+  if (json) {
+    std::cout << (count == 0 ? "]\n" : "\n]\n");
+  } else {
+    listing.Finish();
+  }
+}
+
+void RunStats(const Invocation& invocation) {
+  const int32_t top = invocation.GetInt32("top", 0);
+  Client client(MakeClientOptions(invocation.global));
+  v1::DedupStats stats;
+  Check(client.GetDedupStats(top, &stats));
+  if (invocation.global.json) {
+    PrintJson(std::cout, DedupStatsToJson(stats));
+  } else {
+    PrintDedupStats(std::cout, stats);
+  }
+}
+
+void PrintAtomResult(const Invocation& invocation, const v1::Atom& atom) {
+  if (invocation.global.json) {
+    PrintJson(std::cout, AtomToJson(atom, false));
+  } else {
+    PrintAtomState(std::cout, atom);
+  }
+}
+
+void RunRelease(const Invocation& invocation) {
+  const uint64_t atom_id = ParseAtomId(invocation.args[0]);
+  Client client(MakeClientOptions(invocation.global));
+  v1::Atom atom;
+  Check(client.ReleaseAtom(atom_id, &atom));
+  PrintAtomResult(invocation, atom);
+}
+
+void RunDelete(const Invocation& invocation) {
+  const uint64_t atom_id = ParseAtomId(invocation.args[0]);
+  Client client(MakeClientOptions(invocation.global));
+  v1::Atom atom;
+  Check(client.DeleteAtom(atom_id, &atom));
+  PrintAtomResult(invocation, atom);
+}
+
+void RunPurge(const Invocation& invocation) {
+  const uint64_t max_atoms = invocation.GetUint("max", 0);
+  Client client(MakeClientOptions(invocation.global));
+  v1::PurgeInactiveResponse response;
+  Check(client.PurgeInactive(max_atoms, &response));
+  if (invocation.global.json) {
+    PrintJson(std::cout, PurgeToJson(response));
+  } else {
+    PrintPurge(std::cout, response);
+  }
+}
+
+void RunServerStats(const Invocation& invocation) {
+  Client client(MakeClientOptions(invocation.global));
+  v1::ServerStats stats;
+  Check(client.GetServerStats(&stats));
+  if (invocation.global.json) {
+    PrintJson(std::cout, ServerStatsToJson(stats));
+  } else {
+    PrintServerStats(std::cout, stats);
+  }
+}
+
+void RunHelp(const Invocation& invocation) {
+  if (invocation.args.empty()) {
+    std::cout << UsageText(Commands());
+    return;
+  }
+  for (const CommandSpec& command : Commands()) {
+    if (command.name == invocation.args[0]) {
+      std::cout << CommandHelp(command);
+      return;
+    }
+  }
+  throw UsageError("unknown command '" + invocation.args[0] + "'");
+}
+
+constexpr std::string_view kIngestDetails =
+    "Each FILE becomes one atom; '-' reads standard input (source_uri 'stdin').\n"
+    "source_uri is file://<absolute path>. The modality is guessed from the\n"
+    "extension: .txt .md .json .csv .xml .yaml .log, source code, ... => text;\n"
+    ".png .jpg .jpeg .pgm .ppm => image; .wav => audio; .y4m .mp4 => video;\n"
+    ".npy => tensor; no extension and valid UTF-8 => text; else binary.\n"
+    "Text content up to 64 KiB is also sent as canonical_text.\n"
+    "\n"
+    "All files travel on one IngestAtoms stream, and each stream is one\n"
+    "transaction: all of its atoms are committed or none. When the content on\n"
+    "a stream would exceed --max-stream-bytes, a new stream (a new\n"
+    "transaction) starts, so a very large ingest commits in several parts.\n"
+    "--timeout bounds each stream as a whole.\n"
+    "\n"
+    "Output: one line per file, 'ATOM_ID  HASH  refs=N  created|reused  PATH',\n"
+    "then a summary; with --json one document with \"results\" and totals.\n"
+    "A progress bar is drawn on stderr when it is a terminal.";
+
+constexpr std::string_view kGetDetails =
+    "A 64-hex argument is a content hash, anything else a decimal atom id.\n"
+    "--content shows the content (text, or base64 \"content\" with --json);\n"
+    "-o FILE writes the raw content bytes to FILE; with -o - they go to stdout\n"
+    "and nothing else is printed there.";
+
+}  // namespace
+
+ClientOptions MakeClientOptions(const GlobalOptions& global) {
+  ClientOptions options;
+  options.target = global.server;
+  options.timeout = global.timeout;
+  return options;
+}
+
+const std::vector<CommandSpec>& Commands() {
+  static const std::vector<CommandSpec> commands = {
+      {.name = "ingest",
+       .args_usage = "FILE...|-",
+       .summary = "store files (or standard input) as atoms",
+       .details = kIngestDetails,
+       .options = IngestOptions(),
+       .min_args = 1,
+       .run = &RunIngest},
+      {.name = "get",
+       .args_usage = "ID|HASH",
+       .summary = "show one atom, by atom id or content hash",
+       .details = kGetDetails,
+       .options = {{"content", 0, "", "include the content"},
+                   {"output", 'o', "FILE",
+                    "write the raw content to FILE ('-' = stdout)"}},
+       .min_args = 1,
+       .max_args = 1,
+       .run = &RunGet},
+      {.name = "list",
+       .summary = "list atoms in atom id order",
+       .options = {{"modality", 0, "M", "only atoms of modality M"},
+                   {"subtype", 0, "S", "only atoms of subtype S"},
+                   {"source-type", 0, "T", "only atoms of source type T"},
+                   {"active", 0, "", "only active atoms"},
+                   {"inactive", 0, "", "only inactive atoms"},
+                   {"limit", 0, "N", "stop after N atoms (default: 0 = all)"},
+                   {"page-size", 0, "N",
+                    "atoms per request (default: the server's, 50)"}},
+       .max_args = 0,
+       .run = &RunList},
+      {.name = "stats",
+       .summary = "dedup statistics: top atoms, savings per modality",
+       .options = {{"top", 0, "N", "how many top atoms (default: the server's, 10)"}},
+       .max_args = 0,
+       .run = &RunStats},
+      {.name = "release",
+       .args_usage = "ID",
+       .summary = "drop one reference; at zero the atom becomes inactive",
+       .min_args = 1,
+       .max_args = 1,
+       .run = &RunRelease},
+      {.name = "delete",
+       .args_usage = "ID",
+       .summary = "soft delete: inactive, with zero references",
+       .min_args = 1,
+       .max_args = 1,
+       .run = &RunDelete},
+      {.name = "purge",
+       .summary = "hard delete inactive atoms and their dependent rows",
+       .options = {{"max", 0, "N", "purge at most N atoms (default: 0 = all)"}},
+       .max_args = 0,
+       .run = &RunPurge},
+      {.name = "server-stats",
+       .summary = "server, storage and group-commit counters",
+       .max_args = 0,
+       .run = &RunServerStats},
+      {.name = "help",
+       .args_usage = "[COMMAND]",
+       .summary = "show help, for one command or all",
+       .max_args = 1,
+       .run = &RunHelp},
+  };
+  return commands;
+}
+
+}  // namespace hartonomous::cli

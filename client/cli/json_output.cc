@@ -1,0 +1,126 @@
+#include "json_output.h"
+
+#include "format.h"
+
+namespace hartonomous::cli {
+namespace {
+
+namespace v1 = ::hartonomous::v1;
+using json = nlohmann::ordered_json;
+
+json TimestampToJson(bool present, const google::protobuf::Timestamp& timestamp) {
+  return present ? json(FormatTimestamp(timestamp)) : json(nullptr);
+}
+
+json ModalityStatsToJson(const v1::ModalityDedupStats& stats) {
+  return {
+      {"modality", stats.modality()},
+      {"unique_atoms", stats.unique_atoms()},
+      {"total_references", stats.total_references()},
+      {"duplicates_avoided", stats.duplicates_avoided()},
+      {"unique_bytes", stats.unique_bytes()},
+      {"logical_bytes", stats.logical_bytes()},
+      {"bytes_saved", stats.bytes_saved()},
+      {"savings_percent", stats.savings_percent()},
+  };
+}
+
+json TopAtomToJson(const v1::TopAtom& atom) {
+  return {
+      {"atom_id", atom.atom_id()},
+      {"content_hash", atom.content_hash()},
+      {"modality", atom.modality()},
+      {"subtype", atom.subtype()},
+      {"reference_count", atom.reference_count()},
+      {"content_size", atom.content_size()},
+      {"canonical_text", atom.canonical_text()},
+  };
+}
+
+}  // namespace
+
+json AtomToJson(const v1::Atom& atom, bool include_content) {
+  json out = {
+      {"atom_id", atom.atom_id()},
+      {"content_hash", atom.content_hash()},
+      {"modality", atom.modality()},
+      {"subtype", atom.subtype()},
+      {"source_uri", atom.source_uri()},
+      {"source_type", atom.source_type()},
+      {"canonical_text", atom.canonical_text()},
+      {"payload_locator", atom.payload_locator()},
+      {"metadata", atom.metadata()},
+      {"spatial_key", nullptr},
+      {"reference_count", atom.reference_count()},
+      {"is_active", atom.is_active()},
+      {"content_size", atom.content_size()},
+      {"created_at", TimestampToJson(atom.has_created_at(), atom.created_at())},
+      {"updated_at", TimestampToJson(atom.has_updated_at(), atom.updated_at())},
+  };
+  if (atom.has_spatial_key()) {
+    out["spatial_key"] = {{"x", atom.spatial_key().x()},
+                          {"y", atom.spatial_key().y()},
+                          {"z", atom.spatial_key().z()}};
+  }
+  if (include_content) out["content"] = Base64Encode(atom.content());
+  return out;
+}
+
+json IngestResultToJson(const v1::IngestAtomResponse& result, const std::string& path) {
+  return {
+      {"path", path},
+      {"atom_id", result.atom_id()},
+      {"content_hash", result.content_hash()},
+      {"reference_count", result.reference_count()},
+      {"created", result.created()},
+  };
+}
+
+json DedupStatsToJson(const v1::DedupStats& stats) {
+  json top = json::array();
+  for (const auto& atom : stats.top_atoms()) top.push_back(TopAtomToJson(atom));
+  json modalities = json::array();
+  for (const auto& modality : stats.modalities()) {
+    modalities.push_back(ModalityStatsToJson(modality));
+  }
+  return {
+      {"top_atoms", std::move(top)},
+      {"modalities", std::move(modalities)},
+      {"total", ModalityStatsToJson(stats.total())},
+  };
+}
+
+json PurgeToJson(const v1::PurgeInactiveResponse& response) {
+  return {
+      {"atoms_purged", response.atoms_purged()},
+      {"bytes_freed", response.bytes_freed()},
+      {"dependent_rows_removed", response.dependent_rows_removed()},
+  };
+}
+
+json ServerStatsToJson(const v1::ServerStats& stats) {
+  json tables = json::array();
+  for (const auto& table : stats.tables()) {
+    tables.push_back({{"name", table.name()}, {"entries", table.entries()}});
+  }
+  return {
+      {"version", stats.version()},
+      {"schema_version", stats.schema_version()},
+      {"uptime_seconds", stats.uptime_seconds()},
+      {"commits", stats.commits()},
+      {"write_requests", stats.write_requests()},
+      {"items_written", stats.items_written()},
+      {"map_size_bytes", stats.map_size_bytes()},
+      {"map_resizes", stats.map_resizes()},
+      {"data_file_bytes", stats.data_file_bytes()},
+      {"tables", std::move(tables)},
+  };
+}
+
+std::string DumpJson(const json& value) {
+  return value.dump(2, ' ', false, json::error_handler_t::replace);
+}
+
+void PrintJson(std::ostream& out, const json& value) { out << DumpJson(value) << '\n'; }
+
+}  // namespace hartonomous::cli

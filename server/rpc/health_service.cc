@@ -1,0 +1,55 @@
+#include "server/rpc/health_service.h"
+
+#include <chrono>
+
+namespace hartonomous::rpc {
+
+using grpc::health::v1::HealthCheckResponse;
+
+void HealthServiceImpl::Shutdown() {
+  {
+    std::lock_guard lock(mu_);
+    serving_ = false;
+  }
+  changed_.notify_all();
+}
+
+grpc::Status HealthServiceImpl::Check(grpc::ServerContext*,
+                                      const grpc::health::v1::HealthCheckRequest* request,
+                                      HealthCheckResponse* response) {
+  if (!Known(request->service())) {
+    return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                        "service: unknown service '" + request->service() + "'");
+  }
+  std::lock_guard lock(mu_);
+  response->set_status(serving_ ? HealthCheckResponse::SERVING : HealthCheckResponse::NOT_SERVING);
+  return grpc::Status::OK;
+}
+
+grpc::Status HealthServiceImpl::Watch(grpc::ServerContext* context,
+                                      const grpc::health::v1::HealthCheckRequest* request,
+                                      grpc::ServerWriter<HealthCheckResponse>* writer) {
+  HealthCheckResponse response;
+  if (!Known(request->service())) {
+    response.set_status(HealthCheckResponse::SERVICE_UNKNOWN);
+    writer->Write(response);
+    return grpc::Status::OK;
+  }
+  std::unique_lock lock(mu_);
+  response.set_status(serving_ ? HealthCheckResponse::SERVING : HealthCheckResponse::NOT_SERVING);
+  lock.unlock();
+  if (!writer->Write(response)) return grpc::Status::OK;
+  lock.lock();
+  // A sync handler learns of a client's cancellation only by asking, so the
+  // wait wakes periodically as well as on a status change.
+  while (serving_ && !context->IsCancelled()) {
+    changed_.wait_for(lock, std::chrono::milliseconds(200));
+  }
+  if (serving_) return grpc::Status::OK;  // the client went away
+  lock.unlock();
+  response.set_status(HealthCheckResponse::NOT_SERVING);
+  writer->Write(response);
+  return grpc::Status::OK;
+}
+
+}  // namespace hartonomous::rpc

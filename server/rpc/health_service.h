@@ -1,0 +1,44 @@
+// HealthServiceImpl: the standard grpc.health.v1.Health service (Check and
+// Watch) for the whole server ("" service name) and each Hartonomous service
+// by its full name. SERVING while the server runs; NOT_SERVING from the
+// moment shutdown begins, so load balancers and clients stop sending.
+//
+// Thread-safety: thread-safe.
+#pragma once
+
+#include <condition_variable>
+#include <mutex>
+#include <set>
+#include <string>
+
+#include "grpc/health/v1/health.grpc.pb.h"
+
+namespace hartonomous::rpc {
+
+class HealthServiceImpl final : public grpc::health::v1::Health::Service {
+ public:
+  // services: the names answered besides "" (the server as a whole).
+  explicit HealthServiceImpl(std::set<std::string> services) : services_(std::move(services)) {}
+
+  // Switches every service to NOT_SERVING and ends open Watch streams.
+  void Shutdown();
+
+  grpc::Status Check(grpc::ServerContext* context,
+                     const grpc::health::v1::HealthCheckRequest* request,
+                     grpc::health::v1::HealthCheckResponse* response) override;
+  grpc::Status Watch(grpc::ServerContext* context,
+                     const grpc::health::v1::HealthCheckRequest* request,
+                     grpc::ServerWriter<grpc::health::v1::HealthCheckResponse>* writer) override;
+
+ private:
+  bool Known(const std::string& service) const {
+    return service.empty() || services_.count(service) > 0;
+  }
+
+  const std::set<std::string> services_;
+  std::mutex mu_;
+  std::condition_variable changed_;
+  bool serving_ = true;  // GUARDED_BY(mu_)
+};
+
+}  // namespace hartonomous::rpc

@@ -1,0 +1,47 @@
+// Small helpers shared by the integration tests.
+#pragma once
+
+#include <openssl/sha.h>
+
+#include <string>
+
+#include "hartonomous/client.h"
+
+namespace hartonomous::testing {
+
+inline v1::IngestAtomRequest TextAtom(const std::string& content, const std::string& subtype = "") {
+  v1::IngestAtomRequest request;
+  request.set_content(content);
+  request.set_modality("text");
+  request.set_subtype(subtype);
+  request.set_source_type("test");
+  request.set_canonical_text(content);
+  return request;
+}
+
+inline std::string Sha256Hex(const std::string& data) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
+  static const char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned char b : digest) {
+    hex.push_back(kHex[b >> 4]);
+    hex.push_back(kHex[b & 15]);
+  }
+  return hex;
+}
+
+inline std::string CodeName(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::OK: return "OK";
+    case grpc::StatusCode::INVALID_ARGUMENT: return "INVALID_ARGUMENT";
+    case grpc::StatusCode::NOT_FOUND: return "NOT_FOUND";
+    case grpc::StatusCode::ALREADY_EXISTS: return "ALREADY_EXISTS";
+    case grpc::StatusCode::FAILED_PRECONDITION: return "FAILED_PRECONDITION";
+    case grpc::StatusCode::RESOURCE_EXHAUSTED: return "RESOURCE_EXHAUSTED";
+    case grpc::StatusCode::UNAVAILABLE: return "UNAVAILABLE";
+    default: return "code " + std::to_string(static_cast<int>(code));
+  }
+}
+
+}  // namespace hartonomous::testing

@@ -1,0 +1,31 @@
+#include <catch2/catch.hpp>
+
+#include "server/daemon_config.h"
+
+using namespace hartonomous;
+
+TEST_CASE("defaults and flags") {
+  auto d = ParseDaemonFlags({});
+  REQUIRE(d.ok());
+  CHECK(d->listen == "127.0.0.1:50051");
+  CHECK(d->data_dir == "data");
+  CHECK(d->max_content_bytes == size_t{64} << 20);
+  auto c = ParseDaemonFlags({"--listen", "0.0.0.0:0", "--data-dir=/srv/h", "--max-content-bytes",
+                             "2M", "--log-format", "json"});
+  REQUIRE(c.ok());
+  CHECK(c->listen == "0.0.0.0:0");
+  CHECK(c->data_dir == "/srv/h");
+  CHECK(c->max_content_bytes == size_t{2} << 20);
+  CHECK(c->log_format == "json");
+}
+
+TEST_CASE("bad flags name themselves") {
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"--nope"}, {"--listen"}, {"--listen", "noport"}, {"--log-level", "x"},
+           {"--max-content-bytes", "12Q"}, {"--max-content-bytes", "0"}}) {
+    auto r = ParseDaemonFlags(args);
+    INFO(args[0]);
+    CHECK(r.status().code() == Status::Code::kInvalidArgument);
+    CHECK_THAT(r.status().message(), Catch::StartsWith(args[0]));
+  }
+}

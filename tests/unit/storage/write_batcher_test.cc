@@ -1,0 +1,96 @@
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <thread>
+
+#include "storage/key_codec.h"
+#include "storage/write_batcher.h"
+#include "temp_env.h"
+
+using namespace hartonomous;
+using namespace hartonomous::storage;
+
+TEST_CASE("concurrent writers are all committed, in fewer commits than requests") {
+  testing::TempEnv t;
+  WriteBatcher writer(t.env());
+  constexpr int kThreads = 8, kPerThread = 200;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int th = 0; th < kThreads; ++th) {
+    threads.emplace_back([&, th] {
+      for (int i = 0; i < kPerThread; ++i) {
+        const uint64_t key = static_cast<uint64_t>(th) * 1000 + i;
+        Status s = writer.Write([&](WriteTxn& txn) { return txn.Put(t.tables().atoms, Be64Key(key), "v"); });
+        if (!s.ok()) ++failures;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  CHECK(failures == 0);
+  const WriterStats stats = writer.stats();
+  CHECK(stats.requests == kThreads * kPerThread);
+  CHECK(stats.items == kThreads * kPerThread);
+  CHECK(stats.commits <= stats.requests);
+  ReadTxn txn(t.env());
+  CHECK(*txn.Count(t.tables().atoms) == kThreads * kPerThread);
+}
+
+TEST_CASE("a failing request undoes only its own writes, even inside a group") {
+  testing::TempEnv t;
+  WriteBatcher writer(t.env());
+  constexpr int kThreads = 6;
+  std::vector<std::thread> threads;
+  std::vector<Status> results(kThreads);
+  for (int th = 0; th < kThreads; ++th) {
+    threads.emplace_back([&, th] {
+      results[th] = writer.Write([&, th](WriteTxn& txn) -> Status {
+        for (int i = 0; i < 10; ++i) {
+          HT_RETURN_IF_ERROR(txn.Put(t.tables().atoms, Be64Key(th * 100 + i), "v"));
+        }
+        // Odd requests fail after writing.
+        if (th % 2 == 1) return Status::InvalidArgument("request " + std::to_string(th));
+        return Status::Ok();
+      });
+    });
+  }
+  for (auto& th : threads) th.join();
+  ReadTxn txn(t.env());
+  for (int th = 0; th < kThreads; ++th) {
+    INFO(th);
+    CHECK(results[th].ok() == (th % 2 == 0));
+    std::string_view v;
+    CHECK(*txn.Get(t.tables().atoms, Be64Key(th * 100 + 9), &v) == (th % 2 == 0));
+    CHECK(*txn.Get(t.tables().atoms, Be64Key(th * 100), &v) == (th % 2 == 0));
+  }
+}
+
+TEST_CASE("writes past the map size grow the map transparently") {
+  testing::TempEnv t(size_t{1} << 20);
+  WriteBatcher writer(t.env());
+  const std::string value(200 << 10, 'q');
+  for (uint64_t i = 0; i < 40; ++i) {  // ~8 MiB into a 1 MiB map
+    REQUIRE(writer.Write([&](WriteTxn& txn) { return txn.Put(t.tables().atom_payload, Be64Key(i), value); }).ok());
+  }
+  CHECK(t.env().resizes() >= 3);
+  CHECK(writer.stats().retries >= 3);
+  ReadTxn txn(t.env());
+  CHECK(*txn.Count(t.tables().atom_payload) == 40);
+}
+
+TEST_CASE("on-commit hooks run after the commit; a stopped writer refuses work") {
+  testing::TempEnv t;
+  WriteBatcher writer(t.env());
+  bool visible_in_hook = false;
+  REQUIRE(writer.Write([&](WriteTxn& txn) {
+    txn.OnCommit([&] {
+      ReadTxn read(t.env());
+      std::string_view v;
+      visible_in_hook = *read.Get(t.tables().atoms, "k", &v);
+    });
+    return txn.Put(t.tables().atoms, "k", "v");
+  }).ok());
+  CHECK(visible_in_hook);
+  writer.Stop();
+  Status s = writer.Write([&](WriteTxn& txn) { return txn.Put(t.tables().atoms, "k2", "v"); });
+  CHECK(s.code() == Status::Code::kUnavailable);
+}
