@@ -5,8 +5,11 @@
 namespace hartonomous {
 namespace {
 
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target) {
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target, bool own_connection) {
   grpc::ChannelArguments args;
+  // Channels with equal arguments share one connection; a private subchannel
+  // pool gives this client its own.
+  if (own_connection) args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   args.SetMaxReceiveMessageSize(-1);  // atoms with content can be large
   args.SetMaxSendMessageSize(-1);
   return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
@@ -15,7 +18,7 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target) {
 }  // namespace
 
 Client::Client(ClientOptions options)
-    : Client(MakeChannel(options.target), options) {}
+    : Client(MakeChannel(options.target, options.own_connection), options) {}
 
 Client::Client(std::shared_ptr<grpc::Channel> channel, ClientOptions options)
     : options_(std::move(options)),
@@ -84,6 +87,9 @@ bool IngestStream::Write(v1::IngestAtomRequest atom) {
 }
 
 grpc::Status IngestStream::Finish(v1::IngestAtomsResponse* response) {
+  if (writer_ == nullptr) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "IngestStream: already finished");
+  }
   Flush();
   writer_->WritesDone();
   grpc::Status status = writer_->Finish();

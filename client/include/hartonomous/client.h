@@ -32,6 +32,9 @@ struct ClientOptions {
   // Deadline applied to every unary call and to each whole stream.
   // Default: 60 s.
   std::chrono::milliseconds timeout{60000};
+  // Clients to one target share one TCP connection unless this is set (load
+  // generators want one connection per client). Default: false.
+  bool own_connection = false;
 };
 
 // One client-streaming IngestAtoms call. Atoms are packed into messages of at
@@ -43,10 +46,12 @@ class IngestStream {
   IngestStream& operator=(const IngestStream&) = delete;
   ~IngestStream();
 
-  // Queues one atom. Returns false when the stream is broken (the server has
-  // already failed the call); Finish() then reports why.
+  // Queues one atom; it is sent once the pending message is full or at
+  // Finish(). Returns false when the stream is broken (the server has already
+  // failed the call); Finish() then reports why.
   bool Write(v1::IngestAtomRequest atom);
   // Sends what is queued, closes the stream and waits for the commit.
+  // A second call returns FAILED_PRECONDITION.
   grpc::Status Finish(v1::IngestAtomsResponse* response);
 
  private:
