@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Configures and builds Hartonomous into ./build (or $BUILD_DIR).
+# Usage: deploy/build.sh [Release|RelWithDebInfo|Debug]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD_DIR=${BUILD_DIR:-build}
+TYPE=${1:-RelWithDebInfo}
+JOBS=${JOBS:-$(nproc)}
+cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE="$TYPE" >/dev/null
+cmake --build "$BUILD_DIR" -j "$JOBS"
