@@ -18,9 +18,12 @@ std::string ChunkKey(uint64_t atom_id, uint32_t chunk) {
   return key;
 }
 
-Status PutRecord(WriteTxn& txn, MDB_dbi dbi, const AtomRecord& atom) {
+// append: the key is larger than every key in the table (a fresh atom id),
+// so LMDB can fill pages instead of splitting them in half.
+Status PutRecord(WriteTxn& txn, MDB_dbi dbi, const AtomRecord& atom, bool append) {
   const size_t size = atom.ByteSizeLong();
-  HT_ASSIGN_OR_RETURN(char* dst, txn.Reserve(dbi, Be64Key(atom.atom_id()), size));
+  HT_ASSIGN_OR_RETURN(char* dst,
+                      txn.Reserve(dbi, Be64Key(atom.atom_id()), size, append ? MDB_APPEND : 0));
   if (!atom.SerializeToArray(dst, static_cast<int>(size))) {
     return Status::Internal("atom " + std::to_string(atom.atom_id()) + ": serialize failed");
   }
@@ -83,11 +86,11 @@ Status AtomTable::ReadContent(Txn& txn, const AtomRecord& atom, std::string* con
 }
 
 Status AtomTable::Insert(WriteTxn& txn, const AtomRecord& atom, std::string_view content) {
-  HT_RETURN_IF_ERROR(PutRecord(txn, t_.atoms, atom));
+  HT_RETURN_IF_ERROR(PutRecord(txn, t_.atoms, atom, /*append=*/true));
   for (uint32_t chunk = 0; chunk < atom.chunk_count(); ++chunk) {
     const std::string_view piece = content.substr(size_t{chunk} * kChunkBytes, kChunkBytes);
     HT_ASSIGN_OR_RETURN(char* dst, txn.Reserve(t_.atom_payload, ChunkKey(atom.atom_id(), chunk),
-                                               piece.size()));
+                                               piece.size(), MDB_APPEND));
     std::memcpy(dst, piece.data(), piece.size());
   }
   HT_RETURN_IF_ERROR(txn.Put(t_.atom_hash, HashKey(atom.content_hash()), Be64Key(atom.atom_id()),
@@ -102,7 +105,7 @@ Status AtomTable::Insert(WriteTxn& txn, const AtomRecord& atom, std::string_view
 }
 
 Status AtomTable::Update(WriteTxn& txn, const AtomRecord& before, const AtomRecord& after) {
-  HT_RETURN_IF_ERROR(PutRecord(txn, t_.atoms, after));
+  HT_RETURN_IF_ERROR(PutRecord(txn, t_.atoms, after, /*append=*/false));
   if (before.is_active() != after.is_active() ||
       before.reference_count() != after.reference_count()) {
     if (before.is_active()) {

@@ -39,7 +39,8 @@ class AtomTable {
   Result<std::optional<uint64_t>> FindByHash(Txn& txn, const Sha256Digest& hash) const;
   Status ReadContent(Txn& txn, const AtomRecord& atom, std::string* content) const;
 
-  // Stores a new atom. REQUIRES: atom.atom_id is fresh, atom.content_hash is
+  // Stores a new atom. REQUIRES: atom.atom_id is larger than every stored
+  // atom id (ids come from the "atom_id" sequence), atom.content_hash is
   // the SHA-256 of content and not yet indexed, chunk_count/content_size
   // match content (SetContentShape).
   Status Insert(WriteTxn& txn, const AtomRecord& atom, std::string_view content);

@@ -153,10 +153,10 @@ Status WriteTxn::Put(MDB_dbi dbi, std::string_view key, std::string_view value,
   return Check(mdb_put(txn_, dbi, &k, &v, flags), "mdb_put");
 }
 
-Result<char*> WriteTxn::Reserve(MDB_dbi dbi, std::string_view key, size_t size) {
+Result<char*> WriteTxn::Reserve(MDB_dbi dbi, std::string_view key, size_t size, unsigned flags) {
   MDB_val k = ToVal(key);
   MDB_val v{size, nullptr};
-  HT_RETURN_IF_ERROR(Check(mdb_put(txn_, dbi, &k, &v, MDB_RESERVE), "mdb_put"));
+  HT_RETURN_IF_ERROR(Check(mdb_put(txn_, dbi, &k, &v, MDB_RESERVE | flags), "mdb_put"));
   return static_cast<char*>(v.mv_data);
 }
 

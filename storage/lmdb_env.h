@@ -126,7 +126,8 @@ class WriteTxn : public Txn {
   Status Put(MDB_dbi dbi, std::string_view key, std::string_view value,
              unsigned flags = 0);
   // Reserves size bytes for key and returns where to write them.
-  Result<char*> Reserve(MDB_dbi dbi, std::string_view key, size_t size);
+  // flags: e.g. MDB_APPEND when key sorts after every key of dbi.
+  Result<char*> Reserve(MDB_dbi dbi, std::string_view key, size_t size, unsigned flags = 0);
   // True when key existed and was deleted; false when absent.
   Result<bool> Del(MDB_dbi dbi, std::string_view key);
   // Deletes every key that starts with prefix; returns how many.
