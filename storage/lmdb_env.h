@@ -67,7 +67,8 @@ class Env {
   // Bytes of pages in use (last page number * page size).
   uint64_t used_bytes() const;
 
-  // Held shared by every transaction, exclusively by Grow().
+  // Held shared by every read transaction, exclusively by Grow(). Write
+  // transactions do not take it: only the writer thread writes and grows.
   std::shared_mutex& resize_mutex() { return resize_mutex_; }
 
  private:

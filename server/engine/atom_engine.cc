@@ -246,7 +246,7 @@ Result<PurgeSummary> AtomEngine::PurgeInactive(uint64_t max_atoms) {
           }
           return atoms.FlushCounters(txn);
         },
-        0, limit));
+        0, /*items=*/0));
     total.atoms_purged += batch.atoms_purged;
     total.bytes_freed += batch.bytes_freed;
     total.dependent_rows_removed += batch.dependent_rows_removed;

@@ -16,7 +16,7 @@ grpc::Status AtomServiceImpl::IngestAtom(grpc::ServerContext*, const v1::IngestA
   return grpc::Status::OK;
 }
 
-grpc::Status AtomServiceImpl::IngestAtoms(grpc::ServerContext*,
+grpc::Status AtomServiceImpl::IngestAtoms(grpc::ServerContext* context,
                                           grpc::ServerReader<v1::IngestAtomsRequest>* reader,
                                           v1::IngestAtomsResponse* response) {
   std::vector<engine::AtomInput> inputs;
@@ -34,6 +34,11 @@ grpc::Status AtomServiceImpl::IngestAtoms(grpc::ServerContext*,
       }
       inputs.push_back(ToAtomInput(std::move(atom)));
     }
+  }
+  // Read() also ends when the client cancels or disconnects: a stream that
+  // did not end with the client's half-close commits nothing.
+  if (context->IsCancelled()) {
+    return grpc::Status(grpc::StatusCode::CANCELLED, "atoms: the stream was cancelled; nothing stored");
   }
   if (inputs.empty()) {
     return ToGrpcStatus(Status::InvalidArgument("atoms: the stream carried no atoms"));

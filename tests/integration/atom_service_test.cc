@@ -412,3 +412,70 @@ TEST_CASE("bad input gets a clear status and stores nothing", "[atoms][errors]")
   v1::IngestAtomResponse ok;
   CHECK(client.IngestAtom(TextAtom("still serving"), &ok).ok());
 }
+
+TEST_CASE("an atom of exactly the default 64 MiB limit round-trips; one byte more is refused",
+          "[atoms][limits]") {
+  Daemon daemon;
+  std::string content = BinaryContent(size_t{64} << 20, 64);
+  v1::IngestAtomRequest request;
+  request.set_content(content);
+  request.set_modality("binary");
+  v1::IngestAtomResponse response;
+  REQUIRE(daemon.client().IngestAtom(request, &response).ok());
+  v1::Atom atom;
+  REQUIRE(daemon.client().GetAtom(response.atom_id(), true, &atom).ok());
+  CHECK(atom.content_size() == content.size());
+  CHECK(atom.content() == content);
+  request.mutable_content()->push_back('!');
+  grpc::Status status = daemon.client().IngestAtom(request, &response);
+  CHECK(status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
+  CHECK_THAT(status.error_message(), Catch::Contains("content"));
+}
+
+TEST_CASE("a full LMDB map grows without the client noticing", "[atoms][storage]") {
+  Daemon::Options options;
+  options.extra_args = {"--initial-map-bytes", "1M"};
+  Daemon daemon(options);
+  std::vector<v1::IngestAtomRequest> batch;
+  for (uint32_t i = 0; i < 40; ++i) {
+    v1::IngestAtomRequest request;
+    request.set_content(BinaryContent(256 << 10, i + 1000));
+    request.set_modality("binary");
+    batch.push_back(request);
+  }
+  v1::IngestAtomsResponse response;
+  REQUIRE(daemon.client().IngestAtoms(batch, &response).ok());
+  CHECK(response.atoms_created() == 40);
+  v1::ServerStats stats;
+  REQUIRE(daemon.client().GetServerStats(&stats).ok());
+  CHECK(stats.map_resizes() >= 3);
+  CHECK(stats.map_size_bytes() >= (size_t{10} << 20));
+  v1::Atom atom;
+  REQUIRE(daemon.client().GetAtom(response.results(39).atom_id(), true, &atom).ok());
+  CHECK(atom.content() == batch[39].content());
+}
+
+TEST_CASE("a cancelled ingest stream stores nothing", "[atoms][errors]") {
+  Daemon daemon;
+  {
+    auto stream = daemon.client().OpenIngestStream(1);  // one message per atom
+    for (int i = 0; i < 20; ++i) REQUIRE(stream->Write(TextAtom("cancelled " + std::to_string(i))));
+    // The server holds the stream (in flight next to this stats call).
+    v1::ServerStats stats;
+    for (int i = 0; i < 10000; ++i) {
+      REQUIRE(daemon.client().GetServerStats(&stats).ok());
+      if (stats.in_flight_calls() >= 2) break;
+    }
+    REQUIRE(stats.in_flight_calls() >= 2);
+  }  // destroyed without Finish(): the call is cancelled
+  v1::ServerStats stats;
+  for (int i = 0; i < 10000; ++i) {  // until the server has finished with it
+    REQUIRE(daemon.client().GetServerStats(&stats).ok());
+    if (stats.in_flight_calls() == 1) break;
+  }
+  REQUIRE(stats.in_flight_calls() == 1);
+  for (const auto& t : stats.tables()) {
+    if (t.name() == "atoms") CHECK(t.entries() == 0);
+  }
+  CHECK(stats.commits() == 0);
+}
