@@ -47,13 +47,6 @@ std::string Be32(uint32_t v) {
   return out;
 }
 
-uint32_t ReadBe32(std::string_view b) {
-  return static_cast<uint32_t>(static_cast<uint8_t>(b[0])) << 24 |
-         static_cast<uint32_t>(static_cast<uint8_t>(b[1])) << 16 |
-         static_cast<uint32_t>(static_cast<uint8_t>(b[2])) << 8 |
-         static_cast<uint32_t>(static_cast<uint8_t>(b[3]));
-}
-
 }  // namespace
 
 Result<Tables> OpenTables(Env& env) {
