@@ -192,4 +192,40 @@ grpc::Status Client::GetServerStats(v1::ServerStats* stats) {
   return admin_->GetStats(&context, v1::GetStatsRequest(), stats);
 }
 
+grpc::Status Client::CreatePolicy(const v1::DeduplicationPolicy& policy,
+                                  v1::DeduplicationPolicy* created) {
+  v1::CreatePolicyRequest request;
+  *request.mutable_policy() = policy;
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  return atoms_->CreatePolicy(&context, request, created);
+}
+
+grpc::Status Client::GetPolicy(const v1::GetPolicyRequest& request, v1::DeduplicationPolicy* policy) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  return atoms_->GetPolicy(&context, request, policy);
+}
+
+grpc::Status Client::ListPolicies(const v1::ListPoliciesRequest& request,
+                                  v1::ListPoliciesResponse* response) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  return atoms_->ListPolicies(&context, request, response);
+}
+
+grpc::Status Client::UpdatePolicy(const v1::UpdatePolicyRequest& request,
+                                  v1::DeduplicationPolicy* updated) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  return atoms_->UpdatePolicy(&context, request, updated);
+}
+
+grpc::Status Client::DeletePolicy(const v1::DeletePolicyRequest& request,
+                                  v1::DeletePolicyResponse* response) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  return atoms_->DeletePolicy(&context, request, response);
+}
+
 }  // namespace hartonomous

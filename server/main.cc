@@ -15,6 +15,7 @@
 #include "server/daemon_config.h"
 #include "server/data_dir_lock.h"
 #include "server/engine/atom_engine.h"
+#include "server/engine/policy_engine.h"
 #include "server/logging.h"
 #include "server/rpc/admin_service.h"
 #include "server/rpc/atom_service.h"
@@ -51,7 +52,9 @@ int Serve(const DaemonConfig& config) {
   storage::WriteBatcher writer(**env);
   engine::AtomEngine atoms(**env, *tables, writer, *token_key);
   rpc::Limits limits{config.max_content_bytes, config.max_batch_bytes};
-  rpc::AtomServiceImpl atom_service(atoms, limits);
+  engine::PolicyEngine policies(**env, *tables, writer, *token_key);
+  if (Status seeded = policies.EnsureDefaults(); !seeded.ok()) return Fail(seeded);
+  rpc::AtomServiceImpl atom_service(atoms, policies, limits);
   rpc::InFlightCalls in_flight;
   rpc::AdminServiceImpl admin_service(**env, *tables, writer, in_flight, engine::NowMicros());
   rpc::HealthServiceImpl health_service(

@@ -5,11 +5,6 @@
 namespace hartonomous::rpc {
 namespace {
 
-void SetTimestamp(int64_t micros, google::protobuf::Timestamp* ts) {
-  ts->set_seconds(micros / 1000000);
-  ts->set_nanos(static_cast<int32_t>((micros % 1000000) * 1000));
-}
-
 std::string HexOf(const std::string& raw) {
   Sha256Digest d{};
   std::copy_n(raw.begin(), std::min<size_t>(raw.size(), d.size()), d.begin());
@@ -32,6 +27,11 @@ void ToProto(const std::string& modality, const storage::DedupCounter& c,
 }
 
 }  // namespace
+
+void ToTimestamp(int64_t micros, google::protobuf::Timestamp* ts) {
+  ts->set_seconds(micros / 1000000);
+  ts->set_nanos(static_cast<int32_t>((micros % 1000000) * 1000));
+}
 
 std::string Utf8Prefix(const std::string& text, size_t max_bytes) {
   if (text.size() <= max_bytes) return text;
@@ -91,8 +91,8 @@ void ToProto(const storage::AtomRecord& r, v1::Atom* out) {
   out->set_reference_count(r.reference_count());
   out->set_is_active(r.is_active());
   out->set_content_size(r.content_size());
-  SetTimestamp(r.created_at_us(), out->mutable_created_at());
-  SetTimestamp(r.updated_at_us(), out->mutable_updated_at());
+  ToTimestamp(r.created_at_us(), out->mutable_created_at());
+  ToTimestamp(r.updated_at_us(), out->mutable_updated_at());
 }
 
 void ToProto(engine::AtomView&& view, v1::Atom* out) {

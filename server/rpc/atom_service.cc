@@ -1,6 +1,7 @@
 #include "server/rpc/atom_service.h"
 
 #include "server/rpc/atom_convert.h"
+#include "server/rpc/policy_convert.h"
 #include "server/rpc/status_mapping.h"
 
 namespace hartonomous::rpc {
@@ -112,6 +113,78 @@ grpc::Status AtomServiceImpl::GetDedupStats(grpc::ServerContext*,
   auto report = engine_.DedupStats(EffectiveTopN(request->top_n()));
   if (!report.ok()) return ToGrpcStatus(report.status());
   ToProto(*report, response);
+  return grpc::Status::OK;
+}
+
+namespace {
+
+template <typename Request>
+engine::PolicyKey KeyOf(const Request& request) {
+  return engine::PolicyKey{request.policy_id(), request.policy_name()};
+}
+
+template <typename Request>
+Status ValidateKey(const Request& request) {
+  return ValidatePolicyKey(request.policy_id(), request.policy_name(),
+                           request.key_case() != Request::KEY_NOT_SET);
+}
+
+}  // namespace
+
+grpc::Status AtomServiceImpl::CreatePolicy(grpc::ServerContext*,
+                                           const v1::CreatePolicyRequest* request,
+                                           v1::DeduplicationPolicy* response) {
+  HT_RETURN_IF_GRPC_ERROR(ValidatePolicy(request->policy()));
+  auto created = policies_.Create(ToPolicyRecord(request->policy()));
+  if (!created.ok()) return ToGrpcStatus(created.status());
+  ToProto(*created, response);
+  return grpc::Status::OK;
+}
+
+grpc::Status AtomServiceImpl::GetPolicy(grpc::ServerContext*, const v1::GetPolicyRequest* request,
+                                        v1::DeduplicationPolicy* response) {
+  HT_RETURN_IF_GRPC_ERROR(ValidateKey(*request));
+  auto policy = policies_.Get(KeyOf(*request));
+  if (!policy.ok()) return ToGrpcStatus(policy.status());
+  ToProto(*policy, response);
+  return grpc::Status::OK;
+}
+
+grpc::Status AtomServiceImpl::ListPolicies(grpc::ServerContext*,
+                                           const v1::ListPoliciesRequest* request,
+                                           v1::ListPoliciesResponse* response) {
+  HT_RETURN_IF_GRPC_ERROR(ValidatePageSize(request->page_size()));
+  std::optional<bool> active;
+  if (request->has_is_active()) active = request->is_active();
+  auto page = policies_.List(active, EffectivePageSize(request->page_size()),
+                             request->page_token());
+  if (!page.ok()) return ToGrpcStatus(page.status());
+  for (const auto& p : page->policies) ToProto(p, response->add_policies());
+  response->set_next_page_token(page->next_page_token);
+  return grpc::Status::OK;
+}
+
+grpc::Status AtomServiceImpl::UpdatePolicy(grpc::ServerContext*,
+                                           const v1::UpdatePolicyRequest* request,
+                                           v1::DeduplicationPolicy* response) {
+  const auto& policy = request->policy();
+  HT_RETURN_IF_GRPC_ERROR(ValidatePolicyKey(policy.policy_id(), policy.policy_name(), true));
+  HT_RETURN_IF_GRPC_ERROR(ValidatePolicy(policy, &request->update_mask()));
+  // With an id, policy_name may carry a new name; without one it is the key.
+  engine::PolicyKey key{policy.policy_id(), policy.policy_id() == 0 ? policy.policy_name() : ""};
+  auto updated = policies_.Update(key, ToPolicyPatch(policy, request->update_mask()));
+  if (!updated.ok()) return ToGrpcStatus(updated.status());
+  ToProto(*updated, response);
+  return grpc::Status::OK;
+}
+
+grpc::Status AtomServiceImpl::DeletePolicy(grpc::ServerContext*,
+                                           const v1::DeletePolicyRequest* request,
+                                           v1::DeletePolicyResponse* response) {
+  HT_RETURN_IF_GRPC_ERROR(ValidateKey(*request));
+  auto id = policies_.Delete(KeyOf(*request));
+  if (!id.ok()) return ToGrpcStatus(id.status());
+  response->set_policy_id(*id);
   return grpc::Status::OK;
 }
 

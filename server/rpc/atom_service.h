@@ -6,13 +6,15 @@
 
 #include "hartonomous/v1/atom_service.grpc.pb.h"
 #include "server/engine/atom_engine.h"
+#include "server/engine/policy_engine.h"
 #include "server/rpc/validation.h"
 
 namespace hartonomous::rpc {
 
 class AtomServiceImpl final : public v1::AtomService::Service {
  public:
-  AtomServiceImpl(engine::AtomEngine& engine, Limits limits) : engine_(engine), limits_(limits) {}
+  AtomServiceImpl(engine::AtomEngine& engine, engine::PolicyEngine& policies, Limits limits)
+      : engine_(engine), policies_(policies), limits_(limits) {}
 
   grpc::Status IngestAtom(grpc::ServerContext*, const v1::IngestAtomRequest* request,
                           v1::IngestAtomResponse* response) override;
@@ -30,9 +32,20 @@ class AtomServiceImpl final : public v1::AtomService::Service {
                              v1::PurgeInactiveResponse* response) override;
   grpc::Status GetDedupStats(grpc::ServerContext*, const v1::GetDedupStatsRequest* request,
                              v1::DedupStats* response) override;
+  grpc::Status CreatePolicy(grpc::ServerContext*, const v1::CreatePolicyRequest* request,
+                            v1::DeduplicationPolicy* response) override;
+  grpc::Status GetPolicy(grpc::ServerContext*, const v1::GetPolicyRequest* request,
+                         v1::DeduplicationPolicy* response) override;
+  grpc::Status ListPolicies(grpc::ServerContext*, const v1::ListPoliciesRequest* request,
+                            v1::ListPoliciesResponse* response) override;
+  grpc::Status UpdatePolicy(grpc::ServerContext*, const v1::UpdatePolicyRequest* request,
+                            v1::DeduplicationPolicy* response) override;
+  grpc::Status DeletePolicy(grpc::ServerContext*, const v1::DeletePolicyRequest* request,
+                            v1::DeletePolicyResponse* response) override;
 
  private:
   engine::AtomEngine& engine_;
+  engine::PolicyEngine& policies_;
   const Limits limits_;
 };
 

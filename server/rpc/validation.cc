@@ -1,5 +1,7 @@
 #include "server/rpc/validation.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <string>
 
@@ -110,12 +112,78 @@ Status ValidateGetAtom(const v1::GetAtomRequest& request) {
 }
 
 Status ValidateListAtoms(const v1::ListAtomsRequest& request) {
-  if (request.page_size() < 0) {
-    return Status::InvalidArgument("page_size: must be >= 0 (0 = default of 50)");
-  }
+  HT_RETURN_IF_ERROR(ValidatePageSize(request.page_size()));
   if (!request.modality().empty() && !IsToken(request.modality(), 32)) {
     return Status::InvalidArgument("modality: 1-32 characters of [a-z0-9_-], or empty for any");
   }
+  return Status::Ok();
+}
+
+namespace {
+
+bool IsPolicyName(std::string_view s) {
+  if (s.empty() || s.size() > 64) return false;
+  for (char c : s) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+const char* const kPolicyMaskPaths[] = {"policy_name", "hash_enabled", "semantic_threshold",
+                                       "spatial_threshold", "is_active", "metadata"};
+
+}  // namespace
+
+Status ValidatePolicy(const v1::DeduplicationPolicy& p, const google::protobuf::FieldMask* mask) {
+  auto in_mask = [mask](std::string_view path) {
+    if (mask == nullptr || mask->paths_size() == 0) return true;
+    for (const auto& m : mask->paths()) {
+      if (m == path) return true;
+    }
+    return false;
+  };
+  if (mask != nullptr) {
+    for (const auto& path : mask->paths()) {
+      if (std::find(std::begin(kPolicyMaskPaths), std::end(kPolicyMaskPaths), path) ==
+          std::end(kPolicyMaskPaths)) {
+        return Status::InvalidArgument("update_mask: '" + path +
+                                       "' is not an updatable policy field");
+      }
+    }
+  }
+  if (in_mask("policy_name") && !IsPolicyName(p.policy_name())) {
+    return Status::InvalidArgument("policy.policy_name: required, 1-64 bytes of [A-Za-z0-9_.-]");
+  }
+  if (in_mask("semantic_threshold") && p.has_semantic_threshold() &&
+      !(p.semantic_threshold() > 0.0 && p.semantic_threshold() <= 1.0)) {
+    return Status::InvalidArgument(
+        "policy.semantic_threshold: a cosine similarity in (0, 1], or unset to disable");
+  }
+  if (in_mask("spatial_threshold") && p.has_spatial_threshold() &&
+      !(std::isfinite(p.spatial_threshold()) && p.spatial_threshold() >= 0.0)) {
+    return Status::InvalidArgument(
+        "policy.spatial_threshold: a finite distance >= 0, or unset to disable");
+  }
+  if (in_mask("metadata")) {
+    HT_RETURN_IF_ERROR(ValidateJsonObject("policy.metadata", p.metadata()));
+  }
+  return Status::Ok();
+}
+
+Status ValidatePolicyKey(uint64_t policy_id, std::string_view policy_name, bool key_set) {
+  if (!key_set || (policy_id == 0 && policy_name.empty())) {
+    return Status::InvalidArgument("policy_id or policy_name: one is required");
+  }
+  if (policy_id == 0 && !IsPolicyName(policy_name)) {
+    return Status::InvalidArgument("policy_name: 1-64 bytes of [A-Za-z0-9_.-]");
+  }
+  return Status::Ok();
+}
+
+Status ValidatePageSize(int32_t page_size) {
+  if (page_size < 0) return Status::InvalidArgument("page_size: must be >= 0 (0 = default of 50)");
   return Status::Ok();
 }
 

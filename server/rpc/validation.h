@@ -8,6 +8,8 @@
 #include <cstddef>
 #include <string_view>
 
+#include <google/protobuf/field_mask.pb.h>
+
 #include "hartonomous/v1/atom_service.pb.h"
 #include "storage/status.h"
 
@@ -27,6 +29,14 @@ Status ValidateGetAtom(const v1::GetAtomRequest& request);
 Status ValidateListAtoms(const v1::ListAtomsRequest& request);
 Status ValidateAtomId(uint64_t atom_id);
 Status ValidateTopN(int32_t top_n);
+
+// policy: the fields of a policy to create or of an update (mask paths
+// only, when mask is non-empty).
+Status ValidatePolicy(const v1::DeduplicationPolicy& policy,
+                      const google::protobuf::FieldMask* mask = nullptr);
+// The oneof key of Get/DeletePolicy.
+Status ValidatePolicyKey(uint64_t policy_id, std::string_view policy_name, bool key_set);
+Status ValidatePageSize(int32_t page_size);
 
 // page_size 0 -> default; larger than the maximum -> the maximum (AIP-158).
 int EffectivePageSize(int32_t page_size);

@@ -107,6 +107,16 @@ class Client {
   grpc::Status GetDedupStats(int32_t top_n, v1::DedupStats* stats);
   grpc::Status GetServerStats(v1::ServerStats* stats);
 
+  // Deduplication policies.
+  grpc::Status CreatePolicy(const v1::DeduplicationPolicy& policy, v1::DeduplicationPolicy* created);
+  grpc::Status GetPolicy(const v1::GetPolicyRequest& request, v1::DeduplicationPolicy* policy);
+  grpc::Status ListPolicies(const v1::ListPoliciesRequest& request,
+                            v1::ListPoliciesResponse* response);
+  grpc::Status UpdatePolicy(const v1::UpdatePolicyRequest& request,
+                            v1::DeduplicationPolicy* updated);
+  grpc::Status DeletePolicy(const v1::DeletePolicyRequest& request,
+                            v1::DeletePolicyResponse* response);
+
   // The underlying channel and stub, for calls this class does not wrap.
   const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
   v1::AtomService::Stub& atoms() { return *atoms_; }
