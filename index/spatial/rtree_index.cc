@@ -1,0 +1,119 @@
+#include "index/spatial/rtree_index.h"
+
+#include <algorithm>
+#include <mutex>
+
+#include <boost/iterator/function_output_iterator.hpp>
+
+#include "index/spatial/spatial_math.h"
+
+namespace hartonomous::index {
+
+namespace bg = boost::geometry;
+namespace bgi = boost::geometry::index;
+
+Status RTreeIndex::Upsert(uint64_t id, const Point3& point) {
+  HT_RETURN_IF_ERROR(CheckFinite("point", point));
+  std::unique_lock lock(mu_);
+  auto it = points_.find(id);
+  if (it != points_.end()) {
+    const Point3& old = it->second;
+    tree_.remove(Value(BgPoint(old.x, old.y, old.z), id));
+    it->second = point;
+  } else {
+    points_.emplace(id, point);
+  }
+  tree_.insert(Value(BgPoint(point.x, point.y, point.z), id));
+  return Status::Ok();
+}
+
+bool RTreeIndex::Remove(uint64_t id) {
+  std::unique_lock lock(mu_);
+  auto it = points_.find(id);
+  if (it == points_.end()) return false;
+  tree_.remove(Value(BgPoint(it->second.x, it->second.y, it->second.z), id));
+  points_.erase(it);
+  return true;
+}
+
+Result<std::vector<SpatialHit>> RTreeIndex::WithinRadius(const Point3& center, double radius,
+                                                         size_t limit) const {
+  HT_RETURN_IF_ERROR(CheckFinite("center", center));
+  HT_RETURN_IF_ERROR(CheckRadius(radius));
+  const bg::model::box<BgPoint> bounds(
+      BgPoint(center.x - radius, center.y - radius, center.z - radius),
+      BgPoint(center.x + radius, center.y + radius, center.z + radius));
+  const double r2 = radius * radius;
+  std::vector<SpatialHit> hits;
+  std::shared_lock lock(mu_);
+  tree_.query(bgi::covered_by(bounds), boost::make_function_output_iterator([&](const Value& v) {
+                const Point3 p{bg::get<0>(v.first), bg::get<1>(v.first), bg::get<2>(v.first)};
+                const double d2 = SquaredDistance(p, center);
+                if (d2 <= r2) hits.push_back(SpatialHit{v.second, p, std::sqrt(d2)});
+              }));
+  lock.unlock();
+  return SortAndLimit(std::move(hits), limit);
+}
+
+Result<std::vector<SpatialHit>> RTreeIndex::WithinBox(const Point3& min, const Point3& max,
+                                                      size_t limit) const {
+  HT_RETURN_IF_ERROR(CheckBox(min, max));
+  const Point3 center = BoxCenter(min, max);
+  const bg::model::box<BgPoint> box(BgPoint(min.x, min.y, min.z), BgPoint(max.x, max.y, max.z));
+  std::vector<SpatialHit> hits;
+  std::shared_lock lock(mu_);
+  tree_.query(bgi::covered_by(box), boost::make_function_output_iterator([&](const Value& v) {
+                const Point3 p{bg::get<0>(v.first), bg::get<1>(v.first), bg::get<2>(v.first)};
+                hits.push_back(SpatialHit{v.second, p, std::sqrt(SquaredDistance(p, center))});
+              }));
+  lock.unlock();
+  return SortAndLimit(std::move(hits), limit);
+}
+
+Result<std::vector<SpatialHit>> RTreeIndex::Nearest(const Point3& center, size_t k) const {
+  HT_RETURN_IF_ERROR(CheckFinite("center", center));
+  std::vector<SpatialHit> hits;
+  if (k == 0) return hits;
+  std::shared_lock lock(mu_);
+  tree_.query(bgi::nearest(BgPoint(center.x, center.y, center.z), static_cast<unsigned>(k)),
+              boost::make_function_output_iterator([&](const Value& v) {
+                const Point3 p{bg::get<0>(v.first), bg::get<1>(v.first), bg::get<2>(v.first)};
+                hits.push_back(SpatialHit{v.second, p, std::sqrt(SquaredDistance(p, center))});
+              }));
+  lock.unlock();
+  return SortAndLimit(std::move(hits), k);
+}
+
+size_t RTreeIndex::size() const {
+  std::shared_lock lock(mu_);
+  return points_.size();
+}
+
+std::vector<std::pair<uint64_t, Point3>> RTreeIndex::Points() const {
+  std::shared_lock lock(mu_);
+  std::vector<std::pair<uint64_t, Point3>> out(points_.begin(), points_.end());
+  lock.unlock();
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  return out;
+}
+
+Status RTreeIndex::Assign(std::vector<std::pair<uint64_t, Point3>> points) {
+  std::vector<Value> values;
+  values.reserve(points.size());
+  std::unordered_map<uint64_t, Point3> by_id;
+  by_id.reserve(points.size());
+  for (const auto& [id, p] : points) {
+    HT_RETURN_IF_ERROR(CheckFinite("point", p));
+    if (!by_id.emplace(id, p).second) {
+      return Status::InvalidArgument("points: id " + std::to_string(id) + " appears twice");
+    }
+    values.emplace_back(BgPoint(p.x, p.y, p.z), id);
+  }
+  Tree packed(values.begin(), values.end());  // STR packing: a balanced tree in one pass
+  std::unique_lock lock(mu_);
+  tree_ = std::move(packed);
+  points_ = std::move(by_id);
+  return Status::Ok();
+}
+
+}  // namespace hartonomous::index

@@ -1,0 +1,41 @@
+// RTreeIndex: SpatialIndex over a Boost.Geometry R*-tree of 3D points.
+// Bulk loads use the packing constructor; single changes insert/remove.
+//
+// Thread-safety: thread-safe (shared_mutex: parallel queries, exclusive writes).
+#pragma once
+
+#include <shared_mutex>
+#include <unordered_map>
+
+#include <boost/geometry.hpp>
+#include <boost/geometry/index/rtree.hpp>
+
+#include "index/spatial/spatial_index.h"
+
+namespace hartonomous::index {
+
+class RTreeIndex final : public SpatialIndex {
+ public:
+  Status Upsert(uint64_t id, const Point3& point) override;
+  bool Remove(uint64_t id) override;
+  Result<std::vector<SpatialHit>> WithinRadius(const Point3& center, double radius,
+                                               size_t limit) const override;
+  Result<std::vector<SpatialHit>> WithinBox(const Point3& min, const Point3& max,
+                                            size_t limit) const override;
+  Result<std::vector<SpatialHit>> Nearest(const Point3& center, size_t k) const override;
+  size_t size() const override;
+  std::string_view kind() const override { return "rtree"; }
+  std::vector<std::pair<uint64_t, Point3>> Points() const override;
+  Status Assign(std::vector<std::pair<uint64_t, Point3>> points) override;
+
+ private:
+  using BgPoint = boost::geometry::model::point<double, 3, boost::geometry::cs::cartesian>;
+  using Value = std::pair<BgPoint, uint64_t>;
+  using Tree = boost::geometry::index::rtree<Value, boost::geometry::index::rstar<16>>;
+
+  mutable std::shared_mutex mu_;
+  Tree tree_;                                      // GUARDED_BY(mu_)
+  std::unordered_map<uint64_t, Point3> points_;    // GUARDED_BY(mu_)
+};
+
+}  // namespace hartonomous::index
