@@ -41,6 +41,9 @@ Serves the Hartonomous gRPC API (hartonomous.v1) over an LMDB data directory.
   --max-content-bytes N     largest atom content (default 64M; K/M/G suffixes)
   --max-batch-bytes N       largest IngestAtoms stream (default 256M)
   --initial-map-bytes N     initial LMDB map size; grows on demand (default 1G)
+  --max-search-k N          largest k of a vector search (default 1000)
+  --snapshot-interval SECS  vector index snapshot cadence; 0 = only at
+                            shutdown and on request (default 60)
   --version                 print the version
   --help                    print this help
 )";
@@ -89,6 +92,17 @@ Result<DaemonConfig> ParseDaemonFlags(const std::vector<std::string>& args) {
        }},
       {"--initial-map-bytes", [&](const std::string& v) -> Status {
          HT_ASSIGN_OR_RETURN(config.initial_map_bytes, ParseSize("--initial-map-bytes", v));
+         return Status::Ok();
+       }},
+      {"--max-search-k", [&](const std::string& v) -> Status {
+         HT_ASSIGN_OR_RETURN(config.max_search_k, ParseSize("--max-search-k", v));
+         if (config.max_search_k < 1 || config.max_search_k > 100000) {
+           return Status::InvalidArgument("--max-search-k: must be in [1, 100000], got " + v);
+         }
+         return Status::Ok();
+       }},
+      {"--snapshot-interval", [&](const std::string& v) -> Status {
+         HT_ASSIGN_OR_RETURN(config.snapshot_interval_seconds, ParseSize("--snapshot-interval", v));
          return Status::Ok();
        }},
   };
