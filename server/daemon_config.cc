@@ -102,7 +102,12 @@ Result<DaemonConfig> ParseDaemonFlags(const std::vector<std::string>& args) {
          return Status::Ok();
        }},
       {"--snapshot-interval", [&](const std::string& v) -> Status {
-         HT_ASSIGN_OR_RETURN(config.snapshot_interval_seconds, ParseSize("--snapshot-interval", v));
+         size_t seconds = 0;
+         auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), seconds);
+         if (v.empty() || ec != std::errc() || end != v.data() + v.size() || seconds > 86400) {
+           return Status::InvalidArgument("--snapshot-interval: seconds in [0, 86400], got '" + v + "'");
+         }
+         config.snapshot_interval_seconds = seconds;
          return Status::Ok();
        }},
   };
