@@ -954,22 +954,26 @@ void EmbeddingEngine::BackgroundLoop() {
     }
     const bool tick = std::chrono::steady_clock::now() - last_tick >= options_.snapshot_interval;
     if (tick) last_tick = std::chrono::steady_clock::now();
-    std::vector<std::shared_ptr<Collection>> all;
-    {
-      std::shared_lock lock(mu_);
-      for (const auto& [id, c] : by_id_) all.push_back(c);
+    RunMaintenance(tick);
+  }
+}
+
+void EmbeddingEngine::RunMaintenance(bool due) {
+  std::vector<std::shared_ptr<Collection>> all;
+  {
+    std::shared_lock lock(mu_);
+    for (const auto& [id, c] : by_id_) all.push_back(c);
+  }
+  for (auto& c : all) {
+    if (c->rebuild_wanted) {
+      Status s = RebuildCollection(*c);
+      if (!s.ok()) spdlog::warn("collection '{}': rebuild failed: {}", c->record.name(), s.ToString());
     }
-    for (auto& c : all) {
-      if (c->rebuild_wanted) {
-        Status s = RebuildCollection(*c);
-        if (!s.ok()) spdlog::warn("collection '{}': rebuild failed: {}", c->record.name(), s.ToString());
-      }
-      const uint64_t changes = c->changes.load();
-      if (!options_.snapshot_dir.empty() &&
-          (changes >= options_.snapshot_after_changes || (tick && changes > 0))) {
-        Status s = SnapshotCollection(*c);
-        if (!s.ok()) spdlog::warn("collection '{}': snapshot failed: {}", c->record.name(), s.ToString());
-      }
+    const uint64_t changes = c->changes.load();
+    if (!options_.snapshot_dir.empty() &&
+        (changes >= options_.snapshot_after_changes || (due && changes > 0))) {
+      Status s = SnapshotCollection(*c);
+      if (!s.ok()) spdlog::warn("collection '{}': snapshot failed: {}", c->record.name(), s.ToString());
     }
   }
 }

@@ -195,6 +195,10 @@ class EmbeddingEngine {
   Result<SearchResult> Search(const SearchQuery& query);
 
   Result<CollectionInfo> Rebuild(const std::string& name);
+  // One pass of the background work, on the caller's thread: rebuilds
+  // collections past rebuild_deleted_fraction, snapshots those with at least
+  // snapshot_after_changes changes (any changes when due is true).
+  void RunMaintenance(bool due);
   Result<CollectionInfo> Snapshot(const std::string& name);
   Status SnapshotAll();
 

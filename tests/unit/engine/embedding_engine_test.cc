@@ -4,6 +4,9 @@
 #include <fstream>
 #include <random>
 #include <set>
+#include <thread>
+#include <atomic>
+#include <mutex>
 
 #include <catch2/catch.hpp>
 
@@ -512,6 +515,97 @@ TEST_CASE("rebuild drops delete marks; deleting a collection removes its snapsho
   REQUIRE(f.embeddings->DeleteCollection("c").ok());
   CHECK_FALSE(fs::exists(dir));
   CHECK(f.embeddings->GetEmbeddings(atoms[200], "")->empty());
+}
+
+}  // namespace
+}  // namespace hartonomous::engine
+
+namespace hartonomous::engine {
+namespace {
+
+TEST_CASE("maintenance rebuilds past the deleted fraction and snapshots busy collections") {
+  Fixture f;
+  f.options.rebuild_min_deleted = 20;
+  f.options.rebuild_deleted_fraction = 0.3;
+  f.options.snapshot_after_changes = 1000000;
+  f.Reopen(true);
+  auto atoms = f.MakeAtoms(100);
+  REQUIRE(f.embeddings->CreateCollection("c", Spec(4, "hnsw")).ok());
+  AddRandom(f, "c", atoms, 4, 1);
+  for (size_t i = 0; i < 25; ++i) REQUIRE(f.embeddings->DeleteEmbedding("c", atoms[i]).ok());
+  f.embeddings->RunMaintenance(false);  // 25 of 100: below 30 %
+  auto info = f.embeddings->GetCollection("c");
+  CHECK(info->deleted_count == 25);
+  CHECK(info->snapshot.saved_at_us == 0);
+  for (size_t i = 25; i < 40; ++i) REQUIRE(f.embeddings->DeleteEmbedding("c", atoms[i]).ok());
+  f.embeddings->RunMaintenance(false);  // 40 of 100
+  info = f.embeddings->GetCollection("c");
+  CHECK(info->deleted_count == 0);
+  CHECK(info->vector_count == 60);
+  CHECK(info->snapshot.saved_at_us == 0);
+  f.embeddings->RunMaintenance(true);  // due: snapshot whatever changed
+  info = f.embeddings->GetCollection("c");
+  CHECK(info->snapshot.saved_at_us > 0);
+  CHECK(info->snapshot.changes_since_snapshot == 0);
+}
+
+TEST_CASE("searches during concurrent writes only return committed rows") {
+  Fixture f(false);
+  const size_t dim = 8;
+  auto atoms = f.MakeAtoms(3000);
+  REQUIRE(f.embeddings->CreateCollection("c", Spec(dim, "hnsw", index::Metric::kL2)).ok());
+  std::atomic<bool> done{false};
+  std::atomic<size_t> bad{0}, searches{0};
+  std::map<uint64_t, std::vector<float>> rows;  // written before being searchable
+  std::mutex rows_mu;
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 2; ++t) {
+    readers.emplace_back([&, t] {
+      std::mt19937 rng(100 + t);
+      while (!done.load()) {
+        SearchQuery q;
+        q.collection = "c";
+        q.vector = RandomVector(rng, dim);
+        q.k = 10;
+        auto r = f.embeddings->Search(q);
+        if (!r.ok()) {
+          ++bad;
+          continue;
+        }
+        std::lock_guard lock(rows_mu);
+        for (const auto& h : r->hits) {
+          auto it = rows.find(h.atom_id);
+          // Vectors are recorded before they are written, so every hit is
+          // known, and its distance must be that of its whole vector.
+          if (it == rows.end()) {
+            ++bad;
+            continue;
+          }
+          double d = 0;
+          for (size_t i = 0; i < dim; ++i) d += std::pow(double(q.vector[i]) - it->second[i], 2);
+          if (std::abs(d - h.distance) > 1e-3) ++bad;
+        }
+        ++searches;
+      }
+    });
+  }
+  std::mt19937 rng(5);
+  for (size_t start = 0; start < atoms.size(); start += 100) {
+    std::vector<EmbeddingInput> inputs;
+    {
+      std::lock_guard lock(rows_mu);
+      for (size_t i = start; i < start + 100; ++i) {
+        EmbeddingInput in{atoms[i], RandomVector(rng, dim), "", false};
+        rows[atoms[i]] = in.vector;
+        inputs.push_back(in);
+      }
+    }
+    REQUIRE(f.embeddings->AddEmbeddings("c", std::nullopt, inputs).ok());
+  }
+  done = true;
+  for (auto& t : readers) t.join();
+  CHECK(bad.load() == 0);
+  CHECK(f.embeddings->GetCollection("c")->vector_count == 3000);
 }
 
 }  // namespace
