@@ -24,7 +24,8 @@ Client::Client(std::shared_ptr<grpc::Channel> channel, ClientOptions options)
     : options_(std::move(options)),
       channel_(std::move(channel)),
       atoms_(v1::AtomService::NewStub(channel_)),
-      admin_(v1::AdminService::NewStub(channel_)) {}
+      admin_(v1::AdminService::NewStub(channel_)),
+      search_(v1::SearchService::NewStub(channel_)) {}
 
 void Client::SetDeadline(grpc::ClientContext* context) const {
   context->set_deadline(std::chrono::system_clock::now() + options_.timeout);
@@ -226,6 +227,118 @@ grpc::Status Client::DeletePolicy(const v1::DeletePolicyRequest& request,
   grpc::ClientContext context;
   SetDeadline(&context);
   return atoms_->DeletePolicy(&context, request, response);
+}
+
+// --- SearchService ---
+
+grpc::Status Client::CreateCollection(const v1::CreateCollectionRequest& request,
+                                      v1::Collection* collection) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  return search_->CreateCollection(&context, request, collection);
+}
+
+grpc::Status Client::GetCollection(const std::string& name, v1::Collection* collection) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  v1::GetCollectionRequest request;
+  request.set_name(name);
+  return search_->GetCollection(&context, request, collection);
+}
+
+grpc::Status Client::ListCollections(v1::ListCollectionsResponse* response) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  return search_->ListCollections(&context, v1::ListCollectionsRequest(), response);
+}
+
+grpc::Status Client::DeleteCollection(const std::string& name) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  v1::DeleteCollectionRequest request;
+  request.set_name(name);
+  v1::DeleteCollectionResponse response;
+  return search_->DeleteCollection(&context, request, &response);
+}
+
+grpc::Status Client::AddEmbeddings(const std::string& collection, const v1::CollectionSpec* create,
+                                   const std::vector<v1::EmbeddingInput>& embeddings,
+                                   v1::AddEmbeddingsResponse* response,
+                                   size_t max_message_bytes) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  auto writer = search_->AddEmbeddings(&context, response);
+  v1::AddEmbeddingsRequest message;
+  message.set_collection(collection);
+  if (create != nullptr) *message.mutable_create() = *create;
+  size_t bytes = 0;
+  bool broken = false;
+  for (const auto& e : embeddings) {
+    const size_t size = e.ByteSizeLong();
+    if (message.embeddings_size() > 0 && bytes + size > max_message_bytes) {
+      if (!writer->Write(message)) {
+        broken = true;
+        break;
+      }
+      message.clear_embeddings();
+      message.clear_create();
+      bytes = 0;
+    }
+    *message.add_embeddings() = e;
+    bytes += size;
+  }
+  if (!broken && message.embeddings_size() > 0) writer->Write(message);
+  writer->WritesDone();
+  return writer->Finish();
+}
+
+grpc::Status Client::GetEmbeddings(uint64_t atom_id, const std::string& collection,
+                                   v1::GetEmbeddingsResponse* response) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  v1::GetEmbeddingsRequest request;
+  request.set_atom_id(atom_id);
+  request.set_collection(collection);
+  return search_->GetEmbeddings(&context, request, response);
+}
+
+grpc::Status Client::DeleteEmbedding(const std::string& collection, uint64_t atom_id) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  v1::DeleteEmbeddingRequest request;
+  request.set_collection(collection);
+  request.set_atom_id(atom_id);
+  v1::DeleteEmbeddingResponse response;
+  return search_->DeleteEmbedding(&context, request, &response);
+}
+
+grpc::Status Client::Search(const v1::SearchRequest& request, v1::SearchResponse* response) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  return search_->Search(&context, request, response);
+}
+
+grpc::Status Client::BatchSearch(const v1::BatchSearchRequest& request,
+                                 v1::BatchSearchResponse* response) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  return search_->BatchSearch(&context, request, response);
+}
+
+grpc::Status Client::RebuildIndex(const std::string& collection, v1::Collection* collection_out) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  v1::RebuildIndexRequest request;
+  request.set_collection(collection);
+  return search_->RebuildIndex(&context, request, collection_out);
+}
+
+grpc::Status Client::SnapshotIndex(const std::string& collection, v1::Collection* collection_out) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  v1::SnapshotIndexRequest request;
+  request.set_collection(collection);
+  return search_->SnapshotIndex(&context, request, collection_out);
 }
 
 }  // namespace hartonomous

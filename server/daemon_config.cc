@@ -41,6 +41,9 @@ Serves the Hartonomous gRPC API (hartonomous.v1) over an LMDB data directory.
   --max-content-bytes N     largest atom content (default 64M; K/M/G suffixes)
   --max-batch-bytes N       largest IngestAtoms stream (default 256M)
   --initial-map-bytes N     initial LMDB map size; grows on demand (default 1G)
+  --max-search-k N          largest k of a vector search (default 1000)
+  --snapshot-interval SECS  vector index snapshot cadence; 0 = only at
+                            shutdown and on request (default 60)
   --version                 print the version
   --help                    print this help
 )";
@@ -89,6 +92,22 @@ Result<DaemonConfig> ParseDaemonFlags(const std::vector<std::string>& args) {
        }},
       {"--initial-map-bytes", [&](const std::string& v) -> Status {
          HT_ASSIGN_OR_RETURN(config.initial_map_bytes, ParseSize("--initial-map-bytes", v));
+         return Status::Ok();
+       }},
+      {"--max-search-k", [&](const std::string& v) -> Status {
+         HT_ASSIGN_OR_RETURN(config.max_search_k, ParseSize("--max-search-k", v));
+         if (config.max_search_k < 1 || config.max_search_k > 100000) {
+           return Status::InvalidArgument("--max-search-k: must be in [1, 100000], got " + v);
+         }
+         return Status::Ok();
+       }},
+      {"--snapshot-interval", [&](const std::string& v) -> Status {
+         size_t seconds = 0;
+         auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), seconds);
+         if (v.empty() || ec != std::errc() || end != v.data() + v.size() || seconds > 86400) {
+           return Status::InvalidArgument("--snapshot-interval: seconds in [0, 86400], got '" + v + "'");
+         }
+         config.snapshot_interval_seconds = seconds;
          return Status::Ok();
        }},
   };

@@ -27,6 +27,11 @@ struct DaemonConfig {
   size_t max_batch_bytes = size_t{256} << 20;
   // Initial LMDB map size; it grows on demand. Default: 1 GiB.
   size_t initial_map_bytes = size_t{1} << 30;
+  // Largest k of a vector search. Default: 1000.
+  size_t max_search_k = 1000;
+  // Seconds between background vector-index snapshots; 0 = only at shutdown
+  // and on request. Default: 60.
+  size_t snapshot_interval_seconds = 60;
   bool help = false;
   bool version = false;
 };

@@ -1,10 +1,11 @@
-// hartonomousd: wires config -> storage -> engine -> rpc and serves until
-// SIGINT/SIGTERM, then reports NOT_SERVING, drains in-flight RPCs, stops the
-// writer and closes LMDB.
+// hartonomousd: wires config -> storage -> indexes -> engine -> rpc and
+// serves until SIGINT/SIGTERM, then reports NOT_SERVING, drains in-flight
+// RPCs, snapshots the vector indexes, stops the writer and closes LMDB.
 #include <signal.h>
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <thread>
 
@@ -16,11 +17,13 @@
 #include "server/data_dir_lock.h"
 #include "server/engine/atom_engine.h"
 #include "server/engine/policy_engine.h"
+#include "server/engine/embedding_engine.h"
 #include "server/logging.h"
 #include "server/rpc/admin_service.h"
 #include "server/rpc/atom_service.h"
 #include "server/rpc/health_service.h"
 #include "server/rpc/in_flight.h"
+#include "server/rpc/search_service.h"
 #include "server/version.h"
 #include "storage/lmdb_env.h"
 #include "storage/schema.h"
@@ -51,6 +54,18 @@ int Serve(const DaemonConfig& config) {
 
   storage::WriteBatcher writer(**env);
   engine::AtomEngine atoms(**env, *tables, writer, *token_key);
+  // Vector indexes: loaded from their snapshots and caught up before serving.
+  engine::EmbeddingEngineOptions vector_options;
+  vector_options.snapshot_dir = (std::filesystem::path(config.data_dir) / "vector_indexes").string();
+  vector_options.snapshot_interval = std::chrono::seconds(config.snapshot_interval_seconds);
+  auto embeddings = engine::EmbeddingEngine::Open(**env, *tables, writer, vector_options);
+  if (!embeddings.ok()) return Fail(embeddings.status());
+  atoms.AddDependentRemover([e = embeddings->get()](storage::WriteTxn& txn, uint64_t atom_id) {
+    return e->RemoveAtomEmbeddings(txn, atom_id);
+  });
+  rpc::SearchLimits search_limits;
+  search_limits.max_k = static_cast<uint32_t>(config.max_search_k);
+  rpc::SearchServiceImpl search_service(**embeddings, search_limits);
   rpc::Limits limits{config.max_content_bytes, config.max_batch_bytes};
   engine::PolicyEngine policies(**env, *tables, writer, *token_key);
   if (Status seeded = policies.EnsureDefaults(); !seeded.ok()) return Fail(seeded);
@@ -58,7 +73,7 @@ int Serve(const DaemonConfig& config) {
   rpc::InFlightCalls in_flight;
   rpc::AdminServiceImpl admin_service(**env, *tables, writer, in_flight, engine::NowMicros());
   rpc::HealthServiceImpl health_service(
-      {"hartonomous.v1.AtomService", "hartonomous.v1.AdminService"});
+      {"hartonomous.v1.AtomService", "hartonomous.v1.SearchService", "hartonomous.v1.AdminService"});
 
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -71,6 +86,7 @@ int Serve(const DaemonConfig& config) {
   // Without this gRPC sets SO_REUSEPORT and a second daemon could share the port.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(&atom_service);
+  builder.RegisterService(&search_service);
   builder.RegisterService(&admin_service);
   builder.RegisterService(&health_service);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
@@ -106,6 +122,7 @@ int Serve(const DaemonConfig& config) {
   });
   server->Wait();
   signals.join();
+  (*embeddings)->Stop();  // final snapshots, while the writer still runs
   writer.Stop();
   spdlog::info("stopped cleanly");
   return 0;

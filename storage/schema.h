@@ -45,9 +45,12 @@ struct Tables {
   MDB_dbi dedup_counters;
 
   // --- rows owned by an atom: key prefix be64(atom_id), purged with it ---
-  // "atom_embeddings": be64(atom_id) embedding_type 0x00 be64(model_id) -> AtomEmbedding.
+  // "atom_embeddings": be64(atom_id) embedding_type 0x00 be64(model_id) -> EmbeddingRecord.
+  // At most one embedding per (atom, embedding type, model); a collection
+  // owns one (embedding type, model id) pair.
   MDB_dbi atom_embeddings;
   // "atom_embedding_components": be64(atom_id) be64(embedding_id) be32(i) -> component.
+  // Not written: the vector lives in EmbeddingRecord.vector.
   MDB_dbi atom_embedding_components;
   // "atom_relations": be64(source_atom_id) ... -> AtomRelation (forward edges).
   MDB_dbi atom_relations;
@@ -55,6 +58,17 @@ struct Tables {
   MDB_dbi atom_relations_reverse;
   // "tensor_atoms_by_atom": be64(atom_id) be64(tensor_atom_id) -> "".
   MDB_dbi tensor_atoms_by_atom;
+
+  // --- vector collections ---
+  // "collections": be64(collection_id) -> CollectionRecord.
+  MDB_dbi collections;
+  // "collection_names": name -> be64(collection_id). Unique.
+  MDB_dbi collection_names;
+  // "embeddings_by_seq": be64(collection_id) be64(embedding_id) -> the row's
+  // "atom_embeddings" key. Embedding ids come from the "embedding_id"
+  // sequence, so this is each collection's rows in write order: an index
+  // snapshot at watermark W is caught up from (collection_id, W + 1).
+  MDB_dbi embeddings_by_seq;
 
   // --- models ---
   MDB_dbi models;                    // be64(model_id) -> Model

@@ -11,6 +11,7 @@
 #include "ingest.h"
 #include "json_output.h"
 #include "text_output.h"
+#include "vectors.h"
 
 namespace hartonomous::cli {
 namespace {
@@ -230,6 +231,20 @@ constexpr std::string_view kGetDetails =
     "-o FILE writes the raw content bytes to FILE; with -o - they go to stdout\n"
     "and nothing else is printed there.";
 
+constexpr std::string_view kLoadVectorsDetails =
+    "Each row becomes one atom (IDX images: modality 'image' with the image's\n"
+    "bytes as content and pixels/255 as the vector; .npy/.fvecs: modality\n"
+    "'embedding' with the float32 row as content) and one embedding in the\n"
+    "collection, which is created on first use. Metadata holds the row number\n"
+    "and, with --labels, the row's label, so that searches can filter on it\n"
+    "(hartonomous search C --where label=3). Rows are sent --batch at a time:\n"
+    "each batch is one transaction. Files may be gzip-compressed.";
+
+constexpr std::string_view kSearchDetails =
+    "Prints 'ATOM_ID  DISTANCE  METADATA' per result, nearest first, then which\n"
+    "path answered (ann, ann_post_filter, exact, exact_filtered). Under a filter\n"
+    "the answer holds k results whenever k atoms match.";
+
 }  // namespace
 
 ClientOptions MakeClientOptions(const GlobalOptions& global) {
@@ -292,6 +307,26 @@ const std::vector<CommandSpec>& Commands() {
        .options = {{"max", 0, "N", "purge at most N atoms (default: 0 = all)"}},
        .max_args = 0,
        .run = &RunPurge},
+      {.name = "load-vectors",
+       .args_usage = "FILE",
+       .summary = "load a .npy, .fvecs or IDX image file as atoms with embeddings",
+       .details = kLoadVectorsDetails,
+       .options = LoadVectorsOptions(),
+       .min_args = 1,
+       .max_args = 1,
+       .run = &RunLoadVectors},
+      {.name = "search",
+       .args_usage = "COLLECTION",
+       .summary = "nearest atoms to a vector, a file row or an atom",
+       .details = kSearchDetails,
+       .options = SearchOptions(),
+       .min_args = 1,
+       .max_args = 1,
+       .run = &RunSearch},
+      {.name = "collections",
+       .summary = "vector collections with their sizes and index state",
+       .max_args = 0,
+       .run = &RunCollections},
       {.name = "server-stats",
        .summary = "server, storage and group-commit counters",
        .max_args = 0,

@@ -175,8 +175,18 @@ Result<AtomPage> AtomEngine::List(const AtomFilter& filter, int page_size,
   return page;
 }
 
+Result<uint64_t> AtomEngine::RemoveDependents(storage::WriteTxn& txn, uint64_t atom_id) {
+  uint64_t removed = 0;
+  for (const auto& remover : removers_) {
+    HT_ASSIGN_OR_RETURN(uint64_t n, remover(txn, atom_id));
+    removed += n;
+  }
+  return removed;
+}
+
 Result<AtomRecord> AtomEngine::Mutate(uint64_t atom_id,
-                                      const std::function<Status(AtomRecord&)>& mutate) {
+                                      const std::function<Status(AtomRecord&)>& mutate,
+                                      bool remove_dependents) {
   AtomRecord result;
   const int64_t now = NowMicros();
   HT_RETURN_IF_ERROR(writer_.Write([&](storage::WriteTxn& txn) -> Status {
@@ -188,6 +198,7 @@ Result<AtomRecord> AtomEngine::Mutate(uint64_t atom_id,
     after.set_updated_at_us(now);
     HT_RETURN_IF_ERROR(atoms.Update(txn, *before, after));
     HT_RETURN_IF_ERROR(atoms.FlushCounters(txn));
+    if (remove_dependents) HT_RETURN_IF_ERROR(RemoveDependents(txn, atom_id).status());
     result = after;
     return Status::Ok();
   }));
@@ -214,7 +225,7 @@ Result<AtomRecord> AtomEngine::Delete(uint64_t atom_id) {
     atom.set_reference_count(0);
     atom.set_is_active(false);
     return Status::Ok();
-  });
+  }, /*remove_dependents=*/true);
 }
 
 Result<PurgeSummary> AtomEngine::PurgeInactive(uint64_t max_atoms) {
@@ -239,7 +250,9 @@ Result<PurgeSummary> AtomEngine::PurgeInactive(uint64_t max_atoms) {
           for (uint64_t id : ids) {
             HT_ASSIGN_OR_RETURN(auto atom, atoms.Get(txn, id));
             if (!atom) return Status::DataLoss("atoms_inactive: dangling atom " + std::to_string(id));
+            HT_ASSIGN_OR_RETURN(uint64_t dependents, RemoveDependents(txn, id));
             HT_ASSIGN_OR_RETURN(uint64_t owned, atoms.Remove(txn, *atom));
+            owned += dependents;
             ++batch.atoms_purged;
             batch.bytes_freed += atom->content_size();
             batch.dependent_rows_removed += owned;

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -113,13 +114,21 @@ class AtomEngine {
   // One reference fewer; at zero the atom becomes inactive.
   // FailedPrecondition when the atom is already inactive.
   Result<storage::AtomRecord> Release(uint64_t atom_id);
-  // Soft delete: inactive with zero references. Idempotent.
+  // Soft delete: inactive with zero references, and its dependent rows
+  // (embeddings) removed. Idempotent.
   Result<storage::AtomRecord> Delete(uint64_t atom_id);
   // Hard-deletes up to max_atoms inactive atoms (0 = all), in transactions of
   // at most kPurgeBatch atoms.
   Result<PurgeSummary> PurgeInactive(uint64_t max_atoms);
   // top_n: REQUIRES 1..kMaxTopN.
   Result<DedupReport> DedupStats(int top_n);
+
+  // Rows that depend on an atom and live outside Tables::atom_owned() (or
+  // that need more than a prefix delete, e.g. index updates) are removed by
+  // these, inside the transaction that deletes or purges the atom. Returns
+  // the rows removed. REQUIRES: called before the engine serves requests.
+  using DependentRemover = std::function<Result<uint64_t>(storage::WriteTxn&, uint64_t atom_id)>;
+  void AddDependentRemover(DependentRemover remover) { removers_.push_back(std::move(remover)); }
 
   static constexpr int kMaxPageSize = 1000;
   static constexpr int kMaxTopN = 1000;
@@ -129,12 +138,15 @@ class AtomEngine {
   Result<AtomView> View(storage::ReadTxn& txn, uint64_t atom_id, bool include_content);
   // Applies mutate to a stored atom in one write.
   Result<storage::AtomRecord> Mutate(
-      uint64_t atom_id, const std::function<Status(storage::AtomRecord&)>& mutate);
+      uint64_t atom_id, const std::function<Status(storage::AtomRecord&)>& mutate,
+      bool remove_dependents = false);
+  Result<uint64_t> RemoveDependents(storage::WriteTxn& txn, uint64_t atom_id);
 
   storage::Env& env_;
   const storage::Tables& tables_;
   storage::WriteBatcher& writer_;
   PageTokenCodec tokens_;
+  std::vector<DependentRemover> removers_;
 };
 
 int64_t NowMicros();

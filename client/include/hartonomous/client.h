@@ -20,6 +20,7 @@
 
 #include "hartonomous/v1/admin_service.grpc.pb.h"
 #include "hartonomous/v1/atom_service.grpc.pb.h"
+#include "hartonomous/v1/search_service.grpc.pb.h"
 
 namespace hartonomous {
 
@@ -116,11 +117,34 @@ class Client {
                             v1::DeduplicationPolicy* updated);
   grpc::Status DeletePolicy(const v1::DeletePolicyRequest& request,
                             v1::DeletePolicyResponse* response);
+  // --- SearchService ---
+  grpc::Status CreateCollection(const v1::CreateCollectionRequest& request,
+                                v1::Collection* collection);
+  grpc::Status GetCollection(const std::string& name, v1::Collection* collection);
+  grpc::Status ListCollections(v1::ListCollectionsResponse* response);
+  grpc::Status DeleteCollection(const std::string& name);
+  // Sends all embeddings as one stream (one transaction), packed into
+  // messages of at most max_message_bytes. create (may be null) is used when
+  // the collection does not exist yet.
+  grpc::Status AddEmbeddings(const std::string& collection, const v1::CollectionSpec* create,
+                             const std::vector<v1::EmbeddingInput>& embeddings,
+                             v1::AddEmbeddingsResponse* response,
+                             size_t max_message_bytes = kDefaultMessageBytes);
+  // collection empty = every collection.
+  grpc::Status GetEmbeddings(uint64_t atom_id, const std::string& collection,
+                             v1::GetEmbeddingsResponse* response);
+  grpc::Status DeleteEmbedding(const std::string& collection, uint64_t atom_id);
+  grpc::Status Search(const v1::SearchRequest& request, v1::SearchResponse* response);
+  grpc::Status BatchSearch(const v1::BatchSearchRequest& request,
+                           v1::BatchSearchResponse* response);
+  grpc::Status RebuildIndex(const std::string& collection, v1::Collection* collection_out);
+  grpc::Status SnapshotIndex(const std::string& collection, v1::Collection* collection_out);
 
   // The underlying channel and stub, for calls this class does not wrap.
   const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
   v1::AtomService::Stub& atoms() { return *atoms_; }
   v1::AdminService::Stub& admin() { return *admin_; }
+  v1::SearchService::Stub& search() { return *search_; }
 
   static constexpr size_t kDefaultMessageBytes = 1 << 20;
 
@@ -131,6 +155,7 @@ class Client {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::AtomService::Stub> atoms_;
   std::unique_ptr<v1::AdminService::Stub> admin_;
+  std::unique_ptr<v1::SearchService::Stub> search_;
 };
 
 }  // namespace hartonomous

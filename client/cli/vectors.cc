@@ -1,0 +1,288 @@
+#include "vectors.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "cli_errors.h"
+#include "commands.h"
+#include "json_output.h"
+#include "progress.h"
+#include "vector_files.h"
+
+namespace hartonomous::cli {
+namespace {
+
+namespace v1 = ::hartonomous::v1;
+
+void Check(const grpc::Status& status) {
+  if (!status.ok()) throw RpcFailure(status);
+}
+
+v1::Metric ParseMetric(const std::string& name) {
+  if (name == "cosine") return v1::METRIC_COSINE;
+  if (name == "l2") return v1::METRIC_L2;
+  if (name == "ip") return v1::METRIC_INNER_PRODUCT;
+  throw UsageError("--metric: one of cosine, l2, ip; got '" + name + "'");
+}
+
+std::string MetricName(v1::Metric m) {
+  switch (m) {
+    case v1::METRIC_L2: return "l2";
+    case v1::METRIC_INNER_PRODUCT: return "ip";
+    default: return "cosine";
+  }
+}
+
+std::string PathName(v1::SearchPath p) {
+  switch (p) {
+    case v1::SEARCH_PATH_ANN: return "ann";
+    case v1::SEARCH_PATH_ANN_POST_FILTER: return "ann_post_filter";
+    case v1::SEARCH_PATH_EXACT: return "exact";
+    case v1::SEARCH_PATH_EXACT_FILTERED: return "exact_filtered";
+    default: return "unspecified";
+  }
+}
+
+std::vector<float> ParseVector(const std::string& text) {
+  std::vector<float> out;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    try {
+      size_t used = 0;
+      out.push_back(std::stof(item, &used));
+      if (used != item.size() && item.find_first_not_of(' ', used) != std::string::npos) throw std::invalid_argument("");
+    } catch (const std::exception&) {
+      throw UsageError("--vector: '" + item + "' is not a number");
+    }
+  }
+  if (out.empty()) throw UsageError("--vector: expected comma-separated numbers");
+  return out;
+}
+
+nlohmann::ordered_json CollectionToJson(const v1::Collection& c) {
+  nlohmann::ordered_json j;
+  j["name"] = c.name();
+  j["collection_id"] = c.collection_id();
+  j["embedding_type"] = c.spec().embedding_type();
+  j["model_id"] = c.spec().model_id();
+  j["dimension"] = c.spec().dimension();
+  j["metric"] = MetricName(c.spec().metric());
+  j["index"] = {{"kind", c.spec().index().kind()},
+                {"m", c.spec().index().m()},
+                {"ef_construction", c.spec().index().ef_construction()},
+                {"ef_search", c.spec().index().ef_search()}};
+  j["vector_count"] = c.vector_count();
+  j["deleted_count"] = c.deleted_count();
+  j["memory_bytes"] = c.memory_bytes();
+  j["snapshot"] = {{"watermark", c.snapshot().watermark()},
+                   {"loaded_from_snapshot", c.snapshot().loaded_from_snapshot()},
+                   {"replayed_at_start", c.snapshot().replayed_at_start()},
+                   {"changes_since_snapshot", c.snapshot().changes_since_snapshot()}};
+  return j;
+}
+
+}  // namespace
+
+std::vector<OptionSpec> LoadVectorsOptions() {
+  return {{"collection", 'c', "NAME", "target collection (default: the file's base name)"},
+          {"labels", 0, "FILE", "IDX label file: each row's label goes into its atom's metadata"},
+          {"metric", 0, "M", "cosine|l2|ip when the collection is created (default l2)"},
+          {"index", 0, "KIND", "index kind when created: hnsw|flat (default hnsw)"},
+          {"m", 0, "N", "hnsw links per node when created (default 16)"},
+          {"ef-construction", 0, "N", "hnsw build candidate list when created (default 200)"},
+          {"batch", 0, "N", "rows per transaction (default 1000)"},
+          {"limit", 0, "N", "load only the first N rows (default: all)"}};
+}
+
+std::vector<OptionSpec> SearchOptions() {
+  return {{"vector", 0, "X,Y,...", "the query vector"},
+          {"file", 0, "FILE", "take the query from a row of a vector file"},
+          {"row", 0, "I", "the row of --file (default 0)"},
+          {"atom", 0, "ID", "search with this atom's embedding (it is left out)"},
+          {"k", 'k', "N", "how many results (default 10)"},
+          {"ef", 0, "N", "hnsw candidate list for this query"},
+          {"exact", 0, "", "exact scan instead of the ANN index"},
+          {"modality", 0, "M", "only atoms of modality M"},
+          {"subtype", 0, "S", "only atoms of subtype S"},
+          {"source-type", 0, "T", "only atoms of source type T"},
+          {"active", 0, "", "only active atoms"},
+          {"where", 0, "K=V[,K=V]", "only atoms whose metadata has these top-level values"},
+          {"text", 0, "", "show each atom's canonical text"}};
+}
+
+void RunLoadVectors(const Invocation& invocation) {
+  const std::string& path = invocation.args[0];
+  const uint64_t batch = invocation.GetUint("batch", 1000);
+  if (batch == 0) throw UsageError("--batch: must be > 0");
+  VectorFile file = ReadVectorFile(path, invocation.GetUint("limit", 0));
+  std::vector<uint8_t> labels;
+  if (invocation.Has("labels")) {
+    labels = ReadIdxLabels(invocation.Get("labels"));
+    if (labels.size() < file.rows) {
+      throw Failure("'" + invocation.Get("labels") + "' has " + std::to_string(labels.size()) +
+                    " labels for " + std::to_string(file.rows) + " rows");
+    }
+  }
+  std::string base = std::filesystem::path(path).filename().string();
+  std::string collection = invocation.Get("collection");
+  if (collection.empty()) {
+    collection = base.substr(0, base.find('.'));
+    for (char& ch : collection) {
+      if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '_' && ch != '-') ch = '_';
+    }
+  }
+  v1::CollectionSpec spec;
+  spec.set_embedding_type(collection);
+  spec.set_metric(ParseMetric(invocation.Get("metric", "l2")));
+  spec.mutable_index()->set_kind(invocation.Get("index", "hnsw"));
+  spec.mutable_index()->set_m(static_cast<uint32_t>(invocation.GetUint("m", 0)));
+  spec.mutable_index()->set_ef_construction(static_cast<uint32_t>(invocation.GetUint("ef-construction", 0)));
+  const bool images = file.format == VectorFile::Format::kIdxImages;
+  const std::string absolute = std::filesystem::absolute(path).string();
+
+  Client client(MakeClientOptions(invocation.global));
+  ProgressBar progress(STDERR_FILENO, 1, file.rows * file.dimension * sizeof(float));
+  uint64_t loaded = 0, replaced = 0;
+  for (size_t start = 0; start < file.rows; start += batch) {
+    const size_t end = std::min<size_t>(file.rows, start + batch);
+    std::vector<v1::IngestAtomRequest> atoms;
+    for (size_t r = start; r < end; ++r) {
+      v1::IngestAtomRequest atom;
+      const float* row = &file.values[r * file.dimension];
+      atom.set_content(images ? file.raw_rows[r]
+                              : std::string(reinterpret_cast<const char*>(row), file.dimension * sizeof(float)));
+      atom.set_modality(images ? "image" : "embedding");
+      atom.set_subtype(images ? "idx-ubyte" : "float32");
+      atom.set_source_uri("file://" + absolute + "#" + std::to_string(r));
+      atom.set_source_type("load-vectors");
+      nlohmann::ordered_json meta = {{"row", r}};
+      if (!labels.empty()) meta["label"] = labels[r];
+      atom.set_metadata(meta.dump());
+      atoms.push_back(std::move(atom));
+    }
+    v1::IngestAtomsResponse ingested;
+    Check(client.IngestAtoms(atoms, &ingested));
+    std::vector<v1::EmbeddingInput> inputs;
+    for (size_t r = start; r < end; ++r) {
+      v1::EmbeddingInput in;
+      in.set_atom_id(ingested.results(static_cast<int>(r - start)).atom_id());
+      const float* row = &file.values[r * file.dimension];
+      in.mutable_vector()->Add(row, row + file.dimension);
+      inputs.push_back(std::move(in));
+    }
+    v1::AddEmbeddingsResponse added;
+    Check(client.AddEmbeddings(collection, &spec, inputs, &added));
+    loaded += added.embeddings_added();
+    replaced += added.embeddings_replaced();
+    progress.Update(end == file.rows ? 1 : 0, end * file.dimension * sizeof(float));
+  }
+  progress.Clear();
+  v1::Collection info;
+  Check(client.GetCollection(collection, &info));
+  if (invocation.global.json) {
+    nlohmann::ordered_json j;
+    j["file"] = path;
+    j["rows"] = file.rows;
+    j["dimension"] = file.dimension;
+    j["embeddings_added"] = loaded;
+    j["embeddings_replaced"] = replaced;
+    j["collection"] = CollectionToJson(info);
+    PrintJson(std::cout, j);
+  } else {
+    std::cout << "loaded " << loaded << " vectors of dimension " << file.dimension << " from "
+              << path << " into collection '" << collection << "'";
+    if (replaced != 0) std::cout << " (" << replaced << " replaced an atom's earlier vector)";
+    std::cout << "\ncollection '" << collection << "': " << info.vector_count() << " vectors, "
+              << info.spec().index().kind() << ", " << MetricName(info.spec().metric()) << "\n";
+  }
+}
+
+void RunSearch(const Invocation& invocation) {
+  v1::SearchRequest request;
+  request.set_collection(invocation.args[0]);
+  int sources = invocation.Has("vector") + invocation.Has("file") + invocation.Has("atom");
+  if (sources != 1) throw UsageError("give exactly one of --vector, --file or --atom");
+  if (invocation.Has("vector")) {
+    for (float x : ParseVector(invocation.Get("vector"))) request.add_vector(x);
+  } else if (invocation.Has("file")) {
+    const uint64_t row = invocation.GetUint("row", 0);
+    VectorFile file = ReadVectorFile(invocation.Get("file"), row + 1);
+    if (row >= file.rows) throw UsageError("--row: the file has " + std::to_string(file.rows) + " rows");
+    const float* v = &file.values[row * file.dimension];
+    request.mutable_vector()->Add(v, v + file.dimension);
+  } else {
+    request.set_atom_id(invocation.GetUint("atom", 0));
+  }
+  request.set_limit(static_cast<uint32_t>(invocation.GetUint("k", 10)));
+  request.mutable_params()->set_ef(static_cast<uint32_t>(invocation.GetUint("ef", 0)));
+  request.mutable_params()->set_exact(invocation.Has("exact"));
+  auto* filter = request.mutable_filter();
+  filter->set_modality(invocation.Get("modality"));
+  filter->set_subtype(invocation.Get("subtype"));
+  filter->set_source_type(invocation.Get("source-type"));
+  filter->set_active_only(invocation.Has("active"));
+  if (invocation.Has("where")) {
+    std::stringstream in(invocation.Get("where"));
+    std::string pair;
+    while (std::getline(in, pair, ',')) {
+      const size_t eq = pair.find('=');
+      if (eq == std::string::npos || eq == 0) throw UsageError("--where: expected KEY=VALUE, got '" + pair + "'");
+      (*filter->mutable_metadata_equals())[pair.substr(0, eq)] = pair.substr(eq + 1);
+    }
+  }
+  request.set_with_canonical_text(invocation.Has("text"));
+  request.set_with_metadata(true);
+
+  Client client(MakeClientOptions(invocation.global));
+  v1::SearchResponse response;
+  Check(client.Search(request, &response));
+  if (invocation.global.json) {
+    nlohmann::ordered_json j;
+    j["path"] = PathName(response.path());
+    j["candidates_examined"] = response.candidates_examined();
+    j["results"] = nlohmann::ordered_json::array();
+    for (const auto& r : response.results()) {
+      nlohmann::ordered_json hit = {{"atom_id", r.atom_id()}, {"embedding_id", r.embedding_id()},
+                                    {"distance", r.distance()}, {"metadata", r.metadata()}};
+      if (request.with_canonical_text()) hit["canonical_text"] = r.canonical_text();
+      j["results"].push_back(hit);
+    }
+    PrintJson(std::cout, j);
+    return;
+  }
+  for (const auto& r : response.results()) {
+    std::cout << std::setw(10) << r.atom_id() << "  " << std::setprecision(6) << std::fixed
+              << r.distance() << "  " << r.metadata();
+    if (request.with_canonical_text()) std::cout << "  " << r.canonical_text();
+    std::cout << "\n";
+  }
+  std::cout << response.results_size() << " results (" << PathName(response.path()) << ", "
+            << response.candidates_examined() << " candidates)\n";
+}
+
+void RunCollections(const Invocation& invocation) {
+  Client client(MakeClientOptions(invocation.global));
+  v1::ListCollectionsResponse list;
+  Check(client.ListCollections(&list));
+  if (invocation.global.json) {
+    nlohmann::ordered_json j = nlohmann::ordered_json::array();
+    for (const auto& c : list.collections()) j.push_back(CollectionToJson(c));
+    PrintJson(std::cout, j);
+    return;
+  }
+  for (const auto& c : list.collections()) {
+    std::cout << c.name() << "  dim=" << c.spec().dimension() << "  " << MetricName(c.spec().metric())
+              << "  " << c.spec().index().kind() << "  vectors=" << c.vector_count()
+              << "  deleted=" << c.deleted_count() << "  memory=" << c.memory_bytes() << "B\n";
+  }
+  std::cout << list.collections_size() << " collections\n";
+}
+
+}  // namespace hartonomous::cli

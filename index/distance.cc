@@ -1,0 +1,51 @@
+#include "index/distance.h"
+
+#include <cmath>
+
+namespace hartonomous::index {
+
+float SquaredL2(const float* a, const float* b, size_t dim) {
+  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  size_t i = 0;
+  for (; i + 8 <= dim; i += 8) {
+    for (size_t j = 0; j < 8; ++j) {
+      const float d = a[i + j] - b[i + j];
+      acc[j] += d * d;
+    }
+  }
+  float sum = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+  for (; i < dim; ++i) {
+    const float d = a[i] - b[i];
+    sum += d * d;
+  }
+  return sum;
+}
+
+float Dot(const float* a, const float* b, size_t dim) {
+  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  size_t i = 0;
+  for (; i + 8 <= dim; i += 8) {
+    for (size_t j = 0; j < 8; ++j) acc[j] += a[i + j] * b[i + j];
+  }
+  float sum = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+  for (; i < dim; ++i) sum += a[i] * b[i];
+  return sum;
+}
+
+void Normalize(float* v, size_t dim) {
+  const float norm = std::sqrt(Dot(v, v, dim));
+  if (norm == 0.0f) return;
+  const float inv = 1.0f / norm;
+  for (size_t i = 0; i < dim; ++i) v[i] *= inv;
+}
+
+float Distance(Metric metric, const float* a, const float* b, size_t dim) {
+  switch (metric) {
+    case Metric::kL2: return SquaredL2(a, b, dim);
+    case Metric::kInnerProduct:
+    case Metric::kCosine: return 1.0f - Dot(a, b, dim);
+  }
+  return 0;
+}
+
+}  // namespace hartonomous::index

@@ -1,0 +1,22 @@
+// Distance kernels shared by the exact index and by tests that check it.
+// Loops keep eight independent accumulators so that the compiler turns them
+// into SIMD code without -ffast-math.
+//
+// Thread-safety: pure functions.
+#pragma once
+
+#include <cstddef>
+
+#include "index/vector_index.h"
+
+namespace hartonomous::index {
+
+float SquaredL2(const float* a, const float* b, size_t dim);
+float Dot(const float* a, const float* b, size_t dim);
+// Scales v to unit length in place; leaves a zero vector unchanged.
+void Normalize(float* v, size_t dim);
+// The metric's distance (see vector_index.h). For kCosine both vectors must
+// already be normalised.
+float Distance(Metric metric, const float* a, const float* b, size_t dim);
+
+}  // namespace hartonomous::index

@@ -1,0 +1,45 @@
+// FlatIndex: exact search by scanning every vector. Vectors live in one
+// contiguous array (removal moves the last vector into the hole), so a scan
+// is a linear pass the distance kernels vectorise.
+//
+// Thread-safety: thread-safe (a shared_mutex: searches shared, changes
+// exclusive).
+#pragma once
+
+#include <shared_mutex>
+#include <unordered_map>
+
+#include "index/vector_index.h"
+
+namespace hartonomous::index {
+
+class FlatIndex final : public VectorIndex {
+ public:
+  explicit FlatIndex(IndexSpec spec);
+  static Result<std::unique_ptr<VectorIndex>> Load(const IndexSpec& spec, const std::string& path);
+
+  const IndexSpec& spec() const override { return spec_; }
+  bool exact() const override { return true; }
+  Status Add(uint64_t label, const float* vector) override;
+  Status Remove(uint64_t label) override;
+  bool Contains(uint64_t label) const override;
+  std::vector<uint64_t> Labels() const override;
+  Result<std::vector<Neighbor>> Search(const float* query, size_t k, size_t ef) const override;
+  Result<std::vector<Neighbor>> ExactAmong(const float* query, const std::vector<uint64_t>& labels,
+                                           size_t k) const override;
+  size_t size() const override;
+  size_t deleted() const override { return 0; }
+  size_t memory_bytes() const override;
+  Status Save(const std::string& path) const override;
+
+ private:
+  std::vector<float> Prepare(const float* query) const;
+
+  const IndexSpec spec_;
+  mutable std::shared_mutex mu_;
+  std::vector<float> data_;                        // GUARDED_BY(mu_)
+  std::vector<uint64_t> labels_;                   // GUARDED_BY(mu_), slot -> label
+  std::unordered_map<uint64_t, size_t> slots_;     // GUARDED_BY(mu_), label -> slot
+};
+
+}  // namespace hartonomous::index

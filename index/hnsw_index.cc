@@ -1,0 +1,221 @@
+// The only translation unit that includes hnswlib: its headers define
+// non-inline functions.
+#include "index/hnsw_index.h"
+
+#include <hnswlib/hnswlib.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "index/distance.h"
+
+namespace hartonomous::index {
+
+struct HnswIndex::Impl {
+  std::unique_ptr<hnswlib::SpaceInterface<float>> space;
+  std::unique_ptr<hnswlib::HierarchicalNSW<float>> graph;
+};
+
+namespace {
+
+constexpr size_t kInitialCapacity = 1024;
+
+std::unique_ptr<hnswlib::SpaceInterface<float>> MakeSpace(const IndexSpec& spec) {
+  if (spec.metric == Metric::kL2) return std::make_unique<hnswlib::L2Space>(spec.dimension);
+  return std::make_unique<hnswlib::InnerProductSpace>(spec.dimension);
+}
+
+Status Failed(const char* what, const std::exception& e) {
+  return Status::Internal(std::string("hnsw ") + what + ": " + e.what());
+}
+
+}  // namespace
+
+HnswIndex::HnswIndex(IndexSpec spec, std::unique_ptr<Impl> impl)
+    : spec_(std::move(spec)), impl_(std::move(impl)) {}
+
+HnswIndex::~HnswIndex() = default;
+
+Result<std::unique_ptr<VectorIndex>> HnswIndex::Create(const IndexSpec& spec) {
+  auto impl = std::make_unique<Impl>();
+  try {
+    impl->space = MakeSpace(spec);
+    impl->graph = std::make_unique<hnswlib::HierarchicalNSW<float>>(
+        impl->space.get(), kInitialCapacity, spec.params.m, spec.params.ef_construction);
+    impl->graph->setEf(1);  // every search passes its own ef as k'
+  } catch (const std::exception& e) {
+    return Failed("create", e);
+  }
+  return std::unique_ptr<VectorIndex>(new HnswIndex(spec, std::move(impl)));
+}
+
+Result<std::unique_ptr<VectorIndex>> HnswIndex::Load(const IndexSpec& spec, const std::string& path) {
+  auto impl = std::make_unique<Impl>();
+  size_t live = 0, deleted = 0;
+  try {
+    impl->space = MakeSpace(spec);
+    // The loading constructor leaves members that loadIndex sets unset; a
+    // load that throws half-way must still be destructible.
+    impl->graph = std::make_unique<hnswlib::HierarchicalNSW<float>>(impl->space.get());
+    auto& g = *impl->graph;
+    g.data_level0_memory_ = nullptr;
+    g.linkLists_ = nullptr;
+    g.visited_list_pool_ = nullptr;
+    g.cur_element_count = 0;
+    g.num_deleted_ = 0;
+    try {
+      g.loadIndex(path, impl->space.get());
+    } catch (...) {
+      g.cur_element_count = 0;  // the destructor walks linkLists_ up to it
+      throw;
+    }
+    if (g.label_offset_ - g.offsetData_ != spec.dimension * sizeof(float)) {
+      return Status::DataLoss("snapshot: " + path + " holds vectors of another dimension");
+    }
+    g.setEf(1);
+    for (size_t i = 0; i < g.cur_element_count; ++i) {
+      if (g.isMarkedDeleted(static_cast<hnswlib::tableint>(i))) {
+        ++deleted;
+      } else {
+        ++live;
+      }
+    }
+  } catch (const std::exception& e) {
+    return Status::DataLoss("snapshot: " + path + ": " + e.what());
+  }
+  auto index = std::unique_ptr<HnswIndex>(new HnswIndex(spec, std::move(impl)));
+  index->live_ = live;
+  index->deleted_ = deleted;
+  return std::unique_ptr<VectorIndex>(std::move(index));
+}
+
+std::vector<float> HnswIndex::Prepare(const float* query) const {
+  std::vector<float> q(query, query + spec_.dimension);
+  if (spec_.metric == Metric::kCosine) Normalize(q.data(), q.size());
+  return q;
+}
+
+Status HnswIndex::Add(uint64_t label, const float* vector) {
+  std::vector<float> v = Prepare(vector);
+  std::lock_guard change(change_mu_);
+  auto& g = *impl_->graph;
+  try {
+    {
+      std::unique_lock lock(mu_);
+      if (g.label_lookup_.count(label) != 0) {
+        return Status::AlreadyExists("label " + std::to_string(label) + " is already indexed");
+      }
+      if (g.cur_element_count >= g.max_elements_) g.resizeIndex(std::max<size_t>(2 * g.max_elements_, kInitialCapacity));
+    }
+    // Shared: searches keep running while the point is linked in. hnswlib
+    // copies the vector before any link to it exists.
+    std::shared_lock lock(mu_);
+    g.addPoint(v.data(), label);
+  } catch (const std::exception& e) {
+    return Failed("add", e);
+  }
+  ++live_;
+  return Status::Ok();
+}
+
+Status HnswIndex::Remove(uint64_t label) {
+  std::lock_guard change(change_mu_);
+  std::unique_lock lock(mu_);
+  auto& g = *impl_->graph;
+  auto it = g.label_lookup_.find(label);
+  if (it == g.label_lookup_.end() || g.isMarkedDeleted(it->second)) {
+    return Status::NotFound("label " + std::to_string(label) + " is not indexed");
+  }
+  try {
+    g.markDelete(label);
+  } catch (const std::exception& e) {
+    return Failed("delete", e);
+  }
+  --live_;
+  ++deleted_;
+  return Status::Ok();
+}
+
+bool HnswIndex::Contains(uint64_t label) const {
+  std::unique_lock lock(mu_);
+  auto& g = *impl_->graph;
+  auto it = g.label_lookup_.find(label);
+  return it != g.label_lookup_.end() && !g.isMarkedDeleted(it->second);
+}
+
+std::vector<uint64_t> HnswIndex::Labels() const {
+  std::unique_lock lock(mu_);
+  auto& g = *impl_->graph;
+  std::vector<uint64_t> out;
+  out.reserve(g.label_lookup_.size());
+  for (const auto& [label, id] : g.label_lookup_) {
+    if (!g.isMarkedDeleted(id)) out.push_back(label);
+  }
+  return out;
+}
+
+Result<std::vector<Neighbor>> HnswIndex::Search(const float* query, size_t k, size_t ef) const {
+  std::vector<float> q = Prepare(query);
+  if (ef == 0) ef = spec_.params.ef_search;
+  std::vector<Neighbor> out;
+  if (k == 0 || live_.load() == 0) return out;
+  try {
+    std::shared_lock lock(mu_);
+    auto queue = impl_->graph->searchKnn(q.data(), std::max(k, ef));
+    out.reserve(queue.size());
+    while (!queue.empty()) {
+      out.push_back({queue.top().second, queue.top().first});
+      queue.pop();
+    }
+  } catch (const std::exception& e) {
+    return Failed("search", e);
+  }
+  SortAndTruncate(&out, k);
+  return out;
+}
+
+Result<std::vector<Neighbor>> HnswIndex::ExactAmong(const float* query,
+                                                    const std::vector<uint64_t>& labels,
+                                                    size_t k) const {
+  std::vector<float> q = Prepare(query);
+  std::vector<Neighbor> out;
+  out.reserve(labels.size());
+  {
+    // label_lookup_ is written by addPoint: read it exclusively.
+    std::unique_lock lock(mu_);
+    auto& g = *impl_->graph;
+    for (uint64_t label : labels) {
+      auto it = g.label_lookup_.find(label);
+      if (it == g.label_lookup_.end() || g.isMarkedDeleted(it->second)) continue;
+      const auto* v = reinterpret_cast<const float*>(g.getDataByInternalId(it->second));
+      out.push_back({label, Distance(spec_.metric, q.data(), v, spec_.dimension)});
+    }
+  }
+  SortAndTruncate(&out, k);
+  return out;
+}
+
+size_t HnswIndex::memory_bytes() const {
+  std::shared_lock lock(mu_);
+  auto& g = *impl_->graph;
+  size_t upper = 0;
+  for (size_t i = 0; i < g.cur_element_count; ++i) {
+    upper += static_cast<size_t>(g.element_levels_[i]) * g.size_links_per_element_;
+  }
+  return g.max_elements_ * (g.size_data_per_element_ + sizeof(void*) + sizeof(int)) + upper +
+         g.label_lookup_.size() * (sizeof(uint64_t) + sizeof(unsigned) + 2 * sizeof(void*));
+}
+
+Status HnswIndex::Save(const std::string& path) const {
+  // saveIndex must not race a change; searches may continue.
+  std::lock_guard change(change_mu_);
+  std::shared_lock lock(mu_);
+  try {
+    impl_->graph->saveIndex(path);
+  } catch (const std::exception& e) {
+    return Failed("save", e);
+  }
+  return Status::Ok();
+}
+
+}  // namespace hartonomous::index

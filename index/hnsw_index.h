@@ -1,0 +1,59 @@
+// HnswIndex: approximate search with hnswlib's HierarchicalNSW<float>.
+//
+// hnswlib 0.6.2 facts this wrapper is built around:
+//  - one global ef: a search asks for max(k, ef) results (hnswlib then uses
+//    ef' = max(ef, k')) and keeps the first k, so ef is per query;
+//  - addPoint may run concurrently with searches and with other adds, but
+//    not with resizeIndex: a shared_mutex is held shared by searches and
+//    adds, exclusively to grow capacity and to read label_lookup_; Save
+//    blocks changes but not searches;
+//  - deletes are marks (markDelete): the slot stays until a rebuild;
+//  - it reports errors by throwing std::runtime_error: caught here.
+//
+// Thread-safety: see vector_index.h.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+
+#include "index/vector_index.h"
+
+namespace hartonomous::index {
+
+class HnswIndex final : public VectorIndex {
+ public:
+  static Result<std::unique_ptr<VectorIndex>> Create(const IndexSpec& spec);
+  static Result<std::unique_ptr<VectorIndex>> Load(const IndexSpec& spec, const std::string& path);
+  ~HnswIndex() override;
+
+  const IndexSpec& spec() const override { return spec_; }
+  bool exact() const override { return false; }
+  Status Add(uint64_t label, const float* vector) override;
+  Status Remove(uint64_t label) override;
+  bool Contains(uint64_t label) const override;
+  std::vector<uint64_t> Labels() const override;
+  Result<std::vector<Neighbor>> Search(const float* query, size_t k, size_t ef) const override;
+  Result<std::vector<Neighbor>> ExactAmong(const float* query, const std::vector<uint64_t>& labels,
+                                           size_t k) const override;
+  size_t size() const override { return live_.load(); }
+  size_t deleted() const override { return deleted_.load(); }
+  size_t memory_bytes() const override;
+  Status Save(const std::string& path) const override;
+
+  struct Impl;
+
+ private:
+  HnswIndex(IndexSpec spec, std::unique_ptr<Impl> impl);
+  std::vector<float> Prepare(const float* query) const;
+
+  const IndexSpec spec_;
+  std::unique_ptr<Impl> impl_;
+  mutable std::shared_mutex mu_;
+  mutable std::mutex change_mu_;  // serialises Add/Remove/Save
+  std::atomic<size_t> live_{0};
+  std::atomic<size_t> deleted_{0};
+};
+
+}  // namespace hartonomous::index

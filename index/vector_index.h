@@ -1,0 +1,99 @@
+// VectorIndex: an in-memory nearest-neighbour index over fixed-dimension
+// float vectors, each identified by a 64-bit label (the embedding id). The
+// index is a cache of rows whose source of truth is LMDB: it can always be
+// rebuilt from them, and it can be saved to a file and loaded again.
+//
+// Distances (smaller = closer), the same for every kind of index:
+//   kL2           squared Euclidean distance
+//   kInnerProduct 1 - <a, b>
+//   kCosine       1 - cos(a, b)   (vectors are normalised on the way in)
+//
+// Thread-safety: implementations are thread-safe. Search, ExactAmong and
+// Save may run concurrently with each other and with Add/Remove; a search
+// never observes a vector whose Add has not returned. Add and Remove are
+// issued by one thread at a time (the engine applies committed writes in
+// commit order).
+//
+// No exception leaves an implementation: failures are Status values.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "storage/status.h"
+
+namespace hartonomous::index {
+
+enum class Metric { kCosine, kL2, kInnerProduct };
+
+// "cosine", "l2", "ip".
+const char* MetricName(Metric metric);
+Result<Metric> ParseMetric(std::string_view name);
+
+// Largest dimension any index accepts.
+inline constexpr size_t kMaxDimension = 16384;
+
+struct IndexParams {
+  // HNSW: links per node. Default: 16.
+  size_t m = 16;
+  // HNSW: candidate list size while building. Default: 200.
+  size_t ef_construction = 200;
+  // HNSW: candidate list size of a search that does not ask for one.
+  // Default: 64.
+  size_t ef_search = 64;
+};
+
+struct IndexSpec {
+  std::string kind;  // registry name: "hnsw", "flat"
+  size_t dimension = 0;
+  Metric metric = Metric::kCosine;
+  IndexParams params;
+};
+
+struct Neighbor {
+  uint64_t label = 0;
+  float distance = 0;
+  bool operator==(const Neighbor&) const = default;
+};
+
+class VectorIndex {
+ public:
+  virtual ~VectorIndex() = default;
+
+  virtual const IndexSpec& spec() const = 0;
+  // True when Search is exact (a full scan).
+  virtual bool exact() const = 0;
+
+  // Adds a vector of spec().dimension floats. AlreadyExists when label is
+  // present (labels are never reused).
+  virtual Status Add(uint64_t label, const float* vector) = 0;
+  // Removes (or marks deleted) label. NotFound when absent.
+  virtual Status Remove(uint64_t label) = 0;
+  virtual bool Contains(uint64_t label) const = 0;
+  // Labels present, in no particular order.
+  virtual std::vector<uint64_t> Labels() const = 0;
+
+  // Up to k nearest neighbours, nearest first. ef: candidate list size for
+  // approximate kinds (0 = spec().params.ef_search); ignored by exact kinds.
+  virtual Result<std::vector<Neighbor>> Search(const float* query, size_t k, size_t ef) const = 0;
+  // Exact k nearest among labels (absent labels are skipped), nearest first.
+  virtual Result<std::vector<Neighbor>> ExactAmong(const float* query,
+                                                   const std::vector<uint64_t>& labels,
+                                                   size_t k) const = 0;
+
+  virtual size_t size() const = 0;     // live vectors
+  virtual size_t deleted() const = 0;  // marked deleted, still occupying memory
+  virtual size_t memory_bytes() const = 0;
+
+  // Writes the whole index to path (the caller makes it atomic).
+  virtual Status Save(const std::string& path) const = 0;
+};
+
+// Sorts by (distance, label) and keeps the first k.
+void SortAndTruncate(std::vector<Neighbor>* neighbors, size_t k);
+
+}  // namespace hartonomous::index

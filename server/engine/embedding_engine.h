@@ -1,0 +1,262 @@
+// EmbeddingEngine: vector collections, their embeddings (the design
+// document's AtomEmbedding rows) and search over them, with the in-memory
+// indexes kept in step with LMDB. Transport-free: no gRPC.
+//
+// Storage and indexes:
+//  - LMDB is the source of truth (tables "collections", "collection_names",
+//    "atom_embeddings", "embeddings_by_seq"; see storage/schema.h).
+//  - Each collection has one VectorIndex (kind chosen by name through
+//    index::IndexRegistry). Committed writes reach the index in commit order
+//    from WriteTxn::OnCommit hooks, i.e. before the write is acknowledged: an
+//    acknowledged embedding is searchable.
+//  - Indexes are snapshotted to <snapshot_dir>/<collection_id>/ in the
+//    background (write to a temporary file, fsync, rename: a crash
+//    mid-snapshot leaves the previous snapshot usable). On Open each index is
+//    loaded from its newest readable snapshot and caught up with LMDB: rows
+//    written after the snapshot's watermark are added, rows deleted since are
+//    removed. Nothing is rebuilt unless no snapshot can be read.
+//  - Deletes mark the index; Rebuild (and the background thread, past
+//    rebuild_deleted_fraction) builds a fresh index and swaps it in.
+//
+// Thread-safety: thread-safe. Searches run in parallel with each other and
+// with writes; index changes are serialised per collection.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "index/index_registry.h"
+#include "index/vector_index.h"
+#include "storage/lmdb_env.h"
+#include "storage/records.pb.h"
+#include "storage/schema.h"
+#include "storage/status.h"
+#include "storage/write_batcher.h"
+
+namespace hartonomous::engine {
+
+struct CollectionSpec {
+  std::string embedding_type;
+  uint64_t model_id = 0;
+  uint32_t dimension = 0;  // 0 in AddEmbeddings' create spec: the first vector's
+  index::Metric metric = index::Metric::kCosine;
+  std::string index_kind = "hnsw";
+  index::IndexParams params;
+};
+
+struct SnapshotInfo {
+  uint64_t watermark = 0;           // highest embedding id in the newest snapshot
+  int64_t saved_at_us = 0;          // 0 = never saved by this process or found on disk
+  bool loaded_from_snapshot = false;
+  uint64_t replayed_at_start = 0;   // rows added on top of the snapshot at start
+  uint64_t removed_at_start = 0;    // snapshot rows deleted since, removed at start
+  uint64_t changes_since_snapshot = 0;
+};
+
+struct CollectionInfo {
+  storage::CollectionRecord record;
+  uint64_t vector_count = 0;
+  uint64_t deleted_count = 0;  // marked deleted in the index, awaiting rebuild
+  uint64_t memory_bytes = 0;
+  SnapshotInfo snapshot;
+};
+
+struct EmbeddingInput {
+  uint64_t atom_id = 0;
+  std::vector<float> vector;  // the real dimension (padding already removed)
+  std::string metadata;       // JSON object text or empty
+  bool uses_max_dimension_padding = false;
+};
+
+struct AddSummary {
+  std::vector<uint64_t> embedding_ids;  // in input order
+  bool collection_created = false;
+  uint64_t replaced = 0;  // inputs that replaced an atom's previous embedding
+};
+
+struct SearchFilter {
+  std::string modality;     // empty = any
+  std::string subtype;      // empty = any
+  std::string source_type;  // empty = any
+  bool active_only = false;
+  std::optional<int64_t> created_after_us;   // inclusive
+  std::optional<int64_t> created_before_us;  // exclusive
+  // Top-level metadata keys: a JSON string value compares as text, any other
+  // value as its compact JSON text ("3", "true", "[1,2]").
+  std::vector<std::pair<std::string, std::string>> metadata_equals;
+  bool empty() const;
+};
+
+struct SearchQuery {
+  std::string collection;
+  std::vector<float> vector;  // or:
+  uint64_t atom_id = 0;       // search with this atom's embedding; the atom itself is left out
+  size_t k = 10;
+  size_t ef = 0;              // 0 = the collection's ef_search
+  bool exact = false;         // force an exact scan
+  SearchFilter filter;
+  bool with_canonical_text = false;
+  bool with_metadata = false;
+};
+
+enum class SearchPath {
+  kAnn,            // the ANN index alone
+  kAnnPostFilter,  // ANN candidates, widened, then filtered
+  kExact,          // exact scan of every vector
+  kExactFiltered,  // exact scan of the rows matching the filter
+};
+const char* SearchPathName(SearchPath path);
+
+struct SearchHit {
+  uint64_t atom_id = 0;
+  uint64_t embedding_id = 0;
+  float distance = 0;
+  std::string canonical_text;
+  std::string metadata;
+};
+
+struct SearchResult {
+  std::vector<SearchHit> hits;  // nearest first
+  SearchPath path = SearchPath::kAnn;
+  uint64_t candidates_examined = 0;
+};
+
+struct EmbeddingEngineOptions {
+  // Where index snapshots go; empty = never snapshot (always replay).
+  std::string snapshot_dir;
+  // Background snapshot cadence; 0 = no background thread. Default: 60 s.
+  std::chrono::milliseconds snapshot_interval{60000};
+  // A collection with at least this many changes is snapshotted at the next
+  // background tick. Default: 10000.
+  uint64_t snapshot_after_changes = 10000;
+  // Rebuild automatically once deleted / (live + deleted) reaches this and
+  // at least rebuild_min_deleted are deleted. Default: 0.3 and 1000.
+  double rebuild_deleted_fraction = 0.3;
+  uint64_t rebuild_min_deleted = 1000;
+  // A filtered ANN search widens its candidate list up to this many times
+  // (x4 each) before falling back to an exact scan of the matching rows.
+  // Default: 3.
+  int max_widen_rounds = 3;
+  // Snapshot collections with changes in Stop(). Default: true.
+  bool snapshot_on_stop = true;
+};
+
+class EmbeddingEngine {
+ public:
+  // Loads every collection's index (snapshot + catch-up). REQUIRES: env,
+  // tables, writer and registry outlive the engine.
+  static Result<std::unique_ptr<EmbeddingEngine>> Open(
+      storage::Env& env, const storage::Tables& tables, storage::WriteBatcher& writer,
+      EmbeddingEngineOptions options,
+      const index::IndexRegistry& registry = index::IndexRegistry::Default());
+  ~EmbeddingEngine();  // Stop()
+  EmbeddingEngine(const EmbeddingEngine&) = delete;
+  EmbeddingEngine& operator=(const EmbeddingEngine&) = delete;
+
+  // Stops the background thread and (snapshot_on_stop) snapshots
+  // collections with changes.
+  // REQUIRES: the writer still runs. Idempotent.
+  void Stop();
+
+  // AlreadyExists when the name, or the (embedding_type, model_id) pair, is
+  // taken. REQUIRES: spec.dimension in [1, kMaxDimension].
+  Result<CollectionInfo> CreateCollection(const std::string& name, const CollectionSpec& spec);
+  Result<CollectionInfo> GetCollection(const std::string& name);
+  std::vector<CollectionInfo> ListCollections();
+  // Deletes the collection, its embeddings and its snapshots.
+  Status DeleteCollection(const std::string& name);
+
+  // Stores every input or none, in one transaction. A missing collection is
+  // created from create (or, without it, with embedding_type = name,
+  // model_id 0, cosine, hnsw and the first vector's dimension). An atom that
+  // already has an embedding in the collection gets the new one instead.
+  Result<AddSummary> AddEmbeddings(const std::string& collection,
+                                   const std::optional<CollectionSpec>& create,
+                                   std::vector<EmbeddingInput> inputs);
+  // The atom's embeddings, in every collection or only the named one.
+  Result<std::vector<storage::EmbeddingRecord>> GetEmbeddings(uint64_t atom_id,
+                                                              const std::string& collection);
+  Status DeleteEmbedding(const std::string& collection, uint64_t atom_id);
+  // Name of a live collection; empty when there is none with that id.
+  std::string CollectionName(uint64_t collection_id) const;
+
+  // REQUIRES: query.k >= 1 (the RPC layer enforces the configured maximum).
+  Result<SearchResult> Search(const SearchQuery& query);
+
+  Result<CollectionInfo> Rebuild(const std::string& name);
+  // One pass of the background work, on the caller's thread: rebuilds
+  // collections past rebuild_deleted_fraction, snapshots those with at least
+  // snapshot_after_changes changes (any changes when due is true).
+  void RunMaintenance(bool due);
+  Result<CollectionInfo> Snapshot(const std::string& name);
+  Status SnapshotAll();
+
+  // Cascade from AtomEngine: deletes atom_id's embeddings inside txn; the
+  // indexes follow when txn commits. Returns the rows removed.
+  Result<uint64_t> RemoveAtomEmbeddings(storage::WriteTxn& txn, uint64_t atom_id);
+
+  struct Collection;
+
+ private:
+  EmbeddingEngine(storage::Env& env, const storage::Tables& tables, storage::WriteBatcher& writer,
+                  EmbeddingEngineOptions options, const index::IndexRegistry& registry);
+
+  struct Change {
+    bool add = true;
+    uint64_t label = 0;
+    std::vector<float> vector;
+  };
+
+  Status LoadAll();
+  Status LoadCollection(const storage::CollectionRecord& record);
+  // Brings index in line with the collection's rows in txn: adds rows it
+  // lacks (reading their vectors), removes labels that have no row.
+  Status Reconcile(storage::Txn& txn, const Collection& c, index::VectorIndex& index,
+                   uint64_t* added, uint64_t* removed, uint64_t* max_seen);
+  std::shared_ptr<Collection> Find(const std::string& name) const;
+  std::shared_ptr<Collection> FindById(uint64_t id) const;
+  Result<std::shared_ptr<Collection>> Require(const std::string& name) const;
+  CollectionInfo Info(Collection& c) const;
+
+  // Inside a write: creates the collection rows and registers the hook that
+  // makes it visible.
+  Result<storage::CollectionRecord> InsertCollection(storage::WriteTxn& txn, const std::string& name,
+                                                     const CollectionSpec& spec);
+  void Apply(uint64_t collection_id, const std::vector<Change>& changes);
+  Status SnapshotCollection(Collection& c);
+  Status RebuildCollection(Collection& c);
+  std::string SnapshotDir(uint64_t collection_id) const;
+  void BackgroundLoop();
+
+  storage::Env& env_;
+  const storage::Tables& tables_;
+  storage::WriteBatcher& writer_;
+  const EmbeddingEngineOptions options_;
+  const index::IndexRegistry& registry_;
+
+  mutable std::shared_mutex mu_;
+  std::map<uint64_t, std::shared_ptr<Collection>> by_id_;  // GUARDED_BY(mu_)
+  std::map<std::string, uint64_t> by_name_;                // GUARDED_BY(mu_)
+
+  std::mutex bg_mu_;
+  std::condition_variable bg_cv_;
+  bool stopping_ = false;  // GUARDED_BY(bg_mu_)
+  bool stopped_ = false;   // GUARDED_BY(bg_mu_)
+  std::thread background_;
+};
+
+// Index spec of a stored collection.
+index::IndexSpec SpecOf(const storage::CollectionRecord& record);
+
+}  // namespace hartonomous::engine

@@ -1,0 +1,23 @@
+// Conversions between hartonomous.v1 search messages and engine types.
+// Inputs are validated (search_validation.h) before conversion.
+//
+// Thread-safety: pure functions.
+#pragma once
+
+#include "hartonomous/v1/search_service.pb.h"
+#include "server/engine/embedding_engine.h"
+
+namespace hartonomous::rpc {
+
+// Fills defaults: kind "hnsw", m 16, ef_construction 200, ef_search 64, cosine.
+engine::CollectionSpec ToCollectionSpec(const v1::CollectionSpec& spec);
+// Drops compatibility padding.
+engine::EmbeddingInput ToEmbeddingInput(v1::EmbeddingInput&& input);
+engine::SearchQuery ToSearchQuery(const v1::SearchRequest& request);
+
+void ToProto(const engine::CollectionInfo& info, v1::Collection* out);
+void ToProto(const storage::EmbeddingRecord& record, const std::string& collection,
+             v1::Embedding* out);
+void ToProto(engine::SearchResult&& result, v1::SearchResponse* out);
+
+}  // namespace hartonomous::rpc

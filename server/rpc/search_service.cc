@@ -1,0 +1,157 @@
+#include "server/rpc/search_service.h"
+
+#include "server/rpc/search_convert.h"
+#include "server/rpc/status_mapping.h"
+#include "server/rpc/validation.h"
+
+namespace hartonomous::rpc {
+namespace {
+
+// The same code, with the message's field path prefixed.
+Status Prefixed(const std::string& prefix, const Status& s) {
+  std::string m = prefix + s.message();
+  switch (s.code()) {
+    case Status::Code::kInvalidArgument: return Status::InvalidArgument(std::move(m));
+    case Status::Code::kNotFound: return Status::NotFound(std::move(m));
+    default: return s;
+  }
+}
+
+}  // namespace
+
+grpc::Status SearchServiceImpl::CreateCollection(grpc::ServerContext*,
+                                                 const v1::CreateCollectionRequest* request,
+                                                 v1::Collection* response) {
+  HT_RETURN_IF_GRPC_ERROR(ValidateCreateCollection(*request));
+  auto info = engine_.CreateCollection(request->name(), ToCollectionSpec(request->spec()));
+  if (!info.ok()) return ToGrpcStatus(info.status());
+  ToProto(*info, response);
+  return grpc::Status::OK;
+}
+
+grpc::Status SearchServiceImpl::GetCollection(grpc::ServerContext*,
+                                              const v1::GetCollectionRequest* request,
+                                              v1::Collection* response) {
+  HT_RETURN_IF_GRPC_ERROR(ValidateCollectionName("name", request->name()));
+  auto info = engine_.GetCollection(request->name());
+  if (!info.ok()) return ToGrpcStatus(info.status());
+  ToProto(*info, response);
+  return grpc::Status::OK;
+}
+
+grpc::Status SearchServiceImpl::ListCollections(grpc::ServerContext*,
+                                                const v1::ListCollectionsRequest*,
+                                                v1::ListCollectionsResponse* response) {
+  for (const auto& info : engine_.ListCollections()) ToProto(info, response->add_collections());
+  return grpc::Status::OK;
+}
+
+grpc::Status SearchServiceImpl::DeleteCollection(grpc::ServerContext*,
+                                                 const v1::DeleteCollectionRequest* request,
+                                                 v1::DeleteCollectionResponse*) {
+  HT_RETURN_IF_GRPC_ERROR(ValidateCollectionName("name", request->name()));
+  return ToGrpcStatus(engine_.DeleteCollection(request->name()));
+}
+
+grpc::Status SearchServiceImpl::AddEmbeddings(grpc::ServerContext*,
+                                              grpc::ServerReader<v1::AddEmbeddingsRequest>* reader,
+                                              v1::AddEmbeddingsResponse* response) {
+  std::string collection;
+  std::optional<engine::CollectionSpec> create;
+  std::vector<engine::EmbeddingInput> inputs;
+  v1::AddEmbeddingsRequest message;
+  while (reader->Read(&message)) {
+    HT_RETURN_IF_GRPC_ERROR(ValidateAddEmbeddingsMessage(message, inputs.size()));
+    if (!collection.empty() && message.collection() != collection) {
+      return ToGrpcStatus(Status::InvalidArgument(
+          "collection: one stream adds to one collection ('" + collection + "'), got '" +
+          message.collection() + "'"));
+    }
+    collection = message.collection();
+    if (message.has_create() && !create) create = ToCollectionSpec(message.create());
+    if (inputs.size() + message.embeddings_size() > limits_.max_stream_embeddings) {
+      return ToGrpcStatus(Status::ResourceExhausted(
+          "embeddings: more than " + std::to_string(limits_.max_stream_embeddings) +
+          " in one stream; split it into several streams"));
+    }
+    for (auto& in : *message.mutable_embeddings()) inputs.push_back(ToEmbeddingInput(std::move(in)));
+  }
+  if (inputs.empty()) {
+    return ToGrpcStatus(Status::InvalidArgument("embeddings: the stream carried no embeddings"));
+  }
+  auto summary = engine_.AddEmbeddings(collection, create, std::move(inputs));
+  if (!summary.ok()) return ToGrpcStatus(summary.status());
+  for (uint64_t id : summary->embedding_ids) response->add_embedding_ids(id);
+  response->set_embeddings_added(summary->embedding_ids.size());
+  response->set_embeddings_replaced(summary->replaced);
+  response->set_collection_created(summary->collection_created);
+  return grpc::Status::OK;
+}
+
+grpc::Status SearchServiceImpl::GetEmbeddings(grpc::ServerContext*,
+                                              const v1::GetEmbeddingsRequest* request,
+                                              v1::GetEmbeddingsResponse* response) {
+  HT_RETURN_IF_GRPC_ERROR(ValidateAtomId(request->atom_id()));
+  if (!request->collection().empty()) {
+    HT_RETURN_IF_GRPC_ERROR(ValidateCollectionName("collection", request->collection()));
+  }
+  auto rows = engine_.GetEmbeddings(request->atom_id(), request->collection());
+  if (!rows.ok()) return ToGrpcStatus(rows.status());
+  for (const auto& row : *rows) {
+    ToProto(row, engine_.CollectionName(row.collection_id()), response->add_embeddings());
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status SearchServiceImpl::DeleteEmbedding(grpc::ServerContext*,
+                                                const v1::DeleteEmbeddingRequest* request,
+                                                v1::DeleteEmbeddingResponse*) {
+  HT_RETURN_IF_GRPC_ERROR(ValidateCollectionName("collection", request->collection()));
+  HT_RETURN_IF_GRPC_ERROR(ValidateAtomId(request->atom_id()));
+  return ToGrpcStatus(engine_.DeleteEmbedding(request->collection(), request->atom_id()));
+}
+
+grpc::Status SearchServiceImpl::Search(grpc::ServerContext*, const v1::SearchRequest* request,
+                                       v1::SearchResponse* response) {
+  HT_RETURN_IF_GRPC_ERROR(ValidateSearch("", *request, limits_));
+  auto result = engine_.Search(ToSearchQuery(*request));
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  ToProto(std::move(result).value(), response);
+  return grpc::Status::OK;
+}
+
+grpc::Status SearchServiceImpl::BatchSearch(grpc::ServerContext*,
+                                            const v1::BatchSearchRequest* request,
+                                            v1::BatchSearchResponse* response) {
+  HT_RETURN_IF_GRPC_ERROR(ValidateBatchSearch(*request, limits_));
+  for (int i = 0; i < request->searches_size(); ++i) {
+    auto result = engine_.Search(ToSearchQuery(request->searches(i)));
+    if (!result.ok()) {
+      return ToGrpcStatus(Prefixed("searches[" + std::to_string(i) + "].", result.status()));
+    }
+    ToProto(std::move(result).value(), response->add_results());
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status SearchServiceImpl::RebuildIndex(grpc::ServerContext*,
+                                             const v1::RebuildIndexRequest* request,
+                                             v1::Collection* response) {
+  HT_RETURN_IF_GRPC_ERROR(ValidateCollectionName("collection", request->collection()));
+  auto info = engine_.Rebuild(request->collection());
+  if (!info.ok()) return ToGrpcStatus(info.status());
+  ToProto(*info, response);
+  return grpc::Status::OK;
+}
+
+grpc::Status SearchServiceImpl::SnapshotIndex(grpc::ServerContext*,
+                                              const v1::SnapshotIndexRequest* request,
+                                              v1::Collection* response) {
+  HT_RETURN_IF_GRPC_ERROR(ValidateCollectionName("collection", request->collection()));
+  auto info = engine_.Snapshot(request->collection());
+  if (!info.ok()) return ToGrpcStatus(info.status());
+  ToProto(*info, response);
+  return grpc::Status::OK;
+}
+
+}  // namespace hartonomous::rpc

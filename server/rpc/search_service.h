@@ -1,0 +1,48 @@
+// SearchServiceImpl: hartonomous.v1.SearchService over
+// engine::EmbeddingEngine. Each handler validates, converts, calls the engine
+// and maps the Status.
+//
+// Thread-safety: thread-safe (the engine is).
+#pragma once
+
+#include "hartonomous/v1/search_service.grpc.pb.h"
+#include "server/engine/embedding_engine.h"
+#include "server/rpc/search_validation.h"
+
+namespace hartonomous::rpc {
+
+class SearchServiceImpl final : public v1::SearchService::Service {
+ public:
+  SearchServiceImpl(engine::EmbeddingEngine& engine, SearchLimits limits)
+      : engine_(engine), limits_(limits) {}
+
+  grpc::Status CreateCollection(grpc::ServerContext*, const v1::CreateCollectionRequest* request,
+                                v1::Collection* response) override;
+  grpc::Status GetCollection(grpc::ServerContext*, const v1::GetCollectionRequest* request,
+                             v1::Collection* response) override;
+  grpc::Status ListCollections(grpc::ServerContext*, const v1::ListCollectionsRequest* request,
+                               v1::ListCollectionsResponse* response) override;
+  grpc::Status DeleteCollection(grpc::ServerContext*, const v1::DeleteCollectionRequest* request,
+                                v1::DeleteCollectionResponse* response) override;
+  grpc::Status AddEmbeddings(grpc::ServerContext*,
+                             grpc::ServerReader<v1::AddEmbeddingsRequest>* reader,
+                             v1::AddEmbeddingsResponse* response) override;
+  grpc::Status GetEmbeddings(grpc::ServerContext*, const v1::GetEmbeddingsRequest* request,
+                             v1::GetEmbeddingsResponse* response) override;
+  grpc::Status DeleteEmbedding(grpc::ServerContext*, const v1::DeleteEmbeddingRequest* request,
+                               v1::DeleteEmbeddingResponse* response) override;
+  grpc::Status Search(grpc::ServerContext*, const v1::SearchRequest* request,
+                      v1::SearchResponse* response) override;
+  grpc::Status BatchSearch(grpc::ServerContext*, const v1::BatchSearchRequest* request,
+                           v1::BatchSearchResponse* response) override;
+  grpc::Status RebuildIndex(grpc::ServerContext*, const v1::RebuildIndexRequest* request,
+                            v1::Collection* response) override;
+  grpc::Status SnapshotIndex(grpc::ServerContext*, const v1::SnapshotIndexRequest* request,
+                             v1::Collection* response) override;
+
+ private:
+  engine::EmbeddingEngine& engine_;
+  const SearchLimits limits_;
+};
+
+}  // namespace hartonomous::rpc

@@ -1,0 +1,333 @@
+// SearchService through the real daemon: collections, embeddings, search
+// with filters, bad input, and index persistence across kill -9.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <condition_variable>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "daemon_harness.h"
+#include "test_util.h"
+
+using namespace hartonomous;
+using namespace hartonomous::testing;
+
+namespace {
+
+std::vector<float> RandomVector(std::mt19937& rng, size_t dim) {
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  std::vector<float> v(dim);
+  for (auto& x : v) x = dist(rng);
+  return v;
+}
+
+v1::EmbeddingInput Input(uint64_t atom_id, const std::vector<float>& v) {
+  v1::EmbeddingInput in;
+  in.set_atom_id(atom_id);
+  for (float x : v) in.add_vector(x);
+  return in;
+}
+
+// n atoms "prefix i", subtype "even"/"odd", metadata {"i": i}.
+std::vector<uint64_t> MakeAtoms(Client& client, const std::string& prefix, int n) {
+  std::vector<v1::IngestAtomRequest> atoms;
+  for (int i = 0; i < n; ++i) {
+    auto a = TextAtom(prefix + " " + std::to_string(i), i % 2 == 0 ? "even" : "odd");
+    a.set_metadata("{\"i\":" + std::to_string(i) + "}");
+    atoms.push_back(a);
+  }
+  v1::IngestAtomsResponse response;
+  REQUIRE(client.IngestAtoms(atoms, &response).ok());
+  std::vector<uint64_t> ids;
+  for (const auto& r : response.results()) ids.push_back(r.atom_id());
+  return ids;
+}
+
+v1::SearchRequest Query(const std::string& collection, const std::vector<float>& v, uint32_t k) {
+  v1::SearchRequest q;
+  q.set_collection(collection);
+  for (float x : v) q.add_vector(x);
+  q.set_limit(k);
+  return q;
+}
+
+}  // namespace
+
+TEST_CASE("collections, embeddings and filtered search over gRPC", "[search]") {
+  Daemon daemon;
+  Client& client = daemon.client();
+  auto atoms = MakeAtoms(client, "doc", 200);
+
+  v1::CreateCollectionRequest create;
+  create.set_name("docs");
+  create.mutable_spec()->set_embedding_type("text");
+  create.mutable_spec()->set_model_id(7);
+  create.mutable_spec()->set_dimension(16);
+  create.mutable_spec()->set_metric(v1::METRIC_L2);
+  create.mutable_spec()->mutable_index()->set_m(8);
+  v1::Collection collection;
+  REQUIRE(client.CreateCollection(create, &collection).ok());
+  CHECK(collection.spec().index().kind() == "hnsw");
+  CHECK(collection.spec().index().m() == 8);
+  CHECK(collection.spec().index().ef_search() == 64);
+  CHECK(client.CreateCollection(create, &collection).error_code() == grpc::StatusCode::ALREADY_EXISTS);
+
+  std::mt19937 rng(1);
+  std::map<uint64_t, std::vector<float>> vectors;
+  std::vector<v1::EmbeddingInput> inputs;
+  for (uint64_t id : atoms) {
+    vectors[id] = RandomVector(rng, 16);
+    inputs.push_back(Input(id, vectors[id]));
+  }
+  v1::AddEmbeddingsResponse added;
+  // Small messages: the stream carries many of them, still one transaction.
+  REQUIRE(client.AddEmbeddings("docs", nullptr, inputs, &added, 1024).ok());
+  CHECK(added.embeddings_added() == 200);
+  CHECK(added.embedding_ids_size() == 200);
+
+  REQUIRE(client.GetCollection("docs", &collection).ok());
+  CHECK(collection.vector_count() == 200);
+  CHECK(collection.memory_bytes() > 0);
+
+  v1::GetEmbeddingsResponse got;
+  REQUIRE(client.GetEmbeddings(atoms[3], "", &got).ok());
+  REQUIRE(got.embeddings_size() == 1);
+  CHECK(got.embeddings(0).collection() == "docs");
+  CHECK(got.embeddings(0).model_id() == 7);
+  CHECK(got.embeddings(0).embedding_type() == "text");
+  CHECK(std::vector<float>(got.embeddings(0).vector().begin(), got.embeddings(0).vector().end()) ==
+        vectors[atoms[3]]);
+
+  // Each vector finds its own atom first.
+  for (int i : {0, 57, 199}) {
+    v1::SearchResponse r;
+    REQUIRE(client.Search(Query("docs", vectors[atoms[i]], 3), &r).ok());
+    REQUIRE(r.results_size() == 3);
+    CHECK(r.results(0).atom_id() == atoms[i]);
+    CHECK(r.results(0).distance() == Approx(0).margin(1e-4));
+    CHECK(r.path() == v1::SEARCH_PATH_ANN);
+  }
+  // Filtered and exact: every result is odd and the answer is the exact one.
+  auto q = Query("docs", RandomVector(rng, 16), 10);
+  q.mutable_filter()->set_subtype("odd");
+  q.mutable_params()->set_exact(true);
+  q.set_with_canonical_text(true);
+  v1::SearchResponse r;
+  REQUIRE(client.Search(q, &r).ok());
+  CHECK(r.path() == v1::SEARCH_PATH_EXACT_FILTERED);
+  REQUIRE(r.results_size() == 10);
+  std::vector<std::pair<double, uint64_t>> expected;
+  for (size_t i = 1; i < atoms.size(); i += 2) {
+    double d = 0;
+    for (int j = 0; j < 16; ++j) d += std::pow(double(q.vector(j)) - vectors[atoms[i]][j], 2);
+    expected.emplace_back(d, atoms[i]);
+  }
+  std::sort(expected.begin(), expected.end());
+  for (int i = 0; i < 10; ++i) {
+    CHECK(r.results(i).atom_id() == expected[i].second);
+    CHECK(r.results(i).canonical_text().rfind("doc ", 0) == 0);
+  }
+  // Metadata equality narrows to one atom.
+  auto one = Query("docs", RandomVector(rng, 16), 5);
+  (*one.mutable_filter()->mutable_metadata_equals())["i"] = "42";
+  REQUIRE(client.Search(one, &r).ok());
+  REQUIRE(r.results_size() == 1);
+  CHECK(r.results(0).atom_id() == atoms[42]);
+
+  // BatchSearch answers in order; search by atom leaves the atom out.
+  v1::BatchSearchRequest batch;
+  *batch.add_searches() = Query("docs", vectors[atoms[5]], 1);
+  v1::SearchRequest by_atom;
+  by_atom.set_collection("docs");
+  by_atom.set_atom_id(atoms[5]);
+  by_atom.set_limit(4);
+  *batch.add_searches() = by_atom;
+  v1::BatchSearchResponse br;
+  REQUIRE(client.BatchSearch(batch, &br).ok());
+  REQUIRE(br.results_size() == 2);
+  CHECK(br.results(0).results(0).atom_id() == atoms[5]);
+  REQUIRE(br.results(1).results_size() == 4);
+  for (const auto& hit : br.results(1).results()) CHECK(hit.atom_id() != atoms[5]);
+
+  // Deleting the atom takes its embedding out of search.
+  v1::Atom deleted;
+  REQUIRE(client.DeleteAtom(atoms[57], &deleted).ok());
+  REQUIRE(client.Search(Query("docs", vectors[atoms[57]], 3), &r).ok());
+  for (const auto& hit : r.results()) CHECK(hit.atom_id() != atoms[57]);
+  REQUIRE(client.GetEmbeddings(atoms[57], "", &got).ok());
+  CHECK(got.embeddings_size() == 0);
+
+  v1::ListCollectionsResponse list;
+  REQUIRE(client.ListCollections(&list).ok());
+  REQUIRE(list.collections_size() == 1);
+  CHECK(list.collections(0).vector_count() == 199);
+  REQUIRE(client.DeleteCollection("docs").ok());
+  CHECK(client.GetCollection("docs", &collection).error_code() == grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_CASE("bad vector input is refused with the field named and nothing stored", "[search]") {
+  Daemon daemon({"", {"--max-search-k", "50"}});
+  Client& client = daemon.client();
+  auto atoms = MakeAtoms(client, "x", 2);
+  v1::AddEmbeddingsResponse added;
+  REQUIRE(client.AddEmbeddings("c", nullptr, {Input(atoms[0], {1, 2, 3, 4})}, &added).ok());
+  CHECK(added.collection_created());
+
+  struct Case {
+    std::vector<v1::EmbeddingInput> inputs;
+    grpc::StatusCode code;
+    std::string message_part;
+  };
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float inf = std::numeric_limits<float>::infinity();
+  v1::EmbeddingInput bad_padding = Input(atoms[1], std::vector<float>(1998, 0.0f));
+  bad_padding.set_uses_max_dimension_padding(true);
+  bad_padding.set_dimension(4);
+  bad_padding.set_vector(1000, 1.0f);
+  std::vector<Case> cases = {
+      {{Input(atoms[1], {1, nan, 3, 4})}, grpc::StatusCode::INVALID_ARGUMENT, "embeddings[0].vector[1]: must be finite, got NaN"},
+      {{Input(atoms[1], {1, 2, 3, 4}), Input(atoms[1], {inf, 2, 3, 4})}, grpc::StatusCode::INVALID_ARGUMENT, "embeddings[1].vector[0]: must be finite, got Inf"},
+      {{Input(atoms[1], {1, 2, 3})}, grpc::StatusCode::INVALID_ARGUMENT, "embeddings[0].vector: 3 components but collection 'c' has dimension 4"},
+      {{Input(999999, {1, 2, 3, 4})}, grpc::StatusCode::NOT_FOUND, "embeddings[0].atom_id: atom 999999 does not exist"},
+      {{Input(atoms[1], std::vector<float>(16385, 1.0f))}, grpc::StatusCode::INVALID_ARGUMENT, "embeddings[0].vector: at most 16384"},
+      {{bad_padding}, grpc::StatusCode::INVALID_ARGUMENT, "embeddings[0].vector[1000]: padding beyond dimension 4 must be 0"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.message_part);
+    grpc::Status s = client.AddEmbeddings("c", nullptr, c.inputs, &added);
+    CHECK(s.error_code() == c.code);
+    CHECK(s.error_message().find(c.message_part) != std::string::npos);
+  }
+  v1::Collection collection;
+  REQUIRE(client.GetCollection("c", &collection).ok());
+  CHECK(collection.vector_count() == 1);
+  v1::GetEmbeddingsResponse got;
+  REQUIRE(client.GetEmbeddings(atoms[1], "", &got).ok());
+  CHECK(got.embeddings_size() == 0);
+
+  // Padded to 1998 with the real dimension: accepted and stored unpadded.
+  v1::EmbeddingInput padded = Input(atoms[1], std::vector<float>(1998, 0.0f));
+  padded.set_uses_max_dimension_padding(true);
+  padded.set_dimension(4);
+  for (int i = 0; i < 4; ++i) padded.set_vector(i, float(i + 1));
+  REQUIRE(client.AddEmbeddings("c", nullptr, {padded}, &added).ok());
+  REQUIRE(client.GetEmbeddings(atoms[1], "c", &got).ok());
+  REQUIRE(got.embeddings_size() == 1);
+  CHECK(got.embeddings(0).vector_size() == 4);
+  CHECK(got.embeddings(0).uses_max_dimension_padding());
+
+  // Metric / kind mismatch against the existing collection.
+  v1::CollectionSpec l2;
+  l2.set_metric(v1::METRIC_L2);
+  l2.set_embedding_type("c");
+  grpc::Status s = client.AddEmbeddings("c", &l2, {Input(atoms[0], {1, 2, 3, 4})}, &added);
+  CHECK(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(s.error_message().find("create.metric") != std::string::npos);
+
+  struct SearchCase {
+    v1::SearchRequest request;
+    grpc::StatusCode code;
+    std::string message_part;
+  };
+  auto k0 = Query("c", {1, 2, 3, 4}, 0);
+  auto k51 = Query("c", {1, 2, 3, 4}, 51);
+  auto unknown = Query("nope", {1, 2, 3, 4}, 5);
+  auto wrong_dim = Query("c", {1, 2, 3}, 5);
+  auto nan_query = Query("c", {1, nan, 3, 4}, 5);
+  auto neither = Query("c", {}, 5);
+  std::vector<SearchCase> search_cases = {
+      {k0, grpc::StatusCode::INVALID_ARGUMENT, "limit: must be in [1, 50], got 0"},
+      {k51, grpc::StatusCode::INVALID_ARGUMENT, "limit: must be in [1, 50], got 51"},
+      {unknown, grpc::StatusCode::NOT_FOUND, "collection: no collection named 'nope'"},
+      {wrong_dim, grpc::StatusCode::INVALID_ARGUMENT, "vector: 3 components but collection 'c' has dimension 4"},
+      {nan_query, grpc::StatusCode::INVALID_ARGUMENT, "vector[1]: must be finite"},
+      {neither, grpc::StatusCode::INVALID_ARGUMENT, "vector/atom_id: exactly one is required"},
+  };
+  for (const auto& c : search_cases) {
+    INFO(c.message_part);
+    v1::SearchResponse r;
+    grpc::Status st = client.Search(c.request, &r);
+    CHECK(st.error_code() == c.code);
+    CHECK(st.error_message().find(c.message_part) != std::string::npos);
+  }
+  v1::CreateCollectionRequest create;
+  create.set_name("bad");
+  create.mutable_spec()->set_embedding_type("t");
+  create.mutable_spec()->set_dimension(4);
+  create.mutable_spec()->mutable_index()->set_kind("ivf");
+  s = client.CreateCollection(create, &collection);
+  CHECK(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(s.error_message().find("index.kind: unknown kind 'ivf'") != std::string::npos);
+  create.mutable_spec()->set_dimension(0);
+  s = client.CreateCollection(create, &collection);
+  CHECK(s.error_message().find("spec.dimension: must be in [1, 16384], got 0") != std::string::npos);
+}
+
+TEST_CASE("acknowledged vectors survive kill -9; deleted ones stay deleted", "[search][durability]") {
+  Daemon daemon({"", {"--snapshot-interval", "0"}});
+  Client& client = daemon.client();
+  auto atoms = MakeAtoms(client, "p", 400);
+  v1::CollectionSpec spec;
+  spec.set_embedding_type("p");
+  spec.set_dimension(12);
+  spec.set_metric(v1::METRIC_COSINE);
+  std::mt19937 rng(3);
+  std::map<uint64_t, std::vector<float>> live;
+  auto add = [&](size_t from, size_t to) {
+    std::vector<v1::EmbeddingInput> inputs;
+    for (size_t i = from; i < to; ++i) {
+      live[atoms[i]] = RandomVector(rng, 12);
+      inputs.push_back(Input(atoms[i], live[atoms[i]]));
+    }
+    v1::AddEmbeddingsResponse r;
+    REQUIRE(client.AddEmbeddings("p", &spec, inputs, &r).ok());
+  };
+  for (size_t i = 0; i < 200; i += 50) add(i, i + 50);
+  v1::Collection snap;
+  REQUIRE(client.SnapshotIndex("p", &snap).ok());
+  CHECK(snap.snapshot().changes_since_snapshot() == 0);
+  for (size_t i = 200; i < 400; i += 50) add(i, i + 50);
+  std::set<uint64_t> deleted;
+  for (size_t i = 0; i < 400; i += 10) {
+    REQUIRE(client.DeleteEmbedding("p", atoms[i]).ok());
+    deleted.insert(atoms[i]);
+    live.erase(atoms[i]);
+  }
+
+  daemon.Kill9();
+  daemon.Start();
+  Client& after = daemon.client();
+  v1::Collection collection;
+  REQUIRE(after.GetCollection("p", &collection).ok());
+  CHECK(collection.snapshot().loaded_from_snapshot());
+  CHECK(collection.snapshot().watermark() == snap.snapshot().watermark());
+  CHECK(collection.snapshot().replayed_at_start() == 180);  // rows 200..399 minus 20 deleted
+  CHECK(collection.snapshot().removed_at_start() == 20);    // rows 0..199 deleted after the snapshot
+  CHECK(collection.vector_count() == live.size());
+  for (const auto& [atom, v] : live) {
+    auto q = Query("p", v, 1);
+    q.mutable_params()->set_exact(true);
+    v1::SearchResponse r;
+    REQUIRE(after.Search(q, &r).ok());
+    REQUIRE(r.results_size() == 1);
+    REQUIRE(r.results(0).atom_id() == atom);
+  }
+  for (int i = 0; i < 20; ++i) {
+    v1::SearchResponse r;
+    REQUIRE(after.Search(Query("p", RandomVector(rng, 12), 50), &r).ok());
+    CHECK(r.results_size() == 50);
+    for (const auto& hit : r.results()) REQUIRE(deleted.count(hit.atom_id()) == 0);
+  }
+  // A clean stop snapshots: the next start replays nothing.
+  CHECK(daemon.Stop() == 0);
+  daemon.Start();
+  REQUIRE(daemon.client().GetCollection("p", &collection).ok());
+  CHECK(collection.snapshot().loaded_from_snapshot());
+  CHECK(collection.snapshot().replayed_at_start() == 0);
+  CHECK(collection.vector_count() == live.size());
+}
