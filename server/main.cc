@@ -15,6 +15,8 @@
 #include "server/daemon_config.h"
 #include "server/data_dir_lock.h"
 #include "server/engine/atom_engine.h"
+#include "server/engine/document_engine.h"
+#include "server/engine/graph_engine.h"
 #include "server/logging.h"
 #include "server/rpc/admin_service.h"
 #include "server/rpc/atom_service.h"
@@ -51,7 +53,9 @@ int Serve(const DaemonConfig& config) {
   storage::WriteBatcher writer(**env);
   engine::AtomEngine atoms(**env, *tables, writer, *token_key);
   rpc::Limits limits{config.max_content_bytes, config.max_batch_bytes};
-  rpc::AtomServiceImpl atom_service(atoms, limits);
+  engine::DocumentEngine documents(**env, *tables, writer);
+  engine::GraphEngine graph(**env, *tables, writer, *token_key);
+  rpc::AtomServiceImpl atom_service(atoms, documents, graph, limits);
   rpc::InFlightCalls in_flight;
   rpc::AdminServiceImpl admin_service(**env, *tables, writer, in_flight, engine::NowMicros());
   rpc::HealthServiceImpl health_service(

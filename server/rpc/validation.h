@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "hartonomous/v1/atom_service.pb.h"
+#include "server/engine/decomposition.h"
 #include "storage/status.h"
 
 namespace hartonomous::rpc {
@@ -27,6 +28,18 @@ Status ValidateGetAtom(const v1::GetAtomRequest& request);
 Status ValidateListAtoms(const v1::ListAtomsRequest& request);
 Status ValidateAtomId(uint64_t atom_id);
 Status ValidateTopN(int32_t top_n);
+
+// The first message of an IngestDocument stream (its non-content fields).
+Status ValidateDocumentHeader(const v1::IngestDocumentRequest& request);
+// Options with 0 = default filled in; the ranges are checked by
+// engine::ValidateOptions (messages name options.<field>).
+engine::DecomposeOptions ToDecomposeOptions(const v1::DecompositionOptions& options);
+Status ValidateDocumentId(uint64_t document_id);
+Status ValidateAddRelations(const v1::AddRelationsRequest& request);
+Status ValidateListRelations(const v1::ListRelationsRequest& request);
+Status ValidateTraverse(const v1::TraverseRelationsRequest& request);
+// [a-z0-9_-]{1,32}
+bool IsRelationType(std::string_view type);
 
 // page_size 0 -> default; larger than the maximum -> the maximum (AIP-158).
 int EffectivePageSize(int32_t page_size);

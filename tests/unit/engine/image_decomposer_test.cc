@@ -1,0 +1,235 @@
+#include "server/engine/image_decomposer.h"
+
+#include <zlib.h>
+
+#include <set>
+
+#include <catch2/catch.hpp>
+
+#include "decompose_test_util.h"
+#include "server/engine/image_codec.h"
+#include "server/engine/y4m_decomposer.h"
+
+namespace hartonomous::engine {
+namespace {
+
+using testing::CountSubtype;
+using testing::RandomBytes;
+using testing::RoundTrip;
+
+std::string MakePnm(std::mt19937_64& rng, int channels, uint32_t w, uint32_t h, uint32_t maxval,
+                    const std::string& trailer) {
+  std::string out = channels == 1 ? "P5" : "P6";
+  out += "\n# a comment\n" + std::to_string(w) + " " + std::to_string(h) + "\n" +
+         std::to_string(maxval) + "\n";
+  out += RandomBytes(rng, size_t{w} * h * channels * (maxval > 255 ? 2 : 1));
+  return out + trailer;
+}
+
+Raster RandomRaster(std::mt19937_64& rng, uint32_t w, uint32_t h, uint32_t c, uint32_t bps) {
+  return Raster{w, h, c, bps, RandomBytes(rng, size_t{w} * h * c * bps)};
+}
+
+std::string Gunzip(const std::string& path, size_t max_bytes) {
+  gzFile f = gzopen(path.c_str(), "rb");
+  REQUIRE(f != nullptr);
+  std::string out(max_bytes, '\0');
+  const int n = gzread(f, out.data(), static_cast<unsigned>(max_bytes));
+  gzclose(f);
+  REQUIRE(n > 0);
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+
+TEST_CASE("PGM/PPM round-trip byte for byte at odd sizes and depths", "[image][pnm]") {
+  std::mt19937_64 rng(1);
+  struct Case { int c; uint32_t w, h, maxval; std::string trailer; };
+  const std::vector<Case> cases = {{1, 1, 1, 255, ""},   {1, 17, 33, 255, ""},  {3, 16, 16, 255, ""},
+                                   {3, 40, 3, 65535, "x"}, {1, 5, 70, 1000, "P5 more"}};
+  for (const auto& c : cases) {
+    const std::string pnm = MakePnm(rng, c.c, c.w, c.h, c.maxval, c.trailer);
+    auto d = Decompose(pnm, "image", DecomposeOptions{});
+    REQUIRE(d.ok());
+    CHECK(d->format == "pnm");
+    REQUIRE(*RoundTrip(*d) == pnm);
+    CHECK(CountSubtype(*d, "patch") == ((c.w + 15) / 16) * ((c.h + 15) / 16));
+    CHECK(CountSubtype(*d, "trailer") == (c.trailer.empty() ? 0u : 1u));
+  }
+}
+
+TEST_CASE("edge patches are padded and record their real size", "[image][pnm]") {
+  std::mt19937_64 rng(2);
+  const std::string pnm = MakePnm(rng, 1, 20, 10, 255, "");
+  DecomposeOptions o;
+  o.patch_width = 8;
+  o.patch_height = 8;
+  auto d = DecomposePnm(pnm, o);
+  REQUIRE(d.ok());
+  REQUIRE(CountSubtype(*d, "patch") == 6);
+  const auto& last = d->parts.back();
+  CHECK(last.content.size() == 64);
+  const auto edge = nlohmann::json::parse(last.edge_metadata);
+  CHECK(edge["x"] == 16);
+  CHECK(edge["y"] == 8);
+  CHECK(edge["w"] == 4);
+  CHECK(edge["h"] == 2);
+  CHECK(nlohmann::json::parse(last.metadata)["channels"] == 1);
+  REQUIRE(*RoundTrip(*d) == pnm);
+}
+
+TEST_CASE("Fashion-MNIST IDX images round-trip", "[image][idx][realdata]") {
+  const std::string path = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz";
+  std::string idx = Gunzip(path, 16 + 200 * 784);
+  REQUIRE(idx.size() == 16 + 200 * 784);
+  idx[4] = idx[5] = idx[6] = 0;
+  idx[7] = static_cast<char>(200);  // the first 200 images as a file of their own
+  REQUIRE(SniffFormat(idx) == "idx");
+  auto d = Decompose(idx, "", DecomposeOptions{});
+  REQUIRE(d.ok());
+  CHECK(d->modality == "image");
+  CHECK(CountSubtype(*d, "patch") == 200 * 4);
+  REQUIRE(*RoundTrip(*d) == idx);
+  // Fashion-MNIST has black borders: with small patches, identical ones
+  // exist to dedup.
+  DecomposeOptions small;
+  small.patch_width = 4;
+  small.patch_height = 4;
+  auto fine = Decompose(idx, "image", small);
+  REQUIRE(fine.ok());
+  CHECK(CountSubtype(*fine, "patch") == 200 * 49);
+  REQUIRE(*RoundTrip(*fine) == idx);
+  std::set<std::string> distinct;
+  for (const auto& p : fine->parts) distinct.insert(p.content);
+  CHECK(distinct.size() < fine->parts.size() * 3 / 4);
+}
+
+TEST_CASE("truncated IDX is INVALID_ARGUMENT", "[image][idx]") {
+  std::string idx("\x00\x00\x08\x03\x00\x00\x00\x02\x00\x00\x00\x1c\x00\x00\x00\x1c", 16);
+  idx += std::string(784 + 10, 'a');
+  auto d = Decompose(idx, "image", {});
+  REQUIRE_FALSE(d.ok());
+  CHECK(d.status().message().find("IDX is truncated") != std::string::npos);
+}
+
+TEST_CASE("PNG pixels come back exactly; the original with keep_original", "[image][png]") {
+  std::mt19937_64 rng(4);
+  for (uint32_t c = 1; c <= 4; ++c) {
+    for (uint32_t bps : {1u, 2u}) {
+      const Raster r = RandomRaster(rng, 1 + rng() % 40, 1 + rng() % 40, c, bps);
+      const std::string png = *EncodePng(r);
+      DecomposeOptions o;
+      o.keep_original = true;
+      auto d = Decompose(png, "image", o);
+      REQUIRE(d.ok());
+      CHECK(d->format == "png");
+      REQUIRE(*RoundTrip(*d, /*original=*/true) == png);
+      auto decoded = DecodePng(*RoundTrip(*d, false), uint64_t{1} << 30);
+      REQUIRE(decoded.ok());
+      REQUIRE(decoded->pixels == r.pixels);
+      CHECK(decoded->channels == c);
+      CHECK(decoded->bytes_per_sample == bps);
+      o.keep_original = false;
+      CHECK(CountSubtype(*Decompose(png, "image", o), "chunk") == 0);
+    }
+  }
+}
+
+TEST_CASE("JPEG decoded pixels come back exactly as PNG", "[image][jpeg]") {
+  std::mt19937_64 rng(5);
+  for (uint32_t c : {1u, 3u}) {
+    const Raster r = RandomRaster(rng, 33, 17, c, 1);
+    const std::string jpeg = *EncodeJpeg(r, 90);
+    const Raster decoded = *DecodeJpeg(jpeg, uint64_t{1} << 30);
+    DecomposeOptions o;
+    o.keep_original = true;
+    auto d = Decompose(jpeg, "", o);
+    REQUIRE(d.ok());
+    CHECK(d->format == "jpeg");
+    REQUIRE(DecodePng(*RoundTrip(*d, false), uint64_t{1} << 30)->pixels == decoded.pixels);
+    REQUIRE(*RoundTrip(*d, true) == jpeg);
+  }
+}
+
+TEST_CASE("truncated or corrupt PNG/JPEG is INVALID_ARGUMENT", "[image][png][jpeg]") {
+  std::mt19937_64 rng(6);
+  const std::string png = *EncodePng(RandomRaster(rng, 30, 30, 3, 1));
+  const std::string jpeg = *EncodeJpeg(RandomRaster(rng, 30, 30, 3, 1), 80);
+  for (const std::string& bad : {png.substr(0, png.size() / 2), png.substr(0, 40), png.substr(0, png.size() - 5),
+                                 jpeg.substr(0, jpeg.size() / 2), jpeg.substr(0, 10)}) {
+    auto d = Decompose(bad, "image", {});
+    REQUIRE_FALSE(d.ok());
+    CHECK(d.status().code() == Status::Code::kInvalidArgument);
+  }
+  std::string flipped = png;
+  flipped[png.size() / 2] ^= 0x55;  // IDAT data: the CRC no longer matches
+  CHECK(Decompose(flipped, "image", {}).status().code() == Status::Code::kInvalidArgument);
+  CHECK(Decompose("not an image", "image", {}).status().message().find("modality 'image'") !=
+        std::string::npos);
+}
+
+std::string Be32(uint32_t v) {
+  return std::string{static_cast<char>(v >> 24), static_cast<char>(v >> 16),
+                     static_cast<char>(v >> 8), static_cast<char>(v)};
+}
+
+TEST_CASE("absurd declared dimensions are rejected before allocating", "[image]") {
+  // A PNG whose IHDR claims 100000 x 100000 RGBA pixels.
+  std::string ihdr = "IHDR" + Be32(100000) + Be32(100000) + std::string("\x08\x06\x00\x00\x00", 5);
+  const uint32_t crc = static_cast<uint32_t>(
+      crc32(0, reinterpret_cast<const Bytef*>(ihdr.data()), static_cast<uInt>(ihdr.size())));
+  const std::string png = std::string("\x89PNG\r\n\x1a\n", 8) + Be32(13) + ihdr + Be32(crc);
+  auto d = Decompose(png, "image", {});
+  REQUIRE_FALSE(d.ok());
+  CHECK(d.status().message().find("exceeds the decoded size limit") != std::string::npos);
+  auto pgm = Decompose("P5 100000 100000 255\n", "image", {});
+  CHECK(pgm.status().message().find("exceeds the decoded size limit") != std::string::npos);
+  auto y4m = Decompose("YUV4MPEG2 W100000 H100000\n", "video", {});
+  CHECK(y4m.status().message().find("exceeds the decoded size limit") != std::string::npos);
+}
+
+std::string MakeY4m(std::mt19937_64& rng, uint32_t w, uint32_t h, const std::string& chroma,
+                    int frames, size_t frame_bytes) {
+  std::string out = "YUV4MPEG2 W" + std::to_string(w) + " H" + std::to_string(h) + " F25:1 Ip A1:1" +
+                    (chroma.empty() ? "" : " C" + chroma) + " XYSCSS=test\n";
+  for (int f = 0; f < frames; ++f) {
+    out += f % 2 == 0 ? "FRAME\n" : "FRAME Ixyz\n";
+    out += RandomBytes(rng, frame_bytes);
+  }
+  return out;
+}
+
+TEST_CASE("Y4M round-trips for every chroma layout and odd sizes", "[video][y4m]") {
+  std::mt19937_64 rng(8);
+  struct Case { std::string chroma; size_t frame_bytes; };
+  const uint32_t w = 17, h = 9;
+  const size_t luma = w * h, half = ((w + 1) / 2) * ((h + 1) / 2);
+  const std::vector<Case> cases = {{"", luma + 2 * half},          {"420jpeg", luma + 2 * half},
+                                   {"422", luma + 2 * ((w + 1) / 2) * h}, {"444", 3 * luma},
+                                   {"mono", luma},                 {"420p10", 2 * (luma + 2 * half)},
+                                   {"444alpha", 4 * luma}};
+  for (const auto& c : cases) {
+    for (int frames : {0, 1, 3}) {
+      const std::string y4m = MakeY4m(rng, w, h, c.chroma, frames, c.frame_bytes);
+      auto d = Decompose(y4m, "video", DecomposeOptions{});
+      REQUIRE(d.ok());
+      CHECK(d->format == "y4m");
+      CHECK(CountSubtype(*d, "frame_header") == static_cast<size_t>(frames));
+      REQUIRE(*RoundTrip(*d) == y4m);
+    }
+  }
+}
+
+TEST_CASE("truncated or corrupt Y4M is INVALID_ARGUMENT", "[video][y4m]") {
+  std::mt19937_64 rng(9);
+  const std::string y4m = MakeY4m(rng, 8, 8, "mono", 2, 64);
+  for (const std::string& bad : {y4m.substr(0, y4m.size() - 1), y4m.substr(0, 12), y4m + "JUNK",
+                                 std::string("YUV4MPEG2 H8 Cmono\n"), std::string("YUV4MPEG2 W8 H8 Cxyz\n")}) {
+    auto d = Decompose(bad, "video", {});
+    REQUIRE_FALSE(d.ok());
+    CHECK(d.status().code() == Status::Code::kInvalidArgument);
+    CHECK(d.status().message().rfind("content: Y4M", 0) == 0);
+  }
+}
+
+}  // namespace
+}  // namespace hartonomous::engine
