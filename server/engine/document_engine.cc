@@ -44,7 +44,7 @@ size_t AddNode(Part&& part, std::vector<Node>* nodes) {
     for (Part& child : part.children) {
       const size_t c = AddNode(std::move(child), nodes);
       node.children.push_back(c);
-      node.content += ToHex((*nodes)[c].hash) + "\n";
+      node.content += HashBytes((*nodes)[c].hash);
     }
   } else {
     node.content = std::move(part.content);
@@ -52,12 +52,6 @@ size_t AddNode(Part&& part, std::vector<Node>* nodes) {
   node.hash = Sha256(node.content);
   nodes->push_back(std::move(node));
   return nodes->size() - 1;
-}
-
-std::string HexOfHash(const AtomRecord& atom) {
-  Sha256Digest d{};
-  std::copy_n(atom.content_hash().begin(), std::min<size_t>(atom.content_hash().size(), 32), d.begin());
-  return ToHex(d);
 }
 
 Status NotADocument(uint64_t id, const std::string& why) {
@@ -81,7 +75,7 @@ Result<DocumentSummary> DocumentEngine::Ingest(DocumentInput input) {
   root.composite = true;
   root.children = top;
   root.content = std::string(kManifestMagic) + d.info.dump() + "\n";
-  for (size_t c : top) root.content += ToHex(nodes[c].hash) + "\n";
+  for (size_t c : top) root.content += HashBytes(nodes[c].hash);
   root.hash = Sha256(root.content);
   nlohmann::json root_meta = d.info;
   if (!input.metadata.empty()) {
@@ -225,17 +219,16 @@ Result<DocumentContent> DocumentEngine::Get(uint64_t document_id, bool decoded) 
       return true;
     }));
     HT_RETURN_IF_ERROR(failure);
-    size_t at = 0;
+    if (hash_lines.size() != kids.size() * 32) {
+      return corrupt("atom " + std::to_string(atom_id) + " has " + std::to_string(kids.size()) +
+                     " 'contains' edges but its manifest lists " +
+                     std::to_string(hash_lines.size() / 32) + " parts");
+    }
     for (size_t k = 0; k < kids.size(); ++k) {
-      if (hash_lines.size() < at + 65 || hash_lines.substr(at, 64) != HexOfHash(kids[k]) ||
-          hash_lines[at + 64] != '\n') {
+      if (hash_lines.substr(k * 32, 32) != kids[k].content_hash()) {
         return corrupt("part " + std::to_string(k) + " of atom " + std::to_string(atom_id) +
                        " does not match the manifest");
       }
-      at += 65;
-    }
-    if (at != hash_lines.size()) {
-      return corrupt("atom " + std::to_string(atom_id) + " has fewer 'contains' edges than its manifest lists");
     }
     return kids;
   };

@@ -7,11 +7,11 @@
 //
 // A document is a root atom (subtype 'document', modality of the document)
 // whose content is a canonical manifest:
-//   "hartonomous-document/1\n" <layout info JSON> "\n" <hex SHA-256 of each top-level part> "\n"...
+//   "hartonomous-document/1\n" <layout info JSON> "\n" <32-byte SHA-256 of each top-level part>...
 // so identical documents (same bytes, same options) are one atom too. The
 // root 'contains' its parts in order (ordinal 0, 1, ...); text paragraphs
-// are composite atoms ("hartonomous-composite/1 paragraph\n" + hashes) that
-// 'contain' their sentences. Each 'contains' edge holds one reference on its
+// are composite atoms ("hartonomous-composite/1 paragraph\n" + 32-byte
+// hashes) that 'contain' their sentences. Each 'contains' edge holds one reference on its
 // target; a composite that already exists (and is active) gets one more
 // reference and its edges are not written again.
 //
