@@ -254,7 +254,9 @@ Result<Raster> DecodePng(std::string_view data, uint64_t max_raster_bytes) {
     static const uint64_t kChannels[7] = {1, 0, 3, 4, 2, 0, 4};
     const auto color = static_cast<unsigned char>(data[25]);
     const uint64_t channels = color < 7 && kChannels[color] != 0 ? kChannels[color] : 4;
-    if (width * height * channels * bps > max_raster_bytes) {
+    // Each dimension is below 2^32, so checking it against 2^24 first keeps
+    // the product from overflowing.
+    if (width > 0xFFFFFF || height > 0xFFFFFF || width * height * channels * bps > max_raster_bytes) {
       return Status::InvalidArgument("content: PNG of " + std::to_string(width) + " x " +
                                      std::to_string(height) +
                                      " pixels exceeds the decoded size limit of " +

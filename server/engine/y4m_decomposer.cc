@@ -87,6 +87,11 @@ Status ParseHeader(std::string_view line, const DecomposeOptions& o, Stream* s) 
     }
   }
   if (s->width == 0 || s->height == 0) return Bad("header: W and H are required and must be >= 1");
+  if (s->width > 0xFFFFFF || s->height > 0xFFFFFF) {
+    return Bad("header: a " + std::to_string(s->width) + " x " + std::to_string(s->height) +
+               " frame exceeds the decoded size limit of " + std::to_string(o.max_raster_bytes) +
+               " bytes");
+  }
   if (!Planes(s->chroma, s->width, s->height, &s->planes, &s->sample_bytes)) {
     return Bad("header: chroma 'C" + s->chroma + "' is not supported");
   }

@@ -185,6 +185,13 @@ TEST_CASE("absurd declared dimensions are rejected before allocating", "[image]"
   CHECK(pgm.status().message().find("exceeds the decoded size limit") != std::string::npos);
   auto y4m = Decompose("YUV4MPEG2 W100000 H100000\n", "video", {});
   CHECK(y4m.status().message().find("exceeds the decoded size limit") != std::string::npos);
+  // Sizes whose product would overflow 64 bits.
+  auto huge_y4m = Decompose("YUV4MPEG2 W4294967295 H4294967295 C444\n", "video", {});
+  CHECK(huge_y4m.status().message().find("exceeds the decoded size limit") != std::string::npos);
+  std::string huge = "IHDR" + Be32(0xFFFFFFFF) + Be32(0xFFFFFFFF) + std::string("\x10\x06\x00\x00\x00", 5);
+  const std::string huge_png = std::string("\x89PNG\r\n\x1a\n", 8) + Be32(13) + huge + Be32(0);
+  CHECK(Decompose(huge_png, "image", {}).status().message().find("exceeds the decoded size limit") !=
+        std::string::npos);
 }
 
 std::string MakeY4m(std::mt19937_64& rng, uint32_t w, uint32_t h, const std::string& chroma,
