@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
+#include <thread>
 
 #include "daemon_harness.h"
 #include "server/engine/image_codec.h"
@@ -236,4 +237,48 @@ TEST_CASE("CLI ingest-doc and get-doc round-trip files", "[documents][cli]") {
   CHECK(missing.err.find("NOT_FOUND") != std::string::npos);
   ProcessResult no_output = RunProcess({CliPath(), "--server", daemon.address(), "get-doc", "1"});
   CHECK(no_output.exit_code == 2);
+}
+
+TEST_CASE("concurrent documents sharing sentences are each committed whole", "[documents][concurrency]") {
+  Daemon daemon;
+  constexpr int kThreads = 4;
+  constexpr int kDocsPerThread = 5;
+  std::vector<std::string> texts;
+  for (int t = 0; t < kThreads; ++t) {
+    for (int i = 0; i < kDocsPerThread; ++i) {
+      texts.push_back("Shared opening sentence. Document " + std::to_string(t) + "-" + std::to_string(i) +
+                      " says hello.\n\nShared closing paragraph.\n");
+    }
+  }
+  std::vector<v1::IngestDocumentResponse> responses(texts.size());
+  std::vector<grpc::Status> statuses(texts.size());
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      Client client(ClientOptions{.target = daemon.address()});
+      for (int i = 0; i < kDocsPerThread; ++i) {
+        const size_t k = static_cast<size_t>(t * kDocsPerThread + i);
+        statuses[k] = client.IngestDocument(Header("text"), texts[k], &responses[k]);
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  for (size_t k = 0; k < texts.size(); ++k) {
+    REQUIRE(statuses[k].ok());
+    std::string back;
+    v1::DocumentDescription description;
+    REQUIRE(daemon.client().GetDocument(responses[k].document_id(), false, &description, &back).ok());
+    CHECK(back == texts[k]);
+  }
+  // The shared closing paragraph is one atom held by every document.
+  v1::ListRelationsRequest list;
+  list.set_atom_id(responses[0].document_id());
+  list.set_relation_type("contains");
+  v1::ListRelationsResponse parts;
+  REQUIRE(daemon.client().ListRelationsPage(list, &parts).ok());
+  REQUIRE(parts.relations_size() == 3);
+  v1::Atom closing;
+  REQUIRE(daemon.client().GetAtom(parts.relations(2).target_atom_id(), false, &closing).ok());
+  CHECK(closing.subtype() == "paragraph");
+  CHECK(closing.reference_count() == static_cast<int64_t>(texts.size()));
 }

@@ -171,6 +171,53 @@ std::string Be32(uint32_t v) {
                      static_cast<char>(v >> 8), static_cast<char>(v)};
 }
 
+std::string Chunk(const std::string& type, const std::string& data) {
+  const std::string body = type + data;
+  const auto crc = static_cast<uint32_t>(
+      crc32(0, reinterpret_cast<const Bytef*>(body.data()), static_cast<uInt>(body.size())));
+  return Be32(static_cast<uint32_t>(data.size())) + body + Be32(crc);
+}
+
+// A PNG written by hand: IHDR, optional PLTE/tRNS, one IDAT of filter-0 rows.
+std::string HandPng(uint32_t w, uint32_t h, int depth, int color, const std::vector<std::string>& rows,
+                    const std::string& plte, const std::string& trns) {
+  std::string raw;
+  for (const auto& row : rows) raw += std::string(1, '\0') + row;
+  uLongf size = compressBound(static_cast<uLong>(raw.size()));
+  std::string z(size, '\0');
+  REQUIRE(compress(reinterpret_cast<Bytef*>(z.data()), &size, reinterpret_cast<const Bytef*>(raw.data()),
+                   static_cast<uLong>(raw.size())) == Z_OK);
+  z.resize(size);
+  std::string ihdr = Be32(w) + Be32(h);
+  ihdr += static_cast<char>(depth);
+  ihdr += static_cast<char>(color);
+  ihdr += std::string(3, '\0');
+  std::string png = std::string("\x89PNG\r\n\x1a\n", 8) + Chunk("IHDR", ihdr);
+  if (!plte.empty()) png += Chunk("PLTE", plte);
+  if (!trns.empty()) png += Chunk("tRNS", trns);
+  return png + Chunk("IDAT", z) + Chunk("IEND", "");
+}
+
+TEST_CASE("palette and 1-bit PNGs decode to exact expanded pixels", "[image][png]") {
+  // 3 x 2 palette image, 8-bit indices, palette entry 1 half transparent.
+  const std::string plte("\x10\x20\x30\x40\x50\x60\x70\x80\x90", 9);
+  const std::string png = HandPng(3, 2, 8, 3, {std::string("\x00\x01\x02", 3), std::string("\x02\x01\x00", 3)},
+                                  plte, std::string("\xff\x7f", 2));
+  auto d = Decompose(png, "image", {});
+  REQUIRE(d.ok());
+  CHECK(d->info["channels"] == 4);
+  const Raster back = *DecodePng(*RoundTrip(*d), 1 << 20);
+  const std::string expected("\x10\x20\x30\xff\x40\x50\x60\x7f\x70\x80\x90\xff"
+                             "\x70\x80\x90\xff\x40\x50\x60\x7f\x10\x20\x30\xff", 24);
+  CHECK(back.pixels == expected);
+  // 10 x 1 gray, 1 bit per pixel: 1010110011 -> 255/0 samples.
+  const std::string bits = HandPng(10, 1, 1, 0, {std::string("\xac\xc0", 2)}, "", "");
+  auto g = Decompose(bits, "image", {});
+  REQUIRE(g.ok());
+  CHECK(DecodePng(*RoundTrip(*g), 1 << 20)->pixels ==
+        std::string("\xff\x00\xff\x00\xff\xff\x00\x00\xff\xff", 10));
+}
+
 TEST_CASE("absurd declared dimensions are rejected before allocating", "[image]") {
   // A PNG whose IHDR claims 100000 x 100000 RGBA pixels.
   std::string ihdr = "IHDR" + Be32(100000) + Be32(100000) + std::string("\x08\x06\x00\x00\x00", 5);
