@@ -1,5 +1,7 @@
 #include "hartonomous/client.h"
 
+#include <sstream>
+
 #include "grpc/health/v1/health.grpc.pb.h"
 
 namespace hartonomous {
@@ -339,6 +341,124 @@ grpc::Status Client::SnapshotIndex(const std::string& collection, v1::Collection
   v1::SnapshotIndexRequest request;
   request.set_collection(collection);
   return search_->SnapshotIndex(&context, request, collection_out);
+}
+
+// --- documents and relations ---
+
+grpc::Status Client::IngestDocument(const v1::IngestDocumentRequest& header, std::istream& content,
+                                    v1::IngestDocumentResponse* response,
+                                    const std::function<void(uint64_t)>& progress,
+                                    size_t chunk_bytes) {
+  if (chunk_bytes == 0) chunk_bytes = kDefaultMessageBytes;
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  v1::IngestDocumentResponse ignored;
+  auto writer = atoms_->IngestDocument(&context, response != nullptr ? response : &ignored);
+  v1::IngestDocumentRequest message = header;
+  message.clear_content();
+  std::string buffer(chunk_bytes, '\0');
+  uint64_t sent = 0;
+  bool first = true;
+  while (true) {
+    content.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    const auto n = static_cast<size_t>(content.gcount());
+    if (n == 0 && !first) break;
+    message.set_content(buffer.data(), n);
+    if (!writer->Write(message)) break;  // the server failed the call; Finish says why
+    sent += n;
+    if (progress) progress(sent);
+    message.Clear();
+    first = false;
+    if (n < buffer.size()) break;
+  }
+  if (content.bad()) {
+    context.TryCancel();
+    writer->Finish();
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "content: reading the input failed");
+  }
+  writer->WritesDone();
+  return writer->Finish();
+}
+
+grpc::Status Client::IngestDocument(const v1::IngestDocumentRequest& header,
+                                    std::string_view content,
+                                    v1::IngestDocumentResponse* response) {
+  std::istringstream in{std::string(content)};
+  return IngestDocument(header, in, response);
+}
+
+grpc::Status Client::GetDocument(uint64_t document_id, bool decoded,
+                                 v1::DocumentDescription* description,
+                                 const std::function<bool(std::string_view)>& sink) {
+  v1::GetDocumentRequest request;
+  request.set_document_id(document_id);
+  request.set_decoded(decoded);
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  auto reader = atoms_->GetDocument(&context, request);
+  v1::GetDocumentResponse message;
+  while (reader->Read(&message)) {
+    if (message.has_description()) {
+      if (description != nullptr) description->Swap(message.mutable_description());
+    } else if (!sink(message.content())) {
+      context.TryCancel();
+      reader->Finish();
+      return grpc::Status(grpc::StatusCode::CANCELLED, "GetDocument: stopped by the caller");
+    }
+  }
+  return reader->Finish();
+}
+
+grpc::Status Client::GetDocument(uint64_t document_id, bool decoded,
+                                 v1::DocumentDescription* description, std::string* content) {
+  content->clear();
+  return GetDocument(document_id, decoded, description, [content](std::string_view chunk) {
+    content->append(chunk);
+    return true;
+  });
+}
+
+grpc::Status Client::DeleteDocument(uint64_t document_id, v1::DeleteDocumentResponse* response) {
+  v1::DeleteDocumentRequest request;
+  request.set_document_id(document_id);
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  return atoms_->DeleteDocument(&context, request, response);
+}
+
+grpc::Status Client::AddRelations(const v1::AddRelationsRequest& request,
+                                  v1::AddRelationsResponse* response) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  return atoms_->AddRelations(&context, request, response);
+}
+
+grpc::Status Client::ListRelationsPage(const v1::ListRelationsRequest& request,
+                                       v1::ListRelationsResponse* response) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  return atoms_->ListRelations(&context, request, response);
+}
+
+grpc::Status Client::ListRelations(v1::ListRelationsRequest request,
+                                   const std::function<bool(const v1::Relation&)>& visit) {
+  while (true) {
+    v1::ListRelationsResponse page;
+    grpc::Status status = ListRelationsPage(request, &page);
+    if (!status.ok()) return status;
+    for (const auto& relation : page.relations()) {
+      if (!visit(relation)) return grpc::Status::OK;
+    }
+    if (page.next_page_token().empty()) return grpc::Status::OK;
+    request.set_page_token(page.next_page_token());
+  }
+}
+
+grpc::Status Client::TraverseRelations(const v1::TraverseRelationsRequest& request,
+                                       v1::TraverseRelationsResponse* response) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  return atoms_->TraverseRelations(&context, request, response);
 }
 
 }  // namespace hartonomous

@@ -7,7 +7,8 @@ PACKAGES=(
   build-essential cmake pkg-config git
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   liblmdb-dev libhnswlib-dev libboost-dev nlohmann-json3-dev libspdlog-dev
-  catch2 libssl-dev
+  catch2 libssl-dev libpng-dev libjpeg62-turbo-dev zlib1g-dev
+  clang libclang-rt-dev
   dataset-fashion-mnist
 )
 

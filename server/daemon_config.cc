@@ -39,7 +39,7 @@ Serves the Hartonomous gRPC API (hartonomous.v1) over an LMDB data directory.
   --log-level LEVEL         trace|debug|info|warn|error|off (default info)
   --log-format FORMAT       text|json (default text), on stderr
   --max-content-bytes N     largest atom content (default 64M; K/M/G suffixes)
-  --max-batch-bytes N       largest IngestAtoms stream (default 256M)
+  --max-batch-bytes N       largest IngestAtoms stream or IngestDocument document (default 256M)
   --initial-map-bytes N     initial LMDB map size; grows on demand (default 1G)
   --max-search-k N          largest k of a vector search (default 1000)
   --snapshot-interval SECS  vector index snapshot cadence; 0 = only at

@@ -16,8 +16,10 @@
 #include "server/daemon_config.h"
 #include "server/data_dir_lock.h"
 #include "server/engine/atom_engine.h"
-#include "server/engine/policy_engine.h"
+#include "server/engine/document_engine.h"
 #include "server/engine/embedding_engine.h"
+#include "server/engine/graph_engine.h"
+#include "server/engine/policy_engine.h"
 #include "server/logging.h"
 #include "server/rpc/admin_service.h"
 #include "server/rpc/atom_service.h"
@@ -69,7 +71,9 @@ int Serve(const DaemonConfig& config) {
   rpc::Limits limits{config.max_content_bytes, config.max_batch_bytes};
   engine::PolicyEngine policies(**env, *tables, writer, *token_key);
   if (Status seeded = policies.EnsureDefaults(); !seeded.ok()) return Fail(seeded);
-  rpc::AtomServiceImpl atom_service(atoms, policies, limits);
+  engine::DocumentEngine documents(**env, *tables, writer);
+  engine::GraphEngine graph(**env, *tables, writer, *token_key);
+  rpc::AtomServiceImpl atom_service(atoms, policies, documents, graph, limits);
   rpc::InFlightCalls in_flight;
   rpc::AdminServiceImpl admin_service(**env, *tables, writer, in_flight, engine::NowMicros());
   rpc::HealthServiceImpl health_service(

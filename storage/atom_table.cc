@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "storage/key_codec.h"
+#include "storage/relation_table.h"
 
 namespace hartonomous::storage {
 namespace {
@@ -134,7 +135,7 @@ Result<uint64_t> AtomTable::Remove(WriteTxn& txn, const AtomRecord& atom) {
   } else {
     HT_RETURN_IF_ERROR(txn.Del(t_.atoms_inactive, id_key).status());
   }
-  uint64_t owned = 0;
+  HT_ASSIGN_OR_RETURN(uint64_t owned, RelationTable(t_).RemoveAllOf(txn, atom.atom_id()));
   for (MDB_dbi dbi : t_.atom_owned()) {
     HT_ASSIGN_OR_RETURN(uint64_t n, txn.DelPrefix(dbi, id_key));
     owned += n;
@@ -146,7 +147,10 @@ Result<uint64_t> AtomTable::Remove(WriteTxn& txn, const AtomRecord& atom) {
 CounterDelta AtomTable::Contribution(const AtomRecord& atom) {
   if (!atom.is_active()) return CounterDelta{};
   const int64_t size = static_cast<int64_t>(atom.content_size());
-  return CounterDelta{1, atom.reference_count(), size, size * atom.reference_count()};
+  const int64_t refs = atom.reference_count();
+  const bool root = atom.subtype() == "document";
+  return CounterDelta{1, refs, size, size * refs, root ? refs : 0,
+                      root ? static_cast<int64_t>(atom.document_bytes()) * refs : 0};
 }
 
 void AtomTable::Account(const std::string& modality, const CounterDelta& minus,
@@ -156,12 +160,14 @@ void AtomTable::Account(const std::string& modality, const CounterDelta& minus,
   d.total_references += plus.total_references - minus.total_references;
   d.unique_bytes += plus.unique_bytes - minus.unique_bytes;
   d.logical_bytes += plus.logical_bytes - minus.logical_bytes;
+  d.documents += plus.documents - minus.documents;
+  d.document_bytes += plus.document_bytes - minus.document_bytes;
 }
 
 Status AtomTable::FlushCounters(WriteTxn& txn) {
   for (const auto& [modality, d] : pending_) {
     if (d.unique_atoms == 0 && d.total_references == 0 && d.unique_bytes == 0 &&
-        d.logical_bytes == 0) {
+        d.logical_bytes == 0 && d.documents == 0 && d.document_bytes == 0) {
       continue;
     }
     DedupCounter counter;
@@ -174,6 +180,8 @@ Status AtomTable::FlushCounters(WriteTxn& txn) {
     counter.set_total_references(counter.total_references() + d.total_references);
     counter.set_unique_bytes(counter.unique_bytes() + d.unique_bytes);
     counter.set_logical_bytes(counter.logical_bytes() + d.logical_bytes);
+    counter.set_documents(counter.documents() + d.documents);
+    counter.set_document_bytes(counter.document_bytes() + d.document_bytes);
     if (counter.unique_atoms() == 0 && counter.total_references() == 0) {
       HT_RETURN_IF_ERROR(txn.Del(t_.dedup_counters, modality).status());
     } else {

@@ -29,6 +29,8 @@ struct CounterDelta {
   int64_t total_references = 0;
   int64_t unique_bytes = 0;
   int64_t logical_bytes = 0;
+  int64_t documents = 0;
+  int64_t document_bytes = 0;
 };
 
 class AtomTable {
@@ -47,8 +49,9 @@ class AtomTable {
   // Rewrites an atom whose reference_count, is_active or fields changed.
   // REQUIRES: before is the stored record, after.atom_id == before.atom_id.
   Status Update(WriteTxn& txn, const AtomRecord& before, const AtomRecord& after);
-  // Hard delete: record, content, indexes and the rows it owns
-  // (Tables::atom_owned). Returns how many owned rows were removed.
+  // Hard delete: record, content, indexes, every relation edge from or to
+  // it (both directions, RelationTable::RemoveAllOf) and the rows it owns
+  // (Tables::atom_owned). Returns how many owned rows and edges were removed.
   Result<uint64_t> Remove(WriteTxn& txn, const AtomRecord& atom);
 
   // Writes the counter changes accumulated by Insert/Update/Remove since the

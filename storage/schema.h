@@ -52,9 +52,11 @@ struct Tables {
   // "atom_embedding_components": be64(atom_id) be64(embedding_id) be32(i) -> component.
   // Not written: the vector lives in EmbeddingRecord.vector.
   MDB_dbi atom_embedding_components;
-  // "atom_relations": be64(source_atom_id) ... -> AtomRelation (forward edges).
+  // "atom_relations": be64(source_atom_id) relation_type 0x00 be64(ordinal)
+  // be64(target_atom_id) -> RelationRecord (forward edges; storage/relation_table.h).
   MDB_dbi atom_relations;
-  // "atom_relations_reverse": be64(target_atom_id) ... -> forward key.
+  // "atom_relations_reverse": be64(target_atom_id) relation_type 0x00
+  // be64(source_atom_id) be64(ordinal) -> "" (the same edges, by target).
   MDB_dbi atom_relations_reverse;
   // "tensor_atoms_by_atom": be64(atom_id) be64(tensor_atom_id) -> "".
   MDB_dbi tensor_atoms_by_atom;
@@ -89,7 +91,8 @@ struct Tables {
   MDB_dbi policy_names;              // policy name -> be64(policy_id). Unique.
 
   // Tables whose keys start with be64(atom_id) of the atom that owns them:
-  // PurgeInactive deletes those prefixes with the atom.
+  // PurgeInactive deletes those prefixes with the atom. (Relations are first
+  // removed edge by edge, both directions, so that no counterpart dangles.)
   std::vector<MDB_dbi> atom_owned() const {
     return {atom_embeddings, atom_embedding_components, atom_relations,
             atom_relations_reverse, tensor_atoms_by_atom};

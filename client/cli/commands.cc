@@ -7,6 +7,7 @@
 #include <string>
 
 #include "cli_errors.h"
+#include "documents.h"
 #include "help.h"
 #include "ingest.h"
 #include "json_output.h"
@@ -225,6 +226,17 @@ constexpr std::string_view kIngestDetails =
     "then a summary; with --json one document with \"results\" and totals.\n"
     "A progress bar is drawn on stderr when it is a terminal.";
 
+constexpr std::string_view kIngestDocDetails =
+    "Each FILE becomes one document: the server decomposes it into atoms (text:\n"
+    "paragraphs and sentences; PNG/JPEG/PGM/PPM/IDX: pixel patches; WAV: frames;\n"
+    "Y4M: frames of patches; anything else: content-defined chunks) and commits\n"
+    "it whole or not at all. The modality is guessed from the extension (as for\n"
+    "ingest), else the server chooses from the content. Content that does not\n"
+    "decode as its format is rejected and nothing is stored.\n"
+    "\n"
+    "Output: one line per file, 'DOC_ID  FORMAT  parts=N  atoms created=A\n"
+    "reused=R  bytes stored=S/RECEIVED  created|reused  PATH', then a summary.";
+
 constexpr std::string_view kGetDetails =
     "A 64-hex argument is a content hash, anything else a decimal atom id.\n"
     "--content shows the content (text, or base64 \"content\" with --json);\n"
@@ -263,6 +275,37 @@ const std::vector<CommandSpec>& Commands() {
        .options = IngestOptions(),
        .min_args = 1,
        .run = &RunIngest},
+      {.name = "ingest-doc",
+       .args_usage = "FILE...",
+       .summary = "store files as documents decomposed into atoms",
+       .details = kIngestDocDetails,
+       .options = IngestDocOptions(),
+       .min_args = 1,
+       .run = &RunIngestDoc},
+      {.name = "get-doc",
+       .args_usage = "ID",
+       .summary = "rebuild a document from its atoms",
+       .options = {{"output", 'o', "FILE", "write the document to FILE ('-' = stdout); required"},
+                   {"decoded", 0, "",
+                    "PNG/JPEG kept with --keep-original: the decoded pixels as PNG instead"}},
+       .min_args = 1,
+       .max_args = 1,
+       .run = &RunGetDoc},
+      {.name = "delete-doc",
+       .args_usage = "ID",
+       .summary = "drop one reference of a document; at zero its atoms are released",
+       .min_args = 1,
+       .max_args = 1,
+       .run = &RunDeleteDoc},
+      {.name = "relations",
+       .args_usage = "ID",
+       .summary = "list the relation edges out of (or into) an atom",
+       .options = {{"parents", 0, "", "edges into the atom instead of out of it"},
+                   {"type", 0, "T", "only edges of relation type T"},
+                   {"limit", 0, "N", "stop after N edges (default: 0 = all)"}},
+       .min_args = 1,
+       .max_args = 1,
+       .run = &RunRelations},
       {.name = "get",
        .args_usage = "ID|HASH",
        .summary = "show one atom, by atom id or content hash",

@@ -22,6 +22,8 @@ json ModalityStatsToJson(const v1::ModalityDedupStats& stats) {
       {"logical_bytes", stats.logical_bytes()},
       {"bytes_saved", stats.bytes_saved()},
       {"savings_percent", stats.savings_percent()},
+      {"documents", stats.documents()},
+      {"document_bytes", stats.document_bytes()},
   };
 }
 

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "storage/key_codec.h"
+#include "storage/relation_table.h"
 #include "storage/sequence.h"
 
 namespace hartonomous::engine {
@@ -184,48 +185,25 @@ Result<uint64_t> AtomEngine::RemoveDependents(storage::WriteTxn& txn, uint64_t a
   return removed;
 }
 
-Result<AtomRecord> AtomEngine::Mutate(uint64_t atom_id,
-                                      const std::function<Status(AtomRecord&)>& mutate,
-                                      bool remove_dependents) {
+Result<AtomRecord> AtomEngine::Release(uint64_t atom_id) { return Drop(atom_id, false); }
+
+Result<AtomRecord> AtomEngine::Delete(uint64_t atom_id) { return Drop(atom_id, true); }
+
+Result<AtomRecord> AtomEngine::Drop(uint64_t atom_id, bool drop_all) {
   AtomRecord result;
   const int64_t now = NowMicros();
   HT_RETURN_IF_ERROR(writer_.Write([&](storage::WriteTxn& txn) -> Status {
     AtomTable atoms(tables_);
-    HT_ASSIGN_OR_RETURN(auto before, atoms.Get(txn, atom_id));
-    if (!before) return NoSuchAtom(atom_id);
-    AtomRecord after = *before;
-    HT_RETURN_IF_ERROR(mutate(after));
-    after.set_updated_at_us(now);
-    HT_RETURN_IF_ERROR(atoms.Update(txn, *before, after));
+    storage::RelationTable relations(tables_);
+    HT_RETURN_IF_ERROR(storage::ReleaseReference(txn, atoms, relations, atom_id, drop_all, now,
+                                                 &result, nullptr));
     HT_RETURN_IF_ERROR(atoms.FlushCounters(txn));
-    if (remove_dependents) HT_RETURN_IF_ERROR(RemoveDependents(txn, atom_id).status());
-    result = after;
+    // A deleted atom's dependent rows (embeddings) go at once; a released
+    // one keeps them until PurgeInactive.
+    if (drop_all) HT_RETURN_IF_ERROR(RemoveDependents(txn, atom_id).status());
     return Status::Ok();
   }));
   return result;
-}
-
-Result<AtomRecord> AtomEngine::Release(uint64_t atom_id) {
-  return Mutate(atom_id, [atom_id](AtomRecord& atom) -> Status {
-    if (!atom.is_active()) {
-      return Status::FailedPrecondition("atom_id: atom " + std::to_string(atom_id) +
-                                        " is inactive and holds no references");
-    }
-    atom.set_reference_count(atom.reference_count() - 1);
-    if (atom.reference_count() <= 0) {
-      atom.set_reference_count(0);
-      atom.set_is_active(false);
-    }
-    return Status::Ok();
-  });
-}
-
-Result<AtomRecord> AtomEngine::Delete(uint64_t atom_id) {
-  return Mutate(atom_id, [](AtomRecord& atom) -> Status {
-    atom.set_reference_count(0);
-    atom.set_is_active(false);
-    return Status::Ok();
-  }, /*remove_dependents=*/true);
 }
 
 Result<PurgeSummary> AtomEngine::PurgeInactive(uint64_t max_atoms) {
@@ -280,6 +258,8 @@ Result<DedupReport> AtomEngine::DedupStats(int top_n) {
     report.total.set_total_references(report.total.total_references() + counter.total_references());
     report.total.set_unique_bytes(report.total.unique_bytes() + counter.unique_bytes());
     report.total.set_logical_bytes(report.total.logical_bytes() + counter.logical_bytes());
+    report.total.set_documents(report.total.documents() + counter.documents());
+    report.total.set_document_bytes(report.total.document_bytes() + counter.document_bytes());
     report.modalities.push_back(ModalityStats{modality, std::move(counter)});
   }
   return report;

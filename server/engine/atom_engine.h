@@ -111,11 +111,13 @@ class AtomEngine {
   // page_size: REQUIRES 1..kMaxPageSize.
   Result<AtomPage> List(const AtomFilter& filter, int page_size, std::string_view page_token,
                         bool include_content);
-  // One reference fewer; at zero the atom becomes inactive.
+  // One reference fewer; at zero the atom becomes inactive and releases the
+  // atoms its 'contains' edges hold (transitively; the edges are removed).
   // FailedPrecondition when the atom is already inactive.
   Result<storage::AtomRecord> Release(uint64_t atom_id);
-  // Soft delete: inactive with zero references, and its dependent rows
-  // (embeddings) removed. Idempotent.
+  // Soft delete: inactive with zero references (releasing what its
+  // 'contains' edges hold, as Release), and its dependent rows (embeddings)
+  // removed. Idempotent.
   Result<storage::AtomRecord> Delete(uint64_t atom_id);
   // Hard-deletes up to max_atoms inactive atoms (0 = all), in transactions of
   // at most kPurgeBatch atoms.
@@ -136,10 +138,7 @@ class AtomEngine {
 
  private:
   Result<AtomView> View(storage::ReadTxn& txn, uint64_t atom_id, bool include_content);
-  // Applies mutate to a stored atom in one write.
-  Result<storage::AtomRecord> Mutate(
-      uint64_t atom_id, const std::function<Status(storage::AtomRecord&)>& mutate,
-      bool remove_dependents = false);
+  Result<storage::AtomRecord> Drop(uint64_t atom_id, bool drop_all);
   Result<uint64_t> RemoveDependents(storage::WriteTxn& txn, uint64_t atom_id);
 
   storage::Env& env_;

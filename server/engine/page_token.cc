@@ -79,4 +79,32 @@ Result<uint64_t> PageTokenCodec::Decode(std::string_view token, uint64_t filter_
   return storage::ReadBe64(raw);
 }
 
+std::string PageTokenCodec::EncodeBytes(std::string_view last_key,
+                                        uint64_t filter_fingerprint) const {
+  std::string raw(last_key);
+  storage::AppendBe64(&raw, filter_fingerprint);
+  const auto mac = HmacSha256(key_, raw);
+  raw.append(reinterpret_cast<const char*>(mac.data()), 8);
+  return Base64Url(raw);
+}
+
+Result<std::string> PageTokenCodec::DecodeBytes(std::string_view token,
+                                                uint64_t filter_fingerprint) const {
+  std::string raw;
+  if (!DecodeBase64Url(token, &raw) || raw.size() < 16) {
+    return Status::InvalidArgument("page_token: not a token issued by this server");
+  }
+  const size_t body = raw.size() - 8;
+  const auto mac = HmacSha256(key_, std::string_view(raw).substr(0, body));
+  if (raw.compare(body, 8, reinterpret_cast<const char*>(mac.data()), 8) != 0) {
+    return Status::InvalidArgument("page_token: not a token issued by this server");
+  }
+  if (storage::ReadBe64(std::string_view(raw).substr(body - 8)) != filter_fingerprint) {
+    return Status::InvalidArgument(
+        "page_token: issued for a different filter; repeat the original filter or start over "
+        "without a token");
+  }
+  return raw.substr(0, body - 8);
+}
+
 }  // namespace hartonomous::engine

@@ -23,6 +23,10 @@ class PageTokenCodec {
   // when the token is malformed, forged, or was issued for another filter.
   Result<uint64_t> Decode(std::string_view token, uint64_t filter_fingerprint) const;
 
+  // The same for a composite key (e.g. the rest of a relation key).
+  std::string EncodeBytes(std::string_view last_key, uint64_t filter_fingerprint) const;
+  Result<std::string> DecodeBytes(std::string_view token, uint64_t filter_fingerprint) const;
+
   // Stable 64-bit fingerprint of the parts of a filter.
   static uint64_t Fingerprint(std::initializer_list<std::string_view> parts);
 

@@ -24,6 +24,8 @@ void ToProto(const std::string& modality, const storage::DedupCounter& c,
   out->set_savings_percent(c.logical_bytes() == 0 ? 0.0
                                                   : 100.0 * static_cast<double>(saved) /
                                                         static_cast<double>(c.logical_bytes()));
+  out->set_documents(c.documents());
+  out->set_document_bytes(c.document_bytes());
 }
 
 }  // namespace

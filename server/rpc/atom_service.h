@@ -1,4 +1,6 @@
-// AtomServiceImpl: hartonomous.v1.AtomService over engine::AtomEngine.
+// AtomServiceImpl: hartonomous.v1.AtomService over engine::AtomEngine
+// (atoms), engine::DocumentEngine (documents, in document_rpc.cc) and
+// engine::GraphEngine (relations, in document_rpc.cc).
 // Each handler validates, converts, calls the engine and maps the Status.
 //
 // Thread-safety: thread-safe (the engine is).
@@ -6,6 +8,8 @@
 
 #include "hartonomous/v1/atom_service.grpc.pb.h"
 #include "server/engine/atom_engine.h"
+#include "server/engine/document_engine.h"
+#include "server/engine/graph_engine.h"
 #include "server/engine/policy_engine.h"
 #include "server/rpc/validation.h"
 
@@ -13,8 +17,13 @@ namespace hartonomous::rpc {
 
 class AtomServiceImpl final : public v1::AtomService::Service {
  public:
-  AtomServiceImpl(engine::AtomEngine& engine, engine::PolicyEngine& policies, Limits limits)
-      : engine_(engine), policies_(policies), limits_(limits) {}
+  AtomServiceImpl(engine::AtomEngine& engine, engine::PolicyEngine& policies,
+                  engine::DocumentEngine& documents, engine::GraphEngine& graph, Limits limits)
+      : engine_(engine),
+        policies_(policies),
+        documents_(documents),
+        graph_(graph),
+        limits_(limits) {}
 
   grpc::Status IngestAtom(grpc::ServerContext*, const v1::IngestAtomRequest* request,
                           v1::IngestAtomResponse* response) override;
@@ -43,9 +52,28 @@ class AtomServiceImpl final : public v1::AtomService::Service {
   grpc::Status DeletePolicy(grpc::ServerContext*, const v1::DeletePolicyRequest* request,
                             v1::DeletePolicyResponse* response) override;
 
+  grpc::Status IngestDocument(grpc::ServerContext*,
+                              grpc::ServerReader<v1::IngestDocumentRequest>* reader,
+                              v1::IngestDocumentResponse* response) override;
+  grpc::Status GetDocument(grpc::ServerContext*, const v1::GetDocumentRequest* request,
+                           grpc::ServerWriter<v1::GetDocumentResponse>* writer) override;
+  grpc::Status DeleteDocument(grpc::ServerContext*, const v1::DeleteDocumentRequest* request,
+                              v1::DeleteDocumentResponse* response) override;
+  grpc::Status AddRelations(grpc::ServerContext*, const v1::AddRelationsRequest* request,
+                            v1::AddRelationsResponse* response) override;
+  grpc::Status ListRelations(grpc::ServerContext*, const v1::ListRelationsRequest* request,
+                             v1::ListRelationsResponse* response) override;
+  grpc::Status TraverseRelations(grpc::ServerContext*, const v1::TraverseRelationsRequest* request,
+                                 v1::TraverseRelationsResponse* response) override;
+
+  // GetDocument sends content in messages of this size.
+  static constexpr size_t kDocumentChunkBytes = size_t{1} << 20;
+
  private:
   engine::AtomEngine& engine_;
   engine::PolicyEngine& policies_;
+  engine::DocumentEngine& documents_;
+  engine::GraphEngine& graph_;
   const Limits limits_;
 };
 

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server/engine/atom_engine.h"
+#include "server/engine/graph_engine.h"
 #include "storage/sha256.h"
 
 namespace hartonomous::rpc {
@@ -189,6 +190,105 @@ Status ValidatePageSize(int32_t page_size) {
 
 Status ValidateTopN(int32_t top_n) {
   if (top_n < 0) return Status::InvalidArgument("top_n: must be >= 0 (0 = default of 10)");
+  return Status::Ok();
+}
+
+bool IsRelationType(std::string_view type) { return IsToken(type, 32); }
+
+Status ValidateDocumentHeader(const v1::IngestDocumentRequest& r) {
+  if (!r.modality().empty() && !IsToken(r.modality(), 32)) {
+    return Status::InvalidArgument(
+        "modality: 1-32 characters of [a-z0-9_-] ('text', 'image', 'audio', 'video', ...), or "
+        "empty to choose from the content");
+  }
+  if (r.source_uri().size() > 2048) return Status::InvalidArgument("source_uri: longer than 2048 bytes");
+  if (r.source_type().size() > 64) return Status::InvalidArgument("source_type: longer than 64 bytes");
+  if (r.metadata().size() > (size_t{1} << 20)) {
+    return Status::InvalidArgument("metadata: longer than 1048576 bytes");
+  }
+  HT_RETURN_IF_ERROR(ValidateJsonObject("metadata", r.metadata()));
+  return engine::ValidateOptions(ToDecomposeOptions(r.options()));
+}
+
+engine::DecomposeOptions ToDecomposeOptions(const v1::DecompositionOptions& o) {
+  engine::DecomposeOptions out;
+  if (o.patch_width() != 0) out.patch_width = o.patch_width();
+  if (o.patch_height() != 0) out.patch_height = o.patch_height();
+  if (o.frame_ms() != 0) out.frame_ms = o.frame_ms();
+  if (o.chunk_min_bytes() != 0) out.chunk_min = o.chunk_min_bytes();
+  if (o.chunk_avg_bytes() != 0) out.chunk_avg = o.chunk_avg_bytes();
+  if (o.chunk_max_bytes() != 0) out.chunk_max = o.chunk_max_bytes();
+  out.keep_original = o.keep_original();
+  out.format = o.format();
+  return out;
+}
+
+Status ValidateDocumentId(uint64_t document_id) {
+  if (document_id == 0) return Status::InvalidArgument("document_id: required, must be > 0");
+  return Status::Ok();
+}
+
+Status ValidateAddRelations(const v1::AddRelationsRequest& request) {
+  if (request.relations().empty()) {
+    return Status::InvalidArgument("relations: at least one relation is required");
+  }
+  if (request.relations_size() > 10000) {
+    return Status::InvalidArgument("relations: at most 10000 per request");
+  }
+  for (int i = 0; i < request.relations_size(); ++i) {
+    const auto& r = request.relations(i);
+    const std::string field = "relations[" + std::to_string(i) + "]";
+    if (r.source_atom_id() == 0) {
+      return Status::InvalidArgument(field + ".source_atom_id: required, must be > 0");
+    }
+    if (r.target_atom_id() == 0) {
+      return Status::InvalidArgument(field + ".target_atom_id: required, must be > 0");
+    }
+    if (!IsRelationType(r.relation_type())) {
+      return Status::InvalidArgument(field + ".relation_type: required, 1-32 characters of [a-z0-9_-]");
+    }
+    if (r.has_weight() && !std::isfinite(r.weight())) {
+      return Status::InvalidArgument(field + ".weight: must be finite");
+    }
+    if (r.metadata().size() > 65536) {
+      return Status::InvalidArgument(field + ".metadata: longer than 65536 bytes");
+    }
+    HT_RETURN_IF_ERROR(ValidateJsonObject(field + ".metadata", r.metadata()));
+  }
+  return Status::Ok();
+}
+
+Status ValidateListRelations(const v1::ListRelationsRequest& request) {
+  HT_RETURN_IF_ERROR(ValidateAtomId(request.atom_id()));
+  if (request.page_size() < 0) {
+    return Status::InvalidArgument("page_size: must be >= 0 (0 = default of 50)");
+  }
+  if (!request.relation_type().empty() && !IsRelationType(request.relation_type())) {
+    return Status::InvalidArgument("relation_type: 1-32 characters of [a-z0-9_-], or empty for any");
+  }
+  if (!v1::RelationDirection_IsValid(request.direction())) {
+    return Status::InvalidArgument("direction: must be CHILDREN or PARENTS");
+  }
+  return Status::Ok();
+}
+
+Status ValidateTraverse(const v1::TraverseRelationsRequest& request) {
+  HT_RETURN_IF_ERROR(ValidateAtomId(request.atom_id()));
+  if (request.max_depth() > engine::GraphEngine::kMaxDepth) {
+    return Status::InvalidArgument("max_depth: at most " + std::to_string(engine::GraphEngine::kMaxDepth));
+  }
+  if (request.max_nodes() > engine::GraphEngine::kMaxNodes) {
+    return Status::InvalidArgument("max_nodes: at most " + std::to_string(engine::GraphEngine::kMaxNodes));
+  }
+  for (int i = 0; i < request.relation_types_size(); ++i) {
+    if (!IsRelationType(request.relation_types(i))) {
+      return Status::InvalidArgument("relation_types[" + std::to_string(i) +
+                                     "]: 1-32 characters of [a-z0-9_-]");
+    }
+  }
+  if (!v1::RelationDirection_IsValid(request.direction())) {
+    return Status::InvalidArgument("direction: must be CHILDREN or PARENTS");
+  }
   return Status::Ok();
 }
 

@@ -11,6 +11,7 @@
 #include <google/protobuf/field_mask.pb.h>
 
 #include "hartonomous/v1/atom_service.pb.h"
+#include "server/engine/decomposition.h"
 #include "storage/status.h"
 
 namespace hartonomous::rpc {
@@ -37,6 +38,17 @@ Status ValidatePolicy(const v1::DeduplicationPolicy& policy,
 // The oneof key of Get/DeletePolicy.
 Status ValidatePolicyKey(uint64_t policy_id, std::string_view policy_name, bool key_set);
 Status ValidatePageSize(int32_t page_size);
+// The first message of an IngestDocument stream (its non-content fields).
+Status ValidateDocumentHeader(const v1::IngestDocumentRequest& request);
+// Options with 0 = default filled in; the ranges are checked by
+// engine::ValidateOptions (messages name options.<field>).
+engine::DecomposeOptions ToDecomposeOptions(const v1::DecompositionOptions& options);
+Status ValidateDocumentId(uint64_t document_id);
+Status ValidateAddRelations(const v1::AddRelationsRequest& request);
+Status ValidateListRelations(const v1::ListRelationsRequest& request);
+Status ValidateTraverse(const v1::TraverseRelationsRequest& request);
+// [a-z0-9_-]{1,32}
+bool IsRelationType(std::string_view type);
 
 // page_size 0 -> default; larger than the maximum -> the maximum (AIP-158).
 int EffectivePageSize(int32_t page_size);

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <istream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -139,6 +140,37 @@ class Client {
                            v1::BatchSearchResponse* response);
   grpc::Status RebuildIndex(const std::string& collection, v1::Collection* collection_out);
   grpc::Status SnapshotIndex(const std::string& collection, v1::Collection* collection_out);
+  // --- documents ---
+  // Streams a document: header's fields (modality, source, metadata,
+  // options) go in the first message, the content in messages of at most
+  // chunk_bytes. progress (optional) is called with the bytes sent so far.
+  // The server commits the whole document or nothing.
+  grpc::Status IngestDocument(const v1::IngestDocumentRequest& header, std::istream& content,
+                              v1::IngestDocumentResponse* response,
+                              const std::function<void(uint64_t sent)>& progress = {},
+                              size_t chunk_bytes = kDefaultMessageBytes);
+  grpc::Status IngestDocument(const v1::IngestDocumentRequest& header, std::string_view content,
+                              v1::IngestDocumentResponse* response);
+  // Rebuilds a document: its description, then sink(chunk) for each piece of
+  // content in order (sink returns false to cancel).
+  grpc::Status GetDocument(uint64_t document_id, bool decoded,
+                           v1::DocumentDescription* description,
+                           const std::function<bool(std::string_view chunk)>& sink);
+  // The same into one string.
+  grpc::Status GetDocument(uint64_t document_id, bool decoded,
+                           v1::DocumentDescription* description, std::string* content);
+  grpc::Status DeleteDocument(uint64_t document_id, v1::DeleteDocumentResponse* response);
+
+  // --- relations ---
+  grpc::Status AddRelations(const v1::AddRelationsRequest& request,
+                            v1::AddRelationsResponse* response);
+  grpc::Status ListRelationsPage(const v1::ListRelationsRequest& request,
+                                 v1::ListRelationsResponse* response);
+  // Every matching edge, page after page; visit returns false to stop early.
+  grpc::Status ListRelations(v1::ListRelationsRequest request,
+                             const std::function<bool(const v1::Relation&)>& visit);
+  grpc::Status TraverseRelations(const v1::TraverseRelationsRequest& request,
+                                 v1::TraverseRelationsResponse* response);
 
   // The underlying channel and stub, for calls this class does not wrap.
   const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <limits>
+
 #include "server/rpc/validation.h"
 
 using namespace hartonomous;
@@ -69,4 +71,55 @@ TEST_CASE("get, list and stats requests") {
   CHECK(EffectivePageSize(100000) == 1000);
   CHECK(EffectiveTopN(0) == 10);
   CHECK_FALSE(ValidateTopN(-1).ok());
+}
+
+TEST_CASE("document and relation requests: each rule names its field") {
+  v1::IngestDocumentRequest doc;
+  CHECK(ValidateDocumentHeader(doc).ok());  // everything optional
+  doc.set_modality("Text!");
+  CHECK(ValidateDocumentHeader(doc).message().rfind("modality:", 0) == 0);
+  doc.set_modality("text");
+  doc.set_metadata("[1]");
+  CHECK(ValidateDocumentHeader(doc).message().rfind("metadata:", 0) == 0);
+  doc.set_metadata("");
+  doc.mutable_options()->set_frame_ms(20000);
+  CHECK(ValidateDocumentHeader(doc).message().rfind("options.frame_ms:", 0) == 0);
+  doc.mutable_options()->set_frame_ms(0);
+  doc.mutable_options()->set_chunk_avg_bytes(100);  // below the default min of 2048
+  CHECK(ValidateDocumentHeader(doc).message().rfind("options.chunk_min", 0) == 0);
+  CHECK(ToDecomposeOptions(v1::DecompositionOptions()).patch_width == 16);
+
+  v1::AddRelationsRequest add;
+  CHECK(ValidateAddRelations(add).message().rfind("relations:", 0) == 0);
+  auto* r = add.add_relations();
+  r->set_source_atom_id(1);
+  r->set_target_atom_id(2);
+  r->set_relation_type("next");
+  CHECK(ValidateAddRelations(add).ok());
+  r->set_weight(std::numeric_limits<double>::infinity());
+  CHECK(ValidateAddRelations(add).message().rfind("relations[0].weight:", 0) == 0);
+  r->clear_weight();
+  r->set_target_atom_id(0);
+  CHECK(ValidateAddRelations(add).message().rfind("relations[0].target_atom_id:", 0) == 0);
+  r->set_target_atom_id(2);
+  r->set_metadata("nope");
+  CHECK(ValidateAddRelations(add).message().rfind("relations[0].metadata:", 0) == 0);
+
+  v1::ListRelationsRequest list;
+  CHECK(ValidateListRelations(list).message().rfind("atom_id:", 0) == 0);
+  list.set_atom_id(1);
+  list.set_page_size(-1);
+  CHECK(ValidateListRelations(list).message().rfind("page_size:", 0) == 0);
+  list.set_page_size(0);
+  list.set_relation_type("a b");
+  CHECK(ValidateListRelations(list).message().rfind("relation_type:", 0) == 0);
+
+  v1::TraverseRelationsRequest traverse;
+  traverse.set_atom_id(1);
+  traverse.set_max_depth(65);
+  CHECK(ValidateTraverse(traverse).message().rfind("max_depth:", 0) == 0);
+  traverse.set_max_depth(0);
+  traverse.add_relation_types("");
+  CHECK(ValidateTraverse(traverse).message().rfind("relation_types[0]:", 0) == 0);
+  CHECK(ValidateDocumentId(0).message().rfind("document_id:", 0) == 0);
 }

@@ -1,0 +1,51 @@
+#!/usr/bin/env python3
+"""Writes a few small valid inputs of one format into a fuzz corpus dir."""
+import os, struct, sys, zlib
+
+fmt, out = sys.argv[1], sys.argv[2]
+
+def png(w, h, color, channels):
+    raw = b"".join(b"\x00" + bytes((x * 7 + y) & 255 for x in range(w * channels)) for y in range(h))
+    def chunk(t, d):
+        return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xffffffff)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, color, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+def wav(channels, bits, frames):
+    align = channels * bits // 8
+    data = bytes(i & 255 for i in range(frames * align))
+    fmt_chunk = struct.pack("<HHIIHH", 1, channels, 8000, 8000 * align, align, bits)
+    body = b"WAVE" + b"fmt " + struct.pack("<I", 16) + fmt_chunk + b"data" + struct.pack("<I", len(data)) + data
+    return b"RIFF" + struct.pack("<I", len(body)) + body
+
+seeds = {
+    "text": [b"Hello. World!\n\nSecond paragraph.\r\n", "caf\u00e9 \u65e5\u672c.".encode()],
+    "binary": [bytes(range(256)) * 20],
+    "wav": [wav(1, 16, 50), wav(2, 8, 33)],
+    "pnm": [b"P5\n3 2\n255\n" + bytes(6), b"P6 2 2 65535\n" + bytes(24)],
+    "idx": [b"\x00\x00\x08\x03" + struct.pack(">III", 2, 3, 3) + bytes(range(18))],
+    "png": [png(5, 3, 2, 3), png(4, 4, 0, 1)],
+    "jpeg": [],
+    "y4m": [b"YUV4MPEG2 W4 H2 C420jpeg\nFRAME\n" + bytes(8 + 2 + 2)],
+}
+# A 12x10 RGB baseline JPEG (quality 50) written by libjpeg-turbo.
+JPEG_12x10 = bytes.fromhex(
+    "ffd8ffe000104a46494600010100000100010000ffdb004300100b0c0e0c0a100e0d0e1211101318281a181616183123"
+    "251d283a333d3c3933383740485c4e404457453738506d51575f626768673e4d71797064785c656763ffdb0043011112"
+    "121815182f1a1a2f63423842636363636363636363636363636363636363636363636363636363636363636363636363"
+    "6363636363636363636363636363ffc0001108000a000c03012200021101031101ffc4001f0000010501010101010100"
+    "000000000000000102030405060708090a0bffc400b5100002010303020403050504040000017d010203000411051221"
+    "31410613516107227114328191a1082342b1c11552d1f02433627282090a161718191a25262728292a3435363738393a"
+    "434445464748494a535455565758595a636465666768696a737475767778797a838485868788898a9293949596979899"
+    "9aa2a3a4a5a6a7a8a9aab2b3b4b5b6b7b8b9bac2c3c4c5c6c7c8c9cad2d3d4d5d6d7d8d9dae1e2e3e4e5e6e7e8e9eaf1"
+    "f2f3f4f5f6f7f8f9faffc4001f0100030101010101010101010000000000000102030405060708090a0bffc400b51100"
+    "020102040403040705040400010277000102031104052131061241510761711322328108144291a1b1c109233352f015"
+    "6272d10a162434e125f11718191a262728292a35363738393a434445464748494a535455565758595a63646566676869"
+    "6a737475767778797a82838485868788898a92939495969798999aa2a3a4a5a6a7a8a9aab2b3b4b5b6b7b8b9bac2c3c4"
+    "c5c6c7c8c9cad2d3d4d5d6d7d8d9dae2e3e4e5e6e7e8e9eaf2f3f4f5f6f7f8f9faffda000c03010002110311003f005d"
+    "3a28b46d29ef664ddb000a99c1763d07f9ed9aa10d84f7c1aeae49926958b331ff003d2af789c911e931824231918af6"
+    "246dc1c7e27f335b3a6aafd8d381f9535ab62e87ffd9")
+seeds["jpeg"] = [JPEG_12x10]
+for i, s in enumerate(seeds[fmt]):
+    with open(os.path.join(out, f"seed{i}"), "wb") as f:
+        f.write(s)

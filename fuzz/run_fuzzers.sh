@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Builds the decoder fuzz targets with clang (libFuzzer + ASan + UBSan) in
+# build-fuzz/ and runs each for a bounded time.
+#   fuzz/run_fuzzers.sh                 # every target, 60 s each
+#   SECONDS_PER_TARGET=10 fuzz/run_fuzzers.sh png jpeg
+# Exit status is non-zero when a target finds a crash; the reproducer is
+# left in build-fuzz/artifacts/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SECONDS_PER_TARGET=${SECONDS_PER_TARGET:-60}
+TARGETS=("$@")
+if [ ${#TARGETS[@]} -eq 0 ]; then TARGETS=(text binary wav pnm idx png jpeg y4m); fi
+
+# Instrument everything the targets link (the decoders and their base library).
+export CC=clang CXX=clang++
+cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHARTONOMOUS_BUILD_FUZZERS=ON \
+  -DHARTONOMOUS_BUILD_TESTS=OFF -DHARTONOMOUS_BUILD_BENCHMARKS=OFF \
+  -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined" >/dev/null
+cmake --build build-fuzz -j2 --target "${TARGETS[@]/#/fuzz_}"
+
+mkdir -p build-fuzz/artifacts
+status=0
+for t in "${TARGETS[@]}"; do
+  corpus=build-fuzz/corpus/$t
+  mkdir -p "$corpus"
+  # Seeds: small valid inputs of each format.
+  python3 fuzz/make_seeds.py "$t" "$corpus"
+  echo "== fuzz_$t for ${SECONDS_PER_TARGET}s"
+  if ! build-fuzz/fuzz/fuzz_$t -max_total_time="$SECONDS_PER_TARGET" -max_len=65536 \
+      -timeout=10 -artifact_prefix=build-fuzz/artifacts/"$t"- "$corpus" 2>build-fuzz/fuzz_$t.log; then
+    echo "fuzz_$t FAILED; see build-fuzz/fuzz_$t.log and build-fuzz/artifacts/"
+    status=1
+  else
+    grep -E "^Done|#[0-9]+.*DONE" build-fuzz/fuzz_$t.log | tail -1 || true
+  fi
+done
+exit $status

@@ -1,0 +1,223 @@
+#include "storage/relation_table.h"
+
+#include "storage/key_codec.h"
+
+namespace hartonomous::storage {
+namespace {
+
+std::string TypePrefix(uint64_t atom_id, std::string_view type) {
+  std::string key = Be64Key(atom_id);
+  if (!type.empty()) {
+    key.append(type);
+    key.push_back('\0');
+  }
+  return key;
+}
+
+}  // namespace
+
+std::string RelationTable::ForwardKey(uint64_t source, std::string_view type, uint64_t ordinal,
+                                      uint64_t target) {
+  std::string key;
+  key.reserve(25 + type.size());
+  AppendBe64(&key, source);
+  key.append(type);
+  key.push_back('\0');
+  AppendBe64(&key, ordinal);
+  AppendBe64(&key, target);
+  return key;
+}
+
+std::string RelationTable::ReverseKey(uint64_t source, std::string_view type, uint64_t ordinal,
+                                      uint64_t target) {
+  std::string key;
+  key.reserve(25 + type.size());
+  AppendBe64(&key, target);
+  key.append(type);
+  key.push_back('\0');
+  AppendBe64(&key, source);
+  AppendBe64(&key, ordinal);
+  return key;
+}
+
+std::optional<Edge> RelationTable::ParseKey(Direction direction, std::string_view key) {
+  if (key.size() < 8 + 1 + 16) return std::nullopt;
+  const size_t nul = key.find('\0', 8);
+  if (nul == std::string_view::npos || nul == 8 || key.size() != nul + 1 + 16) return std::nullopt;
+  Edge edge;
+  edge.type = std::string(key.substr(8, nul - 8));
+  const uint64_t first = ReadBe64(key);
+  const uint64_t a = ReadBe64(key.substr(nul + 1));
+  const uint64_t b = ReadBe64(key.substr(nul + 9));
+  if (direction == Direction::kChildren) {
+    edge.source = first;
+    edge.ordinal = a;
+    edge.target = b;
+  } else {
+    edge.target = first;
+    edge.source = a;
+    edge.ordinal = b;
+  }
+  return edge;
+}
+
+Result<bool> RelationTable::Put(WriteTxn& txn, const Edge& edge) {
+  const std::string forward = ForwardKey(edge.source, edge.type, edge.ordinal, edge.target);
+  std::string_view existing;
+  HT_ASSIGN_OR_RETURN(bool found, txn.Get(t_.atom_relations, forward, &existing));
+  HT_RETURN_IF_ERROR(txn.Put(t_.atom_relations, forward, edge.record.SerializeAsString()));
+  if (!found) {
+    HT_RETURN_IF_ERROR(txn.Put(t_.atom_relations_reverse,
+                               ReverseKey(edge.source, edge.type, edge.ordinal, edge.target), ""));
+  }
+  return !found;
+}
+
+Result<bool> RelationTable::Delete(WriteTxn& txn, const Edge& edge) {
+  HT_ASSIGN_OR_RETURN(bool found, txn.Del(t_.atom_relations, ForwardKey(edge.source, edge.type,
+                                                                        edge.ordinal, edge.target)));
+  HT_RETURN_IF_ERROR(
+      txn.Del(t_.atom_relations_reverse, ReverseKey(edge.source, edge.type, edge.ordinal, edge.target))
+          .status());
+  return found;
+}
+
+Status RelationTable::Scan(
+    Txn& txn, Direction direction, uint64_t atom_id, std::string_view type, std::string_view after,
+    const std::function<bool(const Edge&, std::string_view suffix)>& visit) const {
+  const MDB_dbi dbi = direction == Direction::kChildren ? t_.atom_relations : t_.atom_relations_reverse;
+  const std::string prefix = TypePrefix(atom_id, type);
+  const std::string id_key = Be64Key(atom_id);
+  std::string start = after.empty() ? prefix : id_key + std::string(after);
+  auto cursor = txn.OpenCursor(dbi);
+  HT_ASSIGN_OR_RETURN(bool valid, cursor->Seek(start));
+  if (valid && !after.empty() && cursor->key() == start) {
+    HT_ASSIGN_OR_RETURN(valid, cursor->Next());
+  }
+  while (valid && cursor->key().substr(0, prefix.size()) == prefix) {
+    auto edge = ParseKey(direction, cursor->key());
+    if (!edge) return Status::DataLoss("atom relations of atom " + std::to_string(atom_id) + ": malformed key");
+    if (direction == Direction::kChildren) {
+      if (!edge->record.ParseFromArray(cursor->value().data(), static_cast<int>(cursor->value().size()))) {
+        return Status::DataLoss("atom_relations: corrupt record of atom " + std::to_string(atom_id));
+      }
+    } else {
+      std::string_view value;
+      HT_ASSIGN_OR_RETURN(bool found,
+                          txn.Get(t_.atom_relations,
+                                  ForwardKey(edge->source, edge->type, edge->ordinal, edge->target),
+                                  &value));
+      if (!found) {
+        return Status::DataLoss("atom_relations_reverse: edge " + std::to_string(edge->source) +
+                                " -> " + std::to_string(edge->target) + " has no forward entry");
+      }
+      if (!edge->record.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+        return Status::DataLoss("atom_relations: corrupt record of atom " + std::to_string(edge->source));
+      }
+    }
+    const std::string suffix(cursor->key().substr(8));
+    if (!visit(*edge, suffix)) break;
+    HT_ASSIGN_OR_RETURN(valid, cursor->Next());
+  }
+  return Status::Ok();
+}
+
+Result<uint64_t> RelationTable::NextOrdinal(Txn& txn, uint64_t source, std::string_view type) const {
+  std::string prefix = TypePrefix(source, type);
+  std::string end = prefix + std::string(17, '\xff');
+  auto cursor = txn.OpenCursor(t_.atom_relations);
+  HT_ASSIGN_OR_RETURN(bool valid, cursor->Seek(end));
+  if (valid) {
+    HT_ASSIGN_OR_RETURN(valid, cursor->Prev());
+  } else {
+    HT_ASSIGN_OR_RETURN(valid, cursor->Last());
+  }
+  if (!valid || cursor->key().substr(0, prefix.size()) != prefix) return uint64_t{0};
+  auto edge = ParseKey(Direction::kChildren, cursor->key());
+  if (!edge) return Status::DataLoss("atom_relations: malformed key of atom " + std::to_string(source));
+  return edge->ordinal + 1;
+}
+
+Result<uint64_t> RelationTable::RemoveAllOf(WriteTxn& txn, uint64_t atom_id) {
+  std::vector<Edge> edges;
+  for (Direction direction : {Direction::kChildren, Direction::kParents}) {
+    const MDB_dbi dbi = direction == Direction::kChildren ? t_.atom_relations : t_.atom_relations_reverse;
+    const std::string prefix = Be64Key(atom_id);
+    auto cursor = txn.OpenCursor(dbi);
+    HT_ASSIGN_OR_RETURN(bool valid, cursor->Seek(prefix));
+    while (valid && cursor->key().substr(0, 8) == prefix) {
+      auto edge = ParseKey(direction, cursor->key());
+      if (!edge) return Status::DataLoss("atom relations of atom " + std::to_string(atom_id) + ": malformed key");
+      edges.push_back(std::move(*edge));
+      HT_ASSIGN_OR_RETURN(valid, cursor->Next());
+    }
+  }
+  uint64_t removed = 0;
+  for (const Edge& edge : edges) {
+    HT_ASSIGN_OR_RETURN(bool existed, Delete(txn, edge));
+    if (existed) ++removed;
+  }
+  return removed;
+}
+
+Status AcquireReference(WriteTxn& txn, AtomTable& atoms, uint64_t atom_id, int64_t now_us,
+                        AtomRecord* after_out) {
+  HT_ASSIGN_OR_RETURN(auto before, atoms.Get(txn, atom_id));
+  if (!before) return Status::NotFound("atom_id: atom " + std::to_string(atom_id) + " does not exist");
+  AtomRecord after = *before;
+  after.set_reference_count(after.is_active() ? after.reference_count() + 1 : 1);
+  after.set_is_active(true);
+  after.set_updated_at_us(now_us);
+  HT_RETURN_IF_ERROR(atoms.Update(txn, *before, after));
+  if (after_out != nullptr) *after_out = std::move(after);
+  return Status::Ok();
+}
+
+Status ReleaseReference(WriteTxn& txn, AtomTable& atoms, RelationTable& relations,
+                        uint64_t atom_id, bool drop_all, int64_t now_us, AtomRecord* after_out,
+                        uint64_t* deactivated) {
+  // (atom, drop_all) pairs still to release; an explicit stack keeps deep
+  // 'contains' chains off the call stack.
+  std::vector<std::pair<uint64_t, bool>> pending{{atom_id, drop_all}};
+  bool first = true;
+  while (!pending.empty()) {
+    const auto [id, all] = pending.back();
+    pending.pop_back();
+    HT_ASSIGN_OR_RETURN(auto before, atoms.Get(txn, id));
+    if (!before) {
+      if (first) return Status::NotFound("atom_id: atom " + std::to_string(id) + " does not exist");
+      return Status::DataLoss("a 'contains' edge points at missing atom " + std::to_string(id));
+    }
+    if (!before->is_active()) {
+      if (first && !all) {
+        return Status::FailedPrecondition("atom_id: atom " + std::to_string(id) +
+                                          " is inactive and holds no references");
+      }
+      if (first && after_out != nullptr) *after_out = *before;
+      first = false;
+      continue;  // nothing held
+    }
+    AtomRecord after = *before;
+    after.set_reference_count(all ? 0 : std::max<int64_t>(0, before->reference_count() - 1));
+    after.set_is_active(after.reference_count() > 0);
+    after.set_updated_at_us(now_us);
+    HT_RETURN_IF_ERROR(atoms.Update(txn, *before, after));
+    if (first && after_out != nullptr) *after_out = after;
+    first = false;
+    if (after.is_active()) continue;
+    if (deactivated != nullptr) ++*deactivated;
+    std::vector<Edge> held;
+    HT_RETURN_IF_ERROR(relations.Scan(txn, Direction::kChildren, id, kContains, "",
+                                      [&](const Edge& edge, std::string_view) {
+                                        held.push_back(edge);
+                                        return true;
+                                      }));
+    for (const Edge& edge : held) {
+      HT_RETURN_IF_ERROR(relations.Delete(txn, edge).status());
+      pending.emplace_back(edge.target, false);
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace hartonomous::storage

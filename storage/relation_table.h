@@ -1,0 +1,97 @@
+// RelationTable: the atom relation graph (the design document's
+// AtomRelation), a many-to-many self relation of atoms with typed, ordered,
+// weighted edges. Every edge is stored twice, in the same transaction:
+//   "atom_relations"          be64(source) type 0x00 be64(ordinal) be64(target) -> RelationRecord
+//   "atom_relations_reverse"  be64(target) type 0x00 be64(source) be64(ordinal) -> ""
+// so that children (by source) and parents (by target) are both one prefix
+// scan, in (type, ordinal) and (type, source) order respectively.
+//
+// Reference counting (ReleaseReference below): every 'contains' edge holds
+// one reference on its target.
+//
+// Thread-safety: stateless apart from the table handles; every method works
+// inside the transaction it is given.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "storage/atom_table.h"
+#include "storage/lmdb_env.h"
+#include "storage/records.pb.h"
+#include "storage/schema.h"
+#include "storage/status.h"
+
+namespace hartonomous::storage {
+
+// The relation type whose edges hold a reference on their target.
+inline constexpr std::string_view kContains = "contains";
+
+struct Edge {
+  uint64_t source = 0;
+  uint64_t target = 0;
+  std::string type;
+  uint64_t ordinal = 0;
+  RelationRecord record;
+};
+
+enum class Direction { kChildren, kParents };
+
+class RelationTable {
+ public:
+  explicit RelationTable(const Tables& tables) : t_(tables) {}
+
+  // REQUIRES: type is 1..32 characters of [a-z0-9_-] (no 0x00).
+  static std::string ForwardKey(uint64_t source, std::string_view type, uint64_t ordinal,
+                                uint64_t target);
+  static std::string ReverseKey(uint64_t source, std::string_view type, uint64_t ordinal,
+                                uint64_t target);
+  // Parses a stored key back into an edge (record left empty); nullopt when
+  // the key is malformed.
+  static std::optional<Edge> ParseKey(Direction direction, std::string_view key);
+
+  // Writes both directions. Returns true when the edge is new, false when it
+  // existed (its record is overwritten).
+  Result<bool> Put(WriteTxn& txn, const Edge& edge);
+  // Removes both directions. Returns whether the edge existed.
+  Result<bool> Delete(WriteTxn& txn, const Edge& edge);
+
+  // Visits the edges of atom_id in the given direction, of one type (empty =
+  // every type), in key order, starting after the key suffix `after` (empty =
+  // from the first). visit returns false to stop. The suffix of each visited
+  // edge is passed along (for page tokens). Parent edges carry their record.
+  Status Scan(Txn& txn, Direction direction, uint64_t atom_id, std::string_view type,
+              std::string_view after,
+              const std::function<bool(const Edge&, std::string_view suffix)>& visit) const;
+
+  // One more than the largest ordinal of source's edges of this type (0 when none).
+  Result<uint64_t> NextOrdinal(Txn& txn, uint64_t source, std::string_view type) const;
+
+  // Removes every edge that starts or ends at atom_id, in both tables.
+  // Returns how many edges were removed.
+  Result<uint64_t> RemoveAllOf(WriteTxn& txn, uint64_t atom_id);
+
+ private:
+  const Tables& t_;
+};
+
+// Adds one reference to atom_id; an inactive atom becomes active with one
+// reference. NotFound when the atom does not exist.
+Status AcquireReference(WriteTxn& txn, AtomTable& atoms, uint64_t atom_id, int64_t now_us,
+                        AtomRecord* after = nullptr);
+
+// Drops one reference of atom_id (all of them when drop_all). When the count
+// reaches zero the atom becomes inactive and its outgoing 'contains' edges are
+// removed, each releasing one reference of its target, transitively.
+// `after` receives atom_id's record after the change; *deactivated counts the
+// atoms that became inactive (atom_id included).
+// FailedPrecondition when atom_id is already inactive and !drop_all.
+Status ReleaseReference(WriteTxn& txn, AtomTable& atoms, RelationTable& relations,
+                        uint64_t atom_id, bool drop_all, int64_t now_us, AtomRecord* after,
+                        uint64_t* deactivated);
+
+}  // namespace hartonomous::storage
