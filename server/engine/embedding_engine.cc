@@ -101,7 +101,7 @@ CollectionRecord RecordOf(const std::string& name, const CollectionSpec& spec) {
 }
 
 // Checks an AddEmbeddings create spec against the existing collection.
-Status CheckCompatible(const CollectionRecord& have, const CollectionSpec& want) {
+Status CheckCompatible(const CollectionRecord& have, const CollectionSpec& want, bool type_given) {
   const std::string name = "'" + have.name() + "'";
   if (want.metric != *index::ParseMetric(have.metric())) {
     return Status::InvalidArgument(std::string("create.metric: collection ") + name + " uses " +
@@ -117,7 +117,7 @@ Status CheckCompatible(const CollectionRecord& have, const CollectionSpec& want)
                                    std::to_string(have.dimension()) + ", the request asks for " +
                                    std::to_string(want.dimension));
   }
-  if (want.embedding_type != have.embedding_type() || want.model_id != have.model_id()) {
+  if (type_given && (want.embedding_type != have.embedding_type() || want.model_id != have.model_id())) {
     return Status::InvalidArgument("create.embedding_type/model_id: collection " + name +
                                    " holds embedding type '" + have.embedding_type() +
                                    "' of model " + std::to_string(have.model_id()));
@@ -531,11 +531,9 @@ Result<AddSummary> EmbeddingEngine::AddEmbeddings(const std::string& name,
                                                   std::vector<EmbeddingInput> inputs) {
   if (inputs.empty()) return Status::InvalidArgument("embeddings: at least one is required");
   CollectionSpec spec;
-  if (create) {
-    spec = *create;
-  } else {
-    spec.embedding_type = name;
-  }
+  if (create) spec = *create;
+  const bool type_given = !spec.embedding_type.empty();
+  if (!type_given) spec.embedding_type = name;
   if (spec.dimension == 0) spec.dimension = static_cast<uint32_t>(inputs.front().vector.size());
   const int64_t now = NowMicros();
   size_t bytes = 0;
@@ -552,7 +550,7 @@ Result<AddSummary> EmbeddingEngine::AddEmbeddings(const std::string& name,
           HT_ASSIGN_OR_RETURN(bool have, txn.Get(tables_.collections, id_key, &value));
           if (!have) return Status::DataLoss("collection_names: '" + name + "' has no record");
           HT_RETURN_IF_ERROR(Parse(value, &coll, "collections"));
-          if (create) HT_RETURN_IF_ERROR(CheckCompatible(coll, spec));
+          if (create) HT_RETURN_IF_ERROR(CheckCompatible(coll, spec, type_given));
         } else {
           index::IndexSpec ispec;
           ispec.kind = spec.index_kind;
@@ -805,12 +803,7 @@ Result<SearchResult> EmbeddingEngine::Search(const SearchQuery& q) {
       HT_RETURN_IF_ERROR(exact_filtered());
     } else {
       result.path = SearchPath::kExact;
-      std::vector<index::Neighbor> neighbors;
-      if (index->exact()) {
-        HT_ASSIGN_OR_RETURN(neighbors, index->Search(query.data(), q.k, 0));
-      } else {
-        HT_ASSIGN_OR_RETURN(neighbors, index->ExactAmong(query.data(), index->Labels(), q.k));
-      }
+      HT_ASSIGN_OR_RETURN(auto neighbors, index->ExactSearch(query.data(), q.k));
       result.candidates_examined = live;
       HT_RETURN_IF_ERROR(collect(neighbors, q.k, false));
     }
@@ -835,10 +828,16 @@ Result<SearchResult> EmbeddingEngine::Search(const SearchQuery& q) {
         break;
       }
       if (ask >= total) break;
-      want *= 4;
+      // Widen by the observed selectivity (with a margin), at least x2; with
+      // no match yet, x8.
+      const size_t matched = result.hits.size();
+      const size_t projected =
+          matched == 0 ? want * 8
+                       : static_cast<size_t>(static_cast<double>(ask) * q.k / matched * 1.5) + 1;
+      want = std::max(projected, want * 2);
     }
     if (!done && live > 0) {
-      result.path = SearchPath::kExactFiltered;
+      result.path = filtered ? SearchPath::kExactFiltered : SearchPath::kExact;
       HT_RETURN_IF_ERROR(exact_filtered());
     }
   }

@@ -179,7 +179,10 @@ class EmbeddingEngine {
 
   // Stores every input or none, in one transaction. A missing collection is
   // created from create (or, without it, with embedding_type = name,
-  // model_id 0, cosine, hnsw and the first vector's dimension). An atom that
+  // model_id 0, cosine, hnsw and the first vector's dimension; an empty
+  // create.embedding_type also means the name). When the collection exists,
+  // create must agree with its metric, kind, dimension (unless 0) and, when
+  // given, embedding type and model. An atom that
   // already has an embedding in the collection gets the new one instead.
   Result<AddSummary> AddEmbeddings(const std::string& collection,
                                    const std::optional<CollectionSpec>& create,
