@@ -239,7 +239,7 @@ Result<std::unique_ptr<EmbeddingEngine>> EmbeddingEngine::Open(
   std::unique_ptr<EmbeddingEngine> engine(
       new EmbeddingEngine(env, tables, writer, std::move(options), registry));
   HT_RETURN_IF_ERROR(engine->LoadAll());
-  if (engine->options_.snapshot_interval.count() > 0) {
+  if (engine->options_.background) {
     engine->background_ = std::thread([e = engine.get()] { e->BackgroundLoop(); });
   }
   return engine;
@@ -640,7 +640,13 @@ void EmbeddingEngine::Apply(uint64_t collection_id, const std::vector<Change>& c
   const bool rebuild = deleted >= options_.rebuild_min_deleted && total > 0 &&
                        static_cast<double>(deleted) >= options_.rebuild_deleted_fraction * total;
   if (rebuild) c->rebuild_wanted = true;
-  if (rebuild || changed >= options_.snapshot_after_changes) bg_cv_.notify_all();
+  if (rebuild || changed >= options_.snapshot_after_changes) {
+    {
+      std::lock_guard bg(bg_mu_);
+      work_pending_ = true;
+    }
+    bg_cv_.notify_all();
+  }
 }
 
 Result<std::vector<EmbeddingRecord>> EmbeddingEngine::GetEmbeddings(uint64_t atom_id,
@@ -948,10 +954,17 @@ void EmbeddingEngine::BackgroundLoop() {
   while (true) {
     {
       std::unique_lock lock(bg_mu_);
-      bg_cv_.wait_for(lock, options_.snapshot_interval);
+      auto woken = [this] { return stopping_ || work_pending_; };
+      if (options_.snapshot_interval.count() > 0) {
+        bg_cv_.wait_for(lock, options_.snapshot_interval, woken);
+      } else {
+        bg_cv_.wait(lock, woken);
+      }
       if (stopping_) return;
+      work_pending_ = false;
     }
-    const bool tick = std::chrono::steady_clock::now() - last_tick >= options_.snapshot_interval;
+    const bool tick = options_.snapshot_interval.count() > 0 &&
+                      std::chrono::steady_clock::now() - last_tick >= options_.snapshot_interval;
     if (tick) last_tick = std::chrono::steady_clock::now();
     RunMaintenance(tick);
   }

@@ -135,7 +135,11 @@ struct SearchResult {
 struct EmbeddingEngineOptions {
   // Where index snapshots go; empty = never snapshot (always replay).
   std::string snapshot_dir;
-  // Background snapshot cadence; 0 = no background thread. Default: 60 s.
+  // Run a background thread for snapshots and automatic rebuilds. Without
+  // it, RunMaintenance does that work when called. Default: true.
+  bool background = true;
+  // Periodic snapshots of collections with changes; 0 = none (the thread
+  // still snapshots past snapshot_after_changes and rebuilds). Default: 60 s.
   std::chrono::milliseconds snapshot_interval{60000};
   // A collection with at least this many changes is snapshotted at the next
   // background tick. Default: 10000.
@@ -255,6 +259,7 @@ class EmbeddingEngine {
   std::mutex bg_mu_;
   std::condition_variable bg_cv_;
   bool stopping_ = false;  // GUARDED_BY(bg_mu_)
+  bool work_pending_ = false;  // GUARDED_BY(bg_mu_): a rebuild or snapshot is due
   bool stopped_ = false;   // GUARDED_BY(bg_mu_)
   std::thread background_;
 };
