@@ -153,6 +153,10 @@ TEST_CASE("collections, embeddings and filtered search over gRPC", "[search]") {
   CHECK(br.results(0).results(0).atom_id() == atoms[5]);
   REQUIRE(br.results(1).results_size() == 4);
   for (const auto& hit : br.results(1).results()) CHECK(hit.atom_id() != atoms[5]);
+  *batch.add_searches() = Query("missing", vectors[atoms[5]], 1);
+  grpc::Status batch_error = client.BatchSearch(batch, &br);
+  CHECK(batch_error.error_code() == grpc::StatusCode::NOT_FOUND);
+  CHECK(batch_error.error_message() == "searches[2].collection: no collection named 'missing'");
 
   // Deleting the atom takes its embedding out of search.
   v1::Atom deleted;
