@@ -174,6 +174,26 @@ Result<std::vector<Neighbor>> HnswIndex::Search(const float* query, size_t k, si
   return out;
 }
 
+Result<std::vector<Neighbor>> HnswIndex::ExactSearch(const float* query, size_t k) const {
+  std::vector<float> q = Prepare(query);
+  std::vector<Neighbor> out;
+  {
+    // Changes wait (element count and labels must hold still); searches do not.
+    std::lock_guard change(change_mu_);
+    std::shared_lock lock(mu_);
+    auto& g = *impl_->graph;
+    out.reserve(g.cur_element_count);
+    for (size_t i = 0; i < g.cur_element_count; ++i) {
+      const auto id = static_cast<hnswlib::tableint>(i);
+      if (g.isMarkedDeleted(id)) continue;
+      const auto* v = reinterpret_cast<const float*>(g.getDataByInternalId(id));
+      out.push_back({g.getExternalLabel(id), Distance(spec_.metric, q.data(), v, spec_.dimension)});
+    }
+  }
+  SortAndTruncate(&out, k);
+  return out;
+}
+
 Result<std::vector<Neighbor>> HnswIndex::ExactAmong(const float* query,
                                                     const std::vector<uint64_t>& labels,
                                                     size_t k) const {
@@ -196,6 +216,7 @@ Result<std::vector<Neighbor>> HnswIndex::ExactAmong(const float* query,
 }
 
 size_t HnswIndex::memory_bytes() const {
+  std::lock_guard change(change_mu_);  // element_levels_ is written by addPoint
   std::shared_lock lock(mu_);
   auto& g = *impl_->graph;
   size_t upper = 0;

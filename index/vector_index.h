@@ -80,6 +80,8 @@ class VectorIndex {
   // Up to k nearest neighbours, nearest first. ef: candidate list size for
   // approximate kinds (0 = spec().params.ef_search); ignored by exact kinds.
   virtual Result<std::vector<Neighbor>> Search(const float* query, size_t k, size_t ef) const = 0;
+  // Exact k nearest among every vector, nearest first.
+  virtual Result<std::vector<Neighbor>> ExactSearch(const float* query, size_t k) const = 0;
   // Exact k nearest among labels (absent labels are skipped), nearest first.
   virtual Result<std::vector<Neighbor>> ExactAmong(const float* query,
                                                    const std::vector<uint64_t>& labels,

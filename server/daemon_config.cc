@@ -42,8 +42,9 @@ Serves the Hartonomous gRPC API (hartonomous.v1) over an LMDB data directory.
   --max-batch-bytes N       largest IngestAtoms stream or IngestDocument document (default 256M)
   --initial-map-bytes N     initial LMDB map size; grows on demand (default 1G)
   --max-search-k N          largest k of a vector search (default 1000)
-  --snapshot-interval SECS  vector index snapshot cadence; 0 = only at
-                            shutdown and on request (default 60)
+  --snapshot-interval SECS  vector index snapshot cadence; 0 = no periodic
+                            snapshots, only after 10000 changes, at shutdown
+                            and on request (default 60)
   --version                 print the version
   --help                    print this help
 )";

@@ -29,8 +29,8 @@ struct DaemonConfig {
   size_t initial_map_bytes = size_t{1} << 30;
   // Largest k of a vector search. Default: 1000.
   size_t max_search_k = 1000;
-  // Seconds between background vector-index snapshots; 0 = only at shutdown
-  // and on request. Default: 60.
+  // Seconds between periodic vector-index snapshots; 0 = none (snapshots
+  // still follow 10000 changes, shutdown and requests). Default: 60.
   size_t snapshot_interval_seconds = 60;
   bool help = false;
   bool version = false;

@@ -101,7 +101,7 @@ CollectionRecord RecordOf(const std::string& name, const CollectionSpec& spec) {
 }
 
 // Checks an AddEmbeddings create spec against the existing collection.
-Status CheckCompatible(const CollectionRecord& have, const CollectionSpec& want) {
+Status CheckCompatible(const CollectionRecord& have, const CollectionSpec& want, bool type_given) {
   const std::string name = "'" + have.name() + "'";
   if (want.metric != *index::ParseMetric(have.metric())) {
     return Status::InvalidArgument(std::string("create.metric: collection ") + name + " uses " +
@@ -117,7 +117,7 @@ Status CheckCompatible(const CollectionRecord& have, const CollectionSpec& want)
                                    std::to_string(have.dimension()) + ", the request asks for " +
                                    std::to_string(want.dimension));
   }
-  if (want.embedding_type != have.embedding_type() || want.model_id != have.model_id()) {
+  if (type_given && (want.embedding_type != have.embedding_type() || want.model_id != have.model_id())) {
     return Status::InvalidArgument("create.embedding_type/model_id: collection " + name +
                                    " holds embedding type '" + have.embedding_type() +
                                    "' of model " + std::to_string(have.model_id()));
@@ -239,7 +239,7 @@ Result<std::unique_ptr<EmbeddingEngine>> EmbeddingEngine::Open(
   std::unique_ptr<EmbeddingEngine> engine(
       new EmbeddingEngine(env, tables, writer, std::move(options), registry));
   HT_RETURN_IF_ERROR(engine->LoadAll());
-  if (engine->options_.snapshot_interval.count() > 0) {
+  if (engine->options_.background) {
     engine->background_ = std::thread([e = engine.get()] { e->BackgroundLoop(); });
   }
   return engine;
@@ -531,11 +531,9 @@ Result<AddSummary> EmbeddingEngine::AddEmbeddings(const std::string& name,
                                                   std::vector<EmbeddingInput> inputs) {
   if (inputs.empty()) return Status::InvalidArgument("embeddings: at least one is required");
   CollectionSpec spec;
-  if (create) {
-    spec = *create;
-  } else {
-    spec.embedding_type = name;
-  }
+  if (create) spec = *create;
+  const bool type_given = !spec.embedding_type.empty();
+  if (!type_given) spec.embedding_type = name;
   if (spec.dimension == 0) spec.dimension = static_cast<uint32_t>(inputs.front().vector.size());
   const int64_t now = NowMicros();
   size_t bytes = 0;
@@ -552,7 +550,7 @@ Result<AddSummary> EmbeddingEngine::AddEmbeddings(const std::string& name,
           HT_ASSIGN_OR_RETURN(bool have, txn.Get(tables_.collections, id_key, &value));
           if (!have) return Status::DataLoss("collection_names: '" + name + "' has no record");
           HT_RETURN_IF_ERROR(Parse(value, &coll, "collections"));
-          if (create) HT_RETURN_IF_ERROR(CheckCompatible(coll, spec));
+          if (create) HT_RETURN_IF_ERROR(CheckCompatible(coll, spec, type_given));
         } else {
           index::IndexSpec ispec;
           ispec.kind = spec.index_kind;
@@ -642,7 +640,13 @@ void EmbeddingEngine::Apply(uint64_t collection_id, const std::vector<Change>& c
   const bool rebuild = deleted >= options_.rebuild_min_deleted && total > 0 &&
                        static_cast<double>(deleted) >= options_.rebuild_deleted_fraction * total;
   if (rebuild) c->rebuild_wanted = true;
-  if (rebuild || changed >= options_.snapshot_after_changes) bg_cv_.notify_all();
+  if (rebuild || changed >= options_.snapshot_after_changes) {
+    {
+      std::lock_guard bg(bg_mu_);
+      work_pending_ = true;
+    }
+    bg_cv_.notify_all();
+  }
 }
 
 Result<std::vector<EmbeddingRecord>> EmbeddingEngine::GetEmbeddings(uint64_t atom_id,
@@ -805,12 +809,7 @@ Result<SearchResult> EmbeddingEngine::Search(const SearchQuery& q) {
       HT_RETURN_IF_ERROR(exact_filtered());
     } else {
       result.path = SearchPath::kExact;
-      std::vector<index::Neighbor> neighbors;
-      if (index->exact()) {
-        HT_ASSIGN_OR_RETURN(neighbors, index->Search(query.data(), q.k, 0));
-      } else {
-        HT_ASSIGN_OR_RETURN(neighbors, index->ExactAmong(query.data(), index->Labels(), q.k));
-      }
+      HT_ASSIGN_OR_RETURN(auto neighbors, index->ExactSearch(query.data(), q.k));
       result.candidates_examined = live;
       HT_RETURN_IF_ERROR(collect(neighbors, q.k, false));
     }
@@ -835,10 +834,16 @@ Result<SearchResult> EmbeddingEngine::Search(const SearchQuery& q) {
         break;
       }
       if (ask >= total) break;
-      want *= 4;
+      // Widen by the observed selectivity (with a margin), at least x2; with
+      // no match yet, x8.
+      const size_t matched = result.hits.size();
+      const size_t projected =
+          matched == 0 ? want * 8
+                       : static_cast<size_t>(static_cast<double>(ask) * q.k / matched * 1.5) + 1;
+      want = std::max(projected, want * 2);
     }
     if (!done && live > 0) {
-      result.path = SearchPath::kExactFiltered;
+      result.path = filtered ? SearchPath::kExactFiltered : SearchPath::kExact;
       HT_RETURN_IF_ERROR(exact_filtered());
     }
   }
@@ -949,10 +954,17 @@ void EmbeddingEngine::BackgroundLoop() {
   while (true) {
     {
       std::unique_lock lock(bg_mu_);
-      bg_cv_.wait_for(lock, options_.snapshot_interval);
+      auto woken = [this] { return stopping_ || work_pending_; };
+      if (options_.snapshot_interval.count() > 0) {
+        bg_cv_.wait_for(lock, options_.snapshot_interval, woken);
+      } else {
+        bg_cv_.wait(lock, woken);
+      }
       if (stopping_) return;
+      work_pending_ = false;
     }
-    const bool tick = std::chrono::steady_clock::now() - last_tick >= options_.snapshot_interval;
+    const bool tick = options_.snapshot_interval.count() > 0 &&
+                      std::chrono::steady_clock::now() - last_tick >= options_.snapshot_interval;
     if (tick) last_tick = std::chrono::steady_clock::now();
     RunMaintenance(tick);
   }

@@ -135,7 +135,11 @@ struct SearchResult {
 struct EmbeddingEngineOptions {
   // Where index snapshots go; empty = never snapshot (always replay).
   std::string snapshot_dir;
-  // Background snapshot cadence; 0 = no background thread. Default: 60 s.
+  // Run a background thread for snapshots and automatic rebuilds. Without
+  // it, RunMaintenance does that work when called. Default: true.
+  bool background = true;
+  // Periodic snapshots of collections with changes; 0 = none (the thread
+  // still snapshots past snapshot_after_changes and rebuilds). Default: 60 s.
   std::chrono::milliseconds snapshot_interval{60000};
   // A collection with at least this many changes is snapshotted at the next
   // background tick. Default: 10000.
@@ -179,7 +183,10 @@ class EmbeddingEngine {
 
   // Stores every input or none, in one transaction. A missing collection is
   // created from create (or, without it, with embedding_type = name,
-  // model_id 0, cosine, hnsw and the first vector's dimension). An atom that
+  // model_id 0, cosine, hnsw and the first vector's dimension; an empty
+  // create.embedding_type also means the name). When the collection exists,
+  // create must agree with its metric, kind, dimension (unless 0) and, when
+  // given, embedding type and model. An atom that
   // already has an embedding in the collection gets the new one instead.
   Result<AddSummary> AddEmbeddings(const std::string& collection,
                                    const std::optional<CollectionSpec>& create,
@@ -252,6 +259,7 @@ class EmbeddingEngine {
   std::mutex bg_mu_;
   std::condition_variable bg_cv_;
   bool stopping_ = false;  // GUARDED_BY(bg_mu_)
+  bool work_pending_ = false;  // GUARDED_BY(bg_mu_): a rebuild or snapshot is due
   bool stopped_ = false;   // GUARDED_BY(bg_mu_)
   std::thread background_;
 };

@@ -153,6 +153,10 @@ TEST_CASE("collections, embeddings and filtered search over gRPC", "[search]") {
   CHECK(br.results(0).results(0).atom_id() == atoms[5]);
   REQUIRE(br.results(1).results_size() == 4);
   for (const auto& hit : br.results(1).results()) CHECK(hit.atom_id() != atoms[5]);
+  *batch.add_searches() = Query("missing", vectors[atoms[5]], 1);
+  grpc::Status batch_error = client.BatchSearch(batch, &br);
+  CHECK(batch_error.error_code() == grpc::StatusCode::NOT_FOUND);
+  CHECK(batch_error.error_message() == "searches[2].collection: no collection named 'missing'");
 
   // Deleting the atom takes its embedding out of search.
   v1::Atom deleted;
@@ -330,4 +334,67 @@ TEST_CASE("acknowledged vectors survive kill -9; deleted ones stay deleted", "[s
   CHECK(collection.snapshot().loaded_from_snapshot());
   CHECK(collection.snapshot().replayed_at_start() == 0);
   CHECK(collection.vector_count() == live.size());
+}
+
+TEST_CASE("vectors acknowledged while the daemon is killed mid-write are all searchable",
+          "[search][durability]") {
+  Daemon daemon({"", {"--snapshot-interval", "1"}});
+  auto atoms = MakeAtoms(daemon.client(), "k", 3000);
+  v1::CollectionSpec spec;
+  spec.set_embedding_type("k");
+  spec.set_dimension(8);
+  spec.set_metric(v1::METRIC_L2);
+  constexpr int kWriters = 3;
+  constexpr size_t kAcksBeforeKill = 40;
+  std::mutex mu;
+  std::condition_variable enough;
+  std::map<uint64_t, std::vector<float>> acked;  // atom -> its acknowledged vector
+  size_t acks = 0;
+  std::vector<std::thread> writers;
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([&, w] {
+      ClientOptions options;
+      options.target = daemon.address();
+      options.timeout = std::chrono::milliseconds(10000);
+      Client client(options);
+      std::mt19937 rng(w);
+      // Writer w owns atoms w, w + kWriters, ...; batches of 10.
+      for (size_t i = w; i + 10 * kWriters <= atoms.size(); i += 10 * kWriters) {
+        std::vector<v1::EmbeddingInput> inputs;
+        std::vector<std::pair<uint64_t, std::vector<float>>> sent;
+        for (size_t j = 0; j < 10; ++j) {
+          const uint64_t atom = atoms[i + j * kWriters];
+          sent.emplace_back(atom, RandomVector(rng, 8));
+          inputs.push_back(Input(atom, sent.back().second));
+        }
+        v1::AddEmbeddingsResponse r;
+        if (!client.AddEmbeddings("k", &spec, inputs, &r).ok()) return;  // killed
+        std::lock_guard lock(mu);
+        for (auto& [atom, v] : sent) acked[atom] = v;
+        if (++acks == kAcksBeforeKill) enough.notify_all();
+      }
+    });
+  }
+  {
+    std::unique_lock lock(mu);
+    enough.wait(lock, [&] { return acks >= kAcksBeforeKill; });
+  }
+  daemon.Kill9();
+  for (auto& t : writers) t.join();
+  daemon.Start();
+  std::lock_guard lock(mu);
+  v1::Collection collection;
+  REQUIRE(daemon.client().GetCollection("k", &collection).ok());
+  // At least every acknowledged vector (a batch committed but not yet
+  // acknowledged when the daemon died may be there too).
+  CHECK(collection.vector_count() >= acked.size());
+  for (const auto& [atom, v] : acked) {
+    auto q = Query("k", v, 1);
+    q.mutable_params()->set_exact(true);
+    v1::SearchResponse r;
+    REQUIRE(daemon.client().Search(q, &r).ok());
+    REQUIRE(r.results_size() == 1);
+    REQUIRE(r.results(0).atom_id() == atom);
+    REQUIRE(r.results(0).distance() == 0.0f);
+  }
 }

@@ -33,7 +33,7 @@ std::vector<float> RandomVector(std::mt19937& rng, size_t dim) {
 struct Fixture {
   explicit Fixture(bool snapshots = true) {
     if (snapshots) options.snapshot_dir = t.dir() + "/vector_indexes";
-    options.snapshot_interval = std::chrono::milliseconds(0);
+    options.background = false;  // tests call RunMaintenance themselves
     Open();
   }
   void Open() {

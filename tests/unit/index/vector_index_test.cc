@@ -173,6 +173,9 @@ TEST_CASE("hnsw never returns a removed label and ExactAmong is exact") {
     std::vector<uint64_t> ids;
     for (const auto& n : *exact) ids.push_back(n.label);
     REQUIRE(ids == BruteForce(Metric::kL2, data, q, 10, removed));
+    auto scan = index->ExactSearch(q.data(), 10);
+    REQUIRE(scan.ok());
+    REQUIRE(*scan == *exact);
   }
 }
 
