@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Vector benchmark: Fashion-MNIST (60000 x 784, L2) loaded into a fresh
-# hartonomousd and searched, next to hnswlib in-process on the same data
-# (hartonomous-vector-bench), then restart times: from a snapshot, and
+# hartonomousd and searched (unary Search from 1, 2 and 8 clients, BatchSearch
+# of 100 queries from 1 and 2 clients), next to hnswlib in-process on the same
+# data with 1, 2 and 8 threads (hartonomous-vector-bench), then restart times,
+# from process start to the first answered Search: from a snapshot, and
 # rebuilding from LMDB with the snapshots removed. Prints Markdown for
 # docs/benchmarks.md. Builds nothing.
 #
@@ -26,20 +28,32 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Starts hartonomousd; sets SERVER_PID, SERVER_ADDR and STARTUP_S (process
-# start to listening, which comes after every index is loaded).
+# Starts hartonomousd on LISTEN; sets SERVER_PID, SERVER_ADDR and LISTEN_S
+# (process start to listening, which comes after every index is loaded).
+# With PROBE=1 a probe started with the daemon waits for its first answered
+# Search; FIRST_QUERY_S is process start to that answer.
 start_server() {
+  local listen=$1
   : > "$WORK/out"
-  local t0; t0=$(date +%s.%N)
-  "$SERVER_BIN" --listen 127.0.0.1:0 --data-dir "$WORK/data" >"$WORK/out" 2>>"$WORK/log" &
+  local t0 t0_ns probe_pid=
+  t0=$(date +%s.%N); t0_ns=$(date +%s%N)
+  "$SERVER_BIN" --listen "$listen" --data-dir "$WORK/data" >"$WORK/out" 2>>"$WORK/log" &
   SERVER_PID=$!
-  for _ in $(seq 6000); do
+  if [[ ${PROBE:-0} == 1 ]]; then
+    "$BENCH_BIN" --probe-since-ns "$t0_ns" --server "$listen" >"$WORK/probe" &
+    probe_pid=$!
+  fi
+  for _ in $(seq 60000); do
     grep -q listening "$WORK/out" && break
     kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/log" >&2; exit 1; }
     sleep 0.01
   done
-  STARTUP_S=$(echo "$(date +%s.%N) - $t0" | bc)
+  LISTEN_S=$(printf "%.3f" "$(echo "$(date +%s.%N) - $t0" | bc)")
   SERVER_ADDR=$(awk '/listening/ {print $4}' "$WORK/out")
+  if [[ -n $probe_pid ]]; then
+    wait "$probe_pid"
+    FIRST_QUERY_S=$(cat "$WORK/probe")
+  fi
 }
 stop_server() {
   kill -TERM "$SERVER_PID"
@@ -47,19 +61,26 @@ stop_server() {
   SERVER_PID=
 }
 
-echo "- Machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores"
+echo "- Machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores, $(awk '/MemTotal/ {printf "%.1f GiB RAM", $2/1048576}' /proc/meminfo)"
 echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC'); commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'); load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-start_server
-"$BENCH_BIN" --server "$SERVER_ADDR" ${BENCH_FLAGS:-}
+START=$(date +%s)
+start_server 127.0.0.1:0
+"$BENCH_BIN" --server "$SERVER_ADDR" --server-pid "$SERVER_PID" ${BENCH_FLAGS:-}
 stop_server  # a clean stop writes the snapshot
+echo "- Load average at the end of the searches: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "- Load average at end of the searches: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "Restart (same port; a probe started with the daemon sends one Search and waits for the answer):"
+echo
 echo "- Snapshot on disk: $(du -sh "$WORK/data/vector_indexes" | cut -f1); data.mdb: $(du -sh "$WORK/data/data.mdb" | cut -f1)"
-start_server
-echo "- Restart from the snapshot: ${STARTUP_S} s to listening ($(grep -o "collection 'fmnist'.*" "$WORK/log" | tail -1))"
+PROBE=1 start_server "$SERVER_ADDR"
+SNAP_S=$FIRST_QUERY_S
+echo "- From the snapshot: ${SNAP_S} s from process start to the first answered Search (${LISTEN_S} s to listening; $(grep -o "collection 'fmnist'.*" "$WORK/log" | tail -1))"
 kill -KILL "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=
 rm -rf "$WORK/data/vector_indexes"
-start_server
-echo "- Restart without snapshots (index rebuilt from LMDB): ${STARTUP_S} s to listening"
+PROBE=1 start_server "$SERVER_ADDR"
+REBUILD_S=$FIRST_QUERY_S
+echo "- Without snapshots (index rebuilt from LMDB): ${REBUILD_S} s from process start to the first answered Search (${LISTEN_S} s to listening)"
+echo "- Rebuild / snapshot: $(echo "scale=1; $REBUILD_S / $SNAP_S" | bc)x"
 stop_server
+echo "- Whole run: $(( $(date +%s) - START )) s; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -1,25 +1,38 @@
 // hartonomous-vector-bench: vector load and search through hartonomousd
 // compared with hnswlib in-process on the same data, same parameters, same
-// machine (see docs/benchmarks.md, "Vector search").
+// machine, same run (see docs/benchmarks.md, "Vector search").
 //
-//   hartonomous-vector-bench --server ADDR [--train FILE] [--queries FILE]
-//       [--labels FILE] [--limit N] [--nq N] [--k 10] [--m 16]
-//       [--ef-construction 200] [--efs 16,32,64,128,256] [--batch 1000]
+//   hartonomous-vector-bench [--server ADDR] [--server-pid PID] [--train FILE]
+//       [--queries FILE] [--labels FILE] [--limit N] [--nq 2000] [--k 10]
+//       [--m 16] [--ef-construction 200] [--efs 10,20,40,80,160,320]
+//       [--clients 1,2,8] [--batch-clients 1,2] [--ref-threads 1,2,8]
+//       [--search-batch 100] [--batch 1000] [--filter-nq 500]
+//       [--filter-ef 64] [--exact-nq 200]
+//
+//   hartonomous-vector-bench --probe-since-ns NS --server ADDR [--queries FILE]
+//       Restart probe: one Search (waiting for the server to come up) and the
+//       seconds from NS (CLOCK_REALTIME, ns since the epoch; the daemon's
+//       start) to its answer.
 //
 // Data: IDX images (pixels / 255), L2. Ground truth: exact top-k by brute
 // force in-process. Prints a Markdown report on stdout.
 #include <hnswlib/hnswlib.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <functional>
 #include <map>
+#include <memory>
 #include <numeric>
 #include <set>
 #include <sstream>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "../cli/vector_files.h"
@@ -29,6 +42,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 namespace v1 = hartonomous::v1;
+using Results = std::vector<std::vector<uint64_t>>;
 
 double Seconds(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
@@ -51,8 +65,7 @@ void Check(const grpc::Status& s, const char* what) {
   if (!s.ok()) Die(std::string(what) + ": " + s.error_message());
 }
 
-double Recall(const std::vector<std::vector<uint64_t>>& got,
-              const std::vector<std::vector<uint64_t>>& truth, size_t k) {
+double Recall(const Results& got, const Results& truth, size_t k) {
   size_t hits = 0;
   for (size_t q = 0; q < truth.size(); ++q) {
     std::set<uint64_t> t(truth[q].begin(), truth[q].begin() + std::min(k, truth[q].size()));
@@ -62,8 +75,93 @@ double Recall(const std::vector<std::vector<uint64_t>>& got,
 }
 
 double Percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
   return v[std::min(v.size() - 1, static_cast<size_t>(p * v.size()))];
+}
+
+// kB values of the "Vm*"/"Rss*" lines of /proc/<pid>/status.
+std::map<std::string, double> ProcStatus(const std::string& pid) {
+  std::map<std::string, double> out;
+  std::ifstream in("/proc/" + pid + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    auto colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    std::string key = line.substr(0, colon);
+    if (key.rfind("Vm", 0) != 0 && key.rfind("Rss", 0) != 0) continue;
+    out[key] = std::atof(line.c_str() + colon + 1);
+  }
+  return out;
+}
+
+// Runs units 0..units-1 on `threads` threads (thread t takes t, t+threads,
+// ...); fn(thread, unit) does one unit. Returns the wall time; each unit's
+// latency in ms goes to *latency_ms.
+double RunParallel(size_t threads, size_t units, const std::function<void(size_t, size_t)>& fn,
+                   std::vector<double>* latency_ms) {
+  latency_ms->assign(units, 0);
+  std::vector<std::thread> pool;
+  auto s0 = Clock::now();
+  for (size_t t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      for (size_t u = t; u < units; u += threads) {
+        auto a = Clock::now();
+        fn(t, u);
+        (*latency_ms)[u] = Seconds(a, Clock::now()) * 1000;
+      }
+    });
+  }
+  for (auto& th : pool) th.join();
+  return Seconds(s0, Clock::now());
+}
+
+// Exact top-k of each query among the rows accepted by keep (all if null).
+Results BruteForce(hnswlib::SpaceInterface<float>& space, const std::vector<float>& train, size_t n,
+                   const std::vector<float>& queries, size_t nq, size_t dim, size_t k,
+                   const std::function<bool(size_t)>& keep) {
+  auto dist = space.get_dist_func();
+  void* param = space.get_dist_func_param();
+  Results truth(nq);
+  std::vector<double> unused;
+  const size_t threads = std::max(1u, std::thread::hardware_concurrency());
+  RunParallel(threads, nq, [&](size_t, size_t q) {
+    std::vector<std::pair<float, uint64_t>> all;
+    all.reserve(n);
+    for (size_t i = 0; i < n; ++i) {
+      if (keep && !keep(i)) continue;
+      all.push_back({dist(&queries[q * dim], &train[i * dim], param), i});
+    }
+    const size_t kk = std::min(k, all.size());
+    std::partial_sort(all.begin(), all.begin() + kk, all.end());
+    for (size_t i = 0; i < kk; ++i) truth[q].push_back(all[i].second);
+  }, &unused);
+  return truth;
+}
+
+int Probe(std::map<std::string, std::string>& flags) {
+  const int64_t since_ns = std::stoll(flags["--probe-since-ns"]);
+  auto queries = hartonomous::cli::ReadVectorFile(flags["--queries"], 1);
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 5);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 5);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 20);
+  auto channel = grpc::CreateCustomChannel(flags["--server"], grpc::InsecureChannelCredentials(), args);
+  auto stub = v1::SearchService::NewStub(channel);
+  v1::SearchRequest req;
+  req.set_collection("fmnist");
+  req.mutable_vector()->Add(queries.values.begin(), queries.values.end());
+  req.set_limit(10);
+  v1::SearchResponse resp;
+  grpc::ClientContext ctx;
+  ctx.set_wait_for_ready(true);
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(10));
+  Check(stub->Search(&ctx, req, &resp), "Search");
+  const int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                             std::chrono::system_clock::now().time_since_epoch()).count();
+  if (resp.results_size() != 10) Die("first Search returned " + std::to_string(resp.results_size()) + " results");
+  std::printf("%.3f\n", double(now_ns - since_ns) / 1e9);
+  return 0;
 }
 
 }  // namespace
@@ -73,73 +171,101 @@ int main(int argc, char** argv) {
       {"--train", "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"},
       {"--queries", "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"},
       {"--labels", "/usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz"},
-      {"--limit", "60000"}, {"--nq", "500"}, {"--k", "10"}, {"--m", "16"},
-      {"--ef-construction", "200"}, {"--efs", "16,32,64,128,256"}, {"--batch", "1000"},
-      {"--server", ""}};
+      {"--limit", "60000"}, {"--nq", "2000"}, {"--k", "10"}, {"--m", "16"},
+      {"--ef-construction", "200"}, {"--efs", "10,20,40,80,160,320"}, {"--batch", "1000"},
+      {"--clients", "1,2,8"}, {"--batch-clients", "1,2"}, {"--ref-threads", "1,2,8"},
+      {"--search-batch", "100"}, {"--filter-nq", "500"}, {"--filter-ef", "64"},
+      {"--exact-nq", "200"}, {"--server", ""}, {"--server-pid", ""}, {"--probe-since-ns", ""}};
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!flags.count(argv[i])) Die(std::string("unknown flag ") + argv[i]);
     flags[argv[i]] = argv[i + 1];
   }
   if ((argc - 1) % 2 != 0) Die("every flag takes a value");
+  if (!flags["--probe-since-ns"].empty()) return Probe(flags);
   const size_t limit = std::stoul(flags["--limit"]), nq = std::stoul(flags["--nq"]);
   const size_t k = std::stoul(flags["--k"]), m = std::stoul(flags["--m"]);
   const size_t efc = std::stoul(flags["--ef-construction"]), batch = std::stoul(flags["--batch"]);
+  const size_t search_batch = std::stoul(flags["--search-batch"]);
   const auto efs = ParseList(flags["--efs"]);
+  const auto client_counts = ParseList(flags["--clients"]);
+  const auto batch_client_counts = ParseList(flags["--batch-clients"]);
+  const auto ref_threads = ParseList(flags["--ref-threads"]);
 
   auto train = hartonomous::cli::ReadVectorFile(flags["--train"], limit);
   auto queries = hartonomous::cli::ReadVectorFile(flags["--queries"], nq);
   auto labels = hartonomous::cli::ReadIdxLabels(flags["--labels"]);
-  const size_t dim = train.dimension, n = train.rows;
-  std::fprintf(stderr, "data: %zu x %zu, %zu queries\n", n, dim, queries.rows);
+  const size_t dim = train.dimension, n = train.rows, nqr = queries.rows;
+  const size_t filter_nq = std::min(nqr, std::stoul(flags["--filter-nq"]));
+  const size_t exact_nq = std::min(nqr, std::stoul(flags["--exact-nq"]));
+  std::fprintf(stderr, "data: %zu x %zu, %zu queries\n", n, dim, nqr);
 
-  // Ground truth, exact.
   hnswlib::L2Space space(dim);
-  auto dist = space.get_dist_func();
-  void* param = space.get_dist_func_param();
-  std::vector<std::vector<uint64_t>> truth(queries.rows);
-  for (size_t q = 0; q < queries.rows; ++q) {
-    std::vector<std::pair<float, uint64_t>> all(n);
-    for (size_t i = 0; i < n; ++i) {
-      all[i] = {dist(&queries.values[q * dim], &train.values[i * dim], param), i};
-    }
-    std::partial_sort(all.begin(), all.begin() + k, all.end());
-    for (size_t i = 0; i < k; ++i) truth[q].push_back(all[i].second);
-  }
+  auto g0 = Clock::now();
+  const Results truth = BruteForce(space, train.values, n, queries.values, nqr, dim, k, nullptr);
+  const int filter_label = 3;
+  const Results ftruth = BruteForce(space, train.values, n, queries.values, filter_nq, dim, k,
+                                    [&](size_t i) { return labels[i] == filter_label; });
+  std::fprintf(stderr, "ground truth: %.1f s\n", Seconds(g0, Clock::now()));
 
-  // Reference: hnswlib in-process, one thread.
+  // qps[program/mode/threads][ef], recall[program/mode/threads][ef].
+  std::map<std::string, std::map<size_t, double>> qps, recall;
+  std::printf("| program | mode | threads / clients | ef | queries/s | p50 ms | p99 ms | recall@%zu |\n"
+              "|---|---|---|---|---|---|---|---|\n", k);
+  auto row = [&](const std::string& program, const std::string& mode, size_t threads, const std::string& ef,
+                 double q, const std::vector<double>& lat, const std::string& rec) {
+    std::printf("| %s | %s | %zu | %s | %.0f | %.3f | %.3f | %s |\n", program.c_str(), mode.c_str(), threads,
+                ef.c_str(), q, Percentile(lat, 0.5), Percentile(lat, 0.99), rec.c_str());
+    std::fflush(stdout);
+  };
+  auto fmt = [](double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof(buf), "%.4f", v);
+    return std::string(buf);
+  };
+
+  // Reference: hnswlib in-process, built by one thread.
+  const double rss_before = ProcStatus("self")["VmRSS"];
   auto t0 = Clock::now();
   hnswlib::HierarchicalNSW<float> ref(&space, n, m, efc);
   for (size_t i = 0; i < n; ++i) ref.addPoint(&train.values[i * dim], i);
   const double ref_build = Seconds(t0, Clock::now());
-  std::printf("| program | phase | ef | vectors/s or queries/s | p50 ms | p99 ms | recall@%zu |\n|---|---|---|---|---|---|---|\n", k);
-  std::printf("| hnswlib in-process | build (1 thread) | - | %.0f | - | - | - |\n", n / ref_build);
-  for (size_t ef : efs) {
-    ref.setEf(ef);
-    std::vector<std::vector<uint64_t>> got(queries.rows);
-    std::vector<double> lat;
-    auto s0 = Clock::now();
-    for (size_t q = 0; q < queries.rows; ++q) {
-      auto a = Clock::now();
-      auto pq = ref.searchKnn(&queries.values[q * dim], k);
-      lat.push_back(Seconds(a, Clock::now()) * 1000);
-      while (!pq.empty()) {
-        got[q].insert(got[q].begin(), pq.top().second);
-        pq.pop();
-      }
-    }
-    const double secs = Seconds(s0, Clock::now());
-    std::printf("| hnswlib in-process | search | %zu | %.0f | %.3f | %.3f | %.4f |\n", ef,
-                queries.rows / secs, Percentile(lat, 0.5), Percentile(lat, 0.99),
-                Recall(got, truth, k));
+  const double ref_rss = (ProcStatus("self")["VmRSS"] - rss_before) * 1024;
+  // hnswlib's own structures: level 0 (links, vector, label) plus upper levels.
+  double ref_index_bytes = double(n) * double(ref.size_data_per_element_);
+  for (size_t i = 0; i < n; ++i) ref_index_bytes += double(ref.element_levels_[i]) * double(ref.size_links_per_element_);
+  std::vector<double> lat;
+  {  // warm-up
+    ref.setEf(efs.front());
+    RunParallel(1, std::min<size_t>(200, nqr), [&](size_t, size_t q) { ref.searchKnn(&queries.values[q * dim], k); }, &lat);
   }
-  std::fflush(stdout);
-  if (flags["--server"].empty()) return 0;
+  for (size_t threads : ref_threads) {
+    for (size_t ef : efs) {
+      ref.setEf(ef);
+      Results got(nqr);
+      const double secs = RunParallel(threads, nqr, [&](size_t, size_t q) {
+        auto pq = ref.searchKnn(&queries.values[q * dim], k);
+        got[q].resize(pq.size());
+        for (size_t i = pq.size(); i-- > 0; pq.pop()) got[q][i] = pq.top().second;
+      }, &lat);
+      const std::string key = "ref/" + std::to_string(threads);
+      qps[key][ef] = nqr / secs;
+      recall[key][ef] = Recall(got, truth, k);
+      row("hnswlib in-process", "searchKnn", threads, std::to_string(ef), nqr / secs, lat, fmt(recall[key][ef]));
+    }
+  }
+  if (flags["--server"].empty()) {
+    std::printf("\n- hnswlib in-process build (1 thread): %.1f s (%.0f vectors/s); index %.0f MB = %.0f bytes/vector (RSS growth %.0f MB)\n",
+                ref_build, n / ref_build, ref_index_bytes / 1e6, ref_index_bytes / n, ref_rss / 1e6);
+    return 0;
+  }
 
   hartonomous::ClientOptions options;
   options.target = flags["--server"];
   options.timeout = std::chrono::milliseconds(600000);
   hartonomous::Client client(options);
   Check(client.WaitUntilServing(std::chrono::milliseconds(10000)), "wait for the server");
+  const std::string pid = flags["--server-pid"];
+  const double server_rss_start = pid.empty() ? 0 : ProcStatus(pid)["VmRSS"] * 1024;
   v1::CollectionSpec spec;
   spec.set_embedding_type("fmnist");
   spec.set_dimension(static_cast<uint32_t>(dim));
@@ -150,8 +276,9 @@ int main(int argc, char** argv) {
   // Atoms: one per row, content = the image bytes plus the row number (so
   // that duplicate images stay distinct rows, as in the reference).
   std::vector<uint64_t> atom_of(n);
-  std::map<uint64_t, uint64_t> row_of;
+  std::unordered_map<uint64_t, uint64_t> row_of;
   double atom_secs = 0, add_secs = 0;
+  auto l0 = Clock::now();
   for (size_t start = 0; start < n; start += batch) {
     const size_t end = std::min(n, start + batch);
     std::vector<v1::IngestAtomRequest> atoms;
@@ -182,59 +309,148 @@ int main(int argc, char** argv) {
     atom_secs += Seconds(a0, a1);
     add_secs += Seconds(b0, b1);
   }
-  std::printf("| hartonomousd | IngestAtoms (batches of %zu) | - | %.0f | - | - | - |\n", batch, n / atom_secs);
-  std::printf("| hartonomousd | AddEmbeddings (batches of %zu, durable, indexed) | - | %.0f | - | - | - |\n",
-              batch, n / add_secs);
-  auto run = [&](const std::string& phase, size_t ef, bool exact, int label) {
-    std::vector<std::vector<uint64_t>> got(queries.rows);
-    std::vector<double> lat;
-    std::map<int, int> paths;
-    auto s0 = Clock::now();
-    for (size_t q = 0; q < queries.rows; ++q) {
-      v1::SearchRequest req;
-      req.set_collection("fmnist");
-      req.mutable_vector()->Add(&queries.values[q * dim], &queries.values[q * dim] + dim);
-      req.set_limit(static_cast<uint32_t>(k));
-      req.mutable_params()->set_ef(static_cast<uint32_t>(ef));
-      req.mutable_params()->set_exact(exact);
-      if (label >= 0) (*req.mutable_filter()->mutable_metadata_equals())["label"] = std::to_string(label);
-      v1::SearchResponse resp;
-      auto a = Clock::now();
-      Check(client.Search(req, &resp), "Search");
-      lat.push_back(Seconds(a, Clock::now()) * 1000);
-      ++paths[resp.path()];
-      for (const auto& r : resp.results()) got[q].push_back(row_of[r.atom_id()]);
-    }
-    const double secs = Seconds(s0, Clock::now());
-    std::string recall = "-";
-    if (label < 0) {
-      char buf[32];
-      std::snprintf(buf, sizeof(buf), "%.4f", Recall(got, truth, k));
-      recall = buf;
-    } else {
-      // Recall against brute force over the rows with that label.
-      std::vector<std::vector<uint64_t>> ftruth(queries.rows);
-      for (size_t q = 0; q < queries.rows; ++q) {
-        std::vector<std::pair<float, uint64_t>> all;
-        for (size_t i = 0; i < n; ++i) {
-          if (labels[i] == label) all.push_back({dist(&queries.values[q * dim], &train.values[i * dim], param), i});
-        }
-        std::partial_sort(all.begin(), all.begin() + std::min(k, all.size()), all.end());
-        for (size_t i = 0; i < std::min(k, all.size()); ++i) ftruth[q].push_back(all[i].second);
-      }
-      char buf[64];
-      std::snprintf(buf, sizeof(buf), "%.4f", Recall(got, ftruth, k));
-      recall = buf;
-    }
-    std::string path_note;
-    for (const auto& [p, c] : paths) path_note += " " + v1::SearchPath_Name(static_cast<v1::SearchPath>(p)) + ":" + std::to_string(c);
-    std::printf("| hartonomousd | %s (%s) | %s | %.0f | %.3f | %.3f | %s |\n", phase.c_str(),
-                path_note.c_str() + 1, exact ? "-" : std::to_string(ef).c_str(), queries.rows / secs,
-                Percentile(lat, 0.5), Percentile(lat, 0.99), recall.c_str());
-    std::fflush(stdout);
+  const double load_secs = Seconds(l0, Clock::now());
+  const auto server_status = pid.empty() ? std::map<std::string, double>{} : ProcStatus(pid);
+  v1::Collection info;
+  Check(client.GetCollection("fmnist", &info), "GetCollection");
+
+  // Search clients: each its own connection.
+  size_t max_clients = 1;
+  for (size_t c : client_counts) max_clients = std::max(max_clients, c);
+  for (size_t c : batch_client_counts) max_clients = std::max(max_clients, c);
+  std::vector<std::unique_ptr<hartonomous::Client>> clients;
+  for (size_t i = 0; i < max_clients; ++i) {
+    hartonomous::ClientOptions o = options;
+    o.own_connection = true;
+    clients.push_back(std::make_unique<hartonomous::Client>(o));
+    Check(clients.back()->WaitUntilServing(std::chrono::milliseconds(10000)), "wait for the server");
+  }
+  auto make_request = [&](size_t q, size_t ef, bool exact, int label) {
+    v1::SearchRequest req;
+    req.set_collection("fmnist");
+    req.mutable_vector()->Add(&queries.values[q * dim], &queries.values[q * dim] + dim);
+    req.set_limit(static_cast<uint32_t>(k));
+    req.mutable_params()->set_ef(static_cast<uint32_t>(ef));
+    req.mutable_params()->set_exact(exact);
+    if (label >= 0) (*req.mutable_filter()->mutable_metadata_equals())["label"] = std::to_string(label);
+    return req;
   };
-  for (size_t ef : efs) run("Search", ef, false, -1);
-  run("Search, filter label = 3", 64, false, 3);
-  run("Search, exact", 0, true, -1);
+  auto to_rows = [&](const v1::SearchResponse& resp, std::vector<uint64_t>* out) {
+    out->clear();
+    for (const auto& r : resp.results()) out->push_back(row_of.at(r.atom_id()));
+  };
+  // Unary Search from `threads` clients over the first count queries.
+  auto unary = [&](size_t threads, size_t count, size_t ef, bool exact, int label, Results* got,
+                   std::map<int, int>* paths) {
+    got->assign(count, {});
+    std::vector<std::vector<int>> path_of(threads);
+    const double secs = RunParallel(threads, count, [&](size_t t, size_t q) {
+      v1::SearchResponse resp;
+      Check(clients[t]->Search(make_request(q, ef, exact, label), &resp), "Search");
+      path_of[t].push_back(resp.path());
+      to_rows(resp, &(*got)[q]);
+    }, &lat);
+    if (paths) {
+      for (const auto& v : path_of) for (int p : v) ++(*paths)[p];
+    }
+    return secs;
+  };
+  {  // warm-up: every connection
+    Results got;
+    unary(max_clients, std::min<size_t>(200, nqr), efs.front(), false, -1, &got, nullptr);
+  }
+  for (size_t threads : client_counts) {
+    for (size_t ef : efs) {
+      Results got;
+      const double secs = unary(threads, nqr, ef, false, -1, &got, nullptr);
+      const std::string key = "search/" + std::to_string(threads);
+      qps[key][ef] = nqr / secs;
+      recall[key][ef] = Recall(got, truth, k);
+      row("hartonomousd", "Search", threads, std::to_string(ef), nqr / secs, lat, fmt(recall[key][ef]));
+    }
+  }
+  for (size_t threads : batch_client_counts) {
+    for (size_t ef : efs) {
+      Results got(nqr);
+      const size_t calls = (nqr + search_batch - 1) / search_batch;
+      const double secs = RunParallel(threads, calls, [&](size_t t, size_t c) {
+        v1::BatchSearchRequest req;
+        const size_t first = c * search_batch, last = std::min(nqr, first + search_batch);
+        for (size_t q = first; q < last; ++q) *req.add_searches() = make_request(q, ef, false, -1);
+        v1::BatchSearchResponse resp;
+        Check(clients[t]->BatchSearch(req, &resp), "BatchSearch");
+        for (size_t q = first; q < last; ++q) to_rows(resp.results(static_cast<int>(q - first)), &got[q]);
+      }, &lat);
+      const std::string key = "batch/" + std::to_string(threads);
+      qps[key][ef] = nqr / secs;
+      recall[key][ef] = Recall(got, truth, k);
+      row("hartonomousd", "BatchSearch (" + std::to_string(search_batch) + " per call; latency per call)",
+          threads, std::to_string(ef), nqr / secs, lat, fmt(recall[key][ef]));
+    }
+  }
+  auto path_note = [](const std::map<int, int>& paths) {
+    std::string note;
+    for (const auto& [p, c] : paths) {
+      std::string name = v1::SearchPath_Name(static_cast<v1::SearchPath>(p));
+      if (name.rfind("SEARCH_PATH_", 0) == 0) name = name.substr(12);
+      note += (note.empty() ? "" : ", ") + name + " " + std::to_string(c);
+    }
+    return note;
+  };
+  double filter_recall = 0;
+  {
+    Results got;
+    std::map<int, int> paths;
+    const size_t ef = std::stoul(flags["--filter-ef"]);
+    const double secs = unary(1, filter_nq, ef, false, filter_label, &got, &paths);
+    filter_recall = Recall(got, ftruth, k);
+    row("hartonomousd", "Search, filter label = " + std::to_string(filter_label) + " (10% of rows; " +
+                            std::to_string(filter_nq) + " queries; " + path_note(paths) + ")",
+        1, std::to_string(ef), filter_nq / secs, lat, fmt(filter_recall) + " (vs exact over label " +
+                                                          std::to_string(filter_label) + ")");
+  }
+  {
+    Results got;
+    std::map<int, int> paths;
+    const double secs = unary(1, exact_nq, 0, true, -1, &got, &paths);
+    Results t(truth.begin(), truth.begin() + exact_nq);
+    row("hartonomousd", "Search, exact (" + std::to_string(exact_nq) + " queries; " + path_note(paths) + ")", 1,
+        "-", exact_nq / secs, lat, fmt(Recall(got, t, k)));
+  }
+
+  std::printf("\nLoad and memory:\n\n");
+  std::printf("- hnswlib in-process build, 1 thread: %.1f s (%.0f vectors/s); index %.0f MB = %.0f bytes/vector (RSS growth of the benchmark %.0f MB)\n",
+              ref_build, n / ref_build, ref_index_bytes / 1e6, ref_index_bytes / n, ref_rss / 1e6);
+  std::printf("- hartonomousd load through gRPC, batches of %zu: %.1f s in all; IngestAtoms %.1f s (%.0f atoms/s), "
+              "AddEmbeddings (durable, indexed) %.1f s (%.0f vectors/s) = %.2fx the in-process build\n",
+              batch, load_secs, atom_secs, n / atom_secs, add_secs, n / add_secs, add_secs / ref_build);
+  if (!pid.empty()) {
+    const double rss = server_status.at("VmRSS") * 1024;
+    std::printf("- hartonomousd RSS after the load: %.0f MB (anonymous %.0f MB, file-backed %.0f MB: LMDB pages in "
+                "the map) = %.0f bytes per vector; %.0f MB before the load, so %.0f bytes per vector added "
+                "(the raw vector is %zu bytes)\n",
+                rss / 1e6, server_status.count("RssAnon") ? server_status.at("RssAnon") * 1024 / 1e6 : 0.0,
+                server_status.count("RssFile") ? server_status.at("RssFile") * 1024 / 1e6 : 0.0, rss / n,
+                server_rss_start / 1e6, (rss - server_rss_start) / n, dim * sizeof(float));
+  }
+  std::printf("- Index memory reported by GetCollection: %.0f MB = %.0f bytes/vector\n",
+              double(info.memory_bytes()) / 1e6, double(info.memory_bytes()) / n);
+
+  // Targets at recall@k >= 0.95, per ef (server and reference recall both).
+  std::printf("\nRatios per ef (server queries/s / in-process queries/s):\n\n");
+  std::printf("| ef | recall@%zu (ref, 1 thread) | BatchSearch 1 client / ref 1 thread | BatchSearch 2 clients / ref 2 threads | "
+              "Search 8 clients / ref 2 threads | Search 1 client / ref 1 thread |\n|---|---|---|---|---|---|\n", k);
+  auto ratio = [&](const std::string& a, const std::string& b, size_t ef) {
+    if (!qps.count(a) || !qps.count(b) || !qps[a].count(ef) || !qps[b].count(ef)) return std::string("-");
+    char buf[32];
+    std::snprintf(buf, sizeof(buf), "%.2f", qps[a][ef] / qps[b][ef]);
+    return std::string(buf);
+  };
+  for (size_t ef : efs) {
+    std::printf("| %zu | %s | %s | %s | %s | %s |\n", ef, recall.count("ref/1") ? fmt(recall["ref/1"][ef]).c_str() : "-",
+                ratio("batch/1", "ref/1", ef).c_str(), ratio("batch/2", "ref/2", ef).c_str(),
+                ratio("search/8", "ref/2", ef).c_str(), ratio("search/1", "ref/1", ef).c_str());
+  }
+  std::printf("\n- Filtered search (label = %d, 10%% of rows), recall@%zu: %.4f\n", filter_label, k, filter_recall);
   return 0;
 }
