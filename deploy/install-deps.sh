@@ -10,6 +10,7 @@ PACKAGES=(
   catch2 libssl-dev libpng-dev libjpeg62-turbo-dev zlib1g-dev
   clang libclang-rt-dev
   dataset-fashion-mnist
+  python3-grpcio python3-protobuf
 )
 
 missing=()

@@ -1,9 +1,9 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Document decomposition benchmark on real data.
 
 Starts a fresh hartonomousd, ingests groups of real files as documents with
 `hartonomous ingest-doc --json` (one CLI run per group, files in order),
-then rebuilds every document with `hartonomous get-doc` and compares it with
+then rebuilds every document with GetDocument (gRPC) and compares it with
 its source byte for byte. Prints a Markdown section for docs/benchmarks.md.
 
   client/bench/document_bench.py [BUILD_DIR]        (default: build)
@@ -11,9 +11,14 @@ its source byte for byte. Prints a Markdown section for docs/benchmarks.md.
 Groups: the license texts in /usr/share/common-licenses, every
 /usr/share/doc/*/copyright, and the Fashion-MNIST image files
 (/usr/share/datasets/fashion-mnist/*-images-idx3-ubyte.gz, gunzipped to a
-temp dir), once with the default 16x16 patches and once with 14x14 patches.
+temp dir), once with the default 16x16 patches and once with 14x14 patches;
+and each of the 10,000 Fashion-MNIST test images as a document of its own
+(a 28x28 PGM file made from the IDX bytes), cut into 7x7 and into 4x4 patches,
+where the blank background patches repeat across images.
 """
 import glob, gzip, json, os, platform, re, shutil, subprocess, sys, tempfile, time
+
+import grpc  # Debian's python3-grpcio: the reconstruction check calls GetDocument directly
 
 build = sys.argv[1] if len(sys.argv) > 1 else "build"
 server_bin = os.path.join(build, "server", "hartonomousd")
@@ -43,6 +48,29 @@ def cli(addr, *args, timeout=3600):
     return r.stdout
 
 
+def document_stub(addr):
+    """GetDocument over gRPC, with stubs generated from the .proto files."""
+    gen = os.path.join(work, "py")
+    os.makedirs(gen)
+    proto_dir = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "proto")
+    subprocess.run(["protoc", "-I", proto_dir, "--python_out", gen, "--grpc_out", gen,
+                    "--plugin=protoc-gen-grpc=/usr/bin/grpc_python_plugin",
+                    "hartonomous/v1/atom_service.proto", "hartonomous/v1/common.proto"],
+                   check=True)
+    sys.path.insert(0, gen)
+    from hartonomous.v1 import atom_service_pb2 as pb, atom_service_pb2_grpc as rpc
+    stub = rpc.AtomServiceStub(grpc.insecure_channel(
+        addr, options=[("grpc.max_receive_message_length", -1)]))
+
+    def get(document_id):
+        parts = []
+        for msg in stub.GetDocument(pb.GetDocumentRequest(document_id=document_id), timeout=600):
+            if msg.WhichOneof("part") == "content":
+                parts.append(msg.content)
+        return b"".join(parts)
+    return get
+
+
 def main():
     licenses = sorted(p for p in glob.glob("/usr/share/common-licenses/*") if os.path.isfile(p))
     copyrights = sorted(p for p in glob.glob("/usr/share/doc/*/copyright") if os.path.isfile(p))
@@ -52,11 +80,30 @@ def main():
         with gzip.open(gz, "rb") as src, open(out, "wb") as dst:
             shutil.copyfileobj(src, dst)
         mnist.append(out)
+    # Every test image as its own PGM document.
+    images = []
+    test_idx = [m for m in mnist if "t10k" in m]
+    if test_idx:
+        with open(test_idx[0], "rb") as f:
+            raw = f.read()
+        count = int.from_bytes(raw[4:8], "big")
+        img_dir = os.path.join(work, "images")
+        os.makedirs(img_dir)
+        for i in range(count):
+            path = os.path.join(img_dir, "%05d.pgm" % i)
+            with open(path, "wb") as out:
+                out.write(b"P5\n28 28\n255\n" + raw[16 + i * 784:16 + (i + 1) * 784])
+            images.append(path)
     # 28 x 28 images: 14 x 14 patches tile them without padding.
     groups = [("license texts", [], licenses), ("copyright files", [], copyrights),
               ("Fashion-MNIST IDX, 16x16 patches (default)", [], mnist),
-              ("Fashion-MNIST IDX, 14x14 patches", ["--patch", "14"], mnist)]
+              ("Fashion-MNIST IDX, 14x14 patches", ["--patch", "14"], mnist),
+              ("Fashion-MNIST test images, one document each, 7x7 patches",
+               ["--patch", "7"], images),
+              ("Fashion-MNIST test images, one document each, 4x4 patches",
+               ["--patch", "4"], images)]
     proc, addr = start_server()
+    get_document = document_stub(addr)
     rows, checks = [], []
     load_start = os.getloadavg()
     try:
@@ -73,11 +120,9 @@ def main():
                 "seconds": seconds})
             ok = 0
             t0 = time.monotonic()
-            target = os.path.join(work, "back")
             for r, path in zip(res, files):
-                cli(addr, "get-doc", str(r["document_id"]), "-o", target)
-                with open(target, "rb") as a, open(path, "rb") as b:
-                    ok += a.read() == b.read()
+                with open(path, "rb") as b:
+                    ok += get_document(r["document_id"]) == b.read()
             checks.append((name, ok, len(res), time.monotonic() - t0))
         stats = json.loads(cli(addr, "--json", "stats"))
         server_stats = json.loads(cli(addr, "--json", "server-stats"))
@@ -93,7 +138,7 @@ def main():
     print("Every group is one `hartonomous ingest-doc --json FILE...` run against a fresh "
           "hartonomousd (one document = one transaction, durable commits), files in order; "
           "groups share the server, so later groups reuse atoms of earlier ones. Then each "
-          "document is rebuilt with `hartonomous get-doc` and compared byte for byte with its "
+          "document is rebuilt with GetDocument (gRPC) and compared byte for byte with its "
           "source.\n")
     print("- Machine: %s, %d cores; date %s UTC; commit %s; load average %.2f at start, %.2f at end"
           % (platform.machine(), os.cpu_count(), time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
@@ -117,7 +162,7 @@ def main():
         tot["documents"], tot["created"], tot["reused"], tot["received"] / 1e6,
         tot["stored"] / 1e6, tot["received"] / max(1, tot["stored"]), tot["seconds"],
         tot["received"] / 1e6 / tot["seconds"]))
-    print("Reconstruction check (get-doc, byte-for-byte compare):\n")
+    print("Reconstruction check (GetDocument, byte-for-byte compare):\n")
     for name, ok, n, seconds in checks:
         print("- %s: %d of %d documents identical (%.1f s)" % (name, ok, n, seconds))
     t = stats.get("total", {})
