@@ -3,7 +3,7 @@
 //
 //   hartonomous-bench ingest --server 127.0.0.1:50051 --atoms 200000
 //       --atom-bytes 1024 --clients 8 --batch 1000 --dup-fraction 0.5 [--json]
-//   hartonomous-bench ingest-reference --dir /tmp/ref --atoms 200000 ... [--json]
+//   hartonomous-bench ingest-reference --dir "$(mktemp -d)" --atoms 200000 ... [--json]
 //
 // See docs/benchmarks.md ("Atom ingest") and run_ingest_bench.sh.
 #include <algorithm>
