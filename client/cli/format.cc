@@ -50,9 +50,11 @@ std::string Snippet(std::string_view text, size_t max_chars) {
     if (length == 0 || i + length > text.size() || !IsValidUtf8(text.substr(i, length))) {
       out += '?';
       i += 1;
-    } else if (length == 1 && (c < 0x20 || c == 0x7F)) {
-      out += ' ';
+    } else if (length == 1 && (c <= 0x20 || c == 0x7F)) {
+      // Runs of spaces and control characters become one space; none leads.
       i += 1;
+      if (out.empty() || out.back() == ' ') continue;
+      out += ' ';
     } else {
       out.append(text.substr(i, length));
       i += length;

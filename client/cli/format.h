@@ -21,8 +21,9 @@ std::string FormatPercent(double percent);
 // RFC 3339 in UTC, e.g. "2026-11-24T20:57:35.123Z".
 std::string FormatTimestamp(const google::protobuf::Timestamp& timestamp);
 
-// At most max_chars code points of `text` on one line: control characters
-// become spaces, trailing spaces are dropped and "..." marks a cut. Invalid UTF-8 bytes
+// At most max_chars code points of `text` on one line: runs of spaces and
+// control characters become one space, leading and trailing ones are
+// dropped, and "..." marks a cut. Invalid UTF-8 bytes
 // become '?'.
 std::string Snippet(std::string_view text, size_t max_chars);
 
