@@ -58,6 +58,22 @@ Status NotADocument(uint64_t id, const std::string& why) {
   return Status::FailedPrecondition("document_id: atom " + std::to_string(id) + " " + why);
 }
 
+// The active document root `document_id`; NotFound / FailedPrecondition (via
+// NotADocument) otherwise. when_inactive completes the message for a
+// deleted document.
+Result<AtomRecord> RequireRoot(storage::Txn& txn, AtomTable& atoms, uint64_t document_id,
+                               const char* when_inactive) {
+  HT_ASSIGN_OR_RETURN(auto root, atoms.Get(txn, document_id));
+  if (!root) {
+    return Status::NotFound("document_id: atom " + std::to_string(document_id) + " does not exist");
+  }
+  if (root->subtype() != "document") {
+    return NotADocument(document_id, "is not a document root (its subtype is '" + root->subtype() + "')");
+  }
+  if (!root->is_active()) return NotADocument(document_id, when_inactive);
+  return std::move(*root);
+}
+
 }  // namespace
 
 DocumentEngine::DocumentEngine(storage::Env& env, const storage::Tables& tables,
@@ -174,16 +190,10 @@ Result<DocumentContent> DocumentEngine::Get(uint64_t document_id, bool decoded) 
   HT_RETURN_IF_ERROR(txn.status());
   AtomTable atoms(tables_);
   RelationTable relations(tables_);
-  HT_ASSIGN_OR_RETURN(auto root, atoms.Get(txn, document_id));
-  if (!root) {
-    return Status::NotFound("document_id: atom " + std::to_string(document_id) + " does not exist");
-  }
-  if (root->subtype() != "document") {
-    return NotADocument(document_id, "is not a document root (its subtype is '" + root->subtype() + "')");
-  }
-  if (!root->is_active()) return NotADocument(document_id, "was deleted (the document is inactive)");
+  HT_ASSIGN_OR_RETURN(AtomRecord root,
+                      RequireRoot(txn, atoms, document_id, "was deleted (the document is inactive)"));
   std::string manifest;
-  HT_RETURN_IF_ERROR(atoms.ReadContent(txn, *root, &manifest));
+  HT_RETURN_IF_ERROR(atoms.ReadContent(txn, root, &manifest));
   const std::string_view m(manifest);
   auto corrupt = [&](const std::string& what) {
     return Status::DataLoss("document " + std::to_string(document_id) + ": " + what);
@@ -192,7 +202,7 @@ Result<DocumentContent> DocumentEngine::Get(uint64_t document_id, bool decoded) 
   const size_t info_end = m.find('\n', kManifestMagic.size());
   if (info_end == std::string_view::npos) return corrupt("manifest has no layout line");
   DocumentContent out;
-  out.root = *root;
+  out.root = root;
   out.info = nlohmann::json::parse(m.substr(kManifestMagic.size(), info_end - kManifestMagic.size()),
                                    nullptr, false);
   if (out.info.is_discarded() || !out.info.is_object() || !out.info.contains("format")) {
@@ -274,14 +284,7 @@ Result<DocumentRelease> DocumentEngine::Delete(uint64_t document_id) {
     result = DocumentRelease{};
     AtomTable atoms(tables_);
     RelationTable relations(tables_);
-    HT_ASSIGN_OR_RETURN(auto root, atoms.Get(txn, document_id));
-    if (!root) {
-      return Status::NotFound("document_id: atom " + std::to_string(document_id) + " does not exist");
-    }
-    if (root->subtype() != "document") {
-      return NotADocument(document_id, "is not a document root (its subtype is '" + root->subtype() + "')");
-    }
-    if (!root->is_active()) return NotADocument(document_id, "was already deleted");
+    HT_RETURN_IF_ERROR(RequireRoot(txn, atoms, document_id, "was already deleted").status());
     HT_RETURN_IF_ERROR(storage::ReleaseReference(txn, atoms, relations, document_id, false, now,
                                                  &result.root, &result.atoms_deactivated));
     return atoms.FlushCounters(txn);

@@ -30,11 +30,6 @@ void ToProto(const std::string& modality, const storage::DedupCounter& c,
 
 }  // namespace
 
-void ToTimestamp(int64_t micros, google::protobuf::Timestamp* ts) {
-  ts->set_seconds(micros / 1000000);
-  ts->set_nanos(static_cast<int32_t>((micros % 1000000) * 1000));
-}
-
 std::string Utf8Prefix(const std::string& text, size_t max_bytes) {
   if (text.size() <= max_bytes) return text;
   size_t end = max_bytes;

@@ -5,11 +5,9 @@
 
 #include "hartonomous/v1/atom_service.pb.h"
 #include "server/engine/atom_engine.h"
+#include "server/rpc/timestamp.h"
 
 namespace hartonomous::rpc {
-
-// Microseconds since the Unix epoch as a protobuf Timestamp.
-void ToTimestamp(int64_t micros, google::protobuf::Timestamp* out);
 
 // The longest prefix of at most max_bytes that does not split a UTF-8 sequence.
 std::string Utf8Prefix(const std::string& text, size_t max_bytes);

@@ -2,6 +2,7 @@
 // DocumentEngine / GraphEngine, map the Status.
 #include "server/rpc/atom_convert.h"
 #include "server/rpc/atom_service.h"
+#include "server/rpc/timestamp.h"
 #include "server/rpc/status_mapping.h"
 
 namespace hartonomous::rpc {
@@ -18,9 +19,7 @@ void ToProto(const storage::Edge& edge, v1::Relation* out) {
   out->set_ordinal(edge.ordinal);
   out->set_weight(edge.record.weight());
   out->set_metadata(edge.record.metadata());
-  const int64_t us = edge.record.created_at_us();
-  out->mutable_created_at()->set_seconds(us / 1000000);
-  out->mutable_created_at()->set_nanos(static_cast<int32_t>((us % 1000000) * 1000));
+  ToTimestamp(edge.record.created_at_us(), out->mutable_created_at());
 }
 
 }  // namespace

@@ -2,17 +2,10 @@
 
 #include <cstring>
 
+#include "server/rpc/timestamp.h"
+
 namespace hartonomous::rpc {
 namespace {
-
-void SetTimestamp(int64_t micros, google::protobuf::Timestamp* ts) {
-  ts->set_seconds(micros / 1000000);
-  ts->set_nanos(static_cast<int32_t>((micros % 1000000) * 1000));
-}
-
-int64_t Micros(const google::protobuf::Timestamp& ts) {
-  return ts.seconds() * 1000000 + ts.nanos() / 1000;
-}
 
 index::Metric ToMetric(v1::Metric metric) {
   switch (metric) {
@@ -77,8 +70,8 @@ engine::SearchQuery ToSearchQuery(const v1::SearchRequest& r) {
   q.filter.subtype = f.subtype();
   q.filter.source_type = f.source_type();
   q.filter.active_only = f.active_only();
-  if (f.has_created_after()) q.filter.created_after_us = Micros(f.created_after());
-  if (f.has_created_before()) q.filter.created_before_us = Micros(f.created_before());
+  if (f.has_created_after()) q.filter.created_after_us = ToMicros(f.created_after());
+  if (f.has_created_before()) q.filter.created_before_us = ToMicros(f.created_before());
   for (const auto& [key, value] : f.metadata_equals()) q.filter.metadata_equals.emplace_back(key, value);
   std::sort(q.filter.metadata_equals.begin(), q.filter.metadata_equals.end());
   q.with_canonical_text = r.with_canonical_text();
@@ -104,12 +97,12 @@ void ToProto(const engine::CollectionInfo& info, v1::Collection* out) {
   out->set_memory_bytes(info.memory_bytes);
   auto* snap = out->mutable_snapshot();
   snap->set_watermark(info.snapshot.watermark);
-  if (info.snapshot.saved_at_us != 0) SetTimestamp(info.snapshot.saved_at_us, snap->mutable_saved_at());
+  if (info.snapshot.saved_at_us != 0) ToTimestamp(info.snapshot.saved_at_us, snap->mutable_saved_at());
   snap->set_loaded_from_snapshot(info.snapshot.loaded_from_snapshot);
   snap->set_replayed_at_start(info.snapshot.replayed_at_start);
   snap->set_removed_at_start(info.snapshot.removed_at_start);
   snap->set_changes_since_snapshot(info.snapshot.changes_since_snapshot);
-  SetTimestamp(r.created_at_us(), out->mutable_created_at());
+  ToTimestamp(r.created_at_us(), out->mutable_created_at());
 }
 
 void ToProto(const storage::EmbeddingRecord& r, const std::string& collection, v1::Embedding* out) {
@@ -122,7 +115,7 @@ void ToProto(const storage::EmbeddingRecord& r, const std::string& collection, v
   out->mutable_vector()->Resize(static_cast<int>(n), 0.0f);
   std::memcpy(out->mutable_vector()->mutable_data(), r.vector().data(), n * sizeof(float));
   out->set_metadata(r.metadata());
-  SetTimestamp(r.created_at_us(), out->mutable_created_at());
+  ToTimestamp(r.created_at_us(), out->mutable_created_at());
   out->set_uses_max_dimension_padding(r.uses_max_dimension_padding());
   out->set_collection(collection);
 }
