@@ -343,6 +343,27 @@ grpc::Status Client::SnapshotIndex(const std::string& collection, v1::Collection
   return search_->SnapshotIndex(&context, request, collection_out);
 }
 
+grpc::Status Client::RefitProjection(const v1::RefitProjectionRequest& request,
+                                     v1::ProjectionInfo* info) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  return search_->RefitProjection(&context, request, info);
+}
+
+grpc::Status Client::SpatialQuery(const v1::SpatialQueryRequest& request,
+                                  v1::SpatialQueryResponse* response) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  return search_->SpatialQuery(&context, request, response);
+}
+
+grpc::Status Client::HybridSearch(const v1::HybridSearchRequest& request,
+                                  v1::HybridSearchResponse* response) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  return search_->HybridSearch(&context, request, response);
+}
+
 // --- documents and relations ---
 
 grpc::Status Client::IngestDocument(const v1::IngestDocumentRequest& header, std::istream& content,

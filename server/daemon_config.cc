@@ -7,6 +7,18 @@
 namespace hartonomous {
 namespace {
 
+// A plain decimal count in [0, max] (no units).
+Result<size_t> ParseCount(const std::string& flag, const std::string& text, size_t max,
+                          const std::string& what) {
+  size_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value > max) {
+    return Status::InvalidArgument(flag + ": " + what + " in [0, " + std::to_string(max) +
+                                   "], got '" + text + "'");
+  }
+  return value;
+}
+
 Result<size_t> ParseSize(const std::string& flag, const std::string& text) {
   size_t value = 0;
   const auto* end = text.data() + text.size();
@@ -105,16 +117,13 @@ Result<DaemonConfig> ParseDaemonFlags(const std::vector<std::string>& args) {
          return Status::Ok();
        }},
       {"--snapshot-interval", [&](const std::string& v) -> Status {
-         size_t seconds = 0;
-         auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), seconds);
-         if (v.empty() || ec != std::errc() || end != v.data() + v.size() || seconds > 86400) {
-           return Status::InvalidArgument("--snapshot-interval: seconds in [0, 86400], got '" + v + "'");
-         }
-         config.snapshot_interval_seconds = seconds;
+         HT_ASSIGN_OR_RETURN(config.snapshot_interval_seconds,
+                             ParseCount("--snapshot-interval", v, 86400, "seconds"));
          return Status::Ok();
        }},
       {"--projection-fit-after", [&](const std::string& v) -> Status {
-         HT_ASSIGN_OR_RETURN(config.projection_fit_after, ParseSize("--projection-fit-after", v));
+         HT_ASSIGN_OR_RETURN(config.projection_fit_after,
+                             ParseCount("--projection-fit-after", v, size_t{1} << 40, "vectors"));
          return Status::Ok();
        }},
   };

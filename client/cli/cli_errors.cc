@@ -52,4 +52,8 @@ Failure RpcFailure(const grpc::Status& status) {
   return Failure(message);
 }
 
+void Check(const grpc::Status& status) {
+  if (!status.ok()) throw RpcFailure(status);
+}
+
 }  // namespace hartonomous::cli

@@ -40,4 +40,7 @@ std::string_view StatusCodeName(grpc::StatusCode code);
 // REQUIRES: !status.ok()
 Failure RpcFailure(const grpc::Status& status);
 
+// Throws RpcFailure(status) unless it is OK.
+void Check(const grpc::Status& status);
+
 }  // namespace hartonomous::cli

@@ -12,16 +12,13 @@
 #include "ingest.h"
 #include "json_output.h"
 #include "text_output.h"
+#include "spatial.h"
 #include "vectors.h"
 
 namespace hartonomous::cli {
 namespace {
 
 namespace v1 = ::hartonomous::v1;
-
-void Check(const grpc::Status& status) {
-  if (!status.ok()) throw RpcFailure(status);
-}
 
 bool IsContentHash(std::string_view key) {
   if (key.size() != 64) return false;
@@ -257,6 +254,17 @@ constexpr std::string_view kSearchDetails =
     "path answered (ann, ann_post_filter, exact, exact_filtered). Under a filter\n"
     "the answer holds k results whenever k atoms match.";
 
+constexpr std::string_view kHybridDetails =
+    "Stage 1 keeps the embeddings whose projected point lies within --radius of\n"
+    "the centre (--at, or the query's own projection), or the nearest --fraction\n"
+    "of the collection; stage 2 ranks them exactly. Radii are in the units of the\n"
+    "projection's scale (see `collections` or `refit`). --recall runs the exact\n"
+    "search too and prints the answer's recall@k.";
+
+constexpr std::string_view kSpatialDetails =
+    "Prints 'ATOM_ID  (X, Y, Z)  DISTANCE' per point, nearest to the centre first\n"
+    "(the box's centre for --box). Boundaries are inside.";
+
 }  // namespace
 
 ClientOptions MakeClientOptions(const GlobalOptions& global) {
@@ -366,6 +374,28 @@ const std::vector<CommandSpec>& Commands() {
        .min_args = 1,
        .max_args = 1,
        .run = &RunSearch},
+      {.name = "hybrid",
+       .args_usage = "COLLECTION",
+       .summary = "spatial prefilter on projected points, then exact rerank",
+       .details = kHybridDetails,
+       .options = HybridOptions(),
+       .min_args = 1,
+       .max_args = 1,
+       .run = &RunHybrid},
+      {.name = "spatial",
+       .args_usage = "[COLLECTION]",
+       .summary = "projected points (or atoms' spatial keys) by radius, box or nearest",
+       .details = kSpatialDetails,
+       .options = SpatialOptions(),
+       .max_args = 1,
+       .run = &RunSpatial},
+      {.name = "refit",
+       .args_usage = "COLLECTION",
+       .summary = "fit a collection's 3D projection and reproject its embeddings",
+       .options = RefitOptions(),
+       .min_args = 1,
+       .max_args = 1,
+       .run = &RunRefit},
       {.name = "collections",
        .summary = "vector collections with their sizes and index state",
        .max_args = 0,

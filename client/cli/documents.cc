@@ -21,10 +21,6 @@ namespace {
 
 namespace v1 = ::hartonomous::v1;
 
-void Check(const grpc::Status& status) {
-  if (!status.ok()) throw RpcFailure(status);
-}
-
 // The modality to declare for a file: the decomposable ones the name (or,
 // without an extension, the content) shows; otherwise empty and the server
 // chooses from the content.

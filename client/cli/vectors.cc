@@ -20,10 +20,6 @@ namespace {
 
 namespace v1 = ::hartonomous::v1;
 
-void Check(const grpc::Status& status) {
-  if (!status.ok()) throw RpcFailure(status);
-}
-
 v1::Metric ParseMetric(const std::string& name) {
   if (name == "cosine") return v1::METRIC_COSINE;
   if (name == "l2") return v1::METRIC_L2;
@@ -49,23 +45,6 @@ std::string PathName(v1::SearchPath p) {
   }
 }
 
-std::vector<float> ParseVector(const std::string& text) {
-  std::vector<float> out;
-  std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    try {
-      size_t used = 0;
-      out.push_back(std::stof(item, &used));
-      if (used != item.size() && item.find_first_not_of(' ', used) != std::string::npos) throw std::invalid_argument("");
-    } catch (const std::exception&) {
-      throw UsageError("--vector: '" + item + "' is not a number");
-    }
-  }
-  if (out.empty()) throw UsageError("--vector: expected comma-separated numbers");
-  return out;
-}
-
 nlohmann::ordered_json CollectionToJson(const v1::Collection& c) {
   nlohmann::ordered_json j;
   j["name"] = c.name();
@@ -85,10 +64,62 @@ nlohmann::ordered_json CollectionToJson(const v1::Collection& c) {
                    {"loaded_from_snapshot", c.snapshot().loaded_from_snapshot()},
                    {"replayed_at_start", c.snapshot().replayed_at_start()},
                    {"changes_since_snapshot", c.snapshot().changes_since_snapshot()}};
+  const auto& p = c.projection();
+  j["projection"] = {{"kind", p.kind()},
+                     {"version", p.version()},
+                     {"scale", {p.scale().x(), p.scale().y(), p.scale().z()}},
+                     {"coarse_cell", p.coarse_cell()},
+                     {"fitted_rows", p.fitted_rows()},
+                     {"points", p.points()}};
   return j;
 }
 
 }  // namespace
+
+std::vector<double> ParseNumbers(std::string_view flag, const std::string& text) {
+  std::vector<double> out;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    try {
+      size_t used = 0;
+      out.push_back(std::stod(item, &used));
+      if (used != item.size() && item.find_first_not_of(' ', used) != std::string::npos) throw std::invalid_argument("");
+    } catch (const std::exception&) {
+      throw UsageError(std::string(flag) + ": '" + item + "' is not a number");
+    }
+  }
+  if (out.empty()) throw UsageError(std::string(flag) + ": expected comma-separated numbers");
+  return out;
+}
+
+std::vector<float> ParseVector(const std::string& text) {
+  std::vector<double> numbers = ParseNumbers("--vector", text);
+  return std::vector<float>(numbers.begin(), numbers.end());
+}
+
+nlohmann::ordered_json ScoredAtomsJson(const google::protobuf::RepeatedPtrField<v1::ScoredAtom>& results,
+                                       bool with_text) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const auto& r : results) {
+    nlohmann::ordered_json hit = {{"atom_id", r.atom_id()}, {"embedding_id", r.embedding_id()},
+                                  {"distance", r.distance()}, {"metadata", r.metadata()}};
+    if (with_text) hit["canonical_text"] = r.canonical_text();
+    out.push_back(hit);
+  }
+  return out;
+}
+
+void PrintScoredAtoms(const google::protobuf::RepeatedPtrField<v1::ScoredAtom>& results,
+                      bool with_text) {
+  for (const auto& r : results) {
+    std::cout << std::setw(10) << r.atom_id() << "  " << std::setprecision(6) << std::fixed
+              << r.distance() << "  " << r.metadata();
+    if (with_text) std::cout << "  " << r.canonical_text();
+    std::cout << "\n";
+  }
+  std::cout << std::defaultfloat;
+}
 
 std::vector<OptionSpec> LoadVectorsOptions() {
   return {{"collection", 'c', "NAME", "target collection (default: the file's base name)"},
@@ -102,19 +133,47 @@ std::vector<OptionSpec> LoadVectorsOptions() {
 }
 
 std::vector<OptionSpec> SearchOptions() {
-  return {{"vector", 0, "X,Y,...", "the query vector"},
-          {"file", 0, "FILE", "take the query from a row of a vector file"},
-          {"row", 0, "I", "the row of --file (default 0)"},
-          {"atom", 0, "ID", "search with this atom's embedding (it is left out)"},
-          {"k", 'k', "N", "how many results (default 10)"},
-          {"ef", 0, "N", "hnsw candidate list for this query"},
-          {"exact", 0, "", "exact scan instead of the ANN index"},
-          {"modality", 0, "M", "only atoms of modality M"},
-          {"subtype", 0, "S", "only atoms of subtype S"},
-          {"source-type", 0, "T", "only atoms of source type T"},
-          {"active", 0, "", "only active atoms"},
-          {"where", 0, "K=V[,K=V]", "only atoms whose metadata has these top-level values"},
-          {"text", 0, "", "show each atom's canonical text"}};
+  std::vector<OptionSpec> options = QuerySourceOptions();
+  options.insert(options.end(), {{"k", 'k', "N", "how many results (default 10)"},
+                                 {"ef", 0, "N", "hnsw candidate list for this query"},
+                                 {"exact", 0, "", "exact scan instead of the ANN index"}});
+  for (const auto& o : FilterOptions()) options.push_back(o);
+  options.push_back({"text", 0, "", "show each atom's canonical text"});
+  return options;
+}
+
+QuerySource ReadQuerySource(const Invocation& invocation) {
+  int sources = invocation.Has("vector") + invocation.Has("file") + invocation.Has("atom");
+  if (sources != 1) throw UsageError("give exactly one of --vector, --file or --atom");
+  QuerySource source;
+  if (invocation.Has("vector")) {
+    source.vector = ParseVector(invocation.Get("vector"));
+  } else if (invocation.Has("file")) {
+    const uint64_t row = invocation.GetUint("row", 0);
+    VectorFile file = ReadVectorFile(invocation.Get("file"), row + 1);
+    if (row >= file.rows) throw UsageError("--row: the file has " + std::to_string(file.rows) + " rows");
+    const float* v = &file.values[row * file.dimension];
+    source.vector.assign(v, v + file.dimension);
+  } else {
+    source.atom_id = invocation.GetUint("atom", 0);
+  }
+  return source;
+}
+
+void ReadFilter(const Invocation& invocation, v1::AtomFilter* filter) {
+  filter->set_modality(invocation.Get("modality"));
+  filter->set_subtype(invocation.Get("subtype"));
+  filter->set_source_type(invocation.Get("source-type"));
+  filter->set_active_only(invocation.Has("active"));
+  if (invocation.Has("where")) {
+    std::stringstream in(invocation.Get("where"));
+    std::string pair;
+    while (std::getline(in, pair, ',')) {
+      const size_t eq = pair.find('=');
+      if (eq == std::string::npos || eq == 0) throw UsageError("--where: expected KEY=VALUE, got '" + pair + "'");
+      (*filter->mutable_metadata_equals())[pair.substr(0, eq)] = pair.substr(eq + 1);
+    }
+  }
 }
 
 void RunLoadVectors(const Invocation& invocation) {
@@ -204,39 +263,31 @@ void RunLoadVectors(const Invocation& invocation) {
   }
 }
 
+std::vector<OptionSpec> QuerySourceOptions() {
+  return {{"vector", 0, "X,Y,...", "the query vector"},
+          {"file", 0, "FILE", "take the query from a row of a vector file"},
+          {"row", 0, "I", "the row of --file (default 0)"},
+          {"atom", 0, "ID", "search with this atom's embedding (it is left out)"}};
+}
+
+std::vector<OptionSpec> FilterOptions() {
+  return {{"modality", 0, "M", "only atoms of modality M"},
+          {"subtype", 0, "S", "only atoms of subtype S"},
+          {"source-type", 0, "T", "only atoms of source type T"},
+          {"active", 0, "", "only active atoms"},
+          {"where", 0, "K=V[,K=V]", "only atoms whose metadata has these top-level values"}};
+}
+
 void RunSearch(const Invocation& invocation) {
   v1::SearchRequest request;
   request.set_collection(invocation.args[0]);
-  int sources = invocation.Has("vector") + invocation.Has("file") + invocation.Has("atom");
-  if (sources != 1) throw UsageError("give exactly one of --vector, --file or --atom");
-  if (invocation.Has("vector")) {
-    for (float x : ParseVector(invocation.Get("vector"))) request.add_vector(x);
-  } else if (invocation.Has("file")) {
-    const uint64_t row = invocation.GetUint("row", 0);
-    VectorFile file = ReadVectorFile(invocation.Get("file"), row + 1);
-    if (row >= file.rows) throw UsageError("--row: the file has " + std::to_string(file.rows) + " rows");
-    const float* v = &file.values[row * file.dimension];
-    request.mutable_vector()->Add(v, v + file.dimension);
-  } else {
-    request.set_atom_id(invocation.GetUint("atom", 0));
-  }
+  QuerySource source = ReadQuerySource(invocation);
+  request.mutable_vector()->Add(source.vector.begin(), source.vector.end());
+  request.set_atom_id(source.atom_id);
   request.set_limit(static_cast<uint32_t>(invocation.GetUint("k", 10)));
   request.mutable_params()->set_ef(static_cast<uint32_t>(invocation.GetUint("ef", 0)));
   request.mutable_params()->set_exact(invocation.Has("exact"));
-  auto* filter = request.mutable_filter();
-  filter->set_modality(invocation.Get("modality"));
-  filter->set_subtype(invocation.Get("subtype"));
-  filter->set_source_type(invocation.Get("source-type"));
-  filter->set_active_only(invocation.Has("active"));
-  if (invocation.Has("where")) {
-    std::stringstream in(invocation.Get("where"));
-    std::string pair;
-    while (std::getline(in, pair, ',')) {
-      const size_t eq = pair.find('=');
-      if (eq == std::string::npos || eq == 0) throw UsageError("--where: expected KEY=VALUE, got '" + pair + "'");
-      (*filter->mutable_metadata_equals())[pair.substr(0, eq)] = pair.substr(eq + 1);
-    }
-  }
+  ReadFilter(invocation, request.mutable_filter());
   request.set_with_canonical_text(invocation.Has("text"));
   request.set_with_metadata(true);
 
@@ -247,22 +298,11 @@ void RunSearch(const Invocation& invocation) {
     nlohmann::ordered_json j;
     j["path"] = PathName(response.path());
     j["candidates_examined"] = response.candidates_examined();
-    j["results"] = nlohmann::ordered_json::array();
-    for (const auto& r : response.results()) {
-      nlohmann::ordered_json hit = {{"atom_id", r.atom_id()}, {"embedding_id", r.embedding_id()},
-                                    {"distance", r.distance()}, {"metadata", r.metadata()}};
-      if (request.with_canonical_text()) hit["canonical_text"] = r.canonical_text();
-      j["results"].push_back(hit);
-    }
+    j["results"] = ScoredAtomsJson(response.results(), request.with_canonical_text());
     PrintJson(std::cout, j);
     return;
   }
-  for (const auto& r : response.results()) {
-    std::cout << std::setw(10) << r.atom_id() << "  " << std::setprecision(6) << std::fixed
-              << r.distance() << "  " << r.metadata();
-    if (request.with_canonical_text()) std::cout << "  " << r.canonical_text();
-    std::cout << "\n";
-  }
+  PrintScoredAtoms(response.results(), request.with_canonical_text());
   std::cout << response.results_size() << " results (" << PathName(response.path()) << ", "
             << response.candidates_examined() << " candidates)\n";
 }
@@ -280,7 +320,10 @@ void RunCollections(const Invocation& invocation) {
   for (const auto& c : list.collections()) {
     std::cout << c.name() << "  dim=" << c.spec().dimension() << "  " << MetricName(c.spec().metric())
               << "  " << c.spec().index().kind() << "  vectors=" << c.vector_count()
-              << "  deleted=" << c.deleted_count() << "  memory=" << c.memory_bytes() << "B\n";
+              << "  deleted=" << c.deleted_count() << "  memory=" << c.memory_bytes() << "B"
+              << "  projection=" << c.projection().kind() << " v" << c.projection().version()
+              << " scale=(" << c.projection().scale().x() << ", " << c.projection().scale().y()
+              << ", " << c.projection().scale().z() << ")\n";
   }
   std::cout << list.collections_size() << " collections\n";
 }

@@ -9,11 +9,36 @@
 // Thread-safety: runs on the main thread only.
 #pragma once
 
+#include <cstdint>
+#include <string>
+#include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "cli_args.h"
+#include "hartonomous/v1/search_service.pb.h"
 
 namespace hartonomous::cli {
+
+// --vector / --file --row / --atom, shared by search and hybrid.
+std::vector<OptionSpec> QuerySourceOptions();
+struct QuerySource {
+  std::vector<float> vector;  // or
+  uint64_t atom_id = 0;
+};
+QuerySource ReadQuerySource(const Invocation& invocation);
+// --modality --subtype --source-type --active --where.
+std::vector<OptionSpec> FilterOptions();
+void ReadFilter(const Invocation& invocation, v1::AtomFilter* filter);
+// "1,2.5,-3" -> components; UsageError naming the flag and the bad item.
+std::vector<double> ParseNumbers(std::string_view flag, const std::string& text);
+std::vector<float> ParseVector(const std::string& text);  // flag --vector
+// Search results: "ATOM_ID  DISTANCE  METADATA [TEXT]" lines, or JSON.
+void PrintScoredAtoms(const google::protobuf::RepeatedPtrField<v1::ScoredAtom>& results,
+                      bool with_text);
+nlohmann::ordered_json ScoredAtomsJson(
+    const google::protobuf::RepeatedPtrField<v1::ScoredAtom>& results, bool with_text);
 
 std::vector<OptionSpec> LoadVectorsOptions();
 std::vector<OptionSpec> SearchOptions();

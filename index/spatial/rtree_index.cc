@@ -43,13 +43,15 @@ Result<std::vector<SpatialHit>> RTreeIndex::WithinRadius(const Point3& center, d
   const bg::model::box<BgPoint> bounds(
       BgPoint(center.x - radius, center.y - radius, center.z - radius),
       BgPoint(center.x + radius, center.y + radius, center.z + radius));
-  const double r2 = radius * radius;
   std::vector<SpatialHit> hits;
   std::shared_lock lock(mu_);
   tree_.query(bgi::covered_by(bounds), boost::make_function_output_iterator([&](const Value& v) {
                 const Point3 p{bg::get<0>(v.first), bg::get<1>(v.first), bg::get<2>(v.first)};
                 const double d2 = SquaredDistance(p, center);
-                if (d2 <= r2) hits.push_back(SpatialHit{v.second, p, std::sqrt(d2)});
+                // Compared as the distance it reports, so a radius equal to a reported
+                // distance includes that point.
+                const double d = std::sqrt(d2);
+                if (d <= radius) hits.push_back(SpatialHit{v.second, p, d});
               }));
   lock.unlock();
   return SortAndLimit(std::move(hits), limit);

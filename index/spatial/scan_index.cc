@@ -36,12 +36,12 @@ Result<std::vector<SpatialHit>> ScanIndex::WithinRadius(const Point3& center, do
                                                         size_t limit) const {
   HT_RETURN_IF_ERROR(CheckFinite("center", center));
   HT_RETURN_IF_ERROR(CheckRadius(radius));
-  const double r2 = radius * radius;
   std::vector<SpatialHit> hits;
   std::shared_lock lock(mu_);
   for (const auto& [id, p] : points_) {
     const double d2 = SquaredDistance(p, center);
-    if (d2 <= r2) hits.push_back(SpatialHit{id, p, std::sqrt(d2)});
+    const double d = std::sqrt(d2);  // as reported: a reported distance as radius includes it
+    if (d <= radius) hits.push_back(SpatialHit{id, p, d});
   }
   lock.unlock();
   return SortAndLimit(std::move(hits), limit);

@@ -1,9 +1,11 @@
 #include "server/engine/collection_space.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
 #include "index/distance.h"
+#include "index/spatial/spatial_math.h"
 
 namespace hartonomous::engine {
 namespace {
@@ -113,18 +115,16 @@ Status CollectionSpace::AssignFine(std::vector<std::pair<uint64_t, index::Point3
 Result<std::vector<index::SpatialHit>> CollectionSpace::WithinRadiusCoarseFirst(
     const index::Point3& center, double radius) const {
   // A point within radius lies in a cell whose centre is within radius plus
-  // half the cell's diagonal.
-  const double reach = radius + coarse_cell() * std::sqrt(3.0) / 2;
+  // half the cell's diagonal (with a hair of slack for rounding).
+  const double reach = (radius + coarse_cell() * std::sqrt(3.0) / 2) * (1 + 1e-12) + 1e-300;
   HT_ASSIGN_OR_RETURN(auto cells, coarse_->WithinRadius(center, reach, 0));
   std::vector<index::SpatialHit> out;
   out.reserve(cells.size());
-  const double r2 = radius * radius;
   for (const auto& hit : cells) {
     auto p = fine_->Find(hit.id);
     if (!p) continue;
-    const double dx = p->x - center.x, dy = p->y - center.y, dz = p->z - center.z;
-    const double d2 = dx * dx + dy * dy + dz * dz;
-    if (d2 <= r2) out.push_back(index::SpatialHit{hit.id, *p, std::sqrt(d2)});
+    const double d = std::sqrt(index::SquaredDistance(*p, center));  // as the fine index measures
+    if (d <= radius) out.push_back(index::SpatialHit{hit.id, *p, d});
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
     return a.distance != b.distance ? a.distance < b.distance : a.id < b.id;

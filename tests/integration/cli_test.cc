@@ -8,20 +8,13 @@
 #include <string>
 #include <vector>
 
+#include "cli_util.h"
 #include "daemon_harness.h"
 
 namespace hartonomous::testing {
 namespace {
 
 using nlohmann::json;
-
-// Runs the CLI against `daemon`: hartonomous --server ADDR args...
-ProcessResult Cli(const Daemon& daemon, std::vector<std::string> args,
-                  const std::string& stdin_data = "") {
-  std::vector<std::string> argv = {CliPath(), "--server", daemon.address()};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return RunProcess(argv, stdin_data);
-}
 
 // The CLI without a server address (usage errors, help).
 ProcessResult CliAlone(std::vector<std::string> args) {
@@ -45,13 +38,6 @@ std::string ReadFile(const std::string& path) {
   std::ostringstream content;
   content << file.rdbuf();
   return content.str();
-}
-
-// Parses stdout as JSON after checking that the command succeeded.
-json JsonOf(const ProcessResult& result) {
-  INFO("stdout: " << result.out << "\nstderr: " << result.err);
-  REQUIRE(result.exit_code == 0);
-  return json::parse(result.out);
 }
 
 std::vector<std::string> Lines(const std::string& text) {

@@ -10,24 +10,13 @@
 #include <string>
 #include <vector>
 
+#include "cli_util.h"
 #include "daemon_harness.h"
 
 namespace hartonomous::testing {
 namespace {
 
 using nlohmann::json;
-
-ProcessResult Cli(const Daemon& daemon, std::vector<std::string> args) {
-  std::vector<std::string> argv = {CliPath(), "--server", daemon.address()};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return RunProcess(argv);
-}
-
-json JsonOf(const ProcessResult& result) {
-  INFO("stdout: " << result.out << "\nstderr: " << result.err);
-  REQUIRE(result.exit_code == 0);
-  return json::parse(result.out);
-}
 
 std::vector<std::vector<float>> Rows(size_t n, size_t dim, uint32_t seed) {
   std::mt19937 rng(seed);

@@ -140,6 +140,12 @@ class Client {
                            v1::BatchSearchResponse* response);
   grpc::Status RebuildIndex(const std::string& collection, v1::Collection* collection_out);
   grpc::Status SnapshotIndex(const std::string& collection, v1::Collection* collection_out);
+  // Refits the collection's 3D projection and reprojects every embedding.
+  grpc::Status RefitProjection(const v1::RefitProjectionRequest& request, v1::ProjectionInfo* info);
+  grpc::Status SpatialQuery(const v1::SpatialQueryRequest& request,
+                            v1::SpatialQueryResponse* response);
+  grpc::Status HybridSearch(const v1::HybridSearchRequest& request,
+                            v1::HybridSearchResponse* response);
   // --- documents ---
   // Streams a document: header's fields (modality, source, metadata,
   // options) go in the first message, the content in messages of at most

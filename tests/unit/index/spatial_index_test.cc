@@ -90,6 +90,40 @@ TEST_CASE("points exactly on the boundary are inside") {
   }
 }
 
+TEST_CASE("a reported distance used as the radius includes its point") {
+  auto points = RandomPoints(2000, 17);
+  for (const char* kind : {"rtree", "scan"}) {
+    INFO(kind);
+    auto index = Make(kind);
+    REQUIRE(index->Assign(points).ok());
+    std::mt19937_64 rng(18);
+    std::uniform_real_distribution<double> u(-10, 10);
+    for (int q = 0; q < 50; ++q) {
+      const Point3 center{u(rng), u(rng), u(rng)};
+      auto nearest = index->Nearest(center, 1 + q * 7);
+      REQUIRE(nearest.ok());
+      auto within = index->WithinRadius(center, nearest->back().distance, 0);
+      REQUIRE(within.ok());
+      // Every point the kNN query returned is within its farthest distance.
+      CHECK(within->size() >= nearest->size());
+      CHECK(Ids(*within).front() == Ids(*nearest).front());
+      CHECK(within->back().distance == nearest->back().distance);
+    }
+  }
+}
+
+TEST_CASE("Find returns the stored point") {
+  for (const char* kind : {"rtree", "scan"}) {
+    INFO(kind);
+    auto index = Make(kind);
+    REQUIRE(index->Upsert(7, Point3{1, 2, 3}).ok());
+    CHECK(index->Find(7) == Point3{1, 2, 3});
+    CHECK_FALSE(index->Find(8).has_value());
+    index->Remove(7);
+    CHECK_FALSE(index->Find(7).has_value());
+  }
+}
+
 TEST_CASE("upsert moves a point and remove forgets it") {
   for (const char* kind : {"rtree", "scan"}) {
     INFO(kind);

@@ -153,4 +153,9 @@ TEST_CASE("daemon flags for vector search") {
   CHECK(ParseDaemonFlags({"--max-search-k", "0"}).status().code() == Status::Code::kInvalidArgument);
   CHECK(ParseDaemonFlags({"--snapshot-interval", "-1"}).status().message().find("--snapshot-interval") !=
         std::string::npos);
+  CHECK(ParseDaemonFlags({}).value().projection_fit_after == 1000);
+  CHECK(ParseDaemonFlags({"--projection-fit-after", "0"}).value().projection_fit_after == 0);
+  CHECK(ParseDaemonFlags({"--projection-fit-after=5000"}).value().projection_fit_after == 5000);
+  CHECK_THAT(ParseDaemonFlags({"--projection-fit-after", "many"}).status().message(),
+             Catch::StartsWith("--projection-fit-after: vectors in [0,"));
 }
