@@ -97,7 +97,7 @@ std::vector<float> HnswIndex::Prepare(const float* query) const {
 
 Status HnswIndex::Add(uint64_t label, const float* vector) {
   std::vector<float> v = Prepare(vector);
-  std::lock_guard change(change_mu_);
+  std::unique_lock change(change_mu_);
   auto& g = *impl_->graph;
   try {
     {
@@ -119,7 +119,7 @@ Status HnswIndex::Add(uint64_t label, const float* vector) {
 }
 
 Status HnswIndex::Remove(uint64_t label) {
-  std::lock_guard change(change_mu_);
+  std::unique_lock change(change_mu_);
   std::unique_lock lock(mu_);
   auto& g = *impl_->graph;
   auto it = g.label_lookup_.find(label);
@@ -137,14 +137,16 @@ Status HnswIndex::Remove(uint64_t label) {
 }
 
 bool HnswIndex::Contains(uint64_t label) const {
-  std::unique_lock lock(mu_);
+  std::shared_lock change(change_mu_);  // no addPoint writes label_lookup_
+  std::shared_lock lock(mu_);
   auto& g = *impl_->graph;
   auto it = g.label_lookup_.find(label);
   return it != g.label_lookup_.end() && !g.isMarkedDeleted(it->second);
 }
 
 std::vector<uint64_t> HnswIndex::Labels() const {
-  std::unique_lock lock(mu_);
+  std::shared_lock change(change_mu_);
+  std::shared_lock lock(mu_);
   auto& g = *impl_->graph;
   std::vector<uint64_t> out;
   out.reserve(g.label_lookup_.size());
@@ -179,7 +181,7 @@ Result<std::vector<Neighbor>> HnswIndex::ExactSearch(const float* query, size_t 
   std::vector<Neighbor> out;
   {
     // Changes wait (element count and labels must hold still); searches do not.
-    std::lock_guard change(change_mu_);
+    std::shared_lock change(change_mu_);
     std::shared_lock lock(mu_);
     auto& g = *impl_->graph;
     out.reserve(g.cur_element_count);
@@ -201,8 +203,9 @@ Result<std::vector<Neighbor>> HnswIndex::ExactAmong(const float* query,
   std::vector<Neighbor> out;
   out.reserve(labels.size());
   {
-    // label_lookup_ is written by addPoint: read it exclusively.
-    std::unique_lock lock(mu_);
+    // label_lookup_ is written only by Add, which holds change_mu_ exclusively.
+    std::shared_lock change(change_mu_);
+    std::shared_lock lock(mu_);
     auto& g = *impl_->graph;
     for (uint64_t label : labels) {
       auto it = g.label_lookup_.find(label);
@@ -216,7 +219,7 @@ Result<std::vector<Neighbor>> HnswIndex::ExactAmong(const float* query,
 }
 
 size_t HnswIndex::memory_bytes() const {
-  std::lock_guard change(change_mu_);  // element_levels_ is written by addPoint
+  std::shared_lock change(change_mu_);  // element_levels_ is written by addPoint
   std::shared_lock lock(mu_);
   auto& g = *impl_->graph;
   size_t upper = 0;
@@ -229,7 +232,7 @@ size_t HnswIndex::memory_bytes() const {
 
 Status HnswIndex::Save(const std::string& path) const {
   // saveIndex must not race a change; searches may continue.
-  std::lock_guard change(change_mu_);
+  std::shared_lock change(change_mu_);
   std::shared_lock lock(mu_);
   try {
     impl_->graph->saveIndex(path);

@@ -52,7 +52,10 @@ class HnswIndex final : public VectorIndex {
   const IndexSpec spec_;
   std::unique_ptr<Impl> impl_;
   mutable std::shared_mutex mu_;
-  mutable std::mutex change_mu_;  // serialises Add/Remove/Save
+  // Add and Remove hold it exclusively; readers of label_lookup_ and of the
+  // element count (exact scans, Contains, Labels, Save) hold it shared, so
+  // they run in parallel with each other and with ANN searches.
+  mutable std::shared_mutex change_mu_;
   std::atomic<size_t> live_{0};
   std::atomic<size_t> deleted_{0};
 };

@@ -45,6 +45,8 @@ Serves the Hartonomous gRPC API (hartonomous.v1) over an LMDB data directory.
   --snapshot-interval SECS  vector index snapshot cadence; 0 = no periodic
                             snapshots, only after 10000 changes, at shutdown
                             and on request (default 60)
+  --projection-fit-after N  fit a collection's 3D projection (PCA) once it
+                            holds N vectors; 0 = only on request (default 1000)
   --version                 print the version
   --help                    print this help
 )";
@@ -109,6 +111,10 @@ Result<DaemonConfig> ParseDaemonFlags(const std::vector<std::string>& args) {
            return Status::InvalidArgument("--snapshot-interval: seconds in [0, 86400], got '" + v + "'");
          }
          config.snapshot_interval_seconds = seconds;
+         return Status::Ok();
+       }},
+      {"--projection-fit-after", [&](const std::string& v) -> Status {
+         HT_ASSIGN_OR_RETURN(config.projection_fit_after, ParseSize("--projection-fit-after", v));
          return Status::Ok();
        }},
   };

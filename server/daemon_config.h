@@ -32,6 +32,9 @@ struct DaemonConfig {
   // Seconds between periodic vector-index snapshots; 0 = none (snapshots
   // still follow 10000 changes, shutdown and requests). Default: 60.
   size_t snapshot_interval_seconds = 60;
+  // A collection is fitted with PCA once it holds this many vectors; 0 =
+  // only by RefitProjection. Default: 1000.
+  size_t projection_fit_after = 1000;
   bool help = false;
   bool version = false;
 };

@@ -61,6 +61,7 @@ int Serve(const DaemonConfig& config) {
   engine::EmbeddingEngineOptions vector_options;
   vector_options.snapshot_dir = (std::filesystem::path(config.data_dir) / "vector_indexes").string();
   vector_options.snapshot_interval = std::chrono::seconds(config.snapshot_interval_seconds);
+  vector_options.projection_fit_after = config.projection_fit_after;
   auto embeddings = engine::EmbeddingEngine::Open(**env, *tables, writer, vector_options);
   if (!embeddings.ok()) return Fail(embeddings.status());
   atoms.AddDependentRemover([e = embeddings->get()](storage::WriteTxn& txn, uint64_t atom_id) {
@@ -68,7 +69,11 @@ int Serve(const DaemonConfig& config) {
   });
   rpc::SearchLimits search_limits;
   search_limits.max_k = static_cast<uint32_t>(config.max_search_k);
-  rpc::SearchServiceImpl search_service(**embeddings, search_limits);
+  engine::AtomPoints atom_points(**env, *tables);
+  atoms.AddDependentRemover([&atom_points](storage::WriteTxn& txn, uint64_t atom_id) {
+    return atom_points.OnRemove(txn, atom_id);
+  });
+  rpc::SearchServiceImpl search_service(**embeddings, atom_points, search_limits);
   rpc::Limits limits{config.max_content_bytes, config.max_batch_bytes};
   engine::PolicyEngine policies(**env, *tables, writer, *token_key);
   if (Status seeded = policies.EnsureDefaults(); !seeded.ok()) return Fail(seeded);

@@ -26,6 +26,7 @@ const std::vector<TableInfo>& AllTables() {
       {"collections", &Tables::collections},
       {"collection_names", &Tables::collection_names},
       {"embeddings_by_seq", &Tables::embeddings_by_seq},
+      {"projections", &Tables::projections},
       {"models", &Tables::models},
       {"model_names", &Tables::model_names},
       {"model_layers", &Tables::model_layers},

@@ -71,6 +71,10 @@ struct Tables {
   // sequence, so this is each collection's rows in write order: an index
   // snapshot at watermark W is caught up from (collection_id, W + 1).
   MDB_dbi embeddings_by_seq;
+  // "projections": be64(collection_id) -> ProjectionRecord. A collection's
+  // fitted 3D projection (absent = the seeded random projection, version 0).
+  // Embeddings' spatial points are derived from it: never stored per row.
+  MDB_dbi projections;
 
   // --- models ---
   MDB_dbi models;                    // be64(model_id) -> Model

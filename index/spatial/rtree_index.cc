@@ -84,6 +84,13 @@ Result<std::vector<SpatialHit>> RTreeIndex::Nearest(const Point3& center, size_t
   return SortAndLimit(std::move(hits), k);
 }
 
+std::optional<Point3> RTreeIndex::Find(uint64_t id) const {
+  std::shared_lock lock(mu_);
+  auto it = points_.find(id);
+  if (it == points_.end()) return std::nullopt;
+  return it->second;
+}
+
 size_t RTreeIndex::size() const {
   std::shared_lock lock(mu_);
   return points_.size();

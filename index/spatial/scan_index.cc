@@ -76,6 +76,13 @@ Result<std::vector<SpatialHit>> ScanIndex::Nearest(const Point3& center, size_t 
   return SortAndLimit(std::move(hits), k);
 }
 
+std::optional<Point3> ScanIndex::Find(uint64_t id) const {
+  std::shared_lock lock(mu_);
+  auto it = slot_.find(id);
+  if (it == slot_.end()) return std::nullopt;
+  return points_[it->second].second;
+}
+
 size_t ScanIndex::size() const {
   std::shared_lock lock(mu_);
   return points_.size();

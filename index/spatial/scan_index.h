@@ -20,6 +20,7 @@ class ScanIndex final : public SpatialIndex {
   Result<std::vector<SpatialHit>> WithinBox(const Point3& min, const Point3& max,
                                             size_t limit) const override;
   Result<std::vector<SpatialHit>> Nearest(const Point3& center, size_t k) const override;
+  std::optional<Point3> Find(uint64_t id) const override;
   size_t size() const override;
   std::string_view kind() const override { return "scan"; }
   std::vector<std::pair<uint64_t, Point3>> Points() const override;

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,6 +53,9 @@ class SpatialIndex {
                                                     size_t limit) const = 0;
   // The k points nearest to center, nearest first.
   virtual Result<std::vector<SpatialHit>> Nearest(const Point3& center, size_t k) const = 0;
+
+  // The point stored for id, if any.
+  virtual std::optional<Point3> Find(uint64_t id) const = 0;
 
   virtual size_t size() const = 0;
   virtual std::string_view kind() const = 0;

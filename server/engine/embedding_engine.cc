@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "server/engine/atom_engine.h"
+#include "server/engine/embedding_internal.h"
 #include "storage/key_codec.h"
 #include "storage/sequence.h"
 
@@ -22,64 +23,46 @@ namespace hartonomous::engine {
 namespace fs = std::filesystem;
 using storage::CollectionRecord;
 using storage::EmbeddingRecord;
+using namespace embedding_internal;
 
-struct EmbeddingEngine::Collection {
-  CollectionRecord record;
-  index::IndexSpec spec;
-  // Serialises index changes, snapshots and the rebuild's swap, so that
-  // changes reach the index in commit order.
-  std::mutex apply_mu;
-  std::mutex snapshot_mu;  // one snapshot at a time
-  mutable std::mutex index_mu;
-  std::shared_ptr<index::VectorIndex> index;  // GUARDED_BY(index_mu)
-  uint64_t applied_seq = 0;                   // GUARDED_BY(apply_mu)
-  SnapshotInfo snapshot;                      // GUARDED_BY(apply_mu)
-  std::atomic<uint64_t> changes{0};           // since the last snapshot
-  std::atomic<bool> rebuild_wanted{false};
-  std::atomic<bool> dropped{false};
+namespace embedding_internal {
 
-  std::shared_ptr<index::VectorIndex> CurrentIndex() const {
-    std::lock_guard lock(index_mu);
-    return index;
+Result<bool> AtomMatcher::Matches(uint64_t atom_id) {
+  if (filter_.empty()) return true;
+  auto it = cache_.find(atom_id);
+  if (it != cache_.end()) return it->second;
+  HT_ASSIGN_OR_RETURN(auto atom, atoms_.Get(txn_, atom_id));
+  const bool match = atom && Check(*atom);
+  cache_.emplace(atom_id, match);
+  return match;
+}
+
+bool AtomMatcher::Check(const storage::AtomRecord& a) const {
+  if (!filter_.modality.empty() && a.modality() != filter_.modality) return false;
+  if (!filter_.subtype.empty() && a.subtype() != filter_.subtype) return false;
+  if (!filter_.source_type.empty() && a.source_type() != filter_.source_type) return false;
+  if (filter_.active_only && !a.is_active()) return false;
+  if (filter_.created_after_us && a.created_at_us() < *filter_.created_after_us) return false;
+  if (filter_.created_before_us && a.created_at_us() >= *filter_.created_before_us) return false;
+  if (filter_.metadata_equals.empty()) return true;
+  if (a.metadata().empty()) return false;
+  auto json = nlohmann::json::parse(a.metadata(), nullptr, false);
+  if (!json.is_object()) return false;
+  for (const auto& [key, want] : filter_.metadata_equals) {
+    auto v = json.find(key);
+    if (v == json.end()) return false;
+    const std::string have = v->is_string() ? v->get<std::string>() : v->dump();
+    if (have != want) return false;
   }
-  void SetIndex(std::shared_ptr<index::VectorIndex> next) {
-    std::lock_guard lock(index_mu);
-    index = std::move(next);
-  }
-};
+  return true;
+}
+
+}  // namespace embedding_internal
 
 namespace {
 
-std::string EmbeddingKey(uint64_t atom_id, const std::string& type, uint64_t model_id) {
-  std::string key = storage::Be64Key(atom_id);
-  key.append(type);
-  key.push_back('\0');
-  storage::AppendBe64(&key, model_id);
-  return key;
-}
-
-std::string SeqKey(uint64_t collection_id, uint64_t embedding_id) {
-  std::string key = storage::Be64Key(collection_id);
-  storage::AppendBe64(&key, embedding_id);
-  return key;
-}
-
 std::string VectorBytes(const std::vector<float>& v) {
   return std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float));
-}
-
-std::vector<float> VectorOf(const EmbeddingRecord& r) {
-  std::vector<float> v(r.vector().size() / sizeof(float));
-  std::memcpy(v.data(), r.vector().data(), v.size() * sizeof(float));
-  return v;
-}
-
-template <typename Message>
-Status Parse(std::string_view bytes, Message* m, const char* table) {
-  if (!m->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-    return Status::DataLoss(std::string(table) + ": corrupt record");
-  }
-  return Status::Ok();
 }
 
 Status NoCollection(const std::string& name) {
@@ -125,49 +108,6 @@ Status CheckCompatible(const CollectionRecord& have, const CollectionSpec& want,
   return Status::Ok();
 }
 
-// Evaluates a SearchFilter against atoms, reading each atom once.
-class AtomMatcher {
- public:
-  AtomMatcher(storage::Txn& txn, const storage::Tables& tables, const SearchFilter& filter)
-      : txn_(txn), atoms_(tables), filter_(filter) {}
-
-  Result<bool> Matches(uint64_t atom_id) {
-    if (filter_.empty()) return true;
-    auto it = cache_.find(atom_id);
-    if (it != cache_.end()) return it->second;
-    HT_ASSIGN_OR_RETURN(auto atom, atoms_.Get(txn_, atom_id));
-    const bool match = atom && Check(*atom);
-    cache_.emplace(atom_id, match);
-    return match;
-  }
-
- private:
-  bool Check(const storage::AtomRecord& a) const {
-    if (!filter_.modality.empty() && a.modality() != filter_.modality) return false;
-    if (!filter_.subtype.empty() && a.subtype() != filter_.subtype) return false;
-    if (!filter_.source_type.empty() && a.source_type() != filter_.source_type) return false;
-    if (filter_.active_only && !a.is_active()) return false;
-    if (filter_.created_after_us && a.created_at_us() < *filter_.created_after_us) return false;
-    if (filter_.created_before_us && a.created_at_us() >= *filter_.created_before_us) return false;
-    if (filter_.metadata_equals.empty()) return true;
-    if (a.metadata().empty()) return false;
-    auto json = nlohmann::json::parse(a.metadata(), nullptr, false);
-    if (!json.is_object()) return false;
-    for (const auto& [key, want] : filter_.metadata_equals) {
-      auto v = json.find(key);
-      if (v == json.end()) return false;
-      const std::string have = v->is_string() ? v->get<std::string>() : v->dump();
-      if (have != want) return false;
-    }
-    return true;
-  }
-
-  storage::Txn& txn_;
-  storage::AtomTable atoms_;
-  const SearchFilter& filter_;
-  std::unordered_map<uint64_t, bool> cache_;
-};
-
 Status SyncFile(const std::string& path, bool directory) {
   const int fd = ::open(path.c_str(), directory ? O_RDONLY | O_DIRECTORY : O_RDONLY);
   if (fd < 0) return Status::Internal("snapshot: cannot open " + path + ": " + std::strerror(errno));
@@ -197,6 +137,12 @@ std::vector<std::pair<uint64_t, std::string>> ListSnapshots(const std::string& d
   }
   std::sort(out.rbegin(), out.rend());
   return out;
+}
+
+// Point snapshots carry the projection version in their kind: points of an
+// older projection are never loaded.
+std::string FineSnapshotKind(uint64_t projection_version) {
+  return "fine.p" + std::to_string(projection_version);
 }
 
 }  // namespace
@@ -307,63 +253,112 @@ Status EmbeddingEngine::LoadCollection(const CollectionRecord& record) {
   if (!loaded) {
     HT_ASSIGN_OR_RETURN(loaded, registry_.Create(c->spec));
   }
-  uint64_t added = 0, removed = 0, max_seen = 0;
+  ReconcileCounts counts;
+  std::unique_ptr<CollectionSpace> space;
+  bool points_from_snapshot = false;
   {
     storage::ReadTxn txn(env_);
     HT_RETURN_IF_ERROR(txn.status());
-    HT_RETURN_IF_ERROR(Reconcile(txn, *c, *loaded, &added, &removed, &max_seen));
+    HT_ASSIGN_OR_RETURN(space, MakeSpace(txn, record));
+    if (!options_.snapshot_dir.empty()) {
+      for (const auto& [mark, path] : ListSnapshots(SnapshotDir(record.collection_id()),
+                                                    FineSnapshotKind(space->version()))) {
+        auto points = index::MakeSpatialIndex("scan");
+        if (!points.ok()) return points.status();
+        auto read = index::LoadSpatialSnapshot(path, points->get());
+        if (read.ok()) {
+          HT_RETURN_IF_ERROR(space->AssignFine((*points)->Points()));
+          points_from_snapshot = true;
+          break;
+        }
+        spdlog::warn("collection '{}': point snapshot {} unusable ({}); trying an older one",
+                     record.name(), path, read.status().ToString());
+      }
+    }
+    HT_RETURN_IF_ERROR(Reconcile(txn, *c, loaded.get(), space.get(), &counts));
   }
-  c->applied_seq = std::max(watermark, max_seen);
+  const uint64_t added = counts.added, removed = counts.removed;
+  c->applied_seq = std::max(watermark, counts.max_seen);
   c->snapshot.watermark = watermark;
   c->snapshot.loaded_from_snapshot = from_snapshot;
   c->snapshot.replayed_at_start = added;
   c->snapshot.removed_at_start = removed;
-  c->changes = added + removed;
+  c->changes = added + removed + (points_from_snapshot ? 0 : counts.projected);
   c->index = std::move(loaded);
-  spdlog::info("collection '{}': {} vectors ({}; {} replayed, {} removed)", record.name(),
-               c->index->size(), from_snapshot ? "from snapshot" : "built from storage", added,
-               removed);
+  c->space = std::move(space);
+  if (WantsFit(*c)) c->refit_wanted = true;
+  spdlog::info("collection '{}': {} vectors ({}; {} replayed, {} removed), {} points ({}, {} projected)",
+               record.name(), c->index->size(), from_snapshot ? "from snapshot" : "built from storage",
+               added, removed, c->space->fine().size(),
+               points_from_snapshot ? "from snapshot" : "from storage", counts.projected);
   std::unique_lock lock(mu_);
   by_name_[record.name()] = record.collection_id();
   by_id_[record.collection_id()] = std::move(c);
   return Status::Ok();
 }
 
-Status EmbeddingEngine::Reconcile(storage::Txn& txn, const Collection& c, index::VectorIndex& index,
-                                  uint64_t* added, uint64_t* removed, uint64_t* max_seen) {
+Status EmbeddingEngine::Reconcile(storage::Txn& txn, const Collection& c, index::VectorIndex* index,
+                                  CollectionSpace* space, ReconcileCounts* counts) {
   const uint64_t cid = c.record.collection_id();
   const std::string prefix = storage::Be64Key(cid);
   std::unordered_set<uint64_t> live;
-  uint64_t max_seq = 0;
   auto cursor = txn.OpenCursor(tables_.embeddings_by_seq);
   HT_ASSIGN_OR_RETURN(bool valid, cursor->Seek(prefix));
   while (valid && cursor->key().substr(0, 8) == prefix) {
     const uint64_t id = storage::ReadBe64(cursor->key().substr(8));
     live.insert(id);
-    max_seq = std::max(max_seq, id);
-    if (!index.Contains(id)) {
-      {
-        std::string_view value;
-        HT_ASSIGN_OR_RETURN(bool found, txn.Get(tables_.atom_embeddings, cursor->value(), &value));
-        if (!found) return Status::DataLoss("embeddings_by_seq: embedding " + std::to_string(id) + " has no row");
-        EmbeddingRecord row;
-        HT_RETURN_IF_ERROR(Parse(value, &row, "atom_embeddings"));
-        std::vector<float> v = VectorOf(row);
-        if (v.size() != c.spec.dimension) return Status::DataLoss("atom_embeddings: embedding " + std::to_string(id) + " has the wrong dimension");
-        HT_RETURN_IF_ERROR(index.Add(id, v.data()));
-        ++*added;
+    counts->max_seen = std::max(counts->max_seen, id);
+    const bool need_vector = index != nullptr && !index->Contains(id);
+    const bool need_point = space != nullptr && !space->Contains(id);
+    if (need_vector || need_point) {
+      std::string_view value;
+      HT_ASSIGN_OR_RETURN(bool found, txn.Get(tables_.atom_embeddings, cursor->value(), &value));
+      if (!found) return Status::DataLoss("embeddings_by_seq: embedding " + std::to_string(id) + " has no row");
+      EmbeddingRecord row;
+      HT_RETURN_IF_ERROR(Parse(value, &row, "atom_embeddings"));
+      std::vector<float> v = VectorOf(row);
+      if (v.size() != c.spec.dimension) return Status::DataLoss("atom_embeddings: embedding " + std::to_string(id) + " has the wrong dimension");
+      if (need_vector) {
+        HT_RETURN_IF_ERROR(index->Add(id, v.data()));
+        ++counts->added;
+      }
+      if (need_point) {
+        HT_RETURN_IF_ERROR(space->Upsert(id, v.data()));
+        ++counts->projected;
       }
     }
     HT_ASSIGN_OR_RETURN(valid, cursor->Next());
   }
-  for (uint64_t label : index.Labels()) {
-    if (live.count(label) == 0) {
-      HT_RETURN_IF_ERROR(index.Remove(label));
-      ++*removed;
+  if (index != nullptr) {
+    for (uint64_t label : index->Labels()) {
+      if (live.count(label) == 0) {
+        HT_RETURN_IF_ERROR(index->Remove(label));
+        ++counts->removed;
+      }
     }
   }
-  *max_seen = max_seq;
+  if (space != nullptr) {
+    for (const auto& [label, point] : space->fine().Points()) {
+      if (live.count(label) == 0) space->Remove(label);
+    }
+  }
   return Status::Ok();
+}
+
+Result<std::unique_ptr<CollectionSpace>> EmbeddingEngine::MakeSpace(
+    storage::Txn& txn, const CollectionRecord& record) {
+  std::string_view value;
+  HT_ASSIGN_OR_RETURN(bool found, txn.Get(tables_.projections,
+                                          storage::Be64Key(record.collection_id()), &value));
+  storage::ProjectionRecord projection = CollectionSpace::DefaultRecord(record);
+  if (found) HT_RETURN_IF_ERROR(Parse(value, &projection, "projections"));
+  return CollectionSpace::Make(record, std::move(projection));
+}
+
+bool EmbeddingEngine::WantsFit(const Collection& c) const {
+  if (options_.projection_fit_after == 0 || c.record.dimension() <= 3) return false;
+  auto space = c.CurrentSpace();
+  return space && space->version() == 0 && space->fine().size() >= options_.projection_fit_after;
 }
 
 // --- lookups -------------------------------------------------------------
@@ -400,6 +395,9 @@ CollectionInfo EmbeddingEngine::Info(Collection& c) const {
   info.vector_count = index->size();
   info.deleted_count = index->deleted();
   info.memory_bytes = index->memory_bytes();
+  auto space = c.CurrentSpace();
+  info.projection = space->record();
+  info.points = space->fine().size();
   std::lock_guard lock(c.apply_mu);
   info.snapshot = c.snapshot;
   info.snapshot.changes_since_snapshot = c.changes.load();
@@ -447,6 +445,13 @@ Result<CollectionRecord> EmbeddingEngine::InsertCollection(storage::WriteTxn& tx
       return;
     }
     c->index = std::move(index).value();
+    auto space = CollectionSpace::Make(record, CollectionSpace::DefaultRecord(record));
+    if (!space.ok()) {
+      spdlog::error("collection '{}': cannot create its projection: {}", record.name(),
+                    space.status().ToString());
+      return;
+    }
+    c->space = std::move(space).value();
     std::unique_lock lock(mu_);
     by_name_[record.name()] = record.collection_id();
     by_id_[record.collection_id()] = std::move(c);
@@ -504,6 +509,7 @@ Status EmbeddingEngine::DeleteCollection(const std::string& name) {
     HT_RETURN_IF_ERROR(txn.DelPrefix(tables_.embeddings_by_seq, prefix).status());
     HT_RETURN_IF_ERROR(txn.Del(tables_.collections, prefix).status());
     HT_RETURN_IF_ERROR(txn.Del(tables_.collection_names, name).status());
+    HT_RETURN_IF_ERROR(txn.Del(tables_.projections, prefix).status());
     txn.OnCommit([this, cid, name] {
       std::shared_ptr<Collection> c;
       {
@@ -618,6 +624,7 @@ void EmbeddingEngine::Apply(uint64_t collection_id, const std::vector<Change>& c
   if (!c) return;
   std::lock_guard lock(c->apply_mu);
   auto index = c->CurrentIndex();
+  auto space = c->CurrentSpace();
   for (const auto& change : changes) {
     if (change.add) {
       Status s = index->Add(change.label, change.vector.data());
@@ -625,8 +632,14 @@ void EmbeddingEngine::Apply(uint64_t collection_id, const std::vector<Change>& c
         spdlog::error("collection '{}': index add of embedding {} failed: {}", c->record.name(),
                       change.label, s.ToString());
       }
+      s = space->Upsert(change.label, change.vector.data());
+      if (!s.ok()) {
+        spdlog::error("collection '{}': projecting embedding {} failed: {}", c->record.name(),
+                      change.label, s.ToString());
+      }
       c->applied_seq = std::max(c->applied_seq, change.label);
     } else {
+      space->Remove(change.label);
       Status s = index->Remove(change.label);
       if (!s.ok() && s.code() != Status::Code::kNotFound) {
         spdlog::error("collection '{}': index delete of embedding {} failed: {}",
@@ -640,7 +653,9 @@ void EmbeddingEngine::Apply(uint64_t collection_id, const std::vector<Change>& c
   const bool rebuild = deleted >= options_.rebuild_min_deleted && total > 0 &&
                        static_cast<double>(deleted) >= options_.rebuild_deleted_fraction * total;
   if (rebuild) c->rebuild_wanted = true;
-  if (rebuild || changed >= options_.snapshot_after_changes) {
+  const bool fit = !c->refit_wanted && WantsFit(*c);
+  if (fit) c->refit_wanted = true;
+  if (rebuild || fit || changed >= options_.snapshot_after_changes) {
     {
       std::lock_guard bg(bg_mu_);
       work_pending_ = true;
@@ -731,32 +746,12 @@ Result<uint64_t> EmbeddingEngine::RemoveAtomEmbeddings(storage::WriteTxn& txn, u
 
 Result<SearchResult> EmbeddingEngine::Search(const SearchQuery& q) {
   HT_ASSIGN_OR_RETURN(auto c, Require(q.collection));
-  const std::string& name = q.collection;
   const uint64_t cid = c->record.collection_id();
-  const size_t dim = c->record.dimension();
   storage::ReadTxn txn(env_);
   HT_RETURN_IF_ERROR(txn.status());
-  std::vector<float> query = q.vector;
-  uint64_t exclude_atom = 0;
-  if (q.atom_id != 0) {
-    std::string_view value;
-    HT_ASSIGN_OR_RETURN(bool found, txn.Get(tables_.atom_embeddings,
-                                            EmbeddingKey(q.atom_id, c->record.embedding_type(),
-                                                         c->record.model_id()),
-                                            &value));
-    if (!found) {
-      return Status::NotFound("atom_id: atom " + std::to_string(q.atom_id) +
-                              " has no embedding in collection '" + name + "'");
-    }
-    EmbeddingRecord row;
-    HT_RETURN_IF_ERROR(Parse(value, &row, "atom_embeddings"));
-    query = VectorOf(row);
-    exclude_atom = q.atom_id;
-  } else if (query.size() != dim) {
-    return Status::InvalidArgument("vector: " + std::to_string(query.size()) +
-                                   " components but collection '" + name + "' has dimension " +
-                                   std::to_string(dim));
-  }
+  HT_ASSIGN_OR_RETURN(QuerySource source, ResolveQuery(txn, *c, q.vector, q.atom_id));
+  const std::vector<float>& query = source.vector;
+  const uint64_t exclude_atom = source.exclude_atom;
 
   auto index = c->CurrentIndex();
   AtomMatcher matcher(txn, tables_, q.filter);
@@ -848,16 +843,53 @@ Result<SearchResult> EmbeddingEngine::Search(const SearchQuery& q) {
     }
   }
 
-  if (q.with_canonical_text || q.with_metadata) {
-    storage::AtomTable atoms(tables_);
-    for (auto& hit : result.hits) {
-      HT_ASSIGN_OR_RETURN(auto atom, atoms.Get(txn, hit.atom_id));
-      if (!atom) continue;
-      if (q.with_canonical_text) hit.canonical_text = atom->canonical_text();
-      if (q.with_metadata) hit.metadata = atom->metadata();
-    }
-  }
+  HT_RETURN_IF_ERROR(FillAtomFields(txn, &result.hits, q.with_canonical_text, q.with_metadata));
   return result;
+}
+
+Result<EmbeddingEngine::QuerySource> EmbeddingEngine::ResolveQuery(storage::Txn& txn,
+                                                                   const Collection& c,
+                                                                   const std::vector<float>& vector,
+                                                                   uint64_t atom_id) {
+  const std::string& name = c.record.name();
+  QuerySource source;
+  if (atom_id == 0) {
+    if (vector.size() != c.record.dimension()) {
+      return Status::InvalidArgument("vector: " + std::to_string(vector.size()) +
+                                     " components but collection '" + name + "' has dimension " +
+                                     std::to_string(c.record.dimension()));
+    }
+    source.vector = vector;
+    return source;
+  }
+  std::string_view value;
+  HT_ASSIGN_OR_RETURN(bool found,
+                      txn.Get(tables_.atom_embeddings,
+                              EmbeddingKey(atom_id, c.record.embedding_type(), c.record.model_id()),
+                              &value));
+  if (!found) {
+    return Status::NotFound("atom_id: atom " + std::to_string(atom_id) +
+                            " has no embedding in collection '" + name + "'");
+  }
+  EmbeddingRecord row;
+  HT_RETURN_IF_ERROR(Parse(value, &row, "atom_embeddings"));
+  source.vector = VectorOf(row);
+  source.exclude_atom = atom_id;
+  source.exclude_label = row.embedding_id();
+  return source;
+}
+
+Status EmbeddingEngine::FillAtomFields(storage::Txn& txn, std::vector<SearchHit>* hits,
+                                       bool canonical_text, bool metadata) {
+  if (!canonical_text && !metadata) return Status::Ok();
+  storage::AtomTable atoms(tables_);
+  for (auto& hit : *hits) {
+    HT_ASSIGN_OR_RETURN(auto atom, atoms.Get(txn, hit.atom_id));
+    if (!atom) continue;
+    if (canonical_text) hit.canonical_text = atom->canonical_text();
+    if (metadata) hit.metadata = atom->metadata();
+  }
+  return Status::Ok();
 }
 
 // --- snapshots and rebuilds ----------------------------------------------
@@ -874,12 +906,17 @@ Status EmbeddingEngine::SnapshotCollection(Collection& c) {
   if (ec) return Status::Internal("snapshot: cannot create " + dir + ": " + ec.message());
   const std::string tmp = dir + "/" + c.spec.kind + ".tmp";
   uint64_t watermark = 0, changes = 0;
+  std::shared_ptr<CollectionSpace> space;
+  std::vector<std::pair<uint64_t, index::Point3>> points;
   {
-    // Changes wait while the index is written; searches do not.
+    // Changes wait while the index is written and the points copied;
+    // searches do not.
     std::lock_guard lock(c.apply_mu);
     watermark = c.applied_seq;
     changes = c.changes.load();
     HT_RETURN_IF_ERROR(c.CurrentIndex()->Save(tmp));
+    space = c.CurrentSpace();
+    points = space->fine().Points();
   }
   HT_RETURN_IF_ERROR(SyncFile(tmp, false));
   char digits[21];
@@ -887,9 +924,21 @@ Status EmbeddingEngine::SnapshotCollection(Collection& c) {
   const std::string final_path = dir + "/" + c.spec.kind + "-" + digits + ".snap";
   fs::rename(tmp, final_path, ec);
   if (ec) return Status::Internal("snapshot: rename to " + final_path + " failed: " + ec.message());
+  // The points, through a scan index (a copy, no tree to build).
+  const std::string fine_kind = FineSnapshotKind(space->version());
+  const std::string fine_path = dir + "/" + fine_kind + "-" + digits + ".snap";
+  {
+    HT_ASSIGN_OR_RETURN(auto copy, index::MakeSpatialIndex("scan"));
+    HT_RETURN_IF_ERROR(copy->Assign(std::move(points)));
+    HT_RETURN_IF_ERROR(index::SaveSpatialSnapshot(*copy, watermark, fine_path));
+  }
   HT_RETURN_IF_ERROR(SyncFile(dir, true));
   for (const auto& [mark, path] : ListSnapshots(dir, c.spec.kind)) {
     if (path != final_path) fs::remove(path, ec);
+  }
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("fine.p", 0) == 0 && entry.path().string() != fine_path) fs::remove(entry.path(), ec);
   }
   std::lock_guard lock(c.apply_mu);
   c.snapshot.watermark = watermark;
@@ -923,19 +972,19 @@ Status EmbeddingEngine::SnapshotAll() {
 Status EmbeddingEngine::RebuildCollection(Collection& c) {
   c.rebuild_wanted = false;
   HT_ASSIGN_OR_RETURN(std::unique_ptr<index::VectorIndex> fresh, registry_.Create(c.spec));
-  uint64_t added = 0, removed = 0, max_seen = 0;
+  ReconcileCounts counts;
   {
     // The long part, without blocking changes to the current index.
     storage::ReadTxn txn(env_);
     HT_RETURN_IF_ERROR(txn.status());
-    HT_RETURN_IF_ERROR(Reconcile(txn, c, *fresh, &added, &removed, &max_seen));
+    HT_RETURN_IF_ERROR(Reconcile(txn, c, fresh.get(), nullptr, &counts));
   }
   std::lock_guard lock(c.apply_mu);
   {
     // Catch up with what committed meanwhile, then swap.
     storage::ReadTxn txn(env_);
     HT_RETURN_IF_ERROR(txn.status());
-    HT_RETURN_IF_ERROR(Reconcile(txn, c, *fresh, &added, &removed, &max_seen));
+    HT_RETURN_IF_ERROR(Reconcile(txn, c, fresh.get(), nullptr, &counts));
   }
   c.SetIndex(std::shared_ptr<index::VectorIndex>(std::move(fresh)));
   c.changes += 1;  // the next snapshot saves the compacted index
@@ -977,6 +1026,13 @@ void EmbeddingEngine::RunMaintenance(bool due) {
     for (const auto& [id, c] : by_id_) all.push_back(c);
   }
   for (auto& c : all) {
+    if (c->refit_wanted.exchange(false)) {
+      RefitSummary summary;
+      Status s = RefitCollection(*c, RefitOptions{}, &summary);
+      if (!s.ok()) {
+        spdlog::warn("collection '{}': projection fit failed: {}", c->record.name(), s.ToString());
+      }
+    }
     if (c->rebuild_wanted) {
       Status s = RebuildCollection(*c);
       if (!s.ok()) spdlog::warn("collection '{}': rebuild failed: {}", c->record.name(), s.ToString());

@@ -17,6 +17,13 @@
 //    removed. Nothing is rebuilt unless no snapshot can be read.
 //  - Deletes mark the index; Rebuild (and the background thread, past
 //    rebuild_deleted_fraction) builds a fresh index and swaps it in.
+//  - Each collection also has a CollectionSpace: its 3D projection (table
+//    "projections"; the seeded random projection until fitted) and R-trees of
+//    every embedding's projected fine and coarse points, kept in step by the
+//    same commit hooks. The fine points are snapshotted with the index and
+//    caught up the same way. Once a collection holds projection_fit_after
+//    vectors the background thread fits PCA (RefitProjection does it on
+//    demand) and swaps in a space of reprojected points.
 //
 // Thread-safety: thread-safe. Searches run in parallel with each other and
 // with writes; index changes are serialised per collection.
@@ -37,6 +44,7 @@
 #include <vector>
 
 #include "index/index_registry.h"
+#include "index/spatial/spatial_index.h"
 #include "index/vector_index.h"
 #include "storage/lmdb_env.h"
 #include "storage/records.pb.h"
@@ -45,6 +53,8 @@
 #include "storage/write_batcher.h"
 
 namespace hartonomous::engine {
+
+class CollectionSpace;
 
 struct CollectionSpec {
   std::string embedding_type;
@@ -66,6 +76,8 @@ struct SnapshotInfo {
 
 struct CollectionInfo {
   storage::CollectionRecord record;
+  storage::ProjectionRecord projection;
+  uint64_t points = 0;  // embeddings with a projected point
   uint64_t vector_count = 0;
   uint64_t deleted_count = 0;  // marked deleted in the index, awaiting rebuild
   uint64_t memory_bytes = 0;
@@ -154,6 +166,84 @@ struct EmbeddingEngineOptions {
   int max_widen_rounds = 3;
   // Snapshot collections with changes in Stop(). Default: true.
   bool snapshot_on_stop = true;
+  // A collection still on its random projection is fitted with PCA (in the
+  // background) once it holds this many vectors; 0 = only on request.
+  // Default: 1000.
+  uint64_t projection_fit_after = 1000;
+};
+
+struct RefitOptions {
+  std::string kind = "pca";   // "pca" or "random"
+  size_t sample_size = 10000; // rows to fit on (every row when fewer)
+  double coarse_cell = 0;     // 0 = a quarter of the fitted mean scale
+  uint64_t seed = 0;          // 0 = the collection id
+};
+
+struct RefitSummary {
+  storage::ProjectionRecord projection;
+  uint64_t points = 0;       // embeddings with a point after the refit
+  uint64_t reprojected = 0;  // points computed by the refit
+};
+
+enum class SpatialSpace { kFine, kCoarse };
+
+struct SpatialQueryInput {
+  std::string collection;
+  SpatialSpace space = SpatialSpace::kFine;
+  enum class Shape { kRadius, kBox, kNearest } shape = Shape::kRadius;
+  index::Point3 center;          // radius, nearest
+  double radius = 0;             // radius
+  index::Point3 min, max;        // box
+  size_t k = 0;                  // nearest
+  size_t limit = 0;              // radius, box: 0 = no limit
+};
+
+struct SpatialQueryHit {
+  uint64_t atom_id = 0;
+  uint64_t embedding_id = 0;
+  index::Point3 point;
+  double distance = 0;
+};
+
+struct SpatialQueryResult {
+  std::vector<SpatialQueryHit> hits;  // nearest first
+  bool truncated = false;             // more matched than limit
+};
+
+// The embedding whose projected point is nearest, for spatial matching.
+struct PointMatch {
+  uint64_t atom_id = 0;
+  uint64_t embedding_id = 0;
+  double distance = 0;
+};
+
+struct HybridSearchQuery {
+  std::string collection;
+  std::vector<float> vector;  // or:
+  uint64_t atom_id = 0;       // this atom's embedding; the atom itself is left out
+  size_t k = 10;
+  std::optional<index::Point3> center;  // unset = the query's projection
+  std::optional<double> radius;         // exactly one of radius and
+  std::optional<double> keep_fraction;  // keep_fraction
+  bool coarse_first = false;
+  // Also take the ANN index's nearest as candidates (ef of them; 0 = the
+  // collection's ef_search).
+  bool with_ann = false;
+  size_t ef = 0;
+  SearchFilter filter;
+  bool report_recall = false;
+  bool with_canonical_text = false;
+  bool with_metadata = false;
+};
+
+struct HybridSearchResult {
+  std::vector<SearchHit> hits;  // nearest first
+  uint64_t candidates = 0;
+  uint64_t ann_candidates = 0;
+  double radius = 0;
+  index::Point3 center;
+  std::optional<double> recall;
+  uint64_t projection_version = 0;
 };
 
 class EmbeddingEngine {
@@ -201,6 +291,24 @@ class EmbeddingEngine {
   // REQUIRES: query.k >= 1 (the RPC layer enforces the configured maximum).
   Result<SearchResult> Search(const SearchQuery& query);
 
+  // --- spatial (embedding_spatial.cc) ---
+  // Fits a new projection on a sample of the collection and reprojects every
+  // embedding; searches keep running and switch to the new points at once.
+  // FailedPrecondition when pca has fewer than Projection::kMinPcaSample rows.
+  Result<RefitSummary> RefitProjection(const std::string& name, const RefitOptions& options);
+  Result<SpatialQueryResult> SpatialQuery(const SpatialQueryInput& input);
+  // The embeddings whose fine points are nearest to the projection of vector
+  // (in the collection's current projection), nearest first, at most k.
+  Result<std::vector<PointMatch>> NearestByProjection(const std::string& collection,
+                                                      const std::vector<float>& vector, size_t k);
+  // A stored row's fine and coarse points under its collection's current
+  // projection; nullopt when the collection is gone.
+  std::optional<std::pair<index::Point3, index::Point3>> PointsOf(
+      const storage::EmbeddingRecord& row) const;
+  // The two-stage query (see hybrid_search.h), with atom filters and the
+  // hits resolved to atoms. InvalidArgument naming the field for bad input.
+  Result<HybridSearchResult> HybridSearch(const HybridSearchQuery& query);
+
   Result<CollectionInfo> Rebuild(const std::string& name);
   // One pass of the background work, on the caller's thread: rebuilds
   // collections past rebuild_deleted_fraction, snapshots those with at least
@@ -235,12 +343,39 @@ class EmbeddingEngine {
     std::vector<float> vector;
   };
 
+  struct ReconcileCounts {
+    uint64_t added = 0;      // vectors added to the index
+    uint64_t removed = 0;    // index labels without a row, removed
+    uint64_t projected = 0;  // points added to the space
+    uint64_t max_seen = 0;   // highest embedding id of the collection
+  };
+  // The query vector of a search: `vector`, or the stored embedding of
+  // atom_id (then *exclude_atom / *exclude_label name it).
+  struct QuerySource {
+    std::vector<float> vector;
+    uint64_t exclude_atom = 0;
+    uint64_t exclude_label = 0;
+  };
+
   Status LoadAll();
   Status LoadCollection(const storage::CollectionRecord& record);
-  // Brings index in line with the collection's rows in txn: adds rows it
-  // lacks (reading their vectors), removes labels that have no row.
-  Status Reconcile(storage::Txn& txn, const Collection& c, index::VectorIndex& index,
-                   uint64_t* added, uint64_t* removed, uint64_t* max_seen);
+  // Brings index and space (either may be null) in line with the
+  // collection's rows in txn: adds rows they lack (reading their vectors),
+  // removes labels that have no row.
+  Status Reconcile(storage::Txn& txn, const Collection& c, index::VectorIndex* index,
+                   CollectionSpace* space, ReconcileCounts* counts);
+  // The collection's space from its stored projection (or the default),
+  // empty of points.
+  Result<std::unique_ptr<CollectionSpace>> MakeSpace(storage::Txn& txn,
+                                                     const storage::CollectionRecord& record);
+  Result<QuerySource> ResolveQuery(storage::Txn& txn, const Collection& c,
+                                   const std::vector<float>& vector, uint64_t atom_id);
+  Status FillAtomFields(storage::Txn& txn, std::vector<SearchHit>* hits, bool canonical_text,
+                        bool metadata);
+  Status RefitCollection(Collection& c, const RefitOptions& options, RefitSummary* summary);
+  // The collection is still on its unfitted projection and has
+  // projection_fit_after points.
+  bool WantsFit(const Collection& c) const;
   std::shared_ptr<Collection> Find(const std::string& name) const;
   std::shared_ptr<Collection> FindById(uint64_t id) const;
   Result<std::shared_ptr<Collection>> Require(const std::string& name) const;

@@ -6,9 +6,8 @@
 
 namespace hartonomous::engine {
 
-Result<HybridResult> HybridSearch(const index::VectorIndex& vectors,
-                                  const index::SpatialIndex& points,
-                                  const index::Projection& projection, const HybridQuery& query) {
+Result<HybridResult> HybridSearch(const index::VectorIndex& vectors, const CollectionSpace& space,
+                                  const HybridQuery& query) {
   if (query.vector == nullptr) return Status::InvalidArgument("vector: required");
   if (query.k == 0) return Status::InvalidArgument("k: must be >= 1");
   if (query.radius.has_value() == query.keep_fraction.has_value()) {
@@ -21,13 +20,18 @@ Result<HybridResult> HybridSearch(const index::VectorIndex& vectors,
     return Status::InvalidArgument("keep_fraction: must be in (0, 1]");
   }
   HybridResult result;
-  result.center = query.center ? *query.center : projection.Project(query.vector);
+  const index::SpatialIndex& points = space.fine();
+  result.center = query.center ? *query.center : space.Project(query.vector);
 
   // Stage 1: the spatial prefilter.
   std::vector<index::SpatialHit> near;
   if (query.radius) {
     result.radius = *query.radius;
-    HT_ASSIGN_OR_RETURN(near, points.WithinRadius(result.center, result.radius, 0));
+    if (query.coarse_first) {
+      HT_ASSIGN_OR_RETURN(near, space.WithinRadiusCoarseFirst(result.center, result.radius));
+    } else {
+      HT_ASSIGN_OR_RETURN(near, points.WithinRadius(result.center, result.radius, 0));
+    }
   } else {
     // The radius that keeps the fraction: the distance of the n-th nearest.
     const size_t n = std::max<size_t>(
@@ -39,6 +43,19 @@ Result<HybridResult> HybridSearch(const index::VectorIndex& vectors,
   labels.reserve(near.size());
   for (const auto& hit : near) {
     if (!query.filter_labels || query.filter_labels(hit.id)) labels.push_back(hit.id);
+  }
+  if (query.ann_ef > 0) {
+    // The ANN index's nearest join the candidates (once each).
+    HT_ASSIGN_OR_RETURN(auto ann, vectors.Search(query.vector, query.ann_ef, query.ann_ef));
+    std::unordered_set<uint64_t> extra;
+    for (const auto& n : ann) extra.insert(n.label);
+    for (uint64_t label : labels) extra.erase(label);  // already a spatial candidate
+    for (const auto& n : ann) {
+      if (extra.count(n.label) == 0) continue;
+      if (query.filter_labels && !query.filter_labels(n.label)) continue;
+      labels.push_back(n.label);
+      ++result.ann_candidates;
+    }
   }
   result.candidates = labels.size();
 

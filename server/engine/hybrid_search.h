@@ -6,9 +6,9 @@
 // measured, so users see what the prefilter cost them. An "auto" radius
 // keeps a requested fraction of the collection.
 //
-// Transport-free and storage-free: it works on a collection's vector index,
-// its spatial index of projected points (labels = embedding ids) and its
-// projection. Filters on atom fields are applied by the caller to the
+// Transport-free and storage-free: it works on a collection's vector index
+// and its CollectionSpace (projection plus fine and coarse points, labels =
+// embedding ids). Filters on atom fields are applied by the caller to the
 // candidate labels (filter_labels).
 //
 // Thread-safety: a pure function of its (thread-safe) inputs.
@@ -19,9 +19,9 @@
 #include <optional>
 #include <vector>
 
-#include "index/projection/projection.h"
 #include "index/spatial/spatial_index.h"
 #include "index/vector_index.h"
+#include "server/engine/collection_space.h"
 #include "storage/status.h"
 
 namespace hartonomous::engine {
@@ -34,6 +34,11 @@ struct HybridQuery {
   // Exactly one of radius (finite, >= 0) and keep_fraction (in (0, 1]).
   std::optional<double> radius;
   std::optional<double> keep_fraction;
+  // With radius: select by coarse cell first, then by fine point (the same
+  // candidates, found through the coarse grid).
+  bool coarse_first = false;
+  // > 0: stage 1 also takes the ANN index's ann_ef nearest labels.
+  size_t ann_ef = 0;
   // Measure recall@k against an exact search over every vector.
   bool report_recall = false;
   // Keeps only the candidates for which it returns true (atom filters).
@@ -43,14 +48,14 @@ struct HybridQuery {
 struct HybridResult {
   std::vector<index::Neighbor> hits;  // nearest first, at most k
   uint64_t candidates = 0;            // stage 1 survivors (after the filter)
+  uint64_t ann_candidates = 0;        // of those, added by the ANN index only
   double radius = 0;                  // the radius stage 1 used
   index::Point3 center;
   std::optional<double> recall;       // when report_recall
 };
 
 // InvalidArgument naming the field for a bad radius/fraction/k.
-Result<HybridResult> HybridSearch(const index::VectorIndex& vectors,
-                                  const index::SpatialIndex& points,
-                                  const index::Projection& projection, const HybridQuery& query);
+Result<HybridResult> HybridSearch(const index::VectorIndex& vectors, const CollectionSpace& space,
+                                  const HybridQuery& query);
 
 }  // namespace hartonomous::engine

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "server/rpc/search_validation.h"
 #include "server/rpc/timestamp.h"
 
 namespace hartonomous::rpc {
@@ -29,6 +30,14 @@ v1::SearchPath ToProto(engine::SearchPath path) {
     case engine::SearchPath::kExactFiltered: return v1::SEARCH_PATH_EXACT_FILTERED;
   }
   return v1::SEARCH_PATH_UNSPECIFIED;
+}
+
+void ToProto(engine::SearchHit&& hit, v1::ScoredAtom* r) {
+  r->set_atom_id(hit.atom_id);
+  r->set_embedding_id(hit.embedding_id);
+  r->set_distance(hit.distance);
+  r->set_canonical_text(std::move(hit.canonical_text));
+  r->set_metadata(std::move(hit.metadata));
 }
 
 }  // namespace
@@ -65,18 +74,118 @@ engine::SearchQuery ToSearchQuery(const v1::SearchRequest& r) {
   q.k = r.limit();
   q.ef = r.params().ef();
   q.exact = r.params().exact();
-  const auto& f = r.filter();
-  q.filter.modality = f.modality();
-  q.filter.subtype = f.subtype();
-  q.filter.source_type = f.source_type();
-  q.filter.active_only = f.active_only();
-  if (f.has_created_after()) q.filter.created_after_us = ToMicros(f.created_after());
-  if (f.has_created_before()) q.filter.created_before_us = ToMicros(f.created_before());
-  for (const auto& [key, value] : f.metadata_equals()) q.filter.metadata_equals.emplace_back(key, value);
-  std::sort(q.filter.metadata_equals.begin(), q.filter.metadata_equals.end());
+  q.filter = ToSearchFilter(r.filter());
   q.with_canonical_text = r.with_canonical_text();
   q.with_metadata = r.with_metadata();
   return q;
+}
+
+engine::SearchFilter ToSearchFilter(const v1::AtomFilter& f) {
+  engine::SearchFilter out;
+  out.modality = f.modality();
+  out.subtype = f.subtype();
+  out.source_type = f.source_type();
+  out.active_only = f.active_only();
+  if (f.has_created_after()) out.created_after_us = ToMicros(f.created_after());
+  if (f.has_created_before()) out.created_before_us = ToMicros(f.created_before());
+  for (const auto& [key, value] : f.metadata_equals()) out.metadata_equals.emplace_back(key, value);
+  std::sort(out.metadata_equals.begin(), out.metadata_equals.end());
+  return out;
+}
+
+engine::RefitOptions ToRefitOptions(const v1::RefitProjectionRequest& r) {
+  engine::RefitOptions out;
+  if (!r.kind().empty()) out.kind = r.kind();
+  if (r.sample_size() != 0) out.sample_size = r.sample_size();
+  out.coarse_cell = r.coarse_cell();
+  out.seed = r.seed();
+  return out;
+}
+
+index::Point3 FromProto(const v1::Point3& p) { return {p.x(), p.y(), p.z()}; }
+
+engine::SpatialQueryInput ToSpatialQuery(const v1::SpatialQueryRequest& r) {
+  engine::SpatialQueryInput in;
+  in.collection = r.collection();
+  in.space = r.space() == v1::SPATIAL_SPACE_COARSE ? engine::SpatialSpace::kCoarse
+                                                   : engine::SpatialSpace::kFine;
+  in.limit = r.limit() == 0 ? kDefaultSpatialLimit : r.limit();
+  switch (r.shape_case()) {
+    case v1::SpatialQueryRequest::kWithinBox:
+      in.shape = engine::SpatialQueryInput::Shape::kBox;
+      in.min = FromProto(r.within_box().min());
+      in.max = FromProto(r.within_box().max());
+      break;
+    case v1::SpatialQueryRequest::kNearest:
+      in.shape = engine::SpatialQueryInput::Shape::kNearest;
+      in.center = FromProto(r.nearest().center());
+      in.k = r.nearest().k();
+      break;
+    default:
+      in.shape = engine::SpatialQueryInput::Shape::kRadius;
+      in.center = FromProto(r.within_radius().center());
+      in.radius = r.within_radius().radius();
+      break;
+  }
+  return in;
+}
+
+engine::HybridSearchQuery ToHybridQuery(const v1::HybridSearchRequest& r) {
+  engine::HybridSearchQuery q;
+  q.collection = r.collection();
+  q.vector.assign(r.vector().begin(), r.vector().end());
+  q.atom_id = r.atom_id();
+  q.k = r.limit();
+  if (r.has_center()) q.center = FromProto(r.center());
+  if (r.stage1_case() == v1::HybridSearchRequest::kRadius) q.radius = r.radius();
+  if (r.stage1_case() == v1::HybridSearchRequest::kKeepFraction) q.keep_fraction = r.keep_fraction();
+  q.coarse_first = r.coarse_first();
+  q.with_ann = r.mode() == v1::HYBRID_MODE_PREFILTER_AND_ANN;
+  q.ef = r.ef();
+  q.filter = ToSearchFilter(r.filter());
+  q.report_recall = r.report_recall();
+  q.with_canonical_text = r.with_canonical_text();
+  q.with_metadata = r.with_metadata();
+  return q;
+}
+
+void ToProto(const index::Point3& p, v1::Point3* out) {
+  out->set_x(p.x);
+  out->set_y(p.y);
+  out->set_z(p.z);
+}
+
+void ToProto(const storage::ProjectionRecord& r, uint64_t points, v1::ProjectionInfo* out) {
+  out->set_kind(r.kind());
+  out->set_version(r.version());
+  ToProto(index::Point3{r.scale_x(), r.scale_y(), r.scale_z()}, out->mutable_scale());
+  out->set_coarse_cell(r.coarse_cell());
+  out->set_fitted_rows(r.fitted_rows());
+  if (r.fitted_at_us() != 0) ToTimestamp(r.fitted_at_us(), out->mutable_fitted_at());
+  out->set_points(points);
+}
+
+void ToProto(const engine::SpatialQueryResult& result, v1::SpatialQueryResponse* out) {
+  out->set_truncated(result.truncated);
+  for (const auto& hit : result.hits) {
+    auto* h = out->add_hits();
+    h->set_atom_id(hit.atom_id);
+    h->set_embedding_id(hit.embedding_id);
+    ToProto(hit.point, h->mutable_point());
+    h->set_distance(hit.distance);
+  }
+}
+
+void ToProto(engine::HybridSearchResult&& result, v1::HybridSearchResponse* out) {
+  for (auto& hit : result.hits) {
+    ToProto(std::move(hit), out->add_results());
+  }
+  out->set_candidates(result.candidates);
+  out->set_ann_candidates(result.ann_candidates);
+  out->set_radius(result.radius);
+  ToProto(result.center, out->mutable_center());
+  if (result.recall) out->set_recall(*result.recall);
+  out->set_projection_version(result.projection_version);
 }
 
 void ToProto(const engine::CollectionInfo& info, v1::Collection* out) {
@@ -103,6 +212,7 @@ void ToProto(const engine::CollectionInfo& info, v1::Collection* out) {
   snap->set_removed_at_start(info.snapshot.removed_at_start);
   snap->set_changes_since_snapshot(info.snapshot.changes_since_snapshot);
   ToTimestamp(r.created_at_us(), out->mutable_created_at());
+  ToProto(info.projection, info.points, out->mutable_projection());
 }
 
 void ToProto(const storage::EmbeddingRecord& r, const std::string& collection, v1::Embedding* out) {
@@ -124,12 +234,7 @@ void ToProto(engine::SearchResult&& result, v1::SearchResponse* out) {
   out->set_path(ToProto(result.path));
   out->set_candidates_examined(result.candidates_examined);
   for (auto& hit : result.hits) {
-    auto* r = out->add_results();
-    r->set_atom_id(hit.atom_id);
-    r->set_embedding_id(hit.embedding_id);
-    r->set_distance(hit.distance);
-    r->set_canonical_text(std::move(hit.canonical_text));
-    r->set_metadata(std::move(hit.metadata));
+    ToProto(std::move(hit), out->add_results());
   }
 }
 

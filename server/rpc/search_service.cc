@@ -98,7 +98,12 @@ grpc::Status SearchServiceImpl::GetEmbeddings(grpc::ServerContext*,
   auto rows = engine_.GetEmbeddings(request->atom_id(), request->collection());
   if (!rows.ok()) return ToGrpcStatus(rows.status());
   for (const auto& row : *rows) {
-    ToProto(row, engine_.CollectionName(row.collection_id()), response->add_embeddings());
+    auto* out = response->add_embeddings();
+    ToProto(row, engine_.CollectionName(row.collection_id()), out);
+    if (auto points = engine_.PointsOf(row)) {
+      ToProto(points->first, out->mutable_spatial_geometry());
+      ToProto(points->second, out->mutable_spatial_coarse());
+    }
   }
   return grpc::Status::OK;
 }
@@ -151,6 +156,42 @@ grpc::Status SearchServiceImpl::SnapshotIndex(grpc::ServerContext*,
   auto info = engine_.Snapshot(request->collection());
   if (!info.ok()) return ToGrpcStatus(info.status());
   ToProto(*info, response);
+  return grpc::Status::OK;
+}
+
+grpc::Status SearchServiceImpl::RefitProjection(grpc::ServerContext*,
+                                                const v1::RefitProjectionRequest* request,
+                                                v1::ProjectionInfo* response) {
+  HT_RETURN_IF_GRPC_ERROR(ValidateRefitProjection(*request));
+  auto summary = engine_.RefitProjection(request->collection(), ToRefitOptions(*request));
+  if (!summary.ok()) return ToGrpcStatus(summary.status());
+  ToProto(summary->projection, summary->points, response);
+  response->set_reprojected(summary->reprojected);
+  return grpc::Status::OK;
+}
+
+grpc::Status SearchServiceImpl::SpatialQuery(grpc::ServerContext*,
+                                             const v1::SpatialQueryRequest* request,
+                                             v1::SpatialQueryResponse* response) {
+  HT_RETURN_IF_GRPC_ERROR(ValidateSpatialQuery(*request, limits_));
+  const engine::SpatialQueryInput input = ToSpatialQuery(*request);
+  auto result = request->space() == v1::SPATIAL_SPACE_ATOM ? atom_points_.Query(input)
+                                                           : engine_.SpatialQuery(input);
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  ToProto(*result, response);
+  return grpc::Status::OK;
+}
+
+grpc::Status SearchServiceImpl::HybridSearch(grpc::ServerContext*,
+                                             const v1::HybridSearchRequest* request,
+                                             v1::HybridSearchResponse* response) {
+  HT_RETURN_IF_GRPC_ERROR(ValidateHybridSearch(*request, limits_));
+  auto result = engine_.HybridSearch(ToHybridQuery(*request));
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  ToProto(std::move(result).value(), response);
+  response->set_mode(request->mode() == v1::HYBRID_MODE_PREFILTER_AND_ANN
+                         ? v1::HYBRID_MODE_PREFILTER_AND_ANN
+                         : v1::HYBRID_MODE_PREFILTER);
   return grpc::Status::OK;
 }
 

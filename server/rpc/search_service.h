@@ -6,6 +6,7 @@
 #pragma once
 
 #include "hartonomous/v1/search_service.grpc.pb.h"
+#include "server/engine/atom_points.h"
 #include "server/engine/embedding_engine.h"
 #include "server/rpc/search_validation.h"
 
@@ -13,8 +14,9 @@ namespace hartonomous::rpc {
 
 class SearchServiceImpl final : public v1::SearchService::Service {
  public:
-  SearchServiceImpl(engine::EmbeddingEngine& engine, SearchLimits limits)
-      : engine_(engine), limits_(limits) {}
+  SearchServiceImpl(engine::EmbeddingEngine& engine, engine::AtomPoints& atom_points,
+                    SearchLimits limits)
+      : engine_(engine), atom_points_(atom_points), limits_(limits) {}
 
   grpc::Status CreateCollection(grpc::ServerContext*, const v1::CreateCollectionRequest* request,
                                 v1::Collection* response) override;
@@ -39,9 +41,16 @@ class SearchServiceImpl final : public v1::SearchService::Service {
                             v1::Collection* response) override;
   grpc::Status SnapshotIndex(grpc::ServerContext*, const v1::SnapshotIndexRequest* request,
                              v1::Collection* response) override;
+  grpc::Status RefitProjection(grpc::ServerContext*, const v1::RefitProjectionRequest* request,
+                               v1::ProjectionInfo* response) override;
+  grpc::Status SpatialQuery(grpc::ServerContext*, const v1::SpatialQueryRequest* request,
+                            v1::SpatialQueryResponse* response) override;
+  grpc::Status HybridSearch(grpc::ServerContext*, const v1::HybridSearchRequest* request,
+                            v1::HybridSearchResponse* response) override;
 
  private:
   engine::EmbeddingEngine& engine_;
+  engine::AtomPoints& atom_points_;
   const SearchLimits limits_;
 };
 

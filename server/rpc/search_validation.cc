@@ -37,6 +37,45 @@ Status Finite(std::string_view field, const google::protobuf::RepeatedField<floa
   return Status::Ok();
 }
 
+Status ValidateFilter(std::string_view field, const v1::AtomFilter& f) {
+  if (f.has_created_after() && f.has_created_before() &&
+      (f.created_after().seconds() > f.created_before().seconds() ||
+       (f.created_after().seconds() == f.created_before().seconds() &&
+        f.created_after().nanos() > f.created_before().nanos()))) {
+    return Status::InvalidArgument(Join(field, "filter.created_after") +
+                                   ": must not be later than filter.created_before");
+  }
+  for (const auto& [key, value] : f.metadata_equals()) {
+    if (key.empty()) {
+      return Status::InvalidArgument(Join(field, "filter.metadata_equals") + ": keys must not be empty");
+    }
+  }
+  return Status::Ok();
+}
+
+Status ValidateLimit(std::string_view field, uint32_t k, const SearchLimits& limits) {
+  if (k < 1 || k > limits.max_k) {
+    return Status::InvalidArgument(std::string(field) + ": must be in [1, " +
+                                   std::to_string(limits.max_k) + "], got " + std::to_string(k));
+  }
+  return Status::Ok();
+}
+
+Status FinitePoint(const std::string& field, const v1::Point3& p) {
+  if (!std::isfinite(p.x()) || !std::isfinite(p.y()) || !std::isfinite(p.z())) {
+    return Status::InvalidArgument(field + ": coordinates must be finite");
+  }
+  return Status::Ok();
+}
+
+Status ValidRadius(const std::string& field, double radius) {
+  if (std::isnan(radius)) return Status::InvalidArgument(field + ": must be a number >= 0, got NaN");
+  if (!std::isfinite(radius) || radius < 0) {
+    return Status::InvalidArgument(field + ": must be finite and >= 0, got " + std::to_string(radius));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status ValidateCollectionName(std::string_view field, std::string_view name) {
@@ -144,29 +183,12 @@ Status ValidateSearch(std::string_view field, const v1::SearchRequest& r, const 
     return Status::InvalidArgument(Join(field, "vector/atom_id") + ": exactly one is required");
   }
   HT_RETURN_IF_ERROR(Finite(Join(field, "vector"), r.vector()));
-  if (r.limit() < 1 || r.limit() > limits.max_k) {
-    return Status::InvalidArgument(Join(field, "limit") + ": must be in [1, " +
-                                   std::to_string(limits.max_k) + "], got " +
-                                   std::to_string(r.limit()));
-  }
+  HT_RETURN_IF_ERROR(ValidateLimit(Join(field, "limit"), r.limit(), limits));
   if (r.params().ef() > 4096) {
     return Status::InvalidArgument(Join(field, "params.ef") + ": must be in [0, 4096], got " +
                                    std::to_string(r.params().ef()));
   }
-  const auto& f = r.filter();
-  if (f.has_created_after() && f.has_created_before() &&
-      (f.created_after().seconds() > f.created_before().seconds() ||
-       (f.created_after().seconds() == f.created_before().seconds() &&
-        f.created_after().nanos() > f.created_before().nanos()))) {
-    return Status::InvalidArgument(Join(field, "filter.created_after") +
-                                   ": must not be later than filter.created_before");
-  }
-  for (const auto& [key, value] : f.metadata_equals()) {
-    if (key.empty()) {
-      return Status::InvalidArgument(Join(field, "filter.metadata_equals") + ": keys must not be empty");
-    }
-  }
-  return Status::Ok();
+  return ValidateFilter(field, r.filter());
 }
 
 Status ValidateBatchSearch(const v1::BatchSearchRequest& request, const SearchLimits& limits) {
@@ -180,6 +202,89 @@ Status ValidateBatchSearch(const v1::BatchSearchRequest& request, const SearchLi
         ValidateSearch("searches[" + std::to_string(i) + "]", request.searches(i), limits));
   }
   return Status::Ok();
+}
+
+Status ValidateRefitProjection(const v1::RefitProjectionRequest& r) {
+  HT_RETURN_IF_ERROR(ValidateCollectionName("collection", r.collection()));
+  if (!r.kind().empty() && r.kind() != "pca" && r.kind() != "random") {
+    return Status::InvalidArgument("kind: must be 'pca' or 'random', got '" + r.kind() + "'");
+  }
+  if (r.sample_size() != 0 && (r.sample_size() < 16 || r.sample_size() > 1000000)) {
+    return Status::InvalidArgument("sample_size: must be 0 or in [16, 1000000], got " +
+                                   std::to_string(r.sample_size()));
+  }
+  if (std::isnan(r.coarse_cell()) || !std::isfinite(r.coarse_cell()) || r.coarse_cell() < 0) {
+    return Status::InvalidArgument("coarse_cell: must be finite and >= 0 (0 = derived from the scale)");
+  }
+  return Status::Ok();
+}
+
+Status ValidateSpatialQuery(const v1::SpatialQueryRequest& r, const SearchLimits& limits) {
+  if (r.space() != v1::SPATIAL_SPACE_ATOM) {
+    HT_RETURN_IF_ERROR(ValidateCollectionName("collection", r.collection()));
+  }
+  if (!v1::SpatialSpace_IsValid(r.space())) {
+    return Status::InvalidArgument("space: unknown value " + std::to_string(r.space()));
+  }
+  switch (r.shape_case()) {
+    case v1::SpatialQueryRequest::kWithinRadius:
+      HT_RETURN_IF_ERROR(FinitePoint("within_radius.center", r.within_radius().center()));
+      HT_RETURN_IF_ERROR(ValidRadius("within_radius.radius", r.within_radius().radius()));
+      break;
+    case v1::SpatialQueryRequest::kWithinBox: {
+      const auto& b = r.within_box();
+      HT_RETURN_IF_ERROR(FinitePoint("within_box.min", b.min()));
+      HT_RETURN_IF_ERROR(FinitePoint("within_box.max", b.max()));
+      if (b.min().x() > b.max().x() || b.min().y() > b.max().y() || b.min().z() > b.max().z()) {
+        return Status::InvalidArgument("within_box: min must be <= max on every axis");
+      }
+      break;
+    }
+    case v1::SpatialQueryRequest::kNearest:
+      HT_RETURN_IF_ERROR(FinitePoint("nearest.center", r.nearest().center()));
+      HT_RETURN_IF_ERROR(ValidateLimit("nearest.k", r.nearest().k(), limits));
+      break;
+    case v1::SpatialQueryRequest::SHAPE_NOT_SET:
+      return Status::InvalidArgument("shape: one of within_radius, within_box, nearest is required");
+  }
+  if (r.limit() > kMaxSpatialLimit) {
+    return Status::InvalidArgument("limit: must be in [0, " + std::to_string(kMaxSpatialLimit) +
+                                   "], got " + std::to_string(r.limit()));
+  }
+  return Status::Ok();
+}
+
+Status ValidateHybridSearch(const v1::HybridSearchRequest& r, const SearchLimits& limits) {
+  HT_RETURN_IF_ERROR(ValidateCollectionName("collection", r.collection()));
+  if (r.vector().empty() == (r.atom_id() == 0)) {
+    return Status::InvalidArgument("vector/atom_id: exactly one is required");
+  }
+  HT_RETURN_IF_ERROR(Finite("vector", r.vector()));
+  HT_RETURN_IF_ERROR(ValidateLimit("limit", r.limit(), limits));
+  if (r.has_center()) HT_RETURN_IF_ERROR(FinitePoint("center", r.center()));
+  switch (r.stage1_case()) {
+    case v1::HybridSearchRequest::kRadius:
+      HT_RETURN_IF_ERROR(ValidRadius("radius", r.radius()));
+      break;
+    case v1::HybridSearchRequest::kKeepFraction:
+      if (!(r.keep_fraction() > 0 && r.keep_fraction() <= 1)) {
+        return Status::InvalidArgument("keep_fraction: must be in (0, 1], got " +
+                                       std::to_string(r.keep_fraction()));
+      }
+      if (r.coarse_first()) {
+        return Status::InvalidArgument("coarse_first: applies to a radius, not to keep_fraction");
+      }
+      break;
+    case v1::HybridSearchRequest::STAGE1_NOT_SET:
+      return Status::InvalidArgument("radius/keep_fraction: exactly one is required");
+  }
+  if (!v1::HybridMode_IsValid(r.mode())) {
+    return Status::InvalidArgument("mode: unknown value " + std::to_string(r.mode()));
+  }
+  if (r.ef() > 4096) {
+    return Status::InvalidArgument("ef: must be in [0, 4096], got " + std::to_string(r.ef()));
+  }
+  return ValidateFilter("", r.filter());
 }
 
 }  // namespace hartonomous::rpc

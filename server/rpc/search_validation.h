@@ -38,5 +38,12 @@ Status ValidateAddEmbeddingsMessage(const v1::AddEmbeddingsRequest& request, siz
 Status ValidateSearch(std::string_view field, const v1::SearchRequest& request,
                       const SearchLimits& limits);
 Status ValidateBatchSearch(const v1::BatchSearchRequest& request, const SearchLimits& limits);
+Status ValidateRefitProjection(const v1::RefitProjectionRequest& request);
+Status ValidateSpatialQuery(const v1::SpatialQueryRequest& request, const SearchLimits& limits);
+Status ValidateHybridSearch(const v1::HybridSearchRequest& request, const SearchLimits& limits);
+
+// Most hits of one radius or box SpatialQuery.
+inline constexpr uint32_t kMaxSpatialLimit = 100000;
+inline constexpr uint32_t kDefaultSpatialLimit = 1000;
 
 }  // namespace hartonomous::rpc
