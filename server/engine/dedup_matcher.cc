@@ -119,7 +119,34 @@ Result<DedupPlan> DedupMatcher::Plan(std::string_view field, const std::string& 
   if (plan.policy.has_semantic_threshold()) {
     HT_ASSIGN_OR_RETURN(plan.semantic_nearest, NearestSemantic(field, *embedding));
   }
+  if (plan.policy.has_spatial_threshold()) {
+    HT_ASSIGN_OR_RETURN(plan.spatial_nearest, NearestSpatial(*embedding));
+  }
   return plan;
+}
+
+Result<std::optional<DedupCandidate>> DedupMatcher::NearestSpatial(const EmbeddingAttachment& e) {
+  // Nearest first; inactive atoms are skipped, widening while every
+  // candidate found was inactive.
+  for (size_t k = kCandidates;; k *= 4) {
+    HT_ASSIGN_OR_RETURN(auto found, embeddings_.NearestByProjection(e.collection, e.vector, k));
+    std::optional<DedupCandidate> best;
+    {
+      storage::ReadTxn txn(env_);
+      HT_RETURN_IF_ERROR(txn.status());
+      storage::AtomTable atoms(tables_);
+      for (const PointMatch& m : found) {
+        if (best && m.distance > best->value) break;
+        HT_ASSIGN_OR_RETURN(auto atom, atoms.Get(txn, m.atom_id));
+        if (!atom || !atom->is_active()) continue;
+        if (!best || m.distance < best->value ||
+            (m.distance == best->value && m.atom_id < best->atom_id)) {
+          best = DedupCandidate{m.atom_id, m.distance};
+        }
+      }
+    }
+    if (best || found.size() < k || k >= kMaxSpatialCandidates) return best;
+  }
 }
 
 Result<std::optional<DedupCandidate>> DedupMatcher::NearestSemantic(

@@ -9,8 +9,10 @@
 //     mismatch) and searches the committed embeddings for the nearest active
 //     candidates: the most cosine-similar one (semantic threshold; the k
 //     nearest by the collection's own metric, re-ranked by cosine similarity
-//     computed exactly in double from the stored vectors) and the one nearest
-//     by projected distance (spatial threshold).
+//     computed exactly in double from the stored vectors) and the active
+//     one nearest by projected distance (spatial threshold; the fine points
+//     of the collection's current projection, EmbeddingEngine::
+//     NearestByProjection).
 //  2. Decide, inside the write transaction, when the content's SHA-256 is not
 //     stored yet: the first candidate that meets its threshold (semantic,
 //     then spatial) and is still an active atom in that transaction is the
@@ -77,6 +79,9 @@ class DedupMatcher {
  public:
   // Candidates asked of the index per search.
   static constexpr size_t kCandidates = 10;
+  // The spatial search widens (x4) while every candidate found is inactive,
+  // up to this many.
+  static constexpr size_t kMaxSpatialCandidates = 640;
 
   // REQUIRES: every argument outlives the matcher.
   DedupMatcher(storage::Env& env, const storage::Tables& tables, PolicyEngine& policies,
@@ -119,6 +124,7 @@ class DedupMatcher {
  private:
   Result<std::optional<DedupCandidate>> NearestSemantic(std::string_view field,
                                                         const EmbeddingAttachment& embedding);
+  Result<std::optional<DedupCandidate>> NearestSpatial(const EmbeddingAttachment& embedding);
 
   storage::Env& env_;
   const storage::Tables& tables_;

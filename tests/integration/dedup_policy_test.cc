@@ -15,12 +15,13 @@ using namespace hartonomous::testing;
 
 namespace {
 
-void MakeCollection(Client& client, const std::string& name) {
+void MakeCollection(Client& client, const std::string& name,
+                    v1::Metric metric = v1::METRIC_COSINE) {
   v1::CreateCollectionRequest create;
   create.set_name(name);
   create.mutable_spec()->set_embedding_type(name);
   create.mutable_spec()->set_dimension(3);
-  create.mutable_spec()->set_metric(v1::METRIC_COSINE);
+  create.mutable_spec()->set_metric(metric);
   create.mutable_spec()->mutable_index()->set_kind("flat");
   v1::Collection collection;
   REQUIRE(client.CreateCollection(create, &collection).ok());
@@ -118,6 +119,56 @@ TEST_CASE("semantic policy: threshold at, just below and just above the similari
       v1::GetEmbeddingsResponse rows;
       REQUIRE(client.GetEmbeddings(r.atom_id(), collection, &rows).ok());
       CHECK(rows.embeddings_size() == 1);
+    }
+  }
+}
+
+TEST_CASE("spatial policy: threshold at, just above and just below the projected distance",
+          "[dedup_policy]") {
+  Daemon daemon;
+  Client& client = daemon.client();
+  // Dimension 3 projects onto its own axes: (0, 0, 0) and (3, 4, 0) are 5 apart.
+  const struct {
+    const char* name;
+    double threshold;
+    bool match;
+  } cases[] = {
+      {"at", 5.0, true},
+      {"above", std::nextafter(5.0, 6.0), true},
+      {"below", std::nextafter(5.0, 0.0), false},
+  };
+  for (const auto& c : cases) {
+    INFO(c.name);
+    const std::string collection = std::string("s-") + c.name;
+    MakeCollection(client, collection, v1::METRIC_L2);
+    v1::DeduplicationPolicy policy;
+    policy.set_policy_name(collection);
+    policy.set_hash_enabled(true);
+    policy.set_spatial_threshold(c.threshold);
+    policy.set_is_active(true);
+    v1::DeduplicationPolicy created;
+    REQUIRE(client.CreatePolicy(policy, &created).ok());
+    v1::IngestAtomResponse base;
+    REQUIRE(client.IngestAtom(WithEmbedding("origin " + collection, collection, {0, 0, 0}), &base).ok());
+    v1::IngestAtomResponse r;
+    REQUIRE(client.IngestAtom(
+        WithEmbedding("five away " + collection, collection, {3, 4, 0}, collection), &r).ok());
+    REQUIRE(r.dedup().has_spatial_nearest());
+    CHECK(r.dedup().spatial_nearest().atom_id() == base.atom_id());
+    CHECK(r.dedup().spatial_nearest().distance() == 5.0);
+    CHECK_FALSE(r.dedup().has_semantic_nearest());
+    v1::Atom matched;
+    REQUIRE(client.GetAtom(base.atom_id(), false, &matched).ok());
+    if (c.match) {
+      CHECK(r.dedup().rule() == "spatial");
+      CHECK(r.atom_id() == base.atom_id());
+      CHECK(matched.reference_count() == 2);
+      auto audit = nlohmann::json::parse(matched.metadata());
+      CHECK(audit["dedup"]["last"]["distance"].get<double>() == 5.0);
+    } else {
+      CHECK(r.dedup().rule() == "none");
+      CHECK(r.created());
+      CHECK(matched.reference_count() == 1);
     }
   }
 }

@@ -36,13 +36,18 @@ struct Fixture {
     REQUIRE(embeddings->CreateCollection("c", spec).ok());
   }
 
-  void Policy(const std::string& name, std::optional<double> semantic, bool active = true) {
+  void Policy(const std::string& name, std::optional<double> semantic, bool active = true,
+              std::optional<double> spatial = std::nullopt) {
     storage::PolicyRecord p;
     p.set_policy_name(name);
     p.set_hash_enabled(true);
     if (semantic) {
       p.set_has_semantic_threshold(true);
       p.set_semantic_threshold(*semantic);
+    }
+    if (spatial) {
+      p.set_has_spatial_threshold(true);
+      p.set_spatial_threshold(*spatial);
     }
     p.set_is_active(active);
     REQUIRE(policies.Create(p).ok());
@@ -156,6 +161,56 @@ TEST_CASE("semantic threshold exactly at, just above and just below the similari
     REQUIRE(rows.ok());
     CHECK(rows->size() == 1);
   }
+}
+
+TEST_CASE("spatial threshold exactly at, just below and just above the distance", "[dedup]") {
+  // Dimension 3 projects onto its own axes: (0, 0, 0) and (3, 4, 0) are 5 apart.
+  Fixture f(index::Metric::kL2);
+  auto base = f.Ingest(Fixture::Input("base", {0, 0, 0}));
+  REQUIRE(base.ok());
+  double threshold = 0;
+  bool match = false;
+  SECTION("at") { threshold = 5.0; match = true; }
+  SECTION("just above") { threshold = std::nextafter(5.0, 6.0); match = true; }
+  SECTION("just below") { threshold = std::nextafter(5.0, 0.0); match = false; }
+  f.Policy("s", std::nullopt, true, threshold);
+
+  auto r = f.Ingest(Fixture::Input("far", {3, 4, 0}, "s"));
+  REQUIRE(r.ok());
+  CHECK_FALSE(r->dedup.semantic_nearest);
+  REQUIRE(r->dedup.spatial_nearest);
+  CHECK(r->dedup.spatial_nearest->atom_id == base->atom_id);
+  CHECK(r->dedup.spatial_nearest->value == 5.0);
+  if (match) {
+    CHECK(r->dedup.rule == DedupRule::kSpatial);
+    CHECK(r->atom_id == base->atom_id);
+    CHECK(r->reference_count == 2);
+    auto audit = Json(f.Get(base->atom_id).metadata());
+    CHECK(audit["dedup"]["matches"] == 1);
+    CHECK(audit["dedup"]["last"]["rule"] == "spatial");
+    CHECK(audit["dedup"]["last"]["distance"].get<double>() == 5.0);
+  } else {
+    CHECK(r->dedup.rule == DedupRule::kNone);
+    CHECK(r->created);
+    CHECK(f.Get(base->atom_id).reference_count() == 1);
+    CHECK(Json(f.Get(r->atom_id).metadata())["dedup"]["spatial_nearest"]["distance"].get<double>() == 5.0);
+  }
+}
+
+TEST_CASE("spatial matching skips inactive atoms", "[dedup]") {
+  Fixture f(index::Metric::kL2);
+  auto near = f.Ingest(Fixture::Input("near", {1, 0, 0}));
+  auto far = f.Ingest(Fixture::Input("far", {0, 0, 2}));
+  REQUIRE(near.ok());
+  REQUIRE(far.ok());
+  REQUIRE(f.atoms.Release(near->atom_id).ok());
+  f.Policy("s", std::nullopt, true, 3.0);
+  auto r = f.Ingest(Fixture::Input("probe", {0, 0, 0}, "s"));
+  REQUIRE(r.ok());
+  REQUIRE(r->dedup.spatial_nearest);
+  CHECK(r->dedup.spatial_nearest->atom_id == far->atom_id);
+  CHECK(r->dedup.spatial_nearest->value == 2.0);
+  CHECK(r->dedup.matched_atom_id == far->atom_id);
 }
 
 TEST_CASE("identical content is matched by hash before any threshold", "[dedup]") {
