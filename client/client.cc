@@ -482,4 +482,16 @@ grpc::Status Client::TraverseRelations(const v1::TraverseRelationsRequest& reque
   return atoms_->TraverseRelations(&context, request, response);
 }
 
+void SetDedup(v1::IngestAtomRequest* request, const std::string& policy,
+              const std::string& collection, const std::vector<float>& vector) {
+  request->set_policy(policy);
+  if (collection.empty() && vector.empty()) {
+    request->clear_embedding();
+    return;
+  }
+  auto* embedding = request->mutable_embedding();
+  embedding->set_collection(collection);
+  embedding->mutable_vector()->Assign(vector.begin(), vector.end());
+}
+
 }  // namespace hartonomous

@@ -16,6 +16,7 @@
 #include "server/daemon_config.h"
 #include "server/data_dir_lock.h"
 #include "server/engine/atom_engine.h"
+#include "server/engine/dedup_matcher.h"
 #include "server/engine/document_engine.h"
 #include "server/engine/embedding_engine.h"
 #include "server/engine/graph_engine.h"
@@ -76,6 +77,8 @@ int Serve(const DaemonConfig& config) {
   rpc::Limits limits{config.max_content_bytes, config.max_batch_bytes};
   engine::PolicyEngine policies(**env, *tables, writer, *token_key);
   if (Status seeded = policies.EnsureDefaults(); !seeded.ok()) return Fail(seeded);
+  engine::DedupMatcher matcher(**env, *tables, policies, **embeddings);
+  atoms.SetDedupMatcher(&matcher);
   engine::DocumentEngine documents(**env, *tables, writer);
   engine::GraphEngine graph(**env, *tables, writer, *token_key);
   rpc::AtomServiceImpl atom_service(atoms, policies, documents, graph, limits);

@@ -2,9 +2,12 @@
 
 #include <unistd.h>
 
+#include <cctype>
 #include <charconv>
+#include <fstream>
 #include <iostream>
 #include <memory>
+#include <sstream>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -32,6 +35,9 @@ struct IngestSettings {
   std::string source_type;
   std::string metadata;  // validated JSON object text, or empty
   uint64_t max_stream_bytes = kDefaultMaxStreamBytes;
+  std::string policy;      // deduplication policy, empty = SHA-256 only
+  std::string collection;  // with vector: the atom's embedding
+  std::vector<float> vector;
 };
 
 // What the committed streams returned, in input order.
@@ -43,6 +49,29 @@ struct IngestTotals {
   uint64_t bytes_stored = 0;
   uint64_t transactions = 0;
 };
+
+// Components separated by commas and/or whitespace, e.g. "1,2.5,-3".
+std::vector<float> ParseVector(const std::string& text, const std::string& what) {
+  std::vector<float> out;
+  const char* p = text.data();
+  const char* end = p + text.size();
+  auto separator = [](char c) { return c == ',' || std::isspace(static_cast<unsigned char>(c)); };
+  while (true) {
+    while (p != end && separator(*p)) ++p;
+    if (p == end) break;
+    float value = 0;
+    if (*p == '+') ++p;
+    const auto [next, ec] = std::from_chars(p, end, value);
+    if (ec != std::errc() || (next != end && !separator(*next))) {
+      throw UsageError(what + ": component " + std::to_string(out.size()) +
+                       " is not a number; expected numbers separated by commas or spaces");
+    }
+    out.push_back(value);
+    p = next;
+  }
+  if (out.empty()) throw UsageError(what + ": no components");
+  return out;
+}
 
 IngestSettings ReadSettings(const Invocation& invocation) {
   IngestSettings settings;
@@ -66,6 +95,27 @@ IngestSettings ReadSettings(const Invocation& invocation) {
       throw UsageError("--metadata must be a JSON object, e.g. '{\"k\": \"v\"}'");
     }
   }
+  settings.policy = invocation.Get("policy");
+  settings.collection = invocation.Get("collection");
+  if (invocation.Has("vector") && invocation.Has("vector-file")) {
+    throw UsageError("--vector and --vector-file: give one of them");
+  }
+  if (invocation.Has("vector")) {
+    settings.vector = ParseVector(invocation.Get("vector"), "--vector");
+  } else if (invocation.Has("vector-file")) {
+    const std::string path = invocation.Get("vector-file");
+    std::ifstream in(path);
+    if (!in) throw UsageError("--vector-file: cannot read '" + path + "'");
+    std::stringstream text;
+    text << in.rdbuf();
+    settings.vector = ParseVector(text.str(), "--vector-file");
+  }
+  if (settings.vector.empty() != settings.collection.empty()) {
+    throw UsageError("--collection and --vector (or --vector-file) go together");
+  }
+  if (!settings.vector.empty() && invocation.args.size() != 1) {
+    throw UsageError("--vector and --vector-file describe one atom: give exactly one input");
+  }
   return settings;
 }
 
@@ -84,6 +134,7 @@ v1::IngestAtomRequest MakeRequest(const InputFile& input, std::string content,
     request.set_canonical_text(content);
   }
   request.set_content(std::move(content));
+  SetDedup(&request, settings.policy, settings.collection, settings.vector);
   return request;
 }
 
@@ -188,6 +239,34 @@ void IngestAll(const std::vector<InputFile>& inputs, const IngestSettings& setti
   transaction->Commit(totals);
 }  // ~ProgressBar erases the bar before anything else is printed
 
+// "policy p: semantic match of atom 3 (similarity 0.97)",
+// "policy p: none (nearest atom 3, similarity 0.5)".
+std::string DescribeDedup(const v1::DedupDecision& d) {
+  std::ostringstream out;
+  out << "policy " << d.policy() << ": " << d.rule();
+  if (d.rule() == "semantic" || d.rule() == "spatial" || d.rule() == "hash") {
+    out << " match of atom " << d.matched_atom_id();
+  }
+  std::vector<std::string> nearest;
+  if (d.has_semantic_nearest()) {
+    std::ostringstream n;
+    n << (d.rule() == "none" ? "nearest atom " + std::to_string(d.semantic_nearest().atom_id()) + ", "
+                             : std::string())
+      << "similarity " << d.semantic_nearest().similarity();
+    nearest.push_back(n.str());
+  }
+  if (d.has_spatial_nearest()) {
+    std::ostringstream n;
+    n << (d.rule() == "none" ? "nearest atom " + std::to_string(d.spatial_nearest().atom_id()) + ", "
+                             : std::string())
+      << "distance " << d.spatial_nearest().distance();
+    nearest.push_back(n.str());
+  }
+  for (size_t i = 0; i < nearest.size(); ++i) out << (i == 0 ? " (" : "; ") << nearest[i];
+  if (!nearest.empty()) out << ")";
+  return out.str();
+}
+
 void PrintTotals(const IngestTotals& totals, bool json) {
   if (json) {
     nlohmann::ordered_json results = nlohmann::ordered_json::array();
@@ -205,7 +284,9 @@ void PrintTotals(const IngestTotals& totals, bool json) {
   for (const auto& [path, result] : totals.results) {
     std::cout << result.atom_id() << "  " << result.content_hash()
               << "  refs=" << result.reference_count() << "  "
-              << (result.created() ? "created" : "reused ") << "  " << path << '\n';
+              << (result.created() ? "created" : "reused ") << "  " << path;
+    if (!result.dedup().policy().empty()) std::cout << "  " << DescribeDedup(result.dedup());
+    std::cout << '\n';
   }
   std::cout << totals.results.size() << (totals.results.size() == 1 ? " file" : " files")
             << ": " << totals.atoms_created << " created, " << totals.atoms_reused
@@ -225,6 +306,11 @@ std::vector<OptionSpec> IngestOptions() {
       {"subtype", 0, "S", "subtype of every atom (default: the file's extension)"},
       {"source-type", 0, "T", "source_type of every atom (default: file)"},
       {"metadata", 0, "JSON", "a JSON object stored with every atom"},
+      {"policy", 0, "NAME",
+       "deduplication policy to apply (default: exact SHA-256 matching only)"},
+      {"collection", 0, "C", "store the atom with an embedding in collection C (one input)"},
+      {"vector", 0, "V", "the embedding: numbers separated by commas, e.g. 1,0,0.5"},
+      {"vector-file", 0, "PATH", "the embedding read from a file (numbers separated by commas or whitespace)"},
       {"recursive", 'r', "", "ingest the regular files under directory arguments"},
       {"max-stream-bytes", 0, "N",
        "start a new stream (transaction) when the content sent on the current one "

@@ -68,6 +68,23 @@ json AtomToJson(const v1::Atom& atom, bool include_content) {
   return out;
 }
 
+json DedupDecisionToJson(const v1::DedupDecision& d) {
+  json out = {
+      {"policy", d.policy()},
+      {"rule", d.rule()},
+      {"matched_atom_id", d.matched_atom_id()},
+  };
+  if (d.has_semantic_nearest()) {
+    out["semantic_nearest"] = {{"atom_id", d.semantic_nearest().atom_id()},
+                               {"similarity", d.semantic_nearest().similarity()}};
+  }
+  if (d.has_spatial_nearest()) {
+    out["spatial_nearest"] = {{"atom_id", d.spatial_nearest().atom_id()},
+                              {"distance", d.spatial_nearest().distance()}};
+  }
+  return out;
+}
+
 json IngestResultToJson(const v1::IngestAtomResponse& result, const std::string& path) {
   return {
       {"path", path},
@@ -75,6 +92,7 @@ json IngestResultToJson(const v1::IngestAtomResponse& result, const std::string&
       {"content_hash", result.content_hash()},
       {"reference_count", result.reference_count()},
       {"created", result.created()},
+      {"dedup", DedupDecisionToJson(result.dedup())},
   };
 }
 

@@ -1,5 +1,6 @@
 #include "server/engine/atom_engine.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "storage/key_codec.h"
@@ -43,6 +44,24 @@ Result<IngestSummary> AtomEngine::Ingest(std::vector<AtomInput> inputs) {
     hashes.push_back(Sha256(in.content));
     bytes += in.content.size();
   }
+  // Policies and embeddings are checked, and candidates searched, before the
+  // write (read-only, also on the caller's thread).
+  std::vector<std::optional<DedupPlan>> plans(inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const AtomInput& in = inputs[i];
+    if (in.policy.empty() && !in.embedding) continue;
+    if (matcher_ == nullptr) {
+      return Status::FailedPrecondition(
+          (in.field.empty() ? "" : in.field + ".") + (in.policy.empty() ? "embedding" : "policy") +
+          ": this server does not apply deduplication policies or store embeddings");
+    }
+    const EmbeddingAttachment* embedding = in.embedding ? &*in.embedding : nullptr;
+    if (in.policy.empty()) {
+      HT_RETURN_IF_ERROR(matcher_->CheckEmbedding(in.field, *embedding));
+      continue;
+    }
+    HT_ASSIGN_OR_RETURN(plans[i], matcher_->Plan(in.field, in.policy, embedding));
+  }
   const int64_t now = NowMicros();
   IngestSummary summary;
   auto write = [&](storage::WriteTxn& txn) -> Status {
@@ -50,23 +69,48 @@ Result<IngestSummary> AtomEngine::Ingest(std::vector<AtomInput> inputs) {
     summary.atoms.reserve(inputs.size());
     AtomTable atoms(tables_);
     storage::Sequence ids(txn, tables_.sequences, "atom_id");
+    // One more reference on an existing atom: active again, counted up.
+    auto add_reference = [&](uint64_t atom_id, const DedupDecision* absorbed,
+                             const Sha256Digest& dropped, IngestedAtom* out) -> Status {
+      HT_ASSIGN_OR_RETURN(auto before, atoms.Get(txn, atom_id));
+      if (!before) return Status::DataLoss("atom_hash points at missing atom " + std::to_string(atom_id));
+      AtomRecord after = *before;
+      after.set_reference_count(after.is_active() ? after.reference_count() + 1 : 1);
+      after.set_is_active(true);
+      after.set_updated_at_us(now);
+      if (absorbed != nullptr) {
+        after.set_metadata(DedupMatcher::AuditMatched(before->metadata(), *absorbed, dropped, now));
+      }
+      HT_RETURN_IF_ERROR(atoms.Update(txn, *before, after));
+      out->atom_id = after.atom_id();
+      std::copy_n(after.content_hash().begin(),
+                  std::min(after.content_hash().size(), out->content_hash.size()),
+                  out->content_hash.begin());
+      out->reference_count = after.reference_count();
+      ++summary.atoms_reused;
+      return Status::Ok();
+    };
     for (size_t i = 0; i < inputs.size(); ++i) {
       const AtomInput& in = inputs[i];
+      const std::optional<DedupPlan>& plan = plans[i];
       summary.bytes_received += in.content.size();
       HT_ASSIGN_OR_RETURN(auto existing_id, atoms.FindByHash(txn, hashes[i]));
       IngestedAtom out;
       out.content_hash = hashes[i];
+      if (plan) {
+        out.dedup.policy = plan->policy.policy_name();
+        out.dedup.semantic_nearest = plan->semantic_nearest;
+        out.dedup.spatial_nearest = plan->spatial_nearest;
+      }
+      if (!existing_id && plan) {
+        HT_ASSIGN_OR_RETURN(out.dedup, matcher_->Decide(txn, *plan));
+      }
       if (existing_id) {
-        HT_ASSIGN_OR_RETURN(auto before, atoms.Get(txn, *existing_id));
-        if (!before) return Status::DataLoss("atom_hash points at missing atom " + std::to_string(*existing_id));
-        AtomRecord after = *before;
-        after.set_reference_count(after.is_active() ? after.reference_count() + 1 : 1);
-        after.set_is_active(true);
-        after.set_updated_at_us(now);
-        HT_RETURN_IF_ERROR(atoms.Update(txn, *before, after));
-        out.atom_id = after.atom_id();
-        out.reference_count = after.reference_count();
-        ++summary.atoms_reused;
+        out.dedup.rule = DedupRule::kHash;
+        out.dedup.matched_atom_id = *existing_id;
+        HT_RETURN_IF_ERROR(add_reference(*existing_id, nullptr, hashes[i], &out));
+      } else if (out.dedup.matched_atom_id != 0) {
+        HT_RETURN_IF_ERROR(add_reference(out.dedup.matched_atom_id, &out.dedup, hashes[i], &out));
       } else {
         HT_ASSIGN_OR_RETURN(uint64_t id, ids.Next());
         AtomRecord rec;
@@ -78,7 +122,7 @@ Result<IngestSummary> AtomEngine::Ingest(std::vector<AtomInput> inputs) {
         rec.set_source_type(in.source_type);
         rec.set_canonical_text(in.canonical_text);
         rec.set_payload_locator(in.payload_locator);
-        rec.set_metadata(in.metadata);
+        rec.set_metadata(plan ? DedupMatcher::AuditNew(in.metadata, out.dedup) : in.metadata);
         if (in.spatial_key) {
           rec.set_has_spatial_key(true);
           rec.set_spatial_x(in.spatial_key->x);
@@ -91,13 +135,16 @@ Result<IngestSummary> AtomEngine::Ingest(std::vector<AtomInput> inputs) {
         rec.set_updated_at_us(now);
         AtomTable::SetContentShape(&rec, in.content.size());
         HT_RETURN_IF_ERROR(atoms.Insert(txn, rec, in.content));
+        if (in.embedding) {
+          HT_RETURN_IF_ERROR(matcher_->StoreEmbedding(txn, in.field, id, *in.embedding));
+        }
         out.atom_id = id;
         out.reference_count = 1;
         out.created = true;
         ++summary.atoms_created;
         summary.bytes_stored += in.content.size();
       }
-      summary.atoms.push_back(out);
+      summary.atoms.push_back(std::move(out));
     }
     HT_RETURN_IF_ERROR(ids.Flush());
     return atoms.FlushCounters(txn);

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "server/engine/dedup_matcher.h"
 #include "server/engine/page_token.h"
 #include "storage/atom_table.h"
 #include "storage/lmdb_env.h"
@@ -41,13 +42,21 @@ struct AtomInput {
   std::string payload_locator;
   std::string metadata;
   std::optional<Point3> spatial_key;
+  // Stored with a new atom, in the same transaction; compared against
+  // existing atoms when the policy has a semantic or spatial threshold.
+  std::optional<EmbeddingAttachment> embedding;
+  // Deduplication policy by name; empty = exact SHA-256 matching only.
+  std::string policy;
+  // How errors name this atom: "" (a single ingest) or "atoms[3]".
+  std::string field;
 };
 
 struct IngestedAtom {
   uint64_t atom_id = 0;
-  Sha256Digest content_hash{};
+  Sha256Digest content_hash{};  // of the atom that holds the content
   int64_t reference_count = 0;
   bool created = false;
+  DedupDecision dedup;
 };
 
 struct IngestSummary {
@@ -103,8 +112,18 @@ class AtomEngine {
   // Stores every atom or none, in one transaction. Identical content (also
   // within the batch) maps to one atom whose reference count grows by one per
   // occurrence; an inactive atom ingested again becomes active with one
-  // reference.
+  // reference. An atom that names a policy is then matched by the policy's
+  // semantic and spatial thresholds against the committed embeddings of
+  // active atoms (DedupMatcher): a match adds one reference to the matched
+  // atom instead of storing the content. New atoms are stored with their
+  // embedding. Errors name the atom's field (AtomInput::field).
+  // REQUIRES: SetDedupMatcher was called when any input has a policy or an
+  // embedding (else FailedPrecondition).
   Result<IngestSummary> Ingest(std::vector<AtomInput> atoms);
+
+  // REQUIRES: called before the engine serves requests; matcher outlives
+  // the engine.
+  void SetDedupMatcher(DedupMatcher* matcher) { matcher_ = matcher; }
 
   Result<AtomView> Get(uint64_t atom_id, bool include_content);
   Result<AtomView> GetByHash(const Sha256Digest& hash, bool include_content);
@@ -146,6 +165,7 @@ class AtomEngine {
   storage::WriteBatcher& writer_;
   PageTokenCodec tokens_;
   std::vector<DependentRemover> removers_;
+  DedupMatcher* matcher_ = nullptr;
 };
 
 int64_t NowMicros();

@@ -321,6 +321,16 @@ class EmbeddingEngine {
   // indexes follow when txn commits. Returns the rows removed.
   Result<uint64_t> RemoveAtomEmbeddings(storage::WriteTxn& txn, uint64_t atom_id);
 
+  // For ingest with an embedding (server/engine/dedup_matcher.h), inside the
+  // caller's write transaction: stores input in the existing collection as
+  // AddEmbeddings does (replacing the atom's previous embedding there); the
+  // index follows when txn commits. NotFound naming `field`.collection when
+  // there is no such collection, InvalidArgument naming `field`.vector on a
+  // dimension mismatch. REQUIRES: input.atom_id exists in txn. Defined in
+  // embedding_ingest.cc.
+  Status PutEmbeddingInTxn(storage::WriteTxn& txn, const std::string& field,
+                           const std::string& collection, const EmbeddingInput& input);
+
   struct Collection;
 
  private:

@@ -47,8 +47,9 @@ std::string Utf8Prefix(const std::string& text, size_t max_bytes) {
   return text.substr(0, end);
 }
 
-engine::AtomInput ToAtomInput(v1::IngestAtomRequest&& r) {
+engine::AtomInput ToAtomInput(v1::IngestAtomRequest&& r, std::string field) {
   engine::AtomInput in;
+  in.field = std::move(field);
   in.content = std::move(*r.mutable_content());
   in.modality = std::move(*r.mutable_modality());
   in.subtype = std::move(*r.mutable_subtype());
@@ -60,7 +61,28 @@ engine::AtomInput ToAtomInput(v1::IngestAtomRequest&& r) {
   if (r.has_spatial_key()) {
     in.spatial_key = engine::Point3{r.spatial_key().x(), r.spatial_key().y(), r.spatial_key().z()};
   }
+  if (r.has_embedding()) {
+    auto* e = r.mutable_embedding();
+    in.embedding = engine::EmbeddingAttachment{std::move(*e->mutable_collection()),
+                                               {e->vector().begin(), e->vector().end()},
+                                               std::move(*e->mutable_metadata())};
+  }
+  in.policy = std::move(*r.mutable_policy());
   return in;
+}
+
+void ToProto(const engine::DedupDecision& d, v1::DedupDecision* out) {
+  out->set_policy(d.policy);
+  out->set_rule(engine::DedupRuleName(d.rule));
+  out->set_matched_atom_id(d.matched_atom_id);
+  if (d.semantic_nearest) {
+    out->mutable_semantic_nearest()->set_atom_id(d.semantic_nearest->atom_id);
+    out->mutable_semantic_nearest()->set_similarity(d.semantic_nearest->value);
+  }
+  if (d.spatial_nearest) {
+    out->mutable_spatial_nearest()->set_atom_id(d.spatial_nearest->atom_id);
+    out->mutable_spatial_nearest()->set_distance(d.spatial_nearest->value);
+  }
 }
 
 void ToProto(const engine::IngestedAtom& atom, v1::IngestAtomResponse* out) {
@@ -68,6 +90,7 @@ void ToProto(const engine::IngestedAtom& atom, v1::IngestAtomResponse* out) {
   out->set_content_hash(ToHex(atom.content_hash));
   out->set_reference_count(atom.reference_count);
   out->set_created(atom.created);
+  ToProto(atom.dedup, out->mutable_dedup());
 }
 
 void ToProto(const storage::AtomRecord& r, v1::Atom* out) {

@@ -12,8 +12,10 @@ namespace hartonomous::rpc {
 // The longest prefix of at most max_bytes that does not split a UTF-8 sequence.
 std::string Utf8Prefix(const std::string& text, size_t max_bytes);
 
-// Moves content and strings out of request.
-engine::AtomInput ToAtomInput(v1::IngestAtomRequest&& request);
+// Moves content and strings out of request. field: how errors name the
+// atom ("" or "atoms[3]").
+engine::AtomInput ToAtomInput(v1::IngestAtomRequest&& request, std::string field = "");
+void ToProto(const engine::DedupDecision& decision, v1::DedupDecision* out);
 void ToProto(const engine::IngestedAtom& atom, v1::IngestAtomResponse* out);
 void ToProto(const storage::AtomRecord& record, v1::Atom* out);
 void ToProto(engine::AtomView&& view, v1::Atom* out);

@@ -33,7 +33,7 @@ grpc::Status AtomServiceImpl::IngestAtoms(grpc::ServerContext* context,
             "atoms: the stream's content exceeds the batch limit of " +
             std::to_string(limits_.max_batch_bytes) + " bytes; split it into several streams"));
       }
-      inputs.push_back(ToAtomInput(std::move(atom)));
+      inputs.push_back(ToAtomInput(std::move(atom), field));
     }
   }
   // Read() also ends when the client cancels or disconnects: a stream that

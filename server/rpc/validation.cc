@@ -7,8 +7,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "index/vector_index.h"
 #include "server/engine/atom_engine.h"
 #include "server/engine/graph_engine.h"
+#include "server/rpc/search_validation.h"
 #include "storage/sha256.h"
 
 namespace hartonomous::rpc {
@@ -16,6 +18,8 @@ namespace {
 
 constexpr int kDefaultPageSize = 50;
 constexpr int kDefaultTopN = 10;
+constexpr size_t kMaxEmbeddingMetadata = size_t{1} << 20;
+constexpr char kDedupAuditKey[] = "dedup";
 
 std::string Field(std::string_view prefix, std::string_view name) {
   if (prefix.empty()) return std::string(name);
@@ -28,6 +32,42 @@ bool IsToken(std::string_view s, size_t max) {
     if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) return false;
   }
   return true;
+}
+
+bool IsPolicyName(std::string_view s) {
+  if (s.empty() || s.size() > 64) return false;
+  for (char c : s) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// The embedding sent with an atom: the collection's name, finite components
+// (the dimension is checked against the collection by the engine).
+Status ValidateAtomEmbedding(const std::string& field, const v1::AtomEmbedding& e) {
+  if (e.collection().empty()) {
+    return Status::InvalidArgument(field + ".collection: required when an embedding is given");
+  }
+  HT_RETURN_IF_ERROR(ValidateCollectionName(field + ".collection", e.collection()));
+  if (e.vector().empty() || e.vector_size() > static_cast<int>(index::kMaxDimension)) {
+    return Status::InvalidArgument(field + ".vector: required, 1-" +
+                                   std::to_string(index::kMaxDimension) + " components, got " +
+                                   std::to_string(e.vector_size()));
+  }
+  for (int i = 0; i < e.vector_size(); ++i) {
+    if (!std::isfinite(e.vector(i))) {
+      return Status::InvalidArgument(field + ".vector[" + std::to_string(i) +
+                                     "]: must be finite, got " +
+                                     (std::isnan(e.vector(i)) ? "NaN" : "Inf"));
+    }
+  }
+  if (e.metadata().size() > kMaxEmbeddingMetadata) {
+    return Status::InvalidArgument(field + ".metadata: longer than " +
+                                   std::to_string(kMaxEmbeddingMetadata) + " bytes");
+  }
+  return ValidateJsonObject(field + ".metadata", e.metadata());
 }
 
 struct LengthRule {
@@ -83,11 +123,25 @@ Status ValidateIngest(const v1::IngestAtomRequest& request, const Limits& limits
     }
   }
   HT_RETURN_IF_ERROR(ValidateJsonObject(Field(prefix, "metadata"), request.metadata()));
+  if (!request.metadata().empty() &&
+      nlohmann::json::parse(request.metadata(), nullptr, false).contains(kDedupAuditKey)) {
+    return Status::InvalidArgument(Field(prefix, "metadata") + ": the top-level key '" +
+                                   kDedupAuditKey +
+                                   "' is reserved for the server's deduplication audit");
+  }
   if (request.has_spatial_key()) {
     const auto& p = request.spatial_key();
     if (!std::isfinite(p.x()) || !std::isfinite(p.y()) || !std::isfinite(p.z())) {
       return Status::InvalidArgument(Field(prefix, "spatial_key") + ": coordinates must be finite");
     }
+  }
+  if (request.has_embedding()) {
+    HT_RETURN_IF_ERROR(ValidateAtomEmbedding(Field(prefix, "embedding"), request.embedding()));
+  }
+  if (!request.policy().empty() && !IsPolicyName(request.policy())) {
+    return Status::InvalidArgument(Field(prefix, "policy") +
+                                   ": 1-64 bytes of [A-Za-z0-9_.-], or empty for exact SHA-256 "
+                                   "matching only");
   }
   return Status::Ok();
 }
@@ -121,16 +175,6 @@ Status ValidateListAtoms(const v1::ListAtomsRequest& request) {
 }
 
 namespace {
-
-bool IsPolicyName(std::string_view s) {
-  if (s.empty() || s.size() > 64) return false;
-  for (char c : s) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-')) {
-      return false;
-    }
-  }
-  return true;
-}
 
 const char* const kPolicyMaskPaths[] = {"policy_name", "hash_enabled", "semantic_threshold",
                                        "spatial_threshold", "is_active", "metadata"};

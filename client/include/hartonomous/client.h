@@ -196,4 +196,11 @@ class Client {
   std::unique_ptr<v1::SearchService::Stub> search_;
 };
 
+// Asks IngestAtom / IngestAtoms to apply the named deduplication policy
+// (empty = exact SHA-256 matching only) and, when collection or vector is
+// given, to store the atom with this embedding (and, for a policy with a
+// semantic or spatial threshold, to match it against existing atoms).
+void SetDedup(v1::IngestAtomRequest* request, const std::string& policy,
+              const std::string& collection, const std::vector<float>& vector);
+
 }  // namespace hartonomous

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <limits>
 
 #include "server/rpc/validation.h"
@@ -42,6 +43,13 @@ TEST_CASE("each ingest rule names its field") {
       {"bad json", [](auto& r) { r.set_metadata("{"); }, Status::Code::kInvalidArgument, "metadata"},
       {"json array", [](auto& r) { r.set_metadata("[]"); }, Status::Code::kInvalidArgument, "metadata"},
       {"infinite point", [](auto& r) { r.mutable_spatial_key()->set_y(INFINITY); }, Status::Code::kInvalidArgument, "spatial_key"},
+      {"reserved metadata key", [](auto& r) { r.set_metadata(R"({"dedup":{}})"); }, Status::Code::kInvalidArgument, "metadata: the top-level key 'dedup' is reserved"},
+      {"bad policy name", [](auto& r) { r.set_policy("a b"); }, Status::Code::kInvalidArgument, "policy: 1-64 bytes"},
+      {"embedding without collection", [](auto& r) { r.mutable_embedding()->add_vector(1); }, Status::Code::kInvalidArgument, "embedding.collection: required"},
+      {"bad collection name", [](auto& r) { r.mutable_embedding()->set_collection("a b"); r.mutable_embedding()->add_vector(1); }, Status::Code::kInvalidArgument, "embedding.collection"},
+      {"empty vector", [](auto& r) { r.mutable_embedding()->set_collection("c"); }, Status::Code::kInvalidArgument, "embedding.vector: required"},
+      {"NaN component", [](auto& r) { r.mutable_embedding()->set_collection("c"); r.mutable_embedding()->add_vector(1); r.mutable_embedding()->add_vector(NAN); }, Status::Code::kInvalidArgument, "embedding.vector[1]: must be finite"},
+      {"embedding metadata", [](auto& r) { r.mutable_embedding()->set_collection("c"); r.mutable_embedding()->add_vector(1); r.mutable_embedding()->set_metadata("3"); }, Status::Code::kInvalidArgument, "embedding.metadata"},
   };
   for (const auto& c : cases) {
     INFO(c.name);
@@ -51,6 +59,15 @@ TEST_CASE("each ingest rule names its field") {
     CHECK(s.code() == c.code);
     CHECK_THAT(s.message(), Catch::StartsWith(std::string("atoms[2].") + c.field));
   }
+}
+
+TEST_CASE("an ingest with a policy and an embedding passes") {
+  auto r = Valid();
+  r.set_policy("semantic");
+  r.mutable_embedding()->set_collection("docs.v1");
+  for (float x : {1.0f, 0.0f, -2.5f}) r.mutable_embedding()->add_vector(x);
+  r.mutable_embedding()->set_metadata(R"({"model":"m"})");
+  CHECK(ValidateIngest(r, Limits{}).ok());
 }
 
 TEST_CASE("get, list and stats requests") {
