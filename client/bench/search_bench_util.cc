@@ -84,11 +84,9 @@ double RunParallel(size_t threads, size_t units, const std::function<void(size_t
   return Seconds(s0, Clock::now());
 }
 
-Results BruteForce(hnswlib::SpaceInterface<float>& space, const std::vector<float>& train, size_t n,
+Results BruteForce(const DistanceFn& distance, const std::vector<float>& train, size_t n,
                    const std::vector<float>& queries, size_t nq, size_t dim, size_t k,
                    const std::function<bool(size_t)>& keep) {
-  auto dist = space.get_dist_func();
-  void* param = space.get_dist_func_param();
   Results truth(nq);
   std::vector<double> unused;
   const size_t threads = std::max(1u, std::thread::hardware_concurrency());
@@ -97,7 +95,7 @@ Results BruteForce(hnswlib::SpaceInterface<float>& space, const std::vector<floa
     all.reserve(n);
     for (size_t i = 0; i < n; ++i) {
       if (keep && !keep(i)) continue;
-      all.push_back({dist(&queries[q * dim], &train[i * dim], param), i});
+      all.push_back({distance(&queries[q * dim], &train[i * dim]), i});
     }
     const size_t kk = std::min(k, all.size());
     std::partial_sort(all.begin(), all.begin() + kk, all.end());

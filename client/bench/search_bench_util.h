@@ -6,8 +6,6 @@
 // other functions are pure or read-only.
 #pragma once
 
-#include <hnswlib/hnswlib.h>
-
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -42,7 +40,8 @@ double RunParallel(size_t threads, size_t units, const std::function<void(size_t
                    std::vector<double>* latency_ms);
 // Exact top-k of each query among the rows accepted by keep (all if null),
 // on every core.
-Results BruteForce(hnswlib::SpaceInterface<float>& space, const std::vector<float>& train, size_t n,
+using DistanceFn = std::function<float(const float* a, const float* b)>;
+Results BruteForce(const DistanceFn& distance, const std::vector<float>& train, size_t n,
                    const std::vector<float>& queries, size_t nq, size_t dim, size_t k,
                    const std::function<bool(size_t)>& keep);
 

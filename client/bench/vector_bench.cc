@@ -69,6 +69,13 @@ int Probe(std::map<std::string, std::string>& flags) {
   return 0;
 }
 
+// hnswlib's SIMD L2 kernel for dimension of space.
+DistanceFn L2Of(hnswlib::L2Space& space) {
+  auto dist = space.get_dist_func();
+  void* param = space.get_dist_func_param();
+  return [dist, param](const float* a, const float* b) { return dist(a, b, param); };
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -107,9 +114,9 @@ int main(int argc, char** argv) {
 
   hnswlib::L2Space space(dim);
   auto g0 = Clock::now();
-  const Results truth = BruteForce(space, train.values, n, queries.values, nqr, dim, k, nullptr);
+  const Results truth = BruteForce(L2Of(space), train.values, n, queries.values, nqr, dim, k, nullptr);
   const int filter_label = 3;
-  const Results ftruth = BruteForce(space, train.values, n, queries.values, filter_nq, dim, k,
+  const Results ftruth = BruteForce(L2Of(space), train.values, n, queries.values, filter_nq, dim, k,
                                     [&](size_t i) { return labels[i] == filter_label; });
   std::fprintf(stderr, "ground truth: %.1f s\n", Seconds(g0, Clock::now()));
 
