@@ -18,6 +18,7 @@
 #include <mutex>
 #include <shared_mutex>
 
+#include "index/label_slots.h"
 #include "index/vector_index.h"
 
 namespace hartonomous::index {
@@ -56,6 +57,7 @@ class HnswIndex final : public VectorIndex {
   // element count (exact scans, Contains, Labels, Save) hold it shared, so
   // they run in parallel with each other and with ANN searches.
   mutable std::shared_mutex change_mu_;
+  LabelSlots slots_;  // label -> internal id; written under change_mu_ exclusively
   std::atomic<size_t> live_{0};
   std::atomic<size_t> deleted_{0};
 };

@@ -196,6 +196,10 @@ TEST_CASE("indexes saved and loaded answer identically; damaged files are reject
     REQUIRE((*loaded)->size() == index->size());
     REQUIRE_FALSE((*loaded)->Contains(5));
     for (const auto& q : RandomVectors(10, dim, 10)) {
+      // The loaded index resolves labels for ExactAmong as the original does.
+      std::vector<uint64_t> some;
+      for (uint64_t label = 1; label <= 400; label += 3) some.push_back(label);
+      REQUIRE(*(*loaded)->ExactAmong(q.data(), some, 10) == *index->ExactAmong(q.data(), some, 10));
       auto a = index->Search(q.data(), 10, 64);
       auto b = (*loaded)->Search(q.data(), 10, 64);
       REQUIRE(a.ok());
