@@ -1,5 +1,6 @@
 #include "index/distance.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace hartonomous::index {
@@ -14,6 +15,35 @@ float SquaredL2(const float* a, const float* b, size_t dim) {
     }
   }
   float sum = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+  for (; i < dim; ++i) {
+    const float d = a[i] - b[i];
+    sum += d * d;
+  }
+  return sum;
+}
+
+float SquaredL2Bounded(const float* a, const float* b, size_t dim, float bound) {
+  // The same accumulators and final combination as SquaredL2, so a pair that
+  // runs to the end gets the identical value; every 128 components the
+  // combined partial sum (never more than the final one: the terms are
+  // non-negative and rounding is monotonic) is checked against bound.
+  constexpr size_t kChunk = 128;
+  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  auto combined = [&acc] {
+    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+  };
+  size_t i = 0;
+  while (i + 8 <= dim) {
+    const size_t stop = std::min(dim - (dim - i) % 8, i + kChunk);
+    for (; i < stop; i += 8) {
+      for (size_t j = 0; j < 8; ++j) {
+        const float d = a[i + j] - b[i + j];
+        acc[j] += d * d;
+      }
+    }
+    if (i + 8 <= dim && combined() > bound) return combined();
+  }
+  float sum = combined();
   for (; i < dim; ++i) {
     const float d = a[i] - b[i];
     sum += d * d;

@@ -12,6 +12,11 @@
 namespace hartonomous::index {
 
 float SquaredL2(const float* a, const float* b, size_t dim);
+// SquaredL2, abandoned once a partial sum exceeds bound: returns the same
+// value as SquaredL2 when that is <= bound, and some value > bound (at most
+// the full distance) otherwise. The partial sums only grow, so an abandoned
+// pair is certainly farther than bound.
+float SquaredL2Bounded(const float* a, const float* b, size_t dim, float bound);
 float Dot(const float* a, const float* b, size_t dim);
 // Scales v to unit length in place; leaves a zero vector unchanged.
 void Normalize(float* v, size_t dim);

@@ -5,6 +5,7 @@
 #include <hnswlib/hnswlib.h>
 
 #include <algorithm>
+#include <limits>
 #include <stdexcept>
 
 #include "index/distance.h"
@@ -223,6 +224,14 @@ Result<std::vector<Neighbor>> HnswIndex::ExactAmong(const float* query,
       auto slot = slots_.Find(labels[i]);
       if (slot) ids.emplace_back(labels[i], *slot);
     }
+    // L2: keep the best k so far and abandon a candidate's distance once it
+    // exceeds the k-th (candidates often arrive nearest first, from the
+    // spatial prefilter, so the bound tightens early). The answer is the
+    // same as scoring every candidate in full.
+    const bool bounded = spec_.metric == Metric::kL2 && k > 0;
+    auto worse = [](const Neighbor& a, const Neighbor& b) {
+      return a.distance != b.distance ? a.distance < b.distance : a.label < b.label;
+    };
     for (size_t i = 0; i < ids.size(); ++i) {
       if (i + 2 < ids.size()) {
         const char* next = g.getDataByInternalId(ids[i + 2].second);
@@ -231,7 +240,21 @@ Result<std::vector<Neighbor>> HnswIndex::ExactAmong(const float* query,
       }
       if (g.isMarkedDeleted(ids[i].second)) continue;
       const auto* v = reinterpret_cast<const float*>(g.getDataByInternalId(ids[i].second));
-      out.push_back({ids[i].first, Distance(spec_.metric, q.data(), v, spec_.dimension)});
+      if (!bounded) {
+        out.push_back({ids[i].first, Distance(spec_.metric, q.data(), v, spec_.dimension)});
+        continue;
+      }
+      // out is a max-heap of the best k by (distance, label).
+      const float bound = out.size() < k ? std::numeric_limits<float>::infinity() : out.front().distance;
+      const Neighbor n{ids[i].first, SquaredL2Bounded(q.data(), v, spec_.dimension, bound)};
+      if (out.size() < k) {
+        out.push_back(n);
+        std::push_heap(out.begin(), out.end(), worse);
+      } else if (worse(n, out.front())) {
+        std::pop_heap(out.begin(), out.end(), worse);
+        out.back() = n;
+        std::push_heap(out.begin(), out.end(), worse);
+      }
     }
   }
   SortAndTruncate(&out, k);

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <limits>
 #include <random>
 #include <set>
 #include <thread>
@@ -273,6 +274,57 @@ TEST_CASE("hnsw searches running during inserts only see complete vectors") {
   for (auto& t : readers) t.join();
   REQUIRE(bad.load() == 0);
   REQUIRE(index->size() == n);
+}
+
+
+TEST_CASE("bounded L2 equals L2 within the bound and exceeds the bound otherwise") {
+  std::mt19937 rng(21);
+  std::normal_distribution<float> g;
+  for (size_t dim : {1, 7, 8, 9, 127, 128, 129, 300, 784}) {
+    CAPTURE(dim);
+    for (int trial = 0; trial < 50; ++trial) {
+      std::vector<float> a(dim), b(dim);
+      for (auto& x : a) x = g(rng);
+      for (auto& x : b) x = g(rng);
+      const float full = SquaredL2(a.data(), b.data(), dim);
+      CHECK(SquaredL2Bounded(a.data(), b.data(), dim, full) == full);
+      CHECK(SquaredL2Bounded(a.data(), b.data(), dim, std::numeric_limits<float>::infinity()) == full);
+      const float tight = full * 0.5f;
+      const float cut = SquaredL2Bounded(a.data(), b.data(), dim, tight);
+      CHECK(cut > tight);
+      CHECK(cut <= full);
+    }
+  }
+}
+
+TEST_CASE("ExactAmong with abandoned distances equals the full exact scan (L2, wide vectors)") {
+  const size_t dim = 300;
+  auto data = RandomVectors(800, dim, 22);
+  auto index = Make(Spec("hnsw", dim, Metric::kL2));
+  for (size_t i = 0; i < data.size(); ++i) REQUIRE(index->Add(i + 1, data[i].data()).ok());
+  REQUIRE(index->Remove(10).ok());
+  std::vector<uint64_t> all;
+  for (uint64_t i = 1; i <= 800; ++i) all.push_back(i);
+  for (const auto& q : RandomVectors(20, dim, 23)) {
+    // Nearest-first and arbitrary candidate orders give the same answer.
+    auto scan = index->ExactSearch(q.data(), 15);
+    REQUIRE(scan.ok());
+    auto among = index->ExactAmong(q.data(), all, 15);
+    REQUIRE(among.ok());
+    CHECK(*among == *scan);
+    std::vector<uint64_t> nearest_first;
+    for (const auto& n : *index->ExactSearch(q.data(), 800)) nearest_first.push_back(n.label);
+    CHECK(*index->ExactAmong(q.data(), nearest_first, 15) == *scan);
+    std::vector<uint64_t> reversed(nearest_first.rbegin(), nearest_first.rend());
+    CHECK(*index->ExactAmong(q.data(), reversed, 15) == *scan);
+  }
+  // Duplicated vectors tie on distance; ties go to the smaller label.
+  auto twins = Make(Spec("hnsw", dim, Metric::kL2));
+  for (uint64_t label : {5, 3, 9, 4}) REQUIRE(twins->Add(label, data[0].data()).ok());
+  auto tie = twins->ExactAmong(data[1].data(), {5, 3, 9, 4}, 2);
+  REQUIRE(tie->size() == 2);
+  CHECK((*tie)[0].label == 3);
+  CHECK((*tie)[1].label == 4);
 }
 
 }  // namespace
