@@ -67,18 +67,13 @@ DistanceFn L2Of(hnswlib::L2Space& space) {
 
 int main(int argc, char** argv) {
   SetProgramName("hartonomous-hybrid-bench");
-  std::map<std::string, std::string> flags = {
+  std::map<std::string, std::string> flags = ParseFlags(argc, argv, {
       {"--train", "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"},
       {"--queries", "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"},
       {"--limit", "60000"}, {"--nq", "500"}, {"--k", "10"}, {"--m", "16"},
       {"--ef-construction", "200"}, {"--ef", "64"}, {"--fractions", "0.01,0.05,0.2"},
       {"--clients", "1,2"}, {"--sample", "10000"}, {"--batch", "1000"}, {"--calibrate", "100"},
-      {"--server", ""}};
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (!flags.count(argv[i])) Die(std::string("unknown flag ") + argv[i]);
-    flags[argv[i]] = argv[i + 1];
-  }
-  if ((argc - 1) % 2 != 0) Die("every flag takes a value");
+      {"--server", ""}});
   if (flags["--server"].empty()) Die("--server ADDR is required");
   const size_t limit = std::stoul(flags["--limit"]), nq = std::stoul(flags["--nq"]);
   const size_t k = std::stoul(flags["--k"]), m = std::stoul(flags["--m"]);
@@ -111,32 +106,11 @@ int main(int argc, char** argv) {
   spec.mutable_index()->set_kind("hnsw");
   spec.mutable_index()->set_m(static_cast<uint32_t>(m));
   spec.mutable_index()->set_ef_construction(static_cast<uint32_t>(efc));
-  std::unordered_map<uint64_t, uint64_t> row_of;
-  auto l0 = Clock::now();
-  for (size_t start = 0; start < n; start += batch) {
-    const size_t end = std::min(n, start + batch);
-    std::vector<v1::IngestAtomRequest> atoms;
-    for (size_t r = start; r < end; ++r) {
-      v1::IngestAtomRequest a;
-      a.set_content(train.raw_rows[r] + "#" + std::to_string(r));  // duplicate images stay rows
-      a.set_modality("image");
-      atoms.push_back(std::move(a));
-    }
-    v1::IngestAtomsResponse ingested;
-    Check(client.IngestAtoms(atoms, &ingested), "IngestAtoms");
-    std::vector<v1::EmbeddingInput> inputs;
-    for (size_t r = start; r < end; ++r) {
-      const uint64_t atom = ingested.results(static_cast<int>(r - start)).atom_id();
-      row_of[atom] = r;
-      v1::EmbeddingInput in;
-      in.set_atom_id(atom);
-      in.mutable_vector()->Add(&train.values[r * dim], &train.values[r * dim] + dim);
-      inputs.push_back(std::move(in));
-    }
-    v1::AddEmbeddingsResponse added;
-    Check(client.AddEmbeddings("fmnist", &spec, inputs, &added), "AddEmbeddings");
-  }
-  const double load_s = Seconds(l0, Clock::now());
+  std::vector<uint64_t> atom_of;
+  LoadTimes load;
+  const std::unordered_map<uint64_t, uint64_t> row_of =
+      LoadRows(client, "fmnist", spec, train, batch, nullptr, &atom_of, &load);
+  const double load_s = load.total_s;
   v1::RefitProjectionRequest refit;
   refit.set_collection("fmnist");
   refit.set_sample_size(static_cast<uint32_t>(sample));
@@ -147,13 +121,7 @@ int main(int argc, char** argv) {
 
   size_t max_clients = 1;
   for (size_t c : client_counts) max_clients = std::max(max_clients, c);
-  std::vector<std::unique_ptr<hartonomous::Client>> clients;
-  for (size_t i = 0; i < max_clients; ++i) {
-    hartonomous::ClientOptions o = options;
-    o.own_connection = true;
-    clients.push_back(std::make_unique<hartonomous::Client>(o));
-    Check(clients.back()->WaitUntilServing(std::chrono::milliseconds(10000)), "wait for the server");
-  }
+  auto clients = MakeClients(options, max_clients);
   auto rows_of = [&](const google::protobuf::RepeatedPtrField<v1::ScoredAtom>& results,
                      std::vector<uint64_t>* out) {
     out->clear();

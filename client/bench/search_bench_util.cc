@@ -104,4 +104,72 @@ Results BruteForce(const DistanceFn& distance, const std::vector<float>& train, 
   return truth;
 }
 
+std::map<std::string, std::string> ParseFlags(int argc, char** argv,
+                                              std::map<std::string, std::string> flags) {
+  if ((argc - 1) % 2 != 0) Die("every flag takes a value");
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (!flags.count(argv[i])) Die(std::string("unknown flag ") + argv[i]);
+    flags[argv[i]] = argv[i + 1];
+  }
+  return flags;
+}
+
+std::vector<std::unique_ptr<Client>> MakeClients(const ClientOptions& options, size_t count) {
+  std::vector<std::unique_ptr<Client>> clients;
+  for (size_t i = 0; i < count; ++i) {
+    ClientOptions o = options;
+    o.own_connection = true;
+    clients.push_back(std::make_unique<Client>(o));
+    Check(clients.back()->WaitUntilServing(std::chrono::milliseconds(10000)), "wait for the server");
+  }
+  return clients;
+}
+
+std::unordered_map<uint64_t, uint64_t> LoadRows(Client& client, const std::string& collection,
+                                                const v1::CollectionSpec& spec,
+                                                const cli::VectorFile& rows, size_t batch,
+                                                const std::function<std::string(size_t)>& metadata,
+                                                std::vector<uint64_t>* atom_of, LoadTimes* times) {
+  const size_t n = rows.rows, dim = rows.dimension;
+  std::unordered_map<uint64_t, uint64_t> row_of;
+  atom_of->assign(n, 0);
+  auto l0 = Clock::now();
+  for (size_t start = 0; start < n; start += batch) {
+    const size_t end = std::min(n, start + batch);
+    std::vector<v1::IngestAtomRequest> atoms;
+    for (size_t r = start; r < end; ++r) {
+      v1::IngestAtomRequest a;
+      const std::string raw = r < rows.raw_rows.size()
+                                  ? rows.raw_rows[r]
+                                  : std::string(reinterpret_cast<const char*>(&rows.values[r * dim]),
+                                                dim * sizeof(float));
+      a.set_content(raw + "#" + std::to_string(r));
+      a.set_modality("image");
+      if (metadata) a.set_metadata(metadata(r));
+      atoms.push_back(std::move(a));
+    }
+    auto a0 = Clock::now();
+    v1::IngestAtomsResponse ingested;
+    Check(client.IngestAtoms(atoms, &ingested), "IngestAtoms");
+    auto a1 = Clock::now();
+    std::vector<v1::EmbeddingInput> inputs;
+    for (size_t r = start; r < end; ++r) {
+      (*atom_of)[r] = ingested.results(static_cast<int>(r - start)).atom_id();
+      row_of[(*atom_of)[r]] = r;
+      v1::EmbeddingInput in;
+      in.set_atom_id((*atom_of)[r]);
+      in.mutable_vector()->Add(&rows.values[r * dim], &rows.values[r * dim] + dim);
+      inputs.push_back(std::move(in));
+    }
+    auto b0 = Clock::now();
+    v1::AddEmbeddingsResponse added;
+    Check(client.AddEmbeddings(collection, &spec, inputs, &added), "AddEmbeddings");
+    auto b1 = Clock::now();
+    times->atoms_s += Seconds(a0, a1);
+    times->embeddings_s += Seconds(b0, b1);
+  }
+  times->total_s = Seconds(l0, Clock::now());
+  return row_of;
+}
+
 }  // namespace hartonomous::bench

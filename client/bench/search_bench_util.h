@@ -10,10 +10,15 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
 #include <grpcpp/grpcpp.h>
+
+#include "../cli/vector_files.h"
+#include "hartonomous/client.h"
 
 namespace hartonomous::bench {
 
@@ -44,5 +49,28 @@ using DistanceFn = std::function<float(const float* a, const float* b)>;
 Results BruteForce(const DistanceFn& distance, const std::vector<float>& train, size_t n,
                    const std::vector<float>& queries, size_t nq, size_t dim, size_t k,
                    const std::function<bool(size_t)>& keep);
+
+// "--flag value" pairs over defaults; Die on an unknown flag or a missing value.
+std::map<std::string, std::string> ParseFlags(int argc, char** argv,
+                                              std::map<std::string, std::string> defaults);
+
+// `count` clients of `options`, each on its own connection, each serving.
+std::vector<std::unique_ptr<Client>> MakeClients(const ClientOptions& options, size_t count);
+
+struct LoadTimes {
+  double total_s = 0;       // first batch .. last
+  double atoms_s = 0;       // inside IngestAtoms
+  double embeddings_s = 0;  // inside AddEmbeddings (durable, indexed)
+};
+// One atom per row (content: the row's raw bytes, or its floats, plus "#row"
+// so that duplicate rows stay distinct rows; metadata(row) may be empty) and
+// its embedding in `collection` (created from spec), `batch` rows per
+// IngestAtoms and AddEmbeddings call. Fills atom_of[row]; returns atom id ->
+// row.
+std::unordered_map<uint64_t, uint64_t> LoadRows(Client& client, const std::string& collection,
+                                                const v1::CollectionSpec& spec,
+                                                const cli::VectorFile& rows, size_t batch,
+                                                const std::function<std::string(size_t)>& metadata,
+                                                std::vector<uint64_t>* atom_of, LoadTimes* times);
 
 }  // namespace hartonomous::bench

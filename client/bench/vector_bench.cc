@@ -80,7 +80,7 @@ DistanceFn L2Of(hnswlib::L2Space& space) {
 
 int main(int argc, char** argv) {
   SetProgramName("hartonomous-vector-bench");
-  std::map<std::string, std::string> flags = {
+  std::map<std::string, std::string> flags = ParseFlags(argc, argv, {
       {"--train", "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"},
       {"--queries", "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"},
       {"--labels", "/usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz"},
@@ -88,12 +88,7 @@ int main(int argc, char** argv) {
       {"--ef-construction", "200"}, {"--efs", "10,20,40,80,160,320"}, {"--batch", "1000"},
       {"--clients", "1,2,8"}, {"--batch-clients", "1,2"}, {"--ref-threads", "1,2,8"},
       {"--search-batch", "100"}, {"--filter-nq", "500"}, {"--filter-ef", "64"},
-      {"--exact-nq", "200"}, {"--server", ""}, {"--server-pid", ""}, {"--probe-since-ns", ""}};
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (!flags.count(argv[i])) Die(std::string("unknown flag ") + argv[i]);
-    flags[argv[i]] = argv[i + 1];
-  }
-  if ((argc - 1) % 2 != 0) Die("every flag takes a value");
+      {"--exact-nq", "200"}, {"--server", ""}, {"--server-pid", ""}, {"--probe-since-ns", ""}});
   if (!flags["--probe-since-ns"].empty()) return Probe(flags);
   const size_t limit = std::stoul(flags["--limit"]), nq = std::stoul(flags["--nq"]);
   const size_t k = std::stoul(flags["--k"]), m = std::stoul(flags["--m"]);
@@ -186,43 +181,12 @@ int main(int argc, char** argv) {
   spec.mutable_index()->set_kind("hnsw");
   spec.mutable_index()->set_m(static_cast<uint32_t>(m));
   spec.mutable_index()->set_ef_construction(static_cast<uint32_t>(efc));
-  // Atoms: one per row, content = the image bytes plus the row number (so
-  // that duplicate images stay distinct rows, as in the reference).
-  std::vector<uint64_t> atom_of(n);
-  std::unordered_map<uint64_t, uint64_t> row_of;
-  double atom_secs = 0, add_secs = 0;
-  auto l0 = Clock::now();
-  for (size_t start = 0; start < n; start += batch) {
-    const size_t end = std::min(n, start + batch);
-    std::vector<v1::IngestAtomRequest> atoms;
-    for (size_t r = start; r < end; ++r) {
-      v1::IngestAtomRequest a;
-      a.set_content(train.raw_rows[r] + "#" + std::to_string(r));
-      a.set_modality("image");
-      a.set_metadata("{\"label\":" + std::to_string(labels[r]) + "}");
-      atoms.push_back(std::move(a));
-    }
-    auto a0 = Clock::now();
-    v1::IngestAtomsResponse ingested;
-    Check(client.IngestAtoms(atoms, &ingested), "IngestAtoms");
-    auto a1 = Clock::now();
-    std::vector<v1::EmbeddingInput> inputs;
-    for (size_t r = start; r < end; ++r) {
-      atom_of[r] = ingested.results(static_cast<int>(r - start)).atom_id();
-      row_of[atom_of[r]] = r;
-      v1::EmbeddingInput in;
-      in.set_atom_id(atom_of[r]);
-      in.mutable_vector()->Add(&train.values[r * dim], &train.values[r * dim] + dim);
-      inputs.push_back(std::move(in));
-    }
-    auto b0 = Clock::now();
-    v1::AddEmbeddingsResponse added;
-    Check(client.AddEmbeddings("fmnist", &spec, inputs, &added), "AddEmbeddings");
-    auto b1 = Clock::now();
-    atom_secs += Seconds(a0, a1);
-    add_secs += Seconds(b0, b1);
-  }
-  const double load_secs = Seconds(l0, Clock::now());
+  std::vector<uint64_t> atom_of;
+  LoadTimes load;
+  const std::unordered_map<uint64_t, uint64_t> row_of =
+      LoadRows(client, "fmnist", spec, train, batch,
+               [&](size_t r) { return "{\"label\":" + std::to_string(labels[r]) + "}"; }, &atom_of, &load);
+  const double load_secs = load.total_s, atom_secs = load.atoms_s, add_secs = load.embeddings_s;
   const auto server_status = pid.empty() ? std::map<std::string, double>{} : ProcStatus(pid);
   v1::Collection info;
   Check(client.GetCollection("fmnist", &info), "GetCollection");
@@ -231,13 +195,7 @@ int main(int argc, char** argv) {
   size_t max_clients = 1;
   for (size_t c : client_counts) max_clients = std::max(max_clients, c);
   for (size_t c : batch_client_counts) max_clients = std::max(max_clients, c);
-  std::vector<std::unique_ptr<hartonomous::Client>> clients;
-  for (size_t i = 0; i < max_clients; ++i) {
-    hartonomous::ClientOptions o = options;
-    o.own_connection = true;
-    clients.push_back(std::make_unique<hartonomous::Client>(o));
-    Check(clients.back()->WaitUntilServing(std::chrono::milliseconds(10000)), "wait for the server");
-  }
+  auto clients = MakeClients(options, max_clients);
   auto make_request = [&](size_t q, size_t ef, bool exact, int label) {
     v1::SearchRequest req;
     req.set_collection("fmnist");

@@ -21,6 +21,7 @@
 #include "input_files.h"
 #include "json_output.h"
 #include "modality.h"
+#include "vectors.h"
 #include "progress.h"
 
 namespace hartonomous::cli {
@@ -51,28 +52,6 @@ struct IngestTotals {
 };
 
 // Components separated by commas and/or whitespace, e.g. "1,2.5,-3".
-std::vector<float> ParseVector(const std::string& text, const std::string& what) {
-  std::vector<float> out;
-  const char* p = text.data();
-  const char* end = p + text.size();
-  auto separator = [](char c) { return c == ',' || std::isspace(static_cast<unsigned char>(c)); };
-  while (true) {
-    while (p != end && separator(*p)) ++p;
-    if (p == end) break;
-    float value = 0;
-    if (*p == '+') ++p;
-    const auto [next, ec] = std::from_chars(p, end, value);
-    if (ec != std::errc() || (next != end && !separator(*next))) {
-      throw UsageError(what + ": component " + std::to_string(out.size()) +
-                       " is not a number; expected numbers separated by commas or spaces");
-    }
-    out.push_back(value);
-    p = next;
-  }
-  if (out.empty()) throw UsageError(what + ": no components");
-  return out;
-}
-
 IngestSettings ReadSettings(const Invocation& invocation) {
   IngestSettings settings;
   settings.modality = invocation.Get("modality");

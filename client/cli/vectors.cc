@@ -2,6 +2,9 @@
 
 #include <unistd.h>
 
+#include <cctype>
+#include <charconv>
+
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
@@ -76,26 +79,40 @@ nlohmann::ordered_json CollectionToJson(const v1::Collection& c) {
 
 }  // namespace
 
-std::vector<double> ParseNumbers(std::string_view flag, const std::string& text) {
-  std::vector<double> out;
-  std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    try {
-      size_t used = 0;
-      out.push_back(std::stod(item, &used));
-      if (used != item.size() && item.find_first_not_of(' ', used) != std::string::npos) throw std::invalid_argument("");
-    } catch (const std::exception&) {
-      throw UsageError(std::string(flag) + ": '" + item + "' is not a number");
+namespace {
+
+// Numbers separated by commas and/or white space ("1,2.5 -3").
+template <typename T>
+std::vector<T> ParseList(const std::string& text, std::string_view flag) {
+  std::vector<T> out;
+  const char* p = text.data();
+  const char* end = p + text.size();
+  auto separator = [](char c) { return c == ',' || std::isspace(static_cast<unsigned char>(c)); };
+  while (true) {
+    while (p != end && separator(*p)) ++p;
+    if (p == end) break;
+    T value = 0;
+    if (*p == '+') ++p;
+    const auto [next, ec] = std::from_chars(p, end, value);
+    if (ec != std::errc() || (next != end && !separator(*next))) {
+      throw UsageError(std::string(flag) + ": component " + std::to_string(out.size()) +
+                       " is not a number; expected numbers separated by commas or spaces");
     }
+    out.push_back(value);
+    p = next;
   }
-  if (out.empty()) throw UsageError(std::string(flag) + ": expected comma-separated numbers");
+  if (out.empty()) throw UsageError(std::string(flag) + ": no components");
   return out;
 }
 
-std::vector<float> ParseVector(const std::string& text) {
-  std::vector<double> numbers = ParseNumbers("--vector", text);
-  return std::vector<float>(numbers.begin(), numbers.end());
+}  // namespace
+
+std::vector<double> ParseNumbers(std::string_view flag, const std::string& text) {
+  return ParseList<double>(text, flag);
+}
+
+std::vector<float> ParseVector(const std::string& text, std::string_view flag) {
+  return ParseList<float>(text, flag);
 }
 
 nlohmann::ordered_json ScoredAtomsJson(const google::protobuf::RepeatedPtrField<v1::ScoredAtom>& results,

@@ -31,9 +31,10 @@ QuerySource ReadQuerySource(const Invocation& invocation);
 // --modality --subtype --source-type --active --where.
 std::vector<OptionSpec> FilterOptions();
 void ReadFilter(const Invocation& invocation, v1::AtomFilter* filter);
-// "1,2.5,-3" -> components; UsageError naming the flag and the bad item.
+// "1,2.5 -3" (commas and/or spaces) -> components; UsageError naming the
+// flag and the bad component.
 std::vector<double> ParseNumbers(std::string_view flag, const std::string& text);
-std::vector<float> ParseVector(const std::string& text);  // flag --vector
+std::vector<float> ParseVector(const std::string& text, std::string_view flag = "--vector");
 // Search results: "ATOM_ID  DISTANCE  METADATA [TEXT]" lines, or JSON.
 void PrintScoredAtoms(const google::protobuf::RepeatedPtrField<v1::ScoredAtom>& results,
                       bool with_text);
