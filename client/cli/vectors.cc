@@ -60,6 +60,7 @@ nlohmann::ordered_json CollectionToJson(const v1::Collection& c) {
                 {"m", c.spec().index().m()},
                 {"ef_construction", c.spec().index().ef_construction()},
                 {"ef_search", c.spec().index().ef_search()}};
+  j["spatial_index"] = c.spec().spatial_index();
   j["vector_count"] = c.vector_count();
   j["deleted_count"] = c.deleted_count();
   j["memory_bytes"] = c.memory_bytes();
@@ -143,6 +144,7 @@ std::vector<OptionSpec> LoadVectorsOptions() {
           {"labels", 0, "FILE", "IDX label file: each row's label goes into its atom's metadata"},
           {"metric", 0, "M", "cosine|l2|ip when the collection is created (default l2)"},
           {"index", 0, "KIND", "index kind when created: hnsw|flat (default hnsw)"},
+          {"spatial-index", 0, "KIND", "spatial index of the projected points when created: rtree|scan (default rtree)"},
           {"m", 0, "N", "hnsw links per node when created (default 16)"},
           {"ef-construction", 0, "N", "hnsw build candidate list when created (default 200)"},
           {"batch", 0, "N", "rows per transaction (default 1000)"},
@@ -218,6 +220,7 @@ void RunLoadVectors(const Invocation& invocation) {
   spec.set_embedding_type(collection);
   spec.set_metric(ParseMetric(invocation.Get("metric", "l2")));
   spec.mutable_index()->set_kind(invocation.Get("index", "hnsw"));
+  spec.set_spatial_index(invocation.Get("spatial-index"));
   spec.mutable_index()->set_m(static_cast<uint32_t>(invocation.GetUint("m", 0)));
   spec.mutable_index()->set_ef_construction(static_cast<uint32_t>(invocation.GetUint("ef-construction", 0)));
   const bool images = file.format == VectorFile::Format::kIdxImages;

@@ -75,8 +75,9 @@ Result<std::unique_ptr<CollectionSpace>> CollectionSpace::Make(
   space->projection_ = std::move(projection).value();
   space->normalize_ = collection.metric() == "cosine";
   space->record_ = std::move(record);
-  HT_ASSIGN_OR_RETURN(space->fine_, index::MakeSpatialIndex("rtree"));
-  HT_ASSIGN_OR_RETURN(space->coarse_, index::MakeSpatialIndex("rtree"));
+  const std::string kind = collection.spatial_kind().empty() ? "rtree" : collection.spatial_kind();
+  HT_ASSIGN_OR_RETURN(space->fine_, index::MakeSpatialIndex(kind));
+  HT_ASSIGN_OR_RETURN(space->coarse_, index::MakeSpatialIndex(kind));
   return space;
 }
 

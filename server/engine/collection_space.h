@@ -5,6 +5,8 @@
 //    SpatialGeometry);
 //  - coarse: that point snapped to the centre of its cubic grid cell of edge
 //    coarse_cell (SpatialCoarse).
+// Both are of the collection's spatial kind (CollectionRecord.spatial_kind,
+// "rtree" when empty), made by name through index::MakeSpatialIndex.
 // Points are derived, never stored per row: Project() is a pure function of
 // the vector and the record, so a restart or a refit recomputes them.
 //

@@ -65,6 +65,14 @@ std::string VectorBytes(const std::vector<float>& v) {
   return std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float));
 }
 
+// InvalidArgument naming spatial_index unless kind is empty or a known kind.
+Status CheckSpatialKind(const std::string& kind) {
+  if (kind.empty()) return Status::Ok();
+  auto made = index::MakeSpatialIndex(kind);
+  if (!made.ok()) return Status::InvalidArgument("spatial_index: " + made.status().message());
+  return Status::Ok();
+}
+
 Status NoCollection(const std::string& name) {
   return Status::NotFound("collection: no collection named '" + name + "'");
 }
@@ -80,6 +88,7 @@ CollectionRecord RecordOf(const std::string& name, const CollectionSpec& spec) {
   r.set_m(static_cast<uint32_t>(spec.params.m));
   r.set_ef_construction(static_cast<uint32_t>(spec.params.ef_construction));
   r.set_ef_search(static_cast<uint32_t>(spec.params.ef_search));
+  r.set_spatial_kind(spec.spatial_kind);
   return r;
 }
 
@@ -94,6 +103,11 @@ Status CheckCompatible(const CollectionRecord& have, const CollectionSpec& want,
   if (want.index_kind != have.index_kind()) {
     return Status::InvalidArgument("create.index.kind: collection " + name + " uses " +
                                    have.index_kind() + ", the request asks for " + want.index_kind);
+  }
+  const std::string have_spatial = have.spatial_kind().empty() ? "rtree" : have.spatial_kind();
+  if (!want.spatial_kind.empty() && want.spatial_kind != have_spatial) {
+    return Status::InvalidArgument("create.spatial_index: collection " + name + " uses " +
+                                   have_spatial + ", the request asks for " + want.spatial_kind);
   }
   if (want.dimension != 0 && want.dimension != have.dimension()) {
     return Status::InvalidArgument("create.dimension: collection " + name + " has dimension " +
@@ -467,6 +481,7 @@ Result<CollectionInfo> EmbeddingEngine::CreateCollection(const std::string& name
   ispec.metric = spec.metric;
   ispec.params = spec.params;
   HT_RETURN_IF_ERROR(registry_.Check(ispec));
+  HT_RETURN_IF_ERROR(CheckSpatialKind(spec.spatial_kind));
   HT_RETURN_IF_ERROR(writer_.Write([&](storage::WriteTxn& txn) -> Status {
     return InsertCollection(txn, name, spec).status();
   }));
@@ -564,6 +579,7 @@ Result<AddSummary> EmbeddingEngine::AddEmbeddings(const std::string& name,
           ispec.metric = spec.metric;
           ispec.params = spec.params;
           Status ok = registry_.Check(ispec);
+          if (ok.ok()) ok = CheckSpatialKind(spec.spatial_kind);
           if (!ok.ok()) return Status::InvalidArgument("create." + ok.message());
           HT_ASSIGN_OR_RETURN(coll, InsertCollection(txn, name, spec));
           summary.collection_created = true;

@@ -63,6 +63,9 @@ struct CollectionSpec {
   index::Metric metric = index::Metric::kCosine;
   std::string index_kind = "hnsw";
   index::IndexParams params;
+  // Spatial index kind of the projected points (index/spatial); empty =
+  // "rtree" (and, in AddEmbeddings' create, "whatever the collection has").
+  std::string spatial_kind;
 };
 
 struct SnapshotInfo {

@@ -52,6 +52,7 @@ engine::CollectionSpec ToCollectionSpec(const v1::CollectionSpec& spec) {
   if (spec.index().m() != 0) out.params.m = spec.index().m();
   if (spec.index().ef_construction() != 0) out.params.ef_construction = spec.index().ef_construction();
   if (spec.index().ef_search() != 0) out.params.ef_search = spec.index().ef_search();
+  if (!spec.spatial_index().empty()) out.spatial_kind = spec.spatial_index();
   return out;
 }
 
@@ -201,6 +202,7 @@ void ToProto(const engine::CollectionInfo& info, v1::Collection* out) {
   spec->mutable_index()->set_m(r.m());
   spec->mutable_index()->set_ef_construction(r.ef_construction());
   spec->mutable_index()->set_ef_search(r.ef_search());
+  spec->set_spatial_index(r.spatial_kind().empty() ? "rtree" : r.spatial_kind());
   out->set_vector_count(info.vector_count);
   out->set_deleted_count(info.deleted_count);
   out->set_memory_bytes(info.memory_bytes);

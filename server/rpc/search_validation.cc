@@ -1,8 +1,10 @@
 #include "server/rpc/search_validation.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
+#include "index/spatial/spatial_index.h"
 #include "index/vector_index.h"
 #include "server/rpc/validation.h"
 
@@ -108,6 +110,15 @@ Status ValidateCollectionSpec(std::string_view field, const v1::CollectionSpec& 
   if (!v1::Metric_IsValid(spec.metric())) {
     return Status::InvalidArgument(Join(field, "metric") + ": unknown value " +
                                    std::to_string(spec.metric()));
+  }
+  if (!spec.spatial_index().empty()) {
+    const auto kinds = index::SpatialIndexKinds();
+    if (std::find(kinds.begin(), kinds.end(), spec.spatial_index()) == kinds.end()) {
+      std::string known;
+      for (const auto& k : kinds) known += (known.empty() ? "" : ", ") + k;
+      return Status::InvalidArgument(Join(field, "spatial_index") + ": unknown kind '" +
+                                     spec.spatial_index() + "' (known: " + known + ")");
+    }
   }
   for (const auto& rule : kIndexRules) {
     const uint32_t v = (spec.index().*rule.get)();

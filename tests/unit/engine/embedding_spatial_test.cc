@@ -105,11 +105,16 @@ TEST_CASE("every embedding gets a fine and a coarse point that follow writes") {
   CHECK(f.embeddings->GetCollection("c")->points == 199);
 }
 
-TEST_CASE("spatial queries equal brute force over the projected points") {
+TEST_CASE("spatial queries equal brute force over the projected points, for every spatial kind") {
+  for (const std::string kind : {"rtree", "scan"}) {
+  INFO(kind);
   Fixture f;
   const size_t dim = 12;
   auto atoms = f.MakeAtoms(400);
-  REQUIRE(f.embeddings->CreateCollection("c", Spec(dim, "flat", index::Metric::kL2)).ok());
+  CollectionSpec spec = Spec(dim, "flat", index::Metric::kL2);
+  spec.spatial_kind = kind;
+  REQUIRE(f.embeddings->CreateCollection("c", spec).ok());
+  CHECK(f.embeddings->GetCollection("c")->record.spatial_kind() == kind);
   AddRandom(f, "c", atoms, dim, 2);
   auto points = AllPoints(f, atoms, "c");
   std::mt19937 rng(3);
@@ -164,6 +169,28 @@ TEST_CASE("spatial queries equal brute force over the projected points") {
   REQUIRE(cut.ok());
   CHECK(cut->hits.size() == 10);
   CHECK(cut->truncated);
+  }
+}
+
+TEST_CASE("the spatial kind is checked when a collection is created or extended") {
+  Fixture f;
+  CollectionSpec spec = Spec(4, "hnsw", index::Metric::kL2);
+  spec.spatial_kind = "kdtree";
+  auto bad = f.embeddings->CreateCollection("c", spec);
+  CHECK(bad.status().code() == Status::Code::kInvalidArgument);
+  CHECK_THAT(bad.status().message(), Catch::StartsWith("spatial_index"));
+  spec.spatial_kind = "scan";
+  REQUIRE(f.embeddings->CreateCollection("c", spec).ok());
+  auto atoms = f.MakeAtoms(1);
+  EmbeddingInput in{atoms[0], {1, 2, 3, 4}, "", false};
+  spec.spatial_kind = "rtree";
+  auto mismatch = f.embeddings->AddEmbeddings("c", spec, {in});
+  CHECK_THAT(mismatch.status().message(), Catch::StartsWith("create.spatial_index"));
+  spec.spatial_kind.clear();  // unspecified: whatever the collection has
+  CHECK(f.embeddings->AddEmbeddings("c", spec, {in}).ok());
+  spec.spatial_kind = "octree";
+  auto unknown = f.embeddings->AddEmbeddings("new", spec, {in});
+  CHECK_THAT(unknown.status().message(), Catch::StartsWith("create.spatial_index"));
 }
 
 TEST_CASE("refit fits PCA, reports its scale, reprojects every point and survives restart") {

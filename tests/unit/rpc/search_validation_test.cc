@@ -142,6 +142,13 @@ TEST_CASE("collection specs: table-driven ranges, defaults filled on conversion"
   CHECK(spec.params.m == 16);
   CHECK(spec.params.ef_construction == 200);
   CHECK(spec.params.ef_search == 64);
+  CHECK(spec.spatial_kind.empty());
+  create.mutable_spec()->set_spatial_index("quadtree");
+  CHECK(ValidateCreateCollection(create).message() ==
+        "spec.spatial_index: unknown kind 'quadtree' (known: rtree, scan)");
+  create.mutable_spec()->set_spatial_index("scan");
+  CHECK(ValidateCreateCollection(create).ok());
+  CHECK(ToCollectionSpec(create.spec()).spatial_kind == "scan");
 }
 
 TEST_CASE("daemon flags for vector search") {
