@@ -69,7 +69,15 @@ int Serve(const DaemonConfig& config) {
   });
   rpc::SearchLimits search_limits;
   search_limits.max_k = static_cast<uint32_t>(config.max_search_k);
+  // Atoms' spatial keys: from the snapshot of the last clean stop, caught up
+  // by the first spatial query.
   engine::AtomPoints atom_points(**env, *tables);
+  const std::string atom_points_path = (std::filesystem::path(config.data_dir) / "atom_points.snap").string();
+  if (Status loaded = atom_points.LoadSnapshot(atom_points_path);
+      !loaded.ok() && loaded.code() != Status::Code::kNotFound) {
+    spdlog::warn("atom spatial keys: snapshot unusable ({}); rebuilding from the atoms table",
+                 loaded.ToString());
+  }
   atoms.AddDependentRemover([&atom_points](storage::WriteTxn& txn, uint64_t atom_id) {
     return atom_points.OnRemove(txn, atom_id);
   });
@@ -135,6 +143,9 @@ int Serve(const DaemonConfig& config) {
   server->Wait();
   signals.join();
   (*embeddings)->Stop();  // final snapshots, while the writer still runs
+  if (Status saved = atom_points.SaveSnapshot(atom_points_path); !saved.ok()) {
+    spdlog::warn("atom spatial keys: snapshot at shutdown failed: {}", saved.ToString());
+  }
   writer.Stop();
   spdlog::info("stopped cleanly");
   return 0;

@@ -15,6 +15,21 @@ Result<uint64_t> AtomPoints::OnRemove(storage::WriteTxn& txn, uint64_t atom_id) 
 
 size_t AtomPoints::size() const { return points_->size(); }
 
+Status AtomPoints::SaveSnapshot(const std::string& path) {
+  std::lock_guard lock(catch_up_mu_);  // the watermark matches the points
+  return index::SaveSpatialSnapshot(*points_, seen_up_to_, path);
+}
+
+Status AtomPoints::LoadSnapshot(const std::string& path) {
+  auto loaded = index::MakeSpatialIndex("rtree");
+  if (!loaded.ok()) return loaded.status();
+  HT_ASSIGN_OR_RETURN(uint64_t watermark, index::LoadSpatialSnapshot(path, loaded->get()));
+  std::lock_guard lock(catch_up_mu_);
+  HT_RETURN_IF_ERROR(points_->Assign((*loaded)->Points()));
+  seen_up_to_ = watermark;
+  return Status::Ok();
+}
+
 Status AtomPoints::CatchUp(storage::Txn& txn) {
   std::lock_guard lock(catch_up_mu_);
   auto cursor = txn.OpenCursor(tables_.atoms);
@@ -60,10 +75,22 @@ Result<SpatialQueryResult> AtomPoints::Query(const SpatialQueryInput& in) {
     hits.resize(in.limit);
     result.truncated = true;
   }
+  uint64_t last_id = 0;  // the highest atom id this read snapshot holds
+  {
+    auto cursor = txn.OpenCursor(tables_.atoms);
+    HT_ASSIGN_OR_RETURN(bool any, cursor->Last());
+    if (any) last_id = storage::ReadBe64(cursor->key());
+  }
   for (const auto& hit : hits) {
     std::string_view value;
     HT_ASSIGN_OR_RETURN(bool exists, txn.Get(tables_.atoms, storage::Be64Key(hit.id), &value));
-    if (!exists) continue;  // removed by a commit whose hook has not run yet
+    if (!exists) {
+      // Ids only grow: missing at or below last_id means purged (after the
+      // snapshot this point came from was written, or before its commit
+      // hook ran); above it, stored after this read began.
+      if (hit.id <= last_id) points_->Remove(hit.id);
+      continue;
+    }
     result.hits.push_back(SpatialQueryHit{hit.id, 0, hit.point, hit.distance});
   }
   return result;

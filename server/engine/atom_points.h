@@ -6,9 +6,15 @@
 // index therefore catches up by id: each query first adds the atoms stored
 // after the last one it has seen (a spatial_key never changes once an atom is
 // stored). Removals arrive through OnRemove, registered with AtomEngine as a
-// dependent remover, when the removing transaction commits; hits whose atom
-// no longer exists in the query's read snapshot are dropped.
-// The first query reads every atom; nothing happens at start-up.
+// dependent remover, when the removing transaction commits; a hit whose atom
+// is missing from the query's read snapshot although its id is not above the
+// snapshot's highest atom id was purged: it is dropped from the answer and
+// from the tree.
+//
+// Snapshots: SaveSnapshot writes the points with the highest atom id read
+// as the watermark (atomically; the daemon saves at shutdown), LoadSnapshot
+// restores them at start, and the next query catches up from the
+// watermark. Without a snapshot the first query reads every atom.
 //
 // Thread-safety: thread-safe.
 #pragma once
@@ -39,6 +45,13 @@ class AtomPoints {
 
   // Points indexed so far (after the last catch-up).
   size_t size() const;
+
+  // Writes the points and the watermark to path (temp file, fsync, rename).
+  Status SaveSnapshot(const std::string& path);
+  // Restores a snapshot written by SaveSnapshot. NotFound when there is no
+  // file, DataLoss when it is damaged (the caller then starts empty).
+  // REQUIRES: no query has run yet.
+  Status LoadSnapshot(const std::string& path);
 
  private:
   Status CatchUp(storage::Txn& txn);

@@ -471,3 +471,40 @@ TEST_CASE("CLI refit, spatial and hybrid", "[spatial][cli]") {
 }
 
 }  // namespace hartonomous::testing
+
+namespace hartonomous::testing {
+
+TEST_CASE("atoms' spatial keys are snapshotted at a clean stop and found after restart",
+          "[spatial][durability]") {
+  TempDir dir;
+  std::set<uint64_t> before;
+  v1::SpatialQueryRequest q;
+  q.set_space(v1::SPATIAL_SPACE_ATOM);
+  q.mutable_within_radius()->mutable_center()->set_x(0);
+  q.mutable_within_radius()->set_radius(10);
+  {
+    Daemon daemon({.data_dir = dir.path()});
+    std::vector<v1::IngestAtomRequest> atoms;
+    for (int i = 0; i < 20; ++i) {
+      auto a = TextAtom("keyed " + std::to_string(i));
+      a.mutable_spatial_key()->set_x(i * 0.5);
+      atoms.push_back(a);
+    }
+    v1::IngestAtomsResponse ingested;
+    REQUIRE(daemon.client().IngestAtoms(atoms, &ingested).ok());
+    v1::SpatialQueryResponse r;
+    REQUIRE(daemon.client().SpatialQuery(q, &r).ok());
+    REQUIRE(r.hits_size() == 20);
+    for (const auto& h : r.hits()) before.insert(h.atom_id());
+    REQUIRE(daemon.Stop() == 0);
+  }
+  CHECK(std::filesystem::exists(dir.path() + "/atom_points.snap"));
+  Daemon daemon({.data_dir = dir.path()});
+  v1::SpatialQueryResponse r;
+  REQUIRE(daemon.client().SpatialQuery(q, &r).ok());
+  std::set<uint64_t> after;
+  for (const auto& h : r.hits()) after.insert(h.atom_id());
+  CHECK(after == before);
+}
+
+}  // namespace hartonomous::testing
