@@ -199,6 +199,13 @@ Result<std::unique_ptr<EmbeddingEngine>> EmbeddingEngine::Open(
   std::unique_ptr<EmbeddingEngine> engine(
       new EmbeddingEngine(env, tables, writer, std::move(options), registry));
   HT_RETURN_IF_ERROR(engine->LoadAll());
+  {
+    // Collections that reached the fit threshold before a restart are
+    // fitted by the first background pass, not at the next periodic tick.
+    std::shared_lock lock(engine->mu_);
+    std::lock_guard bg(engine->bg_mu_);
+    for (const auto& [id, c] : engine->by_id_) engine->work_pending_ |= c->refit_wanted.load();
+  }
   if (engine->options_.background) {
     engine->background_ = std::thread([e = engine.get()] { e->BackgroundLoop(); });
   }
@@ -372,7 +379,8 @@ Result<std::unique_ptr<CollectionSpace>> EmbeddingEngine::MakeSpace(
 bool EmbeddingEngine::WantsFit(const Collection& c) const {
   if (options_.projection_fit_after == 0 || c.record.dimension() <= 3) return false;
   auto space = c.CurrentSpace();
-  return space && space->version() == 0 && space->fine().size() >= options_.projection_fit_after;
+  const size_t enough = std::max<size_t>(options_.projection_fit_after, index::Projection::kMinPcaSample);
+  return space && space->version() == 0 && space->fine().size() >= enough;
 }
 
 // --- lookups -------------------------------------------------------------

@@ -312,6 +312,30 @@ TEST_CASE("a collection is fitted automatically once it holds projection_fit_aft
   CHECK(f.embeddings->GetCollection("c")->projection.version() == 1);
 }
 
+TEST_CASE("a collection past the fit threshold at start is fitted by the first maintenance pass") {
+  Fixture f;
+  f.options.projection_fit_after = 0;
+  f.Reopen(true);
+  auto atoms = f.MakeAtoms(40);
+  REQUIRE(f.embeddings->CreateCollection("c", Spec(6, "hnsw", index::Metric::kL2)).ok());
+  AddRandom(f, "c", atoms, 6, 13);
+  f.embeddings->RunMaintenance(false);
+  CHECK(f.embeddings->GetCollection("c")->projection.version() == 0);
+  f.options.projection_fit_after = 30;
+  f.Reopen(true);
+  CHECK(f.embeddings->GetCollection("c")->projection.version() == 0);
+  f.embeddings->RunMaintenance(false);
+  CHECK(f.embeddings->GetCollection("c")->projection.kind() == "pca");
+  // A threshold below what PCA needs waits for 16 vectors.
+  f.options.projection_fit_after = 2;
+  f.Reopen(true);
+  auto few = f.MakeAtoms(10, "few ");
+  REQUIRE(f.embeddings->CreateCollection("d", Spec(6, "hnsw", index::Metric::kL2, "other")).ok());
+  AddRandom(f, "d", few, 6, 14);
+  f.embeddings->RunMaintenance(false);
+  CHECK(f.embeddings->GetCollection("d")->projection.version() == 0);
+}
+
 TEST_CASE("point snapshots load at restart and are caught up with later writes") {
   Fixture f;
   const size_t dim = 8;
