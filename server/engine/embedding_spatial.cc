@@ -230,8 +230,7 @@ Result<HybridSearchResult> EmbeddingEngine::HybridSearch(const HybridSearchQuery
   Status filter_error;
   HybridQuery plan;
   plan.vector = source.vector.data();
-  // One more when the query atom itself may be among the hits.
-  plan.k = q.k + (source.exclude_label != 0 ? 1 : 0);
+  plan.k = q.k;  // the query atom, if any, is kept out by filter_labels
   plan.center = q.center;
   plan.radius = q.radius;
   plan.keep_fraction = q.keep_fraction;
@@ -257,7 +256,6 @@ Result<HybridSearchResult> EmbeddingEngine::HybridSearch(const HybridSearchQuery
     };
   } else if (source.exclude_label != 0) {
     plan.filter_labels = [&](uint64_t label) { return label != source.exclude_label; };
-    plan.k = q.k;
   }
   HT_ASSIGN_OR_RETURN(auto planned, engine::HybridSearch(*index, *space, plan));
   HT_RETURN_IF_ERROR(filter_error);
