@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "server/engine/id_page.h"
 #include "storage/key_codec.h"
 #include "storage/relation_table.h"
 #include "storage/sequence.h"
@@ -186,39 +187,27 @@ Result<AtomPage> AtomEngine::List(const AtomFilter& filter, int page_size,
   const std::string active = filter.is_active ? (*filter.is_active ? "1" : "0") : "*";
   const uint64_t fingerprint =
       PageTokenCodec::Fingerprint({filter.modality, filter.subtype, filter.source_type, active});
-  uint64_t after = 0;
-  if (!page_token.empty()) {
-    HT_ASSIGN_OR_RETURN(after, tokens_.Decode(page_token, fingerprint));
-  }
   storage::ReadTxn txn(env_);
   HT_RETURN_IF_ERROR(txn.status());
+  auto keep = [&filter](const AtomRecord& rec) {
+    return (filter.modality.empty() || rec.modality() == filter.modality) &&
+           (filter.subtype.empty() || rec.subtype() == filter.subtype) &&
+           (filter.source_type.empty() || rec.source_type() == filter.source_type) &&
+           (!filter.is_active || rec.is_active() == *filter.is_active);
+  };
+  HT_ASSIGN_OR_RETURN(auto found,
+                      ReadIdPage<AtomRecord>(txn, tables_.atoms, "atoms", tokens_, fingerprint,
+                                             page_token, page_size, keep, &AtomRecord::atom_id));
   AtomTable atoms(tables_);
   AtomPage page;
-  auto cursor = txn.OpenCursor(tables_.atoms);
-  HT_ASSIGN_OR_RETURN(bool valid, cursor->Seek(storage::Be64Key(after + 1)));
-  while (valid) {
-    AtomRecord rec;
-    if (!rec.ParseFromArray(cursor->value().data(), static_cast<int>(cursor->value().size()))) {
-      return Status::DataLoss("atoms: corrupt record at key " +
-                              std::to_string(storage::ReadBe64(cursor->key())));
+  page.next_page_token = std::move(found.next_page_token);
+  for (auto& rec : found.records) {
+    AtomView view{std::move(rec), std::nullopt};
+    if (include_content) {
+      view.content.emplace();
+      HT_RETURN_IF_ERROR(atoms.ReadContent(txn, view.record, &*view.content));
     }
-    const bool match = (filter.modality.empty() || rec.modality() == filter.modality) &&
-                       (filter.subtype.empty() || rec.subtype() == filter.subtype) &&
-                       (filter.source_type.empty() || rec.source_type() == filter.source_type) &&
-                       (!filter.is_active || rec.is_active() == *filter.is_active);
-    if (match) {
-      if (static_cast<int>(page.atoms.size()) == page_size) {
-        page.next_page_token = tokens_.Encode(page.atoms.back().record.atom_id(), fingerprint);
-        break;
-      }
-      AtomView view{std::move(rec), std::nullopt};
-      if (include_content) {
-        view.content.emplace();
-        HT_RETURN_IF_ERROR(atoms.ReadContent(txn, view.record, &*view.content));
-      }
-      page.atoms.push_back(std::move(view));
-    }
-    HT_ASSIGN_OR_RETURN(valid, cursor->Next());
+    page.atoms.push_back(std::move(view));
   }
   return page;
 }

@@ -1,6 +1,7 @@
 #include "server/engine/policy_engine.h"
 
 #include "server/engine/atom_engine.h"
+#include "server/engine/id_page.h"
 #include "storage/key_codec.h"
 #include "storage/sequence.h"
 
@@ -130,29 +131,17 @@ Result<PolicyPage> PolicyEngine::List(std::optional<bool> is_active, int page_si
                                       std::string_view page_token) {
   const uint64_t fingerprint =
       PageTokenCodec::Fingerprint({"policies", is_active ? (*is_active ? "1" : "0") : "*"});
-  uint64_t after = 0;
-  if (!page_token.empty()) {
-    HT_ASSIGN_OR_RETURN(after, tokens_.Decode(page_token, fingerprint));
-  }
   storage::ReadTxn txn(env_);
   HT_RETURN_IF_ERROR(txn.status());
+  HT_ASSIGN_OR_RETURN(
+      auto found,
+      ReadIdPage<PolicyRecord>(
+          txn, tables_.dedup_policies, "dedup_policies", tokens_, fingerprint, page_token, page_size,
+          [&](const PolicyRecord& r) { return !is_active || r.is_active() == *is_active; },
+          &PolicyRecord::policy_id));
   PolicyPage page;
-  auto cursor = txn.OpenCursor(tables_.dedup_policies);
-  HT_ASSIGN_OR_RETURN(bool valid, cursor->Seek(storage::Be64Key(after + 1)));
-  while (valid) {
-    PolicyRecord record;
-    if (!record.ParseFromArray(cursor->value().data(), static_cast<int>(cursor->value().size()))) {
-      return Status::DataLoss("dedup_policies: corrupt record");
-    }
-    if (!is_active || record.is_active() == *is_active) {
-      if (static_cast<int>(page.policies.size()) == page_size) {
-        page.next_page_token = tokens_.Encode(page.policies.back().policy_id(), fingerprint);
-        break;
-      }
-      page.policies.push_back(std::move(record));
-    }
-    HT_ASSIGN_OR_RETURN(valid, cursor->Next());
-  }
+  page.policies = std::move(found.records);
+  page.next_page_token = std::move(found.next_page_token);
   return page;
 }
 
