@@ -18,13 +18,12 @@ using storage::RelationTable;
 
 namespace {
 
+// A part as the write sees it: the part itself (a composite's content is its
+// manifest), its hash, and its children as node indices. The parts stay
+// where the decomposer put them; nodes only index them.
 struct Node {
-  std::string content;
+  Part* part = nullptr;
   Sha256Digest hash{};
-  std::string subtype;
-  std::string metadata;
-  std::string edge_metadata;
-  bool composite = false;
   std::vector<size_t> children;
 };
 
@@ -32,24 +31,28 @@ std::string HashBytes(const Sha256Digest& d) {
   return std::string(reinterpret_cast<const char*>(d.data()), d.size());
 }
 
-// Flattens a part tree into nodes (children before their composite).
-size_t AddNode(Part&& part, std::vector<Node>* nodes) {
+size_t CountParts(const std::vector<Part>& parts) {
+  size_t n = parts.size();
+  for (const Part& p : parts) n += CountParts(p.children);
+  return n;
+}
+
+// Indexes a part tree into nodes (children before their composite), hashing
+// each part; a composite's content becomes its manifest.
+size_t AddNode(Part& part, std::vector<Node>* nodes) {
   Node node;
-  node.subtype = std::move(part.subtype);
-  node.metadata = std::move(part.metadata);
-  node.edge_metadata = std::move(part.edge_metadata);
-  node.composite = part.composite;
+  node.part = &part;
   if (part.composite) {
-    node.content = std::string(DocumentEngine::kCompositeMagic) + node.subtype + "\n";
+    part.content = std::string(DocumentEngine::kCompositeMagic) + part.subtype + "\n";
+    part.content.reserve(part.content.size() + sizeof(Sha256Digest) * part.children.size());
+    node.children.reserve(part.children.size());
     for (Part& child : part.children) {
-      const size_t c = AddNode(std::move(child), nodes);
+      const size_t c = AddNode(child, nodes);
       node.children.push_back(c);
-      node.content += HashBytes((*nodes)[c].hash);
+      part.content += HashBytes((*nodes)[c].hash);
     }
-  } else {
-    node.content = std::move(part.content);
   }
-  node.hash = Sha256(node.content);
+  node.hash = Sha256(part.content);
   nodes->push_back(std::move(node));
   return nodes->size() - 1;
 }
@@ -83,28 +86,34 @@ DocumentEngine::DocumentEngine(storage::Env& env, const storage::Tables& tables,
 Result<DocumentSummary> DocumentEngine::Ingest(DocumentInput input) {
   // Decode, decompose and hash here, on the caller's thread.
   HT_ASSIGN_OR_RETURN(Decomposition d, Decompose(input.content, input.modality, input.options));
+  const uint64_t document_size = input.content.size();
+  input.content = {};  // the parts hold their own bytes
   std::vector<Node> nodes;
+  nodes.reserve(CountParts(d.parts) + 1);
   std::vector<size_t> top;
-  for (Part& part : d.parts) top.push_back(AddNode(std::move(part), &nodes));
-  Node root;
+  top.reserve(d.parts.size());
+  for (Part& part : d.parts) top.push_back(AddNode(part, &nodes));
+  Part root;
   root.subtype = "document";
   root.composite = true;
-  root.children = top;
   root.content = std::string(kManifestMagic) + d.info.dump() + "\n";
   for (size_t c : top) root.content += HashBytes(nodes[c].hash);
-  root.hash = Sha256(root.content);
+  Node root_node;
+  root_node.part = &root;
+  root_node.hash = Sha256(root.content);
+  root_node.children = std::move(top);
   nlohmann::json root_meta = d.info;
   if (!input.metadata.empty()) {
     root_meta["user_metadata"] = nlohmann::json::parse(input.metadata, nullptr, false);
   }
   root.metadata = root_meta.dump();
-  nodes.push_back(std::move(root));
+  const size_t top_parts = root_node.children.size();
+  nodes.push_back(std::move(root_node));
   const size_t root_index = nodes.size() - 1;
   size_t bytes = 0;
-  for (const Node& n : nodes) bytes += n.content.size() + n.edge_metadata.size() + 64;
+  for (const Node& n : nodes) bytes += n.part->content.size() + n.part->edge_metadata.size() + 64;
 
   const int64_t now = NowMicros();
-  const uint64_t document_size = input.content.size();
   DocumentSummary summary;
   auto write = [&](storage::WriteTxn& txn) -> Status {
     summary = DocumentSummary{};
@@ -114,17 +123,18 @@ Result<DocumentSummary> DocumentEngine::Ingest(DocumentInput input) {
     AtomRecord root_after;
     std::function<Result<uint64_t>(size_t)> put = [&](size_t i) -> Result<uint64_t> {
       const Node& n = nodes[i];
+      const Part& part = *n.part;
       const bool is_root = i == root_index;
       HT_ASSIGN_OR_RETURN(auto existing, atoms.FindByHash(txn, n.hash));
       uint64_t id = 0;
-      bool link = n.composite;
+      bool link = part.composite;
       if (existing) {
         id = *existing;
         HT_ASSIGN_OR_RETURN(auto before, atoms.Get(txn, id));
         if (!before) return Status::DataLoss("atom_hash points at missing atom " + std::to_string(id));
         // An active composite already holds its parts; an inactive one gave
         // them back and takes them again.
-        link = n.composite && !before->is_active();
+        link = part.composite && !before->is_active();
         AtomRecord after;
         HT_RETURN_IF_ERROR(storage::AcquireReference(txn, atoms, id, now, &after));
         if (is_root) root_after = after;
@@ -135,8 +145,8 @@ Result<DocumentSummary> DocumentEngine::Ingest(DocumentInput input) {
         rec.set_atom_id(id);
         rec.set_content_hash(HashBytes(n.hash));
         rec.set_modality(d.modality);
-        rec.set_subtype(n.subtype);
-        rec.set_metadata(n.metadata);
+        rec.set_subtype(part.subtype);
+        rec.set_metadata(part.metadata);
         if (is_root) {
           rec.set_source_uri(input.source_uri);
           rec.set_source_type(input.source_type);
@@ -146,14 +156,14 @@ Result<DocumentSummary> DocumentEngine::Ingest(DocumentInput input) {
         rec.set_is_active(true);
         rec.set_created_at_us(now);
         rec.set_updated_at_us(now);
-        AtomTable::SetContentShape(&rec, n.content.size());
-        HT_RETURN_IF_ERROR(atoms.Insert(txn, rec, n.content));
+        AtomTable::SetContentShape(&rec, part.content.size());
+        HT_RETURN_IF_ERROR(atoms.Insert(txn, rec, part.content));
         if (is_root) {
           root_after = rec;
           summary.created = true;
         }
         ++summary.atoms_created;
-        summary.bytes_stored += n.content.size();
+        summary.bytes_stored += part.content.size();
       }
       if (link) {
         for (size_t k = 0; k < n.children.size(); ++k) {
@@ -164,7 +174,7 @@ Result<DocumentSummary> DocumentEngine::Ingest(DocumentInput input) {
           edge.type = std::string(storage::kContains);
           edge.ordinal = k;
           edge.record.set_weight(1.0);
-          edge.record.set_metadata(nodes[n.children[k]].edge_metadata);
+          edge.record.set_metadata(nodes[n.children[k]].part->edge_metadata);
           edge.record.set_created_at_us(now);
           HT_RETURN_IF_ERROR(relations.Put(txn, edge).status());
         }
@@ -180,7 +190,7 @@ Result<DocumentSummary> DocumentEngine::Ingest(DocumentInput input) {
   summary.content_hash = nodes[root_index].hash;
   summary.modality = d.modality;
   summary.format = d.format;
-  summary.parts = top.size();
+  summary.parts = top_parts;
   summary.bytes_received = document_size;
   return summary;
 }

@@ -2,6 +2,7 @@
 
 #include "server/engine/chunker.h"
 #include "server/engine/image_codec.h"
+#include "server/engine/part_budget.h"
 #include "server/engine/patches.h"
 
 namespace hartonomous::engine {
@@ -39,9 +40,12 @@ std::string PatchMeta(uint32_t pw, uint32_t ph, uint32_t channels, uint32_t bps)
   return json{{"width", pw}, {"height", ph}, {"channels", channels}, {"bytes_per_sample", bps}}.dump();
 }
 
-// Appends the patches of one raster to parts. extra: more edge metadata keys.
-void AddPatches(std::string_view raster, const RasterShape& shape, uint32_t channels, uint32_t bps,
-                const DecomposeOptions& o, const json& extra, std::vector<Part>* parts) {
+// Appends the patches of one raster to parts, once the budget allows their
+// number. extra: more edge metadata keys.
+Status AddPatches(std::string_view raster, const RasterShape& shape, uint32_t channels, uint32_t bps,
+                  const DecomposeOptions& o, const json& extra, PartBudget* budget,
+                  std::vector<Part>* parts) {
+  HT_RETURN_IF_ERROR(budget->Take(PatchCount(shape, o.patch_width, o.patch_height)));
   const std::string meta = PatchMeta(o.patch_width, o.patch_height, channels, bps);
   CutPatches(raster, shape, o.patch_width, o.patch_height,
              [&](std::string patch, uint32_t x, uint32_t y, uint32_t w, uint32_t h) {
@@ -52,6 +56,7 @@ void AddPatches(std::string_view raster, const RasterShape& shape, uint32_t chan
                edge["h"] = h;
                parts->push_back(Leaf(std::move(patch), "patch", meta, edge.dump()));
              });
+  return Status::Ok();
 }
 
 Status CheckRaster(uint64_t width, uint64_t height, uint64_t pixel_bytes, const DecomposeOptions& o,
@@ -81,13 +86,17 @@ Result<Decomposition> FromRaster(const std::string& format, const Raster& r, std
   d.modality = "image";
   d.format = format;
   RasterShape shape{r.width, r.height, r.channels * r.bytes_per_sample};
-  AddPatches(r.pixels, shape, r.channels, r.bytes_per_sample, o, json::object(), &d.parts);
+  PartBudget budget(original.size() + r.pixels.size());
+  HT_RETURN_IF_ERROR(
+      AddPatches(r.pixels, shape, r.channels, r.bytes_per_sample, o, json::object(), &budget, &d.parts));
   d.info = Geometry(format, r.width, r.height, r.channels, r.bytes_per_sample, o);
   d.info["size"] = original.size();
   d.info["patches"] = d.parts.size();
   uint64_t chunks = 0;
   if (o.keep_original) {
-    for (Part& chunk : ChunkParts(original, o)) {
+    std::vector<Part> original_chunks = ChunkParts(original, o);
+    HT_RETURN_IF_ERROR(budget.Take(original_chunks.size()));
+    for (Part& chunk : original_chunks) {
       d.parts.push_back(std::move(chunk));
       ++chunks;
     }
@@ -139,8 +148,9 @@ Result<Decomposition> DecomposePnm(std::string_view c, const DecomposeOptions& o
   d.format = "pnm";
   d.parts.push_back(Leaf(std::string(c.substr(0, at)), "header"));
   const auto w = static_cast<uint32_t>(width), h = static_cast<uint32_t>(height);
-  AddPatches(c.substr(at, raster), RasterShape{w, h, channels * bps}, channels, bps, o,
-             json::object(), &d.parts);
+  PartBudget budget(c.size());
+  HT_RETURN_IF_ERROR(AddPatches(c.substr(at, raster), RasterShape{w, h, channels * bps}, channels,
+                                bps, o, json::object(), &budget, &d.parts));
   const size_t end = at + raster;
   const bool trailer = end < c.size();
   if (trailer) d.parts.push_back(Leaf(std::string(c.substr(end)), "trailer"));
@@ -177,9 +187,11 @@ Result<Decomposition> DecomposeIdx(std::string_view c, const DecomposeOptions& o
   d.parts.push_back(Leaf(std::string(c.substr(0, header)), "header"));
   const auto w = static_cast<uint32_t>(width), h = static_cast<uint32_t>(height);
   const auto ch = static_cast<uint32_t>(channels);
+  PartBudget budget(c.size());
   for (uint64_t i = 0; i < count; ++i) {
-    AddPatches(c.substr(header + i * per_image, per_image), RasterShape{w, h, ch}, ch, 1, o,
-               json{{"image", i}}, &d.parts);
+    HT_RETURN_IF_ERROR(AddPatches(c.substr(header + i * per_image, per_image),
+                                  RasterShape{w, h, ch}, ch, 1, o, json{{"image", i}}, &budget,
+                                  &d.parts));
   }
   const size_t end = header + count * per_image;
   const bool trailer = end < c.size();

@@ -1,5 +1,7 @@
 #include "server/engine/text_decomposer.h"
 
+#include "server/engine/part_budget.h"
+
 namespace hartonomous::engine {
 namespace {
 
@@ -63,8 +65,11 @@ size_t FindInvalidUtf8(std::string_view text) {
   return std::string_view::npos;
 }
 
-std::vector<std::string_view> SplitSentences(std::string_view p) {
-  std::vector<std::string_view> out;
+namespace {
+
+// Calls fn(sentence) for each sentence of a paragraph in order.
+template <typename Fn>
+void ForEachSentence(std::string_view p, Fn&& fn) {
   size_t start = 0;
   size_t i = 0;
   while (i < p.size()) {
@@ -75,7 +80,7 @@ std::vector<std::string_view> SplitSentences(std::string_view p) {
       while (j < p.size() && (p[j] == '"' || p[j] == '\'' || p[j] == ')' || p[j] == ']')) ++j;
       if (j < p.size() && IsSpace(p[j])) {
         while (j < p.size() && IsSpace(p[j])) ++j;
-        out.push_back(p.substr(start, j - start));
+        fn(p.substr(start, j - start));
         start = j;
       }
       i = j;
@@ -83,11 +88,19 @@ std::vector<std::string_view> SplitSentences(std::string_view p) {
     }
     ++i;
   }
-  if (start < p.size()) out.push_back(p.substr(start));
+  if (start < p.size()) fn(p.substr(start));
+}
+
+}  // namespace
+
+std::vector<std::string_view> SplitSentences(std::string_view p) {
+  std::vector<std::string_view> out;
+  ForEachSentence(p, [&](std::string_view sentence) { out.push_back(sentence); });
   return out;
 }
 
 Result<Decomposition> DecomposeText(std::string_view text, const DecomposeOptions&) {
+  PartBudget budget(text.size());
   if (const size_t bad = FindInvalidUtf8(text); bad != std::string_view::npos) {
     return Status::InvalidArgument("content: declared as text but not valid UTF-8 (ill-formed "
                                    "sequence at byte offset " + std::to_string(bad) + ")");
@@ -106,6 +119,7 @@ Result<Decomposition> DecomposeText(std::string_view text, const DecomposeOption
       end += line.size();
     }
     const std::string_view run = text.substr(at, end - at);
+    HT_RETURN_IF_ERROR(budget.Take(1));
     if (blank) {
       d.parts.push_back(Leaf(std::string(run), "separator"));
       ++separators;
@@ -113,10 +127,16 @@ Result<Decomposition> DecomposeText(std::string_view text, const DecomposeOption
       Part paragraph;
       paragraph.subtype = "paragraph";
       paragraph.composite = true;
-      for (std::string_view sentence : SplitSentences(run)) {
+      // Counted first: a paragraph past the budget is refused before its
+      // sentences are copied.
+      size_t count = 0;
+      ForEachSentence(run, [&](std::string_view) { ++count; });
+      HT_RETURN_IF_ERROR(budget.Take(count));
+      paragraph.children.reserve(count);
+      ForEachSentence(run, [&](std::string_view sentence) {
         paragraph.children.push_back(Leaf(std::string(sentence), "sentence"));
-        ++sentences;
-      }
+      });
+      sentences += count;
       d.parts.push_back(std::move(paragraph));
       ++paragraphs;
     }

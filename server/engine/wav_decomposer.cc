@@ -2,6 +2,8 @@
 
 #include <cstdint>
 
+#include "server/engine/part_budget.h"
+
 namespace hartonomous::engine {
 namespace {
 
@@ -86,6 +88,8 @@ Result<Decomposition> DecomposeWav(std::string_view c, const DecomposeOptions& o
                                                {"bits_per_sample", bits},
                                                {"encoding", encoding}}
                                     .dump();
+  PartBudget budget(c.size());
+  HT_RETURN_IF_ERROR(budget.Take((data_size + frame_bytes - 1) / frame_bytes));
   d.parts.push_back(Leaf(std::string(c.substr(0, data_begin)), "header"));
   uint64_t frames = 0;
   for (size_t off = 0; off < data_size; off += frame_bytes) {

@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "server/engine/part_budget.h"
 #include "server/engine/patches.h"
 
 namespace hartonomous::engine {
@@ -121,6 +122,7 @@ Result<Decomposition> DecomposeY4m(std::string_view c, const DecomposeOptions& o
                                   {"bytes_per_sample", s.sample_bytes}}.dump();
   size_t at = nl + 1;
   uint64_t frames = 0;
+  PartBudget budget(c.size());
   while (at < c.size()) {
     if (c.substr(at, 5) != "FRAME") {
       return Bad("frame " + std::to_string(frames) + ": expected 'FRAME' at byte " + std::to_string(at));
@@ -129,6 +131,7 @@ Result<Decomposition> DecomposeY4m(std::string_view c, const DecomposeOptions& o
     if (end == std::string_view::npos || end - at > kMaxLine) {
       return Bad("frame " + std::to_string(frames) + ": FRAME line is truncated");
     }
+    HT_RETURN_IF_ERROR(budget.Take(1));
     d.parts.push_back(Leaf(std::string(c.substr(at, end + 1 - at)), "frame_header"));
     at = end + 1;
     if (c.size() - at < s.frame_bytes) {
@@ -139,6 +142,7 @@ Result<Decomposition> DecomposeY4m(std::string_view c, const DecomposeOptions& o
     for (size_t p = 0; p < s.planes.size(); ++p) {
       const RasterShape shape{s.planes[p].width, s.planes[p].height, s.sample_bytes};
       const size_t bytes = size_t{shape.width} * shape.height * shape.pixel_bytes;
+      HT_RETURN_IF_ERROR(budget.Take(PatchCount(shape, o.patch_width, o.patch_height)));
       CutPatches(c.substr(at, bytes), shape, o.patch_width, o.patch_height,
                  [&](std::string patch, uint32_t x, uint32_t y, uint32_t w, uint32_t h) {
                    d.parts.push_back(Leaf(std::move(patch), "patch", meta_y, json{{"frame", frames}, {"plane", p}, {"x", x}, {"y", y}, {"w", w}, {"h", h}}

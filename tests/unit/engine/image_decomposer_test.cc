@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include "decompose_test_util.h"
+#include "server/engine/part_budget.h"
 #include "server/engine/image_codec.h"
 
 namespace hartonomous::engine {
@@ -238,6 +239,31 @@ TEST_CASE("absurd declared dimensions are rejected before allocating", "[image]"
   const std::string huge_png = std::string("\x89PNG\r\n\x1a\n", 8) + Be32(13) + huge + Be32(0);
   CHECK(Decompose(huge_png, "image", {}).status().message().find("exceeds the decoded size limit") !=
         std::string::npos);
+}
+
+TEST_CASE("patches past the part budget are refused before they are cut", "[image][limits]") {
+  std::mt19937_64 rng(11);
+  const uint32_t w = 256, h = 256;
+  const std::string pgm = "P5\n256 256\n255\n" + RandomBytes(rng, w * h);
+  DecomposeOptions one;
+  one.patch_width = one.patch_height = 1;
+  auto d = Decompose(pgm, "image", one);
+  REQUIRE_FALSE(d.ok());
+  CHECK(d.status().code() == Status::Code::kInvalidArgument);
+  CHECK(d.status().message().find("content: the document decomposes into more than " +
+                                  std::to_string(PartBudget(pgm.size()).limit())) == 0);
+  // The same image in 4 x 4 patches fits.
+  DecomposeOptions four;
+  four.patch_width = four.patch_height = 4;
+  auto ok = Decompose(pgm, "image", four);
+  REQUIRE(ok.ok());
+  CHECK(CountSubtype(*ok, "patch") == 64 * 64);
+  // PNG: the budget counts the decoded raster, so a well-compressed image
+  // still gets its patches; 1 x 1 patches of it do not fit.
+  const std::string png = *EncodePng(Raster{w, h, 1, 1, std::string(w * h, '\0')});
+  REQUIRE(png.size() < 4096);
+  CHECK(Decompose(png, "image", four).ok());
+  CHECK(Decompose(png, "image", one).status().message().find("parts") != std::string::npos);
 }
 
 }  // namespace

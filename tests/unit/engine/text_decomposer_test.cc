@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "decompose_test_util.h"
+#include "server/engine/part_budget.h"
 
 namespace hartonomous::engine {
 namespace {
@@ -98,6 +99,49 @@ TEST_CASE("text round-trips the Debian license texts", "[text][realdata]") {
     REQUIRE(d.ok());
     CHECK(d->info["paragraphs"].get<int>() > 5);
     REQUIRE(*RoundTrip(*d) == text);
+  }
+}
+
+TEST_CASE("text may decompose into at most the part budget, counted before the parts exist",
+          "[text][limits]") {
+  // One paragraph of n two-byte sentences is 1 + n parts for 2n bytes.
+  auto fits = [](size_t n) { return 1 + n <= PartBudget(2 * n).limit(); };
+  size_t largest = 1;
+  while (fits(largest + 1)) ++largest;
+  std::string at_limit;
+  for (size_t i = 0; i < largest; ++i) at_limit += ". ";
+  auto d = DecomposeText(at_limit, {});
+  REQUIRE(d.ok());
+  CHECK(d->parts.size() == 1);
+  CHECK(d->parts[0].children.size() == largest);
+  REQUIRE(*RoundTrip(*d) == at_limit);
+
+  auto over = DecomposeText(at_limit + ". ", {});
+  REQUIRE_FALSE(over.ok());
+  CHECK(over.status().code() == Status::Code::kInvalidArgument);
+  const std::string limit = std::to_string(PartBudget(at_limit.size() + 2).limit());
+  CHECK(over.status().message().find("content: the document decomposes into more than " + limit +
+                                     " parts") == 0);
+
+  // Megabytes of ". " (the shape that once took 300 bytes of memory per
+  // input byte) are refused; separators count as parts too.
+  std::string dots;
+  for (int i = 0; i < (1 << 20); ++i) dots += ". ";
+  CHECK(DecomposeText(dots, {}).status().code() == Status::Code::kInvalidArgument);
+  std::string blank_runs;
+  for (int i = 0; i < (1 << 18); ++i) blank_runs += "a\n\n";
+  CHECK(DecomposeText(blank_runs, {}).status().message().find("parts") != std::string::npos);
+}
+
+TEST_CASE("real text stays far inside the part budget", "[text][limits][realdata]") {
+  for (const char* name : {"GPL-3", "Apache-2.0", "Artistic", "MPL-2.0"}) {
+    const std::string text = ReadFile(std::string("/usr/share/common-licenses/") + name);
+    auto d = DecomposeText(text, {});
+    REQUIRE(d.ok());
+    size_t parts = d->parts.size();
+    for (const auto& p : d->parts) parts += p.children.size();
+    // Prose averages several times the minimum bytes per part.
+    CHECK(parts * PartBudget::kMinBytesPerPart * 2 < text.size());
   }
 }
 

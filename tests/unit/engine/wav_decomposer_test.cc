@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "decompose_test_util.h"
+#include "server/engine/part_budget.h"
 
 namespace hartonomous::engine {
 namespace {
@@ -107,6 +108,21 @@ TEST_CASE("truncated or malformed WAV is INVALID_ARGUMENT", "[wav]") {
   bad_bits[34] = 12;
   CHECK(DecomposeWav(bad_bits, {}).status().code() == Status::Code::kInvalidArgument);
   CHECK(Decompose("RIFF....WAVX", "audio", {}).status().code() == Status::Code::kInvalidArgument);
+}
+
+TEST_CASE("WAV frames past the part budget are refused before they are cut", "[wav][limits]") {
+  std::mt19937_64 rng(12);
+  // 8 kHz 8-bit mono in 1 ms frames: 8 bytes a frame.
+  const std::string wav = MakeWav(rng, {1, 1, 8000, 8, 400000, false});
+  DecomposeOptions o;
+  o.frame_ms = 1;
+  auto d = DecomposeWav(wav, o);
+  REQUIRE_FALSE(d.ok());
+  CHECK(d.status().code() == Status::Code::kInvalidArgument);
+  CHECK(d.status().message().find(std::to_string(PartBudget(wav.size()).limit()) + " parts") !=
+        std::string::npos);
+  o.frame_ms = 20;
+  CHECK(DecomposeWav(wav, o).ok());
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "decompose_test_util.h"
+#include "server/engine/part_budget.h"
 
 namespace hartonomous::engine {
 namespace {
@@ -53,6 +54,17 @@ TEST_CASE("truncated or corrupt Y4M is INVALID_ARGUMENT", "[video][y4m]") {
     CHECK(d.status().code() == Status::Code::kInvalidArgument);
     CHECK(d.status().message().rfind("content: Y4M", 0) == 0);
   }
+}
+
+TEST_CASE("Y4M patches past the part budget are refused", "[video][y4m][limits]") {
+  std::mt19937_64 rng(13);
+  const std::string y4m = MakeY4m(rng, 64, 64, "mono", 8, 64 * 64);
+  DecomposeOptions one;
+  one.patch_width = one.patch_height = 1;
+  auto d = DecomposeY4m(y4m, one);
+  REQUIRE_FALSE(d.ok());
+  CHECK(d.status().message().find("content: the document decomposes into more than") == 0);
+  CHECK(DecomposeY4m(y4m, DecomposeOptions{}).ok());
 }
 
 }  // namespace
