@@ -76,7 +76,7 @@ void CheckNamesTheLimit(const grpc::Status& status) {
 
 }  // namespace
 
-TEST_CASE("search results over the response budget are RESOURCE_EXHAUSTED; the daemon lives on",
+TEST_CASE("search results over the response budget are RESOURCE_EXHAUSTED and the daemon lives on",
           "[budget][search]") {
   Daemon daemon(SmallBudget());
   Client& client = daemon.client();
@@ -128,7 +128,7 @@ TEST_CASE("search results over the response budget are RESOURCE_EXHAUSTED; the d
   CHECK(batch_response.results_size() == 700);
 }
 
-TEST_CASE("ListAtoms pages end early at the response budget; paging returns every atom once",
+TEST_CASE("ListAtoms pages end early at the response budget and paging returns every atom once",
           "[budget][atoms]") {
   Daemon daemon(SmallBudget());
   Client& client = daemon.client();

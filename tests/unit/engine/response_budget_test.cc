@@ -46,7 +46,7 @@ AtomInput Blob(char fill) {
   return in;
 }
 
-TEST_CASE("ListAtoms ends its page at the budget; paging returns every atom once", "[budget]") {
+TEST_CASE("ListAtoms ends its page at the budget and paging returns every atom once", "[budget]") {
   Fixture f;
   std::set<uint64_t> ids;
   for (char c = 'a'; c < 'a' + 9; ++c) ids.insert(f.atoms.Ingest({Blob(c)})->atoms[0].atom_id);

@@ -7,7 +7,7 @@
 
 using namespace hartonomous;
 
-TEST_CASE("--max-response-bytes: default, and at least one maximal atom", "[budget][flags]") {
+TEST_CASE("the response size flag defaults to 256M and leaves room for one maximal atom", "[budget][flags]") {
   auto d = ParseDaemonFlags({});
   REQUIRE(d.ok());
   CHECK(d->max_response_bytes == size_t{256} << 20);
