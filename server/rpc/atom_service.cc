@@ -22,6 +22,9 @@ grpc::Status AtomServiceImpl::IngestAtoms(grpc::ServerContext* context,
                                           v1::IngestAtomsResponse* response) {
   std::vector<engine::AtomInput> inputs;
   size_t batch_bytes = 0;
+  // The response carries one result per atom: the stream ends at the atom
+  // whose result would not fit, before anything is stored.
+  engine::ResponseBudget budget(limits_.max_response_bytes);
   v1::IngestAtomsRequest message;
   while (reader->Read(&message)) {
     for (auto& atom : *message.mutable_atoms()) {
@@ -32,6 +35,11 @@ grpc::Status AtomServiceImpl::IngestAtoms(grpc::ServerContext* context,
         return ToGrpcStatus(Status::ResourceExhausted(
             "atoms: the stream's content exceeds the batch limit of " +
             std::to_string(limits_.max_batch_bytes) + " bytes; split it into several streams"));
+      }
+      if (!budget.TryChargeItem(kIngestResultBytes)) {
+        return ToGrpcStatus(budget.Exceeded(
+            "atoms: the stream's results (one per atom) do not fit; split it into several "
+            "streams"));
       }
       inputs.push_back(ToAtomInput(std::move(atom), field));
     }

@@ -281,3 +281,32 @@ TEST_CASE("a document larger than the response budget streams back whole", "[bud
   CHECK(back == data);
   CHECK(largest_chunk <= kBudget);
 }
+
+TEST_CASE("an IngestAtoms stream whose results would exceed the budget stores nothing",
+          "[budget][atoms]") {
+  Daemon daemon(SmallBudget());
+  Client& client = daemon.client();
+  // 25,000 one-byte atoms: a small stream whose response (one result with a
+  // 64-digit hash per atom) is counted at 272 bytes each, over 5 MiB.
+  std::vector<v1::IngestAtomRequest> atoms;
+  for (int i = 0; i < 25000; ++i) {
+    v1::IngestAtomRequest atom;
+    atom.set_content(std::string(1, static_cast<char>(i % 251)));
+    atom.set_modality("binary");
+    atoms.push_back(atom);
+  }
+  v1::IngestAtomsResponse response;
+  grpc::Status refused = client.IngestAtoms(atoms, &response);
+  CheckNamesTheLimit(refused);
+  CHECK_THAT(refused.error_message(), Catch::Contains("split it into several streams"));
+  v1::DedupStats stats;
+  REQUIRE(client.GetDedupStats(0, &stats).ok());
+  CHECK(stats.total().unique_atoms() == 0);
+
+  atoms.resize(10000);
+  REQUIRE(client.IngestAtoms(atoms, &response).ok());
+  CHECK(response.results_size() == 10000);
+  CHECK(response.ByteSizeLong() <= kBudget);
+  REQUIRE(client.GetDedupStats(0, &stats).ok());
+  CHECK(stats.total().unique_atoms() == 251);
+}
