@@ -103,5 +103,21 @@ TEST_CASE("an item of a user-made container keeps the container's reference", "[
   CHECK_FALSE(f.atoms.Get(item, false)->record.is_active());
 }
 
+TEST_CASE("a document root held by a user-made container keeps that reference",
+          "[document][refcount]") {
+  Fixture f;
+  auto doc = f.docs.Ingest(Doc(kTextA));
+  REQUIRE(doc.ok());
+  const uint64_t box = f.atoms.Ingest({Atom("shelf")})->atoms[0].atom_id;
+  REQUIRE(f.graph.AddRelations({{box, doc->document_id, "contains", std::nullopt, 1, ""}}).ok());
+  REQUIRE(f.docs.Delete(doc->document_id).ok());  // the ingest's reference
+  auto again = f.docs.Delete(doc->document_id);
+  CHECK(again.status().code() == Status::Code::kFailedPrecondition);
+  CHECK_THAT(again.status().message(), Catch::Contains("from atoms " + std::to_string(box)));
+  CHECK(f.docs.Get(doc->document_id, false)->data == kTextA);
+  REQUIRE(f.atoms.Delete(box).ok());
+  CHECK(f.docs.Get(doc->document_id, false).status().code() == Status::Code::kFailedPrecondition);
+}
+
 }  // namespace
 }  // namespace hartonomous::engine
