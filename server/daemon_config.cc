@@ -52,6 +52,10 @@ Serves the Hartonomous gRPC API (hartonomous.v1) over an LMDB data directory.
   --log-format FORMAT       text|json (default text), on stderr
   --max-content-bytes N     largest atom content (default 64M; K/M/G suffixes)
   --max-batch-bytes N       largest IngestAtoms stream or IngestDocument document (default 256M)
+  --max-response-bytes N    largest response of a read RPC (default 256M); at
+                            least --max-content-bytes + 4M, below 2G; listings
+                            end their page early, result sets fail with
+                            RESOURCE_EXHAUSTED beyond it
   --initial-map-bytes N     initial LMDB map size; grows on demand (default 1G)
   --max-search-k N          largest k of a vector search (default 1000)
   --snapshot-interval SECS  vector index snapshot cadence; 0 = no periodic
@@ -105,6 +109,10 @@ Result<DaemonConfig> ParseDaemonFlags(const std::vector<std::string>& args) {
          HT_ASSIGN_OR_RETURN(config.max_batch_bytes, ParseSize("--max-batch-bytes", v));
          return Status::Ok();
        }},
+      {"--max-response-bytes", [&](const std::string& v) -> Status {
+         HT_ASSIGN_OR_RETURN(config.max_response_bytes, ParseSize("--max-response-bytes", v));
+         return Status::Ok();
+       }},
       {"--initial-map-bytes", [&](const std::string& v) -> Status {
          HT_ASSIGN_OR_RETURN(config.initial_map_bytes, ParseSize("--initial-map-bytes", v));
          return Status::Ok();
@@ -156,6 +164,19 @@ Result<DaemonConfig> ParseDaemonFlags(const std::vector<std::string>& args) {
   }
   if (config.max_batch_bytes < config.max_content_bytes) {
     return Status::InvalidArgument("--max-batch-bytes: must be >= --max-content-bytes");
+  }
+  if (config.max_content_bytes > kMaxResponseBytes - kResponseOverheadBytes ||
+      config.max_response_bytes < config.max_content_bytes + kResponseOverheadBytes) {
+    return Status::InvalidArgument(
+        "--max-response-bytes: must be >= --max-content-bytes + 4M (" +
+        std::to_string(config.max_content_bytes) + " + " + std::to_string(kResponseOverheadBytes) +
+        " bytes) so that one atom always fits, got " + std::to_string(config.max_response_bytes));
+  }
+  if (config.max_response_bytes > kMaxResponseBytes) {
+    return Status::InvalidArgument("--max-response-bytes: must be <= " +
+                                   std::to_string(kMaxResponseBytes) +
+                                   " bytes (protobuf's 2 GiB message limit), got " +
+                                   std::to_string(config.max_response_bytes));
   }
   return config;
 }

@@ -25,6 +25,10 @@ struct DaemonConfig {
   size_t max_content_bytes = size_t{64} << 20;
   // Default: 256 MiB.
   size_t max_batch_bytes = size_t{256} << 20;
+  // Largest response of a read RPC. REQUIRES (checked by parsing):
+  // >= max_content_bytes + kResponseOverheadBytes, so that one maximal atom
+  // always fits, and <= kMaxResponseBytes. Default: 256 MiB.
+  size_t max_response_bytes = size_t{256} << 20;
   // Initial LMDB map size; it grows on demand. Default: 1 GiB.
   size_t initial_map_bytes = size_t{1} << 30;
   // Largest k of a vector search. Default: 1000.
@@ -38,6 +42,13 @@ struct DaemonConfig {
   bool help = false;
   bool version = false;
 };
+
+// Room in a response beside an atom's content: its canonical text and
+// metadata (1 MiB each) and the other fields.
+inline constexpr size_t kResponseOverheadBytes = size_t{4} << 20;
+// Protobuf cannot encode a message of 2 GiB or more; the budget's sizes are
+// upper bounds, so its limit stays below that.
+inline constexpr size_t kMaxResponseBytes = (size_t{2} << 30) - (size_t{1} << 20);
 
 // InvalidArgument naming the flag on a bad or unknown flag.
 Result<DaemonConfig> ParseDaemonFlags(const std::vector<std::string>& args);

@@ -69,6 +69,7 @@ int Serve(const DaemonConfig& config) {
   });
   rpc::SearchLimits search_limits;
   search_limits.max_k = static_cast<uint32_t>(config.max_search_k);
+  search_limits.max_response_bytes = config.max_response_bytes;
   // Atoms' spatial keys: from the snapshot of the last clean stop, caught up
   // by the first spatial query.
   engine::AtomPoints atom_points(**env, *tables);
@@ -82,7 +83,7 @@ int Serve(const DaemonConfig& config) {
     return atom_points.OnRemove(txn, atom_id);
   });
   rpc::SearchServiceImpl search_service(**embeddings, atom_points, search_limits);
-  rpc::Limits limits{config.max_content_bytes, config.max_batch_bytes};
+  rpc::Limits limits{config.max_content_bytes, config.max_batch_bytes, config.max_response_bytes};
   engine::PolicyEngine policies(**env, *tables, writer, *token_key);
   if (Status seeded = policies.EnsureDefaults(); !seeded.ok()) return Fail(seeded);
   engine::DedupMatcher matcher(**env, *tables, policies, **embeddings);

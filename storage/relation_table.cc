@@ -1,5 +1,7 @@
 #include "storage/relation_table.h"
 
+#include <algorithm>
+
 #include "storage/key_codec.h"
 
 namespace hartonomous::storage {
@@ -122,6 +124,58 @@ Status RelationTable::Scan(
   return Status::Ok();
 }
 
+Result<Containers> RelationTable::ContainersOf(Txn& txn, uint64_t atom_id,
+                                              uint64_t max_edges) const {
+  constexpr size_t kMaxVisited = 1000;
+  // The distinct sources of the 'contains' edges into `id`, in key order;
+  // counts the edges into *edges (up to limit) when it is set.
+  auto parents_of = [&](uint64_t id, uint64_t limit, uint64_t* edges,
+                        bool* more) -> Result<std::vector<uint64_t>> {
+    std::vector<uint64_t> sources;
+    const std::string prefix = TypePrefix(id, kContains);
+    auto cursor = txn.OpenCursor(t_.atom_relations_reverse);
+    HT_ASSIGN_OR_RETURN(bool valid, cursor->Seek(prefix));
+    uint64_t seen = 0;
+    while (valid && cursor->key().substr(0, prefix.size()) == prefix) {
+      if (seen == limit) {
+        if (more != nullptr) *more = true;
+        break;
+      }
+      auto edge = ParseKey(Direction::kParents, cursor->key());
+      if (!edge) return Status::DataLoss("atom relations of atom " + std::to_string(id) + ": malformed key");
+      ++seen;
+      if (sources.empty() || sources.back() != edge->source) sources.push_back(edge->source);
+      HT_ASSIGN_OR_RETURN(valid, cursor->Next());
+    }
+    if (edges != nullptr) *edges = seen;
+    return sources;
+  };
+  Containers out;
+  HT_ASSIGN_OR_RETURN(auto parents, parents_of(atom_id, max_edges, &out.edges, &out.more_edges));
+  out.more_parents = out.more_edges || parents.size() > Containers::kNamed;
+  if (parents.size() > Containers::kNamed) parents.resize(Containers::kNamed);
+  out.parents = parents;
+  // Upwards, breadth-first, to the containers that have none.
+  std::vector<uint64_t> frontier = parents;
+  std::vector<uint64_t> visited = parents;
+  for (size_t i = 0; i < frontier.size() && out.tops.size() < Containers::kNamed; ++i) {
+    HT_ASSIGN_OR_RETURN(auto above, parents_of(frontier[i], kMaxVisited, nullptr, nullptr));
+    if (above.empty()) {
+      if (std::find(out.tops.begin(), out.tops.end(), frontier[i]) == out.tops.end()) {
+        out.tops.push_back(frontier[i]);
+      }
+      continue;
+    }
+    for (uint64_t up : above) {
+      if (visited.size() >= kMaxVisited) break;
+      if (std::find(visited.begin(), visited.end(), up) != visited.end()) continue;
+      visited.push_back(up);
+      frontier.push_back(up);
+    }
+  }
+  return out;
+}
+
 Result<uint64_t> RelationTable::NextOrdinal(Txn& txn, uint64_t source, std::string_view type) const {
   std::string prefix = TypePrefix(source, type);
   std::string end = prefix + std::string(17, '\xff');
@@ -173,6 +227,55 @@ Status AcquireReference(WriteTxn& txn, AtomTable& atoms, uint64_t atom_id, int64
   return Status::Ok();
 }
 
+namespace {
+
+std::string JoinIds(const std::vector<uint64_t>& ids, bool more) {
+  std::string out;
+  for (uint64_t id : ids) {
+    if (!out.empty()) out += ", ";
+    out += std::to_string(id);
+  }
+  if (more) out += ", ...";
+  return out;
+}
+
+// "2 'contains' edges from atoms 12, 40 (documents 5, 9)"
+std::string DescribeContainers(const Containers& c) {
+  std::string text = std::to_string(c.edges) + (c.more_edges ? " or more" : "") +
+                     (c.edges == 1 && !c.more_edges ? " 'contains' edge" : " 'contains' edges") +
+                     " from atoms " + JoinIds(c.parents, c.more_parents);
+  if (!c.tops.empty() && c.tops != c.parents) {
+    text += " (documents " + JoinIds(c.tops, c.tops.size() == Containers::kNamed) + ")";
+  }
+  return text;
+}
+
+// FailedPrecondition when the caller's release (or, with all, delete) of
+// `atom` would take its reference count below the 'contains' edges into it.
+Status CheckNotContained(Txn& txn, const RelationTable& relations, const AtomRecord& atom,
+                         bool all) {
+  const uint64_t count = static_cast<uint64_t>(std::max<int64_t>(0, atom.reference_count()));
+  // Deleting needs no edge at all; releasing needs fewer edges than references.
+  const uint64_t limit = all ? 1000 : count;
+  if (limit == 0) return Status::Ok();
+  HT_ASSIGN_OR_RETURN(Containers c, relations.ContainersOf(txn, atom.atom_id(), limit));
+  const std::string id = std::to_string(atom.atom_id());
+  if (all && c.edges > 0) {
+    return Status::FailedPrecondition("atom_id: atom " + id + " is held by " +
+                                      DescribeContainers(c) +
+                                      "; delete those documents (or the containing atoms) first");
+  }
+  if (!all && c.edges >= count) {
+    return Status::FailedPrecondition(
+        "atom_id: atom " + id + "'s " + std::to_string(count) +
+        (count == 1 ? " reference is" : " references are") + " held by " + DescribeContainers(c) +
+        "; delete those documents (or the containing atoms) first");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Status ReleaseReference(WriteTxn& txn, AtomTable& atoms, RelationTable& relations,
                         uint64_t atom_id, bool drop_all, int64_t now_us, AtomRecord* after_out,
                         uint64_t* deactivated) {
@@ -197,6 +300,9 @@ Status ReleaseReference(WriteTxn& txn, AtomTable& atoms, RelationTable& relation
       first = false;
       continue;  // nothing held
     }
+    // Only the caller's own reference may go: the references of 'contains'
+    // edges are released by removing the edges (below, for a container).
+    if (first) HT_RETURN_IF_ERROR(CheckNotContained(txn, relations, *before, all));
     AtomRecord after = *before;
     after.set_reference_count(all ? 0 : std::max<int64_t>(0, before->reference_count() - 1));
     after.set_is_active(after.reference_count() > 0);

@@ -7,7 +7,9 @@
 // scan, in (type, ordinal) and (type, source) order respectively.
 //
 // Reference counting (ReleaseReference below): every 'contains' edge holds
-// one reference on its target.
+// one reference on its target, so an atom's reference count is at least the
+// number of 'contains' edges into it, and it cannot be released or deleted
+// out from under them.
 //
 // Thread-safety: stateless apart from the table handles; every method works
 // inside the transaction it is given.
@@ -41,6 +43,17 @@ struct Edge {
 
 enum class Direction { kChildren, kParents };
 
+// Who holds an atom through 'contains' edges (RelationTable::ContainersOf).
+struct Containers {
+  uint64_t edges = 0;             // 'contains' edges into the atom, counted up to a limit
+  bool more_edges = false;        // the count stopped at its limit
+  std::vector<uint64_t> parents;  // distinct sources of those edges, the first kNamed
+  bool more_parents = false;      // parents left out
+  std::vector<uint64_t> tops;     // containers reached by following parents up that have
+                                  // no container themselves (documents), the first kNamed
+  static constexpr size_t kNamed = 5;
+};
+
 class RelationTable {
  public:
   explicit RelationTable(const Tables& tables) : t_(tables) {}
@@ -68,6 +81,11 @@ class RelationTable {
               std::string_view after,
               const std::function<bool(const Edge&, std::string_view suffix)>& visit) const;
 
+  // The 'contains' edges into atom_id, counted up to max_edges, with the
+  // first few parents and the topmost containers above them (at most 1000
+  // atoms are visited on the way up).
+  Result<Containers> ContainersOf(Txn& txn, uint64_t atom_id, uint64_t max_edges) const;
+
   // One more than the largest ordinal of source's edges of this type (0 when none).
   Result<uint64_t> NextOrdinal(Txn& txn, uint64_t source, std::string_view type) const;
 
@@ -89,7 +107,11 @@ Status AcquireReference(WriteTxn& txn, AtomTable& atoms, uint64_t atom_id, int64
 // removed, each releasing one reference of its target, transitively.
 // `after` receives atom_id's record after the change; *deactivated counts the
 // atoms that became inactive (atom_id included).
-// FailedPrecondition when atom_id is already inactive and !drop_all.
+// FailedPrecondition when atom_id is already inactive and !drop_all, and,
+// naming the containing atoms and documents, when 'contains' edges still
+// hold atom_id: with drop_all when there is any such edge, without it when
+// every remaining reference is held by one (the release would take the count
+// below the edges). Nothing is changed then.
 Status ReleaseReference(WriteTxn& txn, AtomTable& atoms, RelationTable& relations,
                         uint64_t atom_id, bool drop_all, int64_t now_us, AtomRecord* after,
                         uint64_t* deactivated);

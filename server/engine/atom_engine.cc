@@ -154,10 +154,22 @@ Result<IngestSummary> AtomEngine::Ingest(std::vector<AtomInput> inputs) {
   return summary;
 }
 
-Result<AtomView> AtomEngine::View(storage::ReadTxn& txn, uint64_t atom_id, bool include_content) {
+size_t AtomEngine::ResponseBytes(const AtomRecord& record, bool include_content) {
+  // The API Atom spells the hash in hex (32 bytes more) and the times as
+  // Timestamp messages; 64 bytes cover those differences.
+  return record.ByteSizeLong() + 64 +
+         (include_content ? static_cast<size_t>(record.content_size()) + 8 : 0);
+}
+
+Result<AtomView> AtomEngine::View(storage::ReadTxn& txn, uint64_t atom_id, bool include_content,
+                                  ResponseBudget* budget) {
   AtomTable atoms(tables_);
   HT_ASSIGN_OR_RETURN(auto record, atoms.Get(txn, atom_id));
   if (!record) return NoSuchAtom(atom_id);
+  if (budget != nullptr) {
+    HT_RETURN_IF_ERROR(budget->ChargeItem(ResponseBytes(*record, include_content),
+                                          "atom " + std::to_string(atom_id) + " alone is larger"));
+  }
   AtomView view{std::move(*record), std::nullopt};
   if (include_content) {
     view.content.emplace();
@@ -166,24 +178,26 @@ Result<AtomView> AtomEngine::View(storage::ReadTxn& txn, uint64_t atom_id, bool 
   return view;
 }
 
-Result<AtomView> AtomEngine::Get(uint64_t atom_id, bool include_content) {
+Result<AtomView> AtomEngine::Get(uint64_t atom_id, bool include_content, ResponseBudget* budget) {
   storage::ReadTxn txn(env_);
   HT_RETURN_IF_ERROR(txn.status());
-  return View(txn, atom_id, include_content);
+  return View(txn, atom_id, include_content, budget);
 }
 
-Result<AtomView> AtomEngine::GetByHash(const Sha256Digest& hash, bool include_content) {
+Result<AtomView> AtomEngine::GetByHash(const Sha256Digest& hash, bool include_content,
+                                       ResponseBudget* budget) {
   storage::ReadTxn txn(env_);
   HT_RETURN_IF_ERROR(txn.status());
   HT_ASSIGN_OR_RETURN(auto atom_id, AtomTable(tables_).FindByHash(txn, hash));
   if (!atom_id) {
     return Status::NotFound("content_hash: no atom has content hash " + ToHex(hash));
   }
-  return View(txn, *atom_id, include_content);
+  return View(txn, *atom_id, include_content, budget);
 }
 
 Result<AtomPage> AtomEngine::List(const AtomFilter& filter, int page_size,
-                                  std::string_view page_token, bool include_content) {
+                                  std::string_view page_token, bool include_content,
+                                  ResponseBudget* budget) {
   const std::string active = filter.is_active ? (*filter.is_active ? "1" : "0") : "*";
   const uint64_t fingerprint =
       PageTokenCodec::Fingerprint({filter.modality, filter.subtype, filter.source_type, active});
@@ -197,7 +211,12 @@ Result<AtomPage> AtomEngine::List(const AtomFilter& filter, int page_size,
   };
   HT_ASSIGN_OR_RETURN(auto found,
                       ReadIdPage<AtomRecord>(txn, tables_.atoms, "atoms", tokens_, fingerprint,
-                                             page_token, page_size, keep, &AtomRecord::atom_id));
+                                             page_token, page_size, keep, &AtomRecord::atom_id,
+                                             budget,
+                                             [include_content](const AtomRecord& rec) {
+                                               return ResponseBytes(rec, include_content);
+                                             },
+                                             "atom"));
   AtomTable atoms(tables_);
   AtomPage page;
   page.next_page_token = std::move(found.next_page_token);

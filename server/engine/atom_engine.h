@@ -18,6 +18,7 @@
 
 #include "server/engine/dedup_matcher.h"
 #include "server/engine/page_token.h"
+#include "server/engine/response_budget.h"
 #include "storage/atom_table.h"
 #include "storage/lmdb_env.h"
 #include "storage/records.pb.h"
@@ -125,11 +126,16 @@ class AtomEngine {
   // the engine.
   void SetDedupMatcher(DedupMatcher* matcher) { matcher_ = matcher; }
 
-  Result<AtomView> Get(uint64_t atom_id, bool include_content);
-  Result<AtomView> GetByHash(const Sha256Digest& hash, bool include_content);
-  // page_size: REQUIRES 1..kMaxPageSize.
+  // With a budget, the atom (ResponseBytes) is charged before its content
+  // is read: ResourceExhausted (ResponseBudget::Exceeded) when it does not fit.
+  Result<AtomView> Get(uint64_t atom_id, bool include_content, ResponseBudget* budget = nullptr);
+  Result<AtomView> GetByHash(const Sha256Digest& hash, bool include_content,
+                             ResponseBudget* budget = nullptr);
+  // page_size: REQUIRES 1..kMaxPageSize. With a budget, the page ends early
+  // (with a next_page_token) before the first atom that would not fit;
+  // ResourceExhausted when the first atom alone does not fit.
   Result<AtomPage> List(const AtomFilter& filter, int page_size, std::string_view page_token,
-                        bool include_content);
+                        bool include_content, ResponseBudget* budget = nullptr);
   // One reference fewer; at zero the atom becomes inactive and releases the
   // atoms its 'contains' edges hold (transitively; the edges are removed).
   // FailedPrecondition when the atom is already inactive.
@@ -151,12 +157,17 @@ class AtomEngine {
   using DependentRemover = std::function<Result<uint64_t>(storage::WriteTxn&, uint64_t atom_id)>;
   void AddDependentRemover(DependentRemover remover) { removers_.push_back(std::move(remover)); }
 
+  // An upper bound of the encoded size of the API Atom of `record` (with its
+  // content when include_content), computed without reading the content.
+  static size_t ResponseBytes(const storage::AtomRecord& record, bool include_content);
+
   static constexpr int kMaxPageSize = 1000;
   static constexpr int kMaxTopN = 1000;
   static constexpr uint64_t kPurgeBatch = 10000;
 
  private:
-  Result<AtomView> View(storage::ReadTxn& txn, uint64_t atom_id, bool include_content);
+  Result<AtomView> View(storage::ReadTxn& txn, uint64_t atom_id, bool include_content,
+                        ResponseBudget* budget);
   Result<storage::AtomRecord> Drop(uint64_t atom_id, bool drop_all);
   Result<uint64_t> RemoveDependents(storage::WriteTxn& txn, uint64_t atom_id);
 

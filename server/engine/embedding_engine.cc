@@ -768,7 +768,7 @@ Result<uint64_t> EmbeddingEngine::RemoveAtomEmbeddings(storage::WriteTxn& txn, u
 
 // --- search --------------------------------------------------------------
 
-Result<SearchResult> EmbeddingEngine::Search(const SearchQuery& q) {
+Result<SearchResult> EmbeddingEngine::Search(const SearchQuery& q, ResponseBudget* budget) {
   HT_ASSIGN_OR_RETURN(auto c, Require(q.collection));
   const uint64_t cid = c->record.collection_id();
   storage::ReadTxn txn(env_);
@@ -867,7 +867,8 @@ Result<SearchResult> EmbeddingEngine::Search(const SearchQuery& q) {
     }
   }
 
-  HT_RETURN_IF_ERROR(FillAtomFields(txn, &result.hits, q.with_canonical_text, q.with_metadata));
+  HT_RETURN_IF_ERROR(
+      FillAtomFields(txn, &result.hits, q.with_canonical_text, q.with_metadata, budget));
   return result;
 }
 
@@ -904,11 +905,25 @@ Result<EmbeddingEngine::QuerySource> EmbeddingEngine::ResolveQuery(storage::Txn&
 }
 
 Status EmbeddingEngine::FillAtomFields(storage::Txn& txn, std::vector<SearchHit>* hits,
-                                       bool canonical_text, bool metadata) {
-  if (!canonical_text && !metadata) return Status::Ok();
+                                       bool canonical_text, bool metadata,
+                                       ResponseBudget* budget) {
+  // A hit without text: atom id, embedding id, distance and framing.
+  constexpr size_t kHitBytes = 32;
+  constexpr std::string_view kAdvice = "request fewer results or without metadata/canonical text";
+  if (!canonical_text && !metadata) {
+    if (budget == nullptr) return Status::Ok();
+    for (size_t i = 0; i < hits->size(); ++i) {
+      HT_RETURN_IF_ERROR(budget->ChargeItem(kHitBytes, kAdvice));
+    }
+    return Status::Ok();
+  }
   storage::AtomTable atoms(tables_);
   for (auto& hit : *hits) {
     HT_ASSIGN_OR_RETURN(auto atom, atoms.Get(txn, hit.atom_id));
+    size_t bytes = kHitBytes;
+    if (atom && canonical_text) bytes += atom->canonical_text().size() + 8;
+    if (atom && metadata) bytes += atom->metadata().size() + 8;
+    if (budget != nullptr) HT_RETURN_IF_ERROR(budget->ChargeItem(bytes, kAdvice));
     if (!atom) continue;
     if (canonical_text) hit.canonical_text = atom->canonical_text();
     if (metadata) hit.metadata = atom->metadata();

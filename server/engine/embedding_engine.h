@@ -46,6 +46,7 @@
 #include "index/index_registry.h"
 #include "index/spatial/spatial_index.h"
 #include "index/vector_index.h"
+#include "server/engine/response_budget.h"
 #include "storage/lmdb_env.h"
 #include "storage/records.pb.h"
 #include "storage/schema.h"
@@ -292,7 +293,10 @@ class EmbeddingEngine {
   std::string CollectionName(uint64_t collection_id) const;
 
   // REQUIRES: query.k >= 1 (the RPC layer enforces the configured maximum).
-  Result<SearchResult> Search(const SearchQuery& query);
+  // With a budget, each hit is charged (with its canonical text and
+  // metadata when asked for) before those are read: ResourceExhausted
+  // (ResponseBudget::Exceeded) when the hits do not fit.
+  Result<SearchResult> Search(const SearchQuery& query, ResponseBudget* budget = nullptr);
 
   // --- spatial (embedding_spatial.cc) ---
   // Fits a new projection on a sample of the collection and reprojects every
@@ -310,7 +314,9 @@ class EmbeddingEngine {
       const storage::EmbeddingRecord& row) const;
   // The two-stage query (see hybrid_search.h), with atom filters and the
   // hits resolved to atoms. InvalidArgument naming the field for bad input.
-  Result<HybridSearchResult> HybridSearch(const HybridSearchQuery& query);
+  // With a budget, hits are charged as by Search.
+  Result<HybridSearchResult> HybridSearch(const HybridSearchQuery& query,
+                                          ResponseBudget* budget = nullptr);
 
   Result<CollectionInfo> Rebuild(const std::string& name);
   // One pass of the background work, on the caller's thread: rebuilds
@@ -373,8 +379,9 @@ class EmbeddingEngine {
                                                      const storage::CollectionRecord& record);
   Result<QuerySource> ResolveQuery(storage::Txn& txn, const Collection& c,
                                    const std::vector<float>& vector, uint64_t atom_id);
+  // Charges each hit to the budget (when set) and fills what was asked for.
   Status FillAtomFields(storage::Txn& txn, std::vector<SearchHit>* hits, bool canonical_text,
-                        bool metadata);
+                        bool metadata, ResponseBudget* budget);
   Status RefitCollection(Collection& c, const RefitOptions& options, RefitSummary* summary);
   // The collection is still on its unfitted projection and has
   // projection_fit_after points.
@@ -416,3 +423,4 @@ class EmbeddingEngine {
 index::IndexSpec SpecOf(const storage::CollectionRecord& record);
 
 }  // namespace hartonomous::engine
+

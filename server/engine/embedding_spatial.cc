@@ -217,7 +217,8 @@ Result<std::vector<PointMatch>> EmbeddingEngine::NearestByProjection(const std::
   return out;
 }
 
-Result<HybridSearchResult> EmbeddingEngine::HybridSearch(const HybridSearchQuery& q) {
+Result<HybridSearchResult> EmbeddingEngine::HybridSearch(const HybridSearchQuery& q,
+                                                          ResponseBudget* budget) {
   HT_ASSIGN_OR_RETURN(auto c, Require(q.collection));
   const uint64_t cid = c->record.collection_id();
   storage::ReadTxn txn(env_);
@@ -275,7 +276,8 @@ Result<HybridSearchResult> EmbeddingEngine::HybridSearch(const HybridSearchQuery
     if (!live) continue;
     result.hits.push_back(SearchHit{storage::ReadBe64(key), n.label, n.distance, {}, {}});
   }
-  HT_RETURN_IF_ERROR(FillAtomFields(txn, &result.hits, q.with_canonical_text, q.with_metadata));
+  HT_RETURN_IF_ERROR(
+      FillAtomFields(txn, &result.hits, q.with_canonical_text, q.with_metadata, budget));
   return result;
 }
 

@@ -77,7 +77,8 @@ Result<std::vector<AddedRelation>> GraphEngine::AddRelations(
 
 Result<RelationPage> GraphEngine::ListRelations(uint64_t atom_id, Direction direction,
                                                 const std::string& relation_type, int page_size,
-                                                std::string_view page_token) {
+                                                std::string_view page_token,
+                                                ResponseBudget* budget) {
   const uint64_t fingerprint = PageTokenCodec::Fingerprint(
       {std::to_string(atom_id), direction == Direction::kChildren ? "children" : "parents",
        relation_type});
@@ -91,22 +92,37 @@ Result<RelationPage> GraphEngine::ListRelations(uint64_t atom_id, Direction dire
   if (!atom) return Status::NotFound("atom_id: atom " + std::to_string(atom_id) + " does not exist");
   RelationPage page;
   std::string last;
+  bool too_large = false;
   HT_RETURN_IF_ERROR(storage::RelationTable(tables_).Scan(
       txn, direction, atom_id, relation_type, after, [&](const Edge& edge, std::string_view suffix) {
         if (static_cast<int>(page.edges.size()) == page_size) {
           page.next_page_token = tokens_.EncodeBytes(last, fingerprint);
           return false;
         }
+        if (budget != nullptr && !budget->TryChargeItem(ResponseBytes(edge))) {
+          too_large = page.edges.empty();
+          if (!too_large) page.next_page_token = tokens_.EncodeBytes(last, fingerprint);
+          return false;
+        }
         page.edges.push_back(edge);
         last = std::string(suffix);
         return true;
       }));
+  if (too_large) {
+    return budget->Exceeded("the next relation of atom " + std::to_string(atom_id) +
+                            " alone is larger");
+  }
   return page;
+}
+
+size_t GraphEngine::ResponseBytes(const Edge& edge) {
+  // Ids, ordinal, type and the Timestamp around the record's fields.
+  return edge.record.ByteSizeLong() + edge.type.size() + 64;
 }
 
 Result<Traversal> GraphEngine::Traverse(uint64_t atom_id, Direction direction,
                                         const std::vector<std::string>& types, uint32_t max_depth,
-                                        uint32_t max_nodes) {
+                                        uint32_t max_nodes, ResponseBudget* budget) {
   storage::ReadTxn txn(env_);
   HT_RETURN_IF_ERROR(txn.status());
   HT_ASSIGN_OR_RETURN(auto atom, storage::AtomTable(tables_).Get(txn, atom_id));
@@ -129,7 +145,9 @@ Result<Traversal> GraphEngine::Traverse(uint64_t atom_id, Direction direction,
                                         [&](const Edge& edge, std::string_view) {
         const uint64_t next = direction == Direction::kChildren ? edge.target : edge.source;
         if (!seen.insert(next).second) return true;
-        if (result.nodes.size() >= max_nodes) {
+        // A node: its id, depth and the edge it was reached by.
+        if (result.nodes.size() >= max_nodes ||
+            (budget != nullptr && !budget->TryChargeItem(ResponseBytes(edge) + 32))) {
           result.truncated = true;
           return false;
         }

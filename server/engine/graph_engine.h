@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "server/engine/page_token.h"
+#include "server/engine/response_budget.h"
 #include "storage/lmdb_env.h"
 #include "storage/relation_table.h"
 #include "storage/schema.h"
@@ -51,7 +52,7 @@ struct TraversalNode {
 
 struct Traversal {
   std::vector<TraversalNode> nodes;  // breadth-first, each atom once
-  bool truncated = false;            // max_nodes was reached
+  bool truncated = false;            // max_nodes or the response budget was reached
 };
 
 class GraphEngine {
@@ -67,16 +68,22 @@ class GraphEngine {
   // inactive atom.
   Result<std::vector<AddedRelation>> AddRelations(const std::vector<RelationInput>& relations);
 
-  // page_size: REQUIRES 1..kMaxPageSize.
+  // page_size: REQUIRES 1..kMaxPageSize. With a budget the page ends early
+  // (with a next_page_token) before the first edge that would not fit
+  // (ResponseBytes); ResourceExhausted when the first edge alone does not.
   Result<RelationPage> ListRelations(uint64_t atom_id, storage::Direction direction,
                                      const std::string& relation_type, int page_size,
-                                     std::string_view page_token);
+                                     std::string_view page_token, ResponseBudget* budget = nullptr);
 
   // Breadth-first from atom_id along edges of the given types (empty = all),
-  // up to max_depth edges away and max_nodes atoms.
+  // up to max_depth edges away and max_nodes atoms. With a budget, the
+  // traversal also stops (truncated) before the first node that would not fit.
   Result<Traversal> Traverse(uint64_t atom_id, storage::Direction direction,
                              const std::vector<std::string>& relation_types, uint32_t max_depth,
-                             uint32_t max_nodes);
+                             uint32_t max_nodes, ResponseBudget* budget = nullptr);
+
+  // An upper bound of the encoded size of the API Relation of `edge`.
+  static size_t ResponseBytes(const storage::Edge& edge);
 
   static constexpr int kMaxPageSize = 1000;
   static constexpr uint32_t kMaxDepth = 64;

@@ -3,6 +3,8 @@
 // token's id that pass keep(), at most page_size of them, in id order, and
 // the token of the next page (empty when no further record matches). Tokens
 // are bound to the filter through its fingerprint (PageTokenCodec).
+// With a response budget, the page also ends before the first record whose
+// size (size_of, charged before the record is kept) would not fit.
 //
 // Thread-safety: a pure function of its arguments; txn belongs to the caller.
 #pragma once
@@ -14,6 +16,7 @@
 #include <vector>
 
 #include "server/engine/page_token.h"
+#include "server/engine/response_budget.h"
 #include "storage/key_codec.h"
 #include "storage/lmdb_env.h"
 #include "storage/status.h"
@@ -27,14 +30,19 @@ struct IdPage {
 };
 
 // InvalidArgument for a token that is malformed or of another filter;
-// DataLoss naming table_name for a record that does not parse.
-// REQUIRES: page_size >= 1.
+// DataLoss naming table_name for a record that does not parse;
+// ResourceExhausted (ResponseBudget::Exceeded, naming item_name and its id)
+// when the first record of the page alone does not fit in the budget.
+// REQUIRES: page_size >= 1; size_of set when budget is.
 template <typename Message>
 Result<IdPage<Message>> ReadIdPage(storage::Txn& txn, MDB_dbi table, const char* table_name,
                                    const PageTokenCodec& tokens, uint64_t fingerprint,
                                    std::string_view page_token, int page_size,
                                    const std::function<bool(const Message&)>& keep,
-                                   uint64_t (Message::*id)() const) {
+                                   uint64_t (Message::*id)() const,
+                                   ResponseBudget* budget = nullptr,
+                                   const std::function<size_t(const Message&)>& size_of = nullptr,
+                                   const char* item_name = "record") {
   uint64_t after = 0;
   if (!page_token.empty()) {
     HT_ASSIGN_OR_RETURN(after, tokens.Decode(page_token, fingerprint));
@@ -50,6 +58,14 @@ Result<IdPage<Message>> ReadIdPage(storage::Txn& txn, MDB_dbi table, const char*
     }
     if (keep(record)) {
       if (static_cast<int>(page.records.size()) == page_size) {
+        page.next_page_token = tokens.Encode((page.records.back().*id)(), fingerprint);
+        break;
+      }
+      if (budget != nullptr && !budget->TryChargeItem(size_of(record))) {
+        if (page.records.empty()) {
+          return budget->Exceeded(std::string(item_name) + " " + std::to_string((record.*id)()) +
+                                  " alone is larger");
+        }
         page.next_page_token = tokens.Encode((page.records.back().*id)(), fingerprint);
         break;
       }

@@ -128,7 +128,7 @@ Result<PolicyRecord> PolicyEngine::Get(const PolicyKey& key) {
 }
 
 Result<PolicyPage> PolicyEngine::List(std::optional<bool> is_active, int page_size,
-                                      std::string_view page_token) {
+                                      std::string_view page_token, ResponseBudget* budget) {
   const uint64_t fingerprint =
       PageTokenCodec::Fingerprint({"policies", is_active ? (*is_active ? "1" : "0") : "*"});
   storage::ReadTxn txn(env_);
@@ -138,7 +138,9 @@ Result<PolicyPage> PolicyEngine::List(std::optional<bool> is_active, int page_si
       ReadIdPage<PolicyRecord>(
           txn, tables_.dedup_policies, "dedup_policies", tokens_, fingerprint, page_token, page_size,
           [&](const PolicyRecord& r) { return !is_active || r.is_active() == *is_active; },
-          &PolicyRecord::policy_id));
+          &PolicyRecord::policy_id, budget,
+          // The API policy carries the same fields; 64 bytes cover the timestamps.
+          [](const PolicyRecord& r) { return r.ByteSizeLong() + 64; }, "policy"));
   PolicyPage page;
   page.policies = std::move(found.records);
   page.next_page_token = std::move(found.next_page_token);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "server/engine/page_token.h"
+#include "server/engine/response_budget.h"
 #include "storage/lmdb_env.h"
 #include "storage/records.pb.h"
 #include "storage/schema.h"
@@ -57,9 +58,10 @@ class PolicyEngine {
   // AlreadyExists naming policy_name when the name is taken.
   Result<storage::PolicyRecord> Create(storage::PolicyRecord policy);
   Result<storage::PolicyRecord> Get(const PolicyKey& key);
-  // page_size: REQUIRES 1..1000.
+  // page_size: REQUIRES 1..1000. With a budget the page ends early (with a
+  // next_page_token) before the first policy that would not fit.
   Result<PolicyPage> List(std::optional<bool> is_active, int page_size,
-                          std::string_view page_token);
+                          std::string_view page_token, ResponseBudget* budget = nullptr);
   Result<storage::PolicyRecord> Update(const PolicyKey& key, const PolicyPatch& patch);
   Result<uint64_t> Delete(const PolicyKey& key);
 

@@ -22,6 +22,9 @@ grpc::Status AtomServiceImpl::IngestAtoms(grpc::ServerContext* context,
                                           v1::IngestAtomsResponse* response) {
   std::vector<engine::AtomInput> inputs;
   size_t batch_bytes = 0;
+  // The response carries one result per atom: the stream ends at the atom
+  // whose result would not fit, before anything is stored.
+  engine::ResponseBudget budget(limits_.max_response_bytes);
   v1::IngestAtomsRequest message;
   while (reader->Read(&message)) {
     for (auto& atom : *message.mutable_atoms()) {
@@ -32,6 +35,11 @@ grpc::Status AtomServiceImpl::IngestAtoms(grpc::ServerContext* context,
         return ToGrpcStatus(Status::ResourceExhausted(
             "atoms: the stream's content exceeds the batch limit of " +
             std::to_string(limits_.max_batch_bytes) + " bytes; split it into several streams"));
+      }
+      if (!budget.TryChargeItem(kIngestResultBytes)) {
+        return ToGrpcStatus(budget.Exceeded(
+            "atoms: the stream's results (one per atom) do not fit; split it into several "
+            "streams"));
       }
       inputs.push_back(ToAtomInput(std::move(atom), field));
     }
@@ -53,10 +61,11 @@ grpc::Status AtomServiceImpl::IngestAtoms(grpc::ServerContext* context,
 grpc::Status AtomServiceImpl::GetAtom(grpc::ServerContext*, const v1::GetAtomRequest* request,
                                       v1::Atom* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateGetAtom(*request));
+  engine::ResponseBudget budget(limits_.max_response_bytes);
   auto result = request->has_atom_id()
-                    ? engine_.Get(request->atom_id(), request->include_content())
+                    ? engine_.Get(request->atom_id(), request->include_content(), &budget)
                     : engine_.GetByHash(*ParseSha256Hex(request->content_hash()),
-                                        request->include_content());
+                                        request->include_content(), &budget);
   if (!result.ok()) return ToGrpcStatus(result.status());
   ToProto(std::move(result).value(), response);
   return grpc::Status::OK;
@@ -68,8 +77,9 @@ grpc::Status AtomServiceImpl::ListAtoms(grpc::ServerContext*, const v1::ListAtom
   engine::AtomFilter filter{request->modality(), request->subtype(), request->source_type(),
                             std::nullopt};
   if (request->has_is_active()) filter.is_active = request->is_active();
+  engine::ResponseBudget budget(limits_.max_response_bytes);
   auto page = engine_.List(filter, EffectivePageSize(request->page_size()), request->page_token(),
-                           request->include_content());
+                           request->include_content(), &budget);
   if (!page.ok()) return ToGrpcStatus(page.status());
   for (auto& view : page->atoms) ToProto(std::move(view), response->add_atoms());
   response->set_next_page_token(page->next_page_token);
@@ -156,8 +166,9 @@ grpc::Status AtomServiceImpl::ListPolicies(grpc::ServerContext*,
   HT_RETURN_IF_GRPC_ERROR(ValidatePageSize(request->page_size()));
   std::optional<bool> active;
   if (request->has_is_active()) active = request->is_active();
+  engine::ResponseBudget budget(limits_.max_response_bytes);
   auto page = policies_.List(active, EffectivePageSize(request->page_size()),
-                             request->page_token());
+                             request->page_token(), &budget);
   if (!page.ok()) return ToGrpcStatus(page.status());
   for (const auto& p : page->policies) ToProto(p, response->add_policies());
   response->set_next_page_token(page->next_page_token);

@@ -68,6 +68,10 @@ class AtomServiceImpl final : public v1::AtomService::Service {
 
   // GetDocument sends content in messages of this size.
   static constexpr size_t kDocumentChunkBytes = size_t{1} << 20;
+  // An upper bound of one IngestAtomResponse in an IngestAtomsResponse: ids
+  // and counts, the 64-digit hash, a policy name of at most 64 bytes, the
+  // rule and both nearest candidates.
+  static constexpr size_t kIngestResultBytes = 256;
 
  private:
   engine::AtomEngine& engine_;

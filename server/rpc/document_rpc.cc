@@ -76,6 +76,13 @@ grpc::Status AtomServiceImpl::GetDocument(grpc::ServerContext*, const v1::GetDoc
   description->set_size(doc->data.size());
   description->set_original(doc->original);
   description->set_layout(doc->info.dump());
+  // Content follows in chunks of kDocumentChunkBytes, each far below the
+  // budget; only the description could be larger.
+  if (engine::ResponseBudget budget(limits_.max_response_bytes);
+      !budget.TryChargeItem(message.ByteSizeLong())) {
+    return ToGrpcStatus(budget.Exceeded("the description of document " +
+                                        std::to_string(request->document_id()) + " alone is larger"));
+  }
   if (!writer->Write(message)) return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
   const std::string_view data(doc->data);
   for (size_t at = 0; at < data.size(); at += kDocumentChunkBytes) {
@@ -126,9 +133,10 @@ grpc::Status AtomServiceImpl::ListRelations(grpc::ServerContext*,
                                             const v1::ListRelationsRequest* request,
                                             v1::ListRelationsResponse* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateListRelations(*request));
+  engine::ResponseBudget budget(limits_.max_response_bytes);
   auto page = graph_.ListRelations(request->atom_id(), ToDirection(request->direction()),
                                    request->relation_type(), EffectivePageSize(request->page_size()),
-                                   request->page_token());
+                                   request->page_token(), &budget);
   if (!page.ok()) return ToGrpcStatus(page.status());
   for (const auto& edge : page->edges) ToProto(edge, response->add_relations());
   response->set_next_page_token(page->next_page_token);
@@ -141,9 +149,10 @@ grpc::Status AtomServiceImpl::TraverseRelations(grpc::ServerContext*,
   HT_RETURN_IF_GRPC_ERROR(ValidateTraverse(*request));
   const std::vector<std::string> types(request->relation_types().begin(),
                                        request->relation_types().end());
+  engine::ResponseBudget budget(limits_.max_response_bytes);
   auto result = graph_.Traverse(request->atom_id(), ToDirection(request->direction()), types,
                                 request->max_depth() == 0 ? 3 : request->max_depth(),
-                                request->max_nodes() == 0 ? 1000 : request->max_nodes());
+                                request->max_nodes() == 0 ? 1000 : request->max_nodes(), &budget);
   if (!result.ok()) return ToGrpcStatus(result.status());
   for (const auto& node : result->nodes) {
     auto* out = response->add_nodes();

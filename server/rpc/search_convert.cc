@@ -166,7 +166,8 @@ void ToProto(const storage::ProjectionRecord& r, uint64_t points, v1::Projection
   out->set_points(points);
 }
 
-void ToProto(const engine::SpatialQueryResult& result, v1::SpatialQueryResponse* out) {
+void ToProto(const engine::SpatialQueryResult& result, engine::ResponseBudget& budget,
+             v1::SpatialQueryResponse* out) {
   out->set_truncated(result.truncated);
   for (const auto& hit : result.hits) {
     auto* h = out->add_hits();
@@ -174,6 +175,11 @@ void ToProto(const engine::SpatialQueryResult& result, v1::SpatialQueryResponse*
     h->set_embedding_id(hit.embedding_id);
     ToProto(hit.point, h->mutable_point());
     h->set_distance(hit.distance);
+    if (!budget.TryChargeItem(h->ByteSizeLong())) {
+      out->mutable_hits()->RemoveLast();
+      out->set_truncated(true);
+      break;
+    }
   }
 }
 

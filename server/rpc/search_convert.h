@@ -25,7 +25,10 @@ void ToProto(const storage::EmbeddingRecord& record, const std::string& collecti
 void ToProto(engine::SearchResult&& result, v1::SearchResponse* out);
 void ToProto(const storage::ProjectionRecord& record, uint64_t points, v1::ProjectionInfo* out);
 void ToProto(const index::Point3& point, v1::Point3* out);
-void ToProto(const engine::SpatialQueryResult& result, v1::SpatialQueryResponse* out);
+// Hits that do not fit in the budget are left out and the response says
+// truncated.
+void ToProto(const engine::SpatialQueryResult& result, engine::ResponseBudget& budget,
+             v1::SpatialQueryResponse* out);
 void ToProto(engine::HybridSearchResult&& result, v1::HybridSearchResponse* out);
 
 }  // namespace hartonomous::rpc

@@ -42,7 +42,12 @@ grpc::Status SearchServiceImpl::GetCollection(grpc::ServerContext*,
 grpc::Status SearchServiceImpl::ListCollections(grpc::ServerContext*,
                                                 const v1::ListCollectionsRequest*,
                                                 v1::ListCollectionsResponse* response) {
-  for (const auto& info : engine_.ListCollections()) ToProto(info, response->add_collections());
+  engine::ResponseBudget budget(limits_.max_response_bytes);
+  for (const auto& info : engine_.ListCollections()) {
+    auto* out = response->add_collections();
+    ToProto(info, out);
+    HT_RETURN_IF_GRPC_ERROR(budget.ChargeItem(out->ByteSizeLong(), "too many collections"));
+  }
   return grpc::Status::OK;
 }
 
@@ -97,6 +102,7 @@ grpc::Status SearchServiceImpl::GetEmbeddings(grpc::ServerContext*,
   }
   auto rows = engine_.GetEmbeddings(request->atom_id(), request->collection());
   if (!rows.ok()) return ToGrpcStatus(rows.status());
+  engine::ResponseBudget budget(limits_.max_response_bytes);
   for (const auto& row : *rows) {
     auto* out = response->add_embeddings();
     ToProto(row, engine_.CollectionName(row.collection_id()), out);
@@ -104,6 +110,8 @@ grpc::Status SearchServiceImpl::GetEmbeddings(grpc::ServerContext*,
       ToProto(points->first, out->mutable_spatial_geometry());
       ToProto(points->second, out->mutable_spatial_coarse());
     }
+    HT_RETURN_IF_GRPC_ERROR(
+        budget.ChargeItem(out->ByteSizeLong(), "name one collection in the request"));
   }
   return grpc::Status::OK;
 }
@@ -119,7 +127,8 @@ grpc::Status SearchServiceImpl::DeleteEmbedding(grpc::ServerContext*,
 grpc::Status SearchServiceImpl::Search(grpc::ServerContext*, const v1::SearchRequest* request,
                                        v1::SearchResponse* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateSearch("", *request, limits_));
-  auto result = engine_.Search(ToSearchQuery(*request));
+  engine::ResponseBudget budget(limits_.max_response_bytes);
+  auto result = engine_.Search(ToSearchQuery(*request), &budget);
   if (!result.ok()) return ToGrpcStatus(result.status());
   ToProto(std::move(result).value(), response);
   return grpc::Status::OK;
@@ -129,8 +138,10 @@ grpc::Status SearchServiceImpl::BatchSearch(grpc::ServerContext*,
                                             const v1::BatchSearchRequest* request,
                                             v1::BatchSearchResponse* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateBatchSearch(*request, limits_));
+  // One budget for the whole response: the searches' hits add up.
+  engine::ResponseBudget budget(limits_.max_response_bytes);
   for (int i = 0; i < request->searches_size(); ++i) {
-    auto result = engine_.Search(ToSearchQuery(request->searches(i)));
+    auto result = engine_.Search(ToSearchQuery(request->searches(i)), &budget);
     if (!result.ok()) {
       return ToGrpcStatus(Prefixed("searches[" + std::to_string(i) + "].", result.status()));
     }
@@ -178,7 +189,8 @@ grpc::Status SearchServiceImpl::SpatialQuery(grpc::ServerContext*,
   auto result = request->space() == v1::SPATIAL_SPACE_ATOM ? atom_points_.Query(input)
                                                            : engine_.SpatialQuery(input);
   if (!result.ok()) return ToGrpcStatus(result.status());
-  ToProto(*result, response);
+  engine::ResponseBudget budget(limits_.max_response_bytes);
+  ToProto(*result, budget, response);
   return grpc::Status::OK;
 }
 
@@ -186,7 +198,8 @@ grpc::Status SearchServiceImpl::HybridSearch(grpc::ServerContext*,
                                              const v1::HybridSearchRequest* request,
                                              v1::HybridSearchResponse* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateHybridSearch(*request, limits_));
-  auto result = engine_.HybridSearch(ToHybridQuery(*request));
+  engine::ResponseBudget budget(limits_.max_response_bytes);
+  auto result = engine_.HybridSearch(ToHybridQuery(*request), &budget);
   if (!result.ok()) return ToGrpcStatus(result.status());
   ToProto(std::move(result).value(), response);
   response->set_mode(request->mode() == v1::HYBRID_MODE_PREFILTER_AND_ANN

@@ -22,6 +22,9 @@ struct SearchLimits {
   size_t max_batch_searches = 1000;
   // Most embeddings in one AddEmbeddings stream. Default: 1,000,000.
   size_t max_stream_embeddings = 1000000;
+  // Largest response of a read RPC (engine::ResponseBudget). Default:
+  // 256 MiB (--max-response-bytes).
+  size_t max_response_bytes = size_t{256} << 20;
 };
 
 // The compatibility width of padded vectors.

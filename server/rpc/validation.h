@@ -21,6 +21,9 @@ struct Limits {
   size_t max_content_bytes = size_t{64} << 20;
   // Largest total content of one IngestAtoms stream. Default: 256 MiB.
   size_t max_batch_bytes = size_t{256} << 20;
+  // Largest response of a read RPC (engine::ResponseBudget). Default:
+  // 256 MiB (--max-response-bytes).
+  size_t max_response_bytes = size_t{256} << 20;
 };
 
 // field: the path used in messages, e.g. "atoms[3]".
