@@ -27,6 +27,12 @@ seeds = {
     "png": [png(5, 3, 2, 3), png(4, 4, 0, 1)],
     "jpeg": [],
     "y4m": [b"YUV4MPEG2 W4 H2 C420jpeg\nFRAME\n" + bytes(8 + 2 + 2)],
+    # Request metadata: objects, escapes, numbers, brackets inside strings,
+    # nesting at and past the 64-level limit.
+    "json_metadata": [b'{"lang":"en","n":3,"ok":true,"x":null}',
+                      b'{"a":[1,-2.5e3,{"b":"[{\\"}]\\u00e9"}],"c":{}}',
+                      b"[" * 64 + b"]" * 64, b"{\"k\":" + b"[" * 64 + b"]" * 64 + b"}",
+                      b"[" * 200],
 }
 # A 12x10 RGB baseline JPEG (quality 50) written by libjpeg-turbo.
 JPEG_12x10 = bytes.fromhex(

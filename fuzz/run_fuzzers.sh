@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the decoder fuzz targets with clang (libFuzzer + ASan + UBSan) in
+# Builds the decoder and JSON metadata fuzz targets with clang (libFuzzer +
+# ASan + UBSan) in
 # build-fuzz/ and runs each for a bounded time.
 #   fuzz/run_fuzzers.sh                 # every target, 60 s each
 #   SECONDS_PER_TARGET=10 fuzz/run_fuzzers.sh png jpeg
@@ -9,9 +10,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_TARGET=${SECONDS_PER_TARGET:-60}
 TARGETS=("$@")
-if [ ${#TARGETS[@]} -eq 0 ]; then TARGETS=(text binary wav pnm idx png jpeg y4m); fi
+if [ ${#TARGETS[@]} -eq 0 ]; then TARGETS=(text binary wav pnm idx png jpeg y4m json_metadata); fi
 
-# Instrument everything the targets link (the decoders and their base library).
+# Instrument everything the targets link (the decoders, the JSON parser and
+# their base library).
 export CC=clang CXX=clang++
 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHARTONOMOUS_BUILD_FUZZERS=ON \
   -DHARTONOMOUS_BUILD_TESTS=OFF -DHARTONOMOUS_BUILD_BENCHMARKS=OFF \

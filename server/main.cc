@@ -55,7 +55,9 @@ int Serve(const DaemonConfig& config) {
   auto token_key = storage::ReadMeta(**env, *tables, "page_token_key");
   if (!token_key.ok()) return Fail(token_key.status());
 
-  storage::WriteBatcher writer(**env);
+  storage::WriterOptions writer_options;
+  writer_options.meta_table = tables->meta;  // room after a full disk
+  storage::WriteBatcher writer(**env, writer_options);
   engine::AtomEngine atoms(**env, *tables, writer, *token_key);
   // Vector indexes: loaded from their snapshots and caught up before serving.
   engine::EmbeddingEngineOptions vector_options;

@@ -9,6 +9,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "storage/disk_space.h"
+
 namespace hartonomous::storage {
 
 Status FromMdb(int rc, std::string_view what) {
@@ -26,6 +28,7 @@ Status FromMdb(int rc, std::string_view what) {
     case MDB_READERS_FULL:
     case MDB_TXN_FULL:
     case MDB_DBS_FULL:
+    case ENOSPC:
       return Status::ResourceExhausted(msg);
     default:
       spdlog::error("lmdb: {}", msg);
@@ -130,7 +133,7 @@ ReadTxn::~ReadTxn() {
   if (txn_ != nullptr) mdb_txn_abort(txn_);
 }
 
-WriteTxn::WriteTxn(Env& env, WriteTxn* parent) : parent_(parent) {
+WriteTxn::WriteTxn(Env& env, WriteTxn* parent) : env_(env), parent_(parent) {
   status_ = FromMdb(mdb_txn_begin(env.raw(), parent ? parent->raw() : nullptr, 0, &txn_),
                     "begin write txn");
   if (!status_.ok()) {
@@ -143,6 +146,11 @@ WriteTxn::~WriteTxn() { Abort(); }
 
 Status WriteTxn::Check(int rc, std::string_view what) {
   if (rc == MDB_MAP_FULL) map_full_ = true;
+  // A put can write: LMDB spills dirty pages to the file when a txn grows.
+  if (rc != MDB_SUCCESS && IsNoSpace(rc, env_.options().path)) {
+    no_space_ = true;
+    return NoSpace(what, env_.options().path);
+  }
   return FromMdb(rc, what);
 }
 
@@ -186,8 +194,7 @@ Status WriteTxn::Commit() {
   done_ = true;
   const int rc = mdb_txn_commit(txn_);
   txn_ = nullptr;
-  if (rc == MDB_MAP_FULL) map_full_ = true;
-  HT_RETURN_IF_ERROR(FromMdb(rc, "commit"));
+  HT_RETURN_IF_ERROR(Check(rc, "commit"));
   if (parent_ != nullptr) {
     for (auto& fn : on_commit_) parent_->OnCommit(std::move(fn));
     on_commit_.clear();

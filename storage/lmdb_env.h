@@ -4,6 +4,9 @@
 //   MDB_NOTFOUND -> NotFound, MDB_KEYEXIST -> AlreadyExists,
 //   MDB_CORRUPTED / MDB_PAGE_NOTFOUND -> DataLoss,
 //   MDB_MAP_FULL -> ResourceExhausted (and the txn is marked map_full()),
+//   a full disk (ENOSPC, or EIO while the filesystem is full; see
+//   storage/disk_space.h) -> ResourceExhausted "...: no space left on
+//   device" (and a write txn is marked no_space()),
 //   anything else -> Internal.
 //
 // Thread-safety: Env is thread-safe. A transaction or cursor belongs to one
@@ -144,15 +147,19 @@ class WriteTxn : public Txn {
   // True when a write failed with MDB_MAP_FULL: the map must grow and the
   // whole transaction be retried.
   bool map_full() const { return map_full_; }
+  // True when a write or the commit failed because the disk is full.
+  bool no_space() const { return no_space_; }
   std::vector<std::function<void()>> TakeOnCommit() { return std::move(on_commit_); }
 
  private:
   Status Check(int rc, std::string_view what);
 
+  Env& env_;
   WriteTxn* parent_;
   Status status_;
   bool done_ = false;
   bool map_full_ = false;
+  bool no_space_ = false;
   std::vector<std::function<void()>> on_commit_;
 };
 

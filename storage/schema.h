@@ -25,7 +25,8 @@ inline constexpr uint32_t kSchemaVersion = 1;
 
 struct Tables {
   // "meta": string key -> bytes. schema_version (be32), page_token_key
-  // (32 random bytes), created_at_us (be64).
+  // (32 random bytes), created_at_us (be64), writer_epoch (be64; rewritten
+  // by the WriteBatcher after a full disk).
   MDB_dbi meta;
   // "sequences": sequence name -> be64 last id issued.
   MDB_dbi sequences;

@@ -1,5 +1,7 @@
 #include "storage/write_batcher.h"
 
+#include <string>
+
 #include <spdlog/spdlog.h>
 
 namespace hartonomous::storage {
@@ -57,7 +59,18 @@ void WriteBatcher::Run() {
   }
 }
 
+Status WriteBatcher::CommitEpoch() {
+  WriteTxn txn(env_, nullptr);
+  HT_RETURN_IF_ERROR(txn.status());
+  const uint64_t epoch = ++epoch_;
+  std::string value(8, '\0');
+  for (int i = 0; i < 8; ++i) value[i] = static_cast<char>(epoch >> (56 - 8 * i));
+  HT_RETURN_IF_ERROR(txn.Put(options_.meta_table, kWriterEpochKey, value));
+  return txn.Commit();
+}
+
 void WriteBatcher::CommitGroup(std::vector<Request*>& group) {
+  bool made_room = false;  // the epoch commit ran once for this group
   while (true) {
     WriteTxn txn(env_, nullptr);
     if (!txn.status().ok()) {
@@ -65,12 +78,14 @@ void WriteBatcher::CommitGroup(std::vector<Request*>& group) {
       return;
     }
     bool map_full = false;
+    Status no_space;  // set when a write or the commit found the disk full
     const bool single = group.size() == 1;
     for (Request* r : group) {
       if (single) {
         // No sibling to protect: run directly in the group transaction.
         r->status = r->fn(txn);
         map_full = txn.map_full();
+        if (txn.no_space()) no_space = r->status;
         break;
       }
       WriteTxn child(env_, &txn);
@@ -86,10 +101,14 @@ void WriteBatcher::CommitGroup(std::vector<Request*>& group) {
           break;
         }
       }
+      if (child.no_space()) {
+        no_space = r->status;
+        break;
+      }
     }
     Status commit;
     std::vector<std::function<void()>> hooks;
-    if (!map_full) {
+    if (!map_full && no_space.ok()) {
       if (single && !group.front()->status.ok()) {
         txn.Abort();
         return;
@@ -97,6 +116,7 @@ void WriteBatcher::CommitGroup(std::vector<Request*>& group) {
       hooks = txn.TakeOnCommit();
       commit = txn.Commit();
       map_full = txn.map_full();
+      if (txn.no_space()) no_space = commit;
     } else {
       txn.Abort();
     }
@@ -108,6 +128,22 @@ void WriteBatcher::CommitGroup(std::vector<Request*>& group) {
       }
       ++retries_;
       continue;
+    }
+    if (!no_space.ok()) {
+      // Pages freed by the last commit (a purge) are reusable only after one
+      // more commit: make it, and run the group once more.
+      if (!made_room && options_.meta_table != 0) {
+        made_room = true;
+        Status epoch = CommitEpoch();
+        if (epoch.ok()) {
+          ++retries_;
+          continue;
+        }
+        spdlog::warn("storage: writer epoch commit on a full disk failed: {}", epoch.ToString());
+      }
+      spdlog::error("storage: group commit failed: {}", no_space.ToString());
+      for (Request* r : group) r->status = no_space;
+      return;
     }
     if (!commit.ok()) {
       spdlog::error("storage: group commit failed: {}", commit.ToString());

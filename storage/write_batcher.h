@@ -11,6 +11,15 @@
 // write function must be re-runnable (write only through the txn; overwrite,
 // don't append to, its outputs).
 //
+// A full disk (ResourceExhausted "...: no space left on device", see
+// storage/disk_space.h) aborts the group. LMDB reuses the pages freed by a
+// commit only from the second commit after it, so right after a purge has
+// freed room inside the file the next write would still find none. On a full
+// disk the writer therefore commits one small write of its own (key
+// "writer_epoch" of the meta table, when options.meta_table is set) and runs
+// the group once more; if the disk is still full, every request of the group
+// gets the ResourceExhausted and nothing of the group is stored.
+//
 // Thread-safety: Write() is thread-safe; it blocks its caller until the
 // group's commit. Do not call Write() from inside a write function.
 #pragma once
@@ -35,13 +44,19 @@ struct WriterOptions {
   // A group stops growing once its requests' declared bytes reach this.
   // Default: 64 MiB.
   size_t max_group_bytes = size_t{64} << 20;
+  // The schema's "meta" table, where the writer rewrites kWriterEpochKey to
+  // make room on a full disk (see above). Default: 0 = never.
+  MDB_dbi meta_table = 0;
 };
+
+// The meta key of the writer's own commits: be64, counts up within a run.
+inline constexpr char kWriterEpochKey[] = "writer_epoch";
 
 struct WriterStats {
   uint64_t commits = 0;
   uint64_t requests = 0;
   uint64_t items = 0;
-  uint64_t retries = 0;  // groups run again after the map grew
+  uint64_t retries = 0;  // groups run again after the map grew or after a full disk
 };
 
 class WriteBatcher {
@@ -75,6 +90,8 @@ class WriteBatcher {
 
   void Run();
   void CommitGroup(std::vector<Request*>& group);
+  // Commits kWriterEpochKey in its own transaction (writer thread only).
+  Status CommitEpoch();
 
   Env& env_;
   const WriterOptions options_;
@@ -83,6 +100,7 @@ class WriteBatcher {
   std::deque<Request*> queue_;  // GUARDED_BY(mu_)
   bool stopping_ = false;       // GUARDED_BY(mu_)
   std::atomic<uint64_t> commits_{0}, requests_{0}, items_{0}, retries_{0};
+  uint64_t epoch_ = 0;  // writer thread only
   std::thread thread_;
 };
 

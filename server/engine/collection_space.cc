@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 #include "index/distance.h"
 #include "index/spatial/spatial_math.h"
@@ -116,8 +117,11 @@ Status CollectionSpace::AssignFine(std::vector<std::pair<uint64_t, index::Point3
 Result<std::vector<index::SpatialHit>> CollectionSpace::WithinRadiusCoarseFirst(
     const index::Point3& center, double radius) const {
   // A point within radius lies in a cell whose centre is within radius plus
-  // half the cell's diagonal (with a hair of slack for rounding).
-  const double reach = (radius + coarse_cell() * std::sqrt(3.0) / 2) * (1 + 1e-12) + 1e-300;
+  // half the cell's diagonal (with a hair of slack for rounding). Near
+  // DBL_MAX that sum overflows: no finite distance exceeds DBL_MAX, so the
+  // reach saturates there and every cell qualifies.
+  double reach = (radius + coarse_cell() * std::sqrt(3.0) / 2) * (1 + 1e-12) + 1e-300;
+  if (!(reach <= std::numeric_limits<double>::max())) reach = std::numeric_limits<double>::max();
   HT_ASSIGN_OR_RETURN(auto cells, coarse_->WithinRadius(center, reach, 0));
   std::vector<index::SpatialHit> out;
   out.reserve(cells.size());

@@ -5,10 +5,12 @@
 #include <cstring>
 
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include "server/engine/embedding_engine.h"
 #include "server/engine/policy_engine.h"
 #include "storage/atom_table.h"
+#include "storage/json_limits.h"
 
 namespace hartonomous::engine {
 
@@ -21,10 +23,18 @@ std::string Prefixed(std::string_view field, std::string_view name) {
   return std::string(field) + "." + std::string(name);
 }
 
-Json ParseObject(const std::string& metadata) {
+// The metadata as an object to add the audit to, or nullopt when the text
+// does not parse within the JSON limits (stored by an older server); such
+// metadata is left as it is rather than rebuilt from a partial value.
+std::optional<Json> ParseObject(const std::string& metadata) {
   if (metadata.empty()) return Json::object();
-  Json j = Json::parse(metadata, nullptr, /*allow_exceptions=*/false);
-  return j.is_object() ? j : Json::object();
+  auto j = ParseOrderedJson("metadata", metadata);
+  if (!j.ok()) {
+    spdlog::warn("dedup audit not recorded: {}", j.status().message());
+    return std::nullopt;
+  }
+  if (!j->is_object()) return Json::object();
+  return std::move(j).value();
 }
 
 void PutCandidates(const DedupDecision& d, Json* out) {
@@ -217,7 +227,9 @@ Status DedupMatcher::StoreEmbedding(storage::WriteTxn& txn, std::string_view fie
 }
 
 std::string DedupMatcher::AuditNew(const std::string& metadata, const DedupDecision& decision) {
-  Json j = ParseObject(metadata);
+  std::optional<Json> parsed = ParseObject(metadata);
+  if (!parsed) return metadata;
+  Json& j = *parsed;
   Json audit = Json{{"policy", decision.policy}, {"rule", DedupRuleName(decision.rule)}};
   PutCandidates(decision, &audit);
   j["dedup"] = std::move(audit);
@@ -226,7 +238,9 @@ std::string DedupMatcher::AuditNew(const std::string& metadata, const DedupDecis
 
 std::string DedupMatcher::AuditMatched(const std::string& metadata, const DedupDecision& decision,
                                        const Sha256Digest& dropped_hash, int64_t at_us) {
-  Json j = ParseObject(metadata);
+  std::optional<Json> parsed = ParseObject(metadata);
+  if (!parsed) return metadata;
+  Json& j = *parsed;
   Json& audit = j["dedup"];
   if (!audit.is_object()) audit = Json::object();
   uint64_t matches = 0;

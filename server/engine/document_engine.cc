@@ -104,7 +104,7 @@ Result<DocumentSummary> DocumentEngine::Ingest(DocumentInput input) {
   root_node.children = std::move(top);
   nlohmann::json root_meta = d.info;
   if (!input.metadata.empty()) {
-    root_meta["user_metadata"] = nlohmann::json::parse(input.metadata, nullptr, false);
+    HT_ASSIGN_OR_RETURN(root_meta["user_metadata"], ParseJson("metadata", input.metadata, kMaxDocumentMetadataDepth));
   }
   root.metadata = root_meta.dump();
   const size_t top_parts = root_node.children.size();
@@ -213,9 +213,9 @@ Result<DocumentContent> DocumentEngine::Get(uint64_t document_id, bool decoded) 
   if (info_end == std::string_view::npos) return corrupt("manifest has no layout line");
   DocumentContent out;
   out.root = root;
-  out.info = nlohmann::json::parse(m.substr(kManifestMagic.size(), info_end - kManifestMagic.size()),
-                                   nullptr, false);
-  if (out.info.is_discarded() || !out.info.is_object() || !out.info.contains("format")) {
+  auto layout = ParseJson("layout", m.substr(kManifestMagic.size(), info_end - kManifestMagic.size()));
+  if (layout.ok()) out.info = std::move(layout).value();
+  if (!layout.ok() || !out.info.is_object() || !out.info.contains("format")) {
     return corrupt("manifest layout line is not a JSON object with a format");
   }
   out.format = out.info["format"].get<std::string>();

@@ -24,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server/engine/decomposition.h"
+#include "storage/json_limits.h"
 #include "storage/lmdb_env.h"
 #include "storage/records.pb.h"
 #include "storage/schema.h"
@@ -33,12 +34,17 @@
 
 namespace hartonomous::engine {
 
+// The root atom's metadata holds the user's metadata one level down (under
+// "user_metadata"), so the user's JSON may nest one level less than
+// kMaxJsonDepth and the stored metadata stays within it.
+inline constexpr size_t kMaxDocumentMetadataDepth = kMaxJsonDepth - 1;
+
 struct DocumentInput {
   std::string content;
   std::string modality;  // empty = from the content
   std::string source_uri;
   std::string source_type;
-  std::string metadata;  // user JSON object text, or empty
+  std::string metadata;  // user JSON object text, or empty; nested <= kMaxDocumentMetadataDepth
   DecomposeOptions options;
 };
 

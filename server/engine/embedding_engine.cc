@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cstring>
 #include <filesystem>
+#include <mutex>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -15,6 +16,7 @@
 
 #include "server/engine/atom_engine.h"
 #include "server/engine/embedding_internal.h"
+#include "storage/json_limits.h"
 #include "storage/key_codec.h"
 #include "storage/sequence.h"
 
@@ -26,6 +28,24 @@ using storage::EmbeddingRecord;
 using namespace embedding_internal;
 
 namespace embedding_internal {
+namespace {
+
+// Logs that an atom's stored metadata cannot be read, once per atom for the
+// life of the process (up to kMaxWarned atoms; then once more, to say so).
+void WarnUnreadableMetadata(uint64_t atom_id, const Status& why) {
+  constexpr size_t kMaxWarned = 4096;
+  static std::mutex mu;
+  static std::unordered_set<uint64_t> warned;
+  std::lock_guard<std::mutex> lock(mu);
+  if (warned.size() > kMaxWarned || !warned.insert(atom_id).second) return;
+  if (warned.size() > kMaxWarned) {
+    spdlog::warn("more atoms with unreadable metadata; no further warnings");
+    return;
+  }
+  spdlog::warn("atom {}: stored {}; it matches no metadata filter", atom_id, why.message());
+}
+
+}  // namespace
 
 Result<bool> AtomMatcher::Matches(uint64_t atom_id) {
   if (filter_.empty()) return true;
@@ -46,7 +66,14 @@ bool AtomMatcher::Check(const storage::AtomRecord& a) const {
   if (filter_.created_before_us && a.created_at_us() >= *filter_.created_before_us) return false;
   if (filter_.metadata_equals.empty()) return true;
   if (a.metadata().empty()) return false;
-  auto json = nlohmann::json::parse(a.metadata(), nullptr, false);
+  // Metadata stored by an older server may be nested past the limit: it
+  // matches nothing rather than being parsed without a bound.
+  auto parsed = ParseJson("metadata", a.metadata());
+  if (!parsed.ok()) {
+    WarnUnreadableMetadata(a.atom_id(), parsed.status());
+    return false;
+  }
+  const nlohmann::json& json = *parsed;
   if (!json.is_object()) return false;
   for (const auto& [key, want] : filter_.metadata_equals) {
     auto v = json.find(key);

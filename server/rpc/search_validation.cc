@@ -172,7 +172,7 @@ Status ValidateEmbeddingInput(std::string_view field, const v1::EmbeddingInput& 
                                      std::to_string(in.vector().size()) + " components");
     }
   }
-  return ValidateJsonObject(Join(field, "metadata"), in.metadata());
+  return ValidateJsonObject(Join(field, "metadata"), in.metadata(), kMaxMetadataBytes);
 }
 
 Status ValidateAddEmbeddingsMessage(const v1::AddEmbeddingsRequest& request, size_t first_index) {

@@ -5,12 +5,12 @@
 #include <cmath>
 #include <string>
 
-#include <nlohmann/json.hpp>
-
 #include "index/vector_index.h"
 #include "server/engine/atom_engine.h"
+#include "server/engine/document_engine.h"
 #include "server/engine/graph_engine.h"
 #include "server/rpc/search_validation.h"
+#include "storage/json_limits.h"
 #include "storage/sha256.h"
 
 namespace hartonomous::rpc {
@@ -18,7 +18,6 @@ namespace {
 
 constexpr int kDefaultPageSize = 50;
 constexpr int kDefaultTopN = 10;
-constexpr size_t kMaxEmbeddingMetadata = size_t{1} << 20;
 constexpr char kDedupAuditKey[] = "dedup";
 
 std::string Field(std::string_view prefix, std::string_view name) {
@@ -63,11 +62,7 @@ Status ValidateAtomEmbedding(const std::string& field, const v1::AtomEmbedding& 
                                      (std::isnan(e.vector(i)) ? "NaN" : "Inf"));
     }
   }
-  if (e.metadata().size() > kMaxEmbeddingMetadata) {
-    return Status::InvalidArgument(field + ".metadata: longer than " +
-                                   std::to_string(kMaxEmbeddingMetadata) + " bytes");
-  }
-  return ValidateJsonObject(field + ".metadata", e.metadata());
+  return ValidateJsonObject(field + ".metadata", e.metadata(), kMaxMetadataBytes);
 }
 
 struct LengthRule {
@@ -82,22 +77,14 @@ const LengthRule kLengthRules[] = {
     {"source_type", &v1::IngestAtomRequest::source_type, 64},
     {"canonical_text", &v1::IngestAtomRequest::canonical_text, size_t{1} << 20},
     {"payload_locator", &v1::IngestAtomRequest::payload_locator, 2048},
-    {"metadata", &v1::IngestAtomRequest::metadata, size_t{1} << 20},
+    {"metadata", &v1::IngestAtomRequest::metadata, kMaxMetadataBytes},
 };
 
 }  // namespace
 
-Status ValidateJsonObject(std::string_view field, std::string_view text) {
-  if (text.empty()) return Status::Ok();
-  nlohmann::json parsed = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (parsed.is_discarded()) {
-    return Status::InvalidArgument(std::string(field) + ": must be valid JSON text");
-  }
-  if (!parsed.is_object()) {
-    return Status::InvalidArgument(std::string(field) + ": must be a JSON object, got " +
-                                   parsed.type_name());
-  }
-  return Status::Ok();
+Status ValidateJsonObject(std::string_view field, std::string_view text, size_t max_bytes,
+                          size_t max_depth) {
+  return ParseJsonObject(field, text, max_bytes, max_depth).status();
 }
 
 Status ValidateIngest(const v1::IngestAtomRequest& request, const Limits& limits,
@@ -122,9 +109,10 @@ Status ValidateIngest(const v1::IngestAtomRequest& request, const Limits& limits
                                      std::to_string(rule.max) + " bytes");
     }
   }
-  HT_RETURN_IF_ERROR(ValidateJsonObject(Field(prefix, "metadata"), request.metadata()));
-  if (!request.metadata().empty() &&
-      nlohmann::json::parse(request.metadata(), nullptr, false).contains(kDedupAuditKey)) {
+  HT_ASSIGN_OR_RETURN(const nlohmann::json metadata,
+                      ParseJsonObject(Field(prefix, "metadata"), request.metadata(),
+                                      kMaxMetadataBytes));
+  if (metadata.contains(kDedupAuditKey)) {
     return Status::InvalidArgument(Field(prefix, "metadata") + ": the top-level key '" +
                                    kDedupAuditKey +
                                    "' is reserved for the server's deduplication audit");
@@ -212,7 +200,7 @@ Status ValidatePolicy(const v1::DeduplicationPolicy& p, const google::protobuf::
         "policy.spatial_threshold: a finite distance >= 0, or unset to disable");
   }
   if (in_mask("metadata")) {
-    HT_RETURN_IF_ERROR(ValidateJsonObject("policy.metadata", p.metadata()));
+    HT_RETURN_IF_ERROR(ValidateJsonObject("policy.metadata", p.metadata(), kMaxMetadataBytes));
   }
   return Status::Ok();
 }
@@ -247,10 +235,8 @@ Status ValidateDocumentHeader(const v1::IngestDocumentRequest& r) {
   }
   if (r.source_uri().size() > 2048) return Status::InvalidArgument("source_uri: longer than 2048 bytes");
   if (r.source_type().size() > 64) return Status::InvalidArgument("source_type: longer than 64 bytes");
-  if (r.metadata().size() > (size_t{1} << 20)) {
-    return Status::InvalidArgument("metadata: longer than 1048576 bytes");
-  }
-  HT_RETURN_IF_ERROR(ValidateJsonObject("metadata", r.metadata()));
+  HT_RETURN_IF_ERROR(ValidateJsonObject("metadata", r.metadata(), kMaxMetadataBytes,
+                                        engine::kMaxDocumentMetadataDepth));
   return engine::ValidateOptions(ToDecomposeOptions(r.options()));
 }
 
@@ -294,10 +280,8 @@ Status ValidateAddRelations(const v1::AddRelationsRequest& request) {
     if (r.has_weight() && !std::isfinite(r.weight())) {
       return Status::InvalidArgument(field + ".weight: must be finite");
     }
-    if (r.metadata().size() > 65536) {
-      return Status::InvalidArgument(field + ".metadata: longer than 65536 bytes");
-    }
-    HT_RETURN_IF_ERROR(ValidateJsonObject(field + ".metadata", r.metadata()));
+    HT_RETURN_IF_ERROR(
+        ValidateJsonObject(field + ".metadata", r.metadata(), kMaxRelationMetadataBytes));
   }
   return Status::Ok();
 }

@@ -12,6 +12,7 @@
 
 #include "hartonomous/v1/atom_service.pb.h"
 #include "server/engine/decomposition.h"
+#include "storage/json_limits.h"
 #include "storage/status.h"
 
 namespace hartonomous::rpc {
@@ -57,7 +58,17 @@ bool IsRelationType(std::string_view type);
 int EffectivePageSize(int32_t page_size);
 int EffectiveTopN(int32_t top_n);
 
-// JSON object text (or empty).
-Status ValidateJsonObject(std::string_view field, std::string_view text);
+// Byte limits of the JSON fields (each is also bounded in depth by
+// hartonomous::kMaxJsonDepth): atom, embedding, document and policy
+// metadata; relation metadata.
+inline constexpr size_t kMaxMetadataBytes = size_t{1} << 20;
+inline constexpr size_t kMaxRelationMetadataBytes = size_t{1} << 16;
+
+// JSON object text (or empty), at most max_bytes and nested at most
+// max_depth levels (kMaxJsonDepth unless the field is stored nested); see
+// hartonomous::ParseJsonObject for the messages. Every JSON field of a
+// request goes through here or through ParseJsonObject.
+Status ValidateJsonObject(std::string_view field, std::string_view text, size_t max_bytes,
+                          size_t max_depth = kMaxJsonDepth);
 
 }  // namespace hartonomous::rpc

@@ -1,0 +1,182 @@
+// A full disk, for real: the daemon's data dir on a small tmpfs. Writes that
+// find no room fail with RESOURCE_EXHAUSTED naming the reason, store nothing
+// of themselves, leave every acknowledged atom intact, and the next write
+// after room comes back (a purge inside the data file, or free space on the
+// filesystem) succeeds at once.
+#include <catch2/catch.hpp>
+
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/wait.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "daemon_harness.h"
+#include "test_util.h"
+
+using namespace hartonomous;
+using namespace hartonomous::testing;
+
+namespace {
+
+// A tmpfs of the given size mounted on a fresh directory; unmounted (lazily,
+// so a failing test cannot leave it busy) and removed on destruction.
+class TmpfsMount {
+ public:
+  explicit TmpfsMount(const std::string& options) {
+    path_ = dir_.path() + "/fs";
+    REQUIRE(mkdir(path_.c_str(), 0755) == 0);
+    if (mount("tmpfs", path_.c_str(), "tmpfs", 0, options.c_str()) != 0) {
+      FAIL("mounting a tmpfs for the full-disk test failed (" << std::strerror(errno)
+                                                               << "); it needs CAP_SYS_ADMIN");
+    }
+    mounted_ = true;
+  }
+  ~TmpfsMount() {
+    if (mounted_) umount2(path_.c_str(), MNT_DETACH);
+  }
+  TmpfsMount(const TmpfsMount&) = delete;
+  TmpfsMount& operator=(const TmpfsMount&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  TempDir dir_;
+  std::string path_;
+  bool mounted_ = false;
+};
+
+uint64_t Available(const std::string& path) {
+  struct statvfs fs;
+  REQUIRE(statvfs(path.c_str(), &fs) == 0);
+  return static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+}
+
+std::string RandomContent(std::mt19937_64& rng, size_t bytes) {
+  std::string s(bytes, '\0');
+  for (size_t i = 0; i < bytes; i += 8) {
+    const uint64_t v = rng();
+    std::memcpy(&s[i], &v, std::min<size_t>(8, bytes - i));
+  }
+  return s;
+}
+
+v1::IngestAtomRequest BlobAtom(const std::string& content) {
+  v1::IngestAtomRequest r;
+  r.set_content(content);
+  r.set_modality("tensor");
+  r.set_source_type("test");
+  return r;
+}
+
+void RequireStored(Client& client, uint64_t atom_id, const std::string& content) {
+  v1::Atom atom;
+  REQUIRE(client.GetAtom(atom_id, true, &atom).ok());
+  REQUIRE(atom.content() == content);
+}
+
+void RequireAbsent(Client& client, const std::string& content) {
+  v1::Atom atom;
+  REQUIRE(client.GetAtomByHash(Sha256Hex(content), false, &atom).error_code() ==
+          grpc::StatusCode::NOT_FOUND);
+}
+
+}  // namespace
+
+TEST_CASE("a full disk is RESOURCE_EXHAUSTED and the next write after room returns succeeds",
+          "[storage][disk]") {
+  TmpfsMount fs("size=24m");
+  const std::string data_dir = fs.path() + "/data";
+  const std::string filler_path = fs.path() + "/filler";
+  Daemon daemon({.data_dir = data_dir, .extra_args = {"--initial-map-bytes", "1M"}});
+  Client& client = daemon.client();
+
+  // Leave a few MiB, then write atoms until the disk is full.
+  {
+    const uint64_t keep = uint64_t{4} << 20;
+    const uint64_t available = Available(fs.path());
+    REQUIRE(available > keep);
+    std::ofstream filler(filler_path, std::ios::binary);
+    const std::string block(1 << 16, 'f');
+    for (uint64_t written = 0; written + block.size() <= available - keep; written += block.size()) {
+      filler.write(block.data(), static_cast<std::streamsize>(block.size()));
+    }
+    REQUIRE(filler.good());
+  }
+  constexpr size_t kAtomBytes = 200 * 1000;
+  std::mt19937_64 rng(42);
+  std::map<uint64_t, std::string> acked;
+  grpc::Status failed;
+  std::string rejected;
+  for (int i = 0; i < 200; ++i) {
+    const std::string content = RandomContent(rng, kAtomBytes);
+    v1::IngestAtomResponse response;
+    failed = client.IngestAtom(BlobAtom(content), &response);
+    if (!failed.ok()) {
+      rejected = content;
+      break;
+    }
+    acked[response.atom_id()] = content;
+  }
+  REQUIRE_FALSE(failed.ok());
+  INFO(failed.error_message());
+  CHECK(CodeName(failed.error_code()) == "RESOURCE_EXHAUSTED");
+  CHECK(failed.error_message().find("no space left on device") != std::string::npos);
+  REQUIRE(acked.size() >= 8);
+
+  // Nothing half-written: every acknowledged atom whole, the failed one absent.
+  for (const auto& [id, content] : acked) RequireStored(client, id, content);
+  RequireAbsent(client, rejected);
+  int status = 0;
+  REQUIRE(waitpid(daemon.pid(), &status, WNOHANG) == 0);
+
+  // Room inside the data file: delete and purge eight atoms. The pages they
+  // held are free inside data.mdb; the filesystem stays full.
+  std::vector<uint64_t> purged;
+  for (auto it = acked.begin(); purged.size() < 8; ++it) purged.push_back(it->first);
+  for (uint64_t id : purged) {
+    v1::Atom atom;
+    REQUIRE(client.DeleteAtom(id, &atom).ok());
+  }
+  v1::PurgeInactiveResponse purge;
+  REQUIRE(client.PurgeInactive(0, &purge).ok());
+  CHECK(purge.atoms_purged() == 8);
+  for (uint64_t id : purged) acked.erase(id);
+
+  // The very next write, larger than any slack but within the purged room,
+  // succeeds: three atoms in one stream.
+  std::vector<v1::IngestAtomRequest> batch;
+  std::vector<std::string> contents;
+  for (int i = 0; i < 3; ++i) {
+    contents.push_back(RandomContent(rng, kAtomBytes));
+    batch.push_back(BlobAtom(contents.back()));
+  }
+  v1::IngestAtomsResponse batch_response;
+  grpc::Status after_purge = client.IngestAtoms(batch, &batch_response);
+  INFO(after_purge.error_message());
+  REQUIRE(after_purge.ok());
+  for (int i = 0; i < 3; ++i) acked[batch_response.results(i).atom_id()] = contents[i];
+
+  // Room on the filesystem: the filler goes, and a write of several MiB
+  // succeeds at once.
+  REQUIRE(std::remove(filler_path.c_str()) == 0);
+  batch.clear();
+  contents.clear();
+  for (int i = 0; i < 10; ++i) {
+    contents.push_back(RandomContent(rng, kAtomBytes));
+    batch.push_back(BlobAtom(contents.back()));
+  }
+  grpc::Status after_free = client.IngestAtoms(batch, &batch_response);
+  INFO(after_free.error_message());
+  REQUIRE(after_free.ok());
+  for (int i = 0; i < 10; ++i) acked[batch_response.results(i).atom_id()] = contents[i];
+  for (const auto& [id, content] : acked) RequireStored(client, id, content);
+  v1::ServerStats stats;
+  REQUIRE(client.GetServerStats(&stats).ok());
+}
