@@ -22,6 +22,9 @@ struct SearchLimits {
   size_t max_batch_searches = 1000;
   // Most embeddings in one AddEmbeddings stream. Default: 1,000,000.
   size_t max_stream_embeddings = 1000000;
+  // Most bytes of one AddEmbeddings stream (all its messages, see
+  // stream_messages.h). Default: 256 MiB (--max-batch-bytes).
+  size_t max_stream_bytes = size_t{256} << 20;
 };
 
 // The compatibility width of padded vectors.
