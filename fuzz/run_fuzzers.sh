@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the decoder fuzz targets with clang (libFuzzer + ASan + UBSan) in
+# Builds the decoder and client-stream fuzz targets with clang (libFuzzer + ASan + UBSan) in
 # build-fuzz/ and runs each for a bounded time.
 #   fuzz/run_fuzzers.sh                 # every target, 60 s each
 #   SECONDS_PER_TARGET=10 fuzz/run_fuzzers.sh png jpeg
@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_TARGET=${SECONDS_PER_TARGET:-60}
 TARGETS=("$@")
-if [ ${#TARGETS[@]} -eq 0 ]; then TARGETS=(text binary wav pnm idx png jpeg y4m); fi
+if [ ${#TARGETS[@]} -eq 0 ]; then TARGETS=(text binary wav pnm idx png jpeg y4m client_stream); fi
 
 # Instrument everything the targets link (the decoders and their base library).
 export CC=clang CXX=clang++
@@ -23,7 +23,7 @@ status=0
 for t in "${TARGETS[@]}"; do
   corpus=build-fuzz/corpus/$t
   mkdir -p "$corpus"
-  # Seeds: small valid inputs of each format.
+  # Seeds: small valid inputs of each format (framed streams for client_stream).
   python3 fuzz/make_seeds.py "$t" "$corpus"
   echo "== fuzz_$t for ${SECONDS_PER_TARGET}s"
   if ! build-fuzz/fuzz/fuzz_$t -max_total_time="$SECONDS_PER_TARGET" -max_len=65536 \
