@@ -38,7 +38,7 @@ void* Tag(size_t i, bool finish) { return reinterpret_cast<void*>(2 * i + (finis
 
 }  // namespace
 
-TEST_CASE("idle streams beyond --max-threads get RESOURCE_EXHAUSTED; threads stay bounded",
+TEST_CASE("idle streams beyond --max-threads get RESOURCE_EXHAUSTED and threads stay bounded",
           "[limits]") {
   constexpr size_t kMaxThreads = 8;
   constexpr size_t kStreams = 40;
