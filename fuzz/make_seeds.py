@@ -52,6 +52,25 @@ JPEG_12x10 = bytes.fromhex(
     "3a28b46d29ef664ddb000a99c1763d07f9ed9aa10d84f7c1aeae49926958b331ff003d2af789c911e931824231918af6"
     "246dc1c7e27f335b3a6aafd8d381f9535ab62e87ffd9")
 seeds["jpeg"] = [JPEG_12x10]
+
+def stream(selector, limit_units, messages):
+    """A client_stream input: request type, limit, gRPC-framed messages."""
+    return bytes([selector]) + struct.pack(">H", limit_units) + b"".join(
+        b"\x00" + struct.pack(">I", len(m)) + m for m in messages)
+
+# IngestAtomsRequest{atoms{content:"hi"}}, IngestDocumentRequest{content:"abc",
+# modality:"text"}, AddEmbeddingsRequest{collection:"c", embeddings{atom_id:1,
+# vector:[1.0]}}.
+ATOMS = bytes.fromhex("0a040a026869")
+DOCUMENT = bytes.fromhex("0a036162631204" + b"text".hex())
+EMBEDDINGS = bytes.fromhex("0a01631a080801120400" + "00803f")
+seeds["client_stream"] = [
+    stream(0, 4096, [ATOMS, ATOMS, b""]),
+    stream(1, 4096, [DOCUMENT, bytes.fromhex("0a03646566")]),
+    stream(2, 4096, [EMBEDDINGS, EMBEDDINGS]),
+    stream(0, 1, [ATOMS * 4, ATOMS]),
+    stream(1, 4096, [DOCUMENT, b"\x0a\x64\x01\x02"]),
+]
 for i, s in enumerate(seeds[fmt]):
     with open(os.path.join(out, f"seed{i}"), "wb") as f:
         f.write(s)

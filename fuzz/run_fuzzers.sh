@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
-# Builds the decoder and JSON metadata fuzz targets with clang (libFuzzer +
-# ASan + UBSan) in
-# build-fuzz/ and runs each for a bounded time.
+# Builds the decoder, JSON metadata and client-stream fuzz targets with clang
+# (libFuzzer + ASan + UBSan) in build-fuzz/ and runs each for a bounded time.
 #   fuzz/run_fuzzers.sh                 # every target, 60 s each
 #   SECONDS_PER_TARGET=10 fuzz/run_fuzzers.sh png jpeg
 # Exit status is non-zero when a target finds a crash; the reproducer is
@@ -10,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_TARGET=${SECONDS_PER_TARGET:-60}
 TARGETS=("$@")
-if [ ${#TARGETS[@]} -eq 0 ]; then TARGETS=(text binary wav pnm idx png jpeg y4m json_metadata); fi
+if [ ${#TARGETS[@]} -eq 0 ]; then TARGETS=(text binary wav pnm idx png jpeg y4m json_metadata client_stream); fi
 
 # Instrument everything the targets link (the decoders, the JSON parser and
 # their base library).
@@ -25,7 +24,7 @@ status=0
 for t in "${TARGETS[@]}"; do
   corpus=build-fuzz/corpus/$t
   mkdir -p "$corpus"
-  # Seeds: small valid inputs of each format.
+  # Seeds: small valid inputs of each format (framed streams for client_stream).
   python3 fuzz/make_seeds.py "$t" "$corpus"
   echo "== fuzz_$t for ${SECONDS_PER_TARGET}s"
   if ! build-fuzz/fuzz/fuzz_$t -max_total_time="$SECONDS_PER_TARGET" -max_len=65536 \

@@ -51,7 +51,8 @@ Serves the Hartonomous gRPC API (hartonomous.v1) over an LMDB data directory.
   --log-level LEVEL         trace|debug|info|warn|error|off (default info)
   --log-format FORMAT       text|json (default text), on stderr
   --max-content-bytes N     largest atom content (default 64M; K/M/G suffixes)
-  --max-batch-bytes N       largest IngestAtoms stream or IngestDocument document (default 256M)
+  --max-batch-bytes N       largest client stream (IngestAtoms, IngestDocument,
+                            AddEmbeddings), all its message bytes (default 256M)
   --max-response-bytes N    largest response of a read RPC (default 256M); at
                             least --max-content-bytes + 4M, below 2G; listings
                             end their page early, result sets fail with
@@ -63,6 +64,12 @@ Serves the Hartonomous gRPC API (hartonomous.v1) over an LMDB data directory.
                             and on request (default 60)
   --projection-fit-after N  fit a collection's 3D projection (PCA) once it
                             holds N vectors; 0 = only on request (default 1000)
+  --max-threads N           most gRPC server threads, hence calls served at
+                            once; a call beyond gets RESOURCE_EXHAUSTED
+                            (default 256, at least 4)
+  --max-concurrent-streams N
+                            most concurrent calls on one client connection;
+                            more wait in the client (default 100)
   --version                 print the version
   --help                    print this help
 )";
@@ -132,6 +139,21 @@ Result<DaemonConfig> ParseDaemonFlags(const std::vector<std::string>& args) {
       {"--projection-fit-after", [&](const std::string& v) -> Status {
          HT_ASSIGN_OR_RETURN(config.projection_fit_after,
                              ParseCount("--projection-fit-after", v, size_t{1} << 40, "vectors"));
+         return Status::Ok();
+       }},
+      {"--max-threads", [&](const std::string& v) -> Status {
+         HT_ASSIGN_OR_RETURN(config.max_threads, ParseCount("--max-threads", v, 100000, "threads"));
+         if (config.max_threads < 4) {
+           return Status::InvalidArgument("--max-threads: must be in [4, 100000], got " + v);
+         }
+         return Status::Ok();
+       }},
+      {"--max-concurrent-streams", [&](const std::string& v) -> Status {
+         HT_ASSIGN_OR_RETURN(config.max_concurrent_streams,
+                             ParseCount("--max-concurrent-streams", v, 100000, "streams"));
+         if (config.max_concurrent_streams < 1) {
+           return Status::InvalidArgument("--max-concurrent-streams: must be in [1, 100000], got " + v);
+         }
          return Status::Ok();
        }},
   };

@@ -39,6 +39,13 @@ struct DaemonConfig {
   // A collection is fitted with PCA once it holds this many vectors; 0 =
   // only by RefitProjection. Default: 1000.
   size_t projection_fit_after = 1000;
+  // Most threads of the gRPC server, which bound the calls served at once
+  // (each running call holds one thread); a call arriving when all are busy
+  // gets RESOURCE_EXHAUSTED. Default: 256.
+  size_t max_threads = 256;
+  // Most concurrent calls (HTTP/2 streams) on one client connection; more
+  // wait in the client until one ends. Default: 100.
+  size_t max_concurrent_streams = 100;
   bool help = false;
   bool version = false;
 };

@@ -11,6 +11,7 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/resource_quota.h>
 #include <spdlog/spdlog.h>
 
 #include "server/daemon_config.h"
@@ -27,6 +28,7 @@
 #include "server/rpc/health_service.h"
 #include "server/rpc/in_flight.h"
 #include "server/rpc/search_service.h"
+#include "server/rpc/unparsed_request.h"
 #include "server/version.h"
 #include "storage/lmdb_env.h"
 #include "storage/schema.h"
@@ -72,6 +74,7 @@ int Serve(const DaemonConfig& config) {
   rpc::SearchLimits search_limits;
   search_limits.max_k = static_cast<uint32_t>(config.max_search_k);
   search_limits.max_response_bytes = config.max_response_bytes;
+  search_limits.max_stream_bytes = config.max_batch_bytes;
   // Atoms' spatial keys: from the snapshot of the last clean stop, caught up
   // by the first spatial query.
   engine::AtomPoints atom_points(**env, *tables);
@@ -108,12 +111,20 @@ int Serve(const DaemonConfig& config) {
   builder.SetMaxSendMessageSize(-1);
   // Without this gRPC sets SO_REUSEPORT and a second daemon could share the port.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  // Bound the sync server's threads (one per running call): past the cap a
+  // new call gets RESOURCE_EXHAUSTED instead of another thread.
+  grpc::ResourceQuota quota("hartonomousd");
+  quota.SetMaxThreads(static_cast<int>(config.max_threads));
+  builder.SetResourceQuota(quota);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                             static_cast<int>(config.max_concurrent_streams));
   builder.RegisterService(&atom_service);
   builder.RegisterService(&search_service);
   builder.RegisterService(&admin_service);
   builder.RegisterService(&health_service);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(in_flight.MakeFactory());
+  interceptors.push_back(rpc::MakeUnparsedRequestInterceptorFactory());
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <fstream>
@@ -117,6 +118,13 @@ v1::IngestAtomRequest MakeRequest(const InputFile& input, std::string content,
   return request;
 }
 
+// What an atom counts against the server's stream limit (--max-batch-bytes
+// counts every byte of a stream, on the wire or once parsed, whichever is
+// larger), with room for the message framing around it.
+uint64_t StreamCost(const v1::IngestAtomRequest& request) {
+  return std::max<uint64_t>(request.ByteSizeLong(), request.SpaceUsedLong()) + 128;
+}
+
 // One open IngestAtoms stream and the inputs written to it.
 class Transaction {
  public:
@@ -127,7 +135,7 @@ class Transaction {
 
   // Returns false when the stream broke; Commit() then reports why.
   bool Write(const std::string& path, v1::IngestAtomRequest request) {
-    bytes_ += request.content().size();
+    bytes_ += StreamCost(request);
     paths_.push_back(path);
     return stream_->Write(std::move(request));
   }
@@ -202,14 +210,14 @@ void IngestAll(const std::vector<InputFile>& inputs, const IngestSettings& setti
                     "; one atom can be at most " + FormatBytes(kMaxAtomBytes));
     }
     const uint64_t size = content.size();
+    v1::IngestAtomRequest request = MakeRequest(input, std::move(content), settings);
     if (transaction != nullptr && !transaction->empty() &&
-        transaction->bytes() + size > settings.max_stream_bytes) {
+        transaction->bytes() + StreamCost(request) > settings.max_stream_bytes) {
       transaction->Commit(totals);
       transaction.reset();
     }
     if (transaction == nullptr) transaction = std::make_unique<Transaction>(client);
-    if (!transaction->Write(input.path,
-                            MakeRequest(input, std::move(content), settings))) {
+    if (!transaction->Write(input.path, std::move(request))) {
       break;  // the server failed the stream; Commit() reports its status
     }
     bytes_done += size;
@@ -292,8 +300,9 @@ std::vector<OptionSpec> IngestOptions() {
       {"vector-file", 0, "PATH", "the embedding read from a file (numbers separated by commas or whitespace)"},
       {"recursive", 'r', "", "ingest the regular files under directory arguments"},
       {"max-stream-bytes", 0, "N",
-       "start a new stream (transaction) when the content sent on the current one "
-       "would exceed N bytes (default: 268435456 = 256 MiB)"},
+       "start a new stream (transaction) when the bytes sent on the current one "
+       "(all fields, as the server counts them) would exceed N bytes "
+       "(default: 268435456 = 256 MiB)"},
   };
 }
 

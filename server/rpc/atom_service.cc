@@ -1,6 +1,7 @@
 #include "server/rpc/atom_service.h"
 
 #include "server/rpc/atom_convert.h"
+#include "server/rpc/client_stream.h"
 #include "server/rpc/policy_convert.h"
 #include "server/rpc/status_mapping.h"
 
@@ -18,37 +19,28 @@ grpc::Status AtomServiceImpl::IngestAtom(grpc::ServerContext*, const v1::IngestA
 }
 
 grpc::Status AtomServiceImpl::IngestAtoms(grpc::ServerContext* context,
-                                          grpc::ServerReader<v1::IngestAtomsRequest>* reader,
+                                          ClientStream* stream,
                                           v1::IngestAtomsResponse* response) {
   std::vector<engine::AtomInput> inputs;
-  size_t batch_bytes = 0;
-  // The response carries one result per atom: the stream ends at the atom
+  // The response carries one result per atom: the stream fails at the atom
   // whose result would not fit, before anything is stored.
   engine::ResponseBudget budget(limits_.max_response_bytes);
-  v1::IngestAtomsRequest message;
-  while (reader->Read(&message)) {
-    for (auto& atom : *message.mutable_atoms()) {
-      const std::string field = "atoms[" + std::to_string(inputs.size()) + "]";
-      HT_RETURN_IF_GRPC_ERROR(ValidateIngest(atom, limits_, field));
-      batch_bytes += atom.content().size();
-      if (batch_bytes > limits_.max_batch_bytes) {
-        return ToGrpcStatus(Status::ResourceExhausted(
-            "atoms: the stream's content exceeds the batch limit of " +
-            std::to_string(limits_.max_batch_bytes) + " bytes; split it into several streams"));
-      }
-      if (!budget.TryChargeItem(kIngestResultBytes)) {
-        return ToGrpcStatus(budget.Exceeded(
-            "atoms: the stream's results (one per atom) do not fit; split it into several "
-            "streams"));
-      }
-      inputs.push_back(ToAtomInput(std::move(atom), field));
-    }
-  }
-  // Read() also ends when the client cancels or disconnects: a stream that
-  // did not end with the client's half-close commits nothing.
-  if (context->IsCancelled()) {
-    return grpc::Status(grpc::StatusCode::CANCELLED, "atoms: the stream was cancelled; nothing stored");
-  }
+  grpc::Status read = ReadClientStream<v1::IngestAtomsRequest>(
+      context, stream, StreamLimits{limits_.max_batch_bytes},
+      [&](v1::IngestAtomsRequest& message, size_t) -> Status {
+        for (auto& atom : *message.mutable_atoms()) {
+          const std::string field = "atoms[" + std::to_string(inputs.size()) + "]";
+          HT_RETURN_IF_ERROR(ValidateIngest(atom, limits_, field));
+          if (!budget.TryChargeItem(kIngestResultBytes)) {
+            return budget.Exceeded(
+                "atoms: the stream's results (one per atom) do not fit; split it into several "
+                "streams");
+          }
+          inputs.push_back(ToAtomInput(std::move(atom), field));
+        }
+        return Status::Ok();
+      });
+  if (!read.ok()) return read;
   if (inputs.empty()) {
     return ToGrpcStatus(Status::InvalidArgument("atoms: the stream carried no atoms"));
   }

@@ -11,6 +11,7 @@
 #include "server/engine/document_engine.h"
 #include "server/engine/graph_engine.h"
 #include "server/engine/policy_engine.h"
+#include "server/rpc/client_stream.h"
 #include "server/rpc/validation.h"
 
 namespace hartonomous::rpc {
@@ -23,12 +24,24 @@ class AtomServiceImpl final : public v1::AtomService::Service {
         policies_(policies),
         documents_(documents),
         graph_(graph),
-        limits_(limits) {}
+        limits_(limits) {
+    MarkMethodStreamed(ClientStreamMethodIndex(v1::AtomService::service_full_name(), "IngestAtoms"),
+                       new ClientStreamHandler<AtomServiceImpl, v1::IngestAtomsResponse>(
+                           &AtomServiceImpl::IngestAtoms, this));
+    MarkMethodStreamed(
+        ClientStreamMethodIndex(v1::AtomService::service_full_name(), "IngestDocument"),
+        new ClientStreamHandler<AtomServiceImpl, v1::IngestDocumentResponse>(
+            &AtomServiceImpl::IngestDocument, this));
+  }
 
   grpc::Status IngestAtom(grpc::ServerContext*, const v1::IngestAtomRequest* request,
                           v1::IngestAtomResponse* response) override;
-  grpc::Status IngestAtoms(grpc::ServerContext*, grpc::ServerReader<v1::IngestAtomsRequest>* reader,
-                           v1::IngestAtomsResponse* response) override;
+  // Client streams (IngestAtoms, IngestDocument) are read through
+  // ReadClientStream (client_stream.h); these replace the generated typed
+  // handlers.
+  grpc::Status IngestAtoms(grpc::ServerContext* context,
+                           ClientStream* stream,
+                           v1::IngestAtomsResponse* response);
   grpc::Status GetAtom(grpc::ServerContext*, const v1::GetAtomRequest* request,
                        v1::Atom* response) override;
   grpc::Status ListAtoms(grpc::ServerContext*, const v1::ListAtomsRequest* request,
@@ -52,9 +65,9 @@ class AtomServiceImpl final : public v1::AtomService::Service {
   grpc::Status DeletePolicy(grpc::ServerContext*, const v1::DeletePolicyRequest* request,
                             v1::DeletePolicyResponse* response) override;
 
-  grpc::Status IngestDocument(grpc::ServerContext*,
-                              grpc::ServerReader<v1::IngestDocumentRequest>* reader,
-                              v1::IngestDocumentResponse* response) override;
+  grpc::Status IngestDocument(grpc::ServerContext* context,
+                              ClientStream* stream,
+                              v1::IngestDocumentResponse* response);
   grpc::Status GetDocument(grpc::ServerContext*, const v1::GetDocumentRequest* request,
                            grpc::ServerWriter<v1::GetDocumentResponse>* writer) override;
   grpc::Status DeleteDocument(grpc::ServerContext*, const v1::DeleteDocumentRequest* request,

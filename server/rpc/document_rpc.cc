@@ -2,6 +2,7 @@
 // DocumentEngine / GraphEngine, map the Status.
 #include "server/rpc/atom_convert.h"
 #include "server/rpc/atom_service.h"
+#include "server/rpc/client_stream.h"
 #include "server/rpc/timestamp.h"
 #include "server/rpc/status_mapping.h"
 
@@ -24,24 +25,26 @@ void ToProto(const storage::Edge& edge, v1::Relation* out) {
 
 }  // namespace
 
-grpc::Status AtomServiceImpl::IngestDocument(grpc::ServerContext*,
-                                             grpc::ServerReader<v1::IngestDocumentRequest>* reader,
+grpc::Status AtomServiceImpl::IngestDocument(grpc::ServerContext* context,
+                                             ClientStream* stream,
                                              v1::IngestDocumentResponse* response) {
-  v1::IngestDocumentRequest first, message;
-  if (!reader->Read(&first)) {
-    return ToGrpcStatus(Status::InvalidArgument("stream: carried no message"));
-  }
-  HT_RETURN_IF_GRPC_ERROR(ValidateDocumentHeader(first));
+  // The first message carries the header and the start of the content; the
+  // others more content.
+  v1::IngestDocumentRequest first;
   engine::DocumentInput input;
-  input.content = std::move(*first.mutable_content());
-  while (reader->Read(&message)) {
-    if (input.content.size() + message.content().size() > limits_.max_batch_bytes) {
-      return ToGrpcStatus(Status::ResourceExhausted(
-          "content: the document exceeds the limit of " + std::to_string(limits_.max_batch_bytes) +
-          " bytes (--max-batch-bytes)"));
-    }
-    input.content.append(message.content());
-  }
+  grpc::Status read = ReadClientStream<v1::IngestDocumentRequest>(
+      context, stream, StreamLimits{limits_.max_batch_bytes},
+      [&](v1::IngestDocumentRequest& message, size_t index) -> Status {
+        if (index == 0) {
+          HT_RETURN_IF_ERROR(ValidateDocumentHeader(message));
+          first = std::move(message);
+          input.content = std::move(*first.mutable_content());
+        } else {
+          input.content.append(message.content());
+        }
+        return Status::Ok();
+      });
+  if (!read.ok()) return read;
   input.modality = first.modality();
   input.source_uri = first.source_uri();
   input.source_type = first.source_type();

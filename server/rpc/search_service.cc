@@ -1,5 +1,6 @@
 #include "server/rpc/search_service.h"
 
+#include "server/rpc/client_stream.h"
 #include "server/rpc/search_convert.h"
 #include "server/rpc/status_mapping.h"
 #include "server/rpc/validation.h"
@@ -58,29 +59,33 @@ grpc::Status SearchServiceImpl::DeleteCollection(grpc::ServerContext*,
   return ToGrpcStatus(engine_.DeleteCollection(request->name()));
 }
 
-grpc::Status SearchServiceImpl::AddEmbeddings(grpc::ServerContext*,
-                                              grpc::ServerReader<v1::AddEmbeddingsRequest>* reader,
+grpc::Status SearchServiceImpl::AddEmbeddings(grpc::ServerContext* context,
+                                              ClientStream* stream,
                                               v1::AddEmbeddingsResponse* response) {
   std::string collection;
   std::optional<engine::CollectionSpec> create;
   std::vector<engine::EmbeddingInput> inputs;
-  v1::AddEmbeddingsRequest message;
-  while (reader->Read(&message)) {
-    HT_RETURN_IF_GRPC_ERROR(ValidateAddEmbeddingsMessage(message, inputs.size()));
-    if (!collection.empty() && message.collection() != collection) {
-      return ToGrpcStatus(Status::InvalidArgument(
-          "collection: one stream adds to one collection ('" + collection + "'), got '" +
-          message.collection() + "'"));
-    }
-    collection = message.collection();
-    if (message.has_create() && !create) create = ToCollectionSpec(message.create());
-    if (inputs.size() + message.embeddings_size() > limits_.max_stream_embeddings) {
-      return ToGrpcStatus(Status::ResourceExhausted(
-          "embeddings: more than " + std::to_string(limits_.max_stream_embeddings) +
-          " in one stream; split it into several streams"));
-    }
-    for (auto& in : *message.mutable_embeddings()) inputs.push_back(ToEmbeddingInput(std::move(in)));
-  }
+  grpc::Status read = ReadClientStream<v1::AddEmbeddingsRequest>(
+      context, stream, StreamLimits{limits_.max_stream_bytes},
+      [&](v1::AddEmbeddingsRequest& message, size_t) -> Status {
+        HT_RETURN_IF_ERROR(ValidateAddEmbeddingsMessage(message, inputs.size()));
+        if (!collection.empty() && message.collection() != collection) {
+          return Status::InvalidArgument("collection: one stream adds to one collection ('" +
+                                         collection + "'), got '" + message.collection() + "'");
+        }
+        collection = message.collection();
+        if (message.has_create() && !create) create = ToCollectionSpec(message.create());
+        if (inputs.size() + message.embeddings_size() > limits_.max_stream_embeddings) {
+          return Status::ResourceExhausted(
+              "embeddings: more than " + std::to_string(limits_.max_stream_embeddings) +
+              " in one stream; split it into several streams");
+        }
+        for (auto& in : *message.mutable_embeddings()) {
+          inputs.push_back(ToEmbeddingInput(std::move(in)));
+        }
+        return Status::Ok();
+      });
+  if (!read.ok()) return read;
   if (inputs.empty()) {
     return ToGrpcStatus(Status::InvalidArgument("embeddings: the stream carried no embeddings"));
   }

@@ -8,6 +8,7 @@
 #include "hartonomous/v1/search_service.grpc.pb.h"
 #include "server/engine/atom_points.h"
 #include "server/engine/embedding_engine.h"
+#include "server/rpc/client_stream.h"
 #include "server/rpc/search_validation.h"
 
 namespace hartonomous::rpc {
@@ -16,7 +17,12 @@ class SearchServiceImpl final : public v1::SearchService::Service {
  public:
   SearchServiceImpl(engine::EmbeddingEngine& engine, engine::AtomPoints& atom_points,
                     SearchLimits limits)
-      : engine_(engine), atom_points_(atom_points), limits_(limits) {}
+      : engine_(engine), atom_points_(atom_points), limits_(limits) {
+    MarkMethodStreamed(
+        ClientStreamMethodIndex(v1::SearchService::service_full_name(), "AddEmbeddings"),
+        new ClientStreamHandler<SearchServiceImpl, v1::AddEmbeddingsResponse>(
+            &SearchServiceImpl::AddEmbeddings, this));
+  }
 
   grpc::Status CreateCollection(grpc::ServerContext*, const v1::CreateCollectionRequest* request,
                                 v1::Collection* response) override;
@@ -26,9 +32,11 @@ class SearchServiceImpl final : public v1::SearchService::Service {
                                v1::ListCollectionsResponse* response) override;
   grpc::Status DeleteCollection(grpc::ServerContext*, const v1::DeleteCollectionRequest* request,
                                 v1::DeleteCollectionResponse* response) override;
-  grpc::Status AddEmbeddings(grpc::ServerContext*,
-                             grpc::ServerReader<v1::AddEmbeddingsRequest>* reader,
-                             v1::AddEmbeddingsResponse* response) override;
+  // Client stream, read through ReadClientStream (client_stream.h); replaces
+  // the generated typed handler.
+  grpc::Status AddEmbeddings(grpc::ServerContext* context,
+                             ClientStream* stream,
+                             v1::AddEmbeddingsResponse* response);
   grpc::Status GetEmbeddings(grpc::ServerContext*, const v1::GetEmbeddingsRequest* request,
                              v1::GetEmbeddingsResponse* response) override;
   grpc::Status DeleteEmbedding(grpc::ServerContext*, const v1::DeleteEmbeddingRequest* request,

@@ -25,6 +25,9 @@ struct SearchLimits {
   // Largest response of a read RPC (engine::ResponseBudget). Default:
   // 256 MiB (--max-response-bytes).
   size_t max_response_bytes = size_t{256} << 20;
+  // Most bytes of one AddEmbeddings stream (all its messages, see
+  // stream_messages.h). Default: 256 MiB (--max-batch-bytes).
+  size_t max_stream_bytes = size_t{256} << 20;
 };
 
 // The compatibility width of padded vectors.
