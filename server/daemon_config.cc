@@ -61,6 +61,13 @@ Serves the Hartonomous gRPC API (hartonomous.v1) over an LMDB data directory.
                             holds N vectors; 0 = only on request (default 1000)
   --version                 print the version
   --help                    print this help
+
+Testing only (not for production use):
+  --testing-hold-start-until FILE
+                            hold start-up, before replaying vectors into an
+                            index, until FILE exists, so that tests can observe
+                            the starting state (health NOT_SERVING, other RPCs
+                            UNAVAILABLE)
 )";
 }
 
@@ -124,6 +131,13 @@ Result<DaemonConfig> ParseDaemonFlags(const std::vector<std::string>& args) {
       {"--projection-fit-after", [&](const std::string& v) -> Status {
          HT_ASSIGN_OR_RETURN(config.projection_fit_after,
                              ParseCount("--projection-fit-after", v, size_t{1} << 40, "vectors"));
+         return Status::Ok();
+       }},
+      {"--testing-hold-start-until", [&](const std::string& v) -> Status {
+         if (v.empty()) {
+           return Status::InvalidArgument("--testing-hold-start-until: expected a file path");
+         }
+         config.testing_hold_start_until = v;
          return Status::Ok();
        }},
   };

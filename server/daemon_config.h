@@ -35,6 +35,10 @@ struct DaemonConfig {
   // A collection is fitted with PCA once it holds this many vectors; 0 =
   // only by RefitProjection. Default: 1000.
   size_t projection_fit_after = 1000;
+  // Testing only: start-up waits, before the first vector replay, until
+  // this file exists (or a stop signal arrives). Empty = no wait. Default:
+  // empty.
+  std::string testing_hold_start_until;
   bool help = false;
   bool version = false;
 };
