@@ -35,20 +35,27 @@ void Client::SetDeadline(grpc::ClientContext* context) const {
 
 grpc::Status Client::WaitUntilServing(std::chrono::milliseconds timeout) {
   // wait_for_ready holds the call until the server accepts connections (or
-  // the deadline passes); hartonomousd only listens once it is ready to serve.
+  // the deadline passes). hartonomousd listens before it is ready: Watch
+  // reports NOT_SERVING while it starts, then SERVING; a stream that ends
+  // without SERVING means the server is shutting down.
   auto stub = grpc::health::v1::Health::NewStub(channel_);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + timeout);
   context.set_wait_for_ready(true);
   grpc::health::v1::HealthCheckRequest request;
   grpc::health::v1::HealthCheckResponse response;
-  grpc::Status status = stub->Check(&context, request, &response);
-  if (!status.ok()) return status;
-  if (response.status() != grpc::health::v1::HealthCheckResponse::SERVING) {
-    return grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                        "server is not SERVING (it may be shutting down)");
+  auto reader = stub->Watch(&context, request);
+  while (reader->Read(&response)) {
+    if (response.status() == grpc::health::v1::HealthCheckResponse::SERVING) {
+      context.TryCancel();
+      (void)reader->Finish();  // CANCELLED: the stream was ours to end
+      return grpc::Status::OK;
+    }
   }
-  return grpc::Status::OK;
+  grpc::Status status = reader->Finish();
+  if (!status.ok()) return status;
+  return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                      "server is not SERVING (it is shutting down)");
 }
 
 grpc::Status Client::IngestAtom(const v1::IngestAtomRequest& request,

@@ -7,6 +7,9 @@
 #include <algorithm>
 #include <limits>
 #include <stdexcept>
+#include <thread>
+#include <unordered_set>
+#include <vector>
 
 #include "index/distance.h"
 
@@ -121,6 +124,63 @@ Status HnswIndex::Add(uint64_t label, const float* vector) {
   }
   ++live_;
   return Status::Ok();
+}
+
+Status HnswIndex::AddBatch(const std::vector<uint64_t>& labels, const float* vectors,
+                           size_t threads) {
+  const size_t n = labels.size();
+  if (n == 0) return Status::Ok();
+  std::unique_lock change(change_mu_);
+  auto& g = *impl_->graph;
+  try {
+    std::unique_lock lock(mu_);
+    std::unordered_set<uint64_t> seen;
+    for (uint64_t label : labels) {
+      if (!seen.insert(label).second || g.label_lookup_.count(label) != 0) {
+        return Status::AlreadyExists("label " + std::to_string(label) + " is already indexed");
+      }
+    }
+    if (g.cur_element_count + n > g.max_elements_) {
+      g.resizeIndex(std::max({2 * g.max_elements_, g.cur_element_count + n, kInitialCapacity}));
+    }
+  } catch (const std::exception& e) {
+    return Failed("add", e);
+  }
+  // Shared: searches keep running while the points are linked in.
+  std::shared_lock lock(mu_);
+  std::atomic<size_t> next{0};
+  std::atomic<size_t> added{0};
+  std::mutex error_mu;
+  Status error;
+  auto work = [&] {
+    std::vector<float> v;
+    for (size_t i = next++; i < n; i = next++) {
+      v.assign(vectors + i * spec_.dimension, vectors + (i + 1) * spec_.dimension);
+      if (spec_.metric == Metric::kCosine) Normalize(v.data(), v.size());
+      try {
+        g.addPoint(v.data(), labels[i]);
+        ++added;
+      } catch (const std::exception& e) {
+        std::lock_guard guard(error_mu);
+        if (error.ok()) error = Failed("add", e);
+        next = n;  // stop the other workers
+      }
+    }
+  };
+  const size_t workers = std::clamp<size_t>(threads, 1, std::max<size_t>(1, n / 64));
+  std::vector<std::thread> pool;
+  pool.reserve(workers - 1);
+  for (size_t t = 1; t < workers; ++t) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+  // slots_ follows label_lookup_ for the points that made it in, even after
+  // a failure, so that the two maps agree.
+  for (uint64_t label : labels) {
+    auto it = g.label_lookup_.find(label);
+    if (it != g.label_lookup_.end()) slots_.Insert(label, it->second);
+  }
+  live_ += added.load();
+  return error;
 }
 
 Status HnswIndex::Remove(uint64_t label) {

@@ -32,6 +32,11 @@ class HnswIndex final : public VectorIndex {
   const IndexSpec& spec() const override { return spec_; }
   bool exact() const override { return false; }
   Status Add(uint64_t label, const float* vector) override;
+  // Parallel: one capacity check, then `threads` workers each call
+  // addPoint for distinct labels (hnswlib locks per element and guards its
+  // label map itself); searches keep running.
+  Status AddBatch(const std::vector<uint64_t>& labels, const float* vectors,
+                  size_t threads) override;
   Status Remove(uint64_t label) override;
   bool Contains(uint64_t label) const override;
   std::vector<uint64_t> Labels() const override;

@@ -1,6 +1,8 @@
 #include "index/vector_index.h"
 
 #include <algorithm>
+#include <string>
+#include <unordered_set>
 
 namespace hartonomous::index {
 
@@ -19,6 +21,19 @@ Result<Metric> ParseMetric(std::string_view name) {
   if (name == "ip") return Metric::kInnerProduct;
   return Status::InvalidArgument("metric: unknown '" + std::string(name) +
                                  "'; expected cosine, l2 or ip");
+}
+
+Status VectorIndex::AddBatch(const std::vector<uint64_t>& labels, const float* vectors,
+                             size_t /*threads*/) {
+  std::unordered_set<uint64_t> seen;
+  for (uint64_t label : labels) {
+    if (!seen.insert(label).second || Contains(label)) {
+      return Status::AlreadyExists("label " + std::to_string(label) + " is already indexed");
+    }
+  }
+  const size_t dim = spec().dimension;
+  for (size_t i = 0; i < labels.size(); ++i) HT_RETURN_IF_ERROR(Add(labels[i], vectors + i * dim));
+  return Status::Ok();
 }
 
 void SortAndTruncate(std::vector<Neighbor>* neighbors, size_t k) {

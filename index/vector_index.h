@@ -71,6 +71,13 @@ class VectorIndex {
   // Adds a vector of spec().dimension floats. AlreadyExists when label is
   // present (labels are never reused).
   virtual Status Add(uint64_t label, const float* vector) = 0;
+  // Adds count vectors (labels[i] at vectors + i * spec().dimension) using
+  // up to `threads` threads; the index then holds the same labels and
+  // vectors as count calls of Add (an approximate kind may link them
+  // differently). AlreadyExists, before anything is added, when a label is
+  // present or repeated. The default implementation calls Add in order.
+  virtual Status AddBatch(const std::vector<uint64_t>& labels, const float* vectors,
+                          size_t threads);
   // Removes (or marks deleted) label. NotFound when absent.
   virtual Status Remove(uint64_t label) = 0;
   virtual bool Contains(uint64_t label) const = 0;

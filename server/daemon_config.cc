@@ -72,6 +72,13 @@ Serves the Hartonomous gRPC API (hartonomous.v1) over an LMDB data directory.
                             more wait in the client (default 100)
   --version                 print the version
   --help                    print this help
+
+Testing only (not for production use):
+  --testing-hold-start-until FILE
+                            hold start-up, before replaying vectors into an
+                            index, until FILE exists, so that tests can observe
+                            the starting state (health NOT_SERVING, other RPCs
+                            UNAVAILABLE)
 )";
 }
 
@@ -154,6 +161,13 @@ Result<DaemonConfig> ParseDaemonFlags(const std::vector<std::string>& args) {
          if (config.max_concurrent_streams < 1) {
            return Status::InvalidArgument("--max-concurrent-streams: must be in [1, 100000], got " + v);
          }
+         return Status::Ok();
+       }},
+      {"--testing-hold-start-until", [&](const std::string& v) -> Status {
+         if (v.empty()) {
+           return Status::InvalidArgument("--testing-hold-start-until: expected a file path");
+         }
+         config.testing_hold_start_until = v;
          return Status::Ok();
        }},
   };

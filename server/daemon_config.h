@@ -46,6 +46,10 @@ struct DaemonConfig {
   // Most concurrent calls (HTTP/2 streams) on one client connection; more
   // wait in the client until one ends. Default: 100.
   size_t max_concurrent_streams = 100;
+  // Testing only: start-up waits, before the first vector replay, until
+  // this file exists (or a stop signal arrives). Empty = no wait. Default:
+  // empty.
+  std::string testing_hold_start_until;
   bool help = false;
   bool version = false;
 };

@@ -1,13 +1,18 @@
-// hartonomousd: wires config -> storage -> indexes -> engine -> rpc and
+// hartonomousd: wires config -> storage -> engine -> rpc, listens, then
+// catches the vector indexes up with LMDB (health NOT_SERVING and every
+// other RPC but GetStats UNAVAILABLE meanwhile, see rpc::StartupGate) and
 // serves until SIGINT/SIGTERM, then reports NOT_SERVING, drains in-flight
 // RPCs, snapshots the vector indexes, stops the writer and closes LMDB.
 #include <signal.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <thread>
+
+#include <spdlog/fmt/fmt.h>
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
@@ -28,6 +33,7 @@
 #include "server/rpc/health_service.h"
 #include "server/rpc/in_flight.h"
 #include "server/rpc/search_service.h"
+#include "server/rpc/startup_gate.h"
 #include "server/rpc/unparsed_request.h"
 #include "server/version.h"
 #include "storage/lmdb_env.h"
@@ -42,6 +48,59 @@ constexpr auto kDrainDeadline = std::chrono::seconds(10);
 int Fail(const Status& status) {
   std::cerr << "hartonomousd: " << status.message() << std::endl;
   return 1;
+}
+
+// Testing only (--testing-hold-start-until): waits until `path` exists or
+// shutdown begins.
+void HoldUntilExists(const std::string& path, const rpc::StartupGate& startup) {
+  spdlog::info("start-up held until {} exists (testing only)", path);
+  std::error_code ec;
+  while (!std::filesystem::exists(path, ec) &&
+         startup.state() != rpc::StartupGate::State::kStopping) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+// Loads and catches up the vector indexes, publishing progress through the
+// gate; then opens it and reports SERVING. False when loading failed or was
+// stopped by a signal.
+bool CatchUp(const DaemonConfig& config, const std::string& address,
+             engine::EmbeddingEngine& embeddings,
+             rpc::StartupGate& startup, rpc::HealthServiceImpl& health) {
+  const auto began = std::chrono::steady_clock::now();
+  bool hold = !config.testing_hold_start_until.empty();
+  engine::LoadObserver observer;
+  observer.progress = [&](const std::string& collection, uint64_t done, uint64_t total) {
+    startup.SetReason(fmt::format("starting: replaying collection '{}': {} of {} vectors",
+                                  collection, done, total));
+    if (hold) {
+      hold = false;
+      HoldUntilExists(config.testing_hold_start_until, startup);
+    }
+  };
+  observer.cancelled = [&] { return startup.state() == rpc::StartupGate::State::kStopping; };
+  startup.SetReason("starting: loading vector indexes");
+  if (Status loaded = embeddings.Load(observer); !loaded.ok()) {
+    if (startup.state() == rpc::StartupGate::State::kStopping) {
+      spdlog::info("start-up stopped: {}", loaded.message());
+    } else {
+      spdlog::error("start-up failed: {}", loaded.ToString());
+      std::cerr << "hartonomousd: " << loaded.message() << std::endl;
+    }
+    return false;
+  }
+  const engine::LoadTotals totals = embeddings.load_totals();
+  startup.Open(totals.replayed, totals.removed);
+  health.SetServing();
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now() - began)
+                      .count();
+  spdlog::info(
+      "hartonomousd {} serving on {} with data dir {}: {} collections loaded in {} ms ({} vectors "
+      "replayed, {} removed, {} snapshotted after replay)",
+      kVersion, address, config.data_dir, totals.collections, ms, totals.replayed, totals.removed,
+      totals.snapshotted);
+  return true;
 }
 
 int Serve(const DaemonConfig& config) {
@@ -61,14 +120,14 @@ int Serve(const DaemonConfig& config) {
   writer_options.meta_table = tables->meta;  // room after a full disk
   storage::WriteBatcher writer(**env, writer_options);
   engine::AtomEngine atoms(**env, *tables, writer, *token_key);
-  // Vector indexes: loaded from their snapshots and caught up before serving.
+  // Vector indexes: loaded from their snapshots and caught up with LMDB once
+  // the server listens (Load below).
   engine::EmbeddingEngineOptions vector_options;
   vector_options.snapshot_dir = (std::filesystem::path(config.data_dir) / "vector_indexes").string();
   vector_options.snapshot_interval = std::chrono::seconds(config.snapshot_interval_seconds);
   vector_options.projection_fit_after = config.projection_fit_after;
-  auto embeddings = engine::EmbeddingEngine::Open(**env, *tables, writer, vector_options);
-  if (!embeddings.ok()) return Fail(embeddings.status());
-  atoms.AddDependentRemover([e = embeddings->get()](storage::WriteTxn& txn, uint64_t atom_id) {
+  auto embeddings = engine::EmbeddingEngine::Create(**env, *tables, writer, vector_options);
+  atoms.AddDependentRemover([e = embeddings.get()](storage::WriteTxn& txn, uint64_t atom_id) {
     return e->RemoveAtomEmbeddings(txn, atom_id);
   });
   rpc::SearchLimits search_limits;
@@ -87,19 +146,28 @@ int Serve(const DaemonConfig& config) {
   atoms.AddDependentRemover([&atom_points](storage::WriteTxn& txn, uint64_t atom_id) {
     return atom_points.OnRemove(txn, atom_id);
   });
-  rpc::SearchServiceImpl search_service(**embeddings, atom_points, search_limits);
+  rpc::SearchServiceImpl search_service(*embeddings, atom_points, search_limits);
   rpc::Limits limits{config.max_content_bytes, config.max_batch_bytes, config.max_response_bytes};
   engine::PolicyEngine policies(**env, *tables, writer, *token_key);
   if (Status seeded = policies.EnsureDefaults(); !seeded.ok()) return Fail(seeded);
-  engine::DedupMatcher matcher(**env, *tables, policies, **embeddings);
+  engine::DedupMatcher matcher(**env, *tables, policies, *embeddings);
   atoms.SetDedupMatcher(&matcher);
   engine::DocumentEngine documents(**env, *tables, writer);
   engine::GraphEngine graph(**env, *tables, writer, *token_key);
   rpc::AtomServiceImpl atom_service(atoms, policies, documents, graph, limits);
   rpc::InFlightCalls in_flight;
-  rpc::AdminServiceImpl admin_service(**env, *tables, writer, in_flight, engine::NowMicros());
+  rpc::StartupGate startup;
+  rpc::AdminServiceImpl admin_service(**env, *tables, writer, in_flight, engine::NowMicros(),
+                                      &startup);
   rpc::HealthServiceImpl health_service(
       {"hartonomous.v1.AtomService", "hartonomous.v1.SearchService", "hartonomous.v1.AdminService"});
+  // Until the catch-up is over these answer UNAVAILABLE with its progress.
+  std::unique_ptr<grpc::Service> gated_atoms = startup.Gate(atom_service, "hartonomous.v1.AtomService");
+  std::unique_ptr<grpc::Service> gated_search =
+      startup.Gate(search_service, "hartonomous.v1.SearchService");
+  if (gated_atoms == nullptr || gated_search == nullptr) {
+    return Fail(Status::Internal("start-up gate: service descriptor missing"));
+  }
 
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -118,8 +186,8 @@ int Serve(const DaemonConfig& config) {
   builder.SetResourceQuota(quota);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
                              static_cast<int>(config.max_concurrent_streams));
-  builder.RegisterService(&atom_service);
-  builder.RegisterService(&search_service);
+  builder.RegisterService(gated_atoms.get());
+  builder.RegisterService(gated_search.get());
   builder.RegisterService(&admin_service);
   builder.RegisterService(&health_service);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
@@ -134,10 +202,10 @@ int Serve(const DaemonConfig& config) {
   const std::string address = config.listen.substr(0, config.listen.rfind(':')) + ":" +
                               std::to_string(port);
   std::cout << "hartonomousd listening on " << address << std::endl;
-  spdlog::info("hartonomousd {} serving on {} with data dir {}", kVersion, address,
+  spdlog::info("hartonomousd {} listening on {} with data dir {}; starting", kVersion, address,
                config.data_dir);
 
-  std::thread signals([&server, &health_service, &in_flight] {
+  std::thread signals([&server, &health_service, &in_flight, &startup] {
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
@@ -146,7 +214,9 @@ int Serve(const DaemonConfig& config) {
     sigwait(&set, &sig);
     spdlog::info("received {}, draining", sig == SIGINT ? "SIGINT" : "SIGTERM");
     // Drain: report NOT_SERVING, let in-flight calls finish (bounded), then
-    // stop; calls still running at the deadline are cancelled.
+    // stop; calls still running at the deadline are cancelled. During
+    // start-up the catch-up sees the stop and gives up between chunks.
+    startup.Stop();
     health_service.Shutdown();
     if (!in_flight.WaitIdle(std::chrono::system_clock::now() + kDrainDeadline)) {
       spdlog::warn("{} calls still running after {} s; cancelling them", in_flight.count(),
@@ -154,13 +224,18 @@ int Serve(const DaemonConfig& config) {
     }
     server->Shutdown(std::chrono::system_clock::now());
   });
+
+  const bool started = CatchUp(config, address, *embeddings, startup, health_service);
+  const bool failed = !started && startup.state() != rpc::StartupGate::State::kStopping;
+  if (failed) ::kill(::getpid(), SIGTERM);  // wakes the signal thread: stop as on SIGTERM
   server->Wait();
   signals.join();
-  (*embeddings)->Stop();  // final snapshots, while the writer still runs
+  embeddings->Stop();  // final snapshots, while the writer still runs
   if (Status saved = atom_points.SaveSnapshot(atom_points_path); !saved.ok()) {
     spdlog::warn("atom spatial keys: snapshot at shutdown failed: {}", saved.ToString());
   }
   writer.Stop();
+  if (failed) return 1;
   spdlog::info("stopped cleanly");
   return 0;
 }

@@ -10,7 +10,7 @@
 //       [--filter-ef 64] [--exact-nq 200]
 //
 //   hartonomous-vector-bench --probe-since-ns NS --server ADDR [--queries FILE]
-//       Restart probe: one Search (waiting for the server to come up) and the
+//       Restart probe: waits for health SERVING, then one Search, and the
 //       seconds from NS (CLOCK_REALTIME, ns since the epoch; the daemon's
 //       start) to its answer.
 //
@@ -37,6 +37,7 @@
 
 #include "../cli/vector_files.h"
 #include "search_bench_util.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "hartonomous/client.h"
 
 namespace {
@@ -52,6 +53,23 @@ int Probe(std::map<std::string, std::string>& flags) {
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 5);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 20);
   auto channel = grpc::CreateCustomChannel(flags["--server"], grpc::InsecureChannelCredentials(), args);
+  {
+    // The daemon listens before it has caught its indexes up (health
+    // NOT_SERVING, Search UNAVAILABLE meanwhile): wait for SERVING first.
+    auto health = grpc::health::v1::Health::NewStub(channel);
+    grpc::ClientContext ctx;
+    ctx.set_wait_for_ready(true);
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(10));
+    auto watch = health->Watch(&ctx, grpc::health::v1::HealthCheckRequest());
+    grpc::health::v1::HealthCheckResponse status;
+    bool serving = false;
+    while (!serving && watch->Read(&status)) {
+      serving = status.status() == grpc::health::v1::HealthCheckResponse::SERVING;
+    }
+    if (!serving) Die("the server never reported SERVING");
+    ctx.TryCancel();
+    (void)watch->Finish();
+  }
   auto stub = v1::SearchService::NewStub(channel);
   v1::SearchRequest req;
   req.set_collection("fmnist");

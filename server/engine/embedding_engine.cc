@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 #include <mutex>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -87,6 +88,12 @@ bool AtomMatcher::Check(const storage::AtomRecord& a) const {
 }  // namespace embedding_internal
 
 namespace {
+
+// Rows read and inserted per chunk of a replay: progress and cancellation
+// are checked between chunks.
+constexpr size_t kReplayChunk = 2048;
+// Replays of at least this many rows log their progress.
+constexpr uint64_t kReplayLogRows = 1000;
 
 std::string VectorBytes(const std::vector<float>& v) {
   return std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float));
@@ -223,21 +230,21 @@ EmbeddingEngine::EmbeddingEngine(storage::Env& env, const storage::Tables& table
 Result<std::unique_ptr<EmbeddingEngine>> EmbeddingEngine::Open(
     storage::Env& env, const storage::Tables& tables, storage::WriteBatcher& writer,
     EmbeddingEngineOptions options, const index::IndexRegistry& registry) {
-  std::unique_ptr<EmbeddingEngine> engine(
-      new EmbeddingEngine(env, tables, writer, std::move(options), registry));
-  HT_RETURN_IF_ERROR(engine->LoadAll());
-  {
-    // Collections that reached the fit threshold before a restart are
-    // fitted by the first background pass, not at the next periodic tick.
-    std::shared_lock lock(engine->mu_);
-    std::lock_guard bg(engine->bg_mu_);
-    for (const auto& [id, c] : engine->by_id_) engine->work_pending_ |= c->refit_wanted.load();
-  }
-  if (engine->options_.background) {
-    engine->background_ = std::thread([e = engine.get()] { e->BackgroundLoop(); });
-  }
+  auto engine = Create(env, tables, writer, std::move(options), registry);
+  HT_RETURN_IF_ERROR(engine->Load());
   return engine;
 }
+
+std::unique_ptr<EmbeddingEngine> EmbeddingEngine::Create(storage::Env& env,
+                                                         const storage::Tables& tables,
+                                                         storage::WriteBatcher& writer,
+                                                         EmbeddingEngineOptions options,
+                                                         const index::IndexRegistry& registry) {
+  return std::unique_ptr<EmbeddingEngine>(
+      new EmbeddingEngine(env, tables, writer, std::move(options), registry));
+}
+
+LoadTotals EmbeddingEngine::load_totals() const { return load_totals_; }
 
 EmbeddingEngine::~EmbeddingEngine() { Stop(); }
 
@@ -261,7 +268,7 @@ std::string EmbeddingEngine::SnapshotDir(uint64_t collection_id) const {
 
 // --- loading -------------------------------------------------------------
 
-Status EmbeddingEngine::LoadAll() {
+Status EmbeddingEngine::Load(const LoadObserver& observer) {
   std::vector<CollectionRecord> records;
   {
     storage::ReadTxn txn(env_);
@@ -275,11 +282,23 @@ Status EmbeddingEngine::LoadAll() {
       HT_ASSIGN_OR_RETURN(valid, cursor->Next());
     }
   }
-  for (const auto& r : records) HT_RETURN_IF_ERROR(LoadCollection(r));
+  for (const auto& r : records) HT_RETURN_IF_ERROR(LoadCollection(r, observer));
+  {
+    // Collections that reached the fit threshold before a restart are
+    // fitted by the first background pass, not at the next periodic tick.
+    std::shared_lock lock(mu_);
+    std::lock_guard bg(bg_mu_);
+    for (const auto& [id, c] : by_id_) work_pending_ |= c->refit_wanted.load();
+  }
+  if (options_.background) {
+    std::lock_guard bg(bg_mu_);
+    if (!stopped_) background_ = std::thread([this] { BackgroundLoop(); });
+  }
   return Status::Ok();
 }
 
-Status EmbeddingEngine::LoadCollection(const CollectionRecord& record) {
+Status EmbeddingEngine::LoadCollection(const CollectionRecord& record,
+                                       const LoadObserver& observer) {
   auto c = std::make_shared<Collection>();
   c->record = record;
   c->spec = SpecOf(record);
@@ -323,7 +342,7 @@ Status EmbeddingEngine::LoadCollection(const CollectionRecord& record) {
                      record.name(), path, read.status().ToString());
       }
     }
-    HT_RETURN_IF_ERROR(Reconcile(txn, *c, loaded.get(), space.get(), &counts));
+    HT_RETURN_IF_ERROR(Reconcile(txn, *c, loaded.get(), space.get(), &counts, &observer));
   }
   const uint64_t added = counts.added, removed = counts.removed;
   c->applied_seq = std::max(watermark, counts.max_seen);
@@ -339,6 +358,22 @@ Status EmbeddingEngine::LoadCollection(const CollectionRecord& record) {
                record.name(), c->index->size(), from_snapshot ? "from snapshot" : "built from storage",
                added, removed, c->space->fine().size(),
                points_from_snapshot ? "from snapshot" : "from storage", counts.projected);
+  ++load_totals_.collections;
+  load_totals_.replayed += added;
+  load_totals_.removed += removed;
+  // Snapshot a large replay now rather than at the next write or tick, so
+  // that a second crash does not replay the same rows again.
+  if (!options_.snapshot_dir.empty() && options_.snapshot_after_replay > 0 &&
+      added + removed >= options_.snapshot_after_replay) {
+    if (Status saved = SnapshotCollection(*c); saved.ok()) {
+      ++load_totals_.snapshotted;
+      spdlog::info("collection '{}': snapshotted after replaying {} rows", record.name(),
+                   added + removed);
+    } else {
+      spdlog::warn("collection '{}': snapshot after replay failed: {}", record.name(),
+                   saved.ToString());
+    }
+  }
   std::unique_lock lock(mu_);
   by_name_[record.name()] = record.collection_id();
   by_id_[record.collection_id()] = std::move(c);
@@ -346,15 +381,62 @@ Status EmbeddingEngine::LoadCollection(const CollectionRecord& record) {
 }
 
 Status EmbeddingEngine::Reconcile(storage::Txn& txn, const Collection& c, index::VectorIndex* index,
-                                  CollectionSpace* space, ReconcileCounts* counts) {
+                                  CollectionSpace* space, ReconcileCounts* counts,
+                                  const LoadObserver* observer) {
   const uint64_t cid = c.record.collection_id();
+  const std::string& name = c.record.name();
   const std::string prefix = storage::Be64Key(cid);
-  std::unordered_set<uint64_t> live;
+  const size_t dim = c.spec.dimension;
+  // Pass 1 (keys only): the live rows, and how many the index lacks, so
+  // that progress can say "n of total".
+  std::vector<uint64_t> live_ids;
+  uint64_t total = 0;
+  {
+    auto cursor = txn.OpenCursor(tables_.embeddings_by_seq);
+    HT_ASSIGN_OR_RETURN(bool valid, cursor->Seek(prefix));
+    while (valid && cursor->key().substr(0, 8) == prefix) {
+      const uint64_t id = storage::ReadBe64(cursor->key().substr(8));
+      live_ids.push_back(id);
+      if (index != nullptr && !index->Contains(id)) ++total;
+      HT_ASSIGN_OR_RETURN(valid, cursor->Next());
+    }
+  }
+  const size_t threads = options_.replay_threads != 0
+                             ? options_.replay_threads
+                             : std::max(1u, std::thread::hardware_concurrency());
+  const bool report = observer != nullptr && total > 0;
+  if (report && observer->progress) observer->progress(name, 0, total);
+  if (total >= kReplayLogRows) {
+    spdlog::info("collection '{}': replaying {} vectors with {} threads", name, total, threads);
+  }
+  // Pass 2: read the missing rows; insert them chunk by chunk, each chunk
+  // in parallel (every label is new and distinct: ids are never reused and
+  // a replaced row has a new id).
+  std::vector<uint64_t> labels;
+  std::vector<float> vectors;
+  auto flush = [&]() -> Status {
+    if (labels.empty()) return Status::Ok();
+    HT_RETURN_IF_ERROR(index->AddBatch(labels, vectors.data(), threads));
+    counts->added += labels.size();
+    labels.clear();
+    vectors.clear();
+    if (report) {
+      if (observer->progress) observer->progress(name, counts->added, total);
+      if (total >= kReplayLogRows) {
+        spdlog::info("collection '{}': replayed {} of {} vectors", name, counts->added, total);
+      }
+      if (observer->cancelled && observer->cancelled()) {
+        return Status::Aborted("collection '" + name + "': loading stopped after " +
+                               std::to_string(counts->added) + " of " + std::to_string(total) +
+                               " vectors");
+      }
+    }
+    return Status::Ok();
+  };
   auto cursor = txn.OpenCursor(tables_.embeddings_by_seq);
   HT_ASSIGN_OR_RETURN(bool valid, cursor->Seek(prefix));
   while (valid && cursor->key().substr(0, 8) == prefix) {
     const uint64_t id = storage::ReadBe64(cursor->key().substr(8));
-    live.insert(id);
     counts->max_seen = std::max(counts->max_seen, id);
     const bool need_vector = index != nullptr && !index->Contains(id);
     const bool need_point = space != nullptr && !space->Contains(id);
@@ -364,19 +446,27 @@ Status EmbeddingEngine::Reconcile(storage::Txn& txn, const Collection& c, index:
       if (!found) return Status::DataLoss("embeddings_by_seq: embedding " + std::to_string(id) + " has no row");
       EmbeddingRecord row;
       HT_RETURN_IF_ERROR(Parse(value, &row, "atom_embeddings"));
-      std::vector<float> v = VectorOf(row);
-      if (v.size() != c.spec.dimension) return Status::DataLoss("atom_embeddings: embedding " + std::to_string(id) + " has the wrong dimension");
-      if (need_vector) {
-        HT_RETURN_IF_ERROR(index->Add(id, v.data()));
-        ++counts->added;
+      if (row.vector().size() != dim * sizeof(float)) {
+        return Status::DataLoss("atom_embeddings: embedding " + std::to_string(id) + " has the wrong dimension");
       }
+      const size_t at = vectors.size();
+      vectors.resize(at + dim);
+      std::memcpy(vectors.data() + at, row.vector().data(), dim * sizeof(float));
       if (need_point) {
-        HT_RETURN_IF_ERROR(space->Upsert(id, v.data()));
+        HT_RETURN_IF_ERROR(space->Upsert(id, vectors.data() + at));
         ++counts->projected;
+      }
+      if (need_vector) {
+        labels.push_back(id);
+        if (labels.size() == kReplayChunk) HT_RETURN_IF_ERROR(flush());
+      } else {
+        vectors.resize(at);
       }
     }
     HT_ASSIGN_OR_RETURN(valid, cursor->Next());
   }
+  HT_RETURN_IF_ERROR(flush());
+  const std::unordered_set<uint64_t> live(live_ids.begin(), live_ids.end());
   if (index != nullptr) {
     for (uint64_t label : index->Labels()) {
       if (live.count(label) == 0) {

@@ -14,7 +14,11 @@
 //    mid-snapshot leaves the previous snapshot usable). On Open each index is
 //    loaded from its newest readable snapshot and caught up with LMDB: rows
 //    written after the snapshot's watermark are added, rows deleted since are
-//    removed. Nothing is rebuilt unless no snapshot can be read.
+//    removed. Nothing is rebuilt unless no snapshot can be read. The rows to
+//    add are read first, then inserted into the index by several threads
+//    (replay_threads) in chunks, with progress reported to a LoadObserver;
+//    a collection that replayed at least snapshot_after_replay rows is
+//    snapshotted at once, so a second crash does not replay them again.
 //  - Deletes mark the index; Rebuild (and the background thread, past
 //    rebuild_deleted_fraction) builds a fresh index and swaps it in.
 //  - Each collection also has a CollectionSpace: its 3D projection (table
@@ -33,6 +37,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -174,6 +179,32 @@ struct EmbeddingEngineOptions {
   // background) once it holds this many vectors; 0 = only on request.
   // Default: 1000.
   uint64_t projection_fit_after = 1000;
+  // Threads that insert replayed (and rebuilt) vectors into an index; 0 =
+  // std::thread::hardware_concurrency(). Default: 0.
+  size_t replay_threads = 0;
+  // A collection that replayed (added or removed) at least this many rows
+  // while loading is snapshotted before Load returns; 0 = never. Default:
+  // 1000.
+  uint64_t snapshot_after_replay = 1000;
+};
+
+// Progress of EmbeddingEngine::Load, for start-up reporting. Both callbacks
+// are optional and run on the loading thread.
+struct LoadObserver {
+  // Before a collection's replay (done = 0) and after each chunk of it: rows
+  // added to its index so far, of total to add. Called only for collections
+  // with rows to add.
+  std::function<void(const std::string& collection, uint64_t done, uint64_t total)> progress;
+  // Polled between chunks; true stops Load with Aborted.
+  std::function<bool()> cancelled;
+};
+
+// What Load did, summed over collections.
+struct LoadTotals {
+  uint64_t collections = 0;
+  uint64_t replayed = 0;     // rows added on top of the snapshots
+  uint64_t removed = 0;      // snapshot rows deleted since, removed
+  uint64_t snapshotted = 0;  // collections snapshotted right after their replay
 };
 
 struct RefitOptions {
@@ -252,12 +283,27 @@ struct HybridSearchResult {
 
 class EmbeddingEngine {
  public:
-  // Loads every collection's index (snapshot + catch-up). REQUIRES: env,
-  // tables, writer and registry outlive the engine.
+  // Create + Load. REQUIRES: env, tables, writer and registry outlive the
+  // engine.
   static Result<std::unique_ptr<EmbeddingEngine>> Open(
       storage::Env& env, const storage::Tables& tables, storage::WriteBatcher& writer,
       EmbeddingEngineOptions options,
       const index::IndexRegistry& registry = index::IndexRegistry::Default());
+  // An engine with no collection loaded, for a caller that wires it up
+  // before the (possibly long) Load. REQUIRES: Load returns OK before any
+  // other method is called; env, tables, writer and registry outlive it.
+  static std::unique_ptr<EmbeddingEngine> Create(
+      storage::Env& env, const storage::Tables& tables, storage::WriteBatcher& writer,
+      EmbeddingEngineOptions options,
+      const index::IndexRegistry& registry = index::IndexRegistry::Default());
+  // Loads every collection's index (snapshot + catch-up), snapshots the
+  // collections with a large replay and starts the background thread.
+  // Aborted when observer.cancelled() said so (the engine is then only fit
+  // for Stop and destruction). REQUIRES: called once, before anything but
+  // Stop, with no write in progress.
+  Status Load(const LoadObserver& observer = {});
+  // What the last Load did.
+  LoadTotals load_totals() const;
   ~EmbeddingEngine();  // Stop()
   EmbeddingEngine(const EmbeddingEngine&) = delete;
   EmbeddingEngine& operator=(const EmbeddingEngine&) = delete;
@@ -366,13 +412,15 @@ class EmbeddingEngine {
     uint64_t exclude_label = 0;
   };
 
-  Status LoadAll();
-  Status LoadCollection(const storage::CollectionRecord& record);
+  Status LoadCollection(const storage::CollectionRecord& record, const LoadObserver& observer);
   // Brings index and space (either may be null) in line with the
-  // collection's rows in txn: adds rows they lack (reading their vectors),
-  // removes labels that have no row.
+  // collection's rows in txn: adds rows they lack (reading their vectors;
+  // the index gets them in chunks, each inserted by replay_threads threads),
+  // removes labels that have no row. observer (may be null) hears the
+  // index's progress and may cancel between chunks.
   Status Reconcile(storage::Txn& txn, const Collection& c, index::VectorIndex* index,
-                   CollectionSpace* space, ReconcileCounts* counts);
+                   CollectionSpace* space, ReconcileCounts* counts,
+                   const LoadObserver* observer = nullptr);
   // The collection's space from its stored projection (or the default),
   // empty of points.
   Result<std::unique_ptr<CollectionSpace>> MakeSpace(storage::Txn& txn,
@@ -410,6 +458,8 @@ class EmbeddingEngine {
   mutable std::shared_mutex mu_;
   std::map<uint64_t, std::shared_ptr<Collection>> by_id_;  // GUARDED_BY(mu_)
   std::map<std::string, uint64_t> by_name_;                // GUARDED_BY(mu_)
+
+  LoadTotals load_totals_;  // written by Load only, before any reader
 
   std::mutex bg_mu_;
   std::condition_variable bg_cv_;

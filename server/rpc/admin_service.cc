@@ -20,6 +20,14 @@ grpc::Status AdminServiceImpl::GetStats(grpc::ServerContext*, const v1::GetStats
   response->set_map_resizes(stats->map_resizes);
   response->set_data_file_bytes(stats->data_file_bytes);
   response->set_in_flight_calls(in_flight_.count());
+  if (startup_ != nullptr) {
+    response->set_state(StartupStateName(startup_->state()));
+    response->set_state_reason(startup_->reason());
+    response->set_vectors_replayed_at_start(startup_->rows_replayed());
+    response->set_vectors_removed_at_start(startup_->rows_removed());
+  } else {
+    response->set_state(StartupStateName(StartupGate::State::kServing));
+  }
   for (const auto& [name, entries] : stats->table_entries) {
     auto* table = response->add_tables();
     table->set_name(name);

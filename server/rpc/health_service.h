@@ -1,7 +1,10 @@
 // HealthServiceImpl: the standard grpc.health.v1.Health service (Check and
 // Watch) for the whole server ("" service name) and each Hartonomous service
-// by its full name. SERVING while the server runs; NOT_SERVING from the
-// moment shutdown begins, so load balancers and clients stop sending.
+// by its full name. NOT_SERVING while the daemon starts (it listens before
+// its indexes are caught up), SERVING from SetServing() on, NOT_SERVING
+// again from the moment shutdown begins, so load balancers and clients stop
+// sending. A Watch stream sends the current status, then every change, and
+// ends after shutdown's NOT_SERVING.
 //
 // Thread-safety: thread-safe.
 #pragma once
@@ -20,6 +23,8 @@ class HealthServiceImpl final : public grpc::health::v1::Health::Service {
   // services: the names answered besides "" (the server as a whole).
   explicit HealthServiceImpl(std::set<std::string> services) : services_(std::move(services)) {}
 
+  // Start-up is over: every service is SERVING (unless shutdown began).
+  void SetServing();
   // Switches every service to NOT_SERVING and ends open Watch streams.
   void Shutdown();
 
@@ -38,7 +43,8 @@ class HealthServiceImpl final : public grpc::health::v1::Health::Service {
   const std::set<std::string> services_;
   std::mutex mu_;
   std::condition_variable changed_;
-  bool serving_ = true;  // GUARDED_BY(mu_)
+  bool serving_ = false;   // GUARDED_BY(mu_)
+  bool shut_down_ = false;  // GUARDED_BY(mu_)
 };
 
 }  // namespace hartonomous::rpc

@@ -123,11 +123,19 @@ Daemon::~Daemon() {
 }
 
 void Daemon::Start() {
+  StartListening();
+  // The daemon listens before it has caught up; health says when it has.
+  grpc::Status ready = client_->WaitUntilServing(std::chrono::milliseconds(kStartTimeoutMs));
+  if (!ready.ok()) throw std::runtime_error("hartonomousd not SERVING: " + ready.error_message());
+}
+
+void Daemon::StartListening(const std::vector<std::string>& extra_args) {
   int out[2];
   if (pipe2(out, O_CLOEXEC)) throw std::runtime_error("pipe failed");
   std::vector<std::string> args = {DaemonPath(), "--listen", "127.0.0.1:0", "--data-dir",
                                    data_dir_};
   args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
   pid_ = fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {
@@ -166,8 +174,6 @@ void Daemon::Start() {
   ClientOptions client_options;
   client_options.target = address_;
   client_ = std::make_unique<Client>(client_options);
-  grpc::Status ready = client_->WaitUntilServing(std::chrono::milliseconds(kStartTimeoutMs));
-  if (!ready.ok()) throw std::runtime_error("hartonomousd not SERVING: " + ready.error_message());
 }
 
 void Daemon::Kill9() {

@@ -70,8 +70,12 @@ class Daemon {
   void Signal(int sig);
   // Waits for the process to exit; returns the exit status.
   int Wait();
-  // Starts again on the same data dir (a new port).
+  // Starts again on the same data dir (a new port) and waits until SERVING.
   void Start();
+  // Starts again on the same data dir with extra_args added for this start
+  // only, and returns once the daemon listens (it may still be starting:
+  // health NOT_SERVING). client() is ready to use.
+  void StartListening(const std::vector<std::string>& extra_args = {});
 
  private:
   Options options_;

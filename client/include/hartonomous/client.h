@@ -80,7 +80,9 @@ class Client {
   Client& operator=(const Client&) = delete;
 
   // Waits until the server accepts connections and its grpc.health.v1
-  // status is SERVING; UNAVAILABLE when it answers NOT_SERVING.
+  // status is SERVING (it is NOT_SERVING while the server starts);
+  // UNAVAILABLE when the server is shutting down, DEADLINE_EXCEEDED after
+  // timeout.
   grpc::Status WaitUntilServing(std::chrono::milliseconds timeout);
 
   grpc::Status IngestAtom(const v1::IngestAtomRequest& request,

@@ -313,7 +313,9 @@ TEST_CASE("ExactAmong with abandoned distances equals the full exact scan (L2, w
     REQUIRE(among.ok());
     CHECK(*among == *scan);
     std::vector<uint64_t> nearest_first;
-    for (const auto& n : *index->ExactSearch(q.data(), 800)) nearest_first.push_back(n.label);
+    auto everything = index->ExactSearch(q.data(), 800);  // named: the loop must not outlive it
+    REQUIRE(everything.ok());
+    for (const auto& n : *everything) nearest_first.push_back(n.label);
     CHECK(*index->ExactAmong(q.data(), nearest_first, 15) == *scan);
     std::vector<uint64_t> reversed(nearest_first.rbegin(), nearest_first.rend());
     CHECK(*index->ExactAmong(q.data(), reversed, 15) == *scan);

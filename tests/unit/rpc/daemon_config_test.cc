@@ -29,3 +29,16 @@ TEST_CASE("bad flags name themselves") {
     CHECK_THAT(r.status().message(), Catch::StartsWith(args[0]));
   }
 }
+
+TEST_CASE("the testing-only start-up hold takes a file path") {
+  auto d = ParseDaemonFlags({});
+  REQUIRE(d.ok());
+  CHECK(d->testing_hold_start_until.empty());
+  auto c = ParseDaemonFlags({"--testing-hold-start-until", "hold/release"});
+  REQUIRE(c.ok());
+  CHECK(c->testing_hold_start_until == "hold/release");
+  auto bad = ParseDaemonFlags({"--testing-hold-start-until="});
+  CHECK(bad.status().code() == Status::Code::kInvalidArgument);
+  CHECK_THAT(bad.status().message(), Catch::StartsWith("--testing-hold-start-until"));
+  CHECK_THAT(DaemonUsage(), Catch::Contains("--testing-hold-start-until"));
+}
