@@ -4,36 +4,14 @@
 // changes, so the documents stay whole.
 #include <catch2/catch.hpp>
 
-#include "server/engine/atom_engine.h"
-#include "server/engine/document_engine.h"
-#include "server/engine/graph_engine.h"
-#include "storage/write_batcher.h"
-#include "../storage/temp_env.h"
+#include "document_fixture.h"
 
 namespace hartonomous::engine {
 namespace {
 
-struct Fixture {
-  testing::TempEnv env;
-  storage::WriteBatcher writer{env.env()};
-  AtomEngine atoms{env.env(), env.tables(), writer, "k"};
-  DocumentEngine docs{env.env(), env.tables(), writer};
-  GraphEngine graph{env.env(), env.tables(), writer, "k"};
-};
-
-AtomInput Atom(std::string content) {
-  AtomInput in;
-  in.content = std::move(content);
-  in.modality = "text";
-  return in;
-}
-
-DocumentInput Doc(std::string content) {
-  DocumentInput in;
-  in.content = std::move(content);
-  in.modality = "text";
-  return in;
-}
+using Fixture = testing::DocumentFixture;
+using testing::Atom;
+using testing::Doc;
 
 const std::string kTextA = "Alpha one. Shared sentence. ";
 const std::string kTextB = "Beta two. Shared sentence. ";

@@ -3,49 +3,18 @@
 #include <catch2/catch.hpp>
 
 #include "decompose_test_util.h"
-#include "server/engine/atom_engine.h"
-#include "server/engine/graph_engine.h"
+#include "document_fixture.h"
 #include "server/engine/image_codec.h"
 #include "storage/relation_table.h"
-#include "storage/write_batcher.h"
-#include "../storage/temp_env.h"
 
 namespace hartonomous::engine {
 namespace {
 
 using storage::Direction;
 
-struct Fixture {
-  testing::TempEnv env;
-  storage::WriteBatcher writer{env.env()};
-  AtomEngine atoms{env.env(), env.tables(), writer, "k"};
-  DocumentEngine docs{env.env(), env.tables(), writer};
-  GraphEngine graph{env.env(), env.tables(), writer, "k"};
-
-  uint64_t Count(MDB_dbi dbi) {
-    storage::ReadTxn txn(env.env());
-    return *txn.Count(dbi);
-  }
-  std::vector<storage::Edge> Children(uint64_t id, const std::string& type = "") {
-    auto page = graph.ListRelations(id, Direction::kChildren, type, 1000, "");
-    REQUIRE(page.ok());
-    return page->edges;
-  }
-};
-
-AtomInput Atom(std::string content) {
-  AtomInput in;
-  in.content = std::move(content);
-  in.modality = "text";
-  return in;
-}
-
-DocumentInput Doc(std::string content, std::string modality = "") {
-  DocumentInput in;
-  in.content = std::move(content);
-  in.modality = std::move(modality);
-  return in;
-}
+using Fixture = testing::DocumentFixture;
+using testing::Atom;
+using testing::Doc;
 
 const std::string kText = "First sentence. Second one!\n\nNew paragraph.\nFirst sentence. ";
 
