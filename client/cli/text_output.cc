@@ -155,6 +155,11 @@ void PrintServerStats(std::ostream& out, const v1::ServerStats& stats) {
   Field(out, "version", stats.version());
   Field(out, "schema_version", std::to_string(stats.schema_version()));
   Field(out, "uptime_seconds", std::to_string(stats.uptime_seconds()));
+  Field(out, "state", stats.state_reason().empty() ? stats.state()
+                                                   : stats.state() + " (" + stats.state_reason() + ")");
+  Field(out, "vectors_replayed", std::to_string(stats.vectors_replayed_at_start()) +
+                                     " at start (" +
+                                     std::to_string(stats.vectors_removed_at_start()) + " removed)");
   Field(out, "commits", std::to_string(stats.commits()));
   Field(out, "write_requests", std::to_string(stats.write_requests()));
   Field(out, "items_written", std::to_string(stats.items_written()));

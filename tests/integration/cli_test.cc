@@ -252,6 +252,9 @@ TEST_CASE("cli: ingest options and transactions", "[cli]") {
   const std::string c = WriteFile(dir, "x3.dat", "third\n");
 
   const json before = JsonOf(Cli(daemon, {"server-stats", "--json"}));
+  CHECK(before["state"] == "serving");
+  CHECK(before["state_reason"] == "");
+  CHECK(before["vectors_replayed_at_start"] == 0);
   // --max-stream-bytes 1: every file on its own stream, one transaction each.
   const json ingest =
       JsonOf(Cli(daemon, {"ingest", "--json", "--max-stream-bytes", "1", "--modality",
