@@ -51,7 +51,7 @@ raster = (texts * 40)[:2048 * 2048]
 open(work + "/image4.pgm", "wb").write(b"P5\n2048 2048\n255\n" + raster)
 PY
 
-hwm() { awk '/VmHWM/ {print $2 * 1024}' "/proc/$1/status"; }
+hwm() { echo $(( $(awk '/VmHWM/ {print $2}' "/proc/$1/status") * 1024 )); }
 
 # measure FILE ARGS...: prints "growth_bytes status"
 measure() {
@@ -60,9 +60,12 @@ measure() {
   "$SERVER_BIN" --listen 127.0.0.1:0 --data-dir "$WORK/data" >"$WORK/out" 2>"$WORK/log" &
   SERVER_PID=$!
   for _ in $(seq 3000); do grep -q listening "$WORK/out" && break; sleep 0.01; done
-  local addr; addr=$(awk '/listening/ {print $4}' "$WORK/out")
+  local addr stats; addr=$(awk '/listening/ {print $4}' "$WORK/out")
   for _ in $(seq 3000); do
-    "$CLI_BIN" --server "$addr" server-stats --json 2>/dev/null | grep -q '"state": "serving"' && break
+    # Serving once GetStats answers and does not say "starting" (a server
+    # without the state field answers only when serving).
+    stats=$("$CLI_BIN" --server "$addr" server-stats --json 2>/dev/null) &&
+      ! grep -q '"state": "starting"' <<<"$stats" && break
     sleep 0.01
   done
   local before after status=ok
