@@ -19,7 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "storage/json_limits.h"
+#include "base/json_limits.h"
 
 using namespace hartonomous;
 

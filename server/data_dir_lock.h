@@ -8,7 +8,7 @@
 #include <memory>
 #include <string>
 
-#include "storage/status.h"
+#include "base/status.h"
 
 namespace hartonomous {
 

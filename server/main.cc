@@ -19,6 +19,7 @@
 #include <grpcpp/resource_quota.h>
 #include <spdlog/spdlog.h>
 
+#include "base/clock.h"
 #include "server/daemon_config.h"
 #include "server/data_dir_lock.h"
 #include "server/engine/atom_engine.h"
@@ -157,7 +158,7 @@ int Serve(const DaemonConfig& config) {
   rpc::AtomServiceImpl atom_service(atoms, policies, documents, graph, limits);
   rpc::InFlightCalls in_flight;
   rpc::StartupGate startup;
-  rpc::AdminServiceImpl admin_service(**env, *tables, writer, in_flight, engine::NowMicros(),
+  rpc::AdminServiceImpl admin_service(**env, *tables, writer, in_flight, NowMicros(),
                                       &startup);
   rpc::HealthServiceImpl health_service(
       {"hartonomous.v1.AtomService", "hartonomous.v1.SearchService", "hartonomous.v1.AdminService"});

@@ -26,7 +26,7 @@
 #include "storage/lmdb_env.h"
 #include "storage/records.pb.h"
 #include "storage/schema.h"
-#include "storage/status.h"
+#include "base/status.h"
 
 namespace hartonomous::storage {
 

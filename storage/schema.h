@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "storage/lmdb_env.h"
-#include "storage/status.h"
+#include "base/status.h"
 
 namespace hartonomous::storage {
 

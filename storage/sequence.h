@@ -9,7 +9,7 @@
 #include <string>
 
 #include "storage/lmdb_env.h"
-#include "storage/status.h"
+#include "base/status.h"
 
 namespace hartonomous::storage {
 

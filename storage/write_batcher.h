@@ -34,7 +34,7 @@
 #include <thread>
 
 #include "storage/lmdb_env.h"
-#include "storage/status.h"
+#include "base/status.h"
 
 namespace hartonomous::storage {
 

@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "index/spatial/spatial_index.h"
-#include "storage/status.h"
+#include "base/status.h"
 
 namespace hartonomous::index {
 

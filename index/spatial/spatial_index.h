@@ -19,7 +19,7 @@
 #include <string_view>
 #include <vector>
 
-#include "storage/status.h"
+#include "base/status.h"
 
 namespace hartonomous::index {
 

@@ -12,7 +12,7 @@
 
 #include "index/spatial/spatial_index.h"
 #include "storage/key_codec.h"
-#include "storage/sha256.h"
+#include "base/sha256.h"
 
 namespace hartonomous::index {
 namespace {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "base/clock.h"
 #include "server/engine/id_page.h"
 #include "storage/key_codec.h"
 #include "storage/relation_table.h"
@@ -12,12 +13,6 @@ namespace hartonomous::engine {
 
 using storage::AtomRecord;
 using storage::AtomTable;
-
-int64_t NowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 namespace {
 

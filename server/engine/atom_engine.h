@@ -23,8 +23,8 @@
 #include "storage/lmdb_env.h"
 #include "storage/records.pb.h"
 #include "storage/schema.h"
-#include "storage/sha256.h"
-#include "storage/status.h"
+#include "base/sha256.h"
+#include "base/status.h"
 #include "storage/write_batcher.h"
 
 namespace hartonomous::engine {
@@ -178,7 +178,5 @@ class AtomEngine {
   std::vector<DependentRemover> removers_;
   DedupMatcher* matcher_ = nullptr;
 };
-
-int64_t NowMicros();
 
 }  // namespace hartonomous::engine

@@ -27,7 +27,7 @@
 #include "server/engine/embedding_engine.h"
 #include "storage/lmdb_env.h"
 #include "storage/schema.h"
-#include "storage/status.h"
+#include "base/status.h"
 
 namespace hartonomous::engine {
 

@@ -28,7 +28,7 @@
 #include "index/spatial/spatial_index.h"
 #include "index/vector_index.h"
 #include "storage/records.pb.h"
-#include "storage/status.h"
+#include "base/status.h"
 
 namespace hartonomous::engine {
 

@@ -10,7 +10,7 @@
 #include "server/engine/embedding_engine.h"
 #include "server/engine/policy_engine.h"
 #include "storage/atom_table.h"
-#include "storage/json_limits.h"
+#include "base/json_limits.h"
 
 namespace hartonomous::engine {
 

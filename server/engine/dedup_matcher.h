@@ -36,8 +36,8 @@
 #include "storage/lmdb_env.h"
 #include "storage/records.pb.h"
 #include "storage/schema.h"
-#include "storage/sha256.h"
-#include "storage/status.h"
+#include "base/sha256.h"
+#include "base/status.h"
 
 namespace hartonomous::engine {
 

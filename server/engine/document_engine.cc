@@ -2,6 +2,7 @@
 
 #include <functional>
 
+#include "base/clock.h"
 #include "server/engine/atom_engine.h"
 #include "server/engine/graph_engine.h"
 #include "storage/atom_table.h"

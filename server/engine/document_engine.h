@@ -24,12 +24,12 @@
 #include <nlohmann/json.hpp>
 
 #include "server/engine/decomposition.h"
-#include "storage/json_limits.h"
+#include "base/json_limits.h"
 #include "storage/lmdb_env.h"
 #include "storage/records.pb.h"
 #include "storage/schema.h"
-#include "storage/sha256.h"
-#include "storage/status.h"
+#include "base/sha256.h"
+#include "base/status.h"
 #include "storage/write_batcher.h"
 
 namespace hartonomous::engine {

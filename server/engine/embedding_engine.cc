@@ -15,9 +15,10 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "base/clock.h"
 #include "server/engine/atom_engine.h"
 #include "server/engine/embedding_internal.h"
-#include "storage/json_limits.h"
+#include "base/json_limits.h"
 #include "storage/key_codec.h"
 #include "storage/sequence.h"
 

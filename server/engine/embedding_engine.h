@@ -55,7 +55,7 @@
 #include "storage/lmdb_env.h"
 #include "storage/records.pb.h"
 #include "storage/schema.h"
-#include "storage/status.h"
+#include "base/status.h"
 #include "storage/write_batcher.h"
 
 namespace hartonomous::engine {

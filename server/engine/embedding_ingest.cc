@@ -3,6 +3,7 @@
 // its embedding together).
 #include <memory>
 
+#include "base/clock.h"
 #include "server/engine/atom_engine.h"
 #include "server/engine/embedding_engine.h"
 #include "server/engine/embedding_internal.h"

@@ -6,6 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "base/clock.h"
 #include "index/distance.h"
 
 #include "server/engine/atom_engine.h"

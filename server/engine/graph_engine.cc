@@ -3,6 +3,7 @@
 #include <deque>
 #include <unordered_set>
 
+#include "base/clock.h"
 #include "server/engine/atom_engine.h"
 
 namespace hartonomous::engine {

@@ -20,7 +20,7 @@
 #include "storage/lmdb_env.h"
 #include "storage/relation_table.h"
 #include "storage/schema.h"
-#include "storage/status.h"
+#include "base/status.h"
 #include "storage/write_batcher.h"
 
 namespace hartonomous::engine {

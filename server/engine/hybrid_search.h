@@ -22,7 +22,7 @@
 #include "index/spatial/spatial_index.h"
 #include "index/vector_index.h"
 #include "server/engine/collection_space.h"
-#include "storage/status.h"
+#include "base/status.h"
 
 namespace hartonomous::engine {
 

@@ -19,7 +19,7 @@
 #include "server/engine/response_budget.h"
 #include "storage/key_codec.h"
 #include "storage/lmdb_env.h"
-#include "storage/status.h"
+#include "base/status.h"
 
 namespace hartonomous::engine {
 

@@ -15,7 +15,7 @@
 #include <string>
 #include <string_view>
 
-#include "storage/status.h"
+#include "base/status.h"
 
 namespace hartonomous::engine {
 

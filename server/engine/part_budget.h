@@ -20,7 +20,7 @@
 
 #include <cstdint>
 
-#include "storage/status.h"
+#include "base/status.h"
 
 namespace hartonomous::engine {
 

@@ -1,5 +1,6 @@
 #include "server/engine/policy_engine.h"
 
+#include "base/clock.h"
 #include "server/engine/atom_engine.h"
 #include "server/engine/id_page.h"
 #include "storage/key_codec.h"

@@ -1,5 +1,6 @@
 #include "server/engine/server_stats.h"
 
+#include "base/clock.h"
 #include "server/engine/atom_engine.h"
 
 namespace hartonomous::engine {

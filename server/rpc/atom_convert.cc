@@ -1,6 +1,6 @@
 #include "server/rpc/atom_convert.h"
 
-#include "storage/sha256.h"
+#include "base/sha256.h"
 
 namespace hartonomous::rpc {
 namespace {

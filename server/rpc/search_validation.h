@@ -11,7 +11,7 @@
 #include <string_view>
 
 #include "hartonomous/v1/search_service.pb.h"
-#include "storage/status.h"
+#include "base/status.h"
 
 namespace hartonomous::rpc {
 

@@ -5,7 +5,7 @@
 
 #include <grpcpp/support/status.h>
 
-#include "storage/status.h"
+#include "base/status.h"
 
 namespace hartonomous::rpc {
 

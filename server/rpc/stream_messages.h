@@ -22,7 +22,7 @@
 
 #include <google/protobuf/message.h>
 
-#include "storage/status.h"
+#include "base/status.h"
 
 namespace hartonomous::rpc {
 

@@ -10,8 +10,8 @@
 #include "server/engine/document_engine.h"
 #include "server/engine/graph_engine.h"
 #include "server/rpc/search_validation.h"
-#include "storage/json_limits.h"
-#include "storage/sha256.h"
+#include "base/json_limits.h"
+#include "base/sha256.h"
 
 namespace hartonomous::rpc {
 namespace {

@@ -12,8 +12,8 @@
 
 #include "hartonomous/v1/atom_service.pb.h"
 #include "server/engine/decomposition.h"
-#include "storage/json_limits.h"
-#include "storage/status.h"
+#include "base/json_limits.h"
+#include "base/status.h"
 
 namespace hartonomous::rpc {
 

@@ -6,7 +6,7 @@
 #include <random>
 
 #include "index/spatial/spatial_index.h"
-#include "../storage/temp_env.h"
+#include "../temp_dir.h"
 
 using namespace hartonomous;
 using namespace hartonomous::index;
@@ -154,7 +154,7 @@ TEST_CASE("bad queries are INVALID_ARGUMENT naming the argument") {
 }
 
 TEST_CASE("snapshots round-trip, survive an interrupted write and detect damage") {
-  testing::TempEnv dir;  // a temporary directory
+  testing::TempDir dir;
   const std::string path = dir.dir() + "/spatial.snap";
   auto index = Make("rtree");
   REQUIRE(index->Assign(RandomPoints(1000, 3)).ok());

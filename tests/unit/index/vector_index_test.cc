@@ -13,7 +13,7 @@
 #include "index/distance.h"
 #include "index/flat_index.h"
 #include "index/index_registry.h"
-#include "../storage/temp_env.h"
+#include "../temp_dir.h"
 
 namespace hartonomous::index {
 namespace {
@@ -181,7 +181,7 @@ TEST_CASE("hnsw never returns a removed label and ExactAmong is exact") {
 }
 
 TEST_CASE("indexes saved and loaded answer identically; damaged files are rejected") {
-  testing::TempEnv dir;
+  testing::TempDir dir;
   for (const char* kind : {"hnsw", "flat"}) {
     CAPTURE(kind);
     const size_t dim = 12;

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "storage/status.h"
+#include "base/status.h"
 
 using hartonomous::Result;
 using hartonomous::Status;

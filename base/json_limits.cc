@@ -1,4 +1,4 @@
-#include "storage/json_limits.h"
+#include "base/json_limits.h"
 
 #include <new>
 #include <string>

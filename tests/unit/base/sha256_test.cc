@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "storage/sha256.h"
+#include "base/sha256.h"
 
 using namespace hartonomous;
 
