@@ -20,14 +20,8 @@ CLI_BIN=$BUILD/client/cli/hartonomous
 for bin in "$SERVER_BIN" "$CLI_BIN"; do
   [[ -x $bin ]] || { echo "run_document_memory: $bin not found; build it first" >&2; exit 2; }
 done
-WORK=$(mktemp -d "$DATA_ROOT/hmem.XXXXXX")
-SERVER_PID=
-cleanup() {
-  [[ -z $SERVER_PID ]] || kill -TERM "$SERVER_PID" 2>/dev/null || true
-  [[ -z $SERVER_PID ]] || wait "$SERVER_PID" 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+# A fresh $WORK, start_server / stop_server and the cleanup trap.
+source "$(dirname "$0")/bench_server.sh"
 
 /usr/bin/python3 - "$WORK" <<'PY'
 import glob, sys
@@ -56,11 +50,9 @@ hwm() { echo $(( $(awk '/VmHWM/ {print $2}' "/proc/$1/status") * 1024 )); }
 # measure FILE ARGS...: prints "growth_bytes status"
 measure() {
   local file=$1; shift
-  rm -rf "$WORK/data"; : > "$WORK/out"
-  "$SERVER_BIN" --listen 127.0.0.1:0 --data-dir "$WORK/data" >"$WORK/out" 2>"$WORK/log" &
-  SERVER_PID=$!
-  for _ in $(seq 3000); do grep -q listening "$WORK/out" && break; sleep 0.01; done
-  local addr stats; addr=$(awk '/listening/ {print $4}' "$WORK/out")
+  rm -rf "$WORK/data"
+  start_server 127.0.0.1:0
+  local addr=$SERVER_ADDR stats
   for _ in $(seq 3000); do
     # Serving once GetStats answers and does not say "starting" (a server
     # without the state field answers only when serving).
@@ -72,7 +64,7 @@ measure() {
   before=$(hwm "$SERVER_PID")
   "$CLI_BIN" --server "$addr" ingest-doc "$@" "$file" >"$WORK/cli" 2>&1 || status=refused
   after=$(hwm "$SERVER_PID")
-  kill -TERM "$SERVER_PID"; wait "$SERVER_PID" || true; SERVER_PID=
+  stop_server
   echo "$((after - before)) $status"
 }
 
