@@ -54,8 +54,7 @@ grpc::Status Client::WaitUntilServing(std::chrono::milliseconds timeout) {
   }
   grpc::Status status = reader->Finish();
   if (!status.ok()) return status;
-  return grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                      "server is not SERVING (it is shutting down)");
+  return grpc::Status(grpc::StatusCode::UNAVAILABLE, "server is not SERVING (it is shutting down)");
 }
 
 grpc::Status Client::IngestAtom(const v1::IngestAtomRequest& request,
@@ -65,8 +64,7 @@ grpc::Status Client::IngestAtom(const v1::IngestAtomRequest& request,
   return atoms_->IngestAtom(&context, request, response);
 }
 
-IngestStream::IngestStream(v1::AtomService::Stub* stub,
-                           std::chrono::milliseconds timeout,
+IngestStream::IngestStream(v1::AtomService::Stub* stub, std::chrono::milliseconds timeout,
                            size_t max_message_bytes)
     : max_message_bytes_(max_message_bytes == 0 ? 1 : max_message_bytes) {
   context_.set_deadline(std::chrono::system_clock::now() + timeout);
@@ -114,8 +112,7 @@ std::unique_ptr<IngestStream> Client::OpenIngestStream(size_t max_message_bytes)
 }
 
 grpc::Status Client::IngestAtoms(const std::vector<v1::IngestAtomRequest>& atoms,
-                                 v1::IngestAtomsResponse* response,
-                                 size_t max_message_bytes) {
+                                 v1::IngestAtomsResponse* response, size_t max_message_bytes) {
   auto stream = OpenIngestStream(max_message_bytes);
   for (const auto& atom : atoms) {
     if (!stream->Write(atom)) break;
@@ -132,8 +129,8 @@ grpc::Status Client::GetAtom(uint64_t atom_id, bool include_content, v1::Atom* a
   return atoms_->GetAtom(&context, request, atom);
 }
 
-grpc::Status Client::GetAtomByHash(const std::string& content_hash,
-                                   bool include_content, v1::Atom* atom) {
+grpc::Status Client::GetAtomByHash(const std::string& content_hash, bool include_content,
+                                   v1::Atom* atom) {
   v1::GetAtomRequest request;
   request.set_content_hash(content_hash);
   request.set_include_content(include_content);
@@ -179,8 +176,7 @@ grpc::Status Client::DeleteAtom(uint64_t atom_id, v1::Atom* atom) {
   return atoms_->DeleteAtom(&context, request, atom);
 }
 
-grpc::Status Client::PurgeInactive(uint64_t max_atoms,
-                                   v1::PurgeInactiveResponse* response) {
+grpc::Status Client::PurgeInactive(uint64_t max_atoms, v1::PurgeInactiveResponse* response) {
   v1::PurgeInactiveRequest request;
   request.set_max_atoms(max_atoms);
   grpc::ClientContext context;
@@ -211,7 +207,8 @@ grpc::Status Client::CreatePolicy(const v1::DeduplicationPolicy& policy,
   return atoms_->CreatePolicy(&context, request, created);
 }
 
-grpc::Status Client::GetPolicy(const v1::GetPolicyRequest& request, v1::DeduplicationPolicy* policy) {
+grpc::Status Client::GetPolicy(const v1::GetPolicyRequest& request,
+                               v1::DeduplicationPolicy* policy) {
   grpc::ClientContext context;
   SetDeadline(&context);
   return atoms_->GetPolicy(&context, request, policy);
@@ -272,8 +269,7 @@ grpc::Status Client::DeleteCollection(const std::string& name) {
 
 grpc::Status Client::AddEmbeddings(const std::string& collection, const v1::CollectionSpec* create,
                                    const std::vector<v1::EmbeddingInput>& embeddings,
-                                   v1::AddEmbeddingsResponse* response,
-                                   size_t max_message_bytes) {
+                                   v1::AddEmbeddingsResponse* response, size_t max_message_bytes) {
   grpc::ClientContext context;
   SetDeadline(&context);
   auto writer = search_->AddEmbeddings(&context, response);

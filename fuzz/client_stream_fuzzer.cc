@@ -57,9 +57,12 @@ class FramedSource final : public StreamSource {
 
 std::unique_ptr<google::protobuf::Message> RequestOfType(uint8_t selector) {
   switch (selector % 3) {
-    case 0: return std::make_unique<v1::IngestAtomsRequest>();
-    case 1: return std::make_unique<v1::IngestDocumentRequest>();
-    default: return std::make_unique<v1::AddEmbeddingsRequest>();
+    case 0:
+      return std::make_unique<v1::IngestAtomsRequest>();
+    case 1:
+      return std::make_unique<v1::IngestDocumentRequest>();
+    default:
+      return std::make_unique<v1::AddEmbeddingsRequest>();
   }
 }
 
@@ -78,26 +81,27 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   size_t handed_over = 0;
   size_t held_bytes = 0;
   bool failed = false;
-  auto count = ReadStreamMessages(
-      source, limits, *scratch, [&](google::protobuf::Message& message, size_t index) -> Status {
-        Check(!failed);
-        Check(index == handed_over);
-        ++handed_over;
-        // Within the limit: the wire bytes so far, and what the messages
-        // handed over take in memory.
-        Check(source.wire_bytes() <= limits.max_bytes);
-        held_bytes += message.SpaceUsedLong();
-        Check(held_bytes <= limits.max_bytes);
-        // What was parsed serializes and parses back to the same type.
-        auto copy = RequestOfType(data[0]);
-        Check(copy->ParseFromString(message.SerializeAsString()));
-        // Some messages are refused by the handler, as validation would.
-        if (message.ByteSizeLong() % 97 == 13) {
-          failed = true;
-          return Status::InvalidArgument("handler refused it");
-        }
-        return Status::Ok();
-      });
+  auto count = ReadStreamMessages(source, limits, *scratch,
+                                  [&](google::protobuf::Message& message, size_t index) -> Status {
+                                    Check(!failed);
+                                    Check(index == handed_over);
+                                    ++handed_over;
+                                    // Within the limit: the wire bytes so far, and what the
+                                    // messages handed over take in memory.
+                                    Check(source.wire_bytes() <= limits.max_bytes);
+                                    held_bytes += message.SpaceUsedLong();
+                                    Check(held_bytes <= limits.max_bytes);
+                                    // What was parsed serializes and parses back to the same type.
+                                    auto copy = RequestOfType(data[0]);
+                                    Check(copy->ParseFromString(message.SerializeAsString()));
+                                    // Some messages are refused by the handler, as validation
+                                    // would.
+                                    if (message.ByteSizeLong() % 97 == 13) {
+                                      failed = true;
+                                      return Status::InvalidArgument("handler refused it");
+                                    }
+                                    return Status::Ok();
+                                  });
   if (count.ok()) {
     Check(*count == source.messages());
     Check(*count == handed_over);

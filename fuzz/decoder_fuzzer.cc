@@ -39,7 +39,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<std::string> contents;
   std::vector<PartView> views;
   for (const auto& p : d->parts) contents.push_back(Flatten(p));
-  for (size_t i = 0; i < d->parts.size(); ++i) views.push_back(PartView{d->parts[i].subtype, contents[i]});
+  for (size_t i = 0; i < d->parts.size(); ++i)
+    views.push_back(PartView{d->parts[i].subtype, contents[i]});
   const auto info = nlohmann::json::parse(d->info.dump());
   auto back = Reassemble(d->format, info, views, /*original=*/true);
   if (!back.ok() || *back != input) std::abort();

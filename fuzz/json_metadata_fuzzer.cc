@@ -12,12 +12,11 @@
 //     ParseJson accepts within the byte limit.
 #include <cstdint>
 #include <cstdlib>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "base/json_limits.h"
 

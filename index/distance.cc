@@ -71,9 +71,11 @@ void Normalize(float* v, size_t dim) {
 
 float Distance(Metric metric, const float* a, const float* b, size_t dim) {
   switch (metric) {
-    case Metric::kL2: return SquaredL2(a, b, dim);
+    case Metric::kL2:
+      return SquaredL2(a, b, dim);
     case Metric::kInnerProduct:
-    case Metric::kCosine: return 1.0f - Dot(a, b, dim);
+    case Metric::kCosine:
+      return 1.0f - Dot(a, b, dim);
   }
   return 0;
 }

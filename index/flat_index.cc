@@ -36,7 +36,8 @@ Status FlatIndex::Add(uint64_t label, const float* vector) {
 Status FlatIndex::Remove(uint64_t label) {
   std::unique_lock lock(mu_);
   auto it = slots_.find(label);
-  if (it == slots_.end()) return Status::NotFound("label " + std::to_string(label) + " is not indexed");
+  if (it == slots_.end())
+    return Status::NotFound("label " + std::to_string(label) + " is not indexed");
   const size_t slot = it->second;
   const size_t last = labels_.size() - 1;
   const size_t dim = spec_.dimension;
@@ -122,7 +123,8 @@ Status FlatIndex::Save(const std::string& path) const {
   return Status::Ok();
 }
 
-Result<std::unique_ptr<VectorIndex>> FlatIndex::Load(const IndexSpec& spec, const std::string& path) {
+Result<std::unique_ptr<VectorIndex>> FlatIndex::Load(const IndexSpec& spec,
+                                                     const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::NotFound("snapshot: cannot open " + path);
   char magic[8];
@@ -150,7 +152,8 @@ Result<std::unique_ptr<VectorIndex>> FlatIndex::Load(const IndexSpec& spec, cons
           static_cast<std::streamsize>(count * dim * sizeof(float)));
   if (!in) return Status::DataLoss("snapshot: " + path + " could not be read");
   for (size_t slot = 0; slot < count; ++slot) index->slots_.emplace(index->labels_[slot], slot);
-  if (index->slots_.size() != count) return Status::DataLoss("snapshot: " + path + " repeats a label");
+  if (index->slots_.size() != count)
+    return Status::DataLoss("snapshot: " + path + " repeats a label");
   return std::unique_ptr<VectorIndex>(std::move(index));
 }
 

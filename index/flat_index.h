@@ -40,9 +40,9 @@ class FlatIndex final : public VectorIndex {
 
   const IndexSpec spec_;
   mutable std::shared_mutex mu_;
-  std::vector<float> data_;                        // GUARDED_BY(mu_)
-  std::vector<uint64_t> labels_;                   // GUARDED_BY(mu_), slot -> label
-  std::unordered_map<uint64_t, size_t> slots_;     // GUARDED_BY(mu_), label -> slot
+  std::vector<float> data_;                     // GUARDED_BY(mu_)
+  std::vector<uint64_t> labels_;                // GUARDED_BY(mu_), slot -> label
+  std::unordered_map<uint64_t, size_t> slots_;  // GUARDED_BY(mu_), label -> slot
 };
 
 }  // namespace hartonomous::index

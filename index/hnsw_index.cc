@@ -53,7 +53,8 @@ Result<std::unique_ptr<VectorIndex>> HnswIndex::Create(const IndexSpec& spec) {
   return std::unique_ptr<VectorIndex>(new HnswIndex(spec, std::move(impl)));
 }
 
-Result<std::unique_ptr<VectorIndex>> HnswIndex::Load(const IndexSpec& spec, const std::string& path) {
+Result<std::unique_ptr<VectorIndex>> HnswIndex::Load(const IndexSpec& spec,
+                                                     const std::string& path) {
   auto impl = std::make_unique<Impl>();
   size_t live = 0, deleted = 0;
   LabelSlots slots;
@@ -112,7 +113,8 @@ Status HnswIndex::Add(uint64_t label, const float* vector) {
       if (g.label_lookup_.count(label) != 0) {
         return Status::AlreadyExists("label " + std::to_string(label) + " is already indexed");
       }
-      if (g.cur_element_count >= g.max_elements_) g.resizeIndex(std::max<size_t>(2 * g.max_elements_, kInitialCapacity));
+      if (g.cur_element_count >= g.max_elements_)
+        g.resizeIndex(std::max<size_t>(2 * g.max_elements_, kInitialCapacity));
     }
     // Shared: searches keep running while the point is linked in. hnswlib
     // copies the vector before any link to it exists.
@@ -305,7 +307,8 @@ Result<std::vector<Neighbor>> HnswIndex::ExactAmong(const float* query,
         continue;
       }
       // out is a max-heap of the best k by (distance, label).
-      const float bound = out.size() < k ? std::numeric_limits<float>::infinity() : out.front().distance;
+      const float bound =
+          out.size() < k ? std::numeric_limits<float>::infinity() : out.front().distance;
       const Neighbor n{ids[i].first, SquaredL2Bounded(q.data(), v, spec_.dimension, bound)};
       if (out.size() < k) {
         out.push_back(n);

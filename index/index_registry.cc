@@ -41,7 +41,8 @@ Status IndexRegistry::Check(const IndexSpec& spec) const {
                                    "], got " + std::to_string(spec.dimension));
   }
   if (spec.params.m < 2 || spec.params.m > 128) {
-    return Status::InvalidArgument("index.m: must be in [2, 128], got " + std::to_string(spec.params.m));
+    return Status::InvalidArgument("index.m: must be in [2, 128], got " +
+                                   std::to_string(spec.params.m));
   }
   if (spec.params.ef_construction < 1 || spec.params.ef_construction > 4096) {
     return Status::InvalidArgument("index.ef_construction: must be in [1, 4096], got " +

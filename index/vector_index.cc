@@ -8,9 +8,12 @@ namespace hartonomous::index {
 
 const char* MetricName(Metric metric) {
   switch (metric) {
-    case Metric::kCosine: return "cosine";
-    case Metric::kL2: return "l2";
-    case Metric::kInnerProduct: return "ip";
+    case Metric::kCosine:
+      return "cosine";
+    case Metric::kL2:
+      return "l2";
+    case Metric::kInnerProduct:
+      return "ip";
   }
   return "unknown";
 }

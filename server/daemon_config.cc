@@ -27,9 +27,12 @@ Result<size_t> ParseSize(const std::string& flag, const std::string& text) {
     return Status::InvalidArgument(flag + ": expected a byte count, got '" + text + "'");
   }
   const std::string suffix(ptr, end);
-  if (suffix == "K" || suffix == "KiB") value <<= 10;
-  else if (suffix == "M" || suffix == "MiB") value <<= 20;
-  else if (suffix == "G" || suffix == "GiB") value <<= 30;
+  if (suffix == "K" || suffix == "KiB")
+    value <<= 10;
+  else if (suffix == "M" || suffix == "MiB")
+    value <<= 20;
+  else if (suffix == "G" || suffix == "GiB")
+    value <<= 30;
   else if (!suffix.empty()) {
     return Status::InvalidArgument(flag + ": unknown unit '" + suffix + "' (use K, M or G)");
   }
@@ -86,19 +89,22 @@ Result<DaemonConfig> ParseDaemonFlags(const std::vector<std::string>& args) {
   DaemonConfig config;
   using Setter = std::function<Status(const std::string&)>;
   const std::map<std::string, Setter> with_value = {
-      {"--listen", [&](const std::string& v) {
+      {"--listen",
+       [&](const std::string& v) {
          if (v.rfind(':') == std::string::npos) {
            return Status::InvalidArgument("--listen: expected HOST:PORT, got '" + v + "'");
          }
          config.listen = v;
          return Status::Ok();
        }},
-      {"--data-dir", [&](const std::string& v) {
+      {"--data-dir",
+       [&](const std::string& v) {
          if (v.empty()) return Status::InvalidArgument("--data-dir: must not be empty");
          config.data_dir = v;
          return Status::Ok();
        }},
-      {"--log-level", [&](const std::string& v) {
+      {"--log-level",
+       [&](const std::string& v) {
          static const char* kLevels[] = {"trace", "debug", "info", "warn", "error", "off"};
          for (const char* level : kLevels) {
            if (v == level) {
@@ -106,64 +112,77 @@ Result<DaemonConfig> ParseDaemonFlags(const std::vector<std::string>& args) {
              return Status::Ok();
            }
          }
-         return Status::InvalidArgument("--log-level: one of trace|debug|info|warn|error|off, got '" + v + "'");
+         return Status::InvalidArgument(
+             "--log-level: one of trace|debug|info|warn|error|off, got '" + v + "'");
        }},
-      {"--log-format", [&](const std::string& v) {
+      {"--log-format",
+       [&](const std::string& v) {
          if (v != "text" && v != "json") {
            return Status::InvalidArgument("--log-format: text or json, got '" + v + "'");
          }
          config.log_format = v;
          return Status::Ok();
        }},
-      {"--max-content-bytes", [&](const std::string& v) -> Status {
+      {"--max-content-bytes",
+       [&](const std::string& v) -> Status {
          HT_ASSIGN_OR_RETURN(config.max_content_bytes, ParseSize("--max-content-bytes", v));
          return Status::Ok();
        }},
-      {"--max-batch-bytes", [&](const std::string& v) -> Status {
+      {"--max-batch-bytes",
+       [&](const std::string& v) -> Status {
          HT_ASSIGN_OR_RETURN(config.max_batch_bytes, ParseSize("--max-batch-bytes", v));
          return Status::Ok();
        }},
-      {"--max-response-bytes", [&](const std::string& v) -> Status {
+      {"--max-response-bytes",
+       [&](const std::string& v) -> Status {
          HT_ASSIGN_OR_RETURN(config.max_response_bytes, ParseSize("--max-response-bytes", v));
          return Status::Ok();
        }},
-      {"--initial-map-bytes", [&](const std::string& v) -> Status {
+      {"--initial-map-bytes",
+       [&](const std::string& v) -> Status {
          HT_ASSIGN_OR_RETURN(config.initial_map_bytes, ParseSize("--initial-map-bytes", v));
          return Status::Ok();
        }},
-      {"--max-search-k", [&](const std::string& v) -> Status {
+      {"--max-search-k",
+       [&](const std::string& v) -> Status {
          HT_ASSIGN_OR_RETURN(config.max_search_k, ParseSize("--max-search-k", v));
          if (config.max_search_k < 1 || config.max_search_k > 100000) {
            return Status::InvalidArgument("--max-search-k: must be in [1, 100000], got " + v);
          }
          return Status::Ok();
        }},
-      {"--snapshot-interval", [&](const std::string& v) -> Status {
+      {"--snapshot-interval",
+       [&](const std::string& v) -> Status {
          HT_ASSIGN_OR_RETURN(config.snapshot_interval_seconds,
                              ParseCount("--snapshot-interval", v, 86400, "seconds"));
          return Status::Ok();
        }},
-      {"--projection-fit-after", [&](const std::string& v) -> Status {
+      {"--projection-fit-after",
+       [&](const std::string& v) -> Status {
          HT_ASSIGN_OR_RETURN(config.projection_fit_after,
                              ParseCount("--projection-fit-after", v, size_t{1} << 40, "vectors"));
          return Status::Ok();
        }},
-      {"--max-threads", [&](const std::string& v) -> Status {
+      {"--max-threads",
+       [&](const std::string& v) -> Status {
          HT_ASSIGN_OR_RETURN(config.max_threads, ParseCount("--max-threads", v, 100000, "threads"));
          if (config.max_threads < 4) {
            return Status::InvalidArgument("--max-threads: must be in [4, 100000], got " + v);
          }
          return Status::Ok();
        }},
-      {"--max-concurrent-streams", [&](const std::string& v) -> Status {
+      {"--max-concurrent-streams",
+       [&](const std::string& v) -> Status {
          HT_ASSIGN_OR_RETURN(config.max_concurrent_streams,
                              ParseCount("--max-concurrent-streams", v, 100000, "streams"));
          if (config.max_concurrent_streams < 1) {
-           return Status::InvalidArgument("--max-concurrent-streams: must be in [1, 100000], got " + v);
+           return Status::InvalidArgument("--max-concurrent-streams: must be in [1, 100000], got " +
+                                          v);
          }
          return Status::Ok();
        }},
-      {"--testing-hold-start-until", [&](const std::string& v) -> Status {
+      {"--testing-hold-start-until",
+       [&](const std::string& v) -> Status {
          if (v.empty()) {
            return Status::InvalidArgument("--testing-hold-start-until: expected a file path");
          }
@@ -209,10 +228,10 @@ Result<DaemonConfig> ParseDaemonFlags(const std::vector<std::string>& args) {
         " bytes) so that one atom always fits, got " + std::to_string(config.max_response_bytes));
   }
   if (config.max_response_bytes > kMaxResponseBytes) {
-    return Status::InvalidArgument("--max-response-bytes: must be <= " +
-                                   std::to_string(kMaxResponseBytes) +
-                                   " bytes (protobuf's 2 GiB message limit), got " +
-                                   std::to_string(config.max_response_bytes));
+    return Status::InvalidArgument(
+        "--max-response-bytes: must be <= " + std::to_string(kMaxResponseBytes) +
+        " bytes (protobuf's 2 GiB message limit), got " +
+        std::to_string(config.max_response_bytes));
   }
   return config;
 }

@@ -14,7 +14,8 @@ Result<std::unique_ptr<DataDirLock>> DataDirLock::Acquire(const std::string& dat
   std::error_code ec;
   std::filesystem::create_directories(data_dir, ec);
   if (ec) {
-    return Status::FailedPrecondition("--data-dir " + data_dir + ": cannot create: " + ec.message());
+    return Status::FailedPrecondition("--data-dir " + data_dir +
+                                      ": cannot create: " + ec.message());
   }
   const std::string path = data_dir + "/hartonomousd.lock";
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);

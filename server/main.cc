@@ -3,7 +3,12 @@
 // other RPC but GetStats UNAVAILABLE meanwhile, see rpc::StartupGate) and
 // serves until SIGINT/SIGTERM, then reports NOT_SERVING, drains in-flight
 // RPCs, snapshots the vector indexes, stops the writer and closes LMDB.
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/resource_quota.h>
 #include <signal.h>
+#include <spdlog/fmt/fmt.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -11,13 +16,6 @@
 #include <filesystem>
 #include <iostream>
 #include <thread>
-
-#include <spdlog/fmt/fmt.h>
-
-#include <grpcpp/ext/proto_server_reflection_plugin.h>
-#include <grpcpp/grpcpp.h>
-#include <grpcpp/resource_quota.h>
-#include <spdlog/spdlog.h>
 
 #include "base/clock.h"
 #include "server/daemon_config.h"
@@ -66,8 +64,8 @@ void HoldUntilExists(const std::string& path, const rpc::StartupGate& startup) {
 // gate; then opens it and reports SERVING. False when loading failed or was
 // stopped by a signal.
 bool CatchUp(const DaemonConfig& config, const std::string& address,
-             engine::EmbeddingEngine& embeddings,
-             rpc::StartupGate& startup, rpc::HealthServiceImpl& health) {
+             engine::EmbeddingEngine& embeddings, rpc::StartupGate& startup,
+             rpc::HealthServiceImpl& health) {
   const auto began = std::chrono::steady_clock::now();
   bool hold = !config.testing_hold_start_until.empty();
   engine::LoadObserver observer;
@@ -124,7 +122,8 @@ int Serve(const DaemonConfig& config) {
   // Vector indexes: loaded from their snapshots and caught up with LMDB once
   // the server listens (Load below).
   engine::EmbeddingEngineOptions vector_options;
-  vector_options.snapshot_dir = (std::filesystem::path(config.data_dir) / "vector_indexes").string();
+  vector_options.snapshot_dir =
+      (std::filesystem::path(config.data_dir) / "vector_indexes").string();
   vector_options.snapshot_interval = std::chrono::seconds(config.snapshot_interval_seconds);
   vector_options.projection_fit_after = config.projection_fit_after;
   auto embeddings = engine::EmbeddingEngine::Create(**env, *tables, writer, vector_options);
@@ -138,7 +137,8 @@ int Serve(const DaemonConfig& config) {
   // Atoms' spatial keys: from the snapshot of the last clean stop, caught up
   // by the first spatial query.
   engine::AtomPoints atom_points(**env, *tables);
-  const std::string atom_points_path = (std::filesystem::path(config.data_dir) / "atom_points.snap").string();
+  const std::string atom_points_path =
+      (std::filesystem::path(config.data_dir) / "atom_points.snap").string();
   if (Status loaded = atom_points.LoadSnapshot(atom_points_path);
       !loaded.ok() && loaded.code() != Status::Code::kNotFound) {
     spdlog::warn("atom spatial keys: snapshot unusable ({}); rebuilding from the atoms table",
@@ -158,12 +158,13 @@ int Serve(const DaemonConfig& config) {
   rpc::AtomServiceImpl atom_service(atoms, policies, documents, graph, limits);
   rpc::InFlightCalls in_flight;
   rpc::StartupGate startup;
-  rpc::AdminServiceImpl admin_service(**env, *tables, writer, in_flight, NowMicros(),
-                                      &startup);
-  rpc::HealthServiceImpl health_service(
-      {"hartonomous.v1.AtomService", "hartonomous.v1.SearchService", "hartonomous.v1.AdminService"});
+  rpc::AdminServiceImpl admin_service(**env, *tables, writer, in_flight, NowMicros(), &startup);
+  rpc::HealthServiceImpl health_service({"hartonomous.v1.AtomService",
+                                         "hartonomous.v1.SearchService",
+                                         "hartonomous.v1.AdminService"});
   // Until the catch-up is over these answer UNAVAILABLE with its progress.
-  std::unique_ptr<grpc::Service> gated_atoms = startup.Gate(atom_service, "hartonomous.v1.AtomService");
+  std::unique_ptr<grpc::Service> gated_atoms =
+      startup.Gate(atom_service, "hartonomous.v1.AtomService");
   std::unique_ptr<grpc::Service> gated_search =
       startup.Gate(search_service, "hartonomous.v1.SearchService");
   if (gated_atoms == nullptr || gated_search == nullptr) {
@@ -175,8 +176,8 @@ int Serve(const DaemonConfig& config) {
   int port = 0;
   builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(), &port);
   // Room for one maximal atom plus its other fields.
-  builder.SetMaxReceiveMessageSize(static_cast<int>(
-      std::min<size_t>(config.max_content_bytes + (size_t{16} << 20), INT32_MAX)));
+  builder.SetMaxReceiveMessageSize(
+      static_cast<int>(std::min<size_t>(config.max_content_bytes + (size_t{16} << 20), INT32_MAX)));
   builder.SetMaxSendMessageSize(-1);
   // Without this gRPC sets SO_REUSEPORT and a second daemon could share the port.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
@@ -200,8 +201,8 @@ int Serve(const DaemonConfig& config) {
     return Fail(Status::Unavailable("--listen " + config.listen +
                                     ": cannot listen there (address in use or invalid)"));
   }
-  const std::string address = config.listen.substr(0, config.listen.rfind(':')) + ":" +
-                              std::to_string(port);
+  const std::string address =
+      config.listen.substr(0, config.listen.rfind(':')) + ":" + std::to_string(port);
   std::cout << "hartonomousd listening on " << address << std::endl;
   spdlog::info("hartonomousd {} listening on {} with data dir {}; starting", kVersion, address,
                config.data_dir);

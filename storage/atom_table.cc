@@ -73,7 +73,8 @@ Status AtomTable::ReadContent(Txn& txn, const AtomRecord& atom, std::string* con
   content->reserve(atom.content_size());
   for (uint32_t chunk = 0; chunk < atom.chunk_count(); ++chunk) {
     std::string_view value;
-    HT_ASSIGN_OR_RETURN(bool found, txn.Get(t_.atom_payload, ChunkKey(atom.atom_id(), chunk), &value));
+    HT_ASSIGN_OR_RETURN(bool found,
+                        txn.Get(t_.atom_payload, ChunkKey(atom.atom_id(), chunk), &value));
     if (!found) {
       return Status::DataLoss("atom " + std::to_string(atom.atom_id()) + ": content chunk " +
                               std::to_string(chunk) + " is missing");
@@ -149,7 +150,11 @@ CounterDelta AtomTable::Contribution(const AtomRecord& atom) {
   const int64_t size = static_cast<int64_t>(atom.content_size());
   const int64_t refs = atom.reference_count();
   const bool root = atom.subtype() == "document";
-  return CounterDelta{1, refs, size, size * refs, root ? refs : 0,
+  return CounterDelta{1,
+                      refs,
+                      size,
+                      size * refs,
+                      root ? refs : 0,
                       root ? static_cast<int64_t>(atom.document_bytes()) * refs : 0};
 }
 
@@ -214,7 +219,8 @@ Result<std::vector<AtomRecord>> AtomTable::TopByReferences(Txn& txn, size_t n) c
   while (valid && out.size() < n) {
     const uint64_t atom_id = ReadBe64(cursor->key().substr(8));
     HT_ASSIGN_OR_RETURN(auto atom, Get(txn, atom_id));
-    if (!atom) return Status::DataLoss("atoms_by_refcount: dangling atom " + std::to_string(atom_id));
+    if (!atom)
+      return Status::DataLoss("atoms_by_refcount: dangling atom " + std::to_string(atom_id));
     out.push_back(std::move(*atom));
     HT_ASSIGN_OR_RETURN(valid, cursor->Prev());
   }

@@ -15,11 +15,11 @@
 #include <utility>
 #include <vector>
 
+#include "base/sha256.h"
+#include "base/status.h"
 #include "storage/lmdb_env.h"
 #include "storage/records.pb.h"
 #include "storage/schema.h"
-#include "base/sha256.h"
-#include "base/status.h"
 
 namespace hartonomous::storage {
 

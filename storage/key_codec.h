@@ -30,7 +30,8 @@ inline void AppendBe32(std::string* out, uint32_t v) { AppendBigEndian(out, v); 
 template <typename T>
 inline T ReadBigEndian(std::string_view bytes) {
   T v = 0;
-  for (size_t i = 0; i < sizeof(T); ++i) v = static_cast<T>(v << 8 | static_cast<uint8_t>(bytes[i]));
+  for (size_t i = 0; i < sizeof(T); ++i)
+    v = static_cast<T>(v << 8 | static_cast<uint8_t>(bytes[i]));
   return v;
 }
 

@@ -1,13 +1,12 @@
 #include "storage/lmdb_env.h"
 
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <mutex>
-
-#include <spdlog/spdlog.h>
 
 #include "storage/disk_space.h"
 
@@ -17,8 +16,10 @@ Status FromMdb(int rc, std::string_view what) {
   if (rc == MDB_SUCCESS) return Status::Ok();
   std::string msg = std::string(what) + ": " + mdb_strerror(rc);
   switch (rc) {
-    case MDB_NOTFOUND: return Status::NotFound(msg);
-    case MDB_KEYEXIST: return Status::AlreadyExists(msg);
+    case MDB_NOTFOUND:
+      return Status::NotFound(msg);
+    case MDB_KEYEXIST:
+      return Status::AlreadyExists(msg);
     case MDB_CORRUPTED:
     case MDB_PAGE_NOTFOUND:
     case MDB_INVALID:
@@ -120,9 +121,7 @@ Result<uint64_t> Txn::Count(MDB_dbi dbi) {
   return static_cast<uint64_t>(stat.ms_entries);
 }
 
-std::unique_ptr<Cursor> Txn::OpenCursor(MDB_dbi dbi) {
-  return std::make_unique<Cursor>(txn_, dbi);
-}
+std::unique_ptr<Cursor> Txn::OpenCursor(MDB_dbi dbi) { return std::make_unique<Cursor>(txn_, dbi); }
 
 ReadTxn::ReadTxn(Env& env) : resize_lock_(env.resize_mutex()) {
   status_ = FromMdb(mdb_txn_begin(env.raw(), nullptr, MDB_RDONLY, &txn_), "begin read txn");
@@ -154,8 +153,7 @@ Status WriteTxn::Check(int rc, std::string_view what) {
   return FromMdb(rc, what);
 }
 
-Status WriteTxn::Put(MDB_dbi dbi, std::string_view key, std::string_view value,
-                     unsigned flags) {
+Status WriteTxn::Put(MDB_dbi dbi, std::string_view key, std::string_view value, unsigned flags) {
   MDB_val k = ToVal(key);
   MDB_val v = ToVal(value);
   return Check(mdb_put(txn_, dbi, &k, &v, flags), "mdb_put");

@@ -127,8 +127,7 @@ class WriteTxn : public Txn {
   ~WriteTxn() override;  // aborts unless committed
   const Status& status() const { return status_; }
 
-  Status Put(MDB_dbi dbi, std::string_view key, std::string_view value,
-             unsigned flags = 0);
+  Status Put(MDB_dbi dbi, std::string_view key, std::string_view value, unsigned flags = 0);
   // Reserves size bytes for key and returns where to write them.
   // flags: e.g. MDB_APPEND when key sorts after every key of dbi.
   Result<char*> Reserve(MDB_dbi dbi, std::string_view key, size_t size, unsigned flags = 0);
@@ -180,7 +179,9 @@ class Cursor {
 
   // REQUIRES: the last positioning call returned true.
   std::string_view key() const { return {static_cast<const char*>(key_.mv_data), key_.mv_size}; }
-  std::string_view value() const { return {static_cast<const char*>(value_.mv_data), value_.mv_size}; }
+  std::string_view value() const {
+    return {static_cast<const char*>(value_.mv_data), value_.mv_size};
+  }
   // Deletes the current entry. REQUIRES: a write transaction.
   Status Delete();
 
@@ -193,8 +194,6 @@ class Cursor {
   MDB_val value_{0, nullptr};
 };
 
-inline MDB_val ToVal(std::string_view s) {
-  return MDB_val{s.size(), const_cast<char*>(s.data())};
-}
+inline MDB_val ToVal(std::string_view s) { return MDB_val{s.size(), const_cast<char*>(s.data())}; }
 
 }  // namespace hartonomous::storage

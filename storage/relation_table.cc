@@ -76,18 +76,20 @@ Result<bool> RelationTable::Put(WriteTxn& txn, const Edge& edge) {
 }
 
 Result<bool> RelationTable::Delete(WriteTxn& txn, const Edge& edge) {
-  HT_ASSIGN_OR_RETURN(bool found, txn.Del(t_.atom_relations, ForwardKey(edge.source, edge.type,
-                                                                        edge.ordinal, edge.target)));
-  HT_RETURN_IF_ERROR(
-      txn.Del(t_.atom_relations_reverse, ReverseKey(edge.source, edge.type, edge.ordinal, edge.target))
-          .status());
+  HT_ASSIGN_OR_RETURN(
+      bool found,
+      txn.Del(t_.atom_relations, ForwardKey(edge.source, edge.type, edge.ordinal, edge.target)));
+  HT_RETURN_IF_ERROR(txn.Del(t_.atom_relations_reverse,
+                             ReverseKey(edge.source, edge.type, edge.ordinal, edge.target))
+                         .status());
   return found;
 }
 
 Status RelationTable::Scan(
     Txn& txn, Direction direction, uint64_t atom_id, std::string_view type, std::string_view after,
     const std::function<bool(const Edge&, std::string_view suffix)>& visit) const {
-  const MDB_dbi dbi = direction == Direction::kChildren ? t_.atom_relations : t_.atom_relations_reverse;
+  const MDB_dbi dbi =
+      direction == Direction::kChildren ? t_.atom_relations : t_.atom_relations_reverse;
   const std::string prefix = TypePrefix(atom_id, type);
   const std::string id_key = Be64Key(atom_id);
   std::string start = after.empty() ? prefix : id_key + std::string(after);
@@ -98,23 +100,28 @@ Status RelationTable::Scan(
   }
   while (valid && cursor->key().substr(0, prefix.size()) == prefix) {
     auto edge = ParseKey(direction, cursor->key());
-    if (!edge) return Status::DataLoss("atom relations of atom " + std::to_string(atom_id) + ": malformed key");
+    if (!edge)
+      return Status::DataLoss("atom relations of atom " + std::to_string(atom_id) +
+                              ": malformed key");
     if (direction == Direction::kChildren) {
-      if (!edge->record.ParseFromArray(cursor->value().data(), static_cast<int>(cursor->value().size()))) {
-        return Status::DataLoss("atom_relations: corrupt record of atom " + std::to_string(atom_id));
+      if (!edge->record.ParseFromArray(cursor->value().data(),
+                                       static_cast<int>(cursor->value().size()))) {
+        return Status::DataLoss("atom_relations: corrupt record of atom " +
+                                std::to_string(atom_id));
       }
     } else {
       std::string_view value;
-      HT_ASSIGN_OR_RETURN(bool found,
-                          txn.Get(t_.atom_relations,
-                                  ForwardKey(edge->source, edge->type, edge->ordinal, edge->target),
-                                  &value));
+      HT_ASSIGN_OR_RETURN(
+          bool found,
+          txn.Get(t_.atom_relations,
+                  ForwardKey(edge->source, edge->type, edge->ordinal, edge->target), &value));
       if (!found) {
         return Status::DataLoss("atom_relations_reverse: edge " + std::to_string(edge->source) +
                                 " -> " + std::to_string(edge->target) + " has no forward entry");
       }
       if (!edge->record.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-        return Status::DataLoss("atom_relations: corrupt record of atom " + std::to_string(edge->source));
+        return Status::DataLoss("atom_relations: corrupt record of atom " +
+                                std::to_string(edge->source));
       }
     }
     const std::string suffix(cursor->key().substr(8));
@@ -125,7 +132,7 @@ Status RelationTable::Scan(
 }
 
 Result<Containers> RelationTable::ContainersOf(Txn& txn, uint64_t atom_id,
-                                              uint64_t max_edges) const {
+                                               uint64_t max_edges) const {
   constexpr size_t kMaxVisited = 1000;
   // The distinct sources of the 'contains' edges into `id`, in key order;
   // counts the edges into *edges (up to limit) when it is set.
@@ -142,7 +149,8 @@ Result<Containers> RelationTable::ContainersOf(Txn& txn, uint64_t atom_id,
         break;
       }
       auto edge = ParseKey(Direction::kParents, cursor->key());
-      if (!edge) return Status::DataLoss("atom relations of atom " + std::to_string(id) + ": malformed key");
+      if (!edge)
+        return Status::DataLoss("atom relations of atom " + std::to_string(id) + ": malformed key");
       ++seen;
       if (sources.empty() || sources.back() != edge->source) sources.push_back(edge->source);
       HT_ASSIGN_OR_RETURN(valid, cursor->Next());
@@ -176,7 +184,8 @@ Result<Containers> RelationTable::ContainersOf(Txn& txn, uint64_t atom_id,
   return out;
 }
 
-Result<uint64_t> RelationTable::NextOrdinal(Txn& txn, uint64_t source, std::string_view type) const {
+Result<uint64_t> RelationTable::NextOrdinal(Txn& txn, uint64_t source,
+                                            std::string_view type) const {
   std::string prefix = TypePrefix(source, type);
   std::string end = prefix + std::string(17, '\xff');
   auto cursor = txn.OpenCursor(t_.atom_relations);
@@ -188,20 +197,24 @@ Result<uint64_t> RelationTable::NextOrdinal(Txn& txn, uint64_t source, std::stri
   }
   if (!valid || cursor->key().substr(0, prefix.size()) != prefix) return uint64_t{0};
   auto edge = ParseKey(Direction::kChildren, cursor->key());
-  if (!edge) return Status::DataLoss("atom_relations: malformed key of atom " + std::to_string(source));
+  if (!edge)
+    return Status::DataLoss("atom_relations: malformed key of atom " + std::to_string(source));
   return edge->ordinal + 1;
 }
 
 Result<uint64_t> RelationTable::RemoveAllOf(WriteTxn& txn, uint64_t atom_id) {
   std::vector<Edge> edges;
   for (Direction direction : {Direction::kChildren, Direction::kParents}) {
-    const MDB_dbi dbi = direction == Direction::kChildren ? t_.atom_relations : t_.atom_relations_reverse;
+    const MDB_dbi dbi =
+        direction == Direction::kChildren ? t_.atom_relations : t_.atom_relations_reverse;
     const std::string prefix = Be64Key(atom_id);
     auto cursor = txn.OpenCursor(dbi);
     HT_ASSIGN_OR_RETURN(bool valid, cursor->Seek(prefix));
     while (valid && cursor->key().substr(0, 8) == prefix) {
       auto edge = ParseKey(direction, cursor->key());
-      if (!edge) return Status::DataLoss("atom relations of atom " + std::to_string(atom_id) + ": malformed key");
+      if (!edge)
+        return Status::DataLoss("atom relations of atom " + std::to_string(atom_id) +
+                                ": malformed key");
       edges.push_back(std::move(*edge));
       HT_ASSIGN_OR_RETURN(valid, cursor->Next());
     }
@@ -217,7 +230,8 @@ Result<uint64_t> RelationTable::RemoveAllOf(WriteTxn& txn, uint64_t atom_id) {
 Status AcquireReference(WriteTxn& txn, AtomTable& atoms, uint64_t atom_id, int64_t now_us,
                         AtomRecord* after_out) {
   HT_ASSIGN_OR_RETURN(auto before, atoms.Get(txn, atom_id));
-  if (!before) return Status::NotFound("atom_id: atom " + std::to_string(atom_id) + " does not exist");
+  if (!before)
+    return Status::NotFound("atom_id: atom " + std::to_string(atom_id) + " does not exist");
   AtomRecord after = *before;
   after.set_reference_count(after.is_active() ? after.reference_count() + 1 : 1);
   after.set_is_active(true);
@@ -266,18 +280,18 @@ Status CheckNotContained(Txn& txn, const RelationTable& relations, const AtomRec
                                       "; delete those documents (or the containing atoms) first");
   }
   if (!all && c.edges >= count) {
-    return Status::FailedPrecondition(
-        "atom_id: atom " + id + "'s " + std::to_string(count) +
-        (count == 1 ? " reference is" : " references are") + " held by " + DescribeContainers(c) +
-        "; delete those documents (or the containing atoms) first");
+    return Status::FailedPrecondition("atom_id: atom " + id + "'s " + std::to_string(count) +
+                                      (count == 1 ? " reference is" : " references are") +
+                                      " held by " + DescribeContainers(c) +
+                                      "; delete those documents (or the containing atoms) first");
   }
   return Status::Ok();
 }
 
 }  // namespace
 
-Status ReleaseReference(WriteTxn& txn, AtomTable& atoms, RelationTable& relations,
-                        uint64_t atom_id, bool drop_all, int64_t now_us, AtomRecord* after_out,
+Status ReleaseReference(WriteTxn& txn, AtomTable& atoms, RelationTable& relations, uint64_t atom_id,
+                        bool drop_all, int64_t now_us, AtomRecord* after_out,
                         uint64_t* deactivated) {
   // (atom, drop_all) pairs still to release; an explicit stack keeps deep
   // 'contains' chains off the call stack.

@@ -22,11 +22,11 @@
 #include <string_view>
 #include <vector>
 
+#include "base/status.h"
 #include "storage/atom_table.h"
 #include "storage/lmdb_env.h"
 #include "storage/records.pb.h"
 #include "storage/schema.h"
-#include "base/status.h"
 
 namespace hartonomous::storage {
 
@@ -112,8 +112,7 @@ Status AcquireReference(WriteTxn& txn, AtomTable& atoms, uint64_t atom_id, int64
 // hold atom_id: with drop_all when there is any such edge, without it when
 // every remaining reference is held by one (the release would take the count
 // below the edges). Nothing is changed then.
-Status ReleaseReference(WriteTxn& txn, AtomTable& atoms, RelationTable& relations,
-                        uint64_t atom_id, bool drop_all, int64_t now_us, AtomRecord* after,
-                        uint64_t* deactivated);
+Status ReleaseReference(WriteTxn& txn, AtomTable& atoms, RelationTable& relations, uint64_t atom_id,
+                        bool drop_all, int64_t now_us, AtomRecord* after, uint64_t* deactivated);
 
 }  // namespace hartonomous::storage

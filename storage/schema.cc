@@ -66,9 +66,9 @@ Result<Tables> OpenTables(Env& env) {
     if (value.size() != 4) return Status::DataLoss("meta.schema_version: malformed");
     const uint32_t stored = ReadBe32(value);
     if (stored > kSchemaVersion) {
-      return Status::FailedPrecondition(
-          "data dir has schema version " + std::to_string(stored) +
-          "; this hartonomousd supports up to " + std::to_string(kSchemaVersion));
+      return Status::FailedPrecondition("data dir has schema version " + std::to_string(stored) +
+                                        "; this hartonomousd supports up to " +
+                                        std::to_string(kSchemaVersion));
     }
     // Older layouts would be migrated here; version 1 is the first.
     return tables;

@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "storage/lmdb_env.h"
 #include "base/status.h"
+#include "storage/lmdb_env.h"
 
 namespace hartonomous::storage {
 
@@ -86,21 +86,21 @@ struct Tables {
   MDB_dbi tensor_atom_coefficients;  // be64(tensor_atom_id) be32(i) -> coefficient
 
   // --- inference ---
-  MDB_dbi inference_requests;        // be64(inference_id) -> InferenceRequest
-  MDB_dbi inference_by_time;         // be64(~start_us) be64(inference_id) -> ""
-  MDB_dbi inference_steps;           // be64(inference_id) be32(step) -> InferenceStep
-  MDB_dbi cached_activations;        // be64(layer_id) ... -> CachedActivation
+  MDB_dbi inference_requests;  // be64(inference_id) -> InferenceRequest
+  MDB_dbi inference_by_time;   // be64(~start_us) be64(inference_id) -> ""
+  MDB_dbi inference_steps;     // be64(inference_id) be32(step) -> InferenceStep
+  MDB_dbi cached_activations;  // be64(layer_id) ... -> CachedActivation
 
   // --- deduplication policies ---
-  MDB_dbi dedup_policies;            // be64(policy_id) -> DeduplicationPolicy
-  MDB_dbi policy_names;              // policy name -> be64(policy_id). Unique.
+  MDB_dbi dedup_policies;  // be64(policy_id) -> DeduplicationPolicy
+  MDB_dbi policy_names;    // policy name -> be64(policy_id). Unique.
 
   // Tables whose keys start with be64(atom_id) of the atom that owns them:
   // PurgeInactive deletes those prefixes with the atom. (Relations are first
   // removed edge by edge, both directions, so that no counterpart dangles.)
   std::vector<MDB_dbi> atom_owned() const {
-    return {atom_embeddings, atom_embedding_components, atom_relations,
-            atom_relations_reverse, tensor_atoms_by_atom};
+    return {atom_embeddings, atom_embedding_components, atom_relations, atom_relations_reverse,
+            tensor_atoms_by_atom};
   }
 };
 

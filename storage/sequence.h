@@ -8,8 +8,8 @@
 #include <cstdint>
 #include <string>
 
-#include "storage/lmdb_env.h"
 #include "base/status.h"
+#include "storage/lmdb_env.h"
 
 namespace hartonomous::storage {
 

@@ -1,8 +1,8 @@
 #include "storage/write_batcher.h"
 
-#include <string>
-
 #include <spdlog/spdlog.h>
+
+#include <string>
 
 namespace hartonomous::storage {
 

@@ -33,8 +33,8 @@
 #include <mutex>
 #include <thread>
 
-#include "storage/lmdb_env.h"
 #include "base/status.h"
+#include "storage/lmdb_env.h"
 
 namespace hartonomous::storage {
 

@@ -110,7 +110,8 @@ bool MakeAtomPlan(const DataOptions& options, AtomPlan* plan, std::string* error
   // g % clients, at position g / clients of its sequence, so the global order
   // interleaves the clients as they run side by side.
   const size_t n = options.atoms;
-  const size_t dups = static_cast<size_t>(std::llround(static_cast<double>(n) * options.dup_fraction));
+  const size_t dups =
+      static_cast<size_t>(std::llround(static_cast<double>(n) * options.dup_fraction));
   std::vector<uint8_t> is_dup(n, 0);
   std::fill(is_dup.begin(), is_dup.begin() + static_cast<ptrdiff_t>(std::min(dups, n - 1)), 1);
   std::mt19937_64 rng(options.seed);
@@ -130,7 +131,8 @@ bool MakeAtomPlan(const DataOptions& options, AtomPlan* plan, std::string* error
       slot_content[g] = next_content++;
       continue;
     }
-    const uint32_t low = (rng() & 1) && next_content > recent ? next_content - static_cast<uint32_t>(recent) : 0;
+    const uint32_t low =
+        (rng() & 1) && next_content > recent ? next_content - static_cast<uint32_t>(recent) : 0;
     slot_content[g] = low + static_cast<uint32_t>(rng() % (next_content - low));
   }
 

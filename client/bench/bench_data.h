@@ -55,8 +55,8 @@ struct AtomPlan {
   // batches[c][b] = content ids client c sends in its batch b, in order.
   std::vector<std::vector<std::vector<uint32_t>>> batches;
   size_t corpus_bytes = 0;
-  size_t atoms = 0;           // slots over all clients
-  size_t content_bytes = 0;   // sum of content sizes over all slots
+  size_t atoms = 0;          // slots over all clients
+  size_t content_bytes = 0;  // sum of content sizes over all slots
 };
 
 // Reads the corpus and builds the plan. On failure returns false and sets

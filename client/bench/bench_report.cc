@@ -19,8 +19,7 @@ double Percentile(std::vector<double> values, double p) {
   return values[std::min(index, values.size() - 1)];
 }
 
-nlohmann::json ToJson(const DataOptions& options, const AtomPlan& plan,
-                      const RunResult& result) {
+nlohmann::json ToJson(const DataOptions& options, const AtomPlan& plan, const RunResult& result) {
   const double wall = result.wall_s > 0 ? result.wall_s : 1e-9;
   const double commits = static_cast<double>(result.commits);
   nlohmann::json j;
@@ -44,7 +43,8 @@ nlohmann::json ToJson(const DataOptions& options, const AtomPlan& plan,
   j["commits"] = result.commits;
   j["commits_per_s"] = commits / wall;
   j["atoms_per_commit"] = commits > 0 ? static_cast<double>(result.items_written) / commits : 0.0;
-  j["requests_per_commit"] = commits > 0 ? static_cast<double>(result.write_requests) / commits : 0.0;
+  j["requests_per_commit"] =
+      commits > 0 ? static_cast<double>(result.write_requests) / commits : 0.0;
   j["write_requests"] = result.write_requests;
   j["items_written"] = result.items_written;
   j["created"] = result.created;
@@ -56,7 +56,8 @@ nlohmann::json ToJson(const DataOptions& options, const AtomPlan& plan,
   j["machine_busy_s"] = result.machine_busy_s;
   // CPU that other processes took from the two measured ones during the run.
   double measured = result.client_cpu_s + std::max(0.0, result.server_cpu_s);
-  j["other_cpu_s"] = result.machine_busy_s >= 0 ? std::max(0.0, result.machine_busy_s - measured) : -1.0;
+  j["other_cpu_s"] =
+      result.machine_busy_s >= 0 ? std::max(0.0, result.machine_busy_s - measured) : -1.0;
   j["phases"] = result.phases;
   return j;
 }
@@ -81,8 +82,8 @@ void PrintHuman(const nlohmann::json& r) {
               r["commits_per_s"].get<double>());
   std::printf("%-20s %.1f atoms, %.2f requests\n", "per commit",
               r["atoms_per_commit"].get<double>(), r["requests_per_commit"].get<double>());
-  std::printf("%-20s %llu created, %llu reused\n", "result",
-              r["created"].get<unsigned long long>(), r["reused"].get<unsigned long long>());
+  std::printf("%-20s %llu created, %llu reused\n", "result", r["created"].get<unsigned long long>(),
+              r["reused"].get<unsigned long long>());
   std::printf("%-20s client %.2f s, server %.2f s, other processes %.2f s\n", "cpu",
               r["client_cpu_s"].get<double>(), r["server_cpu_s"].get<double>(),
               r["other_cpu_s"].get<double>());

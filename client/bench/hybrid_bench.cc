@@ -67,13 +67,22 @@ DistanceFn L2Of(hnswlib::L2Space& space) {
 
 int main(int argc, char** argv) {
   SetProgramName("hartonomous-hybrid-bench");
-  std::map<std::string, std::string> flags = ParseFlags(argc, argv, {
-      {"--train", "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"},
-      {"--queries", "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"},
-      {"--limit", "60000"}, {"--nq", "500"}, {"--k", "10"}, {"--m", "16"},
-      {"--ef-construction", "200"}, {"--ef", "64"}, {"--fractions", "0.01,0.05,0.2"},
-      {"--clients", "1,2"}, {"--sample", "10000"}, {"--batch", "1000"}, {"--calibrate", "100"},
-      {"--server", ""}});
+  std::map<std::string, std::string> flags =
+      ParseFlags(argc, argv,
+                 {{"--train", "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"},
+                  {"--queries", "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"},
+                  {"--limit", "60000"},
+                  {"--nq", "500"},
+                  {"--k", "10"},
+                  {"--m", "16"},
+                  {"--ef-construction", "200"},
+                  {"--ef", "64"},
+                  {"--fractions", "0.01,0.05,0.2"},
+                  {"--clients", "1,2"},
+                  {"--sample", "10000"},
+                  {"--batch", "1000"},
+                  {"--calibrate", "100"},
+                  {"--server", ""}});
   if (flags["--server"].empty()) Die("--server ADDR is required");
   const size_t limit = std::stoul(flags["--limit"]), nq = std::stoul(flags["--nq"]);
   const size_t k = std::stoul(flags["--k"]), m = std::stoul(flags["--m"]);
@@ -90,7 +99,8 @@ int main(int argc, char** argv) {
   std::fprintf(stderr, "data: %zu x %zu, %zu queries\n", n, dim, nqr);
   hnswlib::L2Space space(dim);
   auto g0 = Clock::now();
-  const Results truth = BruteForce(L2Of(space), train.values, n, queries.values, nqr, dim, k, nullptr);
+  const Results truth =
+      BruteForce(L2Of(space), train.values, n, queries.values, nqr, dim, k, nullptr);
   std::fprintf(stderr, "ground truth: %.1f s\n", Seconds(g0, Clock::now()));
 
   // --- load through the server ---------------------------------------------
@@ -158,18 +168,28 @@ int main(int argc, char** argv) {
     radius_of[f] = Median(radii);
   }
 
-  std::printf("- Data: %zu x %zu (L2), %zu queries from the test set, k = %zu; HNSW M=%zu, ef_construction=%zu, ef=%zu\n",
-              n, dim, nqr, k, m, efc, ef);
-  std::printf("- Load through gRPC: %.1f s; RefitProjection (PCA on %llu rows, %zu points reprojected): %.2f s; "
-              "scale (%.3f, %.3f, %.3f), coarse cell %.3f\n\n",
-              load_s, static_cast<unsigned long long>(projection.fitted_rows()), static_cast<size_t>(projection.reprojected()),
-              refit_s, projection.scale().x(), projection.scale().y(), projection.scale().z(), projection.coarse_cell());
-  std::printf("| program | query | clients / threads | rows kept by stage 1 | queries/s | p50 ms | p99 ms | recall@%zu |\n"
-              "|---|---|---|---|---|---|---|---|\n", k);
-  auto row = [&](const std::string& program, const std::string& mode, size_t threads, const std::string& kept,
-                 double qps, const std::vector<double>& lat, double recall) {
-    std::printf("| %s | %s | %zu | %s | %.0f | %.3f | %.3f | %.4f |\n", program.c_str(), mode.c_str(), threads,
-                kept.c_str(), qps, Percentile(lat, 0.5), Percentile(lat, 0.99), recall);
+  std::printf(
+      "- Data: %zu x %zu (L2), %zu queries from the test set, k = %zu; HNSW M=%zu, "
+      "ef_construction=%zu, ef=%zu\n",
+      n, dim, nqr, k, m, efc, ef);
+  std::printf(
+      "- Load through gRPC: %.1f s; RefitProjection (PCA on %llu rows, %zu points reprojected): "
+      "%.2f s; "
+      "scale (%.3f, %.3f, %.3f), coarse cell %.3f\n\n",
+      load_s, static_cast<unsigned long long>(projection.fitted_rows()),
+      static_cast<size_t>(projection.reprojected()), refit_s, projection.scale().x(),
+      projection.scale().y(), projection.scale().z(), projection.coarse_cell());
+  std::printf(
+      "| program | query | clients / threads | rows kept by stage 1 | queries/s | p50 ms | p99 ms "
+      "| recall@%zu |\n"
+      "|---|---|---|---|---|---|---|---|\n",
+      k);
+  auto row = [&](const std::string& program, const std::string& mode, size_t threads,
+                 const std::string& kept, double qps, const std::vector<double>& lat,
+                 double recall) {
+    std::printf("| %s | %s | %zu | %s | %.0f | %.3f | %.3f | %.4f |\n", program.c_str(),
+                mode.c_str(), threads, kept.c_str(), qps, Percentile(lat, 0.5),
+                Percentile(lat, 0.99), recall);
     std::fflush(stdout);
   };
   auto pct = [](double v) {
@@ -183,24 +203,30 @@ int main(int argc, char** argv) {
   std::map<std::string, double> qps, recall_of;
   // --- server: exact scan and HNSW -------------------------------------------
   {  // warm-up on every connection
-    RunParallel(max_clients, std::min<size_t>(100, nqr), [&](size_t t, size_t q) {
-      v1::SearchResponse resp;
-      Check(clients[t]->Search(search_request(q, false), &resp), "Search");
-    }, &lat);
+    RunParallel(
+        max_clients, std::min<size_t>(100, nqr),
+        [&](size_t t, size_t q) {
+          v1::SearchResponse resp;
+          Check(clients[t]->Search(search_request(q, false), &resp), "Search");
+        },
+        &lat);
   }
   for (size_t threads : client_counts) {
     for (bool exact : {true, false}) {
       Results got(nqr);
-      const double secs = RunParallel(threads, nqr, [&](size_t t, size_t q) {
-        v1::SearchResponse resp;
-        Check(clients[t]->Search(search_request(q, exact), &resp), "Search");
-        rows_of(resp.results(), &got[q]);
-      }, &lat);
+      const double secs = RunParallel(
+          threads, nqr,
+          [&](size_t t, size_t q) {
+            v1::SearchResponse resp;
+            Check(clients[t]->Search(search_request(q, exact), &resp), "Search");
+            rows_of(resp.results(), &got[q]);
+          },
+          &lat);
       const std::string key = std::string(exact ? "exact" : "hnsw") + "/" + std::to_string(threads);
       qps[key] = nqr / secs;
       recall_of[key] = Recall(got, truth, k);
-      row("hartonomousd", exact ? "Search, exact scan" : "Search, HNSW ef=" + std::to_string(ef), threads,
-          exact ? "100%" : "-", qps[key], lat, recall_of[key]);
+      row("hartonomousd", exact ? "Search, exact scan" : "Search, HNSW ef=" + std::to_string(ef),
+          threads, exact ? "100%" : "-", qps[key], lat, recall_of[key]);
     }
   }
   // --- server: hybrid --------------------------------------------------------
@@ -214,32 +240,38 @@ int main(int argc, char** argv) {
   for (double f : fractions) variants.push_back({"HybridSearch", f, false, false});
   const double mid = fractions.size() > 1 ? fractions[1] : fractions[0];
   variants.push_back({"HybridSearch, coarse first", mid, true, false});
-  variants.push_back({"HybridSearch + ANN candidates (ef=" + std::to_string(ef) + ")", fractions.front(), false, true});
-  variants.push_back({"HybridSearch + ANN candidates (ef=" + std::to_string(ef) + ")", mid, false, true});
+  variants.push_back({"HybridSearch + ANN candidates (ef=" + std::to_string(ef) + ")",
+                      fractions.front(), false, true});
+  variants.push_back(
+      {"HybridSearch + ANN candidates (ef=" + std::to_string(ef) + ")", mid, false, true});
   for (size_t threads : client_counts) {
     for (const auto& v : variants) {
       Results got(nqr);
       std::vector<uint64_t> kept(nqr);
       const double radius = radius_of.at(v.fraction);
-      const double secs = RunParallel(threads, nqr, [&](size_t t, size_t q) {
-        auto req = hybrid_request(q);
-        req.set_radius(radius);
-        req.set_coarse_first(v.coarse_first);
-        if (v.with_ann) {
-          req.set_mode(v1::HYBRID_MODE_PREFILTER_AND_ANN);
-          req.set_ef(static_cast<uint32_t>(ef));
-        }
-        v1::HybridSearchResponse resp;
-        Check(clients[t]->HybridSearch(req, &resp), "HybridSearch");
-        rows_of(resp.results(), &got[q]);
-        kept[q] = resp.candidates() - resp.ann_candidates();
-      }, &lat);
+      const double secs = RunParallel(
+          threads, nqr,
+          [&](size_t t, size_t q) {
+            auto req = hybrid_request(q);
+            req.set_radius(radius);
+            req.set_coarse_first(v.coarse_first);
+            if (v.with_ann) {
+              req.set_mode(v1::HYBRID_MODE_PREFILTER_AND_ANN);
+              req.set_ef(static_cast<uint32_t>(ef));
+            }
+            v1::HybridSearchResponse resp;
+            Check(clients[t]->HybridSearch(req, &resp), "HybridSearch");
+            rows_of(resp.results(), &got[q]);
+            kept[q] = resp.candidates() - resp.ann_candidates();
+          },
+          &lat);
       double mean_kept = 0;
       for (uint64_t c : kept) mean_kept += double(c) / double(n) / double(nqr);
       char label[160];
-      std::snprintf(label, sizeof(label), "%s, radius %.3f (%.0f%% calibration)", v.name.c_str(), radius,
-                    v.fraction * 100);
-      const std::string key = v.name + " " + std::to_string(v.fraction) + "/" + std::to_string(threads);
+      std::snprintf(label, sizeof(label), "%s, radius %.3f (%.0f%% calibration)", v.name.c_str(),
+                    radius, v.fraction * 100);
+      const std::string key =
+          v.name + " " + std::to_string(v.fraction) + "/" + std::to_string(threads);
       qps[key] = nqr / secs;
       recall_of[key] = Recall(got, truth, k);
       row("hartonomousd", label, threads, pct(mean_kept), qps[key], lat, recall_of[key]);
@@ -251,27 +283,36 @@ int main(int argc, char** argv) {
   void* dist_param = space.get_dist_func_param();
   {
     Results got(nqr);
-    const double secs = RunParallel(1, nqr, [&](size_t, size_t q) {
-      std::vector<std::pair<float, uint64_t>> all(n);
-      for (size_t i = 0; i < n; ++i) all[i] = {dist(&queries.values[q * dim], &train.values[i * dim], dist_param), i};
-      std::partial_sort(all.begin(), all.begin() + static_cast<ptrdiff_t>(k), all.end());
-      for (size_t i = 0; i < k; ++i) got[q].push_back(all[i].second);
-    }, &lat);
+    const double secs = RunParallel(
+        1, nqr,
+        [&](size_t, size_t q) {
+          std::vector<std::pair<float, uint64_t>> all(n);
+          for (size_t i = 0; i < n; ++i)
+            all[i] = {dist(&queries.values[q * dim], &train.values[i * dim], dist_param), i};
+          std::partial_sort(all.begin(), all.begin() + static_cast<ptrdiff_t>(k), all.end());
+          for (size_t i = 0; i < k; ++i) got[q].push_back(all[i].second);
+        },
+        &lat);
     qps["ref exact/1"] = nqr / secs;
-    row("in-process", "brute-force scan (hnswlib L2 kernel)", 1, "100%", nqr / secs, lat, Recall(got, truth, k));
+    row("in-process", "brute-force scan (hnswlib L2 kernel)", 1, "100%", nqr / secs, lat,
+        Recall(got, truth, k));
   }
   {
     hnswlib::HierarchicalNSW<float> ref(&space, n, m, efc);
     for (size_t i = 0; i < n; ++i) ref.addPoint(&train.values[i * dim], i);
     ref.setEf(ef);
     Results got(nqr);
-    const double secs = RunParallel(1, nqr, [&](size_t, size_t q) {
-      auto pq = ref.searchKnn(&queries.values[q * dim], k);
-      got[q].resize(pq.size());
-      for (size_t i = pq.size(); i-- > 0; pq.pop()) got[q][i] = pq.top().second;
-    }, &lat);
+    const double secs = RunParallel(
+        1, nqr,
+        [&](size_t, size_t q) {
+          auto pq = ref.searchKnn(&queries.values[q * dim], k);
+          got[q].resize(pq.size());
+          for (size_t i = pq.size(); i-- > 0; pq.pop()) got[q][i] = pq.top().second;
+        },
+        &lat);
     qps["ref hnsw/1"] = nqr / secs;
-    row("in-process", "hnswlib searchKnn ef=" + std::to_string(ef), 1, "-", nqr / secs, lat, Recall(got, truth, k));
+    row("in-process", "hnswlib searchKnn ef=" + std::to_string(ef), 1, "-", nqr / secs, lat,
+        Recall(got, truth, k));
   }
   {
     // The same two stages in-process: PCA on a sample of the same size, an
@@ -291,27 +332,34 @@ int main(int argc, char** argv) {
     for (double f : fractions) {
       std::vector<double> radii;
       for (size_t q = 0; q < ncal; ++q) {
-        auto near = tree->Nearest(pca->Project(&queries.values[q * dim]), static_cast<size_t>(f * n));
+        auto near =
+            tree->Nearest(pca->Project(&queries.values[q * dim]), static_cast<size_t>(f * n));
         radii.push_back(near->back().distance);
       }
       const double radius = Median(radii);
       Results got(nqr);
       std::vector<uint64_t> kept(nqr);
-      const double secs = RunParallel(1, nqr, [&](size_t, size_t q) {
-        const float* query = &queries.values[q * dim];
-        auto near = tree->WithinRadius(pca->Project(query), radius, 0);
-        std::vector<std::pair<float, uint64_t>> scored;
-        scored.reserve(near->size());
-        for (const auto& h : *near) scored.push_back({dist(query, &train.values[h.id * dim], dist_param), h.id});
-        const size_t kk = std::min(k, scored.size());
-        std::partial_sort(scored.begin(), scored.begin() + static_cast<ptrdiff_t>(kk), scored.end());
-        for (size_t i = 0; i < kk; ++i) got[q].push_back(scored[i].second);
-        kept[q] = near->size();
-      }, &lat);
+      const double secs = RunParallel(
+          1, nqr,
+          [&](size_t, size_t q) {
+            const float* query = &queries.values[q * dim];
+            auto near = tree->WithinRadius(pca->Project(query), radius, 0);
+            std::vector<std::pair<float, uint64_t>> scored;
+            scored.reserve(near->size());
+            for (const auto& h : *near)
+              scored.push_back({dist(query, &train.values[h.id * dim], dist_param), h.id});
+            const size_t kk = std::min(k, scored.size());
+            std::partial_sort(scored.begin(), scored.begin() + static_cast<ptrdiff_t>(kk),
+                              scored.end());
+            for (size_t i = 0; i < kk; ++i) got[q].push_back(scored[i].second);
+            kept[q] = near->size();
+          },
+          &lat);
       double mean_kept = 0;
       for (uint64_t c : kept) mean_kept += double(c) / double(n) / double(nqr);
       char label[128];
-      std::snprintf(label, sizeof(label), "PCA + R-tree + exact rerank, radius %.3f (%.0f%% calibration)", radius,
+      std::snprintf(label, sizeof(label),
+                    "PCA + R-tree + exact rerank, radius %.3f (%.0f%% calibration)", radius,
                     f * 100);
       qps["ref hybrid " + std::to_string(f) + "/1"] = nqr / secs;
       row("in-process", label, 1, pct(mean_kept), nqr / secs, lat, Recall(got, truth, k));
@@ -326,19 +374,24 @@ int main(int argc, char** argv) {
     const double hybrid = qps["HybridSearch " + mid_key + t];
     const double exact = qps["exact" + t];
     const std::string ann_key = "HybridSearch + ANN candidates (ef=" + std::to_string(ef) + ") ";
-    std::printf("- %zu client(s): HybridSearch at the %.0f%% radius / exact scan = %.1fx (recall@%zu %.4f); ",
-                threads, mid * 100, hybrid / exact, k, recall_of["HybridSearch " + mid_key + t]);
+    std::printf(
+        "- %zu client(s): HybridSearch at the %.0f%% radius / exact scan = %.1fx (recall@%zu "
+        "%.4f); ",
+        threads, mid * 100, hybrid / exact, k, recall_of["HybridSearch " + mid_key + t]);
     for (double f : {fractions.front(), mid}) {
       const std::string key = ann_key + std::to_string(f) + t;
-      std::printf("+ ANN at the %.0f%% radius: %.2fx the %.0f%% hybrid's speed at recall@%zu %.4f; ", f * 100,
-                  qps[key] / hybrid, mid * 100, k, recall_of[key]);
+      std::printf(
+          "+ ANN at the %.0f%% radius: %.2fx the %.0f%% hybrid's speed at recall@%zu %.4f; ",
+          f * 100, qps[key] / hybrid, mid * 100, k, recall_of[key]);
     }
     std::printf("HNSW / exact = %.1fx\n", qps["hnsw" + t] / exact);
   }
-  std::printf("- In-process: PCA + R-tree + rerank at the %.0f%% radius / brute-force scan = %.1fx; "
-              "server HybridSearch (1 client) / in-process hybrid = %.2fx; server exact scan / in-process scan = %.2fx\n",
-              mid * 100, qps["ref hybrid " + mid_key + "/1"] / qps["ref exact/1"],
-              qps["HybridSearch " + mid_key + "/1"] / qps["ref hybrid " + mid_key + "/1"],
-              qps["exact/1"] / qps["ref exact/1"]);
+  std::printf(
+      "- In-process: PCA + R-tree + rerank at the %.0f%% radius / brute-force scan = %.1fx; "
+      "server HybridSearch (1 client) / in-process hybrid = %.2fx; server exact scan / in-process "
+      "scan = %.2fx\n",
+      mid * 100, qps["ref hybrid " + mid_key + "/1"] / qps["ref exact/1"],
+      qps["HybridSearch " + mid_key + "/1"] / qps["ref hybrid " + mid_key + "/1"],
+      qps["exact/1"] / qps["ref exact/1"]);
   return 0;
 }

@@ -6,6 +6,8 @@
 //   hartonomous-bench ingest-reference --dir "$(mktemp -d)" --atoms 200000 ... [--json]
 //
 // See docs/benchmarks.md ("Atom ingest") and run_ingest_bench.sh.
+#include <grpcpp/grpcpp.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -17,8 +19,6 @@
 #include <thread>
 #include <unordered_map>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "bench_data.h"
 #include "bench_report.h"
@@ -56,9 +56,10 @@ bool ParseFlags(int argc, char** argv, Flags* flags, std::string* error) {
     return false;
   }
   flags->command = argv[1];
-  static const char* kValued[] = {"--server", "--dir", "--atoms", "--atom-bytes", "--clients",
-                                  "--batch", "--dup-fraction", "--tag", "--seed", "--corpus",
-                                  "--timeout-s", "--server-pid", "--max-message-bytes"};
+  static const char* kValued[] = {
+      "--server",           "--dir", "--atoms", "--atom-bytes", "--clients",   "--batch",
+      "--dup-fraction",     "--tag", "--seed",  "--corpus",     "--timeout-s", "--server-pid",
+      "--max-message-bytes"};
   for (int i = 2; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--json") {
@@ -151,8 +152,8 @@ struct ClientOutcome {
 };
 
 void RunClient(int index, const std::string& target, std::chrono::milliseconds timeout,
-               size_t max_message_bytes, const AtomPlan& plan, std::latch* ready,
-               std::latch* go, std::atomic<bool>* failed, ClientOutcome* out) {
+               size_t max_message_bytes, const AtomPlan& plan, std::latch* ready, std::latch* go,
+               std::atomic<bool>* failed, ClientOutcome* out) {
   // Prepare every request before the clock starts: the benchmark measures
   // transport, dedup and commit, not building the data.
   const auto& batches = plan.batches[static_cast<size_t>(index)];
@@ -175,8 +176,8 @@ void RunClient(int index, const std::string& target, std::chrono::milliseconds t
   Client client(MakeChannel(target, index), ClientOptions{target, timeout});
   grpc::Status serving = client.WaitUntilServing(std::chrono::seconds(30));
   if (!serving.ok()) {
-    out->errors.push_back("client " + std::to_string(index) + ": not SERVING: " +
-                          serving.error_message());
+    out->errors.push_back("client " + std::to_string(index) +
+                          ": not SERVING: " + serving.error_message());
     failed->store(true);
   }
   ready->count_down();
@@ -221,8 +222,8 @@ void RunClient(int index, const std::string& target, std::chrono::milliseconds t
     if (response.atoms_created() + response.atoms_reused() != ids.size() ||
         response.atoms_created() != created_flags) {
       out->errors.push_back(where + "atoms_created " + std::to_string(response.atoms_created()) +
-                            " + atoms_reused " + std::to_string(response.atoms_reused()) +
-                            " vs " + std::to_string(ids.size()) + " atoms, " +
+                            " + atoms_reused " + std::to_string(response.atoms_reused()) + " vs " +
+                            std::to_string(ids.size()) + " atoms, " +
                             std::to_string(created_flags) + " created flags");
     }
     if (response.bytes_received() != bytes && out->errors.size() < 10) {
@@ -249,7 +250,8 @@ void CheckAtomIds(const AtomPlan& plan, const std::vector<ClientOutcome>& outcom
     }
   }
   if (conflicts > 0) {
-    errors->push_back(std::to_string(conflicts) + " atoms got another atom_id than earlier "
+    errors->push_back(std::to_string(conflicts) +
+                      " atoms got another atom_id than earlier "
                       "atoms with the same content");
   }
   std::vector<uint64_t> sorted = id_of;
@@ -298,8 +300,7 @@ int RunIngest(const Flags& flags, const DataOptions& data, const AtomPlan& plan,
   std::vector<std::thread> threads;
   for (int i = 0; i < clients; ++i) {
     threads.emplace_back(RunClient, i, std::cref(target), timeout, max_message_bytes,
-                         std::cref(plan), &ready, &go, &failed,
-                         &outcomes[static_cast<size_t>(i)]);
+                         std::cref(plan), &ready, &go, &failed, &outcomes[static_cast<size_t>(i)]);
   }
   ready.wait();
 

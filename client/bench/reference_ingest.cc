@@ -76,8 +76,8 @@ class RefStore {
 
 }  // namespace
 
-bool RunReference(const ReferenceOptions& options, const AtomPlan& plan,
-                  RunResult* result, std::string* error) {
+bool RunReference(const ReferenceOptions& options, const AtomPlan& plan, RunResult* result,
+                  std::string* error) {
   namespace fs = std::filesystem;
   *result = RunResult();
   result->mode = "ingest-reference";
@@ -98,7 +98,9 @@ bool RunReference(const ReferenceOptions& options, const AtomPlan& plan,
   } cleanup{path, options.keep};
 
   RefStore store;
-  if (std::string message = store.Open(path, options.map_size, options.writemap ? MDB_WRITEMAP : 0u); !message.empty()) {
+  if (std::string message =
+          store.Open(path, options.map_size, options.writemap ? MDB_WRITEMAP : 0u);
+      !message.empty()) {
     *error = message;
     return false;
   }

@@ -37,7 +37,7 @@ struct ReferenceOptions {
 
 // Runs the reference over plan. Fills *result; returns false with *error set
 // when LMDB fails.
-bool RunReference(const ReferenceOptions& options, const AtomPlan& plan,
-                  RunResult* result, std::string* error);
+bool RunReference(const ReferenceOptions& options, const AtomPlan& plan, RunResult* result,
+                  std::string* error);
 
 }  // namespace hartonomous::bench

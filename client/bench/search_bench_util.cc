@@ -90,17 +90,20 @@ Results BruteForce(const DistanceFn& distance, const std::vector<float>& train, 
   Results truth(nq);
   std::vector<double> unused;
   const size_t threads = std::max(1u, std::thread::hardware_concurrency());
-  RunParallel(threads, nq, [&](size_t, size_t q) {
-    std::vector<std::pair<float, uint64_t>> all;
-    all.reserve(n);
-    for (size_t i = 0; i < n; ++i) {
-      if (keep && !keep(i)) continue;
-      all.push_back({distance(&queries[q * dim], &train[i * dim]), i});
-    }
-    const size_t kk = std::min(k, all.size());
-    std::partial_sort(all.begin(), all.begin() + kk, all.end());
-    for (size_t i = 0; i < kk; ++i) truth[q].push_back(all[i].second);
-  }, &unused);
+  RunParallel(
+      threads, nq,
+      [&](size_t, size_t q) {
+        std::vector<std::pair<float, uint64_t>> all;
+        all.reserve(n);
+        for (size_t i = 0; i < n; ++i) {
+          if (keep && !keep(i)) continue;
+          all.push_back({distance(&queries[q * dim], &train[i * dim]), i});
+        }
+        const size_t kk = std::min(k, all.size());
+        std::partial_sort(all.begin(), all.begin() + kk, all.end());
+        for (size_t i = 0; i < kk; ++i) truth[q].push_back(all[i].second);
+      },
+      &unused);
   return truth;
 }
 
@@ -120,7 +123,8 @@ std::vector<std::unique_ptr<Client>> MakeClients(const ClientOptions& options, s
     ClientOptions o = options;
     o.own_connection = true;
     clients.push_back(std::make_unique<Client>(o));
-    Check(clients.back()->WaitUntilServing(std::chrono::milliseconds(10000)), "wait for the server");
+    Check(clients.back()->WaitUntilServing(std::chrono::milliseconds(10000)),
+          "wait for the server");
   }
   return clients;
 }
@@ -139,10 +143,11 @@ std::unordered_map<uint64_t, uint64_t> LoadRows(Client& client, const std::strin
     std::vector<v1::IngestAtomRequest> atoms;
     for (size_t r = start; r < end; ++r) {
       v1::IngestAtomRequest a;
-      const std::string raw = r < rows.raw_rows.size()
-                                  ? rows.raw_rows[r]
-                                  : std::string(reinterpret_cast<const char*>(&rows.values[r * dim]),
-                                                dim * sizeof(float));
+      const std::string raw =
+          r < rows.raw_rows.size()
+              ? rows.raw_rows[r]
+              : std::string(reinterpret_cast<const char*>(&rows.values[r * dim]),
+                            dim * sizeof(float));
       a.set_content(raw + "#" + std::to_string(r));
       a.set_modality("image");
       if (metadata) a.set_metadata(metadata(r));

@@ -6,16 +6,16 @@
 // other functions are pure or read-only.
 #pragma once
 
+#include <grpcpp/grpcpp.h>
+
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
-#include <unordered_map>
 #include <string>
+#include <unordered_map>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "../cli/vector_files.h"
 #include "hartonomous/client.h"

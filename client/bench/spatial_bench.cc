@@ -10,11 +10,10 @@
 #include <cmath>
 #include <cstdlib>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "index/spatial/spatial_index.h"
 
@@ -51,12 +50,18 @@ int main(int argc, char** argv) {
     const std::string a = argv[i];
     auto next = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
     const char* v = nullptr;
-    if (a == "--json") o.json = true;
-    else if (a == "--points" && (v = next())) o.points = std::strtoull(v, nullptr, 10);
-    else if (a == "--queries" && (v = next())) o.queries = std::strtoull(v, nullptr, 10);
-    else if (a == "--selectivity" && (v = next())) o.selectivity = std::atof(v);
-    else if (a == "--runs" && (v = next())) o.runs = std::atoi(v);
-    else return Usage();
+    if (a == "--json")
+      o.json = true;
+    else if (a == "--points" && (v = next()))
+      o.points = std::strtoull(v, nullptr, 10);
+    else if (a == "--queries" && (v = next()))
+      o.queries = std::strtoull(v, nullptr, 10);
+    else if (a == "--selectivity" && (v = next()))
+      o.selectivity = std::atof(v);
+    else if (a == "--runs" && (v = next()))
+      o.runs = std::atoi(v);
+    else
+      return Usage();
   }
   if (o.points == 0 || o.queries == 0 || o.runs <= 0 || !(o.selectivity > 0 && o.selectivity < 1)) {
     return Usage();
@@ -72,7 +77,8 @@ int main(int argc, char** argv) {
   const double radius = std::cbrt(o.selectivity * 3.0 / (4.0 * M_PI));
   std::uniform_real_distribution<double> inner(radius, 1 - radius);
   std::vector<Point3> queries;
-  for (size_t i = 0; i < o.queries; ++i) queries.push_back(Point3{inner(rng), inner(rng), inner(rng)});
+  for (size_t i = 0; i < o.queries; ++i)
+    queries.push_back(Point3{inner(rng), inner(rng), inner(rng)});
 
   auto rtree = std::move(MakeSpatialIndex("rtree")).value();
   auto scan = std::move(MakeSpatialIndex("scan")).value();
@@ -110,16 +116,16 @@ int main(int argc, char** argv) {
   // The scan is slow: measure it on fewer queries.
   const double scan_qps = measure(*scan, std::max<size_t>(10, queries.size() / 50));
 
-  nlohmann::json out = {{"points", o.points},         {"queries", o.queries},
-                        {"selectivity", o.selectivity}, {"radius", radius},
-                        {"mean_hits", mean_hits},      {"rtree_build_s", build_s},
-                        {"rtree_qps", rtree_qps},      {"scan_qps", scan_qps},
-                        {"speedup", rtree_qps / scan_qps}, {"runs", o.runs}};
+  nlohmann::json out = {
+      {"points", o.points},     {"queries", o.queries},   {"selectivity", o.selectivity},
+      {"radius", radius},       {"mean_hits", mean_hits}, {"rtree_build_s", build_s},
+      {"rtree_qps", rtree_qps}, {"scan_qps", scan_qps},   {"speedup", rtree_qps / scan_qps},
+      {"runs", o.runs}};
   if (o.json) {
     std::cout << out.dump() << "\n";
   } else {
-    std::cout << "points " << o.points << ", radius " << radius << " (selectivity "
-              << o.selectivity << ", " << mean_hits << " hits/query)\n"
+    std::cout << "points " << o.points << ", radius " << radius << " (selectivity " << o.selectivity
+              << ", " << mean_hits << " hits/query)\n"
               << "rtree build (packed) " << build_s << " s\n"
               << "rtree " << rtree_qps << " queries/s\n"
               << "scan  " << scan_qps << " queries/s\n"

@@ -36,9 +36,9 @@
 #include <vector>
 
 #include "../cli/vector_files.h"
-#include "search_bench_util.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "hartonomous/client.h"
+#include "search_bench_util.h"
 
 namespace {
 
@@ -52,7 +52,8 @@ int Probe(std::map<std::string, std::string>& flags) {
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 5);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 5);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 20);
-  auto channel = grpc::CreateCustomChannel(flags["--server"], grpc::InsecureChannelCredentials(), args);
+  auto channel =
+      grpc::CreateCustomChannel(flags["--server"], grpc::InsecureChannelCredentials(), args);
   {
     // The daemon listens before it has caught its indexes up (health
     // NOT_SERVING, Search UNAVAILABLE meanwhile): wait for SERVING first.
@@ -81,8 +82,10 @@ int Probe(std::map<std::string, std::string>& flags) {
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(10));
   Check(stub->Search(&ctx, req, &resp), "Search");
   const int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                             std::chrono::system_clock::now().time_since_epoch()).count();
-  if (resp.results_size() != 10) Die("first Search returned " + std::to_string(resp.results_size()) + " results");
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+  if (resp.results_size() != 10)
+    Die("first Search returned " + std::to_string(resp.results_size()) + " results");
   std::printf("%.3f\n", double(now_ns - since_ns) / 1e9);
   return 0;
 }
@@ -98,15 +101,28 @@ DistanceFn L2Of(hnswlib::L2Space& space) {
 
 int main(int argc, char** argv) {
   SetProgramName("hartonomous-vector-bench");
-  std::map<std::string, std::string> flags = ParseFlags(argc, argv, {
-      {"--train", "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"},
-      {"--queries", "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"},
-      {"--labels", "/usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz"},
-      {"--limit", "60000"}, {"--nq", "2000"}, {"--k", "10"}, {"--m", "16"},
-      {"--ef-construction", "200"}, {"--efs", "10,20,40,80,160,320"}, {"--batch", "1000"},
-      {"--clients", "1,2,8"}, {"--batch-clients", "1,2"}, {"--ref-threads", "1,2,8"},
-      {"--search-batch", "100"}, {"--filter-nq", "500"}, {"--filter-ef", "64"},
-      {"--exact-nq", "200"}, {"--server", ""}, {"--server-pid", ""}, {"--probe-since-ns", ""}});
+  std::map<std::string, std::string> flags =
+      ParseFlags(argc, argv,
+                 {{"--train", "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"},
+                  {"--queries", "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"},
+                  {"--labels", "/usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz"},
+                  {"--limit", "60000"},
+                  {"--nq", "2000"},
+                  {"--k", "10"},
+                  {"--m", "16"},
+                  {"--ef-construction", "200"},
+                  {"--efs", "10,20,40,80,160,320"},
+                  {"--batch", "1000"},
+                  {"--clients", "1,2,8"},
+                  {"--batch-clients", "1,2"},
+                  {"--ref-threads", "1,2,8"},
+                  {"--search-batch", "100"},
+                  {"--filter-nq", "500"},
+                  {"--filter-ef", "64"},
+                  {"--exact-nq", "200"},
+                  {"--server", ""},
+                  {"--server-pid", ""},
+                  {"--probe-since-ns", ""}});
   if (!flags["--probe-since-ns"].empty()) return Probe(flags);
   const size_t limit = std::stoul(flags["--limit"]), nq = std::stoul(flags["--nq"]);
   const size_t k = std::stoul(flags["--k"]), m = std::stoul(flags["--m"]);
@@ -127,7 +143,8 @@ int main(int argc, char** argv) {
 
   hnswlib::L2Space space(dim);
   auto g0 = Clock::now();
-  const Results truth = BruteForce(L2Of(space), train.values, n, queries.values, nqr, dim, k, nullptr);
+  const Results truth =
+      BruteForce(L2Of(space), train.values, n, queries.values, nqr, dim, k, nullptr);
   const int filter_label = 3;
   const Results ftruth = BruteForce(L2Of(space), train.values, n, queries.values, filter_nq, dim, k,
                                     [&](size_t i) { return labels[i] == filter_label; });
@@ -135,12 +152,15 @@ int main(int argc, char** argv) {
 
   // qps[program/mode/threads][ef], recall[program/mode/threads][ef].
   std::map<std::string, std::map<size_t, double>> qps, recall;
-  std::printf("| program | mode | threads / clients | ef | queries/s | p50 ms | p99 ms | recall@%zu |\n"
-              "|---|---|---|---|---|---|---|---|\n", k);
-  auto row = [&](const std::string& program, const std::string& mode, size_t threads, const std::string& ef,
-                 double q, const std::vector<double>& lat, const std::string& rec) {
-    std::printf("| %s | %s | %zu | %s | %.0f | %.3f | %.3f | %s |\n", program.c_str(), mode.c_str(), threads,
-                ef.c_str(), q, Percentile(lat, 0.5), Percentile(lat, 0.99), rec.c_str());
+  std::printf(
+      "| program | mode | threads / clients | ef | queries/s | p50 ms | p99 ms | recall@%zu |\n"
+      "|---|---|---|---|---|---|---|---|\n",
+      k);
+  auto row = [&](const std::string& program, const std::string& mode, size_t threads,
+                 const std::string& ef, double q, const std::vector<double>& lat,
+                 const std::string& rec) {
+    std::printf("| %s | %s | %zu | %s | %.0f | %.3f | %.3f | %s |\n", program.c_str(), mode.c_str(),
+                threads, ef.c_str(), q, Percentile(lat, 0.5), Percentile(lat, 0.99), rec.c_str());
     std::fflush(stdout);
   };
   auto fmt = [](double v) {
@@ -158,30 +178,39 @@ int main(int argc, char** argv) {
   const double ref_rss = (ProcStatus("self")["VmRSS"] - rss_before) * 1024;
   // hnswlib's own structures: level 0 (links, vector, label) plus upper levels.
   double ref_index_bytes = double(n) * double(ref.size_data_per_element_);
-  for (size_t i = 0; i < n; ++i) ref_index_bytes += double(ref.element_levels_[i]) * double(ref.size_links_per_element_);
+  for (size_t i = 0; i < n; ++i)
+    ref_index_bytes += double(ref.element_levels_[i]) * double(ref.size_links_per_element_);
   std::vector<double> lat;
   {  // warm-up
     ref.setEf(efs.front());
-    RunParallel(1, std::min<size_t>(200, nqr), [&](size_t, size_t q) { ref.searchKnn(&queries.values[q * dim], k); }, &lat);
+    RunParallel(
+        1, std::min<size_t>(200, nqr),
+        [&](size_t, size_t q) { ref.searchKnn(&queries.values[q * dim], k); }, &lat);
   }
   for (size_t threads : ref_threads) {
     for (size_t ef : efs) {
       ref.setEf(ef);
       Results got(nqr);
-      const double secs = RunParallel(threads, nqr, [&](size_t, size_t q) {
-        auto pq = ref.searchKnn(&queries.values[q * dim], k);
-        got[q].resize(pq.size());
-        for (size_t i = pq.size(); i-- > 0; pq.pop()) got[q][i] = pq.top().second;
-      }, &lat);
+      const double secs = RunParallel(
+          threads, nqr,
+          [&](size_t, size_t q) {
+            auto pq = ref.searchKnn(&queries.values[q * dim], k);
+            got[q].resize(pq.size());
+            for (size_t i = pq.size(); i-- > 0; pq.pop()) got[q][i] = pq.top().second;
+          },
+          &lat);
       const std::string key = "ref/" + std::to_string(threads);
       qps[key][ef] = nqr / secs;
       recall[key][ef] = Recall(got, truth, k);
-      row("hnswlib in-process", "searchKnn", threads, std::to_string(ef), nqr / secs, lat, fmt(recall[key][ef]));
+      row("hnswlib in-process", "searchKnn", threads, std::to_string(ef), nqr / secs, lat,
+          fmt(recall[key][ef]));
     }
   }
   if (flags["--server"].empty()) {
-    std::printf("\n- hnswlib in-process build (1 thread): %.1f s (%.0f vectors/s); index %.0f MB = %.0f bytes/vector (RSS growth %.0f MB)\n",
-                ref_build, n / ref_build, ref_index_bytes / 1e6, ref_index_bytes / n, ref_rss / 1e6);
+    std::printf(
+        "\n- hnswlib in-process build (1 thread): %.1f s (%.0f vectors/s); index %.0f MB = %.0f "
+        "bytes/vector (RSS growth %.0f MB)\n",
+        ref_build, n / ref_build, ref_index_bytes / 1e6, ref_index_bytes / n, ref_rss / 1e6);
     return 0;
   }
 
@@ -201,9 +230,9 @@ int main(int argc, char** argv) {
   spec.mutable_index()->set_ef_construction(static_cast<uint32_t>(efc));
   std::vector<uint64_t> atom_of;
   LoadTimes load;
-  const std::unordered_map<uint64_t, uint64_t> row_of =
-      LoadRows(client, "fmnist", spec, train, batch,
-               [&](size_t r) { return "{\"label\":" + std::to_string(labels[r]) + "}"; }, &atom_of, &load);
+  const std::unordered_map<uint64_t, uint64_t> row_of = LoadRows(
+      client, "fmnist", spec, train, batch,
+      [&](size_t r) { return "{\"label\":" + std::to_string(labels[r]) + "}"; }, &atom_of, &load);
   const double load_secs = load.total_s, atom_secs = load.atoms_s, add_secs = load.embeddings_s;
   const auto server_status = pid.empty() ? std::map<std::string, double>{} : ProcStatus(pid);
   v1::Collection info;
@@ -221,7 +250,8 @@ int main(int argc, char** argv) {
     req.set_limit(static_cast<uint32_t>(k));
     req.mutable_params()->set_ef(static_cast<uint32_t>(ef));
     req.mutable_params()->set_exact(exact);
-    if (label >= 0) (*req.mutable_filter()->mutable_metadata_equals())["label"] = std::to_string(label);
+    if (label >= 0)
+      (*req.mutable_filter()->mutable_metadata_equals())["label"] = std::to_string(label);
     return req;
   };
   auto to_rows = [&](const v1::SearchResponse& resp, std::vector<uint64_t>* out) {
@@ -233,14 +263,18 @@ int main(int argc, char** argv) {
                    std::map<int, int>* paths) {
     got->assign(count, {});
     std::vector<std::vector<int>> path_of(threads);
-    const double secs = RunParallel(threads, count, [&](size_t t, size_t q) {
-      v1::SearchResponse resp;
-      Check(clients[t]->Search(make_request(q, ef, exact, label), &resp), "Search");
-      path_of[t].push_back(resp.path());
-      to_rows(resp, &(*got)[q]);
-    }, &lat);
+    const double secs = RunParallel(
+        threads, count,
+        [&](size_t t, size_t q) {
+          v1::SearchResponse resp;
+          Check(clients[t]->Search(make_request(q, ef, exact, label), &resp), "Search");
+          path_of[t].push_back(resp.path());
+          to_rows(resp, &(*got)[q]);
+        },
+        &lat);
     if (paths) {
-      for (const auto& v : path_of) for (int p : v) ++(*paths)[p];
+      for (const auto& v : path_of)
+        for (int p : v) ++(*paths)[p];
     }
     return secs;
   };
@@ -255,26 +289,33 @@ int main(int argc, char** argv) {
       const std::string key = "search/" + std::to_string(threads);
       qps[key][ef] = nqr / secs;
       recall[key][ef] = Recall(got, truth, k);
-      row("hartonomousd", "Search", threads, std::to_string(ef), nqr / secs, lat, fmt(recall[key][ef]));
+      row("hartonomousd", "Search", threads, std::to_string(ef), nqr / secs, lat,
+          fmt(recall[key][ef]));
     }
   }
   for (size_t threads : batch_client_counts) {
     for (size_t ef : efs) {
       Results got(nqr);
       const size_t calls = (nqr + search_batch - 1) / search_batch;
-      const double secs = RunParallel(threads, calls, [&](size_t t, size_t c) {
-        v1::BatchSearchRequest req;
-        const size_t first = c * search_batch, last = std::min(nqr, first + search_batch);
-        for (size_t q = first; q < last; ++q) *req.add_searches() = make_request(q, ef, false, -1);
-        v1::BatchSearchResponse resp;
-        Check(clients[t]->BatchSearch(req, &resp), "BatchSearch");
-        for (size_t q = first; q < last; ++q) to_rows(resp.results(static_cast<int>(q - first)), &got[q]);
-      }, &lat);
+      const double secs = RunParallel(
+          threads, calls,
+          [&](size_t t, size_t c) {
+            v1::BatchSearchRequest req;
+            const size_t first = c * search_batch, last = std::min(nqr, first + search_batch);
+            for (size_t q = first; q < last; ++q)
+              *req.add_searches() = make_request(q, ef, false, -1);
+            v1::BatchSearchResponse resp;
+            Check(clients[t]->BatchSearch(req, &resp), "BatchSearch");
+            for (size_t q = first; q < last; ++q)
+              to_rows(resp.results(static_cast<int>(q - first)), &got[q]);
+          },
+          &lat);
       const std::string key = "batch/" + std::to_string(threads);
       qps[key][ef] = nqr / secs;
       recall[key][ef] = Recall(got, truth, k);
-      row("hartonomousd", "BatchSearch (" + std::to_string(search_batch) + " per call; latency per call)",
-          threads, std::to_string(ef), nqr / secs, lat, fmt(recall[key][ef]));
+      row("hartonomousd",
+          "BatchSearch (" + std::to_string(search_batch) + " per call; latency per call)", threads,
+          std::to_string(ef), nqr / secs, lat, fmt(recall[key][ef]));
     }
   }
   auto path_note = [](const std::map<int, int>& paths) {
@@ -293,53 +334,68 @@ int main(int argc, char** argv) {
     const size_t ef = std::stoul(flags["--filter-ef"]);
     const double secs = unary(1, filter_nq, ef, false, filter_label, &got, &paths);
     filter_recall = Recall(got, ftruth, k);
-    row("hartonomousd", "Search, filter label = " + std::to_string(filter_label) + " (10% of rows; " +
-                            std::to_string(filter_nq) + " queries; " + path_note(paths) + ")",
-        1, std::to_string(ef), filter_nq / secs, lat, fmt(filter_recall) + " (vs exact over label " +
-                                                          std::to_string(filter_label) + ")");
+    row("hartonomousd",
+        "Search, filter label = " + std::to_string(filter_label) + " (10% of rows; " +
+            std::to_string(filter_nq) + " queries; " + path_note(paths) + ")",
+        1, std::to_string(ef), filter_nq / secs, lat,
+        fmt(filter_recall) + " (vs exact over label " + std::to_string(filter_label) + ")");
   }
   {
     Results got;
     std::map<int, int> paths;
     const double secs = unary(1, exact_nq, 0, true, -1, &got, &paths);
     Results t(truth.begin(), truth.begin() + exact_nq);
-    row("hartonomousd", "Search, exact (" + std::to_string(exact_nq) + " queries; " + path_note(paths) + ")", 1,
+    row("hartonomousd",
+        "Search, exact (" + std::to_string(exact_nq) + " queries; " + path_note(paths) + ")", 1,
         "-", exact_nq / secs, lat, fmt(Recall(got, t, k)));
   }
 
   std::printf("\nLoad and memory:\n\n");
-  std::printf("- hnswlib in-process build, 1 thread: %.1f s (%.0f vectors/s); index %.0f MB = %.0f bytes/vector (RSS growth of the benchmark %.0f MB)\n",
-              ref_build, n / ref_build, ref_index_bytes / 1e6, ref_index_bytes / n, ref_rss / 1e6);
-  std::printf("- hartonomousd load through gRPC, batches of %zu: %.1f s in all; IngestAtoms %.1f s (%.0f atoms/s), "
-              "AddEmbeddings (durable, indexed) %.1f s (%.0f vectors/s) = %.2fx the in-process build\n",
-              batch, load_secs, atom_secs, n / atom_secs, add_secs, n / add_secs, add_secs / ref_build);
+  std::printf(
+      "- hnswlib in-process build, 1 thread: %.1f s (%.0f vectors/s); index %.0f MB = %.0f "
+      "bytes/vector (RSS growth of the benchmark %.0f MB)\n",
+      ref_build, n / ref_build, ref_index_bytes / 1e6, ref_index_bytes / n, ref_rss / 1e6);
+  std::printf(
+      "- hartonomousd load through gRPC, batches of %zu: %.1f s in all; IngestAtoms %.1f s (%.0f "
+      "atoms/s), "
+      "AddEmbeddings (durable, indexed) %.1f s (%.0f vectors/s) = %.2fx the in-process build\n",
+      batch, load_secs, atom_secs, n / atom_secs, add_secs, n / add_secs, add_secs / ref_build);
   if (!pid.empty()) {
     const double rss = server_status.at("VmRSS") * 1024;
-    std::printf("- hartonomousd RSS after the load: %.0f MB (anonymous %.0f MB, file-backed %.0f MB: LMDB pages in "
-                "the map) = %.0f bytes per vector; %.0f MB before the load, so %.0f bytes per vector added "
-                "(the raw vector is %zu bytes)\n",
-                rss / 1e6, server_status.count("RssAnon") ? server_status.at("RssAnon") * 1024 / 1e6 : 0.0,
-                server_status.count("RssFile") ? server_status.at("RssFile") * 1024 / 1e6 : 0.0, rss / n,
-                server_rss_start / 1e6, (rss - server_rss_start) / n, dim * sizeof(float));
+    std::printf(
+        "- hartonomousd RSS after the load: %.0f MB (anonymous %.0f MB, file-backed %.0f MB: LMDB "
+        "pages in "
+        "the map) = %.0f bytes per vector; %.0f MB before the load, so %.0f bytes per vector added "
+        "(the raw vector is %zu bytes)\n",
+        rss / 1e6, server_status.count("RssAnon") ? server_status.at("RssAnon") * 1024 / 1e6 : 0.0,
+        server_status.count("RssFile") ? server_status.at("RssFile") * 1024 / 1e6 : 0.0, rss / n,
+        server_rss_start / 1e6, (rss - server_rss_start) / n, dim * sizeof(float));
   }
   std::printf("- Index memory reported by GetCollection: %.0f MB = %.0f bytes/vector\n",
               double(info.memory_bytes()) / 1e6, double(info.memory_bytes()) / n);
 
   // Targets at recall@k >= 0.95, per ef (server and reference recall both).
   std::printf("\nRatios per ef (server queries/s / in-process queries/s):\n\n");
-  std::printf("| ef | recall@%zu (ref, 1 thread) | BatchSearch 1 client / ref 1 thread | BatchSearch 2 clients / ref 2 threads | "
-              "Search 8 clients / ref 2 threads | Search 1 client / ref 1 thread |\n|---|---|---|---|---|---|\n", k);
+  std::printf(
+      "| ef | recall@%zu (ref, 1 thread) | BatchSearch 1 client / ref 1 thread | BatchSearch 2 "
+      "clients / ref 2 threads | "
+      "Search 8 clients / ref 2 threads | Search 1 client / ref 1 thread "
+      "|\n|---|---|---|---|---|---|\n",
+      k);
   auto ratio = [&](const std::string& a, const std::string& b, size_t ef) {
-    if (!qps.count(a) || !qps.count(b) || !qps[a].count(ef) || !qps[b].count(ef)) return std::string("-");
+    if (!qps.count(a) || !qps.count(b) || !qps[a].count(ef) || !qps[b].count(ef))
+      return std::string("-");
     char buf[32];
     std::snprintf(buf, sizeof(buf), "%.2f", qps[a][ef] / qps[b][ef]);
     return std::string(buf);
   };
   for (size_t ef : efs) {
-    std::printf("| %zu | %s | %s | %s | %s | %s |\n", ef, recall.count("ref/1") ? fmt(recall["ref/1"][ef]).c_str() : "-",
+    std::printf("| %zu | %s | %s | %s | %s | %s |\n", ef,
+                recall.count("ref/1") ? fmt(recall["ref/1"][ef]).c_str() : "-",
                 ratio("batch/1", "ref/1", ef).c_str(), ratio("batch/2", "ref/2", ef).c_str(),
                 ratio("search/8", "ref/2", ef).c_str(), ratio("search/1", "ref/1", ef).c_str());
   }
-  std::printf("\n- Filtered search (label = %d, 10%% of rows), recall@%zu: %.4f\n", filter_label, k, filter_recall);
+  std::printf("\n- Filtered search (label = %d, 10%% of rows), recall@%zu: %.4f\n", filter_label, k,
+              filter_recall);
   return 0;
 }

@@ -17,9 +17,7 @@ struct OptionToken {
   std::optional<std::string> inline_value;  // from "--name=value"
 };
 
-bool LooksLikeOption(std::string_view token) {
-  return token.size() > 1 && token[0] == '-';
-}
+bool LooksLikeOption(std::string_view token) { return token.size() > 1 && token[0] == '-'; }
 
 OptionToken SplitOption(std::string_view token) {
   OptionToken option;
@@ -38,8 +36,7 @@ OptionToken SplitOption(std::string_view token) {
   return option;
 }
 
-const OptionSpec* FindOption(const std::vector<OptionSpec>& specs,
-                             const OptionToken& option) {
+const OptionSpec* FindOption(const std::vector<OptionSpec>& specs, const OptionToken& option) {
   for (const OptionSpec& spec : specs) {
     if (option.is_short ? (option.name.size() == 1 && spec.short_name == option.name[0])
                         : spec.name == option.name) {
@@ -62,8 +59,7 @@ const std::vector<OptionSpec>& GlobalSpecs() {
   return specs;
 }
 
-void ApplyGlobal(const OptionSpec& spec, const std::string& value,
-                 GlobalOptions* global) {
+void ApplyGlobal(const OptionSpec& spec, const std::string& value, GlobalOptions* global) {
   if (spec.name == "server") {
     if (value.empty()) throw UsageError("--server needs a non-empty address");
     global->server = value;
@@ -99,8 +95,7 @@ bool TakeOption(const std::vector<std::string>& argv, size_t* i,
   } else if (*i + 1 < argv.size()) {
     value = argv[++*i];
   } else {
-    throw UsageError("option " + token + " needs a value (" +
-                     std::string(spec->value_name) + ")");
+    throw UsageError("option " + token + " needs a value (" + std::string(spec->value_name) + ")");
   }
   if (global) {
     ApplyGlobal(*spec, value, &out->global);
@@ -112,9 +107,7 @@ bool TakeOption(const std::vector<std::string>& argv, size_t* i,
 
 }  // namespace
 
-bool Invocation::Has(std::string_view name) const {
-  return options.find(name) != options.end();
-}
+bool Invocation::Has(std::string_view name) const { return options.find(name) != options.end(); }
 
 std::string Invocation::Get(std::string_view name, std::string_view fallback) const {
   auto it = options.find(name);
@@ -133,8 +126,8 @@ int32_t Invocation::GetInt32(std::string_view name, int32_t fallback) const {
   return ParseInt32(it->second, "--" + std::string(name));
 }
 
-Invocation ParseArgs(const std::vector<std::string>& argv,
-                     const std::vector<CommandSpec>& commands, const char* server_env) {
+Invocation ParseArgs(const std::vector<std::string>& argv, const std::vector<CommandSpec>& commands,
+                     const char* server_env) {
   Invocation out;
   out.global.server = (server_env != nullptr && server_env[0] != '\0')
                           ? std::string(server_env)
@@ -175,8 +168,7 @@ Invocation ParseArgs(const std::vector<std::string>& argv,
       throw UsageError("missing argument; " + usage);
     }
     if (out.args.size() > command.max_args) {
-      throw UsageError("unexpected argument '" + out.args[command.max_args] + "'; " +
-                       usage);
+      throw UsageError("unexpected argument '" + out.args[command.max_args] + "'; " + usage);
     }
   }
   return out;
@@ -187,8 +179,7 @@ uint64_t ParseUint64(std::string_view text, std::string_view what) {
   const char* end = text.data() + text.size();
   auto [ptr, ec] = std::from_chars(text.data(), end, value);
   if (text.empty() || ec != std::errc() || ptr != end) {
-    throw UsageError(std::string(what) +
-                     " must be a non-negative decimal integer, got '" +
+    throw UsageError(std::string(what) + " must be a non-negative decimal integer, got '" +
                      std::string(text) + "'");
   }
   return value;
@@ -199,8 +190,7 @@ int32_t ParseInt32(std::string_view text, std::string_view what) {
   const char* end = text.data() + text.size();
   auto [ptr, ec] = std::from_chars(text.data(), end, value);
   if (text.empty() || ec != std::errc() || ptr != end) {
-    throw UsageError(std::string(what) +
-                     " must be a decimal integer in int32 range, got '" +
+    throw UsageError(std::string(what) + " must be a decimal integer in int32 range, got '" +
                      std::string(text) + "'");
   }
   return value;
@@ -213,8 +203,8 @@ std::chrono::milliseconds ParseSeconds(std::string_view text, std::string_view w
   // At most ~30 years, so that the deadline arithmetic cannot overflow.
   if (copy.empty() || end != copy.c_str() + copy.size() || !std::isfinite(seconds) ||
       seconds <= 0 || seconds > 1e9) {
-    throw UsageError(std::string(what) + " must be a positive number of seconds, got '" +
-                     copy + "'");
+    throw UsageError(std::string(what) + " must be a positive number of seconds, got '" + copy +
+                     "'");
   }
   const auto ms = static_cast<int64_t>(std::ceil(seconds * 1000));
   return std::chrono::milliseconds(ms);

@@ -77,8 +77,8 @@ struct Invocation {
 // (nullptr or empty = unset). Throws UsageError on an unknown command or
 // option, a missing or malformed value, or a wrong number of arguments (the
 // last check is skipped when --help or --version was given).
-Invocation ParseArgs(const std::vector<std::string>& argv,
-                     const std::vector<CommandSpec>& commands, const char* server_env);
+Invocation ParseArgs(const std::vector<std::string>& argv, const std::vector<CommandSpec>& commands,
+                     const char* server_env);
 
 // Strict decimal parsers for option values and arguments; `what` names the
 // value in the UsageError, e.g. "--limit" or "atom id".

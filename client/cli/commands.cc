@@ -11,8 +11,8 @@
 #include "help.h"
 #include "ingest.h"
 #include "json_output.h"
-#include "text_output.h"
 #include "spatial.h"
+#include "text_output.h"
 #include "vectors.h"
 
 namespace hartonomous::cli {
@@ -37,8 +37,7 @@ void WriteContent(const v1::Atom& atom, const std::string& output) {
                   std::to_string(atom.content_size()));
   }
   if (output == "-") {
-    std::cout.write(atom.content().data(),
-                    static_cast<std::streamsize>(atom.content().size()));
+    std::cout.write(atom.content().data(), static_cast<std::streamsize>(atom.content().size()));
     return;
   }
   std::ofstream file(output, std::ios::binary | std::ios::trunc);
@@ -54,8 +53,7 @@ void RunGet(const Invocation& invocation) {
   if (!by_hash) {
     const auto [end, ec] = std::from_chars(key.data(), key.data() + key.size(), atom_id);
     if (key.empty() || ec != std::errc() || end != key.data() + key.size()) {
-      throw UsageError("'" + key +
-                       "' is neither a decimal atom id nor a 64-hex content hash");
+      throw UsageError("'" + key + "' is neither a decimal atom id nor a 64-hex content hash");
     }
   }
   const bool show_content = invocation.Has("content");
@@ -113,8 +111,7 @@ void RunList(const Invocation& invocation) {
     if (json) {
       std::string text = DumpJson(AtomToJson(atom, false));
       // Indent the object as an array element; JSON strings hold no raw newline.
-      for (size_t at = text.find('\n'); at != std::string::npos;
-           at = text.find('\n', at + 3)) {
+      for (size_t at = text.find('\n'); at != std::string::npos; at = text.find('\n', at + 3)) {
         text.replace(at, 1, "\n  ");
       }
       std::cout << (count == 0 ? "\n  " : ",\n  ") << text;
@@ -320,8 +317,7 @@ const std::vector<CommandSpec>& Commands() {
        .summary = "show one atom, by atom id or content hash",
        .details = kGetDetails,
        .options = {{"content", 0, "", "include the content"},
-                   {"output", 'o', "FILE",
-                    "write the raw content to FILE ('-' = stdout)"}},
+                   {"output", 'o', "FILE", "write the raw content to FILE ('-' = stdout)"}},
        .min_args = 1,
        .max_args = 1,
        .run = &RunGet},
@@ -333,8 +329,7 @@ const std::vector<CommandSpec>& Commands() {
                    {"active", 0, "", "only active atoms"},
                    {"inactive", 0, "", "only inactive atoms"},
                    {"limit", 0, "N", "stop after N atoms (default: 0 = all)"},
-                   {"page-size", 0, "N",
-                    "atoms per request (default: the server's, 50)"}},
+                   {"page-size", 0, "N", "atoms per request (default: the server's, 50)"}},
        .max_args = 0,
        .run = &RunList},
       {.name = "stats",

@@ -3,9 +3,9 @@
 #include <unistd.h>
 
 #include <fstream>
-#include <sstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 
 #include "cli_errors.h"
@@ -100,13 +100,15 @@ void RunIngestDoc(const Invocation& invocation) {
     const std::string content = ReadInput(in);
     v1::IngestDocumentRequest request = header;
     request.set_source_uri(in.source_uri);
-    request.set_modality(invocation.Has("modality")
-                             ? invocation.Get("modality")
-                             : DocumentModality(in.path, std::string_view(content).substr(0, 65536)));
+    request.set_modality(
+        invocation.Has("modality")
+            ? invocation.Get("modality")
+            : DocumentModality(in.path, std::string_view(content).substr(0, 65536)));
     std::istringstream stream(content);
     v1::IngestDocumentResponse response;
-    const grpc::Status status = client.IngestDocument(
-        request, stream, &response, [&](uint64_t sent) { progress.Update(files, done_bytes + sent); });
+    const grpc::Status status =
+        client.IngestDocument(request, stream, &response,
+                              [&](uint64_t sent) { progress.Update(files, done_bytes + sent); });
     progress.Clear();
     if (!status.ok()) {
       throw Failure(in.path + ": " + RpcFailure(status).what());
@@ -120,11 +122,11 @@ void RunIngestDoc(const Invocation& invocation) {
     if (invocation.global.json) {
       results.push_back(ResponseJson(in.path, response));
     } else {
-      std::cout << response.document_id() << "  " << response.format() << "  parts="
-                << response.parts() << "  atoms created=" << response.atoms_created()
-                << " reused=" << response.atoms_reused() << "  bytes stored="
-                << response.bytes_stored() << "/" << response.bytes_received() << "  "
-                << (response.created() ? "created" : "reused") << "  " << in.path << "\n";
+      std::cout << response.document_id() << "  " << response.format()
+                << "  parts=" << response.parts() << "  atoms created=" << response.atoms_created()
+                << " reused=" << response.atoms_reused()
+                << "  bytes stored=" << response.bytes_stored() << "/" << response.bytes_received()
+                << "  " << (response.created() ? "created" : "reused") << "  " << in.path << "\n";
     }
   }
   if (invocation.global.json) {
@@ -135,8 +137,8 @@ void RunIngestDoc(const Invocation& invocation) {
                           {"bytes_received", received},
                           {"bytes_stored", stored}});
   } else {
-    std::cout << files << " document(s): " << created << " atoms created, " << reused
-              << " reused; " << stored << " of " << received << " bytes stored\n";
+    std::cout << files << " document(s): " << created << " atoms created, " << reused << " reused; "
+              << stored << " of " << received << " bytes stored\n";
   }
 }
 
@@ -154,11 +156,12 @@ void RunGetDoc(const Invocation& invocation) {
     out = &file;
   }
   uint64_t written = 0;
-  Check(client.GetDocument(id, invocation.Has("decoded"), &description, [&](std::string_view chunk) {
-    out->write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
-    written += chunk.size();
-    return static_cast<bool>(*out);
-  }));
+  Check(
+      client.GetDocument(id, invocation.Has("decoded"), &description, [&](std::string_view chunk) {
+        out->write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+        written += chunk.size();
+        return static_cast<bool>(*out);
+      }));
   if (written != description.size()) {
     throw Failure("received " + std::to_string(written) + " bytes but the document has " +
                   std::to_string(description.size()));
@@ -174,8 +177,8 @@ void RunGetDoc(const Invocation& invocation) {
                           {"bytes", written},
                           {"output", output}});
   } else {
-    std::cout << "wrote " << written << " bytes (" << description.media_type() << ") to "
-              << output << "\n";
+    std::cout << "wrote " << written << " bytes (" << description.media_type() << ") to " << output
+              << "\n";
   }
 }
 

@@ -8,8 +8,8 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
-#include <sstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -22,8 +22,8 @@
 #include "input_files.h"
 #include "json_output.h"
 #include "modality.h"
-#include "vectors.h"
 #include "progress.h"
+#include "vectors.h"
 
 namespace hartonomous::cli {
 namespace {
@@ -59,8 +59,7 @@ IngestSettings ReadSettings(const Invocation& invocation) {
   settings.subtype_given = invocation.Has("subtype");
   settings.subtype = invocation.Get("subtype");
   settings.source_type = invocation.Get("source-type", "file");
-  settings.max_stream_bytes =
-      invocation.GetUint("max-stream-bytes", kDefaultMaxStreamBytes);
+  settings.max_stream_bytes = invocation.GetUint("max-stream-bytes", kDefaultMaxStreamBytes);
   if (settings.max_stream_bytes == 0) {
     throw UsageError("--max-stream-bytes must be at least 1");
   }
@@ -147,8 +146,8 @@ class Transaction {
     const grpc::Status status = stream_->Finish(&response);
     if (!status.ok()) throw RpcFailure(Annotate(status));
     if (static_cast<size_t>(response.results_size()) != paths_.size()) {
-      throw Failure("server returned " + std::to_string(response.results_size()) +
-                    " results for " + std::to_string(paths_.size()) + " atoms");
+      throw Failure("server returned " + std::to_string(response.results_size()) + " results for " +
+                    std::to_string(paths_.size()) + " atoms");
     }
     for (int i = 0; i < response.results_size(); ++i) {
       totals->results.emplace_back(paths_[i], std::move(*response.mutable_results(i)));
@@ -174,9 +173,8 @@ class Transaction {
     if (ec != std::errc() || ptr == end || *ptr != ']' || index >= paths_.size()) {
       return status;
     }
-    return grpc::Status(
-        status.error_code(),
-        message + " (atoms[" + std::to_string(index) + "] is '" + paths_[index] + "')");
+    return grpc::Status(status.error_code(), message + " (atoms[" + std::to_string(index) +
+                                                 "] is '" + paths_[index] + "')");
   }
 
   std::unique_ptr<IngestStream> stream_;
@@ -185,8 +183,8 @@ class Transaction {
 };
 
 // Streams every input; totals holds what was committed even when this throws.
-void IngestAll(const std::vector<InputFile>& inputs, const IngestSettings& settings,
-               Client* client, IngestTotals* totals) {
+void IngestAll(const std::vector<InputFile>& inputs, const IngestSettings& settings, Client* client,
+               IngestTotals* totals) {
   uint64_t total_bytes = 0;
   bool all_sizes_known = true;
   for (const InputFile& input : inputs) {
@@ -202,8 +200,7 @@ void IngestAll(const std::vector<InputFile>& inputs, const IngestSettings& setti
     const InputFile& input = inputs[i];
     std::string content = ReadInput(input);
     if (content.empty()) {
-      throw Failure("'" + input.path +
-                    "' is empty; an atom needs at least one byte of content");
+      throw Failure("'" + input.path + "' is empty; an atom needs at least one byte of content");
     }
     if (content.size() > kMaxAtomBytes) {
       throw Failure("'" + input.path + "' is " + FormatBytes(content.size()) +
@@ -237,15 +234,17 @@ std::string DescribeDedup(const v1::DedupDecision& d) {
   std::vector<std::string> nearest;
   if (d.has_semantic_nearest()) {
     std::ostringstream n;
-    n << (d.rule() == "none" ? "nearest atom " + std::to_string(d.semantic_nearest().atom_id()) + ", "
-                             : std::string())
+    n << (d.rule() == "none"
+              ? "nearest atom " + std::to_string(d.semantic_nearest().atom_id()) + ", "
+              : std::string())
       << "similarity " << d.semantic_nearest().similarity();
     nearest.push_back(n.str());
   }
   if (d.has_spatial_nearest()) {
     std::ostringstream n;
-    n << (d.rule() == "none" ? "nearest atom " + std::to_string(d.spatial_nearest().atom_id()) + ", "
-                             : std::string())
+    n << (d.rule() == "none"
+              ? "nearest atom " + std::to_string(d.spatial_nearest().atom_id()) + ", "
+              : std::string())
       << "distance " << d.spatial_nearest().distance();
     nearest.push_back(n.str());
   }
@@ -275,9 +274,9 @@ void PrintTotals(const IngestTotals& totals, bool json) {
     if (!result.dedup().policy().empty()) std::cout << "  " << DescribeDedup(result.dedup());
     std::cout << '\n';
   }
-  std::cout << totals.results.size() << (totals.results.size() == 1 ? " file" : " files")
-            << ": " << totals.atoms_created << " created, " << totals.atoms_reused
-            << " reused; " << FormatBytes(totals.bytes_received) << " received, "
+  std::cout << totals.results.size() << (totals.results.size() == 1 ? " file" : " files") << ": "
+            << totals.atoms_created << " created, " << totals.atoms_reused << " reused; "
+            << FormatBytes(totals.bytes_received) << " received, "
             << FormatBytes(totals.bytes_stored) << " stored";
   if (totals.transactions > 1) {
     std::cout << " (" << totals.transactions << " transactions)";
@@ -293,11 +292,11 @@ std::vector<OptionSpec> IngestOptions() {
       {"subtype", 0, "S", "subtype of every atom (default: the file's extension)"},
       {"source-type", 0, "T", "source_type of every atom (default: file)"},
       {"metadata", 0, "JSON", "a JSON object stored with every atom"},
-      {"policy", 0, "NAME",
-       "deduplication policy to apply (default: exact SHA-256 matching only)"},
+      {"policy", 0, "NAME", "deduplication policy to apply (default: exact SHA-256 matching only)"},
       {"collection", 0, "C", "store the atom with an embedding in collection C (one input)"},
       {"vector", 0, "V", "the embedding: numbers separated by commas, e.g. 1,0,0.5"},
-      {"vector-file", 0, "PATH", "the embedding read from a file (numbers separated by commas or whitespace)"},
+      {"vector-file", 0, "PATH",
+       "the embedding read from a file (numbers separated by commas or whitespace)"},
       {"recursive", 'r', "", "ingest the regular files under directory arguments"},
       {"max-stream-bytes", 0, "N",
        "start a new stream (transaction) when the bytes sent on the current one "
@@ -320,8 +319,8 @@ void RunIngest(const Invocation& invocation) {
   } catch (const Failure&) {
     if (!totals.results.empty()) {
       PrintTotals(totals, invocation.global.json);
-      std::cerr << "note: the " << totals.results.size()
-                << " file(s) above were committed by " << totals.transactions
+      std::cerr << "note: the " << totals.results.size() << " file(s) above were committed by "
+                << totals.transactions
                 << " earlier transaction(s); the failed transaction committed nothing\n";
     }
     throw;

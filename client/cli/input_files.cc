@@ -84,8 +84,7 @@ std::vector<InputFile> CollectInputs(const std::vector<std::string>& args,
     if (ec) ThrowIoError(arg, ec);
     if (fs::is_directory(status)) {
       if (!options.recursive) {
-        throw Failure("'" + arg +
-                      "' is a directory (use -r to ingest the files under it)");
+        throw Failure("'" + arg + "' is a directory (use -r to ingest the files under it)");
       }
       CollectDirectory(arg, &inputs);
       continue;

@@ -18,14 +18,12 @@
 namespace hartonomous::cli {
 
 // Every Atom field; "content" (base64) only when include_content.
-nlohmann::ordered_json AtomToJson(const hartonomous::v1::Atom& atom,
-                                  bool include_content);
+nlohmann::ordered_json AtomToJson(const hartonomous::v1::Atom& atom, bool include_content);
 // {"path", "atom_id", "content_hash", "reference_count", "created"}.
-nlohmann::ordered_json IngestResultToJson(
-    const hartonomous::v1::IngestAtomResponse& result, const std::string& path);
+nlohmann::ordered_json IngestResultToJson(const hartonomous::v1::IngestAtomResponse& result,
+                                          const std::string& path);
 nlohmann::ordered_json DedupStatsToJson(const hartonomous::v1::DedupStats& stats);
-nlohmann::ordered_json PurgeToJson(
-    const hartonomous::v1::PurgeInactiveResponse& response);
+nlohmann::ordered_json PurgeToJson(const hartonomous::v1::PurgeInactiveResponse& response);
 nlohmann::ordered_json ServerStatsToJson(const hartonomous::v1::ServerStats& stats);
 
 // `value` as indented JSON text without a trailing newline.

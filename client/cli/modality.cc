@@ -30,16 +30,13 @@ constexpr ExtensionModality kExtensions[] = {
 };
 // clang-format on
 
-char ToLower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
+char ToLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 }  // namespace
 
 std::string LowercaseExtension(std::string_view path) {
   const size_t slash = path.find_last_of('/');
-  const std::string_view name =
-      slash == std::string_view::npos ? path : path.substr(slash + 1);
+  const std::string_view name = slash == std::string_view::npos ? path : path.substr(slash + 1);
   const size_t dot = name.find_last_of('.');
   if (dot == std::string_view::npos || dot == 0 || dot + 1 == name.size()) return "";
   std::string extension(name.substr(dot + 1));
@@ -60,8 +57,7 @@ std::string GuessSubtype(std::string_view path) {
   std::string extension = LowercaseExtension(path);
   if (extension.size() > 16) return "";
   for (char c : extension) {
-    const bool ok =
-        (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
     if (!ok) return "";
   }
   return extension;

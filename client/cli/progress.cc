@@ -36,8 +36,7 @@ void ProgressBar::Clear() {
   drawn_ = false;
 }
 
-std::string ProgressBar::Render(uint64_t files_done, uint64_t bytes_done,
-                                double seconds) const {
+std::string ProgressBar::Render(uint64_t files_done, uint64_t bytes_done, double seconds) const {
   constexpr int kWidth = 24;
   double fraction = 0;
   if (total_bytes_ > 0) {
@@ -54,11 +53,10 @@ std::string ProgressBar::Render(uint64_t files_done, uint64_t bytes_done,
   bar += "]";
 
   char rate[32];
-  const double mb_per_s =
-      seconds > 0 ? static_cast<double>(bytes_done) / 1e6 / seconds : 0;
+  const double mb_per_s = seconds > 0 ? static_cast<double>(bytes_done) / 1e6 / seconds : 0;
   std::snprintf(rate, sizeof(rate), "%.1f MB/s", mb_per_s);
-  std::string line = bar + " " + std::to_string(files_done) + "/" +
-                     std::to_string(total_files_) + " files  " + FormatBytes(bytes_done);
+  std::string line = bar + " " + std::to_string(files_done) + "/" + std::to_string(total_files_) +
+                     " files  " + FormatBytes(bytes_done);
   if (total_bytes_ > 0) line += "/" + FormatBytes(total_bytes_);
   line += "  ";
   line += rate;

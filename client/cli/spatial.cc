@@ -2,9 +2,8 @@
 
 #include <iomanip>
 #include <iostream>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "cli_errors.h"
 #include "commands.h"
@@ -84,12 +83,13 @@ void RunRefit(const Invocation& invocation) {
 }
 
 std::vector<OptionSpec> SpatialOptions() {
-  return {{"at", 0, "X,Y,Z", "the centre of --radius or --nearest"},
-          {"radius", 0, "R", "points within R of --at"},
-          {"box", 0, "X,Y,Z,X,Y,Z", "points within the box (min corner, max corner)"},
-          {"nearest", 0, "K", "the K points nearest to --at"},
-          {"space", 0, "fine|coarse|atom", "which points (default fine; atom = atoms' spatial keys)"},
-          {"limit", 0, "N", "at most N hits of --radius/--box (default 1000)"}};
+  return {
+      {"at", 0, "X,Y,Z", "the centre of --radius or --nearest"},
+      {"radius", 0, "R", "points within R of --at"},
+      {"box", 0, "X,Y,Z,X,Y,Z", "points within the box (min corner, max corner)"},
+      {"nearest", 0, "K", "the K points nearest to --at"},
+      {"space", 0, "fine|coarse|atom", "which points (default fine; atom = atoms' spatial keys)"},
+      {"limit", 0, "N", "at most N hits of --radius/--box (default 1000)"}};
 }
 
 void RunSpatial(const Invocation& invocation) {
@@ -105,7 +105,8 @@ void RunSpatial(const Invocation& invocation) {
   } else {
     throw UsageError("--space: one of fine, coarse, atom; got '" + space + "'");
   }
-  if (space != "atom" && invocation.args.empty()) throw UsageError("COLLECTION is required unless --space atom");
+  if (space != "atom" && invocation.args.empty())
+    throw UsageError("COLLECTION is required unless --space atom");
   const int shapes = invocation.Has("radius") + invocation.Has("box") + invocation.Has("nearest");
   if (shapes != 1) throw UsageError("give exactly one of --radius, --box or --nearest");
   if (invocation.Has("box")) {
@@ -119,7 +120,8 @@ void RunSpatial(const Invocation& invocation) {
     box->mutable_max()->set_y(c[4]);
     box->mutable_max()->set_z(c[5]);
   } else {
-    if (!invocation.Has("at")) throw UsageError("--at X,Y,Z is required with --radius and --nearest");
+    if (!invocation.Has("at"))
+      throw UsageError("--at X,Y,Z is required with --radius and --nearest");
     const v1::Point3 at = ParsePoint("--at", invocation.Get("at"));
     if (invocation.Has("radius")) {
       *request.mutable_within_radius()->mutable_center() = at;
@@ -137,8 +139,10 @@ void RunSpatial(const Invocation& invocation) {
     nlohmann::ordered_json j;
     j["hits"] = nlohmann::ordered_json::array();
     for (const auto& h : response.hits()) {
-      j["hits"].push_back({{"atom_id", h.atom_id()}, {"embedding_id", h.embedding_id()},
-                           {"point", PointJson(h.point())}, {"distance", h.distance()}});
+      j["hits"].push_back({{"atom_id", h.atom_id()},
+                           {"embedding_id", h.embedding_id()},
+                           {"point", PointJson(h.point())},
+                           {"distance", h.distance()}});
     }
     j["truncated"] = response.truncated();
     PrintJson(std::cout, j);
@@ -148,8 +152,8 @@ void RunSpatial(const Invocation& invocation) {
     std::cout << std::setw(10) << h.atom_id() << "  " << PointText(h.point()) << "  "
               << std::setprecision(6) << h.distance() << "\n";
   }
-  std::cout << response.hits_size() << " points" << (response.truncated() ? " (more matched; raise --limit)" : "")
-            << "\n";
+  std::cout << response.hits_size() << " points"
+            << (response.truncated() ? " (more matched; raise --limit)" : "") << "\n";
 }
 
 std::vector<OptionSpec> HybridOptions() {
@@ -182,7 +186,8 @@ void RunHybrid(const Invocation& invocation) {
   if (invocation.Has("fraction")) request.set_keep_fraction(ParseDouble(invocation, "fraction"));
   if (invocation.Has("at")) *request.mutable_center() = ParsePoint("--at", invocation.Get("at"));
   request.set_coarse_first(invocation.Has("coarse-first"));
-  request.set_mode(invocation.Has("ann") ? v1::HYBRID_MODE_PREFILTER_AND_ANN : v1::HYBRID_MODE_PREFILTER);
+  request.set_mode(invocation.Has("ann") ? v1::HYBRID_MODE_PREFILTER_AND_ANN
+                                         : v1::HYBRID_MODE_PREFILTER);
   request.set_ef(static_cast<uint32_t>(invocation.GetUint("ef", 0)));
   request.set_report_recall(invocation.Has("recall"));
   ReadFilter(invocation, request.mutable_filter());
@@ -204,11 +209,12 @@ void RunHybrid(const Invocation& invocation) {
     return;
   }
   PrintScoredAtoms(response.results(), request.with_canonical_text());
-  std::cout << response.results_size() << " results; stage 1 kept "
-            << response.candidates() << " candidates within " << response.radius() << " of "
-            << PointText(response.center());
-  if (response.ann_candidates() != 0) std::cout << " (+" << response.ann_candidates() << " from ANN)";
-  if (response.has_recall()) std::cout << "; recall@" << request.limit() << " " << response.recall();
+  std::cout << response.results_size() << " results; stage 1 kept " << response.candidates()
+            << " candidates within " << response.radius() << " of " << PointText(response.center());
+  if (response.ann_candidates() != 0)
+    std::cout << " (+" << response.ann_candidates() << " from ANN)";
+  if (response.has_recall())
+    std::cout << "; recall@" << request.limit() << " " << response.recall();
   std::cout << "\n";
 }
 

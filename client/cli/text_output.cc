@@ -18,8 +18,7 @@ void Field(std::ostream& out, std::string_view name, const std::string& value) {
 }
 
 std::string Sized(uint64_t bytes) {
-  return std::to_string(bytes) + " bytes" +
-         (bytes >= 1024 ? " (" + FormatBytes(bytes) + ")" : "");
+  return std::to_string(bytes) + " bytes" + (bytes >= 1024 ? " (" + FormatBytes(bytes) + ")" : "");
 }
 
 std::string FormatDouble(double value) {
@@ -51,19 +50,17 @@ void PrintAtom(std::ostream& out, const v1::Atom& atom, bool show_content) {
   Field(out, "active", atom.is_active() ? "yes" : "no");
   Field(out, "source_type", atom.source_type());
   Field(out, "source_uri", atom.source_uri());
-  Field(out, "created_at",
-        atom.has_created_at() ? FormatTimestamp(atom.created_at()) : "");
-  Field(out, "updated_at",
-        atom.has_updated_at() ? FormatTimestamp(atom.updated_at()) : "");
+  Field(out, "created_at", atom.has_created_at() ? FormatTimestamp(atom.created_at()) : "");
+  Field(out, "updated_at", atom.has_updated_at() ? FormatTimestamp(atom.updated_at()) : "");
   if (!atom.payload_locator().empty()) {
     Field(out, "payload_locator", atom.payload_locator());
   }
   if (!atom.metadata().empty()) Field(out, "metadata", Snippet(atom.metadata(), 400));
   if (atom.has_spatial_key()) {
     const auto& p = atom.spatial_key();
-    Field(out, "spatial_key",
-          "(" + FormatDouble(p.x()) + ", " + FormatDouble(p.y()) + ", " +
-              FormatDouble(p.z()) + ")");
+    Field(
+        out, "spatial_key",
+        "(" + FormatDouble(p.x()) + ", " + FormatDouble(p.y()) + ", " + FormatDouble(p.z()) + ")");
   }
   if (!atom.canonical_text().empty()) {
     Field(out, "canonical_text", Snippet(atom.canonical_text(), 200));
@@ -73,16 +70,14 @@ void PrintAtom(std::ostream& out, const v1::Atom& atom, bool show_content) {
       out << "content:\n" << atom.content();
       if (!atom.content().empty() && atom.content().back() != '\n') out << '\n';
     } else {
-      Field(out, "content",
-            "binary, " + Sized(atom.content().size()) + "; use -o FILE to save it");
+      Field(out, "content", "binary, " + Sized(atom.content().size()) + "; use -o FILE to save it");
     }
   }
 }
 
 void PrintAtomState(std::ostream& out, const v1::Atom& atom) {
   out << "atom " << atom.atom_id() << "  refs=" << atom.reference_count() << "  "
-      << (atom.is_active() ? "active" : "inactive") << "  " << atom.content_hash()
-      << '\n';
+      << (atom.is_active() ? "active" : "inactive") << "  " << atom.content_hash() << '\n';
 }
 
 AtomListing::AtomListing(std::ostream& out)
@@ -97,8 +92,8 @@ AtomListing::AtomListing(std::ostream& out)
               {"SOURCE"}}) {}
 
 void AtomListing::Add(const v1::Atom& atom) {
-  table_.AddRow({std::to_string(atom.atom_id()), atom.content_hash().substr(0, 16),
-                 atom.modality(), atom.subtype(), std::to_string(atom.reference_count()),
+  table_.AddRow({std::to_string(atom.atom_id()), atom.content_hash().substr(0, 16), atom.modality(),
+                 atom.subtype(), std::to_string(atom.reference_count()),
                  atom.is_active() ? "yes" : "no", FormatBytes(atom.content_size()),
                  Snippet(atom.source_uri(), 80)});
   ++count_;
@@ -115,9 +110,8 @@ void PrintDedupStats(std::ostream& out, const v1::DedupStats& stats) {
   if (stats.top_atoms().empty()) {
     out << "  (none)\n";
   } else {
-    Table top(
-        {{"ID", true}, {"REFS", true}, {"MODALITY"}, {"SIZE", true}, {"HASH"}, {"TEXT"}},
-        "  ");
+    Table top({{"ID", true}, {"REFS", true}, {"MODALITY"}, {"SIZE", true}, {"HASH"}, {"TEXT"}},
+              "  ");
     for (const auto& atom : stats.top_atoms()) {
       top.AddRow({std::to_string(atom.atom_id()), std::to_string(atom.reference_count()),
                   atom.modality(), FormatBytes(atom.content_size()),
@@ -145,9 +139,8 @@ void PrintDedupStats(std::ostream& out, const v1::DedupStats& stats) {
 }
 
 void PrintPurge(std::ostream& out, const v1::PurgeInactiveResponse& response) {
-  out << "purged " << response.atoms_purged()
-      << (response.atoms_purged() == 1 ? " atom" : " atoms") << ", freed "
-      << FormatBytes(response.bytes_freed()) << ", removed "
+  out << "purged " << response.atoms_purged() << (response.atoms_purged() == 1 ? " atom" : " atoms")
+      << ", freed " << FormatBytes(response.bytes_freed()) << ", removed "
       << response.dependent_rows_removed() << " dependent rows\n";
 }
 
@@ -155,11 +148,12 @@ void PrintServerStats(std::ostream& out, const v1::ServerStats& stats) {
   Field(out, "version", stats.version());
   Field(out, "schema_version", std::to_string(stats.schema_version()));
   Field(out, "uptime_seconds", std::to_string(stats.uptime_seconds()));
-  Field(out, "state", stats.state_reason().empty() ? stats.state()
-                                                   : stats.state() + " (" + stats.state_reason() + ")");
-  Field(out, "vectors_replayed", std::to_string(stats.vectors_replayed_at_start()) +
-                                     " at start (" +
-                                     std::to_string(stats.vectors_removed_at_start()) + " removed)");
+  Field(out, "state",
+        stats.state_reason().empty() ? stats.state()
+                                     : stats.state() + " (" + stats.state_reason() + ")");
+  Field(out, "vectors_replayed",
+        std::to_string(stats.vectors_replayed_at_start()) + " at start (" +
+            std::to_string(stats.vectors_removed_at_start()) + " removed)");
   Field(out, "commits", std::to_string(stats.commits()));
   Field(out, "write_requests", std::to_string(stats.write_requests()));
   Field(out, "items_written", std::to_string(stats.items_written()));

@@ -41,8 +41,7 @@ class AtomListing {
 
 // Top atoms, then per-modality savings and the total.
 void PrintDedupStats(std::ostream& out, const hartonomous::v1::DedupStats& stats);
-void PrintPurge(std::ostream& out,
-                const hartonomous::v1::PurgeInactiveResponse& response);
+void PrintPurge(std::ostream& out, const hartonomous::v1::PurgeInactiveResponse& response);
 void PrintServerStats(std::ostream& out, const hartonomous::v1::ServerStats& stats);
 
 }  // namespace hartonomous::cli

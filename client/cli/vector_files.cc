@@ -34,11 +34,13 @@ uint32_t Be32(const std::string& b, size_t at) {
 }
 
 bool EndsWith(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 VectorFile ParseNpy(const std::string& path, const std::string& b, size_t max_rows) {
-  if (b.size() < 10 || b.compare(0, 6, "\x93NUMPY") != 0) throw Failure("'" + path + "': not a .npy file");
+  if (b.size() < 10 || b.compare(0, 6, "\x93NUMPY") != 0)
+    throw Failure("'" + path + "': not a .npy file");
   const int major = static_cast<uint8_t>(b[6]);
   size_t header_len = 0, offset = 0;
   if (major == 1) {
@@ -60,7 +62,8 @@ VectorFile ParseNpy(const std::string& path, const std::string& b, size_t max_ro
   } else if (header.find("'<f8'") != std::string::npos) {
     word = 8;
   } else {
-    throw Failure("'" + path + "': only little-endian float32 ('<f4') or float64 ('<f8') arrays are supported");
+    throw Failure("'" + path +
+                  "': only little-endian float32 ('<f4') or float64 ('<f8') arrays are supported");
   }
   if (header.find("'fortran_order': True") != std::string::npos) {
     throw Failure("'" + path + "': Fortran-order arrays are not supported; save with C order");
@@ -81,7 +84,8 @@ VectorFile ParseNpy(const std::string& path, const std::string& b, size_t max_ro
     pos = end;
   }
   if (shape.size() == 1) shape.insert(shape.begin(), 1);
-  if (shape.size() != 2 || shape[1] == 0) throw Failure("'" + path + "': expected a 2-D array (rows, dimension)");
+  if (shape.size() != 2 || shape[1] == 0)
+    throw Failure("'" + path + "': expected a 2-D array (rows, dimension)");
   VectorFile out;
   out.format = VectorFile::Format::kNpy;
   out.dimension = shape[1];
@@ -106,15 +110,18 @@ VectorFile ParseFvecs(const std::string& path, const std::string& b, size_t max_
   out.format = VectorFile::Format::kFvecs;
   size_t pos = 0;
   while (pos < b.size() && (max_rows == 0 || out.rows < max_rows)) {
-    if (pos + 4 > b.size()) throw Failure("'" + path + "': truncated row " + std::to_string(out.rows));
+    if (pos + 4 > b.size())
+      throw Failure("'" + path + "': truncated row " + std::to_string(out.rows));
     int32_t dim;
     std::memcpy(&dim, b.data() + pos, 4);
     if (dim <= 0 || (out.dimension != 0 && static_cast<size_t>(dim) != out.dimension)) {
       throw Failure("'" + path + "': row " + std::to_string(out.rows) + " has dimension " +
-                    std::to_string(dim) + (out.dimension ? ", the first row " + std::to_string(out.dimension) : ""));
+                    std::to_string(dim) +
+                    (out.dimension ? ", the first row " + std::to_string(out.dimension) : ""));
     }
     out.dimension = static_cast<size_t>(dim);
-    if (pos + 4 + out.dimension * 4 > b.size()) throw Failure("'" + path + "': truncated row " + std::to_string(out.rows));
+    if (pos + 4 + out.dimension * 4 > b.size())
+      throw Failure("'" + path + "': truncated row " + std::to_string(out.rows));
     const size_t at = out.values.size();
     out.values.resize(at + out.dimension);
     std::memcpy(&out.values[at], b.data() + pos + 4, out.dimension * 4);
@@ -133,14 +140,16 @@ VectorFile ParseIdxImages(const std::string& path, const std::string& b, size_t 
   out.format = VectorFile::Format::kIdxImages;
   out.dimension = rows * cols;
   out.rows = max_rows != 0 ? std::min(max_rows, count) : count;
-  if (out.dimension == 0 || b.size() < 16 + count * out.dimension) throw Failure("'" + path + "': truncated images");
+  if (out.dimension == 0 || b.size() < 16 + count * out.dimension)
+    throw Failure("'" + path + "': truncated images");
   out.values.resize(out.rows * out.dimension);
   out.raw_rows.reserve(out.rows);
   for (size_t r = 0; r < out.rows; ++r) {
     const size_t at = 16 + r * out.dimension;
     out.raw_rows.push_back(b.substr(at, out.dimension));
     for (size_t i = 0; i < out.dimension; ++i) {
-      out.values[r * out.dimension + i] = static_cast<float>(static_cast<uint8_t>(b[at + i])) / 255.0f;
+      out.values[r * out.dimension + i] =
+          static_cast<float>(static_cast<uint8_t>(b[at + i])) / 255.0f;
     }
   }
   return out;
@@ -154,7 +163,8 @@ VectorFile ReadVectorFile(const std::string& path, size_t max_rows) {
   if (EndsWith(name, ".gz")) name.resize(name.size() - 3);
   if (EndsWith(name, ".npy")) return ParseNpy(path, bytes, max_rows);
   if (EndsWith(name, ".fvecs")) return ParseFvecs(path, bytes, max_rows);
-  if (bytes.size() >= 4 && Be32(bytes, 0) == 0x00000803) return ParseIdxImages(path, bytes, max_rows);
+  if (bytes.size() >= 4 && Be32(bytes, 0) == 0x00000803)
+    return ParseIdxImages(path, bytes, max_rows);
   throw Failure("'" + path + "': unknown vector format; expected .npy, .fvecs or IDX images");
 }
 

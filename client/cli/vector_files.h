@@ -21,8 +21,8 @@ struct VectorFile {
   Format format = Format::kNpy;
   size_t dimension = 0;
   size_t rows = 0;
-  std::vector<float> values;           // rows * dimension
-  std::vector<std::string> raw_rows;   // IDX: each image's bytes (the atom's content)
+  std::vector<float> values;          // rows * dimension
+  std::vector<std::string> raw_rows;  // IDX: each image's bytes (the atom's content)
 };
 
 // Reads up to max_rows rows (0 = all).

@@ -4,13 +4,11 @@
 
 #include <cctype>
 #include <charconv>
-
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "cli_errors.h"
 #include "commands.h"
@@ -32,19 +30,27 @@ v1::Metric ParseMetric(const std::string& name) {
 
 std::string MetricName(v1::Metric m) {
   switch (m) {
-    case v1::METRIC_L2: return "l2";
-    case v1::METRIC_INNER_PRODUCT: return "ip";
-    default: return "cosine";
+    case v1::METRIC_L2:
+      return "l2";
+    case v1::METRIC_INNER_PRODUCT:
+      return "ip";
+    default:
+      return "cosine";
   }
 }
 
 std::string PathName(v1::SearchPath p) {
   switch (p) {
-    case v1::SEARCH_PATH_ANN: return "ann";
-    case v1::SEARCH_PATH_ANN_POST_FILTER: return "ann_post_filter";
-    case v1::SEARCH_PATH_EXACT: return "exact";
-    case v1::SEARCH_PATH_EXACT_FILTERED: return "exact_filtered";
-    default: return "unspecified";
+    case v1::SEARCH_PATH_ANN:
+      return "ann";
+    case v1::SEARCH_PATH_ANN_POST_FILTER:
+      return "ann_post_filter";
+    case v1::SEARCH_PATH_EXACT:
+      return "exact";
+    case v1::SEARCH_PATH_EXACT_FILTERED:
+      return "exact_filtered";
+    default:
+      return "unspecified";
   }
 }
 
@@ -116,12 +122,14 @@ std::vector<float> ParseVector(const std::string& text, std::string_view flag) {
   return ParseList<float>(text, flag);
 }
 
-nlohmann::ordered_json ScoredAtomsJson(const google::protobuf::RepeatedPtrField<v1::ScoredAtom>& results,
-                                       bool with_text) {
+nlohmann::ordered_json ScoredAtomsJson(
+    const google::protobuf::RepeatedPtrField<v1::ScoredAtom>& results, bool with_text) {
   nlohmann::ordered_json out = nlohmann::ordered_json::array();
   for (const auto& r : results) {
-    nlohmann::ordered_json hit = {{"atom_id", r.atom_id()}, {"embedding_id", r.embedding_id()},
-                                  {"distance", r.distance()}, {"metadata", r.metadata()}};
+    nlohmann::ordered_json hit = {{"atom_id", r.atom_id()},
+                                  {"embedding_id", r.embedding_id()},
+                                  {"distance", r.distance()},
+                                  {"metadata", r.metadata()}};
     if (with_text) hit["canonical_text"] = r.canonical_text();
     out.push_back(hit);
   }
@@ -144,7 +152,8 @@ std::vector<OptionSpec> LoadVectorsOptions() {
           {"labels", 0, "FILE", "IDX label file: each row's label goes into its atom's metadata"},
           {"metric", 0, "M", "cosine|l2|ip when the collection is created (default l2)"},
           {"index", 0, "KIND", "index kind when created: hnsw|flat (default hnsw)"},
-          {"spatial-index", 0, "KIND", "spatial index of the projected points when created: rtree|scan (default rtree)"},
+          {"spatial-index", 0, "KIND",
+           "spatial index of the projected points when created: rtree|scan (default rtree)"},
           {"m", 0, "N", "hnsw links per node when created (default 16)"},
           {"ef-construction", 0, "N", "hnsw build candidate list when created (default 200)"},
           {"batch", 0, "N", "rows per transaction (default 1000)"},
@@ -170,7 +179,8 @@ QuerySource ReadQuerySource(const Invocation& invocation) {
   } else if (invocation.Has("file")) {
     const uint64_t row = invocation.GetUint("row", 0);
     VectorFile file = ReadVectorFile(invocation.Get("file"), row + 1);
-    if (row >= file.rows) throw UsageError("--row: the file has " + std::to_string(file.rows) + " rows");
+    if (row >= file.rows)
+      throw UsageError("--row: the file has " + std::to_string(file.rows) + " rows");
     const float* v = &file.values[row * file.dimension];
     source.vector.assign(v, v + file.dimension);
   } else {
@@ -189,7 +199,8 @@ void ReadFilter(const Invocation& invocation, v1::AtomFilter* filter) {
     std::string pair;
     while (std::getline(in, pair, ',')) {
       const size_t eq = pair.find('=');
-      if (eq == std::string::npos || eq == 0) throw UsageError("--where: expected KEY=VALUE, got '" + pair + "'");
+      if (eq == std::string::npos || eq == 0)
+        throw UsageError("--where: expected KEY=VALUE, got '" + pair + "'");
       (*filter->mutable_metadata_equals())[pair.substr(0, eq)] = pair.substr(eq + 1);
     }
   }
@@ -222,7 +233,8 @@ void RunLoadVectors(const Invocation& invocation) {
   spec.mutable_index()->set_kind(invocation.Get("index", "hnsw"));
   spec.set_spatial_index(invocation.Get("spatial-index"));
   spec.mutable_index()->set_m(static_cast<uint32_t>(invocation.GetUint("m", 0)));
-  spec.mutable_index()->set_ef_construction(static_cast<uint32_t>(invocation.GetUint("ef-construction", 0)));
+  spec.mutable_index()->set_ef_construction(
+      static_cast<uint32_t>(invocation.GetUint("ef-construction", 0)));
   const bool images = file.format == VectorFile::Format::kIdxImages;
   const std::string absolute = std::filesystem::absolute(path).string();
 
@@ -235,8 +247,9 @@ void RunLoadVectors(const Invocation& invocation) {
     for (size_t r = start; r < end; ++r) {
       v1::IngestAtomRequest atom;
       const float* row = &file.values[r * file.dimension];
-      atom.set_content(images ? file.raw_rows[r]
-                              : std::string(reinterpret_cast<const char*>(row), file.dimension * sizeof(float)));
+      atom.set_content(
+          images ? file.raw_rows[r]
+                 : std::string(reinterpret_cast<const char*>(row), file.dimension * sizeof(float)));
       atom.set_modality(images ? "image" : "embedding");
       atom.set_subtype(images ? "idx-ubyte" : "float32");
       atom.set_source_uri("file://" + absolute + "#" + std::to_string(r));
@@ -338,9 +351,10 @@ void RunCollections(const Invocation& invocation) {
     return;
   }
   for (const auto& c : list.collections()) {
-    std::cout << c.name() << "  dim=" << c.spec().dimension() << "  " << MetricName(c.spec().metric())
-              << "  " << c.spec().index().kind() << "  vectors=" << c.vector_count()
-              << "  deleted=" << c.deleted_count() << "  memory=" << c.memory_bytes() << "B"
+    std::cout << c.name() << "  dim=" << c.spec().dimension() << "  "
+              << MetricName(c.spec().metric()) << "  " << c.spec().index().kind()
+              << "  vectors=" << c.vector_count() << "  deleted=" << c.deleted_count()
+              << "  memory=" << c.memory_bytes() << "B"
               << "  projection=" << c.projection().kind() << " v" << c.projection().version()
               << " scale=(" << c.projection().scale().x() << ", " << c.projection().scale().y()
               << ", " << c.projection().scale().z() << ")\n";

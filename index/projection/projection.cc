@@ -63,7 +63,8 @@ class PcaProjection final : public Projection {
 
 Status PcaProjection::Fit(const std::vector<float>& sample, size_t rows) {
   const size_t d = dimension_;
-  if (sample.size() != rows * d) return Status::InvalidArgument("sample: size is not rows x dimension");
+  if (sample.size() != rows * d)
+    return Status::InvalidArgument("sample: size is not rows x dimension");
   if (rows < kMinPcaSample) {
     return Status::InvalidArgument("sample: PCA needs at least " + std::to_string(kMinPcaSample) +
                                    " vectors, got " + std::to_string(rows));

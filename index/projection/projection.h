@@ -20,8 +20,8 @@
 #include <string_view>
 #include <vector>
 
-#include "index/spatial/spatial_index.h"
 #include "base/status.h"
+#include "index/spatial/spatial_index.h"
 
 namespace hartonomous::index {
 

@@ -1,9 +1,8 @@
 #include "index/spatial/rtree_index.h"
 
 #include <algorithm>
-#include <mutex>
-
 #include <boost/iterator/function_output_iterator.hpp>
+#include <mutex>
 
 #include "index/spatial/spatial_math.h"
 

@@ -4,11 +4,10 @@
 // Thread-safety: thread-safe (shared_mutex: parallel queries, exclusive writes).
 #pragma once
 
-#include <shared_mutex>
-#include <unordered_map>
-
 #include <boost/geometry.hpp>
 #include <boost/geometry/index/rtree.hpp>
+#include <shared_mutex>
+#include <unordered_map>
 
 #include "index/spatial/spatial_index.h"
 
@@ -35,8 +34,8 @@ class RTreeIndex final : public SpatialIndex {
   using Tree = boost::geometry::index::rtree<Value, boost::geometry::index::rstar<16>>;
 
   mutable std::shared_mutex mu_;
-  Tree tree_;                                      // GUARDED_BY(mu_)
-  std::unordered_map<uint64_t, Point3> points_;    // GUARDED_BY(mu_)
+  Tree tree_;                                    // GUARDED_BY(mu_)
+  std::unordered_map<uint64_t, Point3> points_;  // GUARDED_BY(mu_)
 };
 
 }  // namespace hartonomous::index

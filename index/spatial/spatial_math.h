@@ -47,7 +47,8 @@ inline std::vector<SpatialHit> SortAndLimit(std::vector<SpatialHit> hits, size_t
     return a.distance != b.distance ? a.distance < b.distance : a.id < b.id;
   };
   if (limit != 0 && hits.size() > limit) {
-    std::partial_sort(hits.begin(), hits.begin() + static_cast<std::ptrdiff_t>(limit), hits.end(), less);
+    std::partial_sort(hits.begin(), hits.begin() + static_cast<std::ptrdiff_t>(limit), hits.end(),
+                      less);
     hits.resize(limit);
   } else {
     std::sort(hits.begin(), hits.end(), less);

@@ -10,9 +10,9 @@
 #include <filesystem>
 #include <fstream>
 
+#include "base/sha256.h"
 #include "index/spatial/spatial_index.h"
 #include "storage/key_codec.h"
-#include "base/sha256.h"
 
 namespace hartonomous::index {
 namespace {
@@ -106,9 +106,9 @@ Result<uint64_t> LoadSpatialSnapshot(const std::string& path, SpatialIndex* inde
   points.reserve(count);
   for (uint64_t i = 0; i < count; ++i) {
     const std::string_view e = body.substr(header + i * kEntrySize, kEntrySize);
-    points.emplace_back(storage::ReadBe64(e),
-                        Point3{ReadDouble(e.substr(8)), ReadDouble(e.substr(16)),
-                               ReadDouble(e.substr(24))});
+    points.emplace_back(
+        storage::ReadBe64(e),
+        Point3{ReadDouble(e.substr(8)), ReadDouble(e.substr(16)), ReadDouble(e.substr(24))});
   }
   HT_RETURN_IF_ERROR(index->Assign(std::move(points)));
   return watermark;

@@ -69,7 +69,8 @@ Result<IngestSummary> AtomEngine::Ingest(std::vector<AtomInput> inputs) {
     auto add_reference = [&](uint64_t atom_id, const DedupDecision* absorbed,
                              const Sha256Digest& dropped, IngestedAtom* out) -> Status {
       HT_ASSIGN_OR_RETURN(auto before, atoms.Get(txn, atom_id));
-      if (!before) return Status::DataLoss("atom_hash points at missing atom " + std::to_string(atom_id));
+      if (!before)
+        return Status::DataLoss("atom_hash points at missing atom " + std::to_string(atom_id));
       AtomRecord after = *before;
       after.set_reference_count(after.is_active() ? after.reference_count() + 1 : 1);
       after.set_is_active(true);
@@ -204,14 +205,13 @@ Result<AtomPage> AtomEngine::List(const AtomFilter& filter, int page_size,
            (filter.source_type.empty() || rec.source_type() == filter.source_type) &&
            (!filter.is_active || rec.is_active() == *filter.is_active);
   };
-  HT_ASSIGN_OR_RETURN(auto found,
-                      ReadIdPage<AtomRecord>(txn, tables_.atoms, "atoms", tokens_, fingerprint,
-                                             page_token, page_size, keep, &AtomRecord::atom_id,
-                                             budget,
-                                             [include_content](const AtomRecord& rec) {
-                                               return ResponseBytes(rec, include_content);
-                                             },
-                                             "atom"));
+  HT_ASSIGN_OR_RETURN(auto found, ReadIdPage<AtomRecord>(
+                                      txn, tables_.atoms, "atoms", tokens_, fingerprint, page_token,
+                                      page_size, keep, &AtomRecord::atom_id, budget,
+                                      [include_content](const AtomRecord& rec) {
+                                        return ResponseBytes(rec, include_content);
+                                      },
+                                      "atom"));
   AtomTable atoms(tables_);
   AtomPage page;
   page.next_page_token = std::move(found.next_page_token);
@@ -245,8 +245,8 @@ Result<AtomRecord> AtomEngine::Drop(uint64_t atom_id, bool drop_all) {
   HT_RETURN_IF_ERROR(writer_.Write([&](storage::WriteTxn& txn) -> Status {
     AtomTable atoms(tables_);
     storage::RelationTable relations(tables_);
-    HT_RETURN_IF_ERROR(storage::ReleaseReference(txn, atoms, relations, atom_id, drop_all, now,
-                                                 &result, nullptr));
+    HT_RETURN_IF_ERROR(
+        storage::ReleaseReference(txn, atoms, relations, atom_id, drop_all, now, &result, nullptr));
     HT_RETURN_IF_ERROR(atoms.FlushCounters(txn));
     // A deleted atom's dependent rows (embeddings) go at once; a released
     // one keeps them until PurgeInactive.
@@ -277,7 +277,8 @@ Result<PurgeSummary> AtomEngine::PurgeInactive(uint64_t max_atoms) {
           }
           for (uint64_t id : ids) {
             HT_ASSIGN_OR_RETURN(auto atom, atoms.Get(txn, id));
-            if (!atom) return Status::DataLoss("atoms_inactive: dangling atom " + std::to_string(id));
+            if (!atom)
+              return Status::DataLoss("atoms_inactive: dangling atom " + std::to_string(id));
             HT_ASSIGN_OR_RETURN(uint64_t dependents, RemoveDependents(txn, id));
             HT_ASSIGN_OR_RETURN(uint64_t owned, atoms.Remove(txn, *atom));
             owned += dependents;

@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "base/sha256.h"
+#include "base/status.h"
 #include "server/engine/dedup_matcher.h"
 #include "server/engine/page_token.h"
 #include "server/engine/response_budget.h"
@@ -23,8 +25,6 @@
 #include "storage/lmdb_env.h"
 #include "storage/records.pb.h"
 #include "storage/schema.h"
-#include "base/sha256.h"
-#include "base/status.h"
 #include "storage/write_batcher.h"
 
 namespace hartonomous::engine {

@@ -42,7 +42,8 @@ Status AtomPoints::CatchUp(storage::Txn& txn) {
       return Status::DataLoss("atoms: corrupt record " + std::to_string(id));
     }
     if (atom.has_spatial_key()) {
-      HT_RETURN_IF_ERROR(points_->Upsert(id, {atom.spatial_x(), atom.spatial_y(), atom.spatial_z()}));
+      HT_RETURN_IF_ERROR(
+          points_->Upsert(id, {atom.spatial_x(), atom.spatial_y(), atom.spatial_z()}));
     }
     seen_up_to_ = id;
     HT_ASSIGN_OR_RETURN(valid, cursor->Next());

@@ -23,11 +23,11 @@
 #include <memory>
 #include <mutex>
 
+#include "base/status.h"
 #include "index/spatial/spatial_index.h"
 #include "server/engine/embedding_engine.h"
 #include "storage/lmdb_env.h"
 #include "storage/schema.h"
-#include "base/status.h"
 
 namespace hartonomous::engine {
 

@@ -59,8 +59,9 @@ Result<std::unique_ptr<CollectionSpace>> CollectionSpace::Make(
     const storage::CollectionRecord& collection, storage::ProjectionRecord record) {
   const size_t dim = collection.dimension();
   if (record.dimension() != dim) {
-    return Status::DataLoss("projections: collection " + std::to_string(collection.collection_id()) +
-                            " has dimension " + std::to_string(dim) + ", its projection " +
+    return Status::DataLoss("projections: collection " +
+                            std::to_string(collection.collection_id()) + " has dimension " +
+                            std::to_string(dim) + ", its projection " +
                             std::to_string(record.dimension()));
   }
   if (!(record.coarse_cell() > 0) || !std::isfinite(record.coarse_cell())) {
@@ -68,11 +69,13 @@ Result<std::unique_ptr<CollectionSpace>> CollectionSpace::Make(
   }
   std::unique_ptr<CollectionSpace> space(new CollectionSpace());
   auto projection = index::MakeProjection(record.kind(), dim, record.seed());
-  if (!projection.ok()) return Status::DataLoss("projections.kind: " + projection.status().message());
+  if (!projection.ok())
+    return Status::DataLoss("projections.kind: " + projection.status().message());
   HT_ASSIGN_OR_RETURN(auto axes, DoublesOf(record.axes(), 3 * dim, "axes"));
   HT_ASSIGN_OR_RETURN(auto mean, DoublesOf(record.mean(), dim, "mean"));
-  HT_RETURN_IF_ERROR((*projection)->Restore(std::move(axes), std::move(mean),
-                                            {record.scale_x(), record.scale_y(), record.scale_z()}));
+  HT_RETURN_IF_ERROR((*projection)
+                         ->Restore(std::move(axes), std::move(mean),
+                                   {record.scale_x(), record.scale_y(), record.scale_z()}));
   space->projection_ = std::move(projection).value();
   space->normalize_ = collection.metric() == "cosine";
   space->record_ = std::move(record);

@@ -24,11 +24,11 @@
 #include <string>
 #include <vector>
 
+#include "base/status.h"
 #include "index/projection/projection.h"
 #include "index/spatial/spatial_index.h"
 #include "index/vector_index.h"
 #include "storage/records.pb.h"
-#include "base/status.h"
 
 namespace hartonomous::engine {
 

@@ -10,7 +10,9 @@
 namespace hartonomous::engine {
 namespace {
 
-bool IsImageFormat(std::string_view f) { return f == "png" || f == "jpeg" || f == "pnm" || f == "idx"; }
+bool IsImageFormat(std::string_view f) {
+  return f == "png" || f == "jpeg" || f == "pnm" || f == "idx";
+}
 
 std::string ModalityOf(std::string_view format) {
   if (format == "text") return "text";
@@ -72,7 +74,7 @@ Result<Decomposition> Decompose(std::string_view content, std::string_view modal
     } else if (modality == "image") {
       // A damaged IDX file fails its size check in SniffFormat; as a declared
       // image its decomposer names what is wrong.
-      const std::string image = IsImageFormat(sniffed) ? sniffed
+      const std::string image = IsImageFormat(sniffed)       ? sniffed
                                 : LooksLikeIdxMagic(content) ? std::string("idx")
                                                              : sniffed;
       if (!IsImageFormat(image)) {
@@ -129,7 +131,8 @@ Result<std::string> Reassemble(const std::string& format, const nlohmann::json& 
     for (const auto& p : parts) out.append(p.content);
     return out;
   } catch (const nlohmann::json::exception& e) {
-    return Status::DataLoss(std::string("document manifest: malformed layout info (") + e.what() + ")");
+    return Status::DataLoss(std::string("document manifest: malformed layout info (") + e.what() +
+                            ")");
   }
 }
 
@@ -137,8 +140,8 @@ std::string ReassembledMediaType(const std::string& format, const nlohmann::json
                                  bool original) {
   if (format == "png") return "image/png";
   if (format == "jpeg") return original ? "image/jpeg" : "image/png";
-  if (format == "pnm") return info.value("channels", 1) == 3 ? "image/x-portable-pixmap"
-                                                              : "image/x-portable-graymap";
+  if (format == "pnm")
+    return info.value("channels", 1) == 3 ? "image/x-portable-pixmap" : "image/x-portable-graymap";
   if (format == "idx") return "application/x-idx";
   if (format == "wav") return "audio/wav";
   if (format == "y4m") return "video/x-yuv4mpeg";

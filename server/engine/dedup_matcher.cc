@@ -1,16 +1,16 @@
 #include "server/engine/dedup_matcher.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
 
+#include "base/json_limits.h"
 #include "server/engine/embedding_engine.h"
 #include "server/engine/policy_engine.h"
 #include "storage/atom_table.h"
-#include "base/json_limits.h"
 
 namespace hartonomous::engine {
 
@@ -39,12 +39,12 @@ std::optional<Json> ParseObject(const std::string& metadata) {
 
 void PutCandidates(const DedupDecision& d, Json* out) {
   if (d.semantic_nearest) {
-    (*out)["semantic_nearest"] = Json{{"atom_id", d.semantic_nearest->atom_id},
-                                      {"similarity", d.semantic_nearest->value}};
+    (*out)["semantic_nearest"] =
+        Json{{"atom_id", d.semantic_nearest->atom_id}, {"similarity", d.semantic_nearest->value}};
   }
   if (d.spatial_nearest) {
-    (*out)["spatial_nearest"] = Json{{"atom_id", d.spatial_nearest->atom_id},
-                                     {"distance", d.spatial_nearest->value}};
+    (*out)["spatial_nearest"] =
+        Json{{"atom_id", d.spatial_nearest->atom_id}, {"distance", d.spatial_nearest->value}};
   }
 }
 
@@ -52,16 +52,20 @@ void PutCandidates(const DedupDecision& d, Json* out) {
 
 const char* DedupRuleName(DedupRule rule) {
   switch (rule) {
-    case DedupRule::kNone: return "none";
-    case DedupRule::kHash: return "hash";
-    case DedupRule::kSemantic: return "semantic";
-    case DedupRule::kSpatial: return "spatial";
+    case DedupRule::kNone:
+      return "none";
+    case DedupRule::kHash:
+      return "hash";
+    case DedupRule::kSemantic:
+      return "semantic";
+    case DedupRule::kSpatial:
+      return "spatial";
   }
   return "none";
 }
 
-DedupMatcher::DedupMatcher(storage::Env& env, const storage::Tables& tables,
-                           PolicyEngine& policies, EmbeddingEngine& embeddings)
+DedupMatcher::DedupMatcher(storage::Env& env, const storage::Tables& tables, PolicyEngine& policies,
+                           EmbeddingEngine& embeddings)
     : env_(env), tables_(tables), policies_(policies), embeddings_(embeddings) {}
 
 std::optional<double> DedupMatcher::Cosine(const std::vector<float>& a,
@@ -103,8 +107,7 @@ Status DedupMatcher::CheckEmbedding(std::string_view field, const EmbeddingAttac
   if (e.vector.size() != info->record.dimension()) {
     return Status::InvalidArgument(name + ".vector: " + std::to_string(e.vector.size()) +
                                    " components but collection '" + e.collection +
-                                   "' has dimension " +
-                                   std::to_string(info->record.dimension()));
+                                   "' has dimension " + std::to_string(info->record.dimension()));
   }
   return Status::Ok();
 }
@@ -159,8 +162,8 @@ Result<std::optional<DedupCandidate>> DedupMatcher::NearestSpatial(const Embeddi
   }
 }
 
-Result<std::optional<DedupCandidate>> DedupMatcher::NearestSemantic(
-    std::string_view field, const EmbeddingAttachment& e) {
+Result<std::optional<DedupCandidate>> DedupMatcher::NearestSemantic(std::string_view field,
+                                                                    const EmbeddingAttachment& e) {
   std::vector<float> probe = e.vector;
   std::optional<DedupCandidate> best;
   if (!Cosine(probe, probe)) {

@@ -33,11 +33,11 @@
 #include <string_view>
 #include <vector>
 
+#include "base/sha256.h"
+#include "base/status.h"
 #include "storage/lmdb_env.h"
 #include "storage/records.pb.h"
 #include "storage/schema.h"
-#include "base/sha256.h"
-#include "base/status.h"
 
 namespace hartonomous::engine {
 

@@ -72,7 +72,8 @@ Result<AtomRecord> RequireRoot(storage::Txn& txn, AtomTable& atoms, uint64_t doc
     return Status::NotFound("document_id: atom " + std::to_string(document_id) + " does not exist");
   }
   if (root->subtype() != "document") {
-    return NotADocument(document_id, "is not a document root (its subtype is '" + root->subtype() + "')");
+    return NotADocument(document_id,
+                        "is not a document root (its subtype is '" + root->subtype() + "')");
   }
   if (!root->is_active()) return NotADocument(document_id, when_inactive);
   return std::move(*root);
@@ -105,7 +106,8 @@ Result<DocumentSummary> DocumentEngine::Ingest(DocumentInput input) {
   root_node.children = std::move(top);
   nlohmann::json root_meta = d.info;
   if (!input.metadata.empty()) {
-    HT_ASSIGN_OR_RETURN(root_meta["user_metadata"], ParseJson("metadata", input.metadata, kMaxDocumentMetadataDepth));
+    HT_ASSIGN_OR_RETURN(root_meta["user_metadata"],
+                        ParseJson("metadata", input.metadata, kMaxDocumentMetadataDepth));
   }
   root.metadata = root_meta.dump();
   const size_t top_parts = root_node.children.size();
@@ -132,7 +134,8 @@ Result<DocumentSummary> DocumentEngine::Ingest(DocumentInput input) {
       if (existing) {
         id = *existing;
         HT_ASSIGN_OR_RETURN(auto before, atoms.Get(txn, id));
-        if (!before) return Status::DataLoss("atom_hash points at missing atom " + std::to_string(id));
+        if (!before)
+          return Status::DataLoss("atom_hash points at missing atom " + std::to_string(id));
         // An active composite already holds its parts; an inactive one gave
         // them back and takes them again.
         link = part.composite && !before->is_active();
@@ -201,20 +204,22 @@ Result<DocumentContent> DocumentEngine::Get(uint64_t document_id, bool decoded) 
   HT_RETURN_IF_ERROR(txn.status());
   AtomTable atoms(tables_);
   RelationTable relations(tables_);
-  HT_ASSIGN_OR_RETURN(AtomRecord root,
-                      RequireRoot(txn, atoms, document_id, "was deleted (the document is inactive)"));
+  HT_ASSIGN_OR_RETURN(AtomRecord root, RequireRoot(txn, atoms, document_id,
+                                                   "was deleted (the document is inactive)"));
   std::string manifest;
   HT_RETURN_IF_ERROR(atoms.ReadContent(txn, root, &manifest));
   const std::string_view m(manifest);
   auto corrupt = [&](const std::string& what) {
     return Status::DataLoss("document " + std::to_string(document_id) + ": " + what);
   };
-  if (m.substr(0, kManifestMagic.size()) != kManifestMagic) return corrupt("manifest header is missing");
+  if (m.substr(0, kManifestMagic.size()) != kManifestMagic)
+    return corrupt("manifest header is missing");
   const size_t info_end = m.find('\n', kManifestMagic.size());
   if (info_end == std::string_view::npos) return corrupt("manifest has no layout line");
   DocumentContent out;
   out.root = root;
-  auto layout = ParseJson("layout", m.substr(kManifestMagic.size(), info_end - kManifestMagic.size()));
+  auto layout =
+      ParseJson("layout", m.substr(kManifestMagic.size(), info_end - kManifestMagic.size()));
   if (layout.ok()) out.info = std::move(layout).value();
   if (!layout.ok() || !out.info.is_object() || !out.info.contains("format")) {
     return corrupt("manifest layout line is not a JSON object with a format");
@@ -222,23 +227,25 @@ Result<DocumentContent> DocumentEngine::Get(uint64_t document_id, bool decoded) 
   out.format = out.info["format"].get<std::string>();
 
   // Children of a composite in ordinal order, checked against its manifest.
-  auto children = [&](uint64_t atom_id, std::string_view hash_lines) -> Result<std::vector<AtomRecord>> {
+  auto children = [&](uint64_t atom_id,
+                      std::string_view hash_lines) -> Result<std::vector<AtomRecord>> {
     std::vector<AtomRecord> kids;
     Status failure;
-    HT_RETURN_IF_ERROR(relations.Scan(txn, Direction::kChildren, atom_id, storage::kContains, "",
-                                      [&](const Edge& edge, std::string_view) {
-      auto rec = atoms.Get(txn, edge.target);
-      if (!rec.ok()) {
-        failure = rec.status();
-        return false;
-      }
-      if (!*rec) {
-        failure = corrupt("part atom " + std::to_string(edge.target) + " is missing");
-        return false;
-      }
-      kids.push_back(std::move(**rec));
-      return true;
-    }));
+    HT_RETURN_IF_ERROR(relations.Scan(
+        txn, Direction::kChildren, atom_id, storage::kContains, "",
+        [&](const Edge& edge, std::string_view) {
+          auto rec = atoms.Get(txn, edge.target);
+          if (!rec.ok()) {
+            failure = rec.status();
+            return false;
+          }
+          if (!*rec) {
+            failure = corrupt("part atom " + std::to_string(edge.target) + " is missing");
+            return false;
+          }
+          kids.push_back(std::move(**rec));
+          return true;
+        }));
     HT_RETURN_IF_ERROR(failure);
     if (hash_lines.size() != kids.size() * 32) {
       return corrupt("atom " + std::to_string(atom_id) + " has " + std::to_string(kids.size()) +

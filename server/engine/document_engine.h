@@ -19,17 +19,16 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 
-#include <nlohmann/json.hpp>
-
-#include "server/engine/decomposition.h"
 #include "base/json_limits.h"
+#include "base/sha256.h"
+#include "base/status.h"
+#include "server/engine/decomposition.h"
 #include "storage/lmdb_env.h"
 #include "storage/records.pb.h"
 #include "storage/schema.h"
-#include "base/sha256.h"
-#include "base/status.h"
 #include "storage/write_batcher.h"
 
 namespace hartonomous::engine {
@@ -55,8 +54,8 @@ struct DocumentSummary {
   int64_t reference_count = 0;  // of the root after this ingest
   std::string modality;
   std::string format;
-  uint64_t parts = 0;           // top-level parts
-  uint64_t atoms_created = 0;   // root and parts, counted per occurrence
+  uint64_t parts = 0;          // top-level parts
+  uint64_t atoms_created = 0;  // root and parts, counted per occurrence
   uint64_t atoms_reused = 0;
   uint64_t bytes_received = 0;  // document size
   uint64_t bytes_stored = 0;    // content bytes newly stored (parts + manifests)

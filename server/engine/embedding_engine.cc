@@ -1,6 +1,7 @@
 #include "server/engine/embedding_engine.h"
 
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -8,17 +9,15 @@
 #include <cstring>
 #include <filesystem>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
-#include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
-
 #include "base/clock.h"
+#include "base/json_limits.h"
 #include "server/engine/atom_engine.h"
 #include "server/engine/embedding_internal.h"
-#include "base/json_limits.h"
 #include "storage/key_codec.h"
 #include "storage/sequence.h"
 
@@ -149,7 +148,8 @@ Status CheckCompatible(const CollectionRecord& have, const CollectionSpec& want,
                                    std::to_string(have.dimension()) + ", the request asks for " +
                                    std::to_string(want.dimension));
   }
-  if (type_given && (want.embedding_type != have.embedding_type() || want.model_id != have.model_id())) {
+  if (type_given &&
+      (want.embedding_type != have.embedding_type() || want.model_id != have.model_id())) {
     return Status::InvalidArgument("create.embedding_type/model_id: collection " + name +
                                    " holds embedding type '" + have.embedding_type() +
                                    "' of model " + std::to_string(have.model_id()));
@@ -159,10 +159,12 @@ Status CheckCompatible(const CollectionRecord& have, const CollectionSpec& want,
 
 Status SyncFile(const std::string& path, bool directory) {
   const int fd = ::open(path.c_str(), directory ? O_RDONLY | O_DIRECTORY : O_RDONLY);
-  if (fd < 0) return Status::Internal("snapshot: cannot open " + path + ": " + std::strerror(errno));
+  if (fd < 0)
+    return Status::Internal("snapshot: cannot open " + path + ": " + std::strerror(errno));
   const int rc = ::fsync(fd);
   ::close(fd);
-  if (rc != 0) return Status::Internal("snapshot: fsync " + path + " failed: " + std::strerror(errno));
+  if (rc != 0)
+    return Status::Internal("snapshot: fsync " + path + " failed: " + std::strerror(errno));
   return Status::Ok();
 }
 
@@ -203,10 +205,14 @@ bool SearchFilter::empty() const {
 
 const char* SearchPathName(SearchPath path) {
   switch (path) {
-    case SearchPath::kAnn: return "ann";
-    case SearchPath::kAnnPostFilter: return "ann_post_filter";
-    case SearchPath::kExact: return "exact";
-    case SearchPath::kExactFiltered: return "exact_filtered";
+    case SearchPath::kAnn:
+      return "ann";
+    case SearchPath::kAnnPostFilter:
+      return "ann_post_filter";
+    case SearchPath::kExact:
+      return "exact";
+    case SearchPath::kExactFiltered:
+      return "exact_filtered";
   }
   return "unknown";
 }
@@ -226,7 +232,11 @@ index::IndexSpec SpecOf(const CollectionRecord& r) {
 EmbeddingEngine::EmbeddingEngine(storage::Env& env, const storage::Tables& tables,
                                  storage::WriteBatcher& writer, EmbeddingEngineOptions options,
                                  const index::IndexRegistry& registry)
-    : env_(env), tables_(tables), writer_(writer), options_(std::move(options)), registry_(registry) {}
+    : env_(env),
+      tables_(tables),
+      writer_(writer),
+      options_(std::move(options)),
+      registry_(registry) {}
 
 Result<std::unique_ptr<EmbeddingEngine>> EmbeddingEngine::Open(
     storage::Env& env, const storage::Tables& tables, storage::WriteBatcher& writer,
@@ -306,15 +316,16 @@ Status EmbeddingEngine::LoadCollection(const CollectionRecord& record,
   std::unique_ptr<index::VectorIndex> loaded;
   uint64_t watermark = 0;
   if (!options_.snapshot_dir.empty()) {
-    for (const auto& [mark, path] : ListSnapshots(SnapshotDir(record.collection_id()), c->spec.kind)) {
+    for (const auto& [mark, path] :
+         ListSnapshots(SnapshotDir(record.collection_id()), c->spec.kind)) {
       auto index = registry_.Load(c->spec, path);
       if (index.ok()) {
         loaded = std::move(index).value();
         watermark = mark;
         break;
       }
-      spdlog::warn("collection '{}': snapshot {} unusable ({}); trying an older one",
-                   record.name(), path, index.status().ToString());
+      spdlog::warn("collection '{}': snapshot {} unusable ({}); trying an older one", record.name(),
+                   path, index.status().ToString());
     }
   }
   const bool from_snapshot = loaded != nullptr;
@@ -329,8 +340,8 @@ Status EmbeddingEngine::LoadCollection(const CollectionRecord& record,
     HT_RETURN_IF_ERROR(txn.status());
     HT_ASSIGN_OR_RETURN(space, MakeSpace(txn, record));
     if (!options_.snapshot_dir.empty()) {
-      for (const auto& [mark, path] : ListSnapshots(SnapshotDir(record.collection_id()),
-                                                    FineSnapshotKind(space->version()))) {
+      for (const auto& [mark, path] :
+           ListSnapshots(SnapshotDir(record.collection_id()), FineSnapshotKind(space->version()))) {
         auto points = index::MakeSpatialIndex("scan");
         if (!points.ok()) return points.status();
         auto read = index::LoadSpatialSnapshot(path, points->get());
@@ -355,10 +366,11 @@ Status EmbeddingEngine::LoadCollection(const CollectionRecord& record,
   c->index = std::move(loaded);
   c->space = std::move(space);
   if (WantsFit(*c)) c->refit_wanted = true;
-  spdlog::info("collection '{}': {} vectors ({}; {} replayed, {} removed), {} points ({}, {} projected)",
-               record.name(), c->index->size(), from_snapshot ? "from snapshot" : "built from storage",
-               added, removed, c->space->fine().size(),
-               points_from_snapshot ? "from snapshot" : "from storage", counts.projected);
+  spdlog::info(
+      "collection '{}': {} vectors ({}; {} replayed, {} removed), {} points ({}, {} projected)",
+      record.name(), c->index->size(), from_snapshot ? "from snapshot" : "built from storage",
+      added, removed, c->space->fine().size(),
+      points_from_snapshot ? "from snapshot" : "from storage", counts.projected);
   ++load_totals_.collections;
   load_totals_.replayed += added;
   load_totals_.removed += removed;
@@ -444,11 +456,14 @@ Status EmbeddingEngine::Reconcile(storage::Txn& txn, const Collection& c, index:
     if (need_vector || need_point) {
       std::string_view value;
       HT_ASSIGN_OR_RETURN(bool found, txn.Get(tables_.atom_embeddings, cursor->value(), &value));
-      if (!found) return Status::DataLoss("embeddings_by_seq: embedding " + std::to_string(id) + " has no row");
+      if (!found)
+        return Status::DataLoss("embeddings_by_seq: embedding " + std::to_string(id) +
+                                " has no row");
       EmbeddingRecord row;
       HT_RETURN_IF_ERROR(Parse(value, &row, "atom_embeddings"));
       if (row.vector().size() != dim * sizeof(float)) {
-        return Status::DataLoss("atom_embeddings: embedding " + std::to_string(id) + " has the wrong dimension");
+        return Status::DataLoss("atom_embeddings: embedding " + std::to_string(id) +
+                                " has the wrong dimension");
       }
       const size_t at = vectors.size();
       vectors.resize(at + dim);
@@ -487,8 +502,8 @@ Status EmbeddingEngine::Reconcile(storage::Txn& txn, const Collection& c, index:
 Result<std::unique_ptr<CollectionSpace>> EmbeddingEngine::MakeSpace(
     storage::Txn& txn, const CollectionRecord& record) {
   std::string_view value;
-  HT_ASSIGN_OR_RETURN(bool found, txn.Get(tables_.projections,
-                                          storage::Be64Key(record.collection_id()), &value));
+  HT_ASSIGN_OR_RETURN(
+      bool found, txn.Get(tables_.projections, storage::Be64Key(record.collection_id()), &value));
   storage::ProjectionRecord projection = CollectionSpace::DefaultRecord(record);
   if (found) HT_RETURN_IF_ERROR(Parse(value, &projection, "projections"));
   return CollectionSpace::Make(record, std::move(projection));
@@ -497,7 +512,8 @@ Result<std::unique_ptr<CollectionSpace>> EmbeddingEngine::MakeSpace(
 bool EmbeddingEngine::WantsFit(const Collection& c) const {
   if (options_.projection_fit_after == 0 || c.record.dimension() <= 3) return false;
   auto space = c.CurrentSpace();
-  const size_t enough = std::max<size_t>(options_.projection_fit_after, index::Projection::kMinPcaSample);
+  const size_t enough =
+      std::max<size_t>(options_.projection_fit_after, index::Projection::kMinPcaSample);
   return space && space->version() == 0 && space->fine().size() >= enough;
 }
 
@@ -572,7 +588,8 @@ Result<CollectionRecord> EmbeddingEngine::InsertCollection(storage::WriteTxn& tx
   CollectionRecord record = RecordOf(name, spec);
   record.set_collection_id(id);
   record.set_created_at_us(NowMicros());
-  HT_RETURN_IF_ERROR(txn.Put(tables_.collections, storage::Be64Key(id), record.SerializeAsString()));
+  HT_RETURN_IF_ERROR(
+      txn.Put(tables_.collections, storage::Be64Key(id), record.SerializeAsString()));
   HT_RETURN_IF_ERROR(txn.Put(tables_.collection_names, name, storage::Be64Key(id)));
   txn.OnCommit([this, record] {
     auto c = std::make_shared<Collection>();
@@ -732,7 +749,8 @@ Result<AddSummary> EmbeddingEngine::AddEmbeddings(const std::string& name,
           if (exists) {
             EmbeddingRecord old;
             HT_RETURN_IF_ERROR(Parse(value, &old, "atom_embeddings"));
-            HT_RETURN_IF_ERROR(txn.Del(tables_.embeddings_by_seq, SeqKey(cid, old.embedding_id())).status());
+            HT_RETURN_IF_ERROR(
+                txn.Del(tables_.embeddings_by_seq, SeqKey(cid, old.embedding_id())).status());
             changes->push_back(Change{false, old.embedding_id(), {}});
             ++summary.replaced;
           }
@@ -784,8 +802,8 @@ void EmbeddingEngine::Apply(uint64_t collection_id, const std::vector<Change>& c
       space->Remove(change.label);
       Status s = index->Remove(change.label);
       if (!s.ok() && s.code() != Status::Code::kNotFound) {
-        spdlog::error("collection '{}': index delete of embedding {} failed: {}",
-                      c->record.name(), change.label, s.ToString());
+        spdlog::error("collection '{}': index delete of embedding {} failed: {}", c->record.name(),
+                      change.label, s.ToString());
       }
     }
   }
@@ -816,7 +834,8 @@ Result<std::vector<EmbeddingRecord>> EmbeddingEngine::GetEmbeddings(uint64_t ato
   storage::ReadTxn txn(env_);
   HT_RETURN_IF_ERROR(txn.status());
   HT_ASSIGN_OR_RETURN(auto atom, storage::AtomTable(tables_).Get(txn, atom_id));
-  if (!atom) return Status::NotFound("atom_id: atom " + std::to_string(atom_id) + " does not exist");
+  if (!atom)
+    return Status::NotFound("atom_id: atom " + std::to_string(atom_id) + " does not exist");
   std::vector<EmbeddingRecord> out;
   const std::string prefix = storage::Be64Key(atom_id);
   auto cursor = txn.OpenCursor(tables_.atom_embeddings);
@@ -849,7 +868,9 @@ Status EmbeddingEngine::DeleteEmbedding(const std::string& collection, uint64_t 
     EmbeddingRecord row;
     HT_RETURN_IF_ERROR(Parse(value, &row, "atom_embeddings"));
     HT_RETURN_IF_ERROR(txn.Del(tables_.atom_embeddings, key).status());
-    HT_RETURN_IF_ERROR(txn.Del(tables_.embeddings_by_seq, SeqKey(coll.collection_id(), row.embedding_id())).status());
+    HT_RETURN_IF_ERROR(
+        txn.Del(tables_.embeddings_by_seq, SeqKey(coll.collection_id(), row.embedding_id()))
+            .status());
     const uint64_t cid = coll.collection_id(), label = row.embedding_id();
     txn.OnCommit([this, cid, label] { Apply(cid, {Change{false, label, {}}}); });
     return Status::Ok();
@@ -873,7 +894,8 @@ Result<uint64_t> EmbeddingEngine::RemoveAtomEmbeddings(storage::WriteTxn& txn, u
   for (const auto& [key, row] : rows) {
     HT_RETURN_IF_ERROR(txn.Del(tables_.atom_embeddings, key).status());
     HT_RETURN_IF_ERROR(
-        txn.Del(tables_.embeddings_by_seq, SeqKey(row.collection_id(), row.embedding_id())).status());
+        txn.Del(tables_.embeddings_by_seq, SeqKey(row.collection_id(), row.embedding_id()))
+            .status());
     by_collection[row.collection_id()].push_back(Change{false, row.embedding_id(), {}});
   }
   if (!by_collection.empty()) {
@@ -909,7 +931,8 @@ Result<SearchResult> EmbeddingEngine::Search(const SearchQuery& q, ResponseBudge
     for (const auto& n : neighbors) {
       if (result.hits.size() == want) break;
       std::string_view key;
-      HT_ASSIGN_OR_RETURN(bool live, txn.Get(tables_.embeddings_by_seq, SeqKey(cid, n.label), &key));
+      HT_ASSIGN_OR_RETURN(bool live,
+                          txn.Get(tables_.embeddings_by_seq, SeqKey(cid, n.label), &key));
       if (!live) continue;
       const uint64_t atom_id = storage::ReadBe64(key);
       if (atom_id == exclude_atom) continue;
@@ -1006,10 +1029,10 @@ Result<EmbeddingEngine::QuerySource> EmbeddingEngine::ResolveQuery(storage::Txn&
     return source;
   }
   std::string_view value;
-  HT_ASSIGN_OR_RETURN(bool found,
-                      txn.Get(tables_.atom_embeddings,
-                              EmbeddingKey(atom_id, c.record.embedding_type(), c.record.model_id()),
-                              &value));
+  HT_ASSIGN_OR_RETURN(
+      bool found,
+      txn.Get(tables_.atom_embeddings,
+              EmbeddingKey(atom_id, c.record.embedding_type(), c.record.model_id()), &value));
   if (!found) {
     return Status::NotFound("atom_id: atom " + std::to_string(atom_id) +
                             " has no embedding in collection '" + name + "'");
@@ -1023,8 +1046,7 @@ Result<EmbeddingEngine::QuerySource> EmbeddingEngine::ResolveQuery(storage::Txn&
 }
 
 Status EmbeddingEngine::FillAtomFields(storage::Txn& txn, std::vector<SearchHit>* hits,
-                                       bool canonical_text, bool metadata,
-                                       ResponseBudget* budget) {
+                                       bool canonical_text, bool metadata, ResponseBudget* budget) {
   // A hit without text: atom id, embedding id, distance and framing.
   constexpr size_t kHitBytes = 32;
   constexpr std::string_view kAdvice = "request fewer results or without metadata/canonical text";
@@ -1095,7 +1117,8 @@ Status EmbeddingEngine::SnapshotCollection(Collection& c) {
   }
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     const std::string name = entry.path().filename().string();
-    if (name.rfind("fine.p", 0) == 0 && entry.path().string() != fine_path) fs::remove(entry.path(), ec);
+    if (name.rfind("fine.p", 0) == 0 && entry.path().string() != fine_path)
+      fs::remove(entry.path(), ec);
   }
   std::lock_guard lock(c.apply_mu);
   c.snapshot.watermark = watermark;
@@ -1192,13 +1215,15 @@ void EmbeddingEngine::RunMaintenance(bool due) {
     }
     if (c->rebuild_wanted) {
       Status s = RebuildCollection(*c);
-      if (!s.ok()) spdlog::warn("collection '{}': rebuild failed: {}", c->record.name(), s.ToString());
+      if (!s.ok())
+        spdlog::warn("collection '{}': rebuild failed: {}", c->record.name(), s.ToString());
     }
     const uint64_t changes = c->changes.load();
     if (!options_.snapshot_dir.empty() &&
         (changes >= options_.snapshot_after_changes || (due && changes > 0))) {
       Status s = SnapshotCollection(*c);
-      if (!s.ok()) spdlog::warn("collection '{}': snapshot failed: {}", c->record.name(), s.ToString());
+      if (!s.ok())
+        spdlog::warn("collection '{}': snapshot failed: {}", c->record.name(), s.ToString());
     }
   }
 }

@@ -48,6 +48,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/status.h"
 #include "index/index_registry.h"
 #include "index/spatial/spatial_index.h"
 #include "index/vector_index.h"
@@ -55,7 +56,6 @@
 #include "storage/lmdb_env.h"
 #include "storage/records.pb.h"
 #include "storage/schema.h"
-#include "base/status.h"
 #include "storage/write_batcher.h"
 
 namespace hartonomous::engine {
@@ -75,11 +75,11 @@ struct CollectionSpec {
 };
 
 struct SnapshotInfo {
-  uint64_t watermark = 0;           // highest embedding id in the newest snapshot
-  int64_t saved_at_us = 0;          // 0 = never saved by this process or found on disk
+  uint64_t watermark = 0;   // highest embedding id in the newest snapshot
+  int64_t saved_at_us = 0;  // 0 = never saved by this process or found on disk
   bool loaded_from_snapshot = false;
-  uint64_t replayed_at_start = 0;   // rows added on top of the snapshot at start
-  uint64_t removed_at_start = 0;    // snapshot rows deleted since, removed at start
+  uint64_t replayed_at_start = 0;  // rows added on top of the snapshot at start
+  uint64_t removed_at_start = 0;   // snapshot rows deleted since, removed at start
   uint64_t changes_since_snapshot = 0;
 };
 
@@ -124,8 +124,8 @@ struct SearchQuery {
   std::vector<float> vector;  // or:
   uint64_t atom_id = 0;       // search with this atom's embedding; the atom itself is left out
   size_t k = 10;
-  size_t ef = 0;              // 0 = the collection's ef_search
-  bool exact = false;         // force an exact scan
+  size_t ef = 0;       // 0 = the collection's ef_search
+  bool exact = false;  // force an exact scan
   SearchFilter filter;
   bool with_canonical_text = false;
   bool with_metadata = false;
@@ -208,10 +208,10 @@ struct LoadTotals {
 };
 
 struct RefitOptions {
-  std::string kind = "pca";   // "pca" or "random"
-  size_t sample_size = 10000; // rows to fit on (every row when fewer)
-  double coarse_cell = 0;     // 0 = a quarter of the fitted mean scale
-  uint64_t seed = 0;          // 0 = the collection id
+  std::string kind = "pca";    // "pca" or "random"
+  size_t sample_size = 10000;  // rows to fit on (every row when fewer)
+  double coarse_cell = 0;      // 0 = a quarter of the fitted mean scale
+  uint64_t seed = 0;           // 0 = the collection id
 };
 
 struct RefitSummary {
@@ -226,11 +226,11 @@ struct SpatialQueryInput {
   std::string collection;
   SpatialSpace space = SpatialSpace::kFine;
   enum class Shape { kRadius, kBox, kNearest } shape = Shape::kRadius;
-  index::Point3 center;          // radius, nearest
-  double radius = 0;             // radius
-  index::Point3 min, max;        // box
-  size_t k = 0;                  // nearest
-  size_t limit = 0;              // radius, box: 0 = no limit
+  index::Point3 center;    // radius, nearest
+  double radius = 0;       // radius
+  index::Point3 min, max;  // box
+  size_t k = 0;            // nearest
+  size_t limit = 0;        // radius, box: 0 = no limit
 };
 
 struct SpatialQueryHit {
@@ -441,7 +441,8 @@ class EmbeddingEngine {
 
   // Inside a write: creates the collection rows and registers the hook that
   // makes it visible.
-  Result<storage::CollectionRecord> InsertCollection(storage::WriteTxn& txn, const std::string& name,
+  Result<storage::CollectionRecord> InsertCollection(storage::WriteTxn& txn,
+                                                     const std::string& name,
                                                      const CollectionSpec& spec);
   void Apply(uint64_t collection_id, const std::vector<Change>& changes);
   Status SnapshotCollection(Collection& c);
@@ -463,9 +464,9 @@ class EmbeddingEngine {
 
   std::mutex bg_mu_;
   std::condition_variable bg_cv_;
-  bool stopping_ = false;  // GUARDED_BY(bg_mu_)
+  bool stopping_ = false;      // GUARDED_BY(bg_mu_)
   bool work_pending_ = false;  // GUARDED_BY(bg_mu_): a rebuild or snapshot is due
-  bool stopped_ = false;   // GUARDED_BY(bg_mu_)
+  bool stopped_ = false;       // GUARDED_BY(bg_mu_)
   std::thread background_;
 };
 
@@ -473,4 +474,3 @@ class EmbeddingEngine {
 index::IndexSpec SpecOf(const storage::CollectionRecord& record);
 
 }  // namespace hartonomous::engine
-

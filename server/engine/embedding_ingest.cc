@@ -14,7 +14,6 @@ namespace hartonomous::engine {
 
 using namespace embedding_internal;
 
-
 Status EmbeddingEngine::PutEmbeddingInTxn(storage::WriteTxn& txn, const std::string& field,
                                           const std::string& collection,
                                           const EmbeddingInput& input) {
@@ -40,7 +39,8 @@ Status EmbeddingEngine::PutEmbeddingInTxn(storage::WriteTxn& txn, const std::str
   if (exists) {
     storage::EmbeddingRecord old;
     HT_RETURN_IF_ERROR(Parse(value, &old, "atom_embeddings"));
-    HT_RETURN_IF_ERROR(txn.Del(tables_.embeddings_by_seq, SeqKey(cid, old.embedding_id())).status());
+    HT_RETURN_IF_ERROR(
+        txn.Del(tables_.embeddings_by_seq, SeqKey(cid, old.embedding_id())).status());
     changes.push_back(Change{false, old.embedding_id(), {}});
   }
   storage::Sequence ids(txn, tables_.sequences, "embedding_id");

@@ -1,14 +1,13 @@
 // EmbeddingEngine's spatial side: projection refits, spatial queries over
 // projected points and the hybrid (spatial prefilter + exact rerank) search.
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <cmath>
 #include <random>
 
-#include <spdlog/spdlog.h>
-
 #include "base/clock.h"
 #include "index/distance.h"
-
 #include "server/engine/atom_engine.h"
 #include "server/engine/embedding_internal.h"
 #include "server/engine/hybrid_search.h"
@@ -38,7 +37,8 @@ Status EmbeddingEngine::RefitCollection(Collection& c, const RefitOptions& optio
     return Status::InvalidArgument("kind: unknown projection kind '" + options.kind +
                                    "' (known: pca, random)");
   }
-  if (options.sample_size < index::Projection::kMinPcaSample || options.sample_size > kMaxFitSample) {
+  if (options.sample_size < index::Projection::kMinPcaSample ||
+      options.sample_size > kMaxFitSample) {
     return Status::InvalidArgument("sample_size: must be in 16..1000000");
   }
   if (!(options.coarse_cell >= 0) || !std::isfinite(options.coarse_cell)) {
@@ -74,20 +74,22 @@ Status EmbeddingEngine::RefitCollection(Collection& c, const RefitOptions& optio
       HT_ASSIGN_OR_RETURN(valid, cursor->Next());
     }
     if (options.kind == "pca" && keys.size() < index::Projection::kMinPcaSample) {
-      return Status::FailedPrecondition(
-          "collection: '" + record.name() + "' has " + std::to_string(keys.size()) +
-          " embeddings; fitting pca needs at least " +
-          std::to_string(index::Projection::kMinPcaSample));
+      return Status::FailedPrecondition("collection: '" + record.name() + "' has " +
+                                        std::to_string(keys.size()) +
+                                        " embeddings; fitting pca needs at least " +
+                                        std::to_string(index::Projection::kMinPcaSample));
     }
     sample.reserve(keys.size() * dim);
     for (const auto& key : keys) {
       std::string_view value;
       HT_ASSIGN_OR_RETURN(bool found, txn.Get(tables_.atom_embeddings, key, &value));
-      if (!found) return Status::DataLoss("embeddings_by_seq: a row of '" + record.name() + "' is missing");
+      if (!found)
+        return Status::DataLoss("embeddings_by_seq: a row of '" + record.name() + "' is missing");
       EmbeddingRecord row;
       HT_RETURN_IF_ERROR(Parse(value, &row, "atom_embeddings"));
       std::vector<float> v = VectorOf(row);
-      if (v.size() != dim) return Status::DataLoss("atom_embeddings: a row has the wrong dimension");
+      if (v.size() != dim)
+        return Status::DataLoss("atom_embeddings: a row has the wrong dimension");
       if (normalize) index::Normalize(v.data(), v.size());
       sample.insert(sample.end(), v.begin(), v.end());
     }
@@ -140,10 +142,10 @@ Status EmbeddingEngine::RefitCollection(Collection& c, const RefitOptions& optio
   }
   summary->projection = next;
   summary->reprojected = counts.projected;
-  spdlog::info("collection '{}': projection {} v{} fitted on {} rows, scale ({:.4g}, {:.4g}, {:.4g}), "
-               "{} points reprojected",
-               record.name(), next.kind(), version, rows, scale[0], scale[1], scale[2],
-               counts.projected);
+  spdlog::info(
+      "collection '{}': projection {} v{} fitted on {} rows, scale ({:.4g}, {:.4g}, {:.4g}), "
+      "{} points reprojected",
+      record.name(), next.kind(), version, rows, scale[0], scale[1], scale[2], counts.projected);
   return Status::Ok();
 }
 
@@ -161,7 +163,8 @@ std::optional<std::pair<index::Point3, index::Point3>> EmbeddingEngine::PointsOf
 Result<SpatialQueryResult> EmbeddingEngine::SpatialQuery(const SpatialQueryInput& in) {
   HT_ASSIGN_OR_RETURN(auto c, Require(in.collection));
   auto space = c->CurrentSpace();
-  const index::SpatialIndex& points = in.space == SpatialSpace::kCoarse ? space->coarse() : space->fine();
+  const index::SpatialIndex& points =
+      in.space == SpatialSpace::kCoarse ? space->coarse() : space->fine();
   // One more than the limit tells whether it cut anything.
   const size_t ask = in.limit == 0 ? 0 : in.limit + 1;
   std::vector<index::SpatialHit> hits;
@@ -197,9 +200,8 @@ Result<SpatialQueryResult> EmbeddingEngine::SpatialQuery(const SpatialQueryInput
   return result;
 }
 
-Result<std::vector<PointMatch>> EmbeddingEngine::NearestByProjection(const std::string& collection,
-                                                                     const std::vector<float>& vector,
-                                                                     size_t k) {
+Result<std::vector<PointMatch>> EmbeddingEngine::NearestByProjection(
+    const std::string& collection, const std::vector<float>& vector, size_t k) {
   HT_ASSIGN_OR_RETURN(auto c, Require(collection));
   if (vector.size() != c->record.dimension()) {
     return Status::InvalidArgument("vector: " + std::to_string(vector.size()) +
@@ -214,12 +216,13 @@ Result<std::vector<PointMatch>> EmbeddingEngine::NearestByProjection(const std::
   HT_ASSIGN_OR_RETURN(auto found, SpatialQuery(in));
   std::vector<PointMatch> out;
   out.reserve(found.hits.size());
-  for (const auto& hit : found.hits) out.push_back(PointMatch{hit.atom_id, hit.embedding_id, hit.distance});
+  for (const auto& hit : found.hits)
+    out.push_back(PointMatch{hit.atom_id, hit.embedding_id, hit.distance});
   return out;
 }
 
 Result<HybridSearchResult> EmbeddingEngine::HybridSearch(const HybridSearchQuery& q,
-                                                          ResponseBudget* budget) {
+                                                         ResponseBudget* budget) {
   HT_ASSIGN_OR_RETURN(auto c, Require(q.collection));
   const uint64_t cid = c->record.collection_id();
   storage::ReadTxn txn(env_);

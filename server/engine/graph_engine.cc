@@ -44,7 +44,8 @@ Result<std::vector<AddedRelation>> GraphEngine::AddRelations(
       if (contains && IsDocumentNode(source->subtype())) {
         return Status::FailedPrecondition(
             field + ".source_atom_id: atom " + std::to_string(in.source_atom_id) + " is a " +
-            source->subtype() + " of a decomposed document; its 'contains' edges are managed by "
+            source->subtype() +
+            " of a decomposed document; its 'contains' edges are managed by "
             "IngestDocument");
       }
       if (contains && !target->is_active()) {
@@ -90,12 +91,14 @@ Result<RelationPage> GraphEngine::ListRelations(uint64_t atom_id, Direction dire
   storage::ReadTxn txn(env_);
   HT_RETURN_IF_ERROR(txn.status());
   HT_ASSIGN_OR_RETURN(auto atom, storage::AtomTable(tables_).Get(txn, atom_id));
-  if (!atom) return Status::NotFound("atom_id: atom " + std::to_string(atom_id) + " does not exist");
+  if (!atom)
+    return Status::NotFound("atom_id: atom " + std::to_string(atom_id) + " does not exist");
   RelationPage page;
   std::string last;
   bool too_large = false;
   HT_RETURN_IF_ERROR(storage::RelationTable(tables_).Scan(
-      txn, direction, atom_id, relation_type, after, [&](const Edge& edge, std::string_view suffix) {
+      txn, direction, atom_id, relation_type, after,
+      [&](const Edge& edge, std::string_view suffix) {
         if (static_cast<int>(page.edges.size()) == page_size) {
           page.next_page_token = tokens_.EncodeBytes(last, fingerprint);
           return false;
@@ -127,7 +130,8 @@ Result<Traversal> GraphEngine::Traverse(uint64_t atom_id, Direction direction,
   storage::ReadTxn txn(env_);
   HT_RETURN_IF_ERROR(txn.status());
   HT_ASSIGN_OR_RETURN(auto atom, storage::AtomTable(tables_).Get(txn, atom_id));
-  if (!atom) return Status::NotFound("atom_id: atom " + std::to_string(atom_id) + " does not exist");
+  if (!atom)
+    return Status::NotFound("atom_id: atom " + std::to_string(atom_id) + " does not exist");
   storage::RelationTable relations(tables_);
   Traversal result;
   std::unordered_set<uint64_t> seen{atom_id};
@@ -142,20 +146,20 @@ Result<Traversal> GraphEngine::Traverse(uint64_t atom_id, Direction direction,
     const uint32_t depth = result.nodes[index].depth;
     if (depth >= max_depth) continue;
     for (const std::string& type : scan_types) {
-      HT_RETURN_IF_ERROR(relations.Scan(txn, direction, from, type, "",
-                                        [&](const Edge& edge, std::string_view) {
-        const uint64_t next = direction == Direction::kChildren ? edge.target : edge.source;
-        if (!seen.insert(next).second) return true;
-        // A node: its id, depth and the edge it was reached by.
-        if (result.nodes.size() >= max_nodes ||
-            (budget != nullptr && !budget->TryChargeItem(ResponseBytes(edge) + 32))) {
-          result.truncated = true;
-          return false;
-        }
-        result.nodes.push_back(TraversalNode{next, depth + 1, edge});
-        frontier.push_back(result.nodes.size() - 1);
-        return true;
-      }));
+      HT_RETURN_IF_ERROR(
+          relations.Scan(txn, direction, from, type, "", [&](const Edge& edge, std::string_view) {
+            const uint64_t next = direction == Direction::kChildren ? edge.target : edge.source;
+            if (!seen.insert(next).second) return true;
+            // A node: its id, depth and the edge it was reached by.
+            if (result.nodes.size() >= max_nodes ||
+                (budget != nullptr && !budget->TryChargeItem(ResponseBytes(edge) + 32))) {
+              result.truncated = true;
+              return false;
+            }
+            result.nodes.push_back(TraversalNode{next, depth + 1, edge});
+            frontier.push_back(result.nodes.size() - 1);
+            return true;
+          }));
       if (result.truncated) break;
     }
   }

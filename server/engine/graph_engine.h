@@ -15,12 +15,12 @@
 #include <string>
 #include <vector>
 
+#include "base/status.h"
 #include "server/engine/page_token.h"
 #include "server/engine/response_budget.h"
 #include "storage/lmdb_env.h"
 #include "storage/relation_table.h"
 #include "storage/schema.h"
-#include "base/status.h"
 #include "storage/write_batcher.h"
 
 namespace hartonomous::engine {
@@ -31,7 +31,7 @@ struct RelationInput {
   std::string relation_type;        // [a-z0-9_-]{1,32}
   std::optional<uint64_t> ordinal;  // unset = after the source's last edge of this type
   double weight = 1.0;
-  std::string metadata;             // JSON object text, or empty
+  std::string metadata;  // JSON object text, or empty
 };
 
 struct AddedRelation {
@@ -46,7 +46,7 @@ struct RelationPage {
 
 struct TraversalNode {
   uint64_t atom_id = 0;
-  uint32_t depth = 0;             // 0 = the start atom
+  uint32_t depth = 0;                // 0 = the start atom
   std::optional<storage::Edge> via;  // the edge it was first reached by
 };
 

@@ -35,7 +35,8 @@ Result<HybridResult> HybridSearch(const index::VectorIndex& vectors, const Colle
   } else {
     // The radius that keeps the fraction: the distance of the n-th nearest.
     const size_t n = std::max<size_t>(
-        1, static_cast<size_t>(std::ceil(*query.keep_fraction * static_cast<double>(points.size()))));
+        1,
+        static_cast<size_t>(std::ceil(*query.keep_fraction * static_cast<double>(points.size()))));
     HT_ASSIGN_OR_RETURN(near, points.Nearest(result.center, n));
     result.radius = near.empty() ? 0 : near.back().distance;
   }
@@ -66,13 +67,18 @@ Result<HybridResult> HybridSearch(const index::VectorIndex& vectors, const Colle
     // Against the exact top k over everything that passes the filter.
     std::vector<index::Neighbor> truth;
     if (query.filter_labels) {
-      HT_ASSIGN_OR_RETURN(truth, vectors.ExactAmong(query.vector, [&] {
-        std::vector<uint64_t> all = vectors.Labels();
-        all.erase(std::remove_if(all.begin(), all.end(),
-                                 [&](uint64_t l) { return !query.filter_labels(l); }),
-                  all.end());
-        return all;
-      }(), query.k));
+      HT_ASSIGN_OR_RETURN(truth, vectors.ExactAmong(
+                                     query.vector,
+                                     [&] {
+                                       std::vector<uint64_t> all = vectors.Labels();
+                                       all.erase(std::remove_if(all.begin(), all.end(),
+                                                                [&](uint64_t l) {
+                                                                  return !query.filter_labels(l);
+                                                                }),
+                                                 all.end());
+                                       return all;
+                                     }(),
+                                     query.k));
     } else {
       HT_ASSIGN_OR_RETURN(truth, vectors.ExactSearch(query.vector, query.k));
     }

@@ -19,10 +19,10 @@
 #include <optional>
 #include <vector>
 
+#include "base/status.h"
 #include "index/spatial/spatial_index.h"
 #include "index/vector_index.h"
 #include "server/engine/collection_space.h"
-#include "base/status.h"
 
 namespace hartonomous::engine {
 
@@ -51,7 +51,7 @@ struct HybridResult {
   uint64_t ann_candidates = 0;        // of those, added by the ANN index only
   double radius = 0;                  // the radius stage 1 used
   index::Point3 center;
-  std::optional<double> recall;       // when report_recall
+  std::optional<double> recall;  // when report_recall
 };
 
 // InvalidArgument naming the field for a bad radius/fraction/k.

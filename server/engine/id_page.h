@@ -15,11 +15,11 @@
 #include <string_view>
 #include <vector>
 
+#include "base/status.h"
 #include "server/engine/page_token.h"
 #include "server/engine/response_budget.h"
 #include "storage/key_codec.h"
 #include "storage/lmdb_env.h"
-#include "base/status.h"
 
 namespace hartonomous::engine {
 

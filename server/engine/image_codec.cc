@@ -1,12 +1,12 @@
 #include "server/engine/image_codec.h"
 
+#include <jpeglib.h>
+#include <png.h>
+
 #include <csetjmp>
 #include <cstdio>
 #include <cstring>
 #include <vector>
-
-#include <jpeglib.h>
-#include <png.h>
 
 namespace hartonomous::engine {
 namespace {
@@ -110,8 +110,8 @@ struct PngEncode {
 
 bool RunPngEncode(PngEncode& e, const Raster& r) {
   if (setjmp(png_jmpbuf(e.png))) return false;
-  static const int kColor[] = {0, PNG_COLOR_TYPE_GRAY, PNG_COLOR_TYPE_GRAY_ALPHA, PNG_COLOR_TYPE_RGB,
-                               PNG_COLOR_TYPE_RGB_ALPHA};
+  static const int kColor[] = {0, PNG_COLOR_TYPE_GRAY, PNG_COLOR_TYPE_GRAY_ALPHA,
+                               PNG_COLOR_TYPE_RGB, PNG_COLOR_TYPE_RGB_ALPHA};
   png_set_write_fn(e.png, &e.state, PngWrite, PngFlush);
   png_set_IHDR(e.png, e.info, r.width, r.height, r.bytes_per_sample == 2 ? 16 : 8,
                kColor[r.channels], PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
@@ -256,7 +256,8 @@ Result<Raster> DecodePng(std::string_view data, uint64_t max_raster_bytes) {
     const uint64_t channels = color < 7 && kChannels[color] != 0 ? kChannels[color] : 4;
     // Each dimension is below 2^32, so checking it against 2^24 first keeps
     // the product from overflowing.
-    if (width > 0xFFFFFF || height > 0xFFFFFF || width * height * channels * bps > max_raster_bytes) {
+    if (width > 0xFFFFFF || height > 0xFFFFFF ||
+        width * height * channels * bps > max_raster_bytes) {
       return Status::InvalidArgument("content: PNG of " + std::to_string(width) + " x " +
                                      std::to_string(height) +
                                      " pixels exceeds the decoded size limit of " +

@@ -12,7 +12,9 @@ using nlohmann::json;
 
 Status Bad(const std::string& what) { return Status::InvalidArgument("content: " + what); }
 
-bool IsWs(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
+bool IsWs(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
+}
 
 // Reads one unsigned decimal of a PNM header, skipping whitespace and comments.
 bool PnmNumber(std::string_view c, size_t* at, uint64_t* value) {
@@ -37,13 +39,14 @@ bool PnmNumber(std::string_view c, size_t* at, uint64_t* value) {
 }
 
 std::string PatchMeta(uint32_t pw, uint32_t ph, uint32_t channels, uint32_t bps) {
-  return json{{"width", pw}, {"height", ph}, {"channels", channels}, {"bytes_per_sample", bps}}.dump();
+  return json{{"width", pw}, {"height", ph}, {"channels", channels}, {"bytes_per_sample", bps}}
+      .dump();
 }
 
 // Appends the patches of one raster to parts, once the budget allows their
 // number. extra: more edge metadata keys.
-Status AddPatches(std::string_view raster, const RasterShape& shape, uint32_t channels, uint32_t bps,
-                  const DecomposeOptions& o, const json& extra, PartBudget* budget,
+Status AddPatches(std::string_view raster, const RasterShape& shape, uint32_t channels,
+                  uint32_t bps, const DecomposeOptions& o, const json& extra, PartBudget* budget,
                   std::vector<Part>* parts) {
   HT_RETURN_IF_ERROR(budget->Take(PatchCount(shape, o.patch_width, o.patch_height)));
   const std::string meta = PatchMeta(o.patch_width, o.patch_height, channels, bps);
@@ -72,23 +75,26 @@ Status CheckRaster(uint64_t width, uint64_t height, uint64_t pixel_bytes, const 
 
 json Geometry(const std::string& format, uint32_t w, uint32_t h, uint32_t channels, uint32_t bps,
               const DecomposeOptions& o) {
-  return json{{"format", format},   {"width", w},
-              {"height", h},        {"channels", channels},
-              {"bytes_per_sample", bps}, {"patch_width", o.patch_width},
+  return json{{"format", format},
+              {"width", w},
+              {"height", h},
+              {"channels", channels},
+              {"bytes_per_sample", bps},
+              {"patch_width", o.patch_width},
               {"patch_height", o.patch_height}};
 }
 
 uint32_t U32(const json& info, const char* key) { return info.at(key).get<uint32_t>(); }
 
-Result<Decomposition> FromRaster(const std::string& format, const Raster& r, std::string_view original,
-                                 const DecomposeOptions& o) {
+Result<Decomposition> FromRaster(const std::string& format, const Raster& r,
+                                 std::string_view original, const DecomposeOptions& o) {
   Decomposition d;
   d.modality = "image";
   d.format = format;
   RasterShape shape{r.width, r.height, r.channels * r.bytes_per_sample};
   PartBudget budget(original.size() + r.pixels.size());
-  HT_RETURN_IF_ERROR(
-      AddPatches(r.pixels, shape, r.channels, r.bytes_per_sample, o, json::object(), &budget, &d.parts));
+  HT_RETURN_IF_ERROR(AddPatches(r.pixels, shape, r.channels, r.bytes_per_sample, o, json::object(),
+                                &budget, &d.parts));
   d.info = Geometry(format, r.width, r.height, r.channels, r.bytes_per_sample, o);
   d.info["size"] = original.size();
   d.info["patches"] = d.parts.size();
@@ -112,7 +118,8 @@ bool LooksLikePnm(std::string_view c) {
 }
 
 bool LooksLikeIdxImages(std::string_view c) {
-  if (c.size() < 4 || c[0] != 0 || c[1] != 0 || c[2] != 0x08 || (c[3] != 3 && c[3] != 4)) return false;
+  if (c.size() < 4 || c[0] != 0 || c[1] != 0 || c[2] != 0x08 || (c[3] != 3 && c[3] != 4))
+    return false;
   const size_t dims = static_cast<size_t>(c[3]);
   if (c.size() < 4 + 4 * dims) return false;
   uint64_t total = 1;
@@ -126,14 +133,16 @@ bool LooksLikeIdxImages(std::string_view c) {
 }
 
 Result<Decomposition> DecomposePnm(std::string_view c, const DecomposeOptions& o) {
-  if (!LooksLikePnm(c)) return Bad("not a binary PGM/PPM (must start with 'P5' or 'P6' and whitespace)");
+  if (!LooksLikePnm(c))
+    return Bad("not a binary PGM/PPM (must start with 'P5' or 'P6' and whitespace)");
   const uint32_t channels = c[1] == '5' ? 1 : 3;
   size_t at = 2;
   uint64_t width = 0, height = 0, maxval = 0;
   if (!PnmNumber(c, &at, &width) || !PnmNumber(c, &at, &height) || !PnmNumber(c, &at, &maxval)) {
     return Bad("PGM/PPM header is truncated or malformed (expected width, height, maxval)");
   }
-  if (at >= c.size() || !IsWs(c[at])) return Bad("PGM/PPM header must end with one whitespace byte");
+  if (at >= c.size() || !IsWs(c[at]))
+    return Bad("PGM/PPM header must end with one whitespace byte");
   ++at;
   if (maxval == 0 || maxval > 65535) return Bad("PGM/PPM maxval must be 1..65535");
   const uint32_t bps = maxval < 256 ? 1 : 2;
@@ -162,7 +171,8 @@ Result<Decomposition> DecomposePnm(std::string_view c, const DecomposeOptions& o
 }
 
 Result<Decomposition> DecomposeIdx(std::string_view c, const DecomposeOptions& o) {
-  if (c.size() < 4 || c[0] != 0 || c[1] != 0) return Bad("not an IDX file (magic must start 00 00)");
+  if (c.size() < 4 || c[0] != 0 || c[1] != 0)
+    return Bad("not an IDX file (magic must start 00 00)");
   if (c[2] != 0x08) return Bad("IDX element type must be 0x08 (unsigned byte) for images");
   const int dims = c[3];
   if (dims != 3 && dims != 4) return Bad("IDX images need 3 (N,H,W) or 4 (N,H,W,C) dimensions");

@@ -1,7 +1,7 @@
 #include "server/engine/page_token.h"
 
-#include "storage/key_codec.h"
 #include "base/sha256.h"
+#include "storage/key_codec.h"
 
 namespace hartonomous::engine {
 namespace {

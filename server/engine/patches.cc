@@ -8,8 +8,9 @@ uint64_t PatchCount(const RasterShape& s, uint32_t pw, uint32_t ph) {
   return uint64_t{(s.width + pw - 1) / pw} * ((s.height + ph - 1) / ph);
 }
 
-void CutPatches(std::string_view raster, const RasterShape& s, uint32_t pw, uint32_t ph,
-                const std::function<void(std::string, uint32_t, uint32_t, uint32_t, uint32_t)>& emit) {
+void CutPatches(
+    std::string_view raster, const RasterShape& s, uint32_t pw, uint32_t ph,
+    const std::function<void(std::string, uint32_t, uint32_t, uint32_t, uint32_t)>& emit) {
   const size_t row = size_t{s.width} * s.pixel_bytes;
   const size_t patch_row = size_t{pw} * s.pixel_bytes;
   for (uint32_t y = 0; y < s.height; y += ph) {

@@ -22,8 +22,7 @@ Status NoSuchPolicy(const PolicyKey& key) {
   return Status::NotFound("policy_name: no policy is named '" + key.policy_name + "'");
 }
 
-Result<std::optional<PolicyRecord>> Read(storage::Txn& txn, const storage::Tables& t,
-                                         uint64_t id) {
+Result<std::optional<PolicyRecord>> Read(storage::Txn& txn, const storage::Tables& t, uint64_t id) {
   std::string_view value;
   HT_ASSIGN_OR_RETURN(bool found, txn.Get(t.dedup_policies, storage::Be64Key(id), &value));
   if (!found) return std::optional<PolicyRecord>();
@@ -106,7 +105,8 @@ Status PolicyEngine::EnsureDefaults() {
         };
         for (auto& policy : defaults) {
           std::string_view existing;
-          HT_ASSIGN_OR_RETURN(bool taken, txn.Get(tables_.policy_names, policy.policy_name(), &existing));
+          HT_ASSIGN_OR_RETURN(bool taken,
+                              txn.Get(tables_.policy_names, policy.policy_name(), &existing));
           if (!taken) HT_RETURN_IF_ERROR(Insert(txn, tables_, policy));
         }
         return txn.Put(tables_.meta, kSeededMeta, storage::Be64Key(static_cast<uint64_t>(now)));
@@ -118,7 +118,8 @@ Result<PolicyRecord> PolicyEngine::Create(PolicyRecord policy) {
   const int64_t now = NowMicros();
   policy.set_created_at_us(now);
   policy.set_updated_at_us(now);
-  HT_RETURN_IF_ERROR(writer_.Write([&](storage::WriteTxn& txn) { return Insert(txn, tables_, policy); }));
+  HT_RETURN_IF_ERROR(
+      writer_.Write([&](storage::WriteTxn& txn) { return Insert(txn, tables_, policy); }));
   return policy;
 }
 
@@ -137,7 +138,8 @@ Result<PolicyPage> PolicyEngine::List(std::optional<bool> is_active, int page_si
   HT_ASSIGN_OR_RETURN(
       auto found,
       ReadIdPage<PolicyRecord>(
-          txn, tables_.dedup_policies, "dedup_policies", tokens_, fingerprint, page_token, page_size,
+          txn, tables_.dedup_policies, "dedup_policies", tokens_, fingerprint, page_token,
+          page_size,
           [&](const PolicyRecord& r) { return !is_active || r.is_active() == *is_active; },
           &PolicyRecord::policy_id, budget,
           // The API policy carries the same fields; 64 bytes cover the timestamps.
@@ -158,8 +160,8 @@ Result<PolicyRecord> PolicyEngine::Update(const PolicyKey& key, const PolicyPatc
       HT_ASSIGN_OR_RETURN(bool taken, txn.Get(tables_.policy_names, *patch.policy_name, &existing));
       if (taken) return NameTaken(*patch.policy_name);
       HT_RETURN_IF_ERROR(txn.Del(tables_.policy_names, policy.policy_name()).status());
-      HT_RETURN_IF_ERROR(txn.Put(tables_.policy_names, *patch.policy_name,
-                                 storage::Be64Key(policy.policy_id())));
+      HT_RETURN_IF_ERROR(
+          txn.Put(tables_.policy_names, *patch.policy_name, storage::Be64Key(policy.policy_id())));
       policy.set_policy_name(*patch.policy_name);
     }
     if (patch.hash_enabled) policy.set_hash_enabled(*patch.hash_enabled);

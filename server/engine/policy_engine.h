@@ -60,8 +60,8 @@ class PolicyEngine {
   Result<storage::PolicyRecord> Get(const PolicyKey& key);
   // page_size: REQUIRES 1..1000. With a budget the page ends early (with a
   // next_page_token) before the first policy that would not fit.
-  Result<PolicyPage> List(std::optional<bool> is_active, int page_size,
-                          std::string_view page_token, ResponseBudget* budget = nullptr);
+  Result<PolicyPage> List(std::optional<bool> is_active, int page_size, std::string_view page_token,
+                          ResponseBudget* budget = nullptr);
   Result<storage::PolicyRecord> Update(const PolicyKey& key, const PolicyPatch& patch);
   Result<uint64_t> Delete(const PolicyKey& key);
 

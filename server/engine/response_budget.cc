@@ -14,8 +14,8 @@ Status ResponseBudget::ChargeItem(size_t bytes, std::string_view advice) {
 }
 
 Status ResponseBudget::Exceeded(std::string_view advice) const {
-  std::string message = "response: would exceed " + std::to_string(limit_) +
-                        " bytes (--max-response-bytes)";
+  std::string message =
+      "response: would exceed " + std::to_string(limit_) + " bytes (--max-response-bytes)";
   if (!advice.empty()) {
     message += "; ";
     message += advice;

@@ -23,7 +23,9 @@ std::string_view NextLine(std::string_view text, size_t at) {
   return text.substr(at, i - at);
 }
 
-bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
+bool IsSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
+}
 
 }  // namespace
 
@@ -102,8 +104,10 @@ std::vector<std::string_view> SplitSentences(std::string_view p) {
 Result<Decomposition> DecomposeText(std::string_view text, const DecomposeOptions&) {
   PartBudget budget(text.size());
   if (const size_t bad = FindInvalidUtf8(text); bad != std::string_view::npos) {
-    return Status::InvalidArgument("content: declared as text but not valid UTF-8 (ill-formed "
-                                   "sequence at byte offset " + std::to_string(bad) + ")");
+    return Status::InvalidArgument(
+        "content: declared as text but not valid UTF-8 (ill-formed "
+        "sequence at byte offset " +
+        std::to_string(bad) + ")");
   }
   Decomposition d;
   d.modality = "text";

@@ -69,8 +69,9 @@ Result<Decomposition> DecomposeWav(std::string_view c, const DecomposeOptions& o
   if (channels == 0) return Bad("fmt: channels must be >= 1");
   if (sample_rate == 0) return Bad("fmt: sample rate must be >= 1");
   if (block_align != uint32_t{channels} * bits / 8) {
-    return Bad("fmt: block_align " + std::to_string(block_align) + " must equal channels * bits / 8 = " +
-               std::to_string(uint32_t{channels} * bits / 8));
+    return Bad(
+        "fmt: block_align " + std::to_string(block_align) +
+        " must equal channels * bits / 8 = " + std::to_string(uint32_t{channels} * bits / 8));
   }
   if (data_size % block_align != 0) {
     return Bad("data: size " + std::to_string(data_size) + " is not a multiple of block_align " +
@@ -83,11 +84,11 @@ Result<Decomposition> DecomposeWav(std::string_view c, const DecomposeOptions& o
   Decomposition d;
   d.modality = "audio";
   d.format = "wav";
-  const std::string atom_meta = nlohmann::json{{"sample_rate", sample_rate},
-                                               {"channels", channels},
-                                               {"bits_per_sample", bits},
-                                               {"encoding", encoding}}
-                                    .dump();
+  const std::string atom_meta = nlohmann::json{
+      {"sample_rate", sample_rate},
+      {"channels", channels},
+      {"bits_per_sample", bits},
+      {"encoding", encoding}}.dump();
   PartBudget budget(c.size());
   HT_RETURN_IF_ERROR(budget.Take((data_size + frame_bytes - 1) / frame_bytes));
   d.parts.push_back(Leaf(std::string(c.substr(0, data_begin)), "header"));
@@ -102,9 +103,15 @@ Result<Decomposition> DecomposeWav(std::string_view c, const DecomposeOptions& o
   if (trailer) {
     d.parts.push_back(Leaf(std::string(c.substr(data_end)), "trailer"));
   }
-  d.info = {{"format", "wav"},        {"size", c.size()},         {"sample_rate", sample_rate},
-            {"channels", channels},   {"bits_per_sample", bits},  {"encoding", encoding},
-            {"frame_ms", options.frame_ms}, {"frames", frames},  {"data_bytes", data_size},
+  d.info = {{"format", "wav"},
+            {"size", c.size()},
+            {"sample_rate", sample_rate},
+            {"channels", channels},
+            {"bits_per_sample", bits},
+            {"encoding", encoding},
+            {"frame_ms", options.frame_ms},
+            {"frames", frames},
+            {"data_bytes", data_size},
             {"trailer", trailer}};
   return d;
 }

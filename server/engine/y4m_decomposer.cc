@@ -111,21 +111,26 @@ Status ParseHeader(std::string_view line, const DecomposeOptions& o, Stream* s) 
 Result<Decomposition> DecomposeY4m(std::string_view c, const DecomposeOptions& o) {
   if (!LooksLikeY4m(c)) return Bad("must start with 'YUV4MPEG2 '");
   const size_t nl = c.find('\n');
-  if (nl == std::string_view::npos || nl > kMaxLine) return Bad("header line is truncated or too long");
+  if (nl == std::string_view::npos || nl > kMaxLine)
+    return Bad("header line is truncated or too long");
   Stream s;
   HT_RETURN_IF_ERROR(ParseHeader(c.substr(9, nl - 9), o, &s));
   Decomposition d;
   d.modality = "video";
   d.format = "y4m";
   d.parts.push_back(Leaf(std::string(c.substr(0, nl + 1)), "header"));
-  const std::string meta_y = json{{"width", o.patch_width}, {"height", o.patch_height},
-                                  {"bytes_per_sample", s.sample_bytes}}.dump();
+  const std::string meta_y = json{
+      {"width", o.patch_width},
+      {"height", o.patch_height},
+      {"bytes_per_sample",
+       s.sample_bytes}}.dump();
   size_t at = nl + 1;
   uint64_t frames = 0;
   PartBudget budget(c.size());
   while (at < c.size()) {
     if (c.substr(at, 5) != "FRAME") {
-      return Bad("frame " + std::to_string(frames) + ": expected 'FRAME' at byte " + std::to_string(at));
+      return Bad("frame " + std::to_string(frames) + ": expected 'FRAME' at byte " +
+                 std::to_string(at));
     }
     const size_t end = c.find('\n', at);
     if (end == std::string_view::npos || end - at > kMaxLine) {
@@ -145,8 +150,10 @@ Result<Decomposition> DecomposeY4m(std::string_view c, const DecomposeOptions& o
       HT_RETURN_IF_ERROR(budget.Take(PatchCount(shape, o.patch_width, o.patch_height)));
       CutPatches(c.substr(at, bytes), shape, o.patch_width, o.patch_height,
                  [&](std::string patch, uint32_t x, uint32_t y, uint32_t w, uint32_t h) {
-                   d.parts.push_back(Leaf(std::move(patch), "patch", meta_y, json{{"frame", frames}, {"plane", p}, {"x", x}, {"y", y}, {"w", w}, {"h", h}}
-                               .dump()));
+                   d.parts.push_back(Leaf(
+                       std::move(patch), "patch", meta_y,
+                       json{{"frame", frames}, {"plane", p}, {"x", x}, {"y", y}, {"w", w}, {"h", h}}
+                           .dump()));
                  });
       at += bytes;
     }
@@ -154,11 +161,16 @@ Result<Decomposition> DecomposeY4m(std::string_view c, const DecomposeOptions& o
   }
   json planes = json::array();
   for (const auto& p : s.planes) planes.push_back({p.width, p.height});
-  d.info = {{"format", "y4m"},       {"size", c.size()},
-            {"width", s.width},      {"height", s.height},
-            {"chroma", s.chroma},    {"sample_bytes", s.sample_bytes},
-            {"planes", planes},      {"frames", frames},
-            {"patch_width", o.patch_width}, {"patch_height", o.patch_height}};
+  d.info = {{"format", "y4m"},
+            {"size", c.size()},
+            {"width", s.width},
+            {"height", s.height},
+            {"chroma", s.chroma},
+            {"sample_bytes", s.sample_bytes},
+            {"planes", planes},
+            {"frames", frames},
+            {"patch_width", o.patch_width},
+            {"patch_height", o.patch_height}};
   return d;
 }
 
@@ -180,7 +192,8 @@ Result<std::string> ReassembleY4m(const json& info, const std::vector<PartView>&
   std::vector<std::string_view> patches;
   std::string raster;
   for (uint64_t f = 0; f < frames; ++f) {
-    if (i >= parts.size() || parts[i].subtype != "frame_header") return corrupt("missing frame header");
+    if (i >= parts.size() || parts[i].subtype != "frame_header")
+      return corrupt("missing frame header");
     out.append(parts[i++].content);
     for (const auto& shape : planes) {
       const uint64_t n = PatchCount(shape, pw, ph);

@@ -18,8 +18,7 @@ grpc::Status AtomServiceImpl::IngestAtom(grpc::ServerContext*, const v1::IngestA
   return grpc::Status::OK;
 }
 
-grpc::Status AtomServiceImpl::IngestAtoms(grpc::ServerContext* context,
-                                          ClientStream* stream,
+grpc::Status AtomServiceImpl::IngestAtoms(grpc::ServerContext* context, ClientStream* stream,
                                           v1::IngestAtomsResponse* response) {
   std::vector<engine::AtomInput> inputs;
   // The response carries one result per atom: the stream fails at the atom
@@ -159,8 +158,8 @@ grpc::Status AtomServiceImpl::ListPolicies(grpc::ServerContext*,
   std::optional<bool> active;
   if (request->has_is_active()) active = request->is_active();
   engine::ResponseBudget budget(limits_.max_response_bytes);
-  auto page = policies_.List(active, EffectivePageSize(request->page_size()),
-                             request->page_token(), &budget);
+  auto page = policies_.List(active, EffectivePageSize(request->page_size()), request->page_token(),
+                             &budget);
   if (!page.ok()) return ToGrpcStatus(page.status());
   for (const auto& p : page->policies) ToProto(p, response->add_policies());
   response->set_next_page_token(page->next_page_token);

@@ -39,8 +39,7 @@ class AtomServiceImpl final : public v1::AtomService::Service {
   // Client streams (IngestAtoms, IngestDocument) are read through
   // ReadClientStream (client_stream.h); these replace the generated typed
   // handlers.
-  grpc::Status IngestAtoms(grpc::ServerContext* context,
-                           ClientStream* stream,
+  grpc::Status IngestAtoms(grpc::ServerContext* context, ClientStream* stream,
                            v1::IngestAtomsResponse* response);
   grpc::Status GetAtom(grpc::ServerContext*, const v1::GetAtomRequest* request,
                        v1::Atom* response) override;
@@ -65,8 +64,7 @@ class AtomServiceImpl final : public v1::AtomService::Service {
   grpc::Status DeletePolicy(grpc::ServerContext*, const v1::DeletePolicyRequest* request,
                             v1::DeletePolicyResponse* response) override;
 
-  grpc::Status IngestDocument(grpc::ServerContext* context,
-                              ClientStream* stream,
+  grpc::Status IngestDocument(grpc::ServerContext* context, ClientStream* stream,
                               v1::IngestDocumentResponse* response);
   grpc::Status GetDocument(grpc::ServerContext*, const v1::GetDocumentRequest* request,
                            grpc::ServerWriter<v1::GetDocumentResponse>* writer) override;

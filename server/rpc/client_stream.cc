@@ -1,12 +1,12 @@
 #include "server/rpc/client_stream.h"
 
-#include <cstdlib>
-#include <string>
-#include <vector>
-
 #include <google/protobuf/descriptor.h>
 #include <grpc/grpc.h>
 #include <grpcpp/impl/call_op_set.h>
+
+#include <cstdlib>
+#include <string>
+#include <vector>
 
 #include "server/rpc/status_mapping.h"
 

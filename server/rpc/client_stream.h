@@ -25,7 +25,8 @@
 //
 // Wiring: a service replaces the generated handler of each client-streaming
 // method in its constructor:
-//   MarkMethodStreamed(ClientStreamMethodIndex(v1::AtomService::service_full_name(), "IngestAtoms"),
+//   MarkMethodStreamed(ClientStreamMethodIndex(v1::AtomService::service_full_name(),
+//   "IngestAtoms"),
 //                      new ClientStreamHandler<AtomServiceImpl, v1::IngestAtomsResponse>(
 //                          &AtomServiceImpl::IngestAtoms, this));
 // where IngestAtoms takes a ClientStream*. MarkMethodStreamed marks the
@@ -36,16 +37,16 @@
 // are reentrant.
 #pragma once
 
-#include <cstddef>
-#include <functional>
-#include <string>
-#include <string_view>
-
 #include <grpcpp/impl/call.h>
 #include <grpcpp/server_context.h>
 #include <grpcpp/support/byte_buffer.h>
 #include <grpcpp/support/method_handler.h>
 #include <grpcpp/support/sync_stream.h>
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <string_view>
 
 #include "server/rpc/stream_messages.h"
 
@@ -92,14 +93,13 @@ grpc::Status ReadClientStream(grpc::ServerContext* context, ClientStream* stream
 
 // Typed form: on_message receives the Request and may move from it.
 template <typename Request>
-grpc::Status ReadClientStream(grpc::ServerContext* context, ClientStream* stream,
-                              const StreamLimits& limits,
-                              const std::function<Status(Request& message, size_t index)>& on_message) {
+grpc::Status ReadClientStream(
+    grpc::ServerContext* context, ClientStream* stream, const StreamLimits& limits,
+    const std::function<Status(Request& message, size_t index)>& on_message) {
   Request scratch;
-  return ReadClientStream(context, stream, limits, scratch,
-                          [&](google::protobuf::Message&, size_t index) {
-                            return on_message(scratch, index);
-                          });
+  return ReadClientStream(
+      context, stream, limits, scratch,
+      [&](google::protobuf::Message&, size_t index) { return on_message(scratch, index); });
 }
 
 // The position of `method` in the service's descriptor, which is the index
@@ -112,6 +112,7 @@ int ClientStreamMethodIndex(std::string_view service_full_name, std::string_view
 // gRPC's own handler, which also sends the response and the status. Owned by
 // the service after MarkMethodStreamed.
 template <typename Service, typename Response>
-using ClientStreamHandler = grpc::internal::ClientStreamingHandler<Service, RawStreamMessages, Response>;
+using ClientStreamHandler =
+    grpc::internal::ClientStreamingHandler<Service, RawStreamMessages, Response>;
 
 }  // namespace hartonomous::rpc

@@ -3,8 +3,8 @@
 #include "server/rpc/atom_convert.h"
 #include "server/rpc/atom_service.h"
 #include "server/rpc/client_stream.h"
-#include "server/rpc/timestamp.h"
 #include "server/rpc/status_mapping.h"
+#include "server/rpc/timestamp.h"
 
 namespace hartonomous::rpc {
 namespace {
@@ -25,8 +25,7 @@ void ToProto(const storage::Edge& edge, v1::Relation* out) {
 
 }  // namespace
 
-grpc::Status AtomServiceImpl::IngestDocument(grpc::ServerContext* context,
-                                             ClientStream* stream,
+grpc::Status AtomServiceImpl::IngestDocument(grpc::ServerContext* context, ClientStream* stream,
                                              v1::IngestDocumentResponse* response) {
   // The first message carries the header and the start of the content; the
   // others more content.
@@ -66,7 +65,8 @@ grpc::Status AtomServiceImpl::IngestDocument(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-grpc::Status AtomServiceImpl::GetDocument(grpc::ServerContext*, const v1::GetDocumentRequest* request,
+grpc::Status AtomServiceImpl::GetDocument(grpc::ServerContext*,
+                                          const v1::GetDocumentRequest* request,
                                           grpc::ServerWriter<v1::GetDocumentResponse>* writer) {
   HT_RETURN_IF_GRPC_ERROR(ValidateDocumentId(request->document_id()));
   auto doc = documents_.Get(request->document_id(), request->decoded());
@@ -84,14 +84,16 @@ grpc::Status AtomServiceImpl::GetDocument(grpc::ServerContext*, const v1::GetDoc
   if (engine::ResponseBudget budget(limits_.max_response_bytes);
       !budget.TryChargeItem(message.ByteSizeLong())) {
     return ToGrpcStatus(budget.Exceeded("the description of document " +
-                                        std::to_string(request->document_id()) + " alone is larger"));
+                                        std::to_string(request->document_id()) +
+                                        " alone is larger"));
   }
   if (!writer->Write(message)) return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
   const std::string_view data(doc->data);
   for (size_t at = 0; at < data.size(); at += kDocumentChunkBytes) {
     message.Clear();
     message.set_content(std::string(data.substr(at, kDocumentChunkBytes)));
-    if (!writer->Write(message)) return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
+    if (!writer->Write(message))
+      return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
   }
   return grpc::Status::OK;
 }
@@ -107,7 +109,8 @@ grpc::Status AtomServiceImpl::DeleteDocument(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status AtomServiceImpl::AddRelations(grpc::ServerContext*, const v1::AddRelationsRequest* request,
+grpc::Status AtomServiceImpl::AddRelations(grpc::ServerContext*,
+                                           const v1::AddRelationsRequest* request,
                                            v1::AddRelationsResponse* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateAddRelations(*request));
   std::vector<engine::RelationInput> inputs;
@@ -137,9 +140,9 @@ grpc::Status AtomServiceImpl::ListRelations(grpc::ServerContext*,
                                             v1::ListRelationsResponse* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateListRelations(*request));
   engine::ResponseBudget budget(limits_.max_response_bytes);
-  auto page = graph_.ListRelations(request->atom_id(), ToDirection(request->direction()),
-                                   request->relation_type(), EffectivePageSize(request->page_size()),
-                                   request->page_token(), &budget);
+  auto page = graph_.ListRelations(
+      request->atom_id(), ToDirection(request->direction()), request->relation_type(),
+      EffectivePageSize(request->page_size()), request->page_token(), &budget);
   if (!page.ok()) return ToGrpcStatus(page.status());
   for (const auto& edge : page->edges) ToProto(edge, response->add_relations());
   response->set_next_page_token(page->next_page_token);

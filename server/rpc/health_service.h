@@ -43,7 +43,7 @@ class HealthServiceImpl final : public grpc::health::v1::Health::Service {
   const std::set<std::string> services_;
   std::mutex mu_;
   std::condition_variable changed_;
-  bool serving_ = false;   // GUARDED_BY(mu_)
+  bool serving_ = false;    // GUARDED_BY(mu_)
   bool shut_down_ = false;  // GUARDED_BY(mu_)
 };
 

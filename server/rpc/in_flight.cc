@@ -55,7 +55,8 @@ uint64_t InFlightCalls::count() const {
   return in_flight_;
 }
 
-std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> InFlightCalls::MakeFactory() {
+std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
+InFlightCalls::MakeFactory() {
   return std::make_unique<CountingFactory>(this);
 }
 

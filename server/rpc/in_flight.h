@@ -7,13 +7,13 @@
 // Thread-safety: thread-safe.
 #pragma once
 
+#include <grpcpp/support/server_interceptor.h>
+
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
-
-#include <grpcpp/support/server_interceptor.h>
 
 namespace hartonomous::rpc {
 

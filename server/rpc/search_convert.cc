@@ -10,9 +10,12 @@ namespace {
 
 index::Metric ToMetric(v1::Metric metric) {
   switch (metric) {
-    case v1::METRIC_L2: return index::Metric::kL2;
-    case v1::METRIC_INNER_PRODUCT: return index::Metric::kInnerProduct;
-    default: return index::Metric::kCosine;
+    case v1::METRIC_L2:
+      return index::Metric::kL2;
+    case v1::METRIC_INNER_PRODUCT:
+      return index::Metric::kInnerProduct;
+    default:
+      return index::Metric::kCosine;
   }
 }
 
@@ -24,10 +27,14 @@ v1::Metric FromMetricName(const std::string& name) {
 
 v1::SearchPath ToProto(engine::SearchPath path) {
   switch (path) {
-    case engine::SearchPath::kAnn: return v1::SEARCH_PATH_ANN;
-    case engine::SearchPath::kAnnPostFilter: return v1::SEARCH_PATH_ANN_POST_FILTER;
-    case engine::SearchPath::kExact: return v1::SEARCH_PATH_EXACT;
-    case engine::SearchPath::kExactFiltered: return v1::SEARCH_PATH_EXACT_FILTERED;
+    case engine::SearchPath::kAnn:
+      return v1::SEARCH_PATH_ANN;
+    case engine::SearchPath::kAnnPostFilter:
+      return v1::SEARCH_PATH_ANN_POST_FILTER;
+    case engine::SearchPath::kExact:
+      return v1::SEARCH_PATH_EXACT;
+    case engine::SearchPath::kExactFiltered:
+      return v1::SEARCH_PATH_EXACT_FILTERED;
   }
   return v1::SEARCH_PATH_UNSPECIFIED;
 }
@@ -50,7 +57,8 @@ engine::CollectionSpec ToCollectionSpec(const v1::CollectionSpec& spec) {
   out.metric = ToMetric(spec.metric());
   out.index_kind = spec.index().kind().empty() ? "hnsw" : spec.index().kind();
   if (spec.index().m() != 0) out.params.m = spec.index().m();
-  if (spec.index().ef_construction() != 0) out.params.ef_construction = spec.index().ef_construction();
+  if (spec.index().ef_construction() != 0)
+    out.params.ef_construction = spec.index().ef_construction();
   if (spec.index().ef_search() != 0) out.params.ef_search = spec.index().ef_search();
   if (!spec.spatial_index().empty()) out.spatial_kind = spec.spatial_index();
   return out;
@@ -139,7 +147,8 @@ engine::HybridSearchQuery ToHybridQuery(const v1::HybridSearchRequest& r) {
   q.k = r.limit();
   if (r.has_center()) q.center = FromProto(r.center());
   if (r.stage1_case() == v1::HybridSearchRequest::kRadius) q.radius = r.radius();
-  if (r.stage1_case() == v1::HybridSearchRequest::kKeepFraction) q.keep_fraction = r.keep_fraction();
+  if (r.stage1_case() == v1::HybridSearchRequest::kKeepFraction)
+    q.keep_fraction = r.keep_fraction();
   q.coarse_first = r.coarse_first();
   q.with_ann = r.mode() == v1::HYBRID_MODE_PREFILTER_AND_ANN;
   q.ef = r.ef();
@@ -214,7 +223,8 @@ void ToProto(const engine::CollectionInfo& info, v1::Collection* out) {
   out->set_memory_bytes(info.memory_bytes);
   auto* snap = out->mutable_snapshot();
   snap->set_watermark(info.snapshot.watermark);
-  if (info.snapshot.saved_at_us != 0) ToTimestamp(info.snapshot.saved_at_us, snap->mutable_saved_at());
+  if (info.snapshot.saved_at_us != 0)
+    ToTimestamp(info.snapshot.saved_at_us, snap->mutable_saved_at());
   snap->set_loaded_from_snapshot(info.snapshot.loaded_from_snapshot);
   snap->set_replayed_at_start(info.snapshot.replayed_at_start);
   snap->set_removed_at_start(info.snapshot.removed_at_start);

@@ -12,9 +12,12 @@ namespace {
 Status Prefixed(const std::string& prefix, const Status& s) {
   std::string m = prefix + s.message();
   switch (s.code()) {
-    case Status::Code::kInvalidArgument: return Status::InvalidArgument(std::move(m));
-    case Status::Code::kNotFound: return Status::NotFound(std::move(m));
-    default: return s;
+    case Status::Code::kInvalidArgument:
+      return Status::InvalidArgument(std::move(m));
+    case Status::Code::kNotFound:
+      return Status::NotFound(std::move(m));
+    default:
+      return s;
   }
 }
 
@@ -59,8 +62,7 @@ grpc::Status SearchServiceImpl::DeleteCollection(grpc::ServerContext*,
   return ToGrpcStatus(engine_.DeleteCollection(request->name()));
 }
 
-grpc::Status SearchServiceImpl::AddEmbeddings(grpc::ServerContext* context,
-                                              ClientStream* stream,
+grpc::Status SearchServiceImpl::AddEmbeddings(grpc::ServerContext* context, ClientStream* stream,
                                               v1::AddEmbeddingsResponse* response) {
   std::string collection;
   std::optional<engine::CollectionSpec> create;
@@ -76,9 +78,9 @@ grpc::Status SearchServiceImpl::AddEmbeddings(grpc::ServerContext* context,
         collection = message.collection();
         if (message.has_create() && !create) create = ToCollectionSpec(message.create());
         if (inputs.size() + message.embeddings_size() > limits_.max_stream_embeddings) {
-          return Status::ResourceExhausted(
-              "embeddings: more than " + std::to_string(limits_.max_stream_embeddings) +
-              " in one stream; split it into several streams");
+          return Status::ResourceExhausted("embeddings: more than " +
+                                           std::to_string(limits_.max_stream_embeddings) +
+                                           " in one stream; split it into several streams");
         }
         for (auto& in : *message.mutable_embeddings()) {
           inputs.push_back(ToEmbeddingInput(std::move(in)));

@@ -34,8 +34,7 @@ class SearchServiceImpl final : public v1::SearchService::Service {
                                 v1::DeleteCollectionResponse* response) override;
   // Client stream, read through ReadClientStream (client_stream.h); replaces
   // the generated typed handler.
-  grpc::Status AddEmbeddings(grpc::ServerContext* context,
-                             ClientStream* stream,
+  grpc::Status AddEmbeddings(grpc::ServerContext* context, ClientStream* stream,
                              v1::AddEmbeddingsResponse* response);
   grpc::Status GetEmbeddings(grpc::ServerContext*, const v1::GetEmbeddingsRequest* request,
                              v1::GetEmbeddingsResponse* response) override;

@@ -49,7 +49,8 @@ Status ValidateFilter(std::string_view field, const v1::AtomFilter& f) {
   }
   for (const auto& [key, value] : f.metadata_equals()) {
     if (key.empty()) {
-      return Status::InvalidArgument(Join(field, "filter.metadata_equals") + ": keys must not be empty");
+      return Status::InvalidArgument(Join(field, "filter.metadata_equals") +
+                                     ": keys must not be empty");
     }
   }
   return Status::Ok();
@@ -71,9 +72,11 @@ Status FinitePoint(const std::string& field, const v1::Point3& p) {
 }
 
 Status ValidRadius(const std::string& field, double radius) {
-  if (std::isnan(radius)) return Status::InvalidArgument(field + ": must be a number >= 0, got NaN");
+  if (std::isnan(radius))
+    return Status::InvalidArgument(field + ": must be a number >= 0, got NaN");
   if (!std::isfinite(radius) || radius < 0) {
-    return Status::InvalidArgument(field + ": must be finite and >= 0, got " + std::to_string(radius));
+    return Status::InvalidArgument(field + ": must be finite and >= 0, got " +
+                                   std::to_string(radius));
   }
   return Status::Ok();
 }
@@ -139,7 +142,8 @@ Status ValidateCreateCollection(const v1::CreateCollectionRequest& request) {
 }
 
 Status ValidateEmbeddingInput(std::string_view field, const v1::EmbeddingInput& in) {
-  if (in.atom_id() == 0) return Status::InvalidArgument(Join(field, "atom_id") + ": required, must be > 0");
+  if (in.atom_id() == 0)
+    return Status::InvalidArgument(Join(field, "atom_id") + ": required, must be > 0");
   const std::string vfield = Join(field, "vector");
   if (in.vector().empty()) return Status::InvalidArgument(vfield + ": must not be empty");
   HT_RETURN_IF_ERROR(Finite(vfield, in.vector()));
@@ -150,9 +154,10 @@ Status ValidateEmbeddingInput(std::string_view field, const v1::EmbeddingInput& 
                                      std::to_string(in.vector().size()));
     }
     if (in.dimension() < 1 || in.dimension() > kPaddedDimension) {
-      return Status::InvalidArgument(Join(field, "dimension") +
-                                     ": with uses_max_dimension_padding, the real dimension in [1, " +
-                                     std::to_string(kPaddedDimension) + "] is required");
+      return Status::InvalidArgument(
+          Join(field, "dimension") +
+          ": with uses_max_dimension_padding, the real dimension in [1, " +
+          std::to_string(kPaddedDimension) + "] is required");
     }
     for (int i = static_cast<int>(in.dimension()); i < in.vector().size(); ++i) {
       if (in.vector(i) != 0.0f) {
@@ -188,7 +193,8 @@ Status ValidateAddEmbeddingsMessage(const v1::AddEmbeddingsRequest& request, siz
   return Status::Ok();
 }
 
-Status ValidateSearch(std::string_view field, const v1::SearchRequest& r, const SearchLimits& limits) {
+Status ValidateSearch(std::string_view field, const v1::SearchRequest& r,
+                      const SearchLimits& limits) {
   HT_RETURN_IF_ERROR(ValidateCollectionName(Join(field, "collection"), r.collection()));
   if (r.vector().empty() == (r.atom_id() == 0)) {
     return Status::InvalidArgument(Join(field, "vector/atom_id") + ": exactly one is required");
@@ -203,10 +209,12 @@ Status ValidateSearch(std::string_view field, const v1::SearchRequest& r, const 
 }
 
 Status ValidateBatchSearch(const v1::BatchSearchRequest& request, const SearchLimits& limits) {
-  if (request.searches().empty()) return Status::InvalidArgument("searches: at least one is required");
+  if (request.searches().empty())
+    return Status::InvalidArgument("searches: at least one is required");
   if (static_cast<size_t>(request.searches_size()) > limits.max_batch_searches) {
-    return Status::InvalidArgument("searches: at most " + std::to_string(limits.max_batch_searches) +
-                                   ", got " + std::to_string(request.searches_size()));
+    return Status::InvalidArgument("searches: at most " +
+                                   std::to_string(limits.max_batch_searches) + ", got " +
+                                   std::to_string(request.searches_size()));
   }
   for (int i = 0; i < request.searches_size(); ++i) {
     HT_RETURN_IF_ERROR(
@@ -225,7 +233,8 @@ Status ValidateRefitProjection(const v1::RefitProjectionRequest& r) {
                                    std::to_string(r.sample_size()));
   }
   if (std::isnan(r.coarse_cell()) || !std::isfinite(r.coarse_cell()) || r.coarse_cell() < 0) {
-    return Status::InvalidArgument("coarse_cell: must be finite and >= 0 (0 = derived from the scale)");
+    return Status::InvalidArgument(
+        "coarse_cell: must be finite and >= 0 (0 = derived from the scale)");
   }
   return Status::Ok();
 }
@@ -256,7 +265,8 @@ Status ValidateSpatialQuery(const v1::SpatialQueryRequest& r, const SearchLimits
       HT_RETURN_IF_ERROR(ValidateLimit("nearest.k", r.nearest().k(), limits));
       break;
     case v1::SpatialQueryRequest::SHAPE_NOT_SET:
-      return Status::InvalidArgument("shape: one of within_radius, within_box, nearest is required");
+      return Status::InvalidArgument(
+          "shape: one of within_radius, within_box, nearest is required");
   }
   if (r.limit() > kMaxSpatialLimit) {
     return Status::InvalidArgument("limit: must be in [0, " + std::to_string(kMaxSpatialLimit) +

@@ -10,8 +10,8 @@
 #include <cstdint>
 #include <string_view>
 
-#include "hartonomous/v1/search_service.pb.h"
 #include "base/status.h"
+#include "hartonomous/v1/search_service.pb.h"
 
 namespace hartonomous::rpc {
 

@@ -65,8 +65,7 @@ class GatedService final : public grpc::Service {
           method->client_streaming()
               ? (method->server_streaming() ? RpcMethod::BIDI_STREAMING
                                             : RpcMethod::CLIENT_STREAMING)
-              : (method->server_streaming() ? RpcMethod::SERVER_STREAMING
-                                            : RpcMethod::NORMAL_RPC);
+              : (method->server_streaming() ? RpcMethod::SERVER_STREAMING : RpcMethod::NORMAL_RPC);
       const bool has_payload = !method->client_streaming();
       AddMethod(new grpc::internal::RpcServiceMethod(
           names_.back().c_str(), type,
@@ -82,9 +81,12 @@ class GatedService final : public grpc::Service {
 
 const char* StartupStateName(StartupGate::State state) {
   switch (state) {
-    case StartupGate::State::kStarting: return "starting";
-    case StartupGate::State::kServing: return "serving";
-    case StartupGate::State::kStopping: return "stopping";
+    case StartupGate::State::kStarting:
+      return "starting";
+    case StartupGate::State::kServing:
+      return "serving";
+    case StartupGate::State::kStopping:
+      return "stopping";
   }
   return "unknown";
 }

@@ -14,13 +14,13 @@
 // Thread-safety: thread-safe.
 #pragma once
 
+#include <grpcpp/impl/service_type.h>
+
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
-
-#include <grpcpp/impl/service_type.h>
 
 namespace hartonomous::rpc {
 

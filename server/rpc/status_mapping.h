@@ -15,8 +15,8 @@ grpc::Status ToGrpcStatus(const Status& status);
 
 // Returns the mapped grpc::Status from the enclosing handler when expr
 // yields a non-OK Status.
-#define HT_RETURN_IF_GRPC_ERROR(expr)                              \
-  do {                                                             \
-    ::hartonomous::Status _ht_status = (expr);                     \
+#define HT_RETURN_IF_GRPC_ERROR(expr)                                          \
+  do {                                                                         \
+    ::hartonomous::Status _ht_status = (expr);                                 \
     if (!_ht_status.ok()) return ::hartonomous::rpc::ToGrpcStatus(_ht_status); \
   } while (0)

@@ -6,10 +6,10 @@ namespace hartonomous::rpc {
 namespace {
 
 Status OverLimit(const StreamLimits& limits) {
-  return Status::ResourceExhausted(
-      "stream: its messages exceed the limit of " + std::to_string(limits.max_bytes) +
-      " bytes per stream (" + std::string(limits.flag) +
-      "); nothing stored; split the data into several streams");
+  return Status::ResourceExhausted("stream: its messages exceed the limit of " +
+                                   std::to_string(limits.max_bytes) + " bytes per stream (" +
+                                   std::string(limits.flag) +
+                                   "); nothing stored; split the data into several streams");
 }
 
 }  // namespace

@@ -15,12 +15,12 @@
 // one thread.
 #pragma once
 
+#include <google/protobuf/message.h>
+
 #include <cstddef>
 #include <functional>
 #include <string>
 #include <string_view>
-
-#include <google/protobuf/message.h>
 
 #include "base/status.h"
 
@@ -48,7 +48,8 @@ struct StreamLimits {
 // Called with each parsed message and its 0-based position in the stream; a
 // non-OK Status ends the read with that Status. The callback may move from
 // the message.
-using StreamMessageHandler = std::function<Status(google::protobuf::Message& message, size_t index)>;
+using StreamMessageHandler =
+    std::function<Status(google::protobuf::Message& message, size_t index)>;
 
 // Reads messages from source until it ends; returns how many were read.
 // Errors (reading stops at the first):

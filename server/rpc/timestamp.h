@@ -4,9 +4,9 @@
 // Thread-safety: pure functions.
 #pragma once
 
-#include <cstdint>
-
 #include <google/protobuf/timestamp.pb.h>
+
+#include <cstdint>
 
 namespace hartonomous::rpc {
 

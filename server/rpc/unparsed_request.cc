@@ -1,8 +1,8 @@
 #include "server/rpc/unparsed_request.h"
 
-#include <string>
-
 #include <google/protobuf/descriptor.h>
+
+#include <string>
 
 namespace hartonomous::rpc {
 namespace {
@@ -33,9 +33,10 @@ class UnparsedRequestInterceptor final : public grpc::experimental::Interceptor 
         methods->GetSendStatus().error_code() == grpc::StatusCode::INTERNAL) {
       // The handler did not run (gRPC skips it when the request does not
       // deserialize), so this INTERNAL is gRPC's parse failure.
-      methods->ModifySendStatus(grpc::Status(
-          grpc::StatusCode::INVALID_ARGUMENT,
-          "request: the message is missing or does not parse as " + RequestTypeOf(info_->method())));
+      methods->ModifySendStatus(
+          grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                       "request: the message is missing or does not parse as " +
+                           RequestTypeOf(info_->method())));
     }
     methods->Proceed();
   }

@@ -10,9 +10,9 @@
 // Thread-safety: the factory is thread-safe; an interceptor serves one call.
 #pragma once
 
-#include <memory>
-
 #include <grpcpp/support/server_interceptor.h>
+
+#include <memory>
 
 namespace hartonomous::rpc {
 

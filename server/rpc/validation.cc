@@ -5,13 +5,13 @@
 #include <cmath>
 #include <string>
 
+#include "base/json_limits.h"
+#include "base/sha256.h"
 #include "index/vector_index.h"
 #include "server/engine/atom_engine.h"
 #include "server/engine/document_engine.h"
 #include "server/engine/graph_engine.h"
 #include "server/rpc/search_validation.h"
-#include "base/json_limits.h"
-#include "base/sha256.h"
 
 namespace hartonomous::rpc {
 namespace {
@@ -93,10 +93,9 @@ Status ValidateIngest(const v1::IngestAtomRequest& request, const Limits& limits
     return Status::InvalidArgument(Field(prefix, "content") + ": must not be empty");
   }
   if (request.content().size() > limits.max_content_bytes) {
-    return Status::ResourceExhausted(Field(prefix, "content") + ": " +
-                                     std::to_string(request.content().size()) +
-                                     " bytes exceeds the limit of " +
-                                     std::to_string(limits.max_content_bytes) + " bytes");
+    return Status::ResourceExhausted(
+        Field(prefix, "content") + ": " + std::to_string(request.content().size()) +
+        " bytes exceeds the limit of " + std::to_string(limits.max_content_bytes) + " bytes");
   }
   if (!IsToken(request.modality(), 32)) {
     return Status::InvalidArgument(Field(prefix, "modality") +
@@ -109,9 +108,9 @@ Status ValidateIngest(const v1::IngestAtomRequest& request, const Limits& limits
                                      std::to_string(rule.max) + " bytes");
     }
   }
-  HT_ASSIGN_OR_RETURN(const nlohmann::json metadata,
-                      ParseJsonObject(Field(prefix, "metadata"), request.metadata(),
-                                      kMaxMetadataBytes));
+  HT_ASSIGN_OR_RETURN(
+      const nlohmann::json metadata,
+      ParseJsonObject(Field(prefix, "metadata"), request.metadata(), kMaxMetadataBytes));
   if (metadata.contains(kDedupAuditKey)) {
     return Status::InvalidArgument(Field(prefix, "metadata") + ": the top-level key '" +
                                    kDedupAuditKey +
@@ -164,8 +163,8 @@ Status ValidateListAtoms(const v1::ListAtomsRequest& request) {
 
 namespace {
 
-const char* const kPolicyMaskPaths[] = {"policy_name", "hash_enabled", "semantic_threshold",
-                                       "spatial_threshold", "is_active", "metadata"};
+const char* const kPolicyMaskPaths[] = {"policy_name",       "hash_enabled", "semantic_threshold",
+                                        "spatial_threshold", "is_active",    "metadata"};
 
 }  // namespace
 
@@ -233,8 +232,10 @@ Status ValidateDocumentHeader(const v1::IngestDocumentRequest& r) {
         "modality: 1-32 characters of [a-z0-9_-] ('text', 'image', 'audio', 'video', ...), or "
         "empty to choose from the content");
   }
-  if (r.source_uri().size() > 2048) return Status::InvalidArgument("source_uri: longer than 2048 bytes");
-  if (r.source_type().size() > 64) return Status::InvalidArgument("source_type: longer than 64 bytes");
+  if (r.source_uri().size() > 2048)
+    return Status::InvalidArgument("source_uri: longer than 2048 bytes");
+  if (r.source_type().size() > 64)
+    return Status::InvalidArgument("source_type: longer than 64 bytes");
   HT_RETURN_IF_ERROR(ValidateJsonObject("metadata", r.metadata(), kMaxMetadataBytes,
                                         engine::kMaxDocumentMetadataDepth));
   return engine::ValidateOptions(ToDecomposeOptions(r.options()));
@@ -275,7 +276,8 @@ Status ValidateAddRelations(const v1::AddRelationsRequest& request) {
       return Status::InvalidArgument(field + ".target_atom_id: required, must be > 0");
     }
     if (!IsRelationType(r.relation_type())) {
-      return Status::InvalidArgument(field + ".relation_type: required, 1-32 characters of [a-z0-9_-]");
+      return Status::InvalidArgument(field +
+                                     ".relation_type: required, 1-32 characters of [a-z0-9_-]");
     }
     if (r.has_weight() && !std::isfinite(r.weight())) {
       return Status::InvalidArgument(field + ".weight: must be finite");
@@ -292,7 +294,8 @@ Status ValidateListRelations(const v1::ListRelationsRequest& request) {
     return Status::InvalidArgument("page_size: must be >= 0 (0 = default of 50)");
   }
   if (!request.relation_type().empty() && !IsRelationType(request.relation_type())) {
-    return Status::InvalidArgument("relation_type: 1-32 characters of [a-z0-9_-], or empty for any");
+    return Status::InvalidArgument(
+        "relation_type: 1-32 characters of [a-z0-9_-], or empty for any");
   }
   if (!v1::RelationDirection_IsValid(request.direction())) {
     return Status::InvalidArgument("direction: must be CHILDREN or PARENTS");
@@ -303,10 +306,12 @@ Status ValidateListRelations(const v1::ListRelationsRequest& request) {
 Status ValidateTraverse(const v1::TraverseRelationsRequest& request) {
   HT_RETURN_IF_ERROR(ValidateAtomId(request.atom_id()));
   if (request.max_depth() > engine::GraphEngine::kMaxDepth) {
-    return Status::InvalidArgument("max_depth: at most " + std::to_string(engine::GraphEngine::kMaxDepth));
+    return Status::InvalidArgument("max_depth: at most " +
+                                   std::to_string(engine::GraphEngine::kMaxDepth));
   }
   if (request.max_nodes() > engine::GraphEngine::kMaxNodes) {
-    return Status::InvalidArgument("max_nodes: at most " + std::to_string(engine::GraphEngine::kMaxNodes));
+    return Status::InvalidArgument("max_nodes: at most " +
+                                   std::to_string(engine::GraphEngine::kMaxNodes));
   }
   for (int i = 0; i < request.relation_types_size(); ++i) {
     if (!IsRelationType(request.relation_types(i))) {

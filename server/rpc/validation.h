@@ -5,15 +5,15 @@
 // Thread-safety: pure functions.
 #pragma once
 
+#include <google/protobuf/field_mask.pb.h>
+
 #include <cstddef>
 #include <string_view>
 
-#include <google/protobuf/field_mask.pb.h>
-
-#include "hartonomous/v1/atom_service.pb.h"
-#include "server/engine/decomposition.h"
 #include "base/json_limits.h"
 #include "base/status.h"
+#include "hartonomous/v1/atom_service.pb.h"
+#include "server/engine/decomposition.h"
 
 namespace hartonomous::rpc {
 

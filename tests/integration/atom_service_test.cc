@@ -1,6 +1,5 @@
 // AtomService through the real daemon and the client library.
 #include <catch2/catch.hpp>
-
 #include <map>
 #include <set>
 #include <thread>
@@ -113,7 +112,8 @@ TEST_CASE("concurrent clients ingesting overlapping content get exact reference 
       for (int round = 0; round < kRounds; ++round) {
         if (round % 2 == 0) {
           v1::IngestAtomResponse r;
-          if (!client.IngestAtom(TextAtom("shared " + std::to_string(c + round % 20)), &r).ok()) ++failures;
+          if (!client.IngestAtom(TextAtom("shared " + std::to_string(c + round % 20)), &r).ok())
+            ++failures;
         } else {
           std::vector<v1::IngestAtomRequest> batch;
           for (int k = 0; k < 20; ++k) batch.push_back(TextAtom("shared " + std::to_string(c + k)));
@@ -138,10 +138,13 @@ TEST_CASE("concurrent clients ingesting overlapping content get exact reference 
   std::map<std::string, int64_t> actual;
   v1::ListAtomsRequest all;
   all.set_include_content(true);
-  REQUIRE(daemon.client().ListAtoms(all, [&](const v1::Atom& a) {
-    actual[a.content()] = a.reference_count();
-    return true;
-  }).ok());
+  REQUIRE(daemon.client()
+              .ListAtoms(all,
+                         [&](const v1::Atom& a) {
+                           actual[a.content()] = a.reference_count();
+                           return true;
+                         })
+              .ok());
   CHECK(actual == expected);
   v1::DedupStats stats;
   REQUIRE(daemon.client().GetDedupStats(0, &stats).ok());
@@ -184,10 +187,13 @@ TEST_CASE("release, delete and purge follow reference counting", "[atoms]") {
   v1::ListAtomsRequest inactive;
   inactive.set_is_active(false);
   std::vector<uint64_t> ids;
-  REQUIRE(client.ListAtoms(inactive, [&](const v1::Atom& x) {
-    ids.push_back(x.atom_id());
-    return true;
-  }).ok());
+  REQUIRE(client
+              .ListAtoms(inactive,
+                         [&](const v1::Atom& x) {
+                           ids.push_back(x.atom_id());
+                           return true;
+                         })
+              .ok());
   CHECK(ids == std::vector<uint64_t>{a.atom_id()});
 
   v1::PurgeInactiveResponse purged;
@@ -211,7 +217,8 @@ TEST_CASE("release, delete and purge follow reference counting", "[atoms]") {
 TEST_CASE("ListAtoms filters and pages with tokens", "[atoms][list]") {
   Daemon daemon;
   std::vector<v1::IngestAtomRequest> batch;
-  for (int i = 0; i < 120; ++i) batch.push_back(TextAtom("para " + std::to_string(i), i % 3 == 0 ? "title" : "para"));
+  for (int i = 0; i < 120; ++i)
+    batch.push_back(TextAtom("para " + std::to_string(i), i % 3 == 0 ? "title" : "para"));
   for (int i = 0; i < 10; ++i) {
     v1::IngestAtomRequest img;
     img.set_content("pixels " + std::to_string(i));
@@ -246,11 +253,14 @@ TEST_CASE("ListAtoms filters and pages with tokens", "[atoms][list]") {
   titles.set_modality("text");
   titles.set_subtype("title");
   int n = 0;
-  REQUIRE(daemon.client().ListAtoms(titles, [&](const v1::Atom& a) {
-    CHECK(a.subtype() == "title");
-    ++n;
-    return true;
-  }).ok());
+  REQUIRE(daemon.client()
+              .ListAtoms(titles,
+                         [&](const v1::Atom& a) {
+                           CHECK(a.subtype() == "title");
+                           ++n;
+                           return true;
+                         })
+              .ok());
   CHECK(n == 40);
 
   // A token is bound to its filter.
@@ -303,8 +313,7 @@ TEST_CASE("GetDedupStats answers top atoms and per-modality savings", "[atoms][s
   CHECK(text.unique_bytes() == a.size() + b.size());
   CHECK(text.logical_bytes() == 3 * a.size() + b.size());
   CHECK(text.bytes_saved() == 2 * a.size());
-  CHECK(text.savings_percent() ==
-        Approx(100.0 * 2 * a.size() / (3 * a.size() + b.size())));
+  CHECK(text.savings_percent() == Approx(100.0 * 2 * a.size() / (3 * a.size() + b.size())));
   CHECK(by["image"].duplicates_avoided() == 1);
   CHECK(stats.total().unique_atoms() == 3);
   CHECK(stats.total().total_references() == 6);
@@ -345,7 +354,8 @@ TEST_CASE("bad input gets a clear status and stores nothing", "[atoms][errors]")
     cases.push_back(c);
   }
   {
-    Case c{"oversize", TextAtom(std::string(1025, 'a')), grpc::StatusCode::RESOURCE_EXHAUSTED, "content"};
+    Case c{"oversize", TextAtom(std::string(1025, 'a')), grpc::StatusCode::RESOURCE_EXHAUSTED,
+           "content"};
     cases.push_back(c);
   }
   {

@@ -23,8 +23,7 @@ ProcessResult CliAlone(std::vector<std::string> args) {
   return RunProcess(argv);
 }
 
-std::string WriteFile(const TempDir& dir, const std::string& name,
-                      const std::string& content) {
+std::string WriteFile(const TempDir& dir, const std::string& name, const std::string& content) {
   const std::string path = dir.path() + "/" + name;
   std::ofstream file(path, std::ios::binary | std::ios::trunc);
   file.write(content.data(), static_cast<std::streamsize>(content.size()));
@@ -190,8 +189,7 @@ TEST_CASE("cli: list and stats", "[cli]") {
   const json text_atoms = JsonOf(Cli(daemon, {"list", "--modality", "text", "--json"}));
   REQUIRE(text_atoms.size() == 2);
   CHECK(text_atoms[0]["modality"] == "text");
-  CHECK(text_atoms[0]["atom_id"].get<uint64_t>() <
-        text_atoms[1]["atom_id"].get<uint64_t>());
+  CHECK(text_atoms[0]["atom_id"].get<uint64_t>() < text_atoms[1]["atom_id"].get<uint64_t>());
   const json images = JsonOf(Cli(daemon, {"list", "--modality", "image", "--json"}));
   REQUIRE(images.size() == 1);
   CHECK(images[0]["subtype"] == "png");
@@ -256,10 +254,9 @@ TEST_CASE("cli: ingest options and transactions", "[cli]") {
   CHECK(before["state_reason"] == "");
   CHECK(before["vectors_replayed_at_start"] == 0);
   // --max-stream-bytes 1: every file on its own stream, one transaction each.
-  const json ingest =
-      JsonOf(Cli(daemon, {"ingest", "--json", "--max-stream-bytes", "1", "--modality",
-                          "text", "--subtype", "note", "--source-type", "upload",
-                          "--metadata", R"({"team": "atoms"})", a, b, c}));
+  const json ingest = JsonOf(Cli(
+      daemon, {"ingest", "--json", "--max-stream-bytes", "1", "--modality", "text", "--subtype",
+               "note", "--source-type", "upload", "--metadata", R"({"team": "atoms"})", a, b, c}));
   REQUIRE(ingest["results"].size() == 3);
   CHECK(ingest["transactions"] == 3);
   CHECK(ingest["atoms_created"] == 3);
@@ -404,9 +401,8 @@ TEST_CASE("cli: RPC errors exit 1 with the status code name", "[cli]") {
   CHECK(unreachable.err.rfind("error: UNAVAILABLE: ", 0) == 0);
 
   // HARTONOMOUS_SERVER names the server when --server is absent.
-  const ProcessResult from_env =
-      RunProcess({"/usr/bin/env", "HARTONOMOUS_SERVER=" + daemon.address(), CliPath(),
-                  "list", "--json"});
+  const ProcessResult from_env = RunProcess(
+      {"/usr/bin/env", "HARTONOMOUS_SERVER=" + daemon.address(), CliPath(), "list", "--json"});
   INFO("stderr: " << from_env.err);
   CHECK(from_env.exit_code == 0);
   CHECK(from_env.out == "[]\n");

@@ -1,7 +1,6 @@
 // `hartonomous load-vectors`, `search` and `collections` end to end: the real
 // CLI against a real daemon, with .npy, .fvecs and IDX (gzip) inputs.
 #include <catch2/catch.hpp>
-
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -55,7 +54,8 @@ std::string Fvecs(const std::vector<std::vector<float>>& rows) {
 
 std::string Write(const TempDir& dir, const std::string& name, const std::string& bytes) {
   const std::string path = dir.path() + "/" + name;
-  std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  std::ofstream(path, std::ios::binary)
+      .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   return path;
 }
 
@@ -77,8 +77,8 @@ TEST_CASE("load-vectors reads .npy and .fvecs; search finds each row first", "[c
   CHECK(loaded["embeddings_added"] == 60);
   CHECK(loaded["collection"]["name"] == "points");
   CHECK(loaded["collection"]["vector_count"] == 60);
-  json other = JsonOf(Cli(daemon, {"--json", "load-vectors", fvecs, "-c", "six", "--metric", "cosine",
-                                   "--index", "flat"}));
+  json other = JsonOf(Cli(daemon, {"--json", "load-vectors", fvecs, "-c", "six", "--metric",
+                                   "cosine", "--index", "flat"}));
   CHECK(other["collection"]["dimension"] == 6);
   CHECK(other["collection"]["index"]["kind"] == "flat");
   CHECK(other["collection"]["metric"] == "cosine");
@@ -102,7 +102,8 @@ TEST_CASE("load-vectors reads .npy and .fvecs; search finds each row first", "[c
 
   ProcessResult bad = Cli(daemon, {"search", "points", "--vector", "1,2"});
   CHECK(bad.exit_code == 1);
-  CHECK(bad.err.find("vector: 2 components but collection 'points' has dimension 10") != std::string::npos);
+  CHECK(bad.err.find("vector: 2 components but collection 'points' has dimension 10") !=
+        std::string::npos);
   ProcessResult none = Cli(daemon, {"search", "points"});
   CHECK(none.exit_code == 2);
   ProcessResult broken = Cli(daemon, {"load-vectors", Write(dir, "x.npy", "not numpy")});
@@ -119,7 +120,9 @@ TEST_CASE("load-vectors reads gzip IDX images with labels for filtered search", 
   json loaded = JsonOf(Cli(daemon, {"--json", "load-vectors", kImages, "--labels", kLabels, "-c",
                                     "fmnist", "--limit", "500"}));
   CHECK(loaded["dimension"] == 784);
-  CHECK(loaded["collection"]["vector_count"].get<int>() + loaded["embeddings_replaced"].get<int>() == 500);
+  CHECK(loaded["collection"]["vector_count"].get<int>() +
+            loaded["embeddings_replaced"].get<int>() ==
+        500);
   json found = JsonOf(Cli(daemon, {"--json", "search", "fmnist", "--file", kImages, "--row", "3",
                                    "-k", "20", "--where", "label=7"}));
   REQUIRE(found["results"].size() == 20);

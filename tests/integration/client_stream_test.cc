@@ -2,14 +2,13 @@
 // client's half-close: a stream that is cancelled, whose client dies, that
 // carries a message that does not parse or that passes a limit fails as a
 // whole and stores nothing.
-#include <catch2/catch.hpp>
-
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -90,8 +89,7 @@ bool CollectionExists(Client& client, const std::string& name) {
 
 }  // namespace
 
-TEST_CASE("a message that does not parse fails every client stream, nothing stored",
-          "[stream]") {
+TEST_CASE("a message that does not parse fails every client stream, nothing stored", "[stream]") {
   Daemon daemon;
   auto atoms = IngestSomeAtoms(daemon.client(), 4);
   const auto before = TableEntries(daemon.client());
@@ -103,8 +101,9 @@ TEST_CASE("a message that does not parse fails every client stream, nothing stor
     stream.Write(Atoms({"three", "four"}));
     grpc::Status status = stream.Finish();
     CHECK(status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
-    CHECK_THAT(status.error_message(),
-               Catch::Contains("stream message 2: does not parse as hartonomous.v1.IngestAtomsRequest"));
+    CHECK_THAT(
+        status.error_message(),
+        Catch::Contains("stream message 2: does not parse as hartonomous.v1.IngestAtomsRequest"));
   }
   SECTION("IngestDocument") {
     RawClientStream stream(daemon.client().channel(), kIngestDocument);
@@ -114,7 +113,8 @@ TEST_CASE("a message that does not parse fails every client stream, nothing stor
     grpc::Status status = stream.Finish();
     CHECK(status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
     CHECK_THAT(status.error_message(),
-               Catch::Contains("stream message 2: does not parse as hartonomous.v1.IngestDocumentRequest"));
+               Catch::Contains(
+                   "stream message 2: does not parse as hartonomous.v1.IngestDocumentRequest"));
   }
   SECTION("AddEmbeddings") {
     RawClientStream stream(daemon.client().channel(), kAddEmbeddings);
@@ -123,8 +123,9 @@ TEST_CASE("a message that does not parse fails every client stream, nothing stor
     stream.Write(EmbeddingsMessage({atoms[2], atoms[3]}, /*create=*/false));
     grpc::Status status = stream.Finish();
     CHECK(status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
-    CHECK_THAT(status.error_message(),
-               Catch::Contains("stream message 2: does not parse as hartonomous.v1.AddEmbeddingsRequest"));
+    CHECK_THAT(
+        status.error_message(),
+        Catch::Contains("stream message 2: does not parse as hartonomous.v1.AddEmbeddingsRequest"));
     CHECK_FALSE(CollectionExists(daemon.client(), "streamed"));
   }
   CHECK(TableEntries(daemon.client()) == before);

@@ -34,8 +34,7 @@ struct ProcessResult {
 };
 
 // Runs argv to completion, feeding stdin_data on its standard input.
-ProcessResult RunProcess(const std::vector<std::string>& argv,
-                         const std::string& stdin_data = "");
+ProcessResult RunProcess(const std::vector<std::string>& argv, const std::string& stdin_data = "");
 
 // Path of a built program named by the build (HARTONOMOUSD_PATH etc.).
 std::string DaemonPath();

@@ -1,14 +1,12 @@
 // hartonomousd as a process: flags, one daemon per data dir, clean stop,
 // health and reflection.
-#include <catch2/catch.hpp>
-
 #include <google/protobuf/descriptor.pb.h>
 #include <signal.h>
 
+#include <catch2/catch.hpp>
 #include <fstream>
-#include <set>
-
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "daemon_harness.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
@@ -19,8 +17,8 @@ using namespace hartonomous::testing;
 
 TEST_CASE("a second daemon on the same data dir refuses to start", "[daemon]") {
   Daemon daemon;
-  ProcessResult second = RunProcess(
-      {DaemonPath(), "--listen", "127.0.0.1:0", "--data-dir", daemon.data_dir()});
+  ProcessResult second =
+      RunProcess({DaemonPath(), "--listen", "127.0.0.1:0", "--data-dir", daemon.data_dir()});
   CHECK(second.exit_code == 1);
   CHECK_THAT(second.err, Catch::Contains("in use by another hartonomousd"));
   CHECK_THAT(second.err, Catch::Contains(std::to_string(daemon.pid())));
@@ -80,17 +78,17 @@ TEST_CASE("bad flags exit with status 2 and name the flag", "[daemon]") {
 TEST_CASE("an address already in use is a clear start-up error", "[daemon]") {
   Daemon daemon;
   TempDir other;
-  ProcessResult clash = RunProcess(
-      {DaemonPath(), "--listen", daemon.address(), "--data-dir", other.path() + "/d"});
+  ProcessResult clash =
+      RunProcess({DaemonPath(), "--listen", daemon.address(), "--data-dir", other.path() + "/d"});
   CHECK(clash.exit_code == 1);
   CHECK_THAT(clash.err, Catch::Contains("--listen"));
 }
 
 TEST_CASE("a batch limit below the content limit is rejected", "[daemon]") {
   TempDir dir;
-  ProcessResult bad = RunProcess({DaemonPath(), "--listen", "127.0.0.1:0", "--data-dir",
-                                  dir.path() + "/x", "--max-content-bytes", "10",
-                                  "--max-batch-bytes", "5"});
+  ProcessResult bad =
+      RunProcess({DaemonPath(), "--listen", "127.0.0.1:0", "--data-dir", dir.path() + "/x",
+                  "--max-content-bytes", "10", "--max-batch-bytes", "5"});
   CHECK(bad.exit_code == 2);
   CHECK_THAT(bad.err, Catch::Contains("--max-batch-bytes"));
 }

@@ -2,7 +2,6 @@
 // daemon: thresholds at their exact boundaries, the matched atom's reference
 // count and audit, batches (all or nothing), bad input, and the CLI.
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -75,7 +74,8 @@ TEST_CASE("semantic policy: threshold at, just below and just above the similari
     MakeCollection(client, collection);
     MakePolicy(client, policy, c.threshold);
     v1::IngestAtomResponse base;
-    REQUIRE(client.IngestAtom(WithEmbedding("base " + collection, collection, {1, 0, 0}), &base).ok());
+    REQUIRE(
+        client.IngestAtom(WithEmbedding("base " + collection, collection, {1, 0, 0}), &base).ok());
     REQUIRE(base.created());
     CHECK(base.dedup().rule() == "none");
     CHECK(base.dedup().policy().empty());
@@ -149,10 +149,13 @@ TEST_CASE("spatial policy: threshold at, just above and just below the projected
     v1::DeduplicationPolicy created;
     REQUIRE(client.CreatePolicy(policy, &created).ok());
     v1::IngestAtomResponse base;
-    REQUIRE(client.IngestAtom(WithEmbedding("origin " + collection, collection, {0, 0, 0}), &base).ok());
+    REQUIRE(client.IngestAtom(WithEmbedding("origin " + collection, collection, {0, 0, 0}), &base)
+                .ok());
     v1::IngestAtomResponse r;
-    REQUIRE(client.IngestAtom(
-        WithEmbedding("five away " + collection, collection, {3, 4, 0}, collection), &r).ok());
+    REQUIRE(client
+                .IngestAtom(
+                    WithEmbedding("five away " + collection, collection, {3, 4, 0}, collection), &r)
+                .ok());
     REQUIRE(r.dedup().has_spatial_nearest());
     CHECK(r.dedup().spatial_nearest().atom_id() == base.atom_id());
     CHECK(r.dedup().spatial_nearest().distance() == 5.0);
@@ -194,8 +197,7 @@ TEST_CASE("inactive atoms are not matched; a released match can be ingested agai
   CHECK(c.dedup().matched_atom_id() == b.atom_id());
 }
 
-TEST_CASE("IngestAtoms applies policies per atom and commits all or nothing",
-          "[dedup_policy]") {
+TEST_CASE("IngestAtoms applies policies per atom and commits all or nothing", "[dedup_policy]") {
   Daemon daemon;
   Client& client = daemon.client();
   MakeCollection(client, "c");
@@ -271,7 +273,8 @@ TEST_CASE("bad policy and embedding input is refused, naming the field and the r
        "embedding.vector: 4 components but collection 'c' has dimension 3"},
       {"empty vector", empty_vector, grpc::StatusCode::INVALID_ARGUMENT,
        "embedding.vector: required"},
-      {"NaN", nan, grpc::StatusCode::INVALID_ARGUMENT, "embedding.vector[1]: must be finite, got NaN"},
+      {"NaN", nan, grpc::StatusCode::INVALID_ARGUMENT,
+       "embedding.vector[1]: must be finite, got NaN"},
       {"infinity", inf, grpc::StatusCode::INVALID_ARGUMENT,
        "embedding.vector[2]: must be finite, got Inf"},
       {"zero vector", WithEmbedding("x", "c", {0, 0, 0}, "p"), grpc::StatusCode::INVALID_ARGUMENT,

@@ -3,13 +3,12 @@
 // of themselves, leave every acknowledged atom intact, and the next write
 // after room comes back (a purge inside the data file, or free space on the
 // filesystem) succeeds at once.
-#include <catch2/catch.hpp>
-
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/wait.h>
 
+#include <catch2/catch.hpp>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -35,7 +34,7 @@ class TmpfsMount {
     REQUIRE(mkdir(path_.c_str(), 0755) == 0);
     if (mount("tmpfs", path_.c_str(), "tmpfs", 0, options.c_str()) != 0) {
       FAIL("mounting a tmpfs for the full-disk test failed (" << std::strerror(errno)
-                                                               << "); it needs CAP_SYS_ADMIN");
+                                                              << "); it needs CAP_SYS_ADMIN");
     }
     mounted_ = true;
   }
@@ -104,7 +103,8 @@ TEST_CASE("a full disk is RESOURCE_EXHAUSTED and the next write after room retur
     REQUIRE(available > keep);
     std::ofstream filler(filler_path, std::ios::binary);
     const std::string block(1 << 16, 'f');
-    for (uint64_t written = 0; written + block.size() <= available - keep; written += block.size()) {
+    for (uint64_t written = 0; written + block.size() <= available - keep;
+         written += block.size()) {
       filler.write(block.data(), static_cast<std::streamsize>(block.size()));
     }
     REQUIRE(filler.good());

@@ -4,7 +4,6 @@
 // refused before their parts are built. Memory, not time: the daemon's peak
 // resident set (VmHWM) before and after one request.
 #include <catch2/catch.hpp>
-
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -72,8 +71,8 @@ v1::IngestDocumentRequest Header(const std::string& modality) {
   return header;
 }
 
-grpc::Status Ingest(Daemon& daemon, const v1::IngestDocumentRequest& header, const std::string& body,
-                    v1::IngestDocumentResponse* response) {
+grpc::Status Ingest(Daemon& daemon, const v1::IngestDocumentRequest& header,
+                    const std::string& body, v1::IngestDocumentResponse* response) {
   return daemon.client().IngestDocument(header, body, response);
 }
 
@@ -90,7 +89,8 @@ TEST_CASE("peak memory of a document at the part budget stays within the stated 
   Daemon daemon;
   // Warm up the daemon's threads, pools and LMDB maps with a small document.
   v1::IngestDocumentResponse response;
-  REQUIRE(Ingest(daemon, Header("text"), ReadFile("/usr/share/common-licenses/GPL-3"), &response).ok());
+  REQUIRE(
+      Ingest(daemon, Header("text"), ReadFile("/usr/share/common-licenses/GPL-3"), &response).ok());
 
   const std::string text = DenseText(size_t{8} << 20, engine::PartBudget::kMinBytesPerPart);
   const uint64_t before = PeakRssBytes(daemon.pid());
@@ -108,7 +108,8 @@ TEST_CASE("documents past the part budget are refused without building their par
           "[documents][limits][memory]") {
   Daemon daemon({.data_dir = "", .extra_args = {"--max-batch-bytes", "64M"}});
   v1::IngestDocumentResponse response;
-  REQUIRE(Ingest(daemon, Header("text"), ReadFile("/usr/share/common-licenses/GPL-3"), &response).ok());
+  REQUIRE(
+      Ingest(daemon, Header("text"), ReadFile("/usr/share/common-licenses/GPL-3"), &response).ok());
   const uint64_t atoms_before = ActiveAtoms(daemon);
 
   std::string dots;

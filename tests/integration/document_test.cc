@@ -1,7 +1,6 @@
 // Documents and relations through the real daemon, the client library and
 // the CLI.
 #include <catch2/catch.hpp>
-
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -49,7 +48,8 @@ TEST_CASE("a license text streamed in small messages comes back byte for byte", 
   v1::IngestDocumentResponse response;
   uint64_t progress_calls = 0;
   REQUIRE(daemon.client()
-              .IngestDocument(Header("text"), in, &response, [&](uint64_t) { ++progress_calls; }, 4096)
+              .IngestDocument(
+                  Header("text"), in, &response, [&](uint64_t) { ++progress_calls; }, 4096)
               .ok());
   CHECK(progress_calls >= text.size() / 4096);
   CHECK(response.created());
@@ -78,7 +78,8 @@ TEST_CASE("a license text streamed in small messages comes back byte for byte", 
   CHECK(stats.total().document_bytes() == 2 * text.size());
 }
 
-TEST_CASE("the document graph is visible through ListRelations and traversal", "[documents][relations]") {
+TEST_CASE("the document graph is visible through ListRelations and traversal",
+          "[documents][relations]") {
   Daemon daemon;
   v1::IngestDocumentResponse doc;
   REQUIRE(daemon.client().IngestDocument(Header("text"), "A. B.\n\nC.\n", &doc).ok());
@@ -87,10 +88,13 @@ TEST_CASE("the document graph is visible through ListRelations and traversal", "
   list.set_relation_type("contains");
   list.set_page_size(1);
   std::vector<v1::Relation> edges;
-  REQUIRE(daemon.client().ListRelations(list, [&](const v1::Relation& r) {
-    edges.push_back(r);
-    return true;
-  }).ok());
+  REQUIRE(daemon.client()
+              .ListRelations(list,
+                             [&](const v1::Relation& r) {
+                               edges.push_back(r);
+                               return true;
+                             })
+              .ok());
   REQUIRE(edges.size() == 3);
   for (size_t i = 0; i < edges.size(); ++i) CHECK(edges[i].ordinal() == i);
   v1::TraverseRelationsRequest traverse;
@@ -206,17 +210,21 @@ TEST_CASE("CLI ingest-doc and get-doc round-trip files", "[documents][cli]") {
   const std::string wav_path = dir.path() + "/tone.wav";
   {
     std::string wav = "RIFF";
-    std::string body = std::string("WAVEfmt ") + std::string("\x10\x00\x00\x00\x01\x00\x02\x00\x40\x1f\x00\x00\x00\x7d\x00\x00\x04\x00\x10\x00", 20);
+    std::string body =
+        std::string("WAVEfmt ") +
+        std::string(
+            "\x10\x00\x00\x00\x01\x00\x02\x00\x40\x1f\x00\x00\x00\x7d\x00\x00\x04\x00\x10\x00", 20);
     std::string data(8000, '\0');
     for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>(i * 7);
     body += "data" + std::string("\x40\x1f\x00\x00", 4) + data;
     const uint32_t size = static_cast<uint32_t>(body.size());
-    wav += std::string{static_cast<char>(size), static_cast<char>(size >> 8), static_cast<char>(size >> 16), 0};
+    wav += std::string{static_cast<char>(size), static_cast<char>(size >> 8),
+                       static_cast<char>(size >> 16), 0};
     std::ofstream(wav_path, std::ios::binary) << wav + body;
   }
   const std::string license = "/usr/share/common-licenses/MPL-2.0";
-  ProcessResult ingest = RunProcess({CliPath(), "--server", daemon.address(), "--json", "ingest-doc",
-                                     license, wav_path});
+  ProcessResult ingest = RunProcess(
+      {CliPath(), "--server", daemon.address(), "--json", "ingest-doc", license, wav_path});
   REQUIRE(ingest.exit_code == 0);
   const auto json = nlohmann::json::parse(ingest.out);
   REQUIRE(json["results"].size() == 2);
@@ -227,27 +235,29 @@ TEST_CASE("CLI ingest-doc and get-doc round-trip files", "[documents][cli]") {
   for (size_t i = 0; i < 2; ++i) {
     const std::string out = dir.path() + "/back" + std::to_string(i);
     const std::string id = std::to_string(json["results"][i]["document_id"].get<uint64_t>());
-    ProcessResult get = RunProcess({CliPath(), "--server", daemon.address(), "get-doc", id, "-o", out});
+    ProcessResult get =
+        RunProcess({CliPath(), "--server", daemon.address(), "get-doc", id, "-o", out});
     REQUIRE(get.exit_code == 0);
     CHECK(ReadFile(out) == ReadFile(sources[i]));
   }
-  ProcessResult missing = RunProcess({CliPath(), "--server", daemon.address(), "get-doc", "999", "-o",
-                                      dir.path() + "/x"});
+  ProcessResult missing = RunProcess(
+      {CliPath(), "--server", daemon.address(), "get-doc", "999", "-o", dir.path() + "/x"});
   CHECK(missing.exit_code == 1);
   CHECK(missing.err.find("NOT_FOUND") != std::string::npos);
   ProcessResult no_output = RunProcess({CliPath(), "--server", daemon.address(), "get-doc", "1"});
   CHECK(no_output.exit_code == 2);
 }
 
-TEST_CASE("concurrent documents sharing sentences are each committed whole", "[documents][concurrency]") {
+TEST_CASE("concurrent documents sharing sentences are each committed whole",
+          "[documents][concurrency]") {
   Daemon daemon;
   constexpr int kThreads = 4;
   constexpr int kDocsPerThread = 5;
   std::vector<std::string> texts;
   for (int t = 0; t < kThreads; ++t) {
     for (int i = 0; i < kDocsPerThread; ++i) {
-      texts.push_back("Shared opening sentence. Document " + std::to_string(t) + "-" + std::to_string(i) +
-                      " says hello.\n\nShared closing paragraph.\n");
+      texts.push_back("Shared opening sentence. Document " + std::to_string(t) + "-" +
+                      std::to_string(i) + " says hello.\n\nShared closing paragraph.\n");
     }
   }
   std::vector<v1::IngestDocumentResponse> responses(texts.size());
@@ -267,7 +277,8 @@ TEST_CASE("concurrent documents sharing sentences are each committed whole", "[d
     REQUIRE(statuses[k].ok());
     std::string back;
     v1::DocumentDescription description;
-    REQUIRE(daemon.client().GetDocument(responses[k].document_id(), false, &description, &back).ok());
+    REQUIRE(
+        daemon.client().GetDocument(responses[k].document_id(), false, &description, &back).ok());
     CHECK(back == texts[k]);
   }
   // The shared closing paragraph is one atom held by every document.

@@ -3,7 +3,6 @@
 // acknowledged atom is there with its content and at least its
 // acknowledged reference count.
 #include <catch2/catch.hpp>
-
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -36,7 +35,8 @@ TEST_CASE("acknowledged atoms survive kill -9 and restart", "[durability]") {
       for (int i = 0;; ++i) {
         // Every fourth atom is shared by all clients, so refcounts matter too.
         const std::string content =
-            i % 4 == 0 ? "shared " + std::to_string(i / 4) : "client " + std::to_string(c) + " atom " + std::to_string(i);
+            i % 4 == 0 ? "shared " + std::to_string(i / 4)
+                       : "client " + std::to_string(c) + " atom " + std::to_string(i);
         std::vector<v1::IngestAtomRequest> batch = {TextAtom(content)};
         if (i % 3 == 0) batch.push_back(TextAtom(content + " pair"));
         v1::IngestAtomsResponse response;

@@ -2,11 +2,10 @@
 // bounded in depth (64 levels) and refused with INVALID_ARGUMENT naming the
 // field and the limit; metadata stored past the limit (by a server that did
 // not bound it) matches no filter and never takes the daemon down.
-#include <catch2/catch.hpp>
-
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <catch2/catch.hpp>
 #include <string>
 #include <vector>
 
@@ -168,9 +167,9 @@ TEST_CASE("metadata stored past the depth limit matches no filter and keeps the 
     spec.set_dimension(4);
     spec.set_metric(v1::METRIC_L2);
     v1::AddEmbeddingsResponse added;
-    REQUIRE(client.AddEmbeddings("c", &spec,
-                                 {Input(poisoned, {1, 0, 0, 0}), Input(plain, {0, 1, 0, 0})},
-                                 &added)
+    REQUIRE(client
+                .AddEmbeddings("c", &spec,
+                               {Input(poisoned, {1, 0, 0, 0}), Input(plain, {0, 1, 0, 0})}, &added)
                 .ok());
     v1::RefitProjectionRequest refit;
     refit.set_collection("c");
@@ -211,7 +210,8 @@ TEST_CASE("metadata stored past the depth limit matches no filter and keeps the 
         for (float x : {1.0f, 0.0f, 0.0f, 0.0f}) q.add_vector(x);
         q.set_limit(10);
         q.mutable_params()->set_exact(exact);
-        (*q.mutable_filter()->mutable_metadata_equals())[key] = std::string(key) == "deep" ? "x" : "t";
+        (*q.mutable_filter()->mutable_metadata_equals())[key] =
+            std::string(key) == "deep" ? "x" : "t";
         q.set_with_metadata(true);
         v1::SearchResponse found;
         grpc::Status s = client.Search(q, &found);
@@ -225,7 +225,8 @@ TEST_CASE("metadata stored past the depth limit matches no filter and keeps the 
       for (float x : {1.0f, 0.0f, 0.0f, 0.0f}) h.add_vector(x);
       h.set_limit(10);
       h.set_keep_fraction(1.0);
-      (*h.mutable_filter()->mutable_metadata_equals())[key] = std::string(key) == "deep" ? "x" : "t";
+      (*h.mutable_filter()->mutable_metadata_equals())[key] =
+          std::string(key) == "deep" ? "x" : "t";
       v1::HybridSearchResponse hybrid;
       grpc::Status s = client.HybridSearch(h, &hybrid);
       REQUIRE(s.ok());

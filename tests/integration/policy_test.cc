@@ -1,6 +1,5 @@
 // DeduplicationPolicy CRUD through the real daemon.
 #include <catch2/catch.hpp>
-
 #include <map>
 
 #include "daemon_harness.h"
@@ -130,7 +129,8 @@ TEST_CASE("bad policies get INVALID_ARGUMENT naming the field", "[policies][erro
       {"bad name", [](auto& p) { p.set_policy_name("has space"); }, "policy_name"},
       {"semantic above 1", [](auto& p) { p.set_semantic_threshold(1.5); }, "semantic_threshold"},
       {"semantic zero", [](auto& p) { p.set_semantic_threshold(0); }, "semantic_threshold"},
-      {"semantic NaN", [](auto& p) { p.set_semantic_threshold(std::nan("")); }, "semantic_threshold"},
+      {"semantic NaN", [](auto& p) { p.set_semantic_threshold(std::nan("")); },
+       "semantic_threshold"},
       {"negative spatial", [](auto& p) { p.set_spatial_threshold(-0.1); }, "spatial_threshold"},
       {"infinite spatial", [](auto& p) { p.set_spatial_threshold(INFINITY); }, "spatial_threshold"},
       {"bad metadata", [](auto& p) { p.set_metadata("[]"); }, "metadata"},

@@ -39,7 +39,9 @@ class RawClientStream {
   }
   // False once the server has ended the call.
   bool Write(const std::string& bytes) { return writer_->Write(ToByteBuffer(bytes)); }
-  bool Write(const google::protobuf::Message& message) { return Write(message.SerializeAsString()); }
+  bool Write(const google::protobuf::Message& message) {
+    return Write(message.SerializeAsString());
+  }
   // Half-closes and waits for the status.
   grpc::Status Finish() {
     writer_->WritesDone();

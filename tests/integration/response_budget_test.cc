@@ -4,7 +4,6 @@
 // returns every item exactly once, traversals stop and say truncated, and
 // streamed documents are not limited by it.
 #include <catch2/catch.hpp>
-
 #include <map>
 #include <random>
 #include <set>
@@ -69,9 +68,9 @@ v1::SearchRequest Query(uint32_t k, bool with_metadata) {
 
 void CheckNamesTheLimit(const grpc::Status& status) {
   CHECK(status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
-  CHECK_THAT(status.error_message(), Catch::Contains("response: would exceed " +
-                                                     std::to_string(kBudget) + " bytes") &&
-                                         Catch::Contains("--max-response-bytes"));
+  CHECK_THAT(status.error_message(),
+             Catch::Contains("response: would exceed " + std::to_string(kBudget) + " bytes") &&
+                 Catch::Contains("--max-response-bytes"));
 }
 
 }  // namespace

@@ -1,7 +1,6 @@
 // SearchService through the real daemon: collections, embeddings, search
 // with filters, bad input, and index persistence across kill -9.
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <condition_variable>
 #include <limits>
@@ -75,7 +74,8 @@ TEST_CASE("collections, embeddings and filtered search over gRPC", "[search]") {
   CHECK(collection.spec().index().kind() == "hnsw");
   CHECK(collection.spec().index().m() == 8);
   CHECK(collection.spec().index().ef_search() == 64);
-  CHECK(client.CreateCollection(create, &collection).error_code() == grpc::StatusCode::ALREADY_EXISTS);
+  CHECK(client.CreateCollection(create, &collection).error_code() ==
+        grpc::StatusCode::ALREADY_EXISTS);
 
   std::mt19937 rng(1);
   std::map<uint64_t, std::vector<float>> vectors;
@@ -194,12 +194,24 @@ TEST_CASE("bad vector input is refused with the field named and nothing stored",
   bad_padding.set_dimension(4);
   bad_padding.set_vector(1000, 1.0f);
   std::vector<Case> cases = {
-      {{Input(atoms[1], {1, nan, 3, 4})}, grpc::StatusCode::INVALID_ARGUMENT, "embeddings[0].vector[1]: must be finite, got NaN"},
-      {{Input(atoms[1], {1, 2, 3, 4}), Input(atoms[1], {inf, 2, 3, 4})}, grpc::StatusCode::INVALID_ARGUMENT, "embeddings[1].vector[0]: must be finite, got Inf"},
-      {{Input(atoms[1], {1, 2, 3})}, grpc::StatusCode::INVALID_ARGUMENT, "embeddings[0].vector: 3 components but collection 'c' has dimension 4"},
-      {{Input(999999, {1, 2, 3, 4})}, grpc::StatusCode::NOT_FOUND, "embeddings[0].atom_id: atom 999999 does not exist"},
-      {{Input(atoms[1], std::vector<float>(16385, 1.0f))}, grpc::StatusCode::INVALID_ARGUMENT, "embeddings[0].vector: at most 16384"},
-      {{bad_padding}, grpc::StatusCode::INVALID_ARGUMENT, "embeddings[0].vector[1000]: padding beyond dimension 4 must be 0"},
+      {{Input(atoms[1], {1, nan, 3, 4})},
+       grpc::StatusCode::INVALID_ARGUMENT,
+       "embeddings[0].vector[1]: must be finite, got NaN"},
+      {{Input(atoms[1], {1, 2, 3, 4}), Input(atoms[1], {inf, 2, 3, 4})},
+       grpc::StatusCode::INVALID_ARGUMENT,
+       "embeddings[1].vector[0]: must be finite, got Inf"},
+      {{Input(atoms[1], {1, 2, 3})},
+       grpc::StatusCode::INVALID_ARGUMENT,
+       "embeddings[0].vector: 3 components but collection 'c' has dimension 4"},
+      {{Input(999999, {1, 2, 3, 4})},
+       grpc::StatusCode::NOT_FOUND,
+       "embeddings[0].atom_id: atom 999999 does not exist"},
+      {{Input(atoms[1], std::vector<float>(16385, 1.0f))},
+       grpc::StatusCode::INVALID_ARGUMENT,
+       "embeddings[0].vector: at most 16384"},
+      {{bad_padding},
+       grpc::StatusCode::INVALID_ARGUMENT,
+       "embeddings[0].vector[1000]: padding beyond dimension 4 must be 0"},
   };
   for (const auto& c : cases) {
     INFO(c.message_part);
@@ -248,7 +260,8 @@ TEST_CASE("bad vector input is refused with the field named and nothing stored",
       {k0, grpc::StatusCode::INVALID_ARGUMENT, "limit: must be in [1, 50], got 0"},
       {k51, grpc::StatusCode::INVALID_ARGUMENT, "limit: must be in [1, 50], got 51"},
       {unknown, grpc::StatusCode::NOT_FOUND, "collection: no collection named 'nope'"},
-      {wrong_dim, grpc::StatusCode::INVALID_ARGUMENT, "vector: 3 components but collection 'c' has dimension 4"},
+      {wrong_dim, grpc::StatusCode::INVALID_ARGUMENT,
+       "vector: 3 components but collection 'c' has dimension 4"},
       {nan_query, grpc::StatusCode::INVALID_ARGUMENT, "vector[1]: must be finite"},
       {neither, grpc::StatusCode::INVALID_ARGUMENT, "vector/atom_id: exactly one is required"},
   };
@@ -269,10 +282,12 @@ TEST_CASE("bad vector input is refused with the field named and nothing stored",
   CHECK(s.error_message().find("index.kind: unknown kind 'ivf'") != std::string::npos);
   create.mutable_spec()->set_dimension(0);
   s = client.CreateCollection(create, &collection);
-  CHECK(s.error_message().find("spec.dimension: must be in [1, 16384], got 0") != std::string::npos);
+  CHECK(s.error_message().find("spec.dimension: must be in [1, 16384], got 0") !=
+        std::string::npos);
 }
 
-TEST_CASE("acknowledged vectors survive kill -9; deleted ones stay deleted", "[search][durability]") {
+TEST_CASE("acknowledged vectors survive kill -9; deleted ones stay deleted",
+          "[search][durability]") {
   Daemon daemon({"", {"--snapshot-interval", "0"}});
   Client& client = daemon.client();
   auto atoms = MakeAtoms(client, "p", 400);
@@ -311,7 +326,7 @@ TEST_CASE("acknowledged vectors survive kill -9; deleted ones stay deleted", "[s
   CHECK(collection.snapshot().loaded_from_snapshot());
   CHECK(collection.snapshot().watermark() == snap.snapshot().watermark());
   CHECK(collection.snapshot().replayed_at_start() == 180);  // rows 200..399 minus 20 deleted
-  CHECK(collection.snapshot().removed_at_start() == 20);    // rows 0..199 deleted after the snapshot
+  CHECK(collection.snapshot().removed_at_start() == 20);  // rows 0..199 deleted after the snapshot
   CHECK(collection.vector_count() == live.size());
   for (const auto& [atom, v] : live) {
     auto q = Query("p", v, 1);

@@ -2,7 +2,6 @@
 // RESOURCE_EXHAUSTED instead of a thread each, and the server serves again
 // once the calls holding the threads end.
 #include <catch2/catch.hpp>
-
 #include <fstream>
 #include <string>
 #include <vector>

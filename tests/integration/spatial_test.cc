@@ -2,7 +2,6 @@
 // Fashion-MNIST images loaded by the real CLI, refits, atoms' spatial keys,
 // bad input, and projections across kill -9.
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <filesystem>
 #include <limits>
@@ -50,8 +49,8 @@ bool LoadFashion(Daemon& daemon, int n) {
 }
 
 // Every row's (atom id -> embedding with its projected points).
-std::map<uint64_t, v1::Embedding> Embeddings(Client& client, const std::string& collection, uint64_t first,
-                                             int n) {
+std::map<uint64_t, v1::Embedding> Embeddings(Client& client, const std::string& collection,
+                                             uint64_t first, int n) {
   std::map<uint64_t, v1::Embedding> out;
   for (uint64_t atom = first; atom < first + static_cast<uint64_t>(n); ++atom) {
     v1::GetEmbeddingsResponse got;
@@ -188,7 +187,8 @@ TEST_CASE("HybridSearch on Fashion-MNIST: exact when the radius covers everythin
   (*s.mutable_filter()->mutable_metadata_equals())["label"] = "3";
   v1::SearchResponse exact_filtered;
   REQUIRE(client.Search(s, &exact_filtered).ok());
-  for (int i = 0; i < 5; ++i) CHECK(filtered.results(i).atom_id() == exact_filtered.results(i).atom_id());
+  for (int i = 0; i < 5; ++i)
+    CHECK(filtered.results(i).atom_id() == exact_filtered.results(i).atom_id());
 }
 
 TEST_CASE("SpatialQuery over projected points and over atoms' spatial keys", "[spatial]") {
@@ -210,12 +210,14 @@ TEST_CASE("SpatialQuery over projected points and over atoms' spatial keys", "[s
   v1::IngestAtomsResponse ingested;
   REQUIRE(client.IngestAtoms(atoms, &ingested).ok());
   std::map<uint64_t, v1::Point3> by_id;
-  for (size_t i = 0; i + 1 < atoms.size(); ++i) by_id[ingested.results(i).atom_id()] = atoms[i].spatial_key();
+  for (size_t i = 0; i + 1 < atoms.size(); ++i)
+    by_id[ingested.results(i).atom_id()] = atoms[i].spatial_key();
 
   v1::SpatialQueryRequest q;
   q.set_space(v1::SPATIAL_SPACE_ATOM);
   q.mutable_within_radius()->mutable_center()->CopyFrom(P(2, 2, 2));
-  q.mutable_within_radius()->set_radius(1.0);  // the centre and its 6 face neighbours, boundary inside
+  q.mutable_within_radius()->set_radius(
+      1.0);  // the centre and its 6 face neighbours, boundary inside
   v1::SpatialQueryResponse r;
   REQUIRE(client.SpatialQuery(q, &r).ok());
   REQUIRE(r.hits_size() == 7);
@@ -454,8 +456,9 @@ TEST_CASE("CLI refit, spatial and hybrid", "[spatial][cli]") {
   // Row 0 is itself in the collection: its own nearest, at distance 0.
   CHECK(hybrid["results"][0]["distance"].get<double>() == 0);
   const auto c = hybrid["center"];
-  const std::string at = std::to_string(c[0].get<double>()) + "," + std::to_string(c[1].get<double>()) +
-                         "," + std::to_string(c[2].get<double>());
+  const std::string at = std::to_string(c[0].get<double>()) + "," +
+                         std::to_string(c[1].get<double>()) + "," +
+                         std::to_string(c[2].get<double>());
   json near = JsonOf(Cli(daemon, {"--json", "spatial", "fm", "--at", at, "--nearest", "3"}));
   CHECK(near["hits"].size() == 3);
   json list = JsonOf(Cli(daemon, {"--json", "collections"}));

@@ -2,10 +2,9 @@
 // reports NOT_SERVING and answers UNAVAILABLE with its progress while it
 // catches up, then serves the same search results; a large replay is
 // snapshotted, so the next crash replays nothing.
-#include <catch2/catch.hpp>
-
 #include <signal.h>
 
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 
@@ -76,8 +75,8 @@ std::vector<std::vector<std::pair<uint64_t, float>>> ExactSearches(Daemon& daemo
 }
 
 // The reason start-up reports once it holds before replaying "fm".
-const std::string kHeldReason = "starting: replaying collection 'fm': 0 of " +
-                                std::to_string(kRows) + " vectors";
+const std::string kHeldReason =
+    "starting: replaying collection 'fm': 0 of " + std::to_string(kRows) + " vectors";
 
 // Polls GetStats (each call a round trip, no sleep) until the daemon holds
 // before the replay, i.e. reports kHeldReason.

@@ -1,9 +1,8 @@
 // A request that does not parse gets INVALID_ARGUMENT saying so, for every
 // method of every service, and the daemon keeps serving.
-#include <catch2/catch.hpp>
-
 #include <google/protobuf/descriptor.h>
 
+#include <catch2/catch.hpp>
 #include <string>
 
 #include "daemon_harness.h"
@@ -70,8 +69,8 @@ TEST_CASE("garbage request bytes get INVALID_ARGUMENT naming the request type, o
       INFO(method.full_name());
       grpc::Status status = CallWithBytes(daemon.client().channel(), method, kUnparsableBytes);
       CHECK(status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
-      CHECK_THAT(status.error_message(), Catch::Contains("does not parse as " +
-                                                         method.input_type()->full_name()));
+      CHECK_THAT(status.error_message(),
+                 Catch::Contains("does not parse as " + method.input_type()->full_name()));
       ++methods;
     }
   }

@@ -9,6 +9,8 @@
 // IngestStream belongs to one thread.
 #pragma once
 
+#include <grpcpp/grpcpp.h>
+
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -16,8 +18,6 @@
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "hartonomous/v1/admin_service.grpc.pb.h"
 #include "hartonomous/v1/atom_service.grpc.pb.h"
@@ -85,34 +85,30 @@ class Client {
   // timeout.
   grpc::Status WaitUntilServing(std::chrono::milliseconds timeout);
 
-  grpc::Status IngestAtom(const v1::IngestAtomRequest& request,
-                          v1::IngestAtomResponse* response);
+  grpc::Status IngestAtom(const v1::IngestAtomRequest& request, v1::IngestAtomResponse* response);
   // Sends all atoms as one stream: one transaction, all of them or none.
   grpc::Status IngestAtoms(const std::vector<v1::IngestAtomRequest>& atoms,
                            v1::IngestAtomsResponse* response,
                            size_t max_message_bytes = kDefaultMessageBytes);
   // Opens a stream for callers that produce atoms incrementally.
-  std::unique_ptr<IngestStream> OpenIngestStream(
-      size_t max_message_bytes = kDefaultMessageBytes);
+  std::unique_ptr<IngestStream> OpenIngestStream(size_t max_message_bytes = kDefaultMessageBytes);
 
   grpc::Status GetAtom(uint64_t atom_id, bool include_content, v1::Atom* atom);
-  grpc::Status GetAtomByHash(const std::string& content_hash,
-                             bool include_content, v1::Atom* atom);
+  grpc::Status GetAtomByHash(const std::string& content_hash, bool include_content, v1::Atom* atom);
   // One page, as the server returns it.
-  grpc::Status ListAtomsPage(const v1::ListAtomsRequest& request,
-                             v1::ListAtomsResponse* response);
+  grpc::Status ListAtomsPage(const v1::ListAtomsRequest& request, v1::ListAtomsResponse* response);
   // Every matching atom, page after page; visit returns false to stop early.
   grpc::Status ListAtoms(v1::ListAtomsRequest request,
                          const std::function<bool(const v1::Atom&)>& visit);
   grpc::Status ReleaseAtom(uint64_t atom_id, v1::Atom* atom);
   grpc::Status DeleteAtom(uint64_t atom_id, v1::Atom* atom);
-  grpc::Status PurgeInactive(uint64_t max_atoms,
-                             v1::PurgeInactiveResponse* response);
+  grpc::Status PurgeInactive(uint64_t max_atoms, v1::PurgeInactiveResponse* response);
   grpc::Status GetDedupStats(int32_t top_n, v1::DedupStats* stats);
   grpc::Status GetServerStats(v1::ServerStats* stats);
 
   // Deduplication policies.
-  grpc::Status CreatePolicy(const v1::DeduplicationPolicy& policy, v1::DeduplicationPolicy* created);
+  grpc::Status CreatePolicy(const v1::DeduplicationPolicy& policy,
+                            v1::DeduplicationPolicy* created);
   grpc::Status GetPolicy(const v1::GetPolicyRequest& request, v1::DeduplicationPolicy* policy);
   grpc::Status ListPolicies(const v1::ListPoliciesRequest& request,
                             v1::ListPoliciesResponse* response);
@@ -161,12 +157,11 @@ class Client {
                               v1::IngestDocumentResponse* response);
   // Rebuilds a document: its description, then sink(chunk) for each piece of
   // content in order (sink returns false to cancel).
-  grpc::Status GetDocument(uint64_t document_id, bool decoded,
-                           v1::DocumentDescription* description,
+  grpc::Status GetDocument(uint64_t document_id, bool decoded, v1::DocumentDescription* description,
                            const std::function<bool(std::string_view chunk)>& sink);
   // The same into one string.
-  grpc::Status GetDocument(uint64_t document_id, bool decoded,
-                           v1::DocumentDescription* description, std::string* content);
+  grpc::Status GetDocument(uint64_t document_id, bool decoded, v1::DocumentDescription* description,
+                           std::string* content);
   grpc::Status DeleteDocument(uint64_t document_id, v1::DeleteDocumentResponse* response);
 
   // --- relations ---

@@ -1,8 +1,8 @@
 // Builds requests and a client against the installed headers; no server is
 // needed: an unreachable target must fail with UNAVAILABLE, not crash.
-#include <iostream>
-
 #include <hartonomous/client.h>
+
+#include <iostream>
 
 int main() {
   hartonomous::ClientOptions options;

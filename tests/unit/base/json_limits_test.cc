@@ -2,9 +2,8 @@
 
 #include <pthread.h>
 
-#include <string>
-
 #include <catch2/catch.hpp>
+#include <string>
 
 using namespace hartonomous;
 
@@ -35,11 +34,14 @@ Status ParseOnSmallStack(const std::string& text, size_t stack_bytes) {
   REQUIRE(pthread_attr_init(&attr) == 0);
   REQUIRE(pthread_attr_setstacksize(&attr, stack_bytes) == 0);
   pthread_t thread;
-  REQUIRE(pthread_create(&thread, &attr, [](void* p) -> void* {
-            auto* c = static_cast<Call*>(p);
-            c->status = ParseJson("metadata", *c->text).status();
-            return nullptr;
-          }, &call) == 0);
+  REQUIRE(pthread_create(
+              &thread, &attr,
+              [](void* p) -> void* {
+                auto* c = static_cast<Call*>(p);
+                c->status = ParseJson("metadata", *c->text).status();
+                return nullptr;
+              },
+              &call) == 0);
   REQUIRE(pthread_join(thread, nullptr) == 0);
   pthread_attr_destroy(&attr);
   return call.status;
@@ -76,7 +78,8 @@ TEST_CASE("JSON depth counts open containers, not total containers") {
   wide += "]";
   CHECK(ParseJson("f", wide).ok());
   // Closing and reopening does not accumulate depth.
-  CHECK(ParseJson("f", "[" + Nested(kMaxJsonDepth - 1) + "," + Nested(kMaxJsonDepth - 1) + "]").ok());
+  CHECK(
+      ParseJson("f", "[" + Nested(kMaxJsonDepth - 1) + "," + Nested(kMaxJsonDepth - 1) + "]").ok());
 }
 
 TEST_CASE("JSON nested 100,000 levels is refused without recursion") {

@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "base/sha256.h"
+
+#include <catch2/catch.hpp>
 
 using namespace hartonomous;
 

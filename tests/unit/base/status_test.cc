@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "base/status.h"
+
+#include <catch2/catch.hpp>
 
 using hartonomous::Result;
 using hartonomous::Status;
@@ -26,7 +26,8 @@ TEST_CASE("Status carries a code and a message") {
   CHECK_FALSE(s.ok());
   CHECK(s.code() == Status::Code::kNotFound);
   CHECK(s.ToString() == "NOT_FOUND: atom_id: atom 7 does not exist");
-  CHECK(std::string(hartonomous::CodeName(Status::Code::kResourceExhausted)) == "RESOURCE_EXHAUSTED");
+  CHECK(std::string(hartonomous::CodeName(Status::Code::kResourceExhausted)) ==
+        "RESOURCE_EXHAUSTED");
 }
 
 TEST_CASE("Result and the macros propagate the first error") {

@@ -1,8 +1,8 @@
-#include <catch2/catch.hpp>
+#include "server/engine/atom_engine.h"
 
+#include <catch2/catch.hpp>
 #include <thread>
 
-#include "server/engine/atom_engine.h"
 #include "../storage/temp_env.h"
 
 using namespace hartonomous;

@@ -1,11 +1,11 @@
 // AtomPoints: atoms' spatial keys indexed by id catch-up, purges, snapshots.
-#include <catch2/catch.hpp>
+#include "server/engine/atom_points.h"
 
+#include <catch2/catch.hpp>
 #include <set>
 
-#include "server/engine/atom_engine.h"
-#include "server/engine/atom_points.h"
 #include "../storage/temp_env.h"
+#include "server/engine/atom_engine.h"
 
 using namespace hartonomous;
 using namespace hartonomous::engine;
@@ -55,7 +55,8 @@ struct Fixture {
 
 TEST_CASE("atom points catch up by id, skip atoms without a key and forget purged ones") {
   Fixture f;
-  f.atoms.AddDependentRemover([&](storage::WriteTxn& txn, uint64_t id) { return f.points->OnRemove(txn, id); });
+  f.atoms.AddDependentRemover(
+      [&](storage::WriteTxn& txn, uint64_t id) { return f.points->OnRemove(txn, id); });
   const uint64_t a = f.Ingest(Keyed("a", 0, 0, 0));
   const uint64_t b = f.Ingest(Keyed("b", 1, 0, 0));
   AtomInput plain;
@@ -79,7 +80,8 @@ TEST_CASE("atom points catch up by id, skip atoms without a key and forget purge
 
 TEST_CASE("atom point snapshots restore the points; later atoms and purges are caught up") {
   Fixture f;
-  f.atoms.AddDependentRemover([&](storage::WriteTxn& txn, uint64_t id) { return f.points->OnRemove(txn, id); });
+  f.atoms.AddDependentRemover(
+      [&](storage::WriteTxn& txn, uint64_t id) { return f.points->OnRemove(txn, id); });
   std::vector<uint64_t> ids;
   for (int i = 0; i < 50; ++i) ids.push_back(f.Ingest(Keyed("p" + std::to_string(i), i, 0, 0)));
   REQUIRE(f.points->Query(Around({0, 0, 0}, 1000))->hits.size() == 50);

@@ -30,15 +30,15 @@ TEST_CASE("a sentence shared by documents cannot be deleted or released out from
 
   auto deleted = f.atoms.Delete(s);
   CHECK(deleted.status().code() == Status::Code::kFailedPrecondition);
-  CHECK_THAT(deleted.status().message(),
-             Catch::StartsWith("atom_id: atom " + std::to_string(s) + " is held by 2 'contains' edges") &&
-                 Catch::Contains(std::to_string(a->document_id)) &&
-                 Catch::Contains(std::to_string(b->document_id)) &&
-                 Catch::Contains("delete those documents"));
+  CHECK_THAT(deleted.status().message(), Catch::StartsWith("atom_id: atom " + std::to_string(s) +
+                                                           " is held by 2 'contains' edges") &&
+                                             Catch::Contains(std::to_string(a->document_id)) &&
+                                             Catch::Contains(std::to_string(b->document_id)) &&
+                                             Catch::Contains("delete those documents"));
   auto released = f.atoms.Release(s);
   CHECK(released.status().code() == Status::Code::kFailedPrecondition);
-  CHECK_THAT(released.status().message(),
-             Catch::StartsWith("atom_id: atom " + std::to_string(s) + "'s 2 references are held by"));
+  CHECK_THAT(released.status().message(), Catch::StartsWith("atom_id: atom " + std::to_string(s) +
+                                                            "'s 2 references are held by"));
   auto after = f.atoms.Get(s, false);
   CHECK(after->record.is_active());
   CHECK(after->record.reference_count() == 2);

@@ -1,16 +1,16 @@
 // Ingest with a deduplication policy: AtomEngine + DedupMatcher over
 // EmbeddingEngine and PolicyEngine on a temporary LMDB.
-#include <cmath>
-#include <memory>
+#include "server/engine/dedup_matcher.h"
 
 #include <catch2/catch.hpp>
+#include <cmath>
+#include <memory>
 #include <nlohmann/json.hpp>
 
+#include "../storage/temp_env.h"
 #include "server/engine/atom_engine.h"
-#include "server/engine/dedup_matcher.h"
 #include "server/engine/embedding_engine.h"
 #include "server/engine/policy_engine.h"
-#include "../storage/temp_env.h"
 
 namespace hartonomous::engine {
 namespace {
@@ -106,9 +106,18 @@ TEST_CASE("semantic threshold exactly at, just above and just below the similari
 
   double threshold = 0;
   bool match = false;
-  SECTION("at") { threshold = 0.6; match = true; }
-  SECTION("just below") { threshold = std::nextafter(0.6, 0.0); match = true; }
-  SECTION("just above") { threshold = std::nextafter(0.6, 1.0); match = false; }
+  SECTION("at") {
+    threshold = 0.6;
+    match = true;
+  }
+  SECTION("just below") {
+    threshold = std::nextafter(0.6, 0.0);
+    match = true;
+  }
+  SECTION("just above") {
+    threshold = std::nextafter(0.6, 1.0);
+    match = false;
+  }
   f.Policy("p", threshold);
 
   auto r = f.Ingest(Fixture::Input("near", {3, 4, 0}, "p"));
@@ -170,9 +179,18 @@ TEST_CASE("spatial threshold exactly at, just below and just above the distance"
   REQUIRE(base.ok());
   double threshold = 0;
   bool match = false;
-  SECTION("at") { threshold = 5.0; match = true; }
-  SECTION("just above") { threshold = std::nextafter(5.0, 6.0); match = true; }
-  SECTION("just below") { threshold = std::nextafter(5.0, 0.0); match = false; }
+  SECTION("at") {
+    threshold = 5.0;
+    match = true;
+  }
+  SECTION("just above") {
+    threshold = std::nextafter(5.0, 6.0);
+    match = true;
+  }
+  SECTION("just below") {
+    threshold = std::nextafter(5.0, 0.0);
+    match = false;
+  }
   f.Policy("s", std::nullopt, true, threshold);
 
   auto r = f.Ingest(Fixture::Input("far", {3, 4, 0}, "s"));
@@ -193,7 +211,9 @@ TEST_CASE("spatial threshold exactly at, just below and just above the distance"
     CHECK(r->dedup.rule == DedupRule::kNone);
     CHECK(r->created);
     CHECK(f.Get(base->atom_id).reference_count() == 1);
-    CHECK(Json(f.Get(r->atom_id).metadata())["dedup"]["spatial_nearest"]["distance"].get<double>() == 5.0);
+    CHECK(
+        Json(f.Get(r->atom_id).metadata())["dedup"]["spatial_nearest"]["distance"].get<double>() ==
+        5.0);
   }
 }
 
@@ -285,8 +305,8 @@ TEST_CASE("policy and embedding errors name the field; nothing is stored", "[ded
   std::vector<Case> cases = {
       {"unknown policy", Fixture::Input("x", {1, 0, 0}, "nope"), Status::Code::kNotFound,
        "policy: no policy is named 'nope'"},
-      {"inactive policy", Fixture::Input("x", {1, 0, 0}, "off"),
-       Status::Code::kFailedPrecondition, "policy: policy 'off' is inactive"},
+      {"inactive policy", Fixture::Input("x", {1, 0, 0}, "off"), Status::Code::kFailedPrecondition,
+       "policy: policy 'off' is inactive"},
       {"unknown collection", Fixture::Input("x", {1, 0, 0}, "p", "nope"), Status::Code::kNotFound,
        "embedding.collection: no collection named 'nope'"},
       {"wrong dimension", Fixture::Input("x", {1, 0}, "p"), Status::Code::kInvalidArgument,

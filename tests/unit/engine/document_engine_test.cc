@@ -106,8 +106,10 @@ TEST_CASE("invalid content stores nothing", "[document]") {
   const uint64_t atoms = f.Count(f.env.tables().atoms);
   const uint64_t edges = f.Count(f.env.tables().atom_relations);
   for (auto [content, modality] : std::vector<std::pair<std::string, std::string>>{
-           {"bad \xff utf8", "text"}, {"RIFF\x10\x00\x00\x00WAVEfmt ", "audio"},
-           {"\x89PNG\r\n\x1a\nbroken", "image"}, {"YUV4MPEG2 W2 H2 Cmono\nFRAME\nab", "video"}}) {
+           {"bad \xff utf8", "text"},
+           {"RIFF\x10\x00\x00\x00WAVEfmt ", "audio"},
+           {"\x89PNG\r\n\x1a\nbroken", "image"},
+           {"YUV4MPEG2 W2 H2 Cmono\nFRAME\nab", "video"}}) {
     auto r = f.docs.Ingest(Doc(content, modality));
     REQUIRE_FALSE(r.ok());
     CHECK(r.status().code() == Status::Code::kInvalidArgument);
@@ -154,11 +156,10 @@ TEST_CASE("relations: add, auto ordinals, list both ways, paging", "[graph]") {
   REQUIRE(ingested.ok());
   const uint64_t a = ingested->atoms[0].atom_id, b = ingested->atoms[1].atom_id;
   const uint64_t c = ingested->atoms[2].atom_id, d = ingested->atoms[3].atom_id;
-  std::vector<RelationInput> rels = {
-      {a, b, "next", std::nullopt, 0.5, ""},
-      {a, c, "next", std::nullopt, 1.0, "{\"k\":1}"},
-      {a, d, "similar", 7, 0.25, ""},
-      {b, c, "next", std::nullopt, 1.0, ""}};
+  std::vector<RelationInput> rels = {{a, b, "next", std::nullopt, 0.5, ""},
+                                     {a, c, "next", std::nullopt, 1.0, "{\"k\":1}"},
+                                     {a, d, "similar", 7, 0.25, ""},
+                                     {b, c, "next", std::nullopt, 1.0, ""}};
   auto added = f.graph.AddRelations(rels);
   REQUIRE(added.ok());
   CHECK((*added)[0].edge.ordinal == 0);
@@ -184,7 +185,8 @@ TEST_CASE("relations: add, auto ordinals, list both ways, paging", "[graph]") {
   CHECK(page2->next_page_token.empty());
   // A token with another filter is rejected.
   CHECK(f.graph.ListRelations(a, Direction::kChildren, "similar", 1, next->next_page_token)
-            .status().code() == Status::Code::kInvalidArgument);
+            .status()
+            .code() == Status::Code::kInvalidArgument);
 
   auto all = f.graph.ListRelations(a, Direction::kChildren, "", 100, "");
   CHECK(all->edges.size() == 3);
@@ -230,14 +232,13 @@ TEST_CASE("traversal is breadth-first and bounded", "[graph]") {
 
 TEST_CASE("'contains' edges hold references", "[graph]") {
   Fixture f;
-  auto ids = f.atoms.Ingest({Atom("box"),
-                             Atom("item")});
+  auto ids = f.atoms.Ingest({Atom("box"), Atom("item")});
   const uint64_t box = ids->atoms[0].atom_id, item = ids->atoms[1].atom_id;
   REQUIRE(f.graph.AddRelations({{box, item, "contains", std::nullopt, 1, ""}}).ok());
   CHECK(f.atoms.Get(item, false)->record.reference_count() == 2);
   REQUIRE(f.atoms.Release(item).ok());  // the ingest's own reference
   CHECK(f.atoms.Get(item, false)->record.is_active());
-  REQUIRE(f.atoms.Release(box).ok());   // box inactive: gives back its edge's reference
+  REQUIRE(f.atoms.Release(box).ok());  // box inactive: gives back its edge's reference
   CHECK_FALSE(f.atoms.Get(item, false)->record.is_active());
   CHECK(f.Children(box).empty());
   // 'contains' into an inactive atom, or out of a document root, is refused.
@@ -245,19 +246,22 @@ TEST_CASE("'contains' edges hold references", "[graph]") {
         Status::Code::kFailedPrecondition);
   auto doc = f.docs.Ingest(Doc("x. y.", "text"));
   auto live = f.atoms.Ingest({Atom("live")});
-  CHECK(f.graph.AddRelations({{doc->document_id, live->atoms[0].atom_id, "contains", std::nullopt, 1, ""}})
-            .status().code() == Status::Code::kFailedPrecondition);
+  CHECK(f.graph
+            .AddRelations(
+                {{doc->document_id, live->atoms[0].atom_id, "contains", std::nullopt, 1, ""}})
+            .status()
+            .code() == Status::Code::kFailedPrecondition);
 }
 
 TEST_CASE("purging an atom removes edges in both directions", "[graph]") {
   Fixture f;
-  auto ids = f.atoms.Ingest({Atom("p"),
-                             Atom("q"),
-                             Atom("r")});
+  auto ids = f.atoms.Ingest({Atom("p"), Atom("q"), Atom("r")});
   const uint64_t p = ids->atoms[0].atom_id, q = ids->atoms[1].atom_id, r = ids->atoms[2].atom_id;
-  REQUIRE(f.graph.AddRelations({{p, q, "next", std::nullopt, 1, ""},
-                                {q, r, "next", std::nullopt, 1, ""},
-                                {r, p, "likes", std::nullopt, 1, ""}}).ok());
+  REQUIRE(f.graph
+              .AddRelations({{p, q, "next", std::nullopt, 1, ""},
+                             {q, r, "next", std::nullopt, 1, ""},
+                             {r, p, "likes", std::nullopt, 1, ""}})
+              .ok());
   REQUIRE(f.atoms.Delete(q).ok());
   auto purged = f.atoms.PurgeInactive(0);
   REQUIRE(purged.ok());

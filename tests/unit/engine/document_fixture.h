@@ -2,16 +2,15 @@
 // over one temporary LMDB environment, and input builders.
 #pragma once
 
+#include <catch2/catch.hpp>
 #include <string>
 #include <vector>
 
-#include <catch2/catch.hpp>
-
+#include "../storage/temp_env.h"
 #include "server/engine/atom_engine.h"
 #include "server/engine/document_engine.h"
 #include "server/engine/graph_engine.h"
 #include "storage/write_batcher.h"
-#include "../storage/temp_env.h"
 
 namespace hartonomous::testing {
 

@@ -1,20 +1,20 @@
+#include "server/engine/embedding_engine.h"
+
 #include <algorithm>
+#include <atomic>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <random>
 #include <set>
 #include <thread>
-#include <atomic>
-#include <mutex>
 
-#include <catch2/catch.hpp>
-
-#include "index/distance.h"
-#include "server/engine/atom_engine.h"
-#include "server/engine/embedding_engine.h"
 #include "../storage/temp_env.h"
 #include "embedding_fixture.h"
+#include "index/distance.h"
+#include "server/engine/atom_engine.h"
 
 namespace hartonomous::engine {
 namespace {
@@ -102,7 +102,8 @@ TEST_CASE("bad embeddings are refused with the field named and nothing stored") 
   EmbeddingInput short_one{atoms[1], {1, 2, 3}, "", false};
   auto r = f.embeddings->AddEmbeddings("c", std::nullopt, {good, short_one});
   CHECK(r.status().code() == Status::Code::kInvalidArgument);
-  CHECK(r.status().message() == "embeddings[1].vector: 3 components but collection 'c' has dimension 4");
+  CHECK(r.status().message() ==
+        "embeddings[1].vector: 3 components but collection 'c' has dimension 4");
   EmbeddingInput ghost{999999, {1, 2, 3, 4}, "", false};
   r = f.embeddings->AddEmbeddings("c", std::nullopt, {good, ghost});
   CHECK(r.status().code() == Status::Code::kNotFound);
@@ -118,7 +119,8 @@ TEST_CASE("bad embeddings are refused with the field named and nothing stored") 
   CHECK(f.embeddings->GetEmbeddings(atoms[0], "")->empty());
   CHECK(f.embeddings->GetCollection("c")->vector_count == 0);
   // A failed auto-create leaves no collection.
-  r = f.embeddings->AddEmbeddings("new", std::nullopt, {good, EmbeddingInput{atoms[1], {1, 2}, "", false}});
+  r = f.embeddings->AddEmbeddings("new", std::nullopt,
+                                  {good, EmbeddingInput{atoms[1], {1, 2}, "", false}});
   CHECK_FALSE(r.ok());
   CHECK(f.embeddings->GetCollection("new").status().code() == Status::Code::kNotFound);
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -10,12 +11,10 @@
 #include <string>
 #include <vector>
 
-#include <catch2/catch.hpp>
-
+#include "../storage/temp_env.h"
 #include "index/distance.h"
 #include "server/engine/atom_engine.h"
 #include "server/engine/embedding_engine.h"
-#include "../storage/temp_env.h"
 
 namespace hartonomous::engine::testing_fixture {
 
@@ -74,7 +73,8 @@ struct Fixture {
       in.subtype = "s" + std::to_string(i % 2);
       in.source_type = "test";
       in.canonical_text = in.content;
-      in.metadata = "{\"color\":\"c" + std::to_string(i % 5) + "\",\"n\":" + std::to_string(i) + "}";
+      in.metadata =
+          "{\"color\":\"c" + std::to_string(i % 5) + "\",\"n\":" + std::to_string(i) + "}";
       inputs.push_back(in);
     }
     auto r = atom_engine().Ingest(inputs);
@@ -91,8 +91,9 @@ struct Fixture {
   std::unique_ptr<EmbeddingEngine> embeddings;
 };
 
-inline CollectionSpec Spec(uint32_t dim, const std::string& kind, index::Metric metric = index::Metric::kCosine,
-                    const std::string& type = "text") {
+inline CollectionSpec Spec(uint32_t dim, const std::string& kind,
+                           index::Metric metric = index::Metric::kCosine,
+                           const std::string& type = "text") {
   CollectionSpec s;
   s.embedding_type = type;
   s.model_id = 1;
@@ -103,10 +104,9 @@ inline CollectionSpec Spec(uint32_t dim, const std::string& kind, index::Metric 
 }
 
 // Brute force over the rows the test itself wrote: (atom id, vector).
-inline std::vector<std::pair<uint64_t, float>> BruteForce(index::Metric metric,
-                                                   const std::map<uint64_t, std::vector<float>>& rows,
-                                                   std::vector<float> q, size_t k,
-                                                   const std::function<bool(uint64_t)>& keep) {
+inline std::vector<std::pair<uint64_t, float>> BruteForce(
+    index::Metric metric, const std::map<uint64_t, std::vector<float>>& rows, std::vector<float> q,
+    size_t k, const std::function<bool(uint64_t)>& keep) {
   if (metric == index::Metric::kCosine) index::Normalize(q.data(), q.size());
   std::vector<std::pair<float, uint64_t>> all;
   for (const auto& [atom, v] : rows) {
@@ -117,13 +117,14 @@ inline std::vector<std::pair<uint64_t, float>> BruteForce(index::Metric metric,
   }
   std::sort(all.begin(), all.end());
   std::vector<std::pair<uint64_t, float>> out;
-  for (size_t i = 0; i < std::min(k, all.size()); ++i) out.emplace_back(all[i].second, all[i].first);
+  for (size_t i = 0; i < std::min(k, all.size()); ++i)
+    out.emplace_back(all[i].second, all[i].first);
   return out;
 }
 
 inline std::map<uint64_t, std::vector<float>> AddRandom(Fixture& f, const std::string& collection,
-                                                 const std::vector<uint64_t>& atom_ids, size_t dim,
-                                                 uint32_t seed) {
+                                                        const std::vector<uint64_t>& atom_ids,
+                                                        size_t dim, uint32_t seed) {
   std::mt19937 rng(seed);
   std::map<uint64_t, std::vector<float>> rows;
   std::vector<EmbeddingInput> inputs;

@@ -1,10 +1,9 @@
 // EmbeddingEngine's spatial side: projected points kept in step with writes,
 // spatial queries, refits (on request and automatic), point snapshots and
 // the hybrid search with atom filters.
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <set>
-
-#include <catch2/catch.hpp>
 
 #include "embedding_fixture.h"
 
@@ -14,7 +13,8 @@ namespace {
 using namespace testing_fixture;
 
 double Dist(const index::Point3& a, const index::Point3& b) {
-  return std::sqrt((a.x - b.x) * (a.x - b.x) + (a.y - b.y) * (a.y - b.y) + (a.z - b.z) * (a.z - b.z));
+  return std::sqrt((a.x - b.x) * (a.x - b.x) + (a.y - b.y) * (a.y - b.y) +
+                   (a.z - b.z) * (a.z - b.z));
 }
 
 // Every live row's (embedding id -> atom id, fine point, coarse point).
@@ -107,68 +107,68 @@ TEST_CASE("every embedding gets a fine and a coarse point that follow writes") {
 
 TEST_CASE("spatial queries equal brute force over the projected points, for every spatial kind") {
   for (const std::string kind : {"rtree", "scan"}) {
-  INFO(kind);
-  Fixture f;
-  const size_t dim = 12;
-  auto atoms = f.MakeAtoms(400);
-  CollectionSpec spec = Spec(dim, "flat", index::Metric::kL2);
-  spec.spatial_kind = kind;
-  REQUIRE(f.embeddings->CreateCollection("c", spec).ok());
-  CHECK(f.embeddings->GetCollection("c")->record.spatial_kind() == kind);
-  AddRandom(f, "c", atoms, dim, 2);
-  auto points = AllPoints(f, atoms, "c");
-  std::mt19937 rng(3);
-  std::normal_distribution<double> g;
-  for (int round = 0; round < 20; ++round) {
-    const index::Point3 center{g(rng), g(rng), g(rng)};
-    const double r = 0.5 + round * 0.1;
-    std::set<uint64_t> expected;
-    for (const auto& [label, p] : points) {
-      if (Dist(p.fine, center) <= r) expected.insert(label);
-    }
-    auto got = f.embeddings->SpatialQuery(Radius("c", center, r));
-    REQUIRE(got.ok());
-    std::set<uint64_t> labels;
-    for (const auto& h : got->hits) labels.insert(h.embedding_id);
-    CHECK(labels == expected);
-    CHECK_FALSE(got->truncated);
-
-    SpatialQueryInput box;
-    box.collection = "c";
-    box.shape = SpatialQueryInput::Shape::kBox;
-    box.min = {center.x - r, center.y - r, center.z - r};
-    box.max = {center.x + r, center.y + r, center.z + r};
-    expected.clear();
-    for (const auto& [label, p] : points) {
-      if (p.fine.x >= box.min.x && p.fine.x <= box.max.x && p.fine.y >= box.min.y &&
-          p.fine.y <= box.max.y && p.fine.z >= box.min.z && p.fine.z <= box.max.z) {
-        expected.insert(label);
+    INFO(kind);
+    Fixture f;
+    const size_t dim = 12;
+    auto atoms = f.MakeAtoms(400);
+    CollectionSpec spec = Spec(dim, "flat", index::Metric::kL2);
+    spec.spatial_kind = kind;
+    REQUIRE(f.embeddings->CreateCollection("c", spec).ok());
+    CHECK(f.embeddings->GetCollection("c")->record.spatial_kind() == kind);
+    AddRandom(f, "c", atoms, dim, 2);
+    auto points = AllPoints(f, atoms, "c");
+    std::mt19937 rng(3);
+    std::normal_distribution<double> g;
+    for (int round = 0; round < 20; ++round) {
+      const index::Point3 center{g(rng), g(rng), g(rng)};
+      const double r = 0.5 + round * 0.1;
+      std::set<uint64_t> expected;
+      for (const auto& [label, p] : points) {
+        if (Dist(p.fine, center) <= r) expected.insert(label);
       }
-    }
-    got = f.embeddings->SpatialQuery(box);
-    labels.clear();
-    for (const auto& h : got->hits) labels.insert(h.embedding_id);
-    CHECK(labels == expected);
+      auto got = f.embeddings->SpatialQuery(Radius("c", center, r));
+      REQUIRE(got.ok());
+      std::set<uint64_t> labels;
+      for (const auto& h : got->hits) labels.insert(h.embedding_id);
+      CHECK(labels == expected);
+      CHECK_FALSE(got->truncated);
 
-    SpatialQueryInput nearest;
-    nearest.collection = "c";
-    nearest.shape = SpatialQueryInput::Shape::kNearest;
-    nearest.center = center;
-    nearest.k = 7;
-    std::vector<std::pair<double, uint64_t>> by_distance;
-    for (const auto& [label, p] : points) by_distance.emplace_back(Dist(p.fine, center), label);
-    std::sort(by_distance.begin(), by_distance.end());
-    got = f.embeddings->SpatialQuery(nearest);
-    REQUIRE(got->hits.size() == 7);
-    for (size_t i = 0; i < 7; ++i) CHECK(got->hits[i].embedding_id == by_distance[i].second);
-  }
-  // A limit cuts the nearest-first list and says so.
-  auto all = Radius("c", {0, 0, 0}, 100);
-  all.limit = 10;
-  auto cut = f.embeddings->SpatialQuery(all);
-  REQUIRE(cut.ok());
-  CHECK(cut->hits.size() == 10);
-  CHECK(cut->truncated);
+      SpatialQueryInput box;
+      box.collection = "c";
+      box.shape = SpatialQueryInput::Shape::kBox;
+      box.min = {center.x - r, center.y - r, center.z - r};
+      box.max = {center.x + r, center.y + r, center.z + r};
+      expected.clear();
+      for (const auto& [label, p] : points) {
+        if (p.fine.x >= box.min.x && p.fine.x <= box.max.x && p.fine.y >= box.min.y &&
+            p.fine.y <= box.max.y && p.fine.z >= box.min.z && p.fine.z <= box.max.z) {
+          expected.insert(label);
+        }
+      }
+      got = f.embeddings->SpatialQuery(box);
+      labels.clear();
+      for (const auto& h : got->hits) labels.insert(h.embedding_id);
+      CHECK(labels == expected);
+
+      SpatialQueryInput nearest;
+      nearest.collection = "c";
+      nearest.shape = SpatialQueryInput::Shape::kNearest;
+      nearest.center = center;
+      nearest.k = 7;
+      std::vector<std::pair<double, uint64_t>> by_distance;
+      for (const auto& [label, p] : points) by_distance.emplace_back(Dist(p.fine, center), label);
+      std::sort(by_distance.begin(), by_distance.end());
+      got = f.embeddings->SpatialQuery(nearest);
+      REQUIRE(got->hits.size() == 7);
+      for (size_t i = 0; i < 7; ++i) CHECK(got->hits[i].embedding_id == by_distance[i].second);
+    }
+    // A limit cuts the nearest-first list and says so.
+    auto all = Radius("c", {0, 0, 0}, 100);
+    all.limit = 10;
+    auto cut = f.embeddings->SpatialQuery(all);
+    REQUIRE(cut.ok());
+    CHECK(cut->hits.size() == 10);
+    CHECK(cut->truncated);
   }
 }
 
@@ -207,7 +207,8 @@ TEST_CASE("refit fits PCA, reports its scale, reprojects every point and survive
   for (uint64_t atom : atoms) {
     EmbeddingInput in;
     in.atom_id = atom;
-    for (size_t i = 0; i < dim; ++i) in.vector.push_back(g(rng) * (i == 0 ? 9.0f : i == 1 ? 5.0f : i == 2 ? 3.0f : 0.5f));
+    for (size_t i = 0; i < dim; ++i)
+      in.vector.push_back(g(rng) * (i == 0 ? 9.0f : i == 1 ? 5.0f : i == 2 ? 3.0f : 0.5f));
     inputs.push_back(in);
   }
   REQUIRE(f.embeddings->AddEmbeddings("c", std::nullopt, inputs).ok());
@@ -228,7 +229,8 @@ TEST_CASE("refit fits PCA, reports its scale, reprojects every point and survive
   CHECK(refit->projection.scale_z() == Approx(3.0).epsilon(0.25));
   CHECK(refit->projection.coarse_cell() ==
         Approx((refit->projection.scale_x() + refit->projection.scale_y() +
-                refit->projection.scale_z()) / 12));
+                refit->projection.scale_z()) /
+               12));
   auto after = AllPoints(f, atoms, "c");
   size_t moved = 0;
   for (const auto& [label, p] : after) moved += !(p.fine == before.at(label).fine);
@@ -275,7 +277,8 @@ TEST_CASE("bad refits are refused and change nothing") {
   CHECK(refit.status().code() == Status::Code::kFailedPrecondition);
   CHECK_THAT(refit.status().message(), Catch::Contains("at least 16"));
   options.kind = "umap";
-  CHECK(f.embeddings->RefitProjection("c", options).status().code() == Status::Code::kInvalidArgument);
+  CHECK(f.embeddings->RefitProjection("c", options).status().code() ==
+        Status::Code::kInvalidArgument);
   options.kind = "random";
   options.sample_size = 3;
   CHECK_THAT(f.embeddings->RefitProjection("c", options).status().message(),
@@ -344,7 +347,8 @@ TEST_CASE("point snapshots load at restart and are caught up with later writes")
   AddRandom(f, "c", std::vector<uint64_t>(atoms.begin(), atoms.begin() + 200), dim, 9);
   auto snap = f.embeddings->Snapshot("c");
   REQUIRE(snap.ok());
-  const std::string dir = f.options.snapshot_dir + "/" + std::to_string(snap->record.collection_id());
+  const std::string dir =
+      f.options.snapshot_dir + "/" + std::to_string(snap->record.collection_id());
   size_t point_files = 0;
   for (const auto& e : fs::directory_iterator(dir)) {
     point_files += e.path().filename().string().rfind("fine.p0-", 0) == 0;
@@ -404,10 +408,12 @@ TEST_CASE("hybrid search through the engine: a radius covering everything is exa
   auto hybrid = f.embeddings->HybridSearch(h);
   REQUIRE(hybrid.ok());
   REQUIRE(hybrid->hits.size() == 5);
-  auto truth = BruteForce(index::Metric::kL2, rows, rows.at(atoms[5]), 6, [](uint64_t) { return true; });
+  auto truth =
+      BruteForce(index::Metric::kL2, rows, rows.at(atoms[5]), 6, [](uint64_t) { return true; });
   for (size_t j = 0; j < 5; ++j) {
     CHECK(hybrid->hits[j].atom_id == truth[j + 1].first);
-    CHECK(hybrid->hits[j].canonical_text == "atom " + std::to_string(hybrid->hits[j].atom_id - atoms[0]));
+    CHECK(hybrid->hits[j].canonical_text ==
+          "atom " + std::to_string(hybrid->hits[j].atom_id - atoms[0]));
   }
   // Bad input names the field.
   h.atom_id = 0;

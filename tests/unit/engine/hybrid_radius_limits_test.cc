@@ -2,7 +2,6 @@
 // selection widens the radius by half a cell's diagonal, which must not
 // overflow for a finite radius.
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <limits>
 #include <random>
@@ -33,8 +32,8 @@ TEST_CASE("coarse-first HybridSearch with a radius of DBL_MAX equals the fine se
   record.set_collection_id(1);
   record.set_dimension(kDim);
   record.set_metric("l2");
-  auto space = std::move(CollectionSpace::Make(
-                             record, CollectionSpace::RecordOf(record, *projection, 1, 0.5, kRows, 1)))
+  auto space = std::move(CollectionSpace::Make(record, CollectionSpace::RecordOf(
+                                                           record, *projection, 1, 0.5, kRows, 1)))
                    .value();
   for (size_t r = 0; r < kRows; ++r) {
     REQUIRE(vectors->Add(r + 1, &data[r * kDim]).ok());

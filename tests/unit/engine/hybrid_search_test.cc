@@ -1,12 +1,12 @@
-#include <catch2/catch.hpp>
+#include "server/engine/hybrid_search.h"
 
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <random>
 #include <set>
 
 #include "index/index_registry.h"
-#include "server/engine/hybrid_search.h"
 
 using namespace hartonomous;
 using namespace hartonomous::engine;
@@ -36,8 +36,8 @@ struct Collection {
     record.set_collection_id(1);
     record.set_dimension(kDim);
     record.set_metric("l2");
-    space = std::move(CollectionSpace::Make(record, CollectionSpace::RecordOf(record, *projection, 1, 0.5,
-                                                                             kRows, 1)))
+    space = std::move(CollectionSpace::Make(
+                          record, CollectionSpace::RecordOf(record, *projection, 1, 0.5, kRows, 1)))
                 .value();
     for (size_t r = 0; r < kRows; ++r) {
       REQUIRE(vectors->Add(r + 1, &data[r * kDim]).ok());
@@ -136,8 +136,7 @@ TEST_CASE("bad hybrid queries name the field") {
              Catch::StartsWith("keep_fraction"));
   query.keep_fraction = 0.5;
   query.k = 0;
-  CHECK_THAT(HybridSearch(*c.vectors, *c.space, query).status().message(),
-             Catch::StartsWith("k"));
+  CHECK_THAT(HybridSearch(*c.vectors, *c.space, query).status().message(), Catch::StartsWith("k"));
 }
 
 TEST_CASE("coarse-first selection keeps the same candidates as the fine points") {

@@ -2,13 +2,12 @@
 
 #include <zlib.h>
 
+#include <catch2/catch.hpp>
 #include <set>
 
-#include <catch2/catch.hpp>
-
 #include "decompose_test_util.h"
-#include "server/engine/part_budget.h"
 #include "server/engine/image_codec.h"
+#include "server/engine/part_budget.h"
 
 namespace hartonomous::engine {
 namespace {
@@ -43,9 +42,16 @@ std::string Gunzip(const std::string& path, size_t max_bytes) {
 
 TEST_CASE("PGM/PPM round-trip byte for byte at odd sizes and depths", "[image][pnm]") {
   std::mt19937_64 rng(1);
-  struct Case { int c; uint32_t w, h, maxval; std::string trailer; };
-  const std::vector<Case> cases = {{1, 1, 1, 255, ""},   {1, 17, 33, 255, ""},  {3, 16, 16, 255, ""},
-                                   {3, 40, 3, 65535, "x"}, {1, 5, 70, 1000, "P5 more"}};
+  struct Case {
+    int c;
+    uint32_t w, h, maxval;
+    std::string trailer;
+  };
+  const std::vector<Case> cases = {{1, 1, 1, 255, ""},
+                                   {1, 17, 33, 255, ""},
+                                   {3, 16, 16, 255, ""},
+                                   {3, 40, 3, 65535, "x"},
+                                   {1, 5, 70, 1000, "P5 more"}};
   for (const auto& c : cases) {
     const std::string pnm = MakePnm(rng, c.c, c.w, c.h, c.maxval, c.trailer);
     auto d = Decompose(pnm, "image", DecomposeOptions{});
@@ -154,8 +160,9 @@ TEST_CASE("truncated or corrupt PNG/JPEG is INVALID_ARGUMENT", "[image][png][jpe
   std::mt19937_64 rng(6);
   const std::string png = *EncodePng(RandomRaster(rng, 30, 30, 3, 1));
   const std::string jpeg = *EncodeJpeg(RandomRaster(rng, 30, 30, 3, 1), 80);
-  for (const std::string& bad : {png.substr(0, png.size() / 2), png.substr(0, 40), png.substr(0, png.size() - 5),
-                                 jpeg.substr(0, jpeg.size() / 2), jpeg.substr(0, 10)}) {
+  for (const std::string& bad :
+       {png.substr(0, png.size() / 2), png.substr(0, 40), png.substr(0, png.size() - 5),
+        jpeg.substr(0, jpeg.size() / 2), jpeg.substr(0, 10)}) {
     auto d = Decompose(bad, "image", {});
     REQUIRE_FALSE(d.ok());
     CHECK(d.status().code() == Status::Code::kInvalidArgument);
@@ -180,13 +187,15 @@ std::string Chunk(const std::string& type, const std::string& data) {
 }
 
 // A PNG written by hand: IHDR, optional PLTE/tRNS, one IDAT of filter-0 rows.
-std::string HandPng(uint32_t w, uint32_t h, int depth, int color, const std::vector<std::string>& rows,
-                    const std::string& plte, const std::string& trns) {
+std::string HandPng(uint32_t w, uint32_t h, int depth, int color,
+                    const std::vector<std::string>& rows, const std::string& plte,
+                    const std::string& trns) {
   std::string raw;
   for (const auto& row : rows) raw += std::string(1, '\0') + row;
   uLongf size = compressBound(static_cast<uLong>(raw.size()));
   std::string z(size, '\0');
-  REQUIRE(compress(reinterpret_cast<Bytef*>(z.data()), &size, reinterpret_cast<const Bytef*>(raw.data()),
+  REQUIRE(compress(reinterpret_cast<Bytef*>(z.data()), &size,
+                   reinterpret_cast<const Bytef*>(raw.data()),
                    static_cast<uLong>(raw.size())) == Z_OK);
   z.resize(size);
   std::string ihdr = Be32(w) + Be32(h);
@@ -202,14 +211,17 @@ std::string HandPng(uint32_t w, uint32_t h, int depth, int color, const std::vec
 TEST_CASE("palette and 1-bit PNGs decode to exact expanded pixels", "[image][png]") {
   // 3 x 2 palette image, 8-bit indices, palette entry 1 half transparent.
   const std::string plte("\x10\x20\x30\x40\x50\x60\x70\x80\x90", 9);
-  const std::string png = HandPng(3, 2, 8, 3, {std::string("\x00\x01\x02", 3), std::string("\x02\x01\x00", 3)},
-                                  plte, std::string("\xff\x7f", 2));
+  const std::string png =
+      HandPng(3, 2, 8, 3, {std::string("\x00\x01\x02", 3), std::string("\x02\x01\x00", 3)}, plte,
+              std::string("\xff\x7f", 2));
   auto d = Decompose(png, "image", {});
   REQUIRE(d.ok());
   CHECK(d->info["channels"] == 4);
   const Raster back = *DecodePng(*RoundTrip(*d), 1 << 20);
-  const std::string expected("\x10\x20\x30\xff\x40\x50\x60\x7f\x70\x80\x90\xff"
-                             "\x70\x80\x90\xff\x40\x50\x60\x7f\x10\x20\x30\xff", 24);
+  const std::string expected(
+      "\x10\x20\x30\xff\x40\x50\x60\x7f\x70\x80\x90\xff"
+      "\x70\x80\x90\xff\x40\x50\x60\x7f\x10\x20\x30\xff",
+      24);
   CHECK(back.pixels == expected);
   // 10 x 1 gray, 1 bit per pixel: 1010110011 -> 255/0 samples.
   const std::string bits = HandPng(10, 1, 1, 0, {std::string("\xac\xc0", 2)}, "", "");
@@ -235,10 +247,12 @@ TEST_CASE("absurd declared dimensions are rejected before allocating", "[image]"
   // Sizes whose product would overflow 64 bits.
   auto huge_y4m = Decompose("YUV4MPEG2 W4294967295 H4294967295 C444\n", "video", {});
   CHECK(huge_y4m.status().message().find("exceeds the decoded size limit") != std::string::npos);
-  std::string huge = "IHDR" + Be32(0xFFFFFFFF) + Be32(0xFFFFFFFF) + std::string("\x10\x06\x00\x00\x00", 5);
+  std::string huge =
+      "IHDR" + Be32(0xFFFFFFFF) + Be32(0xFFFFFFFF) + std::string("\x10\x06\x00\x00\x00", 5);
   const std::string huge_png = std::string("\x89PNG\r\n\x1a\n", 8) + Be32(13) + huge + Be32(0);
-  CHECK(Decompose(huge_png, "image", {}).status().message().find("exceeds the decoded size limit") !=
-        std::string::npos);
+  CHECK(
+      Decompose(huge_png, "image", {}).status().message().find("exceeds the decoded size limit") !=
+      std::string::npos);
 }
 
 TEST_CASE("patches past the part budget are refused before they are cut", "[image][limits]") {

@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "server/engine/page_token.h"
+
+#include <catch2/catch.hpp>
 
 using namespace hartonomous;
 using hartonomous::engine::PageTokenCodec;

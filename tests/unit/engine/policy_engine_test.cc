@@ -1,6 +1,7 @@
+#include "server/engine/policy_engine.h"
+
 #include <catch2/catch.hpp>
 
-#include "server/engine/policy_engine.h"
 #include "../storage/temp_env.h"
 
 using namespace hartonomous;

@@ -4,14 +4,13 @@
 #include "server/engine/response_budget.h"
 
 #include <catch2/catch.hpp>
-
 #include <set>
 #include <vector>
 
+#include "../storage/temp_env.h"
 #include "server/engine/atom_engine.h"
 #include "server/engine/graph_engine.h"
 #include "storage/write_batcher.h"
-#include "../storage/temp_env.h"
 
 namespace hartonomous::engine {
 namespace {
@@ -93,7 +92,8 @@ TEST_CASE("relations page and traverse within the budget", "[budget][graph]") {
   std::vector<RelationInput> edges;
   for (char c = 'a'; c < 'a' + 6; ++c) {
     const uint64_t leaf = f.atoms.Ingest({Blob(c)})->atoms[0].atom_id;
-    edges.push_back({hub, leaf, "links", std::nullopt, 1, "{\"pad\":\"" + std::string(900, c) + "\"}"});
+    edges.push_back(
+        {hub, leaf, "links", std::nullopt, 1, "{\"pad\":\"" + std::string(900, c) + "\"}"});
   }
   REQUIRE(f.graph.AddRelations(edges).ok());
   std::set<uint64_t> seen;
@@ -111,7 +111,8 @@ TEST_CASE("relations page and traverse within the budget", "[budget][graph]") {
   CHECK(seen.size() == 6);
   ResponseBudget tiny(500);
   CHECK(f.graph.ListRelations(hub, storage::Direction::kChildren, "", 1000, "", &tiny)
-            .status().code() == Status::Code::kResourceExhausted);
+            .status()
+            .code() == Status::Code::kResourceExhausted);
 
   ResponseBudget budget(2200);
   auto tree = f.graph.Traverse(hub, storage::Direction::kChildren, {}, 1, 1000, &budget);

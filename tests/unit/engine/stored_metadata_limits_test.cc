@@ -2,7 +2,6 @@
 // kMaxJsonDepth (by a server that did not bound it) must not crash a search
 // that filters on metadata; it matches no metadata filter.
 #include <catch2/catch.hpp>
-
 #include <string>
 
 #include "embedding_fixture.h"

@@ -15,8 +15,8 @@ using testing::RoundTrip;
 
 std::string RandomText(std::mt19937_64& rng, size_t pieces) {
   static const std::vector<std::string> kAlphabet = {
-      "a", "b", "Z", " ", "  ", "\t", "\n", "\n\n", "\r\n", "\r\n\r\n", "\r", ".", "!", "?",
-      "...", "\"", ")", "é", "日本", "😀", "ß.", " \n", "0", ",", "\f"};
+      "a", "b",   "Z",  " ", "  ", "\t",   "\n", "\n\n", "\r\n", "\r\n\r\n", "\r", ".", "!",
+      "?", "...", "\"", ")", "é",  "日本", "😀",  "ß.",   " \n",  "0",        ",",  "\f"};
   std::string out;
   for (size_t i = 0; i < pieces; ++i) out += kAlphabet[rng() % kAlphabet.size()];
   return out;
@@ -51,9 +51,9 @@ TEST_CASE("text round-trips byte for byte on random inputs", "[text]") {
 }
 
 TEST_CASE("text edge cases", "[text]") {
-  for (const std::string& text : {std::string(), std::string("x"), std::string("\n"),
-                                 std::string("no trailing newline."), std::string("a\r\nb\r\n"),
-                                 std::string("\n\n\nlead"), std::string("trail  \n\n  \n")}) {
+  for (const std::string& text :
+       {std::string(), std::string("x"), std::string("\n"), std::string("no trailing newline."),
+        std::string("a\r\nb\r\n"), std::string("\n\n\nlead"), std::string("trail  \n\n  \n")}) {
     auto d = DecomposeText(text, {});
     REQUIRE(d.ok());
     REQUIRE(*RoundTrip(*d) == text);
@@ -81,9 +81,9 @@ TEST_CASE("text splits paragraphs on blank lines and sentences after terminators
 }
 
 TEST_CASE("text rejects invalid UTF-8 naming the offset", "[text]") {
-  for (const std::string& bad : {std::string("ok\xC0\xAF"), std::string("ok\xED\xA0\x80"),
-                                std::string("ok\xF4\x90\x80\x80"), std::string("ok\xE6\x97"),
-                                std::string("ok\x80")}) {
+  for (const std::string& bad :
+       {std::string("ok\xC0\xAF"), std::string("ok\xED\xA0\x80"), std::string("ok\xF4\x90\x80\x80"),
+        std::string("ok\xE6\x97"), std::string("ok\x80")}) {
     auto d = DecomposeText(bad, {});
     REQUIRE_FALSE(d.ok());
     CHECK(d.status().code() == Status::Code::kInvalidArgument);

@@ -21,7 +21,7 @@ struct WavSpec {
   uint16_t channels = 1;
   uint32_t rate = 8000;
   uint16_t bits = 16;
-  size_t frames = 100;   // sample frames
+  size_t frames = 100;      // sample frames
   bool list_after = false;  // an odd-sized chunk after the data (pad byte)
 };
 
@@ -64,9 +64,11 @@ std::string MakeWav(std::mt19937_64& rng, const WavSpec& s) {
 TEST_CASE("WAV round-trips for every supported encoding and channel count", "[wav]") {
   std::mt19937_64 rng(3);
   const std::vector<WavSpec> specs = {
-      {1, 1, 8000, 8, 0, false},     {1, 1, 8000, 8, 161, true},   {1, 2, 44100, 16, 5000, false},
-      {1, 1, 22050, 24, 999, true},  {1, 6, 48000, 32, 2000, false}, {3, 2, 16000, 32, 333, false},
-      {3, 1, 16000, 64, 320, true},  {0xFFFE, 2, 8000, 16, 1000, false}, {1, 1, 1, 16, 3, false}};
+      {1, 1, 8000, 8, 0, false},      {1, 1, 8000, 8, 161, true},
+      {1, 2, 44100, 16, 5000, false}, {1, 1, 22050, 24, 999, true},
+      {1, 6, 48000, 32, 2000, false}, {3, 2, 16000, 32, 333, false},
+      {3, 1, 16000, 64, 320, true},   {0xFFFE, 2, 8000, 16, 1000, false},
+      {1, 1, 1, 16, 3, false}};
   for (const auto& spec : specs) {
     const std::string wav = MakeWav(rng, spec);
     auto d = DecomposeWav(wav, DecomposeOptions{});
@@ -76,7 +78,8 @@ TEST_CASE("WAV round-trips for every supported encoding and channel count", "[wa
     CHECK(CountSubtype(*d, "frame") == (spec.frames + frame_samples - 1) / frame_samples);
     CHECK(d->parts.front().subtype == "header");
     CHECK(d->info["channels"] == spec.channels);
-    CHECK(CountSubtype(*d, "trailer") == ((spec.list_after || (spec.frames * spec.channels * spec.bits / 8) % 2) ? 1u : 0u));
+    CHECK(CountSubtype(*d, "trailer") ==
+          ((spec.list_after || (spec.frames * spec.channels * spec.bits / 8) % 2) ? 1u : 0u));
   }
 }
 

@@ -1,9 +1,8 @@
-#include <catch2/catch.hpp>
+#include "index/label_slots.h"
 
+#include <catch2/catch.hpp>
 #include <random>
 #include <unordered_map>
-
-#include "index/label_slots.h"
 
 using hartonomous::index::LabelSlots;
 

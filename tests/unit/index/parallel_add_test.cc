@@ -1,10 +1,9 @@
 // VectorIndex::AddBatch: the parallel insert used by start-up replay holds
 // the same content as inserting one by one.
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <random>
 #include <set>
-
-#include <catch2/catch.hpp>
 
 #include "index/index_registry.h"
 
@@ -80,7 +79,8 @@ TEST_CASE("AddBatch with several threads holds what sequential Add holds", "[ind
   }
 }
 
-TEST_CASE("AddBatch refuses a present or repeated label before adding anything", "[index][replay]") {
+TEST_CASE("AddBatch refuses a present or repeated label before adding anything",
+          "[index][replay]") {
   const size_t dim = 8;
   const auto rows = RandomRows(4, dim, 3);
   for (const std::string kind : {"hnsw", "flat"}) {

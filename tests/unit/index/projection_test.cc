@@ -1,9 +1,8 @@
-#include <catch2/catch.hpp>
+#include "index/projection/projection.h"
 
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <random>
-
-#include "index/projection/projection.h"
 
 using namespace hartonomous;
 using namespace hartonomous::index;

@@ -1,11 +1,11 @@
-#include <catch2/catch.hpp>
+#include "index/spatial/spatial_index.h"
 
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <random>
 
-#include "index/spatial/spatial_index.h"
 #include "../temp_dir.h"
 
 using namespace hartonomous;
@@ -73,7 +73,8 @@ TEST_CASE("points exactly on the boundary are inside") {
     uint64_t id = 1;
     for (int x = -2; x <= 2; ++x) {
       for (int y = -2; y <= 2; ++y) {
-        for (int z = -2; z <= 2; ++z) REQUIRE(index->Upsert(id++, Point3{double(x), double(y), double(z)}).ok());
+        for (int z = -2; z <= 2; ++z)
+          REQUIRE(index->Upsert(id++, Point3{double(x), double(y), double(z)}).ok());
       }
     }
     // Radius 1 around the origin: the origin and its 6 axis neighbours.
@@ -143,11 +144,15 @@ TEST_CASE("upsert moves a point and remove forgets it") {
 TEST_CASE("bad queries are INVALID_ARGUMENT naming the argument") {
   auto index = Make("rtree");
   CHECK_THAT(index->WithinRadius(Point3{}, -1, 0).status().message(), Catch::Contains("radius"));
-  CHECK_THAT(index->WithinRadius(Point3{}, std::nan(""), 0).status().message(), Catch::Contains("radius"));
-  CHECK_THAT(index->WithinRadius(Point3{INFINITY, 0, 0}, 1, 0).status().message(), Catch::Contains("center"));
-  CHECK_THAT(index->WithinBox(Point3{1, 0, 0}, Point3{0, 1, 1}, 0).status().message(), Catch::Contains("box"));
+  CHECK_THAT(index->WithinRadius(Point3{}, std::nan(""), 0).status().message(),
+             Catch::Contains("radius"));
+  CHECK_THAT(index->WithinRadius(Point3{INFINITY, 0, 0}, 1, 0).status().message(),
+             Catch::Contains("center"));
+  CHECK_THAT(index->WithinBox(Point3{1, 0, 0}, Point3{0, 1, 1}, 0).status().message(),
+             Catch::Contains("box"));
   CHECK(index->Upsert(1, Point3{0, std::nan(""), 0}).code() == Status::Code::kInvalidArgument);
-  CHECK(index->Assign({{1, Point3{}}, {1, Point3{1, 1, 1}}}).code() == Status::Code::kInvalidArgument);
+  CHECK(index->Assign({{1, Point3{}}, {1, Point3{1, 1, 1}}}).code() ==
+        Status::Code::kInvalidArgument);
   auto unknown = MakeSpatialIndex("octree");
   CHECK(unknown.status().code() == Status::Code::kInvalidArgument);
   CHECK_THAT(unknown.status().message(), Catch::Contains("rtree"));
@@ -184,6 +189,7 @@ TEST_CASE("snapshots round-trip, survive an interrupted write and detect damage"
   CHECK(LoadSpatialSnapshot(path, again.get()).status().code() == Status::Code::kDataLoss);
   { std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes.substr(0, 20); }
   CHECK(LoadSpatialSnapshot(path, again.get()).status().code() == Status::Code::kDataLoss);
-  CHECK(LoadSpatialSnapshot(dir.dir() + "/none", again.get()).status().code() == Status::Code::kNotFound);
+  CHECK(LoadSpatialSnapshot(dir.dir() + "/none", again.get()).status().code() ==
+        Status::Code::kNotFound);
   CHECK(again->size() == 1000);  // failed loads left it unchanged
 }

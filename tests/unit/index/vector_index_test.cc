@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -8,12 +9,10 @@
 #include <set>
 #include <thread>
 
-#include <catch2/catch.hpp>
-
+#include "../temp_dir.h"
 #include "index/distance.h"
 #include "index/flat_index.h"
 #include "index/index_registry.h"
-#include "../temp_dir.h"
 
 namespace hartonomous::index {
 namespace {
@@ -47,9 +46,12 @@ double RefDistance(Metric metric, const std::vector<float>& a, const std::vector
     l2 += (double(a[i]) - b[i]) * (double(a[i]) - b[i]);
   }
   switch (metric) {
-    case Metric::kL2: return l2;
-    case Metric::kInnerProduct: return 1 - dot;
-    case Metric::kCosine: return 1 - dot / std::sqrt(na * nb);
+    case Metric::kL2:
+      return l2;
+    case Metric::kInnerProduct:
+      return 1 - dot;
+    case Metric::kCosine:
+      return 1 - dot / std::sqrt(na * nb);
   }
   return 0;
 }
@@ -208,7 +210,8 @@ TEST_CASE("indexes saved and loaded answer identically; damaged files are reject
       REQUIRE(*a == *b);
     }
     auto other_dim = Spec(kind, dim + 1, Metric::kCosine);
-    REQUIRE(IndexRegistry::Default().Load(other_dim, path).status().code() == Status::Code::kDataLoss);
+    REQUIRE(IndexRegistry::Default().Load(other_dim, path).status().code() ==
+            Status::Code::kDataLoss);
     // Truncate to half.
     std::ifstream in(path, std::ios::binary);
     std::string bytes((std::istreambuf_iterator<char>(in)), {});
@@ -221,10 +224,15 @@ TEST_CASE("the registry picks kinds by name and accepts new ones") {
   auto unknown = IndexRegistry::Default().Create(Spec("ivf", 4, Metric::kL2));
   REQUIRE(unknown.status().code() == Status::Code::kInvalidArgument);
   REQUIRE(unknown.status().message().find("index.kind") != std::string::npos);
-  REQUIRE(IndexRegistry::Default().Create(Spec("hnsw", 0, Metric::kL2)).status().message().find(
-              "dimension") != std::string::npos);
-  REQUIRE(IndexRegistry::Default().Create(Spec("flat", kMaxDimension + 1, Metric::kL2)).status().code() ==
-          Status::Code::kInvalidArgument);
+  REQUIRE(IndexRegistry::Default()
+              .Create(Spec("hnsw", 0, Metric::kL2))
+              .status()
+              .message()
+              .find("dimension") != std::string::npos);
+  REQUIRE(IndexRegistry::Default()
+              .Create(Spec("flat", kMaxDimension + 1, Metric::kL2))
+              .status()
+              .code() == Status::Code::kInvalidArgument);
   REQUIRE(IndexRegistry::Default().Create(Spec("flat", kMaxDimension, Metric::kL2)).ok());
 
   IndexRegistry registry;
@@ -263,19 +271,21 @@ TEST_CASE("hnsw searches running during inserts only see complete vectors") {
         }
         for (const auto& r : *got) {
           // A label is only ever paired with its full vector.
-          if (r.label >= n || std::abs(r.distance - RefDistance(Metric::kL2, q, data[r.label])) > 1e-2) ++bad;
+          if (r.label >= n ||
+              std::abs(r.distance - RefDistance(Metric::kL2, q, data[r.label])) > 1e-2)
+            ++bad;
         }
         ++searches;
       }
     });
   }
-  for (size_t i = 0; i < n; ++i) REQUIRE(index->Add(i, data[i].data()).ok());  // grows capacity 1024 -> 4096
+  for (size_t i = 0; i < n; ++i)
+    REQUIRE(index->Add(i, data[i].data()).ok());  // grows capacity 1024 -> 4096
   done = true;
   for (auto& t : readers) t.join();
   REQUIRE(bad.load() == 0);
   REQUIRE(index->size() == n);
 }
-
 
 TEST_CASE("bounded L2 equals L2 within the bound and exceeds the bound otherwise") {
   std::mt19937 rng(21);
@@ -288,7 +298,8 @@ TEST_CASE("bounded L2 equals L2 within the bound and exceeds the bound otherwise
       for (auto& x : b) x = g(rng);
       const float full = SquaredL2(a.data(), b.data(), dim);
       CHECK(SquaredL2Bounded(a.data(), b.data(), dim, full) == full);
-      CHECK(SquaredL2Bounded(a.data(), b.data(), dim, std::numeric_limits<float>::infinity()) == full);
+      CHECK(SquaredL2Bounded(a.data(), b.data(), dim, std::numeric_limits<float>::infinity()) ==
+            full);
       const float tight = full * 0.5f;
       const float cut = SquaredL2Bounded(a.data(), b.data(), dim, tight);
       CHECK(cut > tight);

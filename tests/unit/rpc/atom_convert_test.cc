@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "server/rpc/atom_convert.h"
+
+#include <catch2/catch.hpp>
 
 using namespace hartonomous;
 

@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "server/daemon_config.h"
+
+#include <catch2/catch.hpp>
 
 using namespace hartonomous;
 
@@ -20,9 +20,12 @@ TEST_CASE("defaults and flags") {
 }
 
 TEST_CASE("bad flags name themselves") {
-  for (const auto& args : std::vector<std::vector<std::string>>{
-           {"--nope"}, {"--listen"}, {"--listen", "noport"}, {"--log-level", "x"},
-           {"--max-content-bytes", "12Q"}, {"--max-content-bytes", "0"}}) {
+  for (const auto& args : std::vector<std::vector<std::string>>{{"--nope"},
+                                                                {"--listen"},
+                                                                {"--listen", "noport"},
+                                                                {"--log-level", "x"},
+                                                                {"--max-content-bytes", "12Q"},
+                                                                {"--max-content-bytes", "0"}}) {
     auto r = ParseDaemonFlags(args);
     INFO(args[0]);
     CHECK(r.status().code() == Status::Code::kInvalidArgument);

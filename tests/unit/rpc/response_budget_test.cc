@@ -7,7 +7,8 @@
 
 using namespace hartonomous;
 
-TEST_CASE("the response size flag defaults to 256M and leaves room for one maximal atom", "[budget][flags]") {
+TEST_CASE("the response size flag defaults to 256M and leaves room for one maximal atom",
+          "[budget][flags]") {
   auto d = ParseDaemonFlags({});
   REQUIRE(d.ok());
   CHECK(d->max_response_bytes == size_t{256} << 20);
@@ -43,7 +44,8 @@ TEST_CASE("a SpatialQuery response is truncated at the budget and says so", "[bu
   CHECK(response.hits_size() > 50);
   CHECK(response.hits_size() < 1000);
   CHECK(response.ByteSizeLong() <= 10000);
-  for (int i = 0; i < response.hits_size(); ++i) CHECK(response.hits(i).atom_id() == uint64_t(i + 1));
+  for (int i = 0; i < response.hits_size(); ++i)
+    CHECK(response.hits(i).atom_id() == uint64_t(i + 1));
 
   engine::ResponseBudget roomy(1 << 20);
   v1::SpatialQueryResponse all;

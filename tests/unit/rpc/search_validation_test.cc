@@ -1,12 +1,12 @@
-#include <catch2/catch.hpp>
+#include "server/rpc/search_validation.h"
 
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <functional>
 #include <limits>
 
-#include "server/rpc/search_convert.h"
-#include "server/rpc/search_validation.h"
 #include "server/daemon_config.h"
+#include "server/rpc/search_convert.h"
 
 using namespace hartonomous;
 using namespace hartonomous::rpc;
@@ -41,15 +41,18 @@ TEST_CASE("each search rule names its field") {
     std::string message;
   };
   const std::vector<Case> cases = {
-      {[](auto& r) { r.set_collection(""); }, "collection: required, 1-128 characters of [A-Za-z0-9_.-]"},
-      {[](auto& r) { r.set_collection("a b"); }, "collection: required, 1-128 characters of [A-Za-z0-9_.-]"},
+      {[](auto& r) { r.set_collection(""); },
+       "collection: required, 1-128 characters of [A-Za-z0-9_.-]"},
+      {[](auto& r) { r.set_collection("a b"); },
+       "collection: required, 1-128 characters of [A-Za-z0-9_.-]"},
       {[](auto& r) { r.clear_vector(); }, "vector/atom_id: exactly one is required"},
       {[](auto& r) { r.set_atom_id(3); }, "vector/atom_id: exactly one is required"},
       {[](auto& r) { r.set_vector(1, std::nanf("")); }, "vector[1]: must be finite, got NaN"},
       {[](auto& r) { r.set_vector(0, -INFINITY); }, "vector[0]: must be finite, got Inf"},
       {[](auto& r) { r.set_limit(0); }, "limit: must be in [1, 100], got 0"},
       {[](auto& r) { r.set_limit(101); }, "limit: must be in [1, 100], got 101"},
-      {[](auto& r) { r.mutable_params()->set_ef(5000); }, "params.ef: must be in [0, 4096], got 5000"},
+      {[](auto& r) { r.mutable_params()->set_ef(5000); },
+       "params.ef: must be in [0, 4096], got 5000"},
       {[](auto& r) {
          r.mutable_filter()->mutable_created_after()->set_seconds(10);
          r.mutable_filter()->mutable_created_before()->set_seconds(5);
@@ -71,7 +74,8 @@ TEST_CASE("each search rule names its field") {
   *batch.add_searches() = ValidSearch();
   *batch.add_searches() = ValidSearch();
   batch.mutable_searches(1)->set_limit(0);
-  CHECK(ValidateBatchSearch(batch, limits).message() == "searches[1].limit: must be in [1, 100], got 0");
+  CHECK(ValidateBatchSearch(batch, limits).message() ==
+        "searches[1].limit: must be in [1, 100], got 0");
 }
 
 TEST_CASE("embedding inputs: finite, bounded, padded only with zeros") {
@@ -87,7 +91,8 @@ TEST_CASE("embedding inputs: finite, bounded, padded only with zeros") {
   CHECK(ValidateEmbeddingInput("e[0]", nan).message() == "e[0].vector[1]: must be finite, got NaN");
   auto bad_json = ValidInput();
   bad_json.set_metadata("[1]");
-  CHECK(ValidateEmbeddingInput("e[0]", bad_json).message() == "e[0].metadata: must be a JSON object, got array");
+  CHECK(ValidateEmbeddingInput("e[0]", bad_json).message() ==
+        "e[0].metadata: must be a JSON object, got array");
   auto dim_disagrees = ValidInput();
   dim_disagrees.set_dimension(3);
   CHECK(ValidateEmbeddingInput("e[0]", dim_disagrees).message() ==
@@ -106,7 +111,8 @@ TEST_CASE("embedding inputs: finite, bounded, padded only with zeros") {
   CHECK(converted.uses_max_dimension_padding);
   auto nonzero = padded;
   nonzero.set_vector(3, 1);
-  CHECK(ValidateEmbeddingInput("e", nonzero).message() == "e.vector[3]: padding beyond dimension 3 must be 0");
+  CHECK(ValidateEmbeddingInput("e", nonzero).message() ==
+        "e.vector[3]: padding beyond dimension 3 must be 0");
   auto no_dim = padded;
   no_dim.set_dimension(0);
   CHECK(ValidateEmbeddingInput("e", no_dim).code() == Status::Code::kInvalidArgument);
@@ -122,7 +128,8 @@ TEST_CASE("collection specs: table-driven ranges, defaults filled on conversion"
   CHECK(ValidateCreateCollection(create).message() == "spec: required");
   create.mutable_spec()->set_embedding_type("text");
   create.mutable_spec()->set_dimension(16385);
-  CHECK(ValidateCreateCollection(create).message() == "spec.dimension: must be in [1, 16384], got 16385");
+  CHECK(ValidateCreateCollection(create).message() ==
+        "spec.dimension: must be in [1, 16384], got 16385");
   create.mutable_spec()->set_dimension(16384);
   CHECK(ValidateCreateCollection(create).ok());
   create.mutable_spec()->mutable_index()->set_m(1);
@@ -157,9 +164,12 @@ TEST_CASE("daemon flags for vector search") {
   CHECK(config->max_search_k == 20);
   CHECK(config->snapshot_interval_seconds == 0);
   CHECK(ParseDaemonFlags({}).value().max_search_k == 1000);
-  CHECK(ParseDaemonFlags({"--max-search-k", "0"}).status().code() == Status::Code::kInvalidArgument);
-  CHECK(ParseDaemonFlags({"--snapshot-interval", "-1"}).status().message().find("--snapshot-interval") !=
-        std::string::npos);
+  CHECK(ParseDaemonFlags({"--max-search-k", "0"}).status().code() ==
+        Status::Code::kInvalidArgument);
+  CHECK(ParseDaemonFlags({"--snapshot-interval", "-1"})
+            .status()
+            .message()
+            .find("--snapshot-interval") != std::string::npos);
   CHECK(ParseDaemonFlags({}).value().projection_fit_after == 1000);
   CHECK(ParseDaemonFlags({"--projection-fit-after", "0"}).value().projection_fit_after == 0);
   CHECK(ParseDaemonFlags({"--projection-fit-after=5000"}).value().projection_fit_after == 5000);

@@ -1,8 +1,9 @@
 // StartupGate: the start-up state reported to gated calls and GetStats.
+#include "server/rpc/startup_gate.h"
+
 #include <catch2/catch.hpp>
 
 #include "hartonomous/v1/atom_service.grpc.pb.h"
-#include "server/rpc/startup_gate.h"
 
 namespace hartonomous::rpc {
 

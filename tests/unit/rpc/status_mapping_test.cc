@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "server/rpc/status_mapping.h"
+
+#include <catch2/catch.hpp>
 
 using namespace hartonomous;
 

@@ -1,12 +1,12 @@
 // ReadStreamMessages: limits, parse failures and the order of messages,
 // without a network.
-#include <catch2/catch.hpp>
+#include "server/rpc/stream_messages.h"
 
+#include <catch2/catch.hpp>
 #include <string>
 #include <vector>
 
 #include "hartonomous/v1/atom_service.pb.h"
-#include "server/rpc/stream_messages.h"
 
 using namespace hartonomous;
 using namespace hartonomous::rpc;
@@ -47,7 +47,8 @@ TEST_CASE("stream messages are handed over in order with their positions") {
   std::vector<size_t> positions;
   auto count = ReadStreamMessages(source, StreamLimits{}, scratch,
                                   [&](google::protobuf::Message&, size_t index) {
-                                    for (const auto& atom : scratch.atoms()) seen.push_back(atom.content());
+                                    for (const auto& atom : scratch.atoms())
+                                      seen.push_back(atom.content());
                                     positions.push_back(index);
                                     return Status::Ok();
                                   });
@@ -70,15 +71,16 @@ TEST_CASE("a message that does not parse fails the read and names its position a
   ListSource source({AtomsMessage({"a"}), kGarbage, AtomsMessage({"b"})});
   v1::IngestAtomsRequest scratch;
   size_t handled = 0;
-  auto count = ReadStreamMessages(source, StreamLimits{}, scratch,
-                                  [&](google::protobuf::Message&, size_t) {
-                                    ++handled;
-                                    return Status::Ok();
-                                  });
+  auto count =
+      ReadStreamMessages(source, StreamLimits{}, scratch, [&](google::protobuf::Message&, size_t) {
+        ++handled;
+        return Status::Ok();
+      });
   REQUIRE_FALSE(count.ok());
   CHECK(count.status().code() == Status::Code::kInvalidArgument);
-  CHECK_THAT(count.status().message(),
-             Catch::Contains("stream message 2: does not parse as hartonomous.v1.IngestAtomsRequest"));
+  CHECK_THAT(
+      count.status().message(),
+      Catch::Contains("stream message 2: does not parse as hartonomous.v1.IngestAtomsRequest"));
   CHECK(handled == 1);
   CHECK(source.taken() == 2);  // nothing read past the bad message
 }
@@ -113,8 +115,8 @@ TEST_CASE("a stream just within the byte limit passes; one byte more does not") 
     limits.max_bytes = max;
     ListSource source({message, message});
     v1::IngestAtomsRequest scratch;
-    auto count = ReadStreamMessages(source, limits, scratch,
-                                    [](google::protobuf::Message&, size_t) { return Status::Ok(); });
+    auto count = ReadStreamMessages(
+        source, limits, scratch, [](google::protobuf::Message&, size_t) { return Status::Ok(); });
     if (max == 2 * cost) {
       REQUIRE(count.ok());
       CHECK(*count == 2);
@@ -128,11 +130,10 @@ TEST_CASE("a stream just within the byte limit passes; one byte more does not") 
 TEST_CASE("a handler's error ends the read with that error") {
   ListSource source({AtomsMessage({"a"}), AtomsMessage({"b"})});
   v1::IngestAtomsRequest scratch;
-  auto count = ReadStreamMessages(source, StreamLimits{}, scratch,
-                                  [](google::protobuf::Message&, size_t index) {
-                                    return index == 1 ? Status::InvalidArgument("atoms[1]: bad")
-                                                      : Status::Ok();
-                                  });
+  auto count = ReadStreamMessages(
+      source, StreamLimits{}, scratch, [](google::protobuf::Message&, size_t index) {
+        return index == 1 ? Status::InvalidArgument("atoms[1]: bad") : Status::Ok();
+      });
   REQUIRE_FALSE(count.ok());
   CHECK(count.status().message() == "atoms[1]: bad");
 }

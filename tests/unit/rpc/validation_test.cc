@@ -1,9 +1,8 @@
-#include <catch2/catch.hpp>
+#include "server/rpc/validation.h"
 
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <limits>
-
-#include "server/rpc/validation.h"
 
 using namespace hartonomous;
 using namespace hartonomous::rpc;
@@ -20,9 +19,7 @@ v1::IngestAtomRequest Valid() {
 
 }  // namespace
 
-TEST_CASE("a valid ingest request passes") {
-  CHECK(ValidateIngest(Valid(), Limits{}).ok());
-}
+TEST_CASE("a valid ingest request passes") { CHECK(ValidateIngest(Valid(), Limits{}).ok()); }
 
 TEST_CASE("each ingest rule names its field") {
   Limits limits;
@@ -34,22 +31,52 @@ TEST_CASE("each ingest rule names its field") {
     const char* field;
   };
   const std::vector<Case> cases = {
-      {"empty content", [](auto& r) { r.clear_content(); }, Status::Code::kInvalidArgument, "content"},
-      {"oversize", [](auto& r) { r.set_content(std::string(11, 'x')); }, Status::Code::kResourceExhausted, "content"},
-      {"no modality", [](auto& r) { r.clear_modality(); }, Status::Code::kInvalidArgument, "modality"},
-      {"upper-case modality", [](auto& r) { r.set_modality("Text"); }, Status::Code::kInvalidArgument, "modality"},
-      {"long subtype", [](auto& r) { r.set_subtype(std::string(65, 's')); }, Status::Code::kInvalidArgument, "subtype"},
-      {"long uri", [](auto& r) { r.set_source_uri(std::string(3000, 'u')); }, Status::Code::kInvalidArgument, "source_uri"},
-      {"bad json", [](auto& r) { r.set_metadata("{"); }, Status::Code::kInvalidArgument, "metadata"},
-      {"json array", [](auto& r) { r.set_metadata("[]"); }, Status::Code::kInvalidArgument, "metadata"},
-      {"infinite point", [](auto& r) { r.mutable_spatial_key()->set_y(INFINITY); }, Status::Code::kInvalidArgument, "spatial_key"},
-      {"reserved metadata key", [](auto& r) { r.set_metadata(R"({"dedup":{}})"); }, Status::Code::kInvalidArgument, "metadata: the top-level key 'dedup' is reserved"},
-      {"bad policy name", [](auto& r) { r.set_policy("a b"); }, Status::Code::kInvalidArgument, "policy: 1-64 bytes"},
-      {"embedding without collection", [](auto& r) { r.mutable_embedding()->add_vector(1); }, Status::Code::kInvalidArgument, "embedding.collection: required"},
-      {"bad collection name", [](auto& r) { r.mutable_embedding()->set_collection("a b"); r.mutable_embedding()->add_vector(1); }, Status::Code::kInvalidArgument, "embedding.collection"},
-      {"empty vector", [](auto& r) { r.mutable_embedding()->set_collection("c"); }, Status::Code::kInvalidArgument, "embedding.vector: required"},
-      {"NaN component", [](auto& r) { r.mutable_embedding()->set_collection("c"); r.mutable_embedding()->add_vector(1); r.mutable_embedding()->add_vector(NAN); }, Status::Code::kInvalidArgument, "embedding.vector[1]: must be finite"},
-      {"embedding metadata", [](auto& r) { r.mutable_embedding()->set_collection("c"); r.mutable_embedding()->add_vector(1); r.mutable_embedding()->set_metadata("3"); }, Status::Code::kInvalidArgument, "embedding.metadata"},
+      {"empty content", [](auto& r) { r.clear_content(); }, Status::Code::kInvalidArgument,
+       "content"},
+      {"oversize", [](auto& r) { r.set_content(std::string(11, 'x')); },
+       Status::Code::kResourceExhausted, "content"},
+      {"no modality", [](auto& r) { r.clear_modality(); }, Status::Code::kInvalidArgument,
+       "modality"},
+      {"upper-case modality", [](auto& r) { r.set_modality("Text"); },
+       Status::Code::kInvalidArgument, "modality"},
+      {"long subtype", [](auto& r) { r.set_subtype(std::string(65, 's')); },
+       Status::Code::kInvalidArgument, "subtype"},
+      {"long uri", [](auto& r) { r.set_source_uri(std::string(3000, 'u')); },
+       Status::Code::kInvalidArgument, "source_uri"},
+      {"bad json", [](auto& r) { r.set_metadata("{"); }, Status::Code::kInvalidArgument,
+       "metadata"},
+      {"json array", [](auto& r) { r.set_metadata("[]"); }, Status::Code::kInvalidArgument,
+       "metadata"},
+      {"infinite point", [](auto& r) { r.mutable_spatial_key()->set_y(INFINITY); },
+       Status::Code::kInvalidArgument, "spatial_key"},
+      {"reserved metadata key", [](auto& r) { r.set_metadata(R"({"dedup":{}})"); },
+       Status::Code::kInvalidArgument, "metadata: the top-level key 'dedup' is reserved"},
+      {"bad policy name", [](auto& r) { r.set_policy("a b"); }, Status::Code::kInvalidArgument,
+       "policy: 1-64 bytes"},
+      {"embedding without collection", [](auto& r) { r.mutable_embedding()->add_vector(1); },
+       Status::Code::kInvalidArgument, "embedding.collection: required"},
+      {"bad collection name",
+       [](auto& r) {
+         r.mutable_embedding()->set_collection("a b");
+         r.mutable_embedding()->add_vector(1);
+       },
+       Status::Code::kInvalidArgument, "embedding.collection"},
+      {"empty vector", [](auto& r) { r.mutable_embedding()->set_collection("c"); },
+       Status::Code::kInvalidArgument, "embedding.vector: required"},
+      {"NaN component",
+       [](auto& r) {
+         r.mutable_embedding()->set_collection("c");
+         r.mutable_embedding()->add_vector(1);
+         r.mutable_embedding()->add_vector(NAN);
+       },
+       Status::Code::kInvalidArgument, "embedding.vector[1]: must be finite"},
+      {"embedding metadata",
+       [](auto& r) {
+         r.mutable_embedding()->set_collection("c");
+         r.mutable_embedding()->add_vector(1);
+         r.mutable_embedding()->set_metadata("3");
+       },
+       Status::Code::kInvalidArgument, "embedding.metadata"},
   };
   for (const auto& c : cases) {
     INFO(c.name);

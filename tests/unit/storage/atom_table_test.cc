@@ -1,6 +1,7 @@
+#include "storage/atom_table.h"
+
 #include <catch2/catch.hpp>
 
-#include "storage/atom_table.h"
 #include "storage/key_codec.h"
 #include "temp_env.h"
 
@@ -78,7 +79,10 @@ TEST_CASE("reference count index orders atoms and follows updates") {
   AtomTable atoms(t.tables());
   WriteTxn txn(t.env(), nullptr);
   for (uint64_t id = 1; id <= 5; ++id) {
-    REQUIRE(atoms.Insert(txn, MakeAtom(id, "content " + std::to_string(id), "text"), "content " + std::to_string(id)).ok());
+    REQUIRE(atoms
+                .Insert(txn, MakeAtom(id, "content " + std::to_string(id), "text"),
+                        "content " + std::to_string(id))
+                .ok());
   }
   auto before = atoms.Get(txn, 3);
   AtomRecord after = **before;

@@ -1,9 +1,8 @@
 #include "storage/disk_space.h"
 
+#include <catch2/catch.hpp>
 #include <cerrno>
 #include <filesystem>
-
-#include <catch2/catch.hpp>
 
 using namespace hartonomous;
 using namespace hartonomous::storage;

@@ -1,7 +1,8 @@
+#include "storage/lmdb_env.h"
+
 #include <catch2/catch.hpp>
 
 #include "storage/key_codec.h"
-#include "storage/lmdb_env.h"
 #include "temp_env.h"
 
 using namespace hartonomous;
@@ -30,7 +31,8 @@ TEST_CASE("write, read back and iterate in key order") {
   CHECK_FALSE(*txn.Get(dbi, Be64Key(99), &value));
   auto cursor = txn.OpenCursor(dbi);
   std::vector<uint64_t> keys;
-  for (bool ok = *cursor->First(); ok; ok = *cursor->Next()) keys.push_back(ReadBe64(cursor->key()));
+  for (bool ok = *cursor->First(); ok; ok = *cursor->Next())
+    keys.push_back(ReadBe64(cursor->key()));
   CHECK(keys == std::vector<uint64_t>{10, 20, 30});
   REQUIRE(*cursor->Seek(Be64Key(11)));
   CHECK(ReadBe64(cursor->key()) == 20);

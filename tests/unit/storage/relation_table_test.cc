@@ -23,10 +23,12 @@ Edge MakeEdge(uint64_t source, const std::string& type, uint64_t ordinal, uint64
 std::vector<Edge> ScanAll(Txn& txn, RelationTable& rel, Direction d, uint64_t id,
                           const std::string& type = "") {
   std::vector<Edge> out;
-  REQUIRE(rel.Scan(txn, d, id, type, "", [&](const Edge& e, std::string_view) {
-    out.push_back(e);
-    return true;
-  }).ok());
+  REQUIRE(rel.Scan(txn, d, id, type, "",
+                   [&](const Edge& e, std::string_view) {
+                     out.push_back(e);
+                     return true;
+                   })
+              .ok());
   return out;
 }
 
@@ -37,7 +39,8 @@ TEST_CASE("relation keys follow the documented layout and parse back") {
   CHECK(fwd == Be64Key(1) + "next" + std::string(1, '\0') + Be64Key(2) + Be64Key(3));
   const std::string rev = RelationTable::ReverseKey(1, "next", 2, 3);
   CHECK(rev == Be64Key(3) + "next" + std::string(1, '\0') + Be64Key(1) + Be64Key(2));
-  for (auto [d, key] : {std::pair{Direction::kChildren, fwd}, std::pair{Direction::kParents, rev}}) {
+  for (auto [d, key] :
+       {std::pair{Direction::kChildren, fwd}, std::pair{Direction::kParents, rev}}) {
     auto e = RelationTable::ParseKey(d, key);
     REQUIRE(e);
     CHECK(e->source == 1);
@@ -46,8 +49,8 @@ TEST_CASE("relation keys follow the documented layout and parse back") {
     CHECK(e->target == 3);
   }
   CHECK_FALSE(RelationTable::ParseKey(Direction::kChildren, fwd.substr(0, fwd.size() - 1)));
-  CHECK_FALSE(RelationTable::ParseKey(Direction::kChildren, Be64Key(1) + std::string(1, '\0') +
-                                                              Be64Key(2) + Be64Key(3)));
+  CHECK_FALSE(RelationTable::ParseKey(Direction::kChildren,
+                                      Be64Key(1) + std::string(1, '\0') + Be64Key(2) + Be64Key(3)));
 }
 
 TEST_CASE("edges are stored both ways, ordered by type then ordinal, and removed both ways") {
@@ -80,15 +83,19 @@ TEST_CASE("edges are stored both ways, ordered by type then ordinal, and removed
 
   // Paging resumes after the given key suffix.
   std::string first_suffix;
-  REQUIRE(rel.Scan(txn, Direction::kChildren, 1, "", "", [&](const Edge&, std::string_view s) {
-    first_suffix = std::string(s);
-    return false;
-  }).ok());
+  REQUIRE(rel.Scan(txn, Direction::kChildren, 1, "", "",
+                   [&](const Edge&, std::string_view s) {
+                     first_suffix = std::string(s);
+                     return false;
+                   })
+              .ok());
   std::vector<Edge> rest;
-  REQUIRE(rel.Scan(txn, Direction::kChildren, 1, "", first_suffix, [&](const Edge& e, std::string_view) {
-    rest.push_back(e);
-    return true;
-  }).ok());
+  REQUIRE(rel.Scan(txn, Direction::kChildren, 1, "", first_suffix,
+                   [&](const Edge& e, std::string_view) {
+                     rest.push_back(e);
+                     return true;
+                   })
+              .ok());
   CHECK(rest.size() == 2);
 
   CHECK(*rel.RemoveAllOf(txn, 1) == 4);  // three out, one in

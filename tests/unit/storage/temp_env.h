@@ -6,9 +6,9 @@
 #include <stdexcept>
 #include <string>
 
+#include "../temp_dir.h"
 #include "storage/lmdb_env.h"
 #include "storage/schema.h"
-#include "../temp_dir.h"
 
 namespace hartonomous::testing {
 

@@ -1,10 +1,10 @@
-#include <catch2/catch.hpp>
+#include "storage/write_batcher.h"
 
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <thread>
 
 #include "storage/key_codec.h"
-#include "storage/write_batcher.h"
 #include "temp_env.h"
 
 using namespace hartonomous;
@@ -20,7 +20,8 @@ TEST_CASE("concurrent writers are all committed, in fewer commits than requests"
     threads.emplace_back([&, th] {
       for (int i = 0; i < kPerThread; ++i) {
         const uint64_t key = static_cast<uint64_t>(th) * 1000 + i;
-        Status s = writer.Write([&](WriteTxn& txn) { return txn.Put(t.tables().atoms, Be64Key(key), "v"); });
+        Status s = writer.Write(
+            [&](WriteTxn& txn) { return txn.Put(t.tables().atoms, Be64Key(key), "v"); });
         if (!s.ok()) ++failures;
       }
     });
@@ -69,7 +70,11 @@ TEST_CASE("writes past the map size grow the map transparently") {
   WriteBatcher writer(t.env());
   const std::string value(200 << 10, 'q');
   for (uint64_t i = 0; i < 40; ++i) {  // ~8 MiB into a 1 MiB map
-    REQUIRE(writer.Write([&](WriteTxn& txn) { return txn.Put(t.tables().atom_payload, Be64Key(i), value); }).ok());
+    REQUIRE(writer
+                .Write([&](WriteTxn& txn) {
+                  return txn.Put(t.tables().atom_payload, Be64Key(i), value);
+                })
+                .ok());
   }
   CHECK(t.env().resizes() >= 3);
   CHECK(writer.stats().retries >= 3);
@@ -81,14 +86,16 @@ TEST_CASE("on-commit hooks run after the commit; a stopped writer refuses work")
   testing::TempEnv t;
   WriteBatcher writer(t.env());
   bool visible_in_hook = false;
-  REQUIRE(writer.Write([&](WriteTxn& txn) {
-    txn.OnCommit([&] {
-      ReadTxn read(t.env());
-      std::string_view v;
-      visible_in_hook = *read.Get(t.tables().atoms, "k", &v);
-    });
-    return txn.Put(t.tables().atoms, "k", "v");
-  }).ok());
+  REQUIRE(writer
+              .Write([&](WriteTxn& txn) {
+                txn.OnCommit([&] {
+                  ReadTxn read(t.env());
+                  std::string_view v;
+                  visible_in_hook = *read.Get(t.tables().atoms, "k", &v);
+                });
+                return txn.Put(t.tables().atoms, "k", "v");
+              })
+              .ok());
   CHECK(visible_in_hook);
   writer.Stop();
   Status s = writer.Write([&](WriteTxn& txn) { return txn.Put(t.tables().atoms, "k2", "v"); });
