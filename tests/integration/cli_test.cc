@@ -10,6 +10,7 @@
 
 #include "cli_util.h"
 #include "daemon_harness.h"
+#include "test_util.h"
 
 namespace hartonomous::testing {
 namespace {
@@ -30,13 +31,6 @@ std::string WriteFile(const TempDir& dir, const std::string& name, const std::st
   file.close();
   REQUIRE(file.good());
   return path;
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  std::ostringstream content;
-  content << file.rdbuf();
-  return content.str();
 }
 
 std::vector<std::string> Lines(const std::string& text) {

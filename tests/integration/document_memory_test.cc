@@ -10,6 +10,7 @@
 
 #include "daemon_harness.h"
 #include "server/engine/part_budget.h"
+#include "test_util.h"
 
 using namespace hartonomous;
 using namespace hartonomous::testing;
@@ -31,13 +32,6 @@ uint64_t PeakRssBytes(pid_t pid) {
   }
   FAIL("no VmHWM in /proc/" << pid << "/status");
   return 0;
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 // One paragraph of distinct sentences of exactly `sentence_bytes` each, cut
@@ -64,13 +58,6 @@ std::string DenseText(size_t bytes, size_t sentence_bytes) {
   return out;
 }
 
-v1::IngestDocumentRequest Header(const std::string& modality) {
-  v1::IngestDocumentRequest header;
-  header.set_modality(modality);
-  header.set_source_uri("test://memory");
-  return header;
-}
-
 grpc::Status Ingest(Daemon& daemon, const v1::IngestDocumentRequest& header,
                     const std::string& body, v1::IngestDocumentResponse* response) {
   return daemon.client().IngestDocument(header, body, response);
@@ -89,12 +76,13 @@ TEST_CASE("peak memory of a document at the part budget stays within the stated 
   Daemon daemon;
   // Warm up the daemon's threads, pools and LMDB maps with a small document.
   v1::IngestDocumentResponse response;
-  REQUIRE(
-      Ingest(daemon, Header("text"), ReadFile("/usr/share/common-licenses/GPL-3"), &response).ok());
+  REQUIRE(Ingest(daemon, DocumentHeader("text"), ReadFile("/usr/share/common-licenses/GPL-3"),
+                 &response)
+              .ok());
 
   const std::string text = DenseText(size_t{8} << 20, engine::PartBudget::kMinBytesPerPart);
   const uint64_t before = PeakRssBytes(daemon.pid());
-  const grpc::Status status = Ingest(daemon, Header("text"), text, &response);
+  const grpc::Status status = Ingest(daemon, DocumentHeader("text"), text, &response);
   REQUIRE(status.error_message() == "");
   REQUIRE(status.ok());
   const uint64_t after = PeakRssBytes(daemon.pid());
@@ -108,14 +96,15 @@ TEST_CASE("documents past the part budget are refused without building their par
           "[documents][limits][memory]") {
   Daemon daemon({.data_dir = "", .extra_args = {"--max-batch-bytes", "64M"}});
   v1::IngestDocumentResponse response;
-  REQUIRE(
-      Ingest(daemon, Header("text"), ReadFile("/usr/share/common-licenses/GPL-3"), &response).ok());
+  REQUIRE(Ingest(daemon, DocumentHeader("text"), ReadFile("/usr/share/common-licenses/GPL-3"),
+                 &response)
+              .ok());
   const uint64_t atoms_before = ActiveAtoms(daemon);
 
   std::string dots;
   for (int i = 0; i < (8 << 20); ++i) dots += ". ";  // 16 MiB, 8 Mi one-sentence parts
   const uint64_t before = PeakRssBytes(daemon.pid());
-  grpc::Status status = Ingest(daemon, Header("text"), dots, &response);
+  grpc::Status status = Ingest(daemon, DocumentHeader("text"), dots, &response);
   CHECK(status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
   CHECK(status.error_message().find("content: the document decomposes into more than") == 0);
   CHECK(PeakRssBytes(daemon.pid()) - before <= kRefusedMultiple * dots.size() + kSlack);
@@ -125,7 +114,7 @@ TEST_CASE("documents past the part budget are refused without building their par
   const std::string license = ReadFile("/usr/share/common-licenses/GPL-3");
   while (pgm.size() < 17 + (size_t{2048} * 2048)) pgm += license;
   pgm.resize(17 + size_t{2048} * 2048);
-  v1::IngestDocumentRequest image = Header("image");
+  v1::IngestDocumentRequest image = DocumentHeader("image");
   image.mutable_options()->set_patch_width(1);
   image.mutable_options()->set_patch_height(1);
   status = Ingest(daemon, image, pgm, &response);

@@ -16,21 +16,6 @@ using namespace hartonomous::testing;
 
 namespace {
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-v1::IngestDocumentRequest Header(const std::string& modality) {
-  v1::IngestDocumentRequest header;
-  header.set_modality(modality);
-  header.set_source_uri("test://doc");
-  header.set_source_type("test");
-  return header;
-}
-
 uint64_t CountAtoms(Client& client) {
   uint64_t n = 0;
   v1::ListAtomsRequest request;
@@ -49,7 +34,7 @@ TEST_CASE("a license text streamed in small messages comes back byte for byte", 
   uint64_t progress_calls = 0;
   REQUIRE(daemon.client()
               .IngestDocument(
-                  Header("text"), in, &response, [&](uint64_t) { ++progress_calls; }, 4096)
+                  DocumentHeader("text"), in, &response, [&](uint64_t) { ++progress_calls; }, 4096)
               .ok());
   CHECK(progress_calls >= text.size() / 4096);
   CHECK(response.created());
@@ -66,7 +51,7 @@ TEST_CASE("a license text streamed in small messages comes back byte for byte", 
 
   // The same file again is the same document with a second reference.
   v1::IngestDocumentResponse again;
-  REQUIRE(daemon.client().IngestDocument(Header("text"), text, &again).ok());
+  REQUIRE(daemon.client().IngestDocument(DocumentHeader("text"), text, &again).ok());
   CHECK_FALSE(again.created());
   CHECK(again.document_id() == response.document_id());
   CHECK(again.reference_count() == 2);
@@ -82,7 +67,7 @@ TEST_CASE("the document graph is visible through ListRelations and traversal",
           "[documents][relations]") {
   Daemon daemon;
   v1::IngestDocumentResponse doc;
-  REQUIRE(daemon.client().IngestDocument(Header("text"), "A. B.\n\nC.\n", &doc).ok());
+  REQUIRE(daemon.client().IngestDocument(DocumentHeader("text"), "A. B.\n\nC.\n", &doc).ok());
   v1::ListRelationsRequest list;
   list.set_atom_id(doc.document_id());
   list.set_relation_type("contains");
@@ -144,12 +129,13 @@ TEST_CASE("bad content is INVALID_ARGUMENT and stores nothing", "[documents]") {
       {"image", "P5 100000 100000 255\n"}};
   for (const auto& [modality, content] : cases) {
     v1::IngestDocumentResponse response;
-    grpc::Status status = daemon.client().IngestDocument(Header(modality), content, &response);
+    grpc::Status status =
+        daemon.client().IngestDocument(DocumentHeader(modality), content, &response);
     CHECK(status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
     CHECK(status.error_message().rfind("content:", 0) == 0);
   }
   CHECK(CountAtoms(daemon.client()) == 0);
-  v1::IngestDocumentRequest bad_options = Header("image");
+  v1::IngestDocumentRequest bad_options = DocumentHeader("image");
   bad_options.mutable_options()->set_patch_width(5000);
   v1::IngestDocumentResponse response;
   grpc::Status status = daemon.client().IngestDocument(bad_options, png, &response);
@@ -163,7 +149,7 @@ TEST_CASE("PNG: pixels exactly, original on request; delete and purge", "[docume
   engine::Raster raster{37, 21, 4, 1, std::string(37 * 21 * 4, '\0')};
   for (auto& c : raster.pixels) c = static_cast<char>(rng());
   const std::string png = *engine::EncodePng(raster);
-  v1::IngestDocumentRequest header = Header("");
+  v1::IngestDocumentRequest header = DocumentHeader("");
   header.mutable_options()->set_keep_original(true);
   v1::IngestDocumentResponse doc;
   REQUIRE(daemon.client().IngestDocument(header, png, &doc).ok());
@@ -195,7 +181,7 @@ TEST_CASE("documents survive a kill -9 and restart", "[documents][durability]") 
   Daemon daemon;
   const std::string text = ReadFile("/usr/share/common-licenses/Apache-2.0");
   v1::IngestDocumentResponse doc;
-  REQUIRE(daemon.client().IngestDocument(Header("text"), text, &doc).ok());
+  REQUIRE(daemon.client().IngestDocument(DocumentHeader("text"), text, &doc).ok());
   daemon.Kill9();
   daemon.Start();
   std::string back;
@@ -268,7 +254,7 @@ TEST_CASE("concurrent documents sharing sentences are each committed whole",
       Client client(ClientOptions{.target = daemon.address()});
       for (int i = 0; i < kDocsPerThread; ++i) {
         const size_t k = static_cast<size_t>(t * kDocsPerThread + i);
-        statuses[k] = client.IngestDocument(Header("text"), texts[k], &responses[k]);
+        statuses[k] = client.IngestDocument(DocumentHeader("text"), texts[k], &responses[k]);
       }
     });
   }

@@ -73,6 +73,23 @@ void CheckNamesTheLimit(const grpc::Status& status) {
                  Catch::Contains("--max-response-bytes"));
 }
 
+// Pages through a listing with fetch(request, &page), checking that every
+// page fits the budget, and hands each page to on_page. Returns the number
+// of pages.
+template <typename Response, typename Request, typename Fetch, typename OnPage>
+int PageThrough(Request request, Fetch fetch, OnPage on_page) {
+  int pages = 0;
+  do {
+    Response page;
+    REQUIRE(fetch(request, &page).ok());
+    ++pages;
+    CHECK(page.ByteSizeLong() <= kBudget);
+    on_page(page);
+    request.set_page_token(page.next_page_token());
+  } while (!request.page_token().empty());
+  return pages;
+}
+
 }  // namespace
 
 TEST_CASE("search results over the response budget are RESOURCE_EXHAUSTED and the daemon lives on",
@@ -160,18 +177,14 @@ TEST_CASE("ListAtoms pages end early at the response budget and paging returns e
     request.set_include_content(true);
     request.set_page_size(1000);
     std::map<uint64_t, std::string> seen;
-    int pages = 0;
-    do {
-      v1::ListAtomsResponse page;
-      REQUIRE(client.ListAtomsPage(request, &page).ok());
-      ++pages;
-      CHECK(page.ByteSizeLong() <= kBudget);
-      CHECK(page.atoms_size() >= 1);
-      for (const auto& atom : page.atoms()) {
-        CHECK(seen.emplace(atom.atom_id(), atom.content()).second);  // exactly once
-      }
-      request.set_page_token(page.next_page_token());
-    } while (!request.page_token().empty());
+    const int pages = PageThrough<v1::ListAtomsResponse>(
+        request, [&](const auto& r, auto* page) { return client.ListAtomsPage(r, page); },
+        [&](const v1::ListAtomsResponse& page) {
+          CHECK(page.atoms_size() >= 1);
+          for (const auto& atom : page.atoms()) {
+            CHECK(seen.emplace(atom.atom_id(), atom.content()).second);  // exactly once
+          }
+        });
     CHECK(pages >= 2);
     CHECK(seen == contents);
   }
@@ -181,15 +194,11 @@ TEST_CASE("ListAtoms pages end early at the response budget and paging returns e
     request.set_modality("text");
     request.set_page_size(1000);
     std::set<uint64_t> seen;
-    int pages = 0;
-    do {
-      v1::ListAtomsResponse page;
-      REQUIRE(client.ListAtomsPage(request, &page).ok());
-      ++pages;
-      CHECK(page.ByteSizeLong() <= kBudget);
-      for (const auto& atom : page.atoms()) CHECK(seen.insert(atom.atom_id()).second);
-      request.set_page_token(page.next_page_token());
-    } while (!request.page_token().empty());
+    const int pages = PageThrough<v1::ListAtomsResponse>(
+        request, [&](const auto& r, auto* page) { return client.ListAtomsPage(r, page); },
+        [&](const v1::ListAtomsResponse& page) {
+          for (const auto& atom : page.atoms()) CHECK(seen.insert(atom.atom_id()).second);
+        });
     CHECK(pages >= 2);
     CHECK(seen == with_metadata);
   }
@@ -234,15 +243,11 @@ TEST_CASE("ListRelations pages and TraverseRelations stop at the response budget
   list.set_atom_id(hub.atom_id());
   list.set_page_size(1000);
   std::set<uint64_t> seen;
-  int pages = 0;
-  do {
-    v1::ListRelationsResponse page;
-    REQUIRE(client.ListRelationsPage(list, &page).ok());
-    ++pages;
-    CHECK(page.ByteSizeLong() <= kBudget);
-    for (const auto& r : page.relations()) CHECK(seen.insert(r.target_atom_id()).second);
-    list.set_page_token(page.next_page_token());
-  } while (!list.page_token().empty());
+  const int pages = PageThrough<v1::ListRelationsResponse>(
+      list, [&](const auto& r, auto* page) { return client.ListRelationsPage(r, page); },
+      [&](const v1::ListRelationsResponse& page) {
+        for (const auto& r : page.relations()) CHECK(seen.insert(r.target_atom_id()).second);
+      });
   CHECK(pages >= 2);
   CHECK(seen == targets);
 

@@ -3,6 +3,8 @@
 
 #include <openssl/sha.h>
 
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "hartonomous/client.h"
@@ -17,6 +19,23 @@ inline v1::IngestAtomRequest TextAtom(const std::string& content, const std::str
   request.set_source_type("test");
   request.set_canonical_text(content);
   return request;
+}
+
+// The whole file at path (empty when it cannot be read).
+inline std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// The first message of an IngestDocument stream: modality and a test source.
+inline v1::IngestDocumentRequest DocumentHeader(const std::string& modality) {
+  v1::IngestDocumentRequest header;
+  header.set_modality(modality);
+  header.set_source_uri("test://doc");
+  header.set_source_type("test");
+  return header;
 }
 
 inline std::string Sha256Hex(const std::string& data) {
