@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "server/engine/decomposition.h"
+#include "server/engine/documents/decompose/decomposition.h"
 
 using namespace hartonomous;
 using namespace hartonomous::engine;

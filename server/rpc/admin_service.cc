@@ -1,6 +1,6 @@
 #include "server/rpc/admin_service.h"
 
-#include "server/engine/server_stats.h"
+#include "server/engine/admin/server_stats.h"
 #include "server/rpc/status_mapping.h"
 #include "server/version.h"
 

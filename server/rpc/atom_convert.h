@@ -4,7 +4,7 @@
 #pragma once
 
 #include "hartonomous/v1/atom_service.pb.h"
-#include "server/engine/atom_engine.h"
+#include "server/engine/atoms/atom_engine.h"
 #include "server/rpc/timestamp.h"
 
 namespace hartonomous::rpc {

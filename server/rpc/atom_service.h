@@ -7,10 +7,10 @@
 #pragma once
 
 #include "hartonomous/v1/atom_service.grpc.pb.h"
-#include "server/engine/atom_engine.h"
-#include "server/engine/document_engine.h"
-#include "server/engine/graph_engine.h"
-#include "server/engine/policy_engine.h"
+#include "server/engine/atoms/atom_engine.h"
+#include "server/engine/documents/document_engine.h"
+#include "server/engine/graph/graph_engine.h"
+#include "server/engine/dedup/policy_engine.h"
 #include "server/rpc/client_stream.h"
 #include "server/rpc/validation.h"
 

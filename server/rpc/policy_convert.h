@@ -7,7 +7,7 @@
 #include <google/protobuf/field_mask.pb.h>
 
 #include "hartonomous/v1/atom_service.pb.h"
-#include "server/engine/policy_engine.h"
+#include "server/engine/dedup/policy_engine.h"
 
 namespace hartonomous::rpc {
 

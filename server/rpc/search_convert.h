@@ -5,7 +5,7 @@
 #pragma once
 
 #include "hartonomous/v1/search_service.pb.h"
-#include "server/engine/embedding_engine.h"
+#include "server/engine/vectors/embedding_engine.h"
 
 namespace hartonomous::rpc {
 

@@ -6,8 +6,8 @@
 #pragma once
 
 #include "hartonomous/v1/search_service.grpc.pb.h"
-#include "server/engine/atom_points.h"
-#include "server/engine/embedding_engine.h"
+#include "server/engine/atoms/atom_points.h"
+#include "server/engine/vectors/embedding_engine.h"
 #include "server/rpc/client_stream.h"
 #include "server/rpc/search_validation.h"
 

@@ -8,9 +8,9 @@
 #include "base/json_limits.h"
 #include "base/sha256.h"
 #include "index/vector_index.h"
-#include "server/engine/atom_engine.h"
-#include "server/engine/document_engine.h"
-#include "server/engine/graph_engine.h"
+#include "server/engine/atoms/atom_engine.h"
+#include "server/engine/documents/document_engine.h"
+#include "server/engine/graph/graph_engine.h"
 #include "server/rpc/search_validation.h"
 
 namespace hartonomous::rpc {

@@ -13,7 +13,7 @@
 #include "base/json_limits.h"
 #include "base/status.h"
 #include "hartonomous/v1/atom_service.pb.h"
-#include "server/engine/decomposition.h"
+#include "server/engine/documents/decompose/decomposition.h"
 
 namespace hartonomous::rpc {
 

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "daemon_harness.h"
-#include "server/engine/part_budget.h"
+#include "server/engine/documents/decompose/part_budget.h"
 #include "test_util.h"
 
 using namespace hartonomous;

@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "daemon_harness.h"
-#include "server/engine/image_codec.h"
+#include "server/engine/documents/decompose/image_codec.h"
 #include "test_util.h"
 
 using namespace hartonomous;

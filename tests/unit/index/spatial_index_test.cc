@@ -6,7 +6,7 @@
 #include <fstream>
 #include <random>
 
-#include "../temp_dir.h"
+#include "tests/unit/temp_dir.h"
 
 using namespace hartonomous;
 using namespace hartonomous::index;

@@ -9,7 +9,7 @@
 #include <set>
 #include <thread>
 
-#include "../temp_dir.h"
+#include "tests/unit/temp_dir.h"
 #include "index/distance.h"
 #include "index/flat_index.h"
 #include "index/index_registry.h"

@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "storage/key_codec.h"
-#include "temp_env.h"
+#include "tests/unit/storage/temp_env.h"
 
 using namespace hartonomous;
 using namespace hartonomous::storage;

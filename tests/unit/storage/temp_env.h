@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "../temp_dir.h"
+#include "tests/unit/temp_dir.h"
 #include "storage/lmdb_env.h"
 #include "storage/schema.h"
 

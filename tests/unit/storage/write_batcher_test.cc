@@ -5,7 +5,7 @@
 #include <thread>
 
 #include "storage/key_codec.h"
-#include "temp_env.h"
+#include "tests/unit/storage/temp_env.h"
 
 using namespace hartonomous;
 using namespace hartonomous::storage;

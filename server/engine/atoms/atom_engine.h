@@ -1,0 +1,182 @@
+// AtomEngine: the domain logic of content atoms — ingestion with exact
+// (SHA-256) deduplication and reference counting, reads, listing, release,
+// soft delete, purge and deduplication statistics. Transport-free: no gRPC.
+//
+// Inputs are assumed validated field by field (server/rpc/validation.h);
+// the engine checks what needs the database (existence, state).
+//
+// Thread-safety: thread-safe. Reads run on the caller's thread in LMDB read
+// transactions; writes go through the shared WriteBatcher (group commit) and
+// return once durable.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/sha256.h"
+#include "base/status.h"
+#include "server/engine/dedup/dedup_matcher.h"
+#include "server/engine/common/page_token.h"
+#include "server/engine/common/response_budget.h"
+#include "storage/atom_table.h"
+#include "storage/lmdb_env.h"
+#include "storage/records.pb.h"
+#include "storage/schema.h"
+#include "storage/write_batcher.h"
+
+namespace hartonomous::engine {
+
+struct Point3 {
+  double x = 0, y = 0, z = 0;
+};
+
+struct AtomInput {
+  std::string content;
+  std::string modality;
+  std::string subtype;
+  std::string source_uri;
+  std::string source_type;
+  std::string canonical_text;
+  std::string payload_locator;
+  std::string metadata;
+  std::optional<Point3> spatial_key;
+  // Stored with a new atom, in the same transaction; compared against
+  // existing atoms when the policy has a semantic or spatial threshold.
+  std::optional<EmbeddingAttachment> embedding;
+  // Deduplication policy by name; empty = exact SHA-256 matching only.
+  std::string policy;
+  // How errors name this atom: "" (a single ingest) or "atoms[3]".
+  std::string field;
+};
+
+struct IngestedAtom {
+  uint64_t atom_id = 0;
+  Sha256Digest content_hash{};  // of the atom that holds the content
+  int64_t reference_count = 0;
+  bool created = false;
+  DedupDecision dedup;
+};
+
+struct IngestSummary {
+  std::vector<IngestedAtom> atoms;  // in input order
+  uint64_t atoms_created = 0;
+  uint64_t atoms_reused = 0;
+  uint64_t bytes_received = 0;
+  uint64_t bytes_stored = 0;
+};
+
+struct AtomView {
+  storage::AtomRecord record;
+  std::optional<std::string> content;  // when asked for
+};
+
+struct AtomFilter {
+  std::string modality;     // empty = any
+  std::string subtype;      // empty = any
+  std::string source_type;  // empty = any
+  std::optional<bool> is_active;
+};
+
+struct AtomPage {
+  std::vector<AtomView> atoms;
+  std::string next_page_token;  // empty = last page
+};
+
+struct PurgeSummary {
+  uint64_t atoms_purged = 0;
+  uint64_t bytes_freed = 0;
+  uint64_t dependent_rows_removed = 0;
+};
+
+struct ModalityStats {
+  std::string modality;
+  storage::DedupCounter counter;
+};
+
+struct DedupReport {
+  std::vector<storage::AtomRecord> top_atoms;
+  std::vector<ModalityStats> modalities;
+  storage::DedupCounter total;
+};
+
+class AtomEngine {
+ public:
+  // REQUIRES: env, tables and writer outlive the engine.
+  AtomEngine(storage::Env& env, const storage::Tables& tables, storage::WriteBatcher& writer,
+             std::string page_token_key);
+  AtomEngine(const AtomEngine&) = delete;
+  AtomEngine& operator=(const AtomEngine&) = delete;
+
+  // Stores every atom or none, in one transaction. Identical content (also
+  // within the batch) maps to one atom whose reference count grows by one per
+  // occurrence; an inactive atom ingested again becomes active with one
+  // reference. An atom that names a policy is then matched by the policy's
+  // semantic and spatial thresholds against the committed embeddings of
+  // active atoms (DedupMatcher): a match adds one reference to the matched
+  // atom instead of storing the content. New atoms are stored with their
+  // embedding. Errors name the atom's field (AtomInput::field).
+  // REQUIRES: SetDedupMatcher was called when any input has a policy or an
+  // embedding (else FailedPrecondition).
+  Result<IngestSummary> Ingest(std::vector<AtomInput> atoms);
+
+  // REQUIRES: called before the engine serves requests; matcher outlives
+  // the engine.
+  void SetDedupMatcher(DedupMatcher* matcher) { matcher_ = matcher; }
+
+  // With a budget, the atom (ResponseBytes) is charged before its content
+  // is read: ResourceExhausted (ResponseBudget::Exceeded) when it does not fit.
+  Result<AtomView> Get(uint64_t atom_id, bool include_content, ResponseBudget* budget = nullptr);
+  Result<AtomView> GetByHash(const Sha256Digest& hash, bool include_content,
+                             ResponseBudget* budget = nullptr);
+  // page_size: REQUIRES 1..kMaxPageSize. With a budget, the page ends early
+  // (with a next_page_token) before the first atom that would not fit;
+  // ResourceExhausted when the first atom alone does not fit.
+  Result<AtomPage> List(const AtomFilter& filter, int page_size, std::string_view page_token,
+                        bool include_content, ResponseBudget* budget = nullptr);
+  // One reference fewer; at zero the atom becomes inactive and releases the
+  // atoms its 'contains' edges hold (transitively; the edges are removed).
+  // FailedPrecondition when the atom is already inactive.
+  Result<storage::AtomRecord> Release(uint64_t atom_id);
+  // Soft delete: inactive with zero references (releasing what its
+  // 'contains' edges hold, as Release), and its dependent rows (embeddings)
+  // removed. Idempotent.
+  Result<storage::AtomRecord> Delete(uint64_t atom_id);
+  // Hard-deletes up to max_atoms inactive atoms (0 = all), in transactions of
+  // at most kPurgeBatch atoms.
+  Result<PurgeSummary> PurgeInactive(uint64_t max_atoms);
+  // top_n: REQUIRES 1..kMaxTopN.
+  Result<DedupReport> DedupStats(int top_n);
+
+  // Rows that depend on an atom and live outside Tables::atom_owned() (or
+  // that need more than a prefix delete, e.g. index updates) are removed by
+  // these, inside the transaction that deletes or purges the atom. Returns
+  // the rows removed. REQUIRES: called before the engine serves requests.
+  using DependentRemover = std::function<Result<uint64_t>(storage::WriteTxn&, uint64_t atom_id)>;
+  void AddDependentRemover(DependentRemover remover) { removers_.push_back(std::move(remover)); }
+
+  // An upper bound of the encoded size of the API Atom of `record` (with its
+  // content when include_content), computed without reading the content.
+  static size_t ResponseBytes(const storage::AtomRecord& record, bool include_content);
+
+  static constexpr int kMaxPageSize = 1000;
+  static constexpr int kMaxTopN = 1000;
+  static constexpr uint64_t kPurgeBatch = 10000;
+
+ private:
+  Result<AtomView> View(storage::ReadTxn& txn, uint64_t atom_id, bool include_content,
+                        ResponseBudget* budget);
+  Result<storage::AtomRecord> Drop(uint64_t atom_id, bool drop_all);
+  Result<uint64_t> RemoveDependents(storage::WriteTxn& txn, uint64_t atom_id);
+
+  storage::Env& env_;
+  const storage::Tables& tables_;
+  storage::WriteBatcher& writer_;
+  PageTokenCodec tokens_;
+  std::vector<DependentRemover> removers_;
+  DedupMatcher* matcher_ = nullptr;
+};
+
+}  // namespace hartonomous::engine

@@ -1,0 +1,313 @@
+#include "server/engine/documents/document_engine.h"
+
+#include <functional>
+
+#include "base/clock.h"
+#include "server/engine/atoms/atom_engine.h"
+#include "server/engine/graph/graph_engine.h"
+#include "storage/atom_table.h"
+#include "storage/relation_table.h"
+#include "storage/sequence.h"
+
+namespace hartonomous::engine {
+
+using storage::AtomRecord;
+using storage::AtomTable;
+using storage::Direction;
+using storage::Edge;
+using storage::RelationTable;
+
+namespace {
+
+// A part as the write sees it: the part itself (a composite's content is its
+// manifest), its hash, and its children as node indices. The parts stay
+// where the decomposer put them; nodes only index them.
+struct Node {
+  Part* part = nullptr;
+  Sha256Digest hash{};
+  std::vector<size_t> children;
+};
+
+std::string HashBytes(const Sha256Digest& d) {
+  return std::string(reinterpret_cast<const char*>(d.data()), d.size());
+}
+
+size_t CountParts(const std::vector<Part>& parts) {
+  size_t n = parts.size();
+  for (const Part& p : parts) n += CountParts(p.children);
+  return n;
+}
+
+// Indexes a part tree into nodes (children before their composite), hashing
+// each part; a composite's content becomes its manifest.
+size_t AddNode(Part& part, std::vector<Node>* nodes) {
+  Node node;
+  node.part = &part;
+  if (part.composite) {
+    part.content = std::string(DocumentEngine::kCompositeMagic) + part.subtype + "\n";
+    part.content.reserve(part.content.size() + sizeof(Sha256Digest) * part.children.size());
+    node.children.reserve(part.children.size());
+    for (Part& child : part.children) {
+      const size_t c = AddNode(child, nodes);
+      node.children.push_back(c);
+      part.content += HashBytes((*nodes)[c].hash);
+    }
+  }
+  node.hash = Sha256(part.content);
+  nodes->push_back(std::move(node));
+  return nodes->size() - 1;
+}
+
+Status NotADocument(uint64_t id, const std::string& why) {
+  return Status::FailedPrecondition("document_id: atom " + std::to_string(id) + " " + why);
+}
+
+// The active document root `document_id`; NotFound / FailedPrecondition (via
+// NotADocument) otherwise. when_inactive completes the message for a
+// deleted document.
+Result<AtomRecord> RequireRoot(storage::Txn& txn, AtomTable& atoms, uint64_t document_id,
+                               const char* when_inactive) {
+  HT_ASSIGN_OR_RETURN(auto root, atoms.Get(txn, document_id));
+  if (!root) {
+    return Status::NotFound("document_id: atom " + std::to_string(document_id) + " does not exist");
+  }
+  if (root->subtype() != "document") {
+    return NotADocument(document_id,
+                        "is not a document root (its subtype is '" + root->subtype() + "')");
+  }
+  if (!root->is_active()) return NotADocument(document_id, when_inactive);
+  return std::move(*root);
+}
+
+}  // namespace
+
+DocumentEngine::DocumentEngine(storage::Env& env, const storage::Tables& tables,
+                               storage::WriteBatcher& writer)
+    : env_(env), tables_(tables), writer_(writer) {}
+
+Result<DocumentSummary> DocumentEngine::Ingest(DocumentInput input) {
+  // Decode, decompose and hash here, on the caller's thread.
+  HT_ASSIGN_OR_RETURN(Decomposition d, Decompose(input.content, input.modality, input.options));
+  const uint64_t document_size = input.content.size();
+  input.content = {};  // the parts hold their own bytes
+  std::vector<Node> nodes;
+  nodes.reserve(CountParts(d.parts) + 1);
+  std::vector<size_t> top;
+  top.reserve(d.parts.size());
+  for (Part& part : d.parts) top.push_back(AddNode(part, &nodes));
+  Part root;
+  root.subtype = "document";
+  root.composite = true;
+  root.content = std::string(kManifestMagic) + d.info.dump() + "\n";
+  for (size_t c : top) root.content += HashBytes(nodes[c].hash);
+  Node root_node;
+  root_node.part = &root;
+  root_node.hash = Sha256(root.content);
+  root_node.children = std::move(top);
+  nlohmann::json root_meta = d.info;
+  if (!input.metadata.empty()) {
+    HT_ASSIGN_OR_RETURN(root_meta["user_metadata"],
+                        ParseJson("metadata", input.metadata, kMaxDocumentMetadataDepth));
+  }
+  root.metadata = root_meta.dump();
+  const size_t top_parts = root_node.children.size();
+  nodes.push_back(std::move(root_node));
+  const size_t root_index = nodes.size() - 1;
+  size_t bytes = 0;
+  for (const Node& n : nodes) bytes += n.part->content.size() + n.part->edge_metadata.size() + 64;
+
+  const int64_t now = NowMicros();
+  DocumentSummary summary;
+  auto write = [&](storage::WriteTxn& txn) -> Status {
+    summary = DocumentSummary{};
+    AtomTable atoms(tables_);
+    RelationTable relations(tables_);
+    storage::Sequence ids(txn, tables_.sequences, "atom_id");
+    AtomRecord root_after;
+    std::function<Result<uint64_t>(size_t)> put = [&](size_t i) -> Result<uint64_t> {
+      const Node& n = nodes[i];
+      const Part& part = *n.part;
+      const bool is_root = i == root_index;
+      HT_ASSIGN_OR_RETURN(auto existing, atoms.FindByHash(txn, n.hash));
+      uint64_t id = 0;
+      bool link = part.composite;
+      if (existing) {
+        id = *existing;
+        HT_ASSIGN_OR_RETURN(auto before, atoms.Get(txn, id));
+        if (!before)
+          return Status::DataLoss("atom_hash points at missing atom " + std::to_string(id));
+        // An active composite already holds its parts; an inactive one gave
+        // them back and takes them again.
+        link = part.composite && !before->is_active();
+        AtomRecord after;
+        HT_RETURN_IF_ERROR(storage::AcquireReference(txn, atoms, id, now, &after));
+        if (is_root) root_after = after;
+        ++summary.atoms_reused;
+      } else {
+        HT_ASSIGN_OR_RETURN(id, ids.Next());
+        AtomRecord rec;
+        rec.set_atom_id(id);
+        rec.set_content_hash(HashBytes(n.hash));
+        rec.set_modality(d.modality);
+        rec.set_subtype(part.subtype);
+        rec.set_metadata(part.metadata);
+        if (is_root) {
+          rec.set_source_uri(input.source_uri);
+          rec.set_source_type(input.source_type);
+          rec.set_document_bytes(document_size);
+        }
+        rec.set_reference_count(1);
+        rec.set_is_active(true);
+        rec.set_created_at_us(now);
+        rec.set_updated_at_us(now);
+        AtomTable::SetContentShape(&rec, part.content.size());
+        HT_RETURN_IF_ERROR(atoms.Insert(txn, rec, part.content));
+        if (is_root) {
+          root_after = rec;
+          summary.created = true;
+        }
+        ++summary.atoms_created;
+        summary.bytes_stored += part.content.size();
+      }
+      if (link) {
+        for (size_t k = 0; k < n.children.size(); ++k) {
+          HT_ASSIGN_OR_RETURN(uint64_t child, put(n.children[k]));
+          Edge edge;
+          edge.source = id;
+          edge.target = child;
+          edge.type = std::string(storage::kContains);
+          edge.ordinal = k;
+          edge.record.set_weight(1.0);
+          edge.record.set_metadata(nodes[n.children[k]].part->edge_metadata);
+          edge.record.set_created_at_us(now);
+          HT_RETURN_IF_ERROR(relations.Put(txn, edge).status());
+        }
+      }
+      return id;
+    };
+    HT_ASSIGN_OR_RETURN(summary.document_id, put(root_index));
+    summary.reference_count = root_after.reference_count();
+    HT_RETURN_IF_ERROR(ids.Flush());
+    return atoms.FlushCounters(txn);
+  };
+  HT_RETURN_IF_ERROR(writer_.Write(write, bytes, nodes.size()));
+  summary.content_hash = nodes[root_index].hash;
+  summary.modality = d.modality;
+  summary.format = d.format;
+  summary.parts = top_parts;
+  summary.bytes_received = document_size;
+  return summary;
+}
+
+Result<DocumentContent> DocumentEngine::Get(uint64_t document_id, bool decoded) {
+  storage::ReadTxn txn(env_);
+  HT_RETURN_IF_ERROR(txn.status());
+  AtomTable atoms(tables_);
+  RelationTable relations(tables_);
+  HT_ASSIGN_OR_RETURN(AtomRecord root, RequireRoot(txn, atoms, document_id,
+                                                   "was deleted (the document is inactive)"));
+  std::string manifest;
+  HT_RETURN_IF_ERROR(atoms.ReadContent(txn, root, &manifest));
+  const std::string_view m(manifest);
+  auto corrupt = [&](const std::string& what) {
+    return Status::DataLoss("document " + std::to_string(document_id) + ": " + what);
+  };
+  if (m.substr(0, kManifestMagic.size()) != kManifestMagic)
+    return corrupt("manifest header is missing");
+  const size_t info_end = m.find('\n', kManifestMagic.size());
+  if (info_end == std::string_view::npos) return corrupt("manifest has no layout line");
+  DocumentContent out;
+  out.root = root;
+  auto layout =
+      ParseJson("layout", m.substr(kManifestMagic.size(), info_end - kManifestMagic.size()));
+  if (layout.ok()) out.info = std::move(layout).value();
+  if (!layout.ok() || !out.info.is_object() || !out.info.contains("format")) {
+    return corrupt("manifest layout line is not a JSON object with a format");
+  }
+  out.format = out.info["format"].get<std::string>();
+
+  // Children of a composite in ordinal order, checked against its manifest.
+  auto children = [&](uint64_t atom_id,
+                      std::string_view hash_lines) -> Result<std::vector<AtomRecord>> {
+    std::vector<AtomRecord> kids;
+    Status failure;
+    HT_RETURN_IF_ERROR(relations.Scan(
+        txn, Direction::kChildren, atom_id, storage::kContains, "",
+        [&](const Edge& edge, std::string_view) {
+          auto rec = atoms.Get(txn, edge.target);
+          if (!rec.ok()) {
+            failure = rec.status();
+            return false;
+          }
+          if (!*rec) {
+            failure = corrupt("part atom " + std::to_string(edge.target) + " is missing");
+            return false;
+          }
+          kids.push_back(std::move(**rec));
+          return true;
+        }));
+    HT_RETURN_IF_ERROR(failure);
+    if (hash_lines.size() != kids.size() * 32) {
+      return corrupt("atom " + std::to_string(atom_id) + " has " + std::to_string(kids.size()) +
+                     " 'contains' edges but its manifest lists " +
+                     std::to_string(hash_lines.size() / 32) + " parts");
+    }
+    for (size_t k = 0; k < kids.size(); ++k) {
+      if (hash_lines.substr(k * 32, 32) != kids[k].content_hash()) {
+        return corrupt("part " + std::to_string(k) + " of atom " + std::to_string(atom_id) +
+                       " does not match the manifest");
+      }
+    }
+    return kids;
+  };
+
+  HT_ASSIGN_OR_RETURN(auto top, children(document_id, m.substr(info_end + 1)));
+  std::vector<std::string> subtypes, contents;
+  subtypes.reserve(top.size());
+  contents.reserve(top.size());
+  for (const AtomRecord& part : top) {
+    std::string content;
+    HT_RETURN_IF_ERROR(atoms.ReadContent(txn, part, &content));
+    if (IsDocumentNode(part.subtype())) {
+      const std::string_view c(content);
+      const size_t nl = c.find('\n');
+      if (c.substr(0, kCompositeMagic.size()) != kCompositeMagic || nl == std::string_view::npos) {
+        return corrupt("composite part " + std::to_string(part.atom_id()) + " has no manifest");
+      }
+      HT_ASSIGN_OR_RETURN(auto leaves, children(part.atom_id(), c.substr(nl + 1)));
+      std::string flat;
+      std::string piece;
+      for (const AtomRecord& leaf : leaves) {
+        HT_RETURN_IF_ERROR(atoms.ReadContent(txn, leaf, &piece));
+        flat += piece;
+      }
+      content = std::move(flat);
+    }
+    subtypes.push_back(part.subtype());
+    contents.push_back(std::move(content));
+  }
+  std::vector<PartView> views;
+  views.reserve(top.size());
+  for (size_t k = 0; k < top.size(); ++k) views.push_back(PartView{subtypes[k], contents[k]});
+  out.original = !decoded && out.info.value("original_chunks", uint64_t{0}) > 0;
+  HT_ASSIGN_OR_RETURN(out.data, Reassemble(out.format, out.info, views, out.original));
+  out.media_type = ReassembledMediaType(out.format, out.info, out.original);
+  return out;
+}
+
+Result<DocumentRelease> DocumentEngine::Delete(uint64_t document_id) {
+  DocumentRelease result;
+  const int64_t now = NowMicros();
+  HT_RETURN_IF_ERROR(writer_.Write([&](storage::WriteTxn& txn) -> Status {
+    result = DocumentRelease{};
+    AtomTable atoms(tables_);
+    RelationTable relations(tables_);
+    HT_RETURN_IF_ERROR(RequireRoot(txn, atoms, document_id, "was already deleted").status());
+    HT_RETURN_IF_ERROR(storage::ReleaseReference(txn, atoms, relations, document_id, false, now,
+                                                 &result.root, &result.atoms_deactivated));
+    return atoms.FlushCounters(txn);
+  }));
+  return result;
+}
+
+}  // namespace hartonomous::engine
