@@ -54,7 +54,7 @@ struct Tables {
   // Not written: the vector lives in EmbeddingRecord.vector.
   MDB_dbi atom_embedding_components;
   // "atom_relations": be64(source_atom_id) relation_type 0x00 be64(ordinal)
-  // be64(target_atom_id) -> RelationRecord (forward edges; storage/relation_table.h).
+  // be64(target_atom_id) -> RelationRecord (forward edges; storage/tables/relation_table.h).
   MDB_dbi atom_relations;
   // "atom_relations_reverse": be64(target_atom_id) relation_type 0x00
   // be64(source_atom_id) be64(ordinal) -> "" (the same edges, by target).

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "daemon_harness.h"
-#include "storage/atom_table.h"
+#include "storage/tables/atom_table.h"
 #include "storage/lmdb_env.h"
 #include "storage/schema.h"
 #include "test_util.h"

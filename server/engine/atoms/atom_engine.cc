@@ -5,9 +5,8 @@
 
 #include "base/clock.h"
 #include "server/engine/common/id_page.h"
-#include "storage/key_codec.h"
-#include "storage/relation_table.h"
 #include "storage/sequence.h"
+#include "storage/tables/relation_table.h"
 
 namespace hartonomous::engine {
 
@@ -205,14 +204,13 @@ Result<AtomPage> AtomEngine::List(const AtomFilter& filter, int page_size,
            (filter.source_type.empty() || rec.source_type() == filter.source_type) &&
            (!filter.is_active || rec.is_active() == *filter.is_active);
   };
-  HT_ASSIGN_OR_RETURN(auto found, ReadIdPage<AtomRecord>(
-                                      txn, tables_.atoms, "atoms", tokens_, fingerprint, page_token,
-                                      page_size, keep, &AtomRecord::atom_id, budget,
-                                      [include_content](const AtomRecord& rec) {
-                                        return ResponseBytes(rec, include_content);
-                                      },
-                                      "atom"));
   AtomTable atoms(tables_);
+  HT_ASSIGN_OR_RETURN(
+      auto found,
+      ReadIdPage<AtomRecord>(
+          txn, atoms.records(), tokens_, fingerprint, page_token, page_size, keep, budget,
+          [include_content](const AtomRecord& rec) { return ResponseBytes(rec, include_content); },
+          "atom"));
   AtomPage page;
   page.next_page_token = std::move(found.next_page_token);
   for (auto& rec : found.records) {
@@ -266,15 +264,7 @@ Result<PurgeSummary> AtomEngine::PurgeInactive(uint64_t max_atoms) {
         [&](storage::WriteTxn& txn) -> Status {
           batch = PurgeSummary{};
           AtomTable atoms(tables_);
-          std::vector<uint64_t> ids;
-          {
-            auto cursor = txn.OpenCursor(tables_.atoms_inactive);
-            HT_ASSIGN_OR_RETURN(bool valid, cursor->First());
-            while (valid && ids.size() < limit) {
-              ids.push_back(storage::ReadBe64(cursor->key()));
-              HT_ASSIGN_OR_RETURN(valid, cursor->Next());
-            }
-          }
+          HT_ASSIGN_OR_RETURN(std::vector<uint64_t> ids, atoms.InactiveIds(txn, limit));
           for (uint64_t id : ids) {
             HT_ASSIGN_OR_RETURN(auto atom, atoms.Get(txn, id));
             if (!atom)

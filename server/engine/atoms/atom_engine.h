@@ -21,7 +21,7 @@
 #include "server/engine/dedup/dedup_matcher.h"
 #include "server/engine/common/page_token.h"
 #include "server/engine/common/response_budget.h"
-#include "storage/atom_table.h"
+#include "storage/tables/atom_table.h"
 #include "storage/lmdb_env.h"
 #include "storage/records.pb.h"
 #include "storage/schema.h"

@@ -1,12 +1,11 @@
 #include "server/engine/atoms/atom_points.h"
 
-#include "storage/key_codec.h"
 #include "storage/records.pb.h"
 
 namespace hartonomous::engine {
 
 AtomPoints::AtomPoints(storage::Env& env, const storage::Tables& tables)
-    : env_(env), tables_(tables), points_(std::move(index::MakeSpatialIndex("rtree")).value()) {}
+    : env_(env), atoms_(tables), points_(std::move(index::MakeSpatialIndex("rtree")).value()) {}
 
 Result<uint64_t> AtomPoints::OnRemove(storage::WriteTxn& txn, uint64_t atom_id) {
   txn.OnCommit([this, atom_id] { points_->Remove(atom_id); });
@@ -32,23 +31,17 @@ Status AtomPoints::LoadSnapshot(const std::string& path) {
 
 Status AtomPoints::CatchUp(storage::Txn& txn) {
   std::lock_guard lock(catch_up_mu_);
-  auto cursor = txn.OpenCursor(tables_.atoms);
-  HT_ASSIGN_OR_RETURN(bool valid, cursor->Seek(storage::Be64Key(seen_up_to_ + 1)));
-  while (valid) {
-    const uint64_t id = storage::ReadBe64(cursor->key());
-    storage::AtomRecord atom;
-    const auto value = cursor->value();
-    if (!atom.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-      return Status::DataLoss("atoms: corrupt record " + std::to_string(id));
-    }
-    if (atom.has_spatial_key()) {
-      HT_RETURN_IF_ERROR(
-          points_->Upsert(id, {atom.spatial_x(), atom.spatial_y(), atom.spatial_z()}));
-    }
-    seen_up_to_ = id;
-    HT_ASSIGN_OR_RETURN(valid, cursor->Next());
-  }
-  return Status::Ok();
+  Status upserted;
+  HT_RETURN_IF_ERROR(
+      atoms_.records().ScanAfter(txn, seen_up_to_, [&](uint64_t id, storage::AtomRecord&& atom) {
+        if (atom.has_spatial_key()) {
+          upserted = points_->Upsert(id, {atom.spatial_x(), atom.spatial_y(), atom.spatial_z()});
+          if (!upserted.ok()) return false;
+        }
+        seen_up_to_ = id;
+        return true;
+      }));
+  return upserted;
 }
 
 Result<SpatialQueryResult> AtomPoints::Query(const SpatialQueryInput& in) {
@@ -76,15 +69,10 @@ Result<SpatialQueryResult> AtomPoints::Query(const SpatialQueryInput& in) {
     hits.resize(in.limit);
     result.truncated = true;
   }
-  uint64_t last_id = 0;  // the highest atom id this read snapshot holds
-  {
-    auto cursor = txn.OpenCursor(tables_.atoms);
-    HT_ASSIGN_OR_RETURN(bool any, cursor->Last());
-    if (any) last_id = storage::ReadBe64(cursor->key());
-  }
+  // The highest atom id this read snapshot holds.
+  HT_ASSIGN_OR_RETURN(const uint64_t last_id, atoms_.records().LastId(txn));
   for (const auto& hit : hits) {
-    std::string_view value;
-    HT_ASSIGN_OR_RETURN(bool exists, txn.Get(tables_.atoms, storage::Be64Key(hit.id), &value));
+    HT_ASSIGN_OR_RETURN(bool exists, atoms_.records().Contains(txn, hit.id));
     if (!exists) {
       // Ids only grow: missing at or below last_id means purged (after the
       // snapshot this point came from was written, or before its commit

@@ -28,6 +28,7 @@
 #include "server/engine/vectors/embedding_engine.h"
 #include "storage/lmdb_env.h"
 #include "storage/schema.h"
+#include "storage/tables/atom_table.h"
 
 namespace hartonomous::engine {
 
@@ -57,7 +58,7 @@ class AtomPoints {
   Status CatchUp(storage::Txn& txn);
 
   storage::Env& env_;
-  const storage::Tables& tables_;
+  const storage::AtomTable atoms_;
   std::unique_ptr<index::SpatialIndex> points_;
   std::mutex catch_up_mu_;
   uint64_t seen_up_to_ = 0;  // GUARDED_BY(catch_up_mu_): highest atom id read

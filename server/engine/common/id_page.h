@@ -18,8 +18,8 @@
 #include "base/status.h"
 #include "server/engine/common/page_token.h"
 #include "server/engine/common/response_budget.h"
-#include "storage/key_codec.h"
 #include "storage/lmdb_env.h"
+#include "storage/tables/id_table.h"
 
 namespace hartonomous::engine {
 
@@ -30,16 +30,15 @@ struct IdPage {
 };
 
 // InvalidArgument for a token that is malformed or of another filter;
-// DataLoss naming table_name for a record that does not parse;
+// DataLoss naming the table for a record that does not parse;
 // ResourceExhausted (ResponseBudget::Exceeded, naming item_name and its id)
 // when the first record of the page alone does not fit in the budget.
 // REQUIRES: page_size >= 1; size_of set when budget is.
 template <typename Message>
-Result<IdPage<Message>> ReadIdPage(storage::Txn& txn, MDB_dbi table, const char* table_name,
+Result<IdPage<Message>> ReadIdPage(storage::Txn& txn, const storage::IdTable<Message>& table,
                                    const PageTokenCodec& tokens, uint64_t fingerprint,
                                    std::string_view page_token, int page_size,
                                    const std::function<bool(const Message&)>& keep,
-                                   uint64_t (Message::*id)() const,
                                    ResponseBudget* budget = nullptr,
                                    const std::function<size_t(const Message&)>& size_of = nullptr,
                                    const char* item_name = "record") {
@@ -48,31 +47,28 @@ Result<IdPage<Message>> ReadIdPage(storage::Txn& txn, MDB_dbi table, const char*
     HT_ASSIGN_OR_RETURN(after, tokens.Decode(page_token, fingerprint));
   }
   IdPage<Message> page;
-  auto cursor = txn.OpenCursor(table);
-  HT_ASSIGN_OR_RETURN(bool valid, cursor->Seek(storage::Be64Key(after + 1)));
-  while (valid) {
-    Message record;
-    if (!record.ParseFromArray(cursor->value().data(), static_cast<int>(cursor->value().size()))) {
-      return Status::DataLoss(std::string(table_name) + ": corrupt record at key " +
-                              std::to_string(storage::ReadBe64(cursor->key())));
+  uint64_t last_id = 0;  // id of page.records.back()
+  Status stopped;
+  HT_RETURN_IF_ERROR(table.ScanAfter(txn, after, [&](uint64_t id, Message&& record) {
+    if (!keep(record)) return true;
+    if (static_cast<int>(page.records.size()) == page_size) {
+      page.next_page_token = tokens.Encode(last_id, fingerprint);
+      return false;
     }
-    if (keep(record)) {
-      if (static_cast<int>(page.records.size()) == page_size) {
-        page.next_page_token = tokens.Encode((page.records.back().*id)(), fingerprint);
-        break;
+    if (budget != nullptr && !budget->TryChargeItem(size_of(record))) {
+      if (page.records.empty()) {
+        stopped = budget->Exceeded(std::string(item_name) + " " + std::to_string(id) +
+                                   " alone is larger");
+      } else {
+        page.next_page_token = tokens.Encode(last_id, fingerprint);
       }
-      if (budget != nullptr && !budget->TryChargeItem(size_of(record))) {
-        if (page.records.empty()) {
-          return budget->Exceeded(std::string(item_name) + " " + std::to_string((record.*id)()) +
-                                  " alone is larger");
-        }
-        page.next_page_token = tokens.Encode((page.records.back().*id)(), fingerprint);
-        break;
-      }
-      page.records.push_back(std::move(record));
+      return false;
     }
-    HT_ASSIGN_OR_RETURN(valid, cursor->Next());
-  }
+    page.records.push_back(std::move(record));
+    last_id = id;
+    return true;
+  }));
+  HT_RETURN_IF_ERROR(stopped);
   return page;
 }
 

@@ -10,7 +10,7 @@
 #include "base/json_limits.h"
 #include "server/engine/vectors/embedding_engine.h"
 #include "server/engine/dedup/policy_engine.h"
-#include "storage/atom_table.h"
+#include "storage/tables/atom_table.h"
 
 namespace hartonomous::engine {
 

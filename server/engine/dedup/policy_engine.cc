@@ -3,8 +3,7 @@
 #include "base/clock.h"
 #include "server/engine/atoms/atom_engine.h"
 #include "server/engine/common/id_page.h"
-#include "storage/key_codec.h"
-#include "storage/sequence.h"
+#include "storage/tables/meta_table.h"
 
 namespace hartonomous::engine {
 
@@ -22,45 +21,17 @@ Status NoSuchPolicy(const PolicyKey& key) {
   return Status::NotFound("policy_name: no policy is named '" + key.policy_name + "'");
 }
 
-Result<std::optional<PolicyRecord>> Read(storage::Txn& txn, const storage::Tables& t, uint64_t id) {
-  std::string_view value;
-  HT_ASSIGN_OR_RETURN(bool found, txn.Get(t.dedup_policies, storage::Be64Key(id), &value));
-  if (!found) return std::optional<PolicyRecord>();
-  PolicyRecord record;
-  if (!record.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-    return Status::DataLoss("dedup_policies: record " + std::to_string(id) + " is corrupt");
-  }
-  return std::optional<PolicyRecord>(std::move(record));
-}
-
 // The stored policy a key names; NotFound when there is none.
-Result<PolicyRecord> Resolve(storage::Txn& txn, const storage::Tables& t, const PolicyKey& key) {
-  uint64_t id = key.policy_id;
-  if (id == 0) {
-    std::string_view value;
-    HT_ASSIGN_OR_RETURN(bool found, txn.Get(t.policy_names, key.policy_name, &value));
-    if (!found) return NoSuchPolicy(key);
-    id = storage::ReadBe64(value);
+Result<PolicyRecord> Resolve(storage::Txn& txn, const storage::PolicyTable& table,
+                             const PolicyKey& key) {
+  std::optional<PolicyRecord> record;
+  if (key.policy_id != 0) {
+    HT_ASSIGN_OR_RETURN(record, table.Find(txn, key.policy_id));
+  } else {
+    HT_ASSIGN_OR_RETURN(record, table.FindByName(txn, key.policy_name));
   }
-  HT_ASSIGN_OR_RETURN(auto record, Read(txn, t, id));
   if (!record) return NoSuchPolicy(key);
   return std::move(*record);
-}
-
-Status NameTaken(const std::string& name) {
-  return Status::AlreadyExists("policy_name: a policy named '" + name + "' already exists");
-}
-
-Status Insert(storage::WriteTxn& txn, const storage::Tables& t, PolicyRecord& policy) {
-  std::string_view existing;
-  HT_ASSIGN_OR_RETURN(bool taken, txn.Get(t.policy_names, policy.policy_name(), &existing));
-  if (taken) return NameTaken(policy.policy_name());
-  storage::Sequence ids(txn, t.sequences, "policy_id");
-  HT_ASSIGN_OR_RETURN(uint64_t id, ids.Next());
-  HT_RETURN_IF_ERROR(ids.Flush());
-  policy.set_policy_id(id);
-  HT_RETURN_IF_ERROR(txn.Put(t.dedup_policies, storage::Be64Key(id), policy.SerializeAsString()));
-  return txn.Put(t.policy_names, policy.policy_name(), storage::Be64Key(id));
 }
 
 PolicyRecord Default(const std::string& name, std::optional<double> semantic,
@@ -87,14 +58,18 @@ PolicyRecord Default(const std::string& name, std::optional<double> semantic,
 
 PolicyEngine::PolicyEngine(storage::Env& env, const storage::Tables& tables,
                            storage::WriteBatcher& writer, std::string page_token_key)
-    : env_(env), tables_(tables), writer_(writer), tokens_(std::move(page_token_key)) {}
+    : env_(env),
+      tables_(tables),
+      policies_(tables),
+      writer_(writer),
+      tokens_(std::move(page_token_key)) {}
 
 Status PolicyEngine::EnsureDefaults() {
   const int64_t now = NowMicros();
   return writer_.Write(
       [&](storage::WriteTxn& txn) -> Status {
-        std::string_view value;
-        HT_ASSIGN_OR_RETURN(bool seeded, txn.Get(tables_.meta, kSeededMeta, &value));
+        const storage::MetaTable meta(tables_);
+        HT_ASSIGN_OR_RETURN(auto seeded, meta.Find(txn, kSeededMeta));
         if (seeded) return Status::Ok();
         std::vector<PolicyRecord> defaults = {
             Default("strict", std::nullopt, std::nullopt, "exact SHA-256 matching only", now),
@@ -104,12 +79,10 @@ Status PolicyEngine::EnsureDefaults() {
                     "reuse an atom whose projected point lies within 0.05", now),
         };
         for (auto& policy : defaults) {
-          std::string_view existing;
-          HT_ASSIGN_OR_RETURN(bool taken,
-                              txn.Get(tables_.policy_names, policy.policy_name(), &existing));
-          if (!taken) HT_RETURN_IF_ERROR(Insert(txn, tables_, policy));
+          HT_ASSIGN_OR_RETURN(auto taken, policies_.FindId(txn, policy.policy_name()));
+          if (!taken) HT_RETURN_IF_ERROR(policies_.Insert(txn, &policy).status());
         }
-        return txn.Put(tables_.meta, kSeededMeta, storage::Be64Key(static_cast<uint64_t>(now)));
+        return meta.PutTime(txn, kSeededMeta, now);
       },
       0, 0);
 }
@@ -118,15 +91,15 @@ Result<PolicyRecord> PolicyEngine::Create(PolicyRecord policy) {
   const int64_t now = NowMicros();
   policy.set_created_at_us(now);
   policy.set_updated_at_us(now);
-  HT_RETURN_IF_ERROR(
-      writer_.Write([&](storage::WriteTxn& txn) { return Insert(txn, tables_, policy); }));
+  HT_RETURN_IF_ERROR(writer_.Write(
+      [&](storage::WriteTxn& txn) { return policies_.Insert(txn, &policy).status(); }));
   return policy;
 }
 
 Result<PolicyRecord> PolicyEngine::Get(const PolicyKey& key) {
   storage::ReadTxn txn(env_);
   HT_RETURN_IF_ERROR(txn.status());
-  return Resolve(txn, tables_, key);
+  return Resolve(txn, policies_, key);
 }
 
 Result<PolicyPage> PolicyEngine::List(std::optional<bool> is_active, int page_size,
@@ -138,10 +111,8 @@ Result<PolicyPage> PolicyEngine::List(std::optional<bool> is_active, int page_si
   HT_ASSIGN_OR_RETURN(
       auto found,
       ReadIdPage<PolicyRecord>(
-          txn, tables_.dedup_policies, "dedup_policies", tokens_, fingerprint, page_token,
-          page_size,
-          [&](const PolicyRecord& r) { return !is_active || r.is_active() == *is_active; },
-          &PolicyRecord::policy_id, budget,
+          txn, policies_.records(), tokens_, fingerprint, page_token, page_size,
+          [&](const PolicyRecord& r) { return !is_active || r.is_active() == *is_active; }, budget,
           // The API policy carries the same fields; 64 bytes cover the timestamps.
           [](const PolicyRecord& r) { return r.ByteSizeLong() + 64; }, "policy"));
   PolicyPage page;
@@ -154,16 +125,9 @@ Result<PolicyRecord> PolicyEngine::Update(const PolicyKey& key, const PolicyPatc
   PolicyRecord result;
   const int64_t now = NowMicros();
   HT_RETURN_IF_ERROR(writer_.Write([&](storage::WriteTxn& txn) -> Status {
-    HT_ASSIGN_OR_RETURN(PolicyRecord policy, Resolve(txn, tables_, key));
-    if (patch.policy_name && *patch.policy_name != policy.policy_name()) {
-      std::string_view existing;
-      HT_ASSIGN_OR_RETURN(bool taken, txn.Get(tables_.policy_names, *patch.policy_name, &existing));
-      if (taken) return NameTaken(*patch.policy_name);
-      HT_RETURN_IF_ERROR(txn.Del(tables_.policy_names, policy.policy_name()).status());
-      HT_RETURN_IF_ERROR(
-          txn.Put(tables_.policy_names, *patch.policy_name, storage::Be64Key(policy.policy_id())));
-      policy.set_policy_name(*patch.policy_name);
-    }
+    HT_ASSIGN_OR_RETURN(PolicyRecord policy, Resolve(txn, policies_, key));
+    const std::string old_name = policy.policy_name();
+    if (patch.policy_name) policy.set_policy_name(*patch.policy_name);
     if (patch.hash_enabled) policy.set_hash_enabled(*patch.hash_enabled);
     if (patch.semantic_threshold) {
       policy.set_has_semantic_threshold(patch.semantic_threshold->has_value());
@@ -176,8 +140,7 @@ Result<PolicyRecord> PolicyEngine::Update(const PolicyKey& key, const PolicyPatc
     if (patch.is_active) policy.set_is_active(*patch.is_active);
     if (patch.metadata) policy.set_metadata(*patch.metadata);
     policy.set_updated_at_us(now);
-    HT_RETURN_IF_ERROR(txn.Put(tables_.dedup_policies, storage::Be64Key(policy.policy_id()),
-                               policy.SerializeAsString()));
+    HT_RETURN_IF_ERROR(policies_.Update(txn, old_name, policy));
     result = policy;
     return Status::Ok();
   }));
@@ -187,10 +150,9 @@ Result<PolicyRecord> PolicyEngine::Update(const PolicyKey& key, const PolicyPatc
 Result<uint64_t> PolicyEngine::Delete(const PolicyKey& key) {
   uint64_t id = 0;
   HT_RETURN_IF_ERROR(writer_.Write([&](storage::WriteTxn& txn) -> Status {
-    HT_ASSIGN_OR_RETURN(PolicyRecord policy, Resolve(txn, tables_, key));
+    HT_ASSIGN_OR_RETURN(PolicyRecord policy, Resolve(txn, policies_, key));
     id = policy.policy_id();
-    HT_RETURN_IF_ERROR(txn.Del(tables_.dedup_policies, storage::Be64Key(id)).status());
-    return txn.Del(tables_.policy_names, policy.policy_name()).status();
+    return policies_.Remove(txn, policy);
   }));
   return id;
 }

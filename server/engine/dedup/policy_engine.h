@@ -18,6 +18,7 @@
 #include "storage/lmdb_env.h"
 #include "storage/records.pb.h"
 #include "storage/schema.h"
+#include "storage/tables/policy_table.h"
 #include "storage/write_batcher.h"
 
 namespace hartonomous::engine {
@@ -68,6 +69,7 @@ class PolicyEngine {
  private:
   storage::Env& env_;
   const storage::Tables& tables_;
+  const storage::PolicyTable policies_;
   storage::WriteBatcher& writer_;
   PageTokenCodec tokens_;
 };

@@ -5,8 +5,8 @@
 #include "base/clock.h"
 #include "server/engine/atoms/atom_engine.h"
 #include "server/engine/graph/graph_engine.h"
-#include "storage/atom_table.h"
-#include "storage/relation_table.h"
+#include "storage/tables/atom_table.h"
+#include "storage/tables/relation_table.h"
 #include "storage/sequence.h"
 
 namespace hartonomous::engine {

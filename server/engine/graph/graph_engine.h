@@ -19,7 +19,7 @@
 #include "server/engine/common/page_token.h"
 #include "server/engine/common/response_budget.h"
 #include "storage/lmdb_env.h"
-#include "storage/relation_table.h"
+#include "storage/tables/relation_table.h"
 #include "storage/schema.h"
 #include "storage/write_batcher.h"
 

@@ -17,7 +17,7 @@
 #include "index/vector_index.h"
 #include "server/engine/vectors/collection_space.h"
 #include "server/engine/vectors/embedding_engine.h"
-#include "storage/atom_table.h"
+#include "storage/tables/atom_table.h"
 #include "storage/key_codec.h"
 #include "storage/records.pb.h"
 

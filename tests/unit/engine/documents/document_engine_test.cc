@@ -5,7 +5,7 @@
 #include "tests/unit/engine/documents/decompose/decompose_test_util.h"
 #include "tests/unit/engine/documents/document_fixture.h"
 #include "server/engine/documents/decompose/image_codec.h"
-#include "storage/relation_table.h"
+#include "storage/tables/relation_table.h"
 
 namespace hartonomous::engine {
 namespace {

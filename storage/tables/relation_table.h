@@ -23,10 +23,10 @@
 #include <vector>
 
 #include "base/status.h"
-#include "storage/atom_table.h"
 #include "storage/lmdb_env.h"
 #include "storage/records.pb.h"
 #include "storage/schema.h"
+#include "storage/tables/atom_table.h"
 
 namespace hartonomous::storage {
 

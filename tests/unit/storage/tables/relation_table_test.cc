@@ -1,4 +1,4 @@
-#include "storage/relation_table.h"
+#include "storage/tables/relation_table.h"
 
 #include <catch2/catch.hpp>
 

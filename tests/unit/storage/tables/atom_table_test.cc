@@ -1,4 +1,4 @@
-#include "storage/atom_table.h"
+#include "storage/tables/atom_table.h"
 
 #include <catch2/catch.hpp>
 

@@ -20,6 +20,7 @@
 #include "storage/lmdb_env.h"
 #include "storage/records.pb.h"
 #include "storage/schema.h"
+#include "storage/tables/id_table.h"
 
 namespace hartonomous::storage {
 
@@ -35,7 +36,11 @@ struct CounterDelta {
 
 class AtomTable {
  public:
-  explicit AtomTable(const Tables& tables) : t_(tables) {}
+  explicit AtomTable(const Tables& tables) : t_(tables), records_(tables.atoms, "atoms") {}
+
+  // The "atoms" rows by id, for scans and paging (read-only use: writes go
+  // through Insert/Update/Remove, which keep the indexes in step).
+  const IdTable<AtomRecord>& records() const { return records_; }
 
   Result<std::optional<AtomRecord>> Get(Txn& txn, uint64_t atom_id) const;
   Result<std::optional<uint64_t>> FindByHash(Txn& txn, const Sha256Digest& hash) const;
@@ -62,6 +67,9 @@ class AtomTable {
 
   Result<std::vector<std::pair<std::string, DedupCounter>>> ReadCounters(Txn& txn) const;
 
+  // Up to limit ids of inactive atoms (is_active = false), lowest first.
+  Result<std::vector<uint64_t>> InactiveIds(Txn& txn, uint64_t limit) const;
+
   // Active atoms with the highest reference counts, highest first.
   Result<std::vector<AtomRecord>> TopByReferences(Txn& txn, size_t n) const;
 
@@ -73,6 +81,7 @@ class AtomTable {
   static std::string RefKey(const AtomRecord& atom);
 
   const Tables& t_;
+  IdTable<AtomRecord> records_;
   std::map<std::string, CounterDelta> pending_;
 };
 

@@ -1,10 +1,10 @@
-#include "storage/atom_table.h"
+#include "storage/tables/atom_table.h"
 
 #include <algorithm>
 #include <cstring>
 
 #include "storage/key_codec.h"
-#include "storage/relation_table.h"
+#include "storage/tables/relation_table.h"
 
 namespace hartonomous::storage {
 namespace {
@@ -47,14 +47,18 @@ std::string AtomTable::RefKey(const AtomRecord& atom) {
 }
 
 Result<std::optional<AtomRecord>> AtomTable::Get(Txn& txn, uint64_t atom_id) const {
-  std::string_view value;
-  HT_ASSIGN_OR_RETURN(bool found, txn.Get(t_.atoms, Be64Key(atom_id), &value));
-  if (!found) return std::optional<AtomRecord>();
-  AtomRecord atom;
-  if (!atom.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-    return Status::DataLoss("atom " + std::to_string(atom_id) + ": stored record is corrupt");
+  return records_.Find(txn, atom_id);
+}
+
+Result<std::vector<uint64_t>> AtomTable::InactiveIds(Txn& txn, uint64_t limit) const {
+  std::vector<uint64_t> ids;
+  auto cursor = txn.OpenCursor(t_.atoms_inactive);
+  HT_ASSIGN_OR_RETURN(bool valid, cursor->First());
+  while (valid && ids.size() < limit) {
+    ids.push_back(ReadBe64(cursor->key()));
+    HT_ASSIGN_OR_RETURN(valid, cursor->Next());
   }
-  return std::optional<AtomRecord>(std::move(atom));
+  return ids;
 }
 
 Result<std::optional<uint64_t>> AtomTable::FindByHash(Txn& txn, const Sha256Digest& hash) const {
