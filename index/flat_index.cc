@@ -23,7 +23,7 @@ std::vector<float> FlatIndex::Prepare(const float* query) const {
 
 Status FlatIndex::Add(uint64_t label, const float* vector) {
   std::vector<float> v = Prepare(vector);
-  std::unique_lock lock(mu_);
+  WriterLock lock(&mu_);
   if (slots_.count(label) != 0) {
     return Status::AlreadyExists("label " + std::to_string(label) + " is already indexed");
   }
@@ -34,7 +34,7 @@ Status FlatIndex::Add(uint64_t label, const float* vector) {
 }
 
 Status FlatIndex::Remove(uint64_t label) {
-  std::unique_lock lock(mu_);
+  WriterLock lock(&mu_);
   auto it = slots_.find(label);
   if (it == slots_.end())
     return Status::NotFound("label " + std::to_string(label) + " is not indexed");
@@ -53,22 +53,22 @@ Status FlatIndex::Remove(uint64_t label) {
 }
 
 bool FlatIndex::Contains(uint64_t label) const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(&mu_);
   return slots_.count(label) != 0;
 }
 
 std::vector<uint64_t> FlatIndex::Labels() const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(&mu_);
   return labels_;
 }
 
 size_t FlatIndex::size() const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(&mu_);
   return labels_.size();
 }
 
 size_t FlatIndex::memory_bytes() const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(&mu_);
   return data_.capacity() * sizeof(float) + labels_.capacity() * sizeof(uint64_t) +
          slots_.size() * (sizeof(uint64_t) + sizeof(size_t) + 2 * sizeof(void*));
 }
@@ -76,13 +76,13 @@ size_t FlatIndex::memory_bytes() const {
 Result<std::vector<Neighbor>> FlatIndex::Search(const float* query, size_t k, size_t) const {
   std::vector<float> q = Prepare(query);
   const size_t dim = spec_.dimension;
-  std::shared_lock lock(mu_);
+  ReaderLock lock(&mu_);
   std::vector<Neighbor> out;
   out.reserve(labels_.size());
   for (size_t slot = 0; slot < labels_.size(); ++slot) {
     out.push_back({labels_[slot], Distance(spec_.metric, q.data(), &data_[slot * dim], dim)});
   }
-  lock.unlock();
+  lock.Release();
   SortAndTruncate(&out, k);
   return out;
 }
@@ -92,7 +92,7 @@ Result<std::vector<Neighbor>> FlatIndex::ExactAmong(const float* query,
                                                     size_t k) const {
   std::vector<float> q = Prepare(query);
   const size_t dim = spec_.dimension;
-  std::shared_lock lock(mu_);
+  ReaderLock lock(&mu_);
   std::vector<Neighbor> out;
   out.reserve(labels.size());
   for (uint64_t label : labels) {
@@ -100,13 +100,13 @@ Result<std::vector<Neighbor>> FlatIndex::ExactAmong(const float* query,
     if (it == slots_.end()) continue;
     out.push_back({label, Distance(spec_.metric, q.data(), &data_[it->second * dim], dim)});
   }
-  lock.unlock();
+  lock.Release();
   SortAndTruncate(&out, k);
   return out;
 }
 
 Status FlatIndex::Save(const std::string& path) const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(&mu_);
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   if (!out) return Status::Internal("snapshot: cannot open " + path + " for writing");
   const uint64_t count = labels_.size();
@@ -144,6 +144,7 @@ Result<std::unique_ptr<VectorIndex>> FlatIndex::Load(const IndexSpec& spec,
   }
   in.seekg(static_cast<std::streamoff>(header));
   auto index = std::make_unique<FlatIndex>(spec);
+  WriterLock lock(&index->mu_);  // not shared yet; the lock states the contract
   index->labels_.resize(count);
   index->data_.resize(count * dim);
   in.read(reinterpret_cast<char*>(index->labels_.data()),
@@ -154,6 +155,7 @@ Result<std::unique_ptr<VectorIndex>> FlatIndex::Load(const IndexSpec& spec,
   for (size_t slot = 0; slot < count; ++slot) index->slots_.emplace(index->labels_[slot], slot);
   if (index->slots_.size() != count)
     return Status::DataLoss("snapshot: " + path + " repeats a label");
+  lock.Release();
   return std::unique_ptr<VectorIndex>(std::move(index));
 }
 

@@ -9,6 +9,7 @@
 #include <shared_mutex>
 #include <unordered_map>
 
+#include "base/mutex.h"
 #include "index/vector_index.h"
 
 namespace hartonomous::index {
@@ -39,10 +40,10 @@ class FlatIndex final : public VectorIndex {
   std::vector<float> Prepare(const float* query) const;
 
   const IndexSpec spec_;
-  mutable std::shared_mutex mu_;
-  std::vector<float> data_;                     // GUARDED_BY(mu_)
-  std::vector<uint64_t> labels_;                // GUARDED_BY(mu_), slot -> label
-  std::unordered_map<uint64_t, size_t> slots_;  // GUARDED_BY(mu_), label -> slot
+  mutable SharedMutex mu_;
+  std::vector<float> data_ GUARDED_BY(mu_);
+  std::vector<uint64_t> labels_ GUARDED_BY(mu_);                // slot -> label
+  std::unordered_map<uint64_t, size_t> slots_ GUARDED_BY(mu_);  // label -> slot
 };
 
 }  // namespace hartonomous::index

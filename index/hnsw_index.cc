@@ -93,7 +93,10 @@ Result<std::unique_ptr<VectorIndex>> HnswIndex::Load(const IndexSpec& spec,
   auto index = std::unique_ptr<HnswIndex>(new HnswIndex(spec, std::move(impl)));
   index->live_ = live;
   index->deleted_ = deleted;
-  index->slots_ = std::move(slots);
+  {
+    WriterLock lock(&index->change_mu_);  // not shared yet; the lock states the contract
+    index->slots_ = std::move(slots);
+  }
   return std::unique_ptr<VectorIndex>(std::move(index));
 }
 
@@ -105,11 +108,11 @@ std::vector<float> HnswIndex::Prepare(const float* query) const {
 
 Status HnswIndex::Add(uint64_t label, const float* vector) {
   std::vector<float> v = Prepare(vector);
-  std::unique_lock change(change_mu_);
+  WriterLock change(&change_mu_);
   auto& g = *impl_->graph;
   try {
     {
-      std::unique_lock lock(mu_);
+      WriterLock lock(&mu_);
       if (g.label_lookup_.count(label) != 0) {
         return Status::AlreadyExists("label " + std::to_string(label) + " is already indexed");
       }
@@ -118,7 +121,7 @@ Status HnswIndex::Add(uint64_t label, const float* vector) {
     }
     // Shared: searches keep running while the point is linked in. hnswlib
     // copies the vector before any link to it exists.
-    std::shared_lock lock(mu_);
+    ReaderLock lock(&mu_);
     g.addPoint(v.data(), label);
     slots_.Insert(label, g.label_lookup_.at(label));
   } catch (const std::exception& e) {
@@ -132,10 +135,10 @@ Status HnswIndex::AddBatch(const std::vector<uint64_t>& labels, const float* vec
                            size_t threads) {
   const size_t n = labels.size();
   if (n == 0) return Status::Ok();
-  std::unique_lock change(change_mu_);
+  WriterLock change(&change_mu_);
   auto& g = *impl_->graph;
   try {
-    std::unique_lock lock(mu_);
+    WriterLock lock(&mu_);
     std::unordered_set<uint64_t> seen;
     for (uint64_t label : labels) {
       if (!seen.insert(label).second || g.label_lookup_.count(label) != 0) {
@@ -149,7 +152,7 @@ Status HnswIndex::AddBatch(const std::vector<uint64_t>& labels, const float* vec
     return Failed("add", e);
   }
   // Shared: searches keep running while the points are linked in.
-  std::shared_lock lock(mu_);
+  ReaderLock lock(&mu_);
   std::atomic<size_t> next{0};
   std::atomic<size_t> added{0};
   std::mutex error_mu;
@@ -186,8 +189,8 @@ Status HnswIndex::AddBatch(const std::vector<uint64_t>& labels, const float* vec
 }
 
 Status HnswIndex::Remove(uint64_t label) {
-  std::unique_lock change(change_mu_);
-  std::unique_lock lock(mu_);
+  WriterLock change(&change_mu_);
+  WriterLock lock(&mu_);
   auto& g = *impl_->graph;
   auto it = g.label_lookup_.find(label);
   if (it == g.label_lookup_.end() || g.isMarkedDeleted(it->second)) {
@@ -204,16 +207,16 @@ Status HnswIndex::Remove(uint64_t label) {
 }
 
 bool HnswIndex::Contains(uint64_t label) const {
-  std::shared_lock change(change_mu_);  // no addPoint writes label_lookup_
-  std::shared_lock lock(mu_);
+  ReaderLock change(&change_mu_);  // no addPoint writes label_lookup_
+  ReaderLock lock(&mu_);
   auto& g = *impl_->graph;
   auto it = g.label_lookup_.find(label);
   return it != g.label_lookup_.end() && !g.isMarkedDeleted(it->second);
 }
 
 std::vector<uint64_t> HnswIndex::Labels() const {
-  std::shared_lock change(change_mu_);
-  std::shared_lock lock(mu_);
+  ReaderLock change(&change_mu_);
+  ReaderLock lock(&mu_);
   auto& g = *impl_->graph;
   std::vector<uint64_t> out;
   out.reserve(g.label_lookup_.size());
@@ -229,7 +232,7 @@ Result<std::vector<Neighbor>> HnswIndex::Search(const float* query, size_t k, si
   std::vector<Neighbor> out;
   if (k == 0 || live_.load() == 0) return out;
   try {
-    std::shared_lock lock(mu_);
+    ReaderLock lock(&mu_);
     auto queue = impl_->graph->searchKnn(q.data(), std::max(k, ef));
     out.reserve(queue.size());
     while (!queue.empty()) {
@@ -248,8 +251,8 @@ Result<std::vector<Neighbor>> HnswIndex::ExactSearch(const float* query, size_t 
   std::vector<Neighbor> out;
   {
     // Changes wait (element count and labels must hold still); searches do not.
-    std::shared_lock change(change_mu_);
-    std::shared_lock lock(mu_);
+    ReaderLock change(&change_mu_);
+    ReaderLock lock(&mu_);
     auto& g = *impl_->graph;
     out.reserve(g.cur_element_count);
     for (size_t i = 0; i < g.cur_element_count; ++i) {
@@ -272,8 +275,8 @@ Result<std::vector<Neighbor>> HnswIndex::ExactAmong(const float* query,
   {
     // slots_ and label_lookup_ are written only by Add, which holds
     // change_mu_ exclusively.
-    std::shared_lock change(change_mu_);
-    std::shared_lock lock(mu_);
+    ReaderLock change(&change_mu_);
+    ReaderLock lock(&mu_);
     auto& g = *impl_->graph;
     // Resolve every label first (one cache miss each, prefetched ahead),
     // then score with the next vectors prefetched: the candidates are
@@ -325,8 +328,8 @@ Result<std::vector<Neighbor>> HnswIndex::ExactAmong(const float* query,
 }
 
 size_t HnswIndex::memory_bytes() const {
-  std::shared_lock change(change_mu_);  // element_levels_ is written by addPoint
-  std::shared_lock lock(mu_);
+  ReaderLock change(&change_mu_);  // element_levels_ is written by addPoint
+  ReaderLock lock(&mu_);
   auto& g = *impl_->graph;
   size_t upper = 0;
   for (size_t i = 0; i < g.cur_element_count; ++i) {
@@ -338,8 +341,8 @@ size_t HnswIndex::memory_bytes() const {
 
 Status HnswIndex::Save(const std::string& path) const {
   // saveIndex must not race a change; searches may continue.
-  std::shared_lock change(change_mu_);
-  std::shared_lock lock(mu_);
+  ReaderLock change(&change_mu_);
+  ReaderLock lock(&mu_);
   try {
     impl_->graph->saveIndex(path);
   } catch (const std::exception& e) {

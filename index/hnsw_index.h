@@ -18,6 +18,7 @@
 #include <mutex>
 #include <shared_mutex>
 
+#include "base/mutex.h"
 #include "index/label_slots.h"
 #include "index/vector_index.h"
 
@@ -57,12 +58,12 @@ class HnswIndex final : public VectorIndex {
 
   const IndexSpec spec_;
   std::unique_ptr<Impl> impl_;
-  mutable std::shared_mutex mu_;
+  mutable SharedMutex mu_;
   // Add and Remove hold it exclusively; readers of label_lookup_ and of the
   // element count (exact scans, Contains, Labels, Save) hold it shared, so
   // they run in parallel with each other and with ANN searches.
-  mutable std::shared_mutex change_mu_;
-  LabelSlots slots_;  // label -> internal id; written under change_mu_ exclusively
+  mutable SharedMutex change_mu_;
+  LabelSlots slots_ GUARDED_BY(change_mu_);  // label -> internal id
   std::atomic<size_t> live_{0};
   std::atomic<size_t> deleted_{0};
 };

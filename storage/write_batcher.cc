@@ -13,11 +13,11 @@ WriteBatcher::~WriteBatcher() { Stop(); }
 
 void WriteBatcher::Stop() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     if (stopping_ && !thread_.joinable()) return;
     stopping_ = true;
   }
-  cv_.notify_all();
+  cv_.SignalAll();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -29,11 +29,11 @@ Status WriteBatcher::Write(WriteFn fn, size_t bytes, uint64_t items) {
   Request request{std::move(fn), bytes, items, Status::Ok(), {}};
   auto done = request.done.get_future();
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     if (stopping_) return Status::Unavailable("storage: the writer is shutting down");
     queue_.push_back(&request);
   }
-  cv_.notify_one();
+  cv_.Signal();
   done.wait();
   return request.status;
 }
@@ -42,8 +42,8 @@ void WriteBatcher::Run() {
   std::vector<Request*> group;
   while (true) {
     {
-      std::unique_lock lock(mu_);
-      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      MutexLock lock(&mu_);
+      while (!stopping_ && queue_.empty()) cv_.Wait(&mu_);
       if (queue_.empty()) return;  // stopping, and nothing left to do
       size_t bytes = 0;
       while (!queue_.empty() && group.size() < options_.max_group_requests &&

@@ -33,6 +33,7 @@
 #include <mutex>
 #include <thread>
 
+#include "base/mutex.h"
 #include "base/status.h"
 #include "storage/lmdb_env.h"
 
@@ -72,10 +73,10 @@ class WriteBatcher {
   // bytes: approximate size written (for grouping); items: rows the request
   // counts as (atoms), for statistics. Returns fn's Status when it failed,
   // else the commit's. After Stop(): Unavailable.
-  Status Write(WriteFn fn, size_t bytes = 0, uint64_t items = 1);
+  Status Write(WriteFn fn, size_t bytes = 0, uint64_t items = 1) EXCLUDES(mu_);
 
   // Finishes queued requests, then stops the writer thread. Idempotent.
-  void Stop();
+  void Stop() EXCLUDES(mu_);
 
   WriterStats stats() const;
 
@@ -95,10 +96,10 @@ class WriteBatcher {
 
   Env& env_;
   const WriterOptions options_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Request*> queue_;  // GUARDED_BY(mu_)
-  bool stopping_ = false;       // GUARDED_BY(mu_)
+  Mutex mu_;
+  CondVar cv_;
+  std::deque<Request*> queue_ GUARDED_BY(mu_);
+  bool stopping_ GUARDED_BY(mu_) = false;
   std::atomic<uint64_t> commits_{0}, requests_{0}, items_{0}, retries_{0};
   uint64_t epoch_ = 0;  // writer thread only
   std::thread thread_;

@@ -13,7 +13,7 @@ namespace bgi = boost::geometry::index;
 
 Status RTreeIndex::Upsert(uint64_t id, const Point3& point) {
   HT_RETURN_IF_ERROR(CheckFinite("point", point));
-  std::unique_lock lock(mu_);
+  WriterLock lock(&mu_);
   auto it = points_.find(id);
   if (it != points_.end()) {
     const Point3& old = it->second;
@@ -27,7 +27,7 @@ Status RTreeIndex::Upsert(uint64_t id, const Point3& point) {
 }
 
 bool RTreeIndex::Remove(uint64_t id) {
-  std::unique_lock lock(mu_);
+  WriterLock lock(&mu_);
   auto it = points_.find(id);
   if (it == points_.end()) return false;
   tree_.remove(Value(BgPoint(it->second.x, it->second.y, it->second.z), id));
@@ -43,7 +43,7 @@ Result<std::vector<SpatialHit>> RTreeIndex::WithinRadius(const Point3& center, d
       BgPoint(center.x - radius, center.y - radius, center.z - radius),
       BgPoint(center.x + radius, center.y + radius, center.z + radius));
   std::vector<SpatialHit> hits;
-  std::shared_lock lock(mu_);
+  ReaderLock lock(&mu_);
   tree_.query(bgi::covered_by(bounds), boost::make_function_output_iterator([&](const Value& v) {
                 const Point3 p{bg::get<0>(v.first), bg::get<1>(v.first), bg::get<2>(v.first)};
                 const double d2 = SquaredDistance(p, center);
@@ -52,7 +52,7 @@ Result<std::vector<SpatialHit>> RTreeIndex::WithinRadius(const Point3& center, d
                 const double d = std::sqrt(d2);
                 if (d <= radius) hits.push_back(SpatialHit{v.second, p, d});
               }));
-  lock.unlock();
+  lock.Release();
   return SortAndLimit(std::move(hits), limit);
 }
 
@@ -62,12 +62,12 @@ Result<std::vector<SpatialHit>> RTreeIndex::WithinBox(const Point3& min, const P
   const Point3 center = BoxCenter(min, max);
   const bg::model::box<BgPoint> box(BgPoint(min.x, min.y, min.z), BgPoint(max.x, max.y, max.z));
   std::vector<SpatialHit> hits;
-  std::shared_lock lock(mu_);
+  ReaderLock lock(&mu_);
   tree_.query(bgi::covered_by(box), boost::make_function_output_iterator([&](const Value& v) {
                 const Point3 p{bg::get<0>(v.first), bg::get<1>(v.first), bg::get<2>(v.first)};
                 hits.push_back(SpatialHit{v.second, p, std::sqrt(SquaredDistance(p, center))});
               }));
-  lock.unlock();
+  lock.Release();
   return SortAndLimit(std::move(hits), limit);
 }
 
@@ -75,32 +75,32 @@ Result<std::vector<SpatialHit>> RTreeIndex::Nearest(const Point3& center, size_t
   HT_RETURN_IF_ERROR(CheckFinite("center", center));
   std::vector<SpatialHit> hits;
   if (k == 0) return hits;
-  std::shared_lock lock(mu_);
+  ReaderLock lock(&mu_);
   tree_.query(bgi::nearest(BgPoint(center.x, center.y, center.z), static_cast<unsigned>(k)),
               boost::make_function_output_iterator([&](const Value& v) {
                 const Point3 p{bg::get<0>(v.first), bg::get<1>(v.first), bg::get<2>(v.first)};
                 hits.push_back(SpatialHit{v.second, p, std::sqrt(SquaredDistance(p, center))});
               }));
-  lock.unlock();
+  lock.Release();
   return SortAndLimit(std::move(hits), k);
 }
 
 std::optional<Point3> RTreeIndex::Find(uint64_t id) const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(&mu_);
   auto it = points_.find(id);
   if (it == points_.end()) return std::nullopt;
   return it->second;
 }
 
 size_t RTreeIndex::size() const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(&mu_);
   return points_.size();
 }
 
 std::vector<std::pair<uint64_t, Point3>> RTreeIndex::Points() const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(&mu_);
   std::vector<std::pair<uint64_t, Point3>> out(points_.begin(), points_.end());
-  lock.unlock();
+  lock.Release();
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   return out;
 }
@@ -118,7 +118,7 @@ Status RTreeIndex::Assign(std::vector<std::pair<uint64_t, Point3>> points) {
     values.emplace_back(BgPoint(p.x, p.y, p.z), id);
   }
   Tree packed(values.begin(), values.end());  // STR packing: a balanced tree in one pass
-  std::unique_lock lock(mu_);
+  WriterLock lock(&mu_);
   tree_ = std::move(packed);
   points_ = std::move(by_id);
   return Status::Ok();

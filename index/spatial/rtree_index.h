@@ -9,6 +9,7 @@
 #include <shared_mutex>
 #include <unordered_map>
 
+#include "base/mutex.h"
 #include "index/spatial/spatial_index.h"
 
 namespace hartonomous::index {
@@ -33,9 +34,9 @@ class RTreeIndex final : public SpatialIndex {
   using Value = std::pair<BgPoint, uint64_t>;
   using Tree = boost::geometry::index::rtree<Value, boost::geometry::index::rstar<16>>;
 
-  mutable std::shared_mutex mu_;
-  Tree tree_;                                    // GUARDED_BY(mu_)
-  std::unordered_map<uint64_t, Point3> points_;  // GUARDED_BY(mu_)
+  mutable SharedMutex mu_;
+  Tree tree_ GUARDED_BY(mu_);
+  std::unordered_map<uint64_t, Point3> points_ GUARDED_BY(mu_);
 };
 
 }  // namespace hartonomous::index

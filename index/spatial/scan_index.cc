@@ -8,7 +8,7 @@ namespace hartonomous::index {
 
 Status ScanIndex::Upsert(uint64_t id, const Point3& point) {
   HT_RETURN_IF_ERROR(CheckFinite("point", point));
-  std::unique_lock lock(mu_);
+  WriterLock lock(&mu_);
   auto [it, inserted] = slot_.emplace(id, points_.size());
   if (inserted) {
     points_.emplace_back(id, point);
@@ -19,7 +19,7 @@ Status ScanIndex::Upsert(uint64_t id, const Point3& point) {
 }
 
 bool ScanIndex::Remove(uint64_t id) {
-  std::unique_lock lock(mu_);
+  WriterLock lock(&mu_);
   auto it = slot_.find(id);
   if (it == slot_.end()) return false;
   const size_t slot = it->second;
@@ -37,13 +37,13 @@ Result<std::vector<SpatialHit>> ScanIndex::WithinRadius(const Point3& center, do
   HT_RETURN_IF_ERROR(CheckFinite("center", center));
   HT_RETURN_IF_ERROR(CheckRadius(radius));
   std::vector<SpatialHit> hits;
-  std::shared_lock lock(mu_);
+  ReaderLock lock(&mu_);
   for (const auto& [id, p] : points_) {
     const double d2 = SquaredDistance(p, center);
     const double d = std::sqrt(d2);  // as reported: a reported distance as radius includes it
     if (d <= radius) hits.push_back(SpatialHit{id, p, d});
   }
-  lock.unlock();
+  lock.Release();
   return SortAndLimit(std::move(hits), limit);
 }
 
@@ -52,14 +52,14 @@ Result<std::vector<SpatialHit>> ScanIndex::WithinBox(const Point3& min, const Po
   HT_RETURN_IF_ERROR(CheckBox(min, max));
   const Point3 center = BoxCenter(min, max);
   std::vector<SpatialHit> hits;
-  std::shared_lock lock(mu_);
+  ReaderLock lock(&mu_);
   for (const auto& [id, p] : points_) {
     if (p.x >= min.x && p.x <= max.x && p.y >= min.y && p.y <= max.y && p.z >= min.z &&
         p.z <= max.z) {
       hits.push_back(SpatialHit{id, p, std::sqrt(SquaredDistance(p, center))});
     }
   }
-  lock.unlock();
+  lock.Release();
   return SortAndLimit(std::move(hits), limit);
 }
 
@@ -67,31 +67,31 @@ Result<std::vector<SpatialHit>> ScanIndex::Nearest(const Point3& center, size_t 
   HT_RETURN_IF_ERROR(CheckFinite("center", center));
   std::vector<SpatialHit> hits;
   if (k == 0) return hits;
-  std::shared_lock lock(mu_);
+  ReaderLock lock(&mu_);
   hits.reserve(points_.size());
   for (const auto& [id, p] : points_) {
     hits.push_back(SpatialHit{id, p, std::sqrt(SquaredDistance(p, center))});
   }
-  lock.unlock();
+  lock.Release();
   return SortAndLimit(std::move(hits), k);
 }
 
 std::optional<Point3> ScanIndex::Find(uint64_t id) const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(&mu_);
   auto it = slot_.find(id);
   if (it == slot_.end()) return std::nullopt;
   return points_[it->second].second;
 }
 
 size_t ScanIndex::size() const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(&mu_);
   return points_.size();
 }
 
 std::vector<std::pair<uint64_t, Point3>> ScanIndex::Points() const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(&mu_);
   std::vector<std::pair<uint64_t, Point3>> out = points_;
-  lock.unlock();
+  lock.Release();
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   return out;
 }
@@ -106,7 +106,7 @@ Status ScanIndex::Assign(std::vector<std::pair<uint64_t, Point3>> points) {
                                      " appears twice");
     }
   }
-  std::unique_lock lock(mu_);
+  WriterLock lock(&mu_);
   points_ = std::move(points);
   slot_ = std::move(slot);
   return Status::Ok();

@@ -7,6 +7,7 @@
 #include <shared_mutex>
 #include <unordered_map>
 
+#include "base/mutex.h"
 #include "index/spatial/spatial_index.h"
 
 namespace hartonomous::index {
@@ -27,9 +28,9 @@ class ScanIndex final : public SpatialIndex {
   Status Assign(std::vector<std::pair<uint64_t, Point3>> points) override;
 
  private:
-  mutable std::shared_mutex mu_;
-  std::vector<std::pair<uint64_t, Point3>> points_;  // GUARDED_BY(mu_)
-  std::unordered_map<uint64_t, size_t> slot_;        // GUARDED_BY(mu_) id -> index
+  mutable SharedMutex mu_;
+  std::vector<std::pair<uint64_t, Point3>> points_ GUARDED_BY(mu_);
+  std::unordered_map<uint64_t, size_t> slot_ GUARDED_BY(mu_);  // id -> index
 };
 
 }  // namespace hartonomous::index

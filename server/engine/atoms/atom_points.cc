@@ -15,7 +15,7 @@ Result<uint64_t> AtomPoints::OnRemove(storage::WriteTxn& txn, uint64_t atom_id) 
 size_t AtomPoints::size() const { return points_->size(); }
 
 Status AtomPoints::SaveSnapshot(const std::string& path) {
-  std::lock_guard lock(catch_up_mu_);  // the watermark matches the points
+  MutexLock lock(&catch_up_mu_);  // the watermark matches the points
   return index::SaveSpatialSnapshot(*points_, seen_up_to_, path);
 }
 
@@ -23,24 +23,27 @@ Status AtomPoints::LoadSnapshot(const std::string& path) {
   auto loaded = index::MakeSpatialIndex("rtree");
   if (!loaded.ok()) return loaded.status();
   HT_ASSIGN_OR_RETURN(uint64_t watermark, index::LoadSpatialSnapshot(path, loaded->get()));
-  std::lock_guard lock(catch_up_mu_);
+  MutexLock lock(&catch_up_mu_);
   HT_RETURN_IF_ERROR(points_->Assign((*loaded)->Points()));
   seen_up_to_ = watermark;
   return Status::Ok();
 }
 
 Status AtomPoints::CatchUp(storage::Txn& txn) {
-  std::lock_guard lock(catch_up_mu_);
+  MutexLock lock(&catch_up_mu_);
   Status upserted;
-  HT_RETURN_IF_ERROR(
-      atoms_.records().ScanAfter(txn, seen_up_to_, [&](uint64_t id, storage::AtomRecord&& atom) {
+  uint64_t seen = seen_up_to_;
+  Status scanned =
+      atoms_.records().ScanAfter(txn, seen, [&](uint64_t id, storage::AtomRecord&& atom) {
         if (atom.has_spatial_key()) {
           upserted = points_->Upsert(id, {atom.spatial_x(), atom.spatial_y(), atom.spatial_z()});
           if (!upserted.ok()) return false;
         }
-        seen_up_to_ = id;
+        seen = id;
         return true;
-      }));
+      });
+  seen_up_to_ = seen;  // what was added stays added, also when the scan failed
+  HT_RETURN_IF_ERROR(scanned);
   return upserted;
 }
 

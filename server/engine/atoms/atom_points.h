@@ -23,6 +23,7 @@
 #include <memory>
 #include <mutex>
 
+#include "base/mutex.h"
 #include "base/status.h"
 #include "index/spatial/spatial_index.h"
 #include "server/engine/vectors/embedding_engine.h"
@@ -60,8 +61,8 @@ class AtomPoints {
   storage::Env& env_;
   const storage::AtomTable atoms_;
   std::unique_ptr<index::SpatialIndex> points_;
-  std::mutex catch_up_mu_;
-  uint64_t seen_up_to_ = 0;  // GUARDED_BY(catch_up_mu_): highest atom id read
+  Mutex catch_up_mu_;
+  uint64_t seen_up_to_ GUARDED_BY(catch_up_mu_) = 0;  // highest atom id read
 };
 
 }  // namespace hartonomous::engine
