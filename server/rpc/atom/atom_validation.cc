@@ -82,11 +82,6 @@ const LengthRule kLengthRules[] = {
 
 }  // namespace
 
-Status ValidateJsonObject(std::string_view field, std::string_view text, size_t max_bytes,
-                          size_t max_depth) {
-  return ParseJsonObject(field, text, max_bytes, max_depth).status();
-}
-
 Status ValidateIngest(const v1::IngestAtomRequest& request, const Limits& limits,
                       std::string_view prefix) {
   if (request.content().empty()) {
@@ -130,11 +125,6 @@ Status ValidateIngest(const v1::IngestAtomRequest& request, const Limits& limits
                                    ": 1-64 bytes of [A-Za-z0-9_.-], or empty for exact SHA-256 "
                                    "matching only");
   }
-  return Status::Ok();
-}
-
-Status ValidateAtomId(uint64_t atom_id) {
-  if (atom_id == 0) return Status::InvalidArgument("atom_id: required, must be > 0");
   return Status::Ok();
 }
 

@@ -1,6 +1,8 @@
-// Field-by-field request validation, table-driven. Each rule names the field
+// Field-by-field validation of hartonomous.v1.AtomService requests (atoms,
+// documents, relations, policies), table-driven. Each rule names the field
 // and the rule in its message ("modality: must match [a-z0-9_-]{1,32}").
 // Runs before any proto -> domain conversion; the engine trusts its result.
+// The rules shared with other services are in common/validation.h.
 //
 // Thread-safety: pure functions.
 #pragma once
@@ -10,10 +12,10 @@
 #include <cstddef>
 #include <string_view>
 
-#include "base/json_limits.h"
 #include "base/status.h"
 #include "hartonomous/v1/atom_service.pb.h"
 #include "server/engine/documents/decompose/decomposition.h"
+#include "server/rpc/common/validation.h"
 
 namespace hartonomous::rpc {
 
@@ -32,7 +34,6 @@ Status ValidateIngest(const v1::IngestAtomRequest& request, const Limits& limits
                       std::string_view field_prefix = "");
 Status ValidateGetAtom(const v1::GetAtomRequest& request);
 Status ValidateListAtoms(const v1::ListAtomsRequest& request);
-Status ValidateAtomId(uint64_t atom_id);
 Status ValidateTopN(int32_t top_n);
 
 // policy: the fields of a policy to create or of an update (mask paths
@@ -58,17 +59,7 @@ bool IsRelationType(std::string_view type);
 int EffectivePageSize(int32_t page_size);
 int EffectiveTopN(int32_t top_n);
 
-// Byte limits of the JSON fields (each is also bounded in depth by
-// hartonomous::kMaxJsonDepth): atom, embedding, document and policy
-// metadata; relation metadata.
-inline constexpr size_t kMaxMetadataBytes = size_t{1} << 20;
+// Byte limit of relation metadata (JSON, see ValidateJsonObject).
 inline constexpr size_t kMaxRelationMetadataBytes = size_t{1} << 16;
-
-// JSON object text (or empty), at most max_bytes and nested at most
-// max_depth levels (kMaxJsonDepth unless the field is stored nested); see
-// hartonomous::ParseJsonObject for the messages. Every JSON field of a
-// request goes through here or through ParseJsonObject.
-Status ValidateJsonObject(std::string_view field, std::string_view text, size_t max_bytes,
-                          size_t max_depth = kMaxJsonDepth);
 
 }  // namespace hartonomous::rpc

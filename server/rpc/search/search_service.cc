@@ -1,8 +1,8 @@
 #include "server/rpc/search/search_service.h"
 
-#include "server/rpc/atom/atom_validation.h"
 #include "server/rpc/common/client_stream.h"
 #include "server/rpc/common/status_mapping.h"
+#include "server/rpc/common/validation.h"
 #include "server/rpc/search/search_convert.h"
 
 namespace hartonomous::rpc {

@@ -6,7 +6,7 @@
 
 #include "index/spatial/spatial_index.h"
 #include "index/vector_index.h"
-#include "server/rpc/atom/atom_validation.h"
+#include "server/rpc/common/validation.h"
 
 namespace hartonomous::rpc {
 namespace {
