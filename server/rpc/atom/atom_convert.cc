@@ -144,4 +144,18 @@ void ToProto(const engine::DedupReport& report, v1::DedupStats* out) {
   ToProto("*", report.total, out->mutable_total());
 }
 
+void ToProto(const engine::DocumentSummary& summary, v1::IngestDocumentResponse* out) {
+  out->set_document_id(summary.document_id);
+  out->set_content_hash(ToHex(summary.content_hash));
+  out->set_created(summary.created);
+  out->set_reference_count(summary.reference_count);
+  out->set_modality(summary.modality);
+  out->set_format(summary.format);
+  out->set_parts(summary.parts);
+  out->set_atoms_created(summary.atoms_created);
+  out->set_atoms_reused(summary.atoms_reused);
+  out->set_bytes_received(summary.bytes_received);
+  out->set_bytes_stored(summary.bytes_stored);
+}
+
 }  // namespace hartonomous::rpc

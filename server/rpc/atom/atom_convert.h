@@ -5,6 +5,7 @@
 
 #include "hartonomous/v1/atom_service.pb.h"
 #include "server/engine/atoms/atom_engine.h"
+#include "server/engine/documents/document_engine.h"
 #include "server/rpc/common/timestamp.h"
 
 namespace hartonomous::rpc {
@@ -21,5 +22,6 @@ void ToProto(const storage::AtomRecord& record, v1::Atom* out);
 void ToProto(engine::AtomView&& view, v1::Atom* out);
 void ToProto(const engine::IngestSummary& summary, v1::IngestAtomsResponse* out);
 void ToProto(const engine::DedupReport& report, v1::DedupStats* out);
+void ToProto(const engine::DocumentSummary& summary, v1::IngestDocumentResponse* out);
 
 }  // namespace hartonomous::rpc

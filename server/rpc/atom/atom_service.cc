@@ -1,6 +1,7 @@
 #include "server/rpc/atom/atom_service.h"
 
 #include "server/rpc/atom/atom_convert.h"
+#include "server/rpc/atom/atom_streams.h"
 #include "server/rpc/atom/policy_convert.h"
 #include "server/rpc/common/client_stream.h"
 #include "server/rpc/common/status_mapping.h"
@@ -20,30 +21,11 @@ grpc::Status AtomServiceImpl::IngestAtom(grpc::ServerContext*, const v1::IngestA
 
 grpc::Status AtomServiceImpl::IngestAtoms(grpc::ServerContext* context, ClientStream* stream,
                                           v1::IngestAtomsResponse* response) {
-  std::vector<engine::AtomInput> inputs;
-  // The response carries one result per atom: the stream fails at the atom
-  // whose result would not fit, before anything is stored.
-  engine::ResponseBudget budget(limits_.max_response_bytes);
-  grpc::Status read = ReadClientStream<v1::IngestAtomsRequest>(
-      context, stream, StreamLimits{limits_.max_batch_bytes},
-      [&](v1::IngestAtomsRequest& message, size_t) -> Status {
-        for (auto& atom : *message.mutable_atoms()) {
-          const std::string field = "atoms[" + std::to_string(inputs.size()) + "]";
-          HT_RETURN_IF_ERROR(ValidateIngest(atom, limits_, field));
-          if (!budget.TryChargeItem(kIngestResultBytes)) {
-            return budget.Exceeded(
-                "atoms: the stream's results (one per atom) do not fit; split it into several "
-                "streams");
-          }
-          inputs.push_back(ToAtomInput(std::move(atom), field));
-        }
-        return Status::Ok();
-      });
+  IngestAtomsCollector atoms(limits_);
+  grpc::Status read =
+      ReadClientStream(context, stream, StreamLimits{limits_.max_batch_bytes}, atoms);
   if (!read.ok()) return read;
-  if (inputs.empty()) {
-    return ToGrpcStatus(Status::InvalidArgument("atoms: the stream carried no atoms"));
-  }
-  auto result = engine_.Ingest(std::move(inputs));
+  auto result = engine_.Ingest(atoms.Take());
   if (!result.ok()) return ToGrpcStatus(result.status());
   ToProto(*result, response);
   return grpc::Status::OK;

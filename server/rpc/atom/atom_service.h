@@ -37,8 +37,8 @@ class AtomServiceImpl final : public v1::AtomService::Service {
   grpc::Status IngestAtom(grpc::ServerContext*, const v1::IngestAtomRequest* request,
                           v1::IngestAtomResponse* response) override;
   // Client streams (IngestAtoms, IngestDocument) are read through
-  // ReadClientStream (client_stream.h); these replace the generated typed
-  // handlers.
+  // ReadClientStream (client_stream.h) into their collectors
+  // (atom_streams.h); these replace the generated typed handlers.
   grpc::Status IngestAtoms(grpc::ServerContext* context, ClientStream* stream,
                            v1::IngestAtomsResponse* response);
   grpc::Status GetAtom(grpc::ServerContext*, const v1::GetAtomRequest* request,
@@ -79,10 +79,6 @@ class AtomServiceImpl final : public v1::AtomService::Service {
 
   // GetDocument sends content in messages of this size.
   static constexpr size_t kDocumentChunkBytes = size_t{1} << 20;
-  // An upper bound of one IngestAtomResponse in an IngestAtomsResponse: ids
-  // and counts, the 64-digit hash, a policy name of at most 64 bytes, the
-  // rule and both nearest candidates.
-  static constexpr size_t kIngestResultBytes = 256;
 
  private:
   engine::AtomEngine& engine_;

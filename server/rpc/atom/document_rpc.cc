@@ -2,6 +2,7 @@
 // DocumentEngine / GraphEngine, map the Status.
 #include "server/rpc/atom/atom_convert.h"
 #include "server/rpc/atom/atom_service.h"
+#include "server/rpc/atom/atom_streams.h"
 #include "server/rpc/common/client_stream.h"
 #include "server/rpc/common/status_mapping.h"
 #include "server/rpc/common/timestamp.h"
@@ -27,41 +28,13 @@ void ToProto(const storage::Edge& edge, v1::Relation* out) {
 
 grpc::Status AtomServiceImpl::IngestDocument(grpc::ServerContext* context, ClientStream* stream,
                                              v1::IngestDocumentResponse* response) {
-  // The first message carries the header and the start of the content; the
-  // others more content.
-  v1::IngestDocumentRequest first;
-  engine::DocumentInput input;
-  grpc::Status read = ReadClientStream<v1::IngestDocumentRequest>(
-      context, stream, StreamLimits{limits_.max_batch_bytes},
-      [&](v1::IngestDocumentRequest& message, size_t index) -> Status {
-        if (index == 0) {
-          HT_RETURN_IF_ERROR(ValidateDocumentHeader(message));
-          first = std::move(message);
-          input.content = std::move(*first.mutable_content());
-        } else {
-          input.content.append(message.content());
-        }
-        return Status::Ok();
-      });
+  IngestDocumentCollector document;
+  grpc::Status read =
+      ReadClientStream(context, stream, StreamLimits{limits_.max_batch_bytes}, document);
   if (!read.ok()) return read;
-  input.modality = first.modality();
-  input.source_uri = first.source_uri();
-  input.source_type = first.source_type();
-  input.metadata = first.metadata();
-  input.options = ToDecomposeOptions(first.options());
-  auto result = documents_.Ingest(std::move(input));
+  auto result = documents_.Ingest(document.Take());
   if (!result.ok()) return ToGrpcStatus(result.status());
-  response->set_document_id(result->document_id);
-  response->set_content_hash(ToHex(result->content_hash));
-  response->set_created(result->created);
-  response->set_reference_count(result->reference_count);
-  response->set_modality(result->modality);
-  response->set_format(result->format);
-  response->set_parts(result->parts);
-  response->set_atoms_created(result->atoms_created);
-  response->set_atoms_reused(result->atoms_reused);
-  response->set_bytes_received(result->bytes_received);
-  response->set_bytes_stored(result->bytes_stored);
+  ToProto(*result, response);
   return grpc::Status::OK;
 }
 

@@ -19,9 +19,14 @@
 // stream and committed what came before it. ClientStream reads with the
 // receive's own success flag.)
 //
-// A handler buffers what on_message gives it and calls the engine only when
+// A handler reads into a StreamCollector (stream_messages.h), which buffers
+// the stream's messages as one engine input, and calls the engine only when
 // ReadClientStream returned OK, in one all-or-nothing engine call: a stream
-// that fails in any way stores nothing.
+// that fails in any way stores nothing. The whole handler:
+//   IngestAtomsCollector atoms(limits_);
+//   grpc::Status read = ReadClientStream(context, stream, StreamLimits{...}, atoms);
+//   if (!read.ok()) return read;
+//   ... engine_.Ingest(atoms.Take()) ... ToProto(*result, response) ...
 //
 // Wiring: a service replaces the generated handler of each client-streaming
 // method in its constructor:
@@ -48,6 +53,7 @@
 #include <string>
 #include <string_view>
 
+#include "server/rpc/common/status_mapping.h"
 #include "server/rpc/common/stream_messages.h"
 
 namespace hartonomous::rpc {
@@ -91,15 +97,18 @@ grpc::Status ReadClientStream(grpc::ServerContext* context, ClientStream* stream
                               const StreamLimits& limits, google::protobuf::Message& scratch,
                               const StreamMessageHandler& on_message);
 
-// Typed form: on_message receives the Request and may move from it.
+// The form the handlers use: each message, parsed as Request, goes to
+// collector.Add; after a normal end, collector.Finish. OK only when both
+// accepted the stream.
 template <typename Request>
-grpc::Status ReadClientStream(
-    grpc::ServerContext* context, ClientStream* stream, const StreamLimits& limits,
-    const std::function<Status(Request& message, size_t index)>& on_message) {
+grpc::Status ReadClientStream(grpc::ServerContext* context, ClientStream* stream,
+                              const StreamLimits& limits, StreamCollector<Request>& collector) {
   Request scratch;
-  return ReadClientStream(
+  grpc::Status read = ReadClientStream(
       context, stream, limits, scratch,
-      [&](google::protobuf::Message&, size_t index) { return on_message(scratch, index); });
+      [&](google::protobuf::Message&, size_t index) { return collector.Add(scratch, index); });
+  if (!read.ok()) return read;
+  return ToGrpcStatus(collector.Finish());
 }
 
 // The position of `method` in the service's descriptor, which is the index

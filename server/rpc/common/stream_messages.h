@@ -62,4 +62,23 @@ Result<size_t> ReadStreamMessages(StreamSource& source, const StreamLimits& limi
                                   google::protobuf::Message& scratch,
                                   const StreamMessageHandler& on_message);
 
+// What a client-streaming handler gathers its stream into: the input of one
+// all-or-nothing engine call. The reader (ReadClientStream, client_stream.h)
+// passes it each message in order, then, once the stream ended with the
+// client's half-close after at least one message, calls Finish. A collector
+// holds the per-stream bookkeeping (positions across messages, what the first
+// message carries, totals), so that the handler is: read, call the engine,
+// convert the result.
+template <typename Request>
+class StreamCollector {
+ public:
+  virtual ~StreamCollector() = default;
+  // Validates and takes message number `index` (0-based); may move from it.
+  // A non-OK Status ends the stream with that Status (nothing is stored).
+  virtual Status Add(Request& message, size_t index) = 0;
+  // The whole stream arrived: checks what only the whole shows (e.g. that
+  // it carried any item). Default: OK.
+  virtual Status Finish() { return Status::Ok(); }
+};
+
 }  // namespace hartonomous::rpc

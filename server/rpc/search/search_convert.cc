@@ -256,4 +256,11 @@ void ToProto(engine::SearchResult&& result, v1::SearchResponse* out) {
   }
 }
 
+void ToProto(const engine::AddSummary& summary, v1::AddEmbeddingsResponse* out) {
+  for (uint64_t id : summary.embedding_ids) out->add_embedding_ids(id);
+  out->set_embeddings_added(summary.embedding_ids.size());
+  out->set_embeddings_replaced(summary.replaced);
+  out->set_collection_created(summary.collection_created);
+}
+
 }  // namespace hartonomous::rpc

@@ -23,6 +23,7 @@ void ToProto(const engine::CollectionInfo& info, v1::Collection* out);
 void ToProto(const storage::EmbeddingRecord& record, const std::string& collection,
              v1::Embedding* out);
 void ToProto(engine::SearchResult&& result, v1::SearchResponse* out);
+void ToProto(const engine::AddSummary& summary, v1::AddEmbeddingsResponse* out);
 void ToProto(const storage::ProjectionRecord& record, uint64_t points, v1::ProjectionInfo* out);
 void ToProto(const index::Point3& point, v1::Point3* out);
 // Hits that do not fit in the budget are left out and the response says

@@ -4,6 +4,7 @@
 #include "server/rpc/common/status_mapping.h"
 #include "server/rpc/common/validation.h"
 #include "server/rpc/search/search_convert.h"
+#include "server/rpc/search/search_streams.h"
 
 namespace hartonomous::rpc {
 namespace {
@@ -64,39 +65,14 @@ grpc::Status SearchServiceImpl::DeleteCollection(grpc::ServerContext*,
 
 grpc::Status SearchServiceImpl::AddEmbeddings(grpc::ServerContext* context, ClientStream* stream,
                                               v1::AddEmbeddingsResponse* response) {
-  std::string collection;
-  std::optional<engine::CollectionSpec> create;
-  std::vector<engine::EmbeddingInput> inputs;
-  grpc::Status read = ReadClientStream<v1::AddEmbeddingsRequest>(
-      context, stream, StreamLimits{limits_.max_stream_bytes},
-      [&](v1::AddEmbeddingsRequest& message, size_t) -> Status {
-        HT_RETURN_IF_ERROR(ValidateAddEmbeddingsMessage(message, inputs.size()));
-        if (!collection.empty() && message.collection() != collection) {
-          return Status::InvalidArgument("collection: one stream adds to one collection ('" +
-                                         collection + "'), got '" + message.collection() + "'");
-        }
-        collection = message.collection();
-        if (message.has_create() && !create) create = ToCollectionSpec(message.create());
-        if (inputs.size() + message.embeddings_size() > limits_.max_stream_embeddings) {
-          return Status::ResourceExhausted("embeddings: more than " +
-                                           std::to_string(limits_.max_stream_embeddings) +
-                                           " in one stream; split it into several streams");
-        }
-        for (auto& in : *message.mutable_embeddings()) {
-          inputs.push_back(ToEmbeddingInput(std::move(in)));
-        }
-        return Status::Ok();
-      });
+  AddEmbeddingsCollector embeddings(limits_);
+  grpc::Status read =
+      ReadClientStream(context, stream, StreamLimits{limits_.max_stream_bytes}, embeddings);
   if (!read.ok()) return read;
-  if (inputs.empty()) {
-    return ToGrpcStatus(Status::InvalidArgument("embeddings: the stream carried no embeddings"));
-  }
-  auto summary = engine_.AddEmbeddings(collection, create, std::move(inputs));
+  auto summary =
+      engine_.AddEmbeddings(embeddings.collection(), embeddings.create(), embeddings.TakeInputs());
   if (!summary.ok()) return ToGrpcStatus(summary.status());
-  for (uint64_t id : summary->embedding_ids) response->add_embedding_ids(id);
-  response->set_embeddings_added(summary->embedding_ids.size());
-  response->set_embeddings_replaced(summary->replaced);
-  response->set_collection_created(summary->collection_created);
+  ToProto(*summary, response);
   return grpc::Status::OK;
 }
 

@@ -32,8 +32,9 @@ class SearchServiceImpl final : public v1::SearchService::Service {
                                v1::ListCollectionsResponse* response) override;
   grpc::Status DeleteCollection(grpc::ServerContext*, const v1::DeleteCollectionRequest* request,
                                 v1::DeleteCollectionResponse* response) override;
-  // Client stream, read through ReadClientStream (client_stream.h); replaces
-  // the generated typed handler.
+  // Client stream, read through ReadClientStream (client_stream.h) into an
+  // AddEmbeddingsCollector (search_streams.h); replaces the generated typed
+  // handler.
   grpc::Status AddEmbeddings(grpc::ServerContext* context, ClientStream* stream,
                              v1::AddEmbeddingsResponse* response);
   grpc::Status GetEmbeddings(grpc::ServerContext*, const v1::GetEmbeddingsRequest* request,
