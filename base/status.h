@@ -1,6 +1,6 @@
 // Status and Result<T>: errors as values, shared by every layer below
 // server/rpc. Codes are the gRPC canonical codes that this product uses;
-// server/rpc/status_mapping.cc is the one place that turns them into
+// server/rpc/common/status_mapping.cc is the one place that turns them into
 // grpc::Status. Messages name the field and the rule that was broken.
 //
 // Thread-safety: values; immutable after construction.

@@ -1,4 +1,4 @@
-// libFuzzer target for the client-stream reader (server/rpc/stream_messages.h)
+// libFuzzer target for the client-stream reader (server/rpc/common/stream_messages.h)
 // without a network. The input is:
 //   byte 0      the request type: IngestAtomsRequest, IngestDocumentRequest or
 //               AddEmbeddingsRequest
@@ -18,7 +18,7 @@
 
 #include "hartonomous/v1/atom_service.pb.h"
 #include "hartonomous/v1/search_service.pb.h"
-#include "server/rpc/stream_messages.h"
+#include "server/rpc/common/stream_messages.h"
 
 using namespace hartonomous;
 using namespace hartonomous::rpc;

@@ -2,7 +2,7 @@
 // (SHA-256) deduplication and reference counting, reads, listing, release,
 // soft delete, purge and deduplication statistics. Transport-free: no gRPC.
 //
-// Inputs are assumed validated field by field (server/rpc/validation.h);
+// Inputs are assumed validated field by field (server/rpc/atom/atom_validation.h);
 // the engine checks what needs the database (existence, state).
 //
 // Thread-safety: thread-safe. Reads run on the caller's thread in LMDB read

@@ -2,7 +2,7 @@
 // delete, with a unique policy name, and the default policies of a new
 // database ('strict', 'semantic', 'spatial'). Transport-free.
 //
-// Inputs are assumed validated field by field (server/rpc/validation.h); the
+// Inputs are assumed validated field by field (server/rpc/atom/atom_validation.h); the
 // engine enforces what needs the database (existence, name uniqueness).
 //
 // Thread-safety: thread-safe; writes go through the WriteBatcher.

@@ -3,7 +3,7 @@
 // 'contains' edges hold one reference on their target (AddRelations takes
 // it; releasing the source to zero references gives it back).
 //
-// Inputs are assumed validated field by field (server/rpc/validation.h); the
+// Inputs are assumed validated field by field (server/rpc/atom/atom_validation.h); the
 // engine checks what needs the database (existence, state).
 //
 // Thread-safety: thread-safe. Reads use LMDB read transactions on the

@@ -1,0 +1,344 @@
+#include "server/daemon.h"
+
+#include <grpcpp/grpcpp.h>
+#include <poll.h>
+#include <signal.h>
+#include <spdlog/fmt/fmt.h>
+#include <spdlog/spdlog.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "base/clock.h"
+#include "server/data_dir_lock.h"
+#include "server/engine/atoms/atom_engine.h"
+#include "server/engine/atoms/atom_points.h"
+#include "server/engine/dedup/dedup_matcher.h"
+#include "server/engine/dedup/policy_engine.h"
+#include "server/engine/documents/document_engine.h"
+#include "server/engine/graph/graph_engine.h"
+#include "server/engine/vectors/embedding_engine.h"
+#include "server/rpc/admin/admin_service.h"
+#include "server/rpc/admin/health_service.h"
+#include "server/rpc/atom/atom_service.h"
+#include "server/rpc/interceptors/in_flight.h"
+#include "server/rpc/interceptors/startup_gate.h"
+#include "server/rpc/search/search_service.h"
+#include "server/rpc/server_builder.h"
+#include "server/version.h"
+#include "storage/lmdb_env.h"
+#include "storage/schema.h"
+#include "storage/write_batcher.h"
+
+namespace hartonomous {
+namespace {
+
+constexpr auto kDrainDeadline = std::chrono::seconds(10);
+
+// Testing only (--testing-hold-start-until): waits until `path` exists or
+// shutdown begins.
+void HoldUntilExists(const std::string& path, const rpc::StartupGate& startup) {
+  spdlog::info("start-up held until {} exists (testing only)", path);
+  std::error_code ec;
+  while (!std::filesystem::exists(path, ec) &&
+         startup.state() != rpc::StartupGate::State::kStopping) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+Status Errno(const std::string& what) {
+  return Status::Internal(what + ": " + std::strerror(errno));
+}
+
+}  // namespace
+
+// What ends serving: SIGINT or SIGTERM (read from a signalfd; main blocks
+// both in every thread) or Request(), whichever comes first.
+class Daemon::StopWaiter {
+ public:
+  static Result<std::unique_ptr<StopWaiter>> Create() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    const int signals = ::signalfd(-1, &set, SFD_CLOEXEC);
+    if (signals < 0) return Errno("signalfd");
+    const int requests = ::eventfd(0, EFD_CLOEXEC);
+    if (requests < 0) {
+      const Status failed = Errno("eventfd");
+      ::close(signals);
+      return failed;
+    }
+    return std::unique_ptr<StopWaiter>(new StopWaiter(signals, requests));
+  }
+  ~StopWaiter() {
+    ::close(signals_);
+    ::close(requests_);
+  }
+  StopWaiter(const StopWaiter&) = delete;
+  StopWaiter& operator=(const StopWaiter&) = delete;
+
+  // Thread-safe; the first reason is the one Wait returns.
+  void Request(const std::string& why) {
+    {
+      std::lock_guard lock(mu_);
+      if (why_.empty()) why_ = why;
+    }
+    const uint64_t one = 1;
+    [[maybe_unused]] ssize_t written = ::write(requests_, &one, sizeof(one));
+  }
+
+  // Blocks until a stop signal or a Request; returns why ("received SIGTERM").
+  std::string Wait() {
+    pollfd fds[2] = {{signals_, POLLIN, 0}, {requests_, POLLIN, 0}};
+    while (true) {
+      if (::poll(fds, 2, -1) < 0) {
+        if (errno == EINTR) continue;
+        spdlog::error("waiting for a stop signal: {}", std::strerror(errno));
+        return "poll failed";
+      }
+      if (fds[0].revents & POLLIN) {
+        signalfd_siginfo info;
+        if (::read(signals_, &info, sizeof(info)) == static_cast<ssize_t>(sizeof(info))) {
+          return info.ssi_signo == SIGINT ? "received SIGINT" : "received SIGTERM";
+        }
+      }
+      if (fds[1].revents & POLLIN) {
+        std::lock_guard lock(mu_);
+        return why_;
+      }
+    }
+  }
+
+ private:
+  StopWaiter(int signals, int requests) : signals_(signals), requests_(requests) {}
+
+  const int signals_;
+  const int requests_;
+  std::mutex mu_;
+  std::string why_;  // GUARDED_BY(mu_)
+};
+
+Daemon::Daemon(const DaemonConfig& config) : config_(config) {}
+
+Result<std::unique_ptr<Daemon>> Daemon::Start(const DaemonConfig& config) {
+  std::unique_ptr<Daemon> daemon(new Daemon(config));
+  HT_ASSIGN_OR_RETURN(daemon->stop_, StopWaiter::Create());
+  HT_RETURN_IF_ERROR(daemon->OpenStorage());
+  HT_RETURN_IF_ERROR(daemon->BuildEngines());
+  daemon->Wire();
+  HT_RETURN_IF_ERROR(daemon->BuildServices());
+  HT_RETURN_IF_ERROR(daemon->Listen());
+  return Result<std::unique_ptr<Daemon>>(std::move(daemon));
+}
+
+Daemon::~Daemon() {
+  // Started but never run: stop serving before anything it serves from goes.
+  if (server_ != nullptr && !ran_) {
+    startup_->Stop();
+    health_service_->Shutdown();
+    server_->Shutdown(std::chrono::system_clock::now());
+    server_->Wait();
+  }
+  // The rest goes in the reverse order of construction (the members').
+}
+
+Status Daemon::OpenStorage() {
+  HT_ASSIGN_OR_RETURN(lock_, DataDirLock::Acquire(config_.data_dir));
+  storage::EnvOptions env_options;
+  env_options.path = config_.data_dir;
+  env_options.initial_map_size = config_.initial_map_bytes;
+  HT_ASSIGN_OR_RETURN(env_, storage::Env::Open(env_options));
+  HT_ASSIGN_OR_RETURN(storage::Tables tables, storage::OpenTables(*env_));
+  tables_ = std::make_unique<storage::Tables>(tables);
+  HT_ASSIGN_OR_RETURN(page_token_key_, storage::ReadMeta(*env_, *tables_, "page_token_key"));
+  storage::WriterOptions writer_options;
+  writer_options.meta_table = tables_->meta;  // room after a full disk
+  writer_ = std::make_unique<storage::WriteBatcher>(*env_, writer_options);
+  return Status::Ok();
+}
+
+Status Daemon::BuildEngines() {
+  atoms_ = std::make_unique<engine::AtomEngine>(*env_, *tables_, *writer_, page_token_key_);
+  // Vector indexes: loaded from their snapshots and caught up with LMDB once
+  // the server listens (CatchUp).
+  engine::EmbeddingEngineOptions vector_options;
+  vector_options.snapshot_dir =
+      (std::filesystem::path(config_.data_dir) / "vector_indexes").string();
+  vector_options.snapshot_interval = std::chrono::seconds(config_.snapshot_interval_seconds);
+  vector_options.projection_fit_after = config_.projection_fit_after;
+  embeddings_ = engine::EmbeddingEngine::Create(*env_, *tables_, *writer_, vector_options);
+  // Atoms' spatial keys: from the snapshot of the last clean stop, caught up
+  // by the first spatial query.
+  atom_points_ = std::make_unique<engine::AtomPoints>(*env_, *tables_);
+  if (Status loaded = atom_points_->LoadSnapshot(AtomPointsPath());
+      !loaded.ok() && loaded.code() != Status::Code::kNotFound) {
+    spdlog::warn("atom spatial keys: snapshot unusable ({}); rebuilding from the atoms table",
+                 loaded.ToString());
+  }
+  policies_ = std::make_unique<engine::PolicyEngine>(*env_, *tables_, *writer_, page_token_key_);
+  HT_RETURN_IF_ERROR(policies_->EnsureDefaults());
+  matcher_ = std::make_unique<engine::DedupMatcher>(*env_, *tables_, *policies_, *embeddings_);
+  documents_ = std::make_unique<engine::DocumentEngine>(*env_, *tables_, *writer_);
+  graph_ = std::make_unique<engine::GraphEngine>(*env_, *tables_, *writer_, page_token_key_);
+  return Status::Ok();
+}
+
+// Every hook between engines, in one place. Each runs inside the write
+// transaction of the engine that calls it, so the cascade commits with the
+// change or not at all. The hooks point at engines declared after AtomEngine,
+// which are destroyed before it; that is safe because the server, the only
+// caller, is shut down before any engine is destroyed.
+void Daemon::Wire() {
+  // Removing an atom (purge, a document's delete) removes what hangs off it,
+  // in this order: its embeddings in every collection, then its spatial key.
+  atoms_->AddDependentRemover([e = embeddings_.get()](storage::WriteTxn& txn, uint64_t atom_id) {
+    return e->RemoveAtomEmbeddings(txn, atom_id);
+  });
+  atoms_->AddDependentRemover([p = atom_points_.get()](storage::WriteTxn& txn, uint64_t atom_id) {
+    return p->OnRemove(txn, atom_id);
+  });
+  // Ingest with a policy (or an embedding) matches through the dedup matcher.
+  atoms_->SetDedupMatcher(matcher_.get());
+}
+
+Status Daemon::BuildServices() {
+  rpc::Limits limits{config_.max_content_bytes, config_.max_batch_bytes,
+                     config_.max_response_bytes};
+  rpc::SearchLimits search_limits;
+  search_limits.max_k = static_cast<uint32_t>(config_.max_search_k);
+  search_limits.max_response_bytes = config_.max_response_bytes;
+  search_limits.max_stream_bytes = config_.max_batch_bytes;
+  in_flight_ = std::make_unique<rpc::InFlightCalls>();
+  startup_ = std::make_unique<rpc::StartupGate>();
+  atom_service_ =
+      std::make_unique<rpc::AtomServiceImpl>(*atoms_, *policies_, *documents_, *graph_, limits);
+  search_service_ =
+      std::make_unique<rpc::SearchServiceImpl>(*embeddings_, *atom_points_, search_limits);
+  admin_service_ = std::make_unique<rpc::AdminServiceImpl>(*env_, *tables_, *writer_, *in_flight_,
+                                                           NowMicros(), startup_.get());
+  health_service_ = std::make_unique<rpc::HealthServiceImpl>(std::set<std::string>{
+      "hartonomous.v1.AtomService", "hartonomous.v1.SearchService", "hartonomous.v1.AdminService"});
+  // Until the catch-up is over these answer UNAVAILABLE with its progress.
+  gated_atoms_ = startup_->Gate(*atom_service_, "hartonomous.v1.AtomService");
+  gated_search_ = startup_->Gate(*search_service_, "hartonomous.v1.SearchService");
+  if (gated_atoms_ == nullptr || gated_search_ == nullptr) {
+    return Status::Internal("start-up gate: service descriptor missing");
+  }
+  return Status::Ok();
+}
+
+Status Daemon::Listen() {
+  rpc::GrpcServerOptions options;
+  options.listen = config_.listen;
+  options.max_content_bytes = config_.max_content_bytes;
+  options.max_threads = config_.max_threads;
+  options.max_concurrent_streams = config_.max_concurrent_streams;
+  HT_ASSIGN_OR_RETURN(rpc::GrpcServer built,
+                      rpc::BuildGrpcServer(options,
+                                           {gated_atoms_.get(), gated_search_.get(),
+                                            admin_service_.get(), health_service_.get()},
+                                           *in_flight_));
+  server_ = std::move(built.server);
+  port_ = built.port;
+  address_ = std::move(built.address);
+  std::cout << "hartonomousd listening on " << address_ << std::endl;
+  spdlog::info("hartonomousd {} listening on {} with data dir {}; starting", kVersion, address_,
+               config_.data_dir);
+  return Status::Ok();
+}
+
+int Daemon::Run() {
+  ran_ = true;
+  std::thread stopper([this] { Drain(stop_->Wait()); });
+  const bool started = CatchUp();
+  const bool failed = !started && startup_->state() != rpc::StartupGate::State::kStopping;
+  if (failed) stop_->Request("start-up failed");  // then stop as on SIGTERM
+  server_->Wait();
+  stopper.join();
+  StopStorage();
+  if (failed) return 1;
+  spdlog::info("stopped cleanly");
+  return 0;
+}
+
+void Daemon::RequestStop() { stop_->Request("stop requested"); }
+
+// Loads and catches up the vector indexes, publishing progress through the
+// gate; then opens it and reports SERVING. False when loading failed or was
+// stopped.
+bool Daemon::CatchUp() {
+  const auto began = std::chrono::steady_clock::now();
+  bool hold = !config_.testing_hold_start_until.empty();
+  engine::LoadObserver observer;
+  observer.progress = [&](const std::string& collection, uint64_t done, uint64_t total) {
+    startup_->SetReason(fmt::format("starting: replaying collection '{}': {} of {} vectors",
+                                    collection, done, total));
+    if (hold) {
+      hold = false;
+      HoldUntilExists(config_.testing_hold_start_until, *startup_);
+    }
+  };
+  observer.cancelled = [&] { return startup_->state() == rpc::StartupGate::State::kStopping; };
+  startup_->SetReason("starting: loading vector indexes");
+  if (Status loaded = embeddings_->Load(observer); !loaded.ok()) {
+    if (startup_->state() == rpc::StartupGate::State::kStopping) {
+      spdlog::info("start-up stopped: {}", loaded.message());
+    } else {
+      spdlog::error("start-up failed: {}", loaded.ToString());
+      std::cerr << "hartonomousd: " << loaded.message() << std::endl;
+    }
+    return false;
+  }
+  const engine::LoadTotals totals = embeddings_->load_totals();
+  startup_->Open(totals.replayed, totals.removed);
+  health_service_->SetServing();
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now() - began)
+                      .count();
+  spdlog::info(
+      "hartonomousd {} serving on {} with data dir {}: {} collections loaded in {} ms ({} vectors "
+      "replayed, {} removed, {} snapshotted after replay)",
+      kVersion, address_, config_.data_dir, totals.collections, ms, totals.replayed, totals.removed,
+      totals.snapshotted);
+  return true;
+}
+
+// Report NOT_SERVING, let in-flight calls finish (bounded), then stop; calls
+// still running at the deadline are cancelled. During start-up the catch-up
+// sees the stop and gives up between chunks.
+void Daemon::Drain(const std::string& why) {
+  spdlog::info("{}, draining", why);
+  startup_->Stop();
+  health_service_->Shutdown();
+  if (!in_flight_->WaitIdle(std::chrono::system_clock::now() + kDrainDeadline)) {
+    spdlog::warn("{} calls still running after {} s; cancelling them", in_flight_->count(),
+                 kDrainDeadline.count());
+  }
+  server_->Shutdown(std::chrono::system_clock::now());
+}
+
+// After the server: final snapshots while the writer still runs, then the
+// writer after its queue.
+void Daemon::StopStorage() {
+  embeddings_->Stop();
+  if (Status saved = atom_points_->SaveSnapshot(AtomPointsPath()); !saved.ok()) {
+    spdlog::warn("atom spatial keys: snapshot at shutdown failed: {}", saved.ToString());
+  }
+  writer_->Stop();
+}
+
+std::string Daemon::AtomPointsPath() const {
+  return (std::filesystem::path(config_.data_dir) / "atom_points.snap").string();
+}
+
+}  // namespace hartonomous

@@ -1,0 +1,156 @@
+// Daemon: hartonomousd's composition root. It builds the whole server from a
+// DaemonConfig, in one fixed order, registers the engines' cascade hooks in
+// one place (Wire), serves, and stops in the reverse order. main() parses the
+// flags and calls Start and Run; nothing else constructs engines or services.
+//
+// Order of Start (each step only after the previous one succeeded):
+//   1. the data-dir lock (one daemon per data dir),
+//   2. the LMDB environment and its tables, the page-token key,
+//   3. the WriteBatcher (the single writer thread),
+//   4. the engines: AtomEngine; EmbeddingEngine, not loaded yet; AtomPoints,
+//      from its snapshot of the last clean stop; PolicyEngine, with the
+//      default policies; DedupMatcher; DocumentEngine; GraphEngine,
+//   5. Wire(): the hooks between engines (what an atom's removal cascades
+//      to, the dedup matcher of ingest),
+//   6. the rpc services, AtomService and SearchService behind the start-up
+//      gate (rpc::StartupGate), AdminService and health,
+//   7. the gRPC server (rpc::BuildGrpcServer), listening; then
+//      "hartonomousd listening on HOST:PORT" on stdout.
+// A Start that fails returns the Status of the step that failed and releases
+// what it had built in the reverse order (so the lock is free again).
+//
+// Run: the catch-up of the vector indexes (EmbeddingEngine::Load) while the
+// gate answers UNAVAILABLE and health NOT_SERVING; then the gate opens and
+// health reports SERVING until SIGINT, SIGTERM or RequestStop(). The stop, in
+// the reverse order of Start: health NOT_SERVING and the drain of in-flight
+// calls (at most 10 s), the gRPC server shut down, the vector indexes' final
+// snapshots (EmbeddingEngine::Stop, while the writer still runs), the atom
+// points' snapshot, the writer stopped after its queue. The destructor then
+// releases the services, engines, writer, LMDB and the lock: members are
+// declared in construction order, so they are destroyed in reverse.
+//
+// Signals: SIGINT and SIGTERM must be blocked in every thread (main blocks
+// them before any thread starts); the daemon reads them from a signalfd. A
+// second signal is ignored.
+//
+// Thread-safety: Start, Run and the destructor on one thread; RequestStop
+// from any thread, any number of times.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "base/status.h"
+#include "server/daemon_config.h"
+
+namespace grpc {
+class Server;
+class Service;
+}  // namespace grpc
+
+namespace hartonomous {
+
+class DataDirLock;
+
+namespace storage {
+class Env;
+struct Tables;
+class WriteBatcher;
+}  // namespace storage
+
+namespace engine {
+class AtomEngine;
+class AtomPoints;
+class DedupMatcher;
+class DocumentEngine;
+class EmbeddingEngine;
+class GraphEngine;
+class PolicyEngine;
+}  // namespace engine
+
+namespace rpc {
+class AdminServiceImpl;
+class AtomServiceImpl;
+class HealthServiceImpl;
+class InFlightCalls;
+class SearchServiceImpl;
+class StartupGate;
+}  // namespace rpc
+
+class Daemon {
+ public:
+  // Builds everything and listens (see the file comment). The Status of
+  // the failed step otherwise, e.g. FailedPrecondition "--data-dir DIR: in
+  // use by another hartonomousd (pid N); ..." or Unavailable "--listen ADDR:
+  // cannot listen there (address in use or invalid)".
+  static Result<std::unique_ptr<Daemon>> Start(const DaemonConfig& config);
+  ~Daemon();
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  // Catches up, serves until a stop signal or RequestStop(), then stops.
+  // Returns the process exit code: 0 after a clean stop (also one during
+  // the catch-up), 1 when the catch-up failed. REQUIRES: called once.
+  int Run();
+
+  // Stops the daemon as SIGTERM does (drain, then Run returns), also before
+  // Run is called. Thread-safe, idempotent.
+  void RequestStop();
+
+  // The listening address with the bound port, e.g. "127.0.0.1:43117".
+  const std::string& address() const { return address_; }
+  int port() const { return port_; }
+
+ private:
+  class StopWaiter;
+
+  explicit Daemon(const DaemonConfig& config);
+
+  // The steps of Start, in order.
+  Status OpenStorage();
+  Status BuildEngines();
+  void Wire();
+  Status BuildServices();
+  Status Listen();
+
+  // Run's parts: the start-up catch-up (false when it failed or was
+  // stopped), the drain after a stop request, the engines' stop.
+  bool CatchUp();
+  void Drain(const std::string& why);
+  void StopStorage();
+  // DIR/atom_points.snap
+  std::string AtomPointsPath() const;
+
+  const DaemonConfig config_;
+  std::unique_ptr<StopWaiter> stop_;
+  // Storage.
+  std::unique_ptr<DataDirLock> lock_;
+  std::unique_ptr<storage::Env> env_;
+  std::unique_ptr<storage::Tables> tables_;
+  std::string page_token_key_;
+  std::unique_ptr<storage::WriteBatcher> writer_;
+  // Engines.
+  std::unique_ptr<engine::AtomEngine> atoms_;
+  std::unique_ptr<engine::EmbeddingEngine> embeddings_;
+  std::unique_ptr<engine::AtomPoints> atom_points_;
+  std::unique_ptr<engine::PolicyEngine> policies_;
+  std::unique_ptr<engine::DedupMatcher> matcher_;
+  std::unique_ptr<engine::DocumentEngine> documents_;
+  std::unique_ptr<engine::GraphEngine> graph_;
+  // Services.
+  std::unique_ptr<rpc::InFlightCalls> in_flight_;
+  std::unique_ptr<rpc::StartupGate> startup_;
+  std::unique_ptr<rpc::AtomServiceImpl> atom_service_;
+  std::unique_ptr<rpc::SearchServiceImpl> search_service_;
+  std::unique_ptr<rpc::AdminServiceImpl> admin_service_;
+  std::unique_ptr<rpc::HealthServiceImpl> health_service_;
+  std::unique_ptr<grpc::Service> gated_atoms_;
+  std::unique_ptr<grpc::Service> gated_search_;
+  // Server.
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  std::string address_;
+  bool ran_ = false;
+};
+
+}  // namespace hartonomous

@@ -1,0 +1,39 @@
+#include "server/rpc/admin/admin_service.h"
+
+#include "server/engine/admin/server_stats.h"
+#include "server/rpc/common/status_mapping.h"
+#include "server/version.h"
+
+namespace hartonomous::rpc {
+
+grpc::Status AdminServiceImpl::GetStats(grpc::ServerContext*, const v1::GetStatsRequest*,
+                                        v1::ServerStats* response) {
+  auto stats = engine::CollectServerStats(env_, tables_, writer_, started_at_us_);
+  if (!stats.ok()) return ToGrpcStatus(stats.status());
+  response->set_version(kVersion);
+  response->set_schema_version(stats->schema_version);
+  response->set_uptime_seconds(stats->uptime_seconds);
+  response->set_commits(stats->writer.commits);
+  response->set_write_requests(stats->writer.requests);
+  response->set_items_written(stats->writer.items);
+  response->set_map_size_bytes(stats->map_size_bytes);
+  response->set_map_resizes(stats->map_resizes);
+  response->set_data_file_bytes(stats->data_file_bytes);
+  response->set_in_flight_calls(in_flight_.count());
+  if (startup_ != nullptr) {
+    response->set_state(StartupStateName(startup_->state()));
+    response->set_state_reason(startup_->reason());
+    response->set_vectors_replayed_at_start(startup_->rows_replayed());
+    response->set_vectors_removed_at_start(startup_->rows_removed());
+  } else {
+    response->set_state(StartupStateName(StartupGate::State::kServing));
+  }
+  for (const auto& [name, entries] : stats->table_entries) {
+    auto* table = response->add_tables();
+    table->set_name(name);
+    table->set_entries(entries);
+  }
+  return grpc::Status::OK;
+}
+
+}  // namespace hartonomous::rpc

@@ -1,0 +1,175 @@
+#include "server/rpc/atom/atom_service.h"
+
+#include "server/rpc/atom/atom_convert.h"
+#include "server/rpc/atom/atom_streams.h"
+#include "server/rpc/atom/policy_convert.h"
+#include "server/rpc/common/client_stream.h"
+#include "server/rpc/common/status_mapping.h"
+
+namespace hartonomous::rpc {
+
+grpc::Status AtomServiceImpl::IngestAtom(grpc::ServerContext*, const v1::IngestAtomRequest* request,
+                                         v1::IngestAtomResponse* response) {
+  HT_RETURN_IF_GRPC_ERROR(ValidateIngest(*request, limits_));
+  std::vector<engine::AtomInput> inputs;
+  inputs.push_back(ToAtomInput(v1::IngestAtomRequest(*request)));
+  auto result = engine_.Ingest(std::move(inputs));
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  ToProto(result->atoms.front(), response);
+  return grpc::Status::OK;
+}
+
+grpc::Status AtomServiceImpl::IngestAtoms(grpc::ServerContext* context, ClientStream* stream,
+                                          v1::IngestAtomsResponse* response) {
+  IngestAtomsCollector atoms(limits_);
+  grpc::Status read =
+      ReadClientStream(context, stream, StreamLimits{limits_.max_batch_bytes}, atoms);
+  if (!read.ok()) return read;
+  auto result = engine_.Ingest(atoms.Take());
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  ToProto(*result, response);
+  return grpc::Status::OK;
+}
+
+grpc::Status AtomServiceImpl::GetAtom(grpc::ServerContext*, const v1::GetAtomRequest* request,
+                                      v1::Atom* response) {
+  HT_RETURN_IF_GRPC_ERROR(ValidateGetAtom(*request));
+  engine::ResponseBudget budget(limits_.max_response_bytes);
+  auto result = request->has_atom_id()
+                    ? engine_.Get(request->atom_id(), request->include_content(), &budget)
+                    : engine_.GetByHash(*ParseSha256Hex(request->content_hash()),
+                                        request->include_content(), &budget);
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  ToProto(std::move(result).value(), response);
+  return grpc::Status::OK;
+}
+
+grpc::Status AtomServiceImpl::ListAtoms(grpc::ServerContext*, const v1::ListAtomsRequest* request,
+                                        v1::ListAtomsResponse* response) {
+  HT_RETURN_IF_GRPC_ERROR(ValidateListAtoms(*request));
+  engine::AtomFilter filter{request->modality(), request->subtype(), request->source_type(),
+                            std::nullopt};
+  if (request->has_is_active()) filter.is_active = request->is_active();
+  engine::ResponseBudget budget(limits_.max_response_bytes);
+  auto page = engine_.List(filter, EffectivePageSize(request->page_size()), request->page_token(),
+                           request->include_content(), &budget);
+  if (!page.ok()) return ToGrpcStatus(page.status());
+  for (auto& view : page->atoms) ToProto(std::move(view), response->add_atoms());
+  response->set_next_page_token(page->next_page_token);
+  return grpc::Status::OK;
+}
+
+grpc::Status AtomServiceImpl::ReleaseAtom(grpc::ServerContext*,
+                                          const v1::ReleaseAtomRequest* request,
+                                          v1::Atom* response) {
+  HT_RETURN_IF_GRPC_ERROR(ValidateAtomId(request->atom_id()));
+  auto result = engine_.Release(request->atom_id());
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  ToProto(*result, response);
+  return grpc::Status::OK;
+}
+
+grpc::Status AtomServiceImpl::DeleteAtom(grpc::ServerContext*, const v1::DeleteAtomRequest* request,
+                                         v1::Atom* response) {
+  HT_RETURN_IF_GRPC_ERROR(ValidateAtomId(request->atom_id()));
+  auto result = engine_.Delete(request->atom_id());
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  ToProto(*result, response);
+  return grpc::Status::OK;
+}
+
+grpc::Status AtomServiceImpl::PurgeInactive(grpc::ServerContext*,
+                                            const v1::PurgeInactiveRequest* request,
+                                            v1::PurgeInactiveResponse* response) {
+  auto result = engine_.PurgeInactive(request->max_atoms());
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  response->set_atoms_purged(result->atoms_purged);
+  response->set_bytes_freed(result->bytes_freed);
+  response->set_dependent_rows_removed(result->dependent_rows_removed);
+  return grpc::Status::OK;
+}
+
+grpc::Status AtomServiceImpl::GetDedupStats(grpc::ServerContext*,
+                                            const v1::GetDedupStatsRequest* request,
+                                            v1::DedupStats* response) {
+  HT_RETURN_IF_GRPC_ERROR(ValidateTopN(request->top_n()));
+  auto report = engine_.DedupStats(EffectiveTopN(request->top_n()));
+  if (!report.ok()) return ToGrpcStatus(report.status());
+  ToProto(*report, response);
+  return grpc::Status::OK;
+}
+
+namespace {
+
+template <typename Request>
+engine::PolicyKey KeyOf(const Request& request) {
+  return engine::PolicyKey{request.policy_id(), request.policy_name()};
+}
+
+template <typename Request>
+Status ValidateKey(const Request& request) {
+  return ValidatePolicyKey(request.policy_id(), request.policy_name(),
+                           request.key_case() != Request::KEY_NOT_SET);
+}
+
+}  // namespace
+
+grpc::Status AtomServiceImpl::CreatePolicy(grpc::ServerContext*,
+                                           const v1::CreatePolicyRequest* request,
+                                           v1::DeduplicationPolicy* response) {
+  HT_RETURN_IF_GRPC_ERROR(ValidatePolicy(request->policy()));
+  auto created = policies_.Create(ToPolicyRecord(request->policy()));
+  if (!created.ok()) return ToGrpcStatus(created.status());
+  ToProto(*created, response);
+  return grpc::Status::OK;
+}
+
+grpc::Status AtomServiceImpl::GetPolicy(grpc::ServerContext*, const v1::GetPolicyRequest* request,
+                                        v1::DeduplicationPolicy* response) {
+  HT_RETURN_IF_GRPC_ERROR(ValidateKey(*request));
+  auto policy = policies_.Get(KeyOf(*request));
+  if (!policy.ok()) return ToGrpcStatus(policy.status());
+  ToProto(*policy, response);
+  return grpc::Status::OK;
+}
+
+grpc::Status AtomServiceImpl::ListPolicies(grpc::ServerContext*,
+                                           const v1::ListPoliciesRequest* request,
+                                           v1::ListPoliciesResponse* response) {
+  HT_RETURN_IF_GRPC_ERROR(ValidatePageSize(request->page_size()));
+  std::optional<bool> active;
+  if (request->has_is_active()) active = request->is_active();
+  engine::ResponseBudget budget(limits_.max_response_bytes);
+  auto page = policies_.List(active, EffectivePageSize(request->page_size()), request->page_token(),
+                             &budget);
+  if (!page.ok()) return ToGrpcStatus(page.status());
+  for (const auto& p : page->policies) ToProto(p, response->add_policies());
+  response->set_next_page_token(page->next_page_token);
+  return grpc::Status::OK;
+}
+
+grpc::Status AtomServiceImpl::UpdatePolicy(grpc::ServerContext*,
+                                           const v1::UpdatePolicyRequest* request,
+                                           v1::DeduplicationPolicy* response) {
+  const auto& policy = request->policy();
+  HT_RETURN_IF_GRPC_ERROR(ValidatePolicyKey(policy.policy_id(), policy.policy_name(), true));
+  HT_RETURN_IF_GRPC_ERROR(ValidatePolicy(policy, &request->update_mask()));
+  // With an id, policy_name may carry a new name; without one it is the key.
+  engine::PolicyKey key{policy.policy_id(), policy.policy_id() == 0 ? policy.policy_name() : ""};
+  auto updated = policies_.Update(key, ToPolicyPatch(policy, request->update_mask()));
+  if (!updated.ok()) return ToGrpcStatus(updated.status());
+  ToProto(*updated, response);
+  return grpc::Status::OK;
+}
+
+grpc::Status AtomServiceImpl::DeletePolicy(grpc::ServerContext*,
+                                           const v1::DeletePolicyRequest* request,
+                                           v1::DeletePolicyResponse* response) {
+  HT_RETURN_IF_GRPC_ERROR(ValidateKey(*request));
+  auto id = policies_.Delete(KeyOf(*request));
+  if (!id.ok()) return ToGrpcStatus(id.status());
+  response->set_policy_id(*id);
+  return grpc::Status::OK;
+}
+
+}  // namespace hartonomous::rpc

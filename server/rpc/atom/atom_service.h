@@ -1,0 +1,91 @@
+// AtomServiceImpl: hartonomous.v1.AtomService over engine::AtomEngine
+// (atoms), engine::DocumentEngine (documents, in document_rpc.cc) and
+// engine::GraphEngine (relations, in document_rpc.cc).
+// Each handler validates, converts, calls the engine and maps the Status.
+//
+// Thread-safety: thread-safe (the engine is).
+#pragma once
+
+#include "hartonomous/v1/atom_service.grpc.pb.h"
+#include "server/engine/atoms/atom_engine.h"
+#include "server/engine/dedup/policy_engine.h"
+#include "server/engine/documents/document_engine.h"
+#include "server/engine/graph/graph_engine.h"
+#include "server/rpc/atom/atom_validation.h"
+#include "server/rpc/common/client_stream.h"
+
+namespace hartonomous::rpc {
+
+class AtomServiceImpl final : public v1::AtomService::Service {
+ public:
+  AtomServiceImpl(engine::AtomEngine& engine, engine::PolicyEngine& policies,
+                  engine::DocumentEngine& documents, engine::GraphEngine& graph, Limits limits)
+      : engine_(engine),
+        policies_(policies),
+        documents_(documents),
+        graph_(graph),
+        limits_(limits) {
+    MarkMethodStreamed(ClientStreamMethodIndex(v1::AtomService::service_full_name(), "IngestAtoms"),
+                       new ClientStreamHandler<AtomServiceImpl, v1::IngestAtomsResponse>(
+                           &AtomServiceImpl::IngestAtoms, this));
+    MarkMethodStreamed(
+        ClientStreamMethodIndex(v1::AtomService::service_full_name(), "IngestDocument"),
+        new ClientStreamHandler<AtomServiceImpl, v1::IngestDocumentResponse>(
+            &AtomServiceImpl::IngestDocument, this));
+  }
+
+  grpc::Status IngestAtom(grpc::ServerContext*, const v1::IngestAtomRequest* request,
+                          v1::IngestAtomResponse* response) override;
+  // Client streams (IngestAtoms, IngestDocument) are read through
+  // ReadClientStream (client_stream.h) into their collectors
+  // (atom_streams.h); these replace the generated typed handlers.
+  grpc::Status IngestAtoms(grpc::ServerContext* context, ClientStream* stream,
+                           v1::IngestAtomsResponse* response);
+  grpc::Status GetAtom(grpc::ServerContext*, const v1::GetAtomRequest* request,
+                       v1::Atom* response) override;
+  grpc::Status ListAtoms(grpc::ServerContext*, const v1::ListAtomsRequest* request,
+                         v1::ListAtomsResponse* response) override;
+  grpc::Status ReleaseAtom(grpc::ServerContext*, const v1::ReleaseAtomRequest* request,
+                           v1::Atom* response) override;
+  grpc::Status DeleteAtom(grpc::ServerContext*, const v1::DeleteAtomRequest* request,
+                          v1::Atom* response) override;
+  grpc::Status PurgeInactive(grpc::ServerContext*, const v1::PurgeInactiveRequest* request,
+                             v1::PurgeInactiveResponse* response) override;
+  grpc::Status GetDedupStats(grpc::ServerContext*, const v1::GetDedupStatsRequest* request,
+                             v1::DedupStats* response) override;
+  grpc::Status CreatePolicy(grpc::ServerContext*, const v1::CreatePolicyRequest* request,
+                            v1::DeduplicationPolicy* response) override;
+  grpc::Status GetPolicy(grpc::ServerContext*, const v1::GetPolicyRequest* request,
+                         v1::DeduplicationPolicy* response) override;
+  grpc::Status ListPolicies(grpc::ServerContext*, const v1::ListPoliciesRequest* request,
+                            v1::ListPoliciesResponse* response) override;
+  grpc::Status UpdatePolicy(grpc::ServerContext*, const v1::UpdatePolicyRequest* request,
+                            v1::DeduplicationPolicy* response) override;
+  grpc::Status DeletePolicy(grpc::ServerContext*, const v1::DeletePolicyRequest* request,
+                            v1::DeletePolicyResponse* response) override;
+
+  grpc::Status IngestDocument(grpc::ServerContext* context, ClientStream* stream,
+                              v1::IngestDocumentResponse* response);
+  grpc::Status GetDocument(grpc::ServerContext*, const v1::GetDocumentRequest* request,
+                           grpc::ServerWriter<v1::GetDocumentResponse>* writer) override;
+  grpc::Status DeleteDocument(grpc::ServerContext*, const v1::DeleteDocumentRequest* request,
+                              v1::DeleteDocumentResponse* response) override;
+  grpc::Status AddRelations(grpc::ServerContext*, const v1::AddRelationsRequest* request,
+                            v1::AddRelationsResponse* response) override;
+  grpc::Status ListRelations(grpc::ServerContext*, const v1::ListRelationsRequest* request,
+                             v1::ListRelationsResponse* response) override;
+  grpc::Status TraverseRelations(grpc::ServerContext*, const v1::TraverseRelationsRequest* request,
+                                 v1::TraverseRelationsResponse* response) override;
+
+  // GetDocument sends content in messages of this size.
+  static constexpr size_t kDocumentChunkBytes = size_t{1} << 20;
+
+ private:
+  engine::AtomEngine& engine_;
+  engine::PolicyEngine& policies_;
+  engine::DocumentEngine& documents_;
+  engine::GraphEngine& graph_;
+  const Limits limits_;
+};
+
+}  // namespace hartonomous::rpc

@@ -1,0 +1,146 @@
+// AtomServiceImpl's document and relation handlers: validate, convert, call
+// DocumentEngine / GraphEngine, map the Status.
+#include "server/rpc/atom/atom_convert.h"
+#include "server/rpc/atom/atom_service.h"
+#include "server/rpc/atom/atom_streams.h"
+#include "server/rpc/common/client_stream.h"
+#include "server/rpc/common/status_mapping.h"
+#include "server/rpc/common/timestamp.h"
+
+namespace hartonomous::rpc {
+namespace {
+
+storage::Direction ToDirection(v1::RelationDirection d) {
+  return d == v1::PARENTS ? storage::Direction::kParents : storage::Direction::kChildren;
+}
+
+void ToProto(const storage::Edge& edge, v1::Relation* out) {
+  out->set_source_atom_id(edge.source);
+  out->set_target_atom_id(edge.target);
+  out->set_relation_type(edge.type);
+  out->set_ordinal(edge.ordinal);
+  out->set_weight(edge.record.weight());
+  out->set_metadata(edge.record.metadata());
+  ToTimestamp(edge.record.created_at_us(), out->mutable_created_at());
+}
+
+}  // namespace
+
+grpc::Status AtomServiceImpl::IngestDocument(grpc::ServerContext* context, ClientStream* stream,
+                                             v1::IngestDocumentResponse* response) {
+  IngestDocumentCollector document;
+  grpc::Status read =
+      ReadClientStream(context, stream, StreamLimits{limits_.max_batch_bytes}, document);
+  if (!read.ok()) return read;
+  auto result = documents_.Ingest(document.Take());
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  ToProto(*result, response);
+  return grpc::Status::OK;
+}
+
+grpc::Status AtomServiceImpl::GetDocument(grpc::ServerContext*,
+                                          const v1::GetDocumentRequest* request,
+                                          grpc::ServerWriter<v1::GetDocumentResponse>* writer) {
+  HT_RETURN_IF_GRPC_ERROR(ValidateDocumentId(request->document_id()));
+  auto doc = documents_.Get(request->document_id(), request->decoded());
+  if (!doc.ok()) return ToGrpcStatus(doc.status());
+  v1::GetDocumentResponse message;
+  auto* description = message.mutable_description();
+  ToProto(doc->root, description->mutable_root());
+  description->set_format(doc->format);
+  description->set_media_type(doc->media_type);
+  description->set_size(doc->data.size());
+  description->set_original(doc->original);
+  description->set_layout(doc->info.dump());
+  // Content follows in chunks of kDocumentChunkBytes, each far below the
+  // budget; only the description could be larger.
+  if (engine::ResponseBudget budget(limits_.max_response_bytes);
+      !budget.TryChargeItem(message.ByteSizeLong())) {
+    return ToGrpcStatus(budget.Exceeded("the description of document " +
+                                        std::to_string(request->document_id()) +
+                                        " alone is larger"));
+  }
+  if (!writer->Write(message)) return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
+  const std::string_view data(doc->data);
+  for (size_t at = 0; at < data.size(); at += kDocumentChunkBytes) {
+    message.Clear();
+    message.set_content(std::string(data.substr(at, kDocumentChunkBytes)));
+    if (!writer->Write(message))
+      return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status AtomServiceImpl::DeleteDocument(grpc::ServerContext*,
+                                             const v1::DeleteDocumentRequest* request,
+                                             v1::DeleteDocumentResponse* response) {
+  HT_RETURN_IF_GRPC_ERROR(ValidateDocumentId(request->document_id()));
+  auto result = documents_.Delete(request->document_id());
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  ToProto(result->root, response->mutable_root());
+  response->set_atoms_deactivated(result->atoms_deactivated);
+  return grpc::Status::OK;
+}
+
+grpc::Status AtomServiceImpl::AddRelations(grpc::ServerContext*,
+                                           const v1::AddRelationsRequest* request,
+                                           v1::AddRelationsResponse* response) {
+  HT_RETURN_IF_GRPC_ERROR(ValidateAddRelations(*request));
+  std::vector<engine::RelationInput> inputs;
+  for (const auto& r : request->relations()) {
+    engine::RelationInput in;
+    in.source_atom_id = r.source_atom_id();
+    in.target_atom_id = r.target_atom_id();
+    in.relation_type = r.relation_type();
+    if (r.has_ordinal()) in.ordinal = r.ordinal();
+    in.weight = r.has_weight() ? r.weight() : 1.0;
+    in.metadata = r.metadata();
+    inputs.push_back(std::move(in));
+  }
+  auto result = graph_.AddRelations(inputs);
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  uint64_t created = 0;
+  for (const auto& added : *result) {
+    ToProto(added.edge, response->add_relations());
+    created += added.created ? 1 : 0;
+  }
+  response->set_created(created);
+  return grpc::Status::OK;
+}
+
+grpc::Status AtomServiceImpl::ListRelations(grpc::ServerContext*,
+                                            const v1::ListRelationsRequest* request,
+                                            v1::ListRelationsResponse* response) {
+  HT_RETURN_IF_GRPC_ERROR(ValidateListRelations(*request));
+  engine::ResponseBudget budget(limits_.max_response_bytes);
+  auto page = graph_.ListRelations(
+      request->atom_id(), ToDirection(request->direction()), request->relation_type(),
+      EffectivePageSize(request->page_size()), request->page_token(), &budget);
+  if (!page.ok()) return ToGrpcStatus(page.status());
+  for (const auto& edge : page->edges) ToProto(edge, response->add_relations());
+  response->set_next_page_token(page->next_page_token);
+  return grpc::Status::OK;
+}
+
+grpc::Status AtomServiceImpl::TraverseRelations(grpc::ServerContext*,
+                                                const v1::TraverseRelationsRequest* request,
+                                                v1::TraverseRelationsResponse* response) {
+  HT_RETURN_IF_GRPC_ERROR(ValidateTraverse(*request));
+  const std::vector<std::string> types(request->relation_types().begin(),
+                                       request->relation_types().end());
+  engine::ResponseBudget budget(limits_.max_response_bytes);
+  auto result = graph_.Traverse(request->atom_id(), ToDirection(request->direction()), types,
+                                request->max_depth() == 0 ? 3 : request->max_depth(),
+                                request->max_nodes() == 0 ? 1000 : request->max_nodes(), &budget);
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  for (const auto& node : result->nodes) {
+    auto* out = response->add_nodes();
+    out->set_atom_id(node.atom_id);
+    out->set_depth(node.depth);
+    if (node.via) ToProto(*node.via, out->mutable_via());
+  }
+  response->set_truncated(result->truncated);
+  return grpc::Status::OK;
+}
+
+}  // namespace hartonomous::rpc

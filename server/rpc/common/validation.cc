@@ -1,0 +1,15 @@
+#include "server/rpc/common/validation.h"
+
+namespace hartonomous::rpc {
+
+Status ValidateJsonObject(std::string_view field, std::string_view text, size_t max_bytes,
+                          size_t max_depth) {
+  return ParseJsonObject(field, text, max_bytes, max_depth).status();
+}
+
+Status ValidateAtomId(uint64_t atom_id) {
+  if (atom_id == 0) return Status::InvalidArgument("atom_id: required, must be > 0");
+  return Status::Ok();
+}
+
+}  // namespace hartonomous::rpc

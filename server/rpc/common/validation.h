@@ -1,0 +1,33 @@
+// The validation rules every service shares: the byte limit and depth of a
+// JSON metadata field and the atom id of a request. Each rule names the field
+// and the rule in its message. Service-specific rules are in
+// atom/atom_validation.h (atoms, documents, relations, policies) and
+// search/search_validation.h (collections, embeddings, searches).
+//
+// Thread-safety: pure functions.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "base/json_limits.h"
+#include "base/status.h"
+
+namespace hartonomous::rpc {
+
+// Byte limit of a JSON metadata field (atom, embedding, document and policy
+// metadata); each is also bounded in depth by hartonomous::kMaxJsonDepth.
+inline constexpr size_t kMaxMetadataBytes = size_t{1} << 20;
+
+// JSON object text (or empty), at most max_bytes and nested at most
+// max_depth levels (kMaxJsonDepth unless the field is stored nested); see
+// hartonomous::ParseJsonObject for the messages. Every JSON field of a
+// request goes through here or through ParseJsonObject.
+Status ValidateJsonObject(std::string_view field, std::string_view text, size_t max_bytes,
+                          size_t max_depth = kMaxJsonDepth);
+
+// "atom_id: required, must be > 0".
+Status ValidateAtomId(uint64_t atom_id);
+
+}  // namespace hartonomous::rpc

@@ -1,0 +1,194 @@
+#include "server/rpc/search/search_service.h"
+
+#include "server/rpc/common/client_stream.h"
+#include "server/rpc/common/status_mapping.h"
+#include "server/rpc/common/validation.h"
+#include "server/rpc/search/search_convert.h"
+#include "server/rpc/search/search_streams.h"
+
+namespace hartonomous::rpc {
+namespace {
+
+// The same code, with the message's field path prefixed.
+Status Prefixed(const std::string& prefix, const Status& s) {
+  std::string m = prefix + s.message();
+  switch (s.code()) {
+    case Status::Code::kInvalidArgument:
+      return Status::InvalidArgument(std::move(m));
+    case Status::Code::kNotFound:
+      return Status::NotFound(std::move(m));
+    default:
+      return s;
+  }
+}
+
+}  // namespace
+
+grpc::Status SearchServiceImpl::CreateCollection(grpc::ServerContext*,
+                                                 const v1::CreateCollectionRequest* request,
+                                                 v1::Collection* response) {
+  HT_RETURN_IF_GRPC_ERROR(ValidateCreateCollection(*request));
+  auto info = engine_.CreateCollection(request->name(), ToCollectionSpec(request->spec()));
+  if (!info.ok()) return ToGrpcStatus(info.status());
+  ToProto(*info, response);
+  return grpc::Status::OK;
+}
+
+grpc::Status SearchServiceImpl::GetCollection(grpc::ServerContext*,
+                                              const v1::GetCollectionRequest* request,
+                                              v1::Collection* response) {
+  HT_RETURN_IF_GRPC_ERROR(ValidateCollectionName("name", request->name()));
+  auto info = engine_.GetCollection(request->name());
+  if (!info.ok()) return ToGrpcStatus(info.status());
+  ToProto(*info, response);
+  return grpc::Status::OK;
+}
+
+grpc::Status SearchServiceImpl::ListCollections(grpc::ServerContext*,
+                                                const v1::ListCollectionsRequest*,
+                                                v1::ListCollectionsResponse* response) {
+  engine::ResponseBudget budget(limits_.max_response_bytes);
+  for (const auto& info : engine_.ListCollections()) {
+    auto* out = response->add_collections();
+    ToProto(info, out);
+    HT_RETURN_IF_GRPC_ERROR(budget.ChargeItem(out->ByteSizeLong(), "too many collections"));
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status SearchServiceImpl::DeleteCollection(grpc::ServerContext*,
+                                                 const v1::DeleteCollectionRequest* request,
+                                                 v1::DeleteCollectionResponse*) {
+  HT_RETURN_IF_GRPC_ERROR(ValidateCollectionName("name", request->name()));
+  return ToGrpcStatus(engine_.DeleteCollection(request->name()));
+}
+
+grpc::Status SearchServiceImpl::AddEmbeddings(grpc::ServerContext* context, ClientStream* stream,
+                                              v1::AddEmbeddingsResponse* response) {
+  AddEmbeddingsCollector embeddings(limits_);
+  grpc::Status read =
+      ReadClientStream(context, stream, StreamLimits{limits_.max_stream_bytes}, embeddings);
+  if (!read.ok()) return read;
+  auto summary =
+      engine_.AddEmbeddings(embeddings.collection(), embeddings.create(), embeddings.TakeInputs());
+  if (!summary.ok()) return ToGrpcStatus(summary.status());
+  ToProto(*summary, response);
+  return grpc::Status::OK;
+}
+
+grpc::Status SearchServiceImpl::GetEmbeddings(grpc::ServerContext*,
+                                              const v1::GetEmbeddingsRequest* request,
+                                              v1::GetEmbeddingsResponse* response) {
+  HT_RETURN_IF_GRPC_ERROR(ValidateAtomId(request->atom_id()));
+  if (!request->collection().empty()) {
+    HT_RETURN_IF_GRPC_ERROR(ValidateCollectionName("collection", request->collection()));
+  }
+  auto rows = engine_.GetEmbeddings(request->atom_id(), request->collection());
+  if (!rows.ok()) return ToGrpcStatus(rows.status());
+  engine::ResponseBudget budget(limits_.max_response_bytes);
+  for (const auto& row : *rows) {
+    auto* out = response->add_embeddings();
+    ToProto(row, engine_.CollectionName(row.collection_id()), out);
+    if (auto points = engine_.PointsOf(row)) {
+      ToProto(points->first, out->mutable_spatial_geometry());
+      ToProto(points->second, out->mutable_spatial_coarse());
+    }
+    HT_RETURN_IF_GRPC_ERROR(
+        budget.ChargeItem(out->ByteSizeLong(), "name one collection in the request"));
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status SearchServiceImpl::DeleteEmbedding(grpc::ServerContext*,
+                                                const v1::DeleteEmbeddingRequest* request,
+                                                v1::DeleteEmbeddingResponse*) {
+  HT_RETURN_IF_GRPC_ERROR(ValidateCollectionName("collection", request->collection()));
+  HT_RETURN_IF_GRPC_ERROR(ValidateAtomId(request->atom_id()));
+  return ToGrpcStatus(engine_.DeleteEmbedding(request->collection(), request->atom_id()));
+}
+
+grpc::Status SearchServiceImpl::Search(grpc::ServerContext*, const v1::SearchRequest* request,
+                                       v1::SearchResponse* response) {
+  HT_RETURN_IF_GRPC_ERROR(ValidateSearch("", *request, limits_));
+  engine::ResponseBudget budget(limits_.max_response_bytes);
+  auto result = engine_.Search(ToSearchQuery(*request), &budget);
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  ToProto(std::move(result).value(), response);
+  return grpc::Status::OK;
+}
+
+grpc::Status SearchServiceImpl::BatchSearch(grpc::ServerContext*,
+                                            const v1::BatchSearchRequest* request,
+                                            v1::BatchSearchResponse* response) {
+  HT_RETURN_IF_GRPC_ERROR(ValidateBatchSearch(*request, limits_));
+  // One budget for the whole response: the searches' hits add up.
+  engine::ResponseBudget budget(limits_.max_response_bytes);
+  for (int i = 0; i < request->searches_size(); ++i) {
+    auto result = engine_.Search(ToSearchQuery(request->searches(i)), &budget);
+    if (!result.ok()) {
+      return ToGrpcStatus(Prefixed("searches[" + std::to_string(i) + "].", result.status()));
+    }
+    ToProto(std::move(result).value(), response->add_results());
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status SearchServiceImpl::RebuildIndex(grpc::ServerContext*,
+                                             const v1::RebuildIndexRequest* request,
+                                             v1::Collection* response) {
+  HT_RETURN_IF_GRPC_ERROR(ValidateCollectionName("collection", request->collection()));
+  auto info = engine_.Rebuild(request->collection());
+  if (!info.ok()) return ToGrpcStatus(info.status());
+  ToProto(*info, response);
+  return grpc::Status::OK;
+}
+
+grpc::Status SearchServiceImpl::SnapshotIndex(grpc::ServerContext*,
+                                              const v1::SnapshotIndexRequest* request,
+                                              v1::Collection* response) {
+  HT_RETURN_IF_GRPC_ERROR(ValidateCollectionName("collection", request->collection()));
+  auto info = engine_.Snapshot(request->collection());
+  if (!info.ok()) return ToGrpcStatus(info.status());
+  ToProto(*info, response);
+  return grpc::Status::OK;
+}
+
+grpc::Status SearchServiceImpl::RefitProjection(grpc::ServerContext*,
+                                                const v1::RefitProjectionRequest* request,
+                                                v1::ProjectionInfo* response) {
+  HT_RETURN_IF_GRPC_ERROR(ValidateRefitProjection(*request));
+  auto summary = engine_.RefitProjection(request->collection(), ToRefitOptions(*request));
+  if (!summary.ok()) return ToGrpcStatus(summary.status());
+  ToProto(summary->projection, summary->points, response);
+  response->set_reprojected(summary->reprojected);
+  return grpc::Status::OK;
+}
+
+grpc::Status SearchServiceImpl::SpatialQuery(grpc::ServerContext*,
+                                             const v1::SpatialQueryRequest* request,
+                                             v1::SpatialQueryResponse* response) {
+  HT_RETURN_IF_GRPC_ERROR(ValidateSpatialQuery(*request, limits_));
+  const engine::SpatialQueryInput input = ToSpatialQuery(*request);
+  auto result = request->space() == v1::SPATIAL_SPACE_ATOM ? atom_points_.Query(input)
+                                                           : engine_.SpatialQuery(input);
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  engine::ResponseBudget budget(limits_.max_response_bytes);
+  ToProto(*result, budget, response);
+  return grpc::Status::OK;
+}
+
+grpc::Status SearchServiceImpl::HybridSearch(grpc::ServerContext*,
+                                             const v1::HybridSearchRequest* request,
+                                             v1::HybridSearchResponse* response) {
+  HT_RETURN_IF_GRPC_ERROR(ValidateHybridSearch(*request, limits_));
+  engine::ResponseBudget budget(limits_.max_response_bytes);
+  auto result = engine_.HybridSearch(ToHybridQuery(*request), &budget);
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  ToProto(std::move(result).value(), response);
+  response->set_mode(request->mode() == v1::HYBRID_MODE_PREFILTER_AND_ANN
+                         ? v1::HYBRID_MODE_PREFILTER_AND_ANN
+                         : v1::HYBRID_MODE_PREFILTER);
+  return grpc::Status::OK;
+}
+
+}  // namespace hartonomous::rpc

@@ -1,0 +1,50 @@
+#include "server/rpc/server_builder.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/resource_quota.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstdint>
+
+#include "server/rpc/interceptors/unparsed_request.h"
+
+namespace hartonomous::rpc {
+
+Result<GrpcServer> BuildGrpcServer(const GrpcServerOptions& options,
+                                   const std::vector<grpc::Service*>& services,
+                                   InFlightCalls& in_flight) {
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  GrpcServer built;
+  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &built.port);
+  // Room for one maximal atom plus its other fields.
+  builder.SetMaxReceiveMessageSize(static_cast<int>(
+      std::min<size_t>(options.max_content_bytes + (size_t{16} << 20), INT32_MAX)));
+  builder.SetMaxSendMessageSize(-1);
+  // Without this gRPC sets SO_REUSEPORT and a second daemon could share the port.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  // Bound the sync server's threads (one per running call): past the cap a
+  // new call gets RESOURCE_EXHAUSTED instead of another thread.
+  grpc::ResourceQuota quota("hartonomousd");
+  quota.SetMaxThreads(static_cast<int>(options.max_threads));
+  builder.SetResourceQuota(quota);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                             static_cast<int>(options.max_concurrent_streams));
+  for (grpc::Service* service : services) builder.RegisterService(service);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(in_flight.MakeFactory());
+  interceptors.push_back(MakeUnparsedRequestInterceptorFactory());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  built.server = builder.BuildAndStart();
+  if (built.server == nullptr || built.port == 0) {
+    return Status::Unavailable("--listen " + options.listen +
+                               ": cannot listen there (address in use or invalid)");
+  }
+  built.address =
+      options.listen.substr(0, options.listen.rfind(':')) + ":" + std::to_string(built.port);
+  return built;
+}
+
+}  // namespace hartonomous::rpc

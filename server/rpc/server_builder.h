@@ -1,0 +1,64 @@
+// BuildGrpcServer: the one place where hartonomousd's gRPC server is put
+// together (as etcd's v3rpc.Server): its listening port, message sizes,
+// thread and stream limits, the services, server reflection and the server
+// interceptors. Which services exist and how they are wired to the engines
+// is the daemon's business (server/daemon.h); how they are served is this.
+//
+// Every server this builds:
+//   - listens on options.listen without SO_REUSEPORT, so that a port already
+//     in use is an error instead of a port shared by two daemons;
+//   - accepts a request of one maximal atom (max_content_bytes) plus 16 MiB
+//     for its other fields and sends responses of any size (the response
+//     budget of each RPC bounds them, engine::ResponseBudget);
+//   - runs at most max_threads calls at once (a call past that gets
+//     RESOURCE_EXHAUSTED) and max_concurrent_streams per connection;
+//   - serves gRPC server reflection;
+//   - runs the interceptors in this order: the in-flight counter (every call,
+//     for the drain, interceptors/in_flight.h), then the status of a request
+//     that does not parse (interceptors/unparsed_request.h).
+//
+// Thread-safety: call from one thread; the returned server is thread-safe.
+#pragma once
+
+#include <grpcpp/server.h>
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "server/rpc/interceptors/in_flight.h"
+
+namespace hartonomous::rpc {
+
+struct GrpcServerOptions {
+  // HOST:PORT; port 0 picks a free port (--listen). Default: 127.0.0.1:50051.
+  std::string listen = "127.0.0.1:50051";
+  // Largest atom content (--max-content-bytes). Default: 64 MiB.
+  size_t max_content_bytes = size_t{64} << 20;
+  // Most threads of the synchronous server, one per running call
+  // (--max-threads). Default: 256.
+  size_t max_threads = 256;
+  // Most concurrent calls (HTTP/2 streams) on one client connection
+  // (--max-concurrent-streams). Default: 100.
+  size_t max_concurrent_streams = 100;
+};
+
+struct GrpcServer {
+  std::unique_ptr<grpc::Server> server;
+  // The bound port (the one chosen when options.listen asked for port 0).
+  int port = 0;
+  // options.listen's host with the bound port, e.g. "127.0.0.1:43117".
+  std::string address;
+};
+
+// Builds and starts the server with `services` registered in their order.
+// Unavailable "--listen ADDR: cannot listen there (address in use or
+// invalid)" when it cannot listen. REQUIRES: services and in_flight outlive
+// the server.
+Result<GrpcServer> BuildGrpcServer(const GrpcServerOptions& options,
+                                   const std::vector<grpc::Service*>& services,
+                                   InFlightCalls& in_flight);
+
+}  // namespace hartonomous::rpc

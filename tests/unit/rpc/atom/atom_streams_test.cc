@@ -1,0 +1,92 @@
+// The collectors of AtomService's client streams, message by message,
+// without a network.
+#include "server/rpc/atom/atom_streams.h"
+
+#include <catch2/catch.hpp>
+#include <string>
+#include <vector>
+
+using namespace hartonomous;
+using namespace hartonomous::rpc;
+
+namespace {
+
+v1::IngestAtomsRequest Atoms(std::vector<std::string> contents) {
+  v1::IngestAtomsRequest request;
+  for (auto& content : contents) {
+    auto* atom = request.add_atoms();
+    atom->set_content(std::move(content));
+    atom->set_modality("text");
+  }
+  return request;
+}
+
+}  // namespace
+
+TEST_CASE("IngestAtoms: atoms of every message, named by their position in the stream") {
+  IngestAtomsCollector atoms{Limits{}};
+  auto first = Atoms({"a", "b"});
+  REQUIRE(atoms.Add(first, 0).ok());
+  auto second = Atoms({"c", ""});
+  const Status bad = atoms.Add(second, 1);
+  CHECK(bad.code() == Status::Code::kInvalidArgument);
+  CHECK(bad.message() == "atoms[3].content: must not be empty");
+
+  IngestAtomsCollector good{Limits{}};
+  auto again = Atoms({"a", "b"});  // Add moved the atoms out of `first`
+  REQUIRE(good.Add(again, 0).ok());
+  auto empty = Atoms({});
+  REQUIRE(good.Add(empty, 1).ok());
+  auto third = Atoms({"c"});
+  REQUIRE(good.Add(third, 2).ok());
+  REQUIRE(good.Finish().ok());
+  const std::vector<engine::AtomInput> inputs = good.Take();
+  REQUIRE(inputs.size() == 3);
+  CHECK(inputs[0].content == "a");
+  CHECK(inputs[2].content == "c");
+  CHECK(inputs[2].field == "atoms[2]");
+}
+
+TEST_CASE("IngestAtoms: a stream without atoms, or whose results do not fit, fails") {
+  IngestAtomsCollector none{Limits{}};
+  auto empty = Atoms({});
+  REQUIRE(none.Add(empty, 0).ok());
+  CHECK(none.Finish().message() == "atoms: the stream carried no atoms");
+
+  Limits limits;
+  limits.max_response_bytes =
+      2 * (IngestAtomsCollector::kIngestResultBytes + engine::ResponseBudget::kItemFraming);
+  IngestAtomsCollector small(limits);
+  auto two = Atoms({"a", "b"});
+  REQUIRE(small.Add(two, 0).ok());
+  auto one_more = Atoms({"c"});
+  const Status over = small.Add(one_more, 1);
+  CHECK(over.code() == Status::Code::kResourceExhausted);
+  CHECK_THAT(over.message(), Catch::EndsWith("atoms: the stream's results (one per atom) do not "
+                                             "fit; split it into several streams"));
+}
+
+TEST_CASE("IngestDocument: the first message's header with the content of all") {
+  IngestDocumentCollector document;
+  v1::IngestDocumentRequest first;
+  first.set_modality("text");
+  first.set_source_uri("file:///a.txt");
+  first.set_metadata(R"({"k":1})");
+  first.set_content("hello ");
+  REQUIRE(document.Add(first, 0).ok());
+  v1::IngestDocumentRequest more;
+  more.set_content("world");
+  more.set_source_uri("ignored after the first message");
+  REQUIRE(document.Add(more, 1).ok());
+  REQUIRE(document.Finish().ok());
+  const engine::DocumentInput input = document.Take();
+  CHECK(input.content == "hello world");
+  CHECK(input.modality == "text");
+  CHECK(input.source_uri == "file:///a.txt");
+  CHECK(input.metadata == R"({"k":1})");
+
+  IngestDocumentCollector bad;
+  v1::IngestDocumentRequest header;
+  header.set_modality("Not A Token");
+  CHECK(bad.Add(header, 0).code() == Status::Code::kInvalidArgument);
+}
