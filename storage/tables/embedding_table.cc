@@ -1,5 +1,6 @@
 #include "storage/tables/embedding_table.h"
 
+#include <cstring>
 #include <limits>
 #include <utility>
 
@@ -163,6 +164,17 @@ Result<uint64_t> EmbeddingTable::RemoveCollection(WriteTxn& txn, uint64_t collec
   for (const auto& key : row_keys) HT_RETURN_IF_ERROR(txn.Del(t_.atom_embeddings, key).status());
   HT_RETURN_IF_ERROR(txn.DelPrefix(t_.embeddings_by_seq, Be64Key(collection_id)).status());
   return static_cast<uint64_t>(row_keys.size());
+}
+
+std::vector<float> EmbeddingTable::VectorOf(const EmbeddingRecord& row) {
+  std::vector<float> v(row.vector().size() / sizeof(float));
+  std::memcpy(v.data(), row.vector().data(), v.size() * sizeof(float));
+  return v;
+}
+
+void EmbeddingTable::SetVector(EmbeddingRecord* row, const std::vector<float>& vector) {
+  row->set_vector(std::string(reinterpret_cast<const char*>(vector.data()),
+                              vector.size() * sizeof(float)));
 }
 
 }  // namespace hartonomous::storage

@@ -88,6 +88,11 @@ class EmbeddingTable {
   // Deletes every row of the collection and their entries; returns how many.
   Result<uint64_t> RemoveCollection(WriteTxn& txn, uint64_t collection_id) const;
 
+  // EmbeddingRecord.vector: the components, little-endian float32, at the
+  // real dimension (never padded).
+  static std::vector<float> VectorOf(const EmbeddingRecord& row);
+  static void SetVector(EmbeddingRecord* row, const std::vector<float>& vector);
+
  private:
   const Tables& t_;
 };
