@@ -11,10 +11,10 @@
 #include <string>
 #include <vector>
 
-#include "tests/unit/storage/temp_env.h"
 #include "index/distance.h"
 #include "server/engine/atoms/atom_engine.h"
 #include "server/engine/vectors/embedding_engine.h"
+#include "tests/unit/storage/temp_env.h"
 
 namespace hartonomous::engine::testing_fixture {
 
