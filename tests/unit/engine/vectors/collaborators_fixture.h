@@ -17,6 +17,7 @@
 #include "server/engine/vectors/spatial_search.h"
 #include "server/engine/vectors/vector_search.h"
 #include "storage/write_batcher.h"
+#include "tests/unit/engine/vectors/embedding_fixture.h"
 #include "tests/unit/storage/temp_env.h"
 
 namespace hartonomous::engine::testing_parts {
@@ -43,21 +44,9 @@ inline CollectionSpec FlatSpec(uint32_t dim, const std::string& type = "text",
 struct Parts {
   explicit Parts(EmbeddingEngineOptions o = QuietOptions()) : options(std::move(o)) {}
 
-  // n atoms; atom i has modality m{i%3} and metadata {"n": i}.
+  // See testing_fixture::MakeAtoms.
   std::vector<uint64_t> MakeAtoms(size_t n, const std::string& tag = "") {
-    std::vector<AtomInput> inputs;
-    for (size_t i = 0; i < n; ++i) {
-      AtomInput in;
-      in.content = tag + "atom " + std::to_string(i);
-      in.modality = "m" + std::to_string(i % 3);
-      in.metadata = "{\"n\":" + std::to_string(i) + "}";
-      inputs.push_back(in);
-    }
-    auto r = atoms.Ingest(inputs);
-    REQUIRE(r.ok());
-    std::vector<uint64_t> ids;
-    for (const auto& a : r->atoms) ids.push_back(a.atom_id);
-    return ids;
+    return testing_fixture::MakeAtoms(atoms, n, tag);
   }
 
   std::shared_ptr<Collection> Create(const std::string& name, const CollectionSpec& spec) {
@@ -83,11 +72,6 @@ struct Parts {
   VectorSearch search{t.env(), t.tables(), collections, options.max_widen_rounds};
 };
 
-inline std::vector<float> RandomVector(std::mt19937& rng, size_t dim) {
-  std::normal_distribution<float> dist(0.0f, 1.0f);
-  std::vector<float> v(dim);
-  for (auto& x : v) x = dist(rng);
-  return v;
-}
+using testing_fixture::RandomVector;
 
 }  // namespace hartonomous::engine::testing_parts

@@ -21,6 +21,14 @@ std::vector<uint64_t> Line(Parts& p, const std::string& collection, size_t n) {
   return atoms;
 }
 
+SearchQuery Query(std::vector<float> vector, size_t k) {
+  SearchQuery q;
+  q.collection = "c";
+  q.vector = std::move(vector);
+  q.k = k;
+  return q;
+}
+
 std::vector<uint64_t> AtomsOf(const std::vector<SearchHit>& hits) {
   std::vector<uint64_t> out;
   for (const auto& h : hits) out.push_back(h.atom_id);
@@ -31,10 +39,7 @@ TEST_CASE("vector search: exact paths, filters and the query atom left out") {
   Parts p;
   p.Create("c", FlatSpec(2));
   auto atoms = Line(p, "c", 9);  // modality m{i%3}
-  SearchQuery q;
-  q.collection = "c";
-  q.vector = {4.1f, 0};
-  q.k = 3;
+  SearchQuery q = Query({4.1f, 0}, 3);
   auto plain = p.search.Search(q, nullptr);
   REQUIRE(plain.ok());
   CHECK(plain->path == SearchPath::kExact);  // a flat index is exact
@@ -61,10 +66,7 @@ TEST_CASE("vector search: is_active filters as ListAtoms does, active only in se
   p.Create("c", FlatSpec(2));
   auto atoms = Line(p, "c", 4);
   REQUIRE(p.atoms.Release(atoms[1]).ok());  // inactive; its embedding stays
-  SearchQuery q;
-  q.collection = "c";
-  q.vector = {0.9f, 0};
-  q.k = 4;
+  SearchQuery q = Query({0.9f, 0}, 4);
   auto any = p.search.Search(q, nullptr);
   REQUIRE(any.ok());
   CHECK(any->hits.size() == 4);
@@ -84,10 +86,7 @@ TEST_CASE("vector search: an ANN index answers alone, or widens and filters") {
   spec.index_kind = "hnsw";
   p.Create("c", spec);
   auto atoms = Line(p, "c", 200);
-  SearchQuery q;
-  q.collection = "c";
-  q.vector = {100, 0};
-  q.k = 1;
+  SearchQuery q = Query({100, 0}, 1);
   auto plain = p.search.Search(q, nullptr);
   REQUIRE(plain.ok());
   CHECK(plain->path == SearchPath::kAnn);
@@ -157,7 +156,7 @@ TEST_CASE("vector search: errors name the field; hits are charged to the budget"
   auto fits = p.search.Search(q, &roomy);
   REQUIRE(fits.ok());
   REQUIRE(fits->hits.size() == 5);
-  CHECK(fits->hits[0].metadata == R"({"n":0})");
+  CHECK(fits->hits[0].metadata == R"({"color":"c0","n":0})");
   ResponseBudget tiny(64);
   auto refused = p.search.Search(q, &tiny);
   CHECK(refused.status().code() == Status::Code::kResourceExhausted);
