@@ -1,5 +1,8 @@
 #include "server/engine/vectors/embedding_engine.h"
 
+#include <algorithm>
+#include <utility>
+
 #include "storage/tables/atom_table.h"
 #include "storage/tables/embedding_table.h"
 
