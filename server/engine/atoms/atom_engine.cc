@@ -198,12 +198,7 @@ Result<AtomPage> AtomEngine::List(const AtomFilter& filter, int page_size,
       PageTokenCodec::Fingerprint({filter.modality, filter.subtype, filter.source_type, active});
   storage::ReadTxn txn(env_);
   HT_RETURN_IF_ERROR(txn.status());
-  auto keep = [&filter](const AtomRecord& rec) {
-    return (filter.modality.empty() || rec.modality() == filter.modality) &&
-           (filter.subtype.empty() || rec.subtype() == filter.subtype) &&
-           (filter.source_type.empty() || rec.source_type() == filter.source_type) &&
-           (!filter.is_active || rec.is_active() == *filter.is_active);
-  };
+  auto keep = [&filter](const AtomRecord& rec) { return filter.Matches(rec); };
   AtomTable atoms(tables_);
   HT_ASSIGN_OR_RETURN(
       auto found,

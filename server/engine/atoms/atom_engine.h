@@ -18,6 +18,7 @@
 
 #include "base/sha256.h"
 #include "base/status.h"
+#include "server/engine/atoms/atom_filter.h"
 #include "server/engine/dedup/dedup_matcher.h"
 #include "server/engine/common/page_token.h"
 #include "server/engine/common/response_budget.h"
@@ -73,13 +74,6 @@ struct AtomView {
   std::optional<std::string> content;  // when asked for
 };
 
-struct AtomFilter {
-  std::string modality;     // empty = any
-  std::string subtype;      // empty = any
-  std::string source_type;  // empty = any
-  std::optional<bool> is_active;
-};
-
 struct AtomPage {
   std::vector<AtomView> atoms;
   std::string next_page_token;  // empty = last page
@@ -131,8 +125,10 @@ class AtomEngine {
   Result<AtomView> Get(uint64_t atom_id, bool include_content, ResponseBudget* budget = nullptr);
   Result<AtomView> GetByHash(const Sha256Digest& hash, bool include_content,
                              ResponseBudget* budget = nullptr);
-  // page_size: REQUIRES 1..kMaxPageSize. With a budget, the page ends early
-  // (with a next_page_token) before the first atom that would not fit;
+  // page_size: REQUIRES 1..kMaxPageSize. The page token is bound to the
+  // filter's modality, subtype, source_type and is_active (the fields
+  // ListAtoms sets). With a budget, the page ends early (with a
+  // next_page_token) before the first atom that would not fit;
   // ResourceExhausted when the first atom alone does not fit.
   Result<AtomPage> List(const AtomFilter& filter, int page_size, std::string_view page_token,
                         bool include_content, ResponseBudget* budget = nullptr);

@@ -175,7 +175,7 @@ Result<std::optional<DedupCandidate>> DedupMatcher::NearestSemantic(std::string_
   query.collection = e.collection;
   query.vector = std::move(probe);
   query.k = kCandidates;
-  query.filter.active_only = true;
+  query.filter.is_active = true;  // active atoms only
   HT_ASSIGN_OR_RETURN(SearchResult found, embeddings_.Search(query));
   for (const SearchHit& hit : found.hits) {
     auto rows = embeddings_.GetEmbeddings(hit.atom_id, e.collection);

@@ -14,9 +14,9 @@
 // (the vector the metric compares).
 //
 // Thread-safety: Project/Snap/queries are safe from many threads. Upsert and
-// Remove are serialised by the caller (EmbeddingEngine's per-collection apply
-// lock); a query running during one may see the fine point moved before the
-// coarse one.
+// Remove are serialised by the caller (the per-collection apply lock,
+// Collection::apply_mu); a query running during one may see the fine point
+// moved before the coarse one.
 #pragma once
 
 #include <cstdint>

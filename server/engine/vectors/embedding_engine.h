@@ -2,284 +2,54 @@
 // document's AtomEmbedding rows) and search over them, with the in-memory
 // indexes kept in step with LMDB. Transport-free: no gRPC.
 //
-// Storage and indexes:
-//  - LMDB is the source of truth (tables "collections", "collection_names",
-//    "atom_embeddings", "embeddings_by_seq"; see storage/schema.h).
-//  - Each collection has one VectorIndex (kind chosen by name through
-//    index::IndexRegistry). Committed writes reach the index in commit order
-//    from WriteTxn::OnCommit hooks, i.e. before the write is acknowledged: an
-//    acknowledged embedding is searchable.
-//  - Indexes are snapshotted to <snapshot_dir>/<collection_id>/ in the
-//    background (write to a temporary file, fsync, rename: a crash
-//    mid-snapshot leaves the previous snapshot usable). On Open each index is
-//    loaded from its newest readable snapshot and caught up with LMDB: rows
-//    written after the snapshot's watermark are added, rows deleted since are
-//    removed. Nothing is rebuilt unless no snapshot can be read. The rows to
-//    add are read first, then inserted into the index by several threads
-//    (replay_threads) in chunks, with progress reported to a LoadObserver;
-//    a collection that replayed at least snapshot_after_replay rows is
-//    snapshotted at once, so a second crash does not replay them again.
-//  - Deletes mark the index; Rebuild (and the background thread, past
-//    rebuild_deleted_fraction) builds a fresh index and swaps it in.
-//  - Each collection also has a CollectionSpace: its 3D projection (table
-//    "projections"; the seeded random projection until fitted) and R-trees of
-//    every embedding's projected fine and coarse points, kept in step by the
-//    same commit hooks. The fine points are snapshotted with the index and
-//    caught up the same way. Once a collection holds projection_fit_after
-//    vectors the background thread fits PCA (RefitProjection does it on
-//    demand) and swaps in a space of reprojected points.
+// A facade over collaborators, each with its own header and contract:
+//  - CollectionRegistry (collection_registry.h): the live collections
+//    (record, VectorIndex, CollectionSpace, locks) by name and id; create
+//    and delete inside a write, visible from the commit hook.
+//  - EmbeddingWriter (embedding_writer.h): the one row write (AddEmbeddings
+//    and ingest with an embedding), deletes, and Apply: committed changes
+//    reach index and points from WriteTxn::OnCommit hooks, in commit order,
+//    before the write is acknowledged (an acknowledged embedding is
+//    searchable).
+//  - VectorSearch (vector_search.h): Search (ANN, widened and filtered, or
+//    exact) and HybridSearch (PlanHybrid, hybrid_search.h), with atom
+//    filters (AtomFilter) and hits resolved to atoms.
+//  - IndexMaintainer (index_maintainer.h): Load (snapshot + catch-up by
+//    Reconcile, reconcile.h), snapshots, rebuilds and the background thread.
+//  - SpatialSearch (spatial_search.h): projection refits, spatial queries,
+//    NearestByProjection and the points of a row (with CollectionSpace,
+//    collection_space.h).
+// LMDB is the source of truth: CollectionTable and EmbeddingTable
+// (storage/tables/) own the tables "collections", "collection_names",
+// "projections", "atom_embeddings" and "embeddings_by_seq".
 //
 // Thread-safety: thread-safe. Searches run in parallel with each other and
 // with writes; index changes are serialised per collection.
 #pragma once
 
-#include <atomic>
-#include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <functional>
-#include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
-#include <shared_mutex>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
 #include "base/status.h"
 #include "index/index_registry.h"
-#include "index/spatial/spatial_index.h"
-#include "index/vector_index.h"
 #include "server/engine/common/response_budget.h"
+#include "server/engine/vectors/collection_registry.h"
+#include "server/engine/vectors/embedding_options.h"
+#include "server/engine/vectors/embedding_writer.h"
+#include "server/engine/vectors/index_maintainer.h"
+#include "server/engine/vectors/reconcile.h"
+#include "server/engine/vectors/spatial_search.h"
+#include "server/engine/vectors/vector_search.h"
 #include "storage/lmdb_env.h"
 #include "storage/records.pb.h"
 #include "storage/schema.h"
 #include "storage/write_batcher.h"
 
 namespace hartonomous::engine {
-
-class CollectionSpace;
-
-struct CollectionSpec {
-  std::string embedding_type;
-  uint64_t model_id = 0;
-  uint32_t dimension = 0;  // 0 in AddEmbeddings' create spec: the first vector's
-  index::Metric metric = index::Metric::kCosine;
-  std::string index_kind = "hnsw";
-  index::IndexParams params;
-  // Spatial index kind of the projected points (index/spatial); empty =
-  // "rtree" (and, in AddEmbeddings' create, "whatever the collection has").
-  std::string spatial_kind;
-};
-
-struct SnapshotInfo {
-  uint64_t watermark = 0;   // highest embedding id in the newest snapshot
-  int64_t saved_at_us = 0;  // 0 = never saved by this process or found on disk
-  bool loaded_from_snapshot = false;
-  uint64_t replayed_at_start = 0;  // rows added on top of the snapshot at start
-  uint64_t removed_at_start = 0;   // snapshot rows deleted since, removed at start
-  uint64_t changes_since_snapshot = 0;
-};
-
-struct CollectionInfo {
-  storage::CollectionRecord record;
-  storage::ProjectionRecord projection;
-  uint64_t points = 0;  // embeddings with a projected point
-  uint64_t vector_count = 0;
-  uint64_t deleted_count = 0;  // marked deleted in the index, awaiting rebuild
-  uint64_t memory_bytes = 0;
-  SnapshotInfo snapshot;
-};
-
-struct EmbeddingInput {
-  uint64_t atom_id = 0;
-  std::vector<float> vector;  // the real dimension (padding already removed)
-  std::string metadata;       // JSON object text or empty
-  bool uses_max_dimension_padding = false;
-};
-
-struct AddSummary {
-  std::vector<uint64_t> embedding_ids;  // in input order
-  bool collection_created = false;
-  uint64_t replaced = 0;  // inputs that replaced an atom's previous embedding
-};
-
-struct SearchFilter {
-  std::string modality;     // empty = any
-  std::string subtype;      // empty = any
-  std::string source_type;  // empty = any
-  bool active_only = false;
-  std::optional<int64_t> created_after_us;   // inclusive
-  std::optional<int64_t> created_before_us;  // exclusive
-  // Top-level metadata keys: a JSON string value compares as text, any other
-  // value as its compact JSON text ("3", "true", "[1,2]").
-  std::vector<std::pair<std::string, std::string>> metadata_equals;
-  bool empty() const;
-};
-
-struct SearchQuery {
-  std::string collection;
-  std::vector<float> vector;  // or:
-  uint64_t atom_id = 0;       // search with this atom's embedding; the atom itself is left out
-  size_t k = 10;
-  size_t ef = 0;       // 0 = the collection's ef_search
-  bool exact = false;  // force an exact scan
-  SearchFilter filter;
-  bool with_canonical_text = false;
-  bool with_metadata = false;
-};
-
-enum class SearchPath {
-  kAnn,            // the ANN index alone
-  kAnnPostFilter,  // ANN candidates, widened, then filtered
-  kExact,          // exact scan of every vector
-  kExactFiltered,  // exact scan of the rows matching the filter
-};
-const char* SearchPathName(SearchPath path);
-
-struct SearchHit {
-  uint64_t atom_id = 0;
-  uint64_t embedding_id = 0;
-  float distance = 0;
-  std::string canonical_text;
-  std::string metadata;
-};
-
-struct SearchResult {
-  std::vector<SearchHit> hits;  // nearest first
-  SearchPath path = SearchPath::kAnn;
-  uint64_t candidates_examined = 0;
-};
-
-struct EmbeddingEngineOptions {
-  // Where index snapshots go; empty = never snapshot (always replay).
-  std::string snapshot_dir;
-  // Run a background thread for snapshots and automatic rebuilds. Without
-  // it, RunMaintenance does that work when called. Default: true.
-  bool background = true;
-  // Periodic snapshots of collections with changes; 0 = none (the thread
-  // still snapshots past snapshot_after_changes and rebuilds). Default: 60 s.
-  std::chrono::milliseconds snapshot_interval{60000};
-  // A collection with at least this many changes is snapshotted at the next
-  // background tick. Default: 10000.
-  uint64_t snapshot_after_changes = 10000;
-  // Rebuild automatically once deleted / (live + deleted) reaches this and
-  // at least rebuild_min_deleted are deleted. Default: 0.3 and 1000.
-  double rebuild_deleted_fraction = 0.3;
-  uint64_t rebuild_min_deleted = 1000;
-  // A filtered ANN search widens its candidate list up to this many times
-  // (x4 each) before falling back to an exact scan of the matching rows.
-  // Default: 3.
-  int max_widen_rounds = 3;
-  // Snapshot collections with changes in Stop(). Default: true.
-  bool snapshot_on_stop = true;
-  // A collection still on its random projection is fitted with PCA (in the
-  // background) once it holds this many vectors; 0 = only on request.
-  // Default: 1000.
-  uint64_t projection_fit_after = 1000;
-  // Threads that insert replayed (and rebuilt) vectors into an index; 0 =
-  // std::thread::hardware_concurrency(). Default: 0.
-  size_t replay_threads = 0;
-  // A collection that replayed (added or removed) at least this many rows
-  // while loading is snapshotted before Load returns; 0 = never. Default:
-  // 1000.
-  uint64_t snapshot_after_replay = 1000;
-};
-
-// Progress of EmbeddingEngine::Load, for start-up reporting. Both callbacks
-// are optional and run on the loading thread.
-struct LoadObserver {
-  // Before a collection's replay (done = 0) and after each chunk of it: rows
-  // added to its index so far, of total to add. Called only for collections
-  // with rows to add.
-  std::function<void(const std::string& collection, uint64_t done, uint64_t total)> progress;
-  // Polled between chunks; true stops Load with Aborted.
-  std::function<bool()> cancelled;
-};
-
-// What Load did, summed over collections.
-struct LoadTotals {
-  uint64_t collections = 0;
-  uint64_t replayed = 0;     // rows added on top of the snapshots
-  uint64_t removed = 0;      // snapshot rows deleted since, removed
-  uint64_t snapshotted = 0;  // collections snapshotted right after their replay
-};
-
-struct RefitOptions {
-  std::string kind = "pca";    // "pca" or "random"
-  size_t sample_size = 10000;  // rows to fit on (every row when fewer)
-  double coarse_cell = 0;      // 0 = a quarter of the fitted mean scale
-  uint64_t seed = 0;           // 0 = the collection id
-};
-
-struct RefitSummary {
-  storage::ProjectionRecord projection;
-  uint64_t points = 0;       // embeddings with a point after the refit
-  uint64_t reprojected = 0;  // points computed by the refit
-};
-
-enum class SpatialSpace { kFine, kCoarse };
-
-struct SpatialQueryInput {
-  std::string collection;
-  SpatialSpace space = SpatialSpace::kFine;
-  enum class Shape { kRadius, kBox, kNearest } shape = Shape::kRadius;
-  index::Point3 center;    // radius, nearest
-  double radius = 0;       // radius
-  index::Point3 min, max;  // box
-  size_t k = 0;            // nearest
-  size_t limit = 0;        // radius, box: 0 = no limit
-};
-
-struct SpatialQueryHit {
-  uint64_t atom_id = 0;
-  uint64_t embedding_id = 0;
-  index::Point3 point;
-  double distance = 0;
-};
-
-struct SpatialQueryResult {
-  std::vector<SpatialQueryHit> hits;  // nearest first
-  bool truncated = false;             // more matched than limit
-};
-
-// The embedding whose projected point is nearest, for spatial matching.
-struct PointMatch {
-  uint64_t atom_id = 0;
-  uint64_t embedding_id = 0;
-  double distance = 0;
-};
-
-struct HybridSearchQuery {
-  std::string collection;
-  std::vector<float> vector;  // or:
-  uint64_t atom_id = 0;       // this atom's embedding; the atom itself is left out
-  size_t k = 10;
-  std::optional<index::Point3> center;  // unset = the query's projection
-  std::optional<double> radius;         // exactly one of radius and
-  std::optional<double> keep_fraction;  // keep_fraction
-  bool coarse_first = false;
-  // Also take the ANN index's nearest as candidates (ef of them; 0 = the
-  // collection's ef_search).
-  bool with_ann = false;
-  size_t ef = 0;
-  SearchFilter filter;
-  bool report_recall = false;
-  bool with_canonical_text = false;
-  bool with_metadata = false;
-};
-
-struct HybridSearchResult {
-  std::vector<SearchHit> hits;  // nearest first
-  uint64_t candidates = 0;
-  uint64_t ann_candidates = 0;
-  double radius = 0;
-  index::Point3 center;
-  std::optional<double> recall;
-  uint64_t projection_version = 0;
-};
 
 class EmbeddingEngine {
  public:
@@ -344,7 +114,7 @@ class EmbeddingEngine {
   // (ResponseBudget::Exceeded) when the hits do not fit.
   Result<SearchResult> Search(const SearchQuery& query, ResponseBudget* budget = nullptr);
 
-  // --- spatial (embedding_spatial.cc) ---
+  // --- spatial (SpatialSearch) ---
   // Fits a new projection on a sample of the collection and reprojects every
   // embedding; searches keep running and switch to the new points at once.
   // FailedPrecondition when pca has fewer than Projection::kMinPcaSample rows.
@@ -376,101 +146,30 @@ class EmbeddingEngine {
   // indexes follow when txn commits. Returns the rows removed.
   Result<uint64_t> RemoveAtomEmbeddings(storage::WriteTxn& txn, uint64_t atom_id);
 
-  // For ingest with an embedding (server/engine/dedup_matcher.h), inside the
-  // caller's write transaction: stores input in the existing collection as
-  // AddEmbeddings does (replacing the atom's previous embedding there); the
-  // index follows when txn commits. NotFound naming `field`.collection when
-  // there is no such collection, InvalidArgument naming `field`.vector on a
-  // dimension mismatch. REQUIRES: input.atom_id exists in txn. Defined in
-  // embedding_ingest.cc.
+  // For ingest with an embedding (server/engine/dedup/dedup_matcher.h),
+  // inside the caller's write transaction: stores input in the existing
+  // collection through the same row write as AddEmbeddings (replacing the
+  // atom's previous embedding there); the index follows when txn commits.
+  // NotFound naming `field`.collection when there is no such collection,
+  // InvalidArgument naming `field`.vector on a dimension mismatch.
+  // REQUIRES: input.atom_id exists in txn.
   Status PutEmbeddingInTxn(storage::WriteTxn& txn, const std::string& field,
                            const std::string& collection, const EmbeddingInput& input);
-
-  struct Collection;
 
  private:
   EmbeddingEngine(storage::Env& env, const storage::Tables& tables, storage::WriteBatcher& writer,
                   EmbeddingEngineOptions options, const index::IndexRegistry& registry);
 
-  struct Change {
-    bool add = true;
-    uint64_t label = 0;
-    std::vector<float> vector;
-  };
-
-  struct ReconcileCounts {
-    uint64_t added = 0;      // vectors added to the index
-    uint64_t removed = 0;    // index labels without a row, removed
-    uint64_t projected = 0;  // points added to the space
-    uint64_t max_seen = 0;   // highest embedding id of the collection
-  };
-  // The query vector of a search: `vector`, or the stored embedding of
-  // atom_id (then *exclude_atom / *exclude_label name it).
-  struct QuerySource {
-    std::vector<float> vector;
-    uint64_t exclude_atom = 0;
-    uint64_t exclude_label = 0;
-  };
-
-  Status LoadCollection(const storage::CollectionRecord& record, const LoadObserver& observer);
-  // Brings index and space (either may be null) in line with the
-  // collection's rows in txn: adds rows they lack (reading their vectors;
-  // the index gets them in chunks, each inserted by replay_threads threads),
-  // removes labels that have no row. observer (may be null) hears the
-  // index's progress and may cancel between chunks.
-  Status Reconcile(storage::Txn& txn, const Collection& c, index::VectorIndex* index,
-                   CollectionSpace* space, ReconcileCounts* counts,
-                   const LoadObserver* observer = nullptr);
-  // The collection's space from its stored projection (or the default),
-  // empty of points.
-  Result<std::unique_ptr<CollectionSpace>> MakeSpace(storage::Txn& txn,
-                                                     const storage::CollectionRecord& record);
-  Result<QuerySource> ResolveQuery(storage::Txn& txn, const Collection& c,
-                                   const std::vector<float>& vector, uint64_t atom_id);
-  // Charges each hit to the budget (when set) and fills what was asked for.
-  Status FillAtomFields(storage::Txn& txn, std::vector<SearchHit>* hits, bool canonical_text,
-                        bool metadata, ResponseBudget* budget);
-  Status RefitCollection(Collection& c, const RefitOptions& options, RefitSummary* summary);
-  // The collection is still on its unfitted projection and has
-  // projection_fit_after points.
-  bool WantsFit(const Collection& c) const;
-  std::shared_ptr<Collection> Find(const std::string& name) const;
-  std::shared_ptr<Collection> FindById(uint64_t id) const;
-  Result<std::shared_ptr<Collection>> Require(const std::string& name) const;
-  CollectionInfo Info(Collection& c) const;
-
-  // Inside a write: creates the collection rows and registers the hook that
-  // makes it visible.
-  Result<storage::CollectionRecord> InsertCollection(storage::WriteTxn& txn,
-                                                     const std::string& name,
-                                                     const CollectionSpec& spec);
-  void Apply(uint64_t collection_id, const std::vector<Change>& changes);
-  Status SnapshotCollection(Collection& c);
-  Status RebuildCollection(Collection& c);
-  std::string SnapshotDir(uint64_t collection_id) const;
-  void BackgroundLoop();
-
   storage::Env& env_;
   const storage::Tables& tables_;
   storage::WriteBatcher& writer_;
   const EmbeddingEngineOptions options_;
-  const index::IndexRegistry& registry_;
-
-  mutable std::shared_mutex mu_;
-  std::map<uint64_t, std::shared_ptr<Collection>> by_id_;  // GUARDED_BY(mu_)
-  std::map<std::string, uint64_t> by_name_;                // GUARDED_BY(mu_)
-
-  LoadTotals load_totals_;  // written by Load only, before any reader
-
-  std::mutex bg_mu_;
-  std::condition_variable bg_cv_;
-  bool stopping_ = false;      // GUARDED_BY(bg_mu_)
-  bool work_pending_ = false;  // GUARDED_BY(bg_mu_): a rebuild or snapshot is due
-  bool stopped_ = false;       // GUARDED_BY(bg_mu_)
-  std::thread background_;
+  // Declared in dependency order: each collaborator only uses those above it.
+  CollectionRegistry collections_;
+  SpatialSearch spatial_;
+  IndexMaintainer maintainer_;
+  EmbeddingWriter rows_;
+  VectorSearch search_;
 };
-
-// Index spec of a stored collection.
-index::IndexSpec SpecOf(const storage::CollectionRecord& record);
 
 }  // namespace hartonomous::engine

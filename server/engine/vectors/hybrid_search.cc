@@ -6,8 +6,8 @@
 
 namespace hartonomous::engine {
 
-Result<HybridResult> HybridSearch(const index::VectorIndex& vectors, const CollectionSpace& space,
-                                  const HybridQuery& query) {
+Result<HybridResult> PlanHybrid(const index::VectorIndex& vectors, const CollectionSpace& space,
+                                const HybridQuery& query) {
   if (query.vector == nullptr) return Status::InvalidArgument("vector: required");
   if (query.k == 0) return Status::InvalidArgument("k: must be >= 1");
   if (query.radius.has_value() == query.keep_fraction.has_value()) {

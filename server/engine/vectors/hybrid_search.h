@@ -1,10 +1,11 @@
-// Hybrid search: the design document's two-stage query. Stage 1 keeps the
-// embeddings whose 3D projection lies within a radius of a centre (a given
-// point, or the query vector's own projection); stage 2 reranks those
-// candidates exactly by vector distance and keeps the top k. Optionally the
-// answer's recall against the exact top k over the whole collection is
-// measured, so users see what the prefilter cost them. An "auto" radius
-// keeps a requested fraction of the collection.
+// Hybrid search planning (PlanHybrid): the design document's two-stage
+// query, which EmbeddingEngine::HybridSearch (VectorSearch::HybridSearch)
+// runs on a collection. Stage 1 keeps the embeddings whose 3D projection
+// lies within a radius of a centre (a given point, or the query vector's own
+// projection); stage 2 reranks those candidates exactly by vector distance
+// and keeps the top k. Optionally the answer's recall against the exact top
+// k over the whole collection is measured, so users see what the prefilter
+// cost them. An "auto" radius keeps a requested fraction of the collection.
 //
 // Transport-free and storage-free: it works on a collection's vector index
 // and its CollectionSpace (projection plus fine and coarse points, labels =
@@ -55,7 +56,7 @@ struct HybridResult {
 };
 
 // InvalidArgument naming the field for a bad radius/fraction/k.
-Result<HybridResult> HybridSearch(const index::VectorIndex& vectors, const CollectionSpace& space,
-                                  const HybridQuery& query);
+Result<HybridResult> PlanHybrid(const index::VectorIndex& vectors, const CollectionSpace& space,
+                                const HybridQuery& query);
 
 }  // namespace hartonomous::engine

@@ -47,8 +47,10 @@ grpc::Status AtomServiceImpl::GetAtom(grpc::ServerContext*, const v1::GetAtomReq
 grpc::Status AtomServiceImpl::ListAtoms(grpc::ServerContext*, const v1::ListAtomsRequest* request,
                                         v1::ListAtomsResponse* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateListAtoms(*request));
-  engine::AtomFilter filter{request->modality(), request->subtype(), request->source_type(),
-                            std::nullopt};
+  engine::AtomFilter filter;
+  filter.modality = request->modality();
+  filter.subtype = request->subtype();
+  filter.source_type = request->source_type();
   if (request->has_is_active()) filter.is_active = request->is_active();
   engine::ResponseBudget budget(limits_.max_response_bytes);
   auto page = engine_.List(filter, EffectivePageSize(request->page_size()), request->page_token(),

@@ -83,18 +83,18 @@ engine::SearchQuery ToSearchQuery(const v1::SearchRequest& r) {
   q.k = r.limit();
   q.ef = r.params().ef();
   q.exact = r.params().exact();
-  q.filter = ToSearchFilter(r.filter());
+  q.filter = ToAtomFilter(r.filter());
   q.with_canonical_text = r.with_canonical_text();
   q.with_metadata = r.with_metadata();
   return q;
 }
 
-engine::SearchFilter ToSearchFilter(const v1::AtomFilter& f) {
-  engine::SearchFilter out;
+engine::AtomFilter ToAtomFilter(const v1::AtomFilter& f) {
+  engine::AtomFilter out;
   out.modality = f.modality();
   out.subtype = f.subtype();
   out.source_type = f.source_type();
-  out.active_only = f.active_only();
+  if (f.active_only()) out.is_active = true;
   if (f.has_created_after()) out.created_after_us = ToMicros(f.created_after());
   if (f.has_created_before()) out.created_before_us = ToMicros(f.created_before());
   for (const auto& [key, value] : f.metadata_equals()) out.metadata_equals.emplace_back(key, value);
@@ -152,7 +152,7 @@ engine::HybridSearchQuery ToHybridQuery(const v1::HybridSearchRequest& r) {
   q.coarse_first = r.coarse_first();
   q.with_ann = r.mode() == v1::HYBRID_MODE_PREFILTER_AND_ANN;
   q.ef = r.ef();
-  q.filter = ToSearchFilter(r.filter());
+  q.filter = ToAtomFilter(r.filter());
   q.report_recall = r.report_recall();
   q.with_canonical_text = r.with_canonical_text();
   q.with_metadata = r.with_metadata();

@@ -14,7 +14,7 @@ engine::CollectionSpec ToCollectionSpec(const v1::CollectionSpec& spec);
 // Drops compatibility padding.
 engine::EmbeddingInput ToEmbeddingInput(v1::EmbeddingInput&& input);
 engine::SearchQuery ToSearchQuery(const v1::SearchRequest& request);
-engine::SearchFilter ToSearchFilter(const v1::AtomFilter& filter);
+engine::AtomFilter ToAtomFilter(const v1::AtomFilter& filter);
 engine::RefitOptions ToRefitOptions(const v1::RefitProjectionRequest& request);
 engine::SpatialQueryInput ToSpatialQuery(const v1::SpatialQueryRequest& request);
 engine::HybridSearchQuery ToHybridQuery(const v1::HybridSearchRequest& request);

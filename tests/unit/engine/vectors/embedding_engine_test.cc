@@ -11,10 +11,10 @@
 #include <set>
 #include <thread>
 
-#include "tests/unit/storage/temp_env.h"
-#include "tests/unit/engine/vectors/embedding_fixture.h"
 #include "index/distance.h"
 #include "server/engine/atoms/atom_engine.h"
+#include "tests/unit/engine/vectors/embedding_fixture.h"
+#include "tests/unit/storage/temp_env.h"
 
 namespace hartonomous::engine {
 namespace {
@@ -156,29 +156,29 @@ TEST_CASE("filtered search equals brute force over the filtered set") {
     }
     std::mt19937 rng(7);
     struct Case {
-      SearchFilter filter;
+      AtomFilter filter;
       std::function<bool(size_t)> keep;
     };
     std::vector<Case> cases;
-    cases.push_back({SearchFilter{}, [](size_t) { return true; }});
-    SearchFilter modality;
+    cases.push_back({AtomFilter{}, [](size_t) { return true; }});
+    AtomFilter modality;
     modality.modality = "m1";
     cases.push_back({modality, [](size_t i) { return i % 3 == 1; }});
-    SearchFilter both;
+    AtomFilter both;
     both.modality = "m2";
     both.subtype = "s0";
     cases.push_back({both, [](size_t i) { return i % 3 == 2 && i % 2 == 0; }});
-    SearchFilter color;
+    AtomFilter color;
     color.metadata_equals = {{"color", "c3"}};
     cases.push_back({color, [](size_t i) { return i % 5 == 3; }});
-    SearchFilter rare;  // three atoms match
+    AtomFilter rare;  // three atoms match
     rare.metadata_equals = {{"n", "7"}};
     cases.push_back({rare, [](size_t i) { return i == 7; }});
-    SearchFilter narrow;
+    AtomFilter narrow;
     narrow.modality = "m0";
     narrow.metadata_equals = {{"color", "c1"}};  // i % 15 == 6
     cases.push_back({narrow, [](size_t i) { return i % 15 == 6; }});
-    SearchFilter none;
+    AtomFilter none;
     none.source_type = "elsewhere";
     cases.push_back({none, [](size_t) { return false; }});
 
@@ -238,13 +238,13 @@ TEST_CASE("selective filters fall back to an exact scan and say so") {
   REQUIRE(r->hits.size() == 1);
   CHECK(r->hits[0].atom_id == atoms[1234]);
   CHECK(r->path == SearchPath::kExactFiltered);
-  q.filter = SearchFilter{};
+  q.filter = AtomFilter{};
   q.filter.subtype = "s1";  // half match: the widened ANN candidates suffice
   r = f.embeddings->Search(q);
   REQUIRE(r.ok());
   CHECK(r->hits.size() == 5);
   CHECK(r->path == SearchPath::kAnnPostFilter);
-  q.filter = SearchFilter{};
+  q.filter = AtomFilter{};
   q.with_canonical_text = true;
   q.with_metadata = true;
   r = f.embeddings->Search(q);

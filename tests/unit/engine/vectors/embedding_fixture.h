@@ -11,10 +11,10 @@
 #include <string>
 #include <vector>
 
-#include "tests/unit/storage/temp_env.h"
 #include "index/distance.h"
 #include "server/engine/atoms/atom_engine.h"
 #include "server/engine/vectors/embedding_engine.h"
+#include "tests/unit/storage/temp_env.h"
 
 namespace hartonomous::engine::testing_fixture {
 
@@ -25,6 +25,27 @@ inline std::vector<float> RandomVector(std::mt19937& rng, size_t dim) {
   std::vector<float> v(dim);
   for (auto& x : v) x = dist(rng);
   return v;
+}
+
+// Ingests n atoms; atom i has modality m{i%3}, subtype s{i%2} and
+// metadata {"color": "c{i%5}", "n": i}.
+inline std::vector<uint64_t> MakeAtoms(AtomEngine& engine, size_t n, const std::string& tag = "") {
+  std::vector<AtomInput> inputs;
+  for (size_t i = 0; i < n; ++i) {
+    AtomInput in;
+    in.content = tag + "atom " + std::to_string(i);
+    in.modality = "m" + std::to_string(i % 3);
+    in.subtype = "s" + std::to_string(i % 2);
+    in.source_type = "test";
+    in.canonical_text = in.content;
+    in.metadata = "{\"color\":\"c" + std::to_string(i % 5) + "\",\"n\":" + std::to_string(i) + "}";
+    inputs.push_back(in);
+  }
+  auto r = engine.Ingest(inputs);
+  REQUIRE(r.ok());
+  std::vector<uint64_t> ids;
+  for (const auto& a : r->atoms) ids.push_back(a.atom_id);
+  return ids;
 }
 
 // A data dir with atoms, the writer and both engines; Reopen() drops the
@@ -62,26 +83,9 @@ struct Fixture {
   }
   AtomEngine& atom_engine() { return atoms; }
 
-  // Ingests n atoms; atom i has modality m{i%3}, subtype s{i%2} and
-  // metadata {"color": "c{i%5}", "n": i}.
+  // See testing_fixture::MakeAtoms.
   std::vector<uint64_t> MakeAtoms(size_t n, const std::string& tag = "") {
-    std::vector<AtomInput> inputs;
-    for (size_t i = 0; i < n; ++i) {
-      AtomInput in;
-      in.content = tag + "atom " + std::to_string(i);
-      in.modality = "m" + std::to_string(i % 3);
-      in.subtype = "s" + std::to_string(i % 2);
-      in.source_type = "test";
-      in.canonical_text = in.content;
-      in.metadata =
-          "{\"color\":\"c" + std::to_string(i % 5) + "\",\"n\":" + std::to_string(i) + "}";
-      inputs.push_back(in);
-    }
-    auto r = atom_engine().Ingest(inputs);
-    REQUIRE(r.ok());
-    std::vector<uint64_t> ids;
-    for (const auto& a : r->atoms) ids.push_back(a.atom_id);
-    return ids;
+    return testing_fixture::MakeAtoms(atoms, n, tag);
   }
 
   testing::TempEnv t{size_t{256} << 20};

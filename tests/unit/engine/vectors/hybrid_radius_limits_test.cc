@@ -46,10 +46,10 @@ TEST_CASE("coarse-first HybridSearch with a radius of DBL_MAX equals the fine se
     query.vector = &data[5 * kDim];
     query.k = 10;
     query.radius = radius;
-    auto fine = HybridSearch(*vectors, *space, query);
+    auto fine = PlanHybrid(*vectors, *space, query);
     REQUIRE(fine.ok());
     query.coarse_first = true;
-    auto coarse = HybridSearch(*vectors, *space, query);
+    auto coarse = PlanHybrid(*vectors, *space, query);
     REQUIRE(coarse.ok());
     CHECK(fine->candidates == kRows);
     CHECK(coarse->candidates == fine->candidates);
@@ -67,6 +67,6 @@ TEST_CASE("coarse-first HybridSearch with a radius of DBL_MAX equals the fine se
   inf.k = 1;
   inf.coarse_first = true;
   inf.radius = std::numeric_limits<double>::infinity();
-  CHECK(HybridSearch(*vectors, *space, inf).status().message() ==
+  CHECK(PlanHybrid(*vectors, *space, inf).status().message() ==
         "radius: must be a finite number >= 0");
 }

@@ -63,14 +63,14 @@ TEST_CASE("a radius covering everything gives the exact answer") {
     query.k = 10;
     query.radius = 1e9;
     query.report_recall = true;
-    auto hybrid = HybridSearch(*c.vectors, *c.space, query);
+    auto hybrid = PlanHybrid(*c.vectors, *c.space, query);
     REQUIRE(hybrid.ok());
     CHECK(hybrid->candidates == kRows);
     CHECK(hybrid->hits == *c.vectors->ExactSearch(c.row(q), 10));
     CHECK(*hybrid->recall == 1.0);
     query.radius.reset();
     query.keep_fraction = 1.0;
-    CHECK(HybridSearch(*c.vectors, *c.space, query)->hits == hybrid->hits);
+    CHECK(PlanHybrid(*c.vectors, *c.space, query)->hits == hybrid->hits);
   }
 }
 
@@ -81,7 +81,7 @@ TEST_CASE("stage 2 reranks exactly the stage 1 candidates") {
   query.k = 10;
   query.keep_fraction = 0.05;
   query.report_recall = true;
-  auto hybrid = HybridSearch(*c.vectors, *c.space, query);
+  auto hybrid = PlanHybrid(*c.vectors, *c.space, query);
   REQUIRE(hybrid.ok());
   CHECK(hybrid->candidates == 100);  // ceil(0.05 * 2000)
   // Brute force over the points within the reported radius of the centre.
@@ -111,7 +111,7 @@ TEST_CASE("a label filter applies to candidates and to the recall's ground truth
   query.keep_fraction = 1.0;
   query.report_recall = true;
   query.filter_labels = [](uint64_t label) { return label % 2 == 0; };
-  auto hybrid = HybridSearch(*c.vectors, *c.space, query);
+  auto hybrid = PlanHybrid(*c.vectors, *c.space, query);
   REQUIRE(hybrid.ok());
   CHECK(hybrid->candidates == kRows / 2);
   for (const auto& h : hybrid->hits) CHECK(h.label % 2 == 0);
@@ -122,21 +122,20 @@ TEST_CASE("bad hybrid queries name the field") {
   Collection c;
   HybridQuery query;
   query.vector = c.row(0);
-  CHECK_THAT(HybridSearch(*c.vectors, *c.space, query).status().message(),
+  CHECK_THAT(PlanHybrid(*c.vectors, *c.space, query).status().message(),
              Catch::Contains("exactly one"));
   query.radius = -1;
-  CHECK_THAT(HybridSearch(*c.vectors, *c.space, query).status().message(),
+  CHECK_THAT(PlanHybrid(*c.vectors, *c.space, query).status().message(),
              Catch::StartsWith("radius"));
   query.radius = std::nan("");
-  CHECK(HybridSearch(*c.vectors, *c.space, query).status().code() ==
-        Status::Code::kInvalidArgument);
+  CHECK(PlanHybrid(*c.vectors, *c.space, query).status().code() == Status::Code::kInvalidArgument);
   query.radius.reset();
   query.keep_fraction = 0;
-  CHECK_THAT(HybridSearch(*c.vectors, *c.space, query).status().message(),
+  CHECK_THAT(PlanHybrid(*c.vectors, *c.space, query).status().message(),
              Catch::StartsWith("keep_fraction"));
   query.keep_fraction = 0.5;
   query.k = 0;
-  CHECK_THAT(HybridSearch(*c.vectors, *c.space, query).status().message(), Catch::StartsWith("k"));
+  CHECK_THAT(PlanHybrid(*c.vectors, *c.space, query).status().message(), Catch::StartsWith("k"));
 }
 
 TEST_CASE("coarse-first selection keeps the same candidates as the fine points") {
@@ -147,9 +146,9 @@ TEST_CASE("coarse-first selection keeps the same candidates as the fine points")
       query.vector = c.row(q);
       query.k = 10;
       query.radius = radius;
-      auto fine = HybridSearch(*c.vectors, *c.space, query);
+      auto fine = PlanHybrid(*c.vectors, *c.space, query);
       query.coarse_first = true;
-      auto coarse = HybridSearch(*c.vectors, *c.space, query);
+      auto coarse = PlanHybrid(*c.vectors, *c.space, query);
       REQUIRE(fine.ok());
       REQUIRE(coarse.ok());
       CHECK(coarse->candidates == fine->candidates);
@@ -167,11 +166,11 @@ TEST_CASE("ANN candidates join the spatial ones once each") {
   query.k = 10;
   query.radius = 0;  // only points exactly at the centre: the query itself
   query.report_recall = true;
-  auto alone = HybridSearch(*c.vectors, *c.space, query);
+  auto alone = PlanHybrid(*c.vectors, *c.space, query);
   REQUIRE(alone.ok());
   CHECK(alone->candidates == 1);
   query.ann_ef = 50;
-  auto joined = HybridSearch(*c.vectors, *c.space, query);
+  auto joined = PlanHybrid(*c.vectors, *c.space, query);
   REQUIRE(joined.ok());
   // The flat index's 50 nearest include the query's own row, counted once.
   CHECK(joined->ann_candidates == 49);

@@ -38,7 +38,7 @@ TEST_CASE("search filters skip atoms whose stored metadata is nested too deep") 
 
   for (const auto& filter : std::vector<std::map<std::string, std::string>>{
            {{"deep", "[]"}}, {{"color", "c1"}}, {{"n", "6"}}}) {
-    SearchFilter sf;
+    AtomFilter sf;
     for (const auto& kv : filter) sf.metadata_equals.push_back(kv);
     for (bool exact : {true, false}) {
       CAPTURE(exact, filter.begin()->first);

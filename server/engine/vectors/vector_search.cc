@@ -1,0 +1,277 @@
+#include "server/engine/vectors/vector_search.h"
+
+#include <algorithm>
+#include <string_view>
+#include <unordered_map>
+
+#include "server/engine/vectors/hybrid_search.h"
+#include "storage/tables/atom_table.h"
+#include "storage/tables/embedding_table.h"
+
+namespace hartonomous::engine {
+
+using storage::EmbeddingRecord;
+using storage::EmbeddingTable;
+
+namespace {
+
+// Evaluates an AtomFilter against atoms of one read transaction, reading
+// each atom once.
+class FilterCache {
+ public:
+  FilterCache(storage::Txn& txn, const storage::Tables& tables, const AtomFilter& filter)
+      : txn_(txn), atoms_(tables), filter_(filter) {}
+
+  Result<bool> Matches(uint64_t atom_id) {
+    if (filter_.empty()) return true;
+    auto it = cache_.find(atom_id);
+    if (it != cache_.end()) return it->second;
+    HT_ASSIGN_OR_RETURN(auto atom, atoms_.Get(txn_, atom_id));
+    const bool match = atom && filter_.Matches(*atom);
+    cache_.emplace(atom_id, match);
+    return match;
+  }
+
+ private:
+  storage::Txn& txn_;
+  storage::AtomTable atoms_;
+  const AtomFilter& filter_;
+  std::unordered_map<uint64_t, bool> cache_;
+};
+
+}  // namespace
+
+const char* SearchPathName(SearchPath path) {
+  switch (path) {
+    case SearchPath::kAnn:
+      return "ann";
+    case SearchPath::kAnnPostFilter:
+      return "ann_post_filter";
+    case SearchPath::kExact:
+      return "exact";
+    case SearchPath::kExactFiltered:
+      return "exact_filtered";
+  }
+  return "unknown";
+}
+
+VectorSearch::VectorSearch(storage::Env& env, const storage::Tables& tables,
+                           const CollectionRegistry& collections, int max_widen_rounds)
+    : env_(env), tables_(tables), collections_(collections), max_widen_rounds_(max_widen_rounds) {}
+
+Result<SearchResult> VectorSearch::Search(const SearchQuery& q, ResponseBudget* budget) const {
+  HT_ASSIGN_OR_RETURN(auto c, collections_.Require(q.collection));
+  const uint64_t cid = c->record.collection_id();
+  storage::ReadTxn txn(env_);
+  HT_RETURN_IF_ERROR(txn.status());
+  HT_ASSIGN_OR_RETURN(QuerySource source, ResolveQuery(txn, *c, q.vector, q.atom_id));
+  const std::vector<float>& query = source.vector;
+  const uint64_t exclude_atom = source.exclude_atom;
+
+  auto index = c->CurrentIndex();
+  const EmbeddingTable rows(tables_);
+  FilterCache matcher(txn, tables_, q.filter);
+  const bool filtered = !q.filter.empty() || exclude_atom != 0;
+  SearchResult result;
+
+  // Resolves labels to atoms (rows deleted in this snapshot are skipped) and
+  // keeps matching ones, up to want.
+  auto collect = [&](const std::vector<index::Neighbor>& neighbors, size_t want,
+                     bool check_filter) -> Status {
+    result.hits.clear();
+    for (const auto& n : neighbors) {
+      if (result.hits.size() == want) break;
+      HT_ASSIGN_OR_RETURN(std::optional<uint64_t> atom_id, rows.AtomOf(txn, cid, n.label));
+      if (!atom_id) continue;
+      if (*atom_id == exclude_atom) continue;
+      if (check_filter) {
+        HT_ASSIGN_OR_RETURN(bool match, matcher.Matches(*atom_id));
+        if (!match) continue;
+      }
+      result.hits.push_back(SearchHit{*atom_id, n.label, n.distance, {}, {}});
+    }
+    return Status::Ok();
+  };
+  // Every row of the collection that matches the filter, exactly.
+  auto exact_filtered = [&]() -> Status {
+    std::vector<uint64_t> labels;
+    HT_RETURN_IF_ERROR(rows.Scan(txn, cid, 0, [&](const storage::EmbeddingRef& ref) -> Status {
+      if (ref.atom_id() == exclude_atom) return Status::Ok();
+      HT_ASSIGN_OR_RETURN(bool match, matcher.Matches(ref.atom_id()));
+      if (match) labels.push_back(ref.embedding_id());
+      return Status::Ok();
+    }));
+    result.candidates_examined = labels.size();
+    HT_ASSIGN_OR_RETURN(auto neighbors, index->ExactAmong(query.data(), labels, q.k));
+    return collect(neighbors, q.k, /*check_filter=*/false);
+  };
+
+  const size_t live = index->size();
+  if (q.exact || index->exact()) {
+    if (filtered) {
+      result.path = SearchPath::kExactFiltered;
+      HT_RETURN_IF_ERROR(exact_filtered());
+    } else {
+      result.path = SearchPath::kExact;
+      HT_ASSIGN_OR_RETURN(auto neighbors, index->ExactSearch(query.data(), q.k));
+      result.candidates_examined = live;
+      HT_RETURN_IF_ERROR(collect(neighbors, q.k, false));
+    }
+  } else {
+    const size_t ef = q.ef != 0 ? q.ef : c->spec.params.ef_search;
+    const size_t total = live + index->deleted();
+    size_t want = std::max(q.k, ef);
+    if (filtered) want *= 4;
+    result.path = filtered ? SearchPath::kAnnPostFilter : SearchPath::kAnn;
+    bool done = false;
+    for (int round = 0; round <= max_widen_rounds_ && live > 0; ++round) {
+      // A candidate list as long as the collection costs more than an exact
+      // scan of the matching rows.
+      if (filtered && want >= total) break;
+      const size_t ask = std::min(want, total);
+      HT_ASSIGN_OR_RETURN(auto neighbors, index->Search(query.data(), ask, std::max(ask, ef)));
+      result.candidates_examined = neighbors.size();
+      HT_RETURN_IF_ERROR(collect(neighbors, q.k, !q.filter.empty()));
+      // Enough, or nothing more to find: the index returned every live vector.
+      if (result.hits.size() >= q.k || (neighbors.size() >= live && ask >= total)) {
+        done = true;
+        break;
+      }
+      if (ask >= total) break;
+      // Widen by the observed selectivity (with a margin), at least x2; with
+      // no match yet, x8.
+      const size_t matched = result.hits.size();
+      const size_t projected =
+          matched == 0 ? want * 8
+                       : static_cast<size_t>(static_cast<double>(ask) * q.k / matched * 1.5) + 1;
+      want = std::max(projected, want * 2);
+    }
+    if (!done && live > 0) {
+      result.path = filtered ? SearchPath::kExactFiltered : SearchPath::kExact;
+      HT_RETURN_IF_ERROR(exact_filtered());
+    }
+  }
+
+  HT_RETURN_IF_ERROR(
+      FillAtomFields(txn, &result.hits, q.with_canonical_text, q.with_metadata, budget));
+  return result;
+}
+
+Result<HybridSearchResult> VectorSearch::HybridSearch(const HybridSearchQuery& q,
+                                                      ResponseBudget* budget) const {
+  HT_ASSIGN_OR_RETURN(auto c, collections_.Require(q.collection));
+  const uint64_t cid = c->record.collection_id();
+  storage::ReadTxn txn(env_);
+  HT_RETURN_IF_ERROR(txn.status());
+  HT_ASSIGN_OR_RETURN(QuerySource source, ResolveQuery(txn, *c, q.vector, q.atom_id));
+  auto index = c->CurrentIndex();
+  auto space = c->CurrentSpace();
+
+  const EmbeddingTable rows(tables_);
+  FilterCache matcher(txn, tables_, q.filter);
+  Status filter_error;
+  HybridQuery plan;
+  plan.vector = source.vector.data();
+  plan.k = q.k;  // the query atom, if any, is kept out by filter_labels
+  plan.center = q.center;
+  plan.radius = q.radius;
+  plan.keep_fraction = q.keep_fraction;
+  plan.coarse_first = q.coarse_first;
+  plan.report_recall = q.report_recall;
+  if (q.with_ann) plan.ann_ef = std::max(q.k, q.ef != 0 ? q.ef : c->spec.params.ef_search);
+  if (!q.filter.empty()) {
+    plan.filter_labels = [&](uint64_t label) {
+      if (label == source.exclude_label || !filter_error.ok()) return false;
+      auto atom_id = rows.AtomOf(txn, cid, label);
+      if (!atom_id.ok()) {
+        filter_error = atom_id.status();
+        return false;
+      }
+      if (!*atom_id) return false;
+      auto match = matcher.Matches(**atom_id);
+      if (!match.ok()) {
+        filter_error = match.status();
+        return false;
+      }
+      return *match;
+    };
+  } else if (source.exclude_label != 0) {
+    plan.filter_labels = [&](uint64_t label) { return label != source.exclude_label; };
+  }
+  HT_ASSIGN_OR_RETURN(auto planned, PlanHybrid(*index, *space, plan));
+  HT_RETURN_IF_ERROR(filter_error);
+
+  HybridSearchResult result;
+  result.candidates = planned.candidates;
+  result.ann_candidates = planned.ann_candidates;
+  result.radius = planned.radius;
+  result.center = planned.center;
+  result.recall = planned.recall;
+  result.projection_version = space->version();
+  for (const auto& n : planned.hits) {
+    if (result.hits.size() == q.k) break;
+    if (n.label == source.exclude_label) continue;
+    HT_ASSIGN_OR_RETURN(std::optional<uint64_t> atom_id, rows.AtomOf(txn, cid, n.label));
+    if (!atom_id) continue;
+    result.hits.push_back(SearchHit{*atom_id, n.label, n.distance, {}, {}});
+  }
+  HT_RETURN_IF_ERROR(
+      FillAtomFields(txn, &result.hits, q.with_canonical_text, q.with_metadata, budget));
+  return result;
+}
+
+Result<VectorSearch::QuerySource> VectorSearch::ResolveQuery(storage::Txn& txn, const Collection& c,
+                                                             const std::vector<float>& vector,
+                                                             uint64_t atom_id) const {
+  const std::string& name = c.record.name();
+  QuerySource source;
+  if (atom_id == 0) {
+    if (vector.size() != c.record.dimension()) {
+      return Status::InvalidArgument("vector: " + std::to_string(vector.size()) +
+                                     " components but collection '" + name + "' has dimension " +
+                                     std::to_string(c.record.dimension()));
+    }
+    source.vector = vector;
+    return source;
+  }
+  HT_ASSIGN_OR_RETURN(
+      std::optional<EmbeddingRecord> row,
+      EmbeddingTable(tables_).Find(txn, atom_id, c.record.embedding_type(), c.record.model_id()));
+  if (!row) {
+    return Status::NotFound("atom_id: atom " + std::to_string(atom_id) +
+                            " has no embedding in collection '" + name + "'");
+  }
+  source.vector = EmbeddingTable::VectorOf(*row);
+  source.exclude_atom = atom_id;
+  source.exclude_label = row->embedding_id();
+  return source;
+}
+
+Status VectorSearch::FillAtomFields(storage::Txn& txn, std::vector<SearchHit>* hits,
+                                    bool canonical_text, bool metadata,
+                                    ResponseBudget* budget) const {
+  // A hit without text: atom id, embedding id, distance and framing.
+  constexpr size_t kHitBytes = 32;
+  constexpr std::string_view kAdvice = "request fewer results or without metadata/canonical text";
+  if (!canonical_text && !metadata) {
+    if (budget == nullptr) return Status::Ok();
+    for (size_t i = 0; i < hits->size(); ++i) {
+      HT_RETURN_IF_ERROR(budget->ChargeItem(kHitBytes, kAdvice));
+    }
+    return Status::Ok();
+  }
+  storage::AtomTable atoms(tables_);
+  for (auto& hit : *hits) {
+    HT_ASSIGN_OR_RETURN(auto atom, atoms.Get(txn, hit.atom_id));
+    size_t bytes = kHitBytes;
+    if (atom && canonical_text) bytes += atom->canonical_text().size() + 8;
+    if (atom && metadata) bytes += atom->metadata().size() + 8;
+    if (budget != nullptr) HT_RETURN_IF_ERROR(budget->ChargeItem(bytes, kAdvice));
+    if (!atom) continue;
+    if (canonical_text) hit.canonical_text = atom->canonical_text();
+    if (metadata) hit.metadata = atom->metadata();
+  }
+  return Status::Ok();
+}
+
+}  // namespace hartonomous::engine

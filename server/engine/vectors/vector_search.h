@@ -1,0 +1,134 @@
+// VectorSearch: k-nearest-neighbour search over a collection, and the
+// hybrid (spatial prefilter + exact rerank) search, with atom filters and
+// hits resolved to atoms.
+//
+// Search plans one of four paths (SearchPath): the ANN index alone; ANN
+// candidates widened by the observed selectivity (up to max_widen_rounds
+// times) and filtered; an exact scan of every vector; or an exact scan of
+// the rows matching the filter. Hits are read back through LMDB in the
+// search's read snapshot: a row deleted by a commit whose index hook has not
+// run yet is never returned.
+//
+// Thread-safety: thread-safe; searches run in parallel with each other and
+// with writes, on the index and space current when they started.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "index/spatial/spatial_index.h"
+#include "server/engine/atoms/atom_filter.h"
+#include "server/engine/common/response_budget.h"
+#include "server/engine/vectors/collection_registry.h"
+#include "storage/lmdb_env.h"
+#include "storage/schema.h"
+
+namespace hartonomous::engine {
+
+struct SearchQuery {
+  std::string collection;
+  std::vector<float> vector;  // or:
+  uint64_t atom_id = 0;       // search with this atom's embedding; the atom itself is left out
+  size_t k = 10;
+  size_t ef = 0;       // 0 = the collection's ef_search
+  bool exact = false;  // force an exact scan
+  AtomFilter filter;
+  bool with_canonical_text = false;
+  bool with_metadata = false;
+};
+
+enum class SearchPath {
+  kAnn,            // the ANN index alone
+  kAnnPostFilter,  // ANN candidates, widened, then filtered
+  kExact,          // exact scan of every vector
+  kExactFiltered,  // exact scan of the rows matching the filter
+};
+const char* SearchPathName(SearchPath path);
+
+struct SearchHit {
+  uint64_t atom_id = 0;
+  uint64_t embedding_id = 0;
+  float distance = 0;
+  std::string canonical_text;
+  std::string metadata;
+};
+
+struct SearchResult {
+  std::vector<SearchHit> hits;  // nearest first
+  SearchPath path = SearchPath::kAnn;
+  uint64_t candidates_examined = 0;
+};
+
+struct HybridSearchQuery {
+  std::string collection;
+  std::vector<float> vector;  // or:
+  uint64_t atom_id = 0;       // this atom's embedding; the atom itself is left out
+  size_t k = 10;
+  std::optional<index::Point3> center;  // unset = the query's projection
+  std::optional<double> radius;         // exactly one of radius and
+  std::optional<double> keep_fraction;  // keep_fraction
+  bool coarse_first = false;
+  // Also take the ANN index's nearest as candidates (ef of them; 0 = the
+  // collection's ef_search).
+  bool with_ann = false;
+  size_t ef = 0;
+  AtomFilter filter;
+  bool report_recall = false;
+  bool with_canonical_text = false;
+  bool with_metadata = false;
+};
+
+struct HybridSearchResult {
+  std::vector<SearchHit> hits;  // nearest first
+  uint64_t candidates = 0;
+  uint64_t ann_candidates = 0;
+  double radius = 0;
+  index::Point3 center;
+  std::optional<double> recall;
+  uint64_t projection_version = 0;
+};
+
+class VectorSearch {
+ public:
+  // max_widen_rounds: EmbeddingEngineOptions::max_widen_rounds.
+  // REQUIRES: env, tables and collections outlive this object.
+  VectorSearch(storage::Env& env, const storage::Tables& tables,
+               const CollectionRegistry& collections, int max_widen_rounds);
+  VectorSearch(const VectorSearch&) = delete;
+  VectorSearch& operator=(const VectorSearch&) = delete;
+
+  // REQUIRES: query.k >= 1. NotFound naming collection or atom_id;
+  // InvalidArgument naming vector on a dimension mismatch. With a budget,
+  // each hit is charged (with its canonical text and metadata when asked
+  // for) before those are read: ResourceExhausted when they do not fit.
+  Result<SearchResult> Search(const SearchQuery& query, ResponseBudget* budget) const;
+  // The two-stage query (PlanHybrid, hybrid_search.h) with atom filters
+  // applied to its candidates and hits charged as by Search.
+  // InvalidArgument naming the field for bad input.
+  Result<HybridSearchResult> HybridSearch(const HybridSearchQuery& query,
+                                          ResponseBudget* budget) const;
+
+ private:
+  // The query vector: `vector`, or the stored embedding of atom_id (then
+  // exclude_atom / exclude_label name it).
+  struct QuerySource {
+    std::vector<float> vector;
+    uint64_t exclude_atom = 0;
+    uint64_t exclude_label = 0;
+  };
+  Result<QuerySource> ResolveQuery(storage::Txn& txn, const Collection& c,
+                                   const std::vector<float>& vector, uint64_t atom_id) const;
+  // Charges each hit to the budget (when set) and fills what was asked for.
+  Status FillAtomFields(storage::Txn& txn, std::vector<SearchHit>* hits, bool canonical_text,
+                        bool metadata, ResponseBudget* budget) const;
+
+  storage::Env& env_;
+  const storage::Tables& tables_;
+  const CollectionRegistry& collections_;
+  const int max_widen_rounds_;
+};
+
+}  // namespace hartonomous::engine

@@ -1,0 +1,180 @@
+#include "storage/tables/embedding_table.h"
+
+#include <cstring>
+#include <limits>
+#include <utility>
+
+#include "storage/key_codec.h"
+#include "storage/tables/record_codec.h"
+
+namespace hartonomous::storage {
+namespace {
+
+constexpr const char* kRows = "atom_embeddings";
+constexpr const char* kBySeq = "embeddings_by_seq";
+// A row key: be64(atom_id), the embedding type, NUL, be64(model_id).
+constexpr size_t kMinRowKey = 8 + 1 + 8;
+
+std::string RowKey(uint64_t atom_id, std::string_view type, uint64_t model_id) {
+  std::string key = Be64Key(atom_id);
+  key.append(type);
+  key.push_back('\0');
+  AppendBe64(&key, model_id);
+  return key;
+}
+
+std::string RowKey(const EmbeddingRecord& row) {
+  return RowKey(row.atom_id(), row.embedding_type(), row.model_id());
+}
+
+std::string SeqKey(uint64_t collection_id, uint64_t embedding_id) {
+  std::string key = Be64Key(collection_id);
+  AppendBe64(&key, embedding_id);
+  return key;
+}
+
+// How errors name a row key: "atom 5 type 'text' model 1".
+std::string DescribeRowKey(std::string_view key) {
+  if (key.size() < kMinRowKey) return "of " + std::to_string(key.size()) + " key bytes";
+  return "atom " + std::to_string(ReadBe64(key)) + " type '" +
+         std::string(key.substr(8, key.size() - kMinRowKey)) + "' model " +
+         std::to_string(ReadBe64(key.substr(key.size() - 8)));
+}
+
+Result<EmbeddingRecord> ParseRow(std::string_view key, std::string_view value) {
+  return ParseRecord<EmbeddingRecord>(value, kRows, DescribeRowKey(key));
+}
+
+Status CorruptEntry(uint64_t collection_id, std::string_view key) {
+  const std::string id = key.size() == 16 ? std::to_string(ReadBe64(key.substr(8))) : "?";
+  return Status::DataLoss(std::string(kBySeq) + ": entry " + std::to_string(collection_id) + "/" +
+                          id + " is corrupt");
+}
+
+}  // namespace
+
+EmbeddingTable::EmbeddingTable(const Tables& t) : t_(t) {}
+
+Sequence EmbeddingTable::Ids(WriteTxn& txn) const {
+  return Sequence(txn, t_.sequences, "embedding_id");
+}
+
+Result<std::optional<EmbeddingRecord>> EmbeddingTable::Find(Txn& txn, uint64_t atom_id,
+                                                            std::string_view embedding_type,
+                                                            uint64_t model_id) const {
+  const std::string key = RowKey(atom_id, embedding_type, model_id);
+  std::string_view value;
+  HT_ASSIGN_OR_RETURN(bool found, txn.Get(t_.atom_embeddings, key, &value));
+  if (!found) return std::optional<EmbeddingRecord>();
+  HT_ASSIGN_OR_RETURN(EmbeddingRecord row, ParseRow(key, value));
+  return std::optional<EmbeddingRecord>(std::move(row));
+}
+
+Result<std::vector<EmbeddingRecord>> EmbeddingTable::OfAtom(Txn& txn, uint64_t atom_id) const {
+  const std::string prefix = Be64Key(atom_id);
+  std::vector<EmbeddingRecord> out;
+  auto cursor = txn.OpenCursor(t_.atom_embeddings);
+  HT_ASSIGN_OR_RETURN(bool valid, cursor->Seek(prefix));
+  while (valid && cursor->key().substr(0, 8) == prefix) {
+    HT_ASSIGN_OR_RETURN(EmbeddingRecord row, ParseRow(cursor->key(), cursor->value()));
+    out.push_back(std::move(row));
+    HT_ASSIGN_OR_RETURN(valid, cursor->Next());
+  }
+  return out;
+}
+
+Result<std::optional<uint64_t>> EmbeddingTable::AtomOf(Txn& txn, uint64_t collection_id,
+                                                       uint64_t embedding_id) const {
+  const std::string key = SeqKey(collection_id, embedding_id);
+  std::string_view row_key;
+  HT_ASSIGN_OR_RETURN(bool live, txn.Get(t_.embeddings_by_seq, key, &row_key));
+  if (!live) return std::optional<uint64_t>();
+  if (row_key.size() < kMinRowKey) return CorruptEntry(collection_id, key);
+  return std::optional<uint64_t>(ReadBe64(row_key));
+}
+
+Status EmbeddingTable::Scan(Txn& txn, uint64_t collection_id, uint64_t after,
+                            const std::function<Status(const EmbeddingRef&)>& visit) const {
+  if (after == std::numeric_limits<uint64_t>::max()) return Status::Ok();
+  const std::string prefix = Be64Key(collection_id);
+  auto cursor = txn.OpenCursor(t_.embeddings_by_seq);
+  HT_ASSIGN_OR_RETURN(bool valid, cursor->Seek(SeqKey(collection_id, after + 1)));
+  EmbeddingRef ref;
+  while (valid && cursor->key().substr(0, 8) == prefix) {
+    if (cursor->key().size() != 16 || cursor->value().size() < kMinRowKey) {
+      return CorruptEntry(collection_id, cursor->key());
+    }
+    ref.embedding_id_ = ReadBe64(cursor->key().substr(8));
+    ref.atom_id_ = ReadBe64(cursor->value());
+    ref.row_key_.assign(cursor->value());
+    HT_RETURN_IF_ERROR(visit(ref));
+    HT_ASSIGN_OR_RETURN(valid, cursor->Next());
+  }
+  return Status::Ok();
+}
+
+Result<EmbeddingRecord> EmbeddingTable::Read(Txn& txn, const EmbeddingRef& ref) const {
+  std::string_view value;
+  HT_ASSIGN_OR_RETURN(bool found, txn.Get(t_.atom_embeddings, ref.row_key_, &value));
+  if (!found) {
+    return Status::DataLoss(std::string(kBySeq) + ": embedding " +
+                            std::to_string(ref.embedding_id_) + " has no row");
+  }
+  return ParseRow(ref.row_key_, value);
+}
+
+Result<std::optional<EmbeddingRecord>> EmbeddingTable::Put(WriteTxn& txn,
+                                                           const EmbeddingRecord& row) const {
+  const std::string key = RowKey(row);
+  std::optional<EmbeddingRecord> replaced;
+  std::string_view value;
+  HT_ASSIGN_OR_RETURN(bool exists, txn.Get(t_.atom_embeddings, key, &value));
+  if (exists) {
+    HT_ASSIGN_OR_RETURN(replaced, ParseRow(key, value));
+    HT_RETURN_IF_ERROR(
+        txn.Del(t_.embeddings_by_seq, SeqKey(row.collection_id(), replaced->embedding_id()))
+            .status());
+  }
+  HT_RETURN_IF_ERROR(txn.Put(t_.atom_embeddings, key, row.SerializeAsString()));
+  HT_RETURN_IF_ERROR(
+      txn.Put(t_.embeddings_by_seq, SeqKey(row.collection_id(), row.embedding_id()), key));
+  return replaced;
+}
+
+Result<bool> EmbeddingTable::Remove(WriteTxn& txn, const EmbeddingRecord& row) const {
+  HT_ASSIGN_OR_RETURN(bool removed, txn.Del(t_.atom_embeddings, RowKey(row)));
+  HT_RETURN_IF_ERROR(
+      txn.Del(t_.embeddings_by_seq, SeqKey(row.collection_id(), row.embedding_id())).status());
+  return removed;
+}
+
+Result<std::vector<EmbeddingRecord>> EmbeddingTable::RemoveAtom(WriteTxn& txn,
+                                                                uint64_t atom_id) const {
+  HT_ASSIGN_OR_RETURN(std::vector<EmbeddingRecord> rows, OfAtom(txn, atom_id));
+  for (const auto& row : rows) HT_RETURN_IF_ERROR(Remove(txn, row).status());
+  return rows;
+}
+
+Result<uint64_t> EmbeddingTable::RemoveCollection(WriteTxn& txn, uint64_t collection_id) const {
+  std::vector<std::string> row_keys;
+  HT_RETURN_IF_ERROR(Scan(txn, collection_id, 0, [&](const EmbeddingRef& ref) {
+    row_keys.push_back(ref.row_key_);
+    return Status::Ok();
+  }));
+  for (const auto& key : row_keys) HT_RETURN_IF_ERROR(txn.Del(t_.atom_embeddings, key).status());
+  HT_RETURN_IF_ERROR(txn.DelPrefix(t_.embeddings_by_seq, Be64Key(collection_id)).status());
+  return static_cast<uint64_t>(row_keys.size());
+}
+
+std::vector<float> EmbeddingTable::VectorOf(const EmbeddingRecord& row) {
+  std::vector<float> v(row.vector().size() / sizeof(float));
+  std::memcpy(v.data(), row.vector().data(), v.size() * sizeof(float));
+  return v;
+}
+
+void EmbeddingTable::SetVector(EmbeddingRecord* row, const std::vector<float>& vector) {
+  row->set_vector(std::string(reinterpret_cast<const char*>(vector.data()),
+                              vector.size() * sizeof(float)));
+}
+
+}  // namespace hartonomous::storage
