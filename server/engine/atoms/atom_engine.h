@@ -20,7 +20,9 @@
 #include "base/status.h"
 #include "server/engine/atoms/atom_filter.h"
 #include "server/engine/dedup/dedup_matcher.h"
+#include "index/spatial/spatial_index.h"
 #include "server/engine/common/page_token.h"
+#include "server/engine/common/paging.h"
 #include "server/engine/common/response_budget.h"
 #include "storage/tables/atom_table.h"
 #include "storage/lmdb_env.h"
@@ -29,10 +31,6 @@
 #include "storage/write_batcher.h"
 
 namespace hartonomous::engine {
-
-struct Point3 {
-  double x = 0, y = 0, z = 0;
-};
 
 struct AtomInput {
   std::string content;
@@ -43,7 +41,7 @@ struct AtomInput {
   std::string canonical_text;
   std::string payload_locator;
   std::string metadata;
-  std::optional<Point3> spatial_key;
+  std::optional<index::Point3> spatial_key;
   // Stored with a new atom, in the same transaction; compared against
   // existing atoms when the policy has a semantic or spatial threshold.
   std::optional<EmbeddingAttachment> embedding;
@@ -125,7 +123,7 @@ class AtomEngine {
   Result<AtomView> Get(uint64_t atom_id, bool include_content, ResponseBudget* budget = nullptr);
   Result<AtomView> GetByHash(const Sha256Digest& hash, bool include_content,
                              ResponseBudget* budget = nullptr);
-  // page_size: REQUIRES 1..kMaxPageSize. The page token is bound to the
+  // page_size: REQUIRES 1..kMaxPageSize (common/paging.h). The page token is bound to the
   // filter's modality, subtype, source_type and is_active (the fields
   // ListAtoms sets). With a budget, the page ends early (with a
   // next_page_token) before the first atom that would not fit;
@@ -157,7 +155,6 @@ class AtomEngine {
   // content when include_content), computed without reading the content.
   static size_t ResponseBytes(const storage::AtomRecord& record, bool include_content);
 
-  static constexpr int kMaxPageSize = 1000;
   static constexpr int kMaxTopN = 1000;
   static constexpr uint64_t kPurgeBatch = 10000;
 

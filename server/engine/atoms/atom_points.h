@@ -26,7 +26,7 @@
 #include "base/mutex.h"
 #include "base/status.h"
 #include "index/spatial/spatial_index.h"
-#include "server/engine/vectors/embedding_engine.h"
+#include "server/engine/vectors/spatial_search.h"
 #include "storage/lmdb_env.h"
 #include "storage/schema.h"
 #include "storage/tables/atom_table.h"

@@ -1,7 +1,7 @@
 #include "server/engine/common/page_token.h"
 
 #include "base/sha256.h"
-#include "storage/key_codec.h"
+#include "base/big_endian.h"
 
 namespace hartonomous::engine {
 namespace {
@@ -46,17 +46,17 @@ bool DecodeBase64Url(std::string_view text, std::string* raw) {
 uint64_t PageTokenCodec::Fingerprint(std::initializer_list<std::string_view> parts) {
   std::string joined;
   for (auto part : parts) {
-    storage::AppendBe64(&joined, part.size());
+    AppendBe64(&joined, part.size());
     joined.append(part);
   }
   const auto digest = Sha256(joined);
-  return storage::ReadBe64(std::string_view(reinterpret_cast<const char*>(digest.data()), 8));
+  return ReadBe64(std::string_view(reinterpret_cast<const char*>(digest.data()), 8));
 }
 
 std::string PageTokenCodec::Encode(uint64_t last_key, uint64_t filter_fingerprint) const {
   std::string raw;
-  storage::AppendBe64(&raw, last_key);
-  storage::AppendBe64(&raw, filter_fingerprint);
+  AppendBe64(&raw, last_key);
+  AppendBe64(&raw, filter_fingerprint);
   const auto mac = HmacSha256(key_, raw);
   raw.append(reinterpret_cast<const char*>(mac.data()), 8);
   return Base64Url(raw);
@@ -71,18 +71,18 @@ Result<uint64_t> PageTokenCodec::Decode(std::string_view token, uint64_t filter_
   if (raw.compare(16, 8, reinterpret_cast<const char*>(mac.data()), 8) != 0) {
     return Status::InvalidArgument("page_token: not a token issued by this server");
   }
-  if (storage::ReadBe64(std::string_view(raw).substr(8)) != filter_fingerprint) {
+  if (ReadBe64(std::string_view(raw).substr(8)) != filter_fingerprint) {
     return Status::InvalidArgument(
         "page_token: issued for a different filter; repeat the original filter or start over "
         "without a token");
   }
-  return storage::ReadBe64(raw);
+  return ReadBe64(raw);
 }
 
 std::string PageTokenCodec::EncodeBytes(std::string_view last_key,
                                         uint64_t filter_fingerprint) const {
   std::string raw(last_key);
-  storage::AppendBe64(&raw, filter_fingerprint);
+  AppendBe64(&raw, filter_fingerprint);
   const auto mac = HmacSha256(key_, raw);
   raw.append(reinterpret_cast<const char*>(mac.data()), 8);
   return Base64Url(raw);
@@ -99,7 +99,7 @@ Result<std::string> PageTokenCodec::DecodeBytes(std::string_view token,
   if (raw.compare(body, 8, reinterpret_cast<const char*>(mac.data()), 8) != 0) {
     return Status::InvalidArgument("page_token: not a token issued by this server");
   }
-  if (storage::ReadBe64(std::string_view(raw).substr(body - 8)) != filter_fingerprint) {
+  if (ReadBe64(std::string_view(raw).substr(body - 8)) != filter_fingerprint) {
     return Status::InvalidArgument(
         "page_token: issued for a different filter; repeat the original filter or start over "
         "without a token");

@@ -17,6 +17,7 @@
 
 #include "base/status.h"
 #include "server/engine/common/page_token.h"
+#include "server/engine/common/paging.h"
 #include "server/engine/common/response_budget.h"
 #include "storage/lmdb_env.h"
 #include "storage/tables/relation_table.h"
@@ -68,7 +69,7 @@ class GraphEngine {
   // inactive atom.
   Result<std::vector<AddedRelation>> AddRelations(const std::vector<RelationInput>& relations);
 
-  // page_size: REQUIRES 1..kMaxPageSize. With a budget the page ends early
+  // page_size: REQUIRES 1..kMaxPageSize (common/paging.h). With a budget the page ends early
   // (with a next_page_token) before the first edge that would not fit
   // (ResponseBytes); ResourceExhausted when the first edge alone does not.
   Result<RelationPage> ListRelations(uint64_t atom_id, storage::Direction direction,
@@ -85,7 +86,6 @@ class GraphEngine {
   // An upper bound of the encoded size of the API Relation of `edge`.
   static size_t ResponseBytes(const storage::Edge& edge);
 
-  static constexpr int kMaxPageSize = 1000;
   static constexpr uint32_t kMaxDepth = 64;
   static constexpr uint32_t kMaxNodes = 100000;
 

@@ -59,7 +59,7 @@ engine::AtomInput ToAtomInput(v1::IngestAtomRequest&& r, std::string field) {
   in.payload_locator = std::move(*r.mutable_payload_locator());
   in.metadata = std::move(*r.mutable_metadata());
   if (r.has_spatial_key()) {
-    in.spatial_key = engine::Point3{r.spatial_key().x(), r.spatial_key().y(), r.spatial_key().z()};
+    in.spatial_key = index::Point3{r.spatial_key().x(), r.spatial_key().y(), r.spatial_key().z()};
   }
   if (r.has_embedding()) {
     auto* e = r.mutable_embedding();

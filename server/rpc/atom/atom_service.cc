@@ -53,7 +53,7 @@ grpc::Status AtomServiceImpl::ListAtoms(grpc::ServerContext*, const v1::ListAtom
   filter.source_type = request->source_type();
   if (request->has_is_active()) filter.is_active = request->is_active();
   engine::ResponseBudget budget(limits_.max_response_bytes);
-  auto page = engine_.List(filter, EffectivePageSize(request->page_size()), request->page_token(),
+  auto page = engine_.List(filter, engine::EffectivePageSize(request->page_size()), request->page_token(),
                            request->include_content(), &budget);
   if (!page.ok()) return ToGrpcStatus(page.status());
   for (auto& view : page->atoms) ToProto(std::move(view), response->add_atoms());
@@ -142,7 +142,7 @@ grpc::Status AtomServiceImpl::ListPolicies(grpc::ServerContext*,
   std::optional<bool> active;
   if (request->has_is_active()) active = request->is_active();
   engine::ResponseBudget budget(limits_.max_response_bytes);
-  auto page = policies_.List(active, EffectivePageSize(request->page_size()), request->page_token(),
+  auto page = policies_.List(active, engine::EffectivePageSize(request->page_size()), request->page_token(),
                              &budget);
   if (!page.ok()) return ToGrpcStatus(page.status());
   for (const auto& p : page->policies) ToProto(p, response->add_policies());

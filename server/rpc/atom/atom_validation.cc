@@ -9,6 +9,7 @@
 #include "base/sha256.h"
 #include "index/vector_index.h"
 #include "server/engine/atoms/atom_engine.h"
+#include "server/engine/common/paging.h"
 #include "server/engine/documents/document_engine.h"
 #include "server/engine/graph/graph_engine.h"
 #include "server/rpc/search/search_validation.h"
@@ -16,7 +17,6 @@
 namespace hartonomous::rpc {
 namespace {
 
-constexpr int kDefaultPageSize = 50;
 constexpr int kDefaultTopN = 10;
 constexpr char kDedupAuditKey[] = "dedup";
 
@@ -205,7 +205,10 @@ Status ValidatePolicyKey(uint64_t policy_id, std::string_view policy_name, bool 
 }
 
 Status ValidatePageSize(int32_t page_size) {
-  if (page_size < 0) return Status::InvalidArgument("page_size: must be >= 0 (0 = default of 50)");
+  if (page_size < 0) {
+    return Status::InvalidArgument("page_size: must be >= 0 (0 = default of " +
+                                   std::to_string(engine::kDefaultPageSize) + ")");
+  }
   return Status::Ok();
 }
 
@@ -280,9 +283,7 @@ Status ValidateAddRelations(const v1::AddRelationsRequest& request) {
 
 Status ValidateListRelations(const v1::ListRelationsRequest& request) {
   HT_RETURN_IF_ERROR(ValidateAtomId(request.atom_id()));
-  if (request.page_size() < 0) {
-    return Status::InvalidArgument("page_size: must be >= 0 (0 = default of 50)");
-  }
+  HT_RETURN_IF_ERROR(ValidatePageSize(request.page_size()));
   if (!request.relation_type().empty() && !IsRelationType(request.relation_type())) {
     return Status::InvalidArgument(
         "relation_type: 1-32 characters of [a-z0-9_-], or empty for any");
@@ -313,11 +314,6 @@ Status ValidateTraverse(const v1::TraverseRelationsRequest& request) {
     return Status::InvalidArgument("direction: must be CHILDREN or PARENTS");
   }
   return Status::Ok();
-}
-
-int EffectivePageSize(int32_t page_size) {
-  if (page_size == 0) return kDefaultPageSize;
-  return std::min<int>(page_size, engine::AtomEngine::kMaxPageSize);
 }
 
 int EffectiveTopN(int32_t top_n) {

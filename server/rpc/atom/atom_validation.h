@@ -55,8 +55,6 @@ Status ValidateTraverse(const v1::TraverseRelationsRequest& request);
 // [a-z0-9_-]{1,32}
 bool IsRelationType(std::string_view type);
 
-// page_size 0 -> default; larger than the maximum -> the maximum (AIP-158).
-int EffectivePageSize(int32_t page_size);
 int EffectiveTopN(int32_t top_n);
 
 // Byte limit of relation metadata (JSON, see ValidateJsonObject).

@@ -115,7 +115,7 @@ grpc::Status AtomServiceImpl::ListRelations(grpc::ServerContext*,
   engine::ResponseBudget budget(limits_.max_response_bytes);
   auto page = graph_.ListRelations(
       request->atom_id(), ToDirection(request->direction()), request->relation_type(),
-      EffectivePageSize(request->page_size()), request->page_token(), &budget);
+      engine::EffectivePageSize(request->page_size()), request->page_token(), &budget);
   if (!page.ok()) return ToGrpcStatus(page.status());
   for (const auto& edge : page->edges) ToProto(edge, response->add_relations());
   response->set_next_page_token(page->next_page_token);

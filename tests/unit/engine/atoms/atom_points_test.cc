@@ -16,7 +16,7 @@ AtomInput Keyed(const std::string& content, double x, double y, double z) {
   AtomInput in;
   in.content = content;
   in.modality = "text";
-  in.spatial_key = Point3{x, y, z};
+  in.spatial_key = index::Point3{x, y, z};
   return in;
 }
 

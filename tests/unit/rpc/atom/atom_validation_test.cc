@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 
+#include "server/engine/common/paging.h"
+
 using namespace hartonomous;
 using namespace hartonomous::rpc;
 
@@ -110,9 +112,9 @@ TEST_CASE("get, list and stats requests") {
   v1::ListAtomsRequest list;
   list.set_page_size(-1);
   CHECK_THAT(ValidateListAtoms(list).message(), Catch::Contains("page_size"));
-  CHECK(EffectivePageSize(0) == 50);
-  CHECK(EffectivePageSize(7) == 7);
-  CHECK(EffectivePageSize(100000) == 1000);
+  CHECK(engine::EffectivePageSize(0) == 50);
+  CHECK(engine::EffectivePageSize(7) == 7);
+  CHECK(engine::EffectivePageSize(100000) == 1000);
   CHECK(EffectiveTopN(0) == 10);
   CHECK_FALSE(ValidateTopN(-1).ok());
 }
