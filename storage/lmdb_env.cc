@@ -6,7 +6,6 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <mutex>
 
 #include "storage/disk_space.h"
 
@@ -81,7 +80,7 @@ Result<MDB_dbi> Env::OpenDbi(const std::string& name, unsigned flags) {
 }
 
 Status Env::Grow() {
-  std::unique_lock lock(resize_mutex_);
+  WriterLock lock(&resize_mutex_);
   const size_t current = map_size_.load();
   if (current >= options_.max_map_size) {
     return Status::ResourceExhausted("storage: the LMDB map reached its maximum of " +
@@ -123,13 +122,17 @@ Result<uint64_t> Txn::Count(MDB_dbi dbi) {
 
 std::unique_ptr<Cursor> Txn::OpenCursor(MDB_dbi dbi) { return std::make_unique<Cursor>(txn_, dbi); }
 
-ReadTxn::ReadTxn(Env& env) : resize_lock_(env.resize_mutex()) {
+// The analysis does not look inside constructors and destructors; the
+// ACQUIRE_SHARED / RELEASE on their declarations state what they do.
+ReadTxn::ReadTxn(Env& env) : resize_mutex_(&env.resize_mutex()) {
+  resize_mutex_->LockShared();
   status_ = FromMdb(mdb_txn_begin(env.raw(), nullptr, MDB_RDONLY, &txn_), "begin read txn");
   if (!status_.ok()) txn_ = nullptr;
 }
 
 ReadTxn::~ReadTxn() {
   if (txn_ != nullptr) mdb_txn_abort(txn_);
+  resize_mutex_->UnlockShared();
 }
 
 WriteTxn::WriteTxn(Env& env, WriteTxn* parent) : env_(env), parent_(parent) {

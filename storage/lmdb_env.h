@@ -21,12 +21,13 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "base/mutex.h"
 #include "base/status.h"
+#include "base/thread_annotations.h"
 
 namespace hartonomous::storage {
 
@@ -63,7 +64,7 @@ class Env {
   // Doubles the map size, up to max_map_size (ResourceExhausted past it).
   // Waits until no read transaction of this process is open.
   // REQUIRES: the caller holds no transaction.
-  Status Grow();
+  Status Grow() EXCLUDES(resize_mutex_);
 
   size_t map_size() const { return map_size_.load(); }
   uint64_t resizes() const { return resizes_.load(); }
@@ -72,7 +73,7 @@ class Env {
 
   // Held shared by every read transaction, exclusively by Grow(). Write
   // transactions do not take it: only the writer thread writes and grows.
-  std::shared_mutex& resize_mutex() { return resize_mutex_; }
+  SharedMutex& resize_mutex() RETURN_CAPABILITY(resize_mutex_) { return resize_mutex_; }
 
  private:
   Env(MDB_env* env, EnvOptions options, size_t map_size);
@@ -81,7 +82,9 @@ class Env {
   EnvOptions options_;
   std::atomic<size_t> map_size_;
   std::atomic<uint64_t> resizes_{0};
-  std::shared_mutex resize_mutex_;
+  // Guards no field: it keeps the map size (mdb_env_set_mapsize) from
+  // changing while a read transaction of this process is open.
+  SharedMutex resize_mutex_;
 };
 
 class Cursor;
@@ -107,15 +110,18 @@ class Txn {
   MDB_txn* txn_ = nullptr;
 };
 
-class ReadTxn : public Txn {
+// Holds env.resize_mutex() shared for its whole life (also when status()
+// is not OK), as a scoped lock: the analysis knows a scope with a ReadTxn
+// holds it, so calling env.Grow() there is an error.
+class SCOPED_CAPABILITY ReadTxn : public Txn {
  public:
   // Begins a read-only snapshot. Check status() before use.
-  explicit ReadTxn(Env& env);
-  ~ReadTxn() override;
+  explicit ReadTxn(Env& env) ACQUIRE_SHARED(env.resize_mutex());
+  ~ReadTxn() override RELEASE();
   const Status& status() const { return status_; }
 
  private:
-  std::shared_lock<std::shared_mutex> resize_lock_;
+  SharedMutex* const resize_mutex_;
   Status status_;
 };
 

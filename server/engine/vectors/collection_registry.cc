@@ -39,22 +39,22 @@ CollectionRecord RecordOf(const std::string& name, const CollectionSpec& spec) {
 // --- Collection ------------------------------------------------------------
 
 std::shared_ptr<index::VectorIndex> Collection::CurrentIndex() const {
-  std::lock_guard lock(index_mu);
+  MutexLock lock(&index_mu);
   return index;
 }
 
 void Collection::SetIndex(std::shared_ptr<index::VectorIndex> next) {
-  std::lock_guard lock(index_mu);
+  MutexLock lock(&index_mu);
   index = std::move(next);
 }
 
 std::shared_ptr<CollectionSpace> Collection::CurrentSpace() const {
-  std::lock_guard lock(index_mu);
+  MutexLock lock(&index_mu);
   return space;
 }
 
 void Collection::SetSpace(std::shared_ptr<CollectionSpace> next) {
-  std::lock_guard lock(index_mu);
+  MutexLock lock(&index_mu);
   space = std::move(next);
 }
 
@@ -68,7 +68,7 @@ CollectionInfo Collection::Info() {
   auto current_space = CurrentSpace();
   info.projection = current_space->record();
   info.points = current_space->fine().size();
-  std::lock_guard lock(apply_mu);
+  MutexLock lock(&apply_mu);
   info.snapshot = snapshot;
   info.snapshot.changes_since_snapshot = changes.load();
   return info;
@@ -123,14 +123,14 @@ CollectionRegistry::CollectionRegistry(const storage::Tables& tables,
     : tables_(tables), indexes_(indexes) {}
 
 std::shared_ptr<Collection> CollectionRegistry::Find(const std::string& name) const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(&mu_);
   auto it = by_name_.find(name);
   if (it == by_name_.end()) return nullptr;
   return by_id_.at(it->second);
 }
 
 std::shared_ptr<Collection> CollectionRegistry::FindById(uint64_t id) const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(&mu_);
   auto it = by_id_.find(id);
   return it == by_id_.end() ? nullptr : it->second;
 }
@@ -147,14 +147,14 @@ std::string CollectionRegistry::NameOf(uint64_t id) const {
 }
 
 std::vector<std::shared_ptr<Collection>> CollectionRegistry::All() const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(&mu_);
   std::vector<std::shared_ptr<Collection>> all;
   for (const auto& [id, c] : by_id_) all.push_back(c);
   return all;
 }
 
 std::vector<std::shared_ptr<Collection>> CollectionRegistry::AllByName() const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(&mu_);
   std::vector<std::shared_ptr<Collection>> all;
   for (const auto& [name, id] : by_name_) all.push_back(by_id_.at(id));
   return all;
@@ -162,7 +162,7 @@ std::vector<std::shared_ptr<Collection>> CollectionRegistry::AllByName() const {
 
 void CollectionRegistry::Add(std::shared_ptr<Collection> collection) {
   const CollectionRecord& record = collection->record;
-  std::unique_lock lock(mu_);
+  WriterLock lock(&mu_);
   by_name_[record.name()] = record.collection_id();
   by_id_[record.collection_id()] = std::move(collection);
 }
@@ -217,14 +217,15 @@ Result<CollectionRecord> CollectionRegistry::Insert(storage::WriteTxn& txn, cons
                     index.status().ToString());
       return;
     }
-    c->index = std::move(index).value();
     auto space = CollectionSpace::Make(record, CollectionSpace::DefaultRecord(record));
     if (!space.ok()) {
       spdlog::error("collection '{}': cannot create its projection: {}", record.name(),
                     space.status().ToString());
       return;
     }
-    c->space = std::move(space).value();
+    // Not shared yet: the setters' lock is uncontended.
+    c->SetIndex(std::move(index).value());
+    c->SetSpace(std::move(space).value());
     Add(std::move(c));
   });
   return record;
@@ -239,7 +240,7 @@ Status CollectionRegistry::Remove(storage::WriteTxn& txn, const std::string& nam
   txn.OnCommit([this, cid, name, on_dropped = std::move(on_dropped)] {
     std::shared_ptr<Collection> c;
     {
-      std::unique_lock lock(mu_);
+      WriterLock lock(&mu_);
       auto it = by_id_.find(cid);
       if (it != by_id_.end()) c = it->second;
       by_id_.erase(cid);

@@ -17,13 +17,13 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
-#include <shared_mutex>
 #include <string>
 #include <vector>
 
+#include "base/mutex.h"
 #include "base/status.h"
+#include "base/thread_annotations.h"
 #include "index/index_registry.h"
 #include "index/vector_index.h"
 #include "server/engine/vectors/collection_space.h"
@@ -66,30 +66,36 @@ struct CollectionInfo {
 
 // One live collection. Index and space are swapped whole (rebuild, refit):
 // readers take the current one and keep their shared pointer.
+//
+// Locks, taken in this order: snapshot_mu or refit_mu, then apply_mu, then
+// index_mu. record and spec are set before the collection is shared and
+// never change. The current index and space are changed (Add, Upsert,
+// Remove) only under apply_mu; index_mu guards the pointers, and the
+// analysis checks only those, not the objects they point to.
 struct Collection {
   storage::CollectionRecord record;
   index::IndexSpec spec;
   // Serialises index changes, snapshots and the rebuild's and refit's swaps,
   // so that changes reach the indexes in commit order.
-  std::mutex apply_mu;
-  std::mutex snapshot_mu;  // one snapshot at a time
-  std::mutex refit_mu;     // one refit at a time
-  mutable std::mutex index_mu;
-  std::shared_ptr<index::VectorIndex> index;  // GUARDED_BY(index_mu)
-  std::shared_ptr<CollectionSpace> space;     // GUARDED_BY(index_mu)
-  uint64_t applied_seq = 0;                   // GUARDED_BY(apply_mu)
-  SnapshotInfo snapshot;                      // GUARDED_BY(apply_mu)
-  std::atomic<uint64_t> changes{0};           // since the last snapshot
+  Mutex apply_mu;
+  Mutex snapshot_mu;  // one snapshot at a time
+  Mutex refit_mu;     // one refit at a time
+  // Guards the pointers only: held just to read or swap them.
+  mutable Mutex index_mu;
+  std::shared_ptr<index::VectorIndex> index GUARDED_BY(index_mu);
+  std::shared_ptr<CollectionSpace> space GUARDED_BY(index_mu);
+  uint64_t applied_seq GUARDED_BY(apply_mu) = 0;  // highest embedding id applied
+  SnapshotInfo snapshot GUARDED_BY(apply_mu);
+  std::atomic<uint64_t> changes{0};  // since the last snapshot
   std::atomic<bool> rebuild_wanted{false};
   std::atomic<bool> refit_wanted{false};
   std::atomic<bool> dropped{false};
 
-  std::shared_ptr<index::VectorIndex> CurrentIndex() const;
-  void SetIndex(std::shared_ptr<index::VectorIndex> next);
-  std::shared_ptr<CollectionSpace> CurrentSpace() const;
-  void SetSpace(std::shared_ptr<CollectionSpace> next);
-  // REQUIRES: apply_mu is not held by the caller.
-  CollectionInfo Info();
+  std::shared_ptr<index::VectorIndex> CurrentIndex() const EXCLUDES(index_mu);
+  void SetIndex(std::shared_ptr<index::VectorIndex> next) EXCLUDES(index_mu);
+  std::shared_ptr<CollectionSpace> CurrentSpace() const EXCLUDES(index_mu);
+  void SetSpace(std::shared_ptr<CollectionSpace> next) EXCLUDES(index_mu);
+  CollectionInfo Info() EXCLUDES(apply_mu, index_mu);
 };
 
 // Index spec of a stored collection.
@@ -148,9 +154,11 @@ class CollectionRegistry {
   const storage::Tables& tables_;
   const index::IndexRegistry& indexes_;
 
-  mutable std::shared_mutex mu_;
-  std::map<uint64_t, std::shared_ptr<Collection>> by_id_;  // GUARDED_BY(mu_)
-  std::map<std::string, uint64_t> by_name_;                // GUARDED_BY(mu_)
+  // Lookups hold it shared, Add and a delete's commit hook exclusively; never
+  // held while a collection's own locks are taken.
+  mutable SharedMutex mu_;
+  std::map<uint64_t, std::shared_ptr<Collection>> by_id_ GUARDED_BY(mu_);
+  std::map<std::string, uint64_t> by_name_ GUARDED_BY(mu_);
 };
 
 }  // namespace hartonomous::engine

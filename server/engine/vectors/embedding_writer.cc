@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "base/clock.h"
+#include "base/mutex.h"
 #include "storage/tables/atom_table.h"
 #include "storage/tables/embedding_table.h"
 
@@ -151,7 +152,7 @@ void EmbeddingWriter::ApplyOnCommit(storage::WriteTxn& txn, uint64_t collection_
 void EmbeddingWriter::Apply(uint64_t collection_id, const std::vector<Change>& changes) {
   auto c = collections_.FindById(collection_id);
   if (!c) return;
-  std::lock_guard lock(c->apply_mu);
+  MutexLock lock(&c->apply_mu);
   auto index = c->CurrentIndex();
   auto space = c->CurrentSpace();
   for (const auto& change : changes) {

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <utility>
@@ -78,12 +79,12 @@ IndexMaintainer::~IndexMaintainer() { Stop(); }
 
 void IndexMaintainer::Stop() {
   {
-    std::lock_guard lock(bg_mu_);
+    MutexLock lock(&bg_mu_);
     if (stopped_) return;
     stopped_ = true;
     stopping_ = true;
   }
-  bg_cv_.notify_all();
+  bg_cv_.SignalAll();
   if (background_.joinable()) background_.join();
   if (!options_.snapshot_on_stop) return;
   Status s = SnapshotAll();
@@ -108,11 +109,11 @@ Status IndexMaintainer::Load(const LoadObserver& observer) {
     // Collections that reached the fit threshold before a restart are
     // fitted by the first background pass, not at the next periodic tick.
     const auto all = collections_.All();
-    std::lock_guard bg(bg_mu_);
+    MutexLock bg(&bg_mu_);
     for (const auto& c : all) work_pending_ |= c->refit_wanted.load();
   }
   if (options_.background) {
-    std::lock_guard bg(bg_mu_);
+    MutexLock bg(&bg_mu_);
     if (!stopped_) background_ = std::thread([this] { BackgroundLoop(); });
   }
   return Status::Ok();
@@ -168,20 +169,25 @@ Status IndexMaintainer::LoadCollection(const CollectionRecord& record,
                                  options_.replay_threads, &counts, &observer));
   }
   const uint64_t added = counts.added, removed = counts.removed;
-  c->applied_seq = std::max(watermark, counts.max_seen);
-  c->snapshot.watermark = watermark;
-  c->snapshot.loaded_from_snapshot = from_snapshot;
-  c->snapshot.replayed_at_start = added;
-  c->snapshot.removed_at_start = removed;
+  {
+    // c is not shared yet (Add below publishes it): the locks are
+    // uncontended.
+    MutexLock lock(&c->apply_mu);
+    c->applied_seq = std::max(watermark, counts.max_seen);
+    c->snapshot.watermark = watermark;
+    c->snapshot.loaded_from_snapshot = from_snapshot;
+    c->snapshot.replayed_at_start = added;
+    c->snapshot.removed_at_start = removed;
+  }
   c->changes = added + removed + (points_from_snapshot ? 0 : counts.projected);
-  c->index = std::move(loaded);
-  c->space = std::move(space);
+  const size_t vectors = loaded->size(), points = space->fine().size();
+  c->SetIndex(std::move(loaded));
+  c->SetSpace(std::move(space));
   if (WantsFit(*c)) c->refit_wanted = true;
   spdlog::info(
       "collection '{}': {} vectors ({}; {} replayed, {} removed), {} points ({}, {} projected)",
-      record.name(), c->index->size(), from_snapshot ? "from snapshot" : "built from storage",
-      added, removed, c->space->fine().size(),
-      points_from_snapshot ? "from snapshot" : "from storage", counts.projected);
+      record.name(), vectors, from_snapshot ? "from snapshot" : "built from storage", added,
+      removed, points, points_from_snapshot ? "from snapshot" : "from storage", counts.projected);
   ++totals_.collections;
   totals_.replayed += added;
   totals_.removed += removed;
@@ -230,10 +236,10 @@ void IndexMaintainer::NoteApplied(Collection& c, uint64_t changed) {
   if (fit) c.refit_wanted = true;
   if (rebuild || fit || changed >= options_.snapshot_after_changes) {
     {
-      std::lock_guard bg(bg_mu_);
+      MutexLock bg(&bg_mu_);
       work_pending_ = true;
     }
-    bg_cv_.notify_all();
+    bg_cv_.SignalAll();
   }
 }
 
@@ -243,7 +249,7 @@ Status IndexMaintainer::Snapshot(Collection& c) {
   if (options_.snapshot_dir.empty()) {
     return Status::FailedPrecondition("snapshots are disabled (no snapshot directory)");
   }
-  std::lock_guard snap(c.snapshot_mu);
+  MutexLock snap(&c.snapshot_mu);
   if (c.dropped) return Status::Ok();
   const std::string dir = SnapshotDir(c.record.collection_id());
   std::error_code ec;
@@ -256,7 +262,7 @@ Status IndexMaintainer::Snapshot(Collection& c) {
   {
     // Changes wait while the index is written and the points copied;
     // searches do not.
-    std::lock_guard lock(c.apply_mu);
+    MutexLock lock(&c.apply_mu);
     watermark = c.applied_seq;
     changes = c.changes.load();
     HT_RETURN_IF_ERROR(c.CurrentIndex()->Save(tmp));
@@ -286,7 +292,7 @@ Status IndexMaintainer::Snapshot(Collection& c) {
     if (name.rfind("fine.p", 0) == 0 && entry.path().string() != fine_path)
       fs::remove(entry.path(), ec);
   }
-  std::lock_guard lock(c.apply_mu);
+  MutexLock lock(&c.apply_mu);
   c.snapshot.watermark = watermark;
   c.snapshot.saved_at_us = NowMicros();
   c.changes -= changes;
@@ -305,7 +311,7 @@ Status IndexMaintainer::SnapshotAll() {
 }
 
 void IndexMaintainer::DropSnapshots(Collection& c) {
-  std::lock_guard snap(c.snapshot_mu);
+  MutexLock snap(&c.snapshot_mu);
   std::error_code ec;
   if (!options_.snapshot_dir.empty()) fs::remove_all(SnapshotDir(c.record.collection_id()), ec);
 }
@@ -321,7 +327,7 @@ Status IndexMaintainer::Rebuild(Collection& c) {
     HT_RETURN_IF_ERROR(
         Reconcile(txn, tables_, c.record, fresh.get(), nullptr, options_.replay_threads, &counts));
   }
-  std::lock_guard lock(c.apply_mu);
+  MutexLock lock(&c.apply_mu);
   {
     // Catch up with what committed meanwhile, then swap.
     storage::ReadTxn txn(env_);
@@ -341,12 +347,15 @@ void IndexMaintainer::BackgroundLoop() {
   auto last_tick = std::chrono::steady_clock::now();
   while (true) {
     {
-      std::unique_lock lock(bg_mu_);
-      auto woken = [this] { return stopping_ || work_pending_; };
+      MutexLock lock(&bg_mu_);
       if (options_.snapshot_interval.count() > 0) {
-        bg_cv_.wait_for(lock, options_.snapshot_interval, woken);
+        // Wakes for work, or once the interval passed without any.
+        const auto deadline = std::chrono::steady_clock::now() + options_.snapshot_interval;
+        while (!stopping_ && !work_pending_) {
+          if (!bg_cv_.WaitUntil(&bg_mu_, deadline)) break;
+        }
       } else {
-        bg_cv_.wait(lock, woken);
+        while (!stopping_ && !work_pending_) bg_cv_.Wait(&bg_mu_);
       }
       if (stopping_) return;
       work_pending_ = false;

@@ -20,14 +20,14 @@
 // (building, writing the file) do not block searches.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 
+#include "base/mutex.h"
 #include "base/status.h"
+#include "base/thread_annotations.h"
 #include "index/index_registry.h"
 #include "server/engine/vectors/collection_registry.h"
 #include "server/engine/vectors/embedding_options.h"
@@ -65,17 +65,17 @@ class IndexMaintainer {
   LoadTotals totals() const { return totals_; }
   // Stops the background thread and (snapshot_on_stop) snapshots the
   // collections with changes. Idempotent. REQUIRES: the writer still runs.
-  void Stop();
+  void Stop() EXCLUDES(bg_mu_);
 
   // FailedPrecondition when snapshots are disabled (no snapshot_dir); OK
   // without writing when c was dropped.
-  Status Snapshot(Collection& c);
+  Status Snapshot(Collection& c) EXCLUDES(c.snapshot_mu, c.apply_mu);
   // Snapshots every collection with changes; the first failure, after
   // trying them all.
   Status SnapshotAll();
   // Builds a fresh index from LMDB (without blocking changes), catches it up
   // under the apply lock and swaps it in.
-  Status Rebuild(Collection& c);
+  Status Rebuild(Collection& c) EXCLUDES(c.apply_mu);
   // One pass of the background work on the caller's thread: fits, rebuilds,
   // and snapshots of collections with at least snapshot_after_changes
   // changes (any changes when due).
@@ -83,12 +83,11 @@ class IndexMaintainer {
 
   // After changes reached c's index (changed: c.changes counting them):
   // marks a rebuild or a projection fit wanted and wakes the background
-  // thread when one is, or when a snapshot is due. REQUIRES: c.apply_mu is
-  // held.
-  void NoteApplied(Collection& c, uint64_t changed);
+  // thread when one is, or when a snapshot is due.
+  void NoteApplied(Collection& c, uint64_t changed) REQUIRES(c.apply_mu) EXCLUDES(bg_mu_);
   // After c was deleted: removes its snapshots, once a snapshot in progress
   // has finished.
-  void DropSnapshots(Collection& c);
+  void DropSnapshots(Collection& c) EXCLUDES(c.snapshot_mu);
 
  private:
   Status LoadCollection(const storage::CollectionRecord& record, const LoadObserver& observer);
@@ -100,7 +99,7 @@ class IndexMaintainer {
   // projection_fit_after points.
   bool WantsFit(const Collection& c) const;
   std::string SnapshotDir(uint64_t collection_id) const;
-  void BackgroundLoop();
+  void BackgroundLoop() EXCLUDES(bg_mu_);
 
   storage::Env& env_;
   const storage::Tables& tables_;
@@ -111,11 +110,14 @@ class IndexMaintainer {
 
   LoadTotals totals_;  // written by Load only, before any reader
 
-  std::mutex bg_mu_;
-  std::condition_variable bg_cv_;
-  bool stopping_ = false;      // GUARDED_BY(bg_mu_)
-  bool work_pending_ = false;  // GUARDED_BY(bg_mu_): a rebuild, fit or snapshot is due
-  bool stopped_ = false;       // GUARDED_BY(bg_mu_)
+  Mutex bg_mu_;
+  CondVar bg_cv_;  // signalled when stopping_ or work_pending_ is set
+  bool stopping_ GUARDED_BY(bg_mu_) = false;
+  bool work_pending_ GUARDED_BY(bg_mu_) = false;  // a rebuild, fit or snapshot is due
+  bool stopped_ GUARDED_BY(bg_mu_) = false;
+  // Not GUARDED_BY(bg_mu_): Load starts it holding bg_mu_ (unless Stop ran
+  // first) and the one Stop call that set stopped_ joins it after releasing
+  // bg_mu_, so the lock orders the two without covering the join.
   std::thread background_;
 };
 

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "base/clock.h"
+#include "base/mutex.h"
 #include "index/distance.h"
 #include "server/engine/vectors/reconcile.h"
 #include "storage/tables/collection_table.h"
@@ -39,7 +40,7 @@ Status SpatialSearch::Refit(Collection& c, const RefitOptions& options, RefitSum
   if (!(options.coarse_cell >= 0) || !std::isfinite(options.coarse_cell)) {
     return Status::InvalidArgument("coarse_cell: must be a finite number >= 0");
   }
-  std::lock_guard refit(c.refit_mu);
+  MutexLock refit(&c.refit_mu);
   const storage::CollectionRecord& record = c.record;
   const size_t dim = record.dimension();
   const uint64_t seed = options.seed != 0 ? options.seed : record.collection_id();
@@ -119,7 +120,7 @@ Status SpatialSearch::Refit(Collection& c, const RefitOptions& options, RefitSum
 
   // 5. Catch up with what committed meanwhile, then swap.
   {
-    std::lock_guard lock(c.apply_mu);
+    MutexLock lock(&c.apply_mu);
     storage::ReadTxn txn(env_);
     HT_RETURN_IF_ERROR(txn.status());
     HT_RETURN_IF_ERROR(Reconcile(txn, tables_, record, nullptr, fresh.get(), 1, &counts));

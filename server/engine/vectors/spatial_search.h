@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "base/thread_annotations.h"
 #include "index/spatial/spatial_index.h"
 #include "server/engine/vectors/collection_registry.h"
 #include "storage/lmdb_env.h"
@@ -87,8 +88,9 @@ class SpatialSearch {
   // recomputes the points from it at start. InvalidArgument naming kind,
   // sample_size or coarse_cell; FailedPrecondition when pca has fewer than
   // Projection::kMinPcaSample rows; NotFound when the collection was deleted
-  // meanwhile. REQUIRES: c.apply_mu is not held by the caller.
-  Status Refit(Collection& c, const RefitOptions& options, RefitSummary* summary);
+  // meanwhile.
+  Status Refit(Collection& c, const RefitOptions& options, RefitSummary* summary)
+      EXCLUDES(c.refit_mu, c.apply_mu);
 
   Result<SpatialQueryResult> Query(const SpatialQueryInput& input) const;
   // The embeddings whose fine points are nearest to the projection of vector

@@ -8,20 +8,20 @@ using grpc::health::v1::HealthCheckResponse;
 
 void HealthServiceImpl::SetServing() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     if (shut_down_) return;
     serving_ = true;
   }
-  changed_.notify_all();
+  changed_.SignalAll();
 }
 
 void HealthServiceImpl::Shutdown() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     serving_ = false;
     shut_down_ = true;
   }
-  changed_.notify_all();
+  changed_.SignalAll();
 }
 
 grpc::Status HealthServiceImpl::Check(grpc::ServerContext*,
@@ -31,7 +31,7 @@ grpc::Status HealthServiceImpl::Check(grpc::ServerContext*,
     return grpc::Status(grpc::StatusCode::NOT_FOUND,
                         "service: unknown service '" + request->service() + "'");
   }
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   response->set_status(serving_ ? HealthCheckResponse::SERVING : HealthCheckResponse::NOT_SERVING);
   return grpc::Status::OK;
 }
@@ -45,20 +45,25 @@ grpc::Status HealthServiceImpl::Watch(grpc::ServerContext* context,
     writer->Write(response);
     return grpc::Status::OK;
   }
-  std::unique_lock lock(mu_);
+  bool serving, shut_down;
+  {
+    MutexLock lock(&mu_);
+    serving = serving_;
+    shut_down = shut_down_;
+  }
   while (true) {
-    const bool serving = serving_;
-    const bool shut_down = shut_down_;
-    lock.unlock();
     response.set_status(serving ? HealthCheckResponse::SERVING : HealthCheckResponse::NOT_SERVING);
     if (!writer->Write(response) || shut_down) return grpc::Status::OK;
-    lock.lock();
+    MutexLock lock(&mu_);
     // A sync handler learns of a client's cancellation only by asking, so the
     // wait wakes periodically as well as on a status change.
     while (serving_ == serving && shut_down_ == shut_down && !context->IsCancelled()) {
-      changed_.wait_for(lock, std::chrono::milliseconds(200));
+      changed_.WaitUntil(&mu_, std::chrono::steady_clock::now() + std::chrono::milliseconds(200));
     }
     if (context->IsCancelled()) return grpc::Status::OK;  // the client went away
+    // The status to send next, read under the same hold as the wait.
+    serving = serving_;
+    shut_down = shut_down_;
   }
 }
 

@@ -9,11 +9,11 @@
 // Thread-safety: thread-safe.
 #pragma once
 
-#include <condition_variable>
-#include <mutex>
 #include <set>
 #include <string>
 
+#include "base/mutex.h"
+#include "base/thread_annotations.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 
 namespace hartonomous::rpc {
@@ -24,9 +24,9 @@ class HealthServiceImpl final : public grpc::health::v1::Health::Service {
   explicit HealthServiceImpl(std::set<std::string> services) : services_(std::move(services)) {}
 
   // Start-up is over: every service is SERVING (unless shutdown began).
-  void SetServing();
+  void SetServing() EXCLUDES(mu_);
   // Switches every service to NOT_SERVING and ends open Watch streams.
-  void Shutdown();
+  void Shutdown() EXCLUDES(mu_);
 
   grpc::Status Check(grpc::ServerContext* context,
                      const grpc::health::v1::HealthCheckRequest* request,
@@ -41,10 +41,10 @@ class HealthServiceImpl final : public grpc::health::v1::Health::Service {
   }
 
   const std::set<std::string> services_;
-  std::mutex mu_;
-  std::condition_variable changed_;
-  bool serving_ = false;    // GUARDED_BY(mu_)
-  bool shut_down_ = false;  // GUARDED_BY(mu_)
+  Mutex mu_;
+  CondVar changed_;  // signalled when serving_ or shut_down_ changes
+  bool serving_ GUARDED_BY(mu_) = false;
+  bool shut_down_ GUARDED_BY(mu_) = false;
 };
 
 }  // namespace hartonomous::rpc

@@ -32,26 +32,29 @@ class CountingFactory final : public grpc::experimental::ServerInterceptorFactor
 }  // namespace
 
 void InFlightCalls::Enter() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   ++in_flight_;
 }
 
 void InFlightCalls::Leave() {
   bool now_idle;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     now_idle = --in_flight_ == 0;
   }
-  if (now_idle) idle_.notify_all();
+  if (now_idle) idle_.SignalAll();
 }
 
 bool InFlightCalls::WaitIdle(std::chrono::system_clock::time_point deadline) {
-  std::unique_lock lock(mu_);
-  return idle_.wait_until(lock, deadline, [this] { return in_flight_ == 0; });
+  MutexLock lock(&mu_);
+  while (in_flight_ != 0) {
+    if (!idle_.WaitUntil(&mu_, deadline)) return in_flight_ == 0;
+  }
+  return true;
 }
 
 uint64_t InFlightCalls::count() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return in_flight_;
 }
 

@@ -10,28 +10,29 @@
 #include <grpcpp/support/server_interceptor.h>
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
+
+#include "base/mutex.h"
+#include "base/thread_annotations.h"
 
 namespace hartonomous::rpc {
 
 class InFlightCalls {
  public:
-  void Enter();
-  void Leave();
+  void Enter() EXCLUDES(mu_);
+  void Leave() EXCLUDES(mu_);
   // True once no call is in flight; false if the deadline passed first.
-  bool WaitIdle(std::chrono::system_clock::time_point deadline);
-  uint64_t count() const;
+  bool WaitIdle(std::chrono::system_clock::time_point deadline) EXCLUDES(mu_);
+  uint64_t count() const EXCLUDES(mu_);
 
   // Register with ServerBuilder::experimental().SetInterceptorCreators().
   std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> MakeFactory();
 
  private:
-  mutable std::mutex mu_;
-  std::condition_variable idle_;
-  uint64_t in_flight_ = 0;  // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  CondVar idle_;  // signalled when in_flight_ drops to 0
+  uint64_t in_flight_ GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace hartonomous::rpc

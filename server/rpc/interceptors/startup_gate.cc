@@ -92,12 +92,12 @@ const char* StartupStateName(StartupGate::State state) {
 }
 
 void StartupGate::SetReason(std::string reason) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   reason_ = std::move(reason);
 }
 
 void StartupGate::Open(uint64_t rows_replayed, uint64_t rows_removed) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   if (stopping_) return;
   opened_ = true;
   rows_replayed_ = rows_replayed;
@@ -105,34 +105,34 @@ void StartupGate::Open(uint64_t rows_replayed, uint64_t rows_removed) {
 }
 
 void StartupGate::Stop() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   stopping_ = true;
 }
 
 bool StartupGate::open() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return opened_;
 }
 
 StartupGate::State StartupGate::state() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   if (stopping_) return State::kStopping;
   return opened_ ? State::kServing : State::kStarting;
 }
 
 std::string StartupGate::reason() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   if (opened_) return "";
   return stopping_ ? "stopping: shut down during start-up" : reason_;
 }
 
 uint64_t StartupGate::rows_replayed() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return rows_replayed_;
 }
 
 uint64_t StartupGate::rows_removed() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return rows_removed_;
 }
 

@@ -18,9 +18,11 @@
 
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
+
+#include "base/mutex.h"
+#include "base/thread_annotations.h"
 
 namespace hartonomous::rpc {
 
@@ -57,12 +59,12 @@ class StartupGate {
   std::unique_ptr<grpc::Service> Gate(grpc::Service& inner, const std::string& full_name) const;
 
  private:
-  mutable std::mutex mu_;
-  bool opened_ = false;              // GUARDED_BY(mu_)
-  bool stopping_ = false;            // GUARDED_BY(mu_)
-  std::string reason_ = "starting";  // GUARDED_BY(mu_)
-  uint64_t rows_replayed_ = 0;       // GUARDED_BY(mu_)
-  uint64_t rows_removed_ = 0;        // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  bool opened_ GUARDED_BY(mu_) = false;
+  bool stopping_ GUARDED_BY(mu_) = false;
+  std::string reason_ GUARDED_BY(mu_) = "starting";
+  uint64_t rows_replayed_ GUARDED_BY(mu_) = 0;
+  uint64_t rows_removed_ GUARDED_BY(mu_) = 0;
 };
 
 const char* StartupStateName(StartupGate::State state);
