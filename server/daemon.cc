@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "base/clock.h"
+#include "base/mutex.h"
 #include "server/data_dir_lock.h"
 #include "server/engine/atoms/atom_engine.h"
 #include "server/engine/atoms/atom_points.h"
@@ -90,7 +91,7 @@ class Daemon::StopWaiter {
   // Thread-safe; the first reason is the one Wait returns.
   void Request(const std::string& why) {
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(&mu_);
       if (why_.empty()) why_ = why;
     }
     const uint64_t one = 1;
@@ -113,7 +114,7 @@ class Daemon::StopWaiter {
         }
       }
       if (fds[1].revents & POLLIN) {
-        std::lock_guard lock(mu_);
+        MutexLock lock(&mu_);
         return why_;
       }
     }
@@ -124,8 +125,8 @@ class Daemon::StopWaiter {
 
   const int signals_;
   const int requests_;
-  std::mutex mu_;
-  std::string why_;  // GUARDED_BY(mu_)
+  Mutex mu_;
+  std::string why_ GUARDED_BY(mu_);
 };
 
 Daemon::Daemon(const DaemonConfig& config) : config_(config) {}

@@ -7,6 +7,7 @@
 #include <unordered_set>
 
 #include "base/json_limits.h"
+#include "base/mutex.h"
 
 namespace hartonomous::engine {
 namespace {
@@ -15,9 +16,9 @@ namespace {
 // life of the process (up to kMaxWarned atoms; then once more, to say so).
 void WarnUnreadableMetadata(uint64_t atom_id, const Status& why) {
   constexpr size_t kMaxWarned = 4096;
-  static std::mutex mu;
-  static std::unordered_set<uint64_t> warned;
-  std::lock_guard<std::mutex> lock(mu);
+  static Mutex mu;
+  static std::unordered_set<uint64_t> warned GUARDED_BY(mu);
+  MutexLock lock(&mu);
   if (warned.size() > kMaxWarned || !warned.insert(atom_id).second) return;
   if (warned.size() > kMaxWarned) {
     spdlog::warn("more atoms with unreadable metadata; no further warnings");
