@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config git
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  liblmdb-dev libhnswlib-dev libboost-dev nlohmann-json3-dev libspdlog-dev
+  liblmdb-dev libzstd-dev libhnswlib-dev libboost-dev nlohmann-json3-dev libspdlog-dev
   catch2 libssl-dev libpng-dev libjpeg62-turbo-dev zlib1g-dev
   clang libclang-rt-dev
   dataset-fashion-mnist

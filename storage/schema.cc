@@ -70,7 +70,11 @@ Result<Tables> OpenTables(Env& env) {
                                         "; this hartonomousd supports up to " +
                                         std::to_string(kSchemaVersion));
     }
-    // Older layouts would be migrated here; version 1 is the first.
+    if (stored < kSchemaVersion) {
+      // 1 -> 2: no row changes (see kSchemaVersion); record the new version.
+      HT_RETURN_IF_ERROR(txn.Put(tables.meta, "schema_version", Be32(kSchemaVersion)));
+      HT_RETURN_IF_ERROR(txn.Commit());
+    }
     return tables;
   }
   HT_RETURN_IF_ERROR(txn.Put(tables.meta, "schema_version", Be32(kSchemaVersion)));

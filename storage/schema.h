@@ -21,7 +21,13 @@ namespace hartonomous::storage {
 
 // Bumped when a stored layout changes; Open refuses a newer data dir and
 // migrates an older one.
-inline constexpr uint32_t kSchemaVersion = 1;
+//   1: the first layout.
+//   2: atom payloads may be zstd frames (AtomRecord.payload_codec) and a
+//      canonical_text equal to the content is stored once. Version 1 rows
+//      read unchanged (absent codec = raw), so opening a version 1 data dir
+//      only records version 2; a hartonomousd that knows only version 1
+//      then refuses the dir instead of misreading compressed content.
+inline constexpr uint32_t kSchemaVersion = 2;
 
 struct Tables {
   // "meta": string key -> bytes. schema_version (be32), page_token_key

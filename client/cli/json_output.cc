@@ -24,6 +24,8 @@ json ModalityStatsToJson(const v1::ModalityDedupStats& stats) {
       {"savings_percent", stats.savings_percent()},
       {"documents", stats.documents()},
       {"document_bytes", stats.document_bytes()},
+      {"stored_bytes", stats.stored_bytes()},
+      {"received_bytes", stats.received_bytes()},
   };
 }
 
@@ -107,6 +109,9 @@ json DedupStatsToJson(const v1::DedupStats& stats) {
       {"top_atoms", std::move(top)},
       {"modalities", std::move(modalities)},
       {"total", ModalityStatsToJson(stats.total())},
+      {"data_file_bytes", stats.data_file_bytes()},
+      {"data_used_bytes", stats.data_used_bytes()},
+      {"disk_savings_percent", stats.disk_savings_percent()},
   };
 }
 

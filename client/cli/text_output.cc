@@ -35,7 +35,9 @@ std::vector<std::string> ModalityRow(const v1::ModalityDedupStats& stats) {
           FormatBytes(stats.unique_bytes()),
           FormatBytes(stats.logical_bytes()),
           FormatBytes(stats.bytes_saved()),
-          FormatPercent(stats.savings_percent())};
+          FormatPercent(stats.savings_percent()),
+          FormatBytes(stats.stored_bytes()),
+          FormatBytes(stats.received_bytes())};
 }
 
 }  // namespace
@@ -127,7 +129,9 @@ void PrintDedupStats(std::ostream& out, const v1::DedupStats& stats) {
                     {"UNIQUE_BYTES", true},
                     {"LOGICAL_BYTES", true},
                     {"SAVED", true},
-                    {"SAVINGS", true}},
+                    {"SAVINGS", true},
+                    {"STORED_BYTES", true},
+                    {"RECEIVED_BYTES", true}},
                    "  ");
   for (const auto& modality : stats.modalities()) {
     modalities.AddRow(ModalityRow(modality));
@@ -136,6 +140,10 @@ void PrintDedupStats(std::ostream& out, const v1::DedupStats& stats) {
   total[0] = "total";
   modalities.AddRow(std::move(total));
   modalities.Flush(out);
+  out << "\nOn disk: data file " << FormatBytes(stats.data_file_bytes()) << " ("
+      << FormatBytes(stats.data_used_bytes()) << " in use) for "
+      << FormatBytes(stats.total().received_bytes()) << " received: savings "
+      << FormatPercent(stats.disk_savings_percent()) << "\n";
 }
 
 void PrintPurge(std::ostream& out, const v1::PurgeInactiveResponse& response) {

@@ -21,7 +21,14 @@ std::string ChunkKey(uint64_t atom_id, uint32_t chunk) {
 
 // append: the key is larger than every key in the table (a fresh atom id),
 // so LMDB can fill pages instead of splitting them in half.
-Status PutRecord(WriteTxn& txn, MDB_dbi dbi, const AtomRecord& atom, bool append) {
+Status PutRecord(WriteTxn& txn, MDB_dbi dbi, const AtomRecord& given, bool append) {
+  // A canonical_text that is the content is never stored a second time.
+  std::optional<AtomRecord> stripped;
+  if (given.canonical_text_is_content() && !given.canonical_text().empty()) {
+    stripped.emplace(given);
+    stripped->clear_canonical_text();
+  }
+  const AtomRecord& atom = stripped ? *stripped : given;
   const size_t size = atom.ByteSizeLong();
   HT_ASSIGN_OR_RETURN(char* dst,
                       txn.Reserve(dbi, Be64Key(atom.atom_id()), size, append ? MDB_APPEND : 0));
@@ -31,11 +38,15 @@ Status PutRecord(WriteTxn& txn, MDB_dbi dbi, const AtomRecord& atom, bool append
   return Status::Ok();
 }
 
+uint32_t ChunkCount(uint64_t stored_size) {
+  return static_cast<uint32_t>((stored_size + kChunkBytes - 1) / kChunkBytes);
+}
+
 }  // namespace
 
 void AtomTable::SetContentShape(AtomRecord* atom, size_t content_size) {
   atom->set_content_size(content_size);
-  atom->set_chunk_count(static_cast<uint32_t>((content_size + kChunkBytes - 1) / kChunkBytes));
+  atom->set_chunk_count(ChunkCount(content_size));
 }
 
 std::string AtomTable::RefKey(const AtomRecord& atom) {
@@ -73,28 +84,67 @@ Result<std::optional<uint64_t>> AtomTable::FindByHash(Txn& txn, const Sha256Dige
 }
 
 Status AtomTable::ReadContent(Txn& txn, const AtomRecord& atom, std::string* content) const {
-  content->clear();
-  content->reserve(atom.content_size());
+  const std::string what = "atom " + std::to_string(atom.atom_id());
+  const uint64_t stored_size = StoredSize(atom);
+  if (atom.chunk_count() != ChunkCount(stored_size)) {
+    return Status::DataLoss(what + ": chunk count does not match the stored size");
+  }
+  const auto codec = static_cast<PayloadCodec>(atom.payload_codec());
+  // Raw content is gathered straight into *content; a frame is gathered
+  // first (at most stored_size bytes) and decoded into at most content_size.
+  std::string frame;
+  std::string* gather = codec == PayloadCodec::kRaw ? content : &frame;
+  gather->clear();
+  gather->reserve(stored_size);
   for (uint32_t chunk = 0; chunk < atom.chunk_count(); ++chunk) {
     std::string_view value;
     HT_ASSIGN_OR_RETURN(bool found,
                         txn.Get(t_.atom_payload, ChunkKey(atom.atom_id(), chunk), &value));
     if (!found) {
-      return Status::DataLoss("atom " + std::to_string(atom.atom_id()) + ": content chunk " +
-                              std::to_string(chunk) + " is missing");
+      return Status::DataLoss(what + ": content chunk " + std::to_string(chunk) + " is missing");
     }
-    content->append(value);
+    if (gather->size() + value.size() > stored_size) {
+      return Status::DataLoss(what + ": content rows exceed the stored size");
+    }
+    gather->append(value);
   }
-  if (content->size() != atom.content_size()) {
-    return Status::DataLoss("atom " + std::to_string(atom.atom_id()) + ": content size mismatch");
+  if (codec == PayloadCodec::kRaw) {
+    if (content->size() != atom.content_size()) {
+      return Status::DataLoss(what + ": content size mismatch");
+    }
+    return Status::Ok();
   }
-  return Status::Ok();
+  if (frame.size() != stored_size) return Status::DataLoss(what + ": stored size mismatch");
+  return DecodePayload(codec, frame, atom.content_size(), what, content);
 }
 
-Status AtomTable::Insert(WriteTxn& txn, const AtomRecord& atom, std::string_view content) {
+Status AtomTable::ResolveCanonicalText(Txn& txn, AtomRecord* atom,
+                                       const std::string* content) const {
+  if (UnstoredCanonicalTextBytes(*atom) == 0) return Status::Ok();
+  if (content != nullptr) {
+    atom->set_canonical_text(*content);
+    return Status::Ok();
+  }
+  return ReadContent(txn, *atom, atom->mutable_canonical_text());
+}
+
+Status AtomTable::Insert(WriteTxn& txn, const AtomRecord& given, std::string_view content,
+                         const EncodedPayload* encoded) {
+  std::optional<EncodedPayload> own;
+  if (encoded == nullptr) encoded = &own.emplace(EncodePayload(content));
+  AtomRecord atom = given;
+  const std::string_view stored =
+      encoded->codec == PayloadCodec::kRaw ? content : std::string_view(encoded->frame);
+  atom.set_payload_codec(static_cast<uint32_t>(encoded->codec));
+  atom.set_stored_size(stored.size());
+  atom.set_chunk_count(ChunkCount(stored.size()));
+  if (!atom.canonical_text().empty() && atom.canonical_text() == content) {
+    atom.clear_canonical_text();
+    atom.set_canonical_text_is_content(true);
+  }
   HT_RETURN_IF_ERROR(PutRecord(txn, t_.atoms, atom, /*append=*/true));
   for (uint32_t chunk = 0; chunk < atom.chunk_count(); ++chunk) {
-    const std::string_view piece = content.substr(size_t{chunk} * kChunkBytes, kChunkBytes);
+    const std::string_view piece = stored.substr(size_t{chunk} * kChunkBytes, kChunkBytes);
     HT_ASSIGN_OR_RETURN(char* dst, txn.Reserve(t_.atom_payload, ChunkKey(atom.atom_id(), chunk),
                                                piece.size(), MDB_APPEND));
     std::memcpy(dst, piece.data(), piece.size());
@@ -159,7 +209,8 @@ CounterDelta AtomTable::Contribution(const AtomRecord& atom) {
                       size,
                       size * refs,
                       root ? refs : 0,
-                      root ? static_cast<int64_t>(atom.document_bytes()) * refs : 0};
+                      root ? static_cast<int64_t>(atom.document_bytes()) * refs : 0,
+                      size - static_cast<int64_t>(StoredSize(atom))};
 }
 
 void AtomTable::Account(const std::string& modality, const CounterDelta& minus,
@@ -171,12 +222,14 @@ void AtomTable::Account(const std::string& modality, const CounterDelta& minus,
   d.logical_bytes += plus.logical_bytes - minus.logical_bytes;
   d.documents += plus.documents - minus.documents;
   d.document_bytes += plus.document_bytes - minus.document_bytes;
+  d.compressed_away_bytes += plus.compressed_away_bytes - minus.compressed_away_bytes;
 }
 
 Status AtomTable::FlushCounters(WriteTxn& txn) {
   for (const auto& [modality, d] : pending_) {
     if (d.unique_atoms == 0 && d.total_references == 0 && d.unique_bytes == 0 &&
-        d.logical_bytes == 0 && d.documents == 0 && d.document_bytes == 0) {
+        d.logical_bytes == 0 && d.documents == 0 && d.document_bytes == 0 &&
+        d.compressed_away_bytes == 0) {
       continue;
     }
     DedupCounter counter;
@@ -191,6 +244,7 @@ Status AtomTable::FlushCounters(WriteTxn& txn) {
     counter.set_logical_bytes(counter.logical_bytes() + d.logical_bytes);
     counter.set_documents(counter.documents() + d.documents);
     counter.set_document_bytes(counter.document_bytes() + d.document_bytes);
+    counter.set_compressed_away_bytes(counter.compressed_away_bytes() + d.compressed_away_bytes);
     if (counter.unique_atoms() == 0 && counter.total_references() == 0) {
       HT_RETURN_IF_ERROR(txn.Del(t_.dedup_counters, modality).status());
     } else {

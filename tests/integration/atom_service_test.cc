@@ -491,3 +491,78 @@ TEST_CASE("a cancelled ingest stream stores nothing", "[atoms][errors]") {
   }
   CHECK(stats.commits() == before.commits());
 }
+
+TEST_CASE("compressed storage: content and canonical_text come back unchanged, stats add up",
+          "[atoms][stats][compression]") {
+  Daemon daemon;
+  const std::string license = ReadFile("/usr/share/common-licenses/GPL-3");
+  REQUIRE(license.size() > 30000);
+  const std::string noise = BinaryContent(20000, 7);
+  const std::string summary_text = "a summary that is not the content";
+  v1::IngestAtomResponse text_atom, binary_atom, summarized;
+  REQUIRE(daemon.client().IngestAtom(TextAtom(license), &text_atom).ok());
+  v1::IngestAtomRequest bin;
+  bin.set_content(noise);
+  bin.set_modality("binary");
+  REQUIRE(daemon.client().IngestAtom(bin, &binary_atom).ok());
+  v1::IngestAtomRequest other = TextAtom(license.substr(0, 5000));
+  other.set_canonical_text(summary_text);
+  REQUIRE(daemon.client().IngestAtom(other, &summarized).ok());
+
+  v1::Atom atom;
+  REQUIRE(daemon.client().GetAtom(text_atom.atom_id(), true, &atom).ok());
+  CHECK(atom.content() == license);
+  CHECK(atom.canonical_text() == license);
+  CHECK(atom.content_size() == license.size());
+  REQUIRE(daemon.client().GetAtom(text_atom.atom_id(), false, &atom).ok());
+  CHECK(atom.content().empty());
+  CHECK(atom.canonical_text() == license);
+  REQUIRE(daemon.client().GetAtom(summarized.atom_id(), false, &atom).ok());
+  CHECK(atom.canonical_text() == summary_text);
+  REQUIRE(daemon.client().GetAtom(binary_atom.atom_id(), true, &atom).ok());
+  CHECK(atom.content() == noise);
+  CHECK(atom.canonical_text().empty());
+  v1::ListAtomsRequest list;
+  list.set_modality("text");
+  std::map<uint64_t, std::string> listed;
+  REQUIRE(daemon.client()
+              .ListAtoms(list,
+                         [&](const v1::Atom& a) {
+                           listed[a.atom_id()] = a.canonical_text();
+                           return true;
+                         })
+              .ok());
+  CHECK(listed[text_atom.atom_id()] == license);
+  CHECK(listed[summarized.atom_id()] == summary_text);
+
+  v1::DedupStats stats;
+  REQUIRE(daemon.client().GetDedupStats(10, &stats).ok());
+  std::map<std::string, v1::ModalityDedupStats> by;
+  for (const auto& m : stats.modalities()) by[m.modality()] = m;
+  const auto& text = by["text"];
+  CHECK(text.unique_bytes() == license.size() + 5000);
+  CHECK(text.stored_bytes() < text.unique_bytes() / 2);  // prose compresses
+  CHECK(text.received_bytes() == text.logical_bytes());
+  CHECK(by["binary"].stored_bytes() == noise.size());  // noise is kept raw
+  CHECK(stats.total().stored_bytes() == text.stored_bytes() + noise.size());
+  CHECK(stats.total().received_bytes() == license.size() + 5000 + noise.size());
+  CHECK(stats.data_file_bytes() > 0);
+  CHECK(stats.data_used_bytes() > 0);
+  CHECK(stats.data_used_bytes() <= stats.data_file_bytes());
+  const double received = static_cast<double>(stats.total().received_bytes());
+  CHECK(stats.disk_savings_percent() ==
+        Approx(100.0 * (received - static_cast<double>(stats.data_file_bytes())) / received));
+  bool found = false;
+  for (const auto& top : stats.top_atoms()) {
+    if (top.atom_id() == text_atom.atom_id()) {
+      found = true;
+      CHECK(top.canonical_text() == license.substr(0, 120));
+    }
+  }
+  CHECK(found);
+
+  // Release answers the atom with its canonical_text too.
+  REQUIRE(daemon.client().ReleaseAtom(text_atom.atom_id(), &atom).ok());
+  CHECK(atom.canonical_text() == license);
+  CHECK_FALSE(atom.is_active());
+}

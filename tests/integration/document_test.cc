@@ -61,6 +61,10 @@ TEST_CASE("a license text streamed in small messages comes back byte for byte", 
   REQUIRE(daemon.client().GetDedupStats(0, &stats).ok());
   CHECK(stats.total().documents() == 2);
   CHECK(stats.total().document_bytes() == 2 * text.size());
+  // Received = the two documents; the paragraphs and sentences compress.
+  CHECK(stats.total().received_bytes() == 2 * text.size());
+  CHECK(stats.total().stored_bytes() < stats.total().unique_bytes());
+  CHECK(stats.data_file_bytes() >= stats.data_used_bytes());
 }
 
 TEST_CASE("the document graph is visible through ListRelations and traversal",

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
+#include <system_error>
 
 #include "base/clock.h"
 #include "server/engine/common/id_page.h"
@@ -30,13 +32,17 @@ AtomEngine::AtomEngine(storage::Env& env, const storage::Tables& tables,
     : env_(env), tables_(tables), writer_(writer), tokens_(std::move(page_token_key)) {}
 
 Result<IngestSummary> AtomEngine::Ingest(std::vector<AtomInput> inputs) {
-  // Hashing happens here, on the caller's thread, so that many RPC threads
-  // hash in parallel and the writer thread only does table work.
+  // Hashing and payload compression happen here, on the caller's thread, so
+  // that many RPC threads do them in parallel and the writer thread only
+  // does table work.
   std::vector<Sha256Digest> hashes;
+  std::vector<storage::EncodedPayload> encoded;
   hashes.reserve(inputs.size());
+  encoded.reserve(inputs.size());
   size_t bytes = 0;
   for (const auto& in : inputs) {
     hashes.push_back(Sha256(in.content));
+    encoded.push_back(storage::EncodePayload(in.content));
     bytes += in.content.size();
   }
   // Policies and embeddings are checked, and candidates searched, before the
@@ -130,7 +136,7 @@ Result<IngestSummary> AtomEngine::Ingest(std::vector<AtomInput> inputs) {
         rec.set_created_at_us(now);
         rec.set_updated_at_us(now);
         AtomTable::SetContentShape(&rec, in.content.size());
-        HT_RETURN_IF_ERROR(atoms.Insert(txn, rec, in.content));
+        HT_RETURN_IF_ERROR(atoms.Insert(txn, rec, in.content, &encoded[i]));
         if (in.embedding) {
           HT_RETURN_IF_ERROR(matcher_->StoreEmbedding(txn, in.field, id, *in.embedding));
         }
@@ -152,7 +158,7 @@ Result<IngestSummary> AtomEngine::Ingest(std::vector<AtomInput> inputs) {
 size_t AtomEngine::ResponseBytes(const AtomRecord& record, bool include_content) {
   // The API Atom spells the hash in hex (32 bytes more) and the times as
   // Timestamp messages; 64 bytes cover those differences.
-  return record.ByteSizeLong() + 64 +
+  return record.ByteSizeLong() + 64 + AtomTable::UnstoredCanonicalTextBytes(record) +
          (include_content ? static_cast<size_t>(record.content_size()) + 8 : 0);
 }
 
@@ -170,6 +176,8 @@ Result<AtomView> AtomEngine::View(storage::ReadTxn& txn, uint64_t atom_id, bool 
     view.content.emplace();
     HT_RETURN_IF_ERROR(atoms.ReadContent(txn, view.record, &*view.content));
   }
+  HT_RETURN_IF_ERROR(
+      atoms.ResolveCanonicalText(txn, &view.record, view.content ? &*view.content : nullptr));
   return view;
 }
 
@@ -214,6 +222,8 @@ Result<AtomPage> AtomEngine::List(const AtomFilter& filter, int page_size,
       view.content.emplace();
       HT_RETURN_IF_ERROR(atoms.ReadContent(txn, view.record, &*view.content));
     }
+    HT_RETURN_IF_ERROR(
+        atoms.ResolveCanonicalText(txn, &view.record, view.content ? &*view.content : nullptr));
     page.atoms.push_back(std::move(view));
   }
   return page;
@@ -240,6 +250,7 @@ Result<AtomRecord> AtomEngine::Drop(uint64_t atom_id, bool drop_all) {
     storage::RelationTable relations(tables_);
     HT_RETURN_IF_ERROR(
         storage::ReleaseReference(txn, atoms, relations, atom_id, drop_all, now, &result, nullptr));
+    HT_RETURN_IF_ERROR(atoms.ResolveCanonicalText(txn, &result));
     HT_RETURN_IF_ERROR(atoms.FlushCounters(txn));
     // A deleted atom's dependent rows (embeddings) go at once; a released
     // one keeps them until PurgeInactive.
@@ -288,6 +299,7 @@ Result<DedupReport> AtomEngine::DedupStats(int top_n) {
   AtomTable atoms(tables_);
   DedupReport report;
   HT_ASSIGN_OR_RETURN(report.top_atoms, atoms.TopByReferences(txn, static_cast<size_t>(top_n)));
+  for (auto& atom : report.top_atoms) HT_RETURN_IF_ERROR(atoms.ResolveCanonicalText(txn, &atom));
   HT_ASSIGN_OR_RETURN(auto counters, atoms.ReadCounters(txn));
   for (auto& [modality, counter] : counters) {
     report.total.set_unique_atoms(report.total.unique_atoms() + counter.unique_atoms());
@@ -296,8 +308,15 @@ Result<DedupReport> AtomEngine::DedupStats(int top_n) {
     report.total.set_logical_bytes(report.total.logical_bytes() + counter.logical_bytes());
     report.total.set_documents(report.total.documents() + counter.documents());
     report.total.set_document_bytes(report.total.document_bytes() + counter.document_bytes());
+    report.total.set_compressed_away_bytes(report.total.compressed_away_bytes() +
+                                           counter.compressed_away_bytes());
     report.modalities.push_back(ModalityStats{modality, std::move(counter)});
   }
+  report.data_used_bytes = env_.used_bytes();
+  std::error_code ec;
+  const auto file_size =
+      std::filesystem::file_size(std::filesystem::path(env_.options().path) / "data.mdb", ec);
+  report.data_file_bytes = ec ? 0 : static_cast<uint64_t>(file_size);
   return report;
 }
 

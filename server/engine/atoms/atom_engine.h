@@ -89,9 +89,11 @@ struct ModalityStats {
 };
 
 struct DedupReport {
-  std::vector<storage::AtomRecord> top_atoms;
+  std::vector<storage::AtomRecord> top_atoms;  // canonical_text resolved
   std::vector<ModalityStats> modalities;
   storage::DedupCounter total;
+  uint64_t data_file_bytes = 0;  // size of data.mdb (0 if it cannot be read)
+  uint64_t data_used_bytes = 0;  // LMDB pages in use (Env::used_bytes)
 };
 
 class AtomEngine {

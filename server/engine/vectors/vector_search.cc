@@ -264,11 +264,17 @@ Status VectorSearch::FillAtomFields(storage::Txn& txn, std::vector<SearchHit>* h
   for (auto& hit : *hits) {
     HT_ASSIGN_OR_RETURN(auto atom, atoms.Get(txn, hit.atom_id));
     size_t bytes = kHitBytes;
-    if (atom && canonical_text) bytes += atom->canonical_text().size() + 8;
+    if (atom && canonical_text) {
+      bytes +=
+          atom->canonical_text().size() + storage::AtomTable::UnstoredCanonicalTextBytes(*atom) + 8;
+    }
     if (atom && metadata) bytes += atom->metadata().size() + 8;
     if (budget != nullptr) HT_RETURN_IF_ERROR(budget->ChargeItem(bytes, kAdvice));
     if (!atom) continue;
-    if (canonical_text) hit.canonical_text = atom->canonical_text();
+    if (canonical_text) {
+      HT_RETURN_IF_ERROR(atoms.ResolveCanonicalText(txn, &*atom));
+      hit.canonical_text = std::move(*atom->mutable_canonical_text());
+    }
     if (metadata) hit.metadata = atom->metadata();
   }
   return Status::Ok();

@@ -26,6 +26,8 @@ void ToProto(const std::string& modality, const storage::DedupCounter& c,
                                                         static_cast<double>(c.logical_bytes()));
   out->set_documents(c.documents());
   out->set_document_bytes(c.document_bytes());
+  out->set_stored_bytes(c.unique_bytes() - c.compressed_away_bytes());
+  out->set_received_bytes(c.documents() != 0 ? c.document_bytes() : c.logical_bytes());
 }
 
 }  // namespace
@@ -140,8 +142,21 @@ void ToProto(const engine::DedupReport& report, v1::DedupStats* out) {
     top->set_content_size(r.content_size());
     top->set_canonical_text(Utf8Prefix(r.canonical_text(), 120));
   }
-  for (const auto& m : report.modalities) ToProto(m.modality, m.counter, out->add_modalities());
+  uint64_t received = 0;
+  for (const auto& m : report.modalities) {
+    auto* modality = out->add_modalities();
+    ToProto(m.modality, m.counter, modality);
+    received += modality->received_bytes();
+  }
   ToProto("*", report.total, out->mutable_total());
+  out->mutable_total()->set_received_bytes(received);
+  out->set_data_file_bytes(report.data_file_bytes);
+  out->set_data_used_bytes(report.data_used_bytes);
+  out->set_disk_savings_percent(
+      received == 0
+          ? 0.0
+          : 100.0 * (static_cast<double>(received) - static_cast<double>(report.data_file_bytes)) /
+                static_cast<double>(received));
 }
 
 void ToProto(const engine::DocumentSummary& summary, v1::IngestDocumentResponse* out) {

@@ -22,12 +22,72 @@ AtomRecord MakeAtom(uint64_t id, const std::string& content, const std::string& 
   return atom;
 }
 
+// Bytes zstd cannot shrink: a xorshift stream.
+std::string Incompressible(size_t n, uint64_t seed) {
+  std::string out(n, '\0');
+  uint64_t x = seed * 0x9E3779B97F4A7C15ULL + 1;
+  for (auto& c : out) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    c = static_cast<char>(x >> 56);
+  }
+  return out;
+}
+
+// English-like text that compresses well: the lines differ, the words repeat.
+std::string Prose(size_t n) {
+  static const char* kWords[] = {"the ",        "license ", "software ", "copyright ",
+                                 "permission ", "granted ", "any ",      "person ",
+                                 "obtaining ",  "a ",       "copy ",     "of "};
+  std::string out;
+  for (size_t i = 0; out.size() < n; ++i) {
+    out += kWords[(i * 7 + i / 13) % 12];
+    if (i % 17 == 16) out += std::to_string(i) + ".\n";
+  }
+  out.resize(n);
+  return out;
+}
+
+uint64_t PayloadBytes(testing::TempEnv& t, uint64_t atom_id) {
+  ReadTxn txn(t.env());
+  auto cursor = txn.OpenCursor(t.tables().atom_payload);
+  uint64_t bytes = 0;
+  auto valid = cursor->First();
+  while (valid.ok() && *valid) {
+    if (ReadBe64(cursor->key()) == atom_id) bytes += cursor->value().size();
+    valid = cursor->Next();
+  }
+  return bytes;
+}
+
+void InsertOne(testing::TempEnv& t, const AtomRecord& atom, const std::string& content) {
+  AtomTable atoms(t.tables());
+  WriteTxn txn(t.env(), nullptr);
+  REQUIRE(atoms.Insert(txn, atom, content).ok());
+  REQUIRE(atoms.FlushCounters(txn).ok());
+  REQUIRE(txn.Commit().ok());
+}
+
+AtomRecord Stored(testing::TempEnv& t, uint64_t atom_id) {
+  ReadTxn txn(t.env());
+  auto got = AtomTable(t.tables()).Get(txn, atom_id);
+  REQUIRE(got.ok());
+  REQUIRE(got->has_value());
+  return **got;
+}
+
+Status ReadBack(testing::TempEnv& t, const AtomRecord& atom, std::string* content) {
+  ReadTxn txn(t.env());
+  return AtomTable(t.tables()).ReadContent(txn, atom, content);
+}
+
 }  // namespace
 
 TEST_CASE("insert stores record, chunked content and indexes; remove cascades") {
   testing::TempEnv t;
   AtomTable atoms(t.tables());
-  const std::string content((size_t{1} << 20) * 2 + 5, 'c');  // three chunks
+  const std::string content = Incompressible((size_t{1} << 20) * 2 + 5, 1);  // three chunks
   AtomRecord atom = MakeAtom(7, content, "binary");
   CHECK(atom.chunk_count() == 3);
   {
@@ -46,6 +106,11 @@ TEST_CASE("insert stores record, chunked content and indexes; remove cascades") 
     REQUIRE(found.ok());
     REQUIRE(found->has_value());
     CHECK(**found == 7);
+    auto stored = atoms.Get(txn, 7);
+    REQUIRE(stored.ok());
+    REQUIRE(stored->has_value());
+    atom = **stored;
+    CHECK(atom.chunk_count() == 3);
     std::string back;
     REQUIRE(atoms.ReadContent(txn, atom, &back).ok());
     CHECK(back == content);
@@ -99,4 +164,185 @@ TEST_CASE("reference count index orders atoms and follows updates") {
   CHECK((*counters)[0].second.total_references() == 13);
   // A duplicate hash is refused by the unique index.
   CHECK_FALSE(atoms.Insert(txn, MakeAtom(6, "content 1", "text"), "content 1").ok());
+}
+
+TEST_CASE("compressible content is stored as a smaller zstd frame and reads back") {
+  testing::TempEnv t;
+  const std::string content = Prose(20000);
+  InsertOne(t, MakeAtom(1, content, "text"), content);
+  const AtomRecord atom = Stored(t, 1);
+  CHECK(atom.payload_codec() == static_cast<uint32_t>(PayloadCodec::kZstd));
+  CHECK(atom.content_size() == content.size());
+  CHECK(atom.stored_size() < content.size() / 2);
+  CHECK(PayloadBytes(t, 1) == atom.stored_size());
+  CHECK(AtomTable::StoredSize(atom) == atom.stored_size());
+  std::string back;
+  REQUIRE(ReadBack(t, atom, &back).ok());
+  CHECK(back == content);
+  ReadTxn txn(t.env());
+  auto counters = AtomTable(t.tables()).ReadCounters(txn);
+  REQUIRE(counters->size() == 1);
+  CHECK((*counters)[0].second.unique_bytes() == content.size());
+  CHECK((*counters)[0].second.compressed_away_bytes() == content.size() - atom.stored_size());
+}
+
+TEST_CASE("incompressible and tiny content is stored raw") {
+  testing::TempEnv t;
+  const std::string noise = Incompressible(5000, 2);
+  const std::string tiny =
+      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";  // compressible, but below the threshold
+  REQUIRE(tiny.size() < kMinCompressBytes);
+  InsertOne(t, MakeAtom(1, noise, "binary"), noise);
+  InsertOne(t, MakeAtom(2, tiny, "text"), tiny);
+  for (const auto& [id, content] : {std::pair<uint64_t, std::string>{1, noise}, {2, tiny}}) {
+    const AtomRecord atom = Stored(t, id);
+    CHECK(atom.payload_codec() == static_cast<uint32_t>(PayloadCodec::kRaw));
+    CHECK(atom.stored_size() == content.size());
+    CHECK(PayloadBytes(t, id) == content.size());
+    std::string back;
+    REQUIRE(ReadBack(t, atom, &back).ok());
+    CHECK(back == content);
+  }
+}
+
+TEST_CASE("content over one chunk round trips compressed and raw") {
+  testing::TempEnv t;
+  // Half prose, half noise: compresses, but the frame still spans two rows.
+  const std::string mixed = Prose(size_t{1} << 20) + Incompressible(size_t{3} << 20, 3);
+  const std::string prose = Prose((size_t{5} << 20) + 17);
+  InsertOne(t, MakeAtom(1, mixed, "binary"), mixed);
+  InsertOne(t, MakeAtom(2, prose, "text"), prose);
+  const AtomRecord a = Stored(t, 1);
+  CHECK(a.payload_codec() == static_cast<uint32_t>(PayloadCodec::kZstd));
+  CHECK(a.stored_size() < mixed.size());
+  CHECK(a.chunk_count() == (a.stored_size() + kChunkBytes - 1) / kChunkBytes);
+  CHECK(a.chunk_count() > 1);
+  std::string back;
+  REQUIRE(ReadBack(t, a, &back).ok());
+  CHECK(back == mixed);
+  const AtomRecord b = Stored(t, 2);
+  CHECK(b.payload_codec() == static_cast<uint32_t>(PayloadCodec::kZstd));
+  REQUIRE(ReadBack(t, b, &back).ok());
+  CHECK(back == prose);
+}
+
+TEST_CASE("a corrupt compressed frame is DATA_LOSS") {
+  testing::TempEnv t;
+  const std::string content = Prose(30000);
+  InsertOne(t, MakeAtom(1, content, "text"), content);
+  const AtomRecord atom = Stored(t, 1);
+  REQUIRE(atom.payload_codec() == static_cast<uint32_t>(PayloadCodec::kZstd));
+  std::string key = Be64Key(1);
+  AppendBe32(&key, 0);
+  std::string frame;
+  {
+    ReadTxn txn(t.env());
+    std::string_view value;
+    REQUIRE(*txn.Get(t.tables().atom_payload, key, &value));
+    frame = std::string(value);
+  }
+  SECTION("damaged blocks") {
+    for (size_t i = 12; i < frame.size(); i += 7) frame[i] = static_cast<char>(frame[i] ^ 0x5A);
+  }
+  SECTION("truncated frame") { frame.resize(frame.size() / 2); }
+  {
+    WriteTxn txn(t.env(), nullptr);
+    REQUIRE(txn.Put(t.tables().atom_payload, key, frame).ok());
+    REQUIRE(txn.Commit().ok());
+  }
+  std::string back;
+  CHECK(ReadBack(t, atom, &back).code() == Status::Code::kDataLoss);
+}
+
+TEST_CASE("a frame that decodes to more than content_size is refused") {
+  testing::TempEnv t;
+  const std::string content = Prose(4000);
+  InsertOne(t, MakeAtom(1, content, "text"), content);
+  AtomRecord atom = Stored(t, 1);
+  REQUIRE(atom.payload_codec() == static_cast<uint32_t>(PayloadCodec::kZstd));
+  // A record that claims less content than the frame holds: a frame that
+  // would expand past the bound the reader allocates.
+  atom.set_content_size(content.size() - 1);
+  std::string back;
+  CHECK(ReadBack(t, atom, &back).code() == Status::Code::kDataLoss);
+  CHECK(back.size() <= content.size());
+  // The codec alone, with a frame of a 100 MiB run and a 1 KiB bound.
+  const EncodedPayload bomb = EncodePayload(std::string(size_t{100} << 20, 'z'));
+  REQUIRE(bomb.codec == PayloadCodec::kZstd);
+  std::string out;
+  CHECK(DecodePayload(PayloadCodec::kZstd, bomb.frame, 1024, "bomb", &out).code() ==
+        Status::Code::kDataLoss);
+  CHECK(out.capacity() < (size_t{1} << 20));
+  CHECK(DecodePayload(static_cast<PayloadCodec>(9), bomb.frame, 1024, "bomb", &out).code() ==
+        Status::Code::kDataLoss);
+}
+
+TEST_CASE("a record written before compression (no codec fields) still reads") {
+  testing::TempEnv t;
+  const std::string content = Prose(3 * 1024 * 1024 + 11);  // compressible, stored raw as of old
+  AtomRecord old = MakeAtom(1, content, "text");  // raw chunk_count, no codec, no stored_size
+  old.set_canonical_text("old text");
+  {
+    WriteTxn txn(t.env(), nullptr);
+    REQUIRE(txn.Put(t.tables().atoms, Be64Key(1), old.SerializeAsString()).ok());
+    for (uint32_t chunk = 0; chunk < old.chunk_count(); ++chunk) {
+      std::string key = Be64Key(1);
+      AppendBe32(&key, chunk);
+      REQUIRE(txn.Put(t.tables().atom_payload, key,
+                      std::string_view(content).substr(chunk * kChunkBytes, kChunkBytes))
+                  .ok());
+    }
+    REQUIRE(txn.Commit().ok());
+  }
+  // Next to it, a new compressed atom.
+  const std::string fresh = Prose(9000) + "new";
+  InsertOne(t, MakeAtom(2, fresh, "text"), fresh);
+  const AtomRecord a = Stored(t, 1);
+  CHECK(a.payload_codec() == 0);
+  CHECK_FALSE(a.canonical_text_is_content());
+  CHECK(AtomTable::StoredSize(a) == content.size());
+  std::string back;
+  REQUIRE(ReadBack(t, a, &back).ok());
+  CHECK(back == content);
+  CHECK(a.canonical_text() == "old text");
+  REQUIRE(ReadBack(t, Stored(t, 2), &back).ok());
+  CHECK(back == fresh);
+}
+
+TEST_CASE("canonical_text equal to the content is stored once") {
+  testing::TempEnv t;
+  const std::string text = Prose(2000);
+  AtomRecord same = MakeAtom(1, text, "text");
+  same.set_canonical_text(text);
+  AtomRecord other = MakeAtom(2, text + "!", "text");
+  other.set_canonical_text("a summary");
+  InsertOne(t, same, text);
+  InsertOne(t, other, text + "!");
+  AtomRecord a = Stored(t, 1);
+  CHECK(a.canonical_text_is_content());
+  CHECK(a.canonical_text().empty());
+  CHECK(AtomTable::UnstoredCanonicalTextBytes(a) == text.size());
+  const AtomRecord b = Stored(t, 2);
+  CHECK_FALSE(b.canonical_text_is_content());
+  CHECK(b.canonical_text() == "a summary");
+  AtomTable atoms(t.tables());
+  {
+    ReadTxn txn(t.env());
+    REQUIRE(atoms.ResolveCanonicalText(txn, &a).ok());
+    CHECK(a.canonical_text() == text);
+  }
+  // An update of a resolved record does not store the text again.
+  {
+    const AtomRecord before = Stored(t, 1);
+    WriteTxn txn(t.env(), nullptr);
+    AtomRecord after = a;
+    after.set_reference_count(2);
+    REQUIRE(atoms.Update(txn, before, after).ok());
+    REQUIRE(atoms.FlushCounters(txn).ok());
+    REQUIRE(txn.Commit().ok());
+  }
+  const AtomRecord c = Stored(t, 1);
+  CHECK(c.reference_count() == 2);
+  CHECK(c.canonical_text().empty());
+  CHECK(c.canonical_text_is_content());
 }

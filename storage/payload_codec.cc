@@ -1,0 +1,90 @@
+#include "storage/payload_codec.h"
+
+#include <zstd.h>
+
+#include <memory>
+
+namespace hartonomous::storage {
+namespace {
+
+struct CCtxFree {
+  void operator()(ZSTD_CCtx* c) const { ZSTD_freeCCtx(c); }
+};
+struct DCtxFree {
+  void operator()(ZSTD_DCtx* d) const { ZSTD_freeDCtx(d); }
+};
+
+ZSTD_CCtx* ThreadCCtx() {
+  thread_local std::unique_ptr<ZSTD_CCtx, CCtxFree> cctx(ZSTD_createCCtx());
+  return cctx.get();
+}
+
+ZSTD_DCtx* ThreadDCtx() {
+  thread_local std::unique_ptr<ZSTD_DCtx, DCtxFree> dctx(ZSTD_createDCtx());
+  return dctx.get();
+}
+
+}  // namespace
+
+EncodedPayload EncodePayload(std::string_view content) {
+  EncodedPayload out;
+  if (content.size() < kMinCompressBytes) return out;
+  ZSTD_CCtx* cctx = ThreadCCtx();
+  if (cctx == nullptr) return out;
+  // Only a frame smaller than raw - kMinSavedBytes is kept, so that is all
+  // the room it gets: zstd fails fast with dstSize_tooSmall otherwise.
+  const size_t limit = content.size() - kMinSavedBytes;
+  out.frame.resize(std::min(limit, ZSTD_compressBound(content.size())));
+  const size_t n = ZSTD_compressCCtx(cctx, out.frame.data(), out.frame.size(), content.data(),
+                                     content.size(), kZstdLevel);
+  if (ZSTD_isError(n) || n > limit) {
+    out.frame.clear();
+    out.frame.shrink_to_fit();
+    return out;
+  }
+  out.frame.resize(n);
+  out.codec = PayloadCodec::kZstd;
+  return out;
+}
+
+Status DecodePayload(PayloadCodec codec, std::string_view stored, uint64_t content_size,
+                     const std::string& what, std::string* content) {
+  switch (codec) {
+    case PayloadCodec::kRaw:
+      if (stored.size() != content_size) {
+        return Status::DataLoss(what + ": content size mismatch");
+      }
+      content->assign(stored);
+      return Status::Ok();
+    case PayloadCodec::kZstd: {
+      // The frame header must declare exactly content_size before any
+      // output is allocated; decoding is then bounded by that size.
+      const unsigned long long declared = ZSTD_getFrameContentSize(stored.data(), stored.size());
+      if (declared == ZSTD_CONTENTSIZE_ERROR || declared == ZSTD_CONTENTSIZE_UNKNOWN) {
+        return Status::DataLoss(what + ": corrupt compressed content (bad frame header)");
+      }
+      if (declared != content_size) {
+        return Status::DataLoss(what + ": compressed content declares " + std::to_string(declared) +
+                                " bytes, the record " + std::to_string(content_size));
+      }
+      ZSTD_DCtx* dctx = ThreadDCtx();
+      if (dctx == nullptr) return Status::Internal("ZSTD_createDCtx failed");
+      content->resize(content_size);
+      const size_t n =
+          ZSTD_decompressDCtx(dctx, content->data(), content->size(), stored.data(), stored.size());
+      if (ZSTD_isError(n)) {
+        return Status::DataLoss(what + ": corrupt compressed content (" + ZSTD_getErrorName(n) +
+                                ")");
+      }
+      if (n != content_size) {
+        return Status::DataLoss(what + ": compressed content decodes to " + std::to_string(n) +
+                                " bytes, the record says " + std::to_string(content_size));
+      }
+      return Status::Ok();
+    }
+  }
+  return Status::DataLoss(what + ": unknown payload codec " +
+                          std::to_string(static_cast<uint32_t>(codec)));
+}
+
+}  // namespace hartonomous::storage
