@@ -118,6 +118,8 @@ def main():
     print("| table | " + " | ".join("%s %s" % (os.path.basename(b.rstrip("/")), m) for b, m in keys) + " |")
     print("|---|" + "---|" * len(keys))
     for n in names:
+        if not any(results[k][0]["tables"].get(n, 0) for k in keys):
+            continue  # tables without pages
         print("| %s | " % n + " | ".join(
             "%.2f (%s rows)" % (results[k][0]["tables"].get(n, 0) / 1e6,
                                 results[k][0]["tables"].get(n + " entries", 0)) for k in keys) + " |")
