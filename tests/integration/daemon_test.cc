@@ -1,6 +1,9 @@
 // hartonomousd as a process: flags, one daemon per data dir, clean stop,
 // health and reflection.
+#include <google/protobuf/descriptor.h>
 #include <google/protobuf/descriptor.pb.h>
+#include <google/protobuf/message.h>
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <signal.h>
 
 #include <catch2/catch.hpp>
@@ -9,7 +12,7 @@
 #include <set>
 
 #include "daemon_harness.h"
-#include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
+#include "raw_rpc.h"
 #include "test_util.h"
 
 using namespace hartonomous;
@@ -120,29 +123,90 @@ TEST_CASE("json logs are one JSON object per line", "[daemon]") {
   CHECK(saw_stop);
 }
 
+namespace {
+
+using google::protobuf::Message;
+
+// A message of the gRPC reflection protocol, built from the descriptors that
+// libgrpc++_reflection's generated code registers: Debian ships the library,
+// not the protocol's .proto or headers.
+std::unique_ptr<Message> NewReflectionMessage(const std::string& name) {
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();  // keeps the library linked
+  const auto* type = google::protobuf::DescriptorPool::generated_pool()->FindMessageTypeByName(
+      "grpc.reflection.v1alpha." + name);
+  REQUIRE(type != nullptr);
+  return std::unique_ptr<Message>(
+      google::protobuf::MessageFactory::generated_factory()->GetPrototype(type)->New());
+}
+
+const google::protobuf::FieldDescriptor* FieldOf(const Message& message, const std::string& name) {
+  const auto* field = message.GetDescriptor()->FindFieldByName(name);
+  REQUIRE(field != nullptr);
+  return field;
+}
+
+void SetString(Message* message, const std::string& name, const std::string& value) {
+  message->GetReflection()->SetString(message, FieldOf(*message, name), value);
+}
+
+bool Has(const Message& message, const std::string& name) {
+  return message.GetReflection()->HasField(message, FieldOf(message, name));
+}
+
+const Message& Get(const Message& message, const std::string& name) {
+  return message.GetReflection()->GetMessage(message, FieldOf(message, name));
+}
+
+std::string String(const Message& message, const std::string& name) {
+  return message.GetReflection()->GetString(message, FieldOf(message, name));
+}
+
+// The elements of a repeated message field.
+std::vector<const Message*> Messages(const Message& message, const std::string& name) {
+  const auto* field = FieldOf(message, name);
+  std::vector<const Message*> out;
+  for (int i = 0; i < message.GetReflection()->FieldSize(message, field); ++i) {
+    out.push_back(&message.GetReflection()->GetRepeatedMessage(message, field, i));
+  }
+  return out;
+}
+
+// The elements of a repeated string or bytes field.
+std::vector<std::string> Strings(const Message& message, const std::string& name) {
+  const auto* field = FieldOf(message, name);
+  std::vector<std::string> out;
+  for (int i = 0; i < message.GetReflection()->FieldSize(message, field); ++i) {
+    out.push_back(message.GetReflection()->GetRepeatedString(message, field, i));
+  }
+  return out;
+}
+
+}  // namespace
+
 TEST_CASE("reflection lists and describes every service", "[daemon][reflection]") {
   Daemon daemon;
-  auto stub = grpc::reflection::v1alpha::ServerReflection::NewStub(daemon.client().channel());
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-  auto stream = stub->ServerReflectionInfo(&context);
-  grpc::reflection::v1alpha::ServerReflectionRequest request;
-  request.set_list_services("");
-  REQUIRE(stream->Write(request));
-  grpc::reflection::v1alpha::ServerReflectionResponse response;
-  REQUIRE(stream->Read(&response));
+  RawBidiStream stream(daemon.client().channel(),
+                       "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo");
+  auto request = NewReflectionMessage("ServerReflectionRequest");
+  auto response = NewReflectionMessage("ServerReflectionResponse");
+  SetString(request.get(), "list_services", "");
+  REQUIRE(stream.Write(*request));
+  REQUIRE(stream.Read(response.get()));
   std::set<std::string> services;
-  for (const auto& s : response.list_services_response().service()) services.insert(s.name());
+  for (const Message* s : Messages(Get(*response, "list_services_response"), "service")) {
+    services.insert(String(*s, "name"));
+  }
   CHECK(services.count("hartonomous.v1.AtomService") == 1);
   CHECK(services.count("hartonomous.v1.AdminService") == 1);
   CHECK(services.count("grpc.health.v1.Health") == 1);
 
-  request.set_file_containing_symbol("hartonomous.v1.AtomService");
-  REQUIRE(stream->Write(request));
-  REQUIRE(stream->Read(&response));
-  REQUIRE(response.has_file_descriptor_response());
+  SetString(request.get(), "file_containing_symbol", "hartonomous.v1.AtomService");
+  REQUIRE(stream.Write(*request));
+  REQUIRE(stream.Read(response.get()));
+  REQUIRE(Has(*response, "file_descriptor_response"));
   std::set<std::string> methods;
-  for (const auto& bytes : response.file_descriptor_response().file_descriptor_proto()) {
+  for (const auto& bytes :
+       Strings(Get(*response, "file_descriptor_response"), "file_descriptor_proto")) {
     google::protobuf::FileDescriptorProto file;
     REQUIRE(file.ParseFromString(bytes));
     for (const auto& service : file.service()) {
@@ -154,8 +218,7 @@ TEST_CASE("reflection lists and describes every service", "[daemon][reflection]"
                         "DeleteAtom", "PurgeInactive", "GetDedupStats"}) {
     CHECK(methods.count(m) == 1);
   }
-  stream->WritesDone();
-  CHECK(stream->Finish().ok());
+  CHECK(stream.Finish().ok());
 }
 
 TEST_CASE("AdminService reports group commit counters", "[daemon][admin]") {

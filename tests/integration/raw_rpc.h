@@ -11,6 +11,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "hartonomous/client.h"
 
@@ -58,6 +59,46 @@ class RawClientStream {
   grpc::ClientContext context_;
   grpc::ByteBuffer response_;
   std::unique_ptr<grpc::ClientWriter<grpc::ByteBuffer>> writer_;
+};
+
+// One bidi-streaming call by method path, its messages given and taken as
+// any protobuf message (a DynamicMessage, or one of a library's generated
+// types whose header is not installed).
+class RawBidiStream {
+ public:
+  RawBidiStream(const std::shared_ptr<grpc::Channel>& channel, std::string method)
+      : method_(std::move(method)) {
+    context_.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    stream_.reset(
+        grpc::internal::ClientReaderWriterFactory<grpc::ByteBuffer, grpc::ByteBuffer>::Create(
+            channel.get(),
+            grpc::internal::RpcMethod(method_.c_str(), grpc::internal::RpcMethod::BIDI_STREAMING),
+            &context_));
+  }
+  bool Write(const google::protobuf::Message& message) {
+    return stream_->Write(ToByteBuffer(message.SerializeAsString()));
+  }
+  // False at the end of the stream or when the bytes do not parse as message.
+  bool Read(google::protobuf::Message* message) {
+    grpc::ByteBuffer buffer;
+    if (!stream_->Read(&buffer)) return false;
+    std::vector<grpc::Slice> slices;
+    if (!buffer.Dump(&slices).ok()) return false;
+    std::string bytes;
+    for (const auto& slice : slices)
+      bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+    return message->ParseFromString(bytes);
+  }
+  // Half-closes and waits for the status.
+  grpc::Status Finish() {
+    stream_->WritesDone();
+    return stream_->Finish();
+  }
+
+ private:
+  std::string method_;
+  grpc::ClientContext context_;
+  std::unique_ptr<grpc::ClientReaderWriter<grpc::ByteBuffer, grpc::ByteBuffer>> stream_;
 };
 
 inline v1::ServerStats Stats(Client& client) {
