@@ -25,23 +25,18 @@ grpc::Status AtomServiceImpl::IngestAtoms(grpc::ServerContext* context, ClientSt
   grpc::Status read =
       ReadClientStream(context, stream, StreamLimits{limits_.max_batch_bytes}, atoms);
   if (!read.ok()) return read;
-  auto result = engine_.Ingest(atoms.Take());
-  if (!result.ok()) return ToGrpcStatus(result.status());
-  ToProto(*result, response);
-  return grpc::Status::OK;
+  return Reply(engine_.Ingest(atoms.Take()), response, ToProto);
 }
 
 grpc::Status AtomServiceImpl::GetAtom(grpc::ServerContext*, const v1::GetAtomRequest* request,
                                       v1::Atom* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateGetAtom(*request));
   engine::ResponseBudget budget(limits_.max_response_bytes);
-  auto result = request->has_atom_id()
-                    ? engine_.Get(request->atom_id(), request->include_content(), &budget)
-                    : engine_.GetByHash(*ParseSha256Hex(request->content_hash()),
-                                        request->include_content(), &budget);
-  if (!result.ok()) return ToGrpcStatus(result.status());
-  ToProto(std::move(result).value(), response);
-  return grpc::Status::OK;
+  return Reply(request->has_atom_id()
+                   ? engine_.Get(request->atom_id(), request->include_content(), &budget)
+                   : engine_.GetByHash(*ParseSha256Hex(request->content_hash()),
+                                       request->include_content(), &budget),
+               response, ToProto);
 }
 
 grpc::Status AtomServiceImpl::ListAtoms(grpc::ServerContext*, const v1::ListAtomsRequest* request,
@@ -53,8 +48,8 @@ grpc::Status AtomServiceImpl::ListAtoms(grpc::ServerContext*, const v1::ListAtom
   filter.source_type = request->source_type();
   if (request->has_is_active()) filter.is_active = request->is_active();
   engine::ResponseBudget budget(limits_.max_response_bytes);
-  auto page = engine_.List(filter, engine::EffectivePageSize(request->page_size()), request->page_token(),
-                           request->include_content(), &budget);
+  auto page = engine_.List(filter, engine::EffectivePageSize(request->page_size()),
+                           request->page_token(), request->include_content(), &budget);
   if (!page.ok()) return ToGrpcStatus(page.status());
   for (auto& view : page->atoms) ToProto(std::move(view), response->add_atoms());
   response->set_next_page_token(page->next_page_token);
@@ -65,19 +60,13 @@ grpc::Status AtomServiceImpl::ReleaseAtom(grpc::ServerContext*,
                                           const v1::ReleaseAtomRequest* request,
                                           v1::Atom* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateAtomId(request->atom_id()));
-  auto result = engine_.Release(request->atom_id());
-  if (!result.ok()) return ToGrpcStatus(result.status());
-  ToProto(*result, response);
-  return grpc::Status::OK;
+  return Reply(engine_.Release(request->atom_id()), response, ToProto);
 }
 
 grpc::Status AtomServiceImpl::DeleteAtom(grpc::ServerContext*, const v1::DeleteAtomRequest* request,
                                          v1::Atom* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateAtomId(request->atom_id()));
-  auto result = engine_.Delete(request->atom_id());
-  if (!result.ok()) return ToGrpcStatus(result.status());
-  ToProto(*result, response);
-  return grpc::Status::OK;
+  return Reply(engine_.Delete(request->atom_id()), response, ToProto);
 }
 
 grpc::Status AtomServiceImpl::PurgeInactive(grpc::ServerContext*,
@@ -95,10 +84,7 @@ grpc::Status AtomServiceImpl::GetDedupStats(grpc::ServerContext*,
                                             const v1::GetDedupStatsRequest* request,
                                             v1::DedupStats* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateTopN(request->top_n()));
-  auto report = engine_.DedupStats(EffectiveTopN(request->top_n()));
-  if (!report.ok()) return ToGrpcStatus(report.status());
-  ToProto(*report, response);
-  return grpc::Status::OK;
+  return Reply(engine_.DedupStats(EffectiveTopN(request->top_n())), response, ToProto);
 }
 
 namespace {
@@ -120,19 +106,13 @@ grpc::Status AtomServiceImpl::CreatePolicy(grpc::ServerContext*,
                                            const v1::CreatePolicyRequest* request,
                                            v1::DeduplicationPolicy* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidatePolicy(request->policy()));
-  auto created = policies_.Create(ToPolicyRecord(request->policy()));
-  if (!created.ok()) return ToGrpcStatus(created.status());
-  ToProto(*created, response);
-  return grpc::Status::OK;
+  return Reply(policies_.Create(ToPolicyRecord(request->policy())), response, ToProto);
 }
 
 grpc::Status AtomServiceImpl::GetPolicy(grpc::ServerContext*, const v1::GetPolicyRequest* request,
                                         v1::DeduplicationPolicy* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateKey(*request));
-  auto policy = policies_.Get(KeyOf(*request));
-  if (!policy.ok()) return ToGrpcStatus(policy.status());
-  ToProto(*policy, response);
-  return grpc::Status::OK;
+  return Reply(policies_.Get(KeyOf(*request)), response, ToProto);
 }
 
 grpc::Status AtomServiceImpl::ListPolicies(grpc::ServerContext*,
@@ -142,8 +122,8 @@ grpc::Status AtomServiceImpl::ListPolicies(grpc::ServerContext*,
   std::optional<bool> active;
   if (request->has_is_active()) active = request->is_active();
   engine::ResponseBudget budget(limits_.max_response_bytes);
-  auto page = policies_.List(active, engine::EffectivePageSize(request->page_size()), request->page_token(),
-                             &budget);
+  auto page = policies_.List(active, engine::EffectivePageSize(request->page_size()),
+                             request->page_token(), &budget);
   if (!page.ok()) return ToGrpcStatus(page.status());
   for (const auto& p : page->policies) ToProto(p, response->add_policies());
   response->set_next_page_token(page->next_page_token);
@@ -158,10 +138,8 @@ grpc::Status AtomServiceImpl::UpdatePolicy(grpc::ServerContext*,
   HT_RETURN_IF_GRPC_ERROR(ValidatePolicy(policy, &request->update_mask()));
   // With an id, policy_name may carry a new name; without one it is the key.
   engine::PolicyKey key{policy.policy_id(), policy.policy_id() == 0 ? policy.policy_name() : ""};
-  auto updated = policies_.Update(key, ToPolicyPatch(policy, request->update_mask()));
-  if (!updated.ok()) return ToGrpcStatus(updated.status());
-  ToProto(*updated, response);
-  return grpc::Status::OK;
+  return Reply(policies_.Update(key, ToPolicyPatch(policy, request->update_mask())), response,
+               ToProto);
 }
 
 grpc::Status AtomServiceImpl::DeletePolicy(grpc::ServerContext*,

@@ -32,10 +32,7 @@ grpc::Status AtomServiceImpl::IngestDocument(grpc::ServerContext* context, Clien
   grpc::Status read =
       ReadClientStream(context, stream, StreamLimits{limits_.max_batch_bytes}, document);
   if (!read.ok()) return read;
-  auto result = documents_.Ingest(document.Take());
-  if (!result.ok()) return ToGrpcStatus(result.status());
-  ToProto(*result, response);
-  return grpc::Status::OK;
+  return Reply(documents_.Ingest(document.Take()), response, ToProto);
 }
 
 grpc::Status AtomServiceImpl::GetDocument(grpc::ServerContext*,

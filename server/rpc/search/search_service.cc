@@ -28,20 +28,15 @@ grpc::Status SearchServiceImpl::CreateCollection(grpc::ServerContext*,
                                                  const v1::CreateCollectionRequest* request,
                                                  v1::Collection* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateCreateCollection(*request));
-  auto info = engine_.CreateCollection(request->name(), ToCollectionSpec(request->spec()));
-  if (!info.ok()) return ToGrpcStatus(info.status());
-  ToProto(*info, response);
-  return grpc::Status::OK;
+  return Reply(engine_.CreateCollection(request->name(), ToCollectionSpec(request->spec())),
+               response, ToProto);
 }
 
 grpc::Status SearchServiceImpl::GetCollection(grpc::ServerContext*,
                                               const v1::GetCollectionRequest* request,
                                               v1::Collection* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateCollectionName("name", request->name()));
-  auto info = engine_.GetCollection(request->name());
-  if (!info.ok()) return ToGrpcStatus(info.status());
-  ToProto(*info, response);
-  return grpc::Status::OK;
+  return Reply(engine_.GetCollection(request->name()), response, ToProto);
 }
 
 grpc::Status SearchServiceImpl::ListCollections(grpc::ServerContext*,
@@ -69,11 +64,9 @@ grpc::Status SearchServiceImpl::AddEmbeddings(grpc::ServerContext* context, Clie
   grpc::Status read =
       ReadClientStream(context, stream, StreamLimits{limits_.max_stream_bytes}, embeddings);
   if (!read.ok()) return read;
-  auto summary =
-      engine_.AddEmbeddings(embeddings.collection(), embeddings.create(), embeddings.TakeInputs());
-  if (!summary.ok()) return ToGrpcStatus(summary.status());
-  ToProto(*summary, response);
-  return grpc::Status::OK;
+  return Reply(
+      engine_.AddEmbeddings(embeddings.collection(), embeddings.create(), embeddings.TakeInputs()),
+      response, ToProto);
 }
 
 grpc::Status SearchServiceImpl::GetEmbeddings(grpc::ServerContext*,
@@ -111,10 +104,7 @@ grpc::Status SearchServiceImpl::Search(grpc::ServerContext*, const v1::SearchReq
                                        v1::SearchResponse* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateSearch("", *request, limits_));
   engine::ResponseBudget budget(limits_.max_response_bytes);
-  auto result = engine_.Search(ToSearchQuery(*request), &budget);
-  if (!result.ok()) return ToGrpcStatus(result.status());
-  ToProto(std::move(result).value(), response);
-  return grpc::Status::OK;
+  return Reply(engine_.Search(ToSearchQuery(*request), &budget), response, ToProto);
 }
 
 grpc::Status SearchServiceImpl::BatchSearch(grpc::ServerContext*,
@@ -137,20 +127,14 @@ grpc::Status SearchServiceImpl::RebuildIndex(grpc::ServerContext*,
                                              const v1::RebuildIndexRequest* request,
                                              v1::Collection* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateCollectionName("collection", request->collection()));
-  auto info = engine_.Rebuild(request->collection());
-  if (!info.ok()) return ToGrpcStatus(info.status());
-  ToProto(*info, response);
-  return grpc::Status::OK;
+  return Reply(engine_.Rebuild(request->collection()), response, ToProto);
 }
 
 grpc::Status SearchServiceImpl::SnapshotIndex(grpc::ServerContext*,
                                               const v1::SnapshotIndexRequest* request,
                                               v1::Collection* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateCollectionName("collection", request->collection()));
-  auto info = engine_.Snapshot(request->collection());
-  if (!info.ok()) return ToGrpcStatus(info.status());
-  ToProto(*info, response);
-  return grpc::Status::OK;
+  return Reply(engine_.Snapshot(request->collection()), response, ToProto);
 }
 
 grpc::Status SearchServiceImpl::RefitProjection(grpc::ServerContext*,
