@@ -39,19 +39,15 @@ std::string MetricName(v1::Metric m) {
   }
 }
 
+// The path's enum name in lower case without its prefix ("ann_post_filter");
+// "unspecified" for one this client does not know.
 std::string PathName(v1::SearchPath p) {
-  switch (p) {
-    case v1::SEARCH_PATH_ANN:
-      return "ann";
-    case v1::SEARCH_PATH_ANN_POST_FILTER:
-      return "ann_post_filter";
-    case v1::SEARCH_PATH_EXACT:
-      return "exact";
-    case v1::SEARCH_PATH_EXACT_FILTERED:
-      return "exact_filtered";
-    default:
-      return "unspecified";
-  }
+  constexpr std::string_view kPrefix = "SEARCH_PATH_";
+  std::string name = v1::SearchPath_Name(p);
+  if (name.rfind(kPrefix, 0) != 0) return "unspecified";
+  name.erase(0, kPrefix.size());
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return name;
 }
 
 nlohmann::ordered_json CollectionToJson(const v1::Collection& c) {

@@ -10,22 +10,6 @@
 using namespace hartonomous;
 using namespace hartonomous::testing;
 
-namespace {
-
-std::string BinaryContent(size_t size, uint32_t seed) {
-  std::string s(size, '\0');
-  uint32_t x = seed * 2654435761u + 1;
-  for (auto& c : s) {
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    c = static_cast<char>(x & 0xff);
-  }
-  return s;
-}
-
-}  // namespace
-
 TEST_CASE("identical content maps to one atom whose reference count grows", "[atoms]") {
   Daemon daemon;
   v1::IngestAtomResponse first, second, other;

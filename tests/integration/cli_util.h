@@ -2,6 +2,7 @@
 #pragma once
 
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -23,6 +24,26 @@ inline nlohmann::json JsonOf(const ProcessResult& result) {
   INFO("stdout: " << result.out << "\nstderr: " << result.err);
   REQUIRE(result.exit_code == 0);
   return nlohmann::json::parse(result.out);
+}
+
+inline const char* const kFashionImages =
+    "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz";
+inline const char* const kFashionLabels =
+    "/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz";
+
+// The first n Fashion-MNIST test images as collection "fm" (l2, hnsw) with
+// their labels in metadata, loaded by the CLI. Returns false when the dataset
+// is missing.
+inline bool LoadFashion(Daemon& daemon, int n) {
+  if (!std::filesystem::exists(kFashionImages)) {
+    WARN("Fashion-MNIST is not installed; skipping");
+    return false;
+  }
+  nlohmann::json loaded =
+      JsonOf(Cli(daemon, {"--json", "load-vectors", kFashionImages, "--labels", kFashionLabels,
+                          "-c", "fm", "--metric", "l2", "--limit", std::to_string(n)}));
+  REQUIRE(loaded["embeddings_added"] == n);
+  return true;
 }
 
 }  // namespace hartonomous::testing

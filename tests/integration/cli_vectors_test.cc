@@ -59,9 +59,6 @@ std::string Write(const TempDir& dir, const std::string& name, const std::string
   return path;
 }
 
-const char* kImages = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz";
-const char* kLabels = "/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz";
-
 }  // namespace
 
 TEST_CASE("load-vectors reads .npy and .fvecs; search finds each row first", "[cli][search]") {
@@ -112,19 +109,19 @@ TEST_CASE("load-vectors reads .npy and .fvecs; search finds each row first", "[c
 }
 
 TEST_CASE("load-vectors reads gzip IDX images with labels for filtered search", "[cli][search]") {
-  if (!std::filesystem::exists(kImages)) {
+  if (!std::filesystem::exists(kFashionImages)) {
     WARN("Fashion-MNIST is not installed; skipping");
     return;
   }
   Daemon daemon;
-  json loaded = JsonOf(Cli(daemon, {"--json", "load-vectors", kImages, "--labels", kLabels, "-c",
-                                    "fmnist", "--limit", "500"}));
+  json loaded = JsonOf(Cli(daemon, {"--json", "load-vectors", kFashionImages, "--labels",
+                                    kFashionLabels, "-c", "fmnist", "--limit", "500"}));
   CHECK(loaded["dimension"] == 784);
   CHECK(loaded["collection"]["vector_count"].get<int>() +
             loaded["embeddings_replaced"].get<int>() ==
         500);
-  json found = JsonOf(Cli(daemon, {"--json", "search", "fmnist", "--file", kImages, "--row", "3",
-                                   "-k", "20", "--where", "label=7"}));
+  json found = JsonOf(Cli(daemon, {"--json", "search", "fmnist", "--file", kFashionImages, "--row",
+                                   "3", "-k", "20", "--where", "label=7"}));
   REQUIRE(found["results"].size() == 20);
   for (const auto& hit : found["results"]) {
     CHECK(json::parse(hit["metadata"].get<std::string>())["label"] == 7);

@@ -34,26 +34,14 @@ v1::IngestAtomsRequest Atoms(std::vector<std::string> contents) {
   return request;
 }
 
-// Bytes that differ from message to message, so no chunk deduplicates.
-std::string Noise(size_t n, uint32_t seed) {
-  std::string out(n, '\0');
-  uint32_t x = seed * 2654435761u + 1;
-  for (auto& c : out) {
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    c = static_cast<char>(x);
-  }
-  return out;
-}
-
 v1::IngestDocumentRequest DocumentMessage(size_t index, size_t bytes) {
   v1::IngestDocumentRequest message;
   if (index == 0) {
     message.set_modality("blob");
     message.set_source_uri("test://stream");
   }
-  message.set_content(Noise(bytes, static_cast<uint32_t>(index)));
+  // Bytes that differ from message to message, so no chunk deduplicates.
+  message.set_content(BinaryContent(bytes, static_cast<uint32_t>(index)));
   return message;
 }
 

@@ -9,16 +9,6 @@
 using namespace hartonomous;
 using namespace hartonomous::testing;
 
-namespace {
-
-v1::IngestDocumentRequest TextHeader() {
-  v1::IngestDocumentRequest header;
-  header.set_modality("text");
-  return header;
-}
-
-}  // namespace
-
 TEST_CASE("a sentence shared by two documents survives DeleteAtom and PurgeInactive",
           "[documents][refcount]") {
   Daemon daemon;
@@ -26,8 +16,8 @@ TEST_CASE("a sentence shared by two documents survives DeleteAtom and PurgeInact
   const std::string text_a = "Alpha opens here. The shared sentence. Alpha closes.\n";
   const std::string text_b = "Beta opens there. The shared sentence. Beta closes.\n";
   v1::IngestDocumentResponse a, b;
-  REQUIRE(client.IngestDocument(TextHeader(), text_a, &a).ok());
-  REQUIRE(client.IngestDocument(TextHeader(), text_b, &b).ok());
+  REQUIRE(client.IngestDocument(DocumentHeader("text"), text_a, &a).ok());
+  REQUIRE(client.IngestDocument(DocumentHeader("text"), text_b, &b).ok());
   v1::Atom shared;
   REQUIRE(client.GetAtomByHash(Sha256Hex("The shared sentence. "), true, &shared).ok());
   REQUIRE(shared.reference_count() == 2);

@@ -5,9 +5,11 @@
 #include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "daemon_harness.h"
 #include "test_util.h"
+#include "tests/threshold_boundaries.h"
 
 using namespace hartonomous;
 using namespace hartonomous::testing;
@@ -26,11 +28,17 @@ void MakeCollection(Client& client, const std::string& name,
   REQUIRE(client.CreateCollection(create, &collection).ok());
 }
 
-void MakePolicy(Client& client, const std::string& name, double semantic, bool active = true) {
+struct Thresholds {
+  std::optional<double> semantic, spatial;
+};
+
+void MakePolicy(Client& client, const std::string& name, Thresholds thresholds,
+                bool active = true) {
   v1::DeduplicationPolicy policy;
   policy.set_policy_name(name);
   policy.set_hash_enabled(true);
-  policy.set_semantic_threshold(semantic);
+  if (thresholds.semantic) policy.set_semantic_threshold(*thresholds.semantic);
+  if (thresholds.spatial) policy.set_spatial_threshold(*thresholds.spatial);
   policy.set_is_active(active);
   v1::DeduplicationPolicy created;
   REQUIRE(client.CreatePolicy(policy, &created).ok());
@@ -50,6 +58,24 @@ uint64_t UniqueAtoms(Client& client) {
   return stats.total().unique_atoms();
 }
 
+// An atom stored at `stored` in collection, then `content` at `near` under
+// policy; and the stored atom as it is afterwards.
+struct NearPair {
+  v1::IngestAtomResponse stored, near;
+  v1::Atom stored_after;
+};
+
+NearPair IngestNear(Client& client, const std::string& collection, const std::string& policy,
+                    std::vector<float> stored, const std::string& content,
+                    std::vector<float> near) {
+  NearPair out;
+  REQUIRE(client.IngestAtom(WithEmbedding("stored " + collection, collection, stored), &out.stored)
+              .ok());
+  REQUIRE(client.IngestAtom(WithEmbedding(content, collection, near, policy), &out.near).ok());
+  REQUIRE(client.GetAtom(out.stored.atom_id(), false, &out.stored_after).ok());
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE("semantic policy: threshold at, just below and just above the similarity",
@@ -58,37 +84,22 @@ TEST_CASE("semantic policy: threshold at, just below and just above the similari
   Client& client = daemon.client();
   // One collection per case, each with a stored atom at (1, 0, 0); the new
   // content is at (3, 4, 0): cosine similarity 3/5 = 0.6 exactly.
-  const struct {
-    const char* name;
-    double threshold;
-    bool match;
-  } cases[] = {
-      {"at", 0.6, true},
-      {"below", std::nextafter(0.6, 0.0), true},
-      {"above", std::nextafter(0.6, 1.0), false},
-  };
-  for (const auto& c : cases) {
+  for (const Boundary& c : ThresholdBoundaries(0.6, 0.0)) {
     INFO(c.name);
     const std::string collection = std::string("c-") + c.name;
     const std::string policy = std::string("p-") + c.name;
     MakeCollection(client, collection);
-    MakePolicy(client, policy, c.threshold);
-    v1::IngestAtomResponse base;
-    REQUIRE(
-        client.IngestAtom(WithEmbedding("base " + collection, collection, {1, 0, 0}), &base).ok());
+    MakePolicy(client, policy, {.semantic = c.threshold});
+    const std::string content = "near " + collection;
+    const NearPair p = IngestNear(client, collection, policy, {1, 0, 0}, content, {3, 4, 0});
+    const v1::IngestAtomResponse &base = p.stored, &r = p.near;
     REQUIRE(base.created());
     CHECK(base.dedup().rule() == "none");
     CHECK(base.dedup().policy().empty());
-
-    const std::string content = "near " + collection;
-    v1::IngestAtomResponse r;
-    REQUIRE(client.IngestAtom(WithEmbedding(content, collection, {3, 4, 0}, policy), &r).ok());
     CHECK(r.dedup().policy() == policy);
     REQUIRE(r.dedup().has_semantic_nearest());
     CHECK(r.dedup().semantic_nearest().atom_id() == base.atom_id());
     CHECK(r.dedup().semantic_nearest().similarity() == 0.6);
-    v1::Atom matched;
-    REQUIRE(client.GetAtom(base.atom_id(), false, &matched).ok());
     v1::Atom dropped;
     const grpc::Status by_hash = client.GetAtomByHash(Sha256Hex(content), false, &dropped);
     if (c.match) {
@@ -98,8 +109,8 @@ TEST_CASE("semantic policy: threshold at, just below and just above the similari
       CHECK(r.content_hash() == base.content_hash());
       CHECK_FALSE(r.created());
       CHECK(r.reference_count() == 2);
-      CHECK(matched.reference_count() == 2);
-      auto audit = nlohmann::json::parse(matched.metadata());
+      CHECK(p.stored_after.reference_count() == 2);
+      auto audit = nlohmann::json::parse(p.stored_after.metadata());
       CHECK(audit["from"] == "test");
       CHECK(audit["dedup"]["matches"] == 1);
       CHECK(audit["dedup"]["last"]["policy"] == policy);
@@ -111,7 +122,7 @@ TEST_CASE("semantic policy: threshold at, just below and just above the similari
       CHECK(r.dedup().rule() == "none");
       CHECK(r.dedup().matched_atom_id() == 0);
       CHECK(r.created());
-      CHECK(matched.reference_count() == 1);
+      CHECK(p.stored_after.reference_count() == 1);
       REQUIRE(by_hash.ok());
       auto audit = nlohmann::json::parse(dropped.metadata());
       CHECK(audit["dedup"]["rule"] == "none");
@@ -128,50 +139,28 @@ TEST_CASE("spatial policy: threshold at, just above and just below the projected
   Daemon daemon;
   Client& client = daemon.client();
   // Dimension 3 projects onto its own axes: (0, 0, 0) and (3, 4, 0) are 5 apart.
-  const struct {
-    const char* name;
-    double threshold;
-    bool match;
-  } cases[] = {
-      {"at", 5.0, true},
-      {"above", std::nextafter(5.0, 6.0), true},
-      {"below", std::nextafter(5.0, 0.0), false},
-  };
-  for (const auto& c : cases) {
+  for (const Boundary& c : ThresholdBoundaries(5.0, 6.0)) {
     INFO(c.name);
     const std::string collection = std::string("s-") + c.name;
     MakeCollection(client, collection, v1::METRIC_L2);
-    v1::DeduplicationPolicy policy;
-    policy.set_policy_name(collection);
-    policy.set_hash_enabled(true);
-    policy.set_spatial_threshold(c.threshold);
-    policy.set_is_active(true);
-    v1::DeduplicationPolicy created;
-    REQUIRE(client.CreatePolicy(policy, &created).ok());
-    v1::IngestAtomResponse base;
-    REQUIRE(client.IngestAtom(WithEmbedding("origin " + collection, collection, {0, 0, 0}), &base)
-                .ok());
-    v1::IngestAtomResponse r;
-    REQUIRE(client
-                .IngestAtom(
-                    WithEmbedding("five away " + collection, collection, {3, 4, 0}, collection), &r)
-                .ok());
+    MakePolicy(client, collection, {.spatial = c.threshold});
+    const NearPair p =
+        IngestNear(client, collection, collection, {0, 0, 0}, "five away " + collection, {3, 4, 0});
+    const v1::IngestAtomResponse &base = p.stored, &r = p.near;
     REQUIRE(r.dedup().has_spatial_nearest());
     CHECK(r.dedup().spatial_nearest().atom_id() == base.atom_id());
     CHECK(r.dedup().spatial_nearest().distance() == 5.0);
     CHECK_FALSE(r.dedup().has_semantic_nearest());
-    v1::Atom matched;
-    REQUIRE(client.GetAtom(base.atom_id(), false, &matched).ok());
     if (c.match) {
       CHECK(r.dedup().rule() == "spatial");
       CHECK(r.atom_id() == base.atom_id());
-      CHECK(matched.reference_count() == 2);
-      auto audit = nlohmann::json::parse(matched.metadata());
+      CHECK(p.stored_after.reference_count() == 2);
+      auto audit = nlohmann::json::parse(p.stored_after.metadata());
       CHECK(audit["dedup"]["last"]["distance"].get<double>() == 5.0);
     } else {
       CHECK(r.dedup().rule() == "none");
       CHECK(r.created());
-      CHECK(matched.reference_count() == 1);
+      CHECK(p.stored_after.reference_count() == 1);
     }
   }
 }
@@ -181,7 +170,7 @@ TEST_CASE("inactive atoms are not matched; a released match can be ingested agai
   Daemon daemon;
   Client& client = daemon.client();
   MakeCollection(client, "c");
-  MakePolicy(client, "p", 0.5);
+  MakePolicy(client, "p", {.semantic = 0.5});
   v1::IngestAtomResponse a;
   REQUIRE(client.IngestAtom(WithEmbedding("a", "c", {1, 0, 0}), &a).ok());
   v1::Atom released;
@@ -201,7 +190,7 @@ TEST_CASE("IngestAtoms applies policies per atom and commits all or nothing", "[
   Daemon daemon;
   Client& client = daemon.client();
   MakeCollection(client, "c");
-  MakePolicy(client, "p", 0.9);
+  MakePolicy(client, "p", {.semantic = 0.9});
   v1::IngestAtomResponse base;
   REQUIRE(client.IngestAtom(WithEmbedding("base", "c", {1, 0, 0}), &base).ok());
   const uint64_t before = UniqueAtoms(client);
@@ -241,8 +230,8 @@ TEST_CASE("bad policy and embedding input is refused, naming the field and the r
   Daemon daemon;
   Client& client = daemon.client();
   MakeCollection(client, "c");
-  MakePolicy(client, "off", 0.5, /*active=*/false);
-  MakePolicy(client, "p", 0.5);
+  MakePolicy(client, "off", {.semantic = 0.5}, /*active=*/false);
+  MakePolicy(client, "p", {.semantic = 0.5});
   struct Case {
     const char* name;
     v1::IngestAtomRequest request;
@@ -299,7 +288,7 @@ TEST_CASE("hartonomous ingest --policy --collection --vector prints the decision
   Daemon daemon;
   Client& client = daemon.client();
   MakeCollection(client, "c");
-  MakePolicy(client, "p", 0.6);
+  MakePolicy(client, "p", {.semantic = 0.6});
   TempDir dir;
   const std::string base = dir.path() + "/base.txt", near = dir.path() + "/near.txt",
                     vector_file = dir.path() + "/v.txt";

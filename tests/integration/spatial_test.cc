@@ -17,9 +17,6 @@ namespace {
 
 using nlohmann::json;
 
-const char* kImages = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz";
-const char* kLabels = "/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz";
-
 v1::Point3 P(double x, double y, double z) {
   v1::Point3 p;
   p.set_x(x);
@@ -34,19 +31,6 @@ double Dist(const v1::Point3& a, const v1::Point3& b) {
 }
 
 std::string Code(const grpc::Status& s) { return CodeName(s.error_code()); }
-
-// The first n Fashion-MNIST test images as collection "fm" (l2, hnsw) with
-// their labels in metadata. Returns false when the dataset is missing.
-bool LoadFashion(Daemon& daemon, int n) {
-  if (!std::filesystem::exists(kImages)) {
-    WARN("Fashion-MNIST is not installed; skipping");
-    return false;
-  }
-  json loaded = JsonOf(Cli(daemon, {"--json", "load-vectors", kImages, "--labels", kLabels, "-c",
-                                    "fm", "--metric", "l2", "--limit", std::to_string(n)}));
-  REQUIRE(loaded["embeddings_added"] == n);
-  return true;
-}
 
 // Every row's (atom id -> embedding with its projected points).
 std::map<uint64_t, v1::Embedding> Embeddings(Client& client, const std::string& collection,
@@ -448,8 +432,8 @@ TEST_CASE("CLI refit, spatial and hybrid", "[spatial][cli]") {
   json refit = JsonOf(Cli(daemon, {"--json", "refit", "fm", "--sample", "200"}));
   CHECK(refit["kind"] == "pca");
   CHECK(refit["reprojected"] == 400);
-  json hybrid = JsonOf(Cli(daemon, {"--json", "hybrid", "fm", "--file", kImages, "--row", "0",
-                                    "--fraction", "0.1", "--recall", "-k", "5"}));
+  json hybrid = JsonOf(Cli(daemon, {"--json", "hybrid", "fm", "--file", kFashionImages, "--row",
+                                    "0", "--fraction", "0.1", "--recall", "-k", "5"}));
   CHECK(hybrid["candidates"] == 40);
   CHECK(hybrid["results"].size() == 5);
   CHECK(hybrid["recall"].get<double>() >= 0.0);
@@ -463,10 +447,10 @@ TEST_CASE("CLI refit, spatial and hybrid", "[spatial][cli]") {
   CHECK(near["hits"].size() == 3);
   json list = JsonOf(Cli(daemon, {"--json", "collections"}));
   CHECK(list[0]["projection"]["kind"] == "pca");
-  ProcessResult text = Cli(daemon, {"hybrid", "fm", "--file", kImages, "--radius", "500"});
+  ProcessResult text = Cli(daemon, {"hybrid", "fm", "--file", kFashionImages, "--radius", "500"});
   CHECK(text.exit_code == 0);
   CHECK(text.out.find("stage 1 kept") != std::string::npos);
-  ProcessResult bad = Cli(daemon, {"hybrid", "fm", "--file", kImages, "--radius", "-1"});
+  ProcessResult bad = Cli(daemon, {"hybrid", "fm", "--file", kFashionImages, "--radius", "-1"});
   CHECK(bad.exit_code == 1);
   CHECK(bad.err.find("radius:") != std::string::npos);
   ProcessResult usage = Cli(daemon, {"spatial", "fm", "--at", "1,2", "--radius", "1"});

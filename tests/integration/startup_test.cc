@@ -16,8 +16,6 @@
 namespace hartonomous::testing {
 namespace {
 
-const char* kImages = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz";
-const char* kLabels = "/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz";
 constexpr int kRows = 3000;
 
 // Neither the periodic timer nor the projection fit snapshots anything: the
@@ -26,17 +24,6 @@ Daemon::Options NoSnapshots() {
   Daemon::Options options;
   options.extra_args = {"--snapshot-interval", "0", "--projection-fit-after", "0"};
   return options;
-}
-
-bool LoadFashion(Daemon& daemon, int n) {
-  if (!std::filesystem::exists(kImages)) {
-    WARN("Fashion-MNIST is not installed; skipping");
-    return false;
-  }
-  auto loaded = JsonOf(Cli(daemon, {"--json", "load-vectors", kImages, "--labels", kLabels, "-c",
-                                    "fm", "--metric", "l2", "--limit", std::to_string(n)}));
-  REQUIRE(loaded["embeddings_added"] == n);
-  return true;
 }
 
 grpc::health::v1::HealthCheckResponse::ServingStatus Health(Daemon& daemon) {

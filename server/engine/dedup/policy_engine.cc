@@ -36,6 +36,17 @@ Result<PolicyRecord> Resolve(storage::Txn& txn, const storage::PolicyTable& tabl
 
 PolicyRecord Default(const std::string& name, std::optional<double> semantic,
                      std::optional<double> spatial, const std::string& description, int64_t now) {
+  PolicyRecord p = NewPolicyRecord(name, semantic, spatial);
+  p.set_metadata(R"({"description":")" + description + R"(","default":true})");
+  p.set_created_at_us(now);
+  p.set_updated_at_us(now);
+  return p;
+}
+
+}  // namespace
+
+PolicyRecord NewPolicyRecord(const std::string& name, std::optional<double> semantic,
+                             std::optional<double> spatial) {
   PolicyRecord p;
   p.set_policy_name(name);
   p.set_hash_enabled(true);
@@ -48,13 +59,8 @@ PolicyRecord Default(const std::string& name, std::optional<double> semantic,
     p.set_spatial_threshold(*spatial);
   }
   p.set_is_active(true);
-  p.set_metadata(R"({"description":")" + description + R"(","default":true})");
-  p.set_created_at_us(now);
-  p.set_updated_at_us(now);
   return p;
 }
-
-}  // namespace
 
 PolicyEngine::PolicyEngine(storage::Env& env, const storage::Tables& tables,
                            storage::WriteBatcher& writer, std::string page_token_key)

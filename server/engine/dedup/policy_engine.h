@@ -39,6 +39,11 @@ struct PolicyKey {
   std::string policy_name;
 };
 
+// An active policy record with hash matching and the given thresholds (an
+// absent one: no matching of that kind); no metadata, no timestamps.
+storage::PolicyRecord NewPolicyRecord(const std::string& name, std::optional<double> semantic,
+                                      std::optional<double> spatial);
+
 struct PolicyPage {
   std::vector<storage::PolicyRecord> policies;
   std::string next_page_token;

@@ -7,10 +7,11 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
-#include "tests/unit/storage/temp_env.h"
 #include "server/engine/atoms/atom_engine.h"
-#include "server/engine/vectors/embedding_engine.h"
 #include "server/engine/dedup/policy_engine.h"
+#include "server/engine/vectors/embedding_engine.h"
+#include "tests/threshold_boundaries.h"
+#include "tests/unit/storage/temp_env.h"
 
 namespace hartonomous::engine {
 namespace {
@@ -38,17 +39,7 @@ struct Fixture {
 
   void Policy(const std::string& name, std::optional<double> semantic, bool active = true,
               std::optional<double> spatial = std::nullopt) {
-    storage::PolicyRecord p;
-    p.set_policy_name(name);
-    p.set_hash_enabled(true);
-    if (semantic) {
-      p.set_has_semantic_threshold(true);
-      p.set_semantic_threshold(*semantic);
-    }
-    if (spatial) {
-      p.set_has_spatial_threshold(true);
-      p.set_spatial_threshold(*spatial);
-    }
+    storage::PolicyRecord p = NewPolicyRecord(name, semantic, spatial);
     p.set_is_active(active);
     REQUIRE(policies.Create(p).ok());
   }
@@ -104,21 +95,9 @@ TEST_CASE("semantic threshold exactly at, just above and just below the similari
   CHECK(base->dedup.rule == DedupRule::kNone);
   CHECK(f.Get(base->atom_id).metadata() == R"({"k":"v"})");  // no policy: no audit
 
-  double threshold = 0;
-  bool match = false;
-  SECTION("at") {
-    threshold = 0.6;
-    match = true;
-  }
-  SECTION("just below") {
-    threshold = std::nextafter(0.6, 0.0);
-    match = true;
-  }
-  SECTION("just above") {
-    threshold = std::nextafter(0.6, 1.0);
-    match = false;
-  }
-  f.Policy("p", threshold);
+  const testing::Boundary b = GENERATE(from_range(testing::ThresholdBoundaries(0.6, 0.0)));
+  INFO(b.name);
+  f.Policy("p", b.threshold);
 
   auto r = f.Ingest(Fixture::Input("near", {3, 4, 0}, "p"));
   REQUIRE(r.ok());
@@ -126,7 +105,7 @@ TEST_CASE("semantic threshold exactly at, just above and just below the similari
   REQUIRE(r->dedup.semantic_nearest);
   CHECK(r->dedup.semantic_nearest->atom_id == base->atom_id);
   CHECK(r->dedup.semantic_nearest->value == 0.6);
-  if (match) {
+  if (b.match) {
     CHECK_FALSE(r->created);
     CHECK(r->dedup.rule == DedupRule::kSemantic);
     CHECK(r->dedup.matched_atom_id == base->atom_id);
@@ -177,21 +156,9 @@ TEST_CASE("spatial threshold exactly at, just below and just above the distance"
   Fixture f(index::Metric::kL2);
   auto base = f.Ingest(Fixture::Input("base", {0, 0, 0}));
   REQUIRE(base.ok());
-  double threshold = 0;
-  bool match = false;
-  SECTION("at") {
-    threshold = 5.0;
-    match = true;
-  }
-  SECTION("just above") {
-    threshold = std::nextafter(5.0, 6.0);
-    match = true;
-  }
-  SECTION("just below") {
-    threshold = std::nextafter(5.0, 0.0);
-    match = false;
-  }
-  f.Policy("s", std::nullopt, true, threshold);
+  const testing::Boundary b = GENERATE(from_range(testing::ThresholdBoundaries(5.0, 6.0)));
+  INFO(b.name);
+  f.Policy("s", std::nullopt, true, b.threshold);
 
   auto r = f.Ingest(Fixture::Input("far", {3, 4, 0}, "s"));
   REQUIRE(r.ok());
@@ -199,7 +166,7 @@ TEST_CASE("spatial threshold exactly at, just below and just above the distance"
   REQUIRE(r->dedup.spatial_nearest);
   CHECK(r->dedup.spatial_nearest->atom_id == base->atom_id);
   CHECK(r->dedup.spatial_nearest->value == 5.0);
-  if (match) {
+  if (b.match) {
     CHECK(r->dedup.rule == DedupRule::kSpatial);
     CHECK(r->atom_id == base->atom_id);
     CHECK(r->reference_count == 2);
