@@ -69,6 +69,12 @@ void Normalize(float* v, size_t dim) {
   for (size_t i = 0; i < dim; ++i) v[i] *= inv;
 }
 
+std::vector<float> Prepared(const IndexSpec& spec, const float* v) {
+  std::vector<float> out(v, v + spec.dimension);
+  if (spec.metric == Metric::kCosine) Normalize(out.data(), out.size());
+  return out;
+}
+
 float Distance(Metric metric, const float* a, const float* b, size_t dim) {
   switch (metric) {
     case Metric::kL2:

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <vector>
 
 #include "index/vector_index.h"
 
@@ -20,6 +21,9 @@ float SquaredL2Bounded(const float* a, const float* b, size_t dim, float bound);
 float Dot(const float* a, const float* b, size_t dim);
 // Scales v to unit length in place; leaves a zero vector unchanged.
 void Normalize(float* v, size_t dim);
+// A copy of the spec.dimension floats at v as the indexes store and search
+// them: normalised for kCosine.
+std::vector<float> Prepared(const IndexSpec& spec, const float* v);
 // The metric's distance (see vector_index.h). For kCosine both vectors must
 // already be normalised.
 float Distance(Metric metric, const float* a, const float* b, size_t dim);

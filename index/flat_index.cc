@@ -15,14 +15,8 @@ constexpr char kMagic[8] = {'H', 'T', 'F', 'L', 'A', 'T', '0', '1'};
 
 FlatIndex::FlatIndex(IndexSpec spec) : spec_(std::move(spec)) {}
 
-std::vector<float> FlatIndex::Prepare(const float* query) const {
-  std::vector<float> q(query, query + spec_.dimension);
-  if (spec_.metric == Metric::kCosine) Normalize(q.data(), q.size());
-  return q;
-}
-
 Status FlatIndex::Add(uint64_t label, const float* vector) {
-  std::vector<float> v = Prepare(vector);
+  std::vector<float> v = Prepared(spec_, vector);
   WriterLock lock(&mu_);
   if (slots_.count(label) != 0) {
     return Status::AlreadyExists("label " + std::to_string(label) + " is already indexed");
@@ -74,7 +68,7 @@ size_t FlatIndex::memory_bytes() const {
 }
 
 Result<std::vector<Neighbor>> FlatIndex::Search(const float* query, size_t k, size_t) const {
-  std::vector<float> q = Prepare(query);
+  std::vector<float> q = Prepared(spec_, query);
   const size_t dim = spec_.dimension;
   ReaderLock lock(&mu_);
   std::vector<Neighbor> out;
@@ -90,7 +84,7 @@ Result<std::vector<Neighbor>> FlatIndex::Search(const float* query, size_t k, si
 Result<std::vector<Neighbor>> FlatIndex::ExactAmong(const float* query,
                                                     const std::vector<uint64_t>& labels,
                                                     size_t k) const {
-  std::vector<float> q = Prepare(query);
+  std::vector<float> q = Prepared(spec_, query);
   const size_t dim = spec_.dimension;
   ReaderLock lock(&mu_);
   std::vector<Neighbor> out;

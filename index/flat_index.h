@@ -37,8 +37,6 @@ class FlatIndex final : public VectorIndex {
   Status Save(const std::string& path) const override;
 
  private:
-  std::vector<float> Prepare(const float* query) const;
-
   const IndexSpec spec_;
   mutable SharedMutex mu_;
   std::vector<float> data_ GUARDED_BY(mu_);

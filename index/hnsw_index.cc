@@ -100,14 +100,8 @@ Result<std::unique_ptr<VectorIndex>> HnswIndex::Load(const IndexSpec& spec,
   return std::unique_ptr<VectorIndex>(std::move(index));
 }
 
-std::vector<float> HnswIndex::Prepare(const float* query) const {
-  std::vector<float> q(query, query + spec_.dimension);
-  if (spec_.metric == Metric::kCosine) Normalize(q.data(), q.size());
-  return q;
-}
-
 Status HnswIndex::Add(uint64_t label, const float* vector) {
-  std::vector<float> v = Prepare(vector);
+  std::vector<float> v = Prepared(spec_, vector);
   WriterLock change(&change_mu_);
   auto& g = *impl_->graph;
   try {
@@ -227,7 +221,7 @@ std::vector<uint64_t> HnswIndex::Labels() const {
 }
 
 Result<std::vector<Neighbor>> HnswIndex::Search(const float* query, size_t k, size_t ef) const {
-  std::vector<float> q = Prepare(query);
+  std::vector<float> q = Prepared(spec_, query);
   if (ef == 0) ef = spec_.params.ef_search;
   std::vector<Neighbor> out;
   if (k == 0 || live_.load() == 0) return out;
@@ -247,7 +241,7 @@ Result<std::vector<Neighbor>> HnswIndex::Search(const float* query, size_t k, si
 }
 
 Result<std::vector<Neighbor>> HnswIndex::ExactSearch(const float* query, size_t k) const {
-  std::vector<float> q = Prepare(query);
+  std::vector<float> q = Prepared(spec_, query);
   std::vector<Neighbor> out;
   {
     // Changes wait (element count and labels must hold still); searches do not.
@@ -269,7 +263,7 @@ Result<std::vector<Neighbor>> HnswIndex::ExactSearch(const float* query, size_t 
 Result<std::vector<Neighbor>> HnswIndex::ExactAmong(const float* query,
                                                     const std::vector<uint64_t>& labels,
                                                     size_t k) const {
-  std::vector<float> q = Prepare(query);
+  std::vector<float> q = Prepared(spec_, query);
   std::vector<Neighbor> out;
   out.reserve(labels.size());
   {

@@ -54,7 +54,6 @@ class HnswIndex final : public VectorIndex {
 
  private:
   HnswIndex(IndexSpec spec, std::unique_ptr<Impl> impl);
-  std::vector<float> Prepare(const float* query) const;
 
   const IndexSpec spec_;
   std::unique_ptr<Impl> impl_;

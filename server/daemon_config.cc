@@ -3,6 +3,7 @@
 #include <charconv>
 #include <functional>
 #include <map>
+#include <utility>
 
 namespace hartonomous {
 namespace {
@@ -38,6 +39,29 @@ Result<size_t> ParseSize(const std::string& flag, const std::string& text) {
   }
   if (value == 0) return Status::InvalidArgument(flag + ": must be > 0");
   return value;
+}
+
+using Setter = std::function<Status(const std::string&)>;
+
+// flag: a byte count (ParseSize) into *field.
+std::pair<const std::string, Setter> SizeFlag(const std::string& flag, size_t* field) {
+  return {flag, [flag, field](const std::string& v) -> Status {
+            HT_ASSIGN_OR_RETURN(*field, ParseSize(flag, v));
+            return Status::Ok();
+          }};
+}
+
+// flag: a count of `what` in [min, max] (ParseCount) into *field.
+std::pair<const std::string, Setter> CountFlag(const std::string& flag, size_t* field, size_t max,
+                                               const std::string& what, size_t min = 0) {
+  return {flag, [=](const std::string& v) -> Status {
+            HT_ASSIGN_OR_RETURN(*field, ParseCount(flag, v, max, what));
+            if (*field < min) {
+              return Status::InvalidArgument(flag + ": must be in [" + std::to_string(min) + ", " +
+                                             std::to_string(max) + "], got " + v);
+            }
+            return Status::Ok();
+          }};
 }
 
 }  // namespace
@@ -87,7 +111,6 @@ Testing only (not for production use):
 
 Result<DaemonConfig> ParseDaemonFlags(const std::vector<std::string>& args) {
   DaemonConfig config;
-  using Setter = std::function<Status(const std::string&)>;
   const std::map<std::string, Setter> with_value = {
       {"--listen",
        [&](const std::string& v) {
@@ -123,26 +146,10 @@ Result<DaemonConfig> ParseDaemonFlags(const std::vector<std::string>& args) {
          config.log_format = v;
          return Status::Ok();
        }},
-      {"--max-content-bytes",
-       [&](const std::string& v) -> Status {
-         HT_ASSIGN_OR_RETURN(config.max_content_bytes, ParseSize("--max-content-bytes", v));
-         return Status::Ok();
-       }},
-      {"--max-batch-bytes",
-       [&](const std::string& v) -> Status {
-         HT_ASSIGN_OR_RETURN(config.max_batch_bytes, ParseSize("--max-batch-bytes", v));
-         return Status::Ok();
-       }},
-      {"--max-response-bytes",
-       [&](const std::string& v) -> Status {
-         HT_ASSIGN_OR_RETURN(config.max_response_bytes, ParseSize("--max-response-bytes", v));
-         return Status::Ok();
-       }},
-      {"--initial-map-bytes",
-       [&](const std::string& v) -> Status {
-         HT_ASSIGN_OR_RETURN(config.initial_map_bytes, ParseSize("--initial-map-bytes", v));
-         return Status::Ok();
-       }},
+      SizeFlag("--max-content-bytes", &config.max_content_bytes),
+      SizeFlag("--max-batch-bytes", &config.max_batch_bytes),
+      SizeFlag("--max-response-bytes", &config.max_response_bytes),
+      SizeFlag("--initial-map-bytes", &config.initial_map_bytes),
       {"--max-search-k",
        [&](const std::string& v) -> Status {
          HT_ASSIGN_OR_RETURN(config.max_search_k, ParseSize("--max-search-k", v));
@@ -151,36 +158,10 @@ Result<DaemonConfig> ParseDaemonFlags(const std::vector<std::string>& args) {
          }
          return Status::Ok();
        }},
-      {"--snapshot-interval",
-       [&](const std::string& v) -> Status {
-         HT_ASSIGN_OR_RETURN(config.snapshot_interval_seconds,
-                             ParseCount("--snapshot-interval", v, 86400, "seconds"));
-         return Status::Ok();
-       }},
-      {"--projection-fit-after",
-       [&](const std::string& v) -> Status {
-         HT_ASSIGN_OR_RETURN(config.projection_fit_after,
-                             ParseCount("--projection-fit-after", v, size_t{1} << 40, "vectors"));
-         return Status::Ok();
-       }},
-      {"--max-threads",
-       [&](const std::string& v) -> Status {
-         HT_ASSIGN_OR_RETURN(config.max_threads, ParseCount("--max-threads", v, 100000, "threads"));
-         if (config.max_threads < 4) {
-           return Status::InvalidArgument("--max-threads: must be in [4, 100000], got " + v);
-         }
-         return Status::Ok();
-       }},
-      {"--max-concurrent-streams",
-       [&](const std::string& v) -> Status {
-         HT_ASSIGN_OR_RETURN(config.max_concurrent_streams,
-                             ParseCount("--max-concurrent-streams", v, 100000, "streams"));
-         if (config.max_concurrent_streams < 1) {
-           return Status::InvalidArgument("--max-concurrent-streams: must be in [1, 100000], got " +
-                                          v);
-         }
-         return Status::Ok();
-       }},
+      CountFlag("--snapshot-interval", &config.snapshot_interval_seconds, 86400, "seconds"),
+      CountFlag("--projection-fit-after", &config.projection_fit_after, size_t{1} << 40, "vectors"),
+      CountFlag("--max-threads", &config.max_threads, 100000, "threads", 4),
+      CountFlag("--max-concurrent-streams", &config.max_concurrent_streams, 100000, "streams", 1),
       {"--testing-hold-start-until",
        [&](const std::string& v) -> Status {
          if (v.empty()) {

@@ -174,26 +174,29 @@ Invocation ParseArgs(const std::vector<std::string>& argv, const std::vector<Com
   return out;
 }
 
-uint64_t ParseUint64(std::string_view text, std::string_view what) {
-  uint64_t value = 0;
+namespace {
+
+// The whole of text as a decimal T; UsageError "<what> must be <rule>, got '...'".
+template <typename T>
+T ParseInteger(std::string_view text, std::string_view what, std::string_view rule) {
+  T value = 0;
   const char* end = text.data() + text.size();
   auto [ptr, ec] = std::from_chars(text.data(), end, value);
   if (text.empty() || ec != std::errc() || ptr != end) {
-    throw UsageError(std::string(what) + " must be a non-negative decimal integer, got '" +
+    throw UsageError(std::string(what) + " must be " + std::string(rule) + ", got '" +
                      std::string(text) + "'");
   }
   return value;
 }
 
+}  // namespace
+
+uint64_t ParseUint64(std::string_view text, std::string_view what) {
+  return ParseInteger<uint64_t>(text, what, "a non-negative decimal integer");
+}
+
 int32_t ParseInt32(std::string_view text, std::string_view what) {
-  int32_t value = 0;
-  const char* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  if (text.empty() || ec != std::errc() || ptr != end) {
-    throw UsageError(std::string(what) + " must be a decimal integer in int32 range, got '" +
-                     std::string(text) + "'");
-  }
-  return value;
+  return ParseInteger<int32_t>(text, what, "a decimal integer in int32 range");
 }
 
 std::chrono::milliseconds ParseSeconds(std::string_view text, std::string_view what) {

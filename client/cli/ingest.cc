@@ -232,21 +232,18 @@ std::string DescribeDedup(const v1::DedupDecision& d) {
     out << " match of atom " << d.matched_atom_id();
   }
   std::vector<std::string> nearest;
-  if (d.has_semantic_nearest()) {
+  // "similarity 0.5", after "nearest atom 3, " when nothing matched.
+  auto add_nearest = [&](uint64_t atom_id, const char* measure, double value) {
     std::ostringstream n;
-    n << (d.rule() == "none"
-              ? "nearest atom " + std::to_string(d.semantic_nearest().atom_id()) + ", "
-              : std::string())
-      << "similarity " << d.semantic_nearest().similarity();
+    n << (d.rule() == "none" ? "nearest atom " + std::to_string(atom_id) + ", " : std::string())
+      << measure << " " << value;
     nearest.push_back(n.str());
+  };
+  if (d.has_semantic_nearest()) {
+    add_nearest(d.semantic_nearest().atom_id(), "similarity", d.semantic_nearest().similarity());
   }
   if (d.has_spatial_nearest()) {
-    std::ostringstream n;
-    n << (d.rule() == "none"
-              ? "nearest atom " + std::to_string(d.spatial_nearest().atom_id()) + ", "
-              : std::string())
-      << "distance " << d.spatial_nearest().distance();
-    nearest.push_back(n.str());
+    add_nearest(d.spatial_nearest().atom_id(), "distance", d.spatial_nearest().distance());
   }
   for (size_t i = 0; i < nearest.size(); ++i) out << (i == 0 ? " (" : "; ") << nearest[i];
   if (!nearest.empty()) out << ")";

@@ -160,6 +160,16 @@ Status AtomTable::Insert(WriteTxn& txn, const AtomRecord& given, std::string_vie
   return Status::Ok();
 }
 
+Status AtomTable::InsertNew(WriteTxn& txn, AtomRecord* atom, std::string_view content,
+                            int64_t now_us, const EncodedPayload* encoded) {
+  atom->set_reference_count(1);
+  atom->set_is_active(true);
+  atom->set_created_at_us(now_us);
+  atom->set_updated_at_us(now_us);
+  SetContentShape(atom, content.size());
+  return Insert(txn, *atom, content, encoded);
+}
+
 Status AtomTable::Update(WriteTxn& txn, const AtomRecord& before, const AtomRecord& after) {
   HT_RETURN_IF_ERROR(PutRecord(txn, t_.atoms, after, /*append=*/false));
   if (before.is_active() != after.is_active() ||

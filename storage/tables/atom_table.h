@@ -78,6 +78,10 @@ class AtomTable {
   // canonical_text equals content; Get returns that stored form.
   Status Insert(WriteTxn& txn, const AtomRecord& atom, std::string_view content,
                 const EncodedPayload* encoded = nullptr);
+  // Insert of a new atom holding its first reference: sets reference_count 1,
+  // is_active, created_at/updated_at now_us and the content shape on *atom.
+  Status InsertNew(WriteTxn& txn, AtomRecord* atom, std::string_view content, int64_t now_us,
+                   const EncodedPayload* encoded = nullptr);
   // Rewrites an atom whose reference_count, is_active or fields changed.
   // REQUIRES: before is the stored record, after.atom_id == before.atom_id,
   // and after keeps the payload fields (codec, sizes) of before. A

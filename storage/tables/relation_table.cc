@@ -16,30 +16,28 @@ std::string TypePrefix(uint64_t atom_id, std::string_view type) {
   return key;
 }
 
+// first, type, NUL, a, b: the layout of both edge tables' keys.
+std::string EdgeKey(uint64_t first, std::string_view type, uint64_t a, uint64_t b) {
+  std::string key;
+  key.reserve(25 + type.size());
+  AppendBe64(&key, first);
+  key.append(type);
+  key.push_back('\0');
+  AppendBe64(&key, a);
+  AppendBe64(&key, b);
+  return key;
+}
+
 }  // namespace
 
 std::string RelationTable::ForwardKey(uint64_t source, std::string_view type, uint64_t ordinal,
                                       uint64_t target) {
-  std::string key;
-  key.reserve(25 + type.size());
-  AppendBe64(&key, source);
-  key.append(type);
-  key.push_back('\0');
-  AppendBe64(&key, ordinal);
-  AppendBe64(&key, target);
-  return key;
+  return EdgeKey(source, type, ordinal, target);
 }
 
 std::string RelationTable::ReverseKey(uint64_t source, std::string_view type, uint64_t ordinal,
                                       uint64_t target) {
-  std::string key;
-  key.reserve(25 + type.size());
-  AppendBe64(&key, target);
-  key.append(type);
-  key.push_back('\0');
-  AppendBe64(&key, source);
-  AppendBe64(&key, ordinal);
-  return key;
+  return EdgeKey(target, type, source, ordinal);
 }
 
 std::optional<Edge> RelationTable::ParseKey(Direction direction, std::string_view key) {

@@ -131,12 +131,7 @@ Result<IngestSummary> AtomEngine::Ingest(std::vector<AtomInput> inputs) {
           rec.set_spatial_y(in.spatial_key->y);
           rec.set_spatial_z(in.spatial_key->z);
         }
-        rec.set_reference_count(1);
-        rec.set_is_active(true);
-        rec.set_created_at_us(now);
-        rec.set_updated_at_us(now);
-        AtomTable::SetContentShape(&rec, in.content.size());
-        HT_RETURN_IF_ERROR(atoms.Insert(txn, rec, in.content, &encoded[i]));
+        HT_RETURN_IF_ERROR(atoms.InsertNew(txn, &rec, in.content, now, &encoded[i]));
         if (in.embedding) {
           HT_RETURN_IF_ERROR(matcher_->StoreEmbedding(txn, in.field, id, *in.embedding));
         }

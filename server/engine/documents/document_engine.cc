@@ -5,9 +5,9 @@
 #include "base/clock.h"
 #include "server/engine/atoms/atom_engine.h"
 #include "server/engine/graph/graph_engine.h"
+#include "storage/sequence.h"
 #include "storage/tables/atom_table.h"
 #include "storage/tables/relation_table.h"
-#include "storage/sequence.h"
 
 namespace hartonomous::engine {
 
@@ -156,12 +156,7 @@ Result<DocumentSummary> DocumentEngine::Ingest(DocumentInput input) {
           rec.set_source_type(input.source_type);
           rec.set_document_bytes(document_size);
         }
-        rec.set_reference_count(1);
-        rec.set_is_active(true);
-        rec.set_created_at_us(now);
-        rec.set_updated_at_us(now);
-        AtomTable::SetContentShape(&rec, part.content.size());
-        HT_RETURN_IF_ERROR(atoms.Insert(txn, rec, part.content));
+        HT_RETURN_IF_ERROR(atoms.InsertNew(txn, &rec, part.content, now));
         if (is_root) {
           root_after = rec;
           summary.created = true;

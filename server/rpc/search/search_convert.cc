@@ -47,6 +47,21 @@ void ToProto(engine::SearchHit&& hit, v1::ScoredAtom* r) {
   r->set_metadata(std::move(hit.metadata));
 }
 
+// The fields Search and HybridSearch share: the collection, the query
+// (vector or atom), the limit, the filter and what each hit carries.
+template <typename Query, typename Request>
+Query ToQuery(const Request& r) {
+  Query q;
+  q.collection = r.collection();
+  q.vector.assign(r.vector().begin(), r.vector().end());
+  q.atom_id = r.atom_id();
+  q.k = r.limit();
+  q.filter = ToAtomFilter(r.filter());
+  q.with_canonical_text = r.with_canonical_text();
+  q.with_metadata = r.with_metadata();
+  return q;
+}
+
 }  // namespace
 
 engine::CollectionSpec ToCollectionSpec(const v1::CollectionSpec& spec) {
@@ -76,16 +91,9 @@ engine::EmbeddingInput ToEmbeddingInput(v1::EmbeddingInput&& in) {
 }
 
 engine::SearchQuery ToSearchQuery(const v1::SearchRequest& r) {
-  engine::SearchQuery q;
-  q.collection = r.collection();
-  q.vector.assign(r.vector().begin(), r.vector().end());
-  q.atom_id = r.atom_id();
-  q.k = r.limit();
+  auto q = ToQuery<engine::SearchQuery>(r);
   q.ef = r.params().ef();
   q.exact = r.params().exact();
-  q.filter = ToAtomFilter(r.filter());
-  q.with_canonical_text = r.with_canonical_text();
-  q.with_metadata = r.with_metadata();
   return q;
 }
 
@@ -140,11 +148,7 @@ engine::SpatialQueryInput ToSpatialQuery(const v1::SpatialQueryRequest& r) {
 }
 
 engine::HybridSearchQuery ToHybridQuery(const v1::HybridSearchRequest& r) {
-  engine::HybridSearchQuery q;
-  q.collection = r.collection();
-  q.vector.assign(r.vector().begin(), r.vector().end());
-  q.atom_id = r.atom_id();
-  q.k = r.limit();
+  auto q = ToQuery<engine::HybridSearchQuery>(r);
   if (r.has_center()) q.center = FromProto(r.center());
   if (r.stage1_case() == v1::HybridSearchRequest::kRadius) q.radius = r.radius();
   if (r.stage1_case() == v1::HybridSearchRequest::kKeepFraction)
@@ -152,10 +156,7 @@ engine::HybridSearchQuery ToHybridQuery(const v1::HybridSearchRequest& r) {
   q.coarse_first = r.coarse_first();
   q.with_ann = r.mode() == v1::HYBRID_MODE_PREFILTER_AND_ANN;
   q.ef = r.ef();
-  q.filter = ToAtomFilter(r.filter());
   q.report_recall = r.report_recall();
-  q.with_canonical_text = r.with_canonical_text();
-  q.with_metadata = r.with_metadata();
   return q;
 }
 

@@ -1,5 +1,9 @@
 #include "server/engine/documents/decompose/decomposition.h"
 
+#include <algorithm>
+#include <iterator>
+#include <utility>
+
 #include "server/engine/documents/decompose/chunker.h"
 #include "server/engine/documents/decompose/image_codec.h"
 #include "server/engine/documents/decompose/image_decomposer.h"
@@ -97,24 +101,17 @@ Result<Decomposition> Decompose(std::string_view content, std::string_view modal
       format = "binary";
     }
   }
-  Result<Decomposition> d = Status::Internal("no decomposer");
-  if (format == "text") {
-    d = DecomposeText(content, options);
-  } else if (format == "wav") {
-    d = DecomposeWav(content, options);
-  } else if (format == "pnm") {
-    d = DecomposePnm(content, options);
-  } else if (format == "idx") {
-    d = DecomposeIdx(content, options);
-  } else if (format == "png") {
-    d = DecomposePng(content, options);
-  } else if (format == "jpeg") {
-    d = DecomposeJpeg(content, options);
-  } else if (format == "y4m") {
-    d = DecomposeY4m(content, options);
-  } else {
-    d = DecomposeBinary(content, modality.empty() ? ModalityOf(format) : modality, options);
-  }
+  using Decomposer = Result<Decomposition> (*)(std::string_view, const DecomposeOptions&);
+  static constexpr std::pair<std::string_view, Decomposer> kDecomposers[] = {
+      {"text", DecomposeText}, {"wav", DecomposeWav}, {"pnm", DecomposePnm},
+      {"idx", DecomposeIdx},   {"png", DecomposePng}, {"jpeg", DecomposeJpeg},
+      {"y4m", DecomposeY4m}};
+  const auto* decomposer = std::find_if(std::begin(kDecomposers), std::end(kDecomposers),
+                                        [&](const auto& entry) { return entry.first == format; });
+  Result<Decomposition> d =
+      decomposer != std::end(kDecomposers)
+          ? decomposer->second(content, options)
+          : DecomposeBinary(content, modality.empty() ? ModalityOf(format) : modality, options);
   if (d.ok() && !modality.empty()) d->modality = std::string(modality);
   return d;
 }
