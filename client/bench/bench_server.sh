@@ -1,7 +1,12 @@
-# Shared by the search benchmark scripts (sourced): a fresh data dir in
-# $WORK, hartonomousd started and stopped there, and the machine header.
-# Needs SERVER_BIN and DATA_ROOT; PROBE=1 also needs BENCH_BIN.
+# Shared by the benchmark scripts that take [BUILD_DIR] (sourced): BUILD
+# (the script's first argument, default build), SERVER_BIN, DATA_ROOT
+# (default ${TMPDIR:-/tmp}), a fresh data dir in $WORK, hartonomousd started
+# and stopped there, and the report's header and footer. PROBE=1 needs
+# BENCH_BIN.
 
+BUILD=${1:-build}
+DATA_ROOT=${DATA_ROOT:-${TMPDIR:-/tmp}}
+SERVER_BIN=$BUILD/server/hartonomousd
 WORK=$(mktemp -d "$DATA_ROOT/hbench.XXXXXX")
 SERVER_PID=
 cleanup() {
@@ -44,8 +49,32 @@ stop_server() {
   SERVER_PID=
 }
 
+# require_built BIN...: exits 2 naming the first of hartonomousd and BIN...
+# that is not built.
+require_built() {
+  for bin in "$SERVER_BIN" "$@"; do
+    [[ -x $bin ]] || { echo "$(basename "$0" .sh): $bin not found; build it first" >&2; exit 2; }
+  done
+}
+
+# start_bench_server PROGRAM: the opening of a search benchmark run: sets
+# BENCH_BIN to BUILD's client/bench/PROGRAM, checks that both are built,
+# prints the machine header and starts hartonomousd on a free port.
+start_bench_server() {
+  BENCH_BIN=$BUILD/client/bench/$1
+  require_built "$BENCH_BIN"
+  print_machine
+  start_server 127.0.0.1:0
+}
+
+# The machine header; the whole run's time is measured from here.
 print_machine() {
+  RUN_START=$(date +%s)
   echo "- Machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores, $(awk '/MemTotal/ {printf "%.1f GiB RAM", $2/1048576}' /proc/meminfo)"
   echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC'); commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'); load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo
+}
+
+print_run_time() {
+  echo "- Whole run: $(( $(date +%s) - RUN_START )) s; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 }

@@ -16,8 +16,6 @@
 // keep_fraction); every query then uses that one radius, as a fixed-radius
 // query would. Recall@k is against the exact top k by brute force.
 // Prints a Markdown report on stdout.
-#include <hnswlib/hnswlib.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -29,6 +27,7 @@
 
 #include "../cli/vector_files.h"
 #include "hartonomous/client.h"
+#include "hnsw_reference.h"
 #include "index/projection/projection.h"
 #include "index/spatial/spatial_index.h"
 #include "search_bench_util.h"
@@ -56,35 +55,19 @@ std::vector<double> ParseDoubles(const std::string& text) {
   return out;
 }
 
-// hnswlib's SIMD L2 kernel for dimension of space.
-DistanceFn L2Of(hnswlib::L2Space& space) {
-  auto dist = space.get_dist_func();
-  void* param = space.get_dist_func_param();
-  return [dist, param](const float* a, const float* b) { return dist(a, b, param); };
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   SetProgramName("hartonomous-hybrid-bench");
   std::map<std::string, std::string> flags =
       ParseFlags(argc, argv,
-                 {{"--train", "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"},
-                  {"--queries", "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"},
-                  {"--limit", "60000"},
-                  {"--nq", "500"},
-                  {"--k", "10"},
-                  {"--m", "16"},
-                  {"--ef-construction", "200"},
-                  {"--ef", "64"},
-                  {"--fractions", "0.01,0.05,0.2"},
-                  {"--clients", "1,2"},
-                  {"--sample", "10000"},
-                  {"--batch", "1000"},
-                  {"--calibrate", "100"},
-                  {"--server", ""}});
+                 SearchFlags({{"--nq", "500"},
+                              {"--ef", "64"},
+                              {"--fractions", "0.01,0.05,0.2"},
+                              {"--clients", "1,2"},
+                              {"--sample", "10000"},
+                              {"--calibrate", "100"}}));
   if (flags["--server"].empty()) Die("--server ADDR is required");
-  const size_t limit = std::stoul(flags["--limit"]), nq = std::stoul(flags["--nq"]);
   const size_t k = std::stoul(flags["--k"]), m = std::stoul(flags["--m"]);
   const size_t efc = std::stoul(flags["--ef-construction"]), ef = std::stoul(flags["--ef"]);
   const size_t batch = std::stoul(flags["--batch"]), sample = std::stoul(flags["--sample"]);
@@ -92,11 +75,10 @@ int main(int argc, char** argv) {
   const auto client_counts = ParseList(flags["--clients"]);
   const size_t calibrate = std::stoul(flags["--calibrate"]);
 
-  auto train = hartonomous::cli::ReadVectorFile(flags["--train"], limit);
-  auto queries = hartonomous::cli::ReadVectorFile(flags["--queries"], nq);
-  const size_t dim = train.dimension, n = train.rows, nqr = queries.rows;
+  const SearchData data = ReadSearchData(flags);
+  const hartonomous::cli::VectorFile &train = data.train, &queries = data.queries;
+  const size_t dim = data.dim, n = data.n, nqr = data.nq;
   const size_t ncal = std::min(nqr, calibrate);
-  std::fprintf(stderr, "data: %zu x %zu, %zu queries\n", n, dim, nqr);
   hnswlib::L2Space space(dim);
   auto g0 = Clock::now();
   const Results truth =
@@ -104,29 +86,19 @@ int main(int argc, char** argv) {
   std::fprintf(stderr, "ground truth: %.1f s\n", Seconds(g0, Clock::now()));
 
   // --- load through the server ---------------------------------------------
-  hartonomous::ClientOptions options;
-  options.target = flags["--server"];
-  options.timeout = std::chrono::milliseconds(600000);
-  hartonomous::Client client(options);
-  Check(client.WaitUntilServing(std::chrono::milliseconds(10000)), "wait for the server");
-  v1::CollectionSpec spec;
-  spec.set_embedding_type("fmnist");
-  spec.set_dimension(static_cast<uint32_t>(dim));
-  spec.set_metric(v1::METRIC_L2);
-  spec.mutable_index()->set_kind("hnsw");
-  spec.mutable_index()->set_m(static_cast<uint32_t>(m));
-  spec.mutable_index()->set_ef_construction(static_cast<uint32_t>(efc));
+  const hartonomous::ClientOptions options = ServerOptions(flags["--server"]);
+  auto client = ConnectToServer(options);
   std::vector<uint64_t> atom_of;
   LoadTimes load;
-  const std::unordered_map<uint64_t, uint64_t> row_of =
-      LoadRows(client, "fmnist", spec, train, batch, nullptr, &atom_of, &load);
+  const std::unordered_map<uint64_t, uint64_t> row_of = LoadRows(
+      *client, "fmnist", HnswL2Spec("fmnist", dim, m, efc), train, batch, nullptr, &atom_of, &load);
   const double load_s = load.total_s;
   v1::RefitProjectionRequest refit;
   refit.set_collection("fmnist");
   refit.set_sample_size(static_cast<uint32_t>(sample));
   v1::ProjectionInfo projection;
   auto f0 = Clock::now();
-  Check(client.RefitProjection(refit, &projection), "RefitProjection");
+  Check(client->RefitProjection(refit, &projection), "RefitProjection");
   const double refit_s = Seconds(f0, Clock::now());
 
   size_t max_clients = 1;
@@ -138,20 +110,13 @@ int main(int argc, char** argv) {
     for (const auto& r : results) out->push_back(row_of.at(r.atom_id()));
   };
   auto search_request = [&](size_t q, bool exact) {
-    v1::SearchRequest req;
-    req.set_collection("fmnist");
-    req.mutable_vector()->Add(&queries.values[q * dim], &queries.values[q * dim] + dim);
-    req.set_limit(static_cast<uint32_t>(k));
+    auto req = NearestRequest<v1::SearchRequest>("fmnist", &queries.values[q * dim], dim, k);
     req.mutable_params()->set_ef(static_cast<uint32_t>(ef));
     req.mutable_params()->set_exact(exact);
     return req;
   };
   auto hybrid_request = [&](size_t q) {
-    v1::HybridSearchRequest req;
-    req.set_collection("fmnist");
-    req.mutable_vector()->Add(&queries.values[q * dim], &queries.values[q * dim] + dim);
-    req.set_limit(static_cast<uint32_t>(k));
-    return req;
+    return NearestRequest<v1::HybridSearchRequest>("fmnist", &queries.values[q * dim], dim, k);
   };
 
   // --- radii ---------------------------------------------------------------
@@ -162,7 +127,7 @@ int main(int argc, char** argv) {
       auto req = hybrid_request(q);
       req.set_keep_fraction(f);
       v1::HybridSearchResponse resp;
-      Check(client.HybridSearch(req, &resp), "HybridSearch (calibration)");
+      Check(client->HybridSearch(req, &resp), "HybridSearch (calibration)");
       radii.push_back(resp.radius());
     }
     radius_of[f] = Median(radii);
@@ -298,17 +263,11 @@ int main(int argc, char** argv) {
         Recall(got, truth, k));
   }
   {
-    hnswlib::HierarchicalNSW<float> ref(&space, n, m, efc);
-    for (size_t i = 0; i < n; ++i) ref.addPoint(&train.values[i * dim], i);
-    ref.setEf(ef);
+    auto ref = BuildReference(space, train, m, efc);
+    ref->setEf(ef);
     Results got(nqr);
     const double secs = RunParallel(
-        1, nqr,
-        [&](size_t, size_t q) {
-          auto pq = ref.searchKnn(&queries.values[q * dim], k);
-          got[q].resize(pq.size());
-          for (size_t i = pq.size(); i-- > 0; pq.pop()) got[q][i] = pq.top().second;
-        },
+        1, nqr, [&](size_t, size_t q) { got[q] = NearestRows(*ref, &queries.values[q * dim], k); },
         &lat);
     qps["ref hnsw/1"] = nqr / secs;
     row("in-process", "hnswlib searchKnn ef=" + std::to_string(ef), 1, "-", nqr / secs, lat,

@@ -18,6 +18,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "bench_data.h"
@@ -60,22 +61,16 @@ bool ParseFlags(int argc, char** argv, Flags* flags, std::string* error) {
       "--server",           "--dir", "--atoms", "--atom-bytes", "--clients",   "--batch",
       "--dup-fraction",     "--tag", "--seed",  "--corpus",     "--timeout-s", "--server-pid",
       "--max-message-bytes"};
+  const std::pair<const char*, bool*> switches[] = {{"--json", &flags->json},
+                                                    {"--keep", &flags->keep},
+                                                    {"--writemap", &flags->writemap},
+                                                    {"--append", &flags->append}};
   for (int i = 2; i < argc; ++i) {
     std::string arg = argv[i];
-    if (arg == "--json") {
-      flags->json = true;
-      continue;
-    }
-    if (arg == "--keep") {
-      flags->keep = true;
-      continue;
-    }
-    if (arg == "--writemap") {
-      flags->writemap = true;
-      continue;
-    }
-    if (arg == "--append") {
-      flags->append = true;
+    const auto* on = std::find_if(std::begin(switches), std::end(switches),
+                                  [&](const auto& s) { return arg == s.first; });
+    if (on != std::end(switches)) {
+      *on->second = true;
       continue;
     }
     const bool valued = std::find(std::begin(kValued), std::end(kValued), arg) != std::end(kValued);

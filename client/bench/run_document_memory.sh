@@ -12,16 +12,12 @@
 # Environment: RUNS=3  DATA_ROOT=${TMPDIR:-/tmp}
 set -euo pipefail
 
-BUILD=${1:-build}
 RUNS=${RUNS:-3}
-DATA_ROOT=${DATA_ROOT:-${TMPDIR:-/tmp}}
-SERVER_BIN=$BUILD/server/hartonomousd
-CLI_BIN=$BUILD/client/cli/hartonomous
-for bin in "$SERVER_BIN" "$CLI_BIN"; do
-  [[ -x $bin ]] || { echo "run_document_memory: $bin not found; build it first" >&2; exit 2; }
-done
-# A fresh $WORK, start_server / stop_server and the cleanup trap.
+# BUILD, SERVER_BIN, a fresh $WORK, start_server / stop_server and the
+# cleanup trap.
 source "$(dirname "$0")/bench_server.sh"
+CLI_BIN=$BUILD/client/cli/hartonomous
+require_built "$CLI_BIN"
 
 /usr/bin/python3 - "$WORK" <<'PY'
 import glob, sys

@@ -11,18 +11,9 @@
 # Environment: DATA_ROOT=${TMPDIR:-/tmp}; extra bench flags in BENCH_FLAGS.
 set -euo pipefail
 
-BUILD=${1:-build}
-DATA_ROOT=${DATA_ROOT:-${TMPDIR:-/tmp}}
-SERVER_BIN=$BUILD/server/hartonomousd
-BENCH_BIN=$BUILD/client/bench/hartonomous-hybrid-bench
-for bin in "$SERVER_BIN" "$BENCH_BIN"; do
-  [[ -x $bin ]] || { echo "run_hybrid_bench: $bin not found; build it first" >&2; exit 2; }
-done
 source "$(dirname "$0")/bench_server.sh"
-print_machine
-START=$(date +%s)
-start_server 127.0.0.1:0
+start_bench_server hartonomous-hybrid-bench
 "$BENCH_BIN" --server "$SERVER_ADDR" ${BENCH_FLAGS:-}
 stop_server
 echo
-echo "- Whole run: $(( $(date +%s) - START )) s; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+print_run_time

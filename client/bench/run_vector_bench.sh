@@ -12,17 +12,8 @@
 # Environment: DATA_ROOT=${TMPDIR:-/tmp}; extra bench flags in BENCH_FLAGS.
 set -euo pipefail
 
-BUILD=${1:-build}
-DATA_ROOT=${DATA_ROOT:-${TMPDIR:-/tmp}}
-SERVER_BIN=$BUILD/server/hartonomousd
-BENCH_BIN=$BUILD/client/bench/hartonomous-vector-bench
-for bin in "$SERVER_BIN" "$BENCH_BIN"; do
-  [[ -x $bin ]] || { echo "run_vector_bench: $bin not found; build it first" >&2; exit 2; }
-done
 source "$(dirname "$0")/bench_server.sh"
-print_machine
-START=$(date +%s)
-start_server 127.0.0.1:0
+start_bench_server hartonomous-vector-bench
 "$BENCH_BIN" --server "$SERVER_ADDR" --server-pid "$SERVER_PID" ${BENCH_FLAGS:-}
 stop_server  # a clean stop writes the snapshot
 echo "- Load average at the end of the searches: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -40,4 +31,4 @@ REBUILD_S=$FIRST_QUERY_S
 echo "- Without snapshots (index rebuilt from LMDB): ${REBUILD_S} s from process start to the first answered Search (${LISTEN_S} s to listening)"
 echo "- Rebuild / snapshot: $(echo "scale=1; $REBUILD_S / $SNAP_S" | bc)x"
 stop_server
-echo "- Whole run: $(( $(date +%s) - START )) s; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+print_run_time

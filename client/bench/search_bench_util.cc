@@ -107,6 +107,18 @@ Results BruteForce(const DistanceFn& distance, const std::vector<float>& train, 
   return truth;
 }
 
+std::map<std::string, std::string> SearchFlags(std::map<std::string, std::string> own) {
+  own.insert({{"--train", "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"},
+              {"--queries", "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"},
+              {"--limit", "60000"},
+              {"--k", "10"},
+              {"--m", "16"},
+              {"--ef-construction", "200"},
+              {"--batch", "1000"},
+              {"--server", ""}});
+  return own;
+}
+
 std::map<std::string, std::string> ParseFlags(int argc, char** argv,
                                               std::map<std::string, std::string> flags) {
   if ((argc - 1) % 2 != 0) Die("every flag takes a value");
@@ -117,14 +129,48 @@ std::map<std::string, std::string> ParseFlags(int argc, char** argv,
   return flags;
 }
 
+ClientOptions ServerOptions(const std::string& target) {
+  ClientOptions options;
+  options.target = target;
+  options.timeout = std::chrono::milliseconds(600000);
+  return options;
+}
+
+std::unique_ptr<Client> ConnectToServer(const ClientOptions& options) {
+  auto client = std::make_unique<Client>(options);
+  Check(client->WaitUntilServing(std::chrono::milliseconds(10000)), "wait for the server");
+  return client;
+}
+
+v1::CollectionSpec HnswL2Spec(const std::string& type, size_t dimension, size_t m,
+                              size_t ef_construction) {
+  v1::CollectionSpec spec;
+  spec.set_embedding_type(type);
+  spec.set_dimension(static_cast<uint32_t>(dimension));
+  spec.set_metric(v1::METRIC_L2);
+  spec.mutable_index()->set_kind("hnsw");
+  spec.mutable_index()->set_m(static_cast<uint32_t>(m));
+  spec.mutable_index()->set_ef_construction(static_cast<uint32_t>(ef_construction));
+  return spec;
+}
+
+SearchData ReadSearchData(std::map<std::string, std::string>& flags) {
+  SearchData data;
+  data.train = cli::ReadVectorFile(flags["--train"], std::stoul(flags["--limit"]));
+  data.queries = cli::ReadVectorFile(flags["--queries"], std::stoul(flags["--nq"]));
+  data.dim = data.train.dimension;
+  data.n = data.train.rows;
+  data.nq = data.queries.rows;
+  std::fprintf(stderr, "data: %zu x %zu, %zu queries\n", data.n, data.dim, data.nq);
+  return data;
+}
+
 std::vector<std::unique_ptr<Client>> MakeClients(const ClientOptions& options, size_t count) {
   std::vector<std::unique_ptr<Client>> clients;
   for (size_t i = 0; i < count; ++i) {
     ClientOptions o = options;
     o.own_connection = true;
-    clients.push_back(std::make_unique<Client>(o));
-    Check(clients.back()->WaitUntilServing(std::chrono::milliseconds(10000)),
-          "wait for the server");
+    clients.push_back(ConnectToServer(o));
   }
   return clients;
 }

@@ -50,12 +50,44 @@ Results BruteForce(const DistanceFn& distance, const std::vector<float>& train, 
                    const std::vector<float>& queries, size_t nq, size_t dim, size_t k,
                    const std::function<bool(size_t)>& keep);
 
+// The flags both search benchmarks take, with their defaults (--train and
+// --queries: Fashion-MNIST; --limit, --nq, --k, --m, --ef-construction,
+// --batch, --server), plus a program's own flags and defaults in `own`.
+std::map<std::string, std::string> SearchFlags(std::map<std::string, std::string> own);
 // "--flag value" pairs over defaults; Die on an unknown flag or a missing value.
 std::map<std::string, std::string> ParseFlags(int argc, char** argv,
                                               std::map<std::string, std::string> defaults);
 
+// Options for a server at target, with a 10-minute deadline per call.
+ClientOptions ServerOptions(const std::string& target);
+// A client of options, once the server is serving.
+std::unique_ptr<Client> ConnectToServer(const ClientOptions& options);
+// The spec of an L2 HNSW collection of embedding_type type.
+v1::CollectionSpec HnswL2Spec(const std::string& type, size_t dimension, size_t m,
+                              size_t ef_construction);
+
+// A Search or HybridSearch request for the k nearest to the dim floats at
+// query in collection.
+template <typename Request>
+Request NearestRequest(const std::string& collection, const float* query, size_t dim, size_t k) {
+  Request request;
+  request.set_collection(collection);
+  request.mutable_vector()->Add(query, query + dim);
+  request.set_limit(static_cast<uint32_t>(k));
+  return request;
+}
+
 // `count` clients of `options`, each on its own connection, each serving.
 std::vector<std::unique_ptr<Client>> MakeClients(const ClientOptions& options, size_t count);
+
+// The training rows (at most --limit) and queries (at most --nq) of a
+// benchmark, read from the --train and --queries files; says their size on
+// stderr.
+struct SearchData {
+  cli::VectorFile train, queries;
+  size_t dim = 0, n = 0, nq = 0;
+};
+SearchData ReadSearchData(std::map<std::string, std::string>& flags);
 
 struct LoadTimes {
   double total_s = 0;       // first batch .. last

@@ -16,8 +16,6 @@
 //
 // Data: IDX images (pixels / 255), L2. Ground truth: exact top-k by brute
 // force in-process. Prints a Markdown report on stdout.
-#include <hnswlib/hnswlib.h>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -38,6 +36,7 @@
 #include "../cli/vector_files.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "hartonomous/client.h"
+#include "hnsw_reference.h"
 #include "search_bench_util.h"
 
 namespace {
@@ -90,41 +89,25 @@ int Probe(std::map<std::string, std::string>& flags) {
   return 0;
 }
 
-// hnswlib's SIMD L2 kernel for dimension of space.
-DistanceFn L2Of(hnswlib::L2Space& space) {
-  auto dist = space.get_dist_func();
-  void* param = space.get_dist_func_param();
-  return [dist, param](const float* a, const float* b) { return dist(a, b, param); };
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   SetProgramName("hartonomous-vector-bench");
-  std::map<std::string, std::string> flags =
-      ParseFlags(argc, argv,
-                 {{"--train", "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"},
-                  {"--queries", "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"},
-                  {"--labels", "/usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz"},
-                  {"--limit", "60000"},
-                  {"--nq", "2000"},
-                  {"--k", "10"},
-                  {"--m", "16"},
-                  {"--ef-construction", "200"},
-                  {"--efs", "10,20,40,80,160,320"},
-                  {"--batch", "1000"},
-                  {"--clients", "1,2,8"},
-                  {"--batch-clients", "1,2"},
-                  {"--ref-threads", "1,2,8"},
-                  {"--search-batch", "100"},
-                  {"--filter-nq", "500"},
-                  {"--filter-ef", "64"},
-                  {"--exact-nq", "200"},
-                  {"--server", ""},
-                  {"--server-pid", ""},
-                  {"--probe-since-ns", ""}});
+  std::map<std::string, std::string> flags = ParseFlags(
+      argc, argv,
+      SearchFlags({{"--labels", "/usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz"},
+                   {"--nq", "2000"},
+                   {"--efs", "10,20,40,80,160,320"},
+                   {"--clients", "1,2,8"},
+                   {"--batch-clients", "1,2"},
+                   {"--ref-threads", "1,2,8"},
+                   {"--search-batch", "100"},
+                   {"--filter-nq", "500"},
+                   {"--filter-ef", "64"},
+                   {"--exact-nq", "200"},
+                   {"--server-pid", ""},
+                   {"--probe-since-ns", ""}}));
   if (!flags["--probe-since-ns"].empty()) return Probe(flags);
-  const size_t limit = std::stoul(flags["--limit"]), nq = std::stoul(flags["--nq"]);
   const size_t k = std::stoul(flags["--k"]), m = std::stoul(flags["--m"]);
   const size_t efc = std::stoul(flags["--ef-construction"]), batch = std::stoul(flags["--batch"]);
   const size_t search_batch = std::stoul(flags["--search-batch"]);
@@ -133,13 +116,12 @@ int main(int argc, char** argv) {
   const auto batch_client_counts = ParseList(flags["--batch-clients"]);
   const auto ref_threads = ParseList(flags["--ref-threads"]);
 
-  auto train = hartonomous::cli::ReadVectorFile(flags["--train"], limit);
-  auto queries = hartonomous::cli::ReadVectorFile(flags["--queries"], nq);
+  const SearchData data = ReadSearchData(flags);
+  const hartonomous::cli::VectorFile &train = data.train, &queries = data.queries;
+  const size_t dim = data.dim, n = data.n, nqr = data.nq;
   auto labels = hartonomous::cli::ReadIdxLabels(flags["--labels"]);
-  const size_t dim = train.dimension, n = train.rows, nqr = queries.rows;
   const size_t filter_nq = std::min(nqr, std::stoul(flags["--filter-nq"]));
   const size_t exact_nq = std::min(nqr, std::stoul(flags["--exact-nq"]));
-  std::fprintf(stderr, "data: %zu x %zu, %zu queries\n", n, dim, nqr);
 
   hnswlib::L2Space space(dim);
   auto g0 = Clock::now();
@@ -172,33 +154,27 @@ int main(int argc, char** argv) {
   // Reference: hnswlib in-process, built by one thread.
   const double rss_before = ProcStatus("self")["VmRSS"];
   auto t0 = Clock::now();
-  hnswlib::HierarchicalNSW<float> ref(&space, n, m, efc);
-  for (size_t i = 0; i < n; ++i) ref.addPoint(&train.values[i * dim], i);
+  auto ref = BuildReference(space, train, m, efc);
   const double ref_build = Seconds(t0, Clock::now());
   const double ref_rss = (ProcStatus("self")["VmRSS"] - rss_before) * 1024;
   // hnswlib's own structures: level 0 (links, vector, label) plus upper levels.
-  double ref_index_bytes = double(n) * double(ref.size_data_per_element_);
+  double ref_index_bytes = double(n) * double(ref->size_data_per_element_);
   for (size_t i = 0; i < n; ++i)
-    ref_index_bytes += double(ref.element_levels_[i]) * double(ref.size_links_per_element_);
+    ref_index_bytes += double(ref->element_levels_[i]) * double(ref->size_links_per_element_);
   std::vector<double> lat;
   {  // warm-up
-    ref.setEf(efs.front());
+    ref->setEf(efs.front());
     RunParallel(
         1, std::min<size_t>(200, nqr),
-        [&](size_t, size_t q) { ref.searchKnn(&queries.values[q * dim], k); }, &lat);
+        [&](size_t, size_t q) { ref->searchKnn(&queries.values[q * dim], k); }, &lat);
   }
   for (size_t threads : ref_threads) {
     for (size_t ef : efs) {
-      ref.setEf(ef);
+      ref->setEf(ef);
       Results got(nqr);
       const double secs = RunParallel(
           threads, nqr,
-          [&](size_t, size_t q) {
-            auto pq = ref.searchKnn(&queries.values[q * dim], k);
-            got[q].resize(pq.size());
-            for (size_t i = pq.size(); i-- > 0; pq.pop()) got[q][i] = pq.top().second;
-          },
-          &lat);
+          [&](size_t, size_t q) { got[q] = NearestRows(*ref, &queries.values[q * dim], k); }, &lat);
       const std::string key = "ref/" + std::to_string(threads);
       qps[key][ef] = nqr / secs;
       recall[key][ef] = Recall(got, truth, k);
@@ -214,29 +190,19 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  hartonomous::ClientOptions options;
-  options.target = flags["--server"];
-  options.timeout = std::chrono::milliseconds(600000);
-  hartonomous::Client client(options);
-  Check(client.WaitUntilServing(std::chrono::milliseconds(10000)), "wait for the server");
+  const hartonomous::ClientOptions options = ServerOptions(flags["--server"]);
+  auto client = ConnectToServer(options);
   const std::string pid = flags["--server-pid"];
   const double server_rss_start = pid.empty() ? 0 : ProcStatus(pid)["VmRSS"] * 1024;
-  v1::CollectionSpec spec;
-  spec.set_embedding_type("fmnist");
-  spec.set_dimension(static_cast<uint32_t>(dim));
-  spec.set_metric(v1::METRIC_L2);
-  spec.mutable_index()->set_kind("hnsw");
-  spec.mutable_index()->set_m(static_cast<uint32_t>(m));
-  spec.mutable_index()->set_ef_construction(static_cast<uint32_t>(efc));
   std::vector<uint64_t> atom_of;
   LoadTimes load;
   const std::unordered_map<uint64_t, uint64_t> row_of = LoadRows(
-      client, "fmnist", spec, train, batch,
+      *client, "fmnist", HnswL2Spec("fmnist", dim, m, efc), train, batch,
       [&](size_t r) { return "{\"label\":" + std::to_string(labels[r]) + "}"; }, &atom_of, &load);
   const double load_secs = load.total_s, atom_secs = load.atoms_s, add_secs = load.embeddings_s;
   const auto server_status = pid.empty() ? std::map<std::string, double>{} : ProcStatus(pid);
   v1::Collection info;
-  Check(client.GetCollection("fmnist", &info), "GetCollection");
+  Check(client->GetCollection("fmnist", &info), "GetCollection");
 
   // Search clients: each its own connection.
   size_t max_clients = 1;
@@ -244,10 +210,7 @@ int main(int argc, char** argv) {
   for (size_t c : batch_client_counts) max_clients = std::max(max_clients, c);
   auto clients = MakeClients(options, max_clients);
   auto make_request = [&](size_t q, size_t ef, bool exact, int label) {
-    v1::SearchRequest req;
-    req.set_collection("fmnist");
-    req.mutable_vector()->Add(&queries.values[q * dim], &queries.values[q * dim] + dim);
-    req.set_limit(static_cast<uint32_t>(k));
+    auto req = NearestRequest<v1::SearchRequest>("fmnist", &queries.values[q * dim], dim, k);
     req.mutable_params()->set_ef(static_cast<uint32_t>(ef));
     req.mutable_params()->set_exact(exact);
     if (label >= 0)
