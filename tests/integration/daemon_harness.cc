@@ -7,11 +7,15 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <stdexcept>
+#include <thread>
 
 namespace hartonomous::testing {
 namespace {
@@ -203,6 +207,35 @@ int Daemon::Stop() {
   pid_ = -1;
   client_.reset();
   return code;
+}
+
+void KillDuringWrites(
+    Daemon& daemon, int writers, int acks,
+    const std::function<void(int w, Client& client, const std::function<void()>& ack)>& write) {
+  std::mutex mu;
+  std::condition_variable enough;
+  int acked = 0;
+  const std::function<void()> ack = [&] {
+    std::lock_guard lock(mu);
+    if (++acked == acks) enough.notify_all();
+  };
+  std::vector<std::thread> threads;
+  for (int w = 0; w < writers; ++w) {
+    threads.emplace_back([&, w] {
+      ClientOptions options;
+      options.target = daemon.address();
+      options.timeout = std::chrono::milliseconds(10000);
+      Client client(options);
+      write(w, client, ack);
+    });
+  }
+  {
+    std::unique_lock lock(mu);
+    enough.wait(lock, [&] { return acked >= acks; });
+  }
+  daemon.Kill9();
+  for (auto& t : threads) t.join();
+  daemon.Start();
 }
 
 }  // namespace hartonomous::testing

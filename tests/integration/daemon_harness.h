@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -86,5 +87,14 @@ class Daemon {
   pid_t pid_ = -1;
   std::unique_ptr<Client> client_;
 };
+
+// Writers racing a kill -9: starts `writers` threads, each with a client of
+// its own (10 s deadline), running write(w, client, ack) (which writes until
+// a call fails, the daemon being gone, and calls ack() once per
+// acknowledged write); once ack() has been called `acks` times in all,
+// kill -9s the daemon, joins the writers and starts the daemon again.
+void KillDuringWrites(
+    Daemon& daemon, int writers, int acks,
+    const std::function<void(int w, Client& client, const std::function<void()>& ack)>& write);
 
 }  // namespace hartonomous::testing

@@ -20,27 +20,20 @@ TEST_CASE("acknowledged atoms survive kill -9 and restart", "[durability]") {
   constexpr int kAcksBeforeKill = 400;
 
   std::mutex mu;
-  std::condition_variable enough;
   std::map<std::string, int64_t> acked_refs;  // content -> highest acknowledged count
   std::map<std::string, uint64_t> acked_ids;
-  int acks = 0;
 
-  std::vector<std::thread> threads;
-  for (int c = 0; c < kClients; ++c) {
-    threads.emplace_back([&, c] {
-      ClientOptions options;
-      options.target = daemon.address();
-      options.timeout = std::chrono::milliseconds(10000);
-      Client client(options);
-      for (int i = 0;; ++i) {
-        // Every fourth atom is shared by all clients, so refcounts matter too.
-        const std::string content =
-            i % 4 == 0 ? "shared " + std::to_string(i / 4)
-                       : "client " + std::to_string(c) + " atom " + std::to_string(i);
-        std::vector<v1::IngestAtomRequest> batch = {TextAtom(content)};
-        if (i % 3 == 0) batch.push_back(TextAtom(content + " pair"));
-        v1::IngestAtomsResponse response;
-        if (!client.IngestAtoms(batch, &response).ok()) return;  // the daemon is gone
+  KillDuringWrites(daemon, kClients, kAcksBeforeKill, [&](int c, Client& client, auto& ack) {
+    for (int i = 0;; ++i) {
+      // Every fourth atom is shared by all clients, so refcounts matter too.
+      const std::string content =
+          i % 4 == 0 ? "shared " + std::to_string(i / 4)
+                     : "client " + std::to_string(c) + " atom " + std::to_string(i);
+      std::vector<v1::IngestAtomRequest> batch = {TextAtom(content)};
+      if (i % 3 == 0) batch.push_back(TextAtom(content + " pair"));
+      v1::IngestAtomsResponse response;
+      if (!client.IngestAtoms(batch, &response).ok()) return;  // the daemon is gone
+      {
         std::lock_guard lock(mu);
         for (size_t k = 0; k < batch.size(); ++k) {
           const auto& r = response.results(static_cast<int>(k));
@@ -48,19 +41,10 @@ TEST_CASE("acknowledged atoms survive kill -9 and restart", "[durability]") {
           refs = std::max(refs, r.reference_count());
           acked_ids[batch[k].content()] = r.atom_id();
         }
-        if (++acks == kAcksBeforeKill) enough.notify_all();
       }
-    });
-  }
-  {
-    std::unique_lock lock(mu);
-    enough.wait(lock, [&] { return acks >= kAcksBeforeKill; });
-  }
-  daemon.Kill9();
-  for (auto& t : threads) t.join();
-
-  daemon.Start();
-  std::lock_guard lock(mu);
+      ack();
+    }
+  });
   REQUIRE(acked_refs.size() > 100);
   for (const auto& [content, refs] : acked_refs) {
     v1::Atom atom;

@@ -360,44 +360,29 @@ TEST_CASE("vectors acknowledged while the daemon is killed mid-write are all sea
   spec.set_dimension(8);
   spec.set_metric(v1::METRIC_L2);
   constexpr int kWriters = 3;
-  constexpr size_t kAcksBeforeKill = 40;
+  constexpr int kAcksBeforeKill = 40;
   std::mutex mu;
-  std::condition_variable enough;
   std::map<uint64_t, std::vector<float>> acked;  // atom -> its acknowledged vector
-  size_t acks = 0;
-  std::vector<std::thread> writers;
-  for (int w = 0; w < kWriters; ++w) {
-    writers.emplace_back([&, w] {
-      ClientOptions options;
-      options.target = daemon.address();
-      options.timeout = std::chrono::milliseconds(10000);
-      Client client(options);
-      std::mt19937 rng(w);
-      // Writer w owns atoms w, w + kWriters, ...; batches of 10.
-      for (size_t i = w; i + 10 * kWriters <= atoms.size(); i += 10 * kWriters) {
-        std::vector<v1::EmbeddingInput> inputs;
-        std::vector<std::pair<uint64_t, std::vector<float>>> sent;
-        for (size_t j = 0; j < 10; ++j) {
-          const uint64_t atom = atoms[i + j * kWriters];
-          sent.emplace_back(atom, RandomVector(rng, 8));
-          inputs.push_back(Input(atom, sent.back().second));
-        }
-        v1::AddEmbeddingsResponse r;
-        if (!client.AddEmbeddings("k", &spec, inputs, &r).ok()) return;  // killed
+  KillDuringWrites(daemon, kWriters, kAcksBeforeKill, [&](int w, Client& client, auto& ack) {
+    std::mt19937 rng(w);
+    // Writer w owns atoms w, w + kWriters, ...; batches of 10.
+    for (size_t i = w; i + 10 * kWriters <= atoms.size(); i += 10 * kWriters) {
+      std::vector<v1::EmbeddingInput> inputs;
+      std::vector<std::pair<uint64_t, std::vector<float>>> sent;
+      for (size_t j = 0; j < 10; ++j) {
+        const uint64_t atom = atoms[i + j * kWriters];
+        sent.emplace_back(atom, RandomVector(rng, 8));
+        inputs.push_back(Input(atom, sent.back().second));
+      }
+      v1::AddEmbeddingsResponse r;
+      if (!client.AddEmbeddings("k", &spec, inputs, &r).ok()) return;  // killed
+      {
         std::lock_guard lock(mu);
         for (auto& [atom, v] : sent) acked[atom] = v;
-        if (++acks == kAcksBeforeKill) enough.notify_all();
       }
-    });
-  }
-  {
-    std::unique_lock lock(mu);
-    enough.wait(lock, [&] { return acks >= kAcksBeforeKill; });
-  }
-  daemon.Kill9();
-  for (auto& t : writers) t.join();
-  daemon.Start();
-  std::lock_guard lock(mu);
+      ack();
+    }
+  });
   v1::Collection collection;
   REQUIRE(daemon.client().GetCollection("k", &collection).ok());
   // At least every acknowledged vector (a batch committed but not yet

@@ -7,6 +7,7 @@
 #include <sstream>
 #include <string>
 
+#include "client/cli/cli_errors.h"
 #include "hartonomous/client.h"
 
 namespace hartonomous::testing {
@@ -64,25 +65,9 @@ inline std::string Sha256Hex(const std::string& data) {
   return hex;
 }
 
+// "NOT_FOUND": the name the CLI prints.
 inline std::string CodeName(grpc::StatusCode code) {
-  switch (code) {
-    case grpc::StatusCode::OK:
-      return "OK";
-    case grpc::StatusCode::INVALID_ARGUMENT:
-      return "INVALID_ARGUMENT";
-    case grpc::StatusCode::NOT_FOUND:
-      return "NOT_FOUND";
-    case grpc::StatusCode::ALREADY_EXISTS:
-      return "ALREADY_EXISTS";
-    case grpc::StatusCode::FAILED_PRECONDITION:
-      return "FAILED_PRECONDITION";
-    case grpc::StatusCode::RESOURCE_EXHAUSTED:
-      return "RESOURCE_EXHAUSTED";
-    case grpc::StatusCode::UNAVAILABLE:
-      return "UNAVAILABLE";
-    default:
-      return "code " + std::to_string(static_cast<int>(code));
-  }
+  return std::string(cli::StatusCodeName(code));
 }
 
 }  // namespace hartonomous::testing

@@ -9,10 +9,10 @@
 #include <set>
 #include <thread>
 
-#include "tests/unit/temp_dir.h"
 #include "index/distance.h"
 #include "index/flat_index.h"
 #include "index/index_registry.h"
+#include "tests/unit/temp_dir.h"
 
 namespace hartonomous::index {
 namespace {
@@ -76,19 +76,38 @@ std::unique_ptr<VectorIndex> Make(const IndexSpec& spec) {
   return std::move(index).value();
 }
 
+// Every row of data, row i as label i.
+void AddAll(VectorIndex& index, const std::vector<std::vector<float>>& data) {
+  for (size_t i = 0; i < data.size(); ++i) REQUIRE(index.Add(i, data[i].data()).ok());
+}
+
+// Removes the labels below n that are multiples of step; returns them.
+std::set<uint64_t> RemoveEvery(VectorIndex& index, uint64_t n, uint64_t step) {
+  std::set<uint64_t> removed;
+  for (uint64_t label = 0; label < n; label += step) {
+    REQUIRE(index.Remove(label).ok());
+    removed.insert(label);
+  }
+  return removed;
+}
+
+std::vector<uint64_t> LabelsOf(const std::vector<Neighbor>& neighbors) {
+  std::vector<uint64_t> labels;
+  for (const auto& n : neighbors) labels.push_back(n.label);
+  return labels;
+}
+
 TEST_CASE("flat index returns the exact nearest neighbours for every metric") {
   for (Metric metric : {Metric::kL2, Metric::kInnerProduct, Metric::kCosine}) {
     CAPTURE(MetricName(metric));
     auto data = RandomVectors(500, 24, 1);
     auto index = Make(Spec("flat", 24, metric));
-    for (size_t i = 0; i < data.size(); ++i) REQUIRE(index->Add(i, data[i].data()).ok());
+    AddAll(*index, data);
     REQUIRE(index->size() == 500);
     for (const auto& q : RandomVectors(20, 24, 2)) {
       auto got = index->Search(q.data(), 10, 0);
       REQUIRE(got.ok());
-      std::vector<uint64_t> ids;
-      for (const auto& n : *got) ids.push_back(n.label);
-      REQUIRE(ids == BruteForce(metric, data, q, 10));
+      REQUIRE(LabelsOf(*got) == BruteForce(metric, data, q, 10));
       for (const auto& n : *got) {
         REQUIRE(n.distance == Approx(RefDistance(metric, q, data[n.label])).margin(1e-4));
       }
@@ -99,21 +118,15 @@ TEST_CASE("flat index returns the exact nearest neighbours for every metric") {
 TEST_CASE("flat index removal moves the last vector and keeps answers exact") {
   auto data = RandomVectors(100, 8, 3);
   auto index = Make(Spec("flat", 8, Metric::kL2));
-  for (size_t i = 0; i < data.size(); ++i) REQUIRE(index->Add(i, data[i].data()).ok());
-  std::set<uint64_t> removed;
-  for (uint64_t label = 0; label < 100; label += 3) {
-    REQUIRE(index->Remove(label).ok());
-    removed.insert(label);
-  }
+  AddAll(*index, data);
+  const std::set<uint64_t> removed = RemoveEvery(*index, 100, 3);
   REQUIRE(index->Remove(0).code() == Status::Code::kNotFound);
   REQUIRE(index->Add(1, data[1].data()).code() == Status::Code::kAlreadyExists);
   REQUIRE(index->size() == 100 - removed.size());
   for (const auto& q : RandomVectors(10, 8, 4)) {
     auto got = index->Search(q.data(), 100, 0);
     REQUIRE(got.ok());
-    std::vector<uint64_t> ids;
-    for (const auto& n : *got) ids.push_back(n.label);
-    REQUIRE(ids == BruteForce(Metric::kL2, data, q, 100, removed));
+    REQUIRE(LabelsOf(*got) == BruteForce(Metric::kL2, data, q, 100, removed));
   }
 }
 
@@ -153,12 +166,8 @@ TEST_CASE("hnsw never returns a removed label and ExactAmong is exact") {
   const size_t dim = 16;
   auto data = RandomVectors(1000, dim, 7);
   auto index = Make(Spec("hnsw", dim, Metric::kL2));
-  for (size_t i = 0; i < data.size(); ++i) REQUIRE(index->Add(i, data[i].data()).ok());
-  std::set<uint64_t> removed;
-  for (uint64_t label = 0; label < 1000; label += 2) {
-    REQUIRE(index->Remove(label).ok());
-    removed.insert(label);
-  }
+  AddAll(*index, data);
+  const std::set<uint64_t> removed = RemoveEvery(*index, 1000, 2);
   REQUIRE(index->Remove(0).code() == Status::Code::kNotFound);
   REQUIRE(index->size() == 500);
   REQUIRE(index->deleted() == 500);
@@ -173,9 +182,7 @@ TEST_CASE("hnsw never returns a removed label and ExactAmong is exact") {
     for (uint64_t i = 0; i < 1000; ++i) all.push_back(i);
     auto exact = index->ExactAmong(q.data(), all, 10);
     REQUIRE(exact.ok());
-    std::vector<uint64_t> ids;
-    for (const auto& n : *exact) ids.push_back(n.label);
-    REQUIRE(ids == BruteForce(Metric::kL2, data, q, 10, removed));
+    REQUIRE(LabelsOf(*exact) == BruteForce(Metric::kL2, data, q, 10, removed));
     auto scan = index->ExactSearch(q.data(), 10);
     REQUIRE(scan.ok());
     REQUIRE(*scan == *exact);

@@ -6,9 +6,9 @@
 #include <stdexcept>
 #include <string>
 
-#include "tests/unit/temp_dir.h"
 #include "storage/lmdb_env.h"
 #include "storage/schema.h"
+#include "tests/unit/temp_dir.h"
 
 namespace hartonomous::testing {
 
@@ -34,5 +34,16 @@ class TempEnv {
   std::unique_ptr<storage::Env> env_;
   storage::Tables tables_{};
 };
+
+// Inserts *record with Table(tables).Insert (which assigns its id) in a
+// transaction of its own, committed; returns the id.
+template <typename Table, typename Record>
+uint64_t InsertCommitted(TempEnv& t, Record* record) {
+  storage::WriteTxn txn(t.env(), nullptr);
+  auto id = Table(t.tables()).Insert(txn, record);
+  if (!id.ok()) throw std::runtime_error(id.status().ToString());
+  if (Status commit = txn.Commit(); !commit.ok()) throw std::runtime_error(commit.ToString());
+  return *id;
+}
 
 }  // namespace hartonomous::testing

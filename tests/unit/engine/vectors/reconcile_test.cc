@@ -26,6 +26,15 @@ Fresh Empty(const Collection& c) {
   return f;
 }
 
+// Reconcile of f's index (and space, with_space) with c's rows, over a read
+// transaction of its own.
+Status ReconcileFresh(Parts& p, const Collection& c, Fresh& f, bool with_space, size_t threads,
+                      ReconcileCounts* counts, const LoadObserver* observer = nullptr) {
+  storage::ReadTxn txn(p.t.env());
+  return Reconcile(txn, p.t.tables(), c.record, f.index.get(), with_space ? f.space.get() : nullptr,
+                   threads, counts, observer);
+}
+
 std::vector<uint64_t> AddRows(Parts& p, const std::string& collection,
                               const std::vector<uint64_t>& atoms, size_t dim) {
   std::mt19937 rng(11);
@@ -48,10 +57,7 @@ TEST_CASE("reconcile adds the rows an index and a space lack and removes labels 
   REQUIRE(f.space->Upsert(ids.back() + 100, v.data()).ok());
 
   ReconcileCounts counts;
-  {
-    storage::ReadTxn txn(p.t.env());
-    REQUIRE(Reconcile(txn, p.t.tables(), c->record, f.index.get(), f.space.get(), 2, &counts).ok());
-  }
+  REQUIRE(ReconcileFresh(p, *c, f, true, 2, &counts).ok());
   CHECK(counts.added == 29);
   CHECK(counts.removed == 1);
   CHECK(counts.projected == 30);
@@ -63,8 +69,7 @@ TEST_CASE("reconcile adds the rows an index and a space lack and removes labels 
 
   // Caught up: a second pass changes nothing.
   ReconcileCounts again;
-  storage::ReadTxn txn(p.t.env());
-  REQUIRE(Reconcile(txn, p.t.tables(), c->record, f.index.get(), f.space.get(), 2, &again).ok());
+  REQUIRE(ReconcileFresh(p, *c, f, true, 2, &again).ok());
   CHECK(again.added == 0);
   CHECK(again.removed == 0);
   CHECK(again.projected == 0);
@@ -83,9 +88,7 @@ TEST_CASE("reconcile reports progress per chunk and stops when cancelled") {
   SECTION("to the end") {
     Fresh f = Empty(*c);
     ReconcileCounts counts;
-    storage::ReadTxn txn(p.t.env());
-    REQUIRE(Reconcile(txn, p.t.tables(), c->record, f.index.get(), nullptr, 1, &counts, &observer)
-                .ok());
+    REQUIRE(ReconcileFresh(p, *c, f, false, 1, &counts, &observer).ok());
     const uint64_t total = kReplayChunk + 100;
     CHECK(progress == std::vector<std::pair<uint64_t, uint64_t>>{
                           {0, total}, {kReplayChunk, total}, {total, total}});
@@ -95,9 +98,7 @@ TEST_CASE("reconcile reports progress per chunk and stops when cancelled") {
     observer.cancelled = [] { return true; };
     Fresh f = Empty(*c);
     ReconcileCounts counts;
-    storage::ReadTxn txn(p.t.env());
-    Status s =
-        Reconcile(txn, p.t.tables(), c->record, f.index.get(), nullptr, 1, &counts, &observer);
+    Status s = ReconcileFresh(p, *c, f, false, 1, &counts, &observer);
     CHECK(s.code() == Status::Code::kAborted);
     CHECK(s.message() == "collection 'c': loading stopped after 2048 of 2148 vectors");
     CHECK(counts.added == kReplayChunk);
@@ -123,8 +124,7 @@ TEST_CASE("reconcile refuses a row of the wrong dimension as DATA_LOSS") {
   }
   Fresh f = Empty(*c);
   ReconcileCounts counts;
-  storage::ReadTxn txn(p.t.env());
-  Status s = Reconcile(txn, p.t.tables(), c->record, f.index.get(), nullptr, 1, &counts);
+  Status s = ReconcileFresh(p, *c, f, false, 1, &counts);
   CHECK(s.code() == Status::Code::kDataLoss);
   CHECK(s.message() == "atom_embeddings: embedding 77 has the wrong dimension");
 }

@@ -25,11 +25,7 @@ CollectionRecord Collection(const std::string& name, const std::string& type, ui
 }
 
 uint64_t InsertCommitted(testing::TempEnv& t, CollectionRecord* record) {
-  WriteTxn txn(t.env(), nullptr);
-  auto id = CollectionTable(t.tables()).Insert(txn, record);
-  REQUIRE(id.ok());
-  REQUIRE(txn.Commit().ok());
-  return *id;
+  return testing::InsertCommitted<CollectionTable>(t, record);
 }
 
 ProjectionRecord Projection(uint64_t collection_id, uint64_t version) {

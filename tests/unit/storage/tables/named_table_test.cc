@@ -21,11 +21,7 @@ PolicyRecord Named(const std::string& name) {
 }
 
 uint64_t InsertCommitted(testing::TempEnv& t, PolicyRecord* record) {
-  WriteTxn txn(t.env(), nullptr);
-  auto id = PolicyTable(t.tables()).Insert(txn, record);
-  REQUIRE(id.ok());
-  REQUIRE(txn.Commit().ok());
-  return *id;
+  return testing::InsertCommitted<PolicyTable>(t, record);
 }
 
 }  // namespace
