@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iostream>
 #include <string>
+#include <type_traits>
 
 #include "cli_errors.h"
 #include "documents.h"
@@ -129,63 +130,43 @@ void RunList(const Invocation& invocation) {
   }
 }
 
-void RunStats(const Invocation& invocation) {
-  const int32_t top = invocation.GetInt32("top", 0);
-  Client client(MakeClientOptions(invocation.global));
-  v1::DedupStats stats;
-  Check(client.GetDedupStats(top, &stats));
+// result on stdout: to_json(result) with --json, else print's text.
+template <typename T>
+void PrintResult(const Invocation& invocation, const T& result,
+                 std::type_identity_t<nlohmann::ordered_json (*)(const T&)> to_json,
+                 std::type_identity_t<void (*)(std::ostream&, const T&)> print) {
   if (invocation.global.json) {
-    PrintJson(std::cout, DedupStatsToJson(stats));
+    PrintJson(std::cout, to_json(result));
   } else {
-    PrintDedupStats(std::cout, stats);
+    print(std::cout, result);
   }
 }
 
-void PrintAtomResult(const Invocation& invocation, const v1::Atom& atom) {
-  if (invocation.global.json) {
-    PrintJson(std::cout, AtomToJson(atom, false));
-  } else {
-    PrintAtomState(std::cout, atom);
-  }
+void RunStats(const Invocation& invocation) {
+  PrintResult(invocation, Call(invocation, &Client::GetDedupStats, invocation.GetInt32("top", 0)),
+              DedupStatsToJson, PrintDedupStats);
 }
+
+nlohmann::ordered_json AtomStateToJson(const v1::Atom& atom) { return AtomToJson(atom, false); }
 
 void RunRelease(const Invocation& invocation) {
-  const uint64_t atom_id = ParseAtomId(invocation.args[0]);
-  Client client(MakeClientOptions(invocation.global));
-  v1::Atom atom;
-  Check(client.ReleaseAtom(atom_id, &atom));
-  PrintAtomResult(invocation, atom);
+  PrintResult(invocation, Call(invocation, &Client::ReleaseAtom, ParseAtomId(invocation.args[0])),
+              AtomStateToJson, PrintAtomState);
 }
 
 void RunDelete(const Invocation& invocation) {
-  const uint64_t atom_id = ParseAtomId(invocation.args[0]);
-  Client client(MakeClientOptions(invocation.global));
-  v1::Atom atom;
-  Check(client.DeleteAtom(atom_id, &atom));
-  PrintAtomResult(invocation, atom);
+  PrintResult(invocation, Call(invocation, &Client::DeleteAtom, ParseAtomId(invocation.args[0])),
+              AtomStateToJson, PrintAtomState);
 }
 
 void RunPurge(const Invocation& invocation) {
-  const uint64_t max_atoms = invocation.GetUint("max", 0);
-  Client client(MakeClientOptions(invocation.global));
-  v1::PurgeInactiveResponse response;
-  Check(client.PurgeInactive(max_atoms, &response));
-  if (invocation.global.json) {
-    PrintJson(std::cout, PurgeToJson(response));
-  } else {
-    PrintPurge(std::cout, response);
-  }
+  PrintResult(invocation, Call(invocation, &Client::PurgeInactive, invocation.GetUint("max", 0)),
+              PurgeToJson, PrintPurge);
 }
 
 void RunServerStats(const Invocation& invocation) {
-  Client client(MakeClientOptions(invocation.global));
-  v1::ServerStats stats;
-  Check(client.GetServerStats(&stats));
-  if (invocation.global.json) {
-    PrintJson(std::cout, ServerStatsToJson(stats));
-  } else {
-    PrintServerStats(std::cout, stats);
-  }
+  PrintResult(invocation, Call(invocation, &Client::GetServerStats), ServerStatsToJson,
+              PrintServerStats);
 }
 
 void RunHelp(const Invocation& invocation) {

@@ -184,9 +184,7 @@ void RunGetDoc(const Invocation& invocation) {
 
 void RunDeleteDoc(const Invocation& invocation) {
   const uint64_t id = ParseUint64(invocation.args[0], "document id");
-  Client client(MakeClientOptions(invocation.global));
-  v1::DeleteDocumentResponse response;
-  Check(client.DeleteDocument(id, &response));
+  const v1::DeleteDocumentResponse response = Call(invocation, &Client::DeleteDocument, id);
   if (invocation.global.json) {
     PrintJson(std::cout, {{"document_id", id},
                           {"reference_count", response.root().reference_count()},

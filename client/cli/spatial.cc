@@ -61,9 +61,7 @@ void RunRefit(const Invocation& invocation) {
   request.set_sample_size(static_cast<uint32_t>(invocation.GetUint("sample", 0)));
   if (invocation.Has("cell")) request.set_coarse_cell(ParseDouble(invocation, "cell"));
   request.set_seed(invocation.GetUint("seed", 0));
-  Client client(MakeClientOptions(invocation.global));
-  v1::ProjectionInfo info;
-  Check(client.RefitProjection(request, &info));
+  const v1::ProjectionInfo info = Call(invocation, &Client::RefitProjection, request);
   if (invocation.global.json) {
     nlohmann::ordered_json j;
     j["kind"] = info.kind();
@@ -132,9 +130,7 @@ void RunSpatial(const Invocation& invocation) {
     }
   }
   request.set_limit(static_cast<uint32_t>(invocation.GetUint("limit", 0)));
-  Client client(MakeClientOptions(invocation.global));
-  v1::SpatialQueryResponse response;
-  Check(client.SpatialQuery(request, &response));
+  const v1::SpatialQueryResponse response = Call(invocation, &Client::SpatialQuery, request);
   if (invocation.global.json) {
     nlohmann::ordered_json j;
     j["hits"] = nlohmann::ordered_json::array();
@@ -194,9 +190,7 @@ void RunHybrid(const Invocation& invocation) {
   request.set_with_canonical_text(invocation.Has("text"));
   request.set_with_metadata(true);
 
-  Client client(MakeClientOptions(invocation.global));
-  v1::HybridSearchResponse response;
-  Check(client.HybridSearch(request, &response));
+  const v1::HybridSearchResponse response = Call(invocation, &Client::HybridSearch, request);
   if (invocation.global.json) {
     nlohmann::ordered_json j;
     j["candidates"] = response.candidates();

@@ -320,9 +320,7 @@ void RunSearch(const Invocation& invocation) {
   request.set_with_canonical_text(invocation.Has("text"));
   request.set_with_metadata(true);
 
-  Client client(MakeClientOptions(invocation.global));
-  v1::SearchResponse response;
-  Check(client.Search(request, &response));
+  const v1::SearchResponse response = Call(invocation, &Client::Search, request);
   if (invocation.global.json) {
     nlohmann::ordered_json j;
     j["path"] = PathName(response.path());
@@ -337,9 +335,7 @@ void RunSearch(const Invocation& invocation) {
 }
 
 void RunCollections(const Invocation& invocation) {
-  Client client(MakeClientOptions(invocation.global));
-  v1::ListCollectionsResponse list;
-  Check(client.ListCollections(&list));
+  const v1::ListCollectionsResponse list = Call(invocation, &Client::ListCollections);
   if (invocation.global.json) {
     nlohmann::ordered_json j = nlohmann::ordered_json::array();
     for (const auto& c : list.collections()) j.push_back(CollectionToJson(c));

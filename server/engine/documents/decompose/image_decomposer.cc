@@ -86,11 +86,35 @@ json Geometry(const std::string& format, uint32_t w, uint32_t h, uint32_t channe
 
 uint32_t U32(const json& info, const char* key) { return info.at(key).get<uint32_t>(); }
 
-Result<Decomposition> FromRaster(const std::string& format, const Raster& r,
-                                 std::string_view original, const DecomposeOptions& o) {
+Decomposition Image(const std::string& format) {
   Decomposition d;
   d.modality = "image";
   d.format = format;
+  return d;
+}
+
+// An image decomposition of a raw format whose first part is c's `header`
+// bytes.
+Decomposition WithHeader(const std::string& format, std::string_view c, size_t header) {
+  Decomposition d = Image(format);
+  d.parts.push_back(Leaf(std::string(c.substr(0, header)), "header"));
+  return d;
+}
+
+// The end of a raw format's decomposition: c's bytes after the rasters,
+// which end at `end`, as a "trailer" part if there are any, and the layout
+// info: `info` with c's size and whether there is a trailer.
+void EndWithTrailer(std::string_view c, size_t end, json info, Decomposition* d) {
+  const bool trailer = end < c.size();
+  if (trailer) d->parts.push_back(Leaf(std::string(c.substr(end)), "trailer"));
+  d->info = std::move(info);
+  d->info["size"] = c.size();
+  d->info["trailer"] = trailer;
+}
+
+Result<Decomposition> FromRaster(const std::string& format, const Raster& r,
+                                 std::string_view original, const DecomposeOptions& o) {
+  Decomposition d = Image(format);
   RasterShape shape{r.width, r.height, r.channels * r.bytes_per_sample};
   PartBudget budget(original.size() + r.pixels.size());
   HT_RETURN_IF_ERROR(AddPatches(r.pixels, shape, r.channels, r.bytes_per_sample, o, json::object(),
@@ -152,21 +176,13 @@ Result<Decomposition> DecomposePnm(std::string_view c, const DecomposeOptions& o
     return Bad("PGM/PPM is truncated: the raster needs " + std::to_string(raster) + " bytes, " +
                std::to_string(c.size() - at) + " remain");
   }
-  Decomposition d;
-  d.modality = "image";
-  d.format = "pnm";
-  d.parts.push_back(Leaf(std::string(c.substr(0, at)), "header"));
+  Decomposition d = WithHeader("pnm", c, at);
   const auto w = static_cast<uint32_t>(width), h = static_cast<uint32_t>(height);
   PartBudget budget(c.size());
   HT_RETURN_IF_ERROR(AddPatches(c.substr(at, raster), RasterShape{w, h, channels * bps}, channels,
                                 bps, o, json::object(), &budget, &d.parts));
-  const size_t end = at + raster;
-  const bool trailer = end < c.size();
-  if (trailer) d.parts.push_back(Leaf(std::string(c.substr(end)), "trailer"));
-  d.info = Geometry("pnm", w, h, channels, bps, o);
-  d.info["size"] = c.size();
+  EndWithTrailer(c, at + raster, Geometry("pnm", w, h, channels, bps, o), &d);
   d.info["maxval"] = maxval;
-  d.info["trailer"] = trailer;
   return d;
 }
 
@@ -191,10 +207,7 @@ Result<Decomposition> DecomposeIdx(std::string_view c, const DecomposeOptions& o
                std::to_string(per_image) + " bytes need more than the " +
                std::to_string(c.size() - header) + " bytes present");
   }
-  Decomposition d;
-  d.modality = "image";
-  d.format = "idx";
-  d.parts.push_back(Leaf(std::string(c.substr(0, header)), "header"));
+  Decomposition d = WithHeader("idx", c, header);
   const auto w = static_cast<uint32_t>(width), h = static_cast<uint32_t>(height);
   const auto ch = static_cast<uint32_t>(channels);
   PartBudget budget(c.size());
@@ -203,13 +216,8 @@ Result<Decomposition> DecomposeIdx(std::string_view c, const DecomposeOptions& o
                                   RasterShape{w, h, ch}, ch, 1, o, json{{"image", i}}, &budget,
                                   &d.parts));
   }
-  const size_t end = header + count * per_image;
-  const bool trailer = end < c.size();
-  if (trailer) d.parts.push_back(Leaf(std::string(c.substr(end)), "trailer"));
-  d.info = Geometry("idx", w, h, ch, 1, o);
-  d.info["size"] = c.size();
+  EndWithTrailer(c, header + count * per_image, Geometry("idx", w, h, ch, 1, o), &d);
   d.info["images"] = count;
-  d.info["trailer"] = trailer;
   return d;
 }
 
