@@ -76,12 +76,17 @@ NearPair IngestNear(Client& client, const std::string& collection, const std::st
   return out;
 }
 
-}  // namespace
-
-TEST_CASE("semantic policy: threshold at, just below and just above the similarity",
-          "[dedup_policy]") {
+// Each test case's daemon and its client.
+struct WithDaemon {
   Daemon daemon;
   Client& client = daemon.client();
+};
+
+}  // namespace
+
+TEST_CASE_METHOD(WithDaemon,
+                 "semantic policy: threshold at, just below and just above the similarity",
+                 "[dedup_policy]") {
   // One collection per case, each with a stored atom at (1, 0, 0); the new
   // content is at (3, 4, 0): cosine similarity 3/5 = 0.6 exactly.
   for (const Boundary& c : ThresholdBoundaries(0.6, 0.0)) {
@@ -134,10 +139,9 @@ TEST_CASE("semantic policy: threshold at, just below and just above the similari
   }
 }
 
-TEST_CASE("spatial policy: threshold at, just above and just below the projected distance",
-          "[dedup_policy]") {
-  Daemon daemon;
-  Client& client = daemon.client();
+TEST_CASE_METHOD(WithDaemon,
+                 "spatial policy: threshold at, just above and just below the projected distance",
+                 "[dedup_policy]") {
   // Dimension 3 projects onto its own axes: (0, 0, 0) and (3, 4, 0) are 5 apart.
   for (const Boundary& c : ThresholdBoundaries(5.0, 6.0)) {
     INFO(c.name);
@@ -165,10 +169,9 @@ TEST_CASE("spatial policy: threshold at, just above and just below the projected
   }
 }
 
-TEST_CASE("inactive atoms are not matched; a released match can be ingested again",
-          "[dedup_policy]") {
-  Daemon daemon;
-  Client& client = daemon.client();
+TEST_CASE_METHOD(WithDaemon,
+                 "inactive atoms are not matched; a released match can be ingested again",
+                 "[dedup_policy]") {
   MakeCollection(client, "c");
   MakePolicy(client, "p", {.semantic = 0.5});
   v1::IngestAtomResponse a;
@@ -186,9 +189,8 @@ TEST_CASE("inactive atoms are not matched; a released match can be ingested agai
   CHECK(c.dedup().matched_atom_id() == b.atom_id());
 }
 
-TEST_CASE("IngestAtoms applies policies per atom and commits all or nothing", "[dedup_policy]") {
-  Daemon daemon;
-  Client& client = daemon.client();
+TEST_CASE_METHOD(WithDaemon, "IngestAtoms applies policies per atom and commits all or nothing",
+                 "[dedup_policy]") {
   MakeCollection(client, "c");
   MakePolicy(client, "p", {.semantic = 0.9});
   v1::IngestAtomResponse base;
@@ -225,10 +227,9 @@ TEST_CASE("IngestAtoms applies policies per atom and commits all or nothing", "[
   CHECK(collection.vector_count() == 2);
 }
 
-TEST_CASE("bad policy and embedding input is refused, naming the field and the rule",
-          "[dedup_policy][errors]") {
-  Daemon daemon;
-  Client& client = daemon.client();
+TEST_CASE_METHOD(WithDaemon,
+                 "bad policy and embedding input is refused, naming the field and the rule",
+                 "[dedup_policy][errors]") {
   MakeCollection(client, "c");
   MakePolicy(client, "off", {.semantic = 0.5}, /*active=*/false);
   MakePolicy(client, "p", {.semantic = 0.5});
@@ -283,10 +284,9 @@ TEST_CASE("bad policy and embedding input is refused, naming the field and the r
   CHECK(UniqueAtoms(client) == 0);
 }
 
-TEST_CASE("hartonomous ingest --policy --collection --vector prints the decision",
-          "[dedup_policy][cli]") {
-  Daemon daemon;
-  Client& client = daemon.client();
+TEST_CASE_METHOD(WithDaemon,
+                 "hartonomous ingest --policy --collection --vector prints the decision",
+                 "[dedup_policy][cli]") {
   MakeCollection(client, "c");
   MakePolicy(client, "p", {.semantic = 0.6});
   TempDir dir;

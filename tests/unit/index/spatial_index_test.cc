@@ -6,6 +6,7 @@
 #include <fstream>
 #include <random>
 
+#include "tests/unit/fields.h"
 #include "tests/unit/temp_dir.h"
 
 using namespace hartonomous;
@@ -28,9 +29,7 @@ std::unique_ptr<SpatialIndex> Make(const char* kind) {
 }
 
 std::vector<uint64_t> Ids(const std::vector<SpatialHit>& hits) {
-  std::vector<uint64_t> ids;
-  for (const auto& h : hits) ids.push_back(h.id);
-  return ids;
+  return testing::FieldOf(hits, &SpatialHit::id);
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "index/distance.h"
 #include "index/flat_index.h"
 #include "index/index_registry.h"
+#include "tests/unit/fields.h"
 #include "tests/unit/temp_dir.h"
 
 namespace hartonomous::index {
@@ -92,9 +93,7 @@ std::set<uint64_t> RemoveEvery(VectorIndex& index, uint64_t n, uint64_t step) {
 }
 
 std::vector<uint64_t> LabelsOf(const std::vector<Neighbor>& neighbors) {
-  std::vector<uint64_t> labels;
-  for (const auto& n : neighbors) labels.push_back(n.label);
-  return labels;
+  return testing::FieldOf(neighbors, &Neighbor::label);
 }
 
 TEST_CASE("flat index returns the exact nearest neighbours for every metric") {
@@ -330,10 +329,9 @@ TEST_CASE("ExactAmong with abandoned distances equals the full exact scan (L2, w
     auto among = index->ExactAmong(q.data(), all, 15);
     REQUIRE(among.ok());
     CHECK(*among == *scan);
-    std::vector<uint64_t> nearest_first;
-    auto everything = index->ExactSearch(q.data(), 800);  // named: the loop must not outlive it
+    auto everything = index->ExactSearch(q.data(), 800);
     REQUIRE(everything.ok());
-    for (const auto& n : *everything) nearest_first.push_back(n.label);
+    const std::vector<uint64_t> nearest_first = LabelsOf(*everything);
     CHECK(*index->ExactAmong(q.data(), nearest_first, 15) == *scan);
     std::vector<uint64_t> reversed(nearest_first.rbegin(), nearest_first.rend());
     CHECK(*index->ExactAmong(q.data(), reversed, 15) == *scan);

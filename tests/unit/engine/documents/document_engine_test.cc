@@ -2,10 +2,10 @@
 
 #include <catch2/catch.hpp>
 
-#include "tests/unit/engine/documents/decompose/decompose_test_util.h"
-#include "tests/unit/engine/documents/document_fixture.h"
 #include "server/engine/documents/decompose/image_codec.h"
 #include "storage/tables/relation_table.h"
+#include "tests/unit/engine/documents/decompose/decompose_test_util.h"
+#include "tests/unit/engine/documents/document_fixture.h"
 
 namespace hartonomous::engine {
 namespace {
@@ -15,6 +15,7 @@ using storage::Direction;
 using Fixture = testing::DocumentFixture;
 using testing::Atom;
 using testing::Doc;
+using testing::Numbered;
 
 const std::string kText = "First sentence. Second one!\n\nNew paragraph.\nFirst sentence. ";
 
@@ -150,12 +151,8 @@ TEST_CASE("binary, image and empty documents round-trip through storage", "[docu
 
 TEST_CASE("relations: add, auto ordinals, list both ways, paging", "[graph]") {
   Fixture f;
-  std::vector<AtomInput> inputs;
-  for (int i = 0; i < 5; ++i) inputs.push_back(Atom("atom" + std::to_string(i)));
-  auto ingested = f.atoms.Ingest(inputs);
-  REQUIRE(ingested.ok());
-  const uint64_t a = ingested->atoms[0].atom_id, b = ingested->atoms[1].atom_id;
-  const uint64_t c = ingested->atoms[2].atom_id, d = ingested->atoms[3].atom_id;
+  const std::vector<uint64_t> ids = f.IngestAtoms(Numbered("atom", 5));
+  const uint64_t a = ids[0], b = ids[1], c = ids[2], d = ids[3];
   std::vector<RelationInput> rels = {{a, b, "next", std::nullopt, 0.5, ""},
                                      {a, c, "next", std::nullopt, 1.0, "{\"k\":1}"},
                                      {a, d, "similar", 7, 0.25, ""},
@@ -204,11 +201,8 @@ TEST_CASE("relations: add, auto ordinals, list both ways, paging", "[graph]") {
 
 TEST_CASE("traversal is breadth-first and bounded", "[graph]") {
   Fixture f;
-  std::vector<AtomInput> inputs;
-  for (int i = 0; i < 6; ++i) inputs.push_back(Atom("n" + std::to_string(i)));
-  auto ids = f.atoms.Ingest(inputs);
-  REQUIRE(ids.ok());
-  auto id = [&](int i) { return ids->atoms[i].atom_id; };
+  const std::vector<uint64_t> ids = f.IngestAtoms(Numbered("n", 6));
+  auto id = [&](int i) { return ids[i]; };
   // A chain 0 -> 1 -> 2 -> 3 -> 4 plus 0 -> 5 and a cycle 4 -> 0.
   std::vector<RelationInput> rels;
   for (int i = 0; i < 4; ++i) rels.push_back({id(i), id(i + 1), "next", std::nullopt, 1, ""});
@@ -232,8 +226,8 @@ TEST_CASE("traversal is breadth-first and bounded", "[graph]") {
 
 TEST_CASE("'contains' edges hold references", "[graph]") {
   Fixture f;
-  auto ids = f.atoms.Ingest({Atom("box"), Atom("item")});
-  const uint64_t box = ids->atoms[0].atom_id, item = ids->atoms[1].atom_id;
+  const std::vector<uint64_t> ids = f.IngestAtoms({"box", "item"});
+  const uint64_t box = ids[0], item = ids[1];
   REQUIRE(f.graph.AddRelations({{box, item, "contains", std::nullopt, 1, ""}}).ok());
   CHECK(f.atoms.Get(item, false)->record.reference_count() == 2);
   REQUIRE(f.atoms.Release(item).ok());  // the ingest's own reference
@@ -245,18 +239,16 @@ TEST_CASE("'contains' edges hold references", "[graph]") {
   CHECK(f.graph.AddRelations({{box, item, "contains", std::nullopt, 1, ""}}).status().code() ==
         Status::Code::kFailedPrecondition);
   auto doc = f.docs.Ingest(Doc("x. y.", "text"));
-  auto live = f.atoms.Ingest({Atom("live")});
-  CHECK(f.graph
-            .AddRelations(
-                {{doc->document_id, live->atoms[0].atom_id, "contains", std::nullopt, 1, ""}})
+  const uint64_t live = f.IngestAtoms({"live"})[0];
+  CHECK(f.graph.AddRelations({{doc->document_id, live, "contains", std::nullopt, 1, ""}})
             .status()
             .code() == Status::Code::kFailedPrecondition);
 }
 
 TEST_CASE("purging an atom removes edges in both directions", "[graph]") {
   Fixture f;
-  auto ids = f.atoms.Ingest({Atom("p"), Atom("q"), Atom("r")});
-  const uint64_t p = ids->atoms[0].atom_id, q = ids->atoms[1].atom_id, r = ids->atoms[2].atom_id;
+  const std::vector<uint64_t> ids = f.IngestAtoms({"p", "q", "r"});
+  const uint64_t p = ids[0], q = ids[1], r = ids[2];
   REQUIRE(f.graph
               .AddRelations({{p, q, "next", std::nullopt, 1, ""},
                              {q, r, "next", std::nullopt, 1, ""},

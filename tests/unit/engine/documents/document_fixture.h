@@ -6,13 +6,21 @@
 #include <string>
 #include <vector>
 
-#include "tests/unit/storage/temp_env.h"
 #include "server/engine/atoms/atom_engine.h"
 #include "server/engine/documents/document_engine.h"
 #include "server/engine/graph/graph_engine.h"
 #include "storage/write_batcher.h"
+#include "tests/unit/fields.h"
+#include "tests/unit/storage/temp_env.h"
 
 namespace hartonomous::testing {
+
+inline engine::AtomInput Atom(std::string content) {
+  engine::AtomInput in;
+  in.content = std::move(content);
+  in.modality = "text";
+  return in;
+}
 
 struct DocumentFixture {
   TempEnv env;
@@ -20,6 +28,15 @@ struct DocumentFixture {
   engine::AtomEngine atoms{env.env(), env.tables(), writer, "k"};
   engine::DocumentEngine docs{env.env(), env.tables(), writer};
   engine::GraphEngine graph{env.env(), env.tables(), writer, "k"};
+
+  // One text atom per content, ingested together; their ids in order.
+  std::vector<uint64_t> IngestAtoms(const std::vector<std::string>& contents) {
+    std::vector<engine::AtomInput> inputs;
+    for (const auto& content : contents) inputs.push_back(Atom(content));
+    auto ingested = atoms.Ingest(std::move(inputs));
+    REQUIRE(ingested.ok());
+    return FieldOf(ingested->atoms, &engine::IngestedAtom::atom_id);
+  }
 
   uint64_t Count(MDB_dbi dbi) {
     storage::ReadTxn txn(env.env());
@@ -32,11 +49,11 @@ struct DocumentFixture {
   }
 };
 
-inline engine::AtomInput Atom(std::string content) {
-  engine::AtomInput in;
-  in.content = std::move(content);
-  in.modality = "text";
-  return in;
+// prefix + "0", prefix + "1", ... (n of them).
+inline std::vector<std::string> Numbered(const std::string& prefix, int n) {
+  std::vector<std::string> out;
+  for (int i = 0; i < n; ++i) out.push_back(prefix + std::to_string(i));
+  return out;
 }
 
 // modality: declared, or empty to sniff.

@@ -72,6 +72,8 @@ struct Parts {
   VectorSearch search{t.env(), t.tables(), collections, options.max_widen_rounds};
 };
 
+using testing_fixture::NearestTo;
+using testing_fixture::NearestToAtom;
 using testing_fixture::RandomVector;
 
 }  // namespace hartonomous::engine::testing_parts

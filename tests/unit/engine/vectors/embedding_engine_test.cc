@@ -83,10 +83,7 @@ TEST_CASE("embeddings are stored at their real dimension and replaced per atom")
   CHECK(replaced->replaced == 1);
   CHECK(replaced->embedding_ids[0] > added->embedding_ids[0]);
   CHECK(f.embeddings->GetCollection("auto")->vector_count == 1);
-  SearchQuery q;
-  q.collection = "auto";
-  q.vector = {5, 4, 3, 2, 1};
-  q.k = 5;
+  auto q = NearestTo("auto", {5, 4, 3, 2, 1}, 5);
   auto found = f.embeddings->Search(q);
   REQUIRE(found.ok());
   REQUIRE(found->hits.size() == 1);
@@ -186,10 +183,7 @@ TEST_CASE("filtered search equals brute force over the filtered set") {
       CAPTURE(ci);
       const auto& c = cases[ci];
       for (int trial = 0; trial < 5; ++trial) {
-        SearchQuery q;
-        q.collection = name;
-        q.vector = RandomVector(rng, dim);
-        q.k = 10;
+        auto q = NearestTo(name, RandomVector(rng, dim), 10);
         q.filter = c.filter;
         auto expected = BruteForce(index::Metric::kL2, rows, q.vector, q.k,
                                    [&](uint64_t atom) { return c.keep(index_of[atom]); });
@@ -228,10 +222,7 @@ TEST_CASE("selective filters fall back to an exact scan and say so") {
   auto atoms = f.MakeAtoms(2000);
   REQUIRE(f.embeddings->CreateCollection("c", Spec(8, "hnsw")).ok());
   AddRandom(f, "c", atoms, 8, 1);
-  SearchQuery q;
-  q.collection = "c";
-  q.vector = std::vector<float>(8, 0.5f);
-  q.k = 5;
+  auto q = NearestTo("c", std::vector<float>(8, 0.5f), 5);
   q.filter.metadata_equals = {{"n", "1234"}};
   auto r = f.embeddings->Search(q);
   REQUIRE(r.ok());
@@ -254,10 +245,7 @@ TEST_CASE("selective filters fall back to an exact scan and say so") {
   CHECK(r->hits[0].canonical_text.rfind("atom ", 0) == 0);
   CHECK(r->hits[0].metadata.find("\"color\"") != std::string::npos);
   // By atom: its own embedding is the query, the atom itself is left out.
-  SearchQuery by_atom;
-  by_atom.collection = "c";
-  by_atom.atom_id = atoms[10];
-  by_atom.k = 3;
+  auto by_atom = NearestToAtom("c", atoms[10], 3);
   r = f.embeddings->Search(by_atom);
   REQUIRE(r.ok());
   REQUIRE(r->hits.size() == 3);
@@ -283,10 +271,7 @@ TEST_CASE("deleting and purging atoms cascades to embeddings and out of the inde
   REQUIRE(f.embeddings->DeleteEmbedding("c", atoms[2]).ok());
   CHECK(f.embeddings->DeleteEmbedding("c", atoms[2]).code() == Status::Code::kNotFound);
   for (int i = 0; i < 3; ++i) {
-    SearchQuery q;
-    q.collection = "c";
-    q.vector = rows[atoms[i]];
-    q.k = 20;
+    auto q = NearestTo("c", rows[atoms[i]], 20);
     auto r = f.embeddings->Search(q);
     REQUIRE(r.ok());
     CHECK(r->hits.size() == 17);
@@ -325,10 +310,7 @@ TEST_CASE("restart loads the snapshot and replays only what came after it") {
   CHECK(info->snapshot.removed_at_start == 25);
   CHECK(info->vector_count == rows.size());
   for (const auto& [atom, v] : rows) {
-    SearchQuery q;
-    q.collection = "c";
-    q.vector = v;
-    q.k = 1;
+    auto q = NearestTo("c", v, 1);
     q.exact = true;
     auto r = f.embeddings->Search(q);
     REQUIRE(r.ok());
@@ -337,10 +319,7 @@ TEST_CASE("restart loads the snapshot and replays only what came after it") {
   }
   std::mt19937 rng(9);
   for (int i = 0; i < 20; ++i) {
-    SearchQuery q;
-    q.collection = "c";
-    q.vector = RandomVector(rng, dim);
-    q.k = 50;
+    auto q = NearestTo("c", RandomVector(rng, dim), 50);
     auto r = f.embeddings->Search(q);
     REQUIRE(r.ok());
     CHECK(r->hits.size() == 50);
@@ -388,10 +367,7 @@ TEST_CASE("rebuild drops delete marks; deleting a collection removes its snapsho
   REQUIRE(after.ok());
   CHECK(after->deleted_count == 0);
   CHECK(after->vector_count == 150);
-  SearchQuery q;
-  q.collection = "c";
-  q.vector = rows[atoms[200]];
-  q.k = 1;
+  auto q = NearestTo("c", rows[atoms[200]], 1);
   auto r = f.embeddings->Search(q);
   REQUIRE(r.ok());
   REQUIRE(r->hits.size() == 1);
@@ -450,10 +426,7 @@ TEST_CASE("searches during concurrent writes only return committed rows") {
     readers.emplace_back([&, t] {
       std::mt19937 rng(100 + t);
       while (!done.load()) {
-        SearchQuery q;
-        q.collection = "c";
-        q.vector = RandomVector(rng, dim);
-        q.k = 10;
+        auto q = NearestTo("c", RandomVector(rng, dim), 10);
         auto r = f.embeddings->Search(q);
         if (!r.ok()) {
           ++bad;

@@ -14,11 +14,33 @@
 #include "index/distance.h"
 #include "server/engine/atoms/atom_engine.h"
 #include "server/engine/vectors/embedding_engine.h"
+#include "tests/unit/fields.h"
 #include "tests/unit/storage/temp_env.h"
 
 namespace hartonomous::engine::testing_fixture {
 
 namespace fs = std::filesystem;
+
+// A query (SearchQuery or HybridSearchQuery) for the k nearest to vector in
+// collection.
+template <typename Query = SearchQuery>
+Query NearestTo(const std::string& collection, std::vector<float> vector, size_t k) {
+  Query q;
+  q.collection = collection;
+  q.vector = std::move(vector);
+  q.k = k;
+  return q;
+}
+
+// The same for the k nearest to atom_id's own vector in collection.
+template <typename Query = SearchQuery>
+Query NearestToAtom(const std::string& collection, uint64_t atom_id, size_t k) {
+  Query q;
+  q.collection = collection;
+  q.atom_id = atom_id;
+  q.k = k;
+  return q;
+}
 
 inline std::vector<float> RandomVector(std::mt19937& rng, size_t dim) {
   std::normal_distribution<float> dist(0.0f, 1.0f);
@@ -43,9 +65,7 @@ inline std::vector<uint64_t> MakeAtoms(AtomEngine& engine, size_t n, const std::
   }
   auto r = engine.Ingest(inputs);
   REQUIRE(r.ok());
-  std::vector<uint64_t> ids;
-  for (const auto& a : r->atoms) ids.push_back(a.atom_id);
-  return ids;
+  return testing::FieldOf(r->atoms, &IngestedAtom::atom_id);
 }
 
 // A data dir with atoms, the writer and both engines; Reopen() drops the

@@ -16,10 +16,7 @@ std::vector<std::vector<std::tuple<uint64_t, uint64_t, float>>> Content(Fixture&
   std::mt19937 rng(42);
   std::vector<std::vector<std::tuple<uint64_t, uint64_t, float>>> out;
   for (int i = 0; i < 3; ++i) {
-    SearchQuery q;
-    q.collection = "c";
-    q.vector = RandomVector(rng, dim);
-    q.k = rows + 10;
+    auto q = NearestTo("c", RandomVector(rng, dim), rows + 10);
     q.exact = true;
     auto r = f.embeddings->Search(q);
     REQUIRE(r.ok());

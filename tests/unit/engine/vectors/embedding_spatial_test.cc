@@ -381,10 +381,7 @@ TEST_CASE("hybrid search through the engine: a radius covering everything is exa
   auto rows = AddRandom(f, "c", atoms, dim, 11);
   std::mt19937 rng(12);
   for (int i = 0; i < 10; ++i) {
-    HybridSearchQuery h;
-    h.collection = "c";
-    h.vector = RandomVector(rng, dim);
-    h.k = 10;
+    auto h = NearestTo<HybridSearchQuery>("c", RandomVector(rng, dim), 10);
     h.radius = 1e12;
     h.report_recall = true;
     if (i % 2 == 1) h.filter.modality = "m1";
@@ -399,10 +396,7 @@ TEST_CASE("hybrid search through the engine: a radius covering everything is exa
     for (size_t j = 0; j < truth.size(); ++j) CHECK(hybrid->hits[j].atom_id == truth[j].first);
   }
   // By atom: its own embedding is the query and it is left out.
-  HybridSearchQuery h;
-  h.collection = "c";
-  h.atom_id = atoms[5];
-  h.k = 5;
+  auto h = NearestToAtom<HybridSearchQuery>("c", atoms[5], 5);
   h.keep_fraction = 1.0;
   h.with_canonical_text = true;
   auto hybrid = f.embeddings->HybridSearch(h);

@@ -42,10 +42,7 @@ TEST_CASE("search filters skip atoms whose stored metadata is nested too deep") 
     for (const auto& kv : filter) sf.metadata_equals.push_back(kv);
     for (bool exact : {true, false}) {
       CAPTURE(exact, filter.begin()->first);
-      SearchQuery q;
-      q.collection = "c";
-      q.vector = std::vector<float>(8, 0.25f);
-      q.k = 50;
+      auto q = NearestTo("c", std::vector<float>(8, 0.25f), 50);
       q.exact = exact;
       q.filter = sf;
       q.with_metadata = true;
@@ -55,10 +52,7 @@ TEST_CASE("search filters skip atoms whose stored metadata is nested too deep") 
       if (filter.begin()->first == "color") CHECK(r->hits.size() == 8);  // i % 5 == 1 of 40
       if (filter.begin()->first == "n") CHECK(r->hits.size() == 1);
     }
-    HybridSearchQuery h;
-    h.collection = "c";
-    h.vector = std::vector<float>(8, 0.25f);
-    h.k = 50;
+    auto h = NearestTo<HybridSearchQuery>("c", std::vector<float>(8, 0.25f), 50);
     h.keep_fraction = 1.0;
     h.filter = sf;
     auto hr = f.embeddings->HybridSearch(h);

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include "tests/unit/engine/vectors/collaborators_fixture.h"
+#include "tests/unit/fields.h"
 
 namespace hartonomous::engine {
 namespace {
@@ -22,17 +23,11 @@ std::vector<uint64_t> Line(Parts& p, const std::string& collection, size_t n) {
 }
 
 SearchQuery Query(std::vector<float> vector, size_t k) {
-  SearchQuery q;
-  q.collection = "c";
-  q.vector = std::move(vector);
-  q.k = k;
-  return q;
+  return NearestTo("c", std::move(vector), k);
 }
 
 std::vector<uint64_t> AtomsOf(const std::vector<SearchHit>& hits) {
-  std::vector<uint64_t> out;
-  for (const auto& h : hits) out.push_back(h.atom_id);
-  return out;
+  return testing::FieldOf(hits, &SearchHit::atom_id);
 }
 
 TEST_CASE("vector search: exact paths, filters and the query atom left out") {
@@ -52,10 +47,7 @@ TEST_CASE("vector search: exact paths, filters and the query atom left out") {
   CHECK(filtered->candidates_examined == 3);
   CHECK(AtomsOf(filtered->hits) == std::vector<uint64_t>{atoms[4], atoms[7], atoms[1]});
 
-  SearchQuery by_atom;
-  by_atom.collection = "c";
-  by_atom.atom_id = atoms[0];
-  by_atom.k = 2;
+  auto by_atom = NearestToAtom("c", atoms[0], 2);
   auto near = p.search.Search(by_atom, nullptr);
   REQUIRE(near.ok());
   CHECK(AtomsOf(near->hits) == std::vector<uint64_t>{atoms[1], atoms[2]});
@@ -108,10 +100,7 @@ TEST_CASE("vector search: hybrid search filters candidates and leaves the query 
   Parts p;
   p.Create("c", FlatSpec(2));
   auto atoms = Line(p, "c", 9);
-  HybridSearchQuery h;
-  h.collection = "c";
-  h.atom_id = atoms[0];
-  h.k = 3;
+  auto h = NearestToAtom<HybridSearchQuery>("c", atoms[0], 3);
   h.keep_fraction = 1.0;
   h.report_recall = true;
   auto all = p.search.HybridSearch(h, nullptr);
