@@ -29,11 +29,7 @@ std::vector<std::vector<float>> RandomVectors(size_t n, size_t dim, uint32_t see
 }
 
 IndexSpec Spec(const std::string& kind, size_t dim, Metric metric) {
-  IndexSpec spec;
-  spec.kind = kind;
-  spec.dimension = dim;
-  spec.metric = metric;
-  return spec;
+  return IndexSpec{kind, dim, metric, {}};
 }
 
 // Reference distance computed in double precision, independently of the

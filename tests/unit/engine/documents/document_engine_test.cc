@@ -13,7 +13,6 @@ namespace {
 using storage::Direction;
 
 using Fixture = testing::DocumentFixture;
-using testing::Atom;
 using testing::Doc;
 using testing::Numbered;
 

@@ -17,6 +17,18 @@ double Dist(const index::Point3& a, const index::Point3& b) {
                    (a.z - b.z) * (a.z - b.z));
 }
 
+// Reopens f's engine cleanly, fitting a collection's projection once it holds
+// n vectors (0: only on request).
+void ReopenFittingAfter(Fixture& f, uint64_t n) {
+  f.options.projection_fit_after = n;
+  f.Reopen(true);
+}
+
+// The version of collection "c"'s projection (0: not fitted).
+uint64_t ProjectionVersion(Fixture& f) {
+  return f.embeddings->GetCollection("c")->projection.version();
+}
+
 // Every live row's (embedding id -> atom id, fine point, coarse point).
 struct Projected {
   uint64_t atom_id;
@@ -195,8 +207,7 @@ TEST_CASE("the spatial kind is checked when a collection is created or extended"
 
 TEST_CASE("refit fits PCA, reports its scale, reprojects every point and survives restart") {
   Fixture f;
-  f.options.projection_fit_after = 0;  // only on request
-  f.Reopen(true);
+  ReopenFittingAfter(f, 0);  // only on request
   const size_t dim = 20;
   auto atoms = f.MakeAtoms(300);
   REQUIRE(f.embeddings->CreateCollection("c", Spec(dim, "hnsw", index::Metric::kL2)).ok());
@@ -289,18 +300,17 @@ TEST_CASE("bad refits are refused and change nothing") {
              Catch::StartsWith("coarse_cell"));
   CHECK(f.embeddings->RefitProjection("nope", RefitOptions{}).status().code() ==
         Status::Code::kNotFound);
-  CHECK(f.embeddings->GetCollection("c")->projection.version() == 0);
+  CHECK(ProjectionVersion(f) == 0);
 }
 
 TEST_CASE("a collection is fitted automatically once it holds projection_fit_after vectors") {
   Fixture f;
-  f.options.projection_fit_after = 100;
-  f.Reopen(true);
+  ReopenFittingAfter(f, 100);
   auto atoms = f.MakeAtoms(100);
   REQUIRE(f.embeddings->CreateCollection("c", Spec(10, "hnsw", index::Metric::kL2)).ok());
   AddRandom(f, "c", std::vector<uint64_t>(atoms.begin(), atoms.begin() + 99), 10, 6);
   f.embeddings->RunMaintenance(false);
-  CHECK(f.embeddings->GetCollection("c")->projection.version() == 0);
+  CHECK(ProjectionVersion(f) == 0);
   AddRandom(f, "c", {atoms.back()}, 10, 7);
   f.embeddings->RunMaintenance(false);
   auto info = f.embeddings->GetCollection("c");
@@ -312,26 +322,23 @@ TEST_CASE("a collection is fitted automatically once it holds projection_fit_aft
   auto more = f.MakeAtoms(50, "more ");
   AddRandom(f, "c", more, 10, 8);
   f.embeddings->RunMaintenance(false);
-  CHECK(f.embeddings->GetCollection("c")->projection.version() == 1);
+  CHECK(ProjectionVersion(f) == 1);
 }
 
 TEST_CASE("a collection past the fit threshold at start is fitted by the first maintenance pass") {
   Fixture f;
-  f.options.projection_fit_after = 0;
-  f.Reopen(true);
+  ReopenFittingAfter(f, 0);
   auto atoms = f.MakeAtoms(40);
   REQUIRE(f.embeddings->CreateCollection("c", Spec(6, "hnsw", index::Metric::kL2)).ok());
   AddRandom(f, "c", atoms, 6, 13);
   f.embeddings->RunMaintenance(false);
-  CHECK(f.embeddings->GetCollection("c")->projection.version() == 0);
-  f.options.projection_fit_after = 30;
-  f.Reopen(true);
-  CHECK(f.embeddings->GetCollection("c")->projection.version() == 0);
+  CHECK(ProjectionVersion(f) == 0);
+  ReopenFittingAfter(f, 30);
+  CHECK(ProjectionVersion(f) == 0);
   f.embeddings->RunMaintenance(false);
   CHECK(f.embeddings->GetCollection("c")->projection.kind() == "pca");
   // A threshold below what PCA needs waits for 16 vectors.
-  f.options.projection_fit_after = 2;
-  f.Reopen(true);
+  ReopenFittingAfter(f, 2);
   auto few = f.MakeAtoms(10, "few ");
   REQUIRE(f.embeddings->CreateCollection("d", Spec(6, "hnsw", index::Metric::kL2, "other")).ok());
   AddRandom(f, "d", few, 6, 14);

@@ -37,15 +37,21 @@ ProjectionRecord Projection(uint64_t collection_id, uint64_t version) {
   return p;
 }
 
-}  // namespace
-
-TEST_CASE("collection table: round trip by id, by name and by (embedding type, model)") {
+// Two committed collections: a ("docs", text, model 1) and b ("images",
+// image, model 2).
+struct TwoCollections {
   testing::TempEnv t;
-  CollectionTable table(t.tables());
+  CollectionTable table{t.tables()};
   CollectionRecord a = Collection("docs", "text", 1);
   CollectionRecord b = Collection("images", "image", 2);
   const uint64_t ida = InsertCommitted(t, &a);
   const uint64_t idb = InsertCommitted(t, &b);
+};
+
+}  // namespace
+
+TEST_CASE_METHOD(TwoCollections,
+                 "collection table: round trip by id, by name and by (embedding type, model)") {
   CHECK(idb == ida + 1);
 
   ReadTxn txn(t.env());
@@ -95,13 +101,9 @@ TEST_CASE("collection table: a used name is ALREADY_EXISTS naming the field") {
   CHECK(id.status().message() == "name: a collection named 'docs' already exists");
 }
 
-TEST_CASE("collection table: projections round trip; Drop removes record, name and projection") {
-  testing::TempEnv t;
-  CollectionTable table(t.tables());
-  CollectionRecord a = Collection("docs", "text", 1);
-  CollectionRecord b = Collection("keep", "text", 2);
-  const uint64_t ida = InsertCommitted(t, &a);
-  const uint64_t idb = InsertCommitted(t, &b);
+TEST_CASE_METHOD(
+    TwoCollections,
+    "collection table: projections round trip; Drop removes record, name and projection") {
   {
     WriteTxn txn(t.env(), nullptr);
     REQUIRE(table.PutProjection(txn, Projection(ida, 3)).ok());
@@ -126,7 +128,7 @@ TEST_CASE("collection table: projections round trip; Drop removes record, name a
   CHECK_FALSE(table.FindId(txn, "docs")->has_value());
   CHECK_FALSE(table.FindProjection(txn, ida)->has_value());
   // The other collection is untouched.
-  CHECK(table.FindByName(txn, "keep")->has_value());
+  CHECK(table.FindByName(txn, "images")->has_value());
   CHECK((*table.FindProjection(txn, idb))->version() == 1);
 }
 
