@@ -26,7 +26,7 @@
 //   IngestAtomsCollector atoms(limits_);
 //   grpc::Status read = ReadClientStream(context, stream, StreamLimits{...}, atoms);
 //   if (!read.ok()) return read;
-//   ... engine_.Ingest(atoms.Take()) ... ToProto(*result, response) ...
+//   return Reply(engine_.Ingest(atoms.Take()), response, ToProto);
 //
 // Wiring: a service replaces the generated handler of each client-streaming
 // method in its constructor:
