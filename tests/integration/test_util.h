@@ -9,6 +9,7 @@
 
 #include "client/cli/cli_errors.h"
 #include "hartonomous/client.h"
+#include "tests/binary_content.h"
 
 namespace hartonomous::testing {
 
@@ -20,20 +21,6 @@ inline v1::IngestAtomRequest TextAtom(const std::string& content, const std::str
   request.set_source_type("test");
   request.set_canonical_text(content);
   return request;
-}
-
-// size pseudo-random bytes (xorshift from seed): content that neither
-// compresses nor deduplicates, the same for the same seed.
-inline std::string BinaryContent(size_t size, uint32_t seed) {
-  std::string s(size, '\0');
-  uint32_t x = seed * 2654435761u + 1;
-  for (auto& c : s) {
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    c = static_cast<char>(x & 0xff);
-  }
-  return s;
 }
 
 // The whole file at path (empty when it cannot be read).

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "storage/key_codec.h"
+#include "tests/binary_content.h"
 #include "tests/unit/storage/temp_env.h"
 
 using namespace hartonomous;
@@ -20,19 +21,6 @@ AtomRecord MakeAtom(uint64_t id, const std::string& content, const std::string& 
   atom.set_is_active(true);
   AtomTable::SetContentShape(&atom, content.size());
   return atom;
-}
-
-// Bytes zstd cannot shrink: a xorshift stream.
-std::string Incompressible(size_t n, uint64_t seed) {
-  std::string out(n, '\0');
-  uint64_t x = seed * 0x9E3779B97F4A7C15ULL + 1;
-  for (auto& c : out) {
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    c = static_cast<char>(x >> 56);
-  }
-  return out;
 }
 
 // English-like text that compresses well: the lines differ, the words repeat.
@@ -87,7 +75,7 @@ Status ReadBack(testing::TempEnv& t, const AtomRecord& atom, std::string* conten
 TEST_CASE("insert stores record, chunked content and indexes; remove cascades") {
   testing::TempEnv t;
   AtomTable atoms(t.tables());
-  const std::string content = Incompressible((size_t{1} << 20) * 2 + 5, 1);  // three chunks
+  const std::string content = testing::BinaryContent((size_t{1} << 20) * 2 + 5, 1);  // three chunks
   AtomRecord atom = MakeAtom(7, content, "binary");
   CHECK(atom.chunk_count() == 3);
   {
@@ -188,7 +176,7 @@ TEST_CASE("compressible content is stored as a smaller zstd frame and reads back
 
 TEST_CASE("incompressible and tiny content is stored raw") {
   testing::TempEnv t;
-  const std::string noise = Incompressible(5000, 2);
+  const std::string noise = testing::BinaryContent(5000, 2);
   const std::string tiny =
       "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";  // compressible, but below the threshold
   REQUIRE(tiny.size() < kMinCompressBytes);
@@ -208,7 +196,7 @@ TEST_CASE("incompressible and tiny content is stored raw") {
 TEST_CASE("content over one chunk round trips compressed and raw") {
   testing::TempEnv t;
   // Half prose, half noise: compresses, but the frame still spans two rows.
-  const std::string mixed = Prose(size_t{1} << 20) + Incompressible(size_t{3} << 20, 3);
+  const std::string mixed = Prose(size_t{1} << 20) + testing::BinaryContent(size_t{3} << 20, 3);
   const std::string prose = Prose((size_t{5} << 20) + 17);
   InsertOne(t, MakeAtom(1, mixed, "binary"), mixed);
   InsertOne(t, MakeAtom(2, prose, "text"), prose);
