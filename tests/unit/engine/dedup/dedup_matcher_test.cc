@@ -62,6 +62,13 @@ struct Fixture {
     return summary.atoms.front();
   }
 
+  // Ingest that must succeed.
+  Result<IngestedAtom> MustIngest(AtomInput in) {
+    auto ingested = Ingest(std::move(in));
+    REQUIRE(ingested.ok());
+    return ingested;
+  }
+
   storage::AtomRecord Get(uint64_t atom_id) {
     auto view = atoms.Get(atom_id, false);
     REQUIRE(view.ok());
@@ -89,8 +96,7 @@ TEST_CASE("cosine similarity is computed in double", "[dedup]") {
 TEST_CASE("semantic threshold exactly at, just above and just below the similarity", "[dedup]") {
   Fixture f;
   // The stored atom: (1, 0, 0). The new content: (3, 4, 0), cosine 3/5 = 0.6.
-  auto base = f.Ingest(Fixture::Input("base", {1, 0, 0}));
-  REQUIRE(base.ok());
+  auto base = f.MustIngest(Fixture::Input("base", {1, 0, 0}));
   REQUIRE(base->created);
   CHECK(base->dedup.rule == DedupRule::kNone);
   CHECK(f.Get(base->atom_id).metadata() == R"({"k":"v"})");  // no policy: no audit
@@ -99,8 +105,7 @@ TEST_CASE("semantic threshold exactly at, just above and just below the similari
   INFO(b.name);
   f.Policy("p", b.threshold);
 
-  auto r = f.Ingest(Fixture::Input("near", {3, 4, 0}, "p"));
-  REQUIRE(r.ok());
+  auto r = f.MustIngest(Fixture::Input("near", {3, 4, 0}, "p"));
   CHECK(r->dedup.policy == "p");
   REQUIRE(r->dedup.semantic_nearest);
   CHECK(r->dedup.semantic_nearest->atom_id == base->atom_id);
@@ -125,8 +130,7 @@ TEST_CASE("semantic threshold exactly at, just above and just below the similari
     CHECK(f.atoms.GetByHash(Sha256("near"), false).status().code() == Status::Code::kNotFound);
 
     // A second match counts up; the audit stays one object.
-    auto again = f.Ingest(Fixture::Input("near too", {6, 8, 0}, "p"));
-    REQUIRE(again.ok());
+    auto again = f.MustIngest(Fixture::Input("near too", {6, 8, 0}, "p"));
     CHECK(again->atom_id == base->atom_id);
     CHECK(again->reference_count == 3);
     audit = Json(f.Get(base->atom_id).metadata());
@@ -154,14 +158,12 @@ TEST_CASE("semantic threshold exactly at, just above and just below the similari
 TEST_CASE("spatial threshold exactly at, just below and just above the distance", "[dedup]") {
   // Dimension 3 projects onto its own axes: (0, 0, 0) and (3, 4, 0) are 5 apart.
   Fixture f(index::Metric::kL2);
-  auto base = f.Ingest(Fixture::Input("base", {0, 0, 0}));
-  REQUIRE(base.ok());
+  auto base = f.MustIngest(Fixture::Input("base", {0, 0, 0}));
   const testing::Boundary b = GENERATE(from_range(testing::ThresholdBoundaries(5.0, 6.0)));
   INFO(b.name);
   f.Policy("s", std::nullopt, true, b.threshold);
 
-  auto r = f.Ingest(Fixture::Input("far", {3, 4, 0}, "s"));
-  REQUIRE(r.ok());
+  auto r = f.MustIngest(Fixture::Input("far", {3, 4, 0}, "s"));
   CHECK_FALSE(r->dedup.semantic_nearest);
   REQUIRE(r->dedup.spatial_nearest);
   CHECK(r->dedup.spatial_nearest->atom_id == base->atom_id);
@@ -186,14 +188,11 @@ TEST_CASE("spatial threshold exactly at, just below and just above the distance"
 
 TEST_CASE("spatial matching skips inactive atoms", "[dedup]") {
   Fixture f(index::Metric::kL2);
-  auto near = f.Ingest(Fixture::Input("near", {1, 0, 0}));
-  auto far = f.Ingest(Fixture::Input("far", {0, 0, 2}));
-  REQUIRE(near.ok());
-  REQUIRE(far.ok());
+  auto near = f.MustIngest(Fixture::Input("near", {1, 0, 0}));
+  auto far = f.MustIngest(Fixture::Input("far", {0, 0, 2}));
   REQUIRE(f.atoms.Release(near->atom_id).ok());
   f.Policy("s", std::nullopt, true, 3.0);
-  auto r = f.Ingest(Fixture::Input("probe", {0, 0, 0}, "s"));
-  REQUIRE(r.ok());
+  auto r = f.MustIngest(Fixture::Input("probe", {0, 0, 0}, "s"));
   REQUIRE(r->dedup.spatial_nearest);
   CHECK(r->dedup.spatial_nearest->atom_id == far->atom_id);
   CHECK(r->dedup.spatial_nearest->value == 2.0);
@@ -203,10 +202,8 @@ TEST_CASE("spatial matching skips inactive atoms", "[dedup]") {
 TEST_CASE("identical content is matched by hash before any threshold", "[dedup]") {
   Fixture f;
   f.Policy("p", 0.5);
-  auto a = f.Ingest(Fixture::Input("same", {1, 0, 0}, "p"));
-  REQUIRE(a.ok());
-  auto b = f.Ingest(Fixture::Input("same", {0, 1, 0}, "p"));
-  REQUIRE(b.ok());
+  auto a = f.MustIngest(Fixture::Input("same", {1, 0, 0}, "p"));
+  auto b = f.MustIngest(Fixture::Input("same", {0, 1, 0}, "p"));
   CHECK(b->dedup.rule == DedupRule::kHash);
   CHECK(b->dedup.matched_atom_id == a->atom_id);
   CHECK(b->reference_count == 2);
@@ -219,11 +216,9 @@ TEST_CASE("identical content is matched by hash before any threshold", "[dedup]"
 TEST_CASE("inactive atoms are never matched", "[dedup]") {
   Fixture f;
   f.Policy("p", 0.5);
-  auto a = f.Ingest(Fixture::Input("a", {1, 0, 0}));
-  REQUIRE(a.ok());
+  auto a = f.MustIngest(Fixture::Input("a", {1, 0, 0}));
   REQUIRE(f.atoms.Release(a->atom_id).ok());
-  auto b = f.Ingest(Fixture::Input("b", {1, 0, 0}, "p"));
-  REQUIRE(b.ok());
+  auto b = f.MustIngest(Fixture::Input("b", {1, 0, 0}, "p"));
   CHECK(b->created);
   CHECK(b->dedup.rule == DedupRule::kNone);
   CHECK_FALSE(b->dedup.semantic_nearest);  // no active candidate at all
@@ -248,13 +243,10 @@ TEST_CASE("inactive atoms are never matched", "[dedup]") {
 TEST_CASE("candidates are re-ranked by cosine similarity in an l2 collection", "[dedup]") {
   Fixture f(index::Metric::kL2);
   // Nearest by l2 to (1, 0, 0): (0.9, 0.5, 0); most similar by cosine: (10, 0.5, 0).
-  auto l2_near = f.Ingest(Fixture::Input("l2 near", {0.9f, 0.5f, 0}));
-  auto cos_near = f.Ingest(Fixture::Input("cosine near", {10, 0.5f, 0}));
-  REQUIRE(l2_near.ok());
-  REQUIRE(cos_near.ok());
+  auto l2_near = f.MustIngest(Fixture::Input("l2 near", {0.9f, 0.5f, 0}));
+  auto cos_near = f.MustIngest(Fixture::Input("cosine near", {10, 0.5f, 0}));
   f.Policy("p", 0.99);
-  auto r = f.Ingest(Fixture::Input("probe", {1, 0, 0}, "p"));
-  REQUIRE(r.ok());
+  auto r = f.MustIngest(Fixture::Input("probe", {1, 0, 0}, "p"));
   CHECK(r->dedup.rule == DedupRule::kSemantic);
   CHECK(r->dedup.matched_atom_id == cos_near->atom_id);
 }
@@ -318,8 +310,7 @@ TEST_CASE("a batch stores atoms with their embeddings; matching sees committed r
   CHECK(r->atoms_created == 2);
   CHECK(f.embeddings->GetCollection("c")->vector_count == 2);
   // Committed now: a third one matches (the lower atom id on a tie).
-  auto three = f.Ingest(Fixture::Input("three", {2, 0, 0}, "p"));
-  REQUIRE(three.ok());
+  auto three = f.MustIngest(Fixture::Input("three", {2, 0, 0}, "p"));
   CHECK(three->dedup.rule == DedupRule::kSemantic);
   CHECK(three->dedup.matched_atom_id == r->atoms[0].atom_id);
 }
