@@ -407,7 +407,7 @@ TEST_CASE("bad input gets a clear status and stores nothing", "[atoms][errors]")
   CHECK(client.IngestAtom(TextAtom("still serving"), &ok).ok());
 }
 
-TEST_CASE("an atom of exactly the default 64 MiB limit round-trips; one byte more is refused",
+TEST_CASE("an atom of exactly the default 64 MiB limit round-trips, one byte more is refused",
           "[atoms][limits]") {
   Daemon daemon;
   std::string content = BinaryContent(size_t{64} << 20, 64);

@@ -61,7 +61,7 @@ std::string Write(const TempDir& dir, const std::string& name, const std::string
 
 }  // namespace
 
-TEST_CASE("load-vectors reads .npy and .fvecs; search finds each row first", "[cli][search]") {
+TEST_CASE("load-vectors reads .npy and .fvecs, search finds each row first", "[cli][search]") {
   Daemon daemon;
   TempDir dir;
   auto rows = Rows(60, 10, 1);

@@ -147,7 +147,7 @@ TEST_CASE("bad content is INVALID_ARGUMENT and stores nothing", "[documents]") {
   CHECK(status.error_message().find("options.patch_width") != std::string::npos);
 }
 
-TEST_CASE("PNG: pixels exactly, original on request; delete and purge", "[documents]") {
+TEST_CASE("PNG: pixels exactly, original on request, delete and purge", "[documents]") {
   Daemon daemon;
   std::mt19937_64 rng(5);
   engine::Raster raster{37, 21, 4, 1, std::string(37 * 21 * 4, '\0')};

@@ -286,7 +286,7 @@ TEST_CASE("bad vector input is refused with the field named and nothing stored",
         std::string::npos);
 }
 
-TEST_CASE("acknowledged vectors survive kill -9; deleted ones stay deleted",
+TEST_CASE("acknowledged vectors survive kill -9, deleted ones stay deleted",
           "[search][durability]") {
   Daemon daemon({"", {"--snapshot-interval", "0"}});
   Client& client = daemon.client();

@@ -184,7 +184,7 @@ TEST_CASE("hnsw never returns a removed label and ExactAmong is exact") {
   }
 }
 
-TEST_CASE("indexes saved and loaded answer identically; damaged files are rejected") {
+TEST_CASE("indexes saved and loaded answer identically, damaged files are rejected") {
   testing::TempDir dir;
   for (const char* kind : {"hnsw", "flat"}) {
     CAPTURE(kind);

@@ -7,7 +7,7 @@
 using namespace hartonomous;
 using namespace hartonomous::storage;
 
-TEST_CASE("ENOSPC is a full disk; EIO only when the filesystem is full") {
+TEST_CASE("ENOSPC is a full disk, EIO only when the filesystem is full") {
   const std::string dir = std::filesystem::temp_directory_path().string();
   const auto available = AvailableBytes(dir);
   REQUIRE(available.has_value());

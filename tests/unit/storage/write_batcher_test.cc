@@ -82,7 +82,7 @@ TEST_CASE("writes past the map size grow the map transparently") {
   CHECK(*txn.Count(t.tables().atom_payload) == 40);
 }
 
-TEST_CASE("on-commit hooks run after the commit; a stopped writer refuses work") {
+TEST_CASE("on-commit hooks run after the commit, a stopped writer refuses work") {
   testing::TempEnv t;
   WriteBatcher writer(t.env());
   bool visible_in_hook = false;

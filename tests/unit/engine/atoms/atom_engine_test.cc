@@ -58,7 +58,7 @@ TEST_CASE("get by id and hash, with and without content") {
   CHECK(f.engine.GetByHash(Sha256("missing"), false).status().code() == Status::Code::kNotFound);
 }
 
-TEST_CASE("release to zero deactivates; purge removes; stats follow") {
+TEST_CASE("release to zero deactivates, purge removes, stats follow") {
   Fixture f;
   auto ingested = f.engine.Ingest({Text("x"), Text("x"), Text("yy")});
   const uint64_t x = ingested->atoms[0].atom_id;

@@ -4,8 +4,8 @@
 #include <catch2/catch.hpp>
 #include <set>
 
-#include "tests/unit/storage/temp_env.h"
 #include "server/engine/atoms/atom_engine.h"
+#include "tests/unit/storage/temp_env.h"
 
 using namespace hartonomous;
 using namespace hartonomous::engine;
@@ -78,7 +78,7 @@ TEST_CASE("atom points catch up by id, skip atoms without a key and forget purge
   CHECK(f.points->size() == 2);
 }
 
-TEST_CASE("atom point snapshots restore the points; later atoms and purges are caught up") {
+TEST_CASE("atom point snapshots restore the points, later atoms and purges are caught up") {
   Fixture f;
   f.atoms.AddDependentRemover(
       [&](storage::WriteTxn& txn, uint64_t id) { return f.points->OnRemove(txn, id); });

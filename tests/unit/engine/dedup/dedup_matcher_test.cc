@@ -251,7 +251,7 @@ TEST_CASE("candidates are re-ranked by cosine similarity in an l2 collection", "
   CHECK(r->dedup.matched_atom_id == cos_near->atom_id);
 }
 
-TEST_CASE("policy and embedding errors name the field; nothing is stored", "[dedup][errors]") {
+TEST_CASE("policy and embedding errors name the field, nothing is stored", "[dedup][errors]") {
   Fixture f;
   f.Policy("off", 0.5, /*active=*/false);
   f.Policy("p", 0.5);
@@ -298,7 +298,7 @@ TEST_CASE("policy and embedding errors name the field; nothing is stored", "[ded
   CHECK(f.embeddings->GetCollection("c")->vector_count == 0);
 }
 
-TEST_CASE("a batch stores atoms with their embeddings; matching sees committed rows only",
+TEST_CASE("a batch stores atoms with their embeddings, matching sees committed rows only",
           "[dedup]") {
   Fixture f;
   f.Policy("p", 0.9);

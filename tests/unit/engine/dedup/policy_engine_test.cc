@@ -25,7 +25,7 @@ storage::PolicyRecord Named(const std::string& name) {
 
 }  // namespace
 
-TEST_CASE("defaults are created once; a deleted default stays deleted") {
+TEST_CASE("defaults are created once, a deleted default stays deleted") {
   Fixture f;
   REQUIRE(f.policies.EnsureDefaults().ok());
   REQUIRE(f.policies.EnsureDefaults().ok());
@@ -36,7 +36,7 @@ TEST_CASE("defaults are created once; a deleted default stays deleted") {
   CHECK(f.policies.List(std::nullopt, 10, "")->policies.size() == 2);
 }
 
-TEST_CASE("names are unique across create and rename; the name index follows") {
+TEST_CASE("names are unique across create and rename, the name index follows") {
   Fixture f;
   auto a = f.policies.Create(Named("a"));
   auto b = f.policies.Create(Named("b"));

@@ -354,7 +354,7 @@ TEST_CASE("an unreadable newest snapshot falls back to the previous one") {
   CHECK(info->vector_count == 100);
 }
 
-TEST_CASE("rebuild drops delete marks; deleting a collection removes its snapshots") {
+TEST_CASE("rebuild drops delete marks, deleting a collection removes its snapshots") {
   Fixture f;
   auto atoms = f.MakeAtoms(300);
   auto c = f.embeddings->CreateCollection("c", Spec(8, "hnsw"));

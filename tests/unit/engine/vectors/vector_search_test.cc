@@ -118,7 +118,7 @@ TEST_CASE("vector search: hybrid search filters candidates and leaves the query 
   CHECK(bad.status().code() == Status::Code::kInvalidArgument);
 }
 
-TEST_CASE("vector search: errors name the field; hits are charged to the budget") {
+TEST_CASE("vector search: errors name the field, hits are charged to the budget") {
   Parts p;
   p.Create("c", FlatSpec(2));
   auto atoms = Line(p, "c", 5);

@@ -105,7 +105,7 @@ TEST_CASE("the byte limit counts every byte of every message, not only content")
   CHECK(handled < messages.size());
 }
 
-TEST_CASE("a stream just within the byte limit passes; one byte more does not") {
+TEST_CASE("a stream just within the byte limit passes, one byte more does not") {
   const std::string message = AtomsMessage({std::string(5000, 'x')});
   v1::IngestAtomsRequest probe;
   REQUIRE(probe.ParseFromString(message));

@@ -72,7 +72,7 @@ Status ReadBack(testing::TempEnv& t, const AtomRecord& atom, std::string* conten
 
 }  // namespace
 
-TEST_CASE("insert stores record, chunked content and indexes; remove cascades") {
+TEST_CASE("insert stores record, chunked content and indexes, remove cascades") {
   testing::TempEnv t;
   AtomTable atoms(t.tables());
   const std::string content = testing::BinaryContent((size_t{1} << 20) * 2 + 5, 1);  // three chunks

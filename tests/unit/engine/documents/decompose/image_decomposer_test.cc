@@ -5,9 +5,9 @@
 #include <catch2/catch.hpp>
 #include <set>
 
-#include "tests/unit/engine/documents/decompose/decompose_test_util.h"
 #include "server/engine/documents/decompose/image_codec.h"
 #include "server/engine/documents/decompose/part_budget.h"
+#include "tests/unit/engine/documents/decompose/decompose_test_util.h"
 
 namespace hartonomous::engine {
 namespace {
@@ -117,7 +117,7 @@ TEST_CASE("truncated IDX is INVALID_ARGUMENT", "[image][idx]") {
   CHECK(d.status().message().find("IDX is truncated") != std::string::npos);
 }
 
-TEST_CASE("PNG pixels come back exactly; the original with keep_original", "[image][png]") {
+TEST_CASE("PNG pixels come back exactly, the original with keep_original", "[image][png]") {
   std::mt19937_64 rng(4);
   for (uint32_t c = 1; c <= 4; ++c) {
     for (uint32_t bps : {1u, 2u}) {
