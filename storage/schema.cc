@@ -14,6 +14,7 @@ const std::vector<TableInfo>& AllTables() {
       {"sequences", &Tables::sequences},
       {"atoms", &Tables::atoms},
       {"atom_hash", &Tables::atom_hash},
+      {"atom_hash_collisions", &Tables::atom_hash_collisions},
       {"atom_payload", &Tables::atom_payload},
       {"atoms_by_refcount", &Tables::atoms_by_refcount},
       {"atoms_inactive", &Tables::atoms_inactive},
@@ -23,6 +24,8 @@ const std::vector<TableInfo>& AllTables() {
       {"atom_relations", &Tables::atom_relations},
       {"atom_relations_reverse", &Tables::atom_relations_reverse},
       {"tensor_atoms_by_atom", &Tables::tensor_atoms_by_atom},
+      {"atom_children", &Tables::atom_children},
+      {"atom_containers", &Tables::atom_containers},
       {"collections", &Tables::collections},
       {"collection_names", &Tables::collection_names},
       {"embeddings_by_seq", &Tables::embeddings_by_seq},
@@ -55,6 +58,32 @@ std::string Be32(uint32_t v) {
 
 Result<Tables> OpenTables(Env& env) {
   Tables tables{};
+  // The version is checked before any other table is opened (opening
+  // creates missing tables): a refused data dir is left as it was.
+  HT_ASSIGN_OR_RETURN(tables.meta, env.OpenDbi("meta", 0));
+  {
+    ReadTxn txn(env);
+    HT_RETURN_IF_ERROR(txn.status());
+    std::string_view value;
+    HT_ASSIGN_OR_RETURN(bool found, txn.Get(tables.meta, "schema_version", &value));
+    if (found) {
+      if (value.size() != 4) return Status::DataLoss("meta.schema_version: malformed");
+      const uint32_t stored = ReadBe32(value);
+      if (stored > kSchemaVersion) {
+        return Status::FailedPrecondition("data dir has schema version " + std::to_string(stored) +
+                                          "; this hartonomousd supports up to " +
+                                          std::to_string(kSchemaVersion));
+      }
+      if (stored < kSchemaVersion) {
+        return Status::FailedPrecondition(
+            "data dir has schema version " + std::to_string(stored) +
+            " (written by an earlier hartonomousd); this hartonomousd reads version " +
+            std::to_string(kSchemaVersion) +
+            " only. Open it with the earlier release, or ingest the content again into a new "
+            "--data-dir; the old data dir was not changed");
+      }
+    }
+  }
   for (const auto& info : AllTables()) {
     HT_ASSIGN_OR_RETURN(tables.*(info.member), env.OpenDbi(info.name, 0));
   }
@@ -62,21 +91,7 @@ Result<Tables> OpenTables(Env& env) {
   HT_RETURN_IF_ERROR(txn.status());
   std::string_view value;
   HT_ASSIGN_OR_RETURN(bool found, txn.Get(tables.meta, "schema_version", &value));
-  if (found) {
-    if (value.size() != 4) return Status::DataLoss("meta.schema_version: malformed");
-    const uint32_t stored = ReadBe32(value);
-    if (stored > kSchemaVersion) {
-      return Status::FailedPrecondition("data dir has schema version " + std::to_string(stored) +
-                                        "; this hartonomousd supports up to " +
-                                        std::to_string(kSchemaVersion));
-    }
-    if (stored < kSchemaVersion) {
-      // 1 -> 2: no row changes (see kSchemaVersion); record the new version.
-      HT_RETURN_IF_ERROR(txn.Put(tables.meta, "schema_version", Be32(kSchemaVersion)));
-      HT_RETURN_IF_ERROR(txn.Commit());
-    }
-    return tables;
-  }
+  if (found) return tables;
   HT_RETURN_IF_ERROR(txn.Put(tables.meta, "schema_version", Be32(kSchemaVersion)));
   std::string key(32, '\0');
   if (RAND_bytes(reinterpret_cast<unsigned char*>(key.data()), 32) != 1) {

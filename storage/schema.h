@@ -20,14 +20,17 @@
 namespace hartonomous::storage {
 
 // Bumped when a stored layout changes; Open refuses a newer data dir and
-// migrates an older one.
+// migrates or refuses an older one.
 //   1: the first layout.
 //   2: atom payloads may be zstd frames (AtomRecord.payload_codec) and a
 //      canonical_text equal to the content is stored once. Version 1 rows
-//      read unchanged (absent codec = raw), so opening a version 1 data dir
-//      only records version 2; a hartonomousd that knows only version 1
-//      then refuses the dir instead of misreading compressed content.
-inline constexpr uint32_t kSchemaVersion = 2;
+//      read unchanged (absent codec = raw).
+//   3: composite atoms keep their children in "atom_children" (one row per
+//      composite instead of two edge rows per child) and store only their
+//      header; "atom_hash" is keyed by an 8-byte hash prefix; only atoms
+//      with two or more references are in "atoms_by_refcount". Data dirs of
+//      versions 1 and 2 are refused with a message (see OpenTables).
+inline constexpr uint32_t kSchemaVersion = 3;
 
 struct Tables {
   // "meta": string key -> bytes. schema_version (be32), page_token_key
@@ -40,11 +43,17 @@ struct Tables {
   // --- atoms ---
   // "atoms": be64(atom_id) -> AtomRecord.
   MDB_dbi atoms;
-  // "atom_hash": sha256(32) -> be64(atom_id). Unique.
+  // "atom_hash": the first 8 bytes of sha256 -> be64(atom_id). The atom's
+  // record holds the whole hash; when a prefix is taken by another atom the
+  // newcomer goes to "atom_hash_collisions" (storage/tables/atom_table.h).
   MDB_dbi atom_hash;
+  // "atom_hash_collisions": sha256(32) -> be64(atom_id), for atoms whose
+  // 8-byte prefix slot in "atom_hash" holds another atom.
+  MDB_dbi atom_hash_collisions;
   // "atom_payload": be64(atom_id) be32(chunk) -> content bytes (<= kChunkBytes).
   MDB_dbi atom_payload;
-  // "atoms_by_refcount": be64(reference_count) be64(atom_id) -> "" (active atoms).
+  // "atoms_by_refcount": be64(reference_count) be64(atom_id) -> "" (active
+  // atoms with two or more references; the others are found in "atoms").
   MDB_dbi atoms_by_refcount;
   // "atoms_inactive": be64(atom_id) -> "" (atoms with is_active = false).
   MDB_dbi atoms_inactive;
@@ -67,6 +76,12 @@ struct Tables {
   MDB_dbi atom_relations_reverse;
   // "tensor_atoms_by_atom": be64(atom_id) be64(tensor_atom_id) -> "".
   MDB_dbi tensor_atoms_by_atom;
+  // "atom_children": be64(parent atom_id) -> codec byte + ChildList: a
+  // composite's ordered 'contains' edges (documents and paragraphs).
+  MDB_dbi atom_children;
+  // "atom_containers": be64(child atom_id) be64(parent atom_id) -> "": the
+  // parents of a listed child beyond the ones its record holds inline.
+  MDB_dbi atom_containers;
 
   // --- vector collections ---
   // "collections": be64(collection_id) -> CollectionRecord.
@@ -105,8 +120,8 @@ struct Tables {
   // PurgeInactive deletes those prefixes with the atom. (Relations are first
   // removed edge by edge, both directions, so that no counterpart dangles.)
   std::vector<MDB_dbi> atom_owned() const {
-    return {atom_embeddings, atom_embedding_components, atom_relations, atom_relations_reverse,
-            tensor_atoms_by_atom};
+    return {atom_embeddings,      atom_embedding_components, atom_relations, atom_relations_reverse,
+            tensor_atoms_by_atom, atom_children,             atom_containers};
   }
 };
 

@@ -4,12 +4,49 @@
 #include <cstring>
 
 #include "storage/key_codec.h"
+#include "storage/tables/record_codec.h"
 #include "storage/tables/relation_table.h"
 
 namespace hartonomous::storage {
 namespace {
 
-std::string_view HashKey(const std::string& hash) { return hash; }
+// "atom_hash" keys: the first kHashPrefixBytes of the SHA-256.
+constexpr size_t kHashPrefixBytes = 8;
+constexpr size_t kHashBytes = 32;
+std::string_view HashPrefix(const std::string& hash) {
+  return std::string_view(hash).substr(0, kHashPrefixBytes);
+}
+
+std::string ContainerKey(uint64_t child, uint64_t parent) {
+  std::string key;
+  key.reserve(16);
+  AppendBe64(&key, child);
+  AppendBe64(&key, parent);
+  return key;
+}
+
+// "atom_children" values: one byte of PayloadCodec, be32(size of the encoded
+// ChildList), then the ChildList bytes as that codec stores them.
+std::string EncodeChildList(const ChildList& list) {
+  const std::string raw = list.SerializeAsString();
+  const EncodedPayload encoded = EncodePayload(raw);
+  std::string value;
+  value.push_back(static_cast<char>(encoded.codec));
+  AppendBe32(&value, static_cast<uint32_t>(raw.size()));
+  value += encoded.codec == PayloadCodec::kRaw ? raw : encoded.frame;
+  return value;
+}
+
+Status DecodeChildList(std::string_view value, uint64_t parent, ChildList* list) {
+  const std::string what = "atom_children of atom " + std::to_string(parent);
+  if (value.size() < 5) return Status::DataLoss(what + ": truncated");
+  const auto codec = static_cast<PayloadCodec>(static_cast<uint8_t>(value[0]));
+  const uint32_t size = ReadBe32(value.substr(1));
+  std::string raw;
+  HT_RETURN_IF_ERROR(DecodePayload(codec, value.substr(5), size, what, &raw));
+  if (!list->ParseFromString(raw)) return Status::DataLoss(what + ": corrupt");
+  return Status::Ok();
+}
 
 std::string ChunkKey(uint64_t atom_id, uint32_t chunk) {
   std::string key;
@@ -73,14 +110,61 @@ Result<std::vector<uint64_t>> AtomTable::InactiveIds(Txn& txn, uint64_t limit) c
 }
 
 Result<std::optional<uint64_t>> AtomTable::FindByHash(Txn& txn, const Sha256Digest& hash) const {
+  const std::string_view full(reinterpret_cast<const char*>(hash.data()), hash.size());
   std::string_view value;
-  HT_ASSIGN_OR_RETURN(
-      bool found,
-      txn.Get(t_.atom_hash,
-              std::string_view(reinterpret_cast<const char*>(hash.data()), hash.size()), &value));
+  HT_ASSIGN_OR_RETURN(bool found, txn.Get(t_.atom_hash, full.substr(0, kHashPrefixBytes), &value));
+  if (found) {
+    if (value.size() != 8) return Status::DataLoss("atom_hash: malformed entry");
+    const uint64_t id = ReadBe64(value);
+    HT_ASSIGN_OR_RETURN(auto atom, Get(txn, id));
+    if (!atom) return Status::DataLoss("atom_hash points at missing atom " + std::to_string(id));
+    if (atom->content_hash() == full) return std::optional<uint64_t>(id);
+  }
+  // The prefix slot is free or holds another atom: the whole hash may be in
+  // the collision table.
+  HT_ASSIGN_OR_RETURN(found, txn.Get(t_.atom_hash_collisions, full, &value));
   if (!found) return std::optional<uint64_t>();
-  if (value.size() != 8) return Status::DataLoss("atom_hash: malformed entry");
+  if (value.size() != 8) return Status::DataLoss("atom_hash_collisions: malformed entry");
   return std::optional<uint64_t>(ReadBe64(value));
+}
+
+Status AtomTable::IndexHash(WriteTxn& txn, const AtomRecord& atom) {
+  if (atom.content_hash().size() != kHashBytes) {
+    return Status::Internal("atom " + std::to_string(atom.atom_id()) + ": content hash is not 32 bytes");
+  }
+  const std::string id = Be64Key(atom.atom_id());
+  Status put = txn.Put(t_.atom_hash, HashPrefix(atom.content_hash()), id, MDB_NOOVERWRITE);
+  if (put.code() != Status::Code::kAlreadyExists) return put;
+  Sha256Digest digest;
+  std::memcpy(digest.data(), atom.content_hash().data(), digest.size());
+  HT_ASSIGN_OR_RETURN(auto holder, FindByHash(txn, digest));
+  if (holder) {
+    return Status::AlreadyExists("atom_hash: the content hash of atom " +
+                                 std::to_string(atom.atom_id()) + " is already atom " +
+                                 std::to_string(*holder) + "'s");
+  }
+  return txn.Put(t_.atom_hash_collisions, atom.content_hash(), id, MDB_NOOVERWRITE);
+}
+
+Status AtomTable::UnindexHash(WriteTxn& txn, const AtomRecord& atom) {
+  std::string_view value;
+  HT_ASSIGN_OR_RETURN(bool found, txn.Get(t_.atom_hash, HashPrefix(atom.content_hash()), &value));
+  if (found && value.size() == 8 && ReadBe64(value) == atom.atom_id()) {
+    return txn.Del(t_.atom_hash, HashPrefix(atom.content_hash())).status();
+  }
+  return txn.Del(t_.atom_hash_collisions, atom.content_hash()).status();
+}
+
+Status AtomTable::PutRefIndex(WriteTxn& txn, const AtomRecord& atom) {
+  if (!atom.is_active()) return txn.Put(t_.atoms_inactive, Be64Key(atom.atom_id()), "");
+  if (InRefIndex(atom)) return txn.Put(t_.atoms_by_refcount, RefKey(atom), "");
+  return Status::Ok();
+}
+
+Status AtomTable::DelRefIndex(WriteTxn& txn, const AtomRecord& atom) {
+  if (!atom.is_active()) return txn.Del(t_.atoms_inactive, Be64Key(atom.atom_id())).status();
+  if (InRefIndex(atom)) return txn.Del(t_.atoms_by_refcount, RefKey(atom)).status();
+  return Status::Ok();
 }
 
 Status AtomTable::ReadContent(Txn& txn, const AtomRecord& atom, std::string* content) const {
@@ -89,13 +173,22 @@ Status AtomTable::ReadContent(Txn& txn, const AtomRecord& atom, std::string* con
   if (atom.chunk_count() != ChunkCount(stored_size)) {
     return Status::DataLoss(what + ": chunk count does not match the stored size");
   }
+  // A composite stores its header; its children's hashes follow it.
+  std::string hashes;
+  if (atom.content_lists_children()) {
+    HT_ASSIGN_OR_RETURN(hashes, ChildHashes(txn, atom.atom_id()));
+  }
+  if (hashes.size() > atom.content_size()) {
+    return Status::DataLoss(what + ": the child list is longer than the content size");
+  }
+  const uint64_t header_size = atom.content_size() - hashes.size();
   const auto codec = static_cast<PayloadCodec>(atom.payload_codec());
   // Raw content is gathered straight into *content; a frame is gathered
-  // first (at most stored_size bytes) and decoded into at most content_size.
+  // first (at most stored_size bytes) and decoded into at most header_size.
   std::string frame;
   std::string* gather = codec == PayloadCodec::kRaw ? content : &frame;
   gather->clear();
-  gather->reserve(stored_size);
+  gather->reserve(codec == PayloadCodec::kRaw ? atom.content_size() : stored_size);
   for (uint32_t chunk = 0; chunk < atom.chunk_count(); ++chunk) {
     std::string_view value;
     HT_ASSIGN_OR_RETURN(bool found,
@@ -109,13 +202,37 @@ Status AtomTable::ReadContent(Txn& txn, const AtomRecord& atom, std::string* con
     gather->append(value);
   }
   if (codec == PayloadCodec::kRaw) {
-    if (content->size() != atom.content_size()) {
-      return Status::DataLoss(what + ": content size mismatch");
-    }
-    return Status::Ok();
+    if (content->size() != header_size) return Status::DataLoss(what + ": content size mismatch");
+  } else {
+    if (frame.size() != stored_size) return Status::DataLoss(what + ": stored size mismatch");
+    HT_RETURN_IF_ERROR(DecodePayload(codec, frame, header_size, what, content));
   }
-  if (frame.size() != stored_size) return Status::DataLoss(what + ": stored size mismatch");
-  return DecodePayload(codec, frame, atom.content_size(), what, content);
+  content->append(hashes);
+  return Status::Ok();
+}
+
+Result<std::string> AtomTable::ChildHashes(Txn& txn, uint64_t parent) const {
+  std::string_view value;
+  HT_ASSIGN_OR_RETURN(bool found, txn.Get(t_.atom_children, Be64Key(parent), &value));
+  if (!found) {
+    return Status::DataLoss("atom " + std::to_string(parent) + ": the child list is missing");
+  }
+  ChildList list;
+  HT_RETURN_IF_ERROR(DecodeChildList(value, parent, &list));
+  if (!list.released_hashes().empty()) return std::string(list.released_hashes());
+  std::string hashes;
+  hashes.reserve(kHashBytes * list.child_id_deltas_size());
+  uint64_t id = 0;
+  for (int64_t delta : list.child_id_deltas()) {
+    id += static_cast<uint64_t>(delta);
+    HT_ASSIGN_OR_RETURN(auto child, Get(txn, id));
+    if (!child) {
+      return Status::DataLoss("atom " + std::to_string(parent) + ": listed child " +
+                              std::to_string(id) + " is missing");
+    }
+    hashes += child->content_hash();
+  }
+  return hashes;
 }
 
 Status AtomTable::ResolveCanonicalText(Txn& txn, AtomRecord* atom,
@@ -133,15 +250,20 @@ Status AtomTable::Insert(WriteTxn& txn, const AtomRecord& given, std::string_vie
   std::optional<EncodedPayload> own;
   if (encoded == nullptr) encoded = &own.emplace(EncodePayload(content));
   AtomRecord atom = given;
-  const std::string_view stored =
-      encoded->codec == PayloadCodec::kRaw ? content : std::string_view(encoded->frame);
-  atom.set_payload_codec(static_cast<uint32_t>(encoded->codec));
-  atom.set_stored_size(stored.size());
-  atom.set_chunk_count(ChunkCount(stored.size()));
   if (!atom.canonical_text().empty() && atom.canonical_text() == content) {
     atom.clear_canonical_text();
     atom.set_canonical_text_is_content(true);
   }
+  return Store(txn, std::move(atom), content, *encoded);
+}
+
+Status AtomTable::Store(WriteTxn& txn, AtomRecord atom, std::string_view raw,
+                        const EncodedPayload& encoded) {
+  const std::string_view stored =
+      encoded.codec == PayloadCodec::kRaw ? raw : std::string_view(encoded.frame);
+  atom.set_payload_codec(static_cast<uint32_t>(encoded.codec));
+  atom.set_stored_size(stored.size());
+  atom.set_chunk_count(ChunkCount(stored.size()));
   HT_RETURN_IF_ERROR(PutRecord(txn, t_.atoms, atom, /*append=*/true));
   for (uint32_t chunk = 0; chunk < atom.chunk_count(); ++chunk) {
     const std::string_view piece = stored.substr(size_t{chunk} * kChunkBytes, kChunkBytes);
@@ -149,13 +271,8 @@ Status AtomTable::Insert(WriteTxn& txn, const AtomRecord& given, std::string_vie
                                                piece.size(), MDB_APPEND));
     std::memcpy(dst, piece.data(), piece.size());
   }
-  HT_RETURN_IF_ERROR(txn.Put(t_.atom_hash, HashKey(atom.content_hash()), Be64Key(atom.atom_id()),
-                             MDB_NOOVERWRITE));
-  if (atom.is_active()) {
-    HT_RETURN_IF_ERROR(txn.Put(t_.atoms_by_refcount, RefKey(atom), ""));
-  } else {
-    HT_RETURN_IF_ERROR(txn.Put(t_.atoms_inactive, Be64Key(atom.atom_id()), ""));
-  }
+  HT_RETURN_IF_ERROR(IndexHash(txn, atom));
+  HT_RETURN_IF_ERROR(PutRefIndex(txn, atom));
   Account(atom.modality(), CounterDelta{}, Contribution(atom));
   return Status::Ok();
 }
@@ -170,20 +287,147 @@ Status AtomTable::InsertNew(WriteTxn& txn, AtomRecord* atom, std::string_view co
   return Insert(txn, *atom, content, encoded);
 }
 
+Status AtomTable::InsertComposite(WriteTxn& txn, AtomRecord* atom, std::string_view header,
+                                  size_t children, int64_t now_us) {
+  atom->set_reference_count(1);
+  atom->set_is_active(true);
+  atom->set_created_at_us(now_us);
+  atom->set_updated_at_us(now_us);
+  atom->set_content_lists_children(true);
+  atom->set_content_size(header.size() + kHashBytes * children);
+  // The list is written by PutChildren; until then the child list is empty.
+  return Store(txn, *atom, header, EncodePayload(header));
+}
+
+Status AtomTable::PutChildren(WriteTxn& txn, uint64_t parent, const ChildListing& listing) {
+  ChildList list;
+  list.set_created_at_us(listing.created_at_us);
+  bool any_metadata = false;
+  uint64_t previous = 0;
+  for (const ListedChild& child : listing.children) {
+    list.add_child_id_deltas(static_cast<int64_t>(child.atom_id - previous));
+    previous = child.atom_id;
+    any_metadata = any_metadata || !child.edge_metadata.empty();
+  }
+  if (any_metadata) {
+    for (const ListedChild& child : listing.children) list.add_edge_metadata(child.edge_metadata);
+  }
+  return txn.Put(t_.atom_children, Be64Key(parent), EncodeChildList(list));
+}
+
+Result<std::optional<ChildListing>> AtomTable::Children(Txn& txn, uint64_t parent) const {
+  std::string_view value;
+  HT_ASSIGN_OR_RETURN(bool found, txn.Get(t_.atom_children, Be64Key(parent), &value));
+  if (!found) return std::optional<ChildListing>();
+  ChildList list;
+  HT_RETURN_IF_ERROR(DecodeChildList(value, parent, &list));
+  if (!list.released_hashes().empty()) return std::optional<ChildListing>();
+  const bool metadata = list.edge_metadata_size() > 0;
+  if (metadata && list.edge_metadata_size() != list.child_id_deltas_size()) {
+    return Status::DataLoss("atom_children of atom " + std::to_string(parent) +
+                            ": edge metadata does not match the children");
+  }
+  ChildListing out;
+  out.created_at_us = list.created_at_us();
+  out.children.resize(list.child_id_deltas_size());
+  uint64_t id = 0;
+  for (int i = 0; i < list.child_id_deltas_size(); ++i) {
+    id += static_cast<uint64_t>(list.child_id_deltas(i));
+    out.children[i].atom_id = id;
+    if (metadata) out.children[i].edge_metadata = list.edge_metadata(i);
+  }
+  return std::optional<ChildListing>(std::move(out));
+}
+
+Result<ChildListing> AtomTable::ReleaseChildren(WriteTxn& txn, uint64_t parent) {
+  HT_ASSIGN_OR_RETURN(auto listing, Children(txn, parent));
+  if (!listing) return ChildListing{};
+  HT_ASSIGN_OR_RETURN(std::string hashes, ChildHashes(txn, parent));
+  ChildList released;
+  released.set_released_hashes(std::move(hashes));
+  released.set_created_at_us(listing->created_at_us);
+  HT_RETURN_IF_ERROR(txn.Put(t_.atom_children, Be64Key(parent), EncodeChildList(released)));
+  return std::move(*listing);
+}
+
+Status AtomTable::AddListedEdge(WriteTxn& txn, AtomRecord* child, uint64_t parent) {
+  child->set_listed_references(child->listed_references() + 1);
+  auto* inline_ids = child->mutable_containers();
+  auto at = std::lower_bound(inline_ids->begin(), inline_ids->end(), parent);
+  if (at != inline_ids->end() && *at == parent) return Status::Ok();
+  if (child->spilled_containers() == 0 && static_cast<size_t>(inline_ids->size()) < kInlineContainers) {
+    inline_ids->Add(0);
+    // Re-find: Add may have moved the elements.
+    at = std::lower_bound(inline_ids->begin(), inline_ids->end() - 1, parent);
+    std::move_backward(at, inline_ids->end() - 1, inline_ids->end());
+    *at = parent;
+    return Status::Ok();
+  }
+  const std::string key = ContainerKey(child->atom_id(), parent);
+  std::string_view value;
+  HT_ASSIGN_OR_RETURN(bool found, txn.Get(t_.atom_containers, key, &value));
+  if (found) return Status::Ok();
+  HT_RETURN_IF_ERROR(txn.Put(t_.atom_containers, key, ""));
+  child->set_spilled_containers(child->spilled_containers() + 1);
+  return Status::Ok();
+}
+
+Status AtomTable::RemoveListedEdges(WriteTxn& txn, AtomRecord* child, uint64_t parent,
+                                    uint64_t edges) {
+  const std::string what = "atom " + std::to_string(child->atom_id());
+  if (child->listed_references() < edges) {
+    return Status::DataLoss(what + ": fewer listed references than list entries");
+  }
+  child->set_listed_references(child->listed_references() - edges);
+  auto* inline_ids = child->mutable_containers();
+  auto at = std::lower_bound(inline_ids->begin(), inline_ids->end(), parent);
+  if (at != inline_ids->end() && *at == parent) {
+    std::move(at + 1, inline_ids->end(), at);
+    inline_ids->RemoveLast();
+    return Status::Ok();
+  }
+  HT_ASSIGN_OR_RETURN(bool found,
+                      txn.Del(t_.atom_containers, ContainerKey(child->atom_id(), parent)));
+  if (!found || child->spilled_containers() == 0) {
+    return Status::DataLoss(what + ": container " + std::to_string(parent) + " is not recorded");
+  }
+  child->set_spilled_containers(child->spilled_containers() - 1);
+  return Status::Ok();
+}
+
+Status AtomTable::ForEachContainer(Txn& txn, const AtomRecord& child, uint64_t from,
+                                   const std::function<bool(uint64_t)>& visit) const {
+  const auto& inline_ids = child.containers();
+  auto next_inline = std::lower_bound(inline_ids.begin(), inline_ids.end(), from);
+  std::unique_ptr<Cursor> cursor;
+  bool spilled = false;
+  const std::string prefix = Be64Key(child.atom_id());
+  if (child.spilled_containers() > 0) {
+    cursor = txn.OpenCursor(t_.atom_containers);
+    HT_ASSIGN_OR_RETURN(spilled, cursor->Seek(ContainerKey(child.atom_id(), from)));
+    spilled = spilled && cursor->key().substr(0, 8) == prefix;
+  }
+  while (next_inline != inline_ids.end() || spilled) {
+    const uint64_t spill = spilled ? ReadBe64(cursor->key().substr(8)) : 0;
+    uint64_t parent;
+    if (next_inline != inline_ids.end() && (!spilled || *next_inline < spill)) {
+      parent = *next_inline++;
+    } else {
+      parent = spill;
+      HT_ASSIGN_OR_RETURN(spilled, cursor->Next());
+      spilled = spilled && cursor->key().substr(0, 8) == prefix;
+    }
+    if (!visit(parent)) break;
+  }
+  return Status::Ok();
+}
+
 Status AtomTable::Update(WriteTxn& txn, const AtomRecord& before, const AtomRecord& after) {
   HT_RETURN_IF_ERROR(PutRecord(txn, t_.atoms, after, /*append=*/false));
   if (before.is_active() != after.is_active() ||
       before.reference_count() != after.reference_count()) {
-    if (before.is_active()) {
-      HT_RETURN_IF_ERROR(txn.Del(t_.atoms_by_refcount, RefKey(before)).status());
-    } else {
-      HT_RETURN_IF_ERROR(txn.Del(t_.atoms_inactive, Be64Key(before.atom_id())).status());
-    }
-    if (after.is_active()) {
-      HT_RETURN_IF_ERROR(txn.Put(t_.atoms_by_refcount, RefKey(after), ""));
-    } else {
-      HT_RETURN_IF_ERROR(txn.Put(t_.atoms_inactive, Be64Key(after.atom_id()), ""));
-    }
+    HT_RETURN_IF_ERROR(DelRefIndex(txn, before));
+    HT_RETURN_IF_ERROR(PutRefIndex(txn, after));
   }
   Account(before.modality(), Contribution(before), CounterDelta{});
   Account(after.modality(), CounterDelta{}, Contribution(after));
@@ -194,12 +438,8 @@ Result<uint64_t> AtomTable::Remove(WriteTxn& txn, const AtomRecord& atom) {
   const std::string id_key = Be64Key(atom.atom_id());
   HT_RETURN_IF_ERROR(txn.Del(t_.atoms, id_key).status());
   HT_RETURN_IF_ERROR(txn.DelPrefix(t_.atom_payload, id_key).status());
-  HT_RETURN_IF_ERROR(txn.Del(t_.atom_hash, HashKey(atom.content_hash())).status());
-  if (atom.is_active()) {
-    HT_RETURN_IF_ERROR(txn.Del(t_.atoms_by_refcount, RefKey(atom)).status());
-  } else {
-    HT_RETURN_IF_ERROR(txn.Del(t_.atoms_inactive, id_key).status());
-  }
+  HT_RETURN_IF_ERROR(UnindexHash(txn, atom));
+  HT_RETURN_IF_ERROR(DelRefIndex(txn, atom));
   HT_ASSIGN_OR_RETURN(uint64_t owned, RelationTable(t_).RemoveAllOf(txn, atom.atom_id()));
   for (MDB_dbi dbi : t_.atom_owned()) {
     HT_ASSIGN_OR_RETURN(uint64_t n, txn.DelPrefix(dbi, id_key));
@@ -291,6 +531,19 @@ Result<std::vector<AtomRecord>> AtomTable::TopByReferences(Txn& txn, size_t n) c
       return Status::DataLoss("atoms_by_refcount: dangling atom " + std::to_string(atom_id));
     out.push_back(std::move(*atom));
     HT_ASSIGN_OR_RETURN(valid, cursor->Prev());
+  }
+  // Atoms with one reference are not indexed: the rest come from "atoms",
+  // newest first as in the index.
+  auto scan = txn.OpenCursor(t_.atoms);
+  valid = false;
+  if (out.size() < n) {
+    HT_ASSIGN_OR_RETURN(valid, scan->Last());
+  }
+  while (valid && out.size() < n) {
+    HT_ASSIGN_OR_RETURN(AtomRecord atom,
+                        ParseRecord<AtomRecord>(scan->value(), "atoms", ReadBe64(scan->key())));
+    if (atom.is_active() && atom.reference_count() == 1) out.push_back(std::move(atom));
+    HT_ASSIGN_OR_RETURN(valid, scan->Prev());
   }
   return out;
 }

@@ -1,13 +1,27 @@
 // AtomTable: the atom rows and everything that must change with them in the
-// same transaction: content chunks, the unique ContentHash -> AtomId index,
-// the reference-count index, the inactive set and the per-modality dedup
-// counters. Callers never touch those tables directly, so they stay in step.
+// same transaction: content chunks, the unique ContentHash -> AtomId index
+// ("atom_hash" by 8-byte prefix, "atom_hash_collisions" for the rare atom
+// whose prefix is taken), the reference-count index (atoms with two or more
+// references), the inactive set, the per-modality dedup counters, and the
+// child lists of composite atoms with their children's container sets.
+// Callers never touch those tables directly, so they stay in step.
+//
+// Composite atoms (documents, paragraphs) list their children in
+// "atom_children" (one row per composite; ordinal = position) instead of
+// storing 'contains' edge rows; their content is the stored header followed
+// by each child's 32-byte content hash, rebuilt on read. Each listed child
+// records its distinct parents (AtomRecord.containers, inline up to
+// kInlineContainers, then "atom_containers") and how many list entries
+// hold it (listed_references). A released composite (inactive) keeps its
+// children's hashes in its list, so its content still reads, but lists no
+// children: its edges and their references are gone.
 //
 // Thread-safety: stateless apart from the table handles; every method works
 // inside the transaction it is given.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -34,6 +48,20 @@ struct CounterDelta {
   int64_t documents = 0;
   int64_t document_bytes = 0;
   int64_t compressed_away_bytes = 0;
+};
+
+// Parents kept in the child's record before "atom_containers" is used.
+inline constexpr size_t kInlineContainers = 16;
+
+// One entry of a composite's child list.
+struct ListedChild {
+  uint64_t atom_id = 0;
+  std::string edge_metadata;  // JSON object text, or empty
+};
+
+struct ChildListing {
+  std::vector<ListedChild> children;
+  int64_t created_at_us = 0;  // when the list was written
 };
 
 class AtomTable {
@@ -82,6 +110,35 @@ class AtomTable {
   // is_active, created_at/updated_at now_us and the content shape on *atom.
   Status InsertNew(WriteTxn& txn, AtomRecord* atom, std::string_view content, int64_t now_us,
                    const EncodedPayload* encoded = nullptr);
+  // Insert of a new composite atom holding its first reference: content is
+  // header followed by the 32-byte hashes of `children` children (the atom's
+  // content_hash is over that whole content; only the header is stored).
+  // The children are listed afterwards with PutChildren.
+  Status InsertComposite(WriteTxn& txn, AtomRecord* atom, std::string_view header,
+                         size_t children, int64_t now_us);
+  // Writes parent's child list (replacing a released one). REQUIRES: parent
+  // is a composite (content_lists_children), every child exists, and the
+  // caller added one listed edge per entry to each child (AddListedEdge).
+  Status PutChildren(WriteTxn& txn, uint64_t parent, const ChildListing& listing);
+  // parent's listed children; nullopt when it is not a composite or its
+  // list was released.
+  Result<std::optional<ChildListing>> Children(Txn& txn, uint64_t parent) const;
+  // Releases parent's list: it keeps only the children's hashes (for its
+  // content) and the listing is returned for the caller to drop the
+  // children's references and listed edges.
+  Result<ChildListing> ReleaseChildren(WriteTxn& txn, uint64_t parent);
+
+  // Records one more list entry of parent holding *child (its container set
+  // gains parent). Changes *child (and "atom_containers"); the caller then
+  // writes *child with Update (or Insert for a new atom).
+  Status AddListedEdge(WriteTxn& txn, AtomRecord* child, uint64_t parent);
+  // The reverse of `edges` AddListedEdge calls of parent.
+  Status RemoveListedEdges(WriteTxn& txn, AtomRecord* child, uint64_t parent, uint64_t edges);
+  // Calls visit(parent) for child's distinct parents >= from, ascending,
+  // until it returns false.
+  Status ForEachContainer(Txn& txn, const AtomRecord& child, uint64_t from,
+                          const std::function<bool(uint64_t)>& visit) const;
+
   // Rewrites an atom whose reference_count, is_active or fields changed.
   // REQUIRES: before is the stored record, after.atom_id == before.atom_id,
   // and after keeps the payload fields (codec, sizes) of before. A
@@ -113,6 +170,17 @@ class AtomTable {
   static CounterDelta Contribution(const AtomRecord& atom);
   void Account(const std::string& modality, const CounterDelta& minus, const CounterDelta& plus);
   static std::string RefKey(const AtomRecord& atom);
+  static bool InRefIndex(const AtomRecord& atom) {
+    return atom.is_active() && atom.reference_count() >= 2;
+  }
+  // The children's 32-byte hashes in list order (a released list keeps them).
+  Result<std::string> ChildHashes(Txn& txn, uint64_t parent) const;
+  Status IndexHash(WriteTxn& txn, const AtomRecord& atom);
+  Status UnindexHash(WriteTxn& txn, const AtomRecord& atom);
+  Status PutRefIndex(WriteTxn& txn, const AtomRecord& atom);
+  Status DelRefIndex(WriteTxn& txn, const AtomRecord& atom);
+  Status Store(WriteTxn& txn, AtomRecord atom, std::string_view stored_content,
+               const EncodedPayload& encoded);
 
   const Tables& t_;
   IdTable<AtomRecord> records_;

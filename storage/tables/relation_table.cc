@@ -1,6 +1,8 @@
 #include "storage/tables/relation_table.h"
 
 #include <algorithm>
+#include <map>
+#include <optional>
 
 #include "storage/key_codec.h"
 
@@ -83,6 +85,142 @@ Result<bool> RelationTable::Delete(WriteTxn& txn, const Edge& edge) {
   return found;
 }
 
+namespace {
+
+constexpr std::string_view kContainsSection("contains\0", 9);
+
+// The 'contains' edges of composite child lists ("atom_children") around
+// atom_id, as Scan presents them: in key-suffix order, after `after`.
+class ListedEdges {
+ public:
+  ListedEdges(Txn& txn, const Tables& tables, Direction direction, uint64_t atom_id,
+              std::string_view after)
+      : txn_(txn), atoms_(tables), direction_(direction), atom_id_(atom_id), after_(after) {}
+
+  // Loads what the first Next needs.
+  Status Start() {
+    if (!after_.empty() && after_ > kContainsSection &&
+        after_.substr(0, kContainsSection.size()) != kContainsSection) {
+      return Status::Ok();  // past every 'contains' suffix
+    }
+    const bool in_section = after_.substr(0, kContainsSection.size()) == kContainsSection &&
+                            after_.size() == kContainsSection.size() + 16;
+    if (direction_ == Direction::kChildren) {
+      HT_ASSIGN_OR_RETURN(auto listing, atoms_.Children(txn_, atom_id_));
+      if (!listing) return Status::Ok();
+      listing_ = std::move(*listing);
+      if (in_section) next_ = ReadBe64(after_.substr(kContainsSection.size()));
+      return Advance();
+    }
+    HT_ASSIGN_OR_RETURN(auto child, atoms_.Get(txn_, atom_id_));
+    if (!child || child->listed_references() == 0) return Status::Ok();
+    child_ = std::move(*child);
+    if (in_section) from_ = ReadBe64(after_.substr(kContainsSection.size()));
+    return Advance();
+  }
+
+  bool has_edge() const { return has_; }
+  const Edge& edge() const { return edge_; }
+  const std::string& suffix() const { return suffix_; }
+
+  // Moves to the next edge (has_edge() false at the end).
+  Status Advance() {
+    has_ = false;
+    if (direction_ == Direction::kChildren) {
+      while (next_ < listing_.children.size()) {
+        const uint64_t k = next_++;
+        const ListedChild& child = listing_.children[k];
+        SetEdge(atom_id_, child.atom_id, k, child.edge_metadata, listing_.created_at_us);
+        if (suffix_ > after_) return Status::Ok();
+      }
+      has_ = false;
+      return Status::Ok();
+    }
+    while (true) {
+      while (pending_ < ordinals_.size()) {
+        const uint64_t k = ordinals_[pending_++];
+        const ListedChild& entry = parent_listing_.children[k];
+        SetEdge(parent_, atom_id_, k, entry.edge_metadata, parent_listing_.created_at_us);
+        if (suffix_ > after_) return Status::Ok();
+      }
+      has_ = false;
+      if (batch_next_ == batch_.size()) {
+        if (done_) return Status::Ok();
+        batch_.clear();
+        batch_next_ = 0;
+        HT_RETURN_IF_ERROR(atoms_.ForEachContainer(txn_, child_, from_, [&](uint64_t parent) {
+          batch_.push_back(parent);
+          return batch_.size() < kBatch;
+        }));
+        if (batch_.size() < kBatch) done_ = true;
+        if (batch_.empty()) return Status::Ok();
+        from_ = batch_.back() + 1;
+      }
+      parent_ = batch_[batch_next_++];
+      HT_ASSIGN_OR_RETURN(auto listing, atoms_.Children(txn_, parent_));
+      if (!listing) {
+        return Status::DataLoss("atom " + std::to_string(atom_id_) + " records container " +
+                                std::to_string(parent_) + ", which lists no children");
+      }
+      parent_listing_ = std::move(*listing);
+      ordinals_.clear();
+      pending_ = 0;
+      for (size_t k = 0; k < parent_listing_.children.size(); ++k) {
+        if (parent_listing_.children[k].atom_id == atom_id_) ordinals_.push_back(k);
+      }
+      if (ordinals_.empty()) {
+        return Status::DataLoss("atom " + std::to_string(atom_id_) + " records container " +
+                                std::to_string(parent_) + ", which does not list it");
+      }
+    }
+  }
+
+ private:
+  static constexpr size_t kBatch = 64;
+
+  void SetEdge(uint64_t source, uint64_t target, uint64_t ordinal, const std::string& metadata,
+               int64_t created_at_us) {
+    edge_ = Edge{};
+    edge_.source = source;
+    edge_.target = target;
+    edge_.type = std::string(kContains);
+    edge_.ordinal = ordinal;
+    edge_.record.set_weight(1.0);
+    edge_.record.set_metadata(metadata);
+    edge_.record.set_created_at_us(created_at_us);
+    const std::string key = direction_ == Direction::kChildren
+                                ? RelationTable::ForwardKey(source, kContains, ordinal, target)
+                                : RelationTable::ReverseKey(source, kContains, ordinal, target);
+    suffix_ = key.substr(8);
+    has_ = true;
+  }
+
+  Txn& txn_;
+  AtomTable atoms_;
+  const Direction direction_;
+  const uint64_t atom_id_;
+  const std::string after_;
+  bool has_ = false;
+  Edge edge_;
+  std::string suffix_;
+  // Children.
+  ChildListing listing_;
+  size_t next_ = 0;
+  // Parents: the child's record, containers in batches, the current
+  // parent's list and the positions that hold the child.
+  AtomRecord child_;
+  uint64_t from_ = 0;
+  std::vector<uint64_t> batch_;
+  size_t batch_next_ = 0;
+  bool done_ = false;
+  uint64_t parent_ = 0;
+  ChildListing parent_listing_;
+  std::vector<uint64_t> ordinals_;
+  size_t pending_ = 0;
+};
+
+}  // namespace
+
 Status RelationTable::Scan(
     Txn& txn, Direction direction, uint64_t atom_id, std::string_view type, std::string_view after,
     const std::function<bool(const Edge&, std::string_view suffix)>& visit) const {
@@ -96,7 +234,20 @@ Status RelationTable::Scan(
   if (valid && !after.empty() && cursor->key() == start) {
     HT_ASSIGN_OR_RETURN(valid, cursor->Next());
   }
-  while (valid && cursor->key().substr(0, prefix.size()) == prefix) {
+  std::optional<ListedEdges> listed;
+  if (type.empty() || type == kContains) {
+    listed.emplace(txn, t_, direction, atom_id, after);
+    HT_RETURN_IF_ERROR(listed->Start());
+  }
+  while (true) {
+    const bool row = valid && cursor->key().substr(0, prefix.size()) == prefix;
+    const bool list = listed && listed->has_edge();
+    if (!row && !list) break;
+    if (list && (!row || listed->suffix() < cursor->key().substr(8))) {
+      if (!visit(listed->edge(), listed->suffix())) break;
+      HT_RETURN_IF_ERROR(listed->Advance());
+      continue;
+    }
     auto edge = ParseKey(direction, cursor->key());
     if (!edge)
       return Status::DataLoss("atom relations of atom " + std::to_string(atom_id) +
@@ -132,17 +283,28 @@ Status RelationTable::Scan(
 Result<Containers> RelationTable::ContainersOf(Txn& txn, uint64_t atom_id,
                                                uint64_t max_edges) const {
   constexpr size_t kMaxVisited = 1000;
-  // The distinct sources of the 'contains' edges into `id`, in key order;
-  // counts the edges into *edges (up to limit) when it is set.
+  AtomTable atoms(t_);
+  // The distinct sources of the 'contains' edges into `id` (listed parents
+  // and edge rows), ascending; counts the edges into *edges (up to limit)
+  // when it is set.
   auto parents_of = [&](uint64_t id, uint64_t limit, uint64_t* edges,
                         bool* more) -> Result<std::vector<uint64_t>> {
     std::vector<uint64_t> sources;
+    uint64_t seen = 0;
+    HT_ASSIGN_OR_RETURN(auto record, atoms.Get(txn, id));
+    if (record && record->listed_references() > 0) {
+      seen = std::min<uint64_t>(record->listed_references(), limit);
+      if (record->listed_references() > limit && more != nullptr) *more = true;
+      HT_RETURN_IF_ERROR(atoms.ForEachContainer(txn, *record, 0, [&](uint64_t parent) {
+        sources.push_back(parent);
+        return sources.size() < kMaxVisited;
+      }));
+    }
     const std::string prefix = TypePrefix(id, kContains);
     auto cursor = txn.OpenCursor(t_.atom_relations_reverse);
     HT_ASSIGN_OR_RETURN(bool valid, cursor->Seek(prefix));
-    uint64_t seen = 0;
     while (valid && cursor->key().substr(0, prefix.size()) == prefix) {
-      if (seen == limit) {
+      if (seen >= limit) {
         if (more != nullptr) *more = true;
         break;
       }
@@ -150,9 +312,11 @@ Result<Containers> RelationTable::ContainersOf(Txn& txn, uint64_t atom_id,
       if (!edge)
         return Status::DataLoss("atom relations of atom " + std::to_string(id) + ": malformed key");
       ++seen;
-      if (sources.empty() || sources.back() != edge->source) sources.push_back(edge->source);
+      sources.push_back(edge->source);
       HT_ASSIGN_OR_RETURN(valid, cursor->Next());
     }
+    std::sort(sources.begin(), sources.end());
+    sources.erase(std::unique(sources.begin(), sources.end()), sources.end());
     if (edges != nullptr) *edges = seen;
     return sources;
   };
@@ -226,7 +390,7 @@ Result<uint64_t> RelationTable::RemoveAllOf(WriteTxn& txn, uint64_t atom_id) {
 }
 
 Status AcquireReference(WriteTxn& txn, AtomTable& atoms, uint64_t atom_id, int64_t now_us,
-                        AtomRecord* after_out) {
+                        AtomRecord* after_out, uint64_t container) {
   HT_ASSIGN_OR_RETURN(auto before, atoms.Get(txn, atom_id));
   if (!before)
     return Status::NotFound("atom_id: atom " + std::to_string(atom_id) + " does not exist");
@@ -234,6 +398,7 @@ Status AcquireReference(WriteTxn& txn, AtomTable& atoms, uint64_t atom_id, int64
   after.set_reference_count(after.is_active() ? after.reference_count() + 1 : 1);
   after.set_is_active(true);
   after.set_updated_at_us(now_us);
+  if (container != 0) HT_RETURN_IF_ERROR(atoms.AddListedEdge(txn, &after, container));
   HT_RETURN_IF_ERROR(atoms.Update(txn, *before, after));
   if (after_out != nullptr) *after_out = std::move(after);
   return Status::Ok();
@@ -291,20 +456,27 @@ Status CheckNotContained(Txn& txn, const RelationTable& relations, const AtomRec
 Status ReleaseReference(WriteTxn& txn, AtomTable& atoms, RelationTable& relations, uint64_t atom_id,
                         bool drop_all, int64_t now_us, AtomRecord* after_out,
                         uint64_t* deactivated) {
-  // (atom, drop_all) pairs still to release; an explicit stack keeps deep
-  // 'contains' chains off the call stack.
-  std::vector<std::pair<uint64_t, bool>> pending{{atom_id, drop_all}};
+  // What is still to release; an explicit stack keeps deep 'contains'
+  // chains off the call stack.
+  struct Pending {
+    uint64_t atom_id;
+    bool all;            // the caller's delete: every reference
+    uint64_t container;  // != 0: `edges` entries of this composite's list held it
+    uint64_t edges;      // references to drop (1 for the caller or an edge row)
+  };
+  std::vector<Pending> pending{{atom_id, drop_all, 0, 1}};
   bool first = true;
   while (!pending.empty()) {
-    const auto [id, all] = pending.back();
+    const Pending item = pending.back();
     pending.pop_back();
+    const uint64_t id = item.atom_id;
     HT_ASSIGN_OR_RETURN(auto before, atoms.Get(txn, id));
     if (!before) {
       if (first) return Status::NotFound("atom_id: atom " + std::to_string(id) + " does not exist");
       return Status::DataLoss("a 'contains' edge points at missing atom " + std::to_string(id));
     }
     if (!before->is_active()) {
-      if (first && !all) {
+      if (first && !item.all) {
         return Status::FailedPrecondition("atom_id: atom " + std::to_string(id) +
                                           " is inactive and holds no references");
       }
@@ -314,9 +486,13 @@ Status ReleaseReference(WriteTxn& txn, AtomTable& atoms, RelationTable& relation
     }
     // Only the caller's own reference may go: the references of 'contains'
     // edges are released by removing the edges (below, for a container).
-    if (first) HT_RETURN_IF_ERROR(CheckNotContained(txn, relations, *before, all));
+    if (first) HT_RETURN_IF_ERROR(CheckNotContained(txn, relations, *before, item.all));
     AtomRecord after = *before;
-    after.set_reference_count(all ? 0 : std::max<int64_t>(0, before->reference_count() - 1));
+    if (item.container != 0) {
+      HT_RETURN_IF_ERROR(atoms.RemoveListedEdges(txn, &after, item.container, item.edges));
+    }
+    const int64_t drop = static_cast<int64_t>(item.edges);
+    after.set_reference_count(item.all ? 0 : std::max<int64_t>(0, before->reference_count() - drop));
     after.set_is_active(after.reference_count() > 0);
     after.set_updated_at_us(now_us);
     HT_RETURN_IF_ERROR(atoms.Update(txn, *before, after));
@@ -324,6 +500,12 @@ Status ReleaseReference(WriteTxn& txn, AtomTable& atoms, RelationTable& relation
     first = false;
     if (after.is_active()) continue;
     if (deactivated != nullptr) ++*deactivated;
+    if (after.content_lists_children()) {
+      HT_ASSIGN_OR_RETURN(ChildListing listing, atoms.ReleaseChildren(txn, id));
+      std::map<uint64_t, uint64_t> entries;  // child -> list entries holding it
+      for (const ListedChild& child : listing.children) ++entries[child.atom_id];
+      for (const auto& [child, n] : entries) pending.push_back({child, false, id, n});
+    }
     std::vector<Edge> held;
     HT_RETURN_IF_ERROR(relations.Scan(txn, Direction::kChildren, id, kContains, "",
                                       [&](const Edge& edge, std::string_view) {
@@ -332,7 +514,7 @@ Status ReleaseReference(WriteTxn& txn, AtomTable& atoms, RelationTable& relation
                                       }));
     for (const Edge& edge : held) {
       HT_RETURN_IF_ERROR(relations.Delete(txn, edge).status());
-      pending.emplace_back(edge.target, false);
+      pending.push_back({edge.target, false, 0, 1});
     }
   }
   return Status::Ok();

@@ -1,6 +1,11 @@
 // RelationTable: the atom relation graph (the design document's
 // AtomRelation), a many-to-many self relation of atoms with typed, ordered,
-// weighted edges. Every edge is stored twice, in the same transaction:
+// weighted edges. The 'contains' edges of composite atoms (documents and
+// paragraphs) are their child lists (AtomTable, "atom_children"): Scan and
+// ContainersOf present them as edges among the rows below (weight 1, the
+// list's creation time, the entry's edge metadata), and ReleaseReference
+// releases them with their composite. Every other edge is stored twice, in
+// the same transaction:
 //   "atom_relations"          be64(source) type 0x00 be64(ordinal) be64(target) -> RelationRecord
 //   "atom_relations_reverse"  be64(target) type 0x00 be64(source) be64(ordinal) -> ""
 // so that children (by source) and parents (by target) are both one prefix
@@ -98,9 +103,11 @@ class RelationTable {
 };
 
 // Adds one reference to atom_id; an inactive atom becomes active with one
-// reference. NotFound when the atom does not exist.
+// reference. container != 0: the reference is held by one more entry of
+// that composite's child list (AtomTable::AddListedEdge). NotFound when the
+// atom does not exist.
 Status AcquireReference(WriteTxn& txn, AtomTable& atoms, uint64_t atom_id, int64_t now_us,
-                        AtomRecord* after = nullptr);
+                        AtomRecord* after = nullptr, uint64_t container = 0);
 
 // Drops one reference of atom_id (all of them when drop_all). When the count
 // reaches zero the atom becomes inactive and its outgoing 'contains' edges are

@@ -91,7 +91,9 @@ TEST_CASE("the document graph is visible through ListRelations and traversal",
   traverse.set_max_depth(2);
   v1::TraverseRelationsResponse tree;
   REQUIRE(daemon.client().TraverseRelations(traverse, &tree).ok());
-  CHECK(tree.nodes_size() == 1 + 3 + 3);  // root, 2 paragraphs + separator, 3 sentences
+  // root; 2 paragraphs and a separator; the 2 sentences of "A. B." ("C." is
+  // a one-sentence paragraph, a leaf).
+  CHECK(tree.nodes_size() == 1 + 3 + 2);
   CHECK(tree.nodes(tree.nodes_size() - 1).depth() == 2);
 
   // User-defined edges between the sentences.
@@ -118,6 +120,112 @@ TEST_CASE("the document graph is visible through ListRelations and traversal",
   grpc::Status bad = daemon.client().AddRelations(add, &added);
   CHECK(bad.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
   CHECK(bad.error_message().find("relations[0].relation_type") != std::string::npos);
+}
+
+namespace {
+
+std::vector<v1::Relation> Relations(Client& client, uint64_t atom_id, v1::RelationDirection direction,
+                                    const std::string& type) {
+  v1::ListRelationsRequest list;
+  list.set_atom_id(atom_id);
+  list.set_direction(direction);
+  list.set_relation_type(type);
+  list.set_page_size(1);  // every edge on its own page: the page tokens are exercised
+  std::vector<v1::Relation> edges;
+  REQUIRE(client
+              .ListRelations(list,
+                             [&](const v1::Relation& r) {
+                               edges.push_back(r);
+                               return true;
+                             })
+              .ok());
+  return edges;
+}
+
+}  // namespace
+
+TEST_CASE("a shared sentence lists every containing paragraph and loses them as documents go",
+          "[documents][relations]") {
+  Daemon daemon;
+  Client& client = daemon.client();
+  v1::IngestDocumentResponse doc1, doc2;
+  REQUIRE(client.IngestDocument(DocumentHeader("text"), "Shared one. Own one.\n", &doc1).ok());
+  REQUIRE(client
+              .IngestDocument(DocumentHeader("text"),
+                              "Shared one. Own two.\n\nShared one. Own one.\n", &doc2)
+              .ok());
+  const auto top1 = Relations(client, doc1.document_id(), v1::CHILDREN, "contains");
+  const auto top2 = Relations(client, doc2.document_id(), v1::CHILDREN, "contains");
+  REQUIRE(top1.size() == 1);
+  REQUIRE(top2.size() == 3);
+  const uint64_t p1 = top1[0].target_atom_id();
+  const uint64_t p2 = top2[0].target_atom_id();
+  CHECK(top2[2].target_atom_id() == p1);  // the same paragraph text is one atom
+  CHECK(top2[2].ordinal() == 2);
+  const auto sentences = Relations(client, p1, v1::CHILDREN, "");
+  REQUIRE(sentences.size() == 2);
+  const uint64_t shared = sentences[0].target_atom_id();
+  CHECK(Relations(client, p2, v1::CHILDREN, "contains")[0].target_atom_id() == shared);
+
+  // A composite's content is its manifest: the header and its children's
+  // hashes, whose SHA-256 is its content hash.
+  v1::Atom paragraph;
+  REQUIRE(client.GetAtom(p1, true, &paragraph).ok());
+  CHECK(paragraph.content().rfind("hartonomous-composite/1 paragraph\n", 0) == 0);
+  CHECK(paragraph.content().size() == 34 + 2 * 32);
+  CHECK(Sha256Hex(paragraph.content()) == paragraph.content_hash());
+  CHECK(paragraph.reference_count() == 2);
+
+  // A user-made 'contains' edge into the sentence sorts among the listed ones.
+  v1::IngestAtomResponse holder;
+  REQUIRE(client.IngestAtom(TextAtom("a user collection"), &holder).ok());
+  v1::AddRelationsRequest add;
+  auto* r = add.add_relations();
+  r->set_source_atom_id(holder.atom_id());
+  r->set_target_atom_id(shared);
+  r->set_relation_type("contains");
+  r->set_weight(1);
+  v1::AddRelationsResponse added;
+  REQUIRE(client.AddRelations(add, &added).ok());
+  auto parents = Relations(client, shared, v1::PARENTS, "contains");
+  REQUIRE(parents.size() == 3);
+  CHECK(parents[0].source_atom_id() == std::min(p1, p2));
+  CHECK(parents[1].source_atom_id() == std::max(p1, p2));
+  CHECK(parents[2].source_atom_id() == holder.atom_id());
+  v1::Atom sentence;
+  REQUIRE(client.GetAtom(shared, false, &sentence).ok());
+  CHECK(sentence.reference_count() == 3);
+
+  // Held by its containers: deleting the sentence is refused, naming them.
+  grpc::Status refused = client.DeleteAtom(shared, &sentence);
+  CHECK(refused.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(refused.error_message().find(std::to_string(p1)) != std::string::npos);
+
+  // Deleting both documents releases the paragraphs and their hold on the
+  // sentence; the user's edge still holds it.
+  v1::DeleteDocumentResponse deleted;
+  REQUIRE(client.DeleteDocument(doc1.document_id(), &deleted).ok());
+  CHECK(Relations(client, shared, v1::PARENTS, "contains").size() == 3);  // p1 still in doc2
+  REQUIRE(client.DeleteDocument(doc2.document_id(), &deleted).ok());
+  parents = Relations(client, shared, v1::PARENTS, "");
+  REQUIRE(parents.size() == 1);
+  CHECK(parents[0].source_atom_id() == holder.atom_id());
+  REQUIRE(client.GetAtom(shared, false, &sentence).ok());
+  CHECK(sentence.is_active());
+  CHECK(sentence.reference_count() == 1);
+  REQUIRE(client.GetAtom(p1, true, &paragraph).ok());
+  CHECK_FALSE(paragraph.is_active());
+  CHECK(Relations(client, p1, v1::CHILDREN, "").empty());
+  // The released paragraph's content still reads as its manifest.
+  CHECK(Sha256Hex(paragraph.content()) == paragraph.content_hash());
+
+  // Ingesting it again revives the paragraph and lists its sentences again.
+  REQUIRE(client.IngestDocument(DocumentHeader("text"), "Shared one. Own one.\n", &doc1).ok());
+  CHECK(Relations(client, p1, v1::CHILDREN, "contains").size() == 2);
+  std::string back;
+  v1::DocumentDescription description;
+  REQUIRE(client.GetDocument(doc1.document_id(), false, &description, &back).ok());
+  CHECK(back == "Shared one. Own one.\n");
 }
 
 TEST_CASE("bad content is INVALID_ARGUMENT and stores nothing", "[documents]") {

@@ -26,6 +26,7 @@ struct Node {
   Part* part = nullptr;
   Sha256Digest hash{};
   std::vector<size_t> children;
+  size_t header_size = 0;  // composites: the content before the child hashes
 };
 
 std::string HashBytes(const Sha256Digest& d) {
@@ -45,6 +46,7 @@ size_t AddNode(Part& part, std::vector<Node>* nodes) {
   node.part = &part;
   if (part.composite) {
     part.content = std::string(DocumentEngine::kCompositeMagic) + part.subtype + "\n";
+    node.header_size = part.content.size();
     part.content.reserve(part.content.size() + sizeof(Sha256Digest) * part.children.size());
     node.children.reserve(part.children.size());
     for (Part& child : part.children) {
@@ -99,8 +101,9 @@ Result<DocumentSummary> DocumentEngine::Ingest(DocumentInput input) {
   root.subtype = "document";
   root.composite = true;
   root.content = std::string(kManifestMagic) + d.info.dump() + "\n";
-  for (size_t c : top) root.content += HashBytes(nodes[c].hash);
   Node root_node;
+  root_node.header_size = root.content.size();
+  for (size_t c : top) root.content += HashBytes(nodes[c].hash);
   root_node.part = &root;
   root_node.hash = Sha256(root.content);
   root_node.children = std::move(top);
@@ -121,10 +124,13 @@ Result<DocumentSummary> DocumentEngine::Ingest(DocumentInput input) {
   auto write = [&](storage::WriteTxn& txn) -> Status {
     summary = DocumentSummary{};
     AtomTable atoms(tables_);
-    RelationTable relations(tables_);
     storage::Sequence ids(txn, tables_.sequences, "atom_id");
     AtomRecord root_after;
-    std::function<Result<uint64_t>(size_t)> put = [&](size_t i) -> Result<uint64_t> {
+    // Stores (or takes one more reference on) node i, held by the list of
+    // `container` (0 for the root); a new or revived composite lists its
+    // children.
+    std::function<Result<uint64_t>(size_t, uint64_t)> put = [&](size_t i,
+                                                                 uint64_t container) -> Result<uint64_t> {
       const Node& n = nodes[i];
       const Part& part = *n.part;
       const bool is_root = i == root_index;
@@ -140,7 +146,7 @@ Result<DocumentSummary> DocumentEngine::Ingest(DocumentInput input) {
         // them back and takes them again.
         link = part.composite && !before->is_active();
         AtomRecord after;
-        HT_RETURN_IF_ERROR(storage::AcquireReference(txn, atoms, id, now, &after));
+        HT_RETURN_IF_ERROR(storage::AcquireReference(txn, atoms, id, now, &after, container));
         if (is_root) root_after = after;
         ++summary.atoms_reused;
       } else {
@@ -156,31 +162,35 @@ Result<DocumentSummary> DocumentEngine::Ingest(DocumentInput input) {
           rec.set_source_type(input.source_type);
           rec.set_document_bytes(document_size);
         }
-        HT_RETURN_IF_ERROR(atoms.InsertNew(txn, &rec, part.content, now));
+        if (container != 0) HT_RETURN_IF_ERROR(atoms.AddListedEdge(txn, &rec, container));
+        if (part.composite) {
+          HT_RETURN_IF_ERROR(atoms.InsertComposite(
+              txn, &rec, std::string_view(part.content).substr(0, n.header_size),
+              n.children.size(), now));
+          summary.bytes_stored += n.header_size;
+        } else {
+          HT_RETURN_IF_ERROR(atoms.InsertNew(txn, &rec, part.content, now));
+          summary.bytes_stored += part.content.size();
+        }
         if (is_root) {
           root_after = rec;
           summary.created = true;
         }
         ++summary.atoms_created;
-        summary.bytes_stored += part.content.size();
       }
       if (link) {
-        for (size_t k = 0; k < n.children.size(); ++k) {
-          HT_ASSIGN_OR_RETURN(uint64_t child, put(n.children[k]));
-          Edge edge;
-          edge.source = id;
-          edge.target = child;
-          edge.type = std::string(storage::kContains);
-          edge.ordinal = k;
-          edge.record.set_weight(1.0);
-          edge.record.set_metadata(nodes[n.children[k]].part->edge_metadata);
-          edge.record.set_created_at_us(now);
-          HT_RETURN_IF_ERROR(relations.Put(txn, edge).status());
+        storage::ChildListing listing;
+        listing.created_at_us = now;
+        listing.children.reserve(n.children.size());
+        for (size_t c : n.children) {
+          HT_ASSIGN_OR_RETURN(uint64_t child, put(c, id));
+          listing.children.push_back({child, nodes[c].part->edge_metadata});
         }
+        HT_RETURN_IF_ERROR(atoms.PutChildren(txn, id, listing));
       }
       return id;
     };
-    HT_ASSIGN_OR_RETURN(summary.document_id, put(root_index));
+    HT_ASSIGN_OR_RETURN(summary.document_id, put(root_index, 0));
     summary.reference_count = root_after.reference_count();
     HT_RETURN_IF_ERROR(ids.Flush());
     return atoms.FlushCounters(txn);
@@ -198,15 +208,38 @@ Result<DocumentContent> DocumentEngine::Get(uint64_t document_id, bool decoded) 
   storage::ReadTxn txn(env_);
   HT_RETURN_IF_ERROR(txn.status());
   AtomTable atoms(tables_);
-  RelationTable relations(tables_);
   HT_ASSIGN_OR_RETURN(AtomRecord root, RequireRoot(txn, atoms, document_id,
                                                    "was deleted (the document is inactive)"));
-  std::string manifest;
-  HT_RETURN_IF_ERROR(atoms.ReadContent(txn, root, &manifest));
-  const std::string_view m(manifest);
   auto corrupt = [&](const std::string& what) {
     return Status::DataLoss("document " + std::to_string(document_id) + ": " + what);
   };
+  // A composite's children in order, checked against its content hash (the
+  // hash covers the header and every child's hash, so a wrong, missing or
+  // reordered child does not match). *content receives the composite's
+  // content.
+  auto children = [&](const AtomRecord& composite,
+                      std::string* content) -> Result<std::vector<AtomRecord>> {
+    const std::string id = std::to_string(composite.atom_id());
+    if (!composite.content_lists_children()) return corrupt("atom " + id + " lists no children");
+    HT_RETURN_IF_ERROR(atoms.ReadContent(txn, composite, content));
+    if (HashBytes(Sha256(*content)) != composite.content_hash()) {
+      return corrupt("atom " + id + "'s children do not match its content hash");
+    }
+    HT_ASSIGN_OR_RETURN(auto listing, atoms.Children(txn, composite.atom_id()));
+    if (!listing) return corrupt("atom " + id + " lists no children");
+    std::vector<AtomRecord> kids;
+    kids.reserve(listing->children.size());
+    for (const storage::ListedChild& child : listing->children) {
+      HT_ASSIGN_OR_RETURN(auto rec, atoms.Get(txn, child.atom_id));
+      if (!rec) return corrupt("part atom " + std::to_string(child.atom_id) + " is missing");
+      kids.push_back(std::move(*rec));
+    }
+    return kids;
+  };
+
+  std::string manifest;
+  HT_ASSIGN_OR_RETURN(auto top, children(root, &manifest));
+  const std::string_view m(manifest);
   if (m.substr(0, kManifestMagic.size()) != kManifestMagic)
     return corrupt("manifest header is missing");
   const size_t info_end = m.find('\n', kManifestMagic.size());
@@ -221,62 +254,25 @@ Result<DocumentContent> DocumentEngine::Get(uint64_t document_id, bool decoded) 
   }
   out.format = out.info["format"].get<std::string>();
 
-  // Children of a composite in ordinal order, checked against its manifest.
-  auto children = [&](uint64_t atom_id,
-                      std::string_view hash_lines) -> Result<std::vector<AtomRecord>> {
-    std::vector<AtomRecord> kids;
-    Status failure;
-    HT_RETURN_IF_ERROR(relations.Scan(
-        txn, Direction::kChildren, atom_id, storage::kContains, "",
-        [&](const Edge& edge, std::string_view) {
-          auto rec = atoms.Get(txn, edge.target);
-          if (!rec.ok()) {
-            failure = rec.status();
-            return false;
-          }
-          if (!*rec) {
-            failure = corrupt("part atom " + std::to_string(edge.target) + " is missing");
-            return false;
-          }
-          kids.push_back(std::move(**rec));
-          return true;
-        }));
-    HT_RETURN_IF_ERROR(failure);
-    if (hash_lines.size() != kids.size() * 32) {
-      return corrupt("atom " + std::to_string(atom_id) + " has " + std::to_string(kids.size()) +
-                     " 'contains' edges but its manifest lists " +
-                     std::to_string(hash_lines.size() / 32) + " parts");
-    }
-    for (size_t k = 0; k < kids.size(); ++k) {
-      if (hash_lines.substr(k * 32, 32) != kids[k].content_hash()) {
-        return corrupt("part " + std::to_string(k) + " of atom " + std::to_string(atom_id) +
-                       " does not match the manifest");
-      }
-    }
-    return kids;
-  };
-
-  HT_ASSIGN_OR_RETURN(auto top, children(document_id, m.substr(info_end + 1)));
   std::vector<std::string> subtypes, contents;
   subtypes.reserve(top.size());
   contents.reserve(top.size());
   for (const AtomRecord& part : top) {
     std::string content;
-    HT_RETURN_IF_ERROR(atoms.ReadContent(txn, part, &content));
-    if (IsDocumentNode(part.subtype())) {
-      const std::string_view c(content);
-      const size_t nl = c.find('\n');
-      if (c.substr(0, kCompositeMagic.size()) != kCompositeMagic || nl == std::string_view::npos) {
+    if (part.content_lists_children()) {
+      // A paragraph: its sentences, concatenated.
+      HT_ASSIGN_OR_RETURN(auto leaves, children(part, &content));
+      if (content.substr(0, kCompositeMagic.size()) != kCompositeMagic) {
         return corrupt("composite part " + std::to_string(part.atom_id()) + " has no manifest");
       }
-      HT_ASSIGN_OR_RETURN(auto leaves, children(part.atom_id(), c.substr(nl + 1)));
-      std::string flat;
+      content.clear();
       std::string piece;
       for (const AtomRecord& leaf : leaves) {
         HT_RETURN_IF_ERROR(atoms.ReadContent(txn, leaf, &piece));
-        flat += piece;
+        content += piece;
       }
-      content = std::move(flat);
+    } else {
+      HT_RETURN_IF_ERROR(atoms.ReadContent(txn, part, &content));
     }
     subtypes.push_back(part.subtype());
     contents.push_back(std::move(content));

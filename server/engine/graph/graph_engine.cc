@@ -41,7 +41,7 @@ Result<std::vector<AddedRelation>> GraphEngine::AddRelations(
                                 std::to_string(in.target_atom_id) + " does not exist");
       }
       const bool contains = in.relation_type == storage::kContains;
-      if (contains && IsDocumentNode(source->subtype())) {
+      if (contains && (source->content_lists_children() || IsDocumentNode(source->subtype()))) {
         return Status::FailedPrecondition(
             field + ".source_atom_id: atom " + std::to_string(in.source_atom_id) + " is a " +
             source->subtype() +

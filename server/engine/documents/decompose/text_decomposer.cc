@@ -128,21 +128,28 @@ Result<Decomposition> DecomposeText(std::string_view text, const DecomposeOption
       d.parts.push_back(Leaf(std::string(run), "separator"));
       ++separators;
     } else {
-      Part paragraph;
-      paragraph.subtype = "paragraph";
-      paragraph.composite = true;
       // Counted first: a paragraph past the budget is refused before its
       // sentences are copied.
       size_t count = 0;
       ForEachSentence(run, [&](std::string_view) { ++count; });
       HT_RETURN_IF_ERROR(budget.Take(count));
+      ++paragraphs;
+      sentences += count;
+      if (count == 1) {
+        // A one-sentence paragraph is its sentence: one atom, not a
+        // composite listing a single child.
+        d.parts.push_back(Leaf(std::string(run), "paragraph"));
+        at = end;
+        continue;
+      }
+      Part paragraph;
+      paragraph.subtype = "paragraph";
+      paragraph.composite = true;
       paragraph.children.reserve(count);
       ForEachSentence(run, [&](std::string_view sentence) {
         paragraph.children.push_back(Leaf(std::string(sentence), "sentence"));
       });
-      sentences += count;
       d.parts.push_back(std::move(paragraph));
-      ++paragraphs;
     }
     at = end;
   }

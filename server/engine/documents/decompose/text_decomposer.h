@@ -1,6 +1,7 @@
 // Text decomposition: UTF-8 text into paragraphs (runs of non-blank lines)
-// and separators (runs of blank lines), each paragraph into sentences. Every
-// byte — line endings (LF, CRLF, CR), trailing whitespace, a missing final
+// and separators (runs of blank lines), each paragraph of two or more
+// sentences into a composite of its sentences (a one-sentence paragraph is a
+// leaf part with subtype 'paragraph'). Every byte — line endings (LF, CRLF, CR), trailing whitespace, a missing final
 // newline — lands in exactly one sentence or separator, so the concatenation
 // of the parts in order is the input.
 //

@@ -1,6 +1,8 @@
 #include "storage/tables/atom_table.h"
 
 #include <catch2/catch.hpp>
+#include <cstring>
+#include <map>
 
 #include "storage/key_codec.h"
 #include "tests/binary_content.h"
@@ -141,11 +143,19 @@ TEST_CASE("reference count index orders atoms and follows updates") {
   AtomRecord after = **before;
   after.set_reference_count(9);
   REQUIRE(atoms.Update(txn, **before, after).ok());
-  auto top = atoms.TopByReferences(txn, 2);
-  REQUIRE(top->size() == 2);
+  auto top = atoms.TopByReferences(txn, 3);
+  REQUIRE(top->size() == 3);
   CHECK((*top)[0].atom_id() == 3);
   CHECK((*top)[0].reference_count() == 9);
-  CHECK(*txn.Count(t.tables().atoms_by_refcount) == 5);
+  // Atoms with one reference are not indexed; they follow, newest first.
+  CHECK((*top)[1].atom_id() == 5);
+  CHECK((*top)[2].atom_id() == 4);
+  CHECK(*txn.Count(t.tables().atoms_by_refcount) == 1);
+  AtomRecord back_to_one = after;
+  back_to_one.set_reference_count(1);
+  REQUIRE(atoms.Update(txn, after, back_to_one).ok());
+  CHECK(*txn.Count(t.tables().atoms_by_refcount) == 0);
+  REQUIRE(atoms.Update(txn, back_to_one, after).ok());
   REQUIRE(atoms.FlushCounters(txn).ok());
   auto counters = atoms.ReadCounters(txn);
   CHECK((*counters)[0].second.unique_atoms() == 5);
@@ -333,4 +343,156 @@ TEST_CASE("canonical_text equal to the content is stored once") {
   CHECK(c.reference_count() == 2);
   CHECK(c.canonical_text().empty());
   CHECK(c.canonical_text_is_content());
+}
+
+namespace {
+
+// A record whose 32-byte hash is chosen by the test (the table trusts the
+// caller's hash), so that two atoms can share an 8-byte prefix.
+AtomRecord WithHash(uint64_t id, const std::string& hash) {
+  AtomRecord atom = MakeAtom(id, "x", "text");
+  atom.set_content_hash(hash);
+  return atom;
+}
+
+Sha256Digest Digest(const std::string& hash) {
+  Sha256Digest d;
+  std::memcpy(d.data(), hash.data(), d.size());
+  return d;
+}
+
+}  // namespace
+
+TEST_CASE("atoms whose hashes share the 8-byte prefix are both found and removed apart") {
+  testing::TempEnv t;
+  AtomTable atoms(t.tables());
+  WriteTxn txn(t.env(), nullptr);
+  const std::string a = std::string(8, 'p') + std::string(24, 'a');
+  const std::string b = std::string(8, 'p') + std::string(24, 'b');
+  const std::string c = std::string(8, 'p') + std::string(24, 'c');
+  REQUIRE(atoms.Insert(txn, WithHash(1, a), "x").ok());
+  REQUIRE(atoms.Insert(txn, WithHash(2, b), "x").ok());
+  CHECK(*txn.Count(t.tables().atom_hash) == 1);
+  CHECK(*txn.Count(t.tables().atom_hash_collisions) == 1);
+  CHECK(**atoms.FindByHash(txn, Digest(a)) == 1);
+  CHECK(**atoms.FindByHash(txn, Digest(b)) == 2);
+  CHECK_FALSE(atoms.FindByHash(txn, Digest(c))->has_value());
+  // The same whole hash again is refused, in the prefix slot or past it.
+  CHECK(atoms.Insert(txn, WithHash(3, a), "x").code() == Status::Code::kAlreadyExists);
+  CHECK(atoms.Insert(txn, WithHash(3, b), "x").code() == Status::Code::kAlreadyExists);
+  // Removing the prefix holder leaves the other findable, and the freed slot
+  // takes a newcomer.
+  REQUIRE(atoms.Remove(txn, **atoms.Get(txn, 1)).ok());
+  CHECK_FALSE(atoms.FindByHash(txn, Digest(a))->has_value());
+  CHECK(**atoms.FindByHash(txn, Digest(b)) == 2);
+  REQUIRE(atoms.Insert(txn, WithHash(4, c), "x").ok());
+  CHECK(**atoms.FindByHash(txn, Digest(c)) == 4);
+  CHECK(**atoms.FindByHash(txn, Digest(b)) == 2);
+  REQUIRE(atoms.Remove(txn, **atoms.Get(txn, 2)).ok());
+  CHECK(*txn.Count(t.tables().atom_hash_collisions) == 0);
+  CHECK(**atoms.FindByHash(txn, Digest(c)) == 4);
+}
+
+TEST_CASE("a composite's content is its header and its listed children's hashes") {
+  testing::TempEnv t;
+  AtomTable atoms(t.tables());
+  WriteTxn txn(t.env(), nullptr);
+  std::vector<std::string> parts = {"first. ", "second. ", "first. "};
+  const std::string header = "hartonomous-composite/1 paragraph\n";
+  std::string content = header;
+  uint64_t next_id = 10;
+  std::vector<uint64_t> ids;
+  std::map<std::string, uint64_t> by_text;
+  AtomRecord parent;
+  parent.set_atom_id(1);
+  for (const std::string& p : parts) {
+    const auto h = Sha256(p);
+    content += std::string(reinterpret_cast<const char*>(h.data()), h.size());
+  }
+  const auto ph = Sha256(content);
+  parent.set_content_hash(std::string(reinterpret_cast<const char*>(ph.data()), ph.size()));
+  parent.set_modality("text");
+  REQUIRE(atoms.InsertComposite(txn, &parent, header, parts.size(), 5).ok());
+  ChildListing listing;
+  listing.created_at_us = 5;
+  for (const std::string& p : parts) {
+    if (!by_text.count(p)) {
+      AtomRecord child = MakeAtom(next_id, p, "text");
+      REQUIRE(atoms.AddListedEdge(txn, &child, 1).ok());
+      REQUIRE(atoms.InsertNew(txn, &child, p, 5).ok());
+      by_text[p] = next_id++;
+    } else {
+      auto before = **atoms.Get(txn, by_text[p]);
+      AtomRecord after = before;
+      after.set_reference_count(after.reference_count() + 1);
+      REQUIRE(atoms.AddListedEdge(txn, &after, 1).ok());
+      REQUIRE(atoms.Update(txn, before, after).ok());
+    }
+    listing.children.push_back({by_text[p], ""});
+  }
+  REQUIRE(atoms.PutChildren(txn, 1, listing).ok());
+  const AtomRecord stored = **atoms.Get(txn, 1);
+  CHECK(stored.content_lists_children());
+  CHECK(stored.content_size() == content.size());
+  std::string back;
+  REQUIRE(atoms.ReadContent(txn, stored, &back).ok());
+  CHECK(back == content);
+  const AtomRecord first = **atoms.Get(txn, by_text["first. "]);
+  CHECK(first.listed_references() == 2);
+  CHECK(first.reference_count() == 2);
+  REQUIRE(first.containers_size() == 1);
+  CHECK(first.containers(0) == 1);
+  auto children = *atoms.Children(txn, 1);
+  REQUIRE(children.has_value());
+  REQUIRE(children->children.size() == 3);
+  CHECK(children->children[2].atom_id == by_text["first. "]);
+  // Released, the list names no children but the content still reads.
+  auto released = atoms.ReleaseChildren(txn, 1);
+  REQUIRE(released.ok());
+  CHECK(released->children.size() == 3);
+  CHECK_FALSE(atoms.Children(txn, 1)->has_value());
+  REQUIRE(atoms.ReadContent(txn, stored, &back).ok());
+  CHECK(back == content);
+}
+
+TEST_CASE("containers past the inline ones spill to atom_containers and come back in order") {
+  testing::TempEnv t;
+  AtomTable atoms(t.tables());
+  WriteTxn txn(t.env(), nullptr);
+  AtomRecord child = MakeAtom(1000, "shared", "text");
+  REQUIRE(atoms.Insert(txn, child, "shared").ok());
+  AtomRecord before = **atoms.Get(txn, 1000);
+  AtomRecord after = before;
+  // Parents in a scrambled order, some twice.
+  std::vector<uint64_t> parents;
+  for (uint64_t i = 0; i < 40; ++i) parents.push_back((i * 17) % 40 + 1);
+  for (uint64_t p : parents) REQUIRE(atoms.AddListedEdge(txn, &after, p).ok());
+  REQUIRE(atoms.AddListedEdge(txn, &after, 7).ok());
+  CHECK(after.listed_references() == 41);
+  CHECK(after.containers_size() == static_cast<int>(kInlineContainers));
+  CHECK(after.spilled_containers() == 40 - kInlineContainers);
+  REQUIRE(atoms.Update(txn, before, after).ok());
+  std::vector<uint64_t> seen;
+  REQUIRE(atoms.ForEachContainer(txn, after, 0, [&](uint64_t p) {
+                seen.push_back(p);
+                return true;
+              }).ok());
+  REQUIRE(seen.size() == 40);
+  for (size_t i = 0; i < seen.size(); ++i) CHECK(seen[i] == i + 1);
+  seen.clear();
+  REQUIRE(atoms.ForEachContainer(txn, after, 30, [&](uint64_t p) {
+                seen.push_back(p);
+                return seen.size() < 3;
+              }).ok());
+  CHECK(seen == std::vector<uint64_t>{30, 31, 32});
+  // Removing: inline and spilled alike; an unknown container is DATA_LOSS.
+  for (uint64_t p = 1; p <= 40; ++p) {
+    REQUIRE(atoms.RemoveListedEdges(txn, &after, p, p == 7 ? 2 : 1).ok());
+  }
+  CHECK(after.listed_references() == 0);
+  CHECK(after.containers_size() == 0);
+  CHECK(after.spilled_containers() == 0);
+  CHECK(*txn.Count(t.tables().atom_containers) == 0);
+  after.set_listed_references(1);
+  CHECK(atoms.RemoveListedEdges(txn, &after, 99, 1).code() == Status::Code::kDataLoss);
 }

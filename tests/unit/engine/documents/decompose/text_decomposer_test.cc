@@ -76,8 +76,13 @@ TEST_CASE("text splits paragraphs on blank lines and sentences after terminators
   CHECK(s[1].content == "Two!  ");
   CHECK(s[2].content == "Three?\r\n");
   CHECK(s[3].content == "Still three.\r\n");
-  CHECK(d->parts[2].children.size() == 1);
+  // A one-sentence paragraph is a leaf: the paragraph is its sentence.
+  CHECK_FALSE(d->parts[2].composite);
+  CHECK(d->parts[2].children.empty());
+  CHECK(d->parts[2].content == "Second para");
+  CHECK(d->parts[0].composite);
   CHECK(d->info["paragraphs"] == 2);
+  CHECK(d->info["sentences"] == 5);
 }
 
 TEST_CASE("text rejects invalid UTF-8 naming the offset", "[text]") {
