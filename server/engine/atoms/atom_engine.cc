@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <set>
 #include <system_error>
 
 #include "base/clock.h"
@@ -34,16 +35,28 @@ AtomEngine::AtomEngine(storage::Env& env, const storage::Tables& tables,
 Result<IngestSummary> AtomEngine::Ingest(std::vector<AtomInput> inputs) {
   // Hashing and payload compression happen here, on the caller's thread, so
   // that many RPC threads do them in parallel and the writer thread only
-  // does table work.
+  // does table work. Only content that is not stored yet is compressed: a
+  // read transaction looks the hashes up first (content stored meanwhile is
+  // simply not inserted; content that vanished meanwhile is compressed by
+  // the writer).
   std::vector<Sha256Digest> hashes;
-  std::vector<storage::EncodedPayload> encoded;
   hashes.reserve(inputs.size());
-  encoded.reserve(inputs.size());
   size_t bytes = 0;
   for (const auto& in : inputs) {
     hashes.push_back(Sha256(in.content));
-    encoded.push_back(storage::EncodePayload(in.content));
     bytes += in.content.size();
+  }
+  std::vector<std::optional<storage::EncodedPayload>> encoded(inputs.size());
+  {
+    storage::ReadTxn txn(env_);
+    HT_RETURN_IF_ERROR(txn.status());
+    AtomTable atoms(tables_);
+    std::set<Sha256Digest> seen;
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      if (!seen.insert(hashes[i]).second) continue;  // an earlier copy in this batch
+      HT_ASSIGN_OR_RETURN(auto existing, atoms.FindByHash(txn, hashes[i]));
+      if (!existing) encoded[i] = storage::EncodePayload(inputs[i].content);
+    }
   }
   // Policies and embeddings are checked, and candidates searched, before the
   // write (read-only, also on the caller's thread).
@@ -131,7 +144,8 @@ Result<IngestSummary> AtomEngine::Ingest(std::vector<AtomInput> inputs) {
           rec.set_spatial_y(in.spatial_key->y);
           rec.set_spatial_z(in.spatial_key->z);
         }
-        HT_RETURN_IF_ERROR(atoms.InsertNew(txn, &rec, in.content, now, &encoded[i]));
+        HT_RETURN_IF_ERROR(atoms.InsertNew(txn, &rec, in.content, now,
+                                           encoded[i] ? &*encoded[i] : nullptr));
         if (in.embedding) {
           HT_RETURN_IF_ERROR(matcher_->StoreEmbedding(txn, in.field, id, *in.embedding));
         }
