@@ -38,6 +38,7 @@
 #include "server/version.h"
 #include "storage/lmdb_env.h"
 #include "storage/schema.h"
+#include "storage/tables/schema_migration.h"
 #include "storage/write_batcher.h"
 
 namespace hartonomous {
@@ -159,8 +160,26 @@ Status Daemon::OpenStorage() {
   env_options.path = config_.data_dir;
   env_options.initial_map_size = config_.initial_map_bytes;
   HT_ASSIGN_OR_RETURN(env_, storage::Env::Open(env_options));
-  HT_ASSIGN_OR_RETURN(storage::Tables tables, storage::OpenTables(*env_));
+  uint32_t migrate_from = storage::kSchemaVersion;
+  HT_ASSIGN_OR_RETURN(storage::Tables tables, storage::OpenTables(*env_, &migrate_from));
   tables_ = std::make_unique<storage::Tables>(tables);
+  if (migrate_from < storage::kSchemaVersion) {
+    spdlog::info("data dir {}: migrating from schema version {} to {}", config_.data_dir,
+                 migrate_from, storage::kSchemaVersion);
+    const auto started = std::chrono::steady_clock::now();
+    HT_ASSIGN_OR_RETURN(
+        storage::MigrationProgress done,
+        storage::MigrateSchema(*env_, *tables_, migrate_from,
+                               engine::DocumentEngine::ManifestHeaderSize,
+                               [](const storage::MigrationProgress& p) {
+                                 if (p.atoms_done % (100 * storage::kMigrationBatch) == 0) {
+                                   spdlog::info("migration: {} atoms upgraded", p.atoms_done);
+                                 }
+                               }));
+    spdlog::info("migration to schema version {} done: {} atoms in {:.1f} s",
+                 storage::kSchemaVersion, done.atoms_done,
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  }
   HT_ASSIGN_OR_RETURN(page_token_key_, storage::ReadMeta(*env_, *tables_, "page_token_key"));
   storage::WriterOptions writer_options;
   writer_options.meta_table = tables_->meta;  // room after a full disk

@@ -56,32 +56,42 @@ std::string Be32(uint32_t v) {
 
 }  // namespace
 
-Result<Tables> OpenTables(Env& env) {
+Result<Tables> OpenTables(Env& env, uint32_t* migrate_from) {
   Tables tables{};
   // The version is checked before any other table is opened (opening
   // creates missing tables): a refused data dir is left as it was.
   HT_ASSIGN_OR_RETURN(tables.meta, env.OpenDbi("meta", 0));
+  if (migrate_from != nullptr) *migrate_from = kSchemaVersion;
   {
     ReadTxn txn(env);
     HT_RETURN_IF_ERROR(txn.status());
     std::string_view value;
     HT_ASSIGN_OR_RETURN(bool found, txn.Get(tables.meta, "schema_version", &value));
+    uint32_t stored = kSchemaVersion;
     if (found) {
       if (value.size() != 4) return Status::DataLoss("meta.schema_version: malformed");
-      const uint32_t stored = ReadBe32(value);
-      if (stored > kSchemaVersion) {
-        return Status::FailedPrecondition("data dir has schema version " + std::to_string(stored) +
-                                          "; this hartonomousd supports up to " +
-                                          std::to_string(kSchemaVersion));
-      }
-      if (stored < kSchemaVersion) {
+      stored = ReadBe32(value);
+    }
+    if (stored > kSchemaVersion) {
+      return Status::FailedPrecondition("data dir has schema version " + std::to_string(stored) +
+                                        "; this hartonomousd supports up to " +
+                                        std::to_string(kSchemaVersion));
+    }
+    // An interrupted migration recorded the version it started from.
+    HT_ASSIGN_OR_RETURN(bool pending, txn.Get(tables.meta, "migration_from", &value));
+    if (pending) {
+      if (value.size() != 4) return Status::DataLoss("meta.migration_from: malformed");
+      stored = ReadBe32(value);
+    }
+    if (stored < kSchemaVersion) {
+      if (stored < kOldestMigratableVersion || migrate_from == nullptr) {
         return Status::FailedPrecondition(
             "data dir has schema version " + std::to_string(stored) +
-            " (written by an earlier hartonomousd); this hartonomousd reads version " +
-            std::to_string(kSchemaVersion) +
-            " only. Open it with the earlier release, or ingest the content again into a new "
-            "--data-dir; the old data dir was not changed");
+            (pending ? " (its migration was interrupted)" : "") +
+            "; start hartonomousd on it to migrate it to version " +
+            std::to_string(kSchemaVersion));
       }
+      *migrate_from = stored;
     }
   }
   for (const auto& info : AllTables()) {

@@ -29,8 +29,9 @@ namespace hartonomous::storage {
 //      composite instead of two edge rows per child) and store only their
 //      header; "atom_hash" is keyed by an 8-byte hash prefix; only atoms
 //      with two or more references are in "atoms_by_refcount". Data dirs of
-//      versions 1 and 2 are refused with a message (see OpenTables).
+//      versions 1 and 2 are migrated at open (storage/tables/schema_migration.h).
 inline constexpr uint32_t kSchemaVersion = 3;
+inline constexpr uint32_t kOldestMigratableVersion = 1;
 
 struct Tables {
   // "meta": string key -> bytes. schema_version (be32), page_token_key
@@ -136,8 +137,12 @@ struct TableInfo {
 const std::vector<TableInfo>& AllTables();
 
 // Opens every table, creating what is missing, checks the schema version and
-// creates the meta records of a new data dir.
-Result<Tables> OpenTables(Env& env);
+// creates the meta records of a new data dir. A dir of a newer version is
+// refused, and so is an older one (or one whose migration was interrupted)
+// when migrate_from is null; otherwise *migrate_from receives the version
+// to migrate from (kSchemaVersion: none), and the caller runs MigrateSchema
+// before any other use. A refused dir is left unchanged.
+Result<Tables> OpenTables(Env& env, uint32_t* migrate_from = nullptr);
 
 // Reads a meta value written by OpenTables.
 Result<std::string> ReadMeta(Env& env, const Tables& tables, const std::string& key);

@@ -259,21 +259,29 @@ Status AtomTable::Insert(WriteTxn& txn, const AtomRecord& given, std::string_vie
 
 Status AtomTable::Store(WriteTxn& txn, AtomRecord atom, std::string_view raw,
                         const EncodedPayload& encoded) {
-  const std::string_view stored =
-      encoded.codec == PayloadCodec::kRaw ? raw : std::string_view(encoded.frame);
-  atom.set_payload_codec(static_cast<uint32_t>(encoded.codec));
-  atom.set_stored_size(stored.size());
-  atom.set_chunk_count(ChunkCount(stored.size()));
+  HT_RETURN_IF_ERROR(WritePayload(txn, &atom, raw, encoded, /*append=*/true));
   HT_RETURN_IF_ERROR(PutRecord(txn, t_.atoms, atom, /*append=*/true));
-  for (uint32_t chunk = 0; chunk < atom.chunk_count(); ++chunk) {
-    const std::string_view piece = stored.substr(size_t{chunk} * kChunkBytes, kChunkBytes);
-    HT_ASSIGN_OR_RETURN(char* dst, txn.Reserve(t_.atom_payload, ChunkKey(atom.atom_id(), chunk),
-                                               piece.size(), MDB_APPEND));
-    std::memcpy(dst, piece.data(), piece.size());
-  }
   HT_RETURN_IF_ERROR(IndexHash(txn, atom));
   HT_RETURN_IF_ERROR(PutRefIndex(txn, atom));
   Account(atom.modality(), CounterDelta{}, Contribution(atom));
+  return Status::Ok();
+}
+
+// Writes the payload rows of *atom (which has none yet) and sets its codec,
+// stored size and chunk count. append: the atom id is the largest stored.
+Status AtomTable::WritePayload(WriteTxn& txn, AtomRecord* atom, std::string_view raw,
+                               const EncodedPayload& encoded, bool append) {
+  const std::string_view stored =
+      encoded.codec == PayloadCodec::kRaw ? raw : std::string_view(encoded.frame);
+  atom->set_payload_codec(static_cast<uint32_t>(encoded.codec));
+  atom->set_stored_size(stored.size());
+  atom->set_chunk_count(ChunkCount(stored.size()));
+  for (uint32_t chunk = 0; chunk < atom->chunk_count(); ++chunk) {
+    const std::string_view piece = stored.substr(size_t{chunk} * kChunkBytes, kChunkBytes);
+    HT_ASSIGN_OR_RETURN(char* dst, txn.Reserve(t_.atom_payload, ChunkKey(atom->atom_id(), chunk),
+                                               piece.size(), append ? MDB_APPEND : 0));
+    std::memcpy(dst, piece.data(), piece.size());
+  }
   return Status::Ok();
 }
 
@@ -429,6 +437,78 @@ Status AtomTable::Update(WriteTxn& txn, const AtomRecord& before, const AtomReco
     HT_RETURN_IF_ERROR(DelRefIndex(txn, before));
     HT_RETURN_IF_ERROR(PutRefIndex(txn, after));
   }
+  Account(before.modality(), Contribution(before), CounterDelta{});
+  Account(after.modality(), CounterDelta{}, Contribution(after));
+  return Status::Ok();
+}
+
+Status AtomTable::UpgradeFromV2(WriteTxn& txn, uint64_t atom_id,
+                                const HeaderSizeFn& header_size) {
+  HT_ASSIGN_OR_RETURN(auto found, Get(txn, atom_id));
+  if (!found) return Status::Ok();
+  const AtomRecord before = std::move(*found);
+  const std::string what = "atom " + std::to_string(atom_id);
+  // The hash index: a whole-hash key becomes a prefix key.
+  std::string_view value;
+  HT_ASSIGN_OR_RETURN(bool whole, txn.Get(t_.atom_hash, before.content_hash(), &value));
+  if (whole && before.content_hash().size() == kHashBytes) {
+    HT_RETURN_IF_ERROR(txn.Del(t_.atom_hash, before.content_hash()).status());
+    HT_RETURN_IF_ERROR(IndexHash(txn, before));
+  }
+  // The reference-count index keeps shared atoms only.
+  if (before.is_active() && !InRefIndex(before)) {
+    HT_RETURN_IF_ERROR(txn.Del(t_.atoms_by_refcount, RefKey(before)).status());
+  }
+  if (before.content_lists_children()) return Status::Ok();
+  std::string content;
+  HT_RETURN_IF_ERROR(ReadContent(txn, before, &content));
+  const std::optional<size_t> header = header_size(before, content);
+  if (!header) return Status::Ok();
+  if (*header > content.size() || (content.size() - *header) % kHashBytes != 0) {
+    return Status::DataLoss(what + ": composite content is not a header and 32-byte hashes");
+  }
+  const std::string_view hashes = std::string_view(content).substr(*header);
+  const size_t n = hashes.size() / kHashBytes;
+  if (before.is_active()) {
+    RelationTable relations(t_);
+    std::vector<Edge> edges;
+    HT_RETURN_IF_ERROR(relations.Scan(txn, Direction::kChildren, atom_id, kContains, "",
+                                      [&](const Edge& edge, std::string_view) {
+                                        edges.push_back(edge);
+                                        return true;
+                                      }));
+    if (edges.size() != n) {
+      return Status::DataLoss(what + " has " + std::to_string(edges.size()) +
+                              " 'contains' edges for " + std::to_string(n) + " listed parts");
+    }
+    ChildListing listing;
+    listing.created_at_us = edges.empty() ? before.created_at_us() : edges[0].record.created_at_us();
+    for (size_t k = 0; k < n; ++k) {
+      HT_ASSIGN_OR_RETURN(auto child, Get(txn, edges[k].target));
+      if (!child || child->content_hash() != hashes.substr(k * kHashBytes, kHashBytes)) {
+        return Status::DataLoss(what + ": part " + std::to_string(k) +
+                                " does not match its 'contains' edge");
+      }
+      AtomRecord listed = *child;
+      HT_RETURN_IF_ERROR(AddListedEdge(txn, &listed, atom_id));
+      HT_RETURN_IF_ERROR(Update(txn, *child, listed));
+      HT_RETURN_IF_ERROR(relations.Delete(txn, edges[k]).status());
+      listing.children.push_back({edges[k].target, edges[k].record.metadata()});
+    }
+    HT_RETURN_IF_ERROR(PutChildren(txn, atom_id, listing));
+  } else {
+    ChildList released;
+    released.set_released_hashes(std::string(hashes));
+    released.set_created_at_us(before.created_at_us());
+    HT_RETURN_IF_ERROR(txn.Put(t_.atom_children, Be64Key(atom_id), EncodeChildList(released)));
+  }
+  // Only the header stays in "atom_payload".
+  AtomRecord after = before;
+  HT_RETURN_IF_ERROR(txn.DelPrefix(t_.atom_payload, Be64Key(atom_id)).status());
+  const std::string_view head = std::string_view(content).substr(0, *header);
+  HT_RETURN_IF_ERROR(WritePayload(txn, &after, head, EncodePayload(head), /*append=*/false));
+  after.set_content_lists_children(true);
+  HT_RETURN_IF_ERROR(PutRecord(txn, t_.atoms, after, /*append=*/false));
   Account(before.modality(), Contribution(before), CounterDelta{});
   Account(after.modality(), CounterDelta{}, Contribution(after));
   return Status::Ok();

@@ -139,6 +139,16 @@ class AtomTable {
   Status ForEachContainer(Txn& txn, const AtomRecord& child, uint64_t from,
                           const std::function<bool(uint64_t)>& visit) const;
 
+  // Schema version 2 -> 3 for one atom (storage/tables/schema_migration.h):
+  // its "atom_hash" key becomes the 8-byte prefix, it leaves
+  // "atoms_by_refcount" when it has one reference, and a composite (the
+  // content's header is header_size(content) bytes followed by 32-byte
+  // child hashes; nullopt = not a composite) turns its 'contains' edge rows
+  // into its child list (or, inactive, a released list) and stores only its
+  // header. Idempotent: an atom already in the version 3 form is left as is.
+  using HeaderSizeFn = std::function<std::optional<size_t>(const AtomRecord&, std::string_view)>;
+  Status UpgradeFromV2(WriteTxn& txn, uint64_t atom_id, const HeaderSizeFn& header_size);
+
   // Rewrites an atom whose reference_count, is_active or fields changed.
   // REQUIRES: before is the stored record, after.atom_id == before.atom_id,
   // and after keeps the payload fields (codec, sizes) of before. A
@@ -181,6 +191,8 @@ class AtomTable {
   Status DelRefIndex(WriteTxn& txn, const AtomRecord& atom);
   Status Store(WriteTxn& txn, AtomRecord atom, std::string_view stored_content,
                const EncodedPayload& encoded);
+  Status WritePayload(WriteTxn& txn, AtomRecord* atom, std::string_view raw,
+                      const EncodedPayload& encoded, bool append);
 
   const Tables& t_;
   IdTable<AtomRecord> records_;

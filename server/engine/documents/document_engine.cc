@@ -286,6 +286,24 @@ Result<DocumentContent> DocumentEngine::Get(uint64_t document_id, bool decoded) 
   return out;
 }
 
+std::optional<size_t> DocumentEngine::ManifestHeaderSize(const storage::AtomRecord& atom,
+                                                        std::string_view content) {
+  std::string_view magic;
+  if (atom.subtype() == "document") {
+    magic = kManifestMagic;
+  } else if (atom.subtype() == "paragraph") {
+    magic = kCompositeMagic;
+  } else {
+    return std::nullopt;
+  }
+  if (content.substr(0, magic.size()) != magic) return std::nullopt;
+  // A document's header is the magic line and the layout line; a
+  // paragraph's, its magic line.
+  const size_t end = content.find('\n', atom.subtype() == "document" ? magic.size() : 0);
+  if (end == std::string_view::npos) return std::nullopt;
+  return end + 1;
+}
+
 Result<DocumentRelease> DocumentEngine::Delete(uint64_t document_id) {
   DocumentRelease result;
   const int64_t now = NowMicros();

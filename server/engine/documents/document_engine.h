@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -95,6 +96,13 @@ class DocumentEngine {
   // Drops one reference of the document root; at zero the root becomes
   // inactive and releases its parts (transitively).
   Result<DocumentRelease> Delete(uint64_t document_id);
+
+  // For a composite written by IngestDocument (subtype 'document' or
+  // 'paragraph', content starting with its magic): the size of its header,
+  // the content before the 32-byte child hashes. nullopt for anything else.
+  // (The schema migration tells composites apart with it.)
+  static std::optional<size_t> ManifestHeaderSize(const storage::AtomRecord& atom,
+                                                  std::string_view content);
 
   static constexpr std::string_view kManifestMagic = "hartonomous-document/1\n";
   static constexpr std::string_view kCompositeMagic = "hartonomous-composite/1 ";
