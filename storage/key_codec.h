@@ -19,6 +19,12 @@ using hartonomous::ReadBe32;
 using hartonomous::ReadBe64;
 using hartonomous::ReadBigEndian;
 
+inline std::string Be32Key(uint32_t v) {
+  std::string out;
+  AppendBe32(&out, v);
+  return out;
+}
+
 inline std::string Be64Key(uint64_t v) {
   std::string out;
   AppendBe64(&out, v);

@@ -46,15 +46,6 @@ const std::vector<TableInfo>& AllTables() {
   return kTables;
 }
 
-namespace {
-
-std::string Be32(uint32_t v) {
-  std::string out;
-  AppendBe32(&out, v);
-  return out;
-}
-
-}  // namespace
 
 Result<Tables> OpenTables(Env& env, uint32_t* migrate_from) {
   Tables tables{};
@@ -102,7 +93,7 @@ Result<Tables> OpenTables(Env& env, uint32_t* migrate_from) {
   std::string_view value;
   HT_ASSIGN_OR_RETURN(bool found, txn.Get(tables.meta, "schema_version", &value));
   if (found) return tables;
-  HT_RETURN_IF_ERROR(txn.Put(tables.meta, "schema_version", Be32(kSchemaVersion)));
+  HT_RETURN_IF_ERROR(txn.Put(tables.meta, "schema_version", Be32Key(kSchemaVersion)));
   std::string key(32, '\0');
   if (RAND_bytes(reinterpret_cast<unsigned char*>(key.data()), 32) != 1) {
     return Status::Internal("RAND_bytes failed");

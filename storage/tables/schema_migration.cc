@@ -5,15 +5,6 @@
 #include "storage/key_codec.h"
 
 namespace hartonomous::storage {
-namespace {
-
-std::string Be32Value(uint32_t v) {
-  std::string out;
-  AppendBe32(&out, v);
-  return out;
-}
-
-}  // namespace
 
 Result<MigrationProgress> MigrateSchema(Env& env, const Tables& tables, uint32_t from,
                                         const AtomTable::HeaderSizeFn& header_size,
@@ -29,8 +20,8 @@ Result<MigrationProgress> MigrateSchema(Env& env, const Tables& tables, uint32_t
       if (value.size() != 8) return Status::DataLoss("meta.migration_next_atom: malformed");
       state.next_atom = ReadBe64(value);
     } else {
-      HT_RETURN_IF_ERROR(txn.Put(tables.meta, "schema_version", Be32Value(kSchemaVersion)));
-      HT_RETURN_IF_ERROR(txn.Put(tables.meta, "migration_from", Be32Value(from)));
+      HT_RETURN_IF_ERROR(txn.Put(tables.meta, "schema_version", Be32Key(kSchemaVersion)));
+      HT_RETURN_IF_ERROR(txn.Put(tables.meta, "migration_from", Be32Key(from)));
       HT_RETURN_IF_ERROR(txn.Put(tables.meta, "migration_next_atom", Be64Key(0)));
     }
     HT_RETURN_IF_ERROR(txn.Commit());
