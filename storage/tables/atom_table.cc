@@ -170,7 +170,7 @@ Status AtomTable::DelRefIndex(WriteTxn& txn, const AtomRecord& atom) {
 Status AtomTable::ReadContent(Txn& txn, const AtomRecord& atom, std::string* content) const {
   const std::string what = "atom " + std::to_string(atom.atom_id());
   const uint64_t stored_size = StoredSize(atom);
-  if (atom.chunk_count() != ChunkCount(stored_size)) {
+  if (atom.chunk_count() != 0 && atom.chunk_count() != ChunkCount(stored_size)) {
     return Status::DataLoss(what + ": chunk count does not match the stored size");
   }
   // A composite stores its header; its children's hashes follow it.
@@ -188,7 +188,14 @@ Status AtomTable::ReadContent(Txn& txn, const AtomRecord& atom, std::string* con
   std::string frame;
   std::string* gather = codec == PayloadCodec::kRaw ? content : &frame;
   gather->clear();
-  gather->reserve(codec == PayloadCodec::kRaw ? atom.content_size() : stored_size);
+  if (atom.chunk_count() == 0) {
+    if (atom.inline_payload().size() != stored_size) {
+      return Status::DataLoss(what + ": inline content does not match the stored size");
+    }
+    gather->assign(atom.inline_payload());
+  } else {
+    gather->reserve(codec == PayloadCodec::kRaw ? atom.content_size() : stored_size);
+  }
   for (uint32_t chunk = 0; chunk < atom.chunk_count(); ++chunk) {
     std::string_view value;
     HT_ASSIGN_OR_RETURN(bool found,
@@ -275,6 +282,12 @@ Status AtomTable::WritePayload(WriteTxn& txn, AtomRecord* atom, std::string_view
       encoded.codec == PayloadCodec::kRaw ? raw : std::string_view(encoded.frame);
   atom->set_payload_codec(static_cast<uint32_t>(encoded.codec));
   atom->set_stored_size(stored.size());
+  if (stored.size() <= kInlinePayloadBytes) {
+    atom->set_chunk_count(0);
+    atom->set_inline_payload(std::string(stored));
+    return Status::Ok();
+  }
+  atom->clear_inline_payload();
   atom->set_chunk_count(ChunkCount(stored.size()));
   for (uint32_t chunk = 0; chunk < atom->chunk_count(); ++chunk) {
     const std::string_view piece = stored.substr(size_t{chunk} * kChunkBytes, kChunkBytes);

@@ -50,6 +50,11 @@ struct CounterDelta {
   int64_t compressed_away_bytes = 0;
 };
 
+// Stored payloads up to this size live in the atom's record
+// (AtomRecord.inline_payload) instead of an "atom_payload" row: one row and
+// its key fewer per small atom.
+inline constexpr size_t kInlinePayloadBytes = 512;
+
 // Parents kept in the child's record before "atom_containers" is used.
 inline constexpr size_t kInlineContainers = 16;
 

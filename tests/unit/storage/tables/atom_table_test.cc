@@ -196,11 +196,26 @@ TEST_CASE("incompressible and tiny content is stored raw") {
     const AtomRecord atom = Stored(t, id);
     CHECK(atom.payload_codec() == static_cast<uint32_t>(PayloadCodec::kRaw));
     CHECK(atom.stored_size() == content.size());
-    CHECK(PayloadBytes(t, id) == content.size());
+    // Small payloads live in the record, larger ones in "atom_payload".
+    const bool small = content.size() <= kInlinePayloadBytes;
+    CHECK(PayloadBytes(t, id) == (small ? 0 : content.size()));
+    CHECK(atom.inline_payload().size() == (small ? content.size() : 0));
+    CHECK(atom.chunk_count() == (small ? 0 : 1));
     std::string back;
     REQUIRE(ReadBack(t, atom, &back).ok());
     CHECK(back == content);
   }
+}
+
+TEST_CASE("an inline payload that does not match the stored size is DATA_LOSS") {
+  testing::TempEnv t;
+  const std::string content = "short enough to live in the record";
+  InsertOne(t, MakeAtom(1, content, "text"), content);
+  AtomRecord atom = Stored(t, 1);
+  REQUIRE(atom.chunk_count() == 0);
+  atom.set_inline_payload(content.substr(1));
+  std::string back;
+  CHECK(ReadBack(t, atom, &back).code() == Status::Code::kDataLoss);
 }
 
 TEST_CASE("content over one chunk round trips compressed and raw") {
