@@ -411,6 +411,29 @@ grpc::Status Client::IngestDocument(const v1::IngestDocumentRequest& header,
   return IngestDocument(header, in, response);
 }
 
+grpc::Status Client::IngestDocument(grpc::ClientContext* context,
+                                    const v1::IngestDocumentRequest& header,
+                                    std::string_view content, v1::IngestDocumentResponse* response,
+                                    const std::function<void(uint64_t)>& progress,
+                                    size_t chunk_bytes) {
+  if (chunk_bytes == 0) chunk_bytes = kDefaultMessageBytes;
+  SetDeadline(context);
+  v1::IngestDocumentResponse ignored;
+  auto writer = atoms_->IngestDocument(context, response != nullptr ? response : &ignored);
+  v1::IngestDocumentRequest message = header;
+  size_t at = 0;
+  do {
+    const std::string_view piece = content.substr(at, chunk_bytes);
+    message.set_content(piece.data(), piece.size());
+    if (!writer->Write(message)) break;  // the server failed the call; Finish says why
+    at += piece.size();
+    if (progress) progress(at);
+    message.Clear();
+  } while (at < content.size());
+  writer->WritesDone();
+  return writer->Finish();
+}
+
 grpc::Status Client::GetDocument(uint64_t document_id, bool decoded,
                                  v1::DocumentDescription* description,
                                  const std::function<bool(std::string_view)>& sink) {

@@ -26,6 +26,7 @@
 #include "server/engine/dedup/dedup_matcher.h"
 #include "server/engine/dedup/policy_engine.h"
 #include "server/engine/documents/document_engine.h"
+#include "server/engine/documents/document_sources.h"
 #include "server/engine/graph/graph_engine.h"
 #include "server/engine/vectors/embedding_engine.h"
 #include "server/rpc/admin/admin_service.h"
@@ -226,6 +227,10 @@ void Daemon::Wire() {
   });
   atoms_->AddDependentRemover([p = atom_points_.get()](storage::WriteTxn& txn, uint64_t atom_id) {
     return p->OnRemove(txn, atom_id);
+  });
+  // ... and the document sources that hold it (a deleted or purged root).
+  atoms_->AddDependentRemover([t = tables_.get()](storage::WriteTxn& txn, uint64_t atom_id) {
+    return engine::DocumentSources(*t).RemoveAll(txn, atom_id);
   });
   // Ingest with a policy (or an embedding) matches through the dedup matcher.
   atoms_->SetDedupMatcher(matcher_.get());

@@ -40,6 +40,8 @@ const std::vector<TableInfo>& AllTables() {
       {"inference_by_time", &Tables::inference_by_time},
       {"inference_steps", &Tables::inference_steps},
       {"cached_activations", &Tables::cached_activations},
+      {"document_sources", &Tables::document_sources},
+      {"document_sources_by_root", &Tables::document_sources_by_root},
       {"dedup_policies", &Tables::dedup_policies},
       {"policy_names", &Tables::policy_names},
   };

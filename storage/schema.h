@@ -113,6 +113,14 @@ struct Tables {
   MDB_dbi inference_steps;     // be64(inference_id) be32(step) -> InferenceStep
   MDB_dbi cached_activations;  // be64(layer_id) ... -> CachedActivation
 
+  // --- document identity (storage/tables/document_source_table.h) ---
+  // "document_sources": sha256(source_uri) -> DocumentSourceRecord (the
+  // document root the source holds, and the URI itself).
+  MDB_dbi document_sources;
+  // "document_sources_by_root": be64(document_id) sha256(source_uri) -> ""
+  // (the same rows, by root).
+  MDB_dbi document_sources_by_root;
+
   // --- deduplication policies ---
   MDB_dbi dedup_policies;  // be64(policy_id) -> DeduplicationPolicy
   MDB_dbi policy_names;    // policy name -> be64(policy_id). Unique.

@@ -206,12 +206,22 @@ constexpr std::string_view kIngestDocDetails =
     "Each FILE becomes one document: the server decomposes it into atoms (text:\n"
     "paragraphs and sentences; PNG/JPEG/PGM/PPM/IDX: pixel patches; WAV: frames;\n"
     "Y4M: frames of patches; anything else: content-defined chunks) and commits\n"
-    "it whole or not at all. The modality is guessed from the extension (as for\n"
-    "ingest), else the server chooses from the content. Content that does not\n"
-    "decode as its format is rejected and nothing is stored.\n"
+    "it whole or not at all. Modality and format come from the content (magic\n"
+    "numbers, then UTF-8 text, else binary), never from the name; text in another\n"
+    "encoding is stored as binary unless --text-encoding latin1 converts it.\n"
     "\n"
-    "Output: one line per file, 'DOC_ID  FORMAT  parts=N  atoms created=A\n"
-    "reused=R  bytes stored=S/RECEIVED  created|reused  PATH', then a summary.";
+    "Bad files (unreadable, vanished, changed, FIFOs, devices, symlink loops, over\n"
+    "the server's limit, refused) are reported by name and the rest continue;\n"
+    "--fail-fast stops at the first. Each file's source URI (file:// + absolute\n"
+    "path) is its identity: re-running stores nothing new, a changed file\n"
+    "replaces its previous version. --jobs documents are in flight at once.\n"
+    "\n"
+    "Output: one line per file in input order, 'DOC_ID  FORMAT  parts=N  atoms\n"
+    "created=A reused=R  bytes stored=S/RECEIVED  STATUS  PATH' (STATUS: created,\n"
+    "reused, unchanged, replaced OLD_ID), then a summary on stderr with every\n"
+    "failure and its reason (--json: one object). Exit status: 0 all stored,\n"
+    "1 any file failed or was not attempted, 2 usage error, 130 interrupted\n"
+    "(Ctrl-C cancels the documents in flight; finished ones stay whole).";
 
 constexpr std::string_view kGetDetails =
     "A 64-hex argument is a content hash, anything else a decimal atom id.\n"

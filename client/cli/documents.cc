@@ -2,35 +2,28 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include "cli_errors.h"
 #include "commands.h"
+#include "document_ingest.h"
 #include "hartonomous/client.h"
 #include "input_files.h"
 #include "json_output.h"
-#include "modality.h"
-#include "progress.h"
+#include "stop_signals.h"
 
 namespace hartonomous::cli {
 namespace {
 
 namespace v1 = ::hartonomous::v1;
-
-// The modality to declare for a file: the decomposable ones the name (or,
-// without an extension, the content) shows; otherwise empty and the server
-// chooses from the content.
-std::string DocumentModality(const std::string& path, std::string_view head) {
-  const std::string ext = LowercaseExtension(path);
-  if (ext == "y4m") return "video";
-  const std::string guess = GuessModality(path, head);
-  if (guess == "text" || guess == "image" || guess == "audio") return guess;
-  return "";
-}
 
 uint32_t GetU32(const Invocation& invocation, std::string_view name) {
   const uint64_t v = invocation.GetUint(name, 0);
@@ -38,42 +31,49 @@ uint32_t GetU32(const Invocation& invocation, std::string_view name) {
   return static_cast<uint32_t>(v);
 }
 
-nlohmann::ordered_json ResponseJson(const std::string& path, const v1::IngestDocumentResponse& r) {
-  return {{"path", path},
-          {"document_id", r.document_id()},
-          {"content_hash", r.content_hash()},
-          {"created", r.created()},
-          {"reference_count", r.reference_count()},
-          {"modality", r.modality()},
-          {"format", r.format()},
-          {"parts", r.parts()},
-          {"atoms_created", r.atoms_created()},
-          {"atoms_reused", r.atoms_reused()},
-          {"bytes_received", r.bytes_received()},
-          {"bytes_stored", r.bytes_stored()}};
-}
-
 }  // namespace
 
 std::vector<OptionSpec> IngestDocOptions() {
   return {
-      {"modality", 0, "M", "modality of every document (default: guessed per file)"},
+      {"modality", 0, "M", "modality of every document (default: detected from the content)"},
       {"format", 0, "F", "force a decomposer: text binary wav pnm idx png jpeg y4m"},
+      {"text-encoding", 0, "ENC",
+       "utf8 (default: text in another encoding is stored as binary) or latin1 (convert "
+       "Latin-1 text to UTF-8 and store it as text)"},
       {"source-type", 0, "T", "source_type of every document (default: file)"},
+      {"source-prefix", 0, "P", "source URI = P + the path (default: file:// + absolute path)"},
+      {"no-source", 0, "", "send no source URI: every ingest adds a reference"},
       {"metadata", 0, "JSON", "a JSON object stored with every document"},
       {"patch", 0, "N", "image/video patch size N x N pixels (default: 16)"},
       {"frame-ms", 0, "MS", "audio frame length (default: 20)"},
       {"chunk-avg", 0, "BYTES", "average content-defined chunk size (default: 8192)"},
       {"keep-original", 0, "", "PNG/JPEG: also store the original file"},
       {"recursive", 'r', "", "ingest the regular files under directory arguments"},
+      {"jobs", 'j', "N", "documents in flight at once (default: the number of cores)"},
+      {"fail-fast", 0, "", "stop at the first file that fails (default: keep going)"},
   };
 }
 
 void RunIngestDoc(const Invocation& invocation) {
-  InputOptions input_options;
-  input_options.recursive = invocation.Has("recursive");
-  const auto inputs = CollectInputs(invocation.args, input_options);
-  v1::IngestDocumentRequest header;
+  DocumentIngestOptions settings;
+  const std::string encoding = invocation.Get("text-encoding", "utf8");
+  if (encoding != "utf8" && encoding != "latin1") {
+    throw UsageError("--text-encoding must be utf8 or latin1");
+  }
+  settings.convert_latin1 = encoding == "latin1";
+  settings.fail_fast = invocation.Has("fail-fast");
+  settings.json = invocation.global.json;
+  settings.no_source = invocation.Has("no-source");
+  settings.source_prefix = invocation.Get("source-prefix");
+  if (settings.no_source && !settings.source_prefix.empty()) {
+    throw UsageError("--no-source and --source-prefix exclude each other");
+  }
+  const uint64_t cores = std::max(1u, std::thread::hardware_concurrency());
+  const uint64_t jobs = invocation.GetUint("jobs", cores);
+  if (jobs < 1 || jobs > 256) throw UsageError("--jobs must be 1..256");
+  settings.jobs = static_cast<unsigned>(jobs);
+  v1::IngestDocumentRequest& header = settings.header;
+  header.set_modality(invocation.Get("modality"));
   header.set_source_type(invocation.Get("source-type", "file"));
   header.set_metadata(invocation.Get("metadata"));
   auto* options = header.mutable_options();
@@ -90,55 +90,36 @@ void RunIngestDoc(const Invocation& invocation) {
   }
   options->set_keep_original(invocation.Has("keep-original"));
 
-  uint64_t total_bytes = 0;
-  for (const auto& in : inputs) total_bytes += in.size_known ? in.size : 0;
+  InputOptions input_options;
+  input_options.recursive = invocation.Has("recursive");
+  input_options.keep_going = true;
+  auto inputs = CollectInputs(invocation.args, input_options);
+
+  // Signals are blocked before the client starts gRPC's threads, so that
+  // only the watcher sees them.
+  DocumentIngest* running = nullptr;
+  std::atomic<bool> ready{false};
+  std::optional<StopSignals> signals;
+  signals.emplace([&](int) {
+    if (ready.load()) running->Stop();
+  });
   Client client(MakeClientOptions(invocation.global));
-  ProgressBar progress(STDERR_FILENO, inputs.size(), total_bytes);
-  nlohmann::ordered_json results = nlohmann::ordered_json::array();
-  uint64_t done_bytes = 0, files = 0, created = 0, reused = 0, received = 0, stored = 0;
-  for (const auto& in : inputs) {
-    const std::string content = ReadInput(in);
-    v1::IngestDocumentRequest request = header;
-    request.set_source_uri(in.source_uri);
-    request.set_modality(
-        invocation.Has("modality")
-            ? invocation.Get("modality")
-            : DocumentModality(in.path, std::string_view(content).substr(0, 65536)));
-    std::istringstream stream(content);
-    v1::IngestDocumentResponse response;
-    const grpc::Status status =
-        client.IngestDocument(request, stream, &response,
-                              [&](uint64_t sent) { progress.Update(files, done_bytes + sent); });
-    progress.Clear();
-    if (!status.ok()) {
-      throw Failure(in.path + ": " + RpcFailure(status).what());
-    }
-    done_bytes += content.size();
-    ++files;
-    created += response.atoms_created();
-    reused += response.atoms_reused();
-    received += response.bytes_received();
-    stored += response.bytes_stored();
-    if (invocation.global.json) {
-      results.push_back(ResponseJson(in.path, response));
-    } else {
-      std::cout << response.document_id() << "  " << response.format()
-                << "  parts=" << response.parts() << "  atoms created=" << response.atoms_created()
-                << " reused=" << response.atoms_reused()
-                << "  bytes stored=" << response.bytes_stored() << "/" << response.bytes_received()
-                << "  " << (response.created() ? "created" : "reused") << "  " << in.path << "\n";
-    }
+  DocumentIngest ingest(client, std::move(inputs), std::move(settings));
+  running = &ingest;
+  ready.store(true);
+  if (signals->signal() != 0) ingest.Stop();
+  const DocumentIngestTotals totals = ingest.Run();
+  signals.reset();  // joins the watcher: no Stop() after this point
+  if (totals.interrupted) {
+    throw Interrupted(
+        std::to_string(totals.created + totals.reused + totals.replaced + totals.unchanged) +
+        " document(s) done and whole; " + std::to_string(totals.not_attempted) +
+        " file(s) not stored");
   }
-  if (invocation.global.json) {
-    PrintJson(std::cout, {{"results", results},
-                          {"documents", files},
-                          {"atoms_created", created},
-                          {"atoms_reused", reused},
-                          {"bytes_received", received},
-                          {"bytes_stored", stored}});
-  } else {
-    std::cout << files << " document(s): " << created << " atoms created, " << reused << " reused; "
-              << stored << " of " << received << " bytes stored\n";
+  if (totals.failed != 0 || totals.not_attempted != 0) {
+    throw Failure(std::to_string(totals.failed) + " of " + std::to_string(totals.files) +
+                  " file(s) failed" +
+                  (totals.stop_reason.empty() ? "" : " (stopped: " + totals.stop_reason + ")"));
   }
 }
 

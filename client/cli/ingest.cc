@@ -104,7 +104,7 @@ v1::IngestAtomRequest MakeRequest(const InputFile& input, std::string content,
   const std::string name = input.is_stdin ? "" : input.path;
   request.set_modality(settings.modality.empty() ? GuessModality(name, content)
                                                  : settings.modality);
-  request.set_subtype(settings.subtype_given ? settings.subtype : GuessSubtype(name));
+  request.set_subtype(settings.subtype_given ? settings.subtype : GuessSubtype(name, content));
   request.set_source_uri(input.source_uri);
   request.set_source_type(settings.source_type);
   request.set_metadata(settings.metadata);

@@ -1,6 +1,7 @@
 #include "input_files.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -36,27 +37,94 @@ InputFile FileInput(const fs::path& path, const fs::file_status& status) {
   throw Failure("cannot read '" + path + "': " + ec.message());
 }
 
-void CollectDirectory(const fs::path& dir, std::vector<InputFile>* out) {
-  std::vector<fs::path> files;
-  std::error_code ec;
-  fs::recursive_directory_iterator it(dir, ec);
-  for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    std::error_code status_ec;
-    if (it->is_regular_file(status_ec)) files.push_back(it->path());
+InputFile Problem(const std::string& path, const std::string& problem) {
+  InputFile input;
+  input.path = path;
+  input.source_uri = FileUri(path);
+  input.problem = problem;
+  return input;
+}
+
+// Why a file of this type is not ingested, or empty for a regular file.
+std::string TypeProblem(fs::file_type type) {
+  switch (type) {
+    case fs::file_type::fifo:
+      return "a FIFO (named pipe), not a regular file; not read";
+    case fs::file_type::character:
+      return "a character device, not a regular file; not read";
+    case fs::file_type::block:
+      return "a block device, not a regular file; not read";
+    case fs::file_type::socket:
+      return "a socket, not a regular file; not read";
+    default:
+      return "";
   }
-  if (ec) ThrowIoError(dir.string(), ec);
-  std::sort(files.begin(), files.end());
-  for (const fs::path& file : files) {
+}
+
+std::string IoProblem(const std::error_code& ec) {
+  if (ec.value() == ELOOP) return "a symbolic link loop (too many levels of symbolic links)";
+  return "cannot read: " + ec.message();
+}
+
+// The regular files (and, with keep_going, the bad entries) below dir.
+void Walk(const fs::path& dir, const InputOptions& options, std::vector<InputFile>* out) {
+  std::error_code ec;
+  fs::directory_iterator it(dir, ec);
+  for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {
+    const fs::path& path = it->path();
     std::error_code status_ec;
-    const fs::file_status status = fs::status(file, status_ec);
-    if (status_ec) ThrowIoError(file.string(), status_ec);
-    InputFile input = FileInput(file, status);
-    if (input.size_known && input.size == 0) {
-      std::cerr << "warning: skipping empty file '" << input.path << "'\n";
+    const fs::file_status link = it->symlink_status(status_ec);  // lstat
+    if (status_ec) {
+      if (!options.keep_going) ThrowIoError(path.string(), status_ec);
+      out->push_back(Problem(path.string(), IoProblem(status_ec)));
       continue;
     }
-    out->push_back(std::move(input));
+    if (fs::is_directory(link)) {
+      Walk(path, options, out);
+      continue;
+    }
+    fs::file_status status = link;
+    if (fs::is_symlink(link)) {
+      status = fs::status(path, status_ec);  // stat: the link's target
+      if (status.type() == fs::file_type::not_found) {
+        std::cerr << "warning: skipping dangling symbolic link '" << path.string() << "'\n";
+        continue;
+      }
+      if (status_ec) {
+        if (!options.keep_going) ThrowIoError(path.string(), status_ec);
+        out->push_back(Problem(path.string(), IoProblem(status_ec)));
+        continue;
+      }
+      if (fs::is_directory(status)) continue;  // directory links are not followed
+    }
+    if (fs::is_regular_file(status)) {
+      InputFile input = FileInput(path, status);
+      if (input.size_known && input.size == 0) {
+        std::cerr << "warning: skipping empty file '" << input.path << "'\n";
+        continue;
+      }
+      out->push_back(std::move(input));
+      continue;
+    }
+    const std::string problem = TypeProblem(status.type());
+    if (options.keep_going) {
+      out->push_back(Problem(path.string(), problem.empty() ? "not a regular file" : problem));
+    }
+    // Without keep_going such entries are skipped silently, as before.
   }
+  if (ec) {
+    if (!options.keep_going) ThrowIoError(dir.string(), ec);
+    out->push_back(Problem(dir.string(), "cannot list the directory: " + ec.message()));
+  }
+}
+
+void CollectDirectory(const fs::path& dir, const InputOptions& options,
+                      std::vector<InputFile>* out) {
+  std::vector<InputFile> found;
+  Walk(dir, options, &found);
+  std::sort(found.begin(), found.end(),
+            [](const InputFile& a, const InputFile& b) { return a.path < b.path; });
+  for (InputFile& input : found) out->push_back(std::move(input));
 }
 
 }  // namespace
@@ -79,20 +147,29 @@ std::vector<InputFile> CollectInputs(const std::vector<std::string>& args,
     std::error_code ec;
     const fs::file_status status = fs::status(arg, ec);
     if (status.type() == fs::file_type::not_found) {
-      throw Failure("cannot read '" + arg + "': no such file or directory");
+      if (!options.keep_going)
+        throw Failure("cannot read '" + arg + "': no such file or directory");
+      inputs.push_back(Problem(arg, "no such file or directory"));
+      continue;
     }
-    if (ec) ThrowIoError(arg, ec);
+    if (ec) {
+      if (!options.keep_going) ThrowIoError(arg, ec);
+      inputs.push_back(Problem(arg, IoProblem(ec)));
+      continue;
+    }
     if (fs::is_directory(status)) {
       if (!options.recursive) {
         throw Failure("'" + arg + "' is a directory (use -r to ingest the files under it)");
       }
-      CollectDirectory(arg, &inputs);
+      CollectDirectory(arg, options, &inputs);
       continue;
     }
     InputFile input = FileInput(arg, status);
     input.path = arg;
     if (input.size_known && input.size == 0) {
-      throw Failure("'" + arg + "' is empty; an atom needs at least one byte of content");
+      const std::string problem = "empty; an atom needs at least one byte of content";
+      if (!options.keep_going) throw Failure("'" + arg + "' is " + problem);
+      input.problem = problem;
     }
     inputs.push_back(std::move(input));
   }
@@ -100,29 +177,56 @@ std::vector<InputFile> CollectInputs(const std::vector<std::string>& args,
   return inputs;
 }
 
-std::string ReadInput(const InputFile& input) {
+std::string ReadInputChecked(const InputFile& input, std::string* content) {
+  content->clear();
   int fd = STDIN_FILENO;
   if (!input.is_stdin) {
-    fd = ::open(input.path.c_str(), O_RDONLY | O_CLOEXEC);
+    // A file listed as regular is opened non-blocking: should a FIFO have
+    // taken its place, open does not wait for a writer.
+    const int flags = O_RDONLY | O_CLOEXEC | (input.size_known ? O_NONBLOCK : 0);
+    fd = ::open(input.path.c_str(), flags);
     if (fd < 0) {
-      throw Failure("cannot open '" + input.path + "': " + std::strerror(errno));
+      if (errno == ENOENT) return "vanished before it was read";
+      return std::string("cannot open: ") + std::strerror(errno);
     }
   }
-  std::string content;
-  if (input.size_known) content.reserve(input.size);
+  auto fail = [&](const std::string& why) {
+    if (!input.is_stdin) ::close(fd);
+    return why;
+  };
+  uint64_t expected = 0;
+  if (input.size_known) {
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) return fail(std::string("cannot stat: ") + std::strerror(errno));
+    if (!S_ISREG(st.st_mode)) return fail("is no longer a regular file; not read");
+    expected = static_cast<uint64_t>(st.st_size);
+    if (expected != input.size) {
+      return fail("changed size since it was listed (" + std::to_string(input.size) + " -> " +
+                  std::to_string(expected) + " bytes)");
+    }
+    content->reserve(expected);
+  }
   char buffer[1 << 16];
   while (true) {
     const ssize_t n = ::read(fd, buffer, sizeof(buffer));
     if (n == 0) break;
     if (n < 0) {
       if (errno == EINTR) continue;
-      const int error = errno;
-      if (!input.is_stdin) ::close(fd);
-      throw Failure("cannot read '" + input.path + "': " + std::strerror(error));
+      return fail(std::string("cannot read: ") + std::strerror(errno));
     }
-    content.append(buffer, static_cast<size_t>(n));
+    content->append(buffer, static_cast<size_t>(n));
   }
-  if (!input.is_stdin) ::close(fd);
+  if (input.size_known && content->size() != expected) {
+    return fail("changed size while it was read (" + std::to_string(expected) + " -> " +
+                std::to_string(content->size()) + " bytes)");
+  }
+  return fail("");
+}
+
+std::string ReadInput(const InputFile& input) {
+  std::string content;
+  const std::string error = ReadInputChecked(input, &content);
+  if (!error.empty()) throw Failure("'" + input.path + "': " + error);
   return content;
 }
 

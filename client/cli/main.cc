@@ -36,6 +36,9 @@ int main(int argc, char** argv) {
   } catch (const cli::UsageError& e) {
     std::cerr << "hartonomous: " << e.what() << "\nRun 'hartonomous help' for usage.\n";
     return cli::kExitUsage;
+  } catch (const cli::Interrupted& e) {
+    std::cerr << "interrupted: " << e.what() << '\n';
+    return cli::kExitInterrupted;
   } catch (const cli::Failure& e) {
     std::cerr << "error: " << e.what() << '\n';
     return cli::kExitFailure;

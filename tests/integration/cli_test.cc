@@ -174,7 +174,8 @@ TEST_CASE("cli: list and stats", "[cli]") {
   const std::string a = WriteFile(dir, "a.txt", "same words\n");
   const std::string b = WriteFile(dir, "b.md", "same words\n");
   const std::string c = WriteFile(dir, "c.txt", "other words\n");
-  const std::string png = WriteFile(dir, "pixel.png", BinaryContent());
+  // Classified by its signature, not its name.
+  const std::string png = WriteFile(dir, "pixel.png", "\x89PNG\r\n\x1a\n" + BinaryContent());
   REQUIRE(Cli(daemon, {"ingest", a, b, c, png}).exit_code == 0);
 
   CHECK(JsonOf(Cli(daemon, {"list", "--json"})).size() == 3);

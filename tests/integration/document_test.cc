@@ -34,7 +34,8 @@ TEST_CASE("a license text streamed in small messages comes back byte for byte", 
   uint64_t progress_calls = 0;
   REQUIRE(daemon.client()
               .IngestDocument(
-                  DocumentHeader("text"), in, &response, [&](uint64_t) { ++progress_calls; }, 4096)
+                  DocumentHeader("text", "test://doc"), in, &response,
+                  [&](uint64_t) { ++progress_calls; }, 4096)
               .ok());
   CHECK(progress_calls >= text.size() / 4096);
   CHECK(response.created());
@@ -49,7 +50,8 @@ TEST_CASE("a license text streamed in small messages comes back byte for byte", 
   CHECK(description.root().subtype() == "document");
   CHECK(description.root().source_uri() == "test://doc");
 
-  // The same file again is the same document with a second reference.
+  // The same file again (without a source) is the same document with a
+  // second reference.
   v1::IngestDocumentResponse again;
   REQUIRE(daemon.client().IngestDocument(DocumentHeader("text"), text, &again).ok());
   CHECK_FALSE(again.created());
@@ -124,8 +126,8 @@ TEST_CASE("the document graph is visible through ListRelations and traversal",
 
 namespace {
 
-std::vector<v1::Relation> Relations(Client& client, uint64_t atom_id, v1::RelationDirection direction,
-                                    const std::string& type) {
+std::vector<v1::Relation> Relations(Client& client, uint64_t atom_id,
+                                    v1::RelationDirection direction, const std::string& type) {
   v1::ListRelationsRequest list;
   list.set_atom_id(atom_id);
   list.set_direction(direction);

@@ -32,10 +32,13 @@ inline std::string ReadFile(const std::string& path) {
 }
 
 // The first message of an IngestDocument stream: modality and a test source.
-inline v1::IngestDocumentRequest DocumentHeader(const std::string& modality) {
+// No source_uri unless given: a source gives the document an identity (a
+// second ingest from it replaces the first, or changes nothing).
+inline v1::IngestDocumentRequest DocumentHeader(const std::string& modality,
+                                                const std::string& source_uri = "") {
   v1::IngestDocumentRequest header;
   header.set_modality(modality);
-  header.set_source_uri("test://doc");
+  header.set_source_uri(source_uri);
   header.set_source_type("test");
   return header;
 }

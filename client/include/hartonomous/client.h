@@ -155,6 +155,14 @@ class Client {
                               size_t chunk_bytes = kDefaultMessageBytes);
   grpc::Status IngestDocument(const v1::IngestDocumentRequest& header, std::string_view content,
                               v1::IngestDocumentResponse* response);
+  // The same from memory, on a context the caller owns, so that another
+  // thread may context->TryCancel() (the call then ends CANCELLED and the
+  // server stores nothing of it). The deadline is set here.
+  // REQUIRES: context is fresh (a context serves one call).
+  grpc::Status IngestDocument(grpc::ClientContext* context, const v1::IngestDocumentRequest& header,
+                              std::string_view content, v1::IngestDocumentResponse* response,
+                              const std::function<void(uint64_t sent)>& progress = {},
+                              size_t chunk_bytes = kDefaultMessageBytes);
   // Rebuilds a document: its description, then sink(chunk) for each piece of
   // content in order (sink returns false to cancel).
   grpc::Status GetDocument(uint64_t document_id, bool decoded, v1::DocumentDescription* description,

@@ -4,6 +4,7 @@
 
 #include "base/clock.h"
 #include "server/engine/atoms/atom_engine.h"
+#include "server/engine/documents/document_sources.h"
 #include "server/engine/graph/graph_engine.h"
 #include "storage/sequence.h"
 #include "storage/tables/atom_table.h"
@@ -129,8 +130,8 @@ Result<DocumentSummary> DocumentEngine::Ingest(DocumentInput input) {
     // Stores (or takes one more reference on) node i, held by the list of
     // `container` (0 for the root); a new or revived composite lists its
     // children.
-    std::function<Result<uint64_t>(size_t, uint64_t)> put = [&](size_t i,
-                                                                 uint64_t container) -> Result<uint64_t> {
+    std::function<Result<uint64_t>(size_t, uint64_t)> put =
+        [&](size_t i, uint64_t container) -> Result<uint64_t> {
       const Node& n = nodes[i];
       const Part& part = *n.part;
       const bool is_root = i == root_index;
@@ -165,8 +166,8 @@ Result<DocumentSummary> DocumentEngine::Ingest(DocumentInput input) {
         if (container != 0) HT_RETURN_IF_ERROR(atoms.AddListedEdge(txn, &rec, container));
         if (part.composite) {
           HT_RETURN_IF_ERROR(atoms.InsertComposite(
-              txn, &rec, std::string_view(part.content).substr(0, n.header_size),
-              n.children.size(), now));
+              txn, &rec, std::string_view(part.content).substr(0, n.header_size), n.children.size(),
+              now));
           summary.bytes_stored += n.header_size;
         } else {
           HT_RETURN_IF_ERROR(atoms.InsertNew(txn, &rec, part.content, now));
@@ -190,8 +191,19 @@ Result<DocumentSummary> DocumentEngine::Ingest(DocumentInput input) {
       }
       return id;
     };
+    DocumentSources sources(tables_);
+    RelationTable relations(tables_);
+    HT_ASSIGN_OR_RETURN(auto held, sources.Held(txn, atoms, input.source_uri));
+    if (held && held->content_hash() == HashBytes(nodes[root_index].hash)) {
+      summary.document_id = held->atom_id();
+      summary.reference_count = held->reference_count();
+      summary.unchanged = true;
+      return Status::Ok();
+    }
     HT_ASSIGN_OR_RETURN(summary.document_id, put(root_index, 0));
     summary.reference_count = root_after.reference_count();
+    HT_RETURN_IF_ERROR(sources.Bind(txn, atoms, relations, input.source_uri, summary.document_id,
+                                    held, now, &summary.replaced_document_id));
     HT_RETURN_IF_ERROR(ids.Flush());
     return atoms.FlushCounters(txn);
   };
@@ -304,16 +316,21 @@ std::optional<size_t> DocumentEngine::ManifestHeaderSize(const storage::AtomReco
   return end + 1;
 }
 
-Result<DocumentRelease> DocumentEngine::Delete(uint64_t document_id) {
+Result<DocumentRelease> DocumentEngine::Delete(uint64_t document_id, std::string_view source_uri) {
   DocumentRelease result;
   const int64_t now = NowMicros();
   HT_RETURN_IF_ERROR(writer_.Write([&](storage::WriteTxn& txn) -> Status {
     result = DocumentRelease{};
     AtomTable atoms(tables_);
     RelationTable relations(tables_);
-    HT_RETURN_IF_ERROR(RequireRoot(txn, atoms, document_id, "was already deleted").status());
-    HT_RETURN_IF_ERROR(storage::ReleaseReference(txn, atoms, relations, document_id, false, now,
+    DocumentSources sources(tables_);
+    HT_ASSIGN_OR_RETURN(const uint64_t id,
+                        sources.Resolve(txn, document_id, source_uri, &result.sources_removed));
+    HT_RETURN_IF_ERROR(RequireRoot(txn, atoms, id, "was already deleted").status());
+    HT_RETURN_IF_ERROR(storage::ReleaseReference(txn, atoms, relations, id, false, now,
                                                  &result.root, &result.atoms_deactivated));
+    HT_ASSIGN_OR_RETURN(const uint64_t trimmed, sources.Trim(txn, result.root));
+    result.sources_removed += trimmed;
     return atoms.FlushCounters(txn);
   }));
   return result;

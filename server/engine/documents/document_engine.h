@@ -58,8 +58,10 @@ struct DocumentSummary {
   uint64_t parts = 0;          // top-level parts
   uint64_t atoms_created = 0;  // root and parts, counted per occurrence
   uint64_t atoms_reused = 0;
-  uint64_t bytes_received = 0;  // document size
-  uint64_t bytes_stored = 0;    // content bytes newly stored (parts + manifests)
+  uint64_t bytes_received = 0;        // document size
+  uint64_t bytes_stored = 0;          // content bytes newly stored (parts + manifests)
+  bool unchanged = false;             // the source already held this document
+  uint64_t replaced_document_id = 0;  // the source's previous document, or 0
 };
 
 struct DocumentContent {
@@ -74,6 +76,7 @@ struct DocumentContent {
 struct DocumentRelease {
   storage::AtomRecord root;
   uint64_t atoms_deactivated = 0;
+  uint64_t sources_removed = 0;
 };
 
 class DocumentEngine {
@@ -84,7 +87,9 @@ class DocumentEngine {
   DocumentEngine& operator=(const DocumentEngine&) = delete;
 
   // InvalidArgument (naming content or options) when the content does not
-  // decode as its format; nothing is stored then.
+  // decode as its format; nothing is stored then. A source_uri gives the
+  // document an identity (DocumentSources, document_sources.h): the same
+  // document again is a no-op, another one replaces it.
   Result<DocumentSummary> Ingest(DocumentInput input);
 
   // Rebuilds the document. decoded: for PNG/JPEG stored with keep_original,
@@ -93,9 +98,11 @@ class DocumentEngine {
   // DataLoss when the graph does not match the manifest.
   Result<DocumentContent> Get(uint64_t document_id, bool decoded);
 
-  // Drops one reference of the document root; at zero the root becomes
-  // inactive and releases its parts (transitively).
-  Result<DocumentRelease> Delete(uint64_t document_id);
+  // Drops one reference of the document root, named by document_id or by
+  // the source that holds it (source_uri; 0 / empty = not given); at zero
+  // the root becomes inactive and releases its parts (transitively). Source
+  // rows follow DocumentSources::Resolve and Trim.
+  Result<DocumentRelease> Delete(uint64_t document_id, std::string_view source_uri = {});
 
   // For a composite written by IngestDocument (subtype 'document' or
   // 'paragraph', content starting with its magic): the size of its header,

@@ -171,6 +171,8 @@ void ToProto(const engine::DocumentSummary& summary, v1::IngestDocumentResponse*
   out->set_atoms_reused(summary.atoms_reused);
   out->set_bytes_received(summary.bytes_received);
   out->set_bytes_stored(summary.bytes_stored);
+  out->set_unchanged(summary.unchanged);
+  out->set_replaced_document_id(summary.replaced_document_id);
 }
 
 }  // namespace hartonomous::rpc

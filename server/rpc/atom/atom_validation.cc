@@ -252,6 +252,16 @@ Status ValidateDocumentId(uint64_t document_id) {
   return Status::Ok();
 }
 
+Status ValidateDeleteDocument(const v1::DeleteDocumentRequest& request) {
+  if (request.source_uri().size() > 2048)
+    return Status::InvalidArgument("source_uri: longer than 2048 bytes");
+  if (request.document_id() == 0 && request.source_uri().empty()) {
+    return Status::InvalidArgument(
+        "document_id: required, must be > 0 (or name the document by source_uri)");
+  }
+  return Status::Ok();
+}
+
 Status ValidateAddRelations(const v1::AddRelationsRequest& request) {
   if (request.relations().empty()) {
     return Status::InvalidArgument("relations: at least one relation is required");

@@ -49,6 +49,8 @@ Status ValidateDocumentHeader(const v1::IngestDocumentRequest& request);
 // engine::ValidateOptions (messages name options.<field>).
 engine::DecomposeOptions ToDecomposeOptions(const v1::DecompositionOptions& options);
 Status ValidateDocumentId(uint64_t document_id);
+// document_id > 0 or a source_uri (at most 2048 bytes), or both.
+Status ValidateDeleteDocument(const v1::DeleteDocumentRequest& request);
 Status ValidateAddRelations(const v1::AddRelationsRequest& request);
 Status ValidateListRelations(const v1::ListRelationsRequest& request);
 Status ValidateTraverse(const v1::TraverseRelationsRequest& request);

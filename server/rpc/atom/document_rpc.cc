@@ -71,11 +71,12 @@ grpc::Status AtomServiceImpl::GetDocument(grpc::ServerContext*,
 grpc::Status AtomServiceImpl::DeleteDocument(grpc::ServerContext*,
                                              const v1::DeleteDocumentRequest* request,
                                              v1::DeleteDocumentResponse* response) {
-  HT_RETURN_IF_GRPC_ERROR(ValidateDocumentId(request->document_id()));
-  auto result = documents_.Delete(request->document_id());
+  HT_RETURN_IF_GRPC_ERROR(ValidateDeleteDocument(*request));
+  auto result = documents_.Delete(request->document_id(), request->source_uri());
   if (!result.ok()) return ToGrpcStatus(result.status());
   ToProto(result->root, response->mutable_root());
   response->set_atoms_deactivated(result->atoms_deactivated);
+  response->set_sources_removed(result->sources_removed);
   return grpc::Status::OK;
 }
 
