@@ -89,6 +89,25 @@ FileResult DocumentIngest::Process(size_t index) {
     r.error = in.problem;
     return r;
   }
+  // The file's bytes count against kMaxBytesInFlight from before it is read
+  // until its stream ends (a file of unknown size counts as empty).
+  const uint64_t hold = in.size_known ? in.size : 0;
+  {
+    MutexLock lock(&mu_);
+    while (bytes_held_ > 0 && bytes_held_ + hold > kMaxBytesInFlight && !stopping_) {
+      bytes_released_.Wait(&mu_);
+    }
+    bytes_held_ += hold;
+  }
+  struct Release {
+    DocumentIngest* self;
+    uint64_t bytes;
+    ~Release() {
+      MutexLock lock(&self->mu_);
+      self->bytes_held_ -= bytes;
+      self->bytes_released_.SignalAll();
+    }
+  } release{this, hold};
   std::string content;
   r.error = ReadInputChecked(in, &content);
   if (!r.error.empty()) {

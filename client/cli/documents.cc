@@ -10,7 +10,6 @@
 #include <optional>
 #include <sstream>
 #include <string>
-#include <thread>
 
 #include "cli_errors.h"
 #include "commands.h"
@@ -49,7 +48,7 @@ std::vector<OptionSpec> IngestDocOptions() {
       {"chunk-avg", 0, "BYTES", "average content-defined chunk size (default: 8192)"},
       {"keep-original", 0, "", "PNG/JPEG: also store the original file"},
       {"recursive", 'r', "", "ingest the regular files under directory arguments"},
-      {"jobs", 'j', "N", "documents in flight at once (default: the number of cores)"},
+      {"jobs", 'j', "N", "documents in flight at once (default: 16)"},
       {"fail-fast", 0, "", "stop at the first file that fails (default: keep going)"},
   };
 }
@@ -68,8 +67,7 @@ void RunIngestDoc(const Invocation& invocation) {
   if (settings.no_source && !settings.source_prefix.empty()) {
     throw UsageError("--no-source and --source-prefix exclude each other");
   }
-  const uint64_t cores = std::max(1u, std::thread::hardware_concurrency());
-  const uint64_t jobs = invocation.GetUint("jobs", cores);
+  const uint64_t jobs = invocation.GetUint("jobs", kDefaultJobs);
   if (jobs < 1 || jobs > 256) throw UsageError("--jobs must be 1..256");
   settings.jobs = static_cast<unsigned>(jobs);
   v1::IngestDocumentRequest& header = settings.header;
