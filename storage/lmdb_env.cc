@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -84,7 +85,10 @@ Result<MDB_dbi> Env::OpenDbi(const std::string& name, unsigned flags) {
   HT_RETURN_IF_ERROR(FromMdb(mdb_dbi_open(txn.raw(), name.c_str(), flags | MDB_CREATE, &dbi),
                              "opening table " + name));
   HT_RETURN_IF_ERROR(txn.Commit());
-  opened_.push_back(OpenedDbi{name, flags, dbi});
+  // Opening a table again returns its handle; remember it once.
+  const bool known = std::any_of(opened_.begin(), opened_.end(),
+                                 [&](const OpenedDbi& t) { return t.name == name; });
+  if (!known) opened_.push_back(OpenedDbi{name, flags, dbi});
   return dbi;
 }
 
