@@ -198,6 +198,14 @@ grpc::Status Client::GetServerStats(v1::ServerStats* stats) {
   return admin_->GetStats(&context, v1::GetStatsRequest(), stats);
 }
 
+grpc::Status Client::Compact(bool purge_inactive, v1::CompactResponse* response) {
+  v1::CompactRequest request;
+  request.set_purge_inactive(purge_inactive);
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  return admin_->Compact(&context, request, response);
+}
+
 grpc::Status Client::CreatePolicy(const v1::DeduplicationPolicy& policy,
                                   v1::DeduplicationPolicy* created) {
   v1::CreatePolicyRequest request;

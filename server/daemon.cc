@@ -21,6 +21,7 @@
 #include "base/clock.h"
 #include "base/mutex.h"
 #include "server/data_dir_lock.h"
+#include "server/engine/admin/compactor.h"
 #include "server/engine/atoms/atom_engine.h"
 #include "server/engine/atoms/atom_points.h"
 #include "server/engine/dedup/dedup_matcher.h"
@@ -211,6 +212,9 @@ Status Daemon::BuildEngines() {
   matcher_ = std::make_unique<engine::DedupMatcher>(*env_, *tables_, *policies_, *embeddings_);
   documents_ = std::make_unique<engine::DocumentEngine>(*env_, *tables_, *writer_);
   graph_ = std::make_unique<engine::GraphEngine>(*env_, *tables_, *writer_, page_token_key_);
+  engine::CompactorOptions compactor_options;
+  compactor_options.testing_hold_until = config_.testing_hold_compaction_until;
+  compactor_ = std::make_unique<engine::Compactor>(*env_, *writer_, *atoms_, compactor_options);
   return Status::Ok();
 }
 
@@ -249,8 +253,8 @@ Status Daemon::BuildServices() {
       std::make_unique<rpc::AtomServiceImpl>(*atoms_, *policies_, *documents_, *graph_, limits);
   search_service_ =
       std::make_unique<rpc::SearchServiceImpl>(*embeddings_, *atom_points_, search_limits);
-  admin_service_ = std::make_unique<rpc::AdminServiceImpl>(*env_, *tables_, *writer_, *in_flight_,
-                                                           NowMicros(), startup_.get());
+  admin_service_ = std::make_unique<rpc::AdminServiceImpl>(
+      *env_, *tables_, *writer_, *in_flight_, NowMicros(), startup_.get(), compactor_.get());
   health_service_ = std::make_unique<rpc::HealthServiceImpl>(std::set<std::string>{
       "hartonomous.v1.AtomService", "hartonomous.v1.SearchService", "hartonomous.v1.AdminService"});
   // Until the catch-up is over these answer UNAVAILABLE with its progress.

@@ -9,7 +9,8 @@
 //   3. the WriteBatcher (the single writer thread),
 //   4. the engines: AtomEngine; EmbeddingEngine, not loaded yet; AtomPoints,
 //      from its snapshot of the last clean stop; PolicyEngine, with the
-//      default policies; DedupMatcher; DocumentEngine; GraphEngine,
+//      default policies; DedupMatcher; DocumentEngine; GraphEngine;
+//      Compactor,
 //   5. Wire(): the hooks between engines (what an atom's removal cascades
 //      to, the dedup matcher of ingest),
 //   6. the rpc services, AtomService and SearchService behind the start-up
@@ -61,6 +62,7 @@ class WriteBatcher;
 namespace engine {
 class AtomEngine;
 class AtomPoints;
+class Compactor;
 class DedupMatcher;
 class DocumentEngine;
 class EmbeddingEngine;
@@ -137,6 +139,7 @@ class Daemon {
   std::unique_ptr<engine::DedupMatcher> matcher_;
   std::unique_ptr<engine::DocumentEngine> documents_;
   std::unique_ptr<engine::GraphEngine> graph_;
+  std::unique_ptr<engine::Compactor> compactor_;
   // Services.
   std::unique_ptr<rpc::InFlightCalls> in_flight_;
   std::unique_ptr<rpc::StartupGate> startup_;

@@ -106,6 +106,10 @@ Testing only (not for production use):
                             index, until FILE exists, so that tests can observe
                             the starting state (health NOT_SERVING, other RPCs
                             UNAVAILABLE)
+  --testing-hold-compaction-until FILE
+                            hold each Compact, on the writer thread before its
+                            copy, until FILE exists (at most 60 s), so that
+                            tests can act while a compaction runs
 )";
 }
 
@@ -168,6 +172,14 @@ Result<DaemonConfig> ParseDaemonFlags(const std::vector<std::string>& args) {
            return Status::InvalidArgument("--testing-hold-start-until: expected a file path");
          }
          config.testing_hold_start_until = v;
+         return Status::Ok();
+       }},
+      {"--testing-hold-compaction-until",
+       [&](const std::string& v) -> Status {
+         if (v.empty()) {
+           return Status::InvalidArgument("--testing-hold-compaction-until: expected a file path");
+         }
+         config.testing_hold_compaction_until = v;
          return Status::Ok();
        }},
   };

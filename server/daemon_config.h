@@ -50,6 +50,9 @@ struct DaemonConfig {
   // this file exists (or a stop signal arrives). Empty = no wait. Default:
   // empty.
   std::string testing_hold_start_until;
+  // Testing only: each Compact waits on the writer thread, before its copy,
+  // until this file exists (at most 60 s). Empty = no wait. Default: empty.
+  std::string testing_hold_compaction_until;
   bool help = false;
   bool version = false;
 };

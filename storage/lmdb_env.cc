@@ -1,9 +1,13 @@
 #include "storage/lmdb_env.h"
 
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 
@@ -41,13 +45,7 @@ Env::Env(MDB_env* env, EnvOptions options, size_t map_size)
 
 Env::~Env() { mdb_env_close(env_); }
 
-Result<std::unique_ptr<Env>> Env::Open(const EnvOptions& options) {
-  std::error_code ec;
-  std::filesystem::create_directories(options.path, ec);
-  if (ec) {
-    return Status::FailedPrecondition("data dir " + options.path +
-                                      ": cannot create: " + ec.message());
-  }
+Result<MDB_env*> Env::OpenRaw(const EnvOptions& options, size_t map_size) {
   MDB_env* env = nullptr;
   HT_RETURN_IF_ERROR(FromMdb(mdb_env_create(&env), "mdb_env_create"));
   auto fail = [&](int rc, std::string_view what) {
@@ -58,12 +56,23 @@ Result<std::unique_ptr<Env>> Env::Open(const EnvOptions& options) {
   if (rc != 0) return fail(rc, "mdb_env_set_maxdbs");
   rc = mdb_env_set_maxreaders(env, options.max_readers);
   if (rc != 0) return fail(rc, "mdb_env_set_maxreaders");
-  rc = mdb_env_set_mapsize(env, options.initial_map_size);
+  rc = mdb_env_set_mapsize(env, map_size);
   if (rc != 0) return fail(rc, "mdb_env_set_mapsize");
   unsigned flags = MDB_NOTLS | MDB_NORDAHEAD;
   if (!options.durable) flags |= MDB_NOSYNC;
   rc = mdb_env_open(env, options.path.c_str(), flags, 0640);
   if (rc != 0) return fail(rc, "opening LMDB environment in " + options.path);
+  return env;
+}
+
+Result<std::unique_ptr<Env>> Env::Open(const EnvOptions& options) {
+  std::error_code ec;
+  std::filesystem::create_directories(options.path, ec);
+  if (ec) {
+    return Status::FailedPrecondition("data dir " + options.path +
+                                      ": cannot create: " + ec.message());
+  }
+  HT_ASSIGN_OR_RETURN(MDB_env * env, OpenRaw(options, options.initial_map_size));
   MDB_envinfo info;
   mdb_env_info(env, &info);
   return std::unique_ptr<Env>(new Env(env, options, info.me_mapsize));
@@ -76,6 +85,10 @@ Result<MDB_dbi> Env::OpenDbi(const std::string& name, unsigned flags) {
   HT_RETURN_IF_ERROR(FromMdb(mdb_dbi_open(txn.raw(), name.c_str(), flags | MDB_CREATE, &dbi),
                              "opening table " + name));
   HT_RETURN_IF_ERROR(txn.Commit());
+  // Opening a table again returns its handle; remember it once.
+  const bool known = std::any_of(opened_.begin(), opened_.end(),
+                                 [&](const OpenedDbi& t) { return t.name == name; });
+  if (!known) opened_.push_back(OpenedDbi{name, flags, dbi});
   return dbi;
 }
 
@@ -97,11 +110,185 @@ Status Env::Grow() {
 }
 
 uint64_t Env::used_bytes() const {
+  MutexLock lock(&info_mu_);
   MDB_envinfo info;
   MDB_stat stat;
   mdb_env_info(env_, &info);
   mdb_env_stat(env_, &stat);
   return (static_cast<uint64_t>(info.me_last_pgno) + 1) * stat.ms_psize;
+}
+
+Result<uint64_t> Env::FreeBytes() {
+  ReadTxn txn(*this);
+  HT_RETURN_IF_ERROR(txn.status());
+  MDB_stat stat;
+  HT_RETURN_IF_ERROR(FromMdb(mdb_env_stat(raw(), &stat), "mdb_env_stat"));
+  // FREE_DBI (handle 0): txn id -> an MDB_IDL of freed page numbers, whose
+  // first element is their count.
+  Cursor cursor(txn.raw(), 0);
+  uint64_t pages = 0;
+  HT_ASSIGN_OR_RETURN(bool valid, cursor.First());
+  while (valid) {
+    size_t count = 0;
+    if (cursor.value().size() >= sizeof(count)) {
+      std::memcpy(&count, cursor.value().data(), sizeof(count));
+    }
+    pages += count;
+    HT_ASSIGN_OR_RETURN(valid, cursor.Next());
+  }
+  return pages * stat.ms_psize;
+}
+
+namespace {
+
+Result<uint64_t> FileBytes(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    return Status::Internal("stat " + path + ": " + std::strerror(errno));
+  }
+  return static_cast<uint64_t>(st.st_size);
+}
+
+// fsync of a file or directory by path.
+int SyncPath(const std::string& path, int flags) {
+  const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
+  if (fd < 0) return errno;
+  const int rc = ::fsync(fd) == 0 ? 0 : errno;
+  ::close(fd);
+  return rc;
+}
+
+// Closes env on every path out.
+struct EnvCloser {
+  MDB_env* env;
+  ~EnvCloser() {
+    if (env != nullptr) mdb_env_close(env);
+  }
+};
+
+}  // namespace
+
+Status Env::VerifyCopy(const std::string& copy_path) {
+  EnvCloser copy{nullptr};
+  HT_RETURN_IF_ERROR(FromMdb(mdb_env_create(&copy.env), "mdb_env_create"));
+  HT_RETURN_IF_ERROR(FromMdb(mdb_env_set_maxdbs(copy.env, 64), "mdb_env_set_maxdbs"));
+  HT_RETURN_IF_ERROR(
+      FromMdb(mdb_env_set_mapsize(copy.env, map_size_.load()), "mdb_env_set_mapsize"));
+  HT_RETURN_IF_ERROR(
+      FromMdb(mdb_env_open(copy.env, copy_path.c_str(), MDB_NOSUBDIR | MDB_RDONLY | MDB_NOLOCK, 0),
+              "compact: opening the copy " + copy_path));
+  MDB_txn* copy_txn = nullptr;
+  HT_RETURN_IF_ERROR(FromMdb(mdb_txn_begin(copy.env, nullptr, MDB_RDONLY, &copy_txn),
+                             "compact: reading the copy"));
+  ReadTxn live(*this);
+  Status checked = live.status();
+  for (const OpenedDbi& table : opened_) {
+    if (!checked.ok()) break;
+    MDB_dbi dbi = 0;
+    const int rc = mdb_dbi_open(copy_txn, table.name.c_str(), 0, &dbi);
+    if (rc != 0) {
+      checked =
+          Status::Internal("compact: the copy lacks table " + table.name + ": " + mdb_strerror(rc));
+    } else if (dbi != table.dbi) {
+      checked = Status::Aborted("compact: table " + table.name + " would get handle " +
+                                std::to_string(dbi) + " after the swap instead of " +
+                                std::to_string(table.dbi));
+    } else {
+      MDB_stat copied, current;
+      checked = FromMdb(mdb_stat(copy_txn, dbi, &copied), "mdb_stat of the copy");
+      if (checked.ok()) checked = FromMdb(mdb_stat(live.raw(), dbi, &current), "mdb_stat");
+      if (checked.ok() && copied.ms_entries != current.ms_entries) {
+        checked = Status::Internal("compact: table " + table.name + " has " +
+                                   std::to_string(copied.ms_entries) + " rows in the copy but " +
+                                   std::to_string(current.ms_entries) + " in the data file");
+      }
+    }
+  }
+  mdb_txn_abort(copy_txn);
+  return checked;
+}
+
+Status Env::ReopenDbis() {
+  WriteTxn txn(*this, nullptr);
+  HT_RETURN_IF_ERROR(txn.status());
+  for (const OpenedDbi& table : opened_) {
+    MDB_dbi dbi = 0;
+    HT_RETURN_IF_ERROR(FromMdb(mdb_dbi_open(txn.raw(), table.name.c_str(), table.flags, &dbi),
+                               "reopening table " + table.name));
+    if (dbi != table.dbi) {
+      return Status::Internal("table " + table.name + " reopened with handle " +
+                              std::to_string(dbi) + " instead of " + std::to_string(table.dbi));
+    }
+  }
+  return txn.Commit();
+}
+
+Result<CompactResult> Env::Compact() {
+  const std::string data_path = (std::filesystem::path(options_.path) / "data.mdb").string();
+  const std::string copy_path = (std::filesystem::path(options_.path) / kCompactFileName).string();
+  CompactResult result;
+  HT_ASSIGN_OR_RETURN(result.file_bytes_before, FileBytes(data_path));
+
+  // The copy holds the pages in use, less the free ones.
+  HT_ASSIGN_OR_RETURN(const uint64_t free_bytes, FreeBytes());
+  const uint64_t used = used_bytes();
+  const uint64_t needed = (used > free_bytes ? used - free_bytes : 0) + kCompactSlackBytes;
+  if (const auto available = AvailableBytes(options_.path); available && *available < needed) {
+    return Status::ResourceExhausted("compact: the compacted copy of " + data_path +
+                                     " needs up to " + std::to_string(needed) + " bytes free in " +
+                                     options_.path + " but " + std::to_string(*available) +
+                                     " are available; the data file is unchanged");
+  }
+
+  ::unlink(copy_path.c_str());  // a leftover of a compaction that crashed
+  const int fd = ::open(copy_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+  if (fd < 0) {
+    return Status::Internal("compact: creating " + copy_path + ": " + std::strerror(errno));
+  }
+  int rc = mdb_env_copyfd2(env_, fd, MDB_CP_COMPACT);
+  if (rc == 0 && ::fsync(fd) != 0) rc = errno;
+  ::close(fd);
+  if (rc != 0) {
+    ::unlink(copy_path.c_str());
+    if (IsNoSpace(rc, options_.path))
+      return NoSpace("compact: writing " + copy_path, options_.path);
+    return FromMdb(rc, "compact: writing " + copy_path);
+  }
+  if (Status verified = VerifyCopy(copy_path); !verified.ok()) {
+    ::unlink(copy_path.c_str());
+    return verified;
+  }
+
+  {
+    // No read transaction from here on: they wait, then see the new file.
+    WriterLock readers(&resize_mutex_);
+    MutexLock info(&info_mu_);
+    mdb_env_close(env_);
+    env_ = nullptr;
+    Status swapped = Status::Ok();
+    if (::rename(copy_path.c_str(), data_path.c_str()) != 0) {
+      swapped = Status::Internal("compact: renaming " + copy_path + " over " + data_path + ": " +
+                                 std::strerror(errno) + "; the data file is unchanged");
+      ::unlink(copy_path.c_str());
+    } else if (const int dir_rc = SyncPath(options_.path, O_RDONLY | O_DIRECTORY); dir_rc != 0) {
+      // Either file is complete; only which one a crash would keep is open.
+      spdlog::warn("compact: fsync of {}: {}", options_.path, std::strerror(dir_rc));
+    }
+    auto reopened = OpenRaw(options_, map_size_.load());
+    if (!reopened.ok()) {
+      spdlog::critical("compact: cannot reopen the LMDB environment in {}: {}; aborting",
+                       options_.path, reopened.status().ToString());
+      std::abort();
+    }
+    env_ = *reopened;
+    if (Status dbis = ReopenDbis(); !dbis.ok()) {
+      spdlog::critical("compact: {}; aborting", dbis.ToString());
+      std::abort();
+    }
+    HT_RETURN_IF_ERROR(swapped);
+  }
+  HT_ASSIGN_OR_RETURN(result.file_bytes_after, FileBytes(data_path));
+  return result;
 }
 
 Result<bool> Txn::Get(MDB_dbi dbi, std::string_view key, std::string_view* value) {

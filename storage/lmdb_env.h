@@ -12,7 +12,9 @@
 // Thread-safety: Env is thread-safe. A transaction or cursor belongs to one
 // thread at a time. Read transactions may be used from any thread (the env is
 // opened with MDB_NOTLS). Only one write transaction exists at a time: the
-// WriteBatcher's thread owns it.
+// WriteBatcher's thread owns it. Compact() replaces the MDB_env underneath
+// while it holds resize_mutex() exclusively, so raw() is stable inside a
+// read transaction and on the writer thread, and nowhere else.
 #pragma once
 
 #include <lmdb.h>
@@ -47,6 +49,17 @@ struct EnvOptions {
 
 Status FromMdb(int rc, std::string_view what);
 
+// What Env::Compact did to DIR/data.mdb.
+struct CompactResult {
+  uint64_t file_bytes_before = 0;  // size of data.mdb before
+  uint64_t file_bytes_after = 0;   // and after
+};
+
+// The compacted copy's file name in the data dir, while it is written.
+inline constexpr char kCompactFileName[] = "data.mdb.compacting";
+// Compact() wants this much free space beyond the copy's size bound.
+inline constexpr uint64_t kCompactSlackBytes = uint64_t{1} << 20;
+
 class Env {
  public:
   static Result<std::unique_ptr<Env>> Open(const EnvOptions& options);
@@ -57,8 +70,9 @@ class Env {
   MDB_env* raw() const { return env_; }
   const EnvOptions& options() const { return options_; }
 
-  // Opens (creating) a named database. REQUIRES: called at start-up, before
-  // any other write transaction of this process.
+  // Opens (creating) a named database, and remembers it so that Compact()
+  // opens it again, in the same order, after the swap. REQUIRES: called at
+  // start-up, before any other write transaction of this process.
   Result<MDB_dbi> OpenDbi(const std::string& name, unsigned flags);
 
   // Doubles the map size, up to max_map_size (ResourceExhausted past it).
@@ -69,15 +83,63 @@ class Env {
   size_t map_size() const { return map_size_.load(); }
   uint64_t resizes() const { return resizes_.load(); }
   // Bytes of pages in use (last page number * page size).
-  uint64_t used_bytes() const;
+  uint64_t used_bytes() const EXCLUDES(info_mu_);
+  // Bytes of the pages on LMDB's freelist (the FREE_DBI, as `mdb_stat -f`
+  // counts them): pages inside the data file that later writes reuse.
+  // REQUIRES: the caller holds no read transaction (this opens one).
+  Result<uint64_t> FreeBytes();
+
+  // Returns space to the filesystem: writes a compacted copy of the data
+  // file (mdb_env_copyfd2 with MDB_CP_COMPACT: live pages only, the
+  // freelist dropped) to DIR/data.mdb.compacting, fsyncs it, checks that it
+  // holds every named database with the handle it has now and the same
+  // number of rows, then, with every read transaction drained (it takes
+  // resize_mutex() exclusively, as Grow does), closes the environment,
+  // renames the copy over DIR/data.mdb, fsyncs the directory and reopens
+  // the environment and its named databases, checking that each gets the
+  // same MDB_dbi again (storage::Tables holds them by value everywhere).
+  //
+  // Crash safety: the old file is complete until the rename and the copy
+  // is complete (fsynced) before it, so a crash at any point leaves one
+  // complete data.mdb, the old or the new (a leftover data.mdb.compacting
+  // is removed by the next Compact, and is never opened).
+  //
+  // Before the copy: FreeBytes() and used_bytes() bound the copy's size; if
+  // the filesystem has less than that plus kCompactSlackBytes available,
+  // ResourceExhausted naming the path and the bytes needed, and nothing is
+  // written. A copy or check that fails removes the copy and leaves the
+  // data file untouched. If the environment cannot be reopened after the
+  // rename (it opened a moment earlier as the copy), the process aborts:
+  // there is no storage left to serve from, and the data dir holds the
+  // complete compacted file for the next start.
+  //
+  // REQUIRES: called on the thread that owns writes, with no write
+  // transaction open (WriteBatcher::RunExclusive) and no read transaction
+  // of the caller's open. Writes must not start until it returns.
+  Result<CompactResult> Compact() EXCLUDES(resize_mutex_, info_mu_);
 
   // Held shared by every read transaction, exclusively by Grow(). Write
   // transactions do not take it: only the writer thread writes and grows.
   SharedMutex& resize_mutex() RETURN_CAPABILITY(resize_mutex_) { return resize_mutex_; }
 
  private:
-  Env(MDB_env* env, EnvOptions options, size_t map_size);
+  struct OpenedDbi {
+    std::string name;
+    unsigned flags;
+    MDB_dbi dbi;
+  };
 
+  Env(MDB_env* env, EnvOptions options, size_t map_size);
+  // mdb_env_create + options + mdb_env_open of options.path.
+  static Result<MDB_env*> OpenRaw(const EnvOptions& options, size_t map_size);
+  // Opens the copy read-only and compares it with the live environment.
+  Status VerifyCopy(const std::string& copy_path);
+  // After the swap: opens opened_ again and checks their handles.
+  Status ReopenDbis();
+
+  // Replaced only by Compact(), holding resize_mutex_ and info_mu_
+  // exclusively; read by transactions (under resize_mutex_ or on the writer
+  // thread) and by used_bytes() (under info_mu_).
   MDB_env* env_;
   EnvOptions options_;
   std::atomic<size_t> map_size_;
@@ -85,6 +147,10 @@ class Env {
   // Guards no field: it keeps the map size (mdb_env_set_mapsize) from
   // changing while a read transaction of this process is open.
   SharedMutex resize_mutex_;
+  // Guards no field: keeps env_ from being swapped during used_bytes(),
+  // which callers may reach inside a read transaction.
+  mutable Mutex info_mu_;
+  std::vector<OpenedDbi> opened_;  // start-up and the writer thread only
 };
 
 class Cursor;

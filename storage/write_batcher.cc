@@ -26,7 +26,16 @@ WriterStats WriteBatcher::stats() const {
 }
 
 Status WriteBatcher::Write(WriteFn fn, size_t bytes, uint64_t items) {
-  Request request{std::move(fn), bytes, items, Status::Ok(), {}};
+  Request request{std::move(fn), nullptr, bytes, items, Status::Ok(), {}};
+  return Submit(request);
+}
+
+Status WriteBatcher::RunExclusive(std::function<Status()> fn) {
+  Request request{nullptr, std::move(fn), 0, 0, Status::Ok(), {}};
+  return Submit(request);
+}
+
+Status WriteBatcher::Submit(Request& request) {
   auto done = request.done.get_future();
   {
     MutexLock lock(&mu_);
@@ -46,14 +55,21 @@ void WriteBatcher::Run() {
       while (!stopping_ && queue_.empty()) cv_.Wait(&mu_);
       if (queue_.empty()) return;  // stopping, and nothing left to do
       size_t bytes = 0;
+      // An exclusive request goes alone; a group stops before one.
       while (!queue_.empty() && group.size() < options_.max_group_requests &&
-             (group.empty() || bytes + queue_.front()->bytes <= options_.max_group_bytes)) {
+             (group.empty() || (!queue_.front()->exclusive &&
+                                bytes + queue_.front()->bytes <= options_.max_group_bytes))) {
         bytes += queue_.front()->bytes;
         group.push_back(queue_.front());
         queue_.pop_front();
+        if (group.back()->exclusive) break;
       }
     }
-    CommitGroup(group);
+    if (group.front()->exclusive) {
+      group.front()->status = group.front()->exclusive();
+    } else {
+      CommitGroup(group);
+    }
     for (Request* r : group) r->done.set_value();
     group.clear();
   }

@@ -20,8 +20,14 @@
 // the group once more; if the disk is still full, every request of the group
 // gets the ResourceExhausted and nothing of the group is stored.
 //
-// Thread-safety: Write() is thread-safe; it blocks its caller until the
-// group's commit. Do not call Write() from inside a write function.
+// Maintenance that needs the writer alone (Env::Compact) goes through
+// RunExclusive(): it runs on the writer thread between two groups, with no
+// write transaction open; requests queued meanwhile wait for it and then
+// form the next groups as usual, so none is lost or reordered.
+//
+// Thread-safety: Write() and RunExclusive() are thread-safe; each blocks its
+// caller until done. Do not call them from inside a write function, nor
+// while holding a read transaction that an exclusive function waits for.
 #pragma once
 
 #include <atomic>
@@ -75,6 +81,11 @@ class WriteBatcher {
   // else the commit's. After Stop(): Unavailable.
   Status Write(WriteFn fn, size_t bytes = 0, uint64_t items = 1) EXCLUDES(mu_);
 
+  // Runs fn on the writer thread after the requests queued before it and
+  // before those queued after it, with no write transaction open, and
+  // waits for it. Returns fn's Status; after Stop(): Unavailable.
+  Status RunExclusive(std::function<Status()> fn) EXCLUDES(mu_);
+
   // Finishes queued requests, then stops the writer thread. Idempotent.
   void Stop() EXCLUDES(mu_);
 
@@ -83,12 +94,15 @@ class WriteBatcher {
  private:
   struct Request {
     WriteFn fn;
+    std::function<Status()> exclusive;  // set: a RunExclusive request, alone
     size_t bytes;
     uint64_t items;
     Status status;
     std::promise<void> done;
   };
 
+  // Queues request and waits until the writer has run it.
+  Status Submit(Request& request) EXCLUDES(mu_);
   void Run();
   void CommitGroup(std::vector<Request*>& group);
   // Commits kWriterEpochKey in its own transaction (writer thread only).

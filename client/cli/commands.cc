@@ -169,6 +169,11 @@ void RunServerStats(const Invocation& invocation) {
               PrintServerStats);
 }
 
+void RunCompact(const Invocation& invocation) {
+  PrintResult(invocation, Call(invocation, &Client::Compact, invocation.Has("purge-inactive")),
+              CompactToJson, PrintCompact);
+}
+
 void RunHelp(const Invocation& invocation) {
   if (invocation.args.empty()) {
     std::cout << UsageText(Commands());
@@ -182,6 +187,14 @@ void RunHelp(const Invocation& invocation) {
   }
   throw UsageError("unknown command '" + invocation.args[0] + "'");
 }
+
+constexpr std::string_view kCompactDetails =
+    "Writes a compacted copy of the server's data file beside it and swaps it\n"
+    "in while the server keeps serving: reads continue, writes wait while the\n"
+    "copy is written. Needs free space for the copy (at most the data in use);\n"
+    "without it the server answers RESOURCE_EXHAUSTED and changes nothing.\n"
+    "A second compact while one runs fails (FAILED_PRECONDITION). Large data\n"
+    "files may need a longer --timeout.\n";
 
 constexpr std::string_view kIngestDetails =
     "Each FILE becomes one atom; '-' reads standard input (source_uri 'stdin').\n"
@@ -391,6 +404,12 @@ const std::vector<CommandSpec>& Commands() {
        .summary = "server, storage and group-commit counters",
        .max_args = 0,
        .run = &RunServerStats},
+      {.name = "compact",
+       .summary = "give the data file's free space back to the filesystem, online",
+       .details = kCompactDetails,
+       .options = {{"purge-inactive", 0, "", "purge every inactive atom first"}},
+       .max_args = 0,
+       .run = &RunCompact},
       {.name = "help",
        .args_usage = "[COMMAND]",
        .summary = "show help, for one command or all",

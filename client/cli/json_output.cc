@@ -142,7 +142,19 @@ json ServerStatsToJson(const v1::ServerStats& stats) {
       {"map_size_bytes", stats.map_size_bytes()},
       {"map_resizes", stats.map_resizes()},
       {"data_file_bytes", stats.data_file_bytes()},
+      {"free_bytes", stats.free_bytes()},
+      {"compacting", stats.compacting()},
+      {"compactions", stats.compactions()},
       {"tables", std::move(tables)},
+  };
+}
+
+json CompactToJson(const v1::CompactResponse& response) {
+  return {
+      {"file_bytes_before", response.file_bytes_before()},
+      {"file_bytes_after", response.file_bytes_after()},
+      {"atoms_purged", response.atoms_purged()},
+      {"duration_ms", response.duration_ms()},
   };
 }
 

@@ -25,6 +25,7 @@ nlohmann::ordered_json IngestResultToJson(const hartonomous::v1::IngestAtomRespo
 nlohmann::ordered_json DedupStatsToJson(const hartonomous::v1::DedupStats& stats);
 nlohmann::ordered_json PurgeToJson(const hartonomous::v1::PurgeInactiveResponse& response);
 nlohmann::ordered_json ServerStatsToJson(const hartonomous::v1::ServerStats& stats);
+nlohmann::ordered_json CompactToJson(const hartonomous::v1::CompactResponse& response);
 
 // `value` as indented JSON text without a trailing newline.
 std::string DumpJson(const nlohmann::ordered_json& value);

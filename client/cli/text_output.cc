@@ -152,6 +152,16 @@ void PrintPurge(std::ostream& out, const v1::PurgeInactiveResponse& response) {
       << response.dependent_rows_removed() << " dependent rows\n";
 }
 
+void PrintCompact(std::ostream& out, const v1::CompactResponse& response) {
+  out << "compacted data.mdb from " << FormatBytes(response.file_bytes_before()) << " to "
+      << FormatBytes(response.file_bytes_after()) << " in " << response.duration_ms() << " ms";
+  if (response.atoms_purged() != 0) {
+    out << " (purged " << response.atoms_purged()
+        << (response.atoms_purged() == 1 ? " inactive atom" : " inactive atoms") << " first)";
+  }
+  out << '\n';
+}
+
 void PrintServerStats(std::ostream& out, const v1::ServerStats& stats) {
   Field(out, "version", stats.version());
   Field(out, "schema_version", std::to_string(stats.schema_version()));
@@ -168,6 +178,9 @@ void PrintServerStats(std::ostream& out, const v1::ServerStats& stats) {
   Field(out, "map_size", Sized(stats.map_size_bytes()));
   Field(out, "map_resizes", std::to_string(stats.map_resizes()));
   Field(out, "data_file", Sized(stats.data_file_bytes()));
+  Field(out, "free_pages", Sized(stats.free_bytes()));
+  Field(out, "compacting", stats.compacting() ? "yes" : "no");
+  Field(out, "compactions", std::to_string(stats.compactions()));
   if (!stats.tables().empty()) {
     out << "tables:\n";
     Table tables({{"NAME"}, {"ENTRIES", true}}, "  ");

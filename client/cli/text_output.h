@@ -43,5 +43,6 @@ class AtomListing {
 void PrintDedupStats(std::ostream& out, const hartonomous::v1::DedupStats& stats);
 void PrintPurge(std::ostream& out, const hartonomous::v1::PurgeInactiveResponse& response);
 void PrintServerStats(std::ostream& out, const hartonomous::v1::ServerStats& stats);
+void PrintCompact(std::ostream& out, const hartonomous::v1::CompactResponse& response);
 
 }  // namespace hartonomous::cli

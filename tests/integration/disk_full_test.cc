@@ -3,9 +3,6 @@
 // of themselves, leave every acknowledged atom intact, and the next write
 // after room comes back (a purge inside the data file, or free space on the
 // filesystem) succeeds at once.
-#include <sys/mount.h>
-#include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <sys/wait.h>
 
 #include <catch2/catch.hpp>
@@ -19,43 +16,12 @@
 
 #include "daemon_harness.h"
 #include "test_util.h"
+#include "tmpfs_mount.h"
 
 using namespace hartonomous;
 using namespace hartonomous::testing;
 
 namespace {
-
-// A tmpfs of the given size mounted on a fresh directory; unmounted (lazily,
-// so a failing test cannot leave it busy) and removed on destruction.
-class TmpfsMount {
- public:
-  explicit TmpfsMount(const std::string& options) {
-    path_ = dir_.path() + "/fs";
-    REQUIRE(mkdir(path_.c_str(), 0755) == 0);
-    if (mount("tmpfs", path_.c_str(), "tmpfs", 0, options.c_str()) != 0) {
-      FAIL("mounting a tmpfs for the full-disk test failed (" << std::strerror(errno)
-                                                              << "); it needs CAP_SYS_ADMIN");
-    }
-    mounted_ = true;
-  }
-  ~TmpfsMount() {
-    if (mounted_) umount2(path_.c_str(), MNT_DETACH);
-  }
-  TmpfsMount(const TmpfsMount&) = delete;
-  TmpfsMount& operator=(const TmpfsMount&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  TempDir dir_;
-  std::string path_;
-  bool mounted_ = false;
-};
-
-uint64_t Available(const std::string& path) {
-  struct statvfs fs;
-  REQUIRE(statvfs(path.c_str(), &fs) == 0);
-  return static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
-}
 
 std::string RandomContent(std::mt19937_64& rng, size_t bytes) {
   std::string s(bytes, '\0');
@@ -97,18 +63,7 @@ TEST_CASE("a full disk is RESOURCE_EXHAUSTED and the next write after room retur
   Client& client = daemon.client();
 
   // Leave a few MiB, then write atoms until the disk is full.
-  {
-    const uint64_t keep = uint64_t{4} << 20;
-    const uint64_t available = Available(fs.path());
-    REQUIRE(available > keep);
-    std::ofstream filler(filler_path, std::ios::binary);
-    const std::string block(1 << 16, 'f');
-    for (uint64_t written = 0; written + block.size() <= available - keep;
-         written += block.size()) {
-      filler.write(block.data(), static_cast<std::streamsize>(block.size()));
-    }
-    REQUIRE(filler.good());
-  }
+  FillUntil(filler_path, uint64_t{4} << 20);
   constexpr size_t kAtomBytes = 200 * 1000;
   std::mt19937_64 rng(42);
   std::map<uint64_t, std::string> acked;

@@ -105,6 +105,9 @@ class Client {
   grpc::Status PurgeInactive(uint64_t max_atoms, v1::PurgeInactiveResponse* response);
   grpc::Status GetDedupStats(int32_t top_n, v1::DedupStats* stats);
   grpc::Status GetServerStats(v1::ServerStats* stats);
+  // AdminService.Compact: gives the data file's free pages back to the
+  // filesystem (purging inactive atoms first when purge_inactive).
+  grpc::Status Compact(bool purge_inactive, v1::CompactResponse* response);
 
   // Deduplication policies.
   grpc::Status CreatePolicy(const v1::DeduplicationPolicy& policy,

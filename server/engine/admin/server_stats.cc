@@ -15,6 +15,7 @@ Result<ServerStatsSnapshot> CollectServerStats(storage::Env& env, const storage:
   s.map_size_bytes = env.map_size();
   s.map_resizes = env.resizes();
   s.data_file_bytes = env.used_bytes();
+  HT_ASSIGN_OR_RETURN(s.free_bytes, env.FreeBytes());
   storage::ReadTxn txn(env);
   HT_RETURN_IF_ERROR(txn.status());
   for (const auto& info : storage::AllTables()) {

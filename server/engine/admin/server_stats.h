@@ -22,6 +22,7 @@ struct ServerStatsSnapshot {
   uint64_t map_size_bytes = 0;
   uint64_t map_resizes = 0;
   uint64_t data_file_bytes = 0;
+  uint64_t free_bytes = 0;  // LMDB's freelist (Env::FreeBytes)
   std::vector<std::pair<std::string, uint64_t>> table_entries;
 };
 

@@ -20,6 +20,11 @@ grpc::Status AdminServiceImpl::GetStats(grpc::ServerContext*, const v1::GetStats
   response->set_map_resizes(stats->map_resizes);
   response->set_data_file_bytes(stats->data_file_bytes);
   response->set_in_flight_calls(in_flight_.count());
+  response->set_free_bytes(stats->free_bytes);
+  if (compactor_ != nullptr) {
+    response->set_compacting(compactor_->running());
+    response->set_compactions(compactor_->completed());
+  }
   if (startup_ != nullptr) {
     response->set_state(StartupStateName(startup_->state()));
     response->set_state_reason(startup_->reason());
@@ -33,6 +38,24 @@ grpc::Status AdminServiceImpl::GetStats(grpc::ServerContext*, const v1::GetStats
     table->set_name(name);
     table->set_entries(entries);
   }
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminServiceImpl::Compact(grpc::ServerContext*, const v1::CompactRequest* request,
+                                       v1::CompactResponse* response) {
+  if (compactor_ == nullptr) {
+    return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "compact: not available in this server");
+  }
+  if (startup_ != nullptr && startup_->state() != StartupGate::State::kServing) {
+    return ToGrpcStatus(Status::Unavailable("compact: the server is " +
+                                            std::string(StartupStateName(startup_->state()))));
+  }
+  auto summary = compactor_->Compact(request->purge_inactive());
+  if (!summary.ok()) return ToGrpcStatus(summary.status());
+  response->set_file_bytes_before(summary->file_bytes_before);
+  response->set_file_bytes_after(summary->file_bytes_after);
+  response->set_atoms_purged(summary->atoms_purged);
+  response->set_duration_ms(summary->duration_ms);
   return grpc::Status::OK;
 }
 

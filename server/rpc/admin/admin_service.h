@@ -1,11 +1,13 @@
-// AdminServiceImpl: hartonomous.v1.AdminService (server statistics). Safe
-// during start-up: it reads only LMDB, the writer's counters and the
-// start-up gate, never an index.
+// AdminServiceImpl: hartonomous.v1.AdminService (server statistics and
+// compaction). GetStats is safe during start-up: it reads only LMDB, the
+// writer's counters and the start-up gate, never an index. Compact answers
+// UNAVAILABLE until the start-up gate opens.
 //
 // Thread-safety: thread-safe.
 #pragma once
 
 #include "hartonomous/v1/admin_service.grpc.pb.h"
+#include "server/engine/admin/compactor.h"
 #include "server/rpc/interceptors/in_flight.h"
 #include "server/rpc/interceptors/startup_gate.h"
 #include "storage/lmdb_env.h"
@@ -18,16 +20,20 @@ class AdminServiceImpl final : public v1::AdminService::Service {
  public:
   AdminServiceImpl(storage::Env& env, const storage::Tables& tables,
                    const storage::WriteBatcher& writer, const InFlightCalls& in_flight,
-                   int64_t started_at_us, const StartupGate* startup = nullptr)
+                   int64_t started_at_us, const StartupGate* startup = nullptr,
+                   engine::Compactor* compactor = nullptr)
       : env_(env),
         tables_(tables),
         writer_(writer),
         in_flight_(in_flight),
         started_at_us_(started_at_us),
-        startup_(startup) {}
+        startup_(startup),
+        compactor_(compactor) {}
 
   grpc::Status GetStats(grpc::ServerContext*, const v1::GetStatsRequest* request,
                         v1::ServerStats* response) override;
+  grpc::Status Compact(grpc::ServerContext*, const v1::CompactRequest* request,
+                       v1::CompactResponse* response) override;
 
  private:
   storage::Env& env_;
@@ -35,7 +41,8 @@ class AdminServiceImpl final : public v1::AdminService::Service {
   const storage::WriteBatcher& writer_;
   const InFlightCalls& in_flight_;
   const int64_t started_at_us_;
-  const StartupGate* const startup_;  // null: always "serving"
+  const StartupGate* const startup_;    // null: always "serving"
+  engine::Compactor* const compactor_;  // null: Compact is UNIMPLEMENTED
 };
 
 }  // namespace hartonomous::rpc

@@ -45,3 +45,16 @@ TEST_CASE("the testing-only start-up hold takes a file path") {
   CHECK_THAT(bad.status().message(), Catch::StartsWith("--testing-hold-start-until"));
   CHECK_THAT(DaemonUsage(), Catch::Contains("--testing-hold-start-until"));
 }
+
+TEST_CASE("the testing-only compaction hold takes a file path") {
+  auto d = ParseDaemonFlags({});
+  REQUIRE(d.ok());
+  CHECK(d->testing_hold_compaction_until.empty());
+  auto c = ParseDaemonFlags({"--testing-hold-compaction-until", "hold/go"});
+  REQUIRE(c.ok());
+  CHECK(c->testing_hold_compaction_until == "hold/go");
+  auto bad = ParseDaemonFlags({"--testing-hold-compaction-until="});
+  CHECK(bad.status().code() == Status::Code::kInvalidArgument);
+  CHECK_THAT(bad.status().message(), Catch::StartsWith("--testing-hold-compaction-until"));
+  CHECK_THAT(DaemonUsage(), Catch::Contains("--testing-hold-compaction-until"));
+}

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <future>
 #include <thread>
 
 #include "storage/key_codec.h"
@@ -100,4 +101,53 @@ TEST_CASE("on-commit hooks run after the commit, a stopped writer refuses work")
   writer.Stop();
   Status s = writer.Write([&](WriteTxn& txn) { return txn.Put(t.tables().atoms, "k2", "v"); });
   CHECK(s.code() == Status::Code::kUnavailable);
+}
+
+TEST_CASE(
+    "RunExclusive runs alone on the writer thread and writes queued meanwhile commit after it",
+    "[storage][compact]") {
+  testing::TempEnv t;
+  WriteBatcher writer(t.env());
+  std::promise<void> started, release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<bool> write_done{false};
+  Status exclusive_status;
+  std::thread exclusive([&] {
+    exclusive_status = writer.RunExclusive([&]() -> Status {
+      started.set_value();
+      released.wait();
+      // No write transaction of the writer is open: this one can begin.
+      WriteTxn txn(t.env(), nullptr);
+      HT_RETURN_IF_ERROR(txn.status());
+      HT_RETURN_IF_ERROR(txn.Put(t.tables().atoms, Be64Key(1), "exclusive"));
+      return txn.Commit();
+    });
+  });
+  started.get_future().wait();
+  std::thread write([&] {
+    Status s =
+        writer.Write([&](WriteTxn& txn) { return txn.Put(t.tables().atoms, Be64Key(1), "after"); });
+    CHECK(s.ok());
+    write_done = true;
+  });
+  // The writer thread is inside the exclusive function: the write cannot
+  // have committed.
+  CHECK_FALSE(write_done.load());
+  release.set_value();
+  exclusive.join();
+  write.join();
+  CHECK(exclusive_status.ok());
+  ReadTxn txn(t.env());
+  std::string_view value;
+  REQUIRE(*txn.Get(t.tables().atoms, Be64Key(1), &value));
+  CHECK(value == "after");
+}
+
+TEST_CASE("RunExclusive returns its function's status and is Unavailable after Stop",
+          "[storage][compact]") {
+  testing::TempEnv t;
+  WriteBatcher writer(t.env());
+  CHECK(writer.RunExclusive([] { return Status::Aborted("no"); }).code() == Status::Code::kAborted);
+  writer.Stop();
+  CHECK(writer.RunExclusive([] { return Status::Ok(); }).code() == Status::Code::kUnavailable);
 }
