@@ -16,20 +16,14 @@ Environment: RUNS=3  TMPDIR (data dirs go there; must be a real disk)
 """
 import json, os, platform, re, shutil, statistics, subprocess, sys, tempfile, time
 
+from bench_daemon import Daemon
+
 RUNS = int(os.environ.get("RUNS", "3"))
 
 
 def run_once(build, directory, jobs, work):
-    data = tempfile.mkdtemp(prefix="data.", dir=work)
-    proc = subprocess.Popen([os.path.join(build, "server", "hartonomousd"), "--listen",
-                             "127.0.0.1:0", "--data-dir", data],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    try:
-        m = re.search(r"listening on (\S+)", proc.stdout.readline())
-        if not m:
-            sys.exit("hartonomousd did not report its address")
-        cli = [os.path.join(build, "client", "cli", "hartonomous"), "--server", m.group(1),
-               "--timeout", "3600", "--json", "ingest-doc", "-r", directory]
+    with Daemon(build, work) as daemon:
+        cli = daemon.cli + ["ingest-doc", "-r", directory]
         if jobs != "default":
             cli += ["--jobs", jobs]
         t0 = time.monotonic()
@@ -38,10 +32,8 @@ def run_once(build, directory, jobs, work):
         if run.returncode not in (0, 1):
             sys.exit("ingest-doc failed (%d): %s" % (run.returncode, run.stderr[-2000:]))
         out = json.loads(run.stdout)
-    finally:
-        proc.terminate()
-        proc.wait()
-        shutil.rmtree(data, ignore_errors=True)
+        daemon.stop()
+    shutil.rmtree(daemon.data, ignore_errors=True)
     return seconds, out
 
 

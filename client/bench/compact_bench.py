@@ -22,37 +22,17 @@ Environment: RUNS=3  TMPDIR (data dirs go there; must be a real disk)
 """
 import glob, json, os, platform, re, shutil, statistics, subprocess, sys, tempfile, time
 
+from bench_daemon import Daemon
+
 RUNS = int(os.environ.get("RUNS", "3"))
 TARGET = 1.10
 FILES = (sorted(p for p in glob.glob("/usr/share/common-licenses/*") if os.path.isfile(p)) +
          sorted(p for p in glob.glob("/usr/share/doc/*/copyright") if os.path.isfile(p)))
 
 
-class Server:
-    def __init__(self, build, work):
-        self.data = tempfile.mkdtemp(prefix="data.", dir=work)
-        self.proc = subprocess.Popen([os.path.join(build, "server", "hartonomousd"), "--listen",
-                                      "127.0.0.1:0", "--data-dir", self.data],
-                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        m = re.search(r"listening on (\S+)", self.proc.stdout.readline())
-        if not m:
-            sys.exit("hartonomousd did not report its address")
-        self.cli = [os.path.join(build, "client", "cli", "hartonomous"), "--server", m.group(1),
-                    "--timeout", "3600", "--json"]
-
-    def run(self, *args):
-        return json.loads(subprocess.run(self.cli + list(args), check=True,
-                                         capture_output=True).stdout)
-
+class Server(Daemon):
     def ingest(self, files):
         return [r["document_id"] for r in self.run("ingest-doc", *files)["results"]]
-
-    def stop(self):
-        """Clean shutdown; returns data.mdb's size."""
-        self.proc.terminate()
-        if self.proc.wait() != 0:
-            sys.exit("hartonomousd did not stop cleanly")
-        return os.path.getsize(os.path.join(self.data, "data.mdb"))
 
 
 def run_once(build, work):

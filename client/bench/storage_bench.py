@@ -16,6 +16,8 @@ Environment: RUNS=3  TMPDIR (data dirs go there; must be a real disk)
 """
 import glob, json, os, platform, re, shutil, statistics, subprocess, sys, tempfile, time
 
+from bench_daemon import Daemon
+
 RUNS = int(os.environ.get("RUNS", "3"))
 FILES = (sorted(p for p in glob.glob("/usr/share/common-licenses/*") if os.path.isfile(p)) +
          sorted(p for p in glob.glob("/usr/share/doc/*/copyright") if os.path.isfile(p)))
@@ -31,23 +33,13 @@ def unique_bytes():
 
 
 def run_once(build, mode, work):
-    data = tempfile.mkdtemp(prefix="data.", dir=work)
-    proc = subprocess.Popen([os.path.join(build, "server", "hartonomousd"), "--listen",
-                             "127.0.0.1:0", "--data-dir", data],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    try:
-        m = re.search(r"listening on (\S+)", proc.stdout.readline())
-        if not m:
-            sys.exit("hartonomousd did not report its address")
-        cli = [os.path.join(build, "client", "cli", "hartonomous"), "--server", m.group(1),
-               "--timeout", "3600", "--json"]
+    with Daemon(build, work) as daemon:
+        data = daemon.data
         t0 = time.monotonic()
-        subprocess.run(cli + [mode] + FILES, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(daemon.cli + [mode] + FILES, check=True, stdout=subprocess.DEVNULL)
         seconds = time.monotonic() - t0
-        stats = json.loads(subprocess.run(cli + ["stats"], check=True, capture_output=True).stdout)
-    finally:
-        proc.terminate()
-        proc.wait()
+        stats = daemon.run("stats")
+        daemon.stop()
     size = os.path.getsize(os.path.join(data, "data.mdb"))
     out = subprocess.run(["mdb_stat", "-a", "-e", data], check=True, capture_output=True,
                          text=True).stdout
