@@ -474,9 +474,19 @@ Status AtomTable::UpgradeFromV2(WriteTxn& txn, uint64_t atom_id,
   }
   if (before.content_lists_children()) return Status::Ok();
   std::string content;
-  HT_RETURN_IF_ERROR(ReadContent(txn, before, &content));
-  const std::optional<size_t> header = header_size(before, content);
+  bool read = false;
+  const ContentReader reader = [&]() -> Result<std::string> {
+    if (!read) {
+      HT_RETURN_IF_ERROR(ReadContent(txn, before, &content));
+      read = true;
+    }
+    return content;
+  };
+  HT_ASSIGN_OR_RETURN(const std::optional<size_t> header, header_size(before, reader));
   if (!header) return Status::Ok();
+  if (!read) {
+    HT_RETURN_IF_ERROR(ReadContent(txn, before, &content));
+  }
   if (*header > content.size() || (content.size() - *header) % kHashBytes != 0) {
     return Status::DataLoss(what + ": composite content is not a header and 32-byte hashes");
   }

@@ -147,11 +147,15 @@ class AtomTable {
   // Schema version 2 -> 3 for one atom (storage/tables/schema_migration.h):
   // its "atom_hash" key becomes the 8-byte prefix, it leaves
   // "atoms_by_refcount" when it has one reference, and a composite (the
-  // content's header is header_size(content) bytes followed by 32-byte
-  // child hashes; nullopt = not a composite) turns its 'contains' edge rows
+  // content's header is *header_size(...) bytes followed by 32-byte child
+  // hashes; nullopt = not a composite) turns its 'contains' edge rows
   // into its child list (or, inactive, a released list) and stores only its
-  // header. Idempotent: an atom already in the version 3 form is left as is.
-  using HeaderSizeFn = std::function<std::optional<size_t>(const AtomRecord&, std::string_view)>;
+  // header. header_size reads the content through its second argument only
+  // when the record may be a composite, so other atoms' payloads are not
+  // read. Idempotent: an atom already in the version 3 form is left as is.
+  using ContentReader = std::function<Result<std::string>()>;
+  using HeaderSizeFn =
+      std::function<Result<std::optional<size_t>>(const AtomRecord&, const ContentReader&)>;
   Status UpgradeFromV2(WriteTxn& txn, uint64_t atom_id, const HeaderSizeFn& header_size);
 
   // Rewrites an atom whose reference_count, is_active or fields changed.

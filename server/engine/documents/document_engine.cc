@@ -298,22 +298,23 @@ Result<DocumentContent> DocumentEngine::Get(uint64_t document_id, bool decoded) 
   return out;
 }
 
-std::optional<size_t> DocumentEngine::ManifestHeaderSize(const storage::AtomRecord& atom,
-                                                        std::string_view content) {
+Result<std::optional<size_t>> DocumentEngine::ManifestHeaderSize(
+    const storage::AtomRecord& atom, const storage::AtomTable::ContentReader& read_content) {
   std::string_view magic;
   if (atom.subtype() == "document") {
     magic = kManifestMagic;
   } else if (atom.subtype() == "paragraph") {
     magic = kCompositeMagic;
   } else {
-    return std::nullopt;
+    return std::optional<size_t>();
   }
-  if (content.substr(0, magic.size()) != magic) return std::nullopt;
+  HT_ASSIGN_OR_RETURN(const std::string content, read_content());
+  if (content.substr(0, magic.size()) != magic) return std::optional<size_t>();
   // A document's header is the magic line and the layout line; a
   // paragraph's, its magic line.
   const size_t end = content.find('\n', atom.subtype() == "document" ? magic.size() : 0);
-  if (end == std::string_view::npos) return std::nullopt;
-  return end + 1;
+  if (end == std::string::npos) return std::optional<size_t>();
+  return std::optional<size_t>(end + 1);
 }
 
 Result<DocumentRelease> DocumentEngine::Delete(uint64_t document_id, std::string_view source_uri) {

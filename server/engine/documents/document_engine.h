@@ -30,6 +30,7 @@
 #include "storage/lmdb_env.h"
 #include "storage/records.pb.h"
 #include "storage/schema.h"
+#include "storage/tables/atom_table.h"
 #include "storage/write_batcher.h"
 
 namespace hartonomous::engine {
@@ -106,10 +107,11 @@ class DocumentEngine {
 
   // For a composite written by IngestDocument (subtype 'document' or
   // 'paragraph', content starting with its magic): the size of its header,
-  // the content before the 32-byte child hashes. nullopt for anything else.
-  // (The schema migration tells composites apart with it.)
-  static std::optional<size_t> ManifestHeaderSize(const storage::AtomRecord& atom,
-                                                  std::string_view content);
+  // the content before the 32-byte child hashes. nullopt for anything else;
+  // the content is read (read_content) only for those subtypes. (The schema
+  // migration tells composites apart with it: AtomTable::HeaderSizeFn.)
+  static Result<std::optional<size_t>> ManifestHeaderSize(
+      const storage::AtomRecord& atom, const storage::AtomTable::ContentReader& read_content);
 
   static constexpr std::string_view kManifestMagic = "hartonomous-document/1\n";
   static constexpr std::string_view kCompositeMagic = "hartonomous-composite/1 ";
