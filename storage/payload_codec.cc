@@ -47,6 +47,50 @@ EncodedPayload EncodePayload(std::string_view content) {
   return out;
 }
 
+std::vector<EncodedPayload> PackPayloads(const std::vector<std::string_view>& contents) {
+  std::vector<EncodedPayload> out(contents.size());
+  // Members of the block being filled: indexes into contents.
+  std::vector<size_t> members;
+  size_t filled = 0;
+  auto close_block = [&] {
+    if (members.size() == 1) {
+      out[members[0]] = EncodePayload(contents[members[0]]);
+    } else if (members.size() > 1) {
+      std::string raw;
+      raw.reserve(filled);
+      for (size_t i : members) raw.append(contents[i]);
+      EncodedPayload whole = EncodePayload(raw);
+      auto block = std::make_shared<PayloadBlock>();
+      block->codec = whole.codec;
+      block->raw_size = static_cast<uint32_t>(raw.size());
+      block->stored = whole.codec == PayloadCodec::kRaw ? std::move(raw) : std::move(whole.frame);
+      block->members = static_cast<uint32_t>(members.size());
+      uint32_t offset = 0;
+      for (size_t i : members) {
+        out[i].codec = PayloadCodec::kBlock;
+        out[i].block = block;
+        out[i].block_offset = offset;
+        offset += static_cast<uint32_t>(contents[i].size());
+      }
+    }
+    members.clear();
+    filled = 0;
+  };
+  for (size_t i = 0; i < contents.size(); ++i) {
+    const size_t size = contents[i].size();
+    if (size == 0) continue;
+    if (size > kMaxBlockedBytes) {
+      out[i] = EncodePayload(contents[i]);
+      continue;
+    }
+    if (filled + size > kBlockBytes) close_block();
+    members.push_back(i);
+    filled += size;
+  }
+  close_block();
+  return out;
+}
+
 Status DecodePayload(PayloadCodec codec, std::string_view stored, uint64_t content_size,
                      const std::string& what, std::string* content) {
   switch (codec) {
@@ -82,6 +126,8 @@ Status DecodePayload(PayloadCodec codec, std::string_view stored, uint64_t conte
       }
       return Status::Ok();
     }
+    case PayloadCodec::kBlock:
+      break;
   }
   return Status::DataLoss(what + ": unknown payload codec " +
                           std::to_string(static_cast<uint32_t>(codec)));

@@ -1,7 +1,11 @@
-// Payload codec: how an atom's content is encoded in the "atom_payload"
-// rows. Content is either stored as is (kRaw) or as one zstd frame
-// (kZstd) split into rows of at most kChunkBytes. The content hash is
-// always the SHA-256 of the decoded (original) bytes.
+// Payload codec: how an atom's content is encoded. Content is stored as is
+// (kRaw) or as one zstd frame (kZstd), inline in the atom record or split
+// into "atom_payload" rows of at most kChunkBytes; or it is a range of a
+// payload block (kBlock): the new small contents of one write packed
+// together into one "payload_blocks" row and compressed as one frame, which
+// compresses short atoms (sentences, patches, 1 KiB records) far better and
+// for a fraction of the CPU of one frame each. The content hash is always
+// the SHA-256 of the decoded (original) bytes.
 //
 // EncodePayload compresses only when it pays: content shorter than
 // kMinCompressBytes is kept raw without trying, and so is content whose
@@ -14,8 +18,10 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 
@@ -25,6 +31,8 @@ namespace hartonomous::storage {
 enum class PayloadCodec : uint32_t {
   kRaw = 0,
   kZstd = 1,
+  // A range of a payload block (AtomRecord.payload_block, block_offset).
+  kBlock = 2,
 };
 
 // zstd level for payloads: level 1 measured best for throughput at a
@@ -37,15 +45,44 @@ inline constexpr size_t kMinCompressBytes = 64;
 // A frame is kept only when it saves at least this many bytes over raw.
 inline constexpr size_t kMinSavedBytes = 8;
 
+// Contents packed by PackPayloads are grouped into blocks of at most
+// kBlockBytes of raw bytes; contents larger than kMaxBlockedBytes are
+// encoded on their own (EncodePayload).
+inline constexpr size_t kBlockBytes = 64 * 1024;
+inline constexpr size_t kMaxBlockedBytes = 16 * 1024;
+
+// One payload block: the concatenated raw contents of its members, stored
+// raw or as one zstd frame (whichever EncodePayload chooses).
+struct PayloadBlock {
+  PayloadCodec codec = PayloadCodec::kRaw;  // kRaw or kZstd
+  uint32_t raw_size = 0;
+  std::string stored;  // the frame, or the raw bytes
+  uint32_t members = 0;
+};
+
 struct EncodedPayload {
   PayloadCodec codec = PayloadCodec::kRaw;
   // The zstd frame when codec == kZstd; empty for kRaw (the content itself
-  // is stored).
+  // is stored) and kBlock.
   std::string frame;
+  // codec == kBlock: the block holding the content at block_offset.
+  std::shared_ptr<const PayloadBlock> block;
+  uint32_t block_offset = 0;
 
-  // Bytes stored for content of size content_size.
+  // Bytes stored for content of size content_size (for a block member, its
+  // share of the block's stored bytes, rounded up).
   uint64_t stored_size(uint64_t content_size) const {
-    return codec == PayloadCodec::kRaw ? content_size : frame.size();
+    switch (codec) {
+      case PayloadCodec::kRaw:
+        return content_size;
+      case PayloadCodec::kZstd:
+        return frame.size();
+      case PayloadCodec::kBlock:
+        return block->raw_size == 0
+                   ? 0
+                   : (content_size * block->stored.size() + block->raw_size - 1) / block->raw_size;
+    }
+    return content_size;
   }
 };
 
@@ -53,10 +90,18 @@ struct EncodedPayload {
 // keeps the content raw.
 EncodedPayload EncodePayload(std::string_view content);
 
+// Encodes many contents at once: those of at most kMaxBlockedBytes are
+// packed, in order, into blocks of at most kBlockBytes raw bytes, each
+// compressed once; a block that would hold a single content, and every
+// larger content, is encoded by EncodePayload. Empty contents stay raw.
+// Result i belongs to contents[i].
+std::vector<EncodedPayload> PackPayloads(const std::vector<std::string_view>& contents);
+
 // Decodes stored bytes of the given codec into *content, which ends up with
 // exactly content_size bytes. DATA_LOSS for an unknown codec, a corrupt
 // frame, or a frame whose content size is not content_size; *content is then
 // unspecified. what names the atom in error messages.
+// codec kRaw or kZstd (a block's own encoding is one of those).
 Status DecodePayload(PayloadCodec codec, std::string_view stored, uint64_t content_size,
                      const std::string& what, std::string* content);
 

@@ -16,6 +16,8 @@ const std::vector<TableInfo>& AllTables() {
       {"atom_hash", &Tables::atom_hash},
       {"atom_hash_collisions", &Tables::atom_hash_collisions},
       {"atom_payload", &Tables::atom_payload},
+      {"payload_blocks", &Tables::payload_blocks},
+      {"payload_block_refs", &Tables::payload_block_refs},
       {"atoms_by_refcount", &Tables::atoms_by_refcount},
       {"atoms_inactive", &Tables::atoms_inactive},
       {"dedup_counters", &Tables::dedup_counters},

@@ -30,7 +30,11 @@ namespace hartonomous::storage {
 //      header; "atom_hash" is keyed by an 8-byte hash prefix; only atoms
 //      with two or more references are in "atoms_by_refcount". Data dirs of
 //      versions 1 and 2 are migrated at open (storage/tables/schema_migration.h).
-inline constexpr uint32_t kSchemaVersion = 3;
+//   4: small new contents of one write are packed into shared payload
+//      blocks ("payload_blocks", AtomRecord.payload_block). Version 3 rows
+//      read unchanged; the migration only rewrites the version, so that an
+//      older binary refuses a dir whose atoms it could not read.
+inline constexpr uint32_t kSchemaVersion = 4;
 inline constexpr uint32_t kOldestMigratableVersion = 1;
 
 struct Tables {
@@ -53,6 +57,15 @@ struct Tables {
   MDB_dbi atom_hash_collisions;
   // "atom_payload": be64(atom_id) be32(chunk) -> content bytes (<= kChunkBytes).
   MDB_dbi atom_payload;
+  // "payload_blocks": be64(block_id) -> u8 PayloadCodec (raw or zstd),
+  // be32(raw size), the stored bytes. A block holds the concatenated
+  // contents of atoms written together (AtomRecord.payload_block,
+  // block_offset); its id is the id of the first atom stored in it.
+  MDB_dbi payload_blocks;
+  // "payload_block_refs": be64(block_id) -> be32(live members) be32(live raw
+  // bytes) be64(last member atom id). A block is deleted with its last live
+  // member; `compact` repacks blocks that are mostly dead.
+  MDB_dbi payload_block_refs;
   // "atoms_by_refcount": be64(reference_count) be64(atom_id) -> "" (active
   // atoms with two or more references; the others are found in "atoms").
   MDB_dbi atoms_by_refcount;

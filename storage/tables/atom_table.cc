@@ -167,7 +167,48 @@ Status AtomTable::DelRefIndex(WriteTxn& txn, const AtomRecord& atom) {
   return Status::Ok();
 }
 
-Status AtomTable::ReadContent(Txn& txn, const AtomRecord& atom, std::string* content) const {
+Status AtomTable::ReadBlockMember(Txn& txn, const AtomRecord& atom, std::string* content,
+                                  BlockCache* cache) const {
+  const std::string what = "atom " + std::to_string(atom.atom_id());
+  const uint64_t block_id = atom.payload_block();
+  const std::string block_name = "payload block " + std::to_string(block_id);
+  if (atom.content_lists_children()) {
+    return Status::DataLoss(what + ": a composite's header is not stored in a payload block");
+  }
+  std::string_view raw;
+  std::string local;
+  if (cache != nullptr && cache->block_id == block_id && block_id != 0) {
+    raw = cache->raw;
+  } else {
+    std::string_view value;
+    HT_ASSIGN_OR_RETURN(bool found, txn.Get(t_.payload_blocks, Be64Key(block_id), &value));
+    if (!found) return Status::DataLoss(what + ": its " + block_name + " is missing");
+    if (value.size() < 5) return Status::DataLoss(block_name + ": truncated");
+    const auto codec = static_cast<PayloadCodec>(static_cast<uint8_t>(value[0]));
+    const uint32_t raw_size = ReadBe32(value.substr(1));
+    if (codec == PayloadCodec::kRaw) {
+      if (value.size() - 5 != raw_size) return Status::DataLoss(block_name + ": size mismatch");
+      raw = value.substr(5);
+    } else {
+      std::string* into = cache != nullptr ? &cache->raw : &local;
+      if (cache != nullptr) cache->block_id = 0;
+      HT_RETURN_IF_ERROR(DecodePayload(codec, value.substr(5), raw_size, block_name, into));
+      if (cache != nullptr) cache->block_id = block_id;
+      raw = *into;
+    }
+  }
+  if (uint64_t{atom.block_offset()} + atom.content_size() > raw.size()) {
+    return Status::DataLoss(what + ": its content range runs past the end of its " + block_name);
+  }
+  content->assign(raw.substr(atom.block_offset(), atom.content_size()));
+  return Status::Ok();
+}
+
+Status AtomTable::ReadContent(Txn& txn, const AtomRecord& atom, std::string* content,
+                              BlockCache* cache) const {
+  if (atom.payload_codec() == static_cast<uint32_t>(PayloadCodec::kBlock)) {
+    return ReadBlockMember(txn, atom, content, cache);
+  }
   const std::string what = "atom " + std::to_string(atom.atom_id());
   const uint64_t stored_size = StoredSize(atom);
   if (atom.chunk_count() != 0 && atom.chunk_count() != ChunkCount(stored_size)) {
@@ -278,6 +319,36 @@ Status AtomTable::Store(WriteTxn& txn, AtomRecord atom, std::string_view raw,
 // stored size and chunk count. append: the atom id is the largest stored.
 Status AtomTable::WritePayload(WriteTxn& txn, AtomRecord* atom, std::string_view raw,
                                const EncodedPayload& encoded, bool append) {
+  if (encoded.codec == PayloadCodec::kBlock) {
+    const PayloadBlock& block = *encoded.block;
+    if (uint64_t{encoded.block_offset} + raw.size() > block.raw_size) {
+      return Status::Internal("atom " + std::to_string(atom->atom_id()) +
+                              ": content range past the end of its payload block");
+    }
+    uint64_t& block_id = written_blocks_[&block];
+    if (block_id == 0) {
+      // The block is stored with its first member and keyed by its id: the
+      // largest atom id so far, hence the largest block id.
+      block_id = atom->atom_id();
+      HT_ASSIGN_OR_RETURN(char* dst, txn.Reserve(t_.payload_blocks, Be64Key(block_id),
+                                                 5 + block.stored.size(), append ? MDB_APPEND : 0));
+      dst[0] = static_cast<char>(block.codec);
+      const std::string size = Be32Key(block.raw_size);
+      std::memcpy(dst + 1, size.data(), 4);
+      std::memcpy(dst + 5, block.stored.data(), block.stored.size());
+    }
+    atom->set_payload_codec(static_cast<uint32_t>(PayloadCodec::kBlock));
+    atom->set_stored_size(encoded.stored_size(raw.size()));
+    atom->set_payload_block(block_id);
+    atom->set_block_offset(encoded.block_offset);
+    atom->set_chunk_count(0);
+    atom->clear_inline_payload();
+    BlockDelta& delta = block_deltas_[block_id];
+    delta.members += 1;
+    delta.bytes += static_cast<int64_t>(raw.size());
+    delta.last_atom = std::max(delta.last_atom, atom->atom_id());
+    return Status::Ok();
+  }
   const std::string_view stored =
       encoded.codec == PayloadCodec::kRaw ? raw : std::string_view(encoded.frame);
   atom->set_payload_codec(static_cast<uint32_t>(encoded.codec));
@@ -541,6 +612,11 @@ Result<uint64_t> AtomTable::Remove(WriteTxn& txn, const AtomRecord& atom) {
   const std::string id_key = Be64Key(atom.atom_id());
   HT_RETURN_IF_ERROR(txn.Del(t_.atoms, id_key).status());
   HT_RETURN_IF_ERROR(txn.DelPrefix(t_.atom_payload, id_key).status());
+  if (atom.payload_codec() == static_cast<uint32_t>(PayloadCodec::kBlock)) {
+    BlockDelta& delta = block_deltas_[atom.payload_block()];
+    delta.members -= 1;
+    delta.bytes -= static_cast<int64_t>(atom.content_size());
+  }
   HT_RETURN_IF_ERROR(UnindexHash(txn, atom));
   HT_RETURN_IF_ERROR(DelRefIndex(txn, atom));
   HT_ASSIGN_OR_RETURN(uint64_t owned, RelationTable(t_).RemoveAllOf(txn, atom.atom_id()));
@@ -605,6 +681,39 @@ Status AtomTable::FlushCounters(WriteTxn& txn) {
     }
   }
   pending_.clear();
+  for (const auto& [block_id, delta] : block_deltas_) {
+    const std::string key = Be64Key(block_id);
+    int64_t members = 0, bytes = 0;
+    uint64_t last_atom = 0;
+    std::string_view value;
+    HT_ASSIGN_OR_RETURN(bool found, txn.Get(t_.payload_block_refs, key, &value));
+    if (found) {
+      if (value.size() != 16) {
+        return Status::DataLoss("payload_block_refs of block " + std::to_string(block_id) +
+                                ": malformed");
+      }
+      members = ReadBe32(value);
+      bytes = ReadBe32(value.substr(4));
+      last_atom = ReadBe64(value.substr(8));
+    }
+    members += delta.members;
+    bytes += delta.bytes;
+    last_atom = std::max(last_atom, delta.last_atom);
+    if (members < 0 || bytes < 0) {
+      return Status::DataLoss("payload block " + std::to_string(block_id) +
+                              " lost more members than it had");
+    }
+    if (members == 0) {
+      HT_RETURN_IF_ERROR(txn.Del(t_.payload_blocks, key).status());
+      HT_RETURN_IF_ERROR(txn.Del(t_.payload_block_refs, key).status());
+      continue;
+    }
+    std::string row = Be32Key(static_cast<uint32_t>(members));
+    AppendBe32(&row, static_cast<uint32_t>(bytes));
+    AppendBe64(&row, last_atom);
+    HT_RETURN_IF_ERROR(txn.Put(t_.payload_block_refs, key, row));
+  }
+  block_deltas_.clear();
   return Status::Ok();
 }
 

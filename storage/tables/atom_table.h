@@ -79,10 +79,19 @@ class AtomTable {
 
   Result<std::optional<AtomRecord>> Get(Txn& txn, uint64_t atom_id) const;
   Result<std::optional<uint64_t>> FindByHash(Txn& txn, const Sha256Digest& hash) const;
+  // The last payload block a reader decoded, so that reading many atoms of
+  // one block (a document's sentences) decodes it once. Valid within one
+  // transaction; not thread-safe.
+  struct BlockCache {
+    uint64_t block_id = 0;
+    std::string raw;
+  };
   // The atom's content, decoded (storage/payload_codec.h): exactly
   // content_size bytes, whatever the stored codec. DATA_LOSS for a missing
-  // row, a size mismatch or a corrupt compressed frame.
-  Status ReadContent(Txn& txn, const AtomRecord& atom, std::string* content) const;
+  // row or block, a size mismatch or a corrupt compressed frame. cache:
+  // optional, see BlockCache.
+  Status ReadContent(Txn& txn, const AtomRecord& atom, std::string* content,
+                     BlockCache* cache = nullptr) const;
 
   // Records read with Get or records() hold canonical_text as stored: empty
   // when canonical_text_is_content. These give the API value.
@@ -95,7 +104,8 @@ class AtomTable {
     return atom.canonical_text_is_content() && atom.canonical_text().empty() ? atom.content_size()
                                                                              : 0;
   }
-  // Bytes of the atom's "atom_payload" rows (old raw records: content_size).
+  // Bytes stored for the atom's content: its "atom_payload" rows or inline
+  // bytes (old raw records: content_size), or its share of a payload block.
   static uint64_t StoredSize(const AtomRecord& atom) {
     return atom.payload_codec() == 0 && atom.stored_size() == 0 ? atom.content_size()
                                                                 : atom.stored_size();
@@ -104,8 +114,11 @@ class AtomTable {
   // Stores a new atom. REQUIRES: atom.atom_id is larger than every stored
   // atom id (ids come from the "atom_id" sequence), atom.content_hash is
   // the SHA-256 of content and not yet indexed, content_size matches content
-  // (SetContentShape). encoded: EncodePayload(content) when the caller
-  // encoded it already (off the writer thread), else nullptr. The stored
+  // (SetContentShape). encoded: EncodePayload(content) or its PackPayloads
+  // result when the caller encoded it already (off the writer thread), else
+  // nullptr. A block member's block is written with its first member stored
+  // (in this AtomTable's lifetime: one per write attempt); members that turn
+  // out to be stored already leave dead bytes in it. The stored
   // record gets payload_codec, stored_size and chunk_count of the encoding,
   // and an empty canonical_text with canonical_text_is_content when
   // canonical_text equals content; Get returns that stored form.
@@ -169,10 +182,15 @@ class AtomTable {
   Result<uint64_t> Remove(WriteTxn& txn, const AtomRecord& atom);
 
   // Writes the counter changes accumulated by Insert/Update/Remove since the
-  // last flush. REQUIRES: called before the transaction commits.
+  // last flush (dedup counters and payload block references; a block whose
+  // last live member went is deleted). REQUIRES: called before the
+  // transaction commits.
   Status FlushCounters(WriteTxn& txn);
   // Drops accumulated changes (the transaction is being abandoned).
-  void DiscardCounters() { pending_.clear(); }
+  void DiscardCounters() {
+    pending_.clear();
+    block_deltas_.clear();
+  }
 
   Result<std::vector<std::pair<std::string, DedupCounter>>> ReadCounters(Txn& txn) const;
 
@@ -203,9 +221,22 @@ class AtomTable {
   Status WritePayload(WriteTxn& txn, AtomRecord* atom, std::string_view raw,
                       const EncodedPayload& encoded, bool append);
 
+  // Change to a payload block's live members and bytes; last_atom: the
+  // highest member atom id stored in this transaction.
+  struct BlockDelta {
+    int64_t members = 0;
+    int64_t bytes = 0;
+    uint64_t last_atom = 0;
+  };
+  Status ReadBlockMember(Txn& txn, const AtomRecord& atom, std::string* content,
+                         BlockCache* cache) const;
+
   const Tables& t_;
   IdTable<AtomRecord> records_;
   std::map<std::string, CounterDelta> pending_;
+  // Blocks written by Insert in this AtomTable's lifetime -> their ids.
+  std::map<const PayloadBlock*, uint64_t> written_blocks_;
+  std::map<uint64_t, BlockDelta> block_deltas_;
 };
 
 }  // namespace hartonomous::storage

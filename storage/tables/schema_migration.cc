@@ -11,6 +11,14 @@ Result<MigrationProgress> MigrateSchema(Env& env, const Tables& tables, uint32_t
                                         const std::function<void(const MigrationProgress&)>& progress) {
   MigrationProgress state;
   state.from = from;
+  if (from >= 3) {
+    // Version 3 -> 4 adds payload blocks; version 3 rows read unchanged.
+    WriteTxn txn(env, nullptr);
+    HT_RETURN_IF_ERROR(txn.status());
+    HT_RETURN_IF_ERROR(txn.Put(tables.meta, "schema_version", Be32Key(kSchemaVersion)));
+    HT_RETURN_IF_ERROR(txn.Commit());
+    return state;
+  }
   {
     WriteTxn txn(env, nullptr);
     HT_RETURN_IF_ERROR(txn.status());

@@ -273,14 +273,17 @@ std::pair<uint64_t, uint64_t> ReuseRound(Client& client, int n, size_t bytes, in
 // Without reuse the file would double in each case.
 TEST_CASE("pages freed by delete and purge are reused: the same amount again barely grows the file",
           "[compact]") {
-  SECTION("records in leaf pages: at most a tenth more") {
-    // 6 MB of 3,000-byte atoms, 100 per commit. LMDB reuses a commit's
-    // freed pages only from the second commit after it, and the freelist
-    // takes pages of its own: a tenth covers both.
+  SECTION("atoms packed into payload blocks: at most a quarter more") {
+    // 6 MB of 3,000-byte atoms, 100 per commit, so about 21 atoms per 64 KiB
+    // payload block (incompressible: 16 contiguous pages each). A block is
+    // freed with its last member. LMDB reuses a commit's freed pages only
+    // from the second commit after it, the freelist takes pages of its own,
+    // and a block needs a contiguous run (measured: about 15% more). A
+    // quarter still tells reuse from none (2x).
     Daemon daemon;
     const auto [full, again] = ReuseRound(daemon.client(), 2000, 3000, 100);
     INFO("first " << full << " bytes, after purge and the same amount again " << again);
-    CHECK(again <= full + full / 10);
+    CHECK(again <= full + full / 4);
   }
   SECTION("100 KB atoms on overflow pages, one per commit: at most half more") {
     // A large value needs a run of 25 contiguous free pages; each commit

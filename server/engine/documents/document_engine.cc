@@ -1,6 +1,8 @@
 #include "server/engine/documents/document_engine.h"
 
 #include <functional>
+#include <optional>
+#include <set>
 
 #include "base/clock.h"
 #include "server/engine/atoms/atom_engine.h"
@@ -120,6 +122,28 @@ Result<DocumentSummary> DocumentEngine::Ingest(DocumentInput input) {
   size_t bytes = 0;
   for (const Node& n : nodes) bytes += n.part->content.size() + n.part->edge_metadata.size() + 64;
 
+  // The leaves not stored yet are packed into payload blocks here, off the
+  // writer thread (a leaf stored meanwhile is simply not inserted; one that
+  // vanished meanwhile is encoded by the writer).
+  std::vector<std::optional<storage::EncodedPayload>> encoded(nodes.size());
+  {
+    storage::ReadTxn txn(env_);
+    HT_RETURN_IF_ERROR(txn.status());
+    AtomTable atoms(tables_);
+    std::set<Sha256Digest> seen;
+    std::vector<size_t> fresh;
+    std::vector<std::string_view> contents;
+    for (size_t i = 0; i < nodes.size(); ++i) {
+      if (nodes[i].part->composite || !seen.insert(nodes[i].hash).second) continue;
+      HT_ASSIGN_OR_RETURN(auto existing, atoms.FindByHash(txn, nodes[i].hash));
+      if (existing) continue;
+      fresh.push_back(i);
+      contents.push_back(nodes[i].part->content);
+    }
+    std::vector<storage::EncodedPayload> packed = storage::PackPayloads(contents);
+    for (size_t k = 0; k < fresh.size(); ++k) encoded[fresh[k]] = std::move(packed[k]);
+  }
+
   const int64_t now = NowMicros();
   DocumentSummary summary;
   auto write = [&](storage::WriteTxn& txn) -> Status {
@@ -170,7 +194,8 @@ Result<DocumentSummary> DocumentEngine::Ingest(DocumentInput input) {
               now));
           summary.bytes_stored += n.header_size;
         } else {
-          HT_RETURN_IF_ERROR(atoms.InsertNew(txn, &rec, part.content, now));
+          HT_RETURN_IF_ERROR(
+              atoms.InsertNew(txn, &rec, part.content, now, encoded[i] ? &*encoded[i] : nullptr));
           summary.bytes_stored += part.content.size();
         }
         if (is_root) {
@@ -266,6 +291,7 @@ Result<DocumentContent> DocumentEngine::Get(uint64_t document_id, bool decoded) 
   }
   out.format = out.info["format"].get<std::string>();
 
+  AtomTable::BlockCache cache;  // a document's parts mostly share blocks
   std::vector<std::string> subtypes, contents;
   subtypes.reserve(top.size());
   contents.reserve(top.size());
@@ -280,11 +306,11 @@ Result<DocumentContent> DocumentEngine::Get(uint64_t document_id, bool decoded) 
       content.clear();
       std::string piece;
       for (const AtomRecord& leaf : leaves) {
-        HT_RETURN_IF_ERROR(atoms.ReadContent(txn, leaf, &piece));
+        HT_RETURN_IF_ERROR(atoms.ReadContent(txn, leaf, &piece, &cache));
         content += piece;
       }
     } else {
-      HT_RETURN_IF_ERROR(atoms.ReadContent(txn, part, &content));
+      HT_RETURN_IF_ERROR(atoms.ReadContent(txn, part, &content, &cache));
     }
     subtypes.push_back(part.subtype());
     contents.push_back(std::move(content));

@@ -511,3 +511,178 @@ TEST_CASE("containers past the inline ones spill to atom_containers and come bac
   after.set_listed_references(1);
   CHECK(atoms.RemoveListedEdges(txn, &after, 99, 1).code() == Status::Code::kDataLoss);
 }
+
+namespace {
+
+// Inserts contents as atoms first_id, first_id + 1, ... in one transaction,
+// encoded together by PackPayloads.
+void InsertPacked(testing::TempEnv& t, uint64_t first_id, const std::vector<std::string>& contents) {
+  std::vector<std::string_view> views(contents.begin(), contents.end());
+  const std::vector<EncodedPayload> packed = PackPayloads(views);
+  AtomTable atoms(t.tables());
+  WriteTxn txn(t.env(), nullptr);
+  for (size_t i = 0; i < contents.size(); ++i) {
+    REQUIRE(atoms.Insert(txn, MakeAtom(first_id + i, contents[i], "text"), contents[i], &packed[i])
+                .ok());
+  }
+  REQUIRE(atoms.FlushCounters(txn).ok());
+  REQUIRE(txn.Commit().ok());
+}
+
+uint64_t Rows(testing::TempEnv& t, MDB_dbi dbi) {
+  ReadTxn txn(t.env());
+  return *txn.Count(dbi);
+}
+
+void RemoveOne(testing::TempEnv& t, uint64_t id) {
+  AtomTable atoms(t.tables());
+  WriteTxn txn(t.env(), nullptr);
+  REQUIRE(atoms.Remove(txn, Stored(t, id)).ok());
+  REQUIRE(atoms.FlushCounters(txn).ok());
+  REQUIRE(txn.Commit().ok());
+}
+
+}  // namespace
+
+TEST_CASE("PackPayloads packs small contents in order into blocks of at most kBlockBytes") {
+  std::vector<std::string> contents;
+  for (int i = 0; i < 100; ++i) contents.push_back(Prose(1000 + i));
+  contents.push_back(Prose(kMaxBlockedBytes + 1));  // encoded on its own
+  contents.push_back("");                            // stays raw
+  std::vector<std::string_view> views(contents.begin(), contents.end());
+  const auto packed = PackPayloads(views);
+  REQUIRE(packed.size() == contents.size());
+  std::map<const PayloadBlock*, uint64_t> next_offset;
+  for (size_t i = 0; i < 100; ++i) {
+    REQUIRE(packed[i].codec == PayloadCodec::kBlock);
+    const PayloadBlock* block = packed[i].block.get();
+    CHECK(packed[i].block_offset == next_offset[block]);  // contiguous, in order
+    next_offset[block] += contents[i].size();
+    CHECK(block->raw_size <= kBlockBytes);
+  }
+  CHECK(next_offset.size() == 2);  // 100 x ~1 KB fill two 64 KiB blocks
+  for (const auto& [block, end] : next_offset) {
+    CHECK(block->raw_size == end);
+    CHECK(block->codec == PayloadCodec::kZstd);
+    CHECK(block->stored.size() < block->raw_size / 2);
+  }
+  CHECK(packed[100].codec == PayloadCodec::kZstd);
+  CHECK(packed[100].block == nullptr);
+  CHECK(packed[101].codec == PayloadCodec::kRaw);
+  // One small content alone is encoded as before, not as a block of one.
+  const auto single = PackPayloads({std::string_view(contents[0])});
+  CHECK(single[0].codec == PayloadCodec::kZstd);
+}
+
+TEST_CASE("block members read back, share one stored block, and free it with the last member") {
+  testing::TempEnv t;
+  std::vector<std::string> contents;
+  for (int i = 0; i < 40; ++i) contents.push_back(Prose(200 + 37 * i) + std::to_string(i));
+  InsertPacked(t, 1, contents);
+  CHECK(Rows(t, t.tables().payload_blocks) == 1);
+  CHECK(Rows(t, t.tables().atom_payload) == 0);
+  uint64_t stored = 0;
+  AtomTable::BlockCache cache;
+  {
+    ReadTxn txn(t.env());
+    AtomTable atoms(t.tables());
+    for (size_t i = 0; i < contents.size(); ++i) {
+      const AtomRecord atom = Stored(t, i + 1);
+      CHECK(atom.payload_codec() == static_cast<uint32_t>(PayloadCodec::kBlock));
+      CHECK(atom.payload_block() == 1);  // keyed by its first member's id
+      CHECK(atom.inline_payload().empty());
+      stored += atom.stored_size();
+      std::string back;
+      REQUIRE(atoms.ReadContent(txn, atom, &back, i % 2 == 0 ? &cache : nullptr).ok());
+      CHECK(back == contents[i]);
+    }
+    CHECK(cache.block_id == 1);
+    // The members' shares add up to about the block's stored bytes, far
+    // below the raw bytes.
+    std::string_view block;
+    REQUIRE(*txn.Get(t.tables().payload_blocks, Be64Key(1), &block));
+    CHECK(stored >= block.size() - 5);
+    CHECK(stored <= block.size() - 5 + contents.size());
+    auto counters = atoms.ReadCounters(txn);
+    REQUIRE(counters->size() == 1);
+    CHECK((*counters)[0].second.compressed_away_bytes() ==
+          (*counters)[0].second.unique_bytes() - stored);
+  }
+  // Removing members keeps the block until the last one goes.
+  for (uint64_t id = 1; id < contents.size(); ++id) RemoveOne(t, id);
+  CHECK(Rows(t, t.tables().payload_blocks) == 1);
+  {
+    ReadTxn txn(t.env());
+    std::string_view refs;
+    REQUIRE(*txn.Get(t.tables().payload_block_refs, Be64Key(1), &refs));
+    CHECK(ReadBe32(refs) == 1);
+    CHECK(ReadBe32(refs.substr(4)) == contents.back().size());
+    CHECK(ReadBe64(refs.substr(8)) == contents.size());
+    std::string back;
+    REQUIRE(AtomTable(t.tables()).ReadContent(txn, Stored(t, contents.size()), &back).ok());
+    CHECK(back == contents.back());
+  }
+  RemoveOne(t, contents.size());
+  CHECK(Rows(t, t.tables().payload_blocks) == 0);
+  CHECK(Rows(t, t.tables().payload_block_refs) == 0);
+}
+
+TEST_CASE("members already stored leave the block unwritten or with dead bytes") {
+  testing::TempEnv t;
+  const std::vector<std::string> first = {Prose(300) + "a", Prose(300) + "b"};
+  InsertPacked(t, 1, first);
+  REQUIRE(Rows(t, t.tables().payload_blocks) == 1);
+  // A second write packs both again plus a new one; only the new one is
+  // inserted (the others exist), so its block holds two dead members.
+  const std::vector<std::string> second = {first[0], first[1], Prose(300) + "c"};
+  std::vector<std::string_view> views(second.begin(), second.end());
+  const auto packed = PackPayloads(views);
+  AtomTable atoms(t.tables());
+  WriteTxn txn(t.env(), nullptr);
+  REQUIRE(atoms.Insert(txn, MakeAtom(3, second[2], "text"), second[2], &packed[2]).ok());
+  REQUIRE(atoms.FlushCounters(txn).ok());
+  REQUIRE(txn.Commit().ok());
+  CHECK(Rows(t, t.tables().payload_blocks) == 2);
+  const AtomRecord c = Stored(t, 3);
+  CHECK(c.payload_block() == 3);
+  CHECK(c.block_offset() == first[0].size() + first[1].size());
+  std::string back;
+  REQUIRE(ReadBack(t, c, &back).ok());
+  CHECK(back == second[2]);
+  // A write whose members all exist writes no block at all.
+  {
+    AtomTable none(t.tables());
+    WriteTxn again(t.env(), nullptr);
+    REQUIRE(none.FlushCounters(again).ok());
+    REQUIRE(again.Commit().ok());
+  }
+  CHECK(Rows(t, t.tables().payload_blocks) == 2);
+}
+
+TEST_CASE("a missing, truncated or corrupt payload block, or a range past its end, is DATA_LOSS") {
+  testing::TempEnv t;
+  const std::vector<std::string> contents = {Prose(500) + "x", Prose(500) + "y"};
+  InsertPacked(t, 1, contents);
+  const AtomRecord atom = Stored(t, 2);
+  std::string back;
+  AtomRecord past = atom;
+  past.set_block_offset(atom.block_offset() + 1);
+  CHECK(ReadBack(t, past, &back).code() == Status::Code::kDataLoss);
+  AtomRecord elsewhere = atom;
+  elsewhere.set_payload_block(77);
+  CHECK(ReadBack(t, elsewhere, &back).code() == Status::Code::kDataLoss);
+  std::string value;
+  {
+    ReadTxn txn(t.env());
+    std::string_view v;
+    REQUIRE(*txn.Get(t.tables().payload_blocks, Be64Key(1), &v));
+    value = std::string(v);
+  }
+  for (const std::string& bad : {value.substr(0, 3), value.substr(0, value.size() - 4),
+                                 value.substr(0, 5) + std::string(value.size() - 5, 'z')}) {
+    WriteTxn txn(t.env(), nullptr);
+    REQUIRE(txn.Put(t.tables().payload_blocks, Be64Key(1), bad).ok());
+    REQUIRE(txn.Commit().ok());
+    CHECK(ReadBack(t, atom, &back).code() == Status::Code::kDataLoss);
+  }
+}
