@@ -481,6 +481,15 @@ grpc::Status Client::DeleteDocument(uint64_t document_id, v1::DeleteDocumentResp
   return atoms_->DeleteDocument(&context, request, response);
 }
 
+grpc::Status Client::DeleteDocumentBySource(const std::string& source_uri,
+                                            v1::DeleteDocumentResponse* response) {
+  v1::DeleteDocumentRequest request;
+  request.set_source_uri(source_uri);
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  return atoms_->DeleteDocument(&context, request, response);
+}
+
 grpc::Status Client::AddRelations(const v1::AddRelationsRequest& request,
                                   v1::AddRelationsResponse* response) {
   grpc::ClientContext context;

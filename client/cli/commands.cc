@@ -302,9 +302,13 @@ const std::vector<CommandSpec>& Commands() {
        .max_args = 1,
        .run = &RunGetDoc},
       {.name = "delete-doc",
-       .args_usage = "ID",
+       .args_usage = "ID | --source FILE|URI",
        .summary = "drop one reference of a document; at zero its atoms are released",
-       .min_args = 1,
+       .options = {{"source", 0, "FILE|URI",
+                    "the document ingested from this source: a URI (with '://') as "
+                    "given, or a file path as ingest-doc names it (file:// + absolute "
+                    "path); the source is removed"}},
+       .min_args = 0,
        .max_args = 1,
        .run = &RunDeleteDoc},
       {.name = "relations",

@@ -162,10 +162,24 @@ void RunGetDoc(const Invocation& invocation) {
 }
 
 void RunDeleteDoc(const Invocation& invocation) {
-  const uint64_t id = ParseUint64(invocation.args[0], "document id");
-  const v1::DeleteDocumentResponse response = Call(invocation, &Client::DeleteDocument, id);
+  const bool by_source = invocation.Has("source");
+  if (by_source == !invocation.args.empty()) {
+    throw UsageError("delete-doc takes a document ID or --source, exactly one of them");
+  }
+  v1::DeleteDocumentResponse response;
+  uint64_t id = 0;
+  if (by_source) {
+    const std::string source = invocation.Get("source");
+    const std::string uri = source.find("://") != std::string::npos ? source : FileUri(source);
+    response = Call(invocation, &Client::DeleteDocumentBySource, uri);
+    id = response.root().atom_id();
+  } else {
+    id = ParseUint64(invocation.args[0], "document id");
+    response = Call(invocation, &Client::DeleteDocument, id);
+  }
   if (invocation.global.json) {
     PrintJson(std::cout, {{"document_id", id},
+                          {"sources_removed", response.sources_removed()},
                           {"reference_count", response.root().reference_count()},
                           {"is_active", response.root().is_active()},
                           {"atoms_deactivated", response.atoms_deactivated()}});

@@ -186,7 +186,8 @@ std::string ReadInputChecked(const InputFile& input, std::string* content) {
     const int flags = O_RDONLY | O_CLOEXEC | (input.size_known ? O_NONBLOCK : 0);
     fd = ::open(input.path.c_str(), flags);
     if (fd < 0) {
-      if (errno == ENOENT) return "vanished before it was read";
+      // ENOTDIR: a directory on its path was replaced by a file.
+      if (errno == ENOENT || errno == ENOTDIR) return "vanished before it was read";
       return std::string("cannot open: ") + std::strerror(errno);
     }
   }

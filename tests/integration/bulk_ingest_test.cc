@@ -440,4 +440,52 @@ TEST_CASE("ingest-doc --jobs 4 stores what --jobs 1 stores", "[cli][bulk]") {
   CHECK(stats[0].total().unique_bytes() == stats[1].total().unique_bytes());
 }
 
+TEST_CASE("delete-doc --source drops the document a file path or URI holds", "[cli][bulk][documents]") {
+  Daemon daemon;
+  TempDir dir;
+  const std::string a = WriteFile(dir.path(), "a.txt", "Kept by its path.\n\nSecond paragraph.\n");
+  const std::string b = WriteFile(dir.path(), "b.txt", "Deleted by its URI.\n");
+  const std::string c = WriteFile(dir.path(), "c.txt", "Never deleted.\n");
+  int code = -1;
+  const json out = IngestJson(daemon, {a, b, c}, &code);
+  REQUIRE(code == 0);
+  const uint64_t id_a = ResultFor(out, a)["document_id"];
+  const uint64_t id_b = ResultFor(out, b)["document_id"];
+  const uint64_t id_c = ResultFor(out, c)["document_id"];
+
+  // By path, relative to the current directory as ingest-doc names it.
+  ProcessResult r = Cli(daemon, {"--json", "delete-doc", "--source", a});
+  INFO("stdout: " << r.out << "\nstderr: " << r.err);
+  REQUIRE(r.exit_code == 0);
+  json deleted = json::parse(r.out);
+  CHECK(deleted["document_id"] == id_a);
+  CHECK(deleted["sources_removed"] == 1);
+  CHECK(deleted["is_active"] == false);
+  CHECK_FALSE(Root(daemon, id_a).is_active());
+
+  // By URI, as stored.
+  const std::string uri_b = Root(daemon, id_b).source_uri();
+  REQUIRE(uri_b.rfind("file://", 0) == 0);
+  r = Cli(daemon, {"delete-doc", "--source", uri_b});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("document " + std::to_string(id_b) + ": refs=0") != std::string::npos);
+  CHECK_FALSE(Root(daemon, id_b).is_active());
+
+  // The source is gone with it: a second delete finds nothing.
+  r = Cli(daemon, {"delete-doc", "--source", a});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("NOT_FOUND") != std::string::npos);
+  CHECK(Root(daemon, id_c).is_active());
+
+  // Exactly one of an id and --source.
+  CHECK(Cli(daemon, {"delete-doc"}).exit_code == 2);
+  CHECK(Cli(daemon, {"delete-doc", std::to_string(id_c), "--source", c}).exit_code == 2);
+  CHECK(Root(daemon, id_c).is_active());
+  // Re-ingesting the deleted file stores it again under its source.
+  const json again = IngestJson(daemon, {a}, &code);
+  REQUIRE(code == 0);
+  CHECK(ResultFor(again, a)["status"] != "unchanged");
+  CHECK(Reconstruct(daemon, ResultFor(again, a)["document_id"]) == Slurp(a));
+}
+
 }  // namespace hartonomous::testing

@@ -174,6 +174,10 @@ class Client {
   grpc::Status GetDocument(uint64_t document_id, bool decoded, v1::DocumentDescription* description,
                            std::string* content);
   grpc::Status DeleteDocument(uint64_t document_id, v1::DeleteDocumentResponse* response);
+  // Drops the document a source URI holds (as ingested with that
+  // source_uri), and the source with it.
+  grpc::Status DeleteDocumentBySource(const std::string& source_uri,
+                                      v1::DeleteDocumentResponse* response);
 
   // --- relations ---
   grpc::Status AddRelations(const v1::AddRelationsRequest& request,
