@@ -154,6 +154,8 @@ json CompactToJson(const v1::CompactResponse& response) {
       {"file_bytes_before", response.file_bytes_before()},
       {"file_bytes_after", response.file_bytes_after()},
       {"atoms_purged", response.atoms_purged()},
+      {"blocks_repacked", response.blocks_repacked()},
+      {"block_bytes_dropped", response.block_bytes_dropped()},
       {"duration_ms", response.duration_ms()},
   };
 }

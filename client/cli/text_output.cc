@@ -159,6 +159,10 @@ void PrintCompact(std::ostream& out, const v1::CompactResponse& response) {
     out << " (purged " << response.atoms_purged()
         << (response.atoms_purged() == 1 ? " inactive atom" : " inactive atoms") << " first)";
   }
+  if (response.blocks_repacked() != 0) {
+    out << "; repacked " << response.blocks_repacked() << " payload block(s), dropping "
+        << FormatBytes(response.block_bytes_dropped()) << " of dead content";
+  }
   out << '\n';
 }
 

@@ -167,41 +167,124 @@ Status AtomTable::DelRefIndex(WriteTxn& txn, const AtomRecord& atom) {
   return Status::Ok();
 }
 
+Status AtomTable::ReadBlock(Txn& txn, uint64_t block_id, std::string* raw) const {
+  const std::string block_name = "payload block " + std::to_string(block_id);
+  std::string_view value;
+  HT_ASSIGN_OR_RETURN(bool found, txn.Get(t_.payload_blocks, Be64Key(block_id), &value));
+  if (!found) return Status::DataLoss(block_name + " is missing");
+  if (value.size() < 5) return Status::DataLoss(block_name + ": truncated");
+  const auto codec = static_cast<PayloadCodec>(static_cast<uint8_t>(value[0]));
+  if (codec == PayloadCodec::kBlock) return Status::DataLoss(block_name + ": unknown codec");
+  return DecodePayload(codec, value.substr(5), ReadBe32(value.substr(1)), block_name, raw);
+}
+
 Status AtomTable::ReadBlockMember(Txn& txn, const AtomRecord& atom, std::string* content,
                                   BlockCache* cache) const {
   const std::string what = "atom " + std::to_string(atom.atom_id());
   const uint64_t block_id = atom.payload_block();
-  const std::string block_name = "payload block " + std::to_string(block_id);
   if (atom.content_lists_children()) {
     return Status::DataLoss(what + ": a composite's header is not stored in a payload block");
   }
-  std::string_view raw;
   std::string local;
+  const std::string* raw = &local;
   if (cache != nullptr && cache->block_id == block_id && block_id != 0) {
-    raw = cache->raw;
+    raw = &cache->raw;
   } else {
-    std::string_view value;
-    HT_ASSIGN_OR_RETURN(bool found, txn.Get(t_.payload_blocks, Be64Key(block_id), &value));
-    if (!found) return Status::DataLoss(what + ": its " + block_name + " is missing");
-    if (value.size() < 5) return Status::DataLoss(block_name + ": truncated");
-    const auto codec = static_cast<PayloadCodec>(static_cast<uint8_t>(value[0]));
-    const uint32_t raw_size = ReadBe32(value.substr(1));
-    if (codec == PayloadCodec::kRaw) {
-      if (value.size() - 5 != raw_size) return Status::DataLoss(block_name + ": size mismatch");
-      raw = value.substr(5);
-    } else {
-      std::string* into = cache != nullptr ? &cache->raw : &local;
-      if (cache != nullptr) cache->block_id = 0;
-      HT_RETURN_IF_ERROR(DecodePayload(codec, value.substr(5), raw_size, block_name, into));
-      if (cache != nullptr) cache->block_id = block_id;
-      raw = *into;
-    }
+    std::string* into = cache != nullptr ? &cache->raw : &local;
+    if (cache != nullptr) cache->block_id = 0;
+    Status read = ReadBlock(txn, block_id, into);
+    if (!read.ok()) return Status::DataLoss(what + ": " + read.message());
+    if (cache != nullptr) cache->block_id = block_id;
+    raw = into;
   }
-  if (uint64_t{atom.block_offset()} + atom.content_size() > raw.size()) {
-    return Status::DataLoss(what + ": its content range runs past the end of its " + block_name);
+  if (uint64_t{atom.block_offset()} + atom.content_size() > raw->size()) {
+    return Status::DataLoss(what + ": its content range runs past the end of payload block " +
+                            std::to_string(block_id));
   }
-  content->assign(raw.substr(atom.block_offset(), atom.content_size()));
+  content->assign(std::string_view(*raw).substr(atom.block_offset(), atom.content_size()));
   return Status::Ok();
+}
+
+Result<RepackSummary> AtomTable::RepackSparseBlocks(WriteTxn& txn, uint64_t from,
+                                                    size_t max_blocks) {
+  RepackSummary summary;
+  summary.next_block = from;
+  struct Sparse {
+    uint64_t id;
+    uint64_t last_atom;
+    uint64_t live_bytes;
+    uint64_t raw_size;
+  };
+  std::vector<Sparse> sparse;
+  {
+    auto cursor = txn.OpenCursor(t_.payload_block_refs);
+    HT_ASSIGN_OR_RETURN(bool valid, cursor->Seek(Be64Key(from)));
+    size_t visited = 0;
+    while (valid && sparse.size() < max_blocks && visited < 64 * max_blocks) {
+      ++visited;
+      const uint64_t id = ReadBe64(cursor->key());
+      const std::string_view refs = cursor->value();
+      if (refs.size() != 16) {
+        return Status::DataLoss("payload_block_refs of block " + std::to_string(id) +
+                                ": malformed");
+      }
+      std::string_view block;
+      HT_ASSIGN_OR_RETURN(bool found, txn.Get(t_.payload_blocks, Be64Key(id), &block));
+      if (!found || block.size() < 5) {
+        return Status::DataLoss("payload block " + std::to_string(id) + " is missing");
+      }
+      const uint64_t live = ReadBe32(refs.substr(4));
+      const uint64_t raw_size = ReadBe32(block.substr(1));
+      if (live * 2 < raw_size) sparse.push_back({id, ReadBe64(refs.substr(8)), live, raw_size});
+      summary.next_block = id + 1;
+      HT_ASSIGN_OR_RETURN(valid, cursor->Next());
+    }
+    summary.done = !valid;
+  }
+  // The live members of the sparse blocks, in atom id order, with their
+  // contents; then the old blocks go and the members are packed anew.
+  std::vector<AtomRecord> members;
+  std::vector<std::string> contents;
+  for (const Sparse& block : sparse) {
+    std::string raw;
+    HT_RETURN_IF_ERROR(ReadBlock(txn, block.id, &raw));
+    auto cursor = txn.OpenCursor(t_.atoms);
+    HT_ASSIGN_OR_RETURN(bool valid, cursor->Seek(Be64Key(block.id)));
+    while (valid && ReadBe64(cursor->key()) <= block.last_atom) {
+      HT_ASSIGN_OR_RETURN(AtomRecord atom, ParseRecord<AtomRecord>(cursor->value(), "atoms",
+                                                                   ReadBe64(cursor->key())));
+      if (atom.payload_codec() == static_cast<uint32_t>(PayloadCodec::kBlock) &&
+          atom.payload_block() == block.id) {
+        if (uint64_t{atom.block_offset()} + atom.content_size() > raw.size()) {
+          return Status::DataLoss("atom " + std::to_string(atom.atom_id()) +
+                                  ": its content range runs past the end of payload block " +
+                                  std::to_string(block.id));
+        }
+        contents.emplace_back(raw, atom.block_offset(), atom.content_size());
+        members.push_back(std::move(atom));
+      }
+      HT_ASSIGN_OR_RETURN(valid, cursor->Next());
+    }
+    HT_RETURN_IF_ERROR(txn.Del(t_.payload_blocks, Be64Key(block.id)).status());
+    HT_RETURN_IF_ERROR(txn.Del(t_.payload_block_refs, Be64Key(block.id)).status());
+    summary.dead_bytes += block.raw_size - block.live_bytes;
+    ++summary.blocks;
+  }
+  std::vector<std::string_view> views(contents.begin(), contents.end());
+  const std::vector<EncodedPayload> packed = PackPayloads(views);
+  for (size_t i = 0; i < members.size(); ++i) {
+    const AtomRecord& before = members[i];
+    AtomRecord after = before;
+    after.clear_payload_block();
+    after.clear_block_offset();
+    // Each new block is keyed by its first member, an atom of one of the
+    // blocks just deleted: no other block can hold that key.
+    HT_RETURN_IF_ERROR(WritePayload(txn, &after, contents[i], packed[i], /*append=*/false));
+    HT_RETURN_IF_ERROR(PutRecord(txn, t_.atoms, after, /*append=*/false));
+    Account(after.modality(), Contribution(before), Contribution(after));
+    ++summary.atoms;
+  }
+  return summary;
 }
 
 Status AtomTable::ReadContent(Txn& txn, const AtomRecord& atom, std::string* content,

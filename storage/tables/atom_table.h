@@ -69,6 +69,15 @@ struct ChildListing {
   int64_t created_at_us = 0;  // when the list was written
 };
 
+// What one AtomTable::RepackSparseBlocks call did.
+struct RepackSummary {
+  uint64_t blocks = 0;      // sparse blocks repacked (and deleted)
+  uint64_t atoms = 0;       // live members moved into new blocks
+  uint64_t dead_bytes = 0;  // raw bytes of dead members dropped
+  uint64_t next_block = 0;  // where the next call goes on
+  bool done = false;        // every block has been visited
+};
+
 class AtomTable {
  public:
   explicit AtomTable(const Tables& tables) : t_(tables), records_(tables.atoms, "atoms") {}
@@ -181,6 +190,15 @@ class AtomTable {
   // (Tables::atom_owned). Returns how many owned rows and edges were removed.
   Result<uint64_t> Remove(WriteTxn& txn, const AtomRecord& atom);
 
+  // Visits payload blocks from block id `from` on (at most 64 x max_blocks
+  // of them) and repacks up to max_blocks whose live raw bytes are under
+  // half of their raw size: their live members are packed anew
+  // (PackPayloads, in atom id order; new blocks keyed by their first
+  // member, a lone member encoded on its own) and the old blocks deleted,
+  // so the dead bytes go. Contents and hashes are unchanged. REQUIRES:
+  // FlushCounters before the commit (it writes the new blocks' references).
+  Result<RepackSummary> RepackSparseBlocks(WriteTxn& txn, uint64_t from, size_t max_blocks);
+
   // Writes the counter changes accumulated by Insert/Update/Remove since the
   // last flush (dedup counters and payload block references; a block whose
   // last live member went is deleted). REQUIRES: called before the
@@ -228,6 +246,8 @@ class AtomTable {
     int64_t bytes = 0;
     uint64_t last_atom = 0;
   };
+  // A payload block's raw contents (decoded).
+  Status ReadBlock(Txn& txn, uint64_t block_id, std::string* raw) const;
   Status ReadBlockMember(Txn& txn, const AtomRecord& atom, std::string* content,
                          BlockCache* cache) const;
 

@@ -270,6 +270,35 @@ std::pair<uint64_t, uint64_t> ReuseRound(Client& client, int n, size_t bytes, in
 
 }  // namespace
 
+TEST_CASE("compact repacks payload blocks that are mostly dead and keeps every live atom",
+          "[compact]") {
+  Daemon daemon;
+  Client& client = daemon.client();
+  // 600 atoms of 2,000 bytes, 100 per stream: about 32 per 64 KiB block.
+  const auto atoms = IngestBlobs(client, 600, 2000, 100, 7);
+  // Three of every four go, so every block is mostly dead.
+  std::map<uint64_t, std::string> kept;
+  int i = 0;
+  for (const auto& [id, content] : atoms) {
+    if (i++ % 4 == 0) {
+      kept[id] = content;
+      continue;
+    }
+    v1::Atom atom;
+    REQUIRE(client.DeleteAtom(id, &atom).ok());
+  }
+  v1::CompactResponse compacted;
+  REQUIRE(client.Compact(true, &compacted).ok());
+  CHECK(compacted.atoms_purged() == atoms.size() - kept.size());
+  CHECK(compacted.blocks_repacked() >= 18);  // 600 atoms fill at least 19 blocks
+  CHECK(compacted.block_bytes_dropped() == (atoms.size() - kept.size()) * 2000);
+  for (const auto& [id, content] : kept) RequireAtom(client, id, content);
+  // Nothing is left to repack.
+  REQUIRE(client.Compact(false, &compacted).ok());
+  CHECK(compacted.blocks_repacked() == 0);
+  for (const auto& [id, content] : kept) RequireAtom(client, id, content);
+}
+
 // Without reuse the file would double in each case.
 TEST_CASE("pages freed by delete and purge are reused: the same amount again barely grows the file",
           "[compact]") {

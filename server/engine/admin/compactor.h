@@ -43,6 +43,8 @@ struct CompactionSummary {
   uint64_t file_bytes_before = 0;
   uint64_t file_bytes_after = 0;
   uint64_t atoms_purged = 0;
+  uint64_t blocks_repacked = 0;      // payload blocks more than half dead
+  uint64_t block_bytes_dropped = 0;  // their dead content bytes
   uint64_t duration_ms = 0;
 };
 
@@ -53,7 +55,8 @@ class Compactor {
   Compactor(const Compactor&) = delete;
   Compactor& operator=(const Compactor&) = delete;
 
-  // Purges every inactive atom first when purge_inactive, then compacts.
+  // Purges every inactive atom first when purge_inactive, repacks the
+  // payload blocks that are more than half dead, then compacts.
   // FailedPrecondition while another compaction runs; ResourceExhausted
   // when the filesystem lacks room for the copy (nothing changed); the
   // errors of the purge or of Env::Compact otherwise.

@@ -310,6 +310,32 @@ Result<PurgeSummary> AtomEngine::PurgeInactive(uint64_t max_atoms) {
   return total;
 }
 
+Result<storage::RepackSummary> AtomEngine::RepackPayloadBlocks() {
+  // A write moves at most this many blocks' live members (each block is at
+  // most storage::kBlockBytes), so other writes wait little.
+  constexpr size_t kRepackBlocksPerWrite = 32;
+  storage::RepackSummary total;
+  uint64_t from = 0;
+  while (true) {
+    storage::RepackSummary batch;
+    HT_RETURN_IF_ERROR(writer_.Write(
+        [&](storage::WriteTxn& txn) -> Status {
+          AtomTable atoms(tables_);
+          HT_ASSIGN_OR_RETURN(batch, atoms.RepackSparseBlocks(txn, from, kRepackBlocksPerWrite));
+          return atoms.FlushCounters(txn);
+        },
+        0, /*items=*/0));
+    total.blocks += batch.blocks;
+    total.atoms += batch.atoms;
+    total.dead_bytes += batch.dead_bytes;
+    from = batch.next_block;
+    if (batch.done) break;
+  }
+  total.done = true;
+  total.next_block = from;
+  return total;
+}
+
 Result<DedupReport> AtomEngine::DedupStats(int top_n) {
   storage::ReadTxn txn(env_);
   HT_RETURN_IF_ERROR(txn.status());

@@ -143,6 +143,11 @@ class AtomEngine {
   // Hard-deletes up to max_atoms inactive atoms (0 = all), in transactions of
   // at most kPurgeBatch atoms.
   Result<PurgeSummary> PurgeInactive(uint64_t max_atoms);
+  // Repacks every payload block that is more than half dead (its live
+  // members move to new blocks; storage/tables/atom_table.h,
+  // RepackSparseBlocks), in write transactions of at most
+  // kRepackBlocksPerWrite blocks. Totals over all of them.
+  Result<storage::RepackSummary> RepackPayloadBlocks();
   // top_n: REQUIRES 1..kMaxTopN.
   Result<DedupReport> DedupStats(int top_n);
 

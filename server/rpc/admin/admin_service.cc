@@ -55,6 +55,8 @@ grpc::Status AdminServiceImpl::Compact(grpc::ServerContext*, const v1::CompactRe
   response->set_file_bytes_before(summary->file_bytes_before);
   response->set_file_bytes_after(summary->file_bytes_after);
   response->set_atoms_purged(summary->atoms_purged);
+  response->set_blocks_repacked(summary->blocks_repacked);
+  response->set_block_bytes_dropped(summary->block_bytes_dropped);
   response->set_duration_ms(summary->duration_ms);
   return grpc::Status::OK;
 }

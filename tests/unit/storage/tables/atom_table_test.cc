@@ -686,3 +686,110 @@ TEST_CASE("a missing, truncated or corrupt payload block, or a range past its en
     CHECK(ReadBack(t, atom, &back).code() == Status::Code::kDataLoss);
   }
 }
+
+TEST_CASE("repacking moves the live members of mostly dead blocks and drops the dead bytes") {
+  testing::TempEnv t;
+  std::vector<std::string> sparse, dense, lone;
+  for (int i = 0; i < 40; ++i) sparse.push_back(Prose(300 + 11 * i) + "s" + std::to_string(i));
+  for (int i = 0; i < 10; ++i) dense.push_back(Prose(400 + 13 * i) + "d" + std::to_string(i));
+  for (int i = 0; i < 8; ++i) lone.push_back(Prose(500 + 7 * i) + "l" + std::to_string(i));
+  InsertPacked(t, 1, sparse);   // block 1: atoms 1..40
+  InsertPacked(t, 41, dense);   // block 41: atoms 41..50
+  InsertPacked(t, 51, lone);    // block 51: atoms 51..58
+  // Block 1 keeps 5 of 40 members, block 41 keeps 9 of 10, block 51 keeps 1.
+  for (uint64_t id = 1; id <= 40; ++id) {
+    if (id % 8 != 3) RemoveOne(t, id);
+  }
+  RemoveOne(t, 45);
+  for (uint64_t id = 52; id <= 58; ++id) RemoveOne(t, id);
+  REQUIRE(Rows(t, t.tables().payload_blocks) == 3);
+
+  RepackSummary summary;
+  {
+    AtomTable atoms(t.tables());
+    WriteTxn txn(t.env(), nullptr);
+    auto repacked = atoms.RepackSparseBlocks(txn, 0, 10);
+    REQUIRE(repacked.ok());
+    summary = *repacked;
+    REQUIRE(atoms.FlushCounters(txn).ok());
+    REQUIRE(txn.Commit().ok());
+  }
+  CHECK(summary.done);
+  CHECK(summary.blocks == 2);  // blocks 1 and 51; block 41 is mostly live
+  CHECK(summary.atoms == 6);
+  // The six survivors of blocks 1 and 51 share one new block keyed by the
+  // first (atom 3).
+  {
+    ReadTxn txn(t.env());
+    std::string_view v;
+    CHECK_FALSE(*txn.Get(t.tables().payload_blocks, Be64Key(1), &v));
+    CHECK_FALSE(*txn.Get(t.tables().payload_blocks, Be64Key(51), &v));
+    REQUIRE(*txn.Get(t.tables().payload_blocks, Be64Key(3), &v));
+    REQUIRE(*txn.Get(t.tables().payload_block_refs, Be64Key(3), &v));
+    CHECK(ReadBe32(v) == 6);
+    CHECK(ReadBe64(v.substr(8)) == 51);
+    REQUIRE(*txn.Get(t.tables().payload_block_refs, Be64Key(41), &v));
+    CHECK(ReadBe32(v) == 9);
+  }
+  CHECK(Rows(t, t.tables().payload_blocks) == 2);
+  uint64_t dropped = 0;
+  for (uint64_t id = 1; id <= 40; ++id) {
+    if (id % 8 != 3) dropped += sparse[id - 1].size();
+  }
+  for (uint64_t id = 52; id <= 58; ++id) dropped += lone[id - 51].size();
+  CHECK(summary.dead_bytes == dropped);
+  // Every survivor reads back unchanged; the new placement is recorded.
+  std::map<uint64_t, std::string> live;
+  for (uint64_t id = 3; id <= 40; id += 8) live[id] = sparse[id - 1];
+  for (uint64_t id = 41; id <= 50; ++id) {
+    if (id != 45) live[id] = dense[id - 41];
+  }
+  live[51] = lone[0];
+  for (const auto& [id, content] : live) {
+    const AtomRecord atom = Stored(t, id);
+    std::string back;
+    REQUIRE(ReadBack(t, atom, &back).ok());
+    CHECK(back == content);
+    CHECK(atom.payload_block() == (id > 40 && id <= 50 ? 41 : 3));
+  }
+  // The counters follow the new stored sizes.
+  ReadTxn txn(t.env());
+  AtomTable atoms(t.tables());
+  auto counters = atoms.ReadCounters(txn);
+  REQUIRE(counters->size() == 1);
+  uint64_t stored = 0, unique = 0;
+  for (const auto& [id, content] : live) {
+    stored += AtomTable::StoredSize(Stored(t, id));
+    unique += content.size();
+  }
+  CHECK((*counters)[0].second.unique_bytes() == unique);
+  CHECK((*counters)[0].second.compressed_away_bytes() == unique - stored);
+  // A second pass finds nothing more to do.
+  WriteTxn again(t.env(), nullptr);
+  auto second = atoms.RepackSparseBlocks(again, 0, 10);
+  REQUIRE(second.ok());
+  CHECK(second->blocks == 0);
+}
+
+TEST_CASE("a lone survivor of a repacked block is encoded on its own") {
+  testing::TempEnv t;
+  std::vector<std::string> contents;
+  for (int i = 0; i < 6; ++i) contents.push_back(Prose(700 + 5 * i) + "x" + std::to_string(i));
+  InsertPacked(t, 1, contents);
+  for (uint64_t id = 2; id <= 6; ++id) RemoveOne(t, id);
+  AtomTable atoms(t.tables());
+  WriteTxn txn(t.env(), nullptr);
+  auto repacked = atoms.RepackSparseBlocks(txn, 0, 10);
+  REQUIRE(repacked.ok());
+  CHECK(repacked->blocks == 1);
+  REQUIRE(atoms.FlushCounters(txn).ok());
+  REQUIRE(txn.Commit().ok());
+  CHECK(Rows(t, t.tables().payload_blocks) == 0);
+  CHECK(Rows(t, t.tables().payload_block_refs) == 0);
+  const AtomRecord atom = Stored(t, 1);
+  CHECK(atom.payload_codec() == static_cast<uint32_t>(PayloadCodec::kZstd));
+  CHECK(atom.payload_block() == 0);
+  std::string back;
+  REQUIRE(ReadBack(t, atom, &back).ok());
+  CHECK(back == contents[0]);
+}
