@@ -36,7 +36,7 @@ TEST_CASE("safetensors dtype table has the 22 dtypes and their widths", "[safete
   }
 }
 
-TEST_CASE("safetensors round trip for every dtype, odd shapes, empty and rank-0 tensors",
+TEST_CASE("safetensors round trip for every dtype with odd shapes and empty and rank-0 tensors",
           "[safetensors]") {
   std::mt19937_64 rng(12);
   std::vector<SafetensorsTensorSpec> specs;
