@@ -135,7 +135,7 @@ TEST_CASE("gguf round trip with every KV type and every ggml type", "[gguf]") {
   }
 }
 
-TEST_CASE("gguf is parsed from a growing prefix; memory follows the header", "[gguf]") {
+TEST_CASE("gguf is parsed from a growing prefix and needs only the header", "[gguf]") {
   std::vector<std::string> tokens;
   for (int i = 0; i < 5000; ++i) tokens.push_back("token" + std::to_string(i));
   const std::string w(32 * 4, 'w');
@@ -281,7 +281,7 @@ TEST_CASE("gguf refuses each broken rule naming the field", "[gguf]") {
   }
 }
 
-TEST_CASE("gguf truncated anywhere is refused, never read past the end", "[gguf]") {
+TEST_CASE("gguf truncated anywhere is refused and never read past the end", "[gguf]") {
   auto file = WriteGguf(EveryKvType(), {{"w", kGgmlQ8_0, {64, 2}}}, {std::string(136, 'q')});
   REQUIRE(file.ok());
   auto whole = ScanGguf(*file, file->size());
