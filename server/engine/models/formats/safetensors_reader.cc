@@ -9,7 +9,7 @@
 namespace hartonomous::engine::models {
 namespace {
 
-using Json = nlohmann::ordered_json;
+using Json = nlohmann::json;
 
 // Root object -> tensor object -> shape array.
 constexpr size_t kHeaderJsonDepth = 3;

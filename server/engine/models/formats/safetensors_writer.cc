@@ -38,33 +38,38 @@ Result<SafetensorsPlan> PlanSafetensors(
     const int bb = SafetensorsDtypeBits(*ParseSafetensorsDtype(specs[b].dtype));
     return ba != bb ? ba > bb : specs[a].name < specs[b].name;
   });
-  nlohmann::ordered_json root = nlohmann::ordered_json::object();
-  if (!metadata.empty()) {
-    nlohmann::ordered_json m = nlohmann::ordered_json::object();
-    for (const auto& [k, v] : metadata) m[k] = v;
-    root["__metadata__"] = std::move(m);
-  }
-  uint64_t at = 0;
-  for (size_t i : plan.order) {
-    nlohmann::ordered_json t = nlohmann::ordered_json::object();
-    t["dtype"] = specs[i].dtype;
-    t["shape"] = specs[i].shape;
-    t["data_offsets"] = {at, at + lengths[i]};
-    at += lengths[i];
-    root[specs[i].name] = std::move(t);
-  }
-  std::string json;
+  // Assembled piece by piece (an ordered_json object inserts in O(n)).
+  std::string json = "{";
   try {
-    json = root.dump();
+    const auto quoted = [](const std::string& t) { return nlohmann::json(t).dump(); };
+    if (!metadata.empty()) {
+      json += "\"__metadata__\":{";
+      for (size_t i = 0; i < metadata.size(); ++i) {
+        if (i > 0) json += ",";
+        json += quoted(metadata[i].first) + ":" + quoted(metadata[i].second);
+      }
+      json += "}";
+    }
+    uint64_t at = 0;
+    for (size_t i : plan.order) {
+      if (json.size() > 1) json += ",";
+      json += quoted(specs[i].name) + ":{\"dtype\":" + quoted(specs[i].dtype) +
+              ",\"shape\":" + nlohmann::json(specs[i].shape).dump() + ",\"data_offsets\":[" +
+              std::to_string(at) + "," + std::to_string(at + lengths[i]) + "]}";
+      at += lengths[i];
+    }
+    plan.file_size = at;
   } catch (const std::exception& e) {
-    return Status::InvalidArgument(std::string("metadata: not valid UTF-8 (") + e.what() + ")");
+    return Status::InvalidArgument(std::string("tensor names and metadata: must be UTF-8 (") +
+                                   e.what() + ")");
   }
+  json += "}";
   json.append((8 - json.size() % 8) % 8, ' ');
   const uint64_t n = json.size();
   plan.header.resize(8);
   for (int b = 0; b < 8; ++b) plan.header[b] = static_cast<char>((n >> (8 * b)) & 0xff);
   plan.header += json;
-  plan.file_size = plan.header.size() + at;
+  plan.file_size += plan.header.size();
   return plan;
 }
 

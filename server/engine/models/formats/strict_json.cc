@@ -8,7 +8,7 @@
 namespace hartonomous::engine::models {
 namespace {
 
-using Json = nlohmann::ordered_json;
+using Json = nlohmann::json;
 
 // Forwards SAX events to nlohmann's DOM builder; stops at the first
 // container past max_depth or the first repeated key of an object.
@@ -85,7 +85,7 @@ class StrictBuilder {
 
 }  // namespace
 
-Result<nlohmann::ordered_json> ParseStrictJson(std::string_view field, std::string_view text,
+Result<nlohmann::json> ParseStrictJson(std::string_view field, std::string_view text,
                                                size_t max_depth) {
   Json root;
   StrictBuilder builder(root, max_depth);

@@ -68,6 +68,7 @@ TEST_CASE("safetensors round trip for every dtype with odd shapes and empty and 
               specs.end());
   REQUIRE(specs.size() == data.size());
   std::vector<std::string_view> views(data.begin(), data.end());
+  // Sorted by key, as the reader returns them.
   const std::vector<std::pair<std::string, std::string>> meta = {{"format", "pt"},
                                                                  {"note", "caf\xc3\xa9"}};
   auto file = WriteSafetensors(specs, views, meta);
@@ -247,6 +248,24 @@ TEST_CASE("safetensors writer refuses bad tensors naming them", "[safetensors]")
                  {"tensor \"a\"", "4 bytes of data"});
   RequireInvalid(WriteSafetensors({{"__metadata__", "F32", {1}}}, {"abcd"}, {}).status(),
                  {"reserved"});
+  RequireInvalid(WriteSafetensors({{"a", "F32", {1}}}, {"abcd"}, {{"k", "\xff"}}).status(),
+                 {"metadata", "UTF-8"});
+}
+
+TEST_CASE("safetensors with many tensors round-trips", "[safetensors]") {
+  // 20000 keys: the header is parsed and written without per-key scans.
+  std::vector<SafetensorsTensorSpec> specs;
+  std::vector<std::string_view> data;
+  for (int i = 0; i < 20000; ++i) {
+    specs.push_back({"model.layers." + std::to_string(i) + ".bias", "U8", {1}});
+    data.push_back("x");
+  }
+  auto file = WriteSafetensors(specs, data, {});
+  REQUIRE(file.ok());
+  auto h = ScanWhole(*file);
+  REQUIRE(h.ok());
+  REQUIRE(h->scan.layout.tensors.size() == 20000);
+  RequireRoundTrip(h->scan.layout, *file);
 }
 
 TEST_CASE("layer types are guessed from tensor names", "[layer_type]") {
