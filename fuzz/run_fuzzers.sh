@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the decoder, JSON metadata and client-stream fuzz targets with clang
+# Builds the decoder, JSON metadata, client-stream and model-file (safetensors,
+# GGUF, ONNX) fuzz targets with clang
 # (libFuzzer + ASan + UBSan) in build-fuzz/ and runs each for a bounded time.
 #   fuzz/run_fuzzers.sh                 # every target, 60 s each
 #   SECONDS_PER_TARGET=10 fuzz/run_fuzzers.sh png jpeg

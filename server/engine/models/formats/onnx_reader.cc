@@ -202,7 +202,8 @@ Status Walker::Tensor(const WireField& t, OnnxTensorSource source,
                  std::to_string(d));
     }
     const uint64_t u = static_cast<uint64_t>(d);
-    if (u != 0 && count > (uint64_t{1} << 62) / u) return Bad(field + ".dims: shape overflows");
+    // At most 2^59 elements: x 16 bytes (COMPLEX128) still fits 64 bits.
+    if (u != 0 && count > (uint64_t{1} << 59) / u) return Bad(field + ".dims: shape overflows");
     count *= u;
     info.shape.push_back(u);
   }

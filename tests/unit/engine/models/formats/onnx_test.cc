@@ -131,6 +131,35 @@ TEST_CASE("onnx raw_data is a segment of the file at its exact offset", "[onnx]"
   REQUIRE(m->layout.segments[1].kind == SegmentKind::kTensor);
 }
 
+TEST_CASE("onnx packed float_data is in the file and varint fields are decoded", "[onnx]") {
+  onnx::ModelProto m;
+  m.set_ir_version(8);
+  onnx::TensorProto* f = m.mutable_graph()->add_initializer();
+  f->set_name("f");
+  f->set_data_type(1);
+  f->add_dims(3);
+  for (float v : {1.0f, -2.0f, 0.5f}) f->add_float_data(v);
+  onnx::TensorProto* i = m.mutable_graph()->add_initializer();
+  i->set_name("i");
+  i->set_data_type(7);
+  i->add_dims(2);
+  i->add_int64_data(-1);
+  i->add_int64_data(300);
+  const std::string file = m.SerializeAsString();
+  auto parsed = ParseOnnx(file);
+  REQUIRE(parsed.ok());
+  RequireRoundTrip(parsed->layout, file);
+  const TensorInfo& tf = parsed->layout.tensors.at(0);
+  const TensorInfo& ti = parsed->layout.tensors.at(1);
+  REQUIRE(tf.in_file);
+  const float want[3] = {1.0f, -2.0f, 0.5f};
+  REQUIRE(file.substr(tf.offset, tf.length) == std::string(reinterpret_cast<const char*>(want), 12));
+  REQUIRE_FALSE(ti.in_file);
+  const int64_t want_i[2] = {-1, 300};
+  REQUIRE(OnnxTensorValues(*parsed, 1, file) ==
+          std::string(reinterpret_cast<const char*>(want_i), 16));
+}
+
 TEST_CASE("onnx refuses each broken rule naming the tensor", "[onnx]") {
   RequireInvalid(ParseOnnx("\xff\xff\xff\xff").status(), {"model", "not protobuf"});
   RequireInvalid(ParseOnnx("").status(), {"model.graph", "missing"});
