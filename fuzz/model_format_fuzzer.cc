@@ -32,8 +32,7 @@ bool SameSegments(const ModelLayout& a, const ModelLayout& b) {
   if (a.segments.size() != b.segments.size() || a.tensors.size() != b.tensors.size()) return false;
   for (size_t i = 0; i < a.segments.size(); ++i) {
     if (a.segments[i].offset != b.segments[i].offset ||
-        a.segments[i].length != b.segments[i].length ||
-        a.segments[i].kind != b.segments[i].kind) {
+        a.segments[i].length != b.segments[i].length || a.segments[i].kind != b.segments[i].kind) {
       return false;
     }
   }
@@ -105,8 +104,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto h = ScanGguf(input, size, options);
     whole = h.ok() ? Result<ModelLayout>(h->scan.layout) : Result<ModelLayout>(h.status());
     stream_status = Stream(
-        input, [&](std::string_view p) { return ScanGguf(p, std::nullopt, options); },
-        &streamed);
+        input, [&](std::string_view p) { return ScanGguf(p, std::nullopt, options); }, &streamed);
   }
   if (!whole.ok()) {
     Check(whole.status().code() == Status::Code::kInvalidArgument);

@@ -10,7 +10,7 @@ namespace {
 
 Status Bad(const std::string& msg) { return Status::InvalidArgument(msg); }
 
-constexpr uint32_t kMagic = 0x46554747;  // "GGUF" little-endian
+constexpr uint32_t kMagic = 0x46554747;            // "GGUF" little-endian
 constexpr uint64_t kMaxNodes = uint64_t{1} << 20;  // values inside arrays of arrays
 
 // A cursor over the prefix. Every read either succeeds, or records why it
@@ -33,8 +33,8 @@ class Reader {
   // Bytes left for the header: to the end of the file when known, else to
   // the header limit.
   uint64_t Remaining() const {
-    const uint64_t end = file_size_ ? std::min(*file_size_, options_.max_header_bytes)
-                                    : options_.max_header_bytes;
+    const uint64_t end =
+        file_size_ ? std::min(*file_size_, options_.max_header_bytes) : options_.max_header_bytes;
     return end > pos_ ? end - pos_ : 0;
   }
 
@@ -45,8 +45,8 @@ class Reader {
         return Fail(field + ": truncated: needs " + std::to_string(n) + " bytes, " +
                     std::to_string(Remaining()) + " remain");
       }
-      return Fail("header: larger than the limit of " +
-                  std::to_string(options_.max_header_bytes) + " bytes (at " + field + ")");
+      return Fail("header: larger than the limit of " + std::to_string(options_.max_header_bytes) +
+                  " bytes (at " + field + ")");
     }
     need_ = pos_ + n;
     return false;

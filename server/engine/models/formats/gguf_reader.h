@@ -51,7 +51,7 @@ struct GgufHeader {
   LayoutScan scan;
   uint32_t version = 0;
   uint64_t alignment = 32;
-  uint64_t data_offset = 0;  // where the tensor data section starts
+  uint64_t data_offset = 0;      // where the tensor data section starts
   std::vector<GgufKv> metadata;  // in file order
   // Per tensor of scan.layout.tensors: its ggml type id (see ggml_type.h).
   std::vector<uint32_t> ggml_types;

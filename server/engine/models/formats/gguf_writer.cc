@@ -129,9 +129,9 @@ Result<std::string> WriteGguf(const std::vector<GgufKvSpec>& kvs,
   out.reserve(plan.file_size);
   for (size_t i = 0; i < tensors.size(); ++i) {
     if (data[i].size() != plan.lengths[i]) {
-      return Status::InvalidArgument("tensor \"" + tensors[i].name + "\": " +
-                                     std::to_string(data[i].size()) + " bytes of data, expected " +
-                                     std::to_string(plan.lengths[i]));
+      return Status::InvalidArgument("tensor \"" + tensors[i].name +
+                                     "\": " + std::to_string(data[i].size()) +
+                                     " bytes of data, expected " + std::to_string(plan.lengths[i]));
     }
     out.append(data[i]);
     out.append(plan.paddings[i], '\0');

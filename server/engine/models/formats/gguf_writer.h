@@ -29,7 +29,7 @@ struct GgufKvSpec {
 };
 
 struct GgufPlan {
-  std::string header;  // through the padding before the data section
+  std::string header;              // through the padding before the data section
   std::vector<uint64_t> offsets;   // per tensor, relative to the data section
   std::vector<uint64_t> lengths;   // per tensor
   std::vector<uint64_t> paddings;  // zero bytes written after each tensor

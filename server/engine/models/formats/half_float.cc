@@ -23,7 +23,7 @@ uint16_t FloatToHalf(float f) {
   const uint32_t x = Bits(f);
   const uint32_t sign = (x >> 16) & 0x8000;
   const uint32_t abs = x & 0x7fffffff;
-  if (abs > 0x7f800000) return static_cast<uint16_t>(sign | 0x7e00);  // NaN
+  if (abs > 0x7f800000) return static_cast<uint16_t>(sign | 0x7e00);   // NaN
   if (abs >= 0x477ff000) return static_cast<uint16_t>(sign | 0x7c00);  // rounds to inf
   if (abs < 0x38800000) {
     // Subnormal (or zero) in fp16: round abs * 2^24 to an integer, ties to even.

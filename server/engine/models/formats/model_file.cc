@@ -11,8 +11,7 @@ std::optional<ModelFormat> ParseModelFormatName(std::string_view name) {
   return std::nullopt;
 }
 
-std::optional<ModelFormat> DetectModelFormat(std::string_view prefix,
-                                             std::string_view file_name) {
+std::optional<ModelFormat> DetectModelFormat(std::string_view prefix, std::string_view file_name) {
   if (prefix.substr(0, 4) == "GGUF") return ModelFormat::kGguf;
   if (prefix.size() >= 9 && prefix[8] == '{') return ModelFormat::kSafetensors;
   const auto ends = [&](std::string_view ext) {

@@ -38,8 +38,7 @@ void AppendGap(std::vector<Segment>* segments, uint64_t from, uint64_t to, Segme
 Status FinishLayout(ModelLayout* layout, uint64_t file_size) {
   if (file_size < layout->file_size) {
     return Status::InvalidArgument("file: truncated: " + std::to_string(file_size) +
-                                   " bytes, the tensors need " +
-                                   std::to_string(layout->file_size));
+                                   " bytes, the tensors need " + std::to_string(layout->file_size));
   }
   const uint64_t extra = file_size - layout->file_size;
   if (extra > layout->max_trailing_padding) {

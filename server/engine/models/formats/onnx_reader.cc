@@ -20,13 +20,13 @@ struct DataTypeRow {
 };
 
 constexpr std::array<DataTypeRow, 22> kDataTypes = {{
-    {1, "FLOAT", 4},          {2, "UINT8", 1},           {3, "INT8", 1},
-    {4, "UINT16", 2},         {5, "INT16", 2},           {6, "INT32", 4},
-    {7, "INT64", 8},          {8, "STRING", 0},          {9, "BOOL", 1},
-    {10, "FLOAT16", 2},       {11, "DOUBLE", 8},         {12, "UINT32", 4},
-    {13, "UINT64", 8},        {14, "COMPLEX64", 8},      {15, "COMPLEX128", 16},
-    {16, "BFLOAT16", 2},      {17, "FLOAT8E4M3FN", 1},   {18, "FLOAT8E4M3FNUZ", 1},
-    {19, "FLOAT8E5M2", 1},    {20, "FLOAT8E5M2FNUZ", 1}, {21, "UINT4", 0},
+    {1, "FLOAT", 4},       {2, "UINT8", 1},           {3, "INT8", 1},
+    {4, "UINT16", 2},      {5, "INT16", 2},           {6, "INT32", 4},
+    {7, "INT64", 8},       {8, "STRING", 0},          {9, "BOOL", 1},
+    {10, "FLOAT16", 2},    {11, "DOUBLE", 8},         {12, "UINT32", 4},
+    {13, "UINT64", 8},     {14, "COMPLEX64", 8},      {15, "COMPLEX128", 16},
+    {16, "BFLOAT16", 2},   {17, "FLOAT8E4M3FN", 1},   {18, "FLOAT8E4M3FNUZ", 1},
+    {19, "FLOAT8E5M2", 1}, {20, "FLOAT8E5M2FNUZ", 1}, {21, "UINT4", 0},
     {22, "INT4", 0},
 }};
 
@@ -66,8 +66,8 @@ class Walker {
 
   Status Graph(const WireField& g, size_t depth) {
     if (depth > options_.max_graph_depth) {
-      return Bad("graph: subgraphs nested deeper than " +
-                 std::to_string(options_.max_graph_depth) + " levels");
+      return Bad("graph: subgraphs nested deeper than " + std::to_string(options_.max_graph_depth) +
+                 " levels");
     }
     WireReader r(Span(g), g.value_begin);
     WireField f;
@@ -169,8 +169,8 @@ bool ParseDecimal(const std::string& s, uint64_t* v) {
   return ec == std::errc() && p == s.data() + s.size();
 }
 
-Status Walker::Tensor(const WireField& t, OnnxTensorSource source,
-                      const std::string& name_override, size_t depth) {
+Status Walker::Tensor(const WireField& t, OnnxTensorSource source, const std::string& name_override,
+                      size_t depth) {
   onnx::TensorProto proto;
   const std::string_view span = Span(t);
   if (!proto.ParseFromArray(span.data(), static_cast<int>(span.size()))) {
@@ -238,8 +238,7 @@ Status Walker::Tensor(const WireField& t, OnnxTensorSource source,
     const std::string_view ext = it->second;
     if (!has_length) length = offset <= ext.size() ? ext.size() - offset : 0;
     if (offset > ext.size() || length > ext.size() - offset) {
-      return Bad(field + ".external_data: offset/length run past the end of \"" + location +
-                 "\"");
+      return Bad(field + ".external_data: offset/length run past the end of \"" + location + "\"");
     }
     if (length != expected) {
       return Bad(field + ".external_data: " + std::to_string(length) +

@@ -24,8 +24,8 @@ bool WireReader::Varint(uint64_t* v) { return ReadVarint(msg_, &pos_, v); }
 bool WireReader::Next(WireField* f, std::string_view what) {
   if (pos_ >= msg_.size()) return false;
   const auto bad = [&](const std::string& rule) {
-    status_ = Status::InvalidArgument(std::string(what) + ": not protobuf (" + rule +
-                                      " at byte " + std::to_string(base_ + pos_) + ")");
+    status_ = Status::InvalidArgument(std::string(what) + ": not protobuf (" + rule + " at byte " +
+                                      std::to_string(base_ + pos_) + ")");
     return false;
   };
   f->field_begin = base_ + pos_;

@@ -91,9 +91,8 @@ Result<std::vector<float>> ToFloat(std::string_view tensor, std::string_view dty
   return out;
 }
 
-Result<QuantizedTensor> Quantize(std::string_view tensor, std::span<const float> x,
-                                 uint64_t rows, uint64_t cols, QuantType type,
-                                 const QuantizeOptions& options) {
+Result<QuantizedTensor> Quantize(std::string_view tensor, std::span<const float> x, uint64_t rows,
+                                 uint64_t cols, QuantType type, const QuantizeOptions& options) {
   const std::string field = "tensor \"" + std::string(tensor) + "\"";
   if (cols != 0 && rows > UINT64_MAX / cols) return Bad(field + ": rows x cols overflows");
   if (x.size() != rows * cols) {
@@ -125,7 +124,8 @@ Result<QuantizedTensor> Quantize(std::string_view tensor, std::span<const float>
         q.scales.push_back(d);
         for (uint64_t c = 0; c < cols; ++c) {
           const float v = d != 0 ? std::round(row[c] / d) : 0.0f;
-          q.data[r * cols + c] = static_cast<char>(static_cast<int8_t>(std::clamp(v, -127.0f, 127.0f)));
+          q.data[r * cols + c] =
+              static_cast<char>(static_cast<int8_t>(std::clamp(v, -127.0f, 127.0f)));
         }
       }
       return q;
@@ -213,8 +213,8 @@ std::vector<float> Dequantize(const QuantizedTensor& q) {
     case QuantType::kInt8PerChannel:
       for (uint64_t r = 0; r < q.rows; ++r) {
         for (uint64_t c = 0; c < q.cols; ++c) {
-          y[r * q.cols + c] = static_cast<float>(static_cast<int8_t>(q.data[r * q.cols + c])) *
-                              q.scales[r];
+          y[r * q.cols + c] =
+              static_cast<float>(static_cast<int8_t>(q.data[r * q.cols + c])) * q.scales[r];
         }
       }
       break;
@@ -261,24 +261,25 @@ ErrorStats MeasureError(std::span<const float> x, std::span<const float> y) {
   const double n = x.empty() ? 1.0 : static_cast<double>(x.size());
   s.rmse = std::sqrt(noise / n);
   s.relative_rmse = signal > 0 ? std::sqrt(noise / signal) : 0.0;
-  s.snr_db = noise == 0 ? std::numeric_limits<double>::infinity()
+  s.snr_db = noise == 0    ? std::numeric_limits<double>::infinity()
              : signal == 0 ? -std::numeric_limits<double>::infinity()
                            : 10.0 * std::log10(signal / noise);
   s.max_abs_error = max_err;
   return s;
 }
 
-Status CheckErrorBound(std::string_view tensor, std::span<const float> x,
-                       std::span<const float> y, const QuantizedTensor& q) {
+Status CheckErrorBound(std::string_view tensor, std::span<const float> x, std::span<const float> y,
+                       const QuantizedTensor& q) {
   const auto violation = [&](size_t i, double bound) {
-    return Status::Internal("tensor \"" + std::string(tensor) + "\": element " +
-                            std::to_string(i) + " error " +
+    return Status::Internal("tensor \"" + std::string(tensor) + "\": element " + std::to_string(i) +
+                            " error " +
                             std::to_string(std::fabs(static_cast<double>(x[i]) - y[i])) +
                             " over the bound " + std::to_string(bound));
   };
   const auto group_amax = [&](size_t begin, size_t n) {
     double a = 0;
-    for (size_t j = begin; j < begin + n; ++j) a = std::max(a, std::fabs(static_cast<double>(x[j])));
+    for (size_t j = begin; j < begin + n; ++j)
+      a = std::max(a, std::fabs(static_cast<double>(x[j])));
     return a;
   };
   switch (q.type) {

@@ -85,15 +85,15 @@ struct QuantizedTensor {
 
 // Quantizes x (rows x cols, row-major).
 // REQUIRES: x.size() == rows * cols.
-Result<QuantizedTensor> Quantize(std::string_view tensor, std::span<const float> x,
-                                 uint64_t rows, uint64_t cols, QuantType type,
+Result<QuantizedTensor> Quantize(std::string_view tensor, std::span<const float> x, uint64_t rows,
+                                 uint64_t cols, QuantType type,
                                  const QuantizeOptions& options = {});
 
 // The values q stands for (rows x cols floats).
 std::vector<float> Dequantize(const QuantizedTensor& q);
 
 struct ErrorStats {
-  double snr_db = 0;         // 10 log10(sum x^2 / sum (x - y)^2); +inf when exact
+  double snr_db = 0;  // 10 log10(sum x^2 / sum (x - y)^2); +inf when exact
   double rmse = 0;
   double relative_rmse = 0;  // rmse / rms(x); 0 when x is all zero
   double max_abs_error = 0;
@@ -105,7 +105,7 @@ ErrorStats MeasureError(std::span<const float> x, std::span<const float> y);
 // Checks |x - x^| against the group bound above for every element (y =
 // Dequantize(q)). INTERNAL naming the tensor, element and bound on a
 // violation (a kernel bug); saturated elements are not checked.
-Status CheckErrorBound(std::string_view tensor, std::span<const float> x,
-                       std::span<const float> y, const QuantizedTensor& q);
+Status CheckErrorBound(std::string_view tensor, std::span<const float> x, std::span<const float> y,
+                       const QuantizedTensor& q);
 
 }  // namespace hartonomous::engine::models

@@ -54,9 +54,9 @@ Status ParseTensor(const std::string& name, const Json& entry, const Safetensors
   out->dtype = dtype->get<std::string>();
   out->shape.clear();
   for (size_t i = 0; i < shape->size(); ++i) {
-    HT_ASSIGN_OR_RETURN(const uint64_t d,
-                        NonNegativeInteger(field + ".shape[" + std::to_string(i) + "]",
-                                           (*shape)[i]));
+    HT_ASSIGN_OR_RETURN(
+        const uint64_t d,
+        NonNegativeInteger(field + ".shape[" + std::to_string(i) + "]", (*shape)[i]));
     out->shape.push_back(d);
   }
   HT_ASSIGN_OR_RETURN(*begin, NonNegativeInteger(field + ".data_offsets[0]", (*offsets)[0]));
@@ -163,8 +163,7 @@ Result<SafetensorsHeader> ScanSafetensors(std::string_view prefix,
     Entry& e = entries[i];
     const std::string field = "header: tensor \"" + e.info.name + "\".data_offsets";
     if (e.begin > at) {
-      return Bad(field + ": leaves a gap of " + std::to_string(e.begin - at) +
-                 " bytes before it");
+      return Bad(field + ": leaves a gap of " + std::to_string(e.begin - at) + " bytes before it");
     }
     if (e.begin < at) {
       const TensorInfo& prev = layout.tensors.back();

@@ -83,14 +83,13 @@ Result<std::string> WriteSafetensors(
   std::string out = std::move(plan.header);
   out.reserve(plan.file_size);
   for (size_t i : plan.order) {
-    HT_ASSIGN_OR_RETURN(const uint64_t want,
-                        SafetensorsByteLength("tensor \"" + specs[i].name + "\"", specs[i].dtype,
-                                              specs[i].shape));
+    HT_ASSIGN_OR_RETURN(
+        const uint64_t want,
+        SafetensorsByteLength("tensor \"" + specs[i].name + "\"", specs[i].dtype, specs[i].shape));
     if (data[i].size() != want) {
-      return Status::InvalidArgument("tensor \"" + specs[i].name + "\": " +
-                                     std::to_string(data[i].size()) +
-                                     " bytes of data, but shape x dtype is " +
-                                     std::to_string(want));
+      return Status::InvalidArgument(
+          "tensor \"" + specs[i].name + "\": " + std::to_string(data[i].size()) +
+          " bytes of data, but shape x dtype is " + std::to_string(want));
     }
     out.append(data[i]);
   }

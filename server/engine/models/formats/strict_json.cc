@@ -86,7 +86,7 @@ class StrictBuilder {
 }  // namespace
 
 Result<nlohmann::json> ParseStrictJson(std::string_view field, std::string_view text,
-                                               size_t max_depth) {
+                                       size_t max_depth) {
   Json root;
   StrictBuilder builder(root, max_depth);
   bool ok = false;

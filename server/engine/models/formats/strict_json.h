@@ -19,6 +19,6 @@ namespace hartonomous::engine::models {
 // "<field>: not UTF-8 JSON (<reason>)", "<field>: JSON nested deeper than N
 // levels", "<field>: duplicate key \"k\"".
 Result<nlohmann::json> ParseStrictJson(std::string_view field, std::string_view text,
-                                               size_t max_depth);
+                                       size_t max_depth);
 
 }  // namespace hartonomous::engine::models

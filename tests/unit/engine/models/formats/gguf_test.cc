@@ -204,22 +204,29 @@ TEST_CASE("gguf refuses each broken rule naming the field", "[gguf]") {
   std::vector<Case> cases = {
       {"bad magic", Bytes{}.Raw("GGUG").U32(3).U64(0).U64(0).s, {"magic"}},
       {"version 1", Preamble(0, 0, 1).s, {"version", "1 is not supported"}},
-      {"big endian", Bytes{}.Raw("GGUF").Raw(std::string("\0\0\0\3", 4)).U64(0).U64(0).s,
+      {"big endian",
+       Bytes{}.Raw("GGUF").Raw(std::string("\0\0\0\3", 4)).U64(0).U64(0).s,
        {"version"}},
       {"truncated counts", Bytes{}.Raw("GGUF").U32(3).U64(0).s, {"metadata_kv_count", "truncated"}},
       {"kv count beyond bytes", Preamble(0, 1000).s, {"metadata_kv_count", "beyond the remaining"}},
       {"tensor count beyond bytes", Preamble(1000000, 0).s, {"tensor_count", "beyond"}},
-      {"string beyond bytes", Preamble(0, 1).U64(1000).Raw("k").Raw(std::string(20, 'x')).s,
+      {"string beyond bytes",
+       Preamble(0, 1).U64(1000).Raw("k").Raw(std::string(20, 'x')).s,
        {"metadata[0].key", "length 1000 beyond the remaining"}},
-      {"unknown value type", Preamble(0, 1).Str("k").U32(13).s, {"metadata \"k\"", "unknown value type 13"}},
-      {"array count beyond bytes", Preamble(0, 1).Str("k").U32(9).U32(4).U64(1000).U32(1).s,
+      {"unknown value type",
+       Preamble(0, 1).Str("k").U32(13).s,
+       {"metadata \"k\"", "unknown value type 13"}},
+      {"array count beyond bytes",
+       Preamble(0, 1).Str("k").U32(9).U32(4).U64(1000).U32(1).s,
        {"metadata \"k\"", "length 1000 beyond"}},
       {"string array count beyond bytes",
-       Preamble(0, 1).Str("k").U32(9).U32(8).U64(1ull << 61).s, {"metadata \"k\"", "beyond"}},
+       Preamble(0, 1).Str("k").U32(9).U32(8).U64(1ull << 61).s,
+       {"metadata \"k\"", "beyond"}},
       {"string element beyond bytes",
        Preamble(0, 1).Str("k").U32(9).U32(8).U64(1).U64(99).Raw("ab").s,
        {"metadata \"k\"[0]", "beyond"}},
-      {"unknown element type", Preamble(0, 1).Str("k").U32(9).U32(77).U64(0).s,
+      {"unknown element type",
+       Preamble(0, 1).Str("k").U32(9).U32(77).U64(0).s,
        {"metadata \"k\"", "unknown array element type 77"}},
       {"arrays too deep",
        [] {
@@ -230,30 +237,42 @@ TEST_CASE("gguf refuses each broken rule naming the field", "[gguf]") {
        }(),
        {"metadata \"k\"", "nested deeper than 8"}},
       {"bool not 0/1", Preamble(0, 1).Str("k").U32(7).Raw("\x02").s, {"metadata \"k\"", "bool"}},
-      {"duplicate key", Preamble(0, 2).Str("k").U32(0).Raw("a").Str("k").U32(0).Raw("b").s,
+      {"duplicate key",
+       Preamble(0, 2).Str("k").U32(0).Raw("a").Str("k").U32(0).Raw("b").s,
        {"metadata \"k\"", "duplicate key"}},
-      {"alignment not pow2", Preamble(0, 1).Str("general.alignment").U32(4).U32(48).s,
+      {"alignment not pow2",
+       Preamble(0, 1).Str("general.alignment").U32(4).U32(48).s,
        {"general.alignment", "48 is not a power of two"}},
-      {"alignment zero", Preamble(0, 1).Str("general.alignment").U32(4).U32(0).s,
+      {"alignment zero",
+       Preamble(0, 1).Str("general.alignment").U32(4).U32(0).s,
        {"general.alignment", "power of two"}},
-      {"alignment not u32", Preamble(0, 1).Str("general.alignment").U32(10).U64(32).s,
+      {"alignment not u32",
+       Preamble(0, 1).Str("general.alignment").U32(10).U64(32).s,
        {"general.alignment", "must be a u32"}},
-      {"dimension 0", tensor(Preamble(1, 0), "w", {0}, 0, 0).s, {"tensor \"w\" dims[0]", "dimension 0"}},
-      {"rank over cap", tensor(Preamble(1, 0), "w", {1, 1, 1, 1, 1}, 0, 0).s,
+      {"dimension 0",
+       tensor(Preamble(1, 0), "w", {0}, 0, 0).s,
+       {"tensor \"w\" dims[0]", "dimension 0"}},
+      {"rank over cap",
+       tensor(Preamble(1, 0), "w", {1, 1, 1, 1, 1}, 0, 0).s,
        {"tensor \"w\"", "rank 5 over the cap of 4"}},
-      {"unknown ggml type", pad(tensor(Preamble(1, 0), "w", {1}, 4, 0)).s,
+      {"unknown ggml type",
+       pad(tensor(Preamble(1, 0), "w", {1}, 4, 0)).s,
        {"tensor \"w\"", "unknown ggml type 4"}},
-      {"block size", pad(tensor(Preamble(1, 0), "w", {31}, kGgmlQ4_0, 0)).s,
+      {"block size",
+       pad(tensor(Preamble(1, 0), "w", {31}, kGgmlQ4_0, 0)).s,
        {"tensor \"w\"", "not a multiple of the Q4_0 block size 32"}},
       {"size overflow",
        pad(tensor(Preamble(1, 0), "w", {1ull << 40, 1ull << 40}, kGgmlF32, 0)).s,
        {"tensor \"w\"", "overflows"}},
       {"empty name", tensor(Preamble(1, 0), "", {1}, 0, 0).s, {"tensor_info[0]", "empty name"}},
-      {"duplicate name", tensor(tensor(Preamble(2, 0), "w", {1}, 0, 0), "w", {1}, 0, 32).s,
+      {"duplicate name",
+       tensor(tensor(Preamble(2, 0), "w", {1}, 0, 0), "w", {1}, 0, 32).s,
        {"tensor \"w\"", "duplicate tensor name"}},
-      {"unaligned offset", pad(tensor(Preamble(1, 0), "w", {1}, 0, 4)).s + "abcdefgh",
+      {"unaligned offset",
+       pad(tensor(Preamble(1, 0), "w", {1}, 0, 4)).s + "abcdefgh",
        {"tensor \"w\"", "not a multiple of the alignment 32"}},
-      {"gap", pad(tensor(Preamble(1, 0), "w", {1}, 0, 32)).s + std::string(36, 'x'),
+      {"gap",
+       pad(tensor(Preamble(1, 0), "w", {1}, 0, 32)).s + std::string(36, 'x'),
        {"tensor \"w\"", "leaves a gap"}},
       {"alias",
        pad(tensor(tensor(Preamble(2, 0), "a", {1}, 0, 0), "b", {1}, 0, 0)).s + "abcd",
@@ -262,11 +281,14 @@ TEST_CASE("gguf refuses each broken rule naming the field", "[gguf]") {
        pad(tensor(tensor(Preamble(2, 0), "a", {16}, 0, 0), "b", {1}, 0, 32)).s +
            std::string(68, 'x'),
        {"tensor \"b\"", "overlaps tensor \"a\""}},
-      {"past end", pad(tensor(Preamble(1, 0), "w", {4}, 0, 0)).s + "abcd",
+      {"past end",
+       pad(tensor(Preamble(1, 0), "w", {4}, 0, 0)).s + "abcd",
        {"tensor \"w\"", "past the end"}},
-      {"trailing bytes", pad(tensor(Preamble(1, 0), "w", {1}, 0, 0)).s + std::string(40, 'x'),
+      {"trailing bytes",
+       pad(tensor(Preamble(1, 0), "w", {1}, 0, 0)).s + std::string(40, 'x'),
        {"file", "36 trailing bytes"}},
-      {"truncated tensor info", Preamble(1, 0).Str("w").U32(2).U64(1).Raw("abcd").s,
+      {"truncated tensor info",
+       Preamble(1, 0).Str("w").U32(2).U64(1).Raw("abcd").s,
        {"tensor \"w\" dims[1]", "truncated"}},
   };
   for (const Case& c : cases) {
@@ -304,15 +326,17 @@ TEST_CASE("gguf truncated anywhere is refused and never read past the end", "[gg
 }
 
 TEST_CASE("gguf writer refuses bad specs naming them", "[gguf]") {
-  RequireInvalid(WriteGguf({}, {{"w", 4, {32}}}, {""}).status(), {"tensor \"w\"", "unknown ggml type"});
+  RequireInvalid(WriteGguf({}, {{"w", 4, {32}}}, {""}).status(),
+                 {"tensor \"w\"", "unknown ggml type"});
   RequireInvalid(WriteGguf({}, {{"w", kGgmlF32, {0}}}, {""}).status(), {"dimension 0"});
-  RequireInvalid(WriteGguf({}, {{"w", kGgmlF32, {2}}}, {"abc"}).status(), {"tensor \"w\"", "3 bytes"});
+  RequireInvalid(WriteGguf({}, {{"w", kGgmlF32, {2}}}, {"abc"}).status(),
+                 {"tensor \"w\"", "3 bytes"});
   RequireInvalid(
       WriteGguf({{"general.alignment", GgufValue::Scalar(T::kUint32, 3)}}, {}, {}).status(),
       {"general.alignment", "power of two"});
-  RequireInvalid(WriteGguf({{"k", GgufValue::String("a")}, {"k", GgufValue::String("b")}}, {}, {})
-                     .status(),
-                 {"metadata \"k\"", "repeated"});
+  RequireInvalid(
+      WriteGguf({{"k", GgufValue::String("a")}, {"k", GgufValue::String("b")}}, {}, {}).status(),
+      {"metadata \"k\"", "repeated"});
 }
 
 }  // namespace

@@ -21,7 +21,8 @@ ModelLayout StreamScan(ModelFormat format, const std::string& file, bool size_kn
   for (int i = 0; i < 40; ++i) {
     const std::optional<uint64_t> size =
         size_known ? std::optional<uint64_t>(file.size()) : std::nullopt;
-    auto s = ScanModelFile(format, std::string_view(file).substr(0, std::min<uint64_t>(have, file.size())), size);
+    auto s = ScanModelFile(
+        format, std::string_view(file).substr(0, std::min<uint64_t>(have, file.size())), size);
     REQUIRE(s.ok());
     if (s->complete()) {
       ModelLayout layout = s->layout;

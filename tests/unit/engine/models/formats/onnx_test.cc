@@ -100,8 +100,7 @@ onnx::ModelProto OneInitializer(const onnx::TensorProto& t) {
   return m;
 }
 
-onnx::TensorProto FloatTensor(const std::string& name, std::vector<int64_t> dims,
-                              std::string raw) {
+onnx::TensorProto FloatTensor(const std::string& name, std::vector<int64_t> dims, std::string raw) {
   onnx::TensorProto t;
   t.set_name(name);
   t.set_data_type(1);
@@ -153,7 +152,8 @@ TEST_CASE("onnx packed float_data is in the file and varint fields are decoded",
   const TensorInfo& ti = parsed->layout.tensors.at(1);
   REQUIRE(tf.in_file);
   const float want[3] = {1.0f, -2.0f, 0.5f};
-  REQUIRE(file.substr(tf.offset, tf.length) == std::string(reinterpret_cast<const char*>(want), 12));
+  REQUIRE(file.substr(tf.offset, tf.length) ==
+          std::string(reinterpret_cast<const char*>(want), 12));
   REQUIRE_FALSE(ti.in_file);
   const int64_t want_i[2] = {-1, 300};
   REQUIRE(OnnxTensorValues(*parsed, 1, file) ==
@@ -167,14 +167,13 @@ TEST_CASE("onnx refuses each broken rule naming the tensor", "[onnx]") {
       ParseOnnx(OneInitializer(FloatTensor("w", {2, 3}, std::string(20, 'x'))).SerializeAsString())
           .status(),
       {"tensor \"w\".raw_data", "20 bytes", "needs 24"});
+  RequireInvalid(ParseOnnx(OneInitializer(FloatTensor("w", {-1}, "")).SerializeAsString()).status(),
+                 {"tensor \"w\".dims[0]", "negative"});
   RequireInvalid(
-      ParseOnnx(OneInitializer(FloatTensor("w", {-1}, "")).SerializeAsString()).status(),
-      {"tensor \"w\".dims[0]", "negative"});
-  RequireInvalid(ParseOnnx(OneInitializer(FloatTensor("w", {int64_t{1} << 40, int64_t{1} << 40},
-                                                       ""))
-                               .SerializeAsString())
-                     .status(),
-                 {"tensor \"w\".dims", "overflows"});
+      ParseOnnx(OneInitializer(FloatTensor("w", {int64_t{1} << 40, int64_t{1} << 40}, ""))
+                    .SerializeAsString())
+          .status(),
+      {"tensor \"w\".dims", "overflows"});
   {
     onnx::TensorProto t = FloatTensor("w", {1}, "abcd");
     t.set_data_type(99);

@@ -1,3 +1,5 @@
+#include "server/engine/models/formats/quantize.h"
+
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdlib>
@@ -10,7 +12,6 @@
 #include "server/engine/models/formats/gguf_reader.h"
 #include "server/engine/models/formats/gguf_writer.h"
 #include "server/engine/models/formats/half_float.h"
-#include "server/engine/models/formats/quantize.h"
 #include "tests/unit/engine/models/formats/format_test_util.h"
 #include "tests/unit/temp_dir.h"
 
@@ -119,7 +120,7 @@ TEST_CASE("Q8_0 and Q4_0 bytes equal llama.cpp's reference quantizers", "[quanti
   for (float sigma : {1e-4f, 0.02f, 1.0f, 300.0f}) {
     std::vector<float> x = Gaussian(rng, 32 * 64, sigma);
     std::fill(x.begin(), x.begin() + 32, 0.0f);  // an all-zero block
-    x[40] = -x[40] * 50;                          // a negative extreme
+    x[40] = -x[40] * 50;                         // a negative extreme
     auto q8 = Quantize("w", x, 16, 128, QuantType::kQ8_0);
     auto q4 = Quantize("w", x, 16, 128, QuantType::kQ4_0);
     REQUIRE(q8.ok());
@@ -190,7 +191,8 @@ TEST_CASE("SNR is within 0.5 dB of a numpy reference", "[quantize]") {
       "s = np.abs(x).max(axis=1, keepdims=True) / 127\n"
       "i8 = np.clip(np.round(x / s), -127, 127) * s\n"
       "blocks = x.reshape(-1, 32)\n"
-      "d = (np.abs(blocks).max(axis=1, keepdims=True) / 127).astype(np.float16).astype(np.float64)\n"
+      "d = (np.abs(blocks).max(axis=1, keepdims=True) / "
+      "127).astype(np.float16).astype(np.float64)\n"
       "q8 = np.round(blocks / d) * d\n"
       "m = blocks[np.arange(len(blocks)), np.abs(blocks).argmax(axis=1)][:, None]\n"
       "d4 = (m / -8).astype(np.float16).astype(np.float64)\n"
@@ -288,10 +290,10 @@ TEST_CASE("Q8_0 and Q4_0 layers export as GGUF and read back", "[quantize][gguf]
   auto q4 = Quantize("blk.0.ffn_down.weight", x, 8, 64, QuantType::kQ4_0);
   REQUIRE(q8.ok());
   REQUIRE(q4.ok());
-  auto file = WriteGguf({{"general.architecture", GgufValue::String("llama")}},
-                        {{"blk.0.ffn_up.weight", kGgmlQ8_0, {64, 8}},
-                         {"blk.0.ffn_down.weight", kGgmlQ4_0, {64, 8}}},
-                        {q8->data, q4->data});
+  auto file = WriteGguf(
+      {{"general.architecture", GgufValue::String("llama")}},
+      {{"blk.0.ffn_up.weight", kGgmlQ8_0, {64, 8}}, {"blk.0.ffn_down.weight", kGgmlQ4_0, {64, 8}}},
+      {q8->data, q4->data});
   REQUIRE(file.ok());
   auto h = ScanGguf(*file, file->size());
   REQUIRE(h.ok());

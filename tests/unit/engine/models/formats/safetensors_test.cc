@@ -148,16 +148,20 @@ TEST_CASE("safetensors refuses each broken rule naming the field", "[safetensors
       {"not json", RawSafetensors("{\"t\":", ""), {"header", "not UTF-8 JSON"}},
       {"not utf-8", RawSafetensors("{\"\xff\":1}", ""), {"header", "not UTF-8 JSON"}},
       {"not an object", RawSafetensors("[1,2]", ""), {"header", "must be a JSON object"}},
-      {"duplicate key", RawSafetensors("{" + ok_t + "," + ok_t + "}", std::string(8, 'x')),
+      {"duplicate key",
+       RawSafetensors("{" + ok_t + "," + ok_t + "}", std::string(8, 'x')),
        {"header", "duplicate key \"t\""}},
-      {"non-string metadata", RawSafetensors(R"({"__metadata__":{"a":1}})", ""),
+      {"non-string metadata",
+       RawSafetensors(R"({"__metadata__":{"a":1}})", ""),
        {"__metadata__[\"a\"]", "must be a string"}},
-      {"metadata not object", RawSafetensors(R"({"__metadata__":"x"})", ""),
+      {"metadata not object",
+       RawSafetensors(R"({"__metadata__":"x"})", ""),
        {"__metadata__", "must be an object"}},
-      {"nested too deep", RawSafetensors(R"({"__metadata__":{"a":[[1]]}})", ""),
+      {"nested too deep",
+       RawSafetensors(R"({"__metadata__":{"a":[[1]]}})", ""),
        {"header", "nested deeper"}},
-      {"empty name", RawSafetensors(R"({"":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})",
-                                    "abcd"),
+      {"empty name",
+       RawSafetensors(R"({"":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})", "abcd"),
        {"empty tensor name"}},
       {"unknown dtype",
        RawSafetensors(R"({"t":{"dtype":"F31","shape":[1],"data_offsets":[0,4]}})", "abcd"),
@@ -175,13 +179,11 @@ TEST_CASE("safetensors refuses each broken rule naming the field", "[safetensors
        {"tensor \"t\".shape", "rank 33 over the cap of 32"}},
       {"shape overflow",
        RawSafetensors(
-           R"({"t":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,4]}})",
-           "abcd"),
+           R"({"t":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,4]}})", "abcd"),
        {"tensor \"t\".shape", "overflows"}},
       {"byte size overflow",
        RawSafetensors(
-           R"({"t":{"dtype":"F64","shape":[4294967296,1073741824],"data_offsets":[0,4]}})",
-           "abcd"),
+           R"({"t":{"dtype":"F64","shape":[4294967296,1073741824],"data_offsets":[0,4]}})", "abcd"),
        {"tensor \"t\".shape", "overflows"}},
       {"sub-byte not whole",
        RawSafetensors(R"({"t":{"dtype":"F4","shape":[3],"data_offsets":[0,2]}})", "ab"),
@@ -189,7 +191,8 @@ TEST_CASE("safetensors refuses each broken rule naming the field", "[safetensors
       {"wrong length",
        RawSafetensors(R"({"t":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}})", "abcd"),
        {"tensor \"t\".data_offsets", "shape x dtype is 8"}},
-      {"missing offsets", RawSafetensors(R"({"t":{"dtype":"F32","shape":[1]}})", "abcd"),
+      {"missing offsets",
+       RawSafetensors(R"({"t":{"dtype":"F32","shape":[1]}})", "abcd"),
        {"tensor \"t\".data_offsets", "must be an array"}},
       {"end before begin",
        RawSafetensors(R"({"t":{"dtype":"F32","shape":[1],"data_offsets":[4,0]}})", "abcd"),
@@ -239,9 +242,9 @@ TEST_CASE("safetensors header limit is configurable", "[safetensors]") {
 
 TEST_CASE("safetensors writer refuses bad tensors naming them", "[safetensors]") {
   RequireInvalid(WriteSafetensors({{"", "F32", {1}}}, {"abcd"}, {}).status(), {"tensor name"});
-  RequireInvalid(WriteSafetensors({{"a", "F32", {1}}, {"a", "F32", {1}}}, {"abcd", "abcd"}, {})
-                     .status(),
-                 {"tensor \"a\"", "repeated"});
+  RequireInvalid(
+      WriteSafetensors({{"a", "F32", {1}}, {"a", "F32", {1}}}, {"abcd", "abcd"}, {}).status(),
+      {"tensor \"a\"", "repeated"});
   RequireInvalid(WriteSafetensors({{"a", "F33", {1}}}, {"abcd"}, {}).status(),
                  {"tensor \"a\"", "unknown dtype"});
   RequireInvalid(WriteSafetensors({{"a", "F32", {2}}}, {"abcd"}, {}).status(),

@@ -71,13 +71,12 @@ TEST_CASE("an ONNX model exports with int8-dequantized initializers in place", "
   RequireInvalid(
       ReplaceTensorData(parsed->layout, file, {{0, dequantized}, {0, dequantized}}).status(),
       {"tensor \"fc.weight\"", "replaced twice"});
-  RequireInvalid(ReplaceTensorData(parsed->layout, file, {{7, "x"}}).status(),
-                 {"tensor index 7"});
+  RequireInvalid(ReplaceTensorData(parsed->layout, file, {{7, "x"}}).status(), {"tensor index 7"});
 }
 
 TEST_CASE("a safetensors file exports with replaced tensor bytes", "[replace]") {
-  auto file = WriteSafetensors({{"a", "F16", {2}}, {"b", "U8", {3}}}, {"abcd", "xyz"},
-                               {{"k", "v"}});
+  auto file =
+      WriteSafetensors({{"a", "F16", {2}}, {"b", "U8", {3}}}, {"abcd", "xyz"}, {{"k", "v"}});
   REQUIRE(file.ok());
   auto h = ScanSafetensors(*file, file->size());
   REQUIRE(h.ok());
