@@ -4,16 +4,10 @@
 #include <string>
 
 #include "server/engine/models/formats/safetensors_dtype.h"
-#include "server/engine/models/formats/strict_json.h"
+#include "server/engine/models/formats/safetensors_header.h"
 
 namespace hartonomous::engine::models {
 namespace {
-
-using Json = nlohmann::json;
-
-// Root object -> tensor object -> shape array.
-constexpr size_t kHeaderJsonDepth = 3;
-constexpr std::string_view kMetadataKey = "__metadata__";
 
 Status Bad(const std::string& msg) { return Status::InvalidArgument(msg); }
 
@@ -23,75 +17,28 @@ uint64_t ReadLe64(std::string_view b) {
   return v;
 }
 
-Result<uint64_t> NonNegativeInteger(const std::string& field, const Json& v) {
-  if (v.is_number_unsigned()) return v.get<uint64_t>();
-  if (v.is_number_integer()) return Bad(field + ": negative value " + v.dump());
-  return Bad(field + ": must be a non-negative integer, got " + std::string(v.type_name()));
-}
-
-Status ParseTensor(const std::string& name, const Json& entry, const SafetensorsOptions& options,
-                   TensorInfo* out, uint64_t* begin, uint64_t* end) {
-  const std::string field = "header: tensor \"" + name + "\"";
-  if (name.empty()) return Bad("header: empty tensor name");
-  if (!entry.is_object()) return Bad(field + ": must be an object");
-  const auto dtype = entry.find("dtype");
-  const auto shape = entry.find("shape");
-  const auto offsets = entry.find("data_offsets");
-  if (dtype == entry.end() || !dtype->is_string()) {
-    return Bad(field + ".dtype: must be a string");
-  }
-  if (shape == entry.end() || !shape->is_array()) {
-    return Bad(field + ".shape: must be an array");
-  }
-  if (offsets == entry.end() || !offsets->is_array() || offsets->size() != 2) {
-    return Bad(field + ".data_offsets: must be an array [begin, end]");
-  }
-  if (shape->size() > options.max_rank) {
-    return Bad(field + ".shape: rank " + std::to_string(shape->size()) + " over the cap of " +
-               std::to_string(options.max_rank));
-  }
-  out->name = name;
-  out->dtype = dtype->get<std::string>();
-  out->shape.clear();
-  for (size_t i = 0; i < shape->size(); ++i) {
-    HT_ASSIGN_OR_RETURN(
-        const uint64_t d,
-        NonNegativeInteger(field + ".shape[" + std::to_string(i) + "]", (*shape)[i]));
-    out->shape.push_back(d);
-  }
-  HT_ASSIGN_OR_RETURN(*begin, NonNegativeInteger(field + ".data_offsets[0]", (*offsets)[0]));
-  HT_ASSIGN_OR_RETURN(*end, NonNegativeInteger(field + ".data_offsets[1]", (*offsets)[1]));
-  if (*end < *begin) return Bad(field + ".data_offsets: end before begin");
-  HT_ASSIGN_OR_RETURN(const uint64_t bytes, SafetensorsByteLength(field, out->dtype, out->shape));
-  if (*end - *begin != bytes) {
-    return Bad(field + ".data_offsets: " + std::to_string(*end - *begin) +
-               " bytes, but shape x dtype is " + std::to_string(bytes));
-  }
-  uint64_t count = 1;
-  for (uint64_t d : out->shape) count *= d;  // checked by SafetensorsByteLength
-  out->parameter_count = count;
-  out->length = bytes;
-  out->layer_type = GuessLayerType(name);
-  return Status::Ok();
-}
+std::string Field(const std::string& name) { return "header: tensor \"" + name + "\""; }
 
 }  // namespace
 
 Result<uint64_t> SafetensorsByteLength(std::string_view field, std::string_view dtype,
                                        const std::vector<uint64_t>& shape) {
-  const std::string f(field);
   const auto parsed = ParseSafetensorsDtype(dtype);
-  if (!parsed) return Bad(f + ".dtype: unknown dtype \"" + std::string(dtype) + "\"");
+  if (!parsed) {
+    return Bad(std::string(field) + ".dtype: unknown dtype \"" + std::string(dtype) + "\"");
+  }
   uint64_t count = 1;
   for (uint64_t d : shape) {
-    if (d != 0 && count > UINT64_MAX / d) return Bad(f + ".shape: shape product overflows");
+    if (d != 0 && count > UINT64_MAX / d) {
+      return Bad(std::string(field) + ".shape: shape product overflows");
+    }
     count *= d;
   }
   const uint64_t bits = static_cast<uint64_t>(SafetensorsDtypeBits(*parsed));
-  if (count > UINT64_MAX / bits) return Bad(f + ".shape: byte size overflows");
+  if (count > UINT64_MAX / bits) return Bad(std::string(field) + ".shape: byte size overflows");
   if ((count * bits) % 8 != 0) {
-    return Bad(f + ".shape: " + std::to_string(count) + " x " + std::string(dtype) +
-               " is not a whole number of bytes");
+    return Bad(std::string(field) + ".shape: " + std::to_string(count) + " x " +
+               std::string(dtype) + " is not a whole number of bytes");
   }
   return count * bits / 8;
 }
@@ -123,67 +70,74 @@ Result<SafetensorsHeader> ScanSafetensors(std::string_view prefix,
     result.scan.need_bytes = header_end;
     return result;
   }
-  const std::string_view text = prefix.substr(8, n);
-  HT_ASSIGN_OR_RETURN(const Json root, ParseStrictJson("header", text, kHeaderJsonDepth));
-  if (!root.is_object()) return Bad("header: must be a JSON object");
-
-  struct Entry {
-    TensorInfo info;
-    uint64_t begin = 0;
-    uint64_t end = 0;
-  };
-  std::vector<Entry> entries;
-  for (auto it = root.begin(); it != root.end(); ++it) {
-    if (it.key() == kMetadataKey) {
-      if (!it.value().is_object()) return Bad("header: __metadata__ must be an object");
-      for (auto m = it.value().begin(); m != it.value().end(); ++m) {
-        if (!m.value().is_string()) {
-          return Bad("header: __metadata__[\"" + m.key() + "\"]: must be a string, got " +
-                     std::string(m.value().type_name()));
-        }
-        result.metadata.emplace_back(m.key(), m.value().get<std::string>());
-      }
-      continue;
+  HT_ASSIGN_OR_RETURN(SafetensorsHeaderJson json,
+                      ParseSafetensorsHeaderJson(prefix.substr(8, n), options.max_rank));
+  result.metadata = std::move(json.metadata);
+  std::vector<SafetensorsEntry>& entries = json.entries;
+  std::vector<uint64_t> lengths(entries.size());
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const SafetensorsEntry& e = entries[i];
+    Result<uint64_t> bytes = SafetensorsByteLength("header: tensor \"", e.dtype, e.shape);
+    if (!bytes.ok()) {
+      // Name the tensor only on failure (no string built per tensor).
+      HT_RETURN_IF_ERROR(SafetensorsByteLength(Field(e.name), e.dtype, e.shape).status());
     }
-    Entry e;
-    HT_RETURN_IF_ERROR(ParseTensor(it.key(), it.value(), options, &e.info, &e.begin, &e.end));
-    entries.push_back(std::move(e));
+    if (e.end < e.begin) return Bad(Field(e.name) + ".data_offsets: end before begin");
+    if (e.end - e.begin != *bytes) {
+      return Bad(Field(e.name) + ".data_offsets: " + std::to_string(e.end - e.begin) +
+                 " bytes, but shape x dtype is " + std::to_string(*bytes));
+    }
+    lengths[i] = *bytes;
   }
-  std::stable_sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
-    return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
+  std::vector<size_t> order(entries.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return entries[a].begin != entries[b].begin ? entries[a].begin < entries[b].begin
+                                                : entries[a].end < entries[b].end;
   });
 
   ModelLayout& layout = result.scan.layout;
   layout.format = ModelFormat::kSafetensors;
   layout.header_bytes = header_end;
   layout.max_trailing_padding = 0;
+  layout.tensors.reserve(entries.size());
   layout.segments.push_back(Segment{SegmentKind::kHeader, 0, header_end, -1});
   uint64_t at = 0;  // relative to the data start
-  for (size_t i = 0; i < entries.size(); ++i) {
-    Entry& e = entries[i];
-    const std::string field = "header: tensor \"" + e.info.name + "\".data_offsets";
+  for (size_t i : order) {
+    SafetensorsEntry& e = entries[i];
     if (e.begin > at) {
-      return Bad(field + ": leaves a gap of " + std::to_string(e.begin - at) + " bytes before it");
+      return Bad(Field(e.name) + ".data_offsets: leaves a gap of " + std::to_string(e.begin - at) +
+                 " bytes before it");
     }
     if (e.begin < at) {
       const TensorInfo& prev = layout.tensors.back();
       const uint64_t prev_begin = prev.offset - header_end;
       if (prev_begin == e.begin && prev_begin + prev.length == e.end) {
-        return Bad(field + ": aliases tensor \"" + prev.name + "\"");
+        return Bad(Field(e.name) + ".data_offsets: aliases tensor \"" + prev.name + "\"");
       }
-      return Bad(field + ": overlaps tensor \"" + prev.name + "\"");
+      return Bad(Field(e.name) + ".data_offsets: overlaps tensor \"" + prev.name + "\"");
     }
-    if (header_end > UINT64_MAX - e.end) return Bad(field + ": offset overflows");
+    if (header_end > UINT64_MAX - e.end) {
+      return Bad(Field(e.name) + ".data_offsets: offset overflows");
+    }
     if (file_size && header_end + e.end > *file_size) {
-      return Bad(field + ": runs past the end of the file (" + std::to_string(*file_size) +
-                 " bytes)");
+      return Bad(Field(e.name) + ".data_offsets: runs past the end of the file (" +
+                 std::to_string(*file_size) + " bytes)");
     }
-    e.info.offset = header_end + e.begin;
+    TensorInfo t;
+    t.offset = header_end + e.begin;
+    t.length = lengths[i];
+    t.parameter_count = 1;
+    for (uint64_t d : e.shape) t.parameter_count *= d;  // checked by SafetensorsByteLength
+    t.layer_type = GuessLayerType(e.name);
+    t.name = std::move(e.name);
+    t.dtype = std::move(e.dtype);
+    t.shape = std::move(e.shape);
     at = e.end;
-    layout.tensors.push_back(std::move(e.info));
-    const TensorInfo& t = layout.tensors.back();
-    if (t.length > 0) {
-      layout.segments.push_back(Segment{SegmentKind::kTensor, t.offset, t.length,
+    layout.tensors.push_back(std::move(t));
+    const TensorInfo& added = layout.tensors.back();
+    if (added.length > 0) {
+      layout.segments.push_back(Segment{SegmentKind::kTensor, added.offset, added.length,
                                         static_cast<int64_t>(layout.tensors.size() - 1)});
     }
   }

@@ -39,7 +39,7 @@ struct SafetensorsOptions {
 
 struct SafetensorsHeader {
   LayoutScan scan;
-  // "__metadata__", sorted by key; empty when absent.
+  // "__metadata__", in header order; empty when absent.
   std::vector<std::pair<std::string, std::string>> metadata;
 };
 
