@@ -59,9 +59,23 @@ Result<std::vector<float>> ToFloat(std::string_view tensor, std::string_view dty
     size = 2, kind = 3;
   } else if (dtype == "F64" || dtype == "DOUBLE") {
     size = 8, kind = 4;
+  } else if (dtype == "Q8_0" || dtype == "Q4_0") {
+    // GGUF blocks: dequantized as llama.cpp does.
+    const bool q8 = dtype == "Q8_0";
+    const size_t block = q8 ? 34 : 18;
+    if (bytes.size() % block != 0) {
+      return Bad(field + ": " + std::to_string(bytes.size()) + " bytes is not a whole number of " +
+                 std::string(dtype) + " blocks");
+    }
+    QuantizedTensor q;
+    q.type = q8 ? QuantType::kQ8_0 : QuantType::kQ4_0;
+    q.rows = 1;
+    q.cols = bytes.size() / block * kQuantBlock;
+    q.data = std::string(bytes);
+    return Dequantize(q);
   } else {
     return Bad(field + ": dtype " + std::string(dtype) +
-               " cannot be read as float (F32, F16, BF16 or F64)");
+               " cannot be read as float (F32, F16, BF16, F64, Q8_0 or Q4_0)");
   }
   if (bytes.size() % size != 0) {
     return Bad(field + ": " + std::to_string(bytes.size()) + " bytes is not a whole number of " +

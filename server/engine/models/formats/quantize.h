@@ -57,8 +57,8 @@ const char* QuantTypeName(QuantType type);
 inline constexpr uint64_t kQuantBlock = 32;
 
 // The values of a tensor of dtype (any format's name for F32, F16, BF16,
-// F64: "F32"/"FLOAT", "F16"/"FLOAT16", "BF16"/"BFLOAT16", "F64"/"DOUBLE")
-// as floats. INVALID_ARGUMENT naming the tensor for other dtypes or a byte
+// F64: "F32"/"FLOAT", "F16"/"FLOAT16", "BF16"/"BFLOAT16", "F64"/"DOUBLE";
+// and GGUF's "Q8_0" / "Q4_0" blocks, dequantized) as floats. INVALID_ARGUMENT naming the tensor for other dtypes or a byte
 // length that is not a whole number of elements.
 Result<std::vector<float>> ToFloat(std::string_view tensor, std::string_view dtype,
                                    std::string_view bytes);

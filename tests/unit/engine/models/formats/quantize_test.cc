@@ -305,6 +305,15 @@ TEST_CASE("Q8_0 and Q4_0 layers export as GGUF and read back", "[quantize][gguf]
   QuantizedTensor back = *q4;
   back.data = file->substr(t[1].offset, t[1].length);
   REQUIRE(Dequantize(back) == Dequantize(*q4));
+  // A GGUF layer read as float: its blocks dequantized.
+  auto f8 = ToFloat(t[0].name, t[0].dtype, file->substr(t[0].offset, t[0].length));
+  auto f4 = ToFloat(t[1].name, t[1].dtype, file->substr(t[1].offset, t[1].length));
+  REQUIRE(f8.ok());
+  REQUIRE(f4.ok());
+  REQUIRE(*f8 == Dequantize(*q8));
+  REQUIRE(*f4 == Dequantize(*q4));
+  RequireInvalid(ToFloat("w", "Q8_0", std::string(35, 'x')).status(),
+                 {"tensor \"w\"", "not a whole number of Q8_0 blocks"});
 }
 
 }  // namespace
