@@ -11,6 +11,7 @@ PACKAGES=(
   clang libclang-rt-dev
   dataset-fashion-mnist
   python3-grpcio python3-protobuf
+  libonnx-dev libonnx-testdata python3-onnx python3-numpy
 )
 
 missing=()

@@ -71,6 +71,78 @@ seeds["client_stream"] = [
     stream(0, 1, [ATOMS * 4, ATOMS]),
     stream(1, 4096, [DOCUMENT, b"\x0a\x64\x01\x02"]),
 ]
+# Model files. safetensors and GGUF seeds are written here by the formats'
+# rules (several dtypes, metadata, every GGUF value type, quantized blocks);
+# ONNX seeds are the small real models of Debian's libonnx-testdata that
+# hold initializers or Constant nodes (raw_data, typed fields, subgraphs).
+import glob, json
+
+def safetensors(tensors, metadata=None):
+    header, data = {}, b""
+    if metadata:
+        header["__metadata__"] = metadata
+    for name, dtype, shape, raw in tensors:
+        header[name] = {"dtype": dtype, "shape": shape, "data_offsets": [len(data), len(data) + len(raw)]}
+        data += raw
+    js = json.dumps(header, separators=(",", ":")).encode()
+    js += b" " * (-len(js) % 8)
+    return struct.pack("<Q", len(js)) + js + data
+
+seeds["safetensors"] = [
+    safetensors([("model.embed_tokens.weight", "F32", [2, 3], bytes(range(24))),
+                 ("model.layers.0.mlp.up_proj.weight", "BF16", [3, 1], bytes(6)),
+                 ("scalar", "I64", [], bytes(8)), ("empty", "F16", [0, 4], b""),
+                 ("packed", "F4", [2, 3], b"\x12\x34\x56")], {"format": "pt"}),
+    safetensors([("w", "F8_E4M3", [4], b"\x01\x02\x03\x04"), ("c", "C64", [1], bytes(8)),
+                 ("f6", "F6_E2M3", [4], b"abc"), ("b", "BOOL", [2], b"\x00\x01")]),
+    safetensors([]),
+]
+
+def gguf_str(s):
+    s = s.encode() if isinstance(s, str) else s
+    return struct.pack("<Q", len(s)) + s
+
+def gguf(kvs, tensors, version=3, alignment=32):
+    out = b"GGUF" + struct.pack("<IQQ", version, len(tensors), len(kvs))
+    for key, vtype, raw in kvs:
+        out += gguf_str(key) + struct.pack("<I", vtype) + raw
+    offset, data = 0, b""
+    for name, dims, gtype, raw in tensors:
+        out += gguf_str(name) + struct.pack("<I", len(dims)) + b"".join(struct.pack("<Q", d) for d in dims)
+        out += struct.pack("<IQ", gtype, offset)
+        padded = raw + bytes(-len(raw) % alignment)
+        data += padded
+        offset += len(padded)
+    out += bytes(-len(out) % alignment)
+    return out + data
+
+GGUF_KVS = [
+    (b"general.architecture", 8, gguf_str(b"llama")), (b"u8", 0, b"\x07"), (b"i8", 1, b"\xff"),
+    (b"u16", 2, struct.pack("<H", 9)), (b"i16", 3, struct.pack("<h", -9)),
+    (b"u32", 4, struct.pack("<I", 9)), (b"i32", 5, struct.pack("<i", -9)),
+    (b"f32", 6, struct.pack("<f", 1.5)), (b"bool", 7, b"\x01"), (b"u64", 10, struct.pack("<Q", 9)),
+    (b"i64", 11, struct.pack("<q", -9)), (b"f64", 12, struct.pack("<d", 2.5)),
+    (b"tokens", 9, struct.pack("<IQ", 8, 2) + gguf_str(b"<s>") + gguf_str(b"a")),
+    (b"nested", 9, struct.pack("<IQ", 9, 1) + struct.pack("<IQ", 5, 2) + struct.pack("<ii", 1, 2)),
+]
+seeds["gguf"] = [
+    gguf(GGUF_KVS, [("token_embd.weight", [4, 2], 0, bytes(range(32))),
+                    ("blk.0.attn_q.weight", [32], 8, bytes(34)),
+                    ("blk.0.ffn_up.weight", [32, 2], 2, bytes(36)),
+                    ("output_norm.weight", [3], 30, bytes(6))]),
+    gguf([(b"general.alignment", 4, struct.pack("<I", 64))], [("w", [256], 12, bytes(144))], version=2,
+         alignment=64),
+    gguf([], []),
+]
+seeds["onnx"] = []
+for path in sorted(glob.glob("/usr/share/libonnx-testdata/data/**/model.onnx", recursive=True)):
+    with open(path, "rb") as f:
+        model = f.read()
+    # Constant nodes, or the converted PyTorch models' initializers; small
+    # enough for -max_len.
+    if len(model) < 16384 and (b"Constant" in model or "/pytorch-" in path) and len(seeds["onnx"]) < 40:
+        seeds["onnx"].append(model)
+
 for i, s in enumerate(seeds[fmt]):
     with open(os.path.join(out, f"seed{i}"), "wb") as f:
         f.write(s)

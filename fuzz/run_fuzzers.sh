@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the decoder, JSON metadata and client-stream fuzz targets with clang
+# Builds the decoder, JSON metadata, client-stream and model-file (safetensors,
+# GGUF, ONNX) fuzz targets with clang
 # (libFuzzer + ASan + UBSan) in build-fuzz/ and runs each for a bounded time.
 #   fuzz/run_fuzzers.sh                 # every target, 60 s each
 #   SECONDS_PER_TARGET=10 fuzz/run_fuzzers.sh png jpeg
@@ -9,7 +10,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_TARGET=${SECONDS_PER_TARGET:-60}
 TARGETS=("$@")
-if [ ${#TARGETS[@]} -eq 0 ]; then TARGETS=(text binary wav pnm idx png jpeg y4m json_metadata client_stream); fi
+if [ ${#TARGETS[@]} -eq 0 ]; then
+  TARGETS=(text binary wav pnm idx png jpeg y4m json_metadata client_stream safetensors gguf onnx)
+fi
 
 # Instrument everything the targets link (the decoders, the JSON parser and
 # their base library).
