@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <set>
 
 #include "storage/key_codec.h"
 #include "storage/tables/record_codec.h"
@@ -364,6 +365,25 @@ Result<std::string> AtomTable::ChildHashes(Txn& txn, uint64_t parent) const {
     hashes += child->content_hash();
   }
   return hashes;
+}
+
+Result<std::vector<std::optional<EncodedPayload>>> AtomTable::PackUnstored(
+    Txn& txn, const std::vector<const Sha256Digest*>& hashes,
+    const std::vector<std::string_view>& contents) const {
+  std::vector<std::optional<EncodedPayload>> encoded(contents.size());
+  std::set<Sha256Digest> seen;
+  std::vector<size_t> fresh;
+  std::vector<std::string_view> unstored;
+  for (size_t i = 0; i < contents.size(); ++i) {
+    if (hashes[i] == nullptr || !seen.insert(*hashes[i]).second) continue;
+    HT_ASSIGN_OR_RETURN(auto existing, FindByHash(txn, *hashes[i]));
+    if (existing) continue;
+    fresh.push_back(i);
+    unstored.push_back(contents[i]);
+  }
+  std::vector<EncodedPayload> packed = PackPayloads(unstored);
+  for (size_t k = 0; k < fresh.size(); ++k) encoded[fresh[k]] = std::move(packed[k]);
+  return encoded;
 }
 
 Status AtomTable::ResolveCanonicalText(Txn& txn, AtomRecord* atom,

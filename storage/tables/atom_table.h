@@ -102,6 +102,15 @@ class AtomTable {
   Status ReadContent(Txn& txn, const AtomRecord& atom, std::string* content,
                      BlockCache* cache = nullptr) const;
 
+  // The encodings, for a later Insert, of the contents whose hash txn does
+  // not find stored: entry i is contents[i] with hash *hashes[i]; a null
+  // hash, a hash already stored and a repeat of an earlier entry's hash get
+  // nullopt, the others are packed together (PackPayloads). Meant for a
+  // read transaction on the RPC thread, so that the writer only stores.
+  Result<std::vector<std::optional<EncodedPayload>>> PackUnstored(
+      Txn& txn, const std::vector<const Sha256Digest*>& hashes,
+      const std::vector<std::string_view>& contents) const;
+
   // Records read with Get or records() hold canonical_text as stored: empty
   // when canonical_text_is_content. These give the API value.
   // Fills atom->canonical_text from the content when it is not stored

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
-#include <set>
 #include <system_error>
 
 #include "base/clock.h"
@@ -46,25 +45,19 @@ Result<IngestSummary> AtomEngine::Ingest(std::vector<AtomInput> inputs) {
     hashes.push_back(Sha256(in.content));
     bytes += in.content.size();
   }
-  std::vector<std::optional<storage::EncodedPayload>> encoded(inputs.size());
+  std::vector<std::optional<storage::EncodedPayload>> encoded;
   {
     storage::ReadTxn txn(env_);
     HT_RETURN_IF_ERROR(txn.status());
-    AtomTable atoms(tables_);
-    std::set<Sha256Digest> seen;
-    std::vector<size_t> fresh;
+    std::vector<const Sha256Digest*> keys;
     std::vector<std::string_view> contents;
     for (size_t i = 0; i < inputs.size(); ++i) {
-      if (!seen.insert(hashes[i]).second) continue;  // an earlier copy in this batch
-      HT_ASSIGN_OR_RETURN(auto existing, atoms.FindByHash(txn, hashes[i]));
-      if (existing) continue;
-      fresh.push_back(i);
+      keys.push_back(&hashes[i]);
       contents.push_back(inputs[i].content);
     }
     // The new contents are packed into shared payload blocks, each
     // compressed once.
-    std::vector<storage::EncodedPayload> packed = storage::PackPayloads(contents);
-    for (size_t k = 0; k < fresh.size(); ++k) encoded[fresh[k]] = std::move(packed[k]);
+    HT_ASSIGN_OR_RETURN(encoded, AtomTable(tables_).PackUnstored(txn, keys, contents));
   }
   // Policies and embeddings are checked, and candidates searched, before the
   // write (read-only, also on the caller's thread).

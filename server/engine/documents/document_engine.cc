@@ -2,7 +2,6 @@
 
 #include <functional>
 #include <optional>
-#include <set>
 
 #include "base/clock.h"
 #include "server/engine/atoms/atom_engine.h"
@@ -125,23 +124,17 @@ Result<DocumentSummary> DocumentEngine::Ingest(DocumentInput input) {
   // The leaves not stored yet are packed into payload blocks here, off the
   // writer thread (a leaf stored meanwhile is simply not inserted; one that
   // vanished meanwhile is encoded by the writer).
-  std::vector<std::optional<storage::EncodedPayload>> encoded(nodes.size());
+  std::vector<std::optional<storage::EncodedPayload>> encoded;
   {
     storage::ReadTxn txn(env_);
     HT_RETURN_IF_ERROR(txn.status());
-    AtomTable atoms(tables_);
-    std::set<Sha256Digest> seen;
-    std::vector<size_t> fresh;
+    std::vector<const Sha256Digest*> keys;
     std::vector<std::string_view> contents;
-    for (size_t i = 0; i < nodes.size(); ++i) {
-      if (nodes[i].part->composite || !seen.insert(nodes[i].hash).second) continue;
-      HT_ASSIGN_OR_RETURN(auto existing, atoms.FindByHash(txn, nodes[i].hash));
-      if (existing) continue;
-      fresh.push_back(i);
-      contents.push_back(nodes[i].part->content);
+    for (const Node& n : nodes) {
+      keys.push_back(n.part->composite ? nullptr : &n.hash);  // composites store a header
+      contents.push_back(n.part->content);
     }
-    std::vector<storage::EncodedPayload> packed = storage::PackPayloads(contents);
-    for (size_t k = 0; k < fresh.size(); ++k) encoded[fresh[k]] = std::move(packed[k]);
+    HT_ASSIGN_OR_RETURN(encoded, AtomTable(tables_).PackUnstored(txn, keys, contents));
   }
 
   const int64_t now = NowMicros();

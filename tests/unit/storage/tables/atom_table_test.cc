@@ -793,3 +793,28 @@ TEST_CASE("a lone survivor of a repacked block is encoded on its own") {
   REQUIRE(ReadBack(t, atom, &back).ok());
   CHECK(back == contents[0]);
 }
+
+TEST_CASE("PackUnstored encodes only contents that are neither stored, repeated nor skipped") {
+  testing::TempEnv t;
+  const std::string stored = Prose(400) + "stored";
+  InsertOne(t, MakeAtom(1, stored, "text"), stored);
+  const std::vector<std::string> contents = {stored, Prose(400) + "new a", Prose(400) + "new a",
+                                             Prose(400) + "skipped", Prose(400) + "new b"};
+  std::vector<Sha256Digest> hashes;
+  for (const auto& c : contents) hashes.push_back(Sha256(c));
+  std::vector<const Sha256Digest*> keys = {&hashes[0], &hashes[1], &hashes[2], nullptr, &hashes[4]};
+  std::vector<std::string_view> views(contents.begin(), contents.end());
+  ReadTxn txn(t.env());
+  auto encoded = AtomTable(t.tables()).PackUnstored(txn, keys, views);
+  REQUIRE(encoded.ok());
+  REQUIRE(encoded->size() == 5);
+  CHECK_FALSE((*encoded)[0].has_value());  // stored
+  REQUIRE((*encoded)[1].has_value());
+  CHECK_FALSE((*encoded)[2].has_value());  // a repeat of entry 1
+  CHECK_FALSE((*encoded)[3].has_value());  // skipped
+  REQUIRE((*encoded)[4].has_value());
+  // The two new contents share one block.
+  CHECK((*encoded)[1]->codec == PayloadCodec::kBlock);
+  CHECK((*encoded)[1]->block == (*encoded)[4]->block);
+  CHECK((*encoded)[4]->block_offset == contents[1].size());
+}
