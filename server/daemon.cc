@@ -29,12 +29,14 @@
 #include "server/engine/documents/document_engine.h"
 #include "server/engine/documents/document_sources.h"
 #include "server/engine/graph/graph_engine.h"
+#include "server/engine/models/model_engine.h"
 #include "server/engine/vectors/embedding_engine.h"
 #include "server/rpc/admin/admin_service.h"
 #include "server/rpc/admin/health_service.h"
 #include "server/rpc/atom/atom_service.h"
 #include "server/rpc/interceptors/in_flight.h"
 #include "server/rpc/interceptors/startup_gate.h"
+#include "server/rpc/model/model_service.h"
 #include "server/rpc/search/search_service.h"
 #include "server/rpc/server_builder.h"
 #include "server/version.h"
@@ -212,6 +214,7 @@ Status Daemon::BuildEngines() {
   matcher_ = std::make_unique<engine::DedupMatcher>(*env_, *tables_, *policies_, *embeddings_);
   documents_ = std::make_unique<engine::DocumentEngine>(*env_, *tables_, *writer_);
   graph_ = std::make_unique<engine::GraphEngine>(*env_, *tables_, *writer_, page_token_key_);
+  models_ = std::make_unique<engine::ModelEngine>(*env_, *tables_, *writer_, page_token_key_);
   engine::CompactorOptions compactor_options;
   compactor_options.testing_hold_until = config_.testing_hold_compaction_until;
   compactor_ = std::make_unique<engine::Compactor>(*env_, *writer_, *atoms_, compactor_options);
@@ -236,6 +239,13 @@ void Daemon::Wire() {
   atoms_->AddDependentRemover([t = tables_.get()](storage::WriteTxn& txn, uint64_t atom_id) {
     return engine::DocumentSources(*t).RemoveAll(txn, atom_id);
   });
+  // Deleting a model removes its layers, its metadata and its index entries
+  // (ModelEngine itself); what other domains keep per model or per layer is
+  // removed through ModelEngine::AddModelDependentRemover hooks registered
+  // here, in the same transaction. None is registered yet: the release of a
+  // model's tensor atoms (model import) and the removal of its layers'
+  // cached activations (inference) register here when those domains store
+  // rows. Inference logs of a deleted model are kept.
   // Ingest with a policy (or an embedding) matches through the dedup matcher.
   atoms_->SetDedupMatcher(matcher_.get());
 }
@@ -253,14 +263,19 @@ Status Daemon::BuildServices() {
       std::make_unique<rpc::AtomServiceImpl>(*atoms_, *policies_, *documents_, *graph_, limits);
   search_service_ =
       std::make_unique<rpc::SearchServiceImpl>(*embeddings_, *atom_points_, search_limits);
+  rpc::ModelLimits model_limits;
+  model_limits.max_response_bytes = config_.max_response_bytes;
+  model_service_ = std::make_unique<rpc::ModelServiceImpl>(*models_, model_limits);
   admin_service_ = std::make_unique<rpc::AdminServiceImpl>(
       *env_, *tables_, *writer_, *in_flight_, NowMicros(), startup_.get(), compactor_.get());
   health_service_ = std::make_unique<rpc::HealthServiceImpl>(std::set<std::string>{
-      "hartonomous.v1.AtomService", "hartonomous.v1.SearchService", "hartonomous.v1.AdminService"});
+      "hartonomous.v1.AtomService", "hartonomous.v1.SearchService", "hartonomous.v1.ModelService",
+      "hartonomous.v1.AdminService"});
   // Until the catch-up is over these answer UNAVAILABLE with its progress.
   gated_atoms_ = startup_->Gate(*atom_service_, "hartonomous.v1.AtomService");
   gated_search_ = startup_->Gate(*search_service_, "hartonomous.v1.SearchService");
-  if (gated_atoms_ == nullptr || gated_search_ == nullptr) {
+  gated_models_ = startup_->Gate(*model_service_, "hartonomous.v1.ModelService");
+  if (gated_atoms_ == nullptr || gated_search_ == nullptr || gated_models_ == nullptr) {
     return Status::Internal("start-up gate: service descriptor missing");
   }
   return Status::Ok();
@@ -275,7 +290,8 @@ Status Daemon::Listen() {
   HT_ASSIGN_OR_RETURN(rpc::GrpcServer built,
                       rpc::BuildGrpcServer(options,
                                            {gated_atoms_.get(), gated_search_.get(),
-                                            admin_service_.get(), health_service_.get()},
+                                            gated_models_.get(), admin_service_.get(),
+                                            health_service_.get()},
                                            *in_flight_));
   server_ = std::move(built.server);
   port_ = built.port;

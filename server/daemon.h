@@ -10,11 +10,12 @@
 //   4. the engines: AtomEngine; EmbeddingEngine, not loaded yet; AtomPoints,
 //      from its snapshot of the last clean stop; PolicyEngine, with the
 //      default policies; DedupMatcher; DocumentEngine; GraphEngine;
-//      Compactor,
+//      ModelEngine; Compactor,
 //   5. Wire(): the hooks between engines (what an atom's removal cascades
-//      to, the dedup matcher of ingest),
-//   6. the rpc services, AtomService and SearchService behind the start-up
-//      gate (rpc::StartupGate), AdminService and health,
+//      to, what a model's deletion cascades to, the dedup matcher of
+//      ingest),
+//   6. the rpc services, AtomService, SearchService and ModelService behind
+//      the start-up gate (rpc::StartupGate), AdminService and health,
 //   7. the gRPC server (rpc::BuildGrpcServer), listening; then
 //      "hartonomousd listening on HOST:PORT" on stdout.
 // A Start that fails returns the Status of the step that failed and releases
@@ -67,6 +68,7 @@ class DedupMatcher;
 class DocumentEngine;
 class EmbeddingEngine;
 class GraphEngine;
+class ModelEngine;
 class PolicyEngine;
 }  // namespace engine
 
@@ -75,6 +77,7 @@ class AdminServiceImpl;
 class AtomServiceImpl;
 class HealthServiceImpl;
 class InFlightCalls;
+class ModelServiceImpl;
 class SearchServiceImpl;
 class StartupGate;
 }  // namespace rpc
@@ -139,16 +142,19 @@ class Daemon {
   std::unique_ptr<engine::DedupMatcher> matcher_;
   std::unique_ptr<engine::DocumentEngine> documents_;
   std::unique_ptr<engine::GraphEngine> graph_;
+  std::unique_ptr<engine::ModelEngine> models_;
   std::unique_ptr<engine::Compactor> compactor_;
   // Services.
   std::unique_ptr<rpc::InFlightCalls> in_flight_;
   std::unique_ptr<rpc::StartupGate> startup_;
   std::unique_ptr<rpc::AtomServiceImpl> atom_service_;
   std::unique_ptr<rpc::SearchServiceImpl> search_service_;
+  std::unique_ptr<rpc::ModelServiceImpl> model_service_;
   std::unique_ptr<rpc::AdminServiceImpl> admin_service_;
   std::unique_ptr<rpc::HealthServiceImpl> health_service_;
   std::unique_ptr<grpc::Service> gated_atoms_;
   std::unique_ptr<grpc::Service> gated_search_;
+  std::unique_ptr<grpc::Service> gated_models_;
   // Server.
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;

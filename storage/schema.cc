@@ -46,6 +46,9 @@ const std::vector<TableInfo>& AllTables() {
       {"document_sources_by_root", &Tables::document_sources_by_root},
       {"dedup_policies", &Tables::dedup_policies},
       {"policy_names", &Tables::policy_names},
+      {"models_by_type", &Tables::models_by_type},
+      {"models_by_architecture", &Tables::models_by_architecture},
+      {"model_layer_ids", &Tables::model_layer_ids},
   };
   return kTables;
 }

@@ -112,11 +112,11 @@ struct Tables {
   // Embeddings' spatial points are derived from it: never stored per row.
   MDB_dbi projections;
 
-  // --- models ---
-  MDB_dbi models;                    // be64(model_id) -> Model
-  MDB_dbi model_names;               // name -> be64(model_id). Unique.
-  MDB_dbi model_layers;              // be64(model_id) be32(layer_idx) -> ModelLayer
-  MDB_dbi model_metadata;            // be64(model_id) -> ModelMetadata
+  // --- models (storage/tables/model_table.h) ---
+  MDB_dbi models;                    // be64(model_id) -> ModelRecord
+  MDB_dbi model_names;               // model_name -> be64(model_id). Unique.
+  MDB_dbi model_layers;              // be64(model_id) be32(layer_idx) -> ModelLayerRecord
+  MDB_dbi model_metadata;            // be64(model_id) -> ModelMetadataRecord
   MDB_dbi tensor_atoms;              // be64(tensor_atom_id) -> TensorAtom
   MDB_dbi tensor_atom_coefficients;  // be64(tensor_atom_id) be32(i) -> coefficient
 
@@ -137,6 +137,21 @@ struct Tables {
   // --- deduplication policies ---
   MDB_dbi dedup_policies;  // be64(policy_id) -> DeduplicationPolicy
   MDB_dbi policy_names;    // policy name -> be64(policy_id). Unique.
+
+  // --- model catalog indexes (storage/tables/model_table.h) ---
+  // Added after version 3 without a version bump: OpenTables creates them in
+  // an older data dir, and no earlier binary ever wrote the model tables
+  // they index, so there is nothing to backfill or to get out of step.
+  // "models_by_type": model_type 0x00 be64(model_id) -> "" (models with a
+  // non-empty model_type).
+  MDB_dbi models_by_type;
+  // "models_by_architecture": architecture 0x00 be64(model_id) -> "" (models
+  // with a non-empty architecture).
+  MDB_dbi models_by_architecture;
+  // "model_layer_ids": be64(layer_id) -> be64(model_id) be32(layer_idx), the
+  // key of the layer's "model_layers" row. Layer ids come from the
+  // "layer_id" sequence.
+  MDB_dbi model_layer_ids;
 
   // Tables whose keys start with be64(atom_id) of the atom that owns them:
   // PurgeInactive deletes those prefixes with the atom. (Relations are first

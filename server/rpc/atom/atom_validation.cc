@@ -204,14 +204,6 @@ Status ValidatePolicyKey(uint64_t policy_id, std::string_view policy_name, bool 
   return Status::Ok();
 }
 
-Status ValidatePageSize(int32_t page_size) {
-  if (page_size < 0) {
-    return Status::InvalidArgument("page_size: must be >= 0 (0 = default of " +
-                                   std::to_string(engine::kDefaultPageSize) + ")");
-  }
-  return Status::Ok();
-}
-
 Status ValidateTopN(int32_t top_n) {
   if (top_n < 0) return Status::InvalidArgument("top_n: must be >= 0 (0 = default of 10)");
   return Status::Ok();

@@ -42,7 +42,6 @@ Status ValidatePolicy(const v1::DeduplicationPolicy& policy,
                       const google::protobuf::FieldMask* mask = nullptr);
 // The oneof key of Get/DeletePolicy.
 Status ValidatePolicyKey(uint64_t policy_id, std::string_view policy_name, bool key_set);
-Status ValidatePageSize(int32_t page_size);
 // The first message of an IngestDocument stream (its non-content fields).
 Status ValidateDocumentHeader(const v1::IngestDocumentRequest& request);
 // Options with 0 = default filled in; the ranges are checked by

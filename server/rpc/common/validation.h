@@ -1,8 +1,9 @@
 // The validation rules every service shares: the byte limit and depth of a
-// JSON metadata field and the atom id of a request. Each rule names the field
-// and the rule in its message. Service-specific rules are in
-// atom/atom_validation.h (atoms, documents, relations, policies) and
-// search/search_validation.h (collections, embeddings, searches).
+// JSON metadata field, the page size of a list and the atom id of a
+// request. Each rule names the field and the rule in its message.
+// Service-specific rules are in atom/atom_validation.h (atoms, documents,
+// relations, policies), search/search_validation.h (collections,
+// embeddings, searches) and model/model_validation.h (the model catalog).
 //
 // Thread-safety: pure functions.
 #pragma once
@@ -26,6 +27,11 @@ inline constexpr size_t kMaxMetadataBytes = size_t{1} << 20;
 // request goes through here or through ParseJsonObject.
 Status ValidateJsonObject(std::string_view field, std::string_view text, size_t max_bytes,
                           size_t max_depth = kMaxJsonDepth);
+
+// page_size of every list method (AIP-158): 0 = the default, larger than
+// the maximum is capped (engine::EffectivePageSize), negative is
+// "page_size: must be >= 0 (0 = default of 50)".
+Status ValidatePageSize(int32_t page_size);
 
 // "atom_id: required, must be > 0".
 Status ValidateAtomId(uint64_t atom_id);

@@ -1,0 +1,193 @@
+// ModelEngine: the model catalog — the design document's Model, its
+// one-to-one ModelMetadata and its ModelLayers: create (with layers), read,
+// list with filters, update by field paths, delete with its cascade.
+// Transport-free: no gRPC.
+//
+// Rules it enforces itself (CheckModel, CheckLayer): names unique, non-empty
+// and bounded, identifier fields of a fixed alphabet, JSON fields bounded in
+// bytes and depth (base/json_limits.h), layer_idx unique within a model,
+// parameter counts consistent with tensor shapes. Messages name the request
+// field ("model.model_name: ...", "layers[3].layer_idx: ...") and the rule.
+// Request structure (which key is set, page_size, update mask paths) is the
+// rpc layer's (server/rpc/model/model_validation.h).
+//
+// Writes go through the WriteBatcher: each method's writes are one request
+// of a group commit, so they are durable when it returns and are committed
+// all together or not at all.
+//
+// Cascade of DeleteModel, inside its one transaction: the model's dependent
+// removers (AddModelDependentRemover: rows other domains keep per model or
+// per layer), then its layers, its metadata row, its index entries and its
+// record. Inference logs of a deleted model are kept (they are not
+// dependents).
+//
+// Thread-safety: thread-safe. Reads run on the caller's thread in LMDB read
+// transactions; writes on the writer thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "server/engine/common/page_token.h"
+#include "server/engine/common/response_budget.h"
+#include "storage/lmdb_env.h"
+#include "storage/records.pb.h"
+#include "storage/schema.h"
+#include "storage/tables/model_table.h"
+#include "storage/write_batcher.h"
+
+namespace hartonomous::engine {
+
+// The values of ModelLayerRecord.layer_type (= hartonomous.v1.LayerType).
+enum class LayerType : uint32_t {
+  kUnspecified = 0,
+  kEmbedding = 1,
+  kAttention = 2,
+  kFeedforward = 3,
+  kNorm = 4,
+  kOther = 5,
+};
+
+// The layer type a tensor name suggests ("model.layers.0.self_attn.q_proj.weight"
+// -> kAttention, "blk.0.ffn_up.weight" -> kFeedforward, "output_norm.weight"
+// -> kNorm, "token_embd.weight" -> kEmbedding); kOther when none does.
+LayerType GuessLayerType(std::string_view layer_name);
+
+// A model and its metadata row, as stored.
+struct ModelView {
+  storage::ModelRecord model;
+  storage::ModelMetadataRecord metadata;
+};
+
+// A model named by id, or by name when the id is 0.
+struct ModelKey {
+  uint64_t model_id = 0;
+  std::string model_name;
+};
+
+// A layer named by id, or, when layer_id is 0, by its model and layer_idx.
+struct LayerKey {
+  uint64_t layer_id = 0;
+  ModelKey model;
+  uint32_t layer_idx = 0;
+};
+
+// ListModels' filters; every non-empty one must hold.
+struct ModelFilter {
+  std::string model_name;   // exact
+  std::string name_prefix;  // REQUIRES: empty when model_name is set
+  std::string model_type;   // exact
+  std::string architecture;
+};
+
+// UpdateModel's change: the new values of the fields named by paths.
+struct ModelPatch {
+  ModelView values;
+  // Each one of UpdatableModelPaths(). Empty = every top-level path
+  // (model_name, model_type, architecture, config_json, parameter_count,
+  // metadata), without model_name when the model is named by name.
+  std::vector<std::string> paths;
+};
+
+// The update mask paths UpdateModel accepts: model_name, model_type,
+// architecture, config_json, parameter_count, metadata and
+// metadata.<each ModelMetadata field>.
+const std::vector<std::string>& UpdatableModelPaths();
+
+struct ModelPage {
+  std::vector<ModelView> models;
+  std::string next_page_token;
+};
+
+struct LayerPage {
+  std::vector<storage::ModelLayerRecord> layers;
+  std::string next_page_token;
+};
+
+struct DeletedModel {
+  uint64_t model_id = 0;
+  uint64_t layers_deleted = 0;
+};
+
+// Limits of the catalog's fields (the rules of CheckModel and CheckLayer).
+inline constexpr size_t kMaxModelNameBytes = 128;
+inline constexpr size_t kMaxModelTokenBytes = 64;  // model_type, architecture, tasks
+inline constexpr size_t kMaxConfigJsonBytes = size_t{1} << 20;
+inline constexpr size_t kMaxSmallJsonBytes = size_t{64} << 10;  // metrics, layer parameters
+inline constexpr size_t kMaxMetadataListEntries = 64;
+inline constexpr size_t kMaxLayerNameBytes = 1024;
+inline constexpr size_t kMaxTensorRank = 16;
+inline constexpr size_t kMaxLayersPerCreate = 100000;
+
+// The field rules of a model and its metadata (field names under "model.").
+Status CheckModel(const ModelView& view);
+// The field rules of one layer; field: e.g. "layers[3]". Fills in what the
+// layer leaves to the server (parameter_count from tensor_shape, layer_type
+// from layer_name).
+Status CheckLayer(std::string_view field, storage::ModelLayerRecord* layer);
+
+class ModelEngine {
+ public:
+  // A row kept per model or per layer by another domain, removed with the
+  // model inside DeleteModel's transaction; returns the rows removed.
+  // Receives the model and its layers (before they are deleted).
+  using ModelDependentRemover = std::function<Result<uint64_t>(
+      storage::WriteTxn&, const storage::ModelRecord& model,
+      const std::vector<storage::ModelLayerRecord>& layers)>;
+
+  // REQUIRES: env, tables and writer outlive the engine.
+  ModelEngine(storage::Env& env, const storage::Tables& tables, storage::WriteBatcher& writer,
+              std::string page_token_key);
+  ModelEngine(const ModelEngine&) = delete;
+  ModelEngine& operator=(const ModelEngine&) = delete;
+
+  // Registers a dependent remover (the daemon wires them, server/daemon.cc):
+  // the release of a model's tensor atoms and its layers' cached
+  // activations belong here. REQUIRES: called before the engine serves
+  // requests.
+  void AddModelDependentRemover(ModelDependentRemover remover) {
+    removers_.push_back(std::move(remover));
+  }
+
+  // Stores the model (id, ingestion date and layer_count set here; usage
+  // statistics start at zero), its metadata row and its layers (ids set
+  // here), all in one transaction. InvalidArgument per CheckModel,
+  // CheckLayer or a layer_idx given twice; AlreadyExists naming
+  // model.model_name when the name is taken.
+  Result<ModelView> CreateModel(ModelView view, std::vector<storage::ModelLayerRecord> layers);
+  // NotFound naming model_id or model_name.
+  Result<ModelView> GetModel(const ModelKey& key);
+  // page_size: REQUIRES 1..1000. In model_id order; with a name_prefix, in
+  // name order. InvalidArgument naming page_token for a token of another
+  // filter. With a budget the page ends early before the first model that
+  // would not fit.
+  Result<ModelPage> ListModels(const ModelFilter& filter, int page_size,
+                               std::string_view page_token, ResponseBudget* budget = nullptr);
+  // Applies the patch to the stored model and checks the result as
+  // CheckModel does. InvalidArgument for model_name in paths when the key is
+  // a name; NotFound; AlreadyExists for a new name that is taken.
+  // REQUIRES: every path is one of UpdatableModelPaths().
+  Result<ModelView> UpdateModel(const ModelKey& key, const ModelPatch& patch);
+  // Deletes the model with its cascade (see the file comment).
+  Result<DeletedModel> DeleteModel(const ModelKey& key);
+  // The model's layers in layer_idx order. page_size: REQUIRES 1..1000.
+  Result<LayerPage> ListLayers(const ModelKey& key, int page_size, std::string_view page_token,
+                               ResponseBudget* budget = nullptr);
+  // NotFound naming layer_id, or the model, or layer_idx.
+  Result<storage::ModelLayerRecord> GetLayer(const LayerKey& key);
+
+ private:
+  Result<ModelView> Resolve(storage::Txn& txn, const ModelKey& key) const;
+
+  storage::Env& env_;
+  storage::WriteBatcher& writer_;
+  const storage::ModelTable table_;
+  PageTokenCodec tokens_;
+  std::vector<ModelDependentRemover> removers_;
+};
+
+}  // namespace hartonomous::engine

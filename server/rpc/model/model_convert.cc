@@ -1,0 +1,113 @@
+#include "server/rpc/model/model_convert.h"
+
+#include "server/rpc/common/timestamp.h"
+
+namespace hartonomous::rpc {
+
+engine::ModelView ToModelView(const v1::Model& m) {
+  engine::ModelView view;
+  storage::ModelRecord& r = view.model;
+  r.set_model_id(m.model_id());
+  r.set_model_name(m.model_name());
+  r.set_model_type(m.model_type());
+  r.set_architecture(m.architecture());
+  r.set_config_json(m.config_json());
+  r.set_parameter_count(m.parameter_count());
+  const v1::ModelMetadata& md = m.metadata();
+  storage::ModelMetadataRecord& out = view.metadata;
+  *out.mutable_supported_tasks() = md.supported_tasks();
+  *out.mutable_supported_modalities() = md.supported_modalities();
+  out.set_max_input_length(md.max_input_length());
+  out.set_max_output_length(md.max_output_length());
+  out.set_embedding_dimension(md.embedding_dimension());
+  out.set_performance_metrics(md.performance_metrics());
+  out.set_training_dataset(md.training_dataset());
+  if (md.has_training_date()) out.set_training_date_us(ToMicros(md.training_date()));
+  out.set_license(md.license());
+  out.set_source_url(md.source_url());
+  return view;
+}
+
+storage::ModelLayerRecord ToLayerRecord(const v1::ModelLayer& l) {
+  storage::ModelLayerRecord r;
+  r.set_layer_idx(l.layer_idx());
+  r.set_layer_name(l.layer_name());
+  r.set_layer_type(static_cast<uint32_t>(l.layer_type()));
+  *r.mutable_tensor_shape() = l.tensor_shape();
+  r.set_tensor_dtype(l.tensor_dtype());
+  r.set_parameter_count(l.parameter_count());
+  r.set_parameters_json(l.parameters_json());
+  r.set_quantization_type(l.quantization_type());
+  r.set_has_quantization_scale(l.has_quantization_scale());
+  r.set_quantization_scale(l.quantization_scale());
+  r.set_has_quantization_zero_point(l.has_quantization_zero_point());
+  r.set_quantization_zero_point(l.quantization_zero_point());
+  r.set_has_importance(l.has_importance());
+  r.set_importance(l.importance());
+  return r;
+}
+
+engine::ModelPatch ToModelPatch(const v1::Model& model, const google::protobuf::FieldMask& mask) {
+  engine::ModelPatch patch;
+  patch.values = ToModelView(model);
+  for (const std::string& path : mask.paths()) {
+    if (path != "*") patch.paths.push_back(path);
+  }
+  return patch;
+}
+
+void ToProto(const engine::ModelView& view, v1::Model* out) {
+  const storage::ModelRecord& r = view.model;
+  out->set_model_id(r.model_id());
+  out->set_model_name(r.model_name());
+  out->set_model_type(r.model_type());
+  out->set_architecture(r.architecture());
+  out->set_config_json(r.config_json());
+  out->set_parameter_count(r.parameter_count());
+  ToTimestamp(r.ingestion_date_us(), out->mutable_ingestion_date());
+  if (r.last_used_us() != 0) ToTimestamp(r.last_used_us(), out->mutable_last_used());
+  out->set_usage_count(r.usage_count());
+  out->set_average_inference_ms(r.average_inference_ms());
+  out->set_layer_count(r.layer_count());
+  ToTimestamp(r.updated_at_us(), out->mutable_updated_at());
+  const storage::ModelMetadataRecord& md = view.metadata;
+  v1::ModelMetadata* m = out->mutable_metadata();
+  *m->mutable_supported_tasks() = md.supported_tasks();
+  *m->mutable_supported_modalities() = md.supported_modalities();
+  m->set_max_input_length(md.max_input_length());
+  m->set_max_output_length(md.max_output_length());
+  m->set_embedding_dimension(md.embedding_dimension());
+  m->set_performance_metrics(md.performance_metrics());
+  m->set_training_dataset(md.training_dataset());
+  if (md.training_date_us() != 0) ToTimestamp(md.training_date_us(), m->mutable_training_date());
+  m->set_license(md.license());
+  m->set_source_url(md.source_url());
+}
+
+void ToProto(const storage::ModelLayerRecord& r, v1::ModelLayer* out) {
+  out->set_layer_id(r.layer_id());
+  out->set_model_id(r.model_id());
+  out->set_layer_idx(r.layer_idx());
+  out->set_layer_name(r.layer_name());
+  out->set_layer_type(static_cast<v1::LayerType>(r.layer_type()));
+  *out->mutable_tensor_shape() = r.tensor_shape();
+  out->set_tensor_dtype(r.tensor_dtype());
+  out->set_parameter_count(r.parameter_count());
+  out->set_parameters_json(r.parameters_json());
+  out->set_quantization_type(r.quantization_type());
+  if (r.has_quantization_scale()) out->set_quantization_scale(r.quantization_scale());
+  if (r.has_quantization_zero_point()) {
+    out->set_quantization_zero_point(r.quantization_zero_point());
+  }
+  if (r.has_importance()) out->set_importance(r.importance());
+  out->set_cache_hit_rate(r.cache_hit_rate());
+  out->set_avg_compute_time_ms(r.avg_compute_time_ms());
+  ToTimestamp(r.created_at_us(), out->mutable_created_at());
+}
+
+void ToProto(const engine::DeletedModel& deleted, v1::DeleteModelResponse* out) {
+  out->set_model_id(deleted.model_id);
+  out->set_layers_deleted(deleted.layers_deleted);
+}
+
+}  // namespace hartonomous::rpc

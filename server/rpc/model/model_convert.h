@@ -1,0 +1,26 @@
+// Conversions between hartonomous.v1 ModelService messages and the model
+// engine's values (stored records). Output-only fields of a request are not
+// converted (the engine sets them).
+//
+// Thread-safety: pure functions.
+#pragma once
+
+#include <google/protobuf/field_mask.pb.h>
+
+#include "hartonomous/v1/model_service.pb.h"
+#include "server/engine/models/model_engine.h"
+#include "storage/records.pb.h"
+
+namespace hartonomous::rpc {
+
+engine::ModelView ToModelView(const v1::Model& model);
+storage::ModelLayerRecord ToLayerRecord(const v1::ModelLayer& layer);
+// REQUIRES: the mask was validated (ValidateUpdateModel). Empty or "*" =
+// the engine's default paths.
+engine::ModelPatch ToModelPatch(const v1::Model& model, const google::protobuf::FieldMask& mask);
+
+void ToProto(const engine::ModelView& view, v1::Model* out);
+void ToProto(const storage::ModelLayerRecord& layer, v1::ModelLayer* out);
+void ToProto(const engine::DeletedModel& deleted, v1::DeleteModelResponse* out);
+
+}  // namespace hartonomous::rpc

@@ -1,0 +1,46 @@
+// ModelServiceImpl: hartonomous.v1.ModelService over engine::ModelEngine.
+// Each handler validates (model_validation.h), converts (model_convert.h),
+// calls the engine and maps the Status.
+//
+// Thread-safety: thread-safe (the engine is).
+#pragma once
+
+#include <cstddef>
+
+#include "hartonomous/v1/model_service.grpc.pb.h"
+#include "server/engine/models/model_engine.h"
+
+namespace hartonomous::rpc {
+
+struct ModelLimits {
+  // Largest response of a read RPC (engine::ResponseBudget). Default:
+  // 256 MiB (--max-response-bytes).
+  size_t max_response_bytes = size_t{256} << 20;
+};
+
+class ModelServiceImpl final : public v1::ModelService::Service {
+ public:
+  ModelServiceImpl(engine::ModelEngine& engine, ModelLimits limits)
+      : engine_(engine), limits_(limits) {}
+
+  grpc::Status CreateModel(grpc::ServerContext*, const v1::CreateModelRequest* request,
+                           v1::Model* response) override;
+  grpc::Status GetModel(grpc::ServerContext*, const v1::GetModelRequest* request,
+                        v1::Model* response) override;
+  grpc::Status ListModels(grpc::ServerContext*, const v1::ListModelsRequest* request,
+                          v1::ListModelsResponse* response) override;
+  grpc::Status UpdateModel(grpc::ServerContext*, const v1::UpdateModelRequest* request,
+                           v1::Model* response) override;
+  grpc::Status DeleteModel(grpc::ServerContext*, const v1::DeleteModelRequest* request,
+                           v1::DeleteModelResponse* response) override;
+  grpc::Status ListLayers(grpc::ServerContext*, const v1::ListLayersRequest* request,
+                          v1::ListLayersResponse* response) override;
+  grpc::Status GetLayer(grpc::ServerContext*, const v1::GetLayerRequest* request,
+                        v1::ModelLayer* response) override;
+
+ private:
+  engine::ModelEngine& engine_;
+  const ModelLimits limits_;
+};
+
+}  // namespace hartonomous::rpc
