@@ -27,7 +27,8 @@ Client::Client(std::shared_ptr<grpc::Channel> channel, ClientOptions options)
       channel_(std::move(channel)),
       atoms_(v1::AtomService::NewStub(channel_)),
       admin_(v1::AdminService::NewStub(channel_)),
-      search_(v1::SearchService::NewStub(channel_)) {}
+      search_(v1::SearchService::NewStub(channel_)),
+      models_(v1::ModelService::NewStub(channel_)) {}
 
 void Client::SetDeadline(grpc::ClientContext* context) const {
   context->set_deadline(std::chrono::system_clock::now() + options_.timeout);
@@ -535,6 +536,81 @@ void SetDedup(v1::IngestAtomRequest* request, const std::string& policy,
   auto* embedding = request->mutable_embedding();
   embedding->set_collection(collection);
   embedding->mutable_vector()->Assign(vector.begin(), vector.end());
+}
+
+// --- ModelService ---
+
+grpc::Status Client::CreateModel(const v1::CreateModelRequest& request, v1::Model* model) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  return models_->CreateModel(&context, request, model);
+}
+
+grpc::Status Client::GetModel(const v1::GetModelRequest& request, v1::Model* model) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  return models_->GetModel(&context, request, model);
+}
+
+grpc::Status Client::ListModelsPage(const v1::ListModelsRequest& request,
+                                    v1::ListModelsResponse* response) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  return models_->ListModels(&context, request, response);
+}
+
+grpc::Status Client::ListModels(v1::ListModelsRequest request,
+                                const std::function<bool(const v1::Model&)>& visit) {
+  while (true) {
+    v1::ListModelsResponse page;
+    grpc::Status status = ListModelsPage(request, &page);
+    if (!status.ok()) return status;
+    for (const auto& model : page.models()) {
+      if (!visit(model)) return grpc::Status::OK;
+    }
+    if (page.next_page_token().empty()) return grpc::Status::OK;
+    request.set_page_token(page.next_page_token());
+  }
+}
+
+grpc::Status Client::UpdateModel(const v1::UpdateModelRequest& request, v1::Model* model) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  return models_->UpdateModel(&context, request, model);
+}
+
+grpc::Status Client::DeleteModel(const v1::DeleteModelRequest& request,
+                                 v1::DeleteModelResponse* response) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  return models_->DeleteModel(&context, request, response);
+}
+
+grpc::Status Client::ListLayersPage(const v1::ListLayersRequest& request,
+                                    v1::ListLayersResponse* response) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  return models_->ListLayers(&context, request, response);
+}
+
+grpc::Status Client::ListLayers(v1::ListLayersRequest request,
+                                const std::function<bool(const v1::ModelLayer&)>& visit) {
+  while (true) {
+    v1::ListLayersResponse page;
+    grpc::Status status = ListLayersPage(request, &page);
+    if (!status.ok()) return status;
+    for (const auto& layer : page.layers()) {
+      if (!visit(layer)) return grpc::Status::OK;
+    }
+    if (page.next_page_token().empty()) return grpc::Status::OK;
+    request.set_page_token(page.next_page_token());
+  }
+}
+
+grpc::Status Client::GetLayer(const v1::GetLayerRequest& request, v1::ModelLayer* layer) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  return models_->GetLayer(&context, request, layer);
 }
 
 }  // namespace hartonomous

@@ -153,7 +153,27 @@ Invocation ParseArgs(const std::vector<std::string>& argv, const std::vector<Com
       for (const CommandSpec& command : commands) {
         if (command.name == token) out.command = &command;
       }
-      if (out.command == nullptr) throw UsageError("unknown command '" + token + "'");
+      if (out.command == nullptr) {
+        // A command of two words ("model list"): the group, then the verb.
+        std::string verbs;
+        const std::string group = token + " ";
+        for (const CommandSpec& command : commands) {
+          if (command.name.substr(0, group.size()) != group) continue;
+          const std::string_view verb = command.name.substr(group.size());
+          verbs += (verbs.empty() ? "" : ", ") + std::string(verb);
+          if (i + 1 < argv.size() && argv[i + 1] == verb) out.command = &command;
+        }
+        if (out.command != nullptr) {
+          ++i;
+        } else if (!verbs.empty()) {
+          throw UsageError(
+              (i + 1 < argv.size() ? "unknown command '" + token + " " + argv[i + 1] + "'"
+                                   : "missing command after '" + token + "'") +
+              "; '" + token + "' commands: " + verbs);
+        } else {
+          throw UsageError("unknown command '" + token + "'");
+        }
+      }
       continue;
     }
     out.args.push_back(token);

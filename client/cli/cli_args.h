@@ -4,7 +4,8 @@
 // Global flags (--server, --json, --timeout, --help/-h, --version) may appear
 // before or after the command; a command's own options only after it. Options
 // are written "--name VALUE", "--name=VALUE" or "-x VALUE"; "--" ends the
-// options and "-" alone is an argument (standard input).
+// options and "-" alone is an argument (standard input). A COMMAND may be
+// two words, a group and a verb ("model list"), written next to each other.
 //
 // Errors: malformed command lines throw UsageError (exit code 2).
 // Thread-safety: stateless functions and plain values.

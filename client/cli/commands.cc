@@ -12,6 +12,7 @@
 #include "help.h"
 #include "ingest.h"
 #include "json_output.h"
+#include "models.h"
 #include "spatial.h"
 #include "text_output.h"
 #include "vectors.h"
@@ -179,13 +180,16 @@ void RunHelp(const Invocation& invocation) {
     std::cout << UsageText(Commands());
     return;
   }
+  // "help model list": a command of two words.
+  std::string name = invocation.args[0];
+  for (size_t i = 1; i < invocation.args.size(); ++i) name += " " + invocation.args[i];
   for (const CommandSpec& command : Commands()) {
-    if (command.name == invocation.args[0]) {
+    if (command.name == name) {
       std::cout << CommandHelp(command);
       return;
     }
   }
-  throw UsageError("unknown command '" + invocation.args[0] + "'");
+  throw UsageError("unknown command '" + name + "'");
 }
 
 constexpr std::string_view kCompactDetails =
@@ -262,6 +266,28 @@ constexpr std::string_view kHybridDetails =
     "of the collection; stage 2 ranks them exactly. Radii are in the units of the\n"
     "projection's scale (see `collections` or `refit`). --recall runs the exact\n"
     "search too and prints the answer's recall@k.";
+
+constexpr std::string_view kModelListDetails =
+    "Prints 'ID  NAME  TYPE  ARCHITECTURE  PARAMETERS  LAYERS  INGESTED' per model\n"
+    "in model id order (with --prefix, in name order), then the count; with\n"
+    "--json an array of models with their metadata. Filters combine: every given\n"
+    "one must hold.";
+
+constexpr std::string_view kModelShowDetails =
+    "MODEL is a model id when it is all digits, else a model name. Prints the\n"
+    "model's fields and metadata, then its layers in layer index order:\n"
+    "'IDX  LAYER_ID  NAME  TYPE  SHAPE  DTYPE  PARAMETERS  QUANTIZATION'. With\n"
+    "--json one object with a \"layers\" array.";
+
+constexpr std::string_view kModelCreateDetails =
+    "Creates a catalog entry (no weights: model files are imported separately).\n"
+    "Names are unique, 1-128 characters of [A-Za-z0-9_.:/+-] and not all digits;\n"
+    "type and architecture are 0-64 characters of [A-Za-z0-9_.-]. The config file\n"
+    "must hold one JSON object of at most 1 MiB. Prints the created model.";
+
+constexpr std::string_view kModelDeleteDetails =
+    "MODEL is a model id when it is all digits, else a model name. Deletes the\n"
+    "model with its metadata and all its layers, in one transaction.";
 
 constexpr std::string_view kSpatialDetails =
     "Prints 'ATOM_ID  (X, Y, Z)  DISTANCE' per point, nearest to the centre first\n"
@@ -404,6 +430,32 @@ const std::vector<CommandSpec>& Commands() {
        .summary = "vector collections with their sizes and index state",
        .max_args = 0,
        .run = &RunCollections},
+      {.name = "model list",
+       .summary = "models of the catalog, filtered by type, architecture or name",
+       .details = kModelListDetails,
+       .options = ModelListOptions(),
+       .max_args = 0,
+       .run = &RunModelList},
+      {.name = "model show",
+       .args_usage = "MODEL",
+       .summary = "one model with its metadata and layers (MODEL: name or id)",
+       .details = kModelShowDetails,
+       .min_args = 1,
+       .max_args = 1,
+       .run = &RunModelShow},
+      {.name = "model create",
+       .summary = "add a model to the catalog",
+       .details = kModelCreateDetails,
+       .options = ModelCreateOptions(),
+       .max_args = 0,
+       .run = &RunModelCreate},
+      {.name = "model delete",
+       .args_usage = "MODEL",
+       .summary = "delete a model with its layers and metadata (MODEL: name or id)",
+       .details = kModelDeleteDetails,
+       .min_args = 1,
+       .max_args = 1,
+       .run = &RunModelDelete},
       {.name = "server-stats",
        .summary = "server, storage and group-commit counters",
        .max_args = 0,
@@ -417,7 +469,7 @@ const std::vector<CommandSpec>& Commands() {
       {.name = "help",
        .args_usage = "[COMMAND]",
        .summary = "show help, for one command or all",
-       .max_args = 1,
+       .max_args = 2,
        .run = &RunHelp},
   };
   return commands;

@@ -134,8 +134,14 @@ Status ModelTable::ScanModels(
   // Positions are the key after the prefix; the scan resumes at the first
   // key above prefix + after.
   auto cursor = txn.OpenCursor(dbi);
-  HT_ASSIGN_OR_RETURN(bool valid, cursor->Seek(prefix + std::string(after)));
-  if (valid && !after.empty() && cursor->key() == prefix + std::string(after)) {
+  const std::string start = prefix + std::string(after);
+  bool valid = false;
+  if (start.empty()) {  // LMDB refuses an empty key: start at the first one
+    HT_ASSIGN_OR_RETURN(valid, cursor->First());
+  } else {
+    HT_ASSIGN_OR_RETURN(valid, cursor->Seek(start));
+  }
+  if (valid && !after.empty() && cursor->key() == start) {
     HT_ASSIGN_OR_RETURN(valid, cursor->Next());
   }
   while (valid) {

@@ -21,6 +21,7 @@
 
 #include "hartonomous/v1/admin_service.grpc.pb.h"
 #include "hartonomous/v1/atom_service.grpc.pb.h"
+#include "hartonomous/v1/model_service.grpc.pb.h"
 #include "hartonomous/v1/search_service.grpc.pb.h"
 
 namespace hartonomous {
@@ -190,11 +191,33 @@ class Client {
   grpc::Status TraverseRelations(const v1::TraverseRelationsRequest& request,
                                  v1::TraverseRelationsResponse* response);
 
+  // --- ModelService (the model catalog) ---
+  // Creates a model with its metadata and optional layers (one transaction).
+  grpc::Status CreateModel(const v1::CreateModelRequest& request, v1::Model* model);
+  grpc::Status GetModel(const v1::GetModelRequest& request, v1::Model* model);
+  // One page, as the server returns it.
+  grpc::Status ListModelsPage(const v1::ListModelsRequest& request,
+                              v1::ListModelsResponse* response);
+  // Every matching model, page after page; visit returns false to stop early.
+  grpc::Status ListModels(v1::ListModelsRequest request,
+                          const std::function<bool(const v1::Model&)>& visit);
+  grpc::Status UpdateModel(const v1::UpdateModelRequest& request, v1::Model* model);
+  grpc::Status DeleteModel(const v1::DeleteModelRequest& request,
+                           v1::DeleteModelResponse* response);
+  grpc::Status ListLayersPage(const v1::ListLayersRequest& request,
+                              v1::ListLayersResponse* response);
+  // Every layer of the model in layer_idx order, page after page; visit
+  // returns false to stop early.
+  grpc::Status ListLayers(v1::ListLayersRequest request,
+                          const std::function<bool(const v1::ModelLayer&)>& visit);
+  grpc::Status GetLayer(const v1::GetLayerRequest& request, v1::ModelLayer* layer);
+
   // The underlying channel and stub, for calls this class does not wrap.
   const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
   v1::AtomService::Stub& atoms() { return *atoms_; }
   v1::AdminService::Stub& admin() { return *admin_; }
   v1::SearchService::Stub& search() { return *search_; }
+  v1::ModelService::Stub& models() { return *models_; }
 
   static constexpr size_t kDefaultMessageBytes = 1 << 20;
 
@@ -206,6 +229,7 @@ class Client {
   std::unique_ptr<v1::AtomService::Stub> atoms_;
   std::unique_ptr<v1::AdminService::Stub> admin_;
   std::unique_ptr<v1::SearchService::Stub> search_;
+  std::unique_ptr<v1::ModelService::Stub> models_;
 };
 
 // Asks IngestAtom / IngestAtoms to apply the named deduplication policy

@@ -1,0 +1,321 @@
+#include "models.h"
+
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+
+#include "cli_errors.h"
+#include "commands.h"
+#include "format.h"
+#include "json_output.h"
+#include "table.h"
+
+namespace hartonomous::cli {
+namespace {
+
+namespace v1 = ::hartonomous::v1;
+using json = nlohmann::ordered_json;
+
+bool AllDigits(const std::string& s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+// Sets the oneof key of a Get/Delete/ListLayers request from NAME|ID.
+template <typename Request>
+void SetModelKey(const std::string& arg, Request* request) {
+  if (AllDigits(arg)) {
+    request->set_model_id(ParseUint64(arg, "model id"));
+  } else {
+    request->set_model_name(arg);
+  }
+}
+
+json TimestampJson(bool present, const google::protobuf::Timestamp& ts) {
+  return present ? json(FormatTimestamp(ts)) : json(nullptr);
+}
+
+// A JSON object field's text as JSON (the text itself when it does not parse).
+json EmbeddedJson(const std::string& text) {
+  if (text.empty()) return json::object();
+  json parsed = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  return parsed.is_discarded() ? json(text) : parsed;
+}
+
+const char* LayerTypeName(v1::LayerType type) {
+  switch (type) {
+    case v1::LAYER_TYPE_EMBEDDING:
+      return "embedding";
+    case v1::LAYER_TYPE_ATTENTION:
+      return "attention";
+    case v1::LAYER_TYPE_FEEDFORWARD:
+      return "feedforward";
+    case v1::LAYER_TYPE_NORM:
+      return "norm";
+    case v1::LAYER_TYPE_OTHER:
+      return "other";
+    default:
+      return "unspecified";
+  }
+}
+
+std::string ShapeText(const v1::ModelLayer& layer) {
+  std::string out = "[";
+  for (int i = 0; i < layer.tensor_shape_size(); ++i) {
+    if (i > 0) out += ", ";
+    out += std::to_string(layer.tensor_shape(i));
+  }
+  return out + "]";
+}
+
+json ModelToJson(const v1::Model& m) {
+  const v1::ModelMetadata& md = m.metadata();
+  return {
+      {"model_id", m.model_id()},
+      {"model_name", m.model_name()},
+      {"model_type", m.model_type()},
+      {"architecture", m.architecture()},
+      {"config_json", EmbeddedJson(m.config_json())},
+      {"parameter_count", m.parameter_count()},
+      {"ingestion_date", TimestampJson(m.has_ingestion_date(), m.ingestion_date())},
+      {"last_used", TimestampJson(m.has_last_used(), m.last_used())},
+      {"usage_count", m.usage_count()},
+      {"average_inference_ms", m.average_inference_ms()},
+      {"metadata",
+       {
+           {"supported_tasks", json(md.supported_tasks())},
+           {"supported_modalities", json(md.supported_modalities())},
+           {"max_input_length", md.max_input_length()},
+           {"max_output_length", md.max_output_length()},
+           {"embedding_dimension", md.embedding_dimension()},
+           {"performance_metrics", EmbeddedJson(md.performance_metrics())},
+           {"training_dataset", md.training_dataset()},
+           {"training_date", TimestampJson(md.has_training_date(), md.training_date())},
+           {"license", md.license()},
+           {"source_url", md.source_url()},
+       }},
+      {"layer_count", m.layer_count()},
+      {"updated_at", TimestampJson(m.has_updated_at(), m.updated_at())},
+  };
+}
+
+json LayerToJson(const v1::ModelLayer& l) {
+  return {
+      {"layer_id", l.layer_id()},
+      {"model_id", l.model_id()},
+      {"layer_idx", l.layer_idx()},
+      {"layer_name", l.layer_name()},
+      {"layer_type", LayerTypeName(l.layer_type())},
+      {"tensor_shape", json(l.tensor_shape())},
+      {"tensor_dtype", l.tensor_dtype()},
+      {"parameter_count", l.parameter_count()},
+      {"parameters_json", EmbeddedJson(l.parameters_json())},
+      {"quantization_type", l.quantization_type()},
+      {"quantization_scale",
+       l.has_quantization_scale() ? json(l.quantization_scale()) : json(nullptr)},
+      {"quantization_zero_point",
+       l.has_quantization_zero_point() ? json(l.quantization_zero_point()) : json(nullptr)},
+      {"importance", l.has_importance() ? json(l.importance()) : json(nullptr)},
+      {"cache_hit_rate", l.cache_hit_rate()},
+      {"avg_compute_time_ms", l.avg_compute_time_ms()},
+      {"created_at", TimestampJson(l.has_created_at(), l.created_at())},
+  };
+}
+
+void Field(std::ostream& out, std::string_view name, const std::string& value) {
+  constexpr size_t kNameWidth = 22;
+  out << name;
+  for (size_t i = name.size(); i < kNameWidth; ++i) out << ' ';
+  out << value << '\n';
+}
+
+std::string Joined(const google::protobuf::RepeatedPtrField<std::string>& values) {
+  std::string out;
+  for (const auto& v : values) out += (out.empty() ? "" : ", ") + v;
+  return out;
+}
+
+void PrintModel(std::ostream& out, const v1::Model& m) {
+  Field(out, "model_id", std::to_string(m.model_id()));
+  Field(out, "model_name", m.model_name());
+  Field(out, "model_type", m.model_type());
+  Field(out, "architecture", m.architecture());
+  Field(out, "parameter_count", std::to_string(m.parameter_count()));
+  Field(out, "layer_count", std::to_string(m.layer_count()));
+  Field(out, "ingestion_date", m.has_ingestion_date() ? FormatTimestamp(m.ingestion_date()) : "");
+  Field(out, "last_used", m.has_last_used() ? FormatTimestamp(m.last_used()) : "never");
+  Field(out, "usage_count", std::to_string(m.usage_count()));
+  Field(out, "average_inference_ms", std::to_string(m.average_inference_ms()));
+  std::string config = m.config_json();
+  while (!config.empty() && (config.back() == '\n' || config.back() == '\r')) config.pop_back();
+  Field(out, "config_json", config);
+  const v1::ModelMetadata& md = m.metadata();
+  Field(out, "supported_tasks", Joined(md.supported_tasks()));
+  Field(out, "supported_modalities", Joined(md.supported_modalities()));
+  Field(out, "max_input_length", std::to_string(md.max_input_length()));
+  Field(out, "max_output_length", std::to_string(md.max_output_length()));
+  Field(out, "embedding_dimension", std::to_string(md.embedding_dimension()));
+  Field(out, "performance_metrics", md.performance_metrics());
+  Field(out, "training_dataset", md.training_dataset());
+  Field(out, "training_date", md.has_training_date() ? FormatTimestamp(md.training_date()) : "");
+  Field(out, "license", md.license());
+  Field(out, "source_url", md.source_url());
+}
+
+std::string ReadConfig(const std::string& path) {
+  if (path == "-") {
+    return std::string(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Failure("cannot read '" + path + "'");
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw Failure("cannot read '" + path + "'");
+  return text.str();
+}
+
+}  // namespace
+
+std::vector<OptionSpec> ModelListOptions() {
+  return {{"type", 0, "T", "only models of model type T"},
+          {"architecture", 0, "A", "only models of architecture A"},
+          {"name", 0, "N", "only the model named N"},
+          {"prefix", 0, "P", "only models whose name starts with P (listed in name order)"},
+          {"limit", 0, "N", "stop after N models (default: 0 = all)"},
+          {"page-size", 0, "N", "models per request (default: the server's, 50)"}};
+}
+
+std::vector<OptionSpec> ModelCreateOptions() {
+  return {{"name", 0, "NAME", "the model's unique name (required)"},
+          {"type", 0, "T", "model type, e.g. transformer"},
+          {"architecture", 0, "A", "architecture, e.g. llama"},
+          {"config-json", 0, "FILE", "the model's configuration: a JSON object file ('-' = stdin)"},
+          {"parameters", 0, "N", "the model's parameter count"},
+          {"license", 0, "L", "metadata: license, e.g. apache-2.0"},
+          {"source-url", 0, "URL", "metadata: where the model comes from"}};
+}
+
+void RunModelList(const Invocation& invocation) {
+  v1::ListModelsRequest request;
+  request.set_model_type(invocation.Get("type"));
+  request.set_architecture(invocation.Get("architecture"));
+  request.set_model_name(invocation.Get("name"));
+  request.set_name_prefix(invocation.Get("prefix"));
+  const uint64_t limit = invocation.GetUint("limit", 0);
+  request.set_page_size(invocation.GetInt32("page-size", 0));
+
+  Client client(MakeClientOptions(invocation.global));
+  const bool as_json = invocation.global.json;
+  json all = json::array();
+  Table table({{"ID", true},
+               {"NAME"},
+               {"TYPE"},
+               {"ARCHITECTURE"},
+               {"PARAMETERS", true},
+               {"LAYERS", true},
+               {"INGESTED"}});
+  uint64_t count = 0;
+  Check(client.ListModels(request, [&](const v1::Model& m) {
+    if (as_json) {
+      all.push_back(ModelToJson(m));
+    } else {
+      table.AddRow({std::to_string(m.model_id()), m.model_name(), m.model_type(),
+                    m.architecture(), std::to_string(m.parameter_count()),
+                    std::to_string(m.layer_count()),
+                    m.has_ingestion_date() ? FormatTimestamp(m.ingestion_date()) : ""});
+    }
+    ++count;
+    return limit == 0 || count < limit;
+  }));
+  if (as_json) {
+    PrintJson(std::cout, all);
+    return;
+  }
+  if (count > 0) table.Flush(std::cout);
+  std::cout << count << (count == 1 ? " model\n" : " models\n");
+}
+
+void RunModelShow(const Invocation& invocation) {
+  v1::GetModelRequest get;
+  SetModelKey(invocation.args[0], &get);
+  Client client(MakeClientOptions(invocation.global));
+  v1::Model model;
+  Check(client.GetModel(get, &model));
+  v1::ListLayersRequest layers_request;
+  layers_request.set_model_id(model.model_id());
+  std::vector<v1::ModelLayer> layers;
+  Check(client.ListLayers(layers_request, [&](const v1::ModelLayer& layer) {
+    layers.push_back(layer);
+    return true;
+  }));
+  if (invocation.global.json) {
+    json out = ModelToJson(model);
+    json list = json::array();
+    for (const auto& layer : layers) list.push_back(LayerToJson(layer));
+    out["layers"] = std::move(list);
+    PrintJson(std::cout, out);
+    return;
+  }
+  PrintModel(std::cout, model);
+  if (layers.empty()) {
+    std::cout << "no layers\n";
+    return;
+  }
+  Table table({{"IDX", true},
+               {"LAYER_ID", true},
+               {"NAME"},
+               {"TYPE"},
+               {"SHAPE"},
+               {"DTYPE"},
+               {"PARAMETERS", true},
+               {"QUANTIZATION"}});
+  for (const auto& l : layers) {
+    table.AddRow({std::to_string(l.layer_idx()), std::to_string(l.layer_id()), l.layer_name(),
+                  LayerTypeName(l.layer_type()), ShapeText(l), l.tensor_dtype(),
+                  std::to_string(l.parameter_count()), l.quantization_type()});
+  }
+  std::cout << "\n";
+  table.Flush(std::cout);
+}
+
+void RunModelCreate(const Invocation& invocation) {
+  if (!invocation.Has("name") || invocation.Get("name").empty()) {
+    throw UsageError("model create needs --name NAME");
+  }
+  v1::CreateModelRequest request;
+  v1::Model* model = request.mutable_model();
+  model->set_model_name(invocation.Get("name"));
+  model->set_model_type(invocation.Get("type"));
+  model->set_architecture(invocation.Get("architecture"));
+  if (invocation.Has("config-json")) model->set_config_json(ReadConfig(invocation.Get("config-json")));
+  model->set_parameter_count(invocation.GetUint("parameters", 0));
+  model->mutable_metadata()->set_license(invocation.Get("license"));
+  model->mutable_metadata()->set_source_url(invocation.Get("source-url"));
+  const v1::Model created = Call(invocation, &Client::CreateModel, request);
+  if (invocation.global.json) {
+    PrintJson(std::cout, ModelToJson(created));
+  } else {
+    PrintModel(std::cout, created);
+  }
+}
+
+void RunModelDelete(const Invocation& invocation) {
+  v1::DeleteModelRequest request;
+  SetModelKey(invocation.args[0], &request);
+  const v1::DeleteModelResponse deleted = Call(invocation, &Client::DeleteModel, request);
+  if (invocation.global.json) {
+    PrintJson(std::cout, json{{"model_id", deleted.model_id()},
+                              {"layers_deleted", deleted.layers_deleted()}});
+  } else {
+    std::cout << "deleted model " << deleted.model_id() << " and its "
+              << deleted.layers_deleted() << (deleted.layers_deleted() == 1 ? " layer\n" : " layers\n");
+  }
+}
+
+}  // namespace hartonomous::cli

@@ -1,0 +1,26 @@
+// Model catalog commands of `hartonomous` (hartonomous.v1.ModelService):
+//   model list     models with their type, architecture, size, filtered
+//   model show     one model (by name or id) with its metadata and layers
+//   model create   a catalog entry: name, type, architecture, config JSON
+//   model delete   a model with its layers and metadata
+//
+// A model argument is a model_id when it is all digits, else a model name
+// (the server refuses all-digit names).
+//
+// Thread-safety: runs on the main thread only.
+#pragma once
+
+#include <vector>
+
+#include "cli_args.h"
+
+namespace hartonomous::cli {
+
+std::vector<OptionSpec> ModelListOptions();
+std::vector<OptionSpec> ModelCreateOptions();
+void RunModelList(const Invocation& invocation);
+void RunModelShow(const Invocation& invocation);
+void RunModelCreate(const Invocation& invocation);
+void RunModelDelete(const Invocation& invocation);
+
+}  // namespace hartonomous::cli
