@@ -198,6 +198,7 @@ TEST_CASE("reflection lists and describes every service", "[daemon][reflection]"
   }
   CHECK(services.count("hartonomous.v1.AtomService") == 1);
   CHECK(services.count("hartonomous.v1.AdminService") == 1);
+  CHECK(services.count("hartonomous.v1.ModelService") == 1);
   CHECK(services.count("grpc.health.v1.Health") == 1);
 
   SetString(request.get(), "file_containing_symbol", "hartonomous.v1.AtomService");
