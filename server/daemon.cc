@@ -268,9 +268,9 @@ Status Daemon::BuildServices() {
   model_service_ = std::make_unique<rpc::ModelServiceImpl>(*models_, model_limits);
   admin_service_ = std::make_unique<rpc::AdminServiceImpl>(
       *env_, *tables_, *writer_, *in_flight_, NowMicros(), startup_.get(), compactor_.get());
-  health_service_ = std::make_unique<rpc::HealthServiceImpl>(std::set<std::string>{
-      "hartonomous.v1.AtomService", "hartonomous.v1.SearchService", "hartonomous.v1.ModelService",
-      "hartonomous.v1.AdminService"});
+  health_service_ = std::make_unique<rpc::HealthServiceImpl>(
+      std::set<std::string>{"hartonomous.v1.AtomService", "hartonomous.v1.SearchService",
+                            "hartonomous.v1.ModelService", "hartonomous.v1.AdminService"});
   // Until the catch-up is over these answer UNAVAILABLE with its progress.
   gated_atoms_ = startup_->Gate(*atom_service_, "hartonomous.v1.AtomService");
   gated_search_ = startup_->Gate(*search_service_, "hartonomous.v1.SearchService");
@@ -287,12 +287,12 @@ Status Daemon::Listen() {
   options.max_content_bytes = config_.max_content_bytes;
   options.max_threads = config_.max_threads;
   options.max_concurrent_streams = config_.max_concurrent_streams;
-  HT_ASSIGN_OR_RETURN(rpc::GrpcServer built,
-                      rpc::BuildGrpcServer(options,
-                                           {gated_atoms_.get(), gated_search_.get(),
-                                            gated_models_.get(), admin_service_.get(),
-                                            health_service_.get()},
-                                           *in_flight_));
+  HT_ASSIGN_OR_RETURN(
+      rpc::GrpcServer built,
+      rpc::BuildGrpcServer(options,
+                           {gated_atoms_.get(), gated_search_.get(), gated_models_.get(),
+                            admin_service_.get(), health_service_.get()},
+                           *in_flight_));
   server_ = std::move(built.server);
   port_ = built.port;
   address_ = std::move(built.address);

@@ -166,10 +166,10 @@ Invocation ParseArgs(const std::vector<std::string>& argv, const std::vector<Com
         if (out.command != nullptr) {
           ++i;
         } else if (!verbs.empty()) {
-          throw UsageError(
-              (i + 1 < argv.size() ? "unknown command '" + token + " " + argv[i + 1] + "'"
-                                   : "missing command after '" + token + "'") +
-              "; '" + token + "' commands: " + verbs);
+          throw UsageError((i + 1 < argv.size()
+                                ? "unknown command '" + token + " " + argv[i + 1] + "'"
+                                : "missing command after '" + token + "'") +
+                           "; '" + token + "' commands: " + verbs);
         } else {
           throw UsageError("unknown command '" + token + "'");
         }

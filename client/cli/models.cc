@@ -225,9 +225,8 @@ void RunModelList(const Invocation& invocation) {
     if (as_json) {
       all.push_back(ModelToJson(m));
     } else {
-      table.AddRow({std::to_string(m.model_id()), m.model_name(), m.model_type(),
-                    m.architecture(), std::to_string(m.parameter_count()),
-                    std::to_string(m.layer_count()),
+      table.AddRow({std::to_string(m.model_id()), m.model_name(), m.model_type(), m.architecture(),
+                    std::to_string(m.parameter_count()), std::to_string(m.layer_count()),
                     m.has_ingestion_date() ? FormatTimestamp(m.ingestion_date()) : ""});
     }
     ++count;
@@ -293,7 +292,8 @@ void RunModelCreate(const Invocation& invocation) {
   model->set_model_name(invocation.Get("name"));
   model->set_model_type(invocation.Get("type"));
   model->set_architecture(invocation.Get("architecture"));
-  if (invocation.Has("config-json")) model->set_config_json(ReadConfig(invocation.Get("config-json")));
+  if (invocation.Has("config-json"))
+    model->set_config_json(ReadConfig(invocation.Get("config-json")));
   model->set_parameter_count(invocation.GetUint("parameters", 0));
   model->mutable_metadata()->set_license(invocation.Get("license"));
   model->mutable_metadata()->set_source_url(invocation.Get("source-url"));
@@ -310,11 +310,11 @@ void RunModelDelete(const Invocation& invocation) {
   SetModelKey(invocation.args[0], &request);
   const v1::DeleteModelResponse deleted = Call(invocation, &Client::DeleteModel, request);
   if (invocation.global.json) {
-    PrintJson(std::cout, json{{"model_id", deleted.model_id()},
-                              {"layers_deleted", deleted.layers_deleted()}});
+    PrintJson(std::cout,
+              json{{"model_id", deleted.model_id()}, {"layers_deleted", deleted.layers_deleted()}});
   } else {
-    std::cout << "deleted model " << deleted.model_id() << " and its "
-              << deleted.layers_deleted() << (deleted.layers_deleted() == 1 ? " layer\n" : " layers\n");
+    std::cout << "deleted model " << deleted.model_id() << " and its " << deleted.layers_deleted()
+              << (deleted.layers_deleted() == 1 ? " layer\n" : " layers\n");
   }
 }
 

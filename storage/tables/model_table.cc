@@ -16,10 +16,10 @@ std::string LayerPrefix(uint64_t model_id) { return Be64Key(model_id); }
 }  // namespace
 
 ModelTable::ModelTable(const Tables& t)
-    : NamedTable<ModelRecord>({t.models, "models", t.model_names, "model_names", t.sequences,
-                               "model_id", "model", "model.model_name"},
-                              {&ModelRecord::model_id, &ModelRecord::set_model_id,
-                               &ModelRecord::model_name}),
+    : NamedTable<ModelRecord>(
+          {t.models, "models", t.model_names, "model_names", t.sequences, "model_id", "model",
+           "model.model_name"},
+          {&ModelRecord::model_id, &ModelRecord::set_model_id, &ModelRecord::model_name}),
       t_(t),
       metadata_(t.model_metadata, "model_metadata") {}
 
@@ -157,8 +157,8 @@ Status ModelTable::ScanModels(
       id = ReadBe64(cursor->value());
     } else {
       if (position.size() != sizeof(uint64_t)) {
-        return Status::DataLoss(std::string(name) + ": a key under '" +
-                                std::string(value) + "' is corrupt");
+        return Status::DataLoss(std::string(name) + ": a key under '" + std::string(value) +
+                                "' is corrupt");
       }
       id = ReadBe64(position);
     }
@@ -230,11 +230,10 @@ Status ModelTable::ScanLayers(Txn& txn, uint64_t model_id, uint64_t first_idx,
       return Status::DataLoss("model_layers: a key of model " + std::to_string(model_id) +
                               " is corrupt");
     }
-    HT_ASSIGN_OR_RETURN(
-        ModelLayerRecord layer,
-        ParseRecord<ModelLayerRecord>(cursor->value(), "model_layers",
-                                      std::to_string(model_id) + "/" +
-                                          std::to_string(ReadBe32(key.substr(8)))));
+    HT_ASSIGN_OR_RETURN(ModelLayerRecord layer,
+                        ParseRecord<ModelLayerRecord>(cursor->value(), "model_layers",
+                                                      std::to_string(model_id) + "/" +
+                                                          std::to_string(ReadBe32(key.substr(8)))));
     if (!visit(std::move(layer))) return Status::Ok();
     HT_ASSIGN_OR_RETURN(valid, cursor->Next());
   }

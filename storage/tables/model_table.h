@@ -79,9 +79,9 @@ class ModelTable : public NamedTable<ModelRecord> {
   // every name); kType and kArchitecture, the exact type or architecture
   // (REQUIRES: not empty); kId, nothing (ignored). `position` is opaque: pass
   // it back as `after` to resume after that model.
-  Status ScanModels(Txn& txn, ModelIndex index, std::string_view value, std::string_view after,
-                    const std::function<bool(std::string_view position, uint64_t model_id)>& visit)
-      const;
+  Status ScanModels(
+      Txn& txn, ModelIndex index, std::string_view value, std::string_view after,
+      const std::function<bool(std::string_view position, uint64_t model_id)>& visit) const;
 
   // --- layers ---
   // Stores a new layer of layer->model_id() (id from the "layer_id"

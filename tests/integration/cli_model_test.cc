@@ -57,15 +57,17 @@ TEST_CASE("cli: model create, list, show and delete", "[cli][models]") {
   const json all = JsonOf(Cli(daemon, {"model", "list", "--json"}));
   REQUIRE(all.size() == 4);
   CHECK(all[0]["model_id"] == id);
-  const json transformers = JsonOf(Cli(daemon, {"model", "list", "--type", "transformer", "--json"}));
+  const json transformers =
+      JsonOf(Cli(daemon, {"model", "list", "--type", "transformer", "--json"}));
   REQUIRE(transformers.size() == 2);
   CHECK(transformers[1]["model_name"] == "bert-base");
   const json llamas = JsonOf(Cli(daemon, {"--json", "model", "list", "--architecture", "llama"}));
   REQUIRE(llamas.size() == 1);
   CHECK(llamas[0]["model_id"] == id);
   CHECK(JsonOf(Cli(daemon, {"--json", "model", "list", "--name", "resnet50"})).size() == 1);
-  CHECK(JsonOf(Cli(daemon, {"--json", "model", "list", "--page-size", "1", "--limit", "3"}))
-            .size() == 3);
+  CHECK(
+      JsonOf(Cli(daemon, {"--json", "model", "list", "--page-size", "1", "--limit", "3"})).size() ==
+      3);
 
   const ProcessResult table = Cli(daemon, {"model", "list", "--type", "transformer"});
   INFO(table.out << table.err);

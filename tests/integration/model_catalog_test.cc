@@ -331,7 +331,8 @@ TEST_CASE("model catalog: bad input is INVALID_ARGUMENT naming the field and the
   Case dup{"duplicate layer_idx", NewModel("m", "", "", 3), {"layers[2].layer_idx", "layers[0]"}};
   dup.request.mutable_layers(2)->set_layer_idx(0);
   cases.push_back(dup);
-  Case count{"parameter_count", NewModel("m", "", "", 2),
+  Case count{"parameter_count",
+             NewModel("m", "", "", 2),
              {"layers[1].parameter_count", "tensor_shape holds 8"}};
   count.request.mutable_layers(1)->set_parameter_count(9);
   cases.push_back(count);
@@ -380,7 +381,8 @@ TEST_CASE("model catalog: bad input is INVALID_ARGUMENT naming the field and the
   CHECK(AllPages(client, v1::ListModelsRequest(), &pages).empty());
 }
 
-TEST_CASE("model catalog: acknowledged models survive kill -9 and restart", "[models][durability]") {
+TEST_CASE("model catalog: acknowledged models survive kill -9 and restart",
+          "[models][durability]") {
   Daemon daemon;
   std::mutex mu;
   std::map<std::string, uint64_t> acked;  // name -> model_id

@@ -60,7 +60,8 @@ TEST_CASE("garbage request bytes get INVALID_ARGUMENT naming the request type, o
   const auto* pool = google::protobuf::DescriptorPool::generated_pool();
   int methods = 0;
   for (const char* name : {"hartonomous.v1.AtomService", "hartonomous.v1.SearchService",
-                           "hartonomous.v1.AdminService", "grpc.health.v1.Health"}) {
+                           "hartonomous.v1.ModelService", "hartonomous.v1.AdminService",
+                           "grpc.health.v1.Health"}) {
     const auto* service = pool->FindServiceByName(name);
     REQUIRE(service != nullptr);
     for (int i = 0; i < service->method_count(); ++i) {

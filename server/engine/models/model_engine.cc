@@ -70,11 +70,10 @@ Status CheckText(std::string_view prefix, const TextRule<Record>& rule, const st
   bool ok = value.size() >= rule.min && value.size() <= rule.max;
   for (char c : value) ok = ok && InAlphabet(c, rule.alphabet);
   if (ok) return Status::Ok();
-  return Status::InvalidArgument(std::string(prefix) + rule.field + ": " +
-                                 (rule.min > 0 ? "required, " : "") + std::to_string(rule.min) +
-                                 "-" + std::to_string(rule.max) + " bytes" +
-                                 AlphabetText(rule.alphabet) + " (got " +
-                                 std::to_string(value.size()) + " bytes)");
+  return Status::InvalidArgument(
+      std::string(prefix) + rule.field + ": " + (rule.min > 0 ? "required, " : "") +
+      std::to_string(rule.min) + "-" + std::to_string(rule.max) + " bytes" +
+      AlphabetText(rule.alphabet) + " (got " + std::to_string(value.size()) + " bytes)");
 }
 
 template <typename Record, size_t N>
@@ -155,8 +154,7 @@ LayerType TypeOfPart(std::string_view p) {
     return LayerType::kEmbedding;
   }
   if (Contains(p, "attn") || Contains(p, "attention") || p == "q_proj" || p == "k_proj" ||
-      p == "v_proj" || p == "o_proj" || p == "qkv" || p == "query" || p == "key" ||
-      p == "value") {
+      p == "v_proj" || p == "o_proj" || p == "qkv" || p == "query" || p == "key" || p == "value") {
     return LayerType::kAttention;
   }
   if (Contains(p, "mlp") || Contains(p, "ffn") || Contains(p, "feed_forward") ||
@@ -172,16 +170,21 @@ LayerType TypeOfPart(std::string_view p) {
 
 using PathSetter = void (*)(const ModelView& from, ModelView* to);
 
-#define HT_MODEL_FIELD(path, field) \
-  {path, [](const ModelView& f, ModelView* t) { t->model.set_##field(f.model.field()); }}
-#define HT_METADATA_FIELD(field)                                                 \
-  {"metadata." #field, [](const ModelView& f, ModelView* t) {                    \
-     *t->metadata.mutable_##field() = f.metadata.field();                        \
-   }}
-#define HT_METADATA_SCALAR(field)                                                          \
-  {"metadata." #field, [](const ModelView& f, ModelView* t) {                              \
-     t->metadata.set_##field(f.metadata.field());                                          \
-   }}
+#define HT_MODEL_FIELD(path, field)                                                       \
+  {                                                                                       \
+    path, [](const ModelView& f, ModelView* t) { t->model.set_##field(f.model.field()); } \
+  }
+#define HT_METADATA_FIELD(field)                               \
+  {                                                            \
+    "metadata." #field, [](const ModelView& f, ModelView* t) { \
+      *t->metadata.mutable_##field() = f.metadata.field();     \
+    }                                                          \
+  }
+#define HT_METADATA_SCALAR(field)                                                             \
+  {                                                                                           \
+    "metadata." #field,                                                                       \
+        [](const ModelView& f, ModelView* t) { t->metadata.set_##field(f.metadata.field()); } \
+  }
 
 const std::vector<std::pair<std::string, PathSetter>>& PathSetters() {
   static const std::vector<std::pair<std::string, PathSetter>> kSetters = {
@@ -274,8 +277,8 @@ Status CheckModel(const ModelView& view) {
     return Status::InvalidArgument(
         "model.model_name: must not be all digits (a number names a model_id)");
   }
-  HT_RETURN_IF_ERROR(ParseJsonObject("model.config_json", m.config_json(), kMaxConfigJsonBytes)
-                         .status());
+  HT_RETURN_IF_ERROR(
+      ParseJsonObject("model.config_json", m.config_json(), kMaxConfigJsonBytes).status());
   const ModelMetadataRecord& md = view.metadata;
   HT_RETURN_IF_ERROR(CheckTexts("model.metadata.", md, kMetadataRules));
   HT_RETURN_IF_ERROR(CheckList("model.metadata.supported_tasks", md.supported_tasks()));
@@ -309,9 +312,9 @@ Status CheckLayer(std::string_view field, ModelLayerRecord* layer) {
     if (layer->parameter_count() == 0) {
       layer->set_parameter_count(product);
     } else if (layer->parameter_count() != product) {
-      return Status::InvalidArgument(prefix + "parameter_count: " +
-                                     std::to_string(layer->parameter_count()) +
-                                     " but tensor_shape holds " + std::to_string(product));
+      return Status::InvalidArgument(
+          prefix + "parameter_count: " + std::to_string(layer->parameter_count()) +
+          " but tensor_shape holds " + std::to_string(product));
     }
   }
   HT_RETURN_IF_ERROR(
@@ -361,13 +364,12 @@ Result<ModelView> ModelEngine::CreateModel(ModelView view, std::vector<ModelLaye
     HT_RETURN_IF_ERROR(CheckLayer(field, &layers[i]));
     auto [it, fresh] = seen.emplace(layers[i].layer_idx(), i);
     if (!fresh) {
-      return Status::InvalidArgument(field + ".layer_idx: " +
-                                     std::to_string(layers[i].layer_idx()) +
-                                     " is also the layer_idx of layers[" +
-                                     std::to_string(it->second) + "]");
+      return Status::InvalidArgument(
+          field + ".layer_idx: " + std::to_string(layers[i].layer_idx()) +
+          " is also the layer_idx of layers[" + std::to_string(it->second) + "]");
     }
-    parameters_overflow |= __builtin_add_overflow(parameters, layers[i].parameter_count(),
-                                                  &parameters);
+    parameters_overflow |=
+        __builtin_add_overflow(parameters, layers[i].parameter_count(), &parameters);
     layers[i].set_layer_id(0);
     layers[i].set_cache_hit_rate(0);
     layers[i].set_avg_compute_time_ms(0);
@@ -405,7 +407,7 @@ Result<ModelView> ModelEngine::CreateModel(ModelView view, std::vector<ModelLaye
         }
         return Status::Ok();
       },
-      bytes, 1));
+      bytes, /*items=*/0));  // items count atoms (ServerStats.items_written)
   return stored;
 }
 
@@ -464,8 +466,8 @@ Result<ModelPage> ModelEngine::ListModels(const ModelFilter& filter, int page_si
   }
   std::string last;  // position of page.models.back()
   Status stopped;
-  HT_RETURN_IF_ERROR(table_.ScanModels(
-      txn, index, value, after, [&](std::string_view position, uint64_t id) {
+  HT_RETURN_IF_ERROR(
+      table_.ScanModels(txn, index, value, after, [&](std::string_view position, uint64_t id) {
         auto record = table_.Find(txn, id);
         if (!record.ok() || !*record) {
           stopped = record.ok() ? Status::DataLoss("models: index entry of model " +
@@ -519,45 +521,48 @@ Result<ModelView> ModelEngine::UpdateModel(const ModelKey& key, const ModelPatch
     const auto& all = PathSetters();
     auto it = std::find_if(all.begin(), all.end(), [&](const auto& p) { return p.first == path; });
     if (it == all.end()) {
-      return Status::InvalidArgument("update_mask: '" + path +
-                                     "' is not an updatable model field");
+      return Status::InvalidArgument("update_mask: '" + path + "' is not an updatable model field");
     }
     setters.push_back(it->second);
   }
   const int64_t now = NowMicros();
   ModelView result;
-  HT_RETURN_IF_ERROR(writer_.Write([&](storage::WriteTxn& txn) -> Status {
-    HT_ASSIGN_OR_RETURN(ModelView old, Resolve(txn, key));
-    ModelView updated = old;
-    for (PathSetter set : setters) set(patch.values, &updated);
-    HT_RETURN_IF_ERROR(CheckModel(updated));
-    updated.model.set_updated_at_us(now);
-    HT_RETURN_IF_ERROR(table_.Update(txn, old.model, updated.model, updated.metadata));
-    result = std::move(updated);
-    return Status::Ok();
-  }));
+  HT_RETURN_IF_ERROR(writer_.Write(
+      [&](storage::WriteTxn& txn) -> Status {
+        HT_ASSIGN_OR_RETURN(ModelView old, Resolve(txn, key));
+        ModelView updated = old;
+        for (PathSetter set : setters) set(patch.values, &updated);
+        HT_RETURN_IF_ERROR(CheckModel(updated));
+        updated.model.set_updated_at_us(now);
+        HT_RETURN_IF_ERROR(table_.Update(txn, old.model, updated.model, updated.metadata));
+        result = std::move(updated);
+        return Status::Ok();
+      },
+      0, /*items=*/0));
   return result;
 }
 
 Result<DeletedModel> ModelEngine::DeleteModel(const ModelKey& key) {
   DeletedModel deleted;
-  HT_RETURN_IF_ERROR(writer_.Write([&](storage::WriteTxn& txn) -> Status {
-    HT_ASSIGN_OR_RETURN(ModelView view, Resolve(txn, key));
-    if (!removers_.empty()) {
-      std::vector<ModelLayerRecord> layers;
-      HT_RETURN_IF_ERROR(table_.ScanLayers(txn, view.model.model_id(), 0,
-                                           [&](ModelLayerRecord&& layer) {
-                                             layers.push_back(std::move(layer));
-                                             return true;
-                                           }));
-      for (const auto& remover : removers_) {
-        HT_RETURN_IF_ERROR(remover(txn, view.model, layers).status());
-      }
-    }
-    deleted.model_id = view.model.model_id();
-    HT_ASSIGN_OR_RETURN(deleted.layers_deleted, table_.Remove(txn, view.model));
-    return Status::Ok();
-  }));
+  HT_RETURN_IF_ERROR(writer_.Write(
+      [&](storage::WriteTxn& txn) -> Status {
+        HT_ASSIGN_OR_RETURN(ModelView view, Resolve(txn, key));
+        if (!removers_.empty()) {
+          std::vector<ModelLayerRecord> layers;
+          HT_RETURN_IF_ERROR(
+              table_.ScanLayers(txn, view.model.model_id(), 0, [&](ModelLayerRecord&& layer) {
+                layers.push_back(std::move(layer));
+                return true;
+              }));
+          for (const auto& remover : removers_) {
+            HT_RETURN_IF_ERROR(remover(txn, view.model, layers).status());
+          }
+        }
+        deleted.model_id = view.model.model_id();
+        HT_ASSIGN_OR_RETURN(deleted.layers_deleted, table_.Remove(txn, view.model));
+        return Status::Ok();
+      },
+      0, /*items=*/0));
   return deleted;
 }
 
@@ -581,8 +586,8 @@ Result<LayerPage> ModelEngine::ListLayers(const ModelKey& key, int page_size,
     }
     if (budget != nullptr && !budget->TryChargeItem(LayerBytes(layer))) {
       if (page.layers.empty()) {
-        stopped = budget->Exceeded("layer " + std::to_string(layer.layer_id()) +
-                                   " alone is larger");
+        stopped =
+            budget->Exceeded("layer " + std::to_string(layer.layer_id()) + " alone is larger");
       } else {
         page.next_page_token = tokens_.Encode(layer.layer_idx(), fingerprint);
       }

@@ -135,9 +135,9 @@ class ModelEngine {
   // A row kept per model or per layer by another domain, removed with the
   // model inside DeleteModel's transaction; returns the rows removed.
   // Receives the model and its layers (before they are deleted).
-  using ModelDependentRemover = std::function<Result<uint64_t>(
-      storage::WriteTxn&, const storage::ModelRecord& model,
-      const std::vector<storage::ModelLayerRecord>& layers)>;
+  using ModelDependentRemover =
+      std::function<Result<uint64_t>(storage::WriteTxn&, const storage::ModelRecord& model,
+                                     const std::vector<storage::ModelLayerRecord>& layers)>;
 
   // REQUIRES: env, tables and writer outlive the engine.
   ModelEngine(storage::Env& env, const storage::Tables& tables, storage::WriteBatcher& writer,

@@ -81,8 +81,8 @@ grpc::Status ModelServiceImpl::ListLayers(grpc::ServerContext*,
 grpc::Status ModelServiceImpl::GetLayer(grpc::ServerContext*, const v1::GetLayerRequest* request,
                                         v1::ModelLayer* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateGetLayer(*request));
-  engine::LayerKey key{request->layer_id(), {request->model_id(), request->model_name()},
-                       request->layer_idx()};
+  engine::LayerKey key{
+      request->layer_id(), {request->model_id(), request->model_name()}, request->layer_idx()};
   return Reply(engine_.GetLayer(key), response, ToProto);
 }
 

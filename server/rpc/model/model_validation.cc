@@ -83,8 +83,8 @@ Status ValidateListModels(const v1::ListModelsRequest& request) {
 
 Status ValidateUpdateModel(const v1::UpdateModelRequest& request) {
   if (!request.has_model()) return Status::InvalidArgument("model: required");
-  HT_RETURN_IF_ERROR(ValidateModelKey(request.model().model_id(), request.model().model_name(),
-                                      true));
+  HT_RETURN_IF_ERROR(
+      ValidateModelKey(request.model().model_id(), request.model().model_name(), true));
   const auto& updatable = engine::UpdatableModelPaths();
   for (const std::string& path : request.update_mask().paths()) {
     if (path == "*") {
@@ -96,17 +96,17 @@ Status ValidateUpdateModel(const v1::UpdateModelRequest& request) {
     if (std::find(updatable.begin(), updatable.end(), path) == updatable.end()) {
       std::string known;
       for (const auto& p : updatable) known += (known.empty() ? "" : ", ") + p;
-      return Status::InvalidArgument("update_mask: '" + path +
-                                     "' is not an updatable model field (updatable: " + known +
-                                     ")");
+      return Status::InvalidArgument(
+          "update_mask: '" + path + "' is not an updatable model field (updatable: " + known + ")");
     }
   }
   return Status::Ok();
 }
 
 Status ValidateListLayers(const v1::ListLayersRequest& request) {
-  HT_RETURN_IF_ERROR(ValidateModelKey(request.model_id(), request.model_name(),
-                                      request.model_case() != v1::ListLayersRequest::MODEL_NOT_SET));
+  HT_RETURN_IF_ERROR(
+      ValidateModelKey(request.model_id(), request.model_name(),
+                       request.model_case() != v1::ListLayersRequest::MODEL_NOT_SET));
   return ValidatePageSize(request.page_size());
 }
 

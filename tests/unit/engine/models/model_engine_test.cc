@@ -186,8 +186,7 @@ TEST_CASE("models: field rules name the field and the rule") {
   CHECK(CreateError(f, Model("has space")).rfind("model.model_name: required", 0) == 0);
   CHECK(CreateError(f, Model("12345")) ==
         "model.model_name: must not be all digits (a number names a model_id)");
-  CHECK(CreateError(f, Model("m", "trans former")).rfind("model.model_type: 0-64 bytes", 0) ==
-        0);
+  CHECK(CreateError(f, Model("m", "trans former")).rfind("model.model_type: 0-64 bytes", 0) == 0);
   CHECK(CreateError(f, Model("m", "", std::string(65, 'x')))
             .rfind("model.architecture: 0-64 bytes", 0) == 0);
 
@@ -201,14 +200,14 @@ TEST_CASE("models: field rules name the field and the rule") {
 
   ModelView metrics = Model("m");
   metrics.metadata.set_performance_metrics("{not json");
-  CHECK(CreateError(f, metrics).rfind("model.metadata.performance_metrics: must be valid JSON", 0) ==
-        0);
+  CHECK(
+      CreateError(f, metrics).rfind("model.metadata.performance_metrics: must be valid JSON", 0) ==
+      0);
   ModelView tasks = Model("m");
   tasks.metadata.add_supported_tasks("");
   CHECK(CreateError(f, tasks).rfind("model.metadata.supported_tasks[0]: 1-64 bytes", 0) == 0);
 
-  CHECK(CreateError(f, Model("m"), {Layer(0, "")}).rfind("layers[0].layer_name: required", 0) ==
-        0);
+  CHECK(CreateError(f, Model("m"), {Layer(0, "")}).rfind("layers[0].layer_name: required", 0) == 0);
   CHECK(CreateError(f, Model("m"), {Layer(0, "a"), Layer(1, "b"), Layer(0, "c")}) ==
         "layers[2].layer_idx: 0 is also the layer_idx of layers[0]");
   ModelLayerRecord mismatch = Layer(0, "w", {2, 3});
@@ -262,7 +261,8 @@ TEST_CASE("models: list filters and pages cover every match exactly once") {
   std::vector<uint64_t> by_name = AllPages(f, ModelFilter{"", "bert-", "", ""}, 2);
   CHECK(by_name.size() == bert_prefixed.size());
   std::vector<std::string> names;
-  for (uint64_t id : by_name) names.push_back(f.models.GetModel(ModelKey{id, ""})->model.model_name());
+  for (uint64_t id : by_name)
+    names.push_back(f.models.GetModel(ModelKey{id, ""})->model.model_name());
   CHECK(std::is_sorted(names.begin(), names.end()));
   CHECK(AllPages(f, ModelFilter{"m-99", "", "", ""}, 5).size() == 1);
   CHECK(AllPages(f, ModelFilter{"m-99", "", "cnn", ""}, 5).empty());
@@ -334,8 +334,7 @@ TEST_CASE("models: update changes only the named paths and keeps the indexes in 
   auto bad = f.models.UpdateModel(ModelKey{id, ""}, patch);
   CHECK(bad.status().message() == "model.config_json: must be a JSON object, got array");
   CHECK(f.models.GetModel(ModelKey{id, ""})->model.config_json() == R"({"b":2})");
-  CHECK(f.models.UpdateModel(ModelKey{77, ""}, patch).status().code() ==
-        Status::Code::kNotFound);
+  CHECK(f.models.UpdateModel(ModelKey{77, ""}, patch).status().code() == Status::Code::kNotFound);
 }
 
 TEST_CASE("models: delete cascades to layers and metadata, all or nothing") {

@@ -253,8 +253,7 @@ TEST_CASE("model_table: corrupt index entries are DataLoss naming the table") {
   Insert(t, Model("a", "transformer", ""));
   {
     WriteTxn txn(t.env(), nullptr);
-    REQUIRE(txn.Put(t.tables().models_by_type, std::string("transformer") + '\0' + "xyz", "")
-                .ok());
+    REQUIRE(txn.Put(t.tables().models_by_type, std::string("transformer") + '\0' + "xyz", "").ok());
     REQUIRE(txn.Put(t.tables().model_layer_ids, Be64Key(99), "short").ok());
     REQUIRE(txn.Put(t.tables().model_layer_ids, Be64Key(98), ModelTable::LayerKey(1, 5)).ok());
     REQUIRE(txn.Commit().ok());
