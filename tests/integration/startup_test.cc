@@ -114,6 +114,12 @@ TEST_CASE("after kill -9 the daemon listens, reports starting, catches up and sn
   refused = daemon.client().IngestAtoms({TextAtom("streamed during start-up")}, &batch_response);
   CHECK(refused.error_code() == grpc::StatusCode::UNAVAILABLE);
   CHECK(refused.error_message() == kHeldReason);
+  v1::CreateModelRequest model;
+  model.mutable_model()->set_model_name("created-during-start-up");
+  v1::Model created;
+  refused = daemon.client().CreateModel(model, &created);
+  CHECK(refused.error_code() == grpc::StatusCode::UNAVAILABLE);
+  CHECK(refused.error_message() == kHeldReason);
 
   std::ofstream(release).put('\n');
   REQUIRE(daemon.client().WaitUntilServing(std::chrono::seconds(60)).ok());
@@ -130,6 +136,10 @@ TEST_CASE("after kill -9 the daemon listens, reports starting, catches up and sn
     return uint64_t{0};
   };
   CHECK(entries(serving, "atoms") == entries(stats_before, "atoms"));
+  v1::GetModelRequest refused_model;
+  refused_model.set_model_name("created-during-start-up");
+  CHECK(daemon.client().GetModel(refused_model, &created).error_code() ==
+        grpc::StatusCode::NOT_FOUND);
   CHECK(ExactSearches(daemon) == before);
 
   // The replay was snapshotted as soon as it finished: a second crash
