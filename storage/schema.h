@@ -139,8 +139,8 @@ struct Tables {
   MDB_dbi policy_names;    // policy name -> be64(policy_id). Unique.
 
   // --- model catalog indexes (storage/tables/model_table.h) ---
-  // Added after version 3 without a version bump: OpenTables creates them in
-  // an older data dir, and no earlier binary ever wrote the model tables
+  // Added at schema version 4 without bumping it: OpenTables creates them in
+  // an existing data dir, and no earlier binary ever wrote the model tables
   // they index, so there is nothing to backfill or to get out of step.
   // "models_by_type": model_type 0x00 be64(model_id) -> "" (models with a
   // non-empty model_type).
