@@ -8,6 +8,7 @@
 
 #include "base/clock.h"
 #include "base/json_limits.h"
+#include "server/engine/models/formats/layer_type.h"
 
 namespace hartonomous::engine {
 
@@ -140,30 +141,20 @@ bool MultiplyChecked(uint64_t a, uint64_t b, uint64_t* out) {
 
 // --- layer type --------------------------------------------------------------
 
-bool Contains(std::string_view s, std::string_view part) {
-  return s.find(part) != std::string_view::npos;
-}
-
-bool StartsWith(std::string_view s, std::string_view part) {
-  return s.substr(0, part.size()) == part;
-}
-
-LayerType TypeOfPart(std::string_view p) {
-  if (Contains(p, "norm") || p == "ln" || StartsWith(p, "ln_")) return LayerType::kNorm;
-  if (Contains(p, "embed") || Contains(p, "embd") || p == "wte" || p == "wpe") {
-    return LayerType::kEmbedding;
+uint32_t LayerTypeValue(models::LayerType type) {
+  switch (type) {
+    case models::LayerType::kEmbedding:
+      return 1;
+    case models::LayerType::kAttention:
+      return 2;
+    case models::LayerType::kFeedforward:
+      return 3;
+    case models::LayerType::kNorm:
+      return 4;
+    case models::LayerType::kOther:
+      return kLayerTypeOther;
   }
-  if (Contains(p, "attn") || Contains(p, "attention") || p == "q_proj" || p == "k_proj" ||
-      p == "v_proj" || p == "o_proj" || p == "qkv" || p == "query" || p == "key" || p == "value") {
-    return LayerType::kAttention;
-  }
-  if (Contains(p, "mlp") || Contains(p, "ffn") || Contains(p, "feed_forward") ||
-      Contains(p, "feedforward") || p == "fc" || p == "fc1" || p == "fc2" || p == "c_fc" ||
-      p == "up_proj" || p == "down_proj" || p == "gate_proj" || p == "dense_h_to_4h" ||
-      p == "dense_4h_to_h") {
-    return LayerType::kFeedforward;
-  }
-  return LayerType::kUnspecified;
+  return kLayerTypeOther;
 }
 
 // --- update paths ------------------------------------------------------------
@@ -242,25 +233,6 @@ size_t LayerBytes(const ModelLayerRecord& layer) { return layer.ByteSizeLong() +
 
 }  // namespace
 
-LayerType GuessLayerType(std::string_view layer_name) {
-  std::string lower(layer_name);
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  std::string_view rest = lower;
-  // The most specific part wins: norms inside attention blocks
-  // ("post_attention_layernorm") are norms, so each part is classified on
-  // its own and the first norm, else the first other match, is taken.
-  LayerType found = LayerType::kUnspecified;
-  while (true) {
-    const size_t end = rest.find_first_of("./");
-    const LayerType type = TypeOfPart(rest.substr(0, end));
-    if (type == LayerType::kNorm) return type;
-    if (found == LayerType::kUnspecified) found = type;
-    if (end == std::string_view::npos) break;
-    rest = rest.substr(end + 1);
-  }
-  return found == LayerType::kUnspecified ? LayerType::kOther : found;
-}
-
 const std::vector<std::string>& UpdatableModelPaths() {
   static const std::vector<std::string> kPaths = [] {
     std::vector<std::string> paths;
@@ -291,7 +263,7 @@ Status CheckModel(const ModelView& view) {
 Status CheckLayer(std::string_view field, ModelLayerRecord* layer) {
   const std::string prefix = std::string(field) + ".";
   HT_RETURN_IF_ERROR(CheckTexts(prefix, *layer, kLayerRules));
-  if (layer->layer_type() > static_cast<uint32_t>(LayerType::kOther)) {
+  if (layer->layer_type() > kLayerTypeOther) {
     return Status::InvalidArgument(prefix + "layer_type: unknown value " +
                                    std::to_string(layer->layer_type()));
   }
@@ -324,8 +296,8 @@ Status CheckLayer(std::string_view field, ModelLayerRecord* layer) {
                                  layer->quantization_scale()));
   HT_RETURN_IF_ERROR(
       CheckFinite(prefix + "importance", layer->has_importance(), layer->importance()));
-  if (layer->layer_type() == static_cast<uint32_t>(LayerType::kUnspecified)) {
-    layer->set_layer_type(static_cast<uint32_t>(GuessLayerType(layer->layer_name())));
+  if (layer->layer_type() == kLayerTypeUnspecified) {
+    layer->set_layer_type(LayerTypeValue(models::GuessLayerType(layer->layer_name())));
   }
   return Status::Ok();
 }

@@ -42,20 +42,12 @@
 
 namespace hartonomous::engine {
 
-// The values of ModelLayerRecord.layer_type (= hartonomous.v1.LayerType).
-enum class LayerType : uint32_t {
-  kUnspecified = 0,
-  kEmbedding = 1,
-  kAttention = 2,
-  kFeedforward = 3,
-  kNorm = 4,
-  kOther = 5,
-};
-
-// The layer type a tensor name suggests ("model.layers.0.self_attn.q_proj.weight"
-// -> kAttention, "blk.0.ffn_up.weight" -> kFeedforward, "output_norm.weight"
-// -> kNorm, "token_embd.weight" -> kEmbedding); kOther when none does.
-LayerType GuessLayerType(std::string_view layer_name);
+// The values of ModelLayerRecord.layer_type (= hartonomous.v1.LayerType):
+// 0 unspecified (never stored: CheckLayer guesses the type from the layer
+// name with models::GuessLayerType, server/engine/models/formats/layer_type.h),
+// 1 embedding, 2 attention, 3 feedforward, 4 norm, 5 other.
+inline constexpr uint32_t kLayerTypeUnspecified = 0;
+inline constexpr uint32_t kLayerTypeOther = 5;
 
 // A model and its metadata row, as stored.
 struct ModelView {
@@ -126,8 +118,8 @@ inline constexpr size_t kMaxLayersPerCreate = 100000;
 // The field rules of a model and its metadata (field names under "model.").
 Status CheckModel(const ModelView& view);
 // The field rules of one layer; field: e.g. "layers[3]". Fills in what the
-// layer leaves to the server (parameter_count from tensor_shape, layer_type
-// from layer_name).
+// layer leaves to the server (parameter_count from tensor_shape, an
+// unspecified layer_type from layer_name).
 Status CheckLayer(std::string_view field, storage::ModelLayerRecord* layer);
 
 class ModelEngine {
