@@ -64,7 +64,6 @@ std::vector<EncodedPayload> PackPayloads(const std::vector<std::string_view>& co
       block->codec = whole.codec;
       block->raw_size = static_cast<uint32_t>(raw.size());
       block->stored = whole.codec == PayloadCodec::kRaw ? std::move(raw) : std::move(whole.frame);
-      block->members = static_cast<uint32_t>(members.size());
       uint32_t offset = 0;
       for (size_t i : members) {
         out[i].codec = PayloadCodec::kBlock;

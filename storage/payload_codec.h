@@ -57,7 +57,6 @@ struct PayloadBlock {
   PayloadCodec codec = PayloadCodec::kRaw;  // kRaw or kZstd
   uint32_t raw_size = 0;
   std::string stored;  // the frame, or the raw bytes
-  uint32_t members = 0;
 };
 
 struct EncodedPayload {
