@@ -613,4 +613,101 @@ grpc::Status Client::GetLayer(const v1::GetLayerRequest& request, v1::ModelLayer
   return models_->GetLayer(&context, request, layer);
 }
 
+namespace {
+
+// Writes the import stream: start with the first piece, then the rest.
+// next(buffer) fills the next piece and returns false at the end.
+grpc::Status WriteImport(grpc::ClientWriter<v1::ImportModelRequest>* writer,
+                         const v1::ImportModelStart& start,
+                         const std::function<bool(std::string* piece)>& next,
+                         const std::function<void(uint64_t)>& progress) {
+  v1::ImportModelRequest message;
+  *message.mutable_start() = start;
+  uint64_t sent = 0;
+  bool more = next(message.mutable_data());
+  while (true) {
+    const size_t n = message.data().size();
+    if (!writer->Write(message)) break;  // the server failed the call; Finish says why
+    sent += n;
+    if (progress) progress(sent);
+    if (!more) break;
+    message.Clear();
+    more = next(message.mutable_data());
+    if (!more && message.data().empty()) break;
+  }
+  writer->WritesDone();
+  return writer->Finish();
+}
+
+}  // namespace
+
+grpc::Status Client::ImportModel(const v1::ImportModelStart& start, std::istream& file,
+                                 v1::ImportModelResponse* response,
+                                 const std::function<void(uint64_t)>& progress,
+                                 size_t message_bytes) {
+  if (message_bytes == 0) message_bytes = kDefaultMessageBytes;
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  v1::ImportModelResponse ignored;
+  auto writer = models_->ImportModel(&context, response != nullptr ? response : &ignored);
+  bool failed = false;
+  grpc::Status status = WriteImport(
+      writer.get(), start,
+      [&](std::string* piece) {
+        piece->resize(message_bytes);
+        file.read(piece->data(), static_cast<std::streamsize>(message_bytes));
+        const auto n = static_cast<size_t>(file.gcount());
+        piece->resize(n);
+        if (file.bad()) {
+          failed = true;
+          context.TryCancel();
+          return false;
+        }
+        return n == message_bytes;
+      },
+      progress);
+  if (failed) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "file: reading the input failed");
+  }
+  return status;
+}
+
+grpc::Status Client::ImportModel(grpc::ClientContext* context, const v1::ImportModelStart& start,
+                                 std::string_view file, v1::ImportModelResponse* response,
+                                 const std::function<void(uint64_t)>& progress,
+                                 size_t message_bytes) {
+  if (message_bytes == 0) message_bytes = kDefaultMessageBytes;
+  SetDeadline(context);
+  v1::ImportModelResponse ignored;
+  auto writer = models_->ImportModel(context, response != nullptr ? response : &ignored);
+  size_t at = 0;
+  return WriteImport(
+      writer.get(), start,
+      [&](std::string* piece) {
+        const std::string_view next = file.substr(at, message_bytes);
+        piece->assign(next.data(), next.size());
+        at += next.size();
+        return at < file.size();
+      },
+      progress);
+}
+
+grpc::Status Client::ExportModel(const v1::ExportModelRequest& request,
+                                 v1::ExportModelHeader* header,
+                                 const std::function<bool(std::string_view)>& sink) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  auto reader = models_->ExportModel(&context, request);
+  v1::ExportModelResponse message;
+  while (reader->Read(&message)) {
+    if (message.has_header() && header != nullptr) header->Swap(message.mutable_header());
+    if (!message.data().empty() && !sink(message.data())) {
+      context.TryCancel();
+      reader->Finish();
+      return grpc::Status(grpc::StatusCode::CANCELLED, "ExportModel: stopped by the caller");
+    }
+  }
+  return reader->Finish();
+}
+
 }  // namespace hartonomous

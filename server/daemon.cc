@@ -30,6 +30,7 @@
 #include "server/engine/documents/document_sources.h"
 #include "server/engine/graph/graph_engine.h"
 #include "server/engine/models/model_engine.h"
+#include "server/engine/models/model_import.h"
 #include "server/engine/vectors/embedding_engine.h"
 #include "server/rpc/admin/admin_service.h"
 #include "server/rpc/admin/health_service.h"
@@ -242,10 +243,8 @@ void Daemon::Wire() {
   // Deleting a model removes its layers, its metadata and its index entries
   // (ModelEngine itself); what other domains keep per model or per layer is
   // removed through ModelEngine::AddModelDependentRemover hooks registered
-  // here, in the same transaction. None is registered yet: the release of a
-  // model's tensor atoms (model import) and the removal of its layers'
-  // cached activations (inference) register here when those domains store
-  // rows. Inference logs of a deleted model are kept.
+  // here, in the same transaction. (ModelEngine releases its own tensor
+  // atoms.) Inference logs of a deleted model are kept.
   // Ingest with a policy (or an embedding) matches through the dedup matcher.
   atoms_->SetDedupMatcher(matcher_.get());
 }
@@ -265,6 +264,10 @@ Status Daemon::BuildServices() {
       std::make_unique<rpc::SearchServiceImpl>(*embeddings_, *atom_points_, search_limits);
   rpc::ModelLimits model_limits;
   model_limits.max_response_bytes = config_.max_response_bytes;
+  model_limits.max_model_bytes = config_.max_model_bytes;
+  engine::ImportLimits import_limits;
+  import_limits.max_onnx_bytes = config_.max_onnx_bytes;
+  models_->SetImportLimits(import_limits);
   model_service_ = std::make_unique<rpc::ModelServiceImpl>(*models_, model_limits);
   admin_service_ = std::make_unique<rpc::AdminServiceImpl>(
       *env_, *tables_, *writer_, *in_flight_, NowMicros(), startup_.get(), compactor_.get());
@@ -343,6 +346,17 @@ bool Daemon::CatchUp() {
       std::cerr << "hartonomousd: " << loaded.message() << std::endl;
     }
     return false;
+  }
+  // Model imports a crash cut short hold staged atoms: release them.
+  startup_->SetReason("starting: releasing interrupted model imports");
+  auto abandoned = models_->AbandonInterruptedImports();
+  if (!abandoned.ok()) {
+    spdlog::error("start-up failed: {}", abandoned.status().ToString());
+    std::cerr << "hartonomousd: " << abandoned.status().message() << std::endl;
+    return false;
+  }
+  if (*abandoned > 0) {
+    spdlog::info("released the staged atoms of {} interrupted model imports", *abandoned);
   }
   const engine::LoadTotals totals = embeddings_->load_totals();
   startup_->Open(totals.replayed, totals.removed);

@@ -80,6 +80,9 @@ Serves the Hartonomous gRPC API (hartonomous.v1) over an LMDB data directory.
   --max-content-bytes N     largest atom content (default 64M; K/M/G suffixes)
   --max-batch-bytes N       largest client stream (IngestAtoms, IngestDocument,
                             AddEmbeddings), all its message bytes (default 256M)
+  --max-model-bytes N       largest model file ImportModel accepts (default 256G)
+  --max-onnx-bytes N        largest ONNX model file; ONNX is parsed in memory
+                            (default 1G)
   --max-response-bytes N    largest response of a read RPC (default 256M); at
                             least --max-content-bytes + 4M, below 2G; listings
                             end their page early, result sets fail with
@@ -152,6 +155,8 @@ Result<DaemonConfig> ParseDaemonFlags(const std::vector<std::string>& args) {
        }},
       SizeFlag("--max-content-bytes", &config.max_content_bytes),
       SizeFlag("--max-batch-bytes", &config.max_batch_bytes),
+      SizeFlag("--max-model-bytes", &config.max_model_bytes),
+      SizeFlag("--max-onnx-bytes", &config.max_onnx_bytes),
       SizeFlag("--max-response-bytes", &config.max_response_bytes),
       SizeFlag("--initial-map-bytes", &config.initial_map_bytes),
       {"--max-search-k",

@@ -25,6 +25,10 @@ struct DaemonConfig {
   size_t max_content_bytes = size_t{64} << 20;
   // Default: 256 MiB.
   size_t max_batch_bytes = size_t{256} << 20;
+  // Largest model file ImportModel accepts. Default: 256 GiB.
+  size_t max_model_bytes = size_t{256} << 30;
+  // Largest ONNX model file (parsed in memory). Default: 1 GiB.
+  size_t max_onnx_bytes = size_t{1} << 30;
   // Largest response of a read RPC. REQUIRES (checked by parsing):
   // >= max_content_bytes + kResponseOverheadBytes, so that one maximal atom
   // always fits, and <= kMaxResponseBytes. Default: 256 MiB.

@@ -49,6 +49,8 @@ const std::vector<TableInfo>& AllTables() {
       {"models_by_type", &Tables::models_by_type},
       {"models_by_architecture", &Tables::models_by_architecture},
       {"model_layer_ids", &Tables::model_layer_ids},
+      {"model_files", &Tables::model_files},
+      {"model_import_staging", &Tables::model_import_staging},
   };
   return kTables;
 }

@@ -117,7 +117,9 @@ struct Tables {
   MDB_dbi model_names;               // model_name -> be64(model_id). Unique.
   MDB_dbi model_layers;              // be64(model_id) be32(layer_idx) -> ModelLayerRecord
   MDB_dbi model_metadata;            // be64(model_id) -> ModelMetadataRecord
-  MDB_dbi tensor_atoms;              // be64(tensor_atom_id) -> TensorAtom
+  // "tensor_atoms": be64(model_id) be32(layer_idx) u8(kind) be32(chunk) ->
+  // TensorAtomRecord (storage/tables/tensor_atom_table.h).
+  MDB_dbi tensor_atoms;
   MDB_dbi tensor_atom_coefficients;  // be64(tensor_atom_id) be32(i) -> coefficient
 
   // --- inference ---
@@ -152,6 +154,14 @@ struct Tables {
   // key of the layer's "model_layers" row. Layer ids come from the
   // "layer_id" sequence.
   MDB_dbi model_layer_ids;
+
+  // --- imported model files (storage/tables/tensor_atom_table.h) ---
+  // Added at schema version 4 without bumping it, like the indexes above.
+  // "model_files": be64(model_id) -> ModelFileRecord (the file's pieces).
+  MDB_dbi model_files;
+  // "model_import_staging": be64(import_id) be32(batch) ->
+  // ImportStagingRecord (references held by imports in progress).
+  MDB_dbi model_import_staging;
 
   // Tables whose keys start with be64(atom_id) of the atom that owns them:
   // PurgeInactive deletes those prefixes with the atom. (Relations are first

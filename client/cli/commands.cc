@@ -289,6 +289,17 @@ constexpr std::string_view kModelDeleteDetails =
     "MODEL is a model id when it is all digits, else a model name. Deletes the\n"
     "model with its metadata and all its layers, in one transaction.";
 
+constexpr std::string_view kModelImportDetails =
+    "Streams each FILE (safetensors, GGUF or ONNX) to the server, which stores\n"
+    "the model with one layer per tensor and its bytes as deduplicated atoms:\n"
+    "tensors another model stored already cost nothing. Prints, per file, the\n"
+    "new bytes stored and how many layers were shared. Each file is stored\n"
+    "whole or not at all; the first failing file stops the command.";
+
+constexpr std::string_view kModelExportDetails =
+    "Writes the file MODEL was imported from, byte for byte (the server checks\n"
+    "its SHA-256). MODEL is a model id when it is all digits, else a name.";
+
 constexpr std::string_view kSpatialDetails =
     "Prints 'ATOM_ID  (X, Y, Z)  DISTANCE' per point, nearest to the centre first\n"
     "(the box's centre for --box). Boundaries are inside.";
@@ -456,6 +467,21 @@ const std::vector<CommandSpec>& Commands() {
        .min_args = 1,
        .max_args = 1,
        .run = &RunModelDelete},
+      {.name = "model import",
+       .args_usage = "FILE...",
+       .summary = "import model files (safetensors, GGUF, ONNX) as deduplicated tensor atoms",
+       .details = kModelImportDetails,
+       .options = ModelImportOptions(),
+       .min_args = 1,
+       .run = &RunModelImport},
+      {.name = "model export",
+       .args_usage = "MODEL",
+       .summary = "write an imported model's file, byte for byte",
+       .details = kModelExportDetails,
+       .options = {{"output", 'o', "FILE", "write the file to FILE ('-' = stdout); required"}},
+       .min_args = 1,
+       .max_args = 1,
+       .run = &RunModelExport},
       {.name = "server-stats",
        .summary = "server, storage and group-commit counters",
        .max_args = 0,

@@ -3,12 +3,18 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 
+#include <unistd.h>
+
+#include <filesystem>
+
 #include "cli_errors.h"
 #include "commands.h"
+#include "progress.h"
 #include "format.h"
 #include "json_output.h"
 #include "table.h"
@@ -315,6 +321,178 @@ void RunModelDelete(const Invocation& invocation) {
   } else {
     std::cout << "deleted model " << deleted.model_id() << " and its " << deleted.layers_deleted()
               << (deleted.layers_deleted() == 1 ? " layer\n" : " layers\n");
+  }
+}
+
+std::vector<OptionSpec> ModelImportOptions() {
+  return {{"name", 0, "NAME",
+           "the model's unique name (one FILE only; default: the file name without its "
+           "extension)"},
+          {"format", 0, "F", "safetensors, gguf or onnx (default: detected)"},
+          {"chunk-bytes", 0, "N", "size of the chunks tensors are cut into (default 262144)"},
+          {"type", 0, "T", "model type, e.g. transformer"},
+          {"architecture", 0, "A", "architecture, e.g. llama"},
+          {"license", 0, "L", "metadata: license, e.g. apache-2.0"},
+          {"source-url", 0, "URL", "metadata: where the model comes from"}};
+}
+
+namespace {
+
+// A model name from a file name: its stem, with characters outside the
+// name alphabet replaced by '-'.
+std::string NameFromFile(const std::string& path) {
+  std::string name = std::filesystem::path(path).stem().string();
+  for (char& c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '.' || c == ':' || c == '/' || c == '+' || c == '-';
+    if (!ok) c = '-';
+  }
+  if (name.size() > 128) name.resize(128);
+  if (AllDigits(name)) name = "model-" + name;
+  return name;
+}
+
+const char* SharingName(v1::LayerSharing sharing) {
+  switch (sharing) {
+    case v1::LAYER_SHARING_EMPTY:
+      return "empty";
+    case v1::LAYER_SHARING_NEW:
+      return "new";
+    case v1::LAYER_SHARING_PARTLY_SHARED:
+      return "partly shared";
+    case v1::LAYER_SHARING_SHARED:
+      return "shared";
+    default:
+      return "?";
+  }
+}
+
+json ImportToJson(const std::string& file, const v1::ImportModelResponse& r) {
+  json layers = json::array();
+  for (const auto& l : r.layers()) {
+    layers.push_back({{"layer_idx", l.layer_idx()},
+                      {"layer_name", l.layer_name()},
+                      {"bytes", l.bytes()},
+                      {"chunks", l.chunks()},
+                      {"new_chunks", l.new_chunks()},
+                      {"new_bytes", l.new_bytes()},
+                      {"sharing", SharingName(l.sharing())}});
+  }
+  return {{"file", file},
+          {"model", ModelToJson(r.model())},
+          {"format", r.format()},
+          {"bytes_received", r.bytes_received()},
+          {"new_bytes_stored", r.new_bytes_stored()},
+          {"atoms", r.atoms()},
+          {"new_atoms", r.new_atoms()},
+          {"chunk_bytes", r.chunk_bytes()},
+          {"file_sha256", r.file_sha256()},
+          {"layers", layers}};
+}
+
+}  // namespace
+
+void RunModelImport(const Invocation& invocation) {
+  if (invocation.Has("name") && invocation.args.size() != 1) {
+    throw UsageError("--name names one model: give one FILE with it");
+  }
+  std::vector<uint64_t> sizes;
+  uint64_t total = 0;
+  for (const std::string& path : invocation.args) {
+    std::error_code error;
+    const uint64_t size = std::filesystem::file_size(path, error);
+    if (error) throw Failure("cannot read '" + path + "': " + error.message());
+    sizes.push_back(size);
+    total += size;
+  }
+  Client client(MakeClientOptions(invocation.global));
+  ProgressBar progress(STDERR_FILENO, invocation.args.size(), total);
+  json results = json::array();
+  uint64_t done_bytes = 0;
+  for (size_t i = 0; i < invocation.args.size(); ++i) {
+    const std::string& path = invocation.args[i];
+    std::ifstream file(path, std::ios::binary);
+    if (!file) throw Failure("cannot read '" + path + "'");
+    v1::ImportModelStart start;
+    v1::Model* model = start.mutable_model();
+    model->set_model_name(invocation.Has("name") ? invocation.Get("name") : NameFromFile(path));
+    model->set_model_type(invocation.Get("type"));
+    model->set_architecture(invocation.Get("architecture"));
+    model->mutable_metadata()->set_license(invocation.Get("license"));
+    model->mutable_metadata()->set_source_url(invocation.Get("source-url"));
+    start.set_format(invocation.Get("format"));
+    start.set_file_name(std::filesystem::path(path).filename().string());
+    start.set_file_size(sizes[i]);
+    start.set_chunk_bytes(static_cast<uint32_t>(invocation.GetUint("chunk-bytes", 0)));
+    v1::ImportModelResponse response;
+    const grpc::Status status = client.ImportModel(
+        start, file, &response, [&](uint64_t sent) { progress.Update(i, done_bytes + sent); });
+    progress.Clear();
+    if (!status.ok()) {
+      const Failure failure = RpcFailure(status);
+      throw Failure(path + ": " + failure.what());
+    }
+    done_bytes += sizes[i];
+    progress.Update(i + 1, done_bytes);
+    if (invocation.global.json) {
+      results.push_back(ImportToJson(path, response));
+      continue;
+    }
+    uint64_t shared = 0, partly = 0;
+    for (const auto& l : response.layers()) {
+      shared += l.sharing() == v1::LAYER_SHARING_SHARED;
+      partly += l.sharing() == v1::LAYER_SHARING_PARTLY_SHARED;
+    }
+    std::cout << "imported " << path << " as model " << response.model().model_id() << " '"
+              << response.model().model_name() << "' (" << response.format() << ", "
+              << response.layers_size() << " layers, " << FormatBytes(response.bytes_received())
+              << "): " << FormatBytes(response.new_bytes_stored()) << " new, " << shared
+              << " layers shared, " << partly << " partly shared\n";
+  }
+  progress.Clear();
+  if (invocation.global.json) PrintJson(std::cout, invocation.args.size() == 1 ? results[0] : results);
+}
+
+void RunModelExport(const Invocation& invocation) {
+  const std::string output = invocation.Get("output");
+  if (output.empty()) throw UsageError("-o FILE is required ('-' = standard output)");
+  v1::ExportModelRequest request;
+  SetModelKey(invocation.args[0], &request);
+  Client client(MakeClientOptions(invocation.global));
+  std::ofstream file;
+  std::ostream* out = &std::cout;
+  if (output != "-") {
+    file.open(output, std::ios::binary | std::ios::trunc);
+    if (!file) throw Failure("cannot write '" + output + "'");
+    out = &file;
+  }
+  v1::ExportModelHeader header;
+  uint64_t written = 0;
+  std::optional<ProgressBar> progress;
+  Check(client.ExportModel(request, &header, [&](std::string_view bytes) {
+    if (!progress) progress.emplace(STDERR_FILENO, 1, header.file_size());
+    out->write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    written += bytes.size();
+    progress->Update(0, written);
+    return static_cast<bool>(*out);
+  }));
+  if (progress) progress->Clear();
+  if (written != header.file_size()) {
+    throw Failure("received " + std::to_string(written) + " bytes but the file has " +
+                  std::to_string(header.file_size()));
+  }
+  if (output == "-") return;
+  file.close();
+  if (!file) throw Failure("cannot write '" + output + "'");
+  if (invocation.global.json) {
+    PrintJson(std::cout, {{"format", header.format()},
+                          {"file_name", header.file_name()},
+                          {"bytes", written},
+                          {"file_sha256", header.file_sha256()},
+                          {"output", output}});
+  } else {
+    std::cout << "wrote " << written << " bytes (" << header.format() << ", sha256 "
+              << header.file_sha256() << ") to " << output << "\n";
   }
 }
 

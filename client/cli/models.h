@@ -3,6 +3,9 @@
 //   model show     one model (by name or id) with its metadata and layers
 //   model create   a catalog entry: name, type, architecture, config JSON
 //   model delete   a model with its layers and metadata
+//   model import   model files (safetensors, GGUF, ONNX) as models whose
+//                  weights are deduplicated tensor atoms
+//   model export   an imported model's file, byte for byte
 //
 // A model argument is a model_id when it is all digits, else a model name
 // (the server refuses all-digit names).
@@ -22,5 +25,8 @@ void RunModelList(const Invocation& invocation);
 void RunModelShow(const Invocation& invocation);
 void RunModelCreate(const Invocation& invocation);
 void RunModelDelete(const Invocation& invocation);
+std::vector<OptionSpec> ModelImportOptions();
+void RunModelImport(const Invocation& invocation);
+void RunModelExport(const Invocation& invocation);
 
 }  // namespace hartonomous::cli

@@ -211,6 +211,25 @@ class Client {
   grpc::Status ListLayers(v1::ListLayersRequest request,
                           const std::function<bool(const v1::ModelLayer&)>& visit);
   grpc::Status GetLayer(const v1::GetLayerRequest& request, v1::ModelLayer* layer);
+  // Imports a model file: start in the first message, then the file's bytes
+  // in messages of at most message_bytes. progress (optional) is called
+  // with the bytes sent so far. The server stores the whole model or
+  // nothing.
+  grpc::Status ImportModel(const v1::ImportModelStart& start, std::istream& file,
+                           v1::ImportModelResponse* response,
+                           const std::function<void(uint64_t sent)>& progress = {},
+                           size_t message_bytes = kDefaultMessageBytes);
+  // The same from memory, on a context the caller owns (another thread may
+  // context->TryCancel(): the server then stores nothing of it). The
+  // deadline is set here. REQUIRES: context is fresh.
+  grpc::Status ImportModel(grpc::ClientContext* context, const v1::ImportModelStart& start,
+                           std::string_view file, v1::ImportModelResponse* response,
+                           const std::function<void(uint64_t sent)>& progress = {},
+                           size_t message_bytes = kDefaultMessageBytes);
+  // An imported model's file: header (optional) once, then sink(bytes) for
+  // each piece in order (sink returns false to cancel).
+  grpc::Status ExportModel(const v1::ExportModelRequest& request, v1::ExportModelHeader* header,
+                           const std::function<bool(std::string_view bytes)>& sink);
 
   // The underlying channel and stub, for calls this class does not wrap.
   const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }

@@ -9,6 +9,8 @@
 #include "base/clock.h"
 #include "base/json_limits.h"
 #include "server/engine/models/formats/layer_type.h"
+#include "server/engine/models/model_import.h"
+#include "storage/tables/tensor_atom_table.h"
 
 namespace hartonomous::engine {
 
@@ -304,7 +306,47 @@ Status CheckLayer(std::string_view field, ModelLayerRecord* layer) {
 
 ModelEngine::ModelEngine(storage::Env& env, const storage::Tables& tables,
                          storage::WriteBatcher& writer, std::string page_token_key)
-    : env_(env), writer_(writer), table_(tables), tokens_(std::move(page_token_key)) {}
+    : env_(env),
+      tables_(tables),
+      writer_(writer),
+      table_(tables),
+      store_(env, tables, writer),
+      import_limits_(std::make_unique<ImportLimits>()),
+      tokens_(std::move(page_token_key)) {}
+
+ModelEngine::~ModelEngine() = default;
+
+std::unique_ptr<ModelImport> ModelEngine::StartImport(ImportOptions options) {
+  return std::make_unique<ModelImport>(env_, tables_, writer_, store_, std::move(options),
+                                       *import_limits_);
+}
+
+void ModelEngine::SetImportLimits(const ImportLimits& limits) { *import_limits_ = limits; }
+
+Result<uint64_t> ModelEngine::ReleaseModelAtoms(storage::WriteTxn& txn, uint64_t model_id) {
+  const int64_t now = NowMicros();
+  storage::AtomTable atoms(tables_);
+  const storage::TensorAtomTable tensors(tables_);
+  std::vector<uint64_t> held;
+  HT_RETURN_IF_ERROR(tensors.ScanModel(
+      txn, model_id, [&](const storage::TensorChunkKey&, storage::TensorAtomRecord&& row) {
+        held.push_back(row.atom_id());
+        return true;
+      }));
+  HT_ASSIGN_OR_RETURN(auto file, tensors.files().Find(txn, model_id));
+  if (file) {
+    for (const auto& piece : file->pieces()) {
+      if (piece.kind() != static_cast<uint32_t>(models::SegmentKind::kTensor)) {
+        held.push_back(piece.atom_id());
+      }
+    }
+    HT_RETURN_IF_ERROR(tensors.files().Remove(txn, model_id).status());
+  }
+  for (uint64_t id : held) HT_RETURN_IF_ERROR(TensorStore::ReleaseOne(txn, tables_, atoms, id, now));
+  HT_ASSIGN_OR_RETURN(uint64_t rows, tensors.RemoveModel(txn, model_id));
+  HT_RETURN_IF_ERROR(atoms.FlushCounters(txn));
+  return rows + (file ? 1 : 0);
+}
 
 Result<ModelView> ModelEngine::Resolve(storage::Txn& txn, const ModelKey& key) const {
   std::optional<ModelRecord> record;
@@ -320,36 +362,36 @@ Result<ModelView> ModelEngine::Resolve(storage::Txn& txn, const ModelKey& key) c
   return view;
 }
 
-Result<ModelView> ModelEngine::CreateModel(ModelView view, std::vector<ModelLayerRecord> layers) {
-  HT_RETURN_IF_ERROR(CheckModel(view));
-  if (layers.size() > kMaxLayersPerCreate) {
+Result<size_t> PrepareNewModel(ModelView* view, std::vector<ModelLayerRecord>* layers,
+                               int64_t now_us) {
+  HT_RETURN_IF_ERROR(CheckModel(*view));
+  if (layers->size() > kMaxLayersPerCreate) {
     return Status::InvalidArgument("layers: at most " + std::to_string(kMaxLayersPerCreate) +
-                                   ", got " + std::to_string(layers.size()));
+                                   ", got " + std::to_string(layers->size()));
   }
   std::map<uint32_t, size_t> seen;  // layer_idx -> index in layers
   uint64_t parameters = 0;
   bool parameters_overflow = false;
-  size_t bytes = view.model.ByteSizeLong() + view.metadata.ByteSizeLong();
-  const int64_t now = NowMicros();
-  for (size_t i = 0; i < layers.size(); ++i) {
+  size_t bytes = view->model.ByteSizeLong() + view->metadata.ByteSizeLong();
+  for (size_t i = 0; i < layers->size(); ++i) {
+    ModelLayerRecord& layer = (*layers)[i];
     const std::string field = "layers[" + std::to_string(i) + "]";
-    HT_RETURN_IF_ERROR(CheckLayer(field, &layers[i]));
-    auto [it, fresh] = seen.emplace(layers[i].layer_idx(), i);
+    HT_RETURN_IF_ERROR(CheckLayer(field, &layer));
+    auto [it, fresh] = seen.emplace(layer.layer_idx(), i);
     if (!fresh) {
       return Status::InvalidArgument(
-          field + ".layer_idx: " + std::to_string(layers[i].layer_idx()) +
+          field + ".layer_idx: " + std::to_string(layer.layer_idx()) +
           " is also the layer_idx of layers[" + std::to_string(it->second) + "]");
     }
-    parameters_overflow |=
-        __builtin_add_overflow(parameters, layers[i].parameter_count(), &parameters);
-    layers[i].set_layer_id(0);
-    layers[i].set_cache_hit_rate(0);
-    layers[i].set_avg_compute_time_ms(0);
-    layers[i].set_created_at_us(now);
-    bytes += layers[i].ByteSizeLong() + 32;
+    parameters_overflow |= __builtin_add_overflow(parameters, layer.parameter_count(), &parameters);
+    layer.set_layer_id(0);
+    layer.set_cache_hit_rate(0);
+    layer.set_avg_compute_time_ms(0);
+    layer.set_created_at_us(now_us);
+    bytes += layer.ByteSizeLong() + 32;
   }
-  ModelRecord& m = view.model;
-  if (m.parameter_count() == 0 && !layers.empty()) {
+  ModelRecord& m = view->model;
+  if (m.parameter_count() == 0 && !layers->empty()) {
     if (parameters_overflow) {
       return Status::InvalidArgument(
           "model.parameter_count: the sum of the layers' parameter counts overflows 64 bits");
@@ -357,27 +399,35 @@ Result<ModelView> ModelEngine::CreateModel(ModelView view, std::vector<ModelLaye
     m.set_parameter_count(parameters);
   }
   m.set_model_id(0);
-  m.set_ingestion_date_us(now);
-  m.set_updated_at_us(now);
+  m.set_ingestion_date_us(now_us);
+  m.set_updated_at_us(now_us);
   m.set_last_used_us(0);
   m.set_usage_count(0);
   m.set_average_inference_ms(0);
-  m.set_layer_count(static_cast<uint32_t>(layers.size()));
+  m.set_layer_count(static_cast<uint32_t>(layers->size()));
+  return bytes;
+}
 
+Status InsertNewModel(storage::WriteTxn& txn, const storage::ModelTable& table, ModelView* view,
+                      std::vector<ModelLayerRecord>* layers) {
+  HT_RETURN_IF_ERROR(table.Insert(txn, &view->model, view->metadata).status());
+  view->metadata.set_model_id(view->model.model_id());
+  for (ModelLayerRecord& layer : *layers) {
+    layer.set_model_id(view->model.model_id());
+    HT_RETURN_IF_ERROR(table.InsertLayer(txn, &layer).status());
+  }
+  return Status::Ok();
+}
+
+Result<ModelView> ModelEngine::CreateModel(ModelView view, std::vector<ModelLayerRecord> layers) {
+  HT_ASSIGN_OR_RETURN(size_t bytes, PrepareNewModel(&view, &layers, NowMicros()));
   ModelView stored;
-  std::vector<ModelLayerRecord> written;
   HT_RETURN_IF_ERROR(writer_.Write(
       [&](storage::WriteTxn& txn) -> Status {
         // Re-runnable (a retried group): every output is rebuilt from the inputs.
         stored = view;
-        HT_RETURN_IF_ERROR(table_.Insert(txn, &stored.model, stored.metadata).status());
-        stored.metadata.set_model_id(stored.model.model_id());
-        for (const ModelLayerRecord& input : layers) {
-          ModelLayerRecord layer = input;
-          layer.set_model_id(stored.model.model_id());
-          HT_RETURN_IF_ERROR(table_.InsertLayer(txn, &layer).status());
-        }
-        return Status::Ok();
+        std::vector<ModelLayerRecord> written = layers;
+        return InsertNewModel(txn, table_, &stored, &written);
       },
       bytes, /*items=*/0));  // items count atoms (ServerStats.items_written)
   return stored;
@@ -531,6 +581,7 @@ Result<DeletedModel> ModelEngine::DeleteModel(const ModelKey& key) {
           }
         }
         deleted.model_id = view.model.model_id();
+        HT_RETURN_IF_ERROR(ReleaseModelAtoms(txn, deleted.model_id).status());
         HT_ASSIGN_OR_RETURN(deleted.layers_deleted, table_.Remove(txn, view.model));
         return Status::Ok();
       },

@@ -27,6 +27,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,9 +39,14 @@
 #include "storage/records.pb.h"
 #include "storage/schema.h"
 #include "storage/tables/model_table.h"
+#include "server/engine/models/tensor_store.h"
 #include "storage/write_batcher.h"
 
 namespace hartonomous::engine {
+
+class ModelImport;
+struct ImportOptions;
+struct ImportLimits;
 
 // The values of ModelLayerRecord.layer_type (= hartonomous.v1.LayerType):
 // 0 unspecified (never stored: CheckLayer guesses the type from the layer
@@ -122,6 +128,18 @@ Status CheckModel(const ModelView& view);
 // unspecified layer_type from layer_name).
 Status CheckLayer(std::string_view field, storage::ModelLayerRecord* layer);
 
+// CreateModel's checks and the fields the server sets, also used by a model
+// import's commit: CheckModel, CheckLayer of each layer (fields
+// "layers[i]"), layer_idx unique, parameter_count summed from the layers
+// when 0, ids and usage cleared, times now_us. Returns the approximate bytes
+// the rows take (for the writer's grouping).
+Result<size_t> PrepareNewModel(ModelView* view, std::vector<storage::ModelLayerRecord>* layers,
+                               int64_t now_us);
+// Inside txn: stores a prepared model (its id set in *view) and its layers
+// (ids set). AlreadyExists naming model.model_name when the name is taken.
+Status InsertNewModel(storage::WriteTxn& txn, const storage::ModelTable& table, ModelView* view,
+                      std::vector<storage::ModelLayerRecord>* layers);
+
 class ModelEngine {
  public:
   // A row kept per model or per layer by another domain, removed with the
@@ -134,13 +152,14 @@ class ModelEngine {
   // REQUIRES: env, tables and writer outlive the engine.
   ModelEngine(storage::Env& env, const storage::Tables& tables, storage::WriteBatcher& writer,
               std::string page_token_key);
+  ~ModelEngine();
   ModelEngine(const ModelEngine&) = delete;
   ModelEngine& operator=(const ModelEngine&) = delete;
 
   // Registers a dependent remover (the daemon wires them, server/daemon.cc):
-  // the release of a model's tensor atoms and its layers' cached
-  // activations belong here. REQUIRES: called before the engine serves
-  // requests.
+  // e.g. its layers' cached activations. (The references of the model's
+  // tensor atoms and file pieces are released by DeleteModel itself.)
+  // REQUIRES: called before the engine serves requests.
   void AddModelDependentRemover(ModelDependentRemover remover) {
     removers_.push_back(std::move(remover));
   }
@@ -172,12 +191,44 @@ class ModelEngine {
   // NotFound naming layer_id, or the model, or layer_idx.
   Result<storage::ModelLayerRecord> GetLayer(const LayerKey& key);
 
+  // --- imported model files (model_import.h, model_export.h) ---
+  // A new import; the caller calls Begin, then Add for each piece of the
+  // stream, then Finish (or drops it: what it staged is released).
+  std::unique_ptr<ModelImport> StartImport(ImportOptions options);
+  // REQUIRES: called before the engine serves requests.
+  void SetImportLimits(const ImportLimits& limits);
+  // Releases the atoms of imports a crash cut short (at start-up, before
+  // serving). Returns the imports abandoned.
+  Result<uint64_t> AbandonInterruptedImports() { return store_.AbandonAll(); }
+
+  // What an export streams first.
+  struct ExportHeader {
+    std::string format;
+    std::string file_name;
+    uint64_t file_size = 0;
+    Sha256Digest file_sha256{};
+  };
+  // Streams the model's file byte for byte as it was imported: begin(header)
+  // once, then sink(bytes) for each piece in order. Reads are done in short
+  // read transactions, never across a sink call. NotFound naming the model;
+  // FailedPrecondition "model <id> was not imported from a file" for a model
+  // made without one; DataLoss when a stored piece is missing or the bytes
+  // do not hash to the file's SHA-256 (checked at the end).
+  Status ExportModel(const ModelKey& key, const std::function<Status(const ExportHeader&)>& begin,
+                     const std::function<Status(std::string_view)>& sink);
+
  private:
   Result<ModelView> Resolve(storage::Txn& txn, const ModelKey& key) const;
+  // Inside DeleteModel: releases the references the model's "tensor_atoms"
+  // rows and file pieces hold and deletes those rows. Returns the rows.
+  Result<uint64_t> ReleaseModelAtoms(storage::WriteTxn& txn, uint64_t model_id);
 
   storage::Env& env_;
+  const storage::Tables& tables_;
   storage::WriteBatcher& writer_;
   const storage::ModelTable table_;
+  TensorStore store_;
+  std::unique_ptr<ImportLimits> import_limits_;
   PageTokenCodec tokens_;
   std::vector<ModelDependentRemover> removers_;
 };

@@ -111,3 +111,83 @@ void ToProto(const engine::DeletedModel& deleted, v1::DeleteModelResponse* out) 
 }
 
 }  // namespace hartonomous::rpc
+
+namespace hartonomous::rpc {
+
+Result<engine::ImportOptions> ToImportOptions(const v1::ImportModelRequest& first) {
+  if (!first.has_start()) {
+    return Status::InvalidArgument("stream message 0: must carry start (the model's fields)");
+  }
+  const v1::ImportModelStart& start = first.start();
+  engine::ImportOptions options;
+  options.model = ToModelView(start.model());
+  if (!start.format().empty()) {
+    options.format = engine::models::ParseModelFormatName(start.format());
+    if (!options.format) {
+      return Status::InvalidArgument("start.format: one of safetensors, gguf, onnx (or empty), "
+                                     "got '" + start.format().substr(0, 64) + "'");
+    }
+  }
+  if (start.file_name().size() > 1024) {
+    return Status::InvalidArgument("start.file_name: at most 1024 bytes, got " +
+                                   std::to_string(start.file_name().size()));
+  }
+  options.file_name = start.file_name();
+  if (start.file_size() != 0) options.file_size = start.file_size();
+  if (start.chunk_bytes() != 0) options.chunk_bytes = start.chunk_bytes();
+  if (!start.sha256().empty()) {
+    options.expected_sha256 = ParseSha256Hex(start.sha256());
+    if (!options.expected_sha256) {
+      return Status::InvalidArgument("start.sha256: must be 64 hex characters");
+    }
+  }
+  return options;
+}
+
+namespace {
+
+v1::LayerSharing ToProto(engine::LayerSharing sharing) {
+  switch (sharing) {
+    case engine::LayerSharing::kEmpty:
+      return v1::LAYER_SHARING_EMPTY;
+    case engine::LayerSharing::kNew:
+      return v1::LAYER_SHARING_NEW;
+    case engine::LayerSharing::kPartlyShared:
+      return v1::LAYER_SHARING_PARTLY_SHARED;
+    case engine::LayerSharing::kShared:
+      return v1::LAYER_SHARING_SHARED;
+  }
+  return v1::LAYER_SHARING_UNSPECIFIED;
+}
+
+}  // namespace
+
+void ToProto(const engine::ImportReport& report, v1::ImportModelResponse* out) {
+  ToProto(report.model, out->mutable_model());
+  out->set_format(report.format);
+  out->set_bytes_received(report.bytes_received);
+  out->set_new_bytes_stored(report.new_bytes_stored);
+  out->set_atoms(report.atoms);
+  out->set_new_atoms(report.new_atoms);
+  out->set_chunk_bytes(report.chunk_bytes);
+  out->set_file_sha256(ToHex(report.file_sha256));
+  for (const engine::LayerImport& l : report.layers) {
+    v1::LayerImport* layer = out->add_layers();
+    layer->set_layer_idx(l.layer_idx);
+    layer->set_layer_name(l.layer_name);
+    layer->set_bytes(l.bytes);
+    layer->set_chunks(l.chunks);
+    layer->set_new_chunks(l.new_chunks);
+    layer->set_new_bytes(l.new_bytes);
+    layer->set_sharing(ToProto(l.sharing));
+  }
+}
+
+void ToProto(const engine::ModelEngine::ExportHeader& header, v1::ExportModelHeader* out) {
+  out->set_format(header.format);
+  out->set_file_name(header.file_name);
+  out->set_file_size(header.file_size);
+  out->set_file_sha256(ToHex(header.file_sha256));
+}
+
+}  // namespace hartonomous::rpc

@@ -9,6 +9,7 @@
 
 #include "hartonomous/v1/model_service.pb.h"
 #include "server/engine/models/model_engine.h"
+#include "server/engine/models/model_import.h"
 #include "storage/records.pb.h"
 
 namespace hartonomous::rpc {
@@ -22,5 +23,12 @@ engine::ModelPatch ToModelPatch(const v1::Model& model, const google::protobuf::
 void ToProto(const engine::ModelView& view, v1::Model* out);
 void ToProto(const storage::ModelLayerRecord& layer, v1::ModelLayer* out);
 void ToProto(const engine::DeletedModel& deleted, v1::DeleteModelResponse* out);
+
+// The first ImportModel message's start: InvalidArgument naming
+// start.format, start.chunk_bytes or start.sha256 when they break their
+// rule (the model's fields are the engine's).
+Result<engine::ImportOptions> ToImportOptions(const v1::ImportModelRequest& first);
+void ToProto(const engine::ImportReport& report, v1::ImportModelResponse* out);
+void ToProto(const engine::ModelEngine::ExportHeader& header, v1::ExportModelHeader* out);
 
 }  // namespace hartonomous::rpc

@@ -1,6 +1,7 @@
 #include "server/rpc/model/model_service.h"
 
 #include "server/engine/common/paging.h"
+#include "server/engine/models/model_import.h"
 #include "server/rpc/common/status_mapping.h"
 #include "server/rpc/model/model_convert.h"
 #include "server/rpc/model/model_validation.h"
@@ -84,6 +85,62 @@ grpc::Status ModelServiceImpl::GetLayer(grpc::ServerContext*, const v1::GetLayer
   engine::LayerKey key{
       request->layer_id(), {request->model_id(), request->model_name()}, request->layer_idx()};
   return Reply(engine_.GetLayer(key), response, ToProto);
+}
+
+grpc::Status ModelServiceImpl::ImportModel(grpc::ServerContext* context, ClientStream* stream,
+                                           v1::ImportModelResponse* response) {
+  std::unique_ptr<engine::ModelImport> import;
+  v1::ImportModelRequest scratch;
+  StreamLimits limits;
+  limits.max_bytes = limits_.max_model_bytes;
+  limits.flag = "--max-model-bytes";
+  grpc::Status read = ReadClientStream(
+      context, stream, limits, scratch,
+      [&](google::protobuf::Message&, size_t index) -> Status {
+        if (index == 0) {
+          HT_ASSIGN_OR_RETURN(engine::ImportOptions options, ToImportOptions(scratch));
+          import = engine_.StartImport(std::move(options));
+          HT_RETURN_IF_ERROR(import->Begin());
+        } else if (scratch.has_start()) {
+          return Status::InvalidArgument("stream message " + std::to_string(index) +
+                                         ": start belongs in the first message only");
+        }
+        return import->Add(scratch.data());
+      });
+  if (!read.ok()) return read;  // the import, dropped, releases what it staged
+  return Reply(import->Finish(), response, ToProto);
+}
+
+grpc::Status ModelServiceImpl::ExportModel(grpc::ServerContext* context,
+                                           const v1::ExportModelRequest* request,
+                                           grpc::ServerWriter<v1::ExportModelResponse>* writer) {
+  HT_RETURN_IF_GRPC_ERROR(ValidateExportModel(*request));
+  // Pieces are coalesced into messages of about this size.
+  constexpr size_t kMessageBytes = size_t{1} << 20;
+  v1::ExportModelResponse message;
+  auto flush = [&]() -> Status {
+    if (context->IsCancelled()) return Status::Aborted("export: cancelled by the client");
+    if (!writer->Write(message)) return Status::Aborted("export: the client went away");
+    message.Clear();
+    return Status::Ok();
+  };
+  Status status = engine_.ExportModel(
+      KeyOf(*request),
+      [&](const engine::ModelEngine::ExportHeader& header) {
+        ToProto(header, message.mutable_header());
+        return Status::Ok();
+      },
+      [&](std::string_view bytes) -> Status {
+        while (!bytes.empty()) {
+          const size_t take = std::min(bytes.size(), kMessageBytes - message.data().size());
+          message.mutable_data()->append(bytes.data(), take);
+          bytes.remove_prefix(take);
+          if (message.data().size() == kMessageBytes) HT_RETURN_IF_ERROR(flush());
+        }
+        return Status::Ok();
+      });
+  if (status.ok() && (message.has_header() || !message.data().empty())) status = flush();
+  return ToGrpcStatus(status);
 }
 
 }  // namespace hartonomous::rpc

@@ -9,6 +9,7 @@
 
 #include "hartonomous/v1/model_service.grpc.pb.h"
 #include "server/engine/models/model_engine.h"
+#include "server/rpc/common/client_stream.h"
 
 namespace hartonomous::rpc {
 
@@ -16,12 +17,20 @@ struct ModelLimits {
   // Largest response of a read RPC (engine::ResponseBudget). Default:
   // 256 MiB (--max-response-bytes).
   size_t max_response_bytes = size_t{256} << 20;
+  // Largest model file ImportModel takes (all its stream's bytes).
+  // Default: 256 GiB (--max-model-bytes).
+  size_t max_model_bytes = size_t{256} << 30;
 };
 
 class ModelServiceImpl final : public v1::ModelService::Service {
  public:
   ModelServiceImpl(engine::ModelEngine& engine, ModelLimits limits)
-      : engine_(engine), limits_(limits) {}
+      : engine_(engine), limits_(limits) {
+    MarkMethodStreamed(
+        ClientStreamMethodIndex(v1::ModelService::service_full_name(), "ImportModel"),
+        new ClientStreamHandler<ModelServiceImpl, v1::ImportModelResponse>(
+            &ModelServiceImpl::ImportModel, this));
+  }
 
   grpc::Status CreateModel(grpc::ServerContext*, const v1::CreateModelRequest* request,
                            v1::Model* response) override;
@@ -37,6 +46,13 @@ class ModelServiceImpl final : public v1::ModelService::Service {
                           v1::ListLayersResponse* response) override;
   grpc::Status GetLayer(grpc::ServerContext*, const v1::GetLayerRequest* request,
                         v1::ModelLayer* response) override;
+  // Read through ClientStream (server/rpc/common/client_stream.h): each
+  // message goes to the engine's import as it arrives; a stream that fails
+  // or is cancelled abandons the import.
+  grpc::Status ImportModel(grpc::ServerContext* context, ClientStream* stream,
+                           v1::ImportModelResponse* response);
+  grpc::Status ExportModel(grpc::ServerContext* context, const v1::ExportModelRequest* request,
+                           grpc::ServerWriter<v1::ExportModelResponse>* writer) override;
 
  private:
   engine::ModelEngine& engine_;

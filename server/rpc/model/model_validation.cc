@@ -65,6 +65,11 @@ Status ValidateDeleteModel(const v1::DeleteModelRequest& request) {
                           request.key_case() != v1::DeleteModelRequest::KEY_NOT_SET);
 }
 
+Status ValidateExportModel(const v1::ExportModelRequest& request) {
+  return ValidateModelKey(request.model_id(), request.model_name(),
+                          request.key_case() != v1::ExportModelRequest::KEY_NOT_SET);
+}
+
 Status ValidateListModels(const v1::ListModelsRequest& request) {
   HT_RETURN_IF_ERROR(ValidatePageSize(request.page_size()));
   for (const FilterRule& rule : kFilterRules) {

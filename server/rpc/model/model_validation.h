@@ -20,5 +20,6 @@ Status ValidateUpdateModel(const v1::UpdateModelRequest& request);
 Status ValidateDeleteModel(const v1::DeleteModelRequest& request);
 Status ValidateListLayers(const v1::ListLayersRequest& request);
 Status ValidateGetLayer(const v1::GetLayerRequest& request);
+Status ValidateExportModel(const v1::ExportModelRequest& request);
 
 }  // namespace hartonomous::rpc

@@ -1,0 +1,394 @@
+#include "server/engine/models/model_import.h"
+
+#include <algorithm>
+#include <cctype>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "base/clock.h"
+#include "storage/records.pb.h"
+#include "storage/tables/import_staging_table.h"
+#include "storage/tables/model_table.h"
+#include "storage/tables/tensor_atom_table.h"
+
+namespace hartonomous::engine {
+
+using models::ModelFormat;
+using models::SegmentKind;
+using storage::ModelLayerRecord;
+
+const char* LayerSharingName(LayerSharing sharing) {
+  switch (sharing) {
+    case LayerSharing::kEmpty:
+      return "empty";
+    case LayerSharing::kNew:
+      return "new";
+    case LayerSharing::kPartlyShared:
+      return "partly shared";
+    case LayerSharing::kShared:
+      return "shared";
+  }
+  return "empty";
+}
+
+ModelImport::ModelImport(storage::Env& env, const storage::Tables& tables,
+                         storage::WriteBatcher& writer, TensorStore& store, ImportOptions options,
+                         ImportLimits limits)
+    : env_(env),
+      tables_(tables),
+      writer_(writer),
+      store_(store),
+      options_(std::move(options)),
+      limits_(limits),
+      format_(options_.format) {}
+
+ModelImport::~ModelImport() { Abort(); }
+
+Status ModelImport::Begin() {
+  if (options_.chunk_bytes < kMinChunkBytes || options_.chunk_bytes > kMaxChunkBytes) {
+    return Status::InvalidArgument("start.chunk_bytes: must be " + std::to_string(kMinChunkBytes) +
+                                   ".." + std::to_string(kMaxChunkBytes) + ", got " +
+                                   std::to_string(options_.chunk_bytes));
+  }
+  HT_RETURN_IF_ERROR(CheckModel(options_.model));
+  // A taken name fails now rather than after the whole file was sent (the
+  // commit checks again).
+  storage::ReadTxn txn(env_);
+  HT_RETURN_IF_ERROR(txn.status());
+  HT_ASSIGN_OR_RETURN(auto taken,
+                      storage::ModelTable(tables_).FindId(txn, options_.model.model.model_name()));
+  if (taken) {
+    return Status::AlreadyExists("model.model_name: a model named '" +
+                                 options_.model.model.model_name() + "' already exists");
+  }
+  return Status::Ok();
+}
+
+Status ModelImport::Add(std::string_view bytes) {
+  if (finished_ || failed_) return Status::FailedPrecondition("import: already ended");
+  received_ += bytes.size();
+  file_hash_.Update(bytes);
+  Status status;
+  if (!have_layout_) {
+    prefix_.append(bytes);
+    status = ScanHeader(/*at_end=*/false);
+  } else {
+    status = Consume(bytes);
+  }
+  if (!status.ok()) failed_ = true;
+  return status;
+}
+
+Status ModelImport::ScanHeader(bool at_end) {
+  if (!format_) {
+    if (prefix_.size() < models::kModelDetectBytes && !at_end) return Status::Ok();
+    format_ = models::DetectModelFormat(prefix_, options_.file_name);
+    if (!format_) {
+      return Status::InvalidArgument(
+          "file: not a safetensors, GGUF or ONNX file (by its first bytes or the file name's "
+          "extension)");
+    }
+  }
+  if (*format_ == ModelFormat::kOnnx) {
+    // ONNX is one protobuf message: it is parsed whole, at the end.
+    if (prefix_.size() > limits_.max_onnx_bytes) {
+      return Status::ResourceExhausted("file: an ONNX file is parsed in memory, at most " +
+                                       std::to_string(limits_.max_onnx_bytes) + " bytes");
+    }
+    if (!at_end) return Status::Ok();
+    models::OnnxOptions options;
+    options.max_file_bytes = limits_.max_onnx_bytes;
+    HT_ASSIGN_OR_RETURN(models::OnnxModel model, models::ParseOnnx(prefix_, options));
+    layout_ = std::move(model.layout);
+    decoded_.clear();
+    for (auto& detail : model.details) decoded_.push_back(std::move(detail.decoded));
+  } else {
+    if (prefix_.size() < need_bytes_ && !at_end) return Status::Ok();
+    HT_ASSIGN_OR_RETURN(models::LayoutScan scan,
+                        models::ScanModelFile(*format_, prefix_, std::nullopt));
+    if (!scan.complete()) {
+      if (at_end) {
+        return Status::InvalidArgument("file: truncated: the header needs at least " +
+                                       std::to_string(scan.need_bytes) +
+                                       " bytes, the file has " + std::to_string(prefix_.size()));
+      }
+      need_bytes_ = scan.need_bytes;
+      return Status::Ok();
+    }
+    layout_ = std::move(scan.layout);
+    decoded_.assign(layout_.tensors.size(), std::string());
+  }
+  have_layout_ = true;
+  std::string held = std::move(prefix_);
+  prefix_.clear();
+  prefix_.shrink_to_fit();
+  return Consume(held);
+}
+
+std::string ModelImport::SubtypeOf(const Piece& piece) const {
+  const std::string format = format_ ? models::ModelFormatName(*format_) : "model";
+  switch (piece.kind) {
+    case SegmentKind::kHeader:
+      return format + "-header";
+    case SegmentKind::kPadding:
+      return "padding";
+    case SegmentKind::kOther:
+      return format + "-framing";
+    case SegmentKind::kTensor: {
+      std::string dtype = layout_.tensors[static_cast<size_t>(piece.tensor)].dtype;
+      std::transform(dtype.begin(), dtype.end(), dtype.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      return dtype;
+    }
+  }
+  return format;
+}
+
+Status ModelImport::Emit(std::string content, Piece piece) {
+  piece.length = content.size();
+  StagePiece staged;
+  staged.hash = Sha256(content);
+  staged.subtype = SubtypeOf(piece);
+  staged.content = std::move(content);
+  pending_bytes_ += staged.content.size();
+  pending_.push_back(std::move(staged));
+  pending_index_.push_back(pieces_.size());
+  pieces_.push_back(piece);
+  if (pending_bytes_ >= limits_.batch_bytes) return StagePending();
+  return Status::Ok();
+}
+
+Status ModelImport::StagePending() {
+  if (pending_.empty()) return Status::Ok();
+  HT_ASSIGN_OR_RETURN(std::vector<StagedAtom> staged,
+                      store_.Stage(&import_id_, batch_, pending_));
+  ++batch_;
+  for (size_t i = 0; i < staged.size(); ++i) pieces_[pending_index_[i]].atom = staged[i];
+  pending_.clear();
+  pending_index_.clear();
+  pending_bytes_ = 0;
+  return Status::Ok();
+}
+
+Status ModelImport::Consume(std::string_view data) {
+  const uint64_t chunk = options_.chunk_bytes;
+  while (!data.empty()) {
+    if (segment_ >= layout_.segments.size()) {
+      // Past the last tensor: only padding may follow (GGUF), closed by
+      // Finish.
+      tail_.append(data);
+      if (tail_.size() > layout_.max_trailing_padding) {
+        return Status::InvalidArgument("file: " + std::to_string(tail_.size()) +
+                                       " trailing bytes after the last tensor (at most " +
+                                       std::to_string(layout_.max_trailing_padding) +
+                                       " bytes of padding may follow)");
+      }
+      return Status::Ok();
+    }
+    const models::Segment& seg = layout_.segments[segment_];
+    const uint64_t end = seg.offset + seg.length;
+    uint64_t take = std::min<uint64_t>(end - position_, data.size());
+    const bool tensor = seg.kind == SegmentKind::kTensor;
+    if (tensor) take = std::min<uint64_t>(take, chunk - current_.size());
+    current_.append(data.substr(0, take));
+    position_ += take;
+    data.remove_prefix(take);
+    if (tensor && (current_.size() == chunk || position_ == end)) {
+      Piece piece;
+      piece.kind = SegmentKind::kTensor;
+      piece.tensor = seg.tensor;
+      piece.chunk_index = chunk_index_++;
+      piece.byte_offset = position_ - seg.offset - current_.size();
+      HT_RETURN_IF_ERROR(Emit(std::move(current_), piece));
+      current_.clear();
+    } else if (!tensor && position_ == end) {
+      Piece piece;
+      piece.kind = seg.kind;
+      HT_RETURN_IF_ERROR(Emit(std::move(current_), piece));
+      current_.clear();
+    }
+    if (position_ == end) {
+      ++segment_;
+      chunk_index_ = 0;
+    }
+  }
+  return Status::Ok();
+}
+
+Status ModelImport::CutValues(size_t tensor, std::string_view values) {
+  const uint64_t chunk = options_.chunk_bytes;
+  uint32_t index = 0;
+  for (uint64_t offset = 0; offset < values.size(); offset += chunk) {
+    Piece piece;
+    piece.kind = SegmentKind::kTensor;
+    piece.tensor = static_cast<int64_t>(tensor);
+    piece.chunk_index = index++;
+    piece.byte_offset = offset;
+    piece.in_file = false;
+    HT_RETURN_IF_ERROR(Emit(std::string(values.substr(offset, chunk)), piece));
+  }
+  return Status::Ok();
+}
+
+Result<ImportReport> ModelImport::Finish() {
+  if (finished_ || failed_) return Status::FailedPrecondition("import: already ended");
+  Status status = [&]() -> Status {
+    if (!have_layout_) HT_RETURN_IF_ERROR(ScanHeader(/*at_end=*/true));
+    if (!have_layout_) return Status::InvalidArgument("file: empty");
+    if (segment_ < layout_.segments.size()) {
+      return Status::InvalidArgument("file: truncated: the stream ended at byte " +
+                                     std::to_string(received_) + ", the file's layout needs " +
+                                     std::to_string(layout_.file_size) + " bytes");
+    }
+    HT_RETURN_IF_ERROR(models::FinishLayout(&layout_, received_));
+    if (!tail_.empty()) {
+      Piece piece;
+      piece.kind = SegmentKind::kPadding;
+      HT_RETURN_IF_ERROR(Emit(std::move(tail_), piece));
+      tail_.clear();
+    }
+    if (options_.file_size && *options_.file_size != received_) {
+      return Status::InvalidArgument("start.file_size: " + std::to_string(*options_.file_size) +
+                                     " but the stream carried " + std::to_string(received_) +
+                                     " bytes");
+    }
+    report_.file_sha256 = file_hash_.Finish();
+    if (options_.expected_sha256 && *options_.expected_sha256 != report_.file_sha256) {
+      return Status::InvalidArgument("start.sha256: the file's SHA-256 is " +
+                                     ToHex(report_.file_sha256) + ", not " +
+                                     ToHex(*options_.expected_sha256));
+    }
+    for (size_t i = 0; i < decoded_.size(); ++i) {
+      if (!decoded_[i].empty()) HT_RETURN_IF_ERROR(CutValues(i, decoded_[i]));
+    }
+    decoded_.clear();
+    HT_RETURN_IF_ERROR(StagePending());
+    return Commit();
+  }();
+  if (!status.ok()) {
+    failed_ = true;
+    return status;
+  }
+  finished_ = true;
+  return std::move(report_);
+}
+
+Status ModelImport::Commit() {
+  const int64_t now = NowMicros();
+  ImportReport& report = report_;
+  report.format = models::ModelFormatName(*format_);
+  report.bytes_received = received_;
+  report.chunk_bytes = options_.chunk_bytes;
+  std::vector<ModelLayerRecord> layers(layout_.tensors.size());
+  report.layers.resize(layout_.tensors.size());
+  for (size_t i = 0; i < layout_.tensors.size(); ++i) {
+    const models::TensorInfo& t = layout_.tensors[i];
+    ModelLayerRecord& layer = layers[i];
+    layer.set_layer_idx(static_cast<uint32_t>(i));
+    layer.set_layer_name(t.name);
+    for (uint64_t dim : t.shape) layer.add_tensor_shape(dim);
+    layer.set_tensor_dtype(t.dtype);
+    layer.set_parameter_count(t.parameter_count);
+    nlohmann::json parameters = {{"file_offset", t.offset},
+                                 {"byte_length", t.length},
+                                 {"in_file", t.in_file}};
+    if (*format_ == ModelFormat::kGguf) parameters["shape_order"] = "innermost first";
+    layer.set_parameters_json(parameters.dump());
+    report.layers[i].layer_idx = static_cast<uint32_t>(i);
+    report.layers[i].layer_name = t.name;
+  }
+  for (const Piece& piece : pieces_) {
+    ++report.atoms;
+    if (piece.atom.created) {
+      ++report.new_atoms;
+      report.new_bytes_stored += piece.length;
+    }
+    if (piece.kind != SegmentKind::kTensor) continue;
+    LayerImport& l = report.layers[static_cast<size_t>(piece.tensor)];
+    l.bytes += piece.length;
+    ++l.chunks;
+    if (piece.atom.created) {
+      ++l.new_chunks;
+      l.new_bytes += piece.length;
+    }
+  }
+  for (LayerImport& l : report.layers) {
+    l.sharing = l.chunks == 0                ? LayerSharing::kEmpty
+                : l.new_chunks == l.chunks   ? LayerSharing::kNew
+                : l.new_chunks == 0          ? LayerSharing::kShared
+                                             : LayerSharing::kPartlyShared;
+  }
+
+  ModelView view = options_.model;
+  HT_ASSIGN_OR_RETURN(size_t bytes, PrepareNewModel(&view, &layers, now));
+  const storage::ModelTable models(tables_);
+  const storage::TensorAtomTable tensors(tables_);
+  ModelView stored;
+  HT_RETURN_IF_ERROR(writer_.Write(
+      [&](storage::WriteTxn& txn) -> Status {
+        // Re-runnable (a retried group): every output is rebuilt.
+        stored = view;
+        std::vector<ModelLayerRecord> written = layers;
+        HT_RETURN_IF_ERROR(InsertNewModel(txn, models, &stored, &written));
+        const uint64_t model_id = stored.model.model_id();
+        storage::ModelFileRecord file;
+        file.set_format(report.format);
+        file.set_file_size(received_);
+        file.set_file_sha256(std::string(reinterpret_cast<const char*>(report.file_sha256.data()),
+                                         report.file_sha256.size()));
+        file.set_chunk_bytes(options_.chunk_bytes);
+        file.set_file_name(options_.file_name);
+        for (const Piece& piece : pieces_) {
+          if (piece.kind != SegmentKind::kTensor) {
+            auto* p = file.add_pieces();
+            p->set_kind(static_cast<uint32_t>(piece.kind));
+            p->set_length(piece.length);
+            p->set_atom_id(piece.atom.atom_id);
+            continue;
+          }
+          const auto idx = static_cast<size_t>(piece.tensor);
+          if (piece.in_file && piece.chunk_index == 0) {
+            auto* p = file.add_pieces();
+            p->set_kind(static_cast<uint32_t>(SegmentKind::kTensor));
+            p->set_length(layout_.tensors[idx].length);
+            p->set_layer_idx(static_cast<uint32_t>(idx));
+          }
+          storage::TensorAtomRecord row;
+          row.set_atom_id(piece.atom.atom_id);
+          row.set_layer_id(written[idx].layer_id());
+          row.set_byte_offset(piece.byte_offset);
+          row.set_byte_length(piece.length);
+          row.set_dtype(layout_.tensors[idx].dtype);
+          row.set_created_at_us(now);
+          HT_RETURN_IF_ERROR(tensors.Put(txn,
+                                         {model_id, static_cast<uint32_t>(idx),
+                                          storage::TensorKind::kWeights, piece.chunk_index},
+                                         row));
+        }
+        HT_RETURN_IF_ERROR(tensors.files().Put(txn, model_id, file));
+        // The staged references now belong to the rows above.
+        return storage::ImportStagingTable(tables_).Remove(txn, import_id_).status();
+      },
+      bytes + pieces_.size() * 64, /*items=*/0));
+  report.model = std::move(stored);
+  return Status::Ok();
+}
+
+void ModelImport::Abort() {
+  if (finished_) return;
+  failed_ = true;
+  pending_.clear();
+  pending_index_.clear();
+  if (import_id_ == 0) return;
+  auto abandoned = store_.Abandon(import_id_);
+  if (!abandoned.ok()) {
+    // The staging rows stay; the next start abandons them.
+    spdlog::warn("model import {}: releasing its staged atoms failed: {}", import_id_,
+                 abandoned.status().ToString());
+  }
+  import_id_ = 0;
+}
+
+}  // namespace hartonomous::engine

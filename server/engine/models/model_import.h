@@ -1,0 +1,170 @@
+// ModelImport: one model file arriving as a byte stream (ImportModel),
+// stored as a catalog model whose layers are the file's tensors and whose
+// bytes are deduplicated content atoms.
+//
+// The stream is cut, as it arrives, at the offsets the file's layout gives
+// (server/engine/models/formats/model_file.h): the header, padding and other
+// framing bytes become one atom each, verbatim; each tensor's bytes are cut
+// from its first byte into chunks of chunk_bytes (the last one shorter),
+// one atom each, modality "tensor", so an unchanged tensor in another file
+// (a fine-tune, a re-export, the same weights in a GGUF with other
+// metadata) maps to the same atoms. ONNX values that the file holds in
+// varint fields (not one contiguous range) are stored as their decoded
+// little-endian bytes in the same way, in addition to the framing atoms
+// that hold them in the file.
+//
+// Pieces are staged in batches (TensorStore::Stage: one write transaction
+// per batch of about batch_bytes) while the stream continues, so memory is
+// bounded by the header and one batch, never by the file. Finish commits
+// the model, its layers, its "tensor_atoms" rows and its "model_files" row
+// in one transaction; a failed or abandoned import (Abort, the destructor,
+// or a crash before Finish) releases what it staged: nothing of it stays.
+//
+// Errors: INVALID_ARGUMENT naming the field and the rule (the format's
+// parser names the file's part: "header: ...", "tensors[3]: ...",
+// "file: N trailing bytes after the last tensor"); the catalog's rules as
+// CreateModel (model.model_name taken: ALREADY_EXISTS).
+//
+// Thread-safety: an import belongs to one thread (its RPC's).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/sha256.h"
+#include "base/status.h"
+#include "server/engine/models/formats/model_file.h"
+#include "server/engine/models/model_engine.h"
+#include "server/engine/models/tensor_store.h"
+
+namespace hartonomous::engine {
+
+inline constexpr uint32_t kDefaultChunkBytes = 256 * 1024;
+inline constexpr uint32_t kMinChunkBytes = 4 * 1024;
+inline constexpr uint32_t kMaxChunkBytes = 16 * 1024 * 1024;
+
+struct ImportOptions {
+  // The catalog fields of the new model (model_name required), as
+  // CreateModel takes them.
+  ModelView model;
+  // nullopt: detected from the first bytes (models::DetectModelFormat).
+  std::optional<models::ModelFormat> format;
+  std::string file_name;                 // for detection and the report
+  std::optional<uint64_t> file_size;     // checked at the end when given
+  uint32_t chunk_bytes = kDefaultChunkBytes;  // REQUIRES: kMin..kMaxChunkBytes
+  std::optional<Sha256Digest> expected_sha256;  // of the whole file
+};
+
+struct ImportLimits {
+  // Largest ONNX file (ONNX is parsed whole, in memory). Default: 1 GiB.
+  uint64_t max_onnx_bytes = uint64_t{1} << 30;
+  // Pieces staged per write transaction, in bytes. Default: 16 MiB.
+  size_t batch_bytes = size_t{16} << 20;
+};
+
+// How much of a layer's chunks were stored before the import.
+enum class LayerSharing { kEmpty, kNew, kPartlyShared, kShared };
+
+struct LayerImport {
+  uint32_t layer_idx = 0;
+  std::string layer_name;
+  uint64_t bytes = 0;
+  uint64_t chunks = 0;
+  uint64_t new_chunks = 0;  // created by this import
+  uint64_t new_bytes = 0;
+  LayerSharing sharing = LayerSharing::kEmpty;
+};
+
+struct ImportReport {
+  ModelView model;
+  std::string format;
+  uint64_t bytes_received = 0;
+  uint64_t new_bytes_stored = 0;  // content bytes of the atoms this import created
+  uint64_t atoms = 0;             // pieces (header, padding, chunks)
+  uint64_t new_atoms = 0;
+  uint32_t chunk_bytes = 0;
+  Sha256Digest file_sha256{};
+  std::vector<LayerImport> layers;  // in layer_idx order
+};
+
+class ModelImport {
+ public:
+  // REQUIRES: the engine, store and writer outlive the import.
+  ModelImport(storage::Env& env, const storage::Tables& tables, storage::WriteBatcher& writer,
+              TensorStore& store, ImportOptions options, ImportLimits limits);
+  ~ModelImport();  // Abort() unless finished
+  ModelImport(const ModelImport&) = delete;
+  ModelImport& operator=(const ModelImport&) = delete;
+
+  // Checks the options and that the name is free, before any byte is
+  // stored. REQUIRES: called first.
+  Status Begin();
+  // The next bytes of the file, in order.
+  Status Add(std::string_view bytes);
+  // The stream ended: commits the model (see the file comment).
+  Result<ImportReport> Finish();
+  // Releases what was staged. Idempotent; after Finish, nothing.
+  void Abort();
+
+  uint64_t bytes_received() const { return received_; }
+
+ private:
+  // A piece of the file (or of decoded ONNX values) waiting to be staged or
+  // staged already.
+  struct Piece {
+    models::SegmentKind kind = models::SegmentKind::kOther;
+    int64_t tensor = -1;       // index of the tensor (layer_idx) for chunks
+    uint32_t chunk_index = 0;
+    uint64_t byte_offset = 0;  // within the tensor's values
+    uint64_t length = 0;
+    bool in_file = true;       // false: decoded ONNX values (not a file piece)
+    StagedAtom atom;
+  };
+
+  Status ScanHeader(bool at_end);
+  Status Consume(std::string_view data);
+  Status Emit(std::string content, Piece piece);
+  Status StagePending();
+  Status CutValues(size_t tensor, std::string_view values);
+  std::string SubtypeOf(const Piece& piece) const;
+  Status Commit();
+
+  storage::Env& env_;
+  const storage::Tables& tables_;
+  storage::WriteBatcher& writer_;
+  TensorStore& store_;
+  ImportOptions options_;
+  const ImportLimits limits_;
+
+  Sha256Stream file_hash_;
+  uint64_t received_ = 0;
+  std::optional<models::ModelFormat> format_;
+  std::string prefix_;          // bytes held until the layout is known
+  uint64_t need_bytes_ = 0;     // prefix the header scan asked for
+  bool have_layout_ = false;
+  models::ModelLayout layout_;
+  std::vector<std::string> decoded_;  // ONNX varint values, per tensor ("" = in file)
+  size_t segment_ = 0;                // the segment the next byte belongs to
+  uint64_t position_ = 0;             // file offset of the next byte to cut
+  std::string current_;               // bytes of the piece being cut
+  uint32_t chunk_index_ = 0;          // of the next chunk of the current tensor
+  std::string tail_;                  // bytes after the known segments
+
+  std::vector<Piece> pieces_;         // every piece, in order
+  std::vector<StagePiece> pending_;   // contents not staged yet
+  std::vector<size_t> pending_index_; // their index in pieces_
+  size_t pending_bytes_ = 0;
+  uint64_t import_id_ = 0;
+  uint32_t batch_ = 0;
+  bool finished_ = false;
+  bool failed_ = false;
+  ImportReport report_;
+};
+
+const char* LayerSharingName(LayerSharing sharing);
+
+}  // namespace hartonomous::engine

@@ -1,0 +1,149 @@
+#include "server/engine/models/tensor_store.h"
+
+#include <optional>
+#include <string_view>
+#include <utility>
+
+#include "base/clock.h"
+#include "storage/records.pb.h"
+#include "storage/sequence.h"
+#include "storage/tables/import_staging_table.h"
+#include "storage/tables/relation_table.h"
+
+namespace hartonomous::engine {
+
+using storage::AtomRecord;
+using storage::AtomTable;
+
+Result<std::vector<StagedAtom>> TensorStore::Stage(uint64_t* import_id, uint32_t batch,
+                                                   const std::vector<StagePiece>& pieces) {
+  std::vector<std::optional<storage::EncodedPayload>> encoded;
+  size_t bytes = 0;
+  {
+    storage::ReadTxn txn(env_);
+    HT_RETURN_IF_ERROR(txn.status());
+    std::vector<const Sha256Digest*> keys;
+    std::vector<std::string_view> contents;
+    keys.reserve(pieces.size());
+    contents.reserve(pieces.size());
+    for (const StagePiece& piece : pieces) {
+      keys.push_back(&piece.hash);
+      contents.push_back(piece.content);
+      bytes += piece.content.size();
+    }
+    HT_ASSIGN_OR_RETURN(encoded, AtomTable(tables_).PackUnstored(txn, keys, contents));
+  }
+  const int64_t now = NowMicros();
+  std::vector<StagedAtom> out;
+  uint64_t assigned = *import_id;
+  HT_RETURN_IF_ERROR(writer_.Write(
+      [&](storage::WriteTxn& txn) -> Status {
+        // Re-runnable (a retried group): every output is rebuilt.
+        out.assign(pieces.size(), StagedAtom{});
+        AtomTable atoms(tables_);
+        storage::ImportStagingTable staging(tables_);
+        uint64_t import = *import_id;
+        if (import == 0) {
+          HT_ASSIGN_OR_RETURN(import, staging.NewImportId(txn));
+        }
+        storage::Sequence ids(txn, tables_.sequences, "atom_id");
+        storage::ImportStagingRecord row;
+        for (size_t i = 0; i < pieces.size(); ++i) {
+          const StagePiece& piece = pieces[i];
+          HT_ASSIGN_OR_RETURN(auto existing, atoms.FindByHash(txn, piece.hash));
+          if (existing) {
+            HT_ASSIGN_OR_RETURN(auto before, atoms.Get(txn, *existing));
+            if (!before) {
+              return Status::DataLoss("atom_hash points at missing atom " +
+                                      std::to_string(*existing));
+            }
+            AtomRecord after = *before;
+            after.set_reference_count(after.is_active() ? after.reference_count() + 1 : 1);
+            after.set_is_active(true);
+            after.set_updated_at_us(now);
+            HT_RETURN_IF_ERROR(atoms.Update(txn, *before, after));
+            out[i] = StagedAtom{*existing, false};
+          } else {
+            HT_ASSIGN_OR_RETURN(uint64_t id, ids.Next());
+            AtomRecord rec;
+            rec.set_atom_id(id);
+            rec.set_content_hash(std::string(reinterpret_cast<const char*>(piece.hash.data()),
+                                             piece.hash.size()));
+            rec.set_modality(kTensorModality);
+            rec.set_subtype(piece.subtype);
+            HT_RETURN_IF_ERROR(atoms.InsertNew(txn, &rec, piece.content, now,
+                                               encoded[i] ? &*encoded[i] : nullptr));
+            out[i] = StagedAtom{id, true};
+          }
+          row.add_atom_ids(out[i].atom_id);
+          row.add_created(out[i].created);
+        }
+        HT_RETURN_IF_ERROR(staging.Put(txn, import, batch, row));
+        HT_RETURN_IF_ERROR(ids.Flush());
+        HT_RETURN_IF_ERROR(atoms.FlushCounters(txn));
+        assigned = import;
+        return Status::Ok();
+      },
+      bytes + pieces.size() * 128, pieces.size()));
+  *import_id = assigned;
+  return out;
+}
+
+Status TensorStore::ReleaseOne(storage::WriteTxn& txn, const storage::Tables& tables,
+                               AtomTable& atoms, uint64_t atom_id, int64_t now_us) {
+  // An atom someone deleted (soft delete drops every reference) or purged
+  // meanwhile has no reference left to release.
+  HT_ASSIGN_OR_RETURN(auto atom, atoms.Get(txn, atom_id));
+  if (!atom || !atom->is_active()) return Status::Ok();
+  storage::RelationTable relations(tables);
+  AtomRecord after;
+  return storage::ReleaseReference(txn, atoms, relations, atom_id, /*drop_all=*/false, now_us,
+                                   &after, nullptr);
+}
+
+Result<uint64_t> TensorStore::Abandon(uint64_t import_id) {
+  if (import_id == 0) return uint64_t{0};
+  const int64_t now = NowMicros();
+  uint64_t deleted = 0;
+  HT_RETURN_IF_ERROR(writer_.Write(
+      [&](storage::WriteTxn& txn) -> Status {
+        deleted = 0;
+        AtomTable atoms(tables_);
+        storage::ImportStagingTable staging(tables_);
+        HT_RETURN_IF_ERROR(staging.Scan(
+            txn, import_id, [&](uint32_t, storage::ImportStagingRecord&& row) -> Status {
+              for (int i = 0; i < row.atom_ids_size(); ++i) {
+                const uint64_t id = row.atom_ids(i);
+                HT_RETURN_IF_ERROR(ReleaseOne(txn, tables_, atoms, id, now));
+                if (!row.created(i)) continue;
+                HT_ASSIGN_OR_RETURN(auto atom, atoms.Get(txn, id));
+                if (atom && !atom->is_active()) {
+                  HT_RETURN_IF_ERROR(atoms.Remove(txn, *atom).status());
+                  ++deleted;
+                }
+              }
+              return Status::Ok();
+            }));
+        HT_RETURN_IF_ERROR(staging.Remove(txn, import_id).status());
+        return atoms.FlushCounters(txn);
+      },
+      0, /*items=*/0));
+  return deleted;
+}
+
+Result<uint64_t> TensorStore::AbandonAll() {
+  std::vector<uint64_t> imports;
+  {
+    storage::ReadTxn txn(env_);
+    HT_RETURN_IF_ERROR(txn.status());
+    HT_RETURN_IF_ERROR(storage::ImportStagingTable(tables_).ForEachImport(
+        txn, [&](uint64_t id) -> Status {
+          imports.push_back(id);
+          return Status::Ok();
+        }));
+  }
+  for (uint64_t id : imports) HT_RETURN_IF_ERROR(Abandon(id).status());
+  return static_cast<uint64_t>(imports.size());
+}
+
+}  // namespace hartonomous::engine
