@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <future>
+#include <memory>
 #include <utility>
 
 #include <nlohmann/json.hpp>
@@ -69,7 +71,6 @@ Status ModelImport::Begin() {
 Status ModelImport::Add(std::string_view bytes) {
   if (finished_ || failed_) return Status::FailedPrecondition("import: already ended");
   received_ += bytes.size();
-  file_hash_.Update(bytes);
   Status status;
   if (!have_layout_) {
     prefix_.append(bytes);
@@ -148,8 +149,7 @@ std::string ModelImport::SubtypeOf(const Piece& piece) const {
 
 Status ModelImport::Emit(std::string content, Piece piece) {
   piece.length = content.size();
-  StagePiece staged;
-  staged.hash = Sha256(content);
+  StagePiece staged;  // hashed by StagePending
   staged.subtype = SubtypeOf(piece);
   staged.content = std::move(content);
   pending_bytes_ += staged.content.size();
@@ -161,14 +161,40 @@ Status ModelImport::Emit(std::string content, Piece piece) {
 }
 
 Status ModelImport::StagePending() {
+  HT_RETURN_IF_ERROR(WaitStaged());
   if (pending_.empty()) return Status::Ok();
-  HT_ASSIGN_OR_RETURN(std::vector<StagedAtom> staged,
-                      store_.Stage(&import_id_, batch_, pending_));
-  ++batch_;
-  for (size_t i = 0; i < staged.size(); ++i) pieces_[pending_index_[i]].atom = staged[i];
+  // The batch is hashed and stored on another thread while this one goes
+  // on receiving and cutting the next batch; one batch at a time, in order.
+  auto batch = std::make_shared<std::vector<StagePiece>>(std::move(pending_));
+  std::vector<bool> in_file;
+  for (size_t index : pending_index_) in_file.push_back(pieces_[index].in_file);
+  staging_index_ = std::move(pending_index_);
   pending_.clear();
   pending_index_.clear();
   pending_bytes_ = 0;
+  const uint32_t number = batch_++;
+  staging_ = std::async(std::launch::async, [this, batch, in_file = std::move(in_file), number]()
+                            -> Result<std::vector<StagedAtom>> {
+    // The file's hash (in-file pieces, in order) on one more thread, the
+    // pieces' own hashes on this one.
+    auto file_part = std::async(std::launch::async, [&] {
+      for (size_t i = 0; i < batch->size(); ++i) {
+        if (in_file[i]) file_hash_.Update((*batch)[i].content);
+      }
+    });
+    for (StagePiece& piece : *batch) piece.hash = Sha256(piece.content);
+    file_part.get();
+    return store_.Stage(&import_id_, number, *batch);
+  });
+  return Status::Ok();
+}
+
+Status ModelImport::WaitStaged() {
+  if (!staging_.valid()) return Status::Ok();
+  Result<std::vector<StagedAtom>> staged = staging_.get();
+  if (!staged.ok()) return staged.status();
+  for (size_t i = 0; i < staged->size(); ++i) pieces_[staging_index_[i]].atom = (*staged)[i];
+  staging_index_.clear();
   return Status::Ok();
 }
 
@@ -249,6 +275,9 @@ Result<ImportReport> ModelImport::Finish() {
       HT_RETURN_IF_ERROR(Emit(std::move(tail_), piece));
       tail_.clear();
     }
+    // Every byte of the file is staged (and hashed) once this batch is.
+    HT_RETURN_IF_ERROR(StagePending());
+    HT_RETURN_IF_ERROR(WaitStaged());
     if (options_.file_size && *options_.file_size != received_) {
       return Status::InvalidArgument("start.file_size: " + std::to_string(*options_.file_size) +
                                      " but the stream carried " + std::to_string(received_) +
@@ -265,6 +294,7 @@ Result<ImportReport> ModelImport::Finish() {
     }
     decoded_.clear();
     HT_RETURN_IF_ERROR(StagePending());
+    HT_RETURN_IF_ERROR(WaitStaged());
     return Commit();
   }();
   if (!status.ok()) {
@@ -379,6 +409,9 @@ Status ModelImport::Commit() {
 void ModelImport::Abort() {
   if (finished_) return;
   failed_ = true;
+  // A batch being stored adds to the staging rows (and may assign the
+  // import id): wait for it, whatever its outcome.
+  if (staging_.valid()) staging_.get();
   pending_.clear();
   pending_index_.clear();
   if (import_id_ == 0) return;

@@ -14,8 +14,10 @@
 // that hold them in the file.
 //
 // Pieces are staged in batches (TensorStore::Stage: one write transaction
-// per batch of about batch_bytes) while the stream continues, so memory is
-// bounded by the header and one batch, never by the file. Finish commits
+// per batch of about batch_bytes) on a second thread while the stream
+// continues (one batch in flight: it is hashed there, the file's SHA-256
+// on a third), so memory is bounded by the header and two batches, never
+// by the file. Finish commits
 // the model, its layers, its "tensor_atoms" rows and its "model_files" row
 // in one transaction; a failed or abandoned import (Abort, the destructor,
 // or a crash before Finish) releases what it staged: nothing of it stays.
@@ -29,6 +31,7 @@
 #pragma once
 
 #include <cstdint>
+#include <future>
 #include <memory>
 #include <optional>
 #include <string>
@@ -62,8 +65,10 @@ struct ImportOptions {
 struct ImportLimits {
   // Largest ONNX file (ONNX is parsed whole, in memory). Default: 1 GiB.
   uint64_t max_onnx_bytes = uint64_t{1} << 30;
-  // Pieces staged per write transaction, in bytes. Default: 16 MiB.
-  size_t batch_bytes = size_t{16} << 20;
+  // Pieces staged per write transaction, in bytes. Default: 8 MiB (two
+  // batches are in memory at a time, with their encoded copies and the
+  // write transaction's dirty pages).
+  size_t batch_bytes = size_t{8} << 20;
 };
 
 // How much of a layer's chunks were stored before the import.
@@ -128,7 +133,10 @@ class ModelImport {
   Status ScanHeader(bool at_end);
   Status Consume(std::string_view data);
   Status Emit(std::string content, Piece piece);
+  // Starts storing the pending pieces (after the previous batch is done).
   Status StagePending();
+  // Waits for the batch being stored and records its atoms.
+  Status WaitStaged();
   Status CutValues(size_t tensor, std::string_view values);
   std::string SubtypeOf(const Piece& piece) const;
   Status Commit();
@@ -158,7 +166,11 @@ class ModelImport {
   std::vector<StagePiece> pending_;   // contents not staged yet
   std::vector<size_t> pending_index_; // their index in pieces_
   size_t pending_bytes_ = 0;
-  uint64_t import_id_ = 0;
+  // The batch being hashed and stored (on another thread) and the index in
+  // pieces_ of each of its pieces.
+  std::future<Result<std::vector<StagedAtom>>> staging_;
+  std::vector<size_t> staging_index_;
+  uint64_t import_id_ = 0;  // written by the staging thread, read after it
   uint32_t batch_ = 0;
   bool finished_ = false;
   bool failed_ = false;

@@ -1,5 +1,6 @@
 #include "server/engine/models/tensor_store.h"
 
+#include <future>
 #include <optional>
 #include <string_view>
 #include <utility>
@@ -17,22 +18,31 @@ using storage::AtomTable;
 
 Result<std::vector<StagedAtom>> TensorStore::Stage(uint64_t* import_id, uint32_t batch,
                                                    const std::vector<StagePiece>& pieces) {
-  std::vector<std::optional<storage::EncodedPayload>> encoded;
+  // New contents are encoded here, on two threads (tensor chunks are
+  // large and compress slowly: zstd runs at about 200 MB/s per core on
+  // BF16 weights), each half in its own read transaction.
   size_t bytes = 0;
-  {
+  for (const StagePiece& piece : pieces) bytes += piece.content.size();
+  auto encode = [&](size_t from, size_t to)
+      -> Result<std::vector<std::optional<storage::EncodedPayload>>> {
     storage::ReadTxn txn(env_);
     HT_RETURN_IF_ERROR(txn.status());
     std::vector<const Sha256Digest*> keys;
     std::vector<std::string_view> contents;
-    keys.reserve(pieces.size());
-    contents.reserve(pieces.size());
-    for (const StagePiece& piece : pieces) {
-      keys.push_back(&piece.hash);
-      contents.push_back(piece.content);
-      bytes += piece.content.size();
+    for (size_t i = from; i < to; ++i) {
+      keys.push_back(&pieces[i].hash);
+      contents.push_back(pieces[i].content);
     }
-    HT_ASSIGN_OR_RETURN(encoded, AtomTable(tables_).PackUnstored(txn, keys, contents));
-  }
+    return AtomTable(tables_).PackUnstored(txn, keys, contents);
+  };
+  const size_t half = pieces.size() / 2;
+  auto second = std::async(std::launch::async, encode, half, pieces.size());
+  auto first = encode(0, half);
+  auto rest = second.get();
+  HT_RETURN_IF_ERROR(first.status());
+  HT_RETURN_IF_ERROR(rest.status());
+  std::vector<std::optional<storage::EncodedPayload>> encoded = std::move(*first);
+  for (auto& e : *rest) encoded.push_back(std::move(e));
   const int64_t now = NowMicros();
   std::vector<StagedAtom> out;
   uint64_t assigned = *import_id;
