@@ -710,4 +710,28 @@ grpc::Status Client::ExportModel(const v1::ExportModelRequest& request,
   return reader->Finish();
 }
 
+grpc::Status Client::ExtractStudent(const v1::ExtractStudentRequest& request,
+                                    v1::ExtractStudentResponse* response) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  return models_->ExtractStudent(&context, request, response);
+}
+
+grpc::Status Client::ExportLayerGeometry(
+    const v1::ExportLayerGeometryRequest& request,
+    const std::function<bool(const v1::LayerGeometry&)>& visit) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  auto reader = models_->ExportLayerGeometry(&context, request);
+  v1::LayerGeometry message;
+  while (reader->Read(&message)) {
+    if (!visit(message)) {
+      context.TryCancel();
+      reader->Finish();
+      return grpc::Status(grpc::StatusCode::CANCELLED, "ExportLayerGeometry: stopped by the caller");
+    }
+  }
+  return reader->Finish();
+}
+
 }  // namespace hartonomous

@@ -298,7 +298,15 @@ constexpr std::string_view kModelImportDetails =
 
 constexpr std::string_view kModelExportDetails =
     "Writes the file MODEL was imported from, byte for byte (the server checks\n"
-    "its SHA-256). MODEL is a model id when it is all digits, else a name.";
+    "its SHA-256); a model built by extraction is written as safetensors.\n"
+    "MODEL is a model id when it is all digits, else a name.";
+
+constexpr std::string_view kModelStudentDetails =
+    "Ranks TEACHER's layers by average importance (a layer's importance when\n"
+    "set, else the mean absolute value of its weights) and creates --name with\n"
+    "the top --ratio of them, in the teacher's order. The student's layers\n"
+    "reference the teacher's tensor atoms: no tensor byte is copied. It exports\n"
+    "(model export) as a safetensors file.";
 
 constexpr std::string_view kSpatialDetails =
     "Prints 'ATOM_ID  (X, Y, Z)  DISTANCE' per point, nearest to the centre first\n"
@@ -482,6 +490,21 @@ const std::vector<CommandSpec>& Commands() {
        .min_args = 1,
        .max_args = 1,
        .run = &RunModelExport},
+      {.name = "model extract-student",
+       .args_usage = "TEACHER",
+       .summary = "a new model of the teacher's most important layers, sharing its tensor atoms",
+       .details = kModelStudentDetails,
+       .options = ModelStudentOptions(),
+       .min_args = 1,
+       .max_args = 1,
+       .run = &RunModelExtractStudent},
+      {.name = "model geometry",
+       .args_usage = "MODEL LAYER_IDX",
+       .summary = "a layer's weights as WKT LINESTRING ZM (index, value, importance, temporal)",
+       .options = ModelGeometryOptions(),
+       .min_args = 2,
+       .max_args = 2,
+       .run = &RunModelGeometry},
       {.name = "server-stats",
        .summary = "server, storage and group-commit counters",
        .max_args = 0,

@@ -1,5 +1,6 @@
 #include "models.h"
 
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -491,8 +492,84 @@ void RunModelExport(const Invocation& invocation) {
                           {"file_sha256", header.file_sha256()},
                           {"output", output}});
   } else {
-    std::cout << "wrote " << written << " bytes (" << header.format() << ", sha256 "
-              << header.file_sha256() << ") to " << output << "\n";
+    std::cout << "wrote " << written << " bytes (" << header.format()
+              << (header.file_sha256().empty() ? "" : ", sha256 " + header.file_sha256())
+              << ") to " << output << "\n";
+  }
+}
+
+std::vector<OptionSpec> ModelStudentOptions() {
+  return {{"ratio", 0, "R", "share of the layers kept, in (0, 1] (required)"},
+          {"name", 0, "NAME", "the student model's name (required)"}};
+}
+
+void RunModelExtractStudent(const Invocation& invocation) {
+  if (!invocation.Has("ratio") || !invocation.Has("name")) {
+    throw UsageError("model extract-student needs --ratio R and --name NAME");
+  }
+  v1::ExtractStudentRequest request;
+  SetModelKey(invocation.args[0], &request);
+  request.set_student_name(invocation.Get("name"));
+  const std::string ratio = invocation.Get("ratio");
+  char* end = nullptr;
+  request.set_target_ratio(std::strtod(ratio.c_str(), &end));
+  if (end == ratio.c_str() || *end != '\0') throw UsageError("--ratio: not a number: " + ratio);
+  const v1::ExtractStudentResponse r = Call(invocation, &Client::ExtractStudent, request);
+  if (invocation.global.json) {
+    json layers = json::array();
+    for (const auto& l : r.layers()) {
+      layers.push_back({{"layer_idx", l.layer_idx()},
+                        {"layer_name", l.layer_name()},
+                        {"importance", l.importance()},
+                        {"importance_given", l.importance_given()},
+                        {"importance_known", l.importance_known()},
+                        {"kept", l.kept()},
+                        {"student_layer_idx", l.student_layer_idx()}});
+    }
+    PrintJson(std::cout, {{"model", ModelToJson(r.model())},
+                          {"layers_kept", r.layers_kept()},
+                          {"layers_total", r.layers_total()},
+                          {"bytes_shared", r.bytes_shared()},
+                          {"layers", layers}});
+    return;
+  }
+  std::cout << "extracted model " << r.model().model_id() << " '" << r.model().model_name()
+            << "': " << r.layers_kept() << " of " << r.layers_total() << " layers, "
+            << FormatBytes(r.bytes_shared()) << " of tensors shared (none copied)\n";
+}
+
+std::vector<OptionSpec> ModelGeometryOptions() {
+  return {{"start", 0, "N", "first flat index (default 0)"},
+          {"max-points", 0, "N", "points at most (default 100000, at most 1000000)"}};
+}
+
+void RunModelGeometry(const Invocation& invocation) {
+  v1::ExportLayerGeometryRequest request;
+  SetModelKey(invocation.args[0], &request);
+  request.set_layer_idx(static_cast<uint32_t>(ParseUint64(invocation.args[1], "layer index")));
+  request.set_start_index(invocation.GetUint("start", 0));
+  request.set_max_points(static_cast<uint32_t>(invocation.GetUint("max-points", 0)));
+  Client client(MakeClientOptions(invocation.global));
+  json lines = json::array();
+  v1::LayerGeometry last;
+  Check(client.ExportLayerGeometry(request, [&](const v1::LayerGeometry& g) {
+    if (g.points() > 0) {
+      if (invocation.global.json) {
+        lines.push_back(g.wkt());
+      } else {
+        std::cout << g.wkt() << "\n";
+      }
+    }
+    last = g;
+    return static_cast<bool>(std::cout);
+  }));
+  if (invocation.global.json) {
+    PrintJson(std::cout, {{"wkt", lines},
+                          {"total_points", last.total_points()},
+                          {"next_index", last.next_index()}});
+  } else if (last.next_index() < last.total_points()) {
+    std::cerr << "more points: --start " << last.next_index() << " (of "
+              << last.total_points() << ")\n";
   }
 }
 

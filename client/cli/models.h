@@ -5,7 +5,11 @@
 //   model delete   a model with its layers and metadata
 //   model import   model files (safetensors, GGUF, ONNX) as models whose
 //                  weights are deduplicated tensor atoms
-//   model export   an imported model's file, byte for byte
+//   model export   an imported model's file, byte for byte (a model built
+//                  by extraction: a safetensors file)
+//   model extract-student  a model of the most important layers, sharing
+//                  the teacher's tensor atoms
+//   model geometry a layer's weights as WKT LINESTRING ZM
 //
 // A model argument is a model_id when it is all digits, else a model name
 // (the server refuses all-digit names).
@@ -28,5 +32,9 @@ void RunModelDelete(const Invocation& invocation);
 std::vector<OptionSpec> ModelImportOptions();
 void RunModelImport(const Invocation& invocation);
 void RunModelExport(const Invocation& invocation);
+std::vector<OptionSpec> ModelStudentOptions();
+void RunModelExtractStudent(const Invocation& invocation);
+std::vector<OptionSpec> ModelGeometryOptions();
+void RunModelGeometry(const Invocation& invocation);
 
 }  // namespace hartonomous::cli

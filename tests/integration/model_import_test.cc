@@ -11,6 +11,7 @@
 #include <fstream>
 #include <map>
 #include <random>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -20,6 +21,7 @@
 #include "server/engine/models/formats/gguf_writer.h"
 #include "server/engine/models/formats/onnx_reader.h"
 #include "server/engine/models/formats/safetensors_dtype.h"
+#include "server/engine/models/formats/safetensors_reader.h"
 #include "server/engine/models/formats/safetensors_writer.h"
 #include "storage/lmdb_env.h"
 #include "storage/schema.h"
@@ -563,4 +565,149 @@ TEST_CASE("model import: kill -9 during an import leaves no staged atoms after t
   CHECK(audit.staging_rows == 0);
   CHECK(audit.mismatches.empty());
   CHECK(audit.tensor_atoms == audit.active_tensor_atoms);
+}
+
+namespace {
+
+std::string FloatBytes(const std::vector<float>& values) {
+  return std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float));
+}
+
+}  // namespace
+
+TEST_CASE("model extract-student: the most important layers, sharing the teacher's atoms, "
+          "exported as safetensors",
+          "[models][student]") {
+  // Layer i's weights have magnitude (i % 4) + 1: layers 3, 7 rank first.
+  std::vector<Tensor> tensors;
+  for (int i = 0; i < 8; ++i) {
+    std::vector<float> values(3000);
+    for (size_t j = 0; j < values.size(); ++j) {
+      values[j] = static_cast<float>((i % 4) + 1) * (j % 2 == 0 ? 1.0f : -1.0f);
+    }
+    tensors.push_back({"model.layers." + std::to_string(i) + ".mlp.up_proj.weight", "F32",
+                       {1000, 3}, FloatBytes(values)});
+  }
+  const std::string file = Safetensors(tensors);
+  TempDir dir;
+  Daemon daemon({.data_dir = dir.path()});
+  Client& client = daemon.client();
+  REQUIRE(Import(client, "teacher", file, 4096).status.ok());
+  v1::ExtractStudentRequest request;
+  request.set_model_name("teacher");
+  request.set_target_ratio(0.25);
+  request.set_student_name("student");
+  v1::ExtractStudentResponse r;
+  REQUIRE(client.ExtractStudent(request, &r).ok());
+  CHECK(r.layers_total() == 8);
+  CHECK(r.layers_kept() == 2);
+  CHECK(r.bytes_shared() == 2 * 12000);
+  std::set<std::string> kept;
+  for (const auto& l : r.layers()) {
+    CHECK(l.importance_known());
+    CHECK_FALSE(l.importance_given());
+    CHECK(l.importance() == Approx((l.layer_idx() % 4) + 1));
+    if (l.kept()) kept.insert(l.layer_name());
+  }
+  CHECK(kept == std::set<std::string>{tensors[3].name, tensors[7].name});
+  CHECK(r.model().layer_count() == 2);
+  CHECK(r.model().parameter_count() == 6000);
+
+  // Exported as safetensors holding exactly the teacher's bytes.
+  v1::ExportModelHeader header;
+  const std::string exported = Export(client, "student", &header);
+  CHECK(header.format() == "safetensors");
+  CHECK(header.file_sha256().empty());
+  auto parsed = models::ScanSafetensors(exported, exported.size());
+  REQUIRE(parsed.ok());
+  REQUIRE(parsed->scan.complete());
+  REQUIRE(parsed->scan.layout.tensors.size() == 2);
+  for (const auto& t : parsed->scan.layout.tensors) {
+    CAPTURE(t.name);
+    const auto it = std::find_if(tensors.begin(), tensors.end(),
+                                 [&](const Tensor& x) { return x.name == t.name; });
+    REQUIRE(it != tensors.end());
+    CHECK(exported.substr(t.offset, t.length) == it->data);
+  }
+  // Bad requests.
+  request.set_student_name("student");
+  CHECK(client.ExtractStudent(request, &r).error_code() == grpc::StatusCode::ALREADY_EXISTS);
+  request.set_student_name("s2");
+  request.set_target_ratio(1.5);
+  CHECK(client.ExtractStudent(request, &r).error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  request.set_target_ratio(0.5);
+  request.set_model_name("nobody");
+  CHECK(client.ExtractStudent(request, &r).error_code() == grpc::StatusCode::NOT_FOUND);
+
+  // The student keeps its bytes when the teacher goes.
+  v1::DeleteModelRequest del;
+  del.set_model_name("teacher");
+  v1::DeleteModelResponse deleted;
+  REQUIRE(client.DeleteModel(del, &deleted).ok());
+  CHECK(Export(client, "student") == exported);
+  REQUIRE(daemon.Stop() == 0);
+  const Audit audit = AuditStore(dir.path());
+  CHECK(audit.mismatches.empty());
+  CHECK(audit.models == 1);
+}
+
+TEST_CASE("model geometry: a layer's weights as WKT LINESTRING ZM, paged", "[models][geometry]") {
+  std::vector<float> values = {0.5f, -1.25f, 3.0f, 0.0f, -0.125f, 2.5f, 7.0f};
+  std::vector<uint16_t> halves = {0x3c00, 0xbc00, 0x4000};  // 1, -1, 2 (F16)
+  const std::string file = Safetensors(
+      {{"w.weight", "F32", {7}, FloatBytes(values)},
+       {"h.weight", "F16", {3},
+        std::string(reinterpret_cast<const char*>(halves.data()), halves.size() * 2)},
+       {"ids", "I32", {2}, std::string(8, '\x01')}});
+  Daemon daemon;
+  Client& client = daemon.client();
+  REQUIRE(Import(client, "geo", file).status.ok());
+  auto layer_of = [&](const std::string& name) {
+    v1::ListLayersRequest list;
+    list.set_model_name("geo");
+    uint32_t idx = 0;
+    REQUIRE(client.ListLayers(list, [&](const v1::ModelLayer& l) {
+      if (l.layer_name() == name) idx = l.layer_idx();
+      return true;
+    }).ok());
+    return idx;
+  };
+  auto geometry = [&](uint32_t layer, uint64_t start, uint32_t max,
+                      std::vector<v1::LayerGeometry>* out) {
+    v1::ExportLayerGeometryRequest request;
+    request.set_model_name("geo");
+    request.set_layer_idx(layer);
+    request.set_start_index(start);
+    request.set_max_points(max);
+    out->clear();
+    return client.ExportLayerGeometry(request, [&](const v1::LayerGeometry& g) {
+      out->push_back(g);
+      return true;
+    });
+  };
+  std::vector<v1::LayerGeometry> got;
+  REQUIRE(geometry(layer_of("w.weight"), 0, 0, &got).ok());
+  REQUIRE(got.size() == 1);
+  CHECK(got[0].wkt() ==
+        "LINESTRING ZM (0 0.5 0.5 0, 1 -1.25 1.25 0, 2 3 3 0, 3 0 0 0, 4 -0.125 0.125 0, "
+        "5 2.5 2.5 0, 6 7 7 0)");
+  CHECK(got[0].total_points() == 7);
+  CHECK(got[0].next_index() == 7);
+  CHECK(got[0].last());
+  REQUIRE(geometry(layer_of("w.weight"), 5, 1, &got).ok());
+  REQUIRE(got.size() == 1);
+  CHECK(got[0].wkt() == "POINT ZM (5 2.5 2.5 0)");
+  CHECK(got[0].next_index() == 6);
+  REQUIRE(geometry(layer_of("h.weight"), 1, 10, &got).ok());
+  CHECK(got[0].wkt() == "LINESTRING ZM (1 -1 1 0, 2 2 2 0)");
+  const grpc::Status ints = geometry(layer_of("ids"), 0, 0, &got);
+  CHECK(ints.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK_THAT(ints.error_message(), Catch::Contains("I32"));
+  v1::ExportLayerGeometryRequest bad;
+  bad.set_model_name("geo");
+  bad.set_max_points(2000000);
+  const grpc::Status too_many =
+      client.ExportLayerGeometry(bad, [](const v1::LayerGeometry&) { return true; });
+  CHECK(too_many.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK_THAT(too_many.error_message(), Catch::Contains("max_points"));
 }

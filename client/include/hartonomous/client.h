@@ -230,6 +230,11 @@ class Client {
   // each piece in order (sink returns false to cancel).
   grpc::Status ExportModel(const v1::ExportModelRequest& request, v1::ExportModelHeader* header,
                            const std::function<bool(std::string_view bytes)>& sink);
+  grpc::Status ExtractStudent(const v1::ExtractStudentRequest& request,
+                              v1::ExtractStudentResponse* response);
+  // visit(message) for each streamed linestring, in order (false to stop).
+  grpc::Status ExportLayerGeometry(const v1::ExportLayerGeometryRequest& request,
+                                   const std::function<bool(const v1::LayerGeometry&)>& visit);
 
   // The underlying channel and stub, for calls this class does not wrap.
   const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }

@@ -214,11 +214,68 @@ class ModelEngine {
   // FailedPrecondition "model <id> was not imported from a file" for a model
   // made without one; DataLoss when a stored piece is missing or the bytes
   // do not hash to the file's SHA-256 (checked at the end).
+  // A model made without a file (a student, a catalog entry whose layers
+  // hold values) is exported as a safetensors file built from its layers
+  // (header.file_sha256 is then all zero: not known in advance);
+  // FailedPrecondition naming the layer whose dtype safetensors cannot
+  // hold or that has no stored values.
   Status ExportModel(const ModelKey& key, const std::function<Status(const ExportHeader&)>& begin,
                      const std::function<Status(std::string_view)>& sink);
 
+  // --- student extraction (model_student.cc) ---
+  struct StudentLayer {
+    uint32_t layer_idx = 0;  // in the teacher
+    std::string layer_name;
+    double importance = 0;
+    bool importance_given = false;  // the layer's own; else mean |w| of its values
+    bool importance_known = true;   // false: no float values to measure (ranked last)
+    bool kept = false;
+    uint32_t student_layer_idx = 0;
+  };
+  struct Student {
+    ModelView model;
+    uint32_t layers_kept = 0;
+    uint64_t bytes_shared = 0;  // tensor bytes the student references
+    std::vector<StudentLayer> layers;  // the teacher's, in layer_idx order
+  };
+  // The design document's student extraction: ranks the teacher's layers by
+  // average importance (the layer's importance when set, else the mean
+  // absolute value of its weights), and creates student_name with the top
+  // ceil(target_ratio x layers) of them (at least one), in teacher order
+  // renumbered from 0, referencing the same tensor atoms (one more
+  // reference each; no tensor byte is copied). REQUIRES: 0 < target_ratio
+  // <= 1. NotFound for the teacher; AlreadyExists for a taken name;
+  // FailedPrecondition for a teacher without layers.
+  Result<Student> ExtractStudent(const ModelKey& teacher, double target_ratio,
+                                 const std::string& student_name);
+
+  // --- geometry view (model_geometry.cc) ---
+  struct GeometryPage {
+    uint64_t total_points = 0;  // the layer's parameter count
+    uint64_t first_index = 0;
+    uint64_t next_index = 0;    // == total_points when the layer is done
+  };
+  // The layer's values from first_index on, at most max_points of them, as
+  // points (X = flat index, Y = value, Z = importance = |value|, M =
+  // temporal value = 0 until per-weight values are stored), handed to
+  // visit in order, in runs of at most run_points. FailedPrecondition for
+  // a dtype without float values or a layer without stored values.
+  struct GeometryPoint {
+    double x, y, z, m;
+  };
+  Result<GeometryPage> LayerGeometry(
+      const LayerKey& key, uint64_t first_index, uint64_t max_points, size_t run_points,
+      const std::function<Status(const std::vector<GeometryPoint>&)>& visit);
+
  private:
   Result<ModelView> Resolve(storage::Txn& txn, const ModelKey& key) const;
+  // The model's layers and, per layer, the atoms (and byte lengths) of its
+  // kind-0 values in order.
+  struct LayerValues {
+    storage::ModelLayerRecord layer;
+    std::vector<std::pair<uint64_t, uint64_t>> chunks;  // atom id, bytes
+  };
+  Result<std::vector<LayerValues>> ReadLayerValues(storage::Txn& txn, uint64_t model_id) const;
   // Inside DeleteModel: releases the references the model's "tensor_atoms"
   // rows and file pieces hold and deletes those rows. Returns the rows.
   Result<uint64_t> ReleaseModelAtoms(storage::WriteTxn& txn, uint64_t model_id);

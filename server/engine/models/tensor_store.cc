@@ -99,6 +99,20 @@ Result<std::vector<StagedAtom>> TensorStore::Stage(uint64_t* import_id, uint32_t
   return out;
 }
 
+Status TensorStore::ReferenceOne(storage::WriteTxn& txn, AtomTable& atoms, uint64_t atom_id,
+                                 int64_t now_us) {
+  HT_ASSIGN_OR_RETURN(auto before, atoms.Get(txn, atom_id));
+  if (!before) {
+    return Status::DataLoss("tensor_atoms: a row holds atom " + std::to_string(atom_id) +
+                            ", which is gone");
+  }
+  AtomRecord after = *before;
+  after.set_reference_count(after.is_active() ? after.reference_count() + 1 : 1);
+  after.set_is_active(true);
+  after.set_updated_at_us(now_us);
+  return atoms.Update(txn, *before, after);
+}
+
 Status TensorStore::ReleaseOne(storage::WriteTxn& txn, const storage::Tables& tables,
                                AtomTable& atoms, uint64_t atom_id, int64_t now_us) {
   // An atom someone deleted (soft delete drops every reference) or purged

@@ -66,9 +66,15 @@ class TensorStore {
   // Returns the imports abandoned.
   Result<uint64_t> AbandonAll();
 
+  // Inside txn: one reference more on a stored atom (an inactive one
+  // becomes active with one reference). DataLoss when it is gone.
+  //
   // Inside txn: one reference of atom_id fewer (ReleaseReference: inactive
   // at zero, purged later like any released atom). Nothing for an atom
   // that is gone or already inactive (deleted by a client meanwhile).
+  static Status ReferenceOne(storage::WriteTxn& txn, storage::AtomTable& atoms, uint64_t atom_id,
+                             int64_t now_us);
+  // The reverse of ReferenceOne.
   static Status ReleaseOne(storage::WriteTxn& txn, const storage::Tables& tables,
                            storage::AtomTable& atoms, uint64_t atom_id, int64_t now_us);
 

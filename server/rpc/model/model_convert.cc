@@ -1,5 +1,7 @@
 #include "server/rpc/model/model_convert.h"
 
+#include <charconv>
+
 #include "server/rpc/common/timestamp.h"
 
 namespace hartonomous::rpc {
@@ -187,7 +189,58 @@ void ToProto(const engine::ModelEngine::ExportHeader& header, v1::ExportModelHea
   out->set_format(header.format);
   out->set_file_name(header.file_name);
   out->set_file_size(header.file_size);
-  out->set_file_sha256(ToHex(header.file_sha256));
+  // A file built at export (a student) has no SHA-256 known in advance.
+  if (header.file_sha256 != Sha256Digest{}) out->set_file_sha256(ToHex(header.file_sha256));
+}
+
+}  // namespace hartonomous::rpc
+
+namespace hartonomous::rpc {
+
+void ToProto(const engine::ModelEngine::Student& student, v1::ExtractStudentResponse* out) {
+  ToProto(student.model, out->mutable_model());
+  out->set_layers_kept(student.layers_kept);
+  out->set_layers_total(static_cast<uint32_t>(student.layers.size()));
+  out->set_bytes_shared(student.bytes_shared);
+  for (const auto& l : student.layers) {
+    v1::StudentLayer* layer = out->add_layers();
+    layer->set_layer_idx(l.layer_idx);
+    layer->set_layer_name(l.layer_name);
+    layer->set_importance(l.importance);
+    layer->set_importance_given(l.importance_given);
+    layer->set_importance_known(l.importance_known);
+    layer->set_kept(l.kept);
+    layer->set_student_layer_idx(l.student_layer_idx);
+  }
+}
+
+namespace {
+
+void AppendNumber(std::string* out, double v) {
+  char buffer[32];
+  const auto result = std::to_chars(buffer, buffer + sizeof(buffer), v);
+  out->append(buffer, result.ptr);
+}
+
+}  // namespace
+
+std::string ToWkt(const std::vector<engine::ModelEngine::GeometryPoint>& points) {
+  if (points.empty()) return "LINESTRING ZM EMPTY";
+  std::string out = points.size() == 1 ? "POINT ZM (" : "LINESTRING ZM (";
+  out.reserve(out.size() + points.size() * 40);
+  for (size_t i = 0; i < points.size(); ++i) {
+    if (i > 0) out += ", ";
+    const auto& p = points[i];
+    AppendNumber(&out, p.x);
+    out += ' ';
+    AppendNumber(&out, p.y);
+    out += ' ';
+    AppendNumber(&out, p.z);
+    out += ' ';
+    AppendNumber(&out, p.m);
+  }
+  out += ')';
+  return out;
 }
 
 }  // namespace hartonomous::rpc

@@ -30,5 +30,10 @@ void ToProto(const engine::DeletedModel& deleted, v1::DeleteModelResponse* out);
 Result<engine::ImportOptions> ToImportOptions(const v1::ImportModelRequest& first);
 void ToProto(const engine::ImportReport& report, v1::ImportModelResponse* out);
 void ToProto(const engine::ModelEngine::ExportHeader& header, v1::ExportModelHeader* out);
+void ToProto(const engine::ModelEngine::Student& student, v1::ExtractStudentResponse* out);
+// "LINESTRING ZM (x y z m, ...)"; one point: "POINT ZM (x y z m)"; none:
+// "LINESTRING ZM EMPTY". Numbers in the shortest form that reads back
+// exactly.
+std::string ToWkt(const std::vector<engine::ModelEngine::GeometryPoint>& points);
 
 }  // namespace hartonomous::rpc

@@ -70,6 +70,31 @@ Status ValidateExportModel(const v1::ExportModelRequest& request) {
                           request.key_case() != v1::ExportModelRequest::KEY_NOT_SET);
 }
 
+Status ValidateExtractStudent(const v1::ExtractStudentRequest& request) {
+  HT_RETURN_IF_ERROR(ValidateModelKey(request.model_id(), request.model_name(),
+                                      request.teacher_case() !=
+                                          v1::ExtractStudentRequest::TEACHER_NOT_SET));
+  const double r = request.target_ratio();
+  if (!(r > 0 && r <= 1)) {
+    return Status::InvalidArgument("target_ratio: must be in (0, 1], got " + std::to_string(r));
+  }
+  if (request.student_name().empty()) {
+    return Status::InvalidArgument("student_name: required (the new model's name)");
+  }
+  return Status::Ok();
+}
+
+Status ValidateExportLayerGeometry(const v1::ExportLayerGeometryRequest& request) {
+  if (request.max_points() > 1000000) {
+    return Status::InvalidArgument("max_points: at most 1000000, got " +
+                                   std::to_string(request.max_points()));
+  }
+  if (request.layer_id() == 0 && request.model_id() == 0 && request.model_name().empty()) {
+    return Status::InvalidArgument("layer_id, or model_id or model_name with layer_idx: required");
+  }
+  return Status::Ok();
+}
+
 Status ValidateListModels(const v1::ListModelsRequest& request) {
   HT_RETURN_IF_ERROR(ValidatePageSize(request.page_size()));
   for (const FilterRule& rule : kFilterRules) {

@@ -21,5 +21,7 @@ Status ValidateDeleteModel(const v1::DeleteModelRequest& request);
 Status ValidateListLayers(const v1::ListLayersRequest& request);
 Status ValidateGetLayer(const v1::GetLayerRequest& request);
 Status ValidateExportModel(const v1::ExportModelRequest& request);
+Status ValidateExtractStudent(const v1::ExtractStudentRequest& request);
+Status ValidateExportLayerGeometry(const v1::ExportLayerGeometryRequest& request);
 
 }  // namespace hartonomous::rpc
