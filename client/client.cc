@@ -710,6 +710,13 @@ grpc::Status Client::ExportModel(const v1::ExportModelRequest& request,
   return reader->Finish();
 }
 
+grpc::Status Client::QuantizeModel(const v1::QuantizeModelRequest& request,
+                                   v1::QuantizeModelResponse* response) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  return models_->QuantizeModel(&context, request, response);
+}
+
 grpc::Status Client::ExtractStudent(const v1::ExtractStudentRequest& request,
                                     v1::ExtractStudentResponse* response) {
   grpc::ClientContext context;

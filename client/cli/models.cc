@@ -573,4 +573,81 @@ void RunModelGeometry(const Invocation& invocation) {
   }
 }
 
+std::vector<OptionSpec> ModelQuantizeOptions() {
+  return {{"type", 0, "T", "int8, q8_0, q4_0, f16 or bf16 (required)"},
+          {"name", 0, "NAME", "the quantized model's name (required)"},
+          {"layers", 0, "I,J,...", "layer indexes (default: every layer that suits the type)"},
+          {"saturate", 0, "", "clamp values beyond fp16's range instead of refusing"},
+          {"requantize", 0, "", "allow layers that are quantized already"}};
+}
+
+void RunModelQuantize(const Invocation& invocation) {
+  if (!invocation.Has("type") || !invocation.Has("name")) {
+    throw UsageError("model quantize needs --type T and --name NAME");
+  }
+  v1::QuantizeModelRequest request;
+  SetModelKey(invocation.args[0], &request);
+  request.set_type(invocation.Get("type"));
+  request.set_name(invocation.Get("name"));
+  if (invocation.Has("layers")) {
+    std::stringstream list(invocation.Get("layers"));
+    std::string item;
+    while (std::getline(list, item, ',')) {
+      request.add_layers(static_cast<uint32_t>(ParseUint64(item, "layer index")));
+    }
+  }
+  request.set_saturate(invocation.Has("saturate"));
+  request.set_requantize(invocation.Has("requantize"));
+  const v1::QuantizeModelResponse r = Call(invocation, &Client::QuantizeModel, request);
+  if (invocation.global.json) {
+    json layers = json::array();
+    for (const auto& l : r.layers()) {
+      layers.push_back({{"layer_idx", l.layer_idx()},
+                        {"layer_name", l.layer_name()},
+                        {"quantized", l.quantized()},
+                        {"skipped", l.skipped()},
+                        {"dtype_before", l.dtype_before()},
+                        {"dtype_after", l.dtype_after()},
+                        {"snr_db", l.snr_db()},
+                        {"rmse", l.rmse()},
+                        {"relative_rmse", l.relative_rmse()},
+                        {"max_abs_error", l.max_abs_error()},
+                        {"saturated", l.saturated()},
+                        {"scale", l.scale()},
+                        {"bytes_before", l.bytes_before()},
+                        {"bytes_after", l.bytes_after()}});
+    }
+    PrintJson(std::cout, {{"model", ModelToJson(r.model())},
+                          {"new_bytes_stored", r.new_bytes_stored()},
+                          {"bytes_shared", r.bytes_shared()},
+                          {"layers", layers}});
+    return;
+  }
+  auto fixed = [](double v, int digits) {
+    std::ostringstream out;
+    out.setf(std::ios::fixed);
+    out.precision(digits);
+    out << v;
+    return out.str();
+  };
+  Table table({{"IDX", true},
+               {"LAYER"},
+               {"FROM"},
+               {"TO"},
+               {"SNR_DB", true},
+               {"REL_RMSE", true},
+               {"MAX_ERR", true},
+               {"NOTE"}});
+  for (const auto& l : r.layers()) {
+    table.AddRow({std::to_string(l.layer_idx()), l.layer_name(), l.dtype_before(),
+                  l.dtype_after(), l.quantized() ? fixed(l.snr_db(), 2) : "",
+                  l.quantized() ? fixed(l.relative_rmse(), 5) : "",
+                  l.quantized() ? fixed(l.max_abs_error(), 6) : "", l.skipped()});
+  }
+  table.Flush(std::cout);
+  std::cout << "created model " << r.model().model_id() << " '" << r.model().model_name()
+            << "': " << FormatBytes(r.new_bytes_stored()) << " new, "
+            << FormatBytes(r.bytes_shared()) << " shared with the source\n";
+}
+
 }  // namespace hartonomous::cli

@@ -10,6 +10,7 @@
 //   model extract-student  a model of the most important layers, sharing
 //                  the teacher's tensor atoms
 //   model geometry a layer's weights as WKT LINESTRING ZM
+//   model quantize a quantized copy of a model, with each layer's error
 //
 // A model argument is a model_id when it is all digits, else a model name
 // (the server refuses all-digit names).
@@ -32,6 +33,8 @@ void RunModelDelete(const Invocation& invocation);
 std::vector<OptionSpec> ModelImportOptions();
 void RunModelImport(const Invocation& invocation);
 void RunModelExport(const Invocation& invocation);
+std::vector<OptionSpec> ModelQuantizeOptions();
+void RunModelQuantize(const Invocation& invocation);
 std::vector<OptionSpec> ModelStudentOptions();
 void RunModelExtractStudent(const Invocation& invocation);
 std::vector<OptionSpec> ModelGeometryOptions();

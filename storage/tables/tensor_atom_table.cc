@@ -34,7 +34,7 @@ Result<TensorChunkKey> TensorAtomTable::ParseKey(std::string_view key) {
   out.model_id = ReadBe64(key.substr(0, 8));
   out.layer_idx = ReadBe32(key.substr(8, 4));
   const auto kind = static_cast<uint8_t>(key[12]);
-  if (kind > static_cast<uint8_t>(TensorKind::kTemporal)) {
+  if (kind > static_cast<uint8_t>(TensorKind::kScales)) {
     return Status::DataLoss("tensor_atoms: a key of model " + std::to_string(out.model_id) +
                             " has unknown kind " + std::to_string(kind));
   }

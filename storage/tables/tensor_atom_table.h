@@ -37,6 +37,7 @@ enum class TensorKind : uint8_t {
   kWeights = 0,     // the values as the file holds them
   kImportance = 1,  // per-weight importance (the geometry's Z)
   kTemporal = 2,    // per-weight temporal values (the geometry's M)
+  kScales = 3,      // an int8 layer's per-row float32 scales
 };
 
 // The address of one "tensor_atoms" row.

@@ -6,6 +6,9 @@
 // nothing behind, checked in the LMDB tables themselves.
 #include <algorithm>
 #include <atomic>
+#include <cmath>
+#include <cstring>
+#include <limits>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
@@ -710,4 +713,143 @@ TEST_CASE("model geometry: a layer's weights as WKT LINESTRING ZM, paged", "[mod
       client.ExportLayerGeometry(bad, [](const v1::LayerGeometry&) { return true; });
   CHECK(too_many.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
   CHECK_THAT(too_many.error_message(), Catch::Contains("max_points"));
+}
+
+namespace {
+
+float Half(uint16_t h) {
+  const uint32_t sign = (h >> 15) & 1, exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
+  float v = exp == 0 ? std::ldexp(static_cast<float>(mant), -24)
+                     : std::ldexp(static_cast<float>(mant | 0x400), static_cast<int>(exp) - 25);
+  return sign ? -v : v;
+}
+
+}  // namespace
+
+TEST_CASE("model quantize: Q8_0 and int8 copies whose exported values match the reported "
+          "error, the source kept",
+          "[models][quantize]") {
+  // Weights from a fixed generator: 64 rows x 96 columns.
+  std::mt19937 rng(77);
+  std::normal_distribution<float> normal(0.0f, 0.05f);
+  std::vector<float> w(64 * 96);
+  for (float& x : w) x = normal(rng);
+  std::vector<float> bad = {1.0f, std::numeric_limits<float>::quiet_NaN()};
+  bad.resize(32, 0.5f);
+  const std::string file = Safetensors({{"model.layers.0.mlp.up_proj.weight", "F32", {64, 96},
+                                         FloatBytes(w)},
+                                        {"ids", "I32", {4}, std::string(16, '\x02')}});
+  TempDir dir;
+  Daemon daemon({.data_dir = dir.path()});
+  Client& client = daemon.client();
+  REQUIRE(Import(client, "fp32", file).status.ok());
+  v1::QuantizeModelRequest request;
+  request.set_model_name("fp32");
+  request.set_type("q8_0");
+  request.set_name("q8");
+  v1::QuantizeModelResponse r;
+  const grpc::Status status = client.QuantizeModel(request, &r);
+  INFO(status.error_message());
+  REQUIRE(status.ok());
+  REQUIRE(r.layers_size() == 2);
+  // The writer puts "ids" first (equal widths go by name).
+  const int wi = r.layers(0).layer_name() == "ids" ? 1 : 0;
+  const uint32_t weight_idx = r.layers(wi).layer_idx();
+  const v1::LayerQuantization l = r.layers(wi);
+  CHECK(l.quantized());
+  CHECK(l.dtype_after() == "Q8_0");
+  CHECK(l.bytes_after() == 64 * 96 / 32 * 34);
+  CHECK_FALSE(r.layers(1 - wi).quantized());
+  CHECK(r.layers(1 - wi).skipped() == "dtype 'I32' has no float values");
+  CHECK(r.bytes_shared() == 16);  // the I32 layer, shared
+  CHECK(r.new_bytes_stored() == l.bytes_after());
+
+  // The exported Q8_0 blocks, dequantized here, give the reported error.
+  const std::string exported = Export(client, "q8");
+  auto parsed = models::ScanSafetensors(exported, exported.size());
+  REQUIRE(parsed.ok());
+  const auto& tensors = parsed->scan.layout.tensors;
+  const auto it = std::find_if(tensors.begin(), tensors.end(), [](const auto& t) {
+    return t.name == "model.layers.0.mlp.up_proj.weight";
+  });
+  REQUIRE(it != tensors.end());
+  CHECK(it->dtype == "U8");
+  const std::string blocks = exported.substr(it->offset, it->length);
+  REQUIRE(blocks.size() == 64 * 96 / 32 * 34);
+  double signal = 0, noise = 0, max_error = 0;
+  for (size_t b = 0; b < blocks.size() / 34; ++b) {
+    uint16_t d16 = 0;
+    std::memcpy(&d16, blocks.data() + b * 34, 2);
+    const float d = Half(d16);
+    for (size_t j = 0; j < 32; ++j) {
+      const float q = static_cast<float>(static_cast<int8_t>(blocks[b * 34 + 2 + j]));
+      const double x = w[b * 32 + j];
+      const double e = x - static_cast<double>(q * d);
+      signal += x * x;
+      noise += e * e;
+      max_error = std::max(max_error, std::fabs(e));
+      // The group bound: |d| / 2 plus the fp16 rounding of the scale.
+      CHECK(std::fabs(e) <= std::fabs(d) / 2 * 1.07 + 1e-9);
+    }
+  }
+  const double snr = 10 * std::log10(signal / noise);
+  CHECK(std::fabs(snr - l.snr_db()) < 0.5);
+  CHECK(max_error == Approx(l.max_abs_error()).epsilon(1e-3));
+  CHECK(l.snr_db() > 30);
+
+  // int8 per row: I8 values and F32 row scales.
+  request.set_type("int8");
+  request.set_name("i8");
+  REQUIRE(client.QuantizeModel(request, &r).ok());
+  const std::string i8 = Export(client, "i8");
+  parsed = models::ScanSafetensors(i8, i8.size());
+  REQUIRE(parsed.ok());
+  std::map<std::string, models::TensorInfo> by_name;
+  for (const auto& t : parsed->scan.layout.tensors) by_name[t.name] = t;
+  REQUIRE(by_name.count("model.layers.0.mlp.up_proj.weight.scale") == 1);
+  CHECK(by_name["model.layers.0.mlp.up_proj.weight"].dtype == "I8");
+  CHECK(by_name["model.layers.0.mlp.up_proj.weight.scale"].shape == std::vector<uint64_t>{64});
+
+  // Refusals: a quantized layer again, a listed layer without float values,
+  // nothing left to quantize; the source exports unchanged.
+  v1::QuantizeModelRequest again;
+  again.set_model_name("q8");
+  again.set_type("q4_0");
+  again.set_name("q4");
+  again.add_layers(weight_idx);
+  grpc::Status refused = client.QuantizeModel(again, &r);
+  CHECK(refused.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK_THAT(refused.error_message(), Catch::Contains("already quantized"));
+  again.set_requantize(true);
+  REQUIRE(client.QuantizeModel(again, &r).ok());
+  CHECK(r.layers(wi).dtype_after() == "Q4_0");
+  v1::QuantizeModelRequest ints;
+  ints.set_model_name("fp32");
+  ints.set_type("f16");
+  ints.set_name("f16");
+  ints.add_layers(1 - weight_idx);
+  refused = client.QuantizeModel(ints, &r);
+  CHECK(refused.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK_THAT(refused.error_message(), Catch::Contains("I32"));
+  ints.set_type("q5");
+  refused = client.QuantizeModel(ints, &r);
+  CHECK(refused.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK_THAT(refused.error_message(), Catch::Contains("type"));
+  CHECK(Export(client, "fp32") == file);
+
+  // NaN weights are refused naming the layer, and nothing is stored.
+  REQUIRE(Import(client, "nan", Safetensors({{"bad.weight", "F32", {1, 32}, FloatBytes(bad)}}))
+              .status.ok());
+  v1::QuantizeModelRequest nan;
+  nan.set_model_name("nan");
+  nan.set_type("q8_0");
+  nan.set_name("nan-q8");
+  refused = client.QuantizeModel(nan, &r);
+  CHECK(refused.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK_THAT(refused.error_message(), Catch::Contains("bad.weight"));
+  REQUIRE(daemon.Stop() == 0);
+  const Audit audit = AuditStore(dir.path());
+  CHECK(audit.mismatches.empty());
+  CHECK(audit.staging_rows == 0);
+  CHECK(audit.models == 5);  // fp32, q8, i8, q4, nan
 }

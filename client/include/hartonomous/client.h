@@ -230,6 +230,8 @@ class Client {
   // each piece in order (sink returns false to cancel).
   grpc::Status ExportModel(const v1::ExportModelRequest& request, v1::ExportModelHeader* header,
                            const std::function<bool(std::string_view bytes)>& sink);
+  grpc::Status QuantizeModel(const v1::QuantizeModelRequest& request,
+                             v1::QuantizeModelResponse* response);
   grpc::Status ExtractStudent(const v1::ExtractStudentRequest& request,
                               v1::ExtractStudentResponse* response);
   // visit(message) for each streamed linestring, in order (false to stop).

@@ -39,6 +39,7 @@
 #include "storage/records.pb.h"
 #include "storage/schema.h"
 #include "storage/tables/model_table.h"
+#include "server/engine/models/formats/quantize.h"
 #include "server/engine/models/tensor_store.h"
 #include "storage/write_batcher.h"
 
@@ -249,6 +250,46 @@ class ModelEngine {
   Result<Student> ExtractStudent(const ModelKey& teacher, double target_ratio,
                                  const std::string& student_name);
 
+  // --- quantization (model_quantize.cc) ---
+  struct QuantizeRequest {
+    ModelKey source;
+    std::string name;  // the new model's
+    models::QuantType type = models::QuantType::kQ8_0;
+    // Layers to quantize by layer_idx; empty = every layer with float
+    // values whose shape suits the type (others are kept as they are).
+    std::vector<uint32_t> layers;
+    bool saturate = false;    // clamp values beyond fp16's range (counted)
+    bool requantize = false;  // allow layers that are quantized already
+  };
+  struct LayerQuantization {
+    uint32_t layer_idx = 0;
+    std::string layer_name;
+    bool quantized = false;
+    std::string skipped;  // why a layer of "every layer" was kept as is
+    std::string dtype_before, dtype_after;
+    models::ErrorStats error;
+    uint64_t saturated = 0;
+    double scale = 0;       // the largest scale (int8, q8_0, q4_0)
+    uint64_t bytes_before = 0, bytes_after = 0;
+  };
+  struct Quantized {
+    ModelView model;
+    std::vector<LayerQuantization> layers;  // every layer of the source
+    uint64_t new_bytes_stored = 0;   // quantized bytes not stored before
+    uint64_t bytes_shared = 0;       // unquantized layers' bytes, referenced
+  };
+  // Creates request.name: a copy of the source whose chosen layers hold
+  // their values quantized (llama.cpp's Q8_0 / Q4_0 blocks, int8 per row
+  // with float32 row scales, f16, bf16) as new tensor atoms, the other
+  // layers sharing the source's. Each quantized layer's error against the
+  // original is measured (SNR, RMSE, relative RMSE, max |error|) and
+  // checked against its group bound (INTERNAL on a violation). The source
+  // stays. InvalidArgument naming the layer: values NaN or infinite,
+  // beyond fp16's range without saturate, a listed layer without float
+  // values or with rows that are not whole blocks of 32, a quantized layer
+  // without requantize. All or nothing, like an import.
+  Result<Quantized> QuantizeModel(const QuantizeRequest& request);
+
   // --- geometry view (model_geometry.cc) ---
   struct GeometryPage {
     uint64_t total_points = 0;  // the layer's parameter count
@@ -274,6 +315,7 @@ class ModelEngine {
   struct LayerValues {
     storage::ModelLayerRecord layer;
     std::vector<std::pair<uint64_t, uint64_t>> chunks;  // atom id, bytes
+    std::vector<std::pair<uint64_t, uint64_t>> scales;  // kind 3 (int8 layers)
   };
   Result<std::vector<LayerValues>> ReadLayerValues(storage::Txn& txn, uint64_t model_id) const;
   // Inside DeleteModel: releases the references the model's "tensor_atoms"

@@ -58,9 +58,13 @@ Result<std::vector<ModelEngine::LayerValues>> ModelEngine::ReadLayerValues(
   }));
   HT_RETURN_IF_ERROR(storage::TensorAtomTable(tables_).ScanModel(
       txn, model_id, [&](const storage::TensorChunkKey& key, storage::TensorAtomRecord&& row) {
-        if (key.kind != storage::TensorKind::kWeights) return true;
         auto it = at.find(key.layer_idx);
-        if (it != at.end()) out[it->second].chunks.emplace_back(row.atom_id(), row.byte_length());
+        if (it == at.end()) return true;
+        if (key.kind == storage::TensorKind::kWeights) {
+          out[it->second].chunks.emplace_back(row.atom_id(), row.byte_length());
+        } else if (key.kind == storage::TensorKind::kScales) {
+          out[it->second].scales.emplace_back(row.atom_id(), row.byte_length());
+        }
         return true;
       }));
   return out;
@@ -82,24 +86,32 @@ Status ModelEngine::ExportModel(const ModelKey& key,
     if (!file) {
       // Built from its layers as safetensors.
       HT_ASSIGN_OR_RETURN(std::vector<LayerValues> layers, ReadLayerValues(txn, model_id));
+      // One tensor per layer (Q8_0 / Q4_0 blocks as flat U8 bytes; an int8
+      // layer adds "<name>.scale", its F32 row scales); `values[k]` lists
+      // the chunks of tensor k.
       std::vector<models::SafetensorsTensorSpec> specs;
+      std::vector<const std::vector<std::pair<uint64_t, uint64_t>>*> values;
       for (const LayerValues& v : layers) {
         const storage::ModelLayerRecord& l = v.layer;
         const std::string what = "layer " + std::to_string(l.layer_idx()) + " ('" +
                                  l.layer_name() + "')";
-        const std::string dtype = SafetensorsDtypeOf(l.tensor_dtype());
-        if (dtype.empty()) {
-          return Status::FailedPrecondition(what + ": dtype '" + l.tensor_dtype() +
-                                            "' cannot be written to safetensors");
-        }
+        uint64_t stored = 0;
+        for (const auto& chunk : v.chunks) stored += chunk.second;
         std::vector<uint64_t> shape(l.tensor_shape().begin(), l.tensor_shape().end());
         const auto parameters = nlohmann::json::parse(l.parameters_json(), nullptr, false);
         if (parameters.is_object() && parameters.value("shape_order", "") == "innermost first") {
           std::reverse(shape.begin(), shape.end());
         }
+        std::string dtype = SafetensorsDtypeOf(l.tensor_dtype());
+        if (l.tensor_dtype() == "Q8_0" || l.tensor_dtype() == "Q4_0") {
+          dtype = "U8";
+          shape = {stored};
+        }
+        if (dtype.empty()) {
+          return Status::FailedPrecondition(what + ": dtype '" + l.tensor_dtype() +
+                                            "' cannot be written to safetensors");
+        }
         HT_ASSIGN_OR_RETURN(uint64_t expected, models::SafetensorsByteLength(what, dtype, shape));
-        uint64_t stored = 0;
-        for (const auto& chunk : v.chunks) stored += chunk.second;
         if (stored != expected) {
           return Status::FailedPrecondition(
               what + (v.chunks.empty() ? " has no stored values"
@@ -108,6 +120,13 @@ Status ModelEngine::ExportModel(const ModelKey& key,
                                              std::to_string(expected)));
         }
         specs.push_back({l.layer_name(), dtype, shape});
+        values.push_back(&v.chunks);
+        if (!v.scales.empty()) {
+          uint64_t scale_bytes = 0;
+          for (const auto& chunk : v.scales) scale_bytes += chunk.second;
+          specs.push_back({l.layer_name() + ".scale", "F32", {scale_bytes / 4}});
+          values.push_back(&v.scales);
+        }
       }
       HT_ASSIGN_OR_RETURN(
           models::SafetensorsPlan plan,
@@ -118,7 +137,7 @@ Status ModelEngine::ExportModel(const ModelKey& key,
       built = true;
       reads.push_back({0, plan.header.size(), std::move(plan.header)});
       for (size_t i : plan.order) {
-        for (const auto& chunk : layers[i].chunks) reads.push_back({chunk.first, chunk.second, {}});
+        for (const auto& chunk : *values[i]) reads.push_back({chunk.first, chunk.second, {}});
       }
     } else {
     header.format = file->format();

@@ -126,26 +126,11 @@ Result<ModelEngine::Student> ModelEngine::ExtractStudent(const ModelKey& teacher
         HT_RETURN_IF_ERROR(InsertNewModel(txn, table_, &student.model, &written));
         storage::AtomTable atoms(tables_);
         for (size_t j = 0; j < written.size(); ++j) {
-          const uint32_t teacher_idx = layers[from[j]].layer.layer_idx();
-          std::vector<std::pair<storage::TensorChunkKey, storage::TensorAtomRecord>> rows;
-          for (auto kind : {storage::TensorKind::kWeights, storage::TensorKind::kImportance,
-                            storage::TensorKind::kTemporal}) {
-            HT_RETURN_IF_ERROR(tensors.ScanLayer(
-                txn, teacher_id, teacher_idx, kind,
-                [&](const storage::TensorChunkKey& key, storage::TensorAtomRecord&& row) {
-                  rows.emplace_back(key, std::move(row));
-                  return true;
-                }));
-          }
-          for (auto& [key, row] : rows) {
-            storage::TensorChunkKey to = key;
-            to.model_id = student.model.model.model_id();
-            to.layer_idx = written[j].layer_idx();
-            row.set_layer_id(written[j].layer_id());
-            row.set_created_at_us(now);
-            HT_RETURN_IF_ERROR(tensors.Put(txn, to, row));
-            HT_RETURN_IF_ERROR(TensorStore::ReferenceOne(txn, atoms, row.atom_id(), now));
-          }
+          HT_RETURN_IF_ERROR(TensorStore::ShareLayerRows(
+                                 txn, tables_, atoms, teacher_id, layers[from[j]].layer.layer_idx(),
+                                 student.model.model.model_id(), written[j].layer_idx(),
+                                 written[j].layer_id(), now, /*weights=*/true)
+                                 .status());
         }
         return atoms.FlushCounters(txn);
       },

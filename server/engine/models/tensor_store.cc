@@ -10,6 +10,7 @@
 #include "storage/sequence.h"
 #include "storage/tables/import_staging_table.h"
 #include "storage/tables/relation_table.h"
+#include "storage/tables/tensor_atom_table.h"
 
 namespace hartonomous::engine {
 
@@ -111,6 +112,40 @@ Status TensorStore::ReferenceOne(storage::WriteTxn& txn, AtomTable& atoms, uint6
   after.set_is_active(true);
   after.set_updated_at_us(now_us);
   return atoms.Update(txn, *before, after);
+}
+
+Result<uint64_t> TensorStore::ShareLayerRows(storage::WriteTxn& txn,
+                                             const storage::Tables& tables, AtomTable& atoms,
+                                             uint64_t from_model, uint32_t from_idx,
+                                             uint64_t to_model, uint32_t to_idx,
+                                             uint64_t to_layer_id, int64_t now_us, bool weights) {
+  const storage::TensorAtomTable tensors(tables);
+  std::vector<std::pair<storage::TensorChunkKey, storage::TensorAtomRecord>> rows;
+  for (auto kind : {storage::TensorKind::kWeights, storage::TensorKind::kImportance,
+                    storage::TensorKind::kTemporal, storage::TensorKind::kScales}) {
+    if (!weights &&
+        (kind == storage::TensorKind::kWeights || kind == storage::TensorKind::kScales)) {
+      continue;
+    }
+    HT_RETURN_IF_ERROR(tensors.ScanLayer(
+        txn, from_model, from_idx, kind,
+        [&](const storage::TensorChunkKey& key, storage::TensorAtomRecord&& row) {
+          rows.emplace_back(key, std::move(row));
+          return true;
+        }));
+  }
+  uint64_t shared = 0;
+  for (auto& [key, row] : rows) {
+    storage::TensorChunkKey to = key;
+    to.model_id = to_model;
+    to.layer_idx = to_idx;
+    row.set_layer_id(to_layer_id);
+    row.set_created_at_us(now_us);
+    if (key.kind == storage::TensorKind::kWeights) shared += row.byte_length();
+    HT_RETURN_IF_ERROR(tensors.Put(txn, to, row));
+    HT_RETURN_IF_ERROR(ReferenceOne(txn, atoms, row.atom_id(), now_us));
+  }
+  return shared;
 }
 
 Status TensorStore::ReleaseOne(storage::WriteTxn& txn, const storage::Tables& tables,

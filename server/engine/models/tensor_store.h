@@ -74,6 +74,14 @@ class TensorStore {
   // that is gone or already inactive (deleted by a client meanwhile).
   static Status ReferenceOne(storage::WriteTxn& txn, storage::AtomTable& atoms, uint64_t atom_id,
                              int64_t now_us);
+  // Inside txn: gives layer (to_model, to_idx, to_layer_id) the
+  // "tensor_atoms" rows of layer (from_model, from_idx) -- every kind, or
+  // every kind but the weights and scales when !weights -- each taking one
+  // more reference on its atom. Returns the bytes of the weight rows shared.
+  static Result<uint64_t> ShareLayerRows(storage::WriteTxn& txn, const storage::Tables& tables,
+                                         storage::AtomTable& atoms, uint64_t from_model,
+                                         uint32_t from_idx, uint64_t to_model, uint32_t to_idx,
+                                         uint64_t to_layer_id, int64_t now_us, bool weights);
   // The reverse of ReferenceOne.
   static Status ReleaseOne(storage::WriteTxn& txn, const storage::Tables& tables,
                            storage::AtomTable& atoms, uint64_t atom_id, int64_t now_us);

@@ -214,6 +214,64 @@ void ToProto(const engine::ModelEngine::Student& student, v1::ExtractStudentResp
   }
 }
 
+Result<engine::ModelEngine::QuantizeRequest> ToQuantizeRequest(
+    const v1::QuantizeModelRequest& request) {
+  if (request.source_case() == v1::QuantizeModelRequest::SOURCE_NOT_SET ||
+      (request.model_id() == 0 && request.model_name().empty())) {
+    return Status::InvalidArgument("model_id or model_name: one is required (the source model)");
+  }
+  if (request.name().empty()) {
+    return Status::InvalidArgument("name: required (the quantized model's name)");
+  }
+  engine::ModelEngine::QuantizeRequest out;
+  out.source = engine::ModelKey{request.model_id(), request.model_name()};
+  out.name = request.name();
+  static const std::pair<const char*, engine::models::QuantType> kTypes[] = {
+      {"int8", engine::models::QuantType::kInt8PerChannel},
+      {"q8_0", engine::models::QuantType::kQ8_0},
+      {"q4_0", engine::models::QuantType::kQ4_0},
+      {"f16", engine::models::QuantType::kF16},
+      {"bf16", engine::models::QuantType::kBF16}};
+  bool known = false;
+  for (const auto& [name, type] : kTypes) {
+    if (request.type() == name) {
+      out.type = type;
+      known = true;
+    }
+  }
+  if (!known) {
+    return Status::InvalidArgument("type: one of int8, q8_0, q4_0, f16, bf16, got '" +
+                                   request.type().substr(0, 32) + "'");
+  }
+  out.layers.assign(request.layers().begin(), request.layers().end());
+  out.saturate = request.saturate();
+  out.requantize = request.requantize();
+  return out;
+}
+
+void ToProto(const engine::ModelEngine::Quantized& q, v1::QuantizeModelResponse* out) {
+  ToProto(q.model, out->mutable_model());
+  out->set_new_bytes_stored(q.new_bytes_stored);
+  out->set_bytes_shared(q.bytes_shared);
+  for (const auto& l : q.layers) {
+    v1::LayerQuantization* layer = out->add_layers();
+    layer->set_layer_idx(l.layer_idx);
+    layer->set_layer_name(l.layer_name);
+    layer->set_quantized(l.quantized);
+    layer->set_skipped(l.skipped);
+    layer->set_dtype_before(l.dtype_before);
+    layer->set_dtype_after(l.dtype_after);
+    layer->set_snr_db(l.error.snr_db);
+    layer->set_rmse(l.error.rmse);
+    layer->set_relative_rmse(l.error.relative_rmse);
+    layer->set_max_abs_error(l.error.max_abs_error);
+    layer->set_saturated(l.saturated);
+    layer->set_scale(l.scale);
+    layer->set_bytes_before(l.bytes_before);
+    layer->set_bytes_after(l.bytes_after);
+  }
+}
+
 namespace {
 
 void AppendNumber(std::string* out, double v) {

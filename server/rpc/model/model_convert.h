@@ -31,6 +31,11 @@ Result<engine::ImportOptions> ToImportOptions(const v1::ImportModelRequest& firs
 void ToProto(const engine::ImportReport& report, v1::ImportModelResponse* out);
 void ToProto(const engine::ModelEngine::ExportHeader& header, v1::ExportModelHeader* out);
 void ToProto(const engine::ModelEngine::Student& student, v1::ExtractStudentResponse* out);
+// InvalidArgument naming model_id / model_name, name or type when they
+// break their rule.
+Result<engine::ModelEngine::QuantizeRequest> ToQuantizeRequest(
+    const v1::QuantizeModelRequest& request);
+void ToProto(const engine::ModelEngine::Quantized& quantized, v1::QuantizeModelResponse* out);
 // "LINESTRING ZM (x y z m, ...)"; one point: "POINT ZM (x y z m)"; none:
 // "LINESTRING ZM EMPTY". Numbers in the shortest form that reads back
 // exactly.

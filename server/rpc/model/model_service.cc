@@ -143,6 +143,14 @@ grpc::Status ModelServiceImpl::ExportModel(grpc::ServerContext* context,
   return ToGrpcStatus(status);
 }
 
+grpc::Status ModelServiceImpl::QuantizeModel(grpc::ServerContext*,
+                                             const v1::QuantizeModelRequest* request,
+                                             v1::QuantizeModelResponse* response) {
+  auto quantize = ToQuantizeRequest(*request);
+  if (!quantize.ok()) return ToGrpcStatus(quantize.status());
+  return Reply(engine_.QuantizeModel(*quantize), response, ToProto);
+}
+
 grpc::Status ModelServiceImpl::ExtractStudent(grpc::ServerContext*,
                                               const v1::ExtractStudentRequest* request,
                                               v1::ExtractStudentResponse* response) {

@@ -53,6 +53,8 @@ class ModelServiceImpl final : public v1::ModelService::Service {
                            v1::ImportModelResponse* response);
   grpc::Status ExportModel(grpc::ServerContext* context, const v1::ExportModelRequest* request,
                            grpc::ServerWriter<v1::ExportModelResponse>* writer) override;
+  grpc::Status QuantizeModel(grpc::ServerContext*, const v1::QuantizeModelRequest* request,
+                             v1::QuantizeModelResponse* response) override;
   grpc::Status ExtractStudent(grpc::ServerContext*, const v1::ExtractStudentRequest* request,
                               v1::ExtractStudentResponse* response) override;
   grpc::Status ExportLayerGeometry(grpc::ServerContext* context,
