@@ -124,6 +124,31 @@ def run_once(build, work, paths):
     return out
 
 
+def onnx_testdata(build, work):
+    """Imports every ONNX model under libonnx-testdata (one model each;
+    files without initializers too) and reports bytes received and new."""
+    root = "/usr/share/libonnx-testdata/data"
+    files = sorted(os.path.join(d, f) for d, _, fs in os.walk(root) for f in fs
+                   if f.endswith(".onnx"))
+    out = {"onnx_files": 0, "onnx_bytes": 0, "onnx_new_bytes": 0, "onnx_layers": 0,
+           "onnx_with_initializers": 0, "onnx_exported_identical": 0}
+    with bench_daemon.Daemon(build, work) as d:
+        for i, path in enumerate(files):
+            r = d.run("model", "import", "--name", f"onnx-{i}", path)
+            out["onnx_files"] += 1
+            out["onnx_bytes"] += r["bytes_received"]
+            out["onnx_new_bytes"] += r["new_bytes_stored"]
+            out["onnx_layers"] += len(r["layers"])
+            out["onnx_with_initializers"] += 1 if r["layers"] else 0
+            exported = os.path.join(work, "onnx.tmp")
+            d.run("model", "export", f"onnx-{i}", "-o", exported)
+            with open(exported, "rb") as a, open(path, "rb") as b:
+                out["onnx_exported_identical"] += a.read() == b.read()
+        out["onnx_data_file_mb"] = d.stop() / 1e6
+        shutil.rmtree(d.data, ignore_errors=True)
+    return out
+
+
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
@@ -144,6 +169,7 @@ def main():
     med["file_mb"] = os.path.getsize(paths["base"]) / 1e6
     med.update(info)
     med["runs"] = runs
+    med.update(onnx_testdata(build, work))
     print(json.dumps(med, indent=1))
 
 
