@@ -4,7 +4,8 @@ against a fresh hartonomousd per run.
 
   client/bench/model_import_bench.py BUILD_DIR [WORK_DIR]
 
-Files (written once into WORK_DIR, default /tmp/hartonomous-model-bench, by
+Files (written once into WORK_DIR, default hartonomous-model-bench in the
+temp dir, by
 model_files.py): a ~1.1 GB transformer-like safetensors model (BF16
 projections, F32 norms), a fine-tune with the last 20% of its tensors
 changed, the same weights as GGUF, and that GGUF with general.name changed.
@@ -16,7 +17,7 @@ References measured in the same run: SHA-256 of the file with hashlib (one
 core) and writing the file with cp + fsync (the disk's durable write).
 RUNS (default 3) runs; medians reported.
 """
-import hashlib, json, os, shutil, statistics, subprocess, sys, threading, time
+import hashlib, json, os, shutil, statistics, sys, tempfile, threading, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_daemon  # noqa: E402
@@ -153,7 +154,8 @@ def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
     build = sys.argv[1]
-    work = sys.argv[2] if len(sys.argv) > 2 else "/tmp/hartonomous-model-bench"
+    work = sys.argv[2] if len(sys.argv) > 2 else os.path.join(tempfile.gettempdir(),
+                                                              "hartonomous-model-bench")
     runs = int(os.environ.get("RUNS", "3"))
     paths, info = ensure_files(work)
     results = []

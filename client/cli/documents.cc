@@ -12,6 +12,7 @@
 #include <string>
 
 #include "cli_errors.h"
+#include "output_file.h"
 #include "commands.h"
 #include "document_ingest.h"
 #include "hartonomous/client.h"
@@ -124,30 +125,15 @@ void RunIngestDoc(const Invocation& invocation) {
 void RunGetDoc(const Invocation& invocation) {
   const uint64_t id = ParseUint64(invocation.args[0], "document id");
   const std::string output = invocation.Get("output");
-  if (output.empty()) throw UsageError("-o FILE is required ('-' = standard output)");
+  OutputFile out(output);
   Client client(MakeClientOptions(invocation.global));
   v1::DocumentDescription description;
-  std::ofstream file;
-  std::ostream* out = &std::cout;
-  if (output != "-") {
-    file.open(output, std::ios::binary | std::ios::trunc);
-    if (!file) throw Failure("cannot write '" + output + "'");
-    out = &file;
-  }
-  uint64_t written = 0;
-  Check(
-      client.GetDocument(id, invocation.Has("decoded"), &description, [&](std::string_view chunk) {
-        out->write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
-        written += chunk.size();
-        return static_cast<bool>(*out);
-      }));
-  if (written != description.size()) {
-    throw Failure("received " + std::to_string(written) + " bytes but the document has " +
-                  std::to_string(description.size()));
-  }
-  if (output == "-") return;
-  file.close();
-  if (!file) throw Failure("cannot write '" + output + "'");
+  Check(client.GetDocument(id, invocation.Has("decoded"), &description,
+                           [&](std::string_view chunk) { return out.Write(chunk); }));
+  out.CheckSize(description.size(), "document");
+  if (out.is_stdout()) return;
+  out.Close();
+  const uint64_t written = out.written();
   if (invocation.global.json) {
     PrintJson(std::cout, {{"document_id", id},
                           {"format", description.format()},

@@ -15,6 +15,7 @@
 
 #include "cli_errors.h"
 #include "commands.h"
+#include "output_file.h"
 #include "progress.h"
 #include "format.h"
 #include "json_output.h"
@@ -456,35 +457,23 @@ void RunModelImport(const Invocation& invocation) {
 
 void RunModelExport(const Invocation& invocation) {
   const std::string output = invocation.Get("output");
-  if (output.empty()) throw UsageError("-o FILE is required ('-' = standard output)");
+  OutputFile out(output);
   v1::ExportModelRequest request;
   SetModelKey(invocation.args[0], &request);
   Client client(MakeClientOptions(invocation.global));
-  std::ofstream file;
-  std::ostream* out = &std::cout;
-  if (output != "-") {
-    file.open(output, std::ios::binary | std::ios::trunc);
-    if (!file) throw Failure("cannot write '" + output + "'");
-    out = &file;
-  }
   v1::ExportModelHeader header;
-  uint64_t written = 0;
   std::optional<ProgressBar> progress;
   Check(client.ExportModel(request, &header, [&](std::string_view bytes) {
     if (!progress) progress.emplace(STDERR_FILENO, 1, header.file_size());
-    out->write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    written += bytes.size();
-    progress->Update(0, written);
-    return static_cast<bool>(*out);
+    const bool ok = out.Write(bytes);
+    progress->Update(0, out.written());
+    return ok;
   }));
   if (progress) progress->Clear();
-  if (written != header.file_size()) {
-    throw Failure("received " + std::to_string(written) + " bytes but the file has " +
-                  std::to_string(header.file_size()));
-  }
-  if (output == "-") return;
-  file.close();
-  if (!file) throw Failure("cannot write '" + output + "'");
+  out.CheckSize(header.file_size(), "file");
+  if (out.is_stdout()) return;
+  out.Close();
+  const uint64_t written = out.written();
   if (invocation.global.json) {
     PrintJson(std::cout, {{"format", header.format()},
                           {"file_name", header.file_name()},

@@ -11,7 +11,7 @@
 # espeak-ng and sox.
 set -eu
 BUILD=$(cd "$1" && pwd)
-WORK=${2:-/tmp/hartonomous-vad}
+WORK=${2:-${TMPDIR:-$(dirname "$(mktemp -u)")}/hartonomous-vad}
 HERE=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$WORK/npm"
 cd "$WORK/npm"
