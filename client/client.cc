@@ -735,7 +735,8 @@ grpc::Status Client::ExportLayerGeometry(
     if (!visit(message)) {
       context.TryCancel();
       reader->Finish();
-      return grpc::Status(grpc::StatusCode::CANCELLED, "ExportLayerGeometry: stopped by the caller");
+      return grpc::Status(grpc::StatusCode::CANCELLED,
+                          "ExportLayerGeometry: stopped by the caller");
     }
   }
   return reader->Finish();

@@ -55,7 +55,6 @@ const std::vector<TableInfo>& AllTables() {
   return kTables;
 }
 
-
 Result<Tables> OpenTables(Env& env, uint32_t* migrate_from) {
   Tables tables{};
   // The version is checked before any other table is opened (opening
@@ -85,11 +84,10 @@ Result<Tables> OpenTables(Env& env, uint32_t* migrate_from) {
     }
     if (stored < kSchemaVersion) {
       if (stored < kOldestMigratableVersion || migrate_from == nullptr) {
-        return Status::FailedPrecondition(
-            "data dir has schema version " + std::to_string(stored) +
-            (pending ? " (its migration was interrupted)" : "") +
-            "; start hartonomousd on it to migrate it to version " +
-            std::to_string(kSchemaVersion));
+        return Status::FailedPrecondition("data dir has schema version " + std::to_string(stored) +
+                                          (pending ? " (its migration was interrupted)" : "") +
+                                          "; start hartonomousd on it to migrate it to version " +
+                                          std::to_string(kSchemaVersion));
       }
       *migrate_from = stored;
     }

@@ -113,10 +113,10 @@ struct Tables {
   MDB_dbi projections;
 
   // --- models (storage/tables/model_table.h) ---
-  MDB_dbi models;                    // be64(model_id) -> ModelRecord
-  MDB_dbi model_names;               // model_name -> be64(model_id). Unique.
-  MDB_dbi model_layers;              // be64(model_id) be32(layer_idx) -> ModelLayerRecord
-  MDB_dbi model_metadata;            // be64(model_id) -> ModelMetadataRecord
+  MDB_dbi models;          // be64(model_id) -> ModelRecord
+  MDB_dbi model_names;     // model_name -> be64(model_id). Unique.
+  MDB_dbi model_layers;    // be64(model_id) be32(layer_idx) -> ModelLayerRecord
+  MDB_dbi model_metadata;  // be64(model_id) -> ModelMetadataRecord
   // "tensor_atoms": be64(model_id) be32(layer_idx) u8(kind) be32(chunk) ->
   // TensorAtomRecord (storage/tables/tensor_atom_table.h).
   MDB_dbi tensor_atoms;
@@ -167,8 +167,9 @@ struct Tables {
   // PurgeInactive deletes those prefixes with the atom. (Relations are first
   // removed edge by edge, both directions, so that no counterpart dangles.)
   std::vector<MDB_dbi> atom_owned() const {
-    return {atom_embeddings,      atom_embedding_components, atom_relations, atom_relations_reverse,
-            tensor_atoms_by_atom, atom_children,             atom_containers};
+    return {atom_embeddings,        atom_embedding_components, atom_relations,
+            atom_relations_reverse, tensor_atoms_by_atom,      atom_children,
+            atom_containers};
   }
 };
 

@@ -12,12 +12,12 @@
 #include <string>
 
 #include "cli_errors.h"
-#include "output_file.h"
 #include "commands.h"
 #include "document_ingest.h"
 #include "hartonomous/client.h"
 #include "input_files.h"
 #include "json_output.h"
+#include "output_file.h"
 #include "stop_signals.h"
 
 namespace hartonomous::cli {

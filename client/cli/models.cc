@@ -1,24 +1,23 @@
 #include "models.h"
 
+#include <unistd.h>
+
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <string>
 
-#include <unistd.h>
-
-#include <filesystem>
-
 #include "cli_errors.h"
 #include "commands.h"
-#include "output_file.h"
-#include "progress.h"
 #include "format.h"
 #include "json_output.h"
+#include "output_file.h"
+#include "progress.h"
 #include "table.h"
 
 namespace hartonomous::cli {
@@ -452,7 +451,8 @@ void RunModelImport(const Invocation& invocation) {
               << " layers shared, " << partly << " partly shared\n";
   }
   progress.Clear();
-  if (invocation.global.json) PrintJson(std::cout, invocation.args.size() == 1 ? results[0] : results);
+  if (invocation.global.json)
+    PrintJson(std::cout, invocation.args.size() == 1 ? results[0] : results);
 }
 
 void RunModelExport(const Invocation& invocation) {
@@ -482,8 +482,8 @@ void RunModelExport(const Invocation& invocation) {
                           {"output", output}});
   } else {
     std::cout << "wrote " << written << " bytes (" << header.format()
-              << (header.file_sha256().empty() ? "" : ", sha256 " + header.file_sha256())
-              << ") to " << output << "\n";
+              << (header.file_sha256().empty() ? "" : ", sha256 " + header.file_sha256()) << ") to "
+              << output << "\n";
   }
 }
 
@@ -553,12 +553,12 @@ void RunModelGeometry(const Invocation& invocation) {
     return static_cast<bool>(std::cout);
   }));
   if (invocation.global.json) {
-    PrintJson(std::cout, {{"wkt", lines},
-                          {"total_points", last.total_points()},
-                          {"next_index", last.next_index()}});
+    PrintJson(
+        std::cout,
+        {{"wkt", lines}, {"total_points", last.total_points()}, {"next_index", last.next_index()}});
   } else if (last.next_index() < last.total_points()) {
-    std::cerr << "more points: --start " << last.next_index() << " (of "
-              << last.total_points() << ")\n";
+    std::cerr << "more points: --start " << last.next_index() << " (of " << last.total_points()
+              << ")\n";
   }
 }
 
@@ -628,8 +628,8 @@ void RunModelQuantize(const Invocation& invocation) {
                {"MAX_ERR", true},
                {"NOTE"}});
   for (const auto& l : r.layers()) {
-    table.AddRow({std::to_string(l.layer_idx()), l.layer_name(), l.dtype_before(),
-                  l.dtype_after(), l.quantized() ? fixed(l.snr_db(), 2) : "",
+    table.AddRow({std::to_string(l.layer_idx()), l.layer_name(), l.dtype_before(), l.dtype_after(),
+                  l.quantized() ? fixed(l.snr_db(), 2) : "",
                   l.quantized() ? fixed(l.relative_rmse(), 5) : "",
                   l.quantized() ? fixed(l.max_abs_error(), 6) : "", l.skipped()});
   }

@@ -42,8 +42,8 @@ Status ImportStagingTable::Scan(
     const std::string_view key = cursor->key();
     if (key.substr(0, prefix.size()) != prefix) break;
     if (key.size() != kKeyBytes) {
-      return Status::DataLoss("model_import_staging: a key of import " +
-                              std::to_string(import_id) + " is corrupt");
+      return Status::DataLoss("model_import_staging: a key of import " + std::to_string(import_id) +
+                              " is corrupt");
     }
     const uint32_t batch = ReadBe32(key.substr(8));
     HT_ASSIGN_OR_RETURN(

@@ -82,8 +82,8 @@ Status TensorAtomTable::ScanModel(
   return Scan(txn, Be64Key(model_id), visit);
 }
 
-Result<uint64_t> TensorAtomTable::RemoveLayer(WriteTxn& txn, uint64_t model_id,
-                                              uint32_t layer_idx, TensorKind kind) const {
+Result<uint64_t> TensorAtomTable::RemoveLayer(WriteTxn& txn, uint64_t model_id, uint32_t layer_idx,
+                                              TensorKind kind) const {
   return txn.DelPrefix(t_.tensor_atoms, LayerPrefix(model_id, layer_idx, kind));
 }
 

@@ -6,12 +6,12 @@
 // nothing behind, checked in the LMDB tables themselves.
 #include <algorithm>
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>
-#include <limits>
-#include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <random>
 #include <set>
@@ -71,9 +71,13 @@ std::vector<Tensor> TransformerTensors(int layers, uint64_t width, uint32_t seed
   std::vector<Tensor> out;
   for (int i = 0; i < layers; ++i) {
     const std::string p = "model.layers." + std::to_string(i) + ".";
-    out.push_back({p + "self_attn.q_proj.weight", "F32", {width, 64},
+    out.push_back({p + "self_attn.q_proj.weight",
+                   "F32",
+                   {width, 64},
                    RandomBytes(width * 64 * 4, seed * 100 + static_cast<uint32_t>(i))});
-    out.push_back({p + "mlp.up_proj.weight", "BF16", {width, 96},
+    out.push_back({p + "mlp.up_proj.weight",
+                   "BF16",
+                   {width, 96},
                    RandomBytes(width * 96 * 2, seed * 100 + 50 + static_cast<uint32_t>(i))});
     out.push_back({p + "input_layernorm.weight", "F32", {width}, std::string(width * 4, '\x01')});
   }
@@ -97,7 +101,8 @@ Imported Import(Client& client, const std::string& name, const std::string& file
   return out;
 }
 
-std::string Export(Client& client, const std::string& name, v1::ExportModelHeader* header = nullptr) {
+std::string Export(Client& client, const std::string& name,
+                   v1::ExportModelHeader* header = nullptr) {
   v1::ExportModelRequest request;
   request.set_model_name(name);
   std::string out;
@@ -186,22 +191,23 @@ Audit AuditStore(const std::string& dir) {
 
 }  // namespace
 
-TEST_CASE("model import: safetensors of every dtype, odd shapes, empty and rank-0 tensors "
-          "round-trip byte for byte",
-          "[models][import]") {
+TEST_CASE(
+    "model import: safetensors of every dtype, odd shapes, empty and rank-0 tensors "
+    "round-trip byte for byte",
+    "[models][import]") {
   std::vector<Tensor> tensors;
   for (int i = 0; i < models::kSafetensorsDtypeCount; ++i) {
     const models::SafetensorsDtype dtype = models::SafetensorsDtypeAt(i);
     const int bits = models::SafetensorsDtypeBits(dtype);
     // 24 elements make whole bytes for 4- and 6-bit types; 3x5x7 for the rest.
-    std::vector<uint64_t> shape = bits < 8 ? std::vector<uint64_t>{4, 6}
-                                           : std::vector<uint64_t>{3, 5, 7};
+    std::vector<uint64_t> shape =
+        bits < 8 ? std::vector<uint64_t>{4, 6} : std::vector<uint64_t>{3, 5, 7};
     uint64_t elements = 1;
     for (uint64_t d : shape) elements *= d;
-    tensors.push_back({"t." + std::string(models::SafetensorsDtypeName(dtype)),
-                       std::string(models::SafetensorsDtypeName(dtype)), shape,
-                       RandomBytes(elements * static_cast<uint64_t>(bits) / 8,
-                                   static_cast<uint32_t>(i))});
+    tensors.push_back(
+        {"t." + std::string(models::SafetensorsDtypeName(dtype)),
+         std::string(models::SafetensorsDtypeName(dtype)), shape,
+         RandomBytes(elements * static_cast<uint64_t>(bits) / 8, static_cast<uint32_t>(i))});
   }
   tensors.push_back({"scalar", "F32", {}, RandomBytes(4, 99)});
   tensors.push_back({"empty", "F16", {0, 3}, ""});
@@ -228,10 +234,13 @@ TEST_CASE("model import: safetensors of every dtype, odd shapes, empty and rank-
   std::vector<v1::ModelLayer> layers;
   v1::ListLayersRequest list;
   list.set_model_name("every-dtype");
-  REQUIRE(client.ListLayers(list, [&](const v1::ModelLayer& l) {
-    layers.push_back(l);
-    return true;
-  }).ok());
+  REQUIRE(client
+              .ListLayers(list,
+                          [&](const v1::ModelLayer& l) {
+                            layers.push_back(l);
+                            return true;
+                          })
+              .ok());
   REQUIRE(layers.size() == tensors.size());
   for (const v1::ModelLayer& layer : layers) {
     CAPTURE(layer.layer_name());
@@ -264,9 +273,10 @@ TEST_CASE("model import: safetensors of every dtype, odd shapes, empty and rank-
   CHECK(audit.staging_rows == 0);
 }
 
-TEST_CASE("model import: a fine-tune stores only its changed tensors, a re-import nothing new, "
-          "and deleting one model keeps the other's bytes",
-          "[models][import]") {
+TEST_CASE(
+    "model import: a fine-tune stores only its changed tensors, a re-import nothing new, "
+    "and deleting one model keeps the other's bytes",
+    "[models][import]") {
   const std::vector<Tensor> base = TransformerTensors(6, 256, 1);
   std::vector<Tensor> tuned = base;
   // The fine-tune changes two of its 18 tensors.
@@ -313,9 +323,10 @@ TEST_CASE("model import: a fine-tune stores only its changed tensors, a re-impor
   CHECK(audit.active_tensor_atoms < audit.tensor_atoms);
 }
 
-TEST_CASE("model import: GGUF v2 and v3 round-trip, and a changed metadata value adds no "
-          "tensor bytes",
-          "[models][import]") {
+TEST_CASE(
+    "model import: GGUF v2 and v3 round-trip, and a changed metadata value adds no "
+    "tensor bytes",
+    "[models][import]") {
   std::vector<models::GgufTensorSpec> specs;
   std::vector<std::string> data;
   uint32_t seed = 0;
@@ -364,9 +375,10 @@ TEST_CASE("model import: GGUF v2 and v3 round-trip, and a changed metadata value
   CHECK(Export(client, "gguf-renamed") == *renamed);
 }
 
-TEST_CASE("model import: every ONNX model with initializers in libonnx-testdata round-trips "
-          "byte for byte",
-          "[models][import][onnx]") {
+TEST_CASE(
+    "model import: every ONNX model with initializers in libonnx-testdata round-trips "
+    "byte for byte",
+    "[models][import][onnx]") {
   const std::filesystem::path root = "/usr/share/libonnx-testdata/data";
   REQUIRE(std::filesystem::exists(root));
   std::vector<std::filesystem::path> files;
@@ -438,7 +450,8 @@ TEST_CASE("model import: bad files are refused naming the rule and leave nothing
   for (const Case& c : cases) {
     CAPTURE(c.what);
     const Imported imported =
-        Import(client, "bad", c.file, 0, std::string(c.what).find("ONNX") != std::string::npos ? "m.onnx" : "");
+        Import(client, "bad", c.file, 0,
+               std::string(c.what).find("ONNX") != std::string::npos ? "m.onnx" : "");
     CHECK(imported.status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
     CHECK_THAT(imported.status.error_message(), Catch::Contains(c.expect));
   }
@@ -511,9 +524,10 @@ TEST_CASE("model import: a cancelled stream stores nothing", "[models][import][c
   CHECK(audit.tensor_atoms == 0);
 }
 
-TEST_CASE("model import: concurrent imports of models sharing tensors keep exact reference "
-          "counts",
-          "[models][import][concurrency]") {
+TEST_CASE(
+    "model import: concurrent imports of models sharing tensors keep exact reference "
+    "counts",
+    "[models][import][concurrency]") {
   const std::vector<Tensor> shared = TransformerTensors(4, 512, 21);
   TempDir dir;
   Daemon daemon({.data_dir = dir.path()});
@@ -578,9 +592,10 @@ std::string FloatBytes(const std::vector<float>& values) {
 
 }  // namespace
 
-TEST_CASE("model extract-student: the most important layers, sharing the teacher's atoms, "
-          "exported as safetensors",
-          "[models][student]") {
+TEST_CASE(
+    "model extract-student: the most important layers, sharing the teacher's atoms, "
+    "exported as safetensors",
+    "[models][student]") {
   // Layer i's weights have magnitude (i % 4) + 1: layers 3, 7 rank first.
   std::vector<Tensor> tensors;
   for (int i = 0; i < 8; ++i) {
@@ -588,8 +603,10 @@ TEST_CASE("model extract-student: the most important layers, sharing the teacher
     for (size_t j = 0; j < values.size(); ++j) {
       values[j] = static_cast<float>((i % 4) + 1) * (j % 2 == 0 ? 1.0f : -1.0f);
     }
-    tensors.push_back({"model.layers." + std::to_string(i) + ".mlp.up_proj.weight", "F32",
-                       {1000, 3}, FloatBytes(values)});
+    tensors.push_back({"model.layers." + std::to_string(i) + ".mlp.up_proj.weight",
+                       "F32",
+                       {1000, 3},
+                       FloatBytes(values)});
   }
   const std::string file = Safetensors(tensors);
   TempDir dir;
@@ -657,11 +674,13 @@ TEST_CASE("model extract-student: the most important layers, sharing the teacher
 TEST_CASE("model geometry: a layer's weights as WKT LINESTRING ZM, paged", "[models][geometry]") {
   std::vector<float> values = {0.5f, -1.25f, 3.0f, 0.0f, -0.125f, 2.5f, 7.0f};
   std::vector<uint16_t> halves = {0x3c00, 0xbc00, 0x4000};  // 1, -1, 2 (F16)
-  const std::string file = Safetensors(
-      {{"w.weight", "F32", {7}, FloatBytes(values)},
-       {"h.weight", "F16", {3},
-        std::string(reinterpret_cast<const char*>(halves.data()), halves.size() * 2)},
-       {"ids", "I32", {2}, std::string(8, '\x01')}});
+  const std::string file =
+      Safetensors({{"w.weight", "F32", {7}, FloatBytes(values)},
+                   {"h.weight",
+                    "F16",
+                    {3},
+                    std::string(reinterpret_cast<const char*>(halves.data()), halves.size() * 2)},
+                   {"ids", "I32", {2}, std::string(8, '\x01')}});
   Daemon daemon;
   Client& client = daemon.client();
   REQUIRE(Import(client, "geo", file).status.ok());
@@ -669,10 +688,13 @@ TEST_CASE("model geometry: a layer's weights as WKT LINESTRING ZM, paged", "[mod
     v1::ListLayersRequest list;
     list.set_model_name("geo");
     uint32_t idx = 0;
-    REQUIRE(client.ListLayers(list, [&](const v1::ModelLayer& l) {
-      if (l.layer_name() == name) idx = l.layer_idx();
-      return true;
-    }).ok());
+    REQUIRE(client
+                .ListLayers(list,
+                            [&](const v1::ModelLayer& l) {
+                              if (l.layer_name() == name) idx = l.layer_idx();
+                              return true;
+                            })
+                .ok());
     return idx;
   };
   auto geometry = [&](uint32_t layer, uint64_t start, uint32_t max,
@@ -726,9 +748,10 @@ float Half(uint16_t h) {
 
 }  // namespace
 
-TEST_CASE("model quantize: Q8_0 and int8 copies whose exported values match the reported "
-          "error, the source kept",
-          "[models][quantize]") {
+TEST_CASE(
+    "model quantize: Q8_0 and int8 copies whose exported values match the reported "
+    "error, the source kept",
+    "[models][quantize]") {
   // Weights from a fixed generator: 64 rows x 96 columns.
   std::mt19937 rng(77);
   std::normal_distribution<float> normal(0.0f, 0.05f);
@@ -736,9 +759,9 @@ TEST_CASE("model quantize: Q8_0 and int8 copies whose exported values match the 
   for (float& x : w) x = normal(rng);
   std::vector<float> bad = {1.0f, std::numeric_limits<float>::quiet_NaN()};
   bad.resize(32, 0.5f);
-  const std::string file = Safetensors({{"model.layers.0.mlp.up_proj.weight", "F32", {64, 96},
-                                         FloatBytes(w)},
-                                        {"ids", "I32", {4}, std::string(16, '\x02')}});
+  const std::string file =
+      Safetensors({{"model.layers.0.mlp.up_proj.weight", "F32", {64, 96}, FloatBytes(w)},
+                   {"ids", "I32", {4}, std::string(16, '\x02')}});
   TempDir dir;
   Daemon daemon({.data_dir = dir.path()});
   Client& client = daemon.client();

@@ -25,8 +25,7 @@ Result<bool> ForEachLayerValue(storage::Txn& txn, const storage::Tables& tables,
                                const std::function<bool(uint64_t index, float value)>& visit) {
   const std::optional<ValueUnit> unit = FloatValueUnit(layer.tensor_dtype());
   if (!unit) return false;
-  const uint64_t end_index =
-      count > UINT64_MAX - first_index ? UINT64_MAX : first_index + count;
+  const uint64_t end_index = count > UINT64_MAX - first_index ? UINT64_MAX : first_index + count;
   // Byte offset of the first unit holding first_index.
   const uint64_t start_byte = first_index / unit->values * unit->bytes;
   uint64_t index = first_index / unit->values * unit->values;  // of carry's first value

@@ -342,7 +342,8 @@ Result<uint64_t> ModelEngine::ReleaseModelAtoms(storage::WriteTxn& txn, uint64_t
     }
     HT_RETURN_IF_ERROR(tensors.files().Remove(txn, model_id).status());
   }
-  for (uint64_t id : held) HT_RETURN_IF_ERROR(TensorStore::ReleaseOne(txn, tables_, atoms, id, now));
+  for (uint64_t id : held)
+    HT_RETURN_IF_ERROR(TensorStore::ReleaseOne(txn, tables_, atoms, id, now));
   HT_ASSIGN_OR_RETURN(uint64_t rows, tensors.RemoveModel(txn, model_id));
   HT_RETURN_IF_ERROR(atoms.FlushCounters(txn));
   return rows + (file ? 1 : 0);
@@ -379,9 +380,9 @@ Result<size_t> PrepareNewModel(ModelView* view, std::vector<ModelLayerRecord>* l
     HT_RETURN_IF_ERROR(CheckLayer(field, &layer));
     auto [it, fresh] = seen.emplace(layer.layer_idx(), i);
     if (!fresh) {
-      return Status::InvalidArgument(
-          field + ".layer_idx: " + std::to_string(layer.layer_idx()) +
-          " is also the layer_idx of layers[" + std::to_string(it->second) + "]");
+      return Status::InvalidArgument(field + ".layer_idx: " + std::to_string(layer.layer_idx()) +
+                                     " is also the layer_idx of layers[" +
+                                     std::to_string(it->second) + "]");
     }
     parameters_overflow |= __builtin_add_overflow(parameters, layer.parameter_count(), &parameters);
     layer.set_layer_id(0);

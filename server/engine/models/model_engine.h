@@ -35,12 +35,12 @@
 #include "base/status.h"
 #include "server/engine/common/page_token.h"
 #include "server/engine/common/response_budget.h"
+#include "server/engine/models/formats/quantize.h"
+#include "server/engine/models/tensor_store.h"
 #include "storage/lmdb_env.h"
 #include "storage/records.pb.h"
 #include "storage/schema.h"
 #include "storage/tables/model_table.h"
-#include "server/engine/models/formats/quantize.h"
-#include "server/engine/models/tensor_store.h"
 #include "storage/write_batcher.h"
 
 namespace hartonomous::engine {
@@ -236,7 +236,7 @@ class ModelEngine {
   struct Student {
     ModelView model;
     uint32_t layers_kept = 0;
-    uint64_t bytes_shared = 0;  // tensor bytes the student references
+    uint64_t bytes_shared = 0;         // tensor bytes the student references
     std::vector<StudentLayer> layers;  // the teacher's, in layer_idx order
   };
   // The design document's student extraction: ranks the teacher's layers by
@@ -269,14 +269,14 @@ class ModelEngine {
     std::string dtype_before, dtype_after;
     models::ErrorStats error;
     uint64_t saturated = 0;
-    double scale = 0;       // the largest scale (int8, q8_0, q4_0)
+    double scale = 0;  // the largest scale (int8, q8_0, q4_0)
     uint64_t bytes_before = 0, bytes_after = 0;
   };
   struct Quantized {
     ModelView model;
     std::vector<LayerQuantization> layers;  // every layer of the source
-    uint64_t new_bytes_stored = 0;   // quantized bytes not stored before
-    uint64_t bytes_shared = 0;       // unquantized layers' bytes, referenced
+    uint64_t new_bytes_stored = 0;          // quantized bytes not stored before
+    uint64_t bytes_shared = 0;              // unquantized layers' bytes, referenced
   };
   // Creates request.name: a copy of the source whose chosen layers hold
   // their values quantized (llama.cpp's Q8_0 / Q4_0 blocks, int8 per row
@@ -294,7 +294,7 @@ class ModelEngine {
   struct GeometryPage {
     uint64_t total_points = 0;  // the layer's parameter count
     uint64_t first_index = 0;
-    uint64_t next_index = 0;    // == total_points when the layer is done
+    uint64_t next_index = 0;  // == total_points when the layer is done
   };
   // The layer's values from first_index on, at most max_points of them, as
   // points (X = flat index, Y = value, Z = importance = |value|, M =

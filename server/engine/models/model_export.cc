@@ -2,11 +2,10 @@
 // pieces (storage/tables/tensor_atom_table.h, "model_files").
 #include <algorithm>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "server/engine/models/formats/model_layout.h"
 #include "server/engine/models/formats/safetensors_reader.h"
@@ -32,11 +31,11 @@ struct PieceRead {
 // and GGUF's names of the same types are translated), or "".
 std::string SafetensorsDtypeOf(const std::string& dtype) {
   static const std::pair<const char*, const char*> kNames[] = {
-      {"FLOAT", "F32"},   {"FLOAT16", "F16"}, {"BFLOAT16", "BF16"}, {"DOUBLE", "F64"},
-      {"INT8", "I8"},     {"UINT8", "U8"},    {"INT16", "I16"},     {"UINT16", "U16"},
-      {"INT32", "I32"},   {"UINT32", "U32"},  {"INT64", "I64"},     {"UINT64", "U64"},
-      {"BOOL", "BOOL"},   {"I8", "I8"},       {"I16", "I16"},       {"I32", "I32"},
-      {"I64", "I64"},     {"F32", "F32"},     {"F16", "F16"},       {"BF16", "BF16"},
+      {"FLOAT", "F32"}, {"FLOAT16", "F16"}, {"BFLOAT16", "BF16"}, {"DOUBLE", "F64"},
+      {"INT8", "I8"},   {"UINT8", "U8"},    {"INT16", "I16"},     {"UINT16", "U16"},
+      {"INT32", "I32"}, {"UINT32", "U32"},  {"INT64", "I64"},     {"UINT64", "U64"},
+      {"BOOL", "BOOL"}, {"I8", "I8"},       {"I16", "I16"},       {"I32", "I32"},
+      {"I64", "I64"},   {"F32", "F32"},     {"F16", "F16"},       {"BF16", "BF16"},
       {"F64", "F64"}};
   for (const auto& [from, to] : kNames) {
     if (dtype == from) return to;
@@ -93,8 +92,8 @@ Status ModelEngine::ExportModel(const ModelKey& key,
       std::vector<const std::vector<std::pair<uint64_t, uint64_t>>*> values;
       for (const LayerValues& v : layers) {
         const storage::ModelLayerRecord& l = v.layer;
-        const std::string what = "layer " + std::to_string(l.layer_idx()) + " ('" +
-                                 l.layer_name() + "')";
+        const std::string what =
+            "layer " + std::to_string(l.layer_idx()) + " ('" + l.layer_name() + "')";
         uint64_t stored = 0;
         for (const auto& chunk : v.chunks) stored += chunk.second;
         std::vector<uint64_t> shape(l.tensor_shape().begin(), l.tensor_shape().end());
@@ -113,11 +112,11 @@ Status ModelEngine::ExportModel(const ModelKey& key,
         }
         HT_ASSIGN_OR_RETURN(uint64_t expected, models::SafetensorsByteLength(what, dtype, shape));
         if (stored != expected) {
-          return Status::FailedPrecondition(
-              what + (v.chunks.empty() ? " has no stored values"
-                                       : " holds " + std::to_string(stored) +
-                                             " bytes, its shape and dtype " +
-                                             std::to_string(expected)));
+          return Status::FailedPrecondition(what + (v.chunks.empty()
+                                                        ? " has no stored values"
+                                                        : " holds " + std::to_string(stored) +
+                                                              " bytes, its shape and dtype " +
+                                                              std::to_string(expected)));
         }
         specs.push_back({l.layer_name(), dtype, shape});
         values.push_back(&v.chunks);
@@ -140,35 +139,34 @@ Status ModelEngine::ExportModel(const ModelKey& key,
         for (const auto& chunk : *values[i]) reads.push_back({chunk.first, chunk.second, {}});
       }
     } else {
-    header.format = file->format();
-    header.file_name = file->file_name();
-    header.file_size = file->file_size();
-    if (file->file_sha256().size() != header.file_sha256.size()) {
-      return Status::DataLoss("model_files: record " + std::to_string(model_id) +
-                              " has no file SHA-256");
-    }
-    std::copy(file->file_sha256().begin(), file->file_sha256().end(),
-              header.file_sha256.begin());
-    for (const auto& piece : file->pieces()) {
-      if (piece.kind() != static_cast<uint32_t>(models::SegmentKind::kTensor)) {
-        reads.push_back({piece.atom_id(), piece.length(), {}});
-        continue;
+      header.format = file->format();
+      header.file_name = file->file_name();
+      header.file_size = file->file_size();
+      if (file->file_sha256().size() != header.file_sha256.size()) {
+        return Status::DataLoss("model_files: record " + std::to_string(model_id) +
+                                " has no file SHA-256");
       }
-      uint64_t covered = 0;
-      HT_RETURN_IF_ERROR(tensors.ScanLayer(
-          txn, model_id, piece.layer_idx(), storage::TensorKind::kWeights,
-          [&](const storage::TensorChunkKey&, storage::TensorAtomRecord&& row) {
-            reads.push_back({row.atom_id(), row.byte_length(), {}});
-            covered += row.byte_length();
-            return true;
-          }));
-      if (covered != piece.length()) {
-        return Status::DataLoss("tensor_atoms: layer " + std::to_string(piece.layer_idx()) +
-                                " of model " + std::to_string(model_id) + " holds " +
-                                std::to_string(covered) + " bytes, its file piece " +
-                                std::to_string(piece.length()));
+      std::copy(file->file_sha256().begin(), file->file_sha256().end(), header.file_sha256.begin());
+      for (const auto& piece : file->pieces()) {
+        if (piece.kind() != static_cast<uint32_t>(models::SegmentKind::kTensor)) {
+          reads.push_back({piece.atom_id(), piece.length(), {}});
+          continue;
+        }
+        uint64_t covered = 0;
+        HT_RETURN_IF_ERROR(
+            tensors.ScanLayer(txn, model_id, piece.layer_idx(), storage::TensorKind::kWeights,
+                              [&](const storage::TensorChunkKey&, storage::TensorAtomRecord&& row) {
+                                reads.push_back({row.atom_id(), row.byte_length(), {}});
+                                covered += row.byte_length();
+                                return true;
+                              }));
+        if (covered != piece.length()) {
+          return Status::DataLoss("tensor_atoms: layer " + std::to_string(piece.layer_idx()) +
+                                  " of model " + std::to_string(model_id) + " holds " +
+                                  std::to_string(covered) + " bytes, its file piece " +
+                                  std::to_string(piece.length()));
+        }
       }
-    }
     }
   }
   HT_RETURN_IF_ERROR(begin(header));

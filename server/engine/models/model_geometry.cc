@@ -41,15 +41,15 @@ Result<ModelEngine::GeometryPage> ModelEngine::LayerGeometry(
     }
     // The points of one page are gathered in the read transaction (at most
     // max_points of them), then handed out after it is closed.
-    HT_RETURN_IF_ERROR(ForEachLayerValue(txn, tables_, layer, chunks, page.first_index,
-                                         max_points, [&](uint64_t index, float value) {
-                                           const double y = value;
-                                           run.push_back({static_cast<double>(index), y,
-                                                          std::fabs(y), 0.0});
-                                           next = index + 1;
-                                           return true;
-                                         })
-                           .status());
+    HT_RETURN_IF_ERROR(
+        ForEachLayerValue(txn, tables_, layer, chunks, page.first_index, max_points,
+                          [&](uint64_t index, float value) {
+                            const double y = value;
+                            run.push_back({static_cast<double>(index), y, std::fabs(y), 0.0});
+                            next = index + 1;
+                            return true;
+                          })
+            .status());
   }
   for (size_t at = 0; at < run.size(); at += run_points) {
     const size_t end = std::min(run.size(), at + run_points);

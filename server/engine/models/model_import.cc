@@ -1,13 +1,13 @@
 #include "server/engine/models/model_import.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <cctype>
 #include <future>
 #include <memory>
-#include <utility>
-
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
+#include <utility>
 
 #include "base/clock.h"
 #include "storage/records.pb.h"
@@ -112,8 +112,8 @@ Status ModelImport::ScanHeader(bool at_end) {
     if (!scan.complete()) {
       if (at_end) {
         return Status::InvalidArgument("file: truncated: the header needs at least " +
-                                       std::to_string(scan.need_bytes) +
-                                       " bytes, the file has " + std::to_string(prefix_.size()));
+                                       std::to_string(scan.need_bytes) + " bytes, the file has " +
+                                       std::to_string(prefix_.size()));
       }
       need_bytes_ = scan.need_bytes;
       return Status::Ok();
@@ -173,19 +173,20 @@ Status ModelImport::StagePending() {
   pending_index_.clear();
   pending_bytes_ = 0;
   const uint32_t number = batch_++;
-  staging_ = std::async(std::launch::async, [this, batch, in_file = std::move(in_file), number]()
-                            -> Result<std::vector<StagedAtom>> {
-    // The file's hash (in-file pieces, in order) on one more thread, the
-    // pieces' own hashes on this one.
-    auto file_part = std::async(std::launch::async, [&] {
-      for (size_t i = 0; i < batch->size(); ++i) {
-        if (in_file[i]) file_hash_.Update((*batch)[i].content);
-      }
-    });
-    for (StagePiece& piece : *batch) piece.hash = Sha256(piece.content);
-    file_part.get();
-    return store_.Stage(&import_id_, number, *batch);
-  });
+  staging_ = std::async(
+      std::launch::async,
+      [this, batch, in_file = std::move(in_file), number]() -> Result<std::vector<StagedAtom>> {
+        // The file's hash (in-file pieces, in order) on one more thread, the
+        // pieces' own hashes on this one.
+        auto file_part = std::async(std::launch::async, [&] {
+          for (size_t i = 0; i < batch->size(); ++i) {
+            if (in_file[i]) file_hash_.Update((*batch)[i].content);
+          }
+        });
+        for (StagePiece& piece : *batch) piece.hash = Sha256(piece.content);
+        file_part.get();
+        return store_.Stage(&import_id_, number, *batch);
+      });
   return Status::Ok();
 }
 
@@ -321,9 +322,8 @@ Status ModelImport::Commit() {
     for (uint64_t dim : t.shape) layer.add_tensor_shape(dim);
     layer.set_tensor_dtype(t.dtype);
     layer.set_parameter_count(t.parameter_count);
-    nlohmann::json parameters = {{"file_offset", t.offset},
-                                 {"byte_length", t.length},
-                                 {"in_file", t.in_file}};
+    nlohmann::json parameters = {
+        {"file_offset", t.offset}, {"byte_length", t.length}, {"in_file", t.in_file}};
     if (*format_ == ModelFormat::kGguf) parameters["shape_order"] = "innermost first";
     layer.set_parameters_json(parameters.dump());
     report.layers[i].layer_idx = static_cast<uint32_t>(i);
@@ -345,10 +345,10 @@ Status ModelImport::Commit() {
     }
   }
   for (LayerImport& l : report.layers) {
-    l.sharing = l.chunks == 0                ? LayerSharing::kEmpty
-                : l.new_chunks == l.chunks   ? LayerSharing::kNew
-                : l.new_chunks == 0          ? LayerSharing::kShared
-                                             : LayerSharing::kPartlyShared;
+    l.sharing = l.chunks == 0              ? LayerSharing::kEmpty
+                : l.new_chunks == l.chunks ? LayerSharing::kNew
+                : l.new_chunks == 0        ? LayerSharing::kShared
+                                           : LayerSharing::kPartlyShared;
   }
 
   ModelView view = options_.model;

@@ -56,9 +56,9 @@ struct ImportOptions {
   ModelView model;
   // nullopt: detected from the first bytes (models::DetectModelFormat).
   std::optional<models::ModelFormat> format;
-  std::string file_name;                 // for detection and the report
-  std::optional<uint64_t> file_size;     // checked at the end when given
-  uint32_t chunk_bytes = kDefaultChunkBytes;  // REQUIRES: kMin..kMaxChunkBytes
+  std::string file_name;                        // for detection and the report
+  std::optional<uint64_t> file_size;            // checked at the end when given
+  uint32_t chunk_bytes = kDefaultChunkBytes;    // REQUIRES: kMin..kMaxChunkBytes
   std::optional<Sha256Digest> expected_sha256;  // of the whole file
 };
 
@@ -122,11 +122,11 @@ class ModelImport {
   // staged already.
   struct Piece {
     models::SegmentKind kind = models::SegmentKind::kOther;
-    int64_t tensor = -1;       // index of the tensor (layer_idx) for chunks
+    int64_t tensor = -1;  // index of the tensor (layer_idx) for chunks
     uint32_t chunk_index = 0;
     uint64_t byte_offset = 0;  // within the tensor's values
     uint64_t length = 0;
-    bool in_file = true;       // false: decoded ONNX values (not a file piece)
+    bool in_file = true;  // false: decoded ONNX values (not a file piece)
     StagedAtom atom;
   };
 
@@ -151,8 +151,8 @@ class ModelImport {
   Sha256Stream file_hash_;
   uint64_t received_ = 0;
   std::optional<models::ModelFormat> format_;
-  std::string prefix_;          // bytes held until the layout is known
-  uint64_t need_bytes_ = 0;     // prefix the header scan asked for
+  std::string prefix_;       // bytes held until the layout is known
+  uint64_t need_bytes_ = 0;  // prefix the header scan asked for
   bool have_layout_ = false;
   models::ModelLayout layout_;
   std::vector<std::string> decoded_;  // ONNX varint values, per tensor ("" = in file)
@@ -162,9 +162,9 @@ class ModelImport {
   uint32_t chunk_index_ = 0;          // of the next chunk of the current tensor
   std::string tail_;                  // bytes after the known segments
 
-  std::vector<Piece> pieces_;         // every piece, in order
-  std::vector<StagePiece> pending_;   // contents not staged yet
-  std::vector<size_t> pending_index_; // their index in pieces_
+  std::vector<Piece> pieces_;          // every piece, in order
+  std::vector<StagePiece> pending_;    // contents not staged yet
+  std::vector<size_t> pending_index_;  // their index in pieces_
   size_t pending_bytes_ = 0;
   // The batch being hashed and stored (on another thread) and the index in
   // pieces_ of each of its pieces.

@@ -3,12 +3,11 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "base/clock.h"
 #include "server/engine/models/layer_values.h"
@@ -125,8 +124,8 @@ Result<ModelEngine::Quantized> ModelEngine::QuantizeModel(const QuantizeRequest&
   std::vector<storage::ModelLayerRecord> records;
   for (size_t i = 0; i < layers.size(); ++i) {
     const storage::ModelLayerRecord& layer = layers[i].layer;
-    const std::string field = "layers[" + std::to_string(layer.layer_idx()) + "] ('" +
-                              layer.layer_name() + "')";
+    const std::string field =
+        "layers[" + std::to_string(layer.layer_idx()) + "] ('" + layer.layer_name() + "')";
     LayerQuantization q;
     q.layer_idx = layer.layer_idx();
     q.layer_name = layer.layer_name();
@@ -157,15 +156,15 @@ Result<ModelEngine::Quantized> ModelEngine::QuantizeModel(const QuantizeRequest&
     } else if ((!layer.quantization_type().empty() || layer.tensor_dtype() == "Q8_0" ||
                 layer.tensor_dtype() == "Q4_0") &&
                !request.requantize) {
-      HT_RETURN_IF_ERROR(skip("already quantized (" +
-                              (layer.quantization_type().empty() ? layer.tensor_dtype()
-                                                                 : layer.quantization_type()) +
-                              "); set requantize to quantize it again"));
+      HT_RETURN_IF_ERROR(skip(
+          "already quantized (" +
+          (layer.quantization_type().empty() ? layer.tensor_dtype() : layer.quantization_type()) +
+          "); set requantize to quantize it again"));
     } else if (count == 0 || layers[i].chunks.empty()) {
       HT_RETURN_IF_ERROR(skip("no stored values"));
     } else if (IsBlockType(request.type) && cols % models::kQuantBlock != 0) {
-      HT_RETURN_IF_ERROR(skip("rows of " + std::to_string(cols) +
-                              " values are not whole blocks of 32"));
+      HT_RETURN_IF_ERROR(
+          skip("rows of " + std::to_string(cols) + " values are not whole blocks of 32"));
     } else {
       std::vector<float> x;
       x.reserve(count);
@@ -191,7 +190,8 @@ Result<ModelEngine::Quantized> ModelEngine::QuantizeModel(const QuantizeRequest&
       HT_RETURN_IF_ERROR(models::CheckErrorBound(field, x, y, quantized));
       q.error = models::MeasureError(x, y);
       q.saturated = quantized.saturated;
-      for (float d : quantized.scales) q.scale = std::max(q.scale, static_cast<double>(std::fabs(d)));
+      for (float d : quantized.scales)
+        q.scale = std::max(q.scale, static_cast<double>(std::fabs(d)));
       q.quantized = true;
       q.dtype_after = QuantizedDtype(request.type);
       q.bytes_after = quantized.data.size();
@@ -233,8 +233,8 @@ Result<ModelEngine::Quantized> ModelEngine::QuantizeModel(const QuantizeRequest&
     std::string why;
     for (const LayerQuantization& l : result.layers) {
       if (why.size() > 200) break;
-      why += (why.empty() ? "" : "; ") + ("layers[" + std::to_string(l.layer_idx) + "]: " +
-                                         (l.skipped.empty() ? "not chosen" : l.skipped));
+      why += (why.empty() ? "" : "; ") + ("layers[" + std::to_string(l.layer_idx) +
+                                          "]: " + (l.skipped.empty() ? "not chosen" : l.skipped));
     }
     return Status::FailedPrecondition("no layer of model " + std::to_string(source_id) +
                                       " can be quantized to " +
@@ -257,12 +257,11 @@ Result<ModelEngine::Quantized> ModelEngine::QuantizeModel(const QuantizeRequest&
         const uint64_t model_id = result.model.model.model_id();
         storage::AtomTable atoms(tables_);
         for (size_t i = 0; i < written.size(); ++i) {
-          HT_ASSIGN_OR_RETURN(
-              uint64_t shared,
-              TensorStore::ShareLayerRows(txn, tables_, atoms, source_id,
-                                          layers[i].layer.layer_idx(), model_id,
-                                          written[i].layer_idx(), written[i].layer_id(), now,
-                                          /*weights=*/!result.layers[i].quantized));
+          HT_ASSIGN_OR_RETURN(uint64_t shared,
+                              TensorStore::ShareLayerRows(
+                                  txn, tables_, atoms, source_id, layers[i].layer.layer_idx(),
+                                  model_id, written[i].layer_idx(), written[i].layer_id(), now,
+                                  /*weights=*/!result.layers[i].quantized));
           result.bytes_shared += shared;
         }
         for (const Pending& p : pieces) {
@@ -274,8 +273,8 @@ Result<ModelEngine::Quantized> ModelEngine::QuantizeModel(const QuantizeRequest&
           row.set_dtype(p.kind == storage::TensorKind::kScales ? "F32"
                                                                : written[p.layer].tensor_dtype());
           row.set_created_at_us(now);
-          HT_RETURN_IF_ERROR(
-              tensors.Put(txn, {model_id, written[p.layer].layer_idx(), p.kind, p.chunk_index}, row));
+          HT_RETURN_IF_ERROR(tensors.Put(
+              txn, {model_id, written[p.layer].layer_idx(), p.kind, p.chunk_index}, row));
         }
         HT_RETURN_IF_ERROR(atoms.FlushCounters(txn));
         // The staged references now belong to the rows above.

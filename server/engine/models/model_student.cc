@@ -3,12 +3,11 @@
 // teacher's tensor atoms).
 #include <algorithm>
 #include <cmath>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "base/clock.h"
 #include "server/engine/models/layer_values.h"
@@ -26,13 +25,12 @@ Result<std::optional<double>> MeanAbsolute(
     const std::vector<std::pair<uint64_t, uint64_t>>& chunks) {
   double sum = 0;
   uint64_t count = 0;
-  HT_ASSIGN_OR_RETURN(bool readable,
-                      ForEachLayerValue(txn, tables, layer, chunks, 0, UINT64_MAX,
-                                        [&](uint64_t, float v) {
-                                          sum += std::fabs(static_cast<double>(v));
-                                          ++count;
-                                          return true;
-                                        }));
+  HT_ASSIGN_OR_RETURN(bool readable, ForEachLayerValue(txn, tables, layer, chunks, 0, UINT64_MAX,
+                                                       [&](uint64_t, float v) {
+                                                         sum += std::fabs(static_cast<double>(v));
+                                                         ++count;
+                                                         return true;
+                                                       }));
   if (!readable) return std::optional<double>();
   return std::optional<double>(count == 0 ? 0.0 : sum / static_cast<double>(count));
 }
@@ -70,7 +68,8 @@ Result<ModelEngine::Student> ModelEngine::ExtractStudent(const ModelKey& teacher
         l.importance = v.layer.importance();
         l.importance_given = true;
       } else {
-        HT_ASSIGN_OR_RETURN(std::optional<double> mean, MeanAbsolute(txn, tables_, v.layer, v.chunks));
+        HT_ASSIGN_OR_RETURN(std::optional<double> mean,
+                            MeanAbsolute(txn, tables_, v.layer, v.chunks));
         l.importance_known = mean.has_value();
         l.importance = mean.value_or(0);
       }

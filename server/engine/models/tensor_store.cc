@@ -24,8 +24,8 @@ Result<std::vector<StagedAtom>> TensorStore::Stage(uint64_t* import_id, uint32_t
   // BF16 weights), each half in its own read transaction.
   size_t bytes = 0;
   for (const StagePiece& piece : pieces) bytes += piece.content.size();
-  auto encode = [&](size_t from, size_t to)
-      -> Result<std::vector<std::optional<storage::EncodedPayload>>> {
+  auto encode = [&](size_t from,
+                    size_t to) -> Result<std::vector<std::optional<storage::EncodedPayload>>> {
     storage::ReadTxn txn(env_);
     HT_RETURN_IF_ERROR(txn.status());
     std::vector<const Sha256Digest*> keys;
@@ -78,8 +78,8 @@ Result<std::vector<StagedAtom>> TensorStore::Stage(uint64_t* import_id, uint32_t
             HT_ASSIGN_OR_RETURN(uint64_t id, ids.Next());
             AtomRecord rec;
             rec.set_atom_id(id);
-            rec.set_content_hash(std::string(reinterpret_cast<const char*>(piece.hash.data()),
-                                             piece.hash.size()));
+            rec.set_content_hash(
+                std::string(reinterpret_cast<const char*>(piece.hash.data()), piece.hash.size()));
             rec.set_modality(kTensorModality);
             rec.set_subtype(piece.subtype);
             HT_RETURN_IF_ERROR(atoms.InsertNew(txn, &rec, piece.content, now,
@@ -114,10 +114,9 @@ Status TensorStore::ReferenceOne(storage::WriteTxn& txn, AtomTable& atoms, uint6
   return atoms.Update(txn, *before, after);
 }
 
-Result<uint64_t> TensorStore::ShareLayerRows(storage::WriteTxn& txn,
-                                             const storage::Tables& tables, AtomTable& atoms,
-                                             uint64_t from_model, uint32_t from_idx,
-                                             uint64_t to_model, uint32_t to_idx,
+Result<uint64_t> TensorStore::ShareLayerRows(storage::WriteTxn& txn, const storage::Tables& tables,
+                                             AtomTable& atoms, uint64_t from_model,
+                                             uint32_t from_idx, uint64_t to_model, uint32_t to_idx,
                                              uint64_t to_layer_id, int64_t now_us, bool weights) {
   const storage::TensorAtomTable tensors(tables);
   std::vector<std::pair<storage::TensorChunkKey, storage::TensorAtomRecord>> rows;
@@ -127,12 +126,12 @@ Result<uint64_t> TensorStore::ShareLayerRows(storage::WriteTxn& txn,
         (kind == storage::TensorKind::kWeights || kind == storage::TensorKind::kScales)) {
       continue;
     }
-    HT_RETURN_IF_ERROR(tensors.ScanLayer(
-        txn, from_model, from_idx, kind,
-        [&](const storage::TensorChunkKey& key, storage::TensorAtomRecord&& row) {
-          rows.emplace_back(key, std::move(row));
-          return true;
-        }));
+    HT_RETURN_IF_ERROR(
+        tensors.ScanLayer(txn, from_model, from_idx, kind,
+                          [&](const storage::TensorChunkKey& key, storage::TensorAtomRecord&& row) {
+                            rows.emplace_back(key, std::move(row));
+                            return true;
+                          }));
   }
   uint64_t shared = 0;
   for (auto& [key, row] : rows) {
@@ -195,8 +194,8 @@ Result<uint64_t> TensorStore::AbandonAll() {
   {
     storage::ReadTxn txn(env_);
     HT_RETURN_IF_ERROR(txn.status());
-    HT_RETURN_IF_ERROR(storage::ImportStagingTable(tables_).ForEachImport(
-        txn, [&](uint64_t id) -> Status {
+    HT_RETURN_IF_ERROR(
+        storage::ImportStagingTable(tables_).ForEachImport(txn, [&](uint64_t id) -> Status {
           imports.push_back(id);
           return Status::Ok();
         }));

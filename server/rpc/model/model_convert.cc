@@ -126,8 +126,10 @@ Result<engine::ImportOptions> ToImportOptions(const v1::ImportModelRequest& firs
   if (!start.format().empty()) {
     options.format = engine::models::ParseModelFormatName(start.format());
     if (!options.format) {
-      return Status::InvalidArgument("start.format: one of safetensors, gguf, onnx (or empty), "
-                                     "got '" + start.format().substr(0, 64) + "'");
+      return Status::InvalidArgument(
+          "start.format: one of safetensors, gguf, onnx (or empty), "
+          "got '" +
+          start.format().substr(0, 64) + "'");
     }
   }
   if (start.file_name().size() > 1024) {

@@ -95,8 +95,7 @@ grpc::Status ModelServiceImpl::ImportModel(grpc::ServerContext* context, ClientS
   limits.max_bytes = limits_.max_model_bytes;
   limits.flag = "--max-model-bytes";
   grpc::Status read = ReadClientStream(
-      context, stream, limits, scratch,
-      [&](google::protobuf::Message&, size_t index) -> Status {
+      context, stream, limits, scratch, [&](google::protobuf::Message&, size_t index) -> Status {
         if (index == 0) {
           HT_ASSIGN_OR_RETURN(engine::ImportOptions options, ToImportOptions(scratch));
           import = engine_.StartImport(std::move(options));
@@ -155,9 +154,9 @@ grpc::Status ModelServiceImpl::ExtractStudent(grpc::ServerContext*,
                                               const v1::ExtractStudentRequest* request,
                                               v1::ExtractStudentResponse* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateExtractStudent(*request));
-  return Reply(engine_.ExtractStudent(KeyOf(*request), request->target_ratio(),
-                                      request->student_name()),
-               response, ToProto);
+  return Reply(
+      engine_.ExtractStudent(KeyOf(*request), request->target_ratio(), request->student_name()),
+      response, ToProto);
 }
 
 grpc::Status ModelServiceImpl::ExportLayerGeometry(grpc::ServerContext* context,

@@ -71,9 +71,9 @@ Status ValidateExportModel(const v1::ExportModelRequest& request) {
 }
 
 Status ValidateExtractStudent(const v1::ExtractStudentRequest& request) {
-  HT_RETURN_IF_ERROR(ValidateModelKey(request.model_id(), request.model_name(),
-                                      request.teacher_case() !=
-                                          v1::ExtractStudentRequest::TEACHER_NOT_SET));
+  HT_RETURN_IF_ERROR(
+      ValidateModelKey(request.model_id(), request.model_name(),
+                       request.teacher_case() != v1::ExtractStudentRequest::TEACHER_NOT_SET));
   const double r = request.target_ratio();
   if (!(r > 0 && r <= 1)) {
     return Status::InvalidArgument("target_ratio: must be in (0, 1], got " + std::to_string(r));
