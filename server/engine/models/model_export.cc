@@ -1,6 +1,7 @@
 // ModelEngine::ExportModel: an imported model's file, rebuilt from its
 // pieces (storage/tables/tensor_atom_table.h, "model_files").
 #include <algorithm>
+#include <future>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -170,39 +171,62 @@ Status ModelEngine::ExportModel(const ModelKey& key,
     }
   }
   HT_RETURN_IF_ERROR(begin(header));
+  // Reads reads[from..) up to about kReadBatchBytes into *batch, in one
+  // read transaction; returns where the next batch starts.
+  storage::AtomTable atoms(tables_);
+  auto read_batch = [&](size_t from, std::vector<std::string>* batch) -> Result<size_t> {
+    batch->clear();
+    uint64_t batch_bytes = 0;
+    storage::ReadTxn txn(env_);
+    HT_RETURN_IF_ERROR(txn.status());
+    storage::AtomTable::BlockCache cache;
+    size_t next = from;
+    while (next < reads.size() && (batch->empty() || batch_bytes < kReadBatchBytes)) {
+      PieceRead& read = reads[next++];
+      if (read.atom_id == 0) {
+        batch_bytes += read.literal.size();
+        batch->push_back(std::move(read.literal));
+        continue;
+      }
+      HT_ASSIGN_OR_RETURN(auto atom, atoms.Get(txn, read.atom_id));
+      if (!atom || atom->content_size() != read.length) {
+        return Status::DataLoss("model export: atom " + std::to_string(read.atom_id) +
+                                (atom ? " has another size than its piece" : " is missing"));
+      }
+      std::string content;
+      HT_RETURN_IF_ERROR(atoms.ReadContent(txn, *atom, &content, &cache));
+      batch_bytes += content.size();
+      batch->push_back(std::move(content));
+    }
+    return next;
+  };
+  // The next batch is read (and decoded) on another thread while this one
+  // hashes and sends the current one.
   Sha256Stream hash;
   uint64_t sent = 0;
-  storage::AtomTable atoms(tables_);
-  std::vector<std::string> batch;
-  for (size_t next = 0; next < reads.size();) {
-    batch.clear();
-    uint64_t batch_bytes = 0;
-    {
-      storage::ReadTxn txn(env_);
-      HT_RETURN_IF_ERROR(txn.status());
-      storage::AtomTable::BlockCache cache;
-      while (next < reads.size() && (batch.empty() || batch_bytes < kReadBatchBytes)) {
-        PieceRead& read = reads[next++];
-        if (read.atom_id == 0) {
-          batch_bytes += read.literal.size();
-          batch.push_back(std::move(read.literal));
-          continue;
-        }
-        HT_ASSIGN_OR_RETURN(auto atom, atoms.Get(txn, read.atom_id));
-        if (!atom || atom->content_size() != read.length) {
-          return Status::DataLoss("model export: atom " + std::to_string(read.atom_id) +
-                                  (atom ? " has another size than its piece" : " is missing"));
-        }
-        std::string content;
-        HT_RETURN_IF_ERROR(atoms.ReadContent(txn, *atom, &content, &cache));
-        batch_bytes += content.size();
-        batch.push_back(std::move(content));
-      }
+  std::vector<std::string> current, upcoming;
+  HT_ASSIGN_OR_RETURN(size_t next, read_batch(0, &current));
+  while (!current.empty()) {
+    std::future<Result<size_t>> ahead;
+    if (next < reads.size()) {
+      ahead = std::async(std::launch::async, read_batch, next, &upcoming);
     }
-    for (const std::string& bytes : batch) {
+    Status sending = Status::Ok();
+    for (const std::string& bytes : current) {
       hash.Update(bytes);
       sent += bytes.size();
-      HT_RETURN_IF_ERROR(sink(bytes));
+      sending = sink(bytes);
+      if (!sending.ok()) break;
+    }
+    if (ahead.valid()) {
+      Result<size_t> read = ahead.get();  // joined before anything returns
+      HT_RETURN_IF_ERROR(sending);
+      HT_RETURN_IF_ERROR(read.status());
+      next = *read;
+      current.swap(upcoming);
+    } else {
+      HT_RETURN_IF_ERROR(sending);
+      current.clear();
     }
   }
   const Sha256Digest digest = hash.Finish();
