@@ -51,6 +51,11 @@ const std::vector<TableInfo>& AllTables() {
       {"model_layer_ids", &Tables::model_layer_ids},
       {"model_files", &Tables::model_files},
       {"model_import_staging", &Tables::model_import_staging},
+      {"inference_by_model", &Tables::inference_by_model},
+      {"inference_by_task", &Tables::inference_by_task},
+      {"inference_request_ids", &Tables::inference_request_ids},
+      {"inference_aggregates", &Tables::inference_aggregates},
+      {"activation_stats", &Tables::activation_stats},
   };
   return kTables;
 }

@@ -122,11 +122,11 @@ struct Tables {
   MDB_dbi tensor_atoms;
   MDB_dbi tensor_atom_coefficients;  // be64(tensor_atom_id) be32(i) -> coefficient
 
-  // --- inference ---
-  MDB_dbi inference_requests;  // be64(inference_id) -> InferenceRequest
+  // --- inference (storage/tables/inference_table.h, activation_table.h) ---
+  MDB_dbi inference_requests;  // be64(inference_id) -> InferenceRecord (steps inline)
   MDB_dbi inference_by_time;   // be64(~start_us) be64(inference_id) -> ""
-  MDB_dbi inference_steps;     // be64(inference_id) be32(step) -> InferenceStep
-  MDB_dbi cached_activations;  // be64(layer_id) ... -> CachedActivation
+  MDB_dbi inference_steps;     // reserved: steps are stored inside InferenceRecord
+  MDB_dbi cached_activations;  // be64(layer_id) sha256(input) -> CachedActivationRecord
 
   // --- document identity (storage/tables/document_source_table.h) ---
   // "document_sources": sha256(source_uri) -> DocumentSourceRecord (the
@@ -162,6 +162,20 @@ struct Tables {
   // "model_import_staging": be64(import_id) be32(batch) ->
   // ImportStagingRecord (references held by imports in progress).
   MDB_dbi model_import_staging;
+
+  // --- inference logs, added without a version bump (new tables only) ---
+  // "inference_by_model": be64(model_id) be64(~start_us) be64(inference_id)
+  // -> "" (model 0 = rows without a model).
+  MDB_dbi inference_by_model;
+  // "inference_by_task": task_type 0x00 be64(~start_us) be64(inference_id) -> "".
+  MDB_dbi inference_by_task;
+  // "inference_request_ids": request_id -> be64(inference_id) (idempotent retries).
+  MDB_dbi inference_request_ids;
+  // "inference_aggregates": u8(granularity) be64(model_id) be64(bucket_start_us)
+  // task_type -> InferenceAggregateRecord (storage/tables/inference_aggregate_table.h).
+  MDB_dbi inference_aggregates;
+  // "activation_stats": be64(layer_id) -> ActivationStatsRecord.
+  MDB_dbi activation_stats;
 
   // Tables whose keys start with be64(atom_id) of the atom that owns them:
   // PurgeInactive deletes those prefixes with the atom. (Relations are first

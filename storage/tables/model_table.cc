@@ -240,4 +240,9 @@ Status ModelTable::ScanLayers(Txn& txn, uint64_t model_id, uint64_t first_idx,
   return Status::Ok();
 }
 
+Status ModelTable::PutLayer(WriteTxn& txn, const ModelLayerRecord& layer) const {
+  return txn.Put(t_.model_layers, LayerKey(layer.model_id(), layer.layer_idx()),
+                 layer.SerializeAsString());
+}
+
 }  // namespace hartonomous::storage

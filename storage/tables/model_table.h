@@ -97,6 +97,10 @@ class ModelTable : public NamedTable<ModelRecord> {
   // in layer_idx order, until visit returns false.
   Status ScanLayers(Txn& txn, uint64_t model_id, uint64_t first_idx,
                     const std::function<bool(ModelLayerRecord&& layer)>& visit) const;
+  // Rewrites a stored layer's row (fields kept up to date by other domains,
+  // e.g. cache_hit_rate). REQUIRES: the layer is stored under its model_id
+  // and layer_idx, and layer_id is unchanged.
+  Status PutLayer(WriteTxn& txn, const ModelLayerRecord& layer) const;
 
   // Key encodings, for tests and docs/storage_format.md.
   static std::string IndexKey(std::string_view value, uint64_t model_id);

@@ -1,0 +1,697 @@
+#include "server/engine/inference/inference_engine.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <set>
+#include <tuple>
+#include <utility>
+
+#include "base/clock.h"
+#include "base/json_limits.h"
+#include "base/sha256.h"
+#include "server/engine/documents/decompose/text_decomposer.h"
+#include "server/engine/inference/gen_ai_attributes.h"
+#include "server/engine/inference/inference_aggregates.h"
+#include "storage/key_codec.h"
+#include "storage/sequence.h"
+#include "storage/tables/activation_table.h"
+#include "storage/tables/atom_table.h"
+#include "storage/tables/inference_aggregate_table.h"
+#include "storage/tables/inference_table.h"
+#include "storage/tables/model_table.h"
+#include "storage/tables/relation_table.h"
+
+namespace hartonomous::engine {
+namespace {
+
+using storage::AggregateGranularity;
+using storage::InferenceRecord;
+
+Status Invalid(std::string_view prefix, std::string_view field, const std::string& rule) {
+  return Status::InvalidArgument(std::string(prefix) + std::string(field) + ": " + rule);
+}
+
+bool IsToken(std::string_view text) {
+  return std::all_of(text.begin(), text.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_' || c == '.' || c == '-' || c == ':' || c == '/';
+  });
+}
+
+Status CheckText(std::string_view prefix, std::string_view field, std::string_view text,
+                 size_t max_bytes) {
+  if (text.size() > max_bytes) {
+    return Invalid(prefix, field,
+                   "at most " + std::to_string(max_bytes) + " bytes, got " +
+                       std::to_string(text.size()));
+  }
+  const size_t bad = FindInvalidUtf8(text);
+  if (bad != std::string_view::npos) {
+    return Invalid(prefix, field, "must be UTF-8 (invalid byte at offset " + std::to_string(bad) + ")");
+  }
+  return Status::Ok();
+}
+
+Status CheckTime(std::string_view prefix, std::string_view field, int64_t us, int64_t now_us) {
+  if (us < 0) return Invalid(prefix, field, "must not be before 1970-01-01");
+  if (us > now_us + kMaxFutureSkewUs) {
+    return Invalid(prefix, field, "must not be more than 24 hours past the server's clock");
+  }
+  return Status::Ok();
+}
+
+Status CheckNonNegative(std::string_view prefix, std::string_view field,
+                        const std::optional<int64_t>& value) {
+  if (value && *value < 0) {
+    return Invalid(prefix, field, "must not be negative, got " + std::to_string(*value));
+  }
+  return Status::Ok();
+}
+
+Status CheckSteps(std::string_view prefix, std::vector<storage::InferenceStepRecord>* steps) {
+  if (steps->size() > kMaxInferenceSteps) {
+    return Invalid(prefix, "steps",
+                   "at most " + std::to_string(kMaxInferenceSteps) + ", got " +
+                       std::to_string(steps->size()));
+  }
+  std::set<uint32_t> seen;
+  for (size_t i = 0; i < steps->size(); ++i) {
+    const auto& step = (*steps)[i];
+    const std::string field = std::string(prefix) + "steps[" + std::to_string(i) + "].";
+    if (!seen.insert(step.step_index()).second) {
+      return Status::InvalidArgument(field + "step_index: " + std::to_string(step.step_index()) +
+                                     " is given twice");
+    }
+    if (step.duration_us() < 0) {
+      return Status::InvalidArgument(field + "duration_ms: must not be negative");
+    }
+    HT_RETURN_IF_ERROR(CheckText(field, "step_name", step.step_name(), kMaxInferenceNameBytes));
+    if (step.step_kind().size() > kMaxInferenceTokenBytes || !IsToken(step.step_kind())) {
+      return Status::InvalidArgument(field + "step_kind: at most " +
+                                     std::to_string(kMaxInferenceTokenBytes) +
+                                     " characters of [A-Za-z0-9_.:/-]");
+    }
+    HT_RETURN_IF_ERROR(
+        ParseJsonObject(field + "metadata", step.metadata(), kMaxInferenceJsonBytes).status());
+  }
+  std::sort(steps->begin(), steps->end(), [](const auto& a, const auto& b) {
+    return a.step_index() < b.step_index();
+  });
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status CheckInference(std::string_view prefix, int64_t now_us, InferenceInput* in) {
+  if (in->attributes.size() > kMaxInferenceAttributes) {
+    return Invalid(prefix, "attributes",
+                   "at most " + std::to_string(kMaxInferenceAttributes) + " entries, got " +
+                       std::to_string(in->attributes.size()));
+  }
+  for (const auto& [key, value] : in->attributes) {
+    HT_RETURN_IF_ERROR(CheckText(prefix, "attributes key", key, kMaxInferenceNameBytes));
+    HT_RETURN_IF_ERROR(
+        CheckText(prefix, "attributes[" + key + "]", value, kMaxAttributeValueBytes));
+  }
+  HT_RETURN_IF_ERROR(ApplyGenAiAttributes(prefix, in));
+  if (in->task_type.size() > kMaxInferenceTokenBytes || !IsToken(in->task_type)) {
+    return Invalid(prefix, "task_type",
+                   "at most " + std::to_string(kMaxInferenceTokenBytes) +
+                       " characters of [A-Za-z0-9_.:/-]");
+  }
+  HT_RETURN_IF_ERROR(CheckText(prefix, "model_name", in->model_name, kMaxInferenceNameBytes));
+  HT_RETURN_IF_ERROR(CheckText(prefix, "request_id", in->request_id, kMaxInferenceNameBytes));
+  HT_RETURN_IF_ERROR(CheckText(prefix, "provider", in->provider, kMaxInferenceNameBytes));
+  HT_RETURN_IF_ERROR(
+      CheckText(prefix, "response_model", in->response_model, kMaxInferenceNameBytes));
+  if (in->input_text) {
+    HT_RETURN_IF_ERROR(CheckText(prefix, "input_text", *in->input_text, kMaxInferenceTextBytes));
+  }
+  if (in->output_text) {
+    HT_RETURN_IF_ERROR(CheckText(prefix, "output_text", *in->output_text, kMaxInferenceTextBytes));
+  }
+  if (in->input_vector.size() > kMaxInferenceVectorDims) {
+    return Invalid(prefix, "input_vector",
+                   "at most " + std::to_string(kMaxInferenceVectorDims) + " dimensions");
+  }
+  for (size_t i = 0; i < in->input_vector.size(); ++i) {
+    if (!std::isfinite(in->input_vector[i])) {
+      return Invalid(prefix, "input_vector[" + std::to_string(i) + "]", "must be finite");
+    }
+  }
+  if (in->confidence && !(std::isfinite(*in->confidence) && *in->confidence >= 0 &&
+                          *in->confidence <= 1)) {
+    return Invalid(prefix, "confidence", "must be a finite number in [0, 1]");
+  }
+  if (in->temperature && !(std::isfinite(*in->temperature) && *in->temperature >= 0)) {
+    return Invalid(prefix, "temperature", "must be a finite number >= 0");
+  }
+  HT_RETURN_IF_ERROR(CheckNonNegative(prefix, "input_tokens", in->input_tokens));
+  HT_RETURN_IF_ERROR(CheckNonNegative(prefix, "output_tokens", in->output_tokens));
+  HT_RETURN_IF_ERROR(CheckNonNegative(prefix, "duration_ms", in->duration_us));
+  if (in->start_us) HT_RETURN_IF_ERROR(CheckTime(prefix, "start_time", *in->start_us, now_us));
+  if (in->end_us) HT_RETURN_IF_ERROR(CheckTime(prefix, "end_time", *in->end_us, now_us));
+  if (in->start_us && in->end_us && *in->end_us < *in->start_us) {
+    return Invalid(prefix, "end_time", "must not be before start_time");
+  }
+  if (!in->duration_us) {
+    if (!in->start_us || !in->end_us) {
+      return Invalid(prefix, "duration_ms", "required unless start_time and end_time are given");
+    }
+    in->duration_us = *in->end_us - *in->start_us;
+  }
+  if (!in->start_us) {
+    in->start_us = in->end_us ? std::max<int64_t>(0, *in->end_us - *in->duration_us) : now_us;
+  }
+  if (!in->end_us) in->end_us = *in->start_us + *in->duration_us;
+  HT_RETURN_IF_ERROR(CheckTime(prefix, "end_time", *in->end_us, now_us));
+  HT_RETURN_IF_ERROR(
+      ParseJsonObject(std::string(prefix) + "metadata", in->metadata, kMaxInferenceJsonBytes)
+          .status());
+  return CheckSteps(prefix, &in->steps);
+}
+
+InferenceEngine::InferenceEngine(storage::Env& env, const storage::Tables& tables,
+                                 storage::WriteBatcher& writer, std::string page_token_key)
+    : env_(env), tables_(tables), writer_(writer), tokens_(std::move(page_token_key)) {}
+
+Result<std::vector<LoggedInference>> InferenceEngine::LogInferences(
+    std::vector<InferenceInput> inferences, std::string_view field_prefix) {
+  const int64_t now = NowMicros();
+  // Hashes off the writer thread.
+  std::vector<std::optional<Sha256Digest>> input_hashes(inferences.size()),
+      output_hashes(inferences.size());
+  size_t bytes = 0;
+  for (size_t i = 0; i < inferences.size(); ++i) {
+    const InferenceInput& in = inferences[i];
+    if (in.input_text) input_hashes[i] = Sha256(*in.input_text);
+    if (in.output_text) output_hashes[i] = Sha256(*in.output_text);
+    bytes += 512 + (in.input_text ? in.input_text->size() : 0) +
+             (in.output_text ? in.output_text->size() : 0) + in.input_vector.size() * 4;
+  }
+  auto field = [&](size_t i) {
+    return field_prefix.empty() ? std::string()
+                                : std::string(field_prefix) + "[" + std::to_string(i) + "].";
+  };
+  std::vector<LoggedInference> results;
+  auto write = [&](storage::WriteTxn& txn) -> Status {
+    results.assign(inferences.size(), LoggedInference{});
+    storage::AtomTable atoms(tables_);
+    storage::Sequence atom_ids(txn, tables_.sequences, "atom_id");
+    const storage::InferenceTable rows(tables_);
+    const storage::ModelTable models(tables_);
+    AggregateChanges changes;
+    std::map<uint64_t, storage::ModelRecord> used;  // models whose usage changed
+    auto store_text = [&](const std::string& text, const Sha256Digest& hash) -> Result<uint64_t> {
+      HT_ASSIGN_OR_RETURN(std::optional<uint64_t> found, atoms.FindByHash(txn, hash));
+      if (found) {
+        HT_RETURN_IF_ERROR(storage::AcquireReference(txn, atoms, *found, now));
+        return *found;
+      }
+      HT_ASSIGN_OR_RETURN(uint64_t id, atom_ids.Next());
+      storage::AtomRecord atom;
+      atom.set_atom_id(id);
+      atom.set_content_hash(std::string(reinterpret_cast<const char*>(hash.data()), hash.size()));
+      atom.set_modality("text");
+      atom.set_subtype("inference_text");
+      HT_RETURN_IF_ERROR(atoms.InsertNew(txn, &atom, text, now));
+      return id;
+    };
+    for (size_t i = 0; i < inferences.size(); ++i) {
+      InferenceInput& in = inferences[i];
+      if (!in.request_id.empty()) {
+        HT_ASSIGN_OR_RETURN(std::optional<uint64_t> logged, rows.FindRequestId(txn, in.request_id));
+        if (logged) {
+          results[i] = LoggedInference{*logged, true};
+          continue;
+        }
+      }
+      uint64_t model_id = in.model_id;
+      if (model_id == 0 && !in.model_name.empty()) {
+        HT_ASSIGN_OR_RETURN(std::optional<uint64_t> id, models.FindId(txn, in.model_name));
+        if (!id) {
+          return Status::NotFound(field(i) + "model_name: no model named '" + in.model_name + "'");
+        }
+        model_id = *id;
+      }
+      if (model_id != 0 && used.count(model_id) == 0) {
+        HT_ASSIGN_OR_RETURN(std::optional<storage::ModelRecord> model, models.Find(txn, model_id));
+        if (!model) {
+          return Status::NotFound(field(i) + "model_id: no model " + std::to_string(model_id));
+        }
+        used.emplace(model_id, std::move(*model));
+      }
+      InferenceRecord record;
+      record.set_model_id(model_id);
+      record.set_task_type(in.task_type);
+      if (in.input_text) {
+        HT_ASSIGN_OR_RETURN(uint64_t id, store_text(*in.input_text, *input_hashes[i]));
+        record.set_input_atom_id(id);
+        record.set_input_bytes(in.input_text->size());
+      }
+      if (in.output_text) {
+        HT_ASSIGN_OR_RETURN(uint64_t id, store_text(*in.output_text, *output_hashes[i]));
+        record.set_output_atom_id(id);
+        record.set_output_bytes(in.output_text->size());
+      }
+      *record.mutable_input_vector() = {in.input_vector.begin(), in.input_vector.end()};
+      if (in.confidence) {
+        record.set_has_confidence(true);
+        record.set_confidence(*in.confidence);
+      }
+      record.set_start_us(*in.start_us);
+      record.set_end_us(*in.end_us);
+      record.set_duration_us(*in.duration_us);
+      record.set_input_tokens(in.input_tokens.value_or(0));
+      record.set_output_tokens(in.output_tokens.value_or(0));
+      if (in.temperature) {
+        record.set_has_temperature(true);
+        record.set_temperature(*in.temperature);
+      }
+      record.set_metadata(in.metadata);
+      for (const auto& step : in.steps) *record.add_steps() = step;
+      record.set_request_id(in.request_id);
+      record.set_provider(in.provider);
+      record.set_response_model(in.response_model);
+      record.mutable_attributes()->insert(in.attributes.begin(), in.attributes.end());
+      record.set_logged_at_us(now);
+      HT_ASSIGN_OR_RETURN(uint64_t id, rows.Insert(txn, &record));
+      changes.Add(record, +1);
+      if (model_id != 0) {
+        storage::ModelRecord& model = used[model_id];
+        const double n = static_cast<double>(model.usage_count());
+        model.set_average_inference_ms((model.average_inference_ms() * n +
+                                        DurationMs(record.duration_us())) /
+                                       (n + 1));
+        model.set_usage_count(model.usage_count() + 1);
+        model.set_last_used_us(std::max(model.last_used_us(), record.end_us()));
+      }
+      results[i] = LoggedInference{id, false};
+    }
+    HT_RETURN_IF_ERROR(atom_ids.Flush());
+    for (const auto& [id, model] : used) {
+      HT_RETURN_IF_ERROR(models.records().Put(txn, id, model));
+    }
+    HT_RETURN_IF_ERROR(changes.Apply(txn, storage::InferenceAggregateTable(tables_)));
+    return atoms.FlushCounters(txn);
+  };
+  HT_RETURN_IF_ERROR(writer_.Write(write, bytes, inferences.size()));
+  return results;
+}
+
+Result<InferenceView> InferenceEngine::View(storage::Txn& txn, InferenceRecord record,
+                                            bool include_text) const {
+  InferenceView view;
+  if (include_text) {
+    storage::AtomTable atoms(tables_);
+    auto read = [&](uint64_t atom_id, std::optional<std::string>* out) -> Status {
+      if (atom_id == 0) return Status::Ok();
+      HT_ASSIGN_OR_RETURN(std::optional<storage::AtomRecord> atom, atoms.Get(txn, atom_id));
+      if (!atom) {
+        return Status::DataLoss("inference " + std::to_string(record.inference_id()) +
+                                ": text atom " + std::to_string(atom_id) + " is missing");
+      }
+      out->emplace();
+      return atoms.ReadContent(txn, *atom, &**out);
+    };
+    HT_RETURN_IF_ERROR(read(record.input_atom_id(), &view.input_text));
+    HT_RETURN_IF_ERROR(read(record.output_atom_id(), &view.output_text));
+  }
+  view.record = std::move(record);
+  return view;
+}
+
+Result<InferenceView> InferenceEngine::GetInference(uint64_t inference_id) {
+  storage::ReadTxn txn(env_);
+  HT_RETURN_IF_ERROR(txn.status());
+  HT_ASSIGN_OR_RETURN(std::optional<InferenceRecord> record,
+                      storage::InferenceTable(tables_).Find(txn, inference_id));
+  if (!record) {
+    return Status::NotFound("inference_id: no inference " + std::to_string(inference_id));
+  }
+  return View(txn, std::move(*record), true);
+}
+
+Result<InferencePage> InferenceEngine::ListInferences(const InferenceFilter& filter,
+                                                      bool include_text, int page_size,
+                                                      std::string_view page_token,
+                                                      ResponseBudget* budget) {
+  const std::string model = filter.model_id ? std::to_string(*filter.model_id) : "-";
+  const std::string from = filter.from_us ? std::to_string(*filter.from_us) : "-";
+  const std::string to = filter.to_us ? std::to_string(*filter.to_us) : "-";
+  const uint64_t fingerprint =
+      PageTokenCodec::Fingerprint({"inferences", model, filter.task_type, from, to});
+  std::string after;
+  if (!page_token.empty()) {
+    HT_ASSIGN_OR_RETURN(after, tokens_.DecodeBytes(page_token, fingerprint));
+  }
+  storage::ReadTxn txn(env_);
+  HT_RETURN_IF_ERROR(txn.status());
+  const storage::InferenceTable rows(tables_);
+  storage::InferenceIndex index = storage::InferenceIndex::kTime;
+  std::string value;
+  if (filter.model_id) {
+    index = storage::InferenceIndex::kModel;
+    value = storage::Be64Key(*filter.model_id);
+  } else if (!filter.task_type.empty()) {
+    index = storage::InferenceIndex::kTask;
+    value = filter.task_type;
+  }
+  const bool filter_task = filter.model_id && !filter.task_type.empty();
+  const int64_t newest = filter.to_us ? *filter.to_us - 1 : std::numeric_limits<int64_t>::max();
+  const int64_t oldest = filter.from_us.value_or(0);
+  InferencePage page;
+  std::string last;
+  bool more = false;
+  Status status = Status::Ok();
+  HT_RETURN_IF_ERROR(rows.ScanNewestFirst(
+      txn, index, value, newest, oldest, after,
+      [&](std::string_view position, uint64_t id) {
+        if (page.inferences.size() == static_cast<size_t>(page_size)) {
+          more = true;
+          return false;
+        }
+        auto record = rows.Find(txn, id);
+        if (!record.ok() || !*record) {
+          status = record.ok() ? Status::DataLoss("inference index entry without row " +
+                                                  std::to_string(id))
+                               : record.status();
+          return false;
+        }
+        if (filter_task && (*record)->task_type() != filter.task_type) {
+          last = std::string(position);
+          return true;
+        }
+        auto view = View(txn, std::move(**record), include_text);
+        if (!view.ok()) {
+          status = view.status();
+          return false;
+        }
+        const size_t bytes = view->record.ByteSizeLong() + 64 +
+                             (view->input_text ? view->input_text->size() : 0) +
+                             (view->output_text ? view->output_text->size() : 0);
+        if (budget != nullptr && !budget->TryChargeItem(bytes)) {
+          if (page.inferences.empty()) {
+            status = budget->Exceeded("inference " + std::to_string(id) + " alone is larger");
+            return false;
+          }
+          more = true;
+          return false;
+        }
+        page.inferences.push_back(std::move(*view));
+        last = std::string(position);
+        return true;
+      }));
+  HT_RETURN_IF_ERROR(status);
+  if (more) page.next_page_token = tokens_.EncodeBytes(last, fingerprint);
+  return page;
+}
+
+Result<Analytics> InferenceEngine::GetInferenceAnalytics(const AnalyticsQuery& query) {
+  const int64_t minute = storage::kMinuteUs, hour = storage::kHourUs;
+  Analytics out;
+  const int64_t to = query.to_us.value_or(NowMicros());
+  out.to_us = (to + minute - 1) / minute * minute;
+  const int64_t from = query.from_us.value_or(to - 7 * storage::kDayUs);
+  out.from_us = std::max<int64_t>(0, from) / minute * minute;
+  if (out.from_us >= out.to_us) {
+    return Status::InvalidArgument("from: must be before to (the window is empty)");
+  }
+  int64_t series_us = 0;
+  switch (query.series) {
+    case AnalyticsSeries::kNone:
+      break;
+    case AnalyticsSeries::kMinute:
+      series_us = minute;
+      break;
+    case AnalyticsSeries::kHour:
+      series_us = hour;
+      break;
+    case AnalyticsSeries::kDay:
+      series_us = storage::kDayUs;
+      break;
+  }
+  if (series_us != 0 && (out.to_us - out.from_us) / series_us > kMaxSeriesBuckets) {
+    return Status::InvalidArgument("from: a series of at most " +
+                                   std::to_string(kMaxSeriesBuckets) +
+                                   " buckets; narrow the window or use a larger bucket");
+  }
+  // The cover: whole hours inside the window, minutes at its edges (only
+  // minutes for a minute series).
+  struct Span {
+    AggregateGranularity granularity;
+    int64_t from, to;
+  };
+  std::vector<Span> spans;
+  const int64_t first_hour = (out.from_us + hour - 1) / hour * hour;
+  const int64_t last_hour = out.to_us / hour * hour;
+  if (query.series == AnalyticsSeries::kMinute || first_hour >= last_hour) {
+    spans.push_back({AggregateGranularity::kMinute, out.from_us, out.to_us});
+  } else {
+    spans.push_back({AggregateGranularity::kMinute, out.from_us, first_hour});
+    spans.push_back({AggregateGranularity::kHour, first_hour, last_hour});
+    spans.push_back({AggregateGranularity::kMinute, last_hour, out.to_us});
+  }
+  // Group key: (bucket, model or task).
+  std::map<std::tuple<int64_t, uint64_t, std::string>, AggregateSummary> groups;
+  storage::ReadTxn txn(env_);
+  HT_RETURN_IF_ERROR(txn.status());
+  const storage::InferenceAggregateTable table(tables_);
+  for (const Span& span : spans) {
+    HT_RETURN_IF_ERROR(table.Scan(
+        txn, span.granularity, query.model_id, span.from, span.to,
+        [&](const storage::AggregateKey& key, storage::InferenceAggregateRecord&& record) {
+          ++out.aggregate_rows_read;
+          if (!query.task_type.empty() && key.task_type != query.task_type) return true;
+          const int64_t bucket =
+              series_us == 0 ? 0 : key.bucket_start_us / series_us * series_us;
+          const bool by_model = query.group == AnalyticsGroup::kModel;
+          groups[{bucket, by_model ? key.model_id : 0, by_model ? std::string() : key.task_type}]
+              .Merge(record);
+          return true;
+        }));
+  }
+  for (auto& [key, summary] : groups) {
+    if (summary.count == 0) continue;
+    AnalyticsRow row;
+    row.bucket_start_us = std::get<0>(key);
+    row.model_id = std::get<1>(key);
+    row.task_type = std::get<2>(key);
+    row.count = summary.count;
+    row.avg_duration_ms =
+        static_cast<double>(summary.duration_us_sum) / 1000.0 / static_cast<double>(summary.count);
+    row.p50_ms = summary.sketch.Quantile(0.50);
+    row.p95_ms = summary.sketch.Quantile(0.95);
+    row.p99_ms = summary.sketch.Quantile(0.99);
+    row.confidence_count = summary.confidence_count;
+    if (summary.confidence_count > 0) {
+      row.avg_confidence = static_cast<double>(summary.confidence_nano_sum) / 1e9 /
+                           static_cast<double>(summary.confidence_count);
+    }
+    row.input_tokens = summary.input_tokens;
+    row.output_tokens = summary.output_tokens;
+    out.rows.push_back(std::move(row));
+  }
+  auto column = [&](const AnalyticsRow& r) -> double {
+    switch (query.sort_by) {
+      case AnalyticsColumn::kCount:
+        return static_cast<double>(r.count);
+      case AnalyticsColumn::kAvgDuration:
+        return r.avg_duration_ms;
+      case AnalyticsColumn::kP50:
+        return r.p50_ms;
+      case AnalyticsColumn::kP95:
+        return r.p95_ms;
+      case AnalyticsColumn::kP99:
+        return r.p99_ms;
+      case AnalyticsColumn::kAvgConfidence:
+        return r.avg_confidence;
+      case AnalyticsColumn::kInputTokens:
+        return static_cast<double>(r.input_tokens);
+      case AnalyticsColumn::kOutputTokens:
+        return static_cast<double>(r.output_tokens);
+      case AnalyticsColumn::kKey:
+        return 0;
+    }
+    return 0;
+  };
+  // Series in bucket order; within a bucket (or without a series) by the
+  // column, ties by the group key: a deterministic order.
+  std::stable_sort(out.rows.begin(), out.rows.end(),
+                   [&](const AnalyticsRow& a, const AnalyticsRow& b) {
+                     if (a.bucket_start_us != b.bucket_start_us) {
+                       return a.bucket_start_us < b.bucket_start_us;
+                     }
+                     const double x = column(a), y = column(b);
+                     if (x != y) return query.descending ? x > y : x < y;
+                     if (query.sort_by == AnalyticsColumn::kKey && query.descending) {
+                       return std::tie(b.model_id, b.task_type) < std::tie(a.model_id, a.task_type);
+                     }
+                     return std::tie(a.model_id, a.task_type) < std::tie(b.model_id, b.task_type);
+                   });
+  return out;
+}
+
+Result<PruneSummary> InferenceEngine::PruneInferences(int64_t before_us) {
+  PruneSummary total;
+  while (true) {
+    PruneSummary batch;
+    const int64_t now = NowMicros();
+    HT_RETURN_IF_ERROR(writer_.Write(
+        [&](storage::WriteTxn& txn) -> Status {
+          batch = PruneSummary{};
+          const storage::InferenceTable rows(tables_);
+          storage::AtomTable atoms(tables_);
+          storage::RelationTable relations(tables_);
+          std::vector<uint64_t> ids;
+          HT_RETURN_IF_ERROR(rows.ScanOldestFirst(txn, before_us, [&](int64_t, uint64_t id) {
+            ids.push_back(id);
+            return ids.size() < kPruneBatchRows;
+          }));
+          AggregateChanges changes;
+          for (uint64_t id : ids) {
+            HT_ASSIGN_OR_RETURN(std::optional<InferenceRecord> record, rows.Find(txn, id));
+            if (!record) {
+              return Status::DataLoss("inference_by_time: entry without row " +
+                                      std::to_string(id));
+            }
+            HT_RETURN_IF_ERROR(rows.Remove(txn, *record));
+            changes.Add(*record, -1);
+            for (uint64_t atom_id : {record->input_atom_id(), record->output_atom_id()}) {
+              if (atom_id == 0) continue;
+              HT_RETURN_IF_ERROR(storage::ReleaseReference(txn, atoms, relations, atom_id,
+                                                           false, now, nullptr, nullptr));
+              ++batch.atoms_released;
+            }
+            ++batch.inferences_deleted;
+          }
+          HT_RETURN_IF_ERROR(changes.Apply(txn, storage::InferenceAggregateTable(tables_)));
+          return atoms.FlushCounters(txn);
+        },
+        size_t{kPruneBatchRows} * 256, kPruneBatchRows));
+    total.inferences_deleted += batch.inferences_deleted;
+    total.atoms_released += batch.atoms_released;
+    if (batch.inferences_deleted == 0) break;
+    ++total.batches;
+    if (batch.inferences_deleted < kPruneBatchRows) break;
+  }
+  return total;
+}
+
+namespace {
+
+// Bytes per element of the dtypes whose size is known; 0 = unknown.
+size_t DtypeBytes(std::string_view dtype) {
+  static const std::map<std::string_view, size_t> kSizes = {
+      {"F64", 8}, {"F32", 4}, {"F16", 2}, {"BF16", 2}, {"I64", 8}, {"I32", 4},
+      {"I16", 2}, {"I8", 1},  {"U8", 1},  {"BOOL", 1}, {"U16", 2}, {"U32", 4}, {"U64", 8}};
+  auto it = kSizes.find(dtype);
+  return it == kSizes.end() ? 0 : it->second;
+}
+
+Result<storage::ModelLayerRecord> FindLayer(storage::Txn& txn, const storage::ModelTable& models,
+                                            uint64_t layer_id) {
+  HT_ASSIGN_OR_RETURN(std::optional<storage::ModelLayerRecord> layer,
+                      models.FindLayerById(txn, layer_id));
+  if (!layer) return Status::NotFound("layer_id: no layer " + std::to_string(layer_id));
+  return std::move(*layer);
+}
+
+}  // namespace
+
+Result<storage::ModelLayerRecord> InferenceEngine::PutActivation(const ActivationInput& input) {
+  const int64_t now = NowMicros();
+  storage::ModelLayerRecord result;
+  HT_RETURN_IF_ERROR(writer_.Write(
+      [&](storage::WriteTxn& txn) -> Status {
+        const storage::ModelTable models(tables_);
+        const storage::ActivationTable activations(tables_);
+        HT_ASSIGN_OR_RETURN(storage::ModelLayerRecord layer, FindLayer(txn, models, input.layer_id));
+        if (layer.tensor_shape_size() > 0 &&
+            !std::equal(layer.tensor_shape().begin(), layer.tensor_shape().end(),
+                        input.shape.begin(), input.shape.end())) {
+          return Status::InvalidArgument("shape: must equal layer " +
+                                         std::to_string(input.layer_id) + "'s tensor_shape");
+        }
+        if (!layer.tensor_dtype().empty() && layer.tensor_dtype() != input.dtype) {
+          return Status::InvalidArgument("dtype: must equal layer " +
+                                         std::to_string(input.layer_id) + "'s tensor_dtype '" +
+                                         layer.tensor_dtype() + "'");
+        }
+        if (const size_t element = DtypeBytes(input.dtype); element != 0 && !input.shape.empty()) {
+          uint64_t elements = 1;
+          for (uint64_t d : input.shape) elements *= d;
+          if (elements * element != input.data.size()) {
+            return Status::InvalidArgument("data: " + std::to_string(input.data.size()) +
+                                           " bytes, but shape and dtype need " +
+                                           std::to_string(elements * element));
+          }
+        }
+        HT_ASSIGN_OR_RETURN(std::optional<storage::CachedActivationRecord> old,
+                            activations.Find(txn, input.layer_id, input.input_hash));
+        storage::CachedActivationRecord record;
+        record.set_layer_id(input.layer_id);
+        record.set_input_hash(input.input_hash);
+        *record.mutable_shape() = {input.shape.begin(), input.shape.end()};
+        record.set_dtype(input.dtype);
+        record.set_data(input.data);
+        record.set_compute_time_ms(input.compute_time_ms);
+        record.set_created_at_us(now);
+        if (old) record.set_hits(old->hits());
+        HT_RETURN_IF_ERROR(activations.Put(txn, record));
+        HT_ASSIGN_OR_RETURN(storage::ActivationStatsRecord stats,
+                            activations.Stats(txn, input.layer_id));
+        stats.set_puts(stats.puts() + 1);
+        stats.set_compute_time_ms_sum(stats.compute_time_ms_sum() + input.compute_time_ms);
+        HT_RETURN_IF_ERROR(activations.PutStats(txn, input.layer_id, stats));
+        layer.set_avg_compute_time_ms(stats.compute_time_ms_sum() /
+                                      static_cast<double>(stats.puts()));
+        HT_RETURN_IF_ERROR(models.PutLayer(txn, layer));
+        result = std::move(layer);
+        return Status::Ok();
+      },
+      input.data.size() + 256));
+  return result;
+}
+
+Result<ActivationLookup> InferenceEngine::GetActivation(uint64_t layer_id,
+                                                        std::string_view input_hash) {
+  const int64_t now = NowMicros();
+  ActivationLookup result;
+  HT_RETURN_IF_ERROR(writer_.Write([&](storage::WriteTxn& txn) -> Status {
+    result = ActivationLookup{};
+    const storage::ModelTable models(tables_);
+    const storage::ActivationTable activations(tables_);
+    HT_ASSIGN_OR_RETURN(storage::ModelLayerRecord layer, FindLayer(txn, models, layer_id));
+    HT_ASSIGN_OR_RETURN(result.activation, activations.Find(txn, layer_id, input_hash));
+    HT_ASSIGN_OR_RETURN(storage::ActivationStatsRecord stats, activations.Stats(txn, layer_id));
+    stats.set_lookups(stats.lookups() + 1);
+    if (result.activation) {
+      stats.set_hits(stats.hits() + 1);
+      result.activation->set_hits(result.activation->hits() + 1);
+      result.activation->set_last_hit_us(now);
+      HT_RETURN_IF_ERROR(activations.Put(txn, *result.activation));
+    }
+    HT_RETURN_IF_ERROR(activations.PutStats(txn, layer_id, stats));
+    layer.set_cache_hit_rate(static_cast<double>(stats.hits()) /
+                             static_cast<double>(stats.lookups()));
+    HT_RETURN_IF_ERROR(models.PutLayer(txn, layer));
+    result.layer = std::move(layer);
+    return Status::Ok();
+  }));
+  return result;
+}
+
+Result<uint64_t> InferenceEngine::RemoveModelActivations(
+    storage::WriteTxn& txn, const std::vector<storage::ModelLayerRecord>& layers) {
+  const storage::ActivationTable activations(tables_);
+  uint64_t removed = 0;
+  for (const auto& layer : layers) {
+    HT_ASSIGN_OR_RETURN(uint64_t rows, activations.RemoveLayer(txn, layer.layer_id()));
+    removed += rows;
+  }
+  return removed;
+}
+
+}  // namespace hartonomous::engine
