@@ -28,7 +28,8 @@ Client::Client(std::shared_ptr<grpc::Channel> channel, ClientOptions options)
       atoms_(v1::AtomService::NewStub(channel_)),
       admin_(v1::AdminService::NewStub(channel_)),
       search_(v1::SearchService::NewStub(channel_)),
-      models_(v1::ModelService::NewStub(channel_)) {}
+      models_(v1::ModelService::NewStub(channel_)),
+      inference_(v1::InferenceService::NewStub(channel_)) {}
 
 void Client::SetDeadline(grpc::ClientContext* context) const {
   context->set_deadline(std::chrono::system_clock::now() + options_.timeout);
@@ -740,6 +741,84 @@ grpc::Status Client::ExportLayerGeometry(
     }
   }
   return reader->Finish();
+}
+
+// --- InferenceService ---
+
+grpc::Status Client::LogInference(const v1::LogInferenceRequest& request,
+                                  v1::LogInferenceResponse* response) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  return inference_->LogInference(&context, request, response);
+}
+
+grpc::Status Client::LogInferences(const std::vector<v1::LogInferenceRequest>& requests,
+                                   v1::LogInferencesResponse* response) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  auto writer = inference_->LogInferences(&context, response);
+  for (const auto& request : requests) {
+    if (!writer->Write(request)) break;
+  }
+  writer->WritesDone();
+  return writer->Finish();
+}
+
+grpc::Status Client::GetInference(uint64_t inference_id, v1::Inference* inference) {
+  v1::GetInferenceRequest request;
+  request.set_inference_id(inference_id);
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  return inference_->GetInference(&context, request, inference);
+}
+
+grpc::Status Client::ListInferencesPage(const v1::ListInferencesRequest& request,
+                                        v1::ListInferencesResponse* response) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  return inference_->ListInferences(&context, request, response);
+}
+
+grpc::Status Client::ListInferences(v1::ListInferencesRequest request,
+                                    const std::function<bool(const v1::Inference&)>& visit) {
+  while (true) {
+    v1::ListInferencesResponse page;
+    grpc::Status status = ListInferencesPage(request, &page);
+    if (!status.ok()) return status;
+    for (const auto& inference : page.inferences()) {
+      if (!visit(inference)) return grpc::Status::OK;
+    }
+    if (page.next_page_token().empty()) return grpc::Status::OK;
+    request.set_page_token(page.next_page_token());
+  }
+}
+
+grpc::Status Client::GetInferenceAnalytics(const v1::GetInferenceAnalyticsRequest& request,
+                                           v1::GetInferenceAnalyticsResponse* response) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  return inference_->GetInferenceAnalytics(&context, request, response);
+}
+
+grpc::Status Client::PruneInferences(const v1::PruneInferencesRequest& request,
+                                     v1::PruneInferencesResponse* response) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  return inference_->PruneInferences(&context, request, response);
+}
+
+grpc::Status Client::PutActivation(const v1::PutActivationRequest& request,
+                                   v1::PutActivationResponse* response) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  return inference_->PutActivation(&context, request, response);
+}
+
+grpc::Status Client::GetActivation(const v1::GetActivationRequest& request,
+                                   v1::GetActivationResponse* response) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  return inference_->GetActivation(&context, request, response);
 }
 
 }  // namespace hartonomous

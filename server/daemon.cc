@@ -38,6 +38,8 @@
 #include "server/rpc/interceptors/in_flight.h"
 #include "server/rpc/interceptors/startup_gate.h"
 #include "server/rpc/model/model_service.h"
+#include "server/engine/inference/inference_engine.h"
+#include "server/rpc/inference/inference_service.h"
 #include "server/rpc/search/search_service.h"
 #include "server/rpc/server_builder.h"
 #include "server/version.h"
@@ -219,6 +221,9 @@ Status Daemon::BuildEngines() {
   engine::CompactorOptions compactor_options;
   compactor_options.testing_hold_until = config_.testing_hold_compaction_until;
   compactor_ = std::make_unique<engine::Compactor>(*env_, *writer_, *atoms_, compactor_options);
+  // Inference logs, their analytics and the layers' cached activations.
+  inference_ =
+      std::make_unique<engine::InferenceEngine>(*env_, *tables_, *writer_, page_token_key_);
   return Status::Ok();
 }
 
@@ -247,6 +252,13 @@ void Daemon::Wire() {
   // atoms.) Inference logs of a deleted model are kept.
   // Ingest with a policy (or an embedding) matches through the dedup matcher.
   atoms_->SetDedupMatcher(matcher_.get());
+  // Deleting a model removes its layers' cached activations and their
+  // lookup statistics (inference logs of the model are kept).
+  models_->AddModelDependentRemover(
+      [e = inference_.get()](storage::WriteTxn& txn, const storage::ModelRecord&,
+                             const std::vector<storage::ModelLayerRecord>& layers) {
+        return e->RemoveModelActivations(txn, layers);
+      });
 }
 
 Status Daemon::BuildServices() {
@@ -273,12 +285,22 @@ Status Daemon::BuildServices() {
       *env_, *tables_, *writer_, *in_flight_, NowMicros(), startup_.get(), compactor_.get());
   health_service_ = std::make_unique<rpc::HealthServiceImpl>(
       std::set<std::string>{"hartonomous.v1.AtomService", "hartonomous.v1.SearchService",
-                            "hartonomous.v1.ModelService", "hartonomous.v1.AdminService"});
+                            "hartonomous.v1.ModelService", "hartonomous.v1.AdminService",
+                            "hartonomous.v1.InferenceService"});
   // Until the catch-up is over these answer UNAVAILABLE with its progress.
   gated_atoms_ = startup_->Gate(*atom_service_, "hartonomous.v1.AtomService");
   gated_search_ = startup_->Gate(*search_service_, "hartonomous.v1.SearchService");
   gated_models_ = startup_->Gate(*model_service_, "hartonomous.v1.ModelService");
   if (gated_atoms_ == nullptr || gated_search_ == nullptr || gated_models_ == nullptr) {
+    return Status::Internal("start-up gate: service descriptor missing");
+  }
+  // InferenceService.
+  rpc::InferenceLimits inference_limits;
+  inference_limits.max_response_bytes = config_.max_response_bytes;
+  inference_limits.max_stream_bytes = config_.max_batch_bytes;
+  inference_service_ = std::make_unique<rpc::InferenceServiceImpl>(*inference_, inference_limits);
+  gated_inference_ = startup_->Gate(*inference_service_, "hartonomous.v1.InferenceService");
+  if (gated_inference_ == nullptr) {
     return Status::Internal("start-up gate: service descriptor missing");
   }
   return Status::Ok();
@@ -294,7 +316,8 @@ Status Daemon::Listen() {
       rpc::GrpcServer built,
       rpc::BuildGrpcServer(options,
                            {gated_atoms_.get(), gated_search_.get(), gated_models_.get(),
-                            admin_service_.get(), health_service_.get()},
+                            admin_service_.get(), health_service_.get(),
+                            gated_inference_.get()},
                            *in_flight_));
   server_ = std::move(built.server);
   port_ = built.port;

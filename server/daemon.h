@@ -69,6 +69,7 @@ class DocumentEngine;
 class EmbeddingEngine;
 class GraphEngine;
 class ModelEngine;
+class InferenceEngine;
 class PolicyEngine;
 }  // namespace engine
 
@@ -78,6 +79,7 @@ class AtomServiceImpl;
 class HealthServiceImpl;
 class InFlightCalls;
 class ModelServiceImpl;
+class InferenceServiceImpl;
 class SearchServiceImpl;
 class StartupGate;
 }  // namespace rpc
@@ -144,6 +146,7 @@ class Daemon {
   std::unique_ptr<engine::GraphEngine> graph_;
   std::unique_ptr<engine::ModelEngine> models_;
   std::unique_ptr<engine::Compactor> compactor_;
+  std::unique_ptr<engine::InferenceEngine> inference_;
   // Services.
   std::unique_ptr<rpc::InFlightCalls> in_flight_;
   std::unique_ptr<rpc::StartupGate> startup_;
@@ -155,6 +158,8 @@ class Daemon {
   std::unique_ptr<grpc::Service> gated_atoms_;
   std::unique_ptr<grpc::Service> gated_search_;
   std::unique_ptr<grpc::Service> gated_models_;
+  std::unique_ptr<rpc::InferenceServiceImpl> inference_service_;
+  std::unique_ptr<grpc::Service> gated_inference_;
   // Server.
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;

@@ -23,6 +23,7 @@
 #include "hartonomous/v1/atom_service.grpc.pb.h"
 #include "hartonomous/v1/model_service.grpc.pb.h"
 #include "hartonomous/v1/search_service.grpc.pb.h"
+#include "hartonomous/v1/inference_service.grpc.pb.h"
 
 namespace hartonomous {
 
@@ -238,12 +239,36 @@ class Client {
   grpc::Status ExportLayerGeometry(const v1::ExportLayerGeometryRequest& request,
                                    const std::function<bool(const v1::LayerGeometry&)>& visit);
 
+  // --- InferenceService (inference logs, analytics, cached activations) ---
+  grpc::Status LogInference(const v1::LogInferenceRequest& request,
+                            v1::LogInferenceResponse* response);
+  // Logs every request in one client stream: one transaction, all or nothing.
+  grpc::Status LogInferences(const std::vector<v1::LogInferenceRequest>& requests,
+                             v1::LogInferencesResponse* response);
+  grpc::Status GetInference(uint64_t inference_id, v1::Inference* inference);
+  // One page, as the server returns it.
+  grpc::Status ListInferencesPage(const v1::ListInferencesRequest& request,
+                                  v1::ListInferencesResponse* response);
+  // Every matching inference, newest first, page after page; visit returns
+  // false to stop early.
+  grpc::Status ListInferences(v1::ListInferencesRequest request,
+                              const std::function<bool(const v1::Inference&)>& visit);
+  grpc::Status GetInferenceAnalytics(const v1::GetInferenceAnalyticsRequest& request,
+                                     v1::GetInferenceAnalyticsResponse* response);
+  grpc::Status PruneInferences(const v1::PruneInferencesRequest& request,
+                               v1::PruneInferencesResponse* response);
+  grpc::Status PutActivation(const v1::PutActivationRequest& request,
+                             v1::PutActivationResponse* response);
+  grpc::Status GetActivation(const v1::GetActivationRequest& request,
+                             v1::GetActivationResponse* response);
+
   // The underlying channel and stub, for calls this class does not wrap.
   const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
   v1::AtomService::Stub& atoms() { return *atoms_; }
   v1::AdminService::Stub& admin() { return *admin_; }
   v1::SearchService::Stub& search() { return *search_; }
   v1::ModelService::Stub& models() { return *models_; }
+  v1::InferenceService::Stub& inference() { return *inference_; }
 
   static constexpr size_t kDefaultMessageBytes = 1 << 20;
 
@@ -256,6 +281,7 @@ class Client {
   std::unique_ptr<v1::AdminService::Stub> admin_;
   std::unique_ptr<v1::SearchService::Stub> search_;
   std::unique_ptr<v1::ModelService::Stub> models_;
+  std::unique_ptr<v1::InferenceService::Stub> inference_;
 };
 
 // Asks IngestAtom / IngestAtoms to apply the named deduplication policy

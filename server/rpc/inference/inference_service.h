@@ -1,0 +1,71 @@
+// InferenceServiceImpl: hartonomous.v1.InferenceService over
+// engine::InferenceEngine. Each handler validates (inference_validation.h),
+// converts (inference_convert.h), calls the engine and maps the Status.
+// LogInferences reads its stream through the one client-stream helper
+// (rpc/common/client_stream.h) into LogInferencesCollector and logs the
+// whole stream in one engine call: a stream that fails stores nothing.
+//
+// Thread-safety: thread-safe (the engine is).
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "hartonomous/v1/inference_service.grpc.pb.h"
+#include "server/engine/inference/inference_engine.h"
+#include "server/rpc/common/client_stream.h"
+
+namespace hartonomous::rpc {
+
+struct InferenceLimits {
+  // Largest response of a read RPC. Default: 256 MiB (--max-response-bytes).
+  size_t max_response_bytes = size_t{256} << 20;
+  // Largest LogInferences stream. Default: 256 MiB (--max-batch-bytes).
+  size_t max_stream_bytes = size_t{256} << 20;
+};
+
+// The messages of one LogInferences stream, each validated and checked as
+// the engine requires (fields named "inferences[i].").
+class LogInferencesCollector final : public StreamCollector<v1::LogInferenceRequest> {
+ public:
+  Status Add(v1::LogInferenceRequest& message, size_t index) override;
+  std::vector<engine::InferenceInput> Take() { return std::move(inputs_); }
+
+ private:
+  std::vector<engine::InferenceInput> inputs_;
+};
+
+class InferenceServiceImpl final : public v1::InferenceService::Service {
+ public:
+  InferenceServiceImpl(engine::InferenceEngine& engine, InferenceLimits limits)
+      : engine_(engine), limits_(limits) {
+    MarkMethodStreamed(
+        ClientStreamMethodIndex(v1::InferenceService::service_full_name(), "LogInferences"),
+        new ClientStreamHandler<InferenceServiceImpl, v1::LogInferencesResponse>(
+            &InferenceServiceImpl::LogInferences, this));
+  }
+
+  grpc::Status LogInference(grpc::ServerContext*, const v1::LogInferenceRequest* request,
+                            v1::LogInferenceResponse* response) override;
+  grpc::Status LogInferences(grpc::ServerContext* context, ClientStream* stream,
+                             v1::LogInferencesResponse* response);
+  grpc::Status GetInference(grpc::ServerContext*, const v1::GetInferenceRequest* request,
+                            v1::Inference* response) override;
+  grpc::Status ListInferences(grpc::ServerContext*, const v1::ListInferencesRequest* request,
+                              v1::ListInferencesResponse* response) override;
+  grpc::Status GetInferenceAnalytics(grpc::ServerContext*,
+                                     const v1::GetInferenceAnalyticsRequest* request,
+                                     v1::GetInferenceAnalyticsResponse* response) override;
+  grpc::Status PruneInferences(grpc::ServerContext*, const v1::PruneInferencesRequest* request,
+                               v1::PruneInferencesResponse* response) override;
+  grpc::Status PutActivation(grpc::ServerContext*, const v1::PutActivationRequest* request,
+                             v1::PutActivationResponse* response) override;
+  grpc::Status GetActivation(grpc::ServerContext*, const v1::GetActivationRequest* request,
+                             v1::GetActivationResponse* response) override;
+
+ private:
+  engine::InferenceEngine& engine_;
+  const InferenceLimits limits_;
+};
+
+}  // namespace hartonomous::rpc
