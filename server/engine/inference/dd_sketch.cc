@@ -1,5 +1,6 @@
 #include "server/engine/inference/dd_sketch.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace hartonomous::engine {
@@ -29,22 +30,31 @@ void DdSketch::Add(double x, uint64_t count) {
 
 void DdSketch::Remove(double x, uint64_t count) {
   if (count == 0) return;
-  count_ -= count;
   if (!(x >= kMinIndexable)) {
-    zero_count_ -= count;
+    const uint64_t removed = std::min(count, zero_count_);
+    zero_count_ -= removed;
+    count_ -= removed;
     return;
   }
-  auto it = buckets_.find(IndexOf(x));
-  if (it == buckets_.end()) return;  // REQUIRES violated; keep the counts sane
-  if (it->second <= count) {
-    buckets_.erase(it);
-  } else {
-    it->second -= count;
-  }
+  const int64_t i = int64_t{IndexOf(x)} - offset_;
+  if (i < 0 || i >= static_cast<int64_t>(counts_.size())) return;  // REQUIRES violated
+  const uint64_t removed = std::min(count, counts_[static_cast<size_t>(i)]);
+  counts_[static_cast<size_t>(i)] -= removed;
+  count_ -= removed;
 }
 
 void DdSketch::AddBucket(int32_t index, uint64_t count) {
-  buckets_[index] += count;
+  if (count == 0) return;
+  if (counts_.empty()) {
+    offset_ = index;
+    counts_.assign(1, 0);
+  } else if (index < offset_) {
+    counts_.insert(counts_.begin(), static_cast<size_t>(offset_ - index), 0);
+    offset_ = index;
+  } else if (int64_t{index} - offset_ >= static_cast<int64_t>(counts_.size())) {
+    counts_.resize(static_cast<size_t>(int64_t{index} - offset_ + 1), 0);
+  }
+  counts_[static_cast<size_t>(index - offset_)] += count;
   count_ += count;
 }
 
@@ -54,19 +64,53 @@ void DdSketch::AddZeros(uint64_t count) {
 }
 
 void DdSketch::Merge(const DdSketch& other) {
-  for (const auto& [index, count] : other.buckets_) AddBucket(index, count);
+  if (!other.counts_.empty()) {
+    // Grow once to cover other's range, then add.
+    const int32_t other_last = other.offset_ + static_cast<int32_t>(other.counts_.size()) - 1;
+    if (counts_.empty()) {
+      offset_ = other.offset_;
+      counts_.assign(other.counts_.size(), 0);
+    } else {
+      if (other.offset_ < offset_) {
+        counts_.insert(counts_.begin(), static_cast<size_t>(offset_ - other.offset_), 0);
+        offset_ = other.offset_;
+      }
+      if (int64_t{other_last} - offset_ >= static_cast<int64_t>(counts_.size())) {
+        counts_.resize(static_cast<size_t>(int64_t{other_last} - offset_ + 1), 0);
+      }
+    }
+    const size_t shift = static_cast<size_t>(other.offset_ - offset_);
+    for (size_t i = 0; i < other.counts_.size(); ++i) counts_[shift + i] += other.counts_[i];
+    count_ += other.count_ - other.zero_count_;
+  }
   AddZeros(other.zero_count_);
+}
+
+void DdSketch::ForEachBucket(
+    const std::function<void(int32_t index, uint64_t count)>& visit) const {
+  for (size_t i = 0; i < counts_.size(); ++i) {
+    if (counts_[i] != 0) visit(offset_ + static_cast<int32_t>(i), counts_[i]);
+  }
+}
+
+std::map<int32_t, uint64_t> DdSketch::buckets() const {
+  std::map<int32_t, uint64_t> out;
+  ForEachBucket([&](int32_t index, uint64_t count) { out[index] = count; });
+  return out;
 }
 
 double DdSketch::Quantile(double q) const {
   const uint64_t rank = static_cast<uint64_t>(std::floor(q * static_cast<double>(count_ - 1)));
   if (rank < zero_count_) return 0;
   uint64_t seen = zero_count_;
-  for (const auto& [index, count] : buckets_) {
-    seen += count;
-    if (seen > rank) return ValueOf(index);
+  int32_t last = offset_;
+  for (size_t i = 0; i < counts_.size(); ++i) {
+    if (counts_[i] == 0) continue;
+    last = offset_ + static_cast<int32_t>(i);
+    seen += counts_[i];
+    if (seen > rank) return ValueOf(last);
   }
-  return buckets_.empty() ? 0 : ValueOf(buckets_.rbegin()->first);
+  return counts_.empty() ? 0 : ValueOf(last);
 }
 
 }  // namespace hartonomous::engine

@@ -14,11 +14,17 @@
 // Quantile(q) is deterministic: the estimate of the bucket holding the value
 // of rank floor(q * (count - 1)) in ascending order (the lower quantile).
 //
+// The buckets are a dense array from the lowest to the highest index seen
+// (DDSketch's dense store): merging the hundreds of stored sketches an
+// analytics query reads is array addition.
+//
 // Thread-safety: a value type; not thread-safe for concurrent mutation.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <vector>
 
 namespace hartonomous::engine {
 
@@ -44,14 +50,17 @@ class DdSketch {
 
   uint64_t count() const { return count_; }
   uint64_t zero_count() const { return zero_count_; }
-  // Bucket index -> count, ascending; no zero counts.
-  const std::map<int32_t, uint64_t>& buckets() const { return buckets_; }
-  // For decoding a stored sketch. REQUIRES: count > 0.
+  // Calls visit(index, count) for the non-empty buckets, ascending.
+  void ForEachBucket(const std::function<void(int32_t index, uint64_t count)>& visit) const;
+  // Bucket index -> count, ascending; no zero counts (for tests).
+  std::map<int32_t, uint64_t> buckets() const;
+  // For decoding a stored sketch.
   void AddBucket(int32_t index, uint64_t count);
   void AddZeros(uint64_t count);
 
  private:
-  std::map<int32_t, uint64_t> buckets_;
+  std::vector<uint64_t> counts_;  // counts_[i]: bucket offset_ + i
+  int32_t offset_ = 0;
   uint64_t zero_count_ = 0;
   uint64_t count_ = 0;
 };

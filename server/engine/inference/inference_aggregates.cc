@@ -62,9 +62,7 @@ Status AggregateChanges::Apply(storage::WriteTxn& txn,
 DdSketch SketchOf(const storage::InferenceAggregateRecord& record) {
   DdSketch sketch;
   const int n = std::min(record.sketch_index_size(), record.sketch_count_size());
-  for (int i = 0; i < n; ++i) {
-    if (record.sketch_count(i) > 0) sketch.AddBucket(record.sketch_index(i), record.sketch_count(i));
-  }
+  for (int i = 0; i < n; ++i) sketch.AddBucket(record.sketch_index(i), record.sketch_count(i));
   sketch.AddZeros(record.sketch_zero_count());
   return sketch;
 }
@@ -72,10 +70,10 @@ DdSketch SketchOf(const storage::InferenceAggregateRecord& record) {
 void StoreSketch(const DdSketch& sketch, storage::InferenceAggregateRecord* record) {
   record->clear_sketch_index();
   record->clear_sketch_count();
-  for (const auto& [index, count] : sketch.buckets()) {
+  sketch.ForEachBucket([&](int32_t index, uint64_t count) {
     record->add_sketch_index(index);
     record->add_sketch_count(count);
-  }
+  });
   record->set_sketch_zero_count(sketch.zero_count());
 }
 
@@ -86,7 +84,9 @@ void AggregateSummary::Merge(const storage::InferenceAggregateRecord& record) {
   confidence_nano_sum += record.confidence_nano_sum();
   input_tokens += record.input_tokens_sum();
   output_tokens += record.output_tokens_sum();
-  sketch.Merge(SketchOf(record));
+  const int n = std::min(record.sketch_index_size(), record.sketch_count_size());
+  for (int i = 0; i < n; ++i) sketch.AddBucket(record.sketch_index(i), record.sketch_count(i));
+  sketch.AddZeros(record.sketch_zero_count());
 }
 
 }  // namespace hartonomous::engine

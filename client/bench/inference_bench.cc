@@ -1,0 +1,230 @@
+// hartonomous-inference-bench: the inference log against hartonomousd.
+// Logs --rows inferences (3 steps each, input and output texts from pools
+// so that texts repeat as prompts do) from --clients clients, in
+// LogInferences streams of --batch (--batch 1: unary LogInference), then
+// measures GetInferenceAnalytics latency (at 10% of the rows and at the
+// end, to show whether it grows with the row count), the newest 100 of one
+// model, and PruneInferences of the older half. Prints one JSON object.
+//
+//   hartonomous-inference-bench --server 127.0.0.1:50051 --rows 1000000
+//       --clients 8 --batch 500
+//
+// See docs/benchmarks.md ("Inference log") and run_inference_bench.sh.
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "hartonomous/client.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using hartonomous::Client;
+using hartonomous::ClientOptions;
+namespace v1 = hartonomous::v1;
+
+constexpr int64_t kHourUs = int64_t{3600} * 1000000;
+
+int64_t NowUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+google::protobuf::Timestamp Ts(int64_t us) {
+  google::protobuf::Timestamp ts;
+  ts.set_seconds(us / 1000000);
+  ts.set_nanos(static_cast<int32_t>(us % 1000000) * 1000);
+  return ts;
+}
+
+[[noreturn]] void Fail(const std::string& what, const grpc::Status& status) {
+  std::fprintf(stderr, "inference-bench: %s: %s\n", what.c_str(), status.error_message().c_str());
+  std::exit(1);
+}
+
+struct Latency {
+  double p50_ms = 0, p99_ms = 0;
+};
+
+template <typename Fn>
+Latency Measure(int calls, Fn fn) {
+  std::vector<double> ms;
+  for (int i = 0; i < calls; ++i) {
+    const auto t0 = Clock::now();
+    fn(i);
+    ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+  }
+  std::sort(ms.begin(), ms.end());
+  return {ms[ms.size() / 2], ms[std::min(ms.size() - 1, ms.size() * 99 / 100)]};
+}
+
+uint64_t UsedBytes(Client& client) {
+  v1::ServerStats stats;
+  grpc::Status status = client.GetServerStats(&stats);
+  if (!status.ok()) Fail("GetServerStats", status);
+  return stats.data_file_bytes() - stats.free_bytes();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::map<std::string, std::string> flags = {
+      {"server", "127.0.0.1:50051"}, {"rows", "100000"}, {"clients", "8"}, {"batch", "500"}};
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string name = argv[i];
+    if (name.rfind("--", 0) != 0 || flags.count(name.substr(2)) == 0) {
+      std::fprintf(stderr,
+                   "usage: hartonomous-inference-bench --server ADDR --rows N --clients C "
+                   "--batch B\n");
+      return 2;
+    }
+    flags[name.substr(2)] = argv[i + 1];
+  }
+  const int64_t rows = std::atoll(flags["rows"].c_str());
+  const int clients = std::atoi(flags["clients"].c_str());
+  const int batch = std::max(1, std::atoi(flags["batch"].c_str()));
+  ClientOptions options;
+  options.target = flags["server"];
+  options.timeout = std::chrono::hours(1);
+  Client admin(options);
+  if (grpc::Status s = admin.WaitUntilServing(std::chrono::seconds(30)); !s.ok()) {
+    Fail("WaitUntilServing", s);
+  }
+  std::vector<uint64_t> models;
+  for (int m = 0; m < 4; ++m) {
+    v1::CreateModelRequest request;
+    request.mutable_model()->set_model_name("bench-model-" + std::to_string(m));
+    v1::Model model;
+    if (grpc::Status s = admin.CreateModel(request, &model); !s.ok()) Fail("CreateModel", s);
+    models.push_back(model.model_id());
+  }
+  const char* tasks[] = {"chat", "text_completion", "embeddings"};
+  // Start times spread over the 6 days before now, in row order.
+  const int64_t now = NowUs();
+  const int64_t span = 6 * 24 * kHourUs;
+  auto make = [&](int64_t i) {
+    v1::LogInferenceRequest r;
+    r.set_model_id(models[static_cast<size_t>(i % 4)]);
+    r.set_task_type(tasks[i % 3]);
+    r.set_input_text("Prompt " + std::to_string(i % 1000) +
+                     ": summarise the quarterly report for the sales team in three bullets.");
+    r.set_output_text("Answer " + std::to_string(i % 5000) + ": revenue up, costs flat.");
+    *r.mutable_start_time() = Ts(now - span + span / rows * i);
+    r.set_duration_ms(5 + static_cast<double>((i * 7919) % 2000) / 10.0);
+    r.set_confidence(static_cast<double>(i % 100) / 100.0);
+    r.set_input_tokens(20 + i % 30);
+    r.set_output_tokens(10 + i % 200);
+    for (int s = 0; s < 3; ++s) {
+      auto* step = r.add_steps();
+      step->set_step_index(s);
+      step->set_step_name(s == 0 ? "tokenize" : s == 1 ? "forward" : "decode");
+      step->set_duration_ms(1 + s);
+    }
+    return r;
+  };
+  const uint64_t used_before = UsedBytes(admin);
+  std::atomic<int64_t> next{0};
+  const int64_t tenth = rows / 10;
+  Latency analytics_at_tenth{};
+  std::atomic<bool> tenth_measured{false};
+  v1::GetInferenceAnalyticsRequest analytics;  // per model, the last 7 days
+  auto run_analytics = [&](Client& client) {
+    return Measure(200, [&](int i) {
+      v1::GetInferenceAnalyticsRequest request = analytics;
+      request.set_group_by(i % 2 == 0 ? v1::ANALYTICS_GROUP_BY_MODEL
+                                      : v1::ANALYTICS_GROUP_BY_TASK_TYPE);
+      v1::GetInferenceAnalyticsResponse response;
+      if (grpc::Status s = client.GetInferenceAnalytics(request, &response); !s.ok()) {
+        Fail("GetInferenceAnalytics", s);
+      }
+    });
+  };
+  const auto t0 = Clock::now();
+  double seconds_to_tenth = 0;
+  std::vector<std::thread> threads;
+  for (int c = 0; c < clients; ++c) {
+    threads.emplace_back([&] {
+      ClientOptions own = options;
+      own.own_connection = true;
+      Client client(own);
+      while (true) {
+        const int64_t first = next.fetch_add(batch);
+        if (first >= rows) break;
+        const int64_t end = std::min<int64_t>(rows, first + batch);
+        if (batch == 1) {
+          v1::LogInferenceResponse response;
+          if (grpc::Status s = client.LogInference(make(first), &response); !s.ok()) {
+            Fail("LogInference", s);
+          }
+        } else {
+          std::vector<v1::LogInferenceRequest> requests;
+          for (int64_t i = first; i < end; ++i) requests.push_back(make(i));
+          v1::LogInferencesResponse response;
+          if (grpc::Status s = client.LogInferences(requests, &response); !s.ok()) {
+            Fail("LogInferences", s);
+          }
+        }
+        // Once, when a tenth is logged: analytics latency at that row count
+        // (measured while the other clients keep logging).
+        if (end >= tenth && !tenth_measured.exchange(true)) {
+          seconds_to_tenth = std::chrono::duration<double>(Clock::now() - t0).count();
+          analytics_at_tenth = run_analytics(client);
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  const double log_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  const uint64_t used_after = UsedBytes(admin);
+
+  const Latency analytics_end = run_analytics(admin);
+  const Latency newest = Measure(200, [&](int i) {
+    v1::ListInferencesRequest request;
+    request.set_model_id(models[static_cast<size_t>(i % 4)]);
+    request.set_page_size(100);
+    v1::ListInferencesResponse response;
+    if (grpc::Status s = admin.ListInferencesPage(request, &response); !s.ok()) {
+      Fail("ListInferences", s);
+    }
+    if (response.inferences_size() != 100) {
+      std::fprintf(stderr, "inference-bench: newest 100 returned %d\n",
+                   response.inferences_size());
+      std::exit(1);
+    }
+  });
+  v1::PruneInferencesRequest prune;
+  *prune.mutable_older_than() = Ts(now - span / 2);
+  v1::PruneInferencesResponse pruned;
+  const auto p0 = Clock::now();
+  if (grpc::Status s = admin.PruneInferences(prune, &pruned); !s.ok()) Fail("Prune", s);
+  const double prune_seconds = std::chrono::duration<double>(Clock::now() - p0).count();
+  const Latency analytics_after_prune = run_analytics(admin);
+
+  std::printf(
+      "{\"rows\": %lld, \"clients\": %d, \"batch\": %d, \"log_seconds\": %.3f, "
+      "\"log_rows_per_s\": %.0f, \"bytes_per_row\": %.1f, "
+      "\"analytics_rows_at_tenth\": %lld, \"analytics_at_tenth_p50_ms\": %.3f, "
+      "\"analytics_at_tenth_p99_ms\": %.3f, \"seconds_to_tenth\": %.3f, "
+      "\"analytics_p50_ms\": %.3f, \"analytics_p99_ms\": %.3f, "
+      "\"newest100_p50_ms\": %.3f, \"newest100_p99_ms\": %.3f, "
+      "\"pruned\": %llu, \"prune_seconds\": %.3f, \"prune_rows_per_s\": %.0f, "
+      "\"analytics_after_prune_p99_ms\": %.3f}\n",
+      static_cast<long long>(rows), clients, batch, log_seconds,
+      static_cast<double>(rows) / log_seconds,
+      static_cast<double>(used_after - used_before) / static_cast<double>(rows),
+      static_cast<long long>(tenth), analytics_at_tenth.p50_ms, analytics_at_tenth.p99_ms,
+      seconds_to_tenth, analytics_end.p50_ms, analytics_end.p99_ms, newest.p50_ms, newest.p99_ms,
+      static_cast<unsigned long long>(pruned.inferences_deleted()), prune_seconds,
+      static_cast<double>(pruned.inferences_deleted()) / prune_seconds,
+      analytics_after_prune.p99_ms);
+  return 0;
+}
