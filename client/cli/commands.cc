@@ -13,6 +13,7 @@
 #include "ingest.h"
 #include "json_output.h"
 #include "models.h"
+#include "inference.h"
 #include "spatial.h"
 #include "text_output.h"
 #include "vectors.h"
@@ -308,6 +309,17 @@ constexpr std::string_view kModelStudentDetails =
     "reference the teacher's tensor atoms: no tensor byte is copied. It exports\n"
     "(model export) as a safetensors file.";
 
+constexpr std::string_view kInferenceLogDetails =
+    "Logs one inference; the model's usage counters and the analytics are\n"
+    "updated in the same transaction. --duration-ms is required. --attributes\n"
+    "takes OpenTelemetry GenAI attributes (gen_ai.operation.name, ...), mapped\n"
+    "onto the fields. With --request-id a retry is logged once.";
+
+constexpr std::string_view kInferenceStatsDetails =
+    "Per model (or --by task) over the last 7 days (or --hours H): count,\n"
+    "average and p50/p95/p99 duration in ms (within 1%), average confidence and\n"
+    "tokens, sorted by --sort. --bucket minute|hour|day prints a time series.";
+
 constexpr std::string_view kSpatialDetails =
     "Prints 'ATOM_ID  (X, Y, Z)  DISTANCE' per point, nearest to the centre first\n"
     "(the box's centre for --box). Boundaries are inside.";
@@ -522,6 +534,29 @@ const std::vector<CommandSpec>& Commands() {
        .options = {{"purge-inactive", 0, "", "purge every inactive atom first"}},
        .max_args = 0,
        .run = &RunCompact},
+      {.name = "inference log",
+       .summary = "log one inference (model, task, texts, duration, tokens)",
+       .details = kInferenceLogDetails,
+       .options = InferenceLogOptions(),
+       .max_args = 0,
+       .run = &RunInferenceLog},
+      {.name = "inference list",
+       .summary = "inferences newest first, by model or task type",
+       .options = InferenceListOptions(),
+       .max_args = 0,
+       .run = &RunInferenceList},
+      {.name = "inference show",
+       .args_usage = "ID",
+       .summary = "one inference with its steps and texts",
+       .min_args = 1,
+       .max_args = 1,
+       .run = &RunInferenceShow},
+      {.name = "inference stats",
+       .summary = "inference analytics per model or task type, as a table",
+       .details = kInferenceStatsDetails,
+       .options = InferenceStatsOptions(),
+       .max_args = 0,
+       .run = &RunInferenceStats},
       {.name = "help",
        .args_usage = "[COMMAND]",
        .summary = "show help, for one command or all",

@@ -22,6 +22,12 @@ int64_t BucketLengthUs(AggregateGranularity granularity) {
       return kMinuteUs;
     case AggregateGranularity::kHour:
       return kHourUs;
+    case AggregateGranularity::kTenMinutes:
+      return 10 * kMinuteUs;
+    case AggregateGranularity::kSixHours:
+      return 6 * kHourUs;
+    case AggregateGranularity::kDay:
+      return kDayUs;
   }
   return kMinuteUs;
 }

@@ -4,9 +4,11 @@
 //   "inference_aggregates": u8(granularity) be64(model_id) be64(bucket_start_us)
 //                           task_type -> InferenceAggregateRecord
 //
-// Granularities: 0 = minute, 1 = hour (bucket_start_us is a multiple of the
-// bucket length). Model 0 holds the rows without a model. A row whose count
-// drops to zero (pruning) is deleted.
+// Granularities: 0 = minute, 1 = hour, 2 = 10 minutes, 3 = 6 hours, 4 = day
+// (UTC); bucket_start_us is a multiple of the bucket length, and each
+// length divides the next larger one, so a window of whole minutes is
+// covered by a few buckets of each length. Model 0 holds the rows without a
+// model. A row whose count drops to zero (pruning) is deleted.
 //
 // Errors: a row that does not parse -> DataLoss naming the table.
 //
@@ -27,7 +29,18 @@
 
 namespace hartonomous::storage {
 
-enum class AggregateGranularity : uint8_t { kMinute = 0, kHour = 1 };
+enum class AggregateGranularity : uint8_t {
+  kMinute = 0,
+  kHour = 1,
+  kTenMinutes = 2,
+  kSixHours = 3,
+  kDay = 4,
+};
+
+// Every granularity, shortest bucket first.
+inline constexpr AggregateGranularity kAggregateGranularities[] = {
+    AggregateGranularity::kMinute, AggregateGranularity::kTenMinutes, AggregateGranularity::kHour,
+    AggregateGranularity::kSixHours, AggregateGranularity::kDay};
 
 inline constexpr int64_t kMinuteUs = int64_t{60} * 1000000;
 inline constexpr int64_t kHourUs = 60 * kMinuteUs;

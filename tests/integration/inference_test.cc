@@ -208,9 +208,9 @@ void CheckAnalytics(Client& client, const std::vector<Row>& rows,
 // models and rows without a model, three task types, some rows exactly on
 // minute and hour boundaries, a third without a confidence.
 std::vector<Row> MakeRows(const std::vector<uint64_t>& models, int64_t base, int n,
-                          uint32_t seed) {
+                          uint32_t seed, int64_t span = 5 * kHour) {
   std::mt19937_64 rng(seed);
-  std::uniform_int_distribution<int64_t> offset(0, 5 * kHour - 1);
+  std::uniform_int_distribution<int64_t> offset(0, span - 1);
   std::lognormal_distribution<double> duration(4.0, 1.0);
   const char* tasks[] = {"chat", "embeddings", "text_completion"};
   std::vector<Row> rows;
@@ -451,6 +451,34 @@ TEST_CASE("inference: analytics equal a brute force over the logged rows", "[inf
     v1::Model m = GetModel(client, model);
     CHECK(m.usage_count() == count);
     CHECK(Us(m.last_used()) == last);
+  }
+}
+
+TEST_CASE("inference: analytics over days combine every bucket length exactly", "[inference]") {
+  Daemon daemon;
+  Client& client = daemon.client();
+  std::vector<uint64_t> models = {CreateModel(client, "a"), 0};
+  const int64_t base = (NowUs() / kDay - 5) * kDay;
+  const std::vector<Row> rows = MakeRows(models, base, 800, 77, 4 * kDay);
+  LogAll(client, rows);
+  v1::GetInferenceAnalyticsRequest request;
+  // Edges at odd minutes: minutes, 10 minutes, hours and 6 hours rising to
+  // whole days, and falling again.
+  for (const auto& [from, to] : std::vector<std::pair<int64_t, int64_t>>{
+           {base + 7 * kMinute + 5, base + 3 * kDay + 19 * kHour + 43 * kMinute},
+           {base + 5 * kHour + 3 * kMinute, base + kDay + 6 * kHour},
+           {base + kDay, base + 3 * kDay},
+           {base + 23 * kHour + 59 * kMinute, base + kDay + kMinute}}) {
+    *request.mutable_from() = Ts(from);
+    *request.mutable_to() = Ts(to);
+    for (auto bucket : {v1::ANALYTICS_BUCKET_NONE, v1::ANALYTICS_BUCKET_HOUR,
+                        v1::ANALYTICS_BUCKET_DAY}) {
+      request.set_bucket(bucket);
+      request.set_group_by(v1::ANALYTICS_GROUP_BY_MODEL);
+      CheckAnalytics(client, rows, request);
+      request.set_group_by(v1::ANALYTICS_GROUP_BY_TASK_TYPE);
+      CheckAnalytics(client, rows, request);
+    }
   }
 }
 

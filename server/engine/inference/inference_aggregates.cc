@@ -12,8 +12,7 @@ int64_t ConfidenceNanos(double confidence) { return std::llround(confidence * 1e
 double DurationMs(int64_t duration_us) { return static_cast<double>(duration_us) / 1000.0; }
 
 void AggregateChanges::Add(const storage::InferenceRecord& row, int sign) {
-  for (auto granularity :
-       {storage::AggregateGranularity::kMinute, storage::AggregateGranularity::kHour}) {
+  for (auto granularity : storage::kAggregateGranularities) {
     const int64_t length = storage::BucketLengthUs(granularity);
     storage::AggregateKey key{granularity, row.model_id(), row.start_us() / length * length,
                               row.task_type()};

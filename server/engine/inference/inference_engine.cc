@@ -437,21 +437,48 @@ Result<Analytics> InferenceEngine::GetInferenceAnalytics(const AnalyticsQuery& q
                                    std::to_string(kMaxSeriesBuckets) +
                                    " buckets; narrow the window or use a larger bucket");
   }
-  // The cover: whole hours inside the window, minutes at its edges (only
-  // minutes for a minute series).
+  // The cover: from each edge, buckets growing to the largest length that
+  // fits, so the window is a few buckets of each granularity (none larger
+  // than the series' bucket, so that no stored bucket straddles two points).
   struct Span {
     AggregateGranularity granularity;
     int64_t from, to;
   };
+  std::vector<AggregateGranularity> levels;
+  for (AggregateGranularity g : storage::kAggregateGranularities) {
+    if (series_us == 0 || storage::BucketLengthUs(g) <= series_us) levels.push_back(g);
+  }
   std::vector<Span> spans;
-  const int64_t first_hour = (out.from_us + hour - 1) / hour * hour;
-  const int64_t last_hour = out.to_us / hour * hour;
-  if (query.series == AnalyticsSeries::kMinute || first_hour >= last_hour) {
-    spans.push_back({AggregateGranularity::kMinute, out.from_us, out.to_us});
-  } else {
-    spans.push_back({AggregateGranularity::kMinute, out.from_us, first_hour});
-    spans.push_back({AggregateGranularity::kHour, first_hour, last_hour});
-    spans.push_back({AggregateGranularity::kMinute, last_hour, out.to_us});
+  auto add = [&](AggregateGranularity g, int64_t from, int64_t to) {
+    if (from >= to) return;
+    if (!spans.empty() && spans.back().granularity == g && spans.back().to == from) {
+      spans.back().to = to;
+    } else {
+      spans.push_back({g, from, to});
+    }
+  };
+  {
+    int64_t lo = out.from_us, hi = out.to_us;
+    // Rising from the start: each level up to the next boundary of the next.
+    size_t level = 0;
+    while (lo < hi) {
+      const int64_t length = storage::BucketLengthUs(levels[level]);
+      const bool top = level + 1 == levels.size();
+      const int64_t next = top ? 0 : storage::BucketLengthUs(levels[level + 1]);
+      if (!top && (lo + next - 1) / next * next + next <= hi) {
+        const int64_t boundary = (lo + next - 1) / next * next;
+        add(levels[level], lo, boundary);
+        lo = boundary;
+        ++level;
+        continue;
+      }
+      // The largest buckets that fit, then falling to the end.
+      const int64_t whole = lo + (hi - lo) / length * length;
+      add(levels[level], lo, whole);
+      lo = whole;
+      if (level == 0) break;
+      --level;
+    }
   }
   // Group key: (bucket, model or task).
   std::map<std::tuple<int64_t, uint64_t, std::string>, AggregateSummary> groups;
