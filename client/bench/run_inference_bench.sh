@@ -54,7 +54,11 @@ for run in $(seq "$RUNS"); do
       --atom-bytes 1024 --clients 8 --batch 1000 --json)"
   stop_server
   start_server
-  echo "run $run inference: $("$BENCH_BIN" --server "$SERVER_ADDR" --rows "$ROWS" \
-      --clients "$CLIENTS" --batch "$BATCH")"
+  if ! result=$("$BENCH_BIN" --server "$SERVER_ADDR" --rows "$ROWS" --clients "$CLIENTS" \
+      --batch "$BATCH"); then
+    kill -0 "$SERVER_PID" 2>/dev/null && alive=alive || alive="not running"
+    echo "run $run inference: failed (hartonomousd $alive); its log:" && tail -20 "$WORK/log"
+  fi
+  echo "run $run inference: $result"
   stop_server
 done
