@@ -211,6 +211,14 @@ T ParseInteger(std::string_view text, std::string_view what, std::string_view ru
 
 }  // namespace
 
+bool AllDigits(std::string_view text) {
+  if (text.empty()) return false;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
 uint64_t ParseUint64(std::string_view text, std::string_view what) {
   return ParseInteger<uint64_t>(text, what, "a non-negative decimal integer");
 }

@@ -81,6 +81,10 @@ struct Invocation {
 Invocation ParseArgs(const std::vector<std::string>& argv, const std::vector<CommandSpec>& commands,
                      const char* server_env);
 
+// True when text is non-empty and all ASCII digits: a model argument that
+// is a model_id rather than a name (model names may not be all digits).
+bool AllDigits(std::string_view text);
+
 // Strict decimal parsers for option values and arguments; `what` names the
 // value in the UsageError, e.g. "--limit" or "atom id".
 uint64_t ParseUint64(std::string_view text, std::string_view what);

@@ -18,14 +18,6 @@ namespace {
 namespace v1 = ::hartonomous::v1;
 using json = nlohmann::ordered_json;
 
-bool AllDigits(const std::string& s) {
-  if (s.empty()) return false;
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
-  }
-  return true;
-}
-
 double ParseDouble(const std::string& text, const std::string& what) {
   size_t used = 0;
   double value = 0;

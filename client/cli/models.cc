@@ -26,14 +26,6 @@ namespace {
 namespace v1 = ::hartonomous::v1;
 using json = nlohmann::ordered_json;
 
-bool AllDigits(const std::string& s) {
-  if (s.empty()) return false;
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
-  }
-  return true;
-}
-
 // Sets the oneof key of a Get/Delete/ListLayers request from NAME|ID.
 template <typename Request>
 void SetModelKey(const std::string& arg, Request* request) {
