@@ -549,6 +549,7 @@ void RunModelGeometry(const Invocation& invocation) {
         std::cout,
         {{"wkt", lines}, {"total_points", last.total_points()}, {"next_index", last.next_index()}});
   } else if (last.next_index() < last.total_points()) {
+    std::cout.flush();
     std::cerr << "more points: --start " << last.next_index() << " (of " << last.total_points()
               << ")\n";
   }
