@@ -53,7 +53,7 @@ Result<std::vector<ModelEngine::LayerValues>> ModelEngine::ReadLayerValues(
   std::map<uint32_t, size_t> at;
   HT_RETURN_IF_ERROR(table_.ScanLayers(txn, model_id, 0, [&](storage::ModelLayerRecord&& layer) {
     at[layer.layer_idx()] = out.size();
-    out.push_back({std::move(layer), {}});
+    out.push_back({std::move(layer), {}, {}});
     return true;
   }));
   HT_RETURN_IF_ERROR(storage::TensorAtomTable(tables_).ScanModel(

@@ -411,7 +411,10 @@ void ModelImport::Abort() {
   failed_ = true;
   // A batch being stored adds to the staging rows (and may assign the
   // import id): wait for it, whatever its outcome.
-  if (staging_.valid()) staging_.get();
+  if (staging_.valid()) {
+    const Result<std::vector<StagedAtom>> outcome = staging_.get();
+    (void)outcome;  // released below either way (Abandon reads the staging rows)
+  }
   pending_.clear();
   pending_index_.clear();
   if (import_id_ == 0) return;
