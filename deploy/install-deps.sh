@@ -10,7 +10,7 @@ PACKAGES=(
   catch2 libssl-dev libpng-dev libjpeg62-turbo-dev zlib1g-dev
   clang libclang-rt-dev
   dataset-fashion-mnist
-  python3-grpcio python3-protobuf
+  python3-grpcio python3-protobuf python3-venv python3-pytest sox jq
   libonnx-dev libonnx-testdata python3-onnx python3-numpy
 )
 

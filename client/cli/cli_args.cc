@@ -1,5 +1,6 @@
 #include "cli_args.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
@@ -61,7 +62,7 @@ const std::vector<OptionSpec>& GlobalSpecs() {
 
 void ApplyGlobal(const OptionSpec& spec, const std::string& value, GlobalOptions* global) {
   if (spec.name == "server") {
-    if (value.empty()) throw UsageError("--server needs a non-empty address");
+    ValidateServer(value, "--server");
     global->server = value;
   } else if (spec.name == "json") {
     global->json = true;
@@ -132,6 +133,12 @@ Invocation ParseArgs(const std::vector<std::string>& argv, const std::vector<Com
   out.global.server = (server_env != nullptr && server_env[0] != '\0')
                           ? std::string(server_env)
                           : std::string(kDefaultServer);
+  bool server_given = false;
+  for (const std::string& token : argv) {
+    if (token == "--") break;
+    if (token == "--server" || token.rfind("--server=", 0) == 0) server_given = true;
+  }
+  if (!server_given) ValidateServer(out.global.server, "HARTONOMOUS_SERVER");
   bool options_done = false;
   for (size_t i = 0; i < argv.size(); ++i) {
     const std::string& token = argv[i];
@@ -143,38 +150,61 @@ Invocation ParseArgs(const std::vector<std::string>& argv, const std::vector<Com
       const std::vector<OptionSpec>* specs =
           out.command == nullptr ? nullptr : &out.command->options;
       if (!TakeOption(argv, &i, specs, &out)) {
-        if (out.command == nullptr) throw UsageError("unknown option '" + token + "'");
+        std::vector<std::string> names;
+        for (const OptionSpec& spec : GlobalSpecs()) names.push_back(std::string(spec.name));
+        if (out.command != nullptr) {
+          for (const OptionSpec& spec : out.command->options) {
+            names.push_back(std::string(spec.name));
+          }
+        }
+        const std::string typed(SplitOption(token).name);
+        const std::string guess = typed.size() > 1 ? Suggest(typed, names) : "";
+        const std::string hint = guess.empty() ? "" : "; did you mean '--" + guess + "'?";
+        if (out.command == nullptr) throw UsageError("unknown option '" + token + "'" + hint);
         throw UsageError("unknown option '" + token + "' for command '" +
-                         std::string(out.command->name) + "'");
+                         std::string(out.command->name) + "'" + hint);
       }
       continue;
     }
     if (out.command == nullptr) {
+      // A command of two words ("collections create"): the group, then the
+      // verb, before a command of one word that is also a group's name.
+      std::string verbs;
+      const std::string group = token + " ";
+      for (const CommandSpec& command : commands) {
+        if (command.name.substr(0, group.size()) != group) continue;
+        const std::string_view verb = command.name.substr(group.size());
+        verbs += (verbs.empty() ? "" : ", ") + std::string(verb);
+        if (i + 1 < argv.size() && argv[i + 1] == verb) out.command = &command;
+      }
+      if (out.command != nullptr) {
+        ++i;
+        continue;
+      }
       for (const CommandSpec& command : commands) {
         if (command.name == token) out.command = &command;
       }
-      if (out.command == nullptr) {
-        // A command of two words ("model list"): the group, then the verb.
-        std::string verbs;
-        const std::string group = token + " ";
-        for (const CommandSpec& command : commands) {
-          if (command.name.substr(0, group.size()) != group) continue;
-          const std::string_view verb = command.name.substr(group.size());
-          verbs += (verbs.empty() ? "" : ", ") + std::string(verb);
-          if (i + 1 < argv.size() && argv[i + 1] == verb) out.command = &command;
-        }
-        if (out.command != nullptr) {
-          ++i;
-        } else if (!verbs.empty()) {
-          throw UsageError((i + 1 < argv.size()
-                                ? "unknown command '" + token + " " + argv[i + 1] + "'"
-                                : "missing command after '" + token + "'") +
-                           "; '" + token + "' commands: " + verbs);
-        } else {
-          throw UsageError("unknown command '" + token + "'");
-        }
+      const bool verb_follows = i + 1 < argv.size() && !LooksLikeOption(argv[i + 1]);
+      if (out.command != nullptr &&
+          !(verbs.size() > 0 && verb_follows && out.command->max_args == 0)) {
+        continue;
       }
-      continue;
+      if (!verbs.empty()) {
+        throw UsageError((i + 1 < argv.size()
+                              ? "unknown command '" + token + " " + argv[i + 1] + "'"
+                              : "missing command after '" + token + "'") +
+                         "; '" + token + "' commands: " + verbs);
+      }
+      std::vector<std::string> names;
+      for (const CommandSpec& command : commands) {
+        names.push_back(std::string(command.name));
+        names.push_back(std::string(command.name.substr(0, command.name.find(' '))));
+      }
+      // "colections create": the two words typed together are compared too.
+      std::string guess = Suggest(token, names);
+      if (guess.empty() && i + 1 < argv.size()) guess = Suggest(token + " " + argv[i + 1], names);
+      throw UsageError("unknown command '" + token + "'" +
+                       (guess.empty() ? "" : "; did you mean '" + guess + "'?"));
     }
     out.args.push_back(token);
   }
@@ -192,6 +222,70 @@ Invocation ParseArgs(const std::vector<std::string>& argv, const std::vector<Com
     }
   }
   return out;
+}
+
+namespace {
+
+// Edit distance (insertions, deletions, substitutions, transpositions).
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
+  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[a.size()][b.size()];
+}
+
+}  // namespace
+
+std::string Suggest(std::string_view typed, const std::vector<std::string>& candidates) {
+  std::string best;
+  size_t best_distance = 0;
+  for (const std::string& candidate : candidates) {
+    if (candidate == typed) continue;
+    size_t distance = EditDistance(typed, candidate);
+    // A prefix of at least three letters ("coll" for "collections") counts as close.
+    if (typed.size() >= 3 && candidate.rfind(typed, 0) == 0) distance = 1;
+    const size_t allowed = std::max<size_t>(1, std::min(typed.size(), candidate.size()) / 3);
+    if (distance <= allowed && (best.empty() || distance < best_distance)) {
+      best = candidate;
+      best_distance = distance;
+    }
+  }
+  return best;
+}
+
+void ValidateServer(std::string_view address, std::string_view what) {
+  const std::string shown(address);
+  if (address.empty()) throw UsageError(std::string(what) + " needs a non-empty address");
+  // A gRPC target URI (dns:///host:port, unix:/path, ipv4:..., ...) is gRPC's to check.
+  for (std::string_view scheme : {"dns:", "unix:", "unix-abstract:", "ipv4:", "ipv6:", "vsock:"}) {
+    if (address.substr(0, scheme.size()) == scheme) return;
+  }
+  const size_t colon = address.rfind(':');
+  const std::string rule = std::string(what) + " must be HOST:PORT with a port of 1-65535";
+  if (colon == std::string_view::npos) {
+    throw UsageError(rule + ", got '" + shown + "' (no port)");
+  }
+  const std::string_view host = address.substr(0, colon);
+  const std::string_view port = address.substr(colon + 1);
+  const bool bracketed = host.size() >= 2 && host.front() == '[' && host.back() == ']';
+  if (host.empty() || (!bracketed && host.find(':') != std::string_view::npos)) {
+    throw UsageError(rule + " (an IPv6 host in brackets: [::1]:50051), got '" + shown + "'");
+  }
+  uint32_t value = 0;
+  const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (port.empty() || ec != std::errc() || end != port.data() + port.size() || value < 1 ||
+      value > 65535) {
+    throw UsageError(rule + ", got port '" + std::string(port) + "' in '" + shown + "'");
+  }
 }
 
 namespace {

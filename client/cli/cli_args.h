@@ -81,6 +81,15 @@ struct Invocation {
 Invocation ParseArgs(const std::vector<std::string>& argv, const std::vector<CommandSpec>& commands,
                      const char* server_env);
 
+// A --server (or $HARTONOMOUS_SERVER) value: HOST:PORT with a port of
+// 1-65535 ("[::1]:50051" for IPv6), or a gRPC target URI (dns:, unix:,
+// ipv4:, ipv6:, ...). Throws UsageError naming `what` and the rule.
+void ValidateServer(std::string_view address, std::string_view what);
+
+// The candidate closest to a mistyped word ("colections" -> "collections"),
+// or empty when none is close enough to suggest.
+std::string Suggest(std::string_view typed, const std::vector<std::string>& candidates);
+
 // True when text is non-empty and all ASCII digits: a model argument that
 // is a model_id rather than a name (model names may not be all digits).
 bool AllDigits(std::string_view text);

@@ -8,12 +8,14 @@
 #include <type_traits>
 
 #include "cli_errors.h"
+#include "collections.h"
 #include "documents.h"
 #include "help.h"
+#include "inference.h"
 #include "ingest.h"
 #include "json_output.h"
 #include "models.h"
-#include "inference.h"
+#include "policies.h"
 #include "spatial.h"
 #include "text_output.h"
 #include "vectors.h"
@@ -192,6 +194,28 @@ void RunHelp(const Invocation& invocation) {
   }
   throw UsageError("unknown command '" + name + "'");
 }
+
+constexpr std::string_view kCollectionCreateDetails =
+    "Creates an empty collection for vectors of --dim components. NAME is 1-128\n"
+    "characters of [A-Za-z0-9_.-]; each (embedding type, model id) pair has one\n"
+    "collection (ALREADY_EXISTS otherwise). Embeddings are added with\n"
+    "add-embeddings, or with ingest --collection NAME --vector ...";
+
+constexpr std::string_view kAddEmbeddingsDetails =
+    "Gives existing atoms (or documents: a document id is its root atom's id) a\n"
+    "vector in COLLECTION, which must exist (collections create). FILE is one of:\n"
+    "  .npy / .fvecs (may be .gz)  one row per atom, atoms named by --atoms in order\n"
+    "  .csv                        ATOM_ID,X1,X2,... per line (a header line is skipped)\n"
+    "  .jsonl / .ndjson / .json    {\"atom_id\": N, \"vector\": [...], \"metadata\": {...}}\n"
+    "                              per line (\"document_id\" may stand for \"atom_id\")\n"
+    "All embeddings travel on one stream: one transaction, all or none. An atom's\n"
+    "earlier vector in the collection is replaced.";
+
+constexpr std::string_view kPolicyDetails =
+    "Deduplication policies decide when ingested content with an embedding reuses\n"
+    "an existing atom: exact hash, cosine similarity >= --semantic, or projected\n"
+    "distance <= --spatial (ingest --policy NAME). POLICY is a policy id when it\n"
+    "is all digits, else a name. Built-in policies: strict, semantic, spatial.";
 
 constexpr std::string_view kCompactDetails =
     "Writes a compacted copy of the server's data file beside it and swaps it\n"
@@ -461,6 +485,74 @@ const std::vector<CommandSpec>& Commands() {
        .summary = "vector collections with their sizes and index state",
        .max_args = 0,
        .run = &RunCollections},
+      {.name = "collections list",
+       .summary = "the same as `collections`",
+       .max_args = 0,
+       .run = &RunCollections},
+      {.name = "collections create",
+       .args_usage = "NAME",
+       .summary = "create a vector collection (dimension, metric, index)",
+       .details = kCollectionCreateDetails,
+       .options = CollectionCreateOptions(),
+       .min_args = 1,
+       .max_args = 1,
+       .run = &RunCollectionCreate},
+      {.name = "collections show",
+       .args_usage = "NAME",
+       .summary = "one collection: its spec, size, index and projection",
+       .min_args = 1,
+       .max_args = 1,
+       .run = &RunCollectionShow},
+      {.name = "collections delete",
+       .args_usage = "NAME",
+       .summary = "delete a collection with its embeddings and index snapshots",
+       .min_args = 1,
+       .max_args = 1,
+       .run = &RunCollectionDelete},
+      {.name = "add-embeddings",
+       .args_usage = "COLLECTION FILE",
+       .summary = "give existing atoms vectors from .npy, .fvecs, CSV or JSON lines",
+       .details = kAddEmbeddingsDetails,
+       .options = AddEmbeddingsOptions(),
+       .min_args = 2,
+       .max_args = 2,
+       .run = &RunAddEmbeddings},
+      {.name = "policies list",
+       .summary = "deduplication policies in policy id order",
+       .details = kPolicyDetails,
+       .options = PolicyListOptions(),
+       .max_args = 0,
+       .run = &RunPolicyList},
+      {.name = "policies show",
+       .args_usage = "POLICY",
+       .summary = "one deduplication policy (POLICY: name or id)",
+       .details = kPolicyDetails,
+       .min_args = 1,
+       .max_args = 1,
+       .run = &RunPolicyShow},
+      {.name = "policies create",
+       .args_usage = "NAME",
+       .summary = "create a deduplication policy",
+       .details = kPolicyDetails,
+       .options = PolicyCreateOptions(),
+       .min_args = 1,
+       .max_args = 1,
+       .run = &RunPolicyCreate},
+      {.name = "policies update",
+       .args_usage = "POLICY",
+       .summary = "change a policy's name, thresholds, state or metadata",
+       .details = kPolicyDetails,
+       .options = PolicyUpdateOptions(),
+       .min_args = 1,
+       .max_args = 1,
+       .run = &RunPolicyUpdate},
+      {.name = "policies delete",
+       .args_usage = "POLICY",
+       .summary = "delete a deduplication policy",
+       .details = kPolicyDetails,
+       .min_args = 1,
+       .max_args = 1,
+       .run = &RunPolicyDelete},
       {.name = "model list",
        .summary = "models of the catalog, filtered by type, architecture or name",
        .details = kModelListDetails,

@@ -192,7 +192,7 @@ void RunRelations(const Invocation& invocation) {
                      {"relation_type", r.relation_type()},
                      {"ordinal", r.ordinal()},
                      {"weight", r.weight()},
-                     {"metadata", r.metadata()}});
+                     {"metadata", MetadataToJson(r.metadata())}});
     } else {
       std::cout << r.source_atom_id() << " -" << r.relation_type() << "[" << r.ordinal() << "]-> "
                 << r.target_atom_id() << "  weight=" << r.weight()

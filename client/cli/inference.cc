@@ -80,7 +80,7 @@ json InferenceToJson(const v1::Inference& i) {
                      {"step_name", s.step_name()},
                      {"step_kind", s.step_kind()},
                      {"duration_ms", s.duration_ms()},
-                     {"metadata", s.metadata()}});
+                     {"metadata", MetadataToJson(s.metadata())}});
   }
   json attributes = json::object();
   for (const auto& [k, v] : i.attributes()) attributes[k] = v;
@@ -98,7 +98,7 @@ json InferenceToJson(const v1::Inference& i) {
       {"input_tokens", i.input_tokens()},
       {"output_tokens", i.output_tokens()},
       {"temperature", i.has_temperature() ? json(i.temperature()) : json(nullptr)},
-      {"metadata", i.metadata()},
+      {"metadata", MetadataToJson(i.metadata())},
       {"steps", steps},
       {"request_id", i.request_id()},
       {"provider", i.provider()},
@@ -313,8 +313,8 @@ void RunInferenceStats(const Invocation& invocation) {
   std::vector<Table::Column> columns;
   if (series) columns.push_back({"BUCKET"});
   columns.push_back({by == "task" ? "TASK" : "MODEL", by != "task"});
-  for (const char* name : {"COUNT", "AVG_MS", "P50_MS", "P95_MS", "P99_MS", "AVG_CONF",
-                           "TOKENS_IN", "TOKENS_OUT"}) {
+  for (const char* name :
+       {"COUNT", "AVG_MS", "P50_MS", "P95_MS", "P99_MS", "AVG_CONF", "TOKENS_IN", "TOKENS_OUT"}) {
     columns.push_back({name, true});
   }
   Table table(columns);

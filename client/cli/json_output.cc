@@ -43,6 +43,13 @@ json TopAtomToJson(const v1::TopAtom& atom) {
 
 }  // namespace
 
+json MetadataToJson(const std::string& text) {
+  if (text.empty()) return json::object();
+  json parsed = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!parsed.is_object()) return text;
+  return parsed;
+}
+
 json AtomToJson(const v1::Atom& atom, bool include_content) {
   json out = {
       {"atom_id", atom.atom_id()},
@@ -53,7 +60,7 @@ json AtomToJson(const v1::Atom& atom, bool include_content) {
       {"source_type", atom.source_type()},
       {"canonical_text", atom.canonical_text()},
       {"payload_locator", atom.payload_locator()},
-      {"metadata", atom.metadata()},
+      {"metadata", MetadataToJson(atom.metadata())},
       {"spatial_key", nullptr},
       {"reference_count", atom.reference_count()},
       {"is_active", atom.is_active()},

@@ -1,9 +1,9 @@
 // JSON renderings of hartonomous.v1 messages for `hartonomous --json`.
 //
 // Keys are the proto field names (snake_case), in field order; 64-bit integers are JSON
-// numbers; timestamps are RFC 3339 strings, unset ones null; an unset
-// spatial_key is null; bytes are base64. Output never fails on invalid UTF-8
-// (such bytes become U+FFFD).
+// numbers; metadata fields are JSON objects; timestamps are RFC 3339 strings, unset ones null; an
+// unset spatial_key is null; bytes are base64. Output never fails on invalid UTF-8 (such bytes
+// become U+FFFD).
 //
 // Thread-safety: stateless functions.
 #pragma once
@@ -16,6 +16,10 @@
 #include "hartonomous/v1/atom_service.pb.h"
 
 namespace hartonomous::cli {
+
+// A JSON metadata field as JSON: the object it holds, {} when empty (text
+// that is not a JSON object, which the server does not store, stays a string).
+nlohmann::ordered_json MetadataToJson(const std::string& text);
 
 // Every Atom field; "content" (base64) only when include_content.
 nlohmann::ordered_json AtomToJson(const hartonomous::v1::Atom& atom, bool include_content);

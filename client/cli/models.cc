@@ -423,7 +423,8 @@ void RunModelImport(const Invocation& invocation) {
     progress.Clear();
     if (!status.ok()) {
       const Failure failure = RpcFailure(status);
-      throw Failure(path + ": " + failure.what());
+      throw Failure(path + ": " + failure.what(), failure.code(), failure.field(),
+                    failure.detail());
     }
     done_bytes += sizes[i];
     progress.Update(i + 1, done_bytes);

@@ -21,6 +21,8 @@ namespace {
 
 namespace v1 = ::hartonomous::v1;
 
+}  // namespace
+
 v1::Metric ParseMetric(const std::string& name) {
   if (name == "cosine") return v1::METRIC_COSINE;
   if (name == "l2") return v1::METRIC_L2;
@@ -39,6 +41,8 @@ std::string MetricName(v1::Metric m) {
   }
 }
 
+namespace {
+
 // The path's enum name in lower case without its prefix ("ann_post_filter");
 // "unspecified" for one this client does not know.
 std::string PathName(v1::SearchPath p) {
@@ -49,6 +53,8 @@ std::string PathName(v1::SearchPath p) {
   for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return name;
 }
+
+}  // namespace
 
 nlohmann::ordered_json CollectionToJson(const v1::Collection& c) {
   nlohmann::ordered_json j;
@@ -79,8 +85,6 @@ nlohmann::ordered_json CollectionToJson(const v1::Collection& c) {
                      {"points", p.points()}};
   return j;
 }
-
-}  // namespace
 
 namespace {
 
@@ -125,7 +129,7 @@ nlohmann::ordered_json ScoredAtomsJson(
     nlohmann::ordered_json hit = {{"atom_id", r.atom_id()},
                                   {"embedding_id", r.embedding_id()},
                                   {"distance", r.distance()},
-                                  {"metadata", r.metadata()}};
+                                  {"metadata", MetadataToJson(r.metadata())}};
     if (with_text) hit["canonical_text"] = r.canonical_text();
     out.push_back(hit);
   }

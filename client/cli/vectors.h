@@ -20,6 +20,12 @@
 
 namespace hartonomous::cli {
 
+// "cosine" | "l2" | "ip" <-> Metric; UsageError naming --metric otherwise.
+v1::Metric ParseMetric(const std::string& name);
+std::string MetricName(v1::Metric metric);
+// Every Collection field, for --json.
+nlohmann::ordered_json CollectionToJson(const v1::Collection& collection);
+
 // --vector / --file --row / --atom, shared by search and hybrid.
 std::vector<OptionSpec> QuerySourceOptions();
 struct QuerySource {
