@@ -190,10 +190,17 @@ Invocation ParseArgs(const std::vector<std::string>& argv, const std::vector<Com
         continue;
       }
       if (!verbs.empty()) {
+        std::string hint;
+        if (i + 1 < argv.size()) {
+          std::vector<std::string> names;
+          for (const CommandSpec& command : commands) names.push_back(std::string(command.name));
+          const std::string guess = Suggest(token + " " + argv[i + 1], names);
+          if (!guess.empty()) hint = "; did you mean '" + guess + "'?";
+        }
         throw UsageError((i + 1 < argv.size()
                               ? "unknown command '" + token + " " + argv[i + 1] + "'"
                               : "missing command after '" + token + "'") +
-                         "; '" + token + "' commands: " + verbs);
+                         (hint.empty() ? "; '" + token + "' commands: " + verbs : hint));
       }
       std::vector<std::string> names;
       for (const CommandSpec& command : commands) {

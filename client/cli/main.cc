@@ -31,10 +31,14 @@ bool WantsJson(const std::vector<std::string>& args) {
 int ReportError(bool json, int exit_code, std::string_view code, const std::string& field,
                 const std::string& message, const std::string& detail = {}) {
   if (json) {
+    // The message without the code it already names ("NOT_FOUND: ...").
+    std::string text = message;
+    const std::string prefix = std::string(code) + ": ";
+    if (text.rfind(prefix, 0) == 0) text.erase(0, prefix.size());
     nlohmann::ordered_json error = {
         {"code", code},
         {"field", field.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(field)},
-        {"message", message},
+        {"message", text},
         {"exit_code", exit_code}};
     if (!detail.empty()) error["detail"] = detail;
     std::cerr << nlohmann::ordered_json{{"error", error}}.dump(

@@ -263,7 +263,7 @@ TEST_CASE("cli: ingest options and transactions", "[cli]") {
   CHECK(atom["modality"] == "text");
   CHECK(atom["subtype"] == "note");
   CHECK(atom["source_type"] == "upload");
-  CHECK(json::parse(atom["metadata"].get<std::string>()) == json{{"team", "atoms"}});
+  CHECK(atom["metadata"] == json{{"team", "atoms"}});
   CHECK(atom["canonical_text"] == "first\n");
   const std::string uri = atom["source_uri"];
   CHECK(uri.rfind("file:///", 0) == 0);

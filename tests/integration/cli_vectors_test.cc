@@ -84,7 +84,7 @@ TEST_CASE("load-vectors reads .npy and .fvecs, search finds each row first", "[c
     json found = JsonOf(Cli(daemon, {"--json", "search", "points", "--file", npy, "--row",
                                      std::to_string(row), "-k", "3"}));
     REQUIRE(found["results"].size() == 3);
-    CHECK(json::parse(found["results"][0]["metadata"].get<std::string>())["row"] == row);
+    CHECK(found["results"][0]["metadata"]["row"] == row);
     CHECK(found["results"][0]["distance"].get<double>() == Approx(0).margin(1e-4));
   }
   std::string vec;
@@ -124,7 +124,7 @@ TEST_CASE("load-vectors reads gzip IDX images with labels for filtered search", 
                                    "3", "-k", "20", "--where", "label=7"}));
   REQUIRE(found["results"].size() == 20);
   for (const auto& hit : found["results"]) {
-    CHECK(json::parse(hit["metadata"].get<std::string>())["label"] == 7);
+    CHECK(hit["metadata"]["label"] == 7);
   }
 }
 
