@@ -166,4 +166,41 @@ TEST_CASE("api.md documents every method reflection lists", "[daemon][reflection
   }
 }
 
+TEST_CASE("api.md lists every CLI command", "[cli][docs]") {
+  // The commands `hartonomous help` lists: "  NAME [VERB] ARGS...  summary",
+  // a verb being a lower-case word after a group name.
+  const ProcessResult help = RunProcess({CliPath(), "help"});
+  REQUIRE(help.exit_code == 0);
+  std::set<std::string> commands;
+  std::istringstream in(help.out.substr(help.out.find("Commands:")));
+  std::string line;
+  const std::regex command_line(R"(^  ([a-z][a-z-]*)( [a-z][a-z-]*)?( |$))");
+  while (std::getline(in, line) && !line.empty()) {
+    std::smatch m;
+    if (std::regex_search(line, m, command_line)) commands.insert(m.str(1) + m.str(2));
+  }
+  REQUIRE(commands.count("collections create") == 1);
+  REQUIRE(commands.count("ingest") == 1);
+
+  const std::string doc = ReadApiDoc();
+  const size_t section = doc.find("### Command-line client");
+  REQUIRE(section != std::string::npos);
+  std::set<std::string> documented;
+  std::istringstream table(doc.substr(section));
+  const std::regex row(R"(^\| `([a-z][a-z -]*)` \|)");
+  while (std::getline(table, line)) {
+    if (line.rfind("## ", 0) == 0) break;
+    std::smatch m;
+    if (std::regex_search(line, m, row)) documented.insert(m.str(1));
+  }
+  for (const std::string& c : commands) {
+    INFO("`hartonomous " << c << "` is missing from api.md's command table");
+    CHECK(documented.count(c) == 1);
+  }
+  for (const std::string& c : documented) {
+    INFO("api.md's command table names `" << c << "`, which `hartonomous help` does not list");
+    CHECK(commands.count(c) == 1);
+  }
+}
+
 }  // namespace hartonomous::testing
