@@ -2,10 +2,7 @@
 // server lists by gRPC reflection is in api.md's service table (exactly:
 // a method named there must exist), and every hartonomous.v1 method has its
 // own entry (a "### Name" heading or a "| `Name` ..." table row).
-#include <google/protobuf/descriptor.h>
 #include <google/protobuf/descriptor.pb.h>
-#include <google/protobuf/message.h>
-#include <grpcpp/ext/proto_server_reflection_plugin.h>
 
 #include <catch2/catch.hpp>
 #include <fstream>
@@ -18,49 +15,12 @@
 
 #include "daemon_harness.h"
 #include "raw_rpc.h"
+#include "reflection_util.h"
 
 namespace hartonomous::testing {
 namespace {
 
 using google::protobuf::Message;
-
-// A message of the reflection protocol, from the descriptors libgrpc++_reflection registers.
-std::unique_ptr<Message> NewReflectionMessage(const std::string& name) {
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();  // keeps the library linked
-  const auto* type = google::protobuf::DescriptorPool::generated_pool()->FindMessageTypeByName(
-      "grpc.reflection.v1alpha." + name);
-  REQUIRE(type != nullptr);
-  return std::unique_ptr<Message>(
-      google::protobuf::MessageFactory::generated_factory()->GetPrototype(type)->New());
-}
-
-const google::protobuf::FieldDescriptor* FieldOf(const Message& message, const std::string& name) {
-  const auto* field = message.GetDescriptor()->FindFieldByName(name);
-  REQUIRE(field != nullptr);
-  return field;
-}
-
-const Message& Get(const Message& message, const std::string& name) {
-  return message.GetReflection()->GetMessage(message, FieldOf(message, name));
-}
-
-std::vector<const Message*> Messages(const Message& message, const std::string& name) {
-  const auto* field = FieldOf(message, name);
-  std::vector<const Message*> out;
-  for (int i = 0; i < message.GetReflection()->FieldSize(message, field); ++i) {
-    out.push_back(&message.GetReflection()->GetRepeatedMessage(message, field, i));
-  }
-  return out;
-}
-
-std::vector<std::string> Strings(const Message& message, const std::string& name) {
-  const auto* field = FieldOf(message, name);
-  std::vector<std::string> out;
-  for (int i = 0; i < message.GetReflection()->FieldSize(message, field); ++i) {
-    out.push_back(message.GetReflection()->GetRepeatedString(message, field, i));
-  }
-  return out;
-}
 
 using ServiceMethods = std::map<std::string, std::set<std::string>>;
 
@@ -70,19 +30,16 @@ ServiceMethods ReflectedServices(Daemon& daemon) {
                        "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo");
   auto request = NewReflectionMessage("ServerReflectionRequest");
   auto response = NewReflectionMessage("ServerReflectionResponse");
-  const auto set_string = [&](const std::string& field, const std::string& value) {
-    request->GetReflection()->SetString(request.get(), FieldOf(*request, field), value);
-  };
-  set_string("list_services", "");
+  SetString(request.get(), "list_services", "");
   REQUIRE(stream.Write(*request));
   REQUIRE(stream.Read(response.get()));
   std::vector<std::string> names;
   for (const Message* s : Messages(Get(*response, "list_services_response"), "service")) {
-    names.push_back(s->GetReflection()->GetString(*s, FieldOf(*s, "name")));
+    names.push_back(String(*s, "name"));
   }
   ServiceMethods out;
   for (const std::string& full : names) {
-    set_string("file_containing_symbol", full);
+    SetString(request.get(), "file_containing_symbol", full);
     REQUIRE(stream.Write(*request));
     REQUIRE(stream.Read(response.get()));
     for (const auto& bytes :

@@ -13,6 +13,7 @@
 
 #include "daemon_harness.h"
 #include "raw_rpc.h"
+#include "reflection_util.h"
 #include "test_util.h"
 
 using namespace hartonomous;
@@ -123,65 +124,7 @@ TEST_CASE("json logs are one JSON object per line", "[daemon]") {
   CHECK(saw_stop);
 }
 
-namespace {
-
 using google::protobuf::Message;
-
-// A message of the gRPC reflection protocol, built from the descriptors that
-// libgrpc++_reflection's generated code registers: Debian ships the library,
-// not the protocol's .proto or headers.
-std::unique_ptr<Message> NewReflectionMessage(const std::string& name) {
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();  // keeps the library linked
-  const auto* type = google::protobuf::DescriptorPool::generated_pool()->FindMessageTypeByName(
-      "grpc.reflection.v1alpha." + name);
-  REQUIRE(type != nullptr);
-  return std::unique_ptr<Message>(
-      google::protobuf::MessageFactory::generated_factory()->GetPrototype(type)->New());
-}
-
-const google::protobuf::FieldDescriptor* FieldOf(const Message& message, const std::string& name) {
-  const auto* field = message.GetDescriptor()->FindFieldByName(name);
-  REQUIRE(field != nullptr);
-  return field;
-}
-
-void SetString(Message* message, const std::string& name, const std::string& value) {
-  message->GetReflection()->SetString(message, FieldOf(*message, name), value);
-}
-
-bool Has(const Message& message, const std::string& name) {
-  return message.GetReflection()->HasField(message, FieldOf(message, name));
-}
-
-const Message& Get(const Message& message, const std::string& name) {
-  return message.GetReflection()->GetMessage(message, FieldOf(message, name));
-}
-
-std::string String(const Message& message, const std::string& name) {
-  return message.GetReflection()->GetString(message, FieldOf(message, name));
-}
-
-// The elements of a repeated message field.
-std::vector<const Message*> Messages(const Message& message, const std::string& name) {
-  const auto* field = FieldOf(message, name);
-  std::vector<const Message*> out;
-  for (int i = 0; i < message.GetReflection()->FieldSize(message, field); ++i) {
-    out.push_back(&message.GetReflection()->GetRepeatedMessage(message, field, i));
-  }
-  return out;
-}
-
-// The elements of a repeated string or bytes field.
-std::vector<std::string> Strings(const Message& message, const std::string& name) {
-  const auto* field = FieldOf(message, name);
-  std::vector<std::string> out;
-  for (int i = 0; i < message.GetReflection()->FieldSize(message, field); ++i) {
-    out.push_back(message.GetReflection()->GetRepeatedString(message, field, i));
-  }
-  return out;
-}
-
-}  // namespace
 
 TEST_CASE("reflection lists and describes every service", "[daemon][reflection]") {
   Daemon daemon;
