@@ -91,6 +91,58 @@ void RunCollectionDelete(const Invocation& invocation) {
   }
 }
 
+void RunCollectionRebuild(const Invocation& invocation) {
+  PrintCollectionResult(invocation, Call(invocation, &Client::RebuildIndex, invocation.args[0]));
+}
+
+void RunCollectionSnapshot(const Invocation& invocation) {
+  PrintCollectionResult(invocation, Call(invocation, &Client::SnapshotIndex, invocation.args[0]));
+}
+
+void RunEmbeddingsShow(const Invocation& invocation) {
+  const uint64_t atom_id = ParseUint64(invocation.args[0], "atom id");
+  const v1::GetEmbeddingsResponse response =
+      Call(invocation, &Client::GetEmbeddings, atom_id, invocation.Get("collection"));
+  if (invocation.global.json) {
+    nlohmann::ordered_json all = nlohmann::ordered_json::array();
+    for (const auto& e : response.embeddings()) {
+      all.push_back(
+          {{"collection", e.collection()},
+           {"embedding_id", e.embedding_id()},
+           {"atom_id", e.atom_id()},
+           {"dimension", e.dimension()},
+           {"vector", std::vector<float>(e.vector().begin(), e.vector().end())},
+           {"metadata", MetadataToJson(e.metadata())},
+           {"spatial_geometry",
+            {e.spatial_geometry().x(), e.spatial_geometry().y(), e.spatial_geometry().z()}}});
+    }
+    PrintJson(std::cout, all);
+    return;
+  }
+  for (const auto& e : response.embeddings()) {
+    std::cout << e.collection() << "  embedding=" << e.embedding_id() << "  dim=" << e.dimension()
+              << "  [";
+    for (int i = 0; i < e.vector_size() && i < 8; ++i) {
+      std::cout << (i == 0 ? "" : ", ") << e.vector(i);
+    }
+    std::cout << (e.vector_size() > 8 ? ", ...]" : "]")
+              << (e.metadata().empty() ? "" : "  " + e.metadata()) << "\n";
+  }
+  std::cout << response.embeddings_size() << " embeddings\n";
+}
+
+void RunEmbeddingsDelete(const Invocation& invocation) {
+  const uint64_t atom_id = ParseUint64(invocation.args[1], "atom id");
+  Client client(MakeClientOptions(invocation.global));
+  Check(client.DeleteEmbedding(invocation.args[0], atom_id));
+  if (invocation.global.json) {
+    PrintJson(std::cout, {{"collection", invocation.args[0]}, {"deleted_atom_id", atom_id}});
+  } else {
+    std::cout << "deleted the embedding of atom " << atom_id << " from '" << invocation.args[0]
+              << "'\n";
+  }
+}
+
 std::vector<OptionSpec> AddEmbeddingsOptions() {
   return {{"atoms", 0, "IDS",
            "for .npy/.fvecs: the atom (or document) of each row, in order, e.g. 3,4,10-12"},

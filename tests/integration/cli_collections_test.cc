@@ -128,6 +128,21 @@ TEST_CASE("add-embeddings from .fvecs, CSV and JSON lines", "[cli][collections]"
   const json far = JsonOf(Cli(daemon, {"--json", "search", "v", "--vector", "9,9", "--k", "1"}));
   CHECK(far["results"][0]["atom_id"] == ids[3]);
 
+  // The stored vectors and metadata, then one deleted and the index rebuilt.
+  const json shown = JsonOf(
+      Cli(daemon, {"--json", "embeddings", "show", std::to_string(ids[3]), "--collection", "v"}));
+  REQUIRE(shown.size() == 1);
+  CHECK(shown[0]["vector"] == json::array({10.0, 10.0}));
+  CHECK(shown[0]["metadata"] == json{{"k", 1}});
+  CHECK(JsonOf(Cli(daemon, {"--json", "embeddings", "delete", "v",
+                            std::to_string(ids[3])}))["deleted_atom_id"] == ids[3]);
+  CHECK(JsonOf(Cli(daemon, {"--json", "embeddings", "show", std::to_string(ids[3])})).empty());
+  const json rebuilt = JsonOf(Cli(daemon, {"--json", "collections", "rebuild", "v"}));
+  CHECK(rebuilt["vector_count"] == 3);
+  CHECK(rebuilt["deleted_count"] == 0);
+  CHECK(JsonOf(Cli(daemon, {"--json", "collections", "snapshot", "v"}))["snapshot"]["watermark"] >
+        0);
+
   // Mistakes are reported before anything is stored, naming the line or field.
   const std::string bad_csv = Write(dir, "bad.csv", std::to_string(ids[0]) + ",1,x\n");
   const ProcessResult bad = Cli(daemon, {"add-embeddings", "v", bad_csv});
