@@ -393,7 +393,8 @@ TEST_CASE("cli: RPC errors exit 1 with the status code name", "[cli]") {
   const ProcessResult unreachable =
       CliAlone({"--server", "127.0.0.1:1", "--timeout", "5", "stats"});
   CHECK(unreachable.exit_code == 1);
-  CHECK(unreachable.err.rfind("error: UNAVAILABLE: ", 0) == 0);
+  CHECK(unreachable.err.rfind("error: cannot reach hartonomousd at 127.0.0.1:1: is it running?",
+                              0) == 0);
 
   // HARTONOMOUS_SERVER names the server when --server is absent.
   const ProcessResult from_env = RunProcess(
