@@ -11,7 +11,7 @@
 
 namespace hartonomous::bench {
 
-double Percentile(std::vector<double> values, double p) {
+double NearestRankPercentile(std::vector<double> values, double p) {
   if (values.empty()) return 0;
   std::sort(values.begin(), values.end());
   const double rank = std::ceil(p / 100.0 * static_cast<double>(values.size()));
@@ -37,9 +37,9 @@ nlohmann::json ToJson(const DataOptions& options, const AtomPlan& plan, const Ru
   j["atoms_per_s"] = static_cast<double>(plan.atoms) / wall;
   j["mb_per_s"] = static_cast<double>(plan.content_bytes) / 1e6 / wall;  // MB = 10^6 bytes
   j["batches"] = result.batch_ms.size();
-  j["batch_p50_ms"] = Percentile(result.batch_ms, 50);
-  j["batch_p99_ms"] = Percentile(result.batch_ms, 99);
-  j["batch_max_ms"] = Percentile(result.batch_ms, 100);
+  j["batch_p50_ms"] = NearestRankPercentile(result.batch_ms, 50);
+  j["batch_p99_ms"] = NearestRankPercentile(result.batch_ms, 99);
+  j["batch_max_ms"] = NearestRankPercentile(result.batch_ms, 100);
   j["commits"] = result.commits;
   j["commits_per_s"] = commits / wall;
   j["atoms_per_commit"] = commits > 0 ? static_cast<double>(result.items_written) / commits : 0.0;

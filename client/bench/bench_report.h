@@ -31,7 +31,7 @@ struct RunResult {
 };
 
 // Nearest-rank percentile (p in [0, 100]) of values; 0 when empty.
-double Percentile(std::vector<double> values, double p);
+double NearestRankPercentile(std::vector<double> values, double p);
 
 nlohmann::json ToJson(const DataOptions& options, const AtomPlan& plan, const RunResult& result);
 void PrintHuman(const nlohmann::json& report);

@@ -1,5 +1,6 @@
-// hartonomous-bench: atom ingest throughput against hartonomousd, and the same
-// work done by LMDB alone in-process as a reference.
+// hartonomous-bench ingest / ingest-reference: atom ingest throughput against
+// hartonomousd with every atom's id verified, and the same work done by LMDB
+// alone in-process as a reference.
 //
 //   hartonomous-bench ingest --server 127.0.0.1:50051 --atoms 200000
 //       --atom-bytes 1024 --clients 8 --batch 1000 --dup-fraction 0.5 [--json]
@@ -23,6 +24,7 @@
 
 #include "bench_data.h"
 #include "bench_report.h"
+#include "ingest_command.h"
 #include "hartonomous/client.h"
 #include "reference_ingest.h"
 
@@ -355,7 +357,9 @@ int RunIngest(const Flags& flags, const DataOptions& data, const AtomPlan& plan,
   return 0;
 }
 
-int Main(int argc, char** argv) {
+}  // namespace
+
+int IngestCommandMain(int argc, char** argv) {
   Flags flags;
   std::string error;
   if (!ParseFlags(argc, argv, &flags, &error)) {
@@ -406,7 +410,4 @@ int Main(int argc, char** argv) {
   return result.verified ? 0 : 3;
 }
 
-}  // namespace
 }  // namespace hartonomous::bench
-
-int main(int argc, char** argv) { return hartonomous::bench::Main(argc, argv); }
