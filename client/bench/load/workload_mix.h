@@ -3,8 +3,9 @@
 //
 // The choice is a smooth weighted round robin over one cycle of
 // sum(weights) requests, so every cycle holds each workload exactly its
-// weight times, interleaved (8,1,1 gives s s s s i s s s s l, not eight
-// searches in a row), and the same seq always maps to the same workload.
+// weight times, interleaved (with weights 8,1,1 the eight are split by the
+// others, never sent in one run), and the same seq always maps to the same
+// workload.
 //
 // Thread-safety: immutable after Parse; Pick may be called from any thread.
 #pragma once
