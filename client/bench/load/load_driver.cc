@@ -37,12 +37,12 @@ void CallStats::Add(const CallStats& other) {
   items += other.items;
 }
 
-double ProcessRssKb(int pid) {
+double ProcessStatusKb(int pid, const std::string& name) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
   std::string line;
   while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) {
-      std::istringstream fields(line.substr(6));
+    if (line.rfind(name + ":", 0) == 0) {
+      std::istringstream fields(line.substr(name.size() + 1));
       double kb = -1;
       fields >> kb;
       return kb;
@@ -75,7 +75,10 @@ LoadResult RunLoad(const LoadOptions& options, const WorkloadMix& mix,
                           std::chrono::duration<double>(options.duration_s));
   std::optional<OpenLoopSchedule> schedule;
   if (options.rate > 0) schedule.emplace(start, options.rate);
-  if (options.server_pid > 0) result.server_rss_start_kb = ProcessRssKb(options.server_pid);
+  if (options.server_pid > 0) {
+    result.server_rss_start_kb = ProcessStatusKb(options.server_pid, "VmRSS");
+    result.server_anon_start_kb = ProcessStatusKb(options.server_pid, "RssAnon");
+  }
 
   // Samples every interval_s on their own thread while calls run.
   bool dispatch_done = false;
@@ -95,7 +98,10 @@ LoadResult RunLoad(const LoadOptions& options, const WorkloadMix& mix,
         s.p99_ns = interval.latency.ValueAtPercentile(99);
         s.errors = s.calls - interval.ok();
         lock.unlock();
-        if (options.server_pid > 0) s.server_rss_kb = ProcessRssKb(options.server_pid);
+        if (options.server_pid > 0) {
+          s.server_rss_kb = ProcessStatusKb(options.server_pid, "VmRSS");
+          s.server_anon_kb = ProcessStatusKb(options.server_pid, "RssAnon");
+        }
         lock.lock();
         result.intervals.push_back(s);
         interval = CallStats();
@@ -165,7 +171,10 @@ LoadResult RunLoad(const LoadOptions& options, const WorkloadMix& mix,
   }
   const Clock::time_point first = std::max(start, measure_start);
   result.measured_s = last_completion ? SecondsBetween(first, *last_completion) : 0;
-  if (options.server_pid > 0) result.server_rss_end_kb = ProcessRssKb(options.server_pid);
+  if (options.server_pid > 0) {
+    result.server_rss_end_kb = ProcessStatusKb(options.server_pid, "VmRSS");
+    result.server_anon_end_kb = ProcessStatusKb(options.server_pid, "RssAnon");
+  }
   return result;
 }
 

@@ -55,7 +55,8 @@ struct IntervalSample {
   double calls_per_s = 0;
   uint64_t p99_ns = 0;
   uint64_t errors = 0;
-  double server_rss_kb = -1;
+  double server_rss_kb = -1;       // VmRSS: anonymous + file-backed (LMDB's map)
+  double server_anon_kb = -1;      // RssAnon: the heap, what a leak grows
 };
 
 struct LoadResult {
@@ -68,6 +69,8 @@ struct LoadResult {
   std::vector<IntervalSample> intervals;
   double server_rss_start_kb = -1;
   double server_rss_end_kb = -1;
+  double server_anon_start_kb = -1;
+  double server_anon_end_kb = -1;
 };
 
 // channels: one per connection; call i uses channels[i % size]. workloads
@@ -76,7 +79,8 @@ LoadResult RunLoad(const LoadOptions& options, const WorkloadMix& mix,
                    const std::vector<Workload*>& workloads,
                    const std::vector<std::shared_ptr<grpc::Channel>>& channels);
 
-// VmRSS of pid in kB from /proc; -1 when unreadable.
-double ProcessRssKb(int pid);
+// A "Name:" line of /proc/pid/status in kB (VmRSS, RssAnon, ...); -1 when
+// unreadable.
+double ProcessStatusKb(int pid, const std::string& name);
 
 }  // namespace hartonomous::bench

@@ -66,11 +66,14 @@ nlohmann::json ReportJson(const LoadResult& result, const nlohmann::json& option
                          {"calls_per_s", s.calls_per_s},
                          {"p99_us", static_cast<double>(s.p99_ns) / 1000.0},
                          {"errors", s.errors},
-                         {"server_rss_kb", s.server_rss_kb}});
+                         {"server_rss_kb", s.server_rss_kb},
+                         {"server_anon_kb", s.server_anon_kb}});
   }
   report["intervals"] = intervals;
   report["server_rss_kb"] = {{"start", result.server_rss_start_kb},
                              {"end", result.server_rss_end_kb}};
+  report["server_anon_kb"] = {{"start", result.server_anon_start_kb},
+                              {"end", result.server_anon_end_kb}};
   return report;
 }
 

@@ -19,6 +19,7 @@
 #include <memory>
 #include <string>
 
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "hartonomous/client.h"
 
 namespace hartonomous::bench {
@@ -29,11 +30,13 @@ struct Stubs {
       : atoms(v1::AtomService::NewStub(channel)),
         search(v1::SearchService::NewStub(channel)),
         inference(v1::InferenceService::NewStub(channel)),
-        models(v1::ModelService::NewStub(channel)) {}
+        models(v1::ModelService::NewStub(channel)),
+        health(grpc::health::v1::Health::NewStub(channel)) {}
   std::unique_ptr<v1::AtomService::Stub> atoms;
   std::unique_ptr<v1::SearchService::Stub> search;
   std::unique_ptr<v1::InferenceService::Stub> inference;
   std::unique_ptr<v1::ModelService::Stub> models;
+  std::unique_ptr<grpc::health::v1::Health::Stub> health;
 };
 
 using CallDone = std::function<void(const grpc::Status& status, uint64_t items)>;

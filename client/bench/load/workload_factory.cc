@@ -9,7 +9,7 @@ namespace hartonomous::bench {
 
 const std::vector<std::string>& WorkloadNames() {
   static const std::vector<std::string> kNames = {
-      "search",     "batch-search", "hybrid",        "get-atom",
+      "health",       "search",      "batch-search",  "hybrid",      "get-atom",
       "ingest-atoms", "ingest-docs", "log-inference", "import-model"};
   return kNames;
 }
@@ -56,6 +56,7 @@ std::unique_ptr<Workload> MakeWorkload(const std::string& name, const WorkloadCo
   if (name == "ingest-docs") return MakeDocumentWorkload(config, error);
   if (name == "log-inference") return MakeInferenceWorkload(config, error);
   if (name == "import-model") return MakeModelWorkload(config, error);
+  if (name == "health") return MakeHealthWorkload();
   std::string known;
   for (const std::string& n : WorkloadNames()) known += (known.empty() ? "" : ", ") + n;
   *error = "unknown workload '" + name + "' (known: " + known + ")";

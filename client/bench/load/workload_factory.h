@@ -1,5 +1,6 @@
 // The workloads hartonomous-bench knows, by name, and the data they send.
 //
+//   health         grpc.health.v1 Check: the bare round trip, as a reference
 //   search         Search: one Fashion-MNIST test image per call (k, ef)
 //   batch-search   BatchSearch: --queries-per-call test images per call
 //   hybrid         HybridSearch: spatial prefilter keeping --keep-fraction
@@ -72,5 +73,6 @@ std::unique_ptr<Workload> MakeAtomWorkload(const std::string& kind, const Worklo
 std::unique_ptr<Workload> MakeDocumentWorkload(const WorkloadConfig& config, std::string* error);
 std::unique_ptr<Workload> MakeInferenceWorkload(const WorkloadConfig& config, std::string* error);
 std::unique_ptr<Workload> MakeModelWorkload(const WorkloadConfig& config, std::string* error);
+std::unique_ptr<Workload> MakeHealthWorkload();
 
 }  // namespace hartonomous::bench

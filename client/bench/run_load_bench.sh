@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Load benchmark (docs/benchmarks.md, "Load"): one fresh hartonomousd with
+# Fashion-MNIST's 60,000 training images, then with hartonomous-bench:
+#   1. per-call cost: health Check (the bare round trip), Search and
+#      BatchSearch of 100 queries (whose per-query time is the index search)
+#      at concurrency 1 on one channel;
+#   2. Search at concurrency 1, 8, 64, 256 (closed loop), the peak QPS;
+#   3. Search at concurrency 64 open loop at 80% of the peak (p99);
+#   4. peak atom ingest (1 KiB atoms, 100 per stream, 8 in flight);
+#   5. the h2load cross-check of the same unary Search (run_h2load_check.sh).
+# Prints a summary and leaves every JSON report in $OUT (default: a new
+# directory under DATA_ROOT, printed).
+#
+#   client/bench/run_load_bench.sh [BUILD_DIR]      (default: build)
+#
+# Environment (defaults): VECTORS=60000 EF=20 (recall@10 >= 0.95, see
+#   "Vector search") SECONDS_PER_POINT=10 CONCURRENCY="1 8 64 256"
+#   DATA_ROOT=${TMPDIR:-/tmp}
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+source "$HERE/bench_server.sh"
+BENCH_BIN=$BUILD/client/bench/hartonomous-bench
+require_built "$BENCH_BIN"
+VECTORS=${VECTORS:-60000}
+EF=${EF:-20}
+SECS=${SECONDS_PER_POINT:-10}
+CONCURRENCY=${CONCURRENCY:-1 8 64 256}
+OUT=${OUT:-$(mktemp -d "$DATA_ROOT/hload.XXXXXX")}
+PY=/usr/bin/python3
+
+start_server 127.0.0.1:0
+echo "load bench: hartonomousd $SERVER_ADDR (pid $SERVER_PID), reports in $OUT"
+bench() {  # bench NAME WORKLOAD FLAGS...: one run, its report in $OUT/NAME.json
+  local name=$1; shift
+  local workload=$1; shift
+  "$BENCH_BIN" "$workload" --server "$SERVER_ADDR" --vectors "$VECTORS" --ef "$EF" \
+    --server-pid "$SERVER_PID" --json-out "$OUT/$name.json" "$@" >"$OUT/$name.txt"
+}
+field() { $PY -c "import json,sys; d=json.load(open('$OUT/$1.json')); print(eval('d'+sys.argv[1]))" "$2"; }
+
+# Loads the collection (untimed here: see "Vector search" for load times).
+bench prepare search --requests 1
+
+bench health health --duration-s "$SECS" --warmup-s 1
+bench search-c1 search --duration-s "$SECS" --warmup-s 1
+bench batch-c1 batch-search --queries-per-call 100 --duration-s "$SECS" --warmup-s 1
+health=$(field health "['latency_us']['p50']")
+search=$(field search-c1 "['latency_us']['p50']")
+batch=$(field batch-c1 "['latency_us']['p50']")
+$PY - "$health" "$search" "$batch" <<'PY'
+import sys
+health, search, batch = map(float, sys.argv[1:])
+index = batch / 100
+overhead = search - index
+print(f"per-call cost (p50, concurrency 1): health {health:.0f} us, Search {search:.0f} us, "
+      f"index search {index:.0f} us (BatchSearch of 100 / 100)")
+print(f"  Search beyond the index: {overhead:.0f} us = {overhead / health:.2f}x the bare round trip"
+      " (target <= 1.5x)")
+PY
+
+peak=0
+for c in $CONCURRENCY; do
+  channels=$(( c < 8 ? c : 8 ))
+  bench "search-c$c" search --concurrency "$c" --channels "$channels" --duration-s "$SECS" \
+    --warmup-s 1
+  qps=$(field "search-c$c" "['calls_per_s']")
+  echo "Search concurrency $c: $(printf %.0f "$qps") q/s, p50 $(field "search-c$c" "['latency_us']['p50']") us," \
+       "p99 $(field "search-c$c" "['latency_us']['p99']") us, errors $(field "search-c$c" "['errors']")"
+  peak=$($PY -c "print(max($peak, $qps))")
+done
+rate=$($PY -c "print(round($peak * 0.8))")
+bench search-open64 search --concurrency 64 --channels 8 --rate "$rate" --duration-s "$SECS" \
+  --warmup-s 1
+echo "Search open loop at 80% of the peak ($rate/s), concurrency 64:" \
+     "$(printf %.0f "$(field search-open64 "['calls_per_s']")") q/s," \
+     "p99 $(field search-open64 "['latency_us']['p99']") us (target < 10000 us)"
+last=${CONCURRENCY##* }
+echo "Search at concurrency $last: $($PY -c "print(f'{$(field "search-c$last" "['calls_per_s']") / $peak:.3f}')")x the peak (target >= 0.9)"
+
+bench ingest-c8 ingest-atoms --concurrency 8 --channels 8 --atoms-per-call 100 \
+  --duration-s "$SECS" --warmup-s 1
+echo "IngestAtoms, 8 in flight, 100 x 1 KiB per stream:" \
+     "$(printf %.0f "$(field ingest-c8 "['items_per_s']")") atoms/s," \
+     "p99 $(field ingest-c8 "['latency_us']['p99']") us"
+
+SERVER_ADDR=$SERVER_ADDR BENCH_BIN=$BENCH_BIN OUT=$OUT VECTORS=$VECTORS EF=$EF \
+  "$HERE/run_h2load_check.sh"
