@@ -12,6 +12,7 @@ PACKAGES=(
   dataset-fashion-mnist
   python3-grpcio python3-protobuf python3-venv python3-pytest sox jq
   libonnx-dev libonnx-testdata python3-onnx python3-numpy
+  nghttp2-client
 )
 
 missing=()

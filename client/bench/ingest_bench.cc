@@ -24,8 +24,8 @@
 
 #include "bench_data.h"
 #include "bench_report.h"
-#include "ingest_command.h"
 #include "hartonomous/client.h"
+#include "ingest_command.h"
 #include "reference_ingest.h"
 
 namespace hartonomous::bench {

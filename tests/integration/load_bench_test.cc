@@ -25,8 +25,8 @@ struct BenchRun {
 BenchRun Bench(const Daemon& daemon, const std::string& workload, std::vector<std::string> args) {
   TempDir dir;
   const std::string out = dir.path() + "/report.json";
-  std::vector<std::string> argv = {HARTONOMOUS_BENCH_PATH, workload, "--server",
-                                   daemon.address(), "--json-out", out};
+  std::vector<std::string> argv = {HARTONOMOUS_BENCH_PATH, workload,     "--server",
+                                   daemon.address(),       "--json-out", out};
   argv.insert(argv.end(), args.begin(), args.end());
   BenchRun run;
   run.process = RunProcess(argv);
@@ -39,10 +39,13 @@ uint64_t CountAtoms(Client& client) {
   uint64_t n = 0;
   v1::ListAtomsRequest request;
   request.set_page_size(1000);
-  REQUIRE(client.ListAtoms(request, [&](const v1::Atom&) {
-                  ++n;
-                  return true;
-                }).ok());
+  REQUIRE(client
+              .ListAtoms(request,
+                         [&](const v1::Atom&) {
+                           ++n;
+                           return true;
+                         })
+              .ok());
   return n;
 }
 
@@ -111,10 +114,11 @@ TEST_CASE("Bench mixed workload splits calls by weight and each lands on the ser
   REQUIRE(run.report["workloads"]["log-inference"]["calls"] == 50);
   uint64_t logged = 0;
   REQUIRE(daemon.client()
-              .ListInferences({}, [&](const v1::Inference&) {
-                ++logged;
-                return true;
-              })
+              .ListInferences({},
+                              [&](const v1::Inference&) {
+                                ++logged;
+                                return true;
+                              })
               .ok());
   REQUIRE(logged == 50);
   v1::Collection collection;

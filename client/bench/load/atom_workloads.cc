@@ -41,14 +41,16 @@ class IngestAtomsWorkload : public Workload {
         bytes = 0;
       }
       v1::IngestAtomRequest* atom = messages.back().add_atoms();
-      atom->set_content(AtomContent(corpus_, config_.nonce,
-                                    seq * config_.atoms_per_call + i, config_.atom_bytes));
+      atom->set_content(AtomContent(corpus_, config_.nonce, seq * config_.atoms_per_call + i,
+                                    config_.atom_bytes));
       atom->set_modality("text");
       bytes += config_.atom_bytes;
     }
     StreamCall<v1::IngestAtomsRequest, v1::IngestAtomsResponse>::Run(
         std::move(context), std::move(messages),
-        [&stubs](auto* c, auto* r, auto* reactor) { stubs.atoms->async()->IngestAtoms(c, r, reactor); },
+        [&stubs](auto* c, auto* r, auto* reactor) {
+          stubs.atoms->async()->IngestAtoms(c, r, reactor);
+        },
         config_.atoms_per_call, std::move(done));
   }
 
@@ -89,11 +91,12 @@ class GetAtomWorkload : public Workload {
 
   void Start(uint64_t seq, Stubs& stubs, std::unique_ptr<grpc::ClientContext> context,
              CallDone done) override {
-    StartUnary<v1::GetAtomRequest, v1::Atom>(std::move(context), Request(seq),
-                                             [&stubs](auto* c, auto* q, auto* r, auto cb) {
-                                               stubs.atoms->async()->GetAtom(c, q, r, cb);
-                                             },
-                                             1, std::move(done));
+    StartUnary<v1::GetAtomRequest, v1::Atom>(
+        std::move(context), Request(seq),
+        [&stubs](auto* c, auto* q, auto* r, auto cb) {
+          stubs.atoms->async()->GetAtom(c, q, r, cb);
+        },
+        1, std::move(done));
   }
 
   bool Serialize(uint64_t seq, std::string* method, std::string* request) const override {
@@ -124,7 +127,8 @@ std::unique_ptr<Workload> MakeAtomWorkload(const std::string& kind, const Worklo
     *error = "--atom-bytes must be >= 32 (room for the unique prefix)";
     return nullptr;
   }
-  if (kind == "ingest-atoms") return std::make_unique<IngestAtomsWorkload>(config, std::move(corpus));
+  if (kind == "ingest-atoms")
+    return std::make_unique<IngestAtomsWorkload>(config, std::move(corpus));
   return std::make_unique<GetAtomWorkload>(config, std::move(corpus));
 }
 

@@ -99,7 +99,8 @@ std::string BenchFlags::Help() const {
     std::string left = "  --" + spec.name + (spec.boolean ? "" : " VALUE");
     if (left.size() < 28) left.resize(28, ' ');
     out += left + " " + spec.help;
-    if (!spec.boolean && !spec.default_value.empty()) out += " (default: " + spec.default_value + ")";
+    if (!spec.boolean && !spec.default_value.empty())
+      out += " (default: " + spec.default_value + ")";
     out += "\n";
   }
   return out;

@@ -16,8 +16,8 @@
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <thread>
@@ -118,7 +118,8 @@ int Run(int argc, char** argv) {
 
   WorkloadMix mix;
   if (command == "mixed") {
-    if (!flags.Set("mix")) return fail("mixed: --mix is required, e.g. --mix search=8,ingest-atoms=1");
+    if (!flags.Set("mix"))
+      return fail("mixed: --mix is required, e.g. --mix search=8,ingest-atoms=1");
     if (!WorkloadMix::Parse(flags.Str("mix"), &mix, &error)) return fail(error);
   } else {
     if (flags.Set("mix")) return fail("--mix is for the mixed workload only");

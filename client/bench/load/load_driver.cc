@@ -67,8 +67,8 @@ LoadResult RunLoad(const LoadOptions& options, const WorkloadMix& mix,
 
   const Clock::time_point start = Clock::now();
   const Clock::time_point measure_start =
-      start + std::chrono::duration_cast<Clock::duration>(
-                  std::chrono::duration<double>(options.warmup_s));
+      start +
+      std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options.warmup_s));
   const bool has_end = options.duration_s > 0;
   const Clock::time_point end =
       measure_start + std::chrono::duration_cast<Clock::duration>(
@@ -136,26 +136,28 @@ LoadResult RunLoad(const LoadOptions& options, const WorkloadMix& mix,
     context->set_deadline(std::chrono::system_clock::now() +
                           std::chrono::milliseconds(options.timeout_ms));
     ++result.sent;
-    workloads[which]->Start(
-        seq, *stubs[seq % stubs.size()], std::move(context),
-        [&, which, due, counts](const grpc::Status& status, uint64_t items) {
-          const Clock::time_point now = Clock::now();
-          std::lock_guard<std::mutex> lock(mu);
-          ++result.completed;
-          if (counts) {
-            for (CallStats* stats : {&per_workload[which], &interval}) {
-              stats->latency.Record(Nanos(now - due));
-              ++stats->codes[status.error_code()];
-              if (!status.ok()) stats->first_message.emplace(status.error_code(), status.error_message());
-              stats->items += items;
-            }
-            if (!last_completion || now > *last_completion) last_completion = now;
-          } else {
-            ++result.warmup_calls;
-          }
-          --in_flight;
-          cv.notify_all();
-        });
+    workloads[which]->Start(seq, *stubs[seq % stubs.size()], std::move(context),
+                            [&, which, due, counts](const grpc::Status& status, uint64_t items) {
+                              const Clock::time_point now = Clock::now();
+                              std::lock_guard<std::mutex> lock(mu);
+                              ++result.completed;
+                              if (counts) {
+                                for (CallStats* stats : {&per_workload[which], &interval}) {
+                                  stats->latency.Record(Nanos(now - due));
+                                  ++stats->codes[status.error_code()];
+                                  if (!status.ok())
+                                    stats->first_message.emplace(status.error_code(),
+                                                                 status.error_message());
+                                  stats->items += items;
+                                }
+                                if (!last_completion || now > *last_completion)
+                                  last_completion = now;
+                              } else {
+                                ++result.warmup_calls;
+                              }
+                              --in_flight;
+                              cv.notify_all();
+                            });
   }
   {
     std::unique_lock<std::mutex> lock(mu);

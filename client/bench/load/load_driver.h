@@ -28,21 +28,21 @@
 namespace hartonomous::bench {
 
 struct LoadOptions {
-  int concurrency = 1;       // calls in flight at most
-  uint64_t requests = 0;     // measured requests to send; 0 = until duration_s
-  double duration_s = 0;     // measured seconds; 0 = until requests
-  double warmup_s = 0;       // seconds of unmeasured requests first
-  double rate = 0;           // requests/s, open loop; 0 = closed loop
-  int timeout_ms = 10000;    // deadline of every call
-  double interval_s = 0;     // > 0: a sample of throughput and p99 this often
-  int server_pid = 0;        // > 0: the server's RSS in every sample
+  int concurrency = 1;     // calls in flight at most
+  uint64_t requests = 0;   // measured requests to send; 0 = until duration_s
+  double duration_s = 0;   // measured seconds; 0 = until requests
+  double warmup_s = 0;     // seconds of unmeasured requests first
+  double rate = 0;         // requests/s, open loop; 0 = closed loop
+  int timeout_ms = 10000;  // deadline of every call
+  double interval_s = 0;   // > 0: a sample of throughput and p99 this often
+  int server_pid = 0;      // > 0: the server's RSS in every sample
 };
 
 struct CallStats {
   LatencyHistogram latency;       // ns, every measured call
   std::map<int, uint64_t> codes;  // grpc::StatusCode -> calls
   std::map<int, std::string> first_message;
-  uint64_t items = 0;             // items the successful calls carried
+  uint64_t items = 0;  // items the successful calls carried
 
   uint64_t calls() const { return latency.count(); }
   uint64_t ok() const;
@@ -50,19 +50,19 @@ struct CallStats {
 };
 
 struct IntervalSample {
-  double end_s = 0;          // since the measured start
+  double end_s = 0;  // since the measured start
   uint64_t calls = 0;
   double calls_per_s = 0;
   uint64_t p99_ns = 0;
   uint64_t errors = 0;
-  double server_rss_kb = -1;       // VmRSS: anonymous + file-backed (LMDB's map)
-  double server_anon_kb = -1;      // RssAnon: the heap, what a leak grows
+  double server_rss_kb = -1;   // VmRSS: anonymous + file-backed (LMDB's map)
+  double server_anon_kb = -1;  // RssAnon: the heap, what a leak grows
 };
 
 struct LoadResult {
-  double measured_s = 0;     // measured start .. last measured completion
-  uint64_t sent = 0;         // every call started, warm-up included
-  uint64_t completed = 0;    // every call that reported, warm-up included
+  double measured_s = 0;   // measured start .. last measured completion
+  uint64_t sent = 0;       // every call started, warm-up included
+  uint64_t completed = 0;  // every call that reported, warm-up included
   uint64_t warmup_calls = 0;
   CallStats total;
   std::map<std::string, CallStats> by_workload;

@@ -5,12 +5,23 @@
 namespace hartonomous::bench {
 
 std::string StatusCodeName(int code) {
-  static const char* const kNames[] = {
-      "OK",        "CANCELLED",         "UNKNOWN",           "INVALID_ARGUMENT",
-      "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",    "PERMISSION_DENIED",
-      "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
-      "UNIMPLEMENTED", "INTERNAL",      "UNAVAILABLE",       "DATA_LOSS",
-      "UNAUTHENTICATED"};
+  static const char* const kNames[] = {"OK",
+                                       "CANCELLED",
+                                       "UNKNOWN",
+                                       "INVALID_ARGUMENT",
+                                       "DEADLINE_EXCEEDED",
+                                       "NOT_FOUND",
+                                       "ALREADY_EXISTS",
+                                       "PERMISSION_DENIED",
+                                       "RESOURCE_EXHAUSTED",
+                                       "FAILED_PRECONDITION",
+                                       "ABORTED",
+                                       "OUT_OF_RANGE",
+                                       "UNIMPLEMENTED",
+                                       "INTERNAL",
+                                       "UNAVAILABLE",
+                                       "DATA_LOSS",
+                                       "UNAUTHENTICATED"};
   if (code >= 0 && code < static_cast<int>(sizeof(kNames) / sizeof(kNames[0]))) return kNames[code];
   return "CODE_" + std::to_string(code);
 }
@@ -82,19 +93,18 @@ void PrintReport(const nlohmann::json& report) {
   std::printf("workload %s: %llu calls in %.2f s at concurrency %d over %d channel(s)%s\n",
               o.value("mix", std::string()).c_str(),
               static_cast<unsigned long long>(report["calls"].get<uint64_t>()),
-              report["measured_s"].get<double>(), o.value("concurrency", 0),
-              o.value("channels", 0),
-              o.value("rate", 0.0) > 0 ? (", open loop at " + std::to_string(o["rate"].get<double>()) +
-                                          "/s")
-                                             .c_str()
-                                       : ", closed loop");
+              report["measured_s"].get<double>(), o.value("concurrency", 0), o.value("channels", 0),
+              o.value("rate", 0.0) > 0
+                  ? (", open loop at " + std::to_string(o["rate"].get<double>()) + "/s").c_str()
+                  : ", closed loop");
   std::printf("  throughput  %.1f calls/s, %.1f items/s\n", report["calls_per_s"].get<double>(),
               report["items_per_s"].get<double>());
   const auto& l = report["latency_us"];
   std::printf("  latency us  min %.0f  p50 %.0f  p90 %.0f  p99 %.0f  p99.9 %.0f  max %.0f\n",
               l["min"].get<double>(), l["p50"].get<double>(), l["p90"].get<double>(),
               l["p99"].get<double>(), l["p99.9"].get<double>(), l["max"].get<double>());
-  std::printf("  status      OK %llu", static_cast<unsigned long long>(report["ok"].get<uint64_t>()));
+  std::printf("  status      OK %llu",
+              static_cast<unsigned long long>(report["ok"].get<uint64_t>()));
   for (const auto& [code, n] : report["errors"].items()) {
     std::printf("  %s %llu", code.c_str(), static_cast<unsigned long long>(n.get<uint64_t>()));
   }

@@ -34,12 +34,11 @@ class SearchWorkload : public Workload {
     grpc::Status got = client.GetCollection(config_.collection, &collection);
     if (got.ok()) {
       if (collection.vector_count() < config_.vectors) {
-        return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
-                            "collection " + config_.collection + " holds " +
-                                std::to_string(collection.vector_count()) +
-                                " vectors, fewer than --vectors " +
-                                std::to_string(config_.vectors) +
-                                "; delete it or name another with --collection");
+        return grpc::Status(
+            grpc::StatusCode::FAILED_PRECONDITION,
+            "collection " + config_.collection + " holds " +
+                std::to_string(collection.vector_count()) + " vectors, fewer than --vectors " +
+                std::to_string(config_.vectors) + "; delete it or name another with --collection");
       }
       std::fprintf(stderr, "prepare: collection %s already holds %llu vectors\n",
                    config_.collection.c_str(),
@@ -86,7 +85,9 @@ class SearchWorkload : public Workload {
     if (kind_ == "search") {
       StartUnary<v1::SearchRequest, v1::SearchResponse>(
           std::move(context), Query(seq),
-          [&stubs](auto* c, auto* q, auto* r, auto cb) { stubs.search->async()->Search(c, q, r, cb); },
+          [&stubs](auto* c, auto* q, auto* r, auto cb) {
+            stubs.search->async()->Search(c, q, r, cb);
+          },
           1, std::move(done));
     } else if (kind_ == "batch-search") {
       v1::BatchSearchRequest request;

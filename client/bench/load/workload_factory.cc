@@ -8,9 +8,9 @@
 namespace hartonomous::bench {
 
 const std::vector<std::string>& WorkloadNames() {
-  static const std::vector<std::string> kNames = {
-      "health",       "search",      "batch-search",  "hybrid",      "get-atom",
-      "ingest-atoms", "ingest-docs", "log-inference", "import-model"};
+  static const std::vector<std::string> kNames = {"health",      "search",        "batch-search",
+                                                  "hybrid",      "get-atom",      "ingest-atoms",
+                                                  "ingest-docs", "log-inference", "import-model"};
   return kNames;
 }
 

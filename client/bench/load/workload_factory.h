@@ -33,10 +33,10 @@ namespace hartonomous::bench {
 struct WorkloadConfig {
   std::string collection = "bench-fmnist";
   std::string train_path, queries_path;
-  uint64_t vectors = 60000;      // rows loaded into the collection
+  uint64_t vectors = 60000;  // rows loaded into the collection
   uint64_t query_count = 1000;
   uint32_t k = 10;
-  uint32_t ef = 0;               // 0 = the collection's
+  uint32_t ef = 0;  // 0 = the collection's
   uint32_t m = 16;
   uint32_t ef_construction = 200;
   uint32_t queries_per_call = 10;
@@ -47,7 +47,7 @@ struct WorkloadConfig {
   uint32_t prepare_atoms = 10000;
   std::string model_file;
   std::string nonce;
-  bool prepare = true;           // false: assume the server is ready
+  bool prepare = true;  // false: assume the server is ready
 };
 
 // The workload names in help order.

@@ -24,8 +24,8 @@ bool WorkloadMix::Parse(const std::string& text, WorkloadMix* mix, std::string* 
       char* end = nullptr;
       const long value = w.empty() ? 0 : std::strtol(w.c_str(), &end, 10);
       if (w.empty() || *end != '\0' || value < 1 || value > 1000) {
-        *error = "--mix: weight of '" + entry.name + "' must be an integer in 1..1000, got '" +
-                 w + "'";
+        *error =
+            "--mix: weight of '" + entry.name + "' must be an integer in 1..1000, got '" + w + "'";
         return false;
       }
       entry.weight = static_cast<uint32_t>(value);

@@ -27,7 +27,7 @@ TEST_CASE("Mix gives every workload exactly its weight in each cycle, interleave
   REQUIRE(counts[0] == 800);
   REQUIRE(counts[1] == 100);
   REQUIRE(counts[2] == 100);
-  REQUIRE(longest_run < 8);  // interleaved: never the eight searches in a row
+  REQUIRE(longest_run < 8);              // interleaved: never the eight searches in a row
   REQUIRE(mix.Pick(3) == mix.Pick(13));  // the same seq of a cycle, the same workload
 }
 
@@ -50,8 +50,7 @@ TEST_CASE("Open-loop schedule spaces intended send times by the rate") {
   OpenLoopSchedule schedule(start, 2000.0);  // every 0.5 ms
   REQUIRE(schedule.IntendedTime(0) == start);
   for (uint64_t i : {1u, 7u, 1000u, 2000000u}) {
-    const double seconds =
-        std::chrono::duration<double>(schedule.IntendedTime(i) - start).count();
+    const double seconds = std::chrono::duration<double>(schedule.IntendedTime(i) - start).count();
     REQUIRE(seconds == Approx(static_cast<double>(i) / 2000.0).epsilon(1e-9));
   }
 }
