@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "async_calls.h"
+#include "unary_workload.h"
 #include "workload_factory.h"
 
 namespace hartonomous::bench {
@@ -59,13 +60,15 @@ class IngestAtomsWorkload : public Workload {
   TextCorpus corpus_;
 };
 
-class GetAtomWorkload : public Workload {
+class GetAtomWorkload : public UnaryWorkload {
  public:
   GetAtomWorkload(const WorkloadConfig& config, TextCorpus corpus)
       : config_(config), corpus_(std::move(corpus)) {}
   std::string name() const override { return "get-atom"; }
+  std::string Method() const override { return "/hartonomous.v1.AtomService/GetAtom"; }
+  size_t Period() const override { return ids_.size(); }
 
-  grpc::Status Prepare(Client& client) override {
+  grpc::Status PrepareData(Client& client) override {
     // The atoms to read: prepare_atoms of them, ingested (or found again:
     // the same nonce gives the same content and the same ids).
     const std::string nonce = config_.nonce + "-get";
@@ -89,29 +92,15 @@ class GetAtomWorkload : public Workload {
     return grpc::Status::OK;
   }
 
-  void Start(uint64_t seq, Stubs& stubs, std::unique_ptr<grpc::ClientContext> context,
-             CallDone done) override {
-    StartUnary<v1::GetAtomRequest, v1::Atom>(
-        std::move(context), Request(seq),
-        [&stubs](auto* c, auto* q, auto* r, auto cb) {
-          stubs.atoms->async()->GetAtom(c, q, r, cb);
-        },
-        1, std::move(done));
-  }
-
-  bool Serialize(uint64_t seq, std::string* method, std::string* request) const override {
-    *method = "/hartonomous.v1.AtomService/GetAtom";
-    return Request(seq).SerializeToString(request);
-  }
-
- private:
-  v1::GetAtomRequest Request(uint64_t seq) const {
+  // A scattered order: request i reads atom (i * 2654435761) % n.
+  std::string RequestBytes(uint64_t seq) const override {
     v1::GetAtomRequest request;
     request.set_atom_id(ids_[(seq * 2654435761u) % ids_.size()]);
     request.set_include_content(true);
-    return request;
+    return request.SerializeAsString();
   }
 
+ private:
   WorkloadConfig config_;
   TextCorpus corpus_;
   std::vector<uint64_t> ids_;

@@ -1,29 +1,21 @@
 // health: grpc.health.v1 Check, the bare gRPC round trip on the same
 // channels, measured as the reference for every other call's overhead (see
 // workload_factory.h).
-#include "async_calls.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "unary_workload.h"
 #include "workload_factory.h"
 
 namespace hartonomous::bench {
 namespace {
 
-class HealthWorkload : public Workload {
+class HealthWorkload : public UnaryWorkload {
  public:
   std::string name() const override { return "health"; }
-  grpc::Status Prepare(Client&) override { return grpc::Status::OK; }
-
-  void Start(uint64_t seq, Stubs& stubs, std::unique_ptr<grpc::ClientContext> context,
-             CallDone done) override {
-    StartUnary<grpc::health::v1::HealthCheckRequest, grpc::health::v1::HealthCheckResponse>(
-        std::move(context), grpc::health::v1::HealthCheckRequest(),
-        [&stubs](auto* c, auto* q, auto* r, auto cb) { stubs.health->async()->Check(c, q, r, cb); },
-        1, std::move(done));
-  }
-
-  bool Serialize(uint64_t, std::string* method, std::string* request) const override {
-    *method = "/grpc.health.v1.Health/Check";
-    return grpc::health::v1::HealthCheckRequest().SerializeToString(request);
+  std::string Method() const override { return "/grpc.health.v1.Health/Check"; }
+  grpc::Status PrepareData(Client&) override { return grpc::Status::OK; }
+  size_t Period() const override { return 1; }
+  std::string RequestBytes(uint64_t) const override {
+    return grpc::health::v1::HealthCheckRequest().SerializeAsString();
   }
 };
 

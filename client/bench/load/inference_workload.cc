@@ -1,19 +1,22 @@
 // log-inference: LogInference calls whose prompts and answers are sentences
 // of the text corpus, so repeated prompts occur as they do in real logs (see
 // workload_factory.h).
-#include "async_calls.h"
+#include "unary_workload.h"
 #include "workload_factory.h"
 
 namespace hartonomous::bench {
 namespace {
 
-class InferenceWorkload : public Workload {
+class InferenceWorkload : public UnaryWorkload {
  public:
   InferenceWorkload(const WorkloadConfig& config, std::vector<std::string> sentences)
       : config_(config), sentences_(std::move(sentences)) {}
   std::string name() const override { return "log-inference"; }
+  std::string Method() const override { return "/hartonomous.v1.InferenceService/LogInference"; }
+  // Prompts and answers pair up differently over this many calls.
+  size_t Period() const override { return 4096; }
 
-  grpc::Status Prepare(Client& client) override {
+  grpc::Status PrepareData(Client& client) override {
     if (!config_.prepare) return grpc::Status::OK;
     v1::CreateModelRequest request;
     request.mutable_model()->set_model_name("bench-inference-" + config_.nonce);
@@ -24,20 +27,7 @@ class InferenceWorkload : public Workload {
     return grpc::Status::OK;
   }
 
-  void Start(uint64_t seq, Stubs& stubs, std::unique_ptr<grpc::ClientContext> context,
-             CallDone done) override {
-    StartUnary<v1::LogInferenceRequest, v1::LogInferenceResponse>(
-        std::move(context), Request(seq),
-        [&stubs](auto* c, auto* q, auto* r, auto cb) {
-          stubs.inference->async()->LogInference(c, q, r, cb);
-        },
-        1, std::move(done));
-  }
-
-  bool Serialize(uint64_t seq, std::string* method, std::string* request) const override {
-    *method = "/hartonomous.v1.InferenceService/LogInference";
-    return Request(seq).SerializeToString(request);
-  }
+  std::string RequestBytes(uint64_t seq) const override { return Request(seq).SerializeAsString(); }
 
  private:
   v1::LogInferenceRequest Request(uint64_t seq) const {

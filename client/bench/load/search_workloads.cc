@@ -5,20 +5,31 @@
 #include <map>
 
 #include "../search_bench_util.h"
-#include "async_calls.h"
+#include "unary_workload.h"
 #include "workload_factory.h"
 
 namespace hartonomous::bench {
 namespace {
 
-class SearchWorkload : public Workload {
+class SearchWorkload : public UnaryWorkload {
  public:
   SearchWorkload(std::string kind, const WorkloadConfig& config)
       : kind_(std::move(kind)), config_(config) {}
 
   std::string name() const override { return kind_; }
 
-  grpc::Status Prepare(Client& client) override {
+  std::string Method() const override {
+    if (kind_ == "search") return "/hartonomous.v1.SearchService/Search";
+    if (kind_ == "batch-search") return "/hartonomous.v1.SearchService/BatchSearch";
+    return "/hartonomous.v1.SearchService/HybridSearch";
+  }
+
+  size_t Period() const override { return queries_.rows; }
+  uint64_t ItemsPerCall() const override {
+    return kind_ == "batch-search" ? config_.queries_per_call : 1;
+  }
+
+  grpc::Status PrepareData(Client& client) override {
     try {
       queries_ = cli::ReadVectorFile(config_.queries_path, config_.query_count);
     } catch (const std::exception& e) {
@@ -80,45 +91,21 @@ class SearchWorkload : public Workload {
     return grpc::Status::OK;
   }
 
-  void Start(uint64_t seq, Stubs& stubs, std::unique_ptr<grpc::ClientContext> context,
-             CallDone done) override {
-    if (kind_ == "search") {
-      StartUnary<v1::SearchRequest, v1::SearchResponse>(
-          std::move(context), Query(seq),
-          [&stubs](auto* c, auto* q, auto* r, auto cb) {
-            stubs.search->async()->Search(c, q, r, cb);
-          },
-          1, std::move(done));
-    } else if (kind_ == "batch-search") {
+  std::string RequestBytes(uint64_t seq) const override {
+    if (kind_ == "search") return Query(seq).SerializeAsString();
+    if (kind_ == "batch-search") {
       v1::BatchSearchRequest request;
       for (uint32_t i = 0; i < config_.queries_per_call; ++i) {
         *request.add_searches() = Query(seq * config_.queries_per_call + i);
       }
-      StartUnary<v1::BatchSearchRequest, v1::BatchSearchResponse>(
-          std::move(context), std::move(request),
-          [&stubs](auto* c, auto* q, auto* r, auto cb) {
-            stubs.search->async()->BatchSearch(c, q, r, cb);
-          },
-          config_.queries_per_call, std::move(done));
-    } else {
-      const size_t row = seq % queries_.rows, dim = queries_.dimension;
-      auto request = NearestRequest<v1::HybridSearchRequest>(
-          config_.collection, &queries_.values[row * dim], dim, config_.k);
-      request.set_keep_fraction(config_.keep_fraction);
-      request.set_ef(config_.ef);
-      StartUnary<v1::HybridSearchRequest, v1::HybridSearchResponse>(
-          std::move(context), std::move(request),
-          [&stubs](auto* c, auto* q, auto* r, auto cb) {
-            stubs.search->async()->HybridSearch(c, q, r, cb);
-          },
-          1, std::move(done));
+      return request.SerializeAsString();
     }
-  }
-
-  bool Serialize(uint64_t seq, std::string* method, std::string* request) const override {
-    if (kind_ != "search") return false;
-    *method = "/hartonomous.v1.SearchService/Search";
-    return Query(seq).SerializeToString(request);
+    const size_t row = seq % queries_.rows, dim = queries_.dimension;
+    auto request = NearestRequest<v1::HybridSearchRequest>(
+        config_.collection, &queries_.values[row * dim], dim, config_.k);
+    request.set_keep_fraction(config_.keep_fraction);
+    request.set_ef(config_.ef);
+    return request.SerializeAsString();
   }
 
  private:

@@ -12,6 +12,7 @@
 // state that a call mutates after Prepare.
 #pragma once
 
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
 #include <cstdint>
@@ -19,24 +20,20 @@
 #include <memory>
 #include <string>
 
-#include "grpc/health/v1/health.grpc.pb.h"
 #include "hartonomous/client.h"
 
 namespace hartonomous::bench {
 
-// The stubs of one channel.
+// The stubs of one channel: the generic stub for unary workloads (see
+// unary_workload.h), typed stubs for client streams.
 struct Stubs {
   explicit Stubs(const std::shared_ptr<grpc::Channel>& channel)
-      : atoms(v1::AtomService::NewStub(channel)),
-        search(v1::SearchService::NewStub(channel)),
-        inference(v1::InferenceService::NewStub(channel)),
-        models(v1::ModelService::NewStub(channel)),
-        health(grpc::health::v1::Health::NewStub(channel)) {}
+      : generic(std::make_unique<grpc::GenericStub>(channel)),
+        atoms(v1::AtomService::NewStub(channel)),
+        models(v1::ModelService::NewStub(channel)) {}
+  std::unique_ptr<grpc::GenericStub> generic;  // unary calls as bytes
   std::unique_ptr<v1::AtomService::Stub> atoms;
-  std::unique_ptr<v1::SearchService::Stub> search;
-  std::unique_ptr<v1::InferenceService::Stub> inference;
   std::unique_ptr<v1::ModelService::Stub> models;
-  std::unique_ptr<grpc::health::v1::Health::Stub> health;
 };
 
 using CallDone = std::function<void(const grpc::Status& status, uint64_t items)>;
