@@ -3,7 +3,7 @@
 # Fashion-MNIST's 60,000 training images, then with hartonomous-bench:
 #   1. per-call cost: health Check (the bare round trip), Search and
 #      BatchSearch of 100 queries (whose per-query time is the index search)
-#      at concurrency 1 on one channel;
+#      at concurrency 1 on one channel, in ROUNDS interleaved rounds;
 #   2. Search at concurrency 1, 8, 64, 256 (closed loop), the peak QPS;
 #   3. Search at concurrency 64 open loop at 80% of the peak (p99);
 #   4. peak atom ingest (1 KiB atoms, 100 per stream, 8 in flight);
@@ -14,7 +14,8 @@
 #   client/bench/run_load_bench.sh [BUILD_DIR]      (default: build)
 #
 # Environment (defaults): VECTORS=60000 EF=20 (recall@10 >= 0.95, see
-#   "Vector search") SECONDS_PER_POINT=10 CONCURRENCY="1 8 64 256"
+#   "Vector search") SECONDS_PER_POINT=10 CONCURRENCY="1 8 64 256" ROUNDS=5
+#   ROUND_SECS=3 (step 1)
 #   DATA_ROOT=${TMPDIR:-/tmp}
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -25,6 +26,8 @@ VECTORS=${VECTORS:-60000}
 EF=${EF:-20}
 SECS=${SECONDS_PER_POINT:-10}
 CONCURRENCY=${CONCURRENCY:-1 8 64 256}
+ROUNDS=${ROUNDS:-5}
+ROUND_SECS=${ROUND_SECS:-3}
 OUT=${OUT:-$(mktemp -d "$DATA_ROOT/hload.XXXXXX")}
 PY=/usr/bin/python3
 
@@ -41,19 +44,22 @@ field() { $PY -c "import json,sys; d=json.load(open('$OUT/$1.json')); print(eval
 # Loads the collection (untimed here: see "Vector search" for load times).
 bench prepare search --requests 1
 
-bench health health --duration-s "$SECS" --warmup-s 1
-bench search-c1 search --duration-s "$SECS" --warmup-s 1
-bench batch-c1 batch-search --queries-per-call 100 --duration-s "$SECS" --warmup-s 1
-health=$(field health "['latency_us']['p50']")
-search=$(field search-c1 "['latency_us']['p50']")
-batch=$(field batch-c1 "['latency_us']['p50']")
-$PY - "$health" "$search" "$batch" <<'PY'
-import sys
-health, search, batch = map(float, sys.argv[1:])
+# Interleaved rounds, so that the three see the same machine (it is shared).
+for r in $(seq "$ROUNDS"); do
+  bench "health-r$r" health --duration-s "$ROUND_SECS" --warmup-s 0.5
+  bench "search-r$r" search --duration-s "$ROUND_SECS" --warmup-s 0.5
+  bench "batch-r$r" batch-search --queries-per-call 100 --duration-s "$ROUND_SECS" --warmup-s 0.5
+done
+$PY - "$OUT" "$ROUNDS" <<'PY'
+import json, statistics, sys
+out, rounds = sys.argv[1], int(sys.argv[2])
+def p50s(name):
+    return [json.load(open(f"{out}/{name}-r{r}.json"))["latency_us"]["p50"] for r in range(1, rounds + 1)]
+health, search, batch = (statistics.median(p50s(n)) for n in ("health", "search", "batch"))
 index = batch / 100
 overhead = search - index
-print(f"per-call cost (p50, concurrency 1): health {health:.0f} us, Search {search:.0f} us, "
-      f"index search {index:.0f} us (BatchSearch of 100 / 100)")
+print(f"per-call cost (median of {rounds} interleaved rounds of p50, concurrency 1): health {health:.0f} us,"
+      f" Search {search:.0f} us, index search {index:.0f} us (BatchSearch of 100 / 100)")
 print(f"  Search beyond the index: {overhead:.0f} us = {overhead / health:.2f}x the bare round trip"
       " (target <= 1.5x)")
 PY
