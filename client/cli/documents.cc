@@ -204,4 +204,48 @@ void RunRelations(const Invocation& invocation) {
   if (invocation.global.json) PrintJson(std::cout, all);
 }
 
+void RunRelationsTraverse(const Invocation& invocation) {
+  v1::TraverseRelationsRequest request;
+  request.set_atom_id(ParseUint64(invocation.args[0], "atom id"));
+  request.set_direction(invocation.Has("parents") ? v1::PARENTS : v1::CHILDREN);
+  const std::string types = invocation.Get("type");
+  for (size_t start = 0; !types.empty() && start <= types.size();) {
+    const size_t comma = types.find(',', start);
+    const std::string type =
+        types.substr(start, comma == std::string::npos ? comma : comma - start);
+    if (type.empty()) throw UsageError("--type: empty relation type in '" + types + "'");
+    request.add_relation_types(type);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  request.set_max_depth(static_cast<uint32_t>(invocation.GetUint("depth", 0)));
+  request.set_max_nodes(static_cast<uint32_t>(invocation.GetUint("max-nodes", 0)));
+  const v1::TraverseRelationsResponse response =
+      Call(invocation, &Client::TraverseRelations, request);
+  if (invocation.global.json) {
+    nlohmann::ordered_json nodes = nlohmann::ordered_json::array();
+    for (const v1::TraversalNode& n : response.nodes()) {
+      nlohmann::ordered_json node = {{"atom_id", n.atom_id()}, {"depth", n.depth()}};
+      if (n.has_via()) {
+        node["via"] = {{"source_atom_id", n.via().source_atom_id()},
+                       {"target_atom_id", n.via().target_atom_id()},
+                       {"relation_type", n.via().relation_type()},
+                       {"ordinal", n.via().ordinal()}};
+      }
+      nodes.push_back(node);
+    }
+    PrintJson(std::cout, {{"nodes", nodes}, {"truncated", response.truncated()}});
+    return;
+  }
+  for (const v1::TraversalNode& n : response.nodes()) {
+    std::cout << std::string(2 * n.depth(), ' ') << n.atom_id();
+    if (n.has_via()) {
+      std::cout << "  (" << n.via().source_atom_id() << " -" << n.via().relation_type() << "["
+                << n.via().ordinal() << "]-> " << n.via().target_atom_id() << ")";
+    }
+    std::cout << "\n";
+  }
+  if (response.truncated()) std::cout << "(stopped at --max-nodes)\n";
+}
+
 }  // namespace hartonomous::cli

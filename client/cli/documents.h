@@ -16,5 +16,7 @@ void RunIngestDoc(const Invocation& invocation);
 void RunGetDoc(const Invocation& invocation);
 void RunDeleteDoc(const Invocation& invocation);
 void RunRelations(const Invocation& invocation);
+// relations traverse ID: the atoms reachable from ID, breadth first.
+void RunRelationsTraverse(const Invocation& invocation);
 
 }  // namespace hartonomous::cli

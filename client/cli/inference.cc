@@ -338,4 +338,25 @@ void RunInferenceStats(const Invocation& invocation) {
   std::cout << response.rows_size() << (response.rows_size() == 1 ? " row\n" : " rows\n");
 }
 
+void RunInferencePrune(const Invocation& invocation) {
+  if (!invocation.Has("older-than-hours")) {
+    throw UsageError("inference prune needs --older-than-hours H");
+  }
+  const double hours = ParseDouble(invocation.Get("older-than-hours"), "--older-than-hours");
+  if (!(hours >= 0)) throw UsageError("--older-than-hours: must be >= 0");
+  v1::PruneInferencesRequest request;
+  *request.mutable_older_than() = HoursAgo(hours);
+  const v1::PruneInferencesResponse pruned = Call(invocation, &Client::PruneInferences, request);
+  if (invocation.global.json) {
+    PrintJson(std::cout, json{{"older_than", FormatTimestamp(request.older_than())},
+                              {"inferences_deleted", pruned.inferences_deleted()},
+                              {"batches", pruned.batches()},
+                              {"atoms_released", pruned.atoms_released()}});
+  } else {
+    std::cout << "deleted " << pruned.inferences_deleted() << " inferences started before "
+              << FormatTimestamp(request.older_than()) << " (" << pruned.batches() << " batches, "
+              << pruned.atoms_released() << " text atoms released)\n";
+  }
+}
+
 }  // namespace hartonomous::cli

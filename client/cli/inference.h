@@ -22,5 +22,8 @@ void RunInferenceLog(const Invocation& invocation);
 void RunInferenceList(const Invocation& invocation);
 void RunInferenceShow(const Invocation& invocation);
 void RunInferenceStats(const Invocation& invocation);
+// inference prune --older-than-hours H: deletes the inferences that started
+// more than H hours ago.
+void RunInferencePrune(const Invocation& invocation);
 
 }  // namespace hartonomous::cli

@@ -304,6 +304,61 @@ void RunModelCreate(const Invocation& invocation) {
   }
 }
 
+std::vector<OptionSpec> ModelUpdateOptions() {
+  return {{"name", 0, "NAME", "a new unique name (MODEL must then be an id)"},
+          {"type", 0, "T", "model type"},
+          {"architecture", 0, "A", "architecture"},
+          {"config-json", 0, "FILE", "configuration: a JSON object file ('-' = stdin)"},
+          {"parameters", 0, "N", "parameter count"},
+          {"license", 0, "L", "metadata: license"},
+          {"source-url", 0, "URL", "metadata: where the model comes from"}};
+}
+
+void RunModelUpdate(const Invocation& invocation) {
+  v1::UpdateModelRequest request;
+  v1::Model* model = request.mutable_model();
+  SetModelKey(invocation.args[0], model);
+  auto mask = [&](const char* path) { request.mutable_update_mask()->add_paths(path); };
+  if (invocation.Has("name")) {
+    if (model->model_id() == 0) throw UsageError("--name: renaming needs MODEL as an id");
+    model->set_model_name(invocation.Get("name"));
+    mask("model_name");
+  }
+  if (invocation.Has("type")) {
+    model->set_model_type(invocation.Get("type"));
+    mask("model_type");
+  }
+  if (invocation.Has("architecture")) {
+    model->set_architecture(invocation.Get("architecture"));
+    mask("architecture");
+  }
+  if (invocation.Has("config-json")) {
+    model->set_config_json(ReadConfig(invocation.Get("config-json")));
+    mask("config_json");
+  }
+  if (invocation.Has("parameters")) {
+    model->set_parameter_count(invocation.GetUint("parameters", 0));
+    mask("parameter_count");
+  }
+  if (invocation.Has("license")) {
+    model->mutable_metadata()->set_license(invocation.Get("license"));
+    mask("metadata.license");
+  }
+  if (invocation.Has("source-url")) {
+    model->mutable_metadata()->set_source_url(invocation.Get("source-url"));
+    mask("metadata.source_url");
+  }
+  if (request.update_mask().paths_size() == 0) {
+    throw UsageError("model update needs at least one field to change (see --help)");
+  }
+  const v1::Model updated = Call(invocation, &Client::UpdateModel, request);
+  if (invocation.global.json) {
+    PrintJson(std::cout, ModelToJson(updated));
+  } else {
+    PrintModel(std::cout, updated);
+  }
+}
+
 void RunModelDelete(const Invocation& invocation) {
   v1::DeleteModelRequest request;
   SetModelKey(invocation.args[0], &request);

@@ -39,5 +39,9 @@ std::vector<OptionSpec> ModelStudentOptions();
 void RunModelExtractStudent(const Invocation& invocation);
 std::vector<OptionSpec> ModelGeometryOptions();
 void RunModelGeometry(const Invocation& invocation);
+// model update MODEL: changes the fields given as options (an update mask of
+// exactly those).
+std::vector<OptionSpec> ModelUpdateOptions();
+void RunModelUpdate(const Invocation& invocation);
 
 }  // namespace hartonomous::cli

@@ -97,6 +97,33 @@ TEST_CASE("cli: model create, list, show and delete", "[cli][models]") {
   CHECK(JsonOf(Cli(daemon, {"--json", "model", "list"})).size() == 3);
 }
 
+TEST_CASE("cli: model update changes only the fields given", "[cli][models]") {
+  Daemon daemon;
+  const json created =
+      JsonOf(Cli(daemon, {"--json", "model", "create", "--name", "m1", "--type", "transformer",
+                          "--architecture", "llama", "--license", "mit"}));
+  const std::string id = std::to_string(created["model_id"].get<uint64_t>());
+  const json updated =
+      JsonOf(Cli(daemon, {"--json", "model", "update", "m1", "--architecture", "mistral"}));
+  CHECK(updated["architecture"] == "mistral");
+  CHECK(updated["model_type"] == "transformer");  // not in the mask: kept
+  CHECK(updated["metadata"]["license"] == "mit");
+  const json renamed = JsonOf(
+      Cli(daemon, {"--json", "model", "update", id, "--name", "m2", "--license", "apache-2.0"}));
+  CHECK(renamed["model_name"] == "m2");
+  CHECK(renamed["metadata"]["license"] == "apache-2.0");
+  CHECK(renamed["architecture"] == "mistral");
+  const json shown = JsonOf(Cli(daemon, {"--json", "model", "show", "m2"}));
+  CHECK(shown["metadata"]["license"] == "apache-2.0");
+
+  const ProcessResult nothing = Cli(daemon, {"model", "update", "m2"});
+  CHECK(nothing.exit_code == 2);
+  CHECK(nothing.err.find("at least one field") != std::string::npos);
+  const ProcessResult by_name = Cli(daemon, {"model", "update", "m2", "--name", "m3"});
+  CHECK(by_name.exit_code == 2);
+  CHECK(by_name.err.find("id") != std::string::npos);
+}
+
 TEST_CASE("cli: model errors and help", "[cli][models]") {
   Daemon daemon;
   TempDir dir;

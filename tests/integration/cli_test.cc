@@ -404,5 +404,53 @@ TEST_CASE("cli: RPC errors exit 1 with the status code name", "[cli]") {
   CHECK(from_env.out == "[]\n");
 }
 
+TEST_CASE("cli: relations traverse walks the graph breadth first by type and depth",
+          "[cli][relations]") {
+  Daemon daemon;
+  // a -cites-> b -cites-> c, a -mentions-> d
+  std::vector<uint64_t> ids;
+  for (const char* text : {"atom a", "atom b", "atom c", "atom d"}) {
+    v1::IngestAtomResponse r;
+    REQUIRE(daemon.client().IngestAtom(TextAtom(text), &r).ok());
+    ids.push_back(r.atom_id());
+  }
+  v1::AddRelationsRequest add;
+  auto edge = [&](uint64_t from, uint64_t to, const char* type) {
+    v1::Relation* e = add.add_relations();
+    e->set_source_atom_id(from);
+    e->set_target_atom_id(to);
+    e->set_relation_type(type);
+  };
+  edge(ids[0], ids[1], "cites");
+  edge(ids[1], ids[2], "cites");
+  edge(ids[0], ids[3], "mentions");
+  v1::AddRelationsResponse added;
+  REQUIRE(daemon.client().AddRelations(add, &added).ok());
+
+  const std::string a = std::to_string(ids[0]);
+  const nlohmann::json all = JsonOf(Cli(daemon, {"--json", "relations", "traverse", a}));
+  REQUIRE(all["nodes"].size() == 4);
+  CHECK(all["nodes"][0]["atom_id"] == ids[0]);
+  CHECK(all["nodes"][0]["depth"] == 0);
+  CHECK(all["nodes"][3]["atom_id"] == ids[2]);  // breadth first: c last, at depth 2
+  CHECK(all["nodes"][3]["depth"] == 2);
+  CHECK(all["nodes"][3]["via"]["source_atom_id"] == ids[1]);
+  CHECK(all["truncated"] == false);
+
+  const nlohmann::json cites = JsonOf(
+      Cli(daemon, {"--json", "relations", "traverse", a, "--type", "cites", "--depth", "1"}));
+  REQUIRE(cites["nodes"].size() == 2);
+  CHECK(cites["nodes"][1]["atom_id"] == ids[1]);
+
+  const nlohmann::json up =
+      JsonOf(Cli(daemon, {"--json", "relations", "traverse", std::to_string(ids[2]), "--parents"}));
+  REQUIRE(up["nodes"].size() == 3);  // c <- b <- a
+  CHECK(up["nodes"][2]["atom_id"] == ids[0]);
+
+  const ProcessResult text = Cli(daemon, {"relations", "traverse", a, "--max-nodes", "2"});
+  REQUIRE(text.exit_code == 0);
+  CHECK(text.out.find("stopped at --max-nodes") != std::string::npos);
+}
+
 }  // namespace
 }  // namespace hartonomous::testing
