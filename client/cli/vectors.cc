@@ -338,6 +338,58 @@ void RunSearch(const Invocation& invocation) {
             << response.candidates_examined() << " candidates)\n";
 }
 
+std::vector<OptionSpec> SearchBatchOptions() {
+  std::vector<OptionSpec> options = {
+      {"limit", 0, "N", "the first N rows of FILE only (default: all)"},
+      {"k", 'k', "N", "how many results per query (default 10)"},
+      {"ef", 0, "N", "hnsw candidate list for every query"},
+      {"exact", 0, "", "exact scan instead of the ANN index"}};
+  for (const auto& o : FilterOptions()) options.push_back(o);
+  return options;
+}
+
+void RunSearchBatch(const Invocation& invocation) {
+  const VectorFile file = ReadVectorFile(invocation.args[1], invocation.GetUint("limit", 0));
+  if (file.rows == 0) throw UsageError(invocation.args[1] + ": no rows");
+  v1::SearchRequest query;
+  query.set_collection(invocation.args[0]);
+  query.set_limit(static_cast<uint32_t>(invocation.GetUint("k", 10)));
+  query.mutable_params()->set_ef(static_cast<uint32_t>(invocation.GetUint("ef", 0)));
+  query.mutable_params()->set_exact(invocation.Has("exact"));
+  ReadFilter(invocation, query.mutable_filter());
+  constexpr size_t kPerCall = 1000;  // the server's BatchSearch limit
+  Client client(MakeClientOptions(invocation.global));
+  nlohmann::ordered_json all = nlohmann::ordered_json::array();
+  for (size_t first = 0; first < file.rows; first += kPerCall) {
+    v1::BatchSearchRequest request;
+    const size_t end = std::min(file.rows, first + kPerCall);
+    for (size_t row = first; row < end; ++row) {
+      v1::SearchRequest* q = request.add_searches();
+      *q = query;
+      const float* v = &file.values[row * file.dimension];
+      q->mutable_vector()->Add(v, v + file.dimension);
+    }
+    v1::BatchSearchResponse response;
+    Check(client.BatchSearch(request, &response));
+    for (int i = 0; i < response.results_size(); ++i) {
+      const v1::SearchResponse& r = response.results(i);
+      const size_t row = first + static_cast<size_t>(i);
+      if (invocation.global.json) {
+        all.push_back({{"row", row},
+                       {"path", PathName(r.path())},
+                       {"results", ScoredAtomsJson(r.results(), false)}});
+      } else {
+        std::cout << "row " << row << ":";
+        for (const auto& hit : r.results()) {
+          std::cout << " " << hit.atom_id() << " (" << hit.distance() << ")";
+        }
+        std::cout << "\n";
+      }
+    }
+  }
+  if (invocation.global.json) PrintJson(std::cout, all);
+}
+
 void RunCollections(const Invocation& invocation) {
   const v1::ListCollectionsResponse list = Call(invocation, &Client::ListCollections);
   if (invocation.global.json) {

@@ -50,6 +50,10 @@ std::vector<OptionSpec> LoadVectorsOptions();
 std::vector<OptionSpec> SearchOptions();
 void RunLoadVectors(const Invocation& invocation);
 void RunSearch(const Invocation& invocation);
+// search-batch COLLECTION FILE: every row of a vector file as one query, in
+// BatchSearch calls of at most 1000 queries.
+std::vector<OptionSpec> SearchBatchOptions();
+void RunSearchBatch(const Invocation& invocation);
 void RunCollections(const Invocation& invocation);
 
 }  // namespace hartonomous::cli

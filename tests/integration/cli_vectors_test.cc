@@ -128,4 +128,28 @@ TEST_CASE("load-vectors reads gzip IDX images with labels for filtered search", 
   }
 }
 
+TEST_CASE("cli: search-batch answers every row as search does", "[cli][vectors]") {
+  Daemon daemon;
+  if (!LoadFashion(daemon, 200)) return;
+  const json batch = JsonOf(Cli(daemon, {"--json", "search-batch", "fm", kFashionImages, "--limit",
+                                         "5", "--exact", "-k", "3"}));
+  REQUIRE(batch.size() == 5);
+  for (size_t row = 0; row < 5; ++row) {
+    INFO("row " << row);
+    CHECK(batch[row]["row"] == row);
+    REQUIRE(batch[row]["results"].size() == 3);
+    // The image itself is in the collection: distance 0 first.
+    CHECK(batch[row]["results"][0]["distance"].get<double>() == 0.0);
+    const json one = JsonOf(Cli(daemon, {"--json", "search", "fm", "--file", kFashionImages,
+                                         "--row", std::to_string(row), "--exact", "-k", "3"}));
+    for (size_t i = 0; i < 3; ++i) {
+      CHECK(batch[row]["results"][i]["atom_id"] == one["results"][i]["atom_id"]);
+    }
+  }
+  const ProcessResult missing =
+      Cli(daemon, {"search-batch", "nope", kFashionImages, "--limit", "1"});
+  CHECK(missing.exit_code != 0);
+  CHECK(missing.err.find("nope") != std::string::npos);
+}
+
 }  // namespace hartonomous::testing
