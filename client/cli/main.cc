@@ -72,6 +72,10 @@ int main(int argc, char** argv) {
       std::cout << (invocation.command != nullptr ? cli::CommandHelp(*invocation.command)
                                                   : cli::UsageText(cli::Commands()));
     } else if (invocation.command == nullptr) {
+      if (json) {
+        return ReportError(json, cli::kExitUsage, "USAGE", "",
+                           "no command given (run 'hartonomous help' for the list)");
+      }
       std::cerr << cli::UsageText(cli::Commands());
       return cli::kExitUsage;
     } else {

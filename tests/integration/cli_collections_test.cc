@@ -251,6 +251,10 @@ TEST_CASE("mistyped commands and options get a suggestion", "[cli][errors]") {
   const json error = json::parse(json_usage.err)["error"];
   CHECK(error["code"] == "USAGE");
   CHECK(error["exit_code"] == 2);
+  // And so is a command line with no command.
+  const ProcessResult json_none = RunProcess({CliPath(), "--json"});
+  CHECK(json_none.exit_code == 2);
+  CHECK(json::parse(json_none.err)["error"]["code"] == "USAGE");
 }
 
 TEST_CASE("CLI errors under json carry code, field and message, metadata is an object",

@@ -146,7 +146,7 @@ TEST_CASE("cli: model errors and help", "[cli][models]") {
   CHECK(no_name.err.find("--name") != std::string::npos);
   const ProcessResult no_verb = Cli(daemon, {"model"});
   CHECK(no_verb.exit_code == 2);
-  CHECK(no_verb.err.find("list, show, create, delete") != std::string::npos);
+  CHECK(no_verb.err.find("list, show, create, update, delete") != std::string::npos);
   const ProcessResult bad_verb = Cli(daemon, {"model", "frobnicate"});
   CHECK(bad_verb.exit_code == 2);
   CHECK(bad_verb.err.find("unknown command 'model frobnicate'") != std::string::npos);
