@@ -29,17 +29,22 @@
 #include "server/engine/documents/document_engine.h"
 #include "server/engine/documents/document_sources.h"
 #include "server/engine/graph/graph_engine.h"
+#include "server/engine/inference/inference_engine.h"
 #include "server/engine/models/model_engine.h"
 #include "server/engine/models/model_import.h"
 #include "server/engine/vectors/embedding_engine.h"
+#include "server/http/http_endpoint.h"
+#include "server/logging.h"
+#include "server/metrics/server_metrics.h"
+#include "server/metrics/state_metrics.h"
 #include "server/rpc/admin/admin_service.h"
 #include "server/rpc/admin/health_service.h"
 #include "server/rpc/atom/atom_service.h"
+#include "server/rpc/inference/inference_service.h"
 #include "server/rpc/interceptors/in_flight.h"
+#include "server/rpc/interceptors/rpc_observer.h"
 #include "server/rpc/interceptors/startup_gate.h"
 #include "server/rpc/model/model_service.h"
-#include "server/engine/inference/inference_engine.h"
-#include "server/rpc/inference/inference_service.h"
 #include "server/rpc/search/search_service.h"
 #include "server/rpc/server_builder.h"
 #include "server/version.h"
@@ -137,7 +142,10 @@ class Daemon::StopWaiter {
   std::string why_ GUARDED_BY(mu_);
 };
 
-Daemon::Daemon(const DaemonConfig& config) : config_(config) {}
+Daemon::Daemon(const DaemonConfig& config)
+    : config_(config),
+      started_at_us_(NowMicros()),
+      metrics_(std::make_unique<metrics::ServerMetrics>()) {}
 
 Result<std::unique_ptr<Daemon>> Daemon::Start(const DaemonConfig& config) {
   std::unique_ptr<Daemon> daemon(new Daemon(config));
@@ -146,6 +154,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Start(const DaemonConfig& config) {
   HT_RETURN_IF_ERROR(daemon->BuildEngines());
   daemon->Wire();
   HT_RETURN_IF_ERROR(daemon->BuildServices());
+  HT_RETURN_IF_ERROR(daemon->ServeMetrics());
   HT_RETURN_IF_ERROR(daemon->Listen());
   return Result<std::unique_ptr<Daemon>>(std::move(daemon));
 }
@@ -190,6 +199,9 @@ Status Daemon::OpenStorage() {
   HT_ASSIGN_OR_RETURN(page_token_key_, storage::ReadMeta(*env_, *tables_, "page_token_key"));
   storage::WriterOptions writer_options;
   writer_options.meta_table = tables_->meta;  // room after a full disk
+  writer_options.on_commit = [m = metrics_.get()](size_t requests, double seconds) {
+    m->RecordCommit(requests, seconds);
+  };
   writer_ = std::make_unique<storage::WriteBatcher>(*env_, writer_options);
   return Status::Ok();
 }
@@ -282,11 +294,10 @@ Status Daemon::BuildServices() {
   models_->SetImportLimits(import_limits);
   model_service_ = std::make_unique<rpc::ModelServiceImpl>(*models_, model_limits);
   admin_service_ = std::make_unique<rpc::AdminServiceImpl>(
-      *env_, *tables_, *writer_, *in_flight_, NowMicros(), startup_.get(), compactor_.get());
-  health_service_ = std::make_unique<rpc::HealthServiceImpl>(
-      std::set<std::string>{"hartonomous.v1.AtomService", "hartonomous.v1.SearchService",
-                            "hartonomous.v1.ModelService", "hartonomous.v1.AdminService",
-                            "hartonomous.v1.InferenceService"});
+      *env_, *tables_, *writer_, *in_flight_, started_at_us_, startup_.get(), compactor_.get());
+  health_service_ = std::make_unique<rpc::HealthServiceImpl>(std::set<std::string>{
+      "hartonomous.v1.AtomService", "hartonomous.v1.SearchService", "hartonomous.v1.ModelService",
+      "hartonomous.v1.AdminService", "hartonomous.v1.InferenceService"});
   // Until the catch-up is over these answer UNAVAILABLE with its progress.
   gated_atoms_ = startup_->Gate(*atom_service_, "hartonomous.v1.AtomService");
   gated_search_ = startup_->Gate(*search_service_, "hartonomous.v1.SearchService");
@@ -312,12 +323,14 @@ Status Daemon::Listen() {
   options.max_content_bytes = config_.max_content_bytes;
   options.max_threads = config_.max_threads;
   options.max_concurrent_streams = config_.max_concurrent_streams;
+  call_observer_ = std::make_unique<rpc::CallObserver>(
+      [this](const rpc::FinishedCall& call) { OnCallFinished(call); });
+  options.observer = call_observer_.get();
   HT_ASSIGN_OR_RETURN(
       rpc::GrpcServer built,
       rpc::BuildGrpcServer(options,
                            {gated_atoms_.get(), gated_search_.get(), gated_models_.get(),
-                            admin_service_.get(), health_service_.get(),
-                            gated_inference_.get()},
+                            admin_service_.get(), health_service_.get(), gated_inference_.get()},
                            *in_flight_));
   server_ = std::move(built.server);
   port_ = built.port;
@@ -326,6 +339,37 @@ Status Daemon::Listen() {
   spdlog::info("hartonomousd {} listening on {} with data dir {}; starting", kVersion, address_,
                config_.data_dir);
   return Status::Ok();
+}
+
+Status Daemon::ServeMetrics() {
+  state_metrics_ = std::make_unique<metrics::StateMetrics>(
+      *env_, *tables_, *writer_, *atoms_, *embeddings_, started_at_us_,
+      [s = startup_.get()] { return s->open(); });
+  metrics_->AddCollector([s = state_metrics_.get()](std::string* out) { s->Collect(out); });
+  if (config_.metrics_listen == "off") return Status::Ok();
+  std::vector<http::Route> routes;
+  routes.push_back({"/metrics", "text/plain; version=0.0.4; charset=utf-8",
+                    [m = metrics_.get()] { return m->Render(); }});
+  HT_ASSIGN_OR_RETURN(http_, http::HttpEndpoint::Start(config_.metrics_listen, std::move(routes),
+                                                       config_.metrics_token));
+  metrics_address_ = http_->address();
+  spdlog::info("metrics on http://{}/metrics", metrics_address_);
+  return Status::Ok();
+}
+
+void Daemon::OnCallFinished(const rpc::FinishedCall& call) {
+  metrics_->RecordRpc(call.method, call.code_name, call.seconds);
+  const bool failed = call.code != 0;
+  const bool slow = config_.slow_request_ms > 0 &&
+                    call.seconds * 1000 > static_cast<double>(config_.slow_request_ms);
+  if (!failed && !slow) return;
+  LogFields fields = {{"method", call.method},
+                      {"status", call.code_name},
+                      {"peer", call.peer},
+                      {"duration_ms", fmt::format("{:.3f}", call.seconds * 1000)},
+                      {"request_id", call.request_id}};
+  if (failed) fields.emplace_back("error", call.message);
+  LogEvent(spdlog::level::warn, failed ? "rpc failed" : "slow rpc", fields);
 }
 
 int Daemon::Run() {
@@ -351,9 +395,29 @@ bool Daemon::CatchUp() {
   const auto began = std::chrono::steady_clock::now();
   bool hold = !config_.testing_hold_start_until.empty();
   engine::LoadObserver observer;
+  // Progress in the log: each collection's first and last report, and at
+  // most one a second between them, with the rate since the collection began.
+  std::string logged_collection;
+  auto collection_began = began;
+  auto last_logged = began;
   observer.progress = [&](const std::string& collection, uint64_t done, uint64_t total) {
     startup_->SetReason(fmt::format("starting: replaying collection '{}': {} of {} vectors",
                                     collection, done, total));
+    const auto now = std::chrono::steady_clock::now();
+    const bool first = collection != logged_collection;
+    if (first) {
+      logged_collection = collection;
+      collection_began = now;
+    }
+    if (first || done == total || now - last_logged >= std::chrono::seconds(1)) {
+      last_logged = now;
+      const double seconds = std::chrono::duration<double>(now - collection_began).count();
+      LogEvent(spdlog::level::info, "start-up: replaying vectors",
+               {{"collection", collection},
+                {"done", std::to_string(done)},
+                {"total", std::to_string(total)},
+                {"rate_per_s", seconds > 0 ? fmt::format("{:.0f}", done / seconds) : "-"}});
+    }
     if (hold) {
       hold = false;
       HoldUntilExists(config_.testing_hold_start_until, *startup_);

@@ -16,7 +16,12 @@
 //      ingest),
 //   6. the rpc services, AtomService, SearchService and ModelService behind
 //      the start-up gate (rpc::StartupGate), AdminService and health,
-//   7. the gRPC server (rpc::BuildGrpcServer), listening; then
+//   7. the metrics port (--metrics-listen: /metrics and /status over HTTP,
+//      server/http/http_endpoint.h), logged as "metrics on http://HOST:PORT/
+//      metrics",
+//   8. the gRPC server (rpc::BuildGrpcServer), listening, with every call
+//      reported to the RPC metrics and the request log (failed calls and
+//      calls slower than --slow-request-ms at warn); then
 //      "hartonomousd listening on HOST:PORT" on stdout.
 // A Start that fails returns the Status of the step that failed and releases
 // what it had built in the reverse order (so the lock is free again).
@@ -39,6 +44,8 @@
 // from any thread, any number of times.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -73,7 +80,17 @@ class InferenceEngine;
 class PolicyEngine;
 }  // namespace engine
 
+namespace metrics {
+class ServerMetrics;
+class StateMetrics;
+}  // namespace metrics
+
+namespace http {
+class HttpEndpoint;
+}  // namespace http
+
 namespace rpc {
+struct FinishedCall;
 class AdminServiceImpl;
 class AtomServiceImpl;
 class HealthServiceImpl;
@@ -106,6 +123,8 @@ class Daemon {
 
   // The listening address with the bound port, e.g. "127.0.0.1:43117".
   const std::string& address() const { return address_; }
+  // The metrics port's address with its bound port; "" when off.
+  const std::string& metrics_address() const { return metrics_address_; }
   int port() const { return port_; }
 
  private:
@@ -119,6 +138,9 @@ class Daemon {
   void Wire();
   Status BuildServices();
   Status Listen();
+  Status ServeMetrics();
+  // The RPC metrics and the request log of one finished call.
+  void OnCallFinished(const rpc::FinishedCall& call);
 
   // Run's parts: the start-up catch-up (false when it failed or was
   // stopped), the drain after a stop request, the engines' stop.
@@ -129,7 +151,10 @@ class Daemon {
   std::string AtomPointsPath() const;
 
   const DaemonConfig config_;
+  const int64_t started_at_us_;
   std::unique_ptr<StopWaiter> stop_;
+  // Metrics: before the writer, which records its commits in them.
+  std::unique_ptr<metrics::ServerMetrics> metrics_;
   // Storage.
   std::unique_ptr<DataDirLock> lock_;
   std::unique_ptr<storage::Env> env_;
@@ -160,10 +185,15 @@ class Daemon {
   std::unique_ptr<grpc::Service> gated_models_;
   std::unique_ptr<rpc::InferenceServiceImpl> inference_service_;
   std::unique_ptr<grpc::Service> gated_inference_;
+  std::unique_ptr<std::function<void(const rpc::FinishedCall&)>> call_observer_;
+  std::unique_ptr<metrics::StateMetrics> state_metrics_;
   // Server.
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   std::string address_;
+  // The metrics port: last, so that it stops first.
+  std::unique_ptr<http::HttpEndpoint> http_;
+  std::string metrics_address_;
   bool ran_ = false;
 };
 

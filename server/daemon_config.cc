@@ -1,8 +1,11 @@
 #include "server/daemon_config.h"
 
+#include <cctype>
 #include <charconv>
+#include <fstream>
 #include <functional>
 #include <map>
+#include <sstream>
 #include <utility>
 
 namespace hartonomous {
@@ -43,6 +46,13 @@ Result<size_t> ParseSize(const std::string& flag, const std::string& text) {
 
 using Setter = std::function<Status(const std::string&)>;
 
+std::string Trim(const std::string& text) {
+  const auto first = text.find_first_not_of(" \t\r");
+  if (first == std::string::npos) return "";
+  const auto last = text.find_last_not_of(" \t\r");
+  return text.substr(first, last - first + 1);
+}
+
 // flag: a byte count (ParseSize) into *field.
 std::pair<const std::string, Setter> SizeFlag(const std::string& flag, size_t* field) {
   return {flag, [flag, field](const std::string& v) -> Status {
@@ -74,6 +84,14 @@ Serves the Hartonomous gRPC API (hartonomous.v1) over an LMDB data directory.
   --listen HOST:PORT        address to listen on (default 127.0.0.1:50051;
                             port 0 picks a free port); the chosen address is
                             printed as "hartonomousd listening on HOST:PORT"
+  --metrics-listen HOST:PORT
+                            HTTP address of /metrics (Prometheus) and /status,
+                            e.g. 127.0.0.1:9464 (default off; port 0 picks a
+                            free port, logged as "metrics on http://...")
+  --metrics-token TOKEN     require "Authorization: Bearer TOKEN" on the
+                            metrics port (default none); a secret
+  --slow-request-ms N       log calls slower than N ms at warn (default 1000;
+                            0 = never); failed calls are always logged at warn
   --data-dir DIR            LMDB data directory (default ./data)
   --log-level LEVEL         trace|debug|info|warn|error|off (default info)
   --log-format FORMAT       text|json (default text), on stderr
@@ -100,8 +118,17 @@ Serves the Hartonomous gRPC API (hartonomous.v1) over an LMDB data directory.
   --max-concurrent-streams N
                             most concurrent calls on one client connection;
                             more wait in the client (default 100)
+  --config FILE             read settings from FILE ("key = value" lines, keys
+                            as the flags without "--"; default
+                            $HARTONOMOUS_CONFIG, else none)
+  --print-config            print the effective configuration and exit
   --version                 print the version
   --help                    print this help
+
+Every setting can also come from the environment as HARTONOMOUS_NAME (e.g.
+HARTONOMOUS_DATA_DIR=/data for --data-dir) or from the config file.
+Precedence: flags, then HARTONOMOUS_* variables, then the config file, then
+the defaults. An unknown setting or a bad value is an error (exit status 2).
 
 Testing only (not for production use):
   --testing-hold-start-until FILE
@@ -116,17 +143,49 @@ Testing only (not for production use):
 )";
 }
 
-Result<DaemonConfig> ParseDaemonFlags(const std::vector<std::string>& args) {
-  DaemonConfig config;
-  const std::map<std::string, Setter> with_value = {
+namespace {
+
+// Every setting by its flag ("--listen"); each setter parses and stores one
+// value into config. Errors start with the flag.
+std::map<std::string, Setter> Setters(DaemonConfig& config) {
+  return {
       {"--listen",
        [&](const std::string& v) {
-         if (v.rfind(':') == std::string::npos) {
-           return Status::InvalidArgument("--listen: expected HOST:PORT, got '" + v + "'");
+         const auto colon = v.rfind(':');
+         if (colon == std::string::npos ||
+             !ParseCount("--listen", v.substr(colon + 1), 65535, "a port").ok()) {
+           return Status::InvalidArgument(
+               "--listen: expected HOST:PORT (port in [0, 65535]), got '" + v + "'");
          }
          config.listen = v;
          return Status::Ok();
        }},
+      {"--metrics-listen",
+       [&](const std::string& v) {
+         const auto colon = v.rfind(':');
+         if (v != "off" &&
+             (colon == std::string::npos ||
+              !ParseCount("--metrics-listen", v.substr(colon + 1), 65535, "a port").ok())) {
+           return Status::InvalidArgument(
+               "--metrics-listen: expected HOST:PORT (port in [0, "
+               "65535]) or off, got '" +
+               v + "'");
+         }
+         config.metrics_listen = v;
+         return Status::Ok();
+       }},
+      {"--metrics-token",
+       [&](const std::string& v) {
+         for (char c : v) {
+           if (c <= 0x20 || c > 0x7e) {
+             return Status::InvalidArgument(
+                 "--metrics-token: printable ASCII without spaces expected");
+           }
+         }
+         config.metrics_token = v;
+         return Status::Ok();
+       }},
+      CountFlag("--slow-request-ms", &config.slow_request_ms, 86400000, "milliseconds"),
       {"--data-dir",
        [&](const std::string& v) {
          if (v.empty()) return Status::InvalidArgument("--data-dir: must not be empty");
@@ -188,6 +247,156 @@ Result<DaemonConfig> ParseDaemonFlags(const std::vector<std::string>& args) {
          return Status::Ok();
        }},
   };
+}
+
+// The cross-setting rules, once every source is applied.
+Status CheckConfig(const DaemonConfig& config) {
+  if (config.max_batch_bytes < config.max_content_bytes) {
+    return Status::InvalidArgument("--max-batch-bytes: must be >= --max-content-bytes");
+  }
+  if (config.max_content_bytes > kMaxResponseBytes - kResponseOverheadBytes ||
+      config.max_response_bytes < config.max_content_bytes + kResponseOverheadBytes) {
+    return Status::InvalidArgument(
+        "--max-response-bytes: must be >= --max-content-bytes + 4M (" +
+        std::to_string(config.max_content_bytes) + " + " + std::to_string(kResponseOverheadBytes) +
+        " bytes) so that one atom always fits, got " + std::to_string(config.max_response_bytes));
+  }
+  if (config.max_response_bytes > kMaxResponseBytes) {
+    return Status::InvalidArgument(
+        "--max-response-bytes: must be <= " + std::to_string(kMaxResponseBytes) +
+        " bytes (protobuf's 2 GiB message limit), got " +
+        std::to_string(config.max_response_bytes));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::string FormatDaemonConfig(const DaemonConfig& c) {
+  auto n = [](size_t v) { return std::to_string(v); };
+  const std::vector<std::pair<std::string, std::string>> settings = {
+      {"listen", c.listen},
+      {"metrics-listen", c.metrics_listen},
+      {"metrics-token", c.metrics_token.empty() ? "" : "********"},
+      {"slow-request-ms", n(c.slow_request_ms)},
+      {"data-dir", c.data_dir},
+      {"log-level", c.log_level},
+      {"log-format", c.log_format},
+      {"max-content-bytes", n(c.max_content_bytes)},
+      {"max-batch-bytes", n(c.max_batch_bytes)},
+      {"max-model-bytes", n(c.max_model_bytes)},
+      {"max-onnx-bytes", n(c.max_onnx_bytes)},
+      {"max-response-bytes", n(c.max_response_bytes)},
+      {"initial-map-bytes", n(c.initial_map_bytes)},
+      {"max-search-k", n(c.max_search_k)},
+      {"snapshot-interval", n(c.snapshot_interval_seconds)},
+      {"projection-fit-after", n(c.projection_fit_after)},
+      {"max-threads", n(c.max_threads)},
+      {"max-concurrent-streams", n(c.max_concurrent_streams)},
+  };
+  std::string out =
+      "# hartonomousd effective configuration (flags > HARTONOMOUS_* > config file > "
+      "defaults)\n";
+  for (const auto& [key, value] : settings) {
+    if (key == "metrics-token" && value.empty()) {
+      out += "# metrics-token =   (unset)\n";
+      continue;
+    }
+    out += key + " = " + value + "\n";
+  }
+  return out;
+}
+
+Result<std::string> ReadConfigFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::InvalidArgument("--config " + path + ": cannot read the file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (text.str().size() > (size_t{1} << 20)) {
+    return Status::InvalidArgument("--config " + path + ": larger than 1 MiB");
+  }
+  return text.str();
+}
+
+Result<DaemonConfig> ParseDaemonFlags(const std::vector<std::string>& args) {
+  return LoadDaemonConfig(args, {}, nullptr);
+}
+
+Result<DaemonConfig> LoadDaemonConfig(const std::vector<std::string>& args,
+                                      const std::vector<std::string>& environment,
+                                      const ConfigFileReader& read_file) {
+  DaemonConfig config;
+  const std::map<std::string, Setter> with_value = Setters(config);
+  // Applies one setting from a source other than the flags; errors name the
+  // source ("HARTONOMOUS_MAX_THREADS: ..." or "FILE:3: max-threads: ...").
+  auto apply = [&](const std::string& key, const std::string& value,
+                   const std::string& label) -> Status {
+    const auto it = with_value.find("--" + key);
+    if (it == with_value.end() || key.rfind("testing-", 0) == 0) {
+      return Status::InvalidArgument(label + ": unknown setting (see hartonomousd --help)");
+    }
+    Status set = it->second(value);
+    if (set.ok()) return set;
+    std::string message = set.message();
+    if (message.rfind("--" + key, 0) == 0) message = message.substr(key.size() + 2);
+    if (message.rfind(": ", 0) == 0) message = message.substr(2);
+    return Status::InvalidArgument(label + ": " + message);
+  };
+
+  // The config file: --config, else HARTONOMOUS_CONFIG.
+  std::string config_file;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--config" && i + 1 < args.size()) config_file = args[i + 1];
+    if (args[i].rfind("--config=", 0) == 0) config_file = args[i].substr(9);
+  }
+  std::vector<std::pair<std::string, std::string>> env_settings;
+  for (const std::string& entry : environment) {
+    const auto eq = entry.find('=');
+    if (eq == std::string::npos || entry.rfind(kEnvPrefix, 0) != 0) continue;
+    const std::string name = entry.substr(0, eq);
+    const std::string value = entry.substr(eq + 1);
+    if (name == std::string(kEnvPrefix) + "CONFIG") {
+      if (config_file.empty()) config_file = value;
+      continue;
+    }
+    bool client_only = false;
+    for (const char* other : kClientEnvironment) client_only |= name == other;
+    if (client_only) continue;
+    env_settings.emplace_back(name, value);
+  }
+  if (!config_file.empty()) {
+    if (!read_file) return Status::InvalidArgument("--config: config files are not read here");
+    std::string text;
+    HT_ASSIGN_OR_RETURN(text, read_file(config_file));
+    size_t line_no = 0;
+    size_t begin = 0;
+    while (begin <= text.size()) {
+      size_t end = text.find('\n', begin);
+      if (end == std::string::npos) end = text.size();
+      std::string line = text.substr(begin, end - begin);
+      begin = end + 1;
+      ++line_no;
+      const std::string where = config_file + ":" + std::to_string(line_no);
+      if (const auto hash = line.find('#'); hash != std::string::npos) line.resize(hash);
+      const std::string trimmed = Trim(line);
+      if (trimmed.empty()) {
+        if (end == text.size()) break;
+        continue;
+      }
+      const auto eq = trimmed.find('=');
+      if (eq == std::string::npos) {
+        return Status::InvalidArgument(where + ": expected 'key = value', got '" + trimmed + "'");
+      }
+      const std::string key = Trim(trimmed.substr(0, eq));
+      HT_RETURN_IF_ERROR(apply(key, Trim(trimmed.substr(eq + 1)), where + ": " + key));
+      if (end == text.size()) break;
+    }
+  }
+  for (const auto& [name, value] : env_settings) {
+    std::string key = name.substr(std::string(kEnvPrefix).size());
+    for (char& c : key) c = c == '_' ? '-' : static_cast<char>(std::tolower(c));
+    HT_RETURN_IF_ERROR(apply(key, value, name));
+  }
   for (size_t i = 0; i < args.size(); ++i) {
     std::string flag = args[i];
     std::string value;
@@ -205,6 +414,16 @@ Result<DaemonConfig> ParseDaemonFlags(const std::vector<std::string>& args) {
       config.version = true;
       continue;
     }
+    if (flag == "--print-config") {
+      config.print_config = true;
+      continue;
+    }
+    if (flag == "--config") {  // read above
+      if (!has_value && ++i >= args.size()) {
+        return Status::InvalidArgument("--config: needs a value");
+      }
+      continue;
+    }
     auto it = with_value.find(flag);
     if (it == with_value.end()) {
       return Status::InvalidArgument(flag + ": unknown flag (see --help)");
@@ -215,22 +434,7 @@ Result<DaemonConfig> ParseDaemonFlags(const std::vector<std::string>& args) {
     }
     HT_RETURN_IF_ERROR(it->second(value));
   }
-  if (config.max_batch_bytes < config.max_content_bytes) {
-    return Status::InvalidArgument("--max-batch-bytes: must be >= --max-content-bytes");
-  }
-  if (config.max_content_bytes > kMaxResponseBytes - kResponseOverheadBytes ||
-      config.max_response_bytes < config.max_content_bytes + kResponseOverheadBytes) {
-    return Status::InvalidArgument(
-        "--max-response-bytes: must be >= --max-content-bytes + 4M (" +
-        std::to_string(config.max_content_bytes) + " + " + std::to_string(kResponseOverheadBytes) +
-        " bytes) so that one atom always fits, got " + std::to_string(config.max_response_bytes));
-  }
-  if (config.max_response_bytes > kMaxResponseBytes) {
-    return Status::InvalidArgument(
-        "--max-response-bytes: must be <= " + std::to_string(kMaxResponseBytes) +
-        " bytes (protobuf's 2 GiB message limit), got " +
-        std::to_string(config.max_response_bytes));
-  }
+  HT_RETURN_IF_ERROR(CheckConfig(config));
   return config;
 }
 

@@ -1,10 +1,21 @@
-// DaemonConfig: hartonomousd's command-line flags, their defaults and their
-// parsing. Parsing never exits the process; main decides.
+// DaemonConfig: hartonomousd's settings, their defaults and where they come
+// from. Each setting has one name, used three ways:
+//   flag          --max-threads 64 (or --max-threads=64)
+//   environment   HARTONOMOUS_MAX_THREADS=64
+//   config file   max-threads = 64   (one per line; '#' starts a comment)
+// Precedence, highest first: flags, HARTONOMOUS_* variables, the config file
+// (--config FILE, else HARTONOMOUS_CONFIG), the defaults. Every source is
+// checked whole: an unknown name, a value of the wrong type or out of range
+// is an InvalidArgument naming the setting and its source
+// ("HARTONOMOUS_MAX_THREADS: must be in [4, 100000], got 2", "FILE:3:
+// listen: expected HOST:PORT ..."). Testing-only settings are flags only.
+// Parsing never exits the process; main decides (exit status 2).
 //
 // Thread-safety: value type.
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -15,6 +26,15 @@ namespace hartonomous {
 struct DaemonConfig {
   // Default: 127.0.0.1:50051. Port 0 picks a free port and prints it.
   std::string listen = "127.0.0.1:50051";
+  // The HTTP address of /metrics and /status, e.g. 127.0.0.1:9464; "off" =
+  // none. Port 0 picks a free port (logged). Default: off.
+  std::string metrics_listen = "off";
+  // Required as "Authorization: Bearer TOKEN" on the metrics port when set;
+  // a secret (--print-config masks it). Default: empty = none.
+  std::string metrics_token;
+  // A call that succeeds after more than this many milliseconds is logged
+  // at warn ("slow rpc"); 0 = never. Default: 1000.
+  size_t slow_request_ms = 1000;
   // Default: ./data
   std::string data_dir = "data";
   // trace|debug|info|warn|error|off. Default: info.
@@ -59,7 +79,27 @@ struct DaemonConfig {
   std::string testing_hold_compaction_until;
   bool help = false;
   bool version = false;
+  // --print-config: print the effective configuration and exit.
+  bool print_config = false;
 };
+
+// The prefix of the settings' environment variables.
+inline constexpr char kEnvPrefix[] = "HARTONOMOUS_";
+// HARTONOMOUS_* variables that belong to the clients, not to the daemon: a
+// daemon ignores them (a container sets both).
+inline constexpr const char* kClientEnvironment[] = {"HARTONOMOUS_SERVER"};
+
+// Reads a config file whole; NotFound/InvalidArgument naming the path.
+using ConfigFileReader = std::function<Result<std::string>(const std::string& path)>;
+
+// The effective configuration from args (the flags, without the program
+// name), environment ("NAME=value" entries; only HARTONOMOUS_* ones are
+// read) and the config file they name, read with read_file.
+Result<DaemonConfig> LoadDaemonConfig(const std::vector<std::string>& args,
+                                      const std::vector<std::string>& environment,
+                                      const ConfigFileReader& read_file);
+
+// The flags alone (no environment, no config file).
 
 // Room in a response beside an atom's content: its canonical text and
 // metadata (1 MiB each) and the other fields.
@@ -72,5 +112,12 @@ inline constexpr size_t kMaxResponseBytes = (size_t{2} << 30) - (size_t{1} << 20
 Result<DaemonConfig> ParseDaemonFlags(const std::vector<std::string>& args);
 
 std::string DaemonUsage();
+
+// The effective configuration as a config file (every setting, "key =
+// value"), secrets shown as "********" when set.
+std::string FormatDaemonConfig(const DaemonConfig& config);
+
+// Reads a config file from the filesystem (the ConfigFileReader of main).
+Result<std::string> ReadConfigFile(const std::string& path);
 
 }  // namespace hartonomous

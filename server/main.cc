@@ -2,6 +2,7 @@
 // (server/daemon.h), which builds storage -> engines -> rpc, listens, catches
 // the vector indexes up with LMDB and serves until SIGINT/SIGTERM.
 #include <signal.h>
+#include <unistd.h>
 
 #include <iostream>
 #include <string>
@@ -32,13 +33,20 @@ int main(int argc, char** argv) {
   sigaddset(&set, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
-  auto config = ParseDaemonFlags(std::vector<std::string>(argv + 1, argv + argc));
+  std::vector<std::string> environment;
+  for (char** e = environ; *e != nullptr; ++e) environment.emplace_back(*e);
+  auto config = LoadDaemonConfig(std::vector<std::string>(argv + 1, argv + argc), environment,
+                                 ReadConfigFile);
   if (!config.ok()) {
     std::cerr << "hartonomousd: " << config.status().message() << "\n";
     return 2;
   }
   if (config->help) {
     std::cout << DaemonUsage();
+    return 0;
+  }
+  if (config->print_config) {
+    std::cout << FormatDaemonConfig(*config);
     return 0;
   }
   if (config->version) {

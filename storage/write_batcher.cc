@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <string>
 
 namespace hartonomous::storage {
@@ -86,6 +87,7 @@ Status WriteBatcher::CommitEpoch() {
 }
 
 void WriteBatcher::CommitGroup(std::vector<Request*>& group) {
+  const auto began = std::chrono::steady_clock::now();
   bool made_room = false;  // the epoch commit ran once for this group
   while (true) {
     WriteTxn txn(env_, nullptr);
@@ -172,6 +174,11 @@ void WriteBatcher::CommitGroup(std::vector<Request*>& group) {
       if (r->status.ok()) items_ += r->items;
     }
     for (auto& hook : hooks) hook();
+    if (options_.on_commit) {
+      options_.on_commit(
+          group.size(),
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
+    }
     return;
   }
 }

@@ -54,6 +54,10 @@ struct WriterOptions {
   // The schema's "meta" table, where the writer rewrites kWriterEpochKey to
   // make room on a full disk (see above). Default: 0 = never.
   MDB_dbi meta_table = 0;
+  // Called on the writer thread after each group commit that succeeded, with
+  // the group's request count and the seconds from the group's first write
+  // to its commit (metrics). Must not block or write. Default: none.
+  std::function<void(size_t requests, double seconds)> on_commit;
 };
 
 // The meta key of the writer's own commits: be64, counts up within a run.

@@ -16,6 +16,7 @@
 #include "json_output.h"
 #include "models.h"
 #include "policies.h"
+#include "health.h"
 #include "spatial.h"
 #include "text_output.h"
 #include "vectors.h"
@@ -669,6 +670,11 @@ const std::vector<CommandSpec>& Commands() {
        .summary = "server, storage and group-commit counters",
        .max_args = 0,
        .run = &RunServerStats},
+      {.name = "health",
+       .summary = "the server's health (grpc.health.v1): exit 0 only when SERVING",
+       .options = HealthOptions(),
+       .max_args = 0,
+       .run = &RunHealth},
       {.name = "compact",
        .summary = "give the data file's free space back to the filesystem, online",
        .details = kCompactDetails,

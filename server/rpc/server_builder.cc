@@ -35,6 +35,7 @@ Result<GrpcServer> BuildGrpcServer(const GrpcServerOptions& options,
   for (grpc::Service* service : services) builder.RegisterService(service);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(in_flight.MakeFactory());
+  if (options.observer != nullptr) interceptors.push_back(MakeRpcObserverFactory(options.observer));
   interceptors.push_back(MakeUnparsedRequestInterceptorFactory());
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   built.server = builder.BuildAndStart();

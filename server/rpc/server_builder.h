@@ -14,8 +14,9 @@
 //     RESOURCE_EXHAUSTED) and max_concurrent_streams per connection;
 //   - serves gRPC server reflection;
 //   - runs the interceptors in this order: the in-flight counter (every call,
-//     for the drain, interceptors/in_flight.h), then the status of a request
-//     that does not parse (interceptors/unparsed_request.h).
+//     for the drain, interceptors/in_flight.h), the call observer when set
+//     (metrics and the request log, interceptors/rpc_observer.h), then the
+//     status of a request that does not parse (interceptors/unparsed_request.h).
 //
 // Thread-safety: call from one thread; the returned server is thread-safe.
 #pragma once
@@ -29,6 +30,7 @@
 
 #include "base/status.h"
 #include "server/rpc/interceptors/in_flight.h"
+#include "server/rpc/interceptors/rpc_observer.h"
 
 namespace hartonomous::rpc {
 
@@ -43,6 +45,9 @@ struct GrpcServerOptions {
   // Most concurrent calls (HTTP/2 streams) on one client connection
   // (--max-concurrent-streams). Default: 100.
   size_t max_concurrent_streams = 100;
+  // Told of every finished call (metrics, request log); nullptr = none.
+  // Default: none.
+  const CallObserver* observer = nullptr;
 };
 
 struct GrpcServer {
