@@ -208,6 +208,14 @@ grpc::Status Client::Compact(bool purge_inactive, v1::CompactResponse* response)
   return admin_->Compact(&context, request, response);
 }
 
+grpc::Status Client::Backup(const std::string& path, v1::BackupResponse* response) {
+  v1::BackupRequest request;
+  request.set_path(path);
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  return admin_->Backup(&context, request, response);
+}
+
 grpc::Status Client::CreatePolicy(const v1::DeduplicationPolicy& policy,
                                   v1::DeduplicationPolicy* created) {
   v1::CreatePolicyRequest request;

@@ -294,7 +294,8 @@ Status Daemon::BuildServices() {
   models_->SetImportLimits(import_limits);
   model_service_ = std::make_unique<rpc::ModelServiceImpl>(*models_, model_limits);
   admin_service_ = std::make_unique<rpc::AdminServiceImpl>(
-      *env_, *tables_, *writer_, *in_flight_, started_at_us_, startup_.get(), compactor_.get());
+      *env_, *tables_, *writer_, *in_flight_, started_at_us_, startup_.get(), compactor_.get(),
+      embeddings_.get(), config_.data_dir);
   health_service_ = std::make_unique<rpc::HealthServiceImpl>(std::set<std::string>{
       "hartonomous.v1.AtomService", "hartonomous.v1.SearchService", "hartonomous.v1.ModelService",
       "hartonomous.v1.AdminService", "hartonomous.v1.InferenceService"});

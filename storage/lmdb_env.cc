@@ -311,6 +311,22 @@ std::unique_ptr<Cursor> Txn::OpenCursor(MDB_dbi dbi) { return std::make_unique<C
 
 // The analysis does not look inside constructors and destructors; the
 // ACQUIRE_SHARED / RELEASE on their declarations state what they do.
+Result<uint64_t> Env::CopyCompacted(const std::string& path) {
+  ReaderLock readers(&resize_mutex_);  // env_ stays, the map size too
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+  if (fd < 0) return Status::Internal("copy to " + path + ": " + std::strerror(errno));
+  int rc = mdb_env_copyfd2(env_, fd, MDB_CP_COMPACT);
+  if (rc == 0 && ::fsync(fd) != 0) rc = errno;
+  struct stat st {};
+  if (rc == 0 && ::fstat(fd, &st) != 0) rc = errno;
+  ::close(fd);
+  if (rc != 0) {
+    ::unlink(path.c_str());
+    return Status::Internal("copy to " + path + ": " + mdb_strerror(rc));
+  }
+  return static_cast<uint64_t>(st.st_size);
+}
+
 ReadTxn::ReadTxn(Env& env) : resize_mutex_(&env.resize_mutex()) {
   resize_mutex_->LockShared();
   status_ = FromMdb(mdb_txn_begin(env.raw(), nullptr, MDB_RDONLY, &txn_), "begin read txn");

@@ -118,6 +118,13 @@ class Env {
   // of the caller's open. Writes must not start until it returns.
   Result<CompactResult> Compact() EXCLUDES(resize_mutex_, info_mu_);
 
+  // Writes a compacted copy of the whole environment (live pages only, as
+  // `mdb_copy -c`) to `path`, a new file, fsynced; the state of one read
+  // transaction, so writes go on while it runs (a map resize and a Compact
+  // wait for it). Returns the copy's size. Internal naming the path on an
+  // I/O error; the partial file is removed.
+  Result<uint64_t> CopyCompacted(const std::string& path) EXCLUDES(resize_mutex_);
+
   // Held shared by every read transaction, exclusively by Grow(). Write
   // transactions do not take it: only the writer thread writes and grows.
   SharedMutex& resize_mutex() RETURN_CAPABILITY(resize_mutex_) { return resize_mutex_; }

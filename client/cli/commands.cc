@@ -7,16 +7,17 @@
 #include <string>
 #include <type_traits>
 
+#include "backup.h"
 #include "cli_errors.h"
 #include "collections.h"
 #include "documents.h"
+#include "health.h"
 #include "help.h"
 #include "inference.h"
 #include "ingest.h"
 #include "json_output.h"
 #include "models.h"
 #include "policies.h"
-#include "health.h"
 #include "spatial.h"
 #include "text_output.h"
 #include "vectors.h"
@@ -345,6 +346,12 @@ constexpr std::string_view kInferenceStatsDetails =
     "average and p50/p95/p99 duration in ms (within 1%), average confidence and\n"
     "tokens, sorted by --sort. --bucket minute|hour|day prints a time series.";
 
+constexpr std::string_view kBackupDetails =
+    "PATH is a directory the server creates (absolute, new). It receives a fresh\n"
+    "snapshot of every vector index and LMDB's compacted copy, while the server\n"
+    "keeps serving. Restore: start hartonomousd with --data-dir PATH (or copy\n"
+    "PATH into place while the server is stopped).";
+
 constexpr std::string_view kSpatialDetails =
     "Prints 'ATOM_ID  (X, Y, Z)  DISTANCE' per point, nearest to the centre first\n"
     "(the box's centre for --box). Boundaries are inside.";
@@ -670,6 +677,13 @@ const std::vector<CommandSpec>& Commands() {
        .summary = "server, storage and group-commit counters",
        .max_args = 0,
        .run = &RunServerStats},
+      {.name = "backup",
+       .args_usage = "PATH",
+       .summary = "online backup into the new directory PATH on the server",
+       .details = kBackupDetails,
+       .min_args = 1,
+       .max_args = 1,
+       .run = &RunBackup},
       {.name = "health",
        .summary = "the server's health (grpc.health.v1): exit 0 only when SERVING",
        .options = HealthOptions(),

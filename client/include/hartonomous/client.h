@@ -110,6 +110,9 @@ class Client {
   // AdminService.Compact: gives the data file's free pages back to the
   // filesystem (purging inactive atoms first when purge_inactive).
   grpc::Status Compact(bool purge_inactive, v1::CompactResponse* response);
+  // AdminService.Backup: an online backup into the new directory `path` on
+  // the server's filesystem.
+  grpc::Status Backup(const std::string& path, v1::BackupResponse* response);
 
   // Deduplication policies.
   grpc::Status CreatePolicy(const v1::DeduplicationPolicy& policy,

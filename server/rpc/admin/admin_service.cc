@@ -1,5 +1,6 @@
 #include "server/rpc/admin/admin_service.h"
 
+#include "server/engine/admin/backup.h"
 #include "server/engine/admin/server_stats.h"
 #include "server/rpc/common/status_mapping.h"
 #include "server/version.h"
@@ -58,6 +59,25 @@ grpc::Status AdminServiceImpl::Compact(grpc::ServerContext*, const v1::CompactRe
   response->set_blocks_repacked(summary->blocks_repacked);
   response->set_block_bytes_dropped(summary->block_bytes_dropped);
   response->set_duration_ms(summary->duration_ms);
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminServiceImpl::Backup(grpc::ServerContext*, const v1::BackupRequest* request,
+                                      v1::BackupResponse* response) {
+  if (embeddings_ == nullptr) {
+    return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "backup: not available in this server");
+  }
+  if (startup_ != nullptr && startup_->state() != StartupGate::State::kServing) {
+    return ToGrpcStatus(Status::Unavailable("backup: the server is " +
+                                            std::string(StartupStateName(startup_->state()))));
+  }
+  auto report = engine::WriteBackup(env_, *embeddings_, data_dir_, request->path());
+  if (!report.ok()) return ToGrpcStatus(report.status());
+  response->set_path(report->path);
+  response->set_data_file_bytes(report->data_file_bytes);
+  response->set_index_files(report->index_files);
+  response->set_index_bytes(report->index_bytes);
+  response->set_duration_ms(report->duration_ms);
   return grpc::Status::OK;
 }
 

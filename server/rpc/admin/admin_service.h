@@ -1,10 +1,13 @@
-// AdminServiceImpl: hartonomous.v1.AdminService (server statistics and
-// compaction). GetStats is safe during start-up: it reads only LMDB, the
+// AdminServiceImpl: hartonomous.v1.AdminService (server statistics,
+// compaction and backup). GetStats is safe during start-up: it reads only LMDB, the
 // writer's counters and the start-up gate, never an index. Compact answers
-// UNAVAILABLE until the start-up gate opens.
+// and Backup answer UNAVAILABLE until the start-up gate opens.
 //
 // Thread-safety: thread-safe.
 #pragma once
+
+#include <string>
+#include <utility>
 
 #include "hartonomous/v1/admin_service.grpc.pb.h"
 #include "server/engine/admin/compactor.h"
@@ -14,6 +17,10 @@
 #include "storage/schema.h"
 #include "storage/write_batcher.h"
 
+namespace hartonomous::engine {
+class EmbeddingEngine;
+}  // namespace hartonomous::engine
+
 namespace hartonomous::rpc {
 
 class AdminServiceImpl final : public v1::AdminService::Service {
@@ -21,19 +28,24 @@ class AdminServiceImpl final : public v1::AdminService::Service {
   AdminServiceImpl(storage::Env& env, const storage::Tables& tables,
                    const storage::WriteBatcher& writer, const InFlightCalls& in_flight,
                    int64_t started_at_us, const StartupGate* startup = nullptr,
-                   engine::Compactor* compactor = nullptr)
+                   engine::Compactor* compactor = nullptr,
+                   engine::EmbeddingEngine* embeddings = nullptr, std::string data_dir = "")
       : env_(env),
         tables_(tables),
         writer_(writer),
         in_flight_(in_flight),
         started_at_us_(started_at_us),
         startup_(startup),
-        compactor_(compactor) {}
+        compactor_(compactor),
+        embeddings_(embeddings),
+        data_dir_(std::move(data_dir)) {}
 
   grpc::Status GetStats(grpc::ServerContext*, const v1::GetStatsRequest* request,
                         v1::ServerStats* response) override;
   grpc::Status Compact(grpc::ServerContext*, const v1::CompactRequest* request,
                        v1::CompactResponse* response) override;
+  grpc::Status Backup(grpc::ServerContext*, const v1::BackupRequest* request,
+                      v1::BackupResponse* response) override;
 
  private:
   storage::Env& env_;
@@ -41,8 +53,10 @@ class AdminServiceImpl final : public v1::AdminService::Service {
   const storage::WriteBatcher& writer_;
   const InFlightCalls& in_flight_;
   const int64_t started_at_us_;
-  const StartupGate* const startup_;    // null: always "serving"
-  engine::Compactor* const compactor_;  // null: Compact is UNIMPLEMENTED
+  const StartupGate* const startup_;           // null: always "serving"
+  engine::Compactor* const compactor_;         // null: Compact is UNIMPLEMENTED
+  engine::EmbeddingEngine* const embeddings_;  // null: Backup is UNIMPLEMENTED
+  const std::string data_dir_;
 };
 
 }  // namespace hartonomous::rpc
