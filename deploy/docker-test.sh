@@ -19,6 +19,8 @@ IMAGE=${IMAGE:-hartonomous:test}
 # Debian's client, which speaks BuildKit without the buildx plugin.
 DOCKER=${DOCKER:-$(command -v /usr/bin/docker || command -v docker)}
 export DOCKER_BUILDKIT=1
+# Debian's Python, with python3-numpy (install-deps.sh).
+PYTHON=/usr/bin/python3
 NAME="hartonomous-test-$$"
 VOLUME="hartonomous-test-data-$$"
 WORK=$(mktemp -d)
@@ -69,7 +71,7 @@ build_seconds=$(( $(date +%s) - build_start ))
 test_start=$(date +%s)
 
 free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+  "$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 GRPC_PORT=$(free_port)
 METRICS_PORT=$(free_port)
@@ -103,9 +105,9 @@ log "container up, server runs as uid $uid"
 # 4. Ingest and search from the host.
 echo "an atom stored through the container" >"$WORK/atom.txt"
 "$CLI" --server "$SERVER" --json ingest "$WORK/atom.txt" >"$WORK/ingest.json"
-atom_id=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["results"][0]["atom_id"])' \
+atom_id=$("$PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["results"][0]["atom_id"])' \
   "$WORK/ingest.json")
-python3 -c 'import numpy as np; np.save("'"$WORK"'/vectors.npy", np.random.default_rng(7).standard_normal((300, 16)).astype(np.float32))'
+"$PYTHON" -c 'import numpy as np; np.save("'"$WORK"'/vectors.npy", np.random.default_rng(7).standard_normal((300, 16)).astype(np.float32))'
 "$CLI" --server "$SERVER" load-vectors -c docker "$WORK/vectors.npy" >/dev/null
 "$CLI" --server "$SERVER" search docker --file "$WORK/vectors.npy" --row 5 -k 5 >"$WORK/search.before"
 "$CLI" --server "$SERVER" get "$atom_id" >"$WORK/get.before"
@@ -124,7 +126,7 @@ health=$("$CLI" --server "$SERVER" health)
 wait_healthy
 
 # 6. Metrics scraped from the host, valid, with the data's numbers.
-python3 - "$METRICS" "$WORK/metrics.txt" <<'PY'
+"$PYTHON" - "$METRICS" "$WORK/metrics.txt" <<'PY'
 import sys, urllib.request
 with urllib.request.urlopen(sys.argv[1], timeout=30) as r:
     open(sys.argv[2], "wb").write(r.read())
