@@ -1,6 +1,5 @@
-// Distance kernels shared by the exact index and by tests that check it.
-// Loops keep eight independent accumulators so that the compiler turns them
-// into SIMD code without -ffast-math.
+// The metrics' distances over the kernels chosen for this CPU (kernels.h):
+// what the indexes, the exact scans and the rerank stages compute.
 //
 // Thread-safety: pure functions.
 #pragma once
@@ -27,5 +26,9 @@ std::vector<float> Prepared(const IndexSpec& spec, const float* v);
 // The metric's distance (see vector_index.h). For kCosine both vectors must
 // already be normalised.
 float Distance(Metric metric, const float* a, const float* b, size_t dim);
+// The same distance as one function of the chosen kernels, for loops:
+// fn(a, b, &dim) with dim a size_t.
+using MetricFunction = float (*)(const void* a, const void* b, const void* dim);
+MetricFunction MetricKernel(Metric metric);
 
 }  // namespace hartonomous::index

@@ -70,11 +70,12 @@ size_t FlatIndex::memory_bytes() const {
 Result<std::vector<Neighbor>> FlatIndex::Search(const float* query, size_t k, size_t) const {
   std::vector<float> q = Prepared(spec_, query);
   const size_t dim = spec_.dimension;
+  const MetricFunction distance = MetricKernel(spec_.metric);
   ReaderLock lock(&mu_);
   std::vector<Neighbor> out;
   out.reserve(labels_.size());
   for (size_t slot = 0; slot < labels_.size(); ++slot) {
-    out.push_back({labels_[slot], Distance(spec_.metric, q.data(), &data_[slot * dim], dim)});
+    out.push_back({labels_[slot], distance(q.data(), &data_[slot * dim], &dim)});
   }
   lock.Release();
   SortAndTruncate(&out, k);
@@ -86,13 +87,14 @@ Result<std::vector<Neighbor>> FlatIndex::ExactAmong(const float* query,
                                                     size_t k) const {
   std::vector<float> q = Prepared(spec_, query);
   const size_t dim = spec_.dimension;
+  const MetricFunction distance = MetricKernel(spec_.metric);
   ReaderLock lock(&mu_);
   std::vector<Neighbor> out;
   out.reserve(labels.size());
   for (uint64_t label : labels) {
     auto it = slots_.find(label);
     if (it == slots_.end()) continue;
-    out.push_back({label, Distance(spec_.metric, q.data(), &data_[it->second * dim], dim)});
+    out.push_back({label, distance(q.data(), &data_[it->second * dim], &dim)});
   }
   lock.Release();
   SortAndTruncate(&out, k);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "index/distance.h"
+#include "index/kernels.h"
 
 namespace hartonomous::index {
 
@@ -24,9 +25,23 @@ namespace {
 
 constexpr size_t kInitialCapacity = 1024;
 
+// hnswlib's graph over our distance kernels (chosen for the CPU at start)
+// instead of its own, which are fixed when it is compiled.
+class KernelSpace final : public hnswlib::SpaceInterface<float> {
+ public:
+  explicit KernelSpace(const IndexSpec& spec)
+      : dim_(spec.dimension), fn_(MetricKernel(spec.metric)) {}
+  size_t get_data_size() override { return dim_ * sizeof(float); }
+  hnswlib::DISTFUNC<float> get_dist_func() override { return fn_; }
+  void* get_dist_func_param() override { return &dim_; }
+
+ private:
+  size_t dim_;
+  hnswlib::DISTFUNC<float> fn_;
+};
+
 std::unique_ptr<hnswlib::SpaceInterface<float>> MakeSpace(const IndexSpec& spec) {
-  if (spec.metric == Metric::kL2) return std::make_unique<hnswlib::L2Space>(spec.dimension);
-  return std::make_unique<hnswlib::InnerProductSpace>(spec.dimension);
+  return std::make_unique<KernelSpace>(spec);
 }
 
 Status Failed(const char* what, const std::exception& e) {
@@ -248,12 +263,14 @@ Result<std::vector<Neighbor>> HnswIndex::ExactSearch(const float* query, size_t 
     ReaderLock change(&change_mu_);
     ReaderLock lock(&mu_);
     auto& g = *impl_->graph;
+    const MetricFunction distance = MetricKernel(spec_.metric);
+    const size_t dim = spec_.dimension;
     out.reserve(g.cur_element_count);
     for (size_t i = 0; i < g.cur_element_count; ++i) {
       const auto id = static_cast<hnswlib::tableint>(i);
       if (g.isMarkedDeleted(id)) continue;
       const auto* v = reinterpret_cast<const float*>(g.getDataByInternalId(id));
-      out.push_back({g.getExternalLabel(id), Distance(spec_.metric, q.data(), v, spec_.dimension)});
+      out.push_back({g.getExternalLabel(id), distance(q.data(), v, &dim)});
     }
   }
   SortAndTruncate(&out, k);
@@ -288,6 +305,9 @@ Result<std::vector<Neighbor>> HnswIndex::ExactAmong(const float* query,
     // spatial prefilter, so the bound tightens early). The answer is the
     // same as scoring every candidate in full.
     const bool bounded = spec_.metric == Metric::kL2 && k > 0;
+    const MetricFunction distance = MetricKernel(spec_.metric);
+    const auto l2_bounded = Kernels().squared_l2_bounded;
+    const size_t dim = spec_.dimension;
     auto worse = [](const Neighbor& a, const Neighbor& b) {
       return a.distance != b.distance ? a.distance < b.distance : a.label < b.label;
     };
@@ -300,13 +320,13 @@ Result<std::vector<Neighbor>> HnswIndex::ExactAmong(const float* query,
       if (g.isMarkedDeleted(ids[i].second)) continue;
       const auto* v = reinterpret_cast<const float*>(g.getDataByInternalId(ids[i].second));
       if (!bounded) {
-        out.push_back({ids[i].first, Distance(spec_.metric, q.data(), v, spec_.dimension)});
+        out.push_back({ids[i].first, distance(q.data(), v, &dim)});
         continue;
       }
       // out is a max-heap of the best k by (distance, label).
       const float bound =
           out.size() < k ? std::numeric_limits<float>::infinity() : out.front().distance;
-      const Neighbor n{ids[i].first, SquaredL2Bounded(q.data(), v, spec_.dimension, bound)};
+      const Neighbor n{ids[i].first, l2_bounded(q.data(), v, dim, bound)};
       if (out.size() < k) {
         out.push_back(n);
         std::push_heap(out.begin(), out.end(), worse);

@@ -8,8 +8,9 @@
 #include <nlohmann/json.hpp>
 
 #include "base/json_limits.h"
-#include "server/engine/vectors/embedding_engine.h"
+#include "index/kernels.h"
 #include "server/engine/dedup/policy_engine.h"
+#include "server/engine/vectors/embedding_engine.h"
 #include "storage/tables/atom_table.h"
 
 namespace hartonomous::engine {
@@ -70,14 +71,10 @@ DedupMatcher::DedupMatcher(storage::Env& env, const storage::Tables& tables, Pol
 
 std::optional<double> DedupMatcher::Cosine(const std::vector<float>& a,
                                            const std::vector<float>& b) {
-  double dot = 0, na = 0, nb = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    const double x = a[i], y = b[i];
-    dot += x * y;
-    na += x * x;
-    nb += y * y;
-  }
-  if (na == 0 || nb == 0) return std::nullopt;
+  float sums[3];  // a.b, a.a, b.b in one pass of the chosen kernel
+  index::Kernels().dot_norms(a.data(), b.data(), std::min(a.size(), b.size()), sums);
+  const double dot = sums[0], na = sums[1], nb = sums[2];
+  if (!(na > 0) || !(nb > 0)) return std::nullopt;
   const double c = dot / (std::sqrt(na) * std::sqrt(nb));
   return std::clamp(c, -1.0, 1.0);
 }

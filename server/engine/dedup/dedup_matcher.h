@@ -106,7 +106,9 @@ class DedupMatcher {
   Status StoreEmbedding(storage::WriteTxn& txn, std::string_view field, uint64_t atom_id,
                         const EmbeddingAttachment& embedding);
 
-  // Cosine similarity in double; nullopt when either vector is all zeros.
+  // Cosine similarity: the three sums in float by the distance kernel in
+  // use (index/kernels.h), the division in double; nullopt when either
+  // vector is all zeros.
   // REQUIRES: a.size() == b.size().
   static std::optional<double> Cosine(const std::vector<float>& a, const std::vector<float>& b);
   // Whether a candidate meets the policy's threshold for rule

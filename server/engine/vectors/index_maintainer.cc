@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "base/clock.h"
+#include "index/kernels.h"
 #include "index/spatial/spatial_index.h"
 #include "storage/tables/collection_table.h"
 
@@ -98,6 +99,14 @@ std::string IndexMaintainer::SnapshotDir(uint64_t collection_id) const {
 // --- loading -------------------------------------------------------------
 
 Status IndexMaintainer::Load(const LoadObserver& observer) {
+  {
+    std::string supported;
+    for (const index::DistanceKernels* k : index::SupportedKernels()) {
+      supported += supported.empty() ? k->name : std::string(", ") + k->name;
+    }
+    spdlog::info("vector distance kernels: {} (this CPU supports {})", index::Kernels().name,
+                 supported);
+  }
   std::vector<CollectionRecord> records;
   {
     storage::ReadTxn txn(env_);

@@ -1,5 +1,6 @@
 #include "server/rpc/admin/admin_service.h"
 
+#include "index/kernels.h"
 #include "server/engine/admin/backup.h"
 #include "server/engine/admin/server_stats.h"
 #include "server/rpc/common/status_mapping.h"
@@ -22,6 +23,7 @@ grpc::Status AdminServiceImpl::GetStats(grpc::ServerContext*, const v1::GetStats
   response->set_data_file_bytes(stats->data_file_bytes);
   response->set_in_flight_calls(in_flight_.count());
   response->set_free_bytes(stats->free_bytes);
+  response->set_distance_kernels(index::Kernels().name);
   if (compactor_ != nullptr) {
     response->set_compacting(compactor_->running());
     response->set_compactions(compactor_->completed());
