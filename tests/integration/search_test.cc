@@ -3,6 +3,9 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <condition_variable>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <limits>
 #include <map>
 #include <mutex>
@@ -397,4 +400,283 @@ TEST_CASE("vectors acknowledged while the daemon is killed mid-write are all sea
     REQUIRE(r.results(0).atom_id() == atom);
     REQUIRE(r.results(0).distance() == 0.0f);
   }
+}
+
+namespace {
+
+// The kernels hartonomousd picks on this CPU when nothing overrides it.
+std::string BestKernels() {
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("fma")) {
+    return "avx512";
+  }
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return "avx2";
+  return "baseline";
+}
+
+std::string FileText(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// Sets an environment variable for the daemons started in its lifetime.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) { setenv(name, value, 1); }
+  ~ScopedEnv() { unsetenv(name_); }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  const char* name_;
+};
+
+// The nearest atoms to q in order, exact search.
+std::vector<uint64_t> ExactNearest(Client& client, const std::vector<float>& q) {
+  auto req = Query("k", q, 5);
+  req.mutable_params()->set_exact(true);
+  v1::SearchResponse resp;
+  REQUIRE(client.Search(req, &resp).ok());
+  std::vector<uint64_t> out;
+  for (const auto& r : resp.results()) out.push_back(r.atom_id());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("GetStats and the start-up log name the distance kernels chosen for the CPU",
+          "[search]") {
+  std::mt19937 rng(41);
+  std::vector<std::vector<float>> rows;
+  for (int i = 0; i < 40; ++i) rows.push_back(RandomVector(rng, 37));  // an odd dimension
+  const auto q = RandomVector(rng, 37);
+  auto load = [&](Daemon& daemon) {
+    const auto atoms = MakeAtoms(daemon.client(), "kernel", 40);
+    v1::CreateCollectionRequest create;
+    create.set_name("k");
+    create.mutable_spec()->set_embedding_type("text");
+    create.mutable_spec()->set_dimension(37);
+    create.mutable_spec()->set_metric(v1::METRIC_L2);
+    v1::Collection collection;
+    REQUIRE(daemon.client().CreateCollection(create, &collection).ok());
+    std::vector<v1::EmbeddingInput> inputs;
+    for (int i = 0; i < 40; ++i) inputs.push_back(Input(atoms[i], rows[i]));
+    v1::AddEmbeddingsResponse added;
+    REQUIRE(daemon.client().AddEmbeddings("k", nullptr, inputs, &added).ok());
+    // Compared by row: the two daemons number their atoms independently.
+    std::map<uint64_t, int> row_of;
+    for (int i = 0; i < 40; ++i) row_of[atoms[i]] = i;
+    std::vector<int> order;
+    for (uint64_t atom : ExactNearest(daemon.client(), q)) order.push_back(row_of.at(atom));
+    return order;
+  };
+
+  Daemon best;
+  v1::ServerStats stats;
+  REQUIRE(best.client().GetServerStats(&stats).ok());
+  CHECK(stats.distance_kernels() == BestKernels());
+  CHECK(FileText(best.log_path()).find("vector distance kernels: " + BestKernels()) !=
+        std::string::npos);
+  const std::vector<int> best_order = load(best);
+  REQUIRE(best_order.size() == 5);
+
+  ScopedEnv env("HARTONOMOUS_KERNELS", "baseline");
+  Daemon baseline;
+  REQUIRE(baseline.client().GetServerStats(&stats).ok());
+  CHECK(stats.distance_kernels() == "baseline");
+  CHECK(FileText(baseline.log_path()).find("vector distance kernels: baseline") !=
+        std::string::npos);
+  // The same neighbours, in the same order, whichever kernels computed them.
+  CHECK(load(baseline) == best_order);
+}
+
+namespace {
+
+// The exact nearest atom to v and its distance, or 0 when none.
+std::pair<uint64_t, float> ExactFirst(Client& client, const std::string& collection,
+                                      const std::vector<float>& v) {
+  auto q = Query(collection, v, 1);
+  q.mutable_params()->set_exact(true);
+  v1::SearchResponse r;
+  REQUIRE(client.Search(q, &r).ok());
+  if (r.results_size() == 0) return {0, 0};
+  return {r.results(0).atom_id(), r.results(0).distance()};
+}
+
+}  // namespace
+
+TEST_CASE("batches linked in parallel are searchable when acknowledged, under searches and deletes",
+          "[search][parallel]") {
+  Daemon daemon;
+  constexpr int kBatches = 8, kBatch = 300, kDim = 16;
+  auto atoms = MakeAtoms(daemon.client(), "par", kBatches * kBatch);
+  v1::CollectionSpec spec;
+  spec.set_embedding_type("par");
+  spec.set_dimension(kDim);
+  spec.set_metric(v1::METRIC_L2);
+  std::mt19937 rng(5);
+  std::vector<std::vector<float>> vectors;
+  for (size_t i = 0; i < atoms.size(); ++i) vectors.push_back(RandomVector(rng, kDim));
+
+  std::mutex mu;
+  std::condition_variable cv;
+  int batches_acked = 0;  // guarded by mu
+  std::atomic<bool> adding{true};
+  std::atomic<int> bad_searches{0}, failed_searches{0}, bad_deletes{0};
+  std::set<uint64_t> deleted;  // written by the deleter only, read after the joins
+
+  // Searchers: well-formed answers (k hits, nearest first) while batches go in.
+  std::vector<std::thread> searchers;
+  for (int s = 0; s < 2; ++s) {
+    searchers.emplace_back([&, s] {
+      ClientOptions options;
+      options.target = daemon.address();
+      Client client(options);
+      std::mt19937 qrng(100 + s);
+      while (adding) {
+        v1::SearchResponse r;
+        if (!client.Search(Query("par", RandomVector(qrng, kDim), 10), &r).ok()) {
+          ++failed_searches;  // NOT_FOUND until the first batch creates the collection
+          continue;
+        }
+        for (int i = 1; i < r.results_size(); ++i) {
+          if (r.results(i).distance() < r.results(i - 1).distance()) ++bad_searches;
+        }
+      }
+    });
+  }
+  // Deleter: every 7th atom of each acknowledged batch, each gone when acknowledged.
+  // (Catch assertions are for the test's own thread: the others count.)
+  std::thread deleter([&] {
+    ClientOptions options;
+    options.target = daemon.address();
+    Client client(options);
+    for (int b = 0; b < kBatches; ++b) {
+      {
+        std::unique_lock lock(mu);
+        cv.wait(lock, [&] { return batches_acked > b; });
+      }
+      for (int i = b * kBatch; i < (b + 1) * kBatch; i += 7) {
+        if (!client.DeleteEmbedding("par", atoms[i]).ok()) {
+          ++bad_deletes;
+          continue;
+        }
+        deleted.insert(atoms[i]);
+        auto q = Query("par", vectors[i], 1);
+        q.mutable_params()->set_exact(true);
+        v1::SearchResponse r;
+        if (!client.Search(q, &r).ok() || r.results_size() != 1 ||
+            r.results(0).atom_id() == atoms[i]) {
+          ++bad_deletes;
+        }
+      }
+    }
+  });
+  Client& client = daemon.client();
+  for (int b = 0; b < kBatches; ++b) {
+    std::vector<v1::EmbeddingInput> inputs;
+    for (int i = b * kBatch; i < (b + 1) * kBatch; ++i)
+      inputs.push_back(Input(atoms[i], vectors[i]));
+    v1::AddEmbeddingsResponse added;
+    REQUIRE(client.AddEmbeddings("par", &spec, inputs, &added).ok());
+    REQUIRE(added.embeddings_added() == kBatch);
+    // Acknowledged: every vector of the batch is in the index.
+    for (int i = b * kBatch; i < (b + 1) * kBatch; i += 13) {
+      const auto [atom, distance] = ExactFirst(client, "par", vectors[i]);
+      REQUIRE(atom == atoms[i]);
+      REQUIRE(distance == 0.0f);
+    }
+    {
+      std::lock_guard lock(mu);
+      ++batches_acked;
+    }
+    cv.notify_all();
+  }
+  deleter.join();
+  adding = false;
+  for (auto& t : searchers) t.join();
+  CHECK(bad_searches == 0);
+  CHECK(bad_deletes == 0);
+  CHECK(deleted.size() == size_t{kBatches} * ((kBatch + 6) / 7));
+  v1::Collection collection;
+  REQUIRE(client.GetCollection("par", &collection).ok());
+  CHECK(collection.vector_count() == atoms.size() - deleted.size());
+  for (size_t i = 0; i < atoms.size(); i += 11) {
+    const auto [atom, distance] = ExactFirst(client, "par", vectors[i]);
+    if (deleted.count(atoms[i])) {
+      CHECK(atom != atoms[i]);
+    } else {
+      CHECK(atom == atoms[i]);
+      CHECK(distance == 0.0f);
+    }
+  }
+  // The ANN index agrees: each live vector finds itself.
+  int found = 0, live = 0;
+  for (size_t i = 0; i < atoms.size(); i += 17) {
+    if (deleted.count(atoms[i])) continue;
+    ++live;
+    v1::SearchResponse r;
+    REQUIRE(client.Search(Query("par", vectors[i], 1), &r).ok());
+    found += r.results_size() == 1 && r.results(0).atom_id() == atoms[i];
+  }
+  CHECK(found >= live * 95 / 100);
+}
+
+TEST_CASE("a collection reopened after kill -9 during parallel inserts matches its stored rows",
+          "[search][durability][parallel]") {
+  Daemon daemon;
+  constexpr int kWriters = 2, kBatch = 400, kDim = 16;
+  auto atoms = MakeAtoms(daemon.client(), "kp", 12000);
+  v1::CollectionSpec spec;
+  spec.set_embedding_type("kp");
+  spec.set_dimension(kDim);
+  spec.set_metric(v1::METRIC_L2);
+  std::mutex mu;
+  std::map<uint64_t, std::vector<float>> acked;
+  KillDuringWrites(daemon, kWriters, 4, [&](int w, Client& client, auto& ack) {
+    std::mt19937 rng(w + 1);
+    // Writer w owns the atoms w, w + kWriters, ...
+    for (size_t first = w; first + kBatch * kWriters <= atoms.size(); first += kBatch * kWriters) {
+      std::vector<v1::EmbeddingInput> inputs;
+      std::vector<std::pair<uint64_t, std::vector<float>>> sent;
+      for (int j = 0; j < kBatch; ++j) {
+        const uint64_t atom = atoms[first + j * kWriters];
+        sent.emplace_back(atom, RandomVector(rng, kDim));
+        inputs.push_back(Input(atom, sent.back().second));
+      }
+      v1::AddEmbeddingsResponse r;
+      if (!client.AddEmbeddings("kp", &spec, inputs, &r).ok()) return;  // killed
+      {
+        std::lock_guard lock(mu);
+        for (auto& [atom, v] : sent) acked[atom] = v;
+      }
+      ack();
+    }
+  });
+  Client& client = daemon.client();
+  // The stored rows: every atom's embedding in LMDB, acknowledged or not.
+  size_t stored = 0;
+  for (uint64_t atom : atoms) {
+    v1::GetEmbeddingsResponse got;
+    REQUIRE(client.GetEmbeddings(atom, "kp", &got).ok());
+    if (got.embeddings_size() == 0) {
+      REQUIRE(acked.count(atom) == 0);
+      continue;
+    }
+    REQUIRE(got.embeddings_size() == 1);
+    ++stored;
+    const std::vector<float> v(got.embeddings(0).vector().begin(),
+                               got.embeddings(0).vector().end());
+    if (acked.count(atom)) REQUIRE(v == acked.at(atom));
+    if (stored % 7 == 0) {  // every 7th stored row, found exactly
+      const auto [nearest, distance] = ExactFirst(client, "kp", v);
+      REQUIRE(nearest == atom);
+      REQUIRE(distance == 0.0f);
+    }
+  }
+  CHECK(stored >= acked.size());
+  v1::Collection collection;
+  REQUIRE(client.GetCollection("kp", &collection).ok());
+  CHECK(collection.vector_count() == stored);
 }

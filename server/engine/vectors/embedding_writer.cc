@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <thread>
 #include <utility>
 
 #include "base/clock.h"
@@ -71,7 +72,9 @@ Result<AddSummary> EmbeddingWriter::Add(const std::string& name,
   size_t bytes = 0;
   for (const auto& in : inputs) bytes += in.vector.size() * sizeof(float) + in.metadata.size() + 64;
   AddSummary summary;
-  HT_RETURN_IF_ERROR(writer_.Write(
+  uint64_t collection_id = 0;
+  std::shared_ptr<std::atomic<uint64_t>> ticket;  // of the attempt that committed
+  Status written = writer_.Write(
       [&](storage::WriteTxn& txn) -> Status {
         summary = AddSummary{};
         HT_ASSIGN_OR_RETURN(std::optional<CollectionRecord> coll,
@@ -94,10 +97,14 @@ Result<AddSummary> EmbeddingWriter::Add(const std::string& name,
           summary.embedding_ids.push_back(written.embedding_id);
         }
         HT_RETURN_IF_ERROR(ids.Flush());
-        ApplyOnCommit(txn, coll->collection_id(), std::move(changes));
+        collection_id = coll->collection_id();
+        ticket = ApplyOnCommit(txn, collection_id, std::move(changes), /*apply_now=*/false);
         return Status::Ok();
       },
-      bytes, inputs.size()));
+      bytes, inputs.size());
+  // Committed (the hook gave a ticket): searchable before the answer.
+  if (ticket && ticket->load() != 0) ApplyThrough(collection_id, ticket->load());
+  HT_RETURN_IF_ERROR(written);
   return summary;
 }
 
@@ -143,32 +150,102 @@ Result<uint64_t> EmbeddingWriter::RemoveAtom(storage::WriteTxn& txn, uint64_t at
   return static_cast<uint64_t>(rows.size());
 }
 
-void EmbeddingWriter::ApplyOnCommit(storage::WriteTxn& txn, uint64_t collection_id,
-                                    std::vector<Change> changes) {
-  auto shared = std::make_shared<const std::vector<Change>>(std::move(changes));
-  txn.OnCommit([this, collection_id, shared] { Apply(collection_id, *shared); });
+std::shared_ptr<std::atomic<uint64_t>> EmbeddingWriter::ApplyOnCommit(storage::WriteTxn& txn,
+                                                                      uint64_t collection_id,
+                                                                      std::vector<Change> changes,
+                                                                      bool apply_now) {
+  auto set = std::make_shared<const std::vector<Change>>(std::move(changes));
+  auto ticket = std::make_shared<std::atomic<uint64_t>>(0);
+  txn.OnCommit([this, collection_id, set, ticket, apply_now] {
+    uint64_t mine = 0;
+    {
+      MutexLock lock(&queue_mu_);
+      Queue& queue = queues_[collection_id];
+      mine = queue.next_ticket++;
+      queue.sets.emplace_back(mine, set);
+    }
+    ticket->store(mine);
+    if (apply_now) ApplyThrough(collection_id, mine);
+  });
+  return ticket;
 }
 
-void EmbeddingWriter::Apply(uint64_t collection_id, const std::vector<Change>& changes) {
+void EmbeddingWriter::ApplyThrough(uint64_t collection_id, uint64_t ticket) {
   auto c = collections_.FindById(collection_id);
-  if (!c) return;
-  MutexLock lock(&c->apply_mu);
+  if (!c) {  // deleted: its changes have nowhere to go
+    MutexLock lock(&queue_mu_);
+    queues_.erase(collection_id);
+    return;
+  }
+  // Sets leave the queue only under apply_mu and are applied before it is
+  // released: a ticket no longer queued has been applied.
+  MutexLock apply(&c->apply_mu);
+  for (;;) {
+    ChangeSet set;
+    {
+      MutexLock lock(&queue_mu_);
+      auto it = queues_.find(collection_id);
+      if (it == queues_.end() || it->second.sets.empty() ||
+          it->second.sets.front().first > ticket) {
+        return;
+      }
+      set = std::move(it->second.sets.front().second);
+      it->second.sets.pop_front();
+    }
+    Apply(*c, *set);
+  }
+}
+
+void EmbeddingWriter::Apply(Collection& coll, const std::vector<Change>& changes) {
+  Collection* c = &coll;
   auto index = c->CurrentIndex();
   auto space = c->CurrentSpace();
+  const size_t dim = c->record.dimension();
+  const size_t threads = std::max(1u, std::thread::hardware_concurrency());
+  // Runs of adds go into the index as one parallel batch (AddBatch); the
+  // changes still take effect in commit order, and all of them before the
+  // write is acknowledged.
+  std::vector<uint64_t> labels;
+  std::vector<float> vectors;
+  // Batches of at most kBatch: AddBatch holds off exact scans (not ANN
+  // searches) while it links a batch in.
+  constexpr size_t kBatch = 256;
+  auto flush = [&] {
+    if (labels.empty()) return;
+    Status s = index->AddBatch(labels, vectors.data(), threads);
+    if (s.code() == Status::Code::kAlreadyExists) {
+      // A label already indexed (replayed meanwhile): add the others one by one.
+      for (size_t i = 0; i < labels.size(); ++i) {
+        s = index->Add(labels[i], &vectors[i * dim]);
+        if (!s.ok() && s.code() != Status::Code::kAlreadyExists) break;
+        s = Status::Ok();
+      }
+    }
+    if (!s.ok()) {
+      spdlog::error("collection '{}': index add of {} embeddings failed: {}", c->record.name(),
+                    labels.size(), s.ToString());
+    }
+    labels.clear();
+    vectors.clear();
+  };
   for (const auto& change : changes) {
     if (change.add) {
-      Status s = index->Add(change.label, change.vector.data());
-      if (!s.ok() && s.code() != Status::Code::kAlreadyExists) {
-        spdlog::error("collection '{}': index add of embedding {} failed: {}", c->record.name(),
-                      change.label, s.ToString());
+      if (change.vector.size() == dim) {
+        labels.push_back(change.label);
+        vectors.insert(vectors.end(), change.vector.begin(), change.vector.end());
+        if (labels.size() == kBatch) flush();
+      } else {
+        spdlog::error("collection '{}': embedding {} has {} components, not {}", c->record.name(),
+                      change.label, change.vector.size(), dim);
       }
-      s = space->Upsert(change.label, change.vector.data());
+      Status s = space->Upsert(change.label, change.vector.data());
       if (!s.ok()) {
         spdlog::error("collection '{}': projecting embedding {} failed: {}", c->record.name(),
                       change.label, s.ToString());
       }
       c->applied_seq = std::max(c->applied_seq, change.label);
     } else {
+      flush();
       space->Remove(change.label);
       Status s = index->Remove(change.label);
       if (!s.ok() && s.code() != Status::Code::kNotFound) {
@@ -177,6 +254,7 @@ void EmbeddingWriter::Apply(uint64_t collection_id, const std::vector<Change>& c
       }
     }
   }
+  flush();
   const uint64_t changed = c->changes += changes.size();
   maintainer_.NoteApplied(*c, changed);
 }

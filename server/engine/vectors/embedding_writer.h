@@ -6,21 +6,31 @@
 // WriteRow, whichever path they come by: AddEmbeddings (a batch through the
 // WriteBatcher, creating the collection when asked) or an atom ingested
 // with an embedding attachment (PutInTxn, inside the ingest's transaction).
-// Index and spatial points follow from WriteTxn::OnCommit hooks (Apply), in
-// commit order and before the write is acknowledged: an acknowledged
-// embedding is searchable. Deletes (one row, an atom's rows) work the same
-// way.
+// Index and spatial points follow the commits, in commit order, and before
+// the write is acknowledged: an acknowledged embedding is searchable.
+// Each commit's changes to a collection join the collection's queue on the
+// writer thread (a WriteTxn::OnCommit hook). AddEmbeddings then applies the
+// queue, up to its own changes, on its caller's thread, so that the writer
+// commits other requests meanwhile; its consecutive adds enter the index in
+// batches linked by every core (VectorIndex::AddBatch). Other writes (an
+// atom's attached embedding, deletes) apply the queue up to their changes on
+// the writer thread, before their acknowledgement, as before.
 //
 // Thread-safety: thread-safe. Writes run on the WriteBatcher's thread;
 // Apply takes the collection's apply lock, so changes reach each index in
 // commit order.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "base/mutex.h"
 #include "base/status.h"
 #include "server/engine/vectors/collection_registry.h"
 #include "server/engine/vectors/index_maintainer.h"
@@ -89,15 +99,31 @@ class EmbeddingWriter {
                            const EmbeddingInput& input, int64_t now, std::vector<Change>* changes);
 
  private:
-  // Registers Apply(collection_id, changes) to run when txn commits.
-  void ApplyOnCommit(storage::WriteTxn& txn, uint64_t collection_id, std::vector<Change> changes);
+  using ChangeSet = std::shared_ptr<const std::vector<Change>>;
+  // A collection's committed change sets not yet applied, in commit order.
+  struct Queue {
+    std::deque<std::pair<uint64_t, ChangeSet>> sets;  // (ticket, changes)
+    uint64_t next_ticket = 1;
+  };
+  // Registers, for when txn commits, the queueing of changes (their ticket
+  // then lands in the returned cell), and with apply_now their application
+  // on the committing thread too.
+  std::shared_ptr<std::atomic<uint64_t>> ApplyOnCommit(storage::WriteTxn& txn,
+                                                       uint64_t collection_id,
+                                                       std::vector<Change> changes,
+                                                       bool apply_now = true);
+  // Applies the collection's queued change sets in order, through ticket
+  // (at once, if another thread is applying them).
+  void ApplyThrough(uint64_t collection_id, uint64_t ticket) EXCLUDES(queue_mu_);
   // Brings the collection's index and space in step with committed changes.
-  void Apply(uint64_t collection_id, const std::vector<Change>& changes);
+  void Apply(Collection& c, const std::vector<Change>& changes) REQUIRES(c.apply_mu);
 
   const storage::Tables& tables_;
   storage::WriteBatcher& writer_;
   CollectionRegistry& collections_;
   IndexMaintainer& maintainer_;
+  Mutex queue_mu_;  // taken inside a collection's apply_mu, never around it
+  std::map<uint64_t, Queue> queues_ GUARDED_BY(queue_mu_);  // by collection id
 };
 
 }  // namespace hartonomous::engine
