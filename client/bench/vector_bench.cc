@@ -36,7 +36,9 @@
 #include "../cli/vector_files.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "hartonomous/client.h"
+#include "hnsw_native.h"
 #include "hnsw_reference.h"
+#include "index/kernels.h"
 #include "search_bench_util.h"
 
 namespace {
@@ -87,6 +89,55 @@ int Probe(std::map<std::string, std::string>& flags) {
     Die("first Search returned " + std::to_string(resp.results_size()) + " results");
   std::printf("%.3f\n", double(now_ns - since_ns) / 1e9);
   return 0;
+}
+
+}  // namespace
+
+namespace {
+
+// The exact scan at memory speed: every distance kernel this CPU runs over
+// all rows for each query (1 thread), next to a plain streaming sum over the
+// same array, in bytes read per second.
+void ScanBandwidth(const std::vector<float>& rows, const std::vector<float>& queries, size_t dim,
+                   size_t nq) {
+  const size_t n = rows.size() / dim;
+  const double bytes = double(rows.size()) * sizeof(float);
+  auto best_of = [](int runs, const std::function<double()>& once) {
+    std::vector<double> secs;
+    for (int r = 0; r < runs; ++r) secs.push_back(once());
+    std::sort(secs.begin(), secs.end());
+    return secs[secs.size() / 2];  // median
+  };
+  volatile float sink = 0;
+  const double sum_s = best_of(5, [&] {
+    const auto t = Clock::now();
+    float acc[16] = {};
+    for (size_t i = 0; i + 16 <= rows.size(); i += 16)
+      for (size_t j = 0; j < 16; ++j) acc[j] += rows[i + j];
+    float total = 0;
+    for (float a : acc) total += a;
+    sink = total;
+    return Seconds(t, Clock::now());
+  });
+  std::printf(
+      "\nExact scan (%zu rows x %zu floats = %.0f MB per query, 1 thread, median of 5):\n\n"
+      "| kernel | GB/s | / streaming sum |\n|---|---|---|\n| streaming sum | %.2f | 1.00 |\n",
+      n, dim, bytes / 1e6, bytes / sum_s / 1e9);
+  for (const auto* k : hartonomous::index::SupportedKernels()) {
+    const double s = best_of(5, [&] {
+      const auto t = Clock::now();
+      float best = 0;
+      for (size_t q = 0; q < nq; ++q) {
+        for (size_t i = 0; i < n; ++i)
+          best += k->squared_l2(&queries[q * dim], &rows[i * dim], dim) < 1 ? 1.0f : 0.0f;
+      }
+      sink = best;
+      return Seconds(t, Clock::now()) / double(nq);
+    });
+    std::printf("| %s%s | %.2f | %.2f |\n", k->name,
+                k == &hartonomous::index::Kernels() ? " (in use)" : "", bytes / s / 1e9, sum_s / s);
+  }
+  (void)sink;
 }
 
 }  // namespace
@@ -182,6 +233,25 @@ int main(int argc, char** argv) {
           fmt(recall[key][ef]));
     }
   }
+  // Reference: hnswlib compiled with -march=native, built by 2 threads.
+  t0 = Clock::now();
+  auto native = NativeHnsw::Build(train.values.data(), n, dim, m, efc, 2);
+  const double native_build = Seconds(t0, Clock::now());
+  for (size_t threads : ref_threads) {
+    for (size_t ef : efs) {
+      native->SetEf(ef);
+      Results got(nqr);
+      const double secs = RunParallel(
+          threads, nqr,
+          [&](size_t, size_t q) { got[q] = native->Nearest(&queries.values[q * dim], k); }, &lat);
+      const std::string key = "native/" + std::to_string(threads);
+      qps[key][ef] = nqr / secs;
+      recall[key][ef] = Recall(got, truth, k);
+      row(std::string("hnswlib -march=native (") + native->kernel() + ")", "searchKnn", threads,
+          std::to_string(ef), nqr / secs, lat, fmt(recall[key][ef]));
+    }
+  }
+  ScanBandwidth(train.values, queries.values, dim, std::min<size_t>(nqr, 20));
   if (flags["--server"].empty()) {
     std::printf(
         "\n- hnswlib in-process build (1 thread): %.1f s (%.0f vectors/s); index %.0f MB = %.0f "
@@ -321,8 +391,10 @@ int main(int argc, char** argv) {
   std::printf(
       "- hartonomousd load through gRPC, batches of %zu: %.1f s in all; IngestAtoms %.1f s (%.0f "
       "atoms/s), "
-      "AddEmbeddings (durable, indexed) %.1f s (%.0f vectors/s) = %.2fx the in-process build\n",
-      batch, load_secs, atom_secs, n / atom_secs, add_secs, n / add_secs, add_secs / ref_build);
+      "AddEmbeddings (durable, indexed) %.1f s (%.0f vectors/s) = %.2fx the in-process build; "
+      "load in all = %.2fx hnswlib -march=native's 2-thread build (%.1f s)\n",
+      batch, load_secs, atom_secs, n / atom_secs, add_secs, n / add_secs, add_secs / ref_build,
+      load_secs / native_build, native_build);
   if (!pid.empty()) {
     const double rss = server_status.at("VmRSS") * 1024;
     std::printf(
@@ -334,16 +406,23 @@ int main(int argc, char** argv) {
         server_status.count("RssFile") ? server_status.at("RssFile") * 1024 / 1e6 : 0.0, rss / n,
         server_rss_start / 1e6, (rss - server_rss_start) / n, dim * sizeof(float));
   }
+  {
+    v1::ServerStats stats;
+    Check(client->GetServerStats(&stats), "GetStats");
+    std::printf("- hartonomousd distance kernels (GetStats): %s\n",
+                stats.distance_kernels().c_str());
+  }
   std::printf("- Index memory reported by GetCollection: %.0f MB = %.0f bytes/vector\n",
               double(info.memory_bytes()) / 1e6, double(info.memory_bytes()) / n);
 
   // Targets at recall@k >= 0.95, per ef (server and reference recall both).
   std::printf("\nRatios per ef (server queries/s / in-process queries/s):\n\n");
   std::printf(
-      "| ef | recall@%zu (ref, 1 thread) | BatchSearch 1 client / ref 1 thread | BatchSearch 2 "
-      "clients / ref 2 threads | "
-      "Search 8 clients / ref 2 threads | Search 1 client / ref 1 thread "
-      "|\n|---|---|---|---|---|---|\n",
+      "| ef | recall@%zu (ref, 1 thread) | BatchSearch 1 client / native 1 thread | BatchSearch 1 "
+      "client / ref 1 thread | BatchSearch 2 clients / ref 2 threads | Search 8 clients / native 2 "
+      "threads | Search 8 clients / ref 2 threads | Search 1 client / ref 1 thread | native 1 "
+      "thread / ref 1 thread "
+      "|\n|---|---|---|---|---|---|---|---|---|\n",
       k);
   auto ratio = [&](const std::string& a, const std::string& b, size_t ef) {
     if (!qps.count(a) || !qps.count(b) || !qps[a].count(ef) || !qps[b].count(ef))
@@ -353,10 +432,12 @@ int main(int argc, char** argv) {
     return std::string(buf);
   };
   for (size_t ef : efs) {
-    std::printf("| %zu | %s | %s | %s | %s | %s |\n", ef,
+    std::printf("| %zu | %s | %s | %s | %s | %s | %s | %s | %s |\n", ef,
                 recall.count("ref/1") ? fmt(recall["ref/1"][ef]).c_str() : "-",
-                ratio("batch/1", "ref/1", ef).c_str(), ratio("batch/2", "ref/2", ef).c_str(),
-                ratio("search/8", "ref/2", ef).c_str(), ratio("search/1", "ref/1", ef).c_str());
+                ratio("batch/1", "native/1", ef).c_str(), ratio("batch/1", "ref/1", ef).c_str(),
+                ratio("batch/2", "ref/2", ef).c_str(), ratio("search/8", "native/2", ef).c_str(),
+                ratio("search/8", "ref/2", ef).c_str(), ratio("search/1", "ref/1", ef).c_str(),
+                ratio("native/1", "ref/1", ef).c_str());
   }
   std::printf("\n- Filtered search (label = %d, 10%% of rows), recall@%zu: %.4f\n", filter_label, k,
               filter_recall);
