@@ -2,7 +2,9 @@
 # Vector benchmark: Fashion-MNIST (60000 x 784, L2) loaded into a fresh
 # hartonomousd and searched (unary Search from 1, 2 and 8 clients, BatchSearch
 # of 100 queries from 1 and 2 clients), next to hnswlib in-process on the same
-# data with 1, 2 and 8 threads (hartonomous-vector-bench), then restart times,
+# data with 1, 2 and 8 threads, built both like the daemon and with
+# -march=native, and an exact scan per kernel table against a streaming sum
+# (hartonomous-vector-bench), then restart times,
 # from process start to the first answered Search: from a snapshot, and
 # rebuilding from LMDB with the snapshots removed. Prints Markdown for
 # docs/benchmarks.md. Builds nothing.
