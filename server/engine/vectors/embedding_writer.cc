@@ -245,7 +245,9 @@ void EmbeddingWriter::Apply(Collection& coll, const std::vector<Change>& changes
       }
       c->applied_seq = std::max(c->applied_seq, change.label);
     } else {
-      flush();
+      // Labels are never reused, so a delete commutes with the batched adds
+      // unless it removes one of them (an input replaced within the batch).
+      if (std::find(labels.begin(), labels.end(), change.label) != labels.end()) flush();
       space->Remove(change.label);
       Status s = index->Remove(change.label);
       if (!s.ok() && s.code() != Status::Code::kNotFound) {
