@@ -196,11 +196,10 @@ void EmbeddingWriter::ApplyThrough(uint64_t collection_id, uint64_t ticket) {
   }
 }
 
-void EmbeddingWriter::Apply(Collection& coll, const std::vector<Change>& changes) {
-  Collection* c = &coll;
-  auto index = c->CurrentIndex();
-  auto space = c->CurrentSpace();
-  const size_t dim = c->record.dimension();
+void EmbeddingWriter::Apply(Collection& c, const std::vector<Change>& changes) {
+  auto index = c.CurrentIndex();
+  auto space = c.CurrentSpace();
+  const size_t dim = c.record.dimension();
   const size_t threads = std::max(1u, std::thread::hardware_concurrency());
   // Runs of adds go into the index as one parallel batch (AddBatch); the
   // changes still take effect in commit order, and all of them before the
@@ -222,7 +221,7 @@ void EmbeddingWriter::Apply(Collection& coll, const std::vector<Change>& changes
       }
     }
     if (!s.ok()) {
-      spdlog::error("collection '{}': index add of {} embeddings failed: {}", c->record.name(),
+      spdlog::error("collection '{}': index add of {} embeddings failed: {}", c.record.name(),
                     labels.size(), s.ToString());
     }
     labels.clear();
@@ -235,15 +234,15 @@ void EmbeddingWriter::Apply(Collection& coll, const std::vector<Change>& changes
         vectors.insert(vectors.end(), change.vector.begin(), change.vector.end());
         if (labels.size() == kBatch) flush();
       } else {
-        spdlog::error("collection '{}': embedding {} has {} components, not {}", c->record.name(),
+        spdlog::error("collection '{}': embedding {} has {} components, not {}", c.record.name(),
                       change.label, change.vector.size(), dim);
       }
       Status s = space->Upsert(change.label, change.vector.data());
       if (!s.ok()) {
-        spdlog::error("collection '{}': projecting embedding {} failed: {}", c->record.name(),
+        spdlog::error("collection '{}': projecting embedding {} failed: {}", c.record.name(),
                       change.label, s.ToString());
       }
-      c->applied_seq = std::max(c->applied_seq, change.label);
+      c.applied_seq = std::max(c.applied_seq, change.label);
     } else {
       // Labels are never reused, so a delete commutes with the batched adds
       // unless it removes one of them (an input replaced within the batch).
@@ -251,14 +250,14 @@ void EmbeddingWriter::Apply(Collection& coll, const std::vector<Change>& changes
       space->Remove(change.label);
       Status s = index->Remove(change.label);
       if (!s.ok() && s.code() != Status::Code::kNotFound) {
-        spdlog::error("collection '{}': index delete of embedding {} failed: {}", c->record.name(),
+        spdlog::error("collection '{}': index delete of embedding {} failed: {}", c.record.name(),
                       change.label, s.ToString());
       }
     }
   }
   flush();
-  const uint64_t changed = c->changes += changes.size();
-  maintainer_.NoteApplied(*c, changed);
+  const uint64_t changed = c.changes += changes.size();
+  maintainer_.NoteApplied(c, changed);
 }
 
 }  // namespace hartonomous::engine
