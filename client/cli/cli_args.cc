@@ -320,6 +320,20 @@ bool AllDigits(std::string_view text) {
   return true;
 }
 
+double ParseDouble(const std::string& text, const std::string& what) {
+  size_t used = 0;
+  double value = 0;
+  try {
+    value = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != text.size() || text.empty()) {
+    throw UsageError(what + ": '" + text + "' is not a number");
+  }
+  return value;
+}
+
 uint64_t ParseUint64(std::string_view text, std::string_view what) {
   return ParseInteger<uint64_t>(text, what, "a non-negative decimal integer");
 }

@@ -98,6 +98,8 @@ bool AllDigits(std::string_view text);
 // value in the UsageError, e.g. "--limit" or "atom id".
 uint64_t ParseUint64(std::string_view text, std::string_view what);
 int32_t ParseInt32(std::string_view text, std::string_view what);
+// A finite or infinite decimal number, e.g. "0.5" or "1e3".
+double ParseDouble(const std::string& text, const std::string& what);
 // A positive number of seconds, e.g. "30" or "0.5".
 std::chrono::milliseconds ParseSeconds(std::string_view text, std::string_view what);
 

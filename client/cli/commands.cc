@@ -7,6 +7,7 @@
 #include <string>
 #include <type_traits>
 
+#include "activations.h"
 #include "backup.h"
 #include "cli_errors.h"
 #include "collections.h"
@@ -725,6 +726,20 @@ const std::vector<CommandSpec>& Commands() {
                     "the age to keep (required; 0 = prune everything)"}},
        .max_args = 0,
        .run = &RunInferencePrune},
+      {.name = "activation put",
+       .args_usage = "LAYER_ID",
+       .summary = "cache a layer's activation for an input (named by the input's SHA-256)",
+       .options = ActivationPutOptions(),
+       .min_args = 1,
+       .max_args = 1,
+       .run = &RunActivationPut},
+      {.name = "activation get",
+       .args_usage = "LAYER_ID",
+       .summary = "a layer's cached activation for an input; exit status 1 when none",
+       .options = ActivationGetOptions(),
+       .min_args = 1,
+       .max_args = 1,
+       .run = &RunActivationGet},
       {.name = "help",
        .args_usage = "[COMMAND]",
        .summary = "show help, for one command or all",

@@ -18,20 +18,6 @@ namespace {
 namespace v1 = ::hartonomous::v1;
 using json = nlohmann::ordered_json;
 
-double ParseDouble(const std::string& text, const std::string& what) {
-  size_t used = 0;
-  double value = 0;
-  try {
-    value = std::stod(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != text.size() || text.empty()) {
-    throw UsageError(what + ": '" + text + "' is not a number");
-  }
-  return value;
-}
-
 int64_t ParseInt64(const std::string& text, const std::string& what) {
   size_t used = 0;
   long long value = 0;

@@ -8,7 +8,11 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <iterator>
+#include <sstream>
+#include <string>
 #include <system_error>
 
 #include "cli_errors.h"
@@ -222,6 +226,18 @@ std::string ReadInputChecked(const InputFile& input, std::string* content) {
                 std::to_string(content->size()) + " bytes)");
   }
   return fail("");
+}
+
+std::string ReadWholeFile(const std::string& path) {
+  if (path == "-") {
+    return std::string(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Failure("cannot read '" + path + "'");
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw Failure("cannot read '" + path + "'");
+  return text.str();
 }
 
 std::string ReadInput(const InputFile& input) {

@@ -46,6 +46,10 @@ struct InputOptions {
 std::vector<InputFile> CollectInputs(const std::vector<std::string>& args,
                                      const InputOptions& options);
 
+// The whole content of the file at path ("-" = standard input). Throws
+// Failure naming the path when it cannot be read.
+std::string ReadWholeFile(const std::string& path);
+
 // The whole content of `input`. Throws Failure naming the path on an I/O error.
 std::string ReadInput(const InputFile& input);
 

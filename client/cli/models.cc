@@ -15,6 +15,7 @@
 #include "cli_errors.h"
 #include "commands.h"
 #include "format.h"
+#include "input_files.h"
 #include "json_output.h"
 #include "output_file.h"
 #include "progress.h"
@@ -167,18 +168,6 @@ void PrintModel(std::ostream& out, const v1::Model& m) {
   Field(out, "source_url", md.source_url());
 }
 
-std::string ReadConfig(const std::string& path) {
-  if (path == "-") {
-    return std::string(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Failure("cannot read '" + path + "'");
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw Failure("cannot read '" + path + "'");
-  return text.str();
-}
-
 }  // namespace
 
 std::vector<OptionSpec> ModelListOptions() {
@@ -292,7 +281,7 @@ void RunModelCreate(const Invocation& invocation) {
   model->set_model_type(invocation.Get("type"));
   model->set_architecture(invocation.Get("architecture"));
   if (invocation.Has("config-json"))
-    model->set_config_json(ReadConfig(invocation.Get("config-json")));
+    model->set_config_json(ReadWholeFile(invocation.Get("config-json")));
   model->set_parameter_count(invocation.GetUint("parameters", 0));
   model->mutable_metadata()->set_license(invocation.Get("license"));
   model->mutable_metadata()->set_source_url(invocation.Get("source-url"));
@@ -333,7 +322,7 @@ void RunModelUpdate(const Invocation& invocation) {
     mask("architecture");
   }
   if (invocation.Has("config-json")) {
-    model->set_config_json(ReadConfig(invocation.Get("config-json")));
+    model->set_config_json(ReadWholeFile(invocation.Get("config-json")));
     mask("config_json");
   }
   if (invocation.Has("parameters")) {

@@ -2,11 +2,13 @@
 // hartonomousd, in text and --json, with a bad-input error.
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "cli_util.h"
 #include "daemon_harness.h"
+#include "test_util.h"
 
 namespace hartonomous::testing {
 namespace {
@@ -78,6 +80,57 @@ TEST_CASE("cli: inference prune deletes by age and keeps the newer", "[cli][infe
   const ProcessResult missing = Cli(daemon, {"inference", "prune"});
   CHECK(missing.exit_code == 2);
   CHECK(missing.err.find("--older-than-hours") != std::string::npos);
+}
+
+TEST_CASE("cli: activation put and get round-trip a layer's cached activation",
+          "[cli][inference]") {
+  Daemon daemon;
+  TempDir dir;
+  v1::CreateModelRequest create;
+  create.mutable_model()->set_model_name("act");
+  v1::ModelLayer* layer = create.add_layers();
+  layer->set_layer_idx(0);
+  layer->set_layer_name("dense");
+  layer->add_tensor_shape(2);
+  layer->add_tensor_shape(2);
+  layer->set_tensor_dtype("F32");
+  v1::Model model;
+  REQUIRE(daemon.client().CreateModel(create, &model).ok());
+  REQUIRE(model.layers_size() == 1);
+  const std::string layer_id = std::to_string(model.layers(0).layer_id());
+
+  const std::string input = dir.path() + "/input.txt";
+  const std::string data = dir.path() + "/act.bin";
+  const std::string back = dir.path() + "/back.bin";
+  std::ofstream(input) << "the prompt";
+  const std::string bytes = "0123456789abcdef";  // 4 floats' worth of bytes
+  std::ofstream(data, std::ios::binary) << bytes;
+
+  const ProcessResult missing =
+      Cli(daemon, {"--json", "activation", "get", layer_id, "--input", input});
+  CHECK(missing.exit_code == 1);
+  CHECK(json::parse(missing.out)["found"] == false);
+
+  const json put =
+      JsonOf(Cli(daemon, {"--json", "activation", "put", layer_id, "--input", input, "--data", data,
+                          "--shape", "2,2", "--dtype", "F32", "--compute-ms", "4"}));
+  CHECK(put["bytes"] == 16);
+  CHECK(put["input_hash"] == Sha256Hex("the prompt"));
+
+  const json got = JsonOf(Cli(daemon, {"--json", "activation", "get", layer_id, "--input-hash",
+                                       Sha256Hex("the prompt"), "-o", back}));
+  CHECK(got["found"] == true);
+  CHECK(got["shape"] == json::array({2, 2}));
+  CHECK(got["hits"] == 1);
+  CHECK(ReadFile(back) == bytes);
+
+  const ProcessResult bad_shape = Cli(daemon, {"activation", "put", layer_id, "--input", input,
+                                               "--data", data, "--shape", "4", "--dtype", "F32"});
+  CHECK(bad_shape.exit_code == 1);
+  CHECK(bad_shape.err.find("shape") != std::string::npos);
+  const ProcessResult both = Cli(
+      daemon, {"activation", "get", layer_id, "--input", input, "--input-hash", Sha256Hex("x")});
+  CHECK(both.exit_code == 2);
 }
 
 }  // namespace
