@@ -5,6 +5,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "cli_util.h"
 #include "daemon_harness.h"
@@ -96,8 +97,18 @@ TEST_CASE("cli: activation put and get round-trip a layer's cached activation",
   layer->set_tensor_dtype("F32");
   v1::Model model;
   REQUIRE(daemon.client().CreateModel(create, &model).ok());
-  REQUIRE(model.layers_size() == 1);
-  const std::string layer_id = std::to_string(model.layers(0).layer_id());
+  v1::ListLayersRequest list;
+  list.set_model_id(model.model_id());
+  std::vector<uint64_t> layer_ids;
+  REQUIRE(daemon.client()
+              .ListLayers(list,
+                          [&](const v1::ModelLayer& l) {
+                            layer_ids.push_back(l.layer_id());
+                            return true;
+                          })
+              .ok());
+  REQUIRE(layer_ids.size() == 1);
+  const std::string layer_id = std::to_string(layer_ids[0]);
 
   const std::string input = dir.path() + "/input.txt";
   const std::string data = dir.path() + "/act.bin";
