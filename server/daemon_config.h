@@ -85,9 +85,10 @@ struct DaemonConfig {
 
 // The prefix of the settings' environment variables.
 inline constexpr char kEnvPrefix[] = "HARTONOMOUS_";
-// HARTONOMOUS_* variables that belong to the clients, not to the daemon: a
-// daemon ignores them (a container sets both).
-inline constexpr const char* kClientEnvironment[] = {"HARTONOMOUS_SERVER"};
+// HARTONOMOUS_* variables that are not settings, so the settings ignore
+// them: the clients' server address (a container sets both) and the distance
+// kernel override the index layer reads itself (index/kernels.h).
+inline constexpr const char* kClientEnvironment[] = {"HARTONOMOUS_SERVER", "HARTONOMOUS_KERNELS"};
 
 // Reads a config file whole; NotFound/InvalidArgument naming the path.
 using ConfigFileReader = std::function<Result<std::string>(const std::string& path)>;
