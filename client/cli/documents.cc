@@ -204,6 +204,33 @@ void RunRelations(const Invocation& invocation) {
   if (invocation.global.json) PrintJson(std::cout, all);
 }
 
+void RunRelationsAdd(const Invocation& invocation) {
+  if (!invocation.Has("type")) throw UsageError("relations add needs --type T");
+  v1::AddRelationsRequest request;
+  v1::Relation* edge = request.add_relations();
+  edge->set_source_atom_id(ParseUint64(invocation.args[0], "source atom id"));
+  edge->set_target_atom_id(ParseUint64(invocation.args[1], "target atom id"));
+  edge->set_relation_type(invocation.Get("type"));
+  if (invocation.Has("ordinal")) edge->set_ordinal(invocation.GetUint("ordinal", 0));
+  if (invocation.Has("weight")) edge->set_weight(ParseDouble(invocation.Get("weight"), "--weight"));
+  edge->set_metadata(invocation.Get("metadata"));
+  const v1::AddRelationsResponse added = Call(invocation, &Client::AddRelations, request);
+  const v1::Relation& r = added.relations(0);
+  if (invocation.global.json) {
+    PrintJson(std::cout, nlohmann::ordered_json{{"source_atom_id", r.source_atom_id()},
+                                                {"target_atom_id", r.target_atom_id()},
+                                                {"relation_type", r.relation_type()},
+                                                {"ordinal", r.ordinal()},
+                                                {"weight", r.weight()},
+                                                {"metadata", MetadataToJson(r.metadata())},
+                                                {"created", added.created() == 1}});
+  } else {
+    std::cout << (added.created() == 1 ? "added " : "updated ") << r.source_atom_id() << " -"
+              << r.relation_type() << "[" << r.ordinal() << "]-> " << r.target_atom_id()
+              << "  weight=" << r.weight() << "\n";
+  }
+}
+
 void RunRelationsTraverse(const Invocation& invocation) {
   v1::TraverseRelationsRequest request;
   request.set_atom_id(ParseUint64(invocation.args[0], "atom id"));

@@ -16,6 +16,8 @@ void RunIngestDoc(const Invocation& invocation);
 void RunGetDoc(const Invocation& invocation);
 void RunDeleteDoc(const Invocation& invocation);
 void RunRelations(const Invocation& invocation);
+// relations add SOURCE TARGET: one user-defined edge (AddRelations).
+void RunRelationsAdd(const Invocation& invocation);
 // relations traverse ID: the atoms reachable from ID, breadth first.
 void RunRelationsTraverse(const Invocation& invocation);
 

@@ -447,6 +447,26 @@ TEST_CASE("cli: relations traverse walks the graph breadth first by type and dep
   REQUIRE(up["nodes"].size() == 3);  // c <- b <- a
   CHECK(up["nodes"][2]["atom_id"] == ids[0]);
 
+  // relations add: a new edge d -cites-> c, then the same edge re-weighted.
+  const std::string c = std::to_string(ids[2]), d = std::to_string(ids[3]);
+  const nlohmann::json added = JsonOf(Cli(daemon, {"--json", "relations", "add", d, c, "--type",
+                                                   "cites", "--metadata", R"({"page":3})"}));
+  CHECK(added["created"] == true);
+  CHECK(added["metadata"]["page"] == 3);
+  const nlohmann::json again = JsonOf(
+      Cli(daemon, {"--json", "relations", "add", d, c, "--type", "cites", "--weight", "0.5"}));
+  CHECK(again["created"] == false);
+  CHECK(again["weight"] == 0.5);
+  const nlohmann::json from_d =
+      JsonOf(Cli(daemon, {"--json", "relations", "traverse", d, "--type", "cites"}));
+  REQUIRE(from_d["nodes"].size() == 2);
+  CHECK(from_d["nodes"][1]["atom_id"] == ids[2]);
+  const ProcessResult no_type = Cli(daemon, {"relations", "add", d, c});
+  CHECK(no_type.exit_code == 2);
+  const ProcessResult missing = Cli(daemon, {"relations", "add", d, "999999", "--type", "cites"});
+  CHECK(missing.exit_code == 1);
+  CHECK(missing.err.find("target_atom_id") != std::string::npos);
+
   const ProcessResult text = Cli(daemon, {"relations", "traverse", a, "--max-nodes", "2"});
   REQUIRE(text.exit_code == 0);
   CHECK(text.out.find("stopped at --max-nodes") != std::string::npos);
