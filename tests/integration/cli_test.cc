@@ -449,12 +449,14 @@ TEST_CASE("cli: relations traverse walks the graph breadth first by type and dep
 
   // relations add: a new edge d -cites-> c, then the same edge re-weighted.
   const std::string c = std::to_string(ids[2]), d = std::to_string(ids[3]);
-  const nlohmann::json added = JsonOf(Cli(daemon, {"--json", "relations", "add", d, c, "--type",
-                                                   "cites", "--metadata", R"({"page":3})"}));
-  CHECK(added["created"] == true);
-  CHECK(added["metadata"]["page"] == 3);
-  const nlohmann::json again = JsonOf(
-      Cli(daemon, {"--json", "relations", "add", d, c, "--type", "cites", "--weight", "0.5"}));
+  const nlohmann::json made = JsonOf(Cli(daemon, {"--json", "relations", "add", d, c, "--type",
+                                                  "cites", "--metadata", R"({"page":3})"}));
+  CHECK(made["created"] == true);
+  CHECK(made["metadata"]["page"] == 3);
+  const std::string ordinal = std::to_string(made["ordinal"].get<uint64_t>());
+  const nlohmann::json again =
+      JsonOf(Cli(daemon, {"--json", "relations", "add", d, c, "--type", "cites", "--ordinal",
+                          ordinal, "--weight", "0.5"}));
   CHECK(again["created"] == false);
   CHECK(again["weight"] == 0.5);
   const nlohmann::json from_d =
