@@ -7,20 +7,56 @@
 namespace hartonomous {
 namespace {
 
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target, bool own_connection) {
-  grpc::ChannelArguments args;
-  // Channels with equal arguments share one connection; a private subchannel
-  // pool gives this client its own.
-  if (own_connection) args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  args.SetMaxReceiveMessageSize(-1);  // atoms with content can be large
-  args.SetMaxSendMessageSize(-1);
-  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
-}
+// Adds "authorization: Bearer KEY" to every call's metadata. (gRPC's call
+// credentials are not sent over a channel without TLS.)
+class ApiKeyInterceptor final : public grpc::experimental::Interceptor {
+ public:
+  explicit ApiKeyInterceptor(const std::string* value) : value_(value) {}
+
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(
+            grpc::experimental::InterceptionHookPoints::PRE_SEND_INITIAL_METADATA)) {
+      methods->GetSendInitialMetadata()->insert({"authorization", *value_});
+    }
+    methods->Proceed();
+  }
+
+ private:
+  const std::string* value_;  // owned by the factory
+};
+
+class ApiKeyInterceptorFactory final
+    : public grpc::experimental::ClientInterceptorFactoryInterface {
+ public:
+  explicit ApiKeyInterceptorFactory(const std::string& key) : value_("Bearer " + key) {}
+
+  grpc::experimental::Interceptor* CreateClientInterceptor(
+      grpc::experimental::ClientRpcInfo*) override {
+    return new ApiKeyInterceptor(&value_);
+  }
+
+ private:
+  const std::string value_;
+};
 
 }  // namespace
 
-Client::Client(ClientOptions options)
-    : Client(MakeChannel(options.target, options.own_connection), options) {}
+std::shared_ptr<grpc::Channel> CreateClientChannel(const ClientOptions& options,
+                                                   grpc::ChannelArguments args) {
+  // Channels with equal arguments share one connection; a private subchannel
+  // pool gives this client its own.
+  if (options.own_connection) args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  args.SetMaxReceiveMessageSize(-1);  // atoms with content can be large
+  args.SetMaxSendMessageSize(-1);
+  std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> interceptors;
+  if (!options.api_key.empty()) {
+    interceptors.push_back(std::make_unique<ApiKeyInterceptorFactory>(options.api_key));
+  }
+  return grpc::experimental::CreateCustomChannelWithInterceptors(
+      options.target, grpc::InsecureChannelCredentials(), args, std::move(interceptors));
+}
+
+Client::Client(ClientOptions options) : Client(CreateClientChannel(options), options) {}
 
 Client::Client(std::shared_ptr<grpc::Channel> channel, ClientOptions options)
     : options_(std::move(options)),
@@ -214,6 +250,30 @@ grpc::Status Client::Backup(const std::string& path, v1::BackupResponse* respons
   grpc::ClientContext context;
   SetDeadline(&context);
   return admin_->Backup(&context, request, response);
+}
+
+grpc::Status Client::CreateApiKey(const std::string& name, v1::Role role,
+                                  v1::CreateApiKeyResponse* response) {
+  v1::CreateApiKeyRequest request;
+  request.set_name(name);
+  request.set_role(role);
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  return admin_->CreateApiKey(&context, request, response);
+}
+
+grpc::Status Client::ListApiKeys(v1::ListApiKeysResponse* response) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  return admin_->ListApiKeys(&context, v1::ListApiKeysRequest(), response);
+}
+
+grpc::Status Client::RevokeApiKey(uint64_t key_id, v1::ApiKey* key) {
+  v1::RevokeApiKeyRequest request;
+  request.set_key_id(key_id);
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  return admin_->RevokeApiKey(&context, request, key);
 }
 
 grpc::Status Client::CreatePolicy(const v1::DeduplicationPolicy& policy,

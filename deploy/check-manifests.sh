@@ -12,6 +12,11 @@ cd "$(dirname "$0")/.."
 BUILD_DIR=$(realpath "${1:-${BUILD_DIR:-build}}")
 fail() { echo "check-manifests: FAILED: $*" >&2; exit 1; }
 
+# The server requires its admin key: without one the file must not resolve.
+if env -u HARTONOMOUS_ADMIN_KEY docker-compose -f docker-compose.yml config -q 2>/dev/null; then
+  fail "docker-compose.yml resolves without HARTONOMOUS_ADMIN_KEY"
+fi
+export HARTONOMOUS_ADMIN_KEY=manifest-check-key-0123456789abcdef
 docker-compose -f docker-compose.yml config -q || fail "docker-compose.yml"
 docker-compose -f docker-compose.yml --profile bench config -q || fail "docker-compose.yml (bench)"
 echo "check-manifests: docker-compose.yml valid"

@@ -24,6 +24,7 @@
 #include "server/engine/admin/compactor.h"
 #include "server/engine/atoms/atom_engine.h"
 #include "server/engine/atoms/atom_points.h"
+#include "server/engine/auth/api_key_engine.h"
 #include "server/engine/dedup/dedup_matcher.h"
 #include "server/engine/dedup/policy_engine.h"
 #include "server/engine/documents/document_engine.h"
@@ -41,6 +42,7 @@
 #include "server/rpc/admin/health_service.h"
 #include "server/rpc/atom/atom_service.h"
 #include "server/rpc/inference/inference_service.h"
+#include "server/rpc/interceptors/auth_gate.h"
 #include "server/rpc/interceptors/in_flight.h"
 #include "server/rpc/interceptors/rpc_observer.h"
 #include "server/rpc/interceptors/startup_gate.h"
@@ -207,6 +209,10 @@ Status Daemon::OpenStorage() {
 }
 
 Status Daemon::BuildEngines() {
+  HT_ASSIGN_OR_RETURN(const std::string bootstrap_admin_key, ReadAdminKey(config_));
+  api_keys_ =
+      std::make_unique<engine::ApiKeyEngine>(*env_, *tables_, *writer_, bootstrap_admin_key);
+  HT_RETURN_IF_ERROR(api_keys_->Load());
   atoms_ = std::make_unique<engine::AtomEngine>(*env_, *tables_, *writer_, page_token_key_);
   // Vector indexes: loaded from their snapshots and caught up with LMDB once
   // the server listens (CatchUp).
@@ -299,27 +305,56 @@ Status Daemon::BuildServices() {
   health_service_ = std::make_unique<rpc::HealthServiceImpl>(std::set<std::string>{
       "hartonomous.v1.AtomService", "hartonomous.v1.SearchService", "hartonomous.v1.ModelService",
       "hartonomous.v1.AdminService", "hartonomous.v1.InferenceService"});
-  // Until the catch-up is over these answer UNAVAILABLE with its progress.
-  gated_atoms_ = startup_->Gate(*atom_service_, "hartonomous.v1.AtomService");
-  gated_search_ = startup_->Gate(*search_service_, "hartonomous.v1.SearchService");
-  gated_models_ = startup_->Gate(*model_service_, "hartonomous.v1.ModelService");
-  if (gated_atoms_ == nullptr || gated_search_ == nullptr || gated_models_ == nullptr) {
-    return Status::Internal("start-up gate: service descriptor missing");
-  }
-  // InferenceService.
+  admin_service_->SetApiKeys(api_keys_.get());
   rpc::InferenceLimits inference_limits;
   inference_limits.max_response_bytes = config_.max_response_bytes;
   inference_limits.max_stream_bytes = config_.max_batch_bytes;
   inference_service_ = std::make_unique<rpc::InferenceServiceImpl>(*inference_, inference_limits);
-  gated_inference_ = startup_->Gate(*inference_service_, "hartonomous.v1.InferenceService");
-  if (gated_inference_ == nullptr) {
+  // Every service but health checks the caller's API key (rpc/interceptors/
+  // auth_gate.h); until the catch-up is over all but AdminService answer
+  // UNAVAILABLE with its progress, before the key is looked at.
+  auth_ = std::make_unique<rpc::AuthGate>(*api_keys_);
+  auto authorize = [&](grpc::Service& inner, const char* name) -> grpc::Service* {
+    authorized_.push_back(auth_->Wrap(inner, name));
+    return authorized_.back().get();
+  };
+  grpc::Service* atoms = authorize(*atom_service_, "hartonomous.v1.AtomService");
+  grpc::Service* search = authorize(*search_service_, "hartonomous.v1.SearchService");
+  grpc::Service* models = authorize(*model_service_, "hartonomous.v1.ModelService");
+  grpc::Service* inference = authorize(*inference_service_, "hartonomous.v1.InferenceService");
+  authorized_admin_ = authorize(*admin_service_, "hartonomous.v1.AdminService");
+  for (const auto& service : authorized_) {
+    if (service == nullptr) return Status::Internal("auth gate: service descriptor missing");
+  }
+  gated_atoms_ = startup_->Gate(*atoms, "hartonomous.v1.AtomService");
+  gated_search_ = startup_->Gate(*search, "hartonomous.v1.SearchService");
+  gated_models_ = startup_->Gate(*models, "hartonomous.v1.ModelService");
+  gated_inference_ = startup_->Gate(*inference, "hartonomous.v1.InferenceService");
+  if (gated_atoms_ == nullptr || gated_search_ == nullptr || gated_models_ == nullptr ||
+      gated_inference_ == nullptr) {
     return Status::Internal("start-up gate: service descriptor missing");
   }
   return Status::Ok();
 }
 
 Status Daemon::Listen() {
+  // Without keys the server is open to whoever reaches the port: only
+  // loopback, unless the operator says otherwise.
+  if (!api_keys_->enabled() && !ListensOnLoopback(config_.listen)) {
+    if (!config_.insecure) {
+      return Status::FailedPrecondition(
+          "--listen " + config_.listen +
+          ": not a loopback address and no API key is configured, so anyone who reaches the "
+          "port could do anything; set a bootstrap admin key (--admin-key-file or "
+          "HARTONOMOUS_ADMIN_KEY) or pass --insecure");
+    }
+    spdlog::warn(
+        "--insecure: listening on {} without authentication: anyone who reaches the port can "
+        "read, write and administer this server",
+        config_.listen);
+  }
   rpc::GrpcServerOptions options;
+  options.auth = auth_.get();
   options.listen = config_.listen;
   options.max_content_bytes = config_.max_content_bytes;
   options.max_threads = config_.max_threads;
@@ -331,7 +366,7 @@ Status Daemon::Listen() {
       rpc::GrpcServer built,
       rpc::BuildGrpcServer(options,
                            {gated_atoms_.get(), gated_search_.get(), gated_models_.get(),
-                            admin_service_.get(), health_service_.get(), gated_inference_.get()},
+                            authorized_admin_, health_service_.get(), gated_inference_.get()},
                            *in_flight_));
   server_ = std::move(built.server);
   port_ = built.port;

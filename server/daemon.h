@@ -48,6 +48,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "base/status.h"
 #include "server/daemon_config.h"
@@ -68,6 +69,7 @@ class WriteBatcher;
 }  // namespace storage
 
 namespace engine {
+class ApiKeyEngine;
 class AtomEngine;
 class AtomPoints;
 class Compactor;
@@ -93,6 +95,7 @@ namespace rpc {
 struct FinishedCall;
 class AdminServiceImpl;
 class AtomServiceImpl;
+class AuthGate;
 class HealthServiceImpl;
 class InFlightCalls;
 class ModelServiceImpl;
@@ -172,9 +175,13 @@ class Daemon {
   std::unique_ptr<engine::ModelEngine> models_;
   std::unique_ptr<engine::Compactor> compactor_;
   std::unique_ptr<engine::InferenceEngine> inference_;
+  std::unique_ptr<engine::ApiKeyEngine> api_keys_;
   // Services.
   std::unique_ptr<rpc::InFlightCalls> in_flight_;
   std::unique_ptr<rpc::StartupGate> startup_;
+  std::unique_ptr<rpc::AuthGate> auth_;
+  // The services checked by auth_, which the gated_* ones wrap in turn.
+  std::vector<std::unique_ptr<grpc::Service>> authorized_;
   std::unique_ptr<rpc::AtomServiceImpl> atom_service_;
   std::unique_ptr<rpc::SearchServiceImpl> search_service_;
   std::unique_ptr<rpc::ModelServiceImpl> model_service_;
@@ -185,6 +192,7 @@ class Daemon {
   std::unique_ptr<grpc::Service> gated_models_;
   std::unique_ptr<rpc::InferenceServiceImpl> inference_service_;
   std::unique_ptr<grpc::Service> gated_inference_;
+  grpc::Service* authorized_admin_ = nullptr;  // in authorized_
   std::unique_ptr<std::function<void(const rpc::FinishedCall&)>> call_observer_;
   std::unique_ptr<metrics::StateMetrics> state_metrics_;
   // Server.

@@ -1,5 +1,7 @@
 #include "server/daemon_config.h"
 
+#include <arpa/inet.h>
+
 #include <cctype>
 #include <charconv>
 #include <fstream>
@@ -90,6 +92,15 @@ Serves the Hartonomous gRPC API (hartonomous.v1) over an LMDB data directory.
                             free port, logged as "metrics on http://...")
   --metrics-token TOKEN     require "Authorization: Bearer TOKEN" on the
                             metrics port (default none); a secret
+  --admin-key-file FILE     the bootstrap admin API key, read from FILE (or
+                            HARTONOMOUS_ADMIN_KEY=KEY); 32 to 256 printable
+                            characters. With it, or with any key created
+                            through AdminService.CreateApiKey, every call but
+                            health needs "authorization: Bearer KEY"
+  --admin-key KEY           the same, as a value (visible to other users in
+                            the process list: prefer the two above)
+  --insecure                allow a non-loopback --listen address while no
+                            API key is configured (default: refuse to start)
   --slow-request-ms N       log calls slower than N ms at warn (default 1000;
                             0 = never); failed calls are always logged at warn
   --data-dir DIR            LMDB data directory (default ./data)
@@ -145,6 +156,20 @@ Testing only (not for production use):
 
 namespace {
 
+// A bootstrap admin key's rules; errors start with `what`.
+Status CheckAdminKey(const std::string& what, const std::string& key) {
+  if (key.size() < 32 || key.size() > 256) {
+    return Status::InvalidArgument(what + ": an admin key has 32 to 256 characters, got " +
+                                   std::to_string(key.size()));
+  }
+  for (char c : key) {
+    if (c <= 0x20 || c > 0x7e) {
+      return Status::InvalidArgument(what + ": an admin key is printable ASCII without spaces");
+    }
+  }
+  return Status::Ok();
+}
+
 // Every setting by its flag ("--listen"); each setter parses and stores one
 // value into config. Errors start with the flag.
 std::map<std::string, Setter> Setters(DaemonConfig& config) {
@@ -183,6 +208,26 @@ std::map<std::string, Setter> Setters(DaemonConfig& config) {
            }
          }
          config.metrics_token = v;
+         return Status::Ok();
+       }},
+      {"--admin-key",
+       [&](const std::string& v) {
+         HT_RETURN_IF_ERROR(CheckAdminKey("--admin-key", v));
+         config.admin_key = v;
+         return Status::Ok();
+       }},
+      {"--admin-key-file",
+       [&](const std::string& v) {
+         if (v.empty()) return Status::InvalidArgument("--admin-key-file: expected a file path");
+         config.admin_key_file = v;
+         return Status::Ok();
+       }},
+      {"--insecure",
+       [&](const std::string& v) {
+         if (v != "true" && v != "false") {
+           return Status::InvalidArgument("--insecure: true or false, got '" + v + "'");
+         }
+         config.insecure = v == "true";
          return Status::Ok();
        }},
       CountFlag("--slow-request-ms", &config.slow_request_ms, 86400000, "milliseconds"),
@@ -251,6 +296,9 @@ std::map<std::string, Setter> Setters(DaemonConfig& config) {
 
 // The cross-setting rules, once every source is applied.
 Status CheckConfig(const DaemonConfig& config) {
+  if (!config.admin_key.empty() && !config.admin_key_file.empty()) {
+    return Status::InvalidArgument("--admin-key-file: not together with --admin-key");
+  }
   if (config.max_batch_bytes < config.max_content_bytes) {
     return Status::InvalidArgument("--max-batch-bytes: must be >= --max-content-bytes");
   }
@@ -278,6 +326,9 @@ std::string FormatDaemonConfig(const DaemonConfig& c) {
       {"listen", c.listen},
       {"metrics-listen", c.metrics_listen},
       {"metrics-token", c.metrics_token.empty() ? "" : "********"},
+      {"admin-key", c.admin_key.empty() ? "" : "********"},
+      {"admin-key-file", c.admin_key_file},
+      {"insecure", c.insecure ? "true" : "false"},
       {"slow-request-ms", n(c.slow_request_ms)},
       {"data-dir", c.data_dir},
       {"log-level", c.log_level},
@@ -298,13 +349,44 @@ std::string FormatDaemonConfig(const DaemonConfig& c) {
       "# hartonomousd effective configuration (flags > HARTONOMOUS_* > config file > "
       "defaults)\n";
   for (const auto& [key, value] : settings) {
-    if (key == "metrics-token" && value.empty()) {
-      out += "# metrics-token =   (unset)\n";
+    if ((key == "metrics-token" || key == "admin-key" || key == "admin-key-file") &&
+        value.empty()) {
+      out += "# " + key + " =   (unset)\n";
       continue;
     }
     out += key + " = " + value + "\n";
   }
   return out;
+}
+
+Result<std::string> ReadAdminKey(const DaemonConfig& config) {
+  if (config.admin_key_file.empty()) return config.admin_key;
+  std::ifstream in(config.admin_key_file, std::ios::binary);
+  if (!in) {
+    return Status::InvalidArgument("--admin-key-file " + config.admin_key_file +
+                                   ": cannot read the file");
+  }
+  std::string key(4096, '\0');
+  in.read(key.data(), static_cast<std::streamsize>(key.size()));
+  key.resize(static_cast<size_t>(in.gcount()));
+  const auto first = key.find_first_not_of(" \t\r\n");
+  key = first == std::string::npos
+            ? ""
+            : key.substr(first, key.find_last_not_of(" \t\r\n") - first + 1);
+  HT_RETURN_IF_ERROR(CheckAdminKey("--admin-key-file " + config.admin_key_file, key));
+  return key;
+}
+
+bool ListensOnLoopback(const std::string& listen) {
+  if (listen.rfind("unix:", 0) == 0) return true;
+  std::string host = listen.substr(0, listen.rfind(':'));
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  if (host == "localhost" || host == "::1") return true;
+  in_addr v4{};
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  return false;
 }
 
 Result<std::string> ReadConfigFile(const std::string& path) {
@@ -412,6 +494,10 @@ Result<DaemonConfig> LoadDaemonConfig(const std::vector<std::string>& args,
     }
     if (flag == "--version") {
       config.version = true;
+      continue;
+    }
+    if (flag == "--insecure" && !has_value) {
+      config.insecure = true;
       continue;
     }
     if (flag == "--print-config") {

@@ -32,6 +32,17 @@ struct DaemonConfig {
   // Required as "Authorization: Bearer TOKEN" on the metrics port when set;
   // a secret (--print-config masks it). Default: empty = none.
   std::string metrics_token;
+  // The bootstrap admin API key, a secret of 32 to 256 printable ASCII
+  // characters without spaces (--print-config masks it); prefer
+  // HARTONOMOUS_ADMIN_KEY or admin_key_file to a flag, which other users
+  // can see. With it set every call needs an API key. Default: none.
+  std::string admin_key;
+  // A file holding the bootstrap admin key (surrounding whitespace
+  // ignored), read at start; not together with admin_key. Default: none.
+  std::string admin_key_file;
+  // Allows listening on a non-loopback address with no API key configured
+  // (everyone who reaches the port may do anything). Default: false.
+  bool insecure = false;
   // A call that succeeds after more than this many milliseconds is logged
   // at warn ("slow rpc"); 0 = never. Default: 1000.
   size_t slow_request_ms = 1000;
@@ -86,9 +97,11 @@ struct DaemonConfig {
 // The prefix of the settings' environment variables.
 inline constexpr char kEnvPrefix[] = "HARTONOMOUS_";
 // HARTONOMOUS_* variables that are not settings, so the settings ignore
-// them: the clients' server address (a container sets both) and the distance
-// kernel override the index layer reads itself (index/kernels.h).
-inline constexpr const char* kClientEnvironment[] = {"HARTONOMOUS_SERVER", "HARTONOMOUS_KERNELS"};
+// them: the clients' server address and API key (a container sets both),
+// and the distance kernel override the index layer reads itself
+// (index/kernels.h).
+inline constexpr const char* kClientEnvironment[] = {"HARTONOMOUS_SERVER", "HARTONOMOUS_API_KEY",
+                                                     "HARTONOMOUS_KERNELS"};
 
 // Reads a config file whole; NotFound/InvalidArgument naming the path.
 using ConfigFileReader = std::function<Result<std::string>(const std::string& path)>;
@@ -117,6 +130,16 @@ std::string DaemonUsage();
 // The effective configuration as a config file (every setting, "key =
 // value"), secrets shown as "********" when set.
 std::string FormatDaemonConfig(const DaemonConfig& config);
+
+// The bootstrap admin key: admin_key, or the content of admin_key_file
+// (read now, surrounding whitespace removed); "" when neither is set.
+// InvalidArgument naming --admin-key-file when it cannot be read or its key
+// breaks admin_key's rules.
+Result<std::string> ReadAdminKey(const DaemonConfig& config);
+
+// True when a listen address (HOST:PORT) only accepts local connections:
+// 127.0.0.0/8, [::1], localhost, or a unix: socket.
+bool ListensOnLoopback(const std::string& listen);
 
 // Reads a config file from the filesystem (the ConfigFileReader of main).
 Result<std::string> ReadConfigFile(const std::string& path);

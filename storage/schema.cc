@@ -56,6 +56,8 @@ const std::vector<TableInfo>& AllTables() {
       {"inference_request_ids", &Tables::inference_request_ids},
       {"inference_aggregates", &Tables::inference_aggregates},
       {"activation_stats", &Tables::activation_stats},
+      {"api_keys", &Tables::api_keys},
+      {"api_key_names", &Tables::api_key_names},
   };
   return kTables;
 }

@@ -177,6 +177,11 @@ struct Tables {
   // "activation_stats": be64(layer_id) -> ActivationStatsRecord.
   MDB_dbi activation_stats;
 
+  // --- API keys (storage/tables/api_key_table.h), added without a version
+  // bump (new tables only) ---
+  MDB_dbi api_keys;       // be64(key_id) -> ApiKeyRecord
+  MDB_dbi api_key_names;  // key name -> be64(key_id). Unique.
+
   // Tables whose keys start with be64(atom_id) of the atom that owns them:
   // PurgeInactive deletes those prefixes with the atom. (Relations are first
   // removed edge by edge, both directions, so that no counterpart dangles.)

@@ -129,14 +129,14 @@ bool ParseDataOptions(const Flags& flags, DataOptions* options, std::string* err
 }
 
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target, int client_index) {
+  // A connection of its own per channel; the API key of $HARTONOMOUS_API_KEY.
+  ClientOptions options;
+  options.target = target;
+  options.own_connection = true;
+  if (const char* key = std::getenv("HARTONOMOUS_API_KEY")) options.api_key = key;
   grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(-1);
-  args.SetMaxSendMessageSize(-1);
-  // Own subchannel pool plus a distinct argument: each client gets its own
-  // TCP connection instead of sharing one with the other clients.
-  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   args.SetInt("hartonomous.bench.client_index", client_index);
-  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+  return CreateClientChannel(options, args);
 }
 
 // What one client thread saw.

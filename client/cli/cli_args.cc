@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <fstream>
 #include <optional>
 
 #include "cli_errors.h"
@@ -47,12 +48,34 @@ const OptionSpec* FindOption(const std::vector<OptionSpec>& specs, const OptionT
   return nullptr;
 }
 
+// The key in an --api-key-file FILE, surrounding whitespace removed.
+std::string ReadApiKeyFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string key(4096, '\0');
+  if (in) {
+    in.read(key.data(), static_cast<std::streamsize>(key.size()));
+    key.resize(static_cast<size_t>(in.gcount()));
+  }
+  if (!in && !in.eof()) throw UsageError("--api-key-file " + path + ": cannot read the file");
+  const auto first = key.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos)
+    throw UsageError("--api-key-file " + path + ": the file is empty");
+  key = key.substr(first, key.find_last_not_of(" \t\r\n") - first + 1);
+  for (char c : key) {
+    if (c <= 0x20 || c > 0x7e) {
+      throw UsageError("--api-key-file " + path + ": a key is printable ASCII without spaces");
+    }
+  }
+  return key;
+}
+
 const std::vector<OptionSpec>& GlobalSpecs() {
   static const std::vector<OptionSpec> specs = {
       // clang-format off
       {"server", 0, "ADDR", ""},
       {"json", 0, "", ""},
       {"timeout", 0, "SECONDS", ""},
+      {"api-key-file", 0, "FILE", ""},
       {"help", 'h', "", ""},
       {"version", 0, "", ""},
       // clang-format on
@@ -68,6 +91,8 @@ void ApplyGlobal(const OptionSpec& spec, const std::string& value, GlobalOptions
     global->json = true;
   } else if (spec.name == "timeout") {
     global->timeout = ParseSeconds(value, "--timeout");
+  } else if (spec.name == "api-key-file") {
+    global->api_key = ReadApiKeyFile(value);
   } else if (spec.name == "help") {
     global->help = true;
   } else if (spec.name == "version") {

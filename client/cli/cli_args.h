@@ -1,7 +1,8 @@
 // Command-line parsing for the `hartonomous` tool.
 //
 // Grammar: hartonomous [GLOBAL...] COMMAND [GLOBAL|OPTION|ARG...] [-- ARG...]
-// Global flags (--server, --json, --timeout, --help/-h, --version) may appear
+// Global flags (--server, --json, --timeout, --api-key-file, --help/-h,
+// --version) may appear
 // before or after the command; a command's own options only after it. Options
 // are written "--name VALUE", "--name=VALUE" or "-x VALUE"; "--" ends the
 // options and "-" alone is an argument (standard input). A COMMAND may be
@@ -53,6 +54,9 @@ struct GlobalOptions {
   bool json = false;
   // Deadline for each call and for each whole ingest stream. Default: 60 s.
   std::chrono::milliseconds timeout{60000};
+  // Sent with every call. Default: the content of --api-key-file, else
+  // $HARTONOMOUS_API_KEY, else none.
+  std::string api_key;
   bool help = false;
   bool version = false;
 };

@@ -2,12 +2,14 @@
 
 #include <cctype>
 #include <charconv>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <string>
 #include <type_traits>
 
 #include "activations.h"
+#include "api_keys.h"
 #include "backup.h"
 #include "cli_errors.h"
 #include "collections.h"
@@ -357,12 +359,23 @@ constexpr std::string_view kSpatialDetails =
     "Prints 'ATOM_ID  (X, Y, Z)  DISTANCE' per point, nearest to the centre first\n"
     "(the box's centre for --box). Boundaries are inside.";
 
+constexpr std::string_view kKeysDetails =
+    "A key's role bounds what it may call: read (get, list, search, export),\n"
+    "write (also ingest, delete, models, inference logs), admin (everything,\n"
+    "keys included). The first key created turns authentication on for good:\n"
+    "from then on every call needs a key (--api-key-file or $HARTONOMOUS_API_KEY).\n"
+    "Save the token now: the server keeps only its SHA-256.";
+
 }  // namespace
 
 ClientOptions MakeClientOptions(const GlobalOptions& global) {
   ClientOptions options;
   options.target = global.server;
   options.timeout = global.timeout;
+  options.api_key = global.api_key;
+  if (options.api_key.empty()) {
+    if (const char* key = std::getenv("HARTONOMOUS_API_KEY")) options.api_key = key;
+  }
   return options;
 }
 
@@ -695,6 +708,24 @@ const std::vector<CommandSpec>& Commands() {
        .min_args = 1,
        .max_args = 1,
        .run = &RunBackup},
+      {.name = "keys create",
+       .args_usage = "NAME",
+       .summary = "create an API key with a role; prints its token once",
+       .details = kKeysDetails,
+       .options = {{"role", 0, "ROLE", "read, write or admin (required)"}},
+       .min_args = 1,
+       .max_args = 1,
+       .run = &RunKeysCreate},
+      {.name = "keys list",
+       .summary = "the server's API keys, revoked ones included (no secrets)",
+       .max_args = 0,
+       .run = &RunKeysList},
+      {.name = "keys revoke",
+       .args_usage = "KEY_ID",
+       .summary = "revoke an API key: calls with it fail UNAUTHENTICATED from now on",
+       .min_args = 1,
+       .max_args = 1,
+       .run = &RunKeysRevoke},
       {.name = "health",
        .summary = "the server's health (grpc.health.v1): exit 0 only when SERVING",
        .options = HealthOptions(),

@@ -77,6 +77,8 @@ std::string UsageText(const std::vector<CommandSpec>& commands) {
       HelpLine("--json", "print JSON instead of text") +
       HelpLine("--timeout SECONDS",
                "deadline of each call and of each whole ingest stream (default: 60)") +
+      HelpLine("--api-key-file FILE",
+               "send the API key in FILE with every call (default: $HARTONOMOUS_API_KEY)") +
       HelpLine("-h, --help", "show this help (COMMAND --help: one command's)") +
       HelpLine("--version", "print the version") +
       "\n"
@@ -98,8 +100,8 @@ std::string CommandHelp(const CommandSpec& command) {
     }
   }
   text +=
-      "\nGlobal options: --server ADDR, --json, --timeout SECONDS (see 'hartonomous "
-      "help').\n";
+      "\nGlobal options: --server ADDR, --json, --timeout SECONDS, --api-key-file FILE (see "
+      "'hartonomous help').\n";
   return text;
 }
 

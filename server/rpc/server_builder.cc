@@ -36,6 +36,7 @@ Result<GrpcServer> BuildGrpcServer(const GrpcServerOptions& options,
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(in_flight.MakeFactory());
   if (options.observer != nullptr) interceptors.push_back(MakeRpcObserverFactory(options.observer));
+  if (options.auth != nullptr) interceptors.push_back(options.auth->MakeReflectionAuthFactory());
   interceptors.push_back(MakeUnparsedRequestInterceptorFactory());
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   built.server = builder.BuildAndStart();

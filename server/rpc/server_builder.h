@@ -15,8 +15,10 @@
 //   - serves gRPC server reflection;
 //   - runs the interceptors in this order: the in-flight counter (every call,
 //     for the drain, interceptors/in_flight.h), the call observer when set
-//     (metrics and the request log, interceptors/rpc_observer.h), then the
-//     status of a request that does not parse (interceptors/unparsed_request.h).
+//     (metrics and the request log, interceptors/rpc_observer.h), the API
+//     key check of server reflection when set (interceptors/auth_gate.h),
+//     then the status of a request that does not parse
+//     (interceptors/unparsed_request.h).
 //
 // Thread-safety: call from one thread; the returned server is thread-safe.
 #pragma once
@@ -29,6 +31,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "server/rpc/interceptors/auth_gate.h"
 #include "server/rpc/interceptors/in_flight.h"
 #include "server/rpc/interceptors/rpc_observer.h"
 
@@ -48,6 +51,9 @@ struct GrpcServerOptions {
   // Told of every finished call (metrics, request log); nullptr = none.
   // Default: none.
   const CallObserver* observer = nullptr;
+  // Checks server reflection calls (the services come wrapped); nullptr =
+  // reflection is open. Default: none.
+  const AuthGate* auth = nullptr;
 };
 
 struct GrpcServer {

@@ -2,6 +2,7 @@
 // (messages that do not parse) and server state probes through GetStats.
 #pragma once
 
+#include <google/protobuf/descriptor.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/impl/client_unary_call.h>
 #include <grpcpp/support/sync_stream.h>
@@ -24,6 +25,45 @@ inline const std::string kUnparsableBytes("\x0a\x64\x01\x02", 4);
 inline grpc::ByteBuffer ToByteBuffer(const std::string& bytes) {
   grpc::Slice slice(bytes);
   return grpc::ByteBuffer(&slice, 1);
+}
+
+// The status of one call of `method` whose request is `bytes` (a client
+// stream sends it as its one message), with "authorization: <authorization>"
+// metadata when that is not empty. Responses are read and dropped.
+inline grpc::Status CallMethodWithBytes(const std::shared_ptr<grpc::Channel>& channel,
+                                        const google::protobuf::MethodDescriptor& method,
+                                        const std::string& bytes,
+                                        const std::string& authorization = "") {
+  const std::string path = "/" + method.service()->full_name() + "/" + method.name();
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  if (!authorization.empty()) context.AddMetadata("authorization", authorization);
+  if (method.client_streaming()) {
+    grpc::ByteBuffer response;
+    std::unique_ptr<grpc::ClientWriter<grpc::ByteBuffer>> writer(
+        grpc::internal::ClientWriterFactory<grpc::ByteBuffer>::Create(
+            channel.get(),
+            grpc::internal::RpcMethod(path.c_str(), grpc::internal::RpcMethod::CLIENT_STREAMING),
+            &context, &response));
+    writer->Write(ToByteBuffer(bytes));
+    writer->WritesDone();
+    return writer->Finish();
+  }
+  if (method.server_streaming()) {
+    std::unique_ptr<grpc::ClientReader<grpc::ByteBuffer>> reader(
+        grpc::internal::ClientReaderFactory<grpc::ByteBuffer>::Create(
+            channel.get(),
+            grpc::internal::RpcMethod(path.c_str(), grpc::internal::RpcMethod::SERVER_STREAMING),
+            &context, ToByteBuffer(bytes)));
+    grpc::ByteBuffer message;
+    while (reader->Read(&message)) {
+    }
+    return reader->Finish();
+  }
+  grpc::ByteBuffer response;
+  return grpc::internal::BlockingUnaryCall<grpc::ByteBuffer, grpc::ByteBuffer>(
+      channel.get(), grpc::internal::RpcMethod(path.c_str(), grpc::internal::RpcMethod::NORMAL_RPC),
+      &context, ToByteBuffer(bytes), &response);
 }
 
 // One client-streaming call by method path ("/hartonomous.v1.AtomService/
@@ -66,9 +106,12 @@ class RawClientStream {
 // types whose header is not installed).
 class RawBidiStream {
  public:
-  RawBidiStream(const std::shared_ptr<grpc::Channel>& channel, std::string method)
+  // authorization: sent as the "authorization" metadata when not empty.
+  RawBidiStream(const std::shared_ptr<grpc::Channel>& channel, std::string method,
+                const std::string& authorization = "")
       : method_(std::move(method)) {
     context_.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    if (!authorization.empty()) context_.AddMetadata("authorization", authorization);
     stream_.reset(
         grpc::internal::ClientReaderWriterFactory<grpc::ByteBuffer, grpc::ByteBuffer>::Create(
             channel.get(),

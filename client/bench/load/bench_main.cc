@@ -85,13 +85,14 @@ void Usage(const BenchFlags& flags) {
 }
 
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target, int index) {
+  // A connection of its own per channel; the API key of $HARTONOMOUS_API_KEY.
+  ClientOptions options;
+  options.target = target;
+  options.own_connection = true;
+  if (const char* key = std::getenv("HARTONOMOUS_API_KEY")) options.api_key = key;
   grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(-1);
-  args.SetMaxSendMessageSize(-1);
-  // A connection of its own per channel.
-  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   args.SetInt("hartonomous.bench.channel", index);
-  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+  return CreateClientChannel(options, args);
 }
 
 int Run(int argc, char** argv) {
@@ -189,6 +190,7 @@ int Run(int argc, char** argv) {
   ClientOptions client_options;
   client_options.target = flags.Str("server");
   client_options.timeout = std::chrono::hours(1);
+  if (const char* key = std::getenv("HARTONOMOUS_API_KEY")) client_options.api_key = key;
   // The channels and this client live until the process ends: gRPC 1.51
   // can free its shared callback completion queue twice when a channel that
   // carried callback calls is destroyed while that queue's thread winds down,

@@ -21,9 +21,9 @@
 
 #include "hartonomous/v1/admin_service.grpc.pb.h"
 #include "hartonomous/v1/atom_service.grpc.pb.h"
+#include "hartonomous/v1/inference_service.grpc.pb.h"
 #include "hartonomous/v1/model_service.grpc.pb.h"
 #include "hartonomous/v1/search_service.grpc.pb.h"
-#include "hartonomous/v1/inference_service.grpc.pb.h"
 
 namespace hartonomous {
 
@@ -39,7 +39,18 @@ struct ClientOptions {
   // Clients to one target share one TCP connection unless this is set (load
   // generators want one connection per client). Default: false.
   bool own_connection = false;
+  // An API key, sent as "authorization: Bearer KEY" metadata on every call
+  // of the channel the client makes (a channel given to the constructor
+  // carries its own). Empty = none. Default: none.
+  std::string api_key;
 };
+
+// The channel a Client made from `options` uses: options.target, its own
+// connection when options.own_connection, no message size limits, and the
+// API key on every call; `args` adds channel arguments (e.g. a distinct
+// value that keeps two channels on separate connections).
+std::shared_ptr<grpc::Channel> CreateClientChannel(const ClientOptions& options,
+                                                   grpc::ChannelArguments args = {});
 
 // One client-streaming IngestAtoms call. Atoms are packed into messages of at
 // most max_message_bytes of content; the server commits the whole stream as
@@ -113,6 +124,12 @@ class Client {
   // AdminService.Backup: an online backup into the new directory `path` on
   // the server's filesystem.
   grpc::Status Backup(const std::string& path, v1::BackupResponse* response);
+  // AdminService API keys: the token of a new key is in response->token()
+  // (shown once).
+  grpc::Status CreateApiKey(const std::string& name, v1::Role role,
+                            v1::CreateApiKeyResponse* response);
+  grpc::Status ListApiKeys(v1::ListApiKeysResponse* response);
+  grpc::Status RevokeApiKey(uint64_t key_id, v1::ApiKey* key);
 
   // Deduplication policies.
   grpc::Status CreatePolicy(const v1::DeduplicationPolicy& policy,

@@ -15,6 +15,7 @@ from .errors import HartonomousError
 from .v1 import admin_service_pb2 as admin_pb
 from .v1 import admin_service_pb2_grpc as admin_grpc
 from .v1 import atom_service_pb2 as atom_pb
+from .v1 import auth_pb2 as auth_pb
 from .v1 import atom_service_pb2_grpc as atom_grpc
 from .v1 import common_pb2
 from .v1 import inference_service_pb2 as inference_pb
@@ -81,11 +82,15 @@ def _key(message_type, key, id_field, name_field):
 
 
 class Client:
-    def __init__(self, target=None, timeout=60.0, channel=None):
+    def __init__(self, target=None, timeout=60.0, channel=None, api_key=None):
         """target: HOST:PORT (default $HARTONOMOUS_SERVER, else 127.0.0.1:50051);
-        timeout: seconds for each call (and each whole stream)."""
+        timeout: seconds for each call (and each whole stream); api_key: sent as
+        "authorization: Bearer KEY" with every call (default $HARTONOMOUS_API_KEY,
+        else none)."""
         self.target = target or os.environ.get("HARTONOMOUS_SERVER") or DEFAULT_TARGET
         self.timeout = timeout
+        api_key = api_key or os.environ.get("HARTONOMOUS_API_KEY")
+        self._auth = (("authorization", "Bearer " + api_key),) if api_key else None
         self._channel = channel or grpc.insecure_channel(
             self.target, options=[("grpc.max_receive_message_length", 512 << 20)])
         self.atoms = atom_grpc.AtomServiceStub(self._channel)
@@ -106,14 +111,14 @@ class Client:
 
     def _call(self, method, request):
         try:
-            return method(request, timeout=self.timeout)
+            return method(request, timeout=self.timeout, metadata=self._auth)
         except grpc.RpcError as e:
             raise HartonomousError.from_rpc_error(e, self.target) from None
 
     def _stream_out(self, method, request):
         """A server-streaming call as a list of its messages."""
         try:
-            return list(method(request, timeout=self.timeout))
+            return list(method(request, timeout=self.timeout, metadata=self._auth))
         except grpc.RpcError as e:
             raise HartonomousError.from_rpc_error(e, self.target) from None
 
@@ -211,6 +216,24 @@ class Client:
 
     def server_stats(self):
         return self._call(self.admin.GetStats, admin_pb.GetStatsRequest())
+
+    # --- API keys (admin) ---
+    def create_api_key(self, name, role):
+        """A new key; role: "read", "write" or "admin". Returns
+        CreateApiKeyResponse: key (key_id, name, role, ...) and token, shown once."""
+        roles = {"read": auth_pb.ROLE_READ, "write": auth_pb.ROLE_WRITE,
+                 "admin": auth_pb.ROLE_ADMIN}
+        if role not in roles:
+            raise ValueError("role: one of read, write, admin; got %r" % (role,))
+        return self._call(self.admin.CreateApiKey,
+                          admin_pb.CreateApiKeyRequest(name=name, role=roles[role]))
+
+    def list_api_keys(self):
+        """Every ApiKey, revoked ones included (no secrets)."""
+        return list(self._call(self.admin.ListApiKeys, admin_pb.ListApiKeysRequest()).keys)
+
+    def revoke_api_key(self, key_id):
+        return self._call(self.admin.RevokeApiKey, admin_pb.RevokeApiKeyRequest(key_id=key_id))
 
     # --- documents ---
     def ingest_document(self, source, modality="", source_uri="", metadata=None, progress=None,
@@ -512,7 +535,7 @@ def _file_chunks(f, close):
             f.close()
 
 
-def connect(target=None, timeout=60.0):
+def connect(target=None, timeout=60.0, api_key=None):
     """A Client of hartonomousd at target (HOST:PORT; default $HARTONOMOUS_SERVER,
-    else 127.0.0.1:50051)."""
-    return Client(target, timeout=timeout)
+    else 127.0.0.1:50051), sending api_key (default $HARTONOMOUS_API_KEY)."""
+    return Client(target, timeout=timeout, api_key=api_key)

@@ -13,11 +13,12 @@ import hartonomous
 
 
 class Daemon:
-    def __init__(self, path):
+    def __init__(self, path, extra_args=()):
         self.data_dir = tempfile.mkdtemp(prefix="hartonomous-py-")
         self.log = open(os.path.join(self.data_dir, "daemon.log"), "wb")
         self.process = subprocess.Popen(
-            [path, "--listen", "127.0.0.1:0", "--data-dir", os.path.join(self.data_dir, "data")],
+            [path, "--listen", "127.0.0.1:0", "--data-dir", os.path.join(self.data_dir, "data")]
+            + list(extra_args),
             stdout=subprocess.PIPE, stderr=self.log)
         # The first line on stdout is always "hartonomousd listening on HOST:PORT".
         line = self.process.stdout.readline().decode()

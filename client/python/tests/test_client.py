@@ -196,3 +196,44 @@ def test_models_and_inference_logs(db):
     with pytest.raises(HartonomousError) as e:
         db.get_model(name)
     assert e.value.code == grpc.StatusCode.NOT_FOUND
+
+
+def test_api_keys_and_roles():
+    """A daemon of its own (a key turns authentication on for good): the
+    bootstrap admin creates a read key, which may read but not write; a
+    revoked key is refused."""
+    from conftest import Daemon
+    admin_key = "py-bootstrap-" + uuid.uuid4().hex
+    d = Daemon(os.environ["HARTONOMOUSD"], ["--admin-key", admin_key])
+    try:
+        with hartonomous.connect(d.address, timeout=30) as anonymous:
+            anonymous.wait_until_serving(timeout=30)  # health needs no key
+            with pytest.raises(HartonomousError) as e:
+                anonymous.server_stats()
+            assert e.value.code == grpc.StatusCode.UNAUTHENTICATED
+        with hartonomous.connect(d.address, timeout=30, api_key=admin_key) as admin:
+            created = admin.create_api_key("py-reader", "read")
+            assert created.key.name == "py-reader"
+            assert created.token.startswith("htk_")
+            with pytest.raises(ValueError):
+                admin.create_api_key("x", "root")
+            with hartonomous.connect(d.address, timeout=30, api_key=created.token) as reader:
+                assert reader.server_stats().uptime_seconds >= 0
+                with pytest.raises(HartonomousError) as e:
+                    reader.ingest(b"not allowed", modality="text")
+                assert e.value.code == grpc.StatusCode.PERMISSION_DENIED
+                assert "requires write" in e.value.message
+                revoked = admin.revoke_api_key(created.key.key_id)
+                assert revoked.HasField("revoked_at")
+                with pytest.raises(HartonomousError) as e:
+                    reader.server_stats()
+                assert e.value.code == grpc.StatusCode.UNAUTHENTICATED
+            assert [k.name for k in admin.list_api_keys()] == ["py-reader"]
+        os.environ["HARTONOMOUS_API_KEY"] = admin_key
+        try:
+            with hartonomous.connect(d.address, timeout=30) as from_env:
+                assert len(from_env.list_api_keys()) == 1
+        finally:
+            del os.environ["HARTONOMOUS_API_KEY"]
+    finally:
+        d.stop()

@@ -1,7 +1,7 @@
 // AdminServiceImpl: hartonomous.v1.AdminService (server statistics,
-// compaction and backup). GetStats is safe during start-up: it reads only LMDB, the
-// writer's counters and the start-up gate, never an index. Compact answers
-// and Backup answer UNAVAILABLE until the start-up gate opens.
+// compaction, backup and API keys; the key RPCs are in api_key_rpc.cc). GetStats is safe during
+// start-up: it reads only LMDB, the writer's counters and the start-up gate, never an index.
+// Compact answers and Backup answer UNAVAILABLE until the start-up gate opens.
 //
 // Thread-safety: thread-safe.
 #pragma once
@@ -11,6 +11,7 @@
 
 #include "hartonomous/v1/admin_service.grpc.pb.h"
 #include "server/engine/admin/compactor.h"
+#include "server/engine/auth/api_key_engine.h"
 #include "server/rpc/interceptors/in_flight.h"
 #include "server/rpc/interceptors/startup_gate.h"
 #include "storage/lmdb_env.h"
@@ -46,6 +47,16 @@ class AdminServiceImpl final : public v1::AdminService::Service {
                        v1::CompactResponse* response) override;
   grpc::Status Backup(grpc::ServerContext*, const v1::BackupRequest* request,
                       v1::BackupResponse* response) override;
+  grpc::Status CreateApiKey(grpc::ServerContext*, const v1::CreateApiKeyRequest* request,
+                            v1::CreateApiKeyResponse* response) override;
+  grpc::Status ListApiKeys(grpc::ServerContext*, const v1::ListApiKeysRequest* request,
+                           v1::ListApiKeysResponse* response) override;
+  grpc::Status RevokeApiKey(grpc::ServerContext*, const v1::RevokeApiKeyRequest* request,
+                            v1::ApiKey* response) override;
+
+  // The API keys the key RPCs manage; until set they are UNIMPLEMENTED.
+  // REQUIRES: called before serving; keys outlives the service.
+  void SetApiKeys(engine::ApiKeyEngine* keys) { api_keys_ = keys; }
 
  private:
   storage::Env& env_;
@@ -57,6 +68,7 @@ class AdminServiceImpl final : public v1::AdminService::Service {
   engine::Compactor* const compactor_;         // null: Compact is UNIMPLEMENTED
   engine::EmbeddingEngine* const embeddings_;  // null: Backup is UNIMPLEMENTED
   const std::string data_dir_;
+  engine::ApiKeyEngine* api_keys_ = nullptr;
 };
 
 }  // namespace hartonomous::rpc

@@ -1,22 +1,13 @@
 #include "server/rpc/interceptors/startup_gate.h"
 
-#include <google/protobuf/descriptor.h>
-#include <grpcpp/impl/rpc_service_method.h>
 #include <grpcpp/support/method_handler.h>
+
+#include "server/rpc/interceptors/service_wrapper.h"
 
 namespace hartonomous::rpc {
 namespace {
 
 using grpc::internal::MethodHandler;
-using grpc::internal::RpcMethod;
-
-// The handlers of a generated service, read through grpc::Service's
-// protected accessor.
-struct HandlerAccess : grpc::Service {
-  static MethodHandler* Get(grpc::Service& service, int index) {
-    return (service.*&HandlerAccess::GetHandler)(index);
-  }
-};
 
 // Forwards to the generated handler while the gate is open; answers
 // UNAVAILABLE with the gate's reason otherwise. A method with a request
@@ -31,8 +22,7 @@ class GatedHandler final : public MethodHandler {
 
   void RunHandler(const HandlerParameter& param) override {
     if (!has_payload_ && !gate_.open()) {
-      grpc::internal::ErrorMethodHandler<grpc::StatusCode::UNAVAILABLE>(gate_.reason())
-          .RunHandler(param);
+      SendStatusOnly(param, grpc::Status(grpc::StatusCode::UNAVAILABLE, gate_.reason()));
       return;
     }
     inner_->RunHandler(param);
@@ -50,31 +40,6 @@ class GatedHandler final : public MethodHandler {
   const StartupGate& gate_;
   MethodHandler* const inner_;  // owned by the inner service
   const bool has_payload_;
-};
-
-class GatedService final : public grpc::Service {
- public:
-  GatedService(const StartupGate& gate, grpc::Service& inner,
-               const google::protobuf::ServiceDescriptor& descriptor) {
-    // Generated services add their methods in descriptor order.
-    names_.reserve(static_cast<size_t>(descriptor.method_count()));
-    for (int i = 0; i < descriptor.method_count(); ++i) {
-      const auto* method = descriptor.method(i);
-      names_.push_back("/" + descriptor.full_name() + "/" + method->name());
-      const RpcMethod::RpcType type =
-          method->client_streaming()
-              ? (method->server_streaming() ? RpcMethod::BIDI_STREAMING
-                                            : RpcMethod::CLIENT_STREAMING)
-              : (method->server_streaming() ? RpcMethod::SERVER_STREAMING : RpcMethod::NORMAL_RPC);
-      const bool has_payload = !method->client_streaming();
-      AddMethod(new grpc::internal::RpcServiceMethod(
-          names_.back().c_str(), type,
-          new GatedHandler(gate, HandlerAccess::Get(inner, i), has_payload)));
-    }
-  }
-
- private:
-  std::vector<std::string> names_;  // reserved up front: the methods keep c_str()
 };
 
 }  // namespace
@@ -138,10 +103,10 @@ uint64_t StartupGate::rows_removed() const {
 
 std::unique_ptr<grpc::Service> StartupGate::Gate(grpc::Service& inner,
                                                  const std::string& full_name) const {
-  const auto* descriptor =
-      google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(full_name);
-  if (descriptor == nullptr) return nullptr;
-  return std::make_unique<GatedService>(*this, inner, *descriptor);
+  return WrapService(inner, full_name,
+                     [this](const google::protobuf::MethodDescriptor& method, MethodHandler* h) {
+                       return new GatedHandler(*this, h, !method.client_streaming());
+                     });
 }
 
 }  // namespace hartonomous::rpc

@@ -7,9 +7,7 @@
 // state.
 //
 // Gating is one mechanism for every method of a service: Gate() wraps a
-// service's method handlers (see GatedService below). A server interceptor
-// cannot do it with gRPC's synchronous API: an interceptor can observe or
-// rewrite a call but the method handler always runs after it.
+// service's method handlers (service_wrapper.h).
 //
 // Thread-safety: thread-safe.
 #pragma once
