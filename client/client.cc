@@ -1,5 +1,7 @@
 #include "hartonomous/client.h"
 
+#include <cstdlib>
+#include <fstream>
 #include <sstream>
 
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -52,8 +54,42 @@ std::shared_ptr<grpc::Channel> CreateClientChannel(const ClientOptions& options,
   if (!options.api_key.empty()) {
     interceptors.push_back(std::make_unique<ApiKeyInterceptorFactory>(options.api_key));
   }
-  return grpc::experimental::CreateCustomChannelWithInterceptors(
-      options.target, grpc::InsecureChannelCredentials(), args, std::move(interceptors));
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+  if (options.tls) {
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = options.tls_root_certs;
+    ssl.pem_cert_chain = options.tls_cert_chain;
+    ssl.pem_private_key = options.tls_private_key;
+    credentials = grpc::SslCredentials(ssl);
+  }
+  return grpc::experimental::CreateCustomChannelWithInterceptors(options.target, credentials, args,
+                                                                 std::move(interceptors));
+}
+
+bool LoadTlsFiles(const std::string& ca_file, const std::string& cert_file,
+                  const std::string& key_file, ClientOptions* options, std::string* error) {
+  if (cert_file.empty() != key_file.empty()) {
+    *error = "a client certificate needs both its file and its key file";
+    return false;
+  }
+  auto read = [&](const std::string& path, std::string* out) {
+    if (path.empty()) return true;
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream text;
+    if (in) text << in.rdbuf();
+    if (!in || text.str().empty()) {
+      *error = path + ": cannot read the file";
+      return false;
+    }
+    *out = text.str();
+    return true;
+  };
+  if (!read(ca_file, &options->tls_root_certs) || !read(cert_file, &options->tls_cert_chain) ||
+      !read(key_file, &options->tls_private_key)) {
+    return false;
+  }
+  options->tls = true;
+  return true;
 }
 
 Client::Client(ClientOptions options) : Client(CreateClientChannel(options), options) {}
@@ -887,6 +923,20 @@ grpc::Status Client::GetActivation(const v1::GetActivationRequest& request,
   grpc::ClientContext context;
   SetDeadline(&context);
   return inference_->GetActivation(&context, request, response);
+}
+
+bool ApplyClientEnvironment(ClientOptions* options, std::string* error) {
+  auto env = [](const char* name) {
+    const char* value = std::getenv(name);
+    return value == nullptr ? std::string() : std::string(value);
+  };
+  if (options->api_key.empty()) options->api_key = env("HARTONOMOUS_API_KEY");
+  if (options->tls) return true;
+  const std::string ca = env("HARTONOMOUS_TLS_CA");
+  const std::string cert = env("HARTONOMOUS_TLS_CERT");
+  const std::string key = env("HARTONOMOUS_TLS_KEY");
+  if (ca.empty() && cert.empty() && key.empty()) return true;
+  return LoadTlsFiles(ca, cert, key, options, error);
 }
 
 }  // namespace hartonomous

@@ -19,7 +19,7 @@ TEST_PACKAGES=(
   catch2
   clang libclang-rt-dev
   dataset-fashion-mnist
-  python3-grpcio python3-protobuf python3-venv python3-pytest sox jq
+  python3-grpcio python3-protobuf python3-venv python3-pytest sox jq openssl
   libonnx-testdata python3-onnx python3-numpy
   nghttp2-client
   # /metrics checked by promtool and scraped by a real Prometheus server.

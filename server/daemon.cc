@@ -49,6 +49,7 @@
 #include "server/rpc/model/model_service.h"
 #include "server/rpc/search/search_service.h"
 #include "server/rpc/server_builder.h"
+#include "server/tls_files.h"
 #include "server/version.h"
 #include "storage/lmdb_env.h"
 #include "storage/schema.h"
@@ -355,6 +356,13 @@ Status Daemon::Listen() {
   }
   rpc::GrpcServerOptions options;
   options.auth = auth_.get();
+  if (!config_.tls_cert_file.empty()) {
+    HT_RETURN_IF_ERROR(
+        CheckTlsFiles(config_.tls_cert_file, config_.tls_key_file, config_.tls_client_ca_file));
+    options.tls =
+        rpc::GrpcTlsFiles{config_.tls_cert_file, config_.tls_key_file, config_.tls_client_ca_file,
+                          static_cast<unsigned>(config_.tls_reload_seconds)};
+  }
   options.listen = config_.listen;
   options.max_content_bytes = config_.max_content_bytes;
   options.max_threads = config_.max_threads;
@@ -372,7 +380,11 @@ Status Daemon::Listen() {
   port_ = built.port;
   address_ = std::move(built.address);
   std::cout << "hartonomousd listening on " << address_ << std::endl;
-  spdlog::info("hartonomousd {} listening on {} with data dir {}; starting", kVersion, address_,
+  spdlog::info("hartonomousd {} listening on {} ({}) with data dir {}; starting", kVersion,
+               address_,
+               !options.tls                          ? "plaintext"
+               : options.tls->client_ca_file.empty() ? "TLS"
+                                                     : "mutual TLS",
                config_.data_dir);
   return Status::Ok();
 }

@@ -99,6 +99,12 @@ Serves the Hartonomous gRPC API (hartonomous.v1) over an LMDB data directory.
                             health needs "authorization: Bearer KEY"
   --admin-key KEY           the same, as a value (visible to other users in
                             the process list: prefer the two above)
+  --tls-cert-file FILE      serve TLS with this PEM certificate chain ...
+  --tls-key-file FILE       ... and its PEM private key (both or neither)
+  --tls-client-ca-file FILE require client certificates signed by these PEM
+                            CAs (mutual TLS)
+  --tls-reload-seconds N    check the TLS files for changes every N seconds
+                            and serve new ones without a restart (default 60)
   --insecure                allow a non-loopback --listen address while no
                             API key is configured (default: refuse to start)
   --slow-request-ms N       log calls slower than N ms at warn (default 1000;
@@ -222,6 +228,26 @@ std::map<std::string, Setter> Setters(DaemonConfig& config) {
          config.admin_key_file = v;
          return Status::Ok();
        }},
+      {"--tls-cert-file",
+       [&](const std::string& v) {
+         if (v.empty()) return Status::InvalidArgument("--tls-cert-file: expected a file path");
+         config.tls_cert_file = v;
+         return Status::Ok();
+       }},
+      {"--tls-key-file",
+       [&](const std::string& v) {
+         if (v.empty()) return Status::InvalidArgument("--tls-key-file: expected a file path");
+         config.tls_key_file = v;
+         return Status::Ok();
+       }},
+      {"--tls-client-ca-file",
+       [&](const std::string& v) {
+         if (v.empty())
+           return Status::InvalidArgument("--tls-client-ca-file: expected a file path");
+         config.tls_client_ca_file = v;
+         return Status::Ok();
+       }},
+      CountFlag("--tls-reload-seconds", &config.tls_reload_seconds, 86400, "seconds", 1),
       {"--insecure",
        [&](const std::string& v) {
          if (v != "true" && v != "false") {
@@ -296,6 +322,14 @@ std::map<std::string, Setter> Setters(DaemonConfig& config) {
 
 // The cross-setting rules, once every source is applied.
 Status CheckConfig(const DaemonConfig& config) {
+  if (config.tls_cert_file.empty() != config.tls_key_file.empty()) {
+    return Status::InvalidArgument(
+        "--tls-cert-file: --tls-cert-file and --tls-key-file go together (both or neither)");
+  }
+  if (!config.tls_client_ca_file.empty() && config.tls_cert_file.empty()) {
+    return Status::InvalidArgument(
+        "--tls-client-ca-file: needs --tls-cert-file and --tls-key-file (mutual TLS is TLS)");
+  }
   if (!config.admin_key.empty() && !config.admin_key_file.empty()) {
     return Status::InvalidArgument("--admin-key-file: not together with --admin-key");
   }
@@ -328,6 +362,10 @@ std::string FormatDaemonConfig(const DaemonConfig& c) {
       {"metrics-token", c.metrics_token.empty() ? "" : "********"},
       {"admin-key", c.admin_key.empty() ? "" : "********"},
       {"admin-key-file", c.admin_key_file},
+      {"tls-cert-file", c.tls_cert_file},
+      {"tls-key-file", c.tls_key_file},
+      {"tls-client-ca-file", c.tls_client_ca_file},
+      {"tls-reload-seconds", n(c.tls_reload_seconds)},
       {"insecure", c.insecure ? "true" : "false"},
       {"slow-request-ms", n(c.slow_request_ms)},
       {"data-dir", c.data_dir},
@@ -349,7 +387,8 @@ std::string FormatDaemonConfig(const DaemonConfig& c) {
       "# hartonomousd effective configuration (flags > HARTONOMOUS_* > config file > "
       "defaults)\n";
   for (const auto& [key, value] : settings) {
-    if ((key == "metrics-token" || key == "admin-key" || key == "admin-key-file") &&
+    if ((key == "metrics-token" || key == "admin-key" || key == "admin-key-file" ||
+         key.rfind("tls-", 0) == 0) &&
         value.empty()) {
       out += "# " + key + " =   (unset)\n";
       continue;
@@ -370,9 +409,8 @@ Result<std::string> ReadAdminKey(const DaemonConfig& config) {
   in.read(key.data(), static_cast<std::streamsize>(key.size()));
   key.resize(static_cast<size_t>(in.gcount()));
   const auto first = key.find_first_not_of(" \t\r\n");
-  key = first == std::string::npos
-            ? ""
-            : key.substr(first, key.find_last_not_of(" \t\r\n") - first + 1);
+  key = first == std::string::npos ? ""
+                                   : key.substr(first, key.find_last_not_of(" \t\r\n") - first + 1);
   HT_RETURN_IF_ERROR(CheckAdminKey("--admin-key-file " + config.admin_key_file, key));
   return key;
 }

@@ -40,6 +40,17 @@ struct DaemonConfig {
   // A file holding the bootstrap admin key (surrounding whitespace
   // ignored), read at start; not together with admin_key. Default: none.
   std::string admin_key_file;
+  // TLS: the server's PEM certificate chain and private key (both or
+  // neither); with them the gRPC port speaks only TLS. Default: none.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  // PEM CA certificates: set, every client must present a certificate that
+  // chains to one of them (mutual TLS). Requires tls_cert_file. Default:
+  // none.
+  std::string tls_client_ca_file;
+  // How often the TLS files are checked for changes; a changed certificate,
+  // key or CA is served to new connections without a restart. Default: 60.
+  size_t tls_reload_seconds = 60;
   // Allows listening on a non-loopback address with no API key configured
   // (everyone who reaches the port may do anything). Default: false.
   bool insecure = false;
@@ -97,11 +108,13 @@ struct DaemonConfig {
 // The prefix of the settings' environment variables.
 inline constexpr char kEnvPrefix[] = "HARTONOMOUS_";
 // HARTONOMOUS_* variables that are not settings, so the settings ignore
-// them: the clients' server address and API key (a container sets both),
+// them: the clients' server address, API key and TLS files (a container
+// sets both),
 // and the distance kernel override the index layer reads itself
 // (index/kernels.h).
-inline constexpr const char* kClientEnvironment[] = {"HARTONOMOUS_SERVER", "HARTONOMOUS_API_KEY",
-                                                     "HARTONOMOUS_KERNELS"};
+inline constexpr const char* kClientEnvironment[] = {"HARTONOMOUS_SERVER",  "HARTONOMOUS_API_KEY",
+                                                     "HARTONOMOUS_TLS_CA",  "HARTONOMOUS_TLS_CERT",
+                                                     "HARTONOMOUS_TLS_KEY", "HARTONOMOUS_KERNELS"};
 
 // Reads a config file whole; NotFound/InvalidArgument naming the path.
 using ConfigFileReader = std::function<Result<std::string>(const std::string& path)>;

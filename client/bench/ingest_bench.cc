@@ -129,11 +129,15 @@ bool ParseDataOptions(const Flags& flags, DataOptions* options, std::string* err
 }
 
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target, int client_index) {
-  // A connection of its own per channel; the API key of $HARTONOMOUS_API_KEY.
+  // A connection of its own per channel; the API key and TLS files of the
+  // clients' environment ($HARTONOMOUS_API_KEY, $HARTONOMOUS_TLS_*).
   ClientOptions options;
   options.target = target;
   options.own_connection = true;
-  if (const char* key = std::getenv("HARTONOMOUS_API_KEY")) options.api_key = key;
+  if (std::string error; !ApplyClientEnvironment(&options, &error)) {
+    std::fprintf(stderr, "hartonomous-bench: %s\n", error.c_str());
+    std::exit(2);
+  }
   grpc::ChannelArguments args;
   args.SetInt("hartonomous.bench.client_index", client_index);
   return CreateClientChannel(options, args);

@@ -76,6 +76,10 @@ const std::vector<OptionSpec>& GlobalSpecs() {
       {"json", 0, "", ""},
       {"timeout", 0, "SECONDS", ""},
       {"api-key-file", 0, "FILE", ""},
+      {"tls", 0, "", ""},
+      {"tls-ca", 0, "FILE", ""},
+      {"tls-cert", 0, "FILE", ""},
+      {"tls-key", 0, "FILE", ""},
       {"help", 'h', "", ""},
       {"version", 0, "", ""},
       // clang-format on
@@ -93,6 +97,14 @@ void ApplyGlobal(const OptionSpec& spec, const std::string& value, GlobalOptions
     global->timeout = ParseSeconds(value, "--timeout");
   } else if (spec.name == "api-key-file") {
     global->api_key = ReadApiKeyFile(value);
+  } else if (spec.name == "tls") {
+    global->tls = true;
+  } else if (spec.name == "tls-ca") {
+    global->tls_ca = value;
+  } else if (spec.name == "tls-cert") {
+    global->tls_cert = value;
+  } else if (spec.name == "tls-key") {
+    global->tls_key = value;
   } else if (spec.name == "help") {
     global->help = true;
   } else if (spec.name == "version") {

@@ -1,8 +1,8 @@
 // Command-line parsing for the `hartonomous` tool.
 //
 // Grammar: hartonomous [GLOBAL...] COMMAND [GLOBAL|OPTION|ARG...] [-- ARG...]
-// Global flags (--server, --json, --timeout, --api-key-file, --help/-h,
-// --version) may appear
+// Global flags (--server, --json, --timeout, --api-key-file, --tls,
+// --tls-ca, --tls-cert, --tls-key, --help/-h, --version) may appear
 // before or after the command; a command's own options only after it. Options
 // are written "--name VALUE", "--name=VALUE" or "-x VALUE"; "--" ends the
 // options and "-" alone is an argument (standard input). A COMMAND may be
@@ -57,6 +57,14 @@ struct GlobalOptions {
   // Sent with every call. Default: the content of --api-key-file, else
   // $HARTONOMOUS_API_KEY, else none.
   std::string api_key;
+  // TLS (--tls, or any of the files): the CA file the server's certificate
+  // must chain to (empty = the system's roots) and a client certificate and
+  // key for mutual TLS. Defaults: $HARTONOMOUS_TLS_CA, $HARTONOMOUS_TLS_CERT,
+  // $HARTONOMOUS_TLS_KEY.
+  bool tls = false;
+  std::string tls_ca;
+  std::string tls_cert;
+  std::string tls_key;
   bool help = false;
   bool version = false;
 };

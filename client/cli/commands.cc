@@ -376,6 +376,17 @@ ClientOptions MakeClientOptions(const GlobalOptions& global) {
   if (options.api_key.empty()) {
     if (const char* key = std::getenv("HARTONOMOUS_API_KEY")) options.api_key = key;
   }
+  auto or_env = [](const std::string& flag, const char* variable) {
+    const char* value = std::getenv(variable);
+    return !flag.empty() || value == nullptr ? flag : std::string(value);
+  };
+  const std::string ca = or_env(global.tls_ca, "HARTONOMOUS_TLS_CA");
+  const std::string cert = or_env(global.tls_cert, "HARTONOMOUS_TLS_CERT");
+  const std::string key = or_env(global.tls_key, "HARTONOMOUS_TLS_KEY");
+  if (global.tls || !ca.empty() || !cert.empty() || !key.empty()) {
+    std::string error;
+    if (!LoadTlsFiles(ca, cert, key, &options, &error)) throw UsageError("TLS: " + error);
+  }
   return options;
 }
 

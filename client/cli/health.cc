@@ -41,7 +41,7 @@ void RunHealth(const Invocation& invocation) {
   if (invocation.Has("wait")) {
     (void)client.WaitUntilServing(options.timeout);
   }
-  auto channel = grpc::CreateChannel(options.target, grpc::InsecureChannelCredentials());
+  auto channel = CreateClientChannel(options);
   auto stub = grpc::health::v1::Health::NewStub(channel);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + options.timeout);

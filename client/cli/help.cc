@@ -79,6 +79,12 @@ std::string UsageText(const std::vector<CommandSpec>& commands) {
                "deadline of each call and of each whole ingest stream (default: 60)") +
       HelpLine("--api-key-file FILE",
                "send the API key in FILE with every call (default: $HARTONOMOUS_API_KEY)") +
+      HelpLine("--tls", "connect with TLS, trusting the system's CAs") +
+      HelpLine("--tls-ca FILE",
+               "connect with TLS, trusting the PEM CAs in FILE (default: $HARTONOMOUS_TLS_CA)") +
+      HelpLine("--tls-cert FILE, --tls-key FILE",
+               "client certificate and key for mutual TLS (default: $HARTONOMOUS_TLS_CERT, "
+               "$HARTONOMOUS_TLS_KEY)") +
       HelpLine("-h, --help", "show this help (COMMAND --help: one command's)") +
       HelpLine("--version", "print the version") +
       "\n"
@@ -100,8 +106,8 @@ std::string CommandHelp(const CommandSpec& command) {
     }
   }
   text +=
-      "\nGlobal options: --server ADDR, --json, --timeout SECONDS, --api-key-file FILE (see "
-      "'hartonomous help').\n";
+      "\nGlobal options: --server ADDR, --json, --timeout SECONDS, --api-key-file FILE, --tls,\n"
+      "--tls-ca FILE, --tls-cert FILE, --tls-key FILE (see 'hartonomous help').\n";
   return text;
 }
 

@@ -3,6 +3,9 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/resource_quota.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_credentials_options.h>
 
 #include <algorithm>
 #include <climits>
@@ -18,7 +21,22 @@ Result<GrpcServer> BuildGrpcServer(const GrpcServerOptions& options,
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   GrpcServer built;
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &built.port);
+  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
+  if (options.tls) {
+    auto provider = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+        options.tls->key_file, options.tls->cert_file, options.tls->client_ca_file,
+        options.tls->reload_seconds);
+    grpc::experimental::TlsServerCredentialsOptions tls(provider);
+    tls.watch_identity_key_cert_pairs();
+    if (!options.tls->client_ca_file.empty()) {
+      tls.watch_root_certs();
+      tls.set_cert_request_type(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+    } else {
+      tls.set_cert_request_type(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+    }
+    credentials = grpc::experimental::TlsServerCredentials(tls);
+  }
+  builder.AddListeningPort(options.listen, credentials, &built.port);
   // Room for one maximal atom plus its other fields.
   builder.SetMaxReceiveMessageSize(static_cast<int>(
       std::min<size_t>(options.max_content_bytes + (size_t{16} << 20), INT32_MAX)));

@@ -5,7 +5,8 @@
 // is the daemon's business (server/daemon.h); how they are served is this.
 //
 // Every server this builds:
-//   - listens on options.listen without SO_REUSEPORT, so that a port already
+//   - listens on options.listen, in plaintext or TLS (options.tls), without
+//     SO_REUSEPORT, so that a port already
 //     in use is an error instead of a port shared by two daemons;
 //   - accepts a request of one maximal atom (max_content_bytes) plus 16 MiB
 //     for its other fields and sends responses of any size (the response
@@ -27,6 +28,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,6 +38,15 @@
 #include "server/rpc/interceptors/rpc_observer.h"
 
 namespace hartonomous::rpc {
+
+// The TLS files of the port; gRPC re-reads them every reload_seconds and
+// serves changed ones to new connections.
+struct GrpcTlsFiles {
+  std::string cert_file;       // PEM certificate chain
+  std::string key_file;        // its PEM private key
+  std::string client_ca_file;  // "" = no client certificates asked
+  unsigned reload_seconds = 60;
+};
 
 struct GrpcServerOptions {
   // HOST:PORT; port 0 picks a free port (--listen). Default: 127.0.0.1:50051.
@@ -54,6 +65,9 @@ struct GrpcServerOptions {
   // Checks server reflection calls (the services come wrapped); nullptr =
   // reflection is open. Default: none.
   const AuthGate* auth = nullptr;
+  // Serve TLS (mutual TLS when client_ca_file is set); nullopt = plaintext.
+  // Default: plaintext.
+  std::optional<GrpcTlsFiles> tls;
 };
 
 struct GrpcServer {

@@ -84,7 +84,7 @@ TEST_CASE("every method states the role it requires", "[auth]") {
 TEST_CASE("role matrix: every RPC x no key, bad keys, a revoked key and each role", "[auth]") {
   Daemon::Options options;
   options.extra_args = {"--admin-key", kBootstrapKey};
-  options.api_key = kBootstrapKey;
+  options.client.api_key = kBootstrapKey;
   Daemon daemon(options);
   Client& admin = daemon.client();
   std::map<int, std::string> by_role = {
@@ -191,7 +191,7 @@ TEST_CASE("keys survive a restart, the first key turns authentication on, revoki
 TEST_CASE("key RPCs reject bad input naming the field", "[auth]") {
   Daemon::Options options;
   options.extra_args = {"--admin-key", kBootstrapKey};
-  options.api_key = kBootstrapKey;
+  options.client.api_key = kBootstrapKey;
   Daemon daemon(options);
   Client& admin = daemon.client();
   v1::CreateApiKeyResponse created;
@@ -225,7 +225,7 @@ TEST_CASE("key RPCs reject bad input naming the field", "[auth]") {
 TEST_CASE("server reflection needs a read key", "[auth][reflection]") {
   Daemon::Options options;
   options.extra_args = {"--admin-key", kBootstrapKey};
-  options.api_key = kBootstrapKey;
+  options.client.api_key = kBootstrapKey;
   Daemon daemon(options);
   const std::string reader = CreateKey(daemon.client(), "reader", v1::ROLE_READ);
   const char* kMethod = "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo";

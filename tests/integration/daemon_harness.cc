@@ -175,9 +175,8 @@ void Daemon::StartListening(const std::vector<std::string>& extra_args) {
   }
   address_ = line.substr(at + prefix.size());
   address_ = address_.substr(0, address_.find('\n'));
-  ClientOptions client_options;
+  ClientOptions client_options = options_.client;
   client_options.target = address_;
-  client_options.api_key = options_.api_key;
   client_ = std::make_unique<Client>(client_options);
 }
 

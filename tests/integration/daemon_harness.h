@@ -46,7 +46,8 @@ class Daemon {
   struct Options {
     std::string data_dir;                 // empty = a fresh TempDir
     std::vector<std::string> extra_args;  // e.g. {"--max-content-bytes", "1024"}
-    std::string api_key;                  // the key client() sends; empty = none
+    // What client() uses besides the address (API key, TLS).
+    ClientOptions client;
   };
   // Starts hartonomousd --listen 127.0.0.1:0 and waits until it is SERVING.
   // Throws std::runtime_error (which fails the test) when it cannot.

@@ -85,11 +85,15 @@ void Usage(const BenchFlags& flags) {
 }
 
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target, int index) {
-  // A connection of its own per channel; the API key of $HARTONOMOUS_API_KEY.
+  // A connection of its own per channel; the API key and TLS files of the
+  // clients' environment ($HARTONOMOUS_API_KEY, $HARTONOMOUS_TLS_*).
   ClientOptions options;
   options.target = target;
   options.own_connection = true;
-  if (const char* key = std::getenv("HARTONOMOUS_API_KEY")) options.api_key = key;
+  if (std::string error; !ApplyClientEnvironment(&options, &error)) {
+    std::fprintf(stderr, "hartonomous-bench: %s\n", error.c_str());
+    std::exit(2);
+  }
   grpc::ChannelArguments args;
   args.SetInt("hartonomous.bench.channel", index);
   return CreateClientChannel(options, args);
@@ -190,7 +194,9 @@ int Run(int argc, char** argv) {
   ClientOptions client_options;
   client_options.target = flags.Str("server");
   client_options.timeout = std::chrono::hours(1);
-  if (const char* key = std::getenv("HARTONOMOUS_API_KEY")) client_options.api_key = key;
+  if (std::string tls_error; !ApplyClientEnvironment(&client_options, &tls_error)) {
+    return fail(tls_error);
+  }
   // The channels and this client live until the process ends: gRPC 1.51
   // can free its shared callback completion queue twice when a channel that
   // carried callback calls is destroyed while that queue's thread winds down,

@@ -43,7 +43,30 @@ struct ClientOptions {
   // of the channel the client makes (a channel given to the constructor
   // carries its own). Empty = none. Default: none.
   std::string api_key;
+  // TLS for the channel the client makes. With tls set, tls_root_certs (PEM)
+  // are the CAs the server's certificate must chain to (empty = the system's
+  // roots), and tls_cert_chain plus tls_private_key (PEM, both or neither)
+  // are the client certificate for servers that require one (mutual TLS).
+  // Default: plaintext.
+  bool tls = false;
+  std::string tls_root_certs;
+  std::string tls_cert_chain;
+  std::string tls_private_key;
 };
+
+// Reads PEM files into options' TLS fields and sets options->tls: ca_file
+// (may be empty: the system's roots), cert_file and key_file (both or
+// neither). Returns false with *error naming the file when one cannot be
+// read or only one of cert_file and key_file is given.
+bool LoadTlsFiles(const std::string& ca_file, const std::string& cert_file,
+                  const std::string& key_file, ClientOptions* options, std::string* error);
+
+// Fills what options leave unset from the clients' environment variables:
+// api_key from $HARTONOMOUS_API_KEY, and TLS (LoadTlsFiles) from
+// $HARTONOMOUS_TLS_CA, $HARTONOMOUS_TLS_CERT and $HARTONOMOUS_TLS_KEY when
+// options->tls is not set and any of them is. False with *error as
+// LoadTlsFiles.
+bool ApplyClientEnvironment(ClientOptions* options, std::string* error);
 
 // The channel a Client made from `options` uses: options.target, its own
 // connection when options.own_connection, no message size limits, and the

@@ -31,6 +31,22 @@ _METRICS = {"cosine": search_pb.METRIC_COSINE, "l2": search_pb.METRIC_L2,
             "ip": search_pb.METRIC_INNER_PRODUCT}
 
 
+def _tls_credentials(tls, ca, cert, key):
+    """grpc.ChannelCredentials for the TLS files given, or None for plaintext."""
+    if not (tls or ca or cert or key):
+        return None
+    if bool(cert) != bool(key):
+        raise ValueError("TLS: a client certificate needs both tls_cert and tls_key")
+
+    def read(path):
+        if not path:
+            return None
+        with open(path, "rb") as f:
+            return f.read()
+    return grpc.ssl_channel_credentials(root_certificates=read(ca), private_key=read(key),
+                                        certificate_chain=read(cert))
+
+
 def _metadata(value):
     """A dict (or JSON object text, or None) as the API's JSON object text."""
     if value is None:
@@ -82,17 +98,29 @@ def _key(message_type, key, id_field, name_field):
 
 
 class Client:
-    def __init__(self, target=None, timeout=60.0, channel=None, api_key=None):
+    def __init__(self, target=None, timeout=60.0, channel=None, api_key=None, tls=False,
+                 tls_ca=None, tls_cert=None, tls_key=None):
         """target: HOST:PORT (default $HARTONOMOUS_SERVER, else 127.0.0.1:50051);
         timeout: seconds for each call (and each whole stream); api_key: sent as
         "authorization: Bearer KEY" with every call (default $HARTONOMOUS_API_KEY,
-        else none)."""
+        else none). TLS: tls=True trusts the system's CAs; tls_ca (a PEM file,
+        default $HARTONOMOUS_TLS_CA) the CAs in it; tls_cert and tls_key (PEM
+        files, default $HARTONOMOUS_TLS_CERT / _KEY) are a client certificate
+        for mutual TLS. Any of them turns TLS on."""
         self.target = target or os.environ.get("HARTONOMOUS_SERVER") or DEFAULT_TARGET
         self.timeout = timeout
         api_key = api_key or os.environ.get("HARTONOMOUS_API_KEY")
         self._auth = (("authorization", "Bearer " + api_key),) if api_key else None
-        self._channel = channel or grpc.insecure_channel(
-            self.target, options=[("grpc.max_receive_message_length", 512 << 20)])
+        options = [("grpc.max_receive_message_length", 512 << 20)]
+        credentials = _tls_credentials(tls, tls_ca or os.environ.get("HARTONOMOUS_TLS_CA"),
+                                       tls_cert or os.environ.get("HARTONOMOUS_TLS_CERT"),
+                                       tls_key or os.environ.get("HARTONOMOUS_TLS_KEY"))
+        if channel is not None:
+            self._channel = channel
+        elif credentials is not None:
+            self._channel = grpc.secure_channel(self.target, credentials, options=options)
+        else:
+            self._channel = grpc.insecure_channel(self.target, options=options)
         self.atoms = atom_grpc.AtomServiceStub(self._channel)
         self.search_service = search_grpc.SearchServiceStub(self._channel)
         self.models = model_grpc.ModelServiceStub(self._channel)
@@ -535,7 +563,8 @@ def _file_chunks(f, close):
             f.close()
 
 
-def connect(target=None, timeout=60.0, api_key=None):
+def connect(target=None, timeout=60.0, api_key=None, **tls):
     """A Client of hartonomousd at target (HOST:PORT; default $HARTONOMOUS_SERVER,
-    else 127.0.0.1:50051), sending api_key (default $HARTONOMOUS_API_KEY)."""
-    return Client(target, timeout=timeout, api_key=api_key)
+    else 127.0.0.1:50051), sending api_key (default $HARTONOMOUS_API_KEY); tls,
+    tls_ca, tls_cert, tls_key as for Client."""
+    return Client(target, timeout=timeout, api_key=api_key, **tls)

@@ -5,6 +5,7 @@ import hashlib
 import json
 import os
 import socket
+import subprocess
 import uuid
 
 import grpc
@@ -237,3 +238,41 @@ def test_api_keys_and_roles():
             del os.environ["HARTONOMOUS_API_KEY"]
     finally:
         d.stop()
+
+
+def _openssl(*args, cwd):
+    subprocess.run(["openssl"] + list(args), cwd=cwd, check=True, capture_output=True)
+
+
+def test_tls_and_mutual_tls(tmp_path):
+    """A daemon of its own with mutual TLS; certificates made with the openssl
+    command: a CA, the server's (for 127.0.0.1) and a client's."""
+    from conftest import Daemon
+    d = str(tmp_path)
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+    _openssl("req", "-x509", *ec, "-subj", "/CN=py-ca", "-keyout", "ca.key", "-out", "ca.pem",
+             "-days", "1", "-addext", "basicConstraints=critical,CA:TRUE", cwd=d)
+    for name in ("server", "client"):
+        _openssl("req", *ec, "-subj", "/CN=py-" + name, "-keyout", name + ".key",
+                 "-out", name + ".csr", "-addext", "subjectAltName=IP:127.0.0.1", cwd=d)
+        _openssl("x509", "-req", "-in", name + ".csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+                 "-CAcreateserial", "-days", "1", "-copy_extensions", "copy",
+                 "-out", name + ".pem", cwd=d)
+    path = lambda name: os.path.join(d, name)
+    daemon = Daemon(os.environ["HARTONOMOUSD"],
+                    ["--tls-cert-file", path("server.pem"), "--tls-key-file", path("server.key"),
+                     "--tls-client-ca-file", path("ca.pem")])
+    try:
+        with hartonomous.connect(daemon.address, timeout=30, tls_ca=path("ca.pem"),
+                                 tls_cert=path("client.pem"), tls_key=path("client.key")) as db:
+            db.wait_until_serving(timeout=30)
+            atom = db.ingest(b"over mutual TLS", modality="text")
+            assert db.get_atom(atom.atom_id).atom_id == atom.atom_id
+        with hartonomous.connect(daemon.address, timeout=5, tls_ca=path("ca.pem")) as no_cert:
+            with pytest.raises(HartonomousError) as e:
+                no_cert.server_stats()
+            assert e.value.code == grpc.StatusCode.UNAVAILABLE
+        with pytest.raises(ValueError):
+            hartonomous.connect(daemon.address, tls_cert=path("client.pem"))
+    finally:
+        daemon.stop()
