@@ -196,8 +196,7 @@ int main(int argc, char** argv) {
       Fail("ListInferences", s);
     }
     if (response.inferences_size() != 100) {
-      std::fprintf(stderr, "inference-bench: newest 100 returned %d\n",
-                   response.inferences_size());
+      std::fprintf(stderr, "inference-bench: newest 100 returned %d\n", response.inferences_size());
       std::exit(1);
     }
   });

@@ -22,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "bench_channel.h"
 #include "bench_data.h"
 #include "bench_report.h"
 #include "hartonomous/client.h"
@@ -128,21 +129,6 @@ bool ParseDataOptions(const Flags& flags, DataOptions* options, std::string* err
   return error->empty();
 }
 
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target, int client_index) {
-  // A connection of its own per channel; the API key and TLS files of the
-  // clients' environment ($HARTONOMOUS_API_KEY, $HARTONOMOUS_TLS_*).
-  ClientOptions options;
-  options.target = target;
-  options.own_connection = true;
-  if (std::string error; !ApplyClientEnvironment(&options, &error)) {
-    std::fprintf(stderr, "hartonomous-bench: %s\n", error.c_str());
-    std::exit(2);
-  }
-  grpc::ChannelArguments args;
-  args.SetInt("hartonomous.bench.client_index", client_index);
-  return CreateClientChannel(options, args);
-}
-
 // What one client thread saw.
 struct ClientOutcome {
   std::vector<double> batch_ms;
@@ -174,7 +160,7 @@ void RunClient(int index, const std::string& target, std::chrono::milliseconds t
   out->batch_ms.reserve(batches.size());
   out->atom_ids.reserve(plan.atoms / plan.batches.size() + 1);
 
-  Client client(MakeChannel(target, index), ClientOptions{target, timeout});
+  Client client(MakeBenchChannel(target, index), ClientOptions{target, timeout});
   grpc::Status serving = client.WaitUntilServing(std::chrono::seconds(30));
   if (!serving.ok()) {
     out->errors.push_back("client " + std::to_string(index) +
@@ -286,7 +272,7 @@ int RunIngest(const Flags& flags, const DataOptions& data, const AtomPlan& plan,
   const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000));
 
   result->mode = "ingest";
-  Client admin(MakeChannel(target, -1), ClientOptions{target, timeout});
+  Client admin(MakeBenchChannel(target, -1), ClientOptions{target, timeout});
   if (grpc::Status s = admin.WaitUntilServing(std::chrono::seconds(30)); !s.ok()) {
     std::fprintf(stderr, "ingest: %s is not SERVING: %s\n", target.c_str(),
                  s.error_message().c_str());

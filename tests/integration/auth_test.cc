@@ -42,6 +42,14 @@ int RequiredRole(const google::protobuf::MethodDescriptor& method) {
   return static_cast<int>(method.options().GetExtension(v1::required_role));
 }
 
+// A daemon with the bootstrap admin key, whose client() sends it.
+Daemon::Options WithBootstrapKey() {
+  Daemon::Options options;
+  options.extra_args = {"--admin-key", kBootstrapKey};
+  options.client.api_key = kBootstrapKey;
+  return options;
+}
+
 std::string Bearer(const std::string& token) { return "Bearer " + token; }
 
 Client KeyClient(const Daemon& daemon, const std::string& key) {
@@ -82,10 +90,7 @@ TEST_CASE("every method states the role it requires", "[auth]") {
 }
 
 TEST_CASE("role matrix: every RPC x no key, bad keys, a revoked key and each role", "[auth]") {
-  Daemon::Options options;
-  options.extra_args = {"--admin-key", kBootstrapKey};
-  options.client.api_key = kBootstrapKey;
-  Daemon daemon(options);
+  Daemon daemon(WithBootstrapKey());
   Client& admin = daemon.client();
   std::map<int, std::string> by_role = {
       {v1::ROLE_READ, CreateKey(admin, "reader", v1::ROLE_READ)},
@@ -189,10 +194,7 @@ TEST_CASE("keys survive a restart, the first key turns authentication on, revoki
 }
 
 TEST_CASE("key RPCs reject bad input naming the field", "[auth]") {
-  Daemon::Options options;
-  options.extra_args = {"--admin-key", kBootstrapKey};
-  options.client.api_key = kBootstrapKey;
-  Daemon daemon(options);
+  Daemon daemon(WithBootstrapKey());
   Client& admin = daemon.client();
   v1::CreateApiKeyResponse created;
   grpc::Status status = admin.CreateApiKey("", v1::ROLE_READ, &created);
@@ -223,10 +225,7 @@ TEST_CASE("key RPCs reject bad input naming the field", "[auth]") {
 }
 
 TEST_CASE("server reflection needs a read key", "[auth][reflection]") {
-  Daemon::Options options;
-  options.extra_args = {"--admin-key", kBootstrapKey};
-  options.client.api_key = kBootstrapKey;
-  Daemon daemon(options);
+  Daemon daemon(WithBootstrapKey());
   const std::string reader = CreateKey(daemon.client(), "reader", v1::ROLE_READ);
   const char* kMethod = "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo";
   auto request = NewReflectionMessage("ServerReflectionRequest");

@@ -29,6 +29,15 @@ struct TlsSetup {
     WriteTextFile(cert_file, server.cert);
     WriteTextFile(key_file, server.key);
   }
+  // Replaces the server's pair while it runs: key first, then certificate,
+  // each by a rename as deployment tools do (gRPC keeps the old pair until
+  // the two match).
+  void Install(const Pem& pair) const {
+    WriteTextFile(key_file + ".new", pair.key);
+    WriteTextFile(cert_file + ".new", pair.cert);
+    REQUIRE(std::rename((key_file + ".new").c_str(), key_file.c_str()) == 0);
+    REQUIRE(std::rename((cert_file + ".new").c_str(), cert_file.c_str()) == 0);
+  }
   std::vector<std::string> ServerArgs() const {
     return {"--tls-cert-file", cert_file, "--tls-key-file", key_file};
   }
@@ -100,10 +109,7 @@ TEST_CASE("TLS: an expired server certificate is refused by the client", "[tls]"
   // The server is given an expired pair (as a rotation gone wrong would);
   // once it serves it, clients refuse the handshake.
   const Pem expired = MakeCertificate("hartonomousd", &tls.ca, false, -7200, -3600);
-  WriteTextFile(tls.key_file + ".new", expired.key);
-  WriteTextFile(tls.cert_file + ".new", expired.cert);
-  REQUIRE(std::rename((tls.key_file + ".new").c_str(), tls.key_file.c_str()) == 0);
-  REQUIRE(std::rename((tls.cert_file + ".new").c_str(), tls.cert_file.c_str()) == 0);
+  tls.Install(expired);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   grpc::Status status;
   while (std::chrono::steady_clock::now() < deadline) {
@@ -146,12 +152,7 @@ TEST_CASE("TLS: a rotated certificate is served without a restart", "[tls]") {
   REQUIRE(ServedCommonName(TlsClient(daemon.address(), tls.ca)) == "hartonomousd");
 
   const Pem rotated = MakeCertificate("hartonomousd-rotated", &tls.ca, false);
-  // Key first, then certificate, each replaced by a rename as deployment
-  // tools do; gRPC keeps the old pair until the two match.
-  WriteTextFile(tls.key_file + ".new", rotated.key);
-  WriteTextFile(tls.cert_file + ".new", rotated.cert);
-  REQUIRE(std::rename((tls.key_file + ".new").c_str(), tls.key_file.c_str()) == 0);
-  REQUIRE(std::rename((tls.cert_file + ".new").c_str(), tls.cert_file.c_str()) == 0);
+  tls.Install(rotated);
   // New connections see the new certificate once the daemon has reread the
   // files; each probe is a full handshake.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);

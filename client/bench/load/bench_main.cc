@@ -22,6 +22,7 @@
 #include <iostream>
 #include <thread>
 
+#include "../bench_channel.h"
 #include "../ingest_command.h"
 #include "bench_flags.h"
 #include "load_driver.h"
@@ -82,21 +83,6 @@ void Usage(const BenchFlags& flags) {
                "       hartonomous-bench ingest|ingest-reference ... (verified atom ingest)\n"
                "workloads:%s\nflags:\n%s",
                names.c_str(), flags.Help().c_str());
-}
-
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target, int index) {
-  // A connection of its own per channel; the API key and TLS files of the
-  // clients' environment ($HARTONOMOUS_API_KEY, $HARTONOMOUS_TLS_*).
-  ClientOptions options;
-  options.target = target;
-  options.own_connection = true;
-  if (std::string error; !ApplyClientEnvironment(&options, &error)) {
-    std::fprintf(stderr, "hartonomous-bench: %s\n", error.c_str());
-    std::exit(2);
-  }
-  grpc::ChannelArguments args;
-  args.SetInt("hartonomous.bench.channel", index);
-  return CreateClientChannel(options, args);
 }
 
 int Run(int argc, char** argv) {
@@ -237,7 +223,7 @@ int Run(int argc, char** argv) {
 
   auto& channel_list = *new std::vector<std::shared_ptr<grpc::Channel>>();
   for (int i = 0; i < channels; ++i) {
-    channel_list.push_back(MakeChannel(client_options.target, i));
+    channel_list.push_back(MakeBenchChannel(client_options.target, i));
     if (!channel_list.back()->WaitForConnected(std::chrono::system_clock::now() +
                                                std::chrono::seconds(10))) {
       std::fprintf(stderr, "hartonomous-bench: channel %d did not connect to %s\n", i,
