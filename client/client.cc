@@ -280,6 +280,16 @@ grpc::Status Client::Compact(bool purge_inactive, v1::CompactResponse* response)
   return admin_->Compact(&context, request, response);
 }
 
+grpc::Status Client::CheckConsistency(bool repair, int32_t limit,
+                                      v1::CheckConsistencyResponse* response) {
+  v1::CheckConsistencyRequest request;
+  request.set_repair(repair);
+  request.set_limit(limit);
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  return admin_->CheckConsistency(&context, request, response);
+}
+
 grpc::Status Client::Backup(const std::string& path, v1::BackupResponse* response) {
   v1::BackupRequest request;
   request.set_path(path);

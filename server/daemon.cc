@@ -22,6 +22,7 @@
 #include "base/mutex.h"
 #include "server/data_dir_lock.h"
 #include "server/engine/admin/compactor.h"
+#include "server/engine/admin/consistency_checker.h"
 #include "server/engine/atoms/atom_engine.h"
 #include "server/engine/atoms/atom_points.h"
 #include "server/engine/auth/api_key_engine.h"
@@ -240,6 +241,8 @@ Status Daemon::BuildEngines() {
   engine::CompactorOptions compactor_options;
   compactor_options.testing_hold_until = config_.testing_hold_compaction_until;
   compactor_ = std::make_unique<engine::Compactor>(*env_, *writer_, *atoms_, compactor_options);
+  checker_ =
+      std::make_unique<engine::ConsistencyChecker>(*env_, *tables_, *writer_, embeddings_.get());
   // Inference logs, their analytics and the layers' cached activations.
   inference_ =
       std::make_unique<engine::InferenceEngine>(*env_, *tables_, *writer_, page_token_key_);
@@ -303,6 +306,7 @@ Status Daemon::BuildServices() {
   admin_service_ = std::make_unique<rpc::AdminServiceImpl>(
       *env_, *tables_, *writer_, *in_flight_, started_at_us_, startup_.get(), compactor_.get(),
       embeddings_.get(), config_.data_dir);
+  admin_service_->set_consistency_checker(checker_.get());
   health_service_ = std::make_unique<rpc::HealthServiceImpl>(std::set<std::string>{
       "hartonomous.v1.AtomService", "hartonomous.v1.SearchService", "hartonomous.v1.ModelService",
       "hartonomous.v1.AdminService", "hartonomous.v1.InferenceService"});

@@ -10,7 +10,7 @@
 //   4. the engines: AtomEngine; EmbeddingEngine, not loaded yet; AtomPoints,
 //      from its snapshot of the last clean stop; PolicyEngine, with the
 //      default policies; DedupMatcher; DocumentEngine; GraphEngine;
-//      ModelEngine; Compactor,
+//      ModelEngine; Compactor; ConsistencyChecker,
 //   5. Wire(): the hooks between engines (what an atom's removal cascades
 //      to, what a model's deletion cascades to, the dedup matcher of
 //      ingest),
@@ -73,6 +73,7 @@ class ApiKeyEngine;
 class AtomEngine;
 class AtomPoints;
 class Compactor;
+class ConsistencyChecker;
 class DedupMatcher;
 class DocumentEngine;
 class EmbeddingEngine;
@@ -174,6 +175,7 @@ class Daemon {
   std::unique_ptr<engine::GraphEngine> graph_;
   std::unique_ptr<engine::ModelEngine> models_;
   std::unique_ptr<engine::Compactor> compactor_;
+  std::unique_ptr<engine::ConsistencyChecker> checker_;
   std::unique_ptr<engine::InferenceEngine> inference_;
   std::unique_ptr<engine::ApiKeyEngine> api_keys_;
   // Services.

@@ -11,6 +11,7 @@
 #include "activations.h"
 #include "api_keys.h"
 #include "backup.h"
+#include "check.h"
 #include "cli_errors.h"
 #include "collections.h"
 #include "documents.h"
@@ -229,6 +230,15 @@ constexpr std::string_view kCompactDetails =
     "without it the server answers RESOURCE_EXHAUSTED and changes nothing.\n"
     "A second compact while one runs fails (FAILED_PRECONDITION). Large data\n"
     "files may need a longer --timeout.\n";
+
+constexpr std::string_view kCheckDetails =
+    "Verifies, on one consistent snapshot while the server keeps serving, that\n"
+    "reference counts cover the rows holding references, that the hash, state\n"
+    "and embedding indexes match their tables both ways, that relation rows\n"
+    "have their reverse rows and endpoints, that vector and spatial indexes\n"
+    "hold exactly each collection's rows, and that tensor rows name existing\n"
+    "atoms, models and layers. --repair fixes only index-only mismatches.\n"
+    "Exits 1 when mismatches remain.";
 
 constexpr std::string_view kIngestDetails =
     "Each FILE becomes one atom; '-' reads standard input (source_uri 'stdin').\n"
@@ -748,6 +758,12 @@ const std::vector<CommandSpec>& Commands() {
        .options = {{"purge-inactive", 0, "", "purge every inactive atom first"}},
        .max_args = 0,
        .run = &RunCompact},
+      {.name = "check",
+       .summary = "verify the data directory's consistency (exit 0 only when consistent)",
+       .details = kCheckDetails,
+       .options = CheckOptions(),
+       .max_args = 0,
+       .run = &RunCheck},
       {.name = "inference log",
        .summary = "log one inference (model, task, texts, duration, tokens)",
        .details = kInferenceLogDetails,

@@ -863,4 +863,121 @@ Result<std::vector<AtomRecord>> AtomTable::TopByReferences(Txn& txn, size_t n) c
   return out;
 }
 
+// --- index audit ---
+
+Result<bool> AtomTable::HashIndexed(Txn& txn, const AtomRecord& atom) const {
+  if (atom.content_hash().size() != kHashBytes) return false;
+  const std::string id = Be64Key(atom.atom_id());
+  std::string_view value;
+  HT_ASSIGN_OR_RETURN(bool found, txn.Get(t_.atom_hash, HashPrefix(atom.content_hash()), &value));
+  if (found && value == id) return true;
+  HT_ASSIGN_OR_RETURN(found, txn.Get(t_.atom_hash_collisions, atom.content_hash(), &value));
+  return found && value == id;
+}
+
+Status AtomTable::ForEachHashEntry(
+    Txn& txn,
+    const std::function<Status(HashTable, std::string_view, uint64_t)>& visit) const {
+  for (const HashTable table : {HashTable::kPrefix, HashTable::kCollision}) {
+    const bool prefix = table == HashTable::kPrefix;
+    auto cursor = txn.OpenCursor(prefix ? t_.atom_hash : t_.atom_hash_collisions);
+    HT_ASSIGN_OR_RETURN(bool valid, cursor->First());
+    while (valid) {
+      if (cursor->value().size() != 8) {
+        return Status::DataLoss(std::string(prefix ? "atom_hash" : "atom_hash_collisions") +
+                                ": malformed entry");
+      }
+      HT_RETURN_IF_ERROR(visit(table, cursor->key(), ReadBe64(cursor->value())));
+      HT_ASSIGN_OR_RETURN(valid, cursor->Next());
+    }
+  }
+  return Status::Ok();
+}
+
+bool AtomTable::HashEntryMatches(HashTable table, std::string_view key, const AtomRecord& atom) {
+  if (atom.content_hash().size() != kHashBytes) return false;
+  return table == HashTable::kPrefix ? key == HashPrefix(atom.content_hash())
+                                     : key == atom.content_hash();
+}
+
+Result<bool> AtomTable::StateIndexed(Txn& txn, const AtomRecord& atom) const {
+  std::string_view value;
+  if (!atom.is_active()) return txn.Get(t_.atoms_inactive, Be64Key(atom.atom_id()), &value);
+  if (InRefIndex(atom)) return txn.Get(t_.atoms_by_refcount, RefKey(atom), &value);
+  return true;
+}
+
+Status AtomTable::ForEachStateEntry(
+    Txn& txn, const std::function<Status(std::optional<uint64_t>, uint64_t)>& visit) const {
+  {
+    auto cursor = txn.OpenCursor(t_.atoms_by_refcount);
+    HT_ASSIGN_OR_RETURN(bool valid, cursor->First());
+    while (valid) {
+      if (cursor->key().size() != 16) return Status::DataLoss("atoms_by_refcount: malformed key");
+      HT_RETURN_IF_ERROR(visit(ReadBe64(cursor->key()), ReadBe64(cursor->key().substr(8))));
+      HT_ASSIGN_OR_RETURN(valid, cursor->Next());
+    }
+  }
+  auto cursor = txn.OpenCursor(t_.atoms_inactive);
+  HT_ASSIGN_OR_RETURN(bool valid, cursor->First());
+  while (valid) {
+    if (cursor->key().size() != 8) return Status::DataLoss("atoms_inactive: malformed key");
+    HT_RETURN_IF_ERROR(visit(std::nullopt, ReadBe64(cursor->key())));
+    HT_ASSIGN_OR_RETURN(valid, cursor->Next());
+  }
+  return Status::Ok();
+}
+
+Status AtomTable::ForEachComposite(Txn& txn,
+                                   const std::function<Status(uint64_t)>& visit) const {
+  auto cursor = txn.OpenCursor(t_.atom_children);
+  HT_ASSIGN_OR_RETURN(bool valid, cursor->First());
+  while (valid) {
+    if (cursor->key().size() != 8) return Status::DataLoss("atom_children: malformed key");
+    HT_RETURN_IF_ERROR(visit(ReadBe64(cursor->key())));
+    HT_ASSIGN_OR_RETURN(valid, cursor->Next());
+  }
+  return Status::Ok();
+}
+
+Result<uint64_t> AtomTable::Reindex(WriteTxn& txn, const AtomRecord& atom) {
+  uint64_t written = 0;
+  HT_ASSIGN_OR_RETURN(bool hashed, HashIndexed(txn, atom));
+  if (!hashed) {
+    HT_RETURN_IF_ERROR(IndexHash(txn, atom));
+    ++written;
+  }
+  HT_ASSIGN_OR_RETURN(bool state, StateIndexed(txn, atom));
+  if (!state) {
+    HT_RETURN_IF_ERROR(PutRefIndex(txn, atom));
+    ++written;
+  }
+  return written;
+}
+
+Result<bool> AtomTable::DropDanglingHashEntry(WriteTxn& txn, HashTable table,
+                                              std::string_view key) {
+  const MDB_dbi dbi = table == HashTable::kPrefix ? t_.atom_hash : t_.atom_hash_collisions;
+  std::string_view value;
+  HT_ASSIGN_OR_RETURN(bool found, txn.Get(dbi, key, &value));
+  if (!found) return false;
+  if (value.size() == 8) {
+    HT_ASSIGN_OR_RETURN(auto atom, Get(txn, ReadBe64(value)));
+    if (atom && HashEntryMatches(table, key, *atom)) return false;
+  }
+  const std::string copy(key);
+  return txn.Del(dbi, copy);
+}
+
+Result<bool> AtomTable::DropDanglingStateEntry(WriteTxn& txn, std::optional<uint64_t> count,
+                                               uint64_t atom_id) {
+  HT_ASSIGN_OR_RETURN(auto atom, Get(txn, atom_id));
+  if (atom && StateEntryMatches(count, *atom)) return false;
+  if (!count) return txn.Del(t_.atoms_inactive, Be64Key(atom_id));
+  std::string key;
+  AppendBe64(&key, *count);
+  AppendBe64(&key, atom_id);
+  return txn.Del(t_.atoms_by_refcount, key);
+}
+
 }  // namespace hartonomous::storage

@@ -227,6 +227,54 @@ class AtomTable {
   // Active atoms with the highest reference counts, highest first.
   Result<std::vector<AtomRecord>> TopByReferences(Txn& txn, size_t n) const;
 
+  // --- index audit (server/engine/admin/consistency_checker.h) ---
+  // Reads and repairs of the secondary indexes one entry at a time, so that a
+  // checker walks them without knowing their keys.
+
+  // Which hash index table an entry is in.
+  enum class HashTable { kPrefix, kCollision };
+  // Whether the hash index maps atom's content_hash to atom's id.
+  Result<bool> HashIndexed(Txn& txn, const AtomRecord& atom) const;
+  // Calls visit(table, key, atom_id) for every hash index entry, "atom_hash"
+  // then "atom_hash_collisions", in key order; key is the 8-byte prefix or the
+  // whole hash. DataLoss for a value that is not 8 bytes.
+  Status ForEachHashEntry(
+      Txn& txn,
+      const std::function<Status(HashTable, std::string_view key, uint64_t atom_id)>& visit) const;
+  // Whether a hash index entry belongs to atom (its record's hash has that
+  // key, and the entry names it).
+  static bool HashEntryMatches(HashTable table, std::string_view key, const AtomRecord& atom);
+  // Whether "atoms_by_refcount" / "atoms_inactive" hold the entry that
+  // atom's record calls for; true when it calls for none.
+  Result<bool> StateIndexed(Txn& txn, const AtomRecord& atom) const;
+  // Whether atom's record calls for an entry in the state indexes.
+  static bool WantsStateEntry(const AtomRecord& atom) {
+    return !atom.is_active() || InRefIndex(atom);
+  }
+  // Visits every "atoms_by_refcount" entry (count, atom_id), then every
+  // "atoms_inactive" entry (count = nullopt), in key order.
+  Status ForEachStateEntry(
+      Txn& txn,
+      const std::function<Status(std::optional<uint64_t> count, uint64_t atom_id)>& visit) const;
+  // Whether a state index entry belongs to atom's record as it is.
+  static bool StateEntryMatches(std::optional<uint64_t> count, const AtomRecord& atom) {
+    return count ? atom.is_active() && InRefIndex(atom) &&
+                       static_cast<uint64_t>(atom.reference_count()) == *count
+                 : !atom.is_active();
+  }
+  // Visits the id of every composite with an "atom_children" row, ascending.
+  Status ForEachComposite(Txn& txn, const std::function<Status(uint64_t parent)>& visit) const;
+  // Repair: writes the hash index and state index entries atom's stored
+  // record calls for when they are missing. Returns how many it wrote.
+  // AlreadyExists when another atom holds the hash.
+  Result<uint64_t> Reindex(WriteTxn& txn, const AtomRecord& atom);
+  // Repair: deletes a hash index entry that names no atom with that hash.
+  // Returns false (and leaves it) when the entry is gone or now valid.
+  Result<bool> DropDanglingHashEntry(WriteTxn& txn, HashTable table, std::string_view key);
+  // Repair: the same for a state index entry (count: as ForEachStateEntry).
+  Result<bool> DropDanglingStateEntry(WriteTxn& txn, std::optional<uint64_t> count,
+                                      uint64_t atom_id);
+
   // Sets content_size and the raw chunk_count (Insert sets the stored one).
   static void SetContentShape(AtomRecord* atom, size_t content_size);
 

@@ -72,6 +72,19 @@ Result<bool> DocumentSourceTable::Remove(WriteTxn& txn, std::string_view source_
   return txn.Del(sources_, key);
 }
 
+Status DocumentSourceTable::ForEach(
+    Txn& txn, const std::function<Status(const DocumentSourceRecord&)>& visit) const {
+  auto cursor = txn.OpenCursor(sources_);
+  HT_ASSIGN_OR_RETURN(bool on, cursor->First());
+  while (on) {
+    const std::string key(cursor->key());
+    HT_ASSIGN_OR_RETURN(DocumentSourceRecord record, ParseRow(key, cursor->value()));
+    HT_RETURN_IF_ERROR(visit(record));
+    HT_ASSIGN_OR_RETURN(on, cursor->Next());
+  }
+  return Status::Ok();
+}
+
 Result<std::vector<DocumentSourceRecord>> DocumentSourceTable::ForDocument(
     Txn& txn, uint64_t document_id) const {
   const std::string prefix = Be64Key(document_id);

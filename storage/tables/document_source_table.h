@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -47,6 +48,10 @@ class DocumentSourceTable {
   // The rows that point at document_id, in key order (by the SHA-256 of
   // their URI).
   Result<std::vector<DocumentSourceRecord>> ForDocument(Txn& txn, uint64_t document_id) const;
+
+  // Calls visit for every "document_sources" row, in key order (by the
+  // SHA-256 of the URI). DataLoss for a row that does not parse.
+  Status ForEach(Txn& txn, const std::function<Status(const DocumentSourceRecord&)>& visit) const;
 
  private:
   MDB_dbi sources_;

@@ -70,6 +70,18 @@ Result<std::optional<EmbeddingRecord>> EmbeddingTable::Find(Txn& txn, uint64_t a
   return std::optional<EmbeddingRecord>(std::move(row));
 }
 
+Status EmbeddingTable::ForEachRow(
+    Txn& txn, const std::function<Status(const EmbeddingRecord&)>& visit) const {
+  auto cursor = txn.OpenCursor(t_.atom_embeddings);
+  HT_ASSIGN_OR_RETURN(bool valid, cursor->First());
+  while (valid) {
+    HT_ASSIGN_OR_RETURN(EmbeddingRecord row, ParseRow(cursor->key(), cursor->value()));
+    HT_RETURN_IF_ERROR(visit(row));
+    HT_ASSIGN_OR_RETURN(valid, cursor->Next());
+  }
+  return Status::Ok();
+}
+
 Result<std::vector<EmbeddingRecord>> EmbeddingTable::OfAtom(Txn& txn, uint64_t atom_id) const {
   const std::string prefix = Be64Key(atom_id);
   std::vector<EmbeddingRecord> out;

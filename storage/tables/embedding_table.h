@@ -73,6 +73,9 @@ class EmbeddingTable {
   // scan with its status. REQUIRES: visit does not write to these tables.
   Status Scan(Txn& txn, uint64_t collection_id, uint64_t after,
               const std::function<Status(const EmbeddingRef&)>& visit) const;
+  // Calls visit for every "atom_embeddings" row of every atom, in key
+  // order (a visit that fails stops the scan with its status).
+  Status ForEachRow(Txn& txn, const std::function<Status(const EmbeddingRecord&)>& visit) const;
   // The row an entry names (DataLoss when it is missing or corrupt).
   Result<EmbeddingRecord> Read(Txn& txn, const EmbeddingRef& ref) const;
 

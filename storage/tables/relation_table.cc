@@ -75,6 +75,49 @@ Result<bool> RelationTable::Put(WriteTxn& txn, const Edge& edge) {
   return !found;
 }
 
+Status RelationTable::ForEachRow(Txn& txn, Direction table,
+                                 const std::function<Status(const Edge&)>& visit) const {
+  const bool forward = table == Direction::kChildren;
+  auto cursor = txn.OpenCursor(forward ? t_.atom_relations : t_.atom_relations_reverse);
+  HT_ASSIGN_OR_RETURN(bool valid, cursor->First());
+  while (valid) {
+    auto edge = ParseKey(table, cursor->key());
+    if (!edge) {
+      return Status::DataLoss(std::string(forward ? "atom_relations" : "atom_relations_reverse") +
+                              ": malformed key");
+    }
+    HT_RETURN_IF_ERROR(visit(*edge));
+    HT_ASSIGN_OR_RETURN(valid, cursor->Next());
+  }
+  return Status::Ok();
+}
+
+Result<bool> RelationTable::HasCounterpart(Txn& txn, Direction table, const Edge& edge) const {
+  std::string_view value;
+  if (table == Direction::kChildren) {
+    return txn.Get(t_.atom_relations_reverse,
+                   ReverseKey(edge.source, edge.type, edge.ordinal, edge.target), &value);
+  }
+  return txn.Get(t_.atom_relations, ForwardKey(edge.source, edge.type, edge.ordinal, edge.target),
+                 &value);
+}
+
+Result<bool> RelationTable::RestoreReverse(WriteTxn& txn, const Edge& edge) {
+  HT_ASSIGN_OR_RETURN(bool forward, HasCounterpart(txn, Direction::kParents, edge));
+  HT_ASSIGN_OR_RETURN(bool reverse, HasCounterpart(txn, Direction::kChildren, edge));
+  if (!forward || reverse) return false;
+  HT_RETURN_IF_ERROR(txn.Put(t_.atom_relations_reverse,
+                             ReverseKey(edge.source, edge.type, edge.ordinal, edge.target), ""));
+  return true;
+}
+
+Result<bool> RelationTable::DropDanglingReverse(WriteTxn& txn, const Edge& edge) {
+  HT_ASSIGN_OR_RETURN(bool forward, HasCounterpart(txn, Direction::kParents, edge));
+  if (forward) return false;
+  return txn.Del(t_.atom_relations_reverse,
+                 ReverseKey(edge.source, edge.type, edge.ordinal, edge.target));
+}
+
 Result<bool> RelationTable::Delete(WriteTxn& txn, const Edge& edge) {
   HT_ASSIGN_OR_RETURN(
       bool found,

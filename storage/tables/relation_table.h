@@ -94,6 +94,22 @@ class RelationTable {
   // One more than the largest ordinal of source's edges of this type (0 when none).
   Result<uint64_t> NextOrdinal(Txn& txn, uint64_t source, std::string_view type) const;
 
+  // --- edge audit (server/engine/admin/consistency_checker.h) ---
+  // Visits every stored edge row of one table ("atom_relations" for
+  // kChildren, "atom_relations_reverse" for kParents), in key order, the
+  // record left empty. DataLoss for a malformed key.
+  Status ForEachRow(Txn& txn, Direction table,
+                    const std::function<Status(const Edge&)>& visit) const;
+  // Whether the other table holds edge's row.
+  Result<bool> HasCounterpart(Txn& txn, Direction table, const Edge& edge) const;
+  // Repair: writes the reverse row of an edge whose forward row exists.
+  // Returns false (nothing written) when the forward row is gone or the
+  // reverse row is there.
+  Result<bool> RestoreReverse(WriteTxn& txn, const Edge& edge);
+  // Repair: deletes a reverse row whose forward row does not exist. Returns
+  // false when the forward row exists or the reverse row is gone.
+  Result<bool> DropDanglingReverse(WriteTxn& txn, const Edge& edge);
+
   // Removes every edge that starts or ends at atom_id, in both tables.
   // Returns how many edges were removed.
   Result<uint64_t> RemoveAllOf(WriteTxn& txn, uint64_t atom_id);

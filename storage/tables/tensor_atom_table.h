@@ -64,6 +64,12 @@ class TensorAtomTable {
   Status ScanModel(
       Txn& txn, uint64_t model_id,
       const std::function<bool(const TensorChunkKey&, TensorAtomRecord&&)>& visit) const;
+  // Calls visit(key, row) for every row of every model, in key order,
+  // until visit returns false.
+  Status ScanAll(Txn& txn,
+                 const std::function<bool(const TensorChunkKey&, TensorAtomRecord&&)>& visit) const {
+    return Scan(txn, std::string(), visit);
+  }
   // Deletes the rows of one layer and kind; returns how many.
   Result<uint64_t> RemoveLayer(WriteTxn& txn, uint64_t model_id, uint32_t layer_idx,
                                TensorKind kind) const;

@@ -163,6 +163,38 @@ Result<CollectionInfo> EmbeddingEngine::Rebuild(const std::string& name) {
   return c->Info();
 }
 
+std::vector<IndexContents> EmbeddingEngine::CaptureIndexContents() const {
+  std::vector<IndexContents> out;
+  for (const auto& c : collections_.All()) {
+    IndexContents contents;
+    contents.collection_id = c->record.collection_id();
+    contents.name = c->record.name();
+    {
+      MutexLock lock(&c->apply_mu);
+      contents.vectors = c->CurrentIndex()->Labels();
+      for (const auto& [label, point] : c->CurrentSpace()->fine().Points()) {
+        contents.points.push_back(label);
+      }
+    }
+    std::sort(contents.vectors.begin(), contents.vectors.end());
+    std::sort(contents.points.begin(), contents.points.end());
+    out.push_back(std::move(contents));
+  }
+  return out;
+}
+
+Status EmbeddingEngine::ReconcileCollection(uint64_t collection_id, ReconcileCounts* counts) {
+  auto c = collections_.FindById(collection_id);
+  if (c == nullptr) {
+    return Status::NotFound("collection " + std::to_string(collection_id) + " no longer exists");
+  }
+  MutexLock lock(&c->apply_mu);
+  storage::ReadTxn txn(env_);
+  HT_RETURN_IF_ERROR(txn.status());
+  return Reconcile(txn, tables_, c->record, c->CurrentIndex().get(), c->CurrentSpace().get(),
+                   options_.replay_threads, counts);
+}
+
 void EmbeddingEngine::RunMaintenance(bool due) { maintainer_.RunMaintenance(due); }
 
 Result<CollectionInfo> EmbeddingEngine::Snapshot(const std::string& name) {

@@ -51,6 +51,14 @@
 
 namespace hartonomous::engine {
 
+// The ids one collection's in-memory indexes hold (CaptureIndexContents).
+struct IndexContents {
+  uint64_t collection_id = 0;
+  std::string name;
+  std::vector<uint64_t> vectors;  // vector index labels (embedding ids)
+  std::vector<uint64_t> points;   // fine spatial index ids (embedding ids)
+};
+
 class EmbeddingEngine {
  public:
   // Create + Load. REQUIRES: env, tables, writer and registry outlive the
@@ -155,6 +163,17 @@ class EmbeddingEngine {
   // REQUIRES: input.atom_id exists in txn.
   Status PutEmbeddingInTxn(storage::WriteTxn& txn, const std::string& field,
                            const std::string& collection, const EmbeddingInput& input);
+
+ // --- consistency checks (server/engine/admin/consistency_checker.h) ---
+  // The labels each live collection's vector index and fine spatial index
+  // hold, ascending. Call it with no write in progress
+  // (WriteBatcher::RunExclusive): every commit's changes have then reached
+  // the indexes, so they match a read transaction begun there.
+  std::vector<IndexContents> CaptureIndexContents() const;
+  // Brings the collection's vector index and points in line with its rows
+  // (Reconcile, under its apply lock, with a fresh read transaction): the
+  // repair of index-only mismatches. NotFound when the collection is gone.
+  Status ReconcileCollection(uint64_t collection_id, ReconcileCounts* counts);
 
  private:
   EmbeddingEngine(storage::Env& env, const storage::Tables& tables, storage::WriteBatcher& writer,

@@ -4,6 +4,7 @@
 #include "server/engine/admin/backup.h"
 #include "server/engine/admin/server_stats.h"
 #include "server/rpc/common/status_mapping.h"
+#include "server/rpc/common/validation.h"
 #include "server/version.h"
 
 namespace hartonomous::rpc {
@@ -79,6 +80,49 @@ grpc::Status AdminServiceImpl::Backup(grpc::ServerContext*, const v1::BackupRequ
   response->set_data_file_bytes(report->data_file_bytes);
   response->set_index_files(report->index_files);
   response->set_index_bytes(report->index_bytes);
+  response->set_duration_ms(report->duration_ms);
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminServiceImpl::CheckConsistency(grpc::ServerContext*,
+                                                const v1::CheckConsistencyRequest* request,
+                                                v1::CheckConsistencyResponse* response) {
+  if (checker_ == nullptr) {
+    return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "check: not available in this server");
+  }
+  if (Status valid = ValidateConsistencyLimit(request->limit()); !valid.ok()) {
+    return ToGrpcStatus(valid);
+  }
+  if (startup_ != nullptr && startup_->state() != StartupGate::State::kServing) {
+    return ToGrpcStatus(Status::Unavailable("check: the server is " +
+                                            std::string(StartupStateName(startup_->state()))));
+  }
+  engine::ConsistencyOptions options;
+  options.repair = request->repair();
+  if (request->limit() > 0) options.limit = static_cast<size_t>(request->limit());
+  auto report = checker_->CheckConsistency(options);
+  if (!report.ok()) return ToGrpcStatus(report.status());
+  for (const auto& c : report->checks) {
+    auto* out = response->add_checks();
+    out->set_check(c.check);
+    out->set_checked(c.checked);
+    out->set_mismatches(c.mismatches);
+    out->set_repaired(c.repaired);
+  }
+  for (const auto& m : report->mismatches) {
+    auto* out = response->add_mismatches();
+    out->set_check(m.check);
+    out->set_kind(m.kind);
+    out->set_table(m.table);
+    for (uint64_t id : m.ids) out->add_ids(id);
+    out->set_expected(m.expected);
+    out->set_found(m.found);
+    out->set_repaired(m.repaired);
+  }
+  response->set_mismatch_count(report->mismatch_count);
+  response->set_repaired_count(report->repaired_count);
+  response->set_remaining_count(report->mismatch_count - report->repaired_count);
+  response->set_truncated(report->mismatch_count > report->mismatches.size());
   response->set_duration_ms(report->duration_ms);
   return grpc::Status::OK;
 }

@@ -1,7 +1,8 @@
 // AdminServiceImpl: hartonomous.v1.AdminService (server statistics,
-// compaction, backup and API keys; the key RPCs are in api_key_rpc.cc). GetStats is safe during
-// start-up: it reads only LMDB, the writer's counters and the start-up gate, never an index.
-// Compact answers and Backup answer UNAVAILABLE until the start-up gate opens.
+// compaction, backup, consistency checks and API keys; the key RPCs are in
+// api_key_rpc.cc). GetStats is safe during start-up: it reads only LMDB, the
+// writer's counters and the start-up gate, never an index. Compact, Backup
+// and CheckConsistency answer UNAVAILABLE until the start-up gate opens.
 //
 // Thread-safety: thread-safe.
 #pragma once
@@ -11,6 +12,7 @@
 
 #include "hartonomous/v1/admin_service.grpc.pb.h"
 #include "server/engine/admin/compactor.h"
+#include "server/engine/admin/consistency_checker.h"
 #include "server/engine/auth/api_key_engine.h"
 #include "server/rpc/interceptors/in_flight.h"
 #include "server/rpc/interceptors/startup_gate.h"
@@ -58,6 +60,13 @@ class AdminServiceImpl final : public v1::AdminService::Service {
   // REQUIRES: called before serving; keys outlives the service.
   void SetApiKeys(engine::ApiKeyEngine* keys) { api_keys_ = keys; }
 
+  grpc::Status CheckConsistency(grpc::ServerContext*, const v1::CheckConsistencyRequest* request,
+                                v1::CheckConsistencyResponse* response) override;
+
+  // Wires CheckConsistency (UNIMPLEMENTED until set). REQUIRES: called
+  // before the server starts; checker outlives the service.
+  void set_consistency_checker(engine::ConsistencyChecker* checker) { checker_ = checker; }
+
  private:
   storage::Env& env_;
   const storage::Tables& tables_;
@@ -69,6 +78,7 @@ class AdminServiceImpl final : public v1::AdminService::Service {
   engine::EmbeddingEngine* const embeddings_;  // null: Backup is UNIMPLEMENTED
   const std::string data_dir_;
   engine::ApiKeyEngine* api_keys_ = nullptr;
+  engine::ConsistencyChecker* checker_ = nullptr;
 };
 
 }  // namespace hartonomous::rpc

@@ -24,4 +24,12 @@ Status ValidateAtomId(uint64_t atom_id) {
   return Status::Ok();
 }
 
+Status ValidateConsistencyLimit(int32_t limit) {
+  if (limit < 0 || limit > kMaxConsistencyLimit) {
+    return Status::InvalidArgument("limit: must be in [0, " + std::to_string(kMaxConsistencyLimit) +
+                                   "] (0 = default of 100), got " + std::to_string(limit));
+  }
+  return Status::Ok();
+}
+
 }  // namespace hartonomous::rpc

@@ -33,6 +33,11 @@ Status ValidateJsonObject(std::string_view field, std::string_view text, size_t 
 // "page_size: must be >= 0 (0 = default of 50)".
 Status ValidatePageSize(int32_t page_size);
 
+// CheckConsistencyRequest.limit: 0 = the default of 100, else 1..10000;
+// "limit: must be in [0, 10000] (0 = default of 100)" otherwise.
+inline constexpr int32_t kMaxConsistencyLimit = 10000;
+Status ValidateConsistencyLimit(int32_t limit);
+
 // "atom_id: required, must be > 0".
 Status ValidateAtomId(uint64_t atom_id);
 
