@@ -876,8 +876,7 @@ Result<bool> AtomTable::HashIndexed(Txn& txn, const AtomRecord& atom) const {
 }
 
 Status AtomTable::ForEachHashEntry(
-    Txn& txn,
-    const std::function<Status(HashTable, std::string_view, uint64_t)>& visit) const {
+    Txn& txn, const std::function<Status(HashTable, std::string_view, uint64_t)>& visit) const {
   for (const HashTable table : {HashTable::kPrefix, HashTable::kCollision}) {
     const bool prefix = table == HashTable::kPrefix;
     auto cursor = txn.OpenCursor(prefix ? t_.atom_hash : t_.atom_hash_collisions);
@@ -928,8 +927,7 @@ Status AtomTable::ForEachStateEntry(
   return Status::Ok();
 }
 
-Status AtomTable::ForEachComposite(Txn& txn,
-                                   const std::function<Status(uint64_t)>& visit) const {
+Status AtomTable::ForEachComposite(Txn& txn, const std::function<Status(uint64_t)>& visit) const {
   auto cursor = txn.OpenCursor(t_.atom_children);
   HT_ASSIGN_OR_RETURN(bool valid, cursor->First());
   while (valid) {

@@ -66,8 +66,8 @@ class TensorAtomTable {
       const std::function<bool(const TensorChunkKey&, TensorAtomRecord&&)>& visit) const;
   // Calls visit(key, row) for every row of every model, in key order,
   // until visit returns false.
-  Status ScanAll(Txn& txn,
-                 const std::function<bool(const TensorChunkKey&, TensorAtomRecord&&)>& visit) const {
+  Status ScanAll(
+      Txn& txn, const std::function<bool(const TensorChunkKey&, TensorAtomRecord&&)>& visit) const {
     return Scan(txn, std::string(), visit);
   }
   // Deletes the rows of one layer and kind; returns how many.

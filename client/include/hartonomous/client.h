@@ -155,8 +155,7 @@ class Client {
   grpc::Status RevokeApiKey(uint64_t key_id, v1::ApiKey* key);
   // AdminService.CheckConsistency: verifies the stored data (and, with
   // repair, fixes index-only mismatches); limit: mismatches listed, 0 = 100.
-  grpc::Status CheckConsistency(bool repair, int32_t limit,
-                                v1::CheckConsistencyResponse* response);
+  grpc::Status CheckConsistency(bool repair, int32_t limit, v1::CheckConsistencyResponse* response);
 
   // Deduplication policies.
   grpc::Status CreatePolicy(const v1::DeduplicationPolicy& policy,

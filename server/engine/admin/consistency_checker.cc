@@ -42,9 +42,9 @@ enum Check : size_t {
   kTensorAtoms,
   kCheckCount
 };
-constexpr const char* kCheckNames[kCheckCount] = {
-    "reference_counts", "hash_index", "state_index",   "relations",
-    "embeddings",       "vector_index", "spatial_index", "tensor_atoms"};
+constexpr const char* kCheckNames[kCheckCount] = {"reference_counts", "hash_index",  "state_index",
+                                                  "relations",        "embeddings",  "vector_index",
+                                                  "spatial_index",    "tensor_atoms"};
 
 // One repair, rechecked inside the repair write.
 struct Repair {
@@ -162,12 +162,12 @@ class Checker {
     bool first = true;
     while (true) {
       std::vector<WindowAtom> window;
-      HT_RETURN_IF_ERROR(atoms_.records().ScanAfter(
-          txn_, after, [&](uint64_t id, AtomRecord&& atom) {
+      HT_RETURN_IF_ERROR(
+          atoms_.records().ScanAfter(txn_, after, [&](uint64_t id, AtomRecord&& atom) {
             status_ = CheckAtomIndexes(atom);
             if (!status_.ok()) return false;
-            window.push_back({id, atom.reference_count(), atom.listed_references(),
-                              atom.is_active()});
+            window.push_back(
+                {id, atom.reference_count(), atom.listed_references(), atom.is_active()});
             return window.size() < run_.options().window_atoms;
           }));
       HT_RETURN_IF_ERROR(status_);
@@ -213,8 +213,9 @@ class Checker {
           if (atom && AtomTable::StateEntryMatches(count, *atom)) return Status::Ok();
           const size_t entry = run_.Mismatch(
               kStateIndex, "dangling_index_entry", count ? "atoms_by_refcount" : "atoms_inactive",
-              {id}, count ? "atom " + Str(id) + " active with " + Str(*count) + " references"
-                          : "atom " + Str(id) + " inactive",
+              {id},
+              count ? "atom " + Str(id) + " active with " + Str(*count) + " references"
+                    : "atom " + Str(id) + " inactive",
               atom ? Describe(*atom) : "no atom " + Str(id));
           Repair repair{Repair::Kind::kDropState, kStateIndex};
           repair.count = count;
@@ -225,8 +226,8 @@ class Checker {
   }
 
   Status CheckRelations() {
-    HT_RETURN_IF_ERROR(relations_.ForEachRow(
-        txn_, Direction::kChildren, [&](const Edge& edge) -> Status {
+    HT_RETURN_IF_ERROR(
+        relations_.ForEachRow(txn_, Direction::kChildren, [&](const Edge& edge) -> Status {
           run_.Checked(kRelations);
           const std::vector<uint64_t> ids{edge.source, edge.target, edge.ordinal};
           for (const uint64_t end : {edge.source, edge.target}) {
@@ -241,11 +242,11 @@ class Checker {
           HT_ASSIGN_OR_RETURN(bool reverse,
                               relations_.HasCounterpart(txn_, Direction::kChildren, edge));
           if (!reverse) {
-            const size_t entry = run_.Mismatch(
-                kRelations, "missing_reverse_edge", "atom_relations_reverse", ids,
-                "the reverse row of '" + edge.type + "' edge " + Str(edge.source) + " -> " +
-                    Str(edge.target),
-                "none");
+            const size_t entry =
+                run_.Mismatch(kRelations, "missing_reverse_edge", "atom_relations_reverse", ids,
+                              "the reverse row of '" + edge.type + "' edge " + Str(edge.source) +
+                                  " -> " + Str(edge.target),
+                              "none");
             Repair repair{Repair::Kind::kRestoreReverse, kRelations};
             repair.edge = edge;
             run_.AddRepair(std::move(repair), entry);
@@ -256,12 +257,12 @@ class Checker {
       run_.Checked(kRelations);
       HT_ASSIGN_OR_RETURN(bool forward, relations_.HasCounterpart(txn_, Direction::kParents, edge));
       if (forward) return Status::Ok();
-      const size_t entry = run_.Mismatch(
-          kRelations, "dangling_reverse_edge", "atom_relations_reverse",
-          {edge.source, edge.target, edge.ordinal},
-          "the forward row of '" + edge.type + "' edge " + Str(edge.source) + " -> " +
-              Str(edge.target),
-          "none");
+      const size_t entry =
+          run_.Mismatch(kRelations, "dangling_reverse_edge", "atom_relations_reverse",
+                        {edge.source, edge.target, edge.ordinal},
+                        "the forward row of '" + edge.type + "' edge " + Str(edge.source) + " -> " +
+                            Str(edge.target),
+                        "none");
       Repair repair{Repair::Kind::kDropReverse, kRelations};
       repair.edge = edge;
       run_.AddRepair(std::move(repair), entry);
@@ -284,14 +285,14 @@ class Checker {
       HT_RETURN_IF_ERROR(rows.Scan(txn_, cid, 0, [&](const storage::EmbeddingRef& ref) -> Status {
         run_.Checked(kEmbeddings);
         ids.push_back(ref.embedding_id());
-        HT_ASSIGN_OR_RETURN(auto row, rows.Find(txn_, ref.atom_id(), c.embedding_type(),
-                                                c.model_id()));
+        HT_ASSIGN_OR_RETURN(auto row,
+                            rows.Find(txn_, ref.atom_id(), c.embedding_type(), c.model_id()));
         if (!row || row->embedding_id() != ref.embedding_id()) {
-          run_.Mismatch(kEmbeddings, "dangling_index_entry", "embeddings_by_seq",
-                        {cid, ref.embedding_id(), ref.atom_id()},
-                        "atom " + Str(ref.atom_id()) + "'s row with embedding id " +
-                            Str(ref.embedding_id()),
-                        row ? "embedding id " + Str(row->embedding_id()) : "no row");
+          run_.Mismatch(
+              kEmbeddings, "dangling_index_entry", "embeddings_by_seq",
+              {cid, ref.embedding_id(), ref.atom_id()},
+              "atom " + Str(ref.atom_id()) + "'s row with embedding id " + Str(ref.embedding_id()),
+              row ? "embedding id " + Str(row->embedding_id()) : "no row");
         }
         return Status::Ok();
       }));
@@ -300,8 +301,8 @@ class Checker {
         if (contents.collection_id == cid) held = &contents;
       }
       if (embeddings_present_ && held == nullptr) {
-        run_.Mismatch(kVectorIndex, "vector_index_missing", c.name(), {cid},
-                      "a live collection", "none loaded");
+        run_.Mismatch(kVectorIndex, "vector_index_missing", c.name(), {cid}, "a live collection",
+                      "none loaded");
         continue;
       }
       if (held == nullptr) continue;
@@ -380,19 +381,19 @@ class Checker {
     run_.Checked(kStateIndex);
     HT_ASSIGN_OR_RETURN(bool state, atoms_.StateIndexed(txn_, atom));
     if (!state) {
-      const size_t entry = run_.Mismatch(
-          kStateIndex, "missing_index_entry",
-          atom.is_active() ? "atoms_by_refcount" : "atoms_inactive", {id},
-          "an entry for atom " + Str(id) + " " + Describe(atom), "none");
+      const size_t entry =
+          run_.Mismatch(kStateIndex, "missing_index_entry",
+                        atom.is_active() ? "atoms_by_refcount" : "atoms_inactive", {id},
+                        "an entry for atom " + Str(id) + " " + Describe(atom), "none");
       Repair repair{Repair::Kind::kReindexAtom, kStateIndex};
       repair.atom_id = id;
       run_.AddRepair(std::move(repair), entry);
     }
     if (atom.is_active() != (atom.reference_count() > 0)) {
-      run_.Mismatch(kRefcounts, "refcount_state_mismatch", "atoms", {id},
-                    atom.is_active() ? "reference_count >= 1 (active)"
-                                     : "reference_count 0 (inactive)",
-                    Str(atom.reference_count()));
+      run_.Mismatch(
+          kRefcounts, "refcount_state_mismatch", "atoms", {id},
+          atom.is_active() ? "reference_count >= 1 (active)" : "reference_count 0 (inactive)",
+          Str(atom.reference_count()));
     }
     return Status::Ok();
   }
@@ -420,7 +421,8 @@ class Checker {
     HT_RETURN_IF_ERROR(atoms_.ForEachComposite(txn_, [&](uint64_t parent) -> Status {
       HT_ASSIGN_OR_RETURN(auto listing, atoms_.Children(txn_, parent));
       if (!listing) return Status::Ok();
-      for (const auto& child : listing->children) hold(child.atom_id, "atom_children", parent, true);
+      for (const auto& child : listing->children)
+        hold(child.atom_id, "atom_children", parent, true);
       return Status::Ok();
     }));
     // Document sources.
@@ -454,8 +456,8 @@ class Checker {
     }));
     // Inference logs: input and output texts.
     const storage::InferenceTable inferences(tables_);
-    HT_RETURN_IF_ERROR(inferences.records().ScanAfter(
-        txn_, 0, [&](uint64_t id, storage::InferenceRecord&& r) {
+    HT_RETURN_IF_ERROR(
+        inferences.records().ScanAfter(txn_, 0, [&](uint64_t id, storage::InferenceRecord&& r) {
           if (r.input_atom_id() != 0) hold(r.input_atom_id(), "inference_requests", id, false);
           if (r.output_atom_id() != 0) hold(r.output_atom_id(), "inference_requests", id, false);
           return true;
@@ -466,9 +468,8 @@ class Checker {
       auto it = tally.find(atom.atom_id);
       const Tally t = it == tally.end() ? Tally{} : it->second;
       if (it != tally.end()) tally.erase(it);
-      const uint64_t stored = atom.active ? static_cast<uint64_t>(std::max<int64_t>(
-                                                0, atom.reference_count))
-                                          : 0;
+      const uint64_t stored =
+          atom.active ? static_cast<uint64_t>(std::max<int64_t>(0, atom.reference_count)) : 0;
       if (stored < t.holders) {
         run_.Mismatch(kRefcounts, "refcount_mismatch", "atoms", {atom.atom_id},
                       "at least " + Str(t.holders) + " (references its holders take)",
@@ -507,14 +508,14 @@ class Checker {
       run_.Checked(check);
       if (j == held.size() || (i < rows.size() && rows[i] < held[j])) {
         run_.IndexMismatch(check, cid, vector ? "vector_index_missing" : "spatial_index_missing",
-                           c.name(), {cid, rows[i]}, "embedding " + Str(rows[i]) + " indexed", "absent");
+                           c.name(), {cid, rows[i]}, "embedding " + Str(rows[i]) + " indexed",
+                           "absent");
         ++i;
         off = true;
       } else if (i == rows.size() || held[j] < rows[i]) {
-        run_.IndexMismatch(check, cid,
-                           vector ? "vector_index_dangling" : "spatial_index_dangling", c.name(),
-                           {cid, held[j]}, "no embedding " + Str(held[j]),
-                      "indexed without a row");
+        run_.IndexMismatch(check, cid, vector ? "vector_index_dangling" : "spatial_index_dangling",
+                           c.name(), {cid, held[j]}, "no embedding " + Str(held[j]),
+                           "indexed without a row");
         ++j;
         off = true;
       } else {
@@ -571,9 +572,8 @@ class Checker {
       }
       HT_ASSIGN_OR_RETURN(bool atom, atoms_.records().Contains(txn_, piece.atom_id()));
       if (!atom) {
-        run_.Mismatch(kTensorAtoms, "orphan_model_file", "model_files",
-                      {model_id, piece.atom_id()}, "atom " + Str(piece.atom_id()) + " exists",
-                      "no atom");
+        run_.Mismatch(kTensorAtoms, "orphan_model_file", "model_files", {model_id, piece.atom_id()},
+                      "atom " + Str(piece.atom_id()) + " exists", "no atom");
       }
     }
     return Status::Ok();
@@ -661,8 +661,8 @@ Result<ConsistencyReport> ConsistencyChecker::CheckConsistency(const Consistency
     }
     for (uint64_t cid : reconcile) {
       ReconcileCounts counts;
-      Status reconciled = writer_.RunExclusive(
-          [&]() { return embeddings_->ReconcileCollection(cid, &counts); });
+      Status reconciled =
+          writer_.RunExclusive([&]() { return embeddings_->ReconcileCollection(cid, &counts); });
       if (!reconciled.ok()) {
         spdlog::warn("consistency repair: collection {}: {}", cid, reconciled.ToString());
         continue;

@@ -77,9 +77,9 @@ struct ConsistencyOptions {
 };
 
 struct ConsistencyMismatch {
-  std::string check;   // e.g. "hash_index"
-  std::string kind;    // e.g. "missing_index_entry"
-  std::string table;   // the table or index the entry concerns
+  std::string check;          // e.g. "hash_index"
+  std::string kind;           // e.g. "missing_index_entry"
+  std::string table;          // the table or index the entry concerns
   std::vector<uint64_t> ids;  // atom, edge endpoints, collection + embedding...
   std::string expected;
   std::string found;
@@ -94,8 +94,8 @@ struct ConsistencyCheckCounts {
 };
 
 struct ConsistencyReport {
-  std::vector<ConsistencyCheckCounts> checks;  // every check, in a fixed order
-  std::vector<ConsistencyMismatch> mismatches; // the first `limit`
+  std::vector<ConsistencyCheckCounts> checks;   // every check, in a fixed order
+  std::vector<ConsistencyMismatch> mismatches;  // the first `limit`
   uint64_t mismatch_count = 0;
   uint64_t repaired_count = 0;
   uint64_t windows = 0;  // passes over the holder tables

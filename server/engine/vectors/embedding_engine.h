@@ -164,7 +164,7 @@ class EmbeddingEngine {
   Status PutEmbeddingInTxn(storage::WriteTxn& txn, const std::string& field,
                            const std::string& collection, const EmbeddingInput& input);
 
- // --- consistency checks (server/engine/admin/consistency_checker.h) ---
+  // --- consistency checks (server/engine/admin/consistency_checker.h) ---
   // The labels each live collection's vector index and fine spatial index
   // hold, ascending. Call it with no write in progress
   // (WriteBatcher::RunExclusive): every commit's changes have then reached
