@@ -59,6 +59,13 @@ struct Repair {
   size_t entry = SIZE_MAX;  // index of the reported mismatch, SIZE_MAX = not reported
 };
 
+Repair MakeRepair(Repair::Kind kind, Check check) {
+  Repair repair;
+  repair.kind = kind;
+  repair.check = check;
+  return repair;
+}
+
 std::string Str(uint64_t v) { return std::to_string(v); }
 
 std::string Hex(std::string_view bytes) {
@@ -75,7 +82,11 @@ std::string Hex(std::string_view bytes) {
 class Run {
  public:
   explicit Run(const ConsistencyOptions& options) : options_(options) {
-    for (size_t i = 0; i < kCheckCount; ++i) report_.checks.push_back({kCheckNames[i]});
+    for (size_t i = 0; i < kCheckCount; ++i) {
+      ConsistencyCheckCounts counts;
+      counts.check = kCheckNames[i];
+      report_.checks.push_back(std::move(counts));
+    }
   }
 
   void Checked(Check check, uint64_t n = 1) { report_.checks[check].checked += n; }
@@ -87,7 +98,7 @@ class Run {
     ++report_.mismatch_count;
     if (report_.mismatches.size() >= options_.limit) return SIZE_MAX;
     report_.mismatches.push_back({kCheckNames[check], std::move(kind), std::move(table),
-                                  std::move(ids), std::move(expected), std::move(found)});
+                                  std::move(ids), std::move(expected), std::move(found), false});
     return report_.mismatches.size() - 1;
   }
 
@@ -159,7 +170,8 @@ class Checker {
   // Atoms window by window: the per-atom index checks, then the holder tally.
   Status CheckAtoms() {
     uint64_t after = 0;
-    bool first = true;
+    uint64_t lo = 0;  // windows cover [0, max] without gaps, so that every
+                      // holder, of a missing atom too, is tallied once
     while (true) {
       std::vector<WindowAtom> window;
       HT_RETURN_IF_ERROR(
@@ -171,17 +183,13 @@ class Checker {
             return window.size() < run_.options().window_atoms;
           }));
       HT_RETURN_IF_ERROR(status_);
-      if (window.empty() && !first) break;
-      // The first window's range starts at 0 and the last one's ends at the
-      // top, so that every holder's atom falls in one window.
-      const uint64_t lo = first ? 0 : window.front().atom_id;
       const bool last = window.size() < run_.options().window_atoms;
       const uint64_t hi = last ? std::numeric_limits<uint64_t>::max() : window.back().atom_id;
       HT_RETURN_IF_ERROR(TallyWindow(window, lo, hi));
       ++run_.report().windows;
-      first = false;
       if (last) break;
-      after = window.back().atom_id;
+      lo = hi + 1;
+      after = hi;
     }
     return Status::Ok();
   }
@@ -200,7 +208,7 @@ class Checker {
                             "an atom " + Str(id) + " whose hash starts with " + Hex(key),
                             atom ? "atom " + Str(id) + " has hash " + Hex(atom->content_hash())
                                  : "no atom " + Str(id));
-          Repair repair{Repair::Kind::kDropHash, kHashIndex};
+          Repair repair = MakeRepair(Repair::Kind::kDropHash, kHashIndex);
           repair.hash_table = table;
           repair.hash_key = std::string(key);
           run_.AddRepair(std::move(repair), entry);
@@ -217,7 +225,7 @@ class Checker {
               count ? "atom " + Str(id) + " active with " + Str(*count) + " references"
                     : "atom " + Str(id) + " inactive",
               atom ? Describe(*atom) : "no atom " + Str(id));
-          Repair repair{Repair::Kind::kDropState, kStateIndex};
+          Repair repair = MakeRepair(Repair::Kind::kDropState, kStateIndex);
           repair.count = count;
           repair.atom_id = id;
           run_.AddRepair(std::move(repair), entry);
@@ -247,7 +255,7 @@ class Checker {
                               "the reverse row of '" + edge.type + "' edge " + Str(edge.source) +
                                   " -> " + Str(edge.target),
                               "none");
-            Repair repair{Repair::Kind::kRestoreReverse, kRelations};
+            Repair repair = MakeRepair(Repair::Kind::kRestoreReverse, kRelations);
             repair.edge = edge;
             run_.AddRepair(std::move(repair), entry);
           }
@@ -263,7 +271,7 @@ class Checker {
                         "the forward row of '" + edge.type + "' edge " + Str(edge.source) + " -> " +
                             Str(edge.target),
                         "none");
-      Repair repair{Repair::Kind::kDropReverse, kRelations};
+      Repair repair = MakeRepair(Repair::Kind::kDropReverse, kRelations);
       repair.edge = edge;
       run_.AddRepair(std::move(repair), entry);
       return Status::Ok();
@@ -374,7 +382,7 @@ class Checker {
     if (!hashed) {
       const size_t entry = run_.Mismatch(kHashIndex, "missing_index_entry", "atom_hash", {id},
                                          "an entry for hash " + Hex(atom.content_hash()), "none");
-      Repair repair{Repair::Kind::kReindexAtom, kHashIndex};
+      Repair repair = MakeRepair(Repair::Kind::kReindexAtom, kHashIndex);
       repair.atom_id = id;
       run_.AddRepair(std::move(repair), entry);
     }
@@ -385,7 +393,7 @@ class Checker {
           run_.Mismatch(kStateIndex, "missing_index_entry",
                         atom.is_active() ? "atoms_by_refcount" : "atoms_inactive", {id},
                         "an entry for atom " + Str(id) + " " + Describe(atom), "none");
-      Repair repair{Repair::Kind::kReindexAtom, kStateIndex};
+      Repair repair = MakeRepair(Repair::Kind::kReindexAtom, kStateIndex);
       repair.atom_id = id;
       run_.AddRepair(std::move(repair), entry);
     }
