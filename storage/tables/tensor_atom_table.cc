@@ -52,7 +52,8 @@ Status TensorAtomTable::Scan(
     Txn& txn, const std::string& prefix,
     const std::function<bool(const TensorChunkKey&, TensorAtomRecord&&)>& visit) const {
   auto cursor = txn.OpenCursor(t_.tensor_atoms);
-  HT_ASSIGN_OR_RETURN(bool valid, cursor->Seek(prefix));
+  // LMDB refuses an empty key: the whole table starts at First().
+  HT_ASSIGN_OR_RETURN(bool valid, prefix.empty() ? cursor->First() : cursor->Seek(prefix));
   while (valid) {
     const std::string_view key = cursor->key();
     if (key.substr(0, prefix.size()) != prefix) break;
