@@ -44,7 +44,9 @@ TEST_CASE("ConsistencyChecker tallies references the same in windows of any size
   edge.source_atom_id = ids[0];
   edge.target_atom_id = ids[5];
   edge.relation_type = "contains";
-  REQUIRE(f.graph.AddRelations({edge}).ok());
+  engine::RelationInput second = edge;
+  second.source_atom_id = ids[2];
+  REQUIRE(f.graph.AddRelations({edge, second}).ok());
 
   uint64_t atoms = 0;
   for (size_t window : {size_t{1}, size_t{3}, size_t{1} << 20}) {
@@ -57,9 +59,9 @@ TEST_CASE("ConsistencyChecker tallies references the same in windows of any size
     CHECK(report.windows == atoms / window + 1);
   }
 
-  // ids[5]: one client reference and one 'contains' edge; say 1. And an
-  // edge into an atom that does not exist, by a composite's list entry
-  // count: listed_references of ids[1] set without a list naming it.
+  // ids[5]: one client reference and two 'contains' edges; say 1 (below
+  // its two holders). And ids[1]'s listed_references set to 2 with no
+  // composite list naming it.
   REQUIRE(f.writer
               .Write([&](storage::WriteTxn& txn) -> Status {
                 storage::AtomTable table(f.env.tables());
