@@ -191,7 +191,7 @@ TEST_CASE("integration.CheckConsistency finds nothing wrong in a data dir every 
   CHECK(report.remaining_count() == 0);
   CHECK(report.mismatches_size() == 0);
   CHECK_FALSE(report.truncated());
-  REQUIRE(report.checks_size() == 8);
+  REQUIRE(report.checks_size() == 9);
   for (const auto& c : report.checks()) {
     INFO(c.check());
     CHECK(c.checked() > 0);
@@ -212,7 +212,7 @@ TEST_CASE("integration.CheckConsistency finds nothing wrong in a data dir every 
   CHECK(text.out.find("0 mismatches, 0 repaired, 0 remaining") != std::string::npos);
   const nlohmann::json json = JsonOf(Cli(daemon, {"--json", "check"}));
   CHECK(json["mismatch_count"] == 0);
-  CHECK(json["checks"].size() == 8);
+  CHECK(json["checks"].size() == 9);
   CHECK(json["checks"][0]["check"] == "reference_counts");
   CHECK(json["checks"][0]["checked"].get<uint64_t>() > 0);
 }

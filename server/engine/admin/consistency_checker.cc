@@ -40,11 +40,13 @@ enum Check : size_t {
   kVectorIndex,
   kSpatialIndex,
   kTensorAtoms,
+  kModelIndexes,
   kCheckCount
 };
-constexpr const char* kCheckNames[kCheckCount] = {"reference_counts", "hash_index",  "state_index",
-                                                  "relations",        "embeddings",  "vector_index",
-                                                  "spatial_index",    "tensor_atoms"};
+constexpr const char* kCheckNames[] = {"reference_counts", "hash_index",   "state_index",
+                                       "relations",        "embeddings",   "vector_index",
+                                       "spatial_index",    "tensor_atoms", "model_indexes"};
+static_assert(sizeof(kCheckNames) / sizeof(kCheckNames[0]) == kCheckCount);
 
 // One repair, rechecked inside the repair write.
 struct Repair {
@@ -366,6 +368,34 @@ class Checker {
     return failed;
   }
 
+  // The model catalog's indexes: each model's name, type and architecture
+  // entries and each layer's id entry; name entries naming no model.
+  Status CheckModelIndexes() {
+    const storage::ModelTable models(tables_);
+    Status failed;
+    HT_RETURN_IF_ERROR(
+        models.records().ScanAfter(txn_, 0, [&](uint64_t id, storage::ModelRecord&& model) {
+          failed = CheckModel(models, id, model);
+          return failed.ok();
+        }));
+    HT_RETURN_IF_ERROR(failed);
+    HT_RETURN_IF_ERROR(models.ScanModels(
+        txn_, storage::ModelIndex::kName, "", "", [&](std::string_view, uint64_t id) {
+          run_.Checked(kModelIndexes);
+          auto exists = models.records().Contains(txn_, id);
+          if (!exists.ok()) {
+            failed = exists.status();
+            return false;
+          }
+          if (!*exists) {
+            run_.Mismatch(kModelIndexes, "dangling_index_entry", "model_names", {id},
+                          "model " + Str(id) + " exists", "no model");
+          }
+          return true;
+        }));
+    return failed;
+  }
+
   void set_embeddings_present(bool present) { embeddings_present_ = present; }
 
  private:
@@ -559,6 +589,56 @@ class Checker {
     return Status::Ok();
   }
 
+  Status CheckModel(const storage::ModelTable& models, uint64_t id,
+                    const storage::ModelRecord& model) {
+    run_.Checked(kModelIndexes);
+    HT_ASSIGN_OR_RETURN(auto named, models.FindId(txn_, model.model_name()));
+    if (!named || *named != id) {
+      run_.Mismatch(kModelIndexes, "missing_index_entry", "model_names", {id},
+                    "'" + model.model_name() + "' -> model " + Str(id),
+                    named ? "model " + Str(*named) : "none");
+    }
+    const std::pair<storage::ModelIndex, const std::string*> values[] = {
+        {storage::ModelIndex::kType, &model.model_type()},
+        {storage::ModelIndex::kArchitecture, &model.architecture()}};
+    for (const auto& [index, value] : values) {
+      if (value->empty()) continue;
+      bool found = false;
+      HT_RETURN_IF_ERROR(
+          models.ScanModels(txn_, index, *value, "", [&](std::string_view, uint64_t other) {
+            found = other == id;
+            return !found;
+          }));
+      if (!found) {
+        run_.Mismatch(
+            kModelIndexes, "missing_index_entry",
+            index == storage::ModelIndex::kType ? "models_by_type" : "models_by_architecture", {id},
+            "'" + *value + "' -> model " + Str(id), "none");
+      }
+    }
+    Status failed;
+    HT_RETURN_IF_ERROR(models.ScanLayers(txn_, id, 0, [&](storage::ModelLayerRecord&& layer) {
+      run_.Checked(kModelIndexes);
+      auto by_id = models.FindLayerById(txn_, layer.layer_id());
+      if (by_id.ok() && by_id->has_value() && (*by_id)->model_id() == id &&
+          (*by_id)->layer_idx() == layer.layer_idx()) {
+        return true;
+      }
+      if (!by_id.ok() && by_id.status().code() != Status::Code::kDataLoss) {
+        failed = by_id.status();
+        return false;
+      }
+      run_.Mismatch(
+          kModelIndexes, "missing_index_entry", "model_layer_ids",
+          {id, layer.layer_idx(), layer.layer_id()},
+          "layer id " + Str(layer.layer_id()) + " -> model " + Str(id) + " index " +
+              Str(layer.layer_idx()),
+          by_id.ok() ? (by_id->has_value() ? "another layer" : "none") : by_id.status().message());
+      return true;
+    }));
+    return failed;
+  }
+
   Status CheckModelFile(const storage::ModelTable& models, uint64_t model_id,
                         const storage::ModelFileRecord& file) {
     run_.Checked(kTensorAtoms);
@@ -646,6 +726,7 @@ Result<ConsistencyReport> ConsistencyChecker::CheckConsistency(const Consistency
     HT_RETURN_IF_ERROR(checker.CheckEmbeddings(indexes, &reconcile));
     indexes.clear();
     HT_RETURN_IF_ERROR(checker.CheckTensorAtoms());
+    HT_RETURN_IF_ERROR(checker.CheckModelIndexes());
   }
   txn.reset();
 

@@ -25,6 +25,8 @@
 //    fine spatial index hold exactly the embedding ids of its rows.
 //  - tensor_atoms: each row's atom, model and layer exist (the layer id
 //    matches the layer's), and each model_files row's model and layers exist.
+//  - model_indexes: each model has its name (and type, architecture) entry
+//    and each layer its layer id entry; no name entry names a missing model.
 //
 // Snapshot: the whole check reads one LMDB read transaction, begun on the
 // writer thread between two write groups (WriteBatcher::RunExclusive)
