@@ -15,6 +15,8 @@ using namespace hartonomous::testing;
 
 namespace {
 
+ClientOptions TlsClient(const std::string& target, const Pem& ca, const Pem* client = nullptr);
+
 // The CA, the server's certificate and files for them in a temp dir.
 struct TlsSetup {
   TempDir dir;
@@ -38,12 +40,21 @@ struct TlsSetup {
     REQUIRE(std::rename((key_file + ".new").c_str(), key_file.c_str()) == 0);
     REQUIRE(std::rename((cert_file + ".new").c_str(), cert_file.c_str()) == 0);
   }
+  // A daemon serving these files, rereading them every second, whose
+  // client() trusts the CA.
+  Daemon::Options ReloadingDaemon() const {
+    Daemon::Options options;
+    options.extra_args = ServerArgs();
+    options.extra_args.insert(options.extra_args.end(), {"--tls-reload-seconds", "1"});
+    options.client = TlsClient("", ca);
+    return options;
+  }
   std::vector<std::string> ServerArgs() const {
     return {"--tls-cert-file", cert_file, "--tls-key-file", key_file};
   }
 };
 
-ClientOptions TlsClient(const std::string& target, const Pem& ca, const Pem* client = nullptr) {
+ClientOptions TlsClient(const std::string& target, const Pem& ca, const Pem* client) {
   ClientOptions options;
   options.target = target;
   options.own_connection = true;
@@ -100,11 +111,7 @@ TEST_CASE("TLS: the right CA connects, plaintext and a wrong CA do not", "[tls]"
 
 TEST_CASE("TLS: an expired server certificate is refused by the client", "[tls]") {
   TlsSetup tls;
-  Daemon::Options options;
-  options.extra_args = tls.ServerArgs();
-  options.extra_args.insert(options.extra_args.end(), {"--tls-reload-seconds", "1"});
-  options.client = TlsClient("", tls.ca);
-  Daemon daemon(options);
+  Daemon daemon(tls.ReloadingDaemon());
   REQUIRE(Stats(TlsClient(daemon.address(), tls.ca)).ok());
   // The server is given an expired pair (as a rotation gone wrong would);
   // once it serves it, clients refuse the handshake.
@@ -143,11 +150,7 @@ TEST_CASE("mutual TLS: a client certificate from the CA is required", "[tls]") {
 
 TEST_CASE("TLS: a rotated certificate is served without a restart", "[tls]") {
   TlsSetup tls;
-  Daemon::Options options;
-  options.extra_args = tls.ServerArgs();
-  options.extra_args.insert(options.extra_args.end(), {"--tls-reload-seconds", "1"});
-  options.client = TlsClient("", tls.ca);
-  Daemon daemon(options);
+  Daemon daemon(tls.ReloadingDaemon());
   const pid_t pid = daemon.pid();
   REQUIRE(ServedCommonName(TlsClient(daemon.address(), tls.ca)) == "hartonomousd");
 

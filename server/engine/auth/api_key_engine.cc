@@ -36,13 +36,12 @@ Status ApiKeyEngine::Load() {
       }));
   WriterLock lock(&mu_);
   keys_ = std::move(loaded);
+  any_keys_.store(!keys_.empty(), std::memory_order_release);
   return Status::Ok();
 }
 
 bool ApiKeyEngine::enabled() const {
-  if (has_bootstrap_) return true;
-  ReaderLock lock(&mu_);
-  return !keys_.empty();
+  return has_bootstrap_ || any_keys_.load(std::memory_order_acquire);
 }
 
 Result<CreatedApiKey> ApiKeyEngine::Create(const std::string& name, Role role) {
@@ -63,6 +62,7 @@ Result<CreatedApiKey> ApiKeyEngine::Create(const std::string& name, Role role) {
   }));
   WriterLock lock(&mu_);
   keys_[created.record.key_id()] = created.record;
+  any_keys_.store(true, std::memory_order_release);
   return created;
 }
 

@@ -14,6 +14,7 @@
 // Thread-safety: thread-safe; writes go through the WriteBatcher.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -65,7 +66,7 @@ class ApiKeyEngine {
   Status Load() EXCLUDES(mu_);
 
   // True when calls must carry a key (see above).
-  bool enabled() const EXCLUDES(mu_);
+  bool enabled() const;
 
   // A new key. REQUIRES: name validated ([A-Za-z0-9_.-]{1,64}), role is
   // kRead, kWrite or kAdmin. AlreadyExists naming "name" when taken;
@@ -91,6 +92,9 @@ class ApiKeyEngine {
   const Sha256Digest bootstrap_digest_;
   mutable SharedMutex mu_;
   std::unordered_map<uint64_t, storage::ApiKeyRecord> keys_ GUARDED_BY(mu_);
+  // !keys_.empty(), readable without mu_: every call asks whether
+  // authentication is on. Set once a key exists; keys are never deleted.
+  std::atomic<bool> any_keys_{false};
 };
 
 }  // namespace hartonomous::engine
