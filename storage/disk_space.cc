@@ -20,9 +20,10 @@ bool IsNoSpace(int rc, const std::string& path) {
 }
 
 Status NoSpace(std::string_view what, const std::string& path) {
-  std::string msg = std::string(what) + ": no space left on device";
+  std::string msg = std::string(what) + ": no space left on device: the disk holding " + path +
+                    " is full";
   if (auto available = AvailableBytes(path)) {
-    msg += " (" + std::to_string(*available) + " bytes available in the data dir)";
+    msg += " (" + std::to_string(*available) + " bytes available)";
   }
   return Status::ResourceExhausted(std::move(msg));
 }

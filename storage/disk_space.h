@@ -30,8 +30,8 @@ std::optional<uint64_t> AvailableBytes(const std::string& path);
 // the filesystem holding path is full.
 bool IsNoSpace(int rc, const std::string& path);
 
-// ResourceExhausted "<what>: no space left on device (<n> bytes available
-// in the data dir)".
+// ResourceExhausted "<what>: no space left on device: the disk holding
+// <path> is full (<n> bytes available)".
 Status NoSpace(std::string_view what, const std::string& path);
 
 }  // namespace hartonomous::storage

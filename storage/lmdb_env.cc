@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "base/clock.h"
 #include "storage/disk_space.h"
 
 namespace hartonomous::storage {
@@ -354,6 +355,8 @@ Status WriteTxn::Check(int rc, std::string_view what) {
   // A put can write: LMDB spills dirty pages to the file when a txn grows.
   if (rc != MDB_SUCCESS && IsNoSpace(rc, env_.options().path)) {
     no_space_ = true;
+    int64_t unset = 0;
+    env_.disk_full_since_us_.compare_exchange_strong(unset, NowMicros());
     return NoSpace(what, env_.options().path);
   }
   return FromMdb(rc, what);
@@ -402,6 +405,8 @@ Status WriteTxn::Commit() {
   if (parent_ != nullptr) {
     for (auto& fn : on_commit_) parent_->OnCommit(std::move(fn));
     on_commit_.clear();
+  } else {
+    env_.disk_full_since_us_.store(0);
   }
   return Status::Ok();
 }

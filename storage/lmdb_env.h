@@ -129,6 +129,13 @@ class Env {
   // transactions do not take it: only the writer thread writes and grows.
   SharedMutex& resize_mutex() RETURN_CAPABILITY(resize_mutex_) { return resize_mutex_; }
 
+  // When the last write transaction to finish failed because the disk is
+  // full: the time (NowMicros) of the first such failure since a write last
+  // succeeded; 0 while writes succeed. Set by WriteTxn when a put or commit
+  // fails for lack of space, cleared by the next outermost commit that
+  // succeeds. Reads are unaffected; the server reports itself degraded.
+  int64_t disk_full_since_us() const { return disk_full_since_us_.load(); }
+
  private:
   struct OpenedDbi {
     std::string name;
@@ -137,6 +144,7 @@ class Env {
   };
 
   Env(MDB_env* env, EnvOptions options, size_t map_size);
+  friend class WriteTxn;  // records disk_full_since_us_
   // mdb_env_create + options + mdb_env_open of options.path.
   static Result<MDB_env*> OpenRaw(const EnvOptions& options, size_t map_size);
   // Opens the copy read-only and compares it with the live environment.
@@ -151,6 +159,7 @@ class Env {
   EnvOptions options_;
   std::atomic<size_t> map_size_;
   std::atomic<uint64_t> resizes_{0};
+  std::atomic<int64_t> disk_full_since_us_{0};
   // Guards no field: it keeps the map size (mdb_env_set_mapsize) from
   // changing while a read transaction of this process is open.
   SharedMutex resize_mutex_;

@@ -25,6 +25,10 @@ void StateMetrics::Collect(std::string* out) const {
                 {{{}, static_cast<double>(stats->free_bytes)}});
     AppendGauge(out, "hartonomous_lmdb_map_resizes", "Times the LMDB map grew since start.",
                 {{{}, static_cast<double>(stats->map_resizes)}});
+    AppendGauge(out, "hartonomous_disk_full",
+                "1 while writes fail because the data dir's disk is full (reads are served), "
+                "0 once a write succeeds.",
+                {{{}, stats->degraded_reason.empty() ? 0.0 : 1.0}});
     std::vector<std::pair<Labels, double>> tables;
     for (const auto& [name, entries] : stats->table_entries) {
       tables.push_back({{{"table", name}}, static_cast<double>(entries)});

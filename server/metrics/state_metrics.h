@@ -13,6 +13,8 @@
 //   hartonomous_inference_logs                     gauge (logged inferences;
 //                                                  its rate is the log rate)
 //   hartonomous_up_seconds                         gauge
+//   hartonomous_disk_full                          gauge (1 while writes fail
+//                                                  for lack of space)
 // The collection families are left out until indexes_loaded() (during
 // start-up the indexes are still being built). Each family is read in its own read transaction; one
 // that fails is left out of the scrape and logged at debug.

@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -82,8 +83,19 @@ TEST_CASE("a full disk is RESOURCE_EXHAUSTED and the next write after room retur
   REQUIRE_FALSE(failed.ok());
   INFO(failed.error_message());
   CHECK(CodeName(failed.error_code()) == "RESOURCE_EXHAUSTED");
-  CHECK(failed.error_message().find("no space left on device") != std::string::npos);
+  CHECK(failed.error_message().find("no space left on device: the disk holding ") !=
+        std::string::npos);
+  CHECK(failed.error_message().find(fs.path()) != std::string::npos);
   REQUIRE(acked.size() >= 8);
+
+  // Degraded, not down: health still SERVING (reads are answered), and the
+  // stats say why writes fail.
+  REQUIRE(client.WaitUntilServing(std::chrono::seconds(5)).ok());
+  v1::ServerStats degraded;
+  REQUIRE(client.GetServerStats(&degraded).ok());
+  CHECK(degraded.state() == "degraded");
+  CHECK_THAT(degraded.state_reason(), Catch::StartsWith("disk full: writes have failed"));
+  CHECK_THAT(degraded.state_reason(), Catch::Contains(fs.path()));
 
   // Nothing half-written: every acknowledged atom whole, the failed one absent.
   for (const auto& [id, content] : acked) RequireStored(client, id, content);
@@ -99,6 +111,11 @@ TEST_CASE("a full disk is RESOURCE_EXHAUSTED and the next write after room retur
     v1::Atom atom;
     REQUIRE(client.DeleteAtom(id, &atom).ok());
   }
+  // A write succeeded (the deletes): the server is no longer degraded.
+  v1::ServerStats recovered;
+  REQUIRE(client.GetServerStats(&recovered).ok());
+  CHECK(recovered.state() == "serving");
+  CHECK(recovered.state_reason().empty());
   v1::PurgeInactiveResponse purge;
   REQUIRE(client.PurgeInactive(0, &purge).ok());
   CHECK(purge.atoms_purged() == 8);
@@ -134,4 +151,10 @@ TEST_CASE("a full disk is RESOURCE_EXHAUSTED and the next write after room retur
   for (const auto& [id, content] : acked) RequireStored(client, id, content);
   v1::ServerStats stats;
   REQUIRE(client.GetServerStats(&stats).ok());
+  CHECK(stats.state() == "serving");
+
+  // Nothing corrupt: every count, index and relation agrees.
+  v1::CheckConsistencyResponse check;
+  REQUIRE(client.CheckConsistency(false, 0, &check).ok());
+  CHECK(check.mismatch_count() == 0);
 }

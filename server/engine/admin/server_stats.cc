@@ -1,9 +1,24 @@
 #include "server/engine/admin/server_stats.h"
 
+#include <algorithm>
+
 #include "base/clock.h"
 #include "server/engine/atoms/atom_engine.h"
+#include "storage/disk_space.h"
 
 namespace hartonomous::engine {
+
+std::string DiskFullReason(const storage::Env& env) {
+  const int64_t since = env.disk_full_since_us();
+  if (since == 0) return "";
+  const int64_t seconds = std::max<int64_t>(0, (NowMicros() - since) / 1000000);
+  const std::string& path = env.options().path;
+  std::string available = "an unknown number of";
+  if (auto bytes = storage::AvailableBytes(path)) available = std::to_string(*bytes);
+  return "disk full: writes have failed for lack of space for " + std::to_string(seconds) +
+         " s; the disk holding " + path + " has " + available +
+         " bytes available; reads are served, and the first write that finds room clears this";
+}
 
 Result<ServerStatsSnapshot> CollectServerStats(storage::Env& env, const storage::Tables& tables,
                                                const storage::WriteBatcher& writer,
@@ -14,6 +29,7 @@ Result<ServerStatsSnapshot> CollectServerStats(storage::Env& env, const storage:
   s.writer = writer.stats();
   s.map_size_bytes = env.map_size();
   s.map_resizes = env.resizes();
+  s.degraded_reason = DiskFullReason(env);
   s.data_file_bytes = env.used_bytes();
   HT_ASSIGN_OR_RETURN(s.free_bytes, env.FreeBytes());
   storage::ReadTxn txn(env);

@@ -37,6 +37,10 @@ grpc::Status AdminServiceImpl::GetStats(grpc::ServerContext*, const v1::GetStats
   } else {
     response->set_state(StartupStateName(StartupGate::State::kServing));
   }
+  if (response->state() == "serving" && !stats->degraded_reason.empty()) {
+    response->set_state("degraded");
+    response->set_state_reason(stats->degraded_reason);
+  }
   for (const auto& [name, entries] : stats->table_entries) {
     auto* table = response->add_tables();
     table->set_name(name);

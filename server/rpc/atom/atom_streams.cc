@@ -32,6 +32,20 @@ Status IngestDocumentCollector::Add(v1::IngestDocumentRequest& message, size_t i
     header_ = std::move(message);
     content_ = std::move(*header_.mutable_content());
   } else {
+    // One document per stream: a later message that sets a header field
+    // would start another document, and is refused rather than merged.
+    const char* header_field = !message.modality().empty()      ? "modality"
+                               : !message.source_uri().empty()  ? "source_uri"
+                               : !message.source_type().empty() ? "source_type"
+                               : !message.metadata().empty()    ? "metadata"
+                               : message.has_options()          ? "options"
+                                                                : nullptr;
+    if (header_field != nullptr) {
+      return Status::InvalidArgument("message " + std::to_string(index + 1) + ": sets " +
+                                     header_field +
+                                     ", but only content may follow the first message (one "
+                                     "document per stream)");
+    }
     content_.append(message.content());
   }
   return Status::Ok();

@@ -19,10 +19,11 @@ TEST_CASE("ENOSPC is a full disk, EIO only when the filesystem is full") {
   CHECK_FALSE(IsNoSpace(EIO, dir + "/no/such/dir"));
 }
 
-TEST_CASE("NoSpace is RESOURCE_EXHAUSTED naming the operation and the reason") {
+TEST_CASE("NoSpace is RESOURCE_EXHAUSTED naming the operation, the reason and the path") {
   const std::string dir = std::filesystem::temp_directory_path().string();
   Status s = NoSpace("commit", dir);
   CHECK(s.code() == Status::Code::kResourceExhausted);
-  CHECK_THAT(s.message(), Catch::StartsWith("commit: no space left on device ("));
-  CHECK_THAT(s.message(), Catch::EndsWith(" bytes available in the data dir)"));
+  CHECK_THAT(s.message(), Catch::StartsWith("commit: no space left on device: the disk holding " +
+                                            dir + " is full ("));
+  CHECK_THAT(s.message(), Catch::EndsWith(" bytes available)"));
 }

@@ -76,7 +76,6 @@ TEST_CASE("IngestDocument: the first message's header with the content of all") 
   REQUIRE(document.Add(first, 0).ok());
   v1::IngestDocumentRequest more;
   more.set_content("world");
-  more.set_source_uri("ignored after the first message");
   REQUIRE(document.Add(more, 1).ok());
   REQUIRE(document.Finish().ok());
   const engine::DocumentInput input = document.Take();
@@ -89,4 +88,28 @@ TEST_CASE("IngestDocument: the first message's header with the content of all") 
   v1::IngestDocumentRequest header;
   header.set_modality("Not A Token");
   CHECK(bad.Add(header, 0).code() == Status::Code::kInvalidArgument);
+}
+
+TEST_CASE("IngestDocument: one document per stream, a second header is refused") {
+  for (const char* field : {"modality", "source_uri", "source_type", "metadata", "options"}) {
+    IngestDocumentCollector document;
+    v1::IngestDocumentRequest first;
+    first.set_modality("text");
+    first.set_content("one ");
+    REQUIRE(document.Add(first, 0).ok());
+    v1::IngestDocumentRequest second;
+    second.set_content("two");
+    const std::string f = field;
+    if (f == "modality") second.set_modality("text");
+    if (f == "source_uri") second.set_source_uri("file:///b.txt");
+    if (f == "source_type") second.set_source_type("file");
+    if (f == "metadata") second.set_metadata("{}");
+    if (f == "options") second.mutable_options();
+    const Status refused = document.Add(second, 1);
+    INFO(field);
+    CHECK(refused.code() == Status::Code::kInvalidArgument);
+    CHECK(refused.message() == "message 2: sets " + f +
+                                   ", but only content may follow the first message (one "
+                                   "document per stream)");
+  }
 }
