@@ -143,6 +143,34 @@ for path in sorted(glob.glob("/usr/share/libonnx-testdata/data/**/model.onnx", r
     if len(model) < 16384 and (b"Constant" in model or "/pytorch-" in path) and len(seeds["onnx"]) < 40:
         seeds["onnx"].append(model)
 
+# Real text: Debian's license texts (those that fit -max_len), for the text
+# and binary decomposers and the chunker (behind its 6 option bytes).
+licenses = []
+for path in sorted(glob.glob("/usr/share/common-licenses/*")):
+    if os.path.isfile(path) and os.path.getsize(path) < 60000 and len(licenses) < 8:
+        with open(path, "rb") as f:
+            licenses.append(f.read())
+seeds["text"] += licenses
+seeds["binary"] += licenses
+seeds["chunker"] = [b"\x00\x00\x00\x00\x00\x00" + bytes(range(256)) * 40,
+                    b"\x01\x00\x02\x00\x04\x00" + b"".join(licenses)[:60000]]
+seeds["chunker"] += [bytes([i, 0, i, 0, i, 0]) + text for i, text in enumerate(licenses)]
+
+# Page tokens as the server writes them (fuzz/page_token_fuzzer.cc's key and
+# filter): base64url of (key, fingerprint, 8 bytes of HMAC-SHA256).
+import base64, hashlib, hmac
+
+def page_token(last_key, parts):
+    joined = b"".join(struct.pack(">Q", len(p)) + p for p in parts)
+    fingerprint = hashlib.sha256(joined).digest()[:8]
+    raw = last_key + fingerprint
+    raw += hmac.new(b"k" * 32, raw, hashlib.sha256).digest()[:8]
+    return base64.urlsafe_b64encode(raw).rstrip(b"=")
+
+seeds["page_token"] = [page_token(struct.pack(">Q", 12345), [b"atoms", b"text"]),
+                       page_token(b"relation key \x00\x01", [b"atoms", b"text"]),
+                       page_token(b"", [b"atoms", b"text"]), b"not a token", b""]
+
 for i, s in enumerate(seeds[fmt]):
     with open(os.path.join(out, f"seed{i}"), "wb") as f:
         f.write(s)

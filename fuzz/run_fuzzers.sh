@@ -11,7 +11,8 @@ cd "$(dirname "$0")/.."
 SECONDS_PER_TARGET=${SECONDS_PER_TARGET:-60}
 TARGETS=("$@")
 if [ ${#TARGETS[@]} -eq 0 ]; then
-  TARGETS=(text binary wav pnm idx png jpeg y4m json_metadata client_stream safetensors gguf onnx)
+  TARGETS=(text binary chunker wav pnm idx png jpeg y4m json_metadata page_token client_stream
+           safetensors gguf onnx)
 fi
 
 # Instrument everything the targets link (the decoders, the JSON parser and

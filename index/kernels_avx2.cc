@@ -9,8 +9,14 @@
 
 #include "index/kernel_variants.h"
 
+// GCC takes a target pragma; clang applies the same target attribute to
+// every function below.
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
+#endif
 
 namespace hartonomous::index::internal {
 namespace {
@@ -175,4 +181,8 @@ const DistanceKernels kAvx2Kernels = {
 
 }  // namespace hartonomous::index::internal
 
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
 #pragma GCC pop_options
+#endif

@@ -9,8 +9,14 @@
 
 #include "index/kernel_variants.h"
 
+// GCC takes a target pragma; clang applies the same target attribute to
+// every function below.
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx2,fma"))), apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512bw,avx2,fma")
+#endif
 
 namespace hartonomous::index::internal {
 namespace {
@@ -183,4 +189,8 @@ const DistanceKernels kAvx512Kernels = {
 
 }  // namespace hartonomous::index::internal
 
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
 #pragma GCC pop_options
+#endif

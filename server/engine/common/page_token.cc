@@ -1,7 +1,7 @@
 #include "server/engine/common/page_token.h"
 
-#include "base/sha256.h"
 #include "base/big_endian.h"
+#include "base/sha256.h"
 
 namespace hartonomous::engine {
 namespace {
@@ -38,7 +38,10 @@ bool DecodeBase64Url(std::string_view text, std::string* raw) {
       raw->push_back(static_cast<char>((acc >> bits) & 0xff));
     }
   }
-  return true;
+  // Canonical only: a trailing character that carries no whole byte, or
+  // padding bits that are not zero, is not what Base64Url writes (so one
+  // token has exactly one spelling).
+  return bits < 6 && (acc & ((1u << bits) - 1)) == 0;
 }
 
 }  // namespace

@@ -488,17 +488,23 @@ TEST_CASE("containers past the inline ones spill to atom_containers and come bac
   CHECK(after.spilled_containers() == 40 - kInlineContainers);
   REQUIRE(atoms.Update(txn, before, after).ok());
   std::vector<uint64_t> seen;
-  REQUIRE(atoms.ForEachContainer(txn, after, 0, [&](uint64_t p) {
-                seen.push_back(p);
-                return true;
-              }).ok());
+  REQUIRE(atoms
+              .ForEachContainer(txn, after, 0,
+                                [&](uint64_t p) {
+                                  seen.push_back(p);
+                                  return true;
+                                })
+              .ok());
   REQUIRE(seen.size() == 40);
   for (size_t i = 0; i < seen.size(); ++i) CHECK(seen[i] == i + 1);
   seen.clear();
-  REQUIRE(atoms.ForEachContainer(txn, after, 30, [&](uint64_t p) {
-                seen.push_back(p);
-                return seen.size() < 3;
-              }).ok());
+  REQUIRE(atoms
+              .ForEachContainer(txn, after, 30,
+                                [&](uint64_t p) {
+                                  seen.push_back(p);
+                                  return seen.size() < 3;
+                                })
+              .ok());
   CHECK(seen == std::vector<uint64_t>{30, 31, 32});
   // Removing: inline and spilled alike; an unknown container is DATA_LOSS.
   for (uint64_t p = 1; p <= 40; ++p) {
@@ -516,7 +522,8 @@ namespace {
 
 // Inserts contents as atoms first_id, first_id + 1, ... in one transaction,
 // encoded together by PackPayloads.
-void InsertPacked(testing::TempEnv& t, uint64_t first_id, const std::vector<std::string>& contents) {
+void InsertPacked(testing::TempEnv& t, uint64_t first_id,
+                  const std::vector<std::string>& contents) {
   std::vector<std::string_view> views(contents.begin(), contents.end());
   const std::vector<EncodedPayload> packed = PackPayloads(views);
   AtomTable atoms(t.tables());
@@ -536,8 +543,11 @@ uint64_t Rows(testing::TempEnv& t, MDB_dbi dbi) {
 
 void RemoveOne(testing::TempEnv& t, uint64_t id) {
   AtomTable atoms(t.tables());
+  // Read before the write transaction begins: a thread never holds a read
+  // transaction and the write lock at once, in either order.
+  const auto stored = Stored(t, id);
   WriteTxn txn(t.env(), nullptr);
-  REQUIRE(atoms.Remove(txn, Stored(t, id)).ok());
+  REQUIRE(atoms.Remove(txn, stored).ok());
   REQUIRE(atoms.FlushCounters(txn).ok());
   REQUIRE(txn.Commit().ok());
 }
@@ -548,7 +558,7 @@ TEST_CASE("PackPayloads packs small contents in order into blocks of at most kBl
   std::vector<std::string> contents;
   for (int i = 0; i < 100; ++i) contents.push_back(Prose(1000 + i));
   contents.push_back(Prose(kMaxBlockedBytes + 1));  // encoded on its own
-  contents.push_back("");                            // stays raw
+  contents.push_back("");                           // stays raw
   std::vector<std::string_view> views(contents.begin(), contents.end());
   const auto packed = PackPayloads(views);
   REQUIRE(packed.size() == contents.size());
@@ -693,9 +703,9 @@ TEST_CASE("repacking moves the live members of mostly dead blocks and drops the 
   for (int i = 0; i < 40; ++i) sparse.push_back(Prose(300 + 11 * i) + "s" + std::to_string(i));
   for (int i = 0; i < 10; ++i) dense.push_back(Prose(400 + 13 * i) + "d" + std::to_string(i));
   for (int i = 0; i < 8; ++i) lone.push_back(Prose(500 + 7 * i) + "l" + std::to_string(i));
-  InsertPacked(t, 1, sparse);   // block 1: atoms 1..40
-  InsertPacked(t, 41, dense);   // block 41: atoms 41..50
-  InsertPacked(t, 51, lone);    // block 51: atoms 51..58
+  InsertPacked(t, 1, sparse);  // block 1: atoms 1..40
+  InsertPacked(t, 41, dense);  // block 41: atoms 41..50
+  InsertPacked(t, 51, lone);   // block 51: atoms 51..58
   // Block 1 keeps 5 of 40 members, block 41 keeps 9 of 10, block 51 keeps 1.
   for (uint64_t id = 1; id <= 40; ++id) {
     if (id % 8 != 3) RemoveOne(t, id);
@@ -753,17 +763,19 @@ TEST_CASE("repacking moves the live members of mostly dead blocks and drops the 
     CHECK(atom.payload_block() == (id > 40 && id <= 50 ? 41 : 3));
   }
   // The counters follow the new stored sizes.
-  ReadTxn txn(t.env());
   AtomTable atoms(t.tables());
-  auto counters = atoms.ReadCounters(txn);
-  REQUIRE(counters->size() == 1);
-  uint64_t stored = 0, unique = 0;
-  for (const auto& [id, content] : live) {
-    stored += AtomTable::StoredSize(Stored(t, id));
-    unique += content.size();
+  {
+    ReadTxn txn(t.env());
+    auto counters = atoms.ReadCounters(txn);
+    REQUIRE(counters->size() == 1);
+    uint64_t stored = 0, unique = 0;
+    for (const auto& [id, content] : live) {
+      stored += AtomTable::StoredSize(Stored(t, id));
+      unique += content.size();
+    }
+    CHECK((*counters)[0].second.unique_bytes() == unique);
+    CHECK((*counters)[0].second.compressed_away_bytes() == unique - stored);
   }
-  CHECK((*counters)[0].second.unique_bytes() == unique);
-  CHECK((*counters)[0].second.compressed_away_bytes() == unique - stored);
   // A second pass finds nothing more to do.
   WriteTxn again(t.env(), nullptr);
   auto second = atoms.RepackSparseBlocks(again, 0, 10);

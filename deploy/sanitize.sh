@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Builds Hartonomous with clang under a sanitizer and runs tests on that
+# build (a separate build dir; the normal build is untouched).
+#
+#   deploy/sanitize.sh asan            # ASan + UBSan: every unit and integration test
+#   deploy/sanitize.sh tsan            # TSan: the concurrency tests
+#   deploy/sanitize.sh asan ci         # ASan + UBSan: storage and index unit tests
+#   deploy/sanitize.sh tsan ci         # TSan: storage tests, index concurrency tests
+# The "ci" scopes are what deploy/test.sh runs (bounded: about 5 minutes
+# each on 2 cores); the full scopes are run before a release.
+#
+# asan: AddressSanitizer (heap, stack and global overflows, use after free,
+# leaks at exit) and UndefinedBehaviorSanitizer, every finding fatal, in
+# build-asan. The integration tests start the sanitized hartonomousd, so a
+# finding in the server fails the test that caused it (its log holds the
+# report).
+# tsan: ThreadSanitizer in build-tsan, on the tests that run threads against
+# shared state: the group-commit writer and LMDB environment, the vector
+# indexes (parallel adds and searches), and the atom and embedding engines
+# under concurrent callers.
+#
+# Exit status: non-zero when a build fails or any test (or sanitizer) fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode=${1:?usage: deploy/sanitize.sh asan|tsan [ci]}
+scope=${2:-all}
+JOBS=${JOBS:-$(nproc)}
+launcher=()
+if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
+
+case "$mode" in
+  asan)
+    dir=${BUILD_DIR:-build-asan}
+    sanitize="address,undefined"
+    if [ "$scope" = ci ]; then
+      targets=(base_unit_tests storage_unit_tests index_unit_tests)
+      tests=(-L unit -R "unit\.(base|storage|index)\.")
+    else
+      targets=(all)
+      tests=(-LE "docker|bench|install|static|deploy")
+    fi
+    export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1"
+    export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+    export LSAN_OPTIONS="suppressions=$PWD/deploy/sanitizer/lsan.supp:print_suppressions=0"
+    ;;
+  tsan)
+    dir=${BUILD_DIR:-build-tsan}
+    sanitize="thread"
+    targets=(storage_unit_tests index_unit_tests)
+    tests=(-L unit -R "unit\.storage\.")
+    # The index tests that run threads: concurrent search during inserts and
+    # the parallel batch add. hnswlib's own lock graph is not checked there
+    # (deploy/sanitizer/tsan.supp says why); races still are.
+    index_tests=(-L unit -R "unit\.index\.(hnsw searches running during inserts|AddBatch with several threads)")
+    if [ "$scope" != ci ]; then
+      targets+=(engine_unit_tests)
+      tests=(-L unit -R "unit\.(storage|engine)\.")
+      index_tests=(-L unit -R "unit\.index\.")
+    fi
+    export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/deploy/sanitizer/tsan.supp"
+    ;;
+  *)
+    echo "usage: deploy/sanitize.sh asan|tsan [ci]" >&2
+    exit 2
+    ;;
+esac
+
+export CC=clang CXX=clang++
+cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHARTONOMOUS_SANITIZE="$sanitize" \
+  -DHARTONOMOUS_BUILD_BENCHMARKS=OFF "${launcher[@]}" >/dev/null
+cmake --build "$dir" -j "$JOBS" --target "${targets[@]}"
+ctest --test-dir "$dir" --output-on-failure -j "$JOBS" "${tests[@]}"
+if [ "$mode" = tsan ]; then
+  TSAN_OPTIONS="$TSAN_OPTIONS:detect_deadlocks=0" \
+    ctest --test-dir "$dir" --output-on-failure -j "$JOBS" "${index_tests[@]}"
+fi
