@@ -89,14 +89,18 @@ struct ModelWrite {
   bool acked = false;
 };
 
-struct InferenceWrite {
-  int iteration = 0;
+// One LogInference call, or one LogInferences stream (one transaction).
+struct InferenceLog {
   std::string request_id;
-  std::string task_type;
   std::string input;
   std::string output;
+  uint64_t inference_id = 0;  // acknowledged id
+};
+struct InferenceWrite {
+  int iteration = 0;
+  std::string task_type;
   uint64_t model_id = 0;
-  uint64_t inference_id = 0;
+  std::vector<InferenceLog> logs;
   bool acked = false;
 };
 
@@ -323,27 +327,44 @@ void WriteModelsAndInferences(const WriterContext& ctx, Client& client,
     } else {
       InferenceWrite w;
       w.iteration = ctx.iteration;
-      w.request_id = "crashloop-" + Seq(ctx.iteration, seq);
       w.task_type = "crashloop.i" + std::to_string(ctx.iteration);
-      w.input = "crash loop prompt " + Seq(ctx.iteration, seq);
-      w.output = "crash loop answer " + Seq(ctx.iteration, seq);
       w.model_id = *ctx.last_model_id;
-      v1::LogInferenceRequest request;
-      request.set_model_id(w.model_id);
-      request.set_task_type(w.task_type);
-      request.set_request_id(w.request_id);
-      request.set_input_text(w.input);
-      request.set_output_text(w.output);
-      request.set_duration_ms(1.0 + seq);
-      request.set_input_tokens(seq);
-      v1::LogInferenceResponse response;
-      const grpc::Status status = client.LogInference(request, &response);
-      if (status.ok()) {
-        w.acked = true;
-        w.inference_id = response.inference_id();
+      // Every other call a stream of three logs, two of them sharing a
+      // prompt (one text atom, two references in one transaction).
+      const int count = seq % 4 == 1 ? 1 : 3;
+      std::vector<v1::LogInferenceRequest> requests;
+      for (int k = 0; k < count; ++k) {
+        InferenceLog log;
+        log.request_id = "crashloop-" + Seq(ctx.iteration, seq) + ".k" + std::to_string(k);
+        log.input = k == 0 ? "crash loop prompt " + Seq(ctx.iteration, seq)
+                           : "crash loop shared prompt " + std::to_string(seq % 5);
+        log.output = "crash loop answer " + Seq(ctx.iteration, seq) + ".k" + std::to_string(k);
+        v1::LogInferenceRequest request;
+        request.set_model_id(w.model_id);
+        request.set_task_type(w.task_type);
+        request.set_request_id(log.request_id);
+        request.set_input_text(log.input);
+        request.set_output_text(log.output);
+        request.set_duration_ms(1.0 + seq + k);
+        request.set_input_tokens(seq);
+        requests.push_back(request);
+        w.logs.push_back(log);
       }
+      grpc::Status status;
+      if (count == 1) {
+        v1::LogInferenceResponse response;
+        status = client.LogInference(requests[0], &response);
+        if (status.ok()) w.logs[0].inference_id = response.inference_id();
+      } else {
+        v1::LogInferencesResponse response;
+        status = client.LogInferences(requests, &response);
+        for (int k = 0; status.ok() && k < count; ++k) {
+          w.logs[k].inference_id = response.inference_ids(k);
+        }
+      }
+      w.acked = status.ok();
       Record(ctx, &Ledger::inferences, w);
-      if (!status.ok()) return Failed(ctx, "LogInference", status);
+      if (!status.ok()) return Failed(ctx, count == 1 ? "LogInference" : "LogInferences", status);
     }
     ack();
   }
@@ -682,10 +703,11 @@ void CheckModel(Client& client, const ModelWrite& w, Tally* tally) {
   ++tally->in_flight_committed;
 }
 
-bool InferenceIntact(const v1::Inference& got, const InferenceWrite& w, std::string* why) {
-  if (got.request_id() != w.request_id || got.task_type() != w.task_type ||
-      got.model_id() != w.model_id || got.input_text() != w.input ||
-      got.output_text() != w.output) {
+bool InferenceIntact(const v1::Inference& got, const InferenceWrite& w, const InferenceLog& log,
+                     std::string* why) {
+  if (got.request_id() != log.request_id || got.task_type() != w.task_type ||
+      got.model_id() != w.model_id || got.input_text() != log.input ||
+      got.output_text() != log.output) {
     *why = "fields differ: input '" + got.input_text() + "', output '" + got.output_text() + "'";
     return false;
   }
@@ -696,33 +718,41 @@ void CheckInference(Client& client, const InferenceWrite& w, Tally* tally) {
   std::string why;
   if (w.acked) {
     ++tally->checked[kInferences];
-    v1::Inference got;
-    const grpc::Status s = client.GetInference(w.inference_id, &got);
-    if (!s.ok()) {
-      why = "GetInference: " + StatusText(s);
-    } else if (InferenceIntact(got, w, &why)) {
-      return;
+    for (const InferenceLog& log : w.logs) {
+      v1::Inference got;
+      const grpc::Status s = client.GetInference(log.inference_id, &got);
+      if (!s.ok()) {
+        why = "GetInference: " + StatusText(s);
+      } else if (InferenceIntact(got, w, log, &why)) {
+        continue;
+      }
+      tally->Problem(&tally->lost, "acknowledged inference " + log.request_id + ": " + why);
     }
-    return tally->Problem(&tally->lost, "acknowledged inference " + w.request_id + ": " + why);
+    return;
   }
   ++tally->in_flight;
   v1::ListInferencesRequest request;
   request.set_task_type(w.task_type);
   request.set_include_text(true);
-  int found = 0;
+  std::map<std::string, int> found;  // request_id -> rows
   bool intact = true;
   const grpc::Status s = client.ListInferences(request, [&](const v1::Inference& got) {
-    if (got.request_id() == w.request_id) {
-      ++found;
-      intact = intact && InferenceIntact(got, w, &why);
+    for (const InferenceLog& log : w.logs) {
+      if (got.request_id() != log.request_id) continue;
+      ++found[log.request_id];
+      intact = intact && InferenceIntact(got, w, log, &why);
     }
     return true;
   });
   if (!s.ok()) return tally->Problem(&tally->other, "ListInferences: " + StatusText(s));
-  if (found == 0) return;
-  if (found != 1 || !intact) {
+  if (found.empty()) return;
+  bool whole = intact && found.size() == w.logs.size();
+  for (const auto& [id, rows] : found) whole = whole && rows == 1;
+  if (!whole) {
     return tally->Problem(&tally->half_present,
-                          "inference in flight half present: " + w.request_id + ": " + why);
+                          "inference logs in flight half present: " + std::to_string(found.size()) +
+                              " of " + std::to_string(w.logs.size()) + ", first " +
+                              w.logs[0].request_id + " " + why);
   }
   ++tally->in_flight_committed;
 }
