@@ -6,5 +6,8 @@ cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
 TYPE=${1:-RelWithDebInfo}
 JOBS=${JOBS:-$(nproc)}
-cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE="$TYPE" >/dev/null
+# ccache, when installed, keeps rebuilds of unchanged files cheap.
+launcher=()
+if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
+cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE="$TYPE" "${launcher[@]}" >/dev/null
 cmake --build "$BUILD_DIR" -j "$JOBS"

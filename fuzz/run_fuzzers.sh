@@ -18,7 +18,9 @@ fi
 # Instrument everything the targets link (the decoders, the JSON parser and
 # their base library).
 export CC=clang CXX=clang++
-cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHARTONOMOUS_BUILD_FUZZERS=ON \
+launcher=()
+if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
+cmake -S . -B build-fuzz "${launcher[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHARTONOMOUS_BUILD_FUZZERS=ON \
   -DHARTONOMOUS_BUILD_TESTS=OFF -DHARTONOMOUS_BUILD_BENCHMARKS=OFF \
   -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined" >/dev/null
 cmake --build build-fuzz -j2 --target "${TARGETS[@]/#/fuzz_}"
