@@ -348,14 +348,7 @@ class RawHttp2Connection {
   }
 
   void SendFrame(uint8_t type, uint8_t flags, uint32_t stream, const std::string& payload) {
-    std::string frame;
-    for (int shift = 16; shift >= 0; shift -= 8) {
-      frame += static_cast<char>(payload.size() >> shift);
-    }
-    frame += static_cast<char>(type);
-    frame += static_cast<char>(flags);
-    for (int shift = 24; shift >= 0; shift -= 8) frame += static_cast<char>(stream >> shift);
-    SendAll(frame + payload);
+    SendAll(FrameBytes(type, flags, stream, payload));
   }
 
   // False at the deadline or when the server closed the connection (then

@@ -197,8 +197,6 @@ grpc::Status Call(const std::shared_ptr<grpc::Channel>& channel, const MethodDes
   }
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-  grpc::health::v1::HealthCheckRequest request;
-  auto stub = grpc::health::v1::Health::NewStub(channel);
   std::unique_ptr<grpc::ClientReader<grpc::ByteBuffer>> reader(
       grpc::internal::ClientReaderFactory<grpc::ByteBuffer>::Create(
           channel.get(),
