@@ -242,9 +242,10 @@ TEST_CASE("wire level: garbage, oversize frames, dropped and idle streams, RSS b
   // The daemon runs with glibc's malloc limited to 2 arenas, as
   // docs/operations.md advises for a daemon that receives large messages:
   // with glibc's default (8 arenas per core) every run of the battery below
-  // left about 30 MiB more resident (98 to 281 MiB over 7 runs on 2 cores),
-  // freed memory scattered over arenas that each thread's first allocation
-  // picks; with 2 arenas the same runs stay within 20 MiB (82 to 100 MiB).
+  // (without its random requests, which store data) left about 30 MiB more
+  // resident (98 to 281 MiB over 7 runs on 2 cores), freed memory scattered
+  // over the arenas that each thread's first allocation picks; with 2
+  // arenas the same runs stayed between 82 and 100 MiB.
   setenv("MALLOC_ARENA_MAX", "2", /*overwrite=*/1);
   Daemon daemon(options);
   unsetenv("MALLOC_ARENA_MAX");
@@ -264,8 +265,8 @@ TEST_CASE("wire level: garbage, oversize frames, dropped and idle streams, RSS b
   // keeps from the 17 MiB messages received whole.
   const uint64_t in_phase_bound = cold + 160 * kMiB;
 
-  // The whole battery; run twice: the first run is the warm-up whose end is
-  // the baseline, the second must end near it.
+  // The whole battery, run three times: the first two are the warm-up
+  // whose end is the baseline, the third must end near it.
   uint64_t rss_with_idle_streams = 0;
   auto battery = [&](int round) {
     const std::string r = "r" + std::to_string(round) + "-";
