@@ -15,12 +15,13 @@ namespace {
 
 // A plain decimal count in [0, max] (no units).
 Result<size_t> ParseCount(const std::string& flag, const std::string& text, size_t max,
-                          const std::string& what) {
+                          const std::string& what, size_t min = 0) {
   size_t value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value > max) {
-    return Status::InvalidArgument(flag + ": " + what + " in [0, " + std::to_string(max) +
-                                   "], got '" + text + "'");
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value < min ||
+      value > max) {
+    return Status::InvalidArgument(flag + ": " + what + " in [" + std::to_string(min) + ", " +
+                                   std::to_string(max) + "], got '" + text + "'");
   }
   return value;
 }
@@ -67,11 +68,7 @@ std::pair<const std::string, Setter> SizeFlag(const std::string& flag, size_t* f
 std::pair<const std::string, Setter> CountFlag(const std::string& flag, size_t* field, size_t max,
                                                const std::string& what, size_t min = 0) {
   return {flag, [=](const std::string& v) -> Status {
-            HT_ASSIGN_OR_RETURN(*field, ParseCount(flag, v, max, what));
-            if (*field < min) {
-              return Status::InvalidArgument(flag + ": must be in [" + std::to_string(min) + ", " +
-                                             std::to_string(max) + "], got " + v);
-            }
+            HT_ASSIGN_OR_RETURN(*field, ParseCount(flag, v, max, what, min));
             return Status::Ok();
           }};
 }

@@ -28,6 +28,9 @@ TEST_CASE("concurrency flags name themselves and their range when wrong") {
     CHECK(parsed.status().code() == Status::Code::kInvalidArgument);
     CHECK_THAT(parsed.status().message(), Catch::StartsWith(args[0] + ":"));
   }
+  // The range named is the one enforced, minimum included.
+  auto low = ParseDaemonFlags({"--max-threads", "x"});
+  CHECK(low.status().message() == "--max-threads: threads in [4, 100000], got 'x'");
   CHECK_THAT(DaemonUsage(), Catch::Contains("--max-threads"));
   CHECK_THAT(DaemonUsage(), Catch::Contains("--max-concurrent-streams"));
 }
