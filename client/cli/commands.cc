@@ -338,8 +338,12 @@ constexpr std::string_view kModelImportDetails =
 
 constexpr std::string_view kModelExportDetails =
     "Writes the file MODEL was imported from, byte for byte (the server checks\n"
-    "its SHA-256); a model built by extraction is written as safetensors.\n"
-    "MODEL is a model id when it is all digits, else a name.";
+    "its SHA-256); a model built by extraction or quantization is written as\n"
+    "safetensors. --format F asks for safetensors, gguf or onnx: the format of\n"
+    "the model's file gives that file (a quantized copy: its source's file with\n"
+    "the quantized layers dequantized in place), safetensors and gguf are\n"
+    "otherwise built from the layers. MODEL is a model id when it is all\n"
+    "digits, else a name.";
 
 constexpr std::string_view kModelStudentDetails =
     "Ranks TEACHER's layers by average importance (a layer's importance when\n"
@@ -690,9 +694,10 @@ const std::vector<CommandSpec>& Commands() {
        .run = &RunModelImport},
       {.name = "model export",
        .args_usage = "MODEL",
-       .summary = "write an imported model's file, byte for byte",
+       .summary = "write a model's file: as imported, or as safetensors, GGUF or ONNX",
        .details = kModelExportDetails,
-       .options = {{"output", 'o', "FILE", "write the file to FILE ('-' = stdout); required"}},
+       .options = {{"output", 'o', "FILE", "write the file to FILE ('-' = stdout); required"},
+                   {"format", 0, "F", "safetensors, gguf or onnx (default: as stored)"}},
        .min_args = 1,
        .max_args = 1,
        .run = &RunModelExport},

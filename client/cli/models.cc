@@ -497,6 +497,7 @@ void RunModelExport(const Invocation& invocation) {
   OutputFile out(output);
   v1::ExportModelRequest request;
   SetModelKey(invocation.args[0], &request);
+  request.set_format(invocation.Get("format"));
   Client client(MakeClientOptions(invocation.global));
   v1::ExportModelHeader header;
   std::optional<ProgressBar> progress;

@@ -6,7 +6,8 @@
 //   model import   model files (safetensors, GGUF, ONNX) as models whose
 //                  weights are deduplicated tensor atoms
 //   model export   an imported model's file, byte for byte (a model built
-//                  by extraction: a safetensors file)
+//                  by extraction or quantization: a safetensors file);
+//                  --format safetensors|gguf|onnx
 //   model extract-student  a model of the most important layers, sharing
 //                  the teacher's tensor atoms
 //   model geometry a layer's weights as WKT LINESTRING ZM

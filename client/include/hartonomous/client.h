@@ -273,8 +273,10 @@ class Client {
                            std::string_view file, v1::ImportModelResponse* response,
                            const std::function<void(uint64_t sent)>& progress = {},
                            size_t message_bytes = kDefaultMessageBytes);
-  // An imported model's file: header (optional) once, then sink(bytes) for
-  // each piece in order (sink returns false to cancel).
+  // A model as a file in request.format ("" = as stored: an imported
+  // model's file byte for byte; "safetensors", "gguf", "onnx"): header
+  // (optional) once, then sink(bytes) for each piece in order (sink
+  // returns false to cancel).
   grpc::Status ExportModel(const v1::ExportModelRequest& request, v1::ExportModelHeader* header,
                            const std::function<bool(std::string_view bytes)>& sink);
   grpc::Status QuantizeModel(const v1::QuantizeModelRequest& request,

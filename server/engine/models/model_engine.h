@@ -209,19 +209,29 @@ class ModelEngine {
     uint64_t file_size = 0;
     Sha256Digest file_sha256{};
   };
-  // Streams the model's file byte for byte as it was imported: begin(header)
-  // once, then sink(bytes) for each piece in order. Reads are done in short
-  // read transactions, never across a sink call. NotFound naming the model;
-  // FailedPrecondition "model <id> was not imported from a file" for a model
-  // made without one; DataLoss when a stored piece is missing or the bytes
-  // do not hash to the file's SHA-256 (checked at the end).
-  // A model made without a file (a student, a catalog entry whose layers
-  // hold values) is exported as a safetensors file built from its layers
-  // (header.file_sha256 is then all zero: not known in advance);
-  // FailedPrecondition naming the layer whose dtype safetensors cannot
-  // hold or that has no stored values.
+  // Streams the model as a file: begin(header) once, then sink(bytes) for
+  // each piece in order. Reads are done in short read transactions, never
+  // across a sink call, and no whole file or layer is held in memory.
+  // format (model_export_plan.h):
+  //   "" (as stored): an imported model's file byte for byte (DataLoss when
+  //     a stored piece is missing or the bytes do not hash to the file's
+  //     SHA-256, checked at the end); any other model (a student, a
+  //     quantized copy, a catalog entry whose layers hold values) as a
+  //     safetensors file built from its layers (header.file_sha256 all
+  //     zero: not known in advance).
+  //   the format of the model's file ("safetensors", "gguf", "onnx"): that
+  //     file; for a quantized copy, its source's file with each quantized
+  //     layer's bytes replaced by its values dequantized to the file's
+  //     dtype (the SHA-256 not claimed: all zero).
+  //   "safetensors" / "gguf" otherwise: built from the layers (GGUF v3,
+  //     Q8_0 / Q4_0 layers as ggml blocks).
+  // InvalidArgument naming format for another name; NotFound naming the
+  // model; FailedPrecondition "model <id> has no ONNX file" for onnx
+  // without one, and naming the layer whose dtype the format cannot hold,
+  // that has no stored values, or whose values cannot be written back.
   Status ExportModel(const ModelKey& key, const std::function<Status(const ExportHeader&)>& begin,
-                     const std::function<Status(std::string_view)>& sink);
+                     const std::function<Status(std::string_view)>& sink,
+                     std::string_view format = {});
 
   // --- student extraction (model_student.cc) ---
   struct StudentLayer {
@@ -321,6 +331,12 @@ class ModelEngine {
   // Inside DeleteModel: releases the references the model's "tensor_atoms"
   // rows and file pieces hold and deletes those rows. Returns the rows.
   Result<uint64_t> ReleaseModelAtoms(storage::WriteTxn& txn, uint64_t model_id);
+  // Inside QuantizeModel's transaction: gives model_id a copy of the
+  // source's "model_files" record (storage/records.proto), one more
+  // reference on each atom piece. Nothing for a source without a file.
+  Status CopySourceFile(storage::WriteTxn& txn, storage::AtomTable& atoms, uint64_t source_id,
+                        uint64_t model_id, const std::vector<LayerValues>& source_layers,
+                        int64_t now_us);
 
   storage::Env& env_;
   const storage::Tables& tables_;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/clock.h"
+#include "server/engine/models/formats/model_layout.h"
 #include "server/engine/models/layer_values.h"
 #include "server/engine/models/model_engine.h"
 #include "server/engine/models/model_import.h"
@@ -52,6 +53,35 @@ struct Pending {
 };
 
 }  // namespace
+
+Status ModelEngine::CopySourceFile(storage::WriteTxn& txn, storage::AtomTable& atoms,
+                                   uint64_t source_id, uint64_t model_id,
+                                   const std::vector<LayerValues>& source_layers, int64_t now_us) {
+  const storage::TensorAtomTable tensors(tables_);
+  HT_ASSIGN_OR_RETURN(auto file, tensors.files().Find(txn, source_id));
+  if (!file) return Status::Ok();
+  std::map<uint32_t, const storage::ModelLayerRecord*> by_idx;
+  for (const LayerValues& v : source_layers) by_idx[v.layer.layer_idx()] = &v.layer;
+  storage::ModelFileRecord copy = std::move(*file);
+  copy.set_source_model_id(source_id);
+  for (auto& piece : *copy.mutable_pieces()) {
+    if (piece.kind() != static_cast<uint32_t>(models::SegmentKind::kTensor)) {
+      HT_RETURN_IF_ERROR(TensorStore::ReferenceOne(txn, atoms, piece.atom_id(), now_us));
+      continue;
+    }
+    // A copy of a copy keeps the file's dtype; an imported file's tensor
+    // bytes are in its layer's dtype.
+    if (!piece.dtype().empty()) continue;
+    auto it = by_idx.find(piece.layer_idx());
+    if (it == by_idx.end()) {
+      return Status::DataLoss("model_files: record " + std::to_string(source_id) + " names layer " +
+                              std::to_string(piece.layer_idx()) +
+                              ", which the model does not have");
+    }
+    piece.set_dtype(it->second->tensor_dtype());
+  }
+  return tensors.files().Put(txn, model_id, copy);
+}
 
 Result<ModelEngine::Quantized> ModelEngine::QuantizeModel(const QuantizeRequest& request) {
   Quantized result;
@@ -276,6 +306,7 @@ Result<ModelEngine::Quantized> ModelEngine::QuantizeModel(const QuantizeRequest&
           HT_RETURN_IF_ERROR(tensors.Put(
               txn, {model_id, written[p.layer].layer_idx(), p.kind, p.chunk_index}, row));
         }
+        HT_RETURN_IF_ERROR(CopySourceFile(txn, atoms, source_id, model_id, layers, now));
         HT_RETURN_IF_ERROR(atoms.FlushCounters(txn));
         // The staged references now belong to the rows above.
         return storage::ImportStagingTable(tables_).Remove(txn, import_id).status();

@@ -137,7 +137,8 @@ grpc::Status ModelServiceImpl::ExportModel(grpc::ServerContext* context,
           if (message.data().size() == kMessageBytes) HT_RETURN_IF_ERROR(flush());
         }
         return Status::Ok();
-      });
+      },
+      request->format());
   if (status.ok() && (message.has_header() || !message.data().empty())) status = flush();
   return ToGrpcStatus(status);
 }
