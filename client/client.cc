@@ -1,5 +1,6 @@
 #include "hartonomous/client.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -855,6 +856,52 @@ grpc::Status Client::ExportLayerGeometry(
     }
   }
   return reader->Finish();
+}
+
+grpc::Status Client::SetLayerValues(const v1::SetLayerValuesStart& start,
+                                    const std::vector<float>& values,
+                                    v1::SetLayerValuesResponse* response, size_t message_values) {
+  grpc::ClientContext context;
+  return SetLayerValues(&context, start, values.data(), values.size(), response, {},
+                        message_values);
+}
+
+grpc::Status Client::SetLayerValues(grpc::ClientContext* context,
+                                    const v1::SetLayerValuesStart& start, const float* values,
+                                    size_t count, v1::SetLayerValuesResponse* response,
+                                    const std::function<void(uint64_t)>& progress,
+                                    size_t message_values) {
+  if (message_values == 0) message_values = kDefaultMessageBytes / sizeof(float) / 4;
+  SetDeadline(context);
+  v1::SetLayerValuesResponse ignored;
+  auto writer = models_->SetLayerValues(context, response != nullptr ? response : &ignored);
+  v1::SetLayerValuesRequest message;
+  *message.mutable_start() = start;
+  size_t at = 0;
+  do {
+    const size_t n = std::min(message_values, count - at);
+    message.mutable_values()->Reserve(static_cast<int>(n));
+    for (size_t i = at; i < at + n; ++i) message.add_values(values[i]);
+    if (!writer->Write(message)) break;  // the server failed the call; Finish says why
+    at += n;
+    if (progress) progress(at);
+    message.Clear();
+  } while (at < count);
+  writer->WritesDone();
+  return writer->Finish();
+}
+
+grpc::Status Client::UpdateLayer(const v1::UpdateLayerRequest& request, v1::ModelLayer* layer) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  return models_->UpdateLayer(&context, request, layer);
+}
+
+grpc::Status Client::DeleteLayer(const v1::DeleteLayerRequest& request,
+                                 v1::DeleteLayerResponse* response) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  return models_->DeleteLayer(&context, request, response);
 }
 
 // --- InferenceService ---

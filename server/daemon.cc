@@ -281,6 +281,21 @@ void Daemon::Wire() {
                              const std::vector<storage::ModelLayerRecord>& layers) {
         return e->RemoveModelActivations(txn, layers);
       });
+  // Deleting one layer removes its cached activations the same way.
+  models_->AddLayerDependentRemover(
+      [e = inference_.get()](storage::WriteTxn& txn, const storage::ModelLayerRecord& layer) {
+        return e->RemoveModelActivations(txn, {layer});
+      });
+  // Tensor atoms a model write released that no one references any more
+  // (a deleted model's, replaced layer values) are purged in that write,
+  // by the atom engine's purge (their embeddings and other dependents go
+  // with them).
+  models_->SetAtomPurger(
+      [a = atoms_.get()](storage::WriteTxn& txn,
+                         const std::vector<uint64_t>& ids) -> Result<engine::PurgedAtoms> {
+        HT_ASSIGN_OR_RETURN(engine::PurgeSummary summary, a->PurgeAtoms(txn, ids));
+        return engine::PurgedAtoms{summary.atoms_purged, summary.bytes_freed};
+      });
 }
 
 Status Daemon::BuildServices() {

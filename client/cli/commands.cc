@@ -328,6 +328,17 @@ constexpr std::string_view kModelCreateDetails =
 constexpr std::string_view kModelDeleteDetails =
     "MODEL is a model id when it is all digits, else a model name. Deletes the\n"
     "model with its metadata and all its layers, in one transaction.";
+constexpr char kModelSetValuesDetails[] =
+    "Stores one value per parameter of layer LAYER_IDX of MODEL, in flat index\n"
+    "order: --kind importance (the geometry's Z, and the layer's rank in\n"
+    "extract-student when it has no importance of its own) or temporal (M).\n"
+    "They replace the stored values of that kind; atoms no one references any\n"
+    "more are purged at once. The count must equal the layer's parameter count\n"
+    "and every value must be finite; all or nothing.";
+constexpr char kModelDeleteLayerDetails[] =
+    "Deletes layer LAYER_IDX of MODEL and its cached activations. Its tensor rows\n"
+    "stay with the model, detached from any layer, so an imported model still\n"
+    "exports its file byte for byte; they are released with the model.";
 
 constexpr std::string_view kModelImportDetails =
     "Streams each FILE (safetensors, GGUF or ONNX) to the server, which stores\n"
@@ -723,6 +734,28 @@ const std::vector<CommandSpec>& Commands() {
        .min_args = 2,
        .max_args = 2,
        .run = &RunModelGeometry},
+      {.name = "model set-values",
+       .args_usage = "MODEL LAYER_IDX",
+       .summary = "store a layer's per-weight importance or temporal values (geometry Z / M)",
+       .details = kModelSetValuesDetails,
+       .options = ModelSetValuesOptions(),
+       .min_args = 2,
+       .max_args = 2,
+       .run = &RunModelSetValues},
+      {.name = "model update-layer",
+       .args_usage = "MODEL LAYER_IDX",
+       .summary = "change a layer's name, type, parameters or importance",
+       .options = ModelUpdateLayerOptions(),
+       .min_args = 2,
+       .max_args = 2,
+       .run = &RunModelUpdateLayer},
+      {.name = "model delete-layer",
+       .args_usage = "MODEL LAYER_IDX",
+       .summary = "delete one layer; its tensor rows stay with the model, detached",
+       .details = kModelDeleteLayerDetails,
+       .min_args = 2,
+       .max_args = 2,
+       .run = &RunModelDeleteLayer},
       {.name = "server-stats",
        .summary = "server, storage and group-commit counters",
        .max_args = 0,

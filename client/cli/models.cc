@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -353,11 +354,18 @@ void RunModelDelete(const Invocation& invocation) {
   SetModelKey(invocation.args[0], &request);
   const v1::DeleteModelResponse deleted = Call(invocation, &Client::DeleteModel, request);
   if (invocation.global.json) {
-    PrintJson(std::cout,
-              json{{"model_id", deleted.model_id()}, {"layers_deleted", deleted.layers_deleted()}});
+    PrintJson(std::cout, json{{"model_id", deleted.model_id()},
+                              {"layers_deleted", deleted.layers_deleted()},
+                              {"atoms_purged", deleted.atoms_purged()},
+                              {"bytes_freed", deleted.bytes_freed()}});
   } else {
     std::cout << "deleted model " << deleted.model_id() << " and its " << deleted.layers_deleted()
-              << (deleted.layers_deleted() == 1 ? " layer\n" : " layers\n");
+              << (deleted.layers_deleted() == 1 ? " layer" : " layers");
+    if (deleted.atoms_purged() > 0) {
+      std::cout << "; purged " << deleted.atoms_purged() << " tensor atoms only it held ("
+                << FormatBytes(deleted.bytes_freed()) << ")";
+    }
+    std::cout << "\n";
   }
 }
 
@@ -676,6 +684,165 @@ void RunModelQuantize(const Invocation& invocation) {
   std::cout << "created model " << r.model().model_id() << " '" << r.model().model_name()
             << "': " << FormatBytes(r.new_bytes_stored()) << " new, "
             << FormatBytes(r.bytes_shared()) << " shared with the source\n";
+}
+
+namespace {
+
+// A layer named by MODEL and LAYER_IDX arguments.
+template <typename Request>
+void SetLayerKey(const Invocation& invocation, Request* request) {
+  SetModelKey(invocation.args[0], request);
+  request->set_layer_idx(static_cast<uint32_t>(ParseUint64(invocation.args[1], "layer index")));
+}
+
+// Values from a file ('-' = stdin): float32 little-endian, or with text
+// numbers separated by white space.
+std::vector<float> ReadValues(const std::string& path, bool text) {
+  const std::string bytes = ReadWholeFile(path);
+  std::vector<float> values;
+  if (!text) {
+    if (bytes.size() % sizeof(float) != 0) {
+      throw UsageError("--file: " + std::to_string(bytes.size()) +
+                       " bytes is not a whole number of float32 values (use --text for numbers "
+                       "as text)");
+    }
+    values.resize(bytes.size() / sizeof(float));
+    std::memcpy(values.data(), bytes.data(), bytes.size());
+    return values;
+  }
+  std::istringstream in(bytes);
+  std::string word;
+  while (in >> word) {
+    char* end = nullptr;
+    const float v = std::strtof(word.c_str(), &end);
+    if (end == word.c_str() || *end != '\0') {
+      throw UsageError("--file: value " + std::to_string(values.size()) + " ('" + word +
+                       "') is not a number");
+    }
+    values.push_back(v);
+  }
+  return values;
+}
+
+v1::LayerType ParseLayerType(const std::string& name) {
+  for (auto type : {v1::LAYER_TYPE_EMBEDDING, v1::LAYER_TYPE_ATTENTION, v1::LAYER_TYPE_FEEDFORWARD,
+                    v1::LAYER_TYPE_NORM, v1::LAYER_TYPE_OTHER}) {
+    if (name == LayerTypeName(type)) return type;
+  }
+  throw UsageError("--type: one of embedding, attention, feedforward, norm, other (got '" + name +
+                   "')");
+}
+
+}  // namespace
+
+std::vector<OptionSpec> ModelSetValuesOptions() {
+  return {{"kind", 0, "K", "importance or temporal (required)"},
+          {"file", 'f', "FILE",
+           "the values, one per parameter in flat index order: float32 little-endian ('-' = "
+           "stdin)"},
+          {"text", 0, "", "FILE holds the values as text numbers separated by white space"},
+          {"clear", 0, "", "remove the layer's stored values of this kind instead"}};
+}
+
+void RunModelSetValues(const Invocation& invocation) {
+  v1::SetLayerValuesStart start;
+  SetLayerKey(invocation, &start);
+  const std::string kind = invocation.Get("kind");
+  if (kind == "importance") {
+    start.set_kind(v1::LAYER_VALUE_KIND_IMPORTANCE);
+  } else if (kind == "temporal") {
+    start.set_kind(v1::LAYER_VALUE_KIND_TEMPORAL);
+  } else {
+    throw UsageError("--kind: importance or temporal (required)");
+  }
+  if (invocation.Has("clear") == invocation.Has("file")) {
+    throw UsageError("model set-values needs one of --file FILE and --clear");
+  }
+  start.set_clear(invocation.Has("clear"));
+  std::vector<float> values;
+  if (invocation.Has("file")) values = ReadValues(invocation.Get("file"), invocation.Has("text"));
+  Client client(MakeClientOptions(invocation.global));
+  v1::SetLayerValuesResponse r;
+  Check(client.SetLayerValues(start, values, &r));
+  if (invocation.global.json) {
+    PrintJson(std::cout, {{"layer", LayerToJson(r.layer())},
+                          {"kind", kind},
+                          {"values", r.values()},
+                          {"chunks", r.chunks()},
+                          {"new_bytes_stored", r.new_bytes_stored()},
+                          {"rows_replaced", r.rows_replaced()},
+                          {"atoms_purged", r.atoms_purged()}});
+    return;
+  }
+  std::cout << (start.clear() ? "cleared " : "stored ") << r.values() << " " << kind
+            << " values of layer " << r.layer().layer_idx() << " ('" << r.layer().layer_name()
+            << "') in " << r.chunks() << " chunks (" << FormatBytes(r.new_bytes_stored())
+            << " new); " << r.rows_replaced() << " old rows released, " << r.atoms_purged()
+            << " atoms purged\n";
+}
+
+std::vector<OptionSpec> ModelUpdateLayerOptions() {
+  return {
+      {"name", 0, "NAME", "new layer name"},
+      {"type", 0, "T", "embedding, attention, feedforward, norm or other"},
+      {"parameters-json", 0, "FILE", "the layer's parameters: a JSON object file ('-' = stdin)"},
+      {"importance", 0, "X", "the layer's importance (a finite number)"},
+      {"clear-importance", 0, "", "unset the layer's importance"}};
+}
+
+void RunModelUpdateLayer(const Invocation& invocation) {
+  v1::UpdateLayerRequest request;
+  SetLayerKey(invocation, &request);
+  v1::ModelLayer* layer = request.mutable_layer();
+  auto mask = [&](const char* path) { request.mutable_update_mask()->add_paths(path); };
+  if (invocation.Has("name")) {
+    layer->set_layer_name(invocation.Get("name"));
+    mask("layer_name");
+  }
+  if (invocation.Has("type")) {
+    layer->set_layer_type(ParseLayerType(invocation.Get("type")));
+    mask("layer_type");
+  }
+  if (invocation.Has("parameters-json")) {
+    layer->set_parameters_json(ReadWholeFile(invocation.Get("parameters-json")));
+    mask("parameters_json");
+  }
+  if (invocation.Has("importance") && invocation.Has("clear-importance")) {
+    throw UsageError("--importance: not with --clear-importance");
+  }
+  if (invocation.Has("importance")) {
+    layer->set_importance(ParseDouble(invocation.Get("importance"), "--importance"));
+    mask("importance");
+  }
+  if (invocation.Has("clear-importance")) mask("importance");
+  if (request.update_mask().paths_size() == 0) {
+    throw UsageError("model update-layer needs at least one field to change (see --help)");
+  }
+  const v1::ModelLayer updated = Call(invocation, &Client::UpdateLayer, request);
+  if (invocation.global.json) {
+    PrintJson(std::cout, LayerToJson(updated));
+    return;
+  }
+  std::cout << "updated layer " << updated.layer_idx() << " ('" << updated.layer_name()
+            << "') of model " << updated.model_id() << ": importance "
+            << (updated.has_importance() ? json(updated.importance()).dump() : "unset") << "\n";
+}
+
+void RunModelDeleteLayer(const Invocation& invocation) {
+  v1::DeleteLayerRequest request;
+  SetLayerKey(invocation, &request);
+  const v1::DeleteLayerResponse r = Call(invocation, &Client::DeleteLayer, request);
+  if (invocation.global.json) {
+    PrintJson(std::cout, {{"layer_id", r.layer_id()},
+                          {"model_id", r.model_id()},
+                          {"layer_idx", r.layer_idx()},
+                          {"tensor_rows_detached", r.tensor_rows_detached()},
+                          {"dependent_rows_removed", r.dependent_rows_removed()}});
+    return;
+  }
+  std::cout << "deleted layer " << r.layer_idx() << " (id " << r.layer_id() << ") of model "
+            << r.model_id() << "; " << r.tensor_rows_detached()
+            << " tensor rows kept with the model, detached\n";
 }
 
 }  // namespace hartonomous::cli

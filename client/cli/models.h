@@ -12,6 +12,9 @@
 //                  the teacher's tensor atoms
 //   model geometry a layer's weights as WKT LINESTRING ZM
 //   model quantize a quantized copy of a model, with each layer's error
+//   model set-values   a layer's per-weight importance or temporal values
+//   model update-layer a layer's name, type, parameters or importance
+//   model delete-layer one layer (its tensor rows stay with the model)
 //
 // A model argument is a model_id when it is all digits, else a model name
 // (the server refuses all-digit names).
@@ -44,5 +47,10 @@ void RunModelGeometry(const Invocation& invocation);
 // exactly those).
 std::vector<OptionSpec> ModelUpdateOptions();
 void RunModelUpdate(const Invocation& invocation);
+std::vector<OptionSpec> ModelSetValuesOptions();
+void RunModelSetValues(const Invocation& invocation);
+std::vector<OptionSpec> ModelUpdateLayerOptions();
+void RunModelUpdateLayer(const Invocation& invocation);
+void RunModelDeleteLayer(const Invocation& invocation);
 
 }  // namespace hartonomous::cli

@@ -245,4 +245,9 @@ Status ModelTable::PutLayer(WriteTxn& txn, const ModelLayerRecord& layer) const 
                  layer.SerializeAsString());
 }
 
+Status ModelTable::RemoveLayer(WriteTxn& txn, const ModelLayerRecord& layer) const {
+  HT_RETURN_IF_ERROR(txn.Del(t_.model_layer_ids, Be64Key(layer.layer_id())).status());
+  return txn.Del(t_.model_layers, LayerKey(layer.model_id(), layer.layer_idx())).status();
+}
+
 }  // namespace hartonomous::storage

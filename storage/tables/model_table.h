@@ -101,6 +101,9 @@ class ModelTable : public NamedTable<ModelRecord> {
   // e.g. cache_hit_rate). REQUIRES: the layer is stored under its model_id
   // and layer_idx, and layer_id is unchanged.
   Status PutLayer(WriteTxn& txn, const ModelLayerRecord& layer) const;
+  // Deletes one stored layer's row and its "model_layer_ids" entry. Does
+  // not change the model record (its layer_count is the caller's).
+  Status RemoveLayer(WriteTxn& txn, const ModelLayerRecord& layer) const;
 
   // Key encodings, for tests and docs/storage_format.md.
   static std::string IndexKey(std::string_view value, uint64_t model_id);

@@ -310,17 +310,22 @@ TEST_CASE(
   del.set_model_name("base");
   v1::DeleteModelResponse deleted;
   REQUIRE(client.DeleteModel(del, &deleted).ok());
+  CHECK(deleted.atoms_purged() == 0);  // base-again holds every atom of base
   CHECK(Export(client, "tuned") == tuned_file);
   CHECK(Export(client, "base-again") == base_file);
   del.set_model_name("base-again");
   REQUIRE(client.DeleteModel(del, &deleted).ok());
+  // The two tensors tuned changed were base's alone (each one chunk).
+  CHECK(deleted.atoms_purged() == 2);
+  CHECK(deleted.bytes_freed() == base[1].data.size() + base[4].data.size());
   CHECK(Export(client, "tuned") == tuned_file);
   daemon.Stop();
   const Audit audit = AuditStore(daemon.data_dir());
   CHECK(audit.mismatches.empty());
   CHECK(audit.models == 1);
-  // What only the deleted models held is released (inactive, for purge).
-  CHECK(audit.active_tensor_atoms < audit.tensor_atoms);
+  // What only the deleted models held is released and purged at once:
+  // no inactive atom is left for a later purge.
+  CHECK(audit.tensor_atoms == audit.active_tensor_atoms);
 }
 
 TEST_CASE(

@@ -287,6 +287,25 @@ class Client {
   grpc::Status ExportLayerGeometry(const v1::ExportLayerGeometryRequest& request,
                                    const std::function<bool(const v1::LayerGeometry&)>& visit);
 
+  // A layer's per-weight importance or temporal values: start in the first
+  // message, then the values in messages of at most message_values of
+  // them (0 = 262144, 1 MiB of float32). progress (optional) is called
+  // with the values sent so far. The server stores them all or nothing.
+  grpc::Status SetLayerValues(const v1::SetLayerValuesStart& start,
+                              const std::vector<float>& values,
+                              v1::SetLayerValuesResponse* response, size_t message_values = 0);
+  // The same on a context the caller owns (another thread, or progress,
+  // may context->TryCancel(): the server then stores nothing of it). The
+  // deadline is set here. REQUIRES: context is fresh.
+  grpc::Status SetLayerValues(grpc::ClientContext* context, const v1::SetLayerValuesStart& start,
+                              const float* values, size_t count,
+                              v1::SetLayerValuesResponse* response,
+                              const std::function<void(uint64_t sent)>& progress = {},
+                              size_t message_values = 0);
+  grpc::Status UpdateLayer(const v1::UpdateLayerRequest& request, v1::ModelLayer* layer);
+  grpc::Status DeleteLayer(const v1::DeleteLayerRequest& request,
+                           v1::DeleteLayerResponse* response);
+
   // --- InferenceService (inference logs, analytics, cached activations) ---
   grpc::Status LogInference(const v1::LogInferenceRequest& request,
                             v1::LogInferenceResponse* response);

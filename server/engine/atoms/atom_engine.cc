@@ -303,6 +303,26 @@ Result<PurgeSummary> AtomEngine::PurgeInactive(uint64_t max_atoms) {
   return total;
 }
 
+Result<PurgeSummary> AtomEngine::PurgeAtoms(storage::WriteTxn& txn,
+                                            const std::vector<uint64_t>& atom_ids) {
+  PurgeSummary summary;
+  AtomTable atoms(tables_);
+  std::vector<uint64_t> ids = atom_ids;
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  for (uint64_t id : ids) {
+    HT_ASSIGN_OR_RETURN(auto atom, atoms.Get(txn, id));
+    if (!atom || atom->is_active()) continue;
+    HT_ASSIGN_OR_RETURN(uint64_t dependents, RemoveDependents(txn, id));
+    HT_ASSIGN_OR_RETURN(uint64_t owned, atoms.Remove(txn, *atom));
+    ++summary.atoms_purged;
+    summary.bytes_freed += atom->content_size();
+    summary.dependent_rows_removed += owned + dependents;
+  }
+  HT_RETURN_IF_ERROR(atoms.FlushCounters(txn));
+  return summary;
+}
+
 Result<storage::RepackSummary> AtomEngine::RepackPayloadBlocks() {
   // A write moves at most this many blocks' live members (each block is at
   // most storage::kBlockBytes), so other writes wait little.

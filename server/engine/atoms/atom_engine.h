@@ -143,6 +143,12 @@ class AtomEngine {
   // Hard-deletes up to max_atoms inactive atoms (0 = all), in transactions of
   // at most kPurgeBatch atoms.
   Result<PurgeSummary> PurgeInactive(uint64_t max_atoms);
+  // Inside txn (another engine's write): hard-deletes those of atom_ids
+  // that are inactive, as PurgeInactive does (dependent rows included);
+  // active and missing ones are left alone, an id given twice is purged
+  // once. For atoms released by that write and referenced by no one (the
+  // model engine's immediate purge).
+  Result<PurgeSummary> PurgeAtoms(storage::WriteTxn& txn, const std::vector<uint64_t>& atom_ids);
   // Repacks every payload block that is more than half dead (its live
   // members move to new blocks; storage/tables/atom_table.h,
   // RepackSparseBlocks), in write transactions of at most

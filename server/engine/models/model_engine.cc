@@ -323,7 +323,8 @@ std::unique_ptr<ModelImport> ModelEngine::StartImport(ImportOptions options) {
 
 void ModelEngine::SetImportLimits(const ImportLimits& limits) { *import_limits_ = limits; }
 
-Result<uint64_t> ModelEngine::ReleaseModelAtoms(storage::WriteTxn& txn, uint64_t model_id) {
+Result<uint64_t> ModelEngine::ReleaseModelAtoms(storage::WriteTxn& txn, uint64_t model_id,
+                                                std::vector<uint64_t>* released) {
   const int64_t now = NowMicros();
   storage::AtomTable atoms(tables_);
   const storage::TensorAtomTable tensors(tables_);
@@ -343,10 +344,16 @@ Result<uint64_t> ModelEngine::ReleaseModelAtoms(storage::WriteTxn& txn, uint64_t
     HT_RETURN_IF_ERROR(tensors.files().Remove(txn, model_id).status());
   }
   for (uint64_t id : held)
-    HT_RETURN_IF_ERROR(TensorStore::ReleaseOne(txn, tables_, atoms, id, now));
+    HT_RETURN_IF_ERROR(TensorStore::ReleaseOne(txn, tables_, atoms, id, now, released));
   HT_ASSIGN_OR_RETURN(uint64_t rows, tensors.RemoveModel(txn, model_id));
   HT_RETURN_IF_ERROR(atoms.FlushCounters(txn));
   return rows + (file ? 1 : 0);
+}
+
+Result<PurgedAtoms> ModelEngine::PurgeReleased(storage::WriteTxn& txn,
+                                               const std::vector<uint64_t>& released) {
+  if (!purger_ || released.empty()) return PurgedAtoms{};
+  return purger_(txn, released);
 }
 
 Result<ModelView> ModelEngine::Resolve(storage::Txn& txn, const ModelKey& key) const {
@@ -582,8 +589,13 @@ Result<DeletedModel> ModelEngine::DeleteModel(const ModelKey& key) {
           }
         }
         deleted.model_id = view.model.model_id();
-        HT_RETURN_IF_ERROR(ReleaseModelAtoms(txn, deleted.model_id).status());
+        std::vector<uint64_t> released;
+        HT_RETURN_IF_ERROR(ReleaseModelAtoms(txn, deleted.model_id, &released).status());
         HT_ASSIGN_OR_RETURN(deleted.layers_deleted, table_.Remove(txn, view.model));
+        // The atoms only this model held go now, not at the next purge.
+        HT_ASSIGN_OR_RETURN(PurgedAtoms purged, PurgeReleased(txn, released));
+        deleted.atoms_purged = purged.atoms;
+        deleted.bytes_freed = purged.bytes;
         return Status::Ok();
       },
       0, /*items=*/0));
@@ -627,6 +639,10 @@ Result<LayerPage> ModelEngine::ListLayers(const ModelKey& key, int page_size,
 Result<ModelLayerRecord> ModelEngine::GetLayer(const LayerKey& key) {
   storage::ReadTxn txn(env_);
   HT_RETURN_IF_ERROR(txn.status());
+  return ResolveLayer(txn, key);
+}
+
+Result<ModelLayerRecord> ModelEngine::ResolveLayer(storage::Txn& txn, const LayerKey& key) const {
   if (key.layer_id != 0) {
     HT_ASSIGN_OR_RETURN(std::optional<ModelLayerRecord> layer,
                         table_.FindLayerById(txn, key.layer_id));

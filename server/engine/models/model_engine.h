@@ -18,8 +18,9 @@
 // Cascade of DeleteModel, inside its one transaction: the model's dependent
 // removers (AddModelDependentRemover: rows other domains keep per model or
 // per layer), then its layers, its metadata row, its index entries and its
-// record. Inference logs of a deleted model are kept (they are not
-// dependents).
+// record; the tensor atoms whose last reference it released are purged in
+// the same transaction (SetAtomPurger). Inference logs of a deleted model
+// are kept (they are not dependents).
 //
 // Thread-safety: thread-safe. Reads run on the caller's thread in LMDB read
 // transactions; writes on the writer thread.
@@ -46,6 +47,7 @@
 namespace hartonomous::engine {
 
 class ModelImport;
+class LayerValuesWriter;
 struct ImportOptions;
 struct ImportLimits;
 
@@ -110,6 +112,31 @@ struct LayerPage {
 struct DeletedModel {
   uint64_t model_id = 0;
   uint64_t layers_deleted = 0;
+  uint64_t atoms_purged = 0;  // tensor atoms only it held, purged with it
+  uint64_t bytes_freed = 0;   // their content bytes
+};
+
+// Atoms purged by a model write (ModelEngine::AtomPurger).
+struct PurgedAtoms {
+  uint64_t atoms = 0;
+  uint64_t bytes = 0;
+};
+
+// UpdateLayer's change: the new values of the fields named by paths.
+struct LayerPatch {
+  storage::ModelLayerRecord values;
+  // Each one of UpdatableLayerPaths(); at least one.
+  std::vector<std::string> paths;
+};
+
+// The update mask paths UpdateLayer accepts: layer_name, layer_type,
+// parameters_json, importance.
+const std::vector<std::string>& UpdatableLayerPaths();
+
+struct DeletedLayer {
+  storage::ModelLayerRecord layer;
+  uint64_t tensor_rows_detached = 0;
+  uint64_t dependent_rows_removed = 0;
 };
 
 // Limits of the catalog's fields (the rules of CheckModel and CheckLayer).
@@ -164,6 +191,23 @@ class ModelEngine {
   void AddModelDependentRemover(ModelDependentRemover remover) {
     removers_.push_back(std::move(remover));
   }
+  // A row kept per layer by another domain, removed inside DeleteLayer's
+  // transaction; returns the rows removed. REQUIRES: called before the
+  // engine serves requests.
+  using LayerDependentRemover =
+      std::function<Result<uint64_t>(storage::WriteTxn&, const storage::ModelLayerRecord& layer)>;
+  void AddLayerDependentRemover(LayerDependentRemover remover) {
+    layer_removers_.push_back(std::move(remover));
+  }
+  // Immediate purge: inside the write that released them (DeleteModel,
+  // SetLayerValues replacing values), the tensor atoms whose last reference
+  // it released are hard-deleted by this hook (the atom engine's purge, so
+  // their dependent rows go too): it purges those of the ids that are
+  // inactive. Without one they stay inactive until PurgeInactive.
+  // REQUIRES: called before the engine serves requests.
+  using AtomPurger =
+      std::function<Result<PurgedAtoms>(storage::WriteTxn&, const std::vector<uint64_t>& atom_ids)>;
+  void SetAtomPurger(AtomPurger purger) { purger_ = std::move(purger); }
 
   // Stores the model (id, ingestion date and layer_count set here; usage
   // statistics start at zero), its metadata row and its layers (ids set
@@ -191,6 +235,21 @@ class ModelEngine {
                                ResponseBudget* budget = nullptr);
   // NotFound naming layer_id, or the model, or layer_idx.
   Result<storage::ModelLayerRecord> GetLayer(const LayerKey& key);
+  // Applies the patch to the stored layer and checks the result as
+  // CheckLayer does (fields "layer.<name>"). InvalidArgument for an empty
+  // or unknown path; NotFound as GetLayer.
+  Result<storage::ModelLayerRecord> UpdateLayer(const LayerKey& key, const LayerPatch& patch);
+  // Deletes one layer in one transaction: its row, its rows of other
+  // domains (AddLayerDependentRemover), and the model's layer_count and
+  // parameter_count (less the layer's, not below 0). Its "tensor_atoms"
+  // rows stay with the model with layer_id 0 (detached: the design
+  // document's null), keeping their references, so an imported file
+  // still exports byte for byte; DeleteModel releases them. NotFound as
+  // GetLayer.
+  Result<DeletedLayer> DeleteLayer(const LayerKey& key);
+  // A new SetLayerValues write (layer_values_writer.h): Begin, Add for each
+  // message's values, Finish (or drop it: what it staged is released).
+  std::unique_ptr<LayerValuesWriter> StartLayerValues();
 
   // --- imported model files (model_import.h, model_export.h) ---
   // A new import; the caller calls Begin, then Add for each piece of the
@@ -240,6 +299,9 @@ class ModelEngine {
     double importance = 0;
     bool importance_given = false;  // the layer's own; else mean |w| of its values
     bool importance_known = true;   // false: no float values to measure (ranked last)
+    // "layer" (its importance), "weights" (mean of its stored per-weight
+    // importance), "magnitude" (mean |w|), "" (not known).
+    std::string importance_source;
     bool kept = false;
     uint32_t student_layer_idx = 0;
   };
@@ -250,8 +312,9 @@ class ModelEngine {
     std::vector<StudentLayer> layers;  // the teacher's, in layer_idx order
   };
   // The design document's student extraction: ranks the teacher's layers by
-  // average importance (the layer's importance when set, else the mean
-  // absolute value of its weights), and creates student_name with the top
+  // average importance (the layer's importance when set, else the mean of
+  // its stored per-weight importance values when it has them, else the
+  // mean absolute value of its weights), and creates student_name with the top
   // ceil(target_ratio x layers) of them (at least one), in teacher order
   // renumbered from 0, referencing the same tensor atoms (one more
   // reference each; no tensor byte is copied). REQUIRES: 0 < target_ratio
@@ -307,8 +370,9 @@ class ModelEngine {
     uint64_t next_index = 0;  // == total_points when the layer is done
   };
   // The layer's values from first_index on, at most max_points of them, as
-  // points (X = flat index, Y = value, Z = importance = |value|, M =
-  // temporal value = 0 until per-weight values are stored), handed to
+  // points (X = flat index, Y = value, Z = the stored per-weight
+  // importance (kind 1) when the layer has one, else |value|, M = the
+  // stored temporal value (kind 2), else 0), handed to
   // visit in order, in runs of at most run_points. FailedPrecondition for
   // a dtype without float values or a layer without stored values.
   struct GeometryPoint {
@@ -319,7 +383,13 @@ class ModelEngine {
       const std::function<Status(const std::vector<GeometryPoint>&)>& visit);
 
  private:
+  friend class LayerValuesWriter;
   Result<ModelView> Resolve(storage::Txn& txn, const ModelKey& key) const;
+  // GetLayer inside txn.
+  Result<storage::ModelLayerRecord> ResolveLayer(storage::Txn& txn, const LayerKey& key) const;
+  // Inside txn, after the releases: purges those of released that are
+  // inactive now (through purger_; nothing without one).
+  Result<PurgedAtoms> PurgeReleased(storage::WriteTxn& txn, const std::vector<uint64_t>& released);
   // The model's layers and, per layer, the atoms (and byte lengths) of its
   // kind-0 values in order.
   struct LayerValues {
@@ -330,7 +400,9 @@ class ModelEngine {
   Result<std::vector<LayerValues>> ReadLayerValues(storage::Txn& txn, uint64_t model_id) const;
   // Inside DeleteModel: releases the references the model's "tensor_atoms"
   // rows and file pieces hold and deletes those rows. Returns the rows.
-  Result<uint64_t> ReleaseModelAtoms(storage::WriteTxn& txn, uint64_t model_id);
+  // The atoms whose references were released are added to *released.
+  Result<uint64_t> ReleaseModelAtoms(storage::WriteTxn& txn, uint64_t model_id,
+                                     std::vector<uint64_t>* released = nullptr);
   // Inside QuantizeModel's transaction: gives model_id a copy of the
   // source's "model_files" record (storage/records.proto), one more
   // reference on each atom piece. Nothing for a source without a file.
@@ -346,6 +418,8 @@ class ModelEngine {
   std::unique_ptr<ImportLimits> import_limits_;
   PageTokenCodec tokens_;
   std::vector<ModelDependentRemover> removers_;
+  std::vector<LayerDependentRemover> layer_removers_;
+  AtomPurger purger_;
 };
 
 }  // namespace hartonomous::engine

@@ -50,6 +50,28 @@ Result<ModelEngine::GeometryPage> ModelEngine::LayerGeometry(
                             return true;
                           })
             .status());
+    // Stored per-weight importance (Z) and temporal values (M): float32
+    // rows of kinds 1 and 2, read over the same indexes.
+    storage::ModelLayerRecord f32 = layer;
+    f32.set_tensor_dtype("F32");
+    for (auto kind : {storage::TensorKind::kImportance, storage::TensorKind::kTemporal}) {
+      std::vector<std::pair<uint64_t, uint64_t>> stored;
+      HT_RETURN_IF_ERROR(storage::TensorAtomTable(tables_).ScanLayer(
+          txn, layer.model_id(), layer.layer_idx(), kind,
+          [&](const storage::TensorChunkKey&, storage::TensorAtomRecord&& row) {
+            stored.emplace_back(row.atom_id(), row.byte_length());
+            return true;
+          }));
+      if (stored.empty() || run.empty()) continue;
+      const bool z = kind == storage::TensorKind::kImportance;
+      HT_RETURN_IF_ERROR(ForEachLayerValue(txn, tables_, f32, stored, page.first_index, run.size(),
+                                           [&](uint64_t index, float value) {
+                                             GeometryPoint& p = run[index - page.first_index];
+                                             (z ? p.z : p.m) = value;
+                                             return true;
+                                           })
+                             .status());
+    }
   }
   for (size_t at = 0; at < run.size(); at += run_points) {
     const size_t end = std::min(run.size(), at + run_points);

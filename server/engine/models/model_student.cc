@@ -64,14 +64,38 @@ Result<ModelEngine::Student> ModelEngine::ExtractStudent(const ModelKey& teacher
       StudentLayer l;
       l.layer_idx = v.layer.layer_idx();
       l.layer_name = v.layer.layer_name();
+      // Stored per-weight importance values (kind 1, float32).
+      std::vector<std::pair<uint64_t, uint64_t>> weights_importance;
+      HT_RETURN_IF_ERROR(storage::TensorAtomTable(tables_).ScanLayer(
+          txn, teacher_id, v.layer.layer_idx(), storage::TensorKind::kImportance,
+          [&](const storage::TensorChunkKey&, storage::TensorAtomRecord&& row) {
+            weights_importance.emplace_back(row.atom_id(), row.byte_length());
+            return true;
+          }));
       if (v.layer.has_importance()) {
         l.importance = v.layer.importance();
         l.importance_given = true;
+        l.importance_source = "layer";
+      } else if (!weights_importance.empty()) {
+        storage::ModelLayerRecord f32 = v.layer;
+        f32.set_tensor_dtype("F32");
+        double sum = 0;
+        uint64_t count = 0;
+        HT_RETURN_IF_ERROR(ForEachLayerValue(txn, tables_, f32, weights_importance, 0, UINT64_MAX,
+                                             [&](uint64_t, float x) {
+                                               sum += x;
+                                               ++count;
+                                               return true;
+                                             })
+                               .status());
+        l.importance = count == 0 ? 0.0 : sum / static_cast<double>(count);
+        l.importance_source = "weights";
       } else {
         HT_ASSIGN_OR_RETURN(std::optional<double> mean,
                             MeanAbsolute(txn, tables_, v.layer, v.chunks));
         l.importance_known = mean.has_value();
         l.importance = mean.value_or(0);
+        if (mean) l.importance_source = "magnitude";
       }
       student.layers.push_back(std::move(l));
     }

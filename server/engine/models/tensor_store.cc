@@ -148,11 +148,13 @@ Result<uint64_t> TensorStore::ShareLayerRows(storage::WriteTxn& txn, const stora
 }
 
 Status TensorStore::ReleaseOne(storage::WriteTxn& txn, const storage::Tables& tables,
-                               AtomTable& atoms, uint64_t atom_id, int64_t now_us) {
+                               AtomTable& atoms, uint64_t atom_id, int64_t now_us,
+                               std::vector<uint64_t>* released) {
   // An atom someone deleted (soft delete drops every reference) or purged
   // meanwhile has no reference left to release.
   HT_ASSIGN_OR_RETURN(auto atom, atoms.Get(txn, atom_id));
   if (!atom || !atom->is_active()) return Status::Ok();
+  if (released != nullptr) released->push_back(atom_id);
   storage::RelationTable relations(tables);
   AtomRecord after;
   return storage::ReleaseReference(txn, atoms, relations, atom_id, /*drop_all=*/false, now_us,

@@ -82,9 +82,11 @@ class TensorStore {
                                          storage::AtomTable& atoms, uint64_t from_model,
                                          uint32_t from_idx, uint64_t to_model, uint32_t to_idx,
                                          uint64_t to_layer_id, int64_t now_us, bool weights);
-  // The reverse of ReferenceOne.
+  // The reverse of ReferenceOne. When released is given, atom_id is added
+  // to it if a reference was released (the atom was active).
   static Status ReleaseOne(storage::WriteTxn& txn, const storage::Tables& tables,
-                           storage::AtomTable& atoms, uint64_t atom_id, int64_t now_us);
+                           storage::AtomTable& atoms, uint64_t atom_id, int64_t now_us,
+                           std::vector<uint64_t>* released = nullptr);
 
  private:
   storage::Env& env_;

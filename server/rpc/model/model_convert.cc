@@ -110,6 +110,45 @@ void ToProto(const storage::ModelLayerRecord& r, v1::ModelLayer* out) {
 void ToProto(const engine::DeletedModel& deleted, v1::DeleteModelResponse* out) {
   out->set_model_id(deleted.model_id);
   out->set_layers_deleted(deleted.layers_deleted);
+  out->set_atoms_purged(deleted.atoms_purged);
+  out->set_bytes_freed(deleted.bytes_freed);
+}
+
+void ToProto(const engine::DeletedLayer& deleted, v1::DeleteLayerResponse* out) {
+  out->set_layer_id(deleted.layer.layer_id());
+  out->set_model_id(deleted.layer.model_id());
+  out->set_layer_idx(deleted.layer.layer_idx());
+  out->set_tensor_rows_detached(deleted.tensor_rows_detached);
+  out->set_dependent_rows_removed(deleted.dependent_rows_removed);
+}
+
+void ToProto(const engine::LayerValuesReport& report, v1::SetLayerValuesResponse* out) {
+  ToProto(report.layer, out->mutable_layer());
+  out->set_kind(report.kind == storage::TensorKind::kTemporal ? v1::LAYER_VALUE_KIND_TEMPORAL
+                                                              : v1::LAYER_VALUE_KIND_IMPORTANCE);
+  out->set_values(report.values);
+  out->set_chunks(report.chunks);
+  out->set_new_bytes_stored(report.new_bytes_stored);
+  out->set_rows_replaced(report.rows_replaced);
+  out->set_atoms_purged(report.atoms_purged);
+}
+
+engine::LayerValuesOptions ToLayerValuesOptions(const v1::SetLayerValuesStart& start) {
+  engine::LayerValuesOptions options;
+  options.layer =
+      engine::LayerKey{start.layer_id(), {start.model_id(), start.model_name()}, start.layer_idx()};
+  options.kind = start.kind() == v1::LAYER_VALUE_KIND_TEMPORAL ? storage::TensorKind::kTemporal
+                                                               : storage::TensorKind::kImportance;
+  options.clear = start.clear();
+  return options;
+}
+
+engine::LayerPatch ToLayerPatch(const v1::ModelLayer& layer,
+                                const google::protobuf::FieldMask& mask) {
+  engine::LayerPatch patch;
+  patch.values = ToLayerRecord(layer);
+  patch.paths.assign(mask.paths().begin(), mask.paths().end());
+  return patch;
 }
 
 }  // namespace hartonomous::rpc
@@ -211,6 +250,7 @@ void ToProto(const engine::ModelEngine::Student& student, v1::ExtractStudentResp
     layer->set_importance(l.importance);
     layer->set_importance_given(l.importance_given);
     layer->set_importance_known(l.importance_known);
+    layer->set_importance_source(l.importance_source);
     layer->set_kept(l.kept);
     layer->set_student_layer_idx(l.student_layer_idx);
   }

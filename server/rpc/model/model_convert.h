@@ -8,6 +8,7 @@
 #include <google/protobuf/field_mask.pb.h>
 
 #include "hartonomous/v1/model_service.pb.h"
+#include "server/engine/models/layer_values_writer.h"
 #include "server/engine/models/model_engine.h"
 #include "server/engine/models/model_import.h"
 #include "storage/records.pb.h"
@@ -23,6 +24,13 @@ engine::ModelPatch ToModelPatch(const v1::Model& model, const google::protobuf::
 void ToProto(const engine::ModelView& view, v1::Model* out);
 void ToProto(const storage::ModelLayerRecord& layer, v1::ModelLayer* out);
 void ToProto(const engine::DeletedModel& deleted, v1::DeleteModelResponse* out);
+void ToProto(const engine::DeletedLayer& deleted, v1::DeleteLayerResponse* out);
+void ToProto(const engine::LayerValuesReport& report, v1::SetLayerValuesResponse* out);
+// REQUIRES: start was validated (ValidateSetLayerValuesStart).
+engine::LayerValuesOptions ToLayerValuesOptions(const v1::SetLayerValuesStart& start);
+// REQUIRES: the request was validated (ValidateUpdateLayer).
+engine::LayerPatch ToLayerPatch(const v1::ModelLayer& layer,
+                                const google::protobuf::FieldMask& mask);
 
 // The first ImportModel message's start: InvalidArgument naming
 // start.format, start.chunk_bytes or start.sha256 when they break their

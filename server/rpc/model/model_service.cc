@@ -1,6 +1,7 @@
 #include "server/rpc/model/model_service.h"
 
 #include "server/engine/common/paging.h"
+#include "server/engine/models/layer_values_writer.h"
 #include "server/engine/models/model_import.h"
 #include "server/rpc/common/status_mapping.h"
 #include "server/rpc/model/model_convert.h"
@@ -108,6 +109,48 @@ grpc::Status ModelServiceImpl::ImportModel(grpc::ServerContext* context, ClientS
       });
   if (!read.ok()) return read;  // the import, dropped, releases what it staged
   return Reply(import->Finish(), response, ToProto);
+}
+
+grpc::Status ModelServiceImpl::SetLayerValues(grpc::ServerContext* context, ClientStream* stream,
+                                              v1::SetLayerValuesResponse* response) {
+  std::unique_ptr<engine::LayerValuesWriter> values;
+  v1::SetLayerValuesRequest scratch;
+  StreamLimits limits;
+  limits.max_bytes = limits_.max_model_bytes;
+  limits.flag = "--max-model-bytes";
+  grpc::Status read = ReadClientStream(
+      context, stream, limits, scratch, [&](google::protobuf::Message&, size_t index) -> Status {
+        if (index == 0) {
+          HT_RETURN_IF_ERROR(ValidateSetLayerValuesStart(scratch));
+          values = engine_.StartLayerValues();
+          HT_RETURN_IF_ERROR(values->Begin(ToLayerValuesOptions(scratch.start())));
+        } else if (scratch.has_start()) {
+          return Status::InvalidArgument("stream message " + std::to_string(index) +
+                                         ": start belongs in the first message only");
+        }
+        return values->Add(scratch.values().data(), static_cast<size_t>(scratch.values_size()));
+      });
+  if (!read.ok()) return read;  // the writer, dropped, releases what it staged
+  return Reply(values->Finish(), response, ToProto);
+}
+
+grpc::Status ModelServiceImpl::UpdateLayer(grpc::ServerContext*,
+                                           const v1::UpdateLayerRequest* request,
+                                           v1::ModelLayer* response) {
+  HT_RETURN_IF_GRPC_ERROR(ValidateUpdateLayer(*request));
+  engine::LayerKey key{
+      request->layer_id(), {request->model_id(), request->model_name()}, request->layer_idx()};
+  return Reply(engine_.UpdateLayer(key, ToLayerPatch(request->layer(), request->update_mask())),
+               response, ToProto);
+}
+
+grpc::Status ModelServiceImpl::DeleteLayer(grpc::ServerContext*,
+                                           const v1::DeleteLayerRequest* request,
+                                           v1::DeleteLayerResponse* response) {
+  HT_RETURN_IF_GRPC_ERROR(ValidateDeleteLayer(*request));
+  engine::LayerKey key{
+      request->layer_id(), {request->model_id(), request->model_name()}, request->layer_idx()};
+  return Reply(engine_.DeleteLayer(key), response, ToProto);
 }
 
 grpc::Status ModelServiceImpl::ExportModel(grpc::ServerContext* context,

@@ -30,6 +30,10 @@ class ModelServiceImpl final : public v1::ModelService::Service {
         ClientStreamMethodIndex(v1::ModelService::service_full_name(), "ImportModel"),
         new ClientStreamHandler<ModelServiceImpl, v1::ImportModelResponse>(
             &ModelServiceImpl::ImportModel, this));
+    MarkMethodStreamed(
+        ClientStreamMethodIndex(v1::ModelService::service_full_name(), "SetLayerValues"),
+        new ClientStreamHandler<ModelServiceImpl, v1::SetLayerValuesResponse>(
+            &ModelServiceImpl::SetLayerValues, this));
   }
 
   grpc::Status CreateModel(grpc::ServerContext*, const v1::CreateModelRequest* request,
@@ -57,6 +61,15 @@ class ModelServiceImpl final : public v1::ModelService::Service {
                              v1::QuantizeModelResponse* response) override;
   grpc::Status ExtractStudent(grpc::ServerContext*, const v1::ExtractStudentRequest* request,
                               v1::ExtractStudentResponse* response) override;
+  // Read through ClientStream like ImportModel: each message's values go
+  // to the engine's writer as they arrive; a stream that fails or is
+  // cancelled releases what was staged.
+  grpc::Status SetLayerValues(grpc::ServerContext* context, ClientStream* stream,
+                              v1::SetLayerValuesResponse* response);
+  grpc::Status UpdateLayer(grpc::ServerContext*, const v1::UpdateLayerRequest* request,
+                           v1::ModelLayer* response) override;
+  grpc::Status DeleteLayer(grpc::ServerContext*, const v1::DeleteLayerRequest* request,
+                           v1::DeleteLayerResponse* response) override;
   grpc::Status ExportLayerGeometry(grpc::ServerContext* context,
                                    const v1::ExportLayerGeometryRequest* request,
                                    grpc::ServerWriter<v1::LayerGeometry>* writer) override;

@@ -159,4 +159,57 @@ Status ValidateGetLayer(const v1::GetLayerRequest& request) {
   return ValidateModelKey(request.model_id(), request.model_name(), true);
 }
 
+namespace {
+
+template <typename Request>
+Status ValidateLayerKeyOf(const Request& request, const std::string& prefix = "") {
+  v1::GetLayerRequest key;
+  key.set_layer_id(request.layer_id());
+  key.set_model_id(request.model_id());
+  key.set_model_name(request.model_name());
+  key.set_layer_idx(request.layer_idx());
+  Status status = ValidateGetLayer(key);
+  if (status.ok() || prefix.empty()) return status;
+  return Status::InvalidArgument(prefix + status.message());  // its only kind
+}
+
+}  // namespace
+
+Status ValidateUpdateLayer(const v1::UpdateLayerRequest& request) {
+  HT_RETURN_IF_ERROR(ValidateLayerKeyOf(request));
+  if (!request.has_layer()) return Status::InvalidArgument("layer: required");
+  if (request.update_mask().paths_size() == 0) {
+    return Status::InvalidArgument("update_mask: required (the layer fields to change)");
+  }
+  const auto& updatable = engine::UpdatableLayerPaths();
+  for (const std::string& path : request.update_mask().paths()) {
+    if (std::find(updatable.begin(), updatable.end(), path) == updatable.end()) {
+      std::string known;
+      for (const auto& p : updatable) known += (known.empty() ? "" : ", ") + p;
+      return Status::InvalidArgument(
+          "update_mask: '" + path + "' is not an updatable layer field (updatable: " + known + ")");
+    }
+  }
+  return Status::Ok();
+}
+
+Status ValidateDeleteLayer(const v1::DeleteLayerRequest& request) {
+  return ValidateLayerKeyOf(request);
+}
+
+Status ValidateSetLayerValuesStart(const v1::SetLayerValuesRequest& first) {
+  if (!first.has_start()) {
+    return Status::InvalidArgument("start: required in the first message");
+  }
+  const v1::SetLayerValuesStart& start = first.start();
+  HT_RETURN_IF_ERROR(ValidateLayerKeyOf(start, "start."));
+  if (start.kind() != v1::LAYER_VALUE_KIND_IMPORTANCE &&
+      start.kind() != v1::LAYER_VALUE_KIND_TEMPORAL) {
+    return Status::InvalidArgument(
+        "start.kind: must be LAYER_VALUE_KIND_IMPORTANCE or LAYER_VALUE_KIND_TEMPORAL, got " +
+        std::to_string(static_cast<int>(start.kind())));
+  }
+  return Status::Ok();
+}
+
 }  // namespace hartonomous::rpc

@@ -23,5 +23,10 @@ Status ValidateGetLayer(const v1::GetLayerRequest& request);
 Status ValidateExportModel(const v1::ExportModelRequest& request);
 Status ValidateExtractStudent(const v1::ExtractStudentRequest& request);
 Status ValidateExportLayerGeometry(const v1::ExportLayerGeometryRequest& request);
+Status ValidateUpdateLayer(const v1::UpdateLayerRequest& request);
+Status ValidateDeleteLayer(const v1::DeleteLayerRequest& request);
+// The first SetLayerValues message: its start (the layer key as GetLayer
+// names it, start.kind importance or temporal).
+Status ValidateSetLayerValuesStart(const v1::SetLayerValuesRequest& first);
 
 }  // namespace hartonomous::rpc
