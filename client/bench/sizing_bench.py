@@ -32,11 +32,11 @@ Prints a Markdown section for docs/benchmarks.md; progress goes to stderr.
 
   client/bench/sizing_bench.py BUILD_DIR
 
-Environment: POINTS="DIM:INDEX:N ..." (default: d 128 at two N, for a
-linearity check, 384, 768 and 1998 with hnsw, 768 with flat; N are
-1,024 x 2^k, where an hnsw index's capacity, which doubles from 1,024, equals
-N)  ATOMS=1000000  RUNS=1 (runs per point; medians are reported)  TMPDIR (a
-real disk)
+Environment: POINTS="DIM:INDEX:N ..." ("" = none; default: d 128 at two N,
+for a linearity check, 384, 768 and 1998 with hnsw, 768 with flat; N are
+1,024 x 2^k, where an hnsw index's capacity, which doubles from 1,024,
+equals N)  ATOMS=1000000 (0 = none)  RUNS=1 (runs per point; medians are
+reported)  TMPDIR (a real disk)
 """
 import glob, gzip, os, platform, shutil, statistics, subprocess, sys, tempfile, time
 
@@ -46,8 +46,8 @@ import numpy as np
 from bench_daemon import Daemon
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-POINTS_SPEC = os.environ.get("POINTS", "128:hnsw:32768 128:hnsw:131072 384:hnsw:32768 "
-                             "768:hnsw:32768 1998:hnsw:32768 768:flat:32768")
+POINTS_SPEC = os.environ.get("POINTS", "128:hnsw:65536 128:hnsw:262144 384:hnsw:131072 "
+                             "768:hnsw:131072 1998:hnsw:65536 768:flat:131072")
 POINTS = [(int(d), kind, int(n)) for d, kind, n in (p.split(":") for p in POINTS_SPEC.split())]
 ATOMS = int(os.environ.get("ATOMS", "1000000"))
 RUNS = int(os.environ.get("RUNS", "1"))
@@ -123,11 +123,12 @@ class Session:
 
 
 def rss(pid):
-    """VmRSS and VmHWM of a process, bytes."""
+    """VmRSS, RssAnon (heap), RssFile (mapped file pages: LMDB's data file) and
+    VmHWM of a process, bytes."""
     out = {}
     with open("/proc/%d/status" % pid) as f:
         for line in f:
-            if line.startswith(("VmRSS:", "VmHWM:")):
+            if line.startswith(("VmRSS:", "VmHWM:", "RssAnon:", "RssFile:")):
                 out[line.split(":")[0]] = int(line.split()[1]) * 1024
     return out
 
@@ -195,6 +196,7 @@ def vector_point(pb, build, work, images, d, kind, n):
                                                           recursive=True) if os.path.isfile(p))
     shutil.rmtree(data, ignore_errors=True)
     return {"memory_bytes": c.memory_bytes, "rss": mem1["VmRSS"] - mem0["VmRSS"],
+            "anon": mem1["RssAnon"] - mem0["RssAnon"], "filemap": mem1["RssFile"] - mem0["RssFile"],
             "hwm": mem1["VmHWM"], "lmdb": used1 - used0, "snapshot": snapshots,
             "seconds": seconds, "file": file_size}
 
@@ -250,11 +252,13 @@ def main():
             for d, kind, n in POINTS:
                 r = vector_point(pb, build, work, images, d, kind, n)
                 vec.setdefault((d, kind, n), []).append(r)
-                print("run %d d=%d %s N=%d: memory_bytes %.1f MB, RSS +%.1f MB, LMDB +%.1f MB, "
-                      "%.1f s" % (run + 1, d, kind, n, r["memory_bytes"] / 1e6, r["rss"] / 1e6,
-                                  r["lmdb"] / 1e6, r["seconds"]), file=sys.stderr)
-            lines = text_lines()
-            for unique in (True, False):
+                print("run %d d=%d %s N=%d: memory_bytes %.1f MB, RSS +%.1f MB (anon +%.1f, file "
+                      "+%.1f), LMDB +%.1f MB, %.1f s"
+                      % (run + 1, d, kind, n, r["memory_bytes"] / 1e6, r["rss"] / 1e6,
+                         r["anon"] / 1e6, r["filemap"] / 1e6, r["lmdb"] / 1e6, r["seconds"]),
+                      file=sys.stderr)
+            lines = text_lines() if ATOMS else []
+            for unique in ((True, False) if ATOMS else ()):
                 r = atom_point(pb, build, work, lines, unique)
                 atoms.setdefault(unique, []).append(r)
                 print("run %d atoms unique=%s: %d atoms, used %.1f MB, file %.1f MB, %.1f s"
@@ -281,25 +285,30 @@ def main():
           "metric; float32 (no quantization). Per million = measured / N x 10^6 (linear "
           "extrapolation when N < 10^6).")
     print()
-    print("| d | index | N | memory_bytes MB | per 1M vectors GB | RSS growth MB | RSS per 1M GB "
-          "| LMDB growth MB | LMDB per 1M GB | snapshot MB | 4d x 1M GB | add s | vectors/s |")
+    print("| d | index | N | memory_bytes MB | per 1M vectors GB | RSS growth MB (anon + file) "
+          "| RssAnon per 1M GB | LMDB growth MB | LMDB per 1M GB | snapshot MB | 4d x 1M GB "
+          "| add s | vectors/s |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for (d, kind, n), rs in vec.items():
-        m, r, l = med(rs, "memory_bytes"), med(rs, "rss"), med(rs, "lmdb")
+        m, a, l = med(rs, "memory_bytes"), med(rs, "anon"), med(rs, "lmdb")
         sec = med(rs, "seconds")
-        print("| %d | %s | %d | %.1f | %.2f | %.1f | %.2f | %.1f | %.2f | %.1f | %.2f | %.1f | %.0f |"
-              % (d, kind, n, m / 1e6, m / n * 1e6 / 1e9, r / 1e6, r / n * 1e6 / 1e9, l / 1e6,
-                 l / n * 1e6 / 1e9, med(rs, "snapshot") / 1e6, 4 * d * 1e6 / 1e9, sec, n / sec))
+        print("| %d | %s | %d | %.1f | %.2f | %.1f (%.1f + %.1f) | %.2f | %.1f | %.2f | %.1f | %.2f "
+              "| %.1f | %.0f |"
+              % (d, kind, n, m / 1e6, m / n * 1e6 / 1e9, med(rs, "rss") / 1e6, a / 1e6,
+                 med(rs, "filemap") / 1e6, a / n * 1e6 / 1e9, l / 1e6, l / n * 1e6 / 1e9,
+                 med(rs, "snapshot") / 1e6, 4 * d * 1e6 / 1e9, sec, n / sec))
     print()
-    print("Bytes per vector (memory_bytes / N, RSS growth / N, LMDB growth / N, each minus 4d):")
+    print("Bytes per vector (memory_bytes / N, RssAnon growth / N, LMDB growth / N, each minus 4d):")
     print()
-    print("| d | index | N | index B/vector | - 4d | RSS B/vector | - 4d | LMDB B/vector | - 4d |")
+    print("| d | index | N | index B/vector | - 4d | RssAnon B/vector | - 4d | LMDB B/vector | - 4d |")
     print("|---|---|---|---|---|---|---|---|---|")
     for (d, kind, n), rs in vec.items():
-        m, r, l = med(rs, "memory_bytes") / n, med(rs, "rss") / n, med(rs, "lmdb") / n
+        m, r, l = med(rs, "memory_bytes") / n, med(rs, "anon") / n, med(rs, "lmdb") / n
         print("| %d | %s | %d | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f |"
               % (d, kind, n, m, m - 4 * d, r, r - 4 * d, l, l - 4 * d))
     print()
+    if not atoms:
+        return
     print("Atoms: %d text lines (non-empty lines of %d files: /usr/share/common-licenses/* and "
           "/usr/share/doc/*/copyright), modality text, canonical_text = content:"
           % (ATOMS, len(TEXT_FILES)))
@@ -324,9 +333,9 @@ def main():
         atom_disk = med(a, "used") / a[0]["atoms"] * 1e6
         n = max(k[2] for k in big)
         rs = vec[(1998, "hnsw", n)]
-        ram = med(rs, "rss") / n * 1e6
+        ram = med(rs, "anon") / n * 1e6
         disk = med(rs, "lmdb") / n * 1e6 + med(rs, "snapshot") / n * 1e6
-        print("Per million atoms with one 1,998-d vector each: RAM (RSS growth) %.2f GB, disk %.2f GB "
+        print("Per million atoms with one 1,998-d vector each: RAM (RssAnon growth) %.2f GB, disk %.2f GB "
               "(atoms %.2f GB + embeddings rows and index snapshot %.2f GB); design document: "
               "10.5 GB." % (ram / 1e9, (atom_disk + disk) / 1e9, atom_disk / 1e9, disk / 1e9))
 
