@@ -24,6 +24,8 @@ TEST_PACKAGES=(
   nghttp2-client
   # /metrics checked by promtool and scraped by a real Prometheus server.
   prometheus
+  # The status page rendered and screenshotted by a real browser.
+  chromium
   # The Docker image built and run end to end (deploy/docker-test.sh); base
   # images made with debootstrap when no registry is reachable.
   docker.io debootstrap

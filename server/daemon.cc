@@ -39,6 +39,8 @@
 #include "server/logging.h"
 #include "server/metrics/server_metrics.h"
 #include "server/metrics/state_metrics.h"
+#include "server/metrics/status_page.h"
+#include "server/metrics/status_report.h"
 #include "server/rpc/admin/admin_service.h"
 #include "server/rpc/admin/health_service.h"
 #include "server/rpc/atom/atom_service.h"
@@ -417,10 +419,23 @@ Status Daemon::ServeMetrics() {
   std::vector<http::Route> routes;
   routes.push_back({"/metrics", "text/plain; version=0.0.4; charset=utf-8",
                     [m = metrics_.get()] { return m->Render(); }});
+  status_ = std::make_unique<metrics::StatusCollector>(
+      *env_, *tables_, *writer_, *atoms_, *embeddings_, *models_, *metrics_, started_at_us_,
+      [s = startup_.get()] {
+        return std::pair<std::string, std::string>(
+            rpc::StartupStateName(s->state()),
+            s->state() == rpc::StartupGate::State::kServing ? "" : s->reason());
+      },
+      [s = startup_.get()] { return s->open(); });
+  routes.push_back({"/status", "text/html; charset=utf-8",
+                    [s = status_.get()] { return metrics::RenderStatusPage(s->Collect()); }});
+  routes.push_back({"/status.json", "application/json",
+                    [s = status_.get()] { return metrics::StatusJson(s->Collect()); }});
   HT_ASSIGN_OR_RETURN(http_, http::HttpEndpoint::Start(config_.metrics_listen, std::move(routes),
                                                        config_.metrics_token));
   metrics_address_ = http_->address();
   spdlog::info("metrics on http://{}/metrics", metrics_address_);
+  spdlog::info("status page on http://{}/status", metrics_address_);
   return Status::Ok();
 }
 

@@ -86,6 +86,7 @@ class PolicyEngine;
 namespace metrics {
 class ServerMetrics;
 class StateMetrics;
+class StatusCollector;
 }  // namespace metrics
 
 namespace http {
@@ -197,6 +198,7 @@ class Daemon {
   grpc::Service* authorized_admin_ = nullptr;  // in authorized_
   std::unique_ptr<std::function<void(const rpc::FinishedCall&)>> call_observer_;
   std::unique_ptr<metrics::StateMetrics> state_metrics_;
+  std::unique_ptr<metrics::StatusCollector> status_;
   // Server.
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;

@@ -34,6 +34,11 @@ double CounterFamily::Value(const std::vector<std::string>& label_values) const 
   return it == values_.end() ? 0 : it->second;
 }
 
+std::map<std::vector<std::string>, double> CounterFamily::Values() const {
+  MutexLock lock(&mu_);
+  return values_;
+}
+
 void CounterFamily::Render(std::string* out) const {
   AppendFamilyHeader(out, name_, help_, "counter");
   MutexLock lock(&mu_);

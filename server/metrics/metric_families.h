@@ -25,6 +25,8 @@ class CounterFamily {
   void Add(const std::vector<std::string>& label_values, double delta = 1) EXCLUDES(mu_);
   // The value of one tuple; 0 when never added to.
   double Value(const std::vector<std::string>& label_values) const EXCLUDES(mu_);
+  // Every tuple's value, in label-value order.
+  std::map<std::vector<std::string>, double> Values() const EXCLUDES(mu_);
   void Render(std::string* out) const EXCLUDES(mu_);
 
  private:
