@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "daemon_harness.h"
+#include "model_store_audit.h"
 #include "server/engine/models/formats/ggml_type.h"
 #include "server/engine/models/formats/gguf_reader.h"
 #include "server/engine/models/formats/onnx_reader.h"
@@ -140,58 +141,12 @@ double SnrDb(const std::vector<float>& x, const std::vector<float>& y) {
   return 10 * std::log10(signal / noise);
 }
 
-// Every "tensor" atom's references against the rows holding one (each
-// tensor_atoms row and each model_files atom piece), read from LMDB with
-// the daemon stopped. Returns the mismatches; *active the active atoms.
+// Every "tensor" atom's references against the rows holding one; *active
+// the active tensor atoms.
 std::vector<std::string> AuditReferences(const std::string& dir, uint64_t* active) {
-  storage::EnvOptions options;
-  options.path = dir;
-  auto env = storage::Env::Open(options);
-  REQUIRE(env.ok());
-  auto tables = storage::OpenTables(**env);
-  REQUIRE(tables.ok());
-  storage::ReadTxn txn(**env);
-  REQUIRE(txn.status().ok());
-  std::map<uint64_t, int64_t> held;
-  storage::TensorAtomTable tensors(*tables);
-  {
-    auto cursor = txn.OpenCursor(tables->tensor_atoms);
-    auto valid = cursor->First();
-    while (valid.ok() && *valid) {
-      storage::TensorAtomRecord row;
-      REQUIRE(row.ParseFromArray(cursor->value().data(), static_cast<int>(cursor->value().size())));
-      ++held[row.atom_id()];
-      valid = cursor->Next();
-    }
-  }
-  REQUIRE(tensors.files()
-              .ScanAfter(txn, 0,
-                         [&](uint64_t, storage::ModelFileRecord&& file) {
-                           for (const auto& piece : file.pieces()) {
-                             if (piece.kind() != 3) ++held[piece.atom_id()];
-                           }
-                           return true;
-                         })
-              .ok());
-  std::vector<std::string> mismatches;
-  *active = 0;
-  storage::AtomTable atoms(*tables);
-  REQUIRE(atoms.records()
-              .ScanAfter(txn, 0,
-                         [&](uint64_t id, storage::AtomRecord&& atom) {
-                           if (atom.modality() != "tensor") return true;
-                           *active += atom.is_active();
-                           const int64_t refs = atom.is_active() ? atom.reference_count() : 0;
-                           const int64_t expected = held.count(id) ? held[id] : 0;
-                           if (refs != expected) {
-                             mismatches.push_back("atom " + std::to_string(id) + ": " +
-                                                  std::to_string(refs) + " references, " +
-                                                  std::to_string(expected) + " rows");
-                           }
-                           return true;
-                         })
-              .ok());
-  return mismatches;
+  const ModelStoreAudit audit = AuditModelStore(dir);
+  *active = audit.active_tensor_atoms;
+  return audit.mismatches;
 }
 
 void WriteFile(const std::string& path, std::string_view bytes) {

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "daemon_harness.h"
+#include "model_store_audit.h"
 #include "server/engine/models/formats/ggml_type.h"
 #include "server/engine/models/formats/gguf_writer.h"
 #include "server/engine/models/formats/onnx_reader.h"
@@ -117,77 +118,8 @@ std::string Export(Client& client, const std::string& name,
   return out;
 }
 
-// What the tables say about model bytes, read straight from LMDB with the
-// daemon stopped: rows, and every "tensor" atom's reference count against
-// the rows that hold it (each tensor_atoms row and each model_files atom
-// piece holds one reference).
-struct Audit {
-  uint64_t models = 0;
-  uint64_t tensor_rows = 0;
-  uint64_t staging_rows = 0;
-  uint64_t tensor_atoms = 0;  // atoms of modality "tensor", active or not
-  uint64_t active_tensor_atoms = 0;
-  std::vector<std::string> mismatches;
-};
-
-Audit AuditStore(const std::string& dir) {
-  storage::EnvOptions options;
-  options.path = dir;
-  auto env = storage::Env::Open(options);
-  REQUIRE(env.ok());
-  auto tables = storage::OpenTables(**env);
-  REQUIRE(tables.ok());
-  Audit audit;
-  storage::ReadTxn txn(**env);
-  REQUIRE(txn.status().ok());
-  audit.models = txn.Count(tables->models).value();
-  audit.tensor_rows = txn.Count(tables->tensor_atoms).value();
-  audit.staging_rows = txn.Count(tables->model_import_staging).value();
-  std::map<uint64_t, int64_t> held;
-  {
-    auto cursor = txn.OpenCursor(tables->tensor_atoms);
-    auto valid = cursor->First();
-    while (valid.ok() && *valid) {
-      storage::TensorAtomRecord row;
-      REQUIRE(row.ParseFromArray(cursor->value().data(), static_cast<int>(cursor->value().size())));
-      ++held[row.atom_id()];
-      valid = cursor->Next();
-    }
-  }
-  storage::TensorAtomTable tensors(*tables);
-  REQUIRE(tensors.files()
-              .ScanAfter(txn, 0,
-                         [&](uint64_t, storage::ModelFileRecord&& file) {
-                           for (const auto& piece : file.pieces()) {
-                             if (piece.kind() != 3) ++held[piece.atom_id()];
-                           }
-                           return true;
-                         })
-              .ok());
-  storage::AtomTable atoms(*tables);
-  std::map<uint64_t, int64_t> seen;
-  REQUIRE(atoms.records()
-              .ScanAfter(txn, 0,
-                         [&](uint64_t id, storage::AtomRecord&& atom) {
-                           if (atom.modality() != "tensor") return true;
-                           ++audit.tensor_atoms;
-                           const int64_t refs = atom.is_active() ? atom.reference_count() : 0;
-                           audit.active_tensor_atoms += atom.is_active();
-                           seen[id] = refs;
-                           const int64_t expected = held.count(id) ? held[id] : 0;
-                           if (refs != expected) {
-                             audit.mismatches.push_back("atom " + std::to_string(id) + ": " +
-                                                        std::to_string(refs) + " references, " +
-                                                        std::to_string(expected) + " rows");
-                           }
-                           return true;
-                         })
-              .ok());
-  for (const auto& [id, count] : held) {
-    if (!seen.count(id)) audit.mismatches.push_back("atom " + std::to_string(id) + " is missing");
-  }
-  return audit;
-}
+using Audit = ModelStoreAudit;
+Audit AuditStore(const std::string& dir) { return AuditModelStore(dir); }
 
 }  // namespace
 

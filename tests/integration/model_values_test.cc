@@ -18,6 +18,7 @@
 
 #include "cli_util.h"
 #include "daemon_harness.h"
+#include "model_store_audit.h"
 #include "server/engine/models/formats/safetensors_writer.h"
 #include "storage/lmdb_env.h"
 #include "storage/schema.h"
@@ -130,79 +131,8 @@ std::string Geometry(Client& client, const std::string& model, uint32_t idx) {
   return wkt;
 }
 
-// What the tables hold, read straight from LMDB with the daemon stopped:
-// rows by kind, detached rows, and every "tensor" atom's reference count
-// against the rows that hold it.
-struct Audit {
-  uint64_t models = 0;
-  uint64_t layers = 0;
-  std::map<int, uint64_t> rows_by_kind;
-  uint64_t detached_rows = 0;  // layer_id 0
-  uint64_t staging_rows = 0;
-  uint64_t tensor_atoms = 0;  // atom records of modality "tensor", active or not
-  uint64_t active_tensor_atoms = 0;
-  uint64_t unreferenced_atoms = 0;  // tensor atoms no row holds
-  std::vector<std::string> mismatches;
-};
-
-Audit AuditStore(const std::string& dir) {
-  storage::EnvOptions options;
-  options.path = dir;
-  auto env = storage::Env::Open(options);
-  REQUIRE(env.ok());
-  auto tables = storage::OpenTables(**env);
-  REQUIRE(tables.ok());
-  Audit audit;
-  storage::ReadTxn txn(**env);
-  REQUIRE(txn.status().ok());
-  audit.models = txn.Count(tables->models).value();
-  audit.layers = txn.Count(tables->model_layers).value();
-  audit.staging_rows = txn.Count(tables->model_import_staging).value();
-  std::map<uint64_t, int64_t> held;
-  storage::TensorAtomTable tensors(*tables);
-  REQUIRE(tensors
-              .ScanAll(txn,
-                       [&](const storage::TensorChunkKey& key, storage::TensorAtomRecord&& row) {
-                         ++audit.rows_by_kind[static_cast<int>(key.kind)];
-                         audit.detached_rows += row.layer_id() == 0;
-                         ++held[row.atom_id()];
-                         return true;
-                       })
-              .ok());
-  REQUIRE(tensors.files()
-              .ScanAfter(txn, 0,
-                         [&](uint64_t, storage::ModelFileRecord&& file) {
-                           for (const auto& piece : file.pieces()) {
-                             if (piece.kind() != 3) ++held[piece.atom_id()];
-                           }
-                           return true;
-                         })
-              .ok());
-  storage::AtomTable atoms(*tables);
-  std::set<uint64_t> seen;
-  REQUIRE(atoms.records()
-              .ScanAfter(txn, 0,
-                         [&](uint64_t id, storage::AtomRecord&& atom) {
-                           if (atom.modality() != "tensor") return true;
-                           ++audit.tensor_atoms;
-                           audit.active_tensor_atoms += atom.is_active();
-                           seen.insert(id);
-                           const int64_t refs = atom.is_active() ? atom.reference_count() : 0;
-                           const int64_t expected = held.count(id) ? held[id] : 0;
-                           if (expected == 0) ++audit.unreferenced_atoms;
-                           if (refs != expected) {
-                             audit.mismatches.push_back("atom " + std::to_string(id) + ": " +
-                                                        std::to_string(refs) + " references, " +
-                                                        std::to_string(expected) + " rows");
-                           }
-                           return true;
-                         })
-              .ok());
-  for (const auto& [id, count] : held) {
-    if (!seen.count(id)) audit.mismatches.push_back("atom " + std::to_string(id) + " is missing");
-  }
-  return audit;
-}
+using Audit = ModelStoreAudit;
+Audit AuditStore(const std::string& dir) { return AuditModelStore(dir); }
 
 // Waits until no call but the stats call itself is in flight.
 void WaitIdle(Client& client) {
@@ -546,6 +476,22 @@ TEST_CASE(
   v1::ExtractStudentResponse student_response;
   REQUIRE(client.ExtractStudent(student, &student_response).ok());
   CHECK(student_response.layers_total() == 1);
+  // A quantized copy cannot rebuild a file missing a layer: it gets no copy
+  // of the file and exports as built from its layers.
+  v1::QuantizeModelRequest quantize;
+  quantize.set_model_name("m");
+  quantize.set_name("m-f16");
+  quantize.set_type("f16");
+  v1::QuantizeModelResponse quantized;
+  REQUIRE(client.QuantizeModel(quantize, &quantized).ok());
+  const std::string copy = Export(client, "m-f16");
+  CHECK(copy != file);
+  CHECK(copy.find("\"F16\"") != std::string::npos);
+  v1::DeleteModelRequest delete_copy;
+  delete_copy.set_model_name("m-f16");
+  v1::DeleteModelResponse copy_deleted;
+  REQUIRE(client.DeleteModel(delete_copy, &copy_deleted).ok());
+  CHECK(copy_deleted.atoms_purged() > 0);  // its f16 values
 
   REQUIRE(daemon.Stop() == 0);
   Audit audit = AuditStore(dir.path());

@@ -405,7 +405,8 @@ class ModelEngine {
                                      std::vector<uint64_t>* released = nullptr);
   // Inside QuantizeModel's transaction: gives model_id a copy of the
   // source's "model_files" record (storage/records.proto), one more
-  // reference on each atom piece. Nothing for a source without a file.
+  // reference on each atom piece. Nothing for a source without a file or
+  // whose file names a deleted layer.
   Status CopySourceFile(storage::WriteTxn& txn, storage::AtomTable& atoms, uint64_t source_id,
                         uint64_t model_id, const std::vector<LayerValues>& source_layers,
                         int64_t now_us);

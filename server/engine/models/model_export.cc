@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <future>
 #include <map>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "server/engine/models/formats/model_layout.h"
 #include "server/engine/models/layer_dequantize.h"
 #include "server/engine/models/model_engine.h"
 #include "server/engine/models/model_export_plan.h"
@@ -72,7 +74,26 @@ Status ModelEngine::ExportModel(const ModelKey& key,
     // quantized copy's "as stored" is its own layers, built).
     const bool imported = file && file->source_model_id() == 0;
     if (file && (format == file->format() || (format.empty() && imported))) {
-      HT_ASSIGN_OR_RETURN(plan, PlanStoredFile(model_id, *file, layers));
+      // Deleted layers' rows stay with the model, detached: the file keeps
+      // their bytes.
+      std::set<uint32_t> present;
+      for (const ExportLayer& l : layers) present.insert(l.layer.layer_idx());
+      std::map<uint32_t, DetachedValues> detached;
+      for (const auto& piece : file->pieces()) {
+        if (piece.kind() != static_cast<uint32_t>(models::SegmentKind::kTensor) ||
+            present.count(piece.layer_idx()) != 0) {
+          continue;
+        }
+        DetachedValues& values = detached[piece.layer_idx()];
+        HT_RETURN_IF_ERROR(
+            tensors.ScanLayer(txn, model_id, piece.layer_idx(), storage::TensorKind::kWeights,
+                              [&](const storage::TensorChunkKey&, storage::TensorAtomRecord&& row) {
+                                values.chunks.emplace_back(row.atom_id(), row.byte_length());
+                                values.dtype = row.dtype();
+                                return true;
+                              }));
+      }
+      HT_ASSIGN_OR_RETURN(plan, PlanStoredFile(model_id, *file, layers, detached));
     } else if (format.empty() || format == "safetensors") {
       HT_ASSIGN_OR_RETURN(plan, PlanBuiltSafetensors(view, layers));
     } else if (format == "gguf") {

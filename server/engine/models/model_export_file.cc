@@ -17,7 +17,8 @@ std::string LayerWhat(const storage::ModelLayerRecord& layer) {
 }
 
 Result<ExportPlan> PlanStoredFile(uint64_t model_id, const storage::ModelFileRecord& file,
-                                  const std::vector<ExportLayer>& layers) {
+                                  const std::vector<ExportLayer>& layers,
+                                  const std::map<uint32_t, DetachedValues>& detached) {
   ExportPlan plan;
   ModelEngine::ExportHeader& header = plan.header;
   header.format = file.format();
@@ -40,18 +41,10 @@ Result<ExportPlan> PlanStoredFile(uint64_t model_id, const storage::ModelFileRec
       plan.reads.push_back(ExportRead::Atom(piece.atom_id(), piece.length()));
       continue;
     }
-    auto it = by_idx.find(piece.layer_idx());
-    if (it == by_idx.end()) {
-      return Status::DataLoss("model_files: record " + std::to_string(model_id) + " names layer " +
-                              std::to_string(piece.layer_idx()) +
-                              ", which the model does not have");
-    }
-    const ExportLayer& l = layers[it->second];
-    in_file[it->second] = true;
-    const std::string what = LayerWhat(l.layer);
-    if (!copy || piece.dtype().empty() || piece.dtype() == l.layer.tensor_dtype()) {
+    // The piece's bytes as the rows hold them.
+    auto verbatim = [&](const std::vector<std::pair<uint64_t, uint64_t>>& chunks) -> Status {
       uint64_t covered = 0;
-      for (const auto& [atom, bytes] : l.chunks) {
+      for (const auto& [atom, bytes] : chunks) {
         plan.reads.push_back(ExportRead::Atom(atom, bytes));
         covered += bytes;
       }
@@ -61,6 +54,31 @@ Result<ExportPlan> PlanStoredFile(uint64_t model_id, const storage::ModelFileRec
                                 std::to_string(covered) + " bytes, its file piece " +
                                 std::to_string(piece.length()));
       }
+      return Status::Ok();
+    };
+    auto it = by_idx.find(piece.layer_idx());
+    if (it == by_idx.end()) {
+      // A deleted layer: its detached rows, when they hold the file's bytes.
+      auto gone = detached.find(piece.layer_idx());
+      if (gone == detached.end()) {
+        return Status::DataLoss("model_files: record " + std::to_string(model_id) +
+                                " names layer " + std::to_string(piece.layer_idx()) +
+                                ", which the model has neither as a layer nor as detached rows");
+      }
+      if (copy && !piece.dtype().empty() && piece.dtype() != gone->second.dtype) {
+        return Status::FailedPrecondition("layer " + std::to_string(piece.layer_idx()) +
+                                          " was deleted and its rows hold " + gone->second.dtype +
+                                          " values, not the file's " + piece.dtype() +
+                                          ": the file cannot be rebuilt without it");
+      }
+      HT_RETURN_IF_ERROR(verbatim(gone->second.chunks));
+      continue;
+    }
+    const ExportLayer& l = layers[it->second];
+    in_file[it->second] = true;
+    const std::string what = LayerWhat(l.layer);
+    if (!copy || piece.dtype().empty() || piece.dtype() == l.layer.tensor_dtype()) {
+      HT_RETURN_IF_ERROR(verbatim(l.chunks));
       continue;
     }
     // A quantized layer: its values dequantized back to the file's dtype.

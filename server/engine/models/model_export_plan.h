@@ -22,6 +22,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -90,8 +91,18 @@ inline constexpr uint64_t kDequantizeRunValues = uint64_t{1} << 20;
 // "layer 3 ('name')".
 std::string LayerWhat(const storage::ModelLayerRecord& layer);
 
+// The kind-0 rows of a deleted layer (DeleteLayer leaves them detached with
+// the model, so its file still exports): (atom id, byte length) in chunk
+// order, and the dtype of their bytes.
+struct DetachedValues {
+  std::vector<std::pair<uint64_t, uint64_t>> chunks;
+  std::string dtype;
+};
+
+// detached: by layer_idx, for the file's tensor pieces whose layer is gone.
 Result<ExportPlan> PlanStoredFile(uint64_t model_id, const storage::ModelFileRecord& file,
-                                  const std::vector<ExportLayer>& layers);
+                                  const std::vector<ExportLayer>& layers,
+                                  const std::map<uint32_t, DetachedValues>& detached);
 Result<ExportPlan> PlanBuiltSafetensors(const ModelView& view,
                                         const std::vector<ExportLayer>& layers);
 Result<ExportPlan> PlanBuiltGguf(const ModelView& view, const std::vector<ExportLayer>& layers);

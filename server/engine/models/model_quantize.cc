@@ -62,6 +62,15 @@ Status ModelEngine::CopySourceFile(storage::WriteTxn& txn, storage::AtomTable& a
   if (!file) return Status::Ok();
   std::map<uint32_t, const storage::ModelLayerRecord*> by_idx;
   for (const LayerValues& v : source_layers) by_idx[v.layer.layer_idx()] = &v.layer;
+  // A file one of whose layers was deleted (its rows detached in the
+  // source) is not copied: the copy could not rebuild it, and exports as
+  // built from its layers instead.
+  for (const auto& piece : file->pieces()) {
+    if (piece.kind() == static_cast<uint32_t>(models::SegmentKind::kTensor) &&
+        by_idx.count(piece.layer_idx()) == 0) {
+      return Status::Ok();
+    }
+  }
   storage::ModelFileRecord copy = std::move(*file);
   copy.set_source_model_id(source_id);
   for (auto& piece : *copy.mutable_pieces()) {
@@ -71,14 +80,7 @@ Status ModelEngine::CopySourceFile(storage::WriteTxn& txn, storage::AtomTable& a
     }
     // A copy of a copy keeps the file's dtype; an imported file's tensor
     // bytes are in its layer's dtype.
-    if (!piece.dtype().empty()) continue;
-    auto it = by_idx.find(piece.layer_idx());
-    if (it == by_idx.end()) {
-      return Status::DataLoss("model_files: record " + std::to_string(source_id) + " names layer " +
-                              std::to_string(piece.layer_idx()) +
-                              ", which the model does not have");
-    }
-    piece.set_dtype(it->second->tensor_dtype());
+    if (piece.dtype().empty()) piece.set_dtype(by_idx.at(piece.layer_idx())->tensor_dtype());
   }
   return tensors.files().Put(txn, model_id, copy);
 }
