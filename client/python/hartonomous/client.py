@@ -152,19 +152,30 @@ class Client:
 
     def wait_until_serving(self, timeout=10.0):
         """Waits until the server's grpc.health.v1 status is SERVING."""
-        check = self._channel.unary_unary("/grpc.health.v1.Health/Check")
+        # grpc.health.v1.Health/Watch sends the current status, then every
+        # change: the first SERVING ends the wait. HealthCheckRequest{} is
+        # empty; a response is field 1 = status (1 = SERVING).
+        watch = self._channel.unary_stream("/grpc.health.v1.Health/Watch")
+        last = b""
         try:
             grpc.channel_ready_future(self._channel).result(timeout=timeout)
-            # HealthCheckRequest{} is empty; the response is field 1 = status (1 = SERVING).
-            answer = check(b"", timeout=timeout, wait_for_ready=True)
+            for answer in watch(b"", timeout=timeout, wait_for_ready=True):
+                last = answer
+                if answer == b"\x08\x01":
+                    return
         except grpc.FutureTimeoutError:
             raise HartonomousError(grpc.StatusCode.DEADLINE_EXCEEDED,
                                    "cannot reach hartonomousd at %s within %gs: is it running?"
                                    % (self.target, timeout)) from None
         except grpc.RpcError as e:
+            if e.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
+                raise HartonomousError(grpc.StatusCode.DEADLINE_EXCEEDED,
+                                       "hartonomousd at %s was not SERVING within %gs"
+                                       % (self.target, timeout)) from None
             raise HartonomousError.from_rpc_error(e, self.target) from None
-        if answer != b"\x08\x01":
-            raise HartonomousError(grpc.StatusCode.UNAVAILABLE, "the server is not SERVING yet")
+        raise HartonomousError(grpc.StatusCode.UNAVAILABLE,
+                               "the server ended the health watch without SERVING (last status %r)"
+                               % last)
 
     # --- atoms ---
     def ingest(self, content, modality="", metadata=None, policy="", collection="", vector=None,
