@@ -16,6 +16,22 @@ std::string LayerWhat(const storage::ModelLayerRecord& layer) {
   return "layer " + std::to_string(layer.layer_idx()) + " ('" + layer.layer_name() + "')";
 }
 
+uint64_t StoredBytes(const ExportLayer& layer) {
+  uint64_t stored = 0;
+  for (const auto& chunk : layer.chunks) stored += chunk.second;
+  return stored;
+}
+
+Status CheckStoredBytes(const ExportLayer& layer, uint64_t expected) {
+  const uint64_t stored = StoredBytes(layer);
+  if (stored == expected) return Status::Ok();
+  return Status::FailedPrecondition(LayerWhat(layer.layer) +
+                                    (layer.chunks.empty() ? " has no stored values"
+                                                          : " holds " + std::to_string(stored) +
+                                                                " bytes, its shape and dtype " +
+                                                                std::to_string(expected)));
+}
+
 Result<ExportPlan> PlanStoredFile(uint64_t model_id, const storage::ModelFileRecord& file,
                                   const std::vector<ExportLayer>& layers,
                                   const std::map<uint32_t, DetachedValues>& detached) {

@@ -74,15 +74,7 @@ Result<ExportPlan> PlanBuiltGguf(const ModelView& view, const std::vector<Export
     uint64_t count = 1;
     for (uint64_t d : dims) count *= d;
     const uint64_t expected = count / type->block_size * type->type_size;
-    uint64_t stored = 0;
-    for (const auto& chunk : v.chunks) stored += chunk.second;
-    if (stored != expected) {
-      return Status::FailedPrecondition(what + (v.chunks.empty()
-                                                    ? " has no stored values"
-                                                    : " holds " + std::to_string(stored) +
-                                                          " bytes, its shape and dtype " +
-                                                          std::to_string(expected)));
-    }
+    HT_RETURN_IF_ERROR(CheckStoredBytes(v, expected));
     specs.push_back({l.layer_name(), type->id, std::move(dims)});
   }
   std::vector<models::GgufKvSpec> kvs;

@@ -90,6 +90,11 @@ inline constexpr uint64_t kDequantizeRunValues = uint64_t{1} << 20;
 
 // "layer 3 ('name')".
 std::string LayerWhat(const storage::ModelLayerRecord& layer);
+// The bytes of a layer's kind-0 chunks.
+uint64_t StoredBytes(const ExportLayer& layer);
+// FailedPrecondition naming the layer unless its chunks hold exactly
+// `expected` bytes (what its shape and dtype take in the file being built).
+Status CheckStoredBytes(const ExportLayer& layer, uint64_t expected);
 
 // The kind-0 rows of a deleted layer (DeleteLayer leaves them detached with
 // the model, so its file still exports): (atom id, byte length) in chunk

@@ -42,8 +42,6 @@ Result<ExportPlan> PlanBuiltSafetensors(const ModelView& view,
   for (const ExportLayer& v : layers) {
     const storage::ModelLayerRecord& l = v.layer;
     const std::string what = LayerWhat(l);
-    uint64_t stored = 0;
-    for (const auto& chunk : v.chunks) stored += chunk.second;
     std::vector<uint64_t> shape(l.tensor_shape().begin(), l.tensor_shape().end());
     const auto parameters = nlohmann::json::parse(l.parameters_json(), nullptr, false);
     if (parameters.is_object() && parameters.value("shape_order", "") == "innermost first") {
@@ -52,20 +50,14 @@ Result<ExportPlan> PlanBuiltSafetensors(const ModelView& view,
     std::string dtype = SafetensorsDtypeOf(l.tensor_dtype());
     if (l.tensor_dtype() == "Q8_0" || l.tensor_dtype() == "Q4_0") {
       dtype = "U8";
-      shape = {stored};
+      shape = {StoredBytes(v)};
     }
     if (dtype.empty()) {
       return Status::FailedPrecondition(what + ": dtype '" + l.tensor_dtype() +
                                         "' cannot be written to safetensors");
     }
     HT_ASSIGN_OR_RETURN(uint64_t expected, models::SafetensorsByteLength(what, dtype, shape));
-    if (stored != expected) {
-      return Status::FailedPrecondition(what + (v.chunks.empty()
-                                                    ? " has no stored values"
-                                                    : " holds " + std::to_string(stored) +
-                                                          " bytes, its shape and dtype " +
-                                                          std::to_string(expected)));
-    }
+    HT_RETURN_IF_ERROR(CheckStoredBytes(v, expected));
     specs.push_back({l.layer_name(), dtype, shape});
     values.push_back(&v.chunks);
     if (!v.scales.empty()) {

@@ -92,11 +92,9 @@ grpc::Status ModelServiceImpl::ImportModel(grpc::ServerContext* context, ClientS
                                            v1::ImportModelResponse* response) {
   std::unique_ptr<engine::ModelImport> import;
   v1::ImportModelRequest scratch;
-  StreamLimits limits;
-  limits.max_bytes = limits_.max_model_bytes;
-  limits.flag = "--max-model-bytes";
   grpc::Status read = ReadClientStream(
-      context, stream, limits, scratch, [&](google::protobuf::Message&, size_t index) -> Status {
+      context, stream, ModelStreamLimits(), scratch,
+      [&](google::protobuf::Message&, size_t index) -> Status {
         if (index == 0) {
           HT_ASSIGN_OR_RETURN(engine::ImportOptions options, ToImportOptions(scratch));
           import = engine_.StartImport(std::move(options));
@@ -115,11 +113,9 @@ grpc::Status ModelServiceImpl::SetLayerValues(grpc::ServerContext* context, Clie
                                               v1::SetLayerValuesResponse* response) {
   std::unique_ptr<engine::LayerValuesWriter> values;
   v1::SetLayerValuesRequest scratch;
-  StreamLimits limits;
-  limits.max_bytes = limits_.max_model_bytes;
-  limits.flag = "--max-model-bytes";
   grpc::Status read = ReadClientStream(
-      context, stream, limits, scratch, [&](google::protobuf::Message&, size_t index) -> Status {
+      context, stream, ModelStreamLimits(), scratch,
+      [&](google::protobuf::Message&, size_t index) -> Status {
         if (index == 0) {
           HT_RETURN_IF_ERROR(ValidateSetLayerValuesStart(scratch));
           values = engine_.StartLayerValues();

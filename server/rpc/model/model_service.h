@@ -75,6 +75,14 @@ class ModelServiceImpl final : public v1::ModelService::Service {
                                    grpc::ServerWriter<v1::LayerGeometry>* writer) override;
 
  private:
+  // The client streams' bound: --max-model-bytes per stream.
+  StreamLimits ModelStreamLimits() const {
+    StreamLimits limits;
+    limits.max_bytes = limits_.max_model_bytes;
+    limits.flag = "--max-model-bytes";
+    return limits;
+  }
+
   engine::ModelEngine& engine_;
   const ModelLimits limits_;
 };
