@@ -209,33 +209,53 @@ int Daemon::Stop() {
   return code;
 }
 
-void KillDuringWrites(
-    Daemon& daemon, int writers, int acks,
+int KillDuringWrites(
+    Daemon& daemon, const KillDuringWritesOptions& options,
     const std::function<void(int w, Client& client, const std::function<void()>& ack)>& write) {
   std::mutex mu;
-  std::condition_variable enough;
+  std::condition_variable cv;
   int acked = 0;
+  int running = options.writers;
   const std::function<void()> ack = [&] {
     std::lock_guard lock(mu);
-    if (++acked == acks) enough.notify_all();
+    if (++acked == options.acks) cv.notify_all();
   };
   std::vector<std::thread> threads;
-  for (int w = 0; w < writers; ++w) {
+  for (int w = 0; w < options.writers; ++w) {
     threads.emplace_back([&, w] {
-      ClientOptions options;
-      options.target = daemon.address();
-      options.timeout = std::chrono::milliseconds(10000);
-      Client client(options);
-      write(w, client, ack);
+      ClientOptions client_options;
+      client_options.target = daemon.address();
+      client_options.timeout = options.timeout;
+      client_options.own_connection = options.own_connection;
+      {
+        Client client(client_options);
+        write(w, client, ack);
+      }
+      std::lock_guard lock(mu);
+      --running;
+      cv.notify_all();
     });
   }
+  int counted = 0;
   {
     std::unique_lock lock(mu);
-    enough.wait(lock, [&] { return acked >= acks; });
+    cv.wait(lock, [&] { return acked >= options.acks || running == 0; });
+    counted = acked;
   }
+  if (options.killed != nullptr) options.killed->store(true);
   daemon.Kill9();
   for (auto& t : threads) t.join();
   daemon.Start();
+  return counted;
+}
+
+void KillDuringWrites(
+    Daemon& daemon, int writers, int acks,
+    const std::function<void(int w, Client& client, const std::function<void()>& ack)>& write) {
+  KillDuringWritesOptions options;
+  options.writers = writers;
+  options.acks = acks;
+  KillDuringWrites(daemon, options, write);
 }
 
 }  // namespace hartonomous::testing

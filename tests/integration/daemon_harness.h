@@ -6,6 +6,8 @@
 
 #include <sys/types.h>
 
+#include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -91,10 +93,24 @@ class Daemon {
 };
 
 // Writers racing a kill -9: starts `writers` threads, each with a client of
-// its own (10 s deadline), running write(w, client, ack) (which writes until
-// a call fails, the daemon being gone, and calls ack() once per
-// acknowledged write); once ack() has been called `acks` times in all,
-// kill -9s the daemon, joins the writers and starts the daemon again.
+// its own, running write(w, client, ack) (which writes until a call fails,
+// the daemon being gone, and calls ack() once per acknowledged write); once
+// ack() has been called `acks` times in all, or every writer has returned,
+// sets *killed (when given), kill -9s the daemon, joins the writers and
+// starts the daemon again. Returns the acknowledgements counted before the
+// kill (fewer than `acks` only when every writer returned first).
+struct KillDuringWritesOptions {
+  int writers = 1;
+  int acks = 1;
+  std::chrono::milliseconds timeout{10000};  // each writer client's deadline
+  bool own_connection = false;               // a TCP connection per writer
+  std::atomic<bool>* killed = nullptr;       // set just before the kill
+};
+int KillDuringWrites(
+    Daemon& daemon, const KillDuringWritesOptions& options,
+    const std::function<void(int w, Client& client, const std::function<void()>& ack)>& write);
+
+// The same with the default options: `writers` writers, kill after `acks`.
 void KillDuringWrites(
     Daemon& daemon, int writers, int acks,
     const std::function<void(int w, Client& client, const std::function<void()>& ack)>& write);

@@ -375,60 +375,37 @@ void WriteModelsAndInferences(const WriterContext& ctx, Client& client,
 // starts the daemon again. Returns the acknowledgements counted (fewer than
 // `acks` only when every writer stopped on an error first).
 int WriteAndKill(Daemon& daemon, int acks, const WriterContext& base) {
-  std::mutex mu;
-  std::condition_variable cv;
-  int acked = 0;
-  int running = kWriters;
   std::atomic<bool> killed{false};
   WriterContext ctx = base;
   ctx.killed = &killed;
-  const std::function<void()> ack = [&] {
-    std::lock_guard lock(mu);
-    if (++acked == acks) cv.notify_all();
-  };
-  std::vector<std::thread> threads;
-  for (int w = 0; w < kWriters; ++w) {
-    threads.emplace_back([&, w] {
-      ClientOptions options;
-      options.target = daemon.address();
-      options.timeout = std::chrono::milliseconds(30000);
-      options.own_connection = true;
-      Client client(options);
-      try {
-        switch (w) {
-          case 0:
-            WriteAtoms(ctx, client, ack);
-            break;
-          case 1:
-            WriteDocuments(ctx, client, ack);
-            break;
-          case 2:
-            WriteEmbeddings(ctx, client, ack);
-            break;
-          default:
-            WriteModelsAndInferences(ctx, client, ack);
-            break;
-        }
-      } catch (const std::exception& e) {
-        std::lock_guard lock(*ctx.error_mu);
-        ctx.errors->push_back(std::string("writer threw: ") + e.what());
-      }
-      std::lock_guard lock(mu);
-      --running;
-      cv.notify_all();
-    });
-  }
-  int counted = 0;
-  {
-    std::unique_lock lock(mu);
-    cv.wait(lock, [&] { return acked >= acks || running == 0; });
-    counted = acked;
-  }
-  killed = true;
-  daemon.Kill9();
-  for (auto& t : threads) t.join();
-  daemon.Start();
-  return counted;
+  KillDuringWritesOptions options;
+  options.writers = kWriters;
+  options.acks = acks;
+  options.timeout = std::chrono::milliseconds(30000);
+  options.own_connection = true;
+  options.killed = &killed;
+  return KillDuringWrites(daemon, options,
+                          [&](int w, Client& client, const std::function<void()>& ack) {
+                            try {
+                              switch (w) {
+                                case 0:
+                                  WriteAtoms(ctx, client, ack);
+                                  break;
+                                case 1:
+                                  WriteDocuments(ctx, client, ack);
+                                  break;
+                                case 2:
+                                  WriteEmbeddings(ctx, client, ack);
+                                  break;
+                                default:
+                                  WriteModelsAndInferences(ctx, client, ack);
+                                  break;
+                              }
+                            } catch (const std::exception& e) {
+                              std::lock_guard lock(*ctx.error_mu);
+                              ctx.errors->push_back(std::string("writer threw: ") + e.what());
+                            }
+                          });
 }
 
 // ---- the checks ----

@@ -2,28 +2,13 @@
 
 #include <cstdio>
 
+#include "base/grpc_code_name.h"
+
 namespace hartonomous::bench {
 
 std::string StatusCodeName(int code) {
-  static const char* const kNames[] = {"OK",
-                                       "CANCELLED",
-                                       "UNKNOWN",
-                                       "INVALID_ARGUMENT",
-                                       "DEADLINE_EXCEEDED",
-                                       "NOT_FOUND",
-                                       "ALREADY_EXISTS",
-                                       "PERMISSION_DENIED",
-                                       "RESOURCE_EXHAUSTED",
-                                       "FAILED_PRECONDITION",
-                                       "ABORTED",
-                                       "OUT_OF_RANGE",
-                                       "UNIMPLEMENTED",
-                                       "INTERNAL",
-                                       "UNAVAILABLE",
-                                       "DATA_LOSS",
-                                       "UNAUTHENTICATED"};
-  if (code >= 0 && code < static_cast<int>(sizeof(kNames) / sizeof(kNames[0]))) return kNames[code];
-  return "CODE_" + std::to_string(code);
+  const char* name = GrpcCodeName(code);
+  return name != nullptr ? name : "CODE_" + std::to_string(code);
 }
 
 nlohmann::json StatsJson(const CallStats& stats, double seconds) {

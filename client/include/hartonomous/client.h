@@ -27,8 +27,6 @@
 
 namespace hartonomous {
 
-namespace v1 = ::hartonomous::v1;
-
 struct ClientOptions {
   // gRPC target, e.g. "127.0.0.1:50051" or "dns:///db.example:50051".
   // Default: 127.0.0.1:50051.

@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <random>
 
+#include "base/grpc_code_name.h"
+
 namespace hartonomous::rpc {
 namespace {
 
@@ -62,7 +64,8 @@ class ObservingInterceptor final : public grpc::experimental::Interceptor {
       FinishedCall call;
       call.method = info_->method();
       call.code = static_cast<int>(status.error_code());
-      call.code_name = StatusCodeName(call.code);
+      const char* name = GrpcCodeName(call.code);
+      call.code_name = name != nullptr ? name : "UNKNOWN";
       call.message = status.error_message();
       if (info_->server_context() != nullptr) call.peer = info_->server_context()->peer();
       call.request_id = RequestId();
@@ -98,28 +101,6 @@ class ObservingFactory final : public grpc::experimental::ServerInterceptorFacto
 };
 
 }  // namespace
-
-const char* StatusCodeName(int code) {
-  static const char* const kNames[] = {"OK",
-                                       "CANCELLED",
-                                       "UNKNOWN",
-                                       "INVALID_ARGUMENT",
-                                       "DEADLINE_EXCEEDED",
-                                       "NOT_FOUND",
-                                       "ALREADY_EXISTS",
-                                       "PERMISSION_DENIED",
-                                       "RESOURCE_EXHAUSTED",
-                                       "FAILED_PRECONDITION",
-                                       "ABORTED",
-                                       "OUT_OF_RANGE",
-                                       "UNIMPLEMENTED",
-                                       "INTERNAL",
-                                       "UNAVAILABLE",
-                                       "DATA_LOSS",
-                                       "UNAUTHENTICATED"};
-  if (code < 0 || code >= static_cast<int>(sizeof(kNames) / sizeof(kNames[0]))) return "UNKNOWN";
-  return kNames[code];
-}
 
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> MakeRpcObserverFactory(
     const CallObserver* observer) {

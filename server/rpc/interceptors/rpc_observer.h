@@ -29,9 +29,6 @@ struct FinishedCall {
 
 using CallObserver = std::function<void(const FinishedCall&)>;
 
-// The name of a grpc::StatusCode as gRPC spells it ("DEADLINE_EXCEEDED").
-const char* StatusCodeName(int code);
-
 // Register with ServerBuilder::experimental().SetInterceptorCreators().
 // REQUIRES: observer outlives the server.
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> MakeRpcObserverFactory(

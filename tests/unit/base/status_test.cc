@@ -2,6 +2,10 @@
 
 #include <catch2/catch.hpp>
 
+#include "base/grpc_code_name.h"
+
+using hartonomous::CodeName;
+using hartonomous::GrpcCodeName;
 using hartonomous::Result;
 using hartonomous::Status;
 
@@ -28,6 +32,25 @@ TEST_CASE("Status carries a code and a message") {
   CHECK(s.ToString() == "NOT_FOUND: atom_id: atom 7 does not exist");
   CHECK(std::string(hartonomous::CodeName(Status::Code::kResourceExhausted)) ==
         "RESOURCE_EXHAUSTED");
+}
+
+TEST_CASE("GrpcCodeName names the gRPC specification's codes by number") {
+  CHECK(std::string(GrpcCodeName(0)) == "OK");
+  CHECK(std::string(GrpcCodeName(4)) == "DEADLINE_EXCEEDED");
+  CHECK(std::string(GrpcCodeName(8)) == "RESOURCE_EXHAUSTED");
+  CHECK(std::string(GrpcCodeName(16)) == "UNAUTHENTICATED");
+  CHECK(GrpcCodeName(-1) == nullptr);
+  CHECK(GrpcCodeName(17) == nullptr);
+  // Every Status code's name is one of them.
+  for (auto code : {Status::Code::kOk, Status::Code::kInvalidArgument, Status::Code::kNotFound,
+                    Status::Code::kAlreadyExists, Status::Code::kFailedPrecondition,
+                    Status::Code::kResourceExhausted, Status::Code::kUnauthenticated,
+                    Status::Code::kPermissionDenied, Status::Code::kAborted,
+                    Status::Code::kUnavailable, Status::Code::kDataLoss, Status::Code::kInternal}) {
+    bool found = false;
+    for (int n = 0; n <= 16; ++n) found = found || std::string(GrpcCodeName(n)) == CodeName(code);
+    CHECK(found);
+  }
 }
 
 TEST_CASE("Result and the macros propagate the first error") {
