@@ -344,6 +344,44 @@ Status AtomTable::ReadContent(Txn& txn, const AtomRecord& atom, std::string* con
   return Status::Ok();
 }
 
+Result<std::optional<bool>> AtomTable::RawContentEquals(Txn& txn, const AtomRecord& atom,
+                                                        std::string_view content) const {
+  if (atom.payload_codec() != static_cast<uint32_t>(PayloadCodec::kRaw) ||
+      atom.content_lists_children()) {
+    return std::optional<bool>();
+  }
+  const std::string what = "atom " + std::to_string(atom.atom_id());
+  if (StoredSize(atom) != atom.content_size()) {
+    return Status::DataLoss(what + ": raw content with another stored size");
+  }
+  if (atom.content_size() != content.size()) return std::optional<bool>(false);
+  if (atom.chunk_count() == 0) {
+    if (atom.inline_payload().size() != content.size()) {
+      return Status::DataLoss(what + ": inline content does not match the stored size");
+    }
+    return std::optional<bool>(atom.inline_payload() == content);
+  }
+  if (atom.chunk_count() != ChunkCount(content.size())) {
+    return Status::DataLoss(what + ": chunk count does not match the stored size");
+  }
+  size_t at = 0;
+  for (uint32_t chunk = 0; chunk < atom.chunk_count(); ++chunk) {
+    std::string_view value;
+    HT_ASSIGN_OR_RETURN(bool found,
+                        txn.Get(t_.atom_payload, ChunkKey(atom.atom_id(), chunk), &value));
+    if (!found) {
+      return Status::DataLoss(what + ": content chunk " + std::to_string(chunk) + " is missing");
+    }
+    if (value.size() > content.size() - at) {
+      return Status::DataLoss(what + ": content rows exceed the stored size");
+    }
+    if (value != content.substr(at, value.size())) return std::optional<bool>(false);
+    at += value.size();
+  }
+  if (at != content.size()) return Status::DataLoss(what + ": content size mismatch");
+  return std::optional<bool>(true);
+}
+
 Result<std::string> AtomTable::ChildHashes(Txn& txn, uint64_t parent) const {
   std::string_view value;
   HT_ASSIGN_OR_RETURN(bool found, txn.Get(t_.atom_children, Be64Key(parent), &value));

@@ -101,6 +101,13 @@ class AtomTable {
   // optional, see BlockCache.
   Status ReadContent(Txn& txn, const AtomRecord& atom, std::string* content,
                      BlockCache* cache = nullptr) const;
+  // Whether the atom's content equals `content`, for an atom stored raw
+  // (inline or in "atom_payload" rows), compared in place without copying
+  // it. nullopt when the atom is not stored raw (compressed, a block
+  // member, a composite): compare its ReadContent instead. DATA_LOSS as
+  // ReadContent for rows that do not match the record.
+  Result<std::optional<bool>> RawContentEquals(Txn& txn, const AtomRecord& atom,
+                                               std::string_view content) const;
 
   // The encodings, for a later Insert, of the contents whose hash txn does
   // not find stored: entry i is contents[i] with hash *hashes[i]; a null
