@@ -26,9 +26,29 @@ ZSTD_DCtx* ThreadDCtx() {
 
 }  // namespace
 
-EncodedPayload EncodePayload(std::string_view content) {
+double SampledSavings(std::string_view content) {
+  std::string sample;
+  sample.reserve(kSampleSlices * kSampleSliceBytes);
+  const size_t last = content.size() - kSampleSliceBytes;
+  for (size_t i = 0; i < kSampleSlices; ++i) {
+    sample.append(content.substr(last * i / (kSampleSlices - 1), kSampleSliceBytes));
+  }
+  ZSTD_CCtx* cctx = ThreadCCtx();
+  if (cctx == nullptr) return 0;
+  std::string frame(ZSTD_compressBound(sample.size()), '\0');
+  const size_t n =
+      ZSTD_compressCCtx(cctx, frame.data(), frame.size(), sample.data(), sample.size(), kZstdLevel);
+  if (ZSTD_isError(n) || n >= sample.size()) return 0;
+  return 1.0 - static_cast<double>(n) / static_cast<double>(sample.size());
+}
+
+EncodedPayload EncodePayload(std::string_view content, Compression compression) {
   EncodedPayload out;
   if (content.size() < kMinCompressBytes) return out;
+  if (compression == Compression::kSampled && content.size() >= kSampleMinBytes &&
+      SampledSavings(content) < kMinSampledSavings) {
+    return out;
+  }
   ZSTD_CCtx* cctx = ThreadCCtx();
   if (cctx == nullptr) return out;
   // Only a frame smaller than raw - kMinSavedBytes is kept, so that is all
@@ -47,7 +67,8 @@ EncodedPayload EncodePayload(std::string_view content) {
   return out;
 }
 
-std::vector<EncodedPayload> PackPayloads(const std::vector<std::string_view>& contents) {
+std::vector<EncodedPayload> PackPayloads(const std::vector<std::string_view>& contents,
+                                         Compression compression) {
   std::vector<EncodedPayload> out(contents.size());
   // Members of the block being filled: indexes into contents.
   std::vector<size_t> members;
@@ -79,7 +100,7 @@ std::vector<EncodedPayload> PackPayloads(const std::vector<std::string_view>& co
     const size_t size = contents[i].size();
     if (size == 0) continue;
     if (size > kMaxBlockedBytes) {
-      out[i] = EncodePayload(contents[i]);
+      out[i] = EncodePayload(contents[i], compression);
       continue;
     }
     if (filled + size > kBlockBytes) close_block();

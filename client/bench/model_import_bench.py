@@ -11,7 +11,9 @@ projections, F32 norms), a fine-tune with the last 20% of its tensors
 changed, the same weights as GGUF, and that GGUF with general.name changed.
 Per run: import (new data), re-import of the stored model under another
 name, export (SHA-256 checked), the fine-tune, both GGUFs, then the daemon's
-data file size. The daemon's anonymous RSS (RssAnon: heap, not LMDB's
+data file size. For import, re-import and export the CPU seconds per GB
+of the server and of the CLI are reported too (work per byte, which other
+load on the machine does not change). The daemon's anonymous RSS (RssAnon: heap, not LMDB's
 file-backed map) is sampled every 20 ms during the first import.
 References measured in the same run: SHA-256 of the file with hashlib (one
 core) and writing the file with cp + fsync (the disk's durable write).
@@ -76,6 +78,24 @@ def timed(fn):
     return out, time.perf_counter() - start
 
 
+def cpu_seconds(pid):
+    """User + system CPU seconds the process has used so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def timed_cpu(pid, fn):
+    """fn's result, wall seconds, and the CPU seconds the server (pid) and
+    the CLI (a child process) used meanwhile: a measure of work per byte
+    that does not depend on how much of the 2 cores other load leaves."""
+    server, client = cpu_seconds(pid), os.times()
+    out, s = timed(fn)
+    after = os.times()
+    return out, s, cpu_seconds(pid) - server, (after.children_user + after.children_system -
+                                               client.children_user - client.children_system)
+
+
 def references(path, work):
     data = open(path, "rb").read()
     _, sha_s = timed(lambda: hashlib.sha256(data).digest())
@@ -96,16 +116,25 @@ def run_once(build, work, paths):
     out = {}
     with bench_daemon.Daemon(build, work) as d:
         rss = RssPeak(d.proc.pid)
-        r, s = timed(lambda: d.run("model", "import", "--name", "base", paths["base"]))
+        pid = d.proc.pid
+        gb = size / 1e9
+        r, s, server, client = timed_cpu(
+            pid, lambda: d.run("model", "import", "--name", "base", paths["base"]))
         out["rss_growth_mb"] = rss.finish() / 1e6
         out["import_mb_s"] = size / s / 1e6
+        out["import_server_cpu_s_per_gb"], out["import_cli_cpu_s_per_gb"] = server / gb, client / gb
         out["import_new_mb"] = r["new_bytes_stored"] / 1e6
-        r, s = timed(lambda: d.run("model", "import", "--name", "again", paths["base"]))
+        r, s, server, client = timed_cpu(
+            pid, lambda: d.run("model", "import", "--name", "again", paths["base"]))
         out["reimport_mb_s"] = size / s / 1e6
+        out["reimport_server_cpu_s_per_gb"] = server / gb
+        out["reimport_cli_cpu_s_per_gb"] = client / gb
         out["reimport_new_bytes"] = r["new_bytes_stored"]
         exported = os.path.join(work, "export.tmp")
-        r, s = timed(lambda: d.run("model", "export", "base", "-o", exported))
+        r, s, server, client = timed_cpu(
+            pid, lambda: d.run("model", "export", "base", "-o", exported))
         out["export_mb_s"] = size / s / 1e6
+        out["export_server_cpu_s_per_gb"], out["export_cli_cpu_s_per_gb"] = server / gb, client / gb
         with open(exported, "rb") as f:
             same = hashlib.sha256(f.read()).hexdigest() == r["file_sha256"]
         os.remove(exported)

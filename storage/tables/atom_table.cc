@@ -131,7 +131,8 @@ Result<std::optional<uint64_t>> AtomTable::FindByHash(Txn& txn, const Sha256Dige
 
 Status AtomTable::IndexHash(WriteTxn& txn, const AtomRecord& atom) {
   if (atom.content_hash().size() != kHashBytes) {
-    return Status::Internal("atom " + std::to_string(atom.atom_id()) + ": content hash is not 32 bytes");
+    return Status::Internal("atom " + std::to_string(atom.atom_id()) +
+                            ": content hash is not 32 bytes");
   }
   const std::string id = Be64Key(atom.atom_id());
   Status put = txn.Put(t_.atom_hash, HashPrefix(atom.content_hash()), id, MDB_NOOVERWRITE);
@@ -343,6 +344,44 @@ Status AtomTable::ReadContent(Txn& txn, const AtomRecord& atom, std::string* con
   return Status::Ok();
 }
 
+Result<std::optional<bool>> AtomTable::RawContentEquals(Txn& txn, const AtomRecord& atom,
+                                                        std::string_view content) const {
+  if (atom.payload_codec() != static_cast<uint32_t>(PayloadCodec::kRaw) ||
+      atom.content_lists_children()) {
+    return std::optional<bool>();
+  }
+  const std::string what = "atom " + std::to_string(atom.atom_id());
+  if (StoredSize(atom) != atom.content_size()) {
+    return Status::DataLoss(what + ": raw content with another stored size");
+  }
+  if (atom.content_size() != content.size()) return std::optional<bool>(false);
+  if (atom.chunk_count() == 0) {
+    if (atom.inline_payload().size() != content.size()) {
+      return Status::DataLoss(what + ": inline content does not match the stored size");
+    }
+    return std::optional<bool>(atom.inline_payload() == content);
+  }
+  if (atom.chunk_count() != ChunkCount(content.size())) {
+    return Status::DataLoss(what + ": chunk count does not match the stored size");
+  }
+  size_t at = 0;
+  for (uint32_t chunk = 0; chunk < atom.chunk_count(); ++chunk) {
+    std::string_view value;
+    HT_ASSIGN_OR_RETURN(bool found,
+                        txn.Get(t_.atom_payload, ChunkKey(atom.atom_id(), chunk), &value));
+    if (!found) {
+      return Status::DataLoss(what + ": content chunk " + std::to_string(chunk) + " is missing");
+    }
+    if (value.size() > content.size() - at) {
+      return Status::DataLoss(what + ": content rows exceed the stored size");
+    }
+    if (value != content.substr(at, value.size())) return std::optional<bool>(false);
+    at += value.size();
+  }
+  if (at != content.size()) return Status::DataLoss(what + ": content size mismatch");
+  return std::optional<bool>(true);
+}
+
 Result<std::string> AtomTable::ChildHashes(Txn& txn, uint64_t parent) const {
   std::string_view value;
   HT_ASSIGN_OR_RETURN(bool found, txn.Get(t_.atom_children, Be64Key(parent), &value));
@@ -369,7 +408,7 @@ Result<std::string> AtomTable::ChildHashes(Txn& txn, uint64_t parent) const {
 
 Result<std::vector<std::optional<EncodedPayload>>> AtomTable::PackUnstored(
     Txn& txn, const std::vector<const Sha256Digest*>& hashes,
-    const std::vector<std::string_view>& contents) const {
+    const std::vector<std::string_view>& contents, Compression compression) const {
   std::vector<std::optional<EncodedPayload>> encoded(contents.size());
   std::set<Sha256Digest> seen;
   std::vector<size_t> fresh;
@@ -381,7 +420,7 @@ Result<std::vector<std::optional<EncodedPayload>>> AtomTable::PackUnstored(
     fresh.push_back(i);
     unstored.push_back(contents[i]);
   }
-  std::vector<EncodedPayload> packed = PackPayloads(unstored);
+  std::vector<EncodedPayload> packed = PackPayloads(unstored, compression);
   for (size_t k = 0; k < fresh.size(); ++k) encoded[fresh[k]] = std::move(packed[k]);
   return encoded;
 }
@@ -550,7 +589,8 @@ Status AtomTable::AddListedEdge(WriteTxn& txn, AtomRecord* child, uint64_t paren
   auto* inline_ids = child->mutable_containers();
   auto at = std::lower_bound(inline_ids->begin(), inline_ids->end(), parent);
   if (at != inline_ids->end() && *at == parent) return Status::Ok();
-  if (child->spilled_containers() == 0 && static_cast<size_t>(inline_ids->size()) < kInlineContainers) {
+  if (child->spilled_containers() == 0 &&
+      static_cast<size_t>(inline_ids->size()) < kInlineContainers) {
     inline_ids->Add(0);
     // Re-find: Add may have moved the elements.
     at = std::lower_bound(inline_ids->begin(), inline_ids->end() - 1, parent);
@@ -629,8 +669,7 @@ Status AtomTable::Update(WriteTxn& txn, const AtomRecord& before, const AtomReco
   return Status::Ok();
 }
 
-Status AtomTable::UpgradeFromV2(WriteTxn& txn, uint64_t atom_id,
-                                const HeaderSizeFn& header_size) {
+Status AtomTable::UpgradeFromV2(WriteTxn& txn, uint64_t atom_id, const HeaderSizeFn& header_size) {
   HT_ASSIGN_OR_RETURN(auto found, Get(txn, atom_id));
   if (!found) return Status::Ok();
   const AtomRecord before = std::move(*found);
@@ -679,7 +718,8 @@ Status AtomTable::UpgradeFromV2(WriteTxn& txn, uint64_t atom_id,
                               " 'contains' edges for " + std::to_string(n) + " listed parts");
     }
     ChildListing listing;
-    listing.created_at_us = edges.empty() ? before.created_at_us() : edges[0].record.created_at_us();
+    listing.created_at_us =
+        edges.empty() ? before.created_at_us() : edges[0].record.created_at_us();
     for (size_t k = 0; k < n; ++k) {
       HT_ASSIGN_OR_RETURN(auto child, Get(txn, edges[k].target));
       if (!child || child->content_hash() != hashes.substr(k * kHashBytes, kHashBytes)) {

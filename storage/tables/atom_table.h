@@ -101,6 +101,13 @@ class AtomTable {
   // optional, see BlockCache.
   Status ReadContent(Txn& txn, const AtomRecord& atom, std::string* content,
                      BlockCache* cache = nullptr) const;
+  // Whether the atom's content equals `content`, for an atom stored raw
+  // (inline or in "atom_payload" rows), compared in place without copying
+  // it. nullopt when the atom is not stored raw (compressed, a block
+  // member, a composite): compare its ReadContent instead. DATA_LOSS as
+  // ReadContent for rows that do not match the record.
+  Result<std::optional<bool>> RawContentEquals(Txn& txn, const AtomRecord& atom,
+                                               std::string_view content) const;
 
   // The encodings, for a later Insert, of the contents whose hash txn does
   // not find stored: entry i is contents[i] with hash *hashes[i]; a null
@@ -109,7 +116,8 @@ class AtomTable {
   // read transaction on the RPC thread, so that the writer only stores.
   Result<std::vector<std::optional<EncodedPayload>>> PackUnstored(
       Txn& txn, const std::vector<const Sha256Digest*>& hashes,
-      const std::vector<std::string_view>& contents) const;
+      const std::vector<std::string_view>& contents,
+      Compression compression = Compression::kAlways) const;
 
   // Records read with Get or records() hold canonical_text as stored: empty
   // when canonical_text_is_content. These give the API value.
@@ -150,8 +158,8 @@ class AtomTable {
   // header followed by the 32-byte hashes of `children` children (the atom's
   // content_hash is over that whole content; only the header is stored).
   // The children are listed afterwards with PutChildren.
-  Status InsertComposite(WriteTxn& txn, AtomRecord* atom, std::string_view header,
-                         size_t children, int64_t now_us);
+  Status InsertComposite(WriteTxn& txn, AtomRecord* atom, std::string_view header, size_t children,
+                         int64_t now_us);
   // Writes parent's child list (replacing a released one). REQUIRES: parent
   // is a composite (content_lists_children), every child exists, and the
   // caller added one listed edge per entry to each child (AddListedEdge).

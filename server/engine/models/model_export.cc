@@ -147,20 +147,27 @@ Status ModelEngine::ExportModel(const ModelKey& key,
     }
     return next;
   };
-  // The next batch is read (and decoded) on another thread while this one
-  // hashes and sends the current one.
+  // The file's SHA-256 (the check below), fed batch by batch in order: a
+  // batch is hashed by the thread that read it, right after reading it.
   Sha256Stream hash;
+  auto read_and_hash = [&](size_t from, std::vector<std::string>* batch) -> Result<size_t> {
+    HT_ASSIGN_OR_RETURN(size_t next, read_batch(from, batch));
+    for (const std::string& bytes : *batch) hash.Update(bytes);
+    return next;
+  };
+  // The next batch is read, decoded and hashed on another thread while this
+  // one sends the current one (one batch ahead: the batches reach the hash
+  // in order).
   uint64_t sent = 0;
   std::vector<std::string> current, upcoming;
-  HT_ASSIGN_OR_RETURN(size_t next, read_batch(0, &current));
+  HT_ASSIGN_OR_RETURN(size_t next, read_and_hash(0, &current));
   while (!current.empty()) {
     std::future<Result<size_t>> ahead;
     if (next < reads.size()) {
-      ahead = std::async(std::launch::async, read_batch, next, &upcoming);
+      ahead = std::async(std::launch::async, read_and_hash, next, &upcoming);
     }
     Status sending = Status::Ok();
     for (const std::string& bytes : current) {
-      hash.Update(bytes);
       sent += bytes.size();
       sending = sink(bytes);
       if (!sending.ok()) break;

@@ -11,6 +11,7 @@
 
 #include "base/clock.h"
 #include "storage/records.pb.h"
+#include "storage/tables/atom_table.h"
 #include "storage/tables/import_staging_table.h"
 #include "storage/tables/model_table.h"
 #include "storage/tables/tensor_atom_table.h"
@@ -71,6 +72,9 @@ Status ModelImport::Begin() {
 Status ModelImport::Add(std::string_view bytes) {
   if (finished_ || failed_) return Status::FailedPrecondition("import: already ended");
   received_ += bytes.size();
+  // Every byte of the file arrives here, in order: the file's hash is fed
+  // while the bytes are in cache.
+  file_hash_.Update(bytes);
   Status status;
   if (!have_layout_) {
     prefix_.append(bytes);
@@ -147,8 +151,73 @@ std::string ModelImport::SubtypeOf(const Piece& piece) const {
   return format;
 }
 
+Status ModelImport::FindPrediction(std::string_view first_piece) {
+  predicted_ = true;
+  if (*format_ != ModelFormat::kSafetensors && *format_ != ModelFormat::kGguf) {
+    return Status::Ok();
+  }
+  storage::ReadTxn txn(env_);
+  HT_RETURN_IF_ERROR(txn.status());
+  HT_ASSIGN_OR_RETURN(auto header,
+                      storage::AtomTable(tables_).FindByHash(txn, Sha256(first_piece)));
+  if (!header) return Status::Ok();  // a new header: a new file
+  // The latest imported file that starts with this header.
+  const storage::TensorAtomTable tensors(tables_);
+  const std::string format = models::ModelFormatName(*format_);
+  uint64_t model_id = 0;
+  storage::ModelFileRecord file;
+  HT_RETURN_IF_ERROR(
+      tensors.files().ScanAfter(txn, 0, [&](uint64_t id, storage::ModelFileRecord&& record) {
+        if (record.source_model_id() == 0 && record.format() == format &&
+            record.chunk_bytes() == options_.chunk_bytes && record.pieces_size() > 0 &&
+            record.pieces(0).kind() != static_cast<uint32_t>(SegmentKind::kTensor) &&
+            record.pieces(0).atom_id() == *header) {
+          model_id = id;
+          file = std::move(record);
+        }
+        return true;
+      }));
+  if (model_id == 0) return Status::Ok();
+  Prediction prediction;
+  for (const auto& piece : file.pieces()) {
+    if (piece.kind() != static_cast<uint32_t>(SegmentKind::kTensor)) {
+      prediction.framing.push_back(piece.atom_id());
+    }
+  }
+  prediction.chunks.resize(layout_.tensors.size());
+  HT_RETURN_IF_ERROR(tensors.ScanModel(
+      txn, model_id, [&](const storage::TensorChunkKey& key, storage::TensorAtomRecord&& row) {
+        if (key.kind != storage::TensorKind::kWeights ||
+            key.layer_idx >= prediction.chunks.size()) {
+          return true;
+        }
+        auto& chunks = prediction.chunks[key.layer_idx];
+        if (chunks.size() <= key.chunk_index) chunks.resize(size_t{key.chunk_index} + 1, 0);
+        chunks[key.chunk_index] = row.atom_id();
+        return true;
+      }));
+  prediction_ = std::move(prediction);
+  return Status::Ok();
+}
+
+uint64_t ModelImport::Predict(const Piece& piece) {
+  if (!piece.in_file) return 0;
+  if (piece.kind != SegmentKind::kTensor) {
+    const size_t k = framing_seen_++;
+    if (!prediction_ || k >= prediction_->framing.size()) return 0;
+    return prediction_->framing[k];
+  }
+  if (!prediction_) return 0;
+  const auto& chunks = prediction_->chunks[static_cast<size_t>(piece.tensor)];
+  return piece.chunk_index < chunks.size() ? chunks[piece.chunk_index] : 0;
+}
+
 Status ModelImport::Emit(std::string content, Piece piece) {
   piece.length = content.size();
+  if (piece.in_file) {
+    if (!predicted_) HT_RETURN_IF_ERROR(FindPrediction(content));
+    piece.predicted = Predict(piece);
+  }
   StagePiece staged;  // hashed by StagePending
   staged.subtype = SubtypeOf(piece);
   staged.content = std::move(content);
@@ -166,8 +235,8 @@ Status ModelImport::StagePending() {
   // The batch is hashed and stored on another thread while this one goes
   // on receiving and cutting the next batch; one batch at a time, in order.
   auto batch = std::make_shared<std::vector<StagePiece>>(std::move(pending_));
-  std::vector<bool> in_file;
-  for (size_t index : pending_index_) in_file.push_back(pieces_[index].in_file);
+  std::vector<uint64_t> predicted;
+  for (size_t index : pending_index_) predicted.push_back(pieces_[index].predicted);
   staging_index_ = std::move(pending_index_);
   pending_.clear();
   pending_index_.clear();
@@ -175,19 +244,41 @@ Status ModelImport::StagePending() {
   const uint32_t number = batch_++;
   staging_ = std::async(
       std::launch::async,
-      [this, batch, in_file = std::move(in_file), number]() -> Result<std::vector<StagedAtom>> {
-        // The file's hash (in-file pieces, in order) on one more thread, the
-        // pieces' own hashes on this one.
-        auto file_part = std::async(std::launch::async, [&] {
-          for (size_t i = 0; i < batch->size(); ++i) {
-            if (in_file[i]) file_hash_.Update((*batch)[i].content);
-          }
-        });
-        for (StagePiece& piece : *batch) piece.hash = Sha256(piece.content);
-        file_part.get();
+      [this, batch, predicted = std::move(predicted), number]() -> Result<std::vector<StagedAtom>> {
+        HT_ASSIGN_OR_RETURN(const uint64_t compared, HashPieces(batch.get(), predicted));
+        bytes_compared_ += compared;
         return store_.Stage(&import_id_, number, *batch);
       });
   return Status::Ok();
+}
+
+Result<uint64_t> ModelImport::HashPieces(std::vector<StagePiece>* batch,
+                                         const std::vector<uint64_t>& predicted) const {
+  uint64_t compared = 0;
+  std::optional<storage::ReadTxn> txn;
+  const storage::AtomTable atoms(tables_);
+  for (size_t i = 0; i < batch->size(); ++i) {
+    StagePiece& piece = (*batch)[i];
+    if (predicted[i] != 0) {
+      if (!txn) {
+        txn.emplace(env_);
+        HT_RETURN_IF_ERROR(txn->status());
+      }
+      // The stored file's atom at this place: equal bytes have its hash.
+      HT_ASSIGN_OR_RETURN(auto atom, atoms.Get(*txn, predicted[i]));
+      if (atom && atom->content_hash().size() == piece.hash.size()) {
+        HT_ASSIGN_OR_RETURN(std::optional<bool> equal,
+                            atoms.RawContentEquals(*txn, *atom, piece.content));
+        if (equal && *equal) {
+          std::copy(atom->content_hash().begin(), atom->content_hash().end(), piece.hash.begin());
+          compared += piece.content.size();
+          continue;
+        }
+      }
+    }
+    piece.hash = Sha256(piece.content);
+  }
+  return compared;
 }
 
 Status ModelImport::WaitStaged() {
@@ -312,6 +403,7 @@ Status ModelImport::Commit() {
   report.format = models::ModelFormatName(*format_);
   report.bytes_received = received_;
   report.chunk_bytes = options_.chunk_bytes;
+  report.bytes_compared = bytes_compared_;
   std::vector<ModelLayerRecord> layers(layout_.tensors.size());
   report.layers.resize(layout_.tensors.size());
   for (size_t i = 0; i < layout_.tensors.size(); ++i) {

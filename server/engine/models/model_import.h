@@ -15,9 +15,20 @@
 //
 // Pieces are staged in batches (TensorStore::Stage: one write transaction
 // per batch of about batch_bytes) on a second thread while the stream
-// continues (one batch in flight: it is hashed there, the file's SHA-256
-// on a third), so memory is bounded by the header and two batches, never
-// by the file. Finish commits
+// continues (one batch in flight: the pieces are hashed there; the file's
+// SHA-256 is fed on the receiving thread as the bytes arrive), so memory is
+// bounded by the header and two batches, never by the file.
+//
+// A file that repeats a stored one (a re-import, a fine-tune with the same
+// header): when the first piece of a safetensors or GGUF file -- its
+// header, which names every tensor, its dtype, shape and offsets -- is an
+// atom already stored as the first piece of an imported file of the same
+// format and chunk size, each piece is first compared byte for byte with
+// the atom the stored file holds at the same place (stored raw: compared in
+// place); an equal piece takes that atom's content hash (the SHA-256 of
+// those same bytes) without being hashed again, any other is hashed. The
+// atoms each piece ends up with are the same either way; only the CPU
+// differs (a comparison instead of a SHA-256 pass). Finish commits
 // the model, its layers, its "tensor_atoms" rows and its "model_files" row
 // in one transaction; a failed or abandoned import (Abort, the destructor,
 // or a crash before Finish) releases what it staged: nothing of it stays.
@@ -92,6 +103,9 @@ struct ImportReport {
   uint64_t atoms = 0;             // pieces (header, padding, chunks)
   uint64_t new_atoms = 0;
   uint32_t chunk_bytes = 0;
+  // Bytes of pieces found equal to the atom a stored file holds at the same
+  // place (compared instead of hashed; see the file comment).
+  uint64_t bytes_compared = 0;
   Sha256Digest file_sha256{};
   std::vector<LayerImport> layers;  // in layer_idx order
 };
@@ -126,7 +140,8 @@ class ModelImport {
     uint32_t chunk_index = 0;
     uint64_t byte_offset = 0;  // within the tensor's values
     uint64_t length = 0;
-    bool in_file = true;  // false: decoded ONNX values (not a file piece)
+    bool in_file = true;     // false: decoded ONNX values (not a file piece)
+    uint64_t predicted = 0;  // the stored file's atom at this place (0: none)
     StagedAtom atom;
   };
 
@@ -135,9 +150,19 @@ class ModelImport {
   Status Emit(std::string content, Piece piece);
   // Starts storing the pending pieces (after the previous batch is done).
   Status StagePending();
+  // Sets each piece's hash: the predicted atom's when the piece equals it
+  // (predicted[i] != 0), its SHA-256 otherwise.
+  // Returns the bytes that took a predicted atom's hash.
+  Result<uint64_t> HashPieces(std::vector<StagePiece>* batch,
+                              const std::vector<uint64_t>& predicted) const;
   // Waits for the batch being stored and records its atoms.
   Status WaitStaged();
   Status CutValues(size_t tensor, std::string_view values);
+  // Looks for a stored file this one may repeat (see the file comment),
+  // given the content of this file's first piece; fills prediction_.
+  Status FindPrediction(std::string_view first_piece);
+  // The atom the stored file holds where piece is (0: none).
+  uint64_t Predict(const Piece& piece);
   std::string SubtypeOf(const Piece& piece) const;
   Status Commit();
 
@@ -162,6 +187,16 @@ class ModelImport {
   uint32_t chunk_index_ = 0;          // of the next chunk of the current tensor
   std::string tail_;                  // bytes after the known segments
 
+  // The stored file this one may repeat: the atom of its k-th non-tensor
+  // piece, and of chunk c of its layer i.
+  struct Prediction {
+    std::vector<uint64_t> framing;
+    std::vector<std::vector<uint64_t>> chunks;
+  };
+  bool predicted_ = false;  // FindPrediction ran
+  std::optional<Prediction> prediction_;
+  size_t framing_seen_ = 0;  // non-tensor in-file pieces emitted so far
+
   std::vector<Piece> pieces_;          // every piece, in order
   std::vector<StagePiece> pending_;    // contents not staged yet
   std::vector<size_t> pending_index_;  // their index in pieces_
@@ -170,7 +205,8 @@ class ModelImport {
   // pieces_ of each of its pieces.
   std::future<Result<std::vector<StagedAtom>>> staging_;
   std::vector<size_t> staging_index_;
-  uint64_t import_id_ = 0;  // written by the staging thread, read after it
+  uint64_t import_id_ = 0;       // written by the staging thread, read after it
+  uint64_t bytes_compared_ = 0;  // likewise
   uint32_t batch_ = 0;
   bool finished_ = false;
   bool failed_ = false;

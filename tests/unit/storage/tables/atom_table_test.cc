@@ -830,3 +830,37 @@ TEST_CASE("PackUnstored encodes only contents that are neither stored, repeated 
   CHECK((*encoded)[1]->block == (*encoded)[4]->block);
   CHECK((*encoded)[4]->block_offset == contents[1].size());
 }
+
+TEST_CASE("RawContentEquals compares raw content in place, inline and across payload rows") {
+  testing::TempEnv t;
+  const std::string small = testing::BinaryContent(300, 11);                    // inline
+  const std::string large = testing::BinaryContent(kChunkBytes * 2 + 777, 12);  // three rows
+  const std::string prose = Prose(20000);                                       // zstd
+  InsertOne(t, MakeAtom(1, small, "binary"), small);
+  InsertOne(t, MakeAtom(2, large, "binary"), large);
+  InsertOne(t, MakeAtom(3, prose, "text"), prose);
+  REQUIRE(Stored(t, 2).chunk_count() == 3);
+  REQUIRE(Stored(t, 3).payload_codec() == static_cast<uint32_t>(PayloadCodec::kZstd));
+  ReadTxn txn(t.env());
+  AtomTable atoms(t.tables());
+  auto equals = [&](uint64_t id, std::string_view content) {
+    auto result = atoms.RawContentEquals(txn, Stored(t, id), content);
+    REQUIRE(result.ok());
+    return *result;
+  };
+  CHECK(equals(1, small) == std::optional<bool>(true));
+  CHECK(equals(2, large) == std::optional<bool>(true));
+  // One byte different in each row, the last one included; another size.
+  for (size_t at : {size_t{0}, kChunkBytes - 1, kChunkBytes, 2 * kChunkBytes + 776}) {
+    std::string other = large;
+    other[at] = static_cast<char>(other[at] ^ 1);
+    CHECK(equals(2, other) == std::optional<bool>(false));
+  }
+  CHECK(equals(2, large.substr(1)) == std::optional<bool>(false));
+  CHECK(equals(2, large + "x") == std::optional<bool>(false));
+  std::string other_small = small;
+  other_small.back() = static_cast<char>(other_small.back() ^ 1);
+  CHECK(equals(1, other_small) == std::optional<bool>(false));
+  // Compressed content is not compared in place.
+  CHECK(equals(3, prose) == std::nullopt);
+}
