@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the decoder, JSON metadata, client-stream and model-file (safetensors,
-# GGUF, ONNX) fuzz targets with clang
+# Builds the decoder, JSON metadata, client-stream, model-file (safetensors,
+# GGUF, ONNX) and RPC request fuzz targets with clang
 # (libFuzzer + ASan + UBSan) in build-fuzz/ and runs each for a bounded time.
 #   fuzz/run_fuzzers.sh                 # every target, 60 s each
 #   SECONDS_PER_TARGET=10 fuzz/run_fuzzers.sh png jpeg
@@ -12,7 +12,7 @@ SECONDS_PER_TARGET=${SECONDS_PER_TARGET:-60}
 TARGETS=("$@")
 if [ ${#TARGETS[@]} -eq 0 ]; then
   TARGETS=(text binary chunker wav pnm idx png jpeg y4m json_metadata page_token client_stream
-           safetensors gguf onnx)
+           safetensors gguf onnx rpc)
 fi
 
 # Instrument everything the targets link (the decoders, the JSON parser and
@@ -30,8 +30,13 @@ status=0
 for t in "${TARGETS[@]}"; do
   corpus=build-fuzz/corpus/$t
   mkdir -p "$corpus"
-  # Seeds: small valid inputs of each format (framed streams for client_stream).
-  python3 fuzz/make_seeds.py "$t" "$corpus"
+  # Seeds: small valid inputs of each format (framed streams for client_stream);
+  # the rpc target writes its own (valid requests of its method table).
+  if [ "$t" = rpc ]; then
+    HT_FUZZ_RPC_SEEDS="$corpus" build-fuzz/fuzz/fuzz_rpc 2>build-fuzz/fuzz_rpc_seeds.log
+  else
+    python3 fuzz/make_seeds.py "$t" "$corpus"
+  fi
   echo "== fuzz_$t for ${SECONDS_PER_TARGET}s"
   if ! build-fuzz/fuzz/fuzz_$t -max_total_time="$SECONDS_PER_TARGET" -max_len=65536 \
       -timeout=10 -artifact_prefix=build-fuzz/artifacts/"$t"- "$corpus" 2>build-fuzz/fuzz_$t.log; then

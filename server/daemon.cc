@@ -362,7 +362,7 @@ Status Daemon::BuildServices() {
 Status Daemon::Listen() {
   // Without keys the server is open to whoever reaches the port: only
   // loopback, unless the operator says otherwise.
-  if (!api_keys_->enabled() && !ListensOnLoopback(config_.listen)) {
+  if (!api_keys_->enabled() && !config_.listen.empty() && !ListensOnLoopback(config_.listen)) {
     if (!config_.insecure) {
       return Status::FailedPrecondition(
           "--listen " + config_.listen +
@@ -400,6 +400,11 @@ Status Daemon::Listen() {
   server_ = std::move(built.server);
   port_ = built.port;
   address_ = std::move(built.address);
+  if (config_.listen.empty()) {
+    spdlog::info("hartonomousd {} serving in-process only (no port) with data dir {}; starting",
+                 kVersion, config_.data_dir);
+    return Status::Ok();
+  }
   std::cout << "hartonomousd listening on " << address_ << std::endl;
   spdlog::info("hartonomousd {} listening on {} ({}) with data dir {}; starting", kVersion,
                address_,
@@ -466,6 +471,13 @@ int Daemon::Run() {
   if (failed) return 1;
   spdlog::info("stopped cleanly");
   return 0;
+}
+
+std::shared_ptr<grpc::Channel> Daemon::InProcessChannel() const {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(-1);
+  args.SetMaxSendMessageSize(-1);
+  return server_->InProcessChannel(args);
 }
 
 void Daemon::RequestStop() { stop_->Request("stop requested"); }

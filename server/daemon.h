@@ -22,7 +22,8 @@
 //   8. the gRPC server (rpc::BuildGrpcServer), listening, with every call
 //      reported to the RPC metrics and the request log (failed calls and
 //      calls slower than --slow-request-ms at warn); then
-//      "hartonomousd listening on HOST:PORT" on stdout.
+//      "hartonomousd listening on HOST:PORT" on stdout (with an empty
+//      config.listen: no port and no such line; InProcessChannel only).
 // A Start that fails returns the Status of the step that failed and releases
 // what it had built in the reverse order (so the lock is free again).
 //
@@ -54,6 +55,7 @@
 #include "server/daemon_config.h"
 
 namespace grpc {
+class Channel;
 class Server;
 class Service;
 }  // namespace grpc
@@ -126,8 +128,15 @@ class Daemon {
   // Run is called. Thread-safe, idempotent.
   void RequestStop();
 
-  // The listening address with the bound port, e.g. "127.0.0.1:43117".
+  // The listening address with the bound port, e.g. "127.0.0.1:43117";
+  // "" when config.listen is empty (no port).
   const std::string& address() const { return address_; }
+  // A channel to this daemon's gRPC server inside the process, without a
+  // network: the calls run the same interceptors, gates and handlers as
+  // from a client on the port (but peer and TLS are those of an in-process
+  // call). No size limit on the messages it sends or receives. Valid until
+  // the daemon is destroyed; calls after the stop fail UNAVAILABLE.
+  std::shared_ptr<grpc::Channel> InProcessChannel() const;
   // The metrics port's address with its bound port; "" when off.
   const std::string& metrics_address() const { return metrics_address_; }
   int port() const { return port_; }

@@ -25,6 +25,9 @@ namespace hartonomous {
 
 struct DaemonConfig {
   // Default: 127.0.0.1:50051. Port 0 picks a free port and prints it.
+  // Empty (only from code, no flag parses to it) = no port at all: calls
+  // reach the server only through Daemon::InProcessChannel (the RPC fuzz
+  // target, fuzz/rpc_fuzzer.cc).
   std::string listen = "127.0.0.1:50051";
   // The HTTP address of /metrics and /status, e.g. 127.0.0.1:9464; "off" =
   // none. Port 0 picks a free port (logged). Default: off.

@@ -36,7 +36,7 @@ Result<GrpcServer> BuildGrpcServer(const GrpcServerOptions& options,
     }
     credentials = grpc::experimental::TlsServerCredentials(tls);
   }
-  builder.AddListeningPort(options.listen, credentials, &built.port);
+  if (!options.listen.empty()) builder.AddListeningPort(options.listen, credentials, &built.port);
   // Room for one maximal atom plus its other fields.
   builder.SetMaxReceiveMessageSize(static_cast<int>(
       std::min<size_t>(options.max_content_bytes + (size_t{16} << 20), INT32_MAX)));
@@ -58,6 +58,7 @@ Result<GrpcServer> BuildGrpcServer(const GrpcServerOptions& options,
   interceptors.push_back(MakeUnparsedRequestInterceptorFactory());
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   built.server = builder.BuildAndStart();
+  if (built.server != nullptr && options.listen.empty()) return built;
   if (built.server == nullptr || built.port == 0) {
     return Status::Unavailable("--listen " + options.listen +
                                ": cannot listen there (address in use or invalid)");

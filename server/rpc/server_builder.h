@@ -49,7 +49,8 @@ struct GrpcTlsFiles {
 };
 
 struct GrpcServerOptions {
-  // HOST:PORT; port 0 picks a free port (--listen). Default: 127.0.0.1:50051.
+  // HOST:PORT; port 0 picks a free port (--listen); "" = no port, calls only
+  // through grpc::Server::InProcessChannel. Default: 127.0.0.1:50051.
   std::string listen = "127.0.0.1:50051";
   // Largest atom content (--max-content-bytes). Default: 64 MiB.
   size_t max_content_bytes = size_t{64} << 20;
@@ -72,9 +73,11 @@ struct GrpcServerOptions {
 
 struct GrpcServer {
   std::unique_ptr<grpc::Server> server;
-  // The bound port (the one chosen when options.listen asked for port 0).
+  // The bound port (the one chosen when options.listen asked for port 0);
+  // 0 without a port.
   int port = 0;
-  // options.listen's host with the bound port, e.g. "127.0.0.1:43117".
+  // options.listen's host with the bound port, e.g. "127.0.0.1:43117"; ""
+  // without a port.
   std::string address;
 };
 

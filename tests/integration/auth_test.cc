@@ -7,6 +7,7 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,7 @@
 #include "hartonomous/v1/auth.pb.h"
 #include "raw_rpc.h"
 #include "reflection_util.h"
+#include "test_util.h"
 
 using namespace hartonomous;
 using namespace hartonomous::testing;
@@ -162,6 +164,42 @@ TEST_CASE("role matrix: every RPC x no key, bad keys, a revoked key and each rol
   grpc::health::v1::HealthCheckResponse answer;
   REQUIRE(health->Check(&context, grpc::health::v1::HealthCheckRequest(), &answer).ok());
   CHECK(answer.status() == grpc::health::v1::HealthCheckResponse::SERVING);
+}
+
+// The daemon's resident memory in bytes (VmRSS of /proc/PID/status).
+uint64_t ResidentBytes(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
+  }
+  throw std::runtime_error("no VmRSS line for pid " + std::to_string(pid));
+}
+
+TEST_CASE("a refused call frees its parsed request: refusals keep no memory", "[auth]") {
+  Daemon daemon(WithBootstrapKey());
+  const std::string reader = CreateKey(daemon.client(), "reader", v1::ROLE_READ);
+  const auto* ingest = google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(
+      "hartonomous.v1.AtomService.IngestAtom");
+  REQUIRE(ingest != nullptr);
+  // 4 MiB in a string field: the parsed request holds it on the heap.
+  const std::string request = TextAtom(std::string(size_t{4} << 20, 'x')).SerializeAsString();
+  const auto channel = grpc::CreateChannel(daemon.address(), grpc::InsecureChannelCredentials());
+  auto refuse = [&](int times) {
+    for (int i = 0; i < times; ++i) {
+      const grpc::Status anonymous = CallMethodWithBytes(channel, *ingest, request, "");
+      CHECK(anonymous.error_code() == grpc::StatusCode::UNAUTHENTICATED);
+      const grpc::Status read_only = CallMethodWithBytes(channel, *ingest, request, Bearer(reader));
+      CHECK(read_only.error_code() == grpc::StatusCode::PERMISSION_DENIED);
+    }
+  };
+  refuse(4);  // the allocator's and the transport's working set
+  const uint64_t baseline = ResidentBytes(daemon.pid());
+  // 48 more refusals of 4 MiB each: 192 MiB if each kept its request.
+  refuse(24);
+  CHECK(ResidentBytes(daemon.pid()) < baseline + (uint64_t{64} << 20));
+  v1::ServerStats stats;
+  CHECK(daemon.client().GetServerStats(&stats).ok());
 }
 
 TEST_CASE("keys survive a restart, the first key turns authentication on, revoking sticks",

@@ -43,8 +43,11 @@ grpc::Status Admit(const engine::ApiKeyEngine& keys,
 
 // Runs the generated handler for an admitted call; otherwise sends the
 // refusal without calling the method. A method with a request payload gets
-// it as a failed request status, which the generated handler sends (and
-// frees the parsed request); a streaming-request method sends it alone.
+// it as a failed request status, which the generated handler sends; the
+// generated handler destroys the parsed request only when it runs the
+// method, so a refusal destroys it here (it lives in the call's arena:
+// destroyed, not deleted), or its heap parts would leak with every refused
+// call. A streaming-request method sends the refusal alone.
 class AuthHandler final : public MethodHandler {
  public:
   AuthHandler(const engine::ApiKeyEngine& keys, MethodHandler* inner, std::string method,
@@ -61,7 +64,10 @@ class AuthHandler final : public MethodHandler {
     if (admitted.ok()) {
       inner_->RunHandler(param);
     } else if (has_payload_) {
-      inner_->RunHandler(HandlerParameter(param.call, param.server_context, param.request, admitted,
+      if (param.request != nullptr) {
+        static_cast<google::protobuf::Message*>(param.request)->~Message();
+      }
+      inner_->RunHandler(HandlerParameter(param.call, param.server_context, nullptr, admitted,
                                           param.internal_data, param.call_requester));
     } else {
       SendStatusOnly(param, admitted);

@@ -1,11 +1,16 @@
 #include "server/daemon.h"
 
+#include <grpcpp/grpcpp.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "hartonomous/v1/admin_service.grpc.pb.h"
 #include "tests/unit/temp_dir.h"
 
 using namespace hartonomous;
@@ -71,4 +76,41 @@ TEST_CASE("a Start that cannot listen releases what it had built", "[daemon]") {
 
   listening->RequestStop();
   CHECK(listening->Run() == 0);
+}
+
+TEST_CASE("Start without a listen address serves only through the in-process channel", "[daemon]") {
+  testing::TempDir dir;
+  std::unique_ptr<Daemon> daemon = Started(TestConfig(dir.dir(), ""));
+  CHECK(daemon->port() == 0);
+  CHECK(daemon->address().empty());
+  std::thread runner([&] { CHECK(daemon->Run() == 0); });
+  const auto channel = daemon->InProcessChannel();
+
+  // Health reports SERVING once the catch-up is over (a Watch waits for it).
+  auto health = grpc::health::v1::Health::NewStub(channel);
+  grpc::ClientContext watch_context;
+  watch_context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  grpc::health::v1::HealthCheckRequest watch_request;
+  auto watch = health->Watch(&watch_context, watch_request);
+  grpc::health::v1::HealthCheckResponse health_response;
+  bool serving = false;
+  while (!serving && watch->Read(&health_response)) {
+    serving = health_response.status() == grpc::health::v1::HealthCheckResponse::SERVING;
+  }
+  REQUIRE(serving);
+  watch_context.TryCancel();
+  watch->Finish();
+
+  // A call runs the real handler: the stats of this data dir.
+  auto admin = v1::AdminService::NewStub(channel);
+  grpc::ClientContext context;
+  v1::ServerStats stats;
+  const grpc::Status status = admin->GetStats(&context, v1::GetStatsRequest(), &stats);
+  INFO(status.error_message());
+  REQUIRE(status.ok());
+  CHECK(stats.state() == "serving");
+
+  daemon->RequestStop();
+  runner.join();
+  daemon.reset();
 }
