@@ -129,9 +129,33 @@ Result<std::optional<uint64_t>> AtomTable::FindByHash(Txn& txn, const Sha256Dige
   return std::optional<uint64_t>(ReadBe64(value));
 }
 
+Result<std::optional<AtomRecord>> AtomTable::FindRecordByHash(Txn& txn,
+                                                              const Sha256Digest& hash) const {
+  const std::string_view full(reinterpret_cast<const char*>(hash.data()), hash.size());
+  std::string_view value;
+  HT_ASSIGN_OR_RETURN(bool found, txn.Get(t_.atom_hash, full.substr(0, kHashPrefixBytes), &value));
+  if (found) {
+    if (value.size() != 8) return Status::DataLoss("atom_hash: malformed entry");
+    const uint64_t id = ReadBe64(value);
+    HT_ASSIGN_OR_RETURN(auto atom, Get(txn, id));
+    if (!atom) return Status::DataLoss("atom_hash points at missing atom " + std::to_string(id));
+    if (atom->content_hash() == full) return atom;
+  }
+  HT_ASSIGN_OR_RETURN(found, txn.Get(t_.atom_hash_collisions, full, &value));
+  if (!found) return std::optional<AtomRecord>();
+  if (value.size() != 8) return Status::DataLoss("atom_hash_collisions: malformed entry");
+  const uint64_t id = ReadBe64(value);
+  HT_ASSIGN_OR_RETURN(auto atom, Get(txn, id));
+  if (!atom) {
+    return Status::DataLoss("atom_hash_collisions points at missing atom " + std::to_string(id));
+  }
+  return atom;
+}
+
 Status AtomTable::IndexHash(WriteTxn& txn, const AtomRecord& atom) {
   if (atom.content_hash().size() != kHashBytes) {
-    return Status::Internal("atom " + std::to_string(atom.atom_id()) + ": content hash is not 32 bytes");
+    return Status::Internal("atom " + std::to_string(atom.atom_id()) +
+                            ": content hash is not 32 bytes");
   }
   const std::string id = Be64Key(atom.atom_id());
   Status put = txn.Put(t_.atom_hash, HashPrefix(atom.content_hash()), id, MDB_NOOVERWRITE);
@@ -473,8 +497,8 @@ Status AtomTable::WritePayload(WriteTxn& txn, AtomRecord* atom, std::string_view
 }
 
 Status AtomTable::InsertNew(WriteTxn& txn, AtomRecord* atom, std::string_view content,
-                            int64_t now_us, const EncodedPayload* encoded) {
-  atom->set_reference_count(1);
+                            int64_t now_us, const EncodedPayload* encoded, uint64_t references) {
+  atom->set_reference_count(static_cast<int64_t>(references));
   atom->set_is_active(true);
   atom->set_created_at_us(now_us);
   atom->set_updated_at_us(now_us);
@@ -550,7 +574,8 @@ Status AtomTable::AddListedEdge(WriteTxn& txn, AtomRecord* child, uint64_t paren
   auto* inline_ids = child->mutable_containers();
   auto at = std::lower_bound(inline_ids->begin(), inline_ids->end(), parent);
   if (at != inline_ids->end() && *at == parent) return Status::Ok();
-  if (child->spilled_containers() == 0 && static_cast<size_t>(inline_ids->size()) < kInlineContainers) {
+  if (child->spilled_containers() == 0 &&
+      static_cast<size_t>(inline_ids->size()) < kInlineContainers) {
     inline_ids->Add(0);
     // Re-find: Add may have moved the elements.
     at = std::lower_bound(inline_ids->begin(), inline_ids->end() - 1, parent);
@@ -629,8 +654,7 @@ Status AtomTable::Update(WriteTxn& txn, const AtomRecord& before, const AtomReco
   return Status::Ok();
 }
 
-Status AtomTable::UpgradeFromV2(WriteTxn& txn, uint64_t atom_id,
-                                const HeaderSizeFn& header_size) {
+Status AtomTable::UpgradeFromV2(WriteTxn& txn, uint64_t atom_id, const HeaderSizeFn& header_size) {
   HT_ASSIGN_OR_RETURN(auto found, Get(txn, atom_id));
   if (!found) return Status::Ok();
   const AtomRecord before = std::move(*found);
@@ -679,7 +703,8 @@ Status AtomTable::UpgradeFromV2(WriteTxn& txn, uint64_t atom_id,
                               " 'contains' edges for " + std::to_string(n) + " listed parts");
     }
     ChildListing listing;
-    listing.created_at_us = edges.empty() ? before.created_at_us() : edges[0].record.created_at_us();
+    listing.created_at_us =
+        edges.empty() ? before.created_at_us() : edges[0].record.created_at_us();
     for (size_t k = 0; k < n; ++k) {
       HT_ASSIGN_OR_RETURN(auto child, Get(txn, edges[k].target));
       if (!child || child->content_hash() != hashes.substr(k * kHashBytes, kHashBytes)) {
