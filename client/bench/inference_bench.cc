@@ -4,7 +4,8 @@
 // LogInferences streams of --batch (--batch 1: unary LogInference), then
 // measures GetInferenceAnalytics latency (at 10% of the rows and at the
 // end, to show whether it grows with the row count), the newest 100 of one
-// model, and PruneInferences of the older half. Prints one JSON object.
+// model, and PruneInferences of the older half with the latency of one
+// writer (streams of 10) alone and during the prune. Prints one JSON object.
 //
 //   hartonomous-inference-bench --server 127.0.0.1:50051 --rows 1000000
 //       --clients 8 --batch 500
@@ -200,12 +201,48 @@ int main(int argc, char** argv) {
       std::exit(1);
     }
   });
+  // A writer during the prune: one client logging streams of 10 new rows
+  // (start time now, so the prune keeps them) back to back; its call
+  // latency alone first (baseline), then while the prune runs.
+  ClientOptions writer_options = options;
+  writer_options.own_connection = true;
+  Client writer(writer_options);
+  int64_t written = 0;
+  auto write_once = [&]() {
+    std::vector<v1::LogInferenceRequest> requests;
+    for (int j = 0; j < 10; ++j) {
+      requests.push_back(make(written++));
+      *requests.back().mutable_start_time() = Ts(NowUs());
+    }
+    v1::LogInferencesResponse response;
+    if (grpc::Status s = writer.LogInferences(requests, &response); !s.ok()) {
+      Fail("LogInferences (writer)", s);
+    }
+  };
+  const Latency writer_baseline = Measure(200, [&](int) { write_once(); });
+  std::atomic<bool> pruning{true};
+  std::vector<double> during_ms;
+  std::thread during([&] {
+    while (pruning.load()) {
+      const auto t = Clock::now();
+      write_once();
+      during_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t).count());
+    }
+  });
   v1::PruneInferencesRequest prune;
   *prune.mutable_older_than() = Ts(now - span / 2);
   v1::PruneInferencesResponse pruned;
   const auto p0 = Clock::now();
   if (grpc::Status s = admin.PruneInferences(prune, &pruned); !s.ok()) Fail("Prune", s);
   const double prune_seconds = std::chrono::duration<double>(Clock::now() - p0).count();
+  pruning = false;
+  during.join();
+  std::sort(during_ms.begin(), during_ms.end());
+  Latency writer_during{};
+  if (!during_ms.empty()) {
+    writer_during = {during_ms[during_ms.size() / 2],
+                     during_ms[std::min(during_ms.size() - 1, during_ms.size() * 99 / 100)]};
+  }
   const Latency analytics_after_prune = run_analytics(admin);
 
   std::printf(
@@ -216,7 +253,9 @@ int main(int argc, char** argv) {
       "\"analytics_p50_ms\": %.3f, \"analytics_p99_ms\": %.3f, "
       "\"newest100_p50_ms\": %.3f, \"newest100_p99_ms\": %.3f, "
       "\"pruned\": %llu, \"prune_seconds\": %.3f, \"prune_rows_per_s\": %.0f, "
-      "\"analytics_after_prune_p99_ms\": %.3f}\n",
+      "\"analytics_after_prune_p99_ms\": %.3f, \"writer_baseline_p50_ms\": %.3f, "
+      "\"writer_baseline_p99_ms\": %.3f, \"writer_during_prune_calls\": %zu, "
+      "\"writer_during_prune_p50_ms\": %.3f, \"writer_during_prune_p99_ms\": %.3f}\n",
       static_cast<long long>(rows), clients, batch, log_seconds,
       static_cast<double>(rows) / log_seconds,
       static_cast<double>(used_after - used_before) / static_cast<double>(rows),
@@ -224,6 +263,7 @@ int main(int argc, char** argv) {
       seconds_to_tenth, analytics_end.p50_ms, analytics_end.p99_ms, newest.p50_ms, newest.p99_ms,
       static_cast<unsigned long long>(pruned.inferences_deleted()), prune_seconds,
       static_cast<double>(pruned.inferences_deleted()) / prune_seconds,
-      analytics_after_prune.p99_ms);
+      analytics_after_prune.p99_ms, writer_baseline.p50_ms, writer_baseline.p99_ms,
+      during_ms.size(), writer_during.p50_ms, writer_during.p99_ms);
   return 0;
 }

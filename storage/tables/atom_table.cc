@@ -129,6 +129,29 @@ Result<std::optional<uint64_t>> AtomTable::FindByHash(Txn& txn, const Sha256Dige
   return std::optional<uint64_t>(ReadBe64(value));
 }
 
+Result<std::optional<AtomRecord>> AtomTable::FindRecordByHash(Txn& txn,
+                                                              const Sha256Digest& hash) const {
+  const std::string_view full(reinterpret_cast<const char*>(hash.data()), hash.size());
+  std::string_view value;
+  HT_ASSIGN_OR_RETURN(bool found, txn.Get(t_.atom_hash, full.substr(0, kHashPrefixBytes), &value));
+  if (found) {
+    if (value.size() != 8) return Status::DataLoss("atom_hash: malformed entry");
+    const uint64_t id = ReadBe64(value);
+    HT_ASSIGN_OR_RETURN(auto atom, Get(txn, id));
+    if (!atom) return Status::DataLoss("atom_hash points at missing atom " + std::to_string(id));
+    if (atom->content_hash() == full) return atom;
+  }
+  HT_ASSIGN_OR_RETURN(found, txn.Get(t_.atom_hash_collisions, full, &value));
+  if (!found) return std::optional<AtomRecord>();
+  if (value.size() != 8) return Status::DataLoss("atom_hash_collisions: malformed entry");
+  const uint64_t id = ReadBe64(value);
+  HT_ASSIGN_OR_RETURN(auto atom, Get(txn, id));
+  if (!atom) {
+    return Status::DataLoss("atom_hash_collisions points at missing atom " + std::to_string(id));
+  }
+  return atom;
+}
+
 Status AtomTable::IndexHash(WriteTxn& txn, const AtomRecord& atom) {
   if (atom.content_hash().size() != kHashBytes) {
     return Status::Internal("atom " + std::to_string(atom.atom_id()) +
@@ -512,8 +535,8 @@ Status AtomTable::WritePayload(WriteTxn& txn, AtomRecord* atom, std::string_view
 }
 
 Status AtomTable::InsertNew(WriteTxn& txn, AtomRecord* atom, std::string_view content,
-                            int64_t now_us, const EncodedPayload* encoded) {
-  atom->set_reference_count(1);
+                            int64_t now_us, const EncodedPayload* encoded, uint64_t references) {
+  atom->set_reference_count(static_cast<int64_t>(references));
   atom->set_is_active(true);
   atom->set_created_at_us(now_us);
   atom->set_updated_at_us(now_us);

@@ -88,6 +88,8 @@ class AtomTable {
 
   Result<std::optional<AtomRecord>> Get(Txn& txn, uint64_t atom_id) const;
   Result<std::optional<uint64_t>> FindByHash(Txn& txn, const Sha256Digest& hash) const;
+  // FindByHash with the atom's stored record (as Get returns it), read once.
+  Result<std::optional<AtomRecord>> FindRecordByHash(Txn& txn, const Sha256Digest& hash) const;
   // The last payload block a reader decoded, so that reading many atoms of
   // one block (a document's sentences) decodes it once. Valid within one
   // transaction; not thread-safe.
@@ -150,10 +152,11 @@ class AtomTable {
   // canonical_text equals content; Get returns that stored form.
   Status Insert(WriteTxn& txn, const AtomRecord& atom, std::string_view content,
                 const EncodedPayload* encoded = nullptr);
-  // Insert of a new atom holding its first reference: sets reference_count 1,
-  // is_active, created_at/updated_at now_us and the content shape on *atom.
+  // Insert of a new atom holding its first references: sets reference_count
+  // (references, REQUIRES >= 1), is_active, created_at/updated_at now_us and
+  // the content shape on *atom.
   Status InsertNew(WriteTxn& txn, AtomRecord* atom, std::string_view content, int64_t now_us,
-                   const EncodedPayload* encoded = nullptr);
+                   const EncodedPayload* encoded = nullptr, uint64_t references = 1);
   // Insert of a new composite atom holding its first reference: content is
   // header followed by the 32-byte hashes of `children` children (the atom's
   // content_hash is over that whole content; only the header is stored).

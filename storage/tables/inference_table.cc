@@ -41,9 +41,15 @@ int64_t InferenceTable::StartOf(std::string_view time_key) {
 uint64_t InferenceTable::IdOf(std::string_view time_key) { return ReadBe64(time_key.substr(8, 8)); }
 
 Result<uint64_t> InferenceTable::Insert(WriteTxn& txn, InferenceRecord* record) const {
-  Sequence ids(txn, t_.sequences, "inference_id");
-  HT_ASSIGN_OR_RETURN(uint64_t id, ids.Next());
+  Sequence ids(txn, t_.sequences, kInferenceIdSequence);
+  HT_ASSIGN_OR_RETURN(uint64_t id, Insert(txn, ids, record));
   HT_RETURN_IF_ERROR(ids.Flush());
+  return id;
+}
+
+Result<uint64_t> InferenceTable::Insert(WriteTxn& txn, Sequence& ids,
+                                        InferenceRecord* record) const {
+  HT_ASSIGN_OR_RETURN(uint64_t id, ids.Next());
   record->set_inference_id(id);
   const int64_t start = record->start_us();
   HT_RETURN_IF_ERROR(records_.Put(txn, id, *record));
@@ -61,8 +67,10 @@ Status InferenceTable::Remove(WriteTxn& txn, const InferenceRecord& record) cons
   const int64_t start = record.start_us();
   HT_RETURN_IF_ERROR(records_.Remove(txn, id).status());
   HT_RETURN_IF_ERROR(txn.Del(t_.inference_by_time, TimeKey(start, id)).status());
-  HT_RETURN_IF_ERROR(txn.Del(t_.inference_by_model, ModelKey(record.model_id(), start, id)).status());
-  HT_RETURN_IF_ERROR(txn.Del(t_.inference_by_task, TaskKey(record.task_type(), start, id)).status());
+  HT_RETURN_IF_ERROR(
+      txn.Del(t_.inference_by_model, ModelKey(record.model_id(), start, id)).status());
+  HT_RETURN_IF_ERROR(
+      txn.Del(t_.inference_by_task, TaskKey(record.task_type(), start, id)).status());
   if (!record.request_id().empty()) {
     HT_RETURN_IF_ERROR(txn.Del(t_.inference_request_ids, record.request_id()).status());
   }

@@ -29,9 +29,13 @@
 #include "storage/lmdb_env.h"
 #include "storage/records.pb.h"
 #include "storage/schema.h"
+#include "storage/sequence.h"
 #include "storage/tables/id_table.h"
 
 namespace hartonomous::storage {
+
+// The name of the sequence inference ids come from.
+inline constexpr char kInferenceIdSequence[] = "inference_id";
 
 // The orders in which inference rows can be scanned, newest first.
 enum class InferenceIndex {
@@ -51,6 +55,10 @@ class InferenceTable {
   // and its index entries. REQUIRES: record->start_us() >= 0; its
   // request_id, when set, is not stored yet (FindRequestId).
   Result<uint64_t> Insert(WriteTxn& txn, InferenceRecord* record) const;
+  // The same with the id from `ids` (the "inference_id" sequence of txn,
+  // Sequence(txn, sequences, kInferenceIdSequence)), which the caller
+  // flushes once after its inserts.
+  Result<uint64_t> Insert(WriteTxn& txn, Sequence& ids, InferenceRecord* record) const;
   // Deletes the row and its index entries.
   Status Remove(WriteTxn& txn, const InferenceRecord& record) const;
   Result<std::optional<InferenceRecord>> Find(Txn& txn, uint64_t inference_id) const {
@@ -64,8 +72,8 @@ class InferenceTable {
   // id (kModel, be64) or the task type (kTask); ignored for kTime.
   // `position` is opaque: pass it back as `after` to resume.
   Status ScanNewestFirst(
-      Txn& txn, InferenceIndex index, std::string_view value, int64_t newest_us,
-      int64_t oldest_us, std::string_view after,
+      Txn& txn, InferenceIndex index, std::string_view value, int64_t newest_us, int64_t oldest_us,
+      std::string_view after,
       const std::function<bool(std::string_view position, uint64_t inference_id)>& visit) const;
   // Calls visit(start_us, inference_id) for the rows with start_us < before_us,
   // oldest first, until visit returns false.

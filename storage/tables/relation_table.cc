@@ -389,6 +389,20 @@ Result<Containers> RelationTable::ContainersOf(Txn& txn, uint64_t atom_id,
   return out;
 }
 
+Result<uint64_t> RelationTable::CountContainsEdges(Txn& txn, const AtomRecord& atom,
+                                                   uint64_t limit) const {
+  uint64_t edges = std::min<uint64_t>(atom.listed_references(), limit);
+  if (edges >= limit) return edges;
+  const std::string prefix = TypePrefix(atom.atom_id(), kContains);
+  auto cursor = txn.OpenCursor(t_.atom_relations_reverse);
+  HT_ASSIGN_OR_RETURN(bool valid, cursor->Seek(prefix));
+  while (valid && edges < limit && cursor->key().substr(0, prefix.size()) == prefix) {
+    ++edges;
+    HT_ASSIGN_OR_RETURN(valid, cursor->Next());
+  }
+  return edges;
+}
+
 Result<uint64_t> RelationTable::NextOrdinal(Txn& txn, uint64_t source,
                                             std::string_view type) const {
   std::string prefix = TypePrefix(source, type);
@@ -432,6 +446,26 @@ Result<uint64_t> RelationTable::RemoveAllOf(WriteTxn& txn, uint64_t atom_id) {
   return removed;
 }
 
+Status AcquireReferences(WriteTxn& txn, AtomTable& atoms, uint64_t atom_id, uint64_t n,
+                         int64_t now_us, const AtomRecord* before, AtomRecord* after_out) {
+  if (n == 0) return Status::InvalidArgument("references: must be at least 1");
+  std::optional<AtomRecord> read;
+  if (before == nullptr) {
+    HT_ASSIGN_OR_RETURN(read, atoms.Get(txn, atom_id));
+    if (!read)
+      return Status::NotFound("atom_id: atom " + std::to_string(atom_id) + " does not exist");
+    before = &*read;
+  }
+  AtomRecord after = *before;
+  const int64_t added = static_cast<int64_t>(n);
+  after.set_reference_count(after.is_active() ? after.reference_count() + added : added);
+  after.set_is_active(true);
+  after.set_updated_at_us(now_us);
+  HT_RETURN_IF_ERROR(atoms.Update(txn, *before, after));
+  if (after_out != nullptr) *after_out = std::move(after);
+  return Status::Ok();
+}
+
 Status AcquireReference(WriteTxn& txn, AtomTable& atoms, uint64_t atom_id, int64_t now_us,
                         AtomRecord* after_out, uint64_t container) {
   HT_ASSIGN_OR_RETURN(auto before, atoms.Get(txn, atom_id));
@@ -470,22 +504,26 @@ std::string DescribeContainers(const Containers& c) {
   return text;
 }
 
-// FailedPrecondition when the caller's release (or, with all, delete) of
-// `atom` would take its reference count below the 'contains' edges into it.
-Status CheckNotContained(Txn& txn, const RelationTable& relations, const AtomRecord& atom,
-                         bool all) {
+// FailedPrecondition when the caller's release of n references (or, with
+// all, delete) of `atom` would take its reference count below the
+// 'contains' edges into it. REQUIRES: !all implies n <= the count.
+Status CheckNotContained(Txn& txn, const RelationTable& relations, const AtomRecord& atom, bool all,
+                         uint64_t n) {
   const uint64_t count = static_cast<uint64_t>(std::max<int64_t>(0, atom.reference_count()));
-  // Deleting needs no edge at all; releasing needs fewer edges than references.
-  const uint64_t limit = all ? 1000 : count;
-  if (limit == 0) return Status::Ok();
-  HT_ASSIGN_OR_RETURN(Containers c, relations.ContainersOf(txn, atom.atom_id(), limit));
+  // Deleting needs no edge at all; releasing needs at most count - n edges.
+  const uint64_t limit = all ? 1000 : count - n + 1;
+  // The common case, no edge past the limit, without reading the containers.
+  HT_ASSIGN_OR_RETURN(const uint64_t edges, relations.CountContainsEdges(txn, atom, limit));
+  if (all ? edges == 0 : edges + n <= count) return Status::Ok();
+  HT_ASSIGN_OR_RETURN(Containers c,
+                      relations.ContainersOf(txn, atom.atom_id(), all ? limit : count));
   const std::string id = std::to_string(atom.atom_id());
   if (all && c.edges > 0) {
     return Status::FailedPrecondition("atom_id: atom " + id + " is held by " +
                                       DescribeContainers(c) +
                                       "; delete those documents (or the containing atoms) first");
   }
-  if (!all && c.edges >= count) {
+  if (!all && c.edges + n > count) {
     return Status::FailedPrecondition("atom_id: atom " + id + "'s " + std::to_string(count) +
                                       (count == 1 ? " reference is" : " references are") +
                                       " held by " + DescribeContainers(c) +
@@ -494,11 +532,10 @@ Status CheckNotContained(Txn& txn, const RelationTable& relations, const AtomRec
   return Status::Ok();
 }
 
-}  // namespace
-
-Status ReleaseReference(WriteTxn& txn, AtomTable& atoms, RelationTable& relations, uint64_t atom_id,
-                        bool drop_all, int64_t now_us, AtomRecord* after_out,
-                        uint64_t* deactivated) {
+// ReleaseReference (n = 1) and ReleaseReferences (n >= 1, !drop_all).
+Status Release(WriteTxn& txn, AtomTable& atoms, RelationTable& relations, uint64_t atom_id,
+               bool drop_all, uint64_t n, int64_t now_us, AtomRecord* after_out,
+               uint64_t* deactivated) {
   // What is still to release; an explicit stack keeps deep 'contains'
   // chains off the call stack.
   struct Pending {
@@ -507,7 +544,7 @@ Status ReleaseReference(WriteTxn& txn, AtomTable& atoms, RelationTable& relation
     uint64_t container;  // != 0: `edges` entries of this composite's list held it
     uint64_t edges;      // references to drop (1 for the caller or an edge row)
   };
-  std::vector<Pending> pending{{atom_id, drop_all, 0, 1}};
+  std::vector<Pending> pending{{atom_id, drop_all, 0, n}};
   bool first = true;
   while (!pending.empty()) {
     const Pending item = pending.back();
@@ -529,13 +566,20 @@ Status ReleaseReference(WriteTxn& txn, AtomTable& atoms, RelationTable& relation
     }
     // Only the caller's own reference may go: the references of 'contains'
     // edges are released by removing the edges (below, for a container).
-    if (first) HT_RETURN_IF_ERROR(CheckNotContained(txn, relations, *before, item.all));
+    if (first && !item.all && static_cast<uint64_t>(before->reference_count()) < n) {
+      return Status::FailedPrecondition("atom_id: atom " + std::to_string(id) + " holds " +
+                                        std::to_string(before->reference_count()) +
+                                        " references, fewer than the " + std::to_string(n) +
+                                        " to release");
+    }
+    if (first) HT_RETURN_IF_ERROR(CheckNotContained(txn, relations, *before, item.all, n));
     AtomRecord after = *before;
     if (item.container != 0) {
       HT_RETURN_IF_ERROR(atoms.RemoveListedEdges(txn, &after, item.container, item.edges));
     }
     const int64_t drop = static_cast<int64_t>(item.edges);
-    after.set_reference_count(item.all ? 0 : std::max<int64_t>(0, before->reference_count() - drop));
+    after.set_reference_count(item.all ? 0
+                                       : std::max<int64_t>(0, before->reference_count() - drop));
     after.set_is_active(after.reference_count() > 0);
     after.set_updated_at_us(now_us);
     HT_RETURN_IF_ERROR(atoms.Update(txn, *before, after));
@@ -547,7 +591,7 @@ Status ReleaseReference(WriteTxn& txn, AtomTable& atoms, RelationTable& relation
       HT_ASSIGN_OR_RETURN(ChildListing listing, atoms.ReleaseChildren(txn, id));
       std::map<uint64_t, uint64_t> entries;  // child -> list entries holding it
       for (const ListedChild& child : listing.children) ++entries[child.atom_id];
-      for (const auto& [child, n] : entries) pending.push_back({child, false, id, n});
+      for (const auto& [child, held_by] : entries) pending.push_back({child, false, id, held_by});
     }
     std::vector<Edge> held;
     HT_RETURN_IF_ERROR(relations.Scan(txn, Direction::kChildren, id, kContains, "",
@@ -561,6 +605,21 @@ Status ReleaseReference(WriteTxn& txn, AtomTable& atoms, RelationTable& relation
     }
   }
   return Status::Ok();
+}
+
+}  // namespace
+
+Status ReleaseReference(WriteTxn& txn, AtomTable& atoms, RelationTable& relations, uint64_t atom_id,
+                        bool drop_all, int64_t now_us, AtomRecord* after_out,
+                        uint64_t* deactivated) {
+  return Release(txn, atoms, relations, atom_id, drop_all, 1, now_us, after_out, deactivated);
+}
+
+Status ReleaseReferences(WriteTxn& txn, AtomTable& atoms, RelationTable& relations,
+                         uint64_t atom_id, uint64_t n, int64_t now_us, AtomRecord* after_out,
+                         uint64_t* deactivated) {
+  if (n == 0) return Status::InvalidArgument("references: must be at least 1");
+  return Release(txn, atoms, relations, atom_id, false, n, now_us, after_out, deactivated);
 }
 
 }  // namespace hartonomous::storage

@@ -90,6 +90,9 @@ class RelationTable {
   // first few parents and the topmost containers above them (at most 1000
   // atoms are visited on the way up).
   Result<Containers> ContainersOf(Txn& txn, uint64_t atom_id, uint64_t max_edges) const;
+  // The number of 'contains' edges into atom (its listed references and
+  // edge rows), counted up to limit: no record read, one seek.
+  Result<uint64_t> CountContainsEdges(Txn& txn, const AtomRecord& atom, uint64_t limit) const;
 
   // One more than the largest ordinal of source's edges of this type (0 when none).
   Result<uint64_t> NextOrdinal(Txn& txn, uint64_t source, std::string_view type) const;
@@ -125,6 +128,16 @@ class RelationTable {
 Status AcquireReference(WriteTxn& txn, AtomTable& atoms, uint64_t atom_id, int64_t now_us,
                         AtomRecord* after = nullptr, uint64_t container = 0);
 
+// Adds n >= 1 references to atom_id with one read-modify-write of its
+// record (a text repeated n times in one write costs one update, not n).
+// An inactive atom becomes active with n references. before: atom_id's
+// stored record when the caller has just read it in this transaction (it
+// is not read again), else nullptr. NotFound when the atom does not exist;
+// InvalidArgument when n is 0. Nothing is changed on an error.
+Status AcquireReferences(WriteTxn& txn, AtomTable& atoms, uint64_t atom_id, uint64_t n,
+                         int64_t now_us, const AtomRecord* before = nullptr,
+                         AtomRecord* after = nullptr);
+
 // Drops one reference of atom_id (all of them when drop_all). When the count
 // reaches zero the atom becomes inactive and its outgoing 'contains' edges are
 // removed, each releasing one reference of its target, transitively.
@@ -137,5 +150,16 @@ Status AcquireReference(WriteTxn& txn, AtomTable& atoms, uint64_t atom_id, int64
 // below the edges). Nothing is changed then.
 Status ReleaseReference(WriteTxn& txn, AtomTable& atoms, RelationTable& relations, uint64_t atom_id,
                         bool drop_all, int64_t now_us, AtomRecord* after, uint64_t* deactivated);
+
+// Drops n >= 1 references of atom_id at once, as n ReleaseReference calls
+// would (without drop_all), with one read-modify-write of its record: when
+// the count reaches zero the atom becomes inactive and its 'contains' edges
+// are released as above. FailedPrecondition when the atom is inactive, holds
+// fewer than n references, or when 'contains' edges hold more of its
+// references than would remain; InvalidArgument when n is 0; NotFound when
+// it does not exist. Nothing is changed on an error.
+Status ReleaseReferences(WriteTxn& txn, AtomTable& atoms, RelationTable& relations,
+                         uint64_t atom_id, uint64_t n, int64_t now_us, AtomRecord* after,
+                         uint64_t* deactivated);
 
 }  // namespace hartonomous::storage

@@ -8,9 +8,9 @@
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <cmath>
 #include <functional>
 #include <limits>
-#include <cmath>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -164,7 +164,7 @@ void CheckAnalytics(Client& client, const std::vector<Row>& rows,
   if (request.has_model_id()) {
     for (auto it = expected.begin(); it != expected.end();) {
       it = it->first.second == std::to_string(request.model_id()) ? std::next(it)
-                                                                   : expected.erase(it);
+                                                                  : expected.erase(it);
     }
   }
   REQUIRE(static_cast<size_t>(response.rows_size()) == expected.size());
@@ -184,9 +184,8 @@ void CheckAnalytics(Client& client, const std::vector<Row>& rows,
     }
     CHECK(row.input_tokens() == e.input_tokens);
     CHECK(row.output_tokens() == e.output_tokens);
-    const std::pair<double, double> quantiles[] = {{0.5, row.p50_duration_ms()},
-                                                   {0.95, row.p95_duration_ms()},
-                                                   {0.99, row.p99_duration_ms()}};
+    const std::pair<double, double> quantiles[] = {
+        {0.5, row.p50_duration_ms()}, {0.95, row.p95_duration_ms()}, {0.99, row.p99_duration_ms()}};
     for (const auto& [q, estimate] : quantiles) {
       const double exact = ExactQuantile(e.durations_ms, q);
       INFO("q " << q << " exact " << exact << " estimate " << estimate);
@@ -207,8 +206,8 @@ void CheckAnalytics(Client& client, const std::vector<Row>& rows,
 // Rows spread over 5 hours starting at an hour boundary 3 days ago: three
 // models and rows without a model, three task types, some rows exactly on
 // minute and hour boundaries, a third without a confidence.
-std::vector<Row> MakeRows(const std::vector<uint64_t>& models, int64_t base, int n,
-                          uint32_t seed, int64_t span = 5 * kHour) {
+std::vector<Row> MakeRows(const std::vector<uint64_t>& models, int64_t base, int n, uint32_t seed,
+                          int64_t span = 5 * kHour) {
   std::mt19937_64 rng(seed);
   std::uniform_int_distribution<int64_t> offset(0, span - 1);
   std::lognormal_distribution<double> duration(4.0, 1.0);
@@ -219,7 +218,7 @@ std::vector<Row> MakeRows(const std::vector<uint64_t>& models, int64_t base, int
     row.model_id = models[static_cast<size_t>(i) % models.size()];
     row.task = tasks[(i / 2) % 3];
     row.start_us = base + offset(rng);
-    if (i % 17 == 0) row.start_us = base + (i % 5) * kHour;        // hour boundaries
+    if (i % 17 == 0) row.start_us = base + (i % 5) * kHour;            // hour boundaries
     if (i % 13 == 0) row.start_us = row.start_us / kMinute * kMinute;  // minute boundaries
     row.duration_us = 1 + static_cast<int64_t>(duration(rng) * 1000);
     if (i % 3 != 0) row.confidence = static_cast<double>(i % 1000) / 1000.0;
@@ -471,8 +470,8 @@ TEST_CASE("inference: analytics over days combine every bucket length exactly", 
            {base + 23 * kHour + 59 * kMinute, base + kDay + kMinute}}) {
     *request.mutable_from() = Ts(from);
     *request.mutable_to() = Ts(to);
-    for (auto bucket : {v1::ANALYTICS_BUCKET_NONE, v1::ANALYTICS_BUCKET_HOUR,
-                        v1::ANALYTICS_BUCKET_DAY}) {
+    for (auto bucket :
+         {v1::ANALYTICS_BUCKET_NONE, v1::ANALYTICS_BUCKET_HOUR, v1::ANALYTICS_BUCKET_DAY}) {
       request.set_bucket(bucket);
       request.set_group_by(v1::ANALYTICS_GROUP_BY_MODEL);
       CheckAnalytics(client, rows, request);
@@ -531,8 +530,8 @@ TEST_CASE("inference: usage counters are exact under concurrent logging", "[infe
   uint64_t references = 0;
   for (int p = 0; p < 5; ++p) {
     v1::Atom atom;
-    REQUIRE(daemon.client().GetAtomByHash(Sha256Hex("prompt " + std::to_string(p)), false, &atom)
-                .ok());
+    REQUIRE(
+        daemon.client().GetAtomByHash(Sha256Hex("prompt " + std::to_string(p)), false, &atom).ok());
     references += atom.reference_count();
   }
   CHECK(references == total);
@@ -598,6 +597,76 @@ TEST_CASE("inference: pruning keeps aggregates equal to a recomputation and rele
   REQUIRE(client.GetInferenceAnalytics(v1::GetInferenceAnalyticsRequest(), &response).ok());
   CHECK(response.rows_size() == 0);
   CHECK(response.aggregate_rows_read() == 0);
+}
+
+TEST_CASE("inference: texts repeated in a stream and in a prune batch are counted exactly",
+          "[inference]") {
+  Daemon daemon;
+  Client& client = daemon.client();
+  const uint64_t model = CreateModel(client, "m");
+  const int64_t base = (NowUs() / kHour - 10) * kHour;
+  // Three streams of 300 rows: 3 system prompts and 40 answers repeat
+  // within each stream; a few rows have no output text.
+  auto prompt = [](int j) { return "system prompt " + std::to_string(j % 3); };
+  auto answer = [](int j) { return "answer " + std::to_string(j % 40); };
+  auto has_answer = [](int j) { return j % 11 != 0; };
+  constexpr int kRows = 900;
+  for (int first = 0; first < kRows; first += 300) {
+    std::vector<v1::LogInferenceRequest> batch;
+    for (int j = first; j < first + 300; ++j) {
+      v1::LogInferenceRequest r;
+      r.set_model_id(model);
+      r.set_duration_ms(1 + j % 7);
+      *r.mutable_start_time() = Ts(base + j * kMinute / 4);
+      r.set_input_text(prompt(j));
+      if (has_answer(j)) r.set_output_text(answer(j));
+      r.set_request_id("req-" + std::to_string(j));
+      batch.push_back(r);
+    }
+    v1::LogInferencesResponse response;
+    REQUIRE(client.LogInferences(batch, &response).ok());
+    CHECK(response.logged() == 300);
+    // A retry of the whole stream logs nothing and counts no reference.
+    REQUIRE(client.LogInferences(batch, &response).ok());
+    CHECK(response.already_logged() == 300);
+  }
+  // The references each text should hold: rows with start >= cut that use it.
+  auto expect = [&](int64_t cut) {
+    std::map<std::string, int64_t> held;
+    for (int j = 0; j < kRows; ++j) {
+      if (base + j * kMinute / 4 < cut) continue;
+      ++held[prompt(j)];
+      if (has_answer(j)) ++held[answer(j)];
+    }
+    for (int j = 0; j < 40; ++j) held.emplace(answer(j), 0);
+    return held;
+  };
+  auto check = [&](int64_t cut) {
+    for (const auto& [text, references] : expect(cut)) {
+      INFO(text);
+      v1::Atom atom;
+      REQUIRE(client.GetAtomByHash(Sha256Hex(text), false, &atom).ok());
+      CHECK(atom.is_active() == (references > 0));
+      if (references > 0) CHECK(atom.reference_count() == references);
+    }
+  };
+  check(0);
+  CHECK(GetModel(client, model).usage_count() == kRows);
+  // Prune a part, then the rest: batches of many rows per text.
+  const int64_t cut = base + 613 * kMinute / 4 + 1;
+  v1::PruneInferencesRequest prune;
+  *prune.mutable_older_than() = Ts(cut);
+  v1::PruneInferencesResponse pruned;
+  REQUIRE(client.PruneInferences(prune, &pruned).ok());
+  CHECK(pruned.inferences_deleted() == 614);
+  uint64_t references = 0;
+  for (int j = 0; j < 614; ++j) references += has_answer(j) ? 2 : 1;
+  CHECK(pruned.atoms_released() == references);
+  check(cut);
+  *prune.mutable_older_than() = Ts(NowUs());
+  REQUIRE(client.PruneInferences(prune, &pruned).ok());
+  CHECK(pruned.inferences_deleted() == kRows - 614);
+  check(std::numeric_limits<int64_t>::max());
 }
 
 TEST_CASE("inference: a request_id makes retries idempotent", "[inference]") {
@@ -666,22 +735,19 @@ TEST_CASE("inference: bad input is INVALID_ARGUMENT naming the field, nothing st
       {"no duration and no end", [](auto& r) { r.clear_duration_ms(); }, "duration_ms"},
       {"negative input tokens", [](auto& r) { r.set_input_tokens(-1); }, "input_tokens"},
       {"negative output tokens", [](auto& r) { r.set_output_tokens(-5); }, "output_tokens"},
-      {"before 1970",
-       [](auto& r) { r.mutable_start_time()->set_seconds(-10); }, "start_time"},
-      {"far in the future",
-       [](auto& r) { *r.mutable_start_time() = Ts(NowUs() + 400 * kDay); }, "start_time"},
+      {"before 1970", [](auto& r) { r.mutable_start_time()->set_seconds(-10); }, "start_time"},
+      {"far in the future", [](auto& r) { *r.mutable_start_time() = Ts(NowUs() + 400 * kDay); },
+       "start_time"},
       {"metadata not JSON", [](auto& r) { r.set_metadata("{not json"); }, "metadata"},
       {"metadata too large",
-       [](auto& r) { r.set_metadata("{\"a\":\"" + std::string(70000, 'x') + "\"}"); },
-       "metadata"},
+       [](auto& r) { r.set_metadata("{\"a\":\"" + std::string(70000, 'x') + "\"}"); }, "metadata"},
       {"metadata too deep",
-       [](auto& r) { r.set_metadata(std::string(70, '[') + std::string(70, ']')); },
-       "metadata"},
+       [](auto& r) { r.set_metadata(std::string(70, '[') + std::string(70, ']')); }, "metadata"},
       {"input text not UTF-8", [](auto& r) { r.set_input_text("bad \xff\xfe"); }, "input_text"},
-      {"output text too large",
-       [](auto& r) { r.set_output_text(std::string((1 << 20) + 1, 'a')); }, "output_text"},
-      {"input vector NaN",
-       [&](auto& r) { r.add_input_vector(static_cast<float>(nan)); }, "input_vector[0]"},
+      {"output text too large", [](auto& r) { r.set_output_text(std::string((1 << 20) + 1, 'a')); },
+       "output_text"},
+      {"input vector NaN", [&](auto& r) { r.add_input_vector(static_cast<float>(nan)); },
+       "input_vector[0]"},
       {"input vector Inf",
        [&](auto& r) {
          r.add_input_vector(1);
@@ -696,8 +762,8 @@ TEST_CASE("inference: bad input is INVALID_ARGUMENT naming the field, nothing st
        "steps[1].step_index"},
       {"negative step index", [](auto& r) { r.add_steps()->set_step_index(-1); },
        "steps[0].step_index"},
-      {"negative step duration",
-       [](auto& r) { r.add_steps()->set_duration_ms(-2); }, "steps[0].duration_ms"},
+      {"negative step duration", [](auto& r) { r.add_steps()->set_duration_ms(-2); },
+       "steps[0].duration_ms"},
       {"bad task type", [](auto& r) { r.set_task_type("no spaces allowed"); }, "task_type"},
       {"GenAI attribute not a number",
        [](auto& r) { (*r.mutable_attributes())["gen_ai.usage.input_tokens"] = "many"; },
@@ -850,8 +916,7 @@ TEST_CASE("inference: cached activations keep the layer's statistics and go with
   }
 }
 
-TEST_CASE("inference: acknowledged logs survive kill -9 and restart",
-          "[inference][durability]") {
+TEST_CASE("inference: acknowledged logs survive kill -9 and restart", "[inference][durability]") {
   Daemon daemon;
   const uint64_t model = CreateModel(daemon.client(), "m");
   std::mutex mu;

@@ -12,12 +12,21 @@ int64_t ConfidenceNanos(double confidence) { return std::llround(confidence * 1e
 double DurationMs(int64_t duration_us) { return static_cast<double>(duration_us) / 1000.0; }
 
 void AggregateChanges::Add(const storage::InferenceRecord& row, int sign) {
-  for (auto granularity : storage::kAggregateGranularities) {
-    const int64_t length = storage::BucketLengthUs(granularity);
-    storage::AggregateKey key{granularity, row.model_id(), row.start_us() / length * length,
-                              row.task_type()};
-    Change& change = changes_[storage::InferenceAggregateTable::Key(key)];
-    change.key = std::move(key);
+  const int64_t minute = row.start_us() / storage::kMinuteUs * storage::kMinuteUs;
+  auto [group, fresh] = by_minute_.try_emplace({row.model_id(), minute, row.task_type()});
+  if (fresh) {
+    for (size_t g = 0; g < group->second.size(); ++g) {
+      const auto granularity = storage::kAggregateGranularities[g];
+      const int64_t length = storage::BucketLengthUs(granularity);
+      storage::AggregateKey key{granularity, row.model_id(), row.start_us() / length * length,
+                                row.task_type()};
+      Change& change = changes_[storage::InferenceAggregateTable::Key(key)];
+      change.key = std::move(key);
+      group->second[g] = &change;
+    }
+  }
+  for (Change* pointer : group->second) {
+    Change& change = *pointer;
     change.count += sign;
     change.duration_us += sign * row.duration_us();
     if (row.has_confidence()) {
@@ -43,9 +52,8 @@ Status AggregateChanges::Apply(storage::WriteTxn& txn,
     }
     record.set_count(static_cast<uint64_t>(count));
     record.set_duration_us_sum(record.duration_us_sum() + change.duration_us);
-    record.set_confidence_count(
-        static_cast<uint64_t>(static_cast<int64_t>(record.confidence_count()) +
-                              change.confidence_count));
+    record.set_confidence_count(static_cast<uint64_t>(
+        static_cast<int64_t>(record.confidence_count()) + change.confidence_count));
     record.set_confidence_nano_sum(record.confidence_nano_sum() + change.confidence_nanos);
     record.set_input_tokens_sum(record.input_tokens_sum() + change.input_tokens);
     record.set_output_tokens_sum(record.output_tokens_sum() + change.output_tokens);

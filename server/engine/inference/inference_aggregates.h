@@ -1,7 +1,8 @@
 // The arithmetic of the inference aggregates (storage/tables/
 // inference_aggregate_table.h): AggregateChanges gathers what a write adds
 // (logged rows) and subtracts (pruned rows) per aggregate key and applies
-// it with one read-modify-write per key; AggregateSummary merges stored
+// it with one read-modify-write per key (rows are gathered off the writer
+// thread where possible, see InferenceEngine); AggregateSummary merges stored
 // aggregates into the numbers analytics report.
 //
 // Every sum is an integer (durations in microseconds, confidences in
@@ -12,9 +13,12 @@
 // Thread-safety: value types.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <iterator>
 #include <map>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "base/status.h"
@@ -32,6 +36,11 @@ double DurationMs(int64_t duration_us);
 
 class AggregateChanges {
  public:
+  AggregateChanges() = default;
+  // Not copyable: by_minute_ points into changes_.
+  AggregateChanges(const AggregateChanges&) = delete;
+  AggregateChanges& operator=(const AggregateChanges&) = delete;
+
   // Adds (sign +1) or subtracts (sign -1) one row in each of its buckets.
   void Add(const storage::InferenceRecord& row, int sign);
   // Applies every change. A row reaching count 0 is deleted.
@@ -45,6 +54,12 @@ class AggregateChanges {
     std::vector<double> added_ms, removed_ms;
   };
   std::map<std::string, Change> changes_;  // by encoded key
+  // Rows of one (model, task type, minute) share every bucket: their
+  // changes, one per granularity (kAggregateGranularities order), found
+  // once per such group instead of once per row and granularity.
+  std::map<std::tuple<uint64_t, int64_t, std::string>,
+           std::array<Change*, std::size(storage::kAggregateGranularities)>>
+      by_minute_;
 };
 
 // Stored sketch <-> DdSketch.

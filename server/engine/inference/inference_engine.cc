@@ -1,10 +1,14 @@
 #include "server/engine/inference/inference_engine.h"
 
 #include <algorithm>
+#include <array>
+#include <chrono>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <set>
 #include <tuple>
+#include <unordered_map>
 #include <utility>
 
 #include "base/clock.h"
@@ -34,21 +38,22 @@ Status Invalid(std::string_view prefix, std::string_view field, const std::strin
 
 bool IsToken(std::string_view text) {
   return std::all_of(text.begin(), text.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '.' || c == '-' || c == ':' || c == '/';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '.' || c == '-' || c == ':' || c == '/';
   });
 }
 
 Status CheckText(std::string_view prefix, std::string_view field, std::string_view text,
                  size_t max_bytes) {
   if (text.size() > max_bytes) {
-    return Invalid(prefix, field,
-                   "at most " + std::to_string(max_bytes) + " bytes, got " +
-                       std::to_string(text.size()));
+    return Invalid(
+        prefix, field,
+        "at most " + std::to_string(max_bytes) + " bytes, got " + std::to_string(text.size()));
   }
   const size_t bad = FindInvalidUtf8(text);
   if (bad != std::string_view::npos) {
-    return Invalid(prefix, field, "must be UTF-8 (invalid byte at offset " + std::to_string(bad) + ")");
+    return Invalid(prefix, field,
+                   "must be UTF-8 (invalid byte at offset " + std::to_string(bad) + ")");
   }
   return Status::Ok();
 }
@@ -71,9 +76,9 @@ Status CheckNonNegative(std::string_view prefix, std::string_view field,
 
 Status CheckSteps(std::string_view prefix, std::vector<storage::InferenceStepRecord>* steps) {
   if (steps->size() > kMaxInferenceSteps) {
-    return Invalid(prefix, "steps",
-                   "at most " + std::to_string(kMaxInferenceSteps) + ", got " +
-                       std::to_string(steps->size()));
+    return Invalid(
+        prefix, "steps",
+        "at most " + std::to_string(kMaxInferenceSteps) + ", got " + std::to_string(steps->size()));
   }
   std::set<uint32_t> seen;
   for (size_t i = 0; i < steps->size(); ++i) {
@@ -95,9 +100,8 @@ Status CheckSteps(std::string_view prefix, std::vector<storage::InferenceStepRec
     HT_RETURN_IF_ERROR(
         ParseJsonObject(field + "metadata", step.metadata(), kMaxInferenceJsonBytes).status());
   }
-  std::sort(steps->begin(), steps->end(), [](const auto& a, const auto& b) {
-    return a.step_index() < b.step_index();
-  });
+  std::sort(steps->begin(), steps->end(),
+            [](const auto& a, const auto& b) { return a.step_index() < b.step_index(); });
   return Status::Ok();
 }
 
@@ -116,9 +120,9 @@ Status CheckInference(std::string_view prefix, int64_t now_us, InferenceInput* i
   }
   HT_RETURN_IF_ERROR(ApplyGenAiAttributes(prefix, in));
   if (in->task_type.size() > kMaxInferenceTokenBytes || !IsToken(in->task_type)) {
-    return Invalid(prefix, "task_type",
-                   "at most " + std::to_string(kMaxInferenceTokenBytes) +
-                       " characters of [A-Za-z0-9_.:/-]");
+    return Invalid(
+        prefix, "task_type",
+        "at most " + std::to_string(kMaxInferenceTokenBytes) + " characters of [A-Za-z0-9_.:/-]");
   }
   HT_RETURN_IF_ERROR(CheckText(prefix, "model_name", in->model_name, kMaxInferenceNameBytes));
   HT_RETURN_IF_ERROR(CheckText(prefix, "request_id", in->request_id, kMaxInferenceNameBytes));
@@ -140,8 +144,8 @@ Status CheckInference(std::string_view prefix, int64_t now_us, InferenceInput* i
       return Invalid(prefix, "input_vector[" + std::to_string(i) + "]", "must be finite");
     }
   }
-  if (in->confidence && !(std::isfinite(*in->confidence) && *in->confidence >= 0 &&
-                          *in->confidence <= 1)) {
+  if (in->confidence &&
+      !(std::isfinite(*in->confidence) && *in->confidence >= 0 && *in->confidence <= 1)) {
     return Invalid(prefix, "confidence", "must be a finite number in [0, 1]");
   }
   if (in->temperature && !(std::isfinite(*in->temperature) && *in->temperature >= 0)) {
@@ -179,16 +183,79 @@ InferenceEngine::InferenceEngine(storage::Env& env, const storage::Tables& table
 Result<std::vector<LoggedInference>> InferenceEngine::LogInferences(
     std::vector<InferenceInput> inferences, std::string_view field_prefix) {
   const int64_t now = NowMicros();
-  // Hashes off the writer thread.
-  std::vector<std::optional<Sha256Digest>> input_hashes(inferences.size()),
-      output_hashes(inferences.size());
+  const size_t n = inferences.size();
+  // Off the writer thread: the texts hashed, a text repeated in the request
+  // kept once (the writer takes its references with one update), the rows
+  // built up to their ids, and their aggregate changes.
+  struct Text {
+    Sha256Digest hash;
+    const std::string* content = nullptr;
+    uint64_t references = 0;  // per write attempt: the logged rows that hold it
+    uint64_t atom_id = 0;
+  };
+  struct DigestHash {
+    size_t operator()(const Sha256Digest& digest) const {
+      size_t h;
+      std::memcpy(&h, digest.data(), sizeof(h));
+      return h;
+    }
+  };
+  constexpr size_t kNoText = std::numeric_limits<size_t>::max();
+  std::vector<Text> texts;
+  std::unordered_map<Sha256Digest, size_t, DigestHash> text_of_hash;
+  auto text_index = [&](const std::string& content) {
+    const Sha256Digest hash = Sha256(content);
+    auto [it, fresh] = text_of_hash.try_emplace(hash, texts.size());
+    if (fresh) texts.push_back(Text{hash, &content});
+    return it->second;
+  };
+  std::vector<std::array<size_t, 2>> row_texts(n, {kNoText, kNoText});  // input, output
+  std::vector<InferenceRecord> records(n);
+  bool by_name = false;  // a row names its model: its id is known only in the writer
   size_t bytes = 0;
-  for (size_t i = 0; i < inferences.size(); ++i) {
-    const InferenceInput& in = inferences[i];
-    if (in.input_text) input_hashes[i] = Sha256(*in.input_text);
-    if (in.output_text) output_hashes[i] = Sha256(*in.output_text);
+  for (size_t i = 0; i < n; ++i) {
+    InferenceInput& in = inferences[i];
+    InferenceRecord& record = records[i];
+    record.set_model_id(in.model_id);
+    if (in.model_id == 0 && !in.model_name.empty()) by_name = true;
+    record.set_task_type(std::move(in.task_type));
+    if (in.input_text) {
+      row_texts[i][0] = text_index(*in.input_text);
+      record.set_input_bytes(in.input_text->size());
+    }
+    if (in.output_text) {
+      row_texts[i][1] = text_index(*in.output_text);
+      record.set_output_bytes(in.output_text->size());
+    }
+    *record.mutable_input_vector() = {in.input_vector.begin(), in.input_vector.end()};
+    if (in.confidence) {
+      record.set_has_confidence(true);
+      record.set_confidence(*in.confidence);
+    }
+    record.set_start_us(*in.start_us);
+    record.set_end_us(*in.end_us);
+    record.set_duration_us(*in.duration_us);
+    record.set_input_tokens(in.input_tokens.value_or(0));
+    record.set_output_tokens(in.output_tokens.value_or(0));
+    if (in.temperature) {
+      record.set_has_temperature(true);
+      record.set_temperature(*in.temperature);
+    }
+    record.set_metadata(std::move(in.metadata));
+    for (auto& step : in.steps) *record.add_steps() = std::move(step);
+    record.set_request_id(std::move(in.request_id));
+    record.set_provider(std::move(in.provider));
+    record.set_response_model(std::move(in.response_model));
+    record.mutable_attributes()->insert(in.attributes.begin(), in.attributes.end());
+    record.set_logged_at_us(now);
     bytes += 512 + (in.input_text ? in.input_text->size() : 0) +
              (in.output_text ? in.output_text->size() : 0) + in.input_vector.size() * 4;
+  }
+  // The aggregate changes of every row, used as they are unless the writer
+  // skips a row (its request_id is stored) or resolves a model name.
+  AggregateChanges all_rows;
+  if (!by_name) {
+    for (const InferenceRecord& record : records) all_rows.Add(record, +1);
   }
   auto field = [&](size_t i) {
     return field_prefix.empty() ? std::string()
@@ -196,37 +263,37 @@ Result<std::vector<LoggedInference>> InferenceEngine::LogInferences(
   };
   std::vector<LoggedInference> results;
   auto write = [&](storage::WriteTxn& txn) -> Status {
-    results.assign(inferences.size(), LoggedInference{});
+    results.assign(n, LoggedInference{});
     storage::AtomTable atoms(tables_);
     storage::Sequence atom_ids(txn, tables_.sequences, "atom_id");
+    storage::Sequence inference_ids(txn, tables_.sequences, storage::kInferenceIdSequence);
     const storage::InferenceTable rows(tables_);
     const storage::ModelTable models(tables_);
-    AggregateChanges changes;
     std::map<uint64_t, storage::ModelRecord> used;  // models whose usage changed
-    auto store_text = [&](const std::string& text, const Sha256Digest& hash) -> Result<uint64_t> {
-      HT_ASSIGN_OR_RETURN(std::optional<uint64_t> found, atoms.FindByHash(txn, hash));
-      if (found) {
-        HT_RETURN_IF_ERROR(storage::AcquireReference(txn, atoms, *found, now));
-        return *found;
-      }
-      HT_ASSIGN_OR_RETURN(uint64_t id, atom_ids.Next());
-      storage::AtomRecord atom;
-      atom.set_atom_id(id);
-      atom.set_content_hash(std::string(reinterpret_cast<const char*>(hash.data()), hash.size()));
-      atom.set_modality("text");
-      atom.set_subtype("inference_text");
-      HT_RETURN_IF_ERROR(atoms.InsertNew(txn, &atom, text, now));
-      return id;
-    };
-    for (size_t i = 0; i < inferences.size(); ++i) {
-      InferenceInput& in = inferences[i];
-      if (!in.request_id.empty()) {
-        HT_ASSIGN_OR_RETURN(std::optional<uint64_t> logged, rows.FindRequestId(txn, in.request_id));
+    // Which rows are logged: not one whose request_id is stored, or given
+    // by an earlier row of this request (it gets that row's id).
+    std::vector<size_t> same_as(n, kNoText);
+    std::unordered_map<std::string_view, size_t> request_ids;
+    bool skipped = false;
+    for (Text& text : texts) text.references = 0;
+    for (size_t i = 0; i < n; ++i) {
+      InferenceRecord& record = records[i];
+      const std::string& request_id = record.request_id();
+      if (!request_id.empty()) {
+        HT_ASSIGN_OR_RETURN(std::optional<uint64_t> logged, rows.FindRequestId(txn, request_id));
         if (logged) {
           results[i] = LoggedInference{*logged, true};
+          skipped = true;
+          continue;
+        }
+        auto [earlier, fresh] = request_ids.try_emplace(request_id, i);
+        if (!fresh) {
+          same_as[i] = earlier->second;
+          skipped = true;
           continue;
         }
       }
+      const InferenceInput& in = inferences[i];
       uint64_t model_id = in.model_id;
       if (model_id == 0 && !in.model_name.empty()) {
         HT_ASSIGN_OR_RETURN(std::optional<uint64_t> id, models.FindId(txn, in.model_name));
@@ -242,61 +309,66 @@ Result<std::vector<LoggedInference>> InferenceEngine::LogInferences(
         }
         used.emplace(model_id, std::move(*model));
       }
-      InferenceRecord record;
       record.set_model_id(model_id);
-      record.set_task_type(in.task_type);
-      if (in.input_text) {
-        HT_ASSIGN_OR_RETURN(uint64_t id, store_text(*in.input_text, *input_hashes[i]));
-        record.set_input_atom_id(id);
-        record.set_input_bytes(in.input_text->size());
+      for (size_t t : row_texts[i]) {
+        if (t != kNoText) ++texts[t].references;
       }
-      if (in.output_text) {
-        HT_ASSIGN_OR_RETURN(uint64_t id, store_text(*in.output_text, *output_hashes[i]));
-        record.set_output_atom_id(id);
-        record.set_output_bytes(in.output_text->size());
+    }
+    // Each text once: its references with one update, or a new atom.
+    for (Text& text : texts) {
+      if (text.references == 0) continue;
+      HT_ASSIGN_OR_RETURN(std::optional<storage::AtomRecord> found,
+                          atoms.FindRecordByHash(txn, text.hash));
+      if (found) {
+        HT_RETURN_IF_ERROR(storage::AcquireReferences(txn, atoms, found->atom_id(), text.references,
+                                                      now, &*found));
+        text.atom_id = found->atom_id();
+        continue;
       }
-      *record.mutable_input_vector() = {in.input_vector.begin(), in.input_vector.end()};
-      if (in.confidence) {
-        record.set_has_confidence(true);
-        record.set_confidence(*in.confidence);
-      }
-      record.set_start_us(*in.start_us);
-      record.set_end_us(*in.end_us);
-      record.set_duration_us(*in.duration_us);
-      record.set_input_tokens(in.input_tokens.value_or(0));
-      record.set_output_tokens(in.output_tokens.value_or(0));
-      if (in.temperature) {
-        record.set_has_temperature(true);
-        record.set_temperature(*in.temperature);
-      }
-      record.set_metadata(in.metadata);
-      for (const auto& step : in.steps) *record.add_steps() = step;
-      record.set_request_id(in.request_id);
-      record.set_provider(in.provider);
-      record.set_response_model(in.response_model);
-      record.mutable_attributes()->insert(in.attributes.begin(), in.attributes.end());
-      record.set_logged_at_us(now);
-      HT_ASSIGN_OR_RETURN(uint64_t id, rows.Insert(txn, &record));
-      changes.Add(record, +1);
-      if (model_id != 0) {
+      HT_ASSIGN_OR_RETURN(text.atom_id, atom_ids.Next());
+      storage::AtomRecord atom;
+      atom.set_atom_id(text.atom_id);
+      atom.set_content_hash(
+          std::string(reinterpret_cast<const char*>(text.hash.data()), text.hash.size()));
+      atom.set_modality("text");
+      atom.set_subtype("inference_text");
+      HT_RETURN_IF_ERROR(atoms.InsertNew(txn, &atom, *text.content, now, nullptr, text.references));
+    }
+    std::optional<AggregateChanges> own;  // when all_rows does not apply
+    if (by_name || skipped) own.emplace();
+    for (size_t i = 0; i < n; ++i) {
+      if (results[i].already_logged || same_as[i] != kNoText) continue;
+      InferenceRecord& record = records[i];
+      const auto& [input, output] = row_texts[i];
+      record.set_input_atom_id(input == kNoText ? 0 : texts[input].atom_id);
+      record.set_output_atom_id(output == kNoText ? 0 : texts[output].atom_id);
+      HT_ASSIGN_OR_RETURN(uint64_t id, rows.Insert(txn, inference_ids, &record));
+      if (own) own->Add(record, +1);
+      if (const uint64_t model_id = record.model_id(); model_id != 0) {
         storage::ModelRecord& model = used[model_id];
-        const double n = static_cast<double>(model.usage_count());
-        model.set_average_inference_ms((model.average_inference_ms() * n +
-                                        DurationMs(record.duration_us())) /
-                                       (n + 1));
+        const double count = static_cast<double>(model.usage_count());
+        model.set_average_inference_ms(
+            (model.average_inference_ms() * count + DurationMs(record.duration_us())) /
+            (count + 1));
         model.set_usage_count(model.usage_count() + 1);
         model.set_last_used_us(std::max(model.last_used_us(), record.end_us()));
       }
       results[i] = LoggedInference{id, false};
     }
+    for (size_t i = 0; i < n; ++i) {
+      if (same_as[i] != kNoText)
+        results[i] = LoggedInference{results[same_as[i]].inference_id, true};
+    }
     HT_RETURN_IF_ERROR(atom_ids.Flush());
+    HT_RETURN_IF_ERROR(inference_ids.Flush());
     for (const auto& [id, model] : used) {
       HT_RETURN_IF_ERROR(models.records().Put(txn, id, model));
     }
-    HT_RETURN_IF_ERROR(changes.Apply(txn, storage::InferenceAggregateTable(tables_)));
+    HT_RETURN_IF_ERROR(
+        (own ? *own : all_rows).Apply(txn, storage::InferenceAggregateTable(tables_)));
     return atoms.FlushCounters(txn);
   };
-  HT_RETURN_IF_ERROR(writer_.Write(write, bytes, inferences.size()));
+  HT_RETURN_IF_ERROR(writer_.Write(write, bytes, n));
   return results;
 }
 
@@ -366,17 +438,16 @@ Result<InferencePage> InferenceEngine::ListInferences(const InferenceFilter& fil
   bool more = false;
   Status status = Status::Ok();
   HT_RETURN_IF_ERROR(rows.ScanNewestFirst(
-      txn, index, value, newest, oldest, after,
-      [&](std::string_view position, uint64_t id) {
+      txn, index, value, newest, oldest, after, [&](std::string_view position, uint64_t id) {
         if (page.inferences.size() == static_cast<size_t>(page_size)) {
           more = true;
           return false;
         }
         auto record = rows.Find(txn, id);
         if (!record.ok() || !*record) {
-          status = record.ok() ? Status::DataLoss("inference index entry without row " +
-                                                  std::to_string(id))
-                               : record.status();
+          status = record.ok()
+                       ? Status::DataLoss("inference index entry without row " + std::to_string(id))
+                       : record.status();
           return false;
         }
         if (filter_task && (*record)->task_type() != filter.task_type) {
@@ -491,8 +562,7 @@ Result<Analytics> InferenceEngine::GetInferenceAnalytics(const AnalyticsQuery& q
         [&](const storage::AggregateKey& key, storage::InferenceAggregateRecord&& record) {
           ++out.aggregate_rows_read;
           if (!query.task_type.empty() && key.task_type != query.task_type) return true;
-          const int64_t bucket =
-              series_us == 0 ? 0 : key.bucket_start_us / series_us * series_us;
+          const int64_t bucket = series_us == 0 ? 0 : key.bucket_start_us / series_us * series_us;
           const bool by_model = query.group == AnalyticsGroup::kModel;
           groups[{bucket, by_model ? key.model_id : 0, by_model ? std::string() : key.task_type}]
               .Merge(record);
@@ -564,6 +634,7 @@ Result<PruneSummary> InferenceEngine::PruneInferences(int64_t before_us) {
   PruneSummary total;
   while (true) {
     PruneSummary batch;
+    bool more = false;  // rows before before_us may be left
     const int64_t now = NowMicros();
     HT_RETURN_IF_ERROR(writer_.Write(
         [&](storage::WriteTxn& txn) -> Status {
@@ -576,24 +647,35 @@ Result<PruneSummary> InferenceEngine::PruneInferences(int64_t before_us) {
             ids.push_back(id);
             return ids.size() < kPruneBatchRows;
           }));
+          more = ids.size() == kPruneBatchRows;
           AggregateChanges changes;
-          for (uint64_t id : ids) {
+          std::map<uint64_t, uint64_t> released;  // text atom -> rows of the batch holding it
+          const auto started = std::chrono::steady_clock::now();
+          for (size_t k = 0; k < ids.size(); ++k) {
+            // The time bound: the rest waits for the next batch.
+            if (k % 64 == 63 && std::chrono::steady_clock::now() - started > kPruneBatchTime) {
+              more = true;
+              break;
+            }
+            const uint64_t id = ids[k];
             HT_ASSIGN_OR_RETURN(std::optional<InferenceRecord> record, rows.Find(txn, id));
             if (!record) {
-              return Status::DataLoss("inference_by_time: entry without row " +
-                                      std::to_string(id));
+              return Status::DataLoss("inference_by_time: entry without row " + std::to_string(id));
             }
             HT_RETURN_IF_ERROR(rows.Remove(txn, *record));
             changes.Add(*record, -1);
             for (uint64_t atom_id : {record->input_atom_id(), record->output_atom_id()}) {
-              if (atom_id == 0) continue;
-              HT_RETURN_IF_ERROR(storage::ReleaseReference(txn, atoms, relations, atom_id,
-                                                           false, now, nullptr, nullptr));
-              ++batch.atoms_released;
+              if (atom_id != 0) ++released[atom_id];
             }
             ++batch.inferences_deleted;
           }
           HT_RETURN_IF_ERROR(changes.Apply(txn, storage::InferenceAggregateTable(tables_)));
+          // Each text once, all of the batch's references to it together.
+          for (const auto& [atom_id, references] : released) {
+            HT_RETURN_IF_ERROR(storage::ReleaseReferences(txn, atoms, relations, atom_id,
+                                                          references, now, nullptr, nullptr));
+            batch.atoms_released += references;
+          }
           return atoms.FlushCounters(txn);
         },
         size_t{kPruneBatchRows} * 256, kPruneBatchRows));
@@ -601,7 +683,7 @@ Result<PruneSummary> InferenceEngine::PruneInferences(int64_t before_us) {
     total.atoms_released += batch.atoms_released;
     if (batch.inferences_deleted == 0) break;
     ++total.batches;
-    if (batch.inferences_deleted < kPruneBatchRows) break;
+    if (!more) break;
   }
   return total;
 }
@@ -611,8 +693,8 @@ namespace {
 // Bytes per element of the dtypes whose size is known; 0 = unknown.
 size_t DtypeBytes(std::string_view dtype) {
   static const std::map<std::string_view, size_t> kSizes = {
-      {"F64", 8}, {"F32", 4}, {"F16", 2}, {"BF16", 2}, {"I64", 8}, {"I32", 4},
-      {"I16", 2}, {"I8", 1},  {"U8", 1},  {"BOOL", 1}, {"U16", 2}, {"U32", 4}, {"U64", 8}};
+      {"F64", 8}, {"F32", 4}, {"F16", 2},  {"BF16", 2}, {"I64", 8}, {"I32", 4}, {"I16", 2},
+      {"I8", 1},  {"U8", 1},  {"BOOL", 1}, {"U16", 2},  {"U32", 4}, {"U64", 8}};
   auto it = kSizes.find(dtype);
   return it == kSizes.end() ? 0 : it->second;
 }
@@ -634,7 +716,8 @@ Result<storage::ModelLayerRecord> InferenceEngine::PutActivation(const Activatio
       [&](storage::WriteTxn& txn) -> Status {
         const storage::ModelTable models(tables_);
         const storage::ActivationTable activations(tables_);
-        HT_ASSIGN_OR_RETURN(storage::ModelLayerRecord layer, FindLayer(txn, models, input.layer_id));
+        HT_ASSIGN_OR_RETURN(storage::ModelLayerRecord layer,
+                            FindLayer(txn, models, input.layer_id));
         if (layer.tensor_shape_size() > 0 &&
             !std::equal(layer.tensor_shape().begin(), layer.tensor_shape().end(),
                         input.shape.begin(), input.shape.end())) {

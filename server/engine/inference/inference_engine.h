@@ -19,9 +19,11 @@
 // window, not on the number of rows.
 //
 // Pruning (PruneInferences) deletes the rows older than a time in batches of
-// kPruneBatchRows, one write request each (writers run between them), and
-// with each row subtracts it from the aggregates (they stay equal to a
-// recomputation over the remaining rows) and releases its text atoms.
+// at most kPruneBatchRows rows and about kPruneBatchTime of work, one write
+// request each (writers run between them), and with each row subtracts it
+// from the aggregates (they stay equal to a recomputation over the remaining
+// rows); each text the batch's rows held is released once, by the number of
+// those rows.
 //
 // Activations: a layer's cached activation by (layer_id, sha256 of the
 // input); PutActivation and GetActivation keep the layer's
@@ -32,6 +34,7 @@
 // transactions; writes on the writer thread.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -54,14 +57,18 @@ inline constexpr size_t kMaxInferenceTextBytes = size_t{1} << 20;
 inline constexpr size_t kMaxInferenceVectorDims = 65536;
 inline constexpr size_t kMaxInferenceSteps = 1024;
 inline constexpr size_t kMaxInferenceJsonBytes = size_t{64} << 10;
-inline constexpr size_t kMaxInferenceTokenBytes = 64;    // task_type, step kind
-inline constexpr size_t kMaxInferenceNameBytes = 256;    // request_id, provider, step name
+inline constexpr size_t kMaxInferenceTokenBytes = 64;  // task_type, step kind
+inline constexpr size_t kMaxInferenceNameBytes = 256;  // request_id, provider, step name
 inline constexpr size_t kMaxInferenceAttributes = 128;
 inline constexpr size_t kMaxAttributeValueBytes = 4096;
 inline constexpr size_t kMaxInferencesPerLog = 100000;
 // Timestamps may lie at most this far past the server's clock.
 inline constexpr int64_t kMaxFutureSkewUs = int64_t{24} * 3600 * 1000000;
+// A prune batch: at most this many rows, and no more rows once its row
+// work has taken kPruneBatchTime (so a batch holds writers up briefly
+// however busy the machine is).
 inline constexpr uint32_t kPruneBatchRows = 2000;
+inline constexpr std::chrono::microseconds kPruneBatchTime{4000};
 
 // One inference to log. Times in microseconds since the Unix epoch.
 struct InferenceInput {
@@ -141,8 +148,8 @@ struct AnalyticsQuery {
 };
 
 struct AnalyticsRow {
-  uint64_t model_id = 0;      // kModel
-  std::string task_type;      // kTaskType
+  uint64_t model_id = 0;        // kModel
+  std::string task_type;        // kTaskType
   int64_t bucket_start_us = 0;  // with a series
   uint64_t count = 0;
   double avg_duration_ms = 0;
@@ -179,14 +186,14 @@ struct ActivationInput {
 
 struct ActivationLookup {
   std::optional<storage::CachedActivationRecord> activation;  // nullopt = a miss
-  storage::ModelLayerRecord layer;  // after the lookup's statistics
+  storage::ModelLayerRecord layer;                            // after the lookup's statistics
 };
 
 class InferenceEngine {
  public:
   // REQUIRES: env, tables and writer outlive the engine.
-  InferenceEngine(storage::Env& env, const storage::Tables& tables,
-                  storage::WriteBatcher& writer, std::string page_token_key);
+  InferenceEngine(storage::Env& env, const storage::Tables& tables, storage::WriteBatcher& writer,
+                  std::string page_token_key);
   InferenceEngine(const InferenceEngine&) = delete;
   InferenceEngine& operator=(const InferenceEngine&) = delete;
 

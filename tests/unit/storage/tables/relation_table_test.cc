@@ -142,3 +142,127 @@ TEST_CASE("releasing a container cascades through 'contains' edges") {
   CHECK(ReleaseReference(txn, atoms, rel, 99, false, 0, nullptr, nullptr).code() ==
         Status::Code::kNotFound);
 }
+
+namespace {
+
+void InsertAtom(AtomTable& atoms, WriteTxn& txn, uint64_t id, int64_t refs) {
+  AtomRecord a;
+  a.set_atom_id(id);
+  const auto hash = Sha256("counted" + std::to_string(id));
+  a.set_content_hash(std::string(reinterpret_cast<const char*>(hash.data()), hash.size()));
+  a.set_modality("text");
+  a.set_reference_count(refs);
+  a.set_is_active(true);
+  REQUIRE(atoms.Insert(txn, a, "content " + std::to_string(id)).ok());
+}
+
+int64_t Count(WriteTxn& txn, AtomTable& atoms, uint64_t id) {
+  auto atom = atoms.Get(txn, id);
+  REQUIRE(atom.ok());
+  REQUIRE(atom->has_value());
+  return (*atom)->is_active() ? (*atom)->reference_count() : 0;
+}
+
+// The state indexes agree with the record (refcount entry at its count,
+// inactive entry when inactive).
+void CheckIndexed(WriteTxn& txn, AtomTable& atoms, uint64_t id) {
+  auto atom = atoms.Get(txn, id);
+  REQUIRE(atom.ok());
+  REQUIRE(atom->has_value());
+  auto indexed = atoms.StateIndexed(txn, **atom);
+  REQUIRE(indexed.ok());
+  CHECK(*indexed);
+}
+
+int64_t TextReferences(WriteTxn& txn, AtomTable& atoms) {
+  REQUIRE(atoms.FlushCounters(txn).ok());
+  auto counters = atoms.ReadCounters(txn);
+  REQUIRE(counters.ok());
+  for (const auto& [modality, counter] : *counters) {
+    if (modality == "text") return static_cast<int64_t>(counter.total_references());
+  }
+  return 0;
+}
+
+}  // namespace
+
+TEST_CASE("counted references: n at once are exact and a release to zero deactivates") {
+  testing::TempEnv t;
+  AtomTable atoms(t.tables());
+  RelationTable rel(t.tables());
+  WriteTxn txn(t.env(), nullptr);
+  InsertAtom(atoms, txn, 1, 1);
+  REQUIRE(AcquireReferences(txn, atoms, 1, 4, 10).ok());
+  CHECK(Count(txn, atoms, 1) == 5);
+  CheckIndexed(txn, atoms, 1);
+  CHECK(TextReferences(txn, atoms) == 5);
+  // With the record the caller read.
+  auto before = atoms.Get(txn, 1);
+  REQUIRE(before.ok());
+  AtomRecord after;
+  REQUIRE(AcquireReferences(txn, atoms, 1, 2, 11, &**before, &after).ok());
+  CHECK(after.reference_count() == 7);
+  CHECK(after.updated_at_us() == 11);
+  CHECK(Count(txn, atoms, 1) == 7);
+  CheckIndexed(txn, atoms, 1);
+
+  REQUIRE(ReleaseReferences(txn, atoms, rel, 1, 5, 12, &after, nullptr).ok());
+  CHECK(after.reference_count() == 2);
+  CHECK(after.is_active());
+  CheckIndexed(txn, atoms, 1);
+  CHECK(TextReferences(txn, atoms) == 2);
+  // More than it holds, or none: refused, nothing changed.
+  CHECK(ReleaseReferences(txn, atoms, rel, 1, 3, 13, nullptr, nullptr).code() ==
+        Status::Code::kFailedPrecondition);
+  CHECK(ReleaseReferences(txn, atoms, rel, 1, 0, 13, nullptr, nullptr).code() ==
+        Status::Code::kInvalidArgument);
+  CHECK(AcquireReferences(txn, atoms, 1, 0, 13).code() == Status::Code::kInvalidArgument);
+  CHECK(Count(txn, atoms, 1) == 2);
+  // To zero: inactive, listed among the inactive atoms, counted nowhere.
+  uint64_t deactivated = 0;
+  REQUIRE(ReleaseReferences(txn, atoms, rel, 1, 2, 14, &after, &deactivated).ok());
+  CHECK_FALSE(after.is_active());
+  CHECK(after.reference_count() == 0);
+  CHECK(deactivated == 1);
+  CheckIndexed(txn, atoms, 1);
+  CHECK(*atoms.InactiveIds(txn, 10) == std::vector<uint64_t>{1});
+  CHECK(TextReferences(txn, atoms) == 0);
+  CHECK(ReleaseReferences(txn, atoms, rel, 1, 1, 15, nullptr, nullptr).code() ==
+        Status::Code::kFailedPrecondition);
+  // An inactive atom comes back with exactly n.
+  REQUIRE(AcquireReferences(txn, atoms, 1, 3, 16).ok());
+  CHECK(Count(txn, atoms, 1) == 3);
+  CheckIndexed(txn, atoms, 1);
+  CHECK(atoms.InactiveIds(txn, 10)->empty());
+  CHECK(AcquireReferences(txn, atoms, 99, 2, 17).code() == Status::Code::kNotFound);
+  CHECK(ReleaseReferences(txn, atoms, rel, 99, 2, 17, nullptr, nullptr).code() ==
+        Status::Code::kNotFound);
+}
+
+TEST_CASE("counted releases keep the references of 'contains' edges and cascade at zero") {
+  testing::TempEnv t;
+  AtomTable atoms(t.tables());
+  RelationTable rel(t.tables());
+  WriteTxn txn(t.env(), nullptr);
+  InsertAtom(atoms, txn, 1, 2);  // a container with two references
+  InsertAtom(atoms, txn, 2, 3);  // held by 1's edge and by two callers
+  REQUIRE(rel.Put(txn, MakeEdge(1, "contains", 0, 2)).ok());
+  // Releasing all three would take the count below the edge.
+  const Status refused = ReleaseReferences(txn, atoms, rel, 2, 3, 1, nullptr, nullptr);
+  CHECK(refused.code() == Status::Code::kFailedPrecondition);
+  CHECK(refused.message().find("'contains' edge") != std::string::npos);
+  CHECK(Count(txn, atoms, 2) == 3);
+  REQUIRE(ReleaseReferences(txn, atoms, rel, 2, 2, 1, nullptr, nullptr).ok());
+  CHECK(Count(txn, atoms, 2) == 1);
+  CHECK(ReleaseReferences(txn, atoms, rel, 2, 1, 1, nullptr, nullptr).code() ==
+        Status::Code::kFailedPrecondition);
+  // The container's last two references at once: it and what only it held go.
+  uint64_t deactivated = 0;
+  REQUIRE(ReleaseReferences(txn, atoms, rel, 1, 2, 2, nullptr, &deactivated).ok());
+  CHECK(deactivated == 2);
+  CHECK(Count(txn, atoms, 1) == 0);
+  CHECK(Count(txn, atoms, 2) == 0);
+  CHECK(ScanAll(txn, rel, Direction::kChildren, 1, "contains").empty());
+  CheckIndexed(txn, atoms, 1);
+  CheckIndexed(txn, atoms, 2);
+}
