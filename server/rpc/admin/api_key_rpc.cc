@@ -34,7 +34,7 @@ grpc::Status NoKeys() {
 
 }  // namespace
 
-grpc::Status AdminServiceImpl::CreateApiKey(grpc::ServerContext*,
+grpc::Status AdminServiceImpl::CreateApiKey(grpc::ServerContextBase*,
                                             const v1::CreateApiKeyRequest* request,
                                             v1::CreateApiKeyResponse* response) {
   if (api_keys_ == nullptr) return NoKeys();
@@ -53,7 +53,7 @@ grpc::Status AdminServiceImpl::CreateApiKey(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status AdminServiceImpl::ListApiKeys(grpc::ServerContext*, const v1::ListApiKeysRequest*,
+grpc::Status AdminServiceImpl::ListApiKeys(grpc::ServerContextBase*, const v1::ListApiKeysRequest*,
                                            v1::ListApiKeysResponse* response) {
   if (api_keys_ == nullptr) return NoKeys();
   for (const storage::ApiKeyRecord& record : api_keys_->List()) {
@@ -62,7 +62,7 @@ grpc::Status AdminServiceImpl::ListApiKeys(grpc::ServerContext*, const v1::ListA
   return grpc::Status::OK;
 }
 
-grpc::Status AdminServiceImpl::RevokeApiKey(grpc::ServerContext*,
+grpc::Status AdminServiceImpl::RevokeApiKey(grpc::ServerContextBase*,
                                             const v1::RevokeApiKeyRequest* request,
                                             v1::ApiKey* response) {
   if (api_keys_ == nullptr) return NoKeys();

@@ -8,7 +8,8 @@
 
 namespace hartonomous::rpc {
 
-grpc::Status AtomServiceImpl::IngestAtom(grpc::ServerContext*, const v1::IngestAtomRequest* request,
+grpc::Status AtomServiceImpl::IngestAtom(grpc::ServerContextBase*,
+                                         const v1::IngestAtomRequest* request,
                                          v1::IngestAtomResponse* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateIngest(*request, limits_));
   std::vector<engine::AtomInput> inputs;
@@ -28,7 +29,7 @@ grpc::Status AtomServiceImpl::IngestAtoms(grpc::ServerContext* context, ClientSt
   return Reply(engine_.Ingest(atoms.Take()), response, ToProto);
 }
 
-grpc::Status AtomServiceImpl::GetAtom(grpc::ServerContext*, const v1::GetAtomRequest* request,
+grpc::Status AtomServiceImpl::GetAtom(grpc::ServerContextBase*, const v1::GetAtomRequest* request,
                                       v1::Atom* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateGetAtom(*request));
   engine::ResponseBudget budget(limits_.max_response_bytes);
@@ -39,7 +40,8 @@ grpc::Status AtomServiceImpl::GetAtom(grpc::ServerContext*, const v1::GetAtomReq
                response, ToProto);
 }
 
-grpc::Status AtomServiceImpl::ListAtoms(grpc::ServerContext*, const v1::ListAtomsRequest* request,
+grpc::Status AtomServiceImpl::ListAtoms(grpc::ServerContextBase*,
+                                        const v1::ListAtomsRequest* request,
                                         v1::ListAtomsResponse* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateListAtoms(*request));
   engine::AtomFilter filter;
@@ -56,15 +58,15 @@ grpc::Status AtomServiceImpl::ListAtoms(grpc::ServerContext*, const v1::ListAtom
   return grpc::Status::OK;
 }
 
-grpc::Status AtomServiceImpl::ReleaseAtom(grpc::ServerContext*,
+grpc::Status AtomServiceImpl::ReleaseAtom(grpc::ServerContextBase*,
                                           const v1::ReleaseAtomRequest* request,
                                           v1::Atom* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateAtomId(request->atom_id()));
   return Reply(engine_.Release(request->atom_id()), response, ToProto);
 }
 
-grpc::Status AtomServiceImpl::DeleteAtom(grpc::ServerContext*, const v1::DeleteAtomRequest* request,
-                                         v1::Atom* response) {
+grpc::Status AtomServiceImpl::DeleteAtom(grpc::ServerContextBase*,
+                                         const v1::DeleteAtomRequest* request, v1::Atom* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateAtomId(request->atom_id()));
   return Reply(engine_.Delete(request->atom_id()), response, ToProto);
 }
@@ -80,7 +82,7 @@ grpc::Status AtomServiceImpl::PurgeInactive(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status AtomServiceImpl::GetDedupStats(grpc::ServerContext*,
+grpc::Status AtomServiceImpl::GetDedupStats(grpc::ServerContextBase*,
                                             const v1::GetDedupStatsRequest* request,
                                             v1::DedupStats* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateTopN(request->top_n()));
@@ -102,20 +104,21 @@ Status ValidateKey(const Request& request) {
 
 }  // namespace
 
-grpc::Status AtomServiceImpl::CreatePolicy(grpc::ServerContext*,
+grpc::Status AtomServiceImpl::CreatePolicy(grpc::ServerContextBase*,
                                            const v1::CreatePolicyRequest* request,
                                            v1::DeduplicationPolicy* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidatePolicy(request->policy()));
   return Reply(policies_.Create(ToPolicyRecord(request->policy())), response, ToProto);
 }
 
-grpc::Status AtomServiceImpl::GetPolicy(grpc::ServerContext*, const v1::GetPolicyRequest* request,
+grpc::Status AtomServiceImpl::GetPolicy(grpc::ServerContextBase*,
+                                        const v1::GetPolicyRequest* request,
                                         v1::DeduplicationPolicy* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateKey(*request));
   return Reply(policies_.Get(KeyOf(*request)), response, ToProto);
 }
 
-grpc::Status AtomServiceImpl::ListPolicies(grpc::ServerContext*,
+grpc::Status AtomServiceImpl::ListPolicies(grpc::ServerContextBase*,
                                            const v1::ListPoliciesRequest* request,
                                            v1::ListPoliciesResponse* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidatePageSize(request->page_size()));
@@ -130,7 +133,7 @@ grpc::Status AtomServiceImpl::ListPolicies(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status AtomServiceImpl::UpdatePolicy(grpc::ServerContext*,
+grpc::Status AtomServiceImpl::UpdatePolicy(grpc::ServerContextBase*,
                                            const v1::UpdatePolicyRequest* request,
                                            v1::DeduplicationPolicy* response) {
   const auto& policy = request->policy();
@@ -142,7 +145,7 @@ grpc::Status AtomServiceImpl::UpdatePolicy(grpc::ServerContext*,
                ToProto);
 }
 
-grpc::Status AtomServiceImpl::DeletePolicy(grpc::ServerContext*,
+grpc::Status AtomServiceImpl::DeletePolicy(grpc::ServerContextBase*,
                                            const v1::DeletePolicyRequest* request,
                                            v1::DeletePolicyResponse* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateKey(*request));

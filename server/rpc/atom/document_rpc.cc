@@ -68,7 +68,7 @@ grpc::Status AtomServiceImpl::GetDocument(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status AtomServiceImpl::DeleteDocument(grpc::ServerContext*,
+grpc::Status AtomServiceImpl::DeleteDocument(grpc::ServerContextBase*,
                                              const v1::DeleteDocumentRequest* request,
                                              v1::DeleteDocumentResponse* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateDeleteDocument(*request));
@@ -80,7 +80,7 @@ grpc::Status AtomServiceImpl::DeleteDocument(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status AtomServiceImpl::AddRelations(grpc::ServerContext*,
+grpc::Status AtomServiceImpl::AddRelations(grpc::ServerContextBase*,
                                            const v1::AddRelationsRequest* request,
                                            v1::AddRelationsResponse* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateAddRelations(*request));
@@ -106,7 +106,7 @@ grpc::Status AtomServiceImpl::AddRelations(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status AtomServiceImpl::ListRelations(grpc::ServerContext*,
+grpc::Status AtomServiceImpl::ListRelations(grpc::ServerContextBase*,
                                             const v1::ListRelationsRequest* request,
                                             v1::ListRelationsResponse* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateListRelations(*request));
@@ -120,7 +120,7 @@ grpc::Status AtomServiceImpl::ListRelations(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status AtomServiceImpl::TraverseRelations(grpc::ServerContext*,
+grpc::Status AtomServiceImpl::TraverseRelations(grpc::ServerContextBase*,
                                                 const v1::TraverseRelationsRequest* request,
                                                 v1::TraverseRelationsResponse* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateTraverse(*request));

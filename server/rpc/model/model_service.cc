@@ -17,7 +17,7 @@ engine::ModelKey KeyOf(const Request& request) {
 
 }  // namespace
 
-grpc::Status ModelServiceImpl::CreateModel(grpc::ServerContext*,
+grpc::Status ModelServiceImpl::CreateModel(grpc::ServerContextBase*,
                                            const v1::CreateModelRequest* request,
                                            v1::Model* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateCreateModel(*request));
@@ -28,13 +28,13 @@ grpc::Status ModelServiceImpl::CreateModel(grpc::ServerContext*,
                ToProto);
 }
 
-grpc::Status ModelServiceImpl::GetModel(grpc::ServerContext*, const v1::GetModelRequest* request,
-                                        v1::Model* response) {
+grpc::Status ModelServiceImpl::GetModel(grpc::ServerContextBase*,
+                                        const v1::GetModelRequest* request, v1::Model* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateGetModel(*request));
   return Reply(engine_.GetModel(KeyOf(*request)), response, ToProto);
 }
 
-grpc::Status ModelServiceImpl::ListModels(grpc::ServerContext*,
+grpc::Status ModelServiceImpl::ListModels(grpc::ServerContextBase*,
                                           const v1::ListModelsRequest* request,
                                           v1::ListModelsResponse* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateListModels(*request));
@@ -49,7 +49,7 @@ grpc::Status ModelServiceImpl::ListModels(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status ModelServiceImpl::UpdateModel(grpc::ServerContext*,
+grpc::Status ModelServiceImpl::UpdateModel(grpc::ServerContextBase*,
                                            const v1::UpdateModelRequest* request,
                                            v1::Model* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateUpdateModel(*request));
@@ -60,14 +60,14 @@ grpc::Status ModelServiceImpl::UpdateModel(grpc::ServerContext*,
                ToProto);
 }
 
-grpc::Status ModelServiceImpl::DeleteModel(grpc::ServerContext*,
+grpc::Status ModelServiceImpl::DeleteModel(grpc::ServerContextBase*,
                                            const v1::DeleteModelRequest* request,
                                            v1::DeleteModelResponse* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateDeleteModel(*request));
   return Reply(engine_.DeleteModel(KeyOf(*request)), response, ToProto);
 }
 
-grpc::Status ModelServiceImpl::ListLayers(grpc::ServerContext*,
+grpc::Status ModelServiceImpl::ListLayers(grpc::ServerContextBase*,
                                           const v1::ListLayersRequest* request,
                                           v1::ListLayersResponse* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateListLayers(*request));
@@ -80,7 +80,8 @@ grpc::Status ModelServiceImpl::ListLayers(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status ModelServiceImpl::GetLayer(grpc::ServerContext*, const v1::GetLayerRequest* request,
+grpc::Status ModelServiceImpl::GetLayer(grpc::ServerContextBase*,
+                                        const v1::GetLayerRequest* request,
                                         v1::ModelLayer* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateGetLayer(*request));
   engine::LayerKey key{
@@ -130,7 +131,7 @@ grpc::Status ModelServiceImpl::SetLayerValues(grpc::ServerContext* context, Clie
   return Reply(values->Finish(), response, ToProto);
 }
 
-grpc::Status ModelServiceImpl::UpdateLayer(grpc::ServerContext*,
+grpc::Status ModelServiceImpl::UpdateLayer(grpc::ServerContextBase*,
                                            const v1::UpdateLayerRequest* request,
                                            v1::ModelLayer* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateUpdateLayer(*request));
@@ -140,7 +141,7 @@ grpc::Status ModelServiceImpl::UpdateLayer(grpc::ServerContext*,
                response, ToProto);
 }
 
-grpc::Status ModelServiceImpl::DeleteLayer(grpc::ServerContext*,
+grpc::Status ModelServiceImpl::DeleteLayer(grpc::ServerContextBase*,
                                            const v1::DeleteLayerRequest* request,
                                            v1::DeleteLayerResponse* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateDeleteLayer(*request));
