@@ -11,9 +11,9 @@
 //   - accepts a request of one maximal atom (max_content_bytes) plus 16 MiB
 //     for its other fields and sends responses of any size (the response
 //     budget of each RPC bounds them, engine::ResponseBudget);
-//   - serves unary methods through the callback API (no thread per call;
-//     common/unary_callback.h) and the synchronous methods (streams, long
-//     maintenance calls, health) on at most max_threads threads, one per
+//   - serves unary reads through the callback API (no thread per call;
+//     common/unary_callback.h) and the synchronous methods (streams, unary
+//     writes, long maintenance calls, health) on at most max_threads threads, one per
 //     running call (a call past that gets RESOURCE_EXHAUSTED), and at most
 //     max_concurrent_streams calls per connection;
 //   - serves gRPC server reflection;

@@ -34,7 +34,7 @@ grpc::Status NoKeys() {
 
 }  // namespace
 
-grpc::Status AdminServiceImpl::CreateApiKey(grpc::ServerContextBase*,
+grpc::Status AdminServiceImpl::CreateApiKey(grpc::ServerContext*,
                                             const v1::CreateApiKeyRequest* request,
                                             v1::CreateApiKeyResponse* response) {
   if (api_keys_ == nullptr) return NoKeys();
@@ -62,7 +62,7 @@ grpc::Status AdminServiceImpl::ListApiKeys(grpc::ServerContextBase*, const v1::L
   return grpc::Status::OK;
 }
 
-grpc::Status AdminServiceImpl::RevokeApiKey(grpc::ServerContextBase*,
+grpc::Status AdminServiceImpl::RevokeApiKey(grpc::ServerContext*,
                                             const v1::RevokeApiKeyRequest* request,
                                             v1::ApiKey* response) {
   if (api_keys_ == nullptr) return NoKeys();

@@ -8,8 +8,7 @@
 
 namespace hartonomous::rpc {
 
-grpc::Status AtomServiceImpl::IngestAtom(grpc::ServerContextBase*,
-                                         const v1::IngestAtomRequest* request,
+grpc::Status AtomServiceImpl::IngestAtom(grpc::ServerContext*, const v1::IngestAtomRequest* request,
                                          v1::IngestAtomResponse* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateIngest(*request, limits_));
   std::vector<engine::AtomInput> inputs;
@@ -58,15 +57,15 @@ grpc::Status AtomServiceImpl::ListAtoms(grpc::ServerContextBase*,
   return grpc::Status::OK;
 }
 
-grpc::Status AtomServiceImpl::ReleaseAtom(grpc::ServerContextBase*,
+grpc::Status AtomServiceImpl::ReleaseAtom(grpc::ServerContext*,
                                           const v1::ReleaseAtomRequest* request,
                                           v1::Atom* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateAtomId(request->atom_id()));
   return Reply(engine_.Release(request->atom_id()), response, ToProto);
 }
 
-grpc::Status AtomServiceImpl::DeleteAtom(grpc::ServerContextBase*,
-                                         const v1::DeleteAtomRequest* request, v1::Atom* response) {
+grpc::Status AtomServiceImpl::DeleteAtom(grpc::ServerContext*, const v1::DeleteAtomRequest* request,
+                                         v1::Atom* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateAtomId(request->atom_id()));
   return Reply(engine_.Delete(request->atom_id()), response, ToProto);
 }
@@ -104,7 +103,7 @@ Status ValidateKey(const Request& request) {
 
 }  // namespace
 
-grpc::Status AtomServiceImpl::CreatePolicy(grpc::ServerContextBase*,
+grpc::Status AtomServiceImpl::CreatePolicy(grpc::ServerContext*,
                                            const v1::CreatePolicyRequest* request,
                                            v1::DeduplicationPolicy* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidatePolicy(request->policy()));
@@ -133,7 +132,7 @@ grpc::Status AtomServiceImpl::ListPolicies(grpc::ServerContextBase*,
   return grpc::Status::OK;
 }
 
-grpc::Status AtomServiceImpl::UpdatePolicy(grpc::ServerContextBase*,
+grpc::Status AtomServiceImpl::UpdatePolicy(grpc::ServerContext*,
                                            const v1::UpdatePolicyRequest* request,
                                            v1::DeduplicationPolicy* response) {
   const auto& policy = request->policy();
@@ -145,7 +144,7 @@ grpc::Status AtomServiceImpl::UpdatePolicy(grpc::ServerContextBase*,
                ToProto);
 }
 
-grpc::Status AtomServiceImpl::DeletePolicy(grpc::ServerContextBase*,
+grpc::Status AtomServiceImpl::DeletePolicy(grpc::ServerContext*,
                                            const v1::DeletePolicyRequest* request,
                                            v1::DeletePolicyResponse* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateKey(*request));

@@ -33,41 +33,27 @@ class AtomServiceImpl final : public v1::AtomService::Service {
         ClientStreamMethodIndex(v1::AtomService::service_full_name(), "IngestDocument"),
         new ClientStreamHandler<AtomServiceImpl, v1::IngestDocumentResponse>(
             &AtomServiceImpl::IngestDocument, this));
-    // Every unary method is served through the callback API (unary_callback.h).
-    MarkMethodCallback(UnaryMethodIndex(v1::AtomService::service_full_name(), "IngestAtom"),
-                       CallbackUnary(&AtomServiceImpl::IngestAtom, this));
+    // Unary reads are served through the callback API (unary_callback.h);
+    // writes (they wait for the writer thread) and long maintenance calls
+    // stay synchronous.
     MarkMethodCallback(UnaryMethodIndex(v1::AtomService::service_full_name(), "GetAtom"),
                        CallbackUnary(&AtomServiceImpl::GetAtom, this));
     MarkMethodCallback(UnaryMethodIndex(v1::AtomService::service_full_name(), "ListAtoms"),
                        CallbackUnary(&AtomServiceImpl::ListAtoms, this));
-    MarkMethodCallback(UnaryMethodIndex(v1::AtomService::service_full_name(), "ReleaseAtom"),
-                       CallbackUnary(&AtomServiceImpl::ReleaseAtom, this));
-    MarkMethodCallback(UnaryMethodIndex(v1::AtomService::service_full_name(), "DeleteAtom"),
-                       CallbackUnary(&AtomServiceImpl::DeleteAtom, this));
     MarkMethodCallback(UnaryMethodIndex(v1::AtomService::service_full_name(), "GetDedupStats"),
                        CallbackUnary(&AtomServiceImpl::GetDedupStats, this));
-    MarkMethodCallback(UnaryMethodIndex(v1::AtomService::service_full_name(), "CreatePolicy"),
-                       CallbackUnary(&AtomServiceImpl::CreatePolicy, this));
     MarkMethodCallback(UnaryMethodIndex(v1::AtomService::service_full_name(), "GetPolicy"),
                        CallbackUnary(&AtomServiceImpl::GetPolicy, this));
     MarkMethodCallback(UnaryMethodIndex(v1::AtomService::service_full_name(), "ListPolicies"),
                        CallbackUnary(&AtomServiceImpl::ListPolicies, this));
-    MarkMethodCallback(UnaryMethodIndex(v1::AtomService::service_full_name(), "UpdatePolicy"),
-                       CallbackUnary(&AtomServiceImpl::UpdatePolicy, this));
-    MarkMethodCallback(UnaryMethodIndex(v1::AtomService::service_full_name(), "DeletePolicy"),
-                       CallbackUnary(&AtomServiceImpl::DeletePolicy, this));
-    MarkMethodCallback(UnaryMethodIndex(v1::AtomService::service_full_name(), "DeleteDocument"),
-                       CallbackUnary(&AtomServiceImpl::DeleteDocument, this));
-    MarkMethodCallback(UnaryMethodIndex(v1::AtomService::service_full_name(), "AddRelations"),
-                       CallbackUnary(&AtomServiceImpl::AddRelations, this));
     MarkMethodCallback(UnaryMethodIndex(v1::AtomService::service_full_name(), "ListRelations"),
                        CallbackUnary(&AtomServiceImpl::ListRelations, this));
     MarkMethodCallback(UnaryMethodIndex(v1::AtomService::service_full_name(), "TraverseRelations"),
                        CallbackUnary(&AtomServiceImpl::TraverseRelations, this));
   }
 
-  grpc::Status IngestAtom(grpc::ServerContextBase*, const v1::IngestAtomRequest* request,
-                          v1::IngestAtomResponse* response);
+  grpc::Status IngestAtom(grpc::ServerContext*, const v1::IngestAtomRequest* request,
+                          v1::IngestAtomResponse* response) override;
   // Client streams (IngestAtoms, IngestDocument) are read through
   // ReadClientStream (client_stream.h) into their collectors
   // (atom_streams.h); these replace the generated typed handlers.
@@ -77,33 +63,33 @@ class AtomServiceImpl final : public v1::AtomService::Service {
                        v1::Atom* response);
   grpc::Status ListAtoms(grpc::ServerContextBase*, const v1::ListAtomsRequest* request,
                          v1::ListAtomsResponse* response);
-  grpc::Status ReleaseAtom(grpc::ServerContextBase*, const v1::ReleaseAtomRequest* request,
-                           v1::Atom* response);
-  grpc::Status DeleteAtom(grpc::ServerContextBase*, const v1::DeleteAtomRequest* request,
-                          v1::Atom* response);
+  grpc::Status ReleaseAtom(grpc::ServerContext*, const v1::ReleaseAtomRequest* request,
+                           v1::Atom* response) override;
+  grpc::Status DeleteAtom(grpc::ServerContext*, const v1::DeleteAtomRequest* request,
+                          v1::Atom* response) override;
   grpc::Status PurgeInactive(grpc::ServerContext*, const v1::PurgeInactiveRequest* request,
                              v1::PurgeInactiveResponse* response) override;
   grpc::Status GetDedupStats(grpc::ServerContextBase*, const v1::GetDedupStatsRequest* request,
                              v1::DedupStats* response);
-  grpc::Status CreatePolicy(grpc::ServerContextBase*, const v1::CreatePolicyRequest* request,
-                            v1::DeduplicationPolicy* response);
+  grpc::Status CreatePolicy(grpc::ServerContext*, const v1::CreatePolicyRequest* request,
+                            v1::DeduplicationPolicy* response) override;
   grpc::Status GetPolicy(grpc::ServerContextBase*, const v1::GetPolicyRequest* request,
                          v1::DeduplicationPolicy* response);
   grpc::Status ListPolicies(grpc::ServerContextBase*, const v1::ListPoliciesRequest* request,
                             v1::ListPoliciesResponse* response);
-  grpc::Status UpdatePolicy(grpc::ServerContextBase*, const v1::UpdatePolicyRequest* request,
-                            v1::DeduplicationPolicy* response);
-  grpc::Status DeletePolicy(grpc::ServerContextBase*, const v1::DeletePolicyRequest* request,
-                            v1::DeletePolicyResponse* response);
+  grpc::Status UpdatePolicy(grpc::ServerContext*, const v1::UpdatePolicyRequest* request,
+                            v1::DeduplicationPolicy* response) override;
+  grpc::Status DeletePolicy(grpc::ServerContext*, const v1::DeletePolicyRequest* request,
+                            v1::DeletePolicyResponse* response) override;
 
   grpc::Status IngestDocument(grpc::ServerContext* context, ClientStream* stream,
                               v1::IngestDocumentResponse* response);
   grpc::Status GetDocument(grpc::ServerContext*, const v1::GetDocumentRequest* request,
                            grpc::ServerWriter<v1::GetDocumentResponse>* writer) override;
-  grpc::Status DeleteDocument(grpc::ServerContextBase*, const v1::DeleteDocumentRequest* request,
-                              v1::DeleteDocumentResponse* response);
-  grpc::Status AddRelations(grpc::ServerContextBase*, const v1::AddRelationsRequest* request,
-                            v1::AddRelationsResponse* response);
+  grpc::Status DeleteDocument(grpc::ServerContext*, const v1::DeleteDocumentRequest* request,
+                              v1::DeleteDocumentResponse* response) override;
+  grpc::Status AddRelations(grpc::ServerContext*, const v1::AddRelationsRequest* request,
+                            v1::AddRelationsResponse* response) override;
   grpc::Status ListRelations(grpc::ServerContextBase*, const v1::ListRelationsRequest* request,
                              v1::ListRelationsResponse* response);
   grpc::Status TraverseRelations(grpc::ServerContextBase*,

@@ -68,7 +68,7 @@ grpc::Status AtomServiceImpl::GetDocument(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status AtomServiceImpl::DeleteDocument(grpc::ServerContextBase*,
+grpc::Status AtomServiceImpl::DeleteDocument(grpc::ServerContext*,
                                              const v1::DeleteDocumentRequest* request,
                                              v1::DeleteDocumentResponse* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateDeleteDocument(*request));
@@ -80,7 +80,7 @@ grpc::Status AtomServiceImpl::DeleteDocument(grpc::ServerContextBase*,
   return grpc::Status::OK;
 }
 
-grpc::Status AtomServiceImpl::AddRelations(grpc::ServerContextBase*,
+grpc::Status AtomServiceImpl::AddRelations(grpc::ServerContext*,
                                            const v1::AddRelationsRequest* request,
                                            v1::AddRelationsResponse* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateAddRelations(*request));

@@ -33,7 +33,7 @@ Status LogInferencesCollector::Add(v1::LogInferenceRequest& message, size_t inde
   return Status::Ok();
 }
 
-grpc::Status InferenceServiceImpl::LogInference(grpc::ServerContextBase*,
+grpc::Status InferenceServiceImpl::LogInference(grpc::ServerContext*,
                                                 const v1::LogInferenceRequest* request,
                                                 v1::LogInferenceResponse* response) {
   auto input = CheckedInput("", *request);
@@ -90,7 +90,7 @@ grpc::Status InferenceServiceImpl::PruneInferences(grpc::ServerContext*,
   return Reply(engine_.PruneInferences(ToMicros(request->older_than())), response, ToProto);
 }
 
-grpc::Status InferenceServiceImpl::PutActivation(grpc::ServerContextBase*,
+grpc::Status InferenceServiceImpl::PutActivation(grpc::ServerContext*,
                                                  const v1::PutActivationRequest* request,
                                                  v1::PutActivationResponse* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidatePutActivation(*request));

@@ -44,9 +44,9 @@ class InferenceServiceImpl final : public v1::InferenceService::Service {
         ClientStreamMethodIndex(v1::InferenceService::service_full_name(), "LogInferences"),
         new ClientStreamHandler<InferenceServiceImpl, v1::LogInferencesResponse>(
             &InferenceServiceImpl::LogInferences, this));
-    // Every unary method is served through the callback API (unary_callback.h).
-    MarkMethodCallback(UnaryMethodIndex(v1::InferenceService::service_full_name(), "LogInference"),
-                       CallbackUnary(&InferenceServiceImpl::LogInference, this));
+    // Unary reads are served through the callback API (unary_callback.h);
+    // writes (they wait for the writer thread) and long maintenance calls
+    // stay synchronous.
     MarkMethodCallback(UnaryMethodIndex(v1::InferenceService::service_full_name(), "GetInference"),
                        CallbackUnary(&InferenceServiceImpl::GetInference, this));
     MarkMethodCallback(
@@ -55,14 +55,12 @@ class InferenceServiceImpl final : public v1::InferenceService::Service {
     MarkMethodCallback(
         UnaryMethodIndex(v1::InferenceService::service_full_name(), "GetInferenceAnalytics"),
         CallbackUnary(&InferenceServiceImpl::GetInferenceAnalytics, this));
-    MarkMethodCallback(UnaryMethodIndex(v1::InferenceService::service_full_name(), "PutActivation"),
-                       CallbackUnary(&InferenceServiceImpl::PutActivation, this));
     MarkMethodCallback(UnaryMethodIndex(v1::InferenceService::service_full_name(), "GetActivation"),
                        CallbackUnary(&InferenceServiceImpl::GetActivation, this));
   }
 
-  grpc::Status LogInference(grpc::ServerContextBase*, const v1::LogInferenceRequest* request,
-                            v1::LogInferenceResponse* response);
+  grpc::Status LogInference(grpc::ServerContext*, const v1::LogInferenceRequest* request,
+                            v1::LogInferenceResponse* response) override;
   grpc::Status LogInferences(grpc::ServerContext* context, ClientStream* stream,
                              v1::LogInferencesResponse* response);
   grpc::Status GetInference(grpc::ServerContextBase*, const v1::GetInferenceRequest* request,
@@ -74,8 +72,8 @@ class InferenceServiceImpl final : public v1::InferenceService::Service {
                                      v1::GetInferenceAnalyticsResponse* response);
   grpc::Status PruneInferences(grpc::ServerContext*, const v1::PruneInferencesRequest* request,
                                v1::PruneInferencesResponse* response) override;
-  grpc::Status PutActivation(grpc::ServerContextBase*, const v1::PutActivationRequest* request,
-                             v1::PutActivationResponse* response);
+  grpc::Status PutActivation(grpc::ServerContext*, const v1::PutActivationRequest* request,
+                             v1::PutActivationResponse* response) override;
   grpc::Status GetActivation(grpc::ServerContextBase*, const v1::GetActivationRequest* request,
                              v1::GetActivationResponse* response);
 

@@ -17,7 +17,7 @@ engine::ModelKey KeyOf(const Request& request) {
 
 }  // namespace
 
-grpc::Status ModelServiceImpl::CreateModel(grpc::ServerContextBase*,
+grpc::Status ModelServiceImpl::CreateModel(grpc::ServerContext*,
                                            const v1::CreateModelRequest* request,
                                            v1::Model* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateCreateModel(*request));
@@ -49,7 +49,7 @@ grpc::Status ModelServiceImpl::ListModels(grpc::ServerContextBase*,
   return grpc::Status::OK;
 }
 
-grpc::Status ModelServiceImpl::UpdateModel(grpc::ServerContextBase*,
+grpc::Status ModelServiceImpl::UpdateModel(grpc::ServerContext*,
                                            const v1::UpdateModelRequest* request,
                                            v1::Model* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateUpdateModel(*request));
@@ -60,7 +60,7 @@ grpc::Status ModelServiceImpl::UpdateModel(grpc::ServerContextBase*,
                ToProto);
 }
 
-grpc::Status ModelServiceImpl::DeleteModel(grpc::ServerContextBase*,
+grpc::Status ModelServiceImpl::DeleteModel(grpc::ServerContext*,
                                            const v1::DeleteModelRequest* request,
                                            v1::DeleteModelResponse* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateDeleteModel(*request));
@@ -131,7 +131,7 @@ grpc::Status ModelServiceImpl::SetLayerValues(grpc::ServerContext* context, Clie
   return Reply(values->Finish(), response, ToProto);
 }
 
-grpc::Status ModelServiceImpl::UpdateLayer(grpc::ServerContextBase*,
+grpc::Status ModelServiceImpl::UpdateLayer(grpc::ServerContext*,
                                            const v1::UpdateLayerRequest* request,
                                            v1::ModelLayer* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateUpdateLayer(*request));
@@ -141,7 +141,7 @@ grpc::Status ModelServiceImpl::UpdateLayer(grpc::ServerContextBase*,
                response, ToProto);
 }
 
-grpc::Status ModelServiceImpl::DeleteLayer(grpc::ServerContextBase*,
+grpc::Status ModelServiceImpl::DeleteLayer(grpc::ServerContext*,
                                            const v1::DeleteLayerRequest* request,
                                            v1::DeleteLayerResponse* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateDeleteLayer(*request));

@@ -35,37 +35,29 @@ class ModelServiceImpl final : public v1::ModelService::Service {
         ClientStreamMethodIndex(v1::ModelService::service_full_name(), "SetLayerValues"),
         new ClientStreamHandler<ModelServiceImpl, v1::SetLayerValuesResponse>(
             &ModelServiceImpl::SetLayerValues, this));
-    // Every unary method is served through the callback API (unary_callback.h).
-    MarkMethodCallback(UnaryMethodIndex(v1::ModelService::service_full_name(), "CreateModel"),
-                       CallbackUnary(&ModelServiceImpl::CreateModel, this));
+    // Unary reads are served through the callback API (unary_callback.h);
+    // writes (they wait for the writer thread) and long maintenance calls
+    // stay synchronous.
     MarkMethodCallback(UnaryMethodIndex(v1::ModelService::service_full_name(), "GetModel"),
                        CallbackUnary(&ModelServiceImpl::GetModel, this));
     MarkMethodCallback(UnaryMethodIndex(v1::ModelService::service_full_name(), "ListModels"),
                        CallbackUnary(&ModelServiceImpl::ListModels, this));
-    MarkMethodCallback(UnaryMethodIndex(v1::ModelService::service_full_name(), "UpdateModel"),
-                       CallbackUnary(&ModelServiceImpl::UpdateModel, this));
-    MarkMethodCallback(UnaryMethodIndex(v1::ModelService::service_full_name(), "DeleteModel"),
-                       CallbackUnary(&ModelServiceImpl::DeleteModel, this));
     MarkMethodCallback(UnaryMethodIndex(v1::ModelService::service_full_name(), "ListLayers"),
                        CallbackUnary(&ModelServiceImpl::ListLayers, this));
     MarkMethodCallback(UnaryMethodIndex(v1::ModelService::service_full_name(), "GetLayer"),
                        CallbackUnary(&ModelServiceImpl::GetLayer, this));
-    MarkMethodCallback(UnaryMethodIndex(v1::ModelService::service_full_name(), "UpdateLayer"),
-                       CallbackUnary(&ModelServiceImpl::UpdateLayer, this));
-    MarkMethodCallback(UnaryMethodIndex(v1::ModelService::service_full_name(), "DeleteLayer"),
-                       CallbackUnary(&ModelServiceImpl::DeleteLayer, this));
   }
 
-  grpc::Status CreateModel(grpc::ServerContextBase*, const v1::CreateModelRequest* request,
-                           v1::Model* response);
+  grpc::Status CreateModel(grpc::ServerContext*, const v1::CreateModelRequest* request,
+                           v1::Model* response) override;
   grpc::Status GetModel(grpc::ServerContextBase*, const v1::GetModelRequest* request,
                         v1::Model* response);
   grpc::Status ListModels(grpc::ServerContextBase*, const v1::ListModelsRequest* request,
                           v1::ListModelsResponse* response);
-  grpc::Status UpdateModel(grpc::ServerContextBase*, const v1::UpdateModelRequest* request,
-                           v1::Model* response);
-  grpc::Status DeleteModel(grpc::ServerContextBase*, const v1::DeleteModelRequest* request,
-                           v1::DeleteModelResponse* response);
+  grpc::Status UpdateModel(grpc::ServerContext*, const v1::UpdateModelRequest* request,
+                           v1::Model* response) override;
+  grpc::Status DeleteModel(grpc::ServerContext*, const v1::DeleteModelRequest* request,
+                           v1::DeleteModelResponse* response) override;
   grpc::Status ListLayers(grpc::ServerContextBase*, const v1::ListLayersRequest* request,
                           v1::ListLayersResponse* response);
   grpc::Status GetLayer(grpc::ServerContextBase*, const v1::GetLayerRequest* request,
@@ -86,10 +78,10 @@ class ModelServiceImpl final : public v1::ModelService::Service {
   // cancelled releases what was staged.
   grpc::Status SetLayerValues(grpc::ServerContext* context, ClientStream* stream,
                               v1::SetLayerValuesResponse* response);
-  grpc::Status UpdateLayer(grpc::ServerContextBase*, const v1::UpdateLayerRequest* request,
-                           v1::ModelLayer* response);
-  grpc::Status DeleteLayer(grpc::ServerContextBase*, const v1::DeleteLayerRequest* request,
-                           v1::DeleteLayerResponse* response);
+  grpc::Status UpdateLayer(grpc::ServerContext*, const v1::UpdateLayerRequest* request,
+                           v1::ModelLayer* response) override;
+  grpc::Status DeleteLayer(grpc::ServerContext*, const v1::DeleteLayerRequest* request,
+                           v1::DeleteLayerResponse* response) override;
   grpc::Status ExportLayerGeometry(grpc::ServerContext* context,
                                    const v1::ExportLayerGeometryRequest* request,
                                    grpc::ServerWriter<v1::LayerGeometry>* writer) override;

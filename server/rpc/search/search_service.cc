@@ -25,7 +25,7 @@ Status Prefixed(const std::string& prefix, const Status& s) {
 
 }  // namespace
 
-grpc::Status SearchServiceImpl::CreateCollection(grpc::ServerContextBase*,
+grpc::Status SearchServiceImpl::CreateCollection(grpc::ServerContext*,
                                                  const v1::CreateCollectionRequest* request,
                                                  v1::Collection* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateCreateCollection(*request));
@@ -52,7 +52,7 @@ grpc::Status SearchServiceImpl::ListCollections(grpc::ServerContextBase*,
   return grpc::Status::OK;
 }
 
-grpc::Status SearchServiceImpl::DeleteCollection(grpc::ServerContextBase*,
+grpc::Status SearchServiceImpl::DeleteCollection(grpc::ServerContext*,
                                                  const v1::DeleteCollectionRequest* request,
                                                  v1::DeleteCollectionResponse*) {
   HT_RETURN_IF_GRPC_ERROR(ValidateCollectionName("name", request->name()));
@@ -93,7 +93,7 @@ grpc::Status SearchServiceImpl::GetEmbeddings(grpc::ServerContextBase*,
   return grpc::Status::OK;
 }
 
-grpc::Status SearchServiceImpl::DeleteEmbedding(grpc::ServerContextBase*,
+grpc::Status SearchServiceImpl::DeleteEmbedding(grpc::ServerContext*,
                                                 const v1::DeleteEmbeddingRequest* request,
                                                 v1::DeleteEmbeddingResponse*) {
   HT_RETURN_IF_GRPC_ERROR(ValidateCollectionName("collection", request->collection()));
