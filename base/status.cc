@@ -28,6 +28,10 @@ const char* CodeName(Status::Code code) {
       return "DATA_LOSS";
     case Status::Code::kInternal:
       return "INTERNAL";
+    case Status::Code::kDeadlineExceeded:
+      return "DEADLINE_EXCEEDED";
+    case Status::Code::kCancelled:
+      return "CANCELLED";
   }
   return "UNKNOWN";
 }

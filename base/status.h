@@ -28,6 +28,8 @@ class [[nodiscard]] Status {
     kUnavailable,
     kDataLoss,
     kInternal,
+    kDeadlineExceeded,
+    kCancelled,
   };
 
   Status() = default;
@@ -53,6 +55,10 @@ class [[nodiscard]] Status {
   static Status Unavailable(std::string msg) { return {Code::kUnavailable, std::move(msg)}; }
   static Status DataLoss(std::string msg) { return {Code::kDataLoss, std::move(msg)}; }
   static Status Internal(std::string msg) { return {Code::kInternal, std::move(msg)}; }
+  static Status DeadlineExceeded(std::string msg) {
+    return {Code::kDeadlineExceeded, std::move(msg)};
+  }
+  static Status Cancelled(std::string msg) { return {Code::kCancelled, std::move(msg)}; }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }

@@ -68,6 +68,11 @@ size_t FlatIndex::memory_bytes() const {
 }
 
 Result<std::vector<Neighbor>> FlatIndex::Search(const float* query, size_t k, size_t) const {
+  return ExactSearch(query, k, nullptr);
+}
+
+Result<std::vector<Neighbor>> FlatIndex::ExactSearch(const float* query, size_t k,
+                                                     const Cancellation* stop) const {
   std::vector<float> q = Prepared(spec_, query);
   const size_t dim = spec_.dimension;
   const MetricFunction distance = MetricKernel(spec_.metric);
@@ -75,6 +80,9 @@ Result<std::vector<Neighbor>> FlatIndex::Search(const float* query, size_t k, si
   std::vector<Neighbor> out;
   out.reserve(labels_.size());
   for (size_t slot = 0; slot < labels_.size(); ++slot) {
+    if (stop != nullptr && slot % kStopCheckBlock == 0) {
+      HT_RETURN_IF_ERROR(stop->Check("exact scan"));
+    }
     out.push_back({labels_[slot], distance(q.data(), &data_[slot * dim], &dim)});
   }
   lock.Release();
@@ -83,15 +91,19 @@ Result<std::vector<Neighbor>> FlatIndex::Search(const float* query, size_t k, si
 }
 
 Result<std::vector<Neighbor>> FlatIndex::ExactAmong(const float* query,
-                                                    const std::vector<uint64_t>& labels,
-                                                    size_t k) const {
+                                                    const std::vector<uint64_t>& labels, size_t k,
+                                                    const Cancellation* stop) const {
   std::vector<float> q = Prepared(spec_, query);
   const size_t dim = spec_.dimension;
   const MetricFunction distance = MetricKernel(spec_.metric);
   ReaderLock lock(&mu_);
   std::vector<Neighbor> out;
   out.reserve(labels.size());
-  for (uint64_t label : labels) {
+  for (size_t i = 0; i < labels.size(); ++i) {
+    if (stop != nullptr && i % kStopCheckBlock == 0) {
+      HT_RETURN_IF_ERROR(stop->Check("exact scan"));
+    }
+    const uint64_t label = labels[i];
     auto it = slots_.find(label);
     if (it == slots_.end()) continue;
     out.push_back({label, distance(q.data(), &data_[it->second * dim], &dim)});

@@ -26,11 +26,11 @@ class FlatIndex final : public VectorIndex {
   bool Contains(uint64_t label) const override;
   std::vector<uint64_t> Labels() const override;
   Result<std::vector<Neighbor>> Search(const float* query, size_t k, size_t ef) const override;
-  Result<std::vector<Neighbor>> ExactSearch(const float* query, size_t k) const override {
-    return Search(query, k, 0);
-  }
+  Result<std::vector<Neighbor>> ExactSearch(const float* query, size_t k,
+                                            const Cancellation* stop = nullptr) const override;
   Result<std::vector<Neighbor>> ExactAmong(const float* query, const std::vector<uint64_t>& labels,
-                                           size_t k) const override;
+                                           size_t k,
+                                           const Cancellation* stop = nullptr) const override;
   size_t size() const override;
   size_t deleted() const override { return 0; }
   size_t memory_bytes() const override;

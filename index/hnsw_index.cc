@@ -255,7 +255,8 @@ Result<std::vector<Neighbor>> HnswIndex::Search(const float* query, size_t k, si
   return out;
 }
 
-Result<std::vector<Neighbor>> HnswIndex::ExactSearch(const float* query, size_t k) const {
+Result<std::vector<Neighbor>> HnswIndex::ExactSearch(const float* query, size_t k,
+                                                     const Cancellation* stop) const {
   std::vector<float> q = Prepared(spec_, query);
   std::vector<Neighbor> out;
   {
@@ -267,6 +268,9 @@ Result<std::vector<Neighbor>> HnswIndex::ExactSearch(const float* query, size_t 
     const size_t dim = spec_.dimension;
     out.reserve(g.cur_element_count);
     for (size_t i = 0; i < g.cur_element_count; ++i) {
+      if (stop != nullptr && i % kStopCheckBlock == 0) {
+        HT_RETURN_IF_ERROR(stop->Check("exact scan"));
+      }
       const auto id = static_cast<hnswlib::tableint>(i);
       if (g.isMarkedDeleted(id)) continue;
       const auto* v = reinterpret_cast<const float*>(g.getDataByInternalId(id));
@@ -278,8 +282,8 @@ Result<std::vector<Neighbor>> HnswIndex::ExactSearch(const float* query, size_t 
 }
 
 Result<std::vector<Neighbor>> HnswIndex::ExactAmong(const float* query,
-                                                    const std::vector<uint64_t>& labels,
-                                                    size_t k) const {
+                                                    const std::vector<uint64_t>& labels, size_t k,
+                                                    const Cancellation* stop) const {
   std::vector<float> q = Prepared(spec_, query);
   std::vector<Neighbor> out;
   out.reserve(labels.size());
@@ -312,6 +316,9 @@ Result<std::vector<Neighbor>> HnswIndex::ExactAmong(const float* query,
       return a.distance != b.distance ? a.distance < b.distance : a.label < b.label;
     };
     for (size_t i = 0; i < ids.size(); ++i) {
+      if (stop != nullptr && i % kStopCheckBlock == 0) {
+        HT_RETURN_IF_ERROR(stop->Check("exact scan"));
+      }
       if (i + 2 < ids.size()) {
         const char* next = g.getDataByInternalId(ids[i + 2].second);
         __builtin_prefetch(next);

@@ -24,6 +24,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/cancellation.h"
 #include "base/status.h"
 
 namespace hartonomous::index {
@@ -87,12 +88,16 @@ class VectorIndex {
   // Up to k nearest neighbours, nearest first. ef: candidate list size for
   // approximate kinds (0 = spec().params.ef_search); ignored by exact kinds.
   virtual Result<std::vector<Neighbor>> Search(const float* query, size_t k, size_t ef) const = 0;
-  // Exact k nearest among every vector, nearest first.
-  virtual Result<std::vector<Neighbor>> ExactSearch(const float* query, size_t k) const = 0;
-  // Exact k nearest among labels (absent labels are skipped), nearest first.
+  // Exact k nearest among every vector, nearest first. With `stop`, it is
+  // checked every kStopCheckBlock vectors: its DeadlineExceeded or Cancelled
+  // ends the scan with that status.
+  virtual Result<std::vector<Neighbor>> ExactSearch(const float* query, size_t k,
+                                                    const Cancellation* stop = nullptr) const = 0;
+  // Exact k nearest among labels (absent labels are skipped), nearest first;
+  // `stop` as for ExactSearch.
   virtual Result<std::vector<Neighbor>> ExactAmong(const float* query,
-                                                   const std::vector<uint64_t>& labels,
-                                                   size_t k) const = 0;
+                                                   const std::vector<uint64_t>& labels, size_t k,
+                                                   const Cancellation* stop = nullptr) const = 0;
 
   virtual size_t size() const = 0;     // live vectors
   virtual size_t deleted() const = 0;  // marked deleted, still occupying memory
@@ -101,6 +106,9 @@ class VectorIndex {
   // Writes the whole index to path (the caller makes it atomic).
   virtual Status Save(const std::string& path) const = 0;
 };
+
+// How many vectors an exact scan scores between two checks of its stop.
+inline constexpr size_t kStopCheckBlock = 4096;
 
 // Sorts by (distance, label) and keeps the first k.
 void SortAndTruncate(std::vector<Neighbor>* neighbors, size_t k);

@@ -37,6 +37,7 @@
 #include "server/engine/vectors/embedding_engine.h"
 #include "server/http/http_endpoint.h"
 #include "server/logging.h"
+#include "server/metrics/prometheus_text.h"
 #include "server/metrics/server_metrics.h"
 #include "server/metrics/state_metrics.h"
 #include "server/metrics/status_page.h"
@@ -46,6 +47,7 @@
 #include "server/rpc/atom/atom_service.h"
 #include "server/rpc/inference/inference_service.h"
 #include "server/rpc/interceptors/auth_gate.h"
+#include "server/rpc/interceptors/call_limit.h"
 #include "server/rpc/interceptors/in_flight.h"
 #include "server/rpc/interceptors/rpc_observer.h"
 #include "server/rpc/interceptors/startup_gate.h"
@@ -356,6 +358,20 @@ Status Daemon::BuildServices() {
       gated_inference_ == nullptr) {
     return Status::Internal("start-up gate: service descriptor missing");
   }
+  // Outermost: a call beyond --max-concurrent-calls is refused before
+  // anything else is looked at (rpc/interceptors/call_limit.h).
+  call_limit_ = std::make_unique<rpc::CallLimit>(*in_flight_, config_.max_concurrent_calls);
+  const std::pair<grpc::Service*, const char*> served[] = {
+      {gated_atoms_.get(), "hartonomous.v1.AtomService"},
+      {gated_search_.get(), "hartonomous.v1.SearchService"},
+      {gated_models_.get(), "hartonomous.v1.ModelService"},
+      {authorized_admin_, "hartonomous.v1.AdminService"},
+      {gated_inference_.get(), "hartonomous.v1.InferenceService"}};
+  for (const auto& [service, name] : served) {
+    limited_.push_back(call_limit_->Wrap(*service, name));
+    if (limited_.back() == nullptr)
+      return Status::Internal("call limit: service descriptor missing");
+  }
   return Status::Ok();
 }
 
@@ -388,14 +404,18 @@ Status Daemon::Listen() {
   options.max_content_bytes = config_.max_content_bytes;
   options.max_threads = config_.max_threads;
   options.max_concurrent_streams = config_.max_concurrent_streams;
+  options.keepalive_seconds = config_.keepalive_seconds;
+  options.keepalive_timeout_seconds = config_.keepalive_timeout_seconds;
+  options.max_connection_idle_seconds = config_.max_connection_idle_seconds;
+  options.max_connection_age_seconds = config_.max_connection_age_seconds;
   call_observer_ = std::make_unique<rpc::CallObserver>(
       [this](const rpc::FinishedCall& call) { OnCallFinished(call); });
   options.observer = call_observer_.get();
   HT_ASSIGN_OR_RETURN(
       rpc::GrpcServer built,
       rpc::BuildGrpcServer(options,
-                           {gated_atoms_.get(), gated_search_.get(), gated_models_.get(),
-                            authorized_admin_, health_service_.get(), gated_inference_.get()},
+                           {limited_[0].get(), limited_[1].get(), limited_[2].get(),
+                            limited_[3].get(), health_service_.get(), limited_[4].get()},
                            *in_flight_));
   server_ = std::move(built.server);
   port_ = built.port;
@@ -420,6 +440,20 @@ Status Daemon::ServeMetrics() {
       *env_, *tables_, *writer_, *atoms_, *embeddings_, started_at_us_,
       [s = startup_.get()] { return s->open(); });
   metrics_->AddCollector([s = state_metrics_.get()](std::string* out) { s->Collect(out); });
+  metrics_->AddCollector([this](std::string* out) {
+    metrics::AppendFamilyHeader(out, "hartonomous_calls_in_progress",
+                                "Calls in progress (arrived, reply not yet sent), health included; "
+                                "--max-concurrent-calls bounds it.",
+                                "gauge");
+    metrics::AppendSample(out, "hartonomous_calls_in_progress", {},
+                          static_cast<double>(in_flight_->count()));
+    metrics::AppendFamilyHeader(out, "hartonomous_calls_running",
+                                "Admitted calls whose handler is running (a stream's whole life, "
+                                "a unary call's work).",
+                                "gauge");
+    metrics::AppendSample(out, "hartonomous_calls_running", {},
+                          static_cast<double>(call_limit_->running()));
+  });
   if (config_.metrics_listen == "off") return Status::Ok();
   std::vector<http::Route> routes;
   routes.push_back({"/metrics", "text/plain; version=0.0.4; charset=utf-8",

@@ -100,6 +100,7 @@ struct FinishedCall;
 class AdminServiceImpl;
 class AtomServiceImpl;
 class AuthGate;
+class CallLimit;
 class HealthServiceImpl;
 class InFlightCalls;
 class ModelServiceImpl;
@@ -205,6 +206,10 @@ class Daemon {
   std::unique_ptr<rpc::InferenceServiceImpl> inference_service_;
   std::unique_ptr<grpc::Service> gated_inference_;
   grpc::Service* authorized_admin_ = nullptr;  // in authorized_
+  std::unique_ptr<rpc::CallLimit> call_limit_;
+  // What is registered: atoms, search, models, admin, inference, each
+  // gated and checked, wrapped in the call limit.
+  std::vector<std::unique_ptr<grpc::Service>> limited_;
   std::unique_ptr<std::function<void(const rpc::FinishedCall&)>> call_observer_;
   std::unique_ptr<metrics::StateMetrics> state_metrics_;
   std::unique_ptr<metrics::StatusCollector> status_;

@@ -126,12 +126,24 @@ Serves the Hartonomous gRPC API (hartonomous.v1) over an LMDB data directory.
                             and on request (default 60)
   --projection-fit-after N  fit a collection's 3D projection (PCA) once it
                             holds N vectors; 0 = only on request (default 1000)
-  --max-threads N           most gRPC server threads, hence calls served at
-                            once; a call beyond gets RESOURCE_EXHAUSTED
-                            (default 256, at least 4)
+  --max-threads N           most gRPC server threads for streaming and
+                            maintenance calls (one each); such a call beyond
+                            gets RESOURCE_EXHAUSTED (default 256, at least 4)
+  --max-concurrent-calls N  most calls in progress at once; a call beyond gets
+                            RESOURCE_EXHAUSTED at once (default 1024)
   --max-concurrent-streams N
                             most concurrent calls on one client connection;
                             more wait in the client (default 100)
+  --keepalive-seconds N     ping a connection idle this long (default 7200)
+  --keepalive-timeout-seconds N
+                            close it when the ping is unanswered this long
+                            (default 20)
+  --max-connection-idle-seconds N
+                            close a connection without calls this long; 0 =
+                            never (default 0)
+  --max-connection-age-seconds N
+                            close a connection this old (its calls finish);
+                            0 = never (default 0)
   --config FILE             read settings from FILE ("key = value" lines, keys
                             as the flags without "--"; default
                             $HARTONOMOUS_CONFIG, else none)
@@ -297,7 +309,15 @@ std::map<std::string, Setter> Setters(DaemonConfig& config) {
       CountFlag("--snapshot-interval", &config.snapshot_interval_seconds, 86400, "seconds"),
       CountFlag("--projection-fit-after", &config.projection_fit_after, size_t{1} << 40, "vectors"),
       CountFlag("--max-threads", &config.max_threads, 100000, "threads", 4),
+      CountFlag("--max-concurrent-calls", &config.max_concurrent_calls, 1000000, "calls", 1),
       CountFlag("--max-concurrent-streams", &config.max_concurrent_streams, 100000, "streams", 1),
+      CountFlag("--keepalive-seconds", &config.keepalive_seconds, 86400 * 7, "seconds", 1),
+      CountFlag("--keepalive-timeout-seconds", &config.keepalive_timeout_seconds, 3600, "seconds",
+                1),
+      CountFlag("--max-connection-idle-seconds", &config.max_connection_idle_seconds, 86400 * 365,
+                "seconds"),
+      CountFlag("--max-connection-age-seconds", &config.max_connection_age_seconds, 86400 * 365,
+                "seconds"),
       {"--testing-hold-start-until",
        [&](const std::string& v) -> Status {
          if (v.empty()) {
@@ -378,7 +398,12 @@ std::string FormatDaemonConfig(const DaemonConfig& c) {
       {"snapshot-interval", n(c.snapshot_interval_seconds)},
       {"projection-fit-after", n(c.projection_fit_after)},
       {"max-threads", n(c.max_threads)},
+      {"max-concurrent-calls", n(c.max_concurrent_calls)},
       {"max-concurrent-streams", n(c.max_concurrent_streams)},
+      {"keepalive-seconds", n(c.keepalive_seconds)},
+      {"keepalive-timeout-seconds", n(c.keepalive_timeout_seconds)},
+      {"max-connection-idle-seconds", n(c.max_connection_idle_seconds)},
+      {"max-connection-age-seconds", n(c.max_connection_age_seconds)},
   };
   std::string out =
       "# hartonomousd effective configuration (flags > HARTONOMOUS_* > config file > "

@@ -88,13 +88,29 @@ struct DaemonConfig {
   // A collection is fitted with PCA once it holds this many vectors; 0 =
   // only by RefitProjection. Default: 1000.
   size_t projection_fit_after = 1000;
-  // Most threads of the gRPC server, which bound the calls served at once
-  // (each running call holds one thread); a call arriving when all are busy
-  // gets RESOURCE_EXHAUSTED. Default: 256.
+  // Most threads of the gRPC server's synchronous methods (client and
+  // server streams, the long maintenance calls, health), one per running
+  // call; such a call arriving when all are busy gets RESOURCE_EXHAUSTED.
+  // Default: 256.
   size_t max_threads = 256;
+  // Most calls in progress at once, every method counted; a call of any
+  // service but health arriving beyond it gets RESOURCE_EXHAUSTED at once
+  // (rpc/interceptors/call_limit.h). Default: 1024.
+  size_t max_concurrent_calls = 1024;
   // Most concurrent calls (HTTP/2 streams) on one client connection; more
   // wait in the client until one ends. Default: 100.
   size_t max_concurrent_streams = 100;
+  // The server pings a connection idle this long and closes it when the
+  // ping is not answered within keepalive_timeout_seconds (gRPC's
+  // GRPC_ARG_KEEPALIVE_TIME_MS / _TIMEOUT_MS). Defaults: 7200, 20.
+  size_t keepalive_seconds = 7200;
+  size_t keepalive_timeout_seconds = 20;
+  // A connection without calls for this long is closed (GOAWAY); 0 = never.
+  // Default: 0.
+  size_t max_connection_idle_seconds = 0;
+  // A connection is closed (GOAWAY, its calls may finish) once this old, so
+  // that clients reconnect and spread over replicas; 0 = never. Default: 0.
+  size_t max_connection_age_seconds = 0;
   // Testing only: start-up waits, before the first vector replay, until
   // this file exists (or a stop signal arrives). Empty = no wait. Default:
   // empty.

@@ -66,6 +66,14 @@ void StateMetrics::Collect(std::string* out) const {
               "Memory of each collection's vector index.", memory);
   AppendGauge(out, "hartonomous_collection_deleted_vectors",
               "Vectors marked deleted in each collection's index, awaiting a rebuild.", deleted);
+  AppendFamilyHeader(out, "hartonomous_search_stopped_total",
+                     "Searches stopped before they finished: their call's deadline passed, or "
+                     "its client cancelled.",
+                     "counter");
+  AppendSample(out, "hartonomous_search_stopped_total", {{"reason", "deadline"}},
+               static_cast<double>(embeddings_.searches_stopped_deadline()));
+  AppendSample(out, "hartonomous_search_stopped_total", {{"reason", "cancelled"}},
+               static_cast<double>(embeddings_.searches_stopped_cancelled()));
 
   auto dedup = atoms_.DedupStats(0);
   if (!dedup.ok()) {

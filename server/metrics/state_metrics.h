@@ -6,6 +6,8 @@
 //   hartonomous_group_commits_total, _write_requests_total  counters
 //   hartonomous_collection_vectors{collection}, _collection_memory_bytes,
 //   _collection_deleted_vectors                    gauges
+//   hartonomous_search_stopped_total{reason="deadline|cancelled"}  counter
+//                                                  (searches stopped early)
 //   hartonomous_atoms{modality}, _atom_references, _atom_unique_bytes,
 //   _atom_logical_bytes, _atom_compressed_away_bytes  gauges (dedup)
 //   hartonomous_dedup_saved_bytes                  gauge (logical - unique)

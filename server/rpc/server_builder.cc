@@ -11,6 +11,7 @@
 #include <climits>
 #include <cstdint>
 
+#include "server/rpc/interceptors/service_wrapper.h"
 #include "server/rpc/interceptors/unparsed_request.h"
 
 namespace hartonomous::rpc {
@@ -50,12 +51,29 @@ Result<GrpcServer> BuildGrpcServer(const GrpcServerOptions& options,
   builder.SetResourceQuota(quota);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
                              static_cast<int>(options.max_concurrent_streams));
+  auto millis = [](size_t seconds) {
+    return static_cast<int>(std::min<size_t>(seconds * 1000, INT32_MAX));
+  };
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, millis(options.keepalive_seconds));
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+                             millis(options.keepalive_timeout_seconds));
+  if (options.max_connection_idle_seconds != 0) {
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+                               millis(options.max_connection_idle_seconds));
+  }
+  if (options.max_connection_age_seconds != 0) {
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS,
+                               millis(options.max_connection_age_seconds));
+  }
   for (grpc::Service* service : services) builder.RegisterService(service);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  // Send hooks run in this order: the status rewrites come before the
+  // observer, so that metrics and the request log see the status sent.
   interceptors.push_back(in_flight.MakeFactory());
+  interceptors.push_back(MakeRefusalInterceptorFactory());
+  interceptors.push_back(MakeUnparsedRequestInterceptorFactory());
   if (options.observer != nullptr) interceptors.push_back(MakeRpcObserverFactory(options.observer));
   if (options.auth != nullptr) interceptors.push_back(options.auth->MakeReflectionAuthFactory());
-  interceptors.push_back(MakeUnparsedRequestInterceptorFactory());
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   built.server = builder.BuildAndStart();
   if (built.server != nullptr && options.listen.empty()) return built;

@@ -11,15 +11,20 @@
 //   - accepts a request of one maximal atom (max_content_bytes) plus 16 MiB
 //     for its other fields and sends responses of any size (the response
 //     budget of each RPC bounds them, engine::ResponseBudget);
-//   - runs at most max_threads calls at once (a call past that gets
-//     RESOURCE_EXHAUSTED) and max_concurrent_streams per connection;
+//   - serves unary reads through the callback API (no thread per call;
+//     common/unary_callback.h) and the synchronous methods (streams, unary
+//     writes, long maintenance calls, health) on at most max_threads threads, one per
+//     running call (a call past that gets RESOURCE_EXHAUSTED), and at most
+//     max_concurrent_streams calls per connection;
 //   - serves gRPC server reflection;
 //   - runs the interceptors in this order: the in-flight counter (every call,
-//     for the drain, interceptors/in_flight.h), the call observer when set
-//     (metrics and the request log, interceptors/rpc_observer.h), the API
-//     key check of server reflection when set (interceptors/auth_gate.h),
-//     then the status of a request that does not parse
-//     (interceptors/unparsed_request.h).
+//     for the drain and the call limit, interceptors/in_flight.h), the
+//     refusal of a wrapped callback method (interceptors/service_wrapper.h),
+//     the status of a request that does not parse
+//     (interceptors/unparsed_request.h), the call observer when set (metrics
+//     and the request log, interceptors/rpc_observer.h; it sees the status
+//     as rewritten), then the API key check of server reflection when set
+//     (interceptors/auth_gate.h).
 //
 // Thread-safety: call from one thread; the returned server is thread-safe.
 #pragma once
@@ -54,12 +59,22 @@ struct GrpcServerOptions {
   std::string listen = "127.0.0.1:50051";
   // Largest atom content (--max-content-bytes). Default: 64 MiB.
   size_t max_content_bytes = size_t{64} << 20;
-  // Most threads of the synchronous server, one per running call
+  // Most threads of the synchronous methods, one per running call
   // (--max-threads). Default: 256.
   size_t max_threads = 256;
   // Most concurrent calls (HTTP/2 streams) on one client connection
   // (--max-concurrent-streams). Default: 100.
   size_t max_concurrent_streams = 100;
+  // Keepalive pings of idle connections and how long to wait for their
+  // answer (--keepalive-seconds, --keepalive-timeout-seconds). Defaults:
+  // 7200, 20.
+  size_t keepalive_seconds = 7200;
+  size_t keepalive_timeout_seconds = 20;
+  // Close connections idle / older than this; 0 = never
+  // (--max-connection-idle-seconds, --max-connection-age-seconds).
+  // Defaults: 0, 0.
+  size_t max_connection_idle_seconds = 0;
+  size_t max_connection_age_seconds = 0;
   // Told of every finished call (metrics, request log); nullptr = none.
   // Default: none.
   const CallObserver* observer = nullptr;

@@ -125,12 +125,21 @@ Result<std::vector<storage::EmbeddingRecord>> EmbeddingEngine::GetEmbeddings(
 // --- search and spatial --------------------------------------------------
 
 Result<SearchResult> EmbeddingEngine::Search(const SearchQuery& query, ResponseBudget* budget) {
-  return search_.Search(query, budget);
+  auto result = search_.Search(query, budget);
+  if (!result.ok()) CountStop(result.status());
+  return result;
 }
 
 Result<HybridSearchResult> EmbeddingEngine::HybridSearch(const HybridSearchQuery& query,
                                                          ResponseBudget* budget) {
-  return search_.HybridSearch(query, budget);
+  auto result = search_.HybridSearch(query, budget);
+  if (!result.ok()) CountStop(result.status());
+  return result;
+}
+
+void EmbeddingEngine::CountStop(const Status& status) {
+  if (status.code() == Status::Code::kDeadlineExceeded) ++stopped_deadline_;
+  if (status.code() == Status::Code::kCancelled) ++stopped_cancelled_;
 }
 
 Result<RefitSummary> EmbeddingEngine::RefitProjection(const std::string& name,

@@ -27,6 +27,7 @@
 // with writes; index changes are serialised per collection.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -121,6 +122,10 @@ class EmbeddingEngine {
   // metadata when asked for) before those are read: ResourceExhausted
   // (ResponseBudget::Exceeded) when the hits do not fit.
   Result<SearchResult> Search(const SearchQuery& query, ResponseBudget* budget = nullptr);
+  // Searches (Search and HybridSearch) that stopped early because their
+  // query's stop said so: past the deadline, or cancelled by the caller.
+  uint64_t searches_stopped_deadline() const { return stopped_deadline_.load(); }
+  uint64_t searches_stopped_cancelled() const { return stopped_cancelled_.load(); }
 
   // --- spatial (SpatialSearch) ---
   // Fits a new projection on a sample of the collection and reprojects every
@@ -189,6 +194,11 @@ class EmbeddingEngine {
   IndexMaintainer maintainer_;
   EmbeddingWriter rows_;
   VectorSearch search_;
+  std::atomic<uint64_t> stopped_deadline_{0};
+  std::atomic<uint64_t> stopped_cancelled_{0};
+
+  // Counts `status` when it is a stop; returns it.
+  void CountStop(const Status& status);
 };
 
 }  // namespace hartonomous::engine

@@ -61,7 +61,7 @@ Result<HybridResult> PlanHybrid(const index::VectorIndex& vectors, const Collect
   result.candidates = labels.size();
 
   // Stage 2: exact rerank of the candidates.
-  HT_ASSIGN_OR_RETURN(result.hits, vectors.ExactAmong(query.vector, labels, query.k));
+  HT_ASSIGN_OR_RETURN(result.hits, vectors.ExactAmong(query.vector, labels, query.k, query.stop));
 
   if (query.report_recall) {
     // Against the exact top k over everything that passes the filter.
@@ -78,9 +78,9 @@ Result<HybridResult> PlanHybrid(const index::VectorIndex& vectors, const Collect
                                                  all.end());
                                        return all;
                                      }(),
-                                     query.k));
+                                     query.k, query.stop));
     } else {
-      HT_ASSIGN_OR_RETURN(truth, vectors.ExactSearch(query.vector, query.k));
+      HT_ASSIGN_OR_RETURN(truth, vectors.ExactSearch(query.vector, query.k, query.stop));
     }
     if (truth.empty()) {
       result.recall = 1.0;

@@ -44,6 +44,9 @@ struct HybridQuery {
   bool report_recall = false;
   // Keeps only the candidates for which it returns true (atom filters).
   std::function<bool(uint64_t label)> filter_labels;
+  // Checked during the exact reranks (VectorIndex::ExactAmong); its stop
+  // ends the plan with that status. nullptr = never stops.
+  const Cancellation* stop = nullptr;
 };
 
 struct HybridResult {

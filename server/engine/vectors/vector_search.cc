@@ -60,6 +60,13 @@ VectorSearch::VectorSearch(storage::Env& env, const storage::Tables& tables,
     : env_(env), tables_(tables), collections_(collections), max_widen_rounds_(max_widen_rounds) {}
 
 Result<SearchResult> VectorSearch::Search(const SearchQuery& q, ResponseBudget* budget) const {
+  const std::string what = "search of collection '" + q.collection + "'";
+  // Stopped (with the search named) or OK.
+  auto check_stop = [&]() -> Status {
+    if (q.stop == nullptr) return Status::Ok();
+    return q.stop->Check(what);
+  };
+  HT_RETURN_IF_ERROR(check_stop());
   HT_ASSIGN_OR_RETURN(auto c, collections_.Require(q.collection));
   const uint64_t cid = c->record.collection_id();
   storage::ReadTxn txn(env_);
@@ -102,7 +109,8 @@ Result<SearchResult> VectorSearch::Search(const SearchQuery& q, ResponseBudget* 
       return Status::Ok();
     }));
     result.candidates_examined = labels.size();
-    HT_ASSIGN_OR_RETURN(auto neighbors, index->ExactAmong(query.data(), labels, q.k));
+    HT_RETURN_IF_ERROR(check_stop());
+    HT_ASSIGN_OR_RETURN(auto neighbors, index->ExactAmong(query.data(), labels, q.k, q.stop));
     return collect(neighbors, q.k, /*check_filter=*/false);
   };
 
@@ -113,7 +121,7 @@ Result<SearchResult> VectorSearch::Search(const SearchQuery& q, ResponseBudget* 
       HT_RETURN_IF_ERROR(exact_filtered());
     } else {
       result.path = SearchPath::kExact;
-      HT_ASSIGN_OR_RETURN(auto neighbors, index->ExactSearch(query.data(), q.k));
+      HT_ASSIGN_OR_RETURN(auto neighbors, index->ExactSearch(query.data(), q.k, q.stop));
       result.candidates_examined = live;
       HT_RETURN_IF_ERROR(collect(neighbors, q.k, false));
     }
@@ -130,6 +138,7 @@ Result<SearchResult> VectorSearch::Search(const SearchQuery& q, ResponseBudget* 
       if (filtered && want >= total) break;
       const size_t ask = std::min(want, total);
       HT_ASSIGN_OR_RETURN(auto neighbors, index->Search(query.data(), ask, std::max(ask, ef)));
+      HT_RETURN_IF_ERROR(check_stop());
       result.candidates_examined = neighbors.size();
       HT_RETURN_IF_ERROR(collect(neighbors, q.k, !q.filter.empty()));
       // Enough, or nothing more to find: the index returned every live vector.
@@ -159,6 +168,9 @@ Result<SearchResult> VectorSearch::Search(const SearchQuery& q, ResponseBudget* 
 
 Result<HybridSearchResult> VectorSearch::HybridSearch(const HybridSearchQuery& q,
                                                       ResponseBudget* budget) const {
+  if (q.stop != nullptr) {
+    HT_RETURN_IF_ERROR(q.stop->Check("hybrid search of collection '" + q.collection + "'"));
+  }
   HT_ASSIGN_OR_RETURN(auto c, collections_.Require(q.collection));
   const uint64_t cid = c->record.collection_id();
   storage::ReadTxn txn(env_);
@@ -178,6 +190,7 @@ Result<HybridSearchResult> VectorSearch::HybridSearch(const HybridSearchQuery& q
   plan.keep_fraction = q.keep_fraction;
   plan.coarse_first = q.coarse_first;
   plan.report_recall = q.report_recall;
+  plan.stop = q.stop;
   if (q.with_ann) plan.ann_ef = std::max(q.k, q.ef != 0 ? q.ef : c->spec.params.ef_search);
   if (!q.filter.empty()) {
     plan.filter_labels = [&](uint64_t label) {

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "base/cancellation.h"
 #include "base/status.h"
 #include "index/spatial/spatial_index.h"
 #include "server/engine/atoms/atom_filter.h"
@@ -38,6 +39,11 @@ struct SearchQuery {
   AtomFilter filter;
   bool with_canonical_text = false;
   bool with_metadata = false;
+  // The caller's deadline and cancel (base/cancellation.h), checked before
+  // the search, after each ANN round and every kStopCheckBlock vectors of an
+  // exact scan; nullptr = never stops. A stop returns its DeadlineExceeded
+  // or Cancelled. (hnswlib's ANN search itself cannot be stopped midway.)
+  const Cancellation* stop = nullptr;
 };
 
 enum class SearchPath {
@@ -79,6 +85,8 @@ struct HybridSearchQuery {
   bool report_recall = false;
   bool with_canonical_text = false;
   bool with_metadata = false;
+  // As SearchQuery::stop (checked before the plan and in its exact reranks).
+  const Cancellation* stop = nullptr;
 };
 
 struct HybridSearchResult {

@@ -9,7 +9,7 @@
 
 namespace hartonomous::rpc {
 
-grpc::Status AdminServiceImpl::GetStats(grpc::ServerContext*, const v1::GetStatsRequest*,
+grpc::Status AdminServiceImpl::GetStats(grpc::ServerContextBase*, const v1::GetStatsRequest*,
                                         v1::ServerStats* response) {
   auto stats = engine::CollectServerStats(env_, tables_, writer_, started_at_us_);
   if (!stats.ok()) return ToGrpcStatus(stats.status());

@@ -14,6 +14,7 @@
 #include "server/engine/admin/compactor.h"
 #include "server/engine/admin/consistency_checker.h"
 #include "server/engine/auth/api_key_engine.h"
+#include "server/rpc/common/unary_callback.h"
 #include "server/rpc/interceptors/in_flight.h"
 #include "server/rpc/interceptors/startup_gate.h"
 #include "storage/lmdb_env.h"
@@ -41,18 +42,26 @@ class AdminServiceImpl final : public v1::AdminService::Service {
         startup_(startup),
         compactor_(compactor),
         embeddings_(embeddings),
-        data_dir_(std::move(data_dir)) {}
+        data_dir_(std::move(data_dir)) {
+    // Unary reads are served through the callback API (unary_callback.h);
+    // writes (they wait for the writer thread) and long maintenance calls
+    // stay synchronous.
+    MarkMethodCallback(UnaryMethodIndex(v1::AdminService::service_full_name(), "GetStats"),
+                       CallbackUnary(&AdminServiceImpl::GetStats, this));
+    MarkMethodCallback(UnaryMethodIndex(v1::AdminService::service_full_name(), "ListApiKeys"),
+                       CallbackUnary(&AdminServiceImpl::ListApiKeys, this));
+  }
 
-  grpc::Status GetStats(grpc::ServerContext*, const v1::GetStatsRequest* request,
-                        v1::ServerStats* response) override;
+  grpc::Status GetStats(grpc::ServerContextBase*, const v1::GetStatsRequest* request,
+                        v1::ServerStats* response);
   grpc::Status Compact(grpc::ServerContext*, const v1::CompactRequest* request,
                        v1::CompactResponse* response) override;
   grpc::Status Backup(grpc::ServerContext*, const v1::BackupRequest* request,
                       v1::BackupResponse* response) override;
   grpc::Status CreateApiKey(grpc::ServerContext*, const v1::CreateApiKeyRequest* request,
                             v1::CreateApiKeyResponse* response) override;
-  grpc::Status ListApiKeys(grpc::ServerContext*, const v1::ListApiKeysRequest* request,
-                           v1::ListApiKeysResponse* response) override;
+  grpc::Status ListApiKeys(grpc::ServerContextBase*, const v1::ListApiKeysRequest* request,
+                           v1::ListApiKeysResponse* response);
   grpc::Status RevokeApiKey(grpc::ServerContext*, const v1::RevokeApiKeyRequest* request,
                             v1::ApiKey* response) override;
 

@@ -53,7 +53,7 @@ grpc::Status AdminServiceImpl::CreateApiKey(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status AdminServiceImpl::ListApiKeys(grpc::ServerContext*, const v1::ListApiKeysRequest*,
+grpc::Status AdminServiceImpl::ListApiKeys(grpc::ServerContextBase*, const v1::ListApiKeysRequest*,
                                            v1::ListApiKeysResponse* response) {
   if (api_keys_ == nullptr) return NoKeys();
   for (const storage::ApiKeyRecord& record : api_keys_->List()) {

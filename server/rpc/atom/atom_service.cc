@@ -28,7 +28,7 @@ grpc::Status AtomServiceImpl::IngestAtoms(grpc::ServerContext* context, ClientSt
   return Reply(engine_.Ingest(atoms.Take()), response, ToProto);
 }
 
-grpc::Status AtomServiceImpl::GetAtom(grpc::ServerContext*, const v1::GetAtomRequest* request,
+grpc::Status AtomServiceImpl::GetAtom(grpc::ServerContextBase*, const v1::GetAtomRequest* request,
                                       v1::Atom* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateGetAtom(*request));
   engine::ResponseBudget budget(limits_.max_response_bytes);
@@ -39,7 +39,8 @@ grpc::Status AtomServiceImpl::GetAtom(grpc::ServerContext*, const v1::GetAtomReq
                response, ToProto);
 }
 
-grpc::Status AtomServiceImpl::ListAtoms(grpc::ServerContext*, const v1::ListAtomsRequest* request,
+grpc::Status AtomServiceImpl::ListAtoms(grpc::ServerContextBase*,
+                                        const v1::ListAtomsRequest* request,
                                         v1::ListAtomsResponse* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateListAtoms(*request));
   engine::AtomFilter filter;
@@ -80,7 +81,7 @@ grpc::Status AtomServiceImpl::PurgeInactive(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status AtomServiceImpl::GetDedupStats(grpc::ServerContext*,
+grpc::Status AtomServiceImpl::GetDedupStats(grpc::ServerContextBase*,
                                             const v1::GetDedupStatsRequest* request,
                                             v1::DedupStats* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateTopN(request->top_n()));
@@ -109,13 +110,14 @@ grpc::Status AtomServiceImpl::CreatePolicy(grpc::ServerContext*,
   return Reply(policies_.Create(ToPolicyRecord(request->policy())), response, ToProto);
 }
 
-grpc::Status AtomServiceImpl::GetPolicy(grpc::ServerContext*, const v1::GetPolicyRequest* request,
+grpc::Status AtomServiceImpl::GetPolicy(grpc::ServerContextBase*,
+                                        const v1::GetPolicyRequest* request,
                                         v1::DeduplicationPolicy* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateKey(*request));
   return Reply(policies_.Get(KeyOf(*request)), response, ToProto);
 }
 
-grpc::Status AtomServiceImpl::ListPolicies(grpc::ServerContext*,
+grpc::Status AtomServiceImpl::ListPolicies(grpc::ServerContextBase*,
                                            const v1::ListPoliciesRequest* request,
                                            v1::ListPoliciesResponse* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidatePageSize(request->page_size()));

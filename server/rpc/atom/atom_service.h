@@ -13,6 +13,7 @@
 #include "server/engine/graph/graph_engine.h"
 #include "server/rpc/atom/atom_validation.h"
 #include "server/rpc/common/client_stream.h"
+#include "server/rpc/common/unary_callback.h"
 
 namespace hartonomous::rpc {
 
@@ -32,6 +33,23 @@ class AtomServiceImpl final : public v1::AtomService::Service {
         ClientStreamMethodIndex(v1::AtomService::service_full_name(), "IngestDocument"),
         new ClientStreamHandler<AtomServiceImpl, v1::IngestDocumentResponse>(
             &AtomServiceImpl::IngestDocument, this));
+    // Unary reads are served through the callback API (unary_callback.h);
+    // writes (they wait for the writer thread) and long maintenance calls
+    // stay synchronous.
+    MarkMethodCallback(UnaryMethodIndex(v1::AtomService::service_full_name(), "GetAtom"),
+                       CallbackUnary(&AtomServiceImpl::GetAtom, this));
+    MarkMethodCallback(UnaryMethodIndex(v1::AtomService::service_full_name(), "ListAtoms"),
+                       CallbackUnary(&AtomServiceImpl::ListAtoms, this));
+    MarkMethodCallback(UnaryMethodIndex(v1::AtomService::service_full_name(), "GetDedupStats"),
+                       CallbackUnary(&AtomServiceImpl::GetDedupStats, this));
+    MarkMethodCallback(UnaryMethodIndex(v1::AtomService::service_full_name(), "GetPolicy"),
+                       CallbackUnary(&AtomServiceImpl::GetPolicy, this));
+    MarkMethodCallback(UnaryMethodIndex(v1::AtomService::service_full_name(), "ListPolicies"),
+                       CallbackUnary(&AtomServiceImpl::ListPolicies, this));
+    MarkMethodCallback(UnaryMethodIndex(v1::AtomService::service_full_name(), "ListRelations"),
+                       CallbackUnary(&AtomServiceImpl::ListRelations, this));
+    MarkMethodCallback(UnaryMethodIndex(v1::AtomService::service_full_name(), "TraverseRelations"),
+                       CallbackUnary(&AtomServiceImpl::TraverseRelations, this));
   }
 
   grpc::Status IngestAtom(grpc::ServerContext*, const v1::IngestAtomRequest* request,
@@ -41,24 +59,24 @@ class AtomServiceImpl final : public v1::AtomService::Service {
   // (atom_streams.h); these replace the generated typed handlers.
   grpc::Status IngestAtoms(grpc::ServerContext* context, ClientStream* stream,
                            v1::IngestAtomsResponse* response);
-  grpc::Status GetAtom(grpc::ServerContext*, const v1::GetAtomRequest* request,
-                       v1::Atom* response) override;
-  grpc::Status ListAtoms(grpc::ServerContext*, const v1::ListAtomsRequest* request,
-                         v1::ListAtomsResponse* response) override;
+  grpc::Status GetAtom(grpc::ServerContextBase*, const v1::GetAtomRequest* request,
+                       v1::Atom* response);
+  grpc::Status ListAtoms(grpc::ServerContextBase*, const v1::ListAtomsRequest* request,
+                         v1::ListAtomsResponse* response);
   grpc::Status ReleaseAtom(grpc::ServerContext*, const v1::ReleaseAtomRequest* request,
                            v1::Atom* response) override;
   grpc::Status DeleteAtom(grpc::ServerContext*, const v1::DeleteAtomRequest* request,
                           v1::Atom* response) override;
   grpc::Status PurgeInactive(grpc::ServerContext*, const v1::PurgeInactiveRequest* request,
                              v1::PurgeInactiveResponse* response) override;
-  grpc::Status GetDedupStats(grpc::ServerContext*, const v1::GetDedupStatsRequest* request,
-                             v1::DedupStats* response) override;
+  grpc::Status GetDedupStats(grpc::ServerContextBase*, const v1::GetDedupStatsRequest* request,
+                             v1::DedupStats* response);
   grpc::Status CreatePolicy(grpc::ServerContext*, const v1::CreatePolicyRequest* request,
                             v1::DeduplicationPolicy* response) override;
-  grpc::Status GetPolicy(grpc::ServerContext*, const v1::GetPolicyRequest* request,
-                         v1::DeduplicationPolicy* response) override;
-  grpc::Status ListPolicies(grpc::ServerContext*, const v1::ListPoliciesRequest* request,
-                            v1::ListPoliciesResponse* response) override;
+  grpc::Status GetPolicy(grpc::ServerContextBase*, const v1::GetPolicyRequest* request,
+                         v1::DeduplicationPolicy* response);
+  grpc::Status ListPolicies(grpc::ServerContextBase*, const v1::ListPoliciesRequest* request,
+                            v1::ListPoliciesResponse* response);
   grpc::Status UpdatePolicy(grpc::ServerContext*, const v1::UpdatePolicyRequest* request,
                             v1::DeduplicationPolicy* response) override;
   grpc::Status DeletePolicy(grpc::ServerContext*, const v1::DeletePolicyRequest* request,
@@ -72,10 +90,11 @@ class AtomServiceImpl final : public v1::AtomService::Service {
                               v1::DeleteDocumentResponse* response) override;
   grpc::Status AddRelations(grpc::ServerContext*, const v1::AddRelationsRequest* request,
                             v1::AddRelationsResponse* response) override;
-  grpc::Status ListRelations(grpc::ServerContext*, const v1::ListRelationsRequest* request,
-                             v1::ListRelationsResponse* response) override;
-  grpc::Status TraverseRelations(grpc::ServerContext*, const v1::TraverseRelationsRequest* request,
-                                 v1::TraverseRelationsResponse* response) override;
+  grpc::Status ListRelations(grpc::ServerContextBase*, const v1::ListRelationsRequest* request,
+                             v1::ListRelationsResponse* response);
+  grpc::Status TraverseRelations(grpc::ServerContextBase*,
+                                 const v1::TraverseRelationsRequest* request,
+                                 v1::TraverseRelationsResponse* response);
 
   // GetDocument sends content in messages of this size.
   static constexpr size_t kDocumentChunkBytes = size_t{1} << 20;

@@ -106,7 +106,7 @@ grpc::Status AtomServiceImpl::AddRelations(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status AtomServiceImpl::ListRelations(grpc::ServerContext*,
+grpc::Status AtomServiceImpl::ListRelations(grpc::ServerContextBase*,
                                             const v1::ListRelationsRequest* request,
                                             v1::ListRelationsResponse* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateListRelations(*request));
@@ -120,7 +120,7 @@ grpc::Status AtomServiceImpl::ListRelations(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status AtomServiceImpl::TraverseRelations(grpc::ServerContext*,
+grpc::Status AtomServiceImpl::TraverseRelations(grpc::ServerContextBase*,
                                                 const v1::TraverseRelationsRequest* request,
                                                 v1::TraverseRelationsResponse* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateTraverse(*request));

@@ -30,6 +30,10 @@ grpc::StatusCode ToGrpcCode(Status::Code code) {
       return grpc::StatusCode::DATA_LOSS;
     case Status::Code::kInternal:
       return grpc::StatusCode::INTERNAL;
+    case Status::Code::kDeadlineExceeded:
+      return grpc::StatusCode::DEADLINE_EXCEEDED;
+    case Status::Code::kCancelled:
+      return grpc::StatusCode::CANCELLED;
   }
   return grpc::StatusCode::UNKNOWN;
 }

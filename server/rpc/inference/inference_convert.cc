@@ -66,10 +66,10 @@ engine::AnalyticsQuery ToAnalyticsQuery(const v1::GetInferenceAnalyticsRequest& 
   if (r.has_model_id()) q.model_id = r.model_id();
   q.task_type = r.task_type();
   static const engine::AnalyticsColumn kColumns[] = {
-      engine::AnalyticsColumn::kCount,         engine::AnalyticsColumn::kAvgDuration,
-      engine::AnalyticsColumn::kP50,           engine::AnalyticsColumn::kP95,
-      engine::AnalyticsColumn::kP99,           engine::AnalyticsColumn::kAvgConfidence,
-      engine::AnalyticsColumn::kInputTokens,   engine::AnalyticsColumn::kOutputTokens,
+      engine::AnalyticsColumn::kCount,       engine::AnalyticsColumn::kAvgDuration,
+      engine::AnalyticsColumn::kP50,         engine::AnalyticsColumn::kP95,
+      engine::AnalyticsColumn::kP99,         engine::AnalyticsColumn::kAvgConfidence,
+      engine::AnalyticsColumn::kInputTokens, engine::AnalyticsColumn::kOutputTokens,
       engine::AnalyticsColumn::kKey};
   q.sort_by = kColumns[r.sort_by()];
   q.descending = !r.ascending();

@@ -46,24 +46,23 @@ grpc::Status InferenceServiceImpl::LogInference(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status InferenceServiceImpl::LogInferences(grpc::ServerContext* context,
-                                                 ClientStream* stream,
+grpc::Status InferenceServiceImpl::LogInferences(grpc::ServerContext* context, ClientStream* stream,
                                                  v1::LogInferencesResponse* response) {
   LogInferencesCollector inferences;
-  grpc::Status read = ReadClientStream(context, stream, StreamLimits{limits_.max_stream_bytes},
-                                       inferences);
+  grpc::Status read =
+      ReadClientStream(context, stream, StreamLimits{limits_.max_stream_bytes}, inferences);
   if (!read.ok()) return read;
   return Reply(engine_.LogInferences(inferences.Take(), "inferences"), response, ToProto);
 }
 
-grpc::Status InferenceServiceImpl::GetInference(grpc::ServerContext*,
+grpc::Status InferenceServiceImpl::GetInference(grpc::ServerContextBase*,
                                                 const v1::GetInferenceRequest* request,
                                                 v1::Inference* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateGetInference(*request));
   return Reply(engine_.GetInference(request->inference_id()), response, ToProto);
 }
 
-grpc::Status InferenceServiceImpl::ListInferences(grpc::ServerContext*,
+grpc::Status InferenceServiceImpl::ListInferences(grpc::ServerContextBase*,
                                                   const v1::ListInferencesRequest* request,
                                                   v1::ListInferencesResponse* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateListInferences(*request));
@@ -78,7 +77,7 @@ grpc::Status InferenceServiceImpl::ListInferences(grpc::ServerContext*,
 }
 
 grpc::Status InferenceServiceImpl::GetInferenceAnalytics(
-    grpc::ServerContext*, const v1::GetInferenceAnalyticsRequest* request,
+    grpc::ServerContextBase*, const v1::GetInferenceAnalyticsRequest* request,
     v1::GetInferenceAnalyticsResponse* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateGetInferenceAnalytics(*request));
   return Reply(engine_.GetInferenceAnalytics(ToAnalyticsQuery(*request)), response, ToProto);
@@ -104,7 +103,7 @@ grpc::Status InferenceServiceImpl::PutActivation(grpc::ServerContext*,
   return Reply(engine_.PutActivation(input), response, ToProto);
 }
 
-grpc::Status InferenceServiceImpl::GetActivation(grpc::ServerContext*,
+grpc::Status InferenceServiceImpl::GetActivation(grpc::ServerContextBase*,
                                                  const v1::GetActivationRequest* request,
                                                  v1::GetActivationResponse* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateGetActivation(*request));

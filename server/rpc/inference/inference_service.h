@@ -14,6 +14,7 @@
 #include "hartonomous/v1/inference_service.grpc.pb.h"
 #include "server/engine/inference/inference_engine.h"
 #include "server/rpc/common/client_stream.h"
+#include "server/rpc/common/unary_callback.h"
 
 namespace hartonomous::rpc {
 
@@ -43,25 +44,38 @@ class InferenceServiceImpl final : public v1::InferenceService::Service {
         ClientStreamMethodIndex(v1::InferenceService::service_full_name(), "LogInferences"),
         new ClientStreamHandler<InferenceServiceImpl, v1::LogInferencesResponse>(
             &InferenceServiceImpl::LogInferences, this));
+    // Unary reads are served through the callback API (unary_callback.h);
+    // writes (they wait for the writer thread) and long maintenance calls
+    // stay synchronous.
+    MarkMethodCallback(UnaryMethodIndex(v1::InferenceService::service_full_name(), "GetInference"),
+                       CallbackUnary(&InferenceServiceImpl::GetInference, this));
+    MarkMethodCallback(
+        UnaryMethodIndex(v1::InferenceService::service_full_name(), "ListInferences"),
+        CallbackUnary(&InferenceServiceImpl::ListInferences, this));
+    MarkMethodCallback(
+        UnaryMethodIndex(v1::InferenceService::service_full_name(), "GetInferenceAnalytics"),
+        CallbackUnary(&InferenceServiceImpl::GetInferenceAnalytics, this));
+    MarkMethodCallback(UnaryMethodIndex(v1::InferenceService::service_full_name(), "GetActivation"),
+                       CallbackUnary(&InferenceServiceImpl::GetActivation, this));
   }
 
   grpc::Status LogInference(grpc::ServerContext*, const v1::LogInferenceRequest* request,
                             v1::LogInferenceResponse* response) override;
   grpc::Status LogInferences(grpc::ServerContext* context, ClientStream* stream,
                              v1::LogInferencesResponse* response);
-  grpc::Status GetInference(grpc::ServerContext*, const v1::GetInferenceRequest* request,
-                            v1::Inference* response) override;
-  grpc::Status ListInferences(grpc::ServerContext*, const v1::ListInferencesRequest* request,
-                              v1::ListInferencesResponse* response) override;
-  grpc::Status GetInferenceAnalytics(grpc::ServerContext*,
+  grpc::Status GetInference(grpc::ServerContextBase*, const v1::GetInferenceRequest* request,
+                            v1::Inference* response);
+  grpc::Status ListInferences(grpc::ServerContextBase*, const v1::ListInferencesRequest* request,
+                              v1::ListInferencesResponse* response);
+  grpc::Status GetInferenceAnalytics(grpc::ServerContextBase*,
                                      const v1::GetInferenceAnalyticsRequest* request,
-                                     v1::GetInferenceAnalyticsResponse* response) override;
+                                     v1::GetInferenceAnalyticsResponse* response);
   grpc::Status PruneInferences(grpc::ServerContext*, const v1::PruneInferencesRequest* request,
                                v1::PruneInferencesResponse* response) override;
   grpc::Status PutActivation(grpc::ServerContext*, const v1::PutActivationRequest* request,
                              v1::PutActivationResponse* response) override;
-  grpc::Status GetActivation(grpc::ServerContext*, const v1::GetActivationRequest* request,
-                             v1::GetActivationResponse* response) override;
+  grpc::Status GetActivation(grpc::ServerContextBase*, const v1::GetActivationRequest* request,
+                             v1::GetActivationResponse* response);
 
  private:
   engine::InferenceEngine& engine_;

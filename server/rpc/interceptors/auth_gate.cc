@@ -41,50 +41,34 @@ grpc::Status Admit(const engine::ApiKeyEngine& keys,
                           std::string(engine::RoleName(required)));
 }
 
-// Runs the generated handler for an admitted call; otherwise sends the
-// refusal without calling the method. A method with a request payload gets
-// it as a failed request status, which the generated handler sends; the
-// generated handler destroys the parsed request only when it runs the
-// method, so a refusal destroys it here (it lives in the call's arena:
-// destroyed, not deleted), or its heap parts would leak with every refused
-// call. A streaming-request method sends the refusal alone.
+// Runs the generated handler for an admitted call; otherwise refuses it
+// without calling the method (service_wrapper.h).
 class AuthHandler final : public MethodHandler {
  public:
-  AuthHandler(const engine::ApiKeyEngine& keys, MethodHandler* inner, std::string method,
-              engine::Role required, bool has_payload)
+  AuthHandler(const engine::ApiKeyEngine& keys, const WrappedMethod& wrapped, engine::Role required)
       : keys_(keys),
-        inner_(inner),
-        method_(std::move(method)),
-        required_(required),
-        has_payload_(has_payload) {}
+        wrapped_(wrapped),
+        method_(wrapped.method.service()->full_name() + "/" + wrapped.method.name()),
+        required_(required) {}
 
   void RunHandler(const HandlerParameter& param) override {
+    if (!param.status.ok()) return wrapped_.inner->RunHandler(param);
     const grpc::Status admitted =
         Admit(keys_, param.server_context->client_metadata(), required_, method_);
-    if (admitted.ok()) {
-      inner_->RunHandler(param);
-    } else if (has_payload_) {
-      if (param.request != nullptr) {
-        static_cast<google::protobuf::Message*>(param.request)->~Message();
-      }
-      inner_->RunHandler(HandlerParameter(param.call, param.server_context, nullptr, admitted,
-                                          param.internal_data, param.call_requester));
-    } else {
-      SendStatusOnly(param, admitted);
-    }
+    if (admitted.ok()) return wrapped_.inner->RunHandler(param);
+    Refuse(wrapped_, param, admitted);
   }
 
   void* Deserialize(grpc_call* call, grpc_byte_buffer* req, grpc::Status* status,
                     void** handler_data) override {
-    return inner_->Deserialize(call, req, status, handler_data);
+    return wrapped_.inner->Deserialize(call, req, status, handler_data);
   }
 
  private:
   const engine::ApiKeyEngine& keys_;
-  MethodHandler* const inner_;  // owned by the inner service
-  const std::string method_;    // "hartonomous.v1.AtomService/GetAtom"
+  const WrappedMethod wrapped_;
+  const std::string method_;  // "hartonomous.v1.AtomService/GetAtom"
   const engine::Role required_;
-  const bool has_payload_;
 };
 
 // Server reflection: decided once the metadata arrives. A refused stream's
@@ -166,11 +150,9 @@ engine::Role RequiredRole(const google::protobuf::MethodDescriptor& method) {
 
 std::unique_ptr<grpc::Service> AuthGate::Wrap(grpc::Service& inner,
                                               const std::string& full_name) const {
-  return WrapService(
-      inner, full_name, [this](const google::protobuf::MethodDescriptor& method, MethodHandler* h) {
-        return new AuthHandler(keys_, h, method.service()->full_name() + "/" + method.name(),
-                               RequiredRole(method), !method.client_streaming());
-      });
+  return WrapService(inner, full_name, [this](const WrappedMethod& wrapped) {
+    return new AuthHandler(keys_, wrapped, RequiredRole(wrapped.method));
+  });
 }
 
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>

@@ -31,32 +31,24 @@ class CountingFactory final : public grpc::experimental::ServerInterceptorFactor
 
 }  // namespace
 
-void InFlightCalls::Enter() {
-  MutexLock lock(&mu_);
-  ++in_flight_;
-}
+void InFlightCalls::Enter() { in_flight_.fetch_add(1, std::memory_order_relaxed); }
 
 void InFlightCalls::Leave() {
-  bool now_idle;
-  {
-    MutexLock lock(&mu_);
-    now_idle = --in_flight_ == 0;
-  }
-  if (now_idle) idle_.SignalAll();
+  if (in_flight_.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  // Under the lock: a WaitIdle that saw a count above 0 is waiting by now.
+  MutexLock lock(&mu_);
+  idle_.SignalAll();
 }
 
 bool InFlightCalls::WaitIdle(std::chrono::system_clock::time_point deadline) {
   MutexLock lock(&mu_);
-  while (in_flight_ != 0) {
-    if (!idle_.WaitUntil(&mu_, deadline)) return in_flight_ == 0;
+  while (in_flight_.load(std::memory_order_acquire) != 0) {
+    if (!idle_.WaitUntil(&mu_, deadline)) return in_flight_.load(std::memory_order_acquire) == 0;
   }
   return true;
 }
 
-uint64_t InFlightCalls::count() const {
-  MutexLock lock(&mu_);
-  return in_flight_;
-}
+uint64_t InFlightCalls::count() const { return in_flight_.load(std::memory_order_relaxed); }
 
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
 InFlightCalls::MakeFactory() {

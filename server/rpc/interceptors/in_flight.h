@@ -9,6 +9,7 @@
 
 #include <grpcpp/support/server_interceptor.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -24,15 +25,16 @@ class InFlightCalls {
   void Leave() EXCLUDES(mu_);
   // True once no call is in flight; false if the deadline passed first.
   bool WaitIdle(std::chrono::system_clock::time_point deadline) EXCLUDES(mu_);
-  uint64_t count() const EXCLUDES(mu_);
+  // Lock-free: the call limit reads it on every call (call_limit.h).
+  uint64_t count() const;
 
   // Register with ServerBuilder::experimental().SetInterceptorCreators().
   std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> MakeFactory();
 
  private:
-  mutable Mutex mu_;
+  Mutex mu_;      // orders WaitIdle's check against the last Leave's signal
   CondVar idle_;  // signalled when in_flight_ drops to 0
-  uint64_t in_flight_ GUARDED_BY(mu_) = 0;
+  std::atomic<uint64_t> in_flight_{0};
 };
 
 }  // namespace hartonomous::rpc

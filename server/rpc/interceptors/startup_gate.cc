@@ -9,28 +9,27 @@ namespace {
 
 using grpc::internal::MethodHandler;
 
-// Forwards to the generated handler while the gate is open; answers
-// UNAVAILABLE with the gate's reason otherwise. A method with a request
-// payload (unary, server streaming) decides when the payload arrives
-// (Deserialize): a refused call gets a failed request status, which the
-// generated handler sends without calling the method. A client- or
-// bidi-streaming method decides when it would start.
+// Forwards to the generated handler while the gate is open; refuses with
+// UNAVAILABLE and the gate's reason otherwise (service_wrapper.h). A
+// synchronous method with a request payload (unary, server streaming)
+// decides when the payload arrives (Deserialize), so that a refused request
+// is not parsed.
 class GatedHandler final : public MethodHandler {
  public:
-  GatedHandler(const StartupGate& gate, MethodHandler* inner, bool has_payload)
-      : gate_(gate), inner_(inner), has_payload_(has_payload) {}
+  GatedHandler(const StartupGate& gate, const WrappedMethod& wrapped)
+      : gate_(gate), wrapped_(wrapped) {}
 
   void RunHandler(const HandlerParameter& param) override {
-    if (!has_payload_ && !gate_.open()) {
-      SendStatusOnly(param, grpc::Status(grpc::StatusCode::UNAVAILABLE, gate_.reason()));
-      return;
-    }
-    inner_->RunHandler(param);
+    if (!param.status.ok() || gate_.open()) return wrapped_.inner->RunHandler(param);
+    Refuse(wrapped_, param, grpc::Status(grpc::StatusCode::UNAVAILABLE, gate_.reason()));
   }
 
   void* Deserialize(grpc_call* call, grpc_byte_buffer* req, grpc::Status* status,
                     void** handler_data) override {
-    if (gate_.open()) return inner_->Deserialize(call, req, status, handler_data);
+    // A callback handler needs its request holder even for a refused call.
+    if (wrapped_.callback || gate_.open()) {
+      return wrapped_.inner->Deserialize(call, req, status, handler_data);
+    }
     if (req != nullptr) grpc::g_core_codegen_interface->grpc_byte_buffer_destroy(req);
     *status = grpc::Status(grpc::StatusCode::UNAVAILABLE, gate_.reason());
     return nullptr;
@@ -38,8 +37,7 @@ class GatedHandler final : public MethodHandler {
 
  private:
   const StartupGate& gate_;
-  MethodHandler* const inner_;  // owned by the inner service
-  const bool has_payload_;
+  const WrappedMethod wrapped_;
 };
 
 }  // namespace
@@ -103,10 +101,9 @@ uint64_t StartupGate::rows_removed() const {
 
 std::unique_ptr<grpc::Service> StartupGate::Gate(grpc::Service& inner,
                                                  const std::string& full_name) const {
-  return WrapService(inner, full_name,
-                     [this](const google::protobuf::MethodDescriptor& method, MethodHandler* h) {
-                       return new GatedHandler(*this, h, !method.client_streaming());
-                     });
+  return WrapService(inner, full_name, [this](const WrappedMethod& wrapped) {
+    return new GatedHandler(*this, wrapped);
+  });
 }
 
 }  // namespace hartonomous::rpc

@@ -51,9 +51,9 @@ class StartupGate {
 
   // A service whose every method is answered UNAVAILABLE with reason()
   // while the gate is not open and is handled by `inner` otherwise. Register
-  // the returned service instead of inner. REQUIRES: inner is a generated
-  // synchronous service (no async, callback or raw methods), full_name is
-  // its proto service name, and inner and the gate outlive the result.
+  // the returned service instead of inner. REQUIRES: inner is as
+  // WrapService requires (service_wrapper.h), full_name is its proto
+  // service name, and inner and the gate outlive the result.
   std::unique_ptr<grpc::Service> Gate(grpc::Service& inner, const std::string& full_name) const;
 
  private:

@@ -30,9 +30,11 @@ class UnparsedRequestInterceptor final : public grpc::experimental::Interceptor 
       unparsed_ = true;
     }
     if (unparsed_ && methods->QueryInterceptionHookPoint(Hook::PRE_SEND_STATUS) &&
-        methods->GetSendStatus().error_code() == grpc::StatusCode::INTERNAL) {
+        (methods->GetSendStatus().error_code() == grpc::StatusCode::INTERNAL ||
+         methods->GetSendStatus().error_code() == grpc::StatusCode::UNIMPLEMENTED)) {
       // The handler did not run (gRPC skips it when the request does not
-      // deserialize), so this INTERNAL is gRPC's parse failure.
+      // deserialize), so this INTERNAL (synchronous method) or
+      // UNIMPLEMENTED (callback method) is gRPC's parse failure.
       methods->ModifySendStatus(
           grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                        "request: the message is missing or does not parse as " +

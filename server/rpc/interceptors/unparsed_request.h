@@ -1,6 +1,7 @@
 // UnparsedRequestInterceptor: gives a unary or server-streaming call whose
-// request does not parse a clear status. gRPC's sync server answers such a
-// call with INTERNAL and an empty message before any handler runs; this
+// request does not parse a clear status. gRPC answers such a call with
+// INTERNAL (a synchronous method) or UNIMPLEMENTED (a callback method) and
+// an empty message before any handler runs; this
 // server interceptor turns that into
 //   INVALID_ARGUMENT "request: the message is missing or does not parse as hartonomous.v1.X"
 // It sees the failure at POST_RECV_MESSAGE (no deserialized message) and

@@ -28,13 +28,13 @@ grpc::Status ModelServiceImpl::CreateModel(grpc::ServerContext*,
                ToProto);
 }
 
-grpc::Status ModelServiceImpl::GetModel(grpc::ServerContext*, const v1::GetModelRequest* request,
-                                        v1::Model* response) {
+grpc::Status ModelServiceImpl::GetModel(grpc::ServerContextBase*,
+                                        const v1::GetModelRequest* request, v1::Model* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateGetModel(*request));
   return Reply(engine_.GetModel(KeyOf(*request)), response, ToProto);
 }
 
-grpc::Status ModelServiceImpl::ListModels(grpc::ServerContext*,
+grpc::Status ModelServiceImpl::ListModels(grpc::ServerContextBase*,
                                           const v1::ListModelsRequest* request,
                                           v1::ListModelsResponse* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateListModels(*request));
@@ -67,7 +67,7 @@ grpc::Status ModelServiceImpl::DeleteModel(grpc::ServerContext*,
   return Reply(engine_.DeleteModel(KeyOf(*request)), response, ToProto);
 }
 
-grpc::Status ModelServiceImpl::ListLayers(grpc::ServerContext*,
+grpc::Status ModelServiceImpl::ListLayers(grpc::ServerContextBase*,
                                           const v1::ListLayersRequest* request,
                                           v1::ListLayersResponse* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateListLayers(*request));
@@ -80,7 +80,8 @@ grpc::Status ModelServiceImpl::ListLayers(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status ModelServiceImpl::GetLayer(grpc::ServerContext*, const v1::GetLayerRequest* request,
+grpc::Status ModelServiceImpl::GetLayer(grpc::ServerContextBase*,
+                                        const v1::GetLayerRequest* request,
                                         v1::ModelLayer* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateGetLayer(*request));
   engine::LayerKey key{

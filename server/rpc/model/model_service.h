@@ -10,6 +10,7 @@
 #include "hartonomous/v1/model_service.grpc.pb.h"
 #include "server/engine/models/model_engine.h"
 #include "server/rpc/common/client_stream.h"
+#include "server/rpc/common/unary_callback.h"
 
 namespace hartonomous::rpc {
 
@@ -34,22 +35,33 @@ class ModelServiceImpl final : public v1::ModelService::Service {
         ClientStreamMethodIndex(v1::ModelService::service_full_name(), "SetLayerValues"),
         new ClientStreamHandler<ModelServiceImpl, v1::SetLayerValuesResponse>(
             &ModelServiceImpl::SetLayerValues, this));
+    // Unary reads are served through the callback API (unary_callback.h);
+    // writes (they wait for the writer thread) and long maintenance calls
+    // stay synchronous.
+    MarkMethodCallback(UnaryMethodIndex(v1::ModelService::service_full_name(), "GetModel"),
+                       CallbackUnary(&ModelServiceImpl::GetModel, this));
+    MarkMethodCallback(UnaryMethodIndex(v1::ModelService::service_full_name(), "ListModels"),
+                       CallbackUnary(&ModelServiceImpl::ListModels, this));
+    MarkMethodCallback(UnaryMethodIndex(v1::ModelService::service_full_name(), "ListLayers"),
+                       CallbackUnary(&ModelServiceImpl::ListLayers, this));
+    MarkMethodCallback(UnaryMethodIndex(v1::ModelService::service_full_name(), "GetLayer"),
+                       CallbackUnary(&ModelServiceImpl::GetLayer, this));
   }
 
   grpc::Status CreateModel(grpc::ServerContext*, const v1::CreateModelRequest* request,
                            v1::Model* response) override;
-  grpc::Status GetModel(grpc::ServerContext*, const v1::GetModelRequest* request,
-                        v1::Model* response) override;
-  grpc::Status ListModels(grpc::ServerContext*, const v1::ListModelsRequest* request,
-                          v1::ListModelsResponse* response) override;
+  grpc::Status GetModel(grpc::ServerContextBase*, const v1::GetModelRequest* request,
+                        v1::Model* response);
+  grpc::Status ListModels(grpc::ServerContextBase*, const v1::ListModelsRequest* request,
+                          v1::ListModelsResponse* response);
   grpc::Status UpdateModel(grpc::ServerContext*, const v1::UpdateModelRequest* request,
                            v1::Model* response) override;
   grpc::Status DeleteModel(grpc::ServerContext*, const v1::DeleteModelRequest* request,
                            v1::DeleteModelResponse* response) override;
-  grpc::Status ListLayers(grpc::ServerContext*, const v1::ListLayersRequest* request,
-                          v1::ListLayersResponse* response) override;
-  grpc::Status GetLayer(grpc::ServerContext*, const v1::GetLayerRequest* request,
-                        v1::ModelLayer* response) override;
+  grpc::Status ListLayers(grpc::ServerContextBase*, const v1::ListLayersRequest* request,
+                          v1::ListLayersResponse* response);
+  grpc::Status GetLayer(grpc::ServerContextBase*, const v1::GetLayerRequest* request,
+                        v1::ModelLayer* response);
   // Read through ClientStream (server/rpc/common/client_stream.h): each
   // message goes to the engine's import as it arrives; a stream that fails
   // or is cancelled abandons the import.

@@ -1,5 +1,6 @@
 #include "server/rpc/search/search_service.h"
 
+#include "server/rpc/common/call_stop.h"
 #include "server/rpc/common/client_stream.h"
 #include "server/rpc/common/status_mapping.h"
 #include "server/rpc/common/validation.h"
@@ -32,14 +33,14 @@ grpc::Status SearchServiceImpl::CreateCollection(grpc::ServerContext*,
                response, ToProto);
 }
 
-grpc::Status SearchServiceImpl::GetCollection(grpc::ServerContext*,
+grpc::Status SearchServiceImpl::GetCollection(grpc::ServerContextBase*,
                                               const v1::GetCollectionRequest* request,
                                               v1::Collection* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateCollectionName("name", request->name()));
   return Reply(engine_.GetCollection(request->name()), response, ToProto);
 }
 
-grpc::Status SearchServiceImpl::ListCollections(grpc::ServerContext*,
+grpc::Status SearchServiceImpl::ListCollections(grpc::ServerContextBase*,
                                                 const v1::ListCollectionsRequest*,
                                                 v1::ListCollectionsResponse* response) {
   engine::ResponseBudget budget(limits_.max_response_bytes);
@@ -69,7 +70,7 @@ grpc::Status SearchServiceImpl::AddEmbeddings(grpc::ServerContext* context, Clie
       response, ToProto);
 }
 
-grpc::Status SearchServiceImpl::GetEmbeddings(grpc::ServerContext*,
+grpc::Status SearchServiceImpl::GetEmbeddings(grpc::ServerContextBase*,
                                               const v1::GetEmbeddingsRequest* request,
                                               v1::GetEmbeddingsResponse* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateAtomId(request->atom_id()));
@@ -100,21 +101,29 @@ grpc::Status SearchServiceImpl::DeleteEmbedding(grpc::ServerContext*,
   return ToGrpcStatus(engine_.DeleteEmbedding(request->collection(), request->atom_id()));
 }
 
-grpc::Status SearchServiceImpl::Search(grpc::ServerContext*, const v1::SearchRequest* request,
+grpc::Status SearchServiceImpl::Search(grpc::ServerContextBase* context,
+                                       const v1::SearchRequest* request,
                                        v1::SearchResponse* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateSearch("", *request, limits_));
   engine::ResponseBudget budget(limits_.max_response_bytes);
-  return Reply(engine_.Search(ToSearchQuery(*request), &budget), response, ToProto);
+  const Cancellation stop = CallStop(context);
+  engine::SearchQuery query = ToSearchQuery(*request);
+  query.stop = &stop;
+  return Reply(engine_.Search(query, &budget), response, ToProto);
 }
 
-grpc::Status SearchServiceImpl::BatchSearch(grpc::ServerContext*,
+grpc::Status SearchServiceImpl::BatchSearch(grpc::ServerContextBase* context,
                                             const v1::BatchSearchRequest* request,
                                             v1::BatchSearchResponse* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateBatchSearch(*request, limits_));
   // One budget for the whole response: the searches' hits add up.
   engine::ResponseBudget budget(limits_.max_response_bytes);
+  // Checked by each search before it starts, so also between the searches.
+  const Cancellation stop = CallStop(context);
   for (int i = 0; i < request->searches_size(); ++i) {
-    auto result = engine_.Search(ToSearchQuery(request->searches(i)), &budget);
+    engine::SearchQuery query = ToSearchQuery(request->searches(i));
+    query.stop = &stop;
+    auto result = engine_.Search(query, &budget);
     if (!result.ok()) {
       return ToGrpcStatus(Prefixed("searches[" + std::to_string(i) + "].", result.status()));
     }
@@ -148,7 +157,7 @@ grpc::Status SearchServiceImpl::RefitProjection(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status SearchServiceImpl::SpatialQuery(grpc::ServerContext*,
+grpc::Status SearchServiceImpl::SpatialQuery(grpc::ServerContextBase*,
                                              const v1::SpatialQueryRequest* request,
                                              v1::SpatialQueryResponse* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateSpatialQuery(*request, limits_));
@@ -161,12 +170,15 @@ grpc::Status SearchServiceImpl::SpatialQuery(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status SearchServiceImpl::HybridSearch(grpc::ServerContext*,
+grpc::Status SearchServiceImpl::HybridSearch(grpc::ServerContextBase* context,
                                              const v1::HybridSearchRequest* request,
                                              v1::HybridSearchResponse* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateHybridSearch(*request, limits_));
   engine::ResponseBudget budget(limits_.max_response_bytes);
-  auto result = engine_.HybridSearch(ToHybridQuery(*request), &budget);
+  const Cancellation stop = CallStop(context);
+  engine::HybridSearchQuery query = ToHybridQuery(*request);
+  query.stop = &stop;
+  auto result = engine_.HybridSearch(query, &budget);
   if (!result.ok()) return ToGrpcStatus(result.status());
   ToProto(std::move(result).value(), response);
   response->set_mode(request->mode() == v1::HYBRID_MODE_PREFILTER_AND_ANN

@@ -9,6 +9,7 @@
 #include "server/engine/atoms/atom_points.h"
 #include "server/engine/vectors/embedding_engine.h"
 #include "server/rpc/common/client_stream.h"
+#include "server/rpc/common/unary_callback.h"
 #include "server/rpc/search/search_validation.h"
 
 namespace hartonomous::rpc {
@@ -22,14 +23,31 @@ class SearchServiceImpl final : public v1::SearchService::Service {
         ClientStreamMethodIndex(v1::SearchService::service_full_name(), "AddEmbeddings"),
         new ClientStreamHandler<SearchServiceImpl, v1::AddEmbeddingsResponse>(
             &SearchServiceImpl::AddEmbeddings, this));
+    // Unary reads are served through the callback API (unary_callback.h);
+    // writes (they wait for the writer thread) and long maintenance calls
+    // stay synchronous.
+    MarkMethodCallback(UnaryMethodIndex(v1::SearchService::service_full_name(), "GetCollection"),
+                       CallbackUnary(&SearchServiceImpl::GetCollection, this));
+    MarkMethodCallback(UnaryMethodIndex(v1::SearchService::service_full_name(), "ListCollections"),
+                       CallbackUnary(&SearchServiceImpl::ListCollections, this));
+    MarkMethodCallback(UnaryMethodIndex(v1::SearchService::service_full_name(), "GetEmbeddings"),
+                       CallbackUnary(&SearchServiceImpl::GetEmbeddings, this));
+    MarkMethodCallback(UnaryMethodIndex(v1::SearchService::service_full_name(), "Search"),
+                       CallbackUnary(&SearchServiceImpl::Search, this));
+    MarkMethodCallback(UnaryMethodIndex(v1::SearchService::service_full_name(), "BatchSearch"),
+                       CallbackUnary(&SearchServiceImpl::BatchSearch, this));
+    MarkMethodCallback(UnaryMethodIndex(v1::SearchService::service_full_name(), "SpatialQuery"),
+                       CallbackUnary(&SearchServiceImpl::SpatialQuery, this));
+    MarkMethodCallback(UnaryMethodIndex(v1::SearchService::service_full_name(), "HybridSearch"),
+                       CallbackUnary(&SearchServiceImpl::HybridSearch, this));
   }
 
   grpc::Status CreateCollection(grpc::ServerContext*, const v1::CreateCollectionRequest* request,
                                 v1::Collection* response) override;
-  grpc::Status GetCollection(grpc::ServerContext*, const v1::GetCollectionRequest* request,
-                             v1::Collection* response) override;
-  grpc::Status ListCollections(grpc::ServerContext*, const v1::ListCollectionsRequest* request,
-                               v1::ListCollectionsResponse* response) override;
+  grpc::Status GetCollection(grpc::ServerContextBase*, const v1::GetCollectionRequest* request,
+                             v1::Collection* response);
+  grpc::Status ListCollections(grpc::ServerContextBase*, const v1::ListCollectionsRequest* request,
+                               v1::ListCollectionsResponse* response);
   grpc::Status DeleteCollection(grpc::ServerContext*, const v1::DeleteCollectionRequest* request,
                                 v1::DeleteCollectionResponse* response) override;
   // Client stream, read through ReadClientStream (client_stream.h) into an
@@ -37,24 +55,24 @@ class SearchServiceImpl final : public v1::SearchService::Service {
   // handler.
   grpc::Status AddEmbeddings(grpc::ServerContext* context, ClientStream* stream,
                              v1::AddEmbeddingsResponse* response);
-  grpc::Status GetEmbeddings(grpc::ServerContext*, const v1::GetEmbeddingsRequest* request,
-                             v1::GetEmbeddingsResponse* response) override;
+  grpc::Status GetEmbeddings(grpc::ServerContextBase*, const v1::GetEmbeddingsRequest* request,
+                             v1::GetEmbeddingsResponse* response);
   grpc::Status DeleteEmbedding(grpc::ServerContext*, const v1::DeleteEmbeddingRequest* request,
                                v1::DeleteEmbeddingResponse* response) override;
-  grpc::Status Search(grpc::ServerContext*, const v1::SearchRequest* request,
-                      v1::SearchResponse* response) override;
-  grpc::Status BatchSearch(grpc::ServerContext*, const v1::BatchSearchRequest* request,
-                           v1::BatchSearchResponse* response) override;
+  grpc::Status Search(grpc::ServerContextBase*, const v1::SearchRequest* request,
+                      v1::SearchResponse* response);
+  grpc::Status BatchSearch(grpc::ServerContextBase*, const v1::BatchSearchRequest* request,
+                           v1::BatchSearchResponse* response);
   grpc::Status RebuildIndex(grpc::ServerContext*, const v1::RebuildIndexRequest* request,
                             v1::Collection* response) override;
   grpc::Status SnapshotIndex(grpc::ServerContext*, const v1::SnapshotIndexRequest* request,
                              v1::Collection* response) override;
   grpc::Status RefitProjection(grpc::ServerContext*, const v1::RefitProjectionRequest* request,
                                v1::ProjectionInfo* response) override;
-  grpc::Status SpatialQuery(grpc::ServerContext*, const v1::SpatialQueryRequest* request,
-                            v1::SpatialQueryResponse* response) override;
-  grpc::Status HybridSearch(grpc::ServerContext*, const v1::HybridSearchRequest* request,
-                            v1::HybridSearchResponse* response) override;
+  grpc::Status SpatialQuery(grpc::ServerContextBase*, const v1::SpatialQueryRequest* request,
+                            v1::SpatialQueryResponse* response);
+  grpc::Status HybridSearch(grpc::ServerContextBase*, const v1::HybridSearchRequest* request,
+                            v1::HybridSearchResponse* response);
 
  private:
   engine::EmbeddingEngine& engine_;

@@ -34,3 +34,38 @@ TEST_CASE("concurrency flags name themselves and their range when wrong") {
   CHECK_THAT(DaemonUsage(), Catch::Contains("--max-threads"));
   CHECK_THAT(DaemonUsage(), Catch::Contains("--max-concurrent-streams"));
 }
+
+TEST_CASE("serving flags: the call limit, keepalive and connection age") {
+  auto defaults = ParseDaemonFlags({});
+  REQUIRE(defaults.ok());
+  CHECK(defaults->max_concurrent_calls == 1024);
+  CHECK(defaults->keepalive_seconds == 7200);
+  CHECK(defaults->keepalive_timeout_seconds == 20);
+  CHECK(defaults->max_connection_idle_seconds == 0);
+  CHECK(defaults->max_connection_age_seconds == 0);
+  auto set = ParseDaemonFlags({"--max-concurrent-calls", "64", "--keepalive-seconds=30",
+                               "--keepalive-timeout-seconds", "5", "--max-connection-idle-seconds",
+                               "600", "--max-connection-age-seconds", "3600"});
+  REQUIRE(set.ok());
+  CHECK(set->max_concurrent_calls == 64);
+  CHECK(set->keepalive_seconds == 30);
+  CHECK(set->keepalive_timeout_seconds == 5);
+  CHECK(set->max_connection_idle_seconds == 600);
+  CHECK(set->max_connection_age_seconds == 3600);
+  for (auto args : std::vector<std::vector<std::string>>{{"--max-concurrent-calls", "0"},
+                                                         {"--keepalive-seconds", "0"},
+                                                         {"--keepalive-timeout-seconds", "x"},
+                                                         {"--max-connection-age-seconds", "-1"}}) {
+    auto parsed = ParseDaemonFlags(args);
+    INFO(args[0] << " " << args[1]);
+    REQUIRE_FALSE(parsed.ok());
+    CHECK_THAT(parsed.status().message(), Catch::StartsWith(args[0] + ":"));
+  }
+  CHECK(ParseDaemonFlags({"--max-concurrent-calls", "0"}).status().message() ==
+        "--max-concurrent-calls: calls in [1, 1000000], got '0'");
+  for (const char* flag :
+       {"--max-concurrent-calls", "--keepalive-seconds", "--keepalive-timeout-seconds",
+        "--max-connection-idle-seconds", "--max-connection-age-seconds"}) {
+    CHECK_THAT(DaemonUsage(), Catch::Contains(flag));
+  }
+}

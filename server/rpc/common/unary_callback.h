@@ -1,0 +1,63 @@
+// Serving a unary method through gRPC's callback API. The handler keeps the
+// shape of a synchronous one,
+//   grpc::Status Search(grpc::ServerContextBase*, const v1::SearchRequest*,
+//                       v1::SearchResponse*);
+// and a service swaps the generated synchronous handler for a callback one
+// in its constructor:
+//   MarkMethodCallback(UnaryMethodIndex(v1::SearchService::service_full_name(), "Search"),
+//                      CallbackUnary(&SearchServiceImpl::Search, this));
+// The callback handler runs the body on the gRPC thread that delivered the
+// request and finishes the call's default reactor with its status, so no
+// thread is held by a call between its arrival and its reply (the
+// synchronous server parks one thread per call). The interceptors and the
+// service wrappers (service_wrapper.h) see such a call as any other.
+//
+// Thread-safety: the handler runs concurrently on gRPC's callback threads;
+// the body must be thread-safe (as a synchronous handler's).
+#pragma once
+
+#include <grpcpp/server_context.h>
+#include <grpcpp/support/method_handler.h>
+#include <grpcpp/support/server_callback.h>
+
+#include <string_view>
+#include <utility>
+
+namespace hartonomous::rpc {
+
+// Marks a method handler as one of the callback API (a service wrapper
+// registers the wrapped method as a callback method).
+class CallbackMethodHandler {
+ public:
+  virtual ~CallbackMethodHandler() = default;
+};
+
+// gRPC's callback handler of a unary method, marked as such.
+template <class Request, class Response>
+class UnaryCallbackHandler final : public grpc::internal::CallbackUnaryHandler<Request, Response>,
+                                   public CallbackMethodHandler {
+ public:
+  using grpc::internal::CallbackUnaryHandler<Request, Response>::CallbackUnaryHandler;
+};
+
+// The callback handler running service->*method and finishing with its
+// status (the response is sent when it is OK). Owned by the service once
+// passed to MarkMethodCallback.
+template <class Service, class Request, class Response>
+grpc::internal::MethodHandler* CallbackUnary(
+    grpc::Status (Service::*method)(grpc::ServerContextBase*, const Request*, Response*),
+    Service* service) {
+  return new UnaryCallbackHandler<Request, Response>(
+      [service, method](grpc::CallbackServerContext* context, const Request* request,
+                        Response* response) {
+        grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+        reactor->Finish((service->*method)(context, request, response));
+        return reactor;
+      });
+}
+
+// The index of unary method `method` of service service_full_name; aborts
+// when there is no such unary method (a programming error).
+int UnaryMethodIndex(std::string_view service_full_name, std::string_view method);
+
+}  // namespace hartonomous::rpc
