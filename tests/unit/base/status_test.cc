@@ -46,7 +46,8 @@ TEST_CASE("GrpcCodeName names the gRPC specification's codes by number") {
                     Status::Code::kAlreadyExists, Status::Code::kFailedPrecondition,
                     Status::Code::kResourceExhausted, Status::Code::kUnauthenticated,
                     Status::Code::kPermissionDenied, Status::Code::kAborted,
-                    Status::Code::kUnavailable, Status::Code::kDataLoss, Status::Code::kInternal}) {
+                    Status::Code::kUnavailable, Status::Code::kDataLoss, Status::Code::kInternal,
+                    Status::Code::kDeadlineExceeded, Status::Code::kCancelled}) {
     bool found = false;
     for (int n = 0; n <= 16; ++n) found = found || std::string(GrpcCodeName(n)) == CodeName(code);
     CHECK(found);
