@@ -111,22 +111,9 @@ Result<std::vector<uint64_t>> AtomTable::InactiveIds(Txn& txn, uint64_t limit) c
 }
 
 Result<std::optional<uint64_t>> AtomTable::FindByHash(Txn& txn, const Sha256Digest& hash) const {
-  const std::string_view full(reinterpret_cast<const char*>(hash.data()), hash.size());
-  std::string_view value;
-  HT_ASSIGN_OR_RETURN(bool found, txn.Get(t_.atom_hash, full.substr(0, kHashPrefixBytes), &value));
-  if (found) {
-    if (value.size() != 8) return Status::DataLoss("atom_hash: malformed entry");
-    const uint64_t id = ReadBe64(value);
-    HT_ASSIGN_OR_RETURN(auto atom, Get(txn, id));
-    if (!atom) return Status::DataLoss("atom_hash points at missing atom " + std::to_string(id));
-    if (atom->content_hash() == full) return std::optional<uint64_t>(id);
-  }
-  // The prefix slot is free or holds another atom: the whole hash may be in
-  // the collision table.
-  HT_ASSIGN_OR_RETURN(found, txn.Get(t_.atom_hash_collisions, full, &value));
-  if (!found) return std::optional<uint64_t>();
-  if (value.size() != 8) return Status::DataLoss("atom_hash_collisions: malformed entry");
-  return std::optional<uint64_t>(ReadBe64(value));
+  HT_ASSIGN_OR_RETURN(auto atom, FindRecordByHash(txn, hash));
+  if (!atom) return std::optional<uint64_t>();
+  return std::optional<uint64_t>(atom->atom_id());
 }
 
 Result<std::optional<AtomRecord>> AtomTable::FindRecordByHash(Txn& txn,
@@ -141,6 +128,8 @@ Result<std::optional<AtomRecord>> AtomTable::FindRecordByHash(Txn& txn,
     if (!atom) return Status::DataLoss("atom_hash points at missing atom " + std::to_string(id));
     if (atom->content_hash() == full) return atom;
   }
+  // The prefix slot is free or holds another atom: the whole hash may be in
+  // the collision table.
   HT_ASSIGN_OR_RETURN(found, txn.Get(t_.atom_hash_collisions, full, &value));
   if (!found) return std::optional<AtomRecord>();
   if (value.size() != 8) return Status::DataLoss("atom_hash_collisions: malformed entry");
