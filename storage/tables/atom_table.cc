@@ -334,18 +334,10 @@ Status AtomTable::ReadContent(Txn& txn, const AtomRecord& atom, std::string* con
   } else {
     gather->reserve(codec == PayloadCodec::kRaw ? atom.content_size() : stored_size);
   }
-  for (uint32_t chunk = 0; chunk < atom.chunk_count(); ++chunk) {
-    std::string_view value;
-    HT_ASSIGN_OR_RETURN(bool found,
-                        txn.Get(t_.atom_payload, ChunkKey(atom.atom_id(), chunk), &value));
-    if (!found) {
-      return Status::DataLoss(what + ": content chunk " + std::to_string(chunk) + " is missing");
-    }
-    if (gather->size() + value.size() > stored_size) {
-      return Status::DataLoss(what + ": content rows exceed the stored size");
-    }
-    gather->append(value);
-  }
+  HT_RETURN_IF_ERROR(ForEachChunk(txn, atom, stored_size, what, [&](std::string_view row) {
+    gather->append(row);
+    return true;
+  }));
   if (codec == PayloadCodec::kRaw) {
     if (content->size() != header_size) return Status::DataLoss(what + ": content size mismatch");
   } else {
@@ -377,21 +369,35 @@ Result<std::optional<bool>> AtomTable::RawContentEquals(Txn& txn, const AtomReco
     return Status::DataLoss(what + ": chunk count does not match the stored size");
   }
   size_t at = 0;
+  bool equal = true;
+  HT_RETURN_IF_ERROR(ForEachChunk(txn, atom, content.size(), what, [&](std::string_view row) {
+    equal = row == content.substr(at, row.size());
+    at += row.size();
+    return equal;
+  }));
+  if (!equal) return std::optional<bool>(false);
+  if (at != content.size()) return Status::DataLoss(what + ": content size mismatch");
+  return std::optional<bool>(true);
+}
+
+Status AtomTable::ForEachChunk(Txn& txn, const AtomRecord& atom, uint64_t stored_size,
+                               const std::string& what,
+                               const std::function<bool(std::string_view)>& visit) const {
+  uint64_t seen = 0;
   for (uint32_t chunk = 0; chunk < atom.chunk_count(); ++chunk) {
-    std::string_view value;
+    std::string_view row;
     HT_ASSIGN_OR_RETURN(bool found,
-                        txn.Get(t_.atom_payload, ChunkKey(atom.atom_id(), chunk), &value));
+                        txn.Get(t_.atom_payload, ChunkKey(atom.atom_id(), chunk), &row));
     if (!found) {
       return Status::DataLoss(what + ": content chunk " + std::to_string(chunk) + " is missing");
     }
-    if (value.size() > content.size() - at) {
+    if (row.size() > stored_size - seen) {
       return Status::DataLoss(what + ": content rows exceed the stored size");
     }
-    if (value != content.substr(at, value.size())) return std::optional<bool>(false);
-    at += value.size();
+    seen += row.size();
+    if (!visit(row)) break;
   }
-  if (at != content.size()) return Status::DataLoss(what + ": content size mismatch");
-  return std::optional<bool>(true);
+  return Status::Ok();
 }
 
 Result<std::string> AtomTable::ChildHashes(Txn& txn, uint64_t parent) const {

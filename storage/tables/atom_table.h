@@ -314,6 +314,12 @@ class AtomTable {
     int64_t bytes = 0;
     uint64_t last_atom = 0;
   };
+  // Calls visit(row) for each of a chunked atom's atom_payload rows in
+  // order, until visit returns false. DATA_LOSS (naming `what`) when a row
+  // is missing or the rows exceed stored_size bytes.
+  Status ForEachChunk(Txn& txn, const AtomRecord& atom, uint64_t stored_size,
+                      const std::string& what,
+                      const std::function<bool(std::string_view)>& visit) const;
   // A payload block's raw contents (decoded).
   Status ReadBlock(Txn& txn, uint64_t block_id, std::string* raw) const;
   Status ReadBlockMember(Txn& txn, const AtomRecord& atom, std::string* content,

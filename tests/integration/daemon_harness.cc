@@ -13,6 +13,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -123,7 +124,20 @@ Daemon::Daemon(Options options)
 }
 
 Daemon::~Daemon() {
-  if (pid_ > 0) Stop();
+  if (pid_ <= 0) return;
+  const pid_t pid = pid_;
+  const int code = Stop();
+  if (code == 0) return;
+  // The daemon died on its own (a crash ends it with -SIGNAL) or failed to
+  // stop cleanly: its log's end goes to stderr, as the log dir goes with
+  // this object.
+  std::ifstream log(log_path_);
+  std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  constexpr size_t kTail = 64 * 1024;
+  if (text.size() > kTail) text = "..." + text.substr(text.size() - kTail);
+  std::cerr << "hartonomousd (pid " << pid << ") exited with " << code
+            << " when stopped; the end of its log:\n"
+            << text << std::endl;
 }
 
 void Daemon::Start() {

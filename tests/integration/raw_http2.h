@@ -315,9 +315,26 @@ class RawHttp2Connection {
     size_t sent = 0;
     while (sent < bytes.size()) {
       const ssize_t n = send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
-      if (n <= 0) throw std::runtime_error("send to the server failed");
+      if (n <= 0) throw std::runtime_error("send to the server failed: " + SendFailure());
       sent += static_cast<size_t>(n);
     }
+  }
+
+  // Why a send failed: errno, and the server's GOAWAY (error code and
+  // debug data) when it sent one before closing.
+  std::string SendFailure() {
+    std::string why = std::strerror(errno);
+    uint8_t type = 0, flags = 0;
+    uint32_t id = 0;
+    std::string payload;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    while (ReadFrame(deadline, &type, &flags, &id, &payload)) {
+      if (type == kGoaway && payload.size() >= 8) {
+        why += "; GOAWAY error code " + std::to_string(BigEndian(payload, 4, 4)) + " \"" +
+               payload.substr(8) + "\"";
+      }
+    }
+    return why;
   }
 
   void DrainIncoming() {
