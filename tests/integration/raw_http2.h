@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
@@ -94,19 +95,24 @@ class RawHttp2Connection {
   }
 
   // Sends one DATA frame unless the socket's buffer is full for 2 s (the
-  // server stopped reading); false then. Frames the server sent meanwhile
-  // are read and dropped (SETTINGS and PING answered).
+  // server stopped reading) or the server closed the connection; false
+  // then. Frames the server sent meanwhile are read and dropped (SETTINGS
+  // and PING answered).
   bool TrySendData(uint32_t stream, const std::string& bytes) {
     std::string frame = FrameBytes(kData, 0, stream, bytes);
     size_t sent = 0;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
     while (sent < frame.size()) {
-      DrainIncoming();
+      if (!DrainIncoming()) return false;
       const ssize_t n =
           send(fd_, frame.data() + sent, frame.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
       if (n > 0) {
         sent += static_cast<size_t>(n);
         continue;
+      }
+      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        Close();  // the server closed the connection
+        return false;
       }
       if (std::chrono::steady_clock::now() > deadline) return false;
       pollfd p{fd_, POLLOUT, 0};
@@ -337,19 +343,32 @@ class RawHttp2Connection {
     return why;
   }
 
-  void DrainIncoming() {
+  // Reads the frames already received, answering SETTINGS and PING; false
+  // when the connection is closed (by the server, or here because an
+  // answer could not be sent: the server closed it after sending them).
+  bool DrainIncoming() {
     uint8_t type = 0, flags = 0;
     uint32_t id = 0;
     std::string payload;
     while (fd_ >= 0) {
       pollfd p{fd_, POLLIN, 0};
-      if (poll(&p, 1, 0) <= 0) return;
+      if (poll(&p, 1, 0) <= 0) return true;
       if (!ReadFrame(std::chrono::steady_clock::now() + std::chrono::seconds(5), &type, &flags, &id,
                      &payload))
-        return;
-      if (type == kSettings && !(flags & kAck)) SendFrame(kSettings, kAck, 0, "");
-      if (type == kPing && !(flags & kAck)) SendFrame(kPing, kAck, 0, payload);
+        return fd_ >= 0;
+      std::string answer;
+      if (type == kSettings && !(flags & kAck)) answer = FrameBytes(kSettings, kAck, 0, "");
+      if (type == kPing && !(flags & kAck)) answer = FrameBytes(kPing, kAck, 0, payload);
+      if (answer.empty()) continue;
+      // Not waiting for room: while a sender floods, the server may have
+      // stopped reading, and an answer it never reads changes nothing.
+      const ssize_t n = send(fd_, answer.data(), answer.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        Close();
+        return false;
+      }
     }
+    return false;
   }
 
   static std::string FrameBytes(uint8_t type, uint8_t flags, uint32_t stream,
