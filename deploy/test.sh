@@ -5,10 +5,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 deploy/install-deps.sh
 deploy/build.sh RelWithDebInfo
-# The Docker end-to-end test (label docker: it builds the image, about half
-# an hour cold on 2 cores) runs when HARTONOMOUS_TEST_DOCKER=1.
-exclude=(-LE docker)
-if [ "${HARTONOMOUS_TEST_DOCKER:-0}" = 1 ]; then exclude=(); fi
+# The Docker end-to-end test (label docker) builds the image: about an hour
+# the first time on 2 cores, then under a minute plus what changed (Docker's
+# layer cache and the image build's ccache mount). HARTONOMOUS_TEST_DOCKER=0
+# skips it.
+exclude=()
+if [ "${HARTONOMOUS_TEST_DOCKER:-1}" = 0 ]; then exclude=(-LE docker); fi
 ctest --test-dir "${BUILD_DIR:-build}" --output-on-failure -j "${JOBS:-$(nproc)}" "${exclude[@]}"
 
 # Bounded proofs outside ctest (each in its own clang build dir): every fuzz

@@ -1,5 +1,7 @@
 #include "server/engine/models/formats/quantize.h"
 
+#include <immintrin.h>
+
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdlib>
@@ -20,6 +22,7 @@ namespace {
 
 using testing::RequireInvalid;
 
+#if defined(__FLT16_MAX__)
 // fp16 through the compiler's own _Float16 conversion (round to nearest
 // even), independent of half_float.cc.
 uint16_t RefHalf(float f) {
@@ -33,6 +36,15 @@ float RefHalfToFloat(uint16_t u) {
   std::memcpy(&h, &u, 2);
   return static_cast<float>(h);
 }
+#else
+// A compiler without _Float16 on this target (clang before 15): the CPU's
+// F16C conversion instead (round to nearest even), as independent of
+// half_float.cc.
+__attribute__((target("f16c"))) uint16_t RefHalf(float f) {
+  return static_cast<uint16_t>(_cvtss_sh(f, _MM_FROUND_TO_NEAREST_INT));
+}
+__attribute__((target("f16c"))) float RefHalfToFloat(uint16_t u) { return _cvtsh_ss(u); }
+#endif
 
 // llama.cpp's quantize_row_q8_0_ref and quantize_row_q4_0_ref, transcribed.
 std::string RefQ8_0(const std::vector<float>& x) {
