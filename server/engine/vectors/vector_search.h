@@ -65,7 +65,7 @@ enum class SearchPath {
 };
 
 // The planner's thresholds (see the top of this file).
-inline constexpr size_t kTraversalScoresPerResult = 8;
+inline constexpr size_t kTraversalScoresPerResult = 64;
 inline constexpr double kPostFilterMinSelectivity = 0.05;
 const char* SearchPathName(SearchPath path);
 

@@ -230,8 +230,8 @@ TEST_CASE("selective filters fall back to an exact scan and say so") {
   CHECK(r->hits[0].atom_id == atoms[1234]);
   CHECK(r->path == SearchPath::kExactFiltered);
   q.filter = AtomFilter{};
-  q.filter.subtype = "s1";  // half match: 1000 x 1/2 > 8 x ef, the filtered traversal
-  q.ef = 16;
+  q.filter.subtype = "s1";  // half match: 1000 x 1/2 > 64 x ef, the filtered traversal
+  q.ef = 5;
   r = f.embeddings->Search(q);
   REQUIRE(r.ok());
   CHECK(r->hits.size() == 5);

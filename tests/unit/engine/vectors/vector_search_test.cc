@@ -84,7 +84,7 @@ TEST_CASE("vector search: an ANN index answers alone, or scans the few matching 
   CHECK(plain->path == SearchPath::kAnn);
   CHECK(AtomsOf(plain->hits) == std::vector<uint64_t>{atoms[100]});
   q.filter.modality = "m0";  // every third atom: 99 is the nearest
-  q.ef = 8;                  // 67 matches x 1/3 <= 8 x ef: the exact scan of them
+  q.ef = 8;                  // 67 matches x 1/3 <= 64 x ef: the exact scan of them
   auto filtered = p.search.Search(q, nullptr);
   REQUIRE(filtered.ok());
   CHECK(filtered->path == SearchPath::kExactFiltered);
