@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "index/distance.h"
+#include "index/filtered_search.h"
 #include "index/kernels.h"
 
 namespace hartonomous::index {
@@ -251,6 +252,37 @@ Result<std::vector<Neighbor>> HnswIndex::Search(const float* query, size_t k, si
   } catch (const std::exception& e) {
     return Failed("search", e);
   }
+  SortAndTruncate(&out, k);
+  return out;
+}
+
+Result<std::vector<Neighbor>> HnswIndex::FilteredSearch(const float* query, size_t k, size_t ef,
+                                                        const LabelFilter& filter) const {
+  std::vector<float> q = Prepared(spec_, query);
+  if (ef == 0) ef = spec_.params.ef_search;
+  std::vector<Neighbor> out;
+  if (k == 0 || live_.load() == 0) return out;
+  // Shared, as Search: no resize moves the blocks; inserts run alongside.
+  ReaderLock lock(&mu_);
+  auto& g = *impl_->graph;
+  HnswGraphView view;
+  view.level0 = g.data_level0_memory_;
+  view.element_bytes = g.size_data_per_element_;
+  view.links0_offset = g.offsetLevel0_;
+  view.data_offset = g.offsetData_;
+  view.label_offset = g.label_offset_;
+  view.upper = g.linkLists_;
+  view.upper_bytes = g.size_links_per_element_;
+  view.capacity = g.max_elements_;
+  // The entry's own level rather than maxlevel_: an insert that raises the
+  // top level writes the two fields one after the other.
+  const hnswlib::tableint entry = g.enterpoint_node_;
+  if (entry >= g.max_elements_) return out;  // no element linked yet
+  view.entry = entry;
+  view.max_level = g.element_levels_[entry];
+  view.dimension = spec_.dimension;
+  view.metric = spec_.metric;
+  out = FilteredGraphSearch(view, q.data(), std::max(k, ef), g.maxM0_, filter);
   SortAndTruncate(&out, k);
   return out;
 }

@@ -42,6 +42,10 @@ class HnswIndex final : public VectorIndex {
   bool Contains(uint64_t label) const override;
   std::vector<uint64_t> Labels() const override;
   Result<std::vector<Neighbor>> Search(const float* query, size_t k, size_t ef) const override;
+  // FilteredGraphSearch (filtered_search.h) over the graph, two-hop
+  // expansion up to 2 * M matching neighbours per node.
+  Result<std::vector<Neighbor>> FilteredSearch(const float* query, size_t k, size_t ef,
+                                               const LabelFilter& filter) const override;
   Result<std::vector<Neighbor>> ExactSearch(const float* query, size_t k,
                                             const Cancellation* stop = nullptr) const override;
   Result<std::vector<Neighbor>> ExactAmong(const float* query, const std::vector<uint64_t>& labels,

@@ -26,6 +26,13 @@ Result<Metric> ParseMetric(std::string_view name) {
                                  "'; expected cosine, l2 or ip");
 }
 
+Result<std::vector<Neighbor>> VectorIndex::FilteredSearch(const float* /*query*/, size_t /*k*/,
+                                                          size_t /*ef*/,
+                                                          const LabelFilter& /*filter*/) const {
+  return Status::FailedPrecondition(std::string("a filtered search of a '") + spec().kind +
+                                    "' index (scan the matching labels with ExactAmong)");
+}
+
 Status VectorIndex::AddBatch(const std::vector<uint64_t>& labels, const float* vectors,
                              size_t /*threads*/) {
   std::unordered_set<uint64_t> seen;

@@ -61,6 +61,15 @@ struct Neighbor {
   bool operator==(const Neighbor&) const = default;
 };
 
+// A predicate over labels for filtered searches (FilteredSearch).
+// Matches may be called from the searching thread many times per search:
+// it should cost about a memory read.
+class LabelFilter {
+ public:
+  virtual ~LabelFilter() = default;
+  virtual bool Matches(uint64_t label) const = 0;
+};
+
 class VectorIndex {
  public:
   virtual ~VectorIndex() = default;
@@ -88,6 +97,12 @@ class VectorIndex {
   // Up to k nearest neighbours, nearest first. ef: candidate list size for
   // approximate kinds (0 = spec().params.ef_search); ignored by exact kinds.
   virtual Result<std::vector<Neighbor>> Search(const float* query, size_t k, size_t ef) const = 0;
+  // Up to k nearest neighbours among the labels `filter` matches, nearest
+  // first, with the filter evaluated during the search (filtered_search.h
+  // for HNSW); ef as for Search. FailedPrecondition for kinds without a graph
+  // (the default): an exact kind's caller scans the matching labels.
+  virtual Result<std::vector<Neighbor>> FilteredSearch(const float* query, size_t k, size_t ef,
+                                                       const LabelFilter& filter) const;
   // Exact k nearest among every vector, nearest first. With `stop`, it is
   // checked every kStopCheckBlock vectors: its DeadlineExceeded or Cancelled
   // ends the scan with that status.

@@ -7,7 +7,11 @@
 //       [--m 16] [--ef-construction 200] [--efs 10,20,40,80,160,320]
 //       [--clients 1,2,8] [--batch-clients 1,2] [--ref-threads 1,2,8]
 //       [--search-batch 100] [--batch 1000] [--filter-nq 500]
-//       [--filter-ef 64] [--exact-nq 200]
+//       [--filter-ef 64] [--exact-nq 200] [--filtered-only]
+//
+//   --filtered-only: no in-process references; after the load, only the
+//       unfiltered Search row at --filter-ef (1 client) and the filtered
+//       rows (label = 3, 10% of rows; label = 3 and bucket = 0, 1%).
 //
 //   hartonomous-vector-bench --probe-since-ns NS --server ADDR [--queries FILE]
 //       Restart probe: waits for health SERVING, then one Search, and the
@@ -157,15 +161,19 @@ int main(int argc, char** argv) {
                    {"--filter-ef", "64"},
                    {"--exact-nq", "200"},
                    {"--server-pid", ""},
+                   {"--filtered-only", "0"},
                    {"--probe-since-ns", ""}}));
   if (!flags["--probe-since-ns"].empty()) return Probe(flags);
   const size_t k = std::stoul(flags["--k"]), m = std::stoul(flags["--m"]);
   const size_t efc = std::stoul(flags["--ef-construction"]), batch = std::stoul(flags["--batch"]);
   const size_t search_batch = std::stoul(flags["--search-batch"]);
+  const bool filtered_only = flags["--filtered-only"] != "0";
   const auto efs = ParseList(flags["--efs"]);
-  const auto client_counts = ParseList(flags["--clients"]);
-  const auto batch_client_counts = ParseList(flags["--batch-clients"]);
-  const auto ref_threads = ParseList(flags["--ref-threads"]);
+  const auto client_counts = filtered_only ? std::vector<size_t>{} : ParseList(flags["--clients"]);
+  const auto batch_client_counts =
+      filtered_only ? std::vector<size_t>{} : ParseList(flags["--batch-clients"]);
+  const auto ref_threads =
+      filtered_only ? std::vector<size_t>{} : ParseList(flags["--ref-threads"]);
 
   const SearchData data = ReadSearchData(flags);
   const hartonomous::cli::VectorFile &train = data.train, &queries = data.queries;
@@ -181,6 +189,10 @@ int main(int argc, char** argv) {
   const int filter_label = 3;
   const Results ftruth = BruteForce(L2Of(space), train.values, n, queries.values, filter_nq, dim, k,
                                     [&](size_t i) { return labels[i] == filter_label; });
+  // 1% of rows: label 3 and bucket (row % 10) 0.
+  const Results ftruth1 =
+      BruteForce(L2Of(space), train.values, n, queries.values, filter_nq, dim, k,
+                 [&](size_t i) { return labels[i] == filter_label && i % 10 == 0; });
   std::fprintf(stderr, "ground truth: %.1f s\n", Seconds(g0, Clock::now()));
 
   // qps[program/mode/threads][ef], recall[program/mode/threads][ef].
@@ -205,15 +217,15 @@ int main(int argc, char** argv) {
   // Reference: hnswlib in-process, built by one thread.
   const double rss_before = ProcStatus("self")["VmRSS"];
   auto t0 = Clock::now();
-  auto ref = BuildReference(space, train, m, efc);
+  auto ref = filtered_only ? nullptr : BuildReference(space, train, m, efc);
   const double ref_build = Seconds(t0, Clock::now());
   const double ref_rss = (ProcStatus("self")["VmRSS"] - rss_before) * 1024;
   // hnswlib's own structures: level 0 (links, vector, label) plus upper levels.
-  double ref_index_bytes = double(n) * double(ref->size_data_per_element_);
-  for (size_t i = 0; i < n; ++i)
+  double ref_index_bytes = ref ? double(n) * double(ref->size_data_per_element_) : 0;
+  for (size_t i = 0; ref && i < n; ++i)
     ref_index_bytes += double(ref->element_levels_[i]) * double(ref->size_links_per_element_);
   std::vector<double> lat;
-  {  // warm-up
+  if (ref) {  // warm-up
     ref->setEf(efs.front());
     RunParallel(
         1, std::min<size_t>(200, nqr),
@@ -235,7 +247,7 @@ int main(int argc, char** argv) {
   }
   // Reference: hnswlib compiled with -march=native, built by 2 threads.
   t0 = Clock::now();
-  auto native = NativeHnsw::Build(train.values.data(), n, dim, m, efc, 2);
+  auto native = filtered_only ? nullptr : NativeHnsw::Build(train.values.data(), n, dim, m, efc, 2);
   const double native_build = Seconds(t0, Clock::now());
   for (size_t threads : ref_threads) {
     for (size_t ef : efs) {
@@ -251,7 +263,7 @@ int main(int argc, char** argv) {
           std::to_string(ef), nqr / secs, lat, fmt(recall[key][ef]));
     }
   }
-  ScanBandwidth(train.values, queries.values, dim, std::min<size_t>(nqr, 20));
+  if (!filtered_only) ScanBandwidth(train.values, queries.values, dim, std::min<size_t>(nqr, 20));
   if (flags["--server"].empty()) {
     std::printf(
         "\n- hnswlib in-process build (1 thread): %.1f s (%.0f vectors/s); index %.0f MB = %.0f "
@@ -268,7 +280,11 @@ int main(int argc, char** argv) {
   LoadTimes load;
   const std::unordered_map<uint64_t, uint64_t> row_of = LoadRows(
       *client, "fmnist", HnswL2Spec("fmnist", dim, m, efc), train, batch,
-      [&](size_t r) { return "{\"label\":" + std::to_string(labels[r]) + "}"; }, &atom_of, &load);
+      [&](size_t r) {
+        return "{\"label\":" + std::to_string(labels[r]) + ",\"bucket\":" + std::to_string(r % 10) +
+               "}";
+      },
+      &atom_of, &load);
   const double load_secs = load.total_s, atom_secs = load.atoms_s, add_secs = load.embeddings_s;
   const auto server_status = pid.empty() ? std::map<std::string, double>{} : ProcStatus(pid);
   v1::Collection info;
@@ -283,8 +299,10 @@ int main(int argc, char** argv) {
     auto req = NearestRequest<v1::SearchRequest>("fmnist", &queries.values[q * dim], dim, k);
     req.mutable_params()->set_ef(static_cast<uint32_t>(ef));
     req.mutable_params()->set_exact(exact);
+    // label >= 100: label - 100 and bucket 0 (1% of rows).
     if (label >= 0)
-      (*req.mutable_filter()->mutable_metadata_equals())["label"] = std::to_string(label);
+      (*req.mutable_filter()->mutable_metadata_equals())["label"] = std::to_string(label % 100);
+    if (label >= 100) (*req.mutable_filter()->mutable_metadata_equals())["bucket"] = "0";
     return req;
   };
   auto to_rows = [&](const v1::SearchResponse& resp, std::vector<uint64_t>* out) {
@@ -362,17 +380,47 @@ int main(int argc, char** argv) {
   };
   double filter_recall = 0;
   {
+    const size_t ef = std::stoul(flags["--filter-ef"]);
     Results got;
     std::map<int, int> paths;
-    const size_t ef = std::stoul(flags["--filter-ef"]);
-    const double secs = unary(1, filter_nq, ef, false, filter_label, &got, &paths);
-    filter_recall = Recall(got, ftruth, k);
+    // The unfiltered search at the same ef and queries: the reference.
+    double secs = unary(1, filter_nq, ef, false, -1, &got, &paths);
+    const double plain_qps = filter_nq / secs;
+    Results t(truth.begin(), truth.begin() + filter_nq);
     row("hartonomousd",
-        "Search, filter label = " + std::to_string(filter_label) + " (10% of rows; " +
-            std::to_string(filter_nq) + " queries; " + path_note(paths) + ")",
-        1, std::to_string(ef), filter_nq / secs, lat,
-        fmt(filter_recall) + " (vs exact over label " + std::to_string(filter_label) + ")");
+        "Search, no filter (" + std::to_string(filter_nq) + " queries; " + path_note(paths) + ")",
+        1, std::to_string(ef), plain_qps, lat, fmt(Recall(got, t, k)));
+    struct Filtered {
+      int label;
+      const char* what;
+      const Results* truth;
+    };
+    for (const Filtered& f :
+         {Filtered{filter_label, "label = 3 (10% of rows", &ftruth},
+          Filtered{100 + filter_label, "label = 3, bucket = 0 (1% of rows", &ftruth1}}) {
+      paths.clear();
+      // First query builds the filter's matching rows (once per snapshot).
+      secs = unary(1, filter_nq, ef, false, f.label, &got, &paths);
+      const double rec = Recall(got, *f.truth, k);
+      if (f.truth == &ftruth) filter_recall = rec;
+      char ratio[48];
+      std::snprintf(ratio, sizeof(ratio), "; %.2fx unfiltered", filter_nq / secs / plain_qps);
+      row("hartonomousd",
+          std::string("Search, filter ") + f.what + "; " + std::to_string(filter_nq) +
+              " queries; " + path_note(paths) + ratio + ")",
+          1, std::to_string(ef), filter_nq / secs, lat, fmt(rec) + " (vs exact over the filter)");
+      // The same filter with exact: true (the exact scan of the matching rows).
+      paths.clear();
+      secs = unary(1, filter_nq, ef, true, f.label, &got, &paths);
+      std::snprintf(ratio, sizeof(ratio), "; %.2fx unfiltered", filter_nq / secs / plain_qps);
+      row("hartonomousd",
+          std::string("Search, exact, filter ") + f.what + "; " + std::to_string(filter_nq) +
+              " queries; " + path_note(paths) + ratio + ")",
+          1, "-", filter_nq / secs, lat,
+          fmt(Recall(got, *f.truth, k)) + " (vs exact over the filter)");
+    }
   }
+  if (filtered_only) return 0;
   {
     Results got;
     std::map<int, int> paths;

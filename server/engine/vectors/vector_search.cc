@@ -4,6 +4,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "server/engine/vectors/filter_matches.h"
 #include "server/engine/vectors/hybrid_search.h"
 #include "storage/tables/atom_table.h"
 #include "storage/tables/embedding_table.h"
@@ -51,6 +52,8 @@ const char* SearchPathName(SearchPath path) {
       return "exact";
     case SearchPath::kExactFiltered:
       return "exact_filtered";
+    case SearchPath::kAnnFilteredTraversal:
+      return "ann_filtered_traversal";
   }
   return "unknown";
 }
@@ -80,6 +83,7 @@ Result<SearchResult> VectorSearch::Search(const SearchQuery& q, ResponseBudget* 
   FilterCache matcher(txn, tables_, q.filter);
   const bool filtered = !q.filter.empty() || exclude_atom != 0;
   SearchResult result;
+  const size_t live = index->size();
 
   // Resolves labels to atoms (rows deleted in this snapshot are skipped) and
   // keeps matching ones, up to want.
@@ -114,19 +118,9 @@ Result<SearchResult> VectorSearch::Search(const SearchQuery& q, ResponseBudget* 
     return collect(neighbors, q.k, /*check_filter=*/false);
   };
 
-  const size_t live = index->size();
-  if (q.exact || index->exact()) {
-    if (filtered) {
-      result.path = SearchPath::kExactFiltered;
-      HT_RETURN_IF_ERROR(exact_filtered());
-    } else {
-      result.path = SearchPath::kExact;
-      HT_ASSIGN_OR_RETURN(auto neighbors, index->ExactSearch(query.data(), q.k, q.stop));
-      result.candidates_examined = live;
-      HT_RETURN_IF_ERROR(collect(neighbors, q.k, false));
-    }
-  } else {
-    const size_t ef = q.ef != 0 ? q.ef : c->spec.params.ef_search;
+  // ANN candidates widened by the observed selectivity, then filtered;
+  // the exact filtered scan when the rounds run out.
+  auto post_filter = [&](size_t ef) -> Status {
     const size_t total = live + index->deleted();
     size_t want = std::max(q.k, ef);
     if (filtered) want *= 4;
@@ -158,6 +152,78 @@ Result<SearchResult> VectorSearch::Search(const SearchQuery& q, ResponseBudget* 
     if (!done && live > 0) {
       result.path = filtered ? SearchPath::kExactFiltered : SearchPath::kExact;
       HT_RETURN_IF_ERROR(exact_filtered());
+    }
+    return Status::Ok();
+  };
+  // The exact k nearest of the rows of `matches` (k + 1: the query atom,
+  // if any, is left out by collect).
+  auto exact_among = [&](const FilterMatches& matches) -> Status {
+    result.path = SearchPath::kExactFiltered;
+    result.candidates_examined = matches.labels().size();
+    HT_ASSIGN_OR_RETURN(auto neighbors,
+                        index->ExactAmong(query.data(), matches.labels(), q.k + 1, q.stop));
+    return collect(neighbors, q.k, /*check_filter=*/false);
+  };
+  // The rows of `matches`: scanned exactly when they are few, otherwise
+  // the graph traversal that evaluates the filter as it goes (and the
+  // exact scan of them if it finds fewer than k).
+  auto filtered_by = [&](const FilterMatches& matches, size_t ef) -> Status {
+    const size_t count = matches.labels().size();
+    // A traversal visits about max(k, ef) / selectivity nodes before its
+    // result list of matching rows is full, scoring several per visit; the
+    // exact scan scores each matching row once.
+    if (static_cast<double>(count) * matches.selectivity() <=
+        static_cast<double>(kTraversalScoresPerResult * std::max(q.k, ef))) {
+      return exact_among(matches);
+    }
+    result.path = SearchPath::kAnnFilteredTraversal;
+    HT_ASSIGN_OR_RETURN(auto neighbors, index->FilteredSearch(query.data(), q.k + 1,
+                                                              std::max(q.k + 1, ef), matches));
+    HT_RETURN_IF_ERROR(check_stop());
+    result.candidates_examined = neighbors.size();
+    HT_RETURN_IF_ERROR(collect(neighbors, q.k, /*check_filter=*/false));
+    if (result.hits.size() >= std::min(q.k, count)) return Status::Ok();
+    // Fewer than k reached (matching rows cut off from the rest of the
+    // graph, or rows the index has not caught up with): scan them.
+    return exact_among(matches);
+  };
+
+  const bool exact = q.exact || index->exact();
+  // An atom filter: the rows it matches in this snapshot (built now unless
+  // an ANN search may post-filter: the last build says the filter matches
+  // many rows, where widening the ANN candidates is cheaper than a scan of
+  // the collection).
+  std::shared_ptr<const FilterMatches> matches;
+  if (!q.filter.empty() && live > 0) {
+    const SnapshotId snapshot = SnapshotOf(env_, txn);
+    FilterMatchCache::Found found = filter_matches_.Find(cid, q.filter, snapshot);
+    matches = std::move(found.matches);
+    const bool post_filter_cheaper =
+        !exact && found.selectivity && *found.selectivity >= kPostFilterMinSelectivity;
+    if (!matches && !post_filter_cheaper) {
+      HT_ASSIGN_OR_RETURN(matches, FilterMatches::Build(txn, tables_, cid, q.filter));
+      filter_matches_.Put(cid, q.filter, snapshot, matches);
+      HT_RETURN_IF_ERROR(check_stop());
+    }
+  }
+  if (exact) {
+    if (matches) {
+      HT_RETURN_IF_ERROR(exact_among(*matches));
+    } else if (filtered) {
+      result.path = SearchPath::kExactFiltered;
+      HT_RETURN_IF_ERROR(exact_filtered());
+    } else {
+      result.path = SearchPath::kExact;
+      HT_ASSIGN_OR_RETURN(auto neighbors, index->ExactSearch(query.data(), q.k, q.stop));
+      result.candidates_examined = live;
+      HT_RETURN_IF_ERROR(collect(neighbors, q.k, false));
+    }
+  } else {
+    const size_t ef = q.ef != 0 ? q.ef : c->spec.params.ef_search;
+    if (matches) {
+      HT_RETURN_IF_ERROR(filtered_by(*matches, ef));
+    } else {
+      HT_RETURN_IF_ERROR(post_filter(ef));
     }
   }
 

@@ -2,12 +2,21 @@
 // hybrid (spatial prefilter + exact rerank) search, with atom filters and
 // hits resolved to atoms.
 //
-// Search plans one of four paths (SearchPath): the ANN index alone; ANN
-// candidates widened by the observed selectivity (up to max_widen_rounds
-// times) and filtered; an exact scan of every vector; or an exact scan of
-// the rows matching the filter. Hits are read back through LMDB in the
-// search's read snapshot: a row deleted by a commit whose index hook has not
-// run yet is never returned.
+// Search plans one of five paths (SearchPath): the ANN index alone; the
+// graph traversal that evaluates an atom filter as it goes; ANN candidates
+// widened by the observed selectivity (up to max_widen_rounds times) and
+// filtered; an exact scan of every vector; or an exact scan of the rows
+// matching the filter. An atom filter's matching rows (FilterMatches) are
+// built once per read snapshot and filter and reused by the searches of
+// that snapshot. With a filter on an ANN index: the exact scan of the
+// matching rows when matches * selectivity <= kTraversalScoresPerResult *
+// max(k, ef) (a traversal visits about max(k, ef) / selectivity nodes), the
+// traversal otherwise; post-filtering only when the matching rows are not
+// known for this snapshot and the last build of them (an earlier snapshot)
+// measured at least kPostFilterMinSelectivity of the rows matching. `exact`
+// with a filter scans the matching rows. Hits are read back through LMDB in
+// the search's read snapshot: a row deleted by a commit whose index hook has
+// not run yet is never returned.
 //
 // Thread-safety: thread-safe; searches run in parallel with each other and
 // with writes, on the index and space current when they started.
@@ -24,6 +33,7 @@
 #include "server/engine/atoms/atom_filter.h"
 #include "server/engine/common/response_budget.h"
 #include "server/engine/vectors/collection_registry.h"
+#include "server/engine/vectors/filter_matches.h"
 #include "storage/lmdb_env.h"
 #include "storage/schema.h"
 
@@ -47,11 +57,16 @@ struct SearchQuery {
 };
 
 enum class SearchPath {
-  kAnn,            // the ANN index alone
-  kAnnPostFilter,  // ANN candidates, widened, then filtered
-  kExact,          // exact scan of every vector
-  kExactFiltered,  // exact scan of the rows matching the filter
+  kAnn,                   // the ANN index alone
+  kAnnPostFilter,         // ANN candidates, widened, then filtered
+  kExact,                 // exact scan of every vector
+  kExactFiltered,         // exact scan of the rows matching the filter
+  kAnnFilteredTraversal,  // graph search evaluating the filter as it goes
 };
+
+// The planner's thresholds (see the top of this file).
+inline constexpr size_t kTraversalScoresPerResult = 64;
+inline constexpr double kPostFilterMinSelectivity = 0.05;
 const char* SearchPathName(SearchPath path);
 
 struct SearchHit {
@@ -137,6 +152,7 @@ class VectorSearch {
   const storage::Tables& tables_;
   const CollectionRegistry& collections_;
   const int max_widen_rounds_;
+  mutable FilterMatchCache filter_matches_;
 };
 
 }  // namespace hartonomous::engine

@@ -35,6 +35,8 @@ v1::SearchPath ToProto(engine::SearchPath path) {
       return v1::SEARCH_PATH_EXACT;
     case engine::SearchPath::kExactFiltered:
       return v1::SEARCH_PATH_EXACT_FILTERED;
+    case engine::SearchPath::kAnnFilteredTraversal:
+      return v1::SEARCH_PATH_ANN_FILTERED_TRAVERSAL;
   }
   return v1::SEARCH_PATH_UNSPECIFIED;
 }

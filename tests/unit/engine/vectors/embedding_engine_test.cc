@@ -230,11 +230,13 @@ TEST_CASE("selective filters fall back to an exact scan and say so") {
   CHECK(r->hits[0].atom_id == atoms[1234]);
   CHECK(r->path == SearchPath::kExactFiltered);
   q.filter = AtomFilter{};
-  q.filter.subtype = "s1";  // half match: the widened ANN candidates suffice
+  q.filter.subtype = "s1";  // half match: 1000 x 1/2 > 64 x ef, the filtered traversal
+  q.ef = 5;
   r = f.embeddings->Search(q);
   REQUIRE(r.ok());
   CHECK(r->hits.size() == 5);
-  CHECK(r->path == SearchPath::kAnnPostFilter);
+  CHECK(r->path == SearchPath::kAnnFilteredTraversal);
+  q.ef = 0;
   q.filter = AtomFilter{};
   q.with_canonical_text = true;
   q.with_metadata = true;

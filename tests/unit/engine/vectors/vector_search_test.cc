@@ -72,7 +72,7 @@ TEST_CASE("vector search: is_active filters as ListAtoms does, active only in se
   CHECK(AtomsOf(inactive->hits) == std::vector<uint64_t>{atoms[1]});
 }
 
-TEST_CASE("vector search: an ANN index answers alone, or widens and filters") {
+TEST_CASE("vector search: an ANN index answers alone, or scans the few matching rows") {
   Parts p;
   CollectionSpec spec = FlatSpec(2);
   spec.index_kind = "hnsw";
@@ -84,10 +84,10 @@ TEST_CASE("vector search: an ANN index answers alone, or widens and filters") {
   CHECK(plain->path == SearchPath::kAnn);
   CHECK(AtomsOf(plain->hits) == std::vector<uint64_t>{atoms[100]});
   q.filter.modality = "m0";  // every third atom: 99 is the nearest
-  q.ef = 8;                  // 4 x 8 candidates: fewer than the 200 rows
+  q.ef = 8;                  // 67 matches x 1/3 <= 64 x ef: the exact scan of them
   auto filtered = p.search.Search(q, nullptr);
   REQUIRE(filtered.ok());
-  CHECK(filtered->path == SearchPath::kAnnPostFilter);
+  CHECK(filtered->path == SearchPath::kExactFiltered);
   CHECK(AtomsOf(filtered->hits) == std::vector<uint64_t>{atoms[99]});
   q.exact = true;
   auto exact = p.search.Search(q, nullptr);
