@@ -365,6 +365,50 @@ TEST_CASE(
   CHECK(after.unreferenced_atoms == 0);
   CHECK(after.staging_rows == 0);
 
+  // The copy's name taken while the file streams (by another client, in
+  // the progress callback, after the import's start was sent): the commit
+  // fails naming start.quantize.name, the copy's staged values (and the
+  // import's) are released.
+  const std::string large = MustSafetensors({{"large.weight", "F32", {512, 1024}}},
+                                            {FloatBytes(Normal(512 * 1024, 25, 0.1f))});
+  {
+    Daemon daemon({.data_dir = dir.path()});
+    v1::ImportModelStart start;
+    start.mutable_model()->set_model_name("late");
+    *start.mutable_quantize() = quantization("q8_0", {}, "late-copy");
+    v1::ImportModelResponse response;
+    grpc::ClientContext context;
+    bool created = false;
+    const grpc::Status status = daemon.client().ImportModel(
+        &context, start, large, &response,
+        [&](uint64_t sent) {
+          if (created || sent < large.size() / 2) return;
+          v1::CreateModelRequest create;
+          create.mutable_model()->set_model_name("late-copy");
+          v1::Model model;
+          created = daemon.client().CreateModel(create, &model).ok();
+        },
+        64 * 1024);
+    REQUIRE(created);
+    INFO(status.error_message());
+    CHECK(status.error_code() == grpc::StatusCode::ALREADY_EXISTS);
+    CHECK_THAT(status.error_message(), Catch::Contains("start.quantize.name: a model named "
+                                                       "'late-copy' already exists"));
+    CHECK_FALSE(ModelExists(daemon.client(), "late"));
+    v1::DeleteModelRequest del;
+    del.set_model_name("late-copy");
+    v1::DeleteModelResponse deleted;
+    REQUIRE(daemon.client().DeleteModel(del, &deleted).ok());
+    REQUIRE(daemon.Stop() == 0);
+  }
+  const ModelStoreAudit raced = AuditModelStore(dir.path());
+  CHECK(raced.mismatches.empty());
+  CHECK(raced.models == before.models);
+  CHECK(raced.layers == before.layers);
+  CHECK(raced.tensor_rows == before.tensor_rows);
+  CHECK(raced.tensor_atoms == before.tensor_atoms);
+  CHECK(raced.staging_rows == 0);
+
   // The same file with saturate: both models, the default copy name, the
   // clamped value counted.
   Daemon daemon({.data_dir = dir.path()});

@@ -564,7 +564,13 @@ Status ModelImport::Commit() {
         quantized.emplace();
         quantized->model = copy_view;
         std::vector<ModelLayerRecord> copy_written = copy_records;
-        HT_RETURN_IF_ERROR(InsertNewModel(txn, models, &quantized->model, &copy_written));
+        if (Status inserted = InsertNewModel(txn, models, &quantized->model, &copy_written);
+            !inserted.ok()) {
+          // Taken since Begin: the request's field is start.quantize.name.
+          if (inserted.code() != Status::Code::kAlreadyExists) return inserted;
+          return Status::AlreadyExists("start.quantize.name: a model named '" +
+                                       quantized->model.model.model_name() + "' already exists");
+        }
         HT_ASSIGN_OR_RETURN(quantized->bytes_shared,
                             copy_->Insert(txn, model_id, quantized->model.model.model_id(), source,
                                           copy_written, now));
