@@ -370,15 +370,23 @@ void RunModelDelete(const Invocation& invocation) {
 }
 
 std::vector<OptionSpec> ModelImportOptions() {
-  return {{"name", 0, "NAME",
-           "the model's unique name (one FILE only; default: the file name without its "
-           "extension)"},
-          {"format", 0, "F", "safetensors, gguf or onnx (default: detected)"},
-          {"chunk-bytes", 0, "N", "size of the chunks tensors are cut into (default 262144)"},
-          {"type", 0, "T", "model type, e.g. transformer"},
-          {"architecture", 0, "A", "architecture, e.g. llama"},
-          {"license", 0, "L", "metadata: license, e.g. apache-2.0"},
-          {"source-url", 0, "URL", "metadata: where the model comes from"}};
+  return {
+      {"name", 0, "NAME",
+       "the model's unique name (one FILE only; default: the file name without its "
+       "extension)"},
+      {"format", 0, "F", "safetensors, gguf or onnx (default: detected)"},
+      {"chunk-bytes", 0, "N", "size of the chunks tensors are cut into (default 262144)"},
+      {"type", 0, "T", "model type, e.g. transformer"},
+      {"architecture", 0, "A", "architecture, e.g. llama"},
+      {"license", 0, "L", "metadata: license, e.g. apache-2.0"},
+      {"source-url", 0, "URL", "metadata: where the model comes from"},
+      {"quantize", 0, "T",
+       "also store a copy quantized to T (int8, q8_0, q4_0, f16 or bf16) in the same import"},
+      {"quantized-name", 0, "NAME", "the quantized copy's name (one FILE only; default: NAME-T)"},
+      {"quantize-layers", 0, "I,J,...",
+       "layer indexes to quantize (default: every layer that suits the type)"},
+      {"saturate", 0, "", "with --quantize: clamp values beyond fp16's range"},
+      {"requantize", 0, "", "with --quantize: allow layers that are quantized already"}};
 }
 
 namespace {
@@ -412,6 +420,40 @@ const char* SharingName(v1::LayerSharing sharing) {
   }
 }
 
+// "I,J,..." as layer indexes.
+template <typename Request>
+void AddLayerList(const std::string& list_text, Request* request) {
+  std::stringstream list(list_text);
+  std::string item;
+  while (std::getline(list, item, ',')) {
+    request->add_layers(static_cast<uint32_t>(ParseUint64(item, "layer index")));
+  }
+}
+
+json QuantizedToJson(const v1::QuantizeModelResponse& r) {
+  json layers = json::array();
+  for (const auto& l : r.layers()) {
+    layers.push_back({{"layer_idx", l.layer_idx()},
+                      {"layer_name", l.layer_name()},
+                      {"quantized", l.quantized()},
+                      {"skipped", l.skipped()},
+                      {"dtype_before", l.dtype_before()},
+                      {"dtype_after", l.dtype_after()},
+                      {"snr_db", l.snr_db()},
+                      {"rmse", l.rmse()},
+                      {"relative_rmse", l.relative_rmse()},
+                      {"max_abs_error", l.max_abs_error()},
+                      {"saturated", l.saturated()},
+                      {"scale", l.scale()},
+                      {"bytes_before", l.bytes_before()},
+                      {"bytes_after", l.bytes_after()}});
+  }
+  return {{"model", ModelToJson(r.model())},
+          {"new_bytes_stored", r.new_bytes_stored()},
+          {"bytes_shared", r.bytes_shared()},
+          {"layers", layers}};
+}
+
 json ImportToJson(const std::string& file, const v1::ImportModelResponse& r) {
   json layers = json::array();
   for (const auto& l : r.layers()) {
@@ -423,16 +465,18 @@ json ImportToJson(const std::string& file, const v1::ImportModelResponse& r) {
                       {"new_bytes", l.new_bytes()},
                       {"sharing", SharingName(l.sharing())}});
   }
-  return {{"file", file},
-          {"model", ModelToJson(r.model())},
-          {"format", r.format()},
-          {"bytes_received", r.bytes_received()},
-          {"new_bytes_stored", r.new_bytes_stored()},
-          {"atoms", r.atoms()},
-          {"new_atoms", r.new_atoms()},
-          {"chunk_bytes", r.chunk_bytes()},
-          {"file_sha256", r.file_sha256()},
-          {"layers", layers}};
+  json out = {{"file", file},
+              {"model", ModelToJson(r.model())},
+              {"format", r.format()},
+              {"bytes_received", r.bytes_received()},
+              {"new_bytes_stored", r.new_bytes_stored()},
+              {"atoms", r.atoms()},
+              {"new_atoms", r.new_atoms()},
+              {"chunk_bytes", r.chunk_bytes()},
+              {"file_sha256", r.file_sha256()},
+              {"layers", layers}};
+  if (r.has_quantized()) out["quantized"] = QuantizedToJson(r.quantized());
+  return out;
 }
 
 }  // namespace
@@ -440,6 +484,14 @@ json ImportToJson(const std::string& file, const v1::ImportModelResponse& r) {
 void RunModelImport(const Invocation& invocation) {
   if (invocation.Has("name") && invocation.args.size() != 1) {
     throw UsageError("--name names one model: give one FILE with it");
+  }
+  if (invocation.Has("quantized-name") && invocation.args.size() != 1) {
+    throw UsageError("--quantized-name names one model: give one FILE with it");
+  }
+  for (const char* flag : {"quantized-name", "quantize-layers", "saturate", "requantize"}) {
+    if (invocation.Has(flag) && !invocation.Has("quantize")) {
+      throw UsageError(std::string("--") + flag + ": only with --quantize T");
+    }
   }
   std::vector<uint64_t> sizes;
   uint64_t total = 0;
@@ -469,6 +521,14 @@ void RunModelImport(const Invocation& invocation) {
     start.set_file_name(std::filesystem::path(path).filename().string());
     start.set_file_size(sizes[i]);
     start.set_chunk_bytes(static_cast<uint32_t>(invocation.GetUint("chunk-bytes", 0)));
+    if (invocation.Has("quantize")) {
+      v1::ImportQuantization* q = start.mutable_quantize();
+      q->set_type(invocation.Get("quantize"));
+      q->set_name(invocation.Get("quantized-name"));
+      if (invocation.Has("quantize-layers")) AddLayerList(invocation.Get("quantize-layers"), q);
+      q->set_saturate(invocation.Has("saturate"));
+      q->set_requantize(invocation.Has("requantize"));
+    }
     v1::ImportModelResponse response;
     const grpc::Status status = client.ImportModel(
         start, file, &response, [&](uint64_t sent) { progress.Update(i, done_bytes + sent); });
@@ -494,6 +554,15 @@ void RunModelImport(const Invocation& invocation) {
               << response.layers_size() << " layers, " << FormatBytes(response.bytes_received())
               << "): " << FormatBytes(response.new_bytes_stored()) << " new, " << shared
               << " layers shared, " << partly << " partly shared\n";
+    if (response.has_quantized()) {
+      const v1::QuantizeModelResponse& q = response.quantized();
+      int quantized = 0;
+      for (const auto& l : q.layers()) quantized += l.quantized();
+      std::cout << "  and its quantized copy, model " << q.model().model_id() << " '"
+                << q.model().model_name() << "' (" << quantized << " of " << q.layers_size()
+                << " layers to " << invocation.Get("quantize")
+                << "): " << FormatBytes(q.new_bytes_stored()) << " new\n";
+    }
   }
   progress.Clear();
   if (invocation.global.json)
@@ -625,38 +694,12 @@ void RunModelQuantize(const Invocation& invocation) {
   SetModelKey(invocation.args[0], &request);
   request.set_type(invocation.Get("type"));
   request.set_name(invocation.Get("name"));
-  if (invocation.Has("layers")) {
-    std::stringstream list(invocation.Get("layers"));
-    std::string item;
-    while (std::getline(list, item, ',')) {
-      request.add_layers(static_cast<uint32_t>(ParseUint64(item, "layer index")));
-    }
-  }
+  if (invocation.Has("layers")) AddLayerList(invocation.Get("layers"), &request);
   request.set_saturate(invocation.Has("saturate"));
   request.set_requantize(invocation.Has("requantize"));
   const v1::QuantizeModelResponse r = Call(invocation, &Client::QuantizeModel, request);
   if (invocation.global.json) {
-    json layers = json::array();
-    for (const auto& l : r.layers()) {
-      layers.push_back({{"layer_idx", l.layer_idx()},
-                        {"layer_name", l.layer_name()},
-                        {"quantized", l.quantized()},
-                        {"skipped", l.skipped()},
-                        {"dtype_before", l.dtype_before()},
-                        {"dtype_after", l.dtype_after()},
-                        {"snr_db", l.snr_db()},
-                        {"rmse", l.rmse()},
-                        {"relative_rmse", l.relative_rmse()},
-                        {"max_abs_error", l.max_abs_error()},
-                        {"saturated", l.saturated()},
-                        {"scale", l.scale()},
-                        {"bytes_before", l.bytes_before()},
-                        {"bytes_after", l.bytes_after()}});
-    }
-    PrintJson(std::cout, {{"model", ModelToJson(r.model())},
-                          {"new_bytes_stored", r.new_bytes_stored()},
-                          {"bytes_shared", r.bytes_shared()},
-                          {"layers", layers}});
+    PrintJson(std::cout, QuantizedToJson(r));
     return;
   }
   auto fixed = [](double v, int digits) {

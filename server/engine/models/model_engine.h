@@ -37,6 +37,7 @@
 #include "server/engine/common/page_token.h"
 #include "server/engine/common/response_budget.h"
 #include "server/engine/models/formats/quantize.h"
+#include "server/engine/models/quantized_copy.h"
 #include "server/engine/models/tensor_store.h"
 #include "storage/lmdb_env.h"
 #include "storage/records.pb.h"
@@ -334,17 +335,7 @@ class ModelEngine {
     bool saturate = false;    // clamp values beyond fp16's range (counted)
     bool requantize = false;  // allow layers that are quantized already
   };
-  struct LayerQuantization {
-    uint32_t layer_idx = 0;
-    std::string layer_name;
-    bool quantized = false;
-    std::string skipped;  // why a layer of "every layer" was kept as is
-    std::string dtype_before, dtype_after;
-    models::ErrorStats error;
-    uint64_t saturated = 0;
-    double scale = 0;  // the largest scale (int8, q8_0, q4_0)
-    uint64_t bytes_before = 0, bytes_after = 0;
-  };
+  using LayerQuantization = engine::LayerQuantization;  // quantized_copy.h
   struct Quantized {
     ModelView model;
     std::vector<LayerQuantization> layers;  // every layer of the source
@@ -392,24 +383,13 @@ class ModelEngine {
   Result<PurgedAtoms> PurgeReleased(storage::WriteTxn& txn, const std::vector<uint64_t>& released);
   // The model's layers and, per layer, the atoms (and byte lengths) of its
   // kind-0 values in order.
-  struct LayerValues {
-    storage::ModelLayerRecord layer;
-    std::vector<std::pair<uint64_t, uint64_t>> chunks;  // atom id, bytes
-    std::vector<std::pair<uint64_t, uint64_t>> scales;  // kind 3 (int8 layers)
-  };
+  using LayerValues = SourceLayer;  // quantized_copy.h
   Result<std::vector<LayerValues>> ReadLayerValues(storage::Txn& txn, uint64_t model_id) const;
   // Inside DeleteModel: releases the references the model's "tensor_atoms"
   // rows and file pieces hold and deletes those rows. Returns the rows.
   // The atoms whose references were released are added to *released.
   Result<uint64_t> ReleaseModelAtoms(storage::WriteTxn& txn, uint64_t model_id,
                                      std::vector<uint64_t>* released = nullptr);
-  // Inside QuantizeModel's transaction: gives model_id a copy of the
-  // source's "model_files" record (storage/records.proto), one more
-  // reference on each atom piece. Nothing for a source without a file or
-  // whose file names a deleted layer.
-  Status CopySourceFile(storage::WriteTxn& txn, storage::AtomTable& atoms, uint64_t source_id,
-                        uint64_t model_id, const std::vector<LayerValues>& source_layers,
-                        int64_t now_us);
 
   storage::Env& env_;
   const storage::Tables& tables_;

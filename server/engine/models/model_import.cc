@@ -66,7 +66,33 @@ Status ModelImport::Begin() {
     return Status::AlreadyExists("model.model_name: a model named '" +
                                  options_.model.model.model_name() + "' already exists");
   }
+  if (!options_.quantize) return Status::Ok();
+  const std::string name = QuantizedName();
+  ModelView copy = options_.model;
+  copy.model.set_model_name(name);
+  if (Status valid = CheckModel(copy); !valid.ok()) {
+    std::string rule = valid.message();
+    const std::string prefix = "model.model_name: ";
+    if (rule.rfind(prefix, 0) != 0) return valid;
+    return Status::InvalidArgument("start.quantize.name: " + rule.substr(prefix.size()));
+  }
+  if (name == options_.model.model.model_name()) {
+    return Status::InvalidArgument(
+        "start.quantize.name: the quantized copy needs a name other than model.model_name ('" +
+        name + "')");
+  }
+  HT_ASSIGN_OR_RETURN(auto copy_taken, storage::ModelTable(tables_).FindId(txn, name));
+  if (copy_taken) {
+    return Status::AlreadyExists("start.quantize.name: a model named '" + name +
+                                 "' already exists");
+  }
   return Status::Ok();
+}
+
+std::string ModelImport::QuantizedName() const {
+  if (!options_.quantize->name.empty()) return options_.quantize->name;
+  return options_.model.model.model_name() + "-" +
+         models::QuantTypeName(options_.quantize->spec.type);
 }
 
 Status ModelImport::Add(std::string_view bytes) {
@@ -445,9 +471,48 @@ Status ModelImport::Commit() {
 
   ModelView view = options_.model;
   HT_ASSIGN_OR_RETURN(size_t bytes, PrepareNewModel(&view, &layers, now));
+
+  // The quantized copy: its values quantized from the staged atoms and
+  // staged in turn before the commit, so that a quantization that fails
+  // leaves nothing (the stagings are released by Abort).
+  std::vector<SourceLayer> source;
+  ModelView copy_view;
+  std::vector<ModelLayerRecord> copy_records;
+  if (options_.quantize) {
+    source.resize(layers.size());
+    for (size_t i = 0; i < layers.size(); ++i) source[i].layer = layers[i];
+    for (const Piece& piece : pieces_) {
+      if (piece.kind != SegmentKind::kTensor) continue;
+      source[static_cast<size_t>(piece.tensor)].chunks.emplace_back(piece.atom.atom_id,
+                                                                    piece.length);
+    }
+    copy_ = std::make_unique<QuantizedCopy>(env_, tables_, store_);
+    Status prepared = copy_->Prepare(source, options_.quantize->spec, "the file");
+    if (!prepared.ok()) {
+      if (prepared.code() == Status::Code::kInternal ||
+          prepared.code() == Status::Code::kDataLoss) {
+        return prepared;
+      }
+      // A rule of the request: the file's values cannot be quantized so.
+      if (prepared.code() == Status::Code::kFailedPrecondition) {
+        return Status::InvalidArgument("start.quantize.type: " + prepared.message());
+      }
+      const std::string& why = prepared.message();
+      return Status::InvalidArgument(
+          (why.rfind("layers", 0) == 0 ? "start.quantize." : "start.quantize: ") + why);
+    }
+    copy_view = view;
+    copy_view.model.set_model_name(QuantizedName());
+    copy_view.model.set_parameter_count(0);
+    copy_records = copy_->records();
+    HT_ASSIGN_OR_RETURN(size_t copy_bytes, PrepareNewModel(&copy_view, &copy_records, now));
+    bytes += copy_bytes + copy_->pieces() * 64;
+  }
+
   const storage::ModelTable models(tables_);
   const storage::TensorAtomTable tensors(tables_);
   ModelView stored;
+  std::optional<ModelEngine::Quantized> quantized;
   HT_RETURN_IF_ERROR(writer_.Write(
       [&](storage::WriteTxn& txn) -> Status {
         // Re-runnable (a retried group): every output is rebuilt.
@@ -491,10 +556,34 @@ Status ModelImport::Commit() {
         }
         HT_RETURN_IF_ERROR(tensors.files().Put(txn, model_id, file));
         // The staged references now belong to the rows above.
-        return storage::ImportStagingTable(tables_).Remove(txn, import_id_).status();
+        HT_RETURN_IF_ERROR(storage::ImportStagingTable(tables_).Remove(txn, import_id_).status());
+        quantized.reset();
+        if (!copy_) return Status::Ok();
+        // The copy, after the rows it shares with the model.
+        for (size_t i = 0; i < source.size(); ++i) source[i].layer = written[i];
+        quantized.emplace();
+        quantized->model = copy_view;
+        std::vector<ModelLayerRecord> copy_written = copy_records;
+        if (Status inserted = InsertNewModel(txn, models, &quantized->model, &copy_written);
+            !inserted.ok()) {
+          // Taken since Begin: the request's field is start.quantize.name.
+          if (inserted.code() != Status::Code::kAlreadyExists) return inserted;
+          return Status::AlreadyExists("start.quantize.name: a model named '" +
+                                       quantized->model.model.model_name() + "' already exists");
+        }
+        HT_ASSIGN_OR_RETURN(quantized->bytes_shared,
+                            copy_->Insert(txn, model_id, quantized->model.model.model_id(), source,
+                                          copy_written, now));
+        return Status::Ok();
       },
       bytes + pieces_.size() * 64, /*items=*/0));
   report.model = std::move(stored);
+  if (copy_) {
+    copy_->Committed();
+    quantized->layers = copy_->layers();
+    quantized->new_bytes_stored = copy_->new_bytes_stored();
+    report.quantized = std::move(quantized);
+  }
   return Status::Ok();
 }
 
@@ -509,6 +598,7 @@ void ModelImport::Abort() {
   }
   pending_.clear();
   pending_index_.clear();
+  copy_.reset();  // releases what the quantized copy staged
   if (import_id_ == 0) return;
   auto abandoned = store_.Abandon(import_id_);
   if (!abandoned.ok()) {

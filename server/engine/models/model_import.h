@@ -33,6 +33,10 @@
 // in one transaction; a failed or abandoned import (Abort, the destructor,
 // or a crash before Finish) releases what it staged: nothing of it stays.
 //
+// With ImportOptions::quantize, Finish also stores a quantized copy of the
+// model under another name (QuantizedCopy, the work of QuantizeModel) in
+// the same commit: both models or neither.
+//
 // Errors: INVALID_ARGUMENT naming the field and the rule (the format's
 // parser names the file's part: "header: ...", "tensors[3]: ...",
 // "file: N trailing bytes after the last tensor"); the catalog's rules as
@@ -53,6 +57,7 @@
 #include "base/status.h"
 #include "server/engine/models/formats/model_file.h"
 #include "server/engine/models/model_engine.h"
+#include "server/engine/models/quantized_copy.h"
 #include "server/engine/models/tensor_store.h"
 
 namespace hartonomous::engine {
@@ -60,6 +65,12 @@ namespace hartonomous::engine {
 inline constexpr uint32_t kDefaultChunkBytes = 256 * 1024;
 inline constexpr uint32_t kMinChunkBytes = 4 * 1024;
 inline constexpr uint32_t kMaxChunkBytes = 16 * 1024 * 1024;
+
+// ImportModelStart.quantize: a quantized copy stored with the import.
+struct ImportQuantize {
+  std::string name;  // the copy's model_name; empty = "<model_name>-<type>"
+  QuantizeSpec spec;
+};
 
 struct ImportOptions {
   // The catalog fields of the new model (model_name required), as
@@ -71,6 +82,9 @@ struct ImportOptions {
   std::optional<uint64_t> file_size;            // checked at the end when given
   uint32_t chunk_bytes = kDefaultChunkBytes;    // REQUIRES: kMin..kMaxChunkBytes
   std::optional<Sha256Digest> expected_sha256;  // of the whole file
+  // When set, the import also stores a quantized copy of the model, as
+  // QuantizeModel would make it right after the import (see Finish).
+  std::optional<ImportQuantize> quantize;
 };
 
 struct ImportLimits {
@@ -108,6 +122,9 @@ struct ImportReport {
   uint64_t bytes_compared = 0;
   Sha256Digest file_sha256{};
   std::vector<LayerImport> layers;  // in layer_idx order
+  // With ImportOptions::quantize: the quantized copy, as QuantizeModel
+  // reports it.
+  std::optional<ModelEngine::Quantized> quantized;
 };
 
 class ModelImport {
@@ -119,12 +136,17 @@ class ModelImport {
   ModelImport(const ModelImport&) = delete;
   ModelImport& operator=(const ModelImport&) = delete;
 
-  // Checks the options and that the name is free, before any byte is
-  // stored. REQUIRES: called first.
+  // Checks the options and that the name (and the quantized copy's) is
+  // free, before any byte is stored. REQUIRES: called first.
   Status Begin();
   // The next bytes of the file, in order.
   Status Add(std::string_view bytes);
-  // The stream ended: commits the model (see the file comment).
+  // The stream ended: commits the model (see the file comment). With
+  // options.quantize, the staged layers are quantized first (QuantizedCopy)
+  // and the copy is committed in the model's transaction: a quantization
+  // that fails fails the import with InvalidArgument naming
+  // "start.quantize..." (the layer and the rule, as QuantizeModel names
+  // them) and nothing of either model stays.
   Result<ImportReport> Finish();
   // Releases what was staged. Idempotent; after Finish, nothing.
   void Abort();
@@ -165,6 +187,8 @@ class ModelImport {
   uint64_t Predict(const Piece& piece);
   std::string SubtypeOf(const Piece& piece) const;
   Status Commit();
+  // The copy's name (options_.quantize's, or the default).
+  std::string QuantizedName() const;
 
   storage::Env& env_;
   const storage::Tables& tables_;
@@ -208,6 +232,7 @@ class ModelImport {
   uint64_t import_id_ = 0;       // written by the staging thread, read after it
   uint64_t bytes_compared_ = 0;  // likewise
   uint32_t batch_ = 0;
+  std::unique_ptr<QuantizedCopy> copy_;  // with options_.quantize, in Finish
   bool finished_ = false;
   bool failed_ = false;
   ImportReport report_;

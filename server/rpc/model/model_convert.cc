@@ -155,6 +155,20 @@ engine::LayerPatch ToLayerPatch(const v1::ModelLayer& layer,
 
 namespace hartonomous::rpc {
 
+Result<engine::models::QuantType> ToQuantType(const std::string& field, const std::string& name) {
+  static const std::pair<const char*, engine::models::QuantType> kTypes[] = {
+      {"int8", engine::models::QuantType::kInt8PerChannel},
+      {"q8_0", engine::models::QuantType::kQ8_0},
+      {"q4_0", engine::models::QuantType::kQ4_0},
+      {"f16", engine::models::QuantType::kF16},
+      {"bf16", engine::models::QuantType::kBF16}};
+  for (const auto& [text, type] : kTypes) {
+    if (name == text) return type;
+  }
+  return Status::InvalidArgument(field + ": one of int8, q8_0, q4_0, f16, bf16, got '" +
+                                 name.substr(0, 32) + "'");
+}
+
 Result<engine::ImportOptions> ToImportOptions(const v1::ImportModelRequest& first) {
   if (!first.has_start()) {
     return Status::InvalidArgument("stream message 0: must carry start (the model's fields)");
@@ -183,6 +197,16 @@ Result<engine::ImportOptions> ToImportOptions(const v1::ImportModelRequest& firs
     if (!options.expected_sha256) {
       return Status::InvalidArgument("start.sha256: must be 64 hex characters");
     }
+  }
+  if (start.has_quantize()) {
+    const v1::ImportQuantization& q = start.quantize();
+    engine::ImportQuantize quantize;
+    quantize.name = q.name();
+    HT_ASSIGN_OR_RETURN(quantize.spec.type, ToQuantType("start.quantize.type", q.type()));
+    quantize.spec.layers.assign(q.layers().begin(), q.layers().end());
+    quantize.spec.saturate = q.saturate();
+    quantize.spec.requantize = q.requantize();
+    options.quantize = std::move(quantize);
   }
   return options;
 }
@@ -224,6 +248,7 @@ void ToProto(const engine::ImportReport& report, v1::ImportModelResponse* out) {
     layer->set_new_bytes(l.new_bytes);
     layer->set_sharing(ToProto(l.sharing));
   }
+  if (report.quantized) ToProto(*report.quantized, out->mutable_quantized());
 }
 
 void ToProto(const engine::ModelEngine::ExportHeader& header, v1::ExportModelHeader* out) {
@@ -268,23 +293,7 @@ Result<engine::ModelEngine::QuantizeRequest> ToQuantizeRequest(
   engine::ModelEngine::QuantizeRequest out;
   out.source = engine::ModelKey{request.model_id(), request.model_name()};
   out.name = request.name();
-  static const std::pair<const char*, engine::models::QuantType> kTypes[] = {
-      {"int8", engine::models::QuantType::kInt8PerChannel},
-      {"q8_0", engine::models::QuantType::kQ8_0},
-      {"q4_0", engine::models::QuantType::kQ4_0},
-      {"f16", engine::models::QuantType::kF16},
-      {"bf16", engine::models::QuantType::kBF16}};
-  bool known = false;
-  for (const auto& [name, type] : kTypes) {
-    if (request.type() == name) {
-      out.type = type;
-      known = true;
-    }
-  }
-  if (!known) {
-    return Status::InvalidArgument("type: one of int8, q8_0, q4_0, f16, bf16, got '" +
-                                   request.type().substr(0, 32) + "'");
-  }
+  HT_ASSIGN_OR_RETURN(out.type, ToQuantType("type", request.type()));
   out.layers.assign(request.layers().begin(), request.layers().end());
   out.saturate = request.saturate();
   out.requantize = request.requantize();

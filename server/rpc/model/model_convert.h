@@ -32,9 +32,12 @@ engine::LayerValuesOptions ToLayerValuesOptions(const v1::SetLayerValuesStart& s
 engine::LayerPatch ToLayerPatch(const v1::ModelLayer& layer,
                                 const google::protobuf::FieldMask& mask);
 
+// A quantization type's name ("int8", "q8_0", "q4_0", "f16", "bf16"):
+// InvalidArgument naming field for another.
+Result<engine::models::QuantType> ToQuantType(const std::string& field, const std::string& name);
 // The first ImportModel message's start: InvalidArgument naming
-// start.format, start.chunk_bytes or start.sha256 when they break their
-// rule (the model's fields are the engine's).
+// start.format, start.chunk_bytes, start.sha256 or start.quantize.type when
+// they break their rule (the model's fields are the engine's).
 Result<engine::ImportOptions> ToImportOptions(const v1::ImportModelRequest& first);
 void ToProto(const engine::ImportReport& report, v1::ImportModelResponse* out);
 void ToProto(const engine::ModelEngine::ExportHeader& header, v1::ExportModelHeader* out);
