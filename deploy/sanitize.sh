@@ -4,7 +4,7 @@
 #
 #   deploy/sanitize.sh asan            # ASan + UBSan: every unit and integration test
 #   deploy/sanitize.sh tsan            # TSan: the concurrency tests
-#   deploy/sanitize.sh asan ci         # ASan + UBSan: storage and index unit tests
+#   deploy/sanitize.sh asan ci         # ASan + UBSan: every unit test
 #   deploy/sanitize.sh tsan ci         # TSan: storage tests, index concurrency tests
 # The "ci" scopes are what deploy/test.sh runs (bounded: about 5 minutes
 # each on 2 cores); the full scopes are run before a release.
@@ -33,8 +33,10 @@ case "$mode" in
     dir=${BUILD_DIR:-build-asan}
     sanitize="address,undefined"
     if [ "$scope" = ci ]; then
-      targets=(base_unit_tests storage_unit_tests index_unit_tests)
-      tests=(-L unit -R "unit\.(base|storage|index)\.")
+      targets=(base_unit_tests storage_unit_tests index_unit_tests engine_unit_tests
+        model_formats_unit_tests rpc_unit_tests server_unit_tests metrics_unit_tests
+        cli_unit_tests)
+      tests=(-L unit)
     else
       targets=(all)
       tests=(-LE "docker|bench|install|static|deploy")

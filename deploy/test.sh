@@ -15,8 +15,8 @@ ctest --test-dir "${BUILD_DIR:-build}" --output-on-failure -j "${JOBS:-$(nproc)}
 
 # Bounded proofs outside ctest (each in its own clang build dir): every fuzz
 # target for FUZZ_SECONDS, the ThreadSanitizer build of the storage and
-# index concurrency tests, and the AddressSanitizer + UBSan build of the
-# base, storage and index unit tests. HARTONOMOUS_TEST_PROOFS=0 skips them.
+# index concurrency tests, and the AddressSanitizer + UBSan build of every
+# unit test. HARTONOMOUS_TEST_PROOFS=0 skips them.
 if [ "${HARTONOMOUS_TEST_PROOFS:-1}" = 1 ]; then
   SECONDS_PER_TARGET=${FUZZ_SECONDS:-10} fuzz/run_fuzzers.sh
   deploy/sanitize.sh tsan ci
