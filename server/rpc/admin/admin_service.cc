@@ -22,7 +22,7 @@ grpc::Status AdminServiceImpl::GetStats(grpc::ServerContextBase*, const v1::GetS
   response->set_map_size_bytes(stats->map_size_bytes);
   response->set_map_resizes(stats->map_resizes);
   response->set_data_file_bytes(stats->data_file_bytes);
-  response->set_in_flight_calls(in_flight_.count());
+  response->set_in_flight_calls(in_flight_.unanswered());
   response->set_free_bytes(stats->free_bytes);
   response->set_distance_kernels(index::Kernels().name);
   if (compactor_ != nullptr) {

@@ -1,20 +1,35 @@
 #include "server/rpc/interceptors/in_flight.h"
 
+#include <atomic>
+
 namespace hartonomous::rpc {
 namespace {
 
 // Lives exactly as long as its call: created when the call starts, destroyed
-// when it ends.
+// when it ends. The call is answered when its status is about to be sent,
+// or at its end if it sends none (a cancelled call).
 class CountingInterceptor final : public grpc::experimental::Interceptor {
  public:
   explicit CountingInterceptor(InFlightCalls* calls) : calls_(calls) { calls_->Enter(); }
-  ~CountingInterceptor() override { calls_->Leave(); }
+  ~CountingInterceptor() override {
+    Answer();
+    calls_->Leave();
+  }
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(
+            grpc::experimental::InterceptionHookPoints::PRE_SEND_STATUS)) {
+      Answer();
+    }
     methods->Proceed();
   }
 
  private:
+  void Answer() {
+    if (!answered_.exchange(true, std::memory_order_acq_rel)) calls_->Answered();
+  }
+
   InFlightCalls* calls_;
+  std::atomic<bool> answered_{false};
 };
 
 class CountingFactory final : public grpc::experimental::ServerInterceptorFactoryInterface {
@@ -31,7 +46,12 @@ class CountingFactory final : public grpc::experimental::ServerInterceptorFactor
 
 }  // namespace
 
-void InFlightCalls::Enter() { in_flight_.fetch_add(1, std::memory_order_relaxed); }
+void InFlightCalls::Enter() {
+  unanswered_.fetch_add(1, std::memory_order_relaxed);
+  in_flight_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void InFlightCalls::Answered() { unanswered_.fetch_sub(1, std::memory_order_relaxed); }
 
 void InFlightCalls::Leave() {
   if (in_flight_.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
@@ -49,6 +69,8 @@ bool InFlightCalls::WaitIdle(std::chrono::system_clock::time_point deadline) {
 }
 
 uint64_t InFlightCalls::count() const { return in_flight_.load(std::memory_order_relaxed); }
+
+uint64_t InFlightCalls::unanswered() const { return unanswered_.load(std::memory_order_relaxed); }
 
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
 InFlightCalls::MakeFactory() {
