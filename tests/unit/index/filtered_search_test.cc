@@ -12,27 +12,13 @@
 #include <unordered_set>
 
 #include "index/index_registry.h"
+#include "tests/unit/index/index_test_util.h"
 
 namespace hartonomous::index {
 namespace {
 
-std::vector<float> RandomRows(size_t n, size_t dim, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> dist(0.0f, 1.0f);
-  std::vector<float> out(n * dim);
-  for (auto& x : out) x = dist(rng);
-  return out;
-}
-
-std::unique_ptr<VectorIndex> Make(const std::string& kind, size_t dim, Metric metric) {
-  IndexSpec spec;
-  spec.kind = kind;
-  spec.dimension = dim;
-  spec.metric = metric;
-  auto index = IndexRegistry::Default().Create(spec);
-  REQUIRE(index.ok());
-  return std::move(index).value();
-}
+using testing::Make;
+using testing::RandomRows;
 
 class SetFilter final : public LabelFilter {
  public:
