@@ -3,6 +3,9 @@
 # Usage: deploy/build.sh [Release|RelWithDebInfo|Debug]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# ccache keys on paths relative to this checkout (not to the file system's
+# root), so a clone at another path reuses the same cache entries.
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 BUILD_DIR=${BUILD_DIR:-build}
 TYPE=${1:-RelWithDebInfo}
 JOBS=${JOBS:-$(nproc)}

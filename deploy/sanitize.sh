@@ -22,6 +22,9 @@
 # Exit status: non-zero when a build fails or any test (or sanitizer) fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# ccache keys on paths relative to this checkout (not to the file system's
+# root), so a clone at another path reuses the same cache entries.
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 mode=${1:?usage: deploy/sanitize.sh asan|tsan [ci]}
 scope=${2:-all}
 JOBS=${JOBS:-$(nproc)}

@@ -8,6 +8,9 @@
 # left in build-fuzz/artifacts/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# ccache keys on paths relative to this checkout (not to the file system's
+# root), so a clone at another path reuses the same cache entries.
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 SECONDS_PER_TARGET=${SECONDS_PER_TARGET:-60}
 TARGETS=("$@")
 if [ ${#TARGETS[@]} -eq 0 ]; then
