@@ -14,9 +14,10 @@ if [ "${HARTONOMOUS_TEST_DOCKER:-1}" = 0 ]; then exclude=(-LE docker); fi
 ctest --test-dir "${BUILD_DIR:-build}" --output-on-failure -j "${JOBS:-$(nproc)}" "${exclude[@]}"
 
 # Bounded proofs outside ctest (each in its own clang build dir): every fuzz
-# target for FUZZ_SECONDS, the ThreadSanitizer build of the storage and
-# index concurrency tests, and the AddressSanitizer + UBSan build of every
-# unit test. HARTONOMOUS_TEST_PROOFS=0 skips them.
+# target for FUZZ_SECONDS, the ThreadSanitizer build of the storage, engine
+# and index concurrency tests, and the AddressSanitizer + UBSan build of
+# every unit and integration test and the crash loop (the daemon
+# sanitized). HARTONOMOUS_TEST_PROOFS=0 skips them.
 if [ "${HARTONOMOUS_TEST_PROOFS:-1}" = 1 ]; then
   SECONDS_PER_TARGET=${FUZZ_SECONDS:-10} fuzz/run_fuzzers.sh
   deploy/sanitize.sh tsan ci
