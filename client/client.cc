@@ -731,25 +731,67 @@ grpc::Status Client::GetLayer(const v1::GetLayerRequest& request, v1::ModelLayer
 
 namespace {
 
-// Writes the import stream: start with the first piece, then the rest.
-// next(buffer) fills the next piece and returns false at the end.
-grpc::Status WriteImport(grpc::ClientWriter<v1::ImportModelRequest>* writer,
+// Writes the import stream: start with the first piece, then the rest,
+// then each external file (its external_file message carrying its first
+// bytes). next(buffer) fills the next piece and returns false at the end.
+// A stream that cannot be read cancels the call and sets *read_failed.
+grpc::Status WriteImport(grpc::ClientContext* context,
+                         grpc::ClientWriter<v1::ImportModelRequest>* writer,
                          const v1::ImportModelStart& start,
                          const std::function<bool(std::string* piece)>& next,
-                         const std::function<void(uint64_t)>& progress) {
+                         const std::vector<Client::ImportExternal>& externals,
+                         const std::function<void(uint64_t)>& progress, size_t message_bytes,
+                         bool* read_failed) {
   v1::ImportModelRequest message;
   *message.mutable_start() = start;
   uint64_t sent = 0;
-  bool more = next(message.mutable_data());
-  while (true) {
+  bool open = true;
+  auto send = [&]() {
     const size_t n = message.data().size();
-    if (!writer->Write(message)) break;  // the server failed the call; Finish says why
+    if (!writer->Write(message)) {  // the server failed the call; Finish says why
+      open = false;
+      return false;
+    }
     sent += n;
     if (progress) progress(sent);
-    if (!more) break;
+    return true;
+  };
+  bool more = next(message.mutable_data());
+  while (true) {
+    if (!send() || !more) break;
     message.Clear();
     more = next(message.mutable_data());
     if (!more && message.data().empty()) break;
+  }
+  for (const Client::ImportExternal& ext : externals) {
+    if (!open || *read_failed) break;
+    message.Clear();
+    message.mutable_external_file()->set_location(ext.location);
+    message.mutable_external_file()->set_size(ext.size);
+    size_t at = 0;
+    while (true) {
+      std::string* piece = message.mutable_data();
+      bool rest = false;
+      if (ext.stream != nullptr) {
+        piece->resize(message_bytes);
+        ext.stream->read(piece->data(), static_cast<std::streamsize>(message_bytes));
+        const auto n = static_cast<size_t>(ext.stream->gcount());
+        piece->resize(n);
+        if (ext.stream->bad()) {
+          *read_failed = true;
+          context->TryCancel();
+          break;
+        }
+        rest = n == message_bytes;
+      } else {
+        const std::string_view part = ext.bytes.substr(at, message_bytes);
+        piece->assign(part.data(), part.size());
+        at += part.size();
+        rest = at < ext.bytes.size();
+      }
+      if (!send() || !rest) break;
+      message.Clear();
+    }
   }
   writer->WritesDone();
   return writer->Finish();
@@ -761,6 +803,14 @@ grpc::Status Client::ImportModel(const v1::ImportModelStart& start, std::istream
                                  v1::ImportModelResponse* response,
                                  const std::function<void(uint64_t)>& progress,
                                  size_t message_bytes) {
+  return ImportModel(start, file, {}, response, progress, message_bytes);
+}
+
+grpc::Status Client::ImportModel(const v1::ImportModelStart& start, std::istream& file,
+                                 const std::vector<ImportExternal>& externals,
+                                 v1::ImportModelResponse* response,
+                                 const std::function<void(uint64_t)>& progress,
+                                 size_t message_bytes) {
   if (message_bytes == 0) message_bytes = kDefaultMessageBytes;
   grpc::ClientContext context;
   SetDeadline(&context);
@@ -768,7 +818,7 @@ grpc::Status Client::ImportModel(const v1::ImportModelStart& start, std::istream
   auto writer = models_->ImportModel(&context, response != nullptr ? response : &ignored);
   bool failed = false;
   grpc::Status status = WriteImport(
-      writer.get(), start,
+      &context, writer.get(), start,
       [&](std::string* piece) {
         piece->resize(message_bytes);
         file.read(piece->data(), static_cast<std::streamsize>(message_bytes));
@@ -781,7 +831,7 @@ grpc::Status Client::ImportModel(const v1::ImportModelStart& start, std::istream
         }
         return n == message_bytes;
       },
-      progress);
+      externals, progress, message_bytes, &failed);
   if (failed) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "file: reading the input failed");
   }
@@ -792,31 +842,57 @@ grpc::Status Client::ImportModel(grpc::ClientContext* context, const v1::ImportM
                                  std::string_view file, v1::ImportModelResponse* response,
                                  const std::function<void(uint64_t)>& progress,
                                  size_t message_bytes) {
+  return ImportModel(context, start, file, {}, response, progress, message_bytes);
+}
+
+grpc::Status Client::ImportModel(grpc::ClientContext* context, const v1::ImportModelStart& start,
+                                 std::string_view file,
+                                 const std::vector<ImportExternal>& externals,
+                                 v1::ImportModelResponse* response,
+                                 const std::function<void(uint64_t)>& progress,
+                                 size_t message_bytes) {
   if (message_bytes == 0) message_bytes = kDefaultMessageBytes;
   SetDeadline(context);
   v1::ImportModelResponse ignored;
   auto writer = models_->ImportModel(context, response != nullptr ? response : &ignored);
   size_t at = 0;
-  return WriteImport(
-      writer.get(), start,
+  bool failed = false;
+  grpc::Status status = WriteImport(
+      context, writer.get(), start,
       [&](std::string* piece) {
         const std::string_view next = file.substr(at, message_bytes);
         piece->assign(next.data(), next.size());
         at += next.size();
         return at < file.size();
       },
-      progress);
+      externals, progress, message_bytes, &failed);
+  if (failed) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "file: reading the input failed");
+  }
+  return status;
 }
 
-grpc::Status Client::ExportModel(const v1::ExportModelRequest& request,
-                                 v1::ExportModelHeader* header,
-                                 const std::function<bool(std::string_view)>& sink) {
+grpc::Status Client::ExportModel(
+    const v1::ExportModelRequest& request, v1::ExportModelHeader* header,
+    const std::function<bool(std::string_view)>& sink,
+    const std::function<bool(const v1::ExportExternalFile&)>& external) {
   grpc::ClientContext context;
   SetDeadline(&context);
   auto reader = models_->ExportModel(&context, request);
   v1::ExportModelResponse message;
   while (reader->Read(&message)) {
     if (message.has_header() && header != nullptr) header->Swap(message.mutable_header());
+    if (message.has_external_file() && !(external && external(message.external_file()))) {
+      context.TryCancel();
+      reader->Finish();
+      if (!external) {
+        return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                            "ExportModel: the model's file has external data files (\"" +
+                                message.external_file().location() +
+                                "\"), which this caller does not receive");
+      }
+      return grpc::Status(grpc::StatusCode::CANCELLED, "ExportModel: stopped by the caller");
+    }
     if (!message.data().empty() && !sink(message.data())) {
       context.TryCancel();
       reader->Finish();

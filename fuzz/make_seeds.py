@@ -142,6 +142,32 @@ for path in sorted(glob.glob("/usr/share/libonnx-testdata/data/**/model.onnx", r
     # enough for -max_len.
     if len(model) < 16384 and (b"Constant" in model or "/pytorch-" in path) and len(seeds["onnx"]) < 40:
         seeds["onnx"].append(model)
+# External data: a few of them with their initializers moved to
+# "weights.bin" (location / offset / length, data_location EXTERNAL), as
+# onnx.save_model(..., save_as_external_data=True) writes them.
+try:
+    import onnx
+    from onnx import external_data_helper
+    external = 0
+    for path in sorted(glob.glob("/usr/share/libonnx-testdata/data/pytorch-converted/*/model.onnx")):
+        with open(path, "rb") as f:
+            m = onnx.load_from_string(f.read())
+        if m.ByteSize() > 16384:
+            continue
+        offset = 0
+        for t in m.graph.initializer:
+            if not t.HasField("raw_data"):
+                continue
+            length = len(t.raw_data)
+            external_data_helper.set_external_data(t, "weights.bin", offset, length)
+            t.ClearField("raw_data")
+            t.data_location = onnx.TensorProto.EXTERNAL
+            offset += length
+        if offset > 0 and external < 6:
+            seeds["onnx"].append(m.SerializeToString())
+            external += 1
+except ImportError:
+    pass  # python3-onnx missing: the plain seeds only
 
 # Real text: Debian's license texts (those that fit -max_len), for the text
 # and binary decomposers and the chunker (behind its 6 option bytes).

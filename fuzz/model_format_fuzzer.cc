@@ -6,6 +6,7 @@
 // growing prefix must reach the same layout or the same refusal.
 #include <cstdint>
 #include <cstdlib>
+#include <limits>
 #include <string>
 #include <string_view>
 
@@ -84,6 +85,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       const TensorInfo& t = m->layout.tensors[i];
       const std::string_view v = OnnxTensorValues(*m, i, input);
       if (t.in_file) Check(v.size() == t.length);
+    }
+    // As ModelImport parses it: external tensors deferred (their files
+    // streamed after the model), each with its range and no values.
+    options.defer_external = true;
+    auto d = ParseOnnx(input, options);
+    if (!d.ok()) {
+      Check(d.status().code() == Status::Code::kInvalidArgument);
+      return 0;
+    }
+    CheckLayout(d->layout, input);
+    Check(d->details.size() == d->layout.tensors.size());
+    for (size_t i = 0; i < d->details.size(); ++i) {
+      const OnnxTensor& x = d->details[i];
+      if (x.external_location.empty()) continue;
+      Check(!d->layout.tensors[i].in_file && x.decoded.empty());
+      Check(x.external_offset <= std::numeric_limits<uint64_t>::max() - x.external_length);
     }
     return 0;
   }

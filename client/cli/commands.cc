@@ -345,7 +345,10 @@ constexpr std::string_view kModelImportDetails =
     "the model with one layer per tensor and its bytes as deduplicated atoms:\n"
     "tensors another model stored already cost nothing. Prints, per file, the\n"
     "new bytes stored and how many layers were shared. Each file is stored\n"
-    "whole or not at all; the first failing file stops the command.";
+    "whole or not at all; the first failing file stops the command. An ONNX\n"
+    "file whose tensors keep their values in external data files is sent\n"
+    "with them: each location it names is read beside the file (a location\n"
+    "that is absolute or leaves the file's directory is refused).";
 
 constexpr std::string_view kModelExportDetails =
     "Writes the file MODEL was imported from, byte for byte (the server checks\n"
@@ -353,7 +356,9 @@ constexpr std::string_view kModelExportDetails =
     "safetensors. --format F asks for safetensors, gguf or onnx: the format of\n"
     "the model's file gives that file (a quantized copy: its source's file with\n"
     "the quantized layers dequantized in place), safetensors and gguf are\n"
-    "otherwise built from the layers. MODEL is a model id when it is all\n"
+    "otherwise built from the layers. An ONNX model imported with external\n"
+    "data files writes each beside the output file, under the location the\n"
+    "model names (not with -o -). MODEL is a model id when it is all\n"
     "digits, else a name.";
 
 constexpr std::string_view kModelStudentDetails =

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
@@ -18,6 +19,7 @@
 #include "format.h"
 #include "input_files.h"
 #include "json_output.h"
+#include "onnx_external.h"
 #include "output_file.h"
 #include "progress.h"
 #include "table.h"
@@ -494,6 +496,13 @@ void RunModelImport(const Invocation& invocation) {
     }
   }
   std::vector<uint64_t> sizes;
+  // An ONNX file's external data files: the locations it names, beside it.
+  struct ExternalFile {
+    std::string location;
+    std::filesystem::path path;
+    uint64_t size = 0;
+  };
+  std::vector<std::vector<ExternalFile>> externals;
   uint64_t total = 0;
   for (const std::string& path : invocation.args) {
     std::error_code error;
@@ -501,6 +510,33 @@ void RunModelImport(const Invocation& invocation) {
     if (error) throw Failure("cannot read '" + path + "': " + error.message());
     sizes.push_back(size);
     total += size;
+    std::vector<ExternalFile>& files = externals.emplace_back();
+    const bool onnx = invocation.Has("format") ? invocation.Get("format") == "onnx"
+                                               : std::filesystem::path(path).extension() == ".onnx";
+    if (!onnx) continue;
+    std::ifstream in(path, std::ios::binary);
+    const std::string model((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (in.bad()) throw Failure("cannot read '" + path + "'");
+    const std::filesystem::path directory = std::filesystem::path(path).parent_path();
+    // Every location is checked before any file is read.
+    for (const std::string& location : OnnxExternalLocations(model)) {
+      ExternalFile file;
+      file.location = location;
+      try {
+        file.path = ResolveExternalLocation(directory.empty() ? "." : directory, location);
+      } catch (const Failure& failure) {
+        throw Failure(path + ": " + failure.what());
+      }
+      files.push_back(std::move(file));
+    }
+    for (ExternalFile& file : files) {
+      file.size = std::filesystem::file_size(file.path, error);
+      if (error) {
+        throw Failure(path + ": cannot read its external data '" + file.path.string() +
+                      "': " + error.message());
+      }
+      total += file.size;
+    }
   }
   Client client(MakeClientOptions(invocation.global));
   ProgressBar progress(STDERR_FILENO, invocation.args.size(), total);
@@ -529,16 +565,31 @@ void RunModelImport(const Invocation& invocation) {
       q->set_saturate(invocation.Has("saturate"));
       q->set_requantize(invocation.Has("requantize"));
     }
+    std::vector<std::ifstream> streams;
+    streams.reserve(externals[i].size());
+    std::vector<Client::ImportExternal> external_files;
+    uint64_t file_bytes = sizes[i];
+    for (const ExternalFile& e : externals[i]) {
+      streams.emplace_back(e.path, std::ios::binary);
+      if (!streams.back()) throw Failure(path + ": cannot read '" + e.path.string() + "'");
+      Client::ImportExternal x;
+      x.location = e.location;
+      x.size = e.size;
+      x.stream = &streams.back();
+      external_files.push_back(x);
+      file_bytes += e.size;
+    }
     v1::ImportModelResponse response;
-    const grpc::Status status = client.ImportModel(
-        start, file, &response, [&](uint64_t sent) { progress.Update(i, done_bytes + sent); });
+    const grpc::Status status =
+        client.ImportModel(start, file, external_files, &response,
+                           [&](uint64_t sent) { progress.Update(i, done_bytes + sent); });
     progress.Clear();
     if (!status.ok()) {
       const Failure failure = RpcFailure(status);
       throw Failure(path + ": " + failure.what(), failure.code(), failure.field(),
                     failure.detail());
     }
-    done_bytes += sizes[i];
+    done_bytes += file_bytes;
     progress.Update(i + 1, done_bytes);
     if (invocation.global.json) {
       results.push_back(ImportToJson(path, response));
@@ -578,27 +629,78 @@ void RunModelExport(const Invocation& invocation) {
   Client client(MakeClientOptions(invocation.global));
   v1::ExportModelHeader header;
   std::optional<ProgressBar> progress;
-  Check(client.ExportModel(request, &header, [&](std::string_view bytes) {
-    if (!progress) progress.emplace(STDERR_FILENO, 1, header.file_size());
-    const bool ok = out.Write(bytes);
-    progress->Update(0, out.written());
-    return ok;
-  }));
+  // An ONNX model's external data files, written beside the output file
+  // under the location the model names.
+  std::vector<v1::ExportExternalFile> externals;
+  std::vector<std::filesystem::path> external_paths;
+  std::vector<std::unique_ptr<OutputFile>> external_out;
+  std::string refused;
+  const grpc::Status exported = client.ExportModel(
+      request, &header,
+      [&](std::string_view bytes) {
+        if (!external_out.empty()) return external_out.back()->Write(bytes);
+        if (!progress) progress.emplace(STDERR_FILENO, 1, header.file_size());
+        const bool ok = out.Write(bytes);
+        progress->Update(0, out.written());
+        return ok;
+      },
+      [&](const v1::ExportExternalFile& file) {
+        if (out.is_stdout()) {
+          refused = "the model's ONNX file has external data files (\"" + file.location() +
+                    "\"): give --output FILE to write them beside it";
+          return false;
+        }
+        const std::filesystem::path directory = std::filesystem::path(output).parent_path();
+        try {
+          const std::filesystem::path path =
+              ResolveExternalLocation(directory.empty() ? "." : directory, file.location());
+          if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
+          external_out.push_back(std::make_unique<OutputFile>(path.string()));
+          externals.push_back(file);
+          external_paths.push_back(path);
+        } catch (const std::exception& failure) {
+          refused = failure.what();
+          return false;
+        }
+        return true;
+      });
+  if (!refused.empty()) throw Failure(refused);
+  Check(exported);
   if (progress) progress->Clear();
   out.CheckSize(header.file_size(), "file");
+  for (size_t k = 0; k < external_out.size(); ++k) {
+    external_out[k]->CheckSize(externals[k].file_size(), "external file");
+    external_out[k]->Close();
+  }
   if (out.is_stdout()) return;
   out.Close();
   const uint64_t written = out.written();
   if (invocation.global.json) {
-    PrintJson(std::cout, {{"format", header.format()},
-                          {"file_name", header.file_name()},
-                          {"bytes", written},
-                          {"file_sha256", header.file_sha256()},
-                          {"output", output}});
+    json files = json::array();
+    for (size_t k = 0; k < externals.size(); ++k) {
+      files.push_back({{"location", externals[k].location()},
+                       {"bytes", externals[k].file_size()},
+                       {"file_sha256", externals[k].file_sha256()},
+                       {"output", external_paths[k].string()}});
+    }
+    json result = {{"format", header.format()},
+                   {"file_name", header.file_name()},
+                   {"bytes", written},
+                   {"file_sha256", header.file_sha256()},
+                   {"output", output}};
+    if (!externals.empty()) result["external_files"] = files;
+    PrintJson(std::cout, result);
   } else {
     std::cout << "wrote " << written << " bytes (" << header.format()
               << (header.file_sha256().empty() ? "" : ", sha256 " + header.file_sha256()) << ") to "
               << output << "\n";
+    for (size_t k = 0; k < externals.size(); ++k) {
+      std::cout << "wrote " << externals[k].file_size() << " bytes (external data \""
+                << externals[k].location() << "\""
+                << (externals[k].file_sha256().empty() ? ""
+                                                       : ", sha256 " + externals[k].file_sha256())
+                << ") to " << external_paths[k].string() << "\n";
+    }
   }
 }
 

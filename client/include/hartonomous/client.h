@@ -271,12 +271,38 @@ class Client {
                            std::string_view file, v1::ImportModelResponse* response,
                            const std::function<void(uint64_t sent)>& progress = {},
                            size_t message_bytes = kDefaultMessageBytes);
+  // An ONNX model's external data file, streamed after the model file
+  // (ImportExternalFile): its location as the model names it, its declared
+  // size, and its bytes -- `bytes` in memory, or `stream` read to its end.
+  struct ImportExternal {
+    std::string location;
+    uint64_t size = 0;
+    std::string_view bytes;
+    std::istream* stream = nullptr;
+  };
+  // ImportModel with the model file's external data files, sent after it
+  // in the order given.
+  grpc::Status ImportModel(const v1::ImportModelStart& start, std::istream& file,
+                           const std::vector<ImportExternal>& externals,
+                           v1::ImportModelResponse* response,
+                           const std::function<void(uint64_t sent)>& progress = {},
+                           size_t message_bytes = kDefaultMessageBytes);
+  grpc::Status ImportModel(grpc::ClientContext* context, const v1::ImportModelStart& start,
+                           std::string_view file, const std::vector<ImportExternal>& externals,
+                           v1::ImportModelResponse* response,
+                           const std::function<void(uint64_t sent)>& progress = {},
+                           size_t message_bytes = kDefaultMessageBytes);
   // A model as a file in request.format ("" = as stored: an imported
   // model's file byte for byte; "safetensors", "gguf", "onnx"): header
   // (optional) once, then sink(bytes) for each piece in order (sink
-  // returns false to cancel).
-  grpc::Status ExportModel(const v1::ExportModelRequest& request, v1::ExportModelHeader* header,
-                           const std::function<bool(std::string_view bytes)>& sink);
+  // returns false to cancel). An ONNX model imported with external data
+  // files: after the model file's bytes, external(file) starts each
+  // external file and sink takes its bytes (without external, such a
+  // model is refused by the client: INVALID_ARGUMENT, nothing written).
+  grpc::Status ExportModel(
+      const v1::ExportModelRequest& request, v1::ExportModelHeader* header,
+      const std::function<bool(std::string_view bytes)>& sink,
+      const std::function<bool(const v1::ExportExternalFile& file)>& external = {});
   grpc::Status QuantizeModel(const v1::QuantizeModelRequest& request,
                              v1::QuantizeModelResponse* response);
   grpc::Status ExtractStudent(const v1::ExtractStudentRequest& request,

@@ -269,10 +269,19 @@ class ModelEngine {
     uint64_t file_size = 0;
     Sha256Digest file_sha256{};
   };
+  // What starts each external data file of an ONNX model imported with
+  // them (file_sha256 all zero when not claimed: a quantized copy's).
+  struct ExportExternalHeader {
+    std::string location;
+    uint64_t file_size = 0;
+    Sha256Digest file_sha256{};
+  };
   // Streams the model as a file: begin(header) once, then sink(bytes) for
-  // each piece in order. Reads are done in short read transactions, never
-  // across a sink call, and no whole file or layer is held in memory.
-  // format (model_export_plan.h):
+  // each piece in order; for an ONNX file with external data, then for
+  // each external file external_begin(its header) and sink(bytes) for its
+  // pieces (FailedPrecondition when external_begin is empty). Reads are done in short read
+  // transactions, never across a sink call, and no whole file or layer is held in memory. format
+  // (model_export_plan.h):
   //   "" (as stored): an imported model's file byte for byte (DataLoss when
   //     a stored piece is missing or the bytes do not hash to the file's
   //     SHA-256, checked at the end); any other model (a student, a
@@ -291,7 +300,8 @@ class ModelEngine {
   // that has no stored values, or whose values cannot be written back.
   Status ExportModel(const ModelKey& key, const std::function<Status(const ExportHeader&)>& begin,
                      const std::function<Status(std::string_view)>& sink,
-                     std::string_view format = {});
+                     std::string_view format = {},
+                     const std::function<Status(const ExportExternalHeader&)>& external_begin = {});
 
   // --- student extraction (model_student.cc) ---
   struct StudentLayer {

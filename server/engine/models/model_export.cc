@@ -47,10 +47,10 @@ Result<std::vector<ModelEngine::LayerValues>> ModelEngine::ReadLayerValues(
   return out;
 }
 
-Status ModelEngine::ExportModel(const ModelKey& key,
-                                const std::function<Status(const ExportHeader&)>& begin,
-                                const std::function<Status(std::string_view)>& sink,
-                                std::string_view format) {
+Status ModelEngine::ExportModel(
+    const ModelKey& key, const std::function<Status(const ExportHeader&)>& begin,
+    const std::function<Status(std::string_view)>& sink, std::string_view format,
+    const std::function<Status(const ExportExternalHeader&)>& external_begin) {
   if (!format.empty() && format != "safetensors" && format != "gguf" && format != "onnx") {
     return Status::InvalidArgument(
         "format: must be empty (as stored), \"safetensors\", "
@@ -106,88 +106,103 @@ Status ModelEngine::ExportModel(const ModelKey& key,
                                         "; ONNX files are not built from layers)");
     }
   }
-  std::vector<ExportRead>& reads = plan.reads;
+  if (!plan.externals.empty() && !external_begin) {
+    return Status::FailedPrecondition(
+        "model export: the model's ONNX file has external data files, which this caller "
+        "cannot receive");
+  }
   const ExportHeader& header = plan.header;
   HT_RETURN_IF_ERROR(begin(header));
-  // Reads reads[from..) up to about kReadBatchBytes into *batch, in one
-  // read transaction; returns where the next batch starts.
   storage::AtomTable atoms(tables_);
-  auto read_batch = [&](size_t from, std::vector<std::string>* batch) -> Result<size_t> {
-    batch->clear();
-    uint64_t batch_bytes = 0;
-    storage::ReadTxn txn(env_);
-    HT_RETURN_IF_ERROR(txn.status());
-    storage::AtomTable::BlockCache cache;
-    size_t next = from;
-    while (next < reads.size() && (batch->empty() || batch_bytes < kReadBatchBytes)) {
-      ExportRead& read = reads[next++];
-      if (read.layer >= 0) {
-        const ExportLayer& l = layers[static_cast<size_t>(read.layer)];
-        HT_ASSIGN_OR_RETURN(std::string bytes,
-                            DequantizedBytes(txn, tables_, l.layer, l.chunks, l.scales, read.first,
-                                             read.count, read.dtype));
-        batch_bytes += bytes.size();
-        batch->push_back(std::move(bytes));
-        continue;
+  // Streams one file's reads; its size and (check_sha256) SHA-256 are
+  // checked at its end.
+  auto stream_file = [&](std::vector<ExportRead>& reads, uint64_t file_size,
+                         const Sha256Digest& file_sha256) -> Status {
+    // Reads reads[from..) up to about kReadBatchBytes into *batch, in one
+    // read transaction; returns where the next batch starts.
+    auto read_batch = [&](size_t from, std::vector<std::string>* batch) -> Result<size_t> {
+      batch->clear();
+      uint64_t batch_bytes = 0;
+      storage::ReadTxn txn(env_);
+      HT_RETURN_IF_ERROR(txn.status());
+      storage::AtomTable::BlockCache cache;
+      size_t next = from;
+      while (next < reads.size() && (batch->empty() || batch_bytes < kReadBatchBytes)) {
+        ExportRead& read = reads[next++];
+        if (read.layer >= 0) {
+          const ExportLayer& l = layers[static_cast<size_t>(read.layer)];
+          HT_ASSIGN_OR_RETURN(std::string bytes,
+                              DequantizedBytes(txn, tables_, l.layer, l.chunks, l.scales,
+                                               read.first, read.count, read.dtype));
+          batch_bytes += bytes.size();
+          batch->push_back(std::move(bytes));
+          continue;
+        }
+        if (read.atom_id == 0) {
+          batch_bytes += read.literal.size();
+          batch->push_back(std::move(read.literal));
+          continue;
+        }
+        HT_ASSIGN_OR_RETURN(auto atom, atoms.Get(txn, read.atom_id));
+        if (!atom || atom->content_size() != read.length) {
+          return Status::DataLoss("model export: atom " + std::to_string(read.atom_id) +
+                                  (atom ? " has another size than its piece" : " is missing"));
+        }
+        std::string content;
+        HT_RETURN_IF_ERROR(atoms.ReadContent(txn, *atom, &content, &cache));
+        batch_bytes += content.size();
+        batch->push_back(std::move(content));
       }
-      if (read.atom_id == 0) {
-        batch_bytes += read.literal.size();
-        batch->push_back(std::move(read.literal));
-        continue;
+      return next;
+    };
+    // The file's SHA-256 (the check below), fed batch by batch in order: a
+    // batch is hashed by the thread that read it, right after reading it.
+    Sha256Stream hash;
+    auto read_and_hash = [&](size_t from, std::vector<std::string>* batch) -> Result<size_t> {
+      HT_ASSIGN_OR_RETURN(size_t next, read_batch(from, batch));
+      for (const std::string& bytes : *batch) hash.Update(bytes);
+      return next;
+    };
+    // The next batch is read, decoded and hashed on another thread while
+    // this one sends the current one (one batch ahead: the batches reach
+    // the hash in order).
+    uint64_t sent = 0;
+    std::vector<std::string> current, upcoming;
+    HT_ASSIGN_OR_RETURN(size_t next, read_and_hash(0, &current));
+    while (!current.empty()) {
+      std::future<Result<size_t>> ahead;
+      if (next < reads.size()) {
+        ahead = std::async(std::launch::async, read_and_hash, next, &upcoming);
       }
-      HT_ASSIGN_OR_RETURN(auto atom, atoms.Get(txn, read.atom_id));
-      if (!atom || atom->content_size() != read.length) {
-        return Status::DataLoss("model export: atom " + std::to_string(read.atom_id) +
-                                (atom ? " has another size than its piece" : " is missing"));
+      Status sending = Status::Ok();
+      for (const std::string& bytes : current) {
+        sent += bytes.size();
+        sending = sink(bytes);
+        if (!sending.ok()) break;
       }
-      std::string content;
-      HT_RETURN_IF_ERROR(atoms.ReadContent(txn, *atom, &content, &cache));
-      batch_bytes += content.size();
-      batch->push_back(std::move(content));
+      if (ahead.valid()) {
+        Result<size_t> read = ahead.get();  // joined before anything returns
+        HT_RETURN_IF_ERROR(sending);
+        HT_RETURN_IF_ERROR(read.status());
+        next = *read;
+        current.swap(upcoming);
+      } else {
+        HT_RETURN_IF_ERROR(sending);
+        current.clear();
+      }
     }
-    return next;
+    const Sha256Digest digest = hash.Finish();
+    if (sent != file_size || (plan.check_sha256 && digest != file_sha256)) {
+      return Status::DataLoss("model export: the rebuilt file (" + std::to_string(sent) +
+                              " bytes) does not match the planned size or the imported file's "
+                              "SHA-256");
+    }
+    return Status::Ok();
   };
-  // The file's SHA-256 (the check below), fed batch by batch in order: a
-  // batch is hashed by the thread that read it, right after reading it.
-  Sha256Stream hash;
-  auto read_and_hash = [&](size_t from, std::vector<std::string>* batch) -> Result<size_t> {
-    HT_ASSIGN_OR_RETURN(size_t next, read_batch(from, batch));
-    for (const std::string& bytes : *batch) hash.Update(bytes);
-    return next;
-  };
-  // The next batch is read, decoded and hashed on another thread while this
-  // one sends the current one (one batch ahead: the batches reach the hash
-  // in order).
-  uint64_t sent = 0;
-  std::vector<std::string> current, upcoming;
-  HT_ASSIGN_OR_RETURN(size_t next, read_and_hash(0, &current));
-  while (!current.empty()) {
-    std::future<Result<size_t>> ahead;
-    if (next < reads.size()) {
-      ahead = std::async(std::launch::async, read_and_hash, next, &upcoming);
-    }
-    Status sending = Status::Ok();
-    for (const std::string& bytes : current) {
-      sent += bytes.size();
-      sending = sink(bytes);
-      if (!sending.ok()) break;
-    }
-    if (ahead.valid()) {
-      Result<size_t> read = ahead.get();  // joined before anything returns
-      HT_RETURN_IF_ERROR(sending);
-      HT_RETURN_IF_ERROR(read.status());
-      next = *read;
-      current.swap(upcoming);
-    } else {
-      HT_RETURN_IF_ERROR(sending);
-      current.clear();
-    }
-  }
-  const Sha256Digest digest = hash.Finish();
-  if (sent != header.file_size || (plan.check_sha256 && digest != header.file_sha256)) {
-    return Status::DataLoss("model export: the rebuilt file (" + std::to_string(sent) +
-                            " bytes) does not match the planned size or the imported file's "
-                            "SHA-256");
+  HT_RETURN_IF_ERROR(stream_file(plan.reads, header.file_size, header.file_sha256));
+  for (ExportExternal& ext : plan.externals) {
+    HT_RETURN_IF_ERROR(external_begin(ext.header));
+    HT_RETURN_IF_ERROR(stream_file(ext.reads, ext.header.file_size, ext.header.file_sha256));
   }
   return Status::Ok();
 }

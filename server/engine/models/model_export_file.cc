@@ -49,19 +49,39 @@ Result<ExportPlan> PlanStoredFile(uint64_t model_id, const storage::ModelFileRec
     std::copy(file.file_sha256().begin(), file.file_sha256().end(), header.file_sha256.begin());
     plan.check_sha256 = true;
   }
+  for (const auto& ext : file.external_files()) {
+    ExportExternal& out = plan.externals.emplace_back();
+    out.header.location = ext.location();
+    out.header.file_size = ext.file_size();
+    if (!copy) {
+      if (ext.file_sha256().size() != out.header.file_sha256.size()) {
+        return Status::DataLoss("model_files: record " + std::to_string(model_id) +
+                                " has no SHA-256 for external file \"" + ext.location() + "\"");
+      }
+      std::copy(ext.file_sha256().begin(), ext.file_sha256().end(), out.header.file_sha256.begin());
+    }
+  }
   std::map<uint32_t, size_t> by_idx;
   for (size_t i = 0; i < layers.size(); ++i) by_idx[layers[i].layer.layer_idx()] = i;
   std::vector<bool> in_file(layers.size(), false);
   for (const auto& piece : file.pieces()) {
+    if (piece.file() > plan.externals.size()) {
+      return Status::DataLoss("model_files: record " + std::to_string(model_id) +
+                              " has a piece of external file " + std::to_string(piece.file()) +
+                              " of " + std::to_string(plan.externals.size()));
+    }
+    // The reads of the file the piece belongs to.
+    std::vector<ExportRead>& reads =
+        piece.file() == 0 ? plan.reads : plan.externals[piece.file() - 1].reads;
     if (piece.kind() != static_cast<uint32_t>(models::SegmentKind::kTensor)) {
-      plan.reads.push_back(ExportRead::Atom(piece.atom_id(), piece.length()));
+      reads.push_back(ExportRead::Atom(piece.atom_id(), piece.length()));
       continue;
     }
     // The piece's bytes as the rows hold them.
     auto verbatim = [&](const std::vector<std::pair<uint64_t, uint64_t>>& chunks) -> Status {
       uint64_t covered = 0;
       for (const auto& [atom, bytes] : chunks) {
-        plan.reads.push_back(ExportRead::Atom(atom, bytes));
+        reads.push_back(ExportRead::Atom(atom, bytes));
         covered += bytes;
       }
       if (covered != piece.length()) {
@@ -117,7 +137,7 @@ Result<ExportPlan> PlanStoredFile(uint64_t model_id, const storage::ModelFileRec
     }
     for (uint64_t first = 0; first < count; first += kDequantizeRunValues) {
       const uint64_t n = std::min(kDequantizeRunValues, count - first);
-      plan.reads.push_back(ExportRead::Values(it->second, first, n, piece.dtype(), n * size));
+      reads.push_back(ExportRead::Values(it->second, first, n, piece.dtype(), n * size));
     }
   }
   if (copy) {

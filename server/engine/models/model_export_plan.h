@@ -5,9 +5,11 @@
 // done later, batch by batch, in short read transactions.
 //
 //   PlanStoredFile (model_export_file.cc): the model's "model_files"
-//     record: an imported file as it was, or a quantized copy's source file
-//     with each quantized layer's bytes replaced by its dequantized values
-//     in the file's dtype (same length: every other byte stays valid).
+//     record: an imported file as it was (with an ONNX model's external
+//     data files, each its own list of reads), or a quantized copy's source
+//     file(s) with each quantized layer's bytes replaced by its dequantized
+//     values in the file's dtype (same length: every other byte stays
+//     valid; in the external file for an external tensor).
 //   PlanBuiltSafetensors (model_export_safetensors.cc): a safetensors file
 //     of the layers (Q8_0 / Q4_0 blocks as U8 bytes, int8 row scales as
 //     "<name>.scale").
@@ -79,10 +81,18 @@ struct ExportRead {
   }
 };
 
+// An ONNX model's external data file, streamed after the model file.
+struct ExportExternal {
+  ModelEngine::ExportExternalHeader header;
+  std::vector<ExportRead> reads;
+};
+
 struct ExportPlan {
   ModelEngine::ExportHeader header;
   std::vector<ExportRead> reads;
-  bool check_sha256 = false;  // the header's SHA-256 is the file's (an import)
+  // The headers' SHA-256 are the files' (an import).
+  bool check_sha256 = false;
+  std::vector<ExportExternal> externals;  // in the order they were imported
 };
 
 // Values per dequantized read (bounded memory per batch).

@@ -36,6 +36,38 @@ const char* LayerSharingName(LayerSharing sharing) {
   return "empty";
 }
 
+namespace {
+
+// ImportExternalFile.location: a name relative to the model file's
+// directory, never a path that could leave it (nothing is opened by it).
+Status CheckExternalLocation(std::string_view location) {
+  const auto bad = [&](const std::string& rule) {
+    return Status::InvalidArgument("external_file.location: " + rule);
+  };
+  if (location.empty()) return bad("empty");
+  if (location.size() > 255) {
+    return bad(std::to_string(location.size()) + " bytes, at most 255");
+  }
+  if (location.find('\0') != std::string_view::npos) return bad("contains a NUL byte");
+  if (location.front() == '/' || location.front() == '\\' ||
+      (location.size() >= 2 && location[1] == ':')) {
+    return bad("\"" + std::string(location) +
+               "\" is absolute (it must be relative to the model file)");
+  }
+  size_t begin = 0;
+  while (begin <= location.size()) {
+    size_t end = location.find_first_of("/\\", begin);
+    if (end == std::string_view::npos) end = location.size();
+    if (location.substr(begin, end - begin) == "..") {
+      return bad("\"" + std::string(location) + "\" has a \"..\" component");
+    }
+    begin = end + 1;
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 ModelImport::ModelImport(storage::Env& env, const storage::Tables& tables,
                          storage::WriteBatcher& writer, TensorStore& store, ImportOptions options,
                          ImportLimits limits)
@@ -97,6 +129,22 @@ std::string ModelImport::QuantizedName() const {
 
 Status ModelImport::Add(std::string_view bytes) {
   if (finished_ || failed_) return Status::FailedPrecondition("import: already ended");
+  if (model_ended_) {
+    // The bytes of the current external file: never more than its size.
+    External& ext = externals_[static_cast<size_t>(current_external_)];
+    if (bytes.size() > ext.size - ext.received) {
+      failed_ = true;
+      return Status::InvalidArgument("external_file.size: \"" + ext.location + "\" is " +
+                                     std::to_string(ext.size) +
+                                     " bytes, but the stream carried more");
+    }
+    ext.received += bytes.size();
+    external_bytes_ += bytes.size();
+    external_hash_->Update(bytes);
+    Status status = Consume(bytes);
+    if (!status.ok()) failed_ = true;
+    return status;
+  }
   received_ += bytes.size();
   // Every byte of the file arrives here, in order: the file's hash is fed
   // while the bytes are in cache.
@@ -131,10 +179,27 @@ Status ModelImport::ScanHeader(bool at_end) {
     if (!at_end) return Status::Ok();
     models::OnnxOptions options;
     options.max_file_bytes = limits_.max_onnx_bytes;
+    options.defer_external = true;  // streamed after the model file
     HT_ASSIGN_OR_RETURN(models::OnnxModel model, models::ParseOnnx(prefix_, options));
     layout_ = std::move(model.layout);
     decoded_.clear();
-    for (auto& detail : model.details) decoded_.push_back(std::move(detail.decoded));
+    tensor_external_.assign(model.details.size(), -1);
+    for (size_t i = 0; i < model.details.size(); ++i) {
+      models::OnnxTensor& detail = model.details[i];
+      decoded_.push_back(std::move(detail.decoded));
+      if (detail.external_location.empty()) continue;
+      auto it = std::find_if(externals_.begin(), externals_.end(), [&](const External& e) {
+        return e.location == detail.external_location;
+      });
+      if (it == externals_.end()) {
+        externals_.emplace_back();
+        externals_.back().location = detail.external_location;
+        it = externals_.end() - 1;
+      }
+      it->ranges.push_back(
+          {detail.external_offset, detail.external_length, i, !detail.external_length_given});
+      tensor_external_[i] = it - externals_.begin();
+    }
   } else {
     if (prefix_.size() < need_bytes_ && !at_end) return Status::Ok();
     HT_ASSIGN_OR_RETURN(models::LayoutScan scan,
@@ -152,6 +217,7 @@ Status ModelImport::ScanHeader(bool at_end) {
     decoded_.assign(layout_.tensors.size(), std::string());
   }
   have_layout_ = true;
+  segments_ = &layout_.segments;
   std::string held = std::move(prefix_);
   prefix_.clear();
   prefix_.shrink_to_fit();
@@ -318,8 +384,10 @@ Status ModelImport::WaitStaged() {
 
 Status ModelImport::Consume(std::string_view data) {
   const uint64_t chunk = options_.chunk_bytes;
+  const std::vector<models::Segment>& segments = *segments_;
   while (!data.empty()) {
-    if (segment_ >= layout_.segments.size()) {
+    if (segment_ >= segments.size()) {
+      if (file_ != 0) return Status::Internal("import: external file bytes past its segments");
       // Past the last tensor: only padding may follow (GGUF), closed by
       // Finish.
       tail_.append(data);
@@ -331,7 +399,7 @@ Status ModelImport::Consume(std::string_view data) {
       }
       return Status::Ok();
     }
-    const models::Segment& seg = layout_.segments[segment_];
+    const models::Segment& seg = segments[segment_];
     const uint64_t end = seg.offset + seg.length;
     uint64_t take = std::min<uint64_t>(end - position_, data.size());
     const bool tensor = seg.kind == SegmentKind::kTensor;
@@ -345,11 +413,13 @@ Status ModelImport::Consume(std::string_view data) {
       piece.tensor = seg.tensor;
       piece.chunk_index = chunk_index_++;
       piece.byte_offset = position_ - seg.offset - current_.size();
+      piece.file = file_;
       HT_RETURN_IF_ERROR(Emit(std::move(current_), piece));
       current_.clear();
     } else if (!tensor && position_ == end) {
       Piece piece;
       piece.kind = seg.kind;
+      piece.file = file_;
       HT_RETURN_IF_ERROR(Emit(std::move(current_), piece));
       current_.clear();
     }
@@ -376,37 +446,173 @@ Status ModelImport::CutValues(size_t tensor, std::string_view values) {
   return Status::Ok();
 }
 
+Status ModelImport::EndModelFile() {
+  model_ended_ = true;
+  if (!have_layout_) HT_RETURN_IF_ERROR(ScanHeader(/*at_end=*/true));
+  if (!have_layout_) return Status::InvalidArgument("file: empty");
+  if (segment_ < layout_.segments.size()) {
+    return Status::InvalidArgument("file: truncated: the stream ended at byte " +
+                                   std::to_string(received_) + ", the file's layout needs " +
+                                   std::to_string(layout_.file_size) + " bytes");
+  }
+  HT_RETURN_IF_ERROR(models::FinishLayout(&layout_, received_));
+  if (!tail_.empty()) {
+    Piece piece;
+    piece.kind = SegmentKind::kPadding;
+    HT_RETURN_IF_ERROR(Emit(std::move(tail_), piece));
+    tail_.clear();
+  }
+  if (options_.file_size && *options_.file_size != received_) {
+    return Status::InvalidArgument("start.file_size: " + std::to_string(*options_.file_size) +
+                                   " but the stream carried " + std::to_string(received_) +
+                                   " bytes");
+  }
+  report_.file_sha256 = file_hash_.Finish();
+  if (options_.expected_sha256 && *options_.expected_sha256 != report_.file_sha256) {
+    return Status::InvalidArgument("start.sha256: the file's SHA-256 is " +
+                                   ToHex(report_.file_sha256) + ", not " +
+                                   ToHex(*options_.expected_sha256));
+  }
+  return Status::Ok();
+}
+
+Status ModelImport::EndExternalFile() {
+  if (current_external_ < 0) return Status::Ok();
+  External& ext = externals_[static_cast<size_t>(current_external_)];
+  current_external_ = -1;
+  if (ext.received != ext.size) {
+    return Status::InvalidArgument("external_file.size: \"" + ext.location + "\" is " +
+                                   std::to_string(ext.size) + " bytes, but the stream carried " +
+                                   std::to_string(ext.received));
+  }
+  if (segment_ != external_segments_.size()) {
+    return Status::Internal("import: external file ended inside a segment");
+  }
+  ext.sha256 = external_hash_->Finish();
+  external_hash_.reset();
+  return Status::Ok();
+}
+
+uint64_t ModelImport::ExternalLength(size_t tensor) const {
+  const External& ext = externals_[static_cast<size_t>(tensor_external_[tensor])];
+  for (const ExternalRange& r : ext.ranges) {
+    if (r.tensor == tensor) return r.length;
+  }
+  return 0;
+}
+
+Status ModelImport::StartExternalFile(std::string_view location, uint64_t size) {
+  if (finished_ || failed_) return Status::FailedPrecondition("import: already ended");
+  Status status = [&]() -> Status {
+    if (received_ == 0) {
+      return Status::InvalidArgument(
+          "external_file: the model file's bytes come first (external files follow it)");
+    }
+    if (format_ && *format_ != ModelFormat::kOnnx) {
+      return Status::InvalidArgument(std::string("external_file: only an ONNX model has external "
+                                                 "data files, this file is ") +
+                                     models::ModelFormatName(*format_));
+    }
+    HT_RETURN_IF_ERROR(CheckExternalLocation(location));
+    if (!model_ended_) {
+      HT_RETURN_IF_ERROR(EndModelFile());
+      if (*format_ != ModelFormat::kOnnx) {
+        return Status::InvalidArgument(std::string("external_file: only an ONNX model has "
+                                                   "external data files, this file is ") +
+                                       models::ModelFormatName(*format_));
+      }
+    } else {
+      HT_RETURN_IF_ERROR(EndExternalFile());
+    }
+    const std::string quoted = "\"" + std::string(location) + "\"";
+    auto it = std::find_if(externals_.begin(), externals_.end(),
+                           [&](const External& e) { return e.location == location; });
+    if (it == externals_.end()) {
+      return Status::InvalidArgument("external_file.location: " + quoted +
+                                     " is named by no tensor of the model");
+    }
+    External& ext = *it;
+    if (ext.file != 0) {
+      return Status::InvalidArgument("external_file.location: " + quoted + " was sent already");
+    }
+    // The tensors' ranges: within the file, not overlapping.
+    std::vector<ExternalRange> ranges = ext.ranges;
+    for (const ExternalRange& r : ranges) {
+      const std::string& name = layout_.tensors[r.tensor].name;
+      if (r.offset > size || r.length > size - r.offset) {
+        return Status::InvalidArgument("external_file.size: " + quoted + " is " +
+                                       std::to_string(size) + " bytes, but tensor \"" + name +
+                                       "\" takes bytes [" + std::to_string(r.offset) + ", " +
+                                       std::to_string(r.offset + r.length) + ") of it");
+      }
+      if (r.to_end && r.offset + r.length != size) {
+        return Status::InvalidArgument(
+            "external_file.size: " + quoted + " is " + std::to_string(size) +
+            " bytes, but tensor \"" + name + "\" (no length: to the end of the file) takes " +
+            std::to_string(r.length) + " bytes from offset " + std::to_string(r.offset));
+      }
+    }
+    ranges.erase(std::remove_if(ranges.begin(), ranges.end(),
+                                [](const ExternalRange& r) { return r.length == 0; }),
+                 ranges.end());
+    std::sort(ranges.begin(), ranges.end(),
+              [](const ExternalRange& a, const ExternalRange& b) { return a.offset < b.offset; });
+    external_segments_.clear();
+    uint64_t at = 0;
+    for (size_t i = 0; i < ranges.size(); ++i) {
+      const ExternalRange& r = ranges[i];
+      if (r.offset < at) {
+        const ExternalRange& before = ranges[i - 1];
+        return Status::InvalidArgument(
+            "external_file.location: " + quoted + ": the ranges of tensors \"" +
+            layout_.tensors[before.tensor].name + "\" [" + std::to_string(before.offset) + ", " +
+            std::to_string(before.offset + before.length) + ") and \"" +
+            layout_.tensors[r.tensor].name + "\" [" + std::to_string(r.offset) + ", " +
+            std::to_string(r.offset + r.length) + ") overlap");
+      }
+      models::AppendGap(&external_segments_, at, r.offset, SegmentKind::kOther);
+      external_segments_.push_back(models::Segment{SegmentKind::kTensor, r.offset, r.length,
+                                                   static_cast<int64_t>(r.tensor)});
+      at = r.offset + r.length;
+    }
+    models::AppendGap(&external_segments_, at, size, SegmentKind::kOther);
+    sent_.push_back(static_cast<size_t>(it - externals_.begin()));
+    ext.file = static_cast<uint32_t>(sent_.size());
+    ext.size = size;
+    ext.received = 0;
+    current_external_ = it - externals_.begin();
+    external_hash_ = std::make_unique<Sha256Stream>();
+    segments_ = &external_segments_;
+    file_ = ext.file;
+    segment_ = 0;
+    position_ = 0;
+    current_.clear();
+    chunk_index_ = 0;
+    return Status::Ok();
+  }();
+  if (!status.ok()) failed_ = true;
+  return status;
+}
+
 Result<ImportReport> ModelImport::Finish() {
   if (finished_ || failed_) return Status::FailedPrecondition("import: already ended");
   Status status = [&]() -> Status {
-    if (!have_layout_) HT_RETURN_IF_ERROR(ScanHeader(/*at_end=*/true));
-    if (!have_layout_) return Status::InvalidArgument("file: empty");
-    if (segment_ < layout_.segments.size()) {
-      return Status::InvalidArgument("file: truncated: the stream ended at byte " +
-                                     std::to_string(received_) + ", the file's layout needs " +
-                                     std::to_string(layout_.file_size) + " bytes");
+    if (!model_ended_) {
+      HT_RETURN_IF_ERROR(EndModelFile());
+    } else {
+      HT_RETURN_IF_ERROR(EndExternalFile());
     }
-    HT_RETURN_IF_ERROR(models::FinishLayout(&layout_, received_));
-    if (!tail_.empty()) {
-      Piece piece;
-      piece.kind = SegmentKind::kPadding;
-      HT_RETURN_IF_ERROR(Emit(std::move(tail_), piece));
-      tail_.clear();
+    for (const External& ext : externals_) {
+      if (ext.file != 0) continue;
+      return Status::InvalidArgument("external_file.location: \"" + ext.location +
+                                     "\", named by tensor \"" +
+                                     layout_.tensors[ext.ranges.front().tensor].name +
+                                     "\", was not sent (every external file the model names "
+                                     "follows the model file in the stream)");
     }
-    // Every byte of the file is staged (and hashed) once this batch is.
+    // Every byte of the files is staged (and hashed) once this batch is.
     HT_RETURN_IF_ERROR(StagePending());
     HT_RETURN_IF_ERROR(WaitStaged());
-    if (options_.file_size && *options_.file_size != received_) {
-      return Status::InvalidArgument("start.file_size: " + std::to_string(*options_.file_size) +
-                                     " but the stream carried " + std::to_string(received_) +
-                                     " bytes");
-    }
-    report_.file_sha256 = file_hash_.Finish();
-    if (options_.expected_sha256 && *options_.expected_sha256 != report_.file_sha256) {
-      return Status::InvalidArgument("start.sha256: the file's SHA-256 is " +
-                                     ToHex(report_.file_sha256) + ", not " +
-                                     ToHex(*options_.expected_sha256));
-    }
     for (size_t i = 0; i < decoded_.size(); ++i) {
       if (!decoded_[i].empty()) HT_RETURN_IF_ERROR(CutValues(i, decoded_[i]));
     }
@@ -427,7 +633,7 @@ Status ModelImport::Commit() {
   const int64_t now = NowMicros();
   ImportReport& report = report_;
   report.format = models::ModelFormatName(*format_);
-  report.bytes_received = received_;
+  report.bytes_received = received_ + external_bytes_;
   report.chunk_bytes = options_.chunk_bytes;
   report.bytes_compared = bytes_compared_;
   std::vector<ModelLayerRecord> layers(layout_.tensors.size());
@@ -442,6 +648,17 @@ Status ModelImport::Commit() {
     layer.set_parameter_count(t.parameter_count);
     nlohmann::json parameters = {
         {"file_offset", t.offset}, {"byte_length", t.length}, {"in_file", t.in_file}};
+    if (i < tensor_external_.size() && tensor_external_[i] >= 0) {
+      // The tensor's range in its external file.
+      const External& ext = externals_[static_cast<size_t>(tensor_external_[i])];
+      for (const ExternalRange& r : ext.ranges) {
+        if (r.tensor != i) continue;
+        parameters = {{"file_offset", r.offset},
+                      {"byte_length", r.length},
+                      {"in_file", false},
+                      {"external_location", ext.location}};
+      }
+    }
     if (*format_ == ModelFormat::kGguf) parameters["shape_order"] = "innermost first";
     layer.set_parameters_json(parameters.dump());
     report.layers[i].layer_idx = static_cast<uint32_t>(i);
@@ -527,20 +744,30 @@ Status ModelImport::Commit() {
                                          report.file_sha256.size()));
         file.set_chunk_bytes(options_.chunk_bytes);
         file.set_file_name(options_.file_name);
+        for (size_t k : sent_) {
+          auto* ext = file.add_external_files();
+          ext->set_location(externals_[k].location);
+          ext->set_file_size(externals_[k].size);
+          ext->set_file_sha256(
+              std::string(reinterpret_cast<const char*>(externals_[k].sha256.data()),
+                          externals_[k].sha256.size()));
+        }
         for (const Piece& piece : pieces_) {
           if (piece.kind != SegmentKind::kTensor) {
             auto* p = file.add_pieces();
             p->set_kind(static_cast<uint32_t>(piece.kind));
             p->set_length(piece.length);
             p->set_atom_id(piece.atom.atom_id);
+            p->set_file(piece.file);
             continue;
           }
           const auto idx = static_cast<size_t>(piece.tensor);
           if (piece.in_file && piece.chunk_index == 0) {
             auto* p = file.add_pieces();
             p->set_kind(static_cast<uint32_t>(SegmentKind::kTensor));
-            p->set_length(layout_.tensors[idx].length);
+            p->set_length(piece.file == 0 ? layout_.tensors[idx].length : ExternalLength(idx));
             p->set_layer_idx(static_cast<uint32_t>(idx));
+            p->set_file(piece.file);
           }
           storage::TensorAtomRecord row;
           row.set_atom_id(piece.atom.atom_id);

@@ -33,6 +33,24 @@
 // in one transaction; a failed or abandoned import (Abort, the destructor,
 // or a crash before Finish) releases what it staged: nothing of it stays.
 //
+// ONNX external data: the model file's tensors may name external files
+// (external_data location / offset / length). After the model file's bytes
+// the caller streams each such file: StartExternalFile(location, size),
+// then Add with its bytes. The model file is parsed when the first
+// external file starts (or at Finish) and gives each file's tensor ranges;
+// the file is then cut as it arrives, like the model file: each tensor's
+// range into chunk atoms from its first byte (the same atoms as the same
+// values embedded in raw_data or in a safetensors file), the bytes between
+// and around them into framing atoms, all recorded (storage::
+// ModelFileRecord, pieces with file = k) so that export rebuilds each file
+// byte for byte. A path is never opened. Rules (INVALID_ARGUMENT naming
+// "external_file", "external_file.location" or "external_file.size"): the
+// model file's bytes first; only an ONNX model; a location that is not
+// empty, not absolute, has no ".." component, no NUL, at most 255 bytes,
+// is named by a tensor and is sent once; every location the tensors name
+// is sent (checked at Finish); the declared size is the bytes that follow;
+// every range ends within the file and no two ranges overlap.
+//
 // With ImportOptions::quantize, Finish also stores a quantized copy of the
 // model under another name (QuantizedCopy, the work of QuantizeModel) in
 // the same commit: both models or neither.
@@ -47,6 +65,7 @@
 
 #include <cstdint>
 #include <future>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -139,8 +158,12 @@ class ModelImport {
   // Checks the options and that the name (and the quantized copy's) is
   // free, before any byte is stored. REQUIRES: called first.
   Status Begin();
-  // The next bytes of the file, in order.
+  // The next bytes of the file (after StartExternalFile: of that external
+  // file), in order.
   Status Add(std::string_view bytes);
+  // Ends the model file (or the external file before) and starts the
+  // external data file `location` of `size` bytes (see the file comment).
+  Status StartExternalFile(std::string_view location, uint64_t size);
   // The stream ended: commits the model (see the file comment). With
   // options.quantize, the staged layers are quantized first (QuantizedCopy)
   // and the copy is committed in the model's transaction: a quantization
@@ -151,7 +174,8 @@ class ModelImport {
   // Releases what was staged. Idempotent; after Finish, nothing.
   void Abort();
 
-  uint64_t bytes_received() const { return received_; }
+  // Bytes of the model file and its external files received so far.
+  uint64_t bytes_received() const { return received_ + external_bytes_; }
 
  private:
   // A piece of the file (or of decoded ONNX values) waiting to be staged or
@@ -163,12 +187,20 @@ class ModelImport {
     uint64_t byte_offset = 0;  // within the tensor's values
     uint64_t length = 0;
     bool in_file = true;     // false: decoded ONNX values (not a file piece)
+    uint32_t file = 0;       // 0: the model file; k: the k-th external file sent
     uint64_t predicted = 0;  // the stored file's atom at this place (0: none)
     StagedAtom atom;
   };
 
   Status ScanHeader(bool at_end);
+  // Cuts data at segments_ (the model file's or the external file's).
   Status Consume(std::string_view data);
+  // The model file's end: parses an ONNX file, checks size and SHA-256.
+  Status EndModelFile();
+  // The current external file's end: checks its size.
+  Status EndExternalFile();
+  // The bytes of tensor's range in its external file.
+  uint64_t ExternalLength(size_t tensor) const;
   Status Emit(std::string content, Piece piece);
   // Starts storing the pending pieces (after the previous batch is done).
   Status StagePending();
@@ -210,6 +242,34 @@ class ModelImport {
   std::string current_;               // bytes of the piece being cut
   uint32_t chunk_index_ = 0;          // of the next chunk of the current tensor
   std::string tail_;                  // bytes after the known segments
+  // The segments Consume cuts at (layout_.segments, then the external
+  // file's) and the file their pieces belong to.
+  const std::vector<models::Segment>* segments_ = nullptr;
+  uint32_t file_ = 0;
+  bool model_ended_ = false;
+
+  // ONNX external data files, in the order the tensors first name them.
+  struct ExternalRange {
+    uint64_t offset = 0;
+    uint64_t length = 0;
+    size_t tensor = 0;
+    bool to_end = false;  // no length given: the file must end there
+  };
+  struct External {
+    std::string location;
+    std::vector<ExternalRange> ranges;  // every tensor naming it, length 0 too
+    uint32_t file = 0;                  // k once sent as the k-th, else 0
+    uint64_t size = 0;
+    uint64_t received = 0;
+    Sha256Digest sha256{};
+  };
+  std::vector<External> externals_;
+  std::vector<int64_t> tensor_external_;  // per tensor: index in externals_ or -1
+  int64_t current_external_ = -1;         // the external file being received
+  std::vector<size_t> sent_;              // externals_ indexes in the order sent
+  std::vector<models::Segment> external_segments_;
+  std::unique_ptr<Sha256Stream> external_hash_;
+  uint64_t external_bytes_ = 0;
 
   // The stored file this one may repeat: the atom of its k-th non-tensor
   // piece, and of chunk c of its layer i.

@@ -352,4 +352,10 @@ std::string ToWkt(const std::vector<engine::ModelEngine::GeometryPoint>& points)
   return out;
 }
 
+void ToProto(const engine::ModelEngine::ExportExternalHeader& header, v1::ExportExternalFile* out) {
+  out->set_location(header.location);
+  out->set_file_size(header.file_size);
+  if (header.file_sha256 != Sha256Digest{}) out->set_file_sha256(ToHex(header.file_sha256));
+}
+
 }  // namespace hartonomous::rpc

@@ -41,6 +41,7 @@ Result<engine::models::QuantType> ToQuantType(const std::string& field, const st
 Result<engine::ImportOptions> ToImportOptions(const v1::ImportModelRequest& first);
 void ToProto(const engine::ImportReport& report, v1::ImportModelResponse* out);
 void ToProto(const engine::ModelEngine::ExportHeader& header, v1::ExportModelHeader* out);
+void ToProto(const engine::ModelEngine::ExportExternalHeader& header, v1::ExportExternalFile* out);
 void ToProto(const engine::ModelEngine::Student& student, v1::ExtractStudentResponse* out);
 // InvalidArgument naming model_id / model_name, name or type when they
 // break their rule.

@@ -104,6 +104,14 @@ grpc::Status ModelServiceImpl::ImportModel(grpc::ServerContext* context, ClientS
           return Status::InvalidArgument("stream message " + std::to_string(index) +
                                          ": start belongs in the first message only");
         }
+        if (scratch.has_external_file()) {
+          if (index == 0) {
+            return Status::InvalidArgument(
+                "external_file: not in the first message (the model file's bytes come first)");
+          }
+          HT_RETURN_IF_ERROR(import->StartExternalFile(scratch.external_file().location(),
+                                                       scratch.external_file().size()));
+        }
         return import->Add(scratch.data());
       });
   if (!read.ok()) return read;  // the import, dropped, releases what it staged
@@ -178,8 +186,19 @@ grpc::Status ModelServiceImpl::ExportModel(grpc::ServerContext* context,
         }
         return Status::Ok();
       },
-      request->format());
-  if (status.ok() && (message.has_header() || !message.data().empty())) status = flush();
+      request->format(),
+      [&](const engine::ModelEngine::ExportExternalHeader& header) -> Status {
+        // The data after this message's external_file are that file's.
+        if (message.has_header() || message.has_external_file() || !message.data().empty()) {
+          HT_RETURN_IF_ERROR(flush());
+        }
+        ToProto(header, message.mutable_external_file());
+        return Status::Ok();
+      });
+  if (status.ok() &&
+      (message.has_header() || message.has_external_file() || !message.data().empty())) {
+    status = flush();
+  }
   return ToGrpcStatus(status);
 }
 

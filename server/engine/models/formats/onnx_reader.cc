@@ -4,6 +4,7 @@
 #include <array>
 #include <charconv>
 #include <cstring>
+#include <limits>
 
 #include "onnx.pb.h"
 #include "server/engine/models/formats/protobuf_wire.h"
@@ -231,6 +232,23 @@ Status Walker::Tensor(const WireField& t, OnnxTensorSource source, const std::st
       }
     }
     const auto it = options_.external_files.find(location);
+    if (it == options_.external_files.end() && options_.defer_external) {
+      if (location.empty()) return Bad(field + ".external_data: no location");
+      if (has_length && length != expected) {
+        return Bad(field + ".external_data: " + std::to_string(length) +
+                   " bytes, but dims x type needs " + std::to_string(expected));
+      }
+      if (offset > std::numeric_limits<uint64_t>::max() - expected) {
+        return Bad(field + ".external_data: offset " + std::to_string(offset) + " overflows");
+      }
+      info.in_file = false;
+      out.detail.external_location = location;
+      out.detail.external_offset = offset;
+      out.detail.external_length = expected;
+      out.detail.external_length_given = has_length;
+      found_.push_back(std::move(out));
+      return Status::Ok();
+    }
     if (it == options_.external_files.end()) {
       return Bad(field + ".external_data: external data \"" + location +
                  "\" was not supplied (external files are never opened by path)");
@@ -246,6 +264,8 @@ Status Walker::Tensor(const WireField& t, OnnxTensorSource source, const std::st
     }
     info.in_file = false;
     out.detail.external_location = location;
+    out.detail.external_offset = offset;
+    out.detail.external_length = length;
     out.detail.decoded = std::string(ext.substr(offset, length));
     found_.push_back(std::move(out));
     return Status::Ok();

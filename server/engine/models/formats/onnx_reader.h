@@ -15,8 +15,8 @@
 // protobuf, no graph, unknown or STRING data_type, negative dims, shape
 // overflow, raw_data (or a typed field) of the wrong length for dims x
 // type, and external data (data_location EXTERNAL or external_data
-// entries) unless the caller supplies those files' bytes by location name.
-// A path is never opened.
+// entries) unless the caller supplies those files' bytes by location name
+// (or defers them: OnnxOptions::defer_external). A path is never opened.
 //
 // Memory: the file, plus the protobuf parse of it, plus decoded varint
 // values: about three times the file, bounded by max_file_bytes.
@@ -47,6 +47,11 @@ struct OnnxOptions {
   // The bytes of external data files, by their "location" as written in the
   // model (streamed by the client with the model). Default: none.
   std::map<std::string, std::string_view, std::less<>> external_files;
+  // true: an external tensor whose file is not in external_files is
+  // accepted with its range (OnnxTensor::external_*) and no values, for a
+  // caller that receives the files after the model (ModelImport). The
+  // range's length must still be dims x type when given. Default: false.
+  bool defer_external = false;
 };
 
 enum class OnnxTensorSource { kInitializer, kSparseValues, kSparseIndices, kConstant };
@@ -58,7 +63,14 @@ struct OnnxTensor {
   OnnxTensorSource source = OnnxTensorSource::kInitializer;
   int32_t data_type = 0;  // TensorProto.DataType
   size_t graph_depth = 0;
-  std::string external_location;  // non-empty when read from a supplied file
+  // Non-empty for external data: the file's location as the model names
+  // it, and the tensor's range in it (external_length_given false: the
+  // model gives no length, which means "to the end of the file"; the
+  // length is then dims x type, and the file must end there).
+  std::string external_location;
+  uint64_t external_offset = 0;
+  uint64_t external_length = 0;
+  bool external_length_given = true;
   // The values as little-endian bytes, as numpy's tobytes() gives them,
   // when the file does not hold them contiguously (else empty).
   std::string decoded;

@@ -222,6 +222,59 @@ TEST_CASE("onnx refuses each broken rule naming the tensor", "[onnx]") {
   }
 }
 
+TEST_CASE("onnx external tensors deferred give their ranges and no values", "[onnx]") {
+  onnx::ModelProto model;
+  auto* graph = model.mutable_graph();
+  const auto external = [&](const std::string& name, const char* offset, const char* length) {
+    onnx::TensorProto* t = graph->add_initializer();
+    t->set_name(name);
+    t->set_data_type(1);
+    t->add_dims(3);
+    t->set_data_location(onnx::TensorProto_DataLocation_EXTERNAL);
+    auto* kv = t->add_external_data();
+    kv->set_key("location");
+    kv->set_value("weights.bin");
+    if (offset != nullptr) {
+      kv = t->add_external_data();
+      kv->set_key("offset");
+      kv->set_value(offset);
+    }
+    if (length != nullptr) {
+      kv = t->add_external_data();
+      kv->set_key("length");
+      kv->set_value(length);
+    }
+  };
+  external("a", "16", "12");
+  external("b", nullptr, nullptr);
+  *graph->add_initializer() = FloatTensor("c", {1}, "abcd");
+  const std::string file = model.SerializeAsString();
+  OnnxOptions o;
+  o.defer_external = true;
+  auto m = ParseOnnx(file, o);
+  INFO(m.status().ToString());
+  REQUIRE(m.ok());
+  REQUIRE(m->details.size() == 3);
+  CHECK(m->details[0].external_location == "weights.bin");
+  CHECK(m->details[0].external_offset == 16);
+  CHECK(m->details[0].external_length == 12);
+  CHECK(m->details[0].external_length_given);
+  CHECK(m->details[0].decoded.empty());
+  CHECK_FALSE(m->layout.tensors[0].in_file);
+  CHECK(m->details[1].external_offset == 0);
+  CHECK(m->details[1].external_length == 12);  // dims x type
+  CHECK_FALSE(m->details[1].external_length_given);
+  CHECK(m->details[2].external_location.empty());
+  CHECK(m->layout.tensors[2].in_file);
+  REQUIRE(ValidateLayout(m->layout).ok());
+  // A length that is not dims x type is refused even deferred.
+  external("d", "0", "8");
+  RequireInvalid(ParseOnnx(model.SerializeAsString(), o).status(),
+                 {"tensor \"d\".external_data", "8 bytes", "needs 12"});
+  // Without defer_external, the file must be supplied.
+  RequireInvalid(ParseOnnx(file).status(), {"tensor \"a\".external_data", "was not supplied"});
+}
+
 TEST_CASE("onnx subgraph nesting is bounded", "[onnx]") {
   // Twenty If nodes, each holding the next in its then_branch.
   onnx::GraphProto inner;
