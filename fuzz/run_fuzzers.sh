@@ -29,6 +29,10 @@ cmake -S . -B build-fuzz "${launcher[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHA
 cmake --build build-fuzz -j2 --target "${TARGETS[@]/#/fuzz_}"
 
 mkdir -p build-fuzz/artifacts
+# Debian's Python (python3-onnx and python3-numpy, from install-deps.sh)
+# writes the ONNX seeds, external data included.
+PYTHON=${PYTHON:-/usr/bin/python3}
+[ -x "$PYTHON" ] || PYTHON=python3
 status=0
 for t in "${TARGETS[@]}"; do
   corpus=build-fuzz/corpus/$t
@@ -38,7 +42,7 @@ for t in "${TARGETS[@]}"; do
   if [ "$t" = rpc ]; then
     HT_FUZZ_RPC_SEEDS="$corpus" build-fuzz/fuzz/fuzz_rpc 2>build-fuzz/fuzz_rpc_seeds.log
   else
-    python3 fuzz/make_seeds.py "$t" "$corpus"
+    "$PYTHON" fuzz/make_seeds.py "$t" "$corpus"
   fi
   echo "== fuzz_$t for ${SECONDS_PER_TARGET}s"
   if ! build-fuzz/fuzz/fuzz_$t -max_total_time="$SECONDS_PER_TARGET" -max_len=65536 \
