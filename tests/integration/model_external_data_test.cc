@@ -510,7 +510,7 @@ TEST_CASE(
       {"an empty location", model, {External("", weights)}, "external_file.location", "empty"},
       {"an absolute location",
        model,
-       {External("/tmp/weights.bin", weights)},
+       {External("/models/weights.bin", weights)},
        "external_file.location",
        "absolute"},
       {"a '..' location",
