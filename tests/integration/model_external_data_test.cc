@@ -15,6 +15,7 @@
 #include <fstream>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cli_util.h"
@@ -152,7 +153,9 @@ Imported Import(Client& client, const std::string& name, const std::string& file
   return out;
 }
 
-Client::ImportExternal External(const std::string& location, const std::string& bytes) {
+// The returned file refers to bytes (a named string or a literal), which
+// must outlive it.
+Client::ImportExternal External(const std::string& location, std::string_view bytes) {
   Client::ImportExternal e;
   e.location = location;
   e.size = bytes.size();
