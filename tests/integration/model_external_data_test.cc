@@ -24,6 +24,7 @@
 #include "server/engine/models/formats/model_file.h"
 #include "server/engine/models/formats/safetensors_writer.h"
 #include "test_util.h"
+#include "wait_idle.h"
 
 using namespace hartonomous;
 using namespace hartonomous::testing;
@@ -200,18 +201,6 @@ std::map<std::string, std::string> LayerBytes(Client& client, const std::string&
   std::map<std::string, std::string> out;
   for (const auto& t : scan->layout.tensors) out[t.name] = st.file.substr(t.offset, t.length);
   return out;
-}
-
-// Waits until no call but the stats call is in flight (a failed import's
-// handler releases what it staged before it ends).
-void WaitIdle(Client& client) {
-  bool idle = false;
-  for (int i = 0; i < 100000 && !idle; ++i) {
-    v1::ServerStats stats;
-    REQUIRE(client.GetServerStats(&stats).ok());
-    idle = stats.in_flight_calls() == 1;
-  }
-  REQUIRE(idle);
 }
 
 void CheckSameStore(const ModelStoreAudit& a, const ModelStoreAudit& b) {

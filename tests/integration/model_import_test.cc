@@ -32,6 +32,7 @@
 #include "storage/tables/atom_table.h"
 #include "storage/tables/tensor_atom_table.h"
 #include "test_util.h"
+#include "wait_idle.h"
 
 using namespace hartonomous;
 using namespace hartonomous::testing;
@@ -444,15 +445,7 @@ TEST_CASE("model import: a cancelled stream stores nothing", "[models][import][c
       },
       1 << 20);
   CHECK(status.error_code() == grpc::StatusCode::CANCELLED);
-  // The handler releases what it staged before it ends: wait until no call
-  // but the stats call itself is in flight.
-  bool idle = false;
-  for (int i = 0; i < 100000 && !idle; ++i) {
-    v1::ServerStats stats;
-    REQUIRE(client.GetServerStats(&stats).ok());
-    idle = stats.in_flight_calls() == 1;
-  }
-  REQUIRE(idle);
+  WaitIdle(client);
   REQUIRE(daemon.Stop() == 0);
   const Audit audit = AuditStore(dir.path());
   CHECK(audit.models == 0);

@@ -25,6 +25,7 @@
 #include "storage/tables/atom_table.h"
 #include "storage/tables/tensor_atom_table.h"
 #include "test_util.h"
+#include "wait_idle.h"
 
 using namespace hartonomous;
 using namespace hartonomous::testing;
@@ -133,17 +134,6 @@ std::string Geometry(Client& client, const std::string& model, uint32_t idx) {
 
 using Audit = ModelStoreAudit;
 Audit AuditStore(const std::string& dir) { return AuditModelStore(dir); }
-
-// Waits until no call but the stats call itself is in flight.
-void WaitIdle(Client& client) {
-  bool idle = false;
-  for (int i = 0; i < 100000 && !idle; ++i) {
-    v1::ServerStats stats;
-    REQUIRE(client.GetServerStats(&stats).ok());
-    idle = stats.in_flight_calls() == 1;
-  }
-  REQUIRE(idle);
-}
 
 }  // namespace
 
