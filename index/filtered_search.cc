@@ -80,21 +80,26 @@ using Scored = std::pair<float, uint32_t>;  // (distance, element id)
 
 }  // namespace
 
-std::vector<Neighbor> FilteredGraphSearch(const HnswGraphView& view, const float* query, size_t ef,
+std::vector<Neighbor> FilteredGraphSearch(const HnswGraphView& view, const void* query, size_t ef,
                                           size_t expand_to, const LabelFilter& filter,
                                           FilteredSearchStats* stats) {
   std::vector<Neighbor> out;
   if (view.max_level < 0 || ef == 0) return out;
   const Graph g(view);
   const size_t dim = view.dimension;
-  const MetricFunction metric = MetricKernel(view.metric);
+  const bool codes = view.element_distance != nullptr;
+  const MetricFunction metric = codes ? view.element_distance : MetricKernel(view.metric);
+  const void* param = codes ? view.element_param : &dim;
   const auto l2_bounded = Kernels().squared_l2_bounded;
-  const bool l2 = view.metric == Metric::kL2;
+  const bool l2 = view.metric == Metric::kL2 && !codes;
+  const auto* query_floats = static_cast<const float*>(query);
   size_t scored = 0, checks = 0;
-  // The distance, or for L2 possibly some value > bound when it exceeds it.
+  // The distance, or for float L2 possibly some value > bound when it
+  // exceeds it.
   auto distance = [&](uint32_t id, float bound) {
     ++scored;
-    return l2 ? l2_bounded(query, g.Vector(id), dim, bound) : metric(query, g.Vector(id), &dim);
+    return l2 ? l2_bounded(query_floats, g.Vector(id), dim, bound)
+              : metric(query, g.Vector(id), param);
   };
   auto matches = [&](uint32_t id) {
     ++checks;

@@ -33,6 +33,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "index/distance.h"
 #include "index/vector_index.h"
 
 namespace hartonomous::index {
@@ -54,6 +55,10 @@ struct HnswGraphView {
   int max_level = -1;   // -1: the graph is empty
   size_t dimension = 0;
   Metric metric = Metric::kL2;
+  // Set when the elements are codes (HnswElements): their distance, and the
+  // query is a code too. Unset: the elements and the query are floats.
+  MetricFunction element_distance = nullptr;
+  const void* element_param = nullptr;
 };
 
 struct FilteredSearchStats {
@@ -64,7 +69,7 @@ struct FilteredSearchStats {
 // Up to ef matching neighbours (filter.Matches(label), not deleted), nearest
 // first by (distance, label). expand_to: matching neighbours wanted per
 // expanded node before two-hop expansion stops (0 = no two-hop expansion).
-std::vector<Neighbor> FilteredGraphSearch(const HnswGraphView& graph, const float* query, size_t ef,
+std::vector<Neighbor> FilteredGraphSearch(const HnswGraphView& graph, const void* query, size_t ef,
                                           size_t expand_to, const LabelFilter& filter,
                                           FilteredSearchStats* stats = nullptr);
 

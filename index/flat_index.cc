@@ -46,6 +46,12 @@ Status FlatIndex::Remove(uint64_t label) {
   return Status::Ok();
 }
 
+void FlatIndex::Rows(std::vector<uint64_t>* labels, std::vector<float>* vectors) const {
+  ReaderLock lock(&mu_);
+  *labels = labels_;
+  *vectors = data_;
+}
+
 bool FlatIndex::Contains(uint64_t label) const {
   ReaderLock lock(&mu_);
   return slots_.count(label) != 0;

@@ -36,6 +36,9 @@ class FlatIndex final : public VectorIndex {
   size_t memory_bytes() const override;
   Status Save(const std::string& path) const override;
 
+  // A copy of every label and its stored (prepared) vector, slot order.
+  void Rows(std::vector<uint64_t>* labels, std::vector<float>* vectors) const;
+
  private:
   const IndexSpec spec_;
   mutable SharedMutex mu_;

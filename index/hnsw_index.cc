@@ -5,6 +5,7 @@
 #include <hnswlib/hnswlib.h>
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
 #include <stdexcept>
 #include <thread>
@@ -18,6 +19,9 @@
 namespace hartonomous::index {
 
 struct HnswIndex::Impl {
+  size_t dim = 0;        // the float elements' distance parameter
+  bool encoded = false;  // elements are codes (HnswElements::encode)
+  HnswElements elements;
   std::unique_ptr<hnswlib::SpaceInterface<float>> space;
   std::unique_ptr<hnswlib::HierarchicalNSW<float>> graph;
 };
@@ -27,22 +31,34 @@ namespace {
 constexpr size_t kInitialCapacity = 1024;
 
 // hnswlib's graph over our distance kernels (chosen for the CPU at start)
-// instead of its own, which are fixed when it is compiled.
-class KernelSpace final : public hnswlib::SpaceInterface<float> {
+// instead of its own, which are fixed when it is compiled, or over codes.
+class ElementSpace final : public hnswlib::SpaceInterface<float> {
  public:
-  explicit KernelSpace(const IndexSpec& spec)
-      : dim_(spec.dimension), fn_(MetricKernel(spec.metric)) {}
-  size_t get_data_size() override { return dim_ * sizeof(float); }
+  explicit ElementSpace(const HnswElements& e)
+      : bytes_(e.bytes), fn_(e.distance), param_(const_cast<void*>(e.param)) {}
+  size_t get_data_size() override { return bytes_; }
   hnswlib::DISTFUNC<float> get_dist_func() override { return fn_; }
-  void* get_dist_func_param() override { return &dim_; }
+  void* get_dist_func_param() override { return param_; }
 
  private:
-  size_t dim_;
+  size_t bytes_;
   hnswlib::DISTFUNC<float> fn_;
+  void* param_;
 };
 
-std::unique_ptr<hnswlib::SpaceInterface<float>> MakeSpace(const IndexSpec& spec) {
-  return std::make_unique<KernelSpace>(spec);
+// The impl's elements: the given codes, or the prepared floats.
+std::unique_ptr<HnswIndex::Impl> MakeImpl(const IndexSpec& spec, HnswElements elements) {
+  auto impl = std::make_unique<HnswIndex::Impl>();
+  impl->dim = spec.dimension;
+  impl->encoded = static_cast<bool>(elements.encode);
+  if (!impl->encoded) {
+    elements.bytes = spec.dimension * sizeof(float);
+    elements.distance = MetricKernel(spec.metric);
+    elements.param = &impl->dim;
+  }
+  impl->elements = std::move(elements);
+  impl->space = std::make_unique<ElementSpace>(impl->elements);
+  return impl;
 }
 
 Status Failed(const char* what, const std::exception& e) {
@@ -56,26 +72,59 @@ HnswIndex::HnswIndex(IndexSpec spec, std::unique_ptr<Impl> impl)
 
 HnswIndex::~HnswIndex() = default;
 
+void HnswIndex::Encode(const float* vector, std::vector<uint8_t>* element) const {
+  element->resize(impl_->elements.bytes);
+  if (!impl_->encoded) {
+    std::memcpy(element->data(), vector, element->size());
+    if (spec_.metric == Metric::kCosine) {
+      Normalize(reinterpret_cast<float*>(element->data()), spec_.dimension);
+    }
+    return;
+  }
+  std::vector<float> v = Prepared(spec_, vector);
+  impl_->elements.encode(v.data(), element->data());
+}
+
 Result<std::unique_ptr<VectorIndex>> HnswIndex::Create(const IndexSpec& spec) {
-  auto impl = std::make_unique<Impl>();
+  HT_ASSIGN_OR_RETURN(auto index, Make(spec, HnswElements{}));
+  return std::unique_ptr<VectorIndex>(std::move(index));
+}
+
+Result<std::unique_ptr<HnswIndex>> HnswIndex::CreateEncoded(const IndexSpec& spec,
+                                                            HnswElements elements) {
+  return Make(spec, std::move(elements));
+}
+
+Result<std::unique_ptr<HnswIndex>> HnswIndex::Make(const IndexSpec& spec, HnswElements elements) {
+  auto impl = MakeImpl(spec, std::move(elements));
   try {
-    impl->space = MakeSpace(spec);
     impl->graph = std::make_unique<hnswlib::HierarchicalNSW<float>>(
         impl->space.get(), kInitialCapacity, spec.params.m, spec.params.ef_construction);
     impl->graph->setEf(1);  // every search passes its own ef as k'
   } catch (const std::exception& e) {
     return Failed("create", e);
   }
-  return std::unique_ptr<VectorIndex>(new HnswIndex(spec, std::move(impl)));
+  return std::unique_ptr<HnswIndex>(new HnswIndex(spec, std::move(impl)));
 }
 
 Result<std::unique_ptr<VectorIndex>> HnswIndex::Load(const IndexSpec& spec,
                                                      const std::string& path) {
-  auto impl = std::make_unique<Impl>();
+  HT_ASSIGN_OR_RETURN(auto index, Read(spec, path, HnswElements{}));
+  return std::unique_ptr<VectorIndex>(std::move(index));
+}
+
+Result<std::unique_ptr<HnswIndex>> HnswIndex::LoadEncoded(const IndexSpec& spec,
+                                                          const std::string& path,
+                                                          HnswElements elements) {
+  return Read(spec, path, std::move(elements));
+}
+
+Result<std::unique_ptr<HnswIndex>> HnswIndex::Read(const IndexSpec& spec, const std::string& path,
+                                                   HnswElements elements) {
+  auto impl = MakeImpl(spec, std::move(elements));
   size_t live = 0, deleted = 0;
   LabelSlots slots;
   try {
-    impl->space = MakeSpace(spec);
     // The loading constructor leaves members that loadIndex sets unset; a
     // load that throws half-way must still be destructible.
     impl->graph = std::make_unique<hnswlib::HierarchicalNSW<float>>(impl->space.get());
@@ -91,7 +140,7 @@ Result<std::unique_ptr<VectorIndex>> HnswIndex::Load(const IndexSpec& spec,
       g.cur_element_count = 0;  // the destructor walks linkLists_ up to it
       throw;
     }
-    if (g.label_offset_ - g.offsetData_ != spec.dimension * sizeof(float)) {
+    if (g.label_offset_ - g.offsetData_ != impl->elements.bytes) {
       return Status::DataLoss("snapshot: " + path + " holds vectors of another dimension");
     }
     g.setEf(1);
@@ -113,11 +162,12 @@ Result<std::unique_ptr<VectorIndex>> HnswIndex::Load(const IndexSpec& spec,
     WriterLock lock(&index->change_mu_);  // not shared yet; the lock states the contract
     index->slots_ = std::move(slots);
   }
-  return std::unique_ptr<VectorIndex>(std::move(index));
+  return index;
 }
 
 Status HnswIndex::Add(uint64_t label, const float* vector) {
-  std::vector<float> v = Prepared(spec_, vector);
+  std::vector<uint8_t> v;
+  Encode(vector, &v);
   WriterLock change(&change_mu_);
   auto& g = *impl_->graph;
   try {
@@ -168,10 +218,9 @@ Status HnswIndex::AddBatch(const std::vector<uint64_t>& labels, const float* vec
   std::mutex error_mu;
   Status error;
   auto work = [&] {
-    std::vector<float> v;
+    std::vector<uint8_t> v;
     for (size_t i = next++; i < n; i = next++) {
-      v.assign(vectors + i * spec_.dimension, vectors + (i + 1) * spec_.dimension);
-      if (spec_.metric == Metric::kCosine) Normalize(v.data(), v.size());
+      Encode(vectors + i * spec_.dimension, &v);
       try {
         g.addPoint(v.data(), labels[i]);
         ++added;
@@ -237,7 +286,8 @@ std::vector<uint64_t> HnswIndex::Labels() const {
 }
 
 Result<std::vector<Neighbor>> HnswIndex::Search(const float* query, size_t k, size_t ef) const {
-  std::vector<float> q = Prepared(spec_, query);
+  std::vector<uint8_t> q;
+  Encode(query, &q);
   if (ef == 0) ef = spec_.params.ef_search;
   std::vector<Neighbor> out;
   if (k == 0 || live_.load() == 0) return out;
@@ -258,7 +308,8 @@ Result<std::vector<Neighbor>> HnswIndex::Search(const float* query, size_t k, si
 
 Result<std::vector<Neighbor>> HnswIndex::FilteredSearch(const float* query, size_t k, size_t ef,
                                                         const LabelFilter& filter) const {
-  std::vector<float> q = Prepared(spec_, query);
+  std::vector<uint8_t> q;
+  Encode(query, &q);
   if (ef == 0) ef = spec_.params.ef_search;
   std::vector<Neighbor> out;
   if (k == 0 || live_.load() == 0) return out;
@@ -282,6 +333,10 @@ Result<std::vector<Neighbor>> HnswIndex::FilteredSearch(const float* query, size
   view.max_level = g.element_levels_[entry];
   view.dimension = spec_.dimension;
   view.metric = spec_.metric;
+  if (impl_->encoded) {
+    view.element_distance = impl_->elements.distance;
+    view.element_param = impl_->elements.param;
+  }
   out = FilteredGraphSearch(view, q.data(), std::max(k, ef), g.maxM0_, filter);
   SortAndTruncate(&out, k);
   return out;
@@ -289,15 +344,16 @@ Result<std::vector<Neighbor>> HnswIndex::FilteredSearch(const float* query, size
 
 Result<std::vector<Neighbor>> HnswIndex::ExactSearch(const float* query, size_t k,
                                                      const Cancellation* stop) const {
-  std::vector<float> q = Prepared(spec_, query);
+  std::vector<uint8_t> q;
+  Encode(query, &q);
   std::vector<Neighbor> out;
   {
     // Changes wait (element count and labels must hold still); searches do not.
     ReaderLock change(&change_mu_);
     ReaderLock lock(&mu_);
     auto& g = *impl_->graph;
-    const MetricFunction distance = MetricKernel(spec_.metric);
-    const size_t dim = spec_.dimension;
+    const MetricFunction distance = impl_->elements.distance;
+    const void* param = impl_->elements.param;
     out.reserve(g.cur_element_count);
     for (size_t i = 0; i < g.cur_element_count; ++i) {
       if (stop != nullptr && i % kStopCheckBlock == 0) {
@@ -305,8 +361,7 @@ Result<std::vector<Neighbor>> HnswIndex::ExactSearch(const float* query, size_t 
       }
       const auto id = static_cast<hnswlib::tableint>(i);
       if (g.isMarkedDeleted(id)) continue;
-      const auto* v = reinterpret_cast<const float*>(g.getDataByInternalId(id));
-      out.push_back({g.getExternalLabel(id), distance(q.data(), v, &dim)});
+      out.push_back({g.getExternalLabel(id), distance(q.data(), g.getDataByInternalId(id), param)});
     }
   }
   SortAndTruncate(&out, k);
@@ -316,7 +371,9 @@ Result<std::vector<Neighbor>> HnswIndex::ExactSearch(const float* query, size_t 
 Result<std::vector<Neighbor>> HnswIndex::ExactAmong(const float* query,
                                                     const std::vector<uint64_t>& labels, size_t k,
                                                     const Cancellation* stop) const {
-  std::vector<float> q = Prepared(spec_, query);
+  std::vector<uint8_t> element;
+  Encode(query, &element);
+  const auto* q = reinterpret_cast<const float*>(element.data());  // when not encoded
   std::vector<Neighbor> out;
   out.reserve(labels.size());
   {
@@ -340,8 +397,9 @@ Result<std::vector<Neighbor>> HnswIndex::ExactAmong(const float* query,
     // exceeds the k-th (candidates often arrive nearest first, from the
     // spatial prefilter, so the bound tightens early). The answer is the
     // same as scoring every candidate in full.
-    const bool bounded = spec_.metric == Metric::kL2 && k > 0;
-    const MetricFunction distance = MetricKernel(spec_.metric);
+    const bool bounded = spec_.metric == Metric::kL2 && k > 0 && !impl_->encoded;
+    const MetricFunction distance = impl_->elements.distance;
+    const void* param = impl_->elements.param;
     const auto l2_bounded = Kernels().squared_l2_bounded;
     const size_t dim = spec_.dimension;
     auto worse = [](const Neighbor& a, const Neighbor& b) {
@@ -357,15 +415,15 @@ Result<std::vector<Neighbor>> HnswIndex::ExactAmong(const float* query,
         __builtin_prefetch(next + 64);
       }
       if (g.isMarkedDeleted(ids[i].second)) continue;
-      const auto* v = reinterpret_cast<const float*>(g.getDataByInternalId(ids[i].second));
+      const char* v = g.getDataByInternalId(ids[i].second);
       if (!bounded) {
-        out.push_back({ids[i].first, distance(q.data(), v, &dim)});
+        out.push_back({ids[i].first, distance(element.data(), v, param)});
         continue;
       }
       // out is a max-heap of the best k by (distance, label).
       const float bound =
           out.size() < k ? std::numeric_limits<float>::infinity() : out.front().distance;
-      const Neighbor n{ids[i].first, l2_bounded(q.data(), v, dim, bound)};
+      const Neighbor n{ids[i].first, l2_bounded(q, reinterpret_cast<const float*>(v), dim, bound)};
       if (out.size() < k) {
         out.push_back(n);
         std::push_heap(out.begin(), out.end(), worse);

@@ -10,24 +10,49 @@
 //  - deletes are marks (markDelete): the slot stays until a rebuild;
 //  - it reports errors by throwing std::runtime_error: caught here.
 //
+// Elements: by default the graph stores each vector's floats (prepared:
+// normalised for cosine) and scores them with the metric's kernel. With
+// HnswElements it stores a code of each vector instead (ScalarQuantizer's,
+// for "hnsw_sq8") and every distance it computes, searches and exact scans
+// included, is the code distance.
+//
 // Thread-safety: see vector_index.h.
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
 
 #include "base/mutex.h"
+#include "index/distance.h"
 #include "index/label_slots.h"
 #include "index/vector_index.h"
 
 namespace hartonomous::index {
 
+// What the graph stores per vector when not its floats: `bytes` per element,
+// written by encode from the prepared floats, scored by distance(a, b, param).
+// REQUIRES: param outlives the index.
+struct HnswElements {
+  size_t bytes = 0;
+  MetricFunction distance = nullptr;
+  const void* param = nullptr;
+  std::function<void(const float* prepared, uint8_t* out)> encode;
+};
+
 class HnswIndex final : public VectorIndex {
  public:
   static Result<std::unique_ptr<VectorIndex>> Create(const IndexSpec& spec);
   static Result<std::unique_ptr<VectorIndex>> Load(const IndexSpec& spec, const std::string& path);
+  // The same over encoded elements. Load: DataLoss when the file's elements
+  // are not elements.bytes long.
+  static Result<std::unique_ptr<HnswIndex>> CreateEncoded(const IndexSpec& spec,
+                                                          HnswElements elements);
+  static Result<std::unique_ptr<HnswIndex>> LoadEncoded(const IndexSpec& spec,
+                                                        const std::string& path,
+                                                        HnswElements elements);
   ~HnswIndex() override;
 
   const IndexSpec& spec() const override { return spec_; }
@@ -60,6 +85,11 @@ class HnswIndex final : public VectorIndex {
 
  private:
   HnswIndex(IndexSpec spec, std::unique_ptr<Impl> impl);
+  static Result<std::unique_ptr<HnswIndex>> Make(const IndexSpec& spec, HnswElements elements);
+  static Result<std::unique_ptr<HnswIndex>> Read(const IndexSpec& spec, const std::string& path,
+                                                 HnswElements elements);
+  // The element the graph stores (or searches with) for a caller's vector.
+  void Encode(const float* vector, std::vector<uint8_t>* element) const;
 
   const IndexSpec spec_;
   std::unique_ptr<Impl> impl_;

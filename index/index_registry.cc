@@ -2,6 +2,7 @@
 
 #include "index/flat_index.h"
 #include "index/hnsw_index.h"
+#include "index/sq8_index.h"
 
 namespace hartonomous::index {
 
@@ -9,6 +10,7 @@ IndexRegistry& IndexRegistry::Default() {
   static IndexRegistry* registry = [] {
     auto* r = new IndexRegistry();
     r->Register("hnsw", &HnswIndex::Create, &HnswIndex::Load);
+    r->Register("hnsw_sq8", &Sq8Index::Create, &Sq8Index::Load);
     r->Register(
         "flat",
         [](const IndexSpec& spec) -> Result<std::unique_ptr<VectorIndex>> {

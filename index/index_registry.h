@@ -21,7 +21,7 @@ class IndexRegistry {
   using Loader =
       std::function<Result<std::unique_ptr<VectorIndex>>(const IndexSpec&, const std::string&)>;
 
-  // The registry with the built-in kinds "hnsw" and "flat".
+  // The registry with the built-in kinds "hnsw", "hnsw_sq8" and "flat".
   static IndexRegistry& Default();
 
   void Register(const std::string& kind, Factory factory, Loader loader);

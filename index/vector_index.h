@@ -48,11 +48,17 @@ struct IndexParams {
   size_t ef_search = 64;
 };
 
+class VectorSource;
+
 struct IndexSpec {
-  std::string kind;  // registry name: "hnsw", "flat"
+  std::string kind;  // registry name: "hnsw", "hnsw_sq8", "flat"
   size_t dimension = 0;
   Metric metric = Metric::kCosine;
   IndexParams params;
+  // The stored vectors of the index's labels (vector_source.h), for kinds
+  // that keep only codes in memory ("hnsw_sq8" requires it); other kinds
+  // ignore it.
+  std::shared_ptr<const VectorSource> source;
 };
 
 struct Neighbor {

@@ -7,11 +7,15 @@
 //       [--m 16] [--ef-construction 200] [--efs 10,20,40,80,160,320]
 //       [--clients 1,2,8] [--batch-clients 1,2] [--ref-threads 1,2,8]
 //       [--search-batch 100] [--batch 1000] [--filter-nq 500]
-//       [--filter-ef 64] [--exact-nq 200] [--filtered-only]
+//       [--filter-ef 64] [--exact-nq 200] [--filtered-only] [--sq8-compare]
 //
 //   --filtered-only: no in-process references; after the load, only the
 //       unfiltered Search row at --filter-ef (1 client) and the filtered
 //       rows (label = 3, 10% of rows; label = 3 and bucket = 0, 1%).
+//   --sq8-compare: no in-process references; the same rows loaded into an
+//       "hnsw" and an "hnsw_sq8" collection of the daemon, then per ef the
+//       two searched alternately (unary Search from --clients, BatchSearch
+//       from --batch-clients), and each one's bytes per vector.
 //
 //   hartonomous-vector-bench --probe-since-ns NS --server ADDR [--queries FILE]
 //       Restart probe: waits for health SERVING, then one Search, and the
@@ -162,18 +166,20 @@ int main(int argc, char** argv) {
                    {"--exact-nq", "200"},
                    {"--server-pid", ""},
                    {"--filtered-only", "0"},
+                   {"--sq8-compare", "0"},
                    {"--probe-since-ns", ""}}));
   if (!flags["--probe-since-ns"].empty()) return Probe(flags);
   const size_t k = std::stoul(flags["--k"]), m = std::stoul(flags["--m"]);
   const size_t efc = std::stoul(flags["--ef-construction"]), batch = std::stoul(flags["--batch"]);
   const size_t search_batch = std::stoul(flags["--search-batch"]);
   const bool filtered_only = flags["--filtered-only"] != "0";
+  const bool sq8_compare = flags["--sq8-compare"] != "0";
+  const bool no_refs = filtered_only || sq8_compare;
   const auto efs = ParseList(flags["--efs"]);
   const auto client_counts = filtered_only ? std::vector<size_t>{} : ParseList(flags["--clients"]);
   const auto batch_client_counts =
       filtered_only ? std::vector<size_t>{} : ParseList(flags["--batch-clients"]);
-  const auto ref_threads =
-      filtered_only ? std::vector<size_t>{} : ParseList(flags["--ref-threads"]);
+  const auto ref_threads = no_refs ? std::vector<size_t>{} : ParseList(flags["--ref-threads"]);
 
   const SearchData data = ReadSearchData(flags);
   const hartonomous::cli::VectorFile &train = data.train, &queries = data.queries;
@@ -217,7 +223,7 @@ int main(int argc, char** argv) {
   // Reference: hnswlib in-process, built by one thread.
   const double rss_before = ProcStatus("self")["VmRSS"];
   auto t0 = Clock::now();
-  auto ref = filtered_only ? nullptr : BuildReference(space, train, m, efc);
+  auto ref = no_refs ? nullptr : BuildReference(space, train, m, efc);
   const double ref_build = Seconds(t0, Clock::now());
   const double ref_rss = (ProcStatus("self")["VmRSS"] - rss_before) * 1024;
   // hnswlib's own structures: level 0 (links, vector, label) plus upper levels.
@@ -247,7 +253,7 @@ int main(int argc, char** argv) {
   }
   // Reference: hnswlib compiled with -march=native, built by 2 threads.
   t0 = Clock::now();
-  auto native = filtered_only ? nullptr : NativeHnsw::Build(train.values.data(), n, dim, m, efc, 2);
+  auto native = no_refs ? nullptr : NativeHnsw::Build(train.values.data(), n, dim, m, efc, 2);
   const double native_build = Seconds(t0, Clock::now());
   for (size_t threads : ref_threads) {
     for (size_t ef : efs) {
@@ -263,7 +269,7 @@ int main(int argc, char** argv) {
           std::to_string(ef), nqr / secs, lat, fmt(recall[key][ef]));
     }
   }
-  if (!filtered_only) ScanBandwidth(train.values, queries.values, dim, std::min<size_t>(nqr, 20));
+  if (!no_refs) ScanBandwidth(train.values, queries.values, dim, std::min<size_t>(nqr, 20));
   if (flags["--server"].empty()) {
     std::printf(
         "\n- hnswlib in-process build (1 thread): %.1f s (%.0f vectors/s); index %.0f MB = %.0f "
@@ -295,8 +301,9 @@ int main(int argc, char** argv) {
   for (size_t c : client_counts) max_clients = std::max(max_clients, c);
   for (size_t c : batch_client_counts) max_clients = std::max(max_clients, c);
   auto clients = MakeClients(options, max_clients);
+  std::string collection = "fmnist";  // the collection searched
   auto make_request = [&](size_t q, size_t ef, bool exact, int label) {
-    auto req = NearestRequest<v1::SearchRequest>("fmnist", &queries.values[q * dim], dim, k);
+    auto req = NearestRequest<v1::SearchRequest>(collection, &queries.values[q * dim], dim, k);
     req.mutable_params()->set_ef(static_cast<uint32_t>(ef));
     req.mutable_params()->set_exact(exact);
     // label >= 100: label - 100 and bucket 0 (1% of rows).
@@ -333,6 +340,108 @@ int main(int argc, char** argv) {
     Results got;
     unary(max_clients, std::min<size_t>(200, nqr), efs.front(), false, -1, &got, nullptr);
   }
+  // BatchSearch (search_batch queries per call) from `threads` clients.
+  auto batched = [&](size_t threads, size_t ef, Results* got) {
+    got->assign(nqr, {});
+    const size_t calls = (nqr + search_batch - 1) / search_batch;
+    return RunParallel(
+        threads, calls,
+        [&](size_t t, size_t c) {
+          v1::BatchSearchRequest req;
+          const size_t first = c * search_batch, last = std::min(nqr, first + search_batch);
+          for (size_t q = first; q < last; ++q)
+            *req.add_searches() = make_request(q, ef, false, -1);
+          v1::BatchSearchResponse resp;
+          Check(clients[t]->BatchSearch(req, &resp), "BatchSearch");
+          for (size_t q = first; q < last; ++q)
+            to_rows(resp.results(static_cast<int>(q - first)), &(*got)[q]);
+        },
+        &lat);
+  };
+  const std::string batch_mode =
+      "BatchSearch (" + std::to_string(search_batch) + " per call; latency per call)";
+  if (sq8_compare) {
+    // The same rows (the same atoms) into an "hnsw_sq8" collection.
+    v1::CollectionSpec sq8_spec = HnswL2Spec("fmnist_sq8", dim, m, efc);
+    sq8_spec.mutable_index()->set_kind("hnsw_sq8");
+    std::vector<uint64_t> sq8_atoms;
+    LoadTimes sq8_load;
+    LoadRows(
+        *client, "fmnist_sq8", sq8_spec, train, batch, [](size_t) { return std::string(); },
+        &sq8_atoms, &sq8_load);
+    v1::Collection sq8_info;
+    Check(client->GetCollection("fmnist_sq8", &sq8_info), "GetCollection");
+    Check(client->GetCollection("fmnist", &info), "GetCollection");
+    const std::pair<const char*, const char*> kinds[] = {{"hnsw", "fmnist"},
+                                                         {"hnsw_sq8", "fmnist_sq8"}};
+    {  // warm-up: every connection, both collections
+      Results got;
+      for (const auto& [kind, name] : kinds) {
+        collection = name;
+        unary(max_clients, std::min<size_t>(200, nqr), efs.front(), false, -1, &got, nullptr);
+      }
+    }
+    // Per ef, the two collections one after the other: the machine's
+    // share of CPU drifts less between them than between whole passes.
+    for (size_t ef : efs) {
+      for (const auto& [kind, name] : kinds) {
+        collection = name;
+        const std::string program = std::string("hartonomousd ") + kind;
+        for (size_t threads : client_counts) {
+          Results got;
+          const double secs = unary(threads, nqr, ef, false, -1, &got, nullptr);
+          const std::string key = "search/" + std::to_string(threads) + "/" + kind;
+          qps[key][ef] = nqr / secs;
+          recall[key][ef] = Recall(got, truth, k);
+          row(program, "Search", threads, std::to_string(ef), nqr / secs, lat,
+              fmt(recall[key][ef]));
+        }
+        for (size_t threads : batch_client_counts) {
+          Results got;
+          const double secs = batched(threads, ef, &got);
+          const std::string key = "batch/" + std::to_string(threads) + "/" + kind;
+          qps[key][ef] = nqr / secs;
+          recall[key][ef] = Recall(got, truth, k);
+          row(program, batch_mode, threads, std::to_string(ef), nqr / secs, lat,
+              fmt(recall[key][ef]));
+        }
+      }
+    }
+    std::printf("\nhnsw_sq8 against hnsw, per ef (queries/s ratio sq8 / float):\n\n| ef |");
+    std::vector<std::string> modes;
+    for (size_t t : client_counts) modes.push_back("search/" + std::to_string(t));
+    for (size_t t : batch_client_counts) modes.push_back("batch/" + std::to_string(t));
+    for (const auto& mode : modes) {
+      std::printf(" %s recall hnsw | %s recall sq8 | %s sq8/hnsw |", mode.c_str(), mode.c_str(),
+                  mode.c_str());
+    }
+    std::printf("\n|---|");
+    for (size_t i = 0; i < modes.size(); ++i) std::printf("---|---|---|");
+    std::printf("\n");
+    for (size_t ef : efs) {
+      std::printf("| %zu |", ef);
+      for (const auto& mode : modes) {
+        const std::string f = mode + "/hnsw", q = mode + "/hnsw_sq8";
+        std::printf(" %s | %s | %.2f |", fmt(recall[f][ef]).c_str(), fmt(recall[q][ef]).c_str(),
+                    qps[q][ef] / qps[f][ef]);
+      }
+      std::printf("\n");
+    }
+    std::printf(
+        "\n- hnsw: GetCollection memory %.1f MB = %llu bytes/vector; load %.1f s (AddEmbeddings "
+        "%.1f s)\n- hnsw_sq8: GetCollection memory %.1f MB = %llu bytes/vector (%.1f%% of "
+        "hnsw's); load %.1f s (AddEmbeddings %.1f s)\n",
+        info.memory_bytes() / 1e6, static_cast<unsigned long long>(info.bytes_per_vector()),
+        load.total_s, load.embeddings_s, sq8_info.memory_bytes() / 1e6,
+        static_cast<unsigned long long>(sq8_info.bytes_per_vector()),
+        100.0 * double(sq8_info.bytes_per_vector()) / double(info.bytes_per_vector()),
+        sq8_load.total_s, sq8_load.embeddings_s);
+    if (!pid.empty()) {
+      std::printf("- hartonomousd RSS with both collections: %.0f MB\n",
+                  ProcStatus(pid)["VmRSS"] * 1024 / 1e6);
+    }
+    return 0;
+  }
   for (size_t threads : client_counts) {
     for (size_t ef : efs) {
       Results got;
@@ -346,27 +455,13 @@ int main(int argc, char** argv) {
   }
   for (size_t threads : batch_client_counts) {
     for (size_t ef : efs) {
-      Results got(nqr);
-      const size_t calls = (nqr + search_batch - 1) / search_batch;
-      const double secs = RunParallel(
-          threads, calls,
-          [&](size_t t, size_t c) {
-            v1::BatchSearchRequest req;
-            const size_t first = c * search_batch, last = std::min(nqr, first + search_batch);
-            for (size_t q = first; q < last; ++q)
-              *req.add_searches() = make_request(q, ef, false, -1);
-            v1::BatchSearchResponse resp;
-            Check(clients[t]->BatchSearch(req, &resp), "BatchSearch");
-            for (size_t q = first; q < last; ++q)
-              to_rows(resp.results(static_cast<int>(q - first)), &got[q]);
-          },
-          &lat);
+      Results got;
+      const double secs = batched(threads, ef, &got);
       const std::string key = "batch/" + std::to_string(threads);
       qps[key][ef] = nqr / secs;
       recall[key][ef] = Recall(got, truth, k);
-      row("hartonomousd",
-          "BatchSearch (" + std::to_string(search_batch) + " per call; latency per call)", threads,
-          std::to_string(ef), nqr / secs, lat, fmt(recall[key][ef]));
+      row("hartonomousd", batch_mode, threads, std::to_string(ef), nqr / secs, lat,
+          fmt(recall[key][ef]));
     }
   }
   auto path_note = [](const std::map<int, int>& paths) {

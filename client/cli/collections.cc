@@ -27,7 +27,8 @@ void PrintCollection(std::ostream& out, const v1::Collection& c) {
       << ", ef_search=" << spec.index().ef_search() << ")\n"
       << "spatial_index   " << spec.spatial_index() << "\n"
       << "vectors         " << c.vector_count() << " (" << c.deleted_count() << " deleted)\n"
-      << "memory          " << c.memory_bytes() << " bytes\n"
+      << "memory          " << c.memory_bytes() << " bytes (" << c.bytes_per_vector()
+      << " per vector)\n"
       << "projection      " << c.projection().kind() << " v" << c.projection().version() << "\n";
 }
 
@@ -51,7 +52,7 @@ std::vector<OptionSpec> CollectionCreateOptions() {
   return {
       {"dim", 0, "N", "vector dimension, 1-16384; required"},
       {"metric", 0, "M", "cosine|l2|ip (default cosine)"},
-      {"index", 0, "KIND", "hnsw|flat (default hnsw)"},
+      {"index", 0, "KIND", "hnsw|hnsw_sq8|flat (default hnsw)"},
       {"type", 0, "T", "embedding type, e.g. text or image (default: the collection's name)"},
       {"model-id", 0, "N", "the model the vectors come from (default 0)"},
       {"m", 0, "N", "hnsw links per node, 2-128 (default 16)"},

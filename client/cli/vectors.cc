@@ -72,6 +72,7 @@ nlohmann::ordered_json CollectionToJson(const v1::Collection& c) {
   j["vector_count"] = c.vector_count();
   j["deleted_count"] = c.deleted_count();
   j["memory_bytes"] = c.memory_bytes();
+  j["bytes_per_vector"] = c.bytes_per_vector();
   j["snapshot"] = {{"watermark", c.snapshot().watermark()},
                    {"loaded_from_snapshot", c.snapshot().loaded_from_snapshot()},
                    {"replayed_at_start", c.snapshot().replayed_at_start()},
@@ -151,7 +152,7 @@ std::vector<OptionSpec> LoadVectorsOptions() {
   return {{"collection", 'c', "NAME", "target collection (default: the file's base name)"},
           {"labels", 0, "FILE", "IDX label file: each row's label goes into its atom's metadata"},
           {"metric", 0, "M", "cosine|l2|ip when the collection is created (default l2)"},
-          {"index", 0, "KIND", "index kind when created: hnsw|flat (default hnsw)"},
+          {"index", 0, "KIND", "index kind when created: hnsw|hnsw_sq8|flat (default hnsw)"},
           {"spatial-index", 0, "KIND",
            "spatial index of the projected points when created: rtree|scan (default rtree)"},
           {"m", 0, "N", "hnsw links per node when created (default 16)"},

@@ -1,5 +1,8 @@
 #include "storage/tables/embedding_table.h"
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/wire_format_lite.h>
+
 #include <cstring>
 #include <limits>
 #include <utility>
@@ -125,6 +128,53 @@ Status EmbeddingTable::Scan(Txn& txn, uint64_t collection_id, uint64_t after,
   return Status::Ok();
 }
 
+Result<std::optional<std::string_view>> EmbeddingTable::VectorBytes(Txn& txn,
+                                                                    uint64_t collection_id,
+                                                                    uint64_t embedding_id) const {
+  const std::string key = SeqKey(collection_id, embedding_id);
+  std::string_view row_key;
+  HT_ASSIGN_OR_RETURN(bool live, txn.Get(t_.embeddings_by_seq, key, &row_key));
+  if (!live) return std::optional<std::string_view>();
+  if (row_key.size() < kMinRowKey) return CorruptEntry(collection_id, key);
+  std::string_view value;
+  HT_ASSIGN_OR_RETURN(bool found, txn.Get(t_.atom_embeddings, row_key, &value));
+  if (!found) {
+    return Status::DataLoss(std::string(kBySeq) + ": embedding " + std::to_string(embedding_id) +
+                            " has no row");
+  }
+  // Walk the record's fields to EmbeddingRecord.vector (field 6, bytes).
+  namespace wire = google::protobuf::internal;
+  google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(value.data()),
+                                            static_cast<int>(value.size()));
+  constexpr int kVectorField = EmbeddingRecord::kVectorFieldNumber;
+  std::string_view vector;  // absent: an empty vector, as the parser's default
+  bool ok = true;
+  while (const uint32_t tag = in.ReadTag()) {
+    if (wire::WireFormatLite::GetTagFieldNumber(tag) == kVectorField &&
+        wire::WireFormatLite::GetTagWireType(tag) ==
+            wire::WireFormatLite::WIRETYPE_LENGTH_DELIMITED) {
+      uint32_t length = 0;
+      const void* at = nullptr;
+      int available = 0;
+      if (!in.ReadVarint32(&length) || !in.GetDirectBufferPointer(&at, &available) ||
+          static_cast<uint32_t>(available) < length) {
+        ok = false;
+        break;
+      }
+      vector = std::string_view(static_cast<const char*>(at), length);  // the last one wins
+      in.Skip(static_cast<int>(length));
+    } else if (!wire::WireFormatLite::SkipField(&in, tag)) {
+      ok = false;
+      break;
+    }
+  }
+  if (!ok || in.CurrentPosition() != static_cast<int>(value.size())) {
+    return Status::DataLoss(std::string(kRows) + ": record " + DescribeRowKey(row_key) +
+                            " is corrupt");
+  }
+  return std::optional<std::string_view>(vector);
+}
+
 Result<EmbeddingRecord> EmbeddingTable::Read(Txn& txn, const EmbeddingRef& ref) const {
   std::string_view value;
   HT_ASSIGN_OR_RETURN(bool found, txn.Get(t_.atom_embeddings, ref.row_key_, &value));
@@ -185,8 +235,8 @@ std::vector<float> EmbeddingTable::VectorOf(const EmbeddingRecord& row) {
 }
 
 void EmbeddingTable::SetVector(EmbeddingRecord* row, const std::vector<float>& vector) {
-  row->set_vector(std::string(reinterpret_cast<const char*>(vector.data()),
-                              vector.size() * sizeof(float)));
+  row->set_vector(
+      std::string(reinterpret_cast<const char*>(vector.data()), vector.size() * sizeof(float)));
 }
 
 }  // namespace hartonomous::storage

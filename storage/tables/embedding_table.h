@@ -78,6 +78,11 @@ class EmbeddingTable {
   Status ForEachRow(Txn& txn, const std::function<Status(const EmbeddingRecord&)>& visit) const;
   // The row an entry names (DataLoss when it is missing or corrupt).
   Result<EmbeddingRecord> Read(Txn& txn, const EmbeddingRef& ref) const;
+  // The vector bytes (EmbeddingRecord.vector) of a collection's embedding,
+  // viewed in place (valid while txn is open) without parsing the rest of
+  // the row; nullopt when the row is gone. DataLoss as for Read.
+  Result<std::optional<std::string_view>> VectorBytes(Txn& txn, uint64_t collection_id,
+                                                      uint64_t embedding_id) const;
 
   // Stores row under (atom_id, embedding_type, model_id) and its entry under
   // (collection_id, embedding_id). A row already stored under that key is

@@ -6,6 +6,7 @@
 
 #include "base/clock.h"
 #include "index/spatial/spatial_index.h"
+#include "server/engine/vectors/stored_vectors.h"
 #include "storage/tables/collection_table.h"
 #include "storage/tables/embedding_table.h"
 
@@ -118,9 +119,15 @@ Status CheckCompatible(const CollectionRecord& have, const CollectionSpec& want,
 
 // --- CollectionRegistry ----------------------------------------------------
 
-CollectionRegistry::CollectionRegistry(const storage::Tables& tables,
+CollectionRegistry::CollectionRegistry(storage::Env& env, const storage::Tables& tables,
                                        const index::IndexRegistry& indexes)
-    : tables_(tables), indexes_(indexes) {}
+    : env_(env), tables_(tables), indexes_(indexes) {}
+
+index::IndexSpec CollectionRegistry::SpecFor(const CollectionRecord& record) const {
+  index::IndexSpec spec = SpecOf(record);
+  spec.source = std::make_shared<StoredVectors>(env_, tables_, record.collection_id());
+  return spec;
+}
 
 std::shared_ptr<Collection> CollectionRegistry::Find(const std::string& name) const {
   ReaderLock lock(&mu_);
@@ -210,7 +217,7 @@ Result<CollectionRecord> CollectionRegistry::Insert(storage::WriteTxn& txn, cons
   txn.OnCommit([this, record] {
     auto c = std::make_shared<Collection>();
     c->record = record;
-    c->spec = SpecOf(record);
+    c->spec = SpecFor(record);
     auto index = indexes_.Create(c->spec);
     if (!index.ok()) {
       spdlog::error("collection '{}': cannot create its index: {}", record.name(),

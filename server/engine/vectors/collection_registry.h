@@ -110,8 +110,9 @@ Status CheckCompatible(const storage::CollectionRecord& have, const CollectionSp
 
 class CollectionRegistry {
  public:
-  // REQUIRES: tables and indexes outlive the registry.
-  CollectionRegistry(const storage::Tables& tables, const index::IndexRegistry& indexes);
+  // REQUIRES: env, tables and indexes outlive the registry.
+  CollectionRegistry(storage::Env& env, const storage::Tables& tables,
+                     const index::IndexRegistry& indexes);
   CollectionRegistry(const CollectionRegistry&) = delete;
   CollectionRegistry& operator=(const CollectionRegistry&) = delete;
 
@@ -128,6 +129,10 @@ class CollectionRegistry {
   std::vector<std::shared_ptr<Collection>> AllByName() const;
   // Makes a loaded collection live. REQUIRES: its index and space are set.
   void Add(std::shared_ptr<Collection> collection);
+
+  // SpecOf(record) with the collection's stored vectors (StoredVectors) as
+  // its source: the spec its indexes are created and loaded with.
+  index::IndexSpec SpecFor(const storage::CollectionRecord& record) const;
 
   // --- stored collections, inside the caller's transaction ---
   // The index registry's verdict on spec, then InvalidArgument naming
@@ -151,6 +156,7 @@ class CollectionRegistry {
                 std::function<void(Collection&)> on_dropped);
 
  private:
+  storage::Env& env_;
   const storage::Tables& tables_;
   const index::IndexRegistry& indexes_;
 

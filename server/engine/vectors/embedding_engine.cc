@@ -15,7 +15,7 @@ EmbeddingEngine::EmbeddingEngine(storage::Env& env, const storage::Tables& table
       tables_(tables),
       writer_(writer),
       options_(std::move(options)),
-      collections_(tables, registry),
+      collections_(env, tables, registry),
       spatial_(env, tables, writer, collections_),
       maintainer_(env, tables, options_, registry, collections_, spatial_),
       rows_(tables, writer, collections_, maintainer_),

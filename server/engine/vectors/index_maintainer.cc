@@ -132,7 +132,7 @@ Status IndexMaintainer::LoadCollection(const CollectionRecord& record,
                                        const LoadObserver& observer) {
   auto c = std::make_shared<Collection>();
   c->record = record;
-  c->spec = SpecOf(record);
+  c->spec = collections_.SpecFor(record);
   std::unique_ptr<index::VectorIndex> loaded;
   uint64_t watermark = 0;
   if (!options_.snapshot_dir.empty()) {

@@ -224,6 +224,7 @@ void ToProto(const engine::CollectionInfo& info, v1::Collection* out) {
   out->set_vector_count(info.vector_count);
   out->set_deleted_count(info.deleted_count);
   out->set_memory_bytes(info.memory_bytes);
+  out->set_bytes_per_vector(info.vector_count == 0 ? 0 : info.memory_bytes / info.vector_count);
   auto* snap = out->mutable_snapshot();
   snap->set_watermark(info.snapshot.watermark);
   if (info.snapshot.saved_at_us != 0)

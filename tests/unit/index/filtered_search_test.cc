@@ -2,8 +2,6 @@
 // come back; with ef covering the collection the answer is the exact one
 // among the matching labels; recall floors on Fashion-MNIST at 10% and 1%
 // selectivity.
-#include <zlib.h>
-
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -17,39 +15,12 @@
 namespace hartonomous::index {
 namespace {
 
+using testing::kFashionDir;
 using testing::Make;
 using testing::RandomRows;
-
-class SetFilter final : public LabelFilter {
- public:
-  explicit SetFilter(std::unordered_set<uint64_t> labels) : labels_(std::move(labels)) {}
-  bool Matches(uint64_t label) const override { return labels_.count(label) != 0; }
-  std::vector<uint64_t> List() const { return {labels_.begin(), labels_.end()}; }
-
- private:
-  std::unordered_set<uint64_t> labels_;
-};
-
-// The gzip-compressed IDX file's payload after its header.
-std::string ReadIdx(const std::string& path, size_t header, size_t bytes) {
-  gzFile f = gzopen(path.c_str(), "rb");
-  REQUIRE(f != nullptr);
-  std::string out(header + bytes, '\0');
-  const int got = gzread(f, out.data(), static_cast<unsigned>(out.size()));
-  gzclose(f);
-  REQUIRE(got == static_cast<int>(out.size()));
-  return out.substr(header);
-}
-
-constexpr char kFashionDir[] = "/usr/share/datasets/fashion-mnist/";
-
-double Recall(const std::vector<Neighbor>& got, const std::vector<Neighbor>& truth) {
-  std::set<uint64_t> want;
-  for (const auto& n : truth) want.insert(n.label);
-  size_t hit = 0;
-  for (const auto& n : got) hit += want.count(n.label);
-  return truth.empty() ? 1.0 : static_cast<double>(hit) / truth.size();
-}
+using testing::ReadIdx;
+using testing::Recall;
+using testing::SetFilter;
 
 }  // namespace
 

@@ -64,7 +64,7 @@ struct Parts {
   storage::WriteBatcher writer{t.env()};
   AtomEngine atoms{t.env(), t.tables(), writer, std::string(32, 'k')};
   EmbeddingEngineOptions options;
-  CollectionRegistry collections{t.tables(), index::IndexRegistry::Default()};
+  CollectionRegistry collections{t.env(), t.tables(), index::IndexRegistry::Default()};
   SpatialSearch spatial{t.env(), t.tables(), writer, collections};
   IndexMaintainer maintainer{t.env(),     t.tables(), options, index::IndexRegistry::Default(),
                              collections, spatial};

@@ -59,7 +59,7 @@ TEST_CASE("a snapshot records the applied watermark and Load catches up from it"
   REQUIRE(p.rows.Delete("c", atoms[0]).ok());  // a row of the snapshot
 
   // A second set of collaborators on the same data, as after a crash.
-  CollectionRegistry collections(p.t.tables(), index::IndexRegistry::Default());
+  CollectionRegistry collections(p.t.env(), p.t.tables(), index::IndexRegistry::Default());
   SpatialSearch spatial(p.t.env(), p.t.tables(), p.writer, collections);
   IndexMaintainer maintainer(p.t.env(), p.t.tables(), p.options, index::IndexRegistry::Default(),
                              collections, spatial);

@@ -1,0 +1,137 @@
+#include "index/scalar_quantizer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+namespace hartonomous::index {
+namespace {
+
+constexpr size_t kHeaderBytes = 4 * sizeof(uint32_t);
+
+template <typename T>
+void Append(std::string* out, T value) {
+  char bytes[sizeof(T)];
+  std::memcpy(bytes, &value, sizeof(T));  // little-endian on every target (x86-64)
+  out->append(bytes, sizeof(T));
+}
+
+template <typename T>
+T Take(std::string_view bytes, size_t at) {
+  T value;
+  std::memcpy(&value, bytes.data() + at, sizeof(T));
+  return value;
+}
+
+}  // namespace
+
+ScalarQuantizer::ScalarQuantizer(size_t dim, Metric metric, float step, std::vector<float> lo)
+    : dim_(dim),
+      metric_(metric),
+      step_(step),
+      step2_(step * step),
+      lo_(std::move(lo)),
+      kernels_(Kernels()) {
+  double squares = 0;
+  for (float v : lo_) squares += double{v} * v;
+  lo_squares_ = static_cast<float>(squares);
+}
+
+std::unique_ptr<ScalarQuantizer> ScalarQuantizer::Train(const float* rows, size_t n, size_t dim,
+                                                        Metric metric) {
+  std::vector<float> lo(rows, rows + dim);
+  std::vector<float> hi(rows, rows + dim);
+  for (size_t i = 1; i < n; ++i) {
+    const float* row = rows + i * dim;
+    for (size_t d = 0; d < dim; ++d) {
+      lo[d] = std::min(lo[d], row[d]);
+      hi[d] = std::max(hi[d], row[d]);
+    }
+  }
+  float range = 0;
+  for (size_t d = 0; d < dim; ++d) range = std::max(range, hi[d] - lo[d]);
+  // Every row equal: any positive step codes them all as 0, exactly.
+  const float step = range > 0 && std::isfinite(range) ? range / 255.0f : 1.0f;
+  return std::unique_ptr<ScalarQuantizer>(new ScalarQuantizer(dim, metric, step, std::move(lo)));
+}
+
+Result<std::unique_ptr<ScalarQuantizer>> ScalarQuantizer::Parse(std::string_view bytes, size_t dim,
+                                                                Metric metric) {
+  if (bytes.size() != kHeaderBytes + dim * sizeof(float)) {
+    return Status::DataLoss("sq8 quantizer: " + std::to_string(bytes.size()) + " bytes, expected " +
+                            std::to_string(kHeaderBytes + dim * sizeof(float)));
+  }
+  if (Take<uint32_t>(bytes, 0) != dim) {
+    return Status::DataLoss("sq8 quantizer: dimension " + std::to_string(Take<uint32_t>(bytes, 0)) +
+                            ", the index has " + std::to_string(dim));
+  }
+  if (Take<uint32_t>(bytes, 4) != static_cast<uint32_t>(metric)) {
+    return Status::DataLoss("sq8 quantizer: fitted for another metric");
+  }
+  const float step = Take<float>(bytes, 8);
+  if (!(step > 0) || !std::isfinite(step)) {
+    return Status::DataLoss("sq8 quantizer: step " + std::to_string(step) + " is not positive");
+  }
+  std::vector<float> lo(dim);
+  std::memcpy(lo.data(), bytes.data() + kHeaderBytes, dim * sizeof(float));
+  for (float v : lo) {
+    if (!std::isfinite(v)) return Status::DataLoss("sq8 quantizer: an offset is not finite");
+  }
+  return std::unique_ptr<ScalarQuantizer>(new ScalarQuantizer(dim, metric, step, std::move(lo)));
+}
+
+std::string ScalarQuantizer::Serialize() const {
+  std::string out;
+  out.reserve(kHeaderBytes + dim_ * sizeof(float));
+  Append<uint32_t>(&out, static_cast<uint32_t>(dim_));
+  Append<uint32_t>(&out, static_cast<uint32_t>(metric_));
+  Append<float>(&out, step_);
+  Append<float>(&out, lo_squares_);
+  for (float v : lo_) Append<float>(&out, v);
+  return out;
+}
+
+void ScalarQuantizer::Encode(const float* x, uint8_t* out) const {
+  const float inv = 1.0f / step_;
+  uint64_t clamped = 0;
+  double t = 0;
+  for (size_t d = 0; d < dim_; ++d) {
+    float c = std::nearbyint((x[d] - lo_[d]) * inv);
+    if (!(c >= 0)) {  // also NaN
+      c = 0;
+      ++clamped;
+    } else if (c > 255) {
+      c = 255;
+      ++clamped;
+    }
+    out[d] = static_cast<uint8_t>(c);
+    t += double{lo_[d]} * out[d];
+  }
+  const float term = static_cast<float>(t * step_);
+  std::memcpy(out + dim_, &term, sizeof(term));
+  if (clamped != 0) clamped_.fetch_add(clamped, std::memory_order_relaxed);
+}
+
+MetricFunction ScalarQuantizer::distance() const {
+  return metric_ == Metric::kL2 ? &ScalarQuantizer::L2 : &ScalarQuantizer::OneMinusDot;
+}
+
+float ScalarQuantizer::L2(const void* a, const void* b, const void* param) {
+  const auto* q = static_cast<const ScalarQuantizer*>(param);
+  const uint32_t sum = q->kernels_.squared_l2_u8(static_cast<const uint8_t*>(a),
+                                                 static_cast<const uint8_t*>(b), q->dim_);
+  return q->step2_ * static_cast<float>(sum);
+}
+
+float ScalarQuantizer::OneMinusDot(const void* a, const void* b, const void* param) {
+  const auto* q = static_cast<const ScalarQuantizer*>(param);
+  const auto* ca = static_cast<const uint8_t*>(a);
+  const auto* cb = static_cast<const uint8_t*>(b);
+  const uint32_t sum = q->kernels_.dot_u8(ca, cb, q->dim_);
+  float ta, tb;
+  std::memcpy(&ta, ca + q->dim_, sizeof(ta));
+  std::memcpy(&tb, cb + q->dim_, sizeof(tb));
+  return 1.0f - (q->lo_squares_ + ta + tb + q->step2_ * static_cast<float>(sum));
+}
+
+}  // namespace hartonomous::index

@@ -1,0 +1,76 @@
+// ScalarQuantizer: float vectors as 8-bit codes ("sq8"), with distances
+// between codes computed by the integer kernels (kernels.h).
+//
+// Component d of a vector x is stored as
+//   c_d = clamp(round((x_d - lo_d) / step), 0, 255)
+// with an offset lo_d per dimension and one step for all dimensions (the
+// widest dimension's range / 255), so that
+//   |x - y|^2 ~ step^2 * sum_d (c_x,d - c_y,d)^2
+//   <x, y>   ~ sum_d lo_d^2 + t_x + t_y + step^2 * sum_d c_x,d c_y,d,
+//              t_x = step * sum_d lo_d c_x,d
+// are exact integer sums plus per-vector terms. A code is dim bytes followed
+// by t as a float (code_bytes()). Values outside the fitted range are
+// clamped (counted by clamped()).
+//
+// Serialized form (Serialize/Parse): u32 dimension, u32 metric, f32 step,
+// f32 sum of lo^2, dimension x f32 lo; little-endian.
+//
+// Thread-safety: immutable after Train/Parse except the clamped counter
+// (atomic); Encode and the distance functions are thread-safe.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "index/distance.h"
+#include "index/kernels.h"
+#include "index/vector_index.h"
+
+namespace hartonomous::index {
+
+class ScalarQuantizer {
+ public:
+  // Fitted to n rows of dim floats (already prepared: normalised for
+  // cosine). REQUIRES: n >= 1, dim >= 1.
+  static std::unique_ptr<ScalarQuantizer> Train(const float* rows, size_t n, size_t dim,
+                                                Metric metric);
+  // DataLoss naming what is wrong when bytes are not a quantizer of this
+  // dimension and metric.
+  static Result<std::unique_ptr<ScalarQuantizer>> Parse(std::string_view bytes, size_t dim,
+                                                        Metric metric);
+  std::string Serialize() const;
+
+  size_t dimension() const { return dim_; }
+  size_t code_bytes() const { return dim_ + sizeof(float); }
+  float step() const { return step_; }
+  // Writes code_bytes() bytes for the dim floats at x.
+  void Encode(const float* x, uint8_t* out) const;
+  // The approximate distance between two codes for the metric (vector_index.h),
+  // as a function of hnswlib's signature with param = this quantizer.
+  MetricFunction distance() const;
+  const void* param() const { return this; }
+  // Components clamped to the fitted range by Encode so far.
+  uint64_t clamped() const { return clamped_.load(std::memory_order_relaxed); }
+
+ private:
+  ScalarQuantizer(size_t dim, Metric metric, float step, std::vector<float> lo);
+  static float L2(const void* a, const void* b, const void* param);
+  static float OneMinusDot(const void* a, const void* b, const void* param);
+
+  size_t dim_;
+  Metric metric_;
+  float step_;
+  float step2_;
+  float lo_squares_ = 0;  // sum_d lo_d^2
+  std::vector<float> lo_;
+  const DistanceKernels& kernels_;
+  mutable std::atomic<uint64_t> clamped_{0};
+};
+
+}  // namespace hartonomous::index
