@@ -226,7 +226,8 @@ Result<std::vector<Neighbor>> Sq8Index::Search(const float* query, size_t k, siz
   if (!graph) return current->Search(query, k, ef);
   if (ef == 0) ef = spec_.params.ef_search;
   const size_t candidates = std::max(k, ef);
-  HT_ASSIGN_OR_RETURN(auto near, current->Search(query, candidates, candidates));
+  HT_ASSIGN_OR_RETURN(auto near,
+                      current->Search(query, std::min(kRerankRefine * k, candidates), candidates));
   return Rerank(query, LabelsOf(near), k, nullptr);
 }
 
@@ -242,7 +243,9 @@ Result<std::vector<Neighbor>> Sq8Index::FilteredSearch(const float* query, size_
   }
   if (ef == 0) ef = spec_.params.ef_search;
   const size_t candidates = std::max(k, ef);
-  HT_ASSIGN_OR_RETURN(auto near, current->FilteredSearch(query, candidates, candidates, filter));
+  HT_ASSIGN_OR_RETURN(
+      auto near,
+      current->FilteredSearch(query, std::min(kRerankRefine * k, candidates), candidates, filter));
   return Rerank(query, LabelsOf(near), k, nullptr);
 }
 
@@ -264,6 +267,16 @@ Result<std::vector<Neighbor>> Sq8Index::ExactAmong(const float* query,
     if (current->Contains(label)) present.push_back(label);
   }
   return Rerank(query, std::move(present), k, stop);
+}
+
+Result<std::vector<Neighbor>> Sq8Index::RerankAmong(const float* query,
+                                                    const std::vector<uint64_t>& labels, size_t k,
+                                                    const Cancellation* stop) const {
+  auto [current, graph] = Current();
+  if (!graph) return current->ExactAmong(query, labels, k, stop);
+  // The graph's ExactAmong scores its elements: the codes.
+  HT_ASSIGN_OR_RETURN(auto near, current->ExactAmong(query, labels, kRerankRefine * k, stop));
+  return Rerank(query, LabelsOf(near), k, stop);
 }
 
 Status Sq8Index::Save(const std::string& path) const {

@@ -11,12 +11,13 @@
 // fits a new quantizer to the first kTrainVectors it adds; values outside
 // the fitted range are clamped (ScalarQuantizer::clamped counts them).
 //
-// Results: Search and FilteredSearch take max(k, ef) candidates by code
-// distance and return the nearest k of them by exact distance over the
-// stored floats; ExactSearch and ExactAmong score the stored floats of every
-// label they consider (one read per label: slower than "hnsw", whose floats
-// are in memory). A label whose stored vector is gone (deleted since) is
-// left out. Distances are always exact.
+// Results: Search and FilteredSearch walk the graph with max(k, ef)
+// candidates by code distance, read the stored floats of the best
+// kRerankRefine * k of them and return the nearest k by exact distance; ExactSearch and ExactAmong
+// score the stored floats of every label they consider (one read per label: slower than "hnsw",
+// whose floats are in memory); RerankAmong (hybrid stage 2) scores the codes of every candidate and
+// reads the floats of the best kRerankRefine * k. A label whose stored vector is gone (deleted
+// since) is left out. Distances returned are always exact.
 //
 // Snapshot file: the graph (hnswlib's format) or, before training, the flat
 // index's file, then the quantizer (ScalarQuantizer::Serialize), then
@@ -59,6 +60,11 @@ class Sq8Index final : public VectorIndex {
   Result<std::vector<Neighbor>> ExactAmong(const float* query, const std::vector<uint64_t>& labels,
                                            size_t k,
                                            const Cancellation* stop = nullptr) const override;
+  // Codes first (in memory, the u8 kernels), then the exact distances of
+  // the best kRerankRefine * k from the source.
+  Result<std::vector<Neighbor>> RerankAmong(const float* query, const std::vector<uint64_t>& labels,
+                                            size_t k,
+                                            const Cancellation* stop = nullptr) const override;
   size_t size() const override;
   size_t deleted() const override;
   size_t memory_bytes() const override;

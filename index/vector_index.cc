@@ -33,6 +33,12 @@ Result<std::vector<Neighbor>> VectorIndex::FilteredSearch(const float* /*query*/
                                     "' index (scan the matching labels with ExactAmong)");
 }
 
+Result<std::vector<Neighbor>> VectorIndex::RerankAmong(const float* query,
+                                                       const std::vector<uint64_t>& labels,
+                                                       size_t k, const Cancellation* stop) const {
+  return ExactAmong(query, labels, k, stop);
+}
+
 Status VectorIndex::AddBatch(const std::vector<uint64_t>& labels, const float* vectors,
                              size_t /*threads*/) {
   std::unordered_set<uint64_t> seen;

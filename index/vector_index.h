@@ -120,6 +120,16 @@ class VectorIndex {
                                                    const std::vector<uint64_t>& labels, size_t k,
                                                    const Cancellation* stop = nullptr) const = 0;
 
+  // Stage 2 of a hybrid query: up to k nearest among labels, nearest first,
+  // with exact distances. Kinds that hold compressed codes in memory score
+  // the codes first and compute exact distances for the best
+  // kRerankRefine * k of them only (so the answer may miss a true
+  // neighbour the codes misplace: hybrid queries report their recall);
+  // the default is ExactAmong. `stop` as for ExactSearch.
+  virtual Result<std::vector<Neighbor>> RerankAmong(const float* query,
+                                                    const std::vector<uint64_t>& labels, size_t k,
+                                                    const Cancellation* stop = nullptr) const;
+
   virtual size_t size() const = 0;     // live vectors
   virtual size_t deleted() const = 0;  // marked deleted, still occupying memory
   virtual size_t memory_bytes() const = 0;
@@ -130,6 +140,9 @@ class VectorIndex {
 
 // How many vectors an exact scan scores between two checks of its stop.
 inline constexpr size_t kStopCheckBlock = 4096;
+// Kinds that hold codes (RerankAmong, and "hnsw_sq8"'s searches): the
+// candidates whose exact distance is computed, per result asked for.
+inline constexpr size_t kRerankRefine = 3;
 
 // Sorts by (distance, label) and keeps the first k.
 void SortAndTruncate(std::vector<Neighbor>* neighbors, size_t k);

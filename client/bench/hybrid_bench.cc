@@ -9,7 +9,10 @@
 //   hartonomous-hybrid-bench --server ADDR [--train FILE] [--queries FILE]
 //       [--limit 60000] [--nq 500] [--k 10] [--m 16] [--ef-construction 200]
 //       [--ef 64] [--fractions 0.01,0.05,0.2] [--clients 1,2] [--sample 10000]
-//       [--batch 1000] [--calibrate 100]
+//       [--batch 1000] [--calibrate 100] [--index-kind hnsw] [--rotate 0]
+//
+// --index-kind: the collection's index kind ("hnsw_sq8": stage 2 scores
+// 8-bit codes first). --rotate 1: the data rotated (ReadSearchData).
 //
 // Radii: for each fraction, the median over --calibrate queries of the radius
 // that keeps that fraction around the query's projection (HybridSearch
@@ -90,8 +93,9 @@ int main(int argc, char** argv) {
   auto client = ConnectToServer(options);
   std::vector<uint64_t> atom_of;
   LoadTimes load;
-  const std::unordered_map<uint64_t, uint64_t> row_of = LoadRows(
-      *client, "fmnist", HnswL2Spec("fmnist", dim, m, efc), train, batch, nullptr, &atom_of, &load);
+  const std::unordered_map<uint64_t, uint64_t> row_of =
+      LoadRows(*client, "fmnist", HnswL2Spec("fmnist", dim, m, efc, flags["--index-kind"]), train,
+               batch, nullptr, &atom_of, &load);
   const double load_s = load.total_s;
   v1::RefitProjectionRequest refit;
   refit.set_collection("fmnist");

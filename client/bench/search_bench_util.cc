@@ -1,9 +1,11 @@
 #include "search_bench_util.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <random>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -115,6 +117,8 @@ std::map<std::string, std::string> SearchFlags(std::map<std::string, std::string
               {"--m", "16"},
               {"--ef-construction", "200"},
               {"--batch", "1000"},
+              {"--index-kind", "hnsw"},
+              {"--rotate", "0"},
               {"--server", ""}});
   return own;
 }
@@ -143,21 +147,63 @@ std::unique_ptr<Client> ConnectToServer(const ClientOptions& options) {
 }
 
 v1::CollectionSpec HnswL2Spec(const std::string& type, size_t dimension, size_t m,
-                              size_t ef_construction) {
+                              size_t ef_construction, const std::string& kind) {
   v1::CollectionSpec spec;
   spec.set_embedding_type(type);
   spec.set_dimension(static_cast<uint32_t>(dimension));
   spec.set_metric(v1::METRIC_L2);
-  spec.mutable_index()->set_kind("hnsw");
+  spec.mutable_index()->set_kind(kind);
   spec.mutable_index()->set_m(static_cast<uint32_t>(m));
   spec.mutable_index()->set_ef_construction(static_cast<uint32_t>(ef_construction));
   return spec;
 }
 
+namespace {
+
+// In place, the normalised Walsh-Hadamard transform of n = 2^j floats.
+void Hadamard(float* v, size_t n) {
+  for (size_t h = 1; h < n; h *= 2) {
+    for (size_t i = 0; i < n; i += 2 * h) {
+      for (size_t j = i; j < i + h; ++j) {
+        const float a = v[j], b = v[j + h];
+        v[j] = a + b;
+        v[j + h] = a - b;
+      }
+    }
+  }
+  const float scale = 1.0f / std::sqrt(static_cast<float>(n));
+  for (size_t i = 0; i < n; ++i) v[i] *= scale;
+}
+
+// Every row zero-padded to `to` (a power of two), its signs flipped by
+// `signs`, then Hadamard-transformed: an orthonormal map.
+void Rotate(cli::VectorFile* f, size_t to, const std::vector<float>& signs) {
+  std::vector<float> out(f->rows * to, 0.0f);
+  for (size_t r = 0; r < f->rows; ++r) {
+    float* row = &out[r * to];
+    for (size_t d = 0; d < f->dimension; ++d) row[d] = f->values[r * f->dimension + d] * signs[d];
+    Hadamard(row, to);
+  }
+  f->values = std::move(out);
+  f->dimension = to;
+}
+
+}  // namespace
+
 SearchData ReadSearchData(std::map<std::string, std::string>& flags) {
   SearchData data;
   data.train = cli::ReadVectorFile(flags["--train"], std::stoul(flags["--limit"]));
   data.queries = cli::ReadVectorFile(flags["--queries"], std::stoul(flags["--nq"]));
+  if (flags["--rotate"] != "0") {
+    size_t to = 1;
+    while (to < data.train.dimension) to *= 2;
+    std::mt19937 rng(20261201);
+    std::vector<float> signs(data.train.dimension);
+    for (float& s : signs) s = (rng() & 1) != 0 ? 1.0f : -1.0f;
+    Rotate(&data.train, to, signs);
+    Rotate(&data.queries, to, signs);
+    std::fprintf(stderr, "rotated: signs flipped, zero-padded to %zu, Hadamard transform\n", to);
+  }
   data.dim = data.train.dimension;
   data.n = data.train.rows;
   data.nq = data.queries.rows;

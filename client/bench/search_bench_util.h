@@ -52,7 +52,8 @@ Results BruteForce(const DistanceFn& distance, const std::vector<float>& train, 
 
 // The flags both search benchmarks take, with their defaults (--train and
 // --queries: Fashion-MNIST; --limit, --nq, --k, --m, --ef-construction,
-// --batch, --server), plus a program's own flags and defaults in `own`.
+// --batch, --index-kind, --rotate, --server), plus a program's own flags and
+// defaults in `own`.
 std::map<std::string, std::string> SearchFlags(std::map<std::string, std::string> own);
 // "--flag value" pairs over defaults; Die on an unknown flag or a missing value.
 std::map<std::string, std::string> ParseFlags(int argc, char** argv,
@@ -63,8 +64,9 @@ ClientOptions ServerOptions(const std::string& target);
 // A client of options, once the server is serving.
 std::unique_ptr<Client> ConnectToServer(const ClientOptions& options);
 // The spec of an L2 HNSW collection of embedding_type type.
+// kind: the index kind ("hnsw", "hnsw_sq8", ...).
 v1::CollectionSpec HnswL2Spec(const std::string& type, size_t dimension, size_t m,
-                              size_t ef_construction);
+                              size_t ef_construction, const std::string& kind = "hnsw");
 
 // A Search or HybridSearch request for the k nearest to the dim floats at
 // query in collection.
@@ -87,6 +89,10 @@ struct SearchData {
   cli::VectorFile train, queries;
   size_t dim = 0, n = 0, nq = 0;
 };
+// The --train and --queries files (--limit and --nq rows). With --rotate 1
+// both are rotated by one seeded random orthonormal map (random signs, zero
+// padding to a power of two, Walsh-Hadamard transform): L2 distances are
+// kept (up to rounding), the values are no longer 8-bit pixels.
 SearchData ReadSearchData(std::map<std::string, std::string>& flags);
 
 struct LoadTimes {

@@ -8,6 +8,7 @@
 //       [--clients 1,2,8] [--batch-clients 1,2] [--ref-threads 1,2,8]
 //       [--search-batch 100] [--batch 1000] [--filter-nq 500]
 //       [--filter-ef 64] [--exact-nq 200] [--filtered-only] [--sq8-compare]
+//       [--index-kind hnsw] [--rotate 0]
 //
 //   --filtered-only: no in-process references; after the load, only the
 //       unfiltered Search row at --filter-ef (1 client) and the filtered
@@ -16,6 +17,8 @@
 //       "hnsw" and an "hnsw_sq8" collection of the daemon, then per ef the
 //       two searched alternately (unary Search from --clients, BatchSearch
 //       from --batch-clients), and each one's bytes per vector.
+//   --index-kind: the kind of collection "fmnist". --rotate 1: the data
+//       rotated by a random orthonormal map (ReadSearchData).
 //
 //   hartonomous-vector-bench --probe-since-ns NS --server ADDR [--queries FILE]
 //       Restart probe: waits for health SERVING, then one Search, and the
@@ -285,7 +288,7 @@ int main(int argc, char** argv) {
   std::vector<uint64_t> atom_of;
   LoadTimes load;
   const std::unordered_map<uint64_t, uint64_t> row_of = LoadRows(
-      *client, "fmnist", HnswL2Spec("fmnist", dim, m, efc), train, batch,
+      *client, "fmnist", HnswL2Spec("fmnist", dim, m, efc, flags["--index-kind"]), train, batch,
       [&](size_t r) {
         return "{\"label\":" + std::to_string(labels[r]) + ",\"bucket\":" + std::to_string(r % 10) +
                "}";

@@ -60,8 +60,9 @@ Result<HybridResult> PlanHybrid(const index::VectorIndex& vectors, const Collect
   }
   result.candidates = labels.size();
 
-  // Stage 2: exact rerank of the candidates.
-  HT_ASSIGN_OR_RETURN(result.hits, vectors.ExactAmong(query.vector, labels, query.k, query.stop));
+  // Stage 2: the rerank of the candidates (exact, or codes first then
+  // exact for kinds that hold codes: VectorIndex::RerankAmong).
+  HT_ASSIGN_OR_RETURN(result.hits, vectors.RerankAmong(query.vector, labels, query.k, query.stop));
 
   if (query.report_recall) {
     // Against the exact top k over everything that passes the filter.

@@ -2,10 +2,11 @@
 // query, which EmbeddingEngine::HybridSearch (VectorSearch::HybridSearch)
 // runs on a collection. Stage 1 keeps the embeddings whose 3D projection
 // lies within a radius of a centre (a given point, or the query vector's own
-// projection); stage 2 reranks those candidates exactly by vector distance
-// and keeps the top k. Optionally the answer's recall against the exact top
-// k over the whole collection is measured, so users see what the prefilter
-// cost them. An "auto" radius keeps a requested fraction of the collection.
+// projection); stage 2 reranks those candidates by vector distance
+// (VectorIndex::RerankAmong: exactly, or for kinds holding codes in memory,
+// by the codes and then exactly for the best of them) and keeps the top k. Optionally the answer's
+// recall against the exact top k over the whole collection is measured, so users see what the
+// prefilter cost them. An "auto" radius keeps a requested fraction of the collection.
 //
 // Transport-free and storage-free: it works on a collection's vector index
 // and its CollectionSpace (projection plus fine and coarse points, labels =

@@ -236,6 +236,46 @@ TEST_CASE("hnsw_sq8 on Fashion-MNIST: recall floor, exact distances, a fraction 
   CHECK(sq8.index->memory_bytes() * 100 <= floats->memory_bytes() * 40);
 }
 
+TEST_CASE("hnsw_sq8 on real-valued rows: recall floors of Search and RerankAmong", "[index][sq8]") {
+  // Gaussian rows, unlike Fashion-MNIST's 8-bit pixels, lose information
+  // in the codes: the exact rerank is what keeps recall up.
+  const size_t n = 4000, dim = 64, nq = 50;
+  const auto rows = RandomRows(n, dim, 41);
+  const auto queries = RandomRows(nq, dim, 42);
+  for (Metric metric : {Metric::kL2, Metric::kCosine}) {
+    CAPTURE(MetricName(metric));
+    Sq8 sq8(dim, metric);
+    const auto labels = Labels(n, 1);
+    sq8.Add(labels, rows.data());
+    double ann = 0, rerank = 0;
+    for (size_t q = 0; q < nq; ++q) {
+      const float* query = &queries[q * dim];
+      auto truth = sq8.index->ExactSearch(query, 10);
+      auto got = sq8.index->Search(query, 10, 128);
+      // A hybrid stage 2 over a third of the rows.
+      std::vector<uint64_t> some;
+      for (size_t i = q % 3; i < n; i += 3) some.push_back(labels[i]);
+      auto among = sq8.index->ExactAmong(query, some, 10);
+      auto fast = sq8.index->RerankAmong(query, some, 10);
+      REQUIRE(truth.ok());
+      REQUIRE(got.ok());
+      REQUIRE(among.ok());
+      REQUIRE(fast.ok());
+      ann += Recall(*got, *truth);
+      rerank += Recall(*fast, *among);
+      // RerankAmong's distances are exact: each equals ExactAmong's for that label.
+      std::map<uint64_t, float> exact;
+      auto all = sq8.index->ExactAmong(query, some, some.size());
+      REQUIRE(all.ok());
+      for (const auto& nb : *all) exact[nb.label] = nb.distance;
+      for (const auto& nb : *fast) CHECK(nb.distance == exact.at(nb.label));
+    }
+    CAPTURE(ann / nq, rerank / nq);
+    CHECK(ann / nq >= 0.9);
+    CHECK(rerank / nq >= 0.95);
+  }
+}
+
 TEST_CASE("hnsw_sq8 never returns removed labels or rows gone from the source", "[index][sq8]") {
   const size_t n = 2000, dim = 16;
   const auto rows = RandomRows(n, dim, 21);
@@ -259,11 +299,13 @@ TEST_CASE("hnsw_sq8 never returns removed labels or rows gone from the source", 
       auto ann = sq8.index->Search(query, 10, 40);
       auto exact = sq8.index->ExactSearch(query, 10);
       auto among = sq8.index->ExactAmong(query, labels, 10);
+      auto rerank = sq8.index->RerankAmong(query, labels, 10);
       REQUIRE(ann.ok());
       REQUIRE(exact.ok());
       REQUIRE(among.ok());
+      REQUIRE(rerank.ok());
       CHECK(*exact == *among);
-      for (const auto* result : {&*ann, &*exact}) {
+      for (const auto* result : {&*ann, &*exact, &*rerank}) {
         CHECK(result->size() == 10);
         for (const auto& hit : *result) CHECK(gone.count(hit.label) == 0);
       }

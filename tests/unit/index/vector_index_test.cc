@@ -29,7 +29,7 @@ std::vector<std::vector<float>> RandomVectors(size_t n, size_t dim, uint32_t see
 }
 
 IndexSpec Spec(const std::string& kind, size_t dim, Metric metric) {
-  return IndexSpec{kind, dim, metric, {}};
+  return IndexSpec{kind, dim, metric, {}, nullptr};
 }
 
 // Reference distance computed in double precision, independently of the

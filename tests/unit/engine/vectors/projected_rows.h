@@ -27,7 +27,7 @@ inline std::vector<float> NormalRows(size_t rows, size_t dim, uint64_t seed, siz
 struct ProjectedRows {
   ProjectedRows(size_t dim_in, std::vector<float> data_in)
       : dim(dim_in), rows(data_in.size() / dim_in), data(std::move(data_in)) {
-    index::IndexSpec spec{"flat", dim, index::Metric::kL2, {}};
+    index::IndexSpec spec{"flat", dim, index::Metric::kL2, {}, nullptr};
     vectors = std::move(index::IndexRegistry::Default().Create(spec)).value();
     auto projection = std::move(index::MakeProjection("pca", dim)).value();
     REQUIRE(projection->Fit(data, rows).ok());
