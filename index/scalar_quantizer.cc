@@ -7,7 +7,7 @@
 namespace hartonomous::index {
 namespace {
 
-constexpr size_t kHeaderBytes = 4 * sizeof(uint32_t);
+constexpr size_t kHeaderBytes = 5 * sizeof(uint32_t);
 
 template <typename T>
 void Append(std::string* out, T value) {
@@ -25,13 +25,15 @@ T Take(std::string_view bytes, size_t at) {
 
 }  // namespace
 
-ScalarQuantizer::ScalarQuantizer(size_t dim, Metric metric, float step, std::vector<float> lo)
+ScalarQuantizer::ScalarQuantizer(size_t dim, Metric metric, float step, std::vector<float> lo,
+                                 bool lossless)
     : dim_(dim),
       metric_(metric),
       step_(step),
       step2_(step * step),
       lo_(std::move(lo)),
-      kernels_(Kernels()) {
+      kernels_(Kernels()),
+      lossless_(lossless) {
   double squares = 0;
   for (float v : lo_) squares += double{v} * v;
   lo_squares_ = static_cast<float>(squares);
@@ -52,7 +54,12 @@ std::unique_ptr<ScalarQuantizer> ScalarQuantizer::Train(const float* rows, size_
   for (size_t d = 0; d < dim; ++d) range = std::max(range, hi[d] - lo[d]);
   // Every row equal: any positive step codes them all as 0, exactly.
   const float step = range > 0 && std::isfinite(range) ? range / 255.0f : 1.0f;
-  return std::unique_ptr<ScalarQuantizer>(new ScalarQuantizer(dim, metric, step, std::move(lo)));
+  auto q = std::unique_ptr<ScalarQuantizer>(
+      new ScalarQuantizer(dim, metric, step, std::move(lo), /*lossless=*/true));
+  // Encoding the training rows settles whether they sit on the grid.
+  std::vector<uint8_t> code(q->code_bytes());
+  for (size_t i = 0; i < n && q->lossless(); ++i) q->Encode(rows + i * dim, code.data());
+  return q;
 }
 
 Result<std::unique_ptr<ScalarQuantizer>> ScalarQuantizer::Parse(std::string_view bytes, size_t dim,
@@ -72,12 +79,15 @@ Result<std::unique_ptr<ScalarQuantizer>> ScalarQuantizer::Parse(std::string_view
   if (!(step > 0) || !std::isfinite(step)) {
     return Status::DataLoss("sq8 quantizer: step " + std::to_string(step) + " is not positive");
   }
+  const uint32_t lossless = Take<uint32_t>(bytes, 16);
+  if (lossless > 1) return Status::DataLoss("sq8 quantizer: lossless flag is not 0 or 1");
   std::vector<float> lo(dim);
   std::memcpy(lo.data(), bytes.data() + kHeaderBytes, dim * sizeof(float));
   for (float v : lo) {
     if (!std::isfinite(v)) return Status::DataLoss("sq8 quantizer: an offset is not finite");
   }
-  return std::unique_ptr<ScalarQuantizer>(new ScalarQuantizer(dim, metric, step, std::move(lo)));
+  return std::unique_ptr<ScalarQuantizer>(
+      new ScalarQuantizer(dim, metric, step, std::move(lo), lossless == 1));
 }
 
 std::string ScalarQuantizer::Serialize() const {
@@ -87,22 +97,28 @@ std::string ScalarQuantizer::Serialize() const {
   Append<uint32_t>(&out, static_cast<uint32_t>(metric_));
   Append<float>(&out, step_);
   Append<float>(&out, lo_squares_);
+  Append<uint32_t>(&out, lossless() ? 1 : 0);
   for (float v : lo_) Append<float>(&out, v);
   return out;
 }
 
 void ScalarQuantizer::Encode(const float* x, uint8_t* out) const {
   const float inv = 1.0f / step_;
+  const float tolerance = kGridTolerance * step_;
   uint64_t clamped = 0;
+  bool on_grid = true;
   double t = 0;
   for (size_t d = 0; d < dim_; ++d) {
     float c = std::nearbyint((x[d] - lo_[d]) * inv);
+    on_grid &= std::abs(lo_[d] + step_ * c - x[d]) <= tolerance;
     if (!(c >= 0)) {  // also NaN
       c = 0;
       ++clamped;
+      on_grid = false;
     } else if (c > 255) {
       c = 255;
       ++clamped;
+      on_grid = false;
     }
     out[d] = static_cast<uint8_t>(c);
     t += double{lo_[d]} * out[d];
@@ -110,6 +126,9 @@ void ScalarQuantizer::Encode(const float* x, uint8_t* out) const {
   const float term = static_cast<float>(t * step_);
   std::memcpy(out + dim_, &term, sizeof(term));
   if (clamped != 0) clamped_.fetch_add(clamped, std::memory_order_relaxed);
+  if (!on_grid && lossless_.load(std::memory_order_relaxed)) {
+    lossless_.store(false, std::memory_order_release);
+  }
 }
 
 MetricFunction ScalarQuantizer::distance() const {

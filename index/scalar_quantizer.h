@@ -12,11 +12,18 @@
 // by t as a float (code_bytes()). Values outside the fitted range are
 // clamped (counted by clamped()).
 //
-// Serialized form (Serialize/Parse): u32 dimension, u32 metric, f32 step,
-// f32 sum of lo^2, dimension x f32 lo; little-endian.
+// Lossless: while every component encoded so far (training rows included)
+// sits on the grid, lo_d + step * c_d within kGridTolerance * step (8-bit
+// data: image pixels, int8/uint8 embeddings), the codes hold the vectors
+// exactly and code distances equal the float distances up to rounding;
+// lossless() says so until the first component off the grid is encoded.
 //
-// Thread-safety: immutable after Train/Parse except the clamped counter
-// (atomic); Encode and the distance functions are thread-safe.
+// Serialized form (Serialize/Parse): u32 dimension, u32 metric, f32 step,
+// f32 sum of lo^2, u32 lossless (0 or 1), dimension x f32 lo; little-endian.
+//
+// Thread-safety: immutable after Train/Parse except the clamped counter and
+// the lossless flag (atomics); Encode and the distance functions are
+// thread-safe.
 #pragma once
 
 #include <atomic>
@@ -36,6 +43,8 @@ namespace hartonomous::index {
 
 class ScalarQuantizer {
  public:
+  static constexpr float kGridTolerance = 1e-4f;
+
   // Fitted to n rows of dim floats (already prepared: normalised for
   // cosine). REQUIRES: n >= 1, dim >= 1.
   static std::unique_ptr<ScalarQuantizer> Train(const float* rows, size_t n, size_t dim,
@@ -57,9 +66,11 @@ class ScalarQuantizer {
   const void* param() const { return this; }
   // Components clamped to the fitted range by Encode so far.
   uint64_t clamped() const { return clamped_.load(std::memory_order_relaxed); }
+  // True while every vector encoded so far is held exactly (see above).
+  bool lossless() const { return lossless_.load(std::memory_order_acquire); }
 
  private:
-  ScalarQuantizer(size_t dim, Metric metric, float step, std::vector<float> lo);
+  ScalarQuantizer(size_t dim, Metric metric, float step, std::vector<float> lo, bool lossless);
   static float L2(const void* a, const void* b, const void* param);
   static float OneMinusDot(const void* a, const void* b, const void* param);
 
@@ -71,6 +82,7 @@ class ScalarQuantizer {
   std::vector<float> lo_;
   const DistanceKernels& kernels_;
   mutable std::atomic<uint64_t> clamped_{0};
+  mutable std::atomic<bool> lossless_;
 };
 
 }  // namespace hartonomous::index

@@ -129,7 +129,7 @@ Result<std::unique_ptr<VectorIndex>> Sq8Index::Load(const IndexSpec& spec,
 
 Sq8Index::State Sq8Index::Current() const {
   MutexLock lock(&mu_);
-  return {current_, quantizer_ != nullptr};
+  return {current_, quantizer_ != nullptr, quantizer_ != nullptr && quantizer_->lossless()};
 }
 
 bool Sq8Index::trained() const {
@@ -137,11 +137,13 @@ bool Sq8Index::trained() const {
   return quantizer_ != nullptr;
 }
 
+bool Sq8Index::lossless() const { return Current().lossless; }
+
 Status Sq8Index::Add(uint64_t label, const float* vector) { return AddBatch({label}, vector, 1); }
 
 Status Sq8Index::AddBatch(const std::vector<uint64_t>& labels, const float* vectors,
                           size_t threads) {
-  auto [current, graph] = Current();
+  auto [current, graph, lossless] = Current();
   if (graph || current->size() + labels.size() < kTrainVectors) {
     return current->AddBatch(labels, vectors, threads);
   }
@@ -180,7 +182,7 @@ size_t Sq8Index::size() const { return Current().store->size(); }
 size_t Sq8Index::deleted() const { return Current().store->deleted(); }
 
 size_t Sq8Index::memory_bytes() const {
-  auto [current, graph] = Current();
+  auto [current, graph, lossless] = Current();
   return current->memory_bytes() + (graph ? spec_.dimension * sizeof(float) : 0);
 }
 
@@ -222,8 +224,8 @@ std::vector<uint64_t> LabelsOf(const std::vector<Neighbor>& neighbors) {
 }  // namespace
 
 Result<std::vector<Neighbor>> Sq8Index::Search(const float* query, size_t k, size_t ef) const {
-  auto [current, graph] = Current();
-  if (!graph) return current->Search(query, k, ef);
+  auto [current, graph, lossless] = Current();
+  if (!graph || lossless) return current->Search(query, k, ef);
   if (ef == 0) ef = spec_.params.ef_search;
   const size_t candidates = std::max(k, ef);
   HT_ASSIGN_OR_RETURN(auto near,
@@ -233,7 +235,8 @@ Result<std::vector<Neighbor>> Sq8Index::Search(const float* query, size_t k, siz
 
 Result<std::vector<Neighbor>> Sq8Index::FilteredSearch(const float* query, size_t k, size_t ef,
                                                        const LabelFilter& filter) const {
-  auto [current, graph] = Current();
+  auto [current, graph, lossless] = Current();
+  if (lossless) return current->FilteredSearch(query, k, ef, filter);
   if (!graph) {
     std::vector<uint64_t> matching;
     for (uint64_t label : current->Labels()) {
@@ -251,16 +254,16 @@ Result<std::vector<Neighbor>> Sq8Index::FilteredSearch(const float* query, size_
 
 Result<std::vector<Neighbor>> Sq8Index::ExactSearch(const float* query, size_t k,
                                                     const Cancellation* stop) const {
-  auto [current, graph] = Current();
-  if (!graph) return current->ExactSearch(query, k, stop);
+  auto [current, graph, lossless] = Current();
+  if (!graph || lossless) return current->ExactSearch(query, k, stop);
   return Rerank(query, current->Labels(), k, stop);
 }
 
 Result<std::vector<Neighbor>> Sq8Index::ExactAmong(const float* query,
                                                    const std::vector<uint64_t>& labels, size_t k,
                                                    const Cancellation* stop) const {
-  auto [current, graph] = Current();
-  if (!graph) return current->ExactAmong(query, labels, k, stop);
+  auto [current, graph, lossless] = Current();
+  if (!graph || lossless) return current->ExactAmong(query, labels, k, stop);
   std::vector<uint64_t> present;
   present.reserve(labels.size());
   for (uint64_t label : labels) {
@@ -272,8 +275,8 @@ Result<std::vector<Neighbor>> Sq8Index::ExactAmong(const float* query,
 Result<std::vector<Neighbor>> Sq8Index::RerankAmong(const float* query,
                                                     const std::vector<uint64_t>& labels, size_t k,
                                                     const Cancellation* stop) const {
-  auto [current, graph] = Current();
-  if (!graph) return current->ExactAmong(query, labels, k, stop);
+  auto [current, graph, lossless] = Current();
+  if (!graph || lossless) return current->ExactAmong(query, labels, k, stop);
   // The graph's ExactAmong scores its elements: the codes.
   HT_ASSIGN_OR_RETURN(auto near, current->ExactAmong(query, labels, kRerankRefine * k, stop));
   return Rerank(query, LabelsOf(near), k, stop);

@@ -11,6 +11,11 @@
 // fits a new quantizer to the first kTrainVectors it adds; values outside
 // the fitted range are clamped (ScalarQuantizer::clamped counts them).
 //
+// Lossless codes (8-bit data such as image pixels, ScalarQuantizer::
+// lossless): the code distances are the exact distances, so every search
+// below is answered from the codes in memory, with no rerank and no read.
+// From the first vector off the codes' grid on, searches rerank:
+//
 // Results: Search and FilteredSearch walk the graph with max(k, ef)
 // candidates by code distance, read the stored floats of the best
 // kRerankRefine * k of them and return the nearest k by exact distance; ExactSearch and ExactAmong
@@ -72,6 +77,9 @@ class Sq8Index final : public VectorIndex {
 
   // False until kTrainVectors vectors arrived.
   bool trained() const;
+  // Trained, and the codes hold every vector exactly (ScalarQuantizer::
+  // lossless): searches then use the code distances, no floats are read.
+  bool lossless() const;
 
  private:
   explicit Sq8Index(IndexSpec spec);
@@ -79,6 +87,7 @@ class Sq8Index final : public VectorIndex {
   struct State {
     std::shared_ptr<VectorIndex> store;
     bool graph = false;
+    bool lossless = false;  // the codes hold every vector exactly
   };
   State Current() const;
   // Fits the quantizer to the flat index's vectors (plus the batch), builds

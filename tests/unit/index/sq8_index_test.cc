@@ -79,6 +79,7 @@ struct Sq8 {
     REQUIRE(index->AddBatch(labels, rows, 2).ok());
   }
   bool trained() const { return static_cast<const Sq8Index&>(*index).trained(); }
+  bool lossless() const { return static_cast<const Sq8Index&>(*index).lossless(); }
 };
 
 std::vector<uint64_t> Labels(size_t n, uint64_t first) {
@@ -132,6 +133,34 @@ TEST_CASE("sq8 code distances track the float distances", "[index][sq8]") {
     CHECK(ScalarQuantizer::Parse(q->Serialize(), dim, other).status().code() ==
           Status::Code::kDataLoss);
   }
+}
+
+TEST_CASE("sq8 codes of 8-bit data are lossless until a vector off the grid arrives",
+          "[index][sq8]") {
+  const auto pixels = FashionRows(300);  // pixels / 255: on a 1/255 grid
+  auto q = ScalarQuantizer::Train(pixels.data(), 200, 784, Metric::kL2);
+  CHECK(q->lossless());
+  std::vector<uint8_t> a(q->code_bytes()), b(q->code_bytes());
+  for (size_t i = 200; i + 1 < 300; i += 10) {
+    q->Encode(&pixels[i * 784], a.data());
+    q->Encode(&pixels[(i + 1) * 784], b.data());
+    const float want = SquaredL2(&pixels[i * 784], &pixels[(i + 1) * 784], 784);
+    CHECK(q->distance()(a.data(), b.data(), q->param()) == Approx(want).epsilon(1e-6));
+  }
+  CHECK(q->lossless());
+  auto kept = ScalarQuantizer::Parse(q->Serialize(), 784, Metric::kL2);
+  REQUIRE(kept.ok());
+  CHECK((*kept)->lossless());
+  std::vector<float> off(pixels.begin(), pixels.begin() + 784);
+  off[100] += 0.3f / 255;  // between two grid points
+  q->Encode(off.data(), a.data());
+  CHECK_FALSE(q->lossless());
+  auto lost = ScalarQuantizer::Parse(q->Serialize(), 784, Metric::kL2);
+  REQUIRE(lost.ok());
+  CHECK_FALSE((*lost)->lossless());
+  // Gaussian rows are not on any grid.
+  const auto gauss = RandomRows(50, 16, 3);
+  CHECK_FALSE(ScalarQuantizer::Train(gauss.data(), 50, 16, Metric::kL2)->lossless());
 }
 
 TEST_CASE("sq8 clamps values outside the fitted range and counts them", "[index][sq8]") {
@@ -205,6 +234,7 @@ TEST_CASE("hnsw_sq8 on Fashion-MNIST: recall floor, exact distances, a fraction 
             &rows[at * dim]);
   }
   REQUIRE(sq8.trained());
+  CHECK(sq8.lossless());  // 8-bit pixels: answered from the codes alone
   auto floats = testing::Make("hnsw", dim, Metric::kL2);
   REQUIRE(floats->AddBatch(labels, rows.data(), 2).ok());
 
@@ -222,7 +252,7 @@ TEST_CASE("hnsw_sq8 on Fashion-MNIST: recall floor, exact distances, a fraction 
       const size_t row = (hit.label - 1) / 3;
       CHECK(hit.distance == Approx(SquaredL2(query, &rows[row * dim], dim)).epsilon(1e-5));
     }
-    // ExactSearch reads the stored floats: the true answer.
+    // ExactSearch (the codes, lossless here) gives the true answer.
     auto exact = sq8.index->ExactSearch(query, 10);
     REQUIRE(exact.ok());
     REQUIRE(exact->size() == truth->size());
@@ -247,6 +277,8 @@ TEST_CASE("hnsw_sq8 on real-valued rows: recall floors of Search and RerankAmong
     Sq8 sq8(dim, metric);
     const auto labels = Labels(n, 1);
     sq8.Add(labels, rows.data());
+    REQUIRE(sq8.trained());
+    CHECK_FALSE(sq8.lossless());  // the rerank path
     double ann = 0, rerank = 0;
     for (size_t q = 0; q < nq; ++q) {
       const float* query = &queries[q * dim];
