@@ -29,6 +29,11 @@ float Distance(Metric metric, const float* a, const float* b, size_t dim);
 // The same distance as one function of the chosen kernels, for loops:
 // fn(a, b, &dim) with dim a size_t.
 using MetricFunction = float (*)(const void* a, const void* b, const void* dim);
+// A MetricFunction abandoned once the distance is known to exceed bound:
+// returns exactly the unbounded value when that is <= bound, and otherwise
+// some value > bound.
+using BoundedMetricFunction = float (*)(const void* a, const void* b, const void* param,
+                                        float bound);
 MetricFunction MetricKernel(Metric metric);
 
 }  // namespace hartonomous::index

@@ -397,7 +397,9 @@ Result<std::vector<Neighbor>> HnswIndex::ExactAmong(const float* query,
     // exceeds the k-th (candidates often arrive nearest first, from the
     // spatial prefilter, so the bound tightens early). The answer is the
     // same as scoring every candidate in full.
-    const bool bounded = spec_.metric == Metric::kL2 && k > 0 && !impl_->encoded;
+    const BoundedMetricFunction element_bounded = impl_->elements.bounded;
+    const bool bounded =
+        spec_.metric == Metric::kL2 && k > 0 && (!impl_->encoded || element_bounded != nullptr);
     const MetricFunction distance = impl_->elements.distance;
     const void* param = impl_->elements.param;
     const auto l2_bounded = Kernels().squared_l2_bounded;
@@ -423,7 +425,10 @@ Result<std::vector<Neighbor>> HnswIndex::ExactAmong(const float* query,
       // out is a max-heap of the best k by (distance, label).
       const float bound =
           out.size() < k ? std::numeric_limits<float>::infinity() : out.front().distance;
-      const Neighbor n{ids[i].first, l2_bounded(q, reinterpret_cast<const float*>(v), dim, bound)};
+      const Neighbor n{ids[i].first,
+                       impl_->encoded
+                           ? element_bounded(element.data(), v, param, bound)
+                           : l2_bounded(q, reinterpret_cast<const float*>(v), dim, bound)};
       if (out.size() < k) {
         out.push_back(n);
         std::push_heap(out.begin(), out.end(), worse);

@@ -33,11 +33,14 @@
 namespace hartonomous::index {
 
 // What the graph stores per vector when not its floats: `bytes` per element,
-// written by encode from the prepared floats, scored by distance(a, b, param).
+// written by encode from the prepared floats, scored by distance(a, b, param);
+// bounded, when set, is distance abandoned past a bound (L2: ExactAmong
+// keeps the best k and abandons a candidate once it is out of them).
 // REQUIRES: param outlives the index.
 struct HnswElements {
   size_t bytes = 0;
   MetricFunction distance = nullptr;
+  BoundedMetricFunction bounded = nullptr;
   const void* param = nullptr;
   std::function<void(const float* prepared, uint8_t* out)> encode;
 };

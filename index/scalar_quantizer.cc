@@ -142,6 +142,25 @@ float ScalarQuantizer::L2(const void* a, const void* b, const void* param) {
   return q->step2_ * static_cast<float>(sum);
 }
 
+BoundedMetricFunction ScalarQuantizer::bounded_distance() const {
+  return metric_ == Metric::kL2 ? &ScalarQuantizer::L2Bounded : nullptr;
+}
+
+float ScalarQuantizer::L2Bounded(const void* a, const void* b, const void* param, float bound) {
+  const auto* q = static_cast<const ScalarQuantizer*>(param);
+  const auto* ca = static_cast<const uint8_t*>(a);
+  const auto* cb = static_cast<const uint8_t*>(b);
+  // The integer partial sums are exact, so the full sum (and the value L2
+  // returns) does not depend on the blocks.
+  uint32_t sum = 0;
+  for (size_t d = 0; d < q->dim_; d += kBoundBlock) {
+    sum += q->kernels_.squared_l2_u8(ca + d, cb + d, std::min(kBoundBlock, q->dim_ - d));
+    const float partial = q->step2_ * static_cast<float>(sum);
+    if (partial > bound) return partial;
+  }
+  return q->step2_ * static_cast<float>(sum);
+}
+
 float ScalarQuantizer::OneMinusDot(const void* a, const void* b, const void* param) {
   const auto* q = static_cast<const ScalarQuantizer*>(param);
   const auto* ca = static_cast<const uint8_t*>(a);

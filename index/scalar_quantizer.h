@@ -63,6 +63,10 @@ class ScalarQuantizer {
   // The approximate distance between two codes for the metric (vector_index.h),
   // as a function of hnswlib's signature with param = this quantizer.
   MetricFunction distance() const;
+  // L2 only (nullptr for the other metrics): distance() abandoned past a
+  // bound, checked after each block of kBoundBlock components.
+  static constexpr size_t kBoundBlock = 128;
+  BoundedMetricFunction bounded_distance() const;
   const void* param() const { return this; }
   // Components clamped to the fitted range by Encode so far.
   uint64_t clamped() const { return clamped_.load(std::memory_order_relaxed); }
@@ -72,6 +76,7 @@ class ScalarQuantizer {
  private:
   ScalarQuantizer(size_t dim, Metric metric, float step, std::vector<float> lo, bool lossless);
   static float L2(const void* a, const void* b, const void* param);
+  static float L2Bounded(const void* a, const void* b, const void* param, float bound);
   static float OneMinusDot(const void* a, const void* b, const void* param);
 
   size_t dim_;

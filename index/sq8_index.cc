@@ -27,6 +27,7 @@ HnswElements CodesOf(std::shared_ptr<const ScalarQuantizer> q) {
   HnswElements e;
   e.bytes = q->code_bytes();
   e.distance = q->distance();
+  e.bounded = q->bounded_distance();
   e.param = q->param();
   e.encode = [q](const float* prepared, uint8_t* out) { q->Encode(prepared, out); };
   return e;

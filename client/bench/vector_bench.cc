@@ -87,6 +87,18 @@ int Probe(std::map<std::string, std::string>& flags) {
   v1::SearchRequest req;
   req.set_collection("fmnist");
   req.mutable_vector()->Add(queries.values.begin(), queries.values.end());
+  {
+    // A rotated run (--rotate 1) stored zero-padded vectors: pad the probe
+    // the same way (the probe times the first answer, not its content).
+    v1::GetCollectionRequest get;
+    get.set_name("fmnist");
+    v1::Collection collection;
+    grpc::ClientContext get_ctx;
+    Check(stub->GetCollection(&get_ctx, get, &collection), "GetCollection");
+    while (static_cast<uint32_t>(req.vector_size()) < collection.spec().dimension()) {
+      req.add_vector(0);
+    }
+  }
   req.set_limit(10);
   v1::SearchResponse resp;
   grpc::ClientContext ctx;

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <mutex>
 
@@ -135,6 +136,42 @@ TEST_CASE("sq8 code distances track the float distances", "[index][sq8]") {
   }
 }
 
+TEST_CASE("sq8 bounded L2 is L2 within its bound and exceeds the bound otherwise", "[index][sq8]") {
+  // Dimensions below, at and across the abandon block, and odd ones.
+  for (size_t dim : {size_t{1}, size_t{97}, ScalarQuantizer::kBoundBlock,
+                     ScalarQuantizer::kBoundBlock + 1, size_t{784}}) {
+    CAPTURE(dim);
+    const size_t n = 64;
+    const auto rows = RandomRows(n, dim, 11 + dim);
+    auto q = ScalarQuantizer::Train(rows.data(), n, dim, Metric::kL2);
+    const BoundedMetricFunction bounded = q->bounded_distance();
+    REQUIRE(bounded != nullptr);
+    std::vector<uint8_t> a(q->code_bytes()), b(q->code_bytes());
+    size_t abandoned = 0;
+    for (size_t i = 0; i + 1 < n; ++i) {
+      q->Encode(&rows[i * dim], a.data());
+      q->Encode(&rows[(i + 1) * dim], b.data());
+      const float full = q->distance()(a.data(), b.data(), q->param());
+      for (float bound : {0.0f, full / 4, std::nextafter(full, 0.0f), full, 2 * full,
+                          std::numeric_limits<float>::infinity()}) {
+        CAPTURE(i, full, bound);
+        const float got = bounded(a.data(), b.data(), q->param(), bound);
+        if (full <= bound) {
+          CHECK(got == full);
+        } else {
+          CHECK(got > bound);
+          CHECK(got <= full);
+          ++abandoned;
+        }
+      }
+    }
+    CHECK(abandoned > 0);
+  }
+  // Inner product and cosine have no bounded form.
+  const auto rows = RandomRows(16, 8, 3);
+  CHECK(ScalarQuantizer::Train(rows.data(), 16, 8, Metric::kCosine)->bounded_distance() == nullptr);
+}
+
 TEST_CASE("sq8 codes of 8-bit data are lossless until a vector off the grid arrives",
           "[index][sq8]") {
   const auto pixels = FashionRows(300);  // pixels / 255: on a 1/255 grid
@@ -257,6 +294,27 @@ TEST_CASE("hnsw_sq8 on Fashion-MNIST: recall floor, exact distances, a fraction 
     REQUIRE(exact.ok());
     REQUIRE(exact->size() == truth->size());
     for (size_t i = 0; i < truth->size(); ++i) CHECK((*exact)[i].label == (*truth)[i].label);
+    // ExactAmong over the codes (abandoning candidates past the 10th best)
+    // gives the floats' answer, candidates in label order or nearest first.
+    std::vector<uint64_t> some;
+    for (size_t i = q % 2; i < n; i += 2) some.push_back(labels[i]);
+    for (int order = 0; order < 2; ++order) {
+      if (order == 1) {
+        auto by_distance = floats->ExactAmong(query, some, some.size());
+        REQUIRE(by_distance.ok());
+        some.clear();
+        for (const auto& nb : *by_distance) some.push_back(nb.label);
+      }
+      auto among = sq8.index->ExactAmong(query, some, 10);
+      auto want = floats->ExactAmong(query, some, 10);
+      REQUIRE(among.ok());
+      REQUIRE(want.ok());
+      REQUIRE(among->size() == want->size());
+      for (size_t i = 0; i < want->size(); ++i) {
+        CHECK((*among)[i].label == (*want)[i].label);
+        CHECK((*among)[i].distance == Approx((*want)[i].distance).epsilon(1e-5));
+      }
+    }
   }
   recall /= nq;
   CAPTURE(recall);
