@@ -37,4 +37,8 @@ MetricFunction MetricKernel(Metric metric) {
   return metric == Metric::kL2 ? Kernels().hnsw_l2 : Kernels().hnsw_ip;
 }
 
+BoundedMetricFunction BoundedMetricKernel(Metric metric) {
+  return metric == Metric::kL2 ? Kernels().hnsw_l2_bounded : nullptr;
+}
+
 }  // namespace hartonomous::index

@@ -35,5 +35,8 @@ using MetricFunction = float (*)(const void* a, const void* b, const void* dim);
 using BoundedMetricFunction = float (*)(const void* a, const void* b, const void* param,
                                         float bound);
 MetricFunction MetricKernel(Metric metric);
+// MetricKernel(metric) as a BoundedMetricFunction for kL2 (the same param);
+// nullptr for the other metrics.
+BoundedMetricFunction BoundedMetricKernel(Metric metric);
 
 }  // namespace hartonomous::index

@@ -7,7 +7,6 @@
 #include <utility>
 
 #include "index/distance.h"
-#include "index/kernels.h"
 
 namespace hartonomous::index {
 namespace {
@@ -51,9 +50,8 @@ class Graph {
         v_.level0 + size_t{id} * v_.element_bytes + v_.links0_offset);
     return (header[2] & 0x01) != 0;
   }
-  const float* Vector(uint32_t id) const {
-    return reinterpret_cast<const float*>(v_.level0 + size_t{id} * v_.element_bytes +
-                                          v_.data_offset);
+  const void* Element(uint32_t id) const {
+    return v_.level0 + size_t{id} * v_.element_bytes + v_.data_offset;
   }
   uint64_t Label(uint32_t id) const {
     uint64_t label;
@@ -86,20 +84,16 @@ std::vector<Neighbor> FilteredGraphSearch(const HnswGraphView& view, const void*
   std::vector<Neighbor> out;
   if (view.max_level < 0 || ef == 0) return out;
   const Graph g(view);
-  const size_t dim = view.dimension;
-  const bool codes = view.element_distance != nullptr;
-  const MetricFunction metric = codes ? view.element_distance : MetricKernel(view.metric);
-  const void* param = codes ? view.element_param : &dim;
-  const auto l2_bounded = Kernels().squared_l2_bounded;
-  const bool l2 = view.metric == Metric::kL2 && !codes;
-  const auto* query_floats = static_cast<const float*>(query);
+  const MetricFunction metric = view.distance;
+  const BoundedMetricFunction bounded = view.bounded;
+  const void* param = view.param;
   size_t scored = 0, checks = 0;
-  // The distance, or for float L2 possibly some value > bound when it
-  // exceeds it.
+  // The distance, or with a bounded function possibly some value > bound
+  // when it exceeds it.
   auto distance = [&](uint32_t id, float bound) {
     ++scored;
-    return l2 ? l2_bounded(query_floats, g.Vector(id), dim, bound)
-              : metric(query, g.Vector(id), param);
+    return bounded != nullptr ? bounded(query, g.Element(id), param, bound)
+                              : metric(query, g.Element(id), param);
   };
   auto matches = [&](uint32_t id) {
     ++checks;

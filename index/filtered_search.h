@@ -23,8 +23,9 @@
 // the search runs and may let inserts run alongside (as hnswlib's own
 // searchKnn does: links are read as they are).
 //
-// Distances: the metric's (vector_index.h) over the kernels chosen for the
-// CPU (kernels.h); the query must be Prepared (normalised for cosine).
+// Distances: the view's functions (the graph's elements: the metric's float
+// distance over the kernels chosen for the CPU, or codes); the query is an
+// element (floats Prepared, i.e. normalised for cosine, or a code).
 //
 // Thread-safety: reentrant; each thread uses its own visited marks.
 #pragma once
@@ -45,7 +46,7 @@ struct HnswGraphView {
   const char* level0 = nullptr;  // element i's block at level0 + i * element_bytes
   size_t element_bytes = 0;
   size_t links0_offset = 0;  // in the block: the level-0 link list
-  size_t data_offset = 0;    // the vector (dimension floats)
+  size_t data_offset = 0;    // the element (the vector's floats, or its code)
   size_t label_offset = 0;   // the label (uint64_t)
   // Element i's level-l list (l >= 1) at upper[i] + (l - 1) * upper_bytes.
   char* const* upper = nullptr;
@@ -53,12 +54,13 @@ struct HnswGraphView {
   size_t capacity = 0;  // every element id is below it
   uint32_t entry = 0;   // the entry point, at level max_level
   int max_level = -1;   // -1: the graph is empty
-  size_t dimension = 0;
-  Metric metric = Metric::kL2;
-  // Set when the elements are codes (HnswElements): their distance, and the
-  // query is a code too. Unset: the elements and the query are floats.
-  MetricFunction element_distance = nullptr;
-  const void* element_param = nullptr;
+  // The elements' distance (floats or codes, as the graph stores them; the
+  // query is in the same form) as fn(query, element, param), and when set
+  // the same abandoned past a bound (BoundedMetricFunction), used wherever
+  // only a distance under the current bound matters.
+  MetricFunction distance = nullptr;
+  BoundedMetricFunction bounded = nullptr;
+  const void* param = nullptr;
 };
 
 struct FilteredSearchStats {

@@ -104,6 +104,11 @@ float HnswL2(const void* a, const void* b, const void* param) {
                    *static_cast<const size_t*>(param));
 }
 
+float HnswL2Bounded(const void* a, const void* b, const void* param, float bound) {
+  return SquaredL2Bounded(static_cast<const float*>(a), static_cast<const float*>(b),
+                          *static_cast<const size_t*>(param), bound);
+}
+
 float HnswIp(const void* a, const void* b, const void* param) {
   return 1.0f - Dot(static_cast<const float*>(a), static_cast<const float*>(b),
                     *static_cast<const size_t*>(param));
@@ -112,7 +117,8 @@ float HnswIp(const void* a, const void* b, const void* param) {
 }  // namespace
 
 const DistanceKernels kBaselineKernels = {
-    "baseline", SquaredL2, SquaredL2Bounded, Dot, DotNorms, SquaredL2U8, DotU8, HnswL2, HnswIp,
+    "baseline",  SquaredL2, SquaredL2Bounded, Dot,    DotNorms,
+    SquaredL2U8, DotU8,     HnswL2,           HnswIp, HnswL2Bounded,
 };
 
 }  // namespace internal

@@ -40,6 +40,8 @@ struct DistanceKernels {
   // squared L2, and 1 - dot (inner product and cosine).
   float (*hnsw_l2)(const void* a, const void* b, const void* param);
   float (*hnsw_ip)(const void* a, const void* b, const void* param);
+  // hnsw_l2 abandoned past bound, as squared_l2_bounded.
+  float (*hnsw_l2_bounded)(const void* a, const void* b, const void* param, float bound);
 };
 
 // The table in use (chosen at the first call).

@@ -35,25 +35,39 @@ bool RTreeIndex::Remove(uint64_t id) {
   return true;
 }
 
-Result<std::vector<SpatialHit>> RTreeIndex::WithinRadius(const Point3& center, double radius,
-                                                         size_t limit) const {
+template <typename Fn>
+Status RTreeIndex::VisitWithinRadius(const Point3& center, double radius, Fn&& fn) const {
   HT_RETURN_IF_ERROR(CheckFinite("center", center));
   HT_RETURN_IF_ERROR(CheckRadius(radius));
   const bg::model::box<BgPoint> bounds(
       BgPoint(center.x - radius, center.y - radius, center.z - radius),
       BgPoint(center.x + radius, center.y + radius, center.z + radius));
-  std::vector<SpatialHit> hits;
   ReaderLock lock(&mu_);
   tree_.query(bgi::covered_by(bounds), boost::make_function_output_iterator([&](const Value& v) {
                 const Point3 p{bg::get<0>(v.first), bg::get<1>(v.first), bg::get<2>(v.first)};
-                const double d2 = SquaredDistance(p, center);
                 // Compared as the distance it reports, so a radius equal to a reported
                 // distance includes that point.
-                const double d = std::sqrt(d2);
-                if (d <= radius) hits.push_back(SpatialHit{v.second, p, d});
+                const double d = std::sqrt(SquaredDistance(p, center));
+                if (d <= radius) fn(v.second, p, d);
               }));
-  lock.Release();
+  return Status::Ok();
+}
+
+Result<std::vector<SpatialHit>> RTreeIndex::WithinRadius(const Point3& center, double radius,
+                                                         size_t limit) const {
+  std::vector<SpatialHit> hits;
+  HT_RETURN_IF_ERROR(VisitWithinRadius(center, radius, [&](uint64_t id, const Point3& p, double d) {
+    hits.push_back(SpatialHit{id, p, d});
+  }));
   return SortAndLimit(std::move(hits), limit);
+}
+
+Result<std::vector<uint64_t>> RTreeIndex::IdsWithinRadius(const Point3& center,
+                                                          double radius) const {
+  std::vector<uint64_t> ids;
+  HT_RETURN_IF_ERROR(VisitWithinRadius(
+      center, radius, [&](uint64_t id, const Point3&, double) { ids.push_back(id); }));
+  return ids;
 }
 
 Result<std::vector<SpatialHit>> RTreeIndex::WithinBox(const Point3& min, const Point3& max,

@@ -20,6 +20,7 @@ class RTreeIndex final : public SpatialIndex {
   bool Remove(uint64_t id) override;
   Result<std::vector<SpatialHit>> WithinRadius(const Point3& center, double radius,
                                                size_t limit) const override;
+  Result<std::vector<uint64_t>> IdsWithinRadius(const Point3& center, double radius) const override;
   Result<std::vector<SpatialHit>> WithinBox(const Point3& min, const Point3& max,
                                             size_t limit) const override;
   Result<std::vector<SpatialHit>> Nearest(const Point3& center, size_t k) const override;
@@ -33,6 +34,11 @@ class RTreeIndex final : public SpatialIndex {
   using BgPoint = boost::geometry::model::point<double, 3, boost::geometry::cs::cartesian>;
   using Value = std::pair<BgPoint, uint64_t>;
   using Tree = boost::geometry::index::rtree<Value, boost::geometry::index::rstar<16>>;
+
+  // Calls fn(id, point, distance) for each point within radius of center,
+  // under the reader lock; checks the arguments first.
+  template <typename Fn>
+  Status VisitWithinRadius(const Point3& center, double radius, Fn&& fn) const;
 
   mutable SharedMutex mu_;
   Tree tree_ GUARDED_BY(mu_);

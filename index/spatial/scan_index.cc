@@ -47,6 +47,15 @@ Result<std::vector<SpatialHit>> ScanIndex::WithinRadius(const Point3& center, do
   return SortAndLimit(std::move(hits), limit);
 }
 
+Result<std::vector<uint64_t>> ScanIndex::IdsWithinRadius(const Point3& center,
+                                                         double radius) const {
+  HT_ASSIGN_OR_RETURN(auto hits, WithinRadius(center, radius, 0));
+  std::vector<uint64_t> ids;
+  ids.reserve(hits.size());
+  for (const SpatialHit& hit : hits) ids.push_back(hit.id);
+  return ids;
+}
+
 Result<std::vector<SpatialHit>> ScanIndex::WithinBox(const Point3& min, const Point3& max,
                                                      size_t limit) const {
   HT_RETURN_IF_ERROR(CheckBox(min, max));

@@ -18,6 +18,7 @@ class ScanIndex final : public SpatialIndex {
   bool Remove(uint64_t id) override;
   Result<std::vector<SpatialHit>> WithinRadius(const Point3& center, double radius,
                                                size_t limit) const override;
+  Result<std::vector<uint64_t>> IdsWithinRadius(const Point3& center, double radius) const override;
   Result<std::vector<SpatialHit>> WithinBox(const Point3& min, const Point3& max,
                                             size_t limit) const override;
   Result<std::vector<SpatialHit>> Nearest(const Point3& center, size_t k) const override;

@@ -48,6 +48,11 @@ class SpatialIndex {
   // (0 = no limit). REQUIRES: radius finite and >= 0 (else InvalidArgument).
   virtual Result<std::vector<SpatialHit>> WithinRadius(const Point3& center, double radius,
                                                        size_t limit) const = 0;
+  // The ids of the points WithinRadius(center, radius, 0) returns, in no
+  // particular order: for callers that need the set, not the ranking (a
+  // hybrid query's candidates), without the cost of sorting it.
+  virtual Result<std::vector<uint64_t>> IdsWithinRadius(const Point3& center,
+                                                        double radius) const = 0;
   // Points with min <= p <= max on every axis, by distance from the box centre.
   virtual Result<std::vector<SpatialHit>> WithinBox(const Point3& min, const Point3& max,
                                                     size_t limit) const = 0;

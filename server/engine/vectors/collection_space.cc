@@ -117,7 +117,7 @@ Status CollectionSpace::AssignFine(std::vector<std::pair<uint64_t, index::Point3
   return coarse_->Assign(std::move(snapped));
 }
 
-Result<std::vector<index::SpatialHit>> CollectionSpace::WithinRadiusCoarseFirst(
+Result<std::vector<uint64_t>> CollectionSpace::IdsWithinRadiusCoarseFirst(
     const index::Point3& center, double radius) const {
   // A point within radius lies in a cell whose centre is within radius plus
   // half the cell's diagonal (with a hair of slack for rounding). Near
@@ -125,18 +125,15 @@ Result<std::vector<index::SpatialHit>> CollectionSpace::WithinRadiusCoarseFirst(
   // reach saturates there and every cell qualifies.
   double reach = (radius + coarse_cell() * std::sqrt(3.0) / 2) * (1 + 1e-12) + 1e-300;
   if (!(reach <= std::numeric_limits<double>::max())) reach = std::numeric_limits<double>::max();
-  HT_ASSIGN_OR_RETURN(auto cells, coarse_->WithinRadius(center, reach, 0));
-  std::vector<index::SpatialHit> out;
+  HT_ASSIGN_OR_RETURN(std::vector<uint64_t> cells, coarse_->IdsWithinRadius(center, reach));
+  std::vector<uint64_t> out;
   out.reserve(cells.size());
-  for (const auto& hit : cells) {
-    auto p = fine_->Find(hit.id);
+  for (uint64_t id : cells) {
+    auto p = fine_->Find(id);
     if (!p) continue;
-    const double d = std::sqrt(index::SquaredDistance(*p, center));  // as the fine index measures
-    if (d <= radius) out.push_back(index::SpatialHit{hit.id, *p, d});
+    // As the fine index measures.
+    if (std::sqrt(index::SquaredDistance(*p, center)) <= radius) out.push_back(id);
   }
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
-    return a.distance != b.distance ? a.distance < b.distance : a.id < b.id;
-  });
   return out;
 }
 

@@ -67,9 +67,10 @@ class CollectionSpace {
 
   // Labels whose fine point is within radius of center, found through the
   // coarse grid first (cells within radius + half a cell diagonal), then
-  // checked against the fine point: the same set as fine().WithinRadius.
-  Result<std::vector<index::SpatialHit>> WithinRadiusCoarseFirst(const index::Point3& center,
-                                                                 double radius) const;
+  // checked against the fine point: the same set as fine().IdsWithinRadius,
+  // in no particular order.
+  Result<std::vector<uint64_t>> IdsWithinRadiusCoarseFirst(const index::Point3& center,
+                                                           double radius) const;
 
  private:
   CollectionSpace() = default;

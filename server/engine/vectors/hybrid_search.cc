@@ -23,27 +23,30 @@ Result<HybridResult> PlanHybrid(const index::VectorIndex& vectors, const Collect
   const index::SpatialIndex& points = space.fine();
   result.center = query.center ? *query.center : space.Project(query.vector);
 
-  // Stage 1: the spatial prefilter.
-  std::vector<index::SpatialHit> near;
+  // Stage 1: the spatial prefilter. Only the set matters to stage 2, which
+  // ranks it: a radius's hits are taken in the index's order, unsorted.
+  std::vector<uint64_t> near;
   if (query.radius) {
     result.radius = *query.radius;
     if (query.coarse_first) {
-      HT_ASSIGN_OR_RETURN(near, space.WithinRadiusCoarseFirst(result.center, result.radius));
+      HT_ASSIGN_OR_RETURN(near, space.IdsWithinRadiusCoarseFirst(result.center, result.radius));
     } else {
-      HT_ASSIGN_OR_RETURN(near, points.WithinRadius(result.center, result.radius, 0));
+      HT_ASSIGN_OR_RETURN(near, points.IdsWithinRadius(result.center, result.radius));
     }
   } else {
     // The radius that keeps the fraction: the distance of the n-th nearest.
     const size_t n = std::max<size_t>(
         1,
         static_cast<size_t>(std::ceil(*query.keep_fraction * static_cast<double>(points.size()))));
-    HT_ASSIGN_OR_RETURN(near, points.Nearest(result.center, n));
-    result.radius = near.empty() ? 0 : near.back().distance;
+    HT_ASSIGN_OR_RETURN(auto nearest, points.Nearest(result.center, n));
+    result.radius = nearest.empty() ? 0 : nearest.back().distance;
+    near.reserve(nearest.size());
+    for (const auto& hit : nearest) near.push_back(hit.id);
   }
   std::vector<uint64_t> labels;
   labels.reserve(near.size());
-  for (const auto& hit : near) {
-    if (!query.filter_labels || query.filter_labels(hit.id)) labels.push_back(hit.id);
+  for (uint64_t id : near) {
+    if (!query.filter_labels || query.filter_labels(id)) labels.push_back(id);
   }
   if (query.ann_ef > 0) {
     // The ANN index's nearest join the candidates (once each).

@@ -68,7 +68,10 @@ void CheckPair(const DistanceKernels& k, const std::vector<float>& a, const std:
     const float cut = k.squared_l2_bounded(a.data(), b.data(), dim, full * 0.25f);
     CHECK(cut > full * 0.25f);
     CHECK(cut <= full);
+    // hnswlib's signature, bounded: the same values as the direct kernel.
+    CHECK(k.hnsw_l2_bounded(a.data(), b.data(), &dim, full * 0.25f) == cut);
   }
+  CHECK(k.hnsw_l2_bounded(a.data(), b.data(), &dim, full) == full);
 }
 
 TEST_CASE("the kernels in use are the best this CPU supports, baseline always among them") {

@@ -1,5 +1,6 @@
 #include "index/spatial/spatial_index.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <filesystem>
@@ -58,6 +59,16 @@ TEST_CASE("the R-tree answers radius, box and kNN queries exactly as a scan") {
     REQUIRE(a.ok());
     REQUIRE(b.ok());
     CHECK(*a == *b);
+    // The unordered ids: the same set as the full ranked answer.
+    auto full = scan->WithinRadius(c, radius, 0);
+    auto ids = rtree->IdsWithinRadius(c, radius);
+    REQUIRE(full.ok());
+    REQUIRE(ids.ok());
+    std::vector<uint64_t> want;
+    for (const SpatialHit& hit : *full) want.push_back(hit.id);
+    std::sort(want.begin(), want.end());
+    std::sort(ids->begin(), ids->end());
+    CHECK(*ids == want);
     const Point3 lo{c.x - radius, c.y - radius / 2, c.z - radius};
     const Point3 hi{c.x + radius / 3, c.y + radius, c.z + radius};
     CHECK(*rtree->WithinBox(lo, hi, 0) == *scan->WithinBox(lo, hi, 0));
@@ -143,6 +154,7 @@ TEST_CASE("upsert moves a point and remove forgets it") {
 TEST_CASE("bad queries are INVALID_ARGUMENT naming the argument") {
   auto index = Make("rtree");
   CHECK_THAT(index->WithinRadius(Point3{}, -1, 0).status().message(), Catch::Contains("radius"));
+  CHECK_THAT(index->IdsWithinRadius(Point3{}, -1).status().message(), Catch::Contains("radius"));
   CHECK_THAT(index->WithinRadius(Point3{}, std::nan(""), 0).status().message(),
              Catch::Contains("radius"));
   CHECK_THAT(index->WithinRadius(Point3{INFINITY, 0, 0}, 1, 0).status().message(),

@@ -3,6 +3,7 @@
 // row, both holding row r as id r + 1.
 #pragma once
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <memory>
 #include <random>
@@ -76,9 +77,17 @@ inline HybridResult PlanBothWays(const ProjectedRows& c, HybridQuery query) {
   CHECK(coarse->hits == fine->hits);
   auto direct = c.space->fine().WithinRadius(fine->center, *query.radius, 0);
   REQUIRE(direct.ok());
-  auto coarse_points = c.space->WithinRadiusCoarseFirst(fine->center, *query.radius);
-  REQUIRE(coarse_points.ok());
-  CHECK(*coarse_points == *direct);
+  std::vector<uint64_t> direct_ids;
+  for (const auto& hit : *direct) direct_ids.push_back(hit.id);
+  std::sort(direct_ids.begin(), direct_ids.end());
+  auto fine_ids = c.space->fine().IdsWithinRadius(fine->center, *query.radius);
+  auto coarse_ids = c.space->IdsWithinRadiusCoarseFirst(fine->center, *query.radius);
+  REQUIRE(fine_ids.ok());
+  REQUIRE(coarse_ids.ok());
+  std::sort(fine_ids->begin(), fine_ids->end());
+  std::sort(coarse_ids->begin(), coarse_ids->end());
+  CHECK(*fine_ids == direct_ids);
+  CHECK(*coarse_ids == direct_ids);
   return std::move(fine).value();
 }
 
