@@ -58,6 +58,7 @@ const std::vector<TableInfo>& AllTables() {
       {"activation_stats", &Tables::activation_stats},
       {"api_keys", &Tables::api_keys},
       {"api_key_names", &Tables::api_key_names},
+      {"atom_pending_releases", &Tables::atom_pending_releases},
   };
   return kTables;
 }

@@ -182,6 +182,10 @@ struct Tables {
   MDB_dbi api_keys;       // be64(key_id) -> ApiKeyRecord
   MDB_dbi api_key_names;  // key name -> be64(key_id). Unique.
 
+  // --- references still to be released (storage/tables/pending_release_table.h),
+  // added without a version bump (a new table only) ---
+  MDB_dbi atom_pending_releases;  // be64(atom_id) -> be64(references)
+
   // Tables whose keys start with be64(atom_id) of the atom that owns them:
   // PurgeInactive deletes those prefixes with the atom. (Relations are first
   // removed edge by edge, both directions, so that no counterpart dangles.)

@@ -23,16 +23,22 @@ void WriteBatcher::Stop() {
 }
 
 WriterStats WriteBatcher::stats() const {
-  return WriterStats{commits_.load(), requests_.load(), items_.load(), retries_.load()};
+  return WriterStats{commits_.load(), requests_.load(), items_.load(), retries_.load(),
+                     joined_.load()};
 }
 
 Status WriteBatcher::Write(WriteFn fn, size_t bytes, uint64_t items) {
-  Request request{std::move(fn), nullptr, bytes, items, Status::Ok(), {}};
+  Request request{std::move(fn), nullptr, false, bytes, items, Status::Ok(), {}};
+  return Submit(request);
+}
+
+Status WriteBatcher::WriteBackground(WriteFn fn, size_t bytes, uint64_t items) {
+  Request request{std::move(fn), nullptr, true, bytes, items, Status::Ok(), {}};
   return Submit(request);
 }
 
 Status WriteBatcher::RunExclusive(std::function<Status()> fn) {
-  Request request{nullptr, std::move(fn), 0, 0, Status::Ok(), {}};
+  Request request{nullptr, std::move(fn), false, 0, 0, Status::Ok(), {}};
   return Submit(request);
 }
 
@@ -42,6 +48,7 @@ Status WriteBatcher::Submit(Request& request) {
     MutexLock lock(&mu_);
     if (stopping_) return Status::Unavailable("storage: the writer is shutting down");
     queue_.push_back(&request);
+    if (!request.background) foreground_queued_.fetch_add(1, std::memory_order_relaxed);
   }
   cv_.Signal();
   done.wait();
@@ -63,6 +70,7 @@ void WriteBatcher::Run() {
         bytes += queue_.front()->bytes;
         group.push_back(queue_.front());
         queue_.pop_front();
+        if (!group.back()->background) foreground_queued_.fetch_sub(1, std::memory_order_relaxed);
         if (group.back()->exclusive) break;
       }
     }
@@ -86,9 +94,29 @@ Status WriteBatcher::CommitEpoch() {
   return txn.Commit();
 }
 
+bool WriteBatcher::TakeQueued(std::vector<Request*>& group, size_t& bytes) {
+  MutexLock lock(&mu_);
+  const size_t before = group.size();
+  while (!queue_.empty() && group.size() < options_.max_group_requests &&
+         !queue_.front()->exclusive && bytes + queue_.front()->bytes <= options_.max_group_bytes) {
+    bytes += queue_.front()->bytes;
+    group.push_back(queue_.front());
+    queue_.pop_front();
+    if (!group.back()->background) foreground_queued_.fetch_sub(1, std::memory_order_relaxed);
+  }
+  joined_ += group.size() - before;
+  return group.size() > before;
+}
+
 void WriteBatcher::CommitGroup(std::vector<Request*>& group) {
   const auto began = std::chrono::steady_clock::now();
   bool made_room = false;  // the epoch commit ran once for this group
+  bool background = false;
+  size_t bytes = 0;
+  for (const Request* r : group) {
+    background = background || r->background;
+    bytes += r->bytes;
+  }
   while (true) {
     WriteTxn txn(env_, nullptr);
     if (!txn.status().ok()) {
@@ -97,8 +125,14 @@ void WriteBatcher::CommitGroup(std::vector<Request*>& group) {
     }
     bool map_full = false;
     Status no_space;  // set when a write or the commit found the disk full
-    const bool single = group.size() == 1;
-    for (Request* r : group) {
+    // A lone request runs directly in the group transaction, with no child
+    // (no sibling to protect), unless it is background work that others
+    // may join.
+    const bool single = group.size() == 1 && !background;
+    // Indexes, not iterators: requests queued during a background request
+    // join the group at its end.
+    for (size_t i = 0; i < group.size(); ++i) {
+      Request* r = group[i];
       if (single) {
         // No sibling to protect: run directly in the group transaction.
         r->status = r->fn(txn);
@@ -123,6 +157,7 @@ void WriteBatcher::CommitGroup(std::vector<Request*>& group) {
         no_space = r->status;
         break;
       }
+      if (background && i + 1 == group.size()) TakeQueued(group, bytes);
     }
     Status commit;
     std::vector<std::function<void()>> hooks;

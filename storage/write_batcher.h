@@ -20,6 +20,14 @@
 // the group once more; if the disk is still full, every request of the group
 // gets the ResourceExhausted and nothing of the group is stored.
 //
+// Long maintenance writes (a retention prune) go through WriteBackground():
+// such a function does its work in slices and, between two slices, asks
+// ForegroundWaiting(); when a Write() is queued it ends its work early and
+// returns, and the writer runs the requests queued meanwhile in the same
+// group, before the one commit. A write that arrives during a background
+// slice therefore waits for one slice, not for the whole batch and a commit
+// of its own behind the batch's.
+//
 // Maintenance that needs the writer alone (Env::Compact) goes through
 // RunExclusive(): it runs on the writer thread between two groups, with no
 // write transaction open; requests queued meanwhile wait for it and then
@@ -68,6 +76,7 @@ struct WriterStats {
   uint64_t requests = 0;
   uint64_t items = 0;
   uint64_t retries = 0;  // groups run again after the map grew or after a full disk
+  uint64_t joined = 0;   // requests that joined a background request's group late
 };
 
 class WriteBatcher {
@@ -85,6 +94,15 @@ class WriteBatcher {
   // else the commit's. After Stop(): Unavailable.
   Status Write(WriteFn fn, size_t bytes = 0, uint64_t items = 1) EXCLUDES(mu_);
 
+  // Write() for background work, which yields to foreground writes: fn polls
+  // ForegroundWaiting() and returns early when it is true; the requests
+  // queued while fn ran then join fn's group (up to the group limits).
+  Status WriteBackground(WriteFn fn, size_t bytes = 0, uint64_t items = 1) EXCLUDES(mu_);
+
+  // True while a Write() or RunExclusive() request waits in the queue. Cheap
+  // (one atomic load); meant to be polled from a background write function.
+  bool ForegroundWaiting() const { return foreground_queued_.load(std::memory_order_relaxed) > 0; }
+
   // Runs fn on the writer thread after the requests queued before it and
   // before those queued after it, with no write transaction open, and
   // waits for it. Returns fn's Status; after Stop(): Unavailable.
@@ -99,6 +117,7 @@ class WriteBatcher {
   struct Request {
     WriteFn fn;
     std::function<Status()> exclusive;  // set: a RunExclusive request, alone
+    bool background;                    // a WriteBackground request
     size_t bytes;
     uint64_t items;
     Status status;
@@ -109,6 +128,9 @@ class WriteBatcher {
   Status Submit(Request& request) EXCLUDES(mu_);
   void Run();
   void CommitGroup(std::vector<Request*>& group);
+  // Moves queued write requests into group while it stays within the group
+  // limits (bytes: the group's declared bytes so far); false when none came.
+  bool TakeQueued(std::vector<Request*>& group, size_t& bytes) EXCLUDES(mu_);
   // Commits kWriterEpochKey in its own transaction (writer thread only).
   Status CommitEpoch();
 
@@ -118,8 +140,9 @@ class WriteBatcher {
   CondVar cv_;
   std::deque<Request*> queue_ GUARDED_BY(mu_);
   bool stopping_ GUARDED_BY(mu_) = false;
-  std::atomic<uint64_t> commits_{0}, requests_{0}, items_{0}, retries_{0};
-  uint64_t epoch_ = 0;  // writer thread only
+  std::atomic<uint64_t> commits_{0}, requests_{0}, items_{0}, retries_{0}, joined_{0};
+  std::atomic<size_t> foreground_queued_{0};  // queued requests that are not background
+  uint64_t epoch_ = 0;                        // writer thread only
   std::thread thread_;
 };
 

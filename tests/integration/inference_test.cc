@@ -23,6 +23,8 @@
 #include "daemon_harness.h"
 #include "storage/lmdb_env.h"
 #include "storage/schema.h"
+#include "storage/tables/inference_table.h"
+#include "storage/tables/pending_release_table.h"
 #include "test_util.h"
 
 using namespace hartonomous;
@@ -962,4 +964,129 @@ TEST_CASE("inference: acknowledged logs survive kill -9 and restart", "[inferenc
   REQUIRE(client.GetInferenceAnalytics(v1::GetInferenceAnalyticsRequest(), &response).ok());
   REQUIRE(response.rows_size() == 1);
   CHECK(response.rows(0).count() == stored.size());
+}
+
+TEST_CASE("inference: references a stopped prune left queued are released by the next prune",
+          "[inference][durability]") {
+  Daemon daemon;
+  Client& client = daemon.client();
+  const uint64_t model = CreateModel(client, "m");
+  const int64_t base = (NowUs() / kHour - 10) * kHour;
+  // Two rows share a prompt; the first also has an answer of its own.
+  uint64_t first = 0;
+  for (int j = 0; j < 2; ++j) {
+    v1::LogInferenceRequest r;
+    r.set_model_id(model);
+    r.set_duration_ms(3);
+    *r.mutable_start_time() = Ts(base + j * kMinute);
+    r.set_input_text("shared prompt");
+    if (j == 0) r.set_output_text("first answer");
+    const uint64_t id = Log(client, r);
+    if (j == 0) first = id;
+  }
+  v1::Atom prompt, answer;
+  REQUIRE(client.GetAtomByHash(Sha256Hex("shared prompt"), false, &prompt).ok());
+  REQUIRE(client.GetAtomByHash(Sha256Hex("first answer"), false, &answer).ok());
+  REQUIRE(prompt.reference_count() == 2);
+  REQUIRE(answer.reference_count() == 1);
+  // The state a prune stopped between its row batches and its releases
+  // leaves: the first row deleted, its texts' references queued.
+  REQUIRE(daemon.Stop() == 0);
+  {
+    storage::EnvOptions options;
+    options.path = daemon.data_dir();
+    auto env = storage::Env::Open(options);
+    REQUIRE(env.ok());
+    auto tables = storage::OpenTables(**env);
+    REQUIRE(tables.ok());
+    storage::WriteTxn txn(**env, nullptr);
+    REQUIRE(txn.status().ok());
+    const storage::InferenceTable rows(*tables);
+    auto record = rows.Find(txn, first);
+    REQUIRE(record.ok());
+    REQUIRE(record->has_value());
+    REQUIRE(rows.Remove(txn, **record).ok());
+    const storage::PendingReleaseTable queue(*tables);
+    REQUIRE(queue.Add(txn, prompt.atom_id(), 1).ok());
+    REQUIRE(queue.Add(txn, answer.atom_id(), 1).ok());
+    REQUIRE(txn.Commit().ok());
+  }
+  daemon.Start();
+  Client& restarted = daemon.client();
+  // Queued references still count until released.
+  REQUIRE(restarted.GetAtomByHash(Sha256Hex("first answer"), false, &answer).ok());
+  CHECK(answer.is_active());
+  // A prune with no row to delete releases the queue.
+  v1::PruneInferencesRequest prune;
+  *prune.mutable_older_than() = Ts(base - kHour);
+  v1::PruneInferencesResponse pruned;
+  REQUIRE(restarted.PruneInferences(prune, &pruned).ok());
+  CHECK(pruned.inferences_deleted() == 0);
+  CHECK(pruned.atoms_released() == 2);
+  REQUIRE(restarted.GetAtomByHash(Sha256Hex("shared prompt"), false, &prompt).ok());
+  CHECK(prompt.reference_count() == 1);
+  CHECK(prompt.is_active());
+  REQUIRE(restarted.GetAtomByHash(Sha256Hex("first answer"), false, &answer).ok());
+  CHECK_FALSE(answer.is_active());
+  // Released once: the next prune finds nothing queued.
+  REQUIRE(restarted.PruneInferences(prune, &pruned).ok());
+  CHECK(pruned.atoms_released() == 0);
+  REQUIRE(restarted.GetAtomByHash(Sha256Hex("shared prompt"), false, &prompt).ok());
+  CHECK(prompt.reference_count() == 1);
+  // The remaining row is pruned as usual and its prompt released.
+  *prune.mutable_older_than() = Ts(NowUs());
+  REQUIRE(restarted.PruneInferences(prune, &pruned).ok());
+  CHECK(pruned.inferences_deleted() == 1);
+  CHECK(pruned.atoms_released() == 1);
+  REQUIRE(restarted.GetAtomByHash(Sha256Hex("shared prompt"), false, &prompt).ok());
+  CHECK_FALSE(prompt.is_active());
+  REQUIRE(daemon.Stop() == 0);
+  storage::EnvOptions options;
+  options.path = daemon.data_dir();
+  auto env = storage::Env::Open(options);
+  REQUIRE(env.ok());
+  auto tables = storage::OpenTables(**env);
+  REQUIRE(tables.ok());
+  storage::ReadTxn txn(**env);
+  auto queued = storage::PendingReleaseTable(*tables).Count(txn);
+  REQUIRE(queued.ok());
+  CHECK(*queued == 0);
+}
+
+TEST_CASE("inference: a prune releases what is left of texts a DeleteAtom dropped", "[inference]") {
+  Daemon daemon;
+  Client& client = daemon.client();
+  const uint64_t model = CreateModel(client, "m");
+  const int64_t base = (NowUs() / kHour - 10) * kHour;
+  for (int j = 0; j < 3; ++j) {
+    v1::LogInferenceRequest r;
+    r.set_model_id(model);
+    r.set_duration_ms(2);
+    *r.mutable_start_time() = Ts(base + j * kMinute);
+    r.set_input_text("deleted prompt");
+    r.set_output_text("kept answer " + std::to_string(j));
+    Log(client, r);
+  }
+  v1::Atom deleted;
+  REQUIRE(client.GetAtomByHash(Sha256Hex("deleted prompt"), false, &deleted).ok());
+  REQUIRE(deleted.reference_count() == 3);
+  // The user drops every reference of the prompt the rows hold.
+  REQUIRE(client.DeleteAtom(deleted.atom_id(), &deleted).ok());
+  REQUIRE_FALSE(deleted.is_active());
+  v1::PruneInferencesRequest prune;
+  *prune.mutable_older_than() = Ts(NowUs());
+  v1::PruneInferencesResponse pruned;
+  REQUIRE(client.PruneInferences(prune, &pruned).ok());
+  CHECK(pruned.inferences_deleted() == 3);
+  // Only the answers' references were still held.
+  CHECK(pruned.atoms_released() == 3);
+  for (int j = 0; j < 3; ++j) {
+    v1::Atom answer;
+    REQUIRE(
+        client.GetAtomByHash(Sha256Hex("kept answer " + std::to_string(j)), false, &answer).ok());
+    CHECK_FALSE(answer.is_active());
+  }
+  // Nothing is left queued: the next prune releases nothing.
+  REQUIRE(client.PruneInferences(prune, &pruned).ok());
+  CHECK(pruned.atoms_released() == 0);
 }

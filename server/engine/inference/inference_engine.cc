@@ -24,6 +24,7 @@
 #include "storage/tables/inference_aggregate_table.h"
 #include "storage/tables/inference_table.h"
 #include "storage/tables/model_table.h"
+#include "storage/tables/pending_release_table.h"
 #include "storage/tables/relation_table.h"
 
 namespace hartonomous::engine {
@@ -630,18 +631,26 @@ Result<Analytics> InferenceEngine::GetInferenceAnalytics(const AnalyticsQuery& q
   return out;
 }
 
+bool InferenceEngine::PruneBatchEnds(size_t done,
+                                     std::chrono::steady_clock::time_point started) const {
+  if (done == 0) return false;
+  if (writer_.ForegroundWaiting()) {
+    return std::chrono::steady_clock::now() - started >= kPruneYieldAfter;
+  }
+  return done % 64 == 0 && std::chrono::steady_clock::now() - started >= kPruneBatchTime;
+}
+
 Result<PruneSummary> InferenceEngine::PruneInferences(int64_t before_us) {
   PruneSummary total;
+  // References queued by an earlier prune that a crash stopped.
+  HT_ASSIGN_OR_RETURN(total.atoms_released, ReleaseQueuedTexts());
   while (true) {
     PruneSummary batch;
     bool more = false;  // rows before before_us may be left
-    const int64_t now = NowMicros();
-    HT_RETURN_IF_ERROR(writer_.Write(
+    HT_RETURN_IF_ERROR(writer_.WriteBackground(
         [&](storage::WriteTxn& txn) -> Status {
           batch = PruneSummary{};
           const storage::InferenceTable rows(tables_);
-          storage::AtomTable atoms(tables_);
-          storage::RelationTable relations(tables_);
           std::vector<uint64_t> ids;
           HT_RETURN_IF_ERROR(rows.ScanOldestFirst(txn, before_us, [&](int64_t, uint64_t id) {
             ids.push_back(id);
@@ -652,8 +661,9 @@ Result<PruneSummary> InferenceEngine::PruneInferences(int64_t before_us) {
           std::map<uint64_t, uint64_t> released;  // text atom -> rows of the batch holding it
           const auto started = std::chrono::steady_clock::now();
           for (size_t k = 0; k < ids.size(); ++k) {
-            // The time bound: the rest waits for the next batch.
-            if (k % 64 == 63 && std::chrono::steady_clock::now() - started > kPruneBatchTime) {
+            // A waiting write, or the time bound: the rest waits for the
+            // next batch.
+            if (PruneBatchEnds(k, started)) {
               more = true;
               break;
             }
@@ -670,20 +680,73 @@ Result<PruneSummary> InferenceEngine::PruneInferences(int64_t before_us) {
             ++batch.inferences_deleted;
           }
           HT_RETURN_IF_ERROR(changes.Apply(txn, storage::InferenceAggregateTable(tables_)));
-          // Each text once, all of the batch's references to it together.
+          // The texts' references are queued with the rows' deletion and
+          // released below, each text once for the whole prune.
+          const storage::PendingReleaseTable queue(tables_);
           for (const auto& [atom_id, references] : released) {
-            HT_RETURN_IF_ERROR(storage::ReleaseReferences(txn, atoms, relations, atom_id,
-                                                          references, now, nullptr, nullptr));
-            batch.atoms_released += references;
+            HT_RETURN_IF_ERROR(queue.Add(txn, atom_id, references));
           }
-          return atoms.FlushCounters(txn);
+          return Status::Ok();
         },
         size_t{kPruneBatchRows} * 256, kPruneBatchRows));
     total.inferences_deleted += batch.inferences_deleted;
-    total.atoms_released += batch.atoms_released;
     if (batch.inferences_deleted == 0) break;
     ++total.batches;
     if (!more) break;
+  }
+  HT_ASSIGN_OR_RETURN(const uint64_t released, ReleaseQueuedTexts());
+  total.atoms_released += released;
+  return total;
+}
+
+Result<uint64_t> InferenceEngine::ReleaseQueuedTexts() {
+  uint64_t total = 0;
+  while (true) {
+    uint64_t references = 0;
+    size_t handled = 0;  // queue entries removed by the batch
+    bool more = false;
+    const int64_t now = NowMicros();
+    HT_RETURN_IF_ERROR(writer_.WriteBackground(
+        [&](storage::WriteTxn& txn) -> Status {
+          references = 0;
+          handled = 0;
+          const storage::PendingReleaseTable queue(tables_);
+          std::vector<std::pair<uint64_t, uint64_t>> queued;
+          HT_RETURN_IF_ERROR(queue.Scan(txn, [&](uint64_t atom_id, uint64_t n) {
+            queued.emplace_back(atom_id, n);
+            return queued.size() < kPruneBatchRows;
+          }));
+          more = queued.size() == kPruneBatchRows;
+          storage::AtomTable atoms(tables_);
+          storage::RelationTable relations(tables_);
+          const auto started = std::chrono::steady_clock::now();
+          for (size_t k = 0; k < queued.size(); ++k) {
+            if (PruneBatchEnds(k, started)) {
+              more = true;
+              break;
+            }
+            const auto [atom_id, queued_references] = queued[k];
+            // A text whose references a DeleteAtom dropped meanwhile holds
+            // fewer (or none): release what is left of them.
+            HT_ASSIGN_OR_RETURN(std::optional<storage::AtomRecord> atom, atoms.Get(txn, atom_id));
+            const uint64_t n =
+                atom && atom->is_active()
+                    ? std::min<uint64_t>(queued_references,
+                                         static_cast<uint64_t>(atom->reference_count()))
+                    : 0;
+            if (n > 0) {
+              HT_RETURN_IF_ERROR(storage::ReleaseReferences(txn, atoms, relations, atom_id, n, now,
+                                                            nullptr, nullptr));
+            }
+            HT_RETURN_IF_ERROR(queue.Remove(txn, atom_id));
+            references += n;
+            ++handled;
+          }
+          return atoms.FlushCounters(txn);
+        },
+        size_t{kPruneBatchRows} * 64, kPruneBatchRows));
+    total += references;
+    if (!more || handled == 0) break;
   }
   return total;
 }

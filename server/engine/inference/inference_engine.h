@@ -19,11 +19,17 @@
 // window, not on the number of rows.
 //
 // Pruning (PruneInferences) deletes the rows older than a time in batches of
-// at most kPruneBatchRows rows and about kPruneBatchTime of work, one write
-// request each (writers run between them), and with each row subtracts it
-// from the aggregates (they stay equal to a recomputation over the remaining
-// rows); each text the batch's rows held is released once, by the number of
-// those rows.
+// at most kPruneBatchRows rows and about kPruneBatchTime of work, one
+// background write request each (storage/write_batcher.h): a batch ends
+// early, after kPruneYieldAfter of work, when a write is queued, and that
+// write joins the batch's commit. With each row a batch subtracts the
+// row from the aggregates (they stay equal to a recomputation over the
+// remaining rows) and queues the references of its texts in
+// "atom_pending_releases" (storage/tables/pending_release_table.h), one
+// entry per text. When the rows are gone, the prune releases the queue in
+// atom-id order, each text once with all the references the prune gave up
+// (batched and yielding like the rows). A prune first releases what a
+// crashed prune left queued.
 //
 // Activations: a layer's cached activation by (layer_id, sha256 of the
 // input); PutActivation and GetActivation keep the layer's
@@ -66,9 +72,13 @@ inline constexpr size_t kMaxInferencesPerLog = 100000;
 inline constexpr int64_t kMaxFutureSkewUs = int64_t{24} * 3600 * 1000000;
 // A prune batch: at most this many rows, and no more rows once its row
 // work has taken kPruneBatchTime (so a batch holds writers up briefly
-// however busy the machine is).
+// however busy the machine is), or kPruneYieldAfter while a write waits
+// (the write then joins the batch's commit; the prune still moves on
+// however busy the writers are). The same bounds apply to the batches that
+// release the queued text references.
 inline constexpr uint32_t kPruneBatchRows = 2000;
 inline constexpr std::chrono::microseconds kPruneBatchTime{4000};
+inline constexpr std::chrono::microseconds kPruneYieldAfter{1500};
 
 // One inference to log. Times in microseconds since the Unix epoch.
 struct InferenceInput {
@@ -228,6 +238,12 @@ class InferenceEngine {
  private:
   Result<InferenceView> View(storage::Txn& txn, storage::InferenceRecord record,
                              bool include_text) const;
+  // Releases the references queued in "atom_pending_releases", in atom-id
+  // order, in background batches like the prune's; returns their number.
+  Result<uint64_t> ReleaseQueuedTexts();
+  // Whether a prune batch that has done `done` items since `started` takes
+  // no more (see kPruneYieldAfter, kPruneBatchTime).
+  bool PruneBatchEnds(size_t done, std::chrono::steady_clock::time_point started) const;
 
   storage::Env& env_;
   const storage::Tables tables_;

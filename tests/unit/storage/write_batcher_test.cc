@@ -151,3 +151,70 @@ TEST_CASE("RunExclusive returns its function's status and is Unavailable after S
   writer.Stop();
   CHECK(writer.RunExclusive([] { return Status::Ok(); }).code() == Status::Code::kUnavailable);
 }
+
+TEST_CASE("a write queued during background work joins the background request's commit") {
+  testing::TempEnv t;
+  WriteBatcher writer(t.env());
+  std::atomic<bool> background_running{false};
+  bool saw_waiting = false;
+  Status background_status;
+  std::thread background([&] {
+    background_status = writer.WriteBackground([&](WriteTxn& txn) -> Status {
+      HT_RETURN_IF_ERROR(txn.Put(t.tables().atoms, Be64Key(1), "background"));
+      background_running = true;
+      // Work in slices until a foreground write waits (bounded: the writer
+      // below is started only once this flag is set).
+      for (uint64_t i = 0; i < (uint64_t{1} << 40) && !writer.ForegroundWaiting(); ++i) {
+        std::this_thread::yield();
+      }
+      saw_waiting = writer.ForegroundWaiting();
+      return Status::Ok();
+    });
+  });
+  while (!background_running) std::this_thread::yield();
+  // Two foreground writes, the second failing: it undoes only its own write.
+  std::promise<Status> failing;
+  std::thread second([&] {
+    failing.set_value(writer.Write([&](WriteTxn& txn) -> Status {
+      HT_RETURN_IF_ERROR(txn.Put(t.tables().atoms, Be64Key(3), "undone"));
+      return Status::InvalidArgument("refused");
+    }));
+  });
+  Status first =
+      writer.Write([&](WriteTxn& txn) { return txn.Put(t.tables().atoms, Be64Key(2), "fore"); });
+  second.join();
+  background.join();
+  CHECK(background_status.ok());
+  CHECK(first.ok());
+  CHECK(failing.get_future().get().code() == Status::Code::kInvalidArgument);
+  CHECK(saw_waiting);
+  const WriterStats stats = writer.stats();
+  // The background request was alone when its group began; at least one
+  // write joined it late, so the three requests took at most two commits (a
+  // failing request alone in a group commits nothing).
+  CHECK(stats.joined >= 1);
+  CHECK(stats.commits >= 1);
+  CHECK(stats.commits <= 2);
+  ReadTxn txn(t.env());
+  std::string_view v;
+  CHECK(*txn.Get(t.tables().atoms, Be64Key(1), &v));
+  CHECK(v == "background");
+  CHECK(*txn.Get(t.tables().atoms, Be64Key(2), &v));
+  CHECK_FALSE(*txn.Get(t.tables().atoms, Be64Key(3), &v));
+}
+
+TEST_CASE("ForegroundWaiting counts queued writes, not background ones") {
+  testing::TempEnv t;
+  WriteBatcher writer(t.env());
+  CHECK_FALSE(writer.ForegroundWaiting());
+  bool waiting_inside = true;
+  // A background request alone: nothing foreground waits while it runs.
+  CHECK(writer
+            .WriteBackground([&](WriteTxn&) {
+              waiting_inside = writer.ForegroundWaiting();
+              return Status::Ok();
+            })
+            .ok());
+  CHECK_FALSE(waiting_inside);
+  CHECK_FALSE(writer.ForegroundWaiting());
+}
