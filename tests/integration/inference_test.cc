@@ -12,6 +12,7 @@
 #include <functional>
 #include <limits>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -31,6 +32,22 @@ using namespace hartonomous;
 using namespace hartonomous::testing;
 
 namespace {
+
+// A stopped daemon's LMDB environment and tables, opened directly.
+struct StoppedStore {
+  std::unique_ptr<storage::Env> env;
+  storage::Tables tables;
+};
+
+StoppedStore OpenStopped(const std::string& data_dir) {
+  storage::EnvOptions options;
+  options.path = data_dir;
+  auto env = storage::Env::Open(options);
+  REQUIRE(env.ok());
+  auto tables = storage::OpenTables(**env);
+  REQUIRE(tables.ok());
+  return StoppedStore{std::move(*env), *tables};
+}
 
 constexpr int64_t kMinute = int64_t{60} * 1000000;
 constexpr int64_t kHour = 60 * kMinute;
@@ -904,14 +921,9 @@ TEST_CASE("inference: cached activations keep the layer's statistics and go with
   CHECK(client.GetActivation(get, &got).error_code() == grpc::StatusCode::NOT_FOUND);
   // No row of the layer is left in the tables.
   REQUIRE(daemon.Stop() == 0);
-  storage::EnvOptions options;
-  options.path = daemon.data_dir();
-  auto env = storage::Env::Open(options);
-  REQUIRE(env.ok());
-  auto tables = storage::OpenTables(**env);
-  REQUIRE(tables.ok());
-  storage::ReadTxn txn(**env);
-  for (MDB_dbi dbi : {tables->cached_activations, tables->activation_stats}) {
+  const StoppedStore store = OpenStopped(daemon.data_dir());
+  storage::ReadTxn txn(*store.env);
+  for (MDB_dbi dbi : {store.tables.cached_activations, store.tables.activation_stats}) {
     auto rows = txn.Count(dbi);
     REQUIRE(rows.ok());
     CHECK(*rows == 0);
@@ -993,20 +1005,15 @@ TEST_CASE("inference: references a stopped prune left queued are released by the
   // leaves: the first row deleted, its texts' references queued.
   REQUIRE(daemon.Stop() == 0);
   {
-    storage::EnvOptions options;
-    options.path = daemon.data_dir();
-    auto env = storage::Env::Open(options);
-    REQUIRE(env.ok());
-    auto tables = storage::OpenTables(**env);
-    REQUIRE(tables.ok());
-    storage::WriteTxn txn(**env, nullptr);
+    const StoppedStore store = OpenStopped(daemon.data_dir());
+    storage::WriteTxn txn(*store.env, nullptr);
     REQUIRE(txn.status().ok());
-    const storage::InferenceTable rows(*tables);
+    const storage::InferenceTable rows(store.tables);
     auto record = rows.Find(txn, first);
     REQUIRE(record.ok());
     REQUIRE(record->has_value());
     REQUIRE(rows.Remove(txn, **record).ok());
-    const storage::PendingReleaseTable queue(*tables);
+    const storage::PendingReleaseTable queue(store.tables);
     REQUIRE(queue.Add(txn, prompt.atom_id(), 1).ok());
     REQUIRE(queue.Add(txn, answer.atom_id(), 1).ok());
     REQUIRE(txn.Commit().ok());
@@ -1041,14 +1048,9 @@ TEST_CASE("inference: references a stopped prune left queued are released by the
   REQUIRE(restarted.GetAtomByHash(Sha256Hex("shared prompt"), false, &prompt).ok());
   CHECK_FALSE(prompt.is_active());
   REQUIRE(daemon.Stop() == 0);
-  storage::EnvOptions options;
-  options.path = daemon.data_dir();
-  auto env = storage::Env::Open(options);
-  REQUIRE(env.ok());
-  auto tables = storage::OpenTables(**env);
-  REQUIRE(tables.ok());
-  storage::ReadTxn txn(**env);
-  auto queued = storage::PendingReleaseTable(*tables).Count(txn);
+  const StoppedStore store = OpenStopped(daemon.data_dir());
+  storage::ReadTxn txn(*store.env);
+  auto queued = storage::PendingReleaseTable(store.tables).Count(txn);
   REQUIRE(queued.ok());
   CHECK(*queued == 0);
 }
