@@ -14,6 +14,7 @@
 #include "cli_util.h"
 #include "daemon_harness.h"
 #include "server/engine/models/formats/safetensors_writer.h"
+#include "stopped_store.h"
 #include "storage/lmdb_env.h"
 #include "storage/schema.h"
 #include "storage/tables/atom_table.h"
@@ -167,15 +168,10 @@ const v1::ConsistencyMismatch* Find(const v1::CheckConsistencyResponse& r, const
 // Opens the stopped daemon's LMDB and runs fn in one write transaction.
 void Corrupt(const std::string& dir,
              const std::function<void(storage::WriteTxn&, const storage::Tables&)>& fn) {
-  storage::EnvOptions options;
-  options.path = dir;
-  auto env = storage::Env::Open(options);
-  REQUIRE(env.ok());
-  auto tables = storage::OpenTables(**env);
-  REQUIRE(tables.ok());
-  storage::WriteTxn txn(**env, nullptr);
+  const StoppedStore store = OpenStopped(dir);
+  storage::WriteTxn txn(*store.env, nullptr);
   REQUIRE(txn.status().ok());
-  fn(txn, *tables);
+  fn(txn, store.tables);
   REQUIRE(txn.Commit().ok());
 }
 

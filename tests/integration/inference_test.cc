@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "daemon_harness.h"
+#include "stopped_store.h"
 #include "storage/lmdb_env.h"
 #include "storage/schema.h"
 #include "storage/tables/inference_table.h"
@@ -32,22 +33,6 @@ using namespace hartonomous;
 using namespace hartonomous::testing;
 
 namespace {
-
-// A stopped daemon's LMDB environment and tables, opened directly.
-struct StoppedStore {
-  std::unique_ptr<storage::Env> env;
-  storage::Tables tables;
-};
-
-StoppedStore OpenStopped(const std::string& data_dir) {
-  storage::EnvOptions options;
-  options.path = data_dir;
-  auto env = storage::Env::Open(options);
-  REQUIRE(env.ok());
-  auto tables = storage::OpenTables(**env);
-  REQUIRE(tables.ok());
-  return StoppedStore{std::move(*env), *tables};
-}
 
 constexpr int64_t kMinute = int64_t{60} * 1000000;
 constexpr int64_t kHour = 60 * kMinute;

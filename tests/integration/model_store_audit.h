@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "stopped_store.h"
 #include "storage/lmdb_env.h"
 #include "storage/schema.h"
 #include "storage/tables/atom_table.h"
@@ -33,20 +34,15 @@ struct ModelStoreAudit {
 };
 
 inline ModelStoreAudit AuditModelStore(const std::string& dir) {
-  storage::EnvOptions options;
-  options.path = dir;
-  auto env = storage::Env::Open(options);
-  REQUIRE(env.ok());
-  auto tables = storage::OpenTables(**env);
-  REQUIRE(tables.ok());
+  const StoppedStore store = OpenStopped(dir);
   ModelStoreAudit audit;
-  storage::ReadTxn txn(**env);
+  storage::ReadTxn txn(*store.env);
   REQUIRE(txn.status().ok());
-  audit.models = txn.Count(tables->models).value();
-  audit.layers = txn.Count(tables->model_layers).value();
-  audit.staging_rows = txn.Count(tables->model_import_staging).value();
+  audit.models = txn.Count(store.tables.models).value();
+  audit.layers = txn.Count(store.tables.model_layers).value();
+  audit.staging_rows = txn.Count(store.tables.model_import_staging).value();
   std::map<uint64_t, int64_t> held;
-  storage::TensorAtomTable tensors(*tables);
+  storage::TensorAtomTable tensors(store.tables);
   REQUIRE(tensors
               .ScanAll(txn,
                        [&](const storage::TensorChunkKey& key, storage::TensorAtomRecord&& row) {
@@ -66,7 +62,7 @@ inline ModelStoreAudit AuditModelStore(const std::string& dir) {
                            return true;
                          })
               .ok());
-  storage::AtomTable atoms(*tables);
+  storage::AtomTable atoms(store.tables);
   std::set<uint64_t> seen;
   REQUIRE(atoms.records()
               .ScanAfter(txn, 0,
