@@ -64,15 +64,8 @@ void WriteBatcher::Run() {
       if (queue_.empty()) return;  // stopping, and nothing left to do
       size_t bytes = 0;
       // An exclusive request goes alone; a group stops before one.
-      while (!queue_.empty() && group.size() < options_.max_group_requests &&
-             (group.empty() || (!queue_.front()->exclusive &&
-                                bytes + queue_.front()->bytes <= options_.max_group_bytes))) {
-        bytes += queue_.front()->bytes;
-        group.push_back(queue_.front());
-        queue_.pop_front();
-        if (!group.back()->background) foreground_queued_.fetch_sub(1, std::memory_order_relaxed);
-        if (group.back()->exclusive) break;
-      }
+      MoveFront(group, bytes);
+      if (!group.front()->exclusive) TakeWithinLimits(group, bytes);
     }
     if (group.front()->exclusive) {
       group.front()->status = group.front()->exclusive();
@@ -94,18 +87,25 @@ Status WriteBatcher::CommitEpoch() {
   return txn.Commit();
 }
 
-bool WriteBatcher::TakeQueued(std::vector<Request*>& group, size_t& bytes) {
-  MutexLock lock(&mu_);
-  const size_t before = group.size();
+void WriteBatcher::MoveFront(std::vector<Request*>& group, size_t& bytes) {
+  bytes += queue_.front()->bytes;
+  group.push_back(queue_.front());
+  queue_.pop_front();
+  if (!group.back()->background) foreground_queued_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void WriteBatcher::TakeWithinLimits(std::vector<Request*>& group, size_t& bytes) {
   while (!queue_.empty() && group.size() < options_.max_group_requests &&
          !queue_.front()->exclusive && bytes + queue_.front()->bytes <= options_.max_group_bytes) {
-    bytes += queue_.front()->bytes;
-    group.push_back(queue_.front());
-    queue_.pop_front();
-    if (!group.back()->background) foreground_queued_.fetch_sub(1, std::memory_order_relaxed);
+    MoveFront(group, bytes);
   }
+}
+
+void WriteBatcher::TakeQueued(std::vector<Request*>& group, size_t& bytes) {
+  MutexLock lock(&mu_);
+  const size_t before = group.size();
+  TakeWithinLimits(group, bytes);
   joined_ += group.size() - before;
-  return group.size() > before;
 }
 
 void WriteBatcher::CommitGroup(std::vector<Request*>& group) {

@@ -128,9 +128,14 @@ class WriteBatcher {
   Status Submit(Request& request) EXCLUDES(mu_);
   void Run();
   void CommitGroup(std::vector<Request*>& group);
+  // Moves the queue's first request into group; bytes: the group's declared
+  // bytes so far. REQUIRES: the queue is not empty.
+  void MoveFront(std::vector<Request*>& group, size_t& bytes) REQUIRES(mu_);
   // Moves queued write requests into group while it stays within the group
-  // limits (bytes: the group's declared bytes so far); false when none came.
-  bool TakeQueued(std::vector<Request*>& group, size_t& bytes) EXCLUDES(mu_);
+  // limits, stopping before an exclusive request.
+  void TakeWithinLimits(std::vector<Request*>& group, size_t& bytes) REQUIRES(mu_);
+  // TakeWithinLimits for requests joining a background request's group.
+  void TakeQueued(std::vector<Request*>& group, size_t& bytes) EXCLUDES(mu_);
   // Commits kWriterEpochKey in its own transaction (writer thread only).
   Status CommitEpoch();
 
