@@ -248,8 +248,10 @@ Status Daemon::BuildEngines() {
   checker_ =
       std::make_unique<engine::ConsistencyChecker>(*env_, *tables_, *writer_, embeddings_.get());
   // Inference logs, their analytics and the layers' cached activations.
-  inference_ =
-      std::make_unique<engine::InferenceEngine>(*env_, *tables_, *writer_, page_token_key_);
+  inference_ = std::make_unique<engine::InferenceEngine>(
+      *env_, *tables_, *writer_, page_token_key_,
+      engine::InferenceOptions{storage::SegmentPolicy{config_.inference_segment_rows},
+                               config_.testing_prune_stop_after});
   return Status::Ok();
 }
 

@@ -126,6 +126,10 @@ Serves the Hartonomous gRPC API (hartonomous.v1) over an LMDB data directory.
                             and on request (default 60)
   --projection-fit-after N  fit a collection's 3D projection (PCA) once it
                             holds N vectors; 0 = only on request (default 1000)
+  --inference-segment-rows N
+                            fewest rows of an inference log segment before
+                            the next starts; a prune empties segments older
+                            than its cutoff whole (default 65536)
   --max-threads N           most gRPC server threads for streaming and
                             maintenance calls (one each); such a call beyond
                             gets RESOURCE_EXHAUSTED (default 256, at least 4)
@@ -166,6 +170,10 @@ Testing only (not for production use):
                             hold each Compact, on the writer thread before its
                             copy, until FILE exists (at most 60 s), so that
                             tests can act while a compaction runs
+  --testing-prune-stop-after N
+                            stop each PruneInferences (ABORTED) after N of its
+                            write steps have committed, leaving the state a
+                            crash there would leave
 )";
 }
 
@@ -308,6 +316,8 @@ std::map<std::string, Setter> Setters(DaemonConfig& config) {
        }},
       CountFlag("--snapshot-interval", &config.snapshot_interval_seconds, 86400, "seconds"),
       CountFlag("--projection-fit-after", &config.projection_fit_after, size_t{1} << 40, "vectors"),
+      CountFlag("--inference-segment-rows", &config.inference_segment_rows, size_t{1} << 40, "rows",
+                1),
       CountFlag("--max-threads", &config.max_threads, 100000, "threads", 4),
       CountFlag("--max-concurrent-calls", &config.max_concurrent_calls, 1000000, "calls", 1),
       CountFlag("--max-concurrent-streams", &config.max_concurrent_streams, 100000, "streams", 1),
@@ -334,6 +344,8 @@ std::map<std::string, Setter> Setters(DaemonConfig& config) {
          config.testing_hold_compaction_until = v;
          return Status::Ok();
        }},
+      CountFlag("--testing-prune-stop-after", &config.testing_prune_stop_after, size_t{1} << 40,
+                "steps"),
   };
 }
 
@@ -397,6 +409,7 @@ std::string FormatDaemonConfig(const DaemonConfig& c) {
       {"max-search-k", n(c.max_search_k)},
       {"snapshot-interval", n(c.snapshot_interval_seconds)},
       {"projection-fit-after", n(c.projection_fit_after)},
+      {"inference-segment-rows", n(c.inference_segment_rows)},
       {"max-threads", n(c.max_threads)},
       {"max-concurrent-calls", n(c.max_concurrent_calls)},
       {"max-concurrent-streams", n(c.max_concurrent_streams)},

@@ -88,6 +88,9 @@ struct DaemonConfig {
   // A collection is fitted with PCA once it holds this many vectors; 0 =
   // only by RefitProjection. Default: 1000.
   size_t projection_fit_after = 1000;
+  // The fewest rows of an inference log segment before a new one starts
+  // (storage/tables/inference_table.h, SegmentPolicy). Default: 65536.
+  size_t inference_segment_rows = 65536;
   // Most threads of the gRPC server's synchronous methods (client and
   // server streams, the long maintenance calls, health), one per running
   // call; such a call arriving when all are busy gets RESOURCE_EXHAUSTED.
@@ -118,6 +121,9 @@ struct DaemonConfig {
   // Testing only: each Compact waits on the writer thread, before its copy,
   // until this file exists (at most 60 s). Empty = no wait. Default: empty.
   std::string testing_hold_compaction_until;
+  // Testing only: each PruneInferences stops (ABORTED) after this many of
+  // its write steps have committed, as a crash there would. 0 = never.
+  size_t testing_prune_stop_after = 0;
   bool help = false;
   bool version = false;
   // --print-config: print the effective configuration and exit.

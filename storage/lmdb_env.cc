@@ -53,7 +53,7 @@ Result<MDB_env*> Env::OpenRaw(const EnvOptions& options, size_t map_size) {
     mdb_env_close(env);
     return FromMdb(rc, what);
   };
-  int rc = mdb_env_set_maxdbs(env, 64);
+  int rc = mdb_env_set_maxdbs(env, kMaxNamedDatabases);
   if (rc != 0) return fail(rc, "mdb_env_set_maxdbs");
   rc = mdb_env_set_maxreaders(env, options.max_readers);
   if (rc != 0) return fail(rc, "mdb_env_set_maxreaders");
@@ -80,17 +80,28 @@ Result<std::unique_ptr<Env>> Env::Open(const EnvOptions& options) {
 }
 
 Result<MDB_dbi> Env::OpenDbi(const std::string& name, unsigned flags) {
+  HT_ASSIGN_OR_RETURN(std::vector<MDB_dbi> dbis, OpenDbis({name}, flags));
+  return dbis.front();
+}
+
+Result<std::vector<MDB_dbi>> Env::OpenDbis(const std::vector<std::string>& names, unsigned flags) {
   WriteTxn txn(*this, nullptr);
   HT_RETURN_IF_ERROR(txn.status());
-  MDB_dbi dbi;
-  HT_RETURN_IF_ERROR(FromMdb(mdb_dbi_open(txn.raw(), name.c_str(), flags | MDB_CREATE, &dbi),
-                             "opening table " + name));
+  std::vector<MDB_dbi> dbis;
+  for (const std::string& name : names) {
+    MDB_dbi dbi;
+    HT_RETURN_IF_ERROR(FromMdb(mdb_dbi_open(txn.raw(), name.c_str(), flags | MDB_CREATE, &dbi),
+                               "opening table " + name));
+    dbis.push_back(dbi);
+  }
   HT_RETURN_IF_ERROR(txn.Commit());
   // Opening a table again returns its handle; remember it once.
-  const bool known = std::any_of(opened_.begin(), opened_.end(),
-                                 [&](const OpenedDbi& t) { return t.name == name; });
-  if (!known) opened_.push_back(OpenedDbi{name, flags, dbi});
-  return dbi;
+  for (size_t i = 0; i < names.size(); ++i) {
+    const bool known = std::any_of(opened_.begin(), opened_.end(),
+                                   [&](const OpenedDbi& t) { return t.name == names[i]; });
+    if (!known) opened_.push_back(OpenedDbi{names[i], flags, dbis[i]});
+  }
+  return dbis;
 }
 
 Status Env::Grow() {
@@ -172,7 +183,8 @@ struct EnvCloser {
 Status Env::VerifyCopy(const std::string& copy_path) {
   EnvCloser copy{nullptr};
   HT_RETURN_IF_ERROR(FromMdb(mdb_env_create(&copy.env), "mdb_env_create"));
-  HT_RETURN_IF_ERROR(FromMdb(mdb_env_set_maxdbs(copy.env, 64), "mdb_env_set_maxdbs"));
+  HT_RETURN_IF_ERROR(
+      FromMdb(mdb_env_set_maxdbs(copy.env, kMaxNamedDatabases), "mdb_env_set_maxdbs"));
   HT_RETURN_IF_ERROR(
       FromMdb(mdb_env_set_mapsize(copy.env, map_size_.load()), "mdb_env_set_mapsize"));
   HT_RETURN_IF_ERROR(
@@ -382,6 +394,8 @@ Result<bool> WriteTxn::Del(MDB_dbi dbi, std::string_view key) {
   HT_RETURN_IF_ERROR(Check(rc, "mdb_del"));
   return true;
 }
+
+Status WriteTxn::Clear(MDB_dbi dbi) { return Check(mdb_drop(txn_, dbi, 0), "mdb_drop"); }
 
 Result<uint64_t> WriteTxn::DelPrefix(MDB_dbi dbi, std::string_view prefix) {
   Cursor cursor(txn_, dbi);

@@ -57,6 +57,10 @@ struct CompactResult {
 
 // The compacted copy's file name in the data dir, while it is written.
 inline constexpr char kCompactFileName[] = "data.mdb.compacting";
+// The most named databases an environment opens (mdb_env_set_maxdbs):
+// storage/schema.h's tables, with room to spare.
+inline constexpr unsigned kMaxNamedDatabases = 384;
+
 // Compact() wants this much free space beyond the copy's size bound.
 inline constexpr uint64_t kCompactSlackBytes = uint64_t{1} << 20;
 
@@ -74,6 +78,9 @@ class Env {
   // opens it again, in the same order, after the swap. REQUIRES: called at
   // start-up, before any other write transaction of this process.
   Result<MDB_dbi> OpenDbi(const std::string& name, unsigned flags);
+  // The same for several databases in one write transaction (one commit);
+  // the handles in the order of `names`.
+  Result<std::vector<MDB_dbi>> OpenDbis(const std::vector<std::string>& names, unsigned flags);
 
   // Doubles the map size, up to max_map_size (ResourceExhausted past it).
   // Waits until no read transaction of this process is open.
@@ -223,6 +230,9 @@ class WriteTxn : public Txn {
   Result<bool> Del(MDB_dbi dbi, std::string_view key);
   // Deletes every key that starts with prefix; returns how many.
   Result<uint64_t> DelPrefix(MDB_dbi dbi, std::string_view prefix);
+  // Deletes every key of dbi (mdb_drop without closing the handle): its
+  // pages go to the freelist without being read one key at a time.
+  Status Clear(MDB_dbi dbi);
 
   // Runs after the outermost transaction is durably committed (nested: only
   // if every enclosing transaction commits too). Never runs on abort.

@@ -59,8 +59,18 @@ const std::vector<TableInfo>& AllTables() {
       {"api_keys", &Tables::api_keys},
       {"api_key_names", &Tables::api_key_names},
       {"atom_pending_releases", &Tables::atom_pending_releases},
+      {"inference_segments", &Tables::inference_segments},
   };
   return kTables;
+}
+
+std::array<std::string, 4> InferenceSlotTableNames(size_t slot) {
+  std::array<std::string, 4> names = {"inference_requests", "inference_by_time",
+                                      "inference_by_model", "inference_by_task"};
+  if (slot > 0) {
+    for (std::string& name : names) name += "." + std::to_string(slot);
+  }
+  return names;
 }
 
 Result<Tables> OpenTables(Env& env, uint32_t* migrate_from) {
@@ -100,8 +110,24 @@ Result<Tables> OpenTables(Env& env, uint32_t* migrate_from) {
       *migrate_from = stored;
     }
   }
-  for (const auto& info : AllTables()) {
-    HT_ASSIGN_OR_RETURN(tables.*(info.member), env.OpenDbi(info.name, 0));
+  // Every table in one transaction (a new data dir commits once).
+  std::vector<std::string> names;
+  for (const auto& info : AllTables()) names.emplace_back(info.name);
+  for (size_t slot = 1; slot < kInferenceSlots; ++slot) {
+    for (std::string& name : InferenceSlotTableNames(slot)) names.push_back(std::move(name));
+  }
+  if (names.size() > kMaxNamedDatabases) {
+    return Status::Internal("schema: " + std::to_string(names.size()) +
+                            " tables exceed kMaxNamedDatabases");
+  }
+  HT_ASSIGN_OR_RETURN(std::vector<MDB_dbi> dbis, env.OpenDbis(names, 0));
+  size_t next = 0;
+  for (const auto& info : AllTables()) tables.*(info.member) = dbis[next++];
+  tables.inference_slots[0] = {tables.inference_requests, tables.inference_by_time,
+                               tables.inference_by_model, tables.inference_by_task};
+  for (size_t slot = 1; slot < kInferenceSlots; ++slot) {
+    InferenceSlotTables& t = tables.inference_slots[slot];
+    for (MDB_dbi* dbi : {&t.requests, &t.by_time, &t.by_model, &t.by_task}) *dbi = dbis[next++];
   }
   WriteTxn txn(env, nullptr);
   HT_RETURN_IF_ERROR(txn.status());

@@ -10,6 +10,7 @@
 
 #include <lmdb.h>
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -36,6 +37,19 @@ namespace hartonomous::storage {
 //      older binary refuses a dir whose atoms it could not read.
 inline constexpr uint32_t kSchemaVersion = 4;
 inline constexpr uint32_t kOldestMigratableVersion = 1;
+
+// The inference log's rows live in segments (storage/tables/inference_table.h):
+// at most kInferenceSlots at once, each in a slot of four tables that a
+// prune empties whole. Slot 0 is "inference_requests", "inference_by_time",
+// "inference_by_model" and "inference_by_task"; slot k > 0 the same names
+// with ".k" appended (key and value layouts as in slot 0).
+inline constexpr size_t kInferenceSlots = 64;
+struct InferenceSlotTables {
+  MDB_dbi requests;  // be64(inference_id) -> InferenceRecord (steps inline)
+  MDB_dbi by_time;   // be64(~start_us) be64(inference_id) -> ""
+  MDB_dbi by_model;  // be64(model_id) be64(~start_us) be64(inference_id) -> ""
+  MDB_dbi by_task;   // task_type 0x00 be64(~start_us) be64(inference_id) -> ""
+};
 
 struct Tables {
   // "meta": string key -> bytes. schema_version (be32), page_token_key
@@ -186,6 +200,16 @@ struct Tables {
   // added without a version bump (a new table only) ---
   MDB_dbi atom_pending_releases;  // be64(atom_id) -> be64(references)
 
+  // --- inference log segments (storage/tables/inference_table.h), added
+  // without a version bump (new tables only; a dir without segments holds
+  // its rows in slot 0) ---
+  // "inference_segments": be64(segment) -> the segment's slot, id range,
+  // start-time range, rows and visibility bound.
+  MDB_dbi inference_segments;
+  // Slot k's tables; [0] are inference_requests, inference_by_time,
+  // inference_by_model and inference_by_task above.
+  std::array<InferenceSlotTables, kInferenceSlots> inference_slots;
+
   // Tables whose keys start with be64(atom_id) of the atom that owns them:
   // PurgeInactive deletes those prefixes with the atom. (Relations are first
   // removed edge by edge, both directions, so that no counterpart dangles.)
@@ -203,8 +227,11 @@ struct TableInfo {
   const char* name;
   MDB_dbi Tables::*member;
 };
-// Every table, in declaration order.
+// Every table, in declaration order (inference slots 1.. are not among them).
 const std::vector<TableInfo>& AllTables();
+
+// The names of inference slot k's tables: requests, by_time, by_model, by_task.
+std::array<std::string, 4> InferenceSlotTableNames(size_t slot);
 
 // Opens every table, creating what is missing, checks the schema version and
 // creates the meta records of a new data dir. A dir of a newer version is

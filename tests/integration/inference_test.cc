@@ -269,6 +269,21 @@ std::vector<uint64_t> ListIds(Client& client, v1::ListInferencesRequest request)
   return ids;
 }
 
+int64_t ToUs(const google::protobuf::Timestamp& t) {
+  return t.seconds() * 1000000 + t.nanos() / 1000;
+}
+
+v1::CheckConsistencyResponse CheckConsistency(Client& client) {
+  v1::CheckConsistencyResponse response;
+  const grpc::Status status = client.CheckConsistency(false, 0, &response);
+  INFO(status.error_message());
+  REQUIRE(status.ok());
+  for (const auto& m : response.mismatches()) {
+    UNSCOPED_INFO(m.check() + " " + m.kind() + " [" + m.table() + "]");
+  }
+  return response;
+}
+
 void CheckInvalid(const grpc::Status& status, const std::string& part) {
   INFO(status.error_message());
   CHECK(status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
@@ -543,11 +558,21 @@ TEST_CASE("inference: usage counters are exact under concurrent logging", "[infe
 
 TEST_CASE("inference: pruning keeps aggregates equal to a recomputation and releases texts",
           "[inference]") {
-  Daemon daemon;
+  // One segment, rows logged in random time order (pruned row by row), or
+  // segments of about 100 rows logged in time order (most emptied whole).
+  const bool segmented = GENERATE(false, true);
+  INFO((segmented ? "segments of 100 rows" : "one segment"));
+  Daemon::Options options;
+  options.extra_args = {"--inference-segment-rows", segmented ? "100" : "65536"};
+  Daemon daemon(options);
   Client& client = daemon.client();
   std::vector<uint64_t> models = {CreateModel(client, "a"), 0};
   const int64_t base = (NowUs() / kHour - 50) * kHour;
   std::vector<Row> rows = MakeRows(models, base, 5000, 9);
+  if (segmented) {
+    std::stable_sort(rows.begin(), rows.end(),
+                     [](const Row& a, const Row& b) { return a.start_us < b.start_us; });
+  }
   // Stream in batches of 500.
   for (size_t i = 0; i < rows.size(); i += 500) {
     std::vector<v1::LogInferenceRequest> batch;
@@ -583,10 +608,22 @@ TEST_CASE("inference: pruning keeps aggregates equal to a recomputation and rele
   *request.mutable_from() = Ts(base);
   *request.mutable_to() = Ts(base + 5 * kHour);
   CheckAnalytics(client, rest, request);
-  // Only the rest is listed.
+  // Only the rest is listed, newest first across segments.
   v1::ListInferencesRequest list;
   list.set_page_size(1000);
-  CHECK(ListIds(client, list).size() == rest.size());
+  std::vector<int64_t> starts;
+  REQUIRE(client
+              .ListInferences(list,
+                              [&](const v1::Inference& inference) {
+                                starts.push_back(ToUs(inference.start_time()));
+                                return true;
+                              })
+              .ok());
+  CHECK(starts.size() == rest.size());
+  CHECK(std::is_sorted(starts.rbegin(), starts.rend()));
+  if (!starts.empty()) CHECK(starts.back() >= cut);
+  const v1::CheckConsistencyResponse consistency = CheckConsistency(client);
+  CHECK(consistency.mismatches_size() == 0);
   // A text no remaining row holds is released (inactive); a kept one is not.
   for (size_t t : {size_t{0}, size_t{1}, size_t{699}}) {
     v1::Atom atom;
@@ -605,7 +642,12 @@ TEST_CASE("inference: pruning keeps aggregates equal to a recomputation and rele
 
 TEST_CASE("inference: texts repeated in a stream and in a prune batch are counted exactly",
           "[inference]") {
-  Daemon daemon;
+  // One segment, or segments of about 100 rows (most emptied whole).
+  const bool segmented = GENERATE(false, true);
+  INFO((segmented ? "segments of 100 rows" : "one segment"));
+  Daemon::Options options;
+  options.extra_args = {"--inference-segment-rows", segmented ? "100" : "65536"};
+  Daemon daemon(options);
   Client& client = daemon.client();
   const uint64_t model = CreateModel(client, "m");
   const int64_t base = (NowUs() / kHour - 10) * kHour;
@@ -667,10 +709,233 @@ TEST_CASE("inference: texts repeated in a stream and in a prune batch are counte
   for (int j = 0; j < 614; ++j) references += has_answer(j) ? 2 : 1;
   CHECK(pruned.atoms_released() == references);
   check(cut);
+  CHECK(CheckConsistency(client).mismatches_size() == 0);
+  // A pruned row's request_id is free again; a kept row's still answers.
+  {
+    v1::LogInferenceRequest retry;
+    retry.set_model_id(model);
+    *retry.mutable_start_time() = Ts(NowUs());
+    retry.set_duration_ms(1);
+    retry.set_request_id("req-899");
+    bool already = false;
+    Log(client, retry, &already);
+    CHECK(already);
+    retry.set_request_id("req-0");
+    Log(client, retry, &already);
+    CHECK(!already);
+  }
   *prune.mutable_older_than() = Ts(NowUs());
   REQUIRE(client.PruneInferences(prune, &pruned).ok());
-  CHECK(pruned.inferences_deleted() == kRows - 614);
+  CHECK(pruned.inferences_deleted() == kRows - 614 + 1);  // with the re-logged req-0
   check(std::numeric_limits<int64_t>::max());
+}
+
+namespace {
+
+uint64_t TableEntries(Client& client, const std::string& table) {
+  grpc::ClientContext context;
+  v1::ServerStats stats;
+  const grpc::Status status = client.admin().GetStats(&context, v1::GetStatsRequest(), &stats);
+  INFO(status.error_message());
+  REQUIRE(status.ok());
+  for (const auto& t : stats.tables()) {
+    if (t.name() == table) return t.entries();
+  }
+  FAIL("no table " << table);
+  return 0;
+}
+
+}  // namespace
+
+TEST_CASE("inference: a prune killed while it empties segments is finished by the next prune",
+          "[inference][durability]") {
+  Daemon::Options options;
+  options.extra_args = {"--inference-segment-rows", "200"};
+  Daemon daemon(options);
+  Client& client = daemon.client();
+  const uint64_t model = CreateModel(client, "m");
+  const int64_t base = (NowUs() / kHour - 30) * kHour;
+  constexpr int kRows = 20000;
+  // 20 hours of rows in time order; 300 prompts; every third row retryable.
+  auto text = [](int j) { return "prompt " + std::to_string(j % 300); };
+  std::vector<Row> rows;
+  for (int first = 0; first < kRows; first += 500) {
+    std::vector<v1::LogInferenceRequest> batch;
+    for (int j = first; j < first + 500; ++j) {
+      Row row;
+      row.model_id = model;
+      row.task = j % 2 == 0 ? "chat" : "embeddings";
+      row.start_us = base + int64_t{j} * 20 * kHour / kRows;
+      row.duration_us = 1000 + j % 977;
+      row.input_tokens = j % 40;
+      rows.push_back(row);
+      batch.push_back(ToRequest(row));
+      batch.back().set_input_text(text(j));
+      if (j % 3 == 0) batch.back().set_request_id("req-" + std::to_string(j));
+    }
+    v1::LogInferencesResponse response;
+    REQUIRE(client.LogInferences(batch, &response).ok());
+  }
+  const uint64_t segments = TableEntries(client, "inference_segments");
+  REQUIRE(segments >= 20);
+  // Kill the daemon once the prune has emptied its first segment.
+  constexpr int kKept = 15000;
+  const int64_t cut = rows[kKept].start_us;
+  v1::PruneInferencesRequest prune;
+  *prune.mutable_older_than() = Ts(cut);
+  grpc::Status first_prune;
+  std::atomic<bool> returned{false};
+  std::thread pruner([&] {
+    ClientOptions own;
+    own.target = daemon.address();
+    Client other(own);
+    v1::PruneInferencesResponse ignored;
+    first_prune = other.PruneInferences(prune, &ignored);
+    returned = true;
+  });
+  while (!returned && TableEntries(client, "inference_segments") >= segments) {
+  }
+  daemon.Kill9();
+  pruner.join();
+  INFO("first prune: " << first_prune.error_message());
+  daemon.Start();
+  Client& restarted = daemon.client();
+  CHECK(CheckConsistency(restarted).mismatches_size() == 0);
+  // The next prune finishes the work; the result is the one of one prune.
+  v1::PruneInferencesResponse pruned;
+  REQUIRE(restarted.PruneInferences(prune, &pruned).ok());
+  const std::vector<Row> rest(rows.begin() + kKept, rows.end());
+  v1::GetInferenceAnalyticsRequest request;
+  *request.mutable_from() = Ts(base);
+  *request.mutable_to() = Ts(base + 21 * kHour);
+  CheckAnalytics(restarted, rest, request);
+  request.set_group_by(v1::ANALYTICS_GROUP_BY_TASK_TYPE);
+  request.set_bucket(v1::ANALYTICS_BUCKET_MINUTE);
+  CheckAnalytics(restarted, rest, request);
+  v1::ListInferencesRequest list;
+  list.set_page_size(1000);
+  CHECK(ListIds(restarted, list).size() == rest.size());
+  for (int k : {0, 1, 299}) {
+    int64_t held = 0;
+    for (int j = kKept; j < kRows; ++j) held += j % 300 == k ? 1 : 0;
+    v1::Atom atom;
+    REQUIRE(restarted.GetAtomByHash(Sha256Hex(text(k)), false, &atom).ok());
+    CHECK(atom.reference_count() == held);
+  }
+  v1::LogInferenceRequest retry;
+  retry.set_model_id(model);
+  *retry.mutable_start_time() = Ts(NowUs());
+  retry.set_duration_ms(1);
+  bool already = false;
+  retry.set_request_id("req-0");
+  Log(restarted, retry, &already);
+  CHECK(!already);
+  retry.set_request_id("req-" + std::to_string(kKept));
+  Log(restarted, retry, &already);
+  CHECK(already);
+  CHECK(CheckConsistency(restarted).mismatches_size() == 0);
+  CHECK(TableEntries(restarted, "atom_pending_releases") == 0);
+}
+
+TEST_CASE("inference: a prune stopped after any write step leaves consistent state",
+          "[inference][durability]") {
+  // Every prune call stops after one committed write step, as a crash
+  // there would: the calls walk through every state a prune passes, each
+  // one starting from what the last left on disk.
+  Daemon::Options options;
+  options.extra_args = {"--inference-segment-rows", "100", "--testing-prune-stop-after", "1"};
+  Daemon daemon(options);
+  Client& client = daemon.client();
+  const std::vector<uint64_t> models = {CreateModel(client, "a"), CreateModel(client, "b")};
+  const int64_t base = (NowUs() / kHour - 60) * kHour;
+  constexpr int kRows = 6000;
+  // Two rows a minute in time order, each with a request id and a text of
+  // 400.
+  auto text = [](int j) { return "question " + std::to_string(j % 400); };
+  std::vector<Row> rows = MakeRows(models, base, kRows, 21);
+  for (int j = 0; j < kRows; ++j) rows[static_cast<size_t>(j)].start_us = base + j * kMinute / 2;
+  for (int first = 0; first < kRows; first += 500) {
+    std::vector<v1::LogInferenceRequest> batch;
+    for (int j = first; j < first + 500; ++j) {
+      batch.push_back(ToRequest(rows[static_cast<size_t>(j)]));
+      batch.back().set_input_text(text(j));
+      batch.back().set_request_id("req-" + std::to_string(j));
+    }
+    v1::LogInferencesResponse response;
+    REQUIRE(client.LogInferences(batch, &response).ok());
+  }
+  constexpr int kKept = 4321;
+  const int64_t cut = rows[kKept].start_us;
+  v1::PruneInferencesRequest prune;
+  *prune.mutable_older_than() = Ts(cut);
+  v1::GetInferenceAnalyticsRequest analytics;
+  *analytics.mutable_from() = Ts(base);
+  *analytics.mutable_to() = Ts(base + 51 * kHour);
+  analytics.set_group_by(v1::ANALYTICS_GROUP_BY_TASK_TYPE);
+  analytics.set_bucket(v1::ANALYTICS_BUCKET_HOUR);
+  int stops = 0;
+  while (true) {
+    v1::PruneInferencesResponse pruned;
+    const grpc::Status status = client.PruneInferences(prune, &pruned);
+    if (status.ok()) break;
+    INFO(status.error_message());
+    REQUIRE(status.error_code() == grpc::StatusCode::ABORTED);
+    REQUIRE(++stops < 1000);
+    // The rows a reader sees are what the aggregates count.
+    std::vector<Row> visible;
+    v1::ListInferencesRequest list;
+    list.set_page_size(1000);
+    REQUIRE(client
+                .ListInferences(list,
+                                [&](const v1::Inference& inference) {
+                                  Row row;
+                                  row.model_id = inference.model_id();
+                                  row.task = inference.task_type();
+                                  row.start_us = ToUs(inference.start_time());
+                                  row.duration_us = std::llround(inference.duration_ms() * 1000);
+                                  if (inference.has_confidence()) {
+                                    row.confidence = inference.confidence();
+                                  }
+                                  row.input_tokens = inference.input_tokens();
+                                  row.output_tokens = inference.output_tokens();
+                                  visible.push_back(row);
+                                  return true;
+                                })
+                .ok());
+    CheckAnalytics(client, visible, analytics);
+    CHECK(CheckConsistency(client).mismatches_size() == 0);
+  }
+  // Segments emptied whole (several steps each), rows deleted one by one,
+  // queued texts released: many stops.
+  CHECK(stops >= 20);
+  const std::vector<Row> rest(rows.begin() + kKept, rows.end());
+  CheckAnalytics(client, rest, analytics);
+  analytics.set_group_by(v1::ANALYTICS_GROUP_BY_MODEL);
+  analytics.set_bucket(v1::ANALYTICS_BUCKET_MINUTE);
+  CheckAnalytics(client, rest, analytics);
+  v1::ListInferencesRequest list;
+  list.set_page_size(1000);
+  CHECK(ListIds(client, list).size() == rest.size());
+  for (int k : {0, 7, 399}) {
+    int64_t held = 0;
+    for (int j = kKept; j < kRows; ++j) held += j % 400 == k ? 1 : 0;
+    v1::Atom atom;
+    REQUIRE(client.GetAtomByHash(Sha256Hex(text(k)), false, &atom).ok());
+    CHECK(atom.reference_count() == held);
+  }
+  v1::LogInferenceRequest retry;
+  retry.set_model_id(models[0]);
+  *retry.mutable_start_time() = Ts(NowUs());
+  retry.set_duration_ms(1);
+  bool already = false;
+  retry.set_request_id("req-" + std::to_string(kKept - 1));
+  Log(client, retry, &already);
+  CHECK(!already);
+  retry.set_request_id("req-" + std::to_string(kKept));
+  Log(client, retry, &already);
+  CHECK(already);
+  CHECK(TableEntries(client, "atom_pending_releases") == 0);
+  CHECK(CheckConsistency(client).mismatches_size() == 0);
 }
 
 TEST_CASE("inference: a request_id makes retries idempotent", "[inference]") {
@@ -993,11 +1258,12 @@ TEST_CASE("inference: references a stopped prune left queued are released by the
     const StoppedStore store = OpenStopped(daemon.data_dir());
     storage::WriteTxn txn(*store.env, nullptr);
     REQUIRE(txn.status().ok());
-    const storage::InferenceTable rows(store.tables);
-    auto record = rows.Find(txn, first);
+    auto rows = storage::InferenceTable::Open(txn, store.tables);
+    REQUIRE(rows.ok());
+    auto record = rows->Find(txn, first);
     REQUIRE(record.ok());
     REQUIRE(record->has_value());
-    REQUIRE(rows.Remove(txn, **record).ok());
+    REQUIRE(rows->Remove(txn, **record).ok());
     const storage::PendingReleaseTable queue(store.tables);
     REQUIRE(queue.Add(txn, prompt.atom_id(), 1).ok());
     REQUIRE(queue.Add(txn, answer.atom_id(), 1).ok());

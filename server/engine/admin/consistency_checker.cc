@@ -493,13 +493,15 @@ class Checker {
                           });
     }));
     // Inference logs: input and output texts.
-    const storage::InferenceTable inferences(tables_);
-    HT_RETURN_IF_ERROR(
-        inferences.records().ScanAfter(txn_, 0, [&](uint64_t id, storage::InferenceRecord&& r) {
-          if (r.input_atom_id() != 0) hold(r.input_atom_id(), "inference_requests", id, false);
-          if (r.output_atom_id() != 0) hold(r.output_atom_id(), "inference_requests", id, false);
-          return true;
-        }));
+    // (Rows a prune has hidden may have given their references up already.)
+    HT_ASSIGN_OR_RETURN(const storage::InferenceTable inferences,
+                        storage::InferenceTable::Open(txn_, tables_));
+    HT_RETURN_IF_ERROR(inferences.ForEachRow(txn_, [&](storage::InferenceRecord&& r) {
+      const uint64_t id = r.inference_id();
+      if (r.input_atom_id() != 0) hold(r.input_atom_id(), "inference_requests", id, false);
+      if (r.output_atom_id() != 0) hold(r.output_atom_id(), "inference_requests", id, false);
+      return true;
+    }));
 
     for (const WindowAtom& atom : window) {
       run_.Checked(kRefcounts);

@@ -38,6 +38,18 @@ Result<ServerStatsSnapshot> CollectServerStats(storage::Env& env, const storage:
     HT_ASSIGN_OR_RETURN(uint64_t n, txn.Count(tables.*(info.member)));
     s.table_entries.emplace_back(info.name, n);
   }
+  // The inference log's other segment slots count with slot 0's tables.
+  const auto slot0 = storage::InferenceSlotTableNames(0);
+  for (size_t slot = 1; slot < storage::kInferenceSlots; ++slot) {
+    const storage::InferenceSlotTables& t = tables.inference_slots[slot];
+    const MDB_dbi dbis[] = {t.requests, t.by_time, t.by_model, t.by_task};
+    for (size_t k = 0; k < slot0.size(); ++k) {
+      HT_ASSIGN_OR_RETURN(uint64_t n, txn.Count(dbis[k]));
+      for (auto& [name, entries] : s.table_entries) {
+        if (name == slot0[k]) entries += n;
+      }
+    }
+  }
   return s;
 }
 

@@ -23,6 +23,8 @@ struct ServerStatsSnapshot {
   uint64_t map_resizes = 0;
   uint64_t data_file_bytes = 0;
   uint64_t free_bytes = 0;  // LMDB's freelist (Env::FreeBytes)
+  // Every table of storage::AllTables(); the inference tables of slot 0
+  // count every segment slot's rows.
   std::vector<std::pair<std::string, uint64_t>> table_entries;
   // Why the server is degraded (it serves reads, writes fail), empty when it
   // is not: today only a full disk (DiskFullReason).

@@ -45,6 +45,8 @@ class AggregateChanges {
   void Add(const storage::InferenceRecord& row, int sign);
   // Applies every change. A row reaching count 0 is deleted.
   Status Apply(storage::WriteTxn& txn, const storage::InferenceAggregateTable& table) const;
+  // Aggregate rows Apply writes.
+  size_t size() const { return changes_.size(); }
 
  private:
   struct Change {

@@ -5,7 +5,9 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <iterator>
 #include <limits>
+#include <map>
 #include <set>
 #include <tuple>
 #include <unordered_map>
@@ -178,8 +180,13 @@ Status CheckInference(std::string_view prefix, int64_t now_us, InferenceInput* i
 }
 
 InferenceEngine::InferenceEngine(storage::Env& env, const storage::Tables& tables,
-                                 storage::WriteBatcher& writer, std::string page_token_key)
-    : env_(env), tables_(tables), writer_(writer), tokens_(std::move(page_token_key)) {}
+                                 storage::WriteBatcher& writer, std::string page_token_key,
+                                 InferenceOptions options)
+    : env_(env),
+      tables_(tables),
+      writer_(writer),
+      tokens_(std::move(page_token_key)),
+      options_(options) {}
 
 Result<std::vector<LoggedInference>> InferenceEngine::LogInferences(
     std::vector<InferenceInput> inferences, std::string_view field_prefix) {
@@ -268,7 +275,7 @@ Result<std::vector<LoggedInference>> InferenceEngine::LogInferences(
     storage::AtomTable atoms(tables_);
     storage::Sequence atom_ids(txn, tables_.sequences, "atom_id");
     storage::Sequence inference_ids(txn, tables_.sequences, storage::kInferenceIdSequence);
-    const storage::InferenceTable rows(tables_);
+    HT_ASSIGN_OR_RETURN(storage::InferenceTable rows, storage::InferenceTable::Open(txn, tables_));
     const storage::ModelTable models(tables_);
     std::map<uint64_t, storage::ModelRecord> used;  // models whose usage changed
     // Which rows are logged: not one whose request_id is stored, or given
@@ -343,7 +350,7 @@ Result<std::vector<LoggedInference>> InferenceEngine::LogInferences(
       const auto& [input, output] = row_texts[i];
       record.set_input_atom_id(input == kNoText ? 0 : texts[input].atom_id);
       record.set_output_atom_id(output == kNoText ? 0 : texts[output].atom_id);
-      HT_ASSIGN_OR_RETURN(uint64_t id, rows.Insert(txn, inference_ids, &record));
+      HT_ASSIGN_OR_RETURN(uint64_t id, rows.Insert(txn, inference_ids, &record, options_.segments));
       if (own) own->Add(record, +1);
       if (const uint64_t model_id = record.model_id(); model_id != 0) {
         storage::ModelRecord& model = used[model_id];
@@ -398,8 +405,9 @@ Result<InferenceView> InferenceEngine::View(storage::Txn& txn, InferenceRecord r
 Result<InferenceView> InferenceEngine::GetInference(uint64_t inference_id) {
   storage::ReadTxn txn(env_);
   HT_RETURN_IF_ERROR(txn.status());
-  HT_ASSIGN_OR_RETURN(std::optional<InferenceRecord> record,
-                      storage::InferenceTable(tables_).Find(txn, inference_id));
+  HT_ASSIGN_OR_RETURN(const storage::InferenceTable rows,
+                      storage::InferenceTable::Open(txn, tables_));
+  HT_ASSIGN_OR_RETURN(std::optional<InferenceRecord> record, rows.Find(txn, inference_id));
   if (!record) {
     return Status::NotFound("inference_id: no inference " + std::to_string(inference_id));
   }
@@ -421,7 +429,8 @@ Result<InferencePage> InferenceEngine::ListInferences(const InferenceFilter& fil
   }
   storage::ReadTxn txn(env_);
   HT_RETURN_IF_ERROR(txn.status());
-  const storage::InferenceTable rows(tables_);
+  HT_ASSIGN_OR_RETURN(const storage::InferenceTable rows,
+                      storage::InferenceTable::Open(txn, tables_));
   storage::InferenceIndex index = storage::InferenceIndex::kTime;
   std::string value;
   if (filter.model_id) {
@@ -640,22 +649,219 @@ bool InferenceEngine::PruneBatchEnds(size_t done,
   return done % 64 == 0 && std::chrono::steady_clock::now() - started >= kPruneBatchTime;
 }
 
+Status InferenceEngine::PruneStep() {
+  if (++prune_steps_ == options_.testing_prune_stop_after) {
+    return Status::Aborted("PruneInferences: stopped after " + std::to_string(prune_steps_) +
+                           " write steps (--testing-prune-stop-after)");
+  }
+  return Status::Ok();
+}
+
 Result<PruneSummary> InferenceEngine::PruneInferences(int64_t before_us) {
+  MutexLock lock(&prune_mu_);
+  prune_steps_ = 0;
   PruneSummary total;
   // References queued by an earlier prune that a crash stopped.
   HT_ASSIGN_OR_RETURN(total.atoms_released, ReleaseQueuedTexts());
+  while (true) {
+    // The oldest segment with work left, from a snapshot: one a crashed
+    // prune began emptying, one whose rows are all older than before_us
+    // (emptied whole), an older one without rows (its slot freed), or one
+    // with older rows among newer ones (pruned row by row).
+    enum class Work { kNone, kEmpty, kCloseNewest, kRows } work = Work::kNone;
+    uint64_t number = 0;
+    {
+      storage::ReadTxn txn(env_);
+      HT_RETURN_IF_ERROR(txn.status());
+      HT_ASSIGN_OR_RETURN(const storage::InferenceTable rows,
+                          storage::InferenceTable::Open(txn, tables_));
+      const auto& segments = rows.segments();
+      for (size_t i = 0; i < segments.size() && work == Work::kNone; ++i) {
+        const storage::InferenceSegment& segment = segments[i];
+        const bool newest = i + 1 == segments.size();
+        HT_ASSIGN_OR_RETURN(const std::optional<int64_t> newest_start,
+                            rows.NewestStart(txn, segment));
+        HT_ASSIGN_OR_RETURN(const std::optional<int64_t> oldest_start,
+                            rows.OldestStart(txn, segment));
+        number = segment.number;
+        if (segment.emptying() || (!newest && !newest_start)) {
+          work = Work::kEmpty;
+        } else if (newest_start && *newest_start < before_us) {
+          work = newest ? Work::kCloseNewest : Work::kEmpty;
+        } else if (oldest_start && *oldest_start < before_us) {
+          work = Work::kRows;
+        }
+      }
+    }
+    if (work == Work::kNone) break;
+    if (work == Work::kCloseNewest) {
+      // New rows go to a new segment, so this one can be emptied whole;
+      // without a free slot its rows are deleted one by one.
+      bool started = false;
+      HT_RETURN_IF_ERROR(writer_.WriteBackground(
+          [&](storage::WriteTxn& txn) -> Status {
+            HT_ASSIGN_OR_RETURN(storage::InferenceTable rows,
+                                storage::InferenceTable::Open(txn, tables_));
+            started = false;
+            if (rows.segments().back().number != number) return Status::Ok();
+            HT_ASSIGN_OR_RETURN(started, rows.StartSegment(txn));
+            return Status::Ok();
+          },
+          64, 1));
+      if (started) HT_RETURN_IF_ERROR(PruneStep());
+      work = started ? Work::kEmpty : Work::kRows;
+    }
+    if (work == Work::kEmpty) {
+      HT_RETURN_IF_ERROR(EmptySegment(number, &total));
+    } else {
+      HT_RETURN_IF_ERROR(PruneRows(number, before_us, &total));
+    }
+  }
+  HT_ASSIGN_OR_RETURN(const uint64_t released, ReleaseQueuedTexts());
+  total.atoms_released += released;
+  return total;
+}
+
+namespace {
+
+// The segment numbered `number` in rows' list; Aborted if it is gone (the
+// prune holds the only writer of the list's older segments).
+Result<storage::InferenceSegment> SegmentNumbered(const storage::InferenceTable& rows,
+                                                  uint64_t number) {
+  for (const storage::InferenceSegment& segment : rows.segments()) {
+    if (segment.number == number) return segment;
+  }
+  return Status::Aborted("inference_segments: segment " + std::to_string(number) +
+                         " changed during the prune");
+}
+
+}  // namespace
+
+Status InferenceEngine::EmptySegment(uint64_t number, PruneSummary* summary) {
+  // Every text reference the segment's rows hold, gathered while the rows
+  // are read for the deletion batches (rows hidden before this call: first).
+  std::map<uint64_t, uint64_t> texts;
+  auto hold_texts = [&](const InferenceRecord& record) {
+    for (uint64_t atom_id : {record.input_atom_id(), record.output_atom_id()}) {
+      if (atom_id != 0) ++texts[atom_id];
+    }
+  };
+  storage::InferenceSegment segment;
+  {
+    storage::ReadTxn txn(env_);
+    HT_RETURN_IF_ERROR(txn.status());
+    HT_ASSIGN_OR_RETURN(const storage::InferenceTable rows,
+                        storage::InferenceTable::Open(txn, tables_));
+    HT_ASSIGN_OR_RETURN(segment, SegmentNumbered(rows, number));
+    if (segment.hidden_before_us > 0) {
+      HT_RETURN_IF_ERROR(
+          rows.ScanSegment(txn, segment, 0, [&](const InferenceRecord& r) -> Result<bool> {
+            if (r.start_us() >= segment.hidden_before_us) return false;
+            hold_texts(r);
+            return true;
+          }));
+    }
+  }
+  // 1. The rows are deleted for readers in time order: each batch, planned
+  // from a snapshot, subtracts the next rows from the aggregates, deletes
+  // their request ids and moves hidden_before_us past them.
+  while (segment.hidden_before_us != storage::kAllRowsHidden) {
+    AggregateChanges changes;
+    std::vector<std::string> request_ids;
+    int64_t hidden_before = storage::kAllRowsHidden;
+    uint64_t batch_rows = 0;
+    {
+      storage::ReadTxn txn(env_);
+      HT_RETURN_IF_ERROR(txn.status());
+      HT_ASSIGN_OR_RETURN(const storage::InferenceTable rows,
+                          storage::InferenceTable::Open(txn, tables_));
+      int64_t last_start = -1;
+      HT_RETURN_IF_ERROR(rows.ScanSegment(
+          txn, segment, segment.hidden_before_us, [&](const InferenceRecord& r) -> Result<bool> {
+            // A batch ends between two start times once it is full.
+            if (r.start_us() != last_start &&
+                changes.size() + request_ids.size() >= kEmptyBatchWrites) {
+              hidden_before = r.start_us();
+              return false;
+            }
+            last_start = r.start_us();
+            changes.Add(r, -1);
+            if (!r.request_id().empty()) request_ids.push_back(r.request_id());
+            hold_texts(r);
+            ++batch_rows;
+            return true;
+          }));
+    }
+    HT_RETURN_IF_ERROR(writer_.WriteBackground(
+        [&](storage::WriteTxn& txn) -> Status {
+          HT_ASSIGN_OR_RETURN(storage::InferenceTable rows,
+                              storage::InferenceTable::Open(txn, tables_));
+          HT_ASSIGN_OR_RETURN(storage::InferenceSegment stored, SegmentNumbered(rows, number));
+          if (stored.hidden_before_us != segment.hidden_before_us) {
+            return Status::Aborted("inference_segments: segment " + std::to_string(number) +
+                                   " changed during the prune");
+          }
+          HT_RETURN_IF_ERROR(changes.Apply(txn, storage::InferenceAggregateTable(tables_)));
+          for (const std::string& request_id : request_ids) {
+            HT_RETURN_IF_ERROR(rows.RemoveRequestId(txn, request_id));
+          }
+          stored.hidden_before_us = hidden_before;
+          return rows.UpdateSegment(txn, stored);
+        },
+        (changes.size() + request_ids.size()) * 256, changes.size() + request_ids.size() + 1));
+    HT_RETURN_IF_ERROR(PruneStep());
+    segment.hidden_before_us = hidden_before;
+    summary->inferences_deleted += batch_rows;
+    ++summary->batches;
+  }
+  // 2. The texts' references are queued, in atom-id order, after the last
+  // one a crashed prune queued; the last batch empties the segment's tables.
+  auto next = texts.upper_bound(segment.texts_queued_through);
+  while (true) {
+    auto end = next;
+    HT_RETURN_IF_ERROR(writer_.WriteBackground(
+        [&](storage::WriteTxn& txn) -> Status {
+          HT_ASSIGN_OR_RETURN(storage::InferenceTable rows,
+                              storage::InferenceTable::Open(txn, tables_));
+          HT_ASSIGN_OR_RETURN(storage::InferenceSegment stored, SegmentNumbered(rows, number));
+          const storage::PendingReleaseTable queue(tables_);
+          const auto started = std::chrono::steady_clock::now();
+          end = next;
+          for (size_t k = 0; end != texts.end() && k < kPruneBatchRows; ++k, ++end) {
+            if (PruneBatchEnds(k, started)) break;
+            HT_RETURN_IF_ERROR(queue.Add(txn, end->first, end->second));
+          }
+          if (end != texts.end()) {
+            stored.texts_queued_through = std::prev(end)->first;
+            return rows.UpdateSegment(txn, stored);
+          }
+          return rows.DropSegment(txn, stored);
+        },
+        size_t{kPruneBatchRows} * 32, kPruneBatchRows));
+    HT_RETURN_IF_ERROR(PruneStep());
+    ++summary->batches;
+    if (end == texts.end()) return Status::Ok();
+    next = end;
+  }
+}
+
+Status InferenceEngine::PruneRows(uint64_t number, int64_t before_us, PruneSummary* summary) {
   while (true) {
     PruneSummary batch;
     bool more = false;  // rows before before_us may be left
     HT_RETURN_IF_ERROR(writer_.WriteBackground(
         [&](storage::WriteTxn& txn) -> Status {
           batch = PruneSummary{};
-          const storage::InferenceTable rows(tables_);
+          HT_ASSIGN_OR_RETURN(storage::InferenceTable rows,
+                              storage::InferenceTable::Open(txn, tables_));
+          HT_ASSIGN_OR_RETURN(const storage::InferenceSegment segment,
+                              SegmentNumbered(rows, number));
           std::vector<uint64_t> ids;
-          HT_RETURN_IF_ERROR(rows.ScanOldestFirst(txn, before_us, [&](int64_t, uint64_t id) {
-            ids.push_back(id);
-            return ids.size() < kPruneBatchRows;
-          }));
+          HT_RETURN_IF_ERROR(
+              rows.ScanOldestFirst(txn, segment, before_us, [&](int64_t, uint64_t id) {
+                ids.push_back(id);
+                return ids.size() < kPruneBatchRows;
+              }));
           more = ids.size() == kPruneBatchRows;
           AggregateChanges changes;
           std::map<uint64_t, uint64_t> released;  // text atom -> rows of the batch holding it
@@ -681,7 +887,7 @@ Result<PruneSummary> InferenceEngine::PruneInferences(int64_t before_us) {
           }
           HT_RETURN_IF_ERROR(changes.Apply(txn, storage::InferenceAggregateTable(tables_)));
           // The texts' references are queued with the rows' deletion and
-          // released below, each text once for the whole prune.
+          // released at the end of the prune, each text once.
           const storage::PendingReleaseTable queue(tables_);
           for (const auto& [atom_id, references] : released) {
             HT_RETURN_IF_ERROR(queue.Add(txn, atom_id, references));
@@ -689,14 +895,12 @@ Result<PruneSummary> InferenceEngine::PruneInferences(int64_t before_us) {
           return Status::Ok();
         },
         size_t{kPruneBatchRows} * 256, kPruneBatchRows));
-    total.inferences_deleted += batch.inferences_deleted;
-    if (batch.inferences_deleted == 0) break;
-    ++total.batches;
-    if (!more) break;
+    if (batch.inferences_deleted > 0) HT_RETURN_IF_ERROR(PruneStep());
+    summary->inferences_deleted += batch.inferences_deleted;
+    if (batch.inferences_deleted == 0) return Status::Ok();
+    ++summary->batches;
+    if (!more) return Status::Ok();
   }
-  HT_ASSIGN_OR_RETURN(const uint64_t released, ReleaseQueuedTexts());
-  total.atoms_released += released;
-  return total;
 }
 
 Result<uint64_t> InferenceEngine::ReleaseQueuedTexts() {
@@ -745,6 +949,7 @@ Result<uint64_t> InferenceEngine::ReleaseQueuedTexts() {
           return atoms.FlushCounters(txn);
         },
         size_t{kPruneBatchRows} * 64, kPruneBatchRows));
+    if (handled > 0) HT_RETURN_IF_ERROR(PruneStep());
     total += references;
     if (!more || handled == 0) break;
   }

@@ -18,18 +18,28 @@
 // middle and minute buckets at its edges, so its cost depends on the
 // window, not on the number of rows.
 //
-// Pruning (PruneInferences) deletes the rows older than a time in batches of
-// at most kPruneBatchRows rows and about kPruneBatchTime of work, one
-// background write request each (storage/write_batcher.h): a batch ends
-// early, after kPruneYieldAfter of work, when a write is queued, and that
-// write joins the batch's commit. With each row a batch subtracts the
-// row from the aggregates (they stay equal to a recomputation over the
-// remaining rows) and queues the references of its texts in
-// "atom_pending_releases" (storage/tables/pending_release_table.h), one
-// entry per text. When the rows are gone, the prune releases the queue in
+// Pruning (PruneInferences) deletes the rows older than a time. The rows
+// live in segments (storage/tables/inference_table.h). A segment whose rows
+// are all older is emptied whole: its rows are deleted for readers in time
+// order, in background write requests (storage/write_batcher.h) that each
+// subtract a bounded number of aggregate rows' worth of them from the
+// aggregates and move the segment's hidden_before_us past them (planned from
+// a read snapshot, so the writer only applies them); then the references of
+// its texts are queued in "atom_pending_releases"
+// (storage/tables/pending_release_table.h), one entry per text, in atom-id
+// order and batches; the last batch empties the segment's tables at once.
+// If the newest segment is all older, a new segment is started first.
+// A segment with rows on both sides of the time has its older rows deleted
+// one by one, in batches of at most kPruneBatchRows rows and about
+// kPruneBatchTime of work, each subtracting its rows from the aggregates
+// and queueing their texts. A batch ends early, after kPruneYieldAfter of
+// work, when a write is queued, and that write joins the batch's commit.
+// After every commit the aggregates equal a recomputation over the rows
+// readers see. When the rows are gone, the prune releases the queue in
 // atom-id order, each text once with all the references the prune gave up
-// (batched and yielding like the rows). A prune first releases what a
-// crashed prune left queued.
+// (batched and yielding like the rows). A prune first finishes what a
+// crashed prune left: a segment half emptied, references queued. Prunes
+// run one at a time.
 //
 // Activations: a layer's cached activation by (layer_id, sha256 of the
 // input); PutActivation and GetActivation keep the layer's
@@ -48,12 +58,14 @@
 #include <string_view>
 #include <vector>
 
+#include "base/mutex.h"
 #include "base/status.h"
 #include "server/engine/common/page_token.h"
 #include "server/engine/common/response_budget.h"
 #include "storage/lmdb_env.h"
 #include "storage/records.pb.h"
 #include "storage/schema.h"
+#include "storage/tables/inference_table.h"
 #include "storage/write_batcher.h"
 
 namespace hartonomous::engine {
@@ -79,6 +91,9 @@ inline constexpr int64_t kMaxFutureSkewUs = int64_t{24} * 3600 * 1000000;
 inline constexpr uint32_t kPruneBatchRows = 2000;
 inline constexpr std::chrono::microseconds kPruneBatchTime{4000};
 inline constexpr std::chrono::microseconds kPruneYieldAfter{1500};
+// A batch that deletes part of a segment being emptied writes at most this
+// many aggregate rows and request-id deletions (a few milliseconds).
+inline constexpr size_t kEmptyBatchWrites = 512;
 
 // One inference to log. Times in microseconds since the Unix epoch.
 struct InferenceInput {
@@ -199,11 +214,18 @@ struct ActivationLookup {
   storage::ModelLayerRecord layer;                            // after the lookup's statistics
 };
 
+struct InferenceOptions {
+  storage::SegmentPolicy segments;
+  // Testing only: a prune returns Aborted once this many of its write
+  // steps have committed, leaving what a crash there would. 0 = never.
+  uint64_t testing_prune_stop_after = 0;
+};
+
 class InferenceEngine {
  public:
   // REQUIRES: env, tables and writer outlive the engine.
   InferenceEngine(storage::Env& env, const storage::Tables& tables, storage::WriteBatcher& writer,
-                  std::string page_token_key);
+                  std::string page_token_key, InferenceOptions options = {});
   InferenceEngine(const InferenceEngine&) = delete;
   InferenceEngine& operator=(const InferenceEngine&) = delete;
 
@@ -240,7 +262,15 @@ class InferenceEngine {
                              bool include_text) const;
   // Releases the references queued in "atom_pending_releases", in atom-id
   // order, in background batches like the prune's; returns their number.
-  Result<uint64_t> ReleaseQueuedTexts();
+  Result<uint64_t> ReleaseQueuedTexts() REQUIRES(prune_mu_);
+  // Counts a committed write step of a prune: Aborted at
+  // options_.testing_prune_stop_after.
+  Status PruneStep() REQUIRES(prune_mu_);
+  // Empties the segment numbered `segment` whole (see the file comment);
+  // adds what it did to *summary.
+  Status EmptySegment(uint64_t segment, PruneSummary* summary) REQUIRES(prune_mu_);
+  // Deletes the rows of segment `segment` with start_us < before_us one by one.
+  Status PruneRows(uint64_t segment, int64_t before_us, PruneSummary* summary) REQUIRES(prune_mu_);
   // Whether a prune batch that has done `done` items since `started` takes
   // no more (see kPruneYieldAfter, kPruneBatchTime).
   bool PruneBatchEnds(size_t done, std::chrono::steady_clock::time_point started) const;
@@ -249,6 +279,10 @@ class InferenceEngine {
   const storage::Tables tables_;
   storage::WriteBatcher& writer_;
   PageTokenCodec tokens_;
+  const InferenceOptions options_;
+  Mutex prune_mu_;  // one prune at a time
+  // Write steps of the running prune (options_.testing_prune_stop_after).
+  uint64_t prune_steps_ GUARDED_BY(prune_mu_) = 0;
 };
 
 }  // namespace hartonomous::engine
