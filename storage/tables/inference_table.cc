@@ -328,26 +328,30 @@ Status InferenceTable::ForEachRow(Txn& txn,
   return Status::Ok();
 }
 
-Result<std::optional<int64_t>> InferenceTable::NewestStart(Txn& txn,
-                                                           const InferenceSegment& segment) const {
-  auto cursor = txn.OpenCursor(SlotOf(segment).by_time);
-  HT_ASSIGN_OR_RETURN(const bool any, cursor->First());
+namespace {
+
+// The start time of the first (newest) or last (oldest) entry of a by_time
+// table; nullopt when it is empty.
+Result<std::optional<int64_t>> EdgeStart(Txn& txn, MDB_dbi by_time, bool newest) {
+  auto cursor = txn.OpenCursor(by_time);
+  HT_ASSIGN_OR_RETURN(const bool any, newest ? cursor->First() : cursor->Last());
   if (!any) return std::optional<int64_t>();
   if (cursor->key().size() != kTimeKeyBytes) {
     return Status::DataLoss("inference_by_time: a key is corrupt");
   }
-  return std::optional<int64_t>(StartOf(cursor->key()));
+  return std::optional<int64_t>(InferenceTable::StartOf(cursor->key()));
+}
+
+}  // namespace
+
+Result<std::optional<int64_t>> InferenceTable::NewestStart(Txn& txn,
+                                                           const InferenceSegment& segment) const {
+  return EdgeStart(txn, SlotOf(segment).by_time, true);
 }
 
 Result<std::optional<int64_t>> InferenceTable::OldestStart(Txn& txn,
                                                            const InferenceSegment& segment) const {
-  auto cursor = txn.OpenCursor(SlotOf(segment).by_time);
-  HT_ASSIGN_OR_RETURN(const bool any, cursor->Last());
-  if (!any) return std::optional<int64_t>();
-  if (cursor->key().size() != kTimeKeyBytes) {
-    return Status::DataLoss("inference_by_time: a key is corrupt");
-  }
-  return std::optional<int64_t>(StartOf(cursor->key()));
+  return EdgeStart(txn, SlotOf(segment).by_time, false);
 }
 
 Result<uint64_t> InferenceTable::Rows(Txn& txn, const InferenceSegment& segment) const {
