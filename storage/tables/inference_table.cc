@@ -11,7 +11,7 @@ namespace hartonomous::storage {
 namespace {
 
 constexpr size_t kTimeKeyBytes = 16;
-constexpr size_t kSegmentValueBytes = 4 + 8 + 8 + 8;
+constexpr size_t kSegmentValueBytes = 4 + 8 + 8 + 8 + 8;
 
 std::string TaskPrefix(std::string_view task_type) {
   std::string prefix(task_type);
@@ -63,6 +63,7 @@ Result<InferenceTable> InferenceTable::Open(Txn& txn, const Tables& t) {
     segment.first_id = ReadBe64(value.substr(4, 8));
     segment.hidden_before_us = static_cast<int64_t>(ReadBe64(value.substr(12, 8)));
     segment.texts_queued_through = ReadBe64(value.substr(20, 8));
+    segment.newest_start_us = static_cast<int64_t>(ReadBe64(value.substr(28, 8)));
     segment.stored = true;
     const bool ordered =
         table.segments_.empty() || (segment.first_id >= table.segments_.back().first_id);
@@ -90,6 +91,7 @@ Status InferenceTable::PutSegment(WriteTxn& txn, const InferenceSegment& segment
   AppendBe64(&value, segment.first_id);
   AppendBe64(&value, static_cast<uint64_t>(segment.hidden_before_us));
   AppendBe64(&value, segment.texts_queued_through);
+  AppendBe64(&value, static_cast<uint64_t>(segment.newest_start_us));
   return txn.Put(t_.inference_segments, Be64Key(segment.number), value);
 }
 
@@ -98,12 +100,14 @@ Status InferenceTable::AppendSegment(WriteTxn& txn, uint64_t first_id) {
   for (const InferenceSegment& segment : segments_) used[segment.slot] = true;
   const auto free = std::find(used.begin(), used.end(), false);
   if (free == used.end()) return Status::Internal("inference_segments: no free slot");
-  if (!segments_.back().stored) {
-    segments_.back().stored = true;
-    HT_RETURN_IF_ERROR(PutSegment(txn, segments_.back()));
-  }
+  // The newest segment stops taking rows: its newest start is final.
+  InferenceSegment& last = segments_.back();
+  HT_ASSIGN_OR_RETURN(const std::optional<int64_t> newest_start, NewestStart(txn, last));
+  last.newest_start_us = newest_start.value_or(kSegmentWithoutRows);
+  last.stored = true;
+  HT_RETURN_IF_ERROR(PutSegment(txn, last));
   InferenceSegment segment;
-  segment.number = segments_.back().number + 1;
+  segment.number = last.number + 1;
   segment.slot = static_cast<uint32_t>(free - used.begin());
   segment.first_id = first_id;
   segment.stored = true;
@@ -212,7 +216,9 @@ Status InferenceTable::ScanNewestFirst(
   const std::string resume = prefix + std::string(after);
   const bool resuming = !after.empty() && resume > first;
   // One cursor per segment; each step visits the smallest key among them
-  // (keys order rows newest first in every segment alike).
+  // (keys order rows newest first in every segment alike). A segment is
+  // opened only once the rows at hand start no later than its newest row:
+  // segments in order of their newest start, the one taking rows first.
   struct Source {
     std::unique_ptr<Cursor> cursor;
     int64_t hidden_before_us;
@@ -234,8 +240,19 @@ Status InferenceTable::ScanNewestFirst(
     source.valid = false;
     return Status::Ok();
   };
+  std::vector<const InferenceSegment*> order;
   for (const InferenceSegment& segment : segments_) {
-    if (segment.hidden_before_us == kAllRowsHidden) continue;
+    const int64_t bound = std::min(segment.newest_start_us, newest_us);
+    if (segment.hidden_before_us != kAllRowsHidden && bound >= oldest_us &&
+        bound >= segment.hidden_before_us) {
+      order.push_back(&segment);
+    }
+  }
+  std::stable_sort(order.begin(), order.end(),
+                   [](const InferenceSegment* a, const InferenceSegment* b) {
+                     return a->newest_start_us > b->newest_start_us;
+                   });
+  auto open = [&](const InferenceSegment& segment) -> Status {
     const InferenceSlotTables& slot = SlotOf(segment);
     const MDB_dbi dbi = index == InferenceIndex::kTime    ? slot.by_time
                         : index == InferenceIndex::kModel ? slot.by_model
@@ -247,13 +264,23 @@ Status InferenceTable::ScanNewestFirst(
     }
     HT_RETURN_IF_ERROR(settle(source));
     if (source.valid) sources.push_back(std::move(source));
-  }
+    return Status::Ok();
+  };
+  size_t opened = 0;
   while (true) {
     Source* next = nullptr;
     for (Source& source : sources) {
       if (source.valid && (next == nullptr || source.cursor->key() < next->cursor->key())) {
         next = &source;
       }
+    }
+    // A segment whose newest row starts at or after the next row's start
+    // may hold a row before it (the same start, a smaller id).
+    if (opened < order.size() &&
+        (next == nullptr ||
+         order[opened]->newest_start_us >= StartOf(next->cursor->key().substr(prefix.size())))) {
+      HT_RETURN_IF_ERROR(open(*order[opened++]));
+      continue;
     }
     if (next == nullptr) return Status::Ok();
     const std::string_view position = next->cursor->key().substr(prefix.size());

@@ -10,6 +10,7 @@
 //   "inference_request_ids": request_id -> be64(inference_id)   (non-empty ids)
 //   "inference_segments":    be64(segment) -> be32(slot) be64(first_id)
 //                            be64(hidden_before_us) be64(texts_queued_through)
+//                            be64(newest_start_us)
 //
 // ~start_us is the bitwise NOT of the start time, so each index lists its
 // rows newest first; rows of one start time come in inference_id order.
@@ -27,7 +28,11 @@
 // hidden_before_us count as deleted for every reader (not found, not
 // listed), and texts_queued_through records the last text atom whose
 // references the prune has queued for release. Only the newest segment
-// takes rows, so a segment being emptied never gains one.
+// takes rows, so a segment being emptied never gains one, and a segment
+// that stops taking rows stores the start time of its newest row
+// (newest_start_us): a newest-first scan reads an older segment only once
+// the rows it has found are no newer than that, so the newest rows of a
+// large log cost a seek in one or two segments, not in every one.
 //
 // Errors: a row that does not parse or an index entry or segment entry of
 // the wrong size -> DataLoss naming the table. Lookups of absent keys
@@ -59,6 +64,10 @@ inline constexpr char kInferenceIdSequence[] = "inference_id";
 
 // hidden_before_us of a segment whose every row is deleted.
 inline constexpr int64_t kAllRowsHidden = std::numeric_limits<int64_t>::max();
+// newest_start_us of the newest segment (it takes rows: no bound yet).
+inline constexpr int64_t kSegmentTakesRows = std::numeric_limits<int64_t>::max();
+// newest_start_us of an older segment that holds no rows.
+inline constexpr int64_t kSegmentWithoutRows = -1;
 
 struct InferenceSegment {
   uint64_t number = 0;
@@ -66,7 +75,10 @@ struct InferenceSegment {
   uint64_t first_id = 0;
   int64_t hidden_before_us = 0;       // rows with start_us below it are deleted
   uint64_t texts_queued_through = 0;  // atom id; 0 = none queued yet
-  bool stored = false;                // false: the implicit segment of a dir without entries
+  // The start of its newest row, hidden ones too, stored when it stopped
+  // taking rows; kSegmentTakesRows for the newest.
+  int64_t newest_start_us = kSegmentTakesRows;
+  bool stored = false;  // false: the implicit segment of a dir without entries
 
   // A prune has begun emptying it.
   bool emptying() const { return hidden_before_us > 0 || texts_queued_through > 0; }

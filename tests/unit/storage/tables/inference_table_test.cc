@@ -148,6 +148,10 @@ TEST_CASE("Inference segments rotate, merge in scans and empty whole", "[inferen
     CHECK(table.segments()[1].first_id == ids[2]);
     CHECK(table.segments()[2].first_id == ids[4]);
     CHECK(table.segments()[1].slot != table.segments()[2].slot);
+    // A segment that stopped taking rows keeps its newest row's start.
+    CHECK(table.segments()[0].newest_start_us == 300);
+    CHECK(table.segments()[1].newest_start_us == 600);
+    CHECK(table.segments()[2].newest_start_us == kSegmentTakesRows);
     for (const InferenceSegment& segment : table.segments()) {
       auto rows = table.Rows(txn, segment);
       REQUIRE(rows.ok());
@@ -164,9 +168,13 @@ TEST_CASE("Inference segments rotate, merge in scans and empty whole", "[inferen
       CHECK((*row)->inference_id() == id);
     }
   }
-  // Scans merge the segments newest first, and resume across them.
+  // Scans merge the segments newest first (an older segment's row at 600
+  // before the newest segment's 500), and resume across them.
   CHECK(Newest(t, InferenceIndex::kTime, "", INT64_MAX, 0) ==
         std::vector<uint64_t>{ids[3], ids[4], ids[5], ids[1], ids[2], ids[0]});
+  CHECK(Newest(t, InferenceIndex::kTime, "", 350, 0) ==
+        std::vector<uint64_t>{ids[1], ids[2], ids[0]});
+  CHECK(Newest(t, InferenceIndex::kTime, "", 550, 450) == std::vector<uint64_t>{ids[4]});
   CHECK(Newest(t, InferenceIndex::kTask, "chat", 450, 150) ==
         std::vector<uint64_t>{ids[5], ids[1], ids[2]});
   std::vector<std::string> positions;
@@ -242,6 +250,7 @@ TEST_CASE("Inference segments rotate, merge in scans and empty whole", "[inferen
     // A new newest segment takes the freed slot, above every stored id.
     auto started = table.StartSegment(txn);
     REQUIRE((started.ok() && *started));
+    CHECK(table.segments()[1].newest_start_us == 500);
     CHECK(table.segments().back().slot == middle.slot);
     CHECK(table.segments().back().first_id == ids[5] + 1);
     REQUIRE(txn.Commit().ok());
