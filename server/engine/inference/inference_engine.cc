@@ -15,6 +15,7 @@
 
 #include "base/clock.h"
 #include "base/json_limits.h"
+#include "base/low_priority_thread.h"
 #include "base/sha256.h"
 #include "server/engine/documents/decompose/text_decomposer.h"
 #include "server/engine/inference/gen_ai_attributes.h"
@@ -658,6 +659,12 @@ Status InferenceEngine::PruneStep() {
 }
 
 Result<PruneSummary> InferenceEngine::PruneInferences(int64_t before_us) {
+  Result<PruneSummary> result = Status::Internal("PruneInferences: did not run");
+  RunOnLowPriorityThread([&] { result = Prune(before_us); });
+  return result;
+}
+
+Result<PruneSummary> InferenceEngine::Prune(int64_t before_us) {
   MutexLock lock(&prune_mu_);
   prune_steps_ = 0;
   PruneSummary total;

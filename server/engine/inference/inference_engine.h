@@ -39,7 +39,9 @@
 // atom-id order, each text once with all the references the prune gave up
 // (batched and yielding like the rows). A prune first finishes what a
 // crashed prune left: a segment half emptied, references queued. Prunes
-// run one at a time.
+// run one at a time, each on a thread of its own at the lowest CPU priority
+// (base/low_priority_thread.h): reading the rows is most of its work, and
+// the threads serving requests get the CPU first.
 //
 // Activations: a layer's cached activation by (layer_id, sha256 of the
 // input); PutActivation and GetActivation keep the layer's
@@ -260,6 +262,8 @@ class InferenceEngine {
  private:
   Result<InferenceView> View(storage::Txn& txn, storage::InferenceRecord record,
                              bool include_text) const;
+  // PruneInferences on the calling thread.
+  Result<PruneSummary> Prune(int64_t before_us) EXCLUDES(prune_mu_);
   // Releases the references queued in "atom_pending_releases", in atom-id
   // order, in background batches like the prune's; returns their number.
   Result<uint64_t> ReleaseQueuedTexts() REQUIRES(prune_mu_);
