@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cmath>
 #include <functional>
+#include <initializer_list>
 #include <limits>
 #include <map>
 #include <memory>
@@ -745,6 +746,36 @@ uint64_t TableEntries(Client& client, const std::string& table) {
   return 0;
 }
 
+// After a prune that kept the rows from `kept` of `rows` logged in order,
+// row j with text(j) and request id "req-j" (some rows): each text in
+// `sampled` holds one reference per kept row of its text (texts repeat
+// every `period` rows); a pruned request id, logged again, is stored anew,
+// a kept one is found; nothing is left queued and the store is consistent.
+void CheckAfterPrune(Client& client, uint64_t model, const std::function<std::string(int)>& text,
+                     int period, std::initializer_list<int> sampled, int kept, int rows,
+                     int pruned_request) {
+  for (int k : sampled) {
+    int64_t held = 0;
+    for (int j = kept; j < rows; ++j) held += j % period == k ? 1 : 0;
+    v1::Atom atom;
+    REQUIRE(client.GetAtomByHash(Sha256Hex(text(k)), false, &atom).ok());
+    CHECK(atom.reference_count() == held);
+  }
+  v1::LogInferenceRequest retry;
+  retry.set_model_id(model);
+  *retry.mutable_start_time() = Ts(NowUs());
+  retry.set_duration_ms(1);
+  bool already = false;
+  retry.set_request_id("req-" + std::to_string(pruned_request));
+  Log(client, retry, &already);
+  CHECK(!already);
+  retry.set_request_id("req-" + std::to_string(kept));
+  Log(client, retry, &already);
+  CHECK(already);
+  CHECK(TableEntries(client, "atom_pending_releases") == 0);
+  CHECK(CheckConsistency(client).mismatches_size() == 0);
+}
+
 }  // namespace
 
 TEST_CASE("inference: a prune killed while it empties segments is finished by the next prune",
@@ -815,26 +846,7 @@ TEST_CASE("inference: a prune killed while it empties segments is finished by th
   v1::ListInferencesRequest list;
   list.set_page_size(1000);
   CHECK(ListIds(restarted, list).size() == rest.size());
-  for (int k : {0, 1, 299}) {
-    int64_t held = 0;
-    for (int j = kKept; j < kRows; ++j) held += j % 300 == k ? 1 : 0;
-    v1::Atom atom;
-    REQUIRE(restarted.GetAtomByHash(Sha256Hex(text(k)), false, &atom).ok());
-    CHECK(atom.reference_count() == held);
-  }
-  v1::LogInferenceRequest retry;
-  retry.set_model_id(model);
-  *retry.mutable_start_time() = Ts(NowUs());
-  retry.set_duration_ms(1);
-  bool already = false;
-  retry.set_request_id("req-0");
-  Log(restarted, retry, &already);
-  CHECK(!already);
-  retry.set_request_id("req-" + std::to_string(kKept));
-  Log(restarted, retry, &already);
-  CHECK(already);
-  CHECK(CheckConsistency(restarted).mismatches_size() == 0);
-  CHECK(TableEntries(restarted, "atom_pending_releases") == 0);
+  CheckAfterPrune(restarted, model, text, 300, {0, 1, 299}, kKept, kRows, 0);
 }
 
 TEST_CASE("inference: a prune stopped after any write step leaves consistent state",
@@ -916,26 +928,7 @@ TEST_CASE("inference: a prune stopped after any write step leaves consistent sta
   v1::ListInferencesRequest list;
   list.set_page_size(1000);
   CHECK(ListIds(client, list).size() == rest.size());
-  for (int k : {0, 7, 399}) {
-    int64_t held = 0;
-    for (int j = kKept; j < kRows; ++j) held += j % 400 == k ? 1 : 0;
-    v1::Atom atom;
-    REQUIRE(client.GetAtomByHash(Sha256Hex(text(k)), false, &atom).ok());
-    CHECK(atom.reference_count() == held);
-  }
-  v1::LogInferenceRequest retry;
-  retry.set_model_id(models[0]);
-  *retry.mutable_start_time() = Ts(NowUs());
-  retry.set_duration_ms(1);
-  bool already = false;
-  retry.set_request_id("req-" + std::to_string(kKept - 1));
-  Log(client, retry, &already);
-  CHECK(!already);
-  retry.set_request_id("req-" + std::to_string(kKept));
-  Log(client, retry, &already);
-  CHECK(already);
-  CHECK(TableEntries(client, "atom_pending_releases") == 0);
-  CHECK(CheckConsistency(client).mismatches_size() == 0);
+  CheckAfterPrune(client, models[0], text, 400, {0, 7, 399}, kKept, kRows, kKept - 1);
 }
 
 TEST_CASE("inference: a request_id makes retries idempotent", "[inference]") {

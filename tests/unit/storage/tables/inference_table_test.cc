@@ -203,24 +203,20 @@ TEST_CASE("Inference segments rotate, merge in scans and empty whole", "[inferen
     auto hidden = table.Find(txn, ids[2]);
     REQUIRE(hidden.ok());
     CHECK(!*hidden);
-    std::vector<int64_t> starts;
-    REQUIRE(table
-                .ScanSegment(txn, table.segments()[1], 0,
-                             [&](const InferenceRecord& r) -> Result<bool> {
-                               starts.push_back(r.start_us());
-                               return true;
-                             })
-                .ok());
-    CHECK(starts == std::vector<int64_t>{200, 600});
-    starts.clear();
-    REQUIRE(table
-                .ScanSegment(txn, table.segments()[2], 450,
-                             [&](const InferenceRecord& r) -> Result<bool> {
-                               starts.push_back(r.start_us());
-                               return true;
-                             })
-                .ok());
-    CHECK(starts == std::vector<int64_t>{500});
+    // ScanSegment: the segment's rows from a start time, hidden ones too.
+    auto starts = [&](const InferenceSegment& segment, int64_t from) {
+      std::vector<int64_t> found;
+      REQUIRE(table
+                  .ScanSegment(txn, segment, from,
+                               [&](const InferenceRecord& r) -> Result<bool> {
+                                 found.push_back(r.start_us());
+                                 return true;
+                               })
+                  .ok());
+      return found;
+    };
+    CHECK(starts(table.segments()[1], 0) == std::vector<int64_t>{200, 600});
+    CHECK(starts(table.segments()[2], 450) == std::vector<int64_t>{500});
     std::vector<uint64_t> visible;
     REQUIRE(table
                 .ForEachRow(txn,
