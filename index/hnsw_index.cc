@@ -383,9 +383,10 @@ Result<std::vector<Neighbor>> HnswIndex::ExactAmong(const float* query,
     // scattered over the whole index.
     constexpr size_t kAhead = 8;
     // Scoring: the candidate kPrefetchAhead ahead is prefetched, its first
-    // kPrefetchLines cache lines (measured on Fashion-MNIST: 4 and 4 beat
-    // 2 and 2 and 8 and 4, docs/benchmarks.md).
-    constexpr size_t kPrefetchAhead = 4, kPrefetchLines = 4;
+    // kPrefetchLines cache lines (measured on Fashion-MNIST, docs/
+    // benchmarks.md: 4 ahead beat 2 and 8; 6 lines cover a code's first
+    // abandon block and part of its second).
+    constexpr size_t kPrefetchAhead = 4, kPrefetchLines = 6;
     std::vector<std::pair<uint64_t, hnswlib::tableint>> ids;
     ids.reserve(labels.size());
     for (size_t i = 0; i < labels.size(); ++i) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <numeric>
 
 namespace hartonomous::index {
 namespace {
@@ -26,12 +27,13 @@ T Take(std::string_view bytes, size_t at) {
 }  // namespace
 
 ScalarQuantizer::ScalarQuantizer(size_t dim, Metric metric, float step, std::vector<float> lo,
-                                 bool lossless)
+                                 std::vector<uint32_t> order, bool lossless)
     : dim_(dim),
       metric_(metric),
       step_(step),
       step2_(step * step),
       lo_(std::move(lo)),
+      order_(std::move(order)),
       kernels_(Kernels()),
       lossless_(lossless) {
   double squares = 0;
@@ -43,19 +45,34 @@ std::unique_ptr<ScalarQuantizer> ScalarQuantizer::Train(const float* rows, size_
                                                         Metric metric) {
   std::vector<float> lo(rows, rows + dim);
   std::vector<float> hi(rows, rows + dim);
-  for (size_t i = 1; i < n; ++i) {
+  std::vector<double> sum(dim, 0), squares(dim, 0);
+  for (size_t i = 0; i < n; ++i) {
     const float* row = rows + i * dim;
     for (size_t d = 0; d < dim; ++d) {
       lo[d] = std::min(lo[d], row[d]);
       hi[d] = std::max(hi[d], row[d]);
+      sum[d] += row[d];
+      squares[d] += double{row[d]} * row[d];
     }
   }
+  // Components by decreasing variance (ties and non-finite values keep
+  // the dimensions' order).
+  std::vector<double> variance(dim);
+  for (size_t d = 0; d < dim; ++d) {
+    const double mean = sum[d] / static_cast<double>(n);
+    variance[d] = squares[d] / static_cast<double>(n) - mean * mean;
+    if (!std::isfinite(variance[d])) variance[d] = 0;
+  }
+  std::vector<uint32_t> order(dim);
+  std::iota(order.begin(), order.end(), 0u);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](uint32_t a, uint32_t b) { return variance[a] > variance[b]; });
   float range = 0;
   for (size_t d = 0; d < dim; ++d) range = std::max(range, hi[d] - lo[d]);
   // Every row equal: any positive step codes them all as 0, exactly.
   const float step = range > 0 && std::isfinite(range) ? range / 255.0f : 1.0f;
   auto q = std::unique_ptr<ScalarQuantizer>(
-      new ScalarQuantizer(dim, metric, step, std::move(lo), /*lossless=*/true));
+      new ScalarQuantizer(dim, metric, step, std::move(lo), std::move(order), /*lossless=*/true));
   // Encoding the training rows settles whether they sit on the grid.
   std::vector<uint8_t> code(q->code_bytes());
   for (size_t i = 0; i < n && q->lossless(); ++i) q->Encode(rows + i * dim, code.data());
@@ -64,9 +81,11 @@ std::unique_ptr<ScalarQuantizer> ScalarQuantizer::Train(const float* rows, size_
 
 Result<std::unique_ptr<ScalarQuantizer>> ScalarQuantizer::Parse(std::string_view bytes, size_t dim,
                                                                 Metric metric) {
-  if (bytes.size() != kHeaderBytes + dim * sizeof(float)) {
+  const size_t without_order = kHeaderBytes + dim * sizeof(float);
+  const size_t with_order = without_order + dim * sizeof(uint32_t);
+  if (bytes.size() != with_order && bytes.size() != without_order) {
     return Status::DataLoss("sq8 quantizer: " + std::to_string(bytes.size()) + " bytes, expected " +
-                            std::to_string(kHeaderBytes + dim * sizeof(float)));
+                            std::to_string(with_order));
   }
   if (Take<uint32_t>(bytes, 0) != dim) {
     return Status::DataLoss("sq8 quantizer: dimension " + std::to_string(Take<uint32_t>(bytes, 0)) +
@@ -86,19 +105,32 @@ Result<std::unique_ptr<ScalarQuantizer>> ScalarQuantizer::Parse(std::string_view
   for (float v : lo) {
     if (!std::isfinite(v)) return Status::DataLoss("sq8 quantizer: an offset is not finite");
   }
+  std::vector<uint32_t> order(dim);
+  std::iota(order.begin(), order.end(), 0u);
+  if (bytes.size() == with_order) {
+    std::vector<bool> seen(dim, false);
+    for (size_t j = 0; j < dim; ++j) {
+      order[j] = Take<uint32_t>(bytes, without_order + j * sizeof(uint32_t));
+      if (order[j] >= dim || seen[order[j]]) {
+        return Status::DataLoss("sq8 quantizer: the component order is not a permutation");
+      }
+      seen[order[j]] = true;
+    }
+  }
   return std::unique_ptr<ScalarQuantizer>(
-      new ScalarQuantizer(dim, metric, step, std::move(lo), lossless == 1));
+      new ScalarQuantizer(dim, metric, step, std::move(lo), std::move(order), lossless == 1));
 }
 
 std::string ScalarQuantizer::Serialize() const {
   std::string out;
-  out.reserve(kHeaderBytes + dim_ * sizeof(float));
+  out.reserve(kHeaderBytes + dim_ * (sizeof(float) + sizeof(uint32_t)));
   Append<uint32_t>(&out, static_cast<uint32_t>(dim_));
   Append<uint32_t>(&out, static_cast<uint32_t>(metric_));
   Append<float>(&out, step_);
   Append<float>(&out, lo_squares_);
   Append<uint32_t>(&out, lossless() ? 1 : 0);
   for (float v : lo_) Append<float>(&out, v);
+  for (uint32_t d : order_) Append<uint32_t>(&out, d);
   return out;
 }
 
@@ -108,7 +140,8 @@ void ScalarQuantizer::Encode(const float* x, uint8_t* out) const {
   uint64_t clamped = 0;
   bool on_grid = true;
   double t = 0;
-  for (size_t d = 0; d < dim_; ++d) {
+  for (size_t j = 0; j < dim_; ++j) {
+    const uint32_t d = order_[j];
     float c = std::nearbyint((x[d] - lo_[d]) * inv);
     on_grid &= std::abs(lo_[d] + step_ * c - x[d]) <= tolerance;
     if (!(c >= 0)) {  // also NaN
@@ -120,8 +153,8 @@ void ScalarQuantizer::Encode(const float* x, uint8_t* out) const {
       ++clamped;
       on_grid = false;
     }
-    out[d] = static_cast<uint8_t>(c);
-    t += double{lo_[d]} * out[d];
+    out[j] = static_cast<uint8_t>(c);
+    t += double{lo_[d]} * out[j];
   }
   const float term = static_cast<float>(t * step_);
   std::memcpy(out + dim_, &term, sizeof(term));

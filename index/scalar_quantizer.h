@@ -12,6 +12,12 @@
 // by t as a float (code_bytes()). Values outside the fitted range are
 // clamped (counted by clamped()).
 //
+// Component order: a code holds the components in decreasing order of their
+// variance over the training rows (order()[j] is the dimension at byte j).
+// The sums above do not depend on the order; a distance abandoned past a
+// bound (bounded_distance) reaches the bound in fewer bytes, since the
+// components that differ most come first.
+//
 // Lossless: while every component encoded so far (training rows included)
 // sits on the grid, lo_d + step * c_d within kGridTolerance * step (8-bit
 // data: image pixels, int8/uint8 embeddings), the codes hold the vectors
@@ -19,7 +25,9 @@
 // lossless() says so until the first component off the grid is encoded.
 //
 // Serialized form (Serialize/Parse): u32 dimension, u32 metric, f32 step,
-// f32 sum of lo^2, u32 lossless (0 or 1), dimension x f32 lo; little-endian.
+// f32 sum of lo^2, u32 lossless (0 or 1), dimension x f32 lo (by
+// dimension), dimension x u32 order; little-endian. A form without the
+// order (written before it existed) parses with the dimensions in order.
 //
 // Thread-safety: immutable after Train/Parse except the clamped counter and
 // the lossless flag (atomics); Encode and the distance functions are
@@ -64,17 +72,21 @@ class ScalarQuantizer {
   // as a function of hnswlib's signature with param = this quantizer.
   MetricFunction distance() const;
   // L2 only (nullptr for the other metrics): distance() abandoned past a
-  // bound, checked after each block of kBoundBlock components.
-  static constexpr size_t kBoundBlock = 128;
+  // bound, checked after each block of kBoundBlock components (in the code's
+  // order).
+  static constexpr size_t kBoundBlock = 256;
   BoundedMetricFunction bounded_distance() const;
   const void* param() const { return this; }
+  // The dimension stored at each byte of a code (a permutation of 0..dim-1).
+  const std::vector<uint32_t>& order() const { return order_; }
   // Components clamped to the fitted range by Encode so far.
   uint64_t clamped() const { return clamped_.load(std::memory_order_relaxed); }
   // True while every vector encoded so far is held exactly (see above).
   bool lossless() const { return lossless_.load(std::memory_order_acquire); }
 
  private:
-  ScalarQuantizer(size_t dim, Metric metric, float step, std::vector<float> lo, bool lossless);
+  ScalarQuantizer(size_t dim, Metric metric, float step, std::vector<float> lo,
+                  std::vector<uint32_t> order, bool lossless);
   static float L2(const void* a, const void* b, const void* param);
   static float L2Bounded(const void* a, const void* b, const void* param, float bound);
   static float OneMinusDot(const void* a, const void* b, const void* param);
@@ -85,6 +97,7 @@ class ScalarQuantizer {
   float step2_;
   float lo_squares_ = 0;  // sum_d lo_d^2
   std::vector<float> lo_;
+  std::vector<uint32_t> order_;
   const DistanceKernels& kernels_;
   mutable std::atomic<uint64_t> clamped_{0};
   mutable std::atomic<bool> lossless_;

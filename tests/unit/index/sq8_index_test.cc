@@ -8,11 +8,13 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <limits>
 #include <map>
 #include <mutex>
+#include <numeric>
 
 #include "index/distance.h"
 #include "index/index_registry.h"
@@ -200,19 +202,79 @@ TEST_CASE("sq8 codes of 8-bit data are lossless until a vector off the grid arri
   CHECK_FALSE(ScalarQuantizer::Train(gauss.data(), 50, 16, Metric::kL2)->lossless());
 }
 
+TEST_CASE("sq8 codes hold the components by decreasing variance; older forms parse in order",
+          "[index][sq8]") {
+  // Fashion-MNIST's border pixels vary little, its centre much.
+  const auto pixels = FashionRows(300);
+  auto q = ScalarQuantizer::Train(pixels.data(), 300, 784, Metric::kL2);
+  const std::vector<uint32_t>& order = q->order();
+  REQUIRE(order.size() == 784);
+  std::vector<double> variance(784);
+  for (size_t d = 0; d < 784; ++d) {
+    double sum = 0, squares = 0;
+    for (size_t i = 0; i < 300; ++i) {
+      sum += pixels[i * 784 + d];
+      squares += double{pixels[i * 784 + d]} * pixels[i * 784 + d];
+    }
+    variance[d] = squares / 300 - (sum / 300) * (sum / 300);
+  }
+  for (size_t j = 0; j + 1 < 784; ++j) CHECK(variance[order[j]] >= variance[order[j + 1]] - 1e-12);
+  CHECK(order != [] {
+    std::vector<uint32_t> identity(784);
+    std::iota(identity.begin(), identity.end(), 0u);
+    return identity;
+  }());
+  // Byte j of a code is dimension order[j]: two images' codes differ at
+  // byte j exactly where their pixels order[j] differ (lossless codes).
+  std::vector<uint8_t> code(q->code_bytes()), other(q->code_bytes());
+  q->Encode(&pixels[5 * 784], code.data());
+  q->Encode(&pixels[6 * 784], other.data());
+  size_t differing = 0;
+  for (size_t j = 0; j < 784; ++j) {
+    const bool pixel_differs = pixels[5 * 784 + order[j]] != pixels[6 * 784 + order[j]];
+    CHECK((code[j] != other[j]) == pixel_differs);
+    differing += pixel_differs ? 1 : 0;
+  }
+  CHECK(differing > 100);
+  // The form written before the order existed: the same bytes without it.
+  const std::string full = q->Serialize();
+  auto old = ScalarQuantizer::Parse(full.substr(0, full.size() - 784 * 4), 784, Metric::kL2);
+  REQUIRE(old.ok());
+  for (uint32_t j = 0; j < 784; ++j) CHECK((*old)->order()[j] == j);
+  std::vector<uint8_t> a(q->code_bytes()), b(q->code_bytes()), c(q->code_bytes());
+  q->Encode(&pixels[0], a.data());
+  q->Encode(&pixels[784], b.data());
+  (*old)->Encode(&pixels[0], c.data());
+  CHECK(c != a);
+  (*old)->Encode(&pixels[784], code.data());
+  CHECK(q->distance()(a.data(), b.data(), q->param()) ==
+        (*old)->distance()(c.data(), code.data(), (*old)->param()));
+  // An order that is not a permutation is refused.
+  std::string twice = full;
+  std::memcpy(twice.data() + full.size() - 4, twice.data() + full.size() - 8, 4);
+  CHECK(ScalarQuantizer::Parse(twice, 784, Metric::kL2).status().code() == Status::Code::kDataLoss);
+}
+
 TEST_CASE("sq8 clamps values outside the fitted range and counts them", "[index][sq8]") {
   const float rows[2][3] = {{0, 0, 0}, {1, 2, 1}};
   auto q = ScalarQuantizer::Train(&rows[0][0], 2, 3, Metric::kL2);
+  // The byte holding dimension d (components are stored by decreasing
+  // variance: dimension 1 first here).
+  auto at = [&](const std::vector<uint8_t>& code, uint32_t d) {
+    const auto& order = q->order();
+    return code[std::find(order.begin(), order.end(), d) - order.begin()];
+  };
+  REQUIRE(q->order() == std::vector<uint32_t>{1, 0, 2});
   std::vector<uint8_t> code(q->code_bytes());
   const float inside[3] = {1, 2, 1};
   q->Encode(inside, code.data());
-  CHECK(code[1] == 255);
+  CHECK(at(code, 1) == 255);
   CHECK(q->clamped() == 0);
   const float outside[3] = {-5, 9, NAN};
   q->Encode(outside, code.data());
-  CHECK(code[0] == 0);
-  CHECK(code[1] == 255);
-  CHECK(code[2] == 0);
+  CHECK(at(code, 0) == 0);
+  CHECK(at(code, 1) == 255);
+  CHECK(at(code, 2) == 0);
   CHECK(q->clamped() == 3);
   // Every row equal: one code for all, distance 0.
   const float same[2][2] = {{4, 4}, {4, 4}};
