@@ -35,3 +35,45 @@ TEST_CASE("label slots find what was inserted, through growth, and nothing else"
   CHECK(slots.Find(0) == 1u);
   CHECK(slots.Find(UINT64_MAX) == 2u);
 }
+
+TEST_CASE("dense labels go to the direct array in either order, sparse ones to the table") {
+  {
+    LabelSlots ascending;
+    for (uint32_t i = 0; i < 20000; ++i) ascending.Insert(1000 + i, i);
+    CHECK(ascending.dense_count() == 20000);
+    for (uint32_t i = 0; i < 20000; ++i) REQUIRE(ascending.Find(1000 + i) == i);
+    CHECK_FALSE(ascending.Find(999).has_value());
+    CHECK_FALSE(ascending.Find(21000).has_value());
+  }
+  {
+    LabelSlots descending;
+    for (uint32_t i = 0; i < 20000; ++i) descending.Insert(50000 - i, i);
+    CHECK(descending.dense_count() == 20000);
+    for (uint32_t i = 0; i < 20000; ++i) REQUIRE(descending.Find(50000 - i) == i);
+  }
+  {
+    // Labels a million apart never widen the window past a quarter full.
+    LabelSlots sparse;
+    for (uint32_t i = 0; i < 5000; ++i) sparse.Insert(uint64_t{i} * 1000000, i);
+    CHECK(sparse.size() == 5000);
+    CHECK(sparse.dense_count() <= 1);
+    for (uint32_t i = 0; i < 5000; ++i) REQUIRE(sparse.Find(uint64_t{i} * 1000000) == i);
+  }
+  {
+    // 9000 is too far below 10000 at first and is hashed; the window then
+    // grows down to it and takes it over.
+    LabelSlots moved;
+    moved.Insert(10000, 0);
+    moved.Insert(9000, 1);
+    CHECK(moved.dense_count() == 1);
+    for (uint32_t label = 9999; label > 9000; --label) moved.Insert(label, label);
+    CHECK(moved.size() == 1001);
+    CHECK(moved.dense_count() == 1001);
+    CHECK(moved.Find(9000) == 1u);
+    CHECK(moved.Find(10000) == 0u);
+    CHECK(moved.Find(9500) == 9500u);
+    moved.Insert(9000, 2);  // overwrite in the window
+    CHECK(moved.Find(9000) == 2u);
+    CHECK(moved.size() == 1001);
+  }
+}
