@@ -42,13 +42,19 @@ Status RTreeIndex::VisitWithinRadius(const Point3& center, double radius, Fn&& f
   const bg::model::box<BgPoint> bounds(
       BgPoint(center.x - radius, center.y - radius, center.z - radius),
       BgPoint(center.x + radius, center.y + radius, center.z + radius));
+  // A point is inside when the distance reported for it, sqrt of the
+  // squared distance, is at most radius (so a radius equal to a reported
+  // distance includes that point). Squared distances clearly inside or
+  // outside radius^2 decide without the square root.
+  const double r2 = radius * radius;
+  const double inside = r2 * (1 - 1e-9), outside = r2 * (1 + 1e-9);
   ReaderLock lock(&mu_);
   tree_.query(bgi::covered_by(bounds), boost::make_function_output_iterator([&](const Value& v) {
                 const Point3 p{bg::get<0>(v.first), bg::get<1>(v.first), bg::get<2>(v.first)};
-                // Compared as the distance it reports, so a radius equal to a reported
-                // distance includes that point.
-                const double d = std::sqrt(SquaredDistance(p, center));
-                if (d <= radius) fn(v.second, p, d);
+                const double squared = SquaredDistance(p, center);
+                if (squared > outside) return;
+                if (squared >= inside && !(std::sqrt(squared) <= radius)) return;
+                fn(v.second, p, squared);
               }));
   return Status::Ok();
 }
@@ -56,9 +62,10 @@ Status RTreeIndex::VisitWithinRadius(const Point3& center, double radius, Fn&& f
 Result<std::vector<SpatialHit>> RTreeIndex::WithinRadius(const Point3& center, double radius,
                                                          size_t limit) const {
   std::vector<SpatialHit> hits;
-  HT_RETURN_IF_ERROR(VisitWithinRadius(center, radius, [&](uint64_t id, const Point3& p, double d) {
-    hits.push_back(SpatialHit{id, p, d});
-  }));
+  HT_RETURN_IF_ERROR(
+      VisitWithinRadius(center, radius, [&](uint64_t id, const Point3& p, double squared) {
+        hits.push_back(SpatialHit{id, p, std::sqrt(squared)});
+      }));
   return SortAndLimit(std::move(hits), limit);
 }
 

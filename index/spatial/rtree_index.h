@@ -35,8 +35,8 @@ class RTreeIndex final : public SpatialIndex {
   using Value = std::pair<BgPoint, uint64_t>;
   using Tree = boost::geometry::index::rtree<Value, boost::geometry::index::rstar<16>>;
 
-  // Calls fn(id, point, distance) for each point within radius of center,
-  // under the reader lock; checks the arguments first.
+  // Calls fn(id, point, squared distance) for each point within radius of
+  // center, under the reader lock; checks the arguments first.
   template <typename Fn>
   Status VisitWithinRadius(const Point3& center, double radius, Fn&& fn) const;
 

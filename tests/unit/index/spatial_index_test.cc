@@ -119,6 +119,19 @@ TEST_CASE("a reported distance used as the radius includes its point") {
       CHECK(within->size() >= nearest->size());
       CHECK(Ids(*within).front() == Ids(*nearest).front());
       CHECK(within->back().distance == nearest->back().distance);
+      // One step below that distance leaves the point out, in both queries.
+      const double below = std::nextafter(nearest->back().distance, 0.0);
+      const uint64_t farthest = nearest->back().id;
+      auto inside = index->WithinRadius(center, below, 0);
+      auto ids = index->IdsWithinRadius(center, below);
+      REQUIRE(inside.ok());
+      REQUIRE(ids.ok());
+      for (const SpatialHit& hit : *inside) CHECK(hit.distance <= below);
+      CHECK(std::count(ids->begin(), ids->end(), farthest) == 0);
+      CHECK(ids->size() == inside->size());
+      auto at = index->IdsWithinRadius(center, nearest->back().distance);
+      REQUIRE(at.ok());
+      CHECK(std::count(at->begin(), at->end(), farthest) == 1);
     }
   }
 }
