@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <memory>
 #include <string>
 
 namespace hartonomous::storage {
@@ -28,29 +29,44 @@ WriterStats WriteBatcher::stats() const {
 }
 
 Status WriteBatcher::Write(WriteFn fn, size_t bytes, uint64_t items) {
-  Request request{std::move(fn), nullptr, false, bytes, items, Status::Ok(), {}};
+  Request request{std::move(fn), nullptr, false, bytes, items, Status::Ok(), {}, nullptr};
   return Submit(request);
 }
 
+void WriteBatcher::WriteAsync(WriteFn fn, Completion done, size_t bytes, uint64_t items) {
+  auto request = std::make_unique<Request>(
+      Request{std::move(fn), nullptr, false, bytes, items, Status::Ok(), {}, std::move(done)});
+  if (Enqueue(request.get())) {
+    request.release();  // owned by the queue until the writer completes it
+    return;
+  }
+  request->completion(Status::Unavailable("storage: the writer is shutting down"));
+}
+
 Status WriteBatcher::WriteBackground(WriteFn fn, size_t bytes, uint64_t items) {
-  Request request{std::move(fn), nullptr, true, bytes, items, Status::Ok(), {}};
+  Request request{std::move(fn), nullptr, true, bytes, items, Status::Ok(), {}, nullptr};
   return Submit(request);
 }
 
 Status WriteBatcher::RunExclusive(std::function<Status()> fn) {
-  Request request{nullptr, std::move(fn), false, 0, 0, Status::Ok(), {}};
+  Request request{nullptr, std::move(fn), false, 0, 0, Status::Ok(), {}, nullptr};
   return Submit(request);
+}
+
+bool WriteBatcher::Enqueue(Request* request) {
+  {
+    MutexLock lock(&mu_);
+    if (stopping_) return false;
+    queue_.push_back(request);
+    if (!request->background) foreground_queued_.fetch_add(1, std::memory_order_relaxed);
+  }
+  cv_.Signal();
+  return true;
 }
 
 Status WriteBatcher::Submit(Request& request) {
   auto done = request.done.get_future();
-  {
-    MutexLock lock(&mu_);
-    if (stopping_) return Status::Unavailable("storage: the writer is shutting down");
-    queue_.push_back(&request);
-    if (!request.background) foreground_queued_.fetch_add(1, std::memory_order_relaxed);
-  }
-  cv_.Signal();
+  if (!Enqueue(&request)) return Status::Unavailable("storage: the writer is shutting down");
   done.wait();
   return request.status;
 }
@@ -72,7 +88,14 @@ void WriteBatcher::Run() {
     } else {
       CommitGroup(group);
     }
-    for (Request* r : group) r->done.set_value();
+    for (Request* r : group) {
+      if (r->completion) {
+        std::unique_ptr<Request> owned(r);
+        owned->completion(std::move(owned->status));
+      } else {
+        r->done.set_value();
+      }
+    }
     group.clear();
   }
 }

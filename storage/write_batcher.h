@@ -33,9 +33,15 @@
 // write transaction open; requests queued meanwhile wait for it and then
 // form the next groups as usual, so none is lost or reordered.
 //
-// Thread-safety: Write() and RunExclusive() are thread-safe; each blocks its
-// caller until done. Do not call them from inside a write function, nor
-// while holding a read transaction that an exclusive function waits for.
+// WriteAsync() queues a request like Write() without blocking its caller:
+// the request's completion is called on the writer thread once its group has
+// committed (or failed), so that a server can answer a call from there and
+// no thread waits for the commit.
+//
+// Thread-safety: Write(), WriteAsync() and RunExclusive() are thread-safe;
+// Write() and RunExclusive() block their caller until done. Do not call them
+// from inside a write function or a completion, nor while holding a read
+// transaction that an exclusive function waits for.
 #pragma once
 
 #include <atomic>
@@ -82,6 +88,8 @@ struct WriterStats {
 class WriteBatcher {
  public:
   using WriteFn = std::function<Status(WriteTxn& txn)>;
+  // Called once with the request's final Status (as Write() returns it).
+  using Completion = std::function<void(Status)>;
 
   WriteBatcher(Env& env, WriterOptions options = {});
   ~WriteBatcher();  // Stop()
@@ -93,6 +101,13 @@ class WriteBatcher {
   // counts as (atoms), for statistics. Returns fn's Status when it failed,
   // else the commit's. After Stop(): Unavailable.
   Status Write(WriteFn fn, size_t bytes = 0, uint64_t items = 1) EXCLUDES(mu_);
+
+  // Write() without waiting: done(status) runs on the writer thread after
+  // the group holding fn committed or failed (must be short and must not
+  // block: it delays the next group), or on the caller's thread, before
+  // WriteAsync returns, when the writer is stopped (Unavailable). fn and done
+  // are destroyed after done returns, on the thread that ran done.
+  void WriteAsync(WriteFn fn, Completion done, size_t bytes = 0, uint64_t items = 1) EXCLUDES(mu_);
 
   // Write() for background work, which yields to foreground writes: fn polls
   // ForegroundWaiting() and returns early when it is true; the requests
@@ -122,8 +137,11 @@ class WriteBatcher {
     uint64_t items;
     Status status;
     std::promise<void> done;
+    Completion completion;  // set: a WriteAsync request, owned by the queue
   };
 
+  // Queues request; false (and the request not queued) after Stop().
+  bool Enqueue(Request* request) EXCLUDES(mu_);
   // Queues request and waits until the writer has run it.
   Status Submit(Request& request) EXCLUDES(mu_);
   void Run();

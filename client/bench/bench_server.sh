@@ -16,7 +16,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Starts hartonomousd on LISTEN; sets SERVER_PID, SERVER_ADDR and LISTEN_S
+# Starts hartonomousd on LISTEN (on the CPUs in SERVER_CPUS, a taskset list,
+# when set); sets SERVER_PID, SERVER_ADDR and LISTEN_S
 # (process start to listening, which comes after every index is loaded).
 # With PROBE=1 a probe started with the daemon waits for its first answered
 # Search; FIRST_QUERY_S is process start to that answer.
@@ -25,7 +26,9 @@ start_server() {
   : > "$WORK/out"
   local t0 t0_ns probe_pid=
   t0=$(date +%s.%N); t0_ns=$(date +%s%N)
-  "$SERVER_BIN" --listen "$listen" --data-dir "$WORK/data" >"$WORK/out" 2>>"$WORK/log" &
+  local pin=()
+  [[ -z ${SERVER_CPUS:-} ]] || pin=(taskset -c "$SERVER_CPUS")
+  "${pin[@]}" "$SERVER_BIN" --listen "$listen" --data-dir "$WORK/data" >"$WORK/out" 2>>"$WORK/log" &
   SERVER_PID=$!
   if [[ ${PROBE:-0} == 1 ]]; then
     "$BENCH_BIN" --probe-since-ns "$t0_ns" --server "$listen" >"$WORK/probe" &

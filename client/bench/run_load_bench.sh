@@ -11,11 +11,15 @@
 # Prints a summary and leaves every JSON report in $OUT (default: a new
 # directory under DATA_ROOT, printed).
 #
+# SPLIT_CPUS=1 runs the server on CPU 0 and the load tools (hartonomous-bench,
+# h2load) on the other CPUs, as remote clients would be; by default both
+# share every CPU (docs/benchmarks.md, "Load", compares the two).
+#
 #   client/bench/run_load_bench.sh [BUILD_DIR]      (default: build)
 #
 # Environment (defaults): VECTORS=60000 EF=20 (recall@10 >= 0.95, see
 #   "Vector search") SECONDS_PER_POINT=10 CONCURRENCY="1 8 64 256" ROUNDS=5
-#   ROUND_SECS=3 (step 1)
+#   ROUND_SECS=3 (step 1) SPLIT_CPUS=0 (1: needs at least 2 CPUs)
 #   DATA_ROOT=${TMPDIR:-/tmp}
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -30,13 +34,24 @@ ROUNDS=${ROUNDS:-5}
 ROUND_SECS=${ROUND_SECS:-3}
 OUT=${OUT:-$(mktemp -d "$DATA_ROOT/hload.XXXXXX")}
 PY=/usr/bin/python3
+CPUS=$(nproc)
+CLIENT_PIN=()
+if [[ ${SPLIT_CPUS:-0} == 1 && $CPUS -ge 2 ]]; then
+  SERVER_CPUS=0
+  CLIENT_PIN=(taskset -c "1-$((CPUS - 1))")
+fi
 
 start_server 127.0.0.1:0
 echo "load bench: hartonomousd $SERVER_ADDR (pid $SERVER_PID), reports in $OUT"
+if [[ -n ${SERVER_CPUS:-} ]]; then
+  echo "CPUs: server on $SERVER_CPUS, load tools on ${CLIENT_PIN[2]}"
+else
+  echo "CPUs: server and load tools share all $CPUS"
+fi
 bench() {  # bench NAME WORKLOAD FLAGS...: one run, its report in $OUT/NAME.json
   local name=$1; shift
   local workload=$1; shift
-  "$BENCH_BIN" "$workload" --server "$SERVER_ADDR" --vectors "$VECTORS" --ef "$EF" \
+  "${CLIENT_PIN[@]}" "$BENCH_BIN" "$workload" --server "$SERVER_ADDR" --vectors "$VECTORS" --ef "$EF" \
     --server-pid "$SERVER_PID" --json-out "$OUT/$name.json" "$@" >"$OUT/$name.txt"
 }
 field() { $PY -c "import json,sys; d=json.load(open('$OUT/$1.json')); print(eval('d'+sys.argv[1]))" "$2"; }
@@ -90,4 +105,4 @@ echo "IngestAtoms, 8 in flight, 100 x 1 KiB per stream:" \
      "p99 $(field ingest-c8 "['latency_us']['p99']") us"
 
 SERVER_ADDR=$SERVER_ADDR BENCH_BIN=$BENCH_BIN OUT=$OUT VECTORS=$VECTORS EF=$EF \
-  "$HERE/run_h2load_check.sh"
+  "${CLIENT_PIN[@]}" "$HERE/run_h2load_check.sh"

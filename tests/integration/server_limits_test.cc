@@ -1,6 +1,7 @@
 // The daemon bounds its threads: calls beyond --max-threads get
 // RESOURCE_EXHAUSTED instead of a thread each, and the server serves again
-// once the calls holding the threads end.
+// once the calls holding the threads end. IngestAtom and LogInference take
+// no such thread: they are answered from their commit.
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <string>
@@ -34,6 +35,65 @@ struct IdleStream {
 
 // Tags: 2*i = stream i started, 2*i+1 = stream i finished.
 void* Tag(size_t i, bool finish) { return reinterpret_cast<void*>(2 * i + (finish ? 1 : 0)); }
+
+// kStreams idle IngestAtoms streams on one completion queue, never
+// half-closed: kMaxThreads of them hold the sync server's threads, and the
+// others are refused.
+class IdleStreams {
+ public:
+  IdleStreams(Daemon& daemon, size_t streams)
+      : stub_(v1::AtomService::NewStub(daemon.client().channel())) {
+    for (size_t i = 0; i < streams; ++i) {
+      auto s = std::make_unique<IdleStream>();
+      s->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
+      s->writer = stub_->AsyncIngestAtoms(&s->context, &s->response, &cq_, Tag(i, false));
+      s->writer->Finish(&s->status, Tag(i, true));
+      streams_.push_back(std::move(s));
+    }
+  }
+  ~IdleStreams() {
+    for (auto& s : streams_) {
+      if (!s->finished) s->context.TryCancel();
+    }
+    while (finished_ < streams_.size()) {
+      if (!NextEvent()) break;
+    }
+    cq_.Shutdown();
+    void* tag;
+    bool ok;
+    while (cq_.Next(&tag, &ok)) {
+    }
+  }
+  // Waits until `count` streams have finished; false on a 60 s timeout.
+  bool WaitFinished(size_t count) {
+    while (finished_ < count) {
+      if (!NextEvent()) return false;
+    }
+    return true;
+  }
+  const std::vector<std::unique_ptr<IdleStream>>& streams() const { return streams_; }
+
+ private:
+  bool NextEvent() {
+    void* tag = nullptr;
+    bool ok = false;
+    if (cq_.AsyncNext(&tag, &ok, std::chrono::system_clock::now() + std::chrono::seconds(60)) !=
+        grpc::CompletionQueue::GOT_EVENT) {
+      return false;
+    }
+    const auto value = reinterpret_cast<uintptr_t>(tag);
+    if (value % 2 == 1) {
+      streams_[value / 2]->finished = true;
+      ++finished_;
+    }
+    return true;
+  }
+
+  std::unique_ptr<v1::AtomService::Stub> stub_;
+  grpc::CompletionQueue cq_;
+  std::vector<std::unique_ptr<IdleStream>> streams_;
+  size_t finished_ = 0;
+};
 
 }  // namespace
 
@@ -96,6 +156,80 @@ TEST_CASE("idle streams beyond --max-threads get RESOURCE_EXHAUSTED and threads 
   }
   v1::IngestAtomResponse ingested;
   CHECK(daemon.client().IngestAtom(TextAtom("served again"), &ingested).ok());
+  cq.Shutdown();
+  void* tag;
+  bool ok;
+  while (cq.Next(&tag, &ok)) {
+  }
+}
+
+TEST_CASE("IngestAtom and LogInference are answered while idle streams hold every thread",
+          "[limits]") {
+  constexpr size_t kMaxThreads = 8;
+  constexpr size_t kStreams = 24;
+  constexpr size_t kWrites = 32;
+  Daemon daemon(Daemon::Options{{}, {"--max-threads", std::to_string(kMaxThreads)}});
+  IdleStreams idle(daemon, kStreams);
+  REQUIRE(idle.WaitFinished(kStreams - kMaxThreads));
+  for (const auto& s : idle.streams()) {
+    if (s->finished) CHECK(s->status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
+  }
+
+  // Every thread of the sync server is held: a synchronous write is refused.
+  grpc::ClientContext policy_context;
+  v1::CreatePolicyRequest policy;
+  policy.mutable_policy()->set_policy_name("needs-a-thread");
+  v1::DeduplicationPolicy created;
+  CHECK(daemon.client().atoms().CreatePolicy(&policy_context, policy, &created).error_code() ==
+        grpc::StatusCode::RESOURCE_EXHAUSTED);
+
+  // kWrites IngestAtom calls in flight at once, each committed and answered.
+  auto stub = v1::AtomService::NewStub(daemon.client().channel());
+  grpc::CompletionQueue cq;
+  struct Write {
+    grpc::ClientContext context;
+    v1::IngestAtomResponse response;
+    grpc::Status status;
+    std::unique_ptr<grpc::ClientAsyncResponseReader<v1::IngestAtomResponse>> call;
+  };
+  std::vector<std::unique_ptr<Write>> writes;
+  for (size_t i = 0; i < kWrites; ++i) {
+    auto w = std::make_unique<Write>();
+    w->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    w->call = stub->AsyncIngestAtom(
+        &w->context, TextAtom("written with every thread held " + std::to_string(i)), &cq);
+    w->call->Finish(&w->response, &w->status, w.get());
+    writes.push_back(std::move(w));
+  }
+  for (size_t i = 0; i < kWrites; ++i) {
+    void* tag = nullptr;
+    bool ok = false;
+    REQUIRE(cq.Next(&tag, &ok));
+    CHECK(ok);
+  }
+  for (size_t i = 0; i < kWrites; ++i) {
+    INFO(i << ": " << writes[i]->status.error_message());
+    REQUIRE(writes[i]->status.ok());
+    CHECK(writes[i]->response.created());
+    grpc::ClientContext context;
+    v1::GetAtomRequest get;
+    get.set_atom_id(writes[i]->response.atom_id());
+    get.set_include_content(true);
+    v1::Atom atom;
+    REQUIRE(daemon.client().atoms().GetAtom(&context, get, &atom).ok());
+    CHECK(atom.content() == "written with every thread held " + std::to_string(i));
+  }
+
+  v1::LogInferenceRequest log;
+  log.set_task_type("classification");
+  log.set_duration_ms(3.5);
+  log.set_input_text("logged with every thread held");
+  v1::LogInferenceResponse logged;
+  grpc::Status log_status = daemon.client().LogInference(log, &logged);
+  INFO(log_status.error_message());
+  REQUIRE(log_status.ok());
+  CHECK(logged.inference_id() != 0);
+  CHECK_FALSE(logged.already_logged());
   cq.Shutdown();
   void* tag;
   bool ok;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <future>
+#include <memory>
 #include <system_error>
 
 #include "base/clock.h"
@@ -32,20 +34,58 @@ AtomEngine::AtomEngine(storage::Env& env, const storage::Tables& tables,
     : env_(env), tables_(tables), writer_(writer), tokens_(std::move(page_token_key)) {}
 
 Result<IngestSummary> AtomEngine::Ingest(std::vector<AtomInput> inputs) {
+  std::promise<Result<IngestSummary>> result;
+  auto answer = result.get_future();
+  IngestAsync(std::move(inputs),
+              [&result](Result<IngestSummary> summary) { result.set_value(std::move(summary)); });
+  return answer.get();
+}
+
+// What an ingest keeps from its preparation to its completion.
+struct AtomEngine::IngestState {
+  std::vector<AtomInput> inputs;
+  std::vector<Sha256Digest> hashes;
+  std::vector<std::optional<storage::EncodedPayload>> encoded;
+  std::vector<std::optional<DedupPlan>> plans;
+  int64_t now = 0;
+  IngestSummary summary;
+};
+
+void AtomEngine::IngestAsync(std::vector<AtomInput> inputs, IngestDone done) {
+  auto state = std::make_shared<IngestState>();
+  state->inputs = std::move(inputs);
+  auto bytes = Prepare(*state);
+  if (!bytes.ok()) {
+    done(bytes.status());
+    return;
+  }
+  writer_.WriteAsync([this, state](storage::WriteTxn& txn) { return WriteIngest(txn, *state); },
+                     [state, done = std::move(done)](Status status) {
+                       if (status.ok()) {
+                         done(std::move(state->summary));
+                       } else {
+                         done(std::move(status));
+                       }
+                     },
+                     *bytes + state->inputs.size() * 256, state->inputs.size());
+}
+
+Result<size_t> AtomEngine::Prepare(IngestState& state) {
+  const std::vector<AtomInput>& inputs = state.inputs;
   // Hashing and payload compression happen here, on the caller's thread, so
   // that many RPC threads do them in parallel and the writer thread only
   // does table work. Only content that is not stored yet is compressed: a
   // read transaction looks the hashes up first (content stored meanwhile is
   // simply not inserted; content that vanished meanwhile is compressed by
   // the writer).
-  std::vector<Sha256Digest> hashes;
+  std::vector<Sha256Digest>& hashes = state.hashes;
   hashes.reserve(inputs.size());
   size_t bytes = 0;
   for (const auto& in : inputs) {
     hashes.push_back(Sha256(in.content));
     bytes += in.content.size();
   }
-  std::vector<std::optional<storage::EncodedPayload>> encoded;
+  std::vector<std::optional<storage::EncodedPayload>>& encoded = state.encoded;
   {
     storage::ReadTxn txn(env_);
     HT_RETURN_IF_ERROR(txn.status());
@@ -61,7 +101,8 @@ Result<IngestSummary> AtomEngine::Ingest(std::vector<AtomInput> inputs) {
   }
   // Policies and embeddings are checked, and candidates searched, before the
   // write (read-only, also on the caller's thread).
-  std::vector<std::optional<DedupPlan>> plans(inputs.size());
+  std::vector<std::optional<DedupPlan>>& plans = state.plans;
+  plans.resize(inputs.size());
   for (size_t i = 0; i < inputs.size(); ++i) {
     const AtomInput& in = inputs[i];
     if (in.policy.empty() && !in.embedding) continue;
@@ -77,92 +118,97 @@ Result<IngestSummary> AtomEngine::Ingest(std::vector<AtomInput> inputs) {
     }
     HT_ASSIGN_OR_RETURN(plans[i], matcher_->Plan(in.field, in.policy, embedding));
   }
-  const int64_t now = NowMicros();
-  IngestSummary summary;
-  auto write = [&](storage::WriteTxn& txn) -> Status {
-    summary = IngestSummary{};
-    summary.atoms.reserve(inputs.size());
-    AtomTable atoms(tables_);
-    storage::Sequence ids(txn, tables_.sequences, "atom_id");
-    // One more reference on an existing atom: active again, counted up.
-    auto add_reference = [&](uint64_t atom_id, const DedupDecision* absorbed,
-                             const Sha256Digest& dropped, IngestedAtom* out) -> Status {
-      HT_ASSIGN_OR_RETURN(auto before, atoms.Get(txn, atom_id));
-      if (!before)
-        return Status::DataLoss("atom_hash points at missing atom " + std::to_string(atom_id));
-      AtomRecord after = *before;
-      after.set_reference_count(after.is_active() ? after.reference_count() + 1 : 1);
-      after.set_is_active(true);
-      after.set_updated_at_us(now);
-      if (absorbed != nullptr) {
-        after.set_metadata(DedupMatcher::AuditMatched(before->metadata(), *absorbed, dropped, now));
-      }
-      HT_RETURN_IF_ERROR(atoms.Update(txn, *before, after));
-      out->atom_id = after.atom_id();
-      std::copy_n(after.content_hash().begin(),
-                  std::min(after.content_hash().size(), out->content_hash.size()),
-                  out->content_hash.begin());
-      out->reference_count = after.reference_count();
-      ++summary.atoms_reused;
-      return Status::Ok();
-    };
-    for (size_t i = 0; i < inputs.size(); ++i) {
-      const AtomInput& in = inputs[i];
-      const std::optional<DedupPlan>& plan = plans[i];
-      summary.bytes_received += in.content.size();
-      HT_ASSIGN_OR_RETURN(auto existing_id, atoms.FindByHash(txn, hashes[i]));
-      IngestedAtom out;
-      out.content_hash = hashes[i];
-      if (plan) {
-        out.dedup.policy = plan->policy.policy_name();
-        out.dedup.semantic_nearest = plan->semantic_nearest;
-        out.dedup.spatial_nearest = plan->spatial_nearest;
-      }
-      if (!existing_id && plan) {
-        HT_ASSIGN_OR_RETURN(out.dedup, matcher_->Decide(txn, *plan));
-      }
-      if (existing_id) {
-        out.dedup.rule = DedupRule::kHash;
-        out.dedup.matched_atom_id = *existing_id;
-        HT_RETURN_IF_ERROR(add_reference(*existing_id, nullptr, hashes[i], &out));
-      } else if (out.dedup.matched_atom_id != 0) {
-        HT_RETURN_IF_ERROR(add_reference(out.dedup.matched_atom_id, &out.dedup, hashes[i], &out));
-      } else {
-        HT_ASSIGN_OR_RETURN(uint64_t id, ids.Next());
-        AtomRecord rec;
-        rec.set_atom_id(id);
-        rec.set_content_hash(HashBytes(hashes[i]));
-        rec.set_modality(in.modality);
-        rec.set_subtype(in.subtype);
-        rec.set_source_uri(in.source_uri);
-        rec.set_source_type(in.source_type);
-        rec.set_canonical_text(in.canonical_text);
-        rec.set_payload_locator(in.payload_locator);
-        rec.set_metadata(plan ? DedupMatcher::AuditNew(in.metadata, out.dedup) : in.metadata);
-        if (in.spatial_key) {
-          rec.set_has_spatial_key(true);
-          rec.set_spatial_x(in.spatial_key->x);
-          rec.set_spatial_y(in.spatial_key->y);
-          rec.set_spatial_z(in.spatial_key->z);
-        }
-        HT_RETURN_IF_ERROR(atoms.InsertNew(txn, &rec, in.content, now,
-                                           encoded[i] ? &*encoded[i] : nullptr));
-        if (in.embedding) {
-          HT_RETURN_IF_ERROR(matcher_->StoreEmbedding(txn, in.field, id, *in.embedding));
-        }
-        out.atom_id = id;
-        out.reference_count = 1;
-        out.created = true;
-        ++summary.atoms_created;
-        summary.bytes_stored += in.content.size();
-      }
-      summary.atoms.push_back(std::move(out));
+  state.now = NowMicros();
+  return bytes;
+}
+
+Status AtomEngine::WriteIngest(storage::WriteTxn& txn, IngestState& state) {
+  const std::vector<AtomInput>& inputs = state.inputs;
+  const std::vector<Sha256Digest>& hashes = state.hashes;
+  const std::vector<std::optional<storage::EncodedPayload>>& encoded = state.encoded;
+  const std::vector<std::optional<DedupPlan>>& plans = state.plans;
+  const int64_t now = state.now;
+  IngestSummary& summary = state.summary;
+  summary = IngestSummary{};
+  summary.atoms.reserve(inputs.size());
+  AtomTable atoms(tables_);
+  storage::Sequence ids(txn, tables_.sequences, "atom_id");
+  // One more reference on an existing atom: active again, counted up.
+  auto add_reference = [&](uint64_t atom_id, const DedupDecision* absorbed,
+                           const Sha256Digest& dropped, IngestedAtom* out) -> Status {
+    HT_ASSIGN_OR_RETURN(auto before, atoms.Get(txn, atom_id));
+    if (!before)
+      return Status::DataLoss("atom_hash points at missing atom " + std::to_string(atom_id));
+    AtomRecord after = *before;
+    after.set_reference_count(after.is_active() ? after.reference_count() + 1 : 1);
+    after.set_is_active(true);
+    after.set_updated_at_us(now);
+    if (absorbed != nullptr) {
+      after.set_metadata(DedupMatcher::AuditMatched(before->metadata(), *absorbed, dropped, now));
     }
-    HT_RETURN_IF_ERROR(ids.Flush());
-    return atoms.FlushCounters(txn);
+    HT_RETURN_IF_ERROR(atoms.Update(txn, *before, after));
+    out->atom_id = after.atom_id();
+    std::copy_n(after.content_hash().begin(),
+                std::min(after.content_hash().size(), out->content_hash.size()),
+                out->content_hash.begin());
+    out->reference_count = after.reference_count();
+    ++summary.atoms_reused;
+    return Status::Ok();
   };
-  HT_RETURN_IF_ERROR(writer_.Write(write, bytes + inputs.size() * 256, inputs.size()));
-  return summary;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const AtomInput& in = inputs[i];
+    const std::optional<DedupPlan>& plan = plans[i];
+    summary.bytes_received += in.content.size();
+    HT_ASSIGN_OR_RETURN(auto existing_id, atoms.FindByHash(txn, hashes[i]));
+    IngestedAtom out;
+    out.content_hash = hashes[i];
+    if (plan) {
+      out.dedup.policy = plan->policy.policy_name();
+      out.dedup.semantic_nearest = plan->semantic_nearest;
+      out.dedup.spatial_nearest = plan->spatial_nearest;
+    }
+    if (!existing_id && plan) {
+      HT_ASSIGN_OR_RETURN(out.dedup, matcher_->Decide(txn, *plan));
+    }
+    if (existing_id) {
+      out.dedup.rule = DedupRule::kHash;
+      out.dedup.matched_atom_id = *existing_id;
+      HT_RETURN_IF_ERROR(add_reference(*existing_id, nullptr, hashes[i], &out));
+    } else if (out.dedup.matched_atom_id != 0) {
+      HT_RETURN_IF_ERROR(add_reference(out.dedup.matched_atom_id, &out.dedup, hashes[i], &out));
+    } else {
+      HT_ASSIGN_OR_RETURN(uint64_t id, ids.Next());
+      AtomRecord rec;
+      rec.set_atom_id(id);
+      rec.set_content_hash(HashBytes(hashes[i]));
+      rec.set_modality(in.modality);
+      rec.set_subtype(in.subtype);
+      rec.set_source_uri(in.source_uri);
+      rec.set_source_type(in.source_type);
+      rec.set_canonical_text(in.canonical_text);
+      rec.set_payload_locator(in.payload_locator);
+      rec.set_metadata(plan ? DedupMatcher::AuditNew(in.metadata, out.dedup) : in.metadata);
+      if (in.spatial_key) {
+        rec.set_has_spatial_key(true);
+        rec.set_spatial_x(in.spatial_key->x);
+        rec.set_spatial_y(in.spatial_key->y);
+        rec.set_spatial_z(in.spatial_key->z);
+      }
+      HT_RETURN_IF_ERROR(
+          atoms.InsertNew(txn, &rec, in.content, now, encoded[i] ? &*encoded[i] : nullptr));
+      if (in.embedding) {
+        HT_RETURN_IF_ERROR(matcher_->StoreEmbedding(txn, in.field, id, *in.embedding));
+      }
+      out.atom_id = id;
+      out.reference_count = 1;
+      out.created = true;
+      ++summary.atoms_created;
+      summary.bytes_stored += in.content.size();
+    }
+    summary.atoms.push_back(std::move(out));
+  }
+  HT_RETURN_IF_ERROR(ids.Flush());
+  return atoms.FlushCounters(txn);
 }
 
 size_t AtomEngine::ResponseBytes(const AtomRecord& record, bool include_content) {

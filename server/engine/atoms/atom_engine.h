@@ -18,16 +18,16 @@
 
 #include "base/sha256.h"
 #include "base/status.h"
-#include "server/engine/atoms/atom_filter.h"
-#include "server/engine/dedup/dedup_matcher.h"
 #include "index/spatial/spatial_index.h"
+#include "server/engine/atoms/atom_filter.h"
 #include "server/engine/common/page_token.h"
 #include "server/engine/common/paging.h"
 #include "server/engine/common/response_budget.h"
-#include "storage/tables/atom_table.h"
+#include "server/engine/dedup/dedup_matcher.h"
 #include "storage/lmdb_env.h"
 #include "storage/records.pb.h"
 #include "storage/schema.h"
+#include "storage/tables/atom_table.h"
 #include "storage/write_batcher.h"
 
 namespace hartonomous::engine {
@@ -116,6 +116,15 @@ class AtomEngine {
   // embedding (else FailedPrecondition).
   Result<IngestSummary> Ingest(std::vector<AtomInput> atoms);
 
+  // Ingest without waiting for the commit: the checks, hashing and
+  // compression run on the caller's thread, the write is queued with the
+  // writer (WriteBatcher::WriteAsync), and done receives Ingest's result on
+  // the writer thread after the commit, or on the caller's thread, before
+  // IngestAsync returns, when the atoms were refused before the write. done
+  // must be short and must not block (it delays the writer's next group).
+  using IngestDone = std::function<void(Result<IngestSummary>)>;
+  void IngestAsync(std::vector<AtomInput> atoms, IngestDone done);
+
   // REQUIRES: called before the engine serves requests; matcher outlives
   // the engine.
   void SetDedupMatcher(DedupMatcher* matcher) { matcher_ = matcher; }
@@ -172,6 +181,12 @@ class AtomEngine {
   static constexpr uint64_t kPurgeBatch = 10000;
 
  private:
+  struct IngestState;
+  // The caller's-thread part of an ingest: hashes, payloads packed, dedup
+  // plans; returns the bytes the write declares.
+  Result<size_t> Prepare(IngestState& state);
+  // The write function of an ingest (re-runnable: starts the summary over).
+  Status WriteIngest(storage::WriteTxn& txn, IngestState& state);
   Result<AtomView> View(storage::ReadTxn& txn, uint64_t atom_id, bool include_content,
                         ResponseBudget* budget);
   Result<storage::AtomRecord> Drop(uint64_t atom_id, bool drop_all);

@@ -5,9 +5,11 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <future>
 #include <iterator>
 #include <limits>
 #include <map>
+#include <memory>
 #include <set>
 #include <tuple>
 #include <unordered_map>
@@ -32,6 +34,22 @@
 
 namespace hartonomous::engine {
 namespace {
+
+// A text of a log request, kept once however many rows hold it.
+struct LogText {
+  Sha256Digest hash;
+  const std::string* content = nullptr;
+  uint64_t references = 0;  // per write attempt: the logged rows that hold it
+  uint64_t atom_id = 0;
+};
+struct DigestHash {
+  size_t operator()(const Sha256Digest& digest) const {
+    size_t h;
+    std::memcpy(&h, digest.data(), sizeof(h));
+    return h;
+  }
+};
+constexpr size_t kNoText = std::numeric_limits<size_t>::max();
 
 using storage::AggregateGranularity;
 using storage::InferenceRecord;
@@ -191,36 +209,67 @@ InferenceEngine::InferenceEngine(storage::Env& env, const storage::Tables& table
 
 Result<std::vector<LoggedInference>> InferenceEngine::LogInferences(
     std::vector<InferenceInput> inferences, std::string_view field_prefix) {
-  const int64_t now = NowMicros();
-  const size_t n = inferences.size();
+  std::promise<Result<std::vector<LoggedInference>>> result;
+  auto answer = result.get_future();
+  LogInferencesAsync(std::move(inferences), field_prefix,
+                     [&result](Result<std::vector<LoggedInference>> logged) {
+                       result.set_value(std::move(logged));
+                     });
+  return answer.get();
+}
+
+// What a log keeps from its preparation to its completion.
+struct InferenceEngine::LogState {
+  std::vector<InferenceInput> inferences;
+  std::string field_prefix;
+  int64_t now = 0;
+  std::vector<LogText> texts;                    // each text once; contents point into inferences
+  std::vector<std::array<size_t, 2>> row_texts;  // input, output: indexes into texts
+  std::vector<InferenceRecord> records;
+  bool by_name = false;  // a row names its model: its id is known only in the writer
+  AggregateChanges all_rows;
+  std::vector<LoggedInference> results;
+};
+
+void InferenceEngine::LogInferencesAsync(std::vector<InferenceInput> inferences,
+                                         std::string_view field_prefix, LogDone done) {
+  auto state = std::make_shared<LogState>();
+  state->inferences = std::move(inferences);
+  state->field_prefix = std::string(field_prefix);
+  state->now = NowMicros();
+  const size_t bytes = PrepareLog(*state);
+  const size_t n = state->inferences.size();
+  writer_.WriteAsync([this, state](storage::WriteTxn& txn) { return WriteLog(txn, *state); },
+                     [state, done = std::move(done)](Status status) {
+                       if (status.ok()) {
+                         done(std::move(state->results));
+                       } else {
+                         done(std::move(status));
+                       }
+                     },
+                     bytes, n);
+}
+
+size_t InferenceEngine::PrepareLog(LogState& state) {
   // Off the writer thread: the texts hashed, a text repeated in the request
   // kept once (the writer takes its references with one update), the rows
   // built up to their ids, and their aggregate changes.
-  struct Text {
-    Sha256Digest hash;
-    const std::string* content = nullptr;
-    uint64_t references = 0;  // per write attempt: the logged rows that hold it
-    uint64_t atom_id = 0;
-  };
-  struct DigestHash {
-    size_t operator()(const Sha256Digest& digest) const {
-      size_t h;
-      std::memcpy(&h, digest.data(), sizeof(h));
-      return h;
-    }
-  };
-  constexpr size_t kNoText = std::numeric_limits<size_t>::max();
-  std::vector<Text> texts;
+  std::vector<InferenceInput>& inferences = state.inferences;
+  const size_t n = inferences.size();
+  const int64_t now = state.now;
+  std::vector<LogText>& texts = state.texts;
   std::unordered_map<Sha256Digest, size_t, DigestHash> text_of_hash;
   auto text_index = [&](const std::string& content) {
     const Sha256Digest hash = Sha256(content);
     auto [it, fresh] = text_of_hash.try_emplace(hash, texts.size());
-    if (fresh) texts.push_back(Text{hash, &content});
+    if (fresh) texts.push_back(LogText{hash, &content});
     return it->second;
   };
-  std::vector<std::array<size_t, 2>> row_texts(n, {kNoText, kNoText});  // input, output
-  std::vector<InferenceRecord> records(n);
-  bool by_name = false;  // a row names its model: its id is known only in the writer
+  std::vector<std::array<size_t, 2>>& row_texts = state.row_texts;
+  row_texts.assign(n, {kNoText, kNoText});
+  std::vector<InferenceRecord>& records = state.records;
+  records.resize(n);
+  bool& by_name = state.by_name;
   size_t bytes = 0;
   for (size_t i = 0; i < n; ++i) {
     InferenceInput& in = inferences[i];
@@ -262,123 +311,128 @@ Result<std::vector<LoggedInference>> InferenceEngine::LogInferences(
   }
   // The aggregate changes of every row, used as they are unless the writer
   // skips a row (its request_id is stored) or resolves a model name.
-  AggregateChanges all_rows;
   if (!by_name) {
-    for (const InferenceRecord& record : records) all_rows.Add(record, +1);
+    for (const InferenceRecord& record : records) state.all_rows.Add(record, +1);
   }
+  return bytes;
+}
+
+Status InferenceEngine::WriteLog(storage::WriteTxn& txn, LogState& state) {
+  const std::vector<InferenceInput>& inferences = state.inferences;
+  const size_t n = inferences.size();
+  const int64_t now = state.now;
+  std::vector<LogText>& texts = state.texts;
+  const std::vector<std::array<size_t, 2>>& row_texts = state.row_texts;
+  std::vector<InferenceRecord>& records = state.records;
+  const bool by_name = state.by_name;
+  const AggregateChanges& all_rows = state.all_rows;
+  std::vector<LoggedInference>& results = state.results;
+  const std::string_view field_prefix = state.field_prefix;
   auto field = [&](size_t i) {
     return field_prefix.empty() ? std::string()
                                 : std::string(field_prefix) + "[" + std::to_string(i) + "].";
   };
-  std::vector<LoggedInference> results;
-  auto write = [&](storage::WriteTxn& txn) -> Status {
-    results.assign(n, LoggedInference{});
-    storage::AtomTable atoms(tables_);
-    storage::Sequence atom_ids(txn, tables_.sequences, "atom_id");
-    storage::Sequence inference_ids(txn, tables_.sequences, storage::kInferenceIdSequence);
-    HT_ASSIGN_OR_RETURN(storage::InferenceTable rows, storage::InferenceTable::Open(txn, tables_));
-    const storage::ModelTable models(tables_);
-    std::map<uint64_t, storage::ModelRecord> used;  // models whose usage changed
-    // Which rows are logged: not one whose request_id is stored, or given
-    // by an earlier row of this request (it gets that row's id).
-    std::vector<size_t> same_as(n, kNoText);
-    std::unordered_map<std::string_view, size_t> request_ids;
-    bool skipped = false;
-    for (Text& text : texts) text.references = 0;
-    for (size_t i = 0; i < n; ++i) {
-      InferenceRecord& record = records[i];
-      const std::string& request_id = record.request_id();
-      if (!request_id.empty()) {
-        HT_ASSIGN_OR_RETURN(std::optional<uint64_t> logged, rows.FindRequestId(txn, request_id));
-        if (logged) {
-          results[i] = LoggedInference{*logged, true};
-          skipped = true;
-          continue;
-        }
-        auto [earlier, fresh] = request_ids.try_emplace(request_id, i);
-        if (!fresh) {
-          same_as[i] = earlier->second;
-          skipped = true;
-          continue;
-        }
-      }
-      const InferenceInput& in = inferences[i];
-      uint64_t model_id = in.model_id;
-      if (model_id == 0 && !in.model_name.empty()) {
-        HT_ASSIGN_OR_RETURN(std::optional<uint64_t> id, models.FindId(txn, in.model_name));
-        if (!id) {
-          return Status::NotFound(field(i) + "model_name: no model named '" + in.model_name + "'");
-        }
-        model_id = *id;
-      }
-      if (model_id != 0 && used.count(model_id) == 0) {
-        HT_ASSIGN_OR_RETURN(std::optional<storage::ModelRecord> model, models.Find(txn, model_id));
-        if (!model) {
-          return Status::NotFound(field(i) + "model_id: no model " + std::to_string(model_id));
-        }
-        used.emplace(model_id, std::move(*model));
-      }
-      record.set_model_id(model_id);
-      for (size_t t : row_texts[i]) {
-        if (t != kNoText) ++texts[t].references;
-      }
-    }
-    // Each text once: its references with one update, or a new atom.
-    for (Text& text : texts) {
-      if (text.references == 0) continue;
-      HT_ASSIGN_OR_RETURN(std::optional<storage::AtomRecord> found,
-                          atoms.FindRecordByHash(txn, text.hash));
-      if (found) {
-        HT_RETURN_IF_ERROR(storage::AcquireReferences(txn, atoms, found->atom_id(), text.references,
-                                                      now, &*found));
-        text.atom_id = found->atom_id();
+  results.assign(n, LoggedInference{});
+  storage::AtomTable atoms(tables_);
+  storage::Sequence atom_ids(txn, tables_.sequences, "atom_id");
+  storage::Sequence inference_ids(txn, tables_.sequences, storage::kInferenceIdSequence);
+  HT_ASSIGN_OR_RETURN(storage::InferenceTable rows, storage::InferenceTable::Open(txn, tables_));
+  const storage::ModelTable models(tables_);
+  std::map<uint64_t, storage::ModelRecord> used;  // models whose usage changed
+  // Which rows are logged: not one whose request_id is stored, or given
+  // by an earlier row of this request (it gets that row's id).
+  std::vector<size_t> same_as(n, kNoText);
+  std::unordered_map<std::string_view, size_t> request_ids;
+  bool skipped = false;
+  for (LogText& text : texts) text.references = 0;
+  for (size_t i = 0; i < n; ++i) {
+    InferenceRecord& record = records[i];
+    const std::string& request_id = record.request_id();
+    if (!request_id.empty()) {
+      HT_ASSIGN_OR_RETURN(std::optional<uint64_t> logged, rows.FindRequestId(txn, request_id));
+      if (logged) {
+        results[i] = LoggedInference{*logged, true};
+        skipped = true;
         continue;
       }
-      HT_ASSIGN_OR_RETURN(text.atom_id, atom_ids.Next());
-      storage::AtomRecord atom;
-      atom.set_atom_id(text.atom_id);
-      atom.set_content_hash(
-          std::string(reinterpret_cast<const char*>(text.hash.data()), text.hash.size()));
-      atom.set_modality("text");
-      atom.set_subtype("inference_text");
-      HT_RETURN_IF_ERROR(atoms.InsertNew(txn, &atom, *text.content, now, nullptr, text.references));
-    }
-    std::optional<AggregateChanges> own;  // when all_rows does not apply
-    if (by_name || skipped) own.emplace();
-    for (size_t i = 0; i < n; ++i) {
-      if (results[i].already_logged || same_as[i] != kNoText) continue;
-      InferenceRecord& record = records[i];
-      const auto& [input, output] = row_texts[i];
-      record.set_input_atom_id(input == kNoText ? 0 : texts[input].atom_id);
-      record.set_output_atom_id(output == kNoText ? 0 : texts[output].atom_id);
-      HT_ASSIGN_OR_RETURN(uint64_t id, rows.Insert(txn, inference_ids, &record, options_.segments));
-      if (own) own->Add(record, +1);
-      if (const uint64_t model_id = record.model_id(); model_id != 0) {
-        storage::ModelRecord& model = used[model_id];
-        const double count = static_cast<double>(model.usage_count());
-        model.set_average_inference_ms(
-            (model.average_inference_ms() * count + DurationMs(record.duration_us())) /
-            (count + 1));
-        model.set_usage_count(model.usage_count() + 1);
-        model.set_last_used_us(std::max(model.last_used_us(), record.end_us()));
+      auto [earlier, fresh] = request_ids.try_emplace(request_id, i);
+      if (!fresh) {
+        same_as[i] = earlier->second;
+        skipped = true;
+        continue;
       }
-      results[i] = LoggedInference{id, false};
     }
-    for (size_t i = 0; i < n; ++i) {
-      if (same_as[i] != kNoText)
-        results[i] = LoggedInference{results[same_as[i]].inference_id, true};
+    const InferenceInput& in = inferences[i];
+    uint64_t model_id = in.model_id;
+    if (model_id == 0 && !in.model_name.empty()) {
+      HT_ASSIGN_OR_RETURN(std::optional<uint64_t> id, models.FindId(txn, in.model_name));
+      if (!id) {
+        return Status::NotFound(field(i) + "model_name: no model named '" + in.model_name + "'");
+      }
+      model_id = *id;
     }
-    HT_RETURN_IF_ERROR(atom_ids.Flush());
-    HT_RETURN_IF_ERROR(inference_ids.Flush());
-    for (const auto& [id, model] : used) {
-      HT_RETURN_IF_ERROR(models.records().Put(txn, id, model));
+    if (model_id != 0 && used.count(model_id) == 0) {
+      HT_ASSIGN_OR_RETURN(std::optional<storage::ModelRecord> model, models.Find(txn, model_id));
+      if (!model) {
+        return Status::NotFound(field(i) + "model_id: no model " + std::to_string(model_id));
+      }
+      used.emplace(model_id, std::move(*model));
     }
-    HT_RETURN_IF_ERROR(
-        (own ? *own : all_rows).Apply(txn, storage::InferenceAggregateTable(tables_)));
-    return atoms.FlushCounters(txn);
-  };
-  HT_RETURN_IF_ERROR(writer_.Write(write, bytes, n));
-  return results;
+    record.set_model_id(model_id);
+    for (size_t t : row_texts[i]) {
+      if (t != kNoText) ++texts[t].references;
+    }
+  }
+  // Each text once: its references with one update, or a new atom.
+  for (LogText& text : texts) {
+    if (text.references == 0) continue;
+    HT_ASSIGN_OR_RETURN(std::optional<storage::AtomRecord> found,
+                        atoms.FindRecordByHash(txn, text.hash));
+    if (found) {
+      HT_RETURN_IF_ERROR(
+          storage::AcquireReferences(txn, atoms, found->atom_id(), text.references, now, &*found));
+      text.atom_id = found->atom_id();
+      continue;
+    }
+    HT_ASSIGN_OR_RETURN(text.atom_id, atom_ids.Next());
+    storage::AtomRecord atom;
+    atom.set_atom_id(text.atom_id);
+    atom.set_content_hash(
+        std::string(reinterpret_cast<const char*>(text.hash.data()), text.hash.size()));
+    atom.set_modality("text");
+    atom.set_subtype("inference_text");
+    HT_RETURN_IF_ERROR(atoms.InsertNew(txn, &atom, *text.content, now, nullptr, text.references));
+  }
+  std::optional<AggregateChanges> own;  // when all_rows does not apply
+  if (by_name || skipped) own.emplace();
+  for (size_t i = 0; i < n; ++i) {
+    if (results[i].already_logged || same_as[i] != kNoText) continue;
+    InferenceRecord& record = records[i];
+    const auto& [input, output] = row_texts[i];
+    record.set_input_atom_id(input == kNoText ? 0 : texts[input].atom_id);
+    record.set_output_atom_id(output == kNoText ? 0 : texts[output].atom_id);
+    HT_ASSIGN_OR_RETURN(uint64_t id, rows.Insert(txn, inference_ids, &record, options_.segments));
+    if (own) own->Add(record, +1);
+    if (const uint64_t model_id = record.model_id(); model_id != 0) {
+      storage::ModelRecord& model = used[model_id];
+      const double count = static_cast<double>(model.usage_count());
+      model.set_average_inference_ms(
+          (model.average_inference_ms() * count + DurationMs(record.duration_us())) / (count + 1));
+      model.set_usage_count(model.usage_count() + 1);
+      model.set_last_used_us(std::max(model.last_used_us(), record.end_us()));
+    }
+    results[i] = LoggedInference{id, false};
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (same_as[i] != kNoText) results[i] = LoggedInference{results[same_as[i]].inference_id, true};
+  }
+  HT_RETURN_IF_ERROR(atom_ids.Flush());
+  HT_RETURN_IF_ERROR(inference_ids.Flush());
+  for (const auto& [id, model] : used) {
+    HT_RETURN_IF_ERROR(models.records().Put(txn, id, model));
+  }
+  HT_RETURN_IF_ERROR((own ? *own : all_rows).Apply(txn, storage::InferenceAggregateTable(tables_)));
+  return atoms.FlushCounters(txn);
 }
 
 Result<InferenceView> InferenceEngine::View(storage::Txn& txn, InferenceRecord record,

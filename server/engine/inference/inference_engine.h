@@ -54,6 +54,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -237,6 +238,14 @@ class InferenceEngine {
   // "" for one inference, "inferences[i]." for more); nothing is stored then.
   Result<std::vector<LoggedInference>> LogInferences(std::vector<InferenceInput> inferences,
                                                      std::string_view field_prefix);
+  // LogInferences without waiting for the commit: the rows are built on the
+  // caller's thread, the write is queued with the writer
+  // (WriteBatcher::WriteAsync), and done receives LogInferences' result on
+  // the writer thread after the commit. done must be short and must not
+  // block (it delays the writer's next group).
+  using LogDone = std::function<void(Result<std::vector<LoggedInference>>)>;
+  void LogInferencesAsync(std::vector<InferenceInput> inferences, std::string_view field_prefix,
+                          LogDone done);
   // NotFound naming inference_id.
   Result<InferenceView> GetInference(uint64_t inference_id);
   // Newest first. page_size: REQUIRES 1..1000.
@@ -260,6 +269,12 @@ class InferenceEngine {
                                           const std::vector<storage::ModelLayerRecord>& layers);
 
  private:
+  struct LogState;
+  // The caller's-thread part of a log: texts hashed once, rows built, their
+  // aggregate changes; returns the bytes the write declares.
+  size_t PrepareLog(LogState& state);
+  // The write function of a log (re-runnable: starts the results over).
+  Status WriteLog(storage::WriteTxn& txn, LogState& state);
   Result<InferenceView> View(storage::Txn& txn, storage::InferenceRecord record,
                              bool include_text) const;
   // PruneInferences on the calling thread.

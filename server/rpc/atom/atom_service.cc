@@ -8,15 +8,19 @@
 
 namespace hartonomous::rpc {
 
-grpc::Status AtomServiceImpl::IngestAtom(grpc::ServerContext*, const v1::IngestAtomRequest* request,
-                                         v1::IngestAtomResponse* response) {
-  HT_RETURN_IF_GRPC_ERROR(ValidateIngest(*request, limits_));
+void AtomServiceImpl::IngestAtom(grpc::ServerContextBase*, const v1::IngestAtomRequest* request,
+                                 v1::IngestAtomResponse* response, UnaryFinish finish) {
+  if (Status valid = ValidateIngest(*request, limits_); !valid.ok()) {
+    return finish(ToGrpcStatus(valid));
+  }
   std::vector<engine::AtomInput> inputs;
   inputs.push_back(ToAtomInput(v1::IngestAtomRequest(*request)));
-  auto result = engine_.Ingest(std::move(inputs));
-  if (!result.ok()) return ToGrpcStatus(result.status());
-  ToProto(result->atoms.front(), response);
-  return grpc::Status::OK;
+  engine_.IngestAsync(std::move(inputs),
+                      [response, finish = std::move(finish)](Result<engine::IngestSummary> result) {
+                        if (!result.ok()) return finish(ToGrpcStatus(result.status()));
+                        ToProto(result->atoms.front(), response);
+                        finish(grpc::Status::OK);
+                      });
 }
 
 grpc::Status AtomServiceImpl::IngestAtoms(grpc::ServerContext* context, ClientStream* stream,

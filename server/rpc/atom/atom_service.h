@@ -33,9 +33,12 @@ class AtomServiceImpl final : public v1::AtomService::Service {
         ClientStreamMethodIndex(v1::AtomService::service_full_name(), "IngestDocument"),
         new ClientStreamHandler<AtomServiceImpl, v1::IngestDocumentResponse>(
             &AtomServiceImpl::IngestDocument, this));
-    // Unary reads are served through the callback API (unary_callback.h);
-    // writes (they wait for the writer thread) and long maintenance calls
-    // stay synchronous.
+    // Unary reads are served through the callback API (unary_callback.h),
+    // and so is IngestAtom, answered from its commit (CallbackUnaryAsync);
+    // the other writes (they wait for the writer thread) and long
+    // maintenance calls stay synchronous.
+    MarkMethodCallback(UnaryMethodIndex(v1::AtomService::service_full_name(), "IngestAtom"),
+                       CallbackUnaryAsync(&AtomServiceImpl::IngestAtom, this));
     MarkMethodCallback(UnaryMethodIndex(v1::AtomService::service_full_name(), "GetAtom"),
                        CallbackUnary(&AtomServiceImpl::GetAtom, this));
     MarkMethodCallback(UnaryMethodIndex(v1::AtomService::service_full_name(), "ListAtoms"),
@@ -52,8 +55,9 @@ class AtomServiceImpl final : public v1::AtomService::Service {
                        CallbackUnary(&AtomServiceImpl::TraverseRelations, this));
   }
 
-  grpc::Status IngestAtom(grpc::ServerContext*, const v1::IngestAtomRequest* request,
-                          v1::IngestAtomResponse* response) override;
+  // Answered after the atom's group commit, by finish.
+  void IngestAtom(grpc::ServerContextBase*, const v1::IngestAtomRequest* request,
+                  v1::IngestAtomResponse* response, UnaryFinish finish);
   // Client streams (IngestAtoms, IngestDocument) are read through
   // ReadClientStream (client_stream.h) into their collectors
   // (atom_streams.h); these replace the generated typed handlers.

@@ -12,6 +12,12 @@
 // synchronous server parks one thread per call). The interceptors and the
 // service wrappers (service_wrapper.h) see such a call as any other.
 //
+// A write whose engine completes it asynchronously (after the writer's group
+// commit, storage/write_batcher.h) is served with CallbackUnaryAsync: the
+// handler gets a UnaryFinish instead of returning a status, and the call is
+// answered when the finish runs, on whichever thread that is; no thread
+// waits for the commit.
+//
 // Thread-safety: the handler runs concurrently on gRPC's callback threads;
 // the body must be thread-safe (as a synchronous handler's).
 #pragma once
@@ -20,6 +26,7 @@
 #include <grpcpp/support/method_handler.h>
 #include <grpcpp/support/server_callback.h>
 
+#include <functional>
 #include <string_view>
 #include <utility>
 
@@ -52,6 +59,28 @@ grpc::internal::MethodHandler* CallbackUnary(
                         Response* response) {
         grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
         reactor->Finish((service->*method)(context, request, response));
+        return reactor;
+      });
+}
+
+// Answers an asynchronous unary call: call it exactly once, from any thread,
+// after the response is filled (it is sent when the status is OK).
+using UnaryFinish = std::function<void(grpc::Status)>;
+
+// The callback handler running service->*method, which finishes the call
+// through its UnaryFinish (now or later). Owned by the service once passed
+// to MarkMethodCallback.
+template <class Service, class Request, class Response>
+grpc::internal::MethodHandler* CallbackUnaryAsync(void (Service::*method)(grpc::ServerContextBase*,
+                                                                          const Request*, Response*,
+                                                                          UnaryFinish),
+                                                  Service* service) {
+  return new UnaryCallbackHandler<Request, Response>(
+      [service, method](grpc::CallbackServerContext* context, const Request* request,
+                        Response* response) {
+        grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+        (service->*method)(context, request, response,
+                           [reactor](grpc::Status status) { reactor->Finish(std::move(status)); });
         return reactor;
       });
 }

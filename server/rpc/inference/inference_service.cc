@@ -33,17 +33,20 @@ Status LogInferencesCollector::Add(v1::LogInferenceRequest& message, size_t inde
   return Status::Ok();
 }
 
-grpc::Status InferenceServiceImpl::LogInference(grpc::ServerContext*,
-                                                const v1::LogInferenceRequest* request,
-                                                v1::LogInferenceResponse* response) {
+void InferenceServiceImpl::LogInference(grpc::ServerContextBase*,
+                                        const v1::LogInferenceRequest* request,
+                                        v1::LogInferenceResponse* response, UnaryFinish finish) {
   auto input = CheckedInput("", *request);
-  if (!input.ok()) return ToGrpcStatus(input.status());
+  if (!input.ok()) return finish(ToGrpcStatus(input.status()));
   std::vector<engine::InferenceInput> inputs;
   inputs.push_back(std::move(*input));
-  auto logged = engine_.LogInferences(std::move(inputs), "");
-  if (!logged.ok()) return ToGrpcStatus(logged.status());
-  ToProto(logged->front(), response);
-  return grpc::Status::OK;
+  engine_.LogInferencesAsync(
+      std::move(inputs), "",
+      [response, finish = std::move(finish)](Result<std::vector<engine::LoggedInference>> logged) {
+        if (!logged.ok()) return finish(ToGrpcStatus(logged.status()));
+        ToProto(logged->front(), response);
+        finish(grpc::Status::OK);
+      });
 }
 
 grpc::Status InferenceServiceImpl::LogInferences(grpc::ServerContext* context, ClientStream* stream,

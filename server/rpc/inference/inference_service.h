@@ -44,9 +44,12 @@ class InferenceServiceImpl final : public v1::InferenceService::Service {
         ClientStreamMethodIndex(v1::InferenceService::service_full_name(), "LogInferences"),
         new ClientStreamHandler<InferenceServiceImpl, v1::LogInferencesResponse>(
             &InferenceServiceImpl::LogInferences, this));
-    // Unary reads are served through the callback API (unary_callback.h);
-    // writes (they wait for the writer thread) and long maintenance calls
-    // stay synchronous.
+    // Unary reads are served through the callback API (unary_callback.h),
+    // and so is LogInference, answered from its commit (CallbackUnaryAsync);
+    // the other writes (they wait for the writer thread) and long
+    // maintenance calls stay synchronous.
+    MarkMethodCallback(UnaryMethodIndex(v1::InferenceService::service_full_name(), "LogInference"),
+                       CallbackUnaryAsync(&InferenceServiceImpl::LogInference, this));
     MarkMethodCallback(UnaryMethodIndex(v1::InferenceService::service_full_name(), "GetInference"),
                        CallbackUnary(&InferenceServiceImpl::GetInference, this));
     MarkMethodCallback(
@@ -59,8 +62,9 @@ class InferenceServiceImpl final : public v1::InferenceService::Service {
                        CallbackUnary(&InferenceServiceImpl::GetActivation, this));
   }
 
-  grpc::Status LogInference(grpc::ServerContext*, const v1::LogInferenceRequest* request,
-                            v1::LogInferenceResponse* response) override;
+  // Answered after the row's group commit, by finish.
+  void LogInference(grpc::ServerContextBase*, const v1::LogInferenceRequest* request,
+                    v1::LogInferenceResponse* response, UnaryFinish finish);
   grpc::Status LogInferences(grpc::ServerContext* context, ClientStream* stream,
                              v1::LogInferencesResponse* response);
   grpc::Status GetInference(grpc::ServerContextBase*, const v1::GetInferenceRequest* request,

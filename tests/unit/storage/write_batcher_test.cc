@@ -3,6 +3,7 @@
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <future>
+#include <mutex>
 #include <thread>
 
 #include "storage/key_codec.h"
@@ -217,4 +218,77 @@ TEST_CASE("ForegroundWaiting counts queued writes, not background ones") {
             .ok());
   CHECK_FALSE(waiting_inside);
   CHECK_FALSE(writer.ForegroundWaiting());
+}
+
+TEST_CASE("WriteAsync completes each request on the writer thread after its commit") {
+  testing::TempEnv t;
+  WriteBatcher writer(t.env());
+  constexpr int kRequests = 300;
+  struct Done {
+    Status status;
+    std::thread::id thread;
+    bool visible = false;  // the request's key, read in a new read transaction
+  };
+  std::mutex mu;
+  std::vector<Done> done(kRequests);
+  std::vector<int> calls(kRequests, 0);
+  int completed = 0;
+  std::promise<void> all_done;
+  for (int i = 0; i < kRequests; ++i) {
+    writer.WriteAsync(
+        [&, i](WriteTxn& txn) -> Status {
+          HT_RETURN_IF_ERROR(txn.Put(t.tables().atoms, Be64Key(i), "v"));
+          // Every third request fails after writing: its write is undone.
+          if (i % 3 == 2) return Status::InvalidArgument("request " + std::to_string(i));
+          return Status::Ok();
+        },
+        [&, i](Status status) {
+          ReadTxn read(t.env());
+          std::string_view v;
+          const bool visible = read.status().ok() && *read.Get(t.tables().atoms, Be64Key(i), &v);
+          std::lock_guard<std::mutex> lock(mu);
+          done[i] = Done{std::move(status), std::this_thread::get_id(), visible};
+          ++calls[i];
+          if (++completed == kRequests) all_done.set_value();
+        });
+  }
+  all_done.get_future().wait();
+  std::lock_guard<std::mutex> lock(mu);
+  for (int i = 0; i < kRequests; ++i) {
+    INFO(i);
+    CHECK(calls[i] == 1);
+    CHECK(done[i].thread != std::this_thread::get_id());
+    CHECK(done[i].status.ok() == (i % 3 != 2));
+    // A successful request's completion already sees its write committed.
+    CHECK(done[i].visible == (i % 3 != 2));
+  }
+  CHECK(writer.stats().requests == kRequests);
+  ReadTxn txn(t.env());
+  CHECK(*txn.Count(t.tables().atoms) == kRequests - kRequests / 3);
+}
+
+TEST_CASE("Stop completes the queued WriteAsync requests; after it they complete at once") {
+  testing::TempEnv t;
+  WriteBatcher writer(t.env());
+  constexpr int kRequests = 100;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < kRequests; ++i) {
+    writer.WriteAsync([&, i](WriteTxn& txn) { return txn.Put(t.tables().atoms, Be64Key(i), "v"); },
+                      [&](Status status) {
+                        if (status.ok()) ++ok;
+                      });
+  }
+  writer.Stop();  // finishes what is queued
+  CHECK(ok == kRequests);
+  Status late;
+  std::thread::id late_thread;
+  writer.WriteAsync([&](WriteTxn& txn) { return txn.Put(t.tables().atoms, "late", "v"); },
+                    [&](Status status) {
+                      late = std::move(status);
+                      late_thread = std::this_thread::get_id();
+                    });
+  CHECK(late.code() == Status::Code::kUnavailable);
+  CHECK(late_thread == std::this_thread::get_id());
+  ReadTxn txn(t.env());
+  CHECK(*txn.Count(t.tables().atoms) == kRequests);
 }
