@@ -86,6 +86,25 @@ TEST_CASE("Bench ingest-atoms stores exactly the atoms it reports") {
   REQUIRE(run.report["options"]["rate"] == 2000.0);
 }
 
+TEST_CASE("Bench ingest-atom stores one atom per call, then references them again") {
+  Daemon daemon;
+  BenchRun run = Bench(daemon, "ingest-atom",
+                       {"--requests", "300", "--concurrency", "16", "--prepare-atoms", "200",
+                        "--atom-bytes", "128", "--text-dir", kLicenses});
+  INFO(run.process.err);
+  REQUIRE(run.process.exit_code == 0);
+  REQUIRE(run.report["ok"] == 300);
+  REQUIRE(run.report["errors"].empty());
+  // 200 distinct contents; calls 200..299 repeat the first 100.
+  REQUIRE(CountAtoms(daemon.client()) == 200);
+  v1::GetDedupStatsRequest request;
+  v1::DedupStats stats;
+  grpc::ClientContext context;
+  REQUIRE(daemon.client().atoms().GetDedupStats(&context, request, &stats).ok());
+  CHECK(stats.total().unique_atoms() == 200);
+  CHECK(stats.total().total_references() == 300);
+}
+
 TEST_CASE("Bench counts failed calls by status code and fails on request") {
   Daemon daemon;
   BenchRun run = Bench(daemon, "search",

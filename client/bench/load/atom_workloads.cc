@@ -1,4 +1,4 @@
-// ingest-atoms and get-atom (see workload_factory.h).
+// ingest-atoms, ingest-atom and get-atom (see workload_factory.h).
 #include <cstdio>
 
 #include "async_calls.h"
@@ -53,6 +53,33 @@ class IngestAtomsWorkload : public Workload {
           stubs.atoms->async()->IngestAtoms(c, r, reactor);
         },
         config_.atoms_per_call, std::move(done));
+  }
+
+ private:
+  WorkloadConfig config_;
+  TextCorpus corpus_;
+};
+
+// One atom per unary IngestAtom call. The first Period() calls store new
+// atoms; later calls repeat their contents (a reference more each).
+class IngestAtomWorkload : public UnaryWorkload {
+ public:
+  IngestAtomWorkload(const WorkloadConfig& config, TextCorpus corpus)
+      : config_(config), corpus_(std::move(corpus)) {}
+  std::string name() const override { return "ingest-atom"; }
+  std::string Method() const override { return "/hartonomous.v1.AtomService/IngestAtom"; }
+  size_t Period() const override { return config_.prepare_atoms; }
+  grpc::Status PrepareData(Client&) override {
+    if (config_.prepare_atoms == 0) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "--prepare-atoms must be >= 1");
+    }
+    return grpc::Status::OK;
+  }
+  std::string RequestBytes(uint64_t seq) const override {
+    v1::IngestAtomRequest atom;
+    atom.set_content(AtomContent(corpus_, config_.nonce + "-unary", seq, config_.atom_bytes));
+    atom.set_modality("text");
+    return atom.SerializeAsString();
   }
 
  private:
@@ -118,6 +145,7 @@ std::unique_ptr<Workload> MakeAtomWorkload(const std::string& kind, const Worklo
   }
   if (kind == "ingest-atoms")
     return std::make_unique<IngestAtomsWorkload>(config, std::move(corpus));
+  if (kind == "ingest-atom") return std::make_unique<IngestAtomWorkload>(config, std::move(corpus));
   return std::make_unique<GetAtomWorkload>(config, std::move(corpus));
 }
 

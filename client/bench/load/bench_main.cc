@@ -67,8 +67,9 @@ std::vector<FlagSpec> Specs() {
       {"keep-fraction", "0.05", "hybrid: fraction of points the spatial stage keeps"},
       {"text-dir", "/usr/share/common-licenses", "text for atoms, documents and prompts"},
       {"atoms-per-call", "100", "ingest-atoms: atoms per IngestAtoms stream"},
-      {"atom-bytes", "1024", "ingest-atoms, get-atom: bytes per atom"},
-      {"prepare-atoms", "10000", "get-atom: atoms ingested first and read back"},
+      {"atom-bytes", "1024", "ingest-atoms, ingest-atom, get-atom: bytes per atom"},
+      {"prepare-atoms", "10000",
+       "get-atom: atoms ingested first and read back; ingest-atom: distinct atoms"},
       {"model-file", "", "import-model: the model file sent"},
       {"help", "", "this text", true},
   };

@@ -8,9 +8,9 @@
 namespace hartonomous::bench {
 
 const std::vector<std::string>& WorkloadNames() {
-  static const std::vector<std::string> kNames = {"health",      "search",        "batch-search",
-                                                  "hybrid",      "get-atom",      "ingest-atoms",
-                                                  "ingest-docs", "log-inference", "import-model"};
+  static const std::vector<std::string> kNames = {
+      "health",       "search",      "batch-search", "hybrid",        "get-atom",
+      "ingest-atoms", "ingest-atom", "ingest-docs",  "log-inference", "import-model"};
   return kNames;
 }
 
@@ -52,7 +52,9 @@ std::unique_ptr<Workload> MakeWorkload(const std::string& name, const WorkloadCo
   if (name == "search" || name == "batch-search" || name == "hybrid") {
     return MakeSearchWorkload(name, config, error);
   }
-  if (name == "get-atom" || name == "ingest-atoms") return MakeAtomWorkload(name, config, error);
+  if (name == "get-atom" || name == "ingest-atoms" || name == "ingest-atom") {
+    return MakeAtomWorkload(name, config, error);
+  }
   if (name == "ingest-docs") return MakeDocumentWorkload(config, error);
   if (name == "log-inference") return MakeInferenceWorkload(config, error);
   if (name == "import-model") return MakeModelWorkload(config, error);

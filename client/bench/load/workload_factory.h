@@ -6,6 +6,8 @@
 //   hybrid         HybridSearch: spatial prefilter keeping --keep-fraction
 //   get-atom       GetAtom with content of atoms ingested by Prepare
 //   ingest-atoms   IngestAtoms streams of --atoms-per-call text atoms
+//   ingest-atom    IngestAtom of one text atom; --prepare-atoms distinct
+//                  contents, repeated after that (a reference more each)
 //   ingest-docs    IngestDocument streams of one text file each
 //   log-inference  LogInference of a prompt/answer pair from the text corpus
 //   import-model   ImportModel streams of --model-file under a new name
