@@ -1,7 +1,8 @@
 // The daemon bounds its threads: calls beyond --max-threads get
 // RESOURCE_EXHAUSTED instead of a thread each, and the server serves again
-// once the calls holding the threads end. IngestAtom and LogInference take
-// no such thread: they are answered from their commit.
+// once the calls holding the threads end. IngestAtom, ReleaseAtom,
+// DeleteAtom and LogInference take no such thread: they are answered from
+// their commit.
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <string>
@@ -163,7 +164,7 @@ TEST_CASE("idle streams beyond --max-threads get RESOURCE_EXHAUSTED and threads 
   }
 }
 
-TEST_CASE("IngestAtom and LogInference are answered while idle streams hold every thread",
+TEST_CASE("unary atom writes and LogInference are answered while idle streams hold every thread",
           "[limits]") {
   constexpr size_t kMaxThreads = 8;
   constexpr size_t kStreams = 24;
@@ -218,6 +219,35 @@ TEST_CASE("IngestAtom and LogInference are answered while idle streams hold ever
     v1::Atom atom;
     REQUIRE(daemon.client().atoms().GetAtom(&context, get, &atom).ok());
     CHECK(atom.content() == "written with every thread held " + std::to_string(i));
+  }
+
+  // Release and Delete: also answered from their commit.
+  {
+    grpc::ClientContext context;
+    v1::ReleaseAtomRequest release;
+    release.set_atom_id(writes[0]->response.atom_id());
+    v1::Atom released;
+    grpc::Status status = daemon.client().atoms().ReleaseAtom(&context, release, &released);
+    INFO(status.error_message());
+    REQUIRE(status.ok());
+    CHECK(released.reference_count() == 0);
+    CHECK_FALSE(released.is_active());
+  }
+  {
+    grpc::ClientContext context;
+    v1::DeleteAtomRequest remove;
+    remove.set_atom_id(writes[1]->response.atom_id());
+    v1::Atom deleted;
+    grpc::Status status = daemon.client().atoms().DeleteAtom(&context, remove, &deleted);
+    INFO(status.error_message());
+    REQUIRE(status.ok());
+    CHECK_FALSE(deleted.is_active());
+    // Released again: the atom is already inactive.
+    grpc::ClientContext again_context;
+    v1::ReleaseAtomRequest again;
+    again.set_atom_id(writes[1]->response.atom_id());
+    CHECK(daemon.client().atoms().ReleaseAtom(&again_context, again, &deleted).error_code() ==
+          grpc::StatusCode::FAILED_PRECONDITION);
   }
 
   v1::LogInferenceRequest log;

@@ -3,11 +3,11 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
-#include <future>
 #include <memory>
 #include <system_error>
 
 #include "base/clock.h"
+#include "server/engine/common/await_result.h"
 #include "server/engine/common/id_page.h"
 #include "storage/sequence.h"
 #include "storage/tables/relation_table.h"
@@ -34,11 +34,8 @@ AtomEngine::AtomEngine(storage::Env& env, const storage::Tables& tables,
     : env_(env), tables_(tables), writer_(writer), tokens_(std::move(page_token_key)) {}
 
 Result<IngestSummary> AtomEngine::Ingest(std::vector<AtomInput> inputs) {
-  std::promise<Result<IngestSummary>> result;
-  auto answer = result.get_future();
-  IngestAsync(std::move(inputs),
-              [&result](Result<IngestSummary> summary) { result.set_value(std::move(summary)); });
-  return answer.get();
+  return AwaitResult<IngestSummary>(
+      [&](IngestDone done) { IngestAsync(std::move(inputs), std::move(done)); });
 }
 
 // What an ingest keeps from its preparation to its completion.
@@ -294,26 +291,46 @@ Result<uint64_t> AtomEngine::RemoveDependents(storage::WriteTxn& txn, uint64_t a
   return removed;
 }
 
-Result<AtomRecord> AtomEngine::Release(uint64_t atom_id) { return Drop(atom_id, false); }
+Result<AtomRecord> AtomEngine::Release(uint64_t atom_id) {
+  return AwaitResult<AtomRecord>(
+      [&](DropDone done) { DropAsync(atom_id, false, std::move(done)); });
+}
 
-Result<AtomRecord> AtomEngine::Delete(uint64_t atom_id) { return Drop(atom_id, true); }
+Result<AtomRecord> AtomEngine::Delete(uint64_t atom_id) {
+  return AwaitResult<AtomRecord>([&](DropDone done) { DropAsync(atom_id, true, std::move(done)); });
+}
 
-Result<AtomRecord> AtomEngine::Drop(uint64_t atom_id, bool drop_all) {
-  AtomRecord result;
+void AtomEngine::ReleaseAsync(uint64_t atom_id, DropDone done) {
+  DropAsync(atom_id, false, std::move(done));
+}
+
+void AtomEngine::DeleteAsync(uint64_t atom_id, DropDone done) {
+  DropAsync(atom_id, true, std::move(done));
+}
+
+void AtomEngine::DropAsync(uint64_t atom_id, bool drop_all, DropDone done) {
+  auto result = std::make_shared<AtomRecord>();
   const int64_t now = NowMicros();
-  HT_RETURN_IF_ERROR(writer_.Write([&](storage::WriteTxn& txn) -> Status {
-    AtomTable atoms(tables_);
-    storage::RelationTable relations(tables_);
-    HT_RETURN_IF_ERROR(
-        storage::ReleaseReference(txn, atoms, relations, atom_id, drop_all, now, &result, nullptr));
-    HT_RETURN_IF_ERROR(atoms.ResolveCanonicalText(txn, &result));
-    HT_RETURN_IF_ERROR(atoms.FlushCounters(txn));
-    // A deleted atom's dependent rows (embeddings) go at once; a released
-    // one keeps them until PurgeInactive.
-    if (drop_all) HT_RETURN_IF_ERROR(RemoveDependents(txn, atom_id).status());
-    return Status::Ok();
-  }));
-  return result;
+  writer_.WriteAsync(
+      [this, result, atom_id, drop_all, now](storage::WriteTxn& txn) -> Status {
+        AtomTable atoms(tables_);
+        storage::RelationTable relations(tables_);
+        HT_RETURN_IF_ERROR(storage::ReleaseReference(txn, atoms, relations, atom_id, drop_all, now,
+                                                     result.get(), nullptr));
+        HT_RETURN_IF_ERROR(atoms.ResolveCanonicalText(txn, result.get()));
+        HT_RETURN_IF_ERROR(atoms.FlushCounters(txn));
+        // A deleted atom's dependent rows (embeddings) go at once; a released
+        // one keeps them until PurgeInactive.
+        if (drop_all) HT_RETURN_IF_ERROR(RemoveDependents(txn, atom_id).status());
+        return Status::Ok();
+      },
+      [result, done = std::move(done)](Status status) {
+        if (status.ok()) {
+          done(std::move(*result));
+        } else {
+          done(std::move(status));
+        }
+      });
 }
 
 Result<PurgeSummary> AtomEngine::PurgeInactive(uint64_t max_atoms) {

@@ -149,6 +149,11 @@ class AtomEngine {
   // 'contains' edges hold, as Release), and its dependent rows (embeddings)
   // removed. Idempotent.
   Result<storage::AtomRecord> Delete(uint64_t atom_id);
+  // Release and Delete without waiting for the commit: done receives their
+  // result on the writer thread after the commit (short, must not block).
+  using DropDone = std::function<void(Result<storage::AtomRecord>)>;
+  void ReleaseAsync(uint64_t atom_id, DropDone done);
+  void DeleteAsync(uint64_t atom_id, DropDone done);
   // Hard-deletes up to max_atoms inactive atoms (0 = all), in transactions of
   // at most kPurgeBatch atoms.
   Result<PurgeSummary> PurgeInactive(uint64_t max_atoms);
@@ -189,7 +194,7 @@ class AtomEngine {
   Status WriteIngest(storage::WriteTxn& txn, IngestState& state);
   Result<AtomView> View(storage::ReadTxn& txn, uint64_t atom_id, bool include_content,
                         ResponseBudget* budget);
-  Result<storage::AtomRecord> Drop(uint64_t atom_id, bool drop_all);
+  void DropAsync(uint64_t atom_id, bool drop_all, DropDone done);
   Result<uint64_t> RemoveDependents(storage::WriteTxn& txn, uint64_t atom_id);
 
   storage::Env& env_;

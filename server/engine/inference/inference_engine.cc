@@ -5,7 +5,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
-#include <future>
 #include <iterator>
 #include <limits>
 #include <map>
@@ -19,6 +18,7 @@
 #include "base/json_limits.h"
 #include "base/low_priority_thread.h"
 #include "base/sha256.h"
+#include "server/engine/common/await_result.h"
 #include "server/engine/documents/decompose/text_decomposer.h"
 #include "server/engine/inference/gen_ai_attributes.h"
 #include "server/engine/inference/inference_aggregates.h"
@@ -209,13 +209,9 @@ InferenceEngine::InferenceEngine(storage::Env& env, const storage::Tables& table
 
 Result<std::vector<LoggedInference>> InferenceEngine::LogInferences(
     std::vector<InferenceInput> inferences, std::string_view field_prefix) {
-  std::promise<Result<std::vector<LoggedInference>>> result;
-  auto answer = result.get_future();
-  LogInferencesAsync(std::move(inferences), field_prefix,
-                     [&result](Result<std::vector<LoggedInference>> logged) {
-                       result.set_value(std::move(logged));
-                     });
-  return answer.get();
+  return AwaitResult<std::vector<LoggedInference>>([&](LogDone done) {
+    LogInferencesAsync(std::move(inferences), field_prefix, std::move(done));
+  });
 }
 
 // What a log keeps from its preparation to its completion.

@@ -61,17 +61,26 @@ grpc::Status AtomServiceImpl::ListAtoms(grpc::ServerContextBase*,
   return grpc::Status::OK;
 }
 
-grpc::Status AtomServiceImpl::ReleaseAtom(grpc::ServerContext*,
-                                          const v1::ReleaseAtomRequest* request,
-                                          v1::Atom* response) {
-  HT_RETURN_IF_GRPC_ERROR(ValidateAtomId(request->atom_id()));
-  return Reply(engine_.Release(request->atom_id()), response, ToProto);
+void AtomServiceImpl::ReleaseAtom(grpc::ServerContextBase*, const v1::ReleaseAtomRequest* request,
+                                  v1::Atom* response, UnaryFinish finish) {
+  if (Status valid = ValidateAtomId(request->atom_id()); !valid.ok()) {
+    return finish(ToGrpcStatus(valid));
+  }
+  engine_.ReleaseAsync(request->atom_id(),
+                       [response, finish = std::move(finish)](Result<storage::AtomRecord> atom) {
+                         finish(Reply(std::move(atom), response, ToProto));
+                       });
 }
 
-grpc::Status AtomServiceImpl::DeleteAtom(grpc::ServerContext*, const v1::DeleteAtomRequest* request,
-                                         v1::Atom* response) {
-  HT_RETURN_IF_GRPC_ERROR(ValidateAtomId(request->atom_id()));
-  return Reply(engine_.Delete(request->atom_id()), response, ToProto);
+void AtomServiceImpl::DeleteAtom(grpc::ServerContextBase*, const v1::DeleteAtomRequest* request,
+                                 v1::Atom* response, UnaryFinish finish) {
+  if (Status valid = ValidateAtomId(request->atom_id()); !valid.ok()) {
+    return finish(ToGrpcStatus(valid));
+  }
+  engine_.DeleteAsync(request->atom_id(),
+                      [response, finish = std::move(finish)](Result<storage::AtomRecord> atom) {
+                        finish(Reply(std::move(atom), response, ToProto));
+                      });
 }
 
 grpc::Status AtomServiceImpl::PurgeInactive(grpc::ServerContext*,

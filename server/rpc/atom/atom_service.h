@@ -34,11 +34,16 @@ class AtomServiceImpl final : public v1::AtomService::Service {
         new ClientStreamHandler<AtomServiceImpl, v1::IngestDocumentResponse>(
             &AtomServiceImpl::IngestDocument, this));
     // Unary reads are served through the callback API (unary_callback.h),
-    // and so is IngestAtom, answered from its commit (CallbackUnaryAsync);
+    // and so are IngestAtom, ReleaseAtom and DeleteAtom, answered from
+    // their commit (CallbackUnaryAsync);
     // the other writes (they wait for the writer thread) and long
     // maintenance calls stay synchronous.
     MarkMethodCallback(UnaryMethodIndex(v1::AtomService::service_full_name(), "IngestAtom"),
                        CallbackUnaryAsync(&AtomServiceImpl::IngestAtom, this));
+    MarkMethodCallback(UnaryMethodIndex(v1::AtomService::service_full_name(), "ReleaseAtom"),
+                       CallbackUnaryAsync(&AtomServiceImpl::ReleaseAtom, this));
+    MarkMethodCallback(UnaryMethodIndex(v1::AtomService::service_full_name(), "DeleteAtom"),
+                       CallbackUnaryAsync(&AtomServiceImpl::DeleteAtom, this));
     MarkMethodCallback(UnaryMethodIndex(v1::AtomService::service_full_name(), "GetAtom"),
                        CallbackUnary(&AtomServiceImpl::GetAtom, this));
     MarkMethodCallback(UnaryMethodIndex(v1::AtomService::service_full_name(), "ListAtoms"),
@@ -67,10 +72,11 @@ class AtomServiceImpl final : public v1::AtomService::Service {
                        v1::Atom* response);
   grpc::Status ListAtoms(grpc::ServerContextBase*, const v1::ListAtomsRequest* request,
                          v1::ListAtomsResponse* response);
-  grpc::Status ReleaseAtom(grpc::ServerContext*, const v1::ReleaseAtomRequest* request,
-                           v1::Atom* response) override;
-  grpc::Status DeleteAtom(grpc::ServerContext*, const v1::DeleteAtomRequest* request,
-                          v1::Atom* response) override;
+  // Answered after the write's group commit, by finish.
+  void ReleaseAtom(grpc::ServerContextBase*, const v1::ReleaseAtomRequest* request,
+                   v1::Atom* response, UnaryFinish finish);
+  void DeleteAtom(grpc::ServerContextBase*, const v1::DeleteAtomRequest* request,
+                  v1::Atom* response, UnaryFinish finish);
   grpc::Status PurgeInactive(grpc::ServerContext*, const v1::PurgeInactiveRequest* request,
                              v1::PurgeInactiveResponse* response) override;
   grpc::Status GetDedupStats(grpc::ServerContextBase*, const v1::GetDedupStatsRequest* request,
