@@ -1,8 +1,8 @@
 // The daemon bounds its threads: calls beyond --max-threads get
 // RESOURCE_EXHAUSTED instead of a thread each, and the server serves again
-// once the calls holding the threads end. IngestAtom, ReleaseAtom,
-// DeleteAtom and LogInference take no such thread: they are answered from
-// their commit.
+// once the calls holding the threads end. The writes answered from their
+// commit (IngestAtom, ReleaseAtom, DeleteAtom, AddRelations, LogInference,
+// PutActivation, GetActivation) take no such thread.
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <string>
@@ -164,12 +164,29 @@ TEST_CASE("idle streams beyond --max-threads get RESOURCE_EXHAUSTED and threads 
   }
 }
 
-TEST_CASE("unary atom writes and LogInference are answered while idle streams hold every thread",
+TEST_CASE("writes answered from their commit are served while idle streams hold every thread",
           "[limits]") {
   constexpr size_t kMaxThreads = 8;
   constexpr size_t kStreams = 24;
   constexpr size_t kWrites = 32;
   Daemon daemon(Daemon::Options{{}, {"--max-threads", std::to_string(kMaxThreads)}});
+  // A model with one layer, for the activation cache (CreateModel is a
+  // synchronous method: made before the threads are taken).
+  v1::CreateModelRequest create;
+  create.mutable_model()->set_model_name("held-threads");
+  auto* layer_spec = create.add_layers();
+  layer_spec->set_layer_idx(0);
+  layer_spec->set_layer_name("blk.0.attn.weight");
+  layer_spec->add_tensor_shape(2);
+  layer_spec->set_tensor_dtype("F32");
+  v1::Model model;
+  REQUIRE(daemon.client().CreateModel(create, &model).ok());
+  v1::GetLayerRequest get_layer;
+  get_layer.set_model_id(model.model_id());
+  get_layer.set_layer_idx(0);
+  v1::ModelLayer layer;
+  REQUIRE(daemon.client().GetLayer(get_layer, &layer).ok());
+
   IdleStreams idle(daemon, kStreams);
   REQUIRE(idle.WaitFinished(kStreams - kMaxThreads));
   for (const auto& s : idle.streams()) {
@@ -249,6 +266,47 @@ TEST_CASE("unary atom writes and LogInference are answered while idle streams ho
     CHECK(daemon.client().atoms().ReleaseAtom(&again_context, again, &deleted).error_code() ==
           grpc::StatusCode::FAILED_PRECONDITION);
   }
+
+  // AddRelations: a 'contains' edge takes a reference on its target.
+  {
+    grpc::ClientContext context;
+    v1::AddRelationsRequest add;
+    auto* edge = add.add_relations();
+    edge->set_source_atom_id(writes[2]->response.atom_id());
+    edge->set_target_atom_id(writes[3]->response.atom_id());
+    edge->set_relation_type("contains");
+    v1::AddRelationsResponse added;
+    grpc::Status status = daemon.client().atoms().AddRelations(&context, add, &added);
+    INFO(status.error_message());
+    REQUIRE(status.ok());
+    CHECK(added.created() == 1);
+    grpc::ClientContext get_context;
+    v1::GetAtomRequest get;
+    get.set_atom_id(writes[3]->response.atom_id());
+    v1::Atom target;
+    REQUIRE(daemon.client().atoms().GetAtom(&get_context, get, &target).ok());
+    CHECK(target.reference_count() == 2);
+  }
+
+  // The activation cache: a put, then a lookup that finds it.
+  v1::PutActivationRequest put;
+  put.set_layer_id(layer.layer_id());
+  put.set_input_hash(std::string(32, '\x11'));
+  put.add_shape(2);
+  put.set_dtype("F32");
+  put.set_data(std::string(8, 'a'));
+  put.set_compute_time_ms(2);
+  v1::PutActivationResponse put_response;
+  grpc::Status put_status = daemon.client().PutActivation(put, &put_response);
+  INFO(put_status.error_message());
+  REQUIRE(put_status.ok());
+  v1::GetActivationRequest lookup;
+  lookup.set_layer_id(layer.layer_id());
+  lookup.set_input_hash(std::string(32, '\x11'));
+  v1::GetActivationResponse found;
+  REQUIRE(daemon.client().GetActivation(lookup, &found).ok());
+  CHECK(found.found());
+  CHECK(found.data() == std::string(8, 'a'));
 
   v1::LogInferenceRequest log;
   log.set_task_type("classification");

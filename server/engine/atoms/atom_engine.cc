@@ -309,28 +309,22 @@ void AtomEngine::DeleteAsync(uint64_t atom_id, DropDone done) {
 }
 
 void AtomEngine::DropAsync(uint64_t atom_id, bool drop_all, DropDone done) {
-  auto result = std::make_shared<AtomRecord>();
   const int64_t now = NowMicros();
-  writer_.WriteAsync(
-      [this, result, atom_id, drop_all, now](storage::WriteTxn& txn) -> Status {
+  WriteThen<AtomRecord>(
+      writer_,
+      [this, atom_id, drop_all, now](storage::WriteTxn& txn, AtomRecord& result) -> Status {
         AtomTable atoms(tables_);
         storage::RelationTable relations(tables_);
         HT_RETURN_IF_ERROR(storage::ReleaseReference(txn, atoms, relations, atom_id, drop_all, now,
-                                                     result.get(), nullptr));
-        HT_RETURN_IF_ERROR(atoms.ResolveCanonicalText(txn, result.get()));
+                                                     &result, nullptr));
+        HT_RETURN_IF_ERROR(atoms.ResolveCanonicalText(txn, &result));
         HT_RETURN_IF_ERROR(atoms.FlushCounters(txn));
         // A deleted atom's dependent rows (embeddings) go at once; a released
         // one keeps them until PurgeInactive.
         if (drop_all) HT_RETURN_IF_ERROR(RemoveDependents(txn, atom_id).status());
         return Status::Ok();
       },
-      [result, done = std::move(done)](Status status) {
-        if (status.ok()) {
-          done(std::move(*result));
-        } else {
-          done(std::move(status));
-        }
-      });
+      std::move(done));
 }
 
 Result<PurgeSummary> AtomEngine::PurgeInactive(uint64_t max_atoms) {

@@ -1,10 +1,12 @@
 #include "server/engine/graph/graph_engine.h"
 
 #include <deque>
+#include <memory>
 #include <unordered_set>
 
 #include "base/clock.h"
 #include "server/engine/atoms/atom_engine.h"
+#include "server/engine/common/await_result.h"
 
 namespace hartonomous::engine {
 
@@ -21,10 +23,17 @@ GraphEngine::GraphEngine(storage::Env& env, const storage::Tables& tables,
 
 Result<std::vector<AddedRelation>> GraphEngine::AddRelations(
     const std::vector<RelationInput>& inputs) {
+  return AwaitResult<std::vector<AddedRelation>>(
+      [&](AddRelationsDone done) { AddRelationsAsync(inputs, std::move(done)); });
+}
+
+void GraphEngine::AddRelationsAsync(std::vector<RelationInput> relations, AddRelationsDone done) {
   const int64_t now = NowMicros();
-  std::vector<AddedRelation> out;
-  auto write = [&](storage::WriteTxn& txn) -> Status {
-    out.clear();
+  const size_t n = relations.size();
+  auto shared = std::make_shared<const std::vector<RelationInput>>(std::move(relations));
+  auto write = [this, shared, now](storage::WriteTxn& txn,
+                                   std::vector<AddedRelation>& out) -> Status {
+    const std::vector<RelationInput>& inputs = *shared;
     storage::AtomTable atoms(tables_);
     storage::RelationTable relations(tables_);
     for (size_t i = 0; i < inputs.size(); ++i) {
@@ -73,8 +82,7 @@ Result<std::vector<AddedRelation>> GraphEngine::AddRelations(
     }
     return atoms.FlushCounters(txn);
   };
-  HT_RETURN_IF_ERROR(writer_.Write(write, inputs.size() * 128, inputs.size()));
-  return out;
+  WriteThen<std::vector<AddedRelation>>(writer_, std::move(write), std::move(done), n * 128, n);
 }
 
 Result<RelationPage> GraphEngine::ListRelations(uint64_t atom_id, Direction direction,

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,8 +21,8 @@
 #include "server/engine/common/paging.h"
 #include "server/engine/common/response_budget.h"
 #include "storage/lmdb_env.h"
-#include "storage/tables/relation_table.h"
 #include "storage/schema.h"
+#include "storage/tables/relation_table.h"
 #include "storage/write_batcher.h"
 
 namespace hartonomous::engine {
@@ -68,6 +69,10 @@ class GraphEngine {
   // document node (its 'contains' edges belong to IngestDocument) or into an
   // inactive atom.
   Result<std::vector<AddedRelation>> AddRelations(const std::vector<RelationInput>& relations);
+  // AddRelations without waiting for the commit: done receives its result
+  // on the writer thread after the commit (short, must not block).
+  using AddRelationsDone = std::function<void(Result<std::vector<AddedRelation>>)>;
+  void AddRelationsAsync(std::vector<RelationInput> relations, AddRelationsDone done);
 
   // page_size: REQUIRES 1..kMaxPageSize (common/paging.h). With a budget the page ends early
   // (with a next_page_token) before the first edge that would not fit

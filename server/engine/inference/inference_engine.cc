@@ -1035,10 +1035,18 @@ Result<storage::ModelLayerRecord> FindLayer(storage::Txn& txn, const storage::Mo
 }  // namespace
 
 Result<storage::ModelLayerRecord> InferenceEngine::PutActivation(const ActivationInput& input) {
+  return AwaitResult<storage::ModelLayerRecord>(
+      [&](PutActivationDone done) { PutActivationAsync(input, std::move(done)); });
+}
+
+void InferenceEngine::PutActivationAsync(ActivationInput activation, PutActivationDone done) {
   const int64_t now = NowMicros();
-  storage::ModelLayerRecord result;
-  HT_RETURN_IF_ERROR(writer_.Write(
-      [&](storage::WriteTxn& txn) -> Status {
+  const size_t bytes = activation.data.size() + 256;
+  auto shared = std::make_shared<const ActivationInput>(std::move(activation));
+  WriteThen<storage::ModelLayerRecord>(
+      writer_,
+      [this, shared, now](storage::WriteTxn& txn, storage::ModelLayerRecord& result) -> Status {
+        const ActivationInput& input = *shared;
         const storage::ModelTable models(tables_);
         const storage::ActivationTable activations(tables_);
         HT_ASSIGN_OR_RETURN(storage::ModelLayerRecord layer,
@@ -1086,36 +1094,43 @@ Result<storage::ModelLayerRecord> InferenceEngine::PutActivation(const Activatio
         result = std::move(layer);
         return Status::Ok();
       },
-      input.data.size() + 256));
-  return result;
+      std::move(done), bytes);
 }
 
 Result<ActivationLookup> InferenceEngine::GetActivation(uint64_t layer_id,
                                                         std::string_view input_hash) {
+  return AwaitResult<ActivationLookup>([&](GetActivationDone done) {
+    GetActivationAsync(layer_id, std::string(input_hash), std::move(done));
+  });
+}
+
+void InferenceEngine::GetActivationAsync(uint64_t layer_id, std::string input_hash,
+                                         GetActivationDone done) {
   const int64_t now = NowMicros();
-  ActivationLookup result;
-  HT_RETURN_IF_ERROR(writer_.Write([&](storage::WriteTxn& txn) -> Status {
-    result = ActivationLookup{};
-    const storage::ModelTable models(tables_);
-    const storage::ActivationTable activations(tables_);
-    HT_ASSIGN_OR_RETURN(storage::ModelLayerRecord layer, FindLayer(txn, models, layer_id));
-    HT_ASSIGN_OR_RETURN(result.activation, activations.Find(txn, layer_id, input_hash));
-    HT_ASSIGN_OR_RETURN(storage::ActivationStatsRecord stats, activations.Stats(txn, layer_id));
-    stats.set_lookups(stats.lookups() + 1);
-    if (result.activation) {
-      stats.set_hits(stats.hits() + 1);
-      result.activation->set_hits(result.activation->hits() + 1);
-      result.activation->set_last_hit_us(now);
-      HT_RETURN_IF_ERROR(activations.Put(txn, *result.activation));
-    }
-    HT_RETURN_IF_ERROR(activations.PutStats(txn, layer_id, stats));
-    layer.set_cache_hit_rate(static_cast<double>(stats.hits()) /
-                             static_cast<double>(stats.lookups()));
-    HT_RETURN_IF_ERROR(models.PutLayer(txn, layer));
-    result.layer = std::move(layer);
-    return Status::Ok();
-  }));
-  return result;
+  WriteThen<ActivationLookup>(
+      writer_,
+      [this, layer_id, input_hash = std::move(input_hash), now](
+          storage::WriteTxn& txn, ActivationLookup& result) -> Status {
+        const storage::ModelTable models(tables_);
+        const storage::ActivationTable activations(tables_);
+        HT_ASSIGN_OR_RETURN(storage::ModelLayerRecord layer, FindLayer(txn, models, layer_id));
+        HT_ASSIGN_OR_RETURN(result.activation, activations.Find(txn, layer_id, input_hash));
+        HT_ASSIGN_OR_RETURN(storage::ActivationStatsRecord stats, activations.Stats(txn, layer_id));
+        stats.set_lookups(stats.lookups() + 1);
+        if (result.activation) {
+          stats.set_hits(stats.hits() + 1);
+          result.activation->set_hits(result.activation->hits() + 1);
+          result.activation->set_last_hit_us(now);
+          HT_RETURN_IF_ERROR(activations.Put(txn, *result.activation));
+        }
+        HT_RETURN_IF_ERROR(activations.PutStats(txn, layer_id, stats));
+        layer.set_cache_hit_rate(static_cast<double>(stats.hits()) /
+                                 static_cast<double>(stats.lookups()));
+        HT_RETURN_IF_ERROR(models.PutLayer(txn, layer));
+        result.layer = std::move(layer);
+        return Status::Ok();
+      },
+      std::move(done));
 }
 
 Result<uint64_t> InferenceEngine::RemoveModelActivations(

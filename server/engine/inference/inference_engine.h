@@ -262,8 +262,16 @@ class InferenceEngine {
   // the layer has them and they differ, or data when its size does not
   // fit shape and dtype.
   Result<storage::ModelLayerRecord> PutActivation(const ActivationInput& input);
-  // NotFound naming layer_id. REQUIRES: input_hash is 32 bytes.
+  // NotFound naming layer_id. REQUIRES: input_hash is 32 bytes. A lookup
+  // writes (hit counts and statistics), so it goes through the writer.
   Result<ActivationLookup> GetActivation(uint64_t layer_id, std::string_view input_hash);
+  // PutActivation and GetActivation without waiting for the commit: done
+  // receives their result on the writer thread after the commit (short,
+  // must not block).
+  using PutActivationDone = std::function<void(Result<storage::ModelLayerRecord>)>;
+  void PutActivationAsync(ActivationInput input, PutActivationDone done);
+  using GetActivationDone = std::function<void(Result<ActivationLookup>)>;
+  void GetActivationAsync(uint64_t layer_id, std::string input_hash, GetActivationDone done);
   // The model-deletion hook: removes the layers' activations and statistics.
   Result<uint64_t> RemoveModelActivations(storage::WriteTxn& txn,
                                           const std::vector<storage::ModelLayerRecord>& layers);

@@ -34,8 +34,8 @@ class AtomServiceImpl final : public v1::AtomService::Service {
         new ClientStreamHandler<AtomServiceImpl, v1::IngestDocumentResponse>(
             &AtomServiceImpl::IngestDocument, this));
     // Unary reads are served through the callback API (unary_callback.h),
-    // and so are IngestAtom, ReleaseAtom and DeleteAtom, answered from
-    // their commit (CallbackUnaryAsync);
+    // and so are IngestAtom, ReleaseAtom, DeleteAtom and AddRelations,
+    // answered from their commit (CallbackUnaryAsync);
     // the other writes (they wait for the writer thread) and long
     // maintenance calls stay synchronous.
     MarkMethodCallback(UnaryMethodIndex(v1::AtomService::service_full_name(), "IngestAtom"),
@@ -44,6 +44,8 @@ class AtomServiceImpl final : public v1::AtomService::Service {
                        CallbackUnaryAsync(&AtomServiceImpl::ReleaseAtom, this));
     MarkMethodCallback(UnaryMethodIndex(v1::AtomService::service_full_name(), "DeleteAtom"),
                        CallbackUnaryAsync(&AtomServiceImpl::DeleteAtom, this));
+    MarkMethodCallback(UnaryMethodIndex(v1::AtomService::service_full_name(), "AddRelations"),
+                       CallbackUnaryAsync(&AtomServiceImpl::AddRelations, this));
     MarkMethodCallback(UnaryMethodIndex(v1::AtomService::service_full_name(), "GetAtom"),
                        CallbackUnary(&AtomServiceImpl::GetAtom, this));
     MarkMethodCallback(UnaryMethodIndex(v1::AtomService::service_full_name(), "ListAtoms"),
@@ -98,8 +100,9 @@ class AtomServiceImpl final : public v1::AtomService::Service {
                            grpc::ServerWriter<v1::GetDocumentResponse>* writer) override;
   grpc::Status DeleteDocument(grpc::ServerContext*, const v1::DeleteDocumentRequest* request,
                               v1::DeleteDocumentResponse* response) override;
-  grpc::Status AddRelations(grpc::ServerContext*, const v1::AddRelationsRequest* request,
-                            v1::AddRelationsResponse* response) override;
+  // Answered after the edges' group commit, by finish.
+  void AddRelations(grpc::ServerContextBase*, const v1::AddRelationsRequest* request,
+                    v1::AddRelationsResponse* response, UnaryFinish finish);
   grpc::Status ListRelations(grpc::ServerContextBase*, const v1::ListRelationsRequest* request,
                              v1::ListRelationsResponse* response);
   grpc::Status TraverseRelations(grpc::ServerContextBase*,

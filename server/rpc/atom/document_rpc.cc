@@ -80,10 +80,11 @@ grpc::Status AtomServiceImpl::DeleteDocument(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status AtomServiceImpl::AddRelations(grpc::ServerContext*,
-                                           const v1::AddRelationsRequest* request,
-                                           v1::AddRelationsResponse* response) {
-  HT_RETURN_IF_GRPC_ERROR(ValidateAddRelations(*request));
+void AtomServiceImpl::AddRelations(grpc::ServerContextBase*, const v1::AddRelationsRequest* request,
+                                   v1::AddRelationsResponse* response, UnaryFinish finish) {
+  if (Status valid = ValidateAddRelations(*request); !valid.ok()) {
+    return finish(ToGrpcStatus(valid));
+  }
   std::vector<engine::RelationInput> inputs;
   for (const auto& r : request->relations()) {
     engine::RelationInput in;
@@ -95,15 +96,18 @@ grpc::Status AtomServiceImpl::AddRelations(grpc::ServerContext*,
     in.metadata = r.metadata();
     inputs.push_back(std::move(in));
   }
-  auto result = graph_.AddRelations(inputs);
-  if (!result.ok()) return ToGrpcStatus(result.status());
-  uint64_t created = 0;
-  for (const auto& added : *result) {
-    ToProto(added.edge, response->add_relations());
-    created += added.created ? 1 : 0;
-  }
-  response->set_created(created);
-  return grpc::Status::OK;
+  graph_.AddRelationsAsync(
+      std::move(inputs),
+      [response, finish = std::move(finish)](Result<std::vector<engine::AddedRelation>> result) {
+        if (!result.ok()) return finish(ToGrpcStatus(result.status()));
+        uint64_t created = 0;
+        for (const auto& added : *result) {
+          ToProto(added.edge, response->add_relations());
+          created += added.created ? 1 : 0;
+        }
+        response->set_created(created);
+        finish(grpc::Status::OK);
+      });
 }
 
 grpc::Status AtomServiceImpl::ListRelations(grpc::ServerContextBase*,

@@ -93,25 +93,35 @@ grpc::Status InferenceServiceImpl::PruneInferences(grpc::ServerContext*,
   return Reply(engine_.PruneInferences(ToMicros(request->older_than())), response, ToProto);
 }
 
-grpc::Status InferenceServiceImpl::PutActivation(grpc::ServerContext*,
-                                                 const v1::PutActivationRequest* request,
-                                                 v1::PutActivationResponse* response) {
-  HT_RETURN_IF_GRPC_ERROR(ValidatePutActivation(*request));
+void InferenceServiceImpl::PutActivation(grpc::ServerContextBase*,
+                                         const v1::PutActivationRequest* request,
+                                         v1::PutActivationResponse* response, UnaryFinish finish) {
+  if (Status valid = ValidatePutActivation(*request); !valid.ok()) {
+    return finish(ToGrpcStatus(valid));
+  }
   engine::ActivationInput input{request->layer_id(),
                                 request->input_hash(),
                                 {request->shape().begin(), request->shape().end()},
                                 request->dtype(),
                                 request->data(),
                                 request->compute_time_ms()};
-  return Reply(engine_.PutActivation(input), response, ToProto);
+  engine_.PutActivationAsync(std::move(input), [response, finish = std::move(finish)](
+                                                   Result<storage::ModelLayerRecord> layer) {
+    finish(Reply(std::move(layer), response, ToProto));
+  });
 }
 
-grpc::Status InferenceServiceImpl::GetActivation(grpc::ServerContextBase*,
-                                                 const v1::GetActivationRequest* request,
-                                                 v1::GetActivationResponse* response) {
-  HT_RETURN_IF_GRPC_ERROR(ValidateGetActivation(*request));
-  return Reply(engine_.GetActivation(request->layer_id(), request->input_hash()), response,
-               ToProto);
+void InferenceServiceImpl::GetActivation(grpc::ServerContextBase*,
+                                         const v1::GetActivationRequest* request,
+                                         v1::GetActivationResponse* response, UnaryFinish finish) {
+  if (Status valid = ValidateGetActivation(*request); !valid.ok()) {
+    return finish(ToGrpcStatus(valid));
+  }
+  engine_.GetActivationAsync(
+      request->layer_id(), request->input_hash(),
+      [response, finish = std::move(finish)](Result<engine::ActivationLookup> lookup) {
+        finish(Reply(std::move(lookup), response, ToProto));
+      });
 }
 
 }  // namespace hartonomous::rpc

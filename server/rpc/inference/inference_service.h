@@ -45,7 +45,8 @@ class InferenceServiceImpl final : public v1::InferenceService::Service {
         new ClientStreamHandler<InferenceServiceImpl, v1::LogInferencesResponse>(
             &InferenceServiceImpl::LogInferences, this));
     // Unary reads are served through the callback API (unary_callback.h),
-    // and so is LogInference, answered from its commit (CallbackUnaryAsync);
+    // and so are LogInference, PutActivation and GetActivation, answered
+    // from their commit (CallbackUnaryAsync);
     // the other writes (they wait for the writer thread) and long
     // maintenance calls stay synchronous.
     MarkMethodCallback(UnaryMethodIndex(v1::InferenceService::service_full_name(), "LogInference"),
@@ -58,8 +59,11 @@ class InferenceServiceImpl final : public v1::InferenceService::Service {
     MarkMethodCallback(
         UnaryMethodIndex(v1::InferenceService::service_full_name(), "GetInferenceAnalytics"),
         CallbackUnary(&InferenceServiceImpl::GetInferenceAnalytics, this));
+    // GetActivation writes (hit counts): answered from its commit too.
     MarkMethodCallback(UnaryMethodIndex(v1::InferenceService::service_full_name(), "GetActivation"),
-                       CallbackUnary(&InferenceServiceImpl::GetActivation, this));
+                       CallbackUnaryAsync(&InferenceServiceImpl::GetActivation, this));
+    MarkMethodCallback(UnaryMethodIndex(v1::InferenceService::service_full_name(), "PutActivation"),
+                       CallbackUnaryAsync(&InferenceServiceImpl::PutActivation, this));
   }
 
   // Answered after the row's group commit, by finish.
@@ -76,10 +80,11 @@ class InferenceServiceImpl final : public v1::InferenceService::Service {
                                      v1::GetInferenceAnalyticsResponse* response);
   grpc::Status PruneInferences(grpc::ServerContext*, const v1::PruneInferencesRequest* request,
                                v1::PruneInferencesResponse* response) override;
-  grpc::Status PutActivation(grpc::ServerContext*, const v1::PutActivationRequest* request,
-                             v1::PutActivationResponse* response) override;
-  grpc::Status GetActivation(grpc::ServerContextBase*, const v1::GetActivationRequest* request,
-                             v1::GetActivationResponse* response);
+  // Answered after their group commit, by finish.
+  void PutActivation(grpc::ServerContextBase*, const v1::PutActivationRequest* request,
+                     v1::PutActivationResponse* response, UnaryFinish finish);
+  void GetActivation(grpc::ServerContextBase*, const v1::GetActivationRequest* request,
+                     v1::GetActivationResponse* response, UnaryFinish finish);
 
  private:
   engine::InferenceEngine& engine_;
