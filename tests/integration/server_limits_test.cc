@@ -1,8 +1,8 @@
 // The daemon bounds its threads: calls beyond --max-threads get
 // RESOURCE_EXHAUSTED instead of a thread each, and the server serves again
 // once the calls holding the threads end. The writes answered from their
-// commit (IngestAtom, ReleaseAtom, DeleteAtom, AddRelations, LogInference,
-// PutActivation, GetActivation) take no such thread.
+// commit (IngestAtom, ReleaseAtom, DeleteAtom, AddRelations, the policy
+// writes, LogInference, PutActivation, GetActivation) take no such thread.
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <string>
@@ -194,12 +194,45 @@ TEST_CASE("writes answered from their commit are served while idle streams hold 
   }
 
   // Every thread of the sync server is held: a synchronous write is refused.
-  grpc::ClientContext policy_context;
-  v1::CreatePolicyRequest policy;
-  policy.mutable_policy()->set_policy_name("needs-a-thread");
-  v1::DeduplicationPolicy created;
-  CHECK(daemon.client().atoms().CreatePolicy(&policy_context, policy, &created).error_code() ==
+  v1::CreateCollectionRequest collection;
+  collection.set_name("needs-a-thread");
+  collection.mutable_spec()->set_embedding_type("text");
+  collection.mutable_spec()->set_dimension(4);
+  collection.mutable_spec()->set_metric(v1::METRIC_L2);
+  v1::Collection made;
+  CHECK(daemon.client().CreateCollection(collection, &made).error_code() ==
         grpc::StatusCode::RESOURCE_EXHAUSTED);
+
+  // A policy's life: created, updated, deleted, each answered from its commit.
+  {
+    grpc::ClientContext context;
+    v1::CreatePolicyRequest create_policy;
+    create_policy.mutable_policy()->set_policy_name("no-thread-needed");
+    create_policy.mutable_policy()->set_hash_enabled(true);
+    v1::DeduplicationPolicy created;
+    grpc::Status status = daemon.client().atoms().CreatePolicy(&context, create_policy, &created);
+    INFO(status.error_message());
+    REQUIRE(status.ok());
+    CHECK(created.policy_id() != 0);
+    grpc::ClientContext update_context;
+    v1::UpdatePolicyRequest update;
+    update.mutable_policy()->set_policy_id(created.policy_id());
+    update.mutable_policy()->set_policy_name("renamed-without-a-thread");
+    update.mutable_update_mask()->add_paths("policy_name");
+    v1::DeduplicationPolicy updated;
+    status = daemon.client().atoms().UpdatePolicy(&update_context, update, &updated);
+    INFO(status.error_message());
+    REQUIRE(status.ok());
+    CHECK(updated.policy_name() == "renamed-without-a-thread");
+    grpc::ClientContext delete_context;
+    v1::DeletePolicyRequest remove;
+    remove.set_policy_name("renamed-without-a-thread");
+    v1::DeletePolicyResponse removed;
+    status = daemon.client().atoms().DeletePolicy(&delete_context, remove, &removed);
+    INFO(status.error_message());
+    REQUIRE(status.ok());
+    CHECK(removed.policy_id() == created.policy_id());
+  }
 
   // kWrites IngestAtom calls in flight at once, each committed and answered.
   auto stub = v1::AtomService::NewStub(daemon.client().channel());

@@ -2,6 +2,7 @@
 
 #include "base/clock.h"
 #include "server/engine/atoms/atom_engine.h"
+#include "server/engine/common/await_result.h"
 #include "server/engine/common/id_page.h"
 #include "storage/tables/meta_table.h"
 
@@ -94,12 +95,21 @@ Status PolicyEngine::EnsureDefaults() {
 }
 
 Result<PolicyRecord> PolicyEngine::Create(PolicyRecord policy) {
+  return AwaitResult<PolicyRecord>(
+      [&](PolicyDone done) { CreateAsync(std::move(policy), std::move(done)); });
+}
+
+void PolicyEngine::CreateAsync(PolicyRecord policy, PolicyDone done) {
   const int64_t now = NowMicros();
   policy.set_created_at_us(now);
   policy.set_updated_at_us(now);
-  HT_RETURN_IF_ERROR(writer_.Write(
-      [&](storage::WriteTxn& txn) { return policies_.Insert(txn, &policy).status(); }));
-  return policy;
+  WriteThen<PolicyRecord>(
+      writer_,
+      [this, policy = std::move(policy)](storage::WriteTxn& txn, PolicyRecord& stored) -> Status {
+        stored = policy;
+        return policies_.Insert(txn, &stored).status();
+      },
+      std::move(done));
 }
 
 Result<PolicyRecord> PolicyEngine::Get(const PolicyKey& key) {
@@ -128,39 +138,51 @@ Result<PolicyPage> PolicyEngine::List(std::optional<bool> is_active, int page_si
 }
 
 Result<PolicyRecord> PolicyEngine::Update(const PolicyKey& key, const PolicyPatch& patch) {
-  PolicyRecord result;
+  return AwaitResult<PolicyRecord>(
+      [&](PolicyDone done) { UpdateAsync(key, patch, std::move(done)); });
+}
+
+void PolicyEngine::UpdateAsync(PolicyKey key, PolicyPatch patch, PolicyDone done) {
   const int64_t now = NowMicros();
-  HT_RETURN_IF_ERROR(writer_.Write([&](storage::WriteTxn& txn) -> Status {
-    HT_ASSIGN_OR_RETURN(PolicyRecord policy, Resolve(txn, policies_, key));
-    const std::string old_name = policy.policy_name();
-    if (patch.policy_name) policy.set_policy_name(*patch.policy_name);
-    if (patch.hash_enabled) policy.set_hash_enabled(*patch.hash_enabled);
-    if (patch.semantic_threshold) {
-      policy.set_has_semantic_threshold(patch.semantic_threshold->has_value());
-      policy.set_semantic_threshold(patch.semantic_threshold->value_or(0));
-    }
-    if (patch.spatial_threshold) {
-      policy.set_has_spatial_threshold(patch.spatial_threshold->has_value());
-      policy.set_spatial_threshold(patch.spatial_threshold->value_or(0));
-    }
-    if (patch.is_active) policy.set_is_active(*patch.is_active);
-    if (patch.metadata) policy.set_metadata(*patch.metadata);
-    policy.set_updated_at_us(now);
-    HT_RETURN_IF_ERROR(policies_.Update(txn, old_name, policy));
-    result = policy;
-    return Status::Ok();
-  }));
-  return result;
+  WriteThen<PolicyRecord>(
+      writer_,
+      [this, key = std::move(key), patch = std::move(patch), now](storage::WriteTxn& txn,
+                                                                  PolicyRecord& result) -> Status {
+        HT_ASSIGN_OR_RETURN(PolicyRecord policy, Resolve(txn, policies_, key));
+        const std::string old_name = policy.policy_name();
+        if (patch.policy_name) policy.set_policy_name(*patch.policy_name);
+        if (patch.hash_enabled) policy.set_hash_enabled(*patch.hash_enabled);
+        if (patch.semantic_threshold) {
+          policy.set_has_semantic_threshold(patch.semantic_threshold->has_value());
+          policy.set_semantic_threshold(patch.semantic_threshold->value_or(0));
+        }
+        if (patch.spatial_threshold) {
+          policy.set_has_spatial_threshold(patch.spatial_threshold->has_value());
+          policy.set_spatial_threshold(patch.spatial_threshold->value_or(0));
+        }
+        if (patch.is_active) policy.set_is_active(*patch.is_active);
+        if (patch.metadata) policy.set_metadata(*patch.metadata);
+        policy.set_updated_at_us(now);
+        HT_RETURN_IF_ERROR(policies_.Update(txn, old_name, policy));
+        result = policy;
+        return Status::Ok();
+      },
+      std::move(done));
 }
 
 Result<uint64_t> PolicyEngine::Delete(const PolicyKey& key) {
-  uint64_t id = 0;
-  HT_RETURN_IF_ERROR(writer_.Write([&](storage::WriteTxn& txn) -> Status {
-    HT_ASSIGN_OR_RETURN(PolicyRecord policy, Resolve(txn, policies_, key));
-    id = policy.policy_id();
-    return policies_.Remove(txn, policy);
-  }));
-  return id;
+  return AwaitResult<uint64_t>([&](DeleteDone done) { DeleteAsync(key, std::move(done)); });
+}
+
+void PolicyEngine::DeleteAsync(PolicyKey key, DeleteDone done) {
+  WriteThen<uint64_t>(
+      writer_,
+      [this, key = std::move(key)](storage::WriteTxn& txn, uint64_t& id) -> Status {
+        HT_ASSIGN_OR_RETURN(PolicyRecord policy, Resolve(txn, policies_, key));
+        id = policy.policy_id();
+        return policies_.Remove(txn, policy);
+      },
+      std::move(done));
 }
 
 }  // namespace hartonomous::engine

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -70,6 +71,15 @@ class PolicyEngine {
                           ResponseBudget* budget = nullptr);
   Result<storage::PolicyRecord> Update(const PolicyKey& key, const PolicyPatch& patch);
   Result<uint64_t> Delete(const PolicyKey& key);
+
+  // Create, Update and Delete without waiting for the commit: done receives
+  // their result on the writer thread after the commit (short, must not
+  // block).
+  using PolicyDone = std::function<void(Result<storage::PolicyRecord>)>;
+  using DeleteDone = std::function<void(Result<uint64_t>)>;
+  void CreateAsync(storage::PolicyRecord policy, PolicyDone done);
+  void UpdateAsync(PolicyKey key, PolicyPatch patch, PolicyDone done);
+  void DeleteAsync(PolicyKey key, DeleteDone done);
 
  private:
   storage::Env& env_;

@@ -116,11 +116,15 @@ Status ValidateKey(const Request& request) {
 
 }  // namespace
 
-grpc::Status AtomServiceImpl::CreatePolicy(grpc::ServerContext*,
-                                           const v1::CreatePolicyRequest* request,
-                                           v1::DeduplicationPolicy* response) {
-  HT_RETURN_IF_GRPC_ERROR(ValidatePolicy(request->policy()));
-  return Reply(policies_.Create(ToPolicyRecord(request->policy())), response, ToProto);
+void AtomServiceImpl::CreatePolicy(grpc::ServerContextBase*, const v1::CreatePolicyRequest* request,
+                                   v1::DeduplicationPolicy* response, UnaryFinish finish) {
+  if (Status valid = ValidatePolicy(request->policy()); !valid.ok()) {
+    return finish(ToGrpcStatus(valid));
+  }
+  policies_.CreateAsync(ToPolicyRecord(request->policy()),
+                        [response, finish = std::move(finish)](Result<storage::PolicyRecord> p) {
+                          finish(Reply(std::move(p), response, ToProto));
+                        });
 }
 
 grpc::Status AtomServiceImpl::GetPolicy(grpc::ServerContextBase*,
@@ -145,26 +149,29 @@ grpc::Status AtomServiceImpl::ListPolicies(grpc::ServerContextBase*,
   return grpc::Status::OK;
 }
 
-grpc::Status AtomServiceImpl::UpdatePolicy(grpc::ServerContext*,
-                                           const v1::UpdatePolicyRequest* request,
-                                           v1::DeduplicationPolicy* response) {
+void AtomServiceImpl::UpdatePolicy(grpc::ServerContextBase*, const v1::UpdatePolicyRequest* request,
+                                   v1::DeduplicationPolicy* response, UnaryFinish finish) {
   const auto& policy = request->policy();
-  HT_RETURN_IF_GRPC_ERROR(ValidatePolicyKey(policy.policy_id(), policy.policy_name(), true));
-  HT_RETURN_IF_GRPC_ERROR(ValidatePolicy(policy, &request->update_mask()));
+  Status valid = ValidatePolicyKey(policy.policy_id(), policy.policy_name(), true);
+  if (valid.ok()) valid = ValidatePolicy(policy, &request->update_mask());
+  if (!valid.ok()) return finish(ToGrpcStatus(valid));
   // With an id, policy_name may carry a new name; without one it is the key.
   engine::PolicyKey key{policy.policy_id(), policy.policy_id() == 0 ? policy.policy_name() : ""};
-  return Reply(policies_.Update(key, ToPolicyPatch(policy, request->update_mask())), response,
-               ToProto);
+  policies_.UpdateAsync(std::move(key), ToPolicyPatch(policy, request->update_mask()),
+                        [response, finish = std::move(finish)](Result<storage::PolicyRecord> p) {
+                          finish(Reply(std::move(p), response, ToProto));
+                        });
 }
 
-grpc::Status AtomServiceImpl::DeletePolicy(grpc::ServerContext*,
-                                           const v1::DeletePolicyRequest* request,
-                                           v1::DeletePolicyResponse* response) {
-  HT_RETURN_IF_GRPC_ERROR(ValidateKey(*request));
-  auto id = policies_.Delete(KeyOf(*request));
-  if (!id.ok()) return ToGrpcStatus(id.status());
-  response->set_policy_id(*id);
-  return grpc::Status::OK;
+void AtomServiceImpl::DeletePolicy(grpc::ServerContextBase*, const v1::DeletePolicyRequest* request,
+                                   v1::DeletePolicyResponse* response, UnaryFinish finish) {
+  if (Status valid = ValidateKey(*request); !valid.ok()) return finish(ToGrpcStatus(valid));
+  policies_.DeleteAsync(KeyOf(*request),
+                        [response, finish = std::move(finish)](Result<uint64_t> id) {
+                          if (!id.ok()) return finish(ToGrpcStatus(id.status()));
+                          response->set_policy_id(*id);
+                          finish(grpc::Status::OK);
+                        });
 }
 
 }  // namespace hartonomous::rpc

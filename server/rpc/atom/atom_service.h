@@ -34,8 +34,8 @@ class AtomServiceImpl final : public v1::AtomService::Service {
         new ClientStreamHandler<AtomServiceImpl, v1::IngestDocumentResponse>(
             &AtomServiceImpl::IngestDocument, this));
     // Unary reads are served through the callback API (unary_callback.h),
-    // and so are IngestAtom, ReleaseAtom, DeleteAtom and AddRelations,
-    // answered from their commit (CallbackUnaryAsync);
+    // and so are IngestAtom, ReleaseAtom, DeleteAtom, AddRelations and the
+    // policy writes, answered from their commit (CallbackUnaryAsync);
     // the other writes (they wait for the writer thread) and long
     // maintenance calls stay synchronous.
     MarkMethodCallback(UnaryMethodIndex(v1::AtomService::service_full_name(), "IngestAtom"),
@@ -46,6 +46,12 @@ class AtomServiceImpl final : public v1::AtomService::Service {
                        CallbackUnaryAsync(&AtomServiceImpl::DeleteAtom, this));
     MarkMethodCallback(UnaryMethodIndex(v1::AtomService::service_full_name(), "AddRelations"),
                        CallbackUnaryAsync(&AtomServiceImpl::AddRelations, this));
+    MarkMethodCallback(UnaryMethodIndex(v1::AtomService::service_full_name(), "CreatePolicy"),
+                       CallbackUnaryAsync(&AtomServiceImpl::CreatePolicy, this));
+    MarkMethodCallback(UnaryMethodIndex(v1::AtomService::service_full_name(), "UpdatePolicy"),
+                       CallbackUnaryAsync(&AtomServiceImpl::UpdatePolicy, this));
+    MarkMethodCallback(UnaryMethodIndex(v1::AtomService::service_full_name(), "DeletePolicy"),
+                       CallbackUnaryAsync(&AtomServiceImpl::DeletePolicy, this));
     MarkMethodCallback(UnaryMethodIndex(v1::AtomService::service_full_name(), "GetAtom"),
                        CallbackUnary(&AtomServiceImpl::GetAtom, this));
     MarkMethodCallback(UnaryMethodIndex(v1::AtomService::service_full_name(), "ListAtoms"),
@@ -83,16 +89,17 @@ class AtomServiceImpl final : public v1::AtomService::Service {
                              v1::PurgeInactiveResponse* response) override;
   grpc::Status GetDedupStats(grpc::ServerContextBase*, const v1::GetDedupStatsRequest* request,
                              v1::DedupStats* response);
-  grpc::Status CreatePolicy(grpc::ServerContext*, const v1::CreatePolicyRequest* request,
-                            v1::DeduplicationPolicy* response) override;
+  // The policy writes are answered after their group commit, by finish.
+  void CreatePolicy(grpc::ServerContextBase*, const v1::CreatePolicyRequest* request,
+                    v1::DeduplicationPolicy* response, UnaryFinish finish);
   grpc::Status GetPolicy(grpc::ServerContextBase*, const v1::GetPolicyRequest* request,
                          v1::DeduplicationPolicy* response);
   grpc::Status ListPolicies(grpc::ServerContextBase*, const v1::ListPoliciesRequest* request,
                             v1::ListPoliciesResponse* response);
-  grpc::Status UpdatePolicy(grpc::ServerContext*, const v1::UpdatePolicyRequest* request,
-                            v1::DeduplicationPolicy* response) override;
-  grpc::Status DeletePolicy(grpc::ServerContext*, const v1::DeletePolicyRequest* request,
-                            v1::DeletePolicyResponse* response) override;
+  void UpdatePolicy(grpc::ServerContextBase*, const v1::UpdatePolicyRequest* request,
+                    v1::DeduplicationPolicy* response, UnaryFinish finish);
+  void DeletePolicy(grpc::ServerContextBase*, const v1::DeletePolicyRequest* request,
+                    v1::DeletePolicyResponse* response, UnaryFinish finish);
 
   grpc::Status IngestDocument(grpc::ServerContext* context, ClientStream* stream,
                               v1::IngestDocumentResponse* response);
