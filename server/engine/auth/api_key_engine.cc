@@ -4,6 +4,7 @@
 
 #include "base/clock.h"
 #include "server/engine/auth/api_key_token.h"
+#include "server/engine/common/await_result.h"
 
 namespace hartonomous::engine {
 namespace {
@@ -45,25 +46,39 @@ bool ApiKeyEngine::enabled() const {
 }
 
 Result<CreatedApiKey> ApiKeyEngine::Create(const std::string& name, Role role) {
-  CreatedApiKey created;
-  created.record.set_name(name);
-  created.record.set_role(static_cast<uint32_t>(role));
-  created.record.set_created_at_us(NowMicros());
-  HT_RETURN_IF_ERROR(writer_.Write([&](storage::WriteTxn& txn) -> Status {
-    HT_ASSIGN_OR_RETURN(uint64_t last, keys_table_.records().LastId(txn));
-    if (last >= kMaxKeys) {
-      return Status::ResourceExhausted("API keys: this server holds the most keys it keeps (" +
-                                       std::to_string(kMaxKeys) + ", revoked ones included)");
-    }
-    HT_ASSIGN_OR_RETURN(uint64_t id, keys_table_.Insert(txn, &created.record));
-    HT_ASSIGN_OR_RETURN(created.token, NewApiKeyToken(id));
-    created.record.set_token_sha256(DigestBytes(Sha256(created.token)));
-    return keys_table_.records().Put(txn, id, created.record);
-  }));
-  WriterLock lock(&mu_);
-  keys_[created.record.key_id()] = created.record;
-  any_keys_.store(true, std::memory_order_release);
-  return created;
+  return AwaitResult<CreatedApiKey>(
+      [&](CreateDone done) { CreateAsync(name, role, std::move(done)); });
+}
+
+void ApiKeyEngine::CreateAsync(const std::string& name, Role role, CreateDone done) {
+  storage::ApiKeyRecord record;
+  record.set_name(name);
+  record.set_role(static_cast<uint32_t>(role));
+  record.set_created_at_us(NowMicros());
+  WriteThen<CreatedApiKey>(
+      writer_,
+      [this, record = std::move(record)](storage::WriteTxn& txn, CreatedApiKey& created) -> Status {
+        created.record = record;
+        HT_ASSIGN_OR_RETURN(uint64_t last, keys_table_.records().LastId(txn));
+        if (last >= kMaxKeys) {
+          return Status::ResourceExhausted("API keys: this server holds the most keys it keeps (" +
+                                           std::to_string(kMaxKeys) + ", revoked ones included)");
+        }
+        HT_ASSIGN_OR_RETURN(uint64_t id, keys_table_.Insert(txn, &created.record));
+        HT_ASSIGN_OR_RETURN(created.token, NewApiKeyToken(id));
+        created.record.set_token_sha256(DigestBytes(Sha256(created.token)));
+        return keys_table_.records().Put(txn, id, created.record);
+      },
+      // The mirror changes on the writer thread, in commit order, before
+      // the caller hears of the key.
+      [this, done = std::move(done)](Result<CreatedApiKey> created) {
+        if (created.ok()) {
+          WriterLock lock(&mu_);
+          keys_[created->record.key_id()] = created->record;
+          any_keys_.store(true, std::memory_order_release);
+        }
+        done(std::move(created));
+      });
 }
 
 std::vector<storage::ApiKeyRecord> ApiKeyEngine::List() const {
@@ -79,18 +94,30 @@ std::vector<storage::ApiKeyRecord> ApiKeyEngine::List() const {
 }
 
 Result<storage::ApiKeyRecord> ApiKeyEngine::Revoke(uint64_t key_id) {
-  storage::ApiKeyRecord record;
-  HT_RETURN_IF_ERROR(writer_.Write([&](storage::WriteTxn& txn) -> Status {
-    HT_ASSIGN_OR_RETURN(std::optional<storage::ApiKeyRecord> found, keys_table_.Find(txn, key_id));
-    if (!found) return Status::NotFound("key_id: no API key " + std::to_string(key_id));
-    record = std::move(*found);
-    if (record.revoked_at_us() != 0) return Status::Ok();
-    record.set_revoked_at_us(NowMicros());
-    return keys_table_.records().Put(txn, key_id, record);
-  }));
-  WriterLock lock(&mu_);
-  keys_[key_id] = record;
-  return record;
+  return AwaitResult<storage::ApiKeyRecord>(
+      [&](RevokeDone done) { RevokeAsync(key_id, std::move(done)); });
+}
+
+void ApiKeyEngine::RevokeAsync(uint64_t key_id, RevokeDone done) {
+  WriteThen<storage::ApiKeyRecord>(
+      writer_,
+      [this, key_id](storage::WriteTxn& txn, storage::ApiKeyRecord& record) -> Status {
+        HT_ASSIGN_OR_RETURN(std::optional<storage::ApiKeyRecord> found,
+                            keys_table_.Find(txn, key_id));
+        if (!found) return Status::NotFound("key_id: no API key " + std::to_string(key_id));
+        record = std::move(*found);
+        if (record.revoked_at_us() != 0) return Status::Ok();
+        record.set_revoked_at_us(NowMicros());
+        return keys_table_.records().Put(txn, key_id, record);
+      },
+      // A revoked key stops working before the caller hears of it.
+      [this, key_id, done = std::move(done)](Result<storage::ApiKeyRecord> record) {
+        if (record.ok()) {
+          WriterLock lock(&mu_);
+          keys_[key_id] = *record;
+        }
+        done(std::move(record));
+      });
 }
 
 Result<Principal> ApiKeyEngine::Authenticate(std::optional<std::string_view> authorization) const {

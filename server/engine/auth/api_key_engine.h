@@ -16,6 +16,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -77,6 +78,13 @@ class ApiKeyEngine {
   // Sets revoked_at_us (kept when already revoked). NotFound naming
   // "key_id".
   Result<storage::ApiKeyRecord> Revoke(uint64_t key_id) EXCLUDES(mu_);
+  // Create and Revoke without waiting for the commit: done receives their
+  // result on the writer thread after the commit, once the keys in memory
+  // have changed (short, must not block).
+  using CreateDone = std::function<void(Result<CreatedApiKey>)>;
+  using RevokeDone = std::function<void(Result<storage::ApiKeyRecord>)>;
+  void CreateAsync(const std::string& name, Role role, CreateDone done) EXCLUDES(mu_);
+  void RevokeAsync(uint64_t key_id, RevokeDone done) EXCLUDES(mu_);
 
   // The principal of a call whose "authorization" metadata is
   // `authorization` (nullopt: absent). When authentication is off every

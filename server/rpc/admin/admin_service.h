@@ -43,9 +43,13 @@ class AdminServiceImpl final : public v1::AdminService::Service {
         compactor_(compactor),
         embeddings_(embeddings),
         data_dir_(std::move(data_dir)) {
-    // Unary reads are served through the callback API (unary_callback.h);
-    // writes (they wait for the writer thread) and long maintenance calls
-    // stay synchronous.
+    // Unary reads are served through the callback API (unary_callback.h),
+    // and so are the key writes, answered from their commit
+    // (CallbackUnaryAsync); long maintenance calls stay synchronous.
+    MarkMethodCallback(UnaryMethodIndex(v1::AdminService::service_full_name(), "CreateApiKey"),
+                       CallbackUnaryAsync(&AdminServiceImpl::CreateApiKey, this));
+    MarkMethodCallback(UnaryMethodIndex(v1::AdminService::service_full_name(), "RevokeApiKey"),
+                       CallbackUnaryAsync(&AdminServiceImpl::RevokeApiKey, this));
     MarkMethodCallback(UnaryMethodIndex(v1::AdminService::service_full_name(), "GetStats"),
                        CallbackUnary(&AdminServiceImpl::GetStats, this));
     MarkMethodCallback(UnaryMethodIndex(v1::AdminService::service_full_name(), "ListApiKeys"),
@@ -58,12 +62,13 @@ class AdminServiceImpl final : public v1::AdminService::Service {
                        v1::CompactResponse* response) override;
   grpc::Status Backup(grpc::ServerContext*, const v1::BackupRequest* request,
                       v1::BackupResponse* response) override;
-  grpc::Status CreateApiKey(grpc::ServerContext*, const v1::CreateApiKeyRequest* request,
-                            v1::CreateApiKeyResponse* response) override;
+  // The key writes are answered after their group commit, by finish.
+  void CreateApiKey(grpc::ServerContextBase*, const v1::CreateApiKeyRequest* request,
+                    v1::CreateApiKeyResponse* response, UnaryFinish finish);
   grpc::Status ListApiKeys(grpc::ServerContextBase*, const v1::ListApiKeysRequest* request,
                            v1::ListApiKeysResponse* response);
-  grpc::Status RevokeApiKey(grpc::ServerContext*, const v1::RevokeApiKeyRequest* request,
-                            v1::ApiKey* response) override;
+  void RevokeApiKey(grpc::ServerContextBase*, const v1::RevokeApiKeyRequest* request,
+                    v1::ApiKey* response, UnaryFinish finish);
 
   // The API keys the key RPCs manage; until set they are UNIMPLEMENTED.
   // REQUIRES: called before serving; keys outlives the service.

@@ -34,23 +34,28 @@ grpc::Status NoKeys() {
 
 }  // namespace
 
-grpc::Status AdminServiceImpl::CreateApiKey(grpc::ServerContext*,
-                                            const v1::CreateApiKeyRequest* request,
-                                            v1::CreateApiKeyResponse* response) {
-  if (api_keys_ == nullptr) return NoKeys();
-  if (Status valid = ValidateKeyName(request->name()); !valid.ok()) return ToGrpcStatus(valid);
+void AdminServiceImpl::CreateApiKey(grpc::ServerContextBase*,
+                                    const v1::CreateApiKeyRequest* request,
+                                    v1::CreateApiKeyResponse* response, UnaryFinish finish) {
+  if (api_keys_ == nullptr) return finish(NoKeys());
+  if (Status valid = ValidateKeyName(request->name()); !valid.ok()) {
+    return finish(ToGrpcStatus(valid));
+  }
   const std::optional<engine::Role> role =
       engine::RoleFromValue(static_cast<uint32_t>(request->role()));
   if (!role) {
-    return ToGrpcStatus(
+    return finish(ToGrpcStatus(
         Status::InvalidArgument("role: must be ROLE_READ, ROLE_WRITE or ROLE_ADMIN, got " +
-                                std::to_string(static_cast<int>(request->role()))));
+                                std::to_string(static_cast<int>(request->role())))));
   }
-  auto created = api_keys_->Create(request->name(), *role);
-  if (!created.ok()) return ToGrpcStatus(created.status());
-  ToApiKey(created->record, response->mutable_key());
-  response->set_token(std::move(created->token));
-  return grpc::Status::OK;
+  api_keys_->CreateAsync(
+      request->name(), *role,
+      [response, finish = std::move(finish)](Result<engine::CreatedApiKey> created) {
+        if (!created.ok()) return finish(ToGrpcStatus(created.status()));
+        ToApiKey(created->record, response->mutable_key());
+        response->set_token(std::move(created->token));
+        finish(grpc::Status::OK);
+      });
 }
 
 grpc::Status AdminServiceImpl::ListApiKeys(grpc::ServerContextBase*, const v1::ListApiKeysRequest*,
@@ -62,17 +67,19 @@ grpc::Status AdminServiceImpl::ListApiKeys(grpc::ServerContextBase*, const v1::L
   return grpc::Status::OK;
 }
 
-grpc::Status AdminServiceImpl::RevokeApiKey(grpc::ServerContext*,
-                                            const v1::RevokeApiKeyRequest* request,
-                                            v1::ApiKey* response) {
-  if (api_keys_ == nullptr) return NoKeys();
+void AdminServiceImpl::RevokeApiKey(grpc::ServerContextBase*,
+                                    const v1::RevokeApiKeyRequest* request, v1::ApiKey* response,
+                                    UnaryFinish finish) {
+  if (api_keys_ == nullptr) return finish(NoKeys());
   if (request->key_id() == 0) {
-    return ToGrpcStatus(Status::InvalidArgument("key_id: must be set (> 0)"));
+    return finish(ToGrpcStatus(Status::InvalidArgument("key_id: must be set (> 0)")));
   }
-  auto revoked = api_keys_->Revoke(request->key_id());
-  if (!revoked.ok()) return ToGrpcStatus(revoked.status());
-  ToApiKey(*revoked, response);
-  return grpc::Status::OK;
+  api_keys_->RevokeAsync(request->key_id(), [response, finish = std::move(finish)](
+                                                Result<storage::ApiKeyRecord> revoked) {
+    if (!revoked.ok()) return finish(ToGrpcStatus(revoked.status()));
+    ToApiKey(*revoked, response);
+    finish(grpc::Status::OK);
+  });
 }
 
 }  // namespace hartonomous::rpc
