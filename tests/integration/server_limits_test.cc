@@ -1,8 +1,9 @@
 // The daemon bounds its threads: calls beyond --max-threads get
 // RESOURCE_EXHAUSTED instead of a thread each, and the server serves again
 // once the calls holding the threads end. The writes answered from their
-// commit (IngestAtom, ReleaseAtom, DeleteAtom, AddRelations, the policy
-// writes, LogInference, PutActivation, GetActivation) take no such thread.
+// commit (the atom, relation, policy, collection, inference, activation and
+// API key writes; docs/architecture.md, "Serving path") take no such
+// thread.
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <string>
@@ -194,14 +195,32 @@ TEST_CASE("writes answered from their commit are served while idle streams hold 
   }
 
   // Every thread of the sync server is held: a synchronous write is refused.
-  v1::CreateCollectionRequest collection;
-  collection.set_name("needs-a-thread");
-  collection.mutable_spec()->set_embedding_type("text");
-  collection.mutable_spec()->set_dimension(4);
-  collection.mutable_spec()->set_metric(v1::METRIC_L2);
-  v1::Collection made;
-  CHECK(daemon.client().CreateCollection(collection, &made).error_code() ==
+  v1::CreateModelRequest needs_thread;
+  needs_thread.mutable_model()->set_model_name("needs-a-thread");
+  v1::Model refused;
+  CHECK(daemon.client().CreateModel(needs_thread, &refused).error_code() ==
         grpc::StatusCode::RESOURCE_EXHAUSTED);
+
+  // A collection created and deleted, each answered from its commit.
+  {
+    v1::CreateCollectionRequest collection;
+    collection.set_name("no-thread-needed");
+    collection.mutable_spec()->set_embedding_type("text");
+    collection.mutable_spec()->set_dimension(4);
+    collection.mutable_spec()->set_metric(v1::METRIC_L2);
+    v1::Collection made;
+    grpc::Status status = daemon.client().CreateCollection(collection, &made);
+    INFO(status.error_message());
+    REQUIRE(status.ok());
+    CHECK(made.name() == "no-thread-needed");
+    grpc::ClientContext context;
+    v1::DeleteCollectionRequest remove;
+    remove.set_name("no-thread-needed");
+    v1::DeleteCollectionResponse removed;
+    status = daemon.client().search().DeleteCollection(&context, remove, &removed);
+    INFO(status.error_message());
+    REQUIRE(status.ok());
+  }
 
   // A policy's life: created, updated, deleted, each answered from its commit.
   {

@@ -63,4 +63,14 @@ Result<T> AwaitResult(Start&& start) {
   return future.get();
 }
 
+// AwaitResult for a call whose completion carries only a Status.
+template <class Start>
+Status AwaitStatus(Start&& start) {
+  std::promise<Status> promise;
+  auto future = promise.get_future();
+  std::forward<Start>(start)(std::function<void(Status)>(
+      [&promise](Status status) { promise.set_value(std::move(status)); }));
+  return future.get();
+}
+
 }  // namespace hartonomous::engine

@@ -1,8 +1,10 @@
 #include "server/engine/vectors/embedding_engine.h"
 
 #include <algorithm>
+#include <memory>
 #include <utility>
 
+#include "server/engine/common/await_result.h"
 #include "storage/tables/atom_table.h"
 #include "storage/tables/embedding_table.h"
 
@@ -50,11 +52,23 @@ void EmbeddingEngine::Stop() { maintainer_.Stop(); }
 
 Result<CollectionInfo> EmbeddingEngine::CreateCollection(const std::string& name,
                                                          const CollectionSpec& spec) {
-  HT_RETURN_IF_ERROR(collections_.CheckSpec(spec));
-  HT_RETURN_IF_ERROR(writer_.Write([&](storage::WriteTxn& txn) -> Status {
-    return collections_.Insert(txn, name, spec).status();
-  }));
-  return GetCollection(name);
+  return AwaitResult<CollectionInfo>(
+      [&](CollectionDone done) { CreateCollectionAsync(name, spec, std::move(done)); });
+}
+
+void EmbeddingEngine::CreateCollectionAsync(std::string name, const CollectionSpec& spec,
+                                            CollectionDone done) {
+  if (Status valid = collections_.CheckSpec(spec); !valid.ok()) return done(std::move(valid));
+  auto shared = std::make_shared<const std::string>(std::move(name));
+  writer_.WriteAsync(
+      [this, shared, spec](storage::WriteTxn& txn) -> Status {
+        return collections_.Insert(txn, *shared, spec).status();
+      },
+      // The commit hooks have registered the collection by now.
+      [this, shared, done = std::move(done)](Status status) {
+        if (!status.ok()) return done(std::move(status));
+        done(GetCollection(*shared));
+      });
 }
 
 Result<CollectionInfo> EmbeddingEngine::GetCollection(const std::string& name) {
@@ -69,9 +83,16 @@ std::vector<CollectionInfo> EmbeddingEngine::ListCollections() {
 }
 
 Status EmbeddingEngine::DeleteCollection(const std::string& name) {
-  return writer_.Write([&](storage::WriteTxn& txn) -> Status {
-    return collections_.Remove(txn, name, [this](Collection& c) { maintainer_.DropSnapshots(c); });
-  });
+  return AwaitStatus([&](StatusDone done) { DeleteCollectionAsync(name, std::move(done)); });
+}
+
+void EmbeddingEngine::DeleteCollectionAsync(std::string name, StatusDone done) {
+  writer_.WriteAsync(
+      [this, name = std::move(name)](storage::WriteTxn& txn) -> Status {
+        return collections_.Remove(txn, name,
+                                   [this](Collection& c) { maintainer_.DropSnapshots(c); });
+      },
+      std::move(done));
 }
 
 std::string EmbeddingEngine::CollectionName(uint64_t collection_id) const {
@@ -93,7 +114,13 @@ Status EmbeddingEngine::PutEmbeddingInTxn(storage::WriteTxn& txn, const std::str
 }
 
 Status EmbeddingEngine::DeleteEmbedding(const std::string& collection, uint64_t atom_id) {
-  return rows_.Delete(collection, atom_id);
+  return AwaitStatus(
+      [&](StatusDone done) { DeleteEmbeddingAsync(collection, atom_id, std::move(done)); });
+}
+
+void EmbeddingEngine::DeleteEmbeddingAsync(std::string collection, uint64_t atom_id,
+                                           StatusDone done) {
+  rows_.DeleteAsync(std::move(collection), atom_id, std::move(done));
 }
 
 Result<uint64_t> EmbeddingEngine::RemoveAtomEmbeddings(storage::WriteTxn& txn, uint64_t atom_id) {

@@ -29,6 +29,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -99,6 +100,15 @@ class EmbeddingEngine {
   std::vector<CollectionInfo> ListCollections();
   // Deletes the collection, its embeddings and its snapshots.
   Status DeleteCollection(const std::string& name);
+  // CreateCollection, DeleteCollection and DeleteEmbedding without waiting
+  // for the commit: done receives their result on the writer thread after
+  // the commit (short, must not block); a spec CreateCollection refuses is
+  // answered on the caller's thread.
+  using CollectionDone = std::function<void(Result<CollectionInfo>)>;
+  using StatusDone = std::function<void(Status)>;
+  void CreateCollectionAsync(std::string name, const CollectionSpec& spec, CollectionDone done);
+  void DeleteCollectionAsync(std::string name, StatusDone done);
+  void DeleteEmbeddingAsync(std::string collection, uint64_t atom_id, StatusDone done);
 
   // Stores every input or none, in one transaction. A missing collection is
   // created from create (or, without it, with embedding_type = name,

@@ -10,6 +10,7 @@
 
 #include "base/clock.h"
 #include "base/mutex.h"
+#include "server/engine/common/await_result.h"
 #include "storage/tables/atom_table.h"
 #include "storage/tables/embedding_table.h"
 
@@ -124,19 +125,27 @@ Status EmbeddingWriter::PutInTxn(storage::WriteTxn& txn, const std::string& fiel
 }
 
 Status EmbeddingWriter::Delete(const std::string& collection, uint64_t atom_id) {
-  return writer_.Write([&](storage::WriteTxn& txn) -> Status {
-    HT_ASSIGN_OR_RETURN(CollectionRecord coll, collections_.RequireStored(txn, collection));
-    const EmbeddingTable rows(tables_);
-    HT_ASSIGN_OR_RETURN(std::optional<EmbeddingRecord> row,
-                        rows.Find(txn, atom_id, coll.embedding_type(), coll.model_id()));
-    if (!row) {
-      return Status::NotFound("atom_id: atom " + std::to_string(atom_id) +
-                              " has no embedding in collection '" + collection + "'");
-    }
-    HT_RETURN_IF_ERROR(rows.Remove(txn, *row).status());
-    ApplyOnCommit(txn, coll.collection_id(), {Change{false, row->embedding_id(), {}}});
-    return Status::Ok();
-  });
+  return AwaitStatus(
+      [&](std::function<void(Status)> done) { DeleteAsync(collection, atom_id, std::move(done)); });
+}
+
+void EmbeddingWriter::DeleteAsync(std::string collection, uint64_t atom_id,
+                                  std::function<void(Status)> done) {
+  writer_.WriteAsync(
+      [this, collection = std::move(collection), atom_id](storage::WriteTxn& txn) -> Status {
+        HT_ASSIGN_OR_RETURN(CollectionRecord coll, collections_.RequireStored(txn, collection));
+        const EmbeddingTable rows(tables_);
+        HT_ASSIGN_OR_RETURN(std::optional<EmbeddingRecord> row,
+                            rows.Find(txn, atom_id, coll.embedding_type(), coll.model_id()));
+        if (!row) {
+          return Status::NotFound("atom_id: atom " + std::to_string(atom_id) +
+                                  " has no embedding in collection '" + collection + "'");
+        }
+        HT_RETURN_IF_ERROR(rows.Remove(txn, *row).status());
+        ApplyOnCommit(txn, coll.collection_id(), {Change{false, row->embedding_id(), {}}});
+        return Status::Ok();
+      },
+      std::move(done));
 }
 
 Result<uint64_t> EmbeddingWriter::RemoveAtom(storage::WriteTxn& txn, uint64_t atom_id) {

@@ -24,6 +24,7 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -75,6 +76,9 @@ class EmbeddingWriter {
                   const EmbeddingInput& input);
   // The atom's row in the collection; NotFound naming collection or atom_id.
   Status Delete(const std::string& collection, uint64_t atom_id);
+  // Delete without waiting: done receives its Status on the writer thread
+  // after the commit (short, must not block).
+  void DeleteAsync(std::string collection, uint64_t atom_id, std::function<void(Status)> done);
   // Every row of the atom, inside the caller's transaction; returns how many.
   Result<uint64_t> RemoveAtom(storage::WriteTxn& txn, uint64_t atom_id);
 

@@ -25,12 +25,17 @@ Status Prefixed(const std::string& prefix, const Status& s) {
 
 }  // namespace
 
-grpc::Status SearchServiceImpl::CreateCollection(grpc::ServerContext*,
-                                                 const v1::CreateCollectionRequest* request,
-                                                 v1::Collection* response) {
-  HT_RETURN_IF_GRPC_ERROR(ValidateCreateCollection(*request));
-  return Reply(engine_.CreateCollection(request->name(), ToCollectionSpec(request->spec())),
-               response, ToProto);
+void SearchServiceImpl::CreateCollection(grpc::ServerContextBase*,
+                                         const v1::CreateCollectionRequest* request,
+                                         v1::Collection* response, UnaryFinish finish) {
+  if (Status valid = ValidateCreateCollection(*request); !valid.ok()) {
+    return finish(ToGrpcStatus(valid));
+  }
+  engine_.CreateCollectionAsync(
+      request->name(), ToCollectionSpec(request->spec()),
+      [response, finish = std::move(finish)](Result<engine::CollectionInfo> info) {
+        finish(Reply(std::move(info), response, ToProto));
+      });
 }
 
 grpc::Status SearchServiceImpl::GetCollection(grpc::ServerContextBase*,
@@ -52,11 +57,15 @@ grpc::Status SearchServiceImpl::ListCollections(grpc::ServerContextBase*,
   return grpc::Status::OK;
 }
 
-grpc::Status SearchServiceImpl::DeleteCollection(grpc::ServerContext*,
-                                                 const v1::DeleteCollectionRequest* request,
-                                                 v1::DeleteCollectionResponse*) {
-  HT_RETURN_IF_GRPC_ERROR(ValidateCollectionName("name", request->name()));
-  return ToGrpcStatus(engine_.DeleteCollection(request->name()));
+void SearchServiceImpl::DeleteCollection(grpc::ServerContextBase*,
+                                         const v1::DeleteCollectionRequest* request,
+                                         v1::DeleteCollectionResponse*, UnaryFinish finish) {
+  if (Status valid = ValidateCollectionName("name", request->name()); !valid.ok()) {
+    return finish(ToGrpcStatus(valid));
+  }
+  engine_.DeleteCollectionAsync(request->name(), [finish = std::move(finish)](Status status) {
+    finish(ToGrpcStatus(status));
+  });
 }
 
 grpc::Status SearchServiceImpl::AddEmbeddings(grpc::ServerContext* context, ClientStream* stream,
@@ -93,12 +102,15 @@ grpc::Status SearchServiceImpl::GetEmbeddings(grpc::ServerContextBase*,
   return grpc::Status::OK;
 }
 
-grpc::Status SearchServiceImpl::DeleteEmbedding(grpc::ServerContext*,
-                                                const v1::DeleteEmbeddingRequest* request,
-                                                v1::DeleteEmbeddingResponse*) {
-  HT_RETURN_IF_GRPC_ERROR(ValidateCollectionName("collection", request->collection()));
-  HT_RETURN_IF_GRPC_ERROR(ValidateAtomId(request->atom_id()));
-  return ToGrpcStatus(engine_.DeleteEmbedding(request->collection(), request->atom_id()));
+void SearchServiceImpl::DeleteEmbedding(grpc::ServerContextBase*,
+                                        const v1::DeleteEmbeddingRequest* request,
+                                        v1::DeleteEmbeddingResponse*, UnaryFinish finish) {
+  Status valid = ValidateCollectionName("collection", request->collection());
+  if (valid.ok()) valid = ValidateAtomId(request->atom_id());
+  if (!valid.ok()) return finish(ToGrpcStatus(valid));
+  engine_.DeleteEmbeddingAsync(
+      request->collection(), request->atom_id(),
+      [finish = std::move(finish)](Status status) { finish(ToGrpcStatus(status)); });
 }
 
 grpc::Status SearchServiceImpl::Search(grpc::ServerContextBase* context,

@@ -23,9 +23,15 @@ class SearchServiceImpl final : public v1::SearchService::Service {
         ClientStreamMethodIndex(v1::SearchService::service_full_name(), "AddEmbeddings"),
         new ClientStreamHandler<SearchServiceImpl, v1::AddEmbeddingsResponse>(
             &SearchServiceImpl::AddEmbeddings, this));
-    // Unary reads are served through the callback API (unary_callback.h);
-    // writes (they wait for the writer thread) and long maintenance calls
-    // stay synchronous.
+    // Unary reads are served through the callback API (unary_callback.h),
+    // and so are the collection and embedding writes, answered from their
+    // commit (CallbackUnaryAsync); long maintenance calls stay synchronous.
+    MarkMethodCallback(UnaryMethodIndex(v1::SearchService::service_full_name(), "CreateCollection"),
+                       CallbackUnaryAsync(&SearchServiceImpl::CreateCollection, this));
+    MarkMethodCallback(UnaryMethodIndex(v1::SearchService::service_full_name(), "DeleteCollection"),
+                       CallbackUnaryAsync(&SearchServiceImpl::DeleteCollection, this));
+    MarkMethodCallback(UnaryMethodIndex(v1::SearchService::service_full_name(), "DeleteEmbedding"),
+                       CallbackUnaryAsync(&SearchServiceImpl::DeleteEmbedding, this));
     MarkMethodCallback(UnaryMethodIndex(v1::SearchService::service_full_name(), "GetCollection"),
                        CallbackUnary(&SearchServiceImpl::GetCollection, this));
     MarkMethodCallback(UnaryMethodIndex(v1::SearchService::service_full_name(), "ListCollections"),
@@ -42,14 +48,16 @@ class SearchServiceImpl final : public v1::SearchService::Service {
                        CallbackUnary(&SearchServiceImpl::HybridSearch, this));
   }
 
-  grpc::Status CreateCollection(grpc::ServerContext*, const v1::CreateCollectionRequest* request,
-                                v1::Collection* response) override;
+  // The collection and embedding writes are answered after their group
+  // commit, by finish.
+  void CreateCollection(grpc::ServerContextBase*, const v1::CreateCollectionRequest* request,
+                        v1::Collection* response, UnaryFinish finish);
   grpc::Status GetCollection(grpc::ServerContextBase*, const v1::GetCollectionRequest* request,
                              v1::Collection* response);
   grpc::Status ListCollections(grpc::ServerContextBase*, const v1::ListCollectionsRequest* request,
                                v1::ListCollectionsResponse* response);
-  grpc::Status DeleteCollection(grpc::ServerContext*, const v1::DeleteCollectionRequest* request,
-                                v1::DeleteCollectionResponse* response) override;
+  void DeleteCollection(grpc::ServerContextBase*, const v1::DeleteCollectionRequest* request,
+                        v1::DeleteCollectionResponse* response, UnaryFinish finish);
   // Client stream, read through ReadClientStream (client_stream.h) into an
   // AddEmbeddingsCollector (search_streams.h); replaces the generated typed
   // handler.
@@ -57,8 +65,8 @@ class SearchServiceImpl final : public v1::SearchService::Service {
                              v1::AddEmbeddingsResponse* response);
   grpc::Status GetEmbeddings(grpc::ServerContextBase*, const v1::GetEmbeddingsRequest* request,
                              v1::GetEmbeddingsResponse* response);
-  grpc::Status DeleteEmbedding(grpc::ServerContext*, const v1::DeleteEmbeddingRequest* request,
-                               v1::DeleteEmbeddingResponse* response) override;
+  void DeleteEmbedding(grpc::ServerContextBase*, const v1::DeleteEmbeddingRequest* request,
+                       v1::DeleteEmbeddingResponse* response, UnaryFinish finish);
   grpc::Status Search(grpc::ServerContextBase*, const v1::SearchRequest* request,
                       v1::SearchResponse* response);
   grpc::Status BatchSearch(grpc::ServerContextBase*, const v1::BatchSearchRequest* request,
