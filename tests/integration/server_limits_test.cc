@@ -1,8 +1,8 @@
 // The daemon bounds its threads: calls beyond --max-threads get
 // RESOURCE_EXHAUSTED instead of a thread each, and the server serves again
 // once the calls holding the threads end. The writes answered from their
-// commit (the atom, relation, policy, collection, inference, activation and
-// API key writes; docs/architecture.md, "Serving path") take no such
+// commit (the atom, relation, policy, collection, model, inference,
+// activation and API key writes; docs/architecture.md, "Serving path") take no such
 // thread.
 #include <catch2/catch.hpp>
 #include <fstream>
@@ -194,12 +194,33 @@ TEST_CASE("writes answered from their commit are served while idle streams hold 
     if (s->finished) CHECK(s->status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
   }
 
-  // Every thread of the sync server is held: a synchronous write is refused.
-  v1::CreateModelRequest needs_thread;
-  needs_thread.mutable_model()->set_model_name("needs-a-thread");
-  v1::Model refused;
-  CHECK(daemon.client().CreateModel(needs_thread, &refused).error_code() ==
-        grpc::StatusCode::RESOURCE_EXHAUSTED);
+  // Every thread of the sync server is held: a synchronous write is refused
+  // (served, it would be NOT_FOUND).
+  {
+    grpc::ClientContext context;
+    v1::DeleteDocumentRequest needs_thread;
+    needs_thread.set_document_id(999999);
+    v1::DeleteDocumentResponse refused;
+    CHECK(daemon.client().atoms().DeleteDocument(&context, needs_thread, &refused).error_code() ==
+          grpc::StatusCode::RESOURCE_EXHAUSTED);
+  }
+  // A model created and deleted, each answered from its commit.
+  {
+    v1::CreateModelRequest create_model;
+    create_model.mutable_model()->set_model_name("no-thread-needed");
+    v1::Model made;
+    grpc::Status status = daemon.client().CreateModel(create_model, &made);
+    INFO(status.error_message());
+    REQUIRE(status.ok());
+    grpc::ClientContext context;
+    v1::DeleteModelRequest remove;
+    remove.set_model_id(made.model_id());
+    v1::DeleteModelResponse removed;
+    status = daemon.client().models().DeleteModel(&context, remove, &removed);
+    INFO(status.error_message());
+    REQUIRE(status.ok());
+    CHECK(removed.model_id() == made.model_id());
+  }
 
   // A collection created and deleted, each answered from its commit.
   {

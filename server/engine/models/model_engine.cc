@@ -8,6 +8,7 @@
 
 #include "base/clock.h"
 #include "base/json_limits.h"
+#include "server/engine/common/await_result.h"
 #include "server/engine/models/formats/layer_type.h"
 #include "server/engine/models/model_import.h"
 #include "storage/tables/tensor_atom_table.h"
@@ -428,17 +429,25 @@ Status InsertNewModel(storage::WriteTxn& txn, const storage::ModelTable& table, 
 }
 
 Result<ModelView> ModelEngine::CreateModel(ModelView view, std::vector<ModelLayerRecord> layers) {
-  HT_ASSIGN_OR_RETURN(size_t bytes, PrepareNewModel(&view, &layers, NowMicros()));
-  ModelView stored;
-  HT_RETURN_IF_ERROR(writer_.Write(
-      [&](storage::WriteTxn& txn) -> Status {
+  return AwaitResult<ModelView>([&](ModelDone done) {
+    CreateModelAsync(std::move(view), std::move(layers), std::move(done));
+  });
+}
+
+void ModelEngine::CreateModelAsync(ModelView view, std::vector<ModelLayerRecord> layers,
+                                   ModelDone done) {
+  auto bytes = PrepareNewModel(&view, &layers, NowMicros());
+  if (!bytes.ok()) return done(bytes.status());
+  WriteThen<ModelView>(
+      writer_,
+      [this, view = std::move(view), layers = std::move(layers)](storage::WriteTxn& txn,
+                                                                 ModelView& stored) -> Status {
         // Re-runnable (a retried group): every output is rebuilt from the inputs.
         stored = view;
         std::vector<ModelLayerRecord> written = layers;
         return InsertNewModel(txn, table_, &stored, &written);
       },
-      bytes, /*items=*/0));  // items count atoms (ServerStats.items_written)
-  return stored;
+      std::move(done), *bytes, /*items=*/0);  // items count atoms (ServerStats.items_written)
 }
 
 Result<ModelView> ModelEngine::GetModel(const ModelKey& key) {
@@ -535,6 +544,11 @@ Result<ModelPage> ModelEngine::ListModels(const ModelFilter& filter, int page_si
 }
 
 Result<ModelView> ModelEngine::UpdateModel(const ModelKey& key, const ModelPatch& patch) {
+  return AwaitResult<ModelView>(
+      [&](ModelDone done) { UpdateModelAsync(key, patch, std::move(done)); });
+}
+
+void ModelEngine::UpdateModelAsync(ModelKey key, ModelPatch patch, ModelDone done) {
   std::vector<std::string> paths = patch.paths;
   if (paths.empty()) {
     for (const std::string& path : kTopLevelPaths) {
@@ -544,21 +558,23 @@ Result<ModelView> ModelEngine::UpdateModel(const ModelKey& key, const ModelPatch
   std::vector<PathSetter> setters;
   for (const std::string& path : paths) {
     if (path == "model_name" && key.model_id == 0) {
-      return Status::InvalidArgument(
+      return done(Status::InvalidArgument(
           "update_mask: 'model_name' needs model.model_id (model.model_name names the model to "
-          "update)");
+          "update)"));
     }
     const auto& all = PathSetters();
     auto it = std::find_if(all.begin(), all.end(), [&](const auto& p) { return p.first == path; });
     if (it == all.end()) {
-      return Status::InvalidArgument("update_mask: '" + path + "' is not an updatable model field");
+      return done(
+          Status::InvalidArgument("update_mask: '" + path + "' is not an updatable model field"));
     }
     setters.push_back(it->second);
   }
   const int64_t now = NowMicros();
-  ModelView result;
-  HT_RETURN_IF_ERROR(writer_.Write(
-      [&](storage::WriteTxn& txn) -> Status {
+  WriteThen<ModelView>(
+      writer_,
+      [this, key = std::move(key), patch = std::move(patch), setters = std::move(setters), now](
+          storage::WriteTxn& txn, ModelView& result) -> Status {
         HT_ASSIGN_OR_RETURN(ModelView old, Resolve(txn, key));
         ModelView updated = old;
         for (PathSetter set : setters) set(patch.values, &updated);
@@ -568,14 +584,18 @@ Result<ModelView> ModelEngine::UpdateModel(const ModelKey& key, const ModelPatch
         result = std::move(updated);
         return Status::Ok();
       },
-      0, /*items=*/0));
-  return result;
+      std::move(done), 0, /*items=*/0);
 }
 
 Result<DeletedModel> ModelEngine::DeleteModel(const ModelKey& key) {
-  DeletedModel deleted;
-  HT_RETURN_IF_ERROR(writer_.Write(
-      [&](storage::WriteTxn& txn) -> Status {
+  return AwaitResult<DeletedModel>(
+      [&](DeleteDone done) { DeleteModelAsync(key, std::move(done)); });
+}
+
+void ModelEngine::DeleteModelAsync(ModelKey key, DeleteDone done) {
+  WriteThen<DeletedModel>(
+      writer_,
+      [this, key = std::move(key)](storage::WriteTxn& txn, DeletedModel& deleted) -> Status {
         HT_ASSIGN_OR_RETURN(ModelView view, Resolve(txn, key));
         if (!removers_.empty()) {
           std::vector<ModelLayerRecord> layers;
@@ -598,8 +618,7 @@ Result<DeletedModel> ModelEngine::DeleteModel(const ModelKey& key) {
         deleted.bytes_freed = purged.bytes;
         return Status::Ok();
       },
-      0, /*items=*/0));
-  return deleted;
+      std::move(done), 0, /*items=*/0);
 }
 
 Result<LayerPage> ModelEngine::ListLayers(const ModelKey& key, int page_size,

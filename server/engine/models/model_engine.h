@@ -231,6 +231,16 @@ class ModelEngine {
   Result<ModelView> UpdateModel(const ModelKey& key, const ModelPatch& patch);
   // Deletes the model with its cascade (see the file comment).
   Result<DeletedModel> DeleteModel(const ModelKey& key);
+  // CreateModel, UpdateModel and DeleteModel without waiting for the
+  // commit: done receives their result on the writer thread after the
+  // commit (short, must not block), or on the caller's thread for a
+  // request refused before the write.
+  using ModelDone = std::function<void(Result<ModelView>)>;
+  using DeleteDone = std::function<void(Result<DeletedModel>)>;
+  void CreateModelAsync(ModelView view, std::vector<storage::ModelLayerRecord> layers,
+                        ModelDone done);
+  void UpdateModelAsync(ModelKey key, ModelPatch patch, ModelDone done);
+  void DeleteModelAsync(ModelKey key, DeleteDone done);
   // The model's layers in layer_idx order. page_size: REQUIRES 1..1000.
   Result<LayerPage> ListLayers(const ModelKey& key, int page_size, std::string_view page_token,
                                ResponseBudget* budget = nullptr);

@@ -17,15 +17,18 @@ engine::ModelKey KeyOf(const Request& request) {
 
 }  // namespace
 
-grpc::Status ModelServiceImpl::CreateModel(grpc::ServerContext*,
-                                           const v1::CreateModelRequest* request,
-                                           v1::Model* response) {
-  HT_RETURN_IF_GRPC_ERROR(ValidateCreateModel(*request));
+void ModelServiceImpl::CreateModel(grpc::ServerContextBase*, const v1::CreateModelRequest* request,
+                                   v1::Model* response, UnaryFinish finish) {
+  if (Status valid = ValidateCreateModel(*request); !valid.ok()) {
+    return finish(ToGrpcStatus(valid));
+  }
   std::vector<storage::ModelLayerRecord> layers;
   layers.reserve(static_cast<size_t>(request->layers_size()));
   for (const auto& layer : request->layers()) layers.push_back(ToLayerRecord(layer));
-  return Reply(engine_.CreateModel(ToModelView(request->model()), std::move(layers)), response,
-               ToProto);
+  engine_.CreateModelAsync(ToModelView(request->model()), std::move(layers),
+                           [response, finish = std::move(finish)](Result<engine::ModelView> m) {
+                             finish(Reply(std::move(m), response, ToProto));
+                           });
 }
 
 grpc::Status ModelServiceImpl::GetModel(grpc::ServerContextBase*,
@@ -49,22 +52,29 @@ grpc::Status ModelServiceImpl::ListModels(grpc::ServerContextBase*,
   return grpc::Status::OK;
 }
 
-grpc::Status ModelServiceImpl::UpdateModel(grpc::ServerContext*,
-                                           const v1::UpdateModelRequest* request,
-                                           v1::Model* response) {
-  HT_RETURN_IF_GRPC_ERROR(ValidateUpdateModel(*request));
+void ModelServiceImpl::UpdateModel(grpc::ServerContextBase*, const v1::UpdateModelRequest* request,
+                                   v1::Model* response, UnaryFinish finish) {
+  if (Status valid = ValidateUpdateModel(*request); !valid.ok()) {
+    return finish(ToGrpcStatus(valid));
+  }
   const v1::Model& model = request->model();
   // With an id, model_name may carry a new name; without one it is the key.
   engine::ModelKey key{model.model_id(), model.model_id() == 0 ? model.model_name() : ""};
-  return Reply(engine_.UpdateModel(key, ToModelPatch(model, request->update_mask())), response,
-               ToProto);
+  engine_.UpdateModelAsync(std::move(key), ToModelPatch(model, request->update_mask()),
+                           [response, finish = std::move(finish)](Result<engine::ModelView> m) {
+                             finish(Reply(std::move(m), response, ToProto));
+                           });
 }
 
-grpc::Status ModelServiceImpl::DeleteModel(grpc::ServerContext*,
-                                           const v1::DeleteModelRequest* request,
-                                           v1::DeleteModelResponse* response) {
-  HT_RETURN_IF_GRPC_ERROR(ValidateDeleteModel(*request));
-  return Reply(engine_.DeleteModel(KeyOf(*request)), response, ToProto);
+void ModelServiceImpl::DeleteModel(grpc::ServerContextBase*, const v1::DeleteModelRequest* request,
+                                   v1::DeleteModelResponse* response, UnaryFinish finish) {
+  if (Status valid = ValidateDeleteModel(*request); !valid.ok()) {
+    return finish(ToGrpcStatus(valid));
+  }
+  engine_.DeleteModelAsync(KeyOf(*request), [response, finish = std::move(finish)](
+                                                Result<engine::DeletedModel> deleted) {
+    finish(Reply(std::move(deleted), response, ToProto));
+  });
 }
 
 grpc::Status ModelServiceImpl::ListLayers(grpc::ServerContextBase*,

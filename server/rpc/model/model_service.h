@@ -35,9 +35,16 @@ class ModelServiceImpl final : public v1::ModelService::Service {
         ClientStreamMethodIndex(v1::ModelService::service_full_name(), "SetLayerValues"),
         new ClientStreamHandler<ModelServiceImpl, v1::SetLayerValuesResponse>(
             &ModelServiceImpl::SetLayerValues, this));
-    // Unary reads are served through the callback API (unary_callback.h);
-    // writes (they wait for the writer thread) and long maintenance calls
+    // Unary reads are served through the callback API (unary_callback.h),
+    // and so are the model writes, answered from their commit
+    // (CallbackUnaryAsync); the layer writes and long maintenance calls
     // stay synchronous.
+    MarkMethodCallback(UnaryMethodIndex(v1::ModelService::service_full_name(), "CreateModel"),
+                       CallbackUnaryAsync(&ModelServiceImpl::CreateModel, this));
+    MarkMethodCallback(UnaryMethodIndex(v1::ModelService::service_full_name(), "UpdateModel"),
+                       CallbackUnaryAsync(&ModelServiceImpl::UpdateModel, this));
+    MarkMethodCallback(UnaryMethodIndex(v1::ModelService::service_full_name(), "DeleteModel"),
+                       CallbackUnaryAsync(&ModelServiceImpl::DeleteModel, this));
     MarkMethodCallback(UnaryMethodIndex(v1::ModelService::service_full_name(), "GetModel"),
                        CallbackUnary(&ModelServiceImpl::GetModel, this));
     MarkMethodCallback(UnaryMethodIndex(v1::ModelService::service_full_name(), "ListModels"),
@@ -48,16 +55,17 @@ class ModelServiceImpl final : public v1::ModelService::Service {
                        CallbackUnary(&ModelServiceImpl::GetLayer, this));
   }
 
-  grpc::Status CreateModel(grpc::ServerContext*, const v1::CreateModelRequest* request,
-                           v1::Model* response) override;
+  // The model writes are answered after their group commit, by finish.
+  void CreateModel(grpc::ServerContextBase*, const v1::CreateModelRequest* request,
+                   v1::Model* response, UnaryFinish finish);
   grpc::Status GetModel(grpc::ServerContextBase*, const v1::GetModelRequest* request,
                         v1::Model* response);
   grpc::Status ListModels(grpc::ServerContextBase*, const v1::ListModelsRequest* request,
                           v1::ListModelsResponse* response);
-  grpc::Status UpdateModel(grpc::ServerContext*, const v1::UpdateModelRequest* request,
-                           v1::Model* response) override;
-  grpc::Status DeleteModel(grpc::ServerContext*, const v1::DeleteModelRequest* request,
-                           v1::DeleteModelResponse* response) override;
+  void UpdateModel(grpc::ServerContextBase*, const v1::UpdateModelRequest* request,
+                   v1::Model* response, UnaryFinish finish);
+  void DeleteModel(grpc::ServerContextBase*, const v1::DeleteModelRequest* request,
+                   v1::DeleteModelResponse* response, UnaryFinish finish);
   grpc::Status ListLayers(grpc::ServerContextBase*, const v1::ListLayersRequest* request,
                           v1::ListLayersResponse* response);
   grpc::Status GetLayer(grpc::ServerContextBase*, const v1::GetLayerRequest* request,
