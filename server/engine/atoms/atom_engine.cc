@@ -45,7 +45,6 @@ struct AtomEngine::IngestState {
   std::vector<std::optional<storage::EncodedPayload>> encoded;
   std::vector<std::optional<DedupPlan>> plans;
   int64_t now = 0;
-  IngestSummary summary;
 };
 
 void AtomEngine::IngestAsync(std::vector<AtomInput> inputs, IngestDone done) {
@@ -56,15 +55,12 @@ void AtomEngine::IngestAsync(std::vector<AtomInput> inputs, IngestDone done) {
     done(bytes.status());
     return;
   }
-  writer_.WriteAsync([this, state](storage::WriteTxn& txn) { return WriteIngest(txn, *state); },
-                     [state, done = std::move(done)](Status status) {
-                       if (status.ok()) {
-                         done(std::move(state->summary));
-                       } else {
-                         done(std::move(status));
-                       }
-                     },
-                     *bytes + state->inputs.size() * 256, state->inputs.size());
+  WriteThen<IngestSummary>(
+      writer_,
+      [this, state](storage::WriteTxn& txn, IngestSummary& summary) {
+        return WriteIngest(txn, *state, summary);
+      },
+      std::move(done), *bytes + state->inputs.size() * 256, state->inputs.size());
 }
 
 Result<size_t> AtomEngine::Prepare(IngestState& state) {
@@ -119,13 +115,13 @@ Result<size_t> AtomEngine::Prepare(IngestState& state) {
   return bytes;
 }
 
-Status AtomEngine::WriteIngest(storage::WriteTxn& txn, IngestState& state) {
+Status AtomEngine::WriteIngest(storage::WriteTxn& txn, const IngestState& state,
+                               IngestSummary& summary) {
   const std::vector<AtomInput>& inputs = state.inputs;
   const std::vector<Sha256Digest>& hashes = state.hashes;
   const std::vector<std::optional<storage::EncodedPayload>>& encoded = state.encoded;
   const std::vector<std::optional<DedupPlan>>& plans = state.plans;
   const int64_t now = state.now;
-  IngestSummary& summary = state.summary;
   summary = IngestSummary{};
   summary.atoms.reserve(inputs.size());
   AtomTable atoms(tables_);

@@ -191,7 +191,7 @@ class AtomEngine {
   // plans; returns the bytes the write declares.
   Result<size_t> Prepare(IngestState& state);
   // The write function of an ingest (re-runnable: starts the summary over).
-  Status WriteIngest(storage::WriteTxn& txn, IngestState& state);
+  Status WriteIngest(storage::WriteTxn& txn, const IngestState& state, IngestSummary& summary);
   Result<AtomView> View(storage::ReadTxn& txn, uint64_t atom_id, bool include_content,
                         ResponseBudget* budget);
   void DropAsync(uint64_t atom_id, bool drop_all, DropDone done);

@@ -224,7 +224,6 @@ struct InferenceEngine::LogState {
   std::vector<InferenceRecord> records;
   bool by_name = false;  // a row names its model: its id is known only in the writer
   AggregateChanges all_rows;
-  std::vector<LoggedInference> results;
 };
 
 void InferenceEngine::LogInferencesAsync(std::vector<InferenceInput> inferences,
@@ -235,15 +234,12 @@ void InferenceEngine::LogInferencesAsync(std::vector<InferenceInput> inferences,
   state->now = NowMicros();
   const size_t bytes = PrepareLog(*state);
   const size_t n = state->inferences.size();
-  writer_.WriteAsync([this, state](storage::WriteTxn& txn) { return WriteLog(txn, *state); },
-                     [state, done = std::move(done)](Status status) {
-                       if (status.ok()) {
-                         done(std::move(state->results));
-                       } else {
-                         done(std::move(status));
-                       }
-                     },
-                     bytes, n);
+  WriteThen<std::vector<LoggedInference>>(
+      writer_,
+      [this, state](storage::WriteTxn& txn, std::vector<LoggedInference>& results) {
+        return WriteLog(txn, *state, results);
+      },
+      std::move(done), bytes, n);
 }
 
 size_t InferenceEngine::PrepareLog(LogState& state) {
@@ -313,7 +309,8 @@ size_t InferenceEngine::PrepareLog(LogState& state) {
   return bytes;
 }
 
-Status InferenceEngine::WriteLog(storage::WriteTxn& txn, LogState& state) {
+Status InferenceEngine::WriteLog(storage::WriteTxn& txn, LogState& state,
+                                 std::vector<LoggedInference>& results) {
   const std::vector<InferenceInput>& inferences = state.inferences;
   const size_t n = inferences.size();
   const int64_t now = state.now;
@@ -322,7 +319,6 @@ Status InferenceEngine::WriteLog(storage::WriteTxn& txn, LogState& state) {
   std::vector<InferenceRecord>& records = state.records;
   const bool by_name = state.by_name;
   const AggregateChanges& all_rows = state.all_rows;
-  std::vector<LoggedInference>& results = state.results;
   const std::string_view field_prefix = state.field_prefix;
   auto field = [&](size_t i) {
     return field_prefix.empty() ? std::string()

@@ -282,7 +282,7 @@ class InferenceEngine {
   // aggregate changes; returns the bytes the write declares.
   size_t PrepareLog(LogState& state);
   // The write function of a log (re-runnable: starts the results over).
-  Status WriteLog(storage::WriteTxn& txn, LogState& state);
+  Status WriteLog(storage::WriteTxn& txn, LogState& state, std::vector<LoggedInference>& results);
   Result<InferenceView> View(storage::Txn& txn, storage::InferenceRecord record,
                              bool include_text) const;
   // PruneInferences on the calling thread.
