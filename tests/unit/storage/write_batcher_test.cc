@@ -243,9 +243,12 @@ TEST_CASE("WriteAsync completes each request on the writer thread after its comm
           return Status::Ok();
         },
         [&, i](Status status) {
-          ReadTxn read(t.env());
-          std::string_view v;
-          const bool visible = read.status().ok() && *read.Get(t.tables().atoms, Be64Key(i), &v);
+          bool visible = false;
+          {
+            ReadTxn read(t.env());
+            std::string_view v;
+            visible = read.status().ok() && *read.Get(t.tables().atoms, Be64Key(i), &v);
+          }  // closed before mu is taken (one lock order: mu is never held with a txn)
           std::lock_guard<std::mutex> lock(mu);
           done[i] = Done{std::move(status), std::this_thread::get_id(), visible};
           ++calls[i];
@@ -253,14 +256,16 @@ TEST_CASE("WriteAsync completes each request on the writer thread after its comm
         });
   }
   all_done.get_future().wait();
-  std::lock_guard<std::mutex> lock(mu);
-  for (int i = 0; i < kRequests; ++i) {
-    INFO(i);
-    CHECK(calls[i] == 1);
-    CHECK(done[i].thread != std::this_thread::get_id());
-    CHECK(done[i].status.ok() == (i % 3 != 2));
-    // A successful request's completion already sees its write committed.
-    CHECK(done[i].visible == (i % 3 != 2));
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    for (int i = 0; i < kRequests; ++i) {
+      INFO(i);
+      CHECK(calls[i] == 1);
+      CHECK(done[i].thread != std::this_thread::get_id());
+      CHECK(done[i].status.ok() == (i % 3 != 2));
+      // A successful request's completion already sees its write committed.
+      CHECK(done[i].visible == (i % 3 != 2));
+    }
   }
   CHECK(writer.stats().requests == kRequests);
   ReadTxn txn(t.env());
