@@ -29,13 +29,13 @@ WriterStats WriteBatcher::stats() const {
 }
 
 Status WriteBatcher::Write(WriteFn fn, size_t bytes, uint64_t items) {
-  Request request{std::move(fn), nullptr, false, bytes, items, Status::Ok(), {}, nullptr};
+  Request request{std::move(fn), nullptr, false, bytes, items, Status::Ok(), nullptr, nullptr};
   return Submit(request);
 }
 
 void WriteBatcher::WriteAsync(WriteFn fn, Completion done, size_t bytes, uint64_t items) {
   auto request = std::make_unique<Request>(
-      Request{std::move(fn), nullptr, false, bytes, items, Status::Ok(), {}, std::move(done)});
+      Request{std::move(fn), nullptr, false, bytes, items, Status::Ok(), nullptr, std::move(done)});
   if (Enqueue(request.get())) {
     request.release();  // owned by the queue until the writer completes it
     return;
@@ -44,12 +44,12 @@ void WriteBatcher::WriteAsync(WriteFn fn, Completion done, size_t bytes, uint64_
 }
 
 Status WriteBatcher::WriteBackground(WriteFn fn, size_t bytes, uint64_t items) {
-  Request request{std::move(fn), nullptr, true, bytes, items, Status::Ok(), {}, nullptr};
+  Request request{std::move(fn), nullptr, true, bytes, items, Status::Ok(), nullptr, nullptr};
   return Submit(request);
 }
 
 Status WriteBatcher::RunExclusive(std::function<Status()> fn) {
-  Request request{nullptr, std::move(fn), false, 0, 0, Status::Ok(), {}, nullptr};
+  Request request{nullptr, std::move(fn), false, 0, 0, Status::Ok(), nullptr, nullptr};
   return Submit(request);
 }
 
@@ -65,7 +65,9 @@ bool WriteBatcher::Enqueue(Request* request) {
 }
 
 Status WriteBatcher::Submit(Request& request) {
-  auto done = request.done.get_future();
+  std::promise<void> waiter;
+  request.waiter = &waiter;
+  auto done = waiter.get_future();
   if (!Enqueue(&request)) return Status::Unavailable("storage: the writer is shutting down");
   done.wait();
   return request.status;
@@ -93,7 +95,7 @@ void WriteBatcher::Run() {
         std::unique_ptr<Request> owned(r);
         owned->completion(std::move(owned->status));
       } else {
-        r->done.set_value();
+        r->waiter->set_value();
       }
     }
     group.clear();

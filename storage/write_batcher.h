@@ -136,8 +136,8 @@ class WriteBatcher {
     size_t bytes;
     uint64_t items;
     Status status;
-    std::promise<void> done;
-    Completion completion;  // set: a WriteAsync request, owned by the queue
+    std::promise<void>* waiter;  // set: a waiting request (on its caller's stack)
+    Completion completion;       // set: a WriteAsync request, owned by the queue
   };
 
   // Queues request; false (and the request not queued) after Stop().
