@@ -1,8 +1,9 @@
 // The daemon bounds its threads: calls beyond --max-threads get
 // RESOURCE_EXHAUSTED instead of a thread each, and the server serves again
 // once the calls holding the threads end. The writes answered from their
-// commit (the atom, relation, policy, collection, model, inference,
-// activation and API key writes; docs/architecture.md, "Serving path") take no such
+// commit (the atom, document deletion, relation, policy, collection, model,
+// layer, inference, activation and API key writes, and the IngestAtoms and
+// LogInferences streams; docs/architecture.md, "Serving path") take no such
 // thread.
 #include <catch2/catch.hpp>
 #include <fstream>
@@ -29,8 +30,8 @@ int ThreadsOf(pid_t pid) {
 
 struct IdleStream {
   grpc::ClientContext context;
-  v1::IngestAtomsResponse response;
-  std::unique_ptr<grpc::ClientAsyncWriter<v1::IngestAtomsRequest>> writer;
+  v1::IngestDocumentResponse response;
+  std::unique_ptr<grpc::ClientAsyncWriter<v1::IngestDocumentRequest>> writer;
   grpc::Status status;
   bool finished = false;
 };
@@ -38,8 +39,8 @@ struct IdleStream {
 // Tags: 2*i = stream i started, 2*i+1 = stream i finished.
 void* Tag(size_t i, bool finish) { return reinterpret_cast<void*>(2 * i + (finish ? 1 : 0)); }
 
-// kStreams idle IngestAtoms streams on one completion queue, never
-// half-closed: kMaxThreads of them hold the sync server's threads, and the
+// kStreams idle IngestDocument streams (a synchronous client stream) on one
+// completion queue, never half-closed: kMaxThreads of them hold the sync server's threads, and the
 // others are refused.
 class IdleStreams {
  public:
@@ -48,7 +49,7 @@ class IdleStreams {
     for (size_t i = 0; i < streams; ++i) {
       auto s = std::make_unique<IdleStream>();
       s->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
-      s->writer = stub_->AsyncIngestAtoms(&s->context, &s->response, &cq_, Tag(i, false));
+      s->writer = stub_->AsyncIngestDocument(&s->context, &s->response, &cq_, Tag(i, false));
       s->writer->Finish(&s->status, Tag(i, true));
       streams_.push_back(std::move(s));
     }
@@ -112,7 +113,7 @@ TEST_CASE("idle streams beyond --max-threads get RESOURCE_EXHAUSTED and threads 
   for (size_t i = 0; i < kStreams; ++i) {
     auto s = std::make_unique<IdleStream>();
     s->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
-    s->writer = stub->AsyncIngestAtoms(&s->context, &s->response, &cq, Tag(i, false));
+    s->writer = stub->AsyncIngestDocument(&s->context, &s->response, &cq, Tag(i, false));
     // Never half-closed: the call ends only if the server ends it.
     s->writer->Finish(&s->status, Tag(i, true));
     streams.push_back(std::move(s));
@@ -194,15 +195,80 @@ TEST_CASE("writes answered from their commit are served while idle streams hold 
     if (s->finished) CHECK(s->status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
   }
 
-  // Every thread of the sync server is held: a synchronous write is refused
-  // (served, it would be NOT_FOUND).
+  // Every thread of the sync server is held: a synchronous call is refused
+  // (served, it would be NOT_FOUND), and DeleteDocument, answered from its
+  // commit, is served.
   {
     grpc::ClientContext context;
-    v1::DeleteDocumentRequest needs_thread;
+    v1::GetDocumentRequest needs_thread;
     needs_thread.set_document_id(999999);
-    v1::DeleteDocumentResponse refused;
-    CHECK(daemon.client().atoms().DeleteDocument(&context, needs_thread, &refused).error_code() ==
-          grpc::StatusCode::RESOURCE_EXHAUSTED);
+    auto reader = daemon.client().atoms().GetDocument(&context, needs_thread);
+    v1::GetDocumentResponse part;
+    while (reader->Read(&part)) {
+    }
+    CHECK(reader->Finish().error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
+  }
+  {
+    grpc::ClientContext context;
+    v1::DeleteDocumentRequest no_thread_needed;
+    no_thread_needed.set_document_id(999999);
+    v1::DeleteDocumentResponse response;
+    const grpc::Status status =
+        daemon.client().atoms().DeleteDocument(&context, no_thread_needed, &response);
+    INFO(status.error_message());
+    CHECK(status.error_code() == grpc::StatusCode::NOT_FOUND);
+  }
+  // IngestAtoms and LogInferences streams, more of them open at once than
+  // the server has threads, each answered from its commit.
+  {
+    constexpr size_t kOpen = 2 * kMaxThreads;
+    auto atom_stub = v1::AtomService::NewStub(daemon.client().channel());
+    auto log_stub = v1::InferenceService::NewStub(daemon.client().channel());
+    struct OpenStreams {
+      grpc::ClientContext atom_context, log_context;
+      v1::IngestAtomsResponse atoms;
+      v1::LogInferencesResponse logs;
+      std::unique_ptr<grpc::ClientWriter<v1::IngestAtomsRequest>> atom_writer;
+      std::unique_ptr<grpc::ClientWriter<v1::LogInferenceRequest>> log_writer;
+    };
+    std::vector<std::unique_ptr<OpenStreams>> open;
+    for (size_t i = 0; i < kOpen; ++i) {
+      auto s = std::make_unique<OpenStreams>();
+      s->atom_writer = atom_stub->IngestAtoms(&s->atom_context, &s->atoms);
+      v1::IngestAtomsRequest atoms;
+      *atoms.add_atoms() = TextAtom("streamed with every thread held " + std::to_string(i));
+      CHECK(s->atom_writer->Write(atoms));
+      s->log_writer = log_stub->LogInferences(&s->log_context, &s->logs);
+      v1::LogInferenceRequest log;
+      log.set_task_type("classification");
+      log.set_duration_ms(1.5);
+      log.set_input_text("streamed log " + std::to_string(i));
+      CHECK(s->log_writer->Write(log));
+      open.push_back(std::move(s));
+    }
+    for (size_t i = 0; i < kOpen; ++i) {
+      OpenStreams& s = *open[i];
+      s.atom_writer->WritesDone();
+      grpc::Status status = s.atom_writer->Finish();
+      INFO(i << ": " << status.error_message());
+      REQUIRE(status.ok());
+      REQUIRE(s.atoms.results_size() == 1);
+      CHECK(s.atoms.results(0).created());
+      s.log_writer->WritesDone();
+      status = s.log_writer->Finish();
+      INFO(i << ": " << status.error_message());
+      REQUIRE(status.ok());
+      REQUIRE(s.logs.inference_ids_size() == 1);
+      CHECK(s.logs.inference_ids(0) != 0);
+      CHECK(s.logs.logged() == 1);
+    }
+    grpc::ClientContext context;
+    v1::GetAtomRequest get;
+    get.set_atom_id(open.back()->atoms.results(0).atom_id());
+    get.set_include_content(true);
+    v1::Atom atom;
+    REQUIRE(daemon.client().atoms().GetAtom(&context, get, &atom).ok());
+    CHECK(atom.content() == "streamed with every thread held " + std::to_string(kOpen - 1));
   }
   // A model created and deleted, each answered from its commit.
   {
@@ -391,6 +457,30 @@ TEST_CASE("writes answered from their commit are served while idle streams hold 
   REQUIRE(log_status.ok());
   CHECK(logged.inference_id() != 0);
   CHECK_FALSE(logged.already_logged());
+
+  // The layer writes: renamed, then deleted, each answered from its commit.
+  {
+    grpc::ClientContext context;
+    v1::UpdateLayerRequest update;
+    update.set_layer_id(layer.layer_id());
+    update.mutable_layer()->set_layer_name("blk.0.attn.renamed");
+    update.mutable_update_mask()->add_paths("layer_name");
+    v1::ModelLayer updated;
+    grpc::Status status = daemon.client().models().UpdateLayer(&context, update, &updated);
+    INFO(status.error_message());
+    REQUIRE(status.ok());
+    CHECK(updated.layer_name() == "blk.0.attn.renamed");
+    grpc::ClientContext delete_context;
+    v1::DeleteLayerRequest remove;
+    remove.set_layer_id(layer.layer_id());
+    v1::DeleteLayerResponse removed;
+    status = daemon.client().models().DeleteLayer(&delete_context, remove, &removed);
+    INFO(status.error_message());
+    REQUIRE(status.ok());
+    CHECK(removed.layer_id() == layer.layer_id());
+    // The activation put above goes with it.
+    CHECK(removed.dependent_rows_removed() == 1);
+  }
   cq.Shutdown();
   void* tag;
   bool ok;

@@ -5,6 +5,7 @@
 
 #include "base/clock.h"
 #include "server/engine/atoms/atom_engine.h"
+#include "server/engine/common/await_result.h"
 #include "server/engine/documents/document_sources.h"
 #include "server/engine/graph/graph_engine.h"
 #include "storage/sequence.h"
@@ -337,23 +338,29 @@ Result<std::optional<size_t>> DocumentEngine::ManifestHeaderSize(
 }
 
 Result<DocumentRelease> DocumentEngine::Delete(uint64_t document_id, std::string_view source_uri) {
-  DocumentRelease result;
+  return AwaitResult<DocumentRelease>(
+      [&](DeleteDone done) { DeleteAsync(document_id, std::string(source_uri), std::move(done)); });
+}
+
+void DocumentEngine::DeleteAsync(uint64_t document_id, std::string source_uri, DeleteDone done) {
   const int64_t now = NowMicros();
-  HT_RETURN_IF_ERROR(writer_.Write([&](storage::WriteTxn& txn) -> Status {
-    result = DocumentRelease{};
-    AtomTable atoms(tables_);
-    RelationTable relations(tables_);
-    DocumentSources sources(tables_);
-    HT_ASSIGN_OR_RETURN(const uint64_t id,
-                        sources.Resolve(txn, document_id, source_uri, &result.sources_removed));
-    HT_RETURN_IF_ERROR(RequireRoot(txn, atoms, id, "was already deleted").status());
-    HT_RETURN_IF_ERROR(storage::ReleaseReference(txn, atoms, relations, id, false, now,
-                                                 &result.root, &result.atoms_deactivated));
-    HT_ASSIGN_OR_RETURN(const uint64_t trimmed, sources.Trim(txn, result.root));
-    result.sources_removed += trimmed;
-    return atoms.FlushCounters(txn);
-  }));
-  return result;
+  WriteThen<DocumentRelease>(
+      writer_,
+      [this, document_id, source_uri = std::move(source_uri), now](
+          storage::WriteTxn& txn, DocumentRelease& result) -> Status {
+        AtomTable atoms(tables_);
+        RelationTable relations(tables_);
+        DocumentSources sources(tables_);
+        HT_ASSIGN_OR_RETURN(const uint64_t id,
+                            sources.Resolve(txn, document_id, source_uri, &result.sources_removed));
+        HT_RETURN_IF_ERROR(RequireRoot(txn, atoms, id, "was already deleted").status());
+        HT_RETURN_IF_ERROR(storage::ReleaseReference(txn, atoms, relations, id, false, now,
+                                                     &result.root, &result.atoms_deactivated));
+        HT_ASSIGN_OR_RETURN(const uint64_t trimmed, sources.Trim(txn, result.root));
+        result.sources_removed += trimmed;
+        return atoms.FlushCounters(txn);
+      },
+      std::move(done));
 }
 
 }  // namespace hartonomous::engine

@@ -19,8 +19,9 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
+#include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "base/json_limits.h"
@@ -104,6 +105,10 @@ class DocumentEngine {
   // the root becomes inactive and releases its parts (transitively). Source
   // rows follow DocumentSources::Resolve and Trim.
   Result<DocumentRelease> Delete(uint64_t document_id, std::string_view source_uri = {});
+  // Delete without waiting for the commit: done receives its result on the
+  // writer thread after the commit (short, must not block).
+  using DeleteDone = std::function<void(Result<DocumentRelease>)>;
+  void DeleteAsync(uint64_t document_id, std::string source_uri, DeleteDone done);
 
   // For a composite written by IngestDocument (subtype 'document' or
   // 'paragraph', content starting with its magic): the size of its header,

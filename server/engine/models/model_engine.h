@@ -258,6 +258,14 @@ class ModelEngine {
   // still exports byte for byte; DeleteModel releases them. NotFound as
   // GetLayer.
   Result<DeletedLayer> DeleteLayer(const LayerKey& key);
+  // UpdateLayer and DeleteLayer without waiting for the commit: done
+  // receives their result on the writer thread after the commit (short,
+  // must not block), or on the caller's thread for a request refused
+  // before the write.
+  using LayerDone = std::function<void(Result<storage::ModelLayerRecord>)>;
+  using DeleteLayerDone = std::function<void(Result<DeletedLayer>)>;
+  void UpdateLayerAsync(LayerKey key, LayerPatch patch, LayerDone done);
+  void DeleteLayerAsync(LayerKey key, DeleteLayerDone done);
   // A new SetLayerValues write (layer_values_writer.h): Begin, Add for each
   // message's values, Finish (or drop it: what it staged is released).
   std::unique_ptr<LayerValuesWriter> StartLayerValues();

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "base/clock.h"
+#include "server/engine/common/await_result.h"
 #include "server/engine/models/model_engine.h"
 #include "storage/tables/tensor_atom_table.h"
 
@@ -45,21 +46,28 @@ const std::vector<std::string>& UpdatableLayerPaths() {
 }
 
 Result<ModelLayerRecord> ModelEngine::UpdateLayer(const LayerKey& key, const LayerPatch& patch) {
+  return AwaitResult<ModelLayerRecord>(
+      [&](LayerDone done) { UpdateLayerAsync(key, patch, std::move(done)); });
+}
+
+void ModelEngine::UpdateLayerAsync(LayerKey key, LayerPatch patch, LayerDone done) {
   if (patch.paths.empty()) {
-    return Status::InvalidArgument("update_mask: required (the layer fields to change)");
+    return done(Status::InvalidArgument("update_mask: required (the layer fields to change)"));
   }
   std::vector<LayerSetter> setters;
   for (const std::string& path : patch.paths) {
     const auto& all = LayerSetters();
     auto it = std::find_if(all.begin(), all.end(), [&](const auto& p) { return p.first == path; });
     if (it == all.end()) {
-      return Status::InvalidArgument("update_mask: '" + path + "' is not an updatable layer field");
+      return done(
+          Status::InvalidArgument("update_mask: '" + path + "' is not an updatable layer field"));
     }
     setters.push_back(it->second);
   }
-  ModelLayerRecord result;
-  HT_RETURN_IF_ERROR(writer_.Write(
-      [&](storage::WriteTxn& txn) -> Status {
+  WriteThen<ModelLayerRecord>(
+      writer_,
+      [this, key = std::move(key), patch = std::move(patch), setters = std::move(setters)](
+          storage::WriteTxn& txn, ModelLayerRecord& result) -> Status {
         HT_ASSIGN_OR_RETURN(ModelLayerRecord updated, ResolveLayer(txn, key));
         for (LayerSetter set : setters) set(patch.values, &updated);
         HT_RETURN_IF_ERROR(CheckLayer("layer", &updated));
@@ -67,16 +75,19 @@ Result<ModelLayerRecord> ModelEngine::UpdateLayer(const LayerKey& key, const Lay
         result = std::move(updated);
         return Status::Ok();
       },
-      0, /*items=*/0));
-  return result;
+      std::move(done), 0, /*items=*/0);
 }
 
 Result<DeletedLayer> ModelEngine::DeleteLayer(const LayerKey& key) {
-  DeletedLayer deleted;
+  return AwaitResult<DeletedLayer>(
+      [&](DeleteLayerDone done) { DeleteLayerAsync(key, std::move(done)); });
+}
+
+void ModelEngine::DeleteLayerAsync(LayerKey key, DeleteLayerDone done) {
   const int64_t now = NowMicros();
-  HT_RETURN_IF_ERROR(writer_.Write(
-      [&](storage::WriteTxn& txn) -> Status {
-        deleted = DeletedLayer{};
+  WriteThen<DeletedLayer>(
+      writer_,
+      [this, key = std::move(key), now](storage::WriteTxn& txn, DeletedLayer& deleted) -> Status {
         HT_ASSIGN_OR_RETURN(ModelLayerRecord layer, ResolveLayer(txn, key));
         HT_ASSIGN_OR_RETURN(ModelView view, Resolve(txn, ModelKey{layer.model_id(), ""}));
         for (const auto& remover : layer_removers_) {
@@ -112,8 +123,7 @@ Result<DeletedLayer> ModelEngine::DeleteLayer(const LayerKey& key) {
         deleted.layer = std::move(layer);
         return Status::Ok();
       },
-      0, /*items=*/0));
-  return deleted;
+      std::move(done), 0, /*items=*/0);
 }
 
 }  // namespace hartonomous::engine

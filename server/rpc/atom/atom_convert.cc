@@ -175,4 +175,10 @@ void ToProto(const engine::DocumentSummary& summary, v1::IngestDocumentResponse*
   out->set_replaced_document_id(summary.replaced_document_id);
 }
 
+void ToProto(const engine::DocumentRelease& release, v1::DeleteDocumentResponse* out) {
+  ToProto(release.root, out->mutable_root());
+  out->set_atoms_deactivated(release.atoms_deactivated);
+  out->set_sources_removed(release.sources_removed);
+}
+
 }  // namespace hartonomous::rpc

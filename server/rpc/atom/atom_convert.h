@@ -23,5 +23,6 @@ void ToProto(engine::AtomView&& view, v1::Atom* out);
 void ToProto(const engine::IngestSummary& summary, v1::IngestAtomsResponse* out);
 void ToProto(const engine::DedupReport& report, v1::DedupStats* out);
 void ToProto(const engine::DocumentSummary& summary, v1::IngestDocumentResponse* out);
+void ToProto(const engine::DocumentRelease& release, v1::DeleteDocumentResponse* out);
 
 }  // namespace hartonomous::rpc

@@ -23,13 +23,14 @@ void AtomServiceImpl::IngestAtom(grpc::ServerContextBase*, const v1::IngestAtomR
                       });
 }
 
-grpc::Status AtomServiceImpl::IngestAtoms(grpc::ServerContext* context, ClientStream* stream,
-                                          v1::IngestAtomsResponse* response) {
-  IngestAtomsCollector atoms(limits_);
-  grpc::Status read =
-      ReadClientStream(context, stream, StreamLimits{limits_.max_batch_bytes}, atoms);
-  if (!read.ok()) return read;
-  return Reply(engine_.Ingest(atoms.Take()), response, ToProto);
+std::unique_ptr<StreamCall> AtomServiceImpl::IngestAtoms(grpc::CallbackServerContext*,
+                                                         v1::IngestAtomsResponse* response) {
+  return CollectStream<v1::IngestAtomsRequest>(
+      StreamLimits{limits_.max_batch_bytes}, IngestAtomsCollector(limits_),
+      [this, response](IngestAtomsCollector& atoms, UnaryFinish finish) {
+        engine_.IngestAsync(
+            atoms.Take(), ReplyLater<engine::IngestSummary>(response, std::move(finish), ToProto));
+      });
 }
 
 grpc::Status AtomServiceImpl::GetAtom(grpc::ServerContextBase*, const v1::GetAtomRequest* request,
@@ -67,9 +68,7 @@ void AtomServiceImpl::ReleaseAtom(grpc::ServerContextBase*, const v1::ReleaseAto
     return finish(ToGrpcStatus(valid));
   }
   engine_.ReleaseAsync(request->atom_id(),
-                       [response, finish = std::move(finish)](Result<storage::AtomRecord> atom) {
-                         finish(Reply(std::move(atom), response, ToProto));
-                       });
+                       ReplyLater<storage::AtomRecord>(response, std::move(finish), ToProto));
 }
 
 void AtomServiceImpl::DeleteAtom(grpc::ServerContextBase*, const v1::DeleteAtomRequest* request,
@@ -78,9 +77,7 @@ void AtomServiceImpl::DeleteAtom(grpc::ServerContextBase*, const v1::DeleteAtomR
     return finish(ToGrpcStatus(valid));
   }
   engine_.DeleteAsync(request->atom_id(),
-                      [response, finish = std::move(finish)](Result<storage::AtomRecord> atom) {
-                        finish(Reply(std::move(atom), response, ToProto));
-                      });
+                      ReplyLater<storage::AtomRecord>(response, std::move(finish), ToProto));
 }
 
 grpc::Status AtomServiceImpl::PurgeInactive(grpc::ServerContext*,
@@ -122,9 +119,7 @@ void AtomServiceImpl::CreatePolicy(grpc::ServerContextBase*, const v1::CreatePol
     return finish(ToGrpcStatus(valid));
   }
   policies_.CreateAsync(ToPolicyRecord(request->policy()),
-                        [response, finish = std::move(finish)](Result<storage::PolicyRecord> p) {
-                          finish(Reply(std::move(p), response, ToProto));
-                        });
+                        ReplyLater<storage::PolicyRecord>(response, std::move(finish), ToProto));
 }
 
 grpc::Status AtomServiceImpl::GetPolicy(grpc::ServerContextBase*,
@@ -158,9 +153,7 @@ void AtomServiceImpl::UpdatePolicy(grpc::ServerContextBase*, const v1::UpdatePol
   // With an id, policy_name may carry a new name; without one it is the key.
   engine::PolicyKey key{policy.policy_id(), policy.policy_id() == 0 ? policy.policy_name() : ""};
   policies_.UpdateAsync(std::move(key), ToPolicyPatch(policy, request->update_mask()),
-                        [response, finish = std::move(finish)](Result<storage::PolicyRecord> p) {
-                          finish(Reply(std::move(p), response, ToProto));
-                        });
+                        ReplyLater<storage::PolicyRecord>(response, std::move(finish), ToProto));
 }
 
 void AtomServiceImpl::DeletePolicy(grpc::ServerContextBase*, const v1::DeletePolicyRequest* request,

@@ -6,6 +6,8 @@
 // Thread-safety: thread-safe (the engine is).
 #pragma once
 
+#include <memory>
+
 #include "hartonomous/v1/atom_service.grpc.pb.h"
 #include "server/engine/atoms/atom_engine.h"
 #include "server/engine/dedup/policy_engine.h"
@@ -13,6 +15,7 @@
 #include "server/engine/graph/graph_engine.h"
 #include "server/rpc/atom/atom_validation.h"
 #include "server/rpc/common/client_stream.h"
+#include "server/rpc/common/client_stream_reactor.h"
 #include "server/rpc/common/unary_callback.h"
 
 namespace hartonomous::rpc {
@@ -26,18 +29,17 @@ class AtomServiceImpl final : public v1::AtomService::Service {
         documents_(documents),
         graph_(graph),
         limits_(limits) {
-    MarkMethodStreamed(ClientStreamMethodIndex(v1::AtomService::service_full_name(), "IngestAtoms"),
-                       new ClientStreamHandler<AtomServiceImpl, v1::IngestAtomsResponse>(
-                           &AtomServiceImpl::IngestAtoms, this));
+    MarkMethodCallback(ClientStreamMethodIndex(v1::AtomService::service_full_name(), "IngestAtoms"),
+                       CallbackClientStream(&AtomServiceImpl::IngestAtoms, this));
     MarkMethodStreamed(
         ClientStreamMethodIndex(v1::AtomService::service_full_name(), "IngestDocument"),
         new ClientStreamHandler<AtomServiceImpl, v1::IngestDocumentResponse>(
             &AtomServiceImpl::IngestDocument, this));
     // Unary reads are served through the callback API (unary_callback.h),
-    // and so are IngestAtom, ReleaseAtom, DeleteAtom, AddRelations and the
-    // policy writes, answered from their commit (CallbackUnaryAsync);
-    // the other writes (they wait for the writer thread) and long
-    // maintenance calls stay synchronous.
+    // and so are IngestAtom, ReleaseAtom, DeleteAtom, DeleteDocument,
+    // AddRelations and the policy writes, answered from their commit
+    // (CallbackUnaryAsync); the client streams and long maintenance calls
+    // stay synchronous.
     MarkMethodCallback(UnaryMethodIndex(v1::AtomService::service_full_name(), "IngestAtom"),
                        CallbackUnaryAsync(&AtomServiceImpl::IngestAtom, this));
     MarkMethodCallback(UnaryMethodIndex(v1::AtomService::service_full_name(), "ReleaseAtom"),
@@ -52,6 +54,8 @@ class AtomServiceImpl final : public v1::AtomService::Service {
                        CallbackUnaryAsync(&AtomServiceImpl::UpdatePolicy, this));
     MarkMethodCallback(UnaryMethodIndex(v1::AtomService::service_full_name(), "DeletePolicy"),
                        CallbackUnaryAsync(&AtomServiceImpl::DeletePolicy, this));
+    MarkMethodCallback(UnaryMethodIndex(v1::AtomService::service_full_name(), "DeleteDocument"),
+                       CallbackUnaryAsync(&AtomServiceImpl::DeleteDocument, this));
     MarkMethodCallback(UnaryMethodIndex(v1::AtomService::service_full_name(), "GetAtom"),
                        CallbackUnary(&AtomServiceImpl::GetAtom, this));
     MarkMethodCallback(UnaryMethodIndex(v1::AtomService::service_full_name(), "ListAtoms"),
@@ -71,11 +75,12 @@ class AtomServiceImpl final : public v1::AtomService::Service {
   // Answered after the atom's group commit, by finish.
   void IngestAtom(grpc::ServerContextBase*, const v1::IngestAtomRequest* request,
                   v1::IngestAtomResponse* response, UnaryFinish finish);
-  // Client streams (IngestAtoms, IngestDocument) are read through
-  // ReadClientStream (client_stream.h) into their collectors
-  // (atom_streams.h); these replace the generated typed handlers.
-  grpc::Status IngestAtoms(grpc::ServerContext* context, ClientStream* stream,
-                           v1::IngestAtomsResponse* response);
+  // IngestAtoms is a callback client stream (client_stream_reactor.h): its
+  // messages go to its collector (atom_streams.h) as they arrive, and the
+  // call is answered after the atoms' group commit. It replaces the
+  // generated typed handler.
+  std::unique_ptr<StreamCall> IngestAtoms(grpc::CallbackServerContext* context,
+                                          v1::IngestAtomsResponse* response);
   grpc::Status GetAtom(grpc::ServerContextBase*, const v1::GetAtomRequest* request,
                        v1::Atom* response);
   grpc::Status ListAtoms(grpc::ServerContextBase*, const v1::ListAtomsRequest* request,
@@ -101,12 +106,16 @@ class AtomServiceImpl final : public v1::AtomService::Service {
   void DeletePolicy(grpc::ServerContextBase*, const v1::DeletePolicyRequest* request,
                     v1::DeletePolicyResponse* response, UnaryFinish finish);
 
+  // IngestDocument is read through ReadClientStream (client_stream.h) into
+  // its collector (atom_streams.h), holding a thread of the synchronous
+  // server until the document is stored.
   grpc::Status IngestDocument(grpc::ServerContext* context, ClientStream* stream,
                               v1::IngestDocumentResponse* response);
   grpc::Status GetDocument(grpc::ServerContext*, const v1::GetDocumentRequest* request,
                            grpc::ServerWriter<v1::GetDocumentResponse>* writer) override;
-  grpc::Status DeleteDocument(grpc::ServerContext*, const v1::DeleteDocumentRequest* request,
-                              v1::DeleteDocumentResponse* response) override;
+  // Answered after the release's group commit, by finish.
+  void DeleteDocument(grpc::ServerContextBase*, const v1::DeleteDocumentRequest* request,
+                      v1::DeleteDocumentResponse* response, UnaryFinish finish);
   // Answered after the edges' group commit, by finish.
   void AddRelations(grpc::ServerContextBase*, const v1::AddRelationsRequest* request,
                     v1::AddRelationsResponse* response, UnaryFinish finish);

@@ -68,16 +68,14 @@ grpc::Status AtomServiceImpl::GetDocument(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status AtomServiceImpl::DeleteDocument(grpc::ServerContext*,
-                                             const v1::DeleteDocumentRequest* request,
-                                             v1::DeleteDocumentResponse* response) {
-  HT_RETURN_IF_GRPC_ERROR(ValidateDeleteDocument(*request));
-  auto result = documents_.Delete(request->document_id(), request->source_uri());
-  if (!result.ok()) return ToGrpcStatus(result.status());
-  ToProto(result->root, response->mutable_root());
-  response->set_atoms_deactivated(result->atoms_deactivated);
-  response->set_sources_removed(result->sources_removed);
-  return grpc::Status::OK;
+void AtomServiceImpl::DeleteDocument(grpc::ServerContextBase*,
+                                     const v1::DeleteDocumentRequest* request,
+                                     v1::DeleteDocumentResponse* response, UnaryFinish finish) {
+  if (Status valid = ValidateDeleteDocument(*request); !valid.ok()) {
+    return finish(ToGrpcStatus(valid));
+  }
+  documents_.DeleteAsync(request->document_id(), request->source_uri(),
+                         ReplyLater<engine::DocumentRelease>(response, std::move(finish), ToProto));
 }
 
 void AtomServiceImpl::AddRelations(grpc::ServerContextBase*, const v1::AddRelationsRequest* request,

@@ -1,6 +1,8 @@
-// The one way a client-streaming handler reads its stream (IngestAtoms,
-// IngestDocument, AddEmbeddings). The stream is read as raw bytes and parsed
-// here, so that the end of a stream is told apart from its failures:
+// How a synchronous client-streaming handler reads its stream
+// (IngestDocument, AddEmbeddings, ImportModel, SetLayerValues; the callback
+// form, with the same statuses, is client_stream_reactor.h). The stream is
+// read as raw bytes and parsed here, so that the end of a stream is told
+// apart from its failures:
 //
 //   the client's half-close    the only normal end: OK
 //   cancel, disconnect,        CANCELLED "stream: ... before the client closed it"
@@ -23,18 +25,18 @@
 // the stream's messages as one engine input, and calls the engine only when
 // ReadClientStream returned OK, in one all-or-nothing engine call: a stream
 // that fails in any way stores nothing. The whole handler:
-//   IngestAtomsCollector atoms(limits_);
-//   grpc::Status read = ReadClientStream(context, stream, StreamLimits{...}, atoms);
+//   IngestDocumentCollector document;
+//   grpc::Status read = ReadClientStream(context, stream, StreamLimits{...}, document);
 //   if (!read.ok()) return read;
-//   return Reply(engine_.Ingest(atoms.Take()), response, ToProto);
+//   return Reply(documents_.Ingest(document.Take()), response, ToProto);
 //
 // Wiring: a service replaces the generated handler of each client-streaming
 // method in its constructor:
 //   MarkMethodStreamed(ClientStreamMethodIndex(v1::AtomService::service_full_name(),
-//   "IngestAtoms"),
-//                      new ClientStreamHandler<AtomServiceImpl, v1::IngestAtomsResponse>(
-//                          &AtomServiceImpl::IngestAtoms, this));
-// where IngestAtoms takes a ClientStream*. MarkMethodStreamed marks the
+//   "IngestDocument"),
+//                      new ClientStreamHandler<AtomServiceImpl, v1::IngestDocumentResponse>(
+//                          &AtomServiceImpl::IngestDocument, this));
+// where IngestDocument takes a ClientStream*. MarkMethodStreamed marks the
 // method BIDI_STREAMING; gRPC's sync server serves client-streaming and bidi
 // methods alike (no request read ahead).
 //

@@ -21,6 +21,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "base/status.h"
 
@@ -50,6 +51,29 @@ struct StreamLimits {
 // the message.
 using StreamMessageHandler =
     std::function<Status(google::protobuf::Message& message, size_t index)>;
+
+// The step of ReadStreamMessages for one message, for a reader that is
+// handed the messages one at a time (the callback reader,
+// client_stream_reactor.h): Take charges the bytes against the limit,
+// parses them into scratch and calls on_message, with the errors of
+// ReadStreamMessages. After an error the stream is over: call Take no more.
+class StreamMessageParser {
+ public:
+  // REQUIRES: scratch outlives the parser.
+  StreamMessageParser(const StreamLimits& limits, google::protobuf::Message& scratch,
+                      StreamMessageHandler on_message)
+      : limits_(limits), scratch_(scratch), on_message_(std::move(on_message)) {}
+  Status Take(const std::string& bytes);
+  // The messages taken so far.
+  size_t count() const { return index_; }
+
+ private:
+  const StreamLimits limits_;
+  google::protobuf::Message& scratch_;
+  const StreamMessageHandler on_message_;
+  size_t total_ = 0;
+  size_t index_ = 0;
+};
 
 // Reads messages from source until it ends; returns how many were read.
 // Errors (reading stops at the first):

@@ -30,6 +30,9 @@
 #include <string_view>
 #include <utility>
 
+#include "base/status.h"
+#include "server/rpc/common/status_mapping.h"
+
 namespace hartonomous::rpc {
 
 // Marks a method handler as one of the callback API (a service wrapper
@@ -66,6 +69,25 @@ grpc::internal::MethodHandler* CallbackUnary(
 // Answers an asynchronous unary call: call it exactly once, from any thread,
 // after the response is filled (it is sent when the status is OK).
 using UnaryFinish = std::function<void(grpc::Status)>;
+
+// The completion of an asynchronous engine call that answers the call with
+// it, as Reply does. T, the engine's result type, is given: the ToProto
+// overload set alone does not name it.
+//   engine_.DeleteModelAsync(key, ReplyLater<engine::DeletedModel>(response, std::move(finish),
+//                                                                  ToProto));
+template <typename T, typename Response>
+auto ReplyLater(Response* response, UnaryFinish finish, void (*to_proto)(const T&, Response*)) {
+  return [response, finish = std::move(finish), to_proto](Result<T> result) {
+    finish(Reply(std::move(result), response, to_proto));
+  };
+}
+// The same for conversions that take the value by move.
+template <typename T, typename Response>
+auto ReplyLater(Response* response, UnaryFinish finish, void (*to_proto)(T&&, Response*)) {
+  return [response, finish = std::move(finish), to_proto](Result<T> result) {
+    finish(Reply(std::move(result), response, to_proto));
+  };
+}
 
 // The callback handler running service->*method, which finishes the call
 // through its UnaryFinish (now or later). Owned by the service once passed

@@ -49,13 +49,15 @@ void InferenceServiceImpl::LogInference(grpc::ServerContextBase*,
       });
 }
 
-grpc::Status InferenceServiceImpl::LogInferences(grpc::ServerContext* context, ClientStream* stream,
-                                                 v1::LogInferencesResponse* response) {
-  LogInferencesCollector inferences;
-  grpc::Status read =
-      ReadClientStream(context, stream, StreamLimits{limits_.max_stream_bytes}, inferences);
-  if (!read.ok()) return read;
-  return Reply(engine_.LogInferences(inferences.Take(), "inferences"), response, ToProto);
+std::unique_ptr<StreamCall> InferenceServiceImpl::LogInferences(
+    grpc::CallbackServerContext*, v1::LogInferencesResponse* response) {
+  return CollectStream<v1::LogInferenceRequest>(
+      StreamLimits{limits_.max_stream_bytes}, LogInferencesCollector(),
+      [this, response](LogInferencesCollector& inferences, UnaryFinish finish) {
+        engine_.LogInferencesAsync(
+            inferences.Take(), "inferences",
+            ReplyLater<std::vector<engine::LoggedInference>>(response, std::move(finish), ToProto));
+      });
 }
 
 grpc::Status InferenceServiceImpl::GetInference(grpc::ServerContextBase*,
@@ -105,10 +107,8 @@ void InferenceServiceImpl::PutActivation(grpc::ServerContextBase*,
                                 request->dtype(),
                                 request->data(),
                                 request->compute_time_ms()};
-  engine_.PutActivationAsync(std::move(input), [response, finish = std::move(finish)](
-                                                   Result<storage::ModelLayerRecord> layer) {
-    finish(Reply(std::move(layer), response, ToProto));
-  });
+  engine_.PutActivationAsync(std::move(input), ReplyLater<storage::ModelLayerRecord>(
+                                                   response, std::move(finish), ToProto));
 }
 
 void InferenceServiceImpl::GetActivation(grpc::ServerContextBase*,
@@ -119,9 +119,7 @@ void InferenceServiceImpl::GetActivation(grpc::ServerContextBase*,
   }
   engine_.GetActivationAsync(
       request->layer_id(), request->input_hash(),
-      [response, finish = std::move(finish)](Result<engine::ActivationLookup> lookup) {
-        finish(Reply(std::move(lookup), response, ToProto));
-      });
+      ReplyLater<engine::ActivationLookup>(response, std::move(finish), ToProto));
 }
 
 }  // namespace hartonomous::rpc

@@ -1,19 +1,21 @@
 // InferenceServiceImpl: hartonomous.v1.InferenceService over
 // engine::InferenceEngine. Each handler validates (inference_validation.h),
 // converts (inference_convert.h), calls the engine and maps the Status.
-// LogInferences reads its stream through the one client-stream helper
-// (rpc/common/client_stream.h) into LogInferencesCollector and logs the
-// whole stream in one engine call: a stream that fails stores nothing.
+// LogInferences is a callback client stream (rpc/common/client_stream_reactor.h)
+// read into LogInferencesCollector; it logs the whole stream in one engine
+// call answered from its commit: a stream that fails stores nothing.
 //
 // Thread-safety: thread-safe (the engine is).
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <vector>
 
 #include "hartonomous/v1/inference_service.grpc.pb.h"
 #include "server/engine/inference/inference_engine.h"
 #include "server/rpc/common/client_stream.h"
+#include "server/rpc/common/client_stream_reactor.h"
 #include "server/rpc/common/unary_callback.h"
 
 namespace hartonomous::rpc {
@@ -40,15 +42,13 @@ class InferenceServiceImpl final : public v1::InferenceService::Service {
  public:
   InferenceServiceImpl(engine::InferenceEngine& engine, InferenceLimits limits)
       : engine_(engine), limits_(limits) {
-    MarkMethodStreamed(
+    MarkMethodCallback(
         ClientStreamMethodIndex(v1::InferenceService::service_full_name(), "LogInferences"),
-        new ClientStreamHandler<InferenceServiceImpl, v1::LogInferencesResponse>(
-            &InferenceServiceImpl::LogInferences, this));
+        CallbackClientStream(&InferenceServiceImpl::LogInferences, this));
     // Unary reads are served through the callback API (unary_callback.h),
     // and so are LogInference, PutActivation and GetActivation, answered
-    // from their commit (CallbackUnaryAsync);
-    // the other writes (they wait for the writer thread) and long
-    // maintenance calls stay synchronous.
+    // from their commit (CallbackUnaryAsync); the long maintenance calls
+    // stay synchronous.
     MarkMethodCallback(UnaryMethodIndex(v1::InferenceService::service_full_name(), "LogInference"),
                        CallbackUnaryAsync(&InferenceServiceImpl::LogInference, this));
     MarkMethodCallback(UnaryMethodIndex(v1::InferenceService::service_full_name(), "GetInference"),
@@ -69,8 +69,8 @@ class InferenceServiceImpl final : public v1::InferenceService::Service {
   // Answered after the row's group commit, by finish.
   void LogInference(grpc::ServerContextBase*, const v1::LogInferenceRequest* request,
                     v1::LogInferenceResponse* response, UnaryFinish finish);
-  grpc::Status LogInferences(grpc::ServerContext* context, ClientStream* stream,
-                             v1::LogInferencesResponse* response);
+  std::unique_ptr<StreamCall> LogInferences(grpc::CallbackServerContext* context,
+                                            v1::LogInferencesResponse* response);
   grpc::Status GetInference(grpc::ServerContextBase*, const v1::GetInferenceRequest* request,
                             v1::Inference* response);
   grpc::Status ListInferences(grpc::ServerContextBase*, const v1::ListInferencesRequest* request,

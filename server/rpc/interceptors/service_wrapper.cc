@@ -112,8 +112,10 @@ class RefusalFactory final : public grpc::experimental::ServerInterceptorFactory
  public:
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
-    // Only unary methods are callback methods here.
-    if (info->type() != grpc::experimental::ServerRpcInfo::Type::UNARY) return nullptr;
+    // Callback methods here are unary or client streaming (the synchronous
+    // client streams are registered as bidi streaming, client_stream.h).
+    using Type = grpc::experimental::ServerRpcInfo::Type;
+    if (info->type() != Type::UNARY && info->type() != Type::CLIENT_STREAMING) return nullptr;
     return new RefusalInterceptor();
   }
 };
@@ -130,19 +132,18 @@ std::unique_ptr<grpc::Service> WrapService(grpc::Service& inner, const std::stri
 
 void Refuse(const WrappedMethod& wrapped, const MethodHandler::HandlerParameter& param,
             const grpc::Status& refusal) {
-  if (!wrapped.has_payload) return SendStatusOnly(param, refusal);
+  if (!wrapped.has_payload && !wrapped.callback) return SendStatusOnly(param, refusal);
   if (wrapped.callback) {
     param.server_context->AddTrailingMetadata(
         kRefusalKey,
         std::to_string(static_cast<int>(refusal.error_code())) + ":" + refusal.error_message());
   }
-  // A failed request status: the generated handler sends it (a callback one
-  // as UNIMPLEMENTED, which the refusal interceptor rewrites) without
-  // calling the method. A callback handler's request lives in its message
-  // holder and is freed with the call; a sync handler destroys the parsed
-  // request only when it runs the method, so a refusal destroys it here (it
-  // lives in the call's arena: destroyed, not deleted), or its heap parts
-  // would leak with every refused call.
+  // A failed request status: the generated handler sends it (a callback one,
+  // unary or client streaming, as UNIMPLEMENTED, which the refusal
+  // interceptor rewrites) without calling the method. A callback handler's request lives in its
+  // message holder and is freed with the call; a sync handler destroys the parsed request only when
+  // it runs the method, so a refusal destroys it here (it lives in the call's arena: destroyed, not
+  // deleted), or its heap parts would leak with every refused call.
   void* request = param.request;
   if (!wrapped.callback && request != nullptr) {
     static_cast<google::protobuf::Message*>(request)->~Message();

@@ -26,9 +26,7 @@ void ModelServiceImpl::CreateModel(grpc::ServerContextBase*, const v1::CreateMod
   layers.reserve(static_cast<size_t>(request->layers_size()));
   for (const auto& layer : request->layers()) layers.push_back(ToLayerRecord(layer));
   engine_.CreateModelAsync(ToModelView(request->model()), std::move(layers),
-                           [response, finish = std::move(finish)](Result<engine::ModelView> m) {
-                             finish(Reply(std::move(m), response, ToProto));
-                           });
+                           ReplyLater<engine::ModelView>(response, std::move(finish), ToProto));
 }
 
 grpc::Status ModelServiceImpl::GetModel(grpc::ServerContextBase*,
@@ -61,9 +59,7 @@ void ModelServiceImpl::UpdateModel(grpc::ServerContextBase*, const v1::UpdateMod
   // With an id, model_name may carry a new name; without one it is the key.
   engine::ModelKey key{model.model_id(), model.model_id() == 0 ? model.model_name() : ""};
   engine_.UpdateModelAsync(std::move(key), ToModelPatch(model, request->update_mask()),
-                           [response, finish = std::move(finish)](Result<engine::ModelView> m) {
-                             finish(Reply(std::move(m), response, ToProto));
-                           });
+                           ReplyLater<engine::ModelView>(response, std::move(finish), ToProto));
 }
 
 void ModelServiceImpl::DeleteModel(grpc::ServerContextBase*, const v1::DeleteModelRequest* request,
@@ -71,10 +67,8 @@ void ModelServiceImpl::DeleteModel(grpc::ServerContextBase*, const v1::DeleteMod
   if (Status valid = ValidateDeleteModel(*request); !valid.ok()) {
     return finish(ToGrpcStatus(valid));
   }
-  engine_.DeleteModelAsync(KeyOf(*request), [response, finish = std::move(finish)](
-                                                Result<engine::DeletedModel> deleted) {
-    finish(Reply(std::move(deleted), response, ToProto));
-  });
+  engine_.DeleteModelAsync(KeyOf(*request),
+                           ReplyLater<engine::DeletedModel>(response, std::move(finish), ToProto));
 }
 
 grpc::Status ModelServiceImpl::ListLayers(grpc::ServerContextBase*,
@@ -149,23 +143,27 @@ grpc::Status ModelServiceImpl::SetLayerValues(grpc::ServerContext* context, Clie
   return Reply(values->Finish(), response, ToProto);
 }
 
-grpc::Status ModelServiceImpl::UpdateLayer(grpc::ServerContext*,
-                                           const v1::UpdateLayerRequest* request,
-                                           v1::ModelLayer* response) {
-  HT_RETURN_IF_GRPC_ERROR(ValidateUpdateLayer(*request));
+void ModelServiceImpl::UpdateLayer(grpc::ServerContextBase*, const v1::UpdateLayerRequest* request,
+                                   v1::ModelLayer* response, UnaryFinish finish) {
+  if (Status valid = ValidateUpdateLayer(*request); !valid.ok()) {
+    return finish(ToGrpcStatus(valid));
+  }
   engine::LayerKey key{
       request->layer_id(), {request->model_id(), request->model_name()}, request->layer_idx()};
-  return Reply(engine_.UpdateLayer(key, ToLayerPatch(request->layer(), request->update_mask())),
-               response, ToProto);
+  engine_.UpdateLayerAsync(
+      std::move(key), ToLayerPatch(request->layer(), request->update_mask()),
+      ReplyLater<storage::ModelLayerRecord>(response, std::move(finish), ToProto));
 }
 
-grpc::Status ModelServiceImpl::DeleteLayer(grpc::ServerContext*,
-                                           const v1::DeleteLayerRequest* request,
-                                           v1::DeleteLayerResponse* response) {
-  HT_RETURN_IF_GRPC_ERROR(ValidateDeleteLayer(*request));
+void ModelServiceImpl::DeleteLayer(grpc::ServerContextBase*, const v1::DeleteLayerRequest* request,
+                                   v1::DeleteLayerResponse* response, UnaryFinish finish) {
+  if (Status valid = ValidateDeleteLayer(*request); !valid.ok()) {
+    return finish(ToGrpcStatus(valid));
+  }
   engine::LayerKey key{
       request->layer_id(), {request->model_id(), request->model_name()}, request->layer_idx()};
-  return Reply(engine_.DeleteLayer(key), response, ToProto);
+  engine_.DeleteLayerAsync(std::move(key),
+                           ReplyLater<engine::DeletedLayer>(response, std::move(finish), ToProto));
 }
 
 grpc::Status ModelServiceImpl::ExportModel(grpc::ServerContext* context,

@@ -37,14 +37,18 @@ class ModelServiceImpl final : public v1::ModelService::Service {
             &ModelServiceImpl::SetLayerValues, this));
     // Unary reads are served through the callback API (unary_callback.h),
     // and so are the model writes, answered from their commit
-    // (CallbackUnaryAsync); the layer writes and long maintenance calls
-    // stay synchronous.
+    // (CallbackUnaryAsync), and so are the layer writes; the long
+    // maintenance calls stay synchronous.
     MarkMethodCallback(UnaryMethodIndex(v1::ModelService::service_full_name(), "CreateModel"),
                        CallbackUnaryAsync(&ModelServiceImpl::CreateModel, this));
     MarkMethodCallback(UnaryMethodIndex(v1::ModelService::service_full_name(), "UpdateModel"),
                        CallbackUnaryAsync(&ModelServiceImpl::UpdateModel, this));
     MarkMethodCallback(UnaryMethodIndex(v1::ModelService::service_full_name(), "DeleteModel"),
                        CallbackUnaryAsync(&ModelServiceImpl::DeleteModel, this));
+    MarkMethodCallback(UnaryMethodIndex(v1::ModelService::service_full_name(), "UpdateLayer"),
+                       CallbackUnaryAsync(&ModelServiceImpl::UpdateLayer, this));
+    MarkMethodCallback(UnaryMethodIndex(v1::ModelService::service_full_name(), "DeleteLayer"),
+                       CallbackUnaryAsync(&ModelServiceImpl::DeleteLayer, this));
     MarkMethodCallback(UnaryMethodIndex(v1::ModelService::service_full_name(), "GetModel"),
                        CallbackUnary(&ModelServiceImpl::GetModel, this));
     MarkMethodCallback(UnaryMethodIndex(v1::ModelService::service_full_name(), "ListModels"),
@@ -86,10 +90,11 @@ class ModelServiceImpl final : public v1::ModelService::Service {
   // cancelled releases what was staged.
   grpc::Status SetLayerValues(grpc::ServerContext* context, ClientStream* stream,
                               v1::SetLayerValuesResponse* response);
-  grpc::Status UpdateLayer(grpc::ServerContext*, const v1::UpdateLayerRequest* request,
-                           v1::ModelLayer* response) override;
-  grpc::Status DeleteLayer(grpc::ServerContext*, const v1::DeleteLayerRequest* request,
-                           v1::DeleteLayerResponse* response) override;
+  // The layer writes are answered after their group commit, by finish.
+  void UpdateLayer(grpc::ServerContextBase*, const v1::UpdateLayerRequest* request,
+                   v1::ModelLayer* response, UnaryFinish finish);
+  void DeleteLayer(grpc::ServerContextBase*, const v1::DeleteLayerRequest* request,
+                   v1::DeleteLayerResponse* response, UnaryFinish finish);
   grpc::Status ExportLayerGeometry(grpc::ServerContext* context,
                                    const v1::ExportLayerGeometryRequest* request,
                                    grpc::ServerWriter<v1::LayerGeometry>* writer) override;

@@ -33,9 +33,7 @@ void SearchServiceImpl::CreateCollection(grpc::ServerContextBase*,
   }
   engine_.CreateCollectionAsync(
       request->name(), ToCollectionSpec(request->spec()),
-      [response, finish = std::move(finish)](Result<engine::CollectionInfo> info) {
-        finish(Reply(std::move(info), response, ToProto));
-      });
+      ReplyLater<engine::CollectionInfo>(response, std::move(finish), ToProto));
 }
 
 grpc::Status SearchServiceImpl::GetCollection(grpc::ServerContextBase*,

@@ -1,0 +1,149 @@
+// Serving a client-streaming method through gRPC's callback API, so that no
+// thread is held while the client sends (or idles) and while the stream's
+// write waits for its group commit. The stream ends as with ClientStream
+// (client_stream.h), with the same statuses:
+//
+//   the client's half-close    the only normal end: the call's End runs
+//   cancel, disconnect,        CANCELLED "stream: ... before the client closed it"
+//     deadline, a message
+//     over gRPC's size limit
+//   a message that does not    INVALID_ARGUMENT "stream message N: does not
+//     parse                      parse as hartonomous.v1.X; nothing stored"
+//   bytes over the limit       RESOURCE_EXHAUSTED naming the limit and its flag
+//   no message at all          INVALID_ARGUMENT "stream: carried no message"
+//
+// Messages are read as raw bytes (grpc::ByteBuffer) and parsed by the call
+// (StreamMessageParser), so a message that does not parse is told apart
+// from the end of the stream. A read that ends without a message is the
+// half-close only when the context does not say cancelled: gRPC marks the
+// context cancelled before it reports a receive that failed
+// (ServerContext::MaybeMarkCancelledOnRead, grpc_call_failed_before_recv_message).
+//
+// A handler makes one StreamCall per call, which buffers the messages as one
+// engine input and, at the end, starts one all-or-nothing engine write that
+// answers from its commit:
+//   std::unique_ptr<StreamCall> AtomServiceImpl::IngestAtoms(
+//       grpc::CallbackServerContext*, v1::IngestAtomsResponse* response) {
+//     return CollectStream<v1::IngestAtomsRequest>(
+//         limits, IngestAtomsCollector(limits_),
+//         [this, response](IngestAtomsCollector& atoms, UnaryFinish finish) {
+//           engine_.IngestAsync(atoms.Take(), ReplyLater<engine::IngestSummary>(
+//                                                 response, std::move(finish), ToProto));
+//         });
+//   }
+// and the service registers it in its constructor:
+//   MarkMethodCallback(ClientStreamMethodIndex(v1::AtomService::service_full_name(),
+//                                              "IngestAtoms"),
+//                      CallbackClientStream(&AtomServiceImpl::IngestAtoms, this));
+//
+// Thread-safety: a call's reads are delivered one at a time (the next read
+// starts after the previous one was handled), on gRPC's callback threads;
+// a StreamCall needs no locking. End's finish may run on any thread.
+#pragma once
+
+#include <grpcpp/server_context.h>
+#include <grpcpp/support/byte_buffer.h>
+#include <grpcpp/support/method_handler.h>
+#include <grpcpp/support/server_callback.h>
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "base/status.h"
+#include "server/rpc/common/status_mapping.h"
+#include "server/rpc/common/stream_messages.h"
+#include "server/rpc/common/unary_callback.h"
+
+namespace hartonomous::rpc {
+
+// One client-streaming call's consumer.
+class StreamCall {
+ public:
+  virtual ~StreamCall() = default;
+  // Takes the next message's serialized bytes; a non-OK Status ends the
+  // stream with it (nothing is stored).
+  virtual Status Add(const std::string& bytes) = 0;
+  // The messages taken so far.
+  virtual size_t count() const = 0;
+  // The client half-closed after at least one message: answer the call
+  // through finish, exactly once, now or later, from any thread.
+  virtual void End(UnaryFinish finish) = 0;
+};
+
+// The StreamCall that parses each message as Request (within limits), hands
+// it to collector.Add and, at the end, runs collector.Finish and then
+// end(collector, finish).
+template <typename Request, typename Collector, typename EndFn>
+class CollectedStream final : public StreamCall {
+ public:
+  CollectedStream(const StreamLimits& limits, Collector collector, EndFn end)
+      : collector_(std::move(collector)),
+        end_(std::move(end)),
+        parser_(limits, scratch_, [this](google::protobuf::Message&, size_t index) {
+          return collector_.Add(scratch_, index);
+        }) {}
+
+  Status Add(const std::string& bytes) override { return parser_.Take(bytes); }
+  size_t count() const override { return parser_.count(); }
+  void End(UnaryFinish finish) override {
+    if (Status whole = collector_.Finish(); !whole.ok()) return finish(ToGrpcStatus(whole));
+    end_(collector_, std::move(finish));
+  }
+
+ private:
+  Request scratch_;
+  Collector collector_;
+  EndFn end_;
+  StreamMessageParser parser_;
+};
+
+template <typename Request, typename Collector, typename EndFn>
+std::unique_ptr<StreamCall> CollectStream(const StreamLimits& limits, Collector collector,
+                                          EndFn end) {
+  return std::make_unique<CollectedStream<Request, Collector, EndFn>>(limits, std::move(collector),
+                                                                      std::move(end));
+}
+
+// The reactor of one call: reads message after message into the StreamCall,
+// then ends it (see the file comment). Deletes itself when the call is done.
+class ClientStreamReactor final : public grpc::ServerReadReactor<grpc::ByteBuffer> {
+ public:
+  // call: nullptr answers INTERNAL at once (the handler could not make one).
+  ClientStreamReactor(grpc::CallbackServerContext* context, std::unique_ptr<StreamCall> call);
+
+  void OnReadDone(bool ok) override;
+  void OnDone() override { delete this; }
+
+ private:
+  grpc::CallbackServerContext* const context_;
+  const std::unique_ptr<StreamCall> call_;
+  grpc::ByteBuffer buffer_;
+  std::string bytes_;
+};
+
+// gRPC's callback handler of a client-streaming method, reading raw
+// messages, marked as a callback method (unary_callback.h).
+template <class Response>
+class ClientStreamCallbackHandler final
+    : public grpc::internal::CallbackClientStreamingHandler<grpc::ByteBuffer, Response>,
+      public CallbackMethodHandler {
+ public:
+  using grpc::internal::CallbackClientStreamingHandler<grpc::ByteBuffer,
+                                                       Response>::CallbackClientStreamingHandler;
+};
+
+// The callback handler whose calls are read into service->*make's
+// StreamCall. Owned by the service once passed to MarkMethodCallback.
+template <class Service, class Response>
+grpc::internal::MethodHandler* CallbackClientStream(
+    std::unique_ptr<StreamCall> (Service::*make)(grpc::CallbackServerContext*, Response*),
+    Service* service) {
+  return new ClientStreamCallbackHandler<Response>(
+      [service, make](grpc::CallbackServerContext* context, Response* response) {
+        return new ClientStreamReactor(context, (service->*make)(context, response));
+      });
+}
+
+}  // namespace hartonomous::rpc
