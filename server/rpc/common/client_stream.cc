@@ -25,15 +25,9 @@ bool ClientStream::Next(std::string* bytes) {
     return false;
   }
   if (!ops.got_message) return false;
-  std::vector<grpc::Slice> slices;
-  if (!buffer.Dump(&slices).ok()) {
+  if (!hartonomous::rpc::FlattenMessage(buffer, bytes)) {
     receive_failed_ = true;
     return false;
-  }
-  bytes->clear();
-  bytes->reserve(buffer.Length());
-  for (const auto& slice : slices) {
-    bytes->append(reinterpret_cast<const char*>(slice.begin()), slice.size());
   }
   return true;
 }
@@ -45,19 +39,35 @@ bool ClientStream::HalfClosed() const {
 
 namespace hartonomous::rpc {
 
+bool FlattenMessage(grpc::ByteBuffer& buffer, std::string* bytes) {
+  std::vector<grpc::Slice> slices;
+  if (!buffer.Dump(&slices).ok()) return false;
+  bytes->clear();
+  bytes->reserve(buffer.Length());
+  for (const auto& slice : slices) {
+    bytes->append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+  }
+  buffer.Clear();
+  return true;
+}
+
+grpc::Status StreamCutStatus() {
+  return grpc::Status(grpc::StatusCode::CANCELLED,
+                      "stream: cancelled, disconnected or failed before the client closed it; "
+                      "nothing stored");
+}
+
+grpc::Status EmptyStreamStatus() {
+  return ToGrpcStatus(Status::InvalidArgument("stream: carried no message; nothing stored"));
+}
+
 grpc::Status ReadClientStream(grpc::ServerContext* context, ClientStream* stream,
                               const StreamLimits& limits, google::protobuf::Message& scratch,
                               const StreamMessageHandler& on_message) {
   Result<size_t> count = ReadStreamMessages(*stream, limits, scratch, on_message);
   if (!count.ok()) return ToGrpcStatus(count.status());
-  if (!stream->HalfClosed()) {
-    return grpc::Status(grpc::StatusCode::CANCELLED,
-                        "stream: cancelled, disconnected or failed before the client closed it; "
-                        "nothing stored");
-  }
-  if (*count == 0) {
-    return ToGrpcStatus(Status::InvalidArgument("stream: carried no message; nothing stored"));
-  }
+  if (!stream->HalfClosed()) return StreamCutStatus();
+  if (*count == 0) return EmptyStreamStatus();
   return grpc::Status::OK;
 }
 

@@ -113,6 +113,15 @@ grpc::Status ReadClientStream(grpc::ServerContext* context, ClientStream* stream
   return ToGrpcStatus(collector.Finish());
 }
 
+// A received message's bytes in *bytes (the buffer is emptied); false when
+// they cannot be read (a failed receive). Shared with the callback reader
+// (client_stream_reactor.h).
+bool FlattenMessage(grpc::ByteBuffer& buffer, std::string* bytes);
+// The statuses of a stream that ended before the client's half-close, and
+// of one that carried no message (see the file comment).
+grpc::Status StreamCutStatus();
+grpc::Status EmptyStreamStatus();
+
 // The position of `method` in the service's descriptor, which is the index
 // the generated Service registered it under. Aborts (a wiring mistake, met
 // at start-up by any test) when the service or the client-streaming method
