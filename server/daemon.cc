@@ -9,6 +9,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -20,6 +21,7 @@
 
 #include "base/clock.h"
 #include "base/mutex.h"
+#include "base/work_pool.h"
 #include "server/data_dir_lock.h"
 #include "server/engine/admin/compactor.h"
 #include "server/engine/admin/consistency_checker.h"
@@ -313,17 +315,25 @@ Status Daemon::BuildServices() {
   search_limits.max_stream_bytes = config_.max_batch_bytes;
   in_flight_ = std::make_unique<rpc::InFlightCalls>();
   startup_ = std::make_unique<rpc::StartupGate>();
-  atom_service_ =
-      std::make_unique<rpc::AtomServiceImpl>(*atoms_, *policies_, *documents_, *graph_, limits);
+  // A call has at most one item queued, and at most --max-concurrent-calls
+  // calls run (plus health's, which take no work), so the pool refuses
+  // nothing the call limit let in.
+  size_t work_threads = config_.work_threads;
+  if (work_threads == 0) {
+    work_threads = std::max<size_t>(4, 2 * std::max(1u, std::thread::hardware_concurrency()));
+  }
+  work_ = std::make_unique<WorkPool>(work_threads, config_.max_concurrent_calls + 1, "ht-work");
+  atom_service_ = std::make_unique<rpc::AtomServiceImpl>(*atoms_, *policies_, *documents_, *graph_,
+                                                         limits, *work_);
   search_service_ =
-      std::make_unique<rpc::SearchServiceImpl>(*embeddings_, *atom_points_, search_limits);
+      std::make_unique<rpc::SearchServiceImpl>(*embeddings_, *atom_points_, search_limits, *work_);
   rpc::ModelLimits model_limits;
   model_limits.max_response_bytes = config_.max_response_bytes;
   model_limits.max_model_bytes = config_.max_model_bytes;
   engine::ImportLimits import_limits;
   import_limits.max_onnx_bytes = config_.max_onnx_bytes;
   models_->SetImportLimits(import_limits);
-  model_service_ = std::make_unique<rpc::ModelServiceImpl>(*models_, model_limits);
+  model_service_ = std::make_unique<rpc::ModelServiceImpl>(*models_, model_limits, *work_);
   admin_service_ = std::make_unique<rpc::AdminServiceImpl>(
       *env_, *tables_, *writer_, *in_flight_, started_at_us_, startup_.get(), compactor_.get(),
       embeddings_.get(), config_.data_dir);
@@ -335,7 +345,8 @@ Status Daemon::BuildServices() {
   rpc::InferenceLimits inference_limits;
   inference_limits.max_response_bytes = config_.max_response_bytes;
   inference_limits.max_stream_bytes = config_.max_batch_bytes;
-  inference_service_ = std::make_unique<rpc::InferenceServiceImpl>(*inference_, inference_limits);
+  inference_service_ =
+      std::make_unique<rpc::InferenceServiceImpl>(*inference_, inference_limits, *work_);
   // Every service but health checks the caller's API key (rpc/interceptors/
   // auth_gate.h); until the catch-up is over all but AdminService answer
   // UNAVAILABLE with its progress, before the key is looked at.
@@ -603,9 +614,13 @@ void Daemon::Drain(const std::string& why) {
   server_->Shutdown(std::chrono::system_clock::now());
 }
 
-// After the server: final snapshots while the writer still runs, then the
-// writer after its queue.
+// After the server: the work pool's queue, final snapshots while the writer
+// still runs, then the writer after its queue.
 void Daemon::StopStorage() {
+  // The work pool's last items first, while the writer runs: a stream
+  // cancelled at the end releases its state there (an abandoned import
+  // gives back what it staged).
+  work_.reset();
   embeddings_->Stop();
   if (Status saved = atom_points_->SaveSnapshot(AtomPointsPath()); !saved.ok()) {
     spdlog::warn("atom spatial keys: snapshot at shutdown failed: {}", saved.ToString());

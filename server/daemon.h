@@ -63,6 +63,7 @@ class Service;
 namespace hartonomous {
 
 class DataDirLock;
+class WorkPool;
 
 namespace storage {
 class Env;
@@ -189,7 +190,8 @@ class Daemon {
   std::unique_ptr<engine::ConsistencyChecker> checker_;
   std::unique_ptr<engine::InferenceEngine> inference_;
   std::unique_ptr<engine::ApiKeyEngine> api_keys_;
-  // Services.
+  // Services. The work pool outlives the server: a call ends on it.
+  std::unique_ptr<WorkPool> work_;
   std::unique_ptr<rpc::InFlightCalls> in_flight_;
   std::unique_ptr<rpc::StartupGate> startup_;
   std::unique_ptr<rpc::AuthGate> auth_;

@@ -130,11 +130,14 @@ Serves the Hartonomous gRPC API (hartonomous.v1) over an LMDB data directory.
                             fewest rows of an inference log segment before
                             the next starts; a prune empties segments older
                             than its cutoff whole (default 65536)
-  --max-threads N           most gRPC server threads for streaming and
+  --max-threads N           most gRPC server threads for server streams and
                             maintenance calls (one each); such a call beyond
                             gets RESOURCE_EXHAUSTED (default 256, at least 4)
   --max-concurrent-calls N  most calls in progress at once; a call beyond gets
                             RESOURCE_EXHAUSTED at once (default 1024)
+  --work-threads N          threads that run the client streams' work
+                            (decoding, hashing, compressing, staging); 0 =
+                            twice the cores, at least 4 (default 0)
   --max-concurrent-streams N
                             most concurrent calls on one client connection;
                             more wait in the client (default 100)
@@ -320,6 +323,7 @@ std::map<std::string, Setter> Setters(DaemonConfig& config) {
                 1),
       CountFlag("--max-threads", &config.max_threads, 100000, "threads", 4),
       CountFlag("--max-concurrent-calls", &config.max_concurrent_calls, 1000000, "calls", 1),
+      CountFlag("--work-threads", &config.work_threads, 1024, "threads"),
       CountFlag("--max-concurrent-streams", &config.max_concurrent_streams, 100000, "streams", 1),
       CountFlag("--keepalive-seconds", &config.keepalive_seconds, 86400 * 7, "seconds", 1),
       CountFlag("--keepalive-timeout-seconds", &config.keepalive_timeout_seconds, 3600, "seconds",
@@ -412,6 +416,7 @@ std::string FormatDaemonConfig(const DaemonConfig& c) {
       {"inference-segment-rows", n(c.inference_segment_rows)},
       {"max-threads", n(c.max_threads)},
       {"max-concurrent-calls", n(c.max_concurrent_calls)},
+      {"work-threads", n(c.work_threads)},
       {"max-concurrent-streams", n(c.max_concurrent_streams)},
       {"keepalive-seconds", n(c.keepalive_seconds)},
       {"keepalive-timeout-seconds", n(c.keepalive_timeout_seconds)},

@@ -91,8 +91,8 @@ struct DaemonConfig {
   // The fewest rows of an inference log segment before a new one starts
   // (storage/tables/inference_table.h, SegmentPolicy). Default: 65536.
   size_t inference_segment_rows = 65536;
-  // Most threads of the gRPC server's synchronous methods (client and
-  // server streams, the long maintenance calls, health), one per running
+  // Most threads of the gRPC server's synchronous methods (server
+  // streams, the long maintenance calls, health), one per running
   // call; such a call arriving when all are busy gets RESOURCE_EXHAUSTED.
   // Default: 256.
   size_t max_threads = 256;
@@ -100,6 +100,12 @@ struct DaemonConfig {
   // service but health arriving beyond it gets RESOURCE_EXHAUSTED at once
   // (rpc/interceptors/call_limit.h). Default: 1024.
   size_t max_concurrent_calls = 1024;
+  // Threads of the work pool (base/work_pool.h) that run the client
+  // streams' work off gRPC's callback threads: decoding, hashing and
+  // compressing at a stream's end, staging ImportModel's and
+  // SetLayerValues' bytes, AddEmbeddings' index inserts. 0 = twice the
+  // hardware threads, at least 4. Default: 0.
+  size_t work_threads = 0;
   // Most concurrent calls (HTTP/2 streams) on one client connection; more
   // wait in the client until one ends. Default: 100.
   size_t max_concurrent_streams = 100;

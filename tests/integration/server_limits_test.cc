@@ -1,16 +1,20 @@
-// The daemon bounds its threads: calls beyond --max-threads get
+// The daemon bounds its threads: synchronous calls beyond --max-threads get
 // RESOURCE_EXHAUSTED instead of a thread each, and the server serves again
-// once the calls holding the threads end. The writes answered from their
-// commit (the atom, document deletion, relation, policy, collection, model,
-// layer, inference, activation and API key writes, and the IngestAtoms and
-// LogInferences streams; docs/architecture.md, "Serving path") take no such
-// thread.
+// once the calls holding the threads end. Idle health Watch streams (a
+// synchronous server stream) hold the threads here. The writes answered
+// from their commit (the atom, document deletion, relation, policy,
+// collection, model, layer, inference, activation and API key writes) and
+// the client streams (IngestAtoms, IngestDocument, AddEmbeddings,
+// ImportModel, SetLayerValues, LogInferences; docs/architecture.md,
+// "Serving path") take no such thread.
 #include <catch2/catch.hpp>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "daemon_harness.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "raw_rpc.h"
 #include "test_util.h"
 
@@ -28,29 +32,36 @@ int ThreadsOf(pid_t pid) {
   throw std::runtime_error("no Threads line for pid " + std::to_string(pid));
 }
 
+// Tags: 2*i = stream i started, 2*i+1 = stream i finished.
+void* Tag(size_t i, bool finish) { return reinterpret_cast<void*>(2 * i + (finish ? 1 : 0)); }
+
 struct IdleStream {
   grpc::ClientContext context;
-  v1::IngestDocumentResponse response;
-  std::unique_ptr<grpc::ClientAsyncWriter<v1::IngestDocumentRequest>> writer;
+  std::unique_ptr<grpc::ClientAsyncReader<grpc::health::v1::HealthCheckResponse>> reader;
   grpc::Status status;
   bool finished = false;
 };
 
-// Tags: 2*i = stream i started, 2*i+1 = stream i finished.
-void* Tag(size_t i, bool finish) { return reinterpret_cast<void*>(2 * i + (finish ? 1 : 0)); }
+// Starts a health Watch on cq (never read: it stays open until cancelled),
+// and asks for its status.
+void StartIdleStream(grpc::health::v1::Health::Stub& stub, grpc::CompletionQueue& cq, size_t i,
+                     IdleStream* s) {
+  s->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
+  s->reader =
+      stub.AsyncWatch(&s->context, grpc::health::v1::HealthCheckRequest(), &cq, Tag(i, false));
+  s->reader->Finish(&s->status, Tag(i, true));
+}
 
-// kStreams idle IngestDocument streams (a synchronous client stream) on one
-// completion queue, never half-closed: kMaxThreads of them hold the sync server's threads, and the
-// others are refused.
+// kStreams idle health Watch streams (a synchronous server stream) on one
+// completion queue, never cancelled until the end: kMaxThreads of them hold
+// the sync server's threads, and the others are refused.
 class IdleStreams {
  public:
   IdleStreams(Daemon& daemon, size_t streams)
-      : stub_(v1::AtomService::NewStub(daemon.client().channel())) {
+      : stub_(grpc::health::v1::Health::NewStub(daemon.client().channel())) {
     for (size_t i = 0; i < streams; ++i) {
       auto s = std::make_unique<IdleStream>();
-      s->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
-      s->writer = stub_->AsyncIngestDocument(&s->context, &s->response, &cq_, Tag(i, false));
-      s->writer->Finish(&s->status, Tag(i, true));
+      StartIdleStream(*stub_, cq_, i, s.get());
       streams_.push_back(std::move(s));
     }
   }
@@ -92,7 +103,7 @@ class IdleStreams {
     return true;
   }
 
-  std::unique_ptr<v1::AtomService::Stub> stub_;
+  std::unique_ptr<grpc::health::v1::Health::Stub> stub_;
   grpc::CompletionQueue cq_;
   std::vector<std::unique_ptr<IdleStream>> streams_;
   size_t finished_ = 0;
@@ -107,15 +118,13 @@ TEST_CASE("idle streams beyond --max-threads get RESOURCE_EXHAUSTED and threads 
   Daemon daemon(Daemon::Options{{}, {"--max-threads", std::to_string(kMaxThreads)}});
   const int baseline = ThreadsOf(daemon.pid());
 
-  auto stub = v1::AtomService::NewStub(daemon.client().channel());
+  auto stub = grpc::health::v1::Health::NewStub(daemon.client().channel());
   grpc::CompletionQueue cq;
   std::vector<std::unique_ptr<IdleStream>> streams;
   for (size_t i = 0; i < kStreams; ++i) {
     auto s = std::make_unique<IdleStream>();
-    s->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
-    s->writer = stub->AsyncIngestDocument(&s->context, &s->response, &cq, Tag(i, false));
-    // Never half-closed: the call ends only if the server ends it.
-    s->writer->Finish(&s->status, Tag(i, true));
+    // Never cancelled here: the call ends only if the server ends it.
+    StartIdleStream(*stub, cq, i, s.get());
     streams.push_back(std::move(s));
   }
 
@@ -270,6 +279,76 @@ TEST_CASE("writes answered from their commit are served while idle streams hold 
     REQUIRE(daemon.client().atoms().GetAtom(&context, get, &atom).ok());
     CHECK(atom.content() == "streamed with every thread held " + std::to_string(kOpen - 1));
   }
+  // The other client streams while every thread is held: kOpen documents
+  // streamed at once (the license texts Debian ships), embeddings, a real
+  // ONNX model (Debian's libonnx-testdata) and the layer's values, each
+  // stored.
+  {
+    constexpr size_t kOpen = 2 * kMaxThreads;
+    const std::string text = ReadFile("/usr/share/common-licenses/Apache-2.0");
+    auto atom_stub = v1::AtomService::NewStub(daemon.client().channel());
+    struct OpenDocument {
+      grpc::ClientContext context;
+      v1::IngestDocumentResponse response;
+      std::unique_ptr<grpc::ClientWriter<v1::IngestDocumentRequest>> writer;
+    };
+    std::vector<std::unique_ptr<OpenDocument>> open;
+    for (size_t i = 0; i < kOpen; ++i) {
+      auto d = std::make_unique<OpenDocument>();
+      d->writer = atom_stub->IngestDocument(&d->context, &d->response);
+      v1::IngestDocumentRequest first;
+      first.set_modality("text");
+      first.set_source_uri("held-threads/" + std::to_string(i));
+      first.set_content(text + "\nCopy " + std::to_string(i) + ".\n");
+      CHECK(d->writer->Write(first));
+      open.push_back(std::move(d));
+    }
+    for (size_t i = 0; i < kOpen; ++i) {
+      OpenDocument& d = *open[i];
+      d.writer->WritesDone();
+      const grpc::Status status = d.writer->Finish();
+      INFO(i << ": " << status.error_message());
+      REQUIRE(status.ok());
+      CHECK(d.response.document_id() != 0);
+      CHECK(d.response.bytes_received() == text.size() + 8 + std::to_string(i).size());
+    }
+
+    v1::CollectionSpec spec;
+    spec.set_embedding_type("held-threads");
+    spec.set_dimension(3);
+    spec.set_metric(v1::METRIC_COSINE);
+    std::vector<v1::EmbeddingInput> embeddings(2);
+    for (size_t i = 0; i < embeddings.size(); ++i) {
+      embeddings[i].set_atom_id(open[i]->response.document_id());
+      for (float x : {1.0f, static_cast<float>(i), 0.5f}) embeddings[i].add_vector(x);
+    }
+    v1::AddEmbeddingsResponse added;
+    grpc::Status status = daemon.client().AddEmbeddings("held-threads", &spec, embeddings, &added);
+    INFO(status.error_message());
+    REQUIRE(status.ok());
+    CHECK(added.embedding_ids_size() == 2);
+
+    v1::ImportModelStart start;
+    start.mutable_model()->set_model_name("imported-while-held");
+    std::istringstream file(
+        ReadFile("/usr/share/libonnx-testdata/data/pytorch-converted/test_Linear/model.onnx"));
+    v1::ImportModelResponse imported;
+    status = daemon.client().ImportModel(start, file, &imported);
+    INFO(status.error_message());
+    REQUIRE(status.ok());
+    CHECK(imported.model().model_name() == "imported-while-held");
+    CHECK(imported.layers_size() == 2);  // the weight and the bias
+
+    v1::SetLayerValuesStart values_start;
+    values_start.set_layer_id(layer.layer_id());
+    values_start.set_kind(v1::LAYER_VALUE_KIND_IMPORTANCE);
+    v1::SetLayerValuesResponse values;
+    status = daemon.client().SetLayerValues(values_start, {0.25f, 0.75f}, &values);
+    INFO(status.error_message());
+    REQUIRE(status.ok());
+    CHECK(values.values() == 2);
+  }
+
   // A model created and deleted, each answered from its commit.
   {
     v1::CreateModelRequest create_model;

@@ -1,6 +1,6 @@
 // The serving path under pressure: calls beyond --max-concurrent-calls are
 // refused at once with RESOURCE_EXHAUSTED naming the limit (callback methods,
-// unary or client streaming, and synchronous streams alike) and the server serves again once
+// unary or client streaming, and synchronous calls alike) and the server serves again once
 // calls end; a search whose client deadline passes while it runs stops,
 // answers DEADLINE_EXCEEDED, is counted in hartonomous_search_stopped_total
 // (reason "deadline", or "cancelled" when the client's end of the call
@@ -47,12 +47,13 @@ TEST_CASE("calls beyond --max-concurrent-calls get RESOURCE_EXHAUSTED naming the
   // Nothing in progress (the start-up's health Watch has ended).
   wait_for("hartonomous_calls_in_progress", 0);
 
-  // One idle (synchronous) client stream, never half-closed: with nothing
-  // else in progress it is admitted, and it stays until cancelled.
+  // One idle client stream, never half-closed: with nothing else in
+  // progress it is admitted, and it stays until cancelled (holding no
+  // thread: it is a callback stream).
   grpc::ClientContext held_context;
   v1::IngestDocumentResponse held_response;
   auto held = atoms->IngestDocument(&held_context, &held_response);
-  wait_for("hartonomous_calls_running", 1);
+  wait_for("hartonomous_calls_in_progress", 1);
 
   // Every other call is refused at once, without running.
   {
@@ -73,8 +74,7 @@ TEST_CASE("calls beyond --max-concurrent-calls get RESOURCE_EXHAUSTED naming the
     CHECK(status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
     CHECK_THAT(status.error_message(), Catch::Contains("--max-concurrent-calls 1"));
   }
-  // A second client stream, synchronous or callback: refused without being
-  // read.
+  // A second client stream: refused without being read.
   {
     grpc::ClientContext context;
     v1::IngestDocumentResponse response;

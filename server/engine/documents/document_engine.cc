@@ -90,17 +90,51 @@ DocumentEngine::DocumentEngine(storage::Env& env, const storage::Tables& tables,
                                storage::WriteBatcher& writer)
     : env_(env), tables_(tables), writer_(writer) {}
 
-Result<DocumentSummary> DocumentEngine::Ingest(DocumentInput input) {
-  // Decode, decompose and hash here, on the caller's thread.
-  HT_ASSIGN_OR_RETURN(Decomposition d, Decompose(input.content, input.modality, input.options));
-  const uint64_t document_size = input.content.size();
-  input.content = {};  // the parts hold their own bytes
+// What an ingest keeps from its preparation to its commit. nodes point into
+// d.parts and root, so the state stays where it was made.
+struct DocumentEngine::IngestState {
+  DocumentInput input;
+  Decomposition d;
+  Part root;
   std::vector<Node> nodes;
+  size_t root_index = 0;
+  size_t top_parts = 0;
+  uint64_t document_size = 0;
+  std::vector<std::optional<storage::EncodedPayload>> encoded;
+  int64_t now = 0;
+};
+
+Result<DocumentSummary> DocumentEngine::Ingest(DocumentInput input) {
+  return AwaitResult<DocumentSummary>(
+      [&](IngestDone done) { IngestAsync(std::move(input), std::move(done)); });
+}
+
+void DocumentEngine::IngestAsync(DocumentInput input, IngestDone done) {
+  auto state = std::make_shared<IngestState>();
+  state->input = std::move(input);
+  Result<size_t> bytes = Prepare(*state);
+  if (!bytes.ok()) return done(bytes.status());
+  WriteThen<DocumentSummary>(
+      writer_,
+      [this, state](storage::WriteTxn& txn, DocumentSummary& summary) {
+        return WriteIngest(txn, *state, summary);
+      },
+      std::move(done), *bytes, state->nodes.size());
+}
+
+Result<size_t> DocumentEngine::Prepare(IngestState& state) {
+  DocumentInput& input = state.input;
+  // Decode, decompose and hash here, on the caller's thread.
+  HT_ASSIGN_OR_RETURN(state.d, Decompose(input.content, input.modality, input.options));
+  Decomposition& d = state.d;
+  state.document_size = input.content.size();
+  input.content = {};  // the parts hold their own bytes
+  std::vector<Node>& nodes = state.nodes;
   nodes.reserve(CountParts(d.parts) + 1);
   std::vector<size_t> top;
   top.reserve(d.parts.size());
   for (Part& part : d.parts) top.push_back(AddNode(part, &nodes));
-  Part root;
+  Part& root = state.root;
   root.subtype = "document";
   root.composite = true;
   root.content = std::string(kManifestMagic) + d.info.dump() + "\n";
@@ -116,16 +150,15 @@ Result<DocumentSummary> DocumentEngine::Ingest(DocumentInput input) {
                         ParseJson("metadata", input.metadata, kMaxDocumentMetadataDepth));
   }
   root.metadata = root_meta.dump();
-  const size_t top_parts = root_node.children.size();
+  state.top_parts = root_node.children.size();
   nodes.push_back(std::move(root_node));
-  const size_t root_index = nodes.size() - 1;
+  state.root_index = nodes.size() - 1;
   size_t bytes = 0;
   for (const Node& n : nodes) bytes += n.part->content.size() + n.part->edge_metadata.size() + 64;
 
   // The leaves not stored yet are packed into payload blocks here, off the
   // writer thread (a leaf stored meanwhile is simply not inserted; one that
   // vanished meanwhile is encoded by the writer).
-  std::vector<std::optional<storage::EncodedPayload>> encoded;
   {
     storage::ReadTxn txn(env_);
     HT_RETURN_IF_ERROR(txn.status());
@@ -135,104 +168,107 @@ Result<DocumentSummary> DocumentEngine::Ingest(DocumentInput input) {
       keys.push_back(n.part->composite ? nullptr : &n.hash);  // composites store a header
       contents.push_back(n.part->content);
     }
-    HT_ASSIGN_OR_RETURN(encoded, AtomTable(tables_).PackUnstored(txn, keys, contents));
+    HT_ASSIGN_OR_RETURN(state.encoded, AtomTable(tables_).PackUnstored(txn, keys, contents));
   }
+  state.now = NowMicros();
+  return bytes;
+}
 
-  const int64_t now = NowMicros();
-  DocumentSummary summary;
-  auto write = [&](storage::WriteTxn& txn) -> Status {
-    summary = DocumentSummary{};
-    AtomTable atoms(tables_);
-    storage::Sequence ids(txn, tables_.sequences, "atom_id");
-    AtomRecord root_after;
-    // Stores (or takes one more reference on) node i, held by the list of
-    // `container` (0 for the root); a new or revived composite lists its
-    // children.
-    std::function<Result<uint64_t>(size_t, uint64_t)> put =
-        [&](size_t i, uint64_t container) -> Result<uint64_t> {
-      const Node& n = nodes[i];
-      const Part& part = *n.part;
-      const bool is_root = i == root_index;
-      HT_ASSIGN_OR_RETURN(auto existing, atoms.FindByHash(txn, n.hash));
-      uint64_t id = 0;
-      bool link = part.composite;
-      if (existing) {
-        id = *existing;
-        HT_ASSIGN_OR_RETURN(auto before, atoms.Get(txn, id));
-        if (!before)
-          return Status::DataLoss("atom_hash points at missing atom " + std::to_string(id));
-        // An active composite already holds its parts; an inactive one gave
-        // them back and takes them again.
-        link = part.composite && !before->is_active();
-        AtomRecord after;
-        HT_RETURN_IF_ERROR(storage::AcquireReference(txn, atoms, id, now, &after, container));
-        if (is_root) root_after = after;
-        ++summary.atoms_reused;
-      } else {
-        HT_ASSIGN_OR_RETURN(id, ids.Next());
-        AtomRecord rec;
-        rec.set_atom_id(id);
-        rec.set_content_hash(HashBytes(n.hash));
-        rec.set_modality(d.modality);
-        rec.set_subtype(part.subtype);
-        rec.set_metadata(part.metadata);
-        if (is_root) {
-          rec.set_source_uri(input.source_uri);
-          rec.set_source_type(input.source_type);
-          rec.set_document_bytes(document_size);
-        }
-        if (container != 0) HT_RETURN_IF_ERROR(atoms.AddListedEdge(txn, &rec, container));
-        if (part.composite) {
-          HT_RETURN_IF_ERROR(atoms.InsertComposite(
-              txn, &rec, std::string_view(part.content).substr(0, n.header_size), n.children.size(),
-              now));
-          summary.bytes_stored += n.header_size;
-        } else {
-          HT_RETURN_IF_ERROR(
-              atoms.InsertNew(txn, &rec, part.content, now, encoded[i] ? &*encoded[i] : nullptr));
-          summary.bytes_stored += part.content.size();
-        }
-        if (is_root) {
-          root_after = rec;
-          summary.created = true;
-        }
-        ++summary.atoms_created;
-      }
-      if (link) {
-        storage::ChildListing listing;
-        listing.created_at_us = now;
-        listing.children.reserve(n.children.size());
-        for (size_t c : n.children) {
-          HT_ASSIGN_OR_RETURN(uint64_t child, put(c, id));
-          listing.children.push_back({child, nodes[c].part->edge_metadata});
-        }
-        HT_RETURN_IF_ERROR(atoms.PutChildren(txn, id, listing));
-      }
-      return id;
-    };
-    DocumentSources sources(tables_);
-    RelationTable relations(tables_);
-    HT_ASSIGN_OR_RETURN(auto held, sources.Held(txn, atoms, input.source_uri));
-    if (held && held->content_hash() == HashBytes(nodes[root_index].hash)) {
-      summary.document_id = held->atom_id();
-      summary.reference_count = held->reference_count();
-      summary.unchanged = true;
-      return Status::Ok();
-    }
-    HT_ASSIGN_OR_RETURN(summary.document_id, put(root_index, 0));
-    summary.reference_count = root_after.reference_count();
-    HT_RETURN_IF_ERROR(sources.Bind(txn, atoms, relations, input.source_uri, summary.document_id,
-                                    held, now, &summary.replaced_document_id));
-    HT_RETURN_IF_ERROR(ids.Flush());
-    return atoms.FlushCounters(txn);
-  };
-  HT_RETURN_IF_ERROR(writer_.Write(write, bytes, nodes.size()));
+Status DocumentEngine::WriteIngest(storage::WriteTxn& txn, const IngestState& state,
+                                   DocumentSummary& summary) {
+  const std::vector<Node>& nodes = state.nodes;
+  const Decomposition& d = state.d;
+  const DocumentInput& input = state.input;
+  const size_t root_index = state.root_index;
+  const int64_t now = state.now;
   summary.content_hash = nodes[root_index].hash;
   summary.modality = d.modality;
   summary.format = d.format;
-  summary.parts = top_parts;
-  summary.bytes_received = document_size;
-  return summary;
+  summary.parts = state.top_parts;
+  summary.bytes_received = state.document_size;
+  AtomTable atoms(tables_);
+  storage::Sequence ids(txn, tables_.sequences, "atom_id");
+  AtomRecord root_after;
+  // Stores (or takes one more reference on) node i, held by the list of
+  // `container` (0 for the root); a new or revived composite lists its
+  // children.
+  std::function<Result<uint64_t>(size_t, uint64_t)> put =
+      [&](size_t i, uint64_t container) -> Result<uint64_t> {
+    const Node& n = nodes[i];
+    const Part& part = *n.part;
+    const bool is_root = i == root_index;
+    HT_ASSIGN_OR_RETURN(auto existing, atoms.FindByHash(txn, n.hash));
+    uint64_t id = 0;
+    bool link = part.composite;
+    if (existing) {
+      id = *existing;
+      HT_ASSIGN_OR_RETURN(auto before, atoms.Get(txn, id));
+      if (!before)
+        return Status::DataLoss("atom_hash points at missing atom " + std::to_string(id));
+      // An active composite already holds its parts; an inactive one gave
+      // them back and takes them again.
+      link = part.composite && !before->is_active();
+      AtomRecord after;
+      HT_RETURN_IF_ERROR(storage::AcquireReference(txn, atoms, id, now, &after, container));
+      if (is_root) root_after = after;
+      ++summary.atoms_reused;
+    } else {
+      HT_ASSIGN_OR_RETURN(id, ids.Next());
+      AtomRecord rec;
+      rec.set_atom_id(id);
+      rec.set_content_hash(HashBytes(n.hash));
+      rec.set_modality(d.modality);
+      rec.set_subtype(part.subtype);
+      rec.set_metadata(part.metadata);
+      if (is_root) {
+        rec.set_source_uri(input.source_uri);
+        rec.set_source_type(input.source_type);
+        rec.set_document_bytes(state.document_size);
+      }
+      if (container != 0) HT_RETURN_IF_ERROR(atoms.AddListedEdge(txn, &rec, container));
+      if (part.composite) {
+        HT_RETURN_IF_ERROR(atoms.InsertComposite(
+            txn, &rec, std::string_view(part.content).substr(0, n.header_size), n.children.size(),
+            now));
+        summary.bytes_stored += n.header_size;
+      } else {
+        HT_RETURN_IF_ERROR(atoms.InsertNew(txn, &rec, part.content, now,
+                                           state.encoded[i] ? &*state.encoded[i] : nullptr));
+        summary.bytes_stored += part.content.size();
+      }
+      if (is_root) {
+        root_after = rec;
+        summary.created = true;
+      }
+      ++summary.atoms_created;
+    }
+    if (link) {
+      storage::ChildListing listing;
+      listing.created_at_us = now;
+      listing.children.reserve(n.children.size());
+      for (size_t c : n.children) {
+        HT_ASSIGN_OR_RETURN(uint64_t child, put(c, id));
+        listing.children.push_back({child, nodes[c].part->edge_metadata});
+      }
+      HT_RETURN_IF_ERROR(atoms.PutChildren(txn, id, listing));
+    }
+    return id;
+  };
+  DocumentSources sources(tables_);
+  RelationTable relations(tables_);
+  HT_ASSIGN_OR_RETURN(auto held, sources.Held(txn, atoms, input.source_uri));
+  if (held && held->content_hash() == HashBytes(nodes[root_index].hash)) {
+    summary.document_id = held->atom_id();
+    summary.reference_count = held->reference_count();
+    summary.unchanged = true;
+    return Status::Ok();
+  }
+  HT_ASSIGN_OR_RETURN(summary.document_id, put(root_index, 0));
+  summary.reference_count = root_after.reference_count();
+  HT_RETURN_IF_ERROR(sources.Bind(txn, atoms, relations, input.source_uri, summary.document_id,
+                                  held, now, &summary.replaced_document_id));
+  HT_RETURN_IF_ERROR(ids.Flush());
+  return atoms.FlushCounters(txn);
 }
 
 Result<DocumentContent> DocumentEngine::Get(uint64_t document_id, bool decoded) {

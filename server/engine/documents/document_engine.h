@@ -93,6 +93,12 @@ class DocumentEngine {
   // document an identity (DocumentSources, document_sources.h): the same
   // document again is a no-op, another one replaces it.
   Result<DocumentSummary> Ingest(DocumentInput input);
+  // Ingest without waiting for the commit: decodes, decomposes, hashes and
+  // compresses on the caller's thread, then done receives the result on the
+  // writer thread after the commit (short, must not block), or at once
+  // when the content is refused.
+  using IngestDone = std::function<void(Result<DocumentSummary>)>;
+  void IngestAsync(DocumentInput input, IngestDone done);
 
   // Rebuilds the document. decoded: for PNG/JPEG stored with keep_original,
   // return the decoded pixels as PNG instead of the original file.
@@ -122,6 +128,11 @@ class DocumentEngine {
   static constexpr std::string_view kCompositeMagic = "hartonomous-composite/1 ";
 
  private:
+  struct IngestState;
+  // IngestAsync's work before the write; the bytes it will write.
+  Result<size_t> Prepare(IngestState& state);
+  Status WriteIngest(storage::WriteTxn& txn, const IngestState& state, DocumentSummary& summary);
+
   storage::Env& env_;
   const storage::Tables& tables_;
   storage::WriteBatcher& writer_;

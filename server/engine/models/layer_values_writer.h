@@ -20,8 +20,9 @@
 // parameters, got <m> values"; NotFound when the layer was deleted
 // meanwhile.
 //
-// Thread-safety: one writer belongs to one call's thread; writers of
-// different calls run concurrently (writes go through the WriteBatcher).
+// Thread-safety: one writer belongs to one call, used from one thread at a
+// time (not always the same one); writers of different calls run
+// concurrently (writes go through the WriteBatcher).
 #pragma once
 
 #include <cstdint>

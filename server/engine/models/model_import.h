@@ -60,7 +60,8 @@
 // "file: N trailing bytes after the last tensor"); the catalog's rules as
 // CreateModel (model.model_name taken: ALREADY_EXISTS).
 //
-// Thread-safety: an import belongs to one thread (its RPC's).
+// Thread-safety: an import belongs to one call, which uses it from one thread
+// at a time (not always the same one: the work pool runs its steps).
 #pragma once
 
 #include <cstdint>

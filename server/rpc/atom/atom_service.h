@@ -14,7 +14,6 @@
 #include "server/engine/documents/document_engine.h"
 #include "server/engine/graph/graph_engine.h"
 #include "server/rpc/atom/atom_validation.h"
-#include "server/rpc/common/client_stream.h"
 #include "server/rpc/common/client_stream_reactor.h"
 #include "server/rpc/common/unary_callback.h"
 
@@ -22,24 +21,26 @@ namespace hartonomous::rpc {
 
 class AtomServiceImpl final : public v1::AtomService::Service {
  public:
+  // work: runs the client streams' ends (hashing, compressing, decoding).
   AtomServiceImpl(engine::AtomEngine& engine, engine::PolicyEngine& policies,
-                  engine::DocumentEngine& documents, engine::GraphEngine& graph, Limits limits)
+                  engine::DocumentEngine& documents, engine::GraphEngine& graph, Limits limits,
+                  WorkPool& work)
       : engine_(engine),
         policies_(policies),
         documents_(documents),
         graph_(graph),
         limits_(limits) {
-    MarkMethodCallback(ClientStreamMethodIndex(v1::AtomService::service_full_name(), "IngestAtoms"),
-                       CallbackClientStream(&AtomServiceImpl::IngestAtoms, this));
-    MarkMethodStreamed(
+    MarkMethodCallback(
+        ClientStreamMethodIndex(v1::AtomService::service_full_name(), "IngestAtoms"),
+        CallbackClientStream(&AtomServiceImpl::IngestAtoms, this, {&work, StreamWork::kEnd}));
+    MarkMethodCallback(
         ClientStreamMethodIndex(v1::AtomService::service_full_name(), "IngestDocument"),
-        new ClientStreamHandler<AtomServiceImpl, v1::IngestDocumentResponse>(
-            &AtomServiceImpl::IngestDocument, this));
+        CallbackClientStream(&AtomServiceImpl::IngestDocument, this, {&work, StreamWork::kEnd}));
     // Unary reads are served through the callback API (unary_callback.h),
     // and so are IngestAtom, ReleaseAtom, DeleteAtom, DeleteDocument,
     // AddRelations and the policy writes, answered from their commit
-    // (CallbackUnaryAsync); the client streams and long maintenance calls
-    // stay synchronous.
+    // (CallbackUnaryAsync); GetDocument and the long maintenance calls stay
+    // synchronous.
     MarkMethodCallback(UnaryMethodIndex(v1::AtomService::service_full_name(), "IngestAtom"),
                        CallbackUnaryAsync(&AtomServiceImpl::IngestAtom, this));
     MarkMethodCallback(UnaryMethodIndex(v1::AtomService::service_full_name(), "ReleaseAtom"),
@@ -75,10 +76,12 @@ class AtomServiceImpl final : public v1::AtomService::Service {
   // Answered after the atom's group commit, by finish.
   void IngestAtom(grpc::ServerContextBase*, const v1::IngestAtomRequest* request,
                   v1::IngestAtomResponse* response, UnaryFinish finish);
-  // IngestAtoms is a callback client stream (client_stream_reactor.h): its
-  // messages go to its collector (atom_streams.h) as they arrive, and the
-  // call is answered after the atoms' group commit. It replaces the
-  // generated typed handler.
+  // IngestAtoms and IngestDocument are callback client streams
+  // (client_stream_reactor.h): their messages go to their collector
+  // (atom_streams.h) as they arrive; at the end the work pool hashes and
+  // compresses (a document: decodes and decomposes first), and the call is
+  // answered after the group commit. They replace the generated typed
+  // handlers.
   std::unique_ptr<StreamCall> IngestAtoms(grpc::CallbackServerContext* context,
                                           v1::IngestAtomsResponse* response);
   grpc::Status GetAtom(grpc::ServerContextBase*, const v1::GetAtomRequest* request,
@@ -106,11 +109,8 @@ class AtomServiceImpl final : public v1::AtomService::Service {
   void DeletePolicy(grpc::ServerContextBase*, const v1::DeletePolicyRequest* request,
                     v1::DeletePolicyResponse* response, UnaryFinish finish);
 
-  // IngestDocument is read through ReadClientStream (client_stream.h) into
-  // its collector (atom_streams.h), holding a thread of the synchronous
-  // server until the document is stored.
-  grpc::Status IngestDocument(grpc::ServerContext* context, ClientStream* stream,
-                              v1::IngestDocumentResponse* response);
+  std::unique_ptr<StreamCall> IngestDocument(grpc::CallbackServerContext* context,
+                                             v1::IngestDocumentResponse* response);
   grpc::Status GetDocument(grpc::ServerContext*, const v1::GetDocumentRequest* request,
                            grpc::ServerWriter<v1::GetDocumentResponse>* writer) override;
   // Answered after the release's group commit, by finish.

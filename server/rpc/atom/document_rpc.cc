@@ -26,13 +26,14 @@ void ToProto(const storage::Edge& edge, v1::Relation* out) {
 
 }  // namespace
 
-grpc::Status AtomServiceImpl::IngestDocument(grpc::ServerContext* context, ClientStream* stream,
-                                             v1::IngestDocumentResponse* response) {
-  IngestDocumentCollector document;
-  grpc::Status read =
-      ReadClientStream(context, stream, StreamLimits{limits_.max_batch_bytes}, document);
-  if (!read.ok()) return read;
-  return Reply(documents_.Ingest(document.Take()), response, ToProto);
+std::unique_ptr<StreamCall> AtomServiceImpl::IngestDocument(grpc::CallbackServerContext*,
+                                                            v1::IngestDocumentResponse* response) {
+  return CollectStream<v1::IngestDocumentRequest>(
+      StreamLimits{limits_.max_batch_bytes}, IngestDocumentCollector(),
+      [this, response](IngestDocumentCollector& document, UnaryFinish finish) {
+        documents_.IngestAsync(document.Take(), ReplyLater<engine::DocumentSummary>(
+                                                    response, std::move(finish), ToProto));
+      });
 }
 
 grpc::Status AtomServiceImpl::GetDocument(grpc::ServerContext*,

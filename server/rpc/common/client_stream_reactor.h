@@ -1,12 +1,12 @@
 // Serving a client-streaming method through gRPC's callback API, so that no
 // thread is held while the client sends (or idles) and while the stream's
-// write waits for its group commit. The stream ends as with ClientStream
-// (client_stream.h), with the same statuses:
+// write waits for its group commit. A stream ends in one of these ways:
 //
 //   the client's half-close    the only normal end: the call's End runs
 //   cancel, disconnect,        CANCELLED "stream: ... before the client closed it"
-//     deadline, a message
-//     over gRPC's size limit
+//     deadline, process death,
+//     a message over gRPC's
+//     size limit
 //   a message that does not    INVALID_ARGUMENT "stream message N: does not
 //     parse                      parse as hartonomous.v1.X; nothing stored"
 //   bytes over the limit       RESOURCE_EXHAUSTED naming the limit and its flag
@@ -19,9 +19,10 @@
 // context cancelled before it reports a receive that failed
 // (ServerContext::MaybeMarkCancelledOnRead, grpc_call_failed_before_recv_message).
 //
-// A handler makes one StreamCall per call, which buffers the messages as one
-// engine input and, at the end, starts one all-or-nothing engine write that
-// answers from its commit:
+// A handler makes one StreamCall per call, which hands the messages to a
+// collector (buffering them as one engine input, or passing them on to an
+// engine writer) and, at the end, makes one all-or-nothing commit; IngestAtoms
+// answers from its commit without waiting:
 //   std::unique_ptr<StreamCall> AtomServiceImpl::IngestAtoms(
 //       grpc::CallbackServerContext*, v1::IngestAtomsResponse* response) {
 //     return CollectStream<v1::IngestAtomsRequest>(
@@ -34,11 +35,22 @@
 // and the service registers it in its constructor:
 //   MarkMethodCallback(ClientStreamMethodIndex(v1::AtomService::service_full_name(),
 //                                              "IngestAtoms"),
-//                      CallbackClientStream(&AtomServiceImpl::IngestAtoms, this));
+//                      CallbackClientStream(&AtomServiceImpl::IngestAtoms, this,
+//                                           {pool, StreamWork::kEnd}));
+//
+// Where the call's work runs (StreamWork): gRPC's callback threads also
+// drive the network, so work that takes CPU or waits (hashing and
+// compressing at the end, decoding, staging a model's bytes) runs on the
+// server's WorkPool (base/work_pool.h) instead: kEnd posts End there and
+// parses each message on the callback thread; kEveryMessage posts each
+// Add too, and the next read starts when it is done. A task that finds the
+// call cancelled ends it as cut without running; a pool whose queue is full
+// ends the call RESOURCE_EXHAUSTED naming --work-threads (nothing stored).
 //
 // Thread-safety: a call's reads are delivered one at a time (the next read
-// starts after the previous one was handled), on gRPC's callback threads;
-// a StreamCall needs no locking. End's finish may run on any thread.
+// starts after the previous one was handled), on gRPC's callback threads or
+// the pool's; a StreamCall needs no locking. End's finish may run on any
+// thread.
 #pragma once
 
 #include <grpcpp/server_context.h>
@@ -52,6 +64,8 @@
 #include <utility>
 
 #include "base/status.h"
+#include "base/work_pool.h"
+#include "server/rpc/common/client_stream.h"
 #include "server/rpc/common/status_mapping.h"
 #include "server/rpc/common/stream_messages.h"
 #include "server/rpc/common/unary_callback.h"
@@ -106,19 +120,44 @@ std::unique_ptr<StreamCall> CollectStream(const StreamLimits& limits, Collector 
                                                                       std::move(end));
 }
 
+// Which of a call's steps run on the work pool (see the file comment).
+enum class StreamWork {
+  kEnd,           // End; each message is parsed and added on the callback thread
+  kEveryMessage,  // each Add and End
+};
+
+struct StreamPlacement {
+  WorkPool* pool = nullptr;  // nullptr: every step on the callback thread
+  StreamWork work = StreamWork::kEnd;
+};
+
+// The RESOURCE_EXHAUSTED status of a call the pool had no room for.
+grpc::Status WorkPoolFullStatus(const WorkPool& pool);
+
 // The reactor of one call: reads message after message into the StreamCall,
 // then ends it (see the file comment). Deletes itself when the call is done.
 class ClientStreamReactor final : public grpc::ServerReadReactor<grpc::ByteBuffer> {
  public:
   // call: nullptr answers INTERNAL at once (the handler could not make one).
-  ClientStreamReactor(grpc::CallbackServerContext* context, std::unique_ptr<StreamCall> call);
+  ClientStreamReactor(grpc::CallbackServerContext* context, std::unique_ptr<StreamCall> call,
+                      StreamPlacement placement);
 
   void OnReadDone(bool ok) override;
-  void OnDone() override { delete this; }
+  // Deletes the reactor; with kEveryMessage on the pool, as dropping the
+  // call's state may wait on storage (an abandoned import releases what it
+  // staged).
+  void OnDone() override;
 
  private:
+  // Adds bytes_ to the call and starts the next read, or ends the call.
+  void AddMessage();
+  void End();
+  // Runs step now, or on the pool when on_pool.
+  void Run(bool on_pool, void (ClientStreamReactor::*step)());
+
   grpc::CallbackServerContext* const context_;
   const std::unique_ptr<StreamCall> call_;
+  const StreamPlacement placement_;
   grpc::ByteBuffer buffer_;
   std::string bytes_;
 };
@@ -139,10 +178,10 @@ class ClientStreamCallbackHandler final
 template <class Service, class Response>
 grpc::internal::MethodHandler* CallbackClientStream(
     std::unique_ptr<StreamCall> (Service::*make)(grpc::CallbackServerContext*, Response*),
-    Service* service) {
+    Service* service, StreamPlacement placement) {
   return new ClientStreamCallbackHandler<Response>(
-      [service, make](grpc::CallbackServerContext* context, Response* response) {
-        return new ClientStreamReactor(context, (service->*make)(context, response));
+      [service, make, placement](grpc::CallbackServerContext* context, Response* response) {
+        return new ClientStreamReactor(context, (service->*make)(context, response), placement);
       });
 }
 

@@ -3,7 +3,7 @@
 // against the stream's byte limit, parses them into the request type and
 // hands each parsed message to the caller, in order, until the source ends.
 // It does not decide how the stream ended (half-close or cancellation); the
-// gRPC side (client_stream.h) does. The fuzz target
+// gRPC side (client_stream_reactor.h) does. The fuzz target
 // fuzz/client_stream_fuzzer.cc drives this core with arbitrary bytes.
 //
 // The limit counts every byte a stream carries, not only content: per
@@ -87,12 +87,13 @@ Result<size_t> ReadStreamMessages(StreamSource& source, const StreamLimits& limi
                                   const StreamMessageHandler& on_message);
 
 // What a client-streaming handler gathers its stream into: the input of one
-// all-or-nothing engine call. The reader (ReadClientStream, client_stream.h)
-// passes it each message in order, then, once the stream ended with the
-// client's half-close after at least one message, calls Finish. A collector
-// holds the per-stream bookkeeping (positions across messages, what the first
-// message carries, totals), so that the handler is: read, call the engine,
-// convert the result.
+// all-or-nothing engine call, or an engine writer that takes the stream as
+// it arrives and commits at the end. The reader (CollectedStream,
+// client_stream_reactor.h) passes it each message in order, then, once the
+// stream ended with the client's half-close after at least one message,
+// calls Finish. A collector holds the per-stream bookkeeping (positions
+// across messages, what the first message carries, totals), so that the
+// handler is: read, call the engine, convert the result.
 template <typename Request>
 class StreamCollector {
  public:

@@ -14,7 +14,6 @@
 
 #include "hartonomous/v1/inference_service.grpc.pb.h"
 #include "server/engine/inference/inference_engine.h"
-#include "server/rpc/common/client_stream.h"
 #include "server/rpc/common/client_stream_reactor.h"
 #include "server/rpc/common/unary_callback.h"
 
@@ -40,11 +39,13 @@ class LogInferencesCollector final : public StreamCollector<v1::LogInferenceRequ
 
 class InferenceServiceImpl final : public v1::InferenceService::Service {
  public:
-  InferenceServiceImpl(engine::InferenceEngine& engine, InferenceLimits limits)
+  // work: runs LogInferences' end (encoding the rows).
+  InferenceServiceImpl(engine::InferenceEngine& engine, InferenceLimits limits, WorkPool& work)
       : engine_(engine), limits_(limits) {
     MarkMethodCallback(
         ClientStreamMethodIndex(v1::InferenceService::service_full_name(), "LogInferences"),
-        CallbackClientStream(&InferenceServiceImpl::LogInferences, this));
+        CallbackClientStream(&InferenceServiceImpl::LogInferences, this,
+                             {&work, StreamWork::kEnd}));
     // Unary reads are served through the callback API (unary_callback.h),
     // and so are LogInference, PutActivation and GetActivation, answered
     // from their commit (CallbackUnaryAsync); the long maintenance calls

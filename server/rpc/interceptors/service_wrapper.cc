@@ -112,8 +112,8 @@ class RefusalFactory final : public grpc::experimental::ServerInterceptorFactory
  public:
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
-    // Callback methods here are unary or client streaming (the synchronous
-    // client streams are registered as bidi streaming, client_stream.h).
+    // Callback methods here are unary or client streaming; the server
+    // streams are synchronous.
     using Type = grpc::experimental::ServerRpcInfo::Type;
     if (info->type() != Type::UNARY && info->type() != Type::CLIENT_STREAMING) return nullptr;
     return new RefusalInterceptor();

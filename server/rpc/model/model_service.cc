@@ -1,10 +1,9 @@
 #include "server/rpc/model/model_service.h"
 
 #include "server/engine/common/paging.h"
-#include "server/engine/models/layer_values_writer.h"
-#include "server/engine/models/model_import.h"
 #include "server/rpc/common/status_mapping.h"
 #include "server/rpc/model/model_convert.h"
+#include "server/rpc/model/model_streams.h"
 #include "server/rpc/model/model_validation.h"
 
 namespace hartonomous::rpc {
@@ -93,54 +92,22 @@ grpc::Status ModelServiceImpl::GetLayer(grpc::ServerContextBase*,
   return Reply(engine_.GetLayer(key), response, ToProto);
 }
 
-grpc::Status ModelServiceImpl::ImportModel(grpc::ServerContext* context, ClientStream* stream,
-                                           v1::ImportModelResponse* response) {
-  std::unique_ptr<engine::ModelImport> import;
-  v1::ImportModelRequest scratch;
-  grpc::Status read = ReadClientStream(
-      context, stream, ModelStreamLimits(), scratch,
-      [&](google::protobuf::Message&, size_t index) -> Status {
-        if (index == 0) {
-          HT_ASSIGN_OR_RETURN(engine::ImportOptions options, ToImportOptions(scratch));
-          import = engine_.StartImport(std::move(options));
-          HT_RETURN_IF_ERROR(import->Begin());
-        } else if (scratch.has_start()) {
-          return Status::InvalidArgument("stream message " + std::to_string(index) +
-                                         ": start belongs in the first message only");
-        }
-        if (scratch.has_external_file()) {
-          if (index == 0) {
-            return Status::InvalidArgument(
-                "external_file: not in the first message (the model file's bytes come first)");
-          }
-          HT_RETURN_IF_ERROR(import->StartExternalFile(scratch.external_file().location(),
-                                                       scratch.external_file().size()));
-        }
-        return import->Add(scratch.data());
+std::unique_ptr<StreamCall> ModelServiceImpl::ImportModel(grpc::CallbackServerContext*,
+                                                          v1::ImportModelResponse* response) {
+  return CollectStream<v1::ImportModelRequest>(
+      ModelStreamLimits(), ImportModelCollector(engine_),
+      [response](ImportModelCollector& import, UnaryFinish finish) {
+        finish(Reply(import.Commit(), response, ToProto));
       });
-  if (!read.ok()) return read;  // the import, dropped, releases what it staged
-  return Reply(import->Finish(), response, ToProto);
 }
 
-grpc::Status ModelServiceImpl::SetLayerValues(grpc::ServerContext* context, ClientStream* stream,
-                                              v1::SetLayerValuesResponse* response) {
-  std::unique_ptr<engine::LayerValuesWriter> values;
-  v1::SetLayerValuesRequest scratch;
-  grpc::Status read = ReadClientStream(
-      context, stream, ModelStreamLimits(), scratch,
-      [&](google::protobuf::Message&, size_t index) -> Status {
-        if (index == 0) {
-          HT_RETURN_IF_ERROR(ValidateSetLayerValuesStart(scratch));
-          values = engine_.StartLayerValues();
-          HT_RETURN_IF_ERROR(values->Begin(ToLayerValuesOptions(scratch.start())));
-        } else if (scratch.has_start()) {
-          return Status::InvalidArgument("stream message " + std::to_string(index) +
-                                         ": start belongs in the first message only");
-        }
-        return values->Add(scratch.values().data(), static_cast<size_t>(scratch.values_size()));
+std::unique_ptr<StreamCall> ModelServiceImpl::SetLayerValues(grpc::CallbackServerContext*,
+                                                             v1::SetLayerValuesResponse* response) {
+  return CollectStream<v1::SetLayerValuesRequest>(
+      ModelStreamLimits(), LayerValuesCollector(engine_),
+      [response](LayerValuesCollector& values, UnaryFinish finish) {
+        finish(Reply(values.Commit(), response, ToProto));
       });
-  if (!read.ok()) return read;  // the writer, dropped, releases what it staged
-  return Reply(values->Finish(), response, ToProto);
 }
 
 void ModelServiceImpl::UpdateLayer(grpc::ServerContextBase*, const v1::UpdateLayerRequest* request,

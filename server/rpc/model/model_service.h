@@ -9,7 +9,7 @@
 
 #include "hartonomous/v1/model_service.grpc.pb.h"
 #include "server/engine/models/model_engine.h"
-#include "server/rpc/common/client_stream.h"
+#include "server/rpc/common/client_stream_reactor.h"
 #include "server/rpc/common/unary_callback.h"
 
 namespace hartonomous::rpc {
@@ -25,16 +25,18 @@ struct ModelLimits {
 
 class ModelServiceImpl final : public v1::ModelService::Service {
  public:
-  ModelServiceImpl(engine::ModelEngine& engine, ModelLimits limits)
+  // work: runs the client streams' messages and ends (parsing, hashing
+  // and staging a model's bytes, committing).
+  ModelServiceImpl(engine::ModelEngine& engine, ModelLimits limits, WorkPool& work)
       : engine_(engine), limits_(limits) {
-    MarkMethodStreamed(
+    MarkMethodCallback(
         ClientStreamMethodIndex(v1::ModelService::service_full_name(), "ImportModel"),
-        new ClientStreamHandler<ModelServiceImpl, v1::ImportModelResponse>(
-            &ModelServiceImpl::ImportModel, this));
-    MarkMethodStreamed(
+        CallbackClientStream(&ModelServiceImpl::ImportModel, this,
+                             {&work, StreamWork::kEveryMessage}));
+    MarkMethodCallback(
         ClientStreamMethodIndex(v1::ModelService::service_full_name(), "SetLayerValues"),
-        new ClientStreamHandler<ModelServiceImpl, v1::SetLayerValuesResponse>(
-            &ModelServiceImpl::SetLayerValues, this));
+        CallbackClientStream(&ModelServiceImpl::SetLayerValues, this,
+                             {&work, StreamWork::kEveryMessage}));
     // Unary reads are served through the callback API (unary_callback.h),
     // and so are the model writes, answered from their commit
     // (CallbackUnaryAsync), and so are the layer writes; the long
@@ -74,22 +76,23 @@ class ModelServiceImpl final : public v1::ModelService::Service {
                           v1::ListLayersResponse* response);
   grpc::Status GetLayer(grpc::ServerContextBase*, const v1::GetLayerRequest* request,
                         v1::ModelLayer* response);
-  // Read through ClientStream (server/rpc/common/client_stream.h): each
-  // message goes to the engine's import as it arrives; a stream that fails
-  // or is cancelled abandons the import.
-  grpc::Status ImportModel(grpc::ServerContext* context, ClientStream* stream,
-                           v1::ImportModelResponse* response);
+  // A callback client stream (client_stream_reactor.h) whose messages go,
+  // on the work pool, to the engine's import as they arrive
+  // (ImportModelCollector, model_streams.h); a stream that fails or is
+  // cancelled abandons the import.
+  std::unique_ptr<StreamCall> ImportModel(grpc::CallbackServerContext* context,
+                                          v1::ImportModelResponse* response);
   grpc::Status ExportModel(grpc::ServerContext* context, const v1::ExportModelRequest* request,
                            grpc::ServerWriter<v1::ExportModelResponse>* writer) override;
   grpc::Status QuantizeModel(grpc::ServerContext*, const v1::QuantizeModelRequest* request,
                              v1::QuantizeModelResponse* response) override;
   grpc::Status ExtractStudent(grpc::ServerContext*, const v1::ExtractStudentRequest* request,
                               v1::ExtractStudentResponse* response) override;
-  // Read through ClientStream like ImportModel: each message's values go
-  // to the engine's writer as they arrive; a stream that fails or is
-  // cancelled releases what was staged.
-  grpc::Status SetLayerValues(grpc::ServerContext* context, ClientStream* stream,
-                              v1::SetLayerValuesResponse* response);
+  // As ImportModel: each message's values go to the engine's writer as
+  // they arrive (LayerValuesCollector); a stream that fails or is cancelled
+  // releases what was staged.
+  std::unique_ptr<StreamCall> SetLayerValues(grpc::CallbackServerContext* context,
+                                             v1::SetLayerValuesResponse* response);
   // The layer writes are answered after their group commit, by finish.
   void UpdateLayer(grpc::ServerContextBase*, const v1::UpdateLayerRequest* request,
                    v1::ModelLayer* response, UnaryFinish finish);

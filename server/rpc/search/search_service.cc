@@ -66,15 +66,15 @@ void SearchServiceImpl::DeleteCollection(grpc::ServerContextBase*,
   });
 }
 
-grpc::Status SearchServiceImpl::AddEmbeddings(grpc::ServerContext* context, ClientStream* stream,
-                                              v1::AddEmbeddingsResponse* response) {
-  AddEmbeddingsCollector embeddings(limits_);
-  grpc::Status read =
-      ReadClientStream(context, stream, StreamLimits{limits_.max_stream_bytes}, embeddings);
-  if (!read.ok()) return read;
-  return Reply(
-      engine_.AddEmbeddings(embeddings.collection(), embeddings.create(), embeddings.TakeInputs()),
-      response, ToProto);
+std::unique_ptr<StreamCall> SearchServiceImpl::AddEmbeddings(grpc::CallbackServerContext*,
+                                                             v1::AddEmbeddingsResponse* response) {
+  return CollectStream<v1::AddEmbeddingsRequest>(
+      StreamLimits{limits_.max_stream_bytes}, AddEmbeddingsCollector(limits_),
+      [this, response](AddEmbeddingsCollector& embeddings, UnaryFinish finish) {
+        finish(Reply(engine_.AddEmbeddings(embeddings.collection(), embeddings.create(),
+                                           embeddings.TakeInputs()),
+                     response, ToProto));
+      });
 }
 
 grpc::Status SearchServiceImpl::GetEmbeddings(grpc::ServerContextBase*,

@@ -8,7 +8,7 @@
 #include "hartonomous/v1/search_service.grpc.pb.h"
 #include "server/engine/atoms/atom_points.h"
 #include "server/engine/vectors/embedding_engine.h"
-#include "server/rpc/common/client_stream.h"
+#include "server/rpc/common/client_stream_reactor.h"
 #include "server/rpc/common/unary_callback.h"
 #include "server/rpc/search/search_validation.h"
 
@@ -16,13 +16,13 @@ namespace hartonomous::rpc {
 
 class SearchServiceImpl final : public v1::SearchService::Service {
  public:
+  // work: runs AddEmbeddings' end (the write and the index inserts).
   SearchServiceImpl(engine::EmbeddingEngine& engine, engine::AtomPoints& atom_points,
-                    SearchLimits limits)
+                    SearchLimits limits, WorkPool& work)
       : engine_(engine), atom_points_(atom_points), limits_(limits) {
-    MarkMethodStreamed(
+    MarkMethodCallback(
         ClientStreamMethodIndex(v1::SearchService::service_full_name(), "AddEmbeddings"),
-        new ClientStreamHandler<SearchServiceImpl, v1::AddEmbeddingsResponse>(
-            &SearchServiceImpl::AddEmbeddings, this));
+        CallbackClientStream(&SearchServiceImpl::AddEmbeddings, this, {&work, StreamWork::kEnd}));
     // Unary reads are served through the callback API (unary_callback.h),
     // and so are the collection and embedding writes, answered from their
     // commit (CallbackUnaryAsync); long maintenance calls stay synchronous.
@@ -58,11 +58,12 @@ class SearchServiceImpl final : public v1::SearchService::Service {
                                v1::ListCollectionsResponse* response);
   void DeleteCollection(grpc::ServerContextBase*, const v1::DeleteCollectionRequest* request,
                         v1::DeleteCollectionResponse* response, UnaryFinish finish);
-  // Client stream, read through ReadClientStream (client_stream.h) into an
-  // AddEmbeddingsCollector (search_streams.h); replaces the generated typed
-  // handler.
-  grpc::Status AddEmbeddings(grpc::ServerContext* context, ClientStream* stream,
-                             v1::AddEmbeddingsResponse* response);
+  // A callback client stream (client_stream_reactor.h) read into an
+  // AddEmbeddingsCollector (search_streams.h); at the end the work pool
+  // writes the rows and inserts them into the index, and answers once they
+  // are searchable. Replaces the generated typed handler.
+  std::unique_ptr<StreamCall> AddEmbeddings(grpc::CallbackServerContext* context,
+                                            v1::AddEmbeddingsResponse* response);
   grpc::Status GetEmbeddings(grpc::ServerContextBase*, const v1::GetEmbeddingsRequest* request,
                              v1::GetEmbeddingsResponse* response);
   void DeleteEmbedding(grpc::ServerContextBase*, const v1::DeleteEmbeddingRequest* request,
