@@ -1,5 +1,6 @@
-// Client streams (IngestAtoms, IngestDocument, AddEmbeddings) end only on the
-// client's half-close: a stream that is cancelled, whose client dies, that
+// Client streams (IngestAtoms, IngestDocument, AddEmbeddings, and for the
+// size limit LogInferences and ImportModel too) end only on the client's
+// half-close: a stream that is cancelled, whose client dies, that
 // carries a message that does not parse or that passes a limit fails as a
 // whole and stores nothing.
 #include <fcntl.h>
@@ -27,6 +28,8 @@ namespace {
 const char kIngestAtoms[] = "/hartonomous.v1.AtomService/IngestAtoms";
 const char kIngestDocument[] = "/hartonomous.v1.AtomService/IngestDocument";
 const char kAddEmbeddings[] = "/hartonomous.v1.SearchService/AddEmbeddings";
+const char kLogInferences[] = "/hartonomous.v1.InferenceService/LogInferences";
+const char kImportModel[] = "/hartonomous.v1.ModelService/ImportModel";
 
 v1::IngestAtomsRequest Atoms(std::vector<std::string> contents) {
   v1::IngestAtomsRequest request;
@@ -182,6 +185,36 @@ TEST_CASE("a message over gRPC's message size limit fails the whole stream", "[s
     REQUIRE(stream.Write(EmbeddingsMessage({atoms[0], atoms[1]}, /*create=*/true)));
     v1::AddEmbeddingsRequest big = EmbeddingsMessage({atoms[2]}, /*create=*/false);
     big.mutable_embeddings(0)->set_metadata(std::string(too_big, ' '));
+    stream.Write(big);
+    CHECK(stream.Finish().error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
+  }
+  SECTION("IngestAtoms") {
+    RawClientStream stream(daemon.client().channel(), kIngestAtoms);
+    REQUIRE(stream.Write(Atoms({"before the big one"})));
+    stream.Write(Atoms({std::string(too_big, 'x')}));
+    CHECK(stream.Finish().error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
+  }
+  SECTION("LogInferences") {
+    RawClientStream stream(daemon.client().channel(), kLogInferences);
+    v1::LogInferenceRequest log;
+    log.set_task_type("classification");
+    log.set_duration_ms(1.5);
+    log.set_input_text("before the big one");
+    REQUIRE(stream.Write(log));
+    log.set_input_text(std::string(too_big, 'x'));
+    stream.Write(log);
+    CHECK(stream.Finish().error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
+  }
+  SECTION("ImportModel") {
+    RawClientStream stream(daemon.client().channel(), kImportModel);
+    const std::string onnx =
+        ReadFile("/usr/share/libonnx-testdata/data/pytorch-converted/test_Linear/model.onnx");
+    v1::ImportModelRequest first;
+    first.mutable_start()->mutable_model()->set_model_name("streamed");
+    first.set_data(onnx.substr(0, 100));
+    REQUIRE(stream.Write(first));
+    v1::ImportModelRequest big;
+    big.set_data(std::string(too_big, 'x'));
     stream.Write(big);
     CHECK(stream.Finish().error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
   }

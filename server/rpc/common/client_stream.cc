@@ -1,24 +1,28 @@
 #include "server/rpc/common/client_stream.h"
 
 #include <google/protobuf/descriptor.h>
+#include <grpc/byte_buffer_reader.h>
+#include <grpc/slice.h>
 
 #include <cstdlib>
 #include <string>
-#include <vector>
 
 #include "server/rpc/common/status_mapping.h"
 
 namespace hartonomous::rpc {
 
-bool FlattenMessage(grpc::ByteBuffer& buffer, std::string* bytes) {
-  std::vector<grpc::Slice> slices;
-  if (!buffer.Dump(&slices).ok()) return false;
+bool FlattenMessage(grpc_byte_buffer* buffer, std::string* bytes) {
+  grpc_byte_buffer_reader reader;
+  if (grpc_byte_buffer_reader_init(&reader, buffer) == 0) return false;
   bytes->clear();
-  bytes->reserve(buffer.Length());
-  for (const auto& slice : slices) {
-    bytes->append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+  bytes->reserve(grpc_byte_buffer_length(buffer));
+  grpc_slice slice;
+  while (grpc_byte_buffer_reader_next(&reader, &slice) != 0) {
+    bytes->append(reinterpret_cast<const char*>(GRPC_SLICE_START_PTR(slice)),
+                  GRPC_SLICE_LENGTH(slice));
+    grpc_slice_unref(slice);
   }
-  buffer.Clear();
+  grpc_byte_buffer_reader_destroy(&reader);
   return true;
 }
 

@@ -3,16 +3,18 @@
 // ends with): a received message's bytes, the statuses of a stream that
 // was cut or carried nothing, and a method's registration index.
 //
-// (gRPC's typed readers return false at the half-close, when a message
-// fails to parse and when the receive itself fails (a message over the size
-// limit); taking that for the end of the stream would commit what came
-// before a garbage or oversized message. The streams therefore read raw
-// messages and tell the end apart from failures themselves.)
+// (gRPC's C++ readers, typed or raw, report the half-close, a message that
+// fails to parse and a receive that failed (a message over the size limit,
+// which a filter above the transport refuses) alike, and the context need
+// not say cancelled by then; taking that for the end of the stream would
+// commit what came before a garbage or oversized message. The streams
+// therefore receive with gRPC's core API, whose receive fails only when the
+// message was not received, and parse the bytes themselves.)
 //
 // Thread-safety: the functions are reentrant.
 #pragma once
 
-#include <grpcpp/support/byte_buffer.h>
+#include <grpc/byte_buffer.h>
 #include <grpcpp/support/status.h>
 
 #include <string>
@@ -20,9 +22,9 @@
 
 namespace hartonomous::rpc {
 
-// A received message's bytes in *bytes (the buffer is emptied); false when
-// they cannot be read (a failed receive).
-bool FlattenMessage(grpc::ByteBuffer& buffer, std::string* bytes);
+// A received message's bytes (decompressed) in *bytes; false when they
+// cannot be read. The buffer stays the caller's.
+bool FlattenMessage(grpc_byte_buffer* buffer, std::string* bytes);
 // CANCELLED "stream: cancelled, disconnected or failed before the client
 // closed it; nothing stored", and INVALID_ARGUMENT "stream: carried no
 // message; nothing stored".

@@ -12,12 +12,16 @@
 //   bytes over the limit       RESOURCE_EXHAUSTED naming the limit and its flag
 //   no message at all          INVALID_ARGUMENT "stream: carried no message"
 //
-// Messages are read as raw bytes (grpc::ByteBuffer) and parsed by the call
+// Messages are received with gRPC's core API (a GRPC_OP_RECV_MESSAGE batch on
+// the call, completed on the callback queue) and parsed by the call
 // (StreamMessageParser), so a message that does not parse is told apart
-// from the end of the stream. A read that ends without a message is the
-// half-close only when the context does not say cancelled: gRPC marks the
-// context cancelled before it reports a receive that failed
-// (ServerContext::MaybeMarkCancelledOnRead, grpc_call_failed_before_recv_message).
+// from the end of the stream. A receive is the half-close only when its
+// batch succeeded without a message, the transport does not report a
+// failure (grpc_call_failed_before_recv_message) and the context does not
+// say cancelled. gRPC's C++ read (StartRead) reports a failed batch and the
+// half-close alike, and a message over the size limit is refused by a
+// filter above the transport, whose cancel reaches the context later: read
+// that way, such a message could end the stream as if it were closed.
 //
 // A handler makes one StreamCall per call, which hands the messages to a
 // collector (buffering them as one engine input, or passing them on to an
@@ -47,12 +51,13 @@
 // call cancelled ends it as cut without running; a pool whose queue is full
 // ends the call RESOURCE_EXHAUSTED naming --work-threads (nothing stored).
 //
-// Thread-safety: a call's reads are delivered one at a time (the next read
-// starts after the previous one was handled), on gRPC's callback threads or
-// the pool's; a StreamCall needs no locking. End's finish may run on any
+// Thread-safety: a call's messages are delivered one at a time (the next
+// receive starts after the previous message was handled), on gRPC's
+// callback threads or the pool's; a StreamCall needs no locking. End's finish may run on any
 // thread.
 #pragma once
 
+#include <grpc/grpc.h>
 #include <grpcpp/server_context.h>
 #include <grpcpp/support/byte_buffer.h>
 #include <grpcpp/support/method_handler.h>
@@ -142,14 +147,23 @@ class ClientStreamReactor final : public grpc::ServerReadReactor<grpc::ByteBuffe
   ClientStreamReactor(grpc::CallbackServerContext* context, std::unique_ptr<StreamCall> call,
                       StreamPlacement placement);
 
-  void OnReadDone(bool ok) override;
   // Deletes the reactor; with kEveryMessage on the pool, as dropping the
   // call's state may wait on storage (an abandoned import releases what it
   // staged).
   void OnDone() override;
 
  private:
-  // Adds bytes_ to the call and starts the next read, or ends the call.
+  // The completion of a receive, run on a callback thread.
+  struct ReadTag : grpc_completion_queue_functor {
+    ClientStreamReactor* reactor = nullptr;
+  };
+  static void OnReceived(grpc_completion_queue_functor* tag, int success);
+
+  // Starts receiving the next message (at most one receive at a time).
+  void Receive();
+  // received: the batch succeeded; message: nullptr at the end of the stream.
+  void Received(bool received, grpc_byte_buffer* message);
+  // Adds bytes_ to the call and starts the next receive, or ends the call.
   void AddMessage();
   void End();
   // Runs step now, or on the pool when on_pool.
@@ -158,7 +172,8 @@ class ClientStreamReactor final : public grpc::ServerReadReactor<grpc::ByteBuffe
   grpc::CallbackServerContext* const context_;
   const std::unique_ptr<StreamCall> call_;
   const StreamPlacement placement_;
-  grpc::ByteBuffer buffer_;
+  ReadTag read_tag_;
+  grpc_byte_buffer* received_ = nullptr;
   std::string bytes_;
 };
 
