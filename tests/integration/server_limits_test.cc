@@ -8,6 +8,7 @@
 // ImportModel, SetLayerValues, LogInferences; docs/architecture.md,
 // "Serving path") take no such thread.
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -565,4 +566,30 @@ TEST_CASE("writes answered from their commit are served while idle streams hold 
   bool ok;
   while (cq.Next(&tag, &ok)) {
   }
+}
+
+TEST_CASE("--work-threads sets the work pool's threads; a document stream is served with them",
+          "[limits]") {
+  Daemon daemon(Daemon::Options{{}, {"--work-threads", "3"}});
+  auto work_threads = [&] {
+    int n = 0;
+    for (const auto& task :
+         std::filesystem::directory_iterator("/proc/" + std::to_string(daemon.pid()) + "/task")) {
+      std::ifstream comm(task.path() / "comm");
+      std::string name;
+      std::getline(comm, name);
+      if (name.rfind("ht-work-", 0) == 0) ++n;
+    }
+    return n;
+  };
+  CHECK(work_threads() == 3);
+  // A document stream's end runs there and is answered.
+  v1::IngestDocumentRequest header;
+  header.set_modality("text");
+  v1::IngestDocumentResponse response;
+  REQUIRE(daemon.client()
+              .IngestDocument(header, ReadFile("/usr/share/common-licenses/BSD"), &response)
+              .ok());
+  CHECK(response.document_id() != 0);
+  CHECK(work_threads() == 3);
 }

@@ -1,5 +1,5 @@
-// hartonomousd's flags that bound concurrency: --max-threads and
-// --max-concurrent-streams.
+// hartonomousd's flags that bound concurrency: --max-threads,
+// --max-concurrent-streams and --work-threads.
 #include <catch2/catch.hpp>
 
 #include "server/daemon_config.h"
@@ -11,17 +11,22 @@ TEST_CASE("concurrency flags have defaults and accept values") {
   REQUIRE(defaults.ok());
   CHECK(defaults->max_threads == 256);
   CHECK(defaults->max_concurrent_streams == 100);
-  auto set = ParseDaemonFlags({"--max-threads", "16", "--max-concurrent-streams=8"});
+  CHECK(defaults->work_threads == 0);  // twice the cores, at least 4
+  auto set = ParseDaemonFlags(
+      {"--max-threads", "16", "--max-concurrent-streams=8", "--work-threads", "3"});
   REQUIRE(set.ok());
   CHECK(set->max_threads == 16);
   CHECK(set->max_concurrent_streams == 8);
+  CHECK(set->work_threads == 3);
 }
 
 TEST_CASE("concurrency flags name themselves and their range when wrong") {
   for (auto args : std::vector<std::vector<std::string>>{{"--max-threads", "2"},
                                                          {"--max-threads", "x"},
                                                          {"--max-concurrent-streams", "0"},
-                                                         {"--max-concurrent-streams", "-1"}}) {
+                                                         {"--max-concurrent-streams", "-1"},
+                                                         {"--work-threads", "1025"},
+                                                         {"--work-threads", "many"}}) {
     auto parsed = ParseDaemonFlags(args);
     INFO(args[0] << " " << args[1]);
     REQUIRE_FALSE(parsed.ok());
@@ -33,6 +38,9 @@ TEST_CASE("concurrency flags name themselves and their range when wrong") {
   CHECK(low.status().message() == "--max-threads: threads in [4, 100000], got 'x'");
   CHECK_THAT(DaemonUsage(), Catch::Contains("--max-threads"));
   CHECK_THAT(DaemonUsage(), Catch::Contains("--max-concurrent-streams"));
+  CHECK_THAT(DaemonUsage(), Catch::Contains("--work-threads"));
+  CHECK(ParseDaemonFlags({"--work-threads", "2000"}).status().message() ==
+        "--work-threads: threads in [0, 1024], got '2000'");
 }
 
 TEST_CASE("serving flags: the call limit, keepalive and connection age") {
