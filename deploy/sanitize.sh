@@ -17,7 +17,7 @@
 # tsan: ThreadSanitizer in build-tsan, on the tests that run threads against
 # shared state: the group-commit writer and LMDB environment, the vector
 # indexes (parallel adds and searches), and the atom and embedding engines
-# under concurrent callers.
+# under concurrent callers, and the work pool.
 #
 # Exit status: non-zero when a build fails or any test (or sanitizer) fails.
 set -euo pipefail
@@ -44,7 +44,7 @@ case "$mode" in
   tsan)
     dir=${BUILD_DIR:-build-tsan}
     sanitize="thread"
-    targets=(storage_unit_tests index_unit_tests engine_unit_tests)
+    targets=(storage_unit_tests index_unit_tests engine_unit_tests base_unit_tests)
     # Two groups. The first runs with lock-order (deadlock) checking. The
     # second runs without it: the index tests and the engine tests that
     # build HNSW graphs large enough for hnswlib's per-element link locks,
@@ -52,7 +52,8 @@ case "$mode" in
     # reports an inversion without stacks to suppress it by;
     # deploy/sanitizer/tsan.supp). Races are still reported there.
     hnsw_engine="replay with several threads|Load reports replay progress"
-    tests=(-L unit -R "unit\.(storage|engine)\." -E "unit\.engine\.($hnsw_engine)")
+    work_pool="work posted to one thread|a full queue refuses work|several threads run work"
+    tests=(-L unit -R "unit\.(storage|engine)\.|unit\.base\.($work_pool)" -E "unit\.engine\.($hnsw_engine)")
     index_tests=(-L unit -R "unit\.index\.(hnsw searches running during inserts|AddBatch with several threads)|unit\.engine\.($hnsw_engine)")
     if [ "$scope" != ci ]; then
       index_tests=(-L unit -R "unit\.index\.|unit\.engine\.($hnsw_engine)")
