@@ -47,14 +47,14 @@
 // compressing at the end, decoding, staging a model's bytes) runs on the
 // server's WorkPool (base/work_pool.h) instead: kEnd posts End there and
 // parses each message on the callback thread; kEveryMessage posts each
-// Add too, and the next read starts when it is done. A task that finds the
+// Add too, and the next receive starts when it is done. A task that finds the
 // call cancelled ends it as cut without running; a pool whose queue is full
 // ends the call RESOURCE_EXHAUSTED naming --work-threads (nothing stored).
 //
 // Thread-safety: a call's messages are delivered one at a time (the next
 // receive starts after the previous message was handled), on gRPC's
-// callback threads or the pool's; a StreamCall needs no locking. End's finish may run on any
-// thread.
+// callback threads or the pool's; a StreamCall needs no locking. End's
+// finish may run on any thread.
 #pragma once
 
 #include <grpc/grpc.h>
@@ -139,7 +139,7 @@ struct StreamPlacement {
 // The RESOURCE_EXHAUSTED status of a call the pool had no room for.
 grpc::Status WorkPoolFullStatus(const WorkPool& pool);
 
-// The reactor of one call: reads message after message into the StreamCall,
+// The reactor of one call: receives message after message into the StreamCall,
 // then ends it (see the file comment). Deletes itself when the call is done.
 class ClientStreamReactor final : public grpc::ServerReadReactor<grpc::ByteBuffer> {
  public:
