@@ -202,7 +202,7 @@ TEST_CASE("sq8 codes of 8-bit data are lossless until a vector off the grid arri
   CHECK_FALSE(ScalarQuantizer::Train(gauss.data(), 50, 16, Metric::kL2)->lossless());
 }
 
-TEST_CASE("sq8 codes hold the components by decreasing variance; older forms parse in order",
+TEST_CASE("sq8 codes hold the components by decreasing variance, and older forms parse in order",
           "[index][sq8]") {
   // Fashion-MNIST's border pixels vary little, its centre much.
   const auto pixels = FashionRows(300);
@@ -478,7 +478,7 @@ TEST_CASE("hnsw_sq8 never returns removed labels or rows gone from the source", 
   }
 }
 
-TEST_CASE("hnsw_sq8 snapshots round-trip before and after training; damaged ones are refused",
+TEST_CASE("hnsw_sq8 snapshots round-trip before and after training, and damaged ones are refused",
           "[index][sq8]") {
   hartonomous::testing::TempDir dir;
   const size_t dim = 12;

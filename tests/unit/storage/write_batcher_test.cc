@@ -272,7 +272,7 @@ TEST_CASE("WriteAsync completes each request on the writer thread after its comm
   CHECK(*txn.Count(t.tables().atoms) == kRequests - kRequests / 3);
 }
 
-TEST_CASE("Stop completes the queued WriteAsync requests; after it they complete at once") {
+TEST_CASE("Stop completes the queued WriteAsync requests, and after it they complete at once") {
   testing::TempEnv t;
   WriteBatcher writer(t.env());
   constexpr int kRequests = 100;
