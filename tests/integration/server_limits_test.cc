@@ -1,12 +1,13 @@
 // The daemon bounds its threads: synchronous calls beyond --max-threads get
 // RESOURCE_EXHAUSTED instead of a thread each, and the server serves again
-// once the calls holding the threads end. Idle health Watch streams (a
-// synchronous server stream) hold the threads here. The writes answered
-// from their commit (the atom, document deletion, relation, policy,
-// collection, model, layer, inference, activation and API key writes) and
-// the client streams (IngestAtoms, IngestDocument, AddEmbeddings,
-// ImportModel, SetLayerValues, LogInferences; docs/architecture.md,
-// "Serving path") take no such thread.
+// once the calls holding the threads end. GetDocument streams that the
+// client does not read (a synchronous server stream, its handler blocked in
+// a write that flow control holds back) hold the threads here. The writes
+// answered from their commit (the atom, document deletion, relation,
+// policy, collection, model, layer, inference, activation and API key
+// writes), the client streams (IngestAtoms, IngestDocument, AddEmbeddings,
+// ImportModel, SetLayerValues, LogInferences) and health's Check and Watch
+// (docs/architecture.md, "Serving path") take no such thread.
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
@@ -33,43 +34,58 @@ int ThreadsOf(pid_t pid) {
   throw std::runtime_error("no Threads line for pid " + std::to_string(pid));
 }
 
+// A document far larger than a stream's flow-control window (Fashion-MNIST's
+// test images, 4.4 MB compressed, stored as a binary document): a
+// GetDocument of it that the client does not read keeps its handler in a
+// write until the client reads or cancels.
+uint64_t IngestLargeDocument(Daemon& daemon) {
+  const std::string images =
+      ReadFile("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz");
+  REQUIRE(images.size() > (size_t{4} << 20));
+  v1::IngestDocumentResponse ingested;
+  const grpc::Status status =
+      daemon.client().IngestDocument(DocumentHeader("binary"), images, &ingested);
+  INFO(status.error_message());
+  REQUIRE(status.ok());
+  return ingested.document_id();
+}
+
 // Tags: 2*i = stream i started, 2*i+1 = stream i finished.
 void* Tag(size_t i, bool finish) { return reinterpret_cast<void*>(2 * i + (finish ? 1 : 0)); }
 
 struct IdleStream {
   grpc::ClientContext context;
-  std::unique_ptr<grpc::ClientAsyncReader<grpc::health::v1::HealthCheckResponse>> reader;
+  std::unique_ptr<grpc::ClientAsyncReader<v1::GetDocumentResponse>> reader;
   grpc::Status status;
   bool finished = false;
 };
 
-// Starts a health Watch on cq (never read: it stays open until cancelled),
-// and asks for its status.
-void StartIdleStream(grpc::health::v1::Health::Stub& stub, grpc::CompletionQueue& cq, size_t i,
-                     IdleStream* s) {
+// Starts a GetDocument of document_id on cq (never read: it stays open until
+// cancelled), and asks for its status.
+void StartIdleStream(v1::AtomService::Stub& stub, grpc::CompletionQueue& cq, uint64_t document_id,
+                     size_t i, IdleStream* s) {
   s->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
-  s->reader =
-      stub.AsyncWatch(&s->context, grpc::health::v1::HealthCheckRequest(), &cq, Tag(i, false));
+  v1::GetDocumentRequest request;
+  request.set_document_id(document_id);
+  s->reader = stub.AsyncGetDocument(&s->context, request, &cq, Tag(i, false));
   s->reader->Finish(&s->status, Tag(i, true));
 }
 
-// kStreams idle health Watch streams (a synchronous server stream) on one
-// completion queue, never cancelled until the end: kMaxThreads of them hold
-// the sync server's threads, and the others are refused.
+// `streams` idle GetDocument streams on one completion queue, never
+// cancelled until the end: --max-threads of them hold the sync server's
+// threads, and the others are refused.
 class IdleStreams {
  public:
-  IdleStreams(Daemon& daemon, size_t streams)
-      : stub_(grpc::health::v1::Health::NewStub(daemon.client().channel())) {
+  IdleStreams(Daemon& daemon, uint64_t document_id, size_t streams)
+      : stub_(v1::AtomService::NewStub(daemon.client().channel())) {
     for (size_t i = 0; i < streams; ++i) {
       auto s = std::make_unique<IdleStream>();
-      StartIdleStream(*stub_, cq_, i, s.get());
+      StartIdleStream(*stub_, cq_, document_id, i, s.get());
       streams_.push_back(std::move(s));
     }
   }
   ~IdleStreams() {
-    for (auto& s : streams_) {
-      if (!s->finished) s->context.TryCancel();
-    }
+    CancelAll();
     while (finished_ < streams_.size()) {
       if (!NextEvent()) break;
     }
@@ -85,6 +101,11 @@ class IdleStreams {
       if (!NextEvent()) return false;
     }
     return true;
+  }
+  void CancelAll() {
+    for (auto& s : streams_) {
+      if (!s->finished) s->context.TryCancel();
+    }
   }
   const std::vector<std::unique_ptr<IdleStream>>& streams() const { return streams_; }
 
@@ -104,7 +125,7 @@ class IdleStreams {
     return true;
   }
 
-  std::unique_ptr<grpc::health::v1::Health::Stub> stub_;
+  std::unique_ptr<v1::AtomService::Stub> stub_;
   grpc::CompletionQueue cq_;
   std::vector<std::unique_ptr<IdleStream>> streams_;
   size_t finished_ = 0;
@@ -117,46 +138,33 @@ TEST_CASE("idle streams beyond --max-threads get RESOURCE_EXHAUSTED and threads 
   constexpr size_t kMaxThreads = 8;
   constexpr size_t kStreams = 40;
   Daemon daemon(Daemon::Options{{}, {"--max-threads", std::to_string(kMaxThreads)}});
+  const uint64_t document_id = IngestLargeDocument(daemon);
   const int baseline = ThreadsOf(daemon.pid());
-
-  auto stub = grpc::health::v1::Health::NewStub(daemon.client().channel());
-  grpc::CompletionQueue cq;
-  std::vector<std::unique_ptr<IdleStream>> streams;
-  for (size_t i = 0; i < kStreams; ++i) {
-    auto s = std::make_unique<IdleStream>();
-    // Never cancelled here: the call ends only if the server ends it.
-    StartIdleStream(*stub, cq, i, s.get());
-    streams.push_back(std::move(s));
-  }
-
-  // At most kMaxThreads calls can hold a thread; every other one must be
-  // refused. Wait for those refusals.
-  size_t finished = 0;
-  auto next_event = [&] {
-    void* tag = nullptr;
-    bool ok = false;
-    const auto got =
-        cq.AsyncNext(&tag, &ok, std::chrono::system_clock::now() + std::chrono::seconds(60));
-    REQUIRE(got == grpc::CompletionQueue::GOT_EVENT);
-    const auto value = reinterpret_cast<uintptr_t>(tag);
-    if (value % 2 == 1) {
-      streams[value / 2]->finished = true;
-      ++finished;
+  {
+    // Never cancelled until the refusals are in: a call ends only if the
+    // server ends it. At most kMaxThreads calls can hold a thread; every
+    // other one must be refused.
+    IdleStreams idle(daemon, document_id, kStreams);
+    REQUIRE(idle.WaitFinished(kStreams - kMaxThreads));
+    size_t refused = 0;
+    for (const auto& s : idle.streams()) {
+      if (!s->finished) continue;
+      INFO(s->status.error_message());
+      CHECK(s->status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
+      ++refused;
     }
-  };
-  while (finished < kStreams - kMaxThreads) next_event();
-  for (const auto& s : streams) {
-    if (!s->finished) continue;
-    CHECK(s->status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
+    CHECK(refused == kStreams - kMaxThreads);
+    // The idle streams hold threads, but no more than the cap allows.
+    CHECK(ThreadsOf(daemon.pid()) <= baseline + static_cast<int>(kMaxThreads));
+    // Health answers while every thread is held (a callback method).
+    auto health = grpc::health::v1::Health::NewStub(daemon.client().channel());
+    grpc::ClientContext context;
+    grpc::health::v1::HealthCheckResponse checked;
+    REQUIRE(health->Check(&context, grpc::health::v1::HealthCheckRequest(), &checked).ok());
+    CHECK(checked.status() == grpc::health::v1::HealthCheckResponse::SERVING);
+    // End the idle streams (the destructor cancels them and waits).
   }
-  // The idle streams hold threads, but no more than the cap allows.
-  CHECK(ThreadsOf(daemon.pid()) <= baseline + static_cast<int>(kMaxThreads));
-
-  // End the idle streams; then calls are served again.
-  for (auto& s : streams) {
-    if (!s->finished) s->context.TryCancel();
-  }
-  while (finished < kStreams) next_event();
+  // Then calls are served again.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (true) {
     grpc::ClientContext context;
@@ -169,11 +177,15 @@ TEST_CASE("idle streams beyond --max-threads get RESOURCE_EXHAUSTED and threads 
   }
   v1::IngestAtomResponse ingested;
   CHECK(daemon.client().IngestAtom(TextAtom("served again"), &ingested).ok());
-  cq.Shutdown();
-  void* tag;
-  bool ok;
-  while (cq.Next(&tag, &ok)) {
-  }
+  grpc::ClientContext context;
+  v1::GetDocumentRequest request;
+  request.set_document_id(document_id);
+  auto reader = daemon.client().atoms().GetDocument(&context, request);
+  v1::GetDocumentResponse part;
+  size_t bytes = 0;
+  while (reader->Read(&part)) bytes += part.content().size();
+  CHECK(reader->Finish().ok());
+  CHECK(bytes > (size_t{4} << 20));
 }
 
 TEST_CASE("writes answered from their commit are served while idle streams hold every thread",
@@ -199,7 +211,7 @@ TEST_CASE("writes answered from their commit are served while idle streams hold 
   v1::ModelLayer layer;
   REQUIRE(daemon.client().GetLayer(get_layer, &layer).ok());
 
-  IdleStreams idle(daemon, kStreams);
+  IdleStreams idle(daemon, IngestLargeDocument(daemon), kStreams);
   REQUIRE(idle.WaitFinished(kStreams - kMaxThreads));
   for (const auto& s : idle.streams()) {
     if (s->finished) CHECK(s->status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
@@ -568,8 +580,9 @@ TEST_CASE("writes answered from their commit are served while idle streams hold 
   }
 }
 
-TEST_CASE("--work-threads sets the work pool's threads; a document stream is served with them",
-          "[limits]") {
+TEST_CASE(
+    "the work pool has the threads --work-threads sets, and a document stream is served with them",
+    "[limits]") {
   Daemon daemon(Daemon::Options{{}, {"--work-threads", "3"}});
   auto work_threads = [&] {
     int n = 0;

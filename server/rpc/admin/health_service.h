@@ -4,9 +4,14 @@
 // its indexes are caught up), SERVING from SetServing() on, NOT_SERVING
 // again from the moment shutdown begins, so load balancers and clients stop
 // sending. A Watch stream sends the current status, then every change, and
-// ends after shutdown's NOT_SERVING.
+// ends after shutdown's NOT_SERVING (or when the client cancels it).
 //
-// Thread-safety: thread-safe.
+// Both methods are callback methods: a Watch stream waiting for a change
+// holds no thread (a load balancer's watches cannot exhaust the threads of
+// the synchronous server, --max-threads), and Check answers inline.
+//
+// Thread-safety: thread-safe. The service must outlive every Watch stream:
+// destroy it after the server has shut down.
 #pragma once
 
 #include <set>
@@ -18,7 +23,7 @@
 
 namespace hartonomous::rpc {
 
-class HealthServiceImpl final : public grpc::health::v1::Health::Service {
+class HealthServiceImpl final : public grpc::health::v1::Health::CallbackService {
  public:
   // services: the names answered besides "" (the server as a whole).
   explicit HealthServiceImpl(std::set<std::string> services) : services_(std::move(services)) {}
@@ -28,23 +33,29 @@ class HealthServiceImpl final : public grpc::health::v1::Health::Service {
   // Switches every service to NOT_SERVING and ends open Watch streams.
   void Shutdown() EXCLUDES(mu_);
 
-  grpc::Status Check(grpc::ServerContext* context,
-                     const grpc::health::v1::HealthCheckRequest* request,
-                     grpc::health::v1::HealthCheckResponse* response) override;
-  grpc::Status Watch(grpc::ServerContext* context,
-                     const grpc::health::v1::HealthCheckRequest* request,
-                     grpc::ServerWriter<grpc::health::v1::HealthCheckResponse>* writer) override;
+  grpc::ServerUnaryReactor* Check(grpc::CallbackServerContext* context,
+                                  const grpc::health::v1::HealthCheckRequest* request,
+                                  grpc::health::v1::HealthCheckResponse* response) override;
+  grpc::ServerWriteReactor<grpc::health::v1::HealthCheckResponse>* Watch(
+      grpc::CallbackServerContext* context,
+      const grpc::health::v1::HealthCheckRequest* request) override;
 
  private:
+  class WatchReactor;
+
   bool Known(const std::string& service) const {
     return service.empty() || services_.count(service) > 0;
   }
+  // Sends the current status to every open Watch stream.
+  void PublishLocked() REQUIRES(mu_);
+  // A Watch stream has ended: it is sent nothing more.
+  void Forget(WatchReactor* watch) EXCLUDES(mu_);
 
   const std::set<std::string> services_;
   Mutex mu_;
-  CondVar changed_;  // signalled when serving_ or shut_down_ changes
   bool serving_ GUARDED_BY(mu_) = false;
   bool shut_down_ GUARDED_BY(mu_) = false;
+  std::set<WatchReactor*> watches_ GUARDED_BY(mu_);  // open, not yet done
 };
 
 }  // namespace hartonomous::rpc
