@@ -20,7 +20,6 @@ std::string DigestBytes(const Sha256Digest& digest) {
 ApiKeyEngine::ApiKeyEngine(storage::Env& env, const storage::Tables& tables,
                            storage::WriteBatcher& writer, std::string_view bootstrap_admin_token)
     : env_(env),
-      tables_(tables),
       keys_table_(tables),
       writer_(writer),
       has_bootstrap_(!bootstrap_admin_token.empty()),

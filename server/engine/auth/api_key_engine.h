@@ -93,7 +93,6 @@ class ApiKeyEngine {
 
  private:
   storage::Env& env_;
-  const storage::Tables& tables_;
   const storage::ApiKeyTable keys_table_;
   storage::WriteBatcher& writer_;
   const bool has_bootstrap_;
