@@ -83,7 +83,9 @@ TEST_CASE("health: Watch streams hold no thread, and shutdown ends each with NOT
           "[health][limits]") {
   constexpr size_t kMaxThreads = 4;
   constexpr size_t kWatches = 10 * kMaxThreads;
-  Daemon daemon(Daemon::Options{{}, {"--max-threads", std::to_string(kMaxThreads)}});
+  Daemon::Options options;
+  options.extra_args = {"--max-threads", std::to_string(kMaxThreads)};
+  Daemon daemon(options);
   v1::IngestDocumentResponse document;
   REQUIRE(daemon.client()
               .IngestDocument(DocumentHeader("text"),

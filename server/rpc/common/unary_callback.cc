@@ -7,11 +7,15 @@
 
 namespace hartonomous::rpc {
 
-int UnaryMethodIndex(std::string_view service_full_name, std::string_view method) {
+int MethodIndex(std::string_view service_full_name, std::string_view method, bool client_streaming,
+                bool server_streaming) {
   const auto* service = google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
       std::string(service_full_name));
   const auto* found = service == nullptr ? nullptr : service->FindMethodByName(std::string(method));
-  if (found == nullptr || found->client_streaming() || found->server_streaming()) std::abort();
+  if (found == nullptr || found->client_streaming() != client_streaming ||
+      found->server_streaming() != server_streaming) {
+    std::abort();
+  }
   return found->index();
 }
 

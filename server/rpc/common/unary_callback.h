@@ -107,8 +107,14 @@ grpc::internal::MethodHandler* CallbackUnaryAsync(void (Service::*method)(grpc::
       });
 }
 
-// The index of unary method `method` of service service_full_name; aborts
-// when there is no such unary method (a programming error).
-int UnaryMethodIndex(std::string_view service_full_name, std::string_view method);
+// The index of method `method` of service service_full_name, whose
+// requests (client_streaming) and responses (server_streaming) stream as
+// given; aborts when there is no such method (a programming error).
+int MethodIndex(std::string_view service_full_name, std::string_view method, bool client_streaming,
+                bool server_streaming);
+// The same for a unary method.
+inline int UnaryMethodIndex(std::string_view service_full_name, std::string_view method) {
+  return MethodIndex(service_full_name, method, false, false);
+}
 
 }  // namespace hartonomous::rpc

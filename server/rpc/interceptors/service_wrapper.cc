@@ -112,10 +112,10 @@ class RefusalFactory final : public grpc::experimental::ServerInterceptorFactory
  public:
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
-    // Callback methods here are unary or client streaming; the server
-    // streams are synchronous.
+    // Callback methods here are unary, client streaming or server
+    // streaming (no bidi streams).
     using Type = grpc::experimental::ServerRpcInfo::Type;
-    if (info->type() != Type::UNARY && info->type() != Type::CLIENT_STREAMING) return nullptr;
+    if (info->type() == Type::BIDI_STREAMING) return nullptr;
     return new RefusalInterceptor();
   }
 };
@@ -138,8 +138,8 @@ void Refuse(const WrappedMethod& wrapped, const MethodHandler::HandlerParameter&
         kRefusalKey,
         std::to_string(static_cast<int>(refusal.error_code())) + ":" + refusal.error_message());
   }
-  // A failed request status: the generated handler sends it (a callback one,
-  // unary or client streaming, as UNIMPLEMENTED, which the refusal
+  // A failed request status: the generated handler sends it (a callback one
+  // as UNIMPLEMENTED, which the refusal
   // interceptor rewrites) without calling the method. A callback handler's request lives in its
   // message holder and is freed with the call; a sync handler destroys the parsed request only when
   // it runs the method, so a refusal destroys it here (it lives in the call's arena: destroyed, not

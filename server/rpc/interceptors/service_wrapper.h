@@ -6,12 +6,12 @@
 // but the method handler always runs after it.
 //
 // A wrapped method keeps its kind: synchronous, or a callback method
-// (common/unary_callback.h), whose wrapper is registered as a callback
-// method too. A wrapper refuses a call with Refuse(), which answers it with
-// the refusal's status without running the method, whatever its kind. The
-// generated callback handler can only answer a failed request with
-// UNIMPLEMENTED and no message, so Refuse() carries the refusal to the
-// interceptor of MakeRefusalInterceptorFactory() (in the call's trailing
+// (common/unary_callback.h, client_stream_reactor.h,
+// server_stream_reactor.h: a handler marked CallbackMethodHandler), whose
+// wrapper is registered as a callback method too. A wrapper refuses a call with Refuse(), which
+// answers it with the refusal's status without running the method, whatever its kind. The generated
+// callback handler can only answer a failed request with UNIMPLEMENTED and no message, so Refuse()
+// carries the refusal to the interceptor of MakeRefusalInterceptorFactory() (in the call's trailing
 // metadata, which the interceptor removes), which puts it in the status;
 // register that interceptor before any that reads the status.
 //
@@ -48,8 +48,8 @@ using WrappedHandlerFactory =
 // The wrapper of `inner`, whose proto service name is full_name; nullptr
 // when no such service is compiled in. Register the result instead of
 // inner. REQUIRES: inner is a generated service whose methods are
-// synchronous or callback methods of common/unary_callback.h (or a wrapper
-// of one), and it outlives the result.
+// synchronous or callback methods marked CallbackMethodHandler (or a
+// wrapper of one), and it outlives the result.
 std::unique_ptr<grpc::Service> WrapService(grpc::Service& inner, const std::string& full_name,
                                            const WrappedHandlerFactory& make);
 

@@ -3,6 +3,7 @@
 #include "server/engine/common/paging.h"
 #include "server/rpc/common/status_mapping.h"
 #include "server/rpc/model/model_convert.h"
+#include "server/rpc/model/model_server_streams.h"
 #include "server/rpc/model/model_streams.h"
 #include "server/rpc/model/model_validation.h"
 
@@ -133,48 +134,9 @@ void ModelServiceImpl::DeleteLayer(grpc::ServerContextBase*, const v1::DeleteLay
                            ReplyLater<engine::DeletedLayer>(response, std::move(finish), ToProto));
 }
 
-grpc::Status ModelServiceImpl::ExportModel(grpc::ServerContext* context,
-                                           const v1::ExportModelRequest* request,
-                                           grpc::ServerWriter<v1::ExportModelResponse>* writer) {
-  HT_RETURN_IF_GRPC_ERROR(ValidateExportModel(*request));
-  // Pieces are coalesced into messages of about this size.
-  constexpr size_t kMessageBytes = size_t{1} << 20;
-  v1::ExportModelResponse message;
-  auto flush = [&]() -> Status {
-    if (context->IsCancelled()) return Status::Aborted("export: cancelled by the client");
-    if (!writer->Write(message)) return Status::Aborted("export: the client went away");
-    message.Clear();
-    return Status::Ok();
-  };
-  Status status = engine_.ExportModel(
-      KeyOf(*request),
-      [&](const engine::ModelEngine::ExportHeader& header) {
-        ToProto(header, message.mutable_header());
-        return Status::Ok();
-      },
-      [&](std::string_view bytes) -> Status {
-        while (!bytes.empty()) {
-          const size_t take = std::min(bytes.size(), kMessageBytes - message.data().size());
-          message.mutable_data()->append(bytes.data(), take);
-          bytes.remove_prefix(take);
-          if (message.data().size() == kMessageBytes) HT_RETURN_IF_ERROR(flush());
-        }
-        return Status::Ok();
-      },
-      request->format(),
-      [&](const engine::ModelEngine::ExportExternalHeader& header) -> Status {
-        // The data after this message's external_file are that file's.
-        if (message.has_header() || message.has_external_file() || !message.data().empty()) {
-          HT_RETURN_IF_ERROR(flush());
-        }
-        ToProto(header, message.mutable_external_file());
-        return Status::Ok();
-      });
-  if (status.ok() &&
-      (message.has_header() || message.has_external_file() || !message.data().empty())) {
-    status = flush();
-  }
-  return ToGrpcStatus(status);
+std::unique_ptr<StreamProducer<v1::ExportModelResponse>> ModelServiceImpl::ExportModel(
+    const v1::ExportModelRequest& request) {
+  return std::make_unique<ExportModelProducer>(engine_, request);
 }
 
 grpc::Status ModelServiceImpl::QuantizeModel(grpc::ServerContext*,

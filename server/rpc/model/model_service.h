@@ -10,6 +10,7 @@
 #include "hartonomous/v1/model_service.grpc.pb.h"
 #include "server/engine/models/model_engine.h"
 #include "server/rpc/common/client_stream_reactor.h"
+#include "server/rpc/common/server_stream_reactor.h"
 #include "server/rpc/common/unary_callback.h"
 
 namespace hartonomous::rpc {
@@ -26,7 +27,7 @@ struct ModelLimits {
 class ModelServiceImpl final : public v1::ModelService::Service {
  public:
   // work: runs the client streams' messages and ends (parsing, hashing
-  // and staging a model's bytes, committing).
+  // and staging a model's bytes, committing) and reads the exports.
   ModelServiceImpl(engine::ModelEngine& engine, ModelLimits limits, WorkPool& work)
       : engine_(engine), limits_(limits) {
     MarkMethodCallback(
@@ -37,6 +38,9 @@ class ModelServiceImpl final : public v1::ModelService::Service {
         ClientStreamMethodIndex(v1::ModelService::service_full_name(), "SetLayerValues"),
         CallbackClientStream(&ModelServiceImpl::SetLayerValues, this,
                              {&work, StreamWork::kEveryMessage}));
+    MarkMethodCallback(
+        ServerStreamMethodIndex(v1::ModelService::service_full_name(), "ExportModel"),
+        CallbackServerStream(&ModelServiceImpl::ExportModel, this, &work));
     // Unary reads are served through the callback API (unary_callback.h),
     // and so are the model writes, answered from their commit
     // (CallbackUnaryAsync), and so are the layer writes; the long
@@ -82,8 +86,11 @@ class ModelServiceImpl final : public v1::ModelService::Service {
   // cancelled abandons the import.
   std::unique_ptr<StreamCall> ImportModel(grpc::CallbackServerContext* context,
                                           v1::ImportModelResponse* response);
-  grpc::Status ExportModel(grpc::ServerContext* context, const v1::ExportModelRequest* request,
-                           grpc::ServerWriter<v1::ExportModelResponse>* writer) override;
+  // A callback server stream (server_stream_reactor.h): the file is read
+  // batch by batch on the work pool as the client takes it
+  // (ExportModelProducer, model_server_streams.h).
+  std::unique_ptr<StreamProducer<v1::ExportModelResponse>> ExportModel(
+      const v1::ExportModelRequest& request);
   grpc::Status QuantizeModel(grpc::ServerContext*, const v1::QuantizeModelRequest* request,
                              v1::QuantizeModelResponse* response) override;
   grpc::Status ExtractStudent(grpc::ServerContext*, const v1::ExtractStudentRequest* request,

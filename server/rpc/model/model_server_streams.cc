@@ -1,0 +1,55 @@
+#include "server/rpc/model/model_server_streams.h"
+
+#include <algorithm>
+#include <string_view>
+#include <utility>
+
+#include "server/rpc/model/model_convert.h"
+#include "server/rpc/model/model_validation.h"
+
+namespace hartonomous::rpc {
+namespace {
+
+// Data per message: the pieces are coalesced (or cut) to this size.
+constexpr size_t kMessageBytes = size_t{1} << 20;
+
+}  // namespace
+
+void ExportModelProducer::Flush(std::vector<v1::ExportModelResponse>* out) {
+  out->push_back(std::move(filling_));
+  filling_.Clear();
+}
+
+Status ExportModelProducer::Produce(std::vector<v1::ExportModelResponse>* out, bool* last) {
+  if (stream_ == nullptr) {
+    HT_RETURN_IF_ERROR(ValidateExportModel(request_));
+    HT_ASSIGN_OR_RETURN(stream_, engine_.OpenExport({request_.model_id(), request_.model_name()},
+                                                    request_.format(), /*external_files=*/true));
+    ToProto(stream_->header(), filling_.mutable_header());
+  }
+  HT_ASSIGN_OR_RETURN(engine::ModelExportStream::Batch batch, stream_->Next());
+  const auto started = [this] {
+    return filling_.has_header() || filling_.has_external_file() || !filling_.data().empty();
+  };
+  if (batch.external) {
+    // The data after a message's external_file are that file's.
+    if (started()) Flush(out);
+    ToProto(*batch.external, filling_.mutable_external_file());
+  }
+  for (const std::string& piece : batch.pieces) {
+    std::string_view bytes(piece);
+    while (!bytes.empty()) {
+      const size_t take = std::min(bytes.size(), kMessageBytes - filling_.data().size());
+      filling_.mutable_data()->append(bytes.data(), take);
+      bytes.remove_prefix(take);
+      if (filling_.data().size() == kMessageBytes) Flush(out);
+    }
+  }
+  if (batch.last) {
+    if (started()) Flush(out);
+    *last = true;
+  }
+  return Status::Ok();
+}
+
+}  // namespace hartonomous::rpc

@@ -1,0 +1,42 @@
+// The server streams of hartonomous.v1.ModelService as producers for the
+// callback server-stream reactor (common/server_stream_reactor.h): each
+// Produce runs on the work pool and makes the next batch of messages.
+//   ExportModelProducer: the model file (engine::ModelExportStream) in
+//     messages of up to 1 MiB of data, the first carrying the header, a
+//     message carrying external_file before each ONNX external data file.
+// Transport-free.
+//
+// Thread-safety: a producer belongs to one call (Produce is called once at
+// a time, from any thread).
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "hartonomous/v1/model_service.pb.h"
+#include "server/engine/models/model_engine.h"
+#include "server/engine/models/model_export_stream.h"
+#include "server/rpc/common/server_stream_reactor.h"
+
+namespace hartonomous::rpc {
+
+class ExportModelProducer final : public StreamProducer<v1::ExportModelResponse> {
+ public:
+  ExportModelProducer(engine::ModelEngine& engine, v1::ExportModelRequest request)
+      : engine_(engine), request_(std::move(request)) {}
+  // The first call validates the request and plans the export
+  // (InvalidArgument, NotFound, FailedPrecondition as
+  // engine::ModelEngine::ExportModel); each call reads one batch.
+  Status Produce(std::vector<v1::ExportModelResponse>* out, bool* last) override;
+
+ private:
+  // Moves the message being filled to *out.
+  void Flush(std::vector<v1::ExportModelResponse>* out);
+
+  engine::ModelEngine& engine_;
+  const v1::ExportModelRequest request_;
+  std::unique_ptr<engine::ModelExportStream> stream_;
+  v1::ExportModelResponse filling_;  // header, external_file and/or data not yet sent
+};
+
+}  // namespace hartonomous::rpc
