@@ -10,8 +10,12 @@
 namespace hartonomous::rpc {
 namespace {
 
-// Data per message: the pieces are coalesced (or cut) to this size.
+// Data per message: small pieces are coalesced, larger ones cut, to at most
+// this size.
 constexpr size_t kMessageBytes = size_t{1} << 20;
+// A piece at least this large (a stored chunk: 256 KiB by default) that
+// fits in a message is moved into a message of its own rather than copied.
+constexpr size_t kMovedPieceBytes = size_t{64} << 10;
 
 }  // namespace
 
@@ -36,7 +40,13 @@ Status ExportModelProducer::Produce(std::vector<v1::ExportModelResponse>* out, b
     if (started()) Flush(out);
     ToProto(*batch.external, filling_.mutable_external_file());
   }
-  for (const std::string& piece : batch.pieces) {
+  for (std::string& piece : batch.pieces) {
+    if (piece.size() >= kMovedPieceBytes && piece.size() <= kMessageBytes) {
+      if (!filling_.data().empty()) Flush(out);
+      *filling_.mutable_data() = std::move(piece);
+      Flush(out);
+      continue;
+    }
     std::string_view bytes(piece);
     while (!bytes.empty()) {
       const size_t take = std::min(bytes.size(), kMessageBytes - filling_.data().size());

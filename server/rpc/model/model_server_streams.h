@@ -4,6 +4,8 @@
 //   ExportModelProducer: the model file (engine::ModelExportStream) in
 //     messages of up to 1 MiB of data, the first carrying the header, a
 //     message carrying external_file before each ONNX external data file.
+//     A stored chunk (64 KiB to 1 MiB) is moved into a message of its own,
+//     not copied; smaller pieces are coalesced, larger ones cut.
 // Transport-free.
 //
 // Thread-safety: a producer belongs to one call (Produce is called once at
