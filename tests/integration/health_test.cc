@@ -106,14 +106,9 @@ TEST_CASE("health: Watch streams hold no thread, and shutdown ends each with NOT
   // With ten times as many watches open as the synchronous server has
   // threads, a synchronous call (GetDocument) is served.
   {
-    grpc::ClientContext context;
-    v1::GetDocumentRequest request;
-    request.set_document_id(document.document_id());
-    auto reader = daemon.client().atoms().GetDocument(&context, request);
-    v1::GetDocumentResponse part;
-    std::string content;
-    while (reader->Read(&part)) content += part.content();
-    const grpc::Status status = reader->Finish();
+    grpc::Status status;
+    const std::string content =
+        ReadDocumentContent(daemon.client(), document.document_id(), &status);
     INFO(status.error_message());
     CHECK(status.ok());
     CHECK(content == ReadFile("/usr/share/common-licenses/MPL-2.0"));

@@ -87,14 +87,8 @@ TEST_CASE("ExportModel streams left unread hold no thread and then arrive byte f
   // Three times as many exports open, unread, as the synchronous server has
   // threads: a synchronous call (GetDocument) is still served.
   {
-    grpc::ClientContext context;
-    v1::GetDocumentRequest request;
-    request.set_document_id(document.document_id());
-    auto reader = client.atoms().GetDocument(&context, request);
-    v1::GetDocumentResponse part;
-    std::string content;
-    while (reader->Read(&part)) content += part.content();
-    const grpc::Status status = reader->Finish();
+    grpc::Status status;
+    const std::string content = ReadDocumentContent(client, document.document_id(), &status);
     INFO(status.error_message());
     CHECK(status.ok());
     CHECK(content == ReadFile("/usr/share/common-licenses/Apache-2.0"));

@@ -179,15 +179,10 @@ TEST_CASE("idle streams beyond --max-threads get RESOURCE_EXHAUSTED and threads 
   }
   v1::IngestAtomResponse ingested;
   CHECK(daemon.client().IngestAtom(TextAtom("served again"), &ingested).ok());
-  grpc::ClientContext context;
-  v1::GetDocumentRequest request;
-  request.set_document_id(document_id);
-  auto reader = daemon.client().atoms().GetDocument(&context, request);
-  v1::GetDocumentResponse part;
-  size_t bytes = 0;
-  while (reader->Read(&part)) bytes += part.content().size();
-  CHECK(reader->Finish().ok());
-  CHECK(bytes > (size_t{4} << 20));
+  grpc::Status status;
+  const std::string content = ReadDocumentContent(daemon.client(), document_id, &status);
+  CHECK(status.ok());
+  CHECK(content.size() > (size_t{4} << 20));
 }
 
 TEST_CASE("writes answered from their commit are served while idle streams hold every thread",

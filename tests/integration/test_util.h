@@ -43,6 +43,21 @@ inline v1::IngestDocumentRequest DocumentHeader(const std::string& modality,
   return header;
 }
 
+// The content of a document read with the raw GetDocument stream (a
+// synchronous server stream: it needs one of the server's --max-threads
+// threads); *status is the call's.
+inline std::string ReadDocumentContent(Client& client, uint64_t document_id, grpc::Status* status) {
+  grpc::ClientContext context;
+  v1::GetDocumentRequest request;
+  request.set_document_id(document_id);
+  auto reader = client.atoms().GetDocument(&context, request);
+  v1::GetDocumentResponse part;
+  std::string content;
+  while (reader->Read(&part)) content += part.content();
+  *status = reader->Finish();
+  return content;
+}
+
 inline std::string Sha256Hex(const std::string& data) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
