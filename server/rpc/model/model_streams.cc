@@ -13,9 +13,37 @@ Status StartNotFirst(size_t index) {
                                  ": start belongs in the first message only");
 }
 
+// The writer of a failed step is dropped (what it staged released) before
+// the failure goes back to the call.
+template <typename Writer>
+Status DropOnFailure(Status status, std::unique_ptr<Writer>& writer) {
+  if (!status.ok()) writer.reset();
+  return status;
+}
+
 }  // namespace
 
 Status ImportModelCollector::Add(v1::ImportModelRequest& message, size_t index) {
+  return DropOnFailure(AddMessage(message, index), import_);
+}
+
+Result<engine::ImportReport> ImportModelCollector::Commit() {
+  Result<engine::ImportReport> report = import_->Finish();
+  if (!report.ok()) import_.reset();
+  return report;
+}
+
+Status LayerValuesCollector::Add(v1::SetLayerValuesRequest& message, size_t index) {
+  return DropOnFailure(AddMessage(message, index), values_);
+}
+
+Result<engine::LayerValuesReport> LayerValuesCollector::Commit() {
+  Result<engine::LayerValuesReport> report = values_->Finish();
+  if (!report.ok()) values_.reset();
+  return report;
+}
+
+Status ImportModelCollector::AddMessage(v1::ImportModelRequest& message, size_t index) {
   if (index == 0) {
     HT_ASSIGN_OR_RETURN(engine::ImportOptions options, ToImportOptions(message));
     import_ = engine_.StartImport(std::move(options));
@@ -34,7 +62,7 @@ Status ImportModelCollector::Add(v1::ImportModelRequest& message, size_t index) 
   return import_->Add(message.data());
 }
 
-Status LayerValuesCollector::Add(v1::SetLayerValuesRequest& message, size_t index) {
+Status LayerValuesCollector::AddMessage(v1::SetLayerValuesRequest& message, size_t index) {
   if (index == 0) {
     HT_RETURN_IF_ERROR(ValidateSetLayerValuesStart(message));
     values_ = engine_.StartLayerValues();

@@ -3,8 +3,12 @@
 // common/stream_messages.h): ImportModel's file bytes to an
 // engine::ModelImport, SetLayerValues' values to an
 // engine::LayerValuesWriter. The first message starts the writer (its
-// options checked before any byte is stored); a collector dropped before
-// Finish abandons it, which releases what it staged. Transport-free.
+// options checked before any byte is stored). A failed Add or Commit drops
+// the writer at once, which releases what it staged, before the failure
+// is returned: by the time the client reads the error, nothing of the
+// call is held (a next import of the same file cannot take a reference to
+// an atom this one is about to release). A collector dropped before
+// Commit abandons its writer the same way. Transport-free.
 //
 // Thread-safety: a collector belongs to one call (its calls may come from
 // different threads, one at a time).
@@ -29,9 +33,11 @@ class ImportModelCollector final : public StreamCollector<v1::ImportModelRequest
   explicit ImportModelCollector(engine::ModelEngine& engine) : engine_(engine) {}
   Status Add(v1::ImportModelRequest& message, size_t index) override;
   // Commits the model. REQUIRES: every Add succeeded.
-  Result<engine::ImportReport> Commit() { return import_->Finish(); }
+  Result<engine::ImportReport> Commit();
 
  private:
+  Status AddMessage(v1::ImportModelRequest& message, size_t index);
+
   engine::ModelEngine& engine_;
   std::unique_ptr<engine::ModelImport> import_;
 };
@@ -43,9 +49,11 @@ class LayerValuesCollector final : public StreamCollector<v1::SetLayerValuesRequ
   explicit LayerValuesCollector(engine::ModelEngine& engine) : engine_(engine) {}
   Status Add(v1::SetLayerValuesRequest& message, size_t index) override;
   // Commits the layer's values. REQUIRES: every Add succeeded.
-  Result<engine::LayerValuesReport> Commit() { return values_->Finish(); }
+  Result<engine::LayerValuesReport> Commit();
 
  private:
+  Status AddMessage(v1::SetLayerValuesRequest& message, size_t index);
+
   engine::ModelEngine& engine_;
   std::unique_ptr<engine::LayerValuesWriter> values_;
 };
