@@ -19,6 +19,7 @@
 #include <set>
 #include <thread>
 
+#include "base/call_threads.h"
 #include "base/clock.h"
 #include "base/mutex.h"
 #include "base/work_pool.h"
@@ -323,20 +324,22 @@ Status Daemon::BuildServices() {
     work_threads = std::max<size_t>(4, 2 * std::max(1u, std::thread::hardware_concurrency()));
   }
   work_ = std::make_unique<WorkPool>(work_threads, config_.max_concurrent_calls + 1, "ht-work");
+  long_calls_ = std::make_unique<CallThreads>(config_.max_threads, "ht-long");
   atom_service_ = std::make_unique<rpc::AtomServiceImpl>(*atoms_, *policies_, *documents_, *graph_,
-                                                         limits, *work_);
-  search_service_ =
-      std::make_unique<rpc::SearchServiceImpl>(*embeddings_, *atom_points_, search_limits, *work_);
+                                                         limits, *work_, *long_calls_);
+  search_service_ = std::make_unique<rpc::SearchServiceImpl>(*embeddings_, *atom_points_,
+                                                             search_limits, *work_, *long_calls_);
   rpc::ModelLimits model_limits;
   model_limits.max_response_bytes = config_.max_response_bytes;
   model_limits.max_model_bytes = config_.max_model_bytes;
   engine::ImportLimits import_limits;
   import_limits.max_onnx_bytes = config_.max_onnx_bytes;
   models_->SetImportLimits(import_limits);
-  model_service_ = std::make_unique<rpc::ModelServiceImpl>(*models_, model_limits, *work_);
+  model_service_ =
+      std::make_unique<rpc::ModelServiceImpl>(*models_, model_limits, *work_, *long_calls_);
   admin_service_ = std::make_unique<rpc::AdminServiceImpl>(
-      *env_, *tables_, *writer_, *in_flight_, started_at_us_, startup_.get(), compactor_.get(),
-      embeddings_.get(), config_.data_dir);
+      *env_, *tables_, *writer_, *in_flight_, *long_calls_, started_at_us_, startup_.get(),
+      compactor_.get(), embeddings_.get(), config_.data_dir);
   admin_service_->set_consistency_checker(checker_.get());
   health_service_ = std::make_unique<rpc::HealthServiceImpl>(std::set<std::string>{
       "hartonomous.v1.AtomService", "hartonomous.v1.SearchService", "hartonomous.v1.ModelService",
@@ -345,8 +348,8 @@ Status Daemon::BuildServices() {
   rpc::InferenceLimits inference_limits;
   inference_limits.max_response_bytes = config_.max_response_bytes;
   inference_limits.max_stream_bytes = config_.max_batch_bytes;
-  inference_service_ =
-      std::make_unique<rpc::InferenceServiceImpl>(*inference_, inference_limits, *work_);
+  inference_service_ = std::make_unique<rpc::InferenceServiceImpl>(*inference_, inference_limits,
+                                                                   *work_, *long_calls_);
   // Every service but health checks the caller's API key (rpc/interceptors/
   // auth_gate.h); until the catch-up is over all but AdminService answer
   // UNAVAILABLE with its progress, before the key is looked at.
@@ -619,7 +622,9 @@ void Daemon::Drain(const std::string& why) {
 void Daemon::StopStorage() {
   // The work pool's last items first, while the writer runs: a stream
   // cancelled at the end releases its state there (an abandoned import
-  // gives back what it staged).
+  // gives back what it staged). The long calls' threads have finished
+  // their calls (the server is down): they are joined.
+  long_calls_.reset();
   work_.reset();
   embeddings_->Stop();
   if (Status saved = atom_points_->SaveSnapshot(AtomPointsPath()); !saved.ok()) {

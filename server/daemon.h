@@ -63,6 +63,7 @@ class Service;
 namespace hartonomous {
 
 class DataDirLock;
+class CallThreads;
 class WorkPool;
 
 namespace storage {
@@ -192,6 +193,8 @@ class Daemon {
   std::unique_ptr<engine::ApiKeyEngine> api_keys_;
   // Services. The work pool outlives the server: a call ends on it.
   std::unique_ptr<WorkPool> work_;
+  // The long calls' threads (--max-threads); they outlive the server too.
+  std::unique_ptr<CallThreads> long_calls_;
   std::unique_ptr<rpc::InFlightCalls> in_flight_;
   std::unique_ptr<rpc::StartupGate> startup_;
   std::unique_ptr<rpc::AuthGate> auth_;

@@ -130,13 +130,15 @@ Serves the Hartonomous gRPC API (hartonomous.v1) over an LMDB data directory.
                             fewest rows of an inference log segment before
                             the next starts; a prune empties segments older
                             than its cutoff whole (default 65536)
-  --max-threads N           most gRPC server threads for server streams and
-                            maintenance calls (one each); such a call beyond
-                            gets RESOURCE_EXHAUSTED (default 256, at least 4)
+  --max-threads N           most threads for long calls (compaction, backup,
+                            rebuilds, quantization; one each) and, apart,
+                            for server reflection's streams; such a call
+                            beyond gets RESOURCE_EXHAUSTED (default 256, at
+                            least 4)
   --max-concurrent-calls N  most calls in progress at once; a call beyond gets
                             RESOURCE_EXHAUSTED at once (default 1024)
-  --work-threads N          threads that run the client streams' work
-                            (decoding, hashing, compressing, staging); 0 =
+  --work-threads N          threads that run the streams' work (decoding,
+                            hashing, compressing, staging, reading); 0 =
                             twice the cores, at least 4 (default 0)
   --max-concurrent-streams N
                             most concurrent calls on one client connection;

@@ -44,8 +44,9 @@ Result<GrpcServer> BuildGrpcServer(const GrpcServerOptions& options,
   builder.SetMaxSendMessageSize(-1);
   // Without this gRPC sets SO_REUSEPORT and a second daemon could share the port.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  // Bound the sync server's threads (one per running call): past the cap a
-  // new call gets RESOURCE_EXHAUSTED instead of another thread.
+  // Bound the sync server's threads (one per running call; it serves only
+  // server reflection): past the cap a new call gets RESOURCE_EXHAUSTED
+  // instead of another thread.
   grpc::ResourceQuota quota("hartonomousd");
   quota.SetMaxThreads(static_cast<int>(options.max_threads));
   builder.SetResourceQuota(quota);

@@ -11,11 +11,13 @@
 //   - accepts a request of one maximal atom (max_content_bytes) plus 16 MiB
 //     for its other fields and sends responses of any size (the response
 //     budget of each RPC bounds them, engine::ResponseBudget);
-//   - serves unary reads through the callback API (no thread per call;
-//     common/unary_callback.h) and the synchronous methods (streams, unary
-//     writes, long maintenance calls, health) on at most max_threads threads, one per
-//     running call (a call past that gets RESOURCE_EXHAUSTED), and at most
-//     max_concurrent_streams calls per connection;
+//   - serves every method through the callback API (no thread waits for a
+//     call; common/unary_callback.h, common/client_stream_reactor.h,
+//     common/server_stream_reactor.h, common/long_call.h) but server
+//     reflection, gRPC's synchronous service, whose streams get a thread
+//     each, at most max_threads of them (a call past that gets
+//     RESOURCE_EXHAUSTED), and at most max_concurrent_streams calls per
+//     connection;
 //   - serves gRPC server reflection;
 //   - runs the interceptors in this order: the in-flight counter (every call,
 //     for the drain and the call limit, interceptors/in_flight.h), the
@@ -59,8 +61,8 @@ struct GrpcServerOptions {
   std::string listen = "127.0.0.1:50051";
   // Largest atom content (--max-content-bytes). Default: 64 MiB.
   size_t max_content_bytes = size_t{64} << 20;
-  // Most threads of the synchronous methods, one per running call
-  // (--max-threads). Default: 256.
+  // Most threads of the synchronous server (server reflection's streams),
+  // one per running call (--max-threads). Default: 256.
   size_t max_threads = 256;
   // Most concurrent calls (HTTP/2 streams) on one client connection
   // (--max-concurrent-streams). Default: 100.

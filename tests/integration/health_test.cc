@@ -1,9 +1,8 @@
 // grpc.health.v1.Health against a real daemon: Check and Watch for the
 // server and each service, SERVICE_UNKNOWN and NOT_FOUND for a name not
-// served, Watch streams that hold no thread (more of them than
-// --max-threads allows synchronous calls, with a synchronous call still
-// served), and every Watch told NOT_SERVING and ended when the daemon shuts
-// down.
+// served, Watch streams that hold no thread (ten times --max-threads of
+// them, with a document still served), and every Watch told NOT_SERVING and ended when the daemon
+// shuts down.
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
 
@@ -103,8 +102,7 @@ TEST_CASE("health: Watch streams hold no thread, and shutdown ends each with NOT
     CHECK(first.status() == HealthCheckResponse::SERVING);
     watches.push_back(std::move(watch));
   }
-  // With ten times as many watches open as the synchronous server has
-  // threads, a synchronous call (GetDocument) is served.
+  // With ten times --max-threads watches open, a document is served.
   {
     grpc::Status status;
     const std::string content =

@@ -1,9 +1,8 @@
 // ExportModel as a callback server stream against a real daemon: exports
-// whose clients do not read hold no thread (more of them open than
-// --max-threads allows synchronous calls, a synchronous call served
-// meanwhile) and each then arrives byte for byte; a client that cancels
-// mid-export ends only its own call; refusals (the call limit) come with
-// their message, as for every method.
+// whose clients do not read hold no thread (three times --max-threads of
+// them open, a document served meanwhile) and each then arrives byte for byte; a client that
+// cancels mid-export ends only its own call; refusals (the call limit) come with their message, as
+// for every method.
 #include <grpcpp/grpcpp.h>
 
 #include <catch2/catch.hpp>
@@ -84,8 +83,8 @@ TEST_CASE("ExportModel streams left unread hold no thread and then arrive byte f
   std::vector<std::unique_ptr<OpenExport>> exports;
   for (size_t i = 0; i < kExports; ++i) exports.push_back(StartExport(*stub, "fashion-images"));
 
-  // Three times as many exports open, unread, as the synchronous server has
-  // threads: a synchronous call (GetDocument) is still served.
+  // Three times --max-threads exports open, unread: a document is still
+  // served.
   {
     grpc::Status status;
     const std::string content = ReadDocumentContent(client, document.document_id(), &status);

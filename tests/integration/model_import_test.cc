@@ -15,6 +15,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -665,6 +666,72 @@ TEST_CASE("model geometry: a layer's weights as WKT LINESTRING ZM, paged", "[mod
       client.ExportLayerGeometry(bad, [](const v1::LayerGeometry&) { return true; });
   CHECK(too_many.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
   CHECK_THAT(too_many.error_message(), Catch::Contains("max_points"));
+}
+
+TEST_CASE("model geometry: a page of many runs arrives in order, the last carrying the totals",
+          "[models][geometry]") {
+  // Real values: the first 100,000 bytes of Fashion-MNIST's compressed test
+  // images, as float32 (25 runs of up to 4,096 points, more than one batch
+  // of the stream).
+  const std::string images =
+      ReadFile("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz");
+  constexpr size_t kPoints = 100000;
+  REQUIRE(images.size() > kPoints);
+  std::vector<float> values(kPoints);
+  for (size_t i = 0; i < kPoints; ++i) values[i] = static_cast<unsigned char>(images[i]);
+  Daemon daemon;
+  Client& client = daemon.client();
+  REQUIRE(
+      Import(client, "geo-big", Safetensors({{"w.weight", "F32", {kPoints}, FloatBytes(values)}}))
+          .status.ok());
+  std::vector<v1::LayerGeometry> got;
+  v1::ExportLayerGeometryRequest request;
+  request.set_model_name("geo-big");
+  REQUIRE(client
+              .ExportLayerGeometry(request,
+                                   [&](const v1::LayerGeometry& g) {
+                                     got.push_back(g);
+                                     return true;
+                                   })
+              .ok());
+  REQUIRE(got.size() == (kPoints + 4095) / 4096);
+  uint64_t next = 0;
+  for (size_t m = 0; m < got.size(); ++m) {
+    INFO("message " << m);
+    CHECK(got[m].first_index() == next);
+    CHECK(got[m].last() == (m + 1 == got.size()));
+    // Every point of the run: "x y z m" with y the value and z = |y|.
+    std::string wkt = got[m].wkt();
+    REQUIRE(wkt.rfind("LINESTRING ZM (", 0) == 0);
+    std::istringstream points(wkt.substr(15));
+    for (uint32_t p = 0; p < got[m].points(); ++p) {
+      double x, y, z, t;
+      char separator;
+      REQUIRE(points >> x >> y >> z >> t >> separator);
+      CHECK(x == static_cast<double>(next + p));
+      CHECK(y == values[next + p]);
+      CHECK(z == values[next + p]);
+    }
+    next += got[m].points();
+  }
+  CHECK(next == kPoints);
+  CHECK(got.back().total_points() == kPoints);
+  CHECK(got.back().next_index() == kPoints);
+  // A page past the end: one message, no points, the totals.
+  request.set_start_index(kPoints + 7);
+  got.clear();
+  REQUIRE(client
+              .ExportLayerGeometry(request,
+                                   [&](const v1::LayerGeometry& g) {
+                                     got.push_back(g);
+                                     return true;
+                                   })
+              .ok());
+  REQUIRE(got.size() == 1);
+  CHECK(got[0].points() == 0);
+  CHECK(got[0].first_index() == kPoints);
+  CHECK(got[0].next_index() == kPoints);
+  CHECK(got[0].last());
 }
 
 namespace {

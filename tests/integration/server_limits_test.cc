@@ -1,13 +1,11 @@
-// The daemon bounds its threads: synchronous calls beyond --max-threads get
-// RESOURCE_EXHAUSTED instead of a thread each, and the server serves again
-// once the calls holding the threads end. GetDocument streams that the
-// client does not read (a synchronous server stream, its handler blocked in
-// a write that flow control holds back) hold the threads here. The writes
-// answered from their commit (the atom, document deletion, relation,
-// policy, collection, model, layer, inference, activation and API key
-// writes), the client streams (IngestAtoms, IngestDocument, AddEmbeddings,
-// ImportModel, SetLayerValues, LogInferences) and health's Check and Watch
-// (docs/architecture.md, "Serving path") take no such thread.
+// No thread waits for a call: GetDocument streams that the client does not
+// read (their next write held back by flow control) stay open, more of them
+// than --max-threads, with no thread each, and end when cancelled; while
+// they are open the writes answered from their commit (the atom, document
+// deletion, relation, policy, collection, model, layer, inference,
+// activation and API key writes) and the client streams (IngestAtoms,
+// IngestDocument, AddEmbeddings, ImportModel, SetLayerValues,
+// LogInferences) are served (docs/architecture.md, "Serving path").
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
@@ -72,8 +70,7 @@ void StartIdleStream(v1::AtomService::Stub& stub, grpc::CompletionQueue& cq, uin
 }
 
 // `streams` idle GetDocument streams on one completion queue, never
-// cancelled until the end: --max-threads of them hold the sync server's
-// threads, and the others are refused.
+// cancelled until the end.
 class IdleStreams {
  public:
   IdleStreams(Daemon& daemon, uint64_t document_id, size_t streams)
@@ -86,9 +83,7 @@ class IdleStreams {
   }
   ~IdleStreams() {
     CancelAll();
-    while (finished_ < streams_.size()) {
-      if (!NextEvent()) break;
-    }
+    if (!WaitFinished(streams_.size())) return;
     cq_.Shutdown();
     void* tag;
     bool ok;
@@ -98,9 +93,15 @@ class IdleStreams {
   // Waits until `count` streams have finished; false on a 60 s timeout.
   bool WaitFinished(size_t count) {
     while (finished_ < count) {
-      if (!NextEvent()) return false;
+      if (!NextEvent(std::chrono::system_clock::now() + std::chrono::seconds(60))) return false;
     }
     return true;
+  }
+  // The streams finished so far (the events already delivered, no wait).
+  size_t FinishedNow() {
+    while (NextEvent(std::chrono::system_clock::now())) {
+    }
+    return finished_;
   }
   void CancelAll() {
     for (auto& s : streams_) {
@@ -110,11 +111,10 @@ class IdleStreams {
   const std::vector<std::unique_ptr<IdleStream>>& streams() const { return streams_; }
 
  private:
-  bool NextEvent() {
+  bool NextEvent(std::chrono::system_clock::time_point deadline) {
     void* tag = nullptr;
     bool ok = false;
-    if (cq_.AsyncNext(&tag, &ok, std::chrono::system_clock::now() + std::chrono::seconds(60)) !=
-        grpc::CompletionQueue::GOT_EVENT) {
+    if (cq_.AsyncNext(&tag, &ok, deadline) != grpc::CompletionQueue::GOT_EVENT) {
       return false;
     }
     const auto value = reinterpret_cast<uintptr_t>(tag);
@@ -131,68 +131,79 @@ class IdleStreams {
   size_t finished_ = 0;
 };
 
+// In-flight calls as the server counts them (the GetStats call included).
+uint64_t InFlight(Daemon& daemon) {
+  grpc::ClientContext context;
+  v1::ServerStats stats;
+  const grpc::Status status =
+      daemon.client().admin().GetStats(&context, v1::GetStatsRequest(), &stats);
+  INFO(status.error_message());
+  REQUIRE(status.ok());
+  return stats.in_flight_calls();
+}
+
+// Waits until the server counts `calls` calls in flight (the GetStats call
+// included); fails after 60 s.
+void WaitInFlight(Daemon& daemon, uint64_t calls) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (InFlight(daemon) != calls) REQUIRE(std::chrono::steady_clock::now() < deadline);
+}
+
 }  // namespace
 
-TEST_CASE("idle streams beyond --max-threads get RESOURCE_EXHAUSTED and threads stay bounded",
+TEST_CASE("idle streams hold no thread: more than --max-threads stay open and end when cancelled",
           "[limits]") {
-  constexpr size_t kMaxThreads = 8;
-  constexpr size_t kStreams = 40;
-  Daemon daemon(Daemon::Options{{}, {"--max-threads", std::to_string(kMaxThreads)}});
+  constexpr size_t kMaxThreads = 4;
+  constexpr size_t kStreams = 24;
+  Daemon::Options options;
+  options.extra_args = {"--max-threads", std::to_string(kMaxThreads), "--work-threads", "2"};
+  Daemon daemon(options);
   const uint64_t document_id = IngestLargeDocument(daemon);
   const int baseline = ThreadsOf(daemon.pid());
   {
-    // Never cancelled until the refusals are in: a call ends only if the
-    // server ends it. At most kMaxThreads calls can hold a thread; every
-    // other one must be refused.
+    // Never cancelled until the checks are done: a call ends only if the
+    // server ends it.
     IdleStreams idle(daemon, document_id, kStreams);
-    REQUIRE(idle.WaitFinished(kStreams - kMaxThreads));
-    size_t refused = 0;
-    for (const auto& s : idle.streams()) {
-      if (!s->finished) continue;
-      INFO(s->status.error_message());
-      CHECK(s->status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
-      ++refused;
-    }
-    CHECK(refused == kStreams - kMaxThreads);
-    // The idle streams hold threads, but no more than the cap allows (and a
-    // few that gRPC's own pools may start as calls arrive).
+    WaitInFlight(daemon, kStreams + 1);
+    CHECK(idle.FinishedNow() == 0);
+    // No thread per stream (a synchronous server stream would take one
+    // each, kStreams in all); a few that gRPC's own pools may start as
+    // calls arrive.
     constexpr int kGrpcThreads = 4;
-    CHECK(ThreadsOf(daemon.pid()) <= baseline + static_cast<int>(kMaxThreads) + kGrpcThreads);
-    // Health answers while every thread is held (a callback method).
+    CHECK(ThreadsOf(daemon.pid()) <= baseline + kGrpcThreads);
+    // The same document is served whole meanwhile, and health answers.
+    grpc::Status status;
+    const std::string content = ReadDocumentContent(daemon.client(), document_id, &status);
+    CHECK(status.ok());
+    CHECK(content.size() > (size_t{4} << 20));
     auto health = grpc::health::v1::Health::NewStub(daemon.client().channel());
     grpc::ClientContext context;
     grpc::health::v1::HealthCheckResponse checked;
     REQUIRE(health->Check(&context, grpc::health::v1::HealthCheckRequest(), &checked).ok());
     CHECK(checked.status() == grpc::health::v1::HealthCheckResponse::SERVING);
-    // End the idle streams (the destructor cancels them and waits).
+    CHECK(idle.FinishedNow() == 0);
+    // Cancelled, every stream ends CANCELLED.
+    idle.CancelAll();
+    REQUIRE(idle.WaitFinished(kStreams));
+    for (const auto& s : idle.streams()) {
+      INFO(s->status.error_message());
+      CHECK(s->status.error_code() == grpc::StatusCode::CANCELLED);
+    }
   }
-  // Then calls are served again.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (true) {
-    grpc::ClientContext context;
-    v1::ServerStats stats;
-    grpc::Status status = daemon.client().admin().GetStats(&context, v1::GetStatsRequest(), &stats);
-    // RESOURCE_EXHAUSTED while the cancelled handlers are still returning.
-    if (!status.ok()) REQUIRE(status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
-    if (status.ok() && stats.in_flight_calls() == 1) break;
-    REQUIRE(std::chrono::steady_clock::now() < deadline);
-  }
+  WaitInFlight(daemon, 1);
   v1::IngestAtomResponse ingested;
-  CHECK(daemon.client().IngestAtom(TextAtom("served again"), &ingested).ok());
-  grpc::Status status;
-  const std::string content = ReadDocumentContent(daemon.client(), document_id, &status);
-  CHECK(status.ok());
-  CHECK(content.size() > (size_t{4} << 20));
+  CHECK(daemon.client().IngestAtom(TextAtom("served after"), &ingested).ok());
 }
 
-TEST_CASE("writes answered from their commit are served while idle streams hold every thread",
-          "[limits]") {
+TEST_CASE(
+    "writes and client streams are served while more idle streams are open than "
+    "--max-threads",
+    "[limits]") {
   constexpr size_t kMaxThreads = 8;
   constexpr size_t kStreams = 24;
   constexpr size_t kWrites = 32;
   Daemon daemon(Daemon::Options{{}, {"--max-threads", std::to_string(kMaxThreads)}});
-  // A model with one layer, for the activation cache (CreateModel is a
-  // synchronous method: made before the threads are taken).
+  // A model with one layer, for the activation cache.
   v1::CreateModelRequest create;
   create.mutable_model()->set_model_name("held-threads");
   auto* layer_spec = create.add_layers();
@@ -209,23 +220,19 @@ TEST_CASE("writes answered from their commit are served while idle streams hold 
   REQUIRE(daemon.client().GetLayer(get_layer, &layer).ok());
 
   IdleStreams idle(daemon, IngestLargeDocument(daemon), kStreams);
-  REQUIRE(idle.WaitFinished(kStreams - kMaxThreads));
-  for (const auto& s : idle.streams()) {
-    if (s->finished) CHECK(s->status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
-  }
+  WaitInFlight(daemon, kStreams + 1);
 
-  // Every thread of the sync server is held: a synchronous call is refused
-  // (served, it would be NOT_FOUND), and DeleteDocument, answered from its
-  // commit, is served.
+  // A GetDocument of a missing document is answered NOT_FOUND, and
+  // DeleteDocument, answered from its commit, is served.
   {
     grpc::ClientContext context;
-    v1::GetDocumentRequest needs_thread;
-    needs_thread.set_document_id(999999);
-    auto reader = daemon.client().atoms().GetDocument(&context, needs_thread);
+    v1::GetDocumentRequest missing;
+    missing.set_document_id(999999);
+    auto reader = daemon.client().atoms().GetDocument(&context, missing);
     v1::GetDocumentResponse part;
     while (reader->Read(&part)) {
     }
-    CHECK(reader->Finish().error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
+    CHECK(reader->Finish().error_code() == grpc::StatusCode::NOT_FOUND);
   }
   {
     grpc::ClientContext context;
@@ -255,7 +262,7 @@ TEST_CASE("writes answered from their commit are served while idle streams hold 
       auto s = std::make_unique<OpenStreams>();
       s->atom_writer = atom_stub->IngestAtoms(&s->atom_context, &s->atoms);
       v1::IngestAtomsRequest atoms;
-      *atoms.add_atoms() = TextAtom("streamed with every thread held " + std::to_string(i));
+      *atoms.add_atoms() = TextAtom("streamed while streams idle " + std::to_string(i));
       CHECK(s->atom_writer->Write(atoms));
       s->log_writer = log_stub->LogInferences(&s->log_context, &s->logs);
       v1::LogInferenceRequest log;
@@ -287,9 +294,9 @@ TEST_CASE("writes answered from their commit are served while idle streams hold 
     get.set_include_content(true);
     v1::Atom atom;
     REQUIRE(daemon.client().atoms().GetAtom(&context, get, &atom).ok());
-    CHECK(atom.content() == "streamed with every thread held " + std::to_string(kOpen - 1));
+    CHECK(atom.content() == "streamed while streams idle " + std::to_string(kOpen - 1));
   }
-  // The other client streams while every thread is held: kOpen documents
+  // The other client streams while the idle streams are open: kOpen documents
   // streamed at once (the license texts Debian ships), embeddings, a real
   // ONNX model (Debian's libonnx-testdata) and the layer's values, each
   // stored.
@@ -443,7 +450,7 @@ TEST_CASE("writes answered from their commit are served while idle streams hold 
     auto w = std::make_unique<Write>();
     w->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
     w->call = stub->AsyncIngestAtom(
-        &w->context, TextAtom("written with every thread held " + std::to_string(i)), &cq);
+        &w->context, TextAtom("written while streams idle " + std::to_string(i)), &cq);
     w->call->Finish(&w->response, &w->status, w.get());
     writes.push_back(std::move(w));
   }
@@ -463,7 +470,7 @@ TEST_CASE("writes answered from their commit are served while idle streams hold 
     get.set_include_content(true);
     v1::Atom atom;
     REQUIRE(daemon.client().atoms().GetAtom(&context, get, &atom).ok());
-    CHECK(atom.content() == "written with every thread held " + std::to_string(i));
+    CHECK(atom.content() == "written while streams idle " + std::to_string(i));
   }
 
   // Release and Delete: also answered from their commit.
@@ -539,7 +546,7 @@ TEST_CASE("writes answered from their commit are served while idle streams hold 
   v1::LogInferenceRequest log;
   log.set_task_type("classification");
   log.set_duration_ms(3.5);
-  log.set_input_text("logged with every thread held");
+  log.set_input_text("logged while streams idle");
   v1::LogInferenceResponse logged;
   grpc::Status log_status = daemon.client().LogInference(log, &logged);
   INFO(log_status.error_message());

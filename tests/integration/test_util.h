@@ -43,9 +43,8 @@ inline v1::IngestDocumentRequest DocumentHeader(const std::string& modality,
   return header;
 }
 
-// The content of a document read with the raw GetDocument stream (a
-// synchronous server stream: it needs one of the server's --max-threads
-// threads); *status is the call's.
+// The content of a document read with the raw GetDocument stream; *status
+// is the call's.
 inline std::string ReadDocumentContent(Client& client, uint64_t document_id, grpc::Status* status) {
   grpc::ClientContext context;
   v1::GetDocumentRequest request;

@@ -235,8 +235,8 @@ bool ApplicationCode(grpc::StatusCode code) {
 TEST_CASE("wire level: garbage, oversize frames, dropped and idle streams, RSS back to baseline",
           "[wire]") {
   // 1 MiB atoms: the largest message received is 1 MiB + 16 MiB. 16
-  // threads for the synchronous methods: the 300 idle streams below (health
-  // Watch and IngestAtoms, callback methods) hold none of them.
+  // threads for long calls: the 300 idle streams below (health Watch and
+  // IngestAtoms, callback methods like every method) hold no thread.
   Daemon::Options options;
   options.extra_args = {"--admin-key", kAdminKey,       "--max-content-bytes",
                         "1M",          "--max-threads", "16"};
@@ -528,7 +528,7 @@ TEST_CASE("wire level: garbage, oversize frames, dropped and idle streams, RSS b
     // 4. 300 idle streams on four connections (at most 100 per connection,
     // --max-concurrent-streams): health Watch streams that got their first
     // answer and IngestAtoms streams that sent nothing. None holds a server
-    // thread: with --max-threads 16 other calls are still served.
+    // thread: other calls are still served.
     {
       constexpr size_t kIdle = 300;
       struct Idle {

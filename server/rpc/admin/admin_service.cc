@@ -49,7 +49,7 @@ grpc::Status AdminServiceImpl::GetStats(grpc::ServerContextBase*, const v1::GetS
   return grpc::Status::OK;
 }
 
-grpc::Status AdminServiceImpl::Compact(grpc::ServerContext*, const v1::CompactRequest* request,
+grpc::Status AdminServiceImpl::Compact(grpc::ServerContextBase*, const v1::CompactRequest* request,
                                        v1::CompactResponse* response) {
   if (compactor_ == nullptr) {
     return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "compact: not available in this server");
@@ -69,7 +69,7 @@ grpc::Status AdminServiceImpl::Compact(grpc::ServerContext*, const v1::CompactRe
   return grpc::Status::OK;
 }
 
-grpc::Status AdminServiceImpl::Backup(grpc::ServerContext*, const v1::BackupRequest* request,
+grpc::Status AdminServiceImpl::Backup(grpc::ServerContextBase*, const v1::BackupRequest* request,
                                       v1::BackupResponse* response) {
   if (embeddings_ == nullptr) {
     return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "backup: not available in this server");
@@ -88,7 +88,7 @@ grpc::Status AdminServiceImpl::Backup(grpc::ServerContext*, const v1::BackupRequ
   return grpc::Status::OK;
 }
 
-grpc::Status AdminServiceImpl::CheckConsistency(grpc::ServerContext*,
+grpc::Status AdminServiceImpl::CheckConsistency(grpc::ServerContextBase*,
                                                 const v1::CheckConsistencyRequest* request,
                                                 v1::CheckConsistencyResponse* response) {
   if (checker_ == nullptr) {

@@ -14,6 +14,7 @@
 #include "server/engine/admin/compactor.h"
 #include "server/engine/admin/consistency_checker.h"
 #include "server/engine/auth/api_key_engine.h"
+#include "server/rpc/common/long_call.h"
 #include "server/rpc/common/unary_callback.h"
 #include "server/rpc/interceptors/in_flight.h"
 #include "server/rpc/interceptors/startup_gate.h"
@@ -31,8 +32,8 @@ class AdminServiceImpl final : public v1::AdminService::Service {
  public:
   AdminServiceImpl(storage::Env& env, const storage::Tables& tables,
                    const storage::WriteBatcher& writer, const InFlightCalls& in_flight,
-                   int64_t started_at_us, const StartupGate* startup = nullptr,
-                   engine::Compactor* compactor = nullptr,
+                   CallThreads& long_calls, int64_t started_at_us,
+                   const StartupGate* startup = nullptr, engine::Compactor* compactor = nullptr,
                    engine::EmbeddingEngine* embeddings = nullptr, std::string data_dir = "")
       : env_(env),
         tables_(tables),
@@ -45,7 +46,14 @@ class AdminServiceImpl final : public v1::AdminService::Service {
         data_dir_(std::move(data_dir)) {
     // Unary reads are served through the callback API (unary_callback.h),
     // and so are the key writes, answered from their commit
-    // (CallbackUnaryAsync); long maintenance calls stay synchronous.
+    // (CallbackUnaryAsync); Compact, Backup and CheckConsistency run on a
+    // thread of their own (long_call.h).
+    MarkMethodCallback(UnaryMethodIndex(v1::AdminService::service_full_name(), "Compact"),
+                       CallbackLongUnary(&AdminServiceImpl::Compact, this, &long_calls));
+    MarkMethodCallback(UnaryMethodIndex(v1::AdminService::service_full_name(), "Backup"),
+                       CallbackLongUnary(&AdminServiceImpl::Backup, this, &long_calls));
+    MarkMethodCallback(UnaryMethodIndex(v1::AdminService::service_full_name(), "CheckConsistency"),
+                       CallbackLongUnary(&AdminServiceImpl::CheckConsistency, this, &long_calls));
     MarkMethodCallback(UnaryMethodIndex(v1::AdminService::service_full_name(), "CreateApiKey"),
                        CallbackUnaryAsync(&AdminServiceImpl::CreateApiKey, this));
     MarkMethodCallback(UnaryMethodIndex(v1::AdminService::service_full_name(), "RevokeApiKey"),
@@ -58,10 +66,10 @@ class AdminServiceImpl final : public v1::AdminService::Service {
 
   grpc::Status GetStats(grpc::ServerContextBase*, const v1::GetStatsRequest* request,
                         v1::ServerStats* response);
-  grpc::Status Compact(grpc::ServerContext*, const v1::CompactRequest* request,
-                       v1::CompactResponse* response) override;
-  grpc::Status Backup(grpc::ServerContext*, const v1::BackupRequest* request,
-                      v1::BackupResponse* response) override;
+  grpc::Status Compact(grpc::ServerContextBase*, const v1::CompactRequest* request,
+                       v1::CompactResponse* response);
+  grpc::Status Backup(grpc::ServerContextBase*, const v1::BackupRequest* request,
+                      v1::BackupResponse* response);
   // The key writes are answered after their group commit, by finish.
   void CreateApiKey(grpc::ServerContextBase*, const v1::CreateApiKeyRequest* request,
                     v1::CreateApiKeyResponse* response, UnaryFinish finish);
@@ -74,8 +82,9 @@ class AdminServiceImpl final : public v1::AdminService::Service {
   // REQUIRES: called before serving; keys outlives the service.
   void SetApiKeys(engine::ApiKeyEngine* keys) { api_keys_ = keys; }
 
-  grpc::Status CheckConsistency(grpc::ServerContext*, const v1::CheckConsistencyRequest* request,
-                                v1::CheckConsistencyResponse* response) override;
+  grpc::Status CheckConsistency(grpc::ServerContextBase*,
+                                const v1::CheckConsistencyRequest* request,
+                                v1::CheckConsistencyResponse* response);
 
   // Wires CheckConsistency (UNIMPLEMENTED until set). REQUIRES: called
   // before the server starts; checker outlives the service.

@@ -80,7 +80,7 @@ void AtomServiceImpl::DeleteAtom(grpc::ServerContextBase*, const v1::DeleteAtomR
                       ReplyLater<storage::AtomRecord>(response, std::move(finish), ToProto));
 }
 
-grpc::Status AtomServiceImpl::PurgeInactive(grpc::ServerContext*,
+grpc::Status AtomServiceImpl::PurgeInactive(grpc::ServerContextBase*,
                                             const v1::PurgeInactiveRequest* request,
                                             v1::PurgeInactiveResponse* response) {
   auto result = engine_.PurgeInactive(request->max_atoms());

@@ -15,16 +15,19 @@
 #include "server/engine/graph/graph_engine.h"
 #include "server/rpc/atom/atom_validation.h"
 #include "server/rpc/common/client_stream_reactor.h"
+#include "server/rpc/common/long_call.h"
+#include "server/rpc/common/server_stream_reactor.h"
 #include "server/rpc/common/unary_callback.h"
 
 namespace hartonomous::rpc {
 
 class AtomServiceImpl final : public v1::AtomService::Service {
  public:
-  // work: runs the client streams' ends (hashing, compressing, decoding).
+  // work: runs the client streams' ends (hashing, compressing, decoding)
+  // and GetDocument's batches; long_calls: PurgeInactive.
   AtomServiceImpl(engine::AtomEngine& engine, engine::PolicyEngine& policies,
                   engine::DocumentEngine& documents, engine::GraphEngine& graph, Limits limits,
-                  WorkPool& work)
+                  WorkPool& work, CallThreads& long_calls)
       : engine_(engine),
         policies_(policies),
         documents_(documents),
@@ -39,8 +42,13 @@ class AtomServiceImpl final : public v1::AtomService::Service {
     // Unary reads are served through the callback API (unary_callback.h),
     // and so are IngestAtom, ReleaseAtom, DeleteAtom, DeleteDocument,
     // AddRelations and the policy writes, answered from their commit
-    // (CallbackUnaryAsync); GetDocument and the long maintenance calls stay
-    // synchronous.
+    // (CallbackUnaryAsync). GetDocument is a callback server stream
+    // (server_stream_reactor.h), PurgeInactive runs on a thread of its own
+    // (long_call.h).
+    MarkMethodCallback(ServerStreamMethodIndex(v1::AtomService::service_full_name(), "GetDocument"),
+                       CallbackServerStream(&AtomServiceImpl::GetDocument, this, &work));
+    MarkMethodCallback(UnaryMethodIndex(v1::AtomService::service_full_name(), "PurgeInactive"),
+                       CallbackLongUnary(&AtomServiceImpl::PurgeInactive, this, &long_calls));
     MarkMethodCallback(UnaryMethodIndex(v1::AtomService::service_full_name(), "IngestAtom"),
                        CallbackUnaryAsync(&AtomServiceImpl::IngestAtom, this));
     MarkMethodCallback(UnaryMethodIndex(v1::AtomService::service_full_name(), "ReleaseAtom"),
@@ -93,8 +101,8 @@ class AtomServiceImpl final : public v1::AtomService::Service {
                    v1::Atom* response, UnaryFinish finish);
   void DeleteAtom(grpc::ServerContextBase*, const v1::DeleteAtomRequest* request,
                   v1::Atom* response, UnaryFinish finish);
-  grpc::Status PurgeInactive(grpc::ServerContext*, const v1::PurgeInactiveRequest* request,
-                             v1::PurgeInactiveResponse* response) override;
+  grpc::Status PurgeInactive(grpc::ServerContextBase*, const v1::PurgeInactiveRequest* request,
+                             v1::PurgeInactiveResponse* response);
   grpc::Status GetDedupStats(grpc::ServerContextBase*, const v1::GetDedupStatsRequest* request,
                              v1::DedupStats* response);
   // The policy writes are answered after their group commit, by finish.
@@ -111,8 +119,9 @@ class AtomServiceImpl final : public v1::AtomService::Service {
 
   std::unique_ptr<StreamCall> IngestDocument(grpc::CallbackServerContext* context,
                                              v1::IngestDocumentResponse* response);
-  grpc::Status GetDocument(grpc::ServerContext*, const v1::GetDocumentRequest* request,
-                           grpc::ServerWriter<v1::GetDocumentResponse>* writer) override;
+  // The document's description, then its content (atom_server_streams.h).
+  std::unique_ptr<StreamProducer<v1::GetDocumentResponse>> GetDocument(
+      const v1::GetDocumentRequest& request);
   // Answered after the release's group commit, by finish.
   void DeleteDocument(grpc::ServerContextBase*, const v1::DeleteDocumentRequest* request,
                       v1::DeleteDocumentResponse* response, UnaryFinish finish);
@@ -124,9 +133,6 @@ class AtomServiceImpl final : public v1::AtomService::Service {
   grpc::Status TraverseRelations(grpc::ServerContextBase*,
                                  const v1::TraverseRelationsRequest* request,
                                  v1::TraverseRelationsResponse* response);
-
-  // GetDocument sends content in messages of this size.
-  static constexpr size_t kDocumentChunkBytes = size_t{1} << 20;
 
  private:
   engine::AtomEngine& engine_;

@@ -1,6 +1,7 @@
 // AtomServiceImpl's document and relation handlers: validate, convert, call
 // DocumentEngine / GraphEngine, map the Status.
 #include "server/rpc/atom/atom_convert.h"
+#include "server/rpc/atom/atom_server_streams.h"
 #include "server/rpc/atom/atom_service.h"
 #include "server/rpc/atom/atom_streams.h"
 #include "server/rpc/common/client_stream.h"
@@ -36,37 +37,9 @@ std::unique_ptr<StreamCall> AtomServiceImpl::IngestDocument(grpc::CallbackServer
       });
 }
 
-grpc::Status AtomServiceImpl::GetDocument(grpc::ServerContext*,
-                                          const v1::GetDocumentRequest* request,
-                                          grpc::ServerWriter<v1::GetDocumentResponse>* writer) {
-  HT_RETURN_IF_GRPC_ERROR(ValidateDocumentId(request->document_id()));
-  auto doc = documents_.Get(request->document_id(), request->decoded());
-  if (!doc.ok()) return ToGrpcStatus(doc.status());
-  v1::GetDocumentResponse message;
-  auto* description = message.mutable_description();
-  ToProto(doc->root, description->mutable_root());
-  description->set_format(doc->format);
-  description->set_media_type(doc->media_type);
-  description->set_size(doc->data.size());
-  description->set_original(doc->original);
-  description->set_layout(doc->info.dump());
-  // Content follows in chunks of kDocumentChunkBytes, each far below the
-  // budget; only the description could be larger.
-  if (engine::ResponseBudget budget(limits_.max_response_bytes);
-      !budget.TryChargeItem(message.ByteSizeLong())) {
-    return ToGrpcStatus(budget.Exceeded("the description of document " +
-                                        std::to_string(request->document_id()) +
-                                        " alone is larger"));
-  }
-  if (!writer->Write(message)) return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
-  const std::string_view data(doc->data);
-  for (size_t at = 0; at < data.size(); at += kDocumentChunkBytes) {
-    message.Clear();
-    message.set_content(std::string(data.substr(at, kDocumentChunkBytes)));
-    if (!writer->Write(message))
-      return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
-  }
-  return grpc::Status::OK;
+std::unique_ptr<StreamProducer<v1::GetDocumentResponse>> AtomServiceImpl::GetDocument(
+    const v1::GetDocumentRequest& request) {
+  return std::make_unique<GetDocumentProducer>(documents_, limits_, request);
 }
 
 void AtomServiceImpl::DeleteDocument(grpc::ServerContextBase*,

@@ -88,7 +88,7 @@ grpc::Status InferenceServiceImpl::GetInferenceAnalytics(
   return Reply(engine_.GetInferenceAnalytics(ToAnalyticsQuery(*request)), response, ToProto);
 }
 
-grpc::Status InferenceServiceImpl::PruneInferences(grpc::ServerContext*,
+grpc::Status InferenceServiceImpl::PruneInferences(grpc::ServerContextBase*,
                                                    const v1::PruneInferencesRequest* request,
                                                    v1::PruneInferencesResponse* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidatePruneInferences(*request));

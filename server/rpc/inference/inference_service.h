@@ -15,6 +15,7 @@
 #include "hartonomous/v1/inference_service.grpc.pb.h"
 #include "server/engine/inference/inference_engine.h"
 #include "server/rpc/common/client_stream_reactor.h"
+#include "server/rpc/common/long_call.h"
 #include "server/rpc/common/unary_callback.h"
 
 namespace hartonomous::rpc {
@@ -39,8 +40,10 @@ class LogInferencesCollector final : public StreamCollector<v1::LogInferenceRequ
 
 class InferenceServiceImpl final : public v1::InferenceService::Service {
  public:
-  // work: runs LogInferences' end (encoding the rows).
-  InferenceServiceImpl(engine::InferenceEngine& engine, InferenceLimits limits, WorkPool& work)
+  // work: runs LogInferences' end (encoding the rows); long_calls:
+  // PruneInferences.
+  InferenceServiceImpl(engine::InferenceEngine& engine, InferenceLimits limits, WorkPool& work,
+                       CallThreads& long_calls)
       : engine_(engine), limits_(limits) {
     MarkMethodCallback(
         ClientStreamMethodIndex(v1::InferenceService::service_full_name(), "LogInferences"),
@@ -48,8 +51,11 @@ class InferenceServiceImpl final : public v1::InferenceService::Service {
                              {&work, StreamWork::kEnd}));
     // Unary reads are served through the callback API (unary_callback.h),
     // and so are LogInference, PutActivation and GetActivation, answered
-    // from their commit (CallbackUnaryAsync); the long maintenance calls
-    // stay synchronous.
+    // from their commit (CallbackUnaryAsync); PruneInferences runs on a
+    // thread of its own (long_call.h).
+    MarkMethodCallback(
+        UnaryMethodIndex(v1::InferenceService::service_full_name(), "PruneInferences"),
+        CallbackLongUnary(&InferenceServiceImpl::PruneInferences, this, &long_calls));
     MarkMethodCallback(UnaryMethodIndex(v1::InferenceService::service_full_name(), "LogInference"),
                        CallbackUnaryAsync(&InferenceServiceImpl::LogInference, this));
     MarkMethodCallback(UnaryMethodIndex(v1::InferenceService::service_full_name(), "GetInference"),
@@ -79,8 +85,8 @@ class InferenceServiceImpl final : public v1::InferenceService::Service {
   grpc::Status GetInferenceAnalytics(grpc::ServerContextBase*,
                                      const v1::GetInferenceAnalyticsRequest* request,
                                      v1::GetInferenceAnalyticsResponse* response);
-  grpc::Status PruneInferences(grpc::ServerContext*, const v1::PruneInferencesRequest* request,
-                               v1::PruneInferencesResponse* response) override;
+  grpc::Status PruneInferences(grpc::ServerContextBase*, const v1::PruneInferencesRequest* request,
+                               v1::PruneInferencesResponse* response);
   // Answered after their group commit, by finish.
   void PutActivation(grpc::ServerContextBase*, const v1::PutActivationRequest* request,
                      v1::PutActivationResponse* response, UnaryFinish finish);

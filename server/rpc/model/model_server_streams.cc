@@ -62,4 +62,42 @@ Status ExportModelProducer::Produce(std::vector<v1::ExportModelResponse>* out, b
   return Status::Ok();
 }
 
+Status LayerGeometryProducer::Produce(std::vector<v1::LayerGeometry>* out, bool* last) {
+  if (!read_) {
+    HT_RETURN_IF_ERROR(ValidateExportLayerGeometry(request_));
+    const uint64_t max_points = request_.max_points() == 0 ? 100000 : request_.max_points();
+    const engine::LayerKey key{
+        request_.layer_id(), {request_.model_id(), request_.model_name()}, request_.layer_idx()};
+    HT_ASSIGN_OR_RETURN(
+        page_, engine_.LayerGeometry(
+                   key, request_.start_index(), max_points, kRunPoints,
+                   [this](const std::vector<engine::ModelEngine::GeometryPoint>& run) -> Status {
+                     runs_.push_back(run);
+                     return Status::Ok();
+                   }));
+    read_ = true;
+  }
+  const size_t end = std::min(runs_.size(), sent_ + kRunsPerBatch);
+  for (; sent_ < end; ++sent_) {
+    std::vector<engine::ModelEngine::GeometryPoint> run = std::move(runs_[sent_]);
+    v1::LayerGeometry message;
+    message.set_wkt(ToWkt(run));
+    message.set_first_index(run.empty() ? 0 : static_cast<uint64_t>(run.front().x));
+    message.set_points(static_cast<uint32_t>(run.size()));
+    out->push_back(std::move(message));
+  }
+  if (sent_ < runs_.size()) return Status::Ok();
+  // The last message (or the only one, for an empty page) carries the
+  // page's totals.
+  if (out->empty()) {
+    out->emplace_back();
+    out->back().set_first_index(page_.first_index);
+  }
+  out->back().set_total_points(page_.total_points);
+  out->back().set_next_index(page_.next_index);
+  out->back().set_last(true);
+  *last = true;
+  return Status::Ok();
+}
+
 }  // namespace hartonomous::rpc

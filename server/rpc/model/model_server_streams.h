@@ -6,6 +6,11 @@
 //     message carrying external_file before each ONNX external data file.
 //     A stored chunk (64 KiB to 1 MiB) is moved into a message of its own,
 //     not copied; smaller pieces are coalesced, larger ones cut.
+//   LayerGeometryProducer: one page of a layer's points
+//     (engine::ModelEngine::LayerGeometry, read in one transaction so the
+//     page is consistent), as WKT LINESTRING ZM messages of kRunPoints
+//     points, kRunsPerBatch messages per batch; the last message carries
+//     the page's totals.
 // Transport-free.
 //
 // Thread-safety: a producer belongs to one call (Produce is called once at
@@ -39,6 +44,27 @@ class ExportModelProducer final : public StreamProducer<v1::ExportModelResponse>
   const v1::ExportModelRequest request_;
   std::unique_ptr<engine::ModelExportStream> stream_;
   v1::ExportModelResponse filling_;  // header, external_file and/or data not yet sent
+};
+
+class LayerGeometryProducer final : public StreamProducer<v1::LayerGeometry> {
+ public:
+  static constexpr size_t kRunPoints = 4096;
+  static constexpr size_t kRunsPerBatch = 16;
+
+  LayerGeometryProducer(engine::ModelEngine& engine, v1::ExportLayerGeometryRequest request)
+      : engine_(engine), request_(std::move(request)) {}
+  // The first call validates the request and reads the page
+  // (InvalidArgument, NotFound, FailedPrecondition as
+  // engine::ModelEngine::LayerGeometry).
+  Status Produce(std::vector<v1::LayerGeometry>* out, bool* last) override;
+
+ private:
+  engine::ModelEngine& engine_;
+  const v1::ExportLayerGeometryRequest request_;
+  bool read_ = false;
+  engine::ModelEngine::GeometryPage page_;
+  std::vector<std::vector<engine::ModelEngine::GeometryPoint>> runs_;
+  size_t sent_ = 0;  // runs made into messages
 };
 
 }  // namespace hartonomous::rpc

@@ -139,7 +139,7 @@ std::unique_ptr<StreamProducer<v1::ExportModelResponse>> ModelServiceImpl::Expor
   return std::make_unique<ExportModelProducer>(engine_, request);
 }
 
-grpc::Status ModelServiceImpl::QuantizeModel(grpc::ServerContext*,
+grpc::Status ModelServiceImpl::QuantizeModel(grpc::ServerContextBase*,
                                              const v1::QuantizeModelRequest* request,
                                              v1::QuantizeModelResponse* response) {
   auto quantize = ToQuantizeRequest(*request);
@@ -147,7 +147,7 @@ grpc::Status ModelServiceImpl::QuantizeModel(grpc::ServerContext*,
   return Reply(engine_.QuantizeModel(*quantize), response, ToProto);
 }
 
-grpc::Status ModelServiceImpl::ExtractStudent(grpc::ServerContext*,
+grpc::Status ModelServiceImpl::ExtractStudent(grpc::ServerContextBase*,
                                               const v1::ExtractStudentRequest* request,
                                               v1::ExtractStudentResponse* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateExtractStudent(*request));
@@ -156,38 +156,9 @@ grpc::Status ModelServiceImpl::ExtractStudent(grpc::ServerContext*,
       response, ToProto);
 }
 
-grpc::Status ModelServiceImpl::ExportLayerGeometry(grpc::ServerContext* context,
-                                                   const v1::ExportLayerGeometryRequest* request,
-                                                   grpc::ServerWriter<v1::LayerGeometry>* writer) {
-  HT_RETURN_IF_GRPC_ERROR(ValidateExportLayerGeometry(*request));
-  constexpr size_t kRunPoints = 4096;
-  const uint64_t max_points = request->max_points() == 0 ? 100000 : request->max_points();
-  engine::LayerKey key{
-      request->layer_id(), {request->model_id(), request->model_name()}, request->layer_idx()};
-  v1::LayerGeometry message;
-  bool pending = false;
-  auto page = engine_.LayerGeometry(
-      key, request->start_index(), max_points, kRunPoints,
-      [&](const std::vector<engine::ModelEngine::GeometryPoint>& run) -> Status {
-        if (pending) {
-          if (context->IsCancelled() || !writer->Write(message)) {
-            return Status::Aborted("geometry: the client went away");
-          }
-        }
-        message.Clear();
-        message.set_wkt(ToWkt(run));
-        message.set_first_index(run.empty() ? 0 : static_cast<uint64_t>(run.front().x));
-        message.set_points(static_cast<uint32_t>(run.size()));
-        pending = true;
-        return Status::Ok();
-      });
-  if (!page.ok()) return ToGrpcStatus(page.status());
-  if (!pending) message.set_first_index(page->first_index);
-  message.set_total_points(page->total_points);
-  message.set_next_index(page->next_index);
-  message.set_last(true);
-  writer->Write(message);
-  return grpc::Status::OK;
+std::unique_ptr<StreamProducer<v1::LayerGeometry>> ModelServiceImpl::ExportLayerGeometry(
+    const v1::ExportLayerGeometryRequest& request) {
+  return std::make_unique<LayerGeometryProducer>(engine_, request);
 }
 
 }  // namespace hartonomous::rpc

@@ -10,6 +10,7 @@
 #include "hartonomous/v1/model_service.grpc.pb.h"
 #include "server/engine/models/model_engine.h"
 #include "server/rpc/common/client_stream_reactor.h"
+#include "server/rpc/common/long_call.h"
 #include "server/rpc/common/server_stream_reactor.h"
 #include "server/rpc/common/unary_callback.h"
 
@@ -27,8 +28,10 @@ struct ModelLimits {
 class ModelServiceImpl final : public v1::ModelService::Service {
  public:
   // work: runs the client streams' messages and ends (parsing, hashing
-  // and staging a model's bytes, committing) and reads the exports.
-  ModelServiceImpl(engine::ModelEngine& engine, ModelLimits limits, WorkPool& work)
+  // and staging a model's bytes, committing) and reads the exports and
+  // geometry pages; long_calls: QuantizeModel and ExtractStudent.
+  ModelServiceImpl(engine::ModelEngine& engine, ModelLimits limits, WorkPool& work,
+                   CallThreads& long_calls)
       : engine_(engine), limits_(limits) {
     MarkMethodCallback(
         ClientStreamMethodIndex(v1::ModelService::service_full_name(), "ImportModel"),
@@ -41,10 +44,17 @@ class ModelServiceImpl final : public v1::ModelService::Service {
     MarkMethodCallback(
         ServerStreamMethodIndex(v1::ModelService::service_full_name(), "ExportModel"),
         CallbackServerStream(&ModelServiceImpl::ExportModel, this, &work));
+    MarkMethodCallback(
+        ServerStreamMethodIndex(v1::ModelService::service_full_name(), "ExportLayerGeometry"),
+        CallbackServerStream(&ModelServiceImpl::ExportLayerGeometry, this, &work));
+    // Quantization and extraction run on a thread of their own (long_call.h).
+    MarkMethodCallback(UnaryMethodIndex(v1::ModelService::service_full_name(), "QuantizeModel"),
+                       CallbackLongUnary(&ModelServiceImpl::QuantizeModel, this, &long_calls));
+    MarkMethodCallback(UnaryMethodIndex(v1::ModelService::service_full_name(), "ExtractStudent"),
+                       CallbackLongUnary(&ModelServiceImpl::ExtractStudent, this, &long_calls));
     // Unary reads are served through the callback API (unary_callback.h),
     // and so are the model writes, answered from their commit
-    // (CallbackUnaryAsync), and so are the layer writes; the long
-    // maintenance calls stay synchronous.
+    // (CallbackUnaryAsync), and so are the layer writes.
     MarkMethodCallback(UnaryMethodIndex(v1::ModelService::service_full_name(), "CreateModel"),
                        CallbackUnaryAsync(&ModelServiceImpl::CreateModel, this));
     MarkMethodCallback(UnaryMethodIndex(v1::ModelService::service_full_name(), "UpdateModel"),
@@ -91,10 +101,10 @@ class ModelServiceImpl final : public v1::ModelService::Service {
   // (ExportModelProducer, model_server_streams.h).
   std::unique_ptr<StreamProducer<v1::ExportModelResponse>> ExportModel(
       const v1::ExportModelRequest& request);
-  grpc::Status QuantizeModel(grpc::ServerContext*, const v1::QuantizeModelRequest* request,
-                             v1::QuantizeModelResponse* response) override;
-  grpc::Status ExtractStudent(grpc::ServerContext*, const v1::ExtractStudentRequest* request,
-                              v1::ExtractStudentResponse* response) override;
+  grpc::Status QuantizeModel(grpc::ServerContextBase*, const v1::QuantizeModelRequest* request,
+                             v1::QuantizeModelResponse* response);
+  grpc::Status ExtractStudent(grpc::ServerContextBase*, const v1::ExtractStudentRequest* request,
+                              v1::ExtractStudentResponse* response);
   // As ImportModel: each message's values go to the engine's writer as
   // they arrive (LayerValuesCollector); a stream that fails or is cancelled
   // releases what was staged.
@@ -105,9 +115,10 @@ class ModelServiceImpl final : public v1::ModelService::Service {
                    v1::ModelLayer* response, UnaryFinish finish);
   void DeleteLayer(grpc::ServerContextBase*, const v1::DeleteLayerRequest* request,
                    v1::DeleteLayerResponse* response, UnaryFinish finish);
-  grpc::Status ExportLayerGeometry(grpc::ServerContext* context,
-                                   const v1::ExportLayerGeometryRequest* request,
-                                   grpc::ServerWriter<v1::LayerGeometry>* writer) override;
+  // A callback server stream: one page read in one transaction, sent run by
+  // run (LayerGeometryProducer, model_server_streams.h).
+  std::unique_ptr<StreamProducer<v1::LayerGeometry>> ExportLayerGeometry(
+      const v1::ExportLayerGeometryRequest& request);
 
  private:
   // The client streams' bound: --max-model-bytes per stream.

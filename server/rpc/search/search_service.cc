@@ -142,21 +142,21 @@ grpc::Status SearchServiceImpl::BatchSearch(grpc::ServerContextBase* context,
   return grpc::Status::OK;
 }
 
-grpc::Status SearchServiceImpl::RebuildIndex(grpc::ServerContext*,
+grpc::Status SearchServiceImpl::RebuildIndex(grpc::ServerContextBase*,
                                              const v1::RebuildIndexRequest* request,
                                              v1::Collection* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateCollectionName("collection", request->collection()));
   return Reply(engine_.Rebuild(request->collection()), response, ToProto);
 }
 
-grpc::Status SearchServiceImpl::SnapshotIndex(grpc::ServerContext*,
+grpc::Status SearchServiceImpl::SnapshotIndex(grpc::ServerContextBase*,
                                               const v1::SnapshotIndexRequest* request,
                                               v1::Collection* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateCollectionName("collection", request->collection()));
   return Reply(engine_.Snapshot(request->collection()), response, ToProto);
 }
 
-grpc::Status SearchServiceImpl::RefitProjection(grpc::ServerContext*,
+grpc::Status SearchServiceImpl::RefitProjection(grpc::ServerContextBase*,
                                                 const v1::RefitProjectionRequest* request,
                                                 v1::ProjectionInfo* response) {
   HT_RETURN_IF_GRPC_ERROR(ValidateRefitProjection(*request));

@@ -9,6 +9,7 @@
 #include "server/engine/atoms/atom_points.h"
 #include "server/engine/vectors/embedding_engine.h"
 #include "server/rpc/common/client_stream_reactor.h"
+#include "server/rpc/common/long_call.h"
 #include "server/rpc/common/unary_callback.h"
 #include "server/rpc/search/search_validation.h"
 
@@ -16,16 +17,24 @@ namespace hartonomous::rpc {
 
 class SearchServiceImpl final : public v1::SearchService::Service {
  public:
-  // work: runs AddEmbeddings' end (the write and the index inserts).
+  // work: runs AddEmbeddings' end (the write and the index inserts);
+  // long_calls: RebuildIndex, SnapshotIndex and RefitProjection.
   SearchServiceImpl(engine::EmbeddingEngine& engine, engine::AtomPoints& atom_points,
-                    SearchLimits limits, WorkPool& work)
+                    SearchLimits limits, WorkPool& work, CallThreads& long_calls)
       : engine_(engine), atom_points_(atom_points), limits_(limits) {
     MarkMethodCallback(
         ClientStreamMethodIndex(v1::SearchService::service_full_name(), "AddEmbeddings"),
         CallbackClientStream(&SearchServiceImpl::AddEmbeddings, this, {&work, StreamWork::kEnd}));
     // Unary reads are served through the callback API (unary_callback.h),
     // and so are the collection and embedding writes, answered from their
-    // commit (CallbackUnaryAsync); long maintenance calls stay synchronous.
+    // commit (CallbackUnaryAsync); the maintenance calls run on a thread of
+    // their own (long_call.h).
+    MarkMethodCallback(UnaryMethodIndex(v1::SearchService::service_full_name(), "RebuildIndex"),
+                       CallbackLongUnary(&SearchServiceImpl::RebuildIndex, this, &long_calls));
+    MarkMethodCallback(UnaryMethodIndex(v1::SearchService::service_full_name(), "SnapshotIndex"),
+                       CallbackLongUnary(&SearchServiceImpl::SnapshotIndex, this, &long_calls));
+    MarkMethodCallback(UnaryMethodIndex(v1::SearchService::service_full_name(), "RefitProjection"),
+                       CallbackLongUnary(&SearchServiceImpl::RefitProjection, this, &long_calls));
     MarkMethodCallback(UnaryMethodIndex(v1::SearchService::service_full_name(), "CreateCollection"),
                        CallbackUnaryAsync(&SearchServiceImpl::CreateCollection, this));
     MarkMethodCallback(UnaryMethodIndex(v1::SearchService::service_full_name(), "DeleteCollection"),
@@ -72,12 +81,12 @@ class SearchServiceImpl final : public v1::SearchService::Service {
                       v1::SearchResponse* response);
   grpc::Status BatchSearch(grpc::ServerContextBase*, const v1::BatchSearchRequest* request,
                            v1::BatchSearchResponse* response);
-  grpc::Status RebuildIndex(grpc::ServerContext*, const v1::RebuildIndexRequest* request,
-                            v1::Collection* response) override;
-  grpc::Status SnapshotIndex(grpc::ServerContext*, const v1::SnapshotIndexRequest* request,
-                             v1::Collection* response) override;
-  grpc::Status RefitProjection(grpc::ServerContext*, const v1::RefitProjectionRequest* request,
-                               v1::ProjectionInfo* response) override;
+  grpc::Status RebuildIndex(grpc::ServerContextBase*, const v1::RebuildIndexRequest* request,
+                            v1::Collection* response);
+  grpc::Status SnapshotIndex(grpc::ServerContextBase*, const v1::SnapshotIndexRequest* request,
+                             v1::Collection* response);
+  grpc::Status RefitProjection(grpc::ServerContextBase*, const v1::RefitProjectionRequest* request,
+                               v1::ProjectionInfo* response);
   grpc::Status SpatialQuery(grpc::ServerContextBase*, const v1::SpatialQueryRequest* request,
                             v1::SpatialQueryResponse* response);
   grpc::Status HybridSearch(grpc::ServerContextBase*, const v1::HybridSearchRequest* request,
