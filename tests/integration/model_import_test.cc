@@ -684,16 +684,22 @@ TEST_CASE("model geometry: a page of many runs arrives in order, the last carryi
   REQUIRE(
       Import(client, "geo-big", Safetensors({{"w.weight", "F32", {kPoints}, FloatBytes(values)}}))
           .status.ok());
-  std::vector<v1::LayerGeometry> got;
-  v1::ExportLayerGeometryRequest request;
-  request.set_model_name("geo-big");
-  REQUIRE(client
-              .ExportLayerGeometry(request,
-                                   [&](const v1::LayerGeometry& g) {
-                                     got.push_back(g);
-                                     return true;
-                                   })
-              .ok());
+  // The page from `start` on (max_points 0: the default of 100,000).
+  auto page = [&](uint64_t start) {
+    v1::ExportLayerGeometryRequest request;
+    request.set_model_name("geo-big");
+    request.set_start_index(start);
+    std::vector<v1::LayerGeometry> messages;
+    const grpc::Status status =
+        client.ExportLayerGeometry(request, [&](const v1::LayerGeometry& g) {
+          messages.push_back(g);
+          return true;
+        });
+    INFO(status.error_message());
+    REQUIRE(status.ok());
+    return messages;
+  };
+  std::vector<v1::LayerGeometry> got = page(0);
   REQUIRE(got.size() == (kPoints + 4095) / 4096);
   uint64_t next = 0;
   for (size_t m = 0; m < got.size(); ++m) {
@@ -718,15 +724,7 @@ TEST_CASE("model geometry: a page of many runs arrives in order, the last carryi
   CHECK(got.back().total_points() == kPoints);
   CHECK(got.back().next_index() == kPoints);
   // A page past the end: one message, no points, the totals.
-  request.set_start_index(kPoints + 7);
-  got.clear();
-  REQUIRE(client
-              .ExportLayerGeometry(request,
-                                   [&](const v1::LayerGeometry& g) {
-                                     got.push_back(g);
-                                     return true;
-                                   })
-              .ok());
+  got = page(kPoints + 7);
   REQUIRE(got.size() == 1);
   CHECK(got[0].points() == 0);
   CHECK(got[0].first_index() == kPoints);

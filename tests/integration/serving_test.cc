@@ -1,7 +1,7 @@
 // The serving path under pressure: calls beyond --max-concurrent-calls are
-// refused at once with RESOURCE_EXHAUSTED naming the limit (callback methods,
-// unary or client streaming, and synchronous calls alike) and the server serves again once
-// calls end; a search whose client deadline passes while it runs stops,
+// refused at once with RESOURCE_EXHAUSTED naming the limit (unary methods,
+// client and server streams and long maintenance calls alike) and the
+// server serves again once calls end; a search whose client deadline passes while it runs stops,
 // answers DEADLINE_EXCEEDED, is counted in hartonomous_search_stopped_total
 // (reason "deadline", or "cancelled" when the client's end of the call
 // arrives first), and the server keeps serving.
@@ -93,6 +93,26 @@ TEST_CASE("calls beyond --max-concurrent-calls get RESOURCE_EXHAUSTED naming the
     second->Write(message);  // may fail: the server can answer before it arrives
     second->WritesDone();
     const grpc::Status status = second->Finish();
+    CHECK(status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
+    CHECK_THAT(status.error_message(), Catch::Contains("--max-concurrent-calls 1"));
+  }
+  // A server stream and a long maintenance call: refused before they run.
+  {
+    grpc::ClientContext context;
+    v1::GetDocumentRequest request;
+    request.set_document_id(1);
+    auto reader = atoms->GetDocument(&context, request);
+    v1::GetDocumentResponse part;
+    CHECK_FALSE(reader->Read(&part));
+    const grpc::Status status = reader->Finish();
+    CHECK(status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
+    CHECK_THAT(status.error_message(), Catch::Contains("--max-concurrent-calls 1"));
+  }
+  {
+    grpc::ClientContext context;
+    v1::CheckConsistencyResponse report;
+    const grpc::Status status =
+        client.admin().CheckConsistency(&context, v1::CheckConsistencyRequest(), &report);
     CHECK(status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
     CHECK_THAT(status.error_message(), Catch::Contains("--max-concurrent-calls 1"));
   }
