@@ -2,6 +2,7 @@
 
 #include <future>
 #include <optional>
+#include <set>
 #include <string_view>
 #include <utility>
 
@@ -172,6 +173,7 @@ Result<uint64_t> TensorStore::Abandon(uint64_t import_id) {
         deleted = 0;
         AtomTable atoms(tables_);
         storage::ImportStagingTable staging(tables_);
+        std::set<uint64_t> still_held;  // created here, referenced elsewhere
         HT_RETURN_IF_ERROR(staging.Scan(
             txn, import_id, [&](uint32_t, storage::ImportStagingRecord&& row) -> Status {
               for (int i = 0; i < row.atom_ids_size(); ++i) {
@@ -182,15 +184,48 @@ Result<uint64_t> TensorStore::Abandon(uint64_t import_id) {
                 if (atom && !atom->is_active()) {
                   HT_RETURN_IF_ERROR(atoms.Remove(txn, *atom).status());
                   ++deleted;
+                } else if (atom) {
+                  still_held.insert(id);
                 }
               }
               return Status::Ok();
             }));
         HT_RETURN_IF_ERROR(staging.Remove(txn, import_id).status());
+        HT_RETURN_IF_ERROR(HandOverCreated(txn, staging, &still_held));
         return atoms.FlushCounters(txn);
       },
       0, /*items=*/0));
   return deleted;
+}
+
+Status TensorStore::HandOverCreated(storage::WriteTxn& txn,
+                                    const storage::ImportStagingTable& staging,
+                                    std::set<uint64_t>* atom_ids) {
+  if (atom_ids->empty()) return Status::Ok();
+  std::vector<uint64_t> imports;
+  HT_RETURN_IF_ERROR(staging.ForEachImport(txn, [&](uint64_t id) -> Status {
+    imports.push_back(id);
+    return Status::Ok();
+  }));
+  for (uint64_t other : imports) {
+    std::vector<std::pair<uint32_t, storage::ImportStagingRecord>> changed;
+    HT_RETURN_IF_ERROR(
+        staging.Scan(txn, other, [&](uint32_t batch, storage::ImportStagingRecord&& row) -> Status {
+          bool touched = false;
+          for (int i = 0; i < row.atom_ids_size(); ++i) {
+            if (!row.created(i) && atom_ids->erase(row.atom_ids(i)) > 0) {
+              row.set_created(i, true);
+              touched = true;
+            }
+          }
+          if (touched) changed.emplace_back(batch, std::move(row));
+          return Status::Ok();
+        }));
+    for (const auto& [batch, row] : changed)
+      HT_RETURN_IF_ERROR(staging.Put(txn, other, batch, row));
+    if (atom_ids->empty()) break;
+  }
+  return Status::Ok();
 }
 
 Result<uint64_t> TensorStore::AbandonAll() {

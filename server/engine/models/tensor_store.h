@@ -9,13 +9,17 @@
 // to the model's "tensor_atoms" and "model_files" rows, ReleaseStaging with
 // keep) or is abandoned (Abandon: each reference is released, and an atom
 // the import created that nothing else references is deleted outright, so
-// an abandoned import leaves nothing behind). Imports cut short by a crash
-// are abandoned at the next start (AbandonAll).
+// an abandoned import leaves nothing behind). An atom the abandoned import
+// created that another import in progress still references passes to that
+// import as if it had created it, so that whichever of overlapping
+// imports of the same bytes is abandoned last deletes it. Imports cut
+// short by a crash are abandoned at the next start (AbandonAll).
 //
 // Thread-safety: thread-safe; writes go through the WriteBatcher.
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -24,6 +28,7 @@
 #include "storage/lmdb_env.h"
 #include "storage/schema.h"
 #include "storage/tables/atom_table.h"
+#include "storage/tables/import_staging_table.h"
 #include "storage/write_batcher.h"
 
 namespace hartonomous::engine {
@@ -59,8 +64,9 @@ class TensorStore {
                                         const std::vector<StagePiece>& pieces);
 
   // Releases every reference the import's staging rows hold and deletes the
-  // rows; atoms it created that end unreferenced are deleted. Returns the
-  // atoms deleted. Idempotent.
+  // rows; atoms it created that end unreferenced are deleted, and those
+  // another import in progress references become that import's creations.
+  // Returns the atoms deleted. Idempotent.
   Result<uint64_t> Abandon(uint64_t import_id);
   // Abandons every import with staging rows (at start-up, before serving).
   // Returns the imports abandoned.
@@ -89,6 +95,13 @@ class TensorStore {
                            std::vector<uint64_t>* released = nullptr);
 
  private:
+  // Inside txn: marks each of *atom_ids as created by the first other
+  // import in progress whose staging rows reference it without having
+  // created it, and erases it from *atom_ids; those no import references
+  // stay in *atom_ids.
+  static Status HandOverCreated(storage::WriteTxn& txn, const storage::ImportStagingTable& staging,
+                                std::set<uint64_t>* atom_ids);
+
   storage::Env& env_;
   const storage::Tables& tables_;
   storage::WriteBatcher& writer_;
