@@ -463,12 +463,27 @@ Status Daemon::ServeMetrics() {
                                 "gauge");
     metrics::AppendSample(out, "hartonomous_calls_in_progress", {},
                           static_cast<double>(in_flight_->count()));
-    metrics::AppendFamilyHeader(out, "hartonomous_calls_running",
-                                "Admitted calls whose handler is running (a stream's whole life, "
-                                "a unary call's work).",
-                                "gauge");
+    metrics::AppendFamilyHeader(
+        out, "hartonomous_calls_running",
+        "Admitted calls whose handler runs on a gRPC callback thread now (a unary read's work; "
+        "the start of a stream, a write or a long call, whose work goes on elsewhere).",
+        "gauge");
     metrics::AppendSample(out, "hartonomous_calls_running", {},
                           static_cast<double>(call_limit_->running()));
+    metrics::AppendFamilyHeader(out, "hartonomous_work_pool_items",
+                                "Items of the work pool (--work-threads): queued (not started) "
+                                "and running.",
+                                "gauge");
+    metrics::AppendSample(out, "hartonomous_work_pool_items", {{"state", "queued"}},
+                          static_cast<double>(work_->queued()));
+    metrics::AppendSample(out, "hartonomous_work_pool_items", {{"state", "running"}},
+                          static_cast<double>(work_->running()));
+    metrics::AppendFamilyHeader(out, "hartonomous_long_calls_running",
+                                "Long maintenance calls running, a thread each; --max-threads "
+                                "bounds it.",
+                                "gauge");
+    metrics::AppendSample(out, "hartonomous_long_calls_running", {},
+                          static_cast<double>(long_calls_->running()));
   });
   if (config_.metrics_listen == "off") return Status::Ok();
   std::vector<http::Route> routes;
@@ -617,9 +632,11 @@ void Daemon::Drain(const std::string& why) {
   server_->Shutdown(std::chrono::system_clock::now());
 }
 
-// After the server: the work pool's queue, final snapshots while the writer
-// still runs, then the writer after its queue.
+// After the server: the metrics port (its collectors read what follows),
+// the work pool's queue, final snapshots while the writer still runs, then
+// the writer after its queue.
 void Daemon::StopStorage() {
+  http_.reset();
   // The work pool's last items first, while the writer runs: a stream
   // cancelled at the end releases its state there (an abandoned import
   // gives back what it staged). The long calls' threads have finished

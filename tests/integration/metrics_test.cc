@@ -124,6 +124,11 @@ TEST_CASE("metrics count known traffic by method and status code", "[metrics]") 
         static_cast<double>(stats.map_size_bytes()));
   CHECK(SampleValue(text, "hartonomous_lmdb_used_bytes") > 0);
   CHECK(SampleValue(text, "hartonomous_table_entries{table=\"atoms\"}") == 6);
+  // The serving path's gauges: no long call ran; the work pool's items.
+  CHECK(SampleValue(text, "hartonomous_long_calls_running") == 0);
+  CHECK(SampleValue(text, "hartonomous_work_pool_items{state=\"queued\"}").has_value());
+  CHECK(SampleValue(text, "hartonomous_work_pool_items{state=\"running\"}").has_value());
+  CHECK(SampleValue(text, "hartonomous_calls_in_progress").has_value());
   // Only GET of the two routes.
   CHECK(HttpGet(MetricsAddress(daemon), "/nope").status == 404);
 }

@@ -21,27 +21,27 @@ Status DropOnFailure(Status status, std::unique_ptr<Writer>& writer) {
   return status;
 }
 
+// The writer's Finish, the writer dropped when it fails.
+template <typename Writer>
+auto FinishOrDrop(std::unique_ptr<Writer>& writer) {
+  auto result = writer->Finish();
+  if (!result.ok()) writer.reset();
+  return result;
+}
+
 }  // namespace
 
 Status ImportModelCollector::Add(v1::ImportModelRequest& message, size_t index) {
   return DropOnFailure(AddMessage(message, index), import_);
 }
 
-Result<engine::ImportReport> ImportModelCollector::Commit() {
-  Result<engine::ImportReport> report = import_->Finish();
-  if (!report.ok()) import_.reset();
-  return report;
-}
+Result<engine::ImportReport> ImportModelCollector::Commit() { return FinishOrDrop(import_); }
 
 Status LayerValuesCollector::Add(v1::SetLayerValuesRequest& message, size_t index) {
   return DropOnFailure(AddMessage(message, index), values_);
 }
 
-Result<engine::LayerValuesReport> LayerValuesCollector::Commit() {
-  Result<engine::LayerValuesReport> report = values_->Finish();
-  if (!report.ok()) values_.reset();
-  return report;
-}
+Result<engine::LayerValuesReport> LayerValuesCollector::Commit() { return FinishOrDrop(values_); }
 
 Status ImportModelCollector::AddMessage(v1::ImportModelRequest& message, size_t index) {
   if (index == 0) {
