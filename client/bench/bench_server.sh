@@ -2,7 +2,7 @@
 # (the script's first argument, default build), SERVER_BIN, DATA_ROOT
 # (default ${TMPDIR:-/tmp}), a fresh data dir in $WORK, hartonomousd started
 # and stopped there, and the report's header and footer. PROBE=1 needs
-# BENCH_BIN.
+# BENCH_BIN (hartonomous-bench).
 
 BUILD=${1:-build}
 DATA_ROOT=${DATA_ROOT:-${TMPDIR:-/tmp}}
@@ -31,7 +31,7 @@ start_server() {
   "${pin[@]}" "$SERVER_BIN" --listen "$listen" --data-dir "$WORK/data" >"$WORK/out" 2>>"$WORK/log" &
   SERVER_PID=$!
   if [[ ${PROBE:-0} == 1 ]]; then
-    "$BENCH_BIN" --probe-since-ns "$t0_ns" --server "$listen" >"$WORK/probe" &
+    "$BENCH_BIN" restart-probe --since-ns "$t0_ns" --server "$listen" >"$WORK/probe" &
     probe_pid=$!
   fi
   for _ in $(seq 60000); do
@@ -60,11 +60,11 @@ require_built() {
   done
 }
 
-# start_bench_server PROGRAM: the opening of a search benchmark run: sets
-# BENCH_BIN to BUILD's client/bench/PROGRAM, checks that both are built,
-# prints the machine header and starts hartonomousd on a free port.
+# start_bench_server: the opening of a suite's run: sets BENCH_BIN to
+# BUILD's hartonomous-bench, checks that both are built, prints the machine
+# header and starts hartonomousd on a free port.
 start_bench_server() {
-  BENCH_BIN=$BUILD/client/bench/$1
+  BENCH_BIN=$BUILD/client/bench/hartonomous-bench
   require_built "$BENCH_BIN"
   print_machine
   start_server 127.0.0.1:0

@@ -1,43 +1,44 @@
-// hnswlib as the search benchmarks' in-process reference. hnswlib's headers
-// define non-inline functions: include this from the one translation unit of
-// a program that uses hnswlib.
+// hnswlib built like the rest of the benchmark (baseline x86-64) as the
+// search suites' in-process reference. hnswlib's header defines non-inline
+// functions, so only hnsw_reference.cc includes it; the suites see this
+// interface.
+//
+// Thread-safety: Nearest may run on many threads at once; SetEf may not run
+// during a search. HnswL2 is immutable.
 #pragma once
 
-#include <hnswlib/hnswlib.h>
-
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <vector>
 
-#include "search_bench_util.h"
+#include "../cli/vector_files.h"
 
 namespace hartonomous::bench {
 
-// hnswlib's SIMD L2 kernel for dimension of space.
-inline DistanceFn L2Of(hnswlib::L2Space& space) {
-  auto dist = space.get_dist_func();
-  void* param = space.get_dist_func_param();
-  return [dist, param](const float* a, const float* b) { return dist(a, b, param); };
-}
+// hnswlib's L2 kernel for dim floats (the SIMD variant its L2Space picks).
+class HnswL2 {
+ public:
+  explicit HnswL2(size_t dim);
+  float operator()(const float* a, const float* b) const { return fn_(a, b, &dim_); }
 
-// Every row of train, row r as label r, added by one thread.
-inline std::unique_ptr<hnswlib::HierarchicalNSW<float>> BuildReference(hnswlib::L2Space& space,
-                                                                       const cli::VectorFile& train,
-                                                                       size_t m,
-                                                                       size_t ef_construction) {
-  auto ref =
-      std::make_unique<hnswlib::HierarchicalNSW<float>>(&space, train.rows, m, ef_construction);
-  for (size_t i = 0; i < train.rows; ++i) ref->addPoint(&train.values[i * train.dimension], i);
-  return ref;
-}
+ private:
+  using Fn = float (*)(const void*, const void*, const void*);
+  Fn fn_;
+  size_t dim_;
+};
 
-// The rows of the k nearest to query, nearest first.
-inline std::vector<uint64_t> NearestRows(hnswlib::HierarchicalNSW<float>& ref, const float* query,
-                                         size_t k) {
-  auto pq = ref.searchKnn(query, k);
-  std::vector<uint64_t> rows(pq.size());
-  for (size_t i = pq.size(); i-- > 0; pq.pop()) rows[i] = pq.top().second;
-  return rows;
-}
+class HnswReference {
+ public:
+  // Every row of train, row r as label r, added by one thread.
+  static std::unique_ptr<HnswReference> Build(const cli::VectorFile& train, size_t m,
+                                              size_t ef_construction);
+  virtual ~HnswReference() = default;
+  virtual void SetEf(size_t ef) = 0;
+  // The rows of the k nearest to query, nearest first.
+  virtual std::vector<uint64_t> Nearest(const float* query, size_t k) const = 0;
+  // hnswlib's own structures: level 0 (links, vector, label) plus upper levels.
+  virtual double IndexBytes() const = 0;
+};
 
 }  // namespace hartonomous::bench

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Inference log benchmark: for each of RUNS runs, a fresh hartonomousd, the
 # atom ingest of hartonomous-bench as the reference measured in the same
-# run, then hartonomous-inference-bench (log ROWS inferences with 3 steps
+# run, then hartonomous-bench inference-suite (log ROWS inferences with 3 steps
 # each from CLIENTS clients in streams of BATCH, analytics latency, newest
 # 100 of a model, prune of the older half). Prints each run's JSON lines.
 #
@@ -19,9 +19,8 @@ BATCH=${BATCH:-500}
 REF_ATOMS=${REF_ATOMS:-100000}
 DATA_ROOT=${DATA_ROOT:-${TMPDIR:-/tmp}}
 SERVER_BIN=$BUILD/server/hartonomousd
-BENCH_BIN=$BUILD/client/bench/hartonomous-inference-bench
-REF_BIN=$BUILD/client/bench/hartonomous-bench
-for bin in "$SERVER_BIN" "$BENCH_BIN" "$REF_BIN"; do
+BENCH_BIN=$BUILD/client/bench/hartonomous-bench
+for bin in "$SERVER_BIN" "$BENCH_BIN"; do
   [[ -x $bin ]] || { echo "run_inference_bench: $bin not found; build it first" >&2; exit 2; }
 done
 
@@ -50,12 +49,12 @@ start_server() {
 echo "# $(date -u +%FT%TZ) $(nproc) cores, ROWS=$ROWS CLIENTS=$CLIENTS BATCH=$BATCH"
 for run in $(seq "$RUNS"); do
   start_server
-  echo "run $run reference: $("$REF_BIN" ingest --server "$SERVER_ADDR" --atoms "$REF_ATOMS" \
+  echo "run $run reference: $("$BENCH_BIN" ingest --server "$SERVER_ADDR" --atoms "$REF_ATOMS" \
       --atom-bytes 1024 --clients 8 --batch 1000 --json)"
   stop_server
   start_server
-  if ! result=$("$BENCH_BIN" --server "$SERVER_ADDR" --rows "$ROWS" --clients "$CLIENTS" \
-      --batch "$BATCH"); then
+  if ! result=$("$BENCH_BIN" inference-suite --server "$SERVER_ADDR" --rows "$ROWS" \
+      --clients "$CLIENTS" --batch "$BATCH" --json); then
     kill -0 "$SERVER_PID" 2>/dev/null && alive=alive || alive="not running"
     echo "run $run inference: failed (hartonomousd $alive); its log:" && tail -20 "$WORK/log"
   fi

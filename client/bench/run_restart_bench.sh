@@ -5,7 +5,7 @@
 # hartonomousd given, each run on a fresh copy of the same data dir.
 #
 # Usage: client/bench/run_restart_bench.sh BUILD_DIR [ROWS] [RUNS] [HARTONOMOUSD...]
-#   BUILD_DIR  a build with hartonomousd, hartonomous and hartonomous-vector-bench
+#   BUILD_DIR  a build with hartonomousd, hartonomous and hartonomous-bench
 #   ROWS       Fashion-MNIST training images loaded (default 12000)
 #   RUNS       restarts per binary (default 3; report the median)
 #   HARTONOMOUSD  binaries to compare (default BUILD_DIR's)
@@ -18,7 +18,7 @@ shift $(($# < 3 ? $# : 3))
 BINS=("$@")
 [[ ${#BINS[@]} -gt 0 ]] || BINS=("$BUILD/server/hartonomousd")
 CLI=$BUILD/client/cli/hartonomous
-BENCH=$BUILD/client/bench/hartonomous-vector-bench
+BENCH=$BUILD/client/bench/hartonomous-bench
 IMAGES=/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 QUERIES=/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz
 
@@ -68,12 +68,12 @@ for bin in "${BINS[@]}"; do
     : > "$WORK/log"
     start "$bin" "$WORK/data"
     listen=$LISTEN_S
-    ready=$("$BENCH" --probe-since-ns "$T0_NS" --server "$ADDR" --queries "$QUERIES")
+    ready=$("$BENCH" restart-probe --since-ns "$T0_NS" --server "$ADDR" --queries "$QUERIES")
     kill9
     # A second kill -9 and restart: what is left to replay.
     start "$bin" "$WORK/data"
     listen2=$LISTEN_S
-    again=$("$BENCH" --probe-since-ns "$T0_NS" --server "$ADDR" --queries "$QUERIES")
+    again=$("$BENCH" restart-probe --since-ns "$T0_NS" --server "$ADDR" --queries "$QUERIES")
     kill9
     echo "$bin run $run: restart: listening ${listen}s, first Search ${ready}s;" \
          "after a second kill -9: listening ${listen2}s, first Search ${again}s"

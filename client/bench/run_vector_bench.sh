@@ -4,7 +4,7 @@
 # of 100 queries from 1 and 2 clients), next to hnswlib in-process on the same
 # data with 1, 2 and 8 threads, built both like the daemon and with
 # -march=native, and an exact scan per kernel table against a streaming sum
-# (hartonomous-vector-bench), then restart times,
+# (hartonomous-bench vector-suite), then restart times,
 # from process start to the first answered Search: from a snapshot, and
 # rebuilding from LMDB with the snapshots removed. Prints Markdown for
 # docs/benchmarks.md. Builds nothing.
@@ -15,8 +15,8 @@
 set -euo pipefail
 
 source "$(dirname "$0")/bench_server.sh"
-start_bench_server hartonomous-vector-bench
-"$BENCH_BIN" --server "$SERVER_ADDR" --server-pid "$SERVER_PID" ${BENCH_FLAGS:-}
+start_bench_server
+"$BENCH_BIN" vector-suite --server "$SERVER_ADDR" --server-pid "$SERVER_PID" ${BENCH_FLAGS:-}
 stop_server  # a clean stop writes the snapshot
 echo "- Load average at the end of the searches: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo

@@ -16,14 +16,6 @@ double Seconds(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
 }
 
-std::vector<size_t> ParseList(const std::string& text) {
-  std::vector<size_t> out;
-  std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ',')) out.push_back(std::stoul(item));
-  return out;
-}
-
 namespace {
 const char* program_name = "bench";
 }  // namespace
@@ -46,12 +38,6 @@ double Recall(const Results& got, const Results& truth, size_t k) {
     for (size_t i = 0; i < std::min(k, got[q].size()); ++i) hits += t.count(got[q][i]);
   }
   return double(hits) / double(truth.size() * k);
-}
-
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<size_t>(p * v.size()))];
 }
 
 std::map<std::string, double> ProcStatus(const std::string& pid) {
@@ -109,34 +95,17 @@ Results BruteForce(const DistanceFn& distance, const std::vector<float>& train, 
   return truth;
 }
 
-std::map<std::string, std::string> SearchFlags(std::map<std::string, std::string> own) {
-  own.insert({{"--train", "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"},
-              {"--queries", "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"},
-              {"--limit", "60000"},
-              {"--k", "10"},
-              {"--m", "16"},
-              {"--ef-construction", "200"},
-              {"--batch", "1000"},
-              {"--index-kind", "hnsw"},
-              {"--rotate", "0"},
-              {"--server", ""}});
-  return own;
-}
-
-std::map<std::string, std::string> ParseFlags(int argc, char** argv,
-                                              std::map<std::string, std::string> flags) {
-  if ((argc - 1) % 2 != 0) Die("every flag takes a value");
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (!flags.count(argv[i])) Die(std::string("unknown flag ") + argv[i]);
-    flags[argv[i]] = argv[i + 1];
-  }
-  return flags;
+std::vector<FlagSpec> SearchLoadFlags() {
+  return {{"batch", "1000", "rows per IngestAtoms and AddEmbeddings call of the load"},
+          {"index-kind", "hnsw", "the index kind of the collection (hnsw, hnsw_sq8, exact)"},
+          {"rotate", "0", "1: rotate rows and queries by a random orthonormal map"}};
 }
 
 ClientOptions ServerOptions(const std::string& target) {
   ClientOptions options;
   options.target = target;
   options.timeout = std::chrono::milliseconds(600000);
+  if (std::string error; !ApplyClientEnvironment(&options, &error)) Die(error);
   return options;
 }
 
@@ -190,11 +159,18 @@ void Rotate(cli::VectorFile* f, size_t to, const std::vector<float>& signs) {
 
 }  // namespace
 
-SearchData ReadSearchData(std::map<std::string, std::string>& flags) {
+SearchData ReadSearchData(const BenchFlags& flags) {
   SearchData data;
-  data.train = cli::ReadVectorFile(flags["--train"], std::stoul(flags["--limit"]));
-  data.queries = cli::ReadVectorFile(flags["--queries"], std::stoul(flags["--nq"]));
-  if (flags["--rotate"] != "0") {
+  const auto vectors = static_cast<size_t>(flags.IntIn("vectors", 1, int64_t{1} << 32));
+  const auto nq = static_cast<size_t>(flags.IntIn("nq", 1, int64_t{1} << 32));
+  const bool rotate = flags.IntIn("rotate", 0, 1) == 1;
+  data.train = cli::ReadVectorFile(flags.Str("train"), vectors);
+  data.queries = cli::ReadVectorFile(flags.Str("queries"), nq);
+  if (data.train.dimension != data.queries.dimension) {
+    Die("--train has " + std::to_string(data.train.dimension) + " dimensions, --queries " +
+        std::to_string(data.queries.dimension) + ": they must match");
+  }
+  if (rotate) {
     size_t to = 1;
     while (to < data.train.dimension) to *= 2;
     std::mt19937 rng(20261201);

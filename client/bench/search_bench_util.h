@@ -1,6 +1,6 @@
-// Helpers shared by the search benchmarks (hartonomous-vector-bench,
-// hartonomous-hybrid-bench): timing, parallel runs, recall against brute
-// force, percentiles and /proc memory figures.
+// Helpers shared by hartonomous-bench's search suites (vector-suite,
+// hybrid-suite, restart-probe): timing, parallel runs, recall against brute
+// force, /proc memory figures, clients and the vector data.
 //
 // Thread-safety: RunParallel calls fn from `threads` threads at once; the
 // other functions are pure or read-only.
@@ -19,6 +19,7 @@
 
 #include "../cli/vector_files.h"
 #include "hartonomous/client.h"
+#include "load/bench_flags.h"
 
 namespace hartonomous::bench {
 
@@ -27,15 +28,12 @@ using Clock = std::chrono::steady_clock;
 using Results = std::vector<std::vector<uint64_t>>;
 
 double Seconds(Clock::time_point a, Clock::time_point b);
-// "1,2,8" -> {1, 2, 8}.
-std::vector<size_t> ParseList(const std::string& text);
 // Prints "<program>: message" on stderr and exits 1.
 [[noreturn]] void Die(const std::string& message);
 void SetProgramName(const char* name);
 void Check(const grpc::Status& s, const char* what);
 // Mean recall@k of got against truth.
 double Recall(const Results& got, const Results& truth, size_t k);
-double Percentile(std::vector<double> v, double p);
 // kB values of the "Vm*"/"Rss*" lines of /proc/<pid>/status.
 std::map<std::string, double> ProcStatus(const std::string& pid);
 // Runs units 0..units-1 on `threads` threads (thread t takes t, t+threads,
@@ -50,16 +48,13 @@ Results BruteForce(const DistanceFn& distance, const std::vector<float>& train, 
                    const std::vector<float>& queries, size_t nq, size_t dim, size_t k,
                    const std::function<bool(size_t)>& keep);
 
-// The flags both search benchmarks take, with their defaults (--train and
-// --queries: Fashion-MNIST; --limit, --nq, --k, --m, --ef-construction,
-// --batch, --index-kind, --rotate, --server), plus a program's own flags and
-// defaults in `own`.
-std::map<std::string, std::string> SearchFlags(std::map<std::string, std::string> own);
-// "--flag value" pairs over defaults; Die on an unknown flag or a missing value.
-std::map<std::string, std::string> ParseFlags(int argc, char** argv,
-                                              std::map<std::string, std::string> defaults);
+// The flags vector-suite and hybrid-suite add to VectorDataFlags: --batch
+// (rows per load call), --index-kind, --rotate.
+std::vector<FlagSpec> SearchLoadFlags();
 
-// Options for a server at target, with a 10-minute deadline per call.
+// Options for a server at target, with a 10-minute deadline per call and the
+// API key and TLS files of the clients' environment (Die when those cannot
+// be read).
 ClientOptions ServerOptions(const std::string& target);
 // A client of options, once the server is serving.
 std::unique_ptr<Client> ConnectToServer(const ClientOptions& options);
@@ -82,18 +77,17 @@ Request NearestRequest(const std::string& collection, const float* query, size_t
 // `count` clients of `options`, each on its own connection, each serving.
 std::vector<std::unique_ptr<Client>> MakeClients(const ClientOptions& options, size_t count);
 
-// The training rows (at most --limit) and queries (at most --nq) of a
-// benchmark, read from the --train and --queries files; says their size on
-// stderr.
+// The training rows (at most --vectors) and queries (at most --nq) of a
+// suite, read from the --train and --queries files.
 struct SearchData {
   cli::VectorFile train, queries;
   size_t dim = 0, n = 0, nq = 0;
 };
-// The --train and --queries files (--limit and --nq rows). With --rotate 1
+// The --train and --queries files (--vectors and --nq rows). With --rotate 1
 // both are rotated by one seeded random orthonormal map (random signs, zero
 // padding to a power of two, Walsh-Hadamard transform): L2 distances are
 // kept (up to rounding), the values are no longer 8-bit pixels.
-SearchData ReadSearchData(std::map<std::string, std::string>& flags);
+SearchData ReadSearchData(const BenchFlags& flags);
 
 struct LoadTimes {
   double total_s = 0;       // first batch .. last

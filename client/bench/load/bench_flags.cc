@@ -48,6 +48,7 @@ bool BenchFlags::Parse(int argc, char** argv, int first, std::string* error) {
       }
       value = argv[++i];
     }
+    if (spec->repeated) repeated_[name].push_back(value);
     values_[name] = value;
     given_[name] = true;
   }
@@ -93,10 +94,78 @@ bool BenchFlags::Double(const std::string& name, double min, double max, double*
   return true;
 }
 
+int64_t BenchFlags::IntIn(const std::string& name, int64_t min, int64_t max) const {
+  int64_t value = 0;
+  std::string error;
+  if (!Int(name, min, max, &value, &error)) throw FlagError(error);
+  return value;
+}
+
+double BenchFlags::DoubleIn(const std::string& name, double min, double max) const {
+  double value = 0;
+  std::string error;
+  if (!Double(name, min, max, &value, &error)) throw FlagError(error);
+  return value;
+}
+
+namespace {
+
+// Each comma-separated item of flags.Str(name) checked by one (an Int or
+// Double of a one-item table).
+template <typename T, typename One>
+std::vector<T> ListIn(const BenchFlags& flags, const std::string& name, One one) {
+  const std::string& text = flags.Str(name);
+  std::vector<T> out;
+  size_t start = 0;
+  while (true) {
+    const size_t comma = text.find(',', start);
+    const std::string item = text.substr(start, comma == std::string::npos ? comma : comma - start);
+    BenchFlags single({{name, item, ""}});
+    T value{};
+    std::string error;
+    if (!one(single, &value, &error)) {
+      throw FlagError(error + (text == item ? "" : " (in the list '" + text + "')"));
+    }
+    out.push_back(value);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<int64_t> BenchFlags::IntListIn(const std::string& name, int64_t min,
+                                           int64_t max) const {
+  return ListIn<int64_t>(*this, name, [&](const BenchFlags& f, int64_t* v, std::string* e) {
+    return f.Int(name, min, max, v, e);
+  });
+}
+
+std::vector<double> BenchFlags::DoubleListIn(const std::string& name, double min,
+                                             double max) const {
+  return ListIn<double>(*this, name, [&](const BenchFlags& f, double* v, std::string* e) {
+    return f.Double(name, min, max, v, e);
+  });
+}
+
+std::vector<std::string> BenchFlags::All(const std::string& name) const {
+  if (auto it = repeated_.find(name); it != repeated_.end()) return it->second;
+  const std::string& value = Str(name);
+  return value.empty() ? std::vector<std::string>{} : std::vector<std::string>{value};
+}
+
+const std::string& BenchFlags::Required(const std::string& name) const {
+  const std::string& value = Str(name);
+  if (value.empty()) throw FlagError("--" + name + " is required");
+  return value;
+}
+
 std::string BenchFlags::Help() const {
   std::string out;
   for (const FlagSpec& spec : specs_) {
     std::string left = "  --" + spec.name + (spec.boolean ? "" : " VALUE");
+    if (spec.repeated) left += " ...";
     if (left.size() < 28) left.resize(28, ' ');
     out += left + " " + spec.help;
     if (!spec.boolean && !spec.default_value.empty())

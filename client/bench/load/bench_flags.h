@@ -1,13 +1,15 @@
 // BenchFlags: "--name value" and "--name" (boolean) flags over a table of
 // known flags with their defaults and help, shared by every
-// hartonomous-bench workload. An unknown flag, a missing value or a value of
-// the wrong form is an error naming the flag.
+// hartonomous-bench workload and suite. An unknown flag, a missing value or a
+// value of the wrong form is an error naming the flag, the value and the rule.
+// A repeated flag collects every value given.
 //
 // Thread-safety: plain values.
 #pragma once
 
 #include <cstdint>
 #include <map>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -18,6 +20,14 @@ struct FlagSpec {
   std::string default_value;  // "" = none; booleans: "false"
   std::string help;
   bool boolean = false;
+  bool repeated = false;  // may be given more than once (see All)
+};
+
+// A flag's value broke its rule; what() names the flag, the value and the
+// rule. hartonomous-bench turns it into exit status 2.
+class FlagError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
 };
 
 class BenchFlags {
@@ -36,6 +46,18 @@ class BenchFlags {
   bool Double(const std::string& name, double min, double max, double* out,
               std::string* error) const;
 
+  // The same, throwing FlagError instead.
+  int64_t IntIn(const std::string& name, int64_t min, int64_t max) const;
+  double DoubleIn(const std::string& name, double min, double max) const;
+  // "1,2,8": every comma-separated item in [min, max]; at least one.
+  std::vector<int64_t> IntListIn(const std::string& name, int64_t min, int64_t max) const;
+  std::vector<double> DoubleListIn(const std::string& name, double min, double max) const;
+  // A repeated flag's values in the order given; {default} when never given
+  // (empty when there is no default).
+  std::vector<std::string> All(const std::string& name) const;
+  // Str, throwing FlagError when the flag has no value.
+  const std::string& Required(const std::string& name) const;
+
   // "  --name VALUE  help (default: x)" lines.
   std::string Help() const;
 
@@ -43,6 +65,7 @@ class BenchFlags {
   std::vector<FlagSpec> specs_;
   std::map<std::string, std::string> values_;
   std::map<std::string, bool> given_;
+  std::map<std::string, std::vector<std::string>> repeated_;
 };
 
 }  // namespace hartonomous::bench

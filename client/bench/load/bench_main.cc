@@ -2,8 +2,9 @@
 //
 //   hartonomous-bench WORKLOAD [flags]        one workload (see --help)
 //   hartonomous-bench mixed --mix search=8,ingest-atoms=1,log-inference=1 [flags]
-//   hartonomous-bench ingest|ingest-reference ...   verified atom ingest and
-//                                                   its in-process reference
+//   hartonomous-bench SUITE [flags]           a suite (suites/suites.h): the
+//                                             server against an in-process
+//                                             reference in one run
 //
 // Calls go out on gRPC's callback API from one dispatch thread, closed loop
 // at --concurrency or open loop at --rate; the run is bounded by --requests
@@ -12,7 +13,8 @@
 // JSON with --json-out and compares with an earlier report with --compare.
 //
 // Exit status: 0 done; 1 the server could not be prepared or reached; 2 bad
-// flags; 3 --fail-on-error and a measured call failed.
+// flags; 3 --fail-on-error and a measured call failed (suites: a result did
+// not verify).
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
@@ -23,8 +25,9 @@
 #include <thread>
 
 #include "../bench_channel.h"
-#include "../ingest_command.h"
+#include "../suites/suites.h"
 #include "bench_flags.h"
+#include "flag_sets.h"
 #include "load_driver.h"
 #include "load_report.h"
 #include "workload_factory.h"
@@ -33,62 +36,81 @@ namespace hartonomous::bench {
 namespace {
 
 std::vector<FlagSpec> Specs() {
-  return {
-      {"server", "127.0.0.1:50051", "hartonomousd address"},
-      {"channels", "1", "gRPC channels (TCP connections); calls spread over them"},
-      {"concurrency", "1", "calls in flight at most"},
-      {"requests", "0", "measured calls to send (0 = until --duration-s)"},
-      {"duration-s", "0", "measured seconds (0 = until --requests; 10 when neither)"},
-      {"warmup-s", "0", "seconds of unmeasured calls before measuring"},
-      {"rate", "0", "calls/s, open loop (latency from the intended send time); 0 = closed loop"},
-      {"timeout-ms", "10000", "deadline of every call"},
-      {"interval-s", "0", "record throughput, p99 and server RSS this often"},
-      {"server-pid", "0", "the server's pid, to record its RSS"},
-      {"mix", "", "mixed: workload weights, e.g. search=8,ingest-atoms=1"},
-      {"json-out", "", "write the JSON report to this file"},
-      {"json", "", "print the JSON report on stdout instead of the summary", true},
-      {"compare", "", "an earlier --json-out report to compare with"},
-      {"fail-on-error", "", "exit 3 when any measured call failed", true},
-      {"frame-out", "", "write request 0 as a gRPC frame (for h2load) and exit"},
-      {"nonce", "", "mixed into written content and names (default: the start time)"},
-      {"no-prepare", "", "do not create or load anything first", true},
-      {"collection", "bench-fmnist", "search workloads: the collection"},
-      {"train", "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz",
-       "vectors loaded into a new collection (IDX, .npy, .fvecs)"},
-      {"queries", "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz",
-       "query vectors (IDX, .npy, .fvecs)"},
-      {"vectors", "60000", "rows of --train loaded"},
-      {"nq", "1000", "rows of --queries used, round robin"},
-      {"k", "10", "results per query"},
-      {"ef", "0", "HNSW ef per query (0 = the collection's)"},
-      {"m", "16", "HNSW M of a new collection"},
-      {"ef-construction", "200", "HNSW ef_construction of a new collection"},
-      {"queries-per-call", "10", "batch-search: queries per BatchSearch"},
-      {"keep-fraction", "0.05", "hybrid: fraction of points the spatial stage keeps"},
-      {"text-dir", "/usr/share/common-licenses", "text for atoms, documents and prompts"},
-      {"atoms-per-call", "100", "ingest-atoms: atoms per IngestAtoms stream"},
-      {"atom-bytes", "1024", "ingest-atoms, ingest-atom, get-atom: bytes per atom"},
-      {"prepare-atoms", "10000",
-       "get-atom: atoms ingested first and read back; ingest-atom: distinct atoms"},
-      {"model-file", "", "import-model: the model file sent"},
-      {"help", "", "this text", true},
-  };
+  return JoinFlags(
+      {ServerFlags(),
+       VectorDataFlags("1000"),
+       {{"channels", "1", "gRPC channels (TCP connections); calls spread over them"},
+        {"concurrency", "1", "calls in flight at most"},
+        {"requests", "0", "measured calls to send (0 = until --duration-s)"},
+        {"duration-s", "0", "measured seconds (0 = until --requests; 10 when neither)"},
+        {"warmup-s", "0", "seconds of unmeasured calls before measuring"},
+        {"rate", "0", "calls/s, open loop (latency from the intended send time); 0 = closed loop"},
+        {"timeout-ms", "10000", "deadline of every call"},
+        {"interval-s", "0", "record throughput, p99 and server RSS this often"},
+        {"mix", "", "mixed: workload weights, e.g. search=8,ingest-atoms=1"},
+        {"compare", "", "an earlier --json-out report to compare with"},
+        {"fail-on-error", "", "exit 3 when any measured call failed", true},
+        {"frame-out", "", "write request 0 as a gRPC frame (for h2load) and exit"},
+        {"nonce", "", "mixed into written content and names (default: the start time)"},
+        {"no-prepare", "", "do not create or load anything first", true},
+        {"collection", "bench-fmnist", "search workloads: the collection"},
+        {"ef", "0", "HNSW ef per query (0 = the collection's)"},
+        {"queries-per-call", "10", "batch-search: queries per BatchSearch"},
+        {"keep-fraction", "0.05", "hybrid: fraction of points the spatial stage keeps"},
+        {"text-dir", "/usr/share/common-licenses", "text for atoms, documents and prompts"},
+        {"atoms-per-call", "100", "ingest-atoms: atoms per IngestAtoms stream"},
+        {"atom-bytes", "1024", "ingest-atoms, ingest-atom, get-atom: bytes per atom"},
+        {"prepare-atoms", "10000",
+         "get-atom: atoms ingested first and read back; ingest-atom: distinct atoms"},
+        {"model-file", "", "import-model: the model file sent"}},
+       ReportFlags()});
 }
 
 void Usage(const BenchFlags& flags) {
-  std::string names;
+  std::string names, suites;
   for (const std::string& n : WorkloadNames()) names += " " + n;
+  for (const BenchCommand& c : Suites()) {
+    std::string left = "  " + c.name;
+    if (left.size() < 20) left.resize(20, ' ');
+    suites += left + " " + c.summary + "\n";
+  }
   std::fprintf(stderr,
                "usage: hartonomous-bench WORKLOAD [flags]\n"
                "       hartonomous-bench mixed --mix NAME=WEIGHT,... [flags]\n"
-               "       hartonomous-bench ingest|ingest-reference ... (verified atom ingest)\n"
-               "workloads:%s\nflags:\n%s",
-               names.c_str(), flags.Help().c_str());
+               "       hartonomous-bench SUITE [flags]   (hartonomous-bench SUITE --help)\n"
+               "workloads:%s\nsuites:\n%sflags of the workloads:\n%s",
+               names.c_str(), suites.c_str(), flags.Help().c_str());
+}
+
+// A suite: its flags parsed, then run; a FlagError is exit status 2.
+int RunSuite(const BenchCommand& suite, int argc, char** argv) {
+  BenchFlags flags(suite.flags);
+  std::string error;
+  if (!flags.Parse(argc, argv, 2, &error)) {
+    std::fprintf(stderr, "hartonomous-bench %s: %s\n", suite.name.c_str(), error.c_str());
+    return 2;
+  }
+  if (flags.Bool("help")) {
+    std::fprintf(stderr, "usage: hartonomous-bench %s [flags]\n%s\nflags:\n%s", suite.name.c_str(),
+                 suite.summary.c_str(), flags.Help().c_str());
+    return 0;
+  }
+  try {
+    return suite.run(flags);
+  } catch (const FlagError& e) {
+    std::fprintf(stderr, "hartonomous-bench %s: %s\n", suite.name.c_str(), e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "hartonomous-bench %s: %s\n", suite.name.c_str(), e.what());
+    return 1;
+  }
 }
 
 int Run(int argc, char** argv) {
   const std::string command = argc > 1 ? argv[1] : "";
-  if (command == "ingest" || command == "ingest-reference") return IngestCommandMain(argc, argv);
+  for (const BenchCommand& suite : Suites()) {
+    if (suite.name == command) return RunSuite(suite, argc, argv);
+  }
   BenchFlags flags(Specs());
   std::string error;
   if (command.empty() || command == "--help" || command == "-h") {
@@ -120,15 +142,11 @@ int Run(int argc, char** argv) {
 
   LoadOptions load;
   WorkloadConfig config;
-  int64_t v = 0;
-  double d = 0;
   auto int_flag = [&](const char* name, int64_t lo, int64_t hi) {
-    if (!flags.Int(name, lo, hi, &v, &error)) throw std::runtime_error(error);
-    return v;
+    return flags.IntIn(name, lo, hi);
   };
   auto double_flag = [&](const char* name, double lo, double hi) {
-    if (!flags.Double(name, lo, hi, &d, &error)) throw std::runtime_error(error);
-    return d;
+    return flags.DoubleIn(name, lo, hi);
   };
   int channels = 1;
   try {
@@ -152,7 +170,7 @@ int Run(int argc, char** argv) {
     config.atoms_per_call = static_cast<uint32_t>(int_flag("atoms-per-call", 1, 1000000));
     config.atom_bytes = static_cast<uint32_t>(int_flag("atom-bytes", 1, 16 << 20));
     config.prepare_atoms = static_cast<uint32_t>(int_flag("prepare-atoms", 1, 100000000));
-  } catch (const std::exception& e) {
+  } catch (const FlagError& e) {
     return fail(e.what());
   }
   if (load.requests == 0 && load.duration_s == 0) load.duration_s = 10;

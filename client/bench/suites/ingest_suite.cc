@@ -6,6 +6,9 @@
 //       --atom-bytes 1024 --clients 8 --batch 1000 --dup-fraction 0.5 [--json]
 //   hartonomous-bench ingest-reference --dir "$(mktemp -d)" --atoms 200000 ... [--json]
 //
+// Exit status: 0 verified; 1 the run could not be done; 2 bad flags; 3 an
+// atom's id or count did not match the plan.
+//
 // See docs/benchmarks.md ("Atom ingest") and run_ingest_bench.sh.
 #include <grpcpp/grpcpp.h>
 
@@ -14,6 +17,8 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <functional>
 #include <latch>
 #include <map>
 #include <string>
@@ -22,111 +27,43 @@
 #include <utility>
 #include <vector>
 
-#include "bench_channel.h"
-#include "bench_data.h"
-#include "bench_report.h"
+#include "../bench_channel.h"
+#include "../bench_data.h"
+#include "../bench_report.h"
+#include "../reference_ingest.h"
+#include "../search_bench_util.h"
+#include "flag_sets.h"
 #include "hartonomous/client.h"
-#include "ingest_command.h"
-#include "reference_ingest.h"
+#include "suites.h"
 
 namespace hartonomous::bench {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-constexpr char kUsage[] =
-    "usage:\n"
-    "  hartonomous-bench ingest --server ADDR [data options] [--timeout-s S]\n"
-    "                    [--server-pid PID] [--max-message-bytes B] [--json]\n"
-    "  hartonomous-bench ingest-reference --dir DIR [data options] [--keep]\n"
-    "                    [--writemap] [--append] [--json]\n"
-    "data options (defaults): --atoms 200000 --atom-bytes 1024 --clients 1\n"
-    "  --batch 1000 --dup-fraction 0 --tag '' --seed 1\n"
-    "  --corpus PATH|GLOB (repeatable; default /usr/share/common-licenses)\n";
-
-struct Flags {
-  std::string command;
-  std::map<std::string, std::string> values;
-  std::vector<std::string> corpus;
-  bool json = false;
-  bool keep = false;
-  bool writemap = false;
-  bool append = false;
-};
-
-bool ParseFlags(int argc, char** argv, Flags* flags, std::string* error) {
-  if (argc < 2) {
-    *error = "missing command";
-    return false;
-  }
-  flags->command = argv[1];
-  static const char* kValued[] = {
-      "--server",           "--dir", "--atoms", "--atom-bytes", "--clients",   "--batch",
-      "--dup-fraction",     "--tag", "--seed",  "--corpus",     "--timeout-s", "--server-pid",
-      "--max-message-bytes"};
-  const std::pair<const char*, bool*> switches[] = {{"--json", &flags->json},
-                                                    {"--keep", &flags->keep},
-                                                    {"--writemap", &flags->writemap},
-                                                    {"--append", &flags->append}};
-  for (int i = 2; i < argc; ++i) {
-    std::string arg = argv[i];
-    const auto* on = std::find_if(std::begin(switches), std::end(switches),
-                                  [&](const auto& s) { return arg == s.first; });
-    if (on != std::end(switches)) {
-      *on->second = true;
-      continue;
-    }
-    const bool valued = std::find(std::begin(kValued), std::end(kValued), arg) != std::end(kValued);
-    if (!valued) {
-      *error = "unknown flag " + arg;
-      return false;
-    }
-    if (i + 1 >= argc) {
-      *error = arg + " needs a value";
-      return false;
-    }
-    if (arg == "--corpus") {
-      flags->corpus.push_back(argv[++i]);
-    } else {
-      flags->values[arg] = argv[++i];
-    }
-  }
-  return true;
+// The flags ingest and ingest-reference share: the data plan and the report.
+std::vector<FlagSpec> DataFlags() {
+  return {{"atoms", "200000", "atoms sent in all, over all clients"},
+          {"atom-bytes", "1024", "content bytes of every atom"},
+          {"clients", "1", "concurrent clients the atoms are split over"},
+          {"batch", "1000", "atoms per IngestAtoms stream (one transaction)"},
+          {"dup-fraction", "0", "fraction of sent atoms that repeat earlier content, in [0, 1)"},
+          {"tag", "", "mixed into every atom so repeated runs send distinct atoms"},
+          {"seed", "1", "seed of the duplicate placement"},
+          {"corpus", "/usr/share/common-licenses",
+           "file, directory or glob of real text the atoms are cut from", false, true}};
 }
 
-// Parses flag's value with parse, keeping *out when the flag is absent.
-template <typename T, typename Parse>
-bool FlagValue(const Flags& flags, const std::string& name, Parse parse, T* out,
-               std::string* error) {
-  auto it = flags.values.find(name);
-  if (it == flags.values.end()) return true;
-  try {
-    size_t used = 0;
-    *out = static_cast<T>(parse(it->second, &used));
-    if (used != it->second.size()) throw std::invalid_argument(it->second);
-  } catch (const std::exception&) {
-    *error = name + ": not a number: " + it->second;
-    return false;
-  }
-  return true;
-}
-
-bool ParseDataOptions(const Flags& flags, DataOptions* options, std::string* error) {
-  auto ull = [](const std::string& s, size_t* used) { return std::stoull(s, used); };
-  auto dbl = [](const std::string& s, size_t* used) { return std::stod(s, used); };
-  auto integer = [](const std::string& s, size_t* used) { return std::stoi(s, used); };
-  if (!FlagValue(flags, "--atoms", ull, &options->atoms, error) ||
-      !FlagValue(flags, "--atom-bytes", ull, &options->atom_bytes, error) ||
-      !FlagValue(flags, "--clients", integer, &options->clients, error) ||
-      !FlagValue(flags, "--batch", ull, &options->batch, error) ||
-      !FlagValue(flags, "--dup-fraction", dbl, &options->dup_fraction, error) ||
-      !FlagValue(flags, "--seed", ull, &options->seed, error)) {
-    return false;
-  }
-  if (auto it = flags.values.find("--tag"); it != flags.values.end()) options->tag = it->second;
-  if (!flags.corpus.empty()) options->corpus_paths = flags.corpus;
-  *error = CheckDataOptions(*options);
-  return error->empty();
+DataOptions ParseDataOptions(const BenchFlags& flags) {
+  DataOptions options;
+  options.atoms = static_cast<size_t>(flags.IntIn("atoms", 1, int64_t{1} << 36));
+  options.atom_bytes = static_cast<size_t>(flags.IntIn("atom-bytes", 1, 64 << 20));
+  options.clients = static_cast<int>(flags.IntIn("clients", 1, 4096));
+  options.batch = static_cast<size_t>(flags.IntIn("batch", 1, 10000000));
+  options.dup_fraction = flags.DoubleIn("dup-fraction", 0, 0.999999);
+  options.seed = static_cast<uint64_t>(flags.IntIn("seed", 0, INT64_MAX));
+  options.tag = flags.Str("tag");
+  options.corpus_paths = flags.All("corpus");
+  if (std::string error = CheckDataOptions(options); !error.empty()) throw FlagError(error);
+  return options;
 }
 
 // What one client thread saw.
@@ -160,7 +97,10 @@ void RunClient(int index, const std::string& target, std::chrono::milliseconds t
   out->batch_ms.reserve(batches.size());
   out->atom_ids.reserve(plan.atoms / plan.batches.size() + 1);
 
-  Client client(MakeBenchChannel(target, index), ClientOptions{target, timeout});
+  ClientOptions options;
+  options.target = target;
+  options.timeout = timeout;
+  Client client(MakeBenchChannel(target, index), options);
   grpc::Status serving = client.WaitUntilServing(std::chrono::seconds(30));
   if (!serving.ok()) {
     out->errors.push_back("client " + std::to_string(index) +
@@ -248,31 +188,20 @@ void CheckAtomIds(const AtomPlan& plan, const std::vector<ClientOutcome>& outcom
   }
 }
 
-int RunIngest(const Flags& flags, const DataOptions& data, const AtomPlan& plan,
+int RunIngest(const BenchFlags& flags, const DataOptions& data, const AtomPlan& plan,
               RunResult* result) {
-  auto server = flags.values.find("--server");
-  if (server == flags.values.end()) {
-    std::fprintf(stderr, "ingest: --server is required\n%s", kUsage);
-    return 2;
-  }
-  std::string error;
-  double timeout_s = 120;
-  int server_pid = 0;
-  size_t max_message_bytes = Client::kDefaultMessageBytes;
-  auto dbl = [](const std::string& s, size_t* used) { return std::stod(s, used); };
-  auto integer = [](const std::string& s, size_t* used) { return std::stoi(s, used); };
-  auto ull = [](const std::string& s, size_t* used) { return std::stoull(s, used); };
-  if (!FlagValue(flags, "--timeout-s", dbl, &timeout_s, &error) ||
-      !FlagValue(flags, "--server-pid", integer, &server_pid, &error) ||
-      !FlagValue(flags, "--max-message-bytes", ull, &max_message_bytes, &error)) {
-    std::fprintf(stderr, "ingest: %s\n", error.c_str());
-    return 2;
-  }
-  const std::string& target = server->second;
+  const double timeout_s = flags.DoubleIn("timeout-s", 0.001, 86400);
+  const auto server_pid = static_cast<int>(flags.IntIn("server-pid", 0, INT32_MAX));
+  const auto max_message_bytes =
+      static_cast<size_t>(flags.IntIn("max-message-bytes", 1024, int64_t{1} << 31));
+  const std::string& target = flags.Required("server");
   const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000));
 
   result->mode = "ingest";
-  Client admin(MakeBenchChannel(target, -1), ClientOptions{target, timeout});
+  ClientOptions options;
+  options.target = target;
+  options.timeout = timeout;
+  Client admin(MakeBenchChannel(target, -1), options);
   if (grpc::Status s = admin.WaitUntilServing(std::chrono::seconds(30)); !s.ok()) {
     std::fprintf(stderr, "ingest: %s is not SERVING: %s\n", target.c_str(),
                  s.error_message().c_str());
@@ -347,57 +276,70 @@ int RunIngest(const Flags& flags, const DataOptions& data, const AtomPlan& plan,
   return 0;
 }
 
-}  // namespace
-
-int IngestCommandMain(int argc, char** argv) {
-  Flags flags;
-  std::string error;
-  if (!ParseFlags(argc, argv, &flags, &error)) {
-    std::fprintf(stderr, "%s\n%s", error.c_str(), kUsage);
-    return 2;
-  }
-  if (flags.command != "ingest" && flags.command != "ingest-reference") {
-    std::fprintf(stderr, "unknown command %s\n%s", flags.command.c_str(), kUsage);
-    return 2;
-  }
-  DataOptions data;
-  if (!ParseDataOptions(flags, &data, &error)) {
-    std::fprintf(stderr, "%s: %s\n", flags.command.c_str(), error.c_str());
-    return 2;
-  }
+// Both commands: the plan, the run (run_one), the report; exit 3 when
+// the run was not verified.
+int RunCommand(const BenchFlags& flags,
+               const std::function<int(const DataOptions&, const AtomPlan&, RunResult*)>& run_one) {
+  const DataOptions data = ParseDataOptions(flags);
   AtomPlan plan;
-  if (!MakeAtomPlan(data, &plan, &error)) {
-    std::fprintf(stderr, "%s: %s\n", flags.command.c_str(), error.c_str());
-    return 1;
-  }
-
+  if (std::string error; !MakeAtomPlan(data, &plan, &error)) Die(error);
   RunResult result;
-  if (flags.command == "ingest") {
-    if (int rc = RunIngest(flags, data, plan, &result); rc != 0) return rc;
-  } else {
-    ReferenceOptions reference;
-    auto dir = flags.values.find("--dir");
-    if (dir == flags.values.end()) {
-      std::fprintf(stderr, "ingest-reference: --dir is required\n%s", kUsage);
-      return 2;
-    }
-    reference.dir = dir->second;
-    reference.keep = flags.keep;
-    reference.writemap = flags.writemap;
-    reference.append = flags.append;
-    if (!RunReference(reference, plan, &result, &error)) {
-      std::fprintf(stderr, "ingest-reference: %s\n", error.c_str());
-      return 1;
-    }
+  if (int rc = run_one(data, plan, &result); rc != 0) return rc;
+  const nlohmann::json report = ToJson(data, plan, result);
+  if (flags.Set("json-out")) {
+    std::ofstream out(flags.Str("json-out"), std::ios::trunc);
+    out << report.dump(1) << "\n";
+    if (!out.flush()) Die("--json-out " + flags.Str("json-out") + ": cannot write");
   }
-
-  nlohmann::json report = ToJson(data, plan, result);
-  if (flags.json) {
+  if (flags.Bool("json")) {
     std::printf("%s\n", report.dump().c_str());
   } else {
     PrintHuman(report);
   }
   return result.verified ? 0 : 3;
+}
+
+}  // namespace
+
+BenchCommand IngestSuite() {
+  std::vector<FlagSpec> flags =
+      JoinFlags({ServerFlags(),
+                 DataFlags(),
+                 {{"timeout-s", "120", "deadline of every IngestAtoms stream"},
+                  {"max-message-bytes", std::to_string(Client::kDefaultMessageBytes),
+                   "the client's largest message"}},
+                 ReportFlags()});
+  return {"ingest", "atom ingest through hartonomousd with every returned id verified",
+          std::move(flags), [](const BenchFlags& f) {
+            SetProgramName("hartonomous-bench ingest");
+            return RunCommand(
+                f, [&](const DataOptions& data, const AtomPlan& plan, RunResult* result) {
+                  return RunIngest(f, data, plan, result);
+                });
+          }};
+}
+
+BenchCommand IngestReferenceSuite() {
+  std::vector<FlagSpec> flags =
+      JoinFlags({DataFlags(),
+                 {{"dir", "", "an empty directory for the LMDB environment (required)"},
+                  {"keep", "", "keep the environment afterwards", true},
+                  {"writemap", "", "open LMDB with MDB_WRITEMAP", true},
+                  {"append", "", "write keys with MDB_APPEND", true}},
+                 ReportFlags()});
+  return {"ingest-reference", "the same atoms written by LMDB alone, in process", std::move(flags),
+          [](const BenchFlags& f) {
+            SetProgramName("hartonomous-bench ingest-reference");
+            ReferenceOptions reference;
+            reference.dir = f.Required("dir");
+            reference.keep = f.Bool("keep");
+            reference.writemap = f.Bool("writemap");
+            reference.append = f.Bool("append");
+            return RunCommand(f, [&](const DataOptions&, const AtomPlan& plan, RunResult* result) {
+              if (std::string error; !RunReference(reference, plan, result, &error)) Die(error);
+              return 0;
+            });
+          }};
 }
 
 }  // namespace hartonomous::bench

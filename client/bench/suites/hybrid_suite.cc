@@ -1,4 +1,4 @@
-// hartonomous-hybrid-bench: the design document's hybrid query on
+// hartonomous-bench hybrid-suite: the design document's hybrid query on
 // Fashion-MNIST (60000 x 784, L2) through hartonomousd — spatial prefilter on
 // the PCA projection at radii keeping about 1%, 5% and 20% of the rows, then
 // exact rerank — next to an exact scan and HNSW search of the same collection,
@@ -6,10 +6,11 @@
 // server: a brute-force scan, hnswlib, and its own PCA + Boost.Geometry R-tree
 // + exact rerank. See docs/benchmarks.md, "Hybrid search".
 //
-//   hartonomous-hybrid-bench --server ADDR [--train FILE] [--queries FILE]
-//       [--limit 60000] [--nq 500] [--k 10] [--m 16] [--ef-construction 200]
-//       [--ef 64] [--fractions 0.01,0.05,0.2] [--clients 1,2] [--sample 10000]
-//       [--batch 1000] [--calibrate 100] [--index-kind hnsw] [--rotate 0]
+//   hartonomous-bench hybrid-suite [--server ADDR] [--train FILE]
+//       [--queries FILE] [--vectors 60000] [--nq 500] [--k 10] [--m 16]
+//       [--ef-construction 200] [--ef 64] [--fractions 0.01,0.05,0.2]
+//       [--clients 1,2] [--sample 10000] [--batch 1000] [--calibrate 100]
+//       [--index-kind hnsw] [--rotate 0] [--json-out FILE] [--json]
 //
 // --index-kind: the collection's index kind ("hnsw_sq8": stage 2 scores
 // 8-bit codes first). --rotate 1: the data rotated (ReadSearchData).
@@ -18,7 +19,7 @@
 // that keeps that fraction around the query's projection (HybridSearch
 // keep_fraction); every query then uses that one radius, as a fixed-radius
 // query would. Recall@k is against the exact top k by brute force.
-// Prints a Markdown report on stdout.
+// Prints Markdown tables as it goes (SuiteReport).
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -28,73 +29,65 @@
 #include <unordered_map>
 #include <vector>
 
-#include "../cli/vector_files.h"
+#include "../../cli/vector_files.h"
+#include "../bench_report.h"
+#include "../hnsw_reference.h"
+#include "../search_bench_util.h"
+#include "flag_sets.h"
 #include "hartonomous/client.h"
-#include "hnsw_reference.h"
 #include "index/projection/projection.h"
 #include "index/spatial/spatial_index.h"
-#include "search_bench_util.h"
+#include "suite_report.h"
+#include "suites.h"
 
+namespace hartonomous::bench {
 namespace {
 
-namespace v1 = hartonomous::v1;
 namespace hx = hartonomous::index;
-using namespace hartonomous::bench;
 
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() / 2];
+std::vector<FlagSpec> Flags() {
+  return JoinFlags({ServerFlags(),
+                    VectorDataFlags("500"),
+                    SearchLoadFlags(),
+                    {{"ef", "64", "HNSW ef of the Search and ANN-candidate rows"},
+                     {"fractions", "0.01,0.05,0.2", "fractions of rows the radii keep"},
+                     {"clients", "1,2", "client counts"},
+                     {"sample", "10000", "rows the projection is fitted on"},
+                     {"calibrate", "100", "queries the radii are calibrated on"}},
+                    ReportFlags()});
 }
 
-std::vector<double> ParseDoubles(const std::string& text) {
-  std::vector<double> out;
-  size_t start = 0;
-  while (start <= text.size()) {
-    const size_t comma = text.find(',', start);
-    out.push_back(std::stod(text.substr(start, comma - start)));
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  return out;
-}
-
-}  // namespace
-
-int main(int argc, char** argv) {
-  SetProgramName("hartonomous-hybrid-bench");
-  std::map<std::string, std::string> flags =
-      ParseFlags(argc, argv,
-                 SearchFlags({{"--nq", "500"},
-                              {"--ef", "64"},
-                              {"--fractions", "0.01,0.05,0.2"},
-                              {"--clients", "1,2"},
-                              {"--sample", "10000"},
-                              {"--calibrate", "100"}}));
-  if (flags["--server"].empty()) Die("--server ADDR is required");
-  const size_t k = std::stoul(flags["--k"]), m = std::stoul(flags["--m"]);
-  const size_t efc = std::stoul(flags["--ef-construction"]), ef = std::stoul(flags["--ef"]);
-  const size_t batch = std::stoul(flags["--batch"]), sample = std::stoul(flags["--sample"]);
-  const auto fractions = ParseDoubles(flags["--fractions"]);
-  const auto client_counts = ParseList(flags["--clients"]);
-  const size_t calibrate = std::stoul(flags["--calibrate"]);
+int Run(const BenchFlags& flags) {
+  SetProgramName("hartonomous-bench hybrid-suite");
+  const auto k = static_cast<size_t>(flags.IntIn("k", 1, 10000));
+  const auto m = static_cast<size_t>(flags.IntIn("m", 2, 1024));
+  const auto efc = static_cast<size_t>(flags.IntIn("ef-construction", 1, 100000));
+  const auto ef = static_cast<size_t>(flags.IntIn("ef", 1, 100000));
+  const auto batch = static_cast<size_t>(flags.IntIn("batch", 1, 1000000));
+  const auto sample = static_cast<size_t>(flags.IntIn("sample", 1, 100000000));
+  const std::vector<double> fractions = flags.DoubleListIn("fractions", 1e-9, 1);
+  std::vector<size_t> client_counts;
+  for (int64_t c : flags.IntListIn("clients", 1, 1024)) client_counts.push_back(size_t(c));
+  const auto calibrate = static_cast<size_t>(flags.IntIn("calibrate", 1, 1 << 30));
 
   const SearchData data = ReadSearchData(flags);
-  const hartonomous::cli::VectorFile &train = data.train, &queries = data.queries;
+  SuiteReport report("hybrid-suite", flags, Flags());
+  const cli::VectorFile &train = data.train, &queries = data.queries;
   const size_t dim = data.dim, n = data.n, nqr = data.nq;
   const size_t ncal = std::min(nqr, calibrate);
-  hnswlib::L2Space space(dim);
+  const HnswL2 l2(dim);
   auto g0 = Clock::now();
-  const Results truth =
-      BruteForce(L2Of(space), train.values, n, queries.values, nqr, dim, k, nullptr);
+  const Results truth = BruteForce([&l2](const float* a, const float* b) { return l2(a, b); },
+                                   train.values, n, queries.values, nqr, dim, k, nullptr);
   std::fprintf(stderr, "ground truth: %.1f s\n", Seconds(g0, Clock::now()));
 
   // --- load through the server ---------------------------------------------
-  const hartonomous::ClientOptions options = ServerOptions(flags["--server"]);
+  const ClientOptions options = ServerOptions(flags.Str("server"));
   auto client = ConnectToServer(options);
   std::vector<uint64_t> atom_of;
   LoadTimes load;
   const std::unordered_map<uint64_t, uint64_t> row_of =
-      LoadRows(*client, "fmnist", HnswL2Spec("fmnist", dim, m, efc, flags["--index-kind"]), train,
+      LoadRows(*client, "fmnist", HnswL2Spec("fmnist", dim, m, efc, flags.Str("index-kind")), train,
                batch, nullptr, &atom_of, &load);
   const double load_s = load.total_s;
   v1::RefitProjectionRequest refit;
@@ -134,38 +127,30 @@ int main(int argc, char** argv) {
       Check(client->HybridSearch(req, &resp), "HybridSearch (calibration)");
       radii.push_back(resp.radius());
     }
-    radius_of[f] = Median(radii);
+    radius_of[f] = NearestRankPercentile(radii, 50);
   }
 
-  std::printf(
-      "- Data: %zu x %zu (L2), %zu queries from the test set, k = %zu; HNSW M=%zu, "
-      "ef_construction=%zu, ef=%zu\n",
-      n, dim, nqr, k, m, efc, ef);
-  std::printf(
+  report.Note(
+      Format("- Data: %zu x %zu (L2), %zu queries from the test set, k = %zu; HNSW M=%zu, "
+             "ef_construction=%zu, ef=%zu",
+             n, dim, nqr, k, m, efc, ef));
+  report.Note(Format(
       "- Load through gRPC: %.1f s; RefitProjection (PCA on %llu rows, %zu points reprojected): "
       "%.2f s; "
-      "scale (%.3f, %.3f, %.3f), coarse cell %.3f\n\n",
+      "scale (%.3f, %.3f, %.3f), coarse cell %.3f",
       load_s, static_cast<unsigned long long>(projection.fitted_rows()),
       static_cast<size_t>(projection.reprojected()), refit_s, projection.scale().x(),
-      projection.scale().y(), projection.scale().z(), projection.coarse_cell());
-  std::printf(
-      "| program | query | clients / threads | rows kept by stage 1 | queries/s | p50 ms | p99 ms "
-      "| recall@%zu |\n"
-      "|---|---|---|---|---|---|---|---|\n",
-      k);
+      projection.scale().y(), projection.scale().z(), projection.coarse_cell()));
+  report.Table("", {"program", "query", "clients / threads", "rows kept by stage 1", "queries/s",
+                    "p50 ms", "p99 ms", "recall@" + std::to_string(k)});
   auto row = [&](const std::string& program, const std::string& mode, size_t threads,
                  const std::string& kept, double qps, const std::vector<double>& lat,
                  double recall) {
-    std::printf("| %s | %s | %zu | %s | %.0f | %.3f | %.3f | %.4f |\n", program.c_str(),
-                mode.c_str(), threads, kept.c_str(), qps, Percentile(lat, 0.5),
-                Percentile(lat, 0.99), recall);
-    std::fflush(stdout);
+    report.Row({program, mode, std::to_string(threads), kept, Format("%.0f", qps),
+                Format("%.3f", NearestRankPercentile(lat, 50)),
+                Format("%.3f", NearestRankPercentile(lat, 99)), Format("%.4f", recall)});
   };
-  auto pct = [](double v) {
-    char buf[32];
-    std::snprintf(buf, sizeof(buf), "%.2f%%", v * 100);
-    return std::string(buf);
-  };
+  auto pct = [](double v) { return Format("%.2f%%", v * 100); };
 
   std::vector<double> lat;
   // qps["exact/1"], qps["hybrid 0.05/1"] ...
@@ -236,9 +221,8 @@ int main(int argc, char** argv) {
           &lat);
       double mean_kept = 0;
       for (uint64_t c : kept) mean_kept += double(c) / double(n) / double(nqr);
-      char label[160];
-      std::snprintf(label, sizeof(label), "%s, radius %.3f (%.0f%% calibration)", v.name.c_str(),
-                    radius, v.fraction * 100);
+      const std::string label =
+          Format("%s, radius %.3f (%.0f%% calibration)", v.name.c_str(), radius, v.fraction * 100);
       const std::string key =
           v.name + " " + std::to_string(v.fraction) + "/" + std::to_string(threads);
       qps[key] = nqr / secs;
@@ -248,8 +232,6 @@ int main(int argc, char** argv) {
   }
 
   // --- in-process reference ----------------------------------------------------
-  auto dist = space.get_dist_func();
-  void* dist_param = space.get_dist_func_param();
   {
     Results got(nqr);
     const double secs = RunParallel(
@@ -257,7 +239,7 @@ int main(int argc, char** argv) {
         [&](size_t, size_t q) {
           std::vector<std::pair<float, uint64_t>> all(n);
           for (size_t i = 0; i < n; ++i)
-            all[i] = {dist(&queries.values[q * dim], &train.values[i * dim], dist_param), i};
+            all[i] = {l2(&queries.values[q * dim], &train.values[i * dim]), i};
           std::partial_sort(all.begin(), all.begin() + static_cast<ptrdiff_t>(k), all.end());
           for (size_t i = 0; i < k; ++i) got[q].push_back(all[i].second);
         },
@@ -267,11 +249,11 @@ int main(int argc, char** argv) {
         Recall(got, truth, k));
   }
   {
-    auto ref = BuildReference(space, train, m, efc);
-    ref->setEf(ef);
+    auto ref = HnswReference::Build(train, m, efc);
+    ref->SetEf(ef);
     Results got(nqr);
     const double secs = RunParallel(
-        1, nqr, [&](size_t, size_t q) { got[q] = NearestRows(*ref, &queries.values[q * dim], k); },
+        1, nqr, [&](size_t, size_t q) { got[q] = ref->Nearest(&queries.values[q * dim], k); },
         &lat);
     qps["ref hnsw/1"] = nqr / secs;
     row("in-process", "hnswlib searchKnn ef=" + std::to_string(ef), 1, "-", nqr / secs, lat,
@@ -299,7 +281,7 @@ int main(int argc, char** argv) {
             tree->Nearest(pca->Project(&queries.values[q * dim]), static_cast<size_t>(f * n));
         radii.push_back(near->back().distance);
       }
-      const double radius = Median(radii);
+      const double radius = NearestRankPercentile(radii, 50);
       Results got(nqr);
       std::vector<uint64_t> kept(nqr);
       const double secs = RunParallel(
@@ -310,7 +292,7 @@ int main(int argc, char** argv) {
             std::vector<std::pair<float, uint64_t>> scored;
             scored.reserve(near->size());
             for (const auto& h : *near)
-              scored.push_back({dist(query, &train.values[h.id * dim], dist_param), h.id});
+              scored.push_back({l2(query, &train.values[h.id * dim]), h.id});
             const size_t kk = std::min(k, scored.size());
             std::partial_sort(scored.begin(), scored.begin() + static_cast<ptrdiff_t>(kk),
                               scored.end());
@@ -320,41 +302,51 @@ int main(int argc, char** argv) {
           &lat);
       double mean_kept = 0;
       for (uint64_t c : kept) mean_kept += double(c) / double(n) / double(nqr);
-      char label[128];
-      std::snprintf(label, sizeof(label),
-                    "PCA + R-tree + exact rerank, radius %.3f (%.0f%% calibration)", radius,
-                    f * 100);
+      const std::string label =
+          Format("PCA + R-tree + exact rerank, radius %.3f (%.0f%% calibration)", radius, f * 100);
       qps["ref hybrid " + std::to_string(f) + "/1"] = nqr / secs;
       row("in-process", label, 1, pct(mean_kept), nqr / secs, lat, Recall(got, truth, k));
     }
   }
 
   // --- ratios ---------------------------------------------------------------------
-  std::printf("\nRatios (same run):\n\n");
+  report.Note("\nRatios (same run):\n");
   const std::string mid_key = std::to_string(mid);
   for (size_t threads : client_counts) {
     const std::string t = "/" + std::to_string(threads);
     const double hybrid = qps["HybridSearch " + mid_key + t];
     const double exact = qps["exact" + t];
     const std::string ann_key = "HybridSearch + ANN candidates (ef=" + std::to_string(ef) + ") ";
-    std::printf(
+    std::string line = Format(
         "- %zu client(s): HybridSearch at the %.0f%% radius / exact scan = %.1fx (recall@%zu "
         "%.4f); ",
         threads, mid * 100, hybrid / exact, k, recall_of["HybridSearch " + mid_key + t]);
     for (double f : {fractions.front(), mid}) {
       const std::string key = ann_key + std::to_string(f) + t;
-      std::printf(
-          "+ ANN at the %.0f%% radius: %.2fx the %.0f%% hybrid's speed at recall@%zu %.4f; ",
+      line += Format(
+          "+ ANN at the %.0f%% radius: %.2fx the %.0f%% hybrid's speed at recall@%zu "
+          "%.4f; ",
           f * 100, qps[key] / hybrid, mid * 100, k, recall_of[key]);
     }
-    std::printf("HNSW / exact = %.1fx\n", qps["hnsw" + t] / exact);
+    report.Note(line + Format("HNSW / exact = %.1fx", qps["hnsw" + t] / exact));
+    report.Value("hybrid_over_exact" + t, hybrid / exact);
   }
-  std::printf(
+  report.Note(Format(
       "- In-process: PCA + R-tree + rerank at the %.0f%% radius / brute-force scan = %.1fx; "
       "server HybridSearch (1 client) / in-process hybrid = %.2fx; server exact scan / in-process "
-      "scan = %.2fx\n",
+      "scan = %.2fx",
       mid * 100, qps["ref hybrid " + mid_key + "/1"] / qps["ref exact/1"],
       qps["HybridSearch " + mid_key + "/1"] / qps["ref hybrid " + mid_key + "/1"],
-      qps["exact/1"] / qps["ref exact/1"]);
-  return 0;
+      qps["exact/1"] / qps["ref exact/1"]));
+  return report.Finish(flags);
 }
+
+}  // namespace
+
+BenchCommand HybridSuite() {
+  return {"hybrid-suite",
+          "HybridSearch vs exact scan and HNSW through the server and in-process, same run",
+          Flags(), Run};
+}
+
+}  // namespace hartonomous::bench

@@ -1,14 +1,15 @@
-// hartonomous-vector-bench: vector load and search through hartonomousd
+// hartonomous-bench vector-suite: vector load and search through hartonomousd
 // compared with hnswlib in-process on the same data, same parameters, same
 // machine, same run (see docs/benchmarks.md, "Vector search").
 //
-//   hartonomous-vector-bench [--server ADDR] [--server-pid PID] [--train FILE]
-//       [--queries FILE] [--labels FILE] [--limit N] [--nq 2000] [--k 10]
-//       [--m 16] [--ef-construction 200] [--efs 10,20,40,80,160,320]
-//       [--clients 1,2,8] [--batch-clients 1,2] [--ref-threads 1,2,8]
-//       [--search-batch 100] [--batch 1000] [--filter-nq 500]
-//       [--filter-ef 64] [--exact-nq 200] [--filtered-only] [--sq8-compare]
-//       [--index-kind hnsw] [--rotate 0]
+//   hartonomous-bench vector-suite [--server ADDR] [--server-pid PID]
+//       [--train FILE] [--queries FILE] [--labels FILE] [--vectors N]
+//       [--nq 2000] [--k 10] [--m 16] [--ef-construction 200]
+//       [--efs 10,20,40,80,160,320] [--clients 1,2,8] [--batch-clients 1,2]
+//       [--ref-threads 1,2,8] [--search-batch 100] [--batch 1000]
+//       [--filter-nq 500] [--filter-ef 64] [--exact-nq 200] [--filtered-only]
+//       [--sq8-compare] [--references-only] [--index-kind hnsw] [--rotate 0]
+//       [--json-out FILE] [--json]
 //
 //   --filtered-only: no in-process references; after the load, only the
 //       unfiltered Search row at --filter-ef (1 client) and the filtered
@@ -17,16 +18,12 @@
 //       "hnsw" and an "hnsw_sq8" collection of the daemon, then per ef the
 //       two searched alternately (unary Search from --clients, BatchSearch
 //       from --batch-clients), and each one's bytes per vector.
+//   --references-only: the in-process references alone, no server.
 //   --index-kind: the kind of collection "fmnist". --rotate 1: the data
 //       rotated by a random orthonormal map (ReadSearchData).
 //
-//   hartonomous-vector-bench --probe-since-ns NS --server ADDR [--queries FILE]
-//       Restart probe: waits for health SERVING, then one Search, and the
-//       seconds from NS (CLOCK_REALTIME, ns since the epoch; the daemon's
-//       start) to its answer.
-//
 // Data: IDX images (pixels / 255), L2. Ground truth: exact top-k by brute
-// force in-process. Prints a Markdown report on stdout.
+// force in-process. Prints Markdown tables as it goes (SuiteReport).
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -44,85 +41,25 @@
 #include <unordered_map>
 #include <vector>
 
-#include "../cli/vector_files.h"
-#include "grpc/health/v1/health.grpc.pb.h"
+#include "../../cli/vector_files.h"
+#include "../bench_report.h"
+#include "../hnsw_native.h"
+#include "../hnsw_reference.h"
+#include "../search_bench_util.h"
+#include "flag_sets.h"
 #include "hartonomous/client.h"
-#include "hnsw_native.h"
-#include "hnsw_reference.h"
 #include "index/kernels.h"
-#include "search_bench_util.h"
+#include "suite_report.h"
+#include "suites.h"
 
-namespace {
-
-namespace v1 = hartonomous::v1;
-using namespace hartonomous::bench;
-
-int Probe(std::map<std::string, std::string>& flags) {
-  const int64_t since_ns = std::stoll(flags["--probe-since-ns"]);
-  auto queries = hartonomous::cli::ReadVectorFile(flags["--queries"], 1);
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 5);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 5);
-  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 20);
-  auto channel =
-      grpc::CreateCustomChannel(flags["--server"], grpc::InsecureChannelCredentials(), args);
-  {
-    // The daemon listens before it has caught its indexes up (health
-    // NOT_SERVING, Search UNAVAILABLE meanwhile): wait for SERVING first.
-    auto health = grpc::health::v1::Health::NewStub(channel);
-    grpc::ClientContext ctx;
-    ctx.set_wait_for_ready(true);
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(10));
-    auto watch = health->Watch(&ctx, grpc::health::v1::HealthCheckRequest());
-    grpc::health::v1::HealthCheckResponse status;
-    bool serving = false;
-    while (!serving && watch->Read(&status)) {
-      serving = status.status() == grpc::health::v1::HealthCheckResponse::SERVING;
-    }
-    if (!serving) Die("the server never reported SERVING");
-    ctx.TryCancel();
-    (void)watch->Finish();
-  }
-  auto stub = v1::SearchService::NewStub(channel);
-  v1::SearchRequest req;
-  req.set_collection("fmnist");
-  req.mutable_vector()->Add(queries.values.begin(), queries.values.end());
-  {
-    // A rotated run (--rotate 1) stored zero-padded vectors: pad the probe
-    // the same way (the probe times the first answer, not its content).
-    v1::GetCollectionRequest get;
-    get.set_name("fmnist");
-    v1::Collection collection;
-    grpc::ClientContext get_ctx;
-    Check(stub->GetCollection(&get_ctx, get, &collection), "GetCollection");
-    while (static_cast<uint32_t>(req.vector_size()) < collection.spec().dimension()) {
-      req.add_vector(0);
-    }
-  }
-  req.set_limit(10);
-  v1::SearchResponse resp;
-  grpc::ClientContext ctx;
-  ctx.set_wait_for_ready(true);
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(10));
-  Check(stub->Search(&ctx, req, &resp), "Search");
-  const int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count();
-  if (resp.results_size() != 10)
-    Die("first Search returned " + std::to_string(resp.results_size()) + " results");
-  std::printf("%.3f\n", double(now_ns - since_ns) / 1e9);
-  return 0;
-}
-
-}  // namespace
-
+namespace hartonomous::bench {
 namespace {
 
 // The exact scan at memory speed: every distance kernel this CPU runs over
 // all rows for each query (1 thread), next to a plain streaming sum over the
 // same array, in bytes read per second.
 void ScanBandwidth(const std::vector<float>& rows, const std::vector<float>& queries, size_t dim,
-                   size_t nq) {
+                   size_t nq, SuiteReport& report) {
   const size_t n = rows.size() / dim;
   const double bytes = double(rows.size()) * sizeof(float);
   auto best_of = [](int runs, const std::function<double()>& once) {
@@ -142,11 +79,12 @@ void ScanBandwidth(const std::vector<float>& rows, const std::vector<float>& que
     sink = total;
     return Seconds(t, Clock::now());
   });
-  std::printf(
-      "\nExact scan (%zu rows x %zu floats = %.0f MB per query, 1 thread, median of 5):\n\n"
-      "| kernel | GB/s | / streaming sum |\n|---|---|---|\n| streaming sum | %.2f | 1.00 |\n",
-      n, dim, bytes / 1e6, bytes / sum_s / 1e9);
-  for (const auto* k : hartonomous::index::SupportedKernels()) {
+  report.Table(Format("Exact scan (%zu rows x %zu floats = %.0f MB per query, 1 thread, median "
+                      "of 5):",
+                      n, dim, bytes / 1e6),
+               {"kernel", "GB/s", "/ streaming sum"});
+  report.Row({"streaming sum", Format("%.2f", bytes / sum_s / 1e9), "1.00"});
+  for (const auto* k : index::SupportedKernels()) {
     const double s = best_of(5, [&] {
       const auto t = Clock::now();
       float best = 0;
@@ -157,108 +95,127 @@ void ScanBandwidth(const std::vector<float>& rows, const std::vector<float>& que
       sink = best;
       return Seconds(t, Clock::now()) / double(nq);
     });
-    std::printf("| %s%s | %.2f | %.2f |\n", k->name,
-                k == &hartonomous::index::Kernels() ? " (in use)" : "", bytes / s / 1e9, sum_s / s);
+    report.Row({std::string(k->name) + (k == &index::Kernels() ? " (in use)" : ""),
+                Format("%.2f", bytes / s / 1e9), Format("%.2f", sum_s / s)});
   }
   (void)sink;
 }
 
-}  // namespace
+// A list flag of counts as size_t values.
+std::vector<size_t> Counts(const BenchFlags& flags, const char* name, int64_t min, int64_t max) {
+  const std::vector<int64_t> values = flags.IntListIn(name, min, max);
+  return {values.begin(), values.end()};
+}
 
-int main(int argc, char** argv) {
-  SetProgramName("hartonomous-vector-bench");
-  std::map<std::string, std::string> flags = ParseFlags(
-      argc, argv,
-      SearchFlags({{"--labels", "/usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz"},
-                   {"--nq", "2000"},
-                   {"--efs", "10,20,40,80,160,320"},
-                   {"--clients", "1,2,8"},
-                   {"--batch-clients", "1,2"},
-                   {"--ref-threads", "1,2,8"},
-                   {"--search-batch", "100"},
-                   {"--filter-nq", "500"},
-                   {"--filter-ef", "64"},
-                   {"--exact-nq", "200"},
-                   {"--server-pid", ""},
-                   {"--filtered-only", "0"},
-                   {"--sq8-compare", "0"},
-                   {"--probe-since-ns", ""}}));
-  if (!flags["--probe-since-ns"].empty()) return Probe(flags);
-  const size_t k = std::stoul(flags["--k"]), m = std::stoul(flags["--m"]);
-  const size_t efc = std::stoul(flags["--ef-construction"]), batch = std::stoul(flags["--batch"]);
-  const size_t search_batch = std::stoul(flags["--search-batch"]);
-  const bool filtered_only = flags["--filtered-only"] != "0";
-  const bool sq8_compare = flags["--sq8-compare"] != "0";
+std::vector<FlagSpec> Flags() {
+  return JoinFlags(
+      {ServerFlags(),
+       VectorDataFlags("2000"),
+       SearchLoadFlags(),
+       {{"labels", "/usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz",
+         "IDX labels of --train: the metadata filtered on"},
+        {"efs", "10,20,40,80,160,320", "HNSW ef values searched"},
+        {"clients", "1,2,8", "unary Search client counts"},
+        {"batch-clients", "1,2", "BatchSearch client counts"},
+        {"ref-threads", "1,2,8", "in-process reference thread counts"},
+        {"search-batch", "100", "queries per BatchSearch"},
+        {"filter-nq", "500", "queries of the filtered searches"},
+        {"filter-ef", "64", "ef of the filtered searches"},
+        {"exact-nq", "200", "queries of the exact search"},
+        {"filtered-only", "", "no references: the load, then the filtered searches only", true},
+        {"sq8-compare", "", "no references: hnsw against hnsw_sq8 collections per ef", true},
+        {"references-only", "", "the in-process references only; no server", true}},
+       ReportFlags()});
+}
+
+int Run(const BenchFlags& flags) {
+  SetProgramName("hartonomous-bench vector-suite");
+  const auto k = static_cast<size_t>(flags.IntIn("k", 1, 10000));
+  const auto m = static_cast<size_t>(flags.IntIn("m", 2, 1024));
+  const auto efc = static_cast<size_t>(flags.IntIn("ef-construction", 1, 100000));
+  const auto batch = static_cast<size_t>(flags.IntIn("batch", 1, 1000000));
+  const auto search_batch = static_cast<size_t>(flags.IntIn("search-batch", 1, 100000));
+  const bool filtered_only = flags.Bool("filtered-only");
+  const bool sq8_compare = flags.Bool("sq8-compare");
+  const bool references_only = flags.Bool("references-only");
+  if (int(filtered_only) + int(sq8_compare) + int(references_only) > 1) {
+    throw FlagError("--filtered-only, --sq8-compare and --references-only exclude each other");
+  }
   const bool no_refs = filtered_only || sq8_compare;
-  const auto efs = ParseList(flags["--efs"]);
-  const auto client_counts = filtered_only ? std::vector<size_t>{} : ParseList(flags["--clients"]);
+  const auto efs = Counts(flags, "efs", 1, 100000);
+  const auto client_counts =
+      filtered_only ? std::vector<size_t>{} : Counts(flags, "clients", 1, 1024);
   const auto batch_client_counts =
-      filtered_only ? std::vector<size_t>{} : ParseList(flags["--batch-clients"]);
-  const auto ref_threads = no_refs ? std::vector<size_t>{} : ParseList(flags["--ref-threads"]);
+      filtered_only ? std::vector<size_t>{} : Counts(flags, "batch-clients", 1, 1024);
+  const auto ref_threads = no_refs ? std::vector<size_t>{} : Counts(flags, "ref-threads", 1, 1024);
+  const auto filter_nq_flag = static_cast<size_t>(flags.IntIn("filter-nq", 1, 1 << 30));
+  const auto exact_nq_flag = static_cast<size_t>(flags.IntIn("exact-nq", 1, 1 << 30));
+  const auto filter_ef = static_cast<size_t>(flags.IntIn("filter-ef", 1, 100000));
+  const int64_t server_pid = flags.IntIn("server-pid", 0, INT32_MAX);
 
   const SearchData data = ReadSearchData(flags);
-  const hartonomous::cli::VectorFile &train = data.train, &queries = data.queries;
+  const cli::VectorFile &train = data.train, &queries = data.queries;
   const size_t dim = data.dim, n = data.n, nqr = data.nq;
-  auto labels = hartonomous::cli::ReadIdxLabels(flags["--labels"]);
-  const size_t filter_nq = std::min(nqr, std::stoul(flags["--filter-nq"]));
-  const size_t exact_nq = std::min(nqr, std::stoul(flags["--exact-nq"]));
+  auto labels = cli::ReadIdxLabels(flags.Str("labels"));
+  if (labels.size() < n) {
+    Die("--labels has " + std::to_string(labels.size()) + " labels for " + std::to_string(n) +
+        " rows of --train");
+  }
+  const size_t filter_nq = std::min(nqr, filter_nq_flag);
+  const size_t exact_nq = std::min(nqr, exact_nq_flag);
+  SuiteReport report("vector-suite", flags, Flags());
 
-  hnswlib::L2Space space(dim);
+  const HnswL2 l2(dim);
+  const DistanceFn distance = [&l2](const float* a, const float* b) { return l2(a, b); };
   auto g0 = Clock::now();
-  const Results truth =
-      BruteForce(L2Of(space), train.values, n, queries.values, nqr, dim, k, nullptr);
+  const Results truth = BruteForce(distance, train.values, n, queries.values, nqr, dim, k, nullptr);
   const int filter_label = 3;
-  const Results ftruth = BruteForce(L2Of(space), train.values, n, queries.values, filter_nq, dim, k,
+  const Results ftruth = BruteForce(distance, train.values, n, queries.values, filter_nq, dim, k,
                                     [&](size_t i) { return labels[i] == filter_label; });
   // 1% of rows: label 3 and bucket (row % 10) 0.
   const Results ftruth1 =
-      BruteForce(L2Of(space), train.values, n, queries.values, filter_nq, dim, k,
+      BruteForce(distance, train.values, n, queries.values, filter_nq, dim, k,
                  [&](size_t i) { return labels[i] == filter_label && i % 10 == 0; });
   std::fprintf(stderr, "ground truth: %.1f s\n", Seconds(g0, Clock::now()));
 
   // qps[program/mode/threads][ef], recall[program/mode/threads][ef].
   std::map<std::string, std::map<size_t, double>> qps, recall;
-  std::printf(
-      "| program | mode | threads / clients | ef | queries/s | p50 ms | p99 ms | recall@%zu |\n"
-      "|---|---|---|---|---|---|---|---|\n",
-      k);
+  auto results_table = [&](const std::string& title) {
+    report.Table(title, {"program", "mode", "threads / clients", "ef", "queries/s", "p50 ms",
+                         "p99 ms", "recall@" + std::to_string(k)});
+  };
+  results_table("Searches:");
   auto row = [&](const std::string& program, const std::string& mode, size_t threads,
                  const std::string& ef, double q, const std::vector<double>& lat,
                  const std::string& rec) {
-    std::printf("| %s | %s | %zu | %s | %.0f | %.3f | %.3f | %s |\n", program.c_str(), mode.c_str(),
-                threads, ef.c_str(), q, Percentile(lat, 0.5), Percentile(lat, 0.99), rec.c_str());
-    std::fflush(stdout);
+    report.Row({program, mode, std::to_string(threads), ef, Format("%.0f", q),
+                Format("%.3f", NearestRankPercentile(lat, 50)),
+                Format("%.3f", NearestRankPercentile(lat, 99)), rec});
   };
-  auto fmt = [](double v) {
-    char buf[32];
-    std::snprintf(buf, sizeof(buf), "%.4f", v);
-    return std::string(buf);
-  };
+  auto fmt = [](double v) { return Format("%.4f", v); };
 
   // Reference: hnswlib in-process, built by one thread.
   const double rss_before = ProcStatus("self")["VmRSS"];
   auto t0 = Clock::now();
-  auto ref = no_refs ? nullptr : BuildReference(space, train, m, efc);
+  auto ref = no_refs ? nullptr : HnswReference::Build(train, m, efc);
   const double ref_build = Seconds(t0, Clock::now());
   const double ref_rss = (ProcStatus("self")["VmRSS"] - rss_before) * 1024;
   // hnswlib's own structures: level 0 (links, vector, label) plus upper levels.
-  double ref_index_bytes = ref ? double(n) * double(ref->size_data_per_element_) : 0;
-  for (size_t i = 0; ref && i < n; ++i)
-    ref_index_bytes += double(ref->element_levels_[i]) * double(ref->size_links_per_element_);
+  const double ref_index_bytes = ref ? ref->IndexBytes() : 0;
   std::vector<double> lat;
   if (ref) {  // warm-up
-    ref->setEf(efs.front());
+    ref->SetEf(efs.front());
     RunParallel(
         1, std::min<size_t>(200, nqr),
-        [&](size_t, size_t q) { ref->searchKnn(&queries.values[q * dim], k); }, &lat);
+        [&](size_t, size_t q) { ref->Nearest(&queries.values[q * dim], k); }, &lat);
   }
   for (size_t threads : ref_threads) {
     for (size_t ef : efs) {
-      ref->setEf(ef);
+      ref->SetEf(ef);
       Results got(nqr);
       const double secs = RunParallel(
           threads, nqr,
-          [&](size_t, size_t q) { got[q] = NearestRows(*ref, &queries.values[q * dim], k); }, &lat);
+          [&](size_t, size_t q) { got[q] = ref->Nearest(&queries.values[q * dim], k); }, &lat);
       const std::string key = "ref/" + std::to_string(threads);
       qps[key][ef] = nqr / secs;
       recall[key][ef] = Recall(got, truth, k);
@@ -284,23 +241,26 @@ int main(int argc, char** argv) {
           std::to_string(ef), nqr / secs, lat, fmt(recall[key][ef]));
     }
   }
-  if (!no_refs) ScanBandwidth(train.values, queries.values, dim, std::min<size_t>(nqr, 20));
-  if (flags["--server"].empty()) {
-    std::printf(
-        "\n- hnswlib in-process build (1 thread): %.1f s (%.0f vectors/s); index %.0f MB = %.0f "
-        "bytes/vector (RSS growth %.0f MB)\n",
-        ref_build, n / ref_build, ref_index_bytes / 1e6, ref_index_bytes / n, ref_rss / 1e6);
-    return 0;
+  if (!no_refs) {
+    ScanBandwidth(train.values, queries.values, dim, std::min<size_t>(nqr, 20), report);
   }
+  if (references_only) {
+    report.Note(Format(
+        "\n- hnswlib in-process build (1 thread): %.1f s (%.0f vectors/s); index %.0f MB = %.0f "
+        "bytes/vector (RSS growth %.0f MB)",
+        ref_build, n / ref_build, ref_index_bytes / 1e6, ref_index_bytes / n, ref_rss / 1e6));
+    return report.Finish(flags);
+  }
+  if (!no_refs) results_table("Searches through hartonomousd:");
 
-  const hartonomous::ClientOptions options = ServerOptions(flags["--server"]);
+  const ClientOptions options = ServerOptions(flags.Str("server"));
   auto client = ConnectToServer(options);
-  const std::string pid = flags["--server-pid"];
+  const std::string pid = server_pid == 0 ? "" : std::to_string(server_pid);
   const double server_rss_start = pid.empty() ? 0 : ProcStatus(pid)["VmRSS"] * 1024;
   std::vector<uint64_t> atom_of;
   LoadTimes load;
   const std::unordered_map<uint64_t, uint64_t> row_of = LoadRows(
-      *client, "fmnist", HnswL2Spec("fmnist", dim, m, efc, flags["--index-kind"]), train, batch,
+      *client, "fmnist", HnswL2Spec("fmnist", dim, m, efc, flags.Str("index-kind")), train, batch,
       [&](size_t r) {
         return "{\"label\":" + std::to_string(labels[r]) + ",\"bucket\":" + std::to_string(r % 10) +
                "}";
@@ -422,40 +382,40 @@ int main(int argc, char** argv) {
         }
       }
     }
-    std::printf("\nhnsw_sq8 against hnsw, per ef (queries/s ratio sq8 / float):\n\n| ef |");
     std::vector<std::string> modes;
     for (size_t t : client_counts) modes.push_back("search/" + std::to_string(t));
     for (size_t t : batch_client_counts) modes.push_back("batch/" + std::to_string(t));
+    std::vector<std::string> columns = {"ef"};
     for (const auto& mode : modes) {
-      std::printf(" %s recall hnsw | %s recall sq8 | %s sq8/hnsw |", mode.c_str(), mode.c_str(),
-                  mode.c_str());
+      columns.push_back(mode + " recall hnsw");
+      columns.push_back(mode + " recall sq8");
+      columns.push_back(mode + " sq8/hnsw");
     }
-    std::printf("\n|---|");
-    for (size_t i = 0; i < modes.size(); ++i) std::printf("---|---|---|");
-    std::printf("\n");
+    report.Table("hnsw_sq8 against hnsw, per ef (queries/s ratio sq8 / float):", columns);
     for (size_t ef : efs) {
-      std::printf("| %zu |", ef);
+      std::vector<std::string> cells = {std::to_string(ef)};
       for (const auto& mode : modes) {
         const std::string f = mode + "/hnsw", q = mode + "/hnsw_sq8";
-        std::printf(" %s | %s | %.2f |", fmt(recall[f][ef]).c_str(), fmt(recall[q][ef]).c_str(),
-                    qps[q][ef] / qps[f][ef]);
+        cells.push_back(fmt(recall[f][ef]));
+        cells.push_back(fmt(recall[q][ef]));
+        cells.push_back(Format("%.2f", qps[q][ef] / qps[f][ef]));
       }
-      std::printf("\n");
+      report.Row(cells);
     }
-    std::printf(
+    report.Note(Format(
         "\n- hnsw: GetCollection memory %.1f MB = %llu bytes/vector; load %.1f s (AddEmbeddings "
         "%.1f s)\n- hnsw_sq8: GetCollection memory %.1f MB = %llu bytes/vector (%.1f%% of "
-        "hnsw's); load %.1f s (AddEmbeddings %.1f s)\n",
+        "hnsw's); load %.1f s (AddEmbeddings %.1f s)",
         info.memory_bytes() / 1e6, static_cast<unsigned long long>(info.bytes_per_vector()),
         load.total_s, load.embeddings_s, sq8_info.memory_bytes() / 1e6,
         static_cast<unsigned long long>(sq8_info.bytes_per_vector()),
         100.0 * double(sq8_info.bytes_per_vector()) / double(info.bytes_per_vector()),
-        sq8_load.total_s, sq8_load.embeddings_s);
+        sq8_load.total_s, sq8_load.embeddings_s));
     if (!pid.empty()) {
-      std::printf("- hartonomousd RSS with both collections: %.0f MB\n",
-                  ProcStatus(pid)["VmRSS"] * 1024 / 1e6);
+      report.Note(Format("- hartonomousd RSS with both collections: %.0f MB",
+                         ProcStatus(pid)["VmRSS"] * 1024 / 1e6));
     }
-    return 0;
+    return report.Finish(flags);
   }
   for (size_t threads : client_counts) {
     for (size_t ef : efs) {
@@ -490,7 +450,7 @@ int main(int argc, char** argv) {
   };
   double filter_recall = 0;
   {
-    const size_t ef = std::stoul(flags["--filter-ef"]);
+    const size_t ef = filter_ef;
     Results got;
     std::map<int, int> paths;
     // The unfiltered search at the same ef and queries: the reference.
@@ -513,8 +473,7 @@ int main(int argc, char** argv) {
       secs = unary(1, filter_nq, ef, false, f.label, &got, &paths);
       const double rec = Recall(got, *f.truth, k);
       if (f.truth == &ftruth) filter_recall = rec;
-      char ratio[48];
-      std::snprintf(ratio, sizeof(ratio), "; %.2fx unfiltered", filter_nq / secs / plain_qps);
+      std::string ratio = Format("; %.2fx unfiltered", filter_nq / secs / plain_qps);
       row("hartonomousd",
           std::string("Search, filter ") + f.what + "; " + std::to_string(filter_nq) +
               " queries; " + path_note(paths) + ratio + ")",
@@ -522,7 +481,7 @@ int main(int argc, char** argv) {
       // The same filter with exact: true (the exact scan of the matching rows).
       paths.clear();
       secs = unary(1, filter_nq, ef, true, f.label, &got, &paths);
-      std::snprintf(ratio, sizeof(ratio), "; %.2fx unfiltered", filter_nq / secs / plain_qps);
+      ratio = Format("; %.2fx unfiltered", filter_nq / secs / plain_qps);
       row("hartonomousd",
           std::string("Search, exact, filter ") + f.what + "; " + std::to_string(filter_nq) +
               " queries; " + path_note(paths) + ratio + ")",
@@ -530,7 +489,7 @@ int main(int argc, char** argv) {
           fmt(Recall(got, *f.truth, k)) + " (vs exact over the filter)");
     }
   }
-  if (filtered_only) return 0;
+  if (filtered_only) return report.Finish(flags);
   {
     Results got;
     std::map<int, int> paths;
@@ -541,63 +500,72 @@ int main(int argc, char** argv) {
         "-", exact_nq / secs, lat, fmt(Recall(got, t, k)));
   }
 
-  std::printf("\nLoad and memory:\n\n");
-  std::printf(
-      "- hnswlib in-process build, 1 thread: %.1f s (%.0f vectors/s); index %.0f MB = %.0f "
-      "bytes/vector (RSS growth of the benchmark %.0f MB)\n",
-      ref_build, n / ref_build, ref_index_bytes / 1e6, ref_index_bytes / n, ref_rss / 1e6);
-  std::printf(
+  report.Note("\nLoad and memory:\n");
+  report.Note(
+      Format("- hnswlib in-process build, 1 thread: %.1f s (%.0f vectors/s); index %.0f MB = %.0f "
+             "bytes/vector (RSS growth of the benchmark %.0f MB)",
+             ref_build, n / ref_build, ref_index_bytes / 1e6, ref_index_bytes / n, ref_rss / 1e6));
+  report.Note(Format(
       "- hartonomousd load through gRPC, batches of %zu: %.1f s in all; IngestAtoms %.1f s (%.0f "
       "atoms/s), "
       "AddEmbeddings (durable, indexed) %.1f s (%.0f vectors/s) = %.2fx the in-process build; "
-      "load in all = %.2fx hnswlib -march=native's 2-thread build (%.1f s)\n",
+      "load in all = %.2fx hnswlib -march=native's 2-thread build (%.1f s)",
       batch, load_secs, atom_secs, n / atom_secs, add_secs, n / add_secs, add_secs / ref_build,
-      load_secs / native_build, native_build);
+      load_secs / native_build, native_build));
   if (!pid.empty()) {
     const double rss = server_status.at("VmRSS") * 1024;
-    std::printf(
+    report.Note(Format(
         "- hartonomousd RSS after the load: %.0f MB (anonymous %.0f MB, file-backed %.0f MB: LMDB "
         "pages in "
         "the map) = %.0f bytes per vector; %.0f MB before the load, so %.0f bytes per vector added "
-        "(the raw vector is %zu bytes)\n",
+        "(the raw vector is %zu bytes)",
         rss / 1e6, server_status.count("RssAnon") ? server_status.at("RssAnon") * 1024 / 1e6 : 0.0,
         server_status.count("RssFile") ? server_status.at("RssFile") * 1024 / 1e6 : 0.0, rss / n,
-        server_rss_start / 1e6, (rss - server_rss_start) / n, dim * sizeof(float));
+        server_rss_start / 1e6, (rss - server_rss_start) / n, dim * sizeof(float)));
   }
   {
     v1::ServerStats stats;
     Check(client->GetServerStats(&stats), "GetStats");
-    std::printf("- hartonomousd distance kernels (GetStats): %s\n",
-                stats.distance_kernels().c_str());
+    report.Note("- hartonomousd distance kernels (GetStats): " + stats.distance_kernels());
   }
-  std::printf("- Index memory reported by GetCollection: %.0f MB = %.0f bytes/vector\n",
-              double(info.memory_bytes()) / 1e6, double(info.memory_bytes()) / n);
+  report.Note(Format("- Index memory reported by GetCollection: %.0f MB = %.0f bytes/vector",
+                     double(info.memory_bytes()) / 1e6, double(info.memory_bytes()) / n));
+  report.Value("load_s", load_secs);
+  report.Value("add_embeddings_s", add_secs);
+  report.Value("reference_build_s", ref_build);
+  report.Value("native_build_s", native_build);
+  report.Value("index_bytes_per_vector", double(info.memory_bytes()) / n);
 
   // Targets at recall@k >= 0.95, per ef (server and reference recall both).
-  std::printf("\nRatios per ef (server queries/s / in-process queries/s):\n\n");
-  std::printf(
-      "| ef | recall@%zu (ref, 1 thread) | BatchSearch 1 client / native 1 thread | BatchSearch 1 "
-      "client / ref 1 thread | BatchSearch 2 clients / ref 2 threads | Search 8 clients / native 2 "
-      "threads | Search 8 clients / ref 2 threads | Search 1 client / ref 1 thread | native 1 "
-      "thread / ref 1 thread "
-      "|\n|---|---|---|---|---|---|---|---|---|\n",
-      k);
+  report.Table("Ratios per ef (server queries/s / in-process queries/s):",
+               {"ef", "recall@" + std::to_string(k) + " (ref, 1 thread)",
+                "BatchSearch 1 client / native 1 thread", "BatchSearch 1 client / ref 1 thread",
+                "BatchSearch 2 clients / ref 2 threads", "Search 8 clients / native 2 threads",
+                "Search 8 clients / ref 2 threads", "Search 1 client / ref 1 thread",
+                "native 1 thread / ref 1 thread"});
   auto ratio = [&](const std::string& a, const std::string& b, size_t ef) {
     if (!qps.count(a) || !qps.count(b) || !qps[a].count(ef) || !qps[b].count(ef))
       return std::string("-");
-    char buf[32];
-    std::snprintf(buf, sizeof(buf), "%.2f", qps[a][ef] / qps[b][ef]);
-    return std::string(buf);
+    return Format("%.2f", qps[a][ef] / qps[b][ef]);
   };
   for (size_t ef : efs) {
-    std::printf("| %zu | %s | %s | %s | %s | %s | %s | %s | %s |\n", ef,
-                recall.count("ref/1") ? fmt(recall["ref/1"][ef]).c_str() : "-",
-                ratio("batch/1", "native/1", ef).c_str(), ratio("batch/1", "ref/1", ef).c_str(),
-                ratio("batch/2", "ref/2", ef).c_str(), ratio("search/8", "native/2", ef).c_str(),
-                ratio("search/8", "ref/2", ef).c_str(), ratio("search/1", "ref/1", ef).c_str(),
-                ratio("native/1", "ref/1", ef).c_str());
+    report.Row({std::to_string(ef), recall.count("ref/1") ? fmt(recall["ref/1"][ef]) : "-",
+                ratio("batch/1", "native/1", ef), ratio("batch/1", "ref/1", ef),
+                ratio("batch/2", "ref/2", ef), ratio("search/8", "native/2", ef),
+                ratio("search/8", "ref/2", ef), ratio("search/1", "ref/1", ef),
+                ratio("native/1", "ref/1", ef)});
   }
-  std::printf("\n- Filtered search (label = %d, 10%% of rows), recall@%zu: %.4f\n", filter_label, k,
-              filter_recall);
-  return 0;
+  report.Note(Format("\n- Filtered search (label = %d, 10%% of rows), recall@%zu: %.4f",
+                     filter_label, k, filter_recall));
+  return report.Finish(flags);
 }
+
+}  // namespace
+
+BenchCommand VectorSuite() {
+  return {"vector-suite",
+          "vector load and search through hartonomousd vs hnswlib in-process, same run", Flags(),
+          Run};
+}
+
+}  // namespace hartonomous::bench

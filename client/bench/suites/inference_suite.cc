@@ -1,14 +1,14 @@
-// hartonomous-inference-bench: the inference log against hartonomousd.
+// hartonomous-bench inference-suite: the inference log against hartonomousd.
 // Logs --rows inferences (3 steps each, input and output texts from pools
 // so that texts repeat as prompts do) from --clients clients, in
 // LogInferences streams of --batch (--batch 1: unary LogInference), then
 // measures GetInferenceAnalytics latency (at 10% of the rows and at the
 // end, to show whether it grows with the row count), the newest 100 of one
 // model (1,000 calls), and PruneInferences of the older half with the latency of one
-// writer (streams of 10) alone and during the prune. Prints one JSON object.
+// writer (streams of 10) alone and during the prune (SuiteReport values).
 //
-//   hartonomous-inference-bench --server 127.0.0.1:50051 --rows 1000000
-//       --clients 8 --batch 500
+//   hartonomous-bench inference-suite --server 127.0.0.1:50051 --rows 1000000
+//       --clients 8 --batch 500 [--json-out FILE] [--json]
 //
 // See docs/benchmarks.md ("Inference log") and run_inference_bench.sh.
 #include <grpcpp/grpcpp.h>
@@ -23,14 +23,15 @@
 #include <thread>
 #include <vector>
 
+#include "../bench_report.h"
+#include "../search_bench_util.h"
+#include "flag_sets.h"
 #include "hartonomous/client.h"
+#include "suite_report.h"
+#include "suites.h"
 
+namespace hartonomous::bench {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-using hartonomous::Client;
-using hartonomous::ClientOptions;
-namespace v1 = hartonomous::v1;
 
 constexpr int64_t kHourUs = int64_t{3600} * 1000000;
 
@@ -47,11 +48,6 @@ google::protobuf::Timestamp Ts(int64_t us) {
   return ts;
 }
 
-[[noreturn]] void Fail(const std::string& what, const grpc::Status& status) {
-  std::fprintf(stderr, "inference-bench: %s: %s\n", what.c_str(), status.error_message().c_str());
-  std::exit(1);
-}
-
 struct Latency {
   double p50_ms = 0, p99_ms = 0;
 };
@@ -64,48 +60,39 @@ Latency Measure(int calls, Fn fn) {
     fn(i);
     ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
   }
-  std::sort(ms.begin(), ms.end());
-  return {ms[ms.size() / 2], ms[std::min(ms.size() - 1, ms.size() * 99 / 100)]};
+  return {NearestRankPercentile(ms, 50), NearestRankPercentile(ms, 99)};
 }
 
 uint64_t UsedBytes(Client& client) {
   v1::ServerStats stats;
-  grpc::Status status = client.GetServerStats(&stats);
-  if (!status.ok()) Fail("GetServerStats", status);
+  Check(client.GetServerStats(&stats), "GetServerStats");
   return stats.data_file_bytes() - stats.free_bytes();
 }
 
-}  // namespace
+std::vector<FlagSpec> Flags() {
+  return JoinFlags(
+      {ServerFlags(),
+       {{"rows", "100000", "inferences logged"},
+        {"clients", "8", "logging clients"},
+        {"batch", "500", "inferences per LogInferences stream (1: unary LogInference)"}},
+       ReportFlags()});
+}
 
-int main(int argc, char** argv) {
-  std::map<std::string, std::string> flags = {
-      {"server", "127.0.0.1:50051"}, {"rows", "100000"}, {"clients", "8"}, {"batch", "500"}};
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string name = argv[i];
-    if (name.rfind("--", 0) != 0 || flags.count(name.substr(2)) == 0) {
-      std::fprintf(stderr,
-                   "usage: hartonomous-inference-bench --server ADDR --rows N --clients C "
-                   "--batch B\n");
-      return 2;
-    }
-    flags[name.substr(2)] = argv[i + 1];
-  }
-  const int64_t rows = std::atoll(flags["rows"].c_str());
-  const int clients = std::atoi(flags["clients"].c_str());
-  const int batch = std::max(1, std::atoi(flags["batch"].c_str()));
-  ClientOptions options;
-  options.target = flags["server"];
+int Run(const BenchFlags& flags) {
+  SetProgramName("hartonomous-bench inference-suite");
+  const int64_t rows = flags.IntIn("rows", 10, int64_t{1} << 40);
+  const auto clients = static_cast<int>(flags.IntIn("clients", 1, 1024));
+  const auto batch = static_cast<int>(flags.IntIn("batch", 1, 1000000));
+  ClientOptions options = ServerOptions(flags.Str("server"));
   options.timeout = std::chrono::hours(1);
   Client admin(options);
-  if (grpc::Status s = admin.WaitUntilServing(std::chrono::seconds(30)); !s.ok()) {
-    Fail("WaitUntilServing", s);
-  }
+  Check(admin.WaitUntilServing(std::chrono::seconds(30)), "WaitUntilServing");
   std::vector<uint64_t> models;
   for (int m = 0; m < 4; ++m) {
     v1::CreateModelRequest request;
     request.mutable_model()->set_model_name("bench-model-" + std::to_string(m));
     v1::Model model;
-    if (grpc::Status s = admin.CreateModel(request, &model); !s.ok()) Fail("CreateModel", s);
+    Check(admin.CreateModel(request, &model), "CreateModel");
     models.push_back(model.model_id());
   }
   const char* tasks[] = {"chat", "text_completion", "embeddings"};
@@ -144,9 +131,7 @@ int main(int argc, char** argv) {
       request.set_group_by(i % 2 == 0 ? v1::ANALYTICS_GROUP_BY_MODEL
                                       : v1::ANALYTICS_GROUP_BY_TASK_TYPE);
       v1::GetInferenceAnalyticsResponse response;
-      if (grpc::Status s = client.GetInferenceAnalytics(request, &response); !s.ok()) {
-        Fail("GetInferenceAnalytics", s);
-      }
+      Check(client.GetInferenceAnalytics(request, &response), "GetInferenceAnalytics");
     });
   };
   const auto t0 = Clock::now();
@@ -163,16 +148,12 @@ int main(int argc, char** argv) {
         const int64_t end = std::min<int64_t>(rows, first + batch);
         if (batch == 1) {
           v1::LogInferenceResponse response;
-          if (grpc::Status s = client.LogInference(make(first), &response); !s.ok()) {
-            Fail("LogInference", s);
-          }
+          Check(client.LogInference(make(first), &response), "LogInference");
         } else {
           std::vector<v1::LogInferenceRequest> requests;
           for (int64_t i = first; i < end; ++i) requests.push_back(make(i));
           v1::LogInferencesResponse response;
-          if (grpc::Status s = client.LogInferences(requests, &response); !s.ok()) {
-            Fail("LogInferences", s);
-          }
+          Check(client.LogInferences(requests, &response), "LogInferences");
         }
         // Once, when a tenth is logged: analytics latency at that row count
         // (measured while the other clients keep logging).
@@ -195,12 +176,9 @@ int main(int argc, char** argv) {
     request.set_model_id(models[static_cast<size_t>(i % 4)]);
     request.set_page_size(100);
     v1::ListInferencesResponse response;
-    if (grpc::Status s = admin.ListInferencesPage(request, &response); !s.ok()) {
-      Fail("ListInferences", s);
-    }
+    Check(admin.ListInferencesPage(request, &response), "ListInferences");
     if (response.inferences_size() != 100) {
-      std::fprintf(stderr, "inference-bench: newest 100 returned %d\n", response.inferences_size());
-      std::exit(1);
+      Die("newest 100 returned " + std::to_string(response.inferences_size()));
     }
   });
   // A writer during the prune: one client logging streams of 10 new rows
@@ -217,9 +195,7 @@ int main(int argc, char** argv) {
       *requests.back().mutable_start_time() = Ts(NowUs());
     }
     v1::LogInferencesResponse response;
-    if (grpc::Status s = writer.LogInferences(requests, &response); !s.ok()) {
-      Fail("LogInferences (writer)", s);
-    }
+    Check(writer.LogInferences(requests, &response), "LogInferences (writer)");
   };
   const Latency writer_baseline = Measure(200, [&](int) { write_once(); });
   std::atomic<bool> pruning{true};
@@ -235,37 +211,49 @@ int main(int argc, char** argv) {
   *prune.mutable_older_than() = Ts(now - span / 2);
   v1::PruneInferencesResponse pruned;
   const auto p0 = Clock::now();
-  if (grpc::Status s = admin.PruneInferences(prune, &pruned); !s.ok()) Fail("Prune", s);
+  Check(admin.PruneInferences(prune, &pruned), "Prune");
   const double prune_seconds = std::chrono::duration<double>(Clock::now() - p0).count();
   pruning = false;
   during.join();
-  std::sort(during_ms.begin(), during_ms.end());
-  Latency writer_during{};
-  if (!during_ms.empty()) {
-    writer_during = {during_ms[during_ms.size() / 2],
-                     during_ms[std::min(during_ms.size() - 1, during_ms.size() * 99 / 100)]};
-  }
+  const Latency writer_during = {NearestRankPercentile(during_ms, 50),
+                                 NearestRankPercentile(during_ms, 99)};
   const Latency analytics_after_prune = run_analytics(admin);
 
-  std::printf(
-      "{\"rows\": %lld, \"clients\": %d, \"batch\": %d, \"log_seconds\": %.3f, "
-      "\"log_rows_per_s\": %.0f, \"bytes_per_row\": %.1f, "
-      "\"analytics_rows_at_tenth\": %lld, \"analytics_at_tenth_p50_ms\": %.3f, "
-      "\"analytics_at_tenth_p99_ms\": %.3f, \"seconds_to_tenth\": %.3f, "
-      "\"analytics_p50_ms\": %.3f, \"analytics_p99_ms\": %.3f, "
-      "\"newest100_p50_ms\": %.3f, \"newest100_p99_ms\": %.3f, "
-      "\"pruned\": %llu, \"prune_seconds\": %.3f, \"prune_rows_per_s\": %.0f, "
-      "\"analytics_after_prune_p99_ms\": %.3f, \"writer_baseline_p50_ms\": %.3f, "
-      "\"writer_baseline_p99_ms\": %.3f, \"writer_during_prune_calls\": %zu, "
-      "\"writer_during_prune_p50_ms\": %.3f, \"writer_during_prune_p99_ms\": %.3f}\n",
-      static_cast<long long>(rows), clients, batch, log_seconds,
-      static_cast<double>(rows) / log_seconds,
-      static_cast<double>(used_after - used_before) / static_cast<double>(rows),
-      static_cast<long long>(tenth), analytics_at_tenth.p50_ms, analytics_at_tenth.p99_ms,
-      seconds_to_tenth, analytics_end.p50_ms, analytics_end.p99_ms, newest.p50_ms, newest.p99_ms,
-      static_cast<unsigned long long>(pruned.inferences_deleted()), prune_seconds,
-      static_cast<double>(pruned.inferences_deleted()) / prune_seconds,
-      analytics_after_prune.p99_ms, writer_baseline.p50_ms, writer_baseline.p99_ms,
-      during_ms.size(), writer_during.p50_ms, writer_during.p99_ms);
-  return 0;
+  SuiteReport report("inference-suite", flags, Flags());
+  const double pruned_rows = static_cast<double>(pruned.inferences_deleted());
+  const std::pair<const char*, nlohmann::json> values[] = {
+      {"rows", rows},
+      {"clients", clients},
+      {"batch", batch},
+      {"log_seconds", log_seconds},
+      {"log_rows_per_s", static_cast<double>(rows) / log_seconds},
+      {"bytes_per_row", static_cast<double>(used_after - used_before) / static_cast<double>(rows)},
+      {"analytics_rows_at_tenth", tenth},
+      {"analytics_at_tenth_p50_ms", analytics_at_tenth.p50_ms},
+      {"analytics_at_tenth_p99_ms", analytics_at_tenth.p99_ms},
+      {"seconds_to_tenth", seconds_to_tenth},
+      {"analytics_p50_ms", analytics_end.p50_ms},
+      {"analytics_p99_ms", analytics_end.p99_ms},
+      {"newest100_p50_ms", newest.p50_ms},
+      {"newest100_p99_ms", newest.p99_ms},
+      {"pruned", pruned.inferences_deleted()},
+      {"prune_seconds", prune_seconds},
+      {"prune_rows_per_s", pruned_rows / prune_seconds},
+      {"analytics_after_prune_p99_ms", analytics_after_prune.p99_ms},
+      {"writer_baseline_p50_ms", writer_baseline.p50_ms},
+      {"writer_baseline_p99_ms", writer_baseline.p99_ms},
+      {"writer_during_prune_calls", during_ms.size()},
+      {"writer_during_prune_p50_ms", writer_during.p50_ms},
+      {"writer_during_prune_p99_ms", writer_during.p99_ms}};
+  for (const auto& [name, value] : values) report.Value(name, value);
+  return report.Finish(flags);
 }
+
+}  // namespace
+
+BenchCommand InferenceSuite() {
+  return {"inference-suite",
+          "inference logging, analytics, newest 100 and prune against hartonomousd", Flags(), Run};
+}
+
+}  // namespace hartonomous::bench
