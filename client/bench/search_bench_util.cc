@@ -101,6 +101,15 @@ std::vector<FlagSpec> SearchLoadFlags() {
           {"rotate", "0", "1: rotate rows and queries by a random orthonormal map"}};
 }
 
+SearchParams ReadSearchParams(const BenchFlags& flags) {
+  SearchParams p;
+  p.k = static_cast<size_t>(flags.IntIn("k", 1, 10000));
+  p.m = static_cast<size_t>(flags.IntIn("m", 2, 1024));
+  p.ef_construction = static_cast<size_t>(flags.IntIn("ef-construction", 1, 100000));
+  p.batch = static_cast<size_t>(flags.IntIn("batch", 1, 1000000));
+  return p;
+}
+
 ClientOptions ServerOptions(const std::string& target) {
   ClientOptions options;
   options.target = target;

@@ -52,6 +52,12 @@ Results BruteForce(const DistanceFn& distance, const std::vector<float>& train, 
 // (rows per load call), --index-kind, --rotate.
 std::vector<FlagSpec> SearchLoadFlags();
 
+// The values of --k, --m, --ef-construction and --batch, checked (FlagError).
+struct SearchParams {
+  size_t k = 0, m = 0, ef_construction = 0, batch = 0;
+};
+SearchParams ReadSearchParams(const BenchFlags& flags);
+
 // Options for a server at target, with a 10-minute deadline per call and the
 // API key and TLS files of the clients' environment (Die when those cannot
 // be read).

@@ -59,11 +59,9 @@ std::vector<FlagSpec> Flags() {
 
 int Run(const BenchFlags& flags) {
   SetProgramName("hartonomous-bench hybrid-suite");
-  const auto k = static_cast<size_t>(flags.IntIn("k", 1, 10000));
-  const auto m = static_cast<size_t>(flags.IntIn("m", 2, 1024));
-  const auto efc = static_cast<size_t>(flags.IntIn("ef-construction", 1, 100000));
+  const SearchParams params = ReadSearchParams(flags);
+  const size_t k = params.k, m = params.m, efc = params.ef_construction, batch = params.batch;
   const auto ef = static_cast<size_t>(flags.IntIn("ef", 1, 100000));
-  const auto batch = static_cast<size_t>(flags.IntIn("batch", 1, 1000000));
   const auto sample = static_cast<size_t>(flags.IntIn("sample", 1, 100000000));
   const std::vector<double> fractions = flags.DoubleListIn("fractions", 1e-9, 1);
   std::vector<size_t> client_counts;

@@ -130,10 +130,8 @@ std::vector<FlagSpec> Flags() {
 
 int Run(const BenchFlags& flags) {
   SetProgramName("hartonomous-bench vector-suite");
-  const auto k = static_cast<size_t>(flags.IntIn("k", 1, 10000));
-  const auto m = static_cast<size_t>(flags.IntIn("m", 2, 1024));
-  const auto efc = static_cast<size_t>(flags.IntIn("ef-construction", 1, 100000));
-  const auto batch = static_cast<size_t>(flags.IntIn("batch", 1, 1000000));
+  const SearchParams params = ReadSearchParams(flags);
+  const size_t k = params.k, m = params.m, efc = params.ef_construction, batch = params.batch;
   const auto search_batch = static_cast<size_t>(flags.IntIn("search-batch", 1, 100000));
   const bool filtered_only = flags.Bool("filtered-only");
   const bool sq8_compare = flags.Bool("sq8-compare");
