@@ -420,6 +420,7 @@ Status Daemon::Listen() {
   options.max_content_bytes = config_.max_content_bytes;
   options.max_threads = config_.max_threads;
   options.max_concurrent_streams = config_.max_concurrent_streams;
+  options.stream_window_bytes = config_.stream_window_bytes;
   options.keepalive_seconds = config_.keepalive_seconds;
   options.keepalive_timeout_seconds = config_.keepalive_timeout_seconds;
   options.max_connection_idle_seconds = config_.max_connection_idle_seconds;

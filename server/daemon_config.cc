@@ -143,6 +143,10 @@ Serves the Hartonomous gRPC API (hartonomous.v1) over an LMDB data directory.
   --max-concurrent-streams N
                             most concurrent calls on one client connection;
                             more wait in the client (default 100)
+  --stream-window-bytes N   how far ahead of the server's reading a client may
+                            send on one call (HTTP/2 window; default 4M, in
+                            [64K, 1G]); bounds what a fast client stream
+                            holds in the server
   --keepalive-seconds N     ping a connection idle this long (default 7200)
   --keepalive-timeout-seconds N
                             close it when the ping is unanswered this long
@@ -327,6 +331,16 @@ std::map<std::string, Setter> Setters(DaemonConfig& config) {
       CountFlag("--max-concurrent-calls", &config.max_concurrent_calls, 1000000, "calls", 1),
       CountFlag("--work-threads", &config.work_threads, 1024, "threads"),
       CountFlag("--max-concurrent-streams", &config.max_concurrent_streams, 100000, "streams", 1),
+      {"--stream-window-bytes",
+       [&](const std::string& v) -> Status {
+         HT_ASSIGN_OR_RETURN(config.stream_window_bytes, ParseSize("--stream-window-bytes", v));
+         if (config.stream_window_bytes < (size_t{64} << 10) ||
+             config.stream_window_bytes > (size_t{1} << 30)) {
+           return Status::InvalidArgument("--stream-window-bytes: must be in [64K, 1G], got '" + v +
+                                          "'");
+         }
+         return Status::Ok();
+       }},
       CountFlag("--keepalive-seconds", &config.keepalive_seconds, 86400 * 7, "seconds", 1),
       CountFlag("--keepalive-timeout-seconds", &config.keepalive_timeout_seconds, 3600, "seconds",
                 1),
@@ -420,6 +434,7 @@ std::string FormatDaemonConfig(const DaemonConfig& c) {
       {"max-concurrent-calls", n(c.max_concurrent_calls)},
       {"work-threads", n(c.work_threads)},
       {"max-concurrent-streams", n(c.max_concurrent_streams)},
+      {"stream-window-bytes", n(c.stream_window_bytes)},
       {"keepalive-seconds", n(c.keepalive_seconds)},
       {"keepalive-timeout-seconds", n(c.keepalive_timeout_seconds)},
       {"max-connection-idle-seconds", n(c.max_connection_idle_seconds)},

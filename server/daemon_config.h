@@ -109,6 +109,12 @@ struct DaemonConfig {
   // Most concurrent calls (HTTP/2 streams) on one client connection; more
   // wait in the client until one ends. Default: 100.
   size_t max_concurrent_streams = 100;
+  // HTTP/2 receive window of each call (stream), in bytes: how far a client
+  // may send ahead of what the server has read. gRPC's bandwidth-delay
+  // probing, which grows windows without bound on a fast link, is off, so
+  // a client stream that sends faster than the server stores holds at most
+  // this much in the server's transport. In [64 KiB, 1 GiB]. Default: 4 MiB.
+  size_t stream_window_bytes = size_t{4} << 20;
   // The server pings a connection idle this long and closes it when the
   // ping is not answered within keepalive_timeout_seconds (gRPC's
   // GRPC_ARG_KEEPALIVE_TIME_MS / _TIMEOUT_MS). Defaults: 7200, 20.

@@ -18,6 +18,8 @@
 //     each, at most max_threads of them (a call past that gets
 //     RESOURCE_EXHAUSTED), and at most max_concurrent_streams calls per
 //     connection;
+//   - receives at most stream_window_bytes ahead of what a call has read
+//     (a fixed HTTP/2 window per stream, no bandwidth-delay probing);
 //   - serves gRPC server reflection;
 //   - runs the interceptors in this order: the in-flight counter (every call,
 //     for the drain and the call limit, interceptors/in_flight.h), the
@@ -67,6 +69,11 @@ struct GrpcServerOptions {
   // Most concurrent calls (HTTP/2 streams) on one client connection
   // (--max-concurrent-streams). Default: 100.
   size_t max_concurrent_streams = 100;
+  // Each call's HTTP/2 receive window (--stream-window-bytes), with gRPC's
+  // bandwidth-delay probing off so that the window stays this size: a
+  // client stream sending faster than the server reads holds at most this
+  // much in the transport. Default: 4 MiB.
+  size_t stream_window_bytes = size_t{4} << 20;
   // Keepalive pings of idle connections and how long to wait for their
   // answer (--keepalive-seconds, --keepalive-timeout-seconds). Defaults:
   // 7200, 20.

@@ -4,7 +4,9 @@
 // server serves again once calls end; a search whose client deadline passes while it runs stops,
 // answers DEADLINE_EXCEEDED, is counted in hartonomous_search_stopped_total
 // (reason "deadline", or "cancelled" when the client's end of the call
-// arrives first), and the server keeps serving.
+// arrives first), and the server keeps serving; with a stream window
+// (--stream-window-bytes) smaller than a message, client streams still
+// arrive whole.
 #include <grpcpp/grpcpp.h>
 
 #include <catch2/catch.hpp>
@@ -16,6 +18,7 @@
 #include "daemon_harness.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "metrics_util.h"
+#include "server/engine/models/formats/safetensors_writer.h"
 #include "test_util.h"
 
 using namespace hartonomous;
@@ -213,4 +216,58 @@ TEST_CASE("a search past its deadline stops, answers DEADLINE_EXCEEDED and is co
   v1::SearchResponse one;
   REQUIRE(client.Search(batch.searches(0), &one).ok());
   CHECK(one.results_size() == 10);
+}
+
+TEST_CASE("a stream window smaller than a message: client streams arrive whole and answer",
+          "[serving][window]") {
+  // 64 KiB windows, messages of 1 MiB: every message needs the window to
+  // open many times while the server reads it.
+  Daemon daemon(Daemon::Options{{}, {"--stream-window-bytes", "64K"}});
+  Client& client = daemon.client();
+  const std::string images =
+      ReadFile("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz");
+  REQUIRE(images.size() > (size_t{4} << 20));
+
+  // A document of 4.4 MB (binary) in 1 MiB messages, read back byte for byte.
+  v1::IngestDocumentResponse document;
+  {
+    grpc::ClientContext context;
+    const grpc::Status status =
+        client.IngestDocument(&context, DocumentHeader("binary"), images, &document, {}, 1 << 20);
+    INFO(status.error_message());
+    REQUIRE(status.ok());
+  }
+  grpc::Status read_status;
+  const std::string content = ReadDocumentContent(client, document.document_id(), &read_status);
+  INFO(read_status.error_message());
+  REQUIRE(read_status.ok());
+  CHECK(content.size() == images.size());
+  CHECK(Sha256Hex(content) == Sha256Hex(images));
+
+  // A model file of the same bytes (one U8 tensor), exported byte for byte.
+  auto file = engine::models::WriteSafetensors({{"images.weight", "U8", {images.size()}}}, {images},
+                                               {{"source", "fashion-mnist"}});
+  REQUIRE(file.ok());
+  v1::ImportModelStart start;
+  start.mutable_model()->set_model_name("window-images");
+  v1::ImportModelResponse imported;
+  {
+    grpc::ClientContext context;
+    const grpc::Status status = client.ImportModel(&context, start, *file, &imported, {}, 1 << 20);
+    INFO(status.error_message());
+    REQUIRE(status.ok());
+  }
+  CHECK(imported.bytes_received() == file->size());
+  v1::ExportModelRequest request;
+  request.set_model_name("window-images");
+  v1::ExportModelHeader header;
+  std::string exported;
+  const grpc::Status exported_status =
+      client.ExportModel(request, &header, [&](std::string_view chunk) {
+        exported.append(chunk);
+        return true;
+      });
+  INFO(exported_status.error_message());
+  REQUIRE(exported_status.ok());
+  CHECK(Sha256Hex(exported) == Sha256Hex(*file));
 }

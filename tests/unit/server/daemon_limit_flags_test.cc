@@ -1,5 +1,5 @@
 // hartonomousd's flags that bound concurrency: --max-threads,
-// --max-concurrent-streams and --work-threads.
+// --max-concurrent-streams, --stream-window-bytes and --work-threads.
 #include <catch2/catch.hpp>
 
 #include "server/daemon_config.h"
@@ -76,4 +76,23 @@ TEST_CASE("serving flags: the call limit, keepalive and connection age") {
         "--max-connection-idle-seconds", "--max-connection-age-seconds"}) {
     CHECK_THAT(DaemonUsage(), Catch::Contains(flag));
   }
+}
+
+TEST_CASE("stream window flag: default 4 MiB, units, and its range named when wrong") {
+  auto defaults = ParseDaemonFlags({});
+  REQUIRE(defaults.ok());
+  CHECK(defaults->stream_window_bytes == (size_t{4} << 20));
+  auto set = ParseDaemonFlags({"--stream-window-bytes", "64K"});
+  REQUIRE(set.ok());
+  CHECK(set->stream_window_bytes == 65536);
+  auto top = ParseDaemonFlags({"--stream-window-bytes=1G"});
+  REQUIRE(top.ok());
+  CHECK(top->stream_window_bytes == (size_t{1} << 30));
+  CHECK(ParseDaemonFlags({"--stream-window-bytes", "65535"}).status().message() ==
+        "--stream-window-bytes: must be in [64K, 1G], got '65535'");
+  CHECK(ParseDaemonFlags({"--stream-window-bytes", "2G"}).status().message() ==
+        "--stream-window-bytes: must be in [64K, 1G], got '2G'");
+  CHECK_THAT(ParseDaemonFlags({"--stream-window-bytes", "lots"}).status().message(),
+             Catch::StartsWith("--stream-window-bytes:"));
+  CHECK_THAT(DaemonUsage(), Catch::Contains("--stream-window-bytes"));
 }
