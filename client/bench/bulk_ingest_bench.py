@@ -10,7 +10,7 @@ failed, ...). Prints a Markdown table for docs/benchmarks.md.
 
   client/bench/bulk_ingest_bench.py BUILD_DIR [DIR] [JOBS...]
       DIR default /usr/share/doc; JOBS default "1 default" (default = the
-      CLI's own default, the number of cores)
+      CLI's own default, 64 documents in flight)
 
 Environment: RUNS=3  TMPDIR (data dirs go there; must be a real disk)
 """

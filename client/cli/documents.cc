@@ -49,7 +49,7 @@ std::vector<OptionSpec> IngestDocOptions() {
       {"chunk-avg", 0, "BYTES", "average content-defined chunk size (default: 8192)"},
       {"keep-original", 0, "", "PNG/JPEG: also store the original file"},
       {"recursive", 'r', "", "ingest the regular files under directory arguments"},
-      {"jobs", 'j', "N", "documents in flight at once (default: 16)"},
+      {"jobs", 'j', "N", "documents in flight at once (default: 64)"},
       {"fail-fast", 0, "", "stop at the first file that fails (default: keep going)"},
   };
 }
