@@ -1,9 +1,7 @@
 // The suites' flag forms (lists, repeated flags, required values, the
 // throwing getters) and their report (SuiteReport).
-#include <unistd.h>
 
 #include <catch2/catch.hpp>
-#include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -12,6 +10,7 @@
 #include "bench_flags.h"
 #include "flag_sets.h"
 #include "suite_report.h"
+#include "tests/unit/temp_dir.h"
 
 namespace hartonomous::bench {
 namespace {
@@ -75,10 +74,8 @@ TEST_CASE("Shared flag tables give a flag the same default everywhere") {
 TEST_CASE("SuiteReport keeps tables, notes, values and options as JSON, numbers as numbers") {
   const std::vector<FlagSpec> specs = JoinFlags({{{"efs", "10,20", "ef values"}}, ReportFlags()});
   BenchFlags flags(specs);
-  char path[] = "/tmp/suite_report_XXXXXX";
-  const int fd = mkstemp(path);
-  REQUIRE(fd >= 0);
-  close(fd);
+  const hartonomous::testing::TempDir dir;
+  const std::string path = dir.dir() + "/suite_report.json";
   std::string error;
   REQUIRE(ParseArgs(flags, {"--json-out", path, "--json"}, &error));
   SuiteReport report("test-suite", flags, specs);
@@ -92,7 +89,6 @@ TEST_CASE("SuiteReport keeps tables, notes, values and options as JSON, numbers 
 
   std::ifstream in(path);
   const nlohmann::json written = nlohmann::json::parse(in);
-  std::remove(path);
   REQUIRE(written == report.json());
   REQUIRE(written["suite"] == "test-suite");
   REQUIRE(written["options"]["efs"] == "10,20");
