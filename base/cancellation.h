@@ -9,7 +9,7 @@
 //   Cancelled "cancelled: ..."      cancelled() said so (the client went away)
 //
 // Thread-safety: Check is const and may run on any thread; `cancelled` must
-// be safe to call from the thread doing the work.
+// be safe to call from any thread (a scan's helper threads check it too).
 #pragma once
 
 #include <chrono>

@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "index/distance.h"
+#include "index/parallel_scan.h"
 
 namespace hartonomous::index {
 namespace {
@@ -83,17 +84,15 @@ Result<std::vector<Neighbor>> FlatIndex::ExactSearch(const float* query, size_t 
   const size_t dim = spec_.dimension;
   const MetricFunction distance = MetricKernel(spec_.metric);
   ReaderLock lock(&mu_);
-  std::vector<Neighbor> out;
-  out.reserve(labels_.size());
-  for (size_t slot = 0; slot < labels_.size(); ++slot) {
-    if (stop != nullptr && slot % kStopCheckBlock == 0) {
-      HT_RETURN_IF_ERROR(stop->Check("exact scan"));
+  const BestK best_k(k);
+  // The chunks run while this thread holds mu_ (ScanInChunks returns
+  // after the last).
+  auto score = [&](size_t begin, size_t end, std::vector<Neighbor>* best) REQUIRES_SHARED(mu_) {
+    for (size_t slot = begin; slot < end; ++slot) {
+      best_k.Offer(best, {labels_[slot], distance(q.data(), &data_[slot * dim], &dim)});
     }
-    out.push_back({labels_[slot], distance(q.data(), &data_[slot * dim], &dim)});
-  }
-  lock.Release();
-  SortAndTruncate(&out, k);
-  return out;
+  };
+  return ScanInChunks(labels_.size(), dim * sizeof(float), k, stop, score);
 }
 
 Result<std::vector<Neighbor>> FlatIndex::ExactAmong(const float* query,
@@ -103,20 +102,15 @@ Result<std::vector<Neighbor>> FlatIndex::ExactAmong(const float* query,
   const size_t dim = spec_.dimension;
   const MetricFunction distance = MetricKernel(spec_.metric);
   ReaderLock lock(&mu_);
-  std::vector<Neighbor> out;
-  out.reserve(labels.size());
-  for (size_t i = 0; i < labels.size(); ++i) {
-    if (stop != nullptr && i % kStopCheckBlock == 0) {
-      HT_RETURN_IF_ERROR(stop->Check("exact scan"));
+  const BestK best_k(k);
+  auto score = [&](size_t begin, size_t end, std::vector<Neighbor>* best) REQUIRES_SHARED(mu_) {
+    for (size_t i = begin; i < end; ++i) {
+      auto it = slots_.find(labels[i]);
+      if (it == slots_.end()) continue;
+      best_k.Offer(best, {labels[i], distance(q.data(), &data_[it->second * dim], &dim)});
     }
-    const uint64_t label = labels[i];
-    auto it = slots_.find(label);
-    if (it == slots_.end()) continue;
-    out.push_back({label, distance(q.data(), &data_[it->second * dim], &dim)});
-  }
-  lock.Release();
-  SortAndTruncate(&out, k);
-  return out;
+  };
+  return ScanInChunks(labels.size(), dim * sizeof(float), k, stop, score);
 }
 
 Status FlatIndex::Save(const std::string& path) const {

@@ -22,6 +22,7 @@
 #include "base/call_threads.h"
 #include "base/clock.h"
 #include "base/mutex.h"
+#include "base/scan_workers.h"
 #include "base/work_pool.h"
 #include "server/data_dir_lock.h"
 #include "server/engine/admin/compactor.h"
@@ -161,6 +162,8 @@ Daemon::Daemon(const DaemonConfig& config)
 Result<std::unique_ptr<Daemon>> Daemon::Start(const DaemonConfig& config) {
   std::unique_ptr<Daemon> daemon(new Daemon(config));
   HT_ASSIGN_OR_RETURN(daemon->stop_, StopWaiter::Create());
+  // Before any index exists: the indexes' scans share these helpers.
+  if (config.scan_threads > 0) ScanWorkers::SetSharedHelpers(config.scan_threads - 1);
   HT_RETURN_IF_ERROR(daemon->OpenStorage());
   HT_RETURN_IF_ERROR(daemon->BuildEngines());
   daemon->Wire();

@@ -140,6 +140,10 @@ Serves the Hartonomous gRPC API (hartonomous.v1) over an LMDB data directory.
   --work-threads N          threads that run the streams' work (decoding,
                             hashing, compressing, staging, reading); 0 =
                             twice the cores, at least 4 (default 0)
+  --scan-threads N          threads one exact scan (filtered search, exact
+                            search, hybrid rerank) may use, its own
+                            included; idle ones join it; 0 = the cores,
+                            1 = none joins (default 0)
   --max-concurrent-streams N
                             most concurrent calls on one client connection;
                             more wait in the client (default 100)
@@ -330,6 +334,7 @@ std::map<std::string, Setter> Setters(DaemonConfig& config) {
       CountFlag("--max-threads", &config.max_threads, 100000, "threads", 4),
       CountFlag("--max-concurrent-calls", &config.max_concurrent_calls, 1000000, "calls", 1),
       CountFlag("--work-threads", &config.work_threads, 1024, "threads"),
+      CountFlag("--scan-threads", &config.scan_threads, 1024, "threads"),
       CountFlag("--max-concurrent-streams", &config.max_concurrent_streams, 100000, "streams", 1),
       {"--stream-window-bytes",
        [&](const std::string& v) -> Status {
@@ -433,6 +438,7 @@ std::string FormatDaemonConfig(const DaemonConfig& c) {
       {"max-threads", n(c.max_threads)},
       {"max-concurrent-calls", n(c.max_concurrent_calls)},
       {"work-threads", n(c.work_threads)},
+      {"scan-threads", n(c.scan_threads)},
       {"max-concurrent-streams", n(c.max_concurrent_streams)},
       {"stream-window-bytes", n(c.stream_window_bytes)},
       {"keepalive-seconds", n(c.keepalive_seconds)},

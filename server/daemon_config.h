@@ -106,6 +106,12 @@ struct DaemonConfig {
   // SetLayerValues' bytes, AddEmbeddings' index inserts. 0 = twice the
   // hardware threads, at least 4. Default: 0.
   size_t work_threads = 0;
+  // Threads one exact scan may use, its caller's included
+  // (base/scan_workers.h): the exact filtered scans, exact searches and
+  // hybrid reranks over many vectors are cut into chunks that idle helper
+  // threads share. 0 = the hardware threads; 1 = every scan on its
+  // caller's thread. Default: 0.
+  size_t scan_threads = 0;
   // Most concurrent calls (HTTP/2 streams) on one client connection; more
   // wait in the client until one ends. Default: 100.
   size_t max_concurrent_streams = 100;

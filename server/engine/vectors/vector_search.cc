@@ -4,6 +4,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "base/scan_workers.h"
 #include "server/engine/vectors/filter_matches.h"
 #include "server/engine/vectors/hybrid_search.h"
 #include "storage/tables/atom_table.h"
@@ -63,6 +64,8 @@ VectorSearch::VectorSearch(storage::Env& env, const storage::Tables& tables,
     : env_(env), tables_(tables), collections_(collections), max_widen_rounds_(max_widen_rounds) {}
 
 Result<SearchResult> VectorSearch::Search(const SearchQuery& q, ResponseBudget* budget) const {
+  // Counted so that scans take helper threads only while cores are idle.
+  ScanWorkers::Query in_progress(ScanWorkers::Shared());
   const std::string what = "search of collection '" + q.collection + "'";
   // Stopped (with the search named) or OK.
   auto check_stop = [&]() -> Status {
@@ -234,6 +237,7 @@ Result<SearchResult> VectorSearch::Search(const SearchQuery& q, ResponseBudget* 
 
 Result<HybridSearchResult> VectorSearch::HybridSearch(const HybridSearchQuery& q,
                                                       ResponseBudget* budget) const {
+  ScanWorkers::Query in_progress(ScanWorkers::Shared());
   if (q.stop != nullptr) {
     HT_RETURN_IF_ERROR(q.stop->Check("hybrid search of collection '" + q.collection + "'"));
   }

@@ -96,3 +96,20 @@ TEST_CASE("stream window flag: default 4 MiB, units, and its range named when wr
              Catch::StartsWith("--stream-window-bytes:"));
   CHECK_THAT(DaemonUsage(), Catch::Contains("--stream-window-bytes"));
 }
+
+TEST_CASE("scan threads flag: default 0 (the cores), a count, and its range named when wrong") {
+  auto defaults = ParseDaemonFlags({});
+  REQUIRE(defaults.ok());
+  CHECK(defaults->scan_threads == 0);
+  auto one = ParseDaemonFlags({"--scan-threads", "1"});
+  REQUIRE(one.ok());
+  CHECK(one->scan_threads == 1);
+  auto top = ParseDaemonFlags({"--scan-threads=1024"});
+  REQUIRE(top.ok());
+  CHECK(top->scan_threads == 1024);
+  CHECK_THAT(ParseDaemonFlags({"--scan-threads", "1025"}).status().message(),
+             Catch::StartsWith("--scan-threads:"));
+  CHECK_THAT(ParseDaemonFlags({"--scan-threads", "-1"}).status().message(),
+             Catch::StartsWith("--scan-threads:"));
+  CHECK_THAT(DaemonUsage(), Catch::Contains("--scan-threads"));
+}
