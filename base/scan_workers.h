@@ -9,7 +9,7 @@
 // begun. Helpers are called only while no more queries are in progress
 // (Query) and no more scans run than there are helpers: beyond that the
 // cores are busy already, and a scan runs on its caller alone, as without
-// helpers (waking helpers then only adds switches and cost 5-9% of the
+// helpers (waking helpers then only adds switches and cost 4-9% of the
 // throughput of saturated hybrid searches: docs/benchmarks.md).
 //
 //   ScanWorkers& workers = ScanWorkers::Shared();

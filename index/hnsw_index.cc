@@ -350,13 +350,14 @@ Result<std::vector<Neighbor>> HnswIndex::ExactSearch(const float* query, size_t 
   const auto& g = *impl_->graph;
   const MetricFunction distance = impl_->elements.distance;
   const void* param = impl_->elements.param;
+  const BestK best_k(k);
   return ScanInChunks(g.cur_element_count, g.size_data_per_element_, k, stop,
                       [&](size_t begin, size_t end, std::vector<Neighbor>* out) {
                         for (size_t i = begin; i < end; ++i) {
                           const auto id = static_cast<hnswlib::tableint>(i);
                           if (g.isMarkedDeleted(id)) continue;
-                          out->push_back({g.getExternalLabel(id),
-                                          distance(q.data(), g.getDataByInternalId(id), param)});
+                          best_k.Offer(out, {g.getExternalLabel(id),
+                                             distance(q.data(), g.getDataByInternalId(id), param)});
                         }
                       });
 }
