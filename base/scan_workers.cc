@@ -18,7 +18,27 @@ std::atomic<size_t>& SharedHelpers() {
   return helpers;
 }
 
+// Whether the running thread works for a query already counted.
+thread_local bool inside_query = false;
+
 }  // namespace
+
+ScanWorkers::Query::Query(ScanWorkers& workers) {
+  if (inside_query) return;
+  inside_query = true;
+  counted_ = &workers;
+  counted_->queries_.fetch_add(1, std::memory_order_relaxed);
+}
+
+ScanWorkers::Query::~Query() {
+  if (counted_ == nullptr) return;
+  counted_->queries_.fetch_sub(1, std::memory_order_relaxed);
+  inside_query = false;
+}
+
+ScanWorkers::PartOfQuery::PartOfQuery() : was_inside_(inside_query) { inside_query = true; }
+
+ScanWorkers::PartOfQuery::~PartOfQuery() { inside_query = was_inside_; }
 
 ScanWorkers::ScanWorkers(size_t helpers) {
   helpers_.reserve(helpers);
@@ -48,8 +68,10 @@ ScanWorkers& ScanWorkers::Shared() {
 void ScanWorkers::SetSharedHelpers(size_t helpers) { SharedHelpers().store(helpers); }
 
 void ScanWorkers::Drain(Job* job, size_t slot) {
-  for (size_t chunk = job->next.fetch_add(1, std::memory_order_relaxed); chunk < job->chunks;
-       chunk = job->next.fetch_add(1, std::memory_order_relaxed)) {
+  while (true) {
+    if (slot > 0 && queries_.load(std::memory_order_relaxed) > helpers_.size()) return;
+    const size_t chunk = job->next.fetch_add(1, std::memory_order_relaxed);
+    if (chunk >= job->chunks) return;
     (*job->body)(chunk, slot);
   }
 }
@@ -98,7 +120,8 @@ void ScanWorkers::Help(size_t slot) {
     mu_.Unlock();
     Drain(job, slot);
     mu_.Lock();
-    // Exhausted: taken out of the queue so that no helper enters it again.
+    // Exhausted, or left for its caller to finish: taken out of the queue
+    // so that no helper enters it again.
     auto it = std::find(jobs_.begin(), jobs_.end(), job);
     if (it != jobs_.end()) jobs_.erase(it);
     if (--job->users == 0) idle_.SignalAll();

@@ -10,7 +10,10 @@
 // (Query) and no more scans run than there are helpers: beyond that the
 // cores are busy already, and a scan runs on its caller alone, as without
 // helpers (waking helpers then only adds switches and cost 4-9% of the
-// throughput of saturated hybrid searches: docs/benchmarks.md).
+// throughput of saturated hybrid searches: docs/benchmarks.md). A helper
+// also leaves a job, after the chunk it is running, as soon as more
+// queries are in progress than there are helpers: a long job (a batch of
+// searches) then finishes on its caller while the new query has the core.
 //
 //   ScanWorkers& workers = ScanWorkers::Shared();
 //   std::vector<Partial> partial(workers.slots());
@@ -59,18 +62,32 @@ class ScanWorkers {
   size_t slots() const { return helpers_.size() + 1; }
 
   // Marks a query in progress for as long as it lives (the engine's
-  // searches, from the start of their work to its end).
+  // searches, from the start of their work to its end). Counts once per
+  // thread: a Query made on a thread already inside one, or inside a
+  // PartOfQuery, counts nothing (a batch's searches are one query).
   class Query {
    public:
-    explicit Query(ScanWorkers& workers) : workers_(workers) {
-      workers_.queries_.fetch_add(1, std::memory_order_relaxed);
-    }
-    ~Query() { workers_.queries_.fetch_sub(1, std::memory_order_relaxed); }
+    explicit Query(ScanWorkers& workers);
+    ~Query();
     Query(const Query&) = delete;
     Query& operator=(const Query&) = delete;
 
    private:
-    ScanWorkers& workers_;
+    ScanWorkers* counted_ = nullptr;  // null: not counted here
+  };
+
+  // Marks the running thread as working for a query counted on another
+  // thread (a helper running one search of a batch), for as long as it
+  // lives: Queries made meanwhile count nothing.
+  class PartOfQuery {
+   public:
+    PartOfQuery();
+    ~PartOfQuery();
+    PartOfQuery(const PartOfQuery&) = delete;
+    PartOfQuery& operator=(const PartOfQuery&) = delete;
+
+   private:
+    bool was_inside_;
   };
 
  private:
@@ -81,8 +98,9 @@ class ScanWorkers {
     size_t users = 0;  // helpers inside the job; guarded by mu_
   };
 
-  // Claims and runs chunks of job until none is left.
-  static void Drain(Job* job, size_t slot);
+  // Claims and runs chunks of job until none is left; a helper (slot > 0)
+  // stops early when more queries are in progress than there are helpers.
+  void Drain(Job* job, size_t slot);
   void Help(size_t slot) EXCLUDES(mu_);
 
   Mutex mu_;

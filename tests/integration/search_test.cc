@@ -177,6 +177,67 @@ TEST_CASE("collections, embeddings and filtered search over gRPC", "[search]") {
   CHECK(client.GetCollection("docs", &collection).error_code() == grpc::StatusCode::NOT_FOUND);
 }
 
+TEST_CASE("a batch answers what its searches answer one by one, with scan helpers", "[search]") {
+  Daemon::Options options;
+  // One helper thread beside the caller, whatever the machine's cores.
+  options.extra_args = {"--scan-threads", "2"};
+  Daemon daemon(options);
+  Client& client = daemon.client();
+  auto atoms = MakeAtoms(client, "batch", 1000);
+  v1::CreateCollectionRequest create;
+  create.set_name("batch");
+  create.mutable_spec()->set_embedding_type("text");
+  create.mutable_spec()->set_dimension(32);
+  create.mutable_spec()->set_metric(v1::METRIC_L2);
+  v1::Collection collection;
+  REQUIRE(client.CreateCollection(create, &collection).ok());
+  std::mt19937 rng(5);
+  std::vector<v1::EmbeddingInput> inputs;
+  for (uint64_t id : atoms) inputs.push_back(Input(id, RandomVector(rng, 32)));
+  v1::AddEmbeddingsResponse added;
+  REQUIRE(client.AddEmbeddings("batch", nullptr, inputs, &added).ok());
+
+  // Approximate, exact, filtered and by-atom searches, mixed.
+  v1::BatchSearchRequest batch;
+  for (int i = 0; i < 300; ++i) {
+    auto q = Query("batch", RandomVector(rng, 32), 1 + i % 12);
+    if (i % 5 == 1) q.mutable_params()->set_exact(true);
+    if (i % 7 == 2) q.mutable_filter()->set_subtype("odd");
+    if (i % 11 == 3) {
+      q.clear_vector();
+      q.set_atom_id(atoms[static_cast<size_t>(i)]);
+    }
+    *batch.add_searches() = q;
+  }
+  v1::BatchSearchResponse br;
+  REQUIRE(client.BatchSearch(batch, &br).ok());
+  REQUIRE(br.results_size() == batch.searches_size());
+  for (int i = 0; i < batch.searches_size(); ++i) {
+    v1::SearchResponse one;
+    REQUIRE(client.Search(batch.searches(i), &one).ok());
+    INFO("search " << i);
+    CHECK(br.results(i).path() == one.path());
+    REQUIRE(br.results(i).results_size() == one.results_size());
+    CHECK(one.results_size() == static_cast<int>(batch.searches(i).limit()));
+    for (int j = 0; j < one.results_size(); ++j) {
+      CHECK(br.results(i).results(j).atom_id() == one.results(j).atom_id());
+      CHECK(br.results(i).results(j).distance() == one.results(j).distance());
+    }
+  }
+
+  // The first failing search is the one named, though later ones fail too
+  // and searches after it ran.
+  *batch.mutable_searches(150) = Query("missing", RandomVector(rng, 32), 3);
+  *batch.mutable_searches(40) = Query("batch", RandomVector(rng, 31), 3);
+  grpc::Status error = client.BatchSearch(batch, &br);
+  CHECK(error.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK_THAT(error.error_message(), Catch::StartsWith("searches[40].vector: "));
+  *batch.mutable_searches(40) = Query("batch", RandomVector(rng, 32), 3);
+  error = client.BatchSearch(batch, &br);
+  CHECK(error.error_code() == grpc::StatusCode::NOT_FOUND);
+  CHECK(error.error_message() == "searches[150].collection: no collection named 'missing'");
+}
+
 TEST_CASE("bad vector input is refused with the field named and nothing stored", "[search]") {
   Daemon daemon({"", {"--max-search-k", "50"}});
   Client& client = daemon.client();

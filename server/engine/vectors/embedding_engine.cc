@@ -1,9 +1,13 @@
 #include "server/engine/vectors/embedding_engine.h"
 
 #include <algorithm>
+#include <atomic>
 #include <memory>
+#include <optional>
 #include <utility>
+#include <vector>
 
+#include "base/scan_workers.h"
 #include "server/engine/common/await_result.h"
 #include "storage/tables/atom_table.h"
 #include "storage/tables/embedding_table.h"
@@ -155,6 +159,54 @@ Result<SearchResult> EmbeddingEngine::Search(const SearchQuery& query, ResponseB
   auto result = search_.Search(query, budget);
   if (!result.ok()) CountStop(result.status());
   return result;
+}
+
+Result<std::vector<SearchResult>> EmbeddingEngine::SearchBatch(
+    const std::vector<SearchQuery>& queries, ResponseBudget* budget, size_t* failed) {
+  ScanWorkers& workers = ScanWorkers::Shared();
+  // The whole batch is one search in progress: its searches on helper
+  // threads are part of it, and a second query arriving sends the helpers
+  // back (base/scan_workers.h), leaving the rest of the batch to this thread.
+  ScanWorkers::Query in_progress(workers);
+  const size_t left =
+      budget == nullptr ? ResponseBudget::kUnlimited : budget->limit() - budget->used();
+  // Results held before they are charged: a search starts only while they
+  // fit in what the budget had left, so at most one search per slot beyond
+  // it is ever held.
+  std::atomic<size_t> held{0};
+  std::vector<std::optional<Result<SearchResult>>> results(queries.size());
+  std::vector<size_t> used(queries.size(), 0);
+  workers.Run(queries.size(), [&](size_t i, size_t slot) {
+    if (held.load(std::memory_order_relaxed) > left) return;  // runs below, in order
+    std::optional<ScanWorkers::PartOfQuery> part;
+    if (slot > 0) part.emplace();
+    ResponseBudget own(left);
+    // Not counted as stopped here: only the failure returned is.
+    results[i].emplace(search_.Search(queries[i], &own));
+    used[i] = own.used();
+    held.fetch_add(own.used(), std::memory_order_relaxed);
+  });
+  std::vector<SearchResult> out;
+  out.reserve(queries.size());
+  for (size_t i = 0; i < queries.size(); ++i) {
+    std::optional<Result<SearchResult>>& result = results[i];
+    if (result.has_value() && result->ok() && (budget == nullptr || budget->TryCharge(used[i]))) {
+      out.push_back(std::move(*result).value());
+      continue;
+    }
+    *failed = i;
+    if (result.has_value() && !result->ok() &&
+        result->status().code() != Status::Code::kResourceExhausted) {
+      // Counted once, as the sequence's one stopped search would be.
+      CountStop(result->status());
+      return result->status();
+    }
+    // Not run, out of budget or not fitting beside the results before it:
+    // run where the sequence would, against the shared budget.
+    HT_ASSIGN_OR_RETURN(SearchResult again, Search(queries[i], budget));
+    out.push_back(std::move(again));
+  }
+  return out;
 }
 
 Result<HybridSearchResult> EmbeddingEngine::HybridSearch(const HybridSearchQuery& query,

@@ -132,6 +132,17 @@ class EmbeddingEngine {
   // metadata when asked for) before those are read: ResourceExhausted
   // (ResponseBudget::Exceeded) when the hits do not fit.
   Result<SearchResult> Search(const SearchQuery& query, ResponseBudget* budget = nullptr);
+  // The searches of a batch: the results, in order, that consecutive
+  // Search calls sharing `budget` give, or the first failure's status with
+  // its index in *failed. While cores are idle the searches also run on the
+  // scan helpers (base/scan_workers.h), each within what the budget had
+  // left at the batch's start; results are then charged in order, and a
+  // search whose result does not fit, or that ran out of budget, runs again
+  // alone against the shared budget: answer and error are those of the
+  // sequence. Searches start only while the results held fit in what the
+  // budget had left, so at most one result per helper beyond it is held.
+  Result<std::vector<SearchResult>> SearchBatch(const std::vector<SearchQuery>& queries,
+                                                ResponseBudget* budget, size_t* failed);
   // Searches (Search and HybridSearch) that stopped early because their
   // query's stop said so: past the deadline, or cancelled by the caller.
   uint64_t searches_stopped_deadline() const { return stopped_deadline_.load(); }

@@ -130,15 +130,18 @@ grpc::Status SearchServiceImpl::BatchSearch(grpc::ServerContextBase* context,
   engine::ResponseBudget budget(limits_.max_response_bytes);
   // Checked by each search before it starts, so also between the searches.
   const Cancellation stop = CallStop(context);
-  for (int i = 0; i < request->searches_size(); ++i) {
-    engine::SearchQuery query = ToSearchQuery(request->searches(i));
-    query.stop = &stop;
-    auto result = engine_.Search(query, &budget);
-    if (!result.ok()) {
-      return ToGrpcStatus(Prefixed("searches[" + std::to_string(i) + "].", result.status()));
-    }
-    ToProto(std::move(result).value(), response->add_results());
+  std::vector<engine::SearchQuery> queries;
+  queries.reserve(static_cast<size_t>(request->searches_size()));
+  for (const auto& search : request->searches()) {
+    queries.push_back(ToSearchQuery(search));
+    queries.back().stop = &stop;
   }
+  size_t failed = 0;
+  auto results = engine_.SearchBatch(queries, &budget, &failed);
+  if (!results.ok()) {
+    return ToGrpcStatus(Prefixed("searches[" + std::to_string(failed) + "].", results.status()));
+  }
+  for (auto& result : *results) ToProto(std::move(result), response->add_results());
   return grpc::Status::OK;
 }
 

@@ -1,12 +1,14 @@
 // ScanWorkers: every chunk runs exactly once, on the caller and on idle
 // helpers at the same time, from many concurrent callers; without helpers
-// everything runs on the caller.
+// everything runs on the caller; queries counted once per thread, and
+// helpers that leave a job when another query starts.
 #include "base/scan_workers.h"
 
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -87,4 +89,112 @@ TEST_CASE("scan workers: without helpers every chunk runs on the caller in order
     order.push_back(chunk);
   });
   CHECK(order == std::vector<size_t>{0, 1, 2, 3, 4});
+}
+
+namespace {
+
+// Holds a ScanWorkers::Query on its own thread until released.
+class QueryOnAnotherThread {
+ public:
+  explicit QueryOnAnotherThread(ScanWorkers& workers)
+      : thread_([this, &workers] {
+          ScanWorkers::Query query(workers);
+          std::unique_lock<std::mutex> lock(mu_);
+          started_ = true;
+          cv_.notify_all();
+          cv_.wait(lock, [&] { return released_; });
+        }) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return started_; });
+  }
+  ~QueryOnAnotherThread() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      released_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool started_ = false, released_ = false;
+  std::thread thread_;
+};
+
+// The slots that ran the chunks of a job whose two first chunks each wait
+// (bounded) until both run, which only happens when a helper joins.
+std::set<size_t> SlotsOfTwoChunks(ScanWorkers& workers) {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::set<size_t> slots;
+  workers.Run(2, [&](size_t, size_t slot) {
+    std::unique_lock<std::mutex> lock(mu);
+    slots.insert(slot);
+    cv.notify_all();
+    cv.wait_for(lock, std::chrono::seconds(2), [&] { return slots.size() == 2; });
+  });
+  return slots;
+}
+
+}  // namespace
+
+TEST_CASE("scan workers: a query counts once per thread, and a batch's parts not at all",
+          "[scan_workers]") {
+  ScanWorkers workers(1);
+  {
+    // Nested on one thread: one query, so the one helper still joins.
+    ScanWorkers::Query outer(workers);
+    ScanWorkers::Query inner(workers);
+    CHECK(SlotsOfTwoChunks(workers) == std::set<size_t>{0, 1});
+  }
+  {
+    // A thread working for another thread's query adds none either.
+    ScanWorkers::PartOfQuery part;
+    ScanWorkers::Query inner(workers);
+    QueryOnAnotherThread other(workers);
+    CHECK(SlotsOfTwoChunks(workers) == std::set<size_t>{0, 1});
+  }
+  {
+    // Two queries on two threads: more than the one helper, the caller
+    // runs everything.
+    ScanWorkers::Query mine(workers);
+    QueryOnAnotherThread other(workers);
+    std::set<size_t> slots;
+    workers.Run(50, [&](size_t, size_t slot) { slots.insert(slot); });
+    CHECK(slots == std::set<size_t>{0});
+  }
+}
+
+TEST_CASE("scan workers: a helper leaves a long job when another query starts", "[scan_workers]") {
+  ScanWorkers workers(1);
+  ScanWorkers::Query mine(workers);
+  constexpr size_t kChunks = 200;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool helper_inside = false, other_started = false;
+  std::vector<std::atomic<int>> runs(kChunks);
+  std::atomic<size_t> helper_chunks{0};
+  std::unique_ptr<QueryOnAnotherThread> other;
+  workers.Run(kChunks, [&](size_t chunk, size_t slot) {
+    runs[chunk].fetch_add(1);
+    std::unique_lock<std::mutex> lock(mu);
+    if (slot > 0) {
+      helper_chunks.fetch_add(1);
+      helper_inside = true;
+      cv.notify_all();
+      // Held inside its first chunk until the second query has started.
+      cv.wait_for(lock, std::chrono::seconds(30), [&] { return other_started; });
+    } else if (!other_started) {
+      cv.wait_for(lock, std::chrono::seconds(30), [&] { return helper_inside; });
+      other = std::make_unique<QueryOnAnotherThread>(workers);
+      other_started = true;
+      cv.notify_all();
+    }
+  });
+  CHECK(helper_inside);
+  for (size_t c = 0; c < kChunks; ++c) CHECK(runs[c].load() == 1);
+  // The chunk it was running when the second query started, and no more.
+  CHECK(helper_chunks.load() == 1);
 }
