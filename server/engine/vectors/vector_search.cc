@@ -125,8 +125,9 @@ Result<SearchResult> VectorSearch::Search(const SearchQuery& q, ResponseBudget* 
   // the exact filtered scan when the rounds run out.
   auto post_filter = [&](size_t ef) -> Status {
     const size_t total = live + index->deleted();
-    size_t want = std::max(q.k, ef);
-    if (filtered) want *= 4;
+    // Unfiltered, the k nearest are the answer (a quantized index reranks
+    // only what it returns); rows deleted in this snapshot widen below.
+    size_t want = filtered ? 4 * std::max(q.k, ef) : q.k;
     result.path = filtered ? SearchPath::kAnnPostFilter : SearchPath::kAnn;
     bool done = false;
     for (int round = 0; round <= max_widen_rounds_ && live > 0; ++round) {
