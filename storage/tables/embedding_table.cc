@@ -54,6 +54,44 @@ Status CorruptEntry(uint64_t collection_id, std::string_view key) {
                           id + " is corrupt");
 }
 
+// EmbeddingRecord.vector (field 6, bytes) of a stored row, viewed in place
+// without parsing the rest of the row.
+Result<std::string_view> VectorField(std::string_view row_key, std::string_view value) {
+  namespace wire = google::protobuf::internal;
+  google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(value.data()),
+                                            static_cast<int>(value.size()));
+  constexpr int kVectorField = EmbeddingRecord::kVectorFieldNumber;
+  std::string_view vector;  // absent: an empty vector, as the parser's default
+  bool ok = true;
+  while (const uint32_t tag = in.ReadTag()) {
+    if (wire::WireFormatLite::GetTagFieldNumber(tag) == kVectorField &&
+        wire::WireFormatLite::GetTagWireType(tag) ==
+            wire::WireFormatLite::WIRETYPE_LENGTH_DELIMITED) {
+      uint32_t length = 0;
+      const void* at = nullptr;
+      int available = 0;
+      if (!in.ReadVarint32(&length) || !in.GetDirectBufferPointer(&at, &available) ||
+          static_cast<uint32_t>(available) < length) {
+        ok = false;
+        break;
+      }
+      vector = std::string_view(static_cast<const char*>(at), length);  // the last one wins
+      in.Skip(static_cast<int>(length));
+    } else if (!wire::WireFormatLite::SkipField(&in, tag)) {
+      ok = false;
+      break;
+    }
+  }
+  // ReadTag's 0 is the end of the record only when the record was consumed
+  // whole (a truncated tag also reads as 0).
+  if (!ok || !in.ConsumedEntireMessage() ||
+      in.CurrentPosition() != static_cast<int>(value.size())) {
+    return Status::DataLoss(std::string(kRows) + ": record " + DescribeRowKey(row_key) +
+                            " is corrupt");
+  }
+  return vector;
+}
+
 }  // namespace
 
 EmbeddingTable::EmbeddingTable(const Tables& t) : t_(t) {}
@@ -131,48 +169,38 @@ Status EmbeddingTable::Scan(Txn& txn, uint64_t collection_id, uint64_t after,
 Result<std::optional<std::string_view>> EmbeddingTable::VectorBytes(Txn& txn,
                                                                     uint64_t collection_id,
                                                                     uint64_t embedding_id) const {
-  const std::string key = SeqKey(collection_id, embedding_id);
-  std::string_view row_key;
-  HT_ASSIGN_OR_RETURN(bool live, txn.Get(t_.embeddings_by_seq, key, &row_key));
-  if (!live) return std::optional<std::string_view>();
-  if (row_key.size() < kMinRowKey) return CorruptEntry(collection_id, key);
-  std::string_view value;
-  HT_ASSIGN_OR_RETURN(bool found, txn.Get(t_.atom_embeddings, row_key, &value));
-  if (!found) {
-    return Status::DataLoss(std::string(kBySeq) + ": embedding " + std::to_string(embedding_id) +
-                            " has no row");
+  std::vector<std::optional<std::string_view>> out;
+  HT_RETURN_IF_ERROR(VectorBytes(txn, collection_id, {embedding_id}, &out));
+  return out.front();
+}
+
+Status EmbeddingTable::VectorBytes(Txn& txn, uint64_t collection_id,
+                                   const std::vector<uint64_t>& embedding_ids,
+                                   std::vector<std::optional<std::string_view>>* out) const {
+  out->assign(embedding_ids.size(), std::nullopt);
+  // Every entry first, then every row, then every row's vector: each pass
+  // runs over pages the previous one left in cache.
+  std::vector<std::string_view> row_keys(embedding_ids.size());
+  for (size_t i = 0; i < embedding_ids.size(); ++i) {
+    const std::string key = SeqKey(collection_id, embedding_ids[i]);
+    HT_ASSIGN_OR_RETURN(bool live, txn.Get(t_.embeddings_by_seq, key, &row_keys[i]));
+    if (!live) continue;
+    if (row_keys[i].size() < kMinRowKey) return CorruptEntry(collection_id, key);
   }
-  // Walk the record's fields to EmbeddingRecord.vector (field 6, bytes).
-  namespace wire = google::protobuf::internal;
-  google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(value.data()),
-                                            static_cast<int>(value.size()));
-  constexpr int kVectorField = EmbeddingRecord::kVectorFieldNumber;
-  std::string_view vector;  // absent: an empty vector, as the parser's default
-  bool ok = true;
-  while (const uint32_t tag = in.ReadTag()) {
-    if (wire::WireFormatLite::GetTagFieldNumber(tag) == kVectorField &&
-        wire::WireFormatLite::GetTagWireType(tag) ==
-            wire::WireFormatLite::WIRETYPE_LENGTH_DELIMITED) {
-      uint32_t length = 0;
-      const void* at = nullptr;
-      int available = 0;
-      if (!in.ReadVarint32(&length) || !in.GetDirectBufferPointer(&at, &available) ||
-          static_cast<uint32_t>(available) < length) {
-        ok = false;
-        break;
-      }
-      vector = std::string_view(static_cast<const char*>(at), length);  // the last one wins
-      in.Skip(static_cast<int>(length));
-    } else if (!wire::WireFormatLite::SkipField(&in, tag)) {
-      ok = false;
-      break;
+  std::vector<std::string_view> values(embedding_ids.size());
+  for (size_t i = 0; i < embedding_ids.size(); ++i) {
+    if (row_keys[i].empty()) continue;
+    HT_ASSIGN_OR_RETURN(bool found, txn.Get(t_.atom_embeddings, row_keys[i], &values[i]));
+    if (!found) {
+      return Status::DataLoss(std::string(kBySeq) + ": embedding " +
+                              std::to_string(embedding_ids[i]) + " has no row");
     }
   }
-  if (!ok || in.CurrentPosition() != static_cast<int>(value.size())) {
-    return Status::DataLoss(std::string(kRows) + ": record " + DescribeRowKey(row_key) +
-                            " is corrupt");
+  for (size_t i = 0; i < embedding_ids.size(); ++i) {
+    if (row_keys[i].empty()) continue;
+    HT_ASSIGN_OR_RETURN((*out)[i], VectorField(row_keys[i], values[i]));
   }
-  return std::optional<std::string_view>(vector);
+  return Status::Ok();
 }
 
 Result<EmbeddingRecord> EmbeddingTable::Read(Txn& txn, const EmbeddingRef& ref) const {

@@ -83,6 +83,12 @@ class EmbeddingTable {
   // the row; nullopt when the row is gone. DataLoss as for Read.
   Result<std::optional<std::string_view>> VectorBytes(Txn& txn, uint64_t collection_id,
                                                       uint64_t embedding_id) const;
+  // VectorBytes of several embeddings: (*out)[i] for embedding_ids[i], pass
+  // by pass (every entry, then every row, then every vector), so that each
+  // pass runs over the code and pages the previous one left in cache. The
+  // first error stops it, as for VectorBytes.
+  Status VectorBytes(Txn& txn, uint64_t collection_id, const std::vector<uint64_t>& embedding_ids,
+                     std::vector<std::optional<std::string_view>>* out) const;
 
   // Stores row under (atom_id, embedding_type, model_id) and its entry under
   // (collection_id, embedding_id). A row already stored under that key is

@@ -1,7 +1,9 @@
 #include "server/engine/vectors/stored_vectors.h"
 
 #include <cstring>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "storage/tables/embedding_table.h"
 
@@ -17,9 +19,10 @@ Status StoredVectors::Read(const std::vector<uint64_t>& labels, size_t dim, floa
   storage::ReadTxn txn(env_);
   HT_RETURN_IF_ERROR(txn.status());
   const storage::EmbeddingTable rows(tables_);
+  std::vector<std::optional<std::string_view>> vectors;
+  HT_RETURN_IF_ERROR(rows.VectorBytes(txn, collection_id_, labels, &vectors));
   for (size_t i = 0; i < labels.size(); ++i) {
-    HT_ASSIGN_OR_RETURN(std::optional<std::string_view> bytes,
-                        rows.VectorBytes(txn, collection_id_, labels[i]));
+    const std::optional<std::string_view>& bytes = vectors[i];
     if (!bytes) continue;
     if (bytes->size() != dim * sizeof(float)) {
       return Status::DataLoss("atom_embeddings: embedding " + std::to_string(labels[i]) +

@@ -237,3 +237,63 @@ TEST_CASE("embedding table: a corrupt row or a dangling entry is DATA_LOSS namin
   CHECK(stopped.code() == Status::Code::kDataLoss);
   CHECK(visits == 1);
 }
+
+TEST_CASE("embedding table: vectors read together equal those read one by one") {
+  testing::TempEnv t;
+  EmbeddingTable table(t.tables());
+  std::vector<EmbeddingRecord> rows;
+  for (uint64_t id = 1; id <= 40; ++id) {
+    EmbeddingRecord row = Row(id, 100 + id, id % 2 + 1);
+    row.set_vector(std::string(4 * id, static_cast<char>(id)));  // a size and bytes per row
+    rows.push_back(row);
+  }
+  PutCommitted(t, rows);
+  {
+    WriteTxn txn(t.env(), nullptr);
+    REQUIRE(*table.Remove(txn, rows[8]));  // embedding 9 (collection 2) is gone
+    REQUIRE(txn.Commit().ok());
+  }
+  ReadTxn txn(t.env());
+  // Collection 2 holds the odd ids; 9 was removed, 4 and 41 are not its rows.
+  const std::vector<uint64_t> ids = {7, 9, 1, 4, 39, 41, 7, 3};
+  std::vector<std::optional<std::string_view>> together;
+  REQUIRE(table.VectorBytes(txn, 2, ids, &together).ok());
+  REQUIRE(together.size() == ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    CAPTURE(ids[i]);
+    auto alone = table.VectorBytes(txn, 2, ids[i]);
+    REQUIRE(alone.ok());
+    CHECK(together[i] == *alone);
+    const bool stored = ids[i] % 2 == 1 && ids[i] != 9 && ids[i] <= 40;
+    CHECK(together[i].has_value() == stored);
+    if (stored) CHECK(*together[i] == std::string(4 * ids[i], static_cast<char>(ids[i])));
+  }
+}
+
+TEST_CASE("embedding table: vectors read together stop at a dangling entry or a corrupt row") {
+  testing::TempEnv t;
+  EmbeddingTable table(t.tables());
+  PutCommitted(t, {Row(1, 7, 1), Row(2, 8, 1), Row(3, 9, 1)});
+  {
+    WriteTxn txn(t.env(), nullptr);
+    auto cursor = txn.OpenCursor(t.tables().atom_embeddings);
+    REQUIRE(*cursor->First());
+    const std::string key7(cursor->key());
+    REQUIRE(*cursor->Next());
+    const std::string key8(cursor->key());
+    cursor.reset();
+    REQUIRE(txn.Put(t.tables().atom_embeddings, key7, "\xff\xff\xff").ok());
+    REQUIRE(*txn.Del(t.tables().atom_embeddings, key8));
+    REQUIRE(txn.Commit().ok());
+  }
+  ReadTxn txn(t.env());
+  std::vector<std::optional<std::string_view>> out;
+  Status dangling = table.VectorBytes(txn, 1, {3, 2, 1}, &out);
+  CHECK(dangling.code() == Status::Code::kDataLoss);
+  CHECK(dangling.message() == "embeddings_by_seq: embedding 2 has no row");
+  Status corrupt = table.VectorBytes(txn, 1, {3, 1}, &out);
+  CHECK(corrupt.code() == Status::Code::kDataLoss);
+  CHECK(corrupt.message() == "atom_embeddings: record atom 7 type 'text' model 1 is corrupt");
+  REQUIRE(table.VectorBytes(txn, 1, {3}, &out).ok());
+  CHECK(out.at(0) == std::string(8, '\1'));
+}
