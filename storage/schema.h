@@ -35,7 +35,12 @@ namespace hartonomous::storage {
 //      blocks ("payload_blocks", AtomRecord.payload_block). Version 3 rows
 //      read unchanged; the migration only rewrites the version, so that an
 //      older binary refuses a dir whose atoms it could not read.
-inline constexpr uint32_t kSchemaVersion = 4;
+//   5: atom records are stored without what their key and other fields say
+//      (storage/tables/atom_record_codec.h: no atom_id, no updated_at_us
+//      equal to created_at_us, well-known modality and subtype names as
+//      codes). Version 4 rows read unchanged; the migration only rewrites
+//      the version, and rows take the new form when next written.
+inline constexpr uint32_t kSchemaVersion = 5;
 inline constexpr uint32_t kOldestMigratableVersion = 1;
 
 // The inference log's rows live in segments (storage/tables/inference_table.h):

@@ -5,16 +5,20 @@ For each build directory given, and for each of RUNS runs: a fresh
 hartonomousd, the license texts (/usr/share/common-licenses/*) and every
 /usr/share/doc/*/copyright ingested, once as documents (`hartonomous
 ingest-doc`, one CLI run) and, on another fresh daemon, once as whole-file
-atoms (`hartonomous ingest`). After a clean shutdown it records the data.mdb
-file size, the pages in use and `mdb_stat -a` per table (lmdb-utils). Prints
-a Markdown section for docs/benchmarks.md; sizes are deterministic for a
-build, times are medians.
+atoms (`hartonomous ingest`); then, on a third, each of the 10,000
+Fashion-MNIST test images as a document of its own (a 28x28 PGM file made
+from /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz) cut into
+7x7 patches (`ingest-doc --patch 7`). After a clean shutdown it records the
+data.mdb file size, the pages in use and `mdb_stat -a` per table
+(lmdb-utils). Prints a Markdown section for docs/benchmarks.md; sizes are
+deterministic for a build up to the free pages of concurrent commits,
+times are medians.
 
   client/bench/storage_bench.py BUILD_DIR [BUILD_DIR...]   (label = dir name)
 
 Environment: RUNS=3  TMPDIR (data dirs go there; must be a real disk)
 """
-import glob, json, os, platform, re, shutil, statistics, subprocess, sys, tempfile, time
+import glob, gzip, json, os, platform, re, shutil, statistics, subprocess, sys, tempfile, time
 
 from bench_daemon import Daemon
 
@@ -32,11 +36,27 @@ def unique_bytes():
     return sum(len(b) for b in seen)
 
 
+def fashion_mnist_images(work):
+    """Each Fashion-MNIST test image as a PGM file of its own."""
+    with gzip.open("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz", "rb") as f:
+        raw = f.read()
+    out_dir = os.path.join(work, "images")
+    os.makedirs(out_dir)
+    paths = []
+    for i in range(int.from_bytes(raw[4:8], "big")):
+        path = os.path.join(out_dir, "%05d.pgm" % i)
+        with open(path, "wb") as out:
+            out.write(b"P5\n28 28\n255\n" + raw[16 + i * 784:16 + (i + 1) * 784])
+        paths.append(path)
+    return paths
+
+
 def run_once(build, mode, work):
+    name, args, files = mode
     with Daemon(build, work) as daemon:
         data = daemon.data
         t0 = time.monotonic()
-        subprocess.run(daemon.cli + [mode] + FILES, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(daemon.cli + args + files, check=True, stdout=subprocess.DEVNULL)
         seconds = time.monotonic() - t0
         stats = daemon.run("stats")
         daemon.stop()
@@ -69,14 +89,20 @@ def main():
     load_start = os.getloadavg()
     start = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     results = {}
+    images = fashion_mnist_images(work)
+    modes = [("ingest-doc", ["ingest-doc"], FILES), ("ingest", ["ingest"], FILES),
+             ("Fashion-MNIST images, ingest-doc --patch 7", ["ingest-doc", "--patch", "7"], images)]
+    raw = {"ingest-doc": RAW, "ingest": RAW,
+           modes[2][0]: sum(os.path.getsize(p) for p in images)}
     try:
         for run in range(RUNS):
             for build in builds:  # interleaved, so load drifts hit every build alike
-                for mode in ("ingest-doc", "ingest"):
+                for mode in modes:
                     r = run_once(build, mode, work)
-                    results.setdefault((build, mode), []).append(r)
-                    print("run %d %s %s: %.1f MB in %.2f s" % (run + 1, build, mode, r["file"] / 1e6,
-                                                               r["seconds"]), file=sys.stderr)
+                    results.setdefault((build, mode[0]), []).append(r)
+                    print("run %d %s %s: %.1f MB in %.2f s" % (run + 1, build, mode[0],
+                                                               r["file"] / 1e6, r["seconds"]),
+                          file=sys.stderr)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     load_end = os.getloadavg()
@@ -85,20 +111,24 @@ def main():
     print()
     print("- Input: %d files (/usr/share/common-licenses/* and /usr/share/doc/*/copyright), "
           "%.2f MB raw, %.2f MB of distinct files" % (len(FILES), RAW / 1e6, unique_bytes() / 1e6))
+    print("- Fashion-MNIST images: %d PGM files, %.2f MB raw" % (len(images), raw[modes[2][0]] / 1e6))
     print("- Machine: %s, %d cores, Linux %s; date %s; load average %.2f at start, %.2f at end"
           % (cpu, os.cpu_count(), platform.release(), start, load_start[0], load_end[0]))
     print("- Command: `RUNS=%d client/bench/storage_bench.py %s`; times are medians of %d runs; "
           "sizes were identical across runs unless two values are shown" % (RUNS, " ".join(builds), RUNS))
     print()
-    print("| build | mode | data.mdb MB | x raw | pages in use MB | stored MB (stats) | unique MB (stats) | seconds (median) |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| build | mode | data.mdb MB | x raw | pages in use MB | table pages MB | table pages x raw | stored MB (stats) | unique MB (stats) | seconds (median) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for (build, mode), rs in results.items():
         files = sorted({r["file"] for r in rs})
         total = rs[0]["stats"].get("total", {})
         stored = total.get("stored_bytes")
-        print("| %s | %s | %s | %.2f | %.1f | %s | %.1f | %.2f |" % (
+        pages = statistics.median(sum(v for k, v in r["tables"].items() if not k.endswith(" entries"))
+                                  for r in rs)
+        print("| %s | %s | %s | %.2f | %.1f | %.2f | %.2f | %s | %.1f | %.2f |" % (
             os.path.basename(build.rstrip("/")), mode, " / ".join("%.1f" % (f / 1e6) for f in files),
-            files[-1] / RAW, statistics.median(r["used"] for r in rs) / 1e6,
+            files[-1] / raw[mode], statistics.median(r["used"] for r in rs) / 1e6,
+            pages / 1e6, pages / raw[mode],
             "-" if stored is None else "%.1f" % (stored / 1e6), total.get("unique_bytes", 0) / 1e6,
             statistics.median(r["seconds"] for r in rs)))
     print()

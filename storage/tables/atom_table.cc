@@ -58,20 +58,18 @@ std::string ChunkKey(uint64_t atom_id, uint32_t chunk) {
 }
 
 // append: the key is larger than every key in the table (a fresh atom id),
-// so LMDB can fill pages instead of splitting them in half.
+// so LMDB can fill pages instead of splitting them in half. The row holds
+// the stored form (storage/tables/atom_record_codec.h), and a canonical_text
+// that is the content is never stored a second time.
 Status PutRecord(WriteTxn& txn, MDB_dbi dbi, const AtomRecord& given, bool append) {
-  // A canonical_text that is the content is never stored a second time.
-  std::optional<AtomRecord> stripped;
-  if (given.canonical_text_is_content() && !given.canonical_text().empty()) {
-    stripped.emplace(given);
-    stripped->clear_canonical_text();
-  }
-  const AtomRecord& atom = stripped ? *stripped : given;
+  AtomRecord atom;
+  ToStoredAtomRecord(given, &atom);
+  if (atom.canonical_text_is_content()) atom.clear_canonical_text();
   const size_t size = atom.ByteSizeLong();
   HT_ASSIGN_OR_RETURN(char* dst,
-                      txn.Reserve(dbi, Be64Key(atom.atom_id()), size, append ? MDB_APPEND : 0));
+                      txn.Reserve(dbi, Be64Key(given.atom_id()), size, append ? MDB_APPEND : 0));
   if (!atom.SerializeToArray(dst, static_cast<int>(size))) {
-    return Status::Internal("atom " + std::to_string(atom.atom_id()) + ": serialize failed");
+    return Status::Internal("atom " + std::to_string(given.atom_id()) + ": serialize failed");
   }
   return Status::Ok();
 }
@@ -265,7 +263,7 @@ Result<RepackSummary> AtomTable::RepackSparseBlocks(WriteTxn& txn, uint64_t from
     auto cursor = txn.OpenCursor(t_.atoms);
     HT_ASSIGN_OR_RETURN(bool valid, cursor->Seek(Be64Key(block.id)));
     while (valid && ReadBe64(cursor->key()) <= block.last_atom) {
-      HT_ASSIGN_OR_RETURN(AtomRecord atom, ParseRecord<AtomRecord>(cursor->value(), "atoms",
+      HT_ASSIGN_OR_RETURN(AtomRecord atom, ParseAtomRecord(cursor->value(),
                                                                    ReadBe64(cursor->key())));
       if (atom.payload_codec() == static_cast<uint32_t>(PayloadCodec::kBlock) &&
           atom.payload_block() == block.id) {
@@ -914,7 +912,7 @@ Result<std::vector<AtomRecord>> AtomTable::TopByReferences(Txn& txn, size_t n) c
   }
   while (valid && out.size() < n) {
     HT_ASSIGN_OR_RETURN(AtomRecord atom,
-                        ParseRecord<AtomRecord>(scan->value(), "atoms", ReadBe64(scan->key())));
+                        ParseAtomRecord(scan->value(), ReadBe64(scan->key())));
     if (atom.is_active() && atom.reference_count() == 1) out.push_back(std::move(atom));
     HT_ASSIGN_OR_RETURN(valid, scan->Prev());
   }

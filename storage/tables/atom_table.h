@@ -35,6 +35,7 @@
 #include "storage/payload_codec.h"
 #include "storage/records.pb.h"
 #include "storage/schema.h"
+#include "storage/tables/atom_record_codec.h"
 #include "storage/tables/id_table.h"
 
 namespace hartonomous::storage {

@@ -3,6 +3,10 @@
 // domains add). It owns that key encoding: callers speak in ids only, and
 // LMDB's key order is id order.
 //
+// Reads return the record as StoredRecordForm<Record> restores it (a table
+// may store a shorter form, storage/tables/record_codec.h); Put stores the
+// record as given, so such a table writes through its own code.
+//
 // Errors: Get -> NotFound "<table>: no record <id>" when absent; every read
 // of a record that does not parse -> DataLoss "<table>: record <id> is
 // corrupt" (storage/tables/record_codec.h).
@@ -42,6 +46,7 @@ class IdTable {
     HT_ASSIGN_OR_RETURN(bool found, txn.Get(dbi_, Key(id), &value));
     if (!found) return std::optional<Record>();
     HT_ASSIGN_OR_RETURN(Record record, ParseRecord<Record>(value, name_, id));
+    HT_RETURN_IF_ERROR(StoredRecordForm<Record>::Restore(id, &record));
     return std::optional<Record>(std::move(record));
   }
 
@@ -72,6 +77,7 @@ class IdTable {
     while (valid) {
       const uint64_t id = ReadBe64(cursor->key());
       HT_ASSIGN_OR_RETURN(Record record, ParseRecord<Record>(cursor->value(), name_, id));
+      HT_RETURN_IF_ERROR(StoredRecordForm<Record>::Restore(id, &record));
       if (!visit(id, std::move(record))) return Status::Ok();
       HT_ASSIGN_OR_RETURN(valid, cursor->Next());
     }

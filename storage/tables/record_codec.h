@@ -28,4 +28,12 @@ Result<Record> ParseRecord(std::string_view bytes, std::string_view table, uint6
   return ParseRecord<Record>(bytes, table, std::to_string(id));
 }
 
+// What an IdTable read does to a parsed record before returning it: nothing,
+// unless the record's table stores a shorter form (it specializes this, as
+// storage/tables/atom_record_codec.h does for the atoms).
+template <typename Record>
+struct StoredRecordForm {
+  static Status Restore(uint64_t /*id*/, Record* /*record*/) { return Status::Ok(); }
+};
+
 }  // namespace hartonomous::storage

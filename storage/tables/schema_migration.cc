@@ -12,7 +12,8 @@ Result<MigrationProgress> MigrateSchema(Env& env, const Tables& tables, uint32_t
   MigrationProgress state;
   state.from = from;
   if (from >= 3) {
-    // Version 3 -> 4 adds payload blocks; version 3 rows read unchanged.
+    // Versions 4 and 5 add payload blocks and the atoms' stored form;
+    // version 3 and 4 rows read unchanged.
     WriteTxn txn(env, nullptr);
     HT_RETURN_IF_ERROR(txn.status());
     HT_RETURN_IF_ERROR(txn.Put(tables.meta, "schema_version", Be32Key(kSchemaVersion)));

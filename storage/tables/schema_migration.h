@@ -8,9 +8,10 @@
 // "migration_from" (be32) and "migration_next_atom" (be64), so that an older
 // binary refuses the half-migrated dir and a crash resumes where the last
 // committed batch ended (each atom's upgrade is idempotent); the last one
-// removes those keys. Version 3 -> 4 (payload blocks) only rewrites the
-// version: version 3 rows read unchanged. A version 1 or 2 dir goes
-// straight to version 4 by the per-atom pass.
+// removes those keys. Versions 3 -> 4 (payload blocks) and 4 -> 5 (atom
+// records' stored form) only rewrite the version: version 3 and 4 rows read
+// unchanged. A version 1 or 2 dir goes straight to the current version by
+// the per-atom pass.
 //
 // Thread-safety: call before the env is shared; uses write transactions.
 #pragma once

@@ -175,7 +175,7 @@ TEST_CASE("AdminService reports group commit counters", "[daemon][admin]") {
   REQUIRE(daemon.client().GetServerStats(&stats).ok());
   CHECK(stats.commits() >= 1);
   CHECK(stats.items_written() == 25);
-  CHECK(stats.schema_version() == 4);
+  CHECK(stats.schema_version() == 5);
   bool saw_atoms = false;
   for (const auto& t : stats.tables()) {
     if (t.name() == "atoms") {

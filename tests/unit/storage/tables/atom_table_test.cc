@@ -864,3 +864,125 @@ TEST_CASE("RawContentEquals compares raw content in place, inline and across pay
   // Compressed content is not compared in place.
   CHECK(equals(3, prose) == std::nullopt);
 }
+
+namespace {
+
+// The row of atom_id as stored, parsed without restoring it.
+AtomRecord RawRow(testing::TempEnv& t, uint64_t atom_id) {
+  ReadTxn txn(t.env());
+  std::string_view value;
+  REQUIRE(*txn.Get(t.tables().atoms, Be64Key(atom_id), &value));
+  AtomRecord raw;
+  REQUIRE(raw.ParseFromArray(value.data(), static_cast<int>(value.size())));
+  return raw;
+}
+
+}  // namespace
+
+TEST_CASE("an atom row leaves out its id, an unchanged update time and well-known names",
+          "[storage][atom-record]") {
+  testing::TempEnv t;
+  AtomRecord sentence = MakeAtom(7, "One sentence. ", "text");
+  sentence.set_subtype("sentence");
+  sentence.set_created_at_us(1'796'519'401'251'031);
+  sentence.set_updated_at_us(1'796'519'401'251'031);
+  AtomRecord custom = MakeAtom(8, "custom bytes", "x-custom");
+  custom.set_subtype("patch");  // a coded subtype beside an uncoded modality
+  custom.set_created_at_us(10);
+  custom.set_updated_at_us(20);
+  AtomRecord image = MakeAtom(9, "patch bytes", "image");
+  image.set_subtype("x-tile");  // the other way round
+  image.set_created_at_us(5);
+  InsertOne(t, sentence, "One sentence. ");
+  InsertOne(t, custom, "custom bytes");
+  InsertOne(t, image, "patch bytes");
+
+  const AtomRecord raw = RawRow(t, 7);
+  CHECK(raw.atom_id() == 0);
+  CHECK(raw.updated_at_us() == 0);
+  CHECK(raw.modality().empty());
+  CHECK(raw.subtype().empty());
+  CHECK(raw.kind() == 1 + 16 * 3);
+  const AtomRecord back = Stored(t, 7);
+  CHECK(back.atom_id() == 7);
+  CHECK(back.modality() == "text");
+  CHECK(back.subtype() == "sentence");
+  CHECK(back.kind() == 0);
+  CHECK(back.updated_at_us() == sentence.created_at_us());
+  CHECK(back.content_hash() == sentence.content_hash());
+  CHECK(raw.ByteSizeLong() + 20 <= back.ByteSizeLong());
+
+  const AtomRecord raw_custom = RawRow(t, 8);
+  CHECK(raw_custom.modality() == "x-custom");
+  CHECK(raw_custom.subtype().empty());
+  CHECK(raw_custom.updated_at_us() == 20);  // differs from created: kept
+  const AtomRecord custom_back = Stored(t, 8);
+  CHECK(custom_back.modality() == "x-custom");
+  CHECK(custom_back.subtype() == "patch");
+  CHECK(custom_back.updated_at_us() == 20);
+  const AtomRecord image_back = Stored(t, 9);
+  CHECK(image_back.modality() == "image");
+  CHECK(image_back.subtype() == "x-tile");
+  CHECK(RawRow(t, 9).subtype() == "x-tile");
+
+  // Scans restore rows as Get does.
+  std::vector<AtomRecord> scanned;
+  {
+    ReadTxn txn(t.env());
+    REQUIRE(AtomTable(t.tables())
+                .records()
+                .ScanAfter(txn, 0,
+                           [&](uint64_t, AtomRecord&& atom) {
+                             scanned.push_back(std::move(atom));
+                             return true;
+                           })
+                .ok());
+  }
+  REQUIRE(scanned.size() == 3);
+  CHECK(scanned[0].atom_id() == 7);
+  CHECK(scanned[0].subtype() == "sentence");
+  CHECK(scanned[1].modality() == "x-custom");
+  CHECK(scanned[2].updated_at_us() == 5);
+}
+
+TEST_CASE("a version 4 atom row reads unchanged and a corrupt kind is DATA_LOSS",
+          "[storage][atom-record]") {
+  testing::TempEnv t;
+  AtomRecord v4 = MakeAtom(3, "old row", "audio");
+  v4.set_subtype("frame");
+  v4.set_created_at_us(100);
+  v4.set_updated_at_us(200);
+  v4.set_inline_payload("old row");
+  v4.set_chunk_count(0);  // inline
+  AtomRecord coded_twice = MakeAtom(4, "x", "text");
+  coded_twice.set_kind(1);  // "text" as a code beside the string "text"
+  AtomRecord unknown = MakeAtom(5, "y", "");
+  unknown.clear_modality();
+  unknown.set_kind(15);  // no modality has code 15
+  AtomRecord unknown_subtype = MakeAtom(6, "z", "");
+  unknown_subtype.set_kind(16 * 1000);
+  {
+    WriteTxn txn(t.env(), nullptr);
+    for (const AtomRecord* r : {&v4, &coded_twice, &unknown, &unknown_subtype}) {
+      REQUIRE(txn.Put(t.tables().atoms, Be64Key(r->atom_id()), r->SerializeAsString()).ok());
+    }
+    REQUIRE(txn.Commit().ok());
+  }
+  const AtomRecord back = Stored(t, 3);
+  CHECK(back.atom_id() == 3);
+  CHECK(back.modality() == "audio");
+  CHECK(back.subtype() == "frame");
+  CHECK(back.updated_at_us() == 200);
+  std::string content;
+  REQUIRE(ReadBack(t, back, &content).ok());
+  CHECK(content == "old row");
+
+  ReadTxn txn(t.env());
+  AtomTable atoms(t.tables());
+  for (uint64_t id : {4, 5, 6}) {
+    auto got = atoms.Get(txn, id);
+    REQUIRE_FALSE(got.ok());
+    CHECK(got.status().code() == Status::Code::kDataLoss);
+    CHECK(got.status().message() == "atoms: record " + std::to_string(id) + " is corrupt");
+  }
+}

@@ -50,6 +50,21 @@ std::vector<std::pair<uint64_t, uint64_t>> Entries(testing::TempEnv& t, uint64_t
 
 using Entry = std::pair<uint64_t, uint64_t>;
 
+// The first row (atom 7's) becomes unparseable (cut inside a tag); the
+// second (atom 8's) disappears behind the table's back.
+void DamageFirstTwoRows(testing::TempEnv& t) {
+  WriteTxn txn(t.env(), nullptr);
+  auto cursor = txn.OpenCursor(t.tables().atom_embeddings);
+  REQUIRE(*cursor->First());
+  const std::string key7(cursor->key());
+  REQUIRE(*cursor->Next());
+  const std::string key8(cursor->key());
+  cursor.reset();
+  REQUIRE(txn.Put(t.tables().atom_embeddings, key7, "\xff\xff\xff").ok());
+  REQUIRE(*txn.Del(t.tables().atom_embeddings, key8));
+  REQUIRE(txn.Commit().ok());
+}
+
 }  // namespace
 
 TEST_CASE("embedding table: rows round trip, by atom and by collection in write order") {
@@ -195,20 +210,7 @@ TEST_CASE("embedding table: a corrupt row or a dangling entry is DATA_LOSS namin
   testing::TempEnv t;
   EmbeddingTable table(t.tables());
   PutCommitted(t, {Row(1, 7, 1), Row(2, 8, 1)});
-  {
-    // Atom 7's row becomes unparseable; atom 8's row disappears behind the
-    // table's back.
-    WriteTxn txn(t.env(), nullptr);
-    auto cursor = txn.OpenCursor(t.tables().atom_embeddings);
-    REQUIRE(*cursor->First());
-    const std::string key7(cursor->key());
-    REQUIRE(*cursor->Next());
-    const std::string key8(cursor->key());
-    cursor.reset();
-    REQUIRE(txn.Put(t.tables().atom_embeddings, key7, "\xff\xff\xff").ok());
-    REQUIRE(*txn.Del(t.tables().atom_embeddings, key8));
-    REQUIRE(txn.Commit().ok());
-  }
+  DamageFirstTwoRows(t);
   ReadTxn txn(t.env());
   auto corrupt = table.Find(txn, 7, "text", 1);
   CHECK(corrupt.status().code() == Status::Code::kDataLoss);
@@ -274,18 +276,7 @@ TEST_CASE("embedding table: vectors read together stop at a dangling entry or a 
   testing::TempEnv t;
   EmbeddingTable table(t.tables());
   PutCommitted(t, {Row(1, 7, 1), Row(2, 8, 1), Row(3, 9, 1)});
-  {
-    WriteTxn txn(t.env(), nullptr);
-    auto cursor = txn.OpenCursor(t.tables().atom_embeddings);
-    REQUIRE(*cursor->First());
-    const std::string key7(cursor->key());
-    REQUIRE(*cursor->Next());
-    const std::string key8(cursor->key());
-    cursor.reset();
-    REQUIRE(txn.Put(t.tables().atom_embeddings, key7, "\xff\xff\xff").ok());
-    REQUIRE(*txn.Del(t.tables().atom_embeddings, key8));
-    REQUIRE(txn.Commit().ok());
-  }
+  DamageFirstTwoRows(t);
   ReadTxn txn(t.env());
   std::vector<std::optional<std::string_view>> out;
   Status dangling = table.VectorBytes(txn, 1, {3, 2, 1}, &out);
