@@ -221,6 +221,68 @@ Status Env::VerifyCopy(const std::string& copy_path) {
   return checked;
 }
 
+Result<bool> Env::OpenedEveryTable() {
+  ReadTxn txn(*this);
+  HT_RETURN_IF_ERROR(txn.status());
+  MDB_dbi main_dbi = 0;  // the unnamed table: one entry per named table
+  HT_RETURN_IF_ERROR(FromMdb(mdb_dbi_open(txn.raw(), nullptr, 0, &main_dbi), "opening the main table"));
+  MDB_stat main;
+  HT_RETURN_IF_ERROR(FromMdb(mdb_stat(txn.raw(), main_dbi, &main), "mdb_stat of the main table"));
+  return main.ms_entries == opened_.size();
+}
+
+int Env::WriteRepackedCopy(const std::string& copy_path, std::string* what) {
+  *what = "creating " + copy_path;
+  EnvCloser copy{nullptr};
+  int rc = mdb_env_create(&copy.env);
+  if (rc == 0) rc = mdb_env_set_maxdbs(copy.env, kMaxNamedDatabases);
+  if (rc == 0) rc = mdb_env_set_mapsize(copy.env, map_size_.load());
+  // One writer and no reader: no lock file; durable by the sync at the end.
+  if (rc == 0) rc = mdb_env_open(copy.env, copy_path.c_str(), MDB_NOSUBDIR | MDB_NOSYNC | MDB_NOLOCK, 0640);
+  if (rc != 0) return rc;
+  ReadTxn live(*this);
+  if (!live.status().ok()) {
+    *what = live.status().ToString();
+    return EIO;
+  }
+  // One transaction for every table until kRepackCommitBytes of rows: each
+  // commit leaves the pages it rewrote (branch pages, the main table) free.
+  MDB_txn* txn = nullptr;
+  if ((rc = mdb_txn_begin(copy.env, nullptr, 0, &txn)) != 0) return rc;
+  uint64_t batch = 0;
+  for (const OpenedDbi& table : opened_) {
+    *what = "copying table " + table.name + " to " + copy_path;
+    MDB_dbi dbi = 0;
+    MDB_cursor* cursor = nullptr;
+    rc = mdb_dbi_open(txn, table.name.c_str(), table.flags | MDB_CREATE, &dbi);
+    if (rc == 0) rc = mdb_cursor_open(live.raw(), table.dbi, &cursor);
+    const unsigned append = (table.flags & MDB_DUPSORT) ? MDB_APPENDDUP : MDB_APPEND;
+    MDB_val key, value;
+    for (int at = rc == 0 ? mdb_cursor_get(cursor, &key, &value, MDB_FIRST) : rc; rc == 0;
+         at = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)) {
+      if (at == MDB_NOTFOUND) break;
+      if ((rc = at) != 0) break;
+      // In key order, so every page is filled before the next is started.
+      if ((rc = mdb_put(txn, dbi, &key, &value, append)) != 0) break;
+      batch += key.mv_size + value.mv_size + 16;
+      if (batch >= kRepackCommitBytes) {  // dirty pages are held in memory until a commit
+        batch = 0;
+        rc = mdb_txn_commit(txn);
+        txn = nullptr;
+        if (rc == 0) rc = mdb_txn_begin(copy.env, nullptr, 0, &txn);
+      }
+    }
+    if (cursor != nullptr) mdb_cursor_close(cursor);
+    if (rc != 0) {
+      if (txn != nullptr) mdb_txn_abort(txn);
+      return rc;
+    }
+  }
+  if ((rc = mdb_txn_commit(txn)) != 0) return rc;
+  *what = "syncing " + copy_path;
+  return mdb_env_sync(copy.env, 1);
+}
+
 Status Env::ReopenDbis() {
   WriteTxn txn(*this, nullptr);
   HT_RETURN_IF_ERROR(txn.status());
@@ -254,18 +316,26 @@ Result<CompactResult> Env::Compact() {
   }
 
   ::unlink(copy_path.c_str());  // a leftover of a compaction that crashed
-  const int fd = ::open(copy_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-  if (fd < 0) {
-    return Status::Internal("compact: creating " + copy_path + ": " + std::strerror(errno));
+  HT_ASSIGN_OR_RETURN(result.repacked, OpenedEveryTable());
+  std::string what = "writing " + copy_path;
+  int rc = 0;
+  if (result.repacked) {
+    rc = WriteRepackedCopy(copy_path, &what);
+  } else {
+    // A table this process did not open would be left out of a row by row
+    // copy: LMDB's page copy takes everything.
+    const int fd = ::open(copy_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    if (fd < 0) {
+      return Status::Internal("compact: creating " + copy_path + ": " + std::strerror(errno));
+    }
+    rc = mdb_env_copyfd2(env_, fd, MDB_CP_COMPACT);
+    if (rc == 0 && ::fsync(fd) != 0) rc = errno;
+    ::close(fd);
   }
-  int rc = mdb_env_copyfd2(env_, fd, MDB_CP_COMPACT);
-  if (rc == 0 && ::fsync(fd) != 0) rc = errno;
-  ::close(fd);
   if (rc != 0) {
     ::unlink(copy_path.c_str());
-    if (IsNoSpace(rc, options_.path))
-      return NoSpace("compact: writing " + copy_path, options_.path);
-    return FromMdb(rc, "compact: writing " + copy_path);
+    if (IsNoSpace(rc, options_.path)) return NoSpace("compact: " + what, options_.path);
+    return FromMdb(rc, "compact: " + what);
   }
   if (Status verified = VerifyCopy(copy_path); !verified.ok()) {
     ::unlink(copy_path.c_str());

@@ -53,7 +53,12 @@ Status FromMdb(int rc, std::string_view what);
 struct CompactResult {
   uint64_t file_bytes_before = 0;  // size of data.mdb before
   uint64_t file_bytes_after = 0;   // and after
+  bool repacked = false;           // rows rewritten into full pages (else pages copied)
 };
+
+// A repacking copy commits after about this many bytes of rows: its dirty
+// pages are held in memory until a commit.
+inline constexpr uint64_t kRepackCommitBytes = uint64_t{32} << 20;
 
 // The compacted copy's file name in the data dir, while it is written.
 inline constexpr char kCompactFileName[] = "data.mdb.compacting";
@@ -97,14 +102,21 @@ class Env {
   Result<uint64_t> FreeBytes();
 
   // Returns space to the filesystem: writes a compacted copy of the data
-  // file (mdb_env_copyfd2 with MDB_CP_COMPACT: live pages only, the
-  // freelist dropped) to DIR/data.mdb.compacting, fsyncs it, checks that it
+  // file to DIR/data.mdb.compacting, syncs it, checks that it
   // holds every named database with the handle it has now and the same
   // number of rows, then, with every read transaction drained (it takes
   // resize_mutex() exclusively, as Grow does), closes the environment,
   // renames the copy over DIR/data.mdb, fsyncs the directory and reopens
   // the environment and its named databases, checking that each gets the
   // same MDB_dbi again (storage::Tables holds them by value everywhere).
+  //
+  // The copy is repacked: every table is written row by row in key order
+  // (MDB_APPEND) into a new LMDB file, so that its leaf pages are full
+  // where random inserts and growing updates left them half full
+  // (kRepackCommitBytes per commit, synced once at the end). When the file
+  // holds a table this process did not open, the copy is LMDB's own
+  // (mdb_env_copyfd2 with MDB_CP_COMPACT: live pages as they are, the
+  // freelist dropped) and repacked is false.
   //
   // Crash safety: the old file is complete until the rename and the copy
   // is complete (fsynced) before it, so a crash at any point leaves one
@@ -156,6 +168,12 @@ class Env {
   static Result<MDB_env*> OpenRaw(const EnvOptions& options, size_t map_size);
   // Opens the copy read-only and compares it with the live environment.
   Status VerifyCopy(const std::string& copy_path);
+  // Whether every table in the file is in opened_ (the main table holds
+  // one entry per named table).
+  Result<bool> OpenedEveryTable();
+  // Compact's repacked copy; an LMDB or errno code, with *what saying
+  // which step failed.
+  int WriteRepackedCopy(const std::string& copy_path, std::string* what);
   // After the swap: opens opened_ again and checks their handles.
   Status ReopenDbis();
 

@@ -9,8 +9,9 @@ import json, os, re, subprocess, sys, tempfile
 
 
 class Daemon:
-    def __init__(self, build, work):
-        self.data = tempfile.mkdtemp(prefix="data.", dir=work)
+    def __init__(self, build, work, data=None):
+        """data: an existing data dir to restart on (default: a new one)."""
+        self.data = data or tempfile.mkdtemp(prefix="data.", dir=work)
         self.proc = subprocess.Popen([os.path.join(build, "server", "hartonomousd"), "--listen",
                                       "127.0.0.1:0", "--data-dir", self.data],
                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)

@@ -8,8 +8,9 @@ ingest-doc`, one CLI run) and, on another fresh daemon, once as whole-file
 atoms (`hartonomous ingest`); then, on a third, each of the 10,000
 Fashion-MNIST test images as a document of its own (a 28x28 PGM file made
 from /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz) cut into
-7x7 patches (`ingest-doc --patch 7`). After a clean shutdown it records the
-data.mdb file size, the pages in use and `mdb_stat -a` per table
+7x7 patches (`ingest-doc --patch 7`). It records the data.mdb file size as
+ingested, runs `hartonomous compact`, and after a clean shutdown records the
+compacted file's size, the pages in use and `mdb_stat -a` per table
 (lmdb-utils). Prints a Markdown section for docs/benchmarks.md; sizes are
 deterministic for a build up to the free pages of concurrent commits,
 times are medians.
@@ -59,8 +60,10 @@ def run_once(build, mode, work):
         subprocess.run(daemon.cli + args + files, check=True, stdout=subprocess.DEVNULL)
         seconds = time.monotonic() - t0
         stats = daemon.run("stats")
+        size = os.path.getsize(os.path.join(data, "data.mdb"))
+        compacted = daemon.run("compact")
         daemon.stop()
-    size = os.path.getsize(os.path.join(data, "data.mdb"))
+    size_compacted = os.path.getsize(os.path.join(data, "data.mdb"))
     out = subprocess.run(["mdb_stat", "-a", "-e", data], check=True, capture_output=True,
                          text=True).stdout
     # Per table: pages (branch + leaf + overflow) * page size.
@@ -79,8 +82,9 @@ def run_once(build, mode, work):
         elif line.startswith("Entries:"):
             tables.setdefault(name + " entries", int(line.split()[-1]))
     shutil.rmtree(data)
-    return {"seconds": seconds, "file": size, "used": last_page * psize, "tables": tables,
-            "stats": stats}
+    return {"seconds": seconds, "file": size, "compacted": size_compacted,
+            "repacked": compacted.get("tables_repacked", False), "used": last_page * psize,
+            "tables": tables, "stats": stats}
 
 
 def main():
@@ -117,7 +121,7 @@ def main():
     print("- Command: `RUNS=%d client/bench/storage_bench.py %s`; times are medians of %d runs; "
           "sizes were identical across runs unless two values are shown" % (RUNS, " ".join(builds), RUNS))
     print()
-    print("| build | mode | data.mdb MB | x raw | pages in use MB | table pages MB | table pages x raw | stored MB (stats) | unique MB (stats) | seconds (median) |")
+    print("| build | mode | data.mdb MB | x raw | compacted MB | x raw | table pages MB | stored MB (stats) | unique MB (stats) | seconds (median) |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for (build, mode), rs in results.items():
         files = sorted({r["file"] for r in rs})
@@ -125,14 +129,15 @@ def main():
         stored = total.get("stored_bytes")
         pages = statistics.median(sum(v for k, v in r["tables"].items() if not k.endswith(" entries"))
                                   for r in rs)
-        print("| %s | %s | %s | %.2f | %.1f | %.2f | %.2f | %s | %.1f | %.2f |" % (
+        compacted = statistics.median(r["compacted"] for r in rs)
+        print("| %s | %s | %s | %.2f | %.2f%s | %.2f | %.2f | %s | %.1f | %.2f |" % (
             os.path.basename(build.rstrip("/")), mode, " / ".join("%.1f" % (f / 1e6) for f in files),
-            files[-1] / raw[mode], statistics.median(r["used"] for r in rs) / 1e6,
-            pages / 1e6, pages / raw[mode],
+            files[-1] / raw[mode], compacted / 1e6, "" if rs[0]["repacked"] else " (pages copied)",
+            compacted / raw[mode], pages / 1e6,
             "-" if stored is None else "%.1f" % (stored / 1e6), total.get("unique_bytes", 0) / 1e6,
             statistics.median(r["seconds"] for r in rs)))
     print()
-    print("Pages per table (MB, `mdb_stat -a`: branch + leaf + overflow pages x page size):")
+    print("Pages per table after the compaction (MB, `mdb_stat -a`: branch + leaf + overflow pages x page size):")
     print()
     keys = list(results)
     names = sorted({n for k in keys for n in results[k][0]["tables"] if not n.endswith(" entries")},

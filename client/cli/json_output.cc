@@ -163,6 +163,7 @@ json CompactToJson(const v1::CompactResponse& response) {
       {"atoms_purged", response.atoms_purged()},
       {"blocks_repacked", response.blocks_repacked()},
       {"block_bytes_dropped", response.block_bytes_dropped()},
+      {"tables_repacked", response.tables_repacked()},
       {"duration_ms", response.duration_ms()},
   };
 }

@@ -163,6 +163,7 @@ void PrintCompact(std::ostream& out, const v1::CompactResponse& response) {
     out << "; repacked " << response.blocks_repacked() << " payload block(s), dropping "
         << FormatBytes(response.block_bytes_dropped()) << " of dead content";
   }
+  if (!response.tables_repacked()) out << "; tables copied page by page (not repacked)";
   out << '\n';
 }
 

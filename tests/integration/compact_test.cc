@@ -568,6 +568,8 @@ TEST_CASE("hartonomous compact reports the sizes, in text and JSON", "[compact][
   nlohmann::json json = JsonOf(Cli(daemon, {"--json", "compact"}));
   CHECK(json["file_bytes_after"].get<uint64_t>() == DataFileBytes(daemon));
   CHECK(json["atoms_purged"] == 0);
+  CHECK(json["tables_repacked"] == true);
+  CHECK(text.out.find("not repacked") == std::string::npos);
   nlohmann::json stats = JsonOf(Cli(daemon, {"--json", "server-stats"}));
   CHECK(stats["compactions"] == 2);
   CHECK(stats["compacting"] == false);

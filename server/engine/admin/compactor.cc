@@ -75,12 +75,14 @@ Result<CompactionSummary> Compactor::Compact(bool purge_inactive) {
   }
   summary.file_bytes_before = result.file_bytes_before;
   summary.file_bytes_after = result.file_bytes_after;
+  summary.tables_repacked = result.repacked;
   ++completed_;
   spdlog::info(
       "compaction finished in {} ms: data.mdb {} -> {} bytes ({} inactive atoms purged, {} "
-      "payload blocks repacked, {} dead content bytes dropped)",
+      "payload blocks repacked, {} dead content bytes dropped, tables {})",
       summary.duration_ms, summary.file_bytes_before, summary.file_bytes_after,
-      summary.atoms_purged, summary.blocks_repacked, summary.block_bytes_dropped);
+      summary.atoms_purged, summary.blocks_repacked, summary.block_bytes_dropped,
+      summary.tables_repacked ? "repacked into full pages" : "copied page by page");
   return summary;
 }
 

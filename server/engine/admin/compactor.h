@@ -45,6 +45,7 @@ struct CompactionSummary {
   uint64_t atoms_purged = 0;
   uint64_t blocks_repacked = 0;      // payload blocks more than half dead
   uint64_t block_bytes_dropped = 0;  // their dead content bytes
+  bool tables_repacked = false;      // storage::CompactResult::repacked
   uint64_t duration_ms = 0;
 };
 

@@ -65,6 +65,7 @@ grpc::Status AdminServiceImpl::Compact(grpc::ServerContextBase*, const v1::Compa
   response->set_atoms_purged(summary->atoms_purged);
   response->set_blocks_repacked(summary->blocks_repacked);
   response->set_block_bytes_dropped(summary->block_bytes_dropped);
+  response->set_tables_repacked(summary->tables_repacked);
   response->set_duration_ms(summary->duration_ms);
   return grpc::Status::OK;
 }
