@@ -22,6 +22,8 @@ TEST_PACKAGES=(
   python3-grpcio python3-protobuf python3-venv python3-pytest sox jq openssl
   libonnx-testdata python3-onnx python3-numpy
   nghttp2-client
+  # mdb_stat: the storage benchmarks' pages per table.
+  lmdb-utils
   # /metrics checked by promtool and scraped by a real Prometheus server.
   prometheus
   # The status page rendered and screenshotted by a real browser.
