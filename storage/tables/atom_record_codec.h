@@ -7,7 +7,11 @@
 //   - modality and subtype when they are well-known names: their codes go
 //     into AtomRecord.kind (modality code + 16 * subtype code, 0 = the name
 //     is in its string field). The code lists below are part of the format:
-//     names are only ever appended.
+//     names are only ever appended;
+//   - metadata that is exactly an image patch's shape as the image
+//     decomposer writes it ({"bytes_per_sample":B,"channels":C,"height":H,
+//     "width":W}, the same text on every patch) as AtomRecord.patch_shape
+//     [B, C, H, W]; any other text, spacing or key order stays text.
 // Rows written before version 5 (every field present, kind 0) read
 // unchanged.
 //
@@ -15,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "base/status.h"
@@ -36,8 +41,14 @@ void ToStoredAtomRecord(const AtomRecord& atom, AtomRecord* stored);
 
 // Puts back what the stored form of the row keyed atom_id left out.
 // DataLoss "atoms: record <id> is corrupt" for a kind naming no code or
-// beside a string it would replace.
+// beside a string it would replace, and for a patch_shape that is not four
+// numbers or is beside metadata.
 Status RestoreAtomRecord(uint64_t atom_id, AtomRecord* atom);
+
+// The metadata text of a patch of that shape, as the image decomposer
+// writes it.
+std::string PatchShapeMetadata(uint32_t bytes_per_sample, uint32_t channels, uint32_t height,
+                               uint32_t width);
 
 // ParseRecord + RestoreAtomRecord: the full record of a stored row.
 Result<AtomRecord> ParseAtomRecord(std::string_view bytes, uint64_t atom_id);

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "server/engine/documents/decompose/image_codec.h"
+#include "storage/key_codec.h"
 #include "storage/tables/relation_table.h"
 #include "tests/unit/engine/documents/decompose/decompose_test_util.h"
 #include "tests/unit/engine/documents/document_fixture.h"
@@ -264,4 +265,37 @@ TEST_CASE("purging an atom removes edges in both directions", "[graph]") {
 }
 
 }  // namespace
+TEST_CASE("image patches keep their shape metadata in four numbers on disk", "[document]") {
+  Fixture f;
+  std::string pgm = "P5\n4 4\n255\n";
+  for (int i = 0; i < 16; ++i) pgm.push_back(static_cast<char>(i * 13));
+  engine::DocumentInput input = Doc(pgm, "image");
+  input.options.patch_width = 2;
+  input.options.patch_height = 2;
+  auto a = f.docs.Ingest(input);
+  REQUIRE(a.ok());
+  int patches = 0;
+  for (const auto& edge : f.Children(a->document_id, "contains")) {
+    auto atom = f.atoms.Get(edge.target, false);
+    REQUIRE(atom.ok());
+    if (atom->record.subtype() != "patch") continue;  // the file's header
+    ++patches;
+    // What the image decomposer wrote comes back ...
+    CHECK(atom->record.metadata() == R"({"bytes_per_sample":1,"channels":1,"height":2,"width":2})");
+    // ... from a row that holds it as [bytes per sample, channels, height, width].
+    storage::ReadTxn txn(f.env.env());
+    std::string_view value;
+    REQUIRE(*txn.Get(f.env.tables().atoms, storage::Be64Key(edge.target), &value));
+    storage::AtomRecord raw;
+    REQUIRE(raw.ParseFromArray(value.data(), static_cast<int>(value.size())));
+    CHECK(raw.metadata().empty());
+    CHECK(std::vector<uint32_t>(raw.patch_shape().begin(), raw.patch_shape().end()) ==
+          std::vector<uint32_t>{1, 1, 2, 2});
+  }
+  CHECK(patches == 4);
+  auto got = f.docs.Get(a->document_id, false);
+  REQUIRE(got.ok());
+  CHECK(got->data == pgm);
+}
+
 }  // namespace hartonomous::engine

@@ -986,3 +986,59 @@ TEST_CASE("a version 4 atom row reads unchanged and a corrupt kind is DATA_LOSS"
     CHECK(got.status().message() == "atoms: record " + std::to_string(id) + " is corrupt");
   }
 }
+
+TEST_CASE("an image patch's shape metadata is stored as four numbers, other metadata as text",
+          "[storage][atom-record]") {
+  testing::TempEnv t;
+  const std::string shape = R"({"bytes_per_sample":1,"channels":3,"height":16,"width":4294967295})";
+  REQUIRE(PatchShapeMetadata(1, 3, 16, 4294967295u) == shape);
+  const std::vector<std::string> texts = {
+      shape,
+      R"({"bytes_per_sample":1, "channels":3,"height":16,"width":16})",       // spacing
+      R"({"bytes_per_sample":01,"channels":3,"height":16,"width":16})",       // leading zero
+      R"({"bytes_per_sample":1,"channels":3,"height":16,"width":16,"x":1})",  // another key
+      R"({"bytes_per_sample":1,"channels":3,"height":16,"width":4294967296})",  // past uint32
+      R"({"bytes_per_sample":1,"channels":3,"height":16,"width":16}x)",
+      R"({"width":16})"};
+  for (size_t i = 0; i < texts.size(); ++i) {
+    AtomRecord atom = MakeAtom(10 + i, "patch " + std::to_string(i), "image");
+    atom.set_subtype("patch");
+    atom.set_metadata(texts[i]);
+    InsertOne(t, atom, "patch " + std::to_string(i));
+  }
+  for (size_t i = 0; i < texts.size(); ++i) {
+    CAPTURE(texts[i]);
+    const AtomRecord raw = RawRow(t, 10 + i);
+    if (i == 0) {
+      CHECK(raw.metadata().empty());
+      CHECK(std::vector<uint32_t>(raw.patch_shape().begin(), raw.patch_shape().end()) ==
+            std::vector<uint32_t>{1, 3, 16, 4294967295u});
+    } else {
+      CHECK(raw.metadata() == texts[i]);
+      CHECK(raw.patch_shape().empty());
+    }
+    const AtomRecord back = Stored(t, 10 + i);
+    CHECK(back.metadata() == texts[i]);
+    CHECK(back.patch_shape().empty());
+  }
+  // A shape of other than four numbers, or beside metadata, is corrupt.
+  AtomRecord three = MakeAtom(30, "a", "image");
+  three.add_patch_shape(1);
+  three.add_patch_shape(2);
+  three.add_patch_shape(3);
+  AtomRecord both = MakeAtom(31, "b", "image");
+  for (uint32_t v : {1, 1, 7, 7}) both.add_patch_shape(v);
+  both.set_metadata("{}");
+  {
+    WriteTxn txn(t.env(), nullptr);
+    for (const AtomRecord* r : {&three, &both}) {
+      REQUIRE(txn.Put(t.tables().atoms, Be64Key(r->atom_id()), r->SerializeAsString()).ok());
+    }
+    REQUIRE(txn.Commit().ok());
+  }
+  ReadTxn txn(t.env());
+  for (uint64_t id : {30, 31}) {
+    auto got = AtomTable(t.tables()).Get(txn, id);
+    CHECK(got.status().code() == Status::Code::kDataLoss);
+  }
+}
