@@ -14,25 +14,12 @@ reports tables_repacked false (LMDB's page copy).
 
 Environment: RUNS=2  TMPDIR (data dirs go there; must be a real disk)
 """
-import gzip, os, platform, shutil, statistics, sys, tempfile, time
+import os, platform, shutil, statistics, sys, tempfile, time
 
+from bench_corpora import fashion_mnist_images
 from bench_daemon import Daemon
 
 RUNS = int(os.environ.get("RUNS", "2"))
-
-
-def images(work):
-    with gzip.open("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz", "rb") as f:
-        raw = f.read()
-    out_dir = os.path.join(work, "images")
-    os.makedirs(out_dir)
-    paths = []
-    for i in range(int.from_bytes(raw[4:8], "big")):
-        path = os.path.join(out_dir, "%05d.pgm" % i)
-        with open(path, "wb") as out:
-            out.write(b"P5\n28 28\n255\n" + raw[16 + i * 784:16 + (i + 1) * 784])
-        paths.append(path)
-    return paths
 
 
 def main():
@@ -42,7 +29,7 @@ def main():
     load_start = os.getloadavg()
     results = {b: [] for b in builds}
     try:
-        files = images(work)
+        files = fashion_mnist_images(work)
         for run in range(RUNS):
             for build in builds:
                 d = Daemon(build, work)

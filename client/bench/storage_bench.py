@@ -19,8 +19,9 @@ times are medians.
 
 Environment: RUNS=3  TMPDIR (data dirs go there; must be a real disk)
 """
-import glob, gzip, json, os, platform, re, shutil, statistics, subprocess, sys, tempfile, time
+import glob, json, os, platform, re, shutil, statistics, subprocess, sys, tempfile, time
 
+from bench_corpora import fashion_mnist_images
 from bench_daemon import Daemon
 
 RUNS = int(os.environ.get("RUNS", "3"))
@@ -35,21 +36,6 @@ def unique_bytes():
         with open(p, "rb") as f:
             seen[f.read()] = True
     return sum(len(b) for b in seen)
-
-
-def fashion_mnist_images(work):
-    """Each Fashion-MNIST test image as a PGM file of its own."""
-    with gzip.open("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz", "rb") as f:
-        raw = f.read()
-    out_dir = os.path.join(work, "images")
-    os.makedirs(out_dir)
-    paths = []
-    for i in range(int.from_bytes(raw[4:8], "big")):
-        path = os.path.join(out_dir, "%05d.pgm" % i)
-        with open(path, "wb") as out:
-            out.write(b"P5\n28 28\n255\n" + raw[16 + i * 784:16 + (i + 1) * 784])
-        paths.append(path)
-    return paths
 
 
 def run_once(build, mode, work):

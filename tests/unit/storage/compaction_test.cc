@@ -50,6 +50,14 @@ void TouchMeta(Env& env, const Tables& tables) {
   REQUIRE(txn.Commit().ok());
 }
 
+// An environment in dir that tests open, close and open again.
+EnvOptions OptionsIn(const testing::TempDir& dir) {
+  EnvOptions options;
+  options.path = dir.dir();
+  options.initial_map_size = size_t{64} << 20;
+  return options;
+}
+
 uint64_t DataFileBytes(const std::string& dir) {
   return std::filesystem::file_size(std::filesystem::path(dir) / "data.mdb");
 }
@@ -82,9 +90,7 @@ TEST_CASE("deleted rows' pages are on the freelist and the next writes reuse the
 TEST_CASE("Compact shrinks the data file and keeps every row and every table handle",
           "[storage][compact]") {
   testing::TempDir dir;
-  EnvOptions options;
-  options.path = dir.dir();
-  options.initial_map_size = size_t{64} << 20;
+  const EnvOptions options = OptionsIn(dir);
   std::map<uint64_t, std::string> kept;
   uint64_t before = 0, after = 0;
   {
@@ -233,9 +239,7 @@ TEST_CASE("Compact rewrites pages that random inserts left part full into full p
 TEST_CASE("Compact copies pages as they are when the file holds a table not opened",
           "[storage][compact]") {
   testing::TempDir dir;
-  EnvOptions options;
-  options.path = dir.dir();
-  options.initial_map_size = size_t{64} << 20;
+  const EnvOptions options = OptionsIn(dir);
   {
     auto env = Env::Open(options);
     REQUIRE(env.ok());
