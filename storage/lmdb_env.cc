@@ -225,7 +225,8 @@ Result<bool> Env::OpenedEveryTable() {
   ReadTxn txn(*this);
   HT_RETURN_IF_ERROR(txn.status());
   MDB_dbi main_dbi = 0;  // the unnamed table: one entry per named table
-  HT_RETURN_IF_ERROR(FromMdb(mdb_dbi_open(txn.raw(), nullptr, 0, &main_dbi), "opening the main table"));
+  HT_RETURN_IF_ERROR(
+      FromMdb(mdb_dbi_open(txn.raw(), nullptr, 0, &main_dbi), "opening the main table"));
   MDB_stat main;
   HT_RETURN_IF_ERROR(FromMdb(mdb_stat(txn.raw(), main_dbi, &main), "mdb_stat of the main table"));
   return main.ms_entries == opened_.size();
@@ -238,7 +239,8 @@ int Env::WriteRepackedCopy(const std::string& copy_path, std::string* what) {
   if (rc == 0) rc = mdb_env_set_maxdbs(copy.env, kMaxNamedDatabases);
   if (rc == 0) rc = mdb_env_set_mapsize(copy.env, map_size_.load());
   // One writer and no reader: no lock file; durable by the sync at the end.
-  if (rc == 0) rc = mdb_env_open(copy.env, copy_path.c_str(), MDB_NOSUBDIR | MDB_NOSYNC | MDB_NOLOCK, 0640);
+  if (rc == 0)
+    rc = mdb_env_open(copy.env, copy_path.c_str(), MDB_NOSUBDIR | MDB_NOSYNC | MDB_NOLOCK, 0640);
   if (rc != 0) return rc;
   ReadTxn live(*this);
   if (!live.status().ok()) {

@@ -33,8 +33,8 @@ bool ReadNumber(std::string_view text, size_t* at, uint32_t* out) {
 
 // [B, C, H, W] when metadata is exactly PatchShapeMetadata(B, C, H, W).
 bool ParsePatchShape(std::string_view text, uint32_t shape[4]) {
-  static constexpr std::string_view kKeys[] = {"{\"bytes_per_sample\":", ",\"channels\":",
-                                               ",\"height\":", ",\"width\":"};
+  static constexpr std::string_view kKeys[] = {
+      "{\"bytes_per_sample\":", ",\"channels\":", ",\"height\":", ",\"width\":"};
   size_t at = 0;
   for (int i = 0; i < 4; ++i) {
     if (text.substr(at, kKeys[i].size()) != kKeys[i]) return false;

@@ -32,9 +32,8 @@ namespace hartonomous::storage {
 inline constexpr std::string_view kAtomModalityCodes[] = {"",      "text",   "image", "audio",
                                                           "video", "tensor", "binary"};
 inline constexpr std::string_view kAtomSubtypeCodes[] = {
-    "",        "document", "paragraph", "sentence", "separator",    "patch",
-    "header",  "frame",    "trailer",   "chunk",    "frame_header", "padding",
-    "inference_text"};
+    "",      "document", "paragraph", "sentence",     "separator", "patch",         "header",
+    "frame", "trailer",  "chunk",     "frame_header", "padding",   "inference_text"};
 
 // The record as it is stored: *stored is atom without the fields above.
 void ToStoredAtomRecord(const AtomRecord& atom, AtomRecord* stored);

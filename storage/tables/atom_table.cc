@@ -263,8 +263,8 @@ Result<RepackSummary> AtomTable::RepackSparseBlocks(WriteTxn& txn, uint64_t from
     auto cursor = txn.OpenCursor(t_.atoms);
     HT_ASSIGN_OR_RETURN(bool valid, cursor->Seek(Be64Key(block.id)));
     while (valid && ReadBe64(cursor->key()) <= block.last_atom) {
-      HT_ASSIGN_OR_RETURN(AtomRecord atom, ParseAtomRecord(cursor->value(),
-                                                                   ReadBe64(cursor->key())));
+      HT_ASSIGN_OR_RETURN(AtomRecord atom,
+                          ParseAtomRecord(cursor->value(), ReadBe64(cursor->key())));
       if (atom.payload_codec() == static_cast<uint32_t>(PayloadCodec::kBlock) &&
           atom.payload_block() == block.id) {
         if (uint64_t{atom.block_offset()} + atom.content_size() > raw.size()) {
@@ -911,8 +911,7 @@ Result<std::vector<AtomRecord>> AtomTable::TopByReferences(Txn& txn, size_t n) c
     HT_ASSIGN_OR_RETURN(valid, scan->Last());
   }
   while (valid && out.size() < n) {
-    HT_ASSIGN_OR_RETURN(AtomRecord atom,
-                        ParseAtomRecord(scan->value(), ReadBe64(scan->key())));
+    HT_ASSIGN_OR_RETURN(AtomRecord atom, ParseAtomRecord(scan->value(), ReadBe64(scan->key())));
     if (atom.is_active() && atom.reference_count() == 1) out.push_back(std::move(atom));
     HT_ASSIGN_OR_RETURN(valid, scan->Prev());
   }

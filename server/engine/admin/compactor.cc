@@ -54,8 +54,7 @@ Result<CompactionSummary> Compactor::Compact(bool purge_inactive) {
   // first) give their dead bytes back before the copy.
   auto repacked = atoms_.RepackPayloadBlocks();
   if (!repacked.ok()) {
-    spdlog::warn("compaction failed: repacking payload blocks: {}",
-                 repacked.status().ToString());
+    spdlog::warn("compaction failed: repacking payload blocks: {}", repacked.status().ToString());
     return repacked.status();
   }
   summary.blocks_repacked = repacked->blocks;

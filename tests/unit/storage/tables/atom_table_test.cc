@@ -994,9 +994,9 @@ TEST_CASE("an image patch's shape metadata is stored as four numbers, other meta
   REQUIRE(PatchShapeMetadata(1, 3, 16, 4294967295u) == shape);
   const std::vector<std::string> texts = {
       shape,
-      R"({"bytes_per_sample":1, "channels":3,"height":16,"width":16})",       // spacing
-      R"({"bytes_per_sample":01,"channels":3,"height":16,"width":16})",       // leading zero
-      R"({"bytes_per_sample":1,"channels":3,"height":16,"width":16,"x":1})",  // another key
+      R"({"bytes_per_sample":1, "channels":3,"height":16,"width":16})",         // spacing
+      R"({"bytes_per_sample":01,"channels":3,"height":16,"width":16})",         // leading zero
+      R"({"bytes_per_sample":1,"channels":3,"height":16,"width":16,"x":1})",    // another key
       R"({"bytes_per_sample":1,"channels":3,"height":16,"width":4294967296})",  // past uint32
       R"({"bytes_per_sample":1,"channels":3,"height":16,"width":16}x)",
       R"({"width":16})"};
